@@ -1,0 +1,78 @@
+/**
+ * Typed errors: every rejection carries a stable code (for clients, metrics and RPC
+ * `error.data`) and a message that names the offending field.
+ */
+export const ErrorCode = {
+  // encoding
+  CODEC_MALFORMED: 'CODEC_MALFORMED',
+  CODEC_NON_CANONICAL: 'CODEC_NON_CANONICAL',
+  CODEC_WRONG_TYPE: 'CODEC_WRONG_TYPE',
+  // keys, addresses, keystores
+  KEY_INVALID: 'KEY_INVALID',
+  ADDRESS_INVALID: 'ADDRESS_INVALID',
+  KEYSTORE_INVALID: 'KEYSTORE_INVALID',
+  KEYSTORE_BAD_PASSPHRASE: 'KEYSTORE_BAD_PASSPHRASE',
+  // transactions
+  TX_OVERSIZE: 'TX_OVERSIZE',
+  TX_UNKNOWN_TYPE: 'TX_UNKNOWN_TYPE',
+  TX_WRONG_CHAIN: 'TX_WRONG_CHAIN',
+  TX_BAD_SIGNATURE: 'TX_BAD_SIGNATURE',
+  TX_NONCE_TOO_LOW: 'TX_NONCE_TOO_LOW',
+  TX_NONCE_TOO_HIGH: 'TX_NONCE_TOO_HIGH',
+  TX_INSUFFICIENT_BALANCE: 'TX_INSUFFICIENT_BALANCE',
+  TX_FEE_TOO_LOW: 'TX_FEE_TOO_LOW',
+  TX_INVALID_FIELD: 'TX_INVALID_FIELD',
+  TX_UNAUTHORIZED: 'TX_UNAUTHORIZED',
+  // mempool
+  MEMPOOL_FULL: 'MEMPOOL_FULL',
+  MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',
+  MEMPOOL_UNDERPRICED: 'MEMPOOL_UNDERPRICED',
+  MEMPOOL_SENDER_LIMIT: 'MEMPOOL_SENDER_LIMIT',
+  // blocks and certificates
+  BLOCK_INVALID: 'BLOCK_INVALID',
+  CERT_INVALID: 'CERT_INVALID',
+  // consensus messages
+  CONSENSUS_INVALID_MESSAGE: 'CONSENSUS_INVALID_MESSAGE',
+  CONSENSUS_NOT_VALIDATOR: 'CONSENSUS_NOT_VALIDATOR',
+  WAL_CORRUPT: 'WAL_CORRUPT',
+  WAL_CONFLICT: 'WAL_CONFLICT',
+  // genesis, config, storage
+  GENESIS_INVALID: 'GENESIS_INVALID',
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  STORE_MISMATCH: 'STORE_MISMATCH',
+  // queries and rpc
+  NOT_FOUND: 'NOT_FOUND',
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UNAVAILABLE: 'UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class JouleError extends Error {
+  readonly code: ErrorCode;
+  /** Dotted path of the offending field, e.g. `tx.nonce` or `validators[2].blsKey`. */
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(field === undefined ? message : `${field}: ${message}`);
+    this.name = 'JouleError';
+    this.code = code;
+    this.field = field;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; field?: string } {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+}
+
+export function isJouleError(e: unknown): e is JouleError {
+  return e instanceof JouleError;
+}
+
+/** Shorthand used by validators: throw unless the condition holds. */
+export function ensure(cond: unknown, code: ErrorCode, message: string, field?: string): asserts cond {
+  if (!cond) throw new JouleError(code, message, field);
+}

@@ -1,0 +1,214 @@
+import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import * as blst from '@chainsafe/blst';
+import { bech32 } from '@scure/base';
+import { ErrorCode, JouleError } from './errors.ts';
+import { sha256 } from './hash.ts';
+
+// ---------------- Ed25519 (accounts, validator network identities) ----------------
+
+export const ED25519_PUBLIC_KEY_LENGTH = 32;
+export const ED25519_SIGNATURE_LENGTH = 64;
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export interface Ed25519KeyPair {
+  readonly seed: Uint8Array; // 32-byte private seed
+  readonly publicKey: Uint8Array; // 32 bytes
+}
+
+export function ed25519FromSeed(seed: Uint8Array): Ed25519KeyPair {
+  if (seed.length !== 32) throw new JouleError(ErrorCode.KEY_INVALID, 'Ed25519 seed must be 32 bytes', 'seed');
+  const priv = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' });
+  return { seed: new Uint8Array(seed), publicKey: new Uint8Array(spki.subarray(SPKI_ED25519_PREFIX.length)) };
+}
+
+export function ed25519Generate(): Ed25519KeyPair {
+  return ed25519FromSeed(new Uint8Array(randomBytes(32)));
+}
+
+const privateKeyCache = new WeakMap<Uint8Array, KeyObject>();
+
+export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  let key = privateKeyCache.get(seed);
+  if (key === undefined) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    privateKeyCache.set(seed, key);
+  }
+  return new Uint8Array(nodeSign(null, message, key));
+}
+
+/**
+ * Public KeyObjects are cached (bounded) because building one costs about as much as a
+ * verify; the same senders sign many transactions.
+ */
+const PUBLIC_KEY_CACHE_LIMIT = 50_000;
+const publicKeyCache = new Map<string, KeyObject>();
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const id = Buffer.from(publicKey).toString('latin1');
+  let key = publicKeyCache.get(id);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    if (publicKeyCache.size >= PUBLIC_KEY_CACHE_LIMIT) publicKeyCache.delete(publicKeyCache.keys().next().value!);
+    publicKeyCache.set(id, key);
+  }
+  return key;
+}
+
+/** Never throws: malformed keys or signatures verify as false. */
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH) return false;
+  try {
+    return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
+// ---------------- addresses ----------------
+
+export const ADDRESS_LENGTH = 20;
+export const ADDRESS_HRP = 'joule';
+
+/** An account's address: the first 20 bytes of SHA-256 of its Ed25519 public key. */
+export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
+  return sha256(publicKey).subarray(0, ADDRESS_LENGTH);
+}
+
+/** Human form: bech32 with prefix `joule`, whose checksum rejects typos. */
+export function formatAddress(address: Uint8Array): string {
+  return bech32.encode(ADDRESS_HRP, bech32.toWords(address));
+}
+
+export function parseAddress(text: string, field = 'address'): Uint8Array {
+  try {
+    const { prefix, words } = bech32.decode(text as `${string}1${string}`);
+    if (prefix !== ADDRESS_HRP) throw new Error(`prefix must be ${ADDRESS_HRP}`);
+    const bytes = bech32.fromWords(words);
+    if (bytes.length !== ADDRESS_LENGTH) throw new Error(`must be ${ADDRESS_LENGTH} bytes`);
+    return new Uint8Array(bytes);
+  } catch (e) {
+    throw new JouleError(ErrorCode.ADDRESS_INVALID, `not a valid joule address (${(e as Error).message})`, field);
+  }
+}
+
+// ---------------- BLS12-381 (consensus votes, device readings) ----------------
+// Ethereum ciphersuite (min-pk: keys in G1, signatures in G2, proof-of-possession DST).
+// Joule's domain separation is in the message (see domain.ts), not in a custom DST, so
+// any standard implementation (blst, noble) can verify.
+
+export const BLS_PUBLIC_KEY_LENGTH = 48;
+export const BLS_SIGNATURE_LENGTH = 96;
+export const BLS_SECRET_KEY_LENGTH = 32;
+
+export interface BlsKeyPair {
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export function blsFromSecret(secretKey: Uint8Array): BlsKeyPair {
+  try {
+    const sk = blst.SecretKey.fromBytes(secretKey);
+    return { secretKey: new Uint8Array(secretKey), publicKey: sk.toPublicKey().toBytes(true) };
+  } catch (e) {
+    throw new JouleError(ErrorCode.KEY_INVALID, `invalid BLS secret key (${(e as Error).message})`, 'secretKey');
+  }
+}
+
+export function blsGenerate(): BlsKeyPair {
+  const sk = blst.SecretKey.fromKeygen(randomBytes(32));
+  return { secretKey: sk.toBytes(), publicKey: sk.toPublicKey().toBytes(true) };
+}
+
+const blsSecretCache = new WeakMap<Uint8Array, blst.SecretKey>();
+
+export function blsSign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  let sk = blsSecretCache.get(secretKey);
+  if (sk === undefined) {
+    sk = blst.SecretKey.fromBytes(secretKey);
+    blsSecretCache.set(secretKey, sk);
+  }
+  return sk.sign(message).toBytes(true);
+}
+
+/** Parses and subgroup-checks a public key; undefined when invalid. */
+export function blsPublicKey(bytes: Uint8Array): blst.PublicKey | undefined {
+  if (bytes.length !== BLS_PUBLIC_KEY_LENGTH) return undefined;
+  try {
+    return blst.PublicKey.fromBytes(bytes, true);
+  } catch {
+    return undefined;
+  }
+}
+
+function blsSignature(bytes: Uint8Array): blst.Signature | undefined {
+  if (bytes.length !== BLS_SIGNATURE_LENGTH) return undefined;
+  try {
+    return blst.Signature.fromBytes(bytes, true);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Never throws: malformed keys or signatures verify as false. */
+export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const pk = blsPublicKey(publicKey);
+  const sig = blsSignature(signature);
+  if (pk === undefined || sig === undefined) return false;
+  try {
+    return blst.verify(message, pk, sig);
+  } catch {
+    return false;
+  }
+}
+
+export function blsAggregateSignatures(signatures: readonly Uint8Array[]): Uint8Array {
+  const sigs = signatures.map((s, i) => {
+    const sig = blsSignature(s);
+    if (sig === undefined) throw new JouleError(ErrorCode.KEY_INVALID, 'invalid BLS signature', `signatures[${i}]`);
+    return sig;
+  });
+  return blst.aggregateSignatures(sigs, false).toBytes(true);
+}
+
+/** Many signers, one message (commit certificates): one pairing check. */
+export function blsFastAggregateVerify(message: Uint8Array, publicKeys: readonly Uint8Array[], signature: Uint8Array): boolean {
+  if (publicKeys.length === 0) return false;
+  const sig = blsSignature(signature);
+  if (sig === undefined) return false;
+  const pks: blst.PublicKey[] = [];
+  for (const b of publicKeys) {
+    const pk = blsPublicKey(b);
+    if (pk === undefined) return false;
+    pks.push(pk);
+  }
+  try {
+    return blst.fastAggregateVerify(message, pks, sig);
+  } catch {
+    return false;
+  }
+}
+
+/** Many signers, distinct messages (telemetry batches). */
+export function blsAggregateVerify(messages: readonly Uint8Array[], publicKeys: readonly Uint8Array[], signature: Uint8Array): boolean {
+  if (messages.length === 0 || messages.length !== publicKeys.length) return false;
+  const sig = blsSignature(signature);
+  if (sig === undefined) return false;
+  const pks: blst.PublicKey[] = [];
+  for (const b of publicKeys) {
+    const pk = blsPublicKey(b);
+    if (pk === undefined) return false;
+    pks.push(pk);
+  }
+  try {
+    return blst.aggregateVerify([...messages], pks, sig);
+  } catch {
+    return false;
+  }
+}
+
+/** Used where a fresh random id is needed at the shell (never in consensus/ or vm/). */
+export function randomId(bytes = 16): Uint8Array {
+  return new Uint8Array(randomBytes(bytes));
+}
