@@ -1,0 +1,90 @@
+import { decode, encode, readAmount, readArray, readBytes } from './codec.ts';
+import { ErrorCode, JouleError } from './errors.ts';
+import { ADDRESS_LENGTH, ed25519FromSeed } from './keys.ts';
+import { signTx, type Tx } from './tx.ts';
+
+/**
+ * Transaction type ids and the pure body codecs that clients (CLI, load generators,
+ * tests) need to build transactions without importing vm/. The VM's registry
+ * (vm/registry.ts) maps each id to its validation and execution; ids are part of the
+ * signed envelope, so they are never reused or renumbered.
+ */
+export const TxType = {
+  transfer: 1,
+  /** Reserved: Consensus issue (validator set change by vote). */
+  validatorVote: 2,
+  /** Reserved: Consensus issue (equivocation evidence). */
+  evidence: 3,
+  // 16..31 energy ledger (telemetry batch, mint, energy transfer, retire), 32..47 markets.
+} as const;
+export type TxTypeId = (typeof TxType)[keyof typeof TxType];
+
+// ---------------- transfer ----------------
+
+/** Settlement-currency transfer. Wire form: [to (20-byte address), amount (integer > 0, micro-units)] */
+export interface TransferBody {
+  readonly to: Uint8Array;
+  readonly amount: bigint;
+}
+
+function checkTransfer(to: Uint8Array, amount: bigint): void {
+  if (!(to instanceof Uint8Array) || to.length !== ADDRESS_LENGTH) {
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `recipient must be a ${ADDRESS_LENGTH}-byte address`, 'tx.body.to');
+  }
+  if (amount <= 0n) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'amount must be greater than 0', 'tx.body.amount');
+}
+
+export function encodeTransferBody(body: { to: Uint8Array; amount: bigint | number }): Uint8Array {
+  const amount = BigInt(body.amount);
+  checkTransfer(body.to, amount);
+  return encode([body.to, amount]);
+}
+
+/** Throws CODEC_* (malformed, non-canonical, wrong shape) or TX_INVALID_FIELD, naming `tx.body.*`. */
+export function decodeTransferBody(bytes: Uint8Array): TransferBody {
+  const f = readArray(decode(bytes, 'tx.body'), 'tx.body', 2);
+  const to = readBytes(f[0]!, 'tx.body.to', ADDRESS_LENGTH);
+  const amount = readAmount(f[1]!, 'tx.body.amount');
+  checkTransfer(to, amount);
+  return { to, amount };
+}
+
+// ---------------- client helpers ----------------
+
+// Deriving the public key from a seed costs two KeyObject constructions; clients that
+// sign many transactions with one key (load generators) reuse the seed array.
+const publicKeyBySeed = new WeakMap<Uint8Array, Uint8Array>();
+
+function publicKeyOf(seed: Uint8Array): Uint8Array {
+  let pk = publicKeyBySeed.get(seed);
+  if (pk === undefined) {
+    pk = ed25519FromSeed(seed).publicKey;
+    publicKeyBySeed.set(seed, pk);
+  }
+  return pk;
+}
+
+export interface BuildTransferArgs {
+  readonly chainId: string;
+  /** The sender's 32-byte Ed25519 seed. */
+  readonly seed: Uint8Array;
+  readonly nonce: number;
+  readonly fee: bigint | number;
+  readonly to: Uint8Array;
+  readonly amount: bigint | number;
+}
+
+/** Builds and signs a transfer; the result's `bytes` are what `joule_sendRawTransaction` takes. */
+export function buildTransfer(args: BuildTransferArgs): Tx {
+  return signTx(
+    {
+      chainId: args.chainId,
+      type: TxType.transfer,
+      sender: publicKeyOf(args.seed),
+      nonce: args.nonce,
+      fee: BigInt(args.fee),
+      body: encodeTransferBody({ to: args.to, amount: args.amount }),
+    },
+    args.seed,
+  );
+}

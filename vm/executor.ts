@@ -1,0 +1,136 @@
+/**
+ * Block execution.
+ *
+ * Fees: every included tx pays its full `fee` from the sender's balance. The block's fees
+ * are summed and credited to the block proposer's account once, in `finish()` (before
+ * end-of-block hooks), with a block-level `fees` event. Under round-robin proposing this
+ * is simple and fair; a fee pool distributed by an end-of-block hook can replace it later
+ * without changing receipts.
+ *
+ * Nonces: the sender's nonce increments on every included tx, successful or not.
+ *
+ * Validity vs execution: a tx that fails validity (vm/validity.ts) is not included:
+ * `tryApply` returns the error and changes nothing; `executeBlock` rejects the whole block.
+ * A tx whose handler throws a JouleError during execution IS included: fee charged, nonce
+ * bumped, its own writes (a nested overlay) discarded, receipt success=false with the
+ * code. Any other exception is a bug, not a verdict on the tx: it propagates and this
+ * executor refuses further use, so no validator commits a half-applied block.
+ *
+ * Determinism: no clock (the block timestamp is in ctx), no I/O, no randomness, no floats;
+ * state changes come out sorted by key; receipts in tx order.
+ */
+import type { BlockEvent, Receipt } from '../core/block.ts';
+import { toHex } from '../core/bytes.ts';
+import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
+import { formatAddress } from '../core/keys.ts';
+import type { Tx } from '../core/tx.ts';
+import { getAccount, putAccount, type Account } from '../state/accounts.ts';
+import { StateOverlay, type StateReader } from '../state/overlay.ts';
+import { endBlockHooks } from './registry.ts';
+import type { BlockContext, BlockResult } from './types.ts';
+import { validateTx, type ValidTx } from './validity.ts';
+
+export interface ExecutorOptions {
+  /** Verify Ed25519 envelope signatures (and in-body signatures). Off only for txs already verified. */
+  readonly verifySignatures: boolean;
+}
+
+export class BlockExecutor {
+  private readonly state: StateOverlay;
+  private readonly ctx: BlockContext;
+  private readonly verify: boolean;
+  private readonly receipts: Receipt[] = [];
+  private fees = 0n;
+  private done = false;
+  private broken = false;
+
+  constructor(state: StateReader, ctx: BlockContext, opts: ExecutorOptions) {
+    this.state = new StateOverlay(state);
+    this.ctx = ctx;
+    this.verify = opts.verifySignatures;
+  }
+
+  /** Number of txs included so far. */
+  get txCount(): number {
+    return this.receipts.length;
+  }
+
+  /**
+   * Applies `tx` if it is valid against the state so far. Returns its receipt, or the
+   * validity error (and then nothing changed: the builder drops the tx).
+   */
+  tryApply(tx: Tx): Receipt | JouleError {
+    this.assertUsable();
+    let valid: ValidTx;
+    try {
+      valid = validateTx(this.state, tx, this.ctx, { verifySignature: this.verify });
+    } catch (e) {
+      if (isJouleError(e)) return e;
+      throw e;
+    }
+    // From here on the tx is included; a non-Joule exception leaves a half-applied tx.
+    this.broken = true;
+    const sender: Account = { ...valid.account, nonce: valid.account.nonce + 1, balance: valid.account.balance - tx.fee };
+    putAccount(this.state, tx.from, sender);
+    this.fees += tx.fee;
+
+    const txState = new StateOverlay(this.state);
+    let receipt: Receipt;
+    try {
+      const events = valid.handler.execute({ state: txState, tx, body: valid.body, block: this.ctx, sender });
+      this.state.absorb(txState);
+      receipt = { txHash: tx.hash, success: true, code: '', feePaid: tx.fee, events };
+    } catch (e) {
+      if (!isJouleError(e)) throw e;
+      receipt = { txHash: tx.hash, success: false, code: e.code, feePaid: tx.fee, events: [] };
+    }
+    this.broken = false;
+    this.receipts.push(receipt);
+    return receipt;
+  }
+
+  /** Credits fees, runs end-of-block hooks, and returns the block's result. Call once. */
+  finish(): BlockResult {
+    this.assertUsable();
+    this.done = true;
+    const events: BlockEvent[] = [];
+    if (this.fees > 0n) {
+      const proposer = getAccount(this.state, this.ctx.proposer);
+      putAccount(this.state, this.ctx.proposer, { ...proposer, balance: proposer.balance + this.fees });
+      events.push({
+        type: 'fees',
+        attributes: [
+          ['proposer', formatAddress(this.ctx.proposer)],
+          ['amount', this.fees.toString()],
+        ],
+      });
+    }
+    for (const hook of endBlockHooks()) events.push(...hook.run(this.state, this.ctx));
+    return { receipts: this.receipts, changes: this.state.changes(), events, feesCollected: this.fees };
+  }
+
+  private assertUsable(): void {
+    if (this.done) throw new Error('BlockExecutor: finish() was already called');
+    if (this.broken) throw new Error('BlockExecutor: a previous tx failed with an internal error; the block cannot be completed');
+  }
+}
+
+/**
+ * Executes a block's txs strictly: any invalid tx makes the block invalid
+ * (BLOCK_INVALID naming `txs[i]`, with the tx's own code in the message).
+ */
+export function executeBlock(state: StateReader, txs: readonly Tx[], ctx: BlockContext, opts: ExecutorOptions): BlockResult {
+  const ex = new BlockExecutor(state, ctx, opts);
+  for (let i = 0; i < txs.length; i++) {
+    const tx = txs[i]!;
+    const r = ex.tryApply(tx);
+    if (r instanceof JouleError) {
+      throw new JouleError(
+        ErrorCode.BLOCK_INVALID,
+        `tx ${i} (${toHex(tx.hash)}) is invalid: ${r.code}: ${r.message}`,
+        `txs[${i}]`,
+      );
+    }
+  }
+  return ex.finish();
+}

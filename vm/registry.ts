@@ -1,0 +1,46 @@
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import type { Tx } from '../core/tx.ts';
+import { transferHandler } from './transfer.ts';
+import type { EndBlockHook, TxHandler } from './types.ts';
+
+/**
+ * The transaction-type registry: the one place that lists what this chain executes.
+ * A static table (not self-registration on import), so which types exist never depends
+ * on which modules happen to be imported. New types (validator votes and evidence in
+ * the Consensus issue, energy and market types later) are one line each here.
+ */
+const TX_HANDLERS: readonly TxHandler[] = [transferHandler as TxHandler];
+
+/** End-of-block hooks (interval close, auction clearing, settlement come later). */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [];
+
+const byType = new Map<number, TxHandler>();
+for (const h of TX_HANDLERS) {
+  if (byType.has(h.type)) throw new Error(`duplicate tx type ${h.type} (${h.name})`);
+  byType.set(h.type, h);
+}
+
+/** Sorted once so execution order is defined by (order, name) alone. */
+const sortedHooks: readonly EndBlockHook[] = [...END_BLOCK_HOOKS].sort((a, b) =>
+  a.order !== b.order ? a.order - b.order : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+);
+
+export function txHandler(type: number): TxHandler | undefined {
+  return byType.get(type);
+}
+
+/** The handler of a tx's type; TX_UNKNOWN_TYPE otherwise. */
+export function requireTxHandler(tx: Pick<Tx, 'type'>): TxHandler {
+  const h = byType.get(tx.type);
+  if (h === undefined) throw new JouleError(ErrorCode.TX_UNKNOWN_TYPE, `unknown transaction type ${tx.type}`, 'tx.type');
+  return h;
+}
+
+/** Every registered type, by ascending id (for RPC listings and docs). */
+export function registeredTxTypes(): readonly TxHandler[] {
+  return [...TX_HANDLERS].sort((a, b) => a.type - b.type);
+}
+
+export function endBlockHooks(): readonly EndBlockHook[] {
+  return sortedHooks;
+}

@@ -1,0 +1,38 @@
+import type { BlockEvent } from '../core/block.ts';
+import { formatAddress } from '../core/keys.ts';
+import { decodeTransferBody, TxType, type TransferBody } from '../core/tx-bodies.ts';
+import { getAccount, putAccount } from '../state/accounts.ts';
+import type { ExecContext, TxHandler } from './types.ts';
+
+/**
+ * Settlement-currency transfer (account model). Validity already guaranteed that the
+ * sender holds fee + amount, so execution cannot run short; a transfer to oneself is
+ * allowed and only costs the fee (the recipient is read after the debit, so it nets out).
+ */
+export const transferHandler: TxHandler<TransferBody> = {
+  type: TxType.transfer,
+  name: 'transfer',
+  tier: 'peer_to_peer',
+  decodeBody: decodeTransferBody,
+  spend: (body) => body.amount,
+  spendField: 'tx.body.amount',
+
+  execute({ state, tx, body, sender }: ExecContext<TransferBody>): BlockEvent[] {
+    putAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });
+    const recipient = getAccount(state, body.to);
+    // Encoding rejects a balance beyond 2^64-1 (CODEC_WRONG_TYPE): an execution failure.
+    putAccount(state, body.to, { ...recipient, balance: recipient.balance + body.amount });
+    return [
+      {
+        type: 'transfer',
+        attributes: [
+          ['from', formatAddress(tx.from)],
+          ['to', formatAddress(body.to)],
+          ['amount', body.amount.toString()],
+        ],
+      },
+    ];
+  },
+
+  describe: (body) => ({ to: formatAddress(body.to), amount: body.amount.toString() }),
+};

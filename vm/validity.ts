@@ -1,0 +1,105 @@
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import { verifyTxSignature, type Tx } from '../core/tx.ts';
+import { getAccount, type Account } from '../state/accounts.ts';
+import type { StateReader } from '../state/overlay.ts';
+import { requireTxHandler } from './registry.ts';
+import { tierParams } from './tiers.ts';
+import type { ChainContext, TxHandler } from './types.ts';
+
+/**
+ * Validity of one transaction against a state: the rules a tx must pass to be admitted
+ * to the mempool and to be included in a block. Cheap stateless checks run first, then
+ * the signature, then the state reads, so garbage costs little and a forged tx never
+ * touches state.
+ */
+
+export interface CheckOptions {
+  /** Default true. Block import of a block this node built (or already verified) may skip it. */
+  readonly verifySignature?: boolean;
+  /** Mempool admission: a nonce above the account's is queued, not rejected. */
+  readonly allowFutureNonce?: boolean;
+}
+
+export interface ValidTx {
+  readonly handler: TxHandler;
+  readonly body: unknown;
+  /** The sender's account as read from the state the tx was checked against. */
+  readonly account: Account;
+}
+
+// A decoded body depends only on the tx's bytes, which are immutable; caching by tx
+// object saves decoding twice when the mempool's checked Tx reaches the block builder.
+const bodyCache = new WeakMap<Tx, unknown>();
+
+function decodedBody(handler: TxHandler, tx: Tx): unknown {
+  let body = bodyCache.get(tx);
+  if (body === undefined) {
+    body = handler.decodeBody(tx.body);
+    bodyCache.set(tx, body);
+  }
+  return body;
+}
+
+/** Everything that does not read state. Throws JouleError naming the field. */
+export function checkStateless(tx: Tx, ctx: ChainContext, verifySignature: boolean): { handler: TxHandler; body: unknown } {
+  const { params } = ctx;
+  if (tx.bytes.length > params.maxTxBytes) {
+    throw new JouleError(ErrorCode.TX_OVERSIZE, `transaction is ${tx.bytes.length} bytes, limit ${params.maxTxBytes}`, 'tx');
+  }
+  if (tx.chainId !== ctx.chainId) {
+    throw new JouleError(ErrorCode.TX_WRONG_CHAIN, `chain id ${JSON.stringify(tx.chainId)}, expected ${JSON.stringify(ctx.chainId)}`, 'tx.chainId');
+  }
+  const handler = requireTxHandler(tx);
+  if (tx.fee < params.minFee) {
+    throw new JouleError(ErrorCode.TX_FEE_TOO_LOW, `fee ${tx.fee} is below the chain minimum ${params.minFee}`, 'tx.fee');
+  }
+  const { baseFee } = tierParams(params, handler.tier);
+  if (tx.fee < baseFee) {
+    throw new JouleError(ErrorCode.TX_FEE_TOO_LOW, `fee ${tx.fee} is below the ${handler.tier} tier base fee ${baseFee}`, 'tx.fee');
+  }
+  const body = decodedBody(handler, tx);
+  handler.validate?.(body, tx, ctx);
+  if (verifySignature) {
+    if (!verifyTxSignature(tx)) throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'signature does not verify', 'tx.signature');
+    if (handler.verify !== undefined && !handler.verify(body, tx, ctx)) {
+      throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'a signature inside the body does not verify', 'tx.body');
+    }
+  }
+  return { handler, body };
+}
+
+/**
+ * Full validity against `state`. `balance` is the spendable amount (locked funds are a
+ * separate bucket of the account and never pay fees).
+ */
+export function validateTx(state: StateReader, tx: Tx, ctx: ChainContext, opts: CheckOptions = {}): ValidTx {
+  const { handler, body } = checkStateless(tx, ctx, opts.verifySignature ?? true);
+  const account = getAccount(state, tx.from);
+  if (tx.nonce < account.nonce) {
+    throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} already used; next is ${account.nonce}`, 'tx.nonce');
+  }
+  if (tx.nonce > account.nonce && opts.allowFutureNonce !== true) {
+    throw new JouleError(ErrorCode.TX_NONCE_TOO_HIGH, `nonce ${tx.nonce} is ahead of the next nonce ${account.nonce}`, 'tx.nonce');
+  }
+  if (account.balance < tx.fee) {
+    throw new JouleError(ErrorCode.TX_INSUFFICIENT_BALANCE, `balance ${account.balance} cannot pay fee ${tx.fee}`, 'tx.fee');
+  }
+  const spend = handler.spend(body);
+  if (account.balance - tx.fee < spend) {
+    throw new JouleError(
+      ErrorCode.TX_INSUFFICIENT_BALANCE,
+      `balance ${account.balance} cannot pay fee ${tx.fee} + ${spend}`,
+      handler.spendField ?? 'tx.body',
+    );
+  }
+  handler.checkState?.(state, body, tx, ctx);
+  return { handler, body, account };
+}
+
+/**
+ * Admission check for the mempool (with allowFutureNonce) and RPC. Throws the tx's
+ * JouleError; returns nothing on success.
+ */
+export function checkTx(state: StateReader, tx: Tx, ctx: ChainContext, opts?: CheckOptions): void {
+  validateTx(state, tx, ctx, opts);
+}
