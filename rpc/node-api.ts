@@ -1,0 +1,86 @@
+/**
+ * The contract between rpc/ and node/: everything the JSON-RPC, WebSocket and health
+ * endpoints need from a running node. rpc/ may import only core/, so node/ implements
+ * this interface rather than rpc/ reaching into state/, vm/ or node/.
+ */
+import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
+import type { Tx } from '../core/tx.ts';
+
+export interface StoredBlock {
+  block: Block;
+  hash: Uint8Array;
+  /** This block's own commit certificate; null only while it is not yet known. */
+  certificate: CommitCertificate | null;
+}
+
+export interface TxLookup {
+  tx: Tx;
+  height: number;
+  index: number;
+  blockHash: Uint8Array;
+  receipt: Receipt;
+}
+
+export interface NodeStatus {
+  chainId: string;
+  genesisHash: Uint8Array;
+  nodeName: string;
+  role: 'validator' | 'observer';
+  height: number;
+  latestBlockHash: Uint8Array;
+  latestBlockTime: number;
+  validatorCount: number;
+  peerCount: number;
+  mempoolSize: number;
+  syncing: boolean;
+  syncTarget: number | null;
+}
+
+export interface AccountView {
+  nonce: number;
+  balance: bigint;
+  locked: bigint;
+  roles: string[];
+}
+
+export interface ProofView {
+  height: number;
+  stateRoot: Uint8Array;
+  value: Uint8Array | undefined;
+  proof: Uint8Array;
+}
+
+export interface NodeApi {
+  status(): NodeStatus;
+  getBlockByHeight(height: number): Promise<StoredBlock | undefined>;
+  getBlockByHash(hash: Uint8Array): Promise<StoredBlock | undefined>;
+  getTransaction(hash: Uint8Array): Promise<TxLookup | undefined>;
+  getAccount(address: Uint8Array): AccountView;
+  /** Admits the tx to the mempool; throws JouleError on rejection. */
+  submitTransaction(bytes: Uint8Array): Promise<{ hash: Uint8Array }>;
+  /** Throws JouleError NOT_FOUND for a height the node does not have. */
+  getProof(key: Uint8Array, height?: number): Promise<ProofView>;
+  /** Decodes the type-specific body through the vm's type registry. */
+  describeTx(tx: Tx): { typeName: string; body: Record<string, unknown> };
+  /** Called once per committed block, in height order; returns unsubscribe. */
+  onBlock(listener: (b: StoredBlock) => void): () => void;
+}
+
+/**
+ * What `/health` reports. `ok` false means the node is down or stalled (no new block for
+ * too long while it should produce or follow), answered with HTTP 503 so load balancers
+ * and orchestrators route around it. Any other fields are echoed as diagnostics.
+ */
+export interface HealthReport {
+  ok: boolean;
+  [detail: string]: unknown;
+}
+export type HealthCheck = () => HealthReport | Promise<HealthReport>;
+
+/** The subset of a pino logger rpc/ uses, so tests can pass a stub and node/ a pino child. */
+export interface RpcLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
