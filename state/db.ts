@@ -66,6 +66,11 @@ function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
+/** LevelDB hands back Buffers; the rest of the node sees plain Uint8Arrays (same memory). */
+function plain(b: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
+}
+
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 /**
@@ -134,7 +139,8 @@ export class Database {
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return (await this.db.get(key)) ?? undefined;
+    const v = await this.db.get(key);
+    return v === undefined ? undefined : plain(v);
   }
 
   async has(key: Uint8Array): Promise<boolean> {
@@ -148,7 +154,7 @@ export class Database {
     const range = end === undefined ? { gte: p } : { gte: p, lt: end };
     const it = this.db.iterator({ ...range, reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     try {
-      for await (const [k, v] of it) yield [k, v];
+      for await (const [k, v] of it) yield [plain(k), plain(v)];
     } finally {
       await it.close();
     }
