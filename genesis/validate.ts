@@ -1,0 +1,191 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { toHex } from '../core/bytes.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import { addressFromPublicKey, blsPublicKey, formatAddress, parseAddress } from '../core/keys.ts';
+import { Checker, UINT64_MAX } from './check.ts';
+import { checkParams } from './params.ts';
+import { verifyProofOfPossession } from './pop.ts';
+import { GENESIS_ROLES, ROLE_FROM_JSON, type AccountRole, type Genesis, type GenesisAccount, type GenesisProblem, type GenesisRole, type GenesisValidator } from './types.ts';
+
+export const CHAIN_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
+/** Upper bound on the genesis validator set (commit bitmaps and gossip fan-out stay small). */
+export const MAX_VALIDATORS = 1024;
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+// Below this a timestamp is almost certainly in seconds, not milliseconds.
+const MIN_GENESIS_TIME = 1_000_000_000_000;
+const MAX_GENESIS_TIME = 253_402_300_799_999; // 9999-12-31
+
+const TOP_FIELDS = ['chainId', 'genesisTime', 'params', 'validators', 'accounts'] as const;
+const VALIDATOR_FIELDS = ['name', 'address', 'identityKey', 'blsKey', 'blsProofOfPossession'] as const;
+const ACCOUNT_FIELDS = ['address', 'balance', 'roles'] as const;
+
+/** Every problem in a genesis JSON value, each with its JSON path; empty when valid. */
+export function validateGenesis(json: unknown): GenesisProblem[] {
+  return checkGenesis(json).problems;
+}
+
+/** The typed genesis, or JouleError GENESIS_INVALID listing every problem. */
+export function parseGenesis(json: unknown): Genesis {
+  const { problems, genesis } = checkGenesis(json);
+  if (genesis === undefined || problems.length > 0) {
+    const list = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
+    const err = new JouleError(ErrorCode.GENESIS_INVALID, `invalid genesis (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}`, problems[0]?.path);
+    throw Object.assign(err, { problems });
+  }
+  return genesis;
+}
+
+export function checkGenesis(json: unknown): { problems: GenesisProblem[]; genesis?: Genesis } {
+  const c = new Checker();
+  const o = c.object(json, '$');
+  if (o === undefined) return { problems: c.problems };
+  c.unknownFields(o, TOP_FIELDS, '$');
+
+  const chainId = c.string(o.chainId, 'chainId', CHAIN_ID_PATTERN, '[a-z0-9-], at most 64 characters', 64);
+  let genesisTime: number | undefined;
+  if (typeof o.genesisTime === 'number' && Number.isSafeInteger(o.genesisTime) && o.genesisTime > 0 && o.genesisTime < MIN_GENESIS_TIME) {
+    c.add('genesisTime', `must be in milliseconds since the Unix epoch; ${o.genesisTime} looks like seconds`);
+  } else {
+    genesisTime = c.int(o.genesisTime, 'genesisTime', MIN_GENESIS_TIME, MAX_GENESIS_TIME);
+  }
+  const params = checkParams(c, o.params);
+  // The PoP is bound to the chain id; check it against whatever string is there so a
+  // wrong chain id shows up on each validator too.
+  const validators = checkValidators(c, o.validators, typeof o.chainId === 'string' ? o.chainId : undefined);
+  const accounts = checkAccounts(c, o.accounts);
+
+  if (c.problems.length > 0) return { problems: c.problems };
+  return { problems: [], genesis: { chainId: chainId!, genesisTime: genesisTime!, params: params!, validators: validators!, accounts: accounts! } };
+}
+
+/** Remembers the first path of each value so a duplicate names the one it repeats. */
+class Seen {
+  private readonly first = new Map<string, string>();
+  check(c: Checker, key: string, path: string, what: string): void {
+    const prev = this.first.get(key);
+    if (prev !== undefined) c.add(path, `duplicate ${what}: same as ${prev}`);
+    else this.first.set(key, path);
+  }
+}
+
+function isEd25519Point(b: Uint8Array): boolean {
+  try {
+    ed25519.Point.fromBytes(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkValidators(c: Checker, v: unknown, chainId: string | undefined): GenesisValidator[] | undefined {
+  const arr = c.array(v, 'validators');
+  if (arr === undefined) return undefined;
+  if (arr.length === 0) c.add('validators', 'at least one validator is required');
+  if (arr.length > MAX_VALIDATORS) c.add('validators', `at most ${MAX_VALIDATORS} validators, got ${arr.length}`);
+  const before = c.problems.length;
+  const names = new Seen();
+  const addresses = new Seen();
+  const identities = new Seen();
+  const blsKeys = new Seen();
+  const out: GenesisValidator[] = [];
+  arr.forEach((item, i) => {
+    const p = `validators[${i}]`;
+    const o = c.object(item, p);
+    if (o === undefined) return;
+    c.unknownFields(o, VALIDATOR_FIELDS, p);
+    const name = c.string(o.name, `${p}.name`, NAME_PATTERN, 'letters, digits, ".", "_" or "-", at most 64 characters', 64);
+    if (name !== undefined) names.check(c, name, `${p}.name`, 'name');
+
+    let address: Uint8Array | undefined;
+    if (typeof o.address !== 'string') c.add(`${p}.address`, 'must be a bech32 address string (joule1...)');
+    else {
+      try {
+        address = parseAddress(o.address);
+        addresses.check(c, toHex(address), `${p}.address`, 'address');
+      } catch (e) {
+        c.add(`${p}.address`, (e as JouleError).message.replace(/^address: /, ''));
+      }
+    }
+
+    let identityKey = c.hex(o.identityKey, `${p}.identityKey`, 32);
+    if (identityKey !== undefined && !isEd25519Point(identityKey)) {
+      c.add(`${p}.identityKey`, 'is not a valid Ed25519 public key (not a curve point)');
+      identityKey = undefined;
+    }
+    if (identityKey !== undefined) {
+      identities.check(c, toHex(identityKey), `${p}.identityKey`, 'identity key');
+      const derived = addressFromPublicKey(identityKey);
+      if (address !== undefined && toHex(derived) !== toHex(address)) {
+        c.add(`${p}.address`, `does not match identityKey (the address derived from it is ${formatAddress(derived)})`);
+      }
+    }
+
+    let blsKey = c.hex(o.blsKey, `${p}.blsKey`, 48);
+    if (blsKey !== undefined && blsPublicKey(blsKey) === undefined) {
+      c.add(`${p}.blsKey`, 'is not a valid BLS12-381 G1 public key (not a point in the subgroup, or infinity)');
+      blsKey = undefined;
+    }
+    if (blsKey !== undefined) blsKeys.check(c, toHex(blsKey), `${p}.blsKey`, 'BLS key');
+
+    const pop = c.hex(o.blsProofOfPossession, `${p}.blsProofOfPossession`, 96);
+    if (pop !== undefined && blsKey !== undefined && identityKey !== undefined && chainId !== undefined) {
+      if (!verifyProofOfPossession(chainId, blsKey, identityKey, pop)) {
+        c.add(`${p}.blsProofOfPossession`, `does not verify: it must be blsKey's signature over (${'JOULE/bls-pop/v1'}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`);
+      }
+    }
+    if (name !== undefined && address !== undefined && identityKey !== undefined && blsKey !== undefined && pop !== undefined) {
+      out.push({ name, address, identityKey, blsKey, blsProofOfPossession: pop });
+    }
+  });
+  return c.problems.length > before ? undefined : out;
+}
+
+function checkAccounts(c: Checker, v: unknown): GenesisAccount[] | undefined {
+  if (v === undefined) return [];
+  const arr = c.array(v, 'accounts');
+  if (arr === undefined) return undefined;
+  const before = c.problems.length;
+  const addresses = new Seen();
+  const out: GenesisAccount[] = [];
+  let total = 0n;
+  arr.forEach((item, i) => {
+    const p = `accounts[${i}]`;
+    const o = c.object(item, p);
+    if (o === undefined) return;
+    c.unknownFields(o, ACCOUNT_FIELDS, p);
+    let address: Uint8Array | undefined;
+    if (typeof o.address !== 'string') c.add(`${p}.address`, 'must be a bech32 address string (joule1...)');
+    else {
+      try {
+        address = parseAddress(o.address);
+        addresses.check(c, toHex(address), `${p}.address`, 'address');
+      } catch (e) {
+        c.add(`${p}.address`, (e as JouleError).message.replace(/^address: /, ''));
+      }
+    }
+    const balance = c.amount(o.balance, `${p}.balance`);
+    if (balance !== undefined) total += balance;
+    const roles = checkRoles(c, o.roles, `${p}.roles`);
+    if (address !== undefined && balance !== undefined && roles !== undefined) out.push({ address, balance, roles });
+  });
+  if (total > UINT64_MAX) c.add('accounts', `total supply ${total} exceeds uint64 (${UINT64_MAX})`);
+  return c.problems.length > before ? undefined : out;
+}
+
+function checkRoles(c: Checker, v: unknown, path: string): AccountRole[] | undefined {
+  if (v === undefined) return [];
+  const arr = c.array(v, path);
+  if (arr === undefined) return undefined;
+  const out: AccountRole[] = [];
+  let ok = true;
+  arr.forEach((r, i) => {
+    if (typeof r !== 'string' || !(GENESIS_ROLES as readonly string[]).includes(r)) {
+      c.add(`${path}[${i}]`, `must be one of ${GENESIS_ROLES.join(', ')}, got ${JSON.stringify(r)}`);
+      ok = false;
+    } else if (out.includes(ROLE_FROM_JSON[r as GenesisRole])) {
+      c.add(`${path}[${i}]`, `duplicate role ${r}`);
+      ok = false;
+    } else out.push(ROLE_FROM_JSON[r as GenesisRole]);
+  });
+  return ok ? out : undefined;
+}
