@@ -1,4 +1,114 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
+import { encryptKey } from '../../core/keystore.ts';
+import { DEFAULT_PORTS } from '../../node/config.ts';
+import { initHome } from '../../node/home.ts';
+import { readPassphrase } from '../../node/keys.ts';
+import { JouleNode } from '../../node/node.ts';
+import { runDevnet } from '../devnet.ts';
 
-/** `joule init`, `joule start`, `joule devnet`: owned by the node/ engineer (placeholder until node/ lands). */
-export function registerNodeCommands(_program: Command): void {}
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a port: ${v}`);
+  return n;
+}
+
+/** Writes a fresh key pair of the node into a temporary file for initHome to copy. */
+async function freshKeyFile(type: 'ed25519' | 'bls', passphrase: string | undefined, insecure: boolean): Promise<string> {
+  const secret = type === 'ed25519' ? ed25519Generate().seed : blsGenerate().secretKey;
+  const json = await encryptKey({ type, secret, passphrase, insecure });
+  const file = join(await mkdtemp(join(tmpdir(), 'joule-key-')), `${type}.key`);
+  await writeFile(file, JSON.stringify(json), { mode: 0o600 });
+  return file;
+}
+
+/** `joule init`, `joule start`, `joule devnet`. */
+export function registerNodeCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create a node home: config.json, genesis.json, keys/, data/')
+    .requiredOption('--home <dir>', 'the node home to create')
+    .requiredOption('--genesis <file>', 'the genesis file of the chain')
+    .option('--name <name>', 'node name (logs, metrics)', 'node')
+    .option('--role <role>', 'validator or observer', 'validator')
+    .option('--identity-key <file>', 'Ed25519 identity key file (default: generate one)')
+    .option('--consensus-key <file>', 'BLS consensus key file (default: generate one)')
+    .option('--p2p-port <port>', 'libp2p TCP port', String(DEFAULT_PORTS.p2p))
+    .option('--rpc-port <port>', 'JSON-RPC port', String(DEFAULT_PORTS.rpc))
+    .option('--metrics-port <port>', 'metrics/health port', String(DEFAULT_PORTS.metrics))
+    .option('--grpc-port <port>', 'device gRPC port', String(DEFAULT_PORTS.grpc))
+    .option('--peer <multiaddr...>', 'static peers (/ip4/…/tcp/…/p2p/<peerId>)')
+    .option('--passphrase-file <file>', 'passphrase for generated keys (else JOULE_PASSPHRASE)')
+    .option('--insecure', 'write generated keys unencrypted (devnets only)')
+    .action(async (o) => {
+      if (o.role !== 'validator' && o.role !== 'observer') throw new Error('--role must be validator or observer');
+      const passphrase = readPassphrase(o.passphraseFile);
+      const insecure = o.insecure === true;
+      if (!insecure && passphrase === undefined && (o.identityKey === undefined || o.consensusKey === undefined)) {
+        throw new Error('generated keys are encrypted: give --passphrase-file or JOULE_PASSPHRASE (or --insecure for a devnet)');
+      }
+      const { config, peerId } = await initHome({
+        home: o.home,
+        genesisFile: o.genesis,
+        name: o.name,
+        role: o.role,
+        identityKeyFile: o.identityKey ?? (await freshKeyFile('ed25519', passphrase, insecure)),
+        consensusKeyFile: o.consensusKey ?? (await freshKeyFile('bls', passphrase, insecure)),
+        ports: { p2p: port(o.p2pPort), rpc: port(o.rpcPort), metrics: port(o.metricsPort), grpc: port(o.grpcPort) },
+        peers: o.peer ?? [],
+      });
+      console.log(`initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId})`);
+      console.log(`start it with: joule start --home ${o.home}`);
+    });
+
+  program
+    .command('start')
+    .description('run a node from its home until SIGINT/SIGTERM')
+    .requiredOption('--home <dir>', 'the node home')
+    .option('--passphrase-file <file>', 'passphrase of the key files (else JOULE_PASSPHRASE)')
+    .action(async (o) => {
+      const node = await JouleNode.start({ home: o.home, passphraseFile: o.passphraseFile });
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          node.logger.info({ signal }, 'shutting down');
+          node.stop().then(resolve, (e) => {
+            node.logger.error({ err: e }, 'shutdown failed');
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+
+  program
+    .command('devnet')
+    .description('run a local devnet: one OS process per validator, until Ctrl-C')
+    .option('--validators <n>', 'number of validators', '4')
+    .option('--accounts <n>', 'number of funded accounts', '10')
+    .option('--home <dir>', 'devnet directory (created, or reused if it holds a devnet)')
+    .option('--base-port <port>', 'node i uses base+10i+{0 p2p, 1 rpc, 2 metrics, 3 grpc}', '26600')
+    .option('--block-period <ms>', 'block period in ms (new devnets only)', '1000')
+    .option('--no-follow', 'start the nodes and exit (leave them running)')
+    .action(async (o) => {
+      const validators = Number(o.validators);
+      const accounts = Number(o.accounts);
+      if (!Number.isInteger(validators) || validators < 1 || validators > 64) throw new Error('--validators must be an integer from 1 to 64');
+      if (!Number.isInteger(accounts) || accounts < 0) throw new Error('--accounts must be a non-negative integer');
+      await runDevnet({
+        home: o.home,
+        validators,
+        accounts,
+        basePort: port(o.basePort),
+        blockPeriodMs: Number(o.blockPeriod),
+        follow: o.follow !== false,
+      });
+    });
+}

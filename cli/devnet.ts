@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_PARAMS } from '../core/params.ts';
+import { generateDevnet, writeDevnetFiles } from '../genesis/index.ts';
+import { initHome } from '../node/home.ts';
+import { peerIdFromIdentityKey } from '../p2p/identity.ts';
+
+export interface DevnetOptions {
+  readonly home: string | undefined;
+  readonly validators: number;
+  readonly accounts: number;
+  readonly basePort: number;
+  readonly blockPeriodMs: number;
+  /** Print blocks until Ctrl-C, then stop the nodes; otherwise leave them running. */
+  readonly follow: boolean;
+}
+
+export interface DevnetNode {
+  name: string;
+  rpc: string;
+  grpc: string;
+  p2p: string;
+  metrics: string;
+  home: string;
+  pid: number | null;
+}
+
+export interface DevnetFile {
+  chainId: string;
+  nodes: DevnetNode[];
+}
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+function portsOf(base: number, i: number) {
+  return { p2p: base + 10 * i, rpc: base + 10 * i + 1, metrics: base + 10 * i + 2, grpc: base + 10 * i + 3 };
+}
+
+async function createDevnet(home: string, o: DevnetOptions): Promise<DevnetFile> {
+  const devnet = generateDevnet({ validators: o.validators, accounts: o.accounts, params: { ...DEFAULT_PARAMS, blockPeriodMs: o.blockPeriodMs, emptyBlockPeriodMs: o.blockPeriodMs } });
+  const files = await writeDevnetFiles(home, devnet, {
+    insecure: true,
+    onKey: (_f, done, total) => process.stdout.write(`\rwriting devnet keys ${done}/${total}`),
+  });
+  process.stdout.write('\n');
+  console.warn('devnet keys are INSECURE (stored unencrypted): for local testing only');
+  const peerIds = devnet.validatorKeys.map((v) => peerIdFromIdentityKey(v.identity.publicKey));
+  const p2pAddrs = peerIds.map((id, i) => `/ip4/127.0.0.1/tcp/${portsOf(o.basePort, i).p2p}/p2p/${id}`);
+  const nodes: DevnetNode[] = [];
+  for (const [i, v] of files.validators.entries()) {
+    const nodeHome = join(home, v.name);
+    const ports = portsOf(o.basePort, i);
+    await initHome({
+      home: nodeHome,
+      genesisFile: files.genesisFile,
+      name: v.name,
+      role: 'validator',
+      identityKeyFile: v.identityKeyFile,
+      consensusKeyFile: v.consensusKeyFile,
+      ports,
+      peers: p2pAddrs.filter((_, j) => j !== i),
+    });
+    nodes.push({
+      name: v.name,
+      rpc: `http://127.0.0.1:${ports.rpc}`,
+      grpc: `127.0.0.1:${ports.grpc}`,
+      p2p: p2pAddrs[i]!,
+      metrics: `http://127.0.0.1:${ports.metrics}/metrics`,
+      home: nodeHome,
+      pid: null,
+    });
+  }
+  return { chainId: devnet.genesis.chainId, nodes };
+}
+
+function alive(pid: number | null): boolean {
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function startNode(node: DevnetNode, detached: boolean): ChildProcess {
+  const log = openSync(join(node.home, 'node.log'), 'a');
+  const child = spawn(process.execPath, [MAIN, 'start', '--home', node.home], { stdio: ['ignore', log, log], detached });
+  if (detached) child.unref();
+  return child;
+}
+
+async function rpcCall(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), signal: AbortSignal.timeout(2000) });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(body.error.message);
+  return body.result;
+}
+
+/** Prints each new block (from whichever node answers) until `stop` resolves. */
+async function followBlocks(file: DevnetFile, stopped: () => boolean): Promise<void> {
+  let printed = -1;
+  let waiting = 0;
+  while (!stopped()) {
+    let progressed = false;
+    for (const node of file.nodes) {
+      try {
+        const status = (await rpcCall(node.rpc, 'joule_status')) as { height: number };
+        for (let h = Math.max(printed + 1, status.height - 20, 1); h <= status.height; h++) {
+          const b = (await rpcCall(node.rpc, 'joule_getBlock', [h])) as { height: number; hash: string; txCount: number; timestamp: number; proposer: string } | null;
+          if (b === null) break;
+          console.log(`block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 14)}…  txs ${String(b.txCount).padStart(5)}  ${new Date(b.timestamp).toISOString()}  via ${node.name}`);
+          printed = b.height;
+        }
+        progressed = true;
+        break;
+      } catch {
+        // this node is down or starting: ask the next one
+      }
+    }
+    if (!progressed && printed < 0) process.stdout.write(`\rwaiting for the nodes to start${'.'.repeat((waiting++ % 3) + 1)}   `);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function runDevnet(o: DevnetOptions): Promise<void> {
+  const home = o.home ?? (await mkdtemp(join(tmpdir(), 'joule-devnet-')));
+  const manifest = join(home, 'devnet.json');
+  let file: DevnetFile;
+  if (existsSync(manifest)) {
+    file = JSON.parse(readFileSync(manifest, 'utf8')) as DevnetFile;
+    console.log(`reusing the devnet in ${home} (${file.nodes.length} validators)`);
+  } else {
+    console.log(`creating a devnet of ${o.validators} validator(s) in ${home}`);
+    file = await createDevnet(home, o);
+  }
+  const children: ChildProcess[] = [];
+  for (const node of file.nodes) {
+    if (alive(node.pid)) {
+      console.log(`${node.name} already running (pid ${node.pid})`);
+      continue;
+    }
+    const child = startNode(node, !o.follow);
+    node.pid = child.pid ?? null;
+    children.push(child);
+    console.log(`started ${node.name} pid ${node.pid}  rpc ${node.rpc}  log ${join(node.home, 'node.log')}`);
+  }
+  await writeFile(manifest, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`endpoints: ${manifest}`);
+  if (!o.follow) return;
+  console.log('showing blocks; Ctrl-C stops the devnet');
+  let stopping = false;
+  const done = new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      console.log('\nstopping the devnet…');
+      for (const c of children) c.kill('SIGTERM');
+      const exits = children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()))));
+      const force = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 15_000);
+      void Promise.all(exits).then(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await Promise.race([followBlocks(file, () => stopping), done]);
+  await done;
+  console.log(`devnet stopped; its data stays in ${home} (run again with --home ${home} to resume)`);
+}

@@ -1,0 +1,51 @@
+import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
+import { decodeTx, type Tx } from '../core/tx.ts';
+import type { Mempool } from '../mempool/index.ts';
+import { recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
+import { getAccount } from '../state/accounts.ts';
+import { checkTx, txPriority, txTier } from '../vm/index.ts';
+import type { Chain } from './chain.ts';
+
+/**
+ * The one door into the mempool, for RPC and gossip alike: decode, check against the head
+ * state (signature, chain, type, fee, nonce window, balance), then pool. Every rejection
+ * is counted by code and source.
+ */
+export class TxAdmission {
+  private readonly chain: Chain;
+  private readonly mempool: Mempool;
+  private readonly metrics: JouleMetrics;
+
+  constructor(chain: Chain, mempool: Mempool, metrics: JouleMetrics) {
+    this.chain = chain;
+    this.mempool = mempool;
+    this.metrics = metrics;
+  }
+
+  /** Admits one encoded tx; throws the typed rejection. */
+  submit(bytes: Uint8Array, source: string): Tx {
+    try {
+      const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
+      if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
+      this.admit(tx, true);
+      return tx;
+    } catch (e) {
+      recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
+      throw e;
+    }
+  }
+
+  /** Admits a decoded tx; `verifySignature` false only for txs whose signature was already checked. */
+  admit(tx: Tx, verifySignature: boolean): void {
+    const { world, genesis } = this.chain;
+    checkTx(world, tx, { chainId: genesis.chainId, params: genesis.params }, { verifySignature, allowFutureNonce: true });
+    const accountNonce = getAccount(world, tx.from).nonce;
+    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce });
+    this.updateGauges();
+  }
+
+  updateGauges(): void {
+    this.metrics.mempoolSize.set(this.mempool.size);
+    this.metrics.mempoolBytes.set(this.mempool.bytes);
+  }
+}

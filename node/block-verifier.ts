@@ -1,0 +1,90 @@
+import { blockHash, type Block, type BlockHeader, type CommitCertificate } from '../core/block.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
+import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
+import type { ChainParams } from '../core/params.ts';
+import { decodeTx, type Tx } from '../core/tx.ts';
+import type { ValidatorSet } from '../core/validators.ts';
+import type { WorldState } from '../state/world-state.ts';
+import { executeBlock } from '../vm/index.ts';
+import type { ExecutedBlock } from './block-builder.ts';
+import { receiptsRootOf, txRootOf } from './block-roots.ts';
+
+export interface VerifyInput {
+  readonly world: WorldState;
+  readonly chainId: string;
+  readonly params: ChainParams;
+  readonly parent: BlockHeader;
+  readonly parentHash: Uint8Array;
+  readonly validatorSet: ValidatorSet;
+  readonly block: Block;
+  /** Wall clock for the drift check of live proposals; omitted for certified (synced) blocks. */
+  readonly now?: number;
+  /** Checks the parent's commit certificate carried in this header (consensus/ verifies it). */
+  readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
+  /** Txs this node already decoded and verified (mempool), by hex hash: skips their signature check. */
+  readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
+}
+
+function invalid(field: string, message: string): JouleError {
+  return new JouleError(ErrorCode.BLOCK_INVALID, message, `block.header.${field}`);
+}
+
+/** Header checks that need no execution. */
+export function checkHeader(input: VerifyInput): void {
+  const { block, parent, params } = input;
+  const h = block.header;
+  if (h.chainId !== input.chainId) throw invalid('chainId', `expected ${input.chainId}, got ${h.chainId}`);
+  if (h.height !== parent.height + 1) throw invalid('height', `expected ${parent.height + 1}, got ${h.height}`);
+  if (!equalBytes(h.parentHash, input.parentHash)) throw invalid('parentHash', `expected ${toHex(input.parentHash)}`);
+  if (h.timestamp <= parent.timestamp) throw invalid('timestamp', 'must be later than the parent timestamp');
+  if (input.now !== undefined && h.timestamp > input.now + params.maxClockDriftMs) {
+    throw invalid('timestamp', `${h.timestamp - input.now} ms in the future (limit ${params.maxClockDriftMs} ms)`);
+  }
+  if (!input.validatorSet.has(h.proposer)) throw invalid('proposer', 'not a validator at this height');
+  if (!equalBytes(h.validatorSetHash, input.validatorSet.hash)) throw invalid('validatorSetHash', 'does not match the validator set');
+  if (h.txCount !== block.txs.length) throw invalid('txCount', `header says ${h.txCount}, body has ${block.txs.length}`);
+  if (block.txs.length > params.maxBlockTxs) throw invalid('txCount', `over the limit of ${params.maxBlockTxs}`);
+  let bytes = 0;
+  for (const t of block.txs) bytes += t.length;
+  if (bytes > params.maxBlockBytes) throw invalid('txCount', `${bytes} bytes of transactions, limit ${params.maxBlockBytes}`);
+  input.checkParentCertificate(h.parentCertificate, parent, input.parentHash);
+}
+
+/**
+ * The importer's side: every header field is checked, every tx decoded and re-executed,
+ * and the resulting roots compared with the header. Throws BLOCK_INVALID naming the field.
+ */
+export function verifyBlock(input: VerifyInput): ExecutedBlock {
+  checkHeader(input);
+  const { block } = input;
+  const h = block.header;
+  let allKnown = input.knownTx !== undefined;
+  const txs = block.txs.map((bytes, i) => {
+    try {
+      const tx = decodeTx(bytes, input.params.maxTxBytes);
+      const known = input.knownTx?.(tx.hash);
+      if (known === undefined) allKnown = false;
+      return tx;
+    } catch (e) {
+      throw new JouleError(ErrorCode.BLOCK_INVALID, `undecodable transaction (${isJouleError(e) ? e.code : 'error'}: ${(e as Error).message})`, `block.txs[${i}]`);
+    }
+  });
+  if (!equalBytes(h.txRoot, txRootOf(txs))) throw invalid('txRoot', 'does not match the transactions');
+  const seen = new Set<string>();
+  for (const [i, tx] of txs.entries()) {
+    const id = toHex(tx.hash);
+    if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
+    seen.add(id);
+  }
+  // Signatures of txs this node admitted itself were verified then; others are verified now.
+  const result = executeBlock(
+    input.world,
+    txs,
+    { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer },
+    { verifySignatures: !allKnown },
+  );
+  if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
+  const prepared = input.world.prepare(result.changes);
+  if (!equalBytes(h.stateRoot, prepared.root)) throw invalid('stateRoot', 'does not match re-execution');
+  return { block, hash: blockHash(h), txs, result, prepared };
+}

@@ -1,0 +1,33 @@
+import type { StoredBlock } from '../rpc/node-api.ts';
+import type { CommittedBlock } from './chain.ts';
+
+type Listener = (b: CommittedBlock) => void;
+
+/**
+ * Node events (block committed) for RPC subscriptions and, later, gRPC command streams.
+ * Listeners run synchronously in registration order; one that throws is isolated.
+ */
+export class NodeEvents {
+  private readonly listeners = new Set<Listener>();
+  private readonly onError: (e: unknown) => void;
+
+  constructor(onError: (e: unknown) => void) {
+    this.onError = onError;
+  }
+
+  onBlock(listener: (b: StoredBlock & CommittedBlock) => void): () => void {
+    const l = listener as Listener;
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  emitBlock(b: CommittedBlock): void {
+    for (const l of this.listeners) {
+      try {
+        l(b);
+      } catch (e) {
+        this.onError(e);
+      }
+    }
+  }
+}
