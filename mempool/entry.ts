@@ -4,9 +4,9 @@ import type { Tx } from '../core/tx.ts';
 /** One pooled transaction with what the caller told us about it at admission. */
 export interface Entry {
   readonly tx: Tx;
-  /** Hex of tx.hash: the map key (Uint8Array keys compare by identity, not content). */
+  /** bytesKey(tx.hash): the map key (Uint8Array keys compare by identity, not content). */
   readonly key: string;
-  /** Hex of tx.from: the key of the sender's chain. */
+  /** bytesKey(tx.from): the key of the sender's chain. */
   readonly senderKey: string;
   /** Computed by the caller (fee, tier multiplier, ...); the pool only compares it. */
   readonly priority: bigint;

@@ -1,4 +1,4 @@
-import { toHex } from '../core/bytes.ts';
+import { bytesKey } from './key.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
 import { SenderChain } from './chain.ts';
@@ -97,16 +97,16 @@ export class Mempool {
   }
 
   has(hash: Uint8Array): boolean {
-    return this.byHash.has(toHex(hash));
+    return this.byHash.has(bytesKey(hash));
   }
 
   get(hash: Uint8Array): Tx | undefined {
-    return this.byHash.get(toHex(hash))?.tx;
+    return this.byHash.get(bytesKey(hash))?.tx;
   }
 
   /** Priority, tier and arrival sequence the tx was admitted with. */
   meta(hash: Uint8Array): { priority: bigint; tier: string; seq: number } | undefined {
-    const e = this.byHash.get(toHex(hash));
+    const e = this.byHash.get(bytesKey(hash));
     return e === undefined ? undefined : { priority: e.priority, tier: e.tier, seq: e.seq };
   }
 
@@ -116,13 +116,13 @@ export class Mempool {
 
   /** One sender's pooled txs in nonce order (executable and queued). */
   senderTxs(from: Uint8Array): Tx[] {
-    const chain = this.chains.get(toHex(from));
+    const chain = this.chains.get(bytesKey(from));
     return chain === undefined ? [] : chain.entries.map((e) => e.tx);
   }
 
   /** The nonce after the sender's executable run: what a wallet should sign next. */
   nextNonce(from: Uint8Array, accountNonce: number): number {
-    const chain = this.chains.get(toHex(from));
+    const chain = this.chains.get(bytesKey(from));
     let next = accountNonce;
     if (chain === undefined) return next;
     for (let i = chain.lowerBound(accountNonce); i < chain.length && chain.entries[i]!.tx.nonce === next; i++) next++;
@@ -141,7 +141,7 @@ export class Mempool {
    */
   add(tx: Tx, meta: AddMeta): AddResult {
     const { limits } = this;
-    const key = toHex(tx.hash);
+    const key = bytesKey(tx.hash);
     if (this.byHash.has(key)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already in the mempool', 'tx.hash');
     if (tx.nonce < meta.accountNonce) {
       throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} is below the account nonce ${meta.accountNonce}`, 'tx.nonce');
@@ -158,7 +158,7 @@ export class Mempool {
       throw new JouleError(ErrorCode.MEMPOOL_FULL, `transaction of ${size} bytes exceeds the mempool's ${limits.maxBytes} bytes`, 'tx');
     }
 
-    const senderKey = toHex(tx.from);
+    const senderKey = bytesKey(tx.from);
     const stale = this.pruneSender(senderKey, meta.accountNonce);
     const chain = this.chains.get(senderKey);
     const old = chain?.get(tx.nonce);
@@ -256,13 +256,28 @@ export class Mempool {
    * elsewhere, is superseded). Only senders in the block can have moved their nonce.
    */
   removeCommitted(txs: readonly Tx[], accountNonce: (from: Uint8Array) => number): void {
-    const touched = new Map<string, Uint8Array>();
-    for (const tx of txs) touched.set(toHex(tx.from), tx.from);
+    // Consecutive txs of one sender share a key; remember the last to skip re-keying.
+    const nonces = new Map<string, number>();
+    const keys: string[] = new Array(txs.length);
+    let lastFrom: Uint8Array | undefined;
+    let lastKey = '';
+    for (let i = 0; i < txs.length; i++) {
+      const from = txs[i]!.from;
+      if (from !== lastFrom) {
+        lastFrom = from;
+        lastKey = bytesKey(from);
+      }
+      keys[i] = lastKey;
+      if (!nonces.has(lastKey)) nonces.set(lastKey, accountNonce(from));
+    }
     // One splice per sender first, so a sender with thousands of txs in the block is not
-    // removed one memmove at a time.
-    for (const [senderKey, from] of touched) this.pruneSender(senderKey, accountNonce(from));
-    for (const tx of txs) {
-      const e = this.byHash.get(toHex(tx.hash));
+    // removed one memmove at a time. That already removes every included tx we hold
+    // (its nonce is below the new account nonce); only the rest need a hash look-up.
+    for (const [senderKey, nonce] of nonces) this.pruneSender(senderKey, nonce);
+    for (let i = 0; i < txs.length; i++) {
+      const tx = txs[i]!;
+      if (tx.nonce < nonces.get(keys[i]!)!) continue;
+      const e = this.byHash.get(bytesKey(tx.hash));
       if (e !== undefined) this.removeEntry(e);
     }
   }
@@ -272,7 +287,7 @@ export class Mempool {
    * gap, until the nonce is filled or they are evicted.
    */
   remove(hash: Uint8Array): boolean {
-    const e = this.byHash.get(toHex(hash));
+    const e = this.byHash.get(bytesKey(hash));
     if (e === undefined) return false;
     this.removeEntry(e);
     return true;

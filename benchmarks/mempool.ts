@@ -1,0 +1,121 @@
+/**
+ * Mempool throughput: admissions per second (plain and while evicting), and the cost of
+ * building a 10,000-tx block from a 50,000-tx pool, then removing it. Fake, pre-built txs:
+ * signatures and decoding are not the mempool's job and are measured elsewhere.
+ *
+ *   npx node benchmarks/mempool.ts
+ */
+import type { Tx } from '../core/tx.ts';
+import { fakeSender, fakeTx } from '../mempool/fake-tx.ts';
+import { Mempool, type MempoolLimits } from '../mempool/mempool.ts';
+
+const POOL_TXS = 50_000;
+const BLOCK_TXS = 10_000;
+const PER_SENDER = 10;
+const TX_BYTES = 200;
+const RUNS = 5;
+
+const LIMITS: MempoolLimits = { maxTxs: 100_000, maxBytes: 1 << 30, maxPerSender: 64, maxNonceGap: 64, replaceBumpPercent: 10 };
+
+/** Deterministic PRNG (mulberry32) so every run measures the same workload. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Workload {
+  txs: Tx[];
+  priority: bigint[];
+}
+
+/** `count` txs from count/PER_SENDER senders, nonces 0..PER_SENDER-1, random priorities. */
+function workload(count: number, firstSender: number, seed: number, minPriority = 0): Workload {
+  const rand = rng(seed);
+  const txs: Tx[] = [];
+  const priority: bigint[] = [];
+  for (let s = 0; s < count / PER_SENDER; s++) {
+    const from = fakeSender(firstSender + s); // one shared array per sender, as decoded txs would not be
+    for (let n = 0; n < PER_SENDER; n++) {
+      const p = BigInt(minPriority + Math.floor(rand() * 1_000_000));
+      txs.push(fakeTx(from, n, p, { size: TX_BYTES }));
+      priority.push(p);
+    }
+  }
+  return { txs, priority };
+}
+
+function fill(pool: Mempool, w: Workload): void {
+  for (let i = 0; i < w.txs.length; i++) pool.add(w.txs[i]!, { priority: w.priority[i]!, tier: 'peer_to_peer', accountNonce: 0 });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+function ms(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+export async function runMempoolBenchmarks(): Promise<Record<string, number>> {
+  const base = workload(POOL_TXS, 0, 1);
+  // Higher priorities than anything in `base`, so every admission into a full pool evicts.
+  const extra = workload(BLOCK_TXS, 1_000_000, 2, 1_000_000);
+  const zeroNonce = () => 0;
+
+  const addMs: number[] = [];
+  const evictMs: number[] = [];
+  const selectMs: number[] = [];
+  const commitMs: number[] = [];
+  let selected = 0;
+  for (let r = 0; r < RUNS; r++) {
+    const pool = new Mempool(LIMITS);
+    let t = process.hrtime.bigint();
+    fill(pool, base);
+    addMs.push(ms(t));
+
+    t = process.hrtime.bigint();
+    const block = pool.select({ maxTxs: BLOCK_TXS, maxBytes: 1 << 30 }, zeroNonce);
+    selectMs.push(ms(t));
+    selected = block.length;
+
+    // Account nonces after the block: every sender with txs in it moved past its last one.
+    const after = new Map<Uint8Array, number>();
+    for (const tx of block) after.set(tx.from, tx.nonce + 1);
+    t = process.hrtime.bigint();
+    pool.removeCommitted(block, (from) => after.get(from) ?? 0);
+    commitMs.push(ms(t));
+
+    const full = new Mempool({ ...LIMITS, maxTxs: POOL_TXS });
+    fill(full, base);
+    t = process.hrtime.bigint();
+    fill(full, extra);
+    evictMs.push(ms(t));
+    if (full.size !== POOL_TXS) throw new Error(`eviction run ended with ${full.size} txs`);
+    await new Promise((res) => setImmediate(res)); // let GC and other work breathe between runs
+  }
+  if (selected !== BLOCK_TXS) throw new Error(`select returned ${selected}, expected ${BLOCK_TXS}`);
+
+  const results: Record<string, number> = {
+    'mempool.add_per_s': Math.round(POOL_TXS / (median(addMs) / 1000)),
+    'mempool.add_evicting_per_s': Math.round(BLOCK_TXS / (median(evictMs) / 1000)),
+    'mempool.select_10k_of_50k_ms': Number(median(selectMs).toFixed(2)),
+    'mempool.remove_committed_10k_ms': Number(median(commitMs).toFixed(2)),
+  };
+  return results;
+}
+
+if (import.meta.main) {
+  const r = await runMempoolBenchmarks();
+  console.log(`mempool (${POOL_TXS} txs of ${TX_BYTES} B from ${POOL_TXS / PER_SENDER} senders, median of ${RUNS} runs)`);
+  console.log(`  add into empty pool           ${r['mempool.add_per_s']!.toLocaleString('en')} tx/s`);
+  console.log(`  add into full pool (evicting) ${r['mempool.add_evicting_per_s']!.toLocaleString('en')} tx/s`);
+  console.log(`  select ${BLOCK_TXS} of ${POOL_TXS}          ${r['mempool.select_10k_of_50k_ms']} ms`);
+  console.log(`  removeCommitted ${BLOCK_TXS}        ${r['mempool.remove_committed_10k_ms']} ms`);
+}
