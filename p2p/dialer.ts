@@ -8,6 +8,9 @@ import type { Libp2p, PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { P2PLogger } from './types.ts';
 
+/** A connection that lasted this long counts as healthy and resets the backoff. */
+const STABLE_CONNECTION_MS = 5_000;
+
 export interface StaticPeer {
   readonly addr: Multiaddr;
   readonly peerId: PeerId;
@@ -16,6 +19,8 @@ export interface StaticPeer {
 interface PeerState {
   readonly peer: StaticPeer;
   attempt: number;
+  /** When the current connection came up (undefined while down). */
+  connectedAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   dialing: boolean;
 }
@@ -38,22 +43,32 @@ export class StaticDialer {
     this.libp2p = libp2p;
     this.cfg = cfg;
     this.log = log;
-    for (const peer of peers) this.states.set(peer.peerId.toString(), { peer, attempt: 0, timer: undefined, dialing: false });
+    for (const peer of peers) this.states.set(peer.peerId.toString(), { peer, attempt: 0, connectedAt: undefined, timer: undefined, dialing: false });
   }
 
   start(): void {
     for (const s of this.states.values()) this.schedule(s, 0);
   }
 
-  /** Called on every peer disconnect; only static peers are redialled. */
+  /**
+   * Called on every peer disconnect; only static peers are redialled. The backoff resets
+   * only after a connection that stayed up for a while: a peer that accepts the
+   * handshake and then drops us (it does not list us, or has banned us) would otherwise
+   * be redialled in a tight loop.
+   */
   onDisconnect(peerId: string): void {
     const s = this.states.get(peerId);
-    if (s !== undefined) this.schedule(s, this.backoff(s));
+    if (s === undefined) return;
+    const lived = s.connectedAt === undefined ? 0 : Date.now() - s.connectedAt;
+    s.connectedAt = undefined;
+    if (lived >= STABLE_CONNECTION_MS) s.attempt = 0;
+    else s.attempt++;
+    this.schedule(s, this.backoff(s));
   }
 
   onConnect(peerId: string): void {
     const s = this.states.get(peerId);
-    if (s !== undefined) s.attempt = 0;
+    if (s !== undefined) s.connectedAt = Date.now();
   }
 
   stop(): void {
@@ -81,7 +96,6 @@ export class StaticDialer {
     s.dialing = true;
     try {
       await this.libp2p.dial(s.peer.addr);
-      s.attempt = 0;
     } catch (e) {
       s.attempt++;
       const next = this.backoff(s);

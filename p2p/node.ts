@@ -102,8 +102,10 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
     serveStatus: opts.serveStatus,
     log,
   };
+  // maxInboundStreams bounds concurrent requests per connection (extra streams are reset);
+  // the token bucket in deps bounds their rate.
   await libp2p.handle(blocksProtocol(opts.chainId), (stream, conn) => handleBlocks(stream, conn.remotePeer.toString(), deps), { maxInboundStreams: 4 });
-  await libp2p.handle(statusProtocol(opts.chainId), (stream, conn) => handleStatus(stream, conn.remotePeer.toString(), deps), { maxInboundStreams: 4 });
+  await libp2p.handle(statusProtocol(opts.chainId), (stream, conn) => handleStatus(stream, conn.remotePeer.toString(), deps), { maxInboundStreams: 8 });
 
   // ---- gossip
   const subscribers = new Map<string, GossipSubscriber>();
