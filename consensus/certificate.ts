@@ -1,0 +1,56 @@
+import { commitSealBytes, type CommitCertificate } from '../core/block.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import { HASH_LENGTH } from '../core/hash.ts';
+import { bitmapFromIndexes, indexesFromBitmap, type ValidatorSet } from '../core/validators.ts';
+import { defaultCrypto, type ConsensusCrypto } from './types.ts';
+
+export interface Seal {
+  /** Index of the signer in the height's sorted validator set. */
+  readonly index: number;
+  readonly seal: Uint8Array;
+}
+
+/**
+ * Aggregates commit seals into a certificate and checks it with one fast-aggregate-verify.
+ * Returns null when the aggregate does not verify (some seal is bad): the caller then
+ * checks seals one by one (the slow path only Byzantine input triggers).
+ */
+export function aggregateCertificate(
+  chainId: string, validators: ValidatorSet, height: number, round: number, blockHash: Uint8Array,
+  seals: readonly Seal[], crypto: ConsensusCrypto = defaultCrypto,
+): CommitCertificate | null {
+  const sorted = [...seals].sort((a, b) => a.index - b.index);
+  let aggregateSignature: Uint8Array;
+  try {
+    aggregateSignature = crypto.blsAggregate(sorted.map((s) => s.seal));
+  } catch {
+    return null;
+  }
+  const certificate: CommitCertificate = {
+    height, round, blockHash, aggregateSignature,
+    signers: bitmapFromIndexes(validators.size, sorted.map((s) => s.index)),
+  };
+  return verifyCertificate(certificate, validators, chainId, crypto) === true ? certificate : null;
+}
+
+/**
+ * Checks that a quorum of `validators` (the set of the certificate's height) sealed
+ * `cert.blockHash` at `cert.height`: one fast-aggregate-verify. Pure; used by sync and
+ * block import. Returns true, or the typed reason it is invalid (never throws). The caller
+ * must still check that `cert.blockHash` is the hash of the block it certifies.
+ */
+export function verifyCertificate(
+  cert: CommitCertificate, validators: ValidatorSet, chainId: string, crypto: ConsensusCrypto = defaultCrypto,
+): true | JouleError {
+  const bad = (why: string, field?: string) => new JouleError(ErrorCode.CERT_INVALID, why, field === undefined ? 'certificate' : `certificate.${field}`);
+  if (cert.blockHash.length !== HASH_LENGTH) return bad('block hash must be 32 bytes', 'blockHash');
+  const indexes = indexesFromBitmap(validators.size, cert.signers);
+  if (indexes === undefined) return bad(`signer bitmap does not fit a set of ${validators.size}`, 'signers');
+  if (indexes.length < validators.quorum) return bad(`${indexes.length} signers, quorum is ${validators.quorum}`, 'signers');
+  const keys = indexes.map((i) => validators.at(i).blsKey);
+  const message = commitSealBytes(chainId, cert.height, cert.blockHash);
+  if (!crypto.blsFastAggregateVerify(message, keys, cert.aggregateSignature)) {
+    return bad('aggregate signature does not verify', 'aggregateSignature');
+  }
+  return true;
+}

@@ -1,0 +1,57 @@
+import type { ConsensusMessage } from './messages.ts';
+
+interface Entry {
+  readonly message: ConsensusMessage;
+  readonly seq: number;
+}
+
+/**
+ * Messages for heights above the current one, kept until that height starts. Bounded per
+ * author (authors are authenticated before buffering, so one validator cannot evict
+ * another's messages) and by height distance (checked by the caller). Replay order is
+ * (round, kind, arrival), independent of Map iteration order.
+ */
+export class FutureBuffer {
+  private readonly byAuthor = new Map<string, Entry[]>();
+  private seq = 0;
+  private readonly maxPerAuthor: number;
+
+  constructor(maxPerAuthor: number) {
+    this.maxPerAuthor = maxPerAuthor;
+  }
+
+  /** False when the author's quota is full (the message is dropped). */
+  add(authorHex: string, message: ConsensusMessage): boolean {
+    let list = this.byAuthor.get(authorHex);
+    if (list === undefined) this.byAuthor.set(authorHex, (list = []));
+    if (list.length >= this.maxPerAuthor) return false;
+    list.push({ message, seq: this.seq++ });
+    return true;
+  }
+
+  /** Removes and returns the messages of `height`; drops anything older. */
+  take(height: number): ConsensusMessage[] {
+    const out: Entry[] = [];
+    for (const [author, list] of this.byAuthor) {
+      const keep = list.filter((e) => e.message.height > height);
+      for (const e of list) if (e.message.height === height) out.push(e);
+      if (keep.length === 0) this.byAuthor.delete(author);
+      else this.byAuthor.set(author, keep);
+    }
+    out.sort((a, b) => a.message.round - b.message.round || a.message.kind - b.message.kind || a.seq - b.seq);
+    return out.map((e) => e.message);
+  }
+
+  /** How many distinct authors have buffered messages above `height`. */
+  authorsAbove(height: number): number {
+    let n = 0;
+    for (const list of this.byAuthor.values()) if (list.some((e) => e.message.height > height)) n++;
+    return n;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const list of this.byAuthor.values()) n += list.length;
+    return n;
+  }
+}

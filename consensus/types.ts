@@ -1,0 +1,103 @@
+import { blockHash, decodeBlock, type CommitCertificate } from '../core/block.ts';
+import { blsAggregateSignatures, blsFastAggregateVerify, blsVerify, ed25519Sign, ed25519Verify, blsSign } from '../core/keys.ts';
+import type { ValidatorSet } from '../core/validators.ts';
+import type { ConsensusMessage, Vote } from './messages.ts';
+import type { Evidence } from './evidence.ts';
+
+/** Signs for this node. Pure given its keys; supplied by the caller (keys never enter consensus/). */
+export interface Signer {
+  /** This validator's address (from its Ed25519 identity key). */
+  readonly address: Uint8Array;
+  /** Ed25519 signature with the identity key: every consensus message envelope. */
+  sign(bytes: Uint8Array): Uint8Array;
+  /** BLS signature with the consensus key: commit seals only. */
+  blsSign(bytes: Uint8Array): Uint8Array;
+}
+
+export function keySigner(address: Uint8Array, ed25519Seed: Uint8Array, blsSecretKey: Uint8Array): Signer {
+  return { address, sign: (b) => ed25519Sign(ed25519Seed, b), blsSign: (b) => blsSign(blsSecretKey, b) };
+}
+
+/** Verification functions; injectable so a driver can cache or batch them. Must never throw. */
+export interface ConsensusCrypto {
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** Aggregates signatures; may throw on a malformed one (the caller treats that as invalid). */
+  blsAggregate(signatures: readonly Uint8Array[]): Uint8Array;
+  blsFastAggregateVerify(message: Uint8Array, publicKeys: readonly Uint8Array[], signature: Uint8Array): boolean;
+}
+
+export const defaultCrypto: ConsensusCrypto = {
+  verify: ed25519Verify,
+  blsVerify,
+  blsAggregate: blsAggregateSignatures,
+  blsFastAggregateVerify,
+};
+
+/** Default block digest: the hash of the decoded header (throws on a malformed block). */
+export function defaultBlockDigest(block: Uint8Array): Uint8Array {
+  return blockHash(decodeBlock(block).header);
+}
+
+export interface QbftConfig {
+  readonly chainId: string;
+  readonly signer: Signer;
+  /** Round r lasts requestTimeoutMs * 2^r (never capped). */
+  readonly requestTimeoutMs: number;
+  readonly crypto?: ConsensusCrypto;
+  /** Digest of encoded block bytes; must equal the hash the commit seals sign. */
+  readonly blockDigest?: (block: Uint8Array) => Uint8Array;
+  /** Messages for rounds further ahead than this are dropped (default 10). */
+  readonly maxRoundDistance?: number;
+  /** Messages for heights further ahead than this are dropped (default 10). */
+  readonly maxHeightDistance?: number;
+  /** Future-height messages buffered per author (default 64). */
+  readonly maxFuturePerAuthor?: number;
+  /** Largest accepted message in bytes (default 16 MiB). */
+  readonly maxMessageBytes?: number;
+}
+
+// ---------------- events (inputs) ----------------
+
+export type ConsensusEvent =
+  /** First event after (re)boot: the height to run, its validator set, the previous block's
+   * proposer (null at height 1), and every WAL record replayed from disk. */
+  | { readonly type: 'start'; readonly height: number; readonly validators: ValidatorSet; readonly previousProposer: Uint8Array | null; readonly wal: readonly WalRecord[] }
+  /** The block of height-1 is stored (by our commit or by sync/import): run `height`. */
+  | { readonly type: 'new-height'; readonly height: number; readonly validators: ValidatorSet; readonly previousProposer: Uint8Array | null }
+  /** Raw bytes from the network (or a decoded message from the driver's pre-validation). */
+  | { readonly type: 'message'; readonly bytes: Uint8Array }
+  | { readonly type: 'timeout'; readonly height: number; readonly round: number }
+  /** Answer to a `validate` action. */
+  | { readonly type: 'validated'; readonly height: number; readonly digest: Uint8Array; readonly valid: boolean }
+  /** Answer to a `propose` action: the block the driver built. */
+  | { readonly type: 'block-proposed'; readonly height: number; readonly round: number; readonly block: Uint8Array };
+
+// ---------------- actions (outputs, executed in order) ----------------
+
+/** What this node is about to sign (or has proven), written to the WAL before any send. */
+export type WalRecord =
+  | { readonly type: 'signed'; readonly message: ConsensusMessage }
+  | { readonly type: 'prepared'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly votes: readonly Vote[] };
+
+export type Verdict = 'accept' | 'ignore' | 'reject';
+
+export type ConsensusAction =
+  /** Append `bytes` (the encoded record) to the WAL and fsync BEFORE executing any later action. */
+  | { readonly type: 'persist'; readonly height: number; readonly record: WalRecord; readonly bytes: Uint8Array }
+  | { readonly type: 'broadcast'; readonly message: ConsensusMessage; readonly bytes: Uint8Array }
+  /** Fire `timeout(height, round)` after `ms`. Earlier timers may be cancelled; stale ones are ignored. */
+  | { readonly type: 'schedule-timeout'; readonly height: number; readonly round: number; readonly ms: number }
+  /** Validate (execute) the block and answer with a `validated` event. */
+  | { readonly type: 'validate'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array }
+  /** This node proposes: build a block for `height` and answer with `block-proposed`. */
+  | { readonly type: 'propose'; readonly height: number; readonly round: number }
+  /** Final: store block + certificate atomically, then send `new-height`. */
+  | { readonly type: 'commit'; readonly height: number; readonly round: number; readonly block: Uint8Array; readonly certificate: CommitCertificate }
+  | { readonly type: 'evidence'; readonly evidence: Evidence }
+  /** Gossip verdict for the message event just processed (accept: relay; reject: penalise sender). */
+  | { readonly type: 'verdict'; readonly verdict: Verdict; readonly reason: string }
+  /** f+1 validators sent valid messages for heights above ours: fetch blocks from `height` on. */
+  | { readonly type: 'sync-needed'; readonly height: number }
+  /** The WAL forbids signing this (it conflicts with something signed before a crash). */
+  | { readonly type: 'refused'; readonly height: number; readonly round: number; readonly kind: number; readonly reason: string };

@@ -1,0 +1,37 @@
+import { decode, encode, readArray, readBytes, readUint } from '../core/codec.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import { HASH_LENGTH } from '../core/hash.ts';
+import { coreFromWire, coreToWire, messageFromWire, messageToWire, type Vote } from './messages.ts';
+import type { WalRecord } from './types.ts';
+
+/**
+ * WAL record encoding (the file framing lives in node/consensus-wal.ts):
+ *   [0, message]                                  a message this node signed
+ *   [1, height, round, digest, block, [votes...]]  this node prepared (sent COMMIT) here
+ * The prepared record is what makes a restarted node report its prepared round in
+ * ROUND-CHANGE; forgetting it would let a later round propose a conflicting block.
+ */
+export function encodeWalRecord(r: WalRecord): Uint8Array {
+  if (r.type === 'signed') return encode([0, messageToWire(r.message)]);
+  return encode([1, r.height, r.round, r.digest, r.block, r.votes.map(coreToWire)]);
+}
+
+export function decodeWalRecord(bytes: Uint8Array): WalRecord {
+  const f = readArray(decode(bytes, 'walRecord'), 'walRecord');
+  if (f[0] === 0 && f.length === 2) return { type: 'signed', message: messageFromWire(f[1]!, 'walRecord.message') };
+  if (f[0] === 1 && f.length === 6) {
+    return {
+      type: 'prepared',
+      height: readUint(f[1]!, 'walRecord.height'),
+      round: readUint(f[2]!, 'walRecord.round'),
+      digest: readBytes(f[3]!, 'walRecord.digest', HASH_LENGTH),
+      block: readBytes(f[4]!, 'walRecord.block'),
+      votes: readArray(f[5]!, 'walRecord.votes').map((v, i) => coreFromWire(v, `walRecord.votes[${i}]`, [0, 1]) as Vote),
+    };
+  }
+  throw new JouleError(ErrorCode.WAL_CORRUPT, 'unknown WAL record type', 'walRecord');
+}
+
+export function walRecordHeight(r: WalRecord): number {
+  return r.type === 'signed' ? r.message.height : r.height;
+}
