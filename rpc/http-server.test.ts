@@ -193,6 +193,14 @@ describe('WebSocket transport', () => {
     expect(c.inbox.length).toBeLessThan(600);
   });
 
+  it('refuses requests beyond the in-flight limit instead of queueing them', async () => {
+    await server.close();
+    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics, ws: { maxInFlight: 0 } });
+    const c = await open();
+    expect((await c.call('joule_status', [])).error).toMatchObject({ code: -32000, data: { code: 'RATE_LIMITED' } });
+    c.ws.close();
+  });
+
   it('close() unsubscribes from the node', async () => {
     expect(node.listenerCount()).toBe(1);
     await server.close();

@@ -187,6 +187,7 @@ export class Dispatcher {
     const domain = (data as { code?: unknown } | undefined)?.code;
     const label = typeof domain === 'string' ? domain : (REJECTION_CODE[code] ?? String(code));
     this.#metrics?.rejections.inc({ code: label, source: ctx.transport === 'ws' ? 'rpc-ws' : 'rpc' });
+    this.#logger?.debug({ code: label, rpcCode: code, transport: ctx.transport }, 'rpc request rejected');
   }
 }
 

@@ -22,6 +22,8 @@ export const WS_LIMITS = {
   maxBufferedBytes: 8 * 1024 * 1024,
   maxConnections: 1000,
   heartbeatMs: 30_000,
+  /** Requests of one connection being processed at once; more are refused, not queued. */
+  maxInFlight: 64,
 };
 export type WsLimits = typeof WS_LIMITS;
 
@@ -33,6 +35,7 @@ interface Session {
   /** Subscription id -> topic. */
   readonly subs: Map<string, 'newBlocks'>;
   alive: boolean;
+  inFlight: number;
 }
 
 export interface WsGatewayOptions {
@@ -81,12 +84,14 @@ export class WsGateway {
   readonly #dispatcher: Dispatcher;
   readonly #limits: WsLimits;
   readonly #logger: RpcLogger | undefined;
+  readonly #metrics: JouleMetrics | undefined;
   readonly #unsubscribeBlocks: () => void;
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(opts: WsGatewayOptions) {
     this.#limits = { ...WS_LIMITS, ...opts.limits };
     this.#logger = opts.logger;
+    this.#metrics = opts.metrics;
     const methods = new Map(opts.methods);
     for (const [k, v] of subscriptionMethods(this.#limits.maxSubscriptions)) methods.set(k, v);
     this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch });
@@ -110,7 +115,7 @@ export class WsGateway {
   }
 
   #accept(ws: WebSocket): void {
-    const session: Session = { ws, subs: new Map(), alive: true };
+    const session: Session = { ws, subs: new Map(), alive: true, inFlight: 0 };
     this.#sessions.add(session);
     ws.on('pong', () => {
       session.alive = true;
@@ -118,12 +123,22 @@ export class WsGateway {
     ws.on('message', (data) => {
       // Text and binary frames alike are read as UTF-8 JSON (invalid text -> parse error).
       const text = Buffer.concat(toBuffers(data)).toString('utf8');
-      this.#dispatcher.handleText(text, { transport: 'ws', session }).then(
-        (out) => {
-          if (out !== undefined) this.#send(session, out);
-        },
-        (err: unknown) => this.#logger?.error({ err }, 'ws dispatch failed'),
-      );
+      if (session.inFlight >= this.#limits.maxInFlight) {
+        const error = new JouleError(ErrorCode.RATE_LIMITED, `more than ${this.#limits.maxInFlight} requests in flight`);
+        this.#metrics?.rejections.inc({ code: error.code, source: 'rpc-ws' });
+        this.#send(session, serialize({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.DOMAIN_ERROR, message: error.message, data: error.toJSON() } }));
+        return;
+      }
+      session.inFlight++;
+      this.#dispatcher
+        .handleText(text, { transport: 'ws', session })
+        .then(
+          (out) => {
+            if (out !== undefined) this.#send(session, out);
+          },
+          (err: unknown) => this.#logger?.error({ err }, 'ws dispatch failed'),
+        )
+        .finally(() => session.inFlight--);
     });
     ws.on('error', (err) => this.#logger?.debug({ err: err.message }, 'ws connection error'));
     ws.on('close', () => {
