@@ -34,14 +34,14 @@ interface Workload {
   priority: bigint[];
 }
 
-/** `count` txs from count/PER_SENDER senders, nonces 0..PER_SENDER-1, random priorities. */
-function workload(count: number, firstSender: number, seed: number, minPriority = 0): Workload {
+/** `count` txs from count/perSender senders, nonces 0..perSender-1, random priorities. */
+function workload(count: number, firstSender: number, seed: number, minPriority = 0, perSender = PER_SENDER): Workload {
   const rand = rng(seed);
   const txs: Tx[] = [];
   const priority: bigint[] = [];
-  for (let s = 0; s < count / PER_SENDER; s++) {
+  for (let s = 0; s < count / perSender; s++) {
     const from = fakeSender(firstSender + s); // one shared array per sender, as decoded txs would not be
-    for (let n = 0; n < PER_SENDER; n++) {
+    for (let n = 0; n < perSender; n++) {
       const p = BigInt(minPriority + Math.floor(rand() * 1_000_000));
       txs.push(fakeTx(from, n, p, { size: TX_BYTES }));
       priority.push(p);
@@ -67,11 +67,14 @@ export async function runMempoolBenchmarks(): Promise<Record<string, number>> {
   const base = workload(POOL_TXS, 0, 1);
   // Higher priorities than anything in `base`, so every admission into a full pool evicts.
   const extra = workload(BLOCK_TXS, 1_000_000, 2, 1_000_000);
+  // Worst case for select: every tx its own sender, so 50,000 nonce look-ups and heap items.
+  const singles = workload(POOL_TXS, 2_000_000, 3, 0, 1);
   const zeroNonce = () => 0;
 
   const addMs: number[] = [];
   const evictMs: number[] = [];
   const selectMs: number[] = [];
+  const selectSinglesMs: number[] = [];
   const commitMs: number[] = [];
   let selected = 0;
   for (let r = 0; r < RUNS; r++) {
@@ -98,6 +101,12 @@ export async function runMempoolBenchmarks(): Promise<Record<string, number>> {
     fill(full, extra);
     evictMs.push(ms(t));
     if (full.size !== POOL_TXS) throw new Error(`eviction run ended with ${full.size} txs`);
+
+    const wide = new Mempool(LIMITS);
+    fill(wide, singles);
+    t = process.hrtime.bigint();
+    if (wide.select({ maxTxs: BLOCK_TXS, maxBytes: 1 << 30 }, zeroNonce).length !== BLOCK_TXS) throw new Error('short select');
+    selectSinglesMs.push(ms(t));
     await new Promise((res) => setImmediate(res)); // let GC and other work breathe between runs
   }
   if (selected !== BLOCK_TXS) throw new Error(`select returned ${selected}, expected ${BLOCK_TXS}`);
@@ -106,6 +115,7 @@ export async function runMempoolBenchmarks(): Promise<Record<string, number>> {
     'mempool.add_per_s': Math.round(POOL_TXS / (median(addMs) / 1000)),
     'mempool.add_evicting_per_s': Math.round(BLOCK_TXS / (median(evictMs) / 1000)),
     'mempool.select_10k_of_50k_ms': Number(median(selectMs).toFixed(2)),
+    'mempool.select_10k_of_50k_senders_ms': Number(median(selectSinglesMs).toFixed(2)),
     'mempool.remove_committed_10k_ms': Number(median(commitMs).toFixed(2)),
   };
   return results;
@@ -117,5 +127,6 @@ if (import.meta.main) {
   console.log(`  add into empty pool           ${r['mempool.add_per_s']!.toLocaleString('en')} tx/s`);
   console.log(`  add into full pool (evicting) ${r['mempool.add_evicting_per_s']!.toLocaleString('en')} tx/s`);
   console.log(`  select ${BLOCK_TXS} of ${POOL_TXS}          ${r['mempool.select_10k_of_50k_ms']} ms`);
+  console.log(`  select ${BLOCK_TXS} of ${POOL_TXS}, 1 tx/sender ${r['mempool.select_10k_of_50k_senders_ms']} ms`);
   console.log(`  removeCommitted ${BLOCK_TXS}        ${r['mempool.remove_committed_10k_ms']} ms`);
 }
