@@ -109,6 +109,11 @@ describe('executeBlock', () => {
     }
   });
 
+  it('rejects more txs than params.maxBlockTxs', () => {
+    const small = { ...ctx, params: { ...DEFAULT_PARAMS, maxBlockTxs: 1 } };
+    expect(() => executeBlock(genesis(), [pay(alice, bob, 0, 1n), pay(alice, bob, 1, 1n)], small, opts)).toThrow(/BLOCK_INVALID|limit 1/);
+  });
+
   it('an empty block changes nothing', () => {
     const r = executeBlock(genesis(), [], ctx, opts);
     expect(r).toEqual({ receipts: [], changes: [], events: [], feesCollected: 0n });

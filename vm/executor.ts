@@ -24,7 +24,8 @@ import { toHex } from '../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import { formatAddress } from '../core/keys.ts';
 import type { Tx } from '../core/tx.ts';
-import { getAccount, putAccount, type Account } from '../state/accounts.ts';
+import type { Account } from '../state/accounts.ts';
+import { readAccount, writeAccount } from './accounts.ts';
 import { StateOverlay, type StateReader } from '../state/overlay.ts';
 import { endBlockHooks } from './registry.ts';
 import type { BlockContext, BlockResult } from './types.ts';
@@ -71,7 +72,7 @@ export class BlockExecutor {
     // From here on the tx is included; a non-Joule exception leaves a half-applied tx.
     this.broken = true;
     const sender: Account = { ...valid.account, nonce: valid.account.nonce + 1, balance: valid.account.balance - tx.fee };
-    putAccount(this.state, tx.from, sender);
+    writeAccount(this.state, tx.from, sender);
     this.fees += tx.fee;
 
     const txState = new StateOverlay(this.state);
@@ -95,8 +96,8 @@ export class BlockExecutor {
     this.done = true;
     const events: BlockEvent[] = [];
     if (this.fees > 0n) {
-      const proposer = getAccount(this.state, this.ctx.proposer);
-      putAccount(this.state, this.ctx.proposer, { ...proposer, balance: proposer.balance + this.fees });
+      const proposer = readAccount(this.state, this.ctx.proposer);
+      writeAccount(this.state, this.ctx.proposer, { ...proposer, balance: proposer.balance + this.fees });
       events.push({
         type: 'fees',
         attributes: [
@@ -117,9 +118,14 @@ export class BlockExecutor {
 
 /**
  * Executes a block's txs strictly: any invalid tx makes the block invalid
- * (BLOCK_INVALID naming `txs[i]`, with the tx's own code in the message).
+ * (BLOCK_INVALID naming `txs[i]`, with the tx's own code in the message), as does a tx
+ * count above params.maxBlockTxs. (Byte limits are checked by whoever decodes the block;
+ * a builder using BlockExecutor.tryApply stops at maxBlockTxs itself.)
  */
 export function executeBlock(state: StateReader, txs: readonly Tx[], ctx: BlockContext, opts: ExecutorOptions): BlockResult {
+  if (txs.length > ctx.params.maxBlockTxs) {
+    throw new JouleError(ErrorCode.BLOCK_INVALID, `${txs.length} txs, limit ${ctx.params.maxBlockTxs}`, 'txs');
+  }
   const ex = new BlockExecutor(state, ctx, opts);
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i]!;

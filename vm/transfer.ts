@@ -1,7 +1,6 @@
 import type { BlockEvent } from '../core/block.ts';
-import { formatAddress } from '../core/keys.ts';
 import { decodeTransferBody, TxType, type TransferBody } from '../core/tx-bodies.ts';
-import { getAccount, putAccount } from '../state/accounts.ts';
+import { addressText, readAccount, writeAccount } from './accounts.ts';
 import type { ExecContext, TxHandler } from './types.ts';
 
 /**
@@ -18,21 +17,21 @@ export const transferHandler: TxHandler<TransferBody> = {
   spendField: 'tx.body.amount',
 
   execute({ state, tx, body, sender }: ExecContext<TransferBody>): BlockEvent[] {
-    putAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });
-    const recipient = getAccount(state, body.to);
+    writeAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });
+    const recipient = readAccount(state, body.to);
     // Encoding rejects a balance beyond 2^64-1 (CODEC_WRONG_TYPE): an execution failure.
-    putAccount(state, body.to, { ...recipient, balance: recipient.balance + body.amount });
+    writeAccount(state, body.to, { ...recipient, balance: recipient.balance + body.amount });
     return [
       {
         type: 'transfer',
         attributes: [
-          ['from', formatAddress(tx.from)],
-          ['to', formatAddress(body.to)],
+          ['from', addressText(tx.from)],
+          ['to', addressText(body.to)],
           ['amount', body.amount.toString()],
         ],
       },
     ];
   },
 
-  describe: (body) => ({ to: formatAddress(body.to), amount: body.amount.toString() }),
+  describe: (body) => ({ to: addressText(body.to), amount: body.amount.toString() }),
 };

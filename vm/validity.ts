@@ -1,6 +1,7 @@
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { verifyTxSignature, type Tx } from '../core/tx.ts';
-import { getAccount, type Account } from '../state/accounts.ts';
+import type { Account } from '../state/accounts.ts';
+import { readAccount } from './accounts.ts';
 import type { StateReader } from '../state/overlay.ts';
 import { requireTxHandler } from './registry.ts';
 import { tierParams } from './tiers.ts';
@@ -74,7 +75,7 @@ export function checkStateless(tx: Tx, ctx: ChainContext, verifySignature: boole
  */
 export function validateTx(state: StateReader, tx: Tx, ctx: ChainContext, opts: CheckOptions = {}): ValidTx {
   const { handler, body } = checkStateless(tx, ctx, opts.verifySignature ?? true);
-  const account = getAccount(state, tx.from);
+  const account = readAccount(state, tx.from);
   if (tx.nonce < account.nonce) {
     throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} already used; next is ${account.nonce}`, 'tx.nonce');
   }
