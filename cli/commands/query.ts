@@ -1,0 +1,199 @@
+import type { Command } from 'commander';
+import { blockHash, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
+import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
+import { isJouleError } from '../../core/errors.ts';
+import { parseAddress } from '../../core/keys.ts';
+import { verifyProof } from '../../core/proof.ts';
+// state/ is below node/ (which the CLI may use); the CLI needs only the pure key layout
+// and account codec to name what a proof proves.
+import { bitsToRoles, decodeAccount } from '../../state/accounts.ts';
+import { accountKey, StatePrefix } from '../../state/keys.ts';
+import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
+import type { StatusJson } from './status.ts';
+
+/** `joule query account|block|tx|proof`: read-only lookups, proofs verified locally. */
+
+interface CertificateJson { height: number; round: number; blockHash: string; aggregateSignature: string; signers: string; signerIndexes: number[] }
+interface BlockJson {
+  hash: string; height: number; parentHash: string; timestamp: number; proposer: string; txRoot: string; stateRoot: string;
+  receiptsRoot: string; validatorSetHash: string; txCount: number; parentCertificate: CertificateJson | null;
+  certificate: CertificateJson | null; transactions: unknown[];
+}
+interface ProofJson { key: string; height: number; stateRoot: string; value: string | null; proof: string }
+
+interface QueryOptions { rpc?: string; json?: boolean }
+
+const client = (opts: QueryOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
+const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
+const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
+
+function hexArg(v: string, what: string, length?: number): Uint8Array {
+  const b = v.startsWith('0x') ? fromHexOrUndefined(v) : undefined;
+  if (b === undefined || (length !== undefined && b.length !== length)) {
+    throw new CliError('INVALID_PARAMS', `${what} must be 0x-prefixed hex${length !== undefined ? ` of ${length} bytes` : ''}, got ${JSON.stringify(v)}`, what);
+  }
+  return b;
+}
+
+function addressArg(v: string): Uint8Array {
+  try {
+    return parseAddress(v);
+  } catch (e) {
+    if (isJouleError(e)) throw new CliError(e.code, e.message, e.field);
+    throw e;
+  }
+}
+
+/** A height, "latest", or a 0x block hash, as joule_getBlock takes it. */
+function blockRef(v: string): number | string {
+  if (v === 'latest') return v;
+  if (/^[0-9]+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  if (v.startsWith('0x')) return `0x${toHex(hexArg(v, 'block hash', 32))}`;
+  throw new CliError('INVALID_PARAMS', `expected a block height, "latest" or a 0x block hash, got ${JSON.stringify(v)}`, 'block');
+}
+
+function certificateFromJson(c: CertificateJson): CommitCertificate {
+  return { height: c.height, round: c.round, blockHash: hexArg(c.blockHash, 'blockHash'), aggregateSignature: hexArg(c.aggregateSignature, 'aggregateSignature'), signers: hexArg(c.signers, 'signers') };
+}
+
+/** Rebuilds the header from its JSON so its hash can be checked against the claimed block hash. */
+function headerFromJson(b: BlockJson, chainId: string): BlockHeader {
+  return {
+    chainId,
+    height: b.height,
+    parentHash: hexArg(b.parentHash, 'parentHash'),
+    timestamp: b.timestamp,
+    proposer: addressArg(b.proposer),
+    txRoot: hexArg(b.txRoot, 'txRoot'),
+    stateRoot: hexArg(b.stateRoot, 'stateRoot'),
+    receiptsRoot: hexArg(b.receiptsRoot, 'receiptsRoot'),
+    validatorSetHash: hexArg(b.validatorSetHash, 'validatorSetHash'),
+    txCount: b.txCount,
+    parentCertificate: b.parentCertificate === null ? null : certificateFromJson(b.parentCertificate),
+  };
+}
+
+function notFound(what: string): never {
+  throw new CliError('NOT_FOUND', what);
+}
+
+async function queryAccount(address: string, opts: QueryOptions): Promise<void> {
+  addressArg(address); // a typo is caught here by the bech32 checksum, not by the node
+  const a = await client(opts).call<{ address: string; nonce: number; balance: string; locked: string; roles: string[] }>('joule_getAccount', [address]);
+  if (opts.json === true) return printJson(a);
+  print([`address  ${a.address}`, `balance  ${a.balance}`, `locked   ${a.locked}`, `nonce    ${a.nonce}`, `roles    ${a.roles.length > 0 ? a.roles.join(', ') : '-'}`]);
+}
+
+async function queryBlock(ref: string, opts: QueryOptions & { txs?: boolean }): Promise<void> {
+  const b = await client(opts).call<BlockJson | null>('joule_getBlock', [blockRef(ref), opts.txs === true]);
+  if (b === null) notFound(`no block ${ref}`);
+  if (opts.json === true) return printJson(b);
+  const cert = b.certificate;
+  print([
+    `height        ${b.height}`,
+    `hash          ${b.hash}`,
+    `parent        ${b.parentHash}`,
+    `time          ${new Date(b.timestamp).toISOString()} (${b.timestamp})`,
+    `proposer      ${b.proposer}`,
+    `txs           ${b.txCount}`,
+    `state root    ${b.stateRoot}`,
+    `tx root       ${b.txRoot}`,
+    `receipts root ${b.receiptsRoot}`,
+    `validator set ${b.validatorSetHash}`,
+    `certificate   ${cert === null ? 'none yet' : `round ${cert.round}, signers ${cert.signerIndexes.join(',')}`}`,
+    ...b.transactions.map((t) => `  tx ${typeof t === 'string' ? t : (t as { hash: string }).hash}`),
+  ]);
+}
+
+async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
+  const h = `0x${toHex(hexArg(hash, 'tx hash', 32))}`;
+  const t = await client(opts).call<{ hash: string; typeName: string; from: string; nonce: number; fee: string; body: unknown; blockHeight: number; blockHash: string; index: number; receipt: { success: boolean; code: string; feePaid: string } } | null>('joule_getTransaction', [h]);
+  if (t === null) notFound(`no final transaction ${h} (a transaction is found only once it is in a final block)`);
+  if (opts.json === true) return printJson(t);
+  print([
+    `hash      ${t.hash}`,
+    `type      ${t.typeName}`,
+    `from      ${t.from}`,
+    `nonce     ${t.nonce}`,
+    `fee       ${t.fee}`,
+    `body      ${JSON.stringify(t.body)}`,
+    `block     ${t.blockHeight} ${t.blockHash} (index ${t.index})`,
+    `status    ${t.receipt.success ? 'success' : `FAILED (${t.receipt.code})`}`,
+    `fee paid  ${t.receipt.feePaid}`,
+  ]);
+}
+
+/** What KEY names: an address means its account record. */
+function stateKeyArg(key: string): Uint8Array {
+  return key.startsWith('0x') ? hexArg(key, 'key') : accountKey(addressArg(key));
+}
+
+function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
+  if (value === undefined) return 'absent';
+  if (key[0] === StatePrefix.account) {
+    try {
+      const a = decodeAccount(value);
+      return `account: balance ${a.balance}, locked ${a.locked}, nonce ${a.nonce}, roles ${bitsToRoles(a.roles).join(',') || '-'}`;
+    } catch {
+      /* shown as hex below */
+    }
+  }
+  return `0x${toHex(value)}`;
+}
+
+async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
+  const wanted = stateKeyArg(key);
+  const c = client(opts);
+  const params: unknown[] = [key.startsWith('0x') ? key.toLowerCase() : key];
+  if (opts.height !== undefined) params.push(blockRef(opts.height));
+  const p = await c.call<ProofJson>('joule_getProof', params);
+  const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
+  if (block === null) notFound(`the node returned a proof at height ${p.height} but has no block there`);
+
+  // The chain of trust: value -> proof -> state root -> header -> block hash (which a
+  // light client checks against the block's commit certificate).
+  const keyBytes = hexArg(p.key, 'proof.key');
+  const value = p.value === null ? undefined : hexArg(p.value, 'proof.value');
+  const headerRoot = hexArg(block.stateRoot, 'stateRoot');
+  const checks: [string, boolean][] = [
+    ['proof is for the requested key', toHex(keyBytes) === toHex(wanted)],
+    ['header hashes to the block hash', toHex(blockHash(headerFromJson(block, status.chainId))) === toHex(hexArg(block.hash, 'hash'))],
+    ['proof state root equals the header state root', p.stateRoot.toLowerCase() === block.stateRoot.toLowerCase()],
+    ['Merkle proof verifies against the header state root', verifyProof(headerRoot, keyBytes, value, hexArg(p.proof, 'proof.proof'))],
+  ];
+  const verified = checks.every(([, ok]) => ok);
+  if (opts.json === true) printJson({ ...p, blockHash: block.hash, verified, checks: Object.fromEntries(checks) });
+  else {
+    print([
+      `key         ${p.key}`,
+      `height      ${p.height} (block ${block.hash})`,
+      `state root  ${block.stateRoot}`,
+      `value       ${describeValue(keyBytes, value)}`,
+      ...checks.map(([what, ok]) => `${ok ? 'ok  ' : 'FAIL'}        ${what}`),
+      `verified    ${verified ? (value === undefined ? 'yes (key is absent: exclusion proof)' : 'yes (inclusion proof)') : 'NO'}`,
+    ]);
+  }
+  if (!verified) throw new CliError('PROOF_INVALID', `the proof for ${p.key} at height ${p.height} does NOT verify; do not trust this node's answer`);
+}
+
+export function registerQueryCommands(program: Command): void {
+  const query = program.command('query').description('read accounts, blocks, transactions and verified state proofs');
+  const common = (cmd: Command): Command => cmd.addOption(rpcOption()).option('--json', 'print one JSON object');
+
+  common(query.command('account').description('balance, nonce and roles of an account').argument('<address>', 'joule1... address')).action(queryAccount);
+  common(
+    query
+      .command('block')
+      .description('a block by height, "latest" or hash')
+      .argument('<heightOrHash>', 'height, "latest" or 0x block hash')
+      .option('--txs', 'include full transactions'),
+  ).action(queryBlock);
+  common(query.command('tx').description('a final transaction with its receipt').argument('<hash>', '0x transaction hash')).action(queryTx);
+  common(
+    query
+      .command('proof')
+      .description('a state proof for KEY (an address or 0x state key), verified locally against the block header')
+      .argument('<key>', 'joule1... address or 0x state key')
+      .option('--height <h>', 'height to prove at (default: latest)'),
+  ).action(queryProof);
+}

@@ -1,0 +1,79 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { isJouleError } from '../core/errors.ts';
+import { registerGenesisCommands } from './commands/genesis.ts';
+import { registerKeysCommands } from './commands/keys.ts';
+import { registerNodeCommands } from './commands/node.ts';
+import { registerQueryCommands } from './commands/query.ts';
+import { registerStatusCommand } from './commands/status.ts';
+import { registerTxCommands } from './commands/tx.ts';
+import { CliError } from './rpc-client.ts';
+
+/**
+ * The `joule` command. The tree groups by what the operator acts on, so later issues add
+ * leaves rather than reshuffle it:
+ *   keys generate|show            genesis init|validate|hash
+ *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
+ *   status                        tx transfer            (Consensus: tx validator-vote)
+ *   query account|block|tx|proof  (Consensus: query validators|evidence)
+ *   (Consensus: `validators transition` — the confirmed emergency transition written into
+ *    every remaining node's config; energy/markets add `device`, `market` groups.)
+ * Every failure prints `error CODE: message` on stderr and exits non-zero.
+ */
+export function buildProgram(): Command {
+  const program = new Command('joule')
+    .description('Joule: a permissioned BFT blockchain node for the energy sector')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    // Throw instead of process.exit, so run() owns the exit code and pending output flushes.
+    .exitOverride();
+  registerKeysCommands(program);
+  registerGenesisCommands(program);
+  registerNodeCommands(program);
+  registerStatusCommand(program);
+  registerTxCommands(program);
+  registerQueryCommands(program);
+  return program;
+}
+
+/** Prints an error the way every command does; returns the exit code. */
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Commander already printed usage problems; help and version are successes.
+    return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : e.exitCode || 1;
+  }
+  if (e instanceof CliError || isJouleError(e)) {
+    process.stderr.write(`error ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+  const err = e as Error;
+  process.stderr.write(`error INTERNAL: ${err?.message ?? String(e)}\n`);
+  if (process.env.JOULE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  else process.stderr.write('(set JOULE_DEBUG=1 for a stack trace)\n');
+  return 1;
+}
+
+/** Runs the CLI; resolves to the exit code (also leaves it in process.exitCode). */
+export async function run(argv: readonly string[] = process.argv): Promise<number> {
+  let code: number;
+  try {
+    await buildProgram().parseAsync([...argv]);
+    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    code = reportError(e);
+  }
+  process.exitCode = code;
+  return code;
+}
+
+function isMain(): boolean {
+  if (process.argv[1] === undefined) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) await run();
