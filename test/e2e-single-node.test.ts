@@ -123,9 +123,9 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
 
   it('answers bad input with clear errors and keeps running', async () => {
     const post = (body: string, type = 'application/json') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
-    const parse = await (await post('{"jsonrpc":"2.0",')).json();
+    const parse = (await (await post(`{"jsonrpc":"2.0",`)).json()) as { error: { code: number } };
     expect(parse.error.code).toBe(-32700);
-    const wrongType = await (await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_getBlock', params: [{ height: 1 }] }))).json();
+    const wrongType = (await (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "joule_getBlock", params: [{ height: 1 }] }))).json()) as { error: { code: number } };
     expect(wrongType.error.code).toBe(-32602);
     const oversized = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status', params: ['x'.repeat(2 * 1024 * 1024)] }));
     expect(oversized.status).toBe(413);
