@@ -4,10 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PARAMS } from '../core/params.ts';
-import { generateDevnet, writeDevnetFiles } from '../genesis/index.ts';
-import { initHome } from '../node/home.ts';
-import { peerIdFromIdentityKey } from '../p2p/identity.ts';
+import { createLocalNetwork } from '../node/local-network.ts';
 
 export interface DevnetOptions {
   readonly home: string | undefined;
@@ -41,40 +38,26 @@ function portsOf(base: number, i: number) {
 }
 
 async function createDevnet(home: string, o: DevnetOptions): Promise<DevnetFile> {
-  const devnet = generateDevnet({ validators: o.validators, accounts: o.accounts, params: { ...DEFAULT_PARAMS, blockPeriodMs: o.blockPeriodMs, emptyBlockPeriodMs: o.blockPeriodMs } });
-  const files = await writeDevnetFiles(home, devnet, {
-    insecure: true,
+  const net = await createLocalNetwork({
+    dir: home,
+    validators: o.validators,
+    accounts: o.accounts,
+    params: { blockPeriodMs: o.blockPeriodMs, emptyBlockPeriodMs: o.blockPeriodMs },
+    ports: (i) => portsOf(o.basePort, i),
     onKey: (_f, done, total) => process.stdout.write(`\rwriting devnet keys ${done}/${total}`),
   });
   process.stdout.write('\n');
   console.warn('devnet keys are INSECURE (stored unencrypted): for local testing only');
-  const peerIds = devnet.validatorKeys.map((v) => peerIdFromIdentityKey(v.identity.publicKey));
-  const p2pAddrs = peerIds.map((id, i) => `/ip4/127.0.0.1/tcp/${portsOf(o.basePort, i).p2p}/p2p/${id}`);
-  const nodes: DevnetNode[] = [];
-  for (const [i, v] of files.validators.entries()) {
-    const nodeHome = join(home, v.name);
-    const ports = portsOf(o.basePort, i);
-    await initHome({
-      home: nodeHome,
-      genesisFile: files.genesisFile,
-      name: v.name,
-      role: 'validator',
-      identityKeyFile: v.identityKeyFile,
-      consensusKeyFile: v.consensusKeyFile,
-      ports,
-      peers: p2pAddrs.filter((_, j) => j !== i),
-    });
-    nodes.push({
-      name: v.name,
-      rpc: `http://127.0.0.1:${ports.rpc}`,
-      grpc: `127.0.0.1:${ports.grpc}`,
-      p2p: p2pAddrs[i]!,
-      metrics: `http://127.0.0.1:${ports.metrics}/metrics`,
-      home: nodeHome,
-      pid: null,
-    });
-  }
-  return { chainId: devnet.genesis.chainId, nodes };
+  const nodes = net.nodes.map((n) => ({
+    name: n.name,
+    rpc: n.rpcUrl,
+    grpc: `127.0.0.1:${n.ports.grpc}`,
+    p2p: n.p2p,
+    metrics: `${n.metricsUrl}/metrics`,
+    home: n.home,
+    pid: null,
+  }));
+  return { chainId: net.devnet.genesis.chainId, nodes };
 }
 
 function alive(pid: number | null): boolean {
@@ -113,6 +96,7 @@ async function followBlocks(file: DevnetFile, stopped: () => boolean): Promise<v
         for (let h = Math.max(printed + 1, status.height - 20, 1); h <= status.height; h++) {
           const b = (await rpcCall(node.rpc, 'joule_getBlock', [h])) as { height: number; hash: string; txCount: number; timestamp: number; proposer: string } | null;
           if (b === null) break;
+          if (printed < 0 && waiting > 0) process.stdout.write('\n');
           console.log(`block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 14)}…  txs ${String(b.txCount).padStart(5)}  ${new Date(b.timestamp).toISOString()}  via ${node.name}`);
           printed = b.height;
         }

@@ -4,56 +4,23 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
-import { generateDevnet, writeDevnetFiles, type Devnet } from '../../genesis/index.ts';
-import { initHome } from '../../node/home.ts';
-import { peerIdFromIdentityKey } from '../../p2p/identity.ts';
+import type { ChainParams } from '../../core/params.ts';
+import { createLocalNetwork, type LocalNetwork, type LocalNode } from '../../node/local-network.ts';
 import { freePort, rpc, waitFor } from './net.ts';
 
 export const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
-export interface TestNodeHome {
-  readonly name: string;
-  readonly home: string;
-  readonly rpcUrl: string;
-  readonly metricsUrl: string;
-  readonly p2p: string;
-  readonly peerId: string;
-}
+export type TestNodeHome = Pick<LocalNode, 'name' | 'home' | 'rpcUrl' | 'metricsUrl' | 'p2p' | 'peerId'>;
+export type TestNetwork = LocalNetwork;
 
-export interface TestNetwork {
-  readonly dir: string;
-  readonly devnet: Devnet;
-  readonly genesisFile: string;
-  readonly nodes: TestNodeHome[];
-  readonly accountKeyFiles: string[];
-}
-
-/** Writes a devnet (insecure keys) and one node home per validator, on free loopback ports. */
+/** A local network in a fresh temp dir on free loopback ports. */
 export async function createTestNetwork(opts: { validators: number; accounts: number; params?: Partial<ChainParams> }): Promise<TestNetwork> {
   const dir = await mkdtemp(join(tmpdir(), 'joule-test-'));
-  const devnet = generateDevnet({ validators: opts.validators, accounts: opts.accounts, params: { ...DEFAULT_PARAMS, ...opts.params } });
-  const files = await writeDevnetFiles(dir, devnet, { insecure: true });
-  const ports = [];
-  for (let i = 0; i < opts.validators; i++) ports.push({ p2p: await freePort(), rpc: await freePort(), metrics: await freePort(), grpc: await freePort() });
-  const peerIds = devnet.validatorKeys.map((v) => peerIdFromIdentityKey(v.identity.publicKey));
-  const p2pAddrs = ports.map((p, i) => `/ip4/127.0.0.1/tcp/${p.p2p}/p2p/${peerIds[i]}`);
-  const nodes: TestNodeHome[] = [];
-  for (const [i, v] of files.validators.entries()) {
-    const home = join(dir, v.name);
-    await initHome({
-      home,
-      genesisFile: files.genesisFile,
-      name: v.name,
-      role: 'validator',
-      identityKeyFile: v.identityKeyFile,
-      consensusKeyFile: v.consensusKeyFile,
-      ports: ports[i]!,
-      peers: p2pAddrs.filter((_, j) => j !== i),
-    });
-    nodes.push({ name: v.name, home, rpcUrl: `http://127.0.0.1:${ports[i]!.rpc}`, metricsUrl: `http://127.0.0.1:${ports[i]!.metrics}`, p2p: p2pAddrs[i]!, peerId: peerIds[i]! });
-  }
-  return { dir, devnet, genesisFile: files.genesisFile, nodes, accountKeyFiles: files.accounts.map((a) => a.keyFile) };
+  return createLocalNetwork({
+    dir,
+    ...opts,
+    ports: async () => ({ p2p: await freePort(), rpc: await freePort(), metrics: await freePort(), grpc: await freePort() }),
+  });
 }
 
 /** A `joule start` OS process, logging into its home's node.log. */
