@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { toHex } from '../core/bytes.ts';
+import { Domain } from '../core/domain.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, blsPublicKey, formatAddress, parseAddress } from '../core/keys.ts';
 import { Checker, UINT64_MAX } from './check.ts';
@@ -130,7 +131,7 @@ function checkValidators(c: Checker, v: unknown, chainId: string | undefined): G
     const pop = c.hex(o.blsProofOfPossession, `${p}.blsProofOfPossession`, 96);
     if (pop !== undefined && blsKey !== undefined && identityKey !== undefined && chainId !== undefined) {
       if (!verifyProofOfPossession(chainId, blsKey, identityKey, pop)) {
-        c.add(`${p}.blsProofOfPossession`, `does not verify: it must be blsKey's signature over (${'JOULE/bls-pop/v1'}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`);
+        c.add(`${p}.blsProofOfPossession`, `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`);
       }
     }
     if (name !== undefined && address !== undefined && identityKey !== undefined && blsKey !== undefined && pop !== undefined) {
