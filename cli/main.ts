@@ -40,8 +40,9 @@ export function buildProgram(): Command {
 /** Prints an error the way every command does; returns the exit code. */
 export function reportError(e: unknown): number {
   if (e instanceof CommanderError) {
-    // Commander already printed usage problems; help and version are successes.
-    return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : e.exitCode || 1;
+    // Commander already printed the usage problem or help; its exit code says which
+    // (0 for --help and --version, 1 for a group called without a subcommand or bad usage).
+    return e.exitCode;
   }
   if (e instanceof CliError || isJouleError(e)) {
     process.stderr.write(`error ${e.code}: ${e.message}\n`);
