@@ -80,6 +80,7 @@ type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; k
 export class DbBatch {
   private readonly db: Level<Uint8Array, Uint8Array>;
   private ops: Op[] = [];
+  private byteCount = 0;
   private written = false;
 
   constructor(db: Level<Uint8Array, Uint8Array>) {
@@ -88,16 +89,24 @@ export class DbBatch {
 
   put(key: Uint8Array, value: Uint8Array): this {
     this.ops.push({ type: 'put', key, value });
+    this.byteCount += key.length + value.length;
     return this;
   }
 
   del(key: Uint8Array): this {
     this.ops.push({ type: 'del', key });
+    this.byteCount += key.length;
     return this;
   }
 
+  /** Operations queued. */
   get length(): number {
     return this.ops.length;
+  }
+
+  /** Key and value bytes queued (for metrics and benchmarks). */
+  get bytes(): number {
+    return this.byteCount;
   }
 
   /** Writes every operation atomically with fsync; a batch is written at most once. */
