@@ -42,7 +42,7 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
     expect(init.code, init.stderr).toBe(0);
     url = `http://127.0.0.1:${rpcPort}`;
     metricsUrl = `http://127.0.0.1:${metricsPort}`;
-    node = new NodeProcess({ name: 'v0', home, rpcUrl: url, metricsUrl, p2p: '', peerId: '' });
+    node = new NodeProcess({ name: 'v0', home, rpcUrl: url });
     await node.start();
     chainId = (await rpc<{ chainId: string }>(url, 'joule_status')).chainId;
   }, 120_000);

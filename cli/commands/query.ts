@@ -4,10 +4,7 @@ import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
-// state/ is below node/ (which the CLI may use); the CLI needs only the pure key layout
-// and account codec to name what a proof proves.
-import { bitsToRoles, decodeAccount } from '../../state/accounts.ts';
-import { accountKey, StatePrefix } from '../../state/keys.ts';
+import { accountKey, bitsToRoles, decodeAccount, StatePrefix } from '../../node/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import type { StatusJson } from './status.ts';
 

@@ -1,12 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChainParams } from '../../core/params.ts';
 import { createLocalNetwork, type LocalNetwork, type LocalNode } from '../../node/local-network.ts';
-import { freePort, rpc, waitFor } from './net.ts';
+import { freePort } from './net.ts';
+
+export { NodeProcess } from '../../cli/node-process.ts';
 
 export const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
@@ -21,52 +22,6 @@ export async function createTestNetwork(opts: { validators: number; accounts: nu
     ...opts,
     ports: async () => ({ p2p: await freePort(), rpc: await freePort(), metrics: await freePort(), grpc: await freePort() }),
   });
-}
-
-/** A `joule start` OS process, logging into its home's node.log. */
-export class NodeProcess {
-  readonly node: TestNodeHome;
-  private child: ChildProcess | undefined;
-
-  constructor(node: TestNodeHome) {
-    this.node = node;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Spawns the process and waits until its RPC answers. */
-  async start(timeoutMs = 30_000): Promise<void> {
-    const log = openSync(join(this.node.home, 'node.log'), 'a');
-    const child = spawn(process.execPath, [CLI, 'start', '--home', this.node.home], { stdio: ['ignore', log, log] });
-    this.child = child;
-    await waitFor(`${this.node.name} RPC`, async () => {
-      if (child.exitCode !== null) throw new Error(`${this.node.name} exited with ${child.exitCode}: ${this.logTail()}`);
-      return rpc(this.node.rpcUrl, 'joule_status', [], 1000);
-    }, timeoutMs, 100);
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child?.exitCode ?? null);
-    return new Promise((resolve) => {
-      child.once('exit', (code) => resolve(code));
-      child.kill(signal);
-    });
-  }
-
-  logTail(lines = 20): string {
-    try {
-      return readFileSync(join(this.node.home, 'node.log'), 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
-  }
 }
 
 /** Runs the CLI as a real process; resolves with its exit code and output. */
