@@ -95,6 +95,32 @@ describe('executeBlock', () => {
     expect(encodeResult(ex.finish())).toEqual(encodeResult(a));
   });
 
+  it('a larger block among many accounts re-executes identically, and on the resulting state too', () => {
+    const keys = Array.from({ length: 12 }, (_, i) => testKey(i, 'determinism'));
+    const base = (): MemoryState => {
+      const s = new MemoryState();
+      keys.forEach((k, i) => s.setAccount(k.address, { balance: 1_000n + BigInt(i) }));
+      return s;
+    };
+    const nonces = keys.map(() => 0);
+    const txs: Tx[] = [];
+    for (let i = 0; i < 120; i++) {
+      const f = (i * 7) % keys.length;
+      const t = (i * 5 + 3) % keys.length;
+      txs.push(pay(keys[f]!, keys[t]!, nonces[f]!++, BigInt(1 + (i % 9)), 10n + BigInt(i % 4)));
+    }
+    const first = executeBlock(base(), txs, ctx, opts);
+    const second = executeBlock(base(), txs, ctx, opts);
+    expect(encodeResult(second)).toEqual(encodeResult(first));
+    const s1 = base();
+    s1.apply(first.changes);
+    const s2 = base();
+    s2.apply(second.changes);
+    const total = (s: MemoryState): bigint => [...keys.map((k) => k.address), proposer.address].reduce((sum, a) => sum + getAccount(s, a).balance, 0n);
+    expect(total(s1)).toBe(total(base())); // value is conserved: fees move to the proposer
+    expect(total(s2)).toBe(total(s1));
+  });
+
   it('throws BLOCK_INVALID naming txs[i], with the tx code in the message', () => {
     const bad = pay(alice, bob, 2, 1n); // nonce gap: alice's next is 1
     try {
