@@ -20,13 +20,19 @@ export class FutureBuffer {
     this.maxPerAuthor = maxPerAuthor;
   }
 
-  /** False when the author's quota is full (the message is dropped). */
-  add(authorHex: string, message: ConsensusMessage): boolean {
+  /**
+   * 'full' when the author's quota is used up, 'duplicate' when a message of the same
+   * (height, round, kind) from this author is already held (so replaying one signed message
+   * cannot exhaust the author's quota; the first copy wins).
+   */
+  add(authorHex: string, message: ConsensusMessage): 'added' | 'full' | 'duplicate' {
     let list = this.byAuthor.get(authorHex);
     if (list === undefined) this.byAuthor.set(authorHex, (list = []));
-    if (list.length >= this.maxPerAuthor) return false;
+    const m = message;
+    if (list.some((e) => e.message.height === m.height && e.message.round === m.round && e.message.kind === m.kind)) return 'duplicate';
+    if (list.length >= this.maxPerAuthor) return 'full';
     list.push({ message, seq: this.seq++ });
-    return true;
+    return 'added';
   }
 
   /** Removes and returns the messages of `height`; drops anything older. */

@@ -96,6 +96,17 @@ describe('QBFT scenarios', () => {
     expect(sent(after).map((x) => x.kind)).toEqual([1, 2]); // PREPARE, then prepared (4 votes) so COMMIT
   });
 
+  it('bounds the future buffer per author and ignores replays of one buffered message', () => {
+    const m = new QbftMachine({ chainId: CHAIN_ID, signer: keys[3]!.signer, requestTimeoutMs: 1000, maxFuturePerAuthor: 2 });
+    m.step({ type: 'start', height: 1, validators: set, previousProposer: null, wal: [] });
+    expect(verdictOf(recv(m, prepare(1, 0, A, 2))).verdict).toBe('accept');
+    expect(verdictOf(recv(m, prepare(1, 0, A, 2))).reason).toBe('duplicate');
+    expect(verdictOf(recv(m, prepare(1, 1, A, 2))).verdict).toBe('accept');
+    expect(verdictOf(recv(m, prepare(1, 2, A, 2))).reason).toMatch(/full/);
+    expect(verdictOf(recv(m, prepare(2, 0, A, 2))).verdict).toBe('accept'); // another author has its own quota
+    expect(m.bufferedFutureMessages).toBe(3);
+  });
+
   it('keeps future-round prepares and uses them when a justified future proposal arrives', () => {
     const { m } = node(3);
     recv(m, prepare(0, 1, B));

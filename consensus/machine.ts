@@ -343,7 +343,8 @@ export class QbftMachine {
     // Authenticated against the current set (sets change rarely; re-checked on replay).
     if (!ctx.validators.has(m.author)) return ['ignore', 'author unknown at the current height'];
     if (!verifySignature(ctx, m)) return ['reject', 'bad signature'];
-    if (!this.future.add(toHex(m.author), m)) return ['ignore', 'future buffer full for this author'];
+    const added = this.future.add(toHex(m.author), m);
+    if (added !== 'added') return ['ignore', added === 'full' ? 'future buffer full for this author' : 'duplicate'];
     if (!this.syncHinted && this.future.authorsAbove(ctx.height) > ctx.validators.faulty) {
       this.syncHinted = true;
       this.out.push({ type: 'sync-needed', height: ctx.height });

@@ -1,0 +1,14 @@
+/** The public surface of consensus/: what node/, p2p/, vm/ and rpc/ import. */
+export { QbftMachine } from './machine.ts';
+export {
+  defaultBlockDigest, defaultCrypto, keySigner,
+  type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type Signer, type Verdict, type WalRecord,
+} from './types.ts';
+export {
+  Kind, KIND_NAMES, decodeMessage, encodeMessage, messageFromWire, messageToWire, messageSigningBytes, toCore,
+  type Commit, type ConsensusMessage, type Justification, type PreparedCertificate, type Prepare, type Proposal, type RoundChange, type SignedCore, type Vote,
+} from './messages.ts';
+export { aggregateCertificate, verifyCertificate, type Seal } from './certificate.ts';
+export { decodeEvidence, encodeEvidence, evidenceFromWire, evidenceToWire, makeEvidence, verifyEvidence, type Evidence } from './evidence.ts';
+export { proposerIndex, proposerOf } from './proposer.ts';
+export { decodeWalRecord, encodeWalRecord, walRecordHeight } from './wal-record.ts';
