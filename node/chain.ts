@@ -2,15 +2,20 @@ import { blockHash, type Block, type BlockHeader, type CommitCertificate, type R
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { decodeTx, type Tx } from '../core/tx.ts';
-import type { ValidatorSet } from '../core/validators.ts';
+import { ValidatorSet } from '../core/validators.ts';
 import type { Genesis } from '../genesis/types.ts';
 import { Database } from '../state/db.ts';
-import { getValidatorSet } from '../state/validator-set.ts';
+import { decodeValidators, encodeValidators, getValidatorSet, VALIDATOR_SET_KEY } from '../state/validator-set.ts';
+import { concatBytes, utf8 } from '../core/bytes.ts';
+import { type DbBatch, DbPrefix, dbKey, SCHEMA_VERSION } from '../state/db.ts';
 import { WorldState } from '../state/world-state.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
-import { SCHEMA_VERSION } from '../state/db.ts';
+
+function validatorSetKey(hash: Uint8Array): Uint8Array {
+  return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
+}
 
 /** The committed head: what every other part reads as "the chain now". */
 export interface Head {
@@ -41,6 +46,7 @@ export class Chain {
   readonly genesisHash: Uint8Array;
   private currentHead: Head;
   private currentValidators: ValidatorSet;
+  private readonly setsByHash = new Map<string, ValidatorSet>();
 
   private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head) {
     this.db = db;
@@ -50,6 +56,28 @@ export class Chain {
     this.genesisHash = genesisHash;
     this.currentHead = head;
     this.currentValidators = Chain.validatorsOf(world);
+    this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
+  }
+
+  /** Every validator set the chain has had, by hash, so any block's certificate can be checked. */
+  private static putValidatorSet(batch: DbBatch, set: ValidatorSet): void {
+    batch.put(validatorSetKey(set.hash), encodeValidators(set));
+  }
+
+  /** Sets already loaded (the current one, the head's, and any looked up before). */
+  cachedValidatorSet(hash: Uint8Array): ValidatorSet | undefined {
+    return this.setsByHash.get(toHex(hash));
+  }
+
+  async validatorSetByHash(hash: Uint8Array): Promise<ValidatorSet | undefined> {
+    const id = toHex(hash);
+    const cached = this.setsByHash.get(id);
+    if (cached !== undefined) return cached;
+    const raw = await this.db.get(validatorSetKey(hash));
+    if (raw === undefined) return undefined;
+    const set = decodeValidators(raw);
+    this.setsByHash.set(id, set);
+    return set;
   }
 
   private static validatorsOf(world: WorldState): ValidatorSet {
@@ -86,6 +114,7 @@ export class Chain {
     const store = new ChainStore(db);
     store.putGenesis(batch, genesisHash);
     store.putBlock(batch, block, hash, null, [], []);
+    Chain.putValidatorSet(batch, new ValidatorSet(genesis.validators));
     world.write(prepared, batch);
     await batch.write();
     world.commit(prepared);
@@ -119,7 +148,9 @@ export class Chain {
       throw corrupt((e as Error).message);
     }
     if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
-    return new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
+    const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
+    if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
+    return chain;
   }
 
   get head(): Head {
@@ -143,11 +174,14 @@ export class Chain {
     if (!equalBytes(certificate.blockHash, hash)) throw new JouleError(ErrorCode.CERT_INVALID, 'certificate is for another block', 'certificate.blockHash');
     const batch = this.db.batch();
     this.store.putBlock(batch, block, hash, certificate, executed.result.receipts, executed.txs.map((t) => t.hash));
+    const setChange = executed.result.changes.find((c) => equalBytes(c.key, VALIDATOR_SET_KEY));
+    if (setChange?.value !== undefined) Chain.putValidatorSet(batch, decodeValidators(setChange.value));
     this.world.write(executed.prepared, batch);
     await batch.write();
     this.world.commit(executed.prepared);
     this.currentHead = { header: block.header, hash, certificate };
     this.currentValidators = Chain.validatorsOf(this.world);
+    this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
     return { block, hash, certificate, txs: executed.txs, receipts: executed.result.receipts };
   }
 

@@ -1,21 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
-import type { CommitCertificate } from '../core/block.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
+import { decodeMessage } from '../consensus/messages.ts';
+import { verifySignature } from '../consensus/justification.ts';
+import { keySigner, type ConsensusCrypto } from '../consensus/types.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
+import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
 import { startRpcServer } from '../rpc/http-server.ts';
-import { createMetrics, recordBlock, startMetricsServer, type JouleMetrics } from '../rpc/metrics.ts';
+import { createMetrics, recordBlock, recordRejection, startMetricsServer, type JouleMetrics } from '../rpc/metrics.ts';
 import type { HealthReport, NodeStatus } from '../rpc/node-api.ts';
 import { getAccount } from '../state/accounts.ts';
 import { TxAdmission } from './admission.ts';
 import { createNodeApi } from './api.ts';
-import type { BuildOutput } from './block-builder.ts';
+import type { BuildOutput, ExecutedBlock } from './block-builder.ts';
+import { decodeCertifiedBlock, encodeCertifiedBlock, importCertified } from './block-import.ts';
 import { Chain } from './chain.ts';
 import { loadConfig, resolveIn, type NodeConfig } from './config.ts';
+import { ConsensusDriver } from './consensus-driver.ts';
+import { ConsensusRecordLog } from './consensus-wal.ts';
 import { NodeEvents } from './events.ts';
 import { loadNodeKeys, readPassphrase, type NodeKeys } from './keys.ts';
 import { createLogger, type Logger } from './log.ts';
-import { SoloProducer } from './solo-producer.ts';
+import { SerialQueue } from './serial-queue.ts';
+import { BlockSync } from './sync.ts';
+import { TxGossip } from './tx-gossip.ts';
+import { cachingCrypto } from './verify-cache.ts';
 
 export interface StartOptions {
   readonly home: string;
@@ -28,9 +40,10 @@ interface Closable {
 }
 
 /**
- * The composition root of one node: chain, mempool, producer, RPC and metrics servers.
- * `stop()` drains the block in flight before closing the store, so a clean shutdown loses
- * nothing; a crash loses nothing final either (see Chain.commit).
+ * The composition root of one node: chain, mempool, libp2p, QBFT, sync, RPC and metrics.
+ * Every change of the head (consensus commit, sync or gossip import) runs in one serial
+ * queue through `commitBlock`. `stop()` drains that queue before closing the store, so a
+ * clean shutdown loses nothing; a crash loses nothing final either (see Chain.commit).
  */
 export class JouleNode {
   readonly config: NodeConfig;
@@ -40,26 +53,34 @@ export class JouleNode {
   readonly events: NodeEvents;
   readonly logger: Logger;
   readonly address: Uint8Array;
+  private readonly keys: NodeKeys;
+  private readonly home: string;
   private readonly admission: TxAdmission;
+  private readonly queue: SerialQueue;
+  private readonly crypto: ConsensusCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
-  private producer: SoloProducer | undefined;
+  private p2p: P2PNode | undefined;
+  private driver: ConsensusDriver | undefined;
+  private wal: ConsensusRecordLog | undefined;
+  private sync: BlockSync | undefined;
+  private txGossip: TxGossip | undefined;
   private lastCommitAt = Date.now();
   rpcPort = 0;
   metricsPort = 0;
 
-  private constructor(config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
+  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
+    this.home = home;
     this.config = config;
     this.chain = chain;
+    this.keys = keys;
     this.logger = logger;
     this.address = addressFromPublicKey(keys.identity.publicKey);
     this.metrics = createMetrics({ labels: { node: config.name } });
     this.mempool = new Mempool(config.mempool);
     this.admission = new TxAdmission(chain, this.mempool, this.metrics);
     this.events = new NodeEvents((e) => logger.error({ err: e }, 'block listener failed'));
-    this.keys = keys;
+    this.queue = new SerialQueue((e) => logger.error({ err: e }, 'chain task failed'));
   }
-
-  private readonly keys: NodeKeys;
 
   static async start(opts: StartOptions): Promise<JouleNode> {
     const config = loadConfig(opts.home);
@@ -67,9 +88,8 @@ export class JouleNode {
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
     const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
-    const hash = genesisHash(genesis);
-    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, hash);
-    const node = new JouleNode(config, chain, keys, logger);
+    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis));
+    const node = new JouleNode(opts.home, config, chain, keys, logger);
     try {
       await node.startServices();
     } catch (e) {
@@ -79,10 +99,19 @@ export class JouleNode {
     return node;
   }
 
+  private get isValidator(): boolean {
+    return this.config.role === 'validator';
+  }
+
   private async startServices(): Promise<void> {
     const { config, chain, logger } = this;
     this.metrics.chainHeight.set(chain.height);
-    const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status() });
+    if (this.isValidator) {
+      mkdirSync(join(this.home, 'wal'), { recursive: true });
+      this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));
+    }
+    await this.startP2P();
+    const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
     const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: this.metrics, logger: logger.child({ part: 'rpc' }), health: () => this.health() });
     this.servers.push(rpc);
     this.rpcPort = rpc.port;
@@ -90,36 +119,142 @@ export class JouleNode {
     this.servers.push(metrics);
     this.metricsPort = metrics.port;
     logger.info(
-      { chainId: chain.genesis.chainId, height: chain.height, head: toHex(chain.head.hash), address: formatAddress(this.address), rpc: `http://${config.rpc.host}:${rpc.port}`, metrics: `http://${config.metrics.host}:${metrics.port}/metrics` },
+      {
+        chainId: chain.genesis.chainId, role: config.role, height: chain.height, head: toHex(chain.head.hash),
+        address: formatAddress(this.address), peerId: this.p2p?.peerId, validators: chain.validators.size,
+        rpc: `http://${config.rpc.host}:${rpc.port}`, metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
+      },
       'node started',
     );
-    if (config.role === 'validator' && chain.validators.has(this.address)) {
-      this.producer = new SoloProducer({
+    if (this.wal !== undefined) {
+      this.driver = new ConsensusDriver({
         chain,
         mempool: this.mempool,
-        keys: this.keys,
-        address: this.address,
-        logger,
+        queue: this.queue,
+        signer: keySigner(this.address, this.keys.identity.seed, this.keys.consensus.secretKey),
+        crypto: this.crypto,
+        wal: this.wal,
+        logger: logger.child({ part: 'qbft' }),
+        metrics: this.metrics,
         clock: Date.now,
-        commit: (built, cert) => this.commitBlock(built, cert),
+        publish: (bytes) => void this.p2p?.publish('consensus', bytes).catch((e: unknown) => logger.debug({ err: e }, 'consensus publish failed')),
+        commit: (executed, cert) => this.commitBlock(executed, cert),
+        onEvidence: () => {},
+        onSyncNeeded: () => void this.sync?.trigger(),
       });
-      this.producer.start();
+      await this.driver.start();
+    }
+    this.sync?.start();
+  }
+
+  /** Peers allowed in: every genesis and current validator, plus the named observers of the config. */
+  private allowedPeers(): string[] {
+    const ids = new Set<string>(this.config.p2p.allowPeers);
+    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators]) ids.add(peerIdFromIdentityKey(v.identityKey));
+    ids.delete(peerIdFromIdentityKey(this.keys.identity.publicKey));
+    return [...ids];
+  }
+
+  private async startP2P(): Promise<void> {
+    const { chain, logger } = this;
+    const p2p = await createP2PNode({
+      chainId: chain.genesis.chainId,
+      identitySeed: this.keys.identity.seed,
+      listen: this.config.p2p.listen,
+      staticPeers: this.config.p2p.peers,
+      allowedPeers: this.allowedPeers(),
+      maxConnections: this.config.p2p.maxConnections,
+      maxGossipBytes: chain.genesis.params.maxBlockBytes + 256 * 1024,
+      serveStatus: () => ({ height: chain.height, hash: chain.head.hash }),
+      serveBlocks: async (from, to, limit) => {
+        const items: Uint8Array[] = [];
+        for (let h = from; h <= Math.min(to, chain.height) && items.length < limit; h++) {
+          const bytes = await chain.store.blockBytes(h);
+          const cert = await chain.store.certificate(h);
+          if (bytes === undefined || cert === undefined) break;
+          items.push(encodeCertifiedBlock(bytes, cert));
+        }
+        return items;
+      },
+      logger: logger.child({ part: 'p2p' }),
+    });
+    this.p2p = p2p;
+    const updatePeers = () => this.metrics.peers.set(p2p.peerCount());
+    p2p.on('peer:connect', updatePeers);
+    p2p.on('peer:disconnect', updatePeers);
+
+    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission);
+    p2p.subscribe('txs', this.txGossip);
+    p2p.subscribe('consensus', {
+      validate: (data) => this.validateConsensusMessage(data),
+      handle: (data) => this.driver?.onMessage(data),
+    });
+    p2p.subscribe('blocks', {
+      validate: (data) => {
+        try {
+          const item = decodeCertifiedBlock(data, chain.genesis.params.maxBlockBytes + 64 * 1024);
+          return item.block.header.height > chain.height ? 'accept' : 'ignore';
+        } catch {
+          return 'reject';
+        }
+      },
+      handle: (data, from) => void this.queue.push(() => this.importGossipedBlock(data, from)),
+    });
+    this.sync = new BlockSync({
+      chain,
+      p2p,
+      queue: this.queue,
+      logger: logger.child({ part: 'sync' }),
+      metrics: this.metrics,
+      commit: (executed, cert) => this.commitBlock(executed, cert),
+      afterImport: async () => this.driver?.headAdvanced(),
+    });
+  }
+
+  /** Cheap gossip-level check (decodes, author is a validator, signature valid); the state machine does the rest. */
+  private validateConsensusMessage(data: Uint8Array): 'accept' | 'reject' | 'ignore' {
+    try {
+      const m = decodeMessage(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024);
+      if (m.height <= this.chain.height) return 'ignore';
+      const ctx = { chainId: this.chain.genesis.chainId, height: m.height, validators: this.chain.validators, previousProposer: null, crypto: this.crypto };
+      if (!verifySignature(ctx, m)) {
+        recordRejection(this.metrics, 'CONSENSUS_NOT_VALIDATOR', 'gossip');
+        return 'reject';
+      }
+      return 'accept';
+    } catch {
+      recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
+      return 'reject';
     }
   }
 
-  /** The one commit path: durable write, then mempool re-check, metrics, logs, events. */
-  private async commitBlock(built: BuildOutput, certificate: CommitCertificate): Promise<void> {
+  private async importGossipedBlock(data: Uint8Array, from: string): Promise<void> {
+    const item = decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024);
+    try {
+      const outcome = await importCertified(this.chain, item, (executed, cert) => this.commitBlock(executed, cert));
+      if (outcome === 'imported') await this.driver?.headAdvanced();
+      if (outcome === 'ahead') void this.sync?.trigger();
+    } catch (e) {
+      this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
+      recordRejection(this.metrics, 'CERT_INVALID', 'gossip');
+      await this.p2p?.penalize(from, 'invalid gossiped block');
+    }
+  }
+
+  /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */
+  private async commitBlock(executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate): Promise<void> {
     const parentTime = this.chain.head.header.timestamp;
-    const committed = await this.chain.commit(built, certificate);
+    const committed = await this.chain.commit(executed, certificate);
     const nonceOf = (from: Uint8Array) => getAccount(this.chain.world, from).nonce;
-    for (const { tx } of built.dropped) this.mempool.remove(tx.hash);
+    if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
     this.mempool.removeCommitted(committed.txs, nonceOf);
     this.admission.updateGauges();
     const h = committed.block.header;
     recordBlock(this.metrics, { height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
     this.lastCommitAt = Date.now();
-    this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, time: new Date(h.timestamp).toISOString() }, 'block committed');
+    this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
     this.events.emitBlock(committed);
+    void this.p2p?.publish('blocks', encodeCertifiedBlock(encodeBlock(committed.block), certificate)).catch(() => {});
   }
 
   status(): NodeStatus {
@@ -133,10 +268,10 @@ export class JouleNode {
       latestBlockHash: chain.head.hash,
       latestBlockTime: chain.head.header.timestamp,
       validatorCount: chain.validators.size,
-      peerCount: 0,
+      peerCount: this.p2p?.peerCount() ?? 0,
       mempoolSize: this.mempool.size,
-      syncing: false,
-      syncTarget: null,
+      syncing: this.sync?.syncing ?? false,
+      syncTarget: this.sync?.syncing ? this.sync.target : null,
     };
   }
 
@@ -145,12 +280,17 @@ export class JouleNode {
     const { params } = this.chain.genesis;
     const stallMs = Math.max(30_000, 10 * Math.max(params.blockPeriodMs, params.emptyBlockPeriodMs));
     const sinceCommit = Date.now() - this.lastCommitAt;
-    return { ok: sinceCommit < stallMs, height: this.chain.height, msSinceLastCommit: sinceCommit };
+    return { ok: sinceCommit < stallMs, height: this.chain.height, msSinceLastCommit: sinceCommit, peers: this.p2p?.peerCount() ?? 0 };
   }
 
   async stop(): Promise<void> {
-    await this.producer?.stop();
+    this.driver?.stop();
+    await this.sync?.stop();
+    this.txGossip?.stop();
+    await this.queue.idle();
     for (const s of this.servers.splice(0).reverse()) await s.close().catch(() => {});
+    await this.p2p?.stop().catch(() => {});
+    this.wal?.close();
     await this.chain.close();
     this.logger.info({ height: this.chain.height }, 'node stopped');
     this.logger.flush?.();

@@ -1,0 +1,260 @@
+import { decodeBlock, encodeBlock, type CommitCertificate } from '../core/block.ts';
+import { toHex } from '../core/bytes.ts';
+import { isJouleError } from '../core/errors.ts';
+import type { Evidence } from '../consensus/evidence.ts';
+import { QbftMachine } from '../consensus/machine.ts';
+import type { ConsensusAction, ConsensusCrypto, ConsensusEvent, Signer } from '../consensus/types.ts';
+import type { Mempool } from '../mempool/index.ts';
+import { recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
+import { getAccount } from '../state/accounts.ts';
+import { buildBlock, type BuildOutput, type ExecutedBlock } from './block-builder.ts';
+import { verifyBlock } from './block-verifier.ts';
+import { parentCertificateChecker } from './certificates.ts';
+import type { Chain } from './chain.ts';
+import type { ConsensusRecordLog } from './consensus-wal.ts';
+import type { Logger } from './log.ts';
+import type { SerialQueue } from './serial-queue.ts';
+
+/** While the pool is empty the proposer looks again this often, to build as soon as txs arrive. */
+const IDLE_POLL_MS = 50;
+/** Executed blocks kept for commit, by digest (a height sees a handful at most). */
+const MAX_EXECUTED = 32;
+
+export interface DriverDeps {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly queue: SerialQueue;
+  readonly signer: Signer;
+  readonly crypto: ConsensusCrypto;
+  readonly wal: ConsensusRecordLog;
+  readonly logger: Logger;
+  readonly metrics: JouleMetrics;
+  readonly clock: () => number;
+  readonly publish: (bytes: Uint8Array) => void;
+  /** The node's one commit path (durable write, mempool, events, gossip). */
+  readonly commit: (executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate) => Promise<void>;
+  readonly onEvidence: (evidence: Evidence) => void;
+  readonly onSyncNeeded: (height: number) => void;
+}
+
+/**
+ * The imperative shell around consensus/'s pure QBFT machine: feeds it network messages,
+ * timer expiries and validation results through the node's serial queue, and carries out
+ * its actions in order — the WAL append (fsynced) always before the broadcast after it.
+ */
+export class ConsensusDriver {
+  private readonly deps: DriverDeps;
+  private readonly machine: QbftMachine;
+  private readonly executed = new Map<string, ExecutedBlock>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(deps: DriverDeps) {
+    this.deps = deps;
+    this.machine = new QbftMachine({
+      chainId: deps.chain.genesis.chainId,
+      signer: deps.signer,
+      requestTimeoutMs: deps.chain.genesis.params.requestTimeoutMs,
+      crypto: deps.crypto,
+      maxMessageBytes: deps.chain.genesis.params.maxBlockBytes + 64 * 1024,
+    });
+  }
+
+  get round(): number {
+    return this.machine.currentRound;
+  }
+
+  start(): Promise<void> {
+    const { chain, wal } = this.deps;
+    return this.enqueue({
+      type: 'start',
+      height: chain.height + 1,
+      validators: chain.validators,
+      previousProposer: chain.height === 0 ? null : chain.head.header.proposer,
+      wal: wal.records,
+    });
+  }
+
+  /** A consensus message from gossip (already checked by the topic validator). */
+  onMessage(bytes: Uint8Array): void {
+    void this.enqueue({ type: 'message', bytes });
+  }
+
+  /**
+   * The head moved without this machine committing (block import from sync or gossip):
+   * start the next height. Must run inside the serial queue.
+   */
+  async headAdvanced(): Promise<void> {
+    const { chain } = this.deps;
+    if (this.machine.height === chain.height + 1) return;
+    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private enqueue(event: ConsensusEvent): Promise<void> {
+    return this.deps.queue.push(() => this.step(event)).then(() => undefined);
+  }
+
+  private after(ms: number, task: () => Promise<void>): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) void this.deps.queue.push(task);
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private async step(event: ConsensusEvent): Promise<void> {
+    if (this.stopped) return;
+    const actions = this.machine.step(event);
+    for (const action of actions) await this.execute(action);
+  }
+
+  private async execute(a: ConsensusAction): Promise<void> {
+    const { logger, metrics } = this.deps;
+    switch (a.type) {
+      case 'persist':
+        this.deps.wal.persist(a.height, a.bytes);
+        return;
+      case 'broadcast':
+        this.deps.publish(a.bytes);
+        return;
+      case 'schedule-timeout':
+        this.after(a.ms, () => this.step({ type: 'timeout', height: a.height, round: a.round }));
+        metrics.consensusRound.set(a.round);
+        if (a.round > 0) {
+          metrics.roundChanges.inc();
+          logger.info({ height: a.height, round: a.round }, 'round change');
+        }
+        return;
+      case 'validate':
+        await this.step({ type: 'validated', height: a.height, digest: a.digest, valid: this.validate(a.block, a.digest) });
+        return;
+      case 'propose':
+        this.schedulePropose(a.height, a.round);
+        return;
+      case 'commit':
+        await this.commit(a.block, a.certificate);
+        return;
+      case 'evidence':
+        metrics.evidence.inc();
+        logger.warn({ height: a.evidence.first.height, round: a.evidence.first.round, author: toHex(a.evidence.first.author) }, 'equivocation evidence');
+        this.deps.onEvidence(a.evidence);
+        return;
+      case 'verdict':
+        if (a.verdict === 'reject') recordRejection(metrics, 'CONSENSUS_INVALID_MESSAGE', 'consensus');
+        if (a.verdict !== 'accept') logger.debug({ verdict: a.verdict, reason: a.reason }, 'consensus message not accepted');
+        return;
+      case 'sync-needed':
+        this.deps.onSyncNeeded(a.height);
+        return;
+      case 'refused':
+        logger.warn({ height: a.height, round: a.round, kind: a.kind, reason: a.reason }, 'refused to sign: conflicts with the write-ahead log');
+        return;
+    }
+  }
+
+  /** Round 0 waits for the block period (longer, up to the empty-block period, with no txs); later rounds propose at once. */
+  private schedulePropose(height: number, round: number): void {
+    const { chain, mempool, clock } = this.deps;
+    const { blockPeriodMs, emptyBlockPeriodMs } = chain.genesis.params;
+    const parentTime = chain.head.header.timestamp;
+    const now = clock();
+    let wait = 0;
+    if (round === 0) {
+      const due = parentTime + blockPeriodMs;
+      const emptyDue = parentTime + Math.max(blockPeriodMs, emptyBlockPeriodMs);
+      if (now < due) wait = due - now;
+      else if (mempool.size === 0 && now < emptyDue) wait = Math.min(IDLE_POLL_MS, emptyDue - now);
+    }
+    if (wait === 0) {
+      this.after(0, () => this.propose(height, round));
+      return;
+    }
+    this.after(wait, async () => {
+      if (this.machine.height === height && this.machine.currentRound === round) this.schedulePropose(height, round);
+    });
+  }
+
+  private async propose(height: number, round: number): Promise<void> {
+    const { chain, mempool, signer, clock } = this.deps;
+    if (this.machine.height !== height || this.machine.currentRound !== round || chain.height !== height - 1) return;
+    const { params } = chain.genesis;
+    const head = chain.head;
+    const nonceOf = (from: Uint8Array) => getAccount(chain.world, from).nonce;
+    const built = buildBlock({
+      world: chain.world,
+      chainId: chain.genesis.chainId,
+      params,
+      parent: head.header,
+      parentHash: head.hash,
+      parentCertificate: head.certificate,
+      validatorSet: chain.validators,
+      proposer: signer.address,
+      timestamp: Math.max(clock(), head.header.timestamp + 1),
+      candidates: mempool.select({ maxTxs: params.maxBlockTxs, maxBytes: params.maxBlockBytes }, nonceOf),
+      signaturesVerified: true,
+    });
+    for (const { tx } of built.dropped) mempool.remove(tx.hash);
+    this.remember(built);
+    await this.step({ type: 'block-proposed', height, round, block: encodeBlock(built.block) });
+  }
+
+  private remember(executed: ExecutedBlock): void {
+    if (this.executed.size >= MAX_EXECUTED) this.executed.delete(this.executed.keys().next().value!);
+    this.executed.set(toHex(executed.hash), executed);
+  }
+
+  /** Executes a proposed block on the head state; true when every header field checks out. */
+  private validate(blockBytes: Uint8Array, digest: Uint8Array): boolean {
+    const { chain, mempool, logger, metrics, clock } = this.deps;
+    if (this.executed.has(toHex(digest))) return true;
+    try {
+      const executed = this.verify(blockBytes, clock());
+      this.remember(executed);
+      return true;
+    } catch (e) {
+      const code = isJouleError(e) ? e.code : 'INTERNAL';
+      recordRejection(metrics, code, 'proposal');
+      logger.warn({ code, err: (e as Error).message, head: chain.height, mempool: mempool.size }, 'proposed block is invalid');
+      return false;
+    }
+  }
+
+  private verify(blockBytes: Uint8Array, now: number | undefined): ExecutedBlock {
+    const { chain, mempool } = this.deps;
+    const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
+    return verifyBlock({
+      world: chain.world,
+      chainId: chain.genesis.chainId,
+      params: chain.genesis.params,
+      parent: chain.head.header,
+      parentHash: chain.head.hash,
+      validatorSet: chain.validators,
+      block,
+      now,
+      checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
+      knownTx: (hash) => mempool.get(hash),
+    });
+  }
+
+  private async commit(blockBytes: Uint8Array, certificate: CommitCertificate): Promise<void> {
+    const { chain, wal, logger } = this.deps;
+    if (certificate.height !== chain.height + 1) {
+      logger.debug({ height: certificate.height, head: chain.height }, 'commit for a height already stored');
+      return;
+    }
+    // Normally the block was executed when it was proposed or validated; a block committed
+    // by the others' seals alone (e.g. after a restart) is executed now.
+    const executed = this.executed.get(toHex(certificate.blockHash)) ?? this.verify(blockBytes, undefined);
+    await this.deps.commit(executed, certificate);
+    this.executed.clear();
+    wal.prune(chain.height);
+    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+  }
+}
