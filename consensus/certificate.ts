@@ -1,4 +1,5 @@
 import { commitSealBytes, type CommitCertificate } from '../core/block.ts';
+import type { Commit } from './messages.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH } from '../core/hash.ts';
 import { bitmapFromIndexes, indexesFromBitmap, type ValidatorSet } from '../core/validators.ts';
@@ -53,4 +54,29 @@ export function verifyCertificate(
     return bad('aggregate signature does not verify', 'aggregateSignature');
   }
   return true;
+}
+
+/**
+ * The machine's side: certificate from the COMMITs one digest has collected (author hex ->
+ * COMMIT, all verified envelopes of this height). Fast path: one aggregate, one check. If it
+ * fails (a Byzantine seal), every seal is checked alone and the bad ones are DELETED from
+ * `byAuthor`, so they are not retried; null if fewer than a quorum of good seals remain.
+ */
+export function certifyCommits(
+  chainId: string, validators: ValidatorSet, digest: Uint8Array, byAuthor: Map<string, Commit>, crypto: ConsensusCrypto,
+): CommitCertificate | null {
+  const attempt = (): CommitCertificate | null => {
+    const commits = [...byAuthor.values()];
+    if (commits.length < validators.quorum) return null;
+    const round = Math.max(...commits.map((c) => c.round));
+    const seals = commits.map((c) => ({ index: validators.indexOf(c.author), seal: c.seal }));
+    return aggregateCertificate(chainId, validators, commits[0]!.height, round, digest, seals, crypto);
+  };
+  const first = attempt();
+  if (first !== null || byAuthor.size < validators.quorum) return first;
+  const message = commitSealBytes(chainId, [...byAuthor.values()][0]!.height, digest);
+  for (const [author, c] of [...byAuthor]) {
+    if (!crypto.blsVerify(validators.at(validators.indexOf(c.author)).blsKey, message, c.seal)) byAuthor.delete(author);
+  }
+  return attempt();
 }

@@ -104,3 +104,20 @@ export function buildJustification(rcs: readonly RoundChange[]): { justification
   if (highest === null || highest.prepared === null) return { justification: { roundChanges, votes: [] }, reproposal: null };
   return { justification: { roundChanges, votes: highest.prepared.votes }, reproposal: highest.prepared.block };
 }
+
+/** Checks of a message's unsigned attachments (proposal block and justification, prepared certificate). */
+export function checkAttachments(ctx: HeightContext, m: ConsensusMessage, digestOf: (block: Uint8Array) => Uint8Array): string | null {
+  if (m.kind === 0) {
+    if (!isProposer(ctx, m.round, m.author)) return 'proposal not from the proposer of its round';
+    let d: Uint8Array;
+    try {
+      d = digestOf(m.block);
+    } catch {
+      return 'proposed block is malformed';
+    }
+    if (!equalBytes(d, m.digest)) return 'proposed block does not match the signed digest';
+    return checkJustification(ctx, m);
+  }
+  if (m.kind === 3) return checkRoundChangePrepared(ctx, m, digestOf);
+  return null;
+}

@@ -1,17 +1,17 @@
-import { commitSealBytes, type CommitCertificate } from '../core/block.ts';
+import { commitSealBytes } from '../core/block.ts';
 import { compareBytes, equalBytes, toHex } from '../core/bytes.ts';
 import { isJouleError } from '../core/errors.ts';
 import type { ValidatorSet } from '../core/validators.ts';
-import { aggregateCertificate } from './certificate.ts';
+import { certifyCommits } from './certificate.ts';
 import { makeEvidence } from './evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
-import { buildJustification, checkJustification, checkRoundChangePrepared, isProposer, verifySignature, type HeightContext } from './justification.ts';
+import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import {
   Kind, decodeMessage, encodeMessage, messageSigningBytes, toCore,
   type Commit, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type Unsigned, type Vote,
 } from './messages.ts';
 import { defaultBlockDigest, defaultCrypto, type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type Verdict, type WalRecord } from './types.ts';
-import { encodeWalRecord, walRecordHeight } from './wal-record.ts';
+import { encodeWalRecord, restoreHeight } from './wal-record.ts';
 
 interface RoundState {
   proposal: Proposal | null;
@@ -131,23 +131,11 @@ export class QbftMachine {
     this.syncHinted = false;
     // Restore what this node signed before a crash: it resumes at its highest signed round
     // (never going back to sign in a lower one) and remembers its prepared certificate.
-    const own: ConsensusMessage[] = [];
-    let startRound = 0;
-    for (const rec of wal) {
-      if (walRecordHeight(rec) !== height) continue;
-      if (rec.type === 'signed') {
-        if (toHex(rec.message.author) !== this.me) continue;
-        const m = rec.message;
-        this.signed.set(`${m.round}:${m.kind}`, { payload: messageSigningBytes(this.cfg.chainId, m), message: m });
-        own.push(m);
-        startRound = Math.max(startRound, m.round);
-      } else if (this.prepared === null || rec.round > this.prepared.round) {
-        this.prepared = { round: rec.round, digest: rec.digest, block: rec.block, votes: rec.votes };
-        startRound = Math.max(startRound, rec.round);
-      }
-    }
+    const restored = restoreHeight(wal, height, this.cfg.signer.address);
+    for (const m of restored.own) this.signed.set(`${m.round}:${m.kind}`, { payload: messageSigningBytes(this.cfg.chainId, m), message: m });
+    this.prepared = restored.prepared;
+    const { own, startRound } = restored;
     this.enterRound(startRound);
-    own.sort((a, b) => a.round - b.round || a.kind - b.kind);
     for (const m of own) {
       // Re-send what may have been lost in the crash: identical bytes, so never a conflict.
       if (m.round === startRound || m.kind === Kind.COMMIT) this.out.push({ type: 'broadcast', message: m, bytes: encodeMessage(m) });
@@ -285,28 +273,12 @@ export class QbftMachine {
       }
       return ['ignore', 'equivocation'];
     }
-    const why = this.check(ctx, m);
+    // Attachments are checked before `seen`, so a relay's tampered copy cannot shadow the real one.
+    const why = checkAttachments(ctx, m, this.digestOf);
     if (why !== null) return ['reject', why];
     this.seen.set(key, { payload, message: m });
     this.apply(m);
     return ACCEPT;
-  }
-
-  /** Checks of attachments; done before `seen` so a relay's tampered copy cannot shadow the real one. */
-  private check(ctx: HeightContext, m: ConsensusMessage): string | null {
-    if (m.kind === Kind.PROPOSAL) {
-      if (!isProposer(ctx, m.round, m.author)) return 'proposal not from the proposer of its round';
-      let d: Uint8Array;
-      try {
-        d = this.digestOf(m.block);
-      } catch {
-        return 'proposed block is malformed';
-      }
-      if (!equalBytes(d, m.digest)) return 'proposed block does not match the signed digest';
-      return checkJustification(ctx, m);
-    }
-    if (m.kind === Kind.ROUND_CHANGE) return checkRoundChangePrepared(ctx, m, this.digestOf);
-    return null;
   }
 
   private apply(m: ConsensusMessage): void {
@@ -433,28 +405,11 @@ export class QbftMachine {
         this.out.push({ type: 'validate', height: ctx.height, round: this.round, digest, block });
       }
       if (state !== 'valid') continue;
-      let certificate = this.aggregate(digest, byAuthor);
-      if (certificate === null) {
-        // Slow path, only on Byzantine input: drop every seal that does not verify alone.
-        const msg = commitSealBytes(ctx.chainId, ctx.height, digest);
-        for (const [a, c] of [...byAuthor]) {
-          if (!this.crypto.blsVerify(ctx.validators.at(ctx.validators.indexOf(c.author)).blsKey, msg, c.seal)) byAuthor.delete(a);
-        }
-        if (byAuthor.size < ctx.validators.quorum) continue;
-        certificate = this.aggregate(digest, byAuthor);
-        if (certificate === null) continue;
-      }
+      const certificate = certifyCommits(ctx.chainId, ctx.validators, digest, byAuthor, this.crypto);
+      if (certificate === null) continue;
       this.committed = true;
       this.out.push({ type: 'commit', height: ctx.height, round: certificate.round, block, certificate });
       return;
     }
-  }
-
-  private aggregate(digest: Uint8Array, byAuthor: Map<string, Commit>): CommitCertificate | null {
-    const ctx = this.ctx!;
-    const commits = [...byAuthor.values()];
-    const round = Math.max(...commits.map((c) => c.round));
-    const seals = commits.map((c) => ({ index: ctx.validators.indexOf(c.author), seal: c.seal }));
-    return aggregateCertificate(ctx.chainId, ctx.validators, ctx.height, round, digest, seals, this.crypto);
   }
 }

@@ -1,7 +1,8 @@
 import { decode, encode, readArray, readBytes, readUint } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH } from '../core/hash.ts';
-import { coreFromWire, coreToWire, messageFromWire, messageToWire, type Vote } from './messages.ts';
+import { equalBytes } from '../core/bytes.ts';
+import { coreFromWire, coreToWire, messageFromWire, messageToWire, type ConsensusMessage, type Vote } from './messages.ts';
 import type { WalRecord } from './types.ts';
 
 /**
@@ -34,4 +35,33 @@ export function decodeWalRecord(bytes: Uint8Array): WalRecord {
 
 export function walRecordHeight(r: WalRecord): number {
   return r.type === 'signed' ? r.message.height : r.height;
+}
+
+export interface RestoredHeight {
+  /** This node's own signed messages at the height, ordered by (round, kind). */
+  readonly own: ConsensusMessage[];
+  /** Its highest prepared certificate at the height, if any. */
+  readonly prepared: { round: number; digest: Uint8Array; block: Uint8Array; votes: readonly Vote[] } | null;
+  /** The round to resume in: the highest round it signed or prepared in (never lower). */
+  readonly startRound: number;
+}
+
+/** What a restarting validator must remember about `height` from its replayed WAL. */
+export function restoreHeight(records: readonly WalRecord[], height: number, me: Uint8Array): RestoredHeight {
+  const own: ConsensusMessage[] = [];
+  let prepared: RestoredHeight['prepared'] = null;
+  let startRound = 0;
+  for (const rec of records) {
+    if (walRecordHeight(rec) !== height) continue;
+    if (rec.type === 'signed') {
+      if (!equalBytes(rec.message.author, me)) continue;
+      own.push(rec.message);
+      startRound = Math.max(startRound, rec.message.round);
+    } else if (prepared === null || rec.round > prepared.round) {
+      prepared = { round: rec.round, digest: rec.digest, block: rec.block, votes: rec.votes };
+      startRound = Math.max(startRound, rec.round);
+    }
+  }
+  own.sort((a, b) => a.round - b.round || a.kind - b.kind);
+  return { own, prepared, startRound };
 }
