@@ -140,7 +140,9 @@ describe('p2p node (4 in-process hosts over TCP)', () => {
     expect(hosts[3]!.got.consensus.some((g) => g.endsWith(`:${hex(bad)}`))).toBe(false);
     await waitFor(() => hosts[2]!.got.consensus.some((g) => g.endsWith(`:${hex(bad)}`)), 'others accept it');
     // Scores are cached between heartbeats, so poll.
-    await waitFor(() => hosts[3]!.libp2p.services.pubsub.getScore(hosts[1]!.node.peerId) < 0, 'negative score');
+    // getScore exists on the implementation but not on the exported GossipSub interface.
+    const scorer = hosts[3]!.libp2p.services.pubsub as unknown as { getScore(peerId: string): number };
+    await waitFor(() => scorer.getScore(hosts[1]!.node.peerId) < 0, 'negative score');
   });
 
   it('refuses to publish an oversized payload', async () => {
