@@ -162,10 +162,12 @@ export async function requestBlocks(libp2p: Libp2p, peer: PeerId, chainId: strin
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to) {
     throw new JouleError(ErrorCode.INVALID_PARAMS, `bad height range ${from}..${to}`, 'from');
   }
+  // Ask for no more than this node accepts, so a server with a larger per-request limit
+  // does not trip our own check below.
+  const maxItems = Math.min(to - from + 1, limits.maxBlocksPerRequest);
   const req = new Uint8Array(BLOCKS_REQUEST_BYTES);
   req.set(u64be(from), 0);
-  req.set(u64be(to), 8);
-  const maxItems = Math.min(to - from + 1, limits.maxBlocksPerRequest);
+  req.set(u64be(from + maxItems - 1), 8);
   const maxTotal = Math.max(limits.maxResponseBytes, limits.maxItemBytes);
   return request(libp2p, peer, blocksProtocol(chainId), req, limits.requestTimeoutMs, async (_head, reader) => {
     const items: Uint8Array[] = [];
