@@ -1,20 +1,6 @@
-import { Domain, signingBytes } from '../core/domain.ts';
-import { blsSign, blsVerify } from '../core/keys.ts';
-
 /**
- * BLS proof of possession: each validator signs its own BLS key (bound to its identity
- * key and the chain id). Without it, a validator could register a "rogue" key computed
- * from the others' keys and forge an aggregate commit certificate alone. Validator
- * votes that add a validator (Consensus issue) must carry and check the same proof.
+ * BLS proof of possession for genesis validators. The pure functions live in core/pop.ts
+ * so the vm's validator-vote transaction (which may not import genesis/) checks exactly
+ * the same message; re-exported here for genesis' existing callers.
  */
-export function popMessage(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array): Uint8Array {
-  return signingBytes(Domain.proofOfPossession, chainId, [blsKey, identityKey]);
-}
-
-export function signProofOfPossession(chainId: string, blsSecretKey: Uint8Array, blsKey: Uint8Array, identityKey: Uint8Array): Uint8Array {
-  return blsSign(blsSecretKey, popMessage(chainId, blsKey, identityKey));
-}
-
-export function verifyProofOfPossession(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array, proof: Uint8Array): boolean {
-  return blsVerify(blsKey, popMessage(chainId, blsKey, identityKey), proof);
-}
+export { popMessage, signProofOfPossession, verifyProofOfPossession } from '../core/pop.ts';

@@ -1,6 +1,8 @@
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import { evidenceHandler } from './evidence.ts';
 import { transferHandler } from './transfer.ts';
+import { validatorVoteHandler } from './validator-vote.ts';
 import type { EndBlockHook, TxHandler } from './types.ts';
 
 /**
@@ -9,7 +11,7 @@ import type { EndBlockHook, TxHandler } from './types.ts';
  * on which modules happen to be imported. New types (validator votes and evidence in
  * the Consensus issue, energy and market types later) are one line each here.
  */
-const TX_HANDLERS: readonly TxHandler[] = [transferHandler as TxHandler];
+const TX_HANDLERS: readonly TxHandler[] = [transferHandler as TxHandler, validatorVoteHandler as TxHandler, evidenceHandler as TxHandler];
 
 /** End-of-block hooks (interval close, auction clearing, settlement come later). */
 const END_BLOCK_HOOKS: readonly EndBlockHook[] = [];

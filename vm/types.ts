@@ -1,6 +1,7 @@
 import type { BlockEvent, Receipt } from '../core/block.ts';
 import type { ChainParams, TierParams } from '../core/params.ts';
 import type { Tx } from '../core/tx.ts';
+import type { ValidatorSet } from '../core/validators.ts';
 import type { Account } from '../state/accounts.ts';
 import type { StateChange, StateOverlay, StateReader } from '../state/overlay.ts';
 
@@ -10,6 +11,13 @@ export type TierName = TierParams['name'];
 export interface ChainContext {
   readonly chainId: string;
   readonly params: ChainParams;
+  /**
+   * Verifies an evidence tx body (consensus/evidence.ts decodeEvidence + verifyEvidence
+   * for this chain id) against the validator set in state. vm/ may not import consensus/,
+   * so node/ injects it; without it every evidence tx is invalid. Must be pure and never
+   * throw (false for anything that is not valid evidence).
+   */
+  readonly verifyEvidence?: (body: Uint8Array, validators: ValidatorSet) => boolean;
 }
 
 /** The block being executed. `timestamp` (ms) is the VM's only clock. */

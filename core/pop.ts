@@ -1,0 +1,21 @@
+import { Domain, signingBytes } from './domain.ts';
+import { blsSign, blsVerify } from './keys.ts';
+
+/**
+ * BLS proof of possession: each validator signs its own BLS key (bound to its identity
+ * key and the chain id). Without it, a validator could register a "rogue" key computed
+ * from the others' keys and forge an aggregate commit certificate alone. Lives in core so
+ * genesis validation and the vm's validator-vote transaction check the very same message.
+ */
+export function popMessage(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array): Uint8Array {
+  return signingBytes(Domain.proofOfPossession, chainId, [blsKey, identityKey]);
+}
+
+export function signProofOfPossession(chainId: string, blsSecretKey: Uint8Array, blsKey: Uint8Array, identityKey: Uint8Array): Uint8Array {
+  return blsSign(blsSecretKey, popMessage(chainId, blsKey, identityKey));
+}
+
+/** Never throws: a malformed key or proof verifies as false. */
+export function verifyProofOfPossession(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array, proof: Uint8Array): boolean {
+  return blsVerify(blsKey, popMessage(chainId, blsKey, identityKey), proof);
+}
