@@ -95,16 +95,19 @@ export function addEvidenceRecord(state: StateOverlay, id: Uint8Array, r: Eviden
 export function listEvidenceRecords(state: StateReader, offset: number, limit: number): { total: number; items: EvidenceEntry[] } {
   const total = evidenceCount(state);
   const items: EvidenceEntry[] = [];
+  let loaded = { page: -1, ids: [] as Uint8Array[] };
   for (let i = offset; i < total && items.length < limit; ) {
     const page = Math.floor(i / EVIDENCE_PAGE_SIZE);
-    const ids = readPage(state, page);
-    for (let j = i - page * EVIDENCE_PAGE_SIZE; j < ids.length && items.length < limit; j++, i++) {
-      const id = ids[j]!;
-      const r = getEvidenceRecord(state, id);
-      if (r === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'indexed evidence has no record', 'evidence.page');
-      items.push({ id, ...r });
-    }
-    if (ids.length < EVIDENCE_PAGE_SIZE && i < total) throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence page ${page} is short`, 'evidence.page');
+    if (loaded.page !== page) loaded = { page, ids: readPage(state, page) };
+    const { ids } = loaded;
+    const j = i - page * EVIDENCE_PAGE_SIZE;
+    // Every page but the last is full; a missing id would otherwise loop forever.
+    if (j >= ids.length) throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence page ${page} is short`, 'evidence.page');
+    const id = ids[j]!;
+    const r = getEvidenceRecord(state, id);
+    if (r === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'indexed evidence has no record', 'evidence.page');
+    items.push({ id, ...r });
+    i++;
   }
   return { total, items };
 }
