@@ -121,12 +121,18 @@ export async function runMempoolBenchmarks(): Promise<Record<string, number>> {
   return results;
 }
 
+/** One line per figure, for the combined report. */
+export function formatMempoolBenchmarks(r: Record<string, number>): string {
+  return [
+    `mempool (${POOL_TXS} txs of ${TX_BYTES} B from ${POOL_TXS / PER_SENDER} senders, median of ${RUNS} runs)`,
+    `  add into empty pool           ${r['mempool.add_per_s']!.toLocaleString('en')} tx/s`,
+    `  add into full pool (evicting) ${r['mempool.add_evicting_per_s']!.toLocaleString('en')} tx/s`,
+    `  select ${BLOCK_TXS} of ${POOL_TXS}          ${r['mempool.select_10k_of_50k_ms']} ms`,
+    `  select ${BLOCK_TXS} of ${POOL_TXS}, 1 tx/sender ${r['mempool.select_10k_of_50k_senders_ms']} ms`,
+    `  removeCommitted ${BLOCK_TXS}        ${r['mempool.remove_committed_10k_ms']} ms`,
+  ].join('\n');
+}
+
 if (import.meta.main) {
-  const r = await runMempoolBenchmarks();
-  console.log(`mempool (${POOL_TXS} txs of ${TX_BYTES} B from ${POOL_TXS / PER_SENDER} senders, median of ${RUNS} runs)`);
-  console.log(`  add into empty pool           ${r['mempool.add_per_s']!.toLocaleString('en')} tx/s`);
-  console.log(`  add into full pool (evicting) ${r['mempool.add_evicting_per_s']!.toLocaleString('en')} tx/s`);
-  console.log(`  select ${BLOCK_TXS} of ${POOL_TXS}          ${r['mempool.select_10k_of_50k_ms']} ms`);
-  console.log(`  select ${BLOCK_TXS} of ${POOL_TXS}, 1 tx/sender ${r['mempool.select_10k_of_50k_senders_ms']} ms`);
-  console.log(`  removeCommitted ${BLOCK_TXS}        ${r['mempool.remove_committed_10k_ms']} ms`);
+  console.log(formatMempoolBenchmarks(await runMempoolBenchmarks()));
 }

@@ -27,6 +27,9 @@ export class TxAdmission {
     try {
       const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
       if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
+      // Gossip often brings txs a block already included: refuse them before paying for a signature check.
+      const nonce = getAccount(this.chain.world, tx.from).nonce;
+      if (tx.nonce < nonce) throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} is below the account nonce ${nonce}`, 'tx.nonce');
       this.admit(tx, true);
       return tx;
     } catch (e) {

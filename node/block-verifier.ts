@@ -2,7 +2,7 @@ import { blockHash, type Block, type BlockHeader, type CommitCertificate } from 
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import type { ChainParams } from '../core/params.ts';
-import { decodeTx, type Tx } from '../core/tx.ts';
+import { decodeTx, verifyTxSignature, type Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import type { WorldState } from '../state/world-state.ts';
 import { executeBlock } from '../vm/index.ts';
@@ -58,13 +58,9 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
   checkHeader(input);
   const { block } = input;
   const h = block.header;
-  let allKnown = input.knownTx !== undefined;
   const txs = block.txs.map((bytes, i) => {
     try {
-      const tx = decodeTx(bytes, input.params.maxTxBytes);
-      const known = input.knownTx?.(tx.hash);
-      if (known === undefined) allKnown = false;
-      return tx;
+      return decodeTx(bytes, input.params.maxTxBytes);
     } catch (e) {
       throw new JouleError(ErrorCode.BLOCK_INVALID, `undecodable transaction (${isJouleError(e) ? e.code : 'error'}: ${(e as Error).message})`, `block.txs[${i}]`);
     }
@@ -76,12 +72,18 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  // Signatures of txs this node admitted itself were verified then; others are verified now.
+  // A tx this node admitted itself (same hash, so same bytes) had its signature verified
+  // then; only the others are verified now.
+  for (const [i, tx] of txs.entries()) {
+    if (input.knownTx?.(tx.hash) === undefined && !verifyTxSignature(tx)) {
+      throw new JouleError(ErrorCode.BLOCK_INVALID, `${ErrorCode.TX_BAD_SIGNATURE}: signature does not verify`, `block.txs[${i}]`);
+    }
+  }
   const result = executeBlock(
     input.world,
     txs,
     { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer },
-    { verifySignatures: !allKnown },
+    { verifySignatures: false },
   );
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
   const prepared = input.world.prepare(result.changes);
