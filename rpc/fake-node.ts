@@ -9,9 +9,10 @@ import { encode } from '../core/codec.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
-import { addressFromPublicKey, ed25519FromSeed, formatAddress } from '../core/keys.ts';
+import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../core/keys.ts';
 import { decodeTx, signTx, type Tx } from '../core/tx.ts';
-import type { AccountView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup } from './node-api.ts';
+import { ValidatorSet, type Validator } from '../core/validators.ts';
+import type { AccountView, EvidenceView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup, ValidatorProposalView } from './node-api.ts';
 
 export const FAKE_CHAIN_ID = 'joule-test';
 
@@ -25,6 +26,18 @@ export interface FakeNode extends NodeApi {
   commit(txs?: Tx[]): StoredBlock;
   /** How many onBlock listeners are registered (to check servers unsubscribe on close). */
   listenerCount(): number;
+  /** The current validator set (4 deterministic validators); tests may replace it. */
+  validatorSet: ValidatorSet;
+  readonly evidence: EvidenceView[];
+  readonly proposals: ValidatorProposalView[];
+}
+
+/** Deterministic validator i of the fake chain (real Ed25519 and BLS keys). */
+export function fakeValidator(i: number): Validator {
+  const ed = ed25519FromSeed(sha256(new Uint8Array([0xfa, i])));
+  const secret = sha256(new Uint8Array([0xfb, i]));
+  secret[0] = 0x11; // below the BLS12-381 group order
+  return { name: `fake-${i}`, address: addressFromPublicKey(ed.publicKey), identityKey: ed.publicKey, blsKey: blsFromSecret(secret).publicKey };
 }
 
 export function makeTransfer(seed: Uint8Array, nonce: number, to: Uint8Array, amount: bigint): Tx {
@@ -106,8 +119,17 @@ export function createFakeNode(): FakeNode {
   };
 
   commit(); // genesis block at height 0
+  const evidence: EvidenceView[] = [];
+  const proposals: ValidatorProposalView[] = [];
 
-  return {
+  const node: FakeNode = {
+    validatorSet: new ValidatorSet([0, 1, 2, 3].map(fakeValidator)),
+    evidence,
+    proposals,
+    // Any known height (and the next one) is certified by the current set in this fake.
+    getValidators: (h) => (h === undefined || h <= blocks.length ? node.validatorSet : undefined),
+    listEvidence: (offset, limit) => ({ total: evidence.length, items: evidence.slice(offset, offset + limit) }),
+    listValidatorProposals: () => proposals,
     blocks,
     txs,
     accounts,
@@ -141,4 +163,5 @@ export function createFakeNode(): FakeNode {
       return () => listeners.delete(listener);
     },
   };
+  return node;
 }

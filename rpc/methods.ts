@@ -17,6 +17,7 @@ import {
   type BlockJson,
   type TransactionJson,
 } from './json-format.ts';
+import { addConsensusMethods } from './consensus-methods.ts';
 import type { MethodHandler } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from './node-api.ts';
 
@@ -166,6 +167,7 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
     return formatProof(key, await api.getProof(key, height));
   });
 
+  addConsensusMethods(m, api);
   return m;
 }
 

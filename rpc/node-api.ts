@@ -5,6 +5,7 @@
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { Tx } from '../core/tx.ts';
+import type { ValidatorSet } from '../core/validators.ts';
 
 export interface StoredBlock {
   block: Block;
@@ -50,6 +51,33 @@ export interface ProofView {
   proof: Uint8Array;
 }
 
+/** One included piece of equivocation evidence (state/evidence-records.ts EvidenceEntry has this shape). */
+export interface EvidenceView {
+  /** sha256 of the evidence body. */
+  id: Uint8Array;
+  height: number;
+  round: number;
+  /** 0 PROPOSAL, 1 PREPARE, 2 COMMIT, 3 ROUND-CHANGE. */
+  kind: number;
+  author: Uint8Array;
+  /** Height of the block that included it. */
+  includedAt: number;
+}
+
+/** A pending validator-set proposal (state/validator-votes.ts ProposalRecord has this shape). */
+export interface ValidatorProposalView {
+  id: Uint8Array;
+  /** 0 add, 1 remove. */
+  action: number;
+  name: string;
+  identityKey: Uint8Array;
+  blsKey: Uint8Array;
+  /** Addresses that voted, sorted (votes of validators no longer in the set are not counted). */
+  voters: readonly Uint8Array[];
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
 export interface NodeApi {
   status(): NodeStatus;
   getBlockByHeight(height: number): Promise<StoredBlock | undefined>;
@@ -64,6 +92,19 @@ export interface NodeApi {
   describeTx(tx: Tx): { typeName: string; body: Record<string, unknown> };
   /** Called once per committed block, in height order; returns unsubscribe. */
   onBlock(listener: (b: StoredBlock) => void): () => void;
+
+  // ---- Consensus issue (optional: a node without them answers UNAVAILABLE) ----
+
+  /**
+   * The validator set that proposes and certifies block `height`. Omitted: the current
+   * set (in the latest state; it certifies block latest+1). undefined for a height the
+   * node does not know.
+   */
+  getValidators?(height?: number): MaybePromise<ValidatorSet | undefined>;
+  /** Included evidence in inclusion order: state/evidence-records.ts listEvidenceRecords(latestState, offset, limit). */
+  listEvidence?(offset: number, limit: number): MaybePromise<{ total: number; items: readonly EvidenceView[] }>;
+  /** Pending validator-set proposals: state/validator-votes.ts listProposals(latestState). */
+  listValidatorProposals?(): MaybePromise<readonly ValidatorProposalView[]>;
 }
 
 /**
