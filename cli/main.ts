@@ -8,6 +8,7 @@ import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTxCommands } from './commands/tx.ts';
+import { registerValidatorsCommands } from './commands/validators.ts';
 import { CliError } from './rpc-client.ts';
 
 /**
@@ -15,8 +16,8 @@ import { CliError } from './rpc-client.ts';
  * leaves rather than reshuffle it:
  *   keys generate|show            genesis init|validate|hash
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
- *   status                        tx transfer            (Consensus: tx validator-vote)
- *   query account|block|tx|proof  (Consensus: query validators|evidence)
+ *   status                        tx transfer|validator-vote|make-pop
+ *   query account|block|tx|proof|validators|evidence|validator-votes
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
  *    every remaining node's config; energy/markets add `device`, `market` groups.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerTxCommands(program);
   registerQueryCommands(program);
+  registerValidatorsCommands(program);
   return program;
 }
 

@@ -7,6 +7,7 @@ import type { PreparedState, WorldState } from '../state/world-state.ts';
 import { BlockExecutor } from '../vm/index.ts';
 import type { BlockResult } from '../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
+import { withTransition } from './transitions.ts';
 
 export interface BuildInput {
   readonly world: WorldState;
@@ -22,6 +23,8 @@ export interface BuildInput {
   readonly candidates: readonly Tx[];
   /** The mempool verified these signatures at admission. */
   readonly signaturesVerified: boolean;
+  /** An emergency transition's set, written into the state by this block. */
+  readonly transition?: ValidatorSet | undefined;
 }
 
 /** A block ready to propose, with everything needed to commit it without re-executing. */
@@ -64,7 +67,8 @@ export function buildBlock(input: BuildInput): BuildOutput {
     included.push(tx);
     bytes += tx.bytes.length;
   }
-  const result = executor.finish();
+  const executed = executor.finish();
+  const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
   const prepared = input.world.prepare(result.changes);
   const header: BlockHeader = {
     chainId: input.chainId,

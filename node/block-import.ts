@@ -61,6 +61,7 @@ export async function importCertified(
     parent: chain.head.header,
     parentHash: chain.head.hash,
     validatorSet: chain.validators,
+    transition: chain.transitionAt(chain.height + 1),
     block,
     checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
   });

@@ -8,6 +8,7 @@ import type { WorldState } from '../state/world-state.ts';
 import { executeBlock } from '../vm/index.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
+import { withTransition } from './transitions.ts';
 
 export interface VerifyInput {
   readonly world: WorldState;
@@ -21,6 +22,8 @@ export interface VerifyInput {
   readonly now?: number;
   /** Checks the parent's commit certificate carried in this header (consensus/ verifies it). */
   readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
+  /** An emergency transition's set, written into the state by this block. */
+  readonly transition?: ValidatorSet | undefined;
   /** Txs this node already decoded and verified (mempool), by hex hash: skips their signature check. */
   readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
 }
@@ -79,12 +82,13 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
       throw new JouleError(ErrorCode.BLOCK_INVALID, `${ErrorCode.TX_BAD_SIGNATURE}: signature does not verify`, `block.txs[${i}]`);
     }
   }
-  const result = executeBlock(
+  const executed = executeBlock(
     input.world,
     txs,
     { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer },
     { verifySignatures: false },
   );
+  const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
   const prepared = input.world.prepare(result.changes);
   if (!equalBytes(h.stateRoot, prepared.root)) throw invalid('stateRoot', 'does not match re-execution');

@@ -2,7 +2,7 @@ import { blockHash, type Block, type BlockHeader, type CommitCertificate, type R
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { decodeTx, type Tx } from '../core/tx.ts';
-import { ValidatorSet } from '../core/validators.ts';
+import { type Validator, ValidatorSet } from '../core/validators.ts';
 import type { Genesis } from '../genesis/types.ts';
 import { Database } from '../state/db.ts';
 import { decodeValidators, encodeValidators, getValidatorSet, VALIDATOR_SET_KEY } from '../state/validator-set.ts';
@@ -47,6 +47,7 @@ export class Chain {
   private currentHead: Head;
   private currentValidators: ValidatorSet;
   private readonly setsByHash = new Map<string, ValidatorSet>();
+  private readonly transitions = new Map<number, ValidatorSet>();
 
   private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head) {
     this.db = db;
@@ -161,9 +162,36 @@ export class Chain {
     return this.currentHead.header.height;
   }
 
-  /** The validator set certifying the next block. */
+  /** The validator set certifying the next block (an emergency transition at that height overrides the state's). */
   get validators(): ValidatorSet {
-    return this.currentValidators;
+    return this.transitions.get(this.height + 1) ?? this.currentValidators;
+  }
+
+  /** Every validator named by a configured transition (they must be allowed to connect). */
+  transitionValidators(): Validator[] {
+    return [...this.transitions.values()].flatMap((set) => [...set.validators]);
+  }
+
+  /** The set an emergency transition installs at `height`, if one does. */
+  transitionAt(height: number): ValidatorSet | undefined {
+    return this.transitions.get(height);
+  }
+
+  /**
+   * Installs the operator's emergency transitions (node/transitions.ts). One at a height
+   * this chain has passed must match what the chain did there, or the config is refused.
+   */
+  async setTransitions(list: readonly { height: number; validators: ValidatorSet }[]): Promise<void> {
+    for (const t of list) {
+      if (t.height <= this.height) {
+        const at = await this.blockAt(t.height);
+        if (at === undefined || !equalBytes(at.block.header.validatorSetHash, t.validators.hash)) {
+          throw new JouleError(ErrorCode.CONFIG_INVALID, `the transition at height ${t.height} conflicts with the stored chain`, 'config.transitions');
+        }
+      }
+      this.transitions.set(t.height, t.validators);
+      this.setsByHash.set(toHex(t.validators.hash), t.validators);
+    }
   }
 
   async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<CommittedBlock> {

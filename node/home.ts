@@ -5,7 +5,9 @@ import { ErrorCode, JouleError } from '../core/errors.ts';
 import { readKeyInfo } from '../core/keystore.ts';
 import { loadGenesis } from '../genesis/index.ts';
 import { peerIdFromIdentityKey } from '../p2p/identity.ts';
-import { defaultConfig, type NodeConfig } from './config.ts';
+import { defaultConfig, loadConfig, resolveIn, type NodeConfig } from './config.ts';
+import { Database } from '../state/db.ts';
+import { ChainStore } from './chain-store.ts';
 
 /**
  * A node home:
@@ -51,4 +53,17 @@ export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeCon
   };
   await writeFile(join(opts.home, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return { config, peerId: peerIdFromIdentityKey(identity.publicKey) };
+}
+
+/** The head height stored in a (stopped) node home's database; 0 for a new one. */
+export async function readHomeHeight(home: string): Promise<number> {
+  const config = loadConfig(home);
+  const dir = resolveIn(home, config.dataDir);
+  if (!existsSync(dir)) return 0;
+  const db = await Database.open(dir);
+  try {
+    return (await new ChainStore(db).head()) ?? 0;
+  } finally {
+    await db.close();
+  }
 }

@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './log.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { BlockSync } from './sync.ts';
 import { TxGossip } from './tx-gossip.ts';
+import { parseTransition } from './transitions.ts';
 import { cachingCrypto } from './verify-cache.ts';
 
 export interface StartOptions {
@@ -88,7 +89,15 @@ export class JouleNode {
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
     const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
+    const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
     const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis));
+    try {
+      await chain.setTransitions(transitions);
+    } catch (e) {
+      await chain.close();
+      throw e;
+    }
+    for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
     const node = new JouleNode(opts.home, config, chain, keys, logger);
     try {
       await node.startServices();
@@ -150,7 +159,7 @@ export class JouleNode {
   /** Peers allowed in: every genesis and current validator, plus the named observers of the config. */
   private allowedPeers(): string[] {
     const ids = new Set<string>(this.config.p2p.allowPeers);
-    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators]) ids.add(peerIdFromIdentityKey(v.identityKey));
+    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators, ...this.chain.transitionValidators()]) ids.add(peerIdFromIdentityKey(v.identityKey));
     ids.delete(peerIdFromIdentityKey(this.keys.identity.publicKey));
     return [...ids];
   }

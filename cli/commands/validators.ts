@@ -1,0 +1,80 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { addressFromPublicKey } from '../../core/keys.ts';
+import { decryptKeySync, readKeyInfo } from '../../core/keystore.ts';
+import { ValidatorSet, type Validator } from '../../core/validators.ts';
+import { loadGenesis } from '../../genesis/index.ts';
+import { loadConfig, resolveIn } from '../../node/config.ts';
+import { readHomeHeight } from '../../node/home.ts';
+import { readPassphrase } from '../../node/keys.ts';
+import { signTransition, transitionToJson, type TransitionJson } from '../../node/transitions.ts';
+import { CliError } from '../rpc-client.ts';
+
+const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+
+/**
+ * `joule validators transition`: the last resort for a cluster that lost more than a third
+ * of its validators for good (votes need a quorum it no longer has). With the remaining
+ * nodes STOPPED, it makes them the validator set from the next height on: every remaining
+ * validator signs the transition with its identity key and it is written into every
+ * remaining node's config.json. Restart them afterwards.
+ */
+export function registerValidatorsCommands(program: Command): void {
+  const validators = program.command('validators').description('validator-set administration');
+  validators
+    .command('transition')
+    .description('EMERGENCY: make the given (stopped) nodes the validator set from the next height on')
+    .requiredOption('--home <dir...>', 'home of every remaining validator (each node must be stopped)')
+    .option('--height <n>', 'height the new set starts at (default: the highest head + 1)')
+    .option('--passphrase-file <file>', 'passphrase of the identity keys (else JOULE_PASSPHRASE)')
+    .option('--yes', 'confirm without the interactive prompt')
+    .action(async (o: { home: string[]; height?: string; passphraseFile?: string; yes?: boolean }) => {
+      const homes = o.home;
+      const configs = homes.map((h) => loadConfig(h));
+      const genesis = loadGenesis(resolveIn(homes[0]!, configs[0]!.genesis));
+      const heights = [];
+      for (const h of homes) {
+        try {
+          heights.push(await readHomeHeight(h));
+        } catch (e) {
+          throw new CliError('NODE_RUNNING', `cannot read ${h} (${(e as Error).message}): stop its node first`);
+        }
+      }
+      const next = Math.max(...heights) + 1;
+      const height = o.height === undefined ? next : Number(o.height);
+      if (!Number.isSafeInteger(height) || height < next) throw new CliError('INVALID_PARAMS', `--height must be at least ${next} (the highest head is ${next - 1})`);
+      const passphrase = readPassphrase(o.passphraseFile);
+      const members: (Validator & { seed: Uint8Array })[] = homes.map((h, i) => {
+        const identity = decryptKeySync(readJson(resolveIn(h, configs[i]!.identityKey)), passphrase);
+        const bls = readKeyInfo(readJson(resolveIn(h, configs[i]!.consensusKey)));
+        return { name: configs[i]!.name, address: addressFromPublicKey(identity.publicKey), identityKey: identity.publicKey, blsKey: bls.publicKey, seed: identity.secret };
+      });
+      const set = new ValidatorSet(members);
+      if (set.size !== members.length) throw new CliError('INVALID_PARAMS', 'the same validator was given twice');
+      const names = set.validators.map((v) => v.name).join(', ');
+      console.log(`chain ${genesis.chainId}: from height ${height} the validator set becomes [${names}] (${set.size} validators, quorum ${set.quorum}).`);
+      console.log('Every other validator is removed. This bypasses voting; use it only if the cluster can never reach a quorum again.');
+      if (o.yes !== true) {
+        if (!process.stdin.isTTY) throw new CliError('CONFIRMATION_REQUIRED', 'refusing without confirmation: re-run with --yes, or in a terminal');
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`Type the chain id (${genesis.chainId}) to confirm: `);
+        rl.close();
+        if (answer.trim() !== genesis.chainId) throw new CliError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written');
+      }
+      const transition = transitionToJson({
+        height,
+        validators: set,
+        signatures: members.map((m) => signTransition(genesis.chainId, height, set, m.seed, m.address)),
+      });
+      for (const h of homes) {
+        const file = join(h, 'config.json');
+        const config = readJson(file) as { transitions?: TransitionJson[] };
+        config.transitions = [...(config.transitions ?? []).filter((t) => t.height !== height), transition].sort((a, b) => a.height - b.height);
+        writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+        console.log(`wrote the transition into ${file}`);
+      }
+      console.log('Now start these nodes again (joule start --home DIR).');
+    });
+}
