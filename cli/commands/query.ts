@@ -8,7 +8,7 @@ import { accountKey, bitsToRoles, decodeAccount, StatePrefix } from '../../node/
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import type { StatusJson } from './status.ts';
 
-/** `joule query account|block|tx|proof`: read-only lookups, proofs verified locally. */
+/** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
 
 interface CertificateJson { height: number; round: number; blockHash: string; aggregateSignature: string; signers: string; signerIndexes: number[] }
 interface BlockJson {
@@ -173,6 +173,48 @@ async function queryProof(key: string, opts: QueryOptions & { height?: string })
   if (!verified) throw new CliError('PROOF_INVALID', `the proof for ${p.key} at height ${p.height} does NOT verify; do not trust this node's answer`);
 }
 
+interface ValidatorsJson { height: number; hash: string; quorum: number; validators: { index: number; name: string; address: string; identityKey: string; blsKey: string }[] }
+interface EvidenceListJson { total: number; offset: number; evidence: { id: string; author: string; height: number; round: number; kind: string; includedAt: number }[] }
+interface VotesJson { proposals: { id: string; action: string; name: string; address: string; voters: string[]; votes: number | null; needed: number | null }[] }
+
+function countArg(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new CliError('INVALID_PARAMS', `--${what} must be a non-negative integer, got ${JSON.stringify(v)}`, what);
+  return Number(v);
+}
+
+async function queryValidators(opts: QueryOptions & { height?: string }): Promise<void> {
+  const h = countArg(opts.height, 'height');
+  const v = await client(opts).call<ValidatorsJson | null>('joule_getValidators', h === undefined ? [] : [h]);
+  if (v === null) notFound(`no validator set for height ${h}`);
+  if (opts.json === true) return printJson(v);
+  print([
+    `height     ${v.height}${opts.height === undefined ? ' (current set: certifies the next block)' : ''}`,
+    `set hash   ${v.hash}`,
+    `size       ${v.validators.length} (quorum ${v.quorum}, a change needs ${Math.floor(v.validators.length / 2) + 1} votes)`,
+    ...v.validators.map((x) => `  ${String(x.index).padStart(3)}  ${x.name.padEnd(20)} ${x.address}  bls ${x.blsKey.slice(0, 18)}…`),
+  ]);
+}
+
+async function queryEvidence(opts: QueryOptions & { offset?: string; limit?: string }): Promise<void> {
+  const params = [countArg(opts.offset, 'offset') ?? 0, ...(opts.limit !== undefined ? [countArg(opts.limit, 'limit')] : [])];
+  const e = await client(opts).call<EvidenceListJson>('joule_getEvidence', params);
+  if (opts.json === true) return printJson(e);
+  print([
+    `evidence   ${e.total} included${e.total > 0 ? ` (showing ${e.evidence.length} from #${e.offset})` : ''}`,
+    ...e.evidence.map((x) => `  ${x.author}  ${x.kind} at height ${x.height} round ${x.round}, included in block ${x.includedAt}  id ${x.id}`),
+  ]);
+}
+
+async function queryVotes(opts: QueryOptions): Promise<void> {
+  const v = await client(opts).call<VotesJson>('joule_getValidatorVotes', []);
+  if (opts.json === true) return printJson(v);
+  print([
+    `pending    ${v.proposals.length} proposal(s)`,
+    ...v.proposals.map((p) => `  ${p.action.padEnd(6)} ${p.name} ${p.address}  votes ${p.votes ?? '?'}/${p.needed ?? '?'}  by ${p.voters.join(', ')}`),
+  ]);
+}
+
 export function registerQueryCommands(program: Command): void {
   const query = program.command('query').description('read accounts, blocks, transactions and verified state proofs');
   const common = (cmd: Command): Command => cmd.addOption(rpcOption()).option('--json', 'print one JSON object');
@@ -193,4 +235,18 @@ export function registerQueryCommands(program: Command): void {
       .argument('<key>', 'joule1... address or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
+  common(
+    query
+      .command('validators')
+      .description('the validator set (default: the current one, which certifies the next block)')
+      .option('--height <h>', 'the set that certified block H'),
+  ).action(queryValidators);
+  common(
+    query
+      .command('evidence')
+      .description('equivocation evidence included in the chain, oldest first')
+      .option('--offset <n>', 'skip the first n', '0')
+      .option('--limit <n>', 'at most n (1..100, default 100)'),
+  ).action(queryEvidence);
+  common(query.command('validator-votes').description('pending votes to add or remove validators')).action(queryVotes);
 }

@@ -8,11 +8,12 @@ import { startProgress } from '../progress.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { loadKey, passphraseFileOption } from './keys.ts';
 import type { StatusJson } from './status.ts';
+import { registerValidatorVoteCommand } from './tx-validator-vote.ts';
 
 /**
  * `joule tx <type>`: build, sign and submit transactions. Every type shares the sender
  * context (key, chain id, nonce) and submitTx (submit, optionally wait for finality), so
- * the Consensus issue's `tx validator-vote` is one more subcommand over the same helpers.
+ * `tx validator-vote` (tx-validator-vote.ts) is one more subcommand over the same helpers.
  */
 
 const POLL_MS = 250;
@@ -138,12 +139,15 @@ export async function submitTx(client: RpcClient, tx: Tx, opts: SubmitOptions, s
   }
 }
 
-/** Options every `tx` subcommand has. */
-function withSenderOptions(cmd: Command): Command {
+/**
+ * Options every `tx` subcommand has. `defaultFee` is the default chain's base fee of the
+ * type's mempool tier (peer_to_peer 10, grid_balancing 25 in core/params.ts DEFAULT_PARAMS).
+ */
+export function withSenderOptions(cmd: Command, defaultFee = '10'): Command {
   return cmd
     .requiredOption('--key <file>', 'the sender\'s ed25519 key file')
     .addOption(passphraseFileOption())
-    .option('--fee <micro>', 'fee in micro-units (the default chain\'s minimum is 10)', '10')
+    .option('--fee <micro>', `fee in micro-units (the default chain's minimum for this type is ${defaultFee})`, defaultFee)
     .option('--nonce <n>', 'use this nonce instead of the account\'s committed nonce (to queue several txs)')
     .addOption(rpcOption())
     .option('--wait', 'wait until the transaction is final and print its receipt')
@@ -168,4 +172,6 @@ export function registerTxCommands(program: Command): void {
     const signed = buildTransfer({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount });
     await submitTx(ctx.client, signed, opts, { from: ctx.address, to: opts.to, amount: amount.toString(), fee: fee.toString(), nonce: ctx.nonce });
   });
+
+  registerValidatorVoteCommand(tx);
 }
