@@ -1,11 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: unit tests beside the code run in parallel; the cross-process tests in
+ * test/ start real node processes and run one file at a time, so they do not starve each
+ * other of the machine's two cores (timeouts there would be the machine's, not Joule's).
+ */
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'test/**'] } },
+      { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], fileParallelism: false } },
+    ],
   },
 });

@@ -41,7 +41,7 @@ export class TxAdmission {
   /** Admits a decoded tx; `verifySignature` false only for txs whose signature was already checked. */
   admit(tx: Tx, verifySignature: boolean): void {
     const { world, genesis } = this.chain;
-    checkTx(world, tx, { chainId: genesis.chainId, params: genesis.params }, { verifySignature, allowFutureNonce: true });
+    checkTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { verifySignature, allowFutureNonce: true });
     const accountNonce = getAccount(world, tx.from).nonce;
     this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce });
     this.updateGauges();

@@ -1,6 +1,8 @@
 import type { Tx } from '../core/tx.ts';
 import type { AccountView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup } from '../rpc/node-api.ts';
 import { bitsToRoles, getAccount } from '../state/accounts.ts';
+import { listEvidenceRecords } from '../state/evidence-records.ts';
+import { listProposals } from '../state/validator-votes.ts';
 import { describeTx } from '../vm/index.ts';
 import type { Chain } from './chain.ts';
 import type { TxAdmission } from './admission.ts';
@@ -35,5 +37,12 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     getProof: (key: Uint8Array, height?: number): Promise<ProofView> => chain.proof(key, height),
     describeTx: (tx: Tx) => describeTx(tx),
     onBlock: (listener) => events.onBlock(listener),
+    async getValidators(height?: number) {
+      if (height === undefined || height === chain.height + 1) return chain.validators;
+      const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;
+      return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
+    },
+    listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
+    listValidatorProposals: () => listProposals(chain.world),
   };
 }

@@ -25,6 +25,8 @@ export interface BuildInput {
   readonly signaturesVerified: boolean;
   /** An emergency transition's set, written into the state by this block. */
   readonly transition?: ValidatorSet | undefined;
+  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
+  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
 }
 
 /** A block ready to propose, with everything needed to commit it without re-executing. */
@@ -50,7 +52,7 @@ export function buildBlock(input: BuildInput): BuildOutput {
   const { params } = input;
   const executor = new BlockExecutor(
     input.world,
-    { chainId: input.chainId, params, height: input.parent.height + 1, timestamp: input.timestamp, proposer: input.proposer },
+    { chainId: input.chainId, params, height: input.parent.height + 1, timestamp: input.timestamp, proposer: input.proposer, verifyEvidence: input.verifyEvidence },
     { verifySignatures: !input.signaturesVerified },
   );
   const included: Tx[] = [];

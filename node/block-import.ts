@@ -62,6 +62,7 @@ export async function importCertified(
     parentHash: chain.head.hash,
     validatorSet: chain.validators,
     transition: chain.transitionAt(chain.height + 1),
+    verifyEvidence: chain.verifyEvidence,
     block,
     checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
   });

@@ -24,6 +24,8 @@ export interface VerifyInput {
   readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
   /** An emergency transition's set, written into the state by this block. */
   readonly transition?: ValidatorSet | undefined;
+  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
+  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
   /** Txs this node already decoded and verified (mempool), by hex hash: skips their signature check. */
   readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
 }
@@ -85,7 +87,7 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
   const executed = executeBlock(
     input.world,
     txs,
-    { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer },
+    { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence },
     { verifySignatures: false },
   );
   const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };

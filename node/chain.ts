@@ -12,6 +12,7 @@ import { WorldState } from '../state/world-state.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
+import { evidenceVerifier } from './evidence.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
@@ -44,6 +45,8 @@ export class Chain {
   readonly world: WorldState;
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
+  /** Evidence-tx verification for vm/ (built on consensus/; vm cannot import it). */
+  readonly verifyEvidence: (body: Uint8Array, validators: ValidatorSet) => boolean;
   private currentHead: Head;
   private currentValidators: ValidatorSet;
   private readonly setsByHash = new Map<string, ValidatorSet>();
@@ -55,6 +58,7 @@ export class Chain {
     this.world = world;
     this.genesis = genesis;
     this.genesisHash = genesisHash;
+    this.verifyEvidence = evidenceVerifier(genesis.chainId);
     this.currentHead = head;
     this.currentValidators = Chain.validatorsOf(world);
     this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
-import { toHex } from '../core/bytes.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage } from '../consensus/messages.ts';
 import { verifySignature } from '../consensus/justification.ts';
@@ -28,6 +28,7 @@ import { SerialQueue } from './serial-queue.ts';
 import { BlockSync } from './sync.ts';
 import { TxGossip } from './tx-gossip.ts';
 import { parseTransition } from './transitions.ts';
+import { evidenceReporter } from './evidence.ts';
 import { cachingCrypto } from './verify-cache.ts';
 
 export interface StartOptions {
@@ -148,7 +149,15 @@ export class JouleNode {
         clock: Date.now,
         publish: (bytes) => void this.p2p?.publish('consensus', bytes).catch((e: unknown) => logger.debug({ err: e }, 'consensus publish failed')),
         commit: (executed, cert) => this.commitBlock(executed, cert),
-        onEvidence: () => {},
+        onEvidence: evidenceReporter({
+          chain,
+          mempool: this.mempool,
+          admission: this.admission,
+          identitySeed: this.keys.identity.seed,
+          address: this.address,
+          logger,
+          gossip: (tx) => this.txGossip?.add(tx),
+        }),
         onSyncNeeded: () => void this.sync?.trigger(),
       });
       await this.driver.start();
@@ -253,6 +262,7 @@ export class JouleNode {
   /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */
   private async commitBlock(executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate): Promise<void> {
     const parentTime = this.chain.head.header.timestamp;
+    const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
     const nonceOf = (from: Uint8Array) => getAccount(this.chain.world, from).nonce;
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
@@ -263,6 +273,11 @@ export class JouleNode {
     this.lastCommitAt = Date.now();
     this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
     this.events.emitBlock(committed);
+    if (!equalBytes(setBefore, this.chain.validators.hash)) {
+      this.logger.warn({ height: h.height, validators: this.chain.validators.validators.map((v) => v.name) }, 'validator set changed');
+      // A validator added by vote may connect from now on.
+      for (const v of this.chain.validators.validators) this.p2p?.allowPeer(peerIdFromIdentityKey(v.identityKey));
+    }
     void this.p2p?.publish('blocks', encodeCertifiedBlock(encodeBlock(committed.block), certificate)).catch(() => {});
   }
 

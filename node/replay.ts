@@ -9,6 +9,9 @@ import { Database } from '../state/db.ts';
 import { getValidatorSet } from '../state/validator-set.ts';
 import { WorldState } from '../state/world-state.ts';
 import { verifyBlock } from './block-verifier.ts';
+import { checkCertificate, parentCertificateChecker } from './certificates.ts';
+import { evidenceVerifier } from './evidence.ts';
+import type { ValidatorSet } from '../core/validators.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
 
@@ -23,7 +26,7 @@ export interface ReplayReport {
  * Re-executes every block of a (stopped) node's store from genesis into a scratch
  * database and checks each header against re-execution: the proof that the stored state
  * is exactly what the blocks imply. Throws BLOCK_INVALID / STORE_CORRUPT at the first
- * disagreement, naming the height.
+ * disagreement, naming the height. Every commit certificate is checked on the way.
  */
 export async function replayChain(dataDir: string, genesis: Genesis, onProgress?: (height: number, head: number) => void): Promise<ReplayReport> {
   const source = await Database.open(dataDir);
@@ -44,6 +47,10 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
     if (stored0 === undefined || !equalBytes(blockHash(stored0.header), blockHash(parent))) {
       throw new JouleError(ErrorCode.STORE_CORRUPT, 'the stored genesis block differs from the genesis file');
     }
+    const sets = new Map<string, ValidatorSet>();
+    const remember = (set: ValidatorSet) => sets.set(toHex(set.hash), set);
+    remember(getValidatorSet(world)!);
+    const verifyEvidence = evidenceVerifier(genesis.chainId);
     let txs = 0;
     for (let height = 1; height <= head; height++) {
       const block = await store.block(height);
@@ -58,12 +65,17 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
         parentHash: blockHash(parent),
         validatorSet,
         block,
-        checkParentCertificate: () => {},
+        verifyEvidence,
+        checkParentCertificate: parentCertificateChecker((h) => sets.get(toHex(h))),
       });
+      const cert = await store.certificate(height);
+      if (cert === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, `block ${height} has no certificate`);
+      checkCertificate(cert, block.header, executed.hash, (h) => sets.get(toHex(h)));
       const batch = scratch.batch();
       world.write(executed.prepared, batch);
       await batch.write();
       world.commit(executed.prepared);
+      remember(getValidatorSet(world)!);
       txs += block.txs.length;
       parent = block.header;
       onProgress?.(height, head);

@@ -212,6 +212,10 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
     },
     peers: () => libp2p.getPeers().map((p) => p.toString()),
     peerCount: () => libp2p.getPeers().length,
+    allowPeer(peerId: string) {
+      const id = parsePeerId(peerId, 'peerId').toString();
+      if (id !== self) allowed.add(id);
+    },
     on(event, listener) {
       listeners.get(event)!.add(listener);
       return () => listeners.get(event)!.delete(listener);

@@ -100,6 +100,8 @@ export interface P2PNode {
   penalize(peerId: string, reason: string): Promise<void>;
   peers(): string[];
   peerCount(): number;
+  /** Admits one more peer id from now on (a validator added by vote). */
+  allowPeer(peerId: string): void;
   /** Returns an unsubscribe function. */
   on(event: PeerEvent, listener: (peerId: string) => void): () => void;
   stop(): Promise<void>;

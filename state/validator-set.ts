@@ -9,7 +9,7 @@ import type { StateOverlay, StateReader } from './overlay.ts';
  * The validator set lives in the authenticated state (so a light client can prove who
  * certifies the next block); votes change it, applied at the next height.
  */
-const CURRENT_SET_KEY = stateKey(StatePrefix.validatorSet, utf8('current'));
+export const VALIDATOR_SET_KEY = stateKey(StatePrefix.validatorSet, utf8('current'));
 
 /** Wire form: [[name, address, identityKey, blsKey], ...] sorted by address. */
 export function encodeValidators(set: ValidatorSet): Uint8Array {
@@ -30,10 +30,10 @@ export function decodeValidators(bytes: Uint8Array): ValidatorSet {
 }
 
 export function getValidatorSet(state: StateReader): ValidatorSet | undefined {
-  const raw = state.get(CURRENT_SET_KEY);
+  const raw = state.get(VALIDATOR_SET_KEY);
   return raw === undefined ? undefined : decodeValidators(raw);
 }
 
 export function putValidatorSet(state: StateOverlay, set: ValidatorSet): void {
-  state.set(CURRENT_SET_KEY, encodeValidators(set));
+  state.set(VALIDATOR_SET_KEY, encodeValidators(set));
 }
