@@ -4,6 +4,7 @@ import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import type { ChainParams } from '../core/params.ts';
 import { decodeTx, verifyTxSignature, type Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
+import { sha256 } from '../core/hash.ts';
 import type { WorldState } from '../state/world-state.ts';
 import { executeBlock } from '../vm/index.ts';
 import type { ExecutedBlock } from './block-builder.ts';
@@ -63,7 +64,15 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
   checkHeader(input);
   const { block } = input;
   const h = block.header;
+  // A tx already in the mempool (same hash, so the same bytes) was decoded and its
+  // signature verified at admission: reuse it rather than decode it again.
+  const known = new Set<Tx>();
   const txs = block.txs.map((bytes, i) => {
+    const pooled = input.knownTx?.(sha256(bytes));
+    if (pooled !== undefined) {
+      known.add(pooled);
+      return pooled;
+    }
     try {
       return decodeTx(bytes, input.params.maxTxBytes);
     } catch (e) {
@@ -77,10 +86,8 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  // A tx this node admitted itself (same hash, so same bytes) had its signature verified
-  // then; only the others are verified now.
   for (const [i, tx] of txs.entries()) {
-    if (input.knownTx?.(tx.hash) === undefined && !verifyTxSignature(tx)) {
+    if (!known.has(tx) && !verifyTxSignature(tx)) {
       throw new JouleError(ErrorCode.BLOCK_INVALID, `${ErrorCode.TX_BAD_SIGNATURE}: signature does not verify`, `block.txs[${i}]`);
     }
   }

@@ -207,17 +207,21 @@ export class JouleNode {
       validate: (data) => this.validateConsensusMessage(data),
       handle: (data) => this.driver?.onMessage(data),
     });
-    p2p.subscribe('blocks', {
-      validate: (data) => {
-        try {
-          const item = decodeCertifiedBlock(data, chain.genesis.params.maxBlockBytes + 64 * 1024);
-          return item.block.header.height > chain.height ? 'accept' : 'ignore';
-        } catch {
-          return 'reject';
-        }
-      },
-      handle: (data, from) => void this.queue.push(() => this.importGossipedBlock(data, from)),
-    });
+    // Validators commit through consensus and catch up through sync; certified-block gossip
+    // is for observers (decoding every peer's copy of every block would cost validators dearly).
+    if (!this.isValidator) {
+      p2p.subscribe('blocks', {
+        validate: (data) => {
+          try {
+            const item = decodeCertifiedBlock(data, chain.genesis.params.maxBlockBytes + 64 * 1024);
+            return item.block.header.height > chain.height ? 'accept' : 'ignore';
+          } catch {
+            return 'reject';
+          }
+        },
+        handle: (data, from) => void this.queue.push(() => this.importGossipedBlock(data, from)),
+      });
+    }
     this.sync = new BlockSync({
       chain,
       p2p,
