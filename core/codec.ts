@@ -18,6 +18,7 @@ const INT32_MIN = -(2 ** 31);
 const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * msgpackr writes numbers outside [-2^31, 2^32) as float64 and every bigint as 64-bit;
@@ -33,6 +34,9 @@ function normalise(v: unknown, path: string): unknown {
       if (v < INT64_MIN || v > UINT64_MAX) throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, 'integer out of 64-bit range', path);
       return v >= BigInt(INT32_MIN) && v <= BigInt(UINT32_MAX) ? Number(v) : v;
     case 'string':
+      // A lone surrogate has no UTF-8 form: msgpackr would write bytes that decode rejects.
+      if (LONE_SURROGATE.test(v)) throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, 'string is not well-formed UTF-16 (lone surrogate)', path);
+      return v;
     case 'boolean':
       return v;
     case 'object': {
