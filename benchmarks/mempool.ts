@@ -5,6 +5,7 @@
  *
  *   npx node benchmarks/mempool.ts
  */
+import { mulberry32 } from '../core/prng.ts';
 import type { Tx } from '../core/tx.ts';
 import { fakeSender, fakeTx } from '../mempool/fake-tx.ts';
 import { Mempool, type MempoolLimits } from '../mempool/mempool.ts';
@@ -17,17 +18,6 @@ const RUNS = 5;
 
 const LIMITS: MempoolLimits = { maxTxs: 100_000, maxBytes: 1 << 30, maxPerSender: 64, maxNonceGap: 64, replaceBumpPercent: 10 };
 
-/** Deterministic PRNG (mulberry32) so every run measures the same workload. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Workload {
   txs: Tx[];
@@ -36,7 +26,7 @@ interface Workload {
 
 /** `count` txs from count/perSender senders, nonces 0..perSender-1, random priorities. */
 function workload(count: number, firstSender: number, seed: number, minPriority = 0, perSender = PER_SENDER): Workload {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const txs: Tx[] = [];
   const priority: bigint[] = [];
   for (let s = 0; s < count / perSender; s++) {

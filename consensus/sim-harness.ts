@@ -4,6 +4,7 @@
  * the send that follows it) and restarts with the in-memory WAL, periodic block sync, and
  * one Byzantine validator (see sim-byzantine.ts). Everything random comes from one seed.
  */
+import { mulberry32 } from '../core/prng.ts';
 import { decodeBlock, blockHash } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { verifyCertificate } from './certificate.ts';
@@ -17,16 +18,8 @@ import { decodeWalRecord } from './wal-record.ts';
 import type { CommitCertificate } from '../core/block.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 export const crypto = cachingCrypto();
 const TIMEOUT_MS = 100;

@@ -3,6 +3,7 @@ import { equalBytes, toHex } from '../core/bytes.ts';
 import { decode, encode, readArray, readBytes } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { ExecutedBlock } from './block-builder.ts';
+import type { Tx } from '../core/tx.ts';
 import { verifyBlock } from './block-verifier.ts';
 import { checkCertificate, parentCertificateChecker } from './certificates.ts';
 import type { Chain } from './chain.ts';
@@ -22,6 +23,28 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
   const f = readArray(decode(bytes, 'certifiedBlock'), 'certifiedBlock', 2);
   const blockBytes = readBytes(f[0]!, 'certifiedBlock.block');
   return { block: decodeBlock(blockBytes, maxBlockBytes), blockBytes, certificate: certificateFromWire(f[1]!, 'certifiedBlock.certificate') };
+}
+
+/**
+ * Verifies `block` as the next block on the chain's head: the one rule set for proposals
+ * (with the clock-drift check and the mempool's already-verified txs) and for certified
+ * imports (without either).
+ */
+export function verifyNextBlock(chain: Chain, block: Block, opts: { now?: number; knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): ExecutedBlock {
+  return verifyBlock({
+    world: chain.world,
+    chainId: chain.genesis.chainId,
+    params: chain.genesis.params,
+    parent: chain.head.header,
+    parentHash: chain.head.hash,
+    validatorSet: chain.validators,
+    transition: chain.transitionAt(chain.height + 1),
+    verifyEvidence: chain.verifyEvidence,
+    block,
+    now: opts.now,
+    knownTx: opts.knownTx,
+    checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
+  });
 }
 
 export type ImportOutcome = 'imported' | 'known' | 'ahead';
@@ -54,18 +77,7 @@ export async function importCertified(
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
   checkCertificate(certificate, block.header, hash, (h) => chain.cachedValidatorSet(h));
-  const executed = verifyBlock({
-    world: chain.world,
-    chainId: chain.genesis.chainId,
-    params: chain.genesis.params,
-    parent: chain.head.header,
-    parentHash: chain.head.hash,
-    validatorSet: chain.validators,
-    transition: chain.transitionAt(chain.height + 1),
-    verifyEvidence: chain.verifyEvidence,
-    block,
-    checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
-  });
+  const executed = verifyNextBlock(chain, block);
   await commit(executed, certificate);
   return 'imported';
 }

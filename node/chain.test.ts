@@ -2,15 +2,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitSealBytes, type CommitCertificate } from '../core/block.ts';
 import { u64be } from '../core/bytes.ts';
-import { addressFromPublicKey, blsSign } from '../core/keys.ts';
-import { bitmapFromIndexes } from '../core/validators.ts';
+import { addressFromPublicKey } from '../core/keys.ts';
 import { genesisHash, generateDevnet } from '../genesis/index.ts';
 import { Database, DbPrefix, heightKey, MetaKey, metaDbKey, dbKey } from '../state/db.ts';
 import { accountKey } from '../state/keys.ts';
-import { buildBlock } from './block-builder.ts';
 import { Chain } from './chain.ts';
+import { appendEmptyBlocks } from './testing.ts';
 
 const devnet = generateDevnet({ validators: 1, accounts: 2, genesisTime: 1_700_000_000_000 });
 const hash = genesisHash(devnet.genesis);
@@ -19,18 +17,7 @@ const hash = genesisHash(devnet.genesis);
 async function storeWith(blocks: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
   const chain = await Chain.open(dir, devnet.genesis, hash);
-  const v = devnet.validatorKeys[0]!;
-  for (let i = 0; i < blocks; i++) {
-    const head = chain.head;
-    const built = buildBlock({
-      world: chain.world, chainId: devnet.genesis.chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
-      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(v.identity.publicKey),
-      timestamp: head.header.timestamp + 1000, candidates: [], signaturesVerified: true,
-    });
-    const h = built.block.header.height;
-    const cert: CommitCertificate = { height: h, round: 0, blockHash: built.hash, aggregateSignature: blsSign(v.consensus.secretKey, commitSealBytes(devnet.genesis.chainId, h, built.hash)), signers: bitmapFromIndexes(1, [0]) };
-    await chain.commit(built, cert);
-  }
+  await appendEmptyBlocks(chain, devnet, blocks);
   await chain.close();
   return dir;
 }

@@ -8,8 +8,7 @@ import type { Mempool } from '../mempool/index.ts';
 import { recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
 import { getAccount } from '../state/accounts.ts';
 import { buildBlock, type BuildOutput, type ExecutedBlock } from './block-builder.ts';
-import { verifyBlock } from './block-verifier.ts';
-import { parentCertificateChecker } from './certificates.ts';
+import { verifyNextBlock } from './block-import.ts';
 import type { Chain } from './chain.ts';
 import type { ConsensusRecordLog } from './consensus-wal.ts';
 import type { Logger } from './log.ts';
@@ -231,20 +230,7 @@ export class ConsensusDriver {
   private verify(blockBytes: Uint8Array, now: number | undefined): ExecutedBlock {
     const { chain, mempool } = this.deps;
     const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
-    return verifyBlock({
-      world: chain.world,
-      chainId: chain.genesis.chainId,
-      params: chain.genesis.params,
-      parent: chain.head.header,
-      parentHash: chain.head.hash,
-      validatorSet: chain.validators,
-      transition: chain.transitionAt(chain.height + 1),
-      verifyEvidence: chain.verifyEvidence,
-      block,
-      now,
-      checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
-      knownTx: (hash) => mempool.get(hash),
-    });
+    return verifyNextBlock(chain, block, { now, knownTx: (hash) => mempool.get(hash) });
   }
 
   private async commit(blockBytes: Uint8Array, certificate: CommitCertificate): Promise<void> {

@@ -2,41 +2,23 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitSealBytes, encodeBlock, type CommitCertificate } from '../core/block.ts';
-import { addressFromPublicKey, blsGenerate, blsSign } from '../core/keys.ts';
-import { bitmapFromIndexes } from '../core/validators.ts';
+import { commitSealBytes } from '../core/block.ts';
+import { blsGenerate, blsSign } from '../core/keys.ts';
 import { genesisHash, generateDevnet } from '../genesis/index.ts';
 import type { P2PNode } from '../p2p/index.ts';
 import { createMetrics } from '../rpc/metrics.ts';
-import { buildBlock } from './block-builder.ts';
 import { decodeCertifiedBlock, encodeCertifiedBlock } from './block-import.ts';
 import { Chain } from './chain.ts';
 import { silentLogger } from './log.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { appendEmptyBlocks } from './testing.ts';
 import { BlockSync } from './sync.ts';
 
 /** A source chain of `blocks` empty blocks, each sealed by the only validator. */
 async function sourceChain(blocks: number) {
   const devnet = generateDevnet({ validators: 1, accounts: 0, genesisTime: 1_700_000_000_000 });
-  const v = devnet.validatorKeys[0]!;
   const chain = await Chain.open(await mkdtemp(join(tmpdir(), 'joule-sync-src-')), devnet.genesis, genesisHash(devnet.genesis));
-  const items: Uint8Array[] = [];
-  for (let i = 0; i < blocks; i++) {
-    const head = chain.head;
-    const built = buildBlock({
-      world: chain.world, chainId: devnet.genesis.chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
-      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(v.identity.publicKey),
-      timestamp: head.header.timestamp + 1000, candidates: [], signaturesVerified: true,
-    });
-    const height = built.block.header.height;
-    const cert: CommitCertificate = {
-      height, round: 0, blockHash: built.hash,
-      aggregateSignature: blsSign(v.consensus.secretKey, commitSealBytes(devnet.genesis.chainId, height, built.hash)),
-      signers: bitmapFromIndexes(1, [0]),
-    };
-    await chain.commit(built, cert);
-    items.push(encodeCertifiedBlock(encodeBlock(built.block), cert));
-  }
+  const items = await appendEmptyBlocks(chain, devnet, blocks);
   await chain.close();
   return { devnet, items };
 }

@@ -1,21 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../core/prng.ts';
 import { replayChain } from '../node/replay.ts';
 import { createTestNetwork, NodeProcess, type TestNetwork } from './helpers/cluster.ts';
 import { TransferLoad } from './helpers/load.ts';
 import { rpc } from './helpers/net.ts';
 
-/** Small seeded PRNG so a failing run can be replayed with JOULE_TEST_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KILLS = 20;
 
@@ -27,6 +17,7 @@ describe('crash safety: SIGKILL at random moments under load', () => {
   });
 
   it(`loses nothing reported final over ${KILLS} kills, and the state equals re-execution from genesis`, async () => {
+    // Printed in every assertion message; JOULE_TEST_SEED replays a failing run.
     const seed = Number(process.env.JOULE_TEST_SEED ?? Date.now() % 1_000_000);
     const random = mulberry32(seed);
     net = await createTestNetwork({ validators: 1, accounts: 6, params: { blockPeriodMs: 150, emptyBlockPeriodMs: 150 } });

@@ -10,13 +10,7 @@ import type { StatusJson } from './status.ts';
 
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
 
-interface CertificateJson { height: number; round: number; blockHash: string; aggregateSignature: string; signers: string; signerIndexes: number[] }
-interface BlockJson {
-  hash: string; height: number; parentHash: string; timestamp: number; proposer: string; txRoot: string; stateRoot: string;
-  receiptsRoot: string; validatorSetHash: string; txCount: number; parentCertificate: CertificateJson | null;
-  certificate: CertificateJson | null; transactions: unknown[];
-}
-interface ProofJson { key: string; height: number; stateRoot: string; value: string | null; proof: string }
+import type { BlockJson, CertificateJson, ProofJson } from '../../node/rpc-types.ts';
 
 interface QueryOptions { rpc?: string; json?: boolean }
 

@@ -3,21 +3,9 @@ import { resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 
 /** `joule status`: a node's view of the chain, from joule_status. */
 
-/** joule_status result (docs/json-rpc.md). */
-export interface StatusJson {
-  chainId: string;
-  genesisHash: string;
-  nodeName: string;
-  role: 'validator' | 'observer';
-  height: number;
-  latestBlockHash: string;
-  latestBlockTime: number;
-  validatorCount: number;
-  peerCount: number;
-  mempoolSize: number;
-  syncing: boolean;
-  syncTarget: number | null;
-}
+import type { StatusJson } from '../../node/rpc-types.ts';
+
+export type { StatusJson };
 
 export function formatAge(ms: number, now = Date.now()): string {
   const s = Math.round((now - ms) / 1000);

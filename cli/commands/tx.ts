@@ -7,7 +7,7 @@ import type { Tx } from '../../core/tx.ts';
 import { startProgress } from '../progress.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { loadKey, passphraseFileOption } from './keys.ts';
-import type { StatusJson } from './status.ts';
+import type { StatusJson, TransactionJson } from '../../node/rpc-types.ts';
 import { registerValidatorVoteCommand } from './tx-validator-vote.ts';
 
 /**
@@ -66,13 +66,7 @@ export async function senderContext(opts: SenderOptions): Promise<SenderContext>
   return { client, chainId: status.chainId, seed: key.secret, address: key.address!, nonce };
 }
 
-export interface TransactionJson {
-  hash: string;
-  blockHeight: number;
-  blockHash: string;
-  typeName: string;
-  receipt: { success: boolean; code: string; feePaid: string; events: { type: string; attributes: Record<string, string> }[] };
-}
+export type { TransactionJson };
 
 export interface SubmitOptions {
   wait?: boolean;
