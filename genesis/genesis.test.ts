@@ -125,6 +125,7 @@ describe('genesis validation', () => {
     expectProblem((g) => (g.params.blockPeriodMs = 0), 'params.blockPeriodMs', /between 1/);
     expectProblem((g) => (g.params.requestTimeoutMs = -5), 'params.requestTimeoutMs');
     expectProblem((g) => (g.params.emptyBlockPeriodMs = 10), 'params.emptyBlockPeriodMs', /blockPeriodMs/);
+    expectProblem((g) => (g.params.emptyBlockPeriodMs = g.params.requestTimeoutMs), 'params.requestTimeoutMs', /greater than emptyBlockPeriodMs/);
     expectProblem((g) => (g.params.maxTxBytes = 10_000_000), 'params.maxTxBytes');
     expectProblem((g) => (g.params.maxBlockBytes = 100), 'params.maxBlockBytes', /maxTxBytes/);
     expectProblem((g) => (g.params.maxBlockTxs = 0), 'params.maxBlockTxs');
