@@ -45,6 +45,6 @@ if (want('devnet1')) {
   console.log();
 }
 if (want('devnet4')) {
-  const r = await runDevnetBenchmark({ validators: 4, accounts: 400, rate: 2000, seconds: quick ? 20 : 60, blockPeriodMs: 1000 });
+  const r = await runDevnetBenchmark({ validators: 4, accounts: 400, rate: 1500, seconds: quick ? 20 : 60, blockPeriodMs: 1000 });
   printLoad('devnet: 4 validator processes on this 2-core machine, load to all four over JSON-RPC, block period 1 s', r, (2 * ed25519) / 4, '2 cores x Ed25519 verifies/s / 4 validators', 'target 1,500, p99 < 3 s');
 }

@@ -7,7 +7,7 @@ import type { TxAdmission } from './admission.ts';
 /** Most txs one gossip message carries. */
 const MAX_BATCH = 1024;
 /** A lone tx waits at most this long for company before it is sent. */
-const FLUSH_MS = 20;
+const FLUSH_MS = 100;
 
 /**
  * Transactions travel between validators in batches (one gossip message per FLUSH_MS or
