@@ -16,6 +16,8 @@ import type { SerialQueue } from './serial-queue.ts';
 
 /** While the pool is empty the proposer looks again this often, to build as soon as txs arrive. */
 const IDLE_POLL_MS = 50;
+/** Network messages waiting in the serial queue beyond this are dropped (round changes recover). */
+const MAX_QUEUED_MESSAGES = 4096;
 /** Executed blocks kept for commit, by digest (a height sees a handful at most). */
 const MAX_EXECUTED = 32;
 
@@ -74,9 +76,11 @@ export class ConsensusDriver {
     });
   }
 
-  /** A consensus message from gossip (already checked by the topic validator). */
+  /** A consensus message from gossip (already checked by the topic validator); shed when the node is overloaded. */
   onMessage(bytes: Uint8Array): void {
-    void this.enqueue({ type: 'message', bytes });
+    if (!this.deps.queue.offer(() => this.step({ type: 'message', bytes }), MAX_QUEUED_MESSAGES)) {
+      recordRejection(this.deps.metrics, 'RATE_LIMITED', 'consensus');
+    }
   }
 
   /**

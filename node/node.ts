@@ -219,7 +219,10 @@ export class JouleNode {
             return 'reject';
           }
         },
-        handle: (data, from) => void this.queue.push(() => this.importGossipedBlock(data, from)),
+        handle: (data, from) => {
+          // Shed under overload: sync fetches whatever gossip could not deliver.
+          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) recordRejection(this.metrics, 'RATE_LIMITED', 'gossip');
+        },
       });
     }
     this.sync = new BlockSync({
@@ -282,7 +285,10 @@ export class JouleNode {
       // A validator added by vote may connect from now on.
       for (const v of this.chain.validators.validators) this.p2p?.allowPeer(peerIdFromIdentityKey(v.identityKey));
     }
-    void this.p2p?.publish('blocks', encodeCertifiedBlock(encodeBlock(committed.block), certificate)).catch(() => {});
+    // Observers (and only they) subscribe to certified blocks; encode nothing for nobody.
+    if (this.p2p !== undefined && this.p2p.topicPeers('blocks').length > 0) {
+      void this.p2p.publish('blocks', encodeCertifiedBlock(encodeBlock(committed.block), certificate)).catch(() => {});
+    }
   }
 
   status(): NodeStatus {

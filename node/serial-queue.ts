@@ -32,6 +32,16 @@ export class SerialQueue {
     return run;
   }
 
+  /**
+   * Like push, for work that may be shed under overload (messages from the network, which
+   * QBFT's round changes and block sync recover from): refused while `limit` tasks wait.
+   */
+  offer(task: () => Promise<unknown> | unknown, limit: number): boolean {
+    if (this.pending >= limit) return false;
+    void this.push(task);
+    return true;
+  }
+
   /** Resolves once every task submitted so far has finished. */
   idle(): Promise<void> {
     return this.tail;
