@@ -1,15 +1,30 @@
 import { createServer } from 'node:net';
 
-/** A port the OS says is free now (tests bind it moments later; collisions are unlikely). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const taken = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free loopback port for a node under test. Chosen below Linux's ephemeral range
+ * (32768+), which outbound connections draw from: a port picked there could be taken by
+ * some node's outgoing connection before the node under test binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    if (await canListen(port)) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found in 20000-31999');
 }
 
 export interface RpcError {
