@@ -19,9 +19,10 @@ import {
 import { concatBytes, toHex, utf8 } from './bytes.ts';
 import { decode, encode, type Encodable } from './codec.ts';
 import { Domain } from './domain.ts';
-import { ErrorCode, JouleError } from './errors.ts';
+import { ErrorCode } from './errors.ts';
 import { sha256, ZERO_HASH } from './hash.ts';
 import { merkleRoot } from './merkle.ts';
+import { errorOf } from './testing.ts';
 
 const h32 = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 
@@ -51,16 +52,6 @@ const receipt: Receipt = {
     { type: 'empty', attributes: [] },
   ],
 };
-
-function errorOf(f: () => unknown): JouleError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof JouleError) return e;
-    throw e;
-  }
-  throw new Error('expected a JouleError');
-}
 
 const bytesArb = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const certArb: fc.Arbitrary<CommitCertificate> = fc.record({

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
 import { decode, encode, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
 import { ErrorCode, JouleError } from './errors.ts';
+import { errorOf } from './testing.ts';
 
 /**
  * Property tests of the canonical codec: every Encodable round-trips (up to the documented
@@ -97,16 +98,6 @@ function codeOf(f: () => unknown): string | undefined {
     return e.code;
   }
   return undefined;
-}
-
-function errorOf(f: () => unknown): JouleError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof JouleError) return e;
-    throw e;
-  }
-  throw new Error('expected a JouleError');
 }
 
 const CODEC_CODES = new Set<string>([ErrorCode.CODEC_MALFORMED, ErrorCode.CODEC_NON_CANONICAL, ErrorCode.CODEC_WRONG_TYPE]);

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import * as blst from '@chainsafe/blst';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { bech32 } from '@scure/base';
 import { ErrorCode, JouleError } from './errors.ts';
 import { sha256 } from './hash.ts';
@@ -61,6 +62,17 @@ export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signat
   if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH) return false;
   try {
     return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** A 32-byte string that decodes to a point on the curve (what a real Ed25519 public key is). */
+export function isEd25519PublicKey(b: Uint8Array): boolean {
+  if (b.length !== ED25519_PUBLIC_KEY_LENGTH) return false;
+  try {
+    ed25519.Point.fromBytes(b);
+    return true;
   } catch {
     return false;
   }

@@ -7,22 +7,13 @@ import { ErrorCode, JouleError } from './errors.ts';
 import { sha256 } from './hash.ts';
 import { addressFromPublicKey, ed25519FromSeed, ed25519Verify } from './keys.ts';
 import { decodeTx, encodeTx, MAX_TX_BYTES, signTx, txSigningBytes, verifyTxSignature, type SignedTx, type UnsignedTx } from './tx.ts';
+import { errorOf } from './testing.ts';
 
 const seed = new Uint8Array(32).fill(0x42);
 const sender = ed25519FromSeed(seed).publicKey;
 
 function unsigned(over: Partial<UnsignedTx> = {}): UnsignedTx {
   return { chainId: 'joule-test', type: 1, sender, nonce: 7, fee: 1_000n, body: encode([utf8('to'), 5]), ...over };
-}
-
-function errorOf(f: () => unknown): JouleError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof JouleError) return e;
-    throw e;
-  }
-  throw new Error('expected a JouleError');
 }
 
 /** The envelope's wire form with one field replaced. */

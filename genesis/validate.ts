@@ -1,8 +1,7 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { toHex } from '../core/bytes.ts';
 import { Domain } from '../core/domain.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
-import { addressFromPublicKey, blsPublicKey, formatAddress, parseAddress } from '../core/keys.ts';
+import { addressFromPublicKey, blsPublicKey, formatAddress, isEd25519PublicKey, parseAddress } from '../core/keys.ts';
 import { Checker, UINT64_MAX } from './check.ts';
 import { checkParams } from './params.ts';
 import { verifyProofOfPossession } from './pop.ts';
@@ -21,6 +20,22 @@ const VALIDATOR_FIELDS = ['name', 'address', 'identityKey', 'blsKey', 'blsProofO
 const ACCOUNT_FIELDS = ['address', 'balance', 'roles'] as const;
 
 /** Every problem in a genesis JSON value, each with its JSON path; empty when valid. */
+/** A bech32 address field: parsed, reported if malformed, and checked for duplicates. */
+function checkAddress(c: Checker, v: unknown, path: string, seen: Seen): Uint8Array | undefined {
+  if (typeof v !== 'string') {
+    c.add(path, 'must be a bech32 address string (joule1...)');
+    return undefined;
+  }
+  try {
+    const address = parseAddress(v);
+    seen.check(c, toHex(address), path, 'address');
+    return address;
+  } catch (e) {
+    c.add(path, (e as JouleError).message.replace(/^address: /, ''));
+    return undefined;
+  }
+}
+
 export function validateGenesis(json: unknown): GenesisProblem[] {
   return checkGenesis(json).problems;
 }
@@ -69,15 +84,6 @@ class Seen {
   }
 }
 
-function isEd25519Point(b: Uint8Array): boolean {
-  try {
-    ed25519.Point.fromBytes(b);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function checkValidators(c: Checker, v: unknown, chainId: string | undefined): GenesisValidator[] | undefined {
   const arr = c.array(v, 'validators');
   if (arr === undefined) return undefined;
@@ -97,19 +103,10 @@ function checkValidators(c: Checker, v: unknown, chainId: string | undefined): G
     const name = c.string(o.name, `${p}.name`, NAME_PATTERN, 'letters, digits, ".", "_" or "-", at most 64 characters', 64);
     if (name !== undefined) names.check(c, name, `${p}.name`, 'name');
 
-    let address: Uint8Array | undefined;
-    if (typeof o.address !== 'string') c.add(`${p}.address`, 'must be a bech32 address string (joule1...)');
-    else {
-      try {
-        address = parseAddress(o.address);
-        addresses.check(c, toHex(address), `${p}.address`, 'address');
-      } catch (e) {
-        c.add(`${p}.address`, (e as JouleError).message.replace(/^address: /, ''));
-      }
-    }
+    const address = checkAddress(c, o.address, `${p}.address`, addresses);
 
     let identityKey = c.hex(o.identityKey, `${p}.identityKey`, 32);
-    if (identityKey !== undefined && !isEd25519Point(identityKey)) {
+    if (identityKey !== undefined && !isEd25519PublicKey(identityKey)) {
       c.add(`${p}.identityKey`, 'is not a valid Ed25519 public key (not a curve point)');
       identityKey = undefined;
     }
@@ -154,16 +151,7 @@ function checkAccounts(c: Checker, v: unknown): GenesisAccount[] | undefined {
     const o = c.object(item, p);
     if (o === undefined) return;
     c.unknownFields(o, ACCOUNT_FIELDS, p);
-    let address: Uint8Array | undefined;
-    if (typeof o.address !== 'string') c.add(`${p}.address`, 'must be a bech32 address string (joule1...)');
-    else {
-      try {
-        address = parseAddress(o.address);
-        addresses.check(c, toHex(address), `${p}.address`, 'address');
-      } catch (e) {
-        c.add(`${p}.address`, (e as JouleError).message.replace(/^address: /, ''));
-      }
-    }
+    const address = checkAddress(c, o.address, `${p}.address`, addresses);
     const balance = c.amount(o.balance, `${p}.balance`);
     if (balance !== undefined) total += balance;
     const roles = checkRoles(c, o.roles, `${p}.roles`);

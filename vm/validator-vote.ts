@@ -1,8 +1,7 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import type { BlockEvent } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
-import { addressFromPublicKey, blsPublicKey } from '../core/keys.ts';
+import { addressFromPublicKey, blsPublicKey, isEd25519PublicKey } from '../core/keys.ts';
 import { verifyProofOfPossession } from '../core/pop.ts';
 import { decodeValidatorVoteBody, TxType, type ValidatorVoteBody } from '../core/tx-bodies.ts';
 import type { Tx } from '../core/tx.ts';
@@ -32,20 +31,11 @@ import { applyProposal, inapplicable, liveVoters, majority, sweepProposals } fro
  */
 export const MAX_OPEN_VOTES = 16;
 
-function isEd25519Point(b: Uint8Array): boolean {
-  try {
-    ed25519.Point.fromBytes(b);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const invalid = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_FIELD, why, field);
 
 function validate(body: ValidatorVoteBody): void {
   if (body.action !== 0) return; // a remove names an existing member; checkState matches its keys
-  if (!isEd25519Point(body.identityKey)) throw invalid('tx.body.identityKey', 'is not a valid Ed25519 public key');
+  if (!isEd25519PublicKey(body.identityKey)) throw invalid('tx.body.identityKey', 'is not a valid Ed25519 public key');
   if (blsPublicKey(body.blsKey) === undefined) throw invalid('tx.body.blsKey', 'is not a valid BLS12-381 G1 public key');
 }
 
