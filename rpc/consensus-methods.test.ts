@@ -2,18 +2,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { formatAddress } from '../core/keys.ts';
 import { ValidatorSet } from '../core/validators.ts';
-import { createFakeNode, fakeValidator, type FakeNode } from './fake-node.ts';
-import { Dispatcher } from './jsonrpc.ts';
-import { createMethods } from './methods.ts';
+import { createFakeNode, fakeValidator, rpcCaller, type FakeNode } from './fake-node.ts';
 
 let node: FakeNode;
-let d: Dispatcher;
-const call = async (method: string, params?: unknown): Promise<any> =>
-  JSON.parse((await d.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { transport: 'http' }))!);
+let call: ReturnType<typeof rpcCaller>;
 
 beforeEach(() => {
   node = createFakeNode();
-  d = new Dispatcher({ methods: createMethods(node) });
+  call = rpcCaller(node);
 });
 
 describe('joule_getValidators', () => {
@@ -49,7 +45,7 @@ describe('joule_getValidators', () => {
 
   it('is UNAVAILABLE on a node that does not serve it', async () => {
     const bare: FakeNode = { ...node, getValidators: undefined, listEvidence: undefined, listValidatorProposals: undefined };
-    d = new Dispatcher({ methods: createMethods(bare) });
+    call = rpcCaller(bare);
     for (const m of ['joule_getValidators', 'joule_getEvidence', 'joule_getValidatorVotes']) {
       const e = (await call(m, [])).error;
       expect(e.code).toBe(-32000);

@@ -3,6 +3,9 @@
  * without a real node). Not used by production code. Blocks and txs are real, signed and
  * encoded with core/, so formatting is exercised on genuine data.
  */
+import { Dispatcher } from './jsonrpc.ts';
+import type { JouleMetrics } from './metrics.ts';
+import { createMethods } from './methods.ts';
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import { blockHash } from '../core/block.ts';
 import { encode } from '../core/codec.ts';
@@ -164,4 +167,16 @@ export function createFakeNode(): FakeNode {
     },
   };
   return node;
+}
+
+/**
+ * A JSON-RPC caller over `createMethods(node)` without any transport, for method tests:
+ * `await call('joule_status', [])` resolves to the parsed response object.
+ */
+export function rpcCaller(
+  node: NodeApi,
+  opts: { methods?: ReturnType<typeof createMethods>; metrics?: JouleMetrics } = {},
+): (method: string, params?: unknown) => Promise<any> {
+  const d = new Dispatcher({ methods: opts.methods ?? createMethods(node), metrics: opts.metrics });
+  return async (method, params) => JSON.parse((await d.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { transport: 'http' }))!);
 }

@@ -1,19 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { formatAddress } from '../core/keys.ts';
-import { Dispatcher } from './jsonrpc.ts';
 import { createMethods } from './methods.ts';
-import { createFakeNode, makeTransfer, type FakeNode } from './fake-node.ts';
+import { createFakeNode, makeTransfer, rpcCaller, type FakeNode } from './fake-node.ts';
 import { createMetrics } from './metrics.ts';
 
 let node: FakeNode;
-let d: Dispatcher;
-const call = async (method: string, params?: unknown): Promise<any> =>
-  JSON.parse((await d.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { transport: 'http' }))!);
+let call: ReturnType<typeof rpcCaller>;
 
 beforeEach(() => {
   node = createFakeNode();
-  d = new Dispatcher({ methods: createMethods(node) });
+  call = rpcCaller(node);
 });
 
 describe('methods: happy paths and shapes', () => {
@@ -153,7 +150,7 @@ describe('methods: invalid params name the field', () => {
     const m = createMethods(node);
     const { subscriptionMethods } = await import('./ws.ts');
     for (const [k, v] of subscriptionMethods(32)) m.set(k, v);
-    d = new Dispatcher({ methods: m });
+    call = rpcCaller(node, { methods: m });
     const r = await call('joule_subscribe', ['newBlocks']);
     expect(r.error.code).toBe(-32601);
     expect(r.error.message).toMatch(/WebSocket/);
@@ -163,7 +160,7 @@ describe('methods: invalid params name the field', () => {
 describe('domain rejections', () => {
   it('garbage tx bytes -> -32000 with the JouleError code and counted in rejections', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    d = new Dispatcher({ methods: createMethods(node), metrics });
+    call = rpcCaller(node, { metrics });
     const r = await call('joule_sendRawTransaction', ['0xdeadbeef']);
     expect(r.error.code).toBe(-32000);
     expect(r.error.data.code).toMatch(/^CODEC_/);

@@ -125,7 +125,8 @@ describe('WorldState', () => {
     await db.close();
   });
 
-  it('a tampered flat value is detected on load', async () => {
+  /** Commits a small state, damages the database with `tamper`, and returns what reloading it throws. */
+  async function loadAfter(tamper: (b: ReturnType<Database['batch']>) => void): Promise<JouleError> {
     const dir = tempDir();
     let db = await Database.open(dir);
     const ws = await WorldState.load(db);
@@ -134,13 +135,20 @@ describe('WorldState', () => {
       { key: k('b'), value: k('2') },
     ]);
     const batch = db.batch();
-    batch.put(dbKey(DbPrefix.stateValue, k('a')), k('9'));
+    tamper(batch);
     await batch.write();
     await db.close();
     db = await Database.open(dir);
-    const e = await expectCorrupt(WorldState.load(db));
+    try {
+      return await expectCorrupt(WorldState.load(db));
+    } finally {
+      await db.close();
+    }
+  }
+
+  it('a tampered flat value is detected on load', async () => {
+    const e = await loadAfter((b) => b.put(dbKey(DbPrefix.stateValue, k('a')), k('9')));
     expect(e.message).toContain('corrupt');
-    await db.close();
   });
 
   it('a deleted flat value, an extra one, or a tampered or missing root is detected on load', async () => {
@@ -151,22 +159,7 @@ describe('WorldState', () => {
       (b) => b.put(metaDbKey(MetaKey.stateRoot), new Uint8Array(5)),
       (b) => b.del(metaDbKey(MetaKey.stateRoot)),
     ];
-    for (const tamper of tamperings) {
-      const dir = tempDir();
-      let db = await Database.open(dir);
-      const ws = await WorldState.load(db);
-      await commitBlock(db, ws, [
-        { key: k('a'), value: k('1') },
-        { key: k('b'), value: k('2') },
-      ]);
-      const batch = db.batch();
-      tamper(batch);
-      await batch.write();
-      await db.close();
-      db = await Database.open(dir);
-      await expectCorrupt(WorldState.load(db));
-      await db.close();
-    }
+    for (const tamper of tamperings) await loadAfter(tamper);
   });
 
   it('a damaged tree node is reported, not trusted, when proving at an old root', async () => {
