@@ -152,7 +152,3 @@ export function readAmount(v: Encodable, path: string): bigint {
   if (typeof v === 'bigint' && v >= 0n) return v;
   throw wrongType(path, 'non-negative integer amount');
 }
-
-export function readOptional<T>(v: Encodable, read: (v: Encodable) => T): T | null {
-  return v === null ? null : read(v);
-}

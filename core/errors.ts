@@ -71,8 +71,3 @@ export class JouleError extends Error {
 export function isJouleError(e: unknown): e is JouleError {
   return e instanceof JouleError;
 }
-
-/** Shorthand used by validators: throw unless the condition holds. */
-export function ensure(cond: unknown, code: ErrorCode, message: string, field?: string): asserts cond {
-  if (!cond) throw new JouleError(code, message, field);
-}

@@ -112,7 +112,6 @@ export function parseAddress(text: string, field = 'address'): Uint8Array {
 
 export const BLS_PUBLIC_KEY_LENGTH = 48;
 export const BLS_SIGNATURE_LENGTH = 96;
-export const BLS_SECRET_KEY_LENGTH = 32;
 
 export interface BlsKeyPair {
   readonly secretKey: Uint8Array;
@@ -218,9 +217,4 @@ export function blsAggregateVerify(messages: readonly Uint8Array[], publicKeys: 
   } catch {
     return false;
   }
-}
-
-/** Used where a fresh random id is needed at the shell (never in consensus/ or vm/). */
-export function randomId(bytes = 16): Uint8Array {
-  return new Uint8Array(randomBytes(bytes));
 }

@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from '../core/bytes.ts';
+import { concatBytes } from '../core/bytes.ts';
 
 /**
  * State key space: one prefix byte per kind of record, then the record's id. These keys
@@ -22,8 +22,4 @@ export function stateKey(prefix: number, id: Uint8Array): Uint8Array {
 
 export function accountKey(address: Uint8Array): Uint8Array {
   return stateKey(StatePrefix.account, address);
-}
-
-export function metaKey(name: string): Uint8Array {
-  return stateKey(StatePrefix.chainMeta, utf8(name));
 }
