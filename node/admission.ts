@@ -2,8 +2,7 @@ import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import { decodeTx, type Tx } from '../core/tx.ts';
 import type { Mempool } from '../mempool/index.ts';
 import { recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
-import { getAccount } from '../state/accounts.ts';
-import { checkTx, txPriority, txTier } from '../vm/index.ts';
+import { txPriority, txTier, validateTx } from '../vm/index.ts';
 import type { Chain } from './chain.ts';
 
 /**
@@ -27,9 +26,6 @@ export class TxAdmission {
     try {
       const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
       if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
-      // Gossip often brings txs a block already included: refuse them before paying for a signature check.
-      const nonce = getAccount(this.chain.world, tx.from).nonce;
-      if (tx.nonce < nonce) throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} is below the account nonce ${nonce}`, 'tx.nonce');
       this.admit(tx, true);
       return tx;
     } catch (e) {
@@ -41,9 +37,8 @@ export class TxAdmission {
   /** Admits a decoded tx; `verifySignature` false only for txs whose signature was already checked. */
   admit(tx: Tx, verifySignature: boolean): void {
     const { world, genesis } = this.chain;
-    checkTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { verifySignature, allowFutureNonce: true });
-    const accountNonce = getAccount(world, tx.from).nonce;
-    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce });
+    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { verifySignature, allowFutureNonce: true });
+    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce: account.nonce });
     this.updateGauges();
   }
 

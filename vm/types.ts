@@ -57,8 +57,8 @@ export interface ExecContext<B> {
  * description all go through the registry.
  *
  * Validity (a tx that fails it can never be in a block) is: the envelope checks done by
- * vm/validity.ts, then `decodeBody`, `validate` (stateless), `verify` (extra signatures),
- * and `checkState` (stateful preconditions). Execution failures (`execute` throwing a
+ * vm/validity.ts, then `decodeBody`, `validate` (stateless), `checkState` (stateful
+ * preconditions), and last `verify` (extra signatures, after the tx's own). Execution failures (`execute` throwing a
  * JouleError) still include the tx: fee charged, nonce bumped, its writes discarded.
  */
 export interface TxHandler<B = unknown> {

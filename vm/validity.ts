@@ -41,8 +41,8 @@ function decodedBody(handler: TxHandler, tx: Tx): unknown {
   return body;
 }
 
-/** Everything that does not read state. Throws JouleError naming the field. */
-export function checkStateless(tx: Tx, ctx: ChainContext, verifySignature: boolean): { handler: TxHandler; body: unknown } {
+/** Everything that reads no state, except signatures. Throws JouleError naming the field. */
+function checkStateless(tx: Tx, ctx: ChainContext): { handler: TxHandler; body: unknown } {
   const { params } = ctx;
   if (tx.bytes.length > params.maxTxBytes) {
     throw new JouleError(ErrorCode.TX_OVERSIZE, `transaction is ${tx.bytes.length} bytes, limit ${params.maxTxBytes}`, 'tx');
@@ -60,13 +60,15 @@ export function checkStateless(tx: Tx, ctx: ChainContext, verifySignature: boole
   }
   const body = decodedBody(handler, tx);
   handler.validate?.(body, tx, ctx);
-  if (verifySignature) {
-    if (!verifyTxSignature(tx)) throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'signature does not verify', 'tx.signature');
-    if (handler.verify !== undefined && !handler.verify(body, tx, ctx)) {
-      throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'a signature inside the body does not verify', 'tx.body');
-    }
-  }
   return { handler, body };
+}
+
+/** The expensive part of validity, run last so that cheaper rejections never pay for it. */
+function checkSignatures(tx: Tx, handler: TxHandler, body: unknown, ctx: ChainContext): void {
+  if (!verifyTxSignature(tx)) throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'signature does not verify', 'tx.signature');
+  if (handler.verify !== undefined && !handler.verify(body, tx, ctx)) {
+    throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'a signature inside the body does not verify', 'tx.body');
+  }
 }
 
 /**
@@ -74,7 +76,7 @@ export function checkStateless(tx: Tx, ctx: ChainContext, verifySignature: boole
  * separate bucket of the account and never pay fees).
  */
 export function validateTx(state: StateReader, tx: Tx, ctx: ChainContext, opts: CheckOptions = {}): ValidTx {
-  const { handler, body } = checkStateless(tx, ctx, opts.verifySignature ?? true);
+  const { handler, body } = checkStateless(tx, ctx);
   const account = readAccount(state, tx.from);
   if (tx.nonce < account.nonce) {
     throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} already used; next is ${account.nonce}`, 'tx.nonce');
@@ -94,6 +96,9 @@ export function validateTx(state: StateReader, tx: Tx, ctx: ChainContext, opts: 
     );
   }
   handler.checkState?.(state, body, tx, ctx);
+  // Last: a stale, unfunded or otherwise invalid tx (gossip brings many already included)
+  // is refused before the Ed25519 verification that dominates admission cost.
+  if (opts.verifySignature ?? true) checkSignatures(tx, handler, body, ctx);
   return { handler, body, account };
 }
 
