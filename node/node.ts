@@ -30,6 +30,7 @@ import { TxGossip } from './tx-gossip.ts';
 import { parseTransition } from './transitions.ts';
 import { evidenceReporter } from './evidence.ts';
 import { cachingCrypto } from './verify-cache.ts';
+import { decodeOnce } from './decode-once.ts';
 
 export interface StartOptions {
   readonly home: string;
@@ -213,8 +214,7 @@ export class JouleNode {
       p2p.subscribe('blocks', {
         validate: (data) => {
           try {
-            const item = decodeCertifiedBlock(data, chain.genesis.params.maxBlockBytes + 64 * 1024);
-            return item.block.header.height > chain.height ? 'accept' : 'ignore';
+            return this.decodeGossipedBlock(data).block.header.height > chain.height ? 'accept' : 'ignore';
           } catch {
             return 'reject';
           }
@@ -253,8 +253,10 @@ export class JouleNode {
     }
   }
 
+  private readonly decodeGossipedBlock = decodeOnce((data) => decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
+
   private async importGossipedBlock(data: Uint8Array, from: string): Promise<void> {
-    const item = decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024);
+    const item = this.decodeGossipedBlock(data);
     try {
       const outcome = await importCertified(this.chain, item, (executed, cert) => this.commitBlock(executed, cert));
       if (outcome === 'imported') await this.driver?.headAdvanced();

@@ -3,6 +3,7 @@ import { isJouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
 import type { GossipSubscriber, GossipVerdict } from '../p2p/index.ts';
 import type { TxAdmission } from './admission.ts';
+import { decodeOnce } from './decode-once.ts';
 
 /** Most txs one gossip message carries. */
 const MAX_BATCH = 1024;
@@ -18,6 +19,11 @@ export class TxGossip implements GossipSubscriber {
   private readonly publish: (bytes: Uint8Array) => void;
   private readonly admission: TxAdmission;
   private buffer: Uint8Array[] = [];
+  private readonly decodeBatch = decodeOnce((data) => {
+    const list = readArray(decode(data, 'txBatch'), 'txBatch');
+    if (list.length === 0 || list.length > MAX_BATCH) throw new Error(`a batch holds 1 to ${MAX_BATCH} txs, not ${list.length}`);
+    return list.map((t, i) => readBytes(t, `txBatch[${i}]`));
+  });
   private timer: NodeJS.Timeout | undefined;
 
   constructor(publish: (bytes: Uint8Array) => void, admission: TxAdmission) {
@@ -43,9 +49,7 @@ export class TxGossip implements GossipSubscriber {
 
   validate(data: Uint8Array): GossipVerdict {
     try {
-      const list = readArray(decode(data, 'txBatch'), 'txBatch');
-      if (list.length === 0 || list.length > MAX_BATCH) return 'reject';
-      for (const [i, t] of list.entries()) readBytes(t, `txBatch[${i}]`);
+      this.decodeBatch(data);
       return 'accept';
     } catch {
       return 'reject';
@@ -54,8 +58,7 @@ export class TxGossip implements GossipSubscriber {
 
   /** Admits each tx as if submitted here; duplicates and stale nonces are normal and quiet. */
   handle(data: Uint8Array): void {
-    const list = readArray(decode(data, 'txBatch'), 'txBatch') as Uint8Array[];
-    for (const bytes of list) {
+    for (const bytes of this.decodeBatch(data)) {
       try {
         this.admission.submit(bytes, 'gossip');
       } catch (e) {
