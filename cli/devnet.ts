@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLocalNetwork } from '../node/local-network.ts';
+import { NodeProcess } from './node-process.ts';
 
 export interface DevnetOptions {
   readonly home: string | undefined;
@@ -31,7 +30,6 @@ export interface DevnetFile {
   nodes: DevnetNode[];
 }
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 function portsOf(base: number, i: number) {
   return { p2p: base + 10 * i, rpc: base + 10 * i + 1, metrics: base + 10 * i + 2, grpc: base + 10 * i + 3 };
@@ -70,12 +68,6 @@ function alive(pid: number | null): boolean {
   }
 }
 
-function startNode(node: DevnetNode, detached: boolean): ChildProcess {
-  const log = openSync(join(node.home, 'node.log'), 'a');
-  const child = spawn(process.execPath, [MAIN, 'start', '--home', node.home], { stdio: ['ignore', log, log], detached });
-  if (detached) child.unref();
-  return child;
-}
 
 async function rpcCall(url: string, method: string, params: unknown[] = []): Promise<unknown> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), signal: AbortSignal.timeout(2000) });
@@ -122,13 +114,14 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     console.log(`creating a devnet of ${o.validators} validator(s) in ${home}`);
     file = await createDevnet(home, o);
   }
-  const children: ChildProcess[] = [];
+  const children: NodeProcess[] = [];
   for (const node of file.nodes) {
     if (alive(node.pid)) {
       console.log(`${node.name} already running (pid ${node.pid})`);
       continue;
     }
-    const child = startNode(node, !o.follow);
+    const child = new NodeProcess({ name: node.name, home: node.home, rpcUrl: node.rpc });
+    child.spawn({ detached: !o.follow });
     node.pid = child.pid ?? null;
     children.push(child);
     console.log(`started ${node.name} pid ${node.pid}  rpc ${node.rpc}  log ${join(node.home, 'node.log')}`);
@@ -143,10 +136,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       if (stopping) return;
       stopping = true;
       console.log('\nstopping the devnet…');
-      for (const c of children) c.kill('SIGTERM');
-      const exits = children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()))));
-      const force = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 15_000);
-      void Promise.all(exits).then(() => {
+      const force = setTimeout(() => children.forEach((c) => void c.kill('SIGKILL')), 15_000);
+      void Promise.all(children.map((c) => c.kill('SIGTERM'))).then(() => {
         clearTimeout(force);
         resolve();
       });

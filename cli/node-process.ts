@@ -36,11 +36,21 @@ export class NodeProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /**
+   * Spawns the process without waiting for it. `detached`: it outlives this process (its
+   * own process group, not waited for) — `joule devnet --no-follow`.
+   */
+  spawn(opts: { detached?: boolean } = {}): void {
+    const log = openSync(join(this.node.home, 'node.log'), 'a');
+    const detached = opts.detached === true;
+    this.child = spawn(process.execPath, [CLI, 'start', '--home', this.node.home], { stdio: ['ignore', log, log], detached });
+    if (detached) this.child.unref();
+  }
+
   /** Spawns the process and waits until its RPC answers. */
   async start(timeoutMs = 30_000): Promise<void> {
-    const log = openSync(join(this.node.home, 'node.log'), 'a');
-    const child = spawn(process.execPath, [CLI, 'start', '--home', this.node.home], { stdio: ['ignore', log, log] });
-    this.child = child;
+    this.spawn();
+    const child = this.child!;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${this.node.name} exited with ${child.exitCode}: ${this.logTail()}`);

@@ -1,4 +1,3 @@
-import type { StoredBlock } from '../rpc/node-api.ts';
 import type { CommittedBlock } from './chain.ts';
 
 type Listener = (b: CommittedBlock) => void;
@@ -15,10 +14,9 @@ export class NodeEvents {
     this.onError = onError;
   }
 
-  onBlock(listener: (b: StoredBlock & CommittedBlock) => void): () => void {
-    const l = listener as Listener;
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
+  onBlock(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   emitBlock(b: CommittedBlock): void {

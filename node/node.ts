@@ -68,8 +68,6 @@ export class JouleNode {
   private sync: BlockSync | undefined;
   private txGossip: TxGossip | undefined;
   private lastCommitAt = Date.now();
-  rpcPort = 0;
-  metricsPort = 0;
 
   private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
     this.home = home;
@@ -125,10 +123,8 @@ export class JouleNode {
     const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
     const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: this.metrics, logger: logger.child({ part: 'rpc' }), health: () => this.health() });
     this.servers.push(rpc);
-    this.rpcPort = rpc.port;
     const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: logger.child({ part: 'metrics' }) });
     this.servers.push(metrics);
-    this.metricsPort = metrics.port;
     logger.info(
       {
         chainId: chain.genesis.chainId, role: config.role, height: chain.height, head: toHex(chain.head.hash),
