@@ -36,7 +36,9 @@ export function aggregateCertificate(
 
 /**
  * Checks that a quorum of `validators` (the set of the certificate's height) sealed
- * `cert.blockHash` at `cert.height`: one fast-aggregate-verify. Pure; used by sync and
+ * `cert.blockHash` at `cert.height` IN ROUND `cert.round`: one fast-aggregate-verify over
+ * commitSealBytes(chain, height, round, hash). Seals of different rounds never aggregate
+ * into a valid certificate. Pure; used by sync and
  * block import. Returns true, or the typed reason it is invalid (never throws). The caller
  * must still check that `cert.blockHash` is the hash of the block it certifies.
  */
@@ -49,7 +51,7 @@ export function verifyCertificate(
   if (indexes === undefined) return bad(`signer bitmap does not fit a set of ${validators.size}`, 'signers');
   if (indexes.length < validators.quorum) return bad(`${indexes.length} signers, quorum is ${validators.quorum}`, 'signers');
   const keys = indexes.map((i) => validators.at(i).blsKey);
-  const message = commitSealBytes(chainId, cert.height, cert.blockHash);
+  const message = commitSealBytes(chainId, cert.height, cert.round, cert.blockHash);
   if (!crypto.blsFastAggregateVerify(message, keys, cert.aggregateSignature)) {
     return bad('aggregate signature does not verify', 'aggregateSignature');
   }
@@ -57,24 +59,24 @@ export function verifyCertificate(
 }
 
 /**
- * The machine's side: certificate from the COMMITs one digest has collected (author hex ->
- * COMMIT, all verified envelopes of this height). Fast path: one aggregate, one check. If it
- * fails (a Byzantine seal), every seal is checked alone and the bad ones are DELETED from
- * `byAuthor`, so they are not retried; null if fewer than a quorum of good seals remain.
+ * The machine's side: certificate from the COMMITs one (round, digest) has collected
+ * (author hex -> COMMIT, verified envelopes of this height and round only). Fast path: one
+ * aggregate, one check. If it fails (a Byzantine seal), every seal is checked alone and the
+ * bad ones are DELETED from `byAuthor`, so they are not retried; null if fewer than a
+ * quorum of good seals remain.
  */
 export function certifyCommits(
-  chainId: string, validators: ValidatorSet, digest: Uint8Array, byAuthor: Map<string, Commit>, crypto: ConsensusCrypto,
+  chainId: string, validators: ValidatorSet, height: number, round: number, digest: Uint8Array, byAuthor: Map<string, Commit>, crypto: ConsensusCrypto,
 ): CommitCertificate | null {
   const attempt = (): CommitCertificate | null => {
     const commits = [...byAuthor.values()];
     if (commits.length < validators.quorum) return null;
-    const round = Math.max(...commits.map((c) => c.round));
     const seals = commits.map((c) => ({ index: validators.indexOf(c.author), seal: c.seal }));
-    return aggregateCertificate(chainId, validators, commits[0]!.height, round, digest, seals, crypto);
+    return aggregateCertificate(chainId, validators, height, round, digest, seals, crypto);
   };
   const first = attempt();
   if (first !== null || byAuthor.size < validators.quorum) return first;
-  const message = commitSealBytes(chainId, [...byAuthor.values()][0]!.height, digest);
+  const message = commitSealBytes(chainId, height, round, digest);
   for (const [author, c] of [...byAuthor]) {
     if (!crypto.blsVerify(validators.at(validators.indexOf(c.author)).blsKey, message, c.seal)) byAuthor.delete(author);
   }

@@ -2,8 +2,18 @@ import type { ConsensusMessage } from './messages.ts';
 
 interface Entry {
   readonly message: ConsensusMessage;
+  /** Identifies the exact bytes (attachments included): two copies of one signed core may differ in them. */
+  readonly variant: string;
   readonly seq: number;
 }
+
+/**
+ * Copies of one (author, height, round, kind) kept side by side. Attachments are unsigned,
+ * so a relay may forward a copy that differs from the author's in them; checks before
+ * buffering stop most such copies, but not one that only a coming set change makes invalid.
+ * Keeping a second copy means a bad copy that arrives first cannot evict the good one.
+ */
+const MAX_VARIANTS = 2;
 
 /**
  * Messages for heights above the current one, kept until that height starts. Bounded per
@@ -21,17 +31,18 @@ export class FutureBuffer {
   }
 
   /**
-   * 'full' when the author's quota is used up, 'duplicate' when a message of the same
-   * (height, round, kind) from this author is already held (so replaying one signed message
-   * cannot exhaust the author's quota; the first copy wins).
+   * 'full' when the author's quota is used up, 'duplicate' when these exact bytes are held,
+   * or MAX_VARIANTS copies of the same (height, round, kind) from this author are (so
+   * replaying one signed message cannot exhaust the author's quota).
    */
-  add(authorHex: string, message: ConsensusMessage): 'added' | 'full' | 'duplicate' {
+  add(authorHex: string, message: ConsensusMessage, variant: string): 'added' | 'full' | 'duplicate' {
     let list = this.byAuthor.get(authorHex);
     if (list === undefined) this.byAuthor.set(authorHex, (list = []));
     const m = message;
-    if (list.some((e) => e.message.height === m.height && e.message.round === m.round && e.message.kind === m.kind)) return 'duplicate';
+    const same = list.filter((e) => e.message.height === m.height && e.message.round === m.round && e.message.kind === m.kind);
+    if (same.length >= MAX_VARIANTS || same.some((e) => e.variant === variant)) return 'duplicate';
     if (list.length >= this.maxPerAuthor) return 'full';
-    list.push({ message, seq: this.seq++ });
+    list.push({ message, variant, seq: this.seq++ });
     return 'added';
   }
 

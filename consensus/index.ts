@@ -1,9 +1,10 @@
 /** The public surface of consensus/: what node/, p2p/, vm/ and rpc/ import. */
 export { QbftMachine } from './machine.ts';
 export {
-  defaultBlockDigest, defaultCrypto, keySigner,
-  type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type Signer, type Verdict, type WalRecord,
+  defaultBlockDigest, defaultBlockInfo, defaultCrypto, keySigner,
+  type BlockInfo, type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type Signer, type ValidationVerdict, type Verdict, type WalRecord,
 } from './types.ts';
+export { checkMessage, type Outcome } from './message-check.ts';
 export {
   Kind, KIND_NAMES, decodeMessage, encodeMessage, messageFromWire, messageToWire, messageSigningBytes, toCore,
   type Commit, type ConsensusMessage, type Justification, type PreparedCertificate, type Prepare, type Proposal, type RoundChange, type SignedCore, type Vote,

@@ -2,16 +2,22 @@ import { compareBytes, equalBytes, toHex } from '../core/bytes.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { messageSigningBytes, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type SignedCore, type Vote } from './messages.ts';
 import { proposerOf } from './proposer.ts';
-import type { ConsensusCrypto } from './types.ts';
+import type { BlockInfo, ConsensusCrypto } from './types.ts';
 
 /** What checking a message needs to know about its height. */
 export interface HeightContext {
   readonly chainId: string;
   readonly height: number;
   readonly validators: ValidatorSet;
-  readonly previousProposer: Uint8Array | null;
+  /**
+   * The previous block's proposer (null at height 1), which fixes the rotation; `undefined`
+   * when not yet known (a message for a future height, checked before it is buffered):
+   * then every check that depends on the rotation is left for when the height starts.
+   */
+  readonly previousProposer: Uint8Array | null | undefined;
   readonly crypto: ConsensusCrypto;
 }
+
 
 /** True if the author is a validator of this height and signed the message. */
 export function verifySignature(ctx: HeightContext, m: ConsensusMessage | SignedCore): boolean {
@@ -20,7 +26,9 @@ export function verifySignature(ctx: HeightContext, m: ConsensusMessage | Signed
   return ctx.crypto.verify(ctx.validators.at(i).identityKey, messageSigningBytes(ctx.chainId, m), m.signature);
 }
 
+/** Scheduled proposer check; true when the rotation is unknown (checked again when the height starts). */
 export function isProposer(ctx: HeightContext, round: number, author: Uint8Array): boolean {
+  if (ctx.previousProposer === undefined) return true;
   return equalBytes(proposerOf(ctx.validators, ctx.previousProposer, round).address, author);
 }
 
@@ -45,16 +53,17 @@ export function checkVotes(ctx: HeightContext, round: number, digest: Uint8Array
 }
 
 /** A ROUND-CHANGE that claims a prepared round must prove it (block and quorum of votes). */
-export function checkRoundChangePrepared(ctx: HeightContext, rc: RoundChange, digestOf: (block: Uint8Array) => Uint8Array): string | null {
+export function checkRoundChangePrepared(ctx: HeightContext, rc: RoundChange, blockInfo: (block: Uint8Array) => BlockInfo): string | null {
   if (rc.preparedRound === null) return rc.prepared === null ? null : 'prepared certificate without a prepared round';
   if (rc.prepared === null || rc.preparedDigest === null) return 'prepared round without a certificate';
-  let d: Uint8Array;
+  let info: BlockInfo;
   try {
-    d = digestOf(rc.prepared.block);
+    info = blockInfo(rc.prepared.block);
   } catch {
     return 'prepared block is malformed';
   }
-  if (!equalBytes(d, rc.preparedDigest)) return 'prepared block does not match the prepared digest';
+  if (!equalBytes(info.digest, rc.preparedDigest)) return 'prepared block does not match the prepared digest';
+  if (info.round > rc.preparedRound) return 'prepared block was built for a later round than it was prepared in';
   return checkVotes(ctx, rc.preparedRound, rc.preparedDigest, rc.prepared.votes);
 }
 
@@ -105,19 +114,47 @@ export function buildJustification(rcs: readonly RoundChange[]): { justification
   return { justification: { roundChanges, votes: highest.prepared.votes }, reproposal: highest.prepared.block };
 }
 
-/** Checks of a message's unsigned attachments (proposal block and justification, prepared certificate). */
-export function checkAttachments(ctx: HeightContext, m: ConsensusMessage, digestOf: (block: Uint8Array) => Uint8Array): string | null {
+/** The highest prepared round a justification proves, or null if none prepared. */
+function highestPreparedRound(j: Justification | null): number | null {
+  let highest: number | null = null;
+  for (const rc of j?.roundChanges ?? []) if (rc.preparedRound !== null && (highest === null || rc.preparedRound > highest)) highest = rc.preparedRound;
+  return highest;
+}
+
+/**
+ * Binds the block to the schedule (Besu: the proposer of a round is fixed by height and
+ * round; the header's proposer seeds the next height's rotation, so it must not be the
+ * proposer's to choose). A fresh block is built in the proposal's own round by its author;
+ * an older block may come back only as the re-proposal of the highest prepared round the
+ * justification proves, and then names the proposer of the round it was built in.
+ */
+function checkProposerBinding(ctx: HeightContext, p: Proposal, info: BlockInfo): string | null {
+  if (info.round > p.round) return `block built for round ${info.round}, proposed in round ${p.round}`;
+  if (info.round < p.round) {
+    const prepared = highestPreparedRound(p.justification);
+    if (prepared === null || info.round > prepared) return `block built in round ${info.round} is not the re-proposal of a prepared block`;
+  }
+  if (!isProposer(ctx, info.round, info.proposer)) return `header.proposer is not the scheduled proposer of round ${info.round}`;
+  return null;
+}
+
+/**
+ * Checks of a message's unsigned attachments (proposal block and justification, prepared
+ * certificate) and the proposer binding. With an unknown rotation (future height) the
+ * rotation-dependent checks are skipped; everything else is checked the same.
+ */
+export function checkAttachments(ctx: HeightContext, m: ConsensusMessage, blockInfo: (block: Uint8Array) => BlockInfo): string | null {
   if (m.kind === 0) {
     if (!isProposer(ctx, m.round, m.author)) return 'proposal not from the proposer of its round';
-    let d: Uint8Array;
+    let info: BlockInfo;
     try {
-      d = digestOf(m.block);
+      info = blockInfo(m.block);
     } catch {
       return 'proposed block is malformed';
     }
-    if (!equalBytes(d, m.digest)) return 'proposed block does not match the signed digest';
-    return checkJustification(ctx, m);
+    if (!equalBytes(info.digest, m.digest)) return 'proposed block does not match the signed digest';
+    return checkJustification(ctx, m) ?? checkProposerBinding(ctx, m, info);
   }
-  if (m.kind === 3) return checkRoundChangePrepared(ctx, m, digestOf);
+  if (m.kind === 3) return checkRoundChangePrepared(ctx, m, blockInfo);
   return null;
 }

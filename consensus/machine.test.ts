@@ -16,15 +16,18 @@ const addr = (i: number) => keys[i]!.validator.address;
 const sign = <M extends Unsigned<ConsensusMessage>>(i: number, m: M, k = keys[i]!): ConsensusMessage =>
   ({ ...m, signature: k.signer.sign(messageSigningBytes(CHAIN_ID, m)) }) as ConsensusMessage;
 const blockA = testBlock(1, null, addr(0), 0);
-const blockB = testBlock(1, null, addr(0), 1);
+const blockB = testBlock(1, null, addr(1), 1, 1); // built by the proposer of round 1
+/** Another round-0 block of validator 0: what an equivocating proposer shows some nodes. */
+const blockA2 = testBlock(1, null, addr(0), 2);
 const A = defaultBlockDigest(blockA);
 const B = defaultBlockDigest(blockB);
+const A2 = defaultBlockDigest(blockA2);
 
 const proposal = (i: number, round: number, block: Uint8Array, justification: Justification | null = null, height = 1) =>
   sign(i, { kind: 0, height, round, author: addr(i), digest: defaultBlockDigest(block), block, justification });
 const prepare = (i: number, round: number, digest: Uint8Array, height = 1) => sign(i, { kind: 1, height, round, author: addr(i), digest });
 const commit = (i: number, round: number, digest: Uint8Array, sealDigest = digest) =>
-  sign(i, { kind: 2, height: 1, round, author: addr(i), digest, seal: keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, sealDigest)) });
+  sign(i, { kind: 2, height: 1, round, author: addr(i), digest, seal: keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, round, sealDigest)) });
 const rc = (i: number, round: number, prepared: { round: number; block: Uint8Array; votes: ConsensusMessage[] } | null = null) =>
   sign(i, {
     kind: 3, height: 1, round, author: addr(i),
@@ -50,7 +53,7 @@ const walOf = (acts: ConsensusAction[]) => ofType(acts, 'persist').map((a) => de
 function preparedNode3(): { m: QbftMachine; acts: ConsensusAction[] } {
   const { m, first } = node(3);
   const acts = [...first, ...recv(m, proposal(0, 0, blockA))];
-  acts.push(...m.step({ type: 'validated', height: 1, digest: A, valid: true }));
+  acts.push(...m.step({ type: 'validated', height: 1, digest: A, verdict: 'valid' }));
   acts.push(...recv(m, prepare(1, 0, A)), ...recv(m, prepare(2, 0, A)));
   return { m, acts };
 }
@@ -67,7 +70,7 @@ describe('QBFT scenarios', () => {
       let out: ConsensusAction[] = [];
       if (a.type === 'broadcast') for (let j = 0; j < 4; j++) if (j !== i) recv(nodes[j]!, a.bytes).forEach((x) => queue.push([j, x]));
       if (a.type === 'propose') out = nodes[i]!.step({ type: 'block-proposed', height: 1, round: a.round, block: blockA });
-      if (a.type === 'validate') out = nodes[i]!.step({ type: 'validated', height: 1, digest: a.digest, valid: true });
+      if (a.type === 'validate') out = nodes[i]!.step({ type: 'validated', height: 1, digest: a.digest, verdict: 'valid' });
       if (a.type === 'commit') commits.push(a);
       out.forEach((x) => queue.push([i, x]));
     }
@@ -92,7 +95,7 @@ describe('QBFT scenarios', () => {
     expect(verdictOf(recv(m, prepare(2, 0, D2, 13))).verdict).toBe('ignore'); // beyond the height distance
     const start = m.step({ type: 'new-height', height: 2, validators: set, previousProposer: addr(0) });
     expect(ofType(start, 'validate').map((a) => toHex(a.digest))).toEqual([toHex(D2)]);
-    const after = m.step({ type: 'validated', height: 2, digest: D2, valid: true });
+    const after = m.step({ type: 'validated', height: 2, digest: D2, verdict: 'valid' });
     expect(sent(after).map((x) => x.kind)).toEqual([1, 2]); // PREPARE, then prepared (4 votes) so COMMIT
   });
 
@@ -116,7 +119,7 @@ describe('QBFT scenarios', () => {
     expect(verdictOf(acts).verdict).toBe('accept');
     expect(m.currentRound).toBe(1);
     expect(ofType(acts, 'schedule-timeout')).toEqual([{ type: 'schedule-timeout', height: 1, round: 1, ms: 2000 }]);
-    const v = m.step({ type: 'validated', height: 1, digest: B, valid: true });
+    const v = m.step({ type: 'validated', height: 1, digest: B, verdict: 'valid' });
     expect(sent(v).map((x) => [x.kind, x.round])).toEqual([[1, 1], [2, 1]]);
   });
 
@@ -171,7 +174,7 @@ describe('QBFT scenarios', () => {
     recv(p1, rc(0, 1));
     const out = recv(p1, rc(2, 1));
     expect(ofType(out, 'propose')).toEqual([{ type: 'propose', height: 1, round: 1 }]);
-    const blockC = testBlock(1, null, addr(1), 7);
+    const blockC = testBlock(1, null, addr(1), 7, 1);
     const prop = sent(p1.step({ type: 'block-proposed', height: 1, round: 1, block: blockC }))[0]!;
     expect(prop.kind).toBe(0);
     const j = (prop as { justification: Justification }).justification;
@@ -203,7 +206,7 @@ describe('QBFT scenarios', () => {
     expect(verdictOf(recv(m, prepare(1, 0, A))).verdict).toBe('accept');
     expect(verdictOf(recv(m, prepare(1, 0, A))).reason).toBe('duplicate');
     expect(verdictOf(recv(m, prepare(1, 0, A, 0))).reason).toBe('stale height');
-    expect(verdictOf(recv(m, rc(0, 20))).reason).toMatch(/too far/);
+    expect(verdictOf(recv(m, prepare(0, 20, A))).reason).toMatch(/too far/);
     m.step({ type: 'timeout', height: 1, round: 0 });
     expect(verdictOf(recv(m, prepare(2, 0, A))).reason).toBe('stale round');
     expect(verdictOf(recv(m, new Uint8Array([1, 2, 3]))).verdict).toBe('reject');
@@ -252,13 +255,13 @@ describe('never sign twice (WAL)', () => {
 
   it('crash between the WAL write and the send: resends the same vote, refuses a conflicting one', () => {
     const { m, first } = node(3);
-    const acts = [...first, ...recv(m, proposal(0, 0, blockA)), ...m.step({ type: 'validated', height: 1, digest: A, valid: true })];
+    const acts = [...first, ...recv(m, proposal(0, 0, blockA)), ...m.step({ type: 'validated', height: 1, digest: A, verdict: 'valid' })];
     const wal = walOf(acts); // the PREPARE was persisted; pretend the broadcast never happened
     const again = node(3, wal);
     const resent = sent(again.first);
     expect(resent.map((x) => encodeMessage(x))).toEqual([encodeMessage(sent(acts)[0]!)]);
     // The equivocating proposer now shows this node block B in round 0.
-    const later = [...recv(again.m, proposal(0, 0, blockB)), ...again.m.step({ type: 'validated', height: 1, digest: B, valid: true })];
+    const later = [...recv(again.m, proposal(0, 0, blockA2)), ...again.m.step({ type: 'validated', height: 1, digest: A2, verdict: 'valid' })];
     expect(ofType(later, 'refused')).toHaveLength(1);
     expect(conflicts([...sent(acts), ...resent, ...sent(later)])).toBe(false);
   });
@@ -267,8 +270,8 @@ describe('never sign twice (WAL)', () => {
     const { acts } = preparedNode3(); // sent PREPARE and COMMIT for A, crashed before committing
     const again = node(3, walOf(acts));
     const out = [...again.first];
-    out.push(...recv(again.m, proposal(0, 0, blockB)), ...again.m.step({ type: 'validated', height: 1, digest: B, valid: true }));
-    out.push(...recv(again.m, prepare(1, 0, B)), ...recv(again.m, prepare(2, 0, B)));
+    out.push(...recv(again.m, proposal(0, 0, blockA2)), ...again.m.step({ type: 'validated', height: 1, digest: A2, verdict: 'valid' }));
+    out.push(...recv(again.m, prepare(1, 0, A2)), ...recv(again.m, prepare(2, 0, A2)));
     const t = again.m.step({ type: 'timeout', height: 1, round: 0 });
     const rc1 = sent(t).find((x) => x.kind === 3) as RoundChange;
     expect([rc1.preparedRound, toHex(rc1.preparedDigest!)]).toEqual([0, toHex(A)]);

@@ -1,16 +1,21 @@
 import { commitSealBytes } from '../core/block.ts';
 import { compareBytes, equalBytes, toHex } from '../core/bytes.ts';
 import { isJouleError } from '../core/errors.ts';
+import { sha256 } from '../core/hash.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { certifyCommits } from './certificate.ts';
 import { makeEvidence } from './evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
 import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
+import { checkMessage, type Outcome } from './message-check.ts';
 import {
   Kind, decodeMessage, encodeMessage, messageSigningBytes, toCore,
   type Commit, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type Unsigned, type Vote,
 } from './messages.ts';
-import { defaultBlockDigest, defaultCrypto, type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type Verdict, type WalRecord } from './types.ts';
+import {
+  defaultBlockInfo, defaultCrypto,
+  type BlockInfo, type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type WalRecord,
+} from './types.ts';
 import { encodeWalRecord, restoreHeight } from './wal-record.ts';
 
 interface RoundState {
@@ -21,6 +26,13 @@ interface RoundState {
   readonly roundChanges: Map<string, RoundChange>;
 }
 
+/** The COMMITs of one (round, digest): a certificate needs a quorum of ONE round. */
+interface CommitGroup {
+  readonly round: number;
+  readonly digest: Uint8Array;
+  readonly byAuthor: Map<string, Commit>;
+}
+
 interface Prepared {
   readonly round: number;
   readonly digest: Uint8Array;
@@ -28,18 +40,31 @@ interface Prepared {
   readonly votes: readonly Vote[];
 }
 
-type Outcome = readonly [Verdict, string];
 const ACCEPT: Outcome = ['accept', 'ok'];
+
+/** Sorts commit groups by (round, digest): the order certificates are tried in, never Map order. */
+const groupKey = (round: number, digestHex: string): string => `${round.toString().padStart(10, '0')}:${digestHex}`;
 
 /**
  * QBFT as a pure state machine (etcd raft style): `step(event)` returns the actions the
  * driver must execute, in order. No I/O, clock or randomness; signing and verification are
  * injected. One instance runs one validator; heights are started by the driver.
+ *
+ * Rules that the review of issue 6 made explicit (each has a regression test):
+ * - COMMITs count per (round, digest) and a certificate is made of one round's seals, which
+ *   sign the round (QBFT spec: a commit quorum is of one round; Besu stamps the round into
+ *   the sealed hash).
+ * - A clock-dependent verdict ('premature') is never cached: the block is validated again
+ *   when proposed again, and a commit quorum validates it without the clock.
+ * - Each author's highest ROUND-CHANGE counts for the f+1 rule at any distance (bounded: one
+ *   per author), and the rule is checked again whenever this node changes round.
+ * - What this node signed is re-sent on `resend` (peer reconnect, stuck), since gossip lost
+ *   during a partition is never repeated by anyone else.
  */
 export class QbftMachine {
   private readonly cfg: QbftConfig;
   private readonly crypto: ConsensusCrypto;
-  private readonly digestOf: (block: Uint8Array) => Uint8Array;
+  private readonly blockInfo: (block: Uint8Array) => BlockInfo;
   private readonly me: string;
   private readonly maxRoundDistance: number;
   private readonly maxHeightDistance: number;
@@ -49,8 +74,7 @@ export class QbftMachine {
   private round = 0;
   private committed = false;
   private rounds = new Map<number, RoundState>();
-  /** digest hex -> author hex -> COMMIT. Seals are round-independent, so any round counts. */
-  private commits = new Map<string, Map<string, Commit>>();
+  private commits = new Map<string, CommitGroup>();
   private blocks = new Map<string, Uint8Array>();
   private validation = new Map<string, 'pending' | 'valid' | 'invalid'>();
   private prepared: Prepared | null = null;
@@ -58,6 +82,8 @@ export class QbftMachine {
   private signed = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
   /** First accepted message by `${round}:${kind}:${author}`; a different second one is equivocation. */
   private seen = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
+  /** author hex -> highest round of a verified ROUND-CHANGE at this height (the f+1 rule). */
+  private highestRoundChange = new Map<string, number>();
   private evidenceKeys = new Set<string>();
   private proposalRequested = -1;
   private syncHinted = false;
@@ -66,7 +92,7 @@ export class QbftMachine {
   constructor(config: QbftConfig) {
     this.cfg = config;
     this.crypto = config.crypto ?? defaultCrypto;
-    this.digestOf = config.blockDigest ?? defaultBlockDigest;
+    this.blockInfo = config.blockInfo ?? defaultBlockInfo;
     this.me = toHex(config.signer.address);
     this.maxRoundDistance = config.maxRoundDistance ?? 10;
     this.maxHeightDistance = config.maxHeightDistance ?? 10;
@@ -104,10 +130,13 @@ export class QbftMachine {
         }
         break;
       case 'validated':
-        this.onValidated(event.height, event.digest, event.valid);
+        this.onValidated(event.height, event.digest, event.verdict);
         break;
       case 'block-proposed':
         this.onBlockProposed(event.height, event.round, event.block);
+        break;
+      case 'resend':
+        this.resend();
         break;
     }
     return this.out;
@@ -126,6 +155,7 @@ export class QbftMachine {
     this.prepared = null;
     this.signed = new Map();
     this.seen = new Map();
+    this.highestRoundChange = new Map();
     this.evidenceKeys = new Set();
     this.proposalRequested = -1;
     this.syncHinted = false;
@@ -167,6 +197,8 @@ export class QbftMachine {
       if (rc !== null) this.roundState(round).roundChanges.set(this.me, rc as RoundChange);
     }
     this.enterRound(round);
+    // Others may already be further ahead than the round just entered.
+    this.applyFPlusOne();
   }
 
   private roundState(round: number): RoundState {
@@ -208,18 +240,19 @@ export class QbftMachine {
       if (built.reproposal !== null) return this.sendProposal(built.reproposal, built.justification);
       justification = built.justification;
     }
-    let digest: Uint8Array;
+    let info: BlockInfo;
     try {
-      digest = this.digestOf(block);
+      info = this.blockInfo(block);
     } catch {
       return; // the driver built a malformed block; the round will time out
     }
     // The driver built it from our own state: no need to validate it again.
-    if (!this.validation.has(toHex(digest))) this.validation.set(toHex(digest), 'valid');
-    this.sendProposal(block, justification, digest);
+    const d = toHex(info.digest);
+    if (!this.validation.has(d)) this.validation.set(d, 'valid');
+    this.sendProposal(block, justification, info.digest);
   }
 
-  private sendProposal(block: Uint8Array, justification: Justification | null, digest = this.digestOf(block)): void {
+  private sendProposal(block: Uint8Array, justification: Justification | null, digest = this.blockInfo(block).digest): void {
     const m = this.sign({ kind: 0, height: this.ctx!.height, round: this.round, author: this.cfg.signer.address, digest, block, justification });
     if (m !== null) this.acceptProposal(m as Proposal);
   }
@@ -229,9 +262,11 @@ export class QbftMachine {
   /**
    * Signs, persists, broadcasts. Refuses anything conflicting with what this node already
    * signed at the same (height, round, kind), including before a crash (WAL-restored).
+   * A node outside the height's validator set signs nothing.
    */
   private sign(unsigned: Unsigned<ConsensusMessage>): ConsensusMessage | null {
     const ctx = this.ctx!;
+    if (!ctx.validators.has(this.cfg.signer.address)) return null;
     const payload = messageSigningBytes(ctx.chainId, unsigned);
     const key = `${unsigned.round}:${unsigned.kind}`;
     const before = this.signed.get(key);
@@ -250,6 +285,25 @@ export class QbftMachine {
     return m;
   }
 
+  /**
+   * What a peer that missed this height so far needs from this node: its latest
+   * ROUND-CHANGE, everything it signed in the current round (proposal, PREPARE) and every
+   * COMMIT (a commit quorum of an earlier round still decides the height).
+   */
+  private resend(): void {
+    if (this.ctx === null || this.committed) return;
+    let latestRoundChange: ConsensusMessage | undefined;
+    const picked: ConsensusMessage[] = [];
+    for (const { message: m } of this.signed.values()) {
+      if (m.kind === Kind.ROUND_CHANGE) {
+        if (latestRoundChange === undefined || m.round > latestRoundChange.round) latestRoundChange = m;
+      } else if (m.kind === Kind.COMMIT || m.round === this.round) picked.push(m);
+    }
+    if (latestRoundChange !== undefined) picked.push(latestRoundChange);
+    picked.sort((a, b) => a.round - b.round || a.kind - b.kind);
+    for (const m of picked) this.out.push({ type: 'resend', message: m, bytes: encodeMessage(m) });
+  }
+
   // ---------------- receiving ----------------
 
   private handle(m: ConsensusMessage): Outcome {
@@ -257,9 +311,12 @@ export class QbftMachine {
     if (ctx === null) return ['ignore', 'not started'];
     if (m.height < ctx.height) return ['ignore', 'stale height'];
     if (m.height > ctx.height) return this.bufferFuture(ctx, m);
-    if (!ctx.validators.has(m.author)) return ['reject', 'author is not a validator'];
-    if (m.round > this.round + this.maxRoundDistance) return ['ignore', 'round too far ahead'];
-    // Commit seals do not depend on the round, so late COMMITs still help build a certificate.
+    // 'ignore', not 'reject': an honest relay one height behind still counts a removed member.
+    if (!ctx.validators.has(m.author)) return ['ignore', 'author is not a validator at this height'];
+    if (m.round > this.round + this.maxRoundDistance) {
+      return m.kind === Kind.ROUND_CHANGE ? this.farRoundChange(ctx, m) : ['ignore', 'round too far ahead'];
+    }
+    // A commit quorum of an earlier round still decides the height, so late COMMITs count.
     if (m.round < this.round && m.kind !== Kind.COMMIT) return ['ignore', 'stale round'];
     const key = `${m.round}:${m.kind}:${toHex(m.author)}`;
     const payload = messageSigningBytes(ctx.chainId, m);
@@ -274,10 +331,24 @@ export class QbftMachine {
       return ['ignore', 'equivocation'];
     }
     // Attachments are checked before `seen`, so a relay's tampered copy cannot shadow the real one.
-    const why = checkAttachments(ctx, m, this.digestOf);
+    const why = checkAttachments(ctx, m, this.blockInfo);
     if (why !== null) return ['reject', why];
     this.seen.set(key, { payload, message: m });
     this.apply(m);
+    return ACCEPT;
+  }
+
+  /**
+   * A ROUND-CHANGE beyond the round window: only its round is kept (one per author, so
+   * bounded), for the f+1 rule. Without it a node that fell more than the window behind
+   * (exponential timers diverge quickly) could never catch up with the others' round.
+   */
+  private farRoundChange(ctx: HeightContext, m: RoundChange): Outcome {
+    const author = toHex(m.author);
+    if ((this.highestRoundChange.get(author) ?? -1) >= m.round) return ['ignore', 'not above the author\'s highest round change'];
+    if (!verifySignature(ctx, m)) return ['reject', 'bad signature'];
+    this.highestRoundChange.set(author, m.round);
+    this.applyFPlusOne();
     return ACCEPT;
   }
 
@@ -295,27 +366,32 @@ export class QbftMachine {
         return;
       }
       case Kind.COMMIT: {
-        const d = toHex(m.digest);
-        let byAuthor = this.commits.get(d);
-        if (byAuthor === undefined) this.commits.set(d, (byAuthor = new Map()));
-        if (!byAuthor.has(author)) byAuthor.set(author, m);
+        const k = groupKey(m.round, toHex(m.digest));
+        let group = this.commits.get(k);
+        if (group === undefined) this.commits.set(k, (group = { round: m.round, digest: m.digest, byAuthor: new Map() }));
+        if (!group.byAuthor.has(author)) group.byAuthor.set(author, m);
         this.checkCommitted();
         return;
       }
       case Kind.ROUND_CHANGE:
         this.roundState(m.round).roundChanges.set(author, m);
+        if ((this.highestRoundChange.get(author) ?? -1) < m.round) this.highestRoundChange.set(author, m.round);
         this.applyFPlusOne();
         if (m.round === this.round) this.maybePropose();
         return;
     }
   }
 
+  /**
+   * A message for a coming height: checked as far as possible without that height's
+   * rotation (message-check.ts), so that nothing failing is relayed or buffered, then kept
+   * until the height starts (bounded per author and by height distance).
+   */
   private bufferFuture(ctx: HeightContext, m: ConsensusMessage): Outcome {
     if (m.height > ctx.height + this.maxHeightDistance) return ['ignore', 'height too far ahead'];
-    // Authenticated against the current set (sets change rarely; re-checked on replay).
-    if (!ctx.validators.has(m.author)) return ['ignore', 'author unknown at the current height'];
-    if (!verifySignature(ctx, m)) return ['reject', 'bad signature'];
-    const added = this.future.add(toHex(m.author), m);
+    const outcome = checkMessage({ ...ctx, height: m.height, previousProposer: undefined }, m, this.blockInfo);
+    if (outcome[0] !== 'accept') return outcome;
+    const added = this.future.add(toHex(m.author), m, toHex(sha256(encodeMessage(m))));
     if (added !== 'added') return ['ignore', added === 'full' ? 'future buffer full for this author' : 'duplicate'];
     if (!this.syncHinted && this.future.authorsAbove(ctx.height) > ctx.validators.faulty) {
       this.syncHinted = true;
@@ -324,14 +400,19 @@ export class QbftMachine {
     return ACCEPT;
   }
 
-  /** f+1 ROUND-CHANGEs for higher rounds: at least one honest validator is there; join the lowest. */
+  /**
+   * The f+1 rule (QBFT spec, upon f+1 ROUND-CHANGEs for rounds above ours): at least one
+   * honest validator is at the lowest of them, so join it. Of each author's highest round,
+   * the (f+1)-th highest is the highest round that f+1 distinct authors have reached: one
+   * Byzantine author's far round cannot pull this node past every honest one.
+   */
   private applyFPlusOne(): void {
-    const lowest = new Map<string, number>();
-    for (const [r, rs] of this.rounds) {
-      if (r <= this.round) continue;
-      for (const a of rs.roundChanges.keys()) if (a !== this.me) lowest.set(a, Math.min(lowest.get(a) ?? r, r));
-    }
-    if (lowest.size > this.ctx!.validators.faulty) this.advanceTo(Math.min(...lowest.values()), true);
+    const ahead: number[] = [];
+    for (const [author, r] of this.highestRoundChange) if (author !== this.me && r > this.round) ahead.push(r);
+    const needed = this.ctx!.validators.faulty + 1;
+    if (ahead.length < needed) return;
+    ahead.sort((a, b) => b - a);
+    this.advanceTo(ahead[needed - 1]!, true);
   }
 
   // ---------------- prepare and commit ----------------
@@ -346,16 +427,22 @@ export class QbftMachine {
     const state = this.validation.get(d);
     if (state === undefined) {
       this.validation.set(d, 'pending');
-      this.out.push({ type: 'validate', height: p.height, round: p.round, digest: p.digest, block: p.block });
+      this.out.push({ type: 'validate', height: p.height, round: p.round, digest: p.digest, block: p.block, certified: false });
     } else if (state === 'valid') this.onValidProposal();
     this.checkCommitted();
   }
 
-  private onValidated(height: number, digest: Uint8Array, valid: boolean): void {
+  private onValidated(height: number, digest: Uint8Array, verdict: ValidationVerdict): void {
     const d = toHex(digest);
     if (this.ctx === null || height !== this.ctx.height || this.validation.get(d) !== 'pending') return;
-    this.validation.set(d, valid ? 'valid' : 'invalid');
-    if (!valid) return; // no PREPARE: the round times out
+    if (verdict === 'premature') {
+      // Not a verdict on the block: forget it, so a re-proposal or a commit quorum asks again.
+      this.validation.delete(d);
+      this.checkCommitted();
+      return;
+    }
+    this.validation.set(d, verdict);
+    if (verdict === 'invalid') return; // no PREPARE: the round times out
     const p = this.rounds.get(this.round)?.proposal;
     if (p != null && equalBytes(p.digest, digest)) this.onValidProposal();
     this.checkCommitted();
@@ -377,7 +464,7 @@ export class QbftMachine {
     const ctx = this.ctx!;
     const p = this.rounds.get(this.round)?.proposal;
     if (p == null || this.committed || this.validation.get(toHex(p.digest)) !== 'valid') return;
-    if (this.signed.has(`${this.round}:${Kind.COMMIT}`)) return;
+    if (this.signed.has(`${this.round}:${Kind.COMMIT}`) || !ctx.validators.has(this.cfg.signer.address)) return;
     const votes = [...this.roundState(this.round).prepares.values()].filter((v) => equalBytes(v.digest, p.digest));
     if (votes.length < ctx.validators.quorum) return;
     votes.sort((a, b) => compareBytes(a.author, b.author));
@@ -386,7 +473,7 @@ export class QbftMachine {
     this.prepared = { round: this.round, digest: p.digest, block: p.block, votes };
     const record: WalRecord = { type: 'prepared', height: ctx.height, round: this.round, digest: p.digest, block: p.block, votes };
     this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
-    const seal = this.cfg.signer.blsSign(commitSealBytes(ctx.chainId, ctx.height, p.digest));
+    const seal = this.cfg.signer.blsSign(commitSealBytes(ctx.chainId, ctx.height, this.round, p.digest));
     const m = this.sign({ kind: 2, height: ctx.height, round: this.round, author: this.cfg.signer.address, digest: p.digest, seal });
     if (m !== null) this.apply(m);
   }
@@ -394,21 +481,22 @@ export class QbftMachine {
   private checkCommitted(): void {
     const ctx = this.ctx!;
     if (this.committed) return;
-    for (const d of [...this.commits.keys()].sort()) {
+    for (const k of [...this.commits.keys()].sort()) {
+      const { round, digest, byAuthor } = this.commits.get(k)!;
+      const d = toHex(digest);
       const block = this.blocks.get(d);
-      const byAuthor = this.commits.get(d)!;
       if (block === undefined || byAuthor.size < ctx.validators.quorum) continue;
-      const digest = byAuthor.values().next().value!.digest;
       const state = this.validation.get(d);
       if (state === undefined) {
+        // A commit quorum of one round decided it: only execution can still object, not the clock.
         this.validation.set(d, 'pending');
-        this.out.push({ type: 'validate', height: ctx.height, round: this.round, digest, block });
+        this.out.push({ type: 'validate', height: ctx.height, round, digest, block, certified: true });
       }
       if (state !== 'valid') continue;
-      const certificate = certifyCommits(ctx.chainId, ctx.validators, digest, byAuthor, this.crypto);
+      const certificate = certifyCommits(ctx.chainId, ctx.validators, ctx.height, round, digest, byAuthor, this.crypto);
       if (certificate === null) continue;
       this.committed = true;
-      this.out.push({ type: 'commit', height: ctx.height, round: certificate.round, block, certificate });
+      this.out.push({ type: 'commit', height: ctx.height, round, block, certificate });
       return;
     }
   }

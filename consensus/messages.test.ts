@@ -19,7 +19,7 @@ const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
 const block = testBlock(1, null, addr(0), 0);
 const digest = defaultBlockDigest(block);
 const prepare = (i: number, round = 0, d = digest) => sign(i, { kind: 1, height: 1, round, author: addr(i), digest: d });
-const seal = (i: number, d = digest) => keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, d));
+const seal = (i: number, d = digest) => keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, 0, d));
 
 describe('message encoding', () => {
   const proposal = sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest, block, justification: null });

@@ -103,11 +103,11 @@ export function cachingCrypto(): ConsensusCrypto & { calls: { verify: number; bl
   };
 }
 
-/** A small real block: the digest machinery (decodeBlock + blockHash) runs for real. */
-export function testBlock(height: number, parentHash: Uint8Array | null, proposer: Uint8Array, salt: number): Uint8Array {
+/** A small real block built in `round` by `proposer`: the digest machinery (decodeBlock + blockHash) runs for real. */
+export function testBlock(height: number, parentHash: Uint8Array | null, proposer: Uint8Array, salt: number, round = 0): Uint8Array {
   const block: Block = {
     header: {
-      chainId: CHAIN_ID, height, parentHash: parentHash ?? ZERO_HASH, timestamp: 1_700_000_000_000 + height * 1000 + salt,
+      chainId: CHAIN_ID, height, round, parentHash: parentHash ?? ZERO_HASH, timestamp: 1_700_000_000_000 + height * 1000 + salt,
       proposer, txRoot: ZERO_HASH, stateRoot: ZERO_HASH, receiptsRoot: ZERO_HASH, validatorSetHash: ZERO_HASH,
       txCount: 0, parentCertificate: null,
     },

@@ -34,9 +34,24 @@ export const defaultCrypto: ConsensusCrypto = {
   blsFastAggregateVerify,
 };
 
-/** Default block digest: the hash of the decoded header (throws on a malformed block). */
+/** What the machine reads from a block: its digest and the (round, proposer) it was built for. */
+export interface BlockInfo {
+  readonly digest: Uint8Array;
+  /** The round the block was built in (header.round). */
+  readonly round: number;
+  /** The proposer the header names (header.proposer). */
+  readonly proposer: Uint8Array;
+}
+
+/** Default: decodes the header (throws on a malformed block). */
+export function defaultBlockInfo(block: Uint8Array): BlockInfo {
+  const { header } = decodeBlock(block);
+  return { digest: blockHash(header), round: header.round, proposer: header.proposer };
+}
+
+/** The block digest alone (the hash the commit seals sign). */
 export function defaultBlockDigest(block: Uint8Array): Uint8Array {
-  return blockHash(decodeBlock(block).header);
+  return defaultBlockInfo(block).digest;
 }
 
 export interface QbftConfig {
@@ -45,9 +60,9 @@ export interface QbftConfig {
   /** Round r lasts requestTimeoutMs * 2^r (never capped). */
   readonly requestTimeoutMs: number;
   readonly crypto?: ConsensusCrypto;
-  /** Digest of encoded block bytes; must equal the hash the commit seals sign. */
-  readonly blockDigest?: (block: Uint8Array) => Uint8Array;
-  /** Messages for rounds further ahead than this are dropped (default 10). */
+  /** Reads digest, round and proposer of encoded block bytes; the digest is the hash the commit seals sign. */
+  readonly blockInfo?: (block: Uint8Array) => BlockInfo;
+  /** Messages for rounds further ahead than this are not kept, except each author's highest ROUND-CHANGE (default 10). */
   readonly maxRoundDistance?: number;
   /** Messages for heights further ahead than this are dropped (default 10). */
   readonly maxHeightDistance?: number;
@@ -68,8 +83,18 @@ export type ConsensusEvent =
   /** Raw bytes from the network (or a decoded message from the driver's pre-validation). */
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   | { readonly type: 'timeout'; readonly height: number; readonly round: number }
-  /** Answer to a `validate` action. */
-  | { readonly type: 'validated'; readonly height: number; readonly digest: Uint8Array; readonly valid: boolean }
+  /**
+   * Answer to a `validate` action. 'invalid' must not depend on the local clock (it is
+   * final for the height); a block whose timestamp is still ahead of the local clock is
+   * 'premature': not cached, validated again when it is proposed again or a round starts.
+   */
+  | { readonly type: 'validated'; readonly height: number; readonly digest: Uint8Array; readonly verdict: ValidationVerdict }
+  /**
+   * Re-send what this node signed for its current height and round (latest ROUND-CHANGE,
+   * its proposal, PREPARE and COMMITs): on a peer's (re)connection and periodically while
+   * stuck, because gossip during a partition is lost and nobody else will repeat it.
+   */
+  | { readonly type: 'resend' }
   /** Answer to a `propose` action: the block the driver built. */
   | { readonly type: 'block-proposed'; readonly height: number; readonly round: number; readonly block: Uint8Array };
 
@@ -81,15 +106,21 @@ export type WalRecord =
   | { readonly type: 'prepared'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly votes: readonly Vote[] };
 
 export type Verdict = 'accept' | 'ignore' | 'reject';
+export type ValidationVerdict = 'valid' | 'invalid' | 'premature';
 
 export type ConsensusAction =
   /** Append `bytes` (the encoded record) to the WAL and fsync BEFORE executing any later action. */
   | { readonly type: 'persist'; readonly height: number; readonly record: WalRecord; readonly bytes: Uint8Array }
   | { readonly type: 'broadcast'; readonly message: ConsensusMessage; readonly bytes: Uint8Array }
+  /** Answer to `resend`: send these bytes again, directly to peers (gossip would drop a repeat). */
+  | { readonly type: 'resend'; readonly message: ConsensusMessage; readonly bytes: Uint8Array }
   /** Fire `timeout(height, round)` after `ms`. Earlier timers may be cancelled; stale ones are ignored. */
   | { readonly type: 'schedule-timeout'; readonly height: number; readonly round: number; readonly ms: number }
-  /** Validate (execute) the block and answer with a `validated` event. */
-  | { readonly type: 'validate'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array }
+  /**
+   * Validate (execute) the block and answer with a `validated` event. `certified`: a commit
+   * quorum of one round already decided it, so the local clock has no say (only execution).
+   */
+  | { readonly type: 'validate'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly certified: boolean }
   /** This node proposes: build a block for `height` and answer with `block-proposed`. */
   | { readonly type: 'propose'; readonly height: number; readonly round: number }
   /** Final: store block + certificate atomically, then send `new-height`. */

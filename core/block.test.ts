@@ -31,6 +31,7 @@ const cert: CommitCertificate = { height: 9, round: 1, blockHash: h32(9), aggreg
 const header: BlockHeader = {
   chainId: 'joule-test',
   height: 10,
+  round: 2,
   parentHash: h32(1),
   timestamp: 1_700_000_000_123,
   proposer: new Uint8Array(20).fill(2),
@@ -64,6 +65,7 @@ const certArb: fc.Arbitrary<CommitCertificate> = fc.record({
 const headerArb: fc.Arbitrary<BlockHeader> = fc.record({
   chainId: fc.string({ maxLength: 64 }),
   height: fc.maxSafeNat(),
+  round: fc.nat(),
   parentHash: bytesArb(32),
   timestamp: fc.maxSafeNat(),
   proposer: bytesArb(20),
@@ -141,6 +143,7 @@ describe('blockHash', () => {
     const variants: [string, BlockHeader][] = [
       ['chainId', { ...header, chainId: 'joule-tesu' }],
       ['height', { ...header, height: 11 }],
+      ['round', { ...header, round: 3 }],
       ['parentHash', { ...header, parentHash: h32(0x11) }],
       ['timestamp', { ...header, timestamp: header.timestamp + 1 }],
       ['proposer', { ...header, proposer: new Uint8Array(20).fill(0x12) }],
@@ -165,7 +168,7 @@ describe('blockHash', () => {
     }
     expect(seen.size).toBe(variants.length + 1);
     // every field is covered by a variant
-    expect(headerToWire(header).length).toBe(11);
+    expect(headerToWire(header).length).toBe(12);
   });
 
   it('a single flipped bit in any hashed byte field changes the hash', () => {
@@ -193,14 +196,15 @@ describe('block and receipt decoding names the field it rejects', () => {
     ['header field count', () => encode([headerWire.slice(0, 10), []]), 'block.header'],
     ['header.chainId', () => withHeaderField(0, 5), 'block.header.chainId'],
     ['header.height', () => withHeaderField(1, -1), 'block.header.height'],
-    ['header.parentHash', () => withHeaderField(2, new Uint8Array(31)), 'block.header.parentHash'],
-    ['header.timestamp', () => withHeaderField(3, '1'), 'block.header.timestamp'],
-    ['header.proposer', () => withHeaderField(4, new Uint8Array(32)), 'block.header.proposer'],
-    ['header.stateRoot', () => withHeaderField(6, null), 'block.header.stateRoot'],
-    ['header.txCount', () => withHeaderField(9, true), 'block.header.txCount'],
-    ['header.parentCertificate', () => withHeaderField(10, [1, 2]), 'block.header.parentCertificate'],
-    ['header.parentCertificate.round', () => withHeaderField(10, [9, 'r', h32(9), new Uint8Array(96), new Uint8Array(1)]), 'block.header.parentCertificate.round'],
-    ['header.parentCertificate.aggregateSignature', () => withHeaderField(10, [9, 0, h32(9), new Uint8Array(48), new Uint8Array(1)]), 'block.header.parentCertificate.aggregateSignature'],
+    ['header.round', () => withHeaderField(2, 'r'), 'block.header.round'],
+    ['header.parentHash', () => withHeaderField(3, new Uint8Array(31)), 'block.header.parentHash'],
+    ['header.timestamp', () => withHeaderField(4, '1'), 'block.header.timestamp'],
+    ['header.proposer', () => withHeaderField(5, new Uint8Array(32)), 'block.header.proposer'],
+    ['header.stateRoot', () => withHeaderField(7, null), 'block.header.stateRoot'],
+    ['header.txCount', () => withHeaderField(10, true), 'block.header.txCount'],
+    ['header.parentCertificate', () => withHeaderField(11, [1, 2]), 'block.header.parentCertificate'],
+    ['header.parentCertificate.round', () => withHeaderField(11, [9, 'r', h32(9), new Uint8Array(96), new Uint8Array(1)]), 'block.header.parentCertificate.round'],
+    ['header.parentCertificate.aggregateSignature', () => withHeaderField(11, [9, 0, h32(9), new Uint8Array(48), new Uint8Array(1)]), 'block.header.parentCertificate.aggregateSignature'],
     ['txs not an array', () => encode([headerWire, new Uint8Array(0)]), 'block.txs'],
     ['tx not bytes', () => encode([headerWire, [new Uint8Array(1), 'tx']]), 'block.txs[1]'],
   ])('%s', (_name, bytes, field) => {
@@ -234,11 +238,12 @@ describe('block and receipt decoding names the field it rejects', () => {
 });
 
 describe('commit seal bytes', () => {
-  it('carry the commit-seal domain tag, chain id, height and block hash', () => {
+  it('carry the commit-seal domain tag, chain id, height, ROUND and block hash (a seal of one round is no seal of another)', () => {
     const hash = blockHash(header);
-    expect(decode(commitSealBytes('joule-test', 10, hash))).toEqual([Domain.commitSeal, 'joule-test', 10, hash]);
-    expect(toHex(commitSealBytes('joule-test', 10, hash))).not.toBe(toHex(commitSealBytes('joule-tesu', 10, hash)));
-    expect(toHex(commitSealBytes('joule-test', 10, hash))).not.toBe(toHex(commitSealBytes('joule-test', 11, hash)));
+    expect(decode(commitSealBytes('joule-test', 10, 2, hash))).toEqual([Domain.commitSeal, 'joule-test', 10, 2, hash]);
+    expect(toHex(commitSealBytes('joule-test', 10, 2, hash))).not.toBe(toHex(commitSealBytes('joule-tesu', 10, 2, hash)));
+    expect(toHex(commitSealBytes('joule-test', 10, 2, hash))).not.toBe(toHex(commitSealBytes('joule-test', 11, 2, hash)));
+    expect(toHex(commitSealBytes('joule-test', 10, 2, hash))).not.toBe(toHex(commitSealBytes('joule-test', 10, 3, hash)));
   });
 });
 

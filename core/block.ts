@@ -20,14 +20,19 @@ export interface CommitCertificate {
 
 /**
  * Block header. Its hash (SHA-256 of its encoding) identifies the block; it contains no
- * round and no seals of its own block, so a block re-proposed in a later round keeps its
- * hash. `parentCertificate` carries the previous block's commit certificate.
- * Wire form: [chainId, height, parentHash, timestamp, proposer, txRoot, stateRoot,
+ * seals of its own block, so a block re-proposed in a later round keeps its hash.
+ * `round` is the QBFT round in which the block was BUILT, and `proposer` must be the
+ * scheduled proposer of (height, round): that binds the proposer rotation of the next
+ * height to the schedule, not to the proposer's say-so. `parentCertificate` carries the
+ * previous block's commit certificate.
+ * Wire form: [chainId, height, round, parentHash, timestamp, proposer, txRoot, stateRoot,
  *             receiptsRoot, validatorSetHash, txCount, parentCertificate|nil]
  */
 export interface BlockHeader {
   readonly chainId: string;
   readonly height: number;
+  /** Round in which the block was built (a re-proposal in a later round keeps it). */
+  readonly round: number;
   readonly parentHash: Uint8Array;
   /** Milliseconds since the Unix epoch, set by the proposer. */
   readonly timestamp: number;
@@ -93,6 +98,7 @@ export function headerToWire(h: BlockHeader): Encodable[] {
   return [
     h.chainId,
     h.height,
+    h.round,
     h.parentHash,
     h.timestamp,
     h.proposer,
@@ -106,19 +112,20 @@ export function headerToWire(h: BlockHeader): Encodable[] {
 }
 
 export function headerFromWire(v: Encodable, path = 'header'): BlockHeader {
-  const f = readArray(v, path, 11);
+  const f = readArray(v, path, 12);
   return {
     chainId: readString(f[0]!, `${path}.chainId`, 64),
     height: readUint(f[1]!, `${path}.height`),
-    parentHash: readBytes(f[2]!, `${path}.parentHash`, HASH_LENGTH),
-    timestamp: readUint(f[3]!, `${path}.timestamp`),
-    proposer: readBytes(f[4]!, `${path}.proposer`, ADDRESS_LENGTH),
-    txRoot: readBytes(f[5]!, `${path}.txRoot`, HASH_LENGTH),
-    stateRoot: readBytes(f[6]!, `${path}.stateRoot`, HASH_LENGTH),
-    receiptsRoot: readBytes(f[7]!, `${path}.receiptsRoot`, HASH_LENGTH),
-    validatorSetHash: readBytes(f[8]!, `${path}.validatorSetHash`, HASH_LENGTH),
-    txCount: readUint(f[9]!, `${path}.txCount`),
-    parentCertificate: f[10] === null ? null : certificateFromWire(f[10]!, `${path}.parentCertificate`),
+    round: readUint(f[2]!, `${path}.round`),
+    parentHash: readBytes(f[3]!, `${path}.parentHash`, HASH_LENGTH),
+    timestamp: readUint(f[4]!, `${path}.timestamp`),
+    proposer: readBytes(f[5]!, `${path}.proposer`, ADDRESS_LENGTH),
+    txRoot: readBytes(f[6]!, `${path}.txRoot`, HASH_LENGTH),
+    stateRoot: readBytes(f[7]!, `${path}.stateRoot`, HASH_LENGTH),
+    receiptsRoot: readBytes(f[8]!, `${path}.receiptsRoot`, HASH_LENGTH),
+    validatorSetHash: readBytes(f[9]!, `${path}.validatorSetHash`, HASH_LENGTH),
+    txCount: readUint(f[10]!, `${path}.txCount`),
+    parentCertificate: f[11] === null ? null : certificateFromWire(f[11]!, `${path}.parentCertificate`),
   };
 }
 
@@ -176,7 +183,13 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
   return receiptFromWire(decode(bytes, 'receipt'));
 }
 
-/** What validators sign in COMMIT: bound to chain, height and block hash. */
-export function commitSealBytes(chainId: string, height: number, hash: Uint8Array): Uint8Array {
-  return signingBytes(Domain.commitSeal, chainId, [height, hash]);
+/**
+ * What validators seal in COMMIT: bound to chain, height, ROUND and block hash. QBFT counts
+ * a commit quorum within one round (that is what the prepared certificates' quorum
+ * intersection protects); a seal without its round could be added to seals of other rounds
+ * and certify a block no single round decided. As in Besu, the round is stamped into what
+ * is sealed, and a certificate's round is part of what it proves.
+ */
+export function commitSealBytes(chainId: string, height: number, round: number, hash: Uint8Array): Uint8Array {
+  return signingBytes(Domain.commitSeal, chainId, [height, round, hash]);
 }

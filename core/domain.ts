@@ -8,7 +8,7 @@ export const Domain = {
   tx: 'JOULE/tx/v1',
   proposal: 'JOULE/qbft/proposal/v1',
   prepare: 'JOULE/qbft/prepare/v1',
-  commitSeal: 'JOULE/qbft/commit-seal/v1',
+  commitSeal: 'JOULE/qbft/commit-seal/v2',
   commit: 'JOULE/qbft/commit/v1',
   roundChange: 'JOULE/qbft/round-change/v1',
   transition: 'JOULE/validator-transition/v1',

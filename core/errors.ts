@@ -36,6 +36,8 @@ export const ErrorCode = {
   CONSENSUS_NOT_VALIDATOR: 'CONSENSUS_NOT_VALIDATOR',
   WAL_CORRUPT: 'WAL_CORRUPT',
   WAL_CONFLICT: 'WAL_CONFLICT',
+  /** Two conflicting commit certificates exist: more than f validators are faulty. The node halts. */
+  SAFETY_VIOLATION: 'SAFETY_VIOLATION',
   // genesis, config, storage
   GENESIS_INVALID: 'GENESIS_INVALID',
   CONFIG_INVALID: 'CONFIG_INVALID',

@@ -18,6 +18,8 @@ export interface BuildInput {
   readonly parentCertificate: CommitCertificate | null;
   readonly validatorSet: ValidatorSet;
   readonly proposer: Uint8Array;
+  /** The QBFT round the block is built for (the proposer must be that round's scheduled one). */
+  readonly round: number;
   readonly timestamp: number;
   /** Candidates in the order the mempool selected them. */
   readonly candidates: readonly Tx[];
@@ -75,6 +77,7 @@ export function buildBlock(input: BuildInput): BuildOutput {
   const header: BlockHeader = {
     chainId: input.chainId,
     height: input.parent.height + 1,
+    round: input.round,
     parentHash: input.parentHash,
     timestamp: input.timestamp,
     proposer: input.proposer,

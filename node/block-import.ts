@@ -27,10 +27,10 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
 
 /**
  * Verifies `block` as the next block on the chain's head: the one rule set for proposals
- * (with the clock-drift check and the mempool's already-verified txs) and for certified
- * imports (without either).
+ * (with the mempool's already-verified txs) and for certified imports. Clock-free: the
+ * drift check of live proposals is the consensus driver's (block-verifier timestampAhead).
  */
-export function verifyNextBlock(chain: Chain, block: Block, opts: { now?: number; knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): ExecutedBlock {
+export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): ExecutedBlock {
   return verifyBlock({
     world: chain.world,
     chainId: chain.genesis.chainId,
@@ -41,7 +41,6 @@ export function verifyNextBlock(chain: Chain, block: Block, opts: { now?: number
     transition: chain.transitionAt(chain.height + 1),
     verifyEvidence: chain.verifyEvidence,
     block,
-    now: opts.now,
     knownTx: opts.knownTx,
     checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
   });
@@ -52,8 +51,8 @@ export type ImportOutcome = 'imported' | 'known' | 'ahead';
 /**
  * Imports a block proven final by its certificate (sync, block gossip, observers): the
  * certificate is checked against the validator set the header names, then the block is
- * re-executed and every header field compared, exactly as for a proposal but without
- * the clock-drift check (finality, not the clock, is what counts for a past block).
+ * re-executed and every header field compared, exactly as for a proposal (finality, not
+ * the clock, is what counts for a past block).
  * Throws CERT_INVALID (the sender forged or garbled a certificate) or BLOCK_INVALID.
  */
 export async function importCertified(

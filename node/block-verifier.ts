@@ -5,6 +5,7 @@ import type { ChainParams } from '../core/params.ts';
 import { decodeTx, verifyTxSignature, type Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { sha256 } from '../core/hash.ts';
+import { proposerOf } from '../consensus/proposer.ts';
 import type { WorldState } from '../state/world-state.ts';
 import { executeBlock } from '../vm/index.ts';
 import type { ExecutedBlock } from './block-builder.ts';
@@ -19,8 +20,6 @@ export interface VerifyInput {
   readonly parentHash: Uint8Array;
   readonly validatorSet: ValidatorSet;
   readonly block: Block;
-  /** Wall clock for the drift check of live proposals; omitted for certified (synced) blocks. */
-  readonly now?: number;
   /** Checks the parent's commit certificate carried in this header (consensus/ verifies it). */
   readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
   /** An emergency transition's set, written into the state by this block. */
@@ -35,7 +34,17 @@ function invalid(field: string, message: string): JouleError {
   return new JouleError(ErrorCode.BLOCK_INVALID, message, `block.header.${field}`);
 }
 
-/** Header checks that need no execution. */
+/**
+ * How many ms a live proposal's timestamp is ahead of what the local clock allows (<= 0:
+ * acceptable now). Kept out of verifyBlock on purpose: a verdict that depends on the local
+ * clock may change a moment later, so it must never be cached as the block's validity
+ * (the consensus driver holds such a block a bounded time, else answers 'premature').
+ */
+export function timestampAhead(header: BlockHeader, now: number, params: ChainParams): number {
+  return header.timestamp - (now + params.maxClockDriftMs);
+}
+
+/** Header checks that need no execution and no clock (validity is the same on every node, at any time). */
 export function checkHeader(input: VerifyInput): void {
   const { block, parent, params } = input;
   const h = block.header;
@@ -43,10 +52,10 @@ export function checkHeader(input: VerifyInput): void {
   if (h.height !== parent.height + 1) throw invalid('height', `expected ${parent.height + 1}, got ${h.height}`);
   if (!equalBytes(h.parentHash, input.parentHash)) throw invalid('parentHash', `expected ${toHex(input.parentHash)}`);
   if (h.timestamp <= parent.timestamp) throw invalid('timestamp', 'must be later than the parent timestamp');
-  if (input.now !== undefined && h.timestamp > input.now + params.maxClockDriftMs) {
-    throw invalid('timestamp', `${h.timestamp - input.now} ms in the future (limit ${params.maxClockDriftMs} ms)`);
-  }
-  if (!input.validatorSet.has(h.proposer)) throw invalid('proposer', 'not a validator at this height');
+  // The proposer rotation of the next height starts from this field, so it must be the
+  // scheduled proposer of (height, round), not whoever the proposer claims to be.
+  const scheduled = proposerOf(input.validatorSet, parent.height === 0 ? null : parent.proposer, h.round);
+  if (!equalBytes(h.proposer, scheduled.address)) throw invalid('proposer', `not the scheduled proposer of round ${h.round} (expected ${scheduled.name})`);
   if (!equalBytes(h.validatorSetHash, input.validatorSet.hash)) throw invalid('validatorSetHash', 'does not match the validator set');
   if (h.txCount !== block.txs.length) throw invalid('txCount', `header says ${h.txCount}, body has ${block.txs.length}`);
   if (block.txs.length > params.maxBlockTxs) throw invalid('txCount', `over the limit of ${params.maxBlockTxs}`);

@@ -1,14 +1,15 @@
 import { decodeBlock, encodeBlock, type CommitCertificate } from '../core/block.ts';
-import { toHex } from '../core/bytes.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
 import { isJouleError } from '../core/errors.ts';
 import type { Evidence } from '../consensus/evidence.ts';
 import { QbftMachine } from '../consensus/machine.ts';
-import type { ConsensusAction, ConsensusCrypto, ConsensusEvent, Signer } from '../consensus/types.ts';
+import type { ConsensusAction, ConsensusCrypto, ConsensusEvent, Signer, ValidationVerdict } from '../consensus/types.ts';
 import type { Mempool } from '../mempool/index.ts';
 import { recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
 import { getAccount } from '../state/accounts.ts';
 import { buildBlock, type BuildOutput, type ExecutedBlock } from './block-builder.ts';
 import { verifyNextBlock } from './block-import.ts';
+import { timestampAhead } from './block-verifier.ts';
 import type { Chain } from './chain.ts';
 import type { ConsensusRecordLog } from './consensus-wal.ts';
 import type { Logger } from './log.ts';
@@ -20,6 +21,8 @@ const IDLE_POLL_MS = 50;
 const MAX_QUEUED_MESSAGES = 4096;
 /** Executed blocks kept for commit, by digest (a height sees a handful at most). */
 const MAX_EXECUTED = 32;
+/** While stuck (a round change happened, or round 0 outlived its timeout), re-send own messages this often. */
+const RESEND_EVERY_MS = 1000;
 
 export interface DriverDeps {
   readonly chain: Chain;
@@ -32,6 +35,10 @@ export interface DriverDeps {
   readonly metrics: JouleMetrics;
   readonly clock: () => number;
   readonly publish: (bytes: Uint8Array) => void;
+  /** Sends bytes directly (not gossip, which drops repeats) to `peer`, or to every connected peer. */
+  readonly sendDirect: (bytes: Uint8Array, peer: string | undefined) => void;
+  /** Consensus certified a block other than the one stored at its height: safety is broken; stop the node. */
+  readonly onSafetyViolation: (message: string) => void;
   /** The node's one commit path (durable write, mempool, events, gossip). */
   readonly commit: (executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate) => Promise<void>;
   readonly onEvidence: (evidence: Evidence) => void;
@@ -49,6 +56,10 @@ export class ConsensusDriver {
   private readonly executed = new Map<string, ExecutedBlock>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** Target of the `resend` actions of the step being executed (undefined: every peer). */
+  private resendTo: string | undefined;
+  private heightSince = 0;
+  private resendTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
@@ -66,7 +77,11 @@ export class ConsensusDriver {
   }
 
   start(): Promise<void> {
-    const { chain, wal } = this.deps;
+    const { chain, wal, clock } = this.deps;
+    // Records of heights already stored can never be needed again (this node never signs there).
+    wal.prune(chain.height + 1);
+    this.heightSince = clock();
+    this.resendTimer = setInterval(() => this.resendIfStuck(), RESEND_EVERY_MS);
     return this.enqueue({
       type: 'start',
       height: chain.height + 1,
@@ -88,15 +103,48 @@ export class ConsensusDriver {
    * start the next height. Must run inside the serial queue.
    */
   async headAdvanced(): Promise<void> {
-    const { chain } = this.deps;
+    const { chain, wal } = this.deps;
     if (this.machine.height === chain.height + 1) return;
-    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+    wal.prune(chain.height + 1);
+    await this.enterHeight();
+  }
+
+  /** A peer (re)connected: it may have missed everything sent while it was away. */
+  onPeerConnected(peer: string): void {
+    void this.deps.queue.push(() => this.resend(peer));
   }
 
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    if (this.resendTimer !== undefined) clearInterval(this.resendTimer);
+  }
+
+  private async enterHeight(): Promise<void> {
+    const { chain, clock } = this.deps;
+    this.heightSince = clock();
+    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+  }
+
+  /**
+   * Stuck = a round change happened, or round 0 outlived its timeout. Then whatever this
+   * node signed is repeated (directly to every peer) each RESEND_EVERY_MS, so a partition
+   * that heals is noticed within that time whatever the round timers have grown to.
+   */
+  private resendIfStuck(): void {
+    if (this.stopped) return;
+    const stuck = this.machine.currentRound > 0 || this.deps.clock() - this.heightSince > this.deps.chain.genesis.params.requestTimeoutMs;
+    if (stuck) void this.deps.queue.push(() => this.resend(undefined));
+  }
+
+  private async resend(peer: string | undefined): Promise<void> {
+    this.resendTo = peer;
+    try {
+      await this.step({ type: 'resend' });
+    } finally {
+      this.resendTo = undefined;
+    }
   }
 
   private enqueue(event: ConsensusEvent): Promise<void> {
@@ -127,6 +175,9 @@ export class ConsensusDriver {
       case 'broadcast':
         this.deps.publish(a.bytes);
         return;
+      case 'resend':
+        this.deps.sendDirect(a.bytes, this.resendTo);
+        return;
       case 'schedule-timeout':
         this.after(a.ms, () => this.step({ type: 'timeout', height: a.height, round: a.round }));
         metrics.consensusRound.set(a.round);
@@ -136,7 +187,7 @@ export class ConsensusDriver {
         }
         return;
       case 'validate':
-        await this.step({ type: 'validated', height: a.height, digest: a.digest, valid: this.validate(a.block, a.digest) });
+        await this.validate(a.height, a.digest, a.block, a.certified);
         return;
       case 'propose':
         this.schedulePropose(a.height, a.round);
@@ -201,6 +252,7 @@ export class ConsensusDriver {
       transition: chain.transitionAt(chain.height + 1),
       verifyEvidence: chain.verifyEvidence,
       proposer: signer.address,
+      round,
       timestamp: Math.max(clock(), head.header.timestamp + 1),
       candidates: mempool.select({ maxTxs: params.maxBlockTxs, maxBytes: params.maxBlockBytes }, nonceOf),
       signaturesVerified: true,
@@ -215,40 +267,80 @@ export class ConsensusDriver {
     this.executed.set(toHex(executed.hash), executed);
   }
 
-  /** Executes a proposed block on the head state; true when every header field checks out. */
-  private validate(blockBytes: Uint8Array, digest: Uint8Array): boolean {
-    const { chain, mempool, logger, metrics, clock } = this.deps;
-    if (this.executed.has(toHex(digest))) return true;
+  /**
+   * Answers a `validate`. A live proposal whose timestamp is ahead of what the local clock
+   * allows is held until the clock allows it, for at most one round-0 timeout; beyond that
+   * it is 'premature' (never 'invalid': that verdict is final for the height, and a clock
+   * that is behind by a few ms must not halt the chain). A certified block (a commit quorum
+   * decided it) is judged without the clock.
+   */
+  private async validate(height: number, digest: Uint8Array, blockBytes: Uint8Array, certified: boolean): Promise<void> {
+    const { chain, clock } = this.deps;
+    if (height !== chain.height + 1 || this.machine.height !== height) return; // a held block whose height has passed
+    if (!certified && !this.executed.has(toHex(digest))) {
+      let ahead = 0;
+      try {
+        ahead = timestampAhead(decodeBlock(blockBytes).header, clock(), chain.genesis.params);
+      } catch {
+        // undecodable: verify() below says so
+      }
+      if (ahead > 0) {
+        if (ahead <= chain.genesis.params.requestTimeoutMs) {
+          this.after(ahead, () => this.validate(height, digest, blockBytes, certified));
+          return;
+        }
+        this.deps.logger.info({ height, aheadMs: ahead }, 'proposed block is ahead of the local clock; not judged now');
+        await this.step({ type: 'validated', height, digest, verdict: 'premature' });
+        return;
+      }
+    }
+    await this.step({ type: 'validated', height, digest, verdict: this.executeProposal(blockBytes, digest) });
+  }
+
+  /** Executes a proposed block on the head state: 'valid' when every header field checks out. */
+  private executeProposal(blockBytes: Uint8Array, digest: Uint8Array): ValidationVerdict {
+    const { chain, mempool, logger, metrics } = this.deps;
+    if (this.executed.has(toHex(digest))) return 'valid';
     try {
-      const executed = this.verify(blockBytes, clock());
-      this.remember(executed);
-      return true;
+      this.remember(this.verify(blockBytes));
+      return 'valid';
     } catch (e) {
       const code = isJouleError(e) ? e.code : 'INTERNAL';
       recordRejection(metrics, code, 'proposal');
       logger.warn({ code, err: (e as Error).message, head: chain.height, mempool: mempool.size }, 'proposed block is invalid');
-      return false;
+      return 'invalid';
     }
   }
 
-  private verify(blockBytes: Uint8Array, now: number | undefined): ExecutedBlock {
+  private verify(blockBytes: Uint8Array): ExecutedBlock {
     const { chain, mempool } = this.deps;
     const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
-    return verifyNextBlock(chain, block, { now, knownTx: (hash) => mempool.get(hash) });
+    return verifyNextBlock(chain, block, { knownTx: (hash) => mempool.get(hash) });
   }
 
   private async commit(blockBytes: Uint8Array, certificate: CommitCertificate): Promise<void> {
     const { chain, wal, logger } = this.deps;
-    if (certificate.height !== chain.height + 1) {
+    if (certificate.height <= chain.height) {
+      // Sync stored this height first. The same block is harmless; another block certified
+      // at a stored height means two conflicting certificates exist: safety is broken.
+      const stored = await chain.blockAt(certificate.height);
+      if (stored !== undefined && !equalBytes(stored.hash, certificate.blockHash)) {
+        this.deps.onSafetyViolation(
+          `consensus certified block ${toHex(certificate.blockHash)} at height ${certificate.height} (round ${certificate.round}), ` +
+            `but block ${toHex(stored.hash)} is stored there: two conflicting commit certificates exist`,
+        );
+        return;
+      }
       logger.debug({ height: certificate.height, head: chain.height }, 'commit for a height already stored');
       return;
     }
+    if (certificate.height !== chain.height + 1) return;
     // Normally the block was executed when it was proposed or validated; a block committed
     // by the others' seals alone (e.g. after a restart) is executed now.
-    const executed = this.executed.get(toHex(certificate.blockHash)) ?? this.verify(blockBytes, undefined);
+    const executed = this.executed.get(toHex(certificate.blockHash)) ?? this.verify(blockBytes);
     await this.deps.commit(executed, certificate);
     this.executed.clear();
-    wal.prune(chain.height);
-    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+    wal.prune(chain.height + 1);
+    await this.enterHeight();
   }
 }

@@ -135,7 +135,7 @@ describe('consensus WAL file', () => {
     let n = startNode3(log);
     drive(n.m, log, n.acts, sent);
     drive(n.m, log, n.m.step({ type: 'message', bytes: encodeMessage(proposal(blockA)) }), sent);
-    drive(n.m, log, n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockA), valid: true }), sent, true);
+    drive(n.m, log, n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockA), verdict: 'valid' }), sent, true);
     expect(sent.filter((x) => x.kind === 1)).toHaveLength(0); // died before sending its PREPARE
     log.close();
 
@@ -143,7 +143,7 @@ describe('consensus WAL file', () => {
     n = startNode3(log);
     drive(n.m, log, n.acts, sent); // re-sends the PREPARE for A from the WAL
     drive(n.m, log, n.m.step({ type: 'message', bytes: encodeMessage(proposal(blockB)) }), sent);
-    const acts = n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockB), valid: true });
+    const acts = n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockB), verdict: 'valid' });
     drive(n.m, log, acts, sent);
     expect(acts.some((a) => a.type === 'refused')).toBe(true);
     const prepares = sent.filter((x) => x.kind === 1);

@@ -27,6 +27,7 @@ export function genesisBlock(genesis: Genesis, stateRoot: Uint8Array): Block {
   const header: BlockHeader = {
     chainId: genesis.chainId,
     height: 0,
+    round: 0,
     parentHash: ZERO_HASH,
     timestamp: genesis.genesisTime,
     proposer: new Uint8Array(ADDRESS_LENGTH),

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
-import { decodeMessage } from '../consensus/messages.ts';
-import { verifySignature } from '../consensus/justification.ts';
-import { keySigner, type ConsensusCrypto } from '../consensus/types.ts';
+import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
+import { checkMessage } from '../consensus/message-check.ts';
+import { defaultBlockInfo, keySigner, type ConsensusCrypto } from '../consensus/types.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
@@ -68,6 +69,15 @@ export class JouleNode {
   private sync: BlockSync | undefined;
   private txGossip: TxGossip | undefined;
   private lastCommitAt = Date.now();
+  private halting = false;
+  private resolveHalted: ((reason: JouleError) => void) | undefined;
+  /**
+   * Resolves when the node stopped itself because it cannot go on safely (a conflicting
+   * certificate, a local disk fault): the process should exit non-zero with the reason.
+   */
+  readonly halted: Promise<JouleError> = new Promise((resolve) => {
+    this.resolveHalted = resolve;
+  });
 
   private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
     this.home = home;
@@ -145,6 +155,11 @@ export class JouleNode {
         metrics: this.metrics,
         clock: Date.now,
         publish: (bytes) => void this.p2p?.publish('consensus', bytes).catch((e: unknown) => logger.debug({ err: e }, 'consensus publish failed')),
+        sendDirect: (bytes, peer) => {
+          const sent = peer === undefined ? this.p2p?.broadcastDirect('consensus', bytes) : this.p2p?.sendDirect(peer, 'consensus', bytes);
+          void sent?.catch((e: unknown) => logger.debug({ err: e, peer }, 'consensus re-send failed'));
+        },
+        onSafetyViolation: (message) => this.halt(new JouleError(ErrorCode.SAFETY_VIOLATION, message)),
         commit: (executed, cert) => this.commitBlock(executed, cert),
         onEvidence: evidenceReporter({
           chain,
@@ -160,7 +175,18 @@ export class JouleNode {
       await this.driver.start();
     }
     this.sync?.start();
+    this.p2p?.on('peer:connect', (peer) => this.driver?.onPeerConnected(peer));
   }
+
+  /** Stops everything that signs or writes, loudly, and reports why through `halted`. */
+  halt(reason: JouleError): void {
+    if (this.halting) return;
+    this.halting = true;
+    this.logger.fatal({ code: reason.code, err: reason.message }, 'node halted: it cannot continue safely');
+    this.driver?.stop();
+    this.resolveHalted?.(reason);
+  }
+
 
   /** Peers allowed in: every genesis and current validator, plus the named observers of the config. */
   private allowedPeers(): string[] {
@@ -232,21 +258,25 @@ export class JouleNode {
     });
   }
 
-  /** Cheap gossip-level check (decodes, author is a validator, signature valid); the state machine does the rest. */
+  /**
+   * Gossip-level check, so that nothing failing is relayed: signature and attachments
+   * (consensus/message-check.ts), with the rotation of the next height known and of later
+   * heights not; the state machine does the rest (rounds, duplicates, equivocation).
+   */
   private validateConsensusMessage(data: Uint8Array): 'accept' | 'reject' | 'ignore' {
+    const { chain } = this;
+    let m: ConsensusMessage;
     try {
-      const m = decodeMessage(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024);
-      if (m.height <= this.chain.height) return 'ignore';
-      const ctx = { chainId: this.chain.genesis.chainId, height: m.height, validators: this.chain.validators, previousProposer: null, crypto: this.crypto };
-      if (!verifySignature(ctx, m)) {
-        recordRejection(this.metrics, 'CONSENSUS_NOT_VALIDATOR', 'gossip');
-        return 'reject';
-      }
-      return 'accept';
+      m = decodeMessage(data, chain.genesis.params.maxBlockBytes + 64 * 1024);
     } catch {
       recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
       return 'reject';
     }
+    if (m.height <= chain.height) return 'ignore';
+    const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
+    const [verdict] = checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto: this.crypto }, m, defaultBlockInfo);
+    if (verdict === 'reject') recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
+    return verdict;
   }
 
   private readonly decodeGossipedBlock = decodeOnce((data) => decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));

@@ -69,7 +69,7 @@ describe('BlockSync', () => {
     const forged = [...items];
     const item = decodeCertifiedBlock(forged[4]!, 1 << 22);
     const mallory = blsGenerate();
-    const cert = { ...item.certificate, aggregateSignature: blsSign(mallory.secretKey, commitSealBytes(devnet.genesis.chainId, 5, item.certificate.blockHash)) };
+    const cert = { ...item.certificate, aggregateSignature: blsSign(mallory.secretKey, commitSealBytes(devnet.genesis.chainId, 5, 0, item.certificate.blockHash)) };
     forged[4] = encodeCertifiedBlock(item.blockBytes, cert);
     const { chain, penalties } = await syncFrom(devnet, forged);
     expect(chain.height).toBe(4);

@@ -18,13 +18,13 @@ export async function appendEmptyBlocks(chain: Chain, devnet: Devnet, count: num
     const head = chain.head;
     const built = buildBlock({
       world: chain.world, chainId: devnet.genesis.chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
-      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(v.identity.publicKey),
+      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(v.identity.publicKey), round: 0,
       timestamp: head.header.timestamp + 1000, candidates: [], signaturesVerified: true,
     });
     const height = built.block.header.height;
     const cert: CommitCertificate = {
       height, round: 0, blockHash: built.hash,
-      aggregateSignature: blsSign(v.consensus.secretKey, commitSealBytes(devnet.genesis.chainId, height, built.hash)),
+      aggregateSignature: blsSign(v.consensus.secretKey, commitSealBytes(devnet.genesis.chainId, height, 0, built.hash)),
       signers: bitmapFromIndexes(1, [0]),
     };
     await chain.commit(built, cert);

@@ -67,6 +67,7 @@ export function createFakeNode(): FakeNode {
       header: {
         chainId: FAKE_CHAIN_ID,
         height,
+        round: 0,
         parentHash: prev?.hash ?? new Uint8Array(32),
         timestamp: 1_700_000_000_000 + height * 1000,
         proposer: alice.address,

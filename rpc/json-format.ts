@@ -133,6 +133,8 @@ export function formatTransaction(l: TxLookup, describeTx: DescribeTx): Transact
 export interface BlockJson {
   hash: string;
   height: number;
+  /** Round the block was built in (its proposer is the scheduled proposer of that round). */
+  round: number;
   parentHash: string;
   timestamp: number;
   proposer: string;
@@ -156,6 +158,7 @@ export function formatBlock(sb: StoredBlock, transactions: string[] | Transactio
   return {
     hash: hex(sb.hash),
     height: h.height,
+    round: h.round,
     parentHash: hex(h.parentHash),
     timestamp: h.timestamp,
     proposer: formatAddress(h.proposer),

@@ -85,6 +85,11 @@ export function registerNodeCommands(program: Command): void {
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
+        void node.halted.then((reason) => {
+          console.error(`error ${reason.code}: ${reason.message}`);
+          process.exitCode = 3;
+          stop('halt');
+        });
       });
     });
 

@@ -52,6 +52,7 @@ function headerFromJson(b: BlockJson, chainId: string): BlockHeader {
   return {
     chainId,
     height: b.height,
+    round: b.round,
     parentHash: hexArg(b.parentHash, 'parentHash'),
     timestamp: b.timestamp,
     proposer: addressArg(b.proposer),
