@@ -11,8 +11,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'test/**'] } },
-      { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], fileParallelism: false } },
+      // test/sim is cross-part but runs in one process (virtual time): it belongs with the fast tests.
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'test/**', '!test/sim/**'] } },
+      { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], exclude: ['test/sim/**'], fileParallelism: false } },
     ],
   },
 });

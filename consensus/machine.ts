@@ -116,7 +116,7 @@ export class QbftMachine {
       case 'message': {
         let outcome: Outcome;
         try {
-          outcome = this.handle(decodeMessage(event.bytes, this.cfg.maxMessageBytes));
+          outcome = this.handle(event.decoded ?? decodeMessage(event.bytes, this.cfg.maxMessageBytes));
         } catch (e) {
           if (!isJouleError(e)) throw e;
           outcome = ['reject', `${e.code}: ${e.message}`];

@@ -81,7 +81,12 @@ export type ConsensusEvent =
   /** The block of height-1 is stored (by our commit or by sync/import): run `height`. */
   | { readonly type: 'new-height'; readonly height: number; readonly validators: ValidatorSet; readonly previousProposer: Uint8Array | null }
   /** Raw bytes from the network (or a decoded message from the driver's pre-validation). */
-  | { readonly type: 'message'; readonly bytes: Uint8Array }
+  | {
+      readonly type: 'message';
+      readonly bytes: Uint8Array;
+      /** `decodeMessage(bytes)`, when the caller already decoded it (gossip validation): not decoded again. */
+      readonly decoded?: ConsensusMessage;
+    }
   | { readonly type: 'timeout'; readonly height: number; readonly round: number }
   /**
    * Answer to a `validate` action. 'invalid' must not depend on the local clock (it is

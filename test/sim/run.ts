@@ -1,0 +1,101 @@
+/**
+ * `npm run sim -- --seeds 10000 [--first 1] [--n 1,4,7] [--workers K]`: runs the
+ * deterministic simulation for as many seeds as asked, per cluster size, spread over worker
+ * threads, and prints every failing seed with its violation (replay one with
+ * `SIM_SEED=<seed> SIM_SEEDS=1 npx vitest run test/sim/simulation-<n>.test.ts`).
+ * Exit code 1 when any seed failed.
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Simulation, type SimResult } from './simulation.ts';
+
+interface Job { readonly n: number; readonly seeds: readonly number[] }
+interface Report { readonly n: number; readonly ran: number; readonly failures: string[]; readonly results: SimResult[] }
+
+function runJob(job: Job, progress: (done: number) => void): Report {
+  const failures: string[] = [];
+  const results: SimResult[] = [];
+  job.seeds.forEach((seed, i) => {
+    try {
+      results.push(new Simulation(job.n, seed).run());
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+    if ((i + 1) % 50 === 0) progress(50);
+  });
+  progress(job.seeds.length % 50);
+  return { n: job.n, ran: job.seeds.length, failures, results };
+}
+
+if (!isMainThread) {
+  const report = runJob(workerData as Job, (done) => parentPort!.postMessage({ progress: done }));
+  parentPort!.postMessage({ report });
+} else {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string', default: '500' },
+      first: { type: 'string', default: '1' },
+      n: { type: 'string', default: '1,4,7' },
+      workers: { type: 'string', default: String(availableParallelism()) },
+    },
+  });
+  const count = Number(values.seeds);
+  const first = Number(values.first);
+  const sizes = values.n.split(',').map(Number);
+  const workers = Math.max(1, Number(values.workers));
+  if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(first) || sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+    console.error('usage: npm run sim -- --seeds N [--first S] [--n 1,4,7] [--workers K]');
+    process.exit(2);
+  }
+  const t0 = performance.now();
+  const total = count * sizes.length;
+  let done = 0;
+  const jobs: Job[] = [];
+  for (const n of sizes) {
+    for (let w = 0; w < workers; w++) {
+      const seeds = [];
+      for (let s = first + w; s < first + count; s += workers) seeds.push(s);
+      if (seeds.length > 0) jobs.push({ n, seeds });
+    }
+  }
+  const reports: Report[] = [];
+  const queue = [...jobs];
+  const runOne = (): Promise<void> => {
+    const job = queue.shift();
+    if (job === undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const w = new Worker(new URL(import.meta.url), { workerData: job });
+      w.on('message', (msg: { progress?: number; report?: Report }) => {
+        if (msg.progress !== undefined) {
+          done += msg.progress;
+          process.stderr.write(`\r${done}/${total} seeds, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        }
+        if (msg.report !== undefined) reports.push(msg.report);
+      });
+      w.on('error', reject);
+      w.on('exit', () => resolve());
+    }).then(runOne);
+  };
+  await Promise.all(Array.from({ length: workers }, runOne));
+  process.stderr.write('\n');
+  let failed = 0;
+  for (const n of sizes) {
+    const mine = reports.filter((r) => r.n === n);
+    const results = mine.flatMap((r) => r.results);
+    const failures = mine.flatMap((r) => r.failures);
+    failed += failures.length;
+    const sum = (k: keyof SimResult) => results.reduce((a, r) => a + (r[k] as number), 0);
+    const recovery = results.filter((r) => r.recoveryRuns > 0).map((r) => r.recoveryMs).sort((a, b) => a - b);
+    const pct = (p: number) => recovery[Math.min(recovery.length - 1, Math.floor((p / 100) * recovery.length))] ?? 0;
+    console.log(
+      `n=${n}: ${mine.reduce((a, r) => a + r.ran, 0)} seeds from ${first}, ${failures.length} failed; ` +
+        `${sum('commits')} commits, ${sum('evidence')} evidence, ${sum('bans')} sync bans, ${sum('crashes')} crashes, ` +
+        `${sum('setChanges')} set changes, ${sum('transitions')} transitions, ${sum('premature')} premature verdicts; ` +
+        `recovery after the heal (${recovery.length} all-honest runs): p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${recovery.at(-1) ?? 0} ms`,
+    );
+    for (const f of failures) console.log(`  FAIL ${f}`);
+  }
+  console.log(`${total} seeds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
