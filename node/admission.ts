@@ -26,7 +26,7 @@ export class TxAdmission {
     try {
       const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
       if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
-      this.admit(tx, true);
+      this.admit(tx);
       return tx;
     } catch (e) {
       recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
@@ -34,10 +34,14 @@ export class TxAdmission {
     }
   }
 
-  /** Admits a decoded tx; `verifySignature` false only for txs whose signature was already checked. */
-  admit(tx: Tx, verifySignature: boolean): void {
+  /**
+   * Admits a decoded tx, verifying it completely (every signature it carries, even one this
+   * node made): block execution trusts what is in the mempool by hash and skips its
+   * signatures (vm/executor.ts), so nothing enters the mempool unverified.
+   */
+  admit(tx: Tx): void {
     const { world, genesis } = this.chain;
-    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { verifySignature, allowFutureNonce: true });
+    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { allowFutureNonce: true });
     this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce: account.nonce });
     this.updateGauges();
   }

@@ -2,7 +2,7 @@ import { blockHash, type Block, type BlockHeader, type CommitCertificate } from 
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import type { ChainParams } from '../core/params.ts';
-import { decodeTx, verifyTxSignature, type Tx } from '../core/tx.ts';
+import { decodeTx, type Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { sha256 } from '../core/hash.ts';
 import { proposerOf } from '../consensus/proposer.ts';
@@ -26,7 +26,7 @@ export interface VerifyInput {
   readonly transition?: ValidatorSet | undefined;
   /** vm's evidence-tx verifier (Chain.verifyEvidence). */
   readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
-  /** Txs this node already decoded and verified (mempool), by hex hash: skips their signature check. */
+  /** Txs this node already decoded and verified completely (mempool), by hash: execution skips their signatures. */
   readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
 }
 
@@ -73,13 +73,14 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
   checkHeader(input);
   const { block } = input;
   const h = block.header;
-  // A tx already in the mempool (same hash, so the same bytes) was decoded and its
-  // signature verified at admission: reuse it rather than decode it again.
-  const known = new Set<Tx>();
+  // A tx already in the mempool (same hash, so the same bytes) was decoded and verified
+  // completely at admission: reuse it rather than decode it again, and let execution skip
+  // its signatures. Every other tx is verified in full by the executor.
+  const known = new Set<string>();
   const txs = block.txs.map((bytes, i) => {
     const pooled = input.knownTx?.(sha256(bytes));
     if (pooled !== undefined) {
-      known.add(pooled);
+      known.add(toHex(pooled.hash));
       return pooled;
     }
     try {
@@ -95,16 +96,11 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  for (const [i, tx] of txs.entries()) {
-    if (!known.has(tx) && !verifyTxSignature(tx)) {
-      throw new JouleError(ErrorCode.BLOCK_INVALID, `${ErrorCode.TX_BAD_SIGNATURE}: signature does not verify`, `block.txs[${i}]`);
-    }
-  }
   const executed = executeBlock(
     input.world,
     txs,
     { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence },
-    { verifySignatures: false },
+    { verified: (hash) => known.has(toHex(hash)) },
   );
   const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');

@@ -44,7 +44,7 @@ export function evidenceReporter(deps: {
     const fee = tierParams(chain.genesis.params, 'grid_balancing').baseFee;
     const tx = buildEvidenceTx({ chainId: chain.genesis.chainId, seed: deps.identitySeed, nonce, fee: fee > chain.genesis.params.minFee ? fee : chain.genesis.params.minFee, evidence: body });
     try {
-      deps.admission.admit(tx, false);
+      deps.admission.admit(tx);
       deps.gossip(tx);
       logger.warn({ height: evidence.first.height, round: evidence.first.round }, 'submitted equivocation evidence');
     } catch (e) {

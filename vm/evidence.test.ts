@@ -57,7 +57,7 @@ function chain(withVerifier = true) {
   });
   const tx = (evidence: Uint8Array): Tx => buildEvidenceTx({ chainId, seed: reporter.seed, nonce: nonce++, fee: 25n, evidence });
   const block = (...txs: Tx[]): BlockResult => {
-    const r = executeBlock(state, txs, ctx(), { verifySignatures: true });
+    const r = executeBlock(state, txs, ctx());
     state.apply(r.changes);
     height++;
     return r;

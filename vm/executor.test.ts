@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { equalBytes } from '../core/bytes.ts';
 import { encode } from '../core/codec.ts';
 import { encodeReceipt, receiptToWire } from '../core/block.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { formatAddress } from '../core/keys.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
 import { buildTransfer } from '../core/tx-bodies.ts';
-import type { Tx } from '../core/tx.ts';
+import { decodeTx, encodeTx, type Tx } from '../core/tx.ts';
 import { getAccount } from '../state/accounts.ts';
 import type { StateChange } from '../state/overlay.ts';
 import { BlockExecutor, executeBlock } from './executor.ts';
@@ -18,7 +19,7 @@ const bob = testKey(2);
 const carol = testKey(3);
 const proposer = testKey(100);
 const ctx: BlockContext = { chainId, height: 7, timestamp: 1_700_000_000_000, proposer: proposer.address, params: DEFAULT_PARAMS };
-const opts = { verifySignatures: true };
+const opts = {}; // verify every tx
 
 function genesis(): MemoryState {
   const s = new MemoryState();
@@ -86,7 +87,7 @@ describe('executeBlock', () => {
   it('re-execution of the same block on the same state is byte-identical', () => {
     const txs = [pay(alice, bob, 0, 7n), pay(bob, carol, 0, 9n, 12n), pay(alice, carol, 1, 11n)];
     const a = executeBlock(genesis(), txs, ctx, opts);
-    const b = executeBlock(genesis(), txs, ctx, { verifySignatures: false });
+    const b = executeBlock(genesis(), txs, ctx, { verified: () => true });
     expect(encodeResult(a)).toEqual(encodeResult(b));
     expect(a.receipts.map(encodeReceipt)).toEqual(b.receipts.map(encodeReceipt));
     // Same txs fed through the builder path give the same result too.
@@ -143,6 +144,44 @@ describe('executeBlock', () => {
   it('an empty block changes nothing', () => {
     const r = executeBlock(genesis(), [], ctx, opts);
     expect(r).toEqual({ receipts: [], changes: [], events: [], feesCollected: 0n });
+  });
+});
+
+// Issue 6, finding 5: execution may skip only the signatures of txs this node verified
+// itself (named by hash); every other validity rule runs for every tx.
+describe('executeBlock: the `verified` option', () => {
+  const forged = (t: Tx): Tx => {
+    const signature = new Uint8Array(t.signature);
+    signature[0]! ^= 1;
+    return decodeTx(encodeTx({ ...t, signature }));
+  };
+  const failure = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof JouleError) return `${e.code} ${e.field} ${e.message}`;
+      throw e;
+    }
+    return 'ok';
+  };
+
+  it('verifies the signature of every tx when absent, and of every tx it does not name', () => {
+    const bad = forged(pay(alice, bob, 0, 1n));
+    expect(failure(() => executeBlock(genesis(), [bad], ctx))).toMatch(/^BLOCK_INVALID txs\[0\] .*TX_BAD_SIGNATURE/);
+    const other = pay(bob, alice, 0, 1n);
+    expect(failure(() => executeBlock(genesis(), [other, bad], ctx, { verified: (h) => equalBytes(h, other.hash) }))).toMatch(/^BLOCK_INVALID txs\[1\] .*TX_BAD_SIGNATURE/);
+  });
+
+  it('skips only the signatures of a tx it names: its nonce, balance and fee rules still run', () => {
+    const bad = forged(pay(alice, bob, 0, 1n));
+    const trusted = { verified: (h: Uint8Array) => equalBytes(h, bad.hash) };
+    expect(executeBlock(genesis(), [bad], ctx, trusted).receipts[0]).toMatchObject({ success: true });
+    const gap = forged(pay(alice, bob, 1, 1n));
+    expect(failure(() => executeBlock(genesis(), [gap], ctx, { verified: () => true }))).toMatch(/TX_NONCE_TOO_HIGH/);
+    const broke = forged(pay(bob, alice, 0, 10_000n));
+    expect(failure(() => executeBlock(genesis(), [broke], ctx, { verified: () => true }))).toMatch(/TX_INSUFFICIENT_BALANCE/);
+    const cheap = forged(pay(alice, bob, 0, 1n, 1n));
+    expect(failure(() => executeBlock(genesis(), [cheap], ctx, { verified: () => true }))).toMatch(/TX_FEE_TOO_LOW/);
   });
 });
 

@@ -16,6 +16,12 @@
  * code. Any other exception is a bug, not a verdict on the tx: it propagates and this
  * executor refuses further use, so no validator commits a half-applied block.
  *
+ * Verification: every validity rule runs for every tx, with one exception. A tx that THIS
+ * node already verified completely (its envelope signature and its handler's `verify`,
+ * i.e. every signature it carries), identified by its hash through `verified`, may skip
+ * those signature checks; nothing else is ever skipped. A tx from anyone else (a proposal,
+ * a synced block) is verified here, in full: a proposer cannot include what no one checked.
+ *
  * Determinism: no clock (the block timestamp is in ctx), no I/O, no randomness, no floats;
  * state changes come out sorted by key; receipts in tx order.
  */
@@ -32,23 +38,27 @@ import type { BlockContext, BlockResult } from './types.ts';
 import { validateTx, type ValidTx } from './validity.ts';
 
 export interface ExecutorOptions {
-  /** Verify Ed25519 envelope signatures (and in-body signatures). Off only for txs already verified. */
-  readonly verifySignatures: boolean;
+  /**
+   * True for the hash of a tx this node verified completely itself (node/admission.ts: the
+   * mempool holds only such txs), whose signatures execution may then skip. Absent: every
+   * tx is verified. Must answer by hash alone: equal hashes are equal bytes.
+   */
+  readonly verified?: (txHash: Uint8Array) => boolean;
 }
 
 export class BlockExecutor {
   private readonly state: StateOverlay;
   private readonly ctx: BlockContext;
-  private readonly verify: boolean;
+  private readonly verified: ((txHash: Uint8Array) => boolean) | undefined;
   private readonly receipts: Receipt[] = [];
   private fees = 0n;
   private done = false;
   private broken = false;
 
-  constructor(state: StateReader, ctx: BlockContext, opts: ExecutorOptions) {
+  constructor(state: StateReader, ctx: BlockContext, opts: ExecutorOptions = {}) {
     this.state = new StateOverlay(state);
     this.ctx = ctx;
-    this.verify = opts.verifySignatures;
+    this.verified = opts.verified;
   }
 
   /** Number of txs included so far. */
@@ -64,7 +74,7 @@ export class BlockExecutor {
     this.assertUsable();
     let valid: ValidTx;
     try {
-      valid = validateTx(this.state, tx, this.ctx, { verifySignature: this.verify });
+      valid = validateTx(this.state, tx, this.ctx, { verifySignature: this.verified?.(tx.hash) !== true });
     } catch (e) {
       if (isJouleError(e)) return e;
       throw e;
@@ -122,7 +132,7 @@ export class BlockExecutor {
  * count above params.maxBlockTxs. (Byte limits are checked by whoever decodes the block;
  * a builder using BlockExecutor.tryApply stops at maxBlockTxs itself.)
  */
-export function executeBlock(state: StateReader, txs: readonly Tx[], ctx: BlockContext, opts: ExecutorOptions): BlockResult {
+export function executeBlock(state: StateReader, txs: readonly Tx[], ctx: BlockContext, opts: ExecutorOptions = {}): BlockResult {
   if (txs.length > ctx.params.maxBlockTxs) {
     throw new JouleError(ErrorCode.BLOCK_INVALID, `${txs.length} txs, limit ${ctx.params.maxBlockTxs}`, 'txs');
   }

@@ -70,7 +70,11 @@ export interface TxHandler<B = unknown> {
   decodeBody(bytes: Uint8Array): B;
   /** Stateless checks beyond the body's shape (may use params). */
   validate?(body: B, tx: Tx, ctx: ChainContext): void;
-  /** Signatures inside the body (e.g. BLS aggregates of telemetry); skipped when verification is off. */
+  /**
+   * Signatures inside the body (a proof of possession, BLS aggregates of telemetry) and
+   * nothing else: it is skipped for a tx this node already verified (vm/executor.ts), so a
+   * rule that is not a signature check belongs in `validate` or `checkState`.
+   */
   verify?(body: B, tx: Tx, ctx: ChainContext): boolean;
   /** Amount the sender must hold on top of the fee (checked as TX_INSUFFICIENT_BALANCE). */
   spend(body: B): bigint;

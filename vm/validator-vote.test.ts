@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeReceipt } from '../core/block.ts';
-import { toHex } from '../core/bytes.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
 import { encode } from '../core/codec.ts';
 import { JouleError } from '../core/errors.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
@@ -18,7 +18,7 @@ import type { BlockContext, BlockResult } from './types.ts';
 import { checkTx } from './validity.ts';
 
 const chainId = 'joule-test';
-const opts = { verifySignatures: true };
+const opts = {}; // verify every tx
 const candidate = testValidator(0, 'candidate');
 const outsider = testValidator(0, 'outsider');
 
@@ -50,6 +50,8 @@ function chain(n: number) {
   const check = (tx: Tx): void => checkTx(state, tx, ctx(), { allowFutureNonce: true });
   return { keys, set, state, vote, block, check, set_: () => getValidatorSet(state)! };
 }
+
+const ctx4 = (): BlockContext => ({ chainId, params: DEFAULT_PARAMS, height: 1, timestamp: 1_700_000_000_001, proposer: new Uint8Array(20) });
 
 const byValidator = new Map<Validator, TestValidator>([[candidate.validator, candidate], [outsider.validator, outsider]]);
 function candidateFor(v: Validator): TestValidator {
@@ -84,6 +86,19 @@ describe('validator-vote: validity', () => {
     const otherIdentity = signProofOfPossession(chainId, candidate.blsSecret, candidate.validator.blsKey, outsider.validator.identityKey);
     expect(codeOf(() => c.check(c.vote(c.keys[0]!, 'add', candidate.validator, otherIdentity)))).toMatch(/^TX_BAD_SIGNATURE/);
     expect(codeOf(() => c.check(c.vote(c.keys[0]!, 'add', candidate.validator)))).toBe('ok');
+  });
+
+  // Issue 6, finding 5: the proof of possession is a validity rule of block execution,
+  // not only of admission; only a tx this node verified itself (by hash) may skip it.
+  it('an add with a garbage proof of possession makes a block invalid, unless this node verified that very tx', () => {
+    const c = chain(4);
+    const garbage = c.vote(c.keys[0]!, 'add', candidate.validator, new Uint8Array(96).fill(7));
+    expect(codeOf(() => executeBlock(c.state, [garbage], ctx4()))).toMatch(/^BLOCK_INVALID .*TX_BAD_SIGNATURE: .*signature inside the body/);
+    expect(codeOf(() => executeBlock(c.state, [garbage], ctx4(), { verified: (h) => !equalBytes(h, garbage.hash) }))).toMatch(/^BLOCK_INVALID/);
+    expect(executeBlock(c.state, [garbage], ctx4(), { verified: (h) => equalBytes(h, garbage.hash) }).receipts).toHaveLength(1);
+    // Skipping the signatures skips nothing else: an outsider's vote stays unauthorized.
+    const intruder = c.vote(outsider, 'add', candidate.validator, new Uint8Array(96).fill(7));
+    expect(codeOf(() => executeBlock(c.state, [intruder], ctx4(), { verified: () => true }))).toMatch(/^BLOCK_INVALID .*TX_UNAUTHORIZED/);
   });
 
   it('rejects invalid keys, an existing member, a reused BLS key or name', () => {

@@ -15,7 +15,10 @@ import type { ChainContext, TxHandler } from './types.ts';
  */
 
 export interface CheckOptions {
-  /** Default true. Block import of a block this node built (or already verified) may skip it. */
+  /**
+   * Default true: the tx's signatures (envelope and the handler's `verify`). False only for
+   * a tx this node already verified completely (see vm/executor.ts); every other rule runs.
+   */
   readonly verifySignature?: boolean;
   /** Mempool admission: a nonce above the account's is queued, not rejected. */
   readonly allowFutureNonce?: boolean;
