@@ -5,27 +5,28 @@
  *
  * Rules:
  * 1. A peer's claimed height (its status answer) is only a hint. Blocks are requested from
- *    the peer with the highest claim above our height that is not excluded and has no
- *    request outstanding; ties go to the lowest peer id.
+ *    a peer with a claim above our height that is not excluded and has no request
+ *    outstanding: the one with the fewest consecutive failures (a peer that failed is on
+ *    probation until it serves again), then the highest claim, then the lowest peer id.
  * 2. A peer that answers a block request empty, fails it, times it out (no answer within
  *    requestTimeoutMs), or serves blocks that do not move our chain to the first height
  *    asked for, has failed: it is excluded for backoffMs · 2^(failures-1), capped at
  *    maxBackoffMs (`penalize` ban:false), and the next best peer is asked in the SAME step.
  * 3. A peer that served a forged certificate or an invalid block is penalised with
  *    ban:true (the shell disconnects and bans it) and excluded for maxBackoffMs here too.
- * 4. A peer whose blocks moved our chain has its failure count reset and its claim backed
- *    up to the highest height it served.
- * 5. A claim that was never backed decays: when a peer fails while its claim is above what
- *    it served, the claim is dropped; it is asked for its status again once its exclusion
- *    ends. An excluded peer is neither polled nor picked.
+ * 4. A peer whose blocks moved our chain has its failure count reset.
+ * 5. A claim that was never backed decays: a peer is only asked for heights above ours, which
+ *    it never served us, so when it fails its claim is dropped; it is asked for its status
+ *    again as soon as its exclusion ends. An excluded peer is neither polled nor picked.
  * 6. Bounded: state exists only for connected peers (forgotten on disconnect), at most one
  *    request is outstanding per peer, at most one block request (or import) at a time.
  *    Statuses are polled every statusIntervalMs (or at once on `behind`), and only from
  *    peers whose claim does not already put them ahead of us.
  *
  * Hence with k lying peers and one honest peer that holds the blocks, each liar costs at most
- * one request timeout before it is excluded, and is tried again only when its (doubling)
- * exclusion ends: sync reaches the honest head within O(k) timeouts plus the honest transfers.
+ * one request timeout: it is then excluded, and even after its (doubling) exclusion ends it
+ * ranks below the honest peer, whose failure count every served batch resets. Sync reaches
+ * the honest head within k timeouts plus the honest transfers.
  */
 
 export interface SyncConfig {
@@ -65,8 +66,6 @@ export type SyncFailure = 'empty' | 'failed' | 'timeout' | 'unusable';
 interface PeerState {
   /** Height the peer claims (a hint), null when unknown or dropped. */
   claim: number | null;
-  /** Highest height this peer's blocks brought our chain to (0 = it never served us). */
-  backed: number;
   /** Consecutive failures since it last served. */
   failures: number;
   excludedUntil: number;
@@ -80,7 +79,6 @@ interface InFlight {
   readonly from: number;
   readonly since: number;
   phase: 'request' | 'import';
-  count: number;
 }
 
 function byId(a: string, b: string): number {
@@ -137,7 +135,7 @@ export class SyncMachine {
         break;
       case 'peer-connected':
         if (!this.peers.has(e.peer)) {
-          this.peers.set(e.peer, { claim: null, backed: 0, failures: 0, excludedUntil: 0, statusSince: null, polledAt: -Infinity });
+          this.peers.set(e.peer, { claim: null, failures: 0, excludedUntil: 0, statusSince: null, polledAt: -Infinity });
           this.pollOne(e.peer, this.peers.get(e.peer)!);
         }
         break;
@@ -156,30 +154,23 @@ export class SyncMachine {
         break;
       }
       case 'blocks':
-        if (this.awaiting(e.peer, 'request') && this.inflight!.from === e.from) {
-          if (e.count > 0) {
-            this.inflight!.phase = 'import';
-            this.inflight!.count = e.count;
-            this.out.push({ type: 'import', peer: e.peer });
-          } else {
-            this.inflight = null;
-            this.fail(e.peer, 'empty');
-          }
-        }
+        this.onBlocks(e.peer, e.from, e.count);
         break;
       case 'blocks-failed':
-        if (this.awaiting(e.peer, 'request')) {
+        if (this.awaiting(e.peer, 'request') !== null) {
           this.inflight = null;
           this.fail(e.peer, 'failed');
         }
         break;
-      case 'imported':
+      case 'imported': {
         this.advance(e.height);
-        if (this.awaiting(e.peer, 'import')) this.onImported(e.peer, e.height);
+        const f = this.awaiting(e.peer, 'import');
+        if (f !== null) this.onImported(f, e.height);
         break;
+      }
       case 'import-invalid':
         if (e.height !== undefined) this.advance(e.height);
-        if (this.awaiting(e.peer, 'import')) {
+        if (this.awaiting(e.peer, 'import') !== null) {
           this.inflight = null;
           this.ban(e.peer, e.reason);
         }
@@ -193,8 +184,10 @@ export class SyncMachine {
     if (height > this.height) this.height = height;
   }
 
-  private awaiting(peer: string, phase: InFlight['phase']): boolean {
-    return this.inflight !== null && this.inflight.peer === peer && this.inflight.phase === phase;
+  /** The block request or import in flight, if it is `peer`'s and in `phase`. */
+  private awaiting(peer: string, phase: InFlight['phase']): InFlight | null {
+    const f = this.inflight;
+    return f !== null && f.peer === peer && f.phase === phase ? f : null;
   }
 
   private expire(): void {
@@ -214,18 +207,27 @@ export class SyncMachine {
     if (Number.isSafeInteger(height) && height >= 0) p.claim = height;
   }
 
-  private onImported(peer: string, height: number): void {
-    const f = this.inflight!;
+  private onBlocks(peer: string, from: number, count: number): void {
+    const f = this.awaiting(peer, 'request');
+    if (f === null || f.from !== from) return; // stale: timed out, or the peer was forgotten
+    if (count > 0) {
+      f.phase = 'import';
+      this.out.push({ type: 'import', peer });
+    } else {
+      this.inflight = null;
+      this.fail(peer, 'empty');
+    }
+  }
+
+  private onImported(f: InFlight, height: number): void {
     this.inflight = null;
     if (height < f.from) {
       // Items that neither extend our chain nor were overtaken by it: no proof it has the blocks.
-      this.fail(peer, 'unusable');
+      this.fail(f.peer, 'unusable');
       return;
     }
-    const p = this.peers.get(peer);
-    if (p === undefined) return;
-    p.failures = 0;
-    p.backed = Math.max(p.backed, Math.min(height, f.from + f.count - 1));
+    const p = this.peers.get(f.peer);
+    if (p !== undefined) p.failures = 0;
   }
 
   private fail(peer: string, reason: SyncFailure): void {
@@ -234,7 +236,8 @@ export class SyncMachine {
     p.failures++;
     const backoff = this.cfg.backoffMs * 2 ** Math.min(p.failures - 1, 40);
     p.excludedUntil = this.now + Math.min(this.cfg.maxBackoffMs, backoff);
-    if (p.claim !== null && p.claim > p.backed) p.claim = null;
+    p.claim = null;
+    p.polledAt = -Infinity; // ask again as soon as the exclusion ends
     this.out.push({ type: 'penalize', peer, reason, ban: false });
   }
 
@@ -270,19 +273,17 @@ export class SyncMachine {
 
   private pick(): void {
     if (this.inflight !== null) return;
-    let best: string | null = null;
-    let bestClaim = this.height;
+    let best: { readonly id: string; readonly failures: number; readonly claim: number } | null = null;
     for (const id of [...this.peers.keys()].sort(byId)) {
       const p = this.peers.get(id)!;
-      if (p.claim !== null && p.claim > bestClaim && this.usable(id, p)) {
-        best = id;
-        bestClaim = p.claim;
-      }
+      if (p.claim === null || p.claim <= this.height || !this.usable(id, p)) continue;
+      // Strictly better only, so among equals the lowest id (visited first) stays.
+      if (best === null || p.failures < best.failures || (p.failures === best.failures && p.claim > best.claim)) best = { id, failures: p.failures, claim: p.claim };
     }
     if (best === null) return;
     const from = this.height + 1;
-    const to = Math.min(bestClaim, this.height + this.cfg.maxBlocksPerRequest);
-    this.inflight = { peer: best, from, since: this.now, phase: 'request', count: 0 };
-    this.out.push({ type: 'request-blocks', peer: best, from, to });
+    const to = Math.min(best.claim, this.height + this.cfg.maxBlocksPerRequest);
+    this.inflight = { peer: best.id, from, since: this.now, phase: 'request' };
+    this.out.push({ type: 'request-blocks', peer: best.id, from, to });
   }
 }
