@@ -22,6 +22,8 @@ export interface JouleMetrics {
   readonly roundChanges: Counter;
   readonly evidence: Counter;
   readonly syncTarget: Gauge;
+  /** Block requests a peer did not serve (empty, failed, timeout, unusable); each excludes the peer for a while. */
+  readonly syncPeerFailures: Counter<'reason'>;
 }
 
 export interface MetricsOptions {
@@ -78,6 +80,12 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     roundChanges: new Counter({ name: 'joule_consensus_round_changes_total', help: 'QBFT round changes', registers }),
     evidence: new Counter({ name: 'joule_evidence_total', help: 'Equivocation evidence observed', registers }),
     syncTarget: new Gauge({ name: 'joule_sync_target_height', help: 'Height block sync is catching up to (0 when not syncing)', registers }),
+    syncPeerFailures: new Counter({
+      name: 'joule_sync_peer_failures_total',
+      help: 'Block requests a peer did not serve, by reason (empty, failed, timeout, unusable)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
 }
 
