@@ -3,7 +3,8 @@
  * unknown fifth. No fixed sleeps: every wait polls a condition with a deadline.
  *
  * Every validator's subscriber answers by the payload's first byte: 0xff reject, 0xee
- * ignore, 0xdd accept after 300 ms (a slow validation), anything else accept at once.
+ * ignore, 0xdd accept after 300 ms (a slow validation), 0xcc ignore after 2.5 s (longer
+ * than the 1.5 s direct timeout), anything else accept at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -21,6 +22,7 @@ const CHAIN = 'joule-direct-test';
 const N = 4;
 const MAX_BYTES = 1024;
 const PENALTY_MS = 1500;
+const TIMEOUT_MS = 1500;
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -53,6 +55,7 @@ function verdict(data: Uint8Array): GossipVerdict | Promise<GossipVerdict> {
   if (data[0] === 0xff) return 'reject';
   if (data[0] === 0xee) return 'ignore';
   if (data[0] === 0xdd) return new Promise((r) => setTimeout(() => r('accept'), 300));
+  if (data[0] === 0xcc) return new Promise((r) => setTimeout(() => r('ignore'), 2500));
   return 'accept';
 }
 
@@ -67,7 +70,7 @@ function options(i: number, staticPeers: string[]): P2POptions {
     penaltyMs: PENALTY_MS,
     redial: { initialMs: 100, maxMs: 400 },
     // Node 3 also takes tx batches directly; the others only consensus messages (the default).
-    direct: { rateLimit: { ratePerSec: 1, burst: 20 }, maxConcurrent: 2, maxRejects: 3, ...(i === 3 ? { kinds: ['consensus', 'txs'] } : {}) },
+    direct: { rateLimit: { ratePerSec: 1, burst: 20 }, maxConcurrent: 2, maxRejects: 3, timeoutMs: TIMEOUT_MS, ...(i === 3 ? { kinds: ['consensus', 'txs'] } : {}) },
   };
 }
 
@@ -249,6 +252,37 @@ describe('direct messages (4 in-process hosts over TCP)', () => {
       offA();
       offC();
     }
+  });
+
+  it('drops a connection that leaves a direct message unanswered, so a stalled link is replaced at once', async () => {
+    const [a, b] = [hosts[0]!, hosts[1]!];
+    const events: string[] = [];
+    const offs = [
+      a.node.on('peer:disconnect', (p) => p === b.node.peerId && events.push('down')),
+      a.node.on('peer:connect', (p) => p === b.node.peerId && events.push('up')),
+    ];
+    try {
+      const started = Date.now();
+      await expect(a.node.sendDirect(b.node.peerId, 'consensus', fresh(0xcc))).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS);
+      // b's static dialer brings the link straight back.
+      await waitFor(() => events.join(',') === 'down,up', 'drop and reconnect');
+      const p = fresh();
+      await a.node.sendDirect(b.node.peerId, 'consensus', p);
+      expect(got(b, 'consensus', p)).toHaveLength(1);
+    } finally {
+      offs.forEach((off) => off());
+    }
+  });
+
+  it('the receiver gives up on a sender that opens a stream and sends nothing', async () => {
+    const [b, c] = [hosts[1]!, hosts[2]!];
+    const stream = await c.libp2p.dialProtocol(b.libp2p.peerId, directProtocol(CHAIN));
+    const opened = Date.now();
+    // The receiver's deadline resets the stream; reading then ends or fails.
+    await new FrameReader(stream).next(300).catch(() => null);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+    expect(c.node.peers()).toContain(b.node.peerId); // a timeout is not an offence
   });
 
   it("'ignore' costs nothing; a few rejects within the window ban the sender until the penalty lifts", async () => {

@@ -210,17 +210,16 @@ class PeerSlots {
 
 /**
  * The newest open connection: after a partition or a restart, the peer's fresh connection
- * may sit beside an old one whose link is dead but not yet noticed (libp2p would pick
- * the oldest). Without one, dial (a static peer's address is in the peer store).
+ * may sit beside an old one whose link is dead but not yet noticed (which one libp2p
+ * would pick among several is not defined).
  */
-async function openStream(libp2p: Libp2p, peer: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> {
+function newestConnection(libp2p: Libp2p, peer: PeerId): Connection | undefined {
   let newest: Connection | undefined;
   for (const c of libp2p.getConnections(peer)) {
     if (c.status !== 'open' || c.limits !== undefined) continue;
     if (newest === undefined || c.timeline.open > newest.timeline.open) newest = c;
   }
-  if (newest === undefined) return libp2p.dialProtocol(peer, protocol, { signal });
-  return newest.newStream(protocol, { signal });
+  return newest;
 }
 
 export class DirectClient {
@@ -228,24 +227,51 @@ export class DirectClient {
   private readonly protocol: string;
   private readonly timeoutMs: number;
   private readonly slots: PeerSlots;
+  private readonly log: P2PLogger;
 
-  constructor(libp2p: Libp2p, chainId: string, limits: DirectLimits) {
+  constructor(libp2p: Libp2p, chainId: string, limits: DirectLimits, log: P2PLogger) {
     this.libp2p = libp2p;
     this.protocol = directProtocol(chainId);
     this.timeoutMs = limits.timeoutMs;
     this.slots = new PeerSlots(limits.maxConcurrent, limits.maxQueued);
+    this.log = log;
   }
 
   /**
    * `kind` and the payload size are the caller's to check. Waits at most timeoutMs for an
-   * in-flight slot to the peer, then at most timeoutMs for the exchange.
+   * in-flight slot to the peer, then at most timeoutMs for the exchange. Without a
+   * connection, dials (a static peer's address is in the peer store).
    */
   async send(peer: PeerId, kind: TopicKind, data: Uint8Array): Promise<void> {
     const release = await this.slots.acquire(peer.toString(), this.timeoutMs);
+    let used: Connection | undefined;
+    const started = Date.now();
     try {
-      await exchange((signal) => openStream(this.libp2p, peer, this.protocol, signal), `${this.protocol} to ${peer.toString()}`, [utf8(kind), data], this.timeoutMs, async () => undefined);
+      const open = (signal: AbortSignal): Promise<Stream> => {
+        used = newestConnection(this.libp2p, peer);
+        return used === undefined ? this.libp2p.dialProtocol(peer, this.protocol, { signal }) : used.newStream(this.protocol, { signal });
+      };
+      await exchange(open, `${this.protocol} to ${peer.toString()}`, [utf8(kind), data], this.timeoutMs, async () => undefined);
+    } catch (e) {
+      if (used !== undefined && Date.now() - started >= this.timeoutMs) this.dropStalled(used);
+      throw e;
     } finally {
       release();
     }
+  }
+
+  /**
+   * A connection that leaves a small message unanswered for timeoutMs is taken for a dead
+   * link and dropped, so the static dialer replaces it (and peer:connect fires) as soon as
+   * the network allows. Kept, it would stall everything on it, gossip included: TCP
+   * retransmits on an exponential backoff, and libp2p's ping monitor takes 10-15 s to give
+   * up (measured between two network namespaces: nothing got through for 1.9 s after a
+   * 5 s split had healed, 3.4 s after a 9 s one; with this, 0.3-0.6 s). A peer merely that
+   * slow is of no use to consensus either, and reconnecting costs little.
+   */
+  private dropStalled(conn: Connection): void {
+    if (conn.status !== 'open') return;
+    this.log.info({ peer: conn.remotePeer.toString(), timeoutMs: this.timeoutMs }, 'p2p connection dropped: direct message unanswered');
+    conn.abort(new JouleError(ErrorCode.UNAVAILABLE, `direct message unanswered for ${this.timeoutMs} ms`));
   }
 }

@@ -130,7 +130,7 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
     log,
   });
   await libp2p.handle(directProtocol(opts.chainId), (stream, conn) => directServer.handle(stream, conn.remotePeer.toString()), { maxInboundStreams: direct.maxConcurrent });
-  const directClient = new DirectClient(libp2p, opts.chainId, direct);
+  const directClient = new DirectClient(libp2p, opts.chainId, direct, log);
   pubsub.addEventListener('gossipsub:message', (evt) => {
     const { propagationSource, msg } = evt.detail;
     const sub = subscribers.get(msg.topic);
@@ -158,7 +158,8 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
   };
   const dialer = new StaticDialer(libp2p, staticPeers, {
     initialMs: opts.redial?.initialMs ?? 250,
-    maxMs: opts.redial?.maxMs ?? 10_000,
+    maxMs: opts.redial?.maxMs ?? 1_000,
+    attemptTimeoutMs: opts.redial?.attemptTimeoutMs ?? 2_000,
     holdOffMs: (peer) => bans.remainingMs(peer),
   }, log);
   libp2p.addEventListener('peer:connect', (evt) => dialer.onConnect(evt.detail.toString()));

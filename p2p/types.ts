@@ -98,8 +98,16 @@ export interface P2POptions {
   readonly direct?: Partial<DirectLimits>;
   /** How long penalize() keeps a peer out. Default 60 s. */
   readonly penaltyMs?: number;
-  /** Static peer redial backoff. Default 250 ms doubling to 10 s, with jitter. */
-  readonly redial?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * Static peer redial backoff. Default 250 ms doubling to 1 s, with jitter: the cap bounds
+   * how long after a partition heals the link comes back (consensus must resume within
+   * about 2 s), and a dial a second to each of a few dozen static peers costs nothing.
+   * attemptTimeoutMs (default 2 s) bounds one dial: a dial into a partition waits on the
+   * kernel's SYN retransmissions (1 s, 3 s, 7 s apart), so a link that heals meanwhile is
+   * only found at the next one; a fresh attempt keeps them at most ~1 s apart. Raise it
+   * where a TCP + Noise + Yamux handshake can take longer (round trips over ~300 ms).
+   */
+  readonly redial?: { readonly initialMs?: number; readonly maxMs?: number; readonly attemptTimeoutMs?: number };
   /** Serving side of `/joule/<chainId>/blocks/1`; without it requests get UNAVAILABLE. */
   readonly serveBlocks?: BlockRangeProvider;
   /** Serving side of `/joule/<chainId>/status/1`; without it requests get UNAVAILABLE. */
