@@ -13,7 +13,7 @@ import { ErrorCode } from '../core/errors.ts';
 import { utf8 } from '../core/bytes.ts';
 import { createP2PHost, type JouleLibp2p } from './node.ts';
 import { peerIdFromIdentitySeed } from './identity.ts';
-import { directProtocol } from './direct.ts';
+import { directLimits, directProtocol } from './direct.ts';
 import { FrameReader, writeFrames } from './framing.ts';
 import { TOPIC_KINDS } from './topics.ts';
 import type { GossipVerdict, P2PNode, P2POptions, TopicKind } from './types.ts';
@@ -242,15 +242,18 @@ describe('direct messages (4 in-process hosts over TCP)', () => {
       void a.node.sendDirect(peer, 'consensus', p);
     });
     const offC = c.node.on('peer:connect', (peer) => seenByC.push(peer));
+    let down = false;
+    const offDown = a.node.on('peer:disconnect', (peer) => (down ||= peer === c.node.peerId));
     try {
       for (const conn of a.libp2p.getConnections(c.libp2p.peerId)) conn.abort(new Error('link lost'));
-      await waitFor(() => !a.node.peers().includes(c.node.peerId), 'link down');
+      await waitFor(() => down, 'link down');
       // c's static dialer brings it back.
       await waitFor(() => resent.length > 0 && got(c, 'consensus', resent[0]!).length === 1, 're-send delivered after reconnect');
       expect(seenByC).toContain(a.node.peerId);
     } finally {
       offA();
       offC();
+      offDown();
     }
   });
 
@@ -266,7 +269,7 @@ describe('direct messages (4 in-process hosts over TCP)', () => {
       await expect(a.node.sendDirect(b.node.peerId, 'consensus', fresh(0xcc))).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
       expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS);
       // b's static dialer brings the link straight back.
-      await waitFor(() => events.join(',') === 'down,up', 'drop and reconnect');
+      await waitFor(() => events[0] === 'down' && events.includes('up'), 'drop and reconnect');
       const p = fresh();
       await a.node.sendDirect(b.node.peerId, 'consensus', p);
       expect(got(b, 'consensus', p)).toHaveLength(1);
@@ -317,5 +320,18 @@ describe('direct messages (4 in-process hosts over TCP)', () => {
     await expect(outsider.node.sendDirect(hosts[0]!.node.peerId, 'consensus', p)).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
     expect(await outsider.node.broadcastDirect('consensus', p)).toBe(0);
     for (const h of hosts) expect(h.validated.consensus).not.toContain(hex(p));
+  });
+});
+
+describe('directLimits', () => {
+  it('fills in the defaults: consensus messages only', () => {
+    expect(directLimits({ timeoutMs: undefined })).toMatchObject({ kinds: ['consensus'], timeoutMs: 5000, maxConcurrent: 8 });
+  });
+
+  it('refuses an unknown kind or a non-positive bound, naming the field', () => {
+    expect(() => directLimits({ kinds: ['consensus', 'votes' as TopicKind] })).toThrow(expect.objectContaining({ code: ErrorCode.CONFIG_INVALID, field: 'direct.kinds[1]' }));
+    expect(() => directLimits({ rateLimit: { ratePerSec: 0, burst: 1 } })).toThrow(expect.objectContaining({ field: 'direct.rateLimit.ratePerSec' }));
+    expect(() => directLimits({ maxConcurrent: 1.5 })).toThrow(expect.objectContaining({ field: 'direct.maxConcurrent' }));
+    expect(() => directLimits({ maxQueued: -1 })).toThrow(expect.objectContaining({ field: 'direct.maxQueued' }));
   });
 });

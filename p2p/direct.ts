@@ -42,7 +42,8 @@ export function isTopicKind(k: unknown): k is TopicKind {
 
 /** Fills in defaults and checks the options; CONFIG_INVALID names the bad field. */
 export function directLimits(opts: Partial<DirectLimits> = {}): DirectLimits {
-  const l: DirectLimits = { ...DEFAULTS, ...opts };
+  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<DirectLimits>;
+  const l: DirectLimits = { ...DEFAULTS, ...given };
   l.kinds.forEach((k, i) => {
     if (!isTopicKind(k)) throw new JouleError(ErrorCode.CONFIG_INVALID, `unknown topic kind ${String(k)}`, `direct.kinds[${i}]`);
   });
