@@ -28,6 +28,12 @@ interface PeerState {
 export interface RedialConfig {
   readonly initialMs: number;
   readonly maxMs: number;
+  /**
+   * Deadline of one dial attempt. Short, because a dial into a partition sits in the
+   * kernel's SYN retransmission (1 s, 3 s, 7 s apart) and a link that heals meanwhile is
+   * only noticed at the next retransmission; a fresh attempt starts over at 1 s.
+   */
+  readonly attemptTimeoutMs: number;
   /** Extra delay before a dial is allowed again (e.g. while the peer is banned). */
   readonly holdOffMs: (peerId: string) => number;
 }
@@ -94,14 +100,17 @@ export class StaticDialer {
     if (this.stopped || s.dialing) return;
     if (this.libp2p.getConnections(s.peer.peerId).length > 0) return; // it dialled us, or already up
     s.dialing = true;
+    const started = Date.now();
     try {
-      await this.libp2p.dial(s.peer.addr);
+      await this.libp2p.dial(s.peer.addr, { signal: AbortSignal.timeout(this.cfg.attemptTimeoutMs) });
     } catch (e) {
       s.attempt++;
-      const next = this.backoff(s);
+      // The backoff spaces attempts from their start: one that timed out has waited already.
+      const next = Math.max(0, this.backoff(s) - (Date.now() - started));
       // Peers that are simply not up yet are normal at cluster start: keep it at debug
-      // for the first few attempts, then warn so an operator sees a dead link.
-      const level = s.attempt >= 5 && s.attempt % 5 === 0 ? 'warn' : 'debug';
+      // for the first few attempts, then warn so an operator sees a dead link (about once
+      // a minute at a 1-2 s redial cap, not at every attempt).
+      const level = s.attempt === 5 || (s.attempt > 5 && s.attempt % 50 === 0) ? 'warn' : 'debug';
       this.log[level]({ peer: s.peer.peerId.toString(), attempt: s.attempt, retryInMs: next, err: (e as Error).message }, 'p2p static peer dial failed');
       this.schedule(s, next);
     } finally {

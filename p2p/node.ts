@@ -15,6 +15,7 @@ import { ErrorCode, JouleError, isJouleError } from '../core/errors.ts';
 import { libp2pPrivateKeyFromSeed, parsePeerId, peerIdFromIdentitySeed } from './identity.ts';
 import { createGater, PeerBans } from './gater.ts';
 import { createGossipsub, toTopicValidatorResult, topicName, TOPIC_KINDS, type TopicKind } from './topics.ts';
+import { DirectClient, DirectServer, directLimits, directProtocol, isTopicKind } from './direct.ts';
 import { blocksProtocol, handleBlocks, handleStatus, requestBlocks, requestStatus, statusProtocol, type ServerDeps } from './reqresp.ts';
 import { PeerRateLimiter } from './rate-limit.ts';
 import { StaticDialer, type StaticPeer } from './dialer.ts';
@@ -60,6 +61,7 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
     maxResponseBytes: opts.sync?.maxResponseBytes ?? 32 * 1024 * 1024,
     requestTimeoutMs: opts.sync?.requestTimeoutMs ?? 10_000,
   };
+  const direct = directLimits(opts.direct);
   const penaltyMs = opts.penaltyMs ?? 60_000;
   const bans = new PeerBans();
   const gossipLimiter = new PeerRateLimiter(opts.gossipRateLimit ?? { ratePerSec: 2000, burst: 4000 });
@@ -94,6 +96,17 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
   });
   const pubsub = libp2p.services.pubsub;
 
+  async function penalize(peerId: string, reason: string): Promise<void> {
+    const id = parsePeerId(peerId);
+    bans.ban(id.toString(), penaltyMs);
+    log.warn({ peer: id.toString(), reason, banMs: penaltyMs }, 'p2p peer penalized');
+    try {
+      await libp2p.hangUp(id);
+    } catch (e) {
+      if (!isJouleError(e)) log.debug({ peer: id.toString(), err: (e as Error).message }, 'hang up failed');
+    }
+  }
+
   // ---- request/response
   const deps: ServerDeps = {
     limits,
@@ -107,8 +120,17 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
   await libp2p.handle(blocksProtocol(opts.chainId), (stream, conn) => handleBlocks(stream, conn.remotePeer.toString(), deps), { maxInboundStreams: 4 });
   await libp2p.handle(statusProtocol(opts.chainId), (stream, conn) => handleStatus(stream, conn.remotePeer.toString(), deps), { maxInboundStreams: 8 });
 
-  // ---- gossip
+  // ---- gossip and direct messages (both go to the topic's one subscriber)
   const subscribers = new Map<string, GossipSubscriber>();
+  const directServer = new DirectServer({
+    limits: direct,
+    maxMessageBytes: maxGossipBytes,
+    subscriber: (kind) => subscribers.get(topicName(opts.chainId, kind)),
+    penalize: (peer, reason) => void penalize(peer, reason),
+    log,
+  });
+  await libp2p.handle(directProtocol(opts.chainId), (stream, conn) => directServer.handle(stream, conn.remotePeer.toString()), { maxInboundStreams: direct.maxConcurrent });
+  const directClient = new DirectClient(libp2p, opts.chainId, direct, log);
   pubsub.addEventListener('gossipsub:message', (evt) => {
     const { propagationSource, msg } = evt.detail;
     const sub = subscribers.get(msg.topic);
@@ -136,18 +158,26 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
   };
   const dialer = new StaticDialer(libp2p, staticPeers, {
     initialMs: opts.redial?.initialMs ?? 250,
-    maxMs: opts.redial?.maxMs ?? 10_000,
+    maxMs: opts.redial?.maxMs ?? 1_000,
+    attemptTimeoutMs: opts.redial?.attemptTimeoutMs ?? 2_000,
     holdOffMs: (peer) => bans.remainingMs(peer),
   }, log);
-  libp2p.addEventListener('peer:connect', (evt) => {
-    const peer = evt.detail.toString();
-    dialer.onConnect(peer);
-    log.info({ peer }, 'p2p peer connected');
+  libp2p.addEventListener('peer:connect', (evt) => dialer.onConnect(evt.detail.toString()));
+  // Every new connection, not only a peer's first (libp2p's own 'peer:connect'): after a
+  // partition or a restart, the peer's redial can arrive while our connection from before
+  // is still up on a dead link we have not noticed yet. Nothing would then ever say that
+  // the peer came back. libp2p tracks the connection before this event reaches us.
+  libp2p.addEventListener('connection:open', (evt) => {
+    const conn = evt.detail;
+    if (conn.status !== 'open') return;
+    const peer = conn.remotePeer.toString();
+    log.info({ peer, direction: conn.direction, connections: libp2p.getConnections(conn.remotePeer).length }, 'p2p peer connected');
     emit('peer:connect', peer);
   });
   libp2p.addEventListener('peer:disconnect', (evt) => {
     const peer = evt.detail.toString();
     gossipLimiter.forget(peer);
+    directServer.forget(peer);
     log.info({ peer }, 'p2p peer disconnected');
     emit('peer:disconnect', peer);
     dialer.onDisconnect(peer);
@@ -159,6 +189,11 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
   await libp2p.start();
   dialer.start();
   log.info({ peerId: self, listen: libp2p.getMultiaddrs().map(String), staticPeers: staticPeers.length, allowed: allowed.size }, 'p2p started');
+
+  const checkDirect = (kind: TopicKind, data: Uint8Array): void => {
+    if (!isTopicKind(kind)) throw new JouleError(ErrorCode.INVALID_PARAMS, `unknown topic kind ${String(kind)}`, 'kind');
+    if (data.length > maxGossipBytes) throw new JouleError(ErrorCode.INVALID_PARAMS, `${data.length} bytes exceeds the gossip limit of ${maxGossipBytes}`, 'data');
+  };
 
   let stopped = false;
   const node: P2PNode = {
@@ -200,16 +235,19 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
     topicPeers: (kind) => pubsub.getSubscribers(topicName(opts.chainId, kind)).map((p) => p.toString()),
     requestBlocks: (peerId, from, to) => requestBlocks(libp2p, parsePeerId(peerId), opts.chainId, from, to, limits),
     requestStatus: (peerId) => requestStatus(libp2p, parsePeerId(peerId), opts.chainId, limits.requestTimeoutMs),
-    async penalize(peerId: string, reason: string): Promise<void> {
-      const id = parsePeerId(peerId);
-      bans.ban(id.toString(), penaltyMs);
-      log.warn({ peer: id.toString(), reason, banMs: penaltyMs }, 'p2p peer penalized');
-      try {
-        await libp2p.hangUp(id);
-      } catch (e) {
-        if (!isJouleError(e)) log.debug({ peer: id.toString(), err: (e as Error).message }, 'hang up failed');
-      }
+    async sendDirect(peerId: string, kind: TopicKind, data: Uint8Array): Promise<void> {
+      checkDirect(kind, data);
+      const id = parsePeerId(peerId, 'peerId');
+      if (id.toString() === self) throw new JouleError(ErrorCode.INVALID_PARAMS, 'cannot send to self', 'peerId');
+      await directClient.send(id, kind, data);
     },
+    async broadcastDirect(kind: TopicKind, data: Uint8Array): Promise<number> {
+      checkDirect(kind, data);
+      const results = await Promise.allSettled(libp2p.getPeers().map((p) => directClient.send(p, kind, data)));
+      results.forEach((r) => r.status === 'rejected' && log.debug({ kind, err: (r.reason as Error).message }, 'p2p direct broadcast missed a peer'));
+      return results.filter((r) => r.status === 'fulfilled').length;
+    },
+    penalize,
     peers: () => libp2p.getPeers().map((p) => p.toString()),
     peerCount: () => libp2p.getPeers().length,
     allowPeer(peerId: string) {

@@ -6,39 +6,21 @@
  *   /joule/<chainId>/status/1   request: one empty frame
  *                               response: header frame [0][height u64be][hash bytes]
  *
- * A header frame is [code u8][utf-8 detail]: 0 ok, 1 rate limited, 2 bad request,
- * 3 unavailable. One request per stream; the server closes its side when done.
+ * The header frame and the one-exchange-per-stream pattern are exchange.ts's.
  */
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
-import { ErrorCode, JouleError, isJouleError } from '../core/errors.ts';
-import { readU64be, u64be, utf8 } from '../core/bytes.ts';
-import { FrameReader, writeFrames } from './framing.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import { readU64be, u64be } from '../core/bytes.ts';
+import { FrameReader } from './framing.ts';
+import { Code, deadline, exchange, header, respond } from './exchange.ts';
 import type { PeerRateLimiter } from './rate-limit.ts';
 import type { BlockRangeProvider, P2PLogger, PeerStatus, StatusProvider, SyncLimits } from './types.ts';
 
 export const blocksProtocol = (chainId: string): string => `/joule/${chainId}/blocks/1`;
 export const statusProtocol = (chainId: string): string => `/joule/${chainId}/status/1`;
 
-const Code = { OK: 0, RATE_LIMITED: 1, BAD_REQUEST: 2, UNAVAILABLE: 3 } as const;
-type Code = (typeof Code)[keyof typeof Code];
-
-const MAX_HEADER_BYTES = 1 + 256;
 const MAX_HASH_BYTES = 64;
 const BLOCKS_REQUEST_BYTES = 16;
-
-function header(code: Code, detail = ''): Uint8Array {
-  const d = utf8(detail.slice(0, 200));
-  const out = new Uint8Array(1 + d.length);
-  out[0] = code;
-  out.set(d, 1);
-  return out;
-}
-
-/** Aborts the stream when the deadline passes; call the returned function when done. */
-function deadline(stream: Stream, ms: number): () => void {
-  const t = setTimeout(() => stream.abort(new JouleError(ErrorCode.UNAVAILABLE, `no answer within ${ms} ms`)), ms);
-  return () => clearTimeout(t);
-}
 
 // ---------------------------------------------------------------- server side
 
@@ -48,11 +30,6 @@ export interface ServerDeps {
   readonly serveBlocks: BlockRangeProvider | undefined;
   readonly serveStatus: StatusProvider | undefined;
   readonly log: P2PLogger;
-}
-
-async function respond(stream: Stream, frames: Iterable<Uint8Array>): Promise<void> {
-  await writeFrames(stream, frames);
-  await stream.close();
 }
 
 /** Reads the request after the rate check, so a flooding peer costs us no parsing. */
@@ -118,44 +95,9 @@ export function handleStatus(stream: Stream, peer: string, deps: ServerDeps): Pr
 
 // ---------------------------------------------------------------- client side
 
-/** Opens a stream, sends one request frame, runs `read` on the answer; every failure is a JouleError. */
-async function request<T>(libp2p: Libp2p, peer: PeerId, protocol: string, req: Uint8Array, timeoutMs: number, read: (head: Uint8Array, r: FrameReader) => Promise<T>): Promise<T> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  let stream: Stream | undefined;
-  let clear = (): void => {};
-  try {
-    stream = await libp2p.dialProtocol(peer, protocol, { signal });
-    clear = deadline(stream, timeoutMs);
-    await writeFrames(stream, [req]);
-    await stream.close({ signal });
-    const reader = new FrameReader(stream);
-    const head = await reader.next(MAX_HEADER_BYTES);
-    if (head === null || head.length === 0) throw new JouleError(ErrorCode.CODEC_MALFORMED, 'empty response', 'response');
-    checkHeader(head);
-    return await read(head, reader);
-  } catch (e) {
-    stream?.abort(e as Error);
-    if (isJouleError(e)) throw e;
-    throw new JouleError(ErrorCode.UNAVAILABLE, `${protocol} to ${peer.toString()} failed: ${(e as Error).message}`);
-  } finally {
-    clear();
-  }
-}
-
-function checkHeader(head: Uint8Array): void {
-  const detail = new TextDecoder().decode(head.subarray(1));
-  switch (head[0]) {
-    case Code.OK:
-      return;
-    case Code.RATE_LIMITED:
-      throw new JouleError(ErrorCode.RATE_LIMITED, `peer refused: ${detail}`);
-    case Code.BAD_REQUEST:
-      throw new JouleError(ErrorCode.INVALID_PARAMS, `peer refused: ${detail}`);
-    case Code.UNAVAILABLE:
-      throw new JouleError(ErrorCode.UNAVAILABLE, `peer refused: ${detail}`);
-    default:
-      throw new JouleError(ErrorCode.CODEC_MALFORMED, `unknown response code ${head[0]}`, 'response');
-  }
+/** One request frame out, the answer read by `read`; every failure is a JouleError. */
+function request<T>(libp2p: Libp2p, peer: PeerId, protocol: string, req: Uint8Array, timeoutMs: number, read: (head: Uint8Array, r: FrameReader) => Promise<T>): Promise<T> {
+  return exchange((signal) => libp2p.dialProtocol(peer, protocol, { signal }), `${protocol} to ${peer.toString()}`, [req], timeoutMs, read);
 }
 
 export async function requestBlocks(libp2p: Libp2p, peer: PeerId, chainId: string, from: number, to: number, limits: SyncLimits): Promise<Uint8Array[]> {
