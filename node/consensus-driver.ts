@@ -3,6 +3,7 @@ import { equalBytes, toHex } from '../core/bytes.ts';
 import { isJouleError } from '../core/errors.ts';
 import type { Evidence } from '../consensus/evidence.ts';
 import { QbftMachine } from '../consensus/machine.ts';
+import type { ConsensusMessage } from '../consensus/messages.ts';
 import type { ConsensusAction, ConsensusCrypto, ConsensusEvent, Signer, ValidationVerdict } from '../consensus/types.ts';
 import type { Mempool } from '../mempool/index.ts';
 import { recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
@@ -92,8 +93,8 @@ export class ConsensusDriver {
   }
 
   /** A consensus message from gossip (already checked by the topic validator); shed when the node is overloaded. */
-  onMessage(bytes: Uint8Array): void {
-    if (!this.deps.queue.offer(() => this.step({ type: 'message', bytes }), MAX_QUEUED_MESSAGES)) {
+  onMessage(bytes: Uint8Array, decoded?: ConsensusMessage): void {
+    if (!this.deps.queue.offer(() => this.step({ type: 'message', bytes, decoded }), MAX_QUEUED_MESSAGES)) {
       recordRejection(this.deps.metrics, 'RATE_LIMITED', 'consensus');
     }
   }

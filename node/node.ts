@@ -228,7 +228,10 @@ export class JouleNode {
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe('consensus', {
       validate: (data) => this.validateConsensusMessage(data),
-      handle: (data) => this.driver?.onMessage(data),
+      handle: (data) => {
+        const decoded = this.decodeConsensusMessage(data);
+        this.driver?.onMessage(data, decoded);
+      },
     });
     // Validators commit through consensus and catch up through sync; certified-block gossip
     // is for observers (decoding every peer's copy of every block would cost validators dearly).
@@ -267,7 +270,7 @@ export class JouleNode {
     const { chain } = this;
     let m: ConsensusMessage;
     try {
-      m = decodeMessage(data, chain.genesis.params.maxBlockBytes + 64 * 1024);
+      m = this.decodeConsensusMessage(data);
     } catch {
       recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
       return 'reject';
@@ -279,6 +282,8 @@ export class JouleNode {
     return verdict;
   }
 
+  /** Decoded once for the topic's validate and handle, and handed to the state machine as is. */
+  private readonly decodeConsensusMessage = decodeOnce((data) => decodeMessage(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
   private readonly decodeGossipedBlock = decodeOnce((data) => decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
 
   private async importGossipedBlock(data: Uint8Array, from: string): Promise<void> {

@@ -92,7 +92,7 @@ describe('emergency transitions', () => {
       height: 9,
       round: 0,
       blockHash,
-      aggregateSignature: blsSign(attacker.bls.secretKey, commitSealBytes(chainId, 9, blockHash)),
+      aggregateSignature: blsSign(attacker.bls.secretKey, commitSealBytes(chainId, 9, 0, blockHash)),
       signers: bitmapFromIndexes(rogueSet.size, [0, 1, 2, 3]),
     };
     expect(verifyCertificate(forged, rogueSet, chainId)).toBe(true);
