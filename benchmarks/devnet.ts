@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeProcess } from '../cli/node-process.ts';
-import { createLocalNetwork } from '../node/local-network.ts';
+import { createLocalNetwork } from '../node/home/local-network.ts';
 import { freePort } from '../test/helpers/net.ts';
 
 export interface DevnetBenchOptions {

@@ -7,7 +7,7 @@
  */
 import { mulberry32 } from '../core/prng.ts';
 import type { Tx } from '../core/tx.ts';
-import { fakeSender, fakeTx } from '../mempool/fake-tx.ts';
+import { fakeSender, fakeTx } from '../mempool/testing/fake-tx.ts';
 import { Mempool, type MempoolLimits } from '../mempool/mempool.ts';
 
 const POOL_TXS = 50_000;

@@ -15,7 +15,7 @@ import { accountKey } from '../state/keys.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { addressText } from '../vm/accounts.ts';
 import { executeBlock } from '../vm/executor.ts';
-import { MemoryState, testKey, type TestKey } from '../vm/testing.ts';
+import { MemoryState, testKey, type TestKey } from '../vm/testing/fixtures.ts';
 import type { BlockContext } from '../vm/types.ts';
 
 const ACCOUNTS = 10_000;

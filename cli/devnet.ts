@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalNetwork } from '../node/local-network.ts';
+import { createLocalNetwork } from '../node/home/local-network.ts';
 import { NodeProcess } from './node-process.ts';
 
 export interface DevnetOptions {

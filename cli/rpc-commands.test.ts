@@ -11,8 +11,8 @@ import { blockHash } from '../core/block.ts';
 import { encodeProof, keyPath } from '../core/proof.ts';
 import { accountKey } from '../state/keys.ts';
 import { buildTree, makeLeaf, nodeHash, proveInTree } from '../state/tree.ts';
-import { createFakeNode, type FakeNode } from '../rpc/fake-node.ts';
-import { startRpcServer, type RunningServer } from '../rpc/http-server.ts';
+import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
+import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
 import { runCli } from './run-cli.ts';
 
 /**

@@ -8,8 +8,8 @@ import { encryptKey } from '../core/keystore.ts';
 import { verifyProofOfPossession } from '../core/pop.ts';
 import { decodeValidatorVoteBody, TxType } from '../core/tx-bodies.ts';
 import { decodeTx } from '../core/tx.ts';
-import { createFakeNode, type FakeNode } from '../rpc/fake-node.ts';
-import { startRpcServer, type RunningServer } from '../rpc/http-server.ts';
+import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
+import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
 import { runCli } from './run-cli.ts';
 
 /** tx validator-vote / make-pop and query validators|evidence|validator-votes against rpc/'s fake node. */

@@ -3,7 +3,7 @@ import type { Commit } from './messages.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH } from '../core/hash.ts';
 import { bitmapFromIndexes, indexesFromBitmap, type ValidatorSet } from '../core/validators.ts';
-import { defaultCrypto, type ConsensusCrypto } from './types.ts';
+import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 
 export interface Seal {
   /** Index of the signer in the height's sorted validator set. */

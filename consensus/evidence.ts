@@ -3,7 +3,7 @@ import { decode, encode, readArray, type Encodable } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { coreFromWire, coreToWire, encodeCore, messageSigningBytes, KIND_NAMES, type SignedCore } from './messages.ts';
-import { defaultCrypto, type ConsensusCrypto } from './types.ts';
+import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 
 /**
  * Proof of equivocation: two different signed messages of the same kind by the same

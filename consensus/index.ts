@@ -1,9 +1,10 @@
 /** The public surface of consensus/: what node/, p2p/, vm/ and rpc/ import. */
 export { QbftMachine } from './machine.ts';
 export {
-  defaultBlockDigest, defaultBlockInfo, defaultCrypto, keySigner,
-  type BlockInfo, type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type Signer, type ValidationVerdict, type Verdict, type WalRecord,
+  defaultBlockDigest, defaultBlockInfo,
+  type BlockInfo, type ConsensusAction, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type Verdict, type WalRecord,
 } from './types.ts';
+export { defaultCrypto, keySigner, type ConsensusCrypto, type Signer } from './crypto.ts';
 export { checkMessage, type Outcome } from './message-check.ts';
 export {
   Kind, KIND_NAMES, decodeMessage, encodeMessage, messageFromWire, messageToWire, messageSigningBytes, toCore,

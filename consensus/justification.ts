@@ -2,7 +2,8 @@ import { compareBytes, equalBytes, toHex } from '../core/bytes.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { messageSigningBytes, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type SignedCore, type Vote } from './messages.ts';
 import { proposerOf } from './proposer.ts';
-import type { BlockInfo, ConsensusCrypto } from './types.ts';
+import type { BlockInfo } from './types.ts';
+import type { ConsensusCrypto } from './crypto.ts';
 
 /** What checking a message needs to know about its height. */
 export interface HeightContext {

@@ -5,7 +5,7 @@ import { verifyCertificate } from './certificate.ts';
 import { verifyEvidence } from './evidence.ts';
 import { QbftMachine } from './machine.ts';
 import { encodeMessage, messageSigningBytes, toCore, type ConsensusMessage, type Justification, type RoundChange, type Unsigned, type Vote } from './messages.ts';
-import { CHAIN_ID, testBlock, testValidators, testValidator } from './test-fixtures.ts';
+import { CHAIN_ID, testBlock, testValidators, testValidator } from './testing/fixtures.ts';
 import { defaultBlockDigest, type ConsensusAction, type WalRecord } from './types.ts';
 import { decodeWalRecord } from './wal-record.ts';
 

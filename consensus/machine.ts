@@ -12,10 +12,8 @@ import {
   Kind, decodeMessage, encodeMessage, messageSigningBytes, toCore,
   type Commit, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type Unsigned, type Vote,
 } from './messages.ts';
-import {
-  defaultBlockInfo, defaultCrypto,
-  type BlockInfo, type ConsensusAction, type ConsensusCrypto, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type WalRecord,
-} from './types.ts';
+import { defaultBlockInfo, type BlockInfo, type ConsensusAction, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type WalRecord } from './types.ts';
+import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 import { encodeWalRecord, restoreHeight } from './wal-record.ts';
 
 interface RoundState {

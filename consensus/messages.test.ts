@@ -8,7 +8,7 @@ import { aggregateCertificate, verifyCertificate } from './certificate.ts';
 import { decodeEvidence, encodeEvidence, makeEvidence, verifyEvidence } from './evidence.ts';
 import { decodeMessage, encodeMessage, messageSigningBytes, messageToWire, type ConsensusMessage, type Unsigned } from './messages.ts';
 import { proposerIndex } from './proposer.ts';
-import { CHAIN_ID, testBlock, testValidators } from './test-fixtures.ts';
+import { CHAIN_ID, testBlock, testValidators } from './testing/fixtures.ts';
 import { defaultBlockDigest } from './types.ts';
 import { decodeWalRecord, encodeWalRecord } from './wal-record.ts';
 

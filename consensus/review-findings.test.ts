@@ -11,7 +11,7 @@ import { toHex } from '../core/bytes.ts';
 import { aggregateCertificate, verifyCertificate } from './certificate.ts';
 import { QbftMachine } from './machine.ts';
 import { encodeMessage, messageSigningBytes, toCore, type Commit, type ConsensusMessage, type RoundChange, type Unsigned, type Vote } from './messages.ts';
-import { CHAIN_ID, testBlock, testValidators } from './test-fixtures.ts';
+import { CHAIN_ID, testBlock, testValidators } from './testing/fixtures.ts';
 import { defaultBlockDigest, type ConsensusAction } from './types.ts';
 
 const { keys, set } = testValidators(4);

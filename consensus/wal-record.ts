@@ -6,7 +6,7 @@ import { coreFromWire, coreToWire, messageFromWire, messageToWire, type Consensu
 import type { WalRecord } from './types.ts';
 
 /**
- * WAL record encoding (the file framing lives in node/consensus-wal.ts):
+ * WAL record encoding (the file framing lives in node/consensus/wal.ts):
  *   [0, message]                                  a message this node signed
  *   [1, height, round, digest, block, [votes...]]  this node prepared (sent COMMIT) here
  * The prepared record is what makes a restarted node report its prepared round in

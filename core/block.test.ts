@@ -22,7 +22,7 @@ import { Domain } from './domain.ts';
 import { ErrorCode } from './errors.ts';
 import { sha256, ZERO_HASH } from './hash.ts';
 import { merkleRoot } from './merkle.ts';
-import { errorOf } from './testing.ts';
+import { errorOf } from './testing/errors.ts';
 
 const h32 = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
 import { decode, encode, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
 import { ErrorCode, JouleError } from './errors.ts';
-import { errorOf } from './testing.ts';
+import { errorOf } from './testing/errors.ts';
 
 /**
  * Property tests of the canonical codec: every Encodable round-trips (up to the documented

@@ -7,7 +7,7 @@ import { ErrorCode, JouleError } from './errors.ts';
 import { sha256 } from './hash.ts';
 import { addressFromPublicKey, ed25519FromSeed, ed25519Verify } from './keys.ts';
 import { decodeTx, encodeTx, MAX_TX_BYTES, signTx, txSigningBytes, verifyTxSignature, type SignedTx, type UnsignedTx } from './tx.ts';
-import { errorOf } from './testing.ts';
+import { errorOf } from './testing/errors.ts';
 
 const seed = new Uint8Array(32).fill(0x42);
 const sender = ed25519FromSeed(seed).publicKey;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
-import { fakeSender, fakeTx } from './fake-tx.ts';
+import { fakeSender, fakeTx } from './testing/fake-tx.ts';
 import { Mempool, type MempoolLimits } from './mempool.ts';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
-import { fakeTx } from './fake-tx.ts';
+import { fakeTx } from './testing/fake-tx.ts';
 import { Mempool, type MempoolLimits } from './mempool.ts';
 
 const LIMITS: MempoolLimits = { maxTxs: 100, maxBytes: 1_000_000, maxPerSender: 10, maxNonceGap: 20, replaceBumpPercent: 10 };

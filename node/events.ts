@@ -1,4 +1,4 @@
-import type { CommittedBlock } from './chain.ts';
+import type { CommittedBlock } from './chain/chain.ts';
 
 type Listener = (b: CommittedBlock) => void;
 

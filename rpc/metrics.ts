@@ -110,4 +110,3 @@ export function recordBlock(
   }
 }
 
-export { startMetricsServer, type MetricsServerOptions } from './metrics-server.ts';

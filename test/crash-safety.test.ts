@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/prng.ts';
-import { replayChain } from '../node/replay.ts';
+import { replayChain } from '../node/chain/replay.ts';
 import { createTestNetwork, NodeProcess, type TestNetwork } from './helpers/cluster.ts';
 import { TransferLoad } from './helpers/load.ts';
 import { rpc } from './helpers/net.ts';

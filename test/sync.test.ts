@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ed25519Generate, blsGenerate } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
-import { initHome } from '../node/home.ts';
+import { initHome } from '../node/home/home.ts';
 import { peerIdFromIdentityKey } from '../p2p/index.ts';
 import { createTestNetwork, NodeProcess } from './helpers/cluster.ts';
 import { freePort, rpc, waitFor } from './helpers/net.ts';

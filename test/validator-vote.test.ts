@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey, blsGenerate, ed25519Generate, formatAddress } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
-import { initHome } from '../node/home.ts';
+import { initHome } from '../node/home/home.ts';
 import { createTestNetwork, NodeProcess, runCli } from './helpers/cluster.ts';
 import { freePort, rpc, waitFor } from './helpers/net.ts';
 

@@ -11,12 +11,12 @@ import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { decodeEvidence, encodeEvidence, makeEvidence, verifyEvidence } from '../consensus/evidence.ts';
 import { messageSigningBytes, type Prepare } from '../consensus/messages.ts';
-import { CHAIN_ID, testValidators } from '../consensus/test-fixtures.ts';
+import { CHAIN_ID, testValidators } from '../consensus/testing/fixtures.ts';
 import { addEvidenceRecord, EVIDENCE_PAGE_SIZE, getEvidenceRecord, listEvidenceRecords } from '../state/evidence-records.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { putValidatorSet } from '../state/validator-set.ts';
 import { executeBlock } from './executor.ts';
-import { MemoryState, testKey } from './testing.ts';
+import { MemoryState, testKey } from './testing/fixtures.ts';
 import type { BlockContext, BlockResult } from './types.ts';
 import { checkTx } from './validity.ts';
 

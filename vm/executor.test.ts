@@ -10,7 +10,7 @@ import { decodeTx, encodeTx, type Tx } from '../core/tx.ts';
 import { getAccount } from '../state/accounts.ts';
 import type { StateChange } from '../state/overlay.ts';
 import { BlockExecutor, executeBlock } from './executor.ts';
-import { MemoryState, testKey } from './testing.ts';
+import { MemoryState, testKey } from './testing/fixtures.ts';
 import type { BlockContext, BlockResult } from './types.ts';
 
 const chainId = 'joule-test';

@@ -39,7 +39,7 @@ import { validateTx, type ValidTx } from './validity.ts';
 
 export interface ExecutorOptions {
   /**
-   * True for the hash of a tx this node verified completely itself (node/admission.ts: the
+   * True for the hash of a tx this node verified completely itself (node/txs/admission.ts: the
    * mempool holds only such txs), whose signatures execution may then skip. Absent: every
    * tx is verified. Must answer by hash alone: equal hashes are equal bytes.
    */

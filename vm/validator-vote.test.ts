@@ -8,12 +8,12 @@ import { signProofOfPossession } from '../core/pop.ts';
 import { buildValidatorVote, decodeValidatorVoteBody, type BuildValidatorVoteArgs } from '../core/tx-bodies.ts';
 import type { Tx } from '../core/tx.ts';
 import type { Validator } from '../core/validators.ts';
-import { testValidator, testValidators, type TestValidator } from '../consensus/test-fixtures.ts';
+import { testValidator, testValidators, type TestValidator } from '../consensus/testing/fixtures.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { getValidatorSet, putValidatorSet } from '../state/validator-set.ts';
 import { listProposals, pendingProposalIds } from '../state/validator-votes.ts';
 import { executeBlock } from './executor.ts';
-import { MemoryState } from './testing.ts';
+import { MemoryState } from './testing/fixtures.ts';
 import type { BlockContext, BlockResult } from './types.ts';
 import { checkTx } from './validity.ts';
 

@@ -5,7 +5,7 @@ import { DEFAULT_PARAMS } from '../core/params.ts';
 import { buildTransfer, encodeTransferBody, TxType } from '../core/tx-bodies.ts';
 import { decodeTx, encodeTx, signTx, type Tx, type UnsignedTx } from '../core/tx.ts';
 import { checkTx } from './validity.ts';
-import { MemoryState, testKey } from './testing.ts';
+import { MemoryState, testKey } from './testing/fixtures.ts';
 import { txPriority, txTier } from './tiers.ts';
 import { describeTx } from './describe.ts';
 import { formatAddress } from '../core/keys.ts';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
 import { encryptKey } from '../../core/keystore.ts';
-import { DEFAULT_PORTS } from '../../node/config.ts';
-import { initHome } from '../../node/home.ts';
-import { readPassphrase } from '../../node/keys.ts';
+import { DEFAULT_PORTS } from '../../node/home/config.ts';
+import { initHome } from '../../node/home/home.ts';
+import { readPassphrase } from '../../node/home/keys.ts';
 import { JouleNode } from '../../node/node.ts';
 import { runDevnet } from '../devnet.ts';
 

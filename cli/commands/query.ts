@@ -4,13 +4,13 @@ import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
-import { accountKey, bitsToRoles, decodeAccount, StatePrefix } from '../../node/state-views.ts';
+import { accountKey, bitsToRoles, decodeAccount, StatePrefix } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import type { StatusJson } from './status.ts';
 
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
 
-import type { BlockJson, CertificateJson, ProofJson } from '../../node/rpc-types.ts';
+import type { BlockJson, CertificateJson, ProofJson } from '../../node/api/rpc-types.ts';
 
 interface QueryOptions { rpc?: string; json?: boolean }
 

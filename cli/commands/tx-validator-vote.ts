@@ -7,7 +7,7 @@ import { signProofOfPossession, verifyProofOfPossession } from '../../core/pop.t
 import { buildValidatorVote, VALIDATOR_NAME_PATTERN } from '../../core/tx-bodies.ts';
 import { CliError, type RpcClient } from '../rpc-client.ts';
 import { loadKey, readKeyFileInfo } from './keys.ts';
-import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOptions, type SubmitOptions } from './tx.ts';
+import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOptions, type SubmitOptions } from './sender.ts';
 
 /**
  * `joule tx validator-vote --add|--remove ...`: a current validator's vote (signed with its

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { buildTransfer } from '../../core/tx-bodies.ts';
-import type { Tx } from '../../core/tx.ts';
-import { startProgress } from '../progress.ts';
-import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
-import { loadKey, passphraseFileOption } from './keys.ts';
-import type { StatusJson, TransactionJson } from '../../node/rpc-types.ts';
+import { CliError } from '../rpc-client.ts';
+import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOptions, type SubmitOptions } from './sender.ts';
 import { registerValidatorVoteCommand } from './tx-validator-vote.ts';
 
 /**
@@ -16,16 +12,6 @@ import { registerValidatorVoteCommand } from './tx-validator-vote.ts';
  * `tx validator-vote` (tx-validator-vote.ts) is one more subcommand over the same helpers.
  */
 
-const POLL_MS = 250;
-const UINT64_LIMIT = 2n ** 64n;
-
-export function parseAmount(v: string, name: string, allowZero = false): bigint {
-  if (!/^(0|[1-9][0-9]*)$/.test(v) || BigInt(v) >= UINT64_LIMIT || (!allowZero && v === '0')) {
-    throw new CliError('INVALID_PARAMS', `--${name} must be a whole number of micro-units${allowZero ? '' : ' above 0'} below 2^64, got ${JSON.stringify(v)}`, name);
-  }
-  return BigInt(v);
-}
-
 function parseTo(v: string): Uint8Array {
   try {
     return parseAddress(v, 'to');
@@ -33,120 +19,6 @@ function parseTo(v: string): Uint8Array {
     if (isJouleError(e)) throw new CliError(e.code, `--to ${e.message.replace(/^to: /, '')}`, 'to');
     throw e;
   }
-}
-
-export interface SenderOptions {
-  key: string;
-  passphraseFile?: string;
-  nonce?: string;
-  rpc?: string;
-}
-
-export interface SenderContext {
-  readonly client: RpcClient;
-  readonly chainId: string;
-  readonly seed: Uint8Array;
-  readonly address: string;
-  readonly nonce: number;
-}
-
-/** Loads the sender's key, then asks the node for the chain id and the sender's next nonce. */
-export async function senderContext(opts: SenderOptions): Promise<SenderContext> {
-  const key = await loadKey(opts.key, opts.passphraseFile, 'ed25519');
-  const client = new RpcClient(resolveRpcUrl(opts.rpc));
-  const status = await client.call<StatusJson>('joule_status');
-  let nonce: number;
-  if (opts.nonce !== undefined) {
-    if (!/^[0-9]+$/.test(opts.nonce) || !Number.isSafeInteger(Number(opts.nonce))) throw new CliError('INVALID_PARAMS', `--nonce must be a non-negative integer, got ${JSON.stringify(opts.nonce)}`, 'nonce');
-    nonce = Number(opts.nonce);
-  } else {
-    // The committed nonce: a tx of ours still pending in the mempool makes this stale; --nonce overrides.
-    nonce = (await client.call<{ nonce: number }>('joule_getAccount', [key.address])).nonce;
-  }
-  return { client, chainId: status.chainId, seed: key.secret, address: key.address!, nonce };
-}
-
-export type { TransactionJson };
-
-export interface SubmitOptions {
-  wait?: boolean;
-  timeout?: string;
-  json?: boolean;
-}
-
-function printReceipt(t: TransactionJson): void {
-  const lines = [
-    `tx        ${t.hash}`,
-    `status    ${t.receipt.success ? 'success' : `FAILED (${t.receipt.code})`}`,
-    `block     ${t.blockHeight} ${t.blockHash}`,
-    `fee paid  ${t.receipt.feePaid}`,
-    ...t.receipt.events.map((e) => `event     ${e.type} ${Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/** Polls joule_getTransaction (it answers only once the tx is in a final block). */
-async function waitFinal(client: RpcClient, hash: string, timeoutMs: number): Promise<TransactionJson> {
-  const progress = startProgress(`waiting for ${hash.slice(0, 12)}… to be final`);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const t = await client.call<TransactionJson | null>('joule_getTransaction', [hash]);
-      if (t !== null) {
-        progress.succeed(`final in block ${t.blockHeight}`);
-        return t;
-      }
-    } catch (e) {
-      // A node busy or restarting is not a reason to give up before the deadline.
-      if (!(e instanceof CliError) || !['RPC_TIMEOUT', 'RPC_UNREACHABLE'].includes(e.code)) {
-        progress.fail();
-        throw e;
-      }
-      progress.update(`waiting for ${hash.slice(0, 12)}… (node not answering: ${e.code})`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  progress.fail(`not final after ${timeoutMs / 1000}s`);
-  throw new CliError(
-    'TX_WAIT_TIMEOUT',
-    `transaction ${hash} was submitted but is not final after ${timeoutMs / 1000}s; it may still be included (check: joule query tx ${hash})`,
-  );
-}
-
-/** Submits a signed tx; with --wait, waits until final and prints the receipt (exit 1 if it failed). */
-export async function submitTx(client: RpcClient, tx: Tx, opts: SubmitOptions, summary: Record<string, unknown>): Promise<void> {
-  const { hash } = await client.call<{ hash: string }>('joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]);
-  if (opts.wait !== true) {
-    if (opts.json === true) process.stdout.write(`${JSON.stringify({ hash, ...summary })}\n`);
-    else process.stdout.write(`submitted ${hash}\n`);
-    return;
-  }
-  if (opts.json !== true) process.stderr.write(`submitted ${hash}\n`);
-  const seconds = opts.timeout === undefined ? 60 : Number(opts.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError('INVALID_PARAMS', `--timeout must be a positive number of seconds, got ${opts.timeout}`, 'timeout');
-  const t = await waitFinal(client, hash, seconds * 1000);
-  if (opts.json === true) process.stdout.write(`${JSON.stringify(t)}\n`);
-  else printReceipt(t);
-  if (!t.receipt.success) {
-    process.stderr.write(`error ${t.receipt.code || 'TX_FAILED'}: transaction ${hash} is final but failed\n`);
-    process.exitCode = 1;
-  }
-}
-
-/**
- * Options every `tx` subcommand has. `defaultFee` is the default chain's base fee of the
- * type's mempool tier (peer_to_peer 10, grid_balancing 25 in core/params.ts DEFAULT_PARAMS).
- */
-export function withSenderOptions(cmd: Command, defaultFee = '10'): Command {
-  return cmd
-    .requiredOption('--key <file>', 'the sender\'s ed25519 key file')
-    .addOption(passphraseFileOption())
-    .option('--fee <micro>', `fee in micro-units (the default chain's minimum for this type is ${defaultFee})`, defaultFee)
-    .option('--nonce <n>', 'use this nonce instead of the account\'s committed nonce (to queue several txs)')
-    .addOption(rpcOption())
-    .option('--wait', 'wait until the transaction is final and print its receipt')
-    .option('--timeout <seconds>', 'with --wait: give up after this long', '60')
-    .option('--json', 'print one JSON object');
 }
 
 export function registerTxCommands(program: Command): void {

@@ -6,10 +6,10 @@ import { toHex } from '../../core/bytes.ts';
 import { blsFromSecret, ed25519FromSeed } from '../../core/keys.ts';
 import { decryptKeySync } from '../../core/keystore.ts';
 import { loadGenesis } from '../../genesis/index.ts';
-import { loadConfig, resolveIn } from '../../node/config.ts';
-import { readHomeHeight } from '../../node/home.ts';
-import { readPassphrase } from '../../node/keys.ts';
-import { createTransition, parseTransition, transitionToJson, type TransitionJson, type TransitionMember } from '../../node/transitions.ts';
+import { loadConfig, resolveIn } from '../../node/home/config.ts';
+import { readHomeHeight } from '../../node/home/home.ts';
+import { readPassphrase } from '../../node/home/keys.ts';
+import { createTransition, parseTransition, transitionToJson, type TransitionJson, type TransitionMember } from '../../node/chain/transitions.ts';
 import { CliError } from '../rpc-client.ts';
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SyncConfig } from './sync-machine.ts';
-import { SyncSim, type PeerKind, type SimPeer } from './sync-sim.ts';
+import { SyncSim, type PeerKind, type SimPeer } from './testing/sync-sim.ts';
 
 /**
  * Random sets of lying, silent and honest peers with random ids (so honest peers sort

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SyncMachine, type SyncAction, type SyncConfig } from './sync-machine.ts';
-import { SyncSim, type SimPeer } from './sync-sim.ts';
+import { SyncSim, type SimPeer } from './testing/sync-sim.ts';
 
 // Each test names the rule of node/sync/sync-machine.ts it checks (issue 6, finding 3).
 

@@ -1,6 +1,6 @@
 /**
  * Block sync as a pure state machine (etcd raft style, like consensus/): `step(event)`
- * returns the actions the shell (node/sync.ts, or a simulation) must execute. No I/O, no
+ * returns the actions the shell (node/sync/block-sync.ts, or a simulation) must execute. No I/O, no
  * clock (time arrives as `now` on every event), no randomness, no dependence on Map order.
  *
  * Rules:

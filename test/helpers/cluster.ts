@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChainParams } from '../../core/params.ts';
-import { createLocalNetwork, type LocalNetwork, type LocalNode } from '../../node/local-network.ts';
+import { createLocalNetwork, type LocalNetwork, type LocalNode } from '../../node/home/local-network.ts';
 import { freePort } from './net.ts';
 
 export { NodeProcess } from '../../cli/node-process.ts';

@@ -10,7 +10,7 @@
 import { commitSealBytes } from '../../core/block.ts';
 import { encodeMessage, messageSigningBytes, type ConsensusMessage, type Proposal, type RoundChange, type Unsigned, type Vote } from '../../consensus/messages.ts';
 import { proposerIndex } from '../../consensus/proposer.ts';
-import { CHAIN_ID, testValidator, type TestValidator } from '../../consensus/test-fixtures.ts';
+import { CHAIN_ID, testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import { encodeSimBlock, makeHeader, type ParentView } from './sim-chain.ts';
 import { blockHash, decodeBlock } from '../../core/block.ts';
 

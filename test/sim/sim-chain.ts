@@ -2,7 +2,7 @@
  * The simulated chain's rules: tiny real blocks (real encoding, real hashes) whose only
  * payload is an optional validator-set change, the validator set of every height (votes
  * carried by blocks, plus scheduled transitions), and block validation with the same header
- * rules as node/block-verifier.ts: parent link, height, set hash, the scheduled proposer of
+ * rules as node/blocks/block-verifier.ts: parent link, height, set hash, the scheduled proposer of
  * the header's round, increasing timestamps, and (for live proposals only) the local clock.
  */
 import { blockHash, decodeBlock, encodeBlock, type BlockHeader } from '../../core/block.ts';
@@ -11,7 +11,7 @@ import { decode, encode, readArray, readUint } from '../../core/codec.ts';
 import { ZERO_HASH } from '../../core/hash.ts';
 import { maxFaulty, ValidatorSet, type Validator } from '../../core/validators.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
-import { CHAIN_ID } from '../../consensus/test-fixtures.ts';
+import { CHAIN_ID } from '../../consensus/testing/fixtures.ts';
 
 /** Add or remove universe member `index` (applies from the next height). */
 export interface SetChange {

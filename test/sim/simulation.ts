@@ -23,7 +23,7 @@ import { verifyEvidence } from '../../consensus/evidence.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
 import { decodeMessage, messageSigningBytes, type ConsensusMessage } from '../../consensus/messages.ts';
 import { proposerIndex } from '../../consensus/proposer.ts';
-import { CHAIN_ID, cachingCrypto, testValidators, type TestValidator } from '../../consensus/test-fixtures.ts';
+import { CHAIN_ID, cachingCrypto, testValidators, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import type { ConsensusAction, ConsensusEvent } from '../../consensus/types.ts';
 import { decodeWalRecord } from '../../consensus/wal-record.ts';
 import { SyncMachine, type SyncAction, type SyncEvent } from '../../node/sync/sync-machine.ts';
@@ -38,7 +38,7 @@ import {
 export const crypto = cachingCrypto();
 export const TIMEOUT_MS = 100;
 const BLOCK_PERIOD_MS = 150;
-/** The driver's rule: while stuck, re-send own messages this often (node/consensus-driver.ts). */
+/** The driver's rule: while stuck, re-send own messages this often (node/consensus/driver.ts). */
 const RESEND_MS = 100;
 const SYNC_TICK_MS = 100;
 const BAN_MS = 3000;
@@ -210,7 +210,7 @@ export class Simulation implements ByzantineWorld {
     }
   }
 
-  // ---------------- consensus driver (mirrors node/consensus-driver.ts) ----------------
+  // ---------------- consensus driver (mirrors node/consensus/driver.ts) ----------------
 
   private start(node: SimNode): void {
     node.members = new MemberHistory(this.rules);

@@ -1,0 +1,48 @@
+import type { Tx } from '../../core/tx.ts';
+import type { AccountView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
+import { bitsToRoles, getAccount } from '../../state/accounts.ts';
+import { listEvidenceRecords } from '../../state/evidence-records.ts';
+import { listProposals } from '../../state/validator-votes.ts';
+import { describeTx } from '../../vm/index.ts';
+import type { Chain } from '../chain/chain.ts';
+import type { TxAdmission } from '../txs/admission.ts';
+import type { NodeEvents } from '../events.ts';
+
+export interface ApiDeps {
+  readonly chain: Chain;
+  readonly admission: TxAdmission;
+  readonly events: NodeEvents;
+  readonly status: () => NodeStatus;
+  /** Called after a tx is admitted locally, e.g. to gossip it. */
+  readonly onAdmitted?: (tx: Tx) => void;
+}
+
+/** The node as the RPC layer sees it: reads of the committed chain, and tx submission. */
+export function createNodeApi(deps: ApiDeps): NodeApi {
+  const { chain, admission, events } = deps;
+  return {
+    status: deps.status,
+    getBlockByHeight: (height: number): Promise<StoredBlock | undefined> => chain.blockAt(height),
+    getBlockByHash: (hash: Uint8Array): Promise<StoredBlock | undefined> => chain.blockByHash(hash),
+    getTransaction: (hash: Uint8Array): Promise<TxLookup | undefined> => chain.transaction(hash),
+    getAccount(address: Uint8Array): AccountView {
+      const a = getAccount(chain.world, address);
+      return { nonce: a.nonce, balance: a.balance, locked: a.locked, roles: bitsToRoles(a.roles) };
+    },
+    async submitTransaction(bytes: Uint8Array): Promise<{ hash: Uint8Array }> {
+      const tx = admission.submit(bytes, 'rpc');
+      deps.onAdmitted?.(tx);
+      return { hash: tx.hash };
+    },
+    getProof: (key: Uint8Array, height?: number): Promise<ProofView> => chain.proof(key, height),
+    describeTx: (tx: Tx) => describeTx(tx),
+    onBlock: (listener) => events.onBlock(listener),
+    async getValidators(height?: number) {
+      if (height === undefined || height === chain.height + 1) return chain.validators;
+      const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;
+      return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
+    },
+    listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
+    listValidatorProposals: () => listProposals(chain.world),
+  };
+}

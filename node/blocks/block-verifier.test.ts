@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isJouleError } from '../../core/errors.ts';
+import { addressFromPublicKey, blsGenerate, ed25519Generate } from '../../core/keys.ts';
+import { signProofOfPossession } from '../../core/pop.ts';
+import { buildTransfer, buildValidatorVote } from '../../core/tx-bodies.ts';
+import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
+import { genesisHash, generateDevnet } from '../../genesis/index.ts';
+import { buildBlock } from './block-builder.ts';
+import { verifyNextBlock } from './block-import.ts';
+import { Chain } from '../chain/chain.ts';
+
+const devnet = generateDevnet({ validators: 1, accounts: 1, genesisTime: 1_700_000_000_000 });
+const { chainId } = devnet.genesis;
+const validator = devnet.validatorKeys[0]!;
+const candidate = { identity: ed25519Generate(), bls: blsGenerate() };
+
+/** A vote of the devnet's validator to add `candidate`, with the given proof of possession. */
+function addVote(pop: Uint8Array): Tx {
+  return buildValidatorVote({
+    chainId, seed: validator.identity.seed, nonce: 0, fee: 25n, action: 'add',
+    validator: { name: 'candidate', identityKey: candidate.identity.publicKey, blsKey: candidate.bls.publicKey, blsProofOfPossession: pop },
+  });
+}
+
+/** What verification throws, as "CODE field: message". */
+function refusal(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (isJouleError(e)) return `${e.code} ${e.message}`;
+    throw e;
+  }
+  return 'accepted';
+}
+
+// Issue 6, finding 5: a block's txs are verified in full by every node that did not admit
+// them itself; a proposer that skips verification cannot get a garbage proof through.
+describe('block verification of txs this node never admitted', () => {
+  let dir: string;
+  let chain: Chain;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'joule-block-verifier-'));
+    chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis));
+  });
+  afterEach(async () => {
+    await chain.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The block a proposer that trusts its candidates (verification skipped) builds from `txs`. */
+  function proposed(txs: Tx[]) {
+    const head = chain.head;
+    const built = buildBlock({
+      world: chain.world, chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
+      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
+      timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true, verifyEvidence: chain.verifyEvidence,
+    });
+    expect(built.txs).toHaveLength(txs.length);
+    return built.block;
+  }
+
+  it('rejects a block with a validator-vote (add) whose proof of possession is garbage, naming the tx', () => {
+    const block = proposed([addVote(new Uint8Array(96).fill(0x5a))]);
+    expect(refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.body: a signature inside the body does not verify/);
+    expect(refusal(() => verifyNextBlock(chain, block, { knownTx: () => undefined }))).toMatch(/^BLOCK_INVALID txs\[0\]/);
+  });
+
+  it('accepts the same vote with a genuine proof (control)', () => {
+    const pop = signProofOfPossession(chainId, candidate.bls.secretKey, candidate.bls.publicKey, candidate.identity.publicKey);
+    expect(refusal(() => verifyNextBlock(chain, proposed([addVote(pop)])))).toBe('accepted');
+  });
+
+  it('rejects a tx whose envelope signature does not verify, naming it', () => {
+    const account = devnet.accountKeys[0]!.keyPair;
+    const good = buildTransfer({ chainId, seed: account.seed, nonce: 0, fee: 10n, to: addressFromPublicKey(validator.identity.publicKey), amount: 1n });
+    const signature = new Uint8Array(good.signature);
+    signature[5]! ^= 1;
+    const block = proposed([decodeTx(encodeTx({ ...good, signature }))]);
+    expect(refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.signature/);
+  });
+});

@@ -1,0 +1,253 @@
+import { blockHash, type Block, type BlockHeader, type CommitCertificate, type Receipt } from '../../core/block.ts';
+import { equalBytes, toHex } from '../../core/bytes.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { decodeTx, type Tx } from '../../core/tx.ts';
+import { type Validator, ValidatorSet } from '../../core/validators.ts';
+import type { Genesis } from '../../genesis/types.ts';
+import { Database } from '../../state/db.ts';
+import { decodeValidators, encodeValidators, getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
+import { concatBytes, utf8 } from '../../core/bytes.ts';
+import { type DbBatch, DbPrefix, dbKey, SCHEMA_VERSION } from '../../state/db.ts';
+import { WorldState } from '../../state/world-state.ts';
+import type { ExecutedBlock } from '../blocks/block-builder.ts';
+import { ChainStore } from './chain-store.ts';
+import { genesisBlock, genesisChanges } from './genesis-state.ts';
+import { evidenceVerifier } from './evidence-verifier.ts';
+
+function validatorSetKey(hash: Uint8Array): Uint8Array {
+  return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
+}
+
+/** The committed head: what every other part reads as "the chain now". */
+export interface Head {
+  readonly header: BlockHeader;
+  readonly hash: Uint8Array;
+  readonly certificate: CommitCertificate | null;
+}
+
+export interface CommittedBlock {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  readonly certificate: CommitCertificate | null;
+  readonly txs: readonly Tx[];
+  readonly receipts: readonly Receipt[];
+}
+
+/**
+ * The durable chain: LevelDB, the world state and the head. Opening it either writes
+ * genesis (empty store) or recovers the last committed block and proves the store
+ * consistent before anything runs on it. `commit` is the only writer: one atomic, fsynced
+ * batch per block, so a crash at any instant leaves either the old head or the new one.
+ */
+export class Chain {
+  readonly db: Database;
+  readonly store: ChainStore;
+  readonly world: WorldState;
+  readonly genesis: Genesis;
+  readonly genesisHash: Uint8Array;
+  /** Evidence-tx verification for vm/ (built on consensus/; vm cannot import it). */
+  readonly verifyEvidence: (body: Uint8Array, validators: ValidatorSet) => boolean;
+  private currentHead: Head;
+  private currentValidators: ValidatorSet;
+  private readonly setsByHash = new Map<string, ValidatorSet>();
+  private readonly transitions = new Map<number, ValidatorSet>();
+
+  private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head) {
+    this.db = db;
+    this.store = new ChainStore(db);
+    this.world = world;
+    this.genesis = genesis;
+    this.genesisHash = genesisHash;
+    this.verifyEvidence = evidenceVerifier(genesis.chainId);
+    this.currentHead = head;
+    this.currentValidators = Chain.validatorsOf(world);
+    this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
+  }
+
+  /** Every validator set the chain has had, by hash, so any block's certificate can be checked. */
+  private static putValidatorSet(batch: DbBatch, set: ValidatorSet): void {
+    batch.put(validatorSetKey(set.hash), encodeValidators(set));
+  }
+
+  /** Sets already loaded (the current one, the head's, and any looked up before). */
+  cachedValidatorSet(hash: Uint8Array): ValidatorSet | undefined {
+    return this.setsByHash.get(toHex(hash));
+  }
+
+  async validatorSetByHash(hash: Uint8Array): Promise<ValidatorSet | undefined> {
+    const id = toHex(hash);
+    const cached = this.setsByHash.get(id);
+    if (cached !== undefined) return cached;
+    const raw = await this.db.get(validatorSetKey(hash));
+    if (raw === undefined) return undefined;
+    const set = decodeValidators(raw);
+    this.setsByHash.set(id, set);
+    return set;
+  }
+
+  private static validatorsOf(world: WorldState): ValidatorSet {
+    const set = getValidatorSet(world);
+    if (set === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'the state holds no validator set');
+    return set;
+  }
+
+  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array): Promise<Chain> {
+    const db = await Database.open(path);
+    try {
+      const store = new ChainStore(db);
+      const storedGenesis = await store.genesisHash();
+      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash);
+      if (!equalBytes(storedGenesis, genesisHash)) {
+        throw new JouleError(
+          ErrorCode.STORE_MISMATCH,
+          `the database at ${path} belongs to another chain (genesis ${toHex(storedGenesis).slice(0, 16)}…, this genesis ${toHex(genesisHash).slice(0, 16)}…)`,
+        );
+      }
+      return await Chain.recover(db, store, genesis, genesisHash, path);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
+
+  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array): Promise<Chain> {
+    const world = await WorldState.load(db);
+    const prepared = world.prepare(genesisChanges(genesis));
+    const block = genesisBlock(genesis, prepared.root);
+    const hash = blockHash(block.header);
+    const batch = db.batch();
+    const store = new ChainStore(db);
+    store.putGenesis(batch, genesisHash);
+    store.putBlock(batch, block, hash, null, [], []);
+    Chain.putValidatorSet(batch, new ValidatorSet(genesis.validators));
+    world.write(prepared, batch);
+    await batch.write();
+    world.commit(prepared);
+    return new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate: null });
+  }
+
+  /** Refuses a store that is inconsistent rather than running on it. */
+  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string): Promise<Chain> {
+    const corrupt = (what: string) =>
+      new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`);
+    const version = await store.schemaVersion();
+    if (version !== SCHEMA_VERSION) throw corrupt(`schema version ${version} (expected ${SCHEMA_VERSION})`);
+    const height = await store.head();
+    if (height === undefined) throw corrupt('no head pointer');
+    const block = await store.block(height);
+    if (block === undefined) throw corrupt(`the head block ${height} is missing`);
+    if (block.header.height !== height || block.header.chainId !== genesis.chainId) throw corrupt(`the head block record does not match height ${height}`);
+    const hash = blockHash(block.header);
+    if ((await store.heightOf(hash)) !== height) throw corrupt(`the hash index does not point at block ${height}`);
+    const certificate = (await store.certificate(height)) ?? null;
+    if (height > 0 && certificate === null) throw corrupt(`block ${height} has no commit certificate`);
+    if (certificate !== null && !equalBytes(certificate.blockHash, hash)) throw corrupt(`the certificate of block ${height} is for another block`);
+    if (height > 0) {
+      const parent = await store.block(height - 1);
+      if (parent === undefined || !equalBytes(blockHash(parent.header), block.header.parentHash)) throw corrupt(`block ${height - 1} does not link to block ${height}`);
+    }
+    let world: WorldState;
+    try {
+      world = await WorldState.load(db);
+    } catch (e) {
+      throw corrupt((e as Error).message);
+    }
+    if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
+    const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
+    if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
+    return chain;
+  }
+
+  get head(): Head {
+    return this.currentHead;
+  }
+
+  get height(): number {
+    return this.currentHead.header.height;
+  }
+
+  /** The validator set certifying the next block (an emergency transition at that height overrides the state's). */
+  get validators(): ValidatorSet {
+    return this.transitions.get(this.height + 1) ?? this.currentValidators;
+  }
+
+  /** Every validator named by a configured transition (they must be allowed to connect). */
+  transitionValidators(): Validator[] {
+    return [...this.transitions.values()].flatMap((set) => [...set.validators]);
+  }
+
+  /** The set an emergency transition installs at `height`, if one does. */
+  transitionAt(height: number): ValidatorSet | undefined {
+    return this.transitions.get(height);
+  }
+
+  /**
+   * Installs the operator's emergency transitions (node/transitions.ts). One at a height
+   * this chain has passed must match what the chain did there, or the config is refused.
+   */
+  async setTransitions(list: readonly { height: number; validators: ValidatorSet }[]): Promise<void> {
+    for (const t of list) {
+      if (t.height <= this.height) {
+        const at = await this.blockAt(t.height);
+        if (at === undefined || !equalBytes(at.block.header.validatorSetHash, t.validators.hash)) {
+          throw new JouleError(ErrorCode.CONFIG_INVALID, `the transition at height ${t.height} conflicts with the stored chain`, 'config.transitions');
+        }
+      }
+      this.transitions.set(t.height, t.validators);
+      this.setsByHash.set(toHex(t.validators.hash), t.validators);
+    }
+  }
+
+  async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<CommittedBlock> {
+    const { block, hash } = executed;
+    if (block.header.height !== this.height + 1 || !equalBytes(block.header.parentHash, this.currentHead.hash)) {
+      throw new JouleError(ErrorCode.BLOCK_INVALID, `block ${block.header.height} does not extend the head ${this.height}`, 'block.header.parentHash');
+    }
+    if (!equalBytes(certificate.blockHash, hash)) throw new JouleError(ErrorCode.CERT_INVALID, 'certificate is for another block', 'certificate.blockHash');
+    const batch = this.db.batch();
+    this.store.putBlock(batch, block, hash, certificate, executed.result.receipts, executed.txs.map((t) => t.hash));
+    const setChange = executed.result.changes.find((c) => equalBytes(c.key, VALIDATOR_SET_KEY));
+    if (setChange?.value !== undefined) Chain.putValidatorSet(batch, decodeValidators(setChange.value));
+    this.world.write(executed.prepared, batch);
+    await batch.write();
+    this.world.commit(executed.prepared);
+    this.currentHead = { header: block.header, hash, certificate };
+    this.currentValidators = Chain.validatorsOf(this.world);
+    this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
+    return { block, hash, certificate, txs: executed.txs, receipts: executed.result.receipts };
+  }
+
+  async blockAt(height: number): Promise<{ block: Block; hash: Uint8Array; certificate: CommitCertificate | null } | undefined> {
+    if (height > this.height || height < 0) return undefined;
+    const block = await this.store.block(height);
+    if (block === undefined) return undefined;
+    return { block, hash: blockHash(block.header), certificate: (await this.store.certificate(height)) ?? null };
+  }
+
+  async blockByHash(hash: Uint8Array): Promise<{ block: Block; hash: Uint8Array; certificate: CommitCertificate | null } | undefined> {
+    const height = await this.store.heightOf(hash);
+    return height === undefined ? undefined : this.blockAt(height);
+  }
+
+  async transaction(hash: Uint8Array): Promise<{ tx: Tx; height: number; index: number; blockHash: Uint8Array; receipt: Receipt } | undefined> {
+    const loc = await this.store.txLocation(hash);
+    if (loc === undefined || loc.height > this.height) return undefined;
+    const [block, receipts] = await Promise.all([this.store.block(loc.height), this.store.receipts(loc.height)]);
+    const bytes = block?.txs[loc.index];
+    const receipt = receipts?.[loc.index];
+    if (block === undefined || bytes === undefined || receipt === undefined) return undefined;
+    return { tx: decodeTx(bytes, Number.MAX_SAFE_INTEGER), height: loc.height, index: loc.index, blockHash: blockHash(block.header), receipt };
+  }
+
+  async proof(key: Uint8Array, height?: number): Promise<{ height: number; stateRoot: Uint8Array; value: Uint8Array | undefined; proof: Uint8Array }> {
+    const h = height ?? this.height;
+    const at = await this.blockAt(h);
+    if (at === undefined) throw new JouleError(ErrorCode.NOT_FOUND, `no block at height ${h}`, 'height');
+    const { value, proof } = await this.world.proof(key, at.block.header.stateRoot);
+    return { height: h, stateRoot: at.block.header.stateRoot, value, proof };
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+
+/**
+ * A node home's `config.json`. Relative paths are relative to the home directory.
+ * Every field has a default, so a config may name only what differs.
+ */
+export interface NodeConfig {
+  readonly name: string;
+  readonly role: 'validator' | 'observer';
+  readonly genesis: string;
+  readonly dataDir: string;
+  readonly identityKey: string;
+  readonly consensusKey: string;
+  readonly p2p: {
+    readonly listen: string;
+    /** Static peers: multiaddrs ending in /p2p/<peerId>. */
+    readonly peers: readonly string[];
+    /** Peer ids of named observers allowed to connect besides the validators. */
+    readonly allowPeers: readonly string[];
+    readonly maxConnections: number;
+  };
+  readonly rpc: { readonly host: string; readonly port: number };
+  readonly metrics: { readonly host: string; readonly port: number };
+  readonly grpc: { readonly host: string; readonly port: number };
+  readonly mempool: {
+    readonly maxTxs: number;
+    readonly maxBytes: number;
+    readonly maxPerSender: number;
+    readonly maxNonceGap: number;
+    readonly replaceBumpPercent: number;
+  };
+  readonly log: { readonly level: string; readonly file: string | null };
+  /** Emergency validator-set transitions (node/transitions.ts), as written by `joule validators transition`. */
+  readonly transitions: readonly unknown[];
+}
+
+export const DEFAULT_PORTS = { p2p: 26600, rpc: 26601, metrics: 26602, grpc: 26603 } as const;
+
+export function defaultConfig(name: string): NodeConfig {
+  return {
+    name,
+    role: 'validator',
+    genesis: 'genesis.json',
+    dataDir: 'data',
+    identityKey: 'keys/identity.key',
+    consensusKey: 'keys/consensus.key',
+    p2p: { listen: `/ip4/127.0.0.1/tcp/${DEFAULT_PORTS.p2p}`, peers: [], allowPeers: [], maxConnections: 64 },
+    rpc: { host: '127.0.0.1', port: DEFAULT_PORTS.rpc },
+    metrics: { host: '127.0.0.1', port: DEFAULT_PORTS.metrics },
+    grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
+    mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
+    log: { level: 'info', file: null },
+    transitions: [],
+  };
+}
+
+type Json = Record<string, unknown>;
+
+function invalid(field: string, message: string): JouleError {
+  return new JouleError(ErrorCode.CONFIG_INVALID, message, `config.${field}`);
+}
+
+function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: unknown) => boolean, expected: string): T {
+  if (!(key in obj)) return fallback;
+  const v = obj[key];
+  if (!check(v)) throw invalid(`${path}${key}`, `expected ${expected}`);
+  return v as T;
+}
+
+const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
+const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
+const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function section(obj: Json, key: string): Json {
+  const v = obj[key];
+  if (v === undefined) return {};
+  if (!isObject(v)) throw invalid(key, 'expected an object');
+  return v;
+}
+
+/** Parses a config object; unknown keys are errors (a typo must not silently fall back to a default). */
+export function parseConfig(json: unknown): NodeConfig {
+  if (!isObject(json)) throw invalid('$', 'expected a JSON object');
+  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'transitions'];
+  for (const k of Object.keys(json)) if (!known.includes(k)) throw invalid(k, 'unknown field');
+  const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
+  const d = defaultConfig(name);
+  const p2p = section(json, 'p2p');
+  const rpc = section(json, 'rpc');
+  const metrics = section(json, 'metrics');
+  const grpc = section(json, 'grpc');
+  const mempool = section(json, 'mempool');
+  const log = section(json, 'log');
+  return {
+    name,
+    role: pick(json, 'role', d.role, '', (v) => v === 'validator' || v === 'observer', '"validator" or "observer"'),
+    genesis: pick(json, 'genesis', d.genesis, '', isString, 'a path'),
+    dataDir: pick(json, 'dataDir', d.dataDir, '', isString, 'a path'),
+    identityKey: pick(json, 'identityKey', d.identityKey, '', isString, 'a path'),
+    consensusKey: pick(json, 'consensusKey', d.consensusKey, '', isString, 'a path'),
+    p2p: {
+      listen: pick(p2p, 'listen', d.p2p.listen, 'p2p.', isString, 'a multiaddr'),
+      peers: pick(p2p, 'peers', d.p2p.peers, 'p2p.', isStringArray, 'an array of multiaddrs'),
+      allowPeers: pick(p2p, 'allowPeers', d.p2p.allowPeers, 'p2p.', isStringArray, 'an array of peer ids'),
+      maxConnections: pick(p2p, 'maxConnections', d.p2p.maxConnections, 'p2p.', isPositiveInt, 'a positive integer'),
+    },
+    rpc: { host: pick(rpc, 'host', d.rpc.host, 'rpc.', isString, 'a host'), port: pick(rpc, 'port', d.rpc.port, 'rpc.', isPort, 'a port') },
+    metrics: { host: pick(metrics, 'host', d.metrics.host, 'metrics.', isString, 'a host'), port: pick(metrics, 'port', d.metrics.port, 'metrics.', isPort, 'a port') },
+    grpc: { host: pick(grpc, 'host', d.grpc.host, 'grpc.', isString, 'a host'), port: pick(grpc, 'port', d.grpc.port, 'grpc.', isPort, 'a port') },
+    mempool: {
+      maxTxs: pick(mempool, 'maxTxs', d.mempool.maxTxs, 'mempool.', isPositiveInt, 'a positive integer'),
+      maxBytes: pick(mempool, 'maxBytes', d.mempool.maxBytes, 'mempool.', isPositiveInt, 'a positive integer'),
+      maxPerSender: pick(mempool, 'maxPerSender', d.mempool.maxPerSender, 'mempool.', isPositiveInt, 'a positive integer'),
+      maxNonceGap: pick(mempool, 'maxNonceGap', d.mempool.maxNonceGap, 'mempool.', isPositiveInt, 'a positive integer'),
+      replaceBumpPercent: pick(mempool, 'replaceBumpPercent', d.mempool.replaceBumpPercent, 'mempool.', isPositiveInt, 'a positive integer'),
+    },
+    log: {
+      level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),
+      file: pick(log, 'file', d.log.file, 'log.', (v) => v === null || isString(v), 'a path or null'),
+    },
+    transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),
+  };
+}
+
+export function loadConfig(home: string): NodeConfig {
+  const file = join(home, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new JouleError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: is this a node home? (create one with \`joule init\`)`, 'home');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new JouleError(ErrorCode.CONFIG_INVALID, `${file} is not valid JSON (${(e as Error).message})`, 'config');
+  }
+  return parseConfig(json);
+}
+
+export function resolveIn(home: string, path: string): string {
+  return isAbsolute(path) ? path : join(home, path);
+}

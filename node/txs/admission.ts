@@ -1,0 +1,53 @@
+import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
+import { decodeTx, type Tx } from '../../core/tx.ts';
+import type { Mempool } from '../../mempool/index.ts';
+import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
+import { txPriority, txTier, validateTx } from '../../vm/index.ts';
+import type { Chain } from '../chain/chain.ts';
+
+/**
+ * The one door into the mempool, for RPC and gossip alike: decode, check against the head
+ * state (signature, chain, type, fee, nonce window, balance), then pool. Every rejection
+ * is counted by code and source.
+ */
+export class TxAdmission {
+  private readonly chain: Chain;
+  private readonly mempool: Mempool;
+  private readonly metrics: JouleMetrics;
+
+  constructor(chain: Chain, mempool: Mempool, metrics: JouleMetrics) {
+    this.chain = chain;
+    this.mempool = mempool;
+    this.metrics = metrics;
+  }
+
+  /** Admits one encoded tx; throws the typed rejection. */
+  submit(bytes: Uint8Array, source: string): Tx {
+    try {
+      const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
+      if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
+      this.admit(tx);
+      return tx;
+    } catch (e) {
+      recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
+      throw e;
+    }
+  }
+
+  /**
+   * Admits a decoded tx, verifying it completely (every signature it carries, even one this
+   * node made): block execution trusts what is in the mempool by hash and skips its
+   * signatures (vm/executor.ts), so nothing enters the mempool unverified.
+   */
+  admit(tx: Tx): void {
+    const { world, genesis } = this.chain;
+    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { allowFutureNonce: true });
+    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce: account.nonce });
+    this.updateGauges();
+  }
+
+  updateGauges(): void {
+    this.metrics.mempoolSize.set(this.mempool.size);
+    this.metrics.mempoolBytes.set(this.mempool.bytes);
+  }
+}

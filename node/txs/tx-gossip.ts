@@ -1,0 +1,74 @@
+import { decode, encode, readArray, readBytes } from '../../core/codec.ts';
+import { isJouleError } from '../../core/errors.ts';
+import type { Tx } from '../../core/tx.ts';
+import type { GossipSubscriber, GossipVerdict } from '../../p2p/index.ts';
+import type { TxAdmission } from './admission.ts';
+import { decodeOnce } from '../net/decode-once.ts';
+
+/** Most txs one gossip message carries. */
+const MAX_BATCH = 1024;
+/** A lone tx waits at most this long for company before it is sent. */
+const FLUSH_MS = 100;
+
+/**
+ * Transactions travel between validators in batches (one gossip message per FLUSH_MS or
+ * MAX_BATCH txs): per-message costs (framing, signing of the gossip envelope, message-id
+ * hashing, validation dispatch) are paid once per batch, not per tx.
+ */
+export class TxGossip implements GossipSubscriber {
+  private readonly publish: (bytes: Uint8Array) => void;
+  private readonly admission: TxAdmission;
+  private buffer: Uint8Array[] = [];
+  private readonly decodeBatch = decodeOnce((data) => {
+    const list = readArray(decode(data, 'txBatch'), 'txBatch');
+    if (list.length === 0 || list.length > MAX_BATCH) throw new Error(`a batch holds 1 to ${MAX_BATCH} txs, not ${list.length}`);
+    return list.map((t, i) => readBytes(t, `txBatch[${i}]`));
+  });
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(publish: (bytes: Uint8Array) => void, admission: TxAdmission) {
+    this.publish = publish;
+    this.admission = admission;
+  }
+
+  /** Queues a locally admitted tx for the next batch. */
+  add(tx: Tx): void {
+    this.buffer.push(tx.bytes);
+    if (this.buffer.length >= MAX_BATCH) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.publish(encode(batch));
+  }
+
+  validate(data: Uint8Array): GossipVerdict {
+    try {
+      this.decodeBatch(data);
+      return 'accept';
+    } catch {
+      return 'reject';
+    }
+  }
+
+  /** Admits each tx as if submitted here; duplicates and stale nonces are normal and quiet. */
+  handle(data: Uint8Array): void {
+    for (const bytes of this.decodeBatch(data)) {
+      try {
+        this.admission.submit(bytes, 'gossip');
+      } catch (e) {
+        if (!isJouleError(e)) throw e;
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

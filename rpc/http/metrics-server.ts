@@ -1,0 +1,73 @@
+/**
+ * The metrics endpoint on its own port (`GET /metrics`, `GET /health`), so Prometheus can
+ * scrape it on an internal network while the RPC port is exposed elsewhere, or not at all.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { respondHealth, sendJson } from './health.ts';
+import type { JouleMetrics } from '../metrics.ts';
+import type { HealthCheck, RpcLogger } from '../node-api.ts';
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  metrics: JouleMetrics;
+  health: HealthCheck;
+  logger?: RpcLogger;
+}
+
+export interface RunningServer {
+  /** The bound port (useful when 0 was asked for). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(opts: MetricsServerOptions): Promise<RunningServer> {
+  const { metrics, health, logger } = opts;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          logger?.error({ err }, 'collecting metrics failed');
+          sendJson(res, 500, { error: 'collecting metrics failed' });
+        },
+      );
+    } else if (path === '/health') {
+      void respondHealth(res, health, logger);
+    } else {
+      sendJson(res, 404, { error: 'not found' });
+    }
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await listen(server, opts.host, opts.port);
+  const port = (server.address() as AddressInfo).port;
+  logger?.info({ host: opts.host, port }, 'metrics server listening');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function listen(server: import('node:http').Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Param validation shared by every JSON-RPC method: each bad param is a JouleError
+ * INVALID_PARAMS naming it (`params[0]`), which the dispatcher answers with -32602.
+ */
+import { fromHexOrUndefined } from '../../core/bytes.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { ADDRESS_HRP, parseAddress } from '../../core/keys.ts';
+
+/**
+ * Prefix byte of account records in the state key space. Duplicates `StatePrefix.account`
+ * in state/keys.ts, which rpc/ may not import; a test in state/ or node/ should keep the
+ * two equal.
+ */
+export const ACCOUNT_KEY_PREFIX = 0x01;
+
+/** Longest state key joule_getProof accepts; real keys are a prefix byte plus a short id. */
+const MAX_STATE_KEY_BYTES = 256;
+
+
+
+export function invalid(field: string, message: string): JouleError {
+  return new JouleError(ErrorCode.INVALID_PARAMS, message, field);
+}
+
+export function arity(params: unknown[], min: number, max: number): void {
+  if (params.length < min) throw invalid(`params[${params.length}]`, `missing; expected ${min === max ? min : `${min} to ${max}`} params`);
+  if (params.length > max) throw invalid(`params[${max}]`, `unexpected; expected at most ${max} params`);
+}
+
+/** Bytes from 0x hex (whole bytes); `length` pins the exact size. */
+export function parseHexParam(v: unknown, field: string, length?: number, maxLength?: number): Uint8Array {
+  if (typeof v !== 'string') throw invalid(field, `must be a 0x hex string, got ${typeName(v)}`);
+  const b = fromHexOrUndefined(v);
+  if (b === undefined) throw invalid(field, 'must be 0x-prefixed hex of whole bytes');
+  if (length !== undefined && b.length !== length) throw invalid(field, `must be ${length} bytes, got ${b.length}`);
+  if (maxLength !== undefined && b.length > maxLength) throw invalid(field, `must be at most ${maxLength} bytes`);
+  return b;
+}
+
+/** A non-negative safe integer; also a decimal string of digits, as typed on a command line. */
+export function parseHeightParam(v: unknown, field: string): number {
+  const n = typeof v === 'string' && /^[0-9]{1,16}$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw invalid(field, `must be a non-negative integer height, got ${typeName(v)}`);
+  }
+  return n;
+}
+
+export function parseAddressParam(v: unknown, field: string): Uint8Array {
+  if (typeof v !== 'string') throw invalid(field, `must be a bech32 address string, got ${typeName(v)}`);
+  try {
+    return parseAddress(v, field);
+  } catch (e) {
+    throw invalid(field, (e as Error).message.replace(`${field}: `, ''));
+  }
+}
+
+/** A state key as 0x hex, or a bech32 address meaning that account's key (prefix 0x01 + address). */
+export function parseStateKeyParam(v: unknown, field: string): Uint8Array {
+  if (typeof v === 'string' && v.toLowerCase().startsWith(ADDRESS_HRP + '1')) {
+    const address = parseAddressParam(v, field);
+    const key = new Uint8Array(1 + address.length);
+    key[0] = ACCOUNT_KEY_PREFIX;
+    key.set(address, 1);
+    return key;
+  }
+  const key = parseHexParam(v, field, undefined, MAX_STATE_KEY_BYTES);
+  if (key.length === 0) throw invalid(field, 'must not be empty');
+  return key;
+}
+
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+

@@ -1,0 +1,183 @@
+/**
+ * An in-memory NodeApi for rpc/'s own tests (and any client test that wants an RPC server
+ * without a real node). Not used by production code. Blocks and txs are real, signed and
+ * encoded with core/, so formatting is exercised on genuine data.
+ */
+import { Dispatcher } from '../jsonrpc/jsonrpc.ts';
+import type { JouleMetrics } from '../metrics.ts';
+import { createMethods } from '../jsonrpc/methods.ts';
+import type { Block, CommitCertificate, Receipt } from '../../core/block.ts';
+import { blockHash } from '../../core/block.ts';
+import { encode } from '../../core/codec.ts';
+import { equalBytes, toHex } from '../../core/bytes.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { sha256 } from '../../core/hash.ts';
+import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../../core/keys.ts';
+import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
+import { ValidatorSet, type Validator } from '../../core/validators.ts';
+import type { AccountView, EvidenceView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
+
+export const FAKE_CHAIN_ID = 'joule-test';
+
+export interface FakeNode extends NodeApi {
+  readonly blocks: StoredBlock[];
+  readonly txs: Map<string, TxLookup>;
+  readonly accounts: Map<string, AccountView>;
+  readonly submitted: Uint8Array[];
+  readonly alice: { seed: Uint8Array; publicKey: Uint8Array; address: Uint8Array };
+  /** Commits a block with the given txs and notifies onBlock listeners. */
+  commit(txs?: Tx[]): StoredBlock;
+  /** How many onBlock listeners are registered (to check servers unsubscribe on close). */
+  listenerCount(): number;
+  /** The current validator set (4 deterministic validators); tests may replace it. */
+  validatorSet: ValidatorSet;
+  readonly evidence: EvidenceView[];
+  readonly proposals: ValidatorProposalView[];
+}
+
+/** Deterministic validator i of the fake chain (real Ed25519 and BLS keys). */
+export function fakeValidator(i: number): Validator {
+  const ed = ed25519FromSeed(sha256(new Uint8Array([0xfa, i])));
+  const secret = sha256(new Uint8Array([0xfb, i]));
+  secret[0] = 0x11; // below the BLS12-381 group order
+  return { name: `fake-${i}`, address: addressFromPublicKey(ed.publicKey), identityKey: ed.publicKey, blsKey: blsFromSecret(secret).publicKey };
+}
+
+export function makeTransfer(seed: Uint8Array, nonce: number, to: Uint8Array, amount: bigint): Tx {
+  const kp = ed25519FromSeed(seed);
+  return signTx({ chainId: FAKE_CHAIN_ID, type: 1, sender: kp.publicKey, nonce, fee: 10n, body: encode([to, amount]) }, seed);
+}
+
+export function createFakeNode(): FakeNode {
+  const seed = new Uint8Array(32).fill(7);
+  const kp = ed25519FromSeed(seed);
+  const alice = { seed, publicKey: kp.publicKey, address: addressFromPublicKey(kp.publicKey) };
+  const blocks: StoredBlock[] = [];
+  const txs = new Map<string, TxLookup>();
+  const accounts = new Map<string, AccountView>();
+  const submitted: Uint8Array[] = [];
+  const listeners = new Set<(b: StoredBlock) => void>();
+  accounts.set(toHex(alice.address), { nonce: 0, balance: 10n ** 20n, locked: 5n, roles: ['dso'] });
+
+  const commit = (blockTxs: Tx[] = []): StoredBlock => {
+    const height = blocks.length;
+    const prev = blocks[height - 1];
+    const parentCertificate: CommitCertificate | null = prev?.certificate ?? null;
+    const block: Block = {
+      header: {
+        chainId: FAKE_CHAIN_ID,
+        height,
+        round: 0,
+        parentHash: prev?.hash ?? new Uint8Array(32),
+        timestamp: 1_700_000_000_000 + height * 1000,
+        proposer: alice.address,
+        txRoot: new Uint8Array(32).fill(1),
+        stateRoot: new Uint8Array(32).fill(2),
+        receiptsRoot: new Uint8Array(32).fill(3),
+        validatorSetHash: new Uint8Array(32).fill(4),
+        txCount: blockTxs.length,
+        parentCertificate,
+      },
+      txs: blockTxs.map((t) => t.bytes),
+    };
+    const hash = blockHash(block.header);
+    const certificate: CommitCertificate = {
+      height,
+      round: 0,
+      blockHash: hash,
+      aggregateSignature: new Uint8Array(96).fill(9),
+      signers: new Uint8Array([0b1101]),
+    };
+    const sb: StoredBlock = { block, hash, certificate };
+    blocks.push(sb);
+    blockTxs.forEach((tx, index) => {
+      const receipt: Receipt = {
+        txHash: tx.hash,
+        success: true,
+        code: '',
+        feePaid: tx.fee,
+        events: [{ type: 'transfer', attributes: [['amount', '100'], ['__proto__', 'x']] }],
+      };
+      txs.set(toHex(tx.hash), { tx, height, index, blockHash: hash, receipt });
+    });
+    for (const l of listeners) l(sb);
+    return sb;
+  };
+
+  const status = (): NodeStatus => {
+    const head = blocks[blocks.length - 1]!;
+    return {
+      chainId: FAKE_CHAIN_ID,
+      genesisHash: blocks[0]!.hash,
+      nodeName: 'fake-0',
+      role: 'validator',
+      height: head.block.header.height,
+      latestBlockHash: head.hash,
+      latestBlockTime: head.block.header.timestamp,
+      validatorCount: 4,
+      peerCount: 3,
+      mempoolSize: submitted.length,
+      syncing: false,
+      syncTarget: null,
+    };
+  };
+
+  commit(); // genesis block at height 0
+  const evidence: EvidenceView[] = [];
+  const proposals: ValidatorProposalView[] = [];
+
+  const node: FakeNode = {
+    validatorSet: new ValidatorSet([0, 1, 2, 3].map(fakeValidator)),
+    evidence,
+    proposals,
+    // Any known height (and the next one) is certified by the current set in this fake.
+    getValidators: (h) => (h === undefined || h <= blocks.length ? node.validatorSet : undefined),
+    listEvidence: (offset, limit) => ({ total: evidence.length, items: evidence.slice(offset, offset + limit) }),
+    listValidatorProposals: () => proposals,
+    blocks,
+    txs,
+    accounts,
+    submitted,
+    alice,
+    commit,
+    listenerCount: () => listeners.size,
+    status,
+    getBlockByHeight: async (h) => blocks[h],
+    getBlockByHash: async (h) => blocks.find((b) => equalBytes(b.hash, h)),
+    getTransaction: async (h) => txs.get(toHex(h)),
+    getAccount: (a) => accounts.get(toHex(a)) ?? { nonce: 0, balance: 0n, locked: 0n, roles: [] },
+    async submitTransaction(bytes) {
+      const tx = decodeTx(bytes); // throws CODEC_* JouleErrors on garbage, like the real node
+      if (tx.chainId !== FAKE_CHAIN_ID) throw new JouleError(ErrorCode.TX_WRONG_CHAIN, 'wrong chain', 'tx.chainId');
+      submitted.push(bytes);
+      return { hash: tx.hash };
+    },
+    async getProof(key, height): Promise<ProofView> {
+      const h = height ?? blocks.length - 1;
+      if (h >= blocks.length) throw new JouleError(ErrorCode.NOT_FOUND, `no state at height ${h}`, 'height');
+      const value = key[0] === 0x01 && accounts.has(toHex(key.subarray(1))) ? new Uint8Array([0xaa]) : undefined;
+      return { height: h, stateRoot: blocks[h]!.block.header.stateRoot, value, proof: sha256(key) };
+    },
+    describeTx: (tx) => {
+      if (tx.type !== 1) throw new Error('unknown type');
+      return { typeName: 'transfer', body: { to: formatAddress(tx.body.subarray(3, 23)), amount: 100n } };
+    },
+    onBlock(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return node;
+}
+
+/**
+ * A JSON-RPC caller over `createMethods(node)` without any transport, for method tests:
+ * `await call('joule_status', [])` resolves to the parsed response object.
+ */
+export function rpcCaller(
+  node: NodeApi,
+  opts: { methods?: ReturnType<typeof createMethods>; metrics?: JouleMetrics } = {},
+): (method: string, params?: unknown) => Promise<any> {
+  const d = new Dispatcher({ methods: opts.methods ?? createMethods(node), metrics: opts.metrics });
+  return async (method, params) => JSON.parse((await d.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { transport: 'http' }))!);
+}

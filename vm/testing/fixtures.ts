@@ -1,0 +1,51 @@
+/**
+ * Helpers for tests and benchmarks of vm/ (not used by the node): an in-memory state and
+ * deterministic key pairs. Not part of consensus code paths.
+ */
+import { utf8 } from '../../core/bytes.ts';
+import { sha256 } from '../../core/hash.ts';
+import { addressFromPublicKey, ed25519FromSeed } from '../../core/keys.ts';
+import { encodeAccount, EMPTY_ACCOUNT, type Account } from '../../state/accounts.ts';
+import { accountKey } from '../../state/keys.ts';
+import type { StateChange, StateReader } from '../../state/overlay.ts';
+
+function id(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+/** A plain key-value state; `apply` commits a block's changes like the node would. */
+export class MemoryState implements StateReader {
+  private readonly data = new Map<string, Uint8Array>();
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.data.get(id(key));
+  }
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    this.data.set(id(key), value);
+  }
+
+  apply(changes: readonly StateChange[]): void {
+    for (const c of changes) {
+      if (c.value === undefined) this.data.delete(id(c.key));
+      else this.data.set(id(c.key), c.value);
+    }
+  }
+
+  setAccount(address: Uint8Array, account: Partial<Account>): void {
+    this.set(accountKey(address), encodeAccount({ ...EMPTY_ACCOUNT, ...account }));
+  }
+}
+
+export interface TestKey {
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly address: Uint8Array;
+}
+
+/** Deterministic Ed25519 key number `i` (seed = SHA-256 of a label). */
+export function testKey(i: number, label = 'joule-test-key'): TestKey {
+  const seed = sha256(utf8(`${label}/${i}`));
+  const { publicKey } = ed25519FromSeed(seed);
+  return { seed, publicKey, address: addressFromPublicKey(publicKey) };
+}
