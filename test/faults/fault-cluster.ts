@@ -45,7 +45,7 @@ export class FaultCluster {
         const file = join(n.home, 'config.json');
         const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, Record<string, unknown>>;
         config.p2p!.listen = `/ip4/${where.dataIp}/tcp/${DEFAULT_PORTS.p2p}`;
-        config.p2p!.peers = net.nodes.filter((_, j) => j !== i).map((m, j) => `/ip4/${sandbox.nodes[j < i ? j : j + 1]!.dataIp}/tcp/${DEFAULT_PORTS.p2p}/p2p/${m.peerId}`);
+        config.p2p!.peers = net.nodes.flatMap((m, j) => (j === i ? [] : [`/ip4/${sandbox.nodes[j]!.dataIp}/tcp/${DEFAULT_PORTS.p2p}/p2p/${m.peerId}`]));
         config.rpc!.host = where.ctlIp;
         config.metrics!.host = where.ctlIp;
         await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ChainParams } from '../../core/params.ts';
 import { waitFor } from '../helpers/net.ts';
 import { compareChains, equivocations, lostFinalTxs } from './checker.ts';
@@ -11,6 +12,13 @@ import { HeightMonitor } from './monitor.ts';
  * a round-0 timeout of 1.5 s (it must exceed the empty-block period; see genesis/params.ts).
  */
 export const FAULT_PARAMS: Partial<ChainParams> = { blockPeriodMs: 500, emptyBlockPeriodMs: 500, requestTimeoutMs: 1500 };
+
+/**
+ * Longest a node cut off (or paused) for 20-30 s may take to be back at the head after the
+ * heal: reconnecting (the p2p dialer retries a lost static peer at most every 10 s, +20 %
+ * jitter) plus syncing the blocks it missed.
+ */
+export const CATCH_UP_MS = 20_000;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -93,11 +101,11 @@ export class FaultHarness {
     console.log(`[faults] ${scenario}: ${what} = ${value} ${unit}`);
   }
 
-  /** Records how long after `since` every node was connected to all the others again. */
-  recordReconnect(scenario: string, since: number): void {
-    const t = this.monitor.allConnected(this.all, this.cluster.size - 1, since);
+  /** Records how long after `since` every node was connected to all the others again (waiting up to 30 s). */
+  async recordReconnect(scenario: string, since: number): Promise<void> {
+    const t = await waitFor('all nodes reconnected', () => this.monitor.allConnected(this.all, this.cluster.size - 1, since), 30_000, 100).catch(() => undefined);
     if (t !== undefined) this.record(scenario, 'heal to every node connected to all others (p2p)', t - since);
-    else this.record(scenario, 'nodes not all reconnected; seconds since heal', Math.round((Date.now() - since) / 1000), 's');
+    else this.record(scenario, 'nodes still not all reconnected, seconds after the heal', Math.round((Date.now() - since) / 1000), 's');
   }
 
   /**
@@ -121,6 +129,12 @@ export class FaultHarness {
    * the scenario that a node no longer has.
    */
   async check(): Promise<string[]> {
+    // A scenario that failed half-way may have left a cut, a paused or a dead node behind.
+    await this.cluster.sandbox.heal();
+    for (const node of this.cluster.nodes) {
+      if (node.isPaused) node.resume();
+      if (!node.running) await node.start(60_000);
+    }
     this.route({ load: this.all });
     const names = this.cluster.nodes.map((n) => n.name);
     const urls = this.all.map((i) => this.cluster.url(i));
@@ -130,10 +144,12 @@ export class FaultHarness {
       return Math.max(...(hs as number[])) - Math.min(...(hs as number[])) <= 1 ? true : undefined;
     }, 90_000, 250);
     const { problems } = await compareChains(urls, names);
-    problems.push(...this.monitor.regressions(names), ...this.ledger.conflicts);
+    problems.push(...this.monitor.regressions(names, this.scenarioStart), ...this.ledger.conflictsSince(this.scenarioStart));
     problems.push(...(await equivocations(urls, this.cluster.nodes.map((n) => n.spec.metricsUrl), names)));
     const finals = this.ledger.txsLearnt(this.scenarioStart);
+    if (finals.size === 0) problems.push('no transaction was reported final during the scenario: the load did not run');
     for (const [i, url] of urls.entries()) problems.push(...(await lostFinalTxs(url, names[i]!, finals)));
+    this.record('checker', `txs reported final during the scenario, each found on all ${urls.length} nodes`, finals.size, 'txs');
     return problems;
   }
 
@@ -144,4 +160,34 @@ export class FaultHarness {
     await this.cluster.destroy();
     if (this.measurements.length > 0) console.log(`[faults] measured:\n${this.measurements.map((m) => `  ${m.scenario}: ${m.what} = ${m.value} ${m.unit}`).join('\n')}`);
   }
+}
+
+/**
+ * Registers the hooks of a test file whose scenarios share one harness: started once, the
+ * checker after every scenario, stopped at the end. Returns the accessor the scenarios
+ * call first. When the harness cannot start (not root, no `ip`...), every scenario fails
+ * with that reason; vitest would only mark them skipped if the hook itself threw.
+ */
+export function useFaultHarness(): () => FaultHarness {
+  let harness: FaultHarness | undefined;
+  let failure: unknown;
+  beforeAll(async () => {
+    try {
+      harness = await FaultHarness.start();
+    } catch (e) {
+      failure = e;
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await harness?.stop();
+  }, 60_000);
+  afterEach(async () => {
+    if (harness === undefined) return;
+    const problems = await harness.check();
+    expect(problems, 'after-scenario check: one chain, no regression, no fork, no equivocation, nothing final lost').toEqual([]);
+  }, 180_000);
+  return () => {
+    if (harness === undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+    return harness;
+  };
 }

@@ -29,7 +29,7 @@ interface BlockJson {
 export class FinalityLedger {
   readonly blocks = new Map<number, FinalBlock>();
   readonly txs = new Map<string, FinalTx>();
-  readonly conflicts: string[] = [];
+  private readonly conflicts: { at: number; what: string }[] = [];
   /** Time of the last new block recorded. */
   lastProgressAt = Date.now();
   private readonly urls: readonly string[];
@@ -66,6 +66,11 @@ export class FinalityLedger {
     await this.loop;
   }
 
+  /** Nodes reporting different blocks at one height, found since `since`. */
+  conflictsSince(since: number): string[] {
+    return this.conflicts.filter((c) => c.at >= since).map((c) => c.what);
+  }
+
   /** Final txs learnt in [from, to). */
   txsLearnt(from: number, to = Infinity): Map<string, FinalTx> {
     return new Map([...this.txs].filter(([, t]) => t.at >= from && t.at < to));
@@ -89,7 +94,7 @@ export class FinalityLedger {
       if (b === null) continue;
       const seen = this.blocks.get(b.height);
       if (seen !== undefined) {
-        if (seen.hash !== b.hash) this.conflicts.push(`height ${b.height}: node ${seen.node} reported ${seen.hash}, node ${node} reports ${b.hash}`);
+        if (seen.hash !== b.hash) this.conflicts.push({ at, what: `height ${b.height}: node ${seen.node} reported ${seen.hash}, node ${node} reports ${b.hash}` });
         continue;
       }
       this.blocks.set(b.height, { hash: b.hash, node, at });

@@ -65,9 +65,9 @@ export class HeightMonitor {
     return max;
   }
 
-  /** Every time a node was seen lower than it had been seen before. */
-  regressions(names: readonly string[]): string[] {
-    return this.samples.flatMap((s, i) => findRegressions(s).map((r) => `${names[i]} went from height ${r.from} down to ${r.to} at ${new Date(r.t).toISOString()}`));
+  /** Every time since `since` a node was seen lower than it had been seen before. */
+  regressions(names: readonly string[], since = 0): string[] {
+    return this.samples.flatMap((s, i) => findRegressions(s).filter((r) => r.t >= since).map((r) => `${names[i]} went from height ${r.from} down to ${r.to} at ${new Date(r.t).toISOString()}`));
   }
 
   /**

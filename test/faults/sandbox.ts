@@ -137,6 +137,8 @@ export class NetSandbox {
   static async create(n: number, opts: { cut?: CutMode } = {}): Promise<NetSandbox> {
     const problem = preflightProblem();
     if (problem !== undefined) throw new Error(`cannot run the fault-injection tests: ${problem}`);
+    // Names derive from the pid, and stale cleanup treats this pid's leftovers as stale.
+    if (live.size > 0) throw new Error('one fault sandbox per process at a time');
     installExitHooks();
     removeStale();
     const sandbox = new NetSandbox(n, await freeSubnet(), opts.cut ?? 'bridge');
