@@ -109,8 +109,8 @@ export class FaultHarness {
   }
 
   /**
-   * True when `nodes` finalised a block in every `windowMs` window of [from, to]: finality
-   * went on throughout, not in one burst.
+   * The `windowMs` windows of [from, to] in which none of `nodes` finalised a block (none:
+   * finality went on throughout, not in one burst).
    */
   finalisedThroughout(nodes: readonly number[], from: number, to: number, windowMs: number): string[] {
     const gaps: string[] = [];
