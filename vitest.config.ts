@@ -12,7 +12,7 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       // test/sim is cross-part but runs in one process (virtual time): it belongs with the fast tests.
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'test/**', '!test/sim/**'] } },
+      { extends: true, test: { name: 'unit', include: ['*/**/*.test.ts'], exclude: ['node_modules/**', 'test/!(sim)/**', 'test/*.test.ts'] } },
       { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], exclude: ['test/sim/**'], fileParallelism: false } },
     ],
   },
