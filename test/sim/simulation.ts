@@ -514,7 +514,7 @@ export class Simulation implements ByzantineWorld {
     if (this.nodes.some((x) => x.byzantine)) this.at(10 + Math.floor(r() * 200), { kind: 'noise' });
     let target = Infinity;
     const deadline = this.healAt + 60_000;
-    let ev;
+    let ev: { t: number; e: SimEvent } | undefined;
     while ((ev = this.queue.pop()) !== undefined) {
       this.now = ev.t;
       if (!this.healed && this.now >= this.healAt) this.heal();
