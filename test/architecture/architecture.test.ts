@@ -191,11 +191,22 @@ describe('checkArchitecture on a fixture tree', () => {
     return dir;
   }
 
+  /** A README per folder of the table, each stating the table's rule. */
+  const readmes: Record<string, string> = {
+    'core/README.md': '**May import:** nothing of ours (the table).',
+    'state/README.md': '**May import:** core.',
+    'rpc/README.md': '**May import:** core',
+    'node/README.md': '# node\n\n**May import:** core, state, rpc (the table)',
+    'cli/README.md': '**May import:** node, core',
+    'test/README.md': '**May import:** everything (the table)',
+  };
+
   const exceptions = (...items: string[]): string => `\n## Imports waiting for a decision\n\n${items.map((i) => `- ${i}: why\n`).join('')}\n## Next\n- \`x.ts\` -> \`y.ts\` is not in the section\n`;
 
   it('scans production files only, and reports a cycle, a forbidden import and a stale exception', () => {
     root = tree({
       [ARCHITECTURE_DOC]: TABLE_DOC + exceptions('`cli/old.ts` -> `rpc/r.ts`', '`cli/main.ts` -> `state/s.ts`'),
+      ...readmes,
       'vitest.config.ts': "import './core/a.ts';",
       'core/a.ts': "import { b } from './b.ts';",
       'core/b.ts': "import { a } from './a.ts';",
@@ -220,6 +231,24 @@ describe('checkArchitecture on a fixture tree', () => {
   it('reports a folder of production code that the table does not name', () => {
     root = tree({ [ARCHITECTURE_DOC]: TABLE_DOC, 'scripts/x.ts': 'export const x = 1;' });
     expect(describeProblems(checkArchitecture(root))).toEqual([`scripts/ holds production code but is not in the folder table of ${ARCHITECTURE_DOC}`]);
+  });
+
+  it('reports a folder without README, a README without its rule, and a README that states another rule than the table', () => {
+    const { 'test/README.md': _, ...others } = readmes;
+    root = tree({
+      [ARCHITECTURE_DOC]: TABLE_DOC,
+      ...others,
+      'state/README.md': 'State. It may import core.',
+      'node/README.md': '**May import:** core, rpc (forgot state)',
+      'cli/README.md': '**May import:** node, cor',
+      'test/t.test.ts': '',
+    });
+    expect(describeProblems(checkArchitecture(root))).toEqual([
+      'state/README.md has no line "**May import:** ..." (as the folder table says: core)',
+      'node/README.md says it may import "core, rpc", the folder table says: core, state, rpc',
+      'cli/README.md says it may import "node, cor", the folder table says: node, core',
+      'test/README.md is missing (what the folder owns, what it may import, its files)',
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FolderTable, folderViolations, parseFolderTable, type Violation } from './folder-table.ts';
+import { type FolderTable, folderViolations, parseFolderTable, readRule, type Violation } from './folder-table.ts';
 import { findCycles, importEdges, readProduction } from './imports.ts';
 
 /**
@@ -25,6 +25,8 @@ export interface ArchitectureReport {
   stale: string[];
   /** Folders holding production code that the table does not name. */
   unknownFolders: string[];
+  /** Folders of the table whose README is missing or states another rule than the table. */
+  readmes: string[];
 }
 
 /** `from -> to` of one import, the form in which the document lists an exception. */
@@ -65,12 +67,48 @@ export function checkArchitecture(root: string): ArchitectureReport {
     excepted: all.filter((v) => exceptions.has(resolve(v))),
     stale: [...exceptions].filter((key) => !used.has(key)),
     unknownFolders: [...new Set([...sources.keys()].map((f) => f.split('/')[0] as string))].filter((folder) => !table.has(folder)).sort(),
+    readmes: readmeProblems(root, table),
   };
+}
+
+/**
+ * Every folder of the table that exists has a README.md with a line
+ * `**May import:** <rule>` that says what the table says (the same words are accepted:
+ * folder names, `everything`, `nothing of ours`). The table stays the one source; the
+ * READMEs are checked against it, so that they cannot drift from it.
+ */
+export function readmeProblems(root: string, table: FolderTable): string[] {
+  const problems: string[] = [];
+  const all = [...table.keys()];
+  for (const [folder, allowed] of table) {
+    const dir = join(root, folder);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    const readme = join(dir, 'README.md');
+    if (!existsSync(readme)) {
+      problems.push(`${folder}/README.md is missing (what the folder owns, what it may import, its files)`);
+      continue;
+    }
+    const line = /^\*\*May import:\*\*\s*([^(.\n]*)/m.exec(readFileSync(readme, 'utf8'));
+    if (line === null) {
+      problems.push(`${folder}/README.md has no line "**May import:** ..." (as the folder table says: ${[...allowed].join(', ') || 'nothing of ours'})`);
+      continue;
+    }
+    let stated: Set<string>;
+    try {
+      stated = readRule((line[1] as string).trim(), folder, [], all);
+    } catch {
+      stated = new Set(['?']);
+    }
+    const same = stated.size === allowed.size && [...stated].every((f) => allowed.has(f));
+    if (!same) problems.push(`${folder}/README.md says it may import "${(line[1] as string).trim()}", the folder table says: ${[...allowed].join(', ') || 'nothing of ours'}`);
+  }
+  return problems;
 }
 
 /** One line per problem, for a person to act on. */
 export function describeProblems(report: ArchitectureReport): string[] {
   return [
+    ...report.readmes,
     ...report.unknownFolders.map((folder) => `${folder}/ holds production code but is not in the folder table of ${ARCHITECTURE_DOC}`),
     ...report.cycles.map((c) => `import cycle: ${c.join(' -> ')}`),
     ...report.violations.map((v) => `${v.file}:${v.line} imports '${v.specifier}': ${v.reason}`),

@@ -60,18 +60,21 @@ export function parseFolderTable(markdown: string): FolderTable {
   }
   const all = rows.map((r) => r.folder);
   const table = new Map<string, Set<string>>();
-  rows.forEach(({ folder, rule }, at) => {
-    let allowed: string[];
-    if (rule === 'nothing of ours' || rule === '-') allowed = [];
-    else if (rule === 'everything') allowed = all;
-    else if (rule === 'everything above') allowed = all.slice(0, at);
-    else allowed = rule.split(',').map(folderName);
-    for (const name of allowed) {
-      if (!all.includes(name)) throw new Error(`folder table: ${folder}/ may import "${name}", which is not a folder of the table`);
-    }
-    table.set(folder, new Set(allowed.filter((name) => name !== folder)));
-  });
+  rows.forEach(({ folder, rule }, at) => table.set(folder, readRule(rule, folder, all.slice(0, at), all)));
   return table;
+}
+
+/** One may-import cell of `folder`, given the folders of the rows above it and of the whole table. */
+export function readRule(rule: string, folder: string, above: readonly string[], all: readonly string[]): Set<string> {
+  let allowed: readonly string[];
+  if (rule === 'nothing of ours' || rule === '-') allowed = [];
+  else if (rule === 'everything') allowed = all;
+  else if (rule === 'everything above') allowed = above;
+  else allowed = rule.split(',').map(folderName);
+  for (const name of allowed) {
+    if (!all.includes(name)) throw new Error(`folder table: ${folder}/ may import "${name}", which is not a folder of the table`);
+  }
+  return new Set(allowed.filter((name) => name !== folder));
 }
 
 /** file -> the other folders whose names it passes on through `export ... from`, followed through chains of re-exports. */
