@@ -47,9 +47,9 @@ describe('importSites', () => {
     const source = [
       "// import { a } from './commented.ts';",
       "/* export * from './block-comment.ts'; */",
-      "const s = \"import x from './in-string.ts'\";",
+      'const s = "import x from \'./in-string.ts\'";',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source with a template literal in it
-      'const t = `import(\'./in-template.ts\') ${"from"} \'./still-template.ts\'`;',
+      "const t = `import('./in-template.ts') ${\"from\"} './still-template.ts'`;",
       "const r = /from '.\\/in-regex.ts'/;",
       "loader.import('./member-call.ts');",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source with template literals in it
@@ -201,7 +201,8 @@ describe('checkArchitecture on a fixture tree', () => {
     'test/README.md': '**May import:** everything (the table)',
   };
 
-  const exceptions = (...items: string[]): string => `\n## Imports waiting for a decision\n\n${items.map((i) => `- ${i}: why\n`).join('')}\n## Next\n- \`x.ts\` -> \`y.ts\` is not in the section\n`;
+  const exceptions = (...items: string[]): string =>
+    `\n## Imports waiting for a decision\n\n${items.map((i) => `- ${i}: why\n`).join('')}\n## Next\n- \`x.ts\` -> \`y.ts\` is not in the section\n`;
 
   it('scans production files only, and reports a cycle, a forbidden import and a stale exception', () => {
     root = tree({

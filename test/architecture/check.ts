@@ -100,7 +100,10 @@ export function readmeProblems(root: string, table: FolderTable): string[] {
       stated = new Set(['?']);
     }
     const same = stated.size === allowed.size && [...stated].every((f) => allowed.has(f));
-    if (!same) problems.push(`${folder}/README.md says it may import "${(line[1] as string).trim()}", the folder table says: ${[...allowed].join(', ') || 'nothing of ours'}`);
+    if (!same)
+      problems.push(
+        `${folder}/README.md says it may import "${(line[1] as string).trim()}", the folder table says: ${[...allowed].join(', ') || 'nothing of ours'}`,
+      );
   }
   return problems;
 }
@@ -112,7 +115,9 @@ export function describeProblems(report: ArchitectureReport): string[] {
     ...report.unknownFolders.map((folder) => `${folder}/ holds production code but is not in the folder table of ${ARCHITECTURE_DOC}`),
     ...report.cycles.map((c) => `import cycle: ${c.join(' -> ')}`),
     ...report.violations.map((v) => `${v.file}:${v.line} imports '${v.specifier}': ${v.reason}`),
-    ...report.stale.map((key) => `${ARCHITECTURE_DOC} lists ${key} as waiting for a decision, but no such import breaks the table any more: remove it from the list`),
+    ...report.stale.map(
+      (key) => `${ARCHITECTURE_DOC} lists ${key} as waiting for a decision, but no such import breaks the table any more: remove it from the list`,
+    ),
   ];
 }
 
@@ -120,7 +125,9 @@ if (import.meta.main) {
   const root = join(import.meta.dirname, '..', '..');
   const report = checkArchitecture(root);
   const problems = describeProblems(report);
-  console.log(`${report.files} production files, ${report.imports} relative imports, ${report.cycles.length} cycles, ${report.violations.length} imports against the folder table`);
+  console.log(
+    `${report.files} production files, ${report.imports} relative imports, ${report.cycles.length} cycles, ${report.violations.length} imports against the folder table`,
+  );
   for (const v of report.excepted) console.log(`waiting for a decision: ${v.file}:${v.line} imports '${v.specifier}': ${v.reason}`);
   for (const p of problems) console.log(p);
   process.exitCode = problems.length === 0 ? 0 : 1;
