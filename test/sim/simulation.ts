@@ -519,7 +519,7 @@ export class Simulation implements ByzantineWorld {
     let target = Infinity;
     // Up to f faulty proposers in a row, each costing its round's (exponentially grown) timer.
     const deadline = this.healAt + 180_000;
-    let ev;
+    let ev: { t: number; e: SimEvent } | undefined;
     while ((ev = this.queue.pop()) !== undefined) {
       this.now = ev.t;
       if (!this.healed && this.now >= this.healAt) this.heal();
