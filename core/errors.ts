@@ -40,6 +40,8 @@ export const ErrorCode = {
   SAFETY_VIOLATION: 'SAFETY_VIOLATION',
   // genesis, config, storage
   GENESIS_INVALID: 'GENESIS_INVALID',
+  /** A validator card of the genesis ceremony (node/home/card.ts) is malformed or does not verify. */
+  CARD_INVALID: 'CARD_INVALID',
   CONFIG_INVALID: 'CONFIG_INVALID',
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_MISMATCH: 'STORE_MISMATCH',

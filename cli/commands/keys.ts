@@ -160,7 +160,8 @@ async function generate(opts: GenerateOptions): Promise<void> {
   printKeyInfo(opts.out, readKeyInfo(json), opts.json === true);
 }
 
-export function registerKeysCommands(program: Command): void {
+/** Returns the `keys` group, so that `keys init` (keys-init.ts) joins it. */
+export function registerKeysCommands(program: Command): Command {
   const keys = program.command('keys').description('create and inspect key files (encrypted at rest)');
 
   keys
@@ -183,4 +184,5 @@ export function registerKeysCommands(program: Command): void {
       if (info.insecure) warnInsecure(file);
       printKeyInfo(file, info, opts.json === true);
     });
+  return keys;
 }

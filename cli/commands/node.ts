@@ -8,7 +8,10 @@ import { DEFAULT_PORTS } from '../../node/home/config.ts';
 import { initHome } from '../../node/home/home.ts';
 import { readPassphrase } from '../../node/home/keys.ts';
 import { JouleNode } from '../../node/node.ts';
+import { awaitsGenesis } from '../../node/home/operator-home.ts';
 import { runDevnet } from '../devnet.ts';
+import { CliError } from '../rpc-client.ts';
+import { adoptCeremonyGenesis, applyCeremonyCards, checkExpectedHash } from './init-ceremony.ts';
 
 function port(v: string): number {
   const n = Number(v);
@@ -29,7 +32,7 @@ async function freshKeyFile(type: 'ed25519' | 'bls', passphrase: string | undefi
 export function registerNodeCommands(program: Command): void {
   program
     .command('init')
-    .description('create a node home: config.json, genesis.json, keys/, data/')
+    .description('create a node home: config.json, genesis.json, keys/, data/; or give a home made by `joule keys init` its genesis')
     .requiredOption('--home <dir>', 'the node home to create')
     .requiredOption('--genesis <file>', 'the genesis file of the chain')
     .option('--name <name>', 'node name (logs, metrics)', 'node')
@@ -43,8 +46,20 @@ export function registerNodeCommands(program: Command): void {
     .option('--peer <multiaddr...>', 'static peers (/ip4/…/tcp/…/p2p/<peerId>)')
     .option('--passphrase-file <file>', 'passphrase for generated keys (else JOULE_PASSPHRASE)')
     .option('--insecure', 'write generated keys unencrypted (devnets only)')
+    .option('--expect-hash <hex>', 'refuse the genesis unless its hash is this (0x + 64 hex digits; required for a `keys init` home)')
+    .option('--cards <files...>', "the validators' cards: their p2p addresses become the static peers")
+    .option('--json', 'print the result as one JSON object (with --expect-hash or --cards)')
     .action(async (o) => {
+      if (awaitsGenesis(o.home)) {
+        // A home made by `joule keys init`: its keys and config exist; only the genesis and peers are missing.
+        for (const flag of ['identityKey', 'consensusKey', 'peer'] as const) {
+          if (o[flag] !== undefined) throw new CliError('INVALID_PARAMS', `${o.home} already has its keys and config (joule keys init); --identity-key, --consensus-key and --peer do not apply (peers come from --cards)`, flag);
+        }
+        await adoptCeremonyGenesis(o);
+        return;
+      }
       if (o.role !== 'validator' && o.role !== 'observer') throw new Error('--role must be validator or observer');
+      checkExpectedHash(o.genesis, o.expectHash);
       const passphrase = readPassphrase(o.passphraseFile);
       const insecure = o.insecure === true;
       if (!insecure && passphrase === undefined && (o.identityKey === undefined || o.consensusKey === undefined)) {
@@ -60,7 +75,11 @@ export function registerNodeCommands(program: Command): void {
         ports: { p2p: port(o.p2pPort), rpc: port(o.rpcPort), metrics: port(o.metricsPort), grpc: port(o.grpcPort) },
         peers: o.peer ?? [],
       });
-      console.log(`initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId})`);
+      if (o.cards !== undefined || o.json === true) {
+        await applyCeremonyCards({ ...o, cards: o.cards ?? [] });
+        return;
+      }
+      console.log(`initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId}${o.expectHash !== undefined ? ', genesis hash as expected' : ''})`);
       console.log(`start it with: joule start --home ${o.home}`);
     });
 
