@@ -55,7 +55,7 @@ function readCards(files: readonly string[]): AssembleValidator[] {
     try {
       json = readCardJson(file);
     } catch (e) {
-      problems.push({ path: file, message: (e as Error).message.replace(/^card: /, '') });
+      problems.push({ path: file, message: (e as Error).message });
       continue;
     }
     const { problems: mine, card } = checkCard(json);

@@ -30,6 +30,9 @@ interface KeysInitOptions {
   json?: boolean;
 }
 
+/** The option each field of createOperatorHome's errors comes from. */
+const FLAGS: Readonly<Record<string, string>> = { home: '--home', name: '--name', p2p: '--p2p', passphrase: '--passphrase-file' };
+
 async function keysInit(opts: KeysInitOptions): Promise<void> {
   if (opts.insecure === true && opts.passphraseFile !== undefined) {
     throw new CliError('INVALID_PARAMS', 'give either --passphrase-file (encrypted keys) or --insecure (unencrypted devnet keys), not both', 'insecure');
@@ -59,8 +62,8 @@ async function keysInit(opts: KeysInitOptions): Promise<void> {
     });
   } catch (e) {
     progress.fail();
-    // `name`, `p2p`, `home`: the fields are the options of this command.
-    if (isJouleError(e)) throw new CliError(e.code, e.field === undefined ? e.message : `--${e.field}: ${e.message.replace(`${e.field}: `, '')}`, e.field);
+    const flag = isJouleError(e) && e.field !== undefined ? FLAGS[e.field] : undefined;
+    if (isJouleError(e) && flag !== undefined) throw new CliError(e.code, `${flag}: ${e.message.replace(`${e.field}: `, '')}`, e.field);
     throw e;
   }
   progress.succeed('keys written');

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { multiaddr } from '@multiformats/multiaddr';
-import { toHex } from '../../core/bytes.ts';
+import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../../core/keys.ts';
+import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress, isEd25519PublicKey } from '../../core/keys.ts';
 import { signProofOfPossession } from '../../core/pop.ts';
 import { checkGenesis, type GenesisProblem, type GenesisValidatorJson } from '../../genesis/index.ts';
 import { peerIdFromIdentityKey } from '../../p2p/identity.ts';
@@ -73,6 +73,13 @@ export function checkP2pAddress(text: unknown): { problem?: string; base?: strin
   return { base: `/${host.name}/${host.value}/tcp/${tcp.value}`, ...(p2p?.value !== undefined ? { peerId: p2p.value } : {}) };
 }
 
+/** The peer id of an identity key given as 0x hex, or undefined when it is not a valid one (reported elsewhere). */
+function identityPeerId(v: unknown): string | undefined {
+  const key = typeof v === 'string' && v.startsWith('0x') ? fromHexOrUndefined(v) : undefined;
+  if (key === undefined || !isEd25519PublicKey(key)) return undefined;
+  return peerIdFromIdentityKey(key);
+}
+
 /** Every problem of a card (each with its field), and the card when there is none. */
 export function checkCard(json: unknown): { problems: GenesisProblem[]; card?: ValidatorCard } {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
@@ -94,9 +101,11 @@ export function checkCard(json: unknown): { problems: GenesisProblem[]; card?: V
   let peerId: string | undefined;
   if (p2p.problem !== undefined) problems.push({ path: 'p2p', message: p2p.problem });
   else if (p2p.peerId === undefined) problems.push({ path: 'p2p', message: 'must end with /p2p/<peerId> (the peer id of identityKey)' });
-  else if (probe.genesis !== undefined) {
-    peerId = peerIdFromIdentityKey(probe.genesis.validators[0]!.identityKey);
-    if (p2p.peerId !== peerId) problems.push({ path: 'p2p', message: `ends with peer id ${p2p.peerId}, but identityKey's peer id is ${peerId}` });
+  else {
+    // Checked even when other fields are wrong, so that every problem shows at once.
+    peerId = identityPeerId(o.identityKey);
+    if (peerId !== undefined && p2p.peerId !== peerId)
+      problems.push({ path: 'p2p', message: `ends with peer id ${p2p.peerId}, but identityKey's peer id is ${peerId}` });
   }
   if (problems.length > 0 || probe.genesis === undefined || peerId === undefined) return { problems };
   const v = probe.genesis.validators[0]!;
@@ -127,14 +136,12 @@ export function parseCard(json: unknown, source: string): ValidatorCard {
   const { problems, card } = checkCard(json);
   if (card === undefined) {
     const list = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-    throw Object.assign(
-      new JouleError(
-        ErrorCode.CARD_INVALID,
-        `${source} is not a valid validator card (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}`,
-        problems[0]?.path,
-      ),
-      { problems },
+    // The list names each field; the message starts with the card, as several may be at hand.
+    const err = new JouleError(
+      ErrorCode.CARD_INVALID,
+      `${source} is not a valid validator card (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}`,
     );
+    throw Object.assign(err, { problems });
   }
   return card;
 }
@@ -145,12 +152,12 @@ export function readCardJson(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new JouleError(ErrorCode.CARD_INVALID, `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'card');
+    throw new JouleError(ErrorCode.CARD_INVALID, `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new JouleError(ErrorCode.CARD_INVALID, `${file} is not valid JSON (${(e as Error).message})`, 'card');
+    throw new JouleError(ErrorCode.CARD_INVALID, `${file} is not valid JSON (${(e as Error).message})`);
   }
 }
 

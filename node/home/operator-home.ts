@@ -67,6 +67,16 @@ export async function createOperatorHome(opts: OperatorHomeOptions): Promise<Ope
   for (const f of Object.values(files)) {
     if (existsSync(f)) throw invalid('home', `${f} already exists: ${opts.home} is already a node home (refusing to overwrite keys a chain may depend on)`);
   }
+  const base = defaultConfig(opts.name);
+  const config: NodeConfig = {
+    ...base,
+    role: 'validator',
+    p2p: { ...base.p2p, listen: p2p.base! },
+    rpc: { host: opts.rpc?.host ?? base.rpc.host, port: opts.rpc?.port ?? base.rpc.port },
+    metrics: { host: opts.metrics?.host ?? base.metrics.host, port: opts.metrics?.port ?? base.metrics.port },
+    grpc: { host: opts.grpc?.host ?? base.grpc.host, port: opts.grpc?.port ?? base.grpc.port },
+  };
+  parseConfig(config); // a bad host or port is refused now, before any key is made
   // 0700 whatever the umask, also for a directory the operator created beforehand.
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   await chmod(opts.home, 0o700);
@@ -85,16 +95,6 @@ export async function createOperatorHome(opts: OperatorHomeOptions): Promise<Ope
     opts.onKey?.(job.file, ++done, jobs.length);
   }
 
-  const base = defaultConfig(opts.name);
-  const config: NodeConfig = {
-    ...base,
-    role: 'validator',
-    p2p: { ...base.p2p, listen: p2p.base! },
-    rpc: { host: opts.rpc?.host ?? base.rpc.host, port: opts.rpc?.port ?? base.rpc.port },
-    metrics: { host: opts.metrics?.host ?? base.metrics.host, port: opts.metrics?.port ?? base.metrics.port },
-    grpc: { host: opts.grpc?.host ?? base.grpc.host, port: opts.grpc?.port ?? base.grpc.port },
-  };
-  parseConfig(config); // refuse a bad host or port here, not at the first start
   await writeFile(files.config, `${JSON.stringify(config, null, 2)}\n`, { flag: 'wx' });
   return {
     config,
