@@ -7,9 +7,7 @@ import { encryptKey } from '../../core/keystore.ts';
 import { DEFAULT_PORTS } from '../../node/home/config.ts';
 import { initHome } from '../../node/home/home.ts';
 import { readPassphrase } from '../../node/home/keys.ts';
-import { JouleNode } from '../../node/node.ts';
 import { awaitsGenesis } from '../../node/home/operator-home.ts';
-import { runDevnet } from '../devnet.ts';
 import { CliError } from '../rpc-client.ts';
 import { adoptCeremonyGenesis, applyCeremonyCards, checkExpectedHash } from './init-ceremony.ts';
 
@@ -53,7 +51,12 @@ export function registerNodeCommands(program: Command): void {
       if (awaitsGenesis(o.home)) {
         // A home made by `joule keys init`: its keys and config exist; only the genesis and peers are missing.
         for (const flag of ['identityKey', 'consensusKey', 'peer'] as const) {
-          if (o[flag] !== undefined) throw new CliError('INVALID_PARAMS', `${o.home} already has its keys and config (joule keys init); --identity-key, --consensus-key and --peer do not apply (peers come from --cards)`, flag);
+          if (o[flag] !== undefined)
+            throw new CliError(
+              'INVALID_PARAMS',
+              `${o.home} already has its keys and config (joule keys init); --identity-key, --consensus-key and --peer do not apply (peers come from --cards)`,
+              flag,
+            );
         }
         await adoptCeremonyGenesis(o);
         return;
@@ -79,7 +82,9 @@ export function registerNodeCommands(program: Command): void {
         await applyCeremonyCards({ ...o, cards: o.cards ?? [] });
         return;
       }
-      console.log(`initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId}${o.expectHash !== undefined ? ', genesis hash as expected' : ''})`);
+      console.log(
+        `initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId}${o.expectHash !== undefined ? ', genesis hash as expected' : ''})`,
+      );
       console.log(`start it with: joule start --home ${o.home}`);
     });
 
@@ -89,6 +94,8 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--home <dir>', 'the node home')
     .option('--passphrase-file <file>', 'passphrase of the key files (else JOULE_PASSPHRASE)')
     .action(async (o) => {
+      // Loaded here: the node pulls in libp2p, LevelDB and every part, which the other commands do not need.
+      const { JouleNode } = await import('../../node/node.ts');
       const node = await JouleNode.start({ home: o.home, passphraseFile: o.passphraseFile });
       await new Promise<void>((resolve) => {
         let stopping = false;
@@ -126,6 +133,7 @@ export function registerNodeCommands(program: Command): void {
       const accounts = Number(o.accounts);
       if (!Number.isInteger(validators) || validators < 1 || validators > 64) throw new Error('--validators must be an integer from 1 to 64');
       if (!Number.isInteger(accounts) || accounts < 0) throw new Error('--accounts must be a non-negative integer');
+      const { runDevnet } = await import('../devnet.ts');
       await runDevnet({
         home: o.home,
         validators,
