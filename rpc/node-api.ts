@@ -4,6 +4,7 @@
  * this interface rather than rpc/ reaching into state/, vm/ or node/.
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
+import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 
@@ -26,7 +27,7 @@ export interface NodeStatus {
   chainId: string;
   genesisHash: Uint8Array;
   nodeName: string;
-  role: 'validator' | 'observer';
+  role: NodeRole;
   height: number;
   latestBlockHash: Uint8Array;
   latestBlockTime: number;

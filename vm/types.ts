@@ -12,7 +12,7 @@ export interface ChainContext {
   readonly chainId: string;
   readonly params: ChainParams;
   /**
-   * Verifies an evidence tx body (consensus/evidence.ts decodeEvidence + verifyEvidence
+   * Verifies an evidence tx body (core/evidence.ts decodeEvidence + consensus' verifyEvidence
    * for this chain id) against the validator set in state. vm/ may not import consensus/,
    * so node/ injects it; without it every evidence tx is invalid. Must be pure and never
    * throw (false for anything that is not valid evidence).

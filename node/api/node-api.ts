@@ -1,6 +1,7 @@
 import type { Tx } from '../../core/tx.ts';
 import type { AccountView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
-import { bitsToRoles, getAccount } from '../../state/accounts.ts';
+import { bitsToRoles } from '../../core/roles.ts';
+import { getAccount } from '../../state/accounts.ts';
 import { listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';

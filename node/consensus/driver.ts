@@ -1,7 +1,7 @@
 import { decodeBlock, encodeBlock, type CommitCertificate } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
-import type { Evidence } from '../../consensus/evidence.ts';
+import type { Evidence } from '../../core/evidence.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
 import type { ConsensusMessage } from '../../consensus/messages.ts';
 import type { ConsensusAction, ConsensusEvent, ValidationVerdict } from '../../consensus/types.ts';

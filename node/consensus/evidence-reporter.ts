@@ -1,5 +1,5 @@
-import { buildEvidenceTx } from '../../core/tx-bodies.ts';
-import { encodeEvidence, type Evidence } from '../../consensus/evidence.ts';
+import { buildEvidenceTx } from '../../core/tx/evidence.ts';
+import { encodeEvidence, type Evidence } from '../../core/evidence.ts';
 import { getEvidenceRecord, evidenceId } from '../../state/evidence-records.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { tierParams } from '../../vm/index.ts';
