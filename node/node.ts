@@ -212,10 +212,9 @@ export class JouleNode {
       serveBlocks: async (from, to, limit) => {
         const items: Uint8Array[] = [];
         for (let h = from; h <= Math.min(to, chain.height) && items.length < limit; h++) {
-          const bytes = await chain.store.blockBytes(h);
-          const cert = await chain.store.certificate(h);
-          if (bytes === undefined || cert === undefined) break;
-          items.push(encodeCertifiedBlock(bytes, cert));
+          const certified = await chain.certifiedBlockAt(h);
+          if (certified === undefined) break;
+          items.push(encodeCertifiedBlock(certified.blockBytes, certified.certificate));
         }
         return items;
       },

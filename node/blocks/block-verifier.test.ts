@@ -55,9 +55,8 @@ describe('block verification of txs this node never admitted', () => {
   function proposed(txs: Tx[]) {
     const head = chain.head;
     const built = buildBlock({
-      world: chain.world, chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
-      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
-      timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true, verifyEvidence: chain.verifyEvidence,
+      context: chain.nextBlockContext(), proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
+      timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true,
     });
     expect(built.txs).toHaveLength(txs.length);
     return built.block;

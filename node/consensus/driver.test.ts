@@ -72,11 +72,7 @@ const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
 
 /** Validator `proposer`'s round-0 block for height 1 with `timestamp`, and its PROPOSAL. */
 function proposal(chain: Chain, proposer: number, timestamp: number) {
-  const head = chain.head;
-  const built = buildBlock({
-    world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
-    validatorSet: chain.validators, proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true,
-  });
+  const built = buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true });
   const block = encodeBlock(built.block);
   return { hash: built.hash, bytes: encodeMessage(sign(proposer, { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block, justification: null })) };
 }

@@ -1,6 +1,7 @@
 import { decodeBlock, encodeBlock, type CommitCertificate } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
+import type { ChainParams } from '../../core/params.ts';
 import type { Evidence } from '../../core/evidence.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
 import type { ConsensusMessage } from '../../consensus/messages.ts';
@@ -65,13 +66,19 @@ export class ConsensusDriver {
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
+    const { chainId, params } = deps.chain.nextBlockContext();
     this.machine = new QbftMachine({
-      chainId: deps.chain.genesis.chainId,
+      chainId,
       signer: deps.signer,
-      requestTimeoutMs: deps.chain.genesis.params.requestTimeoutMs,
+      requestTimeoutMs: params.requestTimeoutMs,
       crypto: deps.crypto,
-      maxMessageBytes: deps.chain.genesis.params.maxBlockBytes + 64 * 1024,
+      maxMessageBytes: params.maxBlockBytes + 64 * 1024,
     });
+  }
+
+  /** The chain's parameters (fixed in genesis). */
+  private get params(): ChainParams {
+    return this.deps.chain.nextBlockContext().params;
   }
 
   get round(): number {
@@ -84,11 +91,12 @@ export class ConsensusDriver {
     wal.prune(chain.height + 1);
     this.heightSince = clock();
     this.resendTimer = setInterval(() => this.resendIfStuck(), RESEND_EVERY_MS);
+    const next = chain.nextBlockContext();
     return this.enqueue({
       type: 'start',
-      height: chain.height + 1,
-      validators: chain.validators,
-      previousProposer: chain.height === 0 ? null : chain.head.header.proposer,
+      height: next.height,
+      validators: next.validatorSet,
+      previousProposer: next.parent.height === 0 ? null : next.parent.proposer,
       wal: wal.records,
     });
   }
@@ -126,7 +134,8 @@ export class ConsensusDriver {
   private async enterHeight(): Promise<void> {
     const { chain, clock } = this.deps;
     this.heightSince = clock();
-    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+    const next = chain.nextBlockContext();
+    await this.step({ type: 'new-height', height: next.height, validators: next.validatorSet, previousProposer: next.parent.proposer });
   }
 
   /**
@@ -136,7 +145,7 @@ export class ConsensusDriver {
    */
   private resendIfStuck(): void {
     if (this.stopped) return;
-    const stuck = this.machine.currentRound > 0 || this.deps.clock() - this.heightSince > this.deps.chain.genesis.params.requestTimeoutMs;
+    const stuck = this.machine.currentRound > 0 || this.deps.clock() - this.heightSince > this.params.requestTimeoutMs;
     if (stuck) void this.deps.queue.push(() => this.resend(undefined));
   }
 
@@ -218,8 +227,9 @@ export class ConsensusDriver {
   /** Round 0 waits for the block period (longer, up to the empty-block period, with no txs); later rounds propose at once. */
   private schedulePropose(height: number, round: number): void {
     const { chain, mempool, clock } = this.deps;
-    const { blockPeriodMs, emptyBlockPeriodMs } = chain.genesis.params;
-    const parentTime = chain.head.header.timestamp;
+    const next = chain.nextBlockContext();
+    const { blockPeriodMs, emptyBlockPeriodMs } = next.params;
+    const parentTime = next.parent.timestamp;
     const now = clock();
     let wait = 0;
     if (round === 0) {
@@ -240,22 +250,14 @@ export class ConsensusDriver {
   private async propose(height: number, round: number): Promise<void> {
     const { chain, mempool, signer, clock } = this.deps;
     if (this.machine.height !== height || this.machine.currentRound !== round || chain.height !== height - 1) return;
-    const { params } = chain.genesis;
-    const head = chain.head;
-    const nonceOf = (from: Uint8Array) => getAccount(chain.world, from).nonce;
+    const context = chain.nextBlockContext();
+    const { params } = context;
+    const nonceOf = (from: Uint8Array) => getAccount(context.world, from).nonce;
     const built = buildBlock({
-      world: chain.world,
-      chainId: chain.genesis.chainId,
-      params,
-      parent: head.header,
-      parentHash: head.hash,
-      parentCertificate: head.certificate,
-      validatorSet: chain.validators,
-      transition: chain.transitionAt(chain.height + 1),
-      verifyEvidence: chain.verifyEvidence,
+      context,
       proposer: signer.address,
       round,
-      timestamp: Math.max(clock(), head.header.timestamp + 1),
+      timestamp: Math.max(clock(), context.parent.timestamp + 1),
       candidates: mempool.select({ maxTxs: params.maxBlockTxs, maxBytes: params.maxBlockBytes }, nonceOf),
       signaturesVerified: true,
     });
@@ -282,12 +284,12 @@ export class ConsensusDriver {
     if (!certified && !this.executed.has(toHex(digest))) {
       let ahead = 0;
       try {
-        ahead = timestampAhead(decodeBlock(blockBytes).header, clock(), chain.genesis.params);
+        ahead = timestampAhead(decodeBlock(blockBytes).header, clock(), this.params);
       } catch {
         // undecodable: verify() below says so
       }
       if (ahead > 0) {
-        if (ahead <= chain.genesis.params.requestTimeoutMs) {
+        if (ahead <= this.params.requestTimeoutMs) {
           this.after(ahead, () => this.validate(height, digest, blockBytes, certified));
           return;
         }
@@ -316,7 +318,7 @@ export class ConsensusDriver {
 
   private verify(blockBytes: Uint8Array): ExecutedBlock {
     const { chain, mempool } = this.deps;
-    const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
+    const block = decodeBlock(blockBytes, this.params.maxBlockBytes + 64 * 1024);
     return verifyNextBlock(chain, block, { knownTx: (hash) => mempool.get(hash) });
   }
 

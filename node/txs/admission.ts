@@ -24,7 +24,7 @@ export class TxAdmission {
   /** Admits one encoded tx; throws the typed rejection. */
   submit(bytes: Uint8Array, source: string): Tx {
     try {
-      const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
+      const tx = decodeTx(bytes, this.chain.nextBlockContext().params.maxTxBytes);
       if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
       this.admit(tx);
       return tx;
@@ -40,9 +40,9 @@ export class TxAdmission {
    * signatures (vm/executor.ts), so nothing enters the mempool unverified.
    */
   admit(tx: Tx): void {
-    const { world, genesis } = this.chain;
-    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { allowFutureNonce: true });
-    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce: account.nonce });
+    const context = this.chain.nextBlockContext();
+    const { account } = validateTx(context.world, tx, context, { allowFutureNonce: true });
+    this.mempool.add(tx, { priority: txPriority(tx, context.params), tier: txTier(tx), accountNonce: account.nonce });
     this.updateGauges();
   }
 
