@@ -91,7 +91,7 @@ export class JouleNode {
     this.metrics = createMetrics({ labels: { node: config.name } });
     this.mempool = new Mempool(config.mempool);
     this.admission = new TxAdmission(chain, this.mempool, this.metrics);
-    this.events = new NodeEvents((e) => logger.error({ err: e }, 'block listener failed'));
+    this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
     this.queue = new SerialQueue((e) => logger.error({ err: e }, 'chain task failed'));
   }
 
@@ -313,7 +313,7 @@ export class JouleNode {
     recordBlock(this.metrics, { height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
     this.lastCommitAt = Date.now();
     this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
-    this.events.emitBlock(committed);
+    this.events.emitCommitted(committed);
     if (!equalBytes(setBefore, this.chain.validators.hash)) {
       this.logger.warn({ height: h.height, validators: this.chain.validators.validators.map((v) => v.name) }, 'validator set changed');
       // A validator added by vote may connect from now on.

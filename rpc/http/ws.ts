@@ -97,7 +97,7 @@ export class WsGateway {
     this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch });
     // noServer: the RPC HTTP server routes upgrades on /ws here, so one port serves both.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#limits.maxPayload });
-    this.#unsubscribeBlocks = opts.api.onBlock((b) => this.#onBlock(b));
+    this.#unsubscribeBlocks = opts.api.on('block-committed', (b) => this.#onBlock(b));
     this.#heartbeat = setInterval(() => this.#ping(), this.#limits.heartbeatMs);
     this.#heartbeat.unref();
   }
