@@ -17,7 +17,7 @@ import { ValidatorSet } from '../../core/validators.ts';
 import { encodeWalRecord } from '../../consensus/wal-record.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { Mempool } from '../../mempool/index.ts';
-import { createMetrics } from '../../rpc/metrics.ts';
+import { NO_CONSENSUS_METRICS } from './metrics.ts';
 import { buildBlock } from '../blocks/block-builder.ts';
 import { Chain } from '../chain/chain.ts';
 import { ConsensusDriver } from './driver.ts';
@@ -55,7 +55,7 @@ async function setup(me: number, clock: () => number) {
     signer: keySigner(address(me), keys[me]!.identity.seed, keys[me]!.consensus.secretKey),
     crypto: defaultCrypto,
     logger: silentLogger(),
-    metrics: createMetrics({ labels: { node: 'test' } }),
+    metrics: NO_CONSENSUS_METRICS,
     publish: (bytes) => published.push(decodeMessage(bytes)),
     sendDirect: () => {},
     commit: async (executed, cert) => void (await chain.commit(executed, cert)),

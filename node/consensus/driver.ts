@@ -8,12 +8,12 @@ import type { ConsensusMessage } from '../../consensus/messages.ts';
 import type { ConsensusAction, ConsensusEvent, ValidationVerdict } from '../../consensus/types.ts';
 import type { ConsensusCrypto, Signer } from '../../consensus/crypto.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { buildBlock, type BuildOutput, type ExecutedBlock } from '../blocks/block-builder.ts';
 import { verifyNextBlock } from '../blocks/block-import.ts';
 import { timestampAhead } from '../blocks/block-verifier.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { ConsensusMetrics } from './metrics.ts';
 import type { ConsensusRecordLog } from './wal.ts';
 import type { Logger } from '../log.ts';
 import type { SerialQueue } from '../serial-queue.ts';
@@ -35,7 +35,7 @@ export interface DriverDeps {
   readonly crypto: ConsensusCrypto;
   readonly wal: ConsensusRecordLog;
   readonly logger: Logger;
-  readonly metrics: JouleMetrics;
+  readonly metrics: ConsensusMetrics;
   readonly clock: () => number;
   readonly publish: (bytes: Uint8Array) => void;
   /** Sends bytes directly (not gossip, which drops repeats) to `peer`, or to every connected peer. */
@@ -104,7 +104,7 @@ export class ConsensusDriver {
   /** A consensus message from gossip (already checked by the topic validator); shed when the node is overloaded. */
   onMessage(bytes: Uint8Array, decoded?: ConsensusMessage): void {
     if (!this.deps.queue.offer(() => this.step({ type: 'message', bytes, decoded }), MAX_QUEUED_MESSAGES)) {
-      recordRejection(this.deps.metrics, 'RATE_LIMITED', 'consensus');
+      this.deps.metrics.rejected('RATE_LIMITED', 'consensus');
     }
   }
 
@@ -191,9 +191,9 @@ export class ConsensusDriver {
         return;
       case 'schedule-timeout':
         this.after(a.ms, () => this.step({ type: 'timeout', height: a.height, round: a.round }));
-        metrics.consensusRound.set(a.round);
+        metrics.round(a.round);
         if (a.round > 0) {
-          metrics.roundChanges.inc();
+          metrics.roundChange();
           logger.info({ height: a.height, round: a.round }, 'round change');
         }
         return;
@@ -207,12 +207,12 @@ export class ConsensusDriver {
         await this.commit(a.block, a.certificate);
         return;
       case 'evidence':
-        metrics.evidence.inc();
+        metrics.evidence();
         logger.warn({ height: a.evidence.first.height, round: a.evidence.first.round, author: toHex(a.evidence.first.author) }, 'equivocation evidence');
         this.deps.onEvidence(a.evidence);
         return;
       case 'verdict':
-        if (a.verdict === 'reject') recordRejection(metrics, 'CONSENSUS_INVALID_MESSAGE', 'consensus');
+        if (a.verdict === 'reject') metrics.rejected('CONSENSUS_INVALID_MESSAGE', 'consensus');
         if (a.verdict !== 'accept') logger.debug({ verdict: a.verdict, reason: a.reason }, 'consensus message not accepted');
         return;
       case 'sync-needed':
@@ -310,7 +310,7 @@ export class ConsensusDriver {
       return 'valid';
     } catch (e) {
       const code = isJouleError(e) ? e.code : 'INTERNAL';
-      recordRejection(metrics, code, 'proposal');
+      metrics.rejected(code, 'proposal');
       logger.warn({ code, err: (e as Error).message, head: chain.height, mempool: mempool.size }, 'proposed block is invalid');
       return 'invalid';
     }

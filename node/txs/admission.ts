@@ -1,9 +1,9 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
 import { txPriority, txTier, validateTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { AdmissionMetrics } from './metrics.ts';
 
 /**
  * The one door into the mempool, for RPC and gossip alike: decode, check against the head
@@ -13,9 +13,9 @@ import type { Chain } from '../chain/chain.ts';
 export class TxAdmission {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
-  private readonly metrics: JouleMetrics;
+  private readonly metrics: AdmissionMetrics;
 
-  constructor(chain: Chain, mempool: Mempool, metrics: JouleMetrics) {
+  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics) {
     this.chain = chain;
     this.mempool = mempool;
     this.metrics = metrics;
@@ -29,7 +29,7 @@ export class TxAdmission {
       this.admit(tx);
       return tx;
     } catch (e) {
-      recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
+      this.metrics.rejected(isJouleError(e) ? e.code : 'INTERNAL', source);
       throw e;
     }
   }
@@ -47,7 +47,6 @@ export class TxAdmission {
   }
 
   updateGauges(): void {
-    this.metrics.mempoolSize.set(this.mempool.size);
-    this.metrics.mempoolBytes.set(this.mempool.bytes);
+    this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
   }
 }

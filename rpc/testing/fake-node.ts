@@ -4,7 +4,7 @@
  * encoded with core/, so formatting is exercised on genuine data.
  */
 import { Dispatcher } from '../jsonrpc/jsonrpc.ts';
-import type { JouleMetrics } from '../metrics.ts';
+import type { RpcMetrics } from '../metrics.ts';
 import { createMethods } from '../jsonrpc/methods.ts';
 import type { Block, CommitCertificate, Receipt } from '../../core/block.ts';
 import { blockHash } from '../../core/block.ts';
@@ -178,7 +178,7 @@ export function createFakeNode(): FakeNode {
  */
 export function rpcCaller(
   node: NodeApi,
-  opts: { methods?: ReturnType<typeof createMethods>; metrics?: JouleMetrics } = {},
+  opts: { methods?: ReturnType<typeof createMethods>; metrics?: RpcMetrics } = {},
 ): (method: string, params?: unknown) => Promise<any> {
   const d = new Dispatcher({ methods: opts.methods ?? createMethods(node), metrics: opts.metrics });
   return async (method, params) => JSON.parse((await d.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { transport: 'http' }))!);
