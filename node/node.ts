@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
-import { ErrorCode, JouleError } from '../core/errors.ts';
+import { ErrorCode, isFatal, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
@@ -97,7 +97,9 @@ export class JouleNode {
     this.mempool = new Mempool(config.mempool);
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
     this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
-    this.queue = new SerialQueue((e) => logger.error({ err: e }, 'chain task failed'));
+    // A fatal error (an end-of-block hook failed while building or executing a block)
+    // surfaces here from every path that executes blocks: consensus, sync, gossip import.
+    this.queue = new SerialQueue((e) => (isFatal(e) ? this.halt(e) : logger.error({ err: e }, 'chain task failed')));
   }
 
   static async start(opts: StartOptions): Promise<JouleNode> {
@@ -185,12 +187,16 @@ export class JouleNode {
     this.p2p?.on('peer:connect', (peer) => this.driver?.onPeerConnected(peer));
   }
 
-  /** Stops everything that signs or writes, loudly, and reports why through `halted`. */
+  /**
+   * Stops everything that signs or writes (consensus, sync, commits), loudly, and reports
+   * why through `halted`: a safety violation, or an end-of-block hook failure (HOOK_FAILED).
+   */
   halt(reason: JouleError): void {
     if (this.halting) return;
     this.halting = true;
-    this.logger.fatal({ code: reason.code, err: reason.message }, 'node halted: it cannot continue safely');
+    this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
     this.driver?.stop();
+    void this.sync?.stop();
     this.resolveHalted?.(reason);
   }
 
@@ -299,6 +305,7 @@ export class JouleNode {
       if (outcome === 'imported') await this.driver?.headAdvanced();
       if (outcome === 'ahead') void this.sync?.trigger();
     } catch (e) {
+      if (isFatal(e)) throw e; // ours, not the sender's: the queue halts the node
       this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
       this.nodeMetrics.rejected('CERT_INVALID', 'gossip');
       await this.p2p?.penalize(from, 'invalid gossiped block');
@@ -307,6 +314,7 @@ export class JouleNode {
 
   /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */
   private async commitBlock(executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate): Promise<void> {
+    if (this.halting) throw new JouleError(ErrorCode.UNAVAILABLE, `the node halted; block ${executed.block.header.height} is not committed`);
     const parentTime = this.chain.head.header.timestamp;
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);

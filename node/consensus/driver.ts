@@ -1,6 +1,6 @@
 import { decodeBlock, encodeBlock, type CommitCertificate } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
-import { isJouleError } from '../../core/errors.ts';
+import { isFatal, isJouleError } from '../../core/errors.ts';
 import type { ChainParams } from '../../core/params.ts';
 import type { Evidence } from '../../core/evidence.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
@@ -301,7 +301,11 @@ export class ConsensusDriver {
     await this.step({ type: 'validated', height, digest, verdict: this.executeProposal(blockBytes, digest) });
   }
 
-  /** Executes a proposed block on the head state: 'valid' when every header field checks out. */
+  /**
+   * Executes a proposed block on the head state: 'valid' when every header field checks out.
+   * A fatal error (an end-of-block hook failed) is no verdict on the block: it propagates
+   * and the node halts.
+   */
   private executeProposal(blockBytes: Uint8Array, digest: Uint8Array): ValidationVerdict {
     const { chain, mempool, logger, metrics } = this.deps;
     if (this.executed.has(toHex(digest))) return 'valid';
@@ -309,6 +313,7 @@ export class ConsensusDriver {
       this.remember(this.verify(blockBytes));
       return 'valid';
     } catch (e) {
+      if (isFatal(e)) throw e;
       const code = isJouleError(e) ? e.code : 'INTERNAL';
       metrics.rejected(code, 'proposal');
       logger.warn({ code, err: (e as Error).message, head: chain.height, mempool: mempool.size }, 'proposed block is invalid');

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isJouleError } from '../../core/errors.ts';
+import { isFatal, isJouleError } from '../../core/errors.ts';
 import type { CommitCertificate } from '../../core/block.ts';
 import type { P2PNode } from '../../p2p/index.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
@@ -204,6 +204,9 @@ export class BlockSync {
           if ((await importCertified(chain, item, this.deps.commit)) === 'ahead') break;
         }
       } catch (e) {
+        // This node cannot compute the block (an end-of-block hook failed): not the peer's
+        // fault, and no reason to go on; the queue hands it to the node, which halts.
+        if (isFatal(e)) throw e;
         if (isJouleError(e)) {
           invalid = e.code;
           logger.warn({ peer, code: e.code, err: e.message }, 'sync: peer served an invalid block; penalising it');
