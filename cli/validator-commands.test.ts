@@ -11,7 +11,7 @@ import { TxType } from '../core/tx/types.ts';
 import { decodeTx } from '../core/tx.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from './testing/run-cli.ts';
 
 /** tx validator-vote / make-pop and query validators|evidence|validator-votes against rpc/'s fake node. */
 let fake: FakeNode;

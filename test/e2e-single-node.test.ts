@@ -6,7 +6,7 @@ import { verifyProof } from '../core/proof.ts';
 import { buildTransfer } from '../core/tx/transfer.ts';
 import { signTx } from '../core/tx.ts';
 import { accountKey } from '../state/keys.ts';
-import { freePort, rpc, RpcCallError, waitFor } from './helpers/net.ts';
+import { freePort, rpc, type RpcCallError, waitFor } from './helpers/net.ts';
 import { NodeProcess, runCli } from './helpers/cluster.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -92,7 +92,7 @@ describe('transfer body fast path', () => {
         const b = new Uint8Array(33);
         const enc = encode([to, v]);
         b.set(enc);
-        let body = b.slice(0, Math.max(0, enc.length - (trim === 3 ? 1 : 0)) + (trim === 2 ? 1 : 0));
+        const body = b.slice(0, Math.max(0, enc.length - (trim === 3 ? 1 : 0)) + (trim === 2 ? 1 : 0));
         for (const [i, x] of edits) if (i < body.length) body[i] = x;
         expect(ours(body)).toEqual(generic(body));
       }),

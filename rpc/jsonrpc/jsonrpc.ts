@@ -120,15 +120,15 @@ export class Dispatcher {
     }
     const r = req as Record<string, unknown>;
     const hasId = Object.hasOwn(r, 'id');
-    const id = r['id'];
+    const id = r.id;
     if (hasId && !(typeof id === 'string' || typeof id === 'number' || id === null)) {
       return this.#invalid(null, 'id must be a string, number or null', ctx);
     }
     const rid = (hasId ? id : null) as Id;
-    if (r['jsonrpc'] !== '2.0') return this.#invalid(rid, 'jsonrpc must be "2.0"', ctx);
-    const method = r['method'];
+    if (r.jsonrpc !== '2.0') return this.#invalid(rid, 'jsonrpc must be "2.0"', ctx);
+    const method = r.method;
     if (typeof method !== 'string') return this.#invalid(rid, 'method must be a string', ctx);
-    const rawParams = r['params'];
+    const rawParams = r.params;
     if (rawParams !== undefined && (rawParams === null || typeof rawParams !== 'object')) {
       return this.#invalid(rid, 'params must be an array', ctx);
     }
