@@ -4,14 +4,12 @@ import { isJouleError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { certifyCommits } from './certificate.ts';
-import { makeEvidence } from './evidence.ts';
+import { makeEvidence } from '../core/evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
 import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import { checkMessage, type Outcome } from './message-check.ts';
-import {
-  Kind, decodeMessage, encodeMessage, messageSigningBytes, toCore,
-  type Commit, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type Unsigned, type Vote,
-} from './messages.ts';
+import { Kind, messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
+import { decodeMessage, encodeMessage, toCore, type ConsensusMessage, type Justification, type Proposal } from './messages.ts';
 import { defaultBlockInfo, type BlockInfo, type ConsensusAction, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type WalRecord } from './types.ts';
 import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 import { encodeWalRecord, restoreHeight } from './wal-record.ts';

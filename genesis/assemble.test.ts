@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../core/keys.ts';
+import { signProofOfPossession } from '../core/pop.ts';
 import {
   assembleGenesis,
   genesisHash,
   genesisFileText,
   parseGenesis,
-  signProofOfPossession,
   tryAssemble,
   type AssembleInput,
   type AssembleValidator,

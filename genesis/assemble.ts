@@ -1,7 +1,8 @@
 import { toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { parseAddress } from '../core/keys.ts';
-import type { Genesis, GenesisAccountJson, GenesisJson, GenesisProblem, GenesisRole, GenesisValidatorJson } from './types.ts';
+import type { RoleJsonName } from '../core/roles.ts';
+import type { Genesis, GenesisAccountJson, GenesisJson, GenesisProblem, GenesisValidatorJson } from './types.ts';
 import { checkGenesis } from './validate.ts';
 
 /**
@@ -107,7 +108,7 @@ export function tryAssemble(input: AssembleInput): { problems: GenesisProblem[];
       continue;
     }
     owner[accounts.length] = v.source;
-    accounts.push({ address: v.validator.address, balance: input.validatorBalance.toString(), roles: ['validator'] satisfies GenesisRole[] });
+    accounts.push({ address: v.validator.address, balance: input.validatorBalance.toString(), roles: ['validator'] satisfies RoleJsonName[] });
   }
 
   const json = {

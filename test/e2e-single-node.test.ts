@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../core/bytes.ts';
 import { addressFromPublicKey } from '../core/keys.ts';
 import { verifyProof } from '../core/proof.ts';
-import { buildTransfer } from '../core/tx-bodies.ts';
+import { buildTransfer } from '../core/tx/transfer.ts';
 import { signTx } from '../core/tx.ts';
 import { accountKey } from '../state/keys.ts';
 import { freePort, rpc, type RpcCallError, waitFor } from './helpers/net.ts';

@@ -4,4 +4,5 @@ export { checkTx, validateTx, type CheckOptions, type ValidTx } from './validity
 export { describeTx } from './describe.ts';
 export { txTier, txPriority, tierParams } from './tiers.ts';
 export { txHandler, requireTxHandler, registeredTxTypes, endBlockHooks } from './registry.ts';
-export type { BlockContext, BlockResult, ChainContext, EndBlockHook, ExecContext, TierName, TxHandler } from './types.ts';
+export { MAX_END_BLOCK_WORK } from './end-block.ts';
+export type { BlockContext, BlockResult, ChainContext, EndBlockHook, ExecContext, TierName, TxHandler, WorkBudget } from './types.ts';

@@ -5,7 +5,7 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import type { Tx } from '../../core/tx.ts';
 import { verifyBlock } from './block-verifier.ts';
-import { checkCertificate, parentCertificateChecker } from './certificates.ts';
+import { checkCertificate } from './certificates.ts';
 import type { Chain } from '../chain/chain.ts';
 
 /** A certified block as it travels (sync responses, block gossip): [block, certificate]. */
@@ -31,19 +31,7 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
  * drift check of live proposals is the consensus driver's (block-verifier timestampAhead).
  */
 export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): ExecutedBlock {
-  return verifyBlock({
-    world: chain.world,
-    chainId: chain.genesis.chainId,
-    params: chain.genesis.params,
-    parent: chain.head.header,
-    parentHash: chain.head.hash,
-    validatorSet: chain.validators,
-    transition: chain.transitionAt(chain.height + 1),
-    verifyEvidence: chain.verifyEvidence,
-    block,
-    knownTx: opts.knownTx,
-    checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
-  });
+  return verifyBlock({ context: chain.nextBlockContext(), block, knownTx: opts.knownTx });
 }
 
 export type ImportOutcome = 'imported' | 'known' | 'ahead';
@@ -75,8 +63,10 @@ export async function importCertified(
   if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) {
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
-  checkCertificate(certificate, block.header, hash, (h) => chain.cachedValidatorSet(h));
-  const executed = verifyNextBlock(chain, block);
+  // Loaded above (validatorSetByHash caches), so the context's lookup finds the set.
+  const context = chain.nextBlockContext();
+  checkCertificate(certificate, block.header, hash, context.validatorSets);
+  const executed = verifyBlock({ context, block });
   await commit(executed, certificate);
   return 'imported';
 }

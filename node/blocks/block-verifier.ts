@@ -1,31 +1,21 @@
-import { blockHash, type Block, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
+import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import type { ChainParams } from '../../core/params.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
-import type { ValidatorSet } from '../../core/validators.ts';
 import { sha256 } from '../../core/hash.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
-import type { WorldState } from '../../state/world-state.ts';
 import { executeBlock } from '../../vm/index.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
+import { parentCertificateChecker } from './certificates.ts';
+import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
 import { withTransition } from '../chain/transitions.ts';
 
 export interface VerifyInput {
-  readonly world: WorldState;
-  readonly chainId: string;
-  readonly params: ChainParams;
-  readonly parent: BlockHeader;
-  readonly parentHash: Uint8Array;
-  readonly validatorSet: ValidatorSet;
+  /** The chain's next height (Chain.nextBlockContext(), or replay's). */
+  readonly context: NextBlockContext;
   readonly block: Block;
-  /** Checks the parent's commit certificate carried in this header (consensus/ verifies it). */
-  readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
-  /** An emergency transition's set, written into the state by this block. */
-  readonly transition?: ValidatorSet | undefined;
-  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
-  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
   /** Txs this node already decoded and verified completely (mempool), by hash: execution skips their signatures. */
   readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
 }
@@ -46,23 +36,25 @@ export function timestampAhead(header: BlockHeader, now: number, params: ChainPa
 
 /** Header checks that need no execution and no clock (validity is the same on every node, at any time). */
 export function checkHeader(input: VerifyInput): void {
-  const { block, parent, params } = input;
+  const { block } = input;
+  const ctx = input.context;
+  const { parent, params } = ctx;
   const h = block.header;
-  if (h.chainId !== input.chainId) throw invalid('chainId', `expected ${input.chainId}, got ${h.chainId}`);
+  if (h.chainId !== ctx.chainId) throw invalid('chainId', `expected ${ctx.chainId}, got ${h.chainId}`);
   if (h.height !== parent.height + 1) throw invalid('height', `expected ${parent.height + 1}, got ${h.height}`);
-  if (!equalBytes(h.parentHash, input.parentHash)) throw invalid('parentHash', `expected ${toHex(input.parentHash)}`);
+  if (!equalBytes(h.parentHash, ctx.parentHash)) throw invalid('parentHash', `expected ${toHex(ctx.parentHash)}`);
   if (h.timestamp <= parent.timestamp) throw invalid('timestamp', 'must be later than the parent timestamp');
   // The proposer rotation of the next height starts from this field, so it must be the
   // scheduled proposer of (height, round), not whoever the proposer claims to be.
-  const scheduled = proposerOf(input.validatorSet, parent.height === 0 ? null : parent.proposer, h.round);
+  const scheduled = proposerOf(ctx.validatorSet, parent.height === 0 ? null : parent.proposer, h.round);
   if (!equalBytes(h.proposer, scheduled.address)) throw invalid('proposer', `not the scheduled proposer of round ${h.round} (expected ${scheduled.name})`);
-  if (!equalBytes(h.validatorSetHash, input.validatorSet.hash)) throw invalid('validatorSetHash', 'does not match the validator set');
+  if (!equalBytes(h.validatorSetHash, ctx.validatorSet.hash)) throw invalid('validatorSetHash', 'does not match the validator set');
   if (h.txCount !== block.txs.length) throw invalid('txCount', `header says ${h.txCount}, body has ${block.txs.length}`);
   if (block.txs.length > params.maxBlockTxs) throw invalid('txCount', `over the limit of ${params.maxBlockTxs}`);
   let bytes = 0;
   for (const t of block.txs) bytes += t.length;
   if (bytes > params.maxBlockBytes) throw invalid('txCount', `${bytes} bytes of transactions, limit ${params.maxBlockBytes}`);
-  input.checkParentCertificate(h.parentCertificate, parent, input.parentHash);
+  parentCertificateChecker(ctx.validatorSets)(h.parentCertificate, parent, ctx.parentHash);
 }
 
 /**
@@ -72,6 +64,7 @@ export function checkHeader(input: VerifyInput): void {
 export function verifyBlock(input: VerifyInput): ExecutedBlock {
   checkHeader(input);
   const { block } = input;
+  const ctx = input.context;
   const h = block.header;
   // A tx already in the mempool (same hash, so the same bytes) was decoded and verified
   // completely at admission: reuse it rather than decode it again, and let execution skip
@@ -84,7 +77,7 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
       return pooled;
     }
     try {
-      return decodeTx(bytes, input.params.maxTxBytes);
+      return decodeTx(bytes, ctx.params.maxTxBytes);
     } catch (e) {
       throw new JouleError(ErrorCode.BLOCK_INVALID, `undecodable transaction (${isJouleError(e) ? e.code : 'error'}: ${(e as Error).message})`, `block.txs[${i}]`);
     }
@@ -96,15 +89,10 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  const executed = executeBlock(
-    input.world,
-    txs,
-    { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence },
-    { verified: (hash) => known.has(toHex(hash)) },
-  );
-  const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
+  const executed = executeBlock(ctx.world, txs, blockContextOf(ctx, h.timestamp, h.proposer), { verified: (hash) => known.has(toHex(hash)) });
+  const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
-  const prepared = input.world.prepare(result.changes);
+  const prepared = ctx.world.prepare(result.changes);
   if (!equalBytes(h.stateRoot, prepared.root)) throw invalid('stateRoot', 'does not match re-execution');
   return { block, hash: blockHash(h), txs, result, prepared };
 }

@@ -13,6 +13,7 @@ import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
 import { evidenceVerifier } from './evidence-verifier.ts';
+import { nextBlockContext, type EvidenceVerifier, type NextBlockContext } from './next-block.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
@@ -46,8 +47,10 @@ export class Chain {
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
   /** Evidence-tx verification for vm/ (built on consensus/; vm cannot import it). */
-  readonly verifyEvidence: (body: Uint8Array, validators: ValidatorSet) => boolean;
+  private readonly verifyEvidence: EvidenceVerifier;
   private currentHead: Head;
+  /** The context of the block after the head; rebuilt when the head or the transitions change. */
+  private next: NextBlockContext | undefined;
   private currentValidators: ValidatorSet;
   private readonly setsByHash = new Map<string, ValidatorSet>();
   private readonly transitions = new Map<number, ValidatorSet>();
@@ -171,6 +174,26 @@ export class Chain {
     return this.transitions.get(this.height + 1) ?? this.currentValidators;
   }
 
+  /**
+   * What the block at height + 1 is built, verified and imported against (chain id, params,
+   * parent, its validator set, the evidence verifier, the head state). Cached per head.
+   */
+  nextBlockContext(): NextBlockContext {
+    this.next ??= nextBlockContext({
+      chainId: this.genesis.chainId,
+      params: this.genesis.params,
+      verifyEvidence: this.verifyEvidence,
+      parent: this.currentHead.header,
+      parentHash: this.currentHead.hash,
+      parentCertificate: this.currentHead.certificate,
+      validatorSet: this.currentValidators,
+      transition: this.transitions.get(this.height + 1),
+      world: this.world,
+      validatorSets: (hash) => this.cachedValidatorSet(hash),
+    });
+    return this.next;
+  }
+
   /** Every validator named by a configured transition (they must be allowed to connect). */
   transitionValidators(): Validator[] {
     return [...this.transitions.values()].flatMap((set) => [...set.validators]);
@@ -196,6 +219,7 @@ export class Chain {
       this.transitions.set(t.height, t.validators);
       this.setsByHash.set(toHex(t.validators.hash), t.validators);
     }
+    this.next = undefined;
   }
 
   async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<CommittedBlock> {
@@ -212,6 +236,7 @@ export class Chain {
     await batch.write();
     this.world.commit(executed.prepared);
     this.currentHead = { header: block.header, hash, certificate };
+    this.next = undefined;
     this.currentValidators = Chain.validatorsOf(this.world);
     this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
     return { block, hash, certificate, txs: executed.txs, receipts: executed.result.receipts };
@@ -222,6 +247,13 @@ export class Chain {
     const block = await this.store.block(height);
     if (block === undefined) return undefined;
     return { block, hash: blockHash(block.header), certificate: (await this.store.certificate(height)) ?? null };
+  }
+
+  /** A stored block's encoded bytes and its commit certificate, as sync serves them. */
+  async certifiedBlockAt(height: number): Promise<{ blockBytes: Uint8Array; certificate: CommitCertificate } | undefined> {
+    if (height > this.height || height < 1) return undefined;
+    const [blockBytes, certificate] = await Promise.all([this.store.blockBytes(height), this.store.certificate(height)]);
+    return blockBytes === undefined || certificate === undefined ? undefined : { blockBytes, certificate };
   }
 
   async blockByHash(hash: Uint8Array): Promise<{ block: Block; hash: Uint8Array; certificate: CommitCertificate | null } | undefined> {

@@ -5,7 +5,7 @@ import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { addressFromPublicKey, blsGenerate, ed25519Generate, formatAddress } from '../../core/keys.ts';
 import { encryptKey, readKeyInfo, type ScryptParams } from '../../core/keystore.ts';
-import { VALIDATOR_NAME_PATTERN } from '../../core/tx-bodies.ts';
+import { VALIDATOR_NAME_PATTERN } from '../../core/validators.ts';
 import { genesisHash, loadGenesis, type Genesis } from '../../genesis/index.ts';
 import { peerIdFromIdentityKey } from '../../p2p/identity.ts';
 import { cardMatches, checkP2pAddress, makeCard, type ValidatorCard } from './card.ts';

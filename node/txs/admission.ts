@@ -1,9 +1,9 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
 import { txPriority, txTier, validateTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { AdmissionMetrics } from './metrics.ts';
 
 /**
  * The one door into the mempool, for RPC and gossip alike: decode, check against the head
@@ -13,9 +13,9 @@ import type { Chain } from '../chain/chain.ts';
 export class TxAdmission {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
-  private readonly metrics: JouleMetrics;
+  private readonly metrics: AdmissionMetrics;
 
-  constructor(chain: Chain, mempool: Mempool, metrics: JouleMetrics) {
+  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics) {
     this.chain = chain;
     this.mempool = mempool;
     this.metrics = metrics;
@@ -24,12 +24,12 @@ export class TxAdmission {
   /** Admits one encoded tx; throws the typed rejection. */
   submit(bytes: Uint8Array, source: string): Tx {
     try {
-      const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
+      const tx = decodeTx(bytes, this.chain.nextBlockContext().params.maxTxBytes);
       if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
       this.admit(tx);
       return tx;
     } catch (e) {
-      recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
+      this.metrics.rejected(isJouleError(e) ? e.code : 'INTERNAL', source);
       throw e;
     }
   }
@@ -40,14 +40,13 @@ export class TxAdmission {
    * signatures (vm/executor.ts), so nothing enters the mempool unverified.
    */
   admit(tx: Tx): void {
-    const { world, genesis } = this.chain;
-    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { allowFutureNonce: true });
-    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce: account.nonce });
+    const context = this.chain.nextBlockContext();
+    const { account } = validateTx(context.world, tx, context, { allowFutureNonce: true });
+    this.mempool.add(tx, { priority: txPriority(tx, context.params), tier: txTier(tx), accountNonce: account.nonce });
     this.updateGauges();
   }
 
   updateGauges(): void {
-    this.metrics.mempoolSize.set(this.mempool.size);
-    this.metrics.mempoolBytes.set(this.mempool.bytes);
+    this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, isJouleError } from '../../core/errors.ts';
 import { hex } from './json-format.ts';
-import type { JouleMetrics } from '../metrics.ts';
+import type { RpcMetrics } from '../metrics.ts';
 import type { RpcLogger } from '../node-api.ts';
 
 export const RpcErrorCode = {
@@ -59,7 +59,7 @@ type Response = { jsonrpc: '2.0'; id: Id; result: unknown } | { jsonrpc: '2.0'; 
 export interface DispatcherOptions {
   methods: ReadonlyMap<string, MethodHandler>;
   logger?: RpcLogger;
-  metrics?: JouleMetrics;
+  metrics?: RpcMetrics | undefined;
   maxBatch?: number;
 }
 
@@ -68,7 +68,7 @@ export const DEFAULT_MAX_BATCH = 100;
 export class Dispatcher {
   readonly #methods: ReadonlyMap<string, MethodHandler>;
   readonly #logger: RpcLogger | undefined;
-  readonly #metrics: JouleMetrics | undefined;
+  readonly #metrics: RpcMetrics | undefined;
   readonly #maxBatch: number;
 
   constructor(opts: DispatcherOptions) {
@@ -136,7 +136,7 @@ export class Dispatcher {
     const handler = this.#methods.get(method);
     // Only known names become metric labels, so clients cannot blow up label cardinality.
     const label = handler === undefined ? 'unknown' : method;
-    const stopTimer = this.#metrics?.rpcDuration.startTimer({ method: label });
+    const started = performance.now();
     let response: Response;
     let outcome: string;
     try {
@@ -156,16 +156,14 @@ export class Dispatcher {
       response = errorResponse(rid, err);
       outcome = outcomeOf(err.code);
       this.#reject(err.code, ctx, err.data);
-    } finally {
-      stopTimer?.();
     }
-    this.#metrics?.rpcRequests.inc({ method: label, outcome });
+    this.#metrics?.request(label, outcome, (performance.now() - started) / 1000);
     return hasId ? response : undefined;
   }
 
   #invalid(id: Id, message: string, ctx: CallContext): Response {
     this.#reject(RpcErrorCode.INVALID_REQUEST, ctx);
-    this.#metrics?.rpcRequests.inc({ method: 'invalid', outcome: 'invalid_request' });
+    this.#metrics?.invalidRequest();
     return errorResponse(id, { code: RpcErrorCode.INVALID_REQUEST, message: `invalid request: ${message}` });
   }
 
@@ -186,7 +184,7 @@ export class Dispatcher {
     if (code === RpcErrorCode.INTERNAL_ERROR) return; // our failure, not a rejected request
     const domain = (data as { code?: unknown } | undefined)?.code;
     const label = typeof domain === 'string' ? domain : (REJECTION_CODE[code] ?? String(code));
-    this.#metrics?.rejections.inc({ code: label, source: ctx.transport === 'ws' ? 'rpc-ws' : 'rpc' });
+    this.#metrics?.rejected(label, ctx.transport === 'ws' ? 'rpc-ws' : 'rpc');
     this.#logger?.debug({ code: label, rpcCode: code, transport: ctx.transport }, 'rpc request rejected');
   }
 }

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from './codec.ts';
-import { ErrorCode, JouleError } from './errors.ts';
-import { addressFromPublicKey, ed25519FromSeed } from './keys.ts';
-import { buildTransfer, decodeTransferBody, encodeTransferBody, TxType } from './tx-bodies.ts';
-import { decodeTx, verifyTxSignature } from './tx.ts';
+import { decode, encode } from '../codec.ts';
+import { ErrorCode, JouleError } from '../errors.ts';
+import { addressFromPublicKey, ed25519FromSeed } from '../keys.ts';
+import { buildTransfer, decodeTransferBody, encodeTransferBody } from './transfer.ts';
+import { TxType } from './types.ts';
+import { decodeTx, verifyTxSignature } from '../tx.ts';
 
 const to = new Uint8Array(20).fill(7);
 
