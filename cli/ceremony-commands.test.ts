@@ -46,6 +46,17 @@ beforeAll(async () => {
   }
 }, 60_000);
 
+describe('help', () => {
+  it('every ceremony command prints its help and exits 0 (a bigint default once broke it)', async () => {
+    for (const cmd of [['keys', 'init'], ['card', 'export'], ['card', 'verify'], ['genesis', 'assemble'], ['init'], ['tx', 'validator-vote']]) {
+      const r = await cli([...cmd, '--help']);
+      expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`Usage: joule ${cmd.join(' ')}`);
+    }
+    expect((await cli(['genesis', 'assemble', '--help'])).stdout).toMatch(/--validator-balance <micro>[^]*\(default: 1000000000\)/);
+  });
+});
+
 describe('joule keys init', () => {
   it('makes a home with encrypted keys and prints where they are, never the secret (as a process)', async () => {
     const r = await runCli(['keys', 'init', '--home', homeOf(9), '--name', 'dso-9', '--p2p', '/ip4/10.3.0.9/tcp/26600', '--rpc-host', '10.4.0.9', '--json'], {
