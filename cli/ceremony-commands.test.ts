@@ -53,7 +53,7 @@ describe('help', () => {
       expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain(`Usage: joule ${cmd.join(' ')}`);
     }
-    expect((await cli(['genesis', 'assemble', '--help'])).stdout).toMatch(/--validator-balance <micro>[^]*\(default: 1000000000\)/);
+    expect((await cli(['genesis', 'assemble', '--help'])).stdout).toMatch(/--validator-balance <micro>[\s\S]*\(default: 1000000000\)/);
   });
 });
 
