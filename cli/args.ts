@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { CliError } from './rpc-client.ts';
 
 /**
@@ -21,6 +22,15 @@ export function amountArg(name: string): (v: string) => bigint {
     }
     return BigInt(v);
   };
+}
+
+/**
+ * An amount option with a default. commander prints option defaults with JSON.stringify,
+ * which throws on a bigint (`--help` failed with "Do not know how to serialize a BigInt"),
+ * so the default is described as text.
+ */
+export function amountOption(flags: string, description: string, name: string, defaultValue: bigint): Option {
+  return new Option(flags, description).argParser(amountArg(name)).default(defaultValue, defaultValue.toString());
 }
 
 export function portArg(name: string): (v: string) => number {

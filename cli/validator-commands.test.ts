@@ -72,6 +72,9 @@ describe('joule tx validator-vote', () => {
     expect(bad.stderr).toMatch(/^error TX_BAD_SIGNATURE: the proof of possession does not verify/m);
     const noPop = await runCli(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey, '--bls-key', blsKey, '--key', aliceKey, '--rpc', rpc]);
     expect(noPop.stderr).toMatch(/^error INVALID_PARAMS: an add needs the candidate's proof of possession/m);
+    // Issue 8: hex without its 0x prefix is refused, not guessed at.
+    const bare = await runCliInProcess(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey.slice(2), '--bls-key', blsKey, '--pop', pop, '--key', aliceKey, '--rpc', rpc]);
+    expect(bare.stderr).toMatch(/^error INVALID_PARAMS: --identity-key must be 32 bytes of 0x-prefixed hex/m);
     expect(fake.submitted).toHaveLength(n + 1);
   });
 

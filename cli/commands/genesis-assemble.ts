@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
 import { assembleGenesis, genesisHash, type AssembleValidator, type Assembled, type GenesisProblem } from '../../genesis/index.ts';
 import { checkCard, readCardJson } from '../../node/home/card.ts';
-import { amountArg, timeArg } from '../args.ts';
+import { amountOption, timeArg } from '../args.ts';
 import { CliError } from '../rpc-client.ts';
 
 /**
@@ -131,12 +131,7 @@ export function registerGenesisAssembleCommand(genesis: Command): void {
     .option('--params <file>', 'chain parameters: the `params` object of genesis.json (omitted fields take their defaults)')
     .option('--accounts <file>', 'funded accounts: a JSON array of { address, balance, roles } as in genesis.json')
     .option('--genesis-time <time>', 'ms since the epoch or ISO 8601 (default: now); give it to reproduce a genesis', timeArg('genesis-time'))
-    .addOption(
-      // A bigint default needs its own description: commander prints defaults with JSON.stringify.
-      new Option('--validator-balance <micro>', "balance of each validator's account (pays for its votes)")
-        .argParser(amountArg('validator-balance'))
-        .default(DEFAULT_VALIDATOR_BALANCE, DEFAULT_VALIDATOR_BALANCE.toString()),
-    )
+    .addOption(amountOption('--validator-balance <micro>', "balance of each validator's account (pays for its votes)", 'validator-balance', DEFAULT_VALIDATOR_BALANCE))
     .requiredOption('--out <file>', 'where to write genesis.json (never overwritten)')
     .option('--json', 'print the result as one JSON object')
     .action(assemble);

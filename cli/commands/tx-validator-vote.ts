@@ -54,8 +54,8 @@ interface ValidatorsJson {
 }
 
 function hexOption(v: string, flag: string, length: number): Uint8Array {
-  const b = v.startsWith('0x') ? fromHexOrUndefined(v) : fromHexOrUndefined(`0x${v}`);
-  if (b === undefined || b.length !== length) throw new CliError('INVALID_PARAMS', `--${flag} must be ${length} bytes of hex, got ${JSON.stringify(v)}`, flag);
+  const b = fromHexOrUndefined(v);
+  if (b === undefined || b.length !== length) throw new CliError('INVALID_PARAMS', `--${flag} must be ${length} bytes of 0x-prefixed hex, got ${JSON.stringify(v)}`, flag);
   return b;
 }
 
