@@ -45,11 +45,11 @@ describe('joule keys', () => {
   });
 
   it('generates a BLS key with the passphrase from JOULE_PASSPHRASE', async () => {
-    const r = await runCli(['keys', 'generate', '--type', 'bls', '--out', 'keys/b.key'], { cwd: dir, env: { JOULE_PASSPHRASE: 'from-env' } });
+    const r = await runCli(['keys', 'generate', '--type', 'bls', '--out', 'keys/b.key'], { cwd: dir, env: { JOULE_PASSPHRASE: 'from the environment' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/type\s+bls/);
     expect(r.stdout).not.toContain('address');
-    const key = await decryptKey(readJson('keys/b.key'), 'from-env');
+    const key = await decryptKey(readJson('keys/b.key'), 'from the environment');
     expect(key.type).toBe('bls');
     expect(key.publicKey).toHaveLength(48);
   });
