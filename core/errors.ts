@@ -12,6 +12,8 @@ export const ErrorCode = {
   ADDRESS_INVALID: 'ADDRESS_INVALID',
   KEYSTORE_INVALID: 'KEYSTORE_INVALID',
   KEYSTORE_BAD_PASSPHRASE: 'KEYSTORE_BAD_PASSPHRASE',
+  /** A secret key file other users of the machine can read. */
+  KEYSTORE_EXPOSED: 'KEYSTORE_EXPOSED',
   // transactions
   TX_OVERSIZE: 'TX_OVERSIZE',
   TX_UNKNOWN_TYPE: 'TX_UNKNOWN_TYPE',

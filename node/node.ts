@@ -106,8 +106,11 @@ export class JouleNode {
     const config = loadConfig(opts.home);
     const logger = opts.logger ?? createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
-    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
+    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
+      validator: config.role === 'validator',
+    });
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
+    for (const e of keys.exposed) logger.warn({ key: e }, 'key file readable by other users');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
     const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis));
     try {

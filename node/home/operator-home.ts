@@ -127,7 +127,7 @@ export async function exportCard(home: string, opts: { chainId?: string; p2p?: s
   }
   const chainId = opts.chainId ?? inHome;
   if (chainId === undefined) throw invalid('chainId', 'give the chain id the card is for (its proof of possession is bound to it)');
-  const keys = await loadNodeKeys(resolveIn(home, config.identityKey), resolveIn(home, config.consensusKey), opts.passphrase);
+  const keys = await loadNodeKeys(resolveIn(home, config.identityKey), resolveIn(home, config.consensusKey), opts.passphrase, { validator: false });
   return makeCard({ chainId, name: config.name, identitySeed: keys.identity.seed, blsSecret: keys.consensus.secretKey, p2p: opts.p2p ?? config.p2p.listen });
 }
 
