@@ -1,6 +1,6 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
 import { encryptKey } from '../../core/keystore.ts';
@@ -69,16 +69,29 @@ export function registerNodeCommands(program: Command): void {
       if (!insecure && passphrase === undefined && (o.identityKey === undefined || o.consensusKey === undefined)) {
         throw new Error('generated keys are encrypted: give --passphrase-file or JOULE_PASSPHRASE (or --insecure for a devnet)');
       }
-      const { config, peerId } = await initHome({
-        home: o.home,
-        genesisFile: o.genesis,
-        name: o.name,
-        role: o.role,
-        identityKeyFile: o.identityKey ?? (await freshKeyFile('ed25519', passphrase, insecure)),
-        consensusKeyFile: o.consensusKey ?? (await freshKeyFile('bls', passphrase, insecure)),
-        ports: { p2p: port(o.p2pPort), rpc: port(o.rpcPort), metrics: port(o.metricsPort), grpc: port(o.grpcPort) },
-        peers: o.peer ?? [],
-      });
+      // Generated keys go through a private temp dir that initHome copies from; removed whatever happens.
+      const generated: string[] = [];
+      const fresh = async (type: 'ed25519' | 'bls') => {
+        const file = await freshKeyFile(type, passphrase, insecure);
+        generated.push(dirname(file));
+        return file;
+      };
+      let init: Awaited<ReturnType<typeof initHome>>;
+      try {
+        init = await initHome({
+          home: o.home,
+          genesisFile: o.genesis,
+          name: o.name,
+          role: o.role,
+          identityKeyFile: o.identityKey ?? (await fresh('ed25519')),
+          consensusKeyFile: o.consensusKey ?? (await fresh('bls')),
+          ports: { p2p: port(o.p2pPort), rpc: port(o.rpcPort), metrics: port(o.metricsPort), grpc: port(o.grpcPort) },
+          peers: o.peer ?? [],
+        });
+      } finally {
+        for (const d of generated) await rm(d, { recursive: true, force: true });
+      }
+      const { config, peerId } = init;
       if (o.cards !== undefined || o.json === true) {
         await applyCeremonyCards({ ...o, cards: o.cards ?? [] });
         return;
