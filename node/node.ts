@@ -34,6 +34,8 @@ import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
 import { cachingCrypto } from './consensus/verify-cache.ts';
 import { decodeOnce } from './net/decode-once.ts';
+import { VerifiedTxs } from './verify/verified-txs.ts';
+import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 
 export interface StartOptions {
   readonly home: string;
@@ -102,11 +104,21 @@ export class JouleNode {
     const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
-    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis));
+    // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
+    const service = new WorkerPoolVerifier({ onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced') });
+    const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
+    let chain: Chain;
+    try {
+      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures });
+    } catch (e) {
+      await service.close();
+      throw e;
+    }
     try {
       await chain.setTransitions(transitions);
     } catch (e) {
       await chain.close();
+      await service.close();
       throw e;
     }
     for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
@@ -226,7 +238,7 @@ export class JouleNode {
     p2p.on('peer:connect', updatePeers);
     p2p.on('peer:disconnect', updatePeers);
 
-    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission);
+    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission, (e) => logger.error({ err: e }, 'gossiped tx admission failed'));
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe('consensus', {
       validate: (data) => this.validateConsensusMessage(data),
@@ -309,6 +321,7 @@ export class JouleNode {
     const nonceOf = (from: Uint8Array) => getAccount(this.chain.world, from).nonce;
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
     this.mempool.removeCommitted(committed.txs, nonceOf);
+    this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;
     recordBlock(this.metrics, { height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
@@ -359,6 +372,7 @@ export class JouleNode {
     await this.queue.idle();
     for (const s of this.servers.splice(0).reverse()) await s.close().catch(() => {});
     await this.p2p?.stop().catch(() => {});
+    await this.chain.signatures.service.close();
     this.wal?.close();
     await this.chain.close();
     this.logger.info({ height: this.chain.height }, 'node stopped');

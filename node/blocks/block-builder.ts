@@ -5,7 +5,7 @@ import type { Tx } from '../../core/tx.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import type { PreparedState, WorldState } from '../../state/world-state.ts';
 import { BlockExecutor } from '../../vm/index.ts';
-import type { BlockResult } from '../../vm/index.ts';
+import type { BlockResult, EvidenceRules } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { withTransition } from '../chain/transitions.ts';
 
@@ -30,8 +30,8 @@ export interface BuildInput {
   readonly signaturesVerified: boolean;
   /** An emergency transition's set, written into the state by this block. */
   readonly transition?: ValidatorSet | undefined;
-  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
-  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
+  /** vm's evidence-tx rules (Chain.evidenceRules). */
+  readonly evidenceRules?: EvidenceRules | undefined;
 }
 
 /** A block ready to propose, with everything needed to commit it without re-executing. */
@@ -57,7 +57,7 @@ export function buildBlock(input: BuildInput): BuildOutput {
   const { params } = input;
   const executor = new BlockExecutor(
     input.world,
-    { chainId: input.chainId, params, height: input.parent.height + 1, timestamp: input.timestamp, proposer: input.proposer, verifyEvidence: input.verifyEvidence },
+    { chainId: input.chainId, params, height: input.parent.height + 1, timestamp: input.timestamp, proposer: input.proposer, evidenceRules: input.evidenceRules },
     input.signaturesVerified ? { verified: () => true } : {},
   );
   const included: Tx[] = [];

@@ -3,7 +3,6 @@ import { equalBytes, toHex } from '../../core/bytes.ts';
 import { decode, encode, readArray, readBytes } from '../../core/codec.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { ExecutedBlock } from './block-builder.ts';
-import type { Tx } from '../../core/tx.ts';
 import { verifyBlock } from './block-verifier.ts';
 import { checkCertificate, parentCertificateChecker } from './certificates.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -27,10 +26,12 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
 
 /**
  * Verifies `block` as the next block on the chain's head: the one rule set for proposals
- * (with the mempool's already-verified txs) and for certified imports. Clock-free: the
- * drift check of live proposals is the consensus driver's (block-verifier timestampAhead).
+ * and for certified imports, with the chain's verification service and its cache of txs
+ * this node verified. Clock-free: the drift check of live proposals is the consensus
+ * driver's (block-verifier timestampAhead). Run it where the head cannot move meanwhile
+ * (the node's serial queue).
  */
-export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): ExecutedBlock {
+export function verifyNextBlock(chain: Chain, block: Block): Promise<ExecutedBlock> {
   return verifyBlock({
     world: chain.world,
     chainId: chain.genesis.chainId,
@@ -39,9 +40,9 @@ export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (h
     parentHash: chain.head.hash,
     validatorSet: chain.validators,
     transition: chain.transitionAt(chain.height + 1),
-    verifyEvidence: chain.verifyEvidence,
+    evidenceRules: chain.evidenceRules,
+    signatures: chain.signatures,
     block,
-    knownTx: opts.knownTx,
     checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
   });
 }
@@ -76,7 +77,7 @@ export async function importCertified(
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
   checkCertificate(certificate, block.header, hash, (h) => chain.cachedValidatorSet(h));
-  const executed = verifyNextBlock(chain, block);
+  const executed = await verifyNextBlock(chain, block);
   await commit(executed, certificate);
   return 'imported';
 }

@@ -2,13 +2,15 @@ import { blockHash, type Block, type BlockHeader, type CommitCertificate } from 
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import type { ChainParams } from '../../core/params.ts';
-import { decodeTx, type Tx } from '../../core/tx.ts';
+import { decodeTx } from '../../core/tx.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import { sha256 } from '../../core/hash.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
 import type { WorldState } from '../../state/world-state.ts';
-import { executeBlock } from '../../vm/index.ts';
+import { executeBlock, type EvidenceRules } from '../../vm/index.ts';
+import type { SignatureVerification } from '../verify/service.ts';
 import type { ExecutedBlock } from './block-builder.ts';
+import { preverifyTxSignatures } from './block-signatures.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { withTransition } from '../chain/transitions.ts';
 
@@ -24,10 +26,14 @@ export interface VerifyInput {
   readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
   /** An emergency transition's set, written into the state by this block. */
   readonly transition?: ValidatorSet | undefined;
-  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
-  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
-  /** Txs this node already decoded and verified completely (mempool), by hash: execution skips their signatures. */
-  readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
+  /** vm's evidence-tx rules (Chain.evidenceRules). */
+  readonly evidenceRules?: EvidenceRules | undefined;
+  /**
+   * The verification service and the cache of txs this node verified: the txs' signatures
+   * are verified there before execution, and cached txs are reused and not verified again.
+   * Absent: the executor verifies every signature itself, on this thread.
+   */
+  readonly signatures?: SignatureVerification | undefined;
 }
 
 function invalid(field: string, message: string): JouleError {
@@ -68,21 +74,17 @@ export function checkHeader(input: VerifyInput): void {
 /**
  * The importer's side: every header field is checked, every tx decoded and re-executed,
  * and the resulting roots compared with the header. Throws BLOCK_INVALID naming the field.
+ * Signatures are verified before execution (block-signatures.ts), which then runs on this
+ * thread in block order: the verdict is the same as with every check made here.
  */
-export function verifyBlock(input: VerifyInput): ExecutedBlock {
+export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
   checkHeader(input);
   const { block } = input;
   const h = block.header;
-  // A tx already in the mempool (same hash, so the same bytes) was decoded and verified
-  // completely at admission: reuse it rather than decode it again, and let execution skip
-  // its signatures. Every other tx is verified in full by the executor.
-  const known = new Set<string>();
+  // A tx this node verified already (same hash, so the same bytes) was decoded then: reuse it.
   const txs = block.txs.map((bytes, i) => {
-    const pooled = input.knownTx?.(sha256(bytes));
-    if (pooled !== undefined) {
-      known.add(toHex(pooled.hash));
-      return pooled;
-    }
+    const known = input.signatures?.verifiedTxs.get(sha256(bytes));
+    if (known !== undefined) return known;
     try {
       return decodeTx(bytes, input.params.maxTxBytes);
     } catch (e) {
@@ -96,12 +98,9 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  const executed = executeBlock(
-    input.world,
-    txs,
-    { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence },
-    { verified: (hash) => known.has(toHex(hash)) },
-  );
+  const ctx = { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, evidenceRules: input.evidenceRules };
+  const verified = input.signatures === undefined ? new Set<string>() : await preverifyTxSignatures(input.world, txs, ctx, input.signatures);
+  const executed = executeBlock(input.world, txs, ctx, { verified: (hash) => verified.has(toHex(hash)) });
   const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
   const prepared = input.world.prepare(result.changes);

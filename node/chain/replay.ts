@@ -10,7 +10,7 @@ import { getValidatorSet } from '../../state/validator-set.ts';
 import { WorldState } from '../../state/world-state.ts';
 import { verifyBlock } from '../blocks/block-verifier.ts';
 import { checkCertificate, parentCertificateChecker } from '../blocks/certificates.ts';
-import { evidenceVerifier } from './evidence-verifier.ts';
+import { evidenceRules } from './evidence-verifier.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
@@ -50,14 +50,15 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
     const sets = new Map<string, ValidatorSet>();
     const remember = (set: ValidatorSet) => sets.set(toHex(set.hash), set);
     remember(getValidatorSet(world)!);
-    const verifyEvidence = evidenceVerifier(genesis.chainId);
+    const rules = evidenceRules(genesis.chainId);
     let txs = 0;
     for (let height = 1; height <= head; height++) {
       const block = await store.block(height);
       if (block === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, `block ${height} is missing`);
       const validatorSet = getValidatorSet(world);
       if (validatorSet === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'no validator set in state');
-      const executed = verifyBlock({
+      // No verification service: the executor checks every signature itself, in block order.
+      const executed = await verifyBlock({
         world,
         chainId: genesis.chainId,
         params: genesis.params,
@@ -65,7 +66,7 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
         parentHash: blockHash(parent),
         validatorSet,
         block,
-        verifyEvidence,
+        evidenceRules: rules,
         checkParentCertificate: parentCertificateChecker((h) => sets.get(toHex(h))),
       });
       const cert = await store.certificate(height);

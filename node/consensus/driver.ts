@@ -252,7 +252,7 @@ export class ConsensusDriver {
       parentCertificate: head.certificate,
       validatorSet: chain.validators,
       transition: chain.transitionAt(chain.height + 1),
-      verifyEvidence: chain.verifyEvidence,
+      evidenceRules: chain.evidenceRules,
       proposer: signer.address,
       round,
       timestamp: Math.max(clock(), head.header.timestamp + 1),
@@ -296,15 +296,20 @@ export class ConsensusDriver {
         return;
       }
     }
-    await this.step({ type: 'validated', height, digest, verdict: this.executeProposal(blockBytes, digest) });
+    const verdict = await this.executeProposal(blockBytes, digest);
+    await this.step({ type: 'validated', height, digest, verdict });
   }
 
-  /** Executes a proposed block on the head state: 'valid' when every header field checks out. */
-  private executeProposal(blockBytes: Uint8Array, digest: Uint8Array): ValidationVerdict {
+  /**
+   * Executes a proposed block on the head state: 'valid' when every header field checks out.
+   * Its signatures are verified off the event loop first (the chain's verification service);
+   * this runs inside the serial queue, so the head cannot move meanwhile.
+   */
+  private async executeProposal(blockBytes: Uint8Array, digest: Uint8Array): Promise<ValidationVerdict> {
     const { chain, mempool, logger, metrics } = this.deps;
     if (this.executed.has(toHex(digest))) return 'valid';
     try {
-      this.remember(this.verify(blockBytes));
+      this.remember(await this.verify(blockBytes));
       return 'valid';
     } catch (e) {
       const code = isJouleError(e) ? e.code : 'INTERNAL';
@@ -314,10 +319,10 @@ export class ConsensusDriver {
     }
   }
 
-  private verify(blockBytes: Uint8Array): ExecutedBlock {
-    const { chain, mempool } = this.deps;
+  private verify(blockBytes: Uint8Array): Promise<ExecutedBlock> {
+    const { chain } = this.deps;
     const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
-    return verifyNextBlock(chain, block, { knownTx: (hash) => mempool.get(hash) });
+    return verifyNextBlock(chain, block);
   }
 
   private async commit(blockBytes: Uint8Array, certificate: CommitCertificate): Promise<void> {
@@ -339,7 +344,7 @@ export class ConsensusDriver {
     if (certificate.height !== chain.height + 1) return;
     // Normally the block was executed when it was proposed or validated; a block committed
     // by the others' seals alone (e.g. after a restart) is executed now.
-    const executed = this.executed.get(toHex(certificate.blockHash)) ?? this.verify(blockBytes);
+    const executed = this.executed.get(toHex(certificate.blockHash)) ?? (await this.verify(blockBytes));
     await this.deps.commit(executed, certificate);
     this.executed.clear();
     wal.prune(chain.height + 1);
