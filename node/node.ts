@@ -6,7 +6,7 @@ import { ErrorCode, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
-import { defaultBlockInfo } from '../consensus/types.ts';
+import { defaultBlockInfo, type BlockInfo } from '../consensus/types.ts';
 import { keySigner, type ConsensusCrypto } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
@@ -32,7 +32,8 @@ import { BlockSync } from './sync/block-sync.ts';
 import { TxGossip } from './txs/tx-gossip.ts';
 import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
-import { cachingCrypto } from './consensus/verify-cache.ts';
+import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
+import { verifyAhead } from './verify/ahead.ts';
 import { decodeOnce } from './net/decode-once.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
@@ -65,7 +66,7 @@ export class JouleNode {
   private readonly home: string;
   private readonly admission: TxAdmission;
   private readonly queue: SerialQueue;
-  private readonly crypto: ConsensusCrypto = cachingCrypto();
+  private readonly crypto: CachingCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
   private p2p: P2PNode | undefined;
   private driver: ConsensusDriver | undefined;
@@ -278,9 +279,12 @@ export class JouleNode {
   /**
    * Gossip-level check, so that nothing failing is relayed: signature and attachments
    * (consensus/message-check.ts), with the rotation of the next height known and of later
-   * heights not; the state machine does the rest (rounds, duplicates, equivocation).
+   * heights not; the state machine does the rest (rounds, duplicates, equivocation). The
+   * signatures are verified first on the worker pool (consensus priority, ahead of every
+   * admission), which leaves their verdicts in the caching crypto for the check itself and,
+   * later, for the state machine.
    */
-  private validateConsensusMessage(data: Uint8Array): 'accept' | 'reject' | 'ignore' {
+  private async validateConsensusMessage(data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
     const { chain } = this;
     let m: ConsensusMessage;
     try {
@@ -290,8 +294,23 @@ export class JouleNode {
       return 'reject';
     }
     if (m.height <= chain.height) return 'ignore';
-    const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
-    const [verdict] = checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto: this.crypto }, m, defaultBlockInfo);
+    const blocks = new Map<Uint8Array, BlockInfo>();
+    const blockInfo = (block: Uint8Array): BlockInfo => {
+      let info = blocks.get(block);
+      if (info === undefined) blocks.set(block, (info = defaultBlockInfo(block)));
+      return info;
+    };
+    const check = (crypto: ConsensusCrypto) => {
+      const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
+      return checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto }, m, blockInfo);
+    };
+    try {
+      await verifyAhead(chain.signatures.service, { priority: 'consensus' }, check, (set) => this.crypto.remember(set));
+    } catch {
+      // The service stopped: the check below verifies on this thread.
+    }
+    if (m.height <= chain.height) return 'ignore'; // the head moved meanwhile
+    const [verdict] = check(this.crypto);
     if (verdict === 'reject') recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
     return verdict;
   }
