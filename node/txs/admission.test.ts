@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJouleError } from '../../core/errors.ts';
-import { addressFromPublicKey } from '../../core/keys.ts';
+import { commitSealBytes } from '../../core/block.ts';
+import { addressFromPublicKey, blsSign } from '../../core/keys.ts';
+import { bitmapFromIndexes } from '../../core/validators.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
 import { buildTransfer } from '../../core/tx-bodies.ts';
 import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
@@ -106,6 +108,25 @@ describe('async admission', () => {
     const broke = buildTransfer({ chainId, seed: alice.seed, nonce: 1, fee: 10n, to: addressFromPublicKey(bob.publicKey), amount: 2n ** 63n });
     expect(await codeOf(admission.submit(broke.bytes, 'rpc'))).toMatch(/^TX_INSUFFICIENT_BALANCE/);
     expect(service.submitted).toBe(1);
+  });
+
+  it('checks the rules again when the head moved during verification: a nonce spent meanwhile is refused', async () => {
+    const held = new HeldVerifier();
+    const { chain, mempool, admission } = await setup(held);
+    const pending = admission.submit(transfer(alice, 0).bytes, 'rpc');
+    // Meanwhile a block spends alice's nonce 0 with another tx.
+    const other = buildTransfer({ chainId, seed: alice.seed, nonce: 0, fee: 11n, to: addressFromPublicKey(bob.publicKey), amount: 2n });
+    const head = chain.head;
+    const built = buildBlock({
+      world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
+      validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
+      timestamp: head.header.timestamp + 1000, candidates: [other], signaturesVerified: true,
+    });
+    const seal = blsSign(validator.consensus.secretKey, commitSealBytes(chainId, 1, 0, built.hash));
+    await chain.commit(built, { height: 1, round: 0, blockHash: built.hash, aggregateSignature: seal, signers: bitmapFromIndexes(1, [0]) });
+    await held.release('forward');
+    expect(await codeOf(pending)).toMatch(/^TX_NONCE_TOO_LOW/);
+    expect(mempool.size).toBe(0);
   });
 
   it('sheds with RATE_LIMITED while too many txs are being verified', async () => {

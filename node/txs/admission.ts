@@ -65,8 +65,9 @@ export class TxAdmission {
     if (this.mempool.has(tx.hash) || this.inFlight.has(id)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
     if (this.inFlight.size >= this.maxPending) throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
     const ctx = this.context();
+    const head = this.chain.head;
     // Cheap rules first: stale, unfunded or malformed txs (gossip brings many) never cost a verification.
-    validateTx(this.chain.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+    let { account } = validateTx(this.chain.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
     const { service, verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(this.chain.world, tx, ctx);
     const verification = sets.length === 0 ? Promise.resolve([]) : service.findInvalid(sets.map((s) => s.set), { priority: 'mempool', batchable: true });
@@ -80,8 +81,8 @@ export class TxAdmission {
       const invalid = await verification;
       await previous;
       if (invalid.length > 0) throw signatureFailure(sets[invalid[0]!]!);
-      // The head may have moved while the signatures were checked: the rules again, signatures aside.
-      const { account } = validateTx(this.chain.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+      // The head may have moved while the signatures were checked (the state changes only with it): the rules again, signatures aside.
+      if (this.chain.head !== head) ({ account } = validateTx(this.chain.world, tx, ctx, { allowFutureNonce: true, verifySignature: false }));
       this.mempool.add(tx, { priority: txPriority(tx, ctx.params), tier: txTier(tx), accountNonce: account.nonce });
       verifiedTxs.add(tx);
       this.updateGauges();
