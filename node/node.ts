@@ -106,7 +106,7 @@ export class JouleNode {
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
     // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
-    const service = new WorkerPoolVerifier({ onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced') });
+    const service = new WorkerPoolVerifier({ workers: config.verify.workers ?? undefined, onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced') });
     const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
     let chain: Chain;
     try {

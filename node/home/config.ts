@@ -32,6 +32,8 @@ export interface NodeConfig {
     readonly replaceBumpPercent: number;
   };
   readonly log: { readonly level: string; readonly file: string | null };
+  /** Signature verification worker threads (node/verify/); null: availableParallelism() - 1, at least 1. */
+  readonly verify: { readonly workers: number | null };
   /** Emergency validator-set transitions (node/transitions.ts), as written by `joule validators transition`. */
   readonly transitions: readonly unknown[];
 }
@@ -52,6 +54,7 @@ export function defaultConfig(name: string): NodeConfig {
     grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
     mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
     log: { level: 'info', file: null },
+    verify: { workers: null },
     transitions: [],
   };
 }
@@ -85,7 +88,7 @@ function section(obj: Json, key: string): Json {
 /** Parses a config object; unknown keys are errors (a typo must not silently fall back to a default). */
 export function parseConfig(json: unknown): NodeConfig {
   if (!isObject(json)) throw invalid('$', 'expected a JSON object');
-  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'transitions'];
+  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'verify', 'transitions'];
   for (const k of Object.keys(json)) if (!known.includes(k)) throw invalid(k, 'unknown field');
   const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
   const d = defaultConfig(name);
@@ -95,6 +98,7 @@ export function parseConfig(json: unknown): NodeConfig {
   const grpc = section(json, 'grpc');
   const mempool = section(json, 'mempool');
   const log = section(json, 'log');
+  const verify = section(json, 'verify');
   return {
     name,
     role: pick(json, 'role', d.role, '', (v) => v === 'validator' || v === 'observer', '"validator" or "observer"'),
@@ -122,6 +126,7 @@ export function parseConfig(json: unknown): NodeConfig {
       level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),
       file: pick(log, 'file', d.log.file, 'log.', (v) => v === null || isString(v), 'a path or null'),
     },
+    verify: { workers: pick(verify, 'workers', d.verify.workers, 'verify.', (v) => v === null || isPositiveInt(v), 'a positive integer or null') },
     transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),
   };
 }
