@@ -62,9 +62,3 @@ export function verifySignatureSet(set: SignatureSet): boolean {
       return false;
   }
 }
-
-/** True when every set verifies (in order, stopping at the first that does not). */
-export function verifySignatureSets(sets: readonly SignatureSet[]): boolean {
-  for (const set of sets) if (!verifySignatureSet(set)) return false;
-  return true;
-}
