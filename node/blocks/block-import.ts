@@ -5,6 +5,8 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { verifyBlock } from './block-verifier.ts';
 import { checkCertificate, parentCertificateChecker } from './certificates.ts';
+import type { ConsensusCrypto } from '../../consensus/crypto.ts';
+import { verifiedAhead } from '../verify/ahead.ts';
 import type { Chain } from '../chain/chain.ts';
 
 /** A certified block as it travels (sync responses, block gossip): [block, certificate]. */
@@ -76,7 +78,9 @@ export async function importCertified(
   if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) {
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
-  checkCertificate(certificate, block.header, hash, (h) => chain.cachedValidatorSet(h));
+  const sets = (h: Uint8Array) => chain.cachedValidatorSet(h);
+  const check = (crypto?: ConsensusCrypto) => checkCertificate(certificate, block.header, hash, sets, 'certificate', crypto);
+  check(await verifiedAhead(chain.signatures.service, { priority: 'block' }, check));
   const executed = await verifyNextBlock(chain, block);
   await commit(executed, certificate);
   return 'imported';

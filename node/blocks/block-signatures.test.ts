@@ -13,6 +13,7 @@ import { buildEvidenceTx, buildTransfer, buildValidatorVote } from '../../core/t
 import { decodeTx, encodeTx, txSigningBytes, type Tx } from '../../core/tx.ts';
 import { encodeEvidence, makeEvidence } from '../../consensus/evidence.ts';
 import { messageSigningBytes, type Prepare } from '../../consensus/messages.ts';
+import { proposerOf } from '../../consensus/proposer.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { txSignatureSets } from '../../vm/index.ts';
 import { Chain } from '../chain/chain.ts';
@@ -55,7 +56,9 @@ const evidence = (reporter: (typeof accounts)[number], author: number, forge = f
 let dir: string;
 let chain: Chain;
 let pool: WorkerPoolVerifier;
+const stopped = new SameThreadVerifier();
 beforeAll(async () => {
+  await stopped.close();
   dir = await mkdtemp(join(tmpdir(), 'joule-block-signatures-'));
   chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis));
   pool = new WorkerPoolVerifier({ workers: 2 });
@@ -134,13 +137,14 @@ describe('block verification with signatures verified beforehand', () => {
       fc.asyncProperty(fc.shuffledSubarray(candidates, { minLength: 1 }), async (txs) => {
         const { block } = buildBlock({
           world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
-          validatorSet: chain.validators, proposer: addressFromPublicKey(validators[0]!.identity.publicKey), round: 0,
+          validatorSet: chain.validators, proposer: proposerOf(chain.validators, null, 0).address, round: 0,
           timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true, evidenceRules: chain.evidenceRules,
         });
         expect(block.txs).toHaveLength(txs.length);
         const inline = await verdict(block, undefined);
         expect(await verdict(block, new SameThreadVerifier())).toBe(inline);
         expect(await verdict(block, pool)).toBe(inline);
+        expect(await verdict(block, stopped)).toBe(inline); // a service that fails changes no verdict
         const bad = txs.findIndex((t) => t !== candidates[0] && t !== candidates[2] && t !== candidates[4]);
         expect(inline).toMatch(bad < 0 ? /^accepted$/ : new RegExp(`^BLOCK_INVALID txs\\[${bad}\\]: `));
       }),

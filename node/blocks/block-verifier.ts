@@ -5,9 +5,11 @@ import type { ChainParams } from '../../core/params.ts';
 import { decodeTx } from '../../core/tx.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import { sha256 } from '../../core/hash.ts';
+import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
 import type { WorldState } from '../../state/world-state.ts';
 import { executeBlock, type EvidenceRules } from '../../vm/index.ts';
+import { verifiedAhead } from '../verify/ahead.ts';
 import type { SignatureVerification } from '../verify/service.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { preverifyTxSignatures } from './block-signatures.ts';
@@ -22,8 +24,8 @@ export interface VerifyInput {
   readonly parentHash: Uint8Array;
   readonly validatorSet: ValidatorSet;
   readonly block: Block;
-  /** Checks the parent's commit certificate carried in this header (consensus/ verifies it). */
-  readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
+  /** Checks the parent's commit certificate carried in this header (consensus/ verifies it, through `crypto`). */
+  readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array, crypto?: ConsensusCrypto) => void;
   /** An emergency transition's set, written into the state by this block. */
   readonly transition?: ValidatorSet | undefined;
   /** vm's evidence-tx rules (Chain.evidenceRules). */
@@ -51,7 +53,7 @@ export function timestampAhead(header: BlockHeader, now: number, params: ChainPa
 }
 
 /** Header checks that need no execution and no clock (validity is the same on every node, at any time). */
-export function checkHeader(input: VerifyInput): void {
+export function checkHeader(input: VerifyInput, crypto: ConsensusCrypto = defaultCrypto): void {
   const { block, parent, params } = input;
   const h = block.header;
   if (h.chainId !== input.chainId) throw invalid('chainId', `expected ${input.chainId}, got ${h.chainId}`);
@@ -68,7 +70,7 @@ export function checkHeader(input: VerifyInput): void {
   let bytes = 0;
   for (const t of block.txs) bytes += t.length;
   if (bytes > params.maxBlockBytes) throw invalid('txCount', `${bytes} bytes of transactions, limit ${params.maxBlockBytes}`);
-  input.checkParentCertificate(h.parentCertificate, parent, input.parentHash);
+  input.checkParentCertificate(h.parentCertificate, parent, input.parentHash, crypto);
 }
 
 /**
@@ -78,7 +80,9 @@ export function checkHeader(input: VerifyInput): void {
  * thread in block order: the verdict is the same as with every check made here.
  */
 export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
-  checkHeader(input);
+  // The parent certificate's pairing too goes to the pool when there is one.
+  const sigs = input.signatures;
+  checkHeader(input, sigs === undefined ? defaultCrypto : await verifiedAhead(sigs.service, { priority: 'block' }, (crypto) => checkHeader(input, crypto)));
   const { block } = input;
   const h = block.header;
   // A tx this node verified already (same hash, so the same bytes) was decoded then: reuse it.

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/bytes.ts';
+import { commitSealBytes } from '../../core/block.ts';
 import { sha256 } from '../../core/hash.ts';
+import { blsAggregateSignatures } from '../../core/keys.ts';
+import { bitmapFromIndexes } from '../../core/validators.ts';
+import { verifyCertificate } from '../../consensus/certificate.ts';
 import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { checkMessage } from '../../consensus/message-check.ts';
 import { messageSigningBytes, type Prepare } from '../../consensus/messages.ts';
 import { CHAIN_ID, testValidators } from '../../consensus/testing/fixtures.ts';
 import { defaultBlockInfo } from '../../consensus/types.ts';
 import { cachingCrypto } from '../consensus/verify-cache.ts';
-import { verifyAhead } from './ahead.ts';
+import { verifiedAhead, verifyAhead } from './ahead.ts';
 import { SameThreadVerifier } from './same-thread.ts';
 
 const { keys, set } = testValidators(4);
@@ -49,5 +53,25 @@ describe('verifyAhead (consensus gossip validation through the service)', () => 
     expect(check(m)(cache)).toEqual(check(m)(defaultCrypto));
     expect(check(m)(cache)[0]).toBe('reject');
     expect(calls.n).toBe(2); // verified here, each time: failures are never cached
+  });
+
+  it('a commit certificate: its pairing is answered from the service, and a forged one fails as it would here', async () => {
+    const height = 7;
+    const hash = sha256(utf8('a block'));
+    const message = commitSealBytes(CHAIN_ID, height, 0, hash);
+    const signers = [0, 1, 2];
+    const cert = { height, round: 0, blockHash: hash, aggregateSignature: blsAggregateSignatures(signers.map((i) => keys[i]!.signer.blsSign(message))), signers: bitmapFromIndexes(4, signers) };
+    const check = (c: typeof cert) => (crypto?: ConsensusCrypto) => verifyCertificate(c, set, CHAIN_ID, crypto);
+    const service = new SameThreadVerifier();
+    const crypto = await verifiedAhead(service, { priority: 'block' }, check(cert));
+    expect(service.submitted).toBe(1);
+    expect(crypto).not.toBe(defaultCrypto);
+    expect(check(cert)(crypto)).toBe(true);
+    const forged = { ...cert, round: 1 }; // seals of round 0 claimed for round 1
+    expect(check(forged)(await verifiedAhead(service, { priority: 'block' }, check(forged)))).toEqual(check(forged)(defaultCrypto));
+    expect(check(forged)(defaultCrypto)).not.toBe(true);
+    const closed = new SameThreadVerifier();
+    await closed.close();
+    expect(await verifiedAhead(closed, { priority: 'block' }, check(cert))).toBe(defaultCrypto); // never rejects
   });
 });

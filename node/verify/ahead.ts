@@ -16,6 +16,42 @@ export async function verifyAhead(
   dryRun: (crypto: ConsensusCrypto) => unknown,
   remember: (set: SignatureSet) => void,
 ): Promise<void> {
+  const sets = recorded(dryRun);
+  if (sets.length === 0) return;
+  const invalid = new Set(await service.findInvalid(sets, opts));
+  for (const [i, set] of sets.entries()) if (!invalid.has(i)) remember(set);
+}
+
+/**
+ * verifyAhead for one check: returns the crypto to run it with for real, which answers
+ * from the service's verdicts (only successes are kept) and verifies anything else itself.
+ * Never rejects: if the service fails, the check verifies everything itself.
+ */
+export async function verifiedAhead(service: VerificationService, opts: VerifyOptions, dryRun: (crypto: ConsensusCrypto) => unknown): Promise<ConsensusCrypto> {
+  const valid = new Set<string>();
+  try {
+    await verifyAhead(service, opts, dryRun, (set) => valid.add(idOf(set)));
+  } catch {
+    return defaultCrypto; // the service stopped: everything is verified on this thread
+  }
+  if (valid.size === 0) return defaultCrypto;
+  return {
+    ...defaultCrypto,
+    verify: (publicKey, message, signature) => valid.has(idOf({ kind: 'ed25519', publicKey, message, signature })) || defaultCrypto.verify(publicKey, message, signature),
+    blsVerify: (publicKey, message, signature) => valid.has(idOf({ kind: 'bls', publicKey, message, signature })) || defaultCrypto.blsVerify(publicKey, message, signature),
+    blsFastAggregateVerify: (message, publicKeys, signature) =>
+      valid.has(idOf({ kind: 'bls-fast-aggregate', publicKeys, message, signature })) || defaultCrypto.blsFastAggregateVerify(message, publicKeys, signature),
+  };
+}
+
+function idOf(set: SignatureSet): string {
+  const parts = set.kind === 'ed25519' || set.kind === 'bls' ? [set.publicKey, set.message] : set.kind === 'bls-fast-aggregate' ? [...set.publicKeys, set.message] : [...set.publicKeys, ...set.messages];
+  // Lengths first, so that no two different sets concatenate to the same bytes.
+  return `${set.kind}:${parts.map((p) => p.length).join(',')}:${Buffer.concat([...parts, set.signature]).toString('base64')}`;
+}
+
+/** The sets a dry run of `check` asks about (every answer yes); none when it throws. */
+function recorded(check: (crypto: ConsensusCrypto) => unknown): SignatureSet[] {
   const sets: SignatureSet[] = [];
   const recorder: ConsensusCrypto = {
     verify(publicKey, message, signature) {
@@ -33,11 +69,9 @@ export async function verifyAhead(
     },
   };
   try {
-    dryRun(recorder);
+    check(recorder);
   } catch {
-    return; // the real run will say what is wrong
+    return []; // the real run will say what is wrong
   }
-  if (sets.length === 0) return;
-  const invalid = new Set(await service.findInvalid(sets, opts));
-  for (const [i, set] of sets.entries()) if (!invalid.has(i)) remember(set);
+  return sets;
 }
