@@ -51,7 +51,7 @@ describe('WorkerPoolVerifier', () => {
   });
 
   it('a consensus job submitted after a big admission backlog completes first', async () => {
-    const workers = pool({ workers: 1, maxBatchCost: 64 });
+    const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000 }); // only size and priority decide, never timing
     const order: string[] = [];
     const backlog = Array.from({ length: 60 }, (_, k) =>
       workers.findInvalid(Array.from({ length: 32 }, (_, i) => validSet('ed25519', 32 * k + i)), { priority: 'mempool', batchable: true }).then(() => order.push(`mempool-${k}`)),
@@ -59,7 +59,8 @@ describe('WorkerPoolVerifier', () => {
     const consensus = workers.verify([validSet('ed25519', 5000)], { priority: 'consensus' }).then(() => order.push('consensus'));
     const block = workers.verify([validSet('bls', 5001)], { priority: 'block', batchable: true }).then(() => order.push('block'));
     await Promise.all([...backlog, consensus, block]);
-    // Only what was already on the worker (2 messages of 2 jobs each) may finish before it.
+    // Only what was already on the worker (2 messages of 2 jobs each) may finish before it,
+    // and the block job (batchable, alone) is not overtaken by the ready mempool batches.
     expect(order.indexOf('consensus')).toBeLessThanOrEqual(4);
     expect(order.indexOf('block')).toBe(order.indexOf('consensus') + 1);
     expect(order).toHaveLength(62);

@@ -197,7 +197,11 @@ export class WorkerPoolVerifier implements VerificationService {
     }
   }
 
-  /** Sends ready batches to workers with room, highest priority first. */
+  /**
+   * Sends batches to workers with room, the highest-priority queued jobs first. Size or
+   * time: batchable jobs wait for company until a batch is full or the oldest has waited
+   * batchWaitMs, unless lower-priority work is ready to go, which never overtakes them.
+   */
   private pump(): void {
     if (this.closed) return;
     if (this.timer !== undefined) {
@@ -205,25 +209,17 @@ export class WorkerPoolVerifier implements VerificationService {
       this.timer = undefined;
     }
     let wakeIn = Infinity;
-    for (;;) {
-      const slot = this.freeSlot();
-      if (slot === undefined) break;
-      let sent = false;
+    for (let slot = this.freeSlot(); slot !== undefined; slot = this.freeSlot()) {
       const now = performance.now();
-      for (const priority of PRIORITIES) {
-        const queue = this.queues.get(priority)!;
-        if (queue.length === 0) continue;
-        const waited = now - queue.oldestQueuedAt;
-        // Size or time: a batchable job waits for company until the batch is full or it has waited batchWaitMs.
-        if (queue.cost < this.maxBatchCost && queue.urgent === 0 && waited < this.batchWaitMs) {
-          wakeIn = Math.min(wakeIn, this.batchWaitMs - waited);
-          continue;
-        }
-        this.send(slot, queue.take(this.maxBatchCost));
-        sent = true;
+      const queued = PRIORITIES.map((p) => this.queues.get(p)!).filter((q) => q.length > 0);
+      if (queued.length === 0) break;
+      const ready = (q: JobQueue) => q.cost >= this.maxBatchCost || q.urgent > 0 || now - q.oldestQueuedAt >= this.batchWaitMs;
+      const first = queued[0]!;
+      if (!queued.some(ready)) {
+        wakeIn = Math.min(...queued.map((q) => this.batchWaitMs - (now - q.oldestQueuedAt)));
         break;
       }
-      if (!sent) break;
+      this.send(slot, first.take(this.maxBatchCost));
     }
     if (wakeIn !== Infinity) this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(wakeIn)));
   }
