@@ -34,7 +34,9 @@ function ed25519Sets(): SignatureSet[] {
 
 /** One telemetry-like aggregate: AGG_MESSAGES devices, each signing its own reading. */
 function aggregateSet(): SignatureSet {
-  const keys = Array.from({ length: AGG_MESSAGES }, (_, i) => blst.SecretKey.fromKeygen(new TextEncoder().encode(`joule-bench device key #${String(i).padStart(8, "0")}`)));
+  const keys = Array.from({ length: AGG_MESSAGES }, (_, i) =>
+    blst.SecretKey.fromKeygen(new TextEncoder().encode(`joule-bench device key #${String(i).padStart(8, '0')}`)),
+  );
   const messages = keys.map((_, i) => new TextEncoder().encode(`JOULE/telemetry/v1 device-${i} interval-42 wh=${1000 + i}`));
   const signature = blsAggregateSignatures(keys.map((k, i) => blsSign(k.toBytes(), messages[i]!)));
   return { kind: 'bls-aggregate', publicKeys: keys.map((k) => k.toPublicKey().toBytes(true)), messages, signature };
@@ -80,9 +82,17 @@ async function saturatedDelay(pool: WorkerPoolVerifier, ed: readonly SignatureSe
   h.enable();
   while (performance.now() < end) {
     while (inFlight.size < 4_000) {
-      const job = next % 500 === 0 ? pool.verify([agg], { priority: 'block', batchable: true }) : pool.verify([ed[next % ed.length]!], { priority: 'mempool', batchable: true });
+      const job =
+        next % 500 === 0
+          ? pool.verify([agg], { priority: 'block', batchable: true })
+          : pool.verify([ed[next % ed.length]!], { priority: 'mempool', batchable: true });
       next++;
-      const p = job.then(() => void verified++, () => {}).finally(() => inFlight.delete(p));
+      const p = job
+        .then(
+          () => void verified++,
+          () => {},
+        )
+        .finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
     await new Promise((r) => setTimeout(r, 1));
@@ -152,7 +162,9 @@ export async function runVerifyBenchmarks(log: (line: string) => void = console.
     const x = (a: number, b: number) => `${(a / b).toFixed(2)} x raw`;
     log(`verify: signature verification service (node/verify/), ${cores} cores, best of ${ROUNDS}`);
     log(`  raw, one thread   Ed25519 (node:crypto)                          ${r(ed25519Raw)} verifies/s`);
-    log(`  raw, one thread   BLS aggregate of ${r(AGG_MESSAGES)} distinct messages (blst)  ${r(aggregateRaw)} messages/s (${(aggregateRaw / AGG_MESSAGES).toFixed(1)} aggregates/s)`);
+    log(
+      `  raw, one thread   BLS aggregate of ${r(AGG_MESSAGES)} distinct messages (blst)  ${r(aggregateRaw)} messages/s (${(aggregateRaw / AGG_MESSAGES).toFixed(1)} aggregates/s)`,
+    );
     for (const p of results) {
       log(`  pool of ${p.workers} worker${p.workers === 1 ? '' : 's'}${p.workers === Math.max(1, cores - 1) ? ' (default)' : ''}`);
       log(`    Ed25519, one set per job (admission)                         ${r(p.ed25519Single)} verifies/s  (${x(p.ed25519Single, ed25519Raw)})`);

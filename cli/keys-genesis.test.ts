@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decryptKey } from '../core/keystore.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from './testing/run-cli.ts';
 
 // `keys` and `genesis` commands run as real processes in a temp dir; exit codes and output checked.
 const dir = mkdtempSync(join(tmpdir(), 'joule-cli-'));

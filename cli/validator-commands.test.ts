@@ -6,11 +6,12 @@ import { fromHex, toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../core/keys.ts';
 import { encryptKey } from '../core/keystore.ts';
 import { verifyProofOfPossession } from '../core/pop.ts';
-import { decodeValidatorVoteBody, TxType } from '../core/tx-bodies.ts';
+import { decodeValidatorVoteBody } from '../core/tx/validator-vote.ts';
+import { TxType } from '../core/tx/types.ts';
 import { decodeTx } from '../core/tx.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from './testing/run-cli.ts';
 
 /** tx validator-vote / make-pop and query validators|evidence|validator-votes against rpc/'s fake node. */
 let fake: FakeNode;

@@ -38,6 +38,11 @@ export const ErrorCode = {
   WAL_CONFLICT: 'WAL_CONFLICT',
   /** Two conflicting commit certificates exist: more than f validators are faulty. The node halts. */
   SAFETY_VIOLATION: 'SAFETY_VIOLATION',
+  /**
+   * An end-of-block hook threw: this node cannot compute the block, and others may compute
+   * it differently. Never a verdict on the block or its sender: the node halts (vm/README.md).
+   */
+  HOOK_FAILED: 'HOOK_FAILED',
   // genesis, config, storage
   GENESIS_INVALID: 'GENESIS_INVALID',
   CONFIG_INVALID: 'CONFIG_INVALID',
@@ -72,4 +77,13 @@ export class JouleError extends Error {
 
 export function isJouleError(e: unknown): e is JouleError {
   return e instanceof JouleError;
+}
+
+/**
+ * An error after which the node must stop rather than go on: it says nothing about the
+ * input at hand (never count it as an invalid block or a bad peer) and everything about
+ * this node's ability to agree with the others.
+ */
+export function isFatal(e: unknown): e is JouleError {
+  return isJouleError(e) && (e.code === ErrorCode.HOOK_FAILED || e.code === ErrorCode.SAFETY_VIOLATION);
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
-import { ErrorCode, JouleError } from '../core/errors.ts';
+import { ErrorCode, isFatal, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
@@ -12,7 +12,6 @@ import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
 import { startRpcServer } from '../rpc/http/http-server.ts';
-import { createMetrics, recordBlock, recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
 import { startMetricsServer } from '../rpc/http/metrics-server.ts';
 import type { HealthReport, NodeStatus } from '../rpc/node-api.ts';
 import { getAccount } from '../state/accounts.ts';
@@ -37,6 +36,9 @@ import { verifyAhead } from './verify/ahead.ts';
 import { decodeOnce } from './net/decode-once.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
+import type { NodeMetrics } from './metrics/node-metrics.ts';
+import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics } from './metrics/parts.ts';
+import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
 
 export interface StartOptions {
   readonly home: string;
@@ -58,7 +60,9 @@ export class JouleNode {
   readonly config: NodeConfig;
   readonly chain: Chain;
   readonly mempool: Mempool;
+  /** The prom-client series every part's metrics interface writes to (served on /metrics). */
   readonly metrics: JouleMetrics;
+  private readonly nodeMetrics: NodeMetrics;
   readonly events: NodeEvents;
   readonly logger: Logger;
   readonly address: Uint8Array;
@@ -92,10 +96,13 @@ export class JouleNode {
     this.logger = logger;
     this.address = addressFromPublicKey(keys.identity.publicKey);
     this.metrics = createMetrics({ labels: { node: config.name } });
+    this.nodeMetrics = nodeMetrics(this.metrics);
     this.mempool = new Mempool(config.mempool);
-    this.admission = new TxAdmission(chain, this.mempool, this.metrics);
-    this.events = new NodeEvents((e) => logger.error({ err: e }, 'block listener failed'));
-    this.queue = new SerialQueue((e) => logger.error({ err: e }, 'chain task failed'));
+    this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
+    this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
+    // A fatal error (an end-of-block hook failed while building or executing a block)
+    // surfaces here from every path that executes blocks: consensus, sync, gossip import.
+    this.queue = new SerialQueue((e) => (isFatal(e) ? this.halt(e) : logger.error({ err: e }, 'chain task failed')));
   }
 
   static async start(opts: StartOptions): Promise<JouleNode> {
@@ -139,16 +146,16 @@ export class JouleNode {
 
   private async startServices(): Promise<void> {
     const { config, chain, logger } = this;
-    this.metrics.chainHeight.set(chain.height);
+    this.nodeMetrics.height(chain.height);
     if (this.isValidator) {
       mkdirSync(join(this.home, 'wal'), { recursive: true });
       this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));
     }
     await this.startP2P();
     const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
-    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: this.metrics, logger: logger.child({ part: 'rpc' }), health: () => this.health() });
+    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: rpcMetrics(this.metrics), logger: logger.child({ part: 'rpc' }), health: () => this.health() });
     this.servers.push(rpc);
-    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: logger.child({ part: 'metrics' }) });
+    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics.registry, health: () => this.health(), logger: logger.child({ part: 'metrics' }) });
     this.servers.push(metrics);
     logger.info(
       {
@@ -167,7 +174,7 @@ export class JouleNode {
         crypto: this.crypto,
         wal: this.wal,
         logger: logger.child({ part: 'qbft' }),
-        metrics: this.metrics,
+        metrics: consensusMetrics(this.metrics),
         clock: Date.now,
         publish: (bytes) => void this.p2p?.publish('consensus', bytes).catch((e: unknown) => logger.debug({ err: e }, 'consensus publish failed')),
         sendDirect: (bytes, peer) => {
@@ -193,12 +200,16 @@ export class JouleNode {
     this.p2p?.on('peer:connect', (peer) => this.driver?.onPeerConnected(peer));
   }
 
-  /** Stops everything that signs or writes, loudly, and reports why through `halted`. */
+  /**
+   * Stops everything that signs or writes (consensus, sync, commits), loudly, and reports
+   * why through `halted`: a safety violation, or an end-of-block hook failure (HOOK_FAILED).
+   */
   halt(reason: JouleError): void {
     if (this.halting) return;
     this.halting = true;
-    this.logger.fatal({ code: reason.code, err: reason.message }, 'node halted: it cannot continue safely');
+    this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
     this.driver?.stop();
+    void this.sync?.stop();
     this.resolveHalted?.(reason);
   }
 
@@ -225,17 +236,16 @@ export class JouleNode {
       serveBlocks: async (from, to, limit) => {
         const items: Uint8Array[] = [];
         for (let h = from; h <= Math.min(to, chain.height) && items.length < limit; h++) {
-          const bytes = await chain.store.blockBytes(h);
-          const cert = await chain.store.certificate(h);
-          if (bytes === undefined || cert === undefined) break;
-          items.push(encodeCertifiedBlock(bytes, cert));
+          const certified = await chain.certifiedBlockAt(h);
+          if (certified === undefined) break;
+          items.push(encodeCertifiedBlock(certified.blockBytes, certified.certificate));
         }
         return items;
       },
       logger: logger.child({ part: 'p2p' }),
     });
     this.p2p = p2p;
-    const updatePeers = () => this.metrics.peers.set(p2p.peerCount());
+    const updatePeers = () => this.nodeMetrics.peers(p2p.peerCount());
     p2p.on('peer:connect', updatePeers);
     p2p.on('peer:disconnect', updatePeers);
 
@@ -261,7 +271,7 @@ export class JouleNode {
         },
         handle: (data, from) => {
           // Shed under overload: sync fetches whatever gossip could not deliver.
-          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) recordRejection(this.metrics, 'RATE_LIMITED', 'gossip');
+          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) this.nodeMetrics.rejected('RATE_LIMITED', 'gossip');
         },
       });
     }
@@ -270,7 +280,7 @@ export class JouleNode {
       p2p,
       queue: this.queue,
       logger: logger.child({ part: 'sync' }),
-      metrics: this.metrics,
+      metrics: syncMetrics(this.metrics),
       commit: (executed, cert) => this.commitBlock(executed, cert),
       afterImport: async () => this.driver?.headAdvanced(),
     });
@@ -290,7 +300,7 @@ export class JouleNode {
     try {
       m = this.decodeConsensusMessage(data);
     } catch {
-      recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
+      this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
       return 'reject';
     }
     if (m.height <= chain.height) return 'ignore';
@@ -311,7 +321,7 @@ export class JouleNode {
     }
     if (m.height <= chain.height) return 'ignore'; // the head moved meanwhile
     const [verdict] = check(this.crypto);
-    if (verdict === 'reject') recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
+    if (verdict === 'reject') this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
     return verdict;
   }
 
@@ -326,14 +336,16 @@ export class JouleNode {
       if (outcome === 'imported') await this.driver?.headAdvanced();
       if (outcome === 'ahead') void this.sync?.trigger();
     } catch (e) {
+      if (isFatal(e)) throw e; // ours, not the sender's: the queue halts the node
       this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
-      recordRejection(this.metrics, 'CERT_INVALID', 'gossip');
+      this.nodeMetrics.rejected('CERT_INVALID', 'gossip');
       await this.p2p?.penalize(from, 'invalid gossiped block');
     }
   }
 
   /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */
   private async commitBlock(executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate): Promise<void> {
+    if (this.halting) throw new JouleError(ErrorCode.UNAVAILABLE, `the node halted; block ${executed.block.header.height} is not committed`);
     const parentTime = this.chain.head.header.timestamp;
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
@@ -343,10 +355,10 @@ export class JouleNode {
     this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;
-    recordBlock(this.metrics, { height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
+    this.nodeMetrics.blockCommitted({ height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
     this.lastCommitAt = Date.now();
     this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
-    this.events.emitBlock(committed);
+    this.events.emitCommitted(committed);
     if (!equalBytes(setBefore, this.chain.validators.hash)) {
       this.logger.warn({ height: h.height, validators: this.chain.validators.validators.map((v) => v.name) }, 'validator set changed');
       // A validator added by vote may connect from now on.

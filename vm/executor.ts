@@ -34,8 +34,9 @@ import type { Tx } from '../core/tx.ts';
 import type { Account } from '../state/accounts.ts';
 import { readAccount, writeAccount } from './accounts.ts';
 import { StateOverlay, type StateReader } from '../state/overlay.ts';
+import { orderHooks, runEndBlockHooks } from './end-block.ts';
 import { endBlockHooks } from './registry.ts';
-import type { BlockContext, BlockResult } from './types.ts';
+import type { BlockContext, BlockResult, EndBlockHook } from './types.ts';
 import { validateTx, type ValidTx } from './validity.ts';
 
 export interface ExecutorOptions {
@@ -45,12 +46,15 @@ export interface ExecutorOptions {
    * skip. Absent: every tx is verified. Must answer by hash alone: equal hashes are equal bytes.
    */
   readonly verified?: (txHash: Uint8Array) => boolean;
+  /** The end-of-block hooks to run instead of the registry's: for tests of the hook rules only. */
+  readonly endBlockHooks?: readonly EndBlockHook[];
 }
 
 export class BlockExecutor {
   private readonly state: StateOverlay;
   private readonly ctx: BlockContext;
   private readonly verified: ((txHash: Uint8Array) => boolean) | undefined;
+  private readonly hooks: readonly EndBlockHook[];
   private readonly receipts: Receipt[] = [];
   private fees = 0n;
   private done = false;
@@ -60,6 +64,7 @@ export class BlockExecutor {
     this.state = new StateOverlay(state);
     this.ctx = ctx;
     this.verified = opts.verified;
+    this.hooks = opts.endBlockHooks === undefined ? endBlockHooks() : orderHooks(opts.endBlockHooks);
   }
 
   /** Number of txs included so far. */
@@ -101,7 +106,11 @@ export class BlockExecutor {
     return receipt;
   }
 
-  /** Credits fees, runs end-of-block hooks, and returns the block's result. Call once. */
+  /**
+   * Credits fees, runs end-of-block hooks, and returns the block's result. Call once. A hook
+   * that throws fails the whole block with HOOK_FAILED (vm/end-block.ts): a node error to
+   * stop on, never a verdict on the block.
+   */
   finish(): BlockResult {
     this.assertUsable();
     this.done = true;
@@ -117,7 +126,7 @@ export class BlockExecutor {
         ],
       });
     }
-    for (const hook of endBlockHooks()) events.push(...hook.run(this.state, this.ctx));
+    events.push(...runEndBlockHooks(this.state, this.ctx, this.hooks));
     return { receipts: this.receipts, changes: this.state.changes(), events, feesCollected: this.fees };
   }
 

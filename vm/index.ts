@@ -4,4 +4,5 @@ export { checkTx, signatureFailure, txSignatureSets, validateTx, type CheckOptio
 export { describeTx } from './describe.ts';
 export { txTier, txPriority, tierParams } from './tiers.ts';
 export { txHandler, requireTxHandler, registeredTxTypes, endBlockHooks } from './registry.ts';
-export type { BlockContext, BlockResult, ChainContext, EndBlockHook, EvidenceRules, ExecContext, TierName, TxHandler, TxSignatureSet } from './types.ts';
+export { MAX_END_BLOCK_WORK } from './end-block.ts';
+export type { BlockContext, BlockResult, ChainContext, EndBlockHook, EvidenceRules, ExecContext, TierName, TxHandler, TxSignatureSet, WorkBudget } from './types.ts';

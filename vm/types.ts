@@ -14,14 +14,14 @@ export interface ChainContext {
   readonly chainId: string;
   readonly params: ChainParams;
   /**
-   * The rules of an evidence tx body (consensus/evidence.ts for this chain id), against the
-   * validator set in state. vm/ may not import consensus/, so node/ injects them; without
-   * them every evidence tx is invalid.
+   * The rules of an evidence tx body (core/evidence.ts decodeEvidence + consensus'
+   * verifyEvidence for this chain id), against the validator set in state. vm/ may not
+   * import consensus/, so node/ injects them; without them every evidence tx is invalid.
    */
   readonly evidenceRules?: EvidenceRules;
 }
 
-/** Pure, never throwing checks of an evidence body (consensus' wire format), split like validity itself: signatures apart. */
+/** Pure, never throwing checks of an evidence body (core/evidence.ts), split like validity itself: signatures apart. */
 export interface EvidenceRules {
   /** Everything but the signatures: canonical distinct pair of one kind, height, round and author, the author in `validators`. */
   check(body: Uint8Array, validators: ValidatorSet): boolean;
@@ -113,10 +113,37 @@ export interface TxHandler<B = unknown> {
   describe(body: B): Record<string, unknown>;
 }
 
-/** End-of-block work (interval close, auction clearing, settlement). */
+/**
+ * One block's allowance of work for one end-of-block hook, in work units: items processed
+ * (orders matched, intervals closed, trades settled), never time, so every node stops at
+ * the same item.
+ */
+export interface WorkBudget {
+  /** Units left in this block. */
+  readonly remaining: number;
+  /**
+   * Draws `units` (a non-negative integer, default 1) when that many are left and returns
+   * true; otherwise draws nothing and returns false, and the hook stops and leaves the rest
+   * of its work, in the state, for the next block.
+   */
+  take(units?: number): boolean;
+}
+
+/**
+ * End-of-block work (interval close, auction clearing, settlement). The rules, enforced by
+ * vm/end-block.ts (vm/README.md "End-of-block hooks"):
+ * - `run` must not throw on any state a valid block can reach. If it does, that is this
+ *   node's bug, not the block's fault: the block fails with HOOK_FAILED and the node halts
+ *   rather than certify a block others may compute differently. Never skipped.
+ * - Before each item of work it draws from `budget` (`workPerBlock` units a block), and
+ *   what the budget does not cover waits in the state for the next block, so a backlog
+ *   (100,000 orders to clear) spreads over blocks instead of stalling one.
+ */
 export interface EndBlockHook {
   readonly name: string;
   /** Hooks run in ascending `order`, then by name: never by registration order. */
   readonly order: number;
-  run(state: StateOverlay, block: BlockContext): BlockEvent[];
+  /** Work units per block (a positive integer; all hooks together at most MAX_END_BLOCK_WORK). */
+  readonly workPerBlock: number;
+  run(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[];
 }

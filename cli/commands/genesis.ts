@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
-import { generateDevnet, genesisHash, parseGenesis, validateGenesis, writeDevnetFiles, DEFAULT_DEVNET_CHAIN_ID, DEFAULT_DEVNET_BALANCE } from '../../genesis/index.ts';
+import { generateDevnet, genesisHash, parseGenesis, validateGenesis, writeDevnetFiles, DEFAULT_DEVNET_CHAIN_ID, DEFAULT_DEVNET_BALANCE, type DevnetFiles, type Genesis } from '../../genesis/index.ts';
 import { startProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
 import { PASSPHRASE_ENV, passphraseFileOption, readPassphrase } from './keys.ts';
@@ -65,7 +65,7 @@ async function init(opts: InitOptions): Promise<void> {
     process.stderr.write('warning: --insecure: writing UNENCRYPTED devnet keys; use them only for a throwaway local devnet\n');
   }
   const progress = startProgress(opts.insecure === true ? 'writing keys' : 'encrypting keys (scrypt)');
-  let files;
+  let files: DevnetFiles;
   try {
     files = await writeDevnetFiles(opts.out, devnet, {
       ...(passphrase !== undefined ? { passphrase } : {}),
@@ -146,7 +146,7 @@ export function registerGenesisCommands(program: Command): void {
     .description("print the genesis hash (the chain's identity; every node of a chain must show the same)")
     .argument('<file>', 'genesis.json')
     .action((file: string) => {
-      let g;
+      let g: Genesis;
       try {
         g = parseGenesis(readJson(file));
       } catch (e) {

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
-import { decryptKey, encryptKey, readKeyInfo, type DecryptedKey, type KeyInfo, type KeyType } from '../../core/keystore.ts';
+import { decryptKey, encryptKey, readKeyInfo, type DecryptedKey, type KeyInfo, type KeystoreJson, type KeyType } from '../../core/keystore.ts';
 import { startProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
 
@@ -147,7 +147,7 @@ async function generate(opts: GenerateOptions): Promise<void> {
     );
   }
   const secret = opts.type === 'ed25519' ? ed25519Generate().seed : blsGenerate().secretKey;
-  let json;
+  let json: KeystoreJson;
   if (opts.insecure === true) {
     process.stderr.write('warning: --insecure: writing an UNENCRYPTED devnet key; anyone who can read the file controls the key\n');
     json = await encryptKey({ type: opts.type, secret, insecure: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
 import { encryptKey } from '../../core/keystore.ts';
+import { NODE_ROLES } from '../../core/roles.ts';
 import { DEFAULT_PORTS } from '../../node/home/config.ts';
 import { initHome } from '../../node/home/home.ts';
 import { readPassphrase } from '../../node/home/keys.ts';
@@ -44,7 +45,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--passphrase-file <file>', 'passphrase for generated keys (else JOULE_PASSPHRASE)')
     .option('--insecure', 'write generated keys unencrypted (devnets only)')
     .action(async (o) => {
-      if (o.role !== 'validator' && o.role !== 'observer') throw new Error('--role must be validator or observer');
+      if (!(NODE_ROLES as readonly unknown[]).includes(o.role)) throw new Error(`--role must be ${NODE_ROLES.join(' or ')}`);
       const passphrase = readPassphrase(o.passphraseFile);
       const insecure = o.insecure === true;
       if (!insecure && passphrase === undefined && (o.identityKey === undefined || o.consensusKey === undefined)) {

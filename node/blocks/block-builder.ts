@@ -1,22 +1,16 @@
-import { blockHash, type Block, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
+import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import type { JouleError } from '../../core/errors.ts';
-import type { ChainParams } from '../../core/params.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { ValidatorSet } from '../../core/validators.ts';
-import type { PreparedState, WorldState } from '../../state/world-state.ts';
+import type { PreparedState } from '../../state/world-state.ts';
 import { BlockExecutor } from '../../vm/index.ts';
-import type { BlockResult, EvidenceRules } from '../../vm/index.ts';
+import type { BlockResult } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
+import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
 import { withTransition } from '../chain/transitions.ts';
 
 export interface BuildInput {
-  readonly world: WorldState;
-  readonly chainId: string;
-  readonly params: ChainParams;
-  readonly parent: BlockHeader;
-  readonly parentHash: Uint8Array;
-  readonly parentCertificate: CommitCertificate | null;
-  readonly validatorSet: ValidatorSet;
+  /** The chain's next height (Chain.nextBlockContext()). */
+  readonly context: NextBlockContext;
   readonly proposer: Uint8Array;
   /** The QBFT round the block is built for (the proposer must be that round's scheduled one). */
   readonly round: number;
@@ -28,10 +22,6 @@ export interface BuildInput {
    * and execution may skip its signatures. False: every candidate is verified.
    */
   readonly signaturesVerified: boolean;
-  /** An emergency transition's set, written into the state by this block. */
-  readonly transition?: ValidatorSet | undefined;
-  /** vm's evidence-tx rules (Chain.evidenceRules). */
-  readonly evidenceRules?: EvidenceRules | undefined;
 }
 
 /** A block ready to propose, with everything needed to commit it without re-executing. */
@@ -54,12 +44,9 @@ export interface BuildOutput extends ExecutedBlock {
  * header with the resulting roots.
  */
 export function buildBlock(input: BuildInput): BuildOutput {
-  const { params } = input;
-  const executor = new BlockExecutor(
-    input.world,
-    { chainId: input.chainId, params, height: input.parent.height + 1, timestamp: input.timestamp, proposer: input.proposer, evidenceRules: input.evidenceRules },
-    input.signaturesVerified ? { verified: () => true } : {},
-  );
+  const ctx = input.context;
+  const { params } = ctx;
+  const executor = new BlockExecutor(ctx.world, blockContextOf(ctx, input.timestamp, input.proposer), input.signaturesVerified ? { verified: () => true } : {});
   const included: Tx[] = [];
   const dropped: { tx: Tx; error: JouleError }[] = [];
   let bytes = 0;
@@ -75,21 +62,21 @@ export function buildBlock(input: BuildInput): BuildOutput {
     bytes += tx.bytes.length;
   }
   const executed = executor.finish();
-  const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
-  const prepared = input.world.prepare(result.changes);
+  const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
+  const prepared = ctx.world.prepare(result.changes);
   const header: BlockHeader = {
-    chainId: input.chainId,
-    height: input.parent.height + 1,
+    chainId: ctx.chainId,
+    height: ctx.height,
     round: input.round,
-    parentHash: input.parentHash,
+    parentHash: ctx.parentHash,
     timestamp: input.timestamp,
     proposer: input.proposer,
     txRoot: txRootOf(included),
     stateRoot: prepared.root,
     receiptsRoot: receiptsRootOf(result.receipts),
-    validatorSetHash: input.validatorSet.hash,
+    validatorSetHash: ctx.validatorSet.hash,
     txCount: included.length,
-    parentCertificate: input.parentCertificate,
+    parentCertificate: ctx.parentCertificate,
   };
   const block: Block = { header, txs: included.map((t) => t.bytes) };
   return { block, hash: blockHash(header), txs: included, result, prepared, dropped };

@@ -4,7 +4,7 @@ import { decode, encode, readArray, readBytes } from '../../core/codec.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { verifyBlock } from './block-verifier.ts';
-import { checkCertificate, parentCertificateChecker } from './certificates.ts';
+import { checkCertificate } from './certificates.ts';
 import type { ConsensusCrypto } from '../../consensus/crypto.ts';
 import { verifiedAhead } from '../verify/ahead.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -34,19 +34,7 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
  * (the node's serial queue).
  */
 export function verifyNextBlock(chain: Chain, block: Block): Promise<ExecutedBlock> {
-  return verifyBlock({
-    world: chain.world,
-    chainId: chain.genesis.chainId,
-    params: chain.genesis.params,
-    parent: chain.head.header,
-    parentHash: chain.head.hash,
-    validatorSet: chain.validators,
-    transition: chain.transitionAt(chain.height + 1),
-    evidenceRules: chain.evidenceRules,
-    signatures: chain.signatures,
-    block,
-    checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
-  });
+  return verifyBlock({ context: chain.nextBlockContext(), block });
 }
 
 export type ImportOutcome = 'imported' | 'known' | 'ahead';
@@ -78,10 +66,12 @@ export async function importCertified(
   if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) {
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
-  const sets = (h: Uint8Array) => chain.cachedValidatorSet(h);
-  const check = (crypto?: ConsensusCrypto) => checkCertificate(certificate, block.header, hash, sets, 'certificate', crypto);
+  // Loaded above (validatorSetByHash caches), so the context's lookup finds the set.
+  const context = chain.nextBlockContext();
+  // Its pairing on the pool (block priority), the verdict the same as here.
+  const check = (crypto?: ConsensusCrypto) => checkCertificate(certificate, block.header, hash, context.validatorSets, 'certificate', crypto);
   check(await verifiedAhead(chain.signatures.service, { priority: 'block' }, check));
-  const executed = await verifyNextBlock(chain, block);
+  const executed = await verifyBlock({ context, block });
   await commit(executed, certificate);
   return 'imported';
 }

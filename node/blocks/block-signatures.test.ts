@@ -9,10 +9,13 @@ import { sha256 } from '../../core/hash.ts';
 import { addressFromPublicKey, blsGenerate, ed25519Generate, ed25519Sign } from '../../core/keys.ts';
 import { popMessage, signProofOfPossession } from '../../core/pop.ts';
 import { verifySignatureSet } from '../../core/signature-sets.ts';
-import { buildEvidenceTx, buildTransfer, buildValidatorVote } from '../../core/tx-bodies.ts';
+import { buildEvidenceTx } from '../../core/tx/evidence.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
+import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import { decodeTx, encodeTx, txSigningBytes, type Tx } from '../../core/tx.ts';
-import { encodeEvidence, makeEvidence } from '../../consensus/evidence.ts';
-import { messageSigningBytes, type Prepare } from '../../consensus/messages.ts';
+import { encodeEvidence, makeEvidence } from '../../core/evidence.ts';
+import { messageSigningBytes } from '../../core/signed-core.ts';
+import type { Prepare } from '../../consensus/messages.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { txSignatureSets } from '../../vm/index.ts';
@@ -23,10 +26,9 @@ import { VerifiedTxs } from '../verify/verified-txs.ts';
 import { WorkerPoolVerifier } from '../verify/worker-pool.ts';
 import { buildBlock } from './block-builder.ts';
 import { verifyBlock } from './block-verifier.ts';
-import { parentCertificateChecker } from './certificates.ts';
 
 const devnet = generateDevnet({ validators: 4, accounts: 6, genesisTime: 1_700_000_000_000 });
-const { chainId, params } = devnet.genesis;
+const { chainId } = devnet.genesis;
 const validators = devnet.validatorKeys;
 const accounts = devnet.accountKeys.map((a) => a.keyPair);
 const candidate = { identity: ed25519Generate(), bls: blsGenerate() };
@@ -36,11 +38,16 @@ const flip = (b: Uint8Array, at = 0) => {
   return c;
 };
 
-const transfer = (from: (typeof accounts)[number]) => buildTransfer({ chainId, seed: from.seed, nonce: 0, fee: 10n, to: addressFromPublicKey(validators[0]!.identity.publicKey), amount: 5n });
+const transfer = (from: (typeof accounts)[number]) =>
+  buildTransfer({ chainId, seed: from.seed, nonce: 0, fee: 10n, to: addressFromPublicKey(validators[0]!.identity.publicKey), amount: 5n });
 const forgedEnvelope = (tx: Tx) => decodeTx(encodeTx({ ...tx, signature: flip(tx.signature, 7) }));
 const addVote = (voter: number, pop: Uint8Array) =>
   buildValidatorVote({
-    chainId, seed: validators[voter]!.identity.seed, nonce: 0, fee: 25n, action: 'add',
+    chainId,
+    seed: validators[voter]!.identity.seed,
+    nonce: 0,
+    fee: 25n,
+    action: 'add',
     validator: { name: 'candidate', identityKey: candidate.identity.publicKey, blsKey: candidate.bls.publicKey, blsProofOfPossession: pop },
   });
 const goodPop = signProofOfPossession(chainId, candidate.bls.secretKey, candidate.bls.publicKey, candidate.identity.publicKey);
@@ -51,7 +58,13 @@ function prepare(i: number, label: string, forge = false): Prepare {
   return { ...unsigned, signature: forge ? flip(signature) : signature };
 }
 const evidence = (reporter: (typeof accounts)[number], author: number, forge = false) =>
-  buildEvidenceTx({ chainId, seed: reporter.seed, nonce: 0, fee: 25n, evidence: encodeEvidence(makeEvidence(prepare(author, 'A'), prepare(author, 'B', forge))) });
+  buildEvidenceTx({
+    chainId,
+    seed: reporter.seed,
+    nonce: 0,
+    fee: 25n,
+    evidence: encodeEvidence(makeEvidence(prepare(author, 'A'), prepare(author, 'B', forge))),
+  });
 
 let dir: string;
 let chain: Chain;
@@ -69,7 +82,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const ctx = () => ({ chainId, params, evidenceRules: chain.evidenceRules });
+const ctx = () => chain.nextBlockContext();
 
 describe('signature sets of every tx type', () => {
   it('transfer: the envelope alone', () => {
@@ -82,11 +95,26 @@ describe('signature sets of every tx type', () => {
 
   it("validator-vote: an add carries the new key's proof of possession (BLS), a remove nothing more", () => {
     const add = txSignatureSets(chain.world, addVote(0, goodPop), ctx());
-    expect(add.map((s) => [s.set.kind, s.field])).toEqual([['ed25519', 'tx.signature'], ['bls', 'tx.body']]);
-    expect(add[1]!.set).toEqual({ kind: 'bls', publicKey: candidate.bls.publicKey, message: popMessage(chainId, candidate.bls.publicKey, candidate.identity.publicKey), signature: goodPop });
+    expect(add.map((s) => [s.set.kind, s.field])).toEqual([
+      ['ed25519', 'tx.signature'],
+      ['bls', 'tx.body'],
+    ]);
+    expect(add[1]!.set).toEqual({
+      kind: 'bls',
+      publicKey: candidate.bls.publicKey,
+      message: popMessage(chainId, candidate.bls.publicKey, candidate.identity.publicKey),
+      signature: goodPop,
+    });
     expect(add.every((s) => verifySignatureSet(s.set))).toBe(true);
     const v3 = devnet.genesis.validators[3]!;
-    const remove = buildValidatorVote({ chainId, seed: validators[0]!.identity.seed, nonce: 0, fee: 25n, action: 'remove', validator: { name: v3.name, identityKey: v3.identityKey, blsKey: v3.blsKey } });
+    const remove = buildValidatorVote({
+      chainId,
+      seed: validators[0]!.identity.seed,
+      nonce: 0,
+      fee: 25n,
+      action: 'remove',
+      validator: { name: v3.name, identityKey: v3.identityKey, blsKey: v3.blsKey },
+    });
     expect(txSignatureSets(chain.world, remove, ctx()).map((s) => s.set.kind)).toEqual(['ed25519']);
   });
 
@@ -97,7 +125,10 @@ describe('signature sets of every tx type', () => {
       ['ed25519', 'tx.body', 'TX_INVALID_FIELD'],
       ['ed25519', 'tx.body', 'TX_INVALID_FIELD'],
     ]);
-    expect(sets.slice(1).map((s) => s.set.kind === 'ed25519' && s.set.publicKey)).toEqual([validators[2]!.identity.publicKey, validators[2]!.identity.publicKey]);
+    expect(sets.slice(1).map((s) => s.set.kind === 'ed25519' && s.set.publicKey)).toEqual([
+      validators[2]!.identity.publicKey,
+      validators[2]!.identity.publicKey,
+    ]);
     expect(sets.every((s) => verifySignatureSet(s.set))).toBe(true);
     expect(verifySignatureSet(txSignatureSets(chain.world, evidence(accounts[0]!, 2, true), ctx())[2]!.set)).toBe(false);
   });
@@ -105,13 +136,10 @@ describe('signature sets of every tx type', () => {
 
 /** The verdict of verifying `block` on the head, as "accepted" or "CODE field: message". */
 async function verdict(block: ReturnType<typeof buildBlock>['block'], service: VerificationService | undefined): Promise<string> {
-  const head = chain.head;
+  const { verification: _, ...inline } = chain.nextBlockContext();
+  const context = service === undefined ? inline : { ...inline, verification: { service, verifiedTxs: new VerifiedTxs(100) } };
   try {
-    await verifyBlock({
-      world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, validatorSet: chain.validators, block,
-      evidenceRules: chain.evidenceRules, checkParentCertificate: parentCertificateChecker(() => undefined),
-      signatures: service === undefined ? undefined : { service, verifiedTxs: new VerifiedTxs(100) },
-    });
+    await verifyBlock({ context, block });
     return 'accepted';
   } catch (e) {
     if (isJouleError(e)) return `${e.code} ${e.message}`;
@@ -136,9 +164,12 @@ describe('block verification with signatures verified beforehand', () => {
     await fc.assert(
       fc.asyncProperty(fc.shuffledSubarray(candidates, { minLength: 1 }), async (txs) => {
         const { block } = buildBlock({
-          world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
-          validatorSet: chain.validators, proposer: proposerOf(chain.validators, null, 0).address, round: 0,
-          timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true, evidenceRules: chain.evidenceRules,
+          context: chain.nextBlockContext(),
+          proposer: proposerOf(chain.validators, null, 0).address,
+          round: 0,
+          timestamp: head.header.timestamp + 1000,
+          candidates: txs,
+          signaturesVerified: true,
         });
         expect(block.txs).toHaveLength(txs.length);
         const inline = await verdict(block, undefined);

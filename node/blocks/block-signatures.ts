@@ -2,7 +2,7 @@ import { toHex } from '../../core/bytes.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { StateReader } from '../../state/overlay.ts';
-import { txSignatureSets, type ChainContext } from '../../vm/index.ts';
+import { txSignatureSets, type ChainContext, type TxSignatureSet } from '../../vm/index.ts';
 import type { SignatureVerification } from '../verify/service.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function preverifyTxSignatures(state: StateReader, txs: readonly Tx
       verified.add(toHex(tx.hash));
       continue;
     }
-    let own;
+    let own: TxSignatureSet[];
     try {
       own = txSignatureSets(state, tx, ctx);
     } catch {

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isJouleError } from '../../core/errors.ts';
 import { addressFromPublicKey, blsGenerate, ed25519Generate } from '../../core/keys.ts';
 import { signProofOfPossession } from '../../core/pop.ts';
-import { buildTransfer, buildValidatorVote } from '../../core/tx-bodies.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
+import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { buildBlock } from './block-builder.ts';
@@ -65,9 +66,8 @@ describe.each([
   function proposed(txs: Tx[]) {
     const head = chain.head;
     const built = buildBlock({
-      world: chain.world, chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
-      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
-      timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true, evidenceRules: chain.evidenceRules,
+      context: chain.nextBlockContext(), proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
+      timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true,
     });
     expect(built.txs).toHaveLength(txs.length);
     return built.block;

@@ -1,12 +1,9 @@
 import type { BlockHeader, CommitCertificate } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import type { ValidatorSet } from '../../core/validators.ts';
 import { verifyCertificate } from '../../consensus/certificate.ts';
 import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
-
-/** Finds the validator set that certified a block, by the hash its header carries. */
-export type ValidatorSetLookup = (hash: Uint8Array) => ValidatorSet | undefined;
+import type { ValidatorSetLookup } from '../chain/next-block.ts';
 
 /**
  * Checks that `cert` proves block `hash` (of `header`) final: right height and hash, and a

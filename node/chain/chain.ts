@@ -17,6 +17,7 @@ import type { EvidenceRules } from '../../vm/index.ts';
 import type { SignatureVerification } from '../verify/service.ts';
 import { SameThreadVerifier } from '../verify/same-thread.ts';
 import { VerifiedTxs } from '../verify/verified-txs.ts';
+import { nextBlockContext, type NextBlockContext } from './next-block.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
@@ -57,11 +58,13 @@ export class Chain {
   readonly world: WorldState;
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
-  /** Evidence-tx rules for vm/ (built on consensus/; vm cannot import it). */
-  readonly evidenceRules: EvidenceRules;
   /** The signature verification service and the cache of txs this node verified (admission and block import share both). */
   readonly signatures: SignatureVerification;
+  /** Evidence-tx rules for vm/ (built on consensus/; vm cannot import it). */
+  private readonly evidenceRules: EvidenceRules;
   private currentHead: Head;
+  /** The context of the block after the head; rebuilt when the head or the transitions change. */
+  private next: NextBlockContext | undefined;
   private currentValidators: ValidatorSet;
   private readonly setsByHash = new Map<string, ValidatorSet>();
   private readonly transitions = new Map<number, ValidatorSet>();
@@ -186,6 +189,27 @@ export class Chain {
     return this.transitions.get(this.height + 1) ?? this.currentValidators;
   }
 
+  /**
+   * What the block at height + 1 is built, verified and imported against (chain id, params,
+   * parent, its validator set, the evidence verifier, the head state). Cached per head.
+   */
+  nextBlockContext(): NextBlockContext {
+    this.next ??= nextBlockContext({
+      chainId: this.genesis.chainId,
+      params: this.genesis.params,
+      evidenceRules: this.evidenceRules,
+      verification: this.signatures,
+      parent: this.currentHead.header,
+      parentHash: this.currentHead.hash,
+      parentCertificate: this.currentHead.certificate,
+      validatorSet: this.currentValidators,
+      transition: this.transitions.get(this.height + 1),
+      world: this.world,
+      validatorSets: (hash) => this.cachedValidatorSet(hash),
+    });
+    return this.next;
+  }
+
   /** Every validator named by a configured transition (they must be allowed to connect). */
   transitionValidators(): Validator[] {
     return [...this.transitions.values()].flatMap((set) => [...set.validators]);
@@ -211,6 +235,7 @@ export class Chain {
       this.transitions.set(t.height, t.validators);
       this.setsByHash.set(toHex(t.validators.hash), t.validators);
     }
+    this.next = undefined;
   }
 
   async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<CommittedBlock> {
@@ -227,6 +252,7 @@ export class Chain {
     await batch.write();
     this.world.commit(executed.prepared);
     this.currentHead = { header: block.header, hash, certificate };
+    this.next = undefined;
     this.currentValidators = Chain.validatorsOf(this.world);
     this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
     return { block, hash, certificate, txs: executed.txs, receipts: executed.result.receipts };
@@ -237,6 +263,13 @@ export class Chain {
     const block = await this.store.block(height);
     if (block === undefined) return undefined;
     return { block, hash: blockHash(block.header), certificate: (await this.store.certificate(height)) ?? null };
+  }
+
+  /** A stored block's encoded bytes and its commit certificate, as sync serves them. */
+  async certifiedBlockAt(height: number): Promise<{ blockBytes: Uint8Array; certificate: CommitCertificate } | undefined> {
+    if (height > this.height || height < 1) return undefined;
+    const [blockBytes, certificate] = await Promise.all([this.store.blockBytes(height), this.store.certificate(height)]);
+    return blockBytes === undefined || certificate === undefined ? undefined : { blockBytes, certificate };
   }
 
   async blockByHash(hash: Uint8Array): Promise<{ block: Block; hash: Uint8Array; certificate: CommitCertificate | null } | undefined> {

@@ -1,8 +1,9 @@
 import type { SignatureSet } from '../../core/signature-sets.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
-import { decodeEvidence, verifyEvidence, type Evidence } from '../../consensus/evidence.ts';
-import { messageSigningBytes } from '../../consensus/messages.ts';
+import { verifyEvidence } from '../../consensus/evidence.ts';
+import { decodeEvidence, type Evidence } from '../../core/evidence.ts';
+import { messageSigningBytes } from '../../core/signed-core.ts';
 import type { EvidenceRules } from '../../vm/index.ts';
 
 /**

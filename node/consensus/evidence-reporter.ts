@@ -1,5 +1,5 @@
-import { buildEvidenceTx } from '../../core/tx-bodies.ts';
-import { encodeEvidence, type Evidence } from '../../consensus/evidence.ts';
+import { buildEvidenceTx } from '../../core/tx/evidence.ts';
+import { encodeEvidence, type Evidence } from '../../core/evidence.ts';
 import { getEvidenceRecord, evidenceId } from '../../state/evidence-records.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { tierParams } from '../../vm/index.ts';
@@ -24,12 +24,13 @@ export function evidenceReporter(deps: {
   readonly gossip: (tx: Tx) => void;
 }): (evidence: Evidence) => void {
   const report = async (evidence: Evidence): Promise<void> => {
-    const { chain, mempool, logger } = deps;
+    const { mempool, logger } = deps;
+    const { world, params, chainId } = deps.chain.nextBlockContext();
     const body = encodeEvidence(evidence);
-    if (getEvidenceRecord(chain.world, evidenceId(body)) !== undefined) return;
-    const nonce = mempool.nextNonce(deps.address, getAccount(chain.world, deps.address).nonce);
-    const fee = tierParams(chain.genesis.params, 'grid_balancing').baseFee;
-    const tx = buildEvidenceTx({ chainId: chain.genesis.chainId, seed: deps.identitySeed, nonce, fee: fee > chain.genesis.params.minFee ? fee : chain.genesis.params.minFee, evidence: body });
+    if (getEvidenceRecord(world, evidenceId(body)) !== undefined) return;
+    const nonce = mempool.nextNonce(deps.address, getAccount(world, deps.address).nonce);
+    const fee = tierParams(params, 'grid_balancing').baseFee;
+    const tx = buildEvidenceTx({ chainId, seed: deps.identitySeed, nonce, fee: fee > params.minFee ? fee : params.minFee, evidence: body });
     try {
       await deps.admission.admit(tx);
       deps.gossip(tx);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { NODE_ROLES, type NodeRole } from '../../core/roles.ts';
 
 /**
  * A node home's `config.json`. Relative paths are relative to the home directory.
@@ -8,7 +9,7 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
  */
 export interface NodeConfig {
   readonly name: string;
-  readonly role: 'validator' | 'observer';
+  readonly role: NodeRole;
   readonly genesis: string;
   readonly dataDir: string;
   readonly identityKey: string;
@@ -101,7 +102,7 @@ export function parseConfig(json: unknown): NodeConfig {
   const verify = section(json, 'verify');
   return {
     name,
-    role: pick(json, 'role', d.role, '', (v) => v === 'validator' || v === 'observer', '"validator" or "observer"'),
+    role: pick(json, 'role', d.role, '', (v) => (NODE_ROLES as readonly unknown[]).includes(v), NODE_ROLES.map((r) => `"${r}"`).join(' or ')),
     genesis: pick(json, 'genesis', d.genesis, '', isString, 'a path'),
     dataDir: pick(json, 'dataDir', d.dataDir, '', isString, 'a path'),
     identityKey: pick(json, 'identityKey', d.identityKey, '', isString, 'a path'),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { readKeyInfo } from '../../core/keystore.ts';
+import type { NodeRole } from '../../core/roles.ts';
 import { loadGenesis } from '../../genesis/index.ts';
 import { peerIdFromIdentityKey } from '../../p2p/identity.ts';
 import { defaultConfig, loadConfig, resolveIn, type NodeConfig } from './config.ts';
@@ -22,7 +23,7 @@ export interface InitHomeOptions {
   readonly home: string;
   readonly genesisFile: string;
   readonly name: string;
-  readonly role: 'validator' | 'observer';
+  readonly role: NodeRole;
   readonly identityKeyFile: string;
   readonly consensusKeyFile: string;
   readonly ports: { p2p: number; rpc: number; metrics: number; grpc: number };

@@ -7,11 +7,10 @@ import { commitSealBytes } from '../../core/block.ts';
 import { addressFromPublicKey, blsSign } from '../../core/keys.ts';
 import { bitmapFromIndexes } from '../../core/validators.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { buildTransfer } from '../../core/tx-bodies.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
 import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { Mempool } from '../../mempool/index.ts';
-import { createMetrics } from '../../rpc/metrics.ts';
 import { buildBlock } from '../blocks/block-builder.ts';
 import { verifyNextBlock } from '../blocks/block-import.ts';
 import { Chain } from '../chain/chain.ts';
@@ -19,9 +18,10 @@ import { SameThreadVerifier } from '../verify/same-thread.ts';
 import type { VerificationService, VerifyOptions } from '../verify/service.ts';
 import { VerifiedTxs } from '../verify/verified-txs.ts';
 import { TxAdmission } from './admission.ts';
+import type { AdmissionMetrics } from './metrics.ts';
 
 const devnet = generateDevnet({ validators: 1, accounts: 2, genesisTime: 1_700_000_000_000 });
-const { chainId, params } = devnet.genesis;
+const { chainId } = devnet.genesis;
 const alice = devnet.accountKeys[0]!.keyPair;
 const bob = devnet.accountKeys[1]!.keyPair;
 const validator = devnet.validatorKeys[0]!;
@@ -60,13 +60,18 @@ async function setup(service: VerificationService, opts: { maxPending?: number }
     await rm(dir, { recursive: true, force: true });
   });
   const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 50, maxNonceGap: 50, replaceBumpPercent: 10 });
-  const metrics = createMetrics({ defaultMetrics: false });
+  const counted = new Map<string, number>();
+  const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {} };
   const admission = new TxAdmission(chain, mempool, metrics, opts);
-  const rejections = async (code: string) => (await metrics.rejections.get()).values.find((v) => v.labels.code === code)?.value ?? 0;
+  const rejections = async (code: string) => counted.get(code) ?? 0;
   return { chain, mempool, admission, rejections };
 }
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'admitted', (e: unknown) => (isJouleError(e) ? `${e.code} ${e.message}` : String(e)));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'admitted',
+    (e: unknown) => (isJouleError(e) ? `${e.code} ${e.message}` : String(e)),
+  );
 
 describe('async admission', () => {
   it("admits one sender's txs in submission order, whatever order their verifications finish in", async () => {
@@ -118,9 +123,12 @@ describe('async admission', () => {
     const other = buildTransfer({ chainId, seed: alice.seed, nonce: 0, fee: 11n, to: addressFromPublicKey(bob.publicKey), amount: 2n });
     const head = chain.head;
     const built = buildBlock({
-      world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
-      validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
-      timestamp: head.header.timestamp + 1000, candidates: [other], signaturesVerified: true,
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(validator.identity.publicKey),
+      round: 0,
+      timestamp: head.header.timestamp + 1000,
+      candidates: [other],
+      signaturesVerified: true,
     });
     const seal = blsSign(validator.consensus.secretKey, commitSealBytes(chainId, 1, 0, built.hash));
     await chain.commit(built, { height: 1, round: 0, blockHash: built.hash, aggregateSignature: seal, signers: bitmapFromIndexes(1, [0]) });
@@ -150,9 +158,12 @@ describe('one verified-signature cache for admission and block import', () => {
     expect(service.submitted).toBe(1);
     const head = chain.head;
     const { block } = buildBlock({
-      world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
-      validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
-      timestamp: head.header.timestamp + 1000, candidates: [admitted, stranger], signaturesVerified: true,
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(validator.identity.publicKey),
+      round: 0,
+      timestamp: head.header.timestamp + 1000,
+      candidates: [admitted, stranger],
+      signaturesVerified: true,
     });
     const executed = await verifyNextBlock(chain, block);
     expect(executed.txs).toHaveLength(2);

@@ -1,9 +1,9 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
-import { signatureFailure, txPriority, txSignatureSets, txTier, validateTx, type ChainContext, type TxSignatureSet } from '../../vm/index.ts';
+import { signatureFailure, txPriority, txSignatureSets, txTier, validateTx, type TxSignatureSet } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { AdmissionMetrics } from './metrics.ts';
 
 /** Txs between decode and the mempool (their signatures being verified) at most; beyond, RATE_LIMITED. */
 export const MAX_PENDING_ADMISSIONS = 16_384;
@@ -22,13 +22,13 @@ export const MAX_PENDING_ADMISSIONS = 16_384;
 export class TxAdmission {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
-  private readonly metrics: JouleMetrics;
+  private readonly metrics: AdmissionMetrics;
   private readonly maxPending: number;
   private readonly inFlight = new Set<string>();
   /** Per sender, settled when its latest submitted tx is settled. */
   private readonly senderTail = new Map<string, Promise<void>>();
 
-  constructor(chain: Chain, mempool: Mempool, metrics: JouleMetrics, opts: { maxPending?: number } = {}) {
+  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics, opts: { maxPending?: number } = {}) {
     this.chain = chain;
     this.mempool = mempool;
     this.metrics = metrics;
@@ -44,7 +44,7 @@ export class TxAdmission {
   submit(bytes: Uint8Array, source: string): Promise<Tx> {
     let tx: Tx;
     try {
-      tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
+      tx = decodeTx(bytes, this.chain.nextBlockContext().params.maxTxBytes);
     } catch (e) {
       return Promise.reject(this.rejected(e, source));
     }
@@ -64,12 +64,11 @@ export class TxAdmission {
     const id = Buffer.from(tx.hash).toString('latin1');
     if (this.mempool.has(tx.hash) || this.inFlight.has(id)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
     if (this.inFlight.size >= this.maxPending) throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
-    const ctx = this.context();
-    const head = this.chain.head;
+    const ctx = this.chain.nextBlockContext();
     // Cheap rules first: stale, unfunded or malformed txs (gossip brings many) never cost a verification.
-    let { account } = validateTx(this.chain.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+    let { account } = validateTx(ctx.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
     const { service, verifiedTxs } = this.chain.signatures;
-    const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(this.chain.world, tx, ctx);
+    const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
     const verification = sets.length === 0 ? Promise.resolve([]) : service.findInvalid(sets.map((s) => s.set), { priority: 'mempool', batchable: true });
     const sender = Buffer.from(tx.from).toString('latin1');
     const previous = this.senderTail.get(sender);
@@ -81,9 +80,11 @@ export class TxAdmission {
       const invalid = await verification;
       await previous;
       if (invalid.length > 0) throw signatureFailure(sets[invalid[0]!]!);
-      // The head may have moved while the signatures were checked (the state changes only with it): the rules again, signatures aside.
-      if (this.chain.head !== head) ({ account } = validateTx(this.chain.world, tx, ctx, { allowFutureNonce: true, verifySignature: false }));
-      this.mempool.add(tx, { priority: txPriority(tx, ctx.params), tier: txTier(tx), accountNonce: account.nonce });
+      // The head may have moved while the signatures were checked (the state changes only with
+      // it, and a new head has a new context): the rules again, signatures aside.
+      const now = this.chain.nextBlockContext();
+      if (now !== ctx) ({ account } = validateTx(now.world, tx, now, { allowFutureNonce: true, verifySignature: false }));
+      this.mempool.add(tx, { priority: txPriority(tx, now.params), tier: txTier(tx), accountNonce: account.nonce });
       verifiedTxs.add(tx);
       this.updateGauges();
     } finally {
@@ -94,17 +95,11 @@ export class TxAdmission {
   }
 
   updateGauges(): void {
-    this.metrics.mempoolSize.set(this.mempool.size);
-    this.metrics.mempoolBytes.set(this.mempool.bytes);
-  }
-
-  private context(): ChainContext {
-    const { genesis, evidenceRules } = this.chain;
-    return { chainId: genesis.chainId, params: genesis.params, evidenceRules };
+    this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
   }
 
   private rejected(e: unknown, source: string): unknown {
-    recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
+    this.metrics.rejected(isJouleError(e) ? e.code : 'INTERNAL', source);
     return e;
   }
 }

@@ -7,7 +7,8 @@ import { bitmapFromIndexes } from '../../core/validators.ts';
 import { verifyCertificate } from '../../consensus/certificate.ts';
 import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { checkMessage } from '../../consensus/message-check.ts';
-import { messageSigningBytes, type Prepare } from '../../consensus/messages.ts';
+import type { Prepare } from '../../consensus/messages.ts';
+import { messageSigningBytes } from '../../core/signed-core.ts';
 import { CHAIN_ID, testValidators } from '../../consensus/testing/fixtures.ts';
 import { defaultBlockInfo } from '../../consensus/types.ts';
 import { cachingCrypto } from '../consensus/verify-cache.ts';
@@ -31,7 +32,8 @@ function counted() {
 }
 
 describe('verifyAhead (consensus gossip validation through the service)', () => {
-  const check = (m: Prepare) => (crypto: ConsensusCrypto) => checkMessage({ chainId: CHAIN_ID, height: 3, validators: set, previousProposer: null, crypto }, m, defaultBlockInfo);
+  const check = (m: Prepare) => (crypto: ConsensusCrypto) =>
+    checkMessage({ chainId: CHAIN_ID, height: 3, validators: set, previousProposer: null, crypto }, m, defaultBlockInfo);
 
   it("verifies a message's signature through the service; the real check then finds it cached", async () => {
     const service = new SameThreadVerifier();
@@ -60,7 +62,13 @@ describe('verifyAhead (consensus gossip validation through the service)', () => 
     const hash = sha256(utf8('a block'));
     const message = commitSealBytes(CHAIN_ID, height, 0, hash);
     const signers = [0, 1, 2];
-    const cert = { height, round: 0, blockHash: hash, aggregateSignature: blsAggregateSignatures(signers.map((i) => keys[i]!.signer.blsSign(message))), signers: bitmapFromIndexes(4, signers) };
+    const cert = {
+      height,
+      round: 0,
+      blockHash: hash,
+      aggregateSignature: blsAggregateSignatures(signers.map((i) => keys[i]!.signer.blsSign(message))),
+      signers: bitmapFromIndexes(4, signers),
+    };
     const check = (c: typeof cert) => (crypto?: ConsensusCrypto) => verifyCertificate(c, set, CHAIN_ID, crypto);
     const service = new SameThreadVerifier();
     const crypto = await verifiedAhead(service, { priority: 'block' }, check(cert));

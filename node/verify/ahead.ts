@@ -37,15 +37,22 @@ export async function verifiedAhead(service: VerificationService, opts: VerifyOp
   if (valid.size === 0) return defaultCrypto;
   return {
     ...defaultCrypto,
-    verify: (publicKey, message, signature) => valid.has(idOf({ kind: 'ed25519', publicKey, message, signature })) || defaultCrypto.verify(publicKey, message, signature),
-    blsVerify: (publicKey, message, signature) => valid.has(idOf({ kind: 'bls', publicKey, message, signature })) || defaultCrypto.blsVerify(publicKey, message, signature),
+    verify: (publicKey, message, signature) =>
+      valid.has(idOf({ kind: 'ed25519', publicKey, message, signature })) || defaultCrypto.verify(publicKey, message, signature),
+    blsVerify: (publicKey, message, signature) =>
+      valid.has(idOf({ kind: 'bls', publicKey, message, signature })) || defaultCrypto.blsVerify(publicKey, message, signature),
     blsFastAggregateVerify: (message, publicKeys, signature) =>
       valid.has(idOf({ kind: 'bls-fast-aggregate', publicKeys, message, signature })) || defaultCrypto.blsFastAggregateVerify(message, publicKeys, signature),
   };
 }
 
 function idOf(set: SignatureSet): string {
-  const parts = set.kind === 'ed25519' || set.kind === 'bls' ? [set.publicKey, set.message] : set.kind === 'bls-fast-aggregate' ? [...set.publicKeys, set.message] : [...set.publicKeys, ...set.messages];
+  const parts =
+    set.kind === 'ed25519' || set.kind === 'bls'
+      ? [set.publicKey, set.message]
+      : set.kind === 'bls-fast-aggregate'
+        ? [...set.publicKeys, set.message]
+        : [...set.publicKeys, ...set.messages];
   // Lengths first, so that no two different sets concatenate to the same bytes.
   return `${set.kind}:${parts.map((p) => p.length).join(',')}:${Buffer.concat([...parts, set.signature]).toString('base64')}`;
 }

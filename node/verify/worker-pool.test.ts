@@ -54,7 +54,12 @@ describe('WorkerPoolVerifier', () => {
     const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000 }); // only size and priority decide, never timing
     const order: string[] = [];
     const backlog = Array.from({ length: 60 }, (_, k) =>
-      workers.findInvalid(Array.from({ length: 32 }, (_, i) => validSet('ed25519', 32 * k + i)), { priority: 'mempool', batchable: true }).then(() => order.push(`mempool-${k}`)),
+      workers
+        .findInvalid(
+          Array.from({ length: 32 }, (_, i) => validSet('ed25519', 32 * k + i)),
+          { priority: 'mempool', batchable: true },
+        )
+        .then(() => order.push(`mempool-${k}`)),
     );
     const consensus = workers.verify([validSet('ed25519', 5000)], { priority: 'consensus' }).then(() => order.push('consensus'));
     const block = workers.verify([validSet('bls', 5001)], { priority: 'block', batchable: true }).then(() => order.push('block'));
@@ -93,7 +98,12 @@ describe('WorkerPoolVerifier', () => {
   it('close() rejects queued jobs with UNAVAILABLE and leaves no worker running', async () => {
     const workers = pool({ workers: 2 });
     expect(workers.workerCount).toBe(2);
-    const queued = Array.from({ length: 20 }, (_, k) => workers.verify(Array.from({ length: 64 }, (_, i) => validSet('ed25519', 64 * k + i)), { priority: 'mempool', batchable: true }));
+    const queued = Array.from({ length: 20 }, (_, k) =>
+      workers.verify(
+        Array.from({ length: 64 }, (_, i) => validSet('ed25519', 64 * k + i)),
+        { priority: 'mempool', batchable: true },
+      ),
+    );
     const outcomes = Promise.allSettled(queued);
     await workers.close();
     const settled = await outcomes;

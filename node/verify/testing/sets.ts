@@ -50,7 +50,12 @@ export function validSet(kind: SignatureSetKind, i: number, n = 3): SignatureSet
     case 'bls-aggregate': {
       const keys = Array.from({ length: n }, (_, j) => blsKey((i + j) % 16));
       const messages = keys.map((_, j) => message(i * 1000 + j, 'reading'));
-      return { kind, publicKeys: keys.map((k) => k.publicKey), messages, signature: blsAggregateSignatures(keys.map((k, j) => blsSign(k.secretKey, messages[j]!))) };
+      return {
+        kind,
+        publicKeys: keys.map((k) => k.publicKey),
+        messages,
+        signature: blsAggregateSignatures(keys.map((k, j) => blsSign(k.secretKey, messages[j]!))),
+      };
     }
     case 'bls-fast-aggregate': {
       const keys = Array.from({ length: n }, (_, j) => blsKey((i + j) % 16));
