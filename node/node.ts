@@ -37,7 +37,7 @@ import { decodeOnce } from './net/decode-once.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
-import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics } from './metrics/parts.ts';
+import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
 
 export interface StartOptions {
@@ -88,14 +88,14 @@ export class JouleNode {
     this.resolveHalted = resolve;
   });
 
-  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
+  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger, metrics: JouleMetrics) {
     this.home = home;
     this.config = config;
     this.chain = chain;
     this.keys = keys;
     this.logger = logger;
     this.address = addressFromPublicKey(keys.identity.publicKey);
-    this.metrics = createMetrics({ labels: { node: config.name } });
+    this.metrics = metrics;
     this.nodeMetrics = nodeMetrics(this.metrics);
     this.mempool = new Mempool(config.mempool);
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
@@ -113,7 +113,12 @@ export class JouleNode {
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
     // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
-    const service = new WorkerPoolVerifier({ workers: config.verify.workers ?? undefined, onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced') });
+    const metrics = createMetrics({ labels: { node: config.name } });
+    const service = new WorkerPoolVerifier({
+      workers: config.verify.workers ?? undefined,
+      metrics: verifyMetrics(metrics),
+      onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced'),
+    });
     const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
     let chain: Chain;
     try {
@@ -130,7 +135,7 @@ export class JouleNode {
       throw e;
     }
     for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
-    const node = new JouleNode(opts.home, config, chain, keys, logger);
+    const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
       await node.startServices();
     } catch (e) {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJouleError } from '../../core/errors.ts';
 import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
+import type { VerifyMetrics } from './metrics.ts';
 import { SameThreadVerifier } from './same-thread.ts';
 import { spoil, validSet } from './testing/sets.ts';
 import { WorkerPoolVerifier, type WorkerPoolOptions } from './worker-pool.ts';
@@ -15,6 +16,20 @@ function pool(opts: WorkerPoolOptions = {}): WorkerPoolVerifier {
 afterEach(async () => {
   for (const p of pools.splice(0)) await p.close();
 });
+
+/** VerifyMetrics that keeps what it is told. */
+function recording() {
+  const fallbacks = new Map<string, number>();
+  const queuedMempool: number[] = [];
+  const metrics: VerifyMetrics & { fallbacks: Map<string, number>; queuedMempool: number[] } = {
+    fallbacks,
+    queuedMempool,
+    batch() {},
+    queued: (priority, cost) => void (priority === 'mempool' && queuedMempool.push(cost)),
+    fallback: (reason) => void fallbacks.set(reason, (fallbacks.get(reason) ?? 0) + 1),
+  };
+  return metrics;
+}
 
 const KINDS = ['ed25519', 'bls', 'bls-aggregate', 'bls-fast-aggregate'] as const;
 const SPOILS = ['message', 'signature', 'key', 'garbage-signature', 'short-key'] as const;
@@ -72,7 +87,8 @@ describe('WorkerPoolVerifier', () => {
   });
 
   it('sheds mempool jobs with RATE_LIMITED when their queue is full, but never consensus or block jobs', async () => {
-    const workers = pool({ workers: 1, maxQueuedMempoolCost: 100, maxQueuedCost: 100 });
+    const metrics = recording();
+    const workers = pool({ workers: 1, maxQueuedMempoolCost: 100, maxQueuedCost: 100, metrics });
     const job = () => Array.from({ length: 40 }, (_, i) => validSet('ed25519', i));
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => workers.verify(job(), { priority: 'mempool', batchable: true })));
     const limited = results.filter((r) => r.status === 'rejected' && isJouleError(r.reason) && r.reason.code === 'RATE_LIMITED');
@@ -81,10 +97,13 @@ describe('WorkerPoolVerifier', () => {
     const urgent = await Promise.all(Array.from({ length: 10 }, () => workers.verify(job(), { priority: 'block' })));
     expect(urgent).toEqual(Array(10).fill(true)); // beyond its bound, verified on the caller's thread instead
     expect(workers.stats().fallbacks).toBeGreaterThan(0);
+    expect(metrics.fallbacks.get('overflow')).toBe(workers.stats().fallbacks);
+    expect(Math.max(...metrics.queuedMempool)).toBeLessThanOrEqual(100); // the bound holds
   });
 
   it('a worker that dies with work on it changes no verdict: its jobs are verified here, and it is replaced', async () => {
-    const workers = pool({ workers: 2 });
+    const metrics = recording();
+    const workers = pool({ workers: 2, metrics });
     const sets = Array.from({ length: 200 }, (_, i) => (i % 7 === 0 ? spoil(validSet('ed25519', i), 'signature') : validSet('ed25519', i)));
     const jobs = Array.from({ length: 10 }, (_, k) => workers.findInvalid(sets.slice(20 * k, 20 * k + 20), { priority: 'block' }));
     // Kill one worker while it holds work (a crash in native code looks like this from here).
@@ -93,6 +112,7 @@ describe('WorkerPoolVerifier', () => {
     const got = (await Promise.all(jobs)).flatMap((inv, k) => inv.map((i) => 20 * k + i));
     expect(got).toEqual(sets.flatMap((s, i) => (verifySignatureSet(s) ? [] : [i])));
     expect(workers.workerCount).toBe(2);
+    expect(metrics.fallbacks.get('worker-failed')).toBeGreaterThan(0);
   });
 
   it('close() rejects queued jobs with UNAVAILABLE and leaves no worker running', async () => {

@@ -5,6 +5,7 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
 import { findInvalidSets } from './batch.ts';
 import { JobQueue, type Job } from './job-queue.ts';
+import { NO_VERIFY_METRICS, type VerifyMetrics } from './metrics.ts';
 import { PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
 import { packSets } from './wire.ts';
 import type { WorkerReply } from './worker.ts';
@@ -22,6 +23,7 @@ export interface WorkerPoolOptions {
   readonly maxQueuedCost?: number;
   /** Told when a worker fails (it is replaced; its jobs are verified on this thread). */
   readonly onWorkerError?: (e: Error) => void;
+  readonly metrics?: VerifyMetrics;
 }
 
 export interface PoolStats {
@@ -78,6 +80,7 @@ export class WorkerPoolVerifier implements VerificationService {
   private readonly maxQueuedMempoolCost: number;
   private readonly maxQueuedCost: number;
   private readonly onWorkerError: (e: Error) => void;
+  private readonly metrics: VerifyMetrics;
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -92,6 +95,7 @@ export class WorkerPoolVerifier implements VerificationService {
     this.maxQueuedMempoolCost = opts.maxQueuedMempoolCost ?? 16_384;
     this.maxQueuedCost = opts.maxQueuedCost ?? 65_536;
     this.onWorkerError = opts.onWorkerError ?? (() => {});
+    this.metrics = opts.metrics ?? NO_VERIFY_METRICS;
     for (let i = 0; i < n; i++) this.spawn();
   }
 
@@ -120,10 +124,12 @@ export class WorkerPoolVerifier implements VerificationService {
     }
     if (this.workerCount === 0 || (opts.priority !== 'mempool' && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
+      this.metrics.fallback(this.workerCount === 0 ? 'no-worker' : 'overflow');
       return Promise.resolve(findInvalidSets(sets));
     }
     return new Promise((resolve, reject) => {
       queue.push({ sets, cost, batchable: opts.batchable === true, queuedAt: performance.now(), resolve, reject });
+      this.metrics.queued(opts.priority, queue.cost);
       this.pump();
     });
   }
@@ -158,12 +164,17 @@ export class WorkerPoolVerifier implements VerificationService {
     // A worker died with work on it: that work is verified here, and the worker replaced.
     const batches = [...slot.inFlight.values()];
     slot.inFlight.clear();
-    for (const batch of batches) this.verifyHere(batch.jobs);
+    for (const batch of batches) this.verifyHere(batch.jobs, 'worker-failed');
     if (this.restarts < MAX_RESTARTS) {
       this.restarts++;
       this.spawn();
     }
-    if (this.workerCount === 0) for (const queue of this.queues.values()) this.verifyHere(queue.drain());
+    if (this.workerCount === 0) {
+      for (const [priority, queue] of this.queues) {
+        this.verifyHere(queue.drain(), 'no-worker');
+        this.metrics.queued(priority, 0);
+      }
+    }
     this.pump();
   }
 
@@ -174,7 +185,7 @@ export class WorkerPoolVerifier implements VerificationService {
     if (slot.inFlight.size === 0) slot.worker.unref();
     if ('error' in reply) {
       this.onWorkerError(new Error(`verification worker failed: ${reply.error}`));
-      this.verifyHere(batch.jobs);
+      this.verifyHere(batch.jobs, 'worker-failed');
     } else {
       this.counts.checks += reply.checks;
       let at = 0;
@@ -190,9 +201,10 @@ export class WorkerPoolVerifier implements VerificationService {
     this.pump();
   }
 
-  private verifyHere(jobs: readonly Job[]): void {
+  private verifyHere(jobs: readonly Job[], reason: 'worker-failed' | 'no-worker'): void {
     for (const job of jobs) {
       this.counts.fallbacks++;
+      this.metrics.fallback(reason);
       job.resolve(findInvalidSets(job.sets));
     }
   }
@@ -220,6 +232,7 @@ export class WorkerPoolVerifier implements VerificationService {
         break;
       }
       this.send(slot, first.take(this.maxBatchCost));
+      this.metrics.queued(PRIORITIES.find((p) => this.queues.get(p) === first)!, first.cost);
     }
     if (wakeIn !== Infinity) this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(wakeIn)));
   }
@@ -240,6 +253,7 @@ export class WorkerPoolVerifier implements VerificationService {
     slot.worker.ref();
     this.counts.batches++;
     this.counts.sets += sets.length;
+    this.metrics.batch(sets.length);
     slot.worker.postMessage({ id, sets: packed }, [packed.buffer as ArrayBuffer]);
   }
 }
