@@ -6,8 +6,11 @@ export interface VerifyMetrics {
   batch(sets: number): void;
   /** The cost (about one Ed25519 verification per unit) now queued at `priority`. */
   queued(priority: VerifyPriority, cost: number): void;
-  /** A job verified on the caller's thread instead: its worker died, its queue overflowed, or no worker is left. */
-  fallback(reason: 'worker-failed' | 'overflow' | 'no-worker'): void;
+  /**
+   * A job verified on the caller's thread instead: its worker died, its queue overflowed, no
+   * worker is left, or it was small and urgent while every worker was busy.
+   */
+  fallback(reason: 'worker-failed' | 'overflow' | 'no-worker' | 'urgent'): void;
 }
 
 export const NO_VERIFY_METRICS: VerifyMetrics = { batch() {}, queued() {}, fallback() {} };

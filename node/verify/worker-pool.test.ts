@@ -66,7 +66,8 @@ describe('WorkerPoolVerifier', () => {
   });
 
   it('a consensus job submitted after a big admission backlog completes first', async () => {
-    const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000 }); // only size and priority decide, never timing
+    // Only size and priority decide, never timing; and the consensus job queues like the others.
+    const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, inlineUrgentCost: 0 });
     const order: string[] = [];
     const backlog = Array.from({ length: 60 }, (_, k) =>
       workers
@@ -84,6 +85,24 @@ describe('WorkerPoolVerifier', () => {
     expect(order.indexOf('consensus')).toBeLessThanOrEqual(4);
     expect(order.indexOf('block')).toBe(order.indexOf('consensus') + 1);
     expect(order).toHaveLength(62);
+  });
+
+  it("a small latency-bound job does not wait behind busy workers: it is verified on the caller's thread, same verdict", async () => {
+    const metrics = recording();
+    const workers = pool({ workers: 1, metrics });
+    const backlog = Array.from({ length: 20 }, (_, k) =>
+      workers.verify(
+        Array.from({ length: 64 }, (_, i) => validSet('ed25519', 64 * k + i)),
+        { priority: 'mempool', batchable: true },
+      ),
+    );
+    const bad = spoil(validSet('ed25519', 7000), 'signature');
+    expect(await workers.findInvalid([validSet('ed25519', 7001), bad], { priority: 'consensus' })).toEqual([1]);
+    expect(metrics.fallbacks.get('urgent')).toBe(1);
+    expect(await Promise.all(backlog)).toEqual(Array(20).fill(true));
+    // With a worker idle again, the same job goes to it.
+    expect(await workers.verify([validSet('ed25519', 7002)], { priority: 'consensus' })).toBe(true);
+    expect(metrics.fallbacks.get('urgent')).toBe(1);
   });
 
   it('sheds mempool jobs with RATE_LIMITED when their queue is full, but never consensus or block jobs', async () => {

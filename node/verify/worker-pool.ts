@@ -21,6 +21,12 @@ export interface WorkerPoolOptions {
   readonly maxQueuedMempoolCost?: number;
   /** Queued consensus or block cost beyond which such a job is verified on the caller's thread instead (never refused); default 65,536. */
   readonly maxQueuedCost?: number;
+  /**
+   * A latency-bound job (`batchable: false`) of at most this cost is verified on the caller's
+   * thread when no worker is idle, rather than wait behind the batches on them (a consensus
+   * message's envelope: a fraction of a millisecond). Default 8; 0: always queue.
+   */
+  readonly inlineUrgentCost?: number;
   /** Told when a worker fails (it is replaced; its jobs are verified on this thread). */
   readonly onWorkerError?: (e: Error) => void;
   readonly metrics?: VerifyMetrics;
@@ -79,6 +85,7 @@ export class WorkerPoolVerifier implements VerificationService {
   private readonly batchWaitMs: number;
   private readonly maxQueuedMempoolCost: number;
   private readonly maxQueuedCost: number;
+  private readonly inlineUrgentCost: number;
   private readonly onWorkerError: (e: Error) => void;
   private readonly metrics: VerifyMetrics;
   private nextId = 1;
@@ -94,6 +101,7 @@ export class WorkerPoolVerifier implements VerificationService {
     this.batchWaitMs = opts.batchWaitMs ?? 5;
     this.maxQueuedMempoolCost = opts.maxQueuedMempoolCost ?? 16_384;
     this.maxQueuedCost = opts.maxQueuedCost ?? 65_536;
+    this.inlineUrgentCost = opts.inlineUrgentCost ?? 8;
     this.onWorkerError = opts.onWorkerError ?? (() => {});
     this.metrics = opts.metrics ?? NO_VERIFY_METRICS;
     for (let i = 0; i < n; i++) this.spawn();
@@ -125,6 +133,11 @@ export class WorkerPoolVerifier implements VerificationService {
     if (this.workerCount === 0 || (opts.priority !== 'mempool' && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
       this.metrics.fallback(this.workerCount === 0 ? 'no-worker' : 'overflow');
+      return Promise.resolve(findInvalidSets(sets));
+    }
+    if (opts.batchable !== true && cost <= this.inlineUrgentCost && !this.slots.some((s) => !s.exited && s.inFlight.size === 0)) {
+      this.counts.fallbacks++;
+      this.metrics.fallback('urgent');
       return Promise.resolve(findInvalidSets(sets));
     }
     return new Promise((resolve, reject) => {
