@@ -1,12 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Cross-process tests: they start real node processes (test/faults: in network namespaces),
+ * Cross-process tests: they start real node processes (test/faults, test/ceremony: in network namespaces),
  * so they run one file at a time and do not starve each other of the machine's two cores
  * (timeouts there would be the machine's, not Joule's). One list for both projects, so a
  * file is always in exactly one; a new folder of process tests must be added here.
  */
-const PROCESS_TESTS = ['test/*.test.ts', 'test/faults/**/*.test.ts'];
+const PROCESS_TESTS = ['test/*.test.ts', 'test/faults/**/*.test.ts', 'test/ceremony/**/*.test.ts'];
 
 /**
  * Two projects: `unit` runs every other test in parallel: the unit tests beside the code

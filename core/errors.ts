@@ -12,6 +12,8 @@ export const ErrorCode = {
   ADDRESS_INVALID: 'ADDRESS_INVALID',
   KEYSTORE_INVALID: 'KEYSTORE_INVALID',
   KEYSTORE_BAD_PASSPHRASE: 'KEYSTORE_BAD_PASSPHRASE',
+  /** A secret key file other users of the machine can read. */
+  KEYSTORE_EXPOSED: 'KEYSTORE_EXPOSED',
   // transactions
   TX_OVERSIZE: 'TX_OVERSIZE',
   TX_UNKNOWN_TYPE: 'TX_UNKNOWN_TYPE',
@@ -45,6 +47,8 @@ export const ErrorCode = {
   HOOK_FAILED: 'HOOK_FAILED',
   // genesis, config, storage
   GENESIS_INVALID: 'GENESIS_INVALID',
+  /** A validator card of the genesis ceremony (node/home/card.ts) is malformed or does not verify. */
+  CARD_INVALID: 'CARD_INVALID',
   CONFIG_INVALID: 'CONFIG_INVALID',
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_MISMATCH: 'STORE_MISMATCH',

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
-import { ErrorCode, isFatal, JouleError } from '../core/errors.ts';
+import { ErrorCode, isFatal, isJouleError, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
@@ -20,7 +20,7 @@ import { createNodeApi } from './api/node-api.ts';
 import type { BuildOutput, ExecutedBlock } from './blocks/block-builder.ts';
 import { decodeCertifiedBlock, encodeCertifiedBlock, importCertified } from './blocks/block-import.ts';
 import { Chain } from './chain/chain.ts';
-import { loadConfig, resolveIn, type NodeConfig } from './home/config.ts';
+import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config.ts';
 import { ConsensusDriver } from './consensus/driver.ts';
 import { ConsensusRecordLog } from './consensus/wal.ts';
 import { NodeEvents } from './events.ts';
@@ -109,8 +109,11 @@ export class JouleNode {
     const config = loadConfig(opts.home);
     const logger = opts.logger ?? createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
-    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
+    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
+      validator: config.role === 'validator',
+    });
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
+    for (const e of keys.exposed) logger.warn({ key: e }, 'key file readable by other users');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
     // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
     const metrics = createMetrics({ labels: { node: config.name } });
@@ -156,11 +159,21 @@ export class JouleNode {
       mkdirSync(join(this.home, 'wal'), { recursive: true });
       this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));
     }
-    await this.startP2P();
+    try {
+      await this.startP2P();
+    } catch (e) {
+      throw isJouleError(e) ? e : bindError(e, 'p2p', config.p2p.listen);
+    }
     const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
-    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: rpcMetrics(this.metrics), logger: logger.child({ part: 'rpc' }), health: () => this.health() });
+    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: rpcMetrics(this.metrics), logger: logger.child({ part: 'rpc' }), health: () => this.health() }).catch((e: unknown) => {
+      throw bindError(e, 'rpc', `${config.rpc.host}:${config.rpc.port}`);
+    });
     this.servers.push(rpc);
-    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics.registry, health: () => this.health(), logger: logger.child({ part: 'metrics' }) });
+    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics.registry, health: () => this.health(), logger: logger.child({ part: 'metrics' }) }).catch(
+      (e: unknown) => {
+        throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
+      },
+    );
     this.servers.push(metrics);
     logger.info(
       {

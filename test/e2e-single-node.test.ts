@@ -8,7 +8,7 @@ import { signTx } from '../core/tx.ts';
 import { accountKey } from '../state/keys.ts';
 import { freePort, rpc, type RpcCallError, waitFor } from './helpers/net.ts';
 import { NodeProcess, runCli } from './helpers/cluster.ts';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { decryptKeySync } from '../core/keystore.ts';
@@ -49,6 +49,7 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
 
   afterAll(async () => {
     await node?.kill();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('joule status shows the chain advancing', async () => {

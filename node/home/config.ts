@@ -79,27 +79,28 @@ const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function section(obj: Json, key: string): Json {
+/** A nested section; its keys are those of its default, so a typo (`mempool.maxTx`) is an error, not a silent default. */
+function section(obj: Json, key: string, defaults: object): Json {
   const v = obj[key];
   if (v === undefined) return {};
   if (!isObject(v)) throw invalid(key, 'expected an object');
+  for (const k of Object.keys(v)) if (!(k in defaults)) throw invalid(`${key}.${k}`, `unknown field (known: ${Object.keys(defaults).join(', ')})`);
   return v;
 }
 
 /** Parses a config object; unknown keys are errors (a typo must not silently fall back to a default). */
 export function parseConfig(json: unknown): NodeConfig {
   if (!isObject(json)) throw invalid('$', 'expected a JSON object');
-  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'verify', 'transitions'];
-  for (const k of Object.keys(json)) if (!known.includes(k)) throw invalid(k, 'unknown field');
   const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
   const d = defaultConfig(name);
-  const p2p = section(json, 'p2p');
-  const rpc = section(json, 'rpc');
-  const metrics = section(json, 'metrics');
-  const grpc = section(json, 'grpc');
-  const mempool = section(json, 'mempool');
-  const log = section(json, 'log');
-  const verify = section(json, 'verify');
+  for (const k of Object.keys(json)) if (!(k in d)) throw invalid(k, 'unknown field');
+  const p2p = section(json, 'p2p', d.p2p);
+  const rpc = section(json, 'rpc', d.rpc);
+  const metrics = section(json, 'metrics', d.metrics);
+  const grpc = section(json, 'grpc', d.grpc);
+  const mempool = section(json, 'mempool', d.mempool);
+  const log = section(json, 'log', d.log);
+  const verify = section(json, 'verify', d.verify);
   return {
     name,
     role: pick(json, 'role', d.role, '', (v) => (NODE_ROLES as readonly unknown[]).includes(v), NODE_ROLES.map((r) => `"${r}"`).join(' or ')),
@@ -151,4 +152,20 @@ export function loadConfig(home: string): NodeConfig {
 
 export function resolveIn(home: string, path: string): string {
   return isAbsolute(path) ? path : join(home, path);
+}
+
+/**
+ * A server that cannot bind is a configuration problem, named by its field: `listen
+ * EADDRINUSE` alone does not tell an operator which of four ports to change.
+ */
+export function bindError(e: unknown, section: 'rpc' | 'metrics' | 'grpc' | 'p2p', where: string): JouleError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const detail = (e as Error | undefined)?.message ?? String(e);
+  const field = section === 'p2p' ? 'p2p.listen' : code === 'EADDRINUSE' || code === 'EACCES' ? `${section}.port` : `${section}.host`;
+  const why =
+    code === 'EADDRINUSE' ? `${where} is already in use (another node, or another program, listens there)`
+    : code === 'EACCES' ? `no permission to listen on ${where} (ports below 1024 need privileges)`
+    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `${where}: no such local address on this machine`
+    : `cannot listen on ${where} (${detail})`;
+  return invalid(field, why);
 }

@@ -15,12 +15,16 @@ export function simulationTest(n: number): void {
     const { totals, strategies } = runSeeds(n, first, seeds); // throws "seed S (n=…, strategy) at t=…: …" on any violation
     console.log(`n=${n}: ${seeds} seeds from ${first} in ${((performance.now() - t0) / 1000).toFixed(1)} s`, totals, strategies);
     expect(totals.commits).toBeGreaterThan(seeds * 3);
-    expect(totals.recoveryRuns).toBeGreaterThan(0);
-    expect(totals.setChanges + totals.transitions).toBeGreaterThan(0);
-    if (n >= 4 && seeds >= 100) {
-      // The adversary did what it is for: equivocation was caught and sync liars were banned.
-      expect(totals.evidence).toBeGreaterThan(0);
-      expect(totals.bans).toBeGreaterThan(0);
+    if (seeds >= 100) {
+      // Over enough seeds every kind of run happens: all-honest runs (the recovery bound is
+      // asserted in those), validator-set changes, and, with Byzantine validators, caught
+      // equivocation and banned sync liars.
+      expect(totals.recoveryRuns).toBeGreaterThan(0);
+      expect(totals.setChanges + totals.transitions).toBeGreaterThan(0);
+      if (n >= 4) {
+        expect(totals.evidence).toBeGreaterThan(0);
+        expect(totals.bans).toBeGreaterThan(0);
+      }
     }
   }, 900_000);
 }
