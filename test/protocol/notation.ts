@@ -7,7 +7,7 @@
  *   {"array": [value, ...]}
  *
  * Deliberately independent of core/codec.ts, so that the cross-check in
- * independent-encoder.test.ts reads values from this notation and nothing else.
+ * independent.test.ts reads values from this notation and nothing else.
  */
 export type Notation =
   | { readonly int: string }

@@ -68,11 +68,29 @@ export interface MerkleVector {
 }
 
 function ed25519Vector(name: string, domain: string, k: VectorKey, payload: Uint8Array, extra: Partial<SigningVector> = {}): SigningVector {
-  return { name, domain, scheme: 'ed25519', signer: k.name, value: toNotation(decode(payload) as Plain), payload: hex(payload), signature: hex(ed25519Sign(k.seed, payload)), ...extra };
+  return {
+    name,
+    domain,
+    scheme: 'ed25519',
+    signer: k.name,
+    value: toNotation(decode(payload) as Plain),
+    payload: hex(payload),
+    signature: hex(ed25519Sign(k.seed, payload)),
+    ...extra,
+  };
 }
 
 function blsVector(name: string, domain: string, k: VectorKey, payload: Uint8Array, extra: Partial<SigningVector> = {}): SigningVector {
-  return { name, domain, scheme: 'bls12-381', signer: k.name, value: toNotation(decode(payload) as Plain), payload: hex(payload), signature: hex(blsSign(k.bls!.secretKey, payload)), ...extra };
+  return {
+    name,
+    domain,
+    scheme: 'bls12-381',
+    signer: k.name,
+    value: toNotation(decode(payload) as Plain),
+    payload: hex(payload),
+    signature: hex(blsSign(k.bls!.secretKey, payload)),
+    ...extra,
+  };
 }
 
 const label = (s: string) => sha256(utf8(`joule-protocol-vectors/${s}`));
@@ -106,7 +124,10 @@ function certify(height: number, round: number, hash: Uint8Array, signers: reado
     round,
     blockHash: hash,
     aggregateSignature: blsAggregateSignatures(signers.map((k) => blsSign(k.bls!.secretKey, payload))),
-    signers: bitmapFromIndexes(VALIDATOR_SET.size, signers.map((k) => VALIDATOR_SET.indexOf(k.address))),
+    signers: bitmapFromIndexes(
+      VALIDATOR_SET.size,
+      signers.map((k) => VALIDATOR_SET.indexOf(k.address)),
+    ),
   };
 }
 
@@ -122,17 +143,42 @@ export function blockVectors(transferTxs: readonly string[]): BlockVectors {
   const { north, south, east } = KEYS;
   const txHashes = transferTxs.map((t) => decodeTx(unhex(t)).hash);
   const header1: BlockHeader = {
-    chainId: VECTOR_CHAIN_ID, height: 1, round: 0, parentHash: label('genesis'), timestamp: 1_767_225_600_000, proposer: south.address,
-    txRoot: ZERO_HASH, stateRoot: label('state/1'), receiptsRoot: ZERO_HASH, validatorSetHash: VALIDATOR_SET.hash, txCount: 0, parentCertificate: null,
+    chainId: VECTOR_CHAIN_ID,
+    height: 1,
+    round: 0,
+    parentHash: label('genesis'),
+    timestamp: 1_767_225_600_000,
+    proposer: south.address,
+    txRoot: ZERO_HASH,
+    stateRoot: label('state/1'),
+    receiptsRoot: ZERO_HASH,
+    validatorSetHash: VALIDATOR_SET.hash,
+    txCount: 0,
+    parentCertificate: null,
   };
   const hash1 = blockHash(header1);
   const signers = [north, south, east];
   const cert1 = certify(1, 0, hash1, signers);
   const header2: BlockHeader = {
-    chainId: VECTOR_CHAIN_ID, height: 2, round: 1, parentHash: hash1, timestamp: 1_767_225_601_250, proposer: north.address,
-    txRoot: merkleRoot(txHashes), stateRoot: label('state/2'), receiptsRoot: label('receipts/2'), validatorSetHash: VALIDATOR_SET.hash, txCount: txHashes.length, parentCertificate: cert1,
+    chainId: VECTOR_CHAIN_ID,
+    height: 2,
+    round: 1,
+    parentHash: hash1,
+    timestamp: 1_767_225_601_250,
+    proposer: north.address,
+    txRoot: merkleRoot(txHashes),
+    stateRoot: label('state/2'),
+    receiptsRoot: label('receipts/2'),
+    validatorSetHash: VALIDATOR_SET.hash,
+    txCount: txHashes.length,
+    parentCertificate: cert1,
   };
-  const headerVector = (name: string, h: BlockHeader): HeaderVector => ({ name, fields: headerFields(h), encoded: hex(encodeHeader(h)), hash: hex(blockHash(h)) });
+  const headerVector = (name: string, h: BlockHeader): HeaderVector => ({
+    name,
+    fields: headerFields(h),
+    encoded: hex(encodeHeader(h)),
+    hash: hex(blockHash(h)),
+  });
   return {
     headers: [headerVector('block-1', header1), headerVector('block-2', header2)],
     certificates: [
@@ -152,6 +198,7 @@ export function blockVectors(transferTxs: readonly string[]): BlockVectors {
 export function signingVectors(digest: Uint8Array, firstTx: string): SigningVector[] {
   const { north, candidate } = KEYS;
   const chainId = VECTOR_CHAIN_ID;
+  const tx = decodeTx(unhex(firstTx));
   const core = (name: string, domain: string, m: Unsigned<SignedCore>) => {
     const payload = messageSigningBytes(chainId, m);
     const signed = { ...m, signature: ed25519Sign(north.seed, payload) } as SignedCore;
@@ -161,8 +208,12 @@ export function signingVectors(digest: Uint8Array, firstTx: string): SigningVect
   const sealPayload = commitSealBytes(chainId, 2, 1, digest);
   const seal = blsSign(north.bls!.secretKey, sealPayload);
   return [
-    ed25519Vector('tx', Domain.tx, KEYS.alice, txSigningBytes(decodeTx(unhex(firstTx))), { fields: { vector: 'transfer' } }),
-    blsVector('proof-of-possession', Domain.proofOfPossession, candidate, popMessage(chainId, candidate.bls!.publicKey, candidate.publicKey)),
+    ed25519Vector('tx', Domain.tx, KEYS.alice, txSigningBytes(tx), {
+      fields: { type: tx.type, sender: hex(tx.sender), nonce: tx.nonce, fee: tx.fee.toString(), body: hex(tx.body) },
+    }),
+    blsVector('proof-of-possession', Domain.proofOfPossession, candidate, popMessage(chainId, candidate.bls!.publicKey, candidate.publicKey), {
+      fields: { blsKey: hex(candidate.bls!.publicKey), identityKey: hex(candidate.publicKey) },
+    }),
     core('proposal', Domain.proposal, { kind: 0, ...base, digest }),
     core('prepare', Domain.prepare, { kind: 1, ...base, digest }),
     core('commit', Domain.commit, { kind: 2, ...base, digest, seal }),
@@ -190,7 +241,12 @@ export function hashVectors(): HashVector[] {
   const evidence = encodeEvidence(makeEvidence(a, b));
   return [
     vector('validator-set-hash', 'sha256(encode([[name, address, identityKey, blsKey], ...] sorted by address))', setValue, VALIDATOR_SET.hash),
-    vector('validator-vote-proposal-id', 'sha256(encode([action, name, identityKey, blsKey]))', [0, proposal.name, proposal.identityKey, proposal.blsKey], proposalId(proposal)),
+    vector(
+      'validator-vote-proposal-id',
+      'sha256(encode([action, name, identityKey, blsKey]))',
+      [0, proposal.name, proposal.identityKey, proposal.blsKey],
+      proposalId(proposal),
+    ),
     vector('evidence-id', 'sha256(the evidence tx body)', decode(evidence) as Plain, evidenceId(evidence)),
   ];
 }

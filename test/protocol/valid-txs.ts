@@ -88,7 +88,15 @@ export function validTxVectors(): ValidTxVector[] {
     transfer('transfer', 'alice sends 1,000,000 micro-units to bob (the worked example of docs/protocol.md)', alice, bob, 1_000_000n, 0, 10n),
     transfer('transfer-int64-amount', 'an amount from 2^32 to 2^63-1 is written as int64 (0xd3), not uint64', alice, bob, 5_000_000_000n, 1, 250n),
     transfer('transfer-uint64-amount', 'an amount of 2^63 or more is written as uint64 (0xcf)', alice, bob, 2n ** 63n, 300, 70_000n),
-    transfer('transfer-to-self-large-nonce', 'a transfer to oneself (allowed: it costs the fee); nonce 2^32 is an int64 too', alice, alice, 127n, 2 ** 32, 65_535n),
+    transfer(
+      'transfer-to-self-large-nonce',
+      'a transfer to oneself (allowed: it costs the fee); nonce 2^32 is an int64 too',
+      alice,
+      alice,
+      127n,
+      2 ** 32,
+      65_535n,
+    ),
     vector(
       'validator-vote-add',
       'dso-north votes to add aggregator-one, with its proof of possession',

@@ -1,7 +1,7 @@
 import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { ValidatorSet } from '../../core/validators.ts';
-import { evidenceVerifier } from '../../node/chain/evidence-verifier.ts';
+import { evidenceRules } from '../../node/chain/evidence-verifier.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
 import { MemoryState } from '../../vm/testing/fixtures.ts';
@@ -24,7 +24,9 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[]):
   const state = new MemoryState();
   for (const a of context.accounts) state.setAccount(parseAddress(a.address), { balance: BigInt(a.balance) });
   const set = new ValidatorSet(
-    context.validators.map(key).map((k) => ({ name: k.name, address: unhex(k.address), identityKey: unhex(k.ed25519PublicKey), blsKey: unhex(k.blsPublicKey!) })),
+    context.validators
+      .map(key)
+      .map((k) => ({ name: k.name, address: unhex(k.address), identityKey: unhex(k.ed25519PublicKey), blsKey: unhex(k.blsPublicKey!) })),
   );
   const overlay = new StateOverlay(state);
   putValidatorSet(overlay, set);
@@ -35,5 +37,5 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[]):
     maxTxBytes: context.params.maxTxBytes,
     tiers: DEFAULT_PARAMS.tiers.map((t) => ({ ...t, baseFee: BigInt(context.params.tierBaseFees[t.name]!) })),
   };
-  return { state, chain: { chainId: context.chainId, params, verifyEvidence: evidenceVerifier(context.chainId) } };
+  return { state, chain: { chainId: context.chainId, params, evidenceRules: evidenceRules(context.chainId) } };
 }

@@ -27,7 +27,7 @@ const text = readFileSync(join(import.meta.dirname, '..', '..', VECTORS_FILE), '
 const file = JSON.parse(text) as ProtocolVectors;
 const keyNamed = (name: string): KeyVector => file.keys.find((k) => k.name === name)!;
 const { state, chain } = vectorChain(file.context, file.keys);
-const valueOf = (b: Uint8Array): Plain => decode(b) as Plain;
+const decodedValue = (b: Uint8Array): Plain => decode(b) as Plain;
 
 /**
  * Each tx type's body codec in core/, seen through the vector file's JSON fields: decode
@@ -67,7 +67,10 @@ describe(`${VECTORS_FILE}`, () => {
   it('has a valid vector and a body codec for every registered tx type, and invalid vectors of every type', () => {
     const invalidTypes = file.transactions.invalid.filter((v) => v.rejectedBy === 'validateTx').map((v) => decodeTx(unhex(v.encodedTx)).type);
     for (const h of registeredTxTypes()) {
-      expect(file.transactions.valid.some((v) => v.fields.type === h.type && v.typeName === h.name), h.name).toBe(true);
+      expect(
+        file.transactions.valid.some((v) => v.fields.type === h.type && v.typeName === h.name),
+        h.name,
+      ).toBe(true);
       expect(BODY_CODECS[h.name], h.name).toBeDefined();
       expect(invalidTypes, h.name).toContain(h.type);
     }
@@ -119,7 +122,7 @@ describe('invalid transactions: refused with the typed error the vector names', 
 describe('encodings', () => {
   it('every valid encoding decodes to its value and the value encodes to it', () => {
     for (const v of file.encoding.valid) {
-      expect(toNotation(valueOf(unhex(v.encoded))), v.name).toEqual(v.value);
+      expect(toNotation(decodedValue(unhex(v.encoded))), v.name).toEqual(v.value);
       expect(hex(encode(fromNotation(v.value) as Encodable)), v.name).toBe(v.encoded);
     }
   });
@@ -135,7 +138,7 @@ describe('signed payloads', () => {
       const payload = unhex(v.payload);
       const signer = keyNamed(v.signer);
       expect(hex(encode(fromNotation(v.value) as Encodable))).toBe(v.payload);
-      expect(toNotation(valueOf(payload))).toEqual(v.value);
+      expect(toNotation(decodedValue(payload))).toEqual(v.value);
       expect((v.value as { array: Notation[] }).array.slice(0, 2)).toEqual([{ str: v.domain }, { str: file.context.chainId }]);
       if (v.scheme === 'ed25519') expect(ed25519Verify(unhex(signer.ed25519PublicKey), payload, unhex(v.signature))).toBe(true);
       else expect(blsVerify(unhex(signer.blsPublicKey!), payload, unhex(v.signature))).toBe(true);
@@ -165,7 +168,9 @@ describe('signed payloads', () => {
 
 describe('headers, certificates and hashes', () => {
   const set = new ValidatorSet(
-    file.context.validators.map(keyNamed).map((k) => ({ name: k.name, address: unhex(k.address), identityKey: unhex(k.ed25519PublicKey), blsKey: unhex(k.blsPublicKey!) })),
+    file.context.validators
+      .map(keyNamed)
+      .map((k) => ({ name: k.name, address: unhex(k.address), identityKey: unhex(k.ed25519PublicKey), blsKey: unhex(k.blsPublicKey!) })),
   );
 
   it('every header decodes to its fields, and its hash is SHA-256 of its encoding', () => {
@@ -188,7 +193,13 @@ describe('headers, certificates and hashes', () => {
       const indexes = indexesFromBitmap(set.size, cert.signers)!;
       expect(indexes.map((i) => set.at(i).name).sort()).toEqual([...v.signerNames].sort());
       expect(indexes.length).toBeGreaterThanOrEqual(set.quorum);
-      expect(blsFastAggregateVerify(unhex(v.sealPayload), indexes.map((i) => set.at(i).blsKey), cert.aggregateSignature)).toBe(true);
+      expect(
+        blsFastAggregateVerify(
+          unhex(v.sealPayload),
+          indexes.map((i) => set.at(i).blsKey),
+          cert.aggregateSignature,
+        ),
+      ).toBe(true);
     }
   });
 

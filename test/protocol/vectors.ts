@@ -3,8 +3,19 @@ import { Domain } from '../../core/domain.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { encodingVectors, rejectedEncodingVectors, type EncodingVector, type RejectedEncodingVector } from './encoding-vectors.ts';
-import { invalidTxVectors, type InvalidTxVector } from './invalid-txs.ts';
-import { blockVectors, hashVectors, merkleVectors, signingVectors, type CertificateVector, type HashVector, type HeaderVector, type MerkleVector, type SigningVector } from './signing-vectors.ts';
+import type { InvalidTxVector } from './invalid-tx-builder.ts';
+import { invalidTxVectors } from './invalid-txs.ts';
+import {
+  blockVectors,
+  hashVectors,
+  merkleVectors,
+  signingVectors,
+  type CertificateVector,
+  type HashVector,
+  type HeaderVector,
+  type MerkleVector,
+  type SigningVector,
+} from './signing-vectors.ts';
 import { validTxVectors, type ValidTxVector } from './valid-txs.ts';
 import { KEYS, keyVector, VALIDATOR_KEYS, VECTOR_CHAIN_ID, type KeyVector } from './vector-keys.ts';
 
