@@ -11,8 +11,11 @@ export const StatePrefix = {
   validatorSet: 0x02,
   validatorVote: 0x03,
   evidence: 0x04,
-  /** Pending role grants/revocations by validator vote (state/role-votes.ts). */
-  roleVote: 0x05,
+  /**
+   * Pending proposals decided by a validator majority other than validator-set changes:
+   * role grants and revocations, device changes by governance (state/governance-votes.ts).
+   */
+  governanceVote: 0x05,
   /** Devices: buckets in DeviceBucket (state/devices.ts). */
   device: 0x10,
   energyUtxo: 0x11,
