@@ -2,6 +2,8 @@ import type { Tx } from '../../core/tx.ts';
 import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
+import { getDevice } from '../../state/devices.ts';
+import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
@@ -51,5 +53,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     },
     listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
     listValidatorProposals: () => listProposals(chain.world),
+    getDevice: (id: string) => getDevice(chain.world, id),
+    listGovernanceProposals: () => listGovernanceProposals(chain.world),
   };
 }

@@ -8,6 +8,7 @@ import { arity, invalid, parseAddressParam, parseHeightParam, parseHexParam, par
 import { formatAccount, formatBlock, formatProof, formatStatus, formatTransaction, hex } from './json-format.ts';
 import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
+import { addDeviceMethods } from './device-methods.ts';
 import type { MethodHandler } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 
@@ -89,6 +90,7 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   });
 
   addConsensusMethods(m, api);
+  addDeviceMethods(m, api);
   return m;
 }
 
