@@ -57,6 +57,10 @@ export const ErrorCode = {
   INVALID_PARAMS: 'INVALID_PARAMS',
   RATE_LIMITED: 'RATE_LIMITED',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The client went away (or the server is closing): its request was stopped, nobody gets the answer. */
+  REQUEST_CANCELLED: 'REQUEST_CANCELLED',
+  /** A batch's answers passed the server's byte budget; the requests after that point were not run. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

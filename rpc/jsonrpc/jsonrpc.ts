@@ -3,7 +3,8 @@
  * HTTP and WebSocket both feed it text and send back what it returns. It never throws and
  * never puts a stack trace on the wire: unexpected errors become -32603 and are logged.
  */
-import { ErrorCode, isJouleError } from '../../core/errors.ts';
+import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
+import { throwIfCancelled } from './cancel.ts';
 import { hex } from './json-format.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import type { RpcLogger } from '../node-api.ts';
@@ -40,10 +41,14 @@ export class RpcError extends Error {
 
 export type Transport = 'http' | 'ws';
 
-/** Per-call context; `session` is the WebSocket connection's state (undefined over HTTP). */
+/**
+ * Per-call context; `session` is the WebSocket connection's state (undefined over HTTP).
+ * `signal` is aborted once the client is gone: handlers pass it on and stop (cancel.ts).
+ */
 export interface CallContext {
   transport: Transport;
   session?: unknown;
+  signal?: AbortSignal | undefined;
 }
 
 export type MethodHandler = (params: unknown[], ctx: CallContext) => unknown;
@@ -60,22 +65,27 @@ export interface DispatcherOptions {
   methods: ReadonlyMap<string, MethodHandler>;
   logger?: RpcLogger;
   metrics?: RpcMetrics | undefined;
-  maxBatch?: number;
+  maxBatch?: number | undefined;
+  /** Bytes of answers one batch may produce; the requests after that point are refused (RESPONSE_TOO_LARGE) without running. */
+  maxBatchAnswerBytes?: number | undefined;
 }
 
 export const DEFAULT_MAX_BATCH = 100;
+export const DEFAULT_MAX_BATCH_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export class Dispatcher {
   readonly #methods: ReadonlyMap<string, MethodHandler>;
   readonly #logger: RpcLogger | undefined;
   readonly #metrics: RpcMetrics | undefined;
   readonly #maxBatch: number;
+  readonly #maxBatchAnswerBytes: number;
 
   constructor(opts: DispatcherOptions) {
     this.#methods = opts.methods;
     this.#logger = opts.logger;
     this.#metrics = opts.metrics;
     this.#maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#maxBatchAnswerBytes = opts.maxBatchAnswerBytes ?? DEFAULT_MAX_BATCH_ANSWER_BYTES;
   }
 
   /** Handles one message; returns the response text, or undefined when nothing is owed (notifications only). */
@@ -87,34 +97,52 @@ export class Dispatcher {
       this.#reject(RpcErrorCode.PARSE_ERROR, ctx);
       return serialize(errorResponse(null, { code: RpcErrorCode.PARSE_ERROR, message: 'parse error: body is not valid JSON' }));
     }
-    const out = await this.handleValue(value, ctx);
-    return out === undefined ? undefined : serialize(out);
-  }
-
-  async handleValue(value: unknown, ctx: CallContext): Promise<Response | Response[] | undefined> {
-    if (!Array.isArray(value)) return this.#handleOne(value, ctx);
+    if (!Array.isArray(value)) {
+      const out = await this.#handleOne(value, ctx);
+      return out === undefined ? undefined : serialize(out);
+    }
     if (value.length === 0) {
       this.#reject(RpcErrorCode.INVALID_REQUEST, ctx);
-      return errorResponse(null, { code: RpcErrorCode.INVALID_REQUEST, message: 'invalid request: empty batch' });
+      return serialize(errorResponse(null, { code: RpcErrorCode.INVALID_REQUEST, message: 'invalid request: empty batch' }));
     }
     if (value.length > this.#maxBatch) {
       this.#reject(RpcErrorCode.INVALID_REQUEST, ctx);
-      return errorResponse(null, {
-        code: RpcErrorCode.INVALID_REQUEST,
-        message: `invalid request: batch of ${value.length} exceeds the limit of ${this.#maxBatch}`,
-      });
+      return serialize(
+        errorResponse(null, {
+          code: RpcErrorCode.INVALID_REQUEST,
+          message: `invalid request: batch of ${value.length} exceeds the limit of ${this.#maxBatch}`,
+        }),
+      );
     }
-    // Sequential on purpose: a batch of transactions from one sender with nonces n, n+1, ...
-    // must reach the mempool in order.
-    const out: Response[] = [];
-    for (const item of value) {
-      const r = await this.#handleOne(item, ctx);
-      if (r !== undefined) out.push(r);
-    }
-    return out.length === 0 ? undefined : out;
+    return this.#handleBatch(value, ctx);
   }
 
-  async #handleOne(req: unknown, ctx: CallContext): Promise<Response | undefined> {
+  /**
+   * Sequential on purpose: a batch of transactions from one sender with nonces n, n+1, ...
+   * must reach the mempool in order. Each answer is serialized as it comes, so the batch's
+   * size is known while it runs: past the byte budget, the remaining requests are refused
+   * without running, and a batch whose client is gone stops.
+   */
+  async #handleBatch(items: unknown[], ctx: CallContext): Promise<string | undefined> {
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (ctx.signal?.aborted === true) return undefined; // nobody to answer
+      const over =
+        bytes > this.#maxBatchAnswerBytes
+          ? new JouleError(ErrorCode.RESPONSE_TOO_LARGE, `the batch's answers passed ${this.#maxBatchAnswerBytes} bytes; this request was not run (send it again, or in a smaller batch)`)
+          : undefined;
+      const r = await this.#handleOne(item, ctx, over);
+      if (r === undefined) continue;
+      const text = serialize(r);
+      bytes += Buffer.byteLength(text);
+      parts.push(text);
+    }
+    return parts.length === 0 ? undefined : `[${parts.join(',')}]`;
+  }
+
+  /** One request; `refusal`, when given, is its answer instead of running it. */
+  async #handleOne(req: unknown, ctx: CallContext, refusal?: JouleError): Promise<Response | undefined> {
     if (req === null || typeof req !== 'object' || Array.isArray(req)) {
       return this.#invalid(null, 'request must be an object', ctx);
     }
@@ -148,10 +176,17 @@ export class Dispatcher {
           field: 'params',
         });
       }
+      if (refusal !== undefined) throw refusal;
+      throwIfCancelled(ctx.signal);
       const result = await handler((rawParams ?? []) as unknown[], ctx);
       response = { jsonrpc: '2.0', id: rid, result: result === undefined ? null : result };
       outcome = 'ok';
     } catch (e) {
+      if (ctx.signal?.aborted === true) {
+        // The client is gone: whatever stopped the work (a checkpoint, the node's own check), nobody reads the answer.
+        this.#metrics?.request(label, 'cancelled', (performance.now() - started) / 1000);
+        return undefined;
+      }
       const err = this.#toErrorObject(e, method);
       response = errorResponse(rid, err);
       outcome = outcomeOf(err.code);
