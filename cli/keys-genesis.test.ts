@@ -167,14 +167,14 @@ describe('joule genesis', () => {
 
 describe('joule init', () => {
   it('generates a node\'s keys without leaving its temporary key files behind (issue 8: /tmp/joule-key-* piled up)', async () => {
-    const scratch = join(dir, 'tmp');
+    const scratch = join(dir, 'init-tmp');
     mkdirSync(scratch);
     const env = { TMPDIR: scratch };
-    const gen = await runCli(['genesis', 'init', '--validators', '1', '--accounts', '0', '--out', join(dir, 'net'), '--insecure'], { cwd: dir, env });
+    const gen = await runCli(['genesis', 'init', '--validators', '1', '--accounts', '0', '--out', join(dir, 'init-net'), '--insecure'], { cwd: dir, env });
     expect(gen.code, gen.stderr).toBe(0);
-    const init = await runCli(['init', '--home', join(dir, 'home'), '--genesis', join(dir, 'net', 'genesis.json'), '--insecure'], { cwd: dir, env });
+    const init = await runCli(['init', '--home', join(dir, 'init-home'), '--genesis', join(dir, 'init-net', 'genesis.json'), '--insecure'], { cwd: dir, env });
     expect(init.code, init.stderr).toBe(0);
-    expect(existsSync(join(dir, 'home', 'keys', 'identity.key'))).toBe(true);
+    expect(existsSync(join(dir, 'init-home', 'keys', 'identity.key'))).toBe(true);
     expect(readdirSync(scratch)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { ErrorCode, isFatal, isJouleError, JouleError } from '../core/errors.ts'
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
-import { defaultBlockInfo } from '../consensus/types.ts';
+import { defaultBlockInfo, type BlockInfo } from '../consensus/types.ts';
 import { keySigner, type ConsensusCrypto } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
@@ -31,10 +31,13 @@ import { BlockSync } from './sync/block-sync.ts';
 import { TxGossip } from './txs/tx-gossip.ts';
 import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
-import { cachingCrypto } from './consensus/verify-cache.ts';
+import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
+import { verifyAhead } from './verify/ahead.ts';
 import { decodeOnce } from './net/decode-once.ts';
+import { VerifiedTxs } from './verify/verified-txs.ts';
+import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
-import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics } from './metrics/parts.ts';
+import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
 
 export interface StartOptions {
@@ -67,7 +70,7 @@ export class JouleNode {
   private readonly home: string;
   private readonly admission: TxAdmission;
   private readonly queue: SerialQueue;
-  private readonly crypto: ConsensusCrypto = cachingCrypto();
+  private readonly crypto: CachingCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
   private p2p: P2PNode | undefined;
   private driver: ConsensusDriver | undefined;
@@ -85,14 +88,14 @@ export class JouleNode {
     this.resolveHalted = resolve;
   });
 
-  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
+  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger, metrics: JouleMetrics) {
     this.home = home;
     this.config = config;
     this.chain = chain;
     this.keys = keys;
     this.logger = logger;
     this.address = addressFromPublicKey(keys.identity.publicKey);
-    this.metrics = createMetrics({ labels: { node: config.name } });
+    this.metrics = metrics;
     this.nodeMetrics = nodeMetrics(this.metrics);
     this.mempool = new Mempool(config.mempool);
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
@@ -112,15 +115,30 @@ export class JouleNode {
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
     for (const e of keys.exposed) logger.warn({ key: e }, 'key file readable by other users');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
-    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis));
+    // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
+    const metrics = createMetrics({ labels: { node: config.name } });
+    const service = new WorkerPoolVerifier({
+      workers: config.verify.workers ?? undefined,
+      metrics: verifyMetrics(metrics),
+      onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced'),
+    });
+    const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
+    let chain: Chain;
+    try {
+      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures });
+    } catch (e) {
+      await service.close();
+      throw e;
+    }
     try {
       await chain.setTransitions(transitions);
     } catch (e) {
       await chain.close();
+      await service.close();
       throw e;
     }
     for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
-    const node = new JouleNode(opts.home, config, chain, keys, logger);
+    const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
       await node.startServices();
     } catch (e) {
@@ -249,7 +267,7 @@ export class JouleNode {
     p2p.on('peer:connect', updatePeers);
     p2p.on('peer:disconnect', updatePeers);
 
-    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission);
+    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission, (e) => logger.error({ err: e }, 'gossiped tx admission failed'));
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe('consensus', {
       validate: (data) => this.validateConsensusMessage(data),
@@ -289,9 +307,12 @@ export class JouleNode {
   /**
    * Gossip-level check, so that nothing failing is relayed: signature and attachments
    * (consensus/message-check.ts), with the rotation of the next height known and of later
-   * heights not; the state machine does the rest (rounds, duplicates, equivocation).
+   * heights not; the state machine does the rest (rounds, duplicates, equivocation). The
+   * signatures are verified first on the worker pool (consensus priority, ahead of every
+   * admission), which leaves their verdicts in the caching crypto for the check itself and,
+   * later, for the state machine.
    */
-  private validateConsensusMessage(data: Uint8Array): 'accept' | 'reject' | 'ignore' {
+  private async validateConsensusMessage(data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
     const { chain } = this;
     let m: ConsensusMessage;
     try {
@@ -301,8 +322,23 @@ export class JouleNode {
       return 'reject';
     }
     if (m.height <= chain.height) return 'ignore';
-    const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
-    const [verdict] = checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto: this.crypto }, m, defaultBlockInfo);
+    const blocks = new Map<Uint8Array, BlockInfo>();
+    const blockInfo = (block: Uint8Array): BlockInfo => {
+      let info = blocks.get(block);
+      if (info === undefined) blocks.set(block, (info = defaultBlockInfo(block)));
+      return info;
+    };
+    const check = (crypto: ConsensusCrypto) => {
+      const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
+      return checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto }, m, blockInfo);
+    };
+    try {
+      await verifyAhead(chain.signatures.service, { priority: 'consensus' }, check, (set) => this.crypto.remember(set));
+    } catch {
+      // The service stopped: the check below verifies on this thread.
+    }
+    if (m.height <= chain.height) return 'ignore'; // the head moved meanwhile
+    const [verdict] = check(this.crypto);
     if (verdict === 'reject') this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
     return verdict;
   }
@@ -334,6 +370,7 @@ export class JouleNode {
     const nonceOf = (from: Uint8Array) => getAccount(this.chain.world, from).nonce;
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
     this.mempool.removeCommitted(committed.txs, nonceOf);
+    this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;
     this.nodeMetrics.blockCommitted({ height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
@@ -384,6 +421,7 @@ export class JouleNode {
     await this.queue.idle();
     for (const s of this.servers.splice(0).reverse()) await s.close().catch(() => {});
     await this.p2p?.stop().catch(() => {});
+    await this.chain.signatures.service.close();
     this.wal?.close();
     await this.chain.close();
     this.logger.info({ height: this.chain.height }, 'node stopped');

@@ -10,16 +10,17 @@ import { addEvidenceRecord, evidenceId, getEvidenceRecord } from '../state/evide
 import type { StateReader } from '../state/overlay.ts';
 import { getValidatorSet } from '../state/validator-set.ts';
 import { addressText } from './accounts.ts';
-import type { ChainContext, ExecContext, TxHandler } from './types.ts';
+import type { ChainContext, EvidenceRules, ExecContext, TxHandler, TxSignatureSet } from './types.ts';
 
 /**
  * Type 3: proof that a validator signed two different consensus messages of the same
  * kind, height and round. The body is core/evidence.ts encodeEvidence(e) exactly. vm/
  * decodes each signed core with core's codec (core/signed-core.ts) and checks that the
  * two name the same [kind, height, round, author]; the full check (canonical order,
- * signatures, distinct content) is ChainContext.verifyEvidence, which node/ builds on
- * consensus' verifyEvidence. Without a verifier every evidence tx is invalid: better to
- * include nothing than to include what no one checked.
+ * distinct content, and the author's two signatures as signature sets) is
+ * ChainContext.evidenceRules, which node/ builds on consensus' verifyEvidence. Without them
+ * every evidence tx is invalid: better to include nothing than to include what no one
+ * checked.
  *
  * Validity: verifies against the validator set in state (so the author must still be a
  * validator), and not already recorded (evidence is canonical: one pair, one id). Any
@@ -61,18 +62,26 @@ export function decodeEvidenceBody(bytes: Uint8Array): EvidenceBody {
   return { bytes, id: evidenceId(bytes), kind: a.kind, height: a.height, round: a.round, author: a.author };
 }
 
-function requireVerifier(ctx: ChainContext): NonNullable<ChainContext['verifyEvidence']> {
-  if (ctx.verifyEvidence === undefined) throw invalid('tx.body', 'evidence verification unavailable');
-  return ctx.verifyEvidence;
+function requireRules(ctx: ChainContext): EvidenceRules {
+  if (ctx.evidenceRules === undefined) throw invalid('tx.body', 'evidence verification unavailable');
+  return ctx.evidenceRules;
 }
 
+const DOES_NOT_VERIFY = 'evidence does not verify (signatures, distinct content, author in the current validator set)';
+
 function checkState(state: StateReader, body: EvidenceBody, _tx: Tx, ctx: ChainContext): void {
-  const verifyEvidence = requireVerifier(ctx);
+  const rules = requireRules(ctx);
   if (getEvidenceRecord(state, body.id) !== undefined) throw invalid('tx.body', 'evidence already included');
   const set = getValidatorSet(state);
-  if (set === undefined || !verifyEvidence(body.bytes, set)) {
-    throw invalid('tx.body', 'evidence does not verify (signatures, distinct content, author in the current validator set)');
-  }
+  if (set === undefined || !rules.check(body.bytes, set)) throw invalid('tx.body', DOES_NOT_VERIFY);
+}
+
+/** The author's two signatures, under its identity key in the set of `state` (an address fixes its key). */
+function signatureSets(body: EvidenceBody, _tx: Tx, ctx: ChainContext, state: StateReader): TxSignatureSet[] {
+  const set = getValidatorSet(state);
+  const sets = set === undefined ? undefined : requireRules(ctx).signatureSets(body.bytes, set);
+  if (sets === undefined) throw invalid('tx.body', DOES_NOT_VERIFY);
+  return sets.map((s) => ({ set: s, field: 'tx.body', message: DOES_NOT_VERIFY, code: ErrorCode.TX_INVALID_FIELD }));
 }
 
 function execute({ state, body, block }: ExecContext<EvidenceBody>): BlockEvent[] {
@@ -96,9 +105,10 @@ export const evidenceHandler: TxHandler<EvidenceBody> = {
   name: 'evidence',
   tier: 'grid_balancing',
   decodeBody: decodeEvidenceBody,
-  validate: (_body, _tx, ctx) => void requireVerifier(ctx),
+  validate: (_body, _tx, ctx) => void requireRules(ctx),
   spend: () => 0n,
   checkState,
+  signatureSets,
   execute,
   describe: (body) => ({
     id: `0x${toHex(body.id)}`,

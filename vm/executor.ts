@@ -17,10 +17,11 @@
  * executor refuses further use, so no validator commits a half-applied block.
  *
  * Verification: every validity rule runs for every tx, with one exception. A tx that THIS
- * node already verified completely (its envelope signature and its handler's `verify`,
- * i.e. every signature it carries), identified by its hash through `verified`, may skip
- * those signature checks; nothing else is ever skipped. A tx from anyone else (a proposal,
- * a synced block) is verified here, in full: a proposer cannot include what no one checked.
+ * node already verified completely (its signature sets: the envelope's and its handler's
+ * `signatureSets`, i.e. every signature it carries; at admission, or before executing the
+ * block on its worker pool), identified by its hash through `verified`, may skip those
+ * signature checks; nothing else is ever skipped. A tx no one here verified (a proposal's,
+ * a synced block's) is verified here, in full: a proposer cannot include what no one checked.
  *
  * Determinism: no clock (the block timestamp is in ctx), no I/O, no randomness, no floats;
  * state changes come out sorted by key; receipts in tx order.
@@ -40,9 +41,9 @@ import { validateTx, type ValidTx } from './validity.ts';
 
 export interface ExecutorOptions {
   /**
-   * True for the hash of a tx this node verified completely itself (node/txs/admission.ts: the
-   * mempool holds only such txs), whose signatures execution may then skip. Absent: every
-   * tx is verified. Must answer by hash alone: equal hashes are equal bytes.
+   * True for the hash of a tx this node verified completely itself (node/verify/verified-txs.ts:
+   * admission and block verification put them there), whose signatures execution may then
+   * skip. Absent: every tx is verified. Must answer by hash alone: equal hashes are equal bytes.
    */
   readonly verified?: (txHash: Uint8Array) => boolean;
   /** The end-of-block hooks to run instead of the registry's: for tests of the hook rules only. */

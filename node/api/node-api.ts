@@ -46,7 +46,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       return { nonce: a.nonce, balance: a.balance, locked: a.locked, roles: bitsToRoles(a.roles) };
     },
     async submitTransaction(bytes: Uint8Array): Promise<{ hash: Uint8Array }> {
-      const tx = admission.submit(bytes, 'rpc');
+      const tx = await admission.submit(bytes, 'rpc');
       deps.onAdmitted?.(tx);
       return { hash: tx.hash };
     },

@@ -2,11 +2,14 @@ import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import type { ChainParams } from '../../core/params.ts';
-import { decodeTx, type Tx } from '../../core/tx.ts';
+import { decodeTx } from '../../core/tx.ts';
 import { sha256 } from '../../core/hash.ts';
+import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
 import { executeBlock } from '../../vm/index.ts';
+import { verifiedAhead } from '../verify/ahead.ts';
 import type { ExecutedBlock } from './block-builder.ts';
+import { preverifyTxSignatures } from './block-signatures.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { parentCertificateChecker } from './certificates.ts';
 import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
@@ -16,8 +19,6 @@ export interface VerifyInput {
   /** The chain's next height (Chain.nextBlockContext(), or replay's). */
   readonly context: NextBlockContext;
   readonly block: Block;
-  /** Txs this node already decoded and verified completely (mempool), by hash: execution skips their signatures. */
-  readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
 }
 
 function invalid(field: string, message: string): JouleError {
@@ -34,8 +35,12 @@ export function timestampAhead(header: BlockHeader, now: number, params: ChainPa
   return header.timestamp - (now + params.maxClockDriftMs);
 }
 
-/** Header checks that need no execution and no clock (validity is the same on every node, at any time). */
-export function checkHeader(input: VerifyInput): void {
+/**
+ * Header checks that need no execution and no clock (validity is the same on every node, at
+ * any time). The parent certificate's pairing goes through `crypto` (verifyBlock has the
+ * pool answer it).
+ */
+export function checkHeader(input: VerifyInput, crypto: ConsensusCrypto = defaultCrypto): void {
   const { block } = input;
   const ctx = input.context;
   const { parent, params } = ctx;
@@ -54,28 +59,28 @@ export function checkHeader(input: VerifyInput): void {
   let bytes = 0;
   for (const t of block.txs) bytes += t.length;
   if (bytes > params.maxBlockBytes) throw invalid('txCount', `${bytes} bytes of transactions, limit ${params.maxBlockBytes}`);
-  parentCertificateChecker(ctx.validatorSets)(h.parentCertificate, parent, ctx.parentHash);
+  parentCertificateChecker(ctx.validatorSets)(h.parentCertificate, parent, ctx.parentHash, crypto);
 }
 
 /**
  * The importer's side: every header field is checked, every tx decoded and re-executed,
  * and the resulting roots compared with the header. Throws BLOCK_INVALID naming the field.
+ * With the context's verification service, signatures are verified there first (the
+ * parent certificate, the txs this node has not verified: block-signatures.ts), and
+ * execution then runs on this thread in block order: the verdict, and the tx it names, are
+ * those of a node that checks everything here. Run it where the head cannot move
+ * meanwhile (the node's serial queue).
  */
-export function verifyBlock(input: VerifyInput): ExecutedBlock {
-  checkHeader(input);
+export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
   const { block } = input;
   const ctx = input.context;
+  const sigs = ctx.verification;
+  checkHeader(input, sigs === undefined ? defaultCrypto : await verifiedAhead(sigs.service, { priority: 'block' }, (crypto) => checkHeader(input, crypto)));
   const h = block.header;
-  // A tx already in the mempool (same hash, so the same bytes) was decoded and verified
-  // completely at admission: reuse it rather than decode it again, and let execution skip
-  // its signatures. Every other tx is verified in full by the executor.
-  const known = new Set<string>();
+  // A tx this node verified already (same hash, so the same bytes) was decoded then: reuse it.
   const txs = block.txs.map((bytes, i) => {
-    const pooled = input.knownTx?.(sha256(bytes));
-    if (pooled !== undefined) {
-      known.add(toHex(pooled.hash));
-      return pooled;
-    }
+    const known = sigs?.verifiedTxs.get(sha256(bytes));
+    if (known !== undefined) return known;
     try {
       return decodeTx(bytes, ctx.params.maxTxBytes);
     } catch (e) {
@@ -89,7 +94,9 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  const executed = executeBlock(ctx.world, txs, blockContextOf(ctx, h.timestamp, h.proposer), { verified: (hash) => known.has(toHex(hash)) });
+  const blockCtx = blockContextOf(ctx, h.timestamp, h.proposer);
+  const verified = sigs === undefined ? new Set<string>() : await preverifyTxSignatures(ctx.world, txs, blockCtx, sigs);
+  const executed = executeBlock(ctx.world, txs, blockCtx, { verified: (hash) => verified.has(toHex(hash)) });
   const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
   const prepared = ctx.world.prepare(result.changes);

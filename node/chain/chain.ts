@@ -12,8 +12,12 @@ import { WorldState } from '../../state/world-state.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
-import { evidenceVerifier } from './evidence-verifier.ts';
-import { nextBlockContext, type EvidenceVerifier, type NextBlockContext } from './next-block.ts';
+import { evidenceRules } from './evidence-verifier.ts';
+import type { EvidenceRules } from '../../vm/index.ts';
+import type { SignatureVerification } from '../verify/service.ts';
+import { SameThreadVerifier } from '../verify/same-thread.ts';
+import { VerifiedTxs } from '../verify/verified-txs.ts';
+import { nextBlockContext, type NextBlockContext } from './next-block.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
@@ -34,6 +38,14 @@ export interface CommittedBlock {
   readonly receipts: readonly Receipt[];
 }
 
+export interface ChainOptions {
+  /** Default: verification on the calling thread (tests, tools); a node passes its worker pool. */
+  readonly signatures?: SignatureVerification;
+}
+
+/** Txs kept in the default verified-tx cache (a node sizes its own from its mempool). */
+const DEFAULT_VERIFIED_TXS = 100_000;
+
 /**
  * The durable chain: LevelDB, the world state and the head. Opening it either writes
  * genesis (empty store) or recovers the last committed block and proves the store
@@ -46,8 +58,10 @@ export class Chain {
   readonly world: WorldState;
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
-  /** Evidence-tx verification for vm/ (built on consensus/; vm cannot import it). */
-  private readonly verifyEvidence: EvidenceVerifier;
+  /** The signature verification service and the cache of txs this node verified (admission and block import share both). */
+  readonly signatures: SignatureVerification;
+  /** Evidence-tx rules for vm/ (built on consensus/; vm cannot import it). */
+  private readonly evidenceRules: EvidenceRules;
   private currentHead: Head;
   /** The context of the block after the head; rebuilt when the head or the transitions change. */
   private next: NextBlockContext | undefined;
@@ -55,13 +69,14 @@ export class Chain {
   private readonly setsByHash = new Map<string, ValidatorSet>();
   private readonly transitions = new Map<number, ValidatorSet>();
 
-  private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head) {
+  private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head, opts: ChainOptions) {
     this.db = db;
     this.store = new ChainStore(db);
     this.world = world;
     this.genesis = genesis;
     this.genesisHash = genesisHash;
-    this.verifyEvidence = evidenceVerifier(genesis.chainId);
+    this.evidenceRules = evidenceRules(genesis.chainId);
+    this.signatures = opts.signatures ?? { service: new SameThreadVerifier(), verifiedTxs: new VerifiedTxs(DEFAULT_VERIFIED_TXS) };
     this.currentHead = head;
     this.currentValidators = Chain.validatorsOf(world);
     this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
@@ -94,26 +109,26 @@ export class Chain {
     return set;
   }
 
-  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array): Promise<Chain> {
+  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array, opts: ChainOptions = {}): Promise<Chain> {
     const db = await Database.open(path);
     try {
       const store = new ChainStore(db);
       const storedGenesis = await store.genesisHash();
-      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash);
+      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash, opts);
       if (!equalBytes(storedGenesis, genesisHash)) {
         throw new JouleError(
           ErrorCode.STORE_MISMATCH,
           `the database at ${path} belongs to another chain (genesis ${toHex(storedGenesis).slice(0, 16)}…, this genesis ${toHex(genesisHash).slice(0, 16)}…)`,
         );
       }
-      return await Chain.recover(db, store, genesis, genesisHash, path);
+      return await Chain.recover(db, store, genesis, genesisHash, path, opts);
     } catch (e) {
       await db.close();
       throw e;
     }
   }
 
-  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array): Promise<Chain> {
+  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array, opts: ChainOptions): Promise<Chain> {
     const world = await WorldState.load(db);
     const prepared = world.prepare(genesisChanges(genesis));
     const block = genesisBlock(genesis, prepared.root);
@@ -126,11 +141,11 @@ export class Chain {
     world.write(prepared, batch);
     await batch.write();
     world.commit(prepared);
-    return new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate: null });
+    return new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate: null }, opts);
   }
 
   /** Refuses a store that is inconsistent rather than running on it. */
-  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string): Promise<Chain> {
+  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, opts: ChainOptions): Promise<Chain> {
     const corrupt = (what: string) =>
       new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`);
     const version = await store.schemaVersion();
@@ -156,7 +171,7 @@ export class Chain {
       throw corrupt((e as Error).message);
     }
     if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
-    const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
+    const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate }, opts);
     if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
     return chain;
   }
@@ -182,7 +197,8 @@ export class Chain {
     this.next ??= nextBlockContext({
       chainId: this.genesis.chainId,
       params: this.genesis.params,
-      verifyEvidence: this.verifyEvidence,
+      evidenceRules: this.evidenceRules,
+      verification: this.signatures,
       parent: this.currentHead.header,
       parentHash: this.currentHead.hash,
       parentCertificate: this.currentHead.certificate,

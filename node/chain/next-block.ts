@@ -2,17 +2,16 @@ import type { BlockHeader, CommitCertificate } from '../../core/block.ts';
 import type { ChainParams } from '../../core/params.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import type { WorldState } from '../../state/world-state.ts';
-import type { BlockContext, ChainContext } from '../../vm/index.ts';
+import type { BlockContext, ChainContext, EvidenceRules } from '../../vm/index.ts';
+import type { SignatureVerification } from '../verify/service.ts';
 
 /** Finds a validator set the chain has had, by the hash a header carries. */
 export type ValidatorSetLookup = (hash: Uint8Array) => ValidatorSet | undefined;
 
-/** vm's evidence-tx verifier (node/chain/evidence-verifier.ts, built on consensus/). */
-export type EvidenceVerifier = NonNullable<ChainContext['verifyEvidence']>;
 
 /**
  * Everything building, verifying or importing the block at `height` needs, in one value:
- * the chain's rules (chain id, params, the evidence verifier: vm's ChainContext), the
+ * the chain's rules (chain id, params, the evidence rules: vm's ChainContext), the
  * parent, the validator set that certifies this height (an emergency transition's, if
  * one is configured here) and the state the block executes on. The block builder,
  * verifier and importer, the consensus driver, admission and replay read only this, never
@@ -20,7 +19,8 @@ export type EvidenceVerifier = NonNullable<ChainContext['verifyEvidence']>;
  * taken: take a fresh one after the head moves.
  */
 export interface NextBlockContext extends ChainContext {
-  readonly verifyEvidence: EvidenceVerifier;
+  /** vm's evidence-tx rules (node/chain/evidence-verifier.ts, built on consensus/). */
+  readonly evidenceRules: EvidenceRules;
   /** parent.height + 1. */
   readonly height: number;
   readonly parent: BlockHeader;
@@ -36,16 +36,17 @@ export interface NextBlockContext extends ChainContext {
   /** Every set the chain has had (certificates name theirs by hash). */
   readonly validatorSets: ValidatorSetLookup;
   /**
-   * The signature verification service (node/verify/, issue 7 part 1), when the node runs
-   * one; absent, signatures are verified in line. Typed by that part when it lands.
+   * The signature verification service and the cache of txs this node verified
+   * (node/verify/): block verification verifies signatures there before executing;
+   * absent (replay), the executor verifies every signature in line.
    */
-  readonly verification?: unknown;
+  readonly verification?: SignatureVerification;
 }
 
 export interface NextBlockParts {
   readonly chainId: string;
   readonly params: ChainParams;
-  readonly verifyEvidence: EvidenceVerifier;
+  readonly evidenceRules: EvidenceRules;
   readonly parent: BlockHeader;
   readonly parentHash: Uint8Array;
   readonly parentCertificate: CommitCertificate | null;
@@ -53,7 +54,7 @@ export interface NextBlockParts {
   readonly transition?: ValidatorSet | undefined;
   readonly world: WorldState;
   readonly validatorSets: ValidatorSetLookup;
-  readonly verification?: unknown;
+  readonly verification?: SignatureVerification;
 }
 
 /** The one place a NextBlockContext is assembled (Chain for its head, replay for each height). */
@@ -61,7 +62,7 @@ export function nextBlockContext(p: NextBlockParts): NextBlockContext {
   return {
     chainId: p.chainId,
     params: p.params,
-    verifyEvidence: p.verifyEvidence,
+    evidenceRules: p.evidenceRules,
     height: p.parent.height + 1,
     parent: p.parent,
     parentHash: p.parentHash,
@@ -76,5 +77,5 @@ export function nextBlockContext(p: NextBlockParts): NextBlockContext {
 
 /** What the vm sees of the block at `ctx.height`: the chain's rules plus the header's time and proposer. */
 export function blockContextOf(ctx: NextBlockContext, timestamp: number, proposer: Uint8Array): BlockContext {
-  return { chainId: ctx.chainId, params: ctx.params, verifyEvidence: ctx.verifyEvidence, height: ctx.height, timestamp, proposer };
+  return { chainId: ctx.chainId, params: ctx.params, evidenceRules: ctx.evidenceRules, height: ctx.height, timestamp, proposer };
 }

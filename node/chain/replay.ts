@@ -10,7 +10,7 @@ import { getValidatorSet } from '../../state/validator-set.ts';
 import { WorldState } from '../../state/world-state.ts';
 import { verifyBlock } from '../blocks/block-verifier.ts';
 import { checkCertificate } from '../blocks/certificates.ts';
-import { evidenceVerifier } from './evidence-verifier.ts';
+import { evidenceRules } from './evidence-verifier.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
@@ -51,7 +51,7 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
     const sets = new Map<string, ValidatorSet>();
     const remember = (set: ValidatorSet) => sets.set(toHex(set.hash), set);
     remember(getValidatorSet(world)!);
-    const verifyEvidence = evidenceVerifier(genesis.chainId);
+    const rules = evidenceRules(genesis.chainId);
     const validatorSets = (h: Uint8Array) => sets.get(toHex(h));
     let parentCertificate: CommitCertificate | null = null;
     let txs = 0;
@@ -61,9 +61,10 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
       const validatorSet = getValidatorSet(world);
       if (validatorSet === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'no validator set in state');
       const context = nextBlockContext({
-        chainId: genesis.chainId, params: genesis.params, verifyEvidence, parent, parentHash: blockHash(parent), parentCertificate, validatorSet, world, validatorSets,
+        chainId: genesis.chainId, params: genesis.params, evidenceRules: rules, parent, parentHash: blockHash(parent), parentCertificate, validatorSet, world, validatorSets,
       });
-      const executed = verifyBlock({ context, block });
+      // No verification service in the context: the executor checks every signature itself, in block order.
+      const executed = await verifyBlock({ context, block });
       const cert = await store.certificate(height);
       if (cert === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, `block ${height} has no certificate`);
       checkCertificate(cert, block.header, executed.hash, validatorSets);

@@ -298,19 +298,21 @@ export class ConsensusDriver {
         return;
       }
     }
-    await this.step({ type: 'validated', height, digest, verdict: this.executeProposal(blockBytes, digest) });
+    const verdict = await this.executeProposal(blockBytes, digest);
+    await this.step({ type: 'validated', height, digest, verdict });
   }
 
   /**
    * Executes a proposed block on the head state: 'valid' when every header field checks out.
-   * A fatal error (an end-of-block hook failed) is no verdict on the block: it propagates
-   * and the node halts.
+   * Its signatures are verified off the event loop first (the chain's verification service);
+   * this runs inside the serial queue, so the head cannot move meanwhile. A fatal error (an
+   * end-of-block hook failed) is no verdict on the block: it propagates and the node halts.
    */
-  private executeProposal(blockBytes: Uint8Array, digest: Uint8Array): ValidationVerdict {
+  private async executeProposal(blockBytes: Uint8Array, digest: Uint8Array): Promise<ValidationVerdict> {
     const { chain, mempool, logger, metrics } = this.deps;
     if (this.executed.has(toHex(digest))) return 'valid';
     try {
-      this.remember(this.verify(blockBytes));
+      this.remember(await this.verify(blockBytes));
       return 'valid';
     } catch (e) {
       if (isFatal(e)) throw e;
@@ -321,10 +323,9 @@ export class ConsensusDriver {
     }
   }
 
-  private verify(blockBytes: Uint8Array): ExecutedBlock {
-    const { chain, mempool } = this.deps;
+  private verify(blockBytes: Uint8Array): Promise<ExecutedBlock> {
     const block = decodeBlock(blockBytes, this.params.maxBlockBytes + 64 * 1024);
-    return verifyNextBlock(chain, block, { knownTx: (hash) => mempool.get(hash) });
+    return verifyNextBlock(this.deps.chain, block);
   }
 
   private async commit(blockBytes: Uint8Array, certificate: CommitCertificate): Promise<void> {
@@ -346,7 +347,7 @@ export class ConsensusDriver {
     if (certificate.height !== chain.height + 1) return;
     // Normally the block was executed when it was proposed or validated; a block committed
     // by the others' seals alone (e.g. after a restart) is executed now.
-    const executed = this.executed.get(toHex(certificate.blockHash)) ?? this.verify(blockBytes);
+    const executed = this.executed.get(toHex(certificate.blockHash)) ?? (await this.verify(blockBytes));
     await this.deps.commit(executed, certificate);
     this.executed.clear();
     wal.prune(chain.height + 1);

@@ -23,7 +23,7 @@ export function evidenceReporter(deps: {
   readonly logger: Logger;
   readonly gossip: (tx: Tx) => void;
 }): (evidence: Evidence) => void {
-  return (evidence) => {
+  const report = async (evidence: Evidence): Promise<void> => {
     const { mempool, logger } = deps;
     const { world, params, chainId } = deps.chain.nextBlockContext();
     const body = encodeEvidence(evidence);
@@ -32,11 +32,16 @@ export function evidenceReporter(deps: {
     const fee = tierParams(params, 'grid_balancing').baseFee;
     const tx = buildEvidenceTx({ chainId, seed: deps.identitySeed, nonce, fee: fee > params.minFee ? fee : params.minFee, evidence: body });
     try {
-      deps.admission.admit(tx);
+      await deps.admission.admit(tx);
       deps.gossip(tx);
       logger.warn({ height: evidence.first.height, round: evidence.first.round }, 'submitted equivocation evidence');
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not submit equivocation evidence');
     }
+  };
+  // One at a time: the next report's nonce follows the previous one, once it is in the mempool.
+  let tail = Promise.resolve();
+  return (evidence) => {
+    tail = tail.then(() => report(evidence));
   };
 }

@@ -52,3 +52,13 @@ describe('binding a configured address (issue 8: "error INTERNAL: listen EADDRIN
     expect(e.message).toMatch(/no such local address/);
   });
 });
+
+describe('config: verify.workers', () => {
+  it('defaults to null (the machine decides), takes a positive integer, and refuses anything else naming the field', () => {
+    expect(parseConfig({}).verify.workers).toBeNull();
+    expect(parseConfig({ verify: { workers: 3 } }).verify.workers).toBe(3);
+    for (const workers of [0, -1, 1.5, '2'])
+      expect(errorOf(() => parseConfig({ verify: { workers } }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.verify.workers' });
+    expect(errorOf(() => parseConfig({ verify: { threads: 2 } })).field).toBe('config.verify.threads');
+  });
+});

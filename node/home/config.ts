@@ -33,6 +33,8 @@ export interface NodeConfig {
     readonly replaceBumpPercent: number;
   };
   readonly log: { readonly level: string; readonly file: string | null };
+  /** Signature verification worker threads (node/verify/); null: availableParallelism() - 1, at least 1. */
+  readonly verify: { readonly workers: number | null };
   /** Emergency validator-set transitions (node/transitions.ts), as written by `joule validators transition`. */
   readonly transitions: readonly unknown[];
 }
@@ -53,6 +55,7 @@ export function defaultConfig(name: string): NodeConfig {
     grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
     mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
     log: { level: 'info', file: null },
+    verify: { workers: null },
     transitions: [],
   };
 }
@@ -97,6 +100,7 @@ export function parseConfig(json: unknown): NodeConfig {
   const grpc = section(json, 'grpc', d.grpc);
   const mempool = section(json, 'mempool', d.mempool);
   const log = section(json, 'log', d.log);
+  const verify = section(json, 'verify', d.verify);
   return {
     name,
     role: pick(json, 'role', d.role, '', (v) => (NODE_ROLES as readonly unknown[]).includes(v), NODE_ROLES.map((r) => `"${r}"`).join(' or ')),
@@ -124,6 +128,7 @@ export function parseConfig(json: unknown): NodeConfig {
       level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),
       file: pick(log, 'file', d.log.file, 'log.', (v) => v === null || isString(v), 'a path or null'),
     },
+    verify: { workers: pick(verify, 'workers', d.verify.workers, 'verify.', (v) => v === null || isPositiveInt(v), 'a positive integer or null') },
     transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),
   };
 }

@@ -29,6 +29,8 @@ export interface InitHomeOptions {
   readonly ports: { p2p: number; rpc: number; metrics: number; grpc: number };
   readonly peers?: readonly string[];
   readonly logFile?: string | null;
+  /** Signature verification workers (default: the machine's cores - 1). */
+  readonly verifyWorkers?: number | null;
 }
 
 export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeConfig; peerId: string }> {
@@ -51,6 +53,7 @@ export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeCon
     metrics: { ...base.metrics, port: opts.ports.metrics },
     grpc: { ...base.grpc, port: opts.ports.grpc },
     log: { ...base.log, file: opts.logFile ?? null },
+    verify: { workers: opts.verifyWorkers ?? base.verify.workers },
   };
   await writeFile(join(opts.home, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return { config, peerId: peerIdFromIdentityKey(identity.publicKey) };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
 import { generateDevnet, writeDevnetFiles, type Devnet, type DevnetFiles } from '../../genesis/index.ts';
@@ -60,6 +61,8 @@ export async function createLocalNetwork(opts: {
       consensusKeyFile: v.consensusKeyFile,
       ports: p,
       peers: p2pAddrs.filter((_, j) => j !== i),
+      // The validators share this machine: its cores (one left to the event loops) split between their pools.
+      verifyWorkers: Math.max(1, Math.floor((availableParallelism() - 1) / opts.validators)),
     });
     nodes.push({
       name: v.name,

@@ -2,6 +2,7 @@ import type { RpcMetrics } from '../../rpc/metrics.ts';
 import type { ConsensusMetrics } from '../consensus/metrics.ts';
 import type { SyncMetrics } from '../sync/metrics.ts';
 import type { AdmissionMetrics } from '../txs/metrics.ts';
+import type { VerifyMetrics } from '../verify/metrics.ts';
 import type { NodeMetrics } from './node-metrics.ts';
 import type { JouleMetrics } from './prometheus.ts';
 
@@ -57,5 +58,16 @@ export function nodeMetrics(m: JouleMetrics): NodeMetrics {
     },
     peers: (count) => m.peers.set(count),
     rejected: (code, source) => m.rejections.inc({ code, source }),
+  };
+}
+
+export function verifyMetrics(m: JouleMetrics): VerifyMetrics {
+  return {
+    batch(sets) {
+      m.verifyBatches.inc();
+      m.verifySets.inc(sets);
+    },
+    queued: (priority, cost) => m.verifyQueueCost.set({ priority }, cost),
+    fallback: (reason) => m.verifyFallbacks.inc({ reason }),
   };
 }

@@ -27,6 +27,10 @@ export interface JouleMetrics {
   readonly syncTarget: Gauge;
   /** Block requests a peer did not serve (empty, failed, timeout, unusable); each excludes the peer for a while. */
   readonly syncPeerFailures: Counter<'reason'>;
+  readonly verifyBatches: Counter;
+  readonly verifySets: Counter;
+  readonly verifyQueueCost: Gauge<'priority'>;
+  readonly verifyFallbacks: Counter<'reason'>;
 }
 
 export interface MetricsOptions {
@@ -86,6 +90,20 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     syncPeerFailures: new Counter({
       name: 'joule_sync_peer_failures_total',
       help: 'Block requests a peer did not serve, by reason (empty, failed, timeout, unusable)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    verifyBatches: new Counter({ name: 'joule_verify_batches_total', help: 'Batches of signature sets sent to the verification workers', registers }),
+    verifySets: new Counter({ name: 'joule_verify_sets_total', help: 'Signature sets verified by the verification workers', registers }),
+    verifyQueueCost: new Gauge({
+      name: 'joule_verify_queue_cost',
+      help: 'Signature verification work queued, by priority (units of about one Ed25519 verification)',
+      labelNames: ['priority'] as const,
+      registers,
+    }),
+    verifyFallbacks: new Counter({
+      name: 'joule_verify_fallbacks_total',
+      help: 'Signature verification jobs run on the event loop instead of a worker, by reason (worker-failed, overflow, no-worker)',
       labelNames: ['reason'] as const,
       registers,
     }),
