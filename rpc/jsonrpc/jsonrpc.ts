@@ -127,7 +127,10 @@ export class Dispatcher {
     const costs = value.map((item) => this.#costOf(item));
     const total = costs.reduce((a, b) => a + b, 0);
     if (total > this.#maxBatchCost) {
-      return this.#refuseBatch(`batch costs ${total} units, more than the limit of ${this.#maxBatchCost} (a block with full txs costs more than one unit)`, ctx);
+      return this.#refuseBatch(
+        `batch costs ${total} units, more than the limit of ${this.#maxBatchCost} (a block with full txs costs more than one unit)`,
+        ctx,
+      );
     }
     return this.#handleBatch(value, costs, ctx);
   }

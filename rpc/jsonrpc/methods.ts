@@ -8,7 +8,7 @@ import { arity, invalid, parseAddressParam, parseHeightParam, parseHexParam, par
 import { formatAccount, formatBlock, formatProof, formatStatus, formatTransaction, hex } from './json-format.ts';
 import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
-import type { MethodHandler } from './jsonrpc.ts';
+import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
 import { checkpoint } from './cancel.ts';
@@ -43,6 +43,16 @@ export async function blockToJson(api: NodeApi, sb: StoredBlock, full: boolean, 
   const txs = full ? await fullTransactions(api, sb, signal) : sb.block.txs.map((b) => hex(sha256(b)));
   return formatBlock(sb, txs);
 }
+
+/**
+ * A block with its full txs: up to 10,000 decoded txs with receipts (megabytes of JSON),
+ * where every other method answers one bounded object or page. A batch of the default
+ * cost limit (100) holds at most 10 of them, and runs them one at a time.
+ */
+export const FULL_BLOCK_COST = 10;
+
+/** What each request costs a batch (jsonrpc.ts `RequestCost`). */
+export const requestCost: RequestCost = (method, params) => (method === 'joule_getBlock' && params[1] === true ? FULL_BLOCK_COST : 1);
 
 /** The methods that work over every transport (the WebSocket server adds subscribe/unsubscribe). */
 export function createMethods(api: NodeApi): Map<string, MethodHandler> {
@@ -103,4 +113,3 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addConsensusMethods(m, api);
   return m;
 }
-
