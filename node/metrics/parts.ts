@@ -15,6 +15,7 @@ export function rpcMetrics(m: JouleMetrics): RpcMetrics {
     },
     invalidRequest: () => m.rpcRequests.inc({ method: 'invalid', outcome: 'invalid_request' }),
     rejected: (code, source) => m.rejections.inc({ code, source }),
+    connections: (transport, count) => m.rpcConnections.set({ transport }, count),
   };
 }
 

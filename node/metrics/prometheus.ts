@@ -20,6 +20,8 @@ export interface JouleMetrics {
   readonly rejections: Counter<'code' | 'source'>;
   readonly rpcDuration: Histogram<'method'>;
   readonly rpcRequests: Counter<'method' | 'outcome'>;
+  /** Open connections to the RPC port, by transport (http counts every TCP connection, ws the WebSocket sessions among them). */
+  readonly rpcConnections: Gauge<'transport'>;
   readonly peers: Gauge;
   readonly consensusRound: Gauge;
   readonly roundChanges: Counter;
@@ -80,6 +82,12 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
       name: 'joule_rpc_requests_total',
       help: 'JSON-RPC requests by method and outcome',
       labelNames: ['method', 'outcome'] as const,
+      registers,
+    }),
+    rpcConnections: new Gauge({
+      name: 'joule_rpc_connections',
+      help: 'Open connections to the RPC port by transport',
+      labelNames: ['transport'] as const,
       registers,
     }),
     peers: new Gauge({ name: 'joule_peers', help: 'Connected peers', registers }),
