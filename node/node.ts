@@ -165,7 +165,18 @@ export class JouleNode {
       throw isJouleError(e) ? e : bindError(e, 'p2p', config.p2p.listen);
     }
     const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
-    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: rpcMetrics(this.metrics), logger: logger.child({ part: 'rpc' }), health: () => this.health() }).catch((e: unknown) => {
+    const rpc = await startRpcServer({
+      host: config.rpc.host,
+      port: config.rpc.port,
+      corsOrigins: config.rpc.corsOrigins,
+      hosts: config.rpc.hosts,
+      limits: { maxConnections: config.rpc.maxConnections, ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}) },
+      ws: config.rpc.maxWsConnections !== null ? { maxConnections: config.rpc.maxWsConnections } : {},
+      api,
+      metrics: rpcMetrics(this.metrics),
+      logger: logger.child({ part: 'rpc' }),
+      health: () => this.health(),
+    }).catch((e: unknown) => {
       throw bindError(e, 'rpc', `${config.rpc.host}:${config.rpc.port}`);
     });
     this.servers.push(rpc);
