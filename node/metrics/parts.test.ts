@@ -26,6 +26,8 @@ describe("each part's metrics interface on prom-client", () => {
     rpc.request('joule_status', 'ok', 0.002);
     rpc.invalidRequest();
     rpc.rejected('PARSE_ERROR', 'rpc-ws');
+    rpc.connections('http', 5);
+    rpc.connections('ws', 2);
     const text = await m.registry.metrics();
     for (const line of [
       'joule_chain_height 6',
@@ -49,6 +51,8 @@ describe("each part's metrics interface on prom-client", () => {
       'joule_rpc_requests_total{method="joule_status",outcome="ok"} 1',
       'joule_rpc_requests_total{method="invalid",outcome="invalid_request"} 1',
       'joule_rpc_request_duration_seconds_count{method="joule_status"} 1',
+      'joule_rpc_connections{transport="http"} 5',
+      'joule_rpc_connections{transport="ws"} 2',
     ]) {
       expect(text).toContain(line);
     }
