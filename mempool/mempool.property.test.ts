@@ -59,7 +59,8 @@ const limitsArb: fc.Arbitrary<MempoolLimits> = fc.record({
   maxTxAgeMs: fc.integer({ min: 1, max: 200 }),
 });
 
-const balancesArb = fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: SENDERS, maxLength: SENDERS });
+// Mostly small balances (a few txs' worth), some ample: the funds rule bites and the pool still fills.
+const balancesArb = fc.array(fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 1500, max: 20_000 })), { minLength: SENDERS, maxLength: SENDERS });
 
 interface Held {
   nonce: number;
@@ -164,8 +165,19 @@ describe('Mempool properties', () => {
             const newFloor = floorOf(mine, n);
             const newReady = !gappedIn(mine, n, nonce[op.sender]!);
             const wasPresent = m.has(tx.hash);
+            const addMeta = { priority, tier: 't' + (op.sender % 3), accountNonce: nonce[op.sender]!, balance: balance[op.sender]!, cost, now };
+            // What precheck refuses, add refuses with the same code (precheck may let through more).
+            let prechecked: string | undefined;
             try {
-              const r = m.add(tx, { priority, tier: 't' + (op.sender % 3), accountNonce: nonce[op.sender]!, balance: balance[op.sender]!, cost, now });
+              m.precheck(tx, addMeta);
+            } catch (e) {
+              if (!(e instanceof JouleError)) throw e;
+              prechecked = e.code;
+            }
+            expect(new Set([...m.txs()].map((t) => toHex(t.hash)))).toEqual(before);
+            try {
+              const r = m.add(tx, addMeta);
+              expect(prechecked).toBeUndefined();
               expect(wasPresent).toBe(false);
               expect(op.offset).toBeGreaterThanOrEqual(0);
               expect(op.offset).toBeLessThanOrEqual(limits.maxNonceGap);
@@ -192,6 +204,7 @@ describe('Mempool properties', () => {
               }
             } catch (e) {
               if (!(e instanceof JouleError)) throw e;
+              if (prechecked !== undefined) expect(e.code).toBe(prechecked);
               if (wasPresent) expect(e.code).toBe(ErrorCode.MEMPOOL_DUPLICATE);
               else if (op.offset < 0) expect(e.code).toBe(ErrorCode.TX_NONCE_TOO_LOW);
               else if (op.offset > limits.maxNonceGap) expect(e.code).toBe(ErrorCode.TX_NONCE_TOO_HIGH);
@@ -251,8 +264,9 @@ describe('Mempool properties', () => {
       { numRuns: 300 },
     );
     // The generator really does fill the pool, lower balances and let time pass.
-    expect(evictions).toBeGreaterThan(100);
-    expect(unfunded).toBeGreaterThan(10);
+    // (Typical runs: 120-170 evictions, 80-110 unfunded, 300-450 expired.)
+    expect(evictions).toBeGreaterThan(50);
+    expect(unfunded).toBeGreaterThan(20);
     expect(expired).toBeGreaterThan(100);
   });
 });

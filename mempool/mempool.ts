@@ -126,12 +126,13 @@ export class Mempool {
    * The rules of `add` that need no change to the pool, for a caller that wants to refuse
    * early (before verifying signatures). Optimistic where the sender's earlier txs may
    * still be on their way in: a full pool refuses here only a tx that would not get in
-   * even as an executable one. Throws what `add` would.
+   * even as an executable one. What it refuses, `add` refuses too, with the same code.
    */
   precheck(tx: Tx, meta: AddMeta): void {
     this.counted(() => {
       const a = this.assess(tx, meta);
-      if (!this.over(a.old === undefined ? 1 : 0, tx.bytes.length - (a.old?.tx.bytes.length ?? 0))) return;
+      // Only for a tx that will be its chain's tail: one put before later txs of its sender may make room by evicting those.
+      if (!a.last || !this.over(a.old === undefined ? 1 : 0, tx.bytes.length - (a.old?.tx.bytes.length ?? 0))) return;
       const victim = this.nextVictim();
       if (victim !== undefined && !outranks(true, a.floor, victim, this.limits.replaceBumpPercent)) throw fullError(this.limits, meta.priority);
     });

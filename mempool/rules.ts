@@ -28,6 +28,8 @@ export interface Assessment {
   ready: boolean;
   /** Its floor once pooled (entry.ts). */
   floor: bigint;
+  /** No pooled tx of its sender comes after it (it will be its chain's tail). */
+  last: boolean;
 }
 
 /** A tx a full pool would give up, and whether it waits behind a nonce gap. */
@@ -91,7 +93,8 @@ export function assess(chain: SenderChain | undefined, tx: Tx, meta: AddMeta, li
   }
   const i = chain === undefined ? 0 : chain.lowerBound(tx.nonce);
   const before = chain !== undefined && i > start ? chain.entries[i - 1]!.floor : undefined;
-  return { old, ready, floor: before === undefined || meta.priority < before ? meta.priority : before };
+  const floor = before === undefined || meta.priority < before ? meta.priority : before;
+  return { old, ready, floor, last: chain === undefined || chain.tail.tx.nonce <= tx.nonce };
 }
 
 /**
