@@ -24,6 +24,15 @@ describe('config.json', () => {
     expect(errorOf(() => parseConfig({ p2p: { peer: [] } })).field).toBe('config.p2p.peer');
   });
 
+  it('has the mempool expiry and per-sender gap limits, with defaults (issue 8, finding 2)', () => {
+    const d = parseConfig({});
+    expect([d.mempool.maxGappedPerSender, d.mempool.maxGapAgeMs, d.mempool.maxTxAgeMs]).toEqual([64, 30_000, 600_000]);
+    const c = parseConfig({ mempool: { maxGappedPerSender: 0, maxGapAgeMs: 5_000, maxTxAgeMs: 60_000 } });
+    expect([c.mempool.maxGappedPerSender, c.mempool.maxGapAgeMs, c.mempool.maxTxAgeMs]).toEqual([0, 5_000, 60_000]);
+    expect(errorOf(() => parseConfig({ mempool: { maxGapAgeMs: 0 } })).field).toBe('config.mempool.maxGapAgeMs');
+    expect(errorOf(() => parseConfig({ mempool: { maxTxAgeMs: '10m' } })).field).toBe('config.mempool.maxTxAgeMs');
+  });
+
   it('names the field of a wrong type', () => {
     expect(errorOf(() => parseConfig({ rpc: { port: 70000 } })).field).toBe('config.rpc.port');
     expect(errorOf(() => parseConfig({ log: { level: 'loud' } })).field).toBe('config.log.level');

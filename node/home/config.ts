@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { NODE_ROLES, type NodeRole } from '../../core/roles.ts';
+import { EXPIRY_DEFAULTS } from '../../mempool/index.ts';
 
 /**
  * A node home's `config.json`. Relative paths are relative to the home directory.
@@ -45,6 +46,9 @@ export interface NodeConfig {
     readonly maxPerSender: number;
     readonly maxNonceGap: number;
     readonly replaceBumpPercent: number;
+    readonly maxGappedPerSender: number;
+    readonly maxGapAgeMs: number;
+    readonly maxTxAgeMs: number;
   };
   readonly log: { readonly level: string; readonly file: string | null };
   /** Signature verification worker threads (node/verify/); null: availableParallelism() - 1, at least 1. */
@@ -75,7 +79,7 @@ export function defaultConfig(name: string): NodeConfig {
     },
     metrics: { host: '127.0.0.1', port: DEFAULT_PORTS.metrics },
     grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
-    mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
+    mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10, ...EXPIRY_DEFAULTS },
     log: { level: 'info', file: null },
     verify: { workers: null },
     transitions: [],
@@ -98,6 +102,7 @@ function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: u
 const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isNonNegativeInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isPositiveIntOrNull = (v: unknown) => v === null || isPositiveInt(v);
 /** `'*'`, or an origin exactly as a browser sends it: scheme, host and port, no path. */
@@ -167,6 +172,9 @@ export function parseConfig(json: unknown): NodeConfig {
       maxPerSender: pick(mempool, 'maxPerSender', d.mempool.maxPerSender, 'mempool.', isPositiveInt, 'a positive integer'),
       maxNonceGap: pick(mempool, 'maxNonceGap', d.mempool.maxNonceGap, 'mempool.', isPositiveInt, 'a positive integer'),
       replaceBumpPercent: pick(mempool, 'replaceBumpPercent', d.mempool.replaceBumpPercent, 'mempool.', isPositiveInt, 'a positive integer'),
+      maxGappedPerSender: pick(mempool, 'maxGappedPerSender', d.mempool.maxGappedPerSender, 'mempool.', isNonNegativeInt, 'a non-negative integer'),
+      maxGapAgeMs: pick(mempool, 'maxGapAgeMs', d.mempool.maxGapAgeMs, 'mempool.', isPositiveInt, 'a positive integer (ms)'),
+      maxTxAgeMs: pick(mempool, 'maxTxAgeMs', d.mempool.maxTxAgeMs, 'mempool.', isPositiveInt, 'a positive integer (ms)'),
     },
     log: {
       level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),

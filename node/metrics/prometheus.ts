@@ -16,6 +16,10 @@ export interface JouleMetrics {
   readonly txsCommitted: Counter;
   readonly mempoolSize: Gauge;
   readonly mempoolBytes: Gauge;
+  /** Txs the mempool refused, by typed code (also in joule_rejections_total, with every other admission rule). */
+  readonly mempoolRejections: Counter<'reason'>;
+  readonly mempoolEvictions: Counter<'reason'>;
+  readonly mempoolExpired: Counter<'reason'>;
   /** Every rejected input, by typed code and by where it came in (rpc, rpc-ws, gossip, mempool, ...). */
   readonly rejections: Counter<'code' | 'source'>;
   readonly rpcDuration: Histogram<'method'>;
@@ -65,6 +69,24 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     txsCommitted: new Counter({ name: 'joule_txs_committed_total', help: 'Transactions in committed blocks', registers }),
     mempoolSize: new Gauge({ name: 'joule_mempool_size', help: 'Transactions in the mempool', registers }),
     mempoolBytes: new Gauge({ name: 'joule_mempool_bytes', help: 'Encoded bytes of the transactions in the mempool', registers }),
+    mempoolRejections: new Counter({
+      name: 'joule_mempool_rejections_total',
+      help: 'Transactions the mempool refused, by reason (typed error code)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    mempoolEvictions: new Counter({
+      name: 'joule_mempool_evictions_total',
+      help: 'Transactions pushed out of the mempool, by reason (gapped, outbid, unfunded)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    mempoolExpired: new Counter({
+      name: 'joule_mempool_expired_total',
+      help: 'Transactions dropped from the mempool for their age, by reason (gap: behind a nonce gap too long; age: older than maxTxAgeMs)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     rejections: new Counter({
       name: 'joule_rejections_total',
       help: 'Rejected inputs by typed error code and source',
