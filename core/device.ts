@@ -120,7 +120,7 @@ export function deviceStatusFromId(id: number, field: string): DeviceStatus {
 /**
  * The key that signs readings included at `height`: the entry with the greatest
  * fromHeight <= height; undefined before the first (a device registered in block h has
- * its key from h + 1, see vm/devices/README.md). A reading signed with a key rotated out
+ * its key from h + 1, see vm/README.md "Devices and governance"). A reading signed with a key rotated out
  * verifies with nothing: by its inclusion height its key is no longer this one.
  */
 export function deviceKeyAt(record: Pick<DeviceRecord, 'keyHistory'>, height: number): Uint8Array | undefined {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +35,18 @@ describe('telemetry signing bytes', () => {
     expect(toHex(blsFromSecret(sk).publicKey)).toBe(EXAMPLE.publicKey);
     expect(toHex(nobleSign(sk, bytes))).toBe(EXAMPLE.signature);
     expect(blsVerify(fromHex(EXAMPLE.publicKey), bytes, fromHex(EXAMPLE.signature))).toBe(true);
+  });
+
+  it('are what README.md shows: its keys, its hex dump (adding up to the bytes) and its signature', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Device telemetry: the signed bytes'));
+    for (const h of [EXAMPLE.secretKey, EXAMPLE.publicKey, EXAMPLE.signature]) expect(section).toContain(`0x${h}`);
+    const dump = /```\n(0012[\s\S]*?)```/.exec(section)![1]!;
+    const joined = dump
+      .split('\n')
+      .map((l) => l.replace(/\s{2,}.*$/, '').replace(/\s+/g, ''))
+      .join('');
+    expect(joined).toBe(EXAMPLE.bytes);
   });
 
   it('are the documented layout: u16be-prefixed tag, chain id, device id, then two i64be', () => {
