@@ -76,8 +76,8 @@ export function canonicalEncode(v: Value): Uint8Array {
 
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
-/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; cert/core/cores: a nested layout below. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core';
+/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; `[]`: an array of; cert/core/outputs: a nested layout below. */
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'outputs';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
@@ -89,6 +89,11 @@ export const TYPE_IDS: Record<string, number> = {
   'device-update': 17,
   'device-status': 18,
   'device-rekey': 19,
+  'grid-intensity': 21,
+  'energy-transfer': 22,
+  'energy-retire': 23,
+  'currency-mint': 24,
+  'currency-burn': 25,
   'role-vote': 26,
 };
 
@@ -153,7 +158,33 @@ export const BODIES: Record<string, Layout> = {
     ['account', 'bytes'],
     ['role', 'int'],
   ],
+  'grid-intensity': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['carbonIntensity', 'int'],
+  ],
+  'energy-transfer': [
+    ['inputs', 'bytes[]'],
+    ['outputs', 'outputs'],
+  ],
+  'energy-retire': [
+    ['inputs', 'bytes[]'],
+    ['wh', 'int'],
+    ['beneficiary', 'bytes'],
+    ['purpose', 'str'],
+  ],
+  'currency-mint': [
+    ['to', 'bytes'],
+    ['amount', 'int'],
+  ],
+  'currency-burn': [['amount', 'int']],
 };
+
+/** An energy-transfer output. */
+export const OUTPUT: Layout = [
+  ['owner', 'bytes'],
+  ['wh', 'int'],
+];
 
 const BASE: Layout = [
   ['kind', 'int'],
@@ -263,6 +294,12 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
       return json;
     case 'cert?':
       return fromFields(json, CERTIFICATE, field);
+    case 'bytes[]':
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
+      return json.map((x, i) => bytesOf(x, `${field}[${i}]`));
+    case 'outputs':
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
+      return json.map((x, i) => fromFields(x, OUTPUT, `${field}[${i}]`));
     case 'core': {
       const kind = Number((json as { kind: number }).kind);
       return fromFields(json, CORES[kind]!, field);

@@ -3,6 +3,8 @@ import { formatAddress, parseAddress } from '../../core/keys.ts';
 import { ROLE_FROM_JSON, rolesToBits, type RoleJsonName } from '../../core/roles.ts';
 import { putDevice } from '../../state/devices.ts';
 import { deviceRecordOf, type DeviceKeyVector } from './device-vectors.ts';
+import { energyUtxoRecordOf } from './energy-vectors.ts';
+import { putUtxo } from '../../state/energy.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { evidenceRules } from '../../node/chain/evidence-verifier.ts';
 import { StateOverlay } from '../../state/overlay.ts';
@@ -38,6 +40,7 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[], 
   const addressOf = (name: string) => formatAddress(unhex(key(name).address));
   const deviceKeyOf = (name: string) => unhex(deviceKeys.find((k) => k.name === name)!.blsPublicKey);
   for (const d of context.devices) putDevice(overlay, deviceRecordOf(d, addressOf, deviceKeyOf));
+  for (const u of context.energyUtxos) putUtxo(overlay, energyUtxoRecordOf(u, addressOf));
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,

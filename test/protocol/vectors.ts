@@ -3,6 +3,7 @@ import { Domain } from '../../core/domain.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { contextDevices, deviceKeyVectors, type DeviceContext, type DeviceKeyVector } from './device-vectors.ts';
+import { contextEnergyUtxos, energyHashVectors, type EnergyUtxoContext } from './energy-vectors.ts';
 import { encodingVectors, rejectedEncodingVectors, type EncodingVector, type RejectedEncodingVector } from './encoding-vectors.ts';
 import type { InvalidTxVector } from './invalid-tx-builder.ts';
 import { invalidTxVectors } from './invalid-txs.ts';
@@ -17,6 +18,7 @@ import {
   type MerkleVector,
   type SigningVector,
 } from './signing-vectors.ts';
+import { unhex } from './notation.ts';
 import { validTxVectors, type ValidTxVector } from './valid-txs.ts';
 import { KEYS, keyVector, VALIDATOR_KEYS, VECTOR_CHAIN_ID, type KeyVector } from './vector-keys.ts';
 
@@ -35,6 +37,8 @@ export interface VectorContext {
   accounts: { key: string; address: string; balance: string; roles: string[] }[];
   /** Registered devices (keys by name, in `deviceKeys` and `keys`). */
   devices: DeviceContext[];
+  /** Unspent energy UTXOs (owners by key name). */
+  energyUtxos: EnergyUtxoContext[];
   /** The current validator set (names of `keys`), no pending votes, no evidence yet. */
   validators: string[];
 }
@@ -67,6 +71,9 @@ function context(): VectorContext {
     { key: KEYS.alice, balance: 2n ** 64n - 1n, roles: [] },
     { key: KEYS.north, balance: 1_000_000n, roles: ['validator'] },
     { key: KEYS.aggregator, balance: 1_000_000n, roles: ['aggregator'] },
+    { key: KEYS.bob, balance: 1_000_000n, roles: [] },
+    { key: KEYS.oracle, balance: 1_000_000n, roles: ['oracle'] },
+    { key: KEYS.issuer, balance: 1_000_000n, roles: ['issuer'] },
   ];
   return {
     chainId: VECTOR_CHAIN_ID,
@@ -78,7 +85,12 @@ function context(): VectorContext {
     accounts: funded.map(({ key, balance, roles }) => ({ key: key.name, address: formatAddress(key.address), balance: balance.toString(), roles })),
     validators: VALIDATOR_KEYS.map((k) => k.name),
     devices: contextDevices(),
+    energyUtxos: contextEnergyUtxos(),
   };
+}
+
+function txHashOf(valid: readonly ValidTxVector[], name: string): Uint8Array {
+  return unhex(valid.find((v) => v.name === name)!.txHash);
 }
 
 export function buildProtocolVectors(): ProtocolVectors {
@@ -97,7 +109,7 @@ export function buildProtocolVectors(): ProtocolVectors {
     signing: signingVectors(blocks.digest, transfers[0]!),
     headers: blocks.headers,
     certificates: blocks.certificates,
-    hashes: hashVectors(),
+    hashes: [...hashVectors(), ...energyHashVectors(txHashOf(valid, 'energy-transfer'), txHashOf(valid, 'energy-retire'))],
     merkleRoots: merkleVectors(transfers),
   };
 }
