@@ -5,7 +5,8 @@ import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
 import { isDeviceId } from '../../core/device.ts';
-import { accountKey, deviceKey } from '../../core/state-keys.ts';
+import { accountKey, certificateKey, deviceKey, energyUtxoKey } from '../../core/state-keys.ts';
+import { formatAddress } from '../../core/keys.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { registerDeviceQueries } from './query-devices.ts';
@@ -118,9 +119,11 @@ async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
   ]);
 }
 
-/** What KEY names: an address means its account record, `device:ID` a device's record. */
+/** What KEY names: an address means its account record, `device:ID` a device's record, `utxo:0xID` / `certificate:0xID` an energy UTXO / certificate. */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
+  if (key.startsWith('utxo:')) return energyUtxoKey(hexArg(key.slice('utxo:'.length), 'utxo id', 32));
+  if (key.startsWith('certificate:')) return certificateKey(hexArg(key.slice('certificate:'.length), 'certificate id', 32));
   if (key.startsWith('device:')) {
     const id = key.slice('device:'.length);
     if (!isDeviceId(id)) throw new CliError('INVALID_PARAMS', `device:ID needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
@@ -133,6 +136,15 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   if (value === undefined) return 'absent';
   const view = decodeStateValue(key, value);
   if (view === undefined) return `0x${toHex(value)}`;
+  if (view.kind === 'energy-utxo') {
+    const u = view.utxo;
+    const p = u.provenance;
+    return `energy UTXO: ${u.wh} Wh of ${p.deviceId} (${p.kind}, ${p.zone}, ${new Date(p.intervalStartMs).toISOString()}, ${p.carbonIntensity} g/kWh), owner ${formatAddress(u.owner)}${u.frozen ? ', FROZEN' : ''}`;
+  }
+  if (view.kind === 'certificate') {
+    const c = view.certificate;
+    return `certificate: ${c.wh} Wh of ${c.provenance.deviceId} (${c.provenance.zone}, ${c.provenance.carbonIntensity} g/kWh) retired for ${formatAddress(c.beneficiary)} at height ${c.height}: ${JSON.stringify(c.purpose)}`;
+  }
   if (view.kind === 'device') {
     const d = view.device;
     return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key 0x${toHex(d.publicKey).slice(0, 16)}… (${d.keyHistory.length} in history)`;
@@ -144,7 +156,7 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [key.startsWith('0x') || key.startsWith('device:') ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [/^(0x|device:|utxo:|certificate:)/.test(key) ? `0x${toHex(wanted)}` : key];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -234,8 +246,8 @@ export function registerQueryCommands(program: Command): void {
   common(
     query
       .command('proof')
-      .description('a state proof for KEY (an address, device:ID or a 0x state key), verified locally against the block header')
-      .argument('<key>', 'joule1... address, device:ID, or 0x state key')
+      .description('a state proof for KEY (an address, device:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header')
+      .argument('<key>', 'joule1... address, device:ID, utxo:0xID, certificate:0xID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
   common(

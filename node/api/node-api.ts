@@ -4,6 +4,7 @@ import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, Stored
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
+import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
@@ -64,5 +65,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
     listGovernanceProposals: () => listGovernanceProposals(chain.world),
+    getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
+    getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
   };
 }

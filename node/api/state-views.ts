@@ -1,12 +1,19 @@
 import type { DeviceRecord } from '../../core/device.ts';
 import { bitsToRoles } from '../../core/roles.ts';
-import { DeviceBucket, StatePrefix } from '../../core/state-keys.ts';
+import { decodeCertificate, decodeEnergyUtxo, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
+import { DeviceBucket, EnergyBucket, StatePrefix } from '../../core/state-keys.ts';
 import type { AccountView } from '../../rpc/node-api.ts';
 import { decodeAccount } from '../../state/accounts.ts';
 import { decodeDevice } from '../../core/device.ts';
 
 /** A state value read by a client (e.g. from a proof), decoded by the kind of record its key names. */
-export type StateValueView = { readonly kind: 'account'; readonly account: AccountView } | { readonly kind: 'device'; readonly device: DeviceRecord };
+export type StateValueView =
+  | { readonly kind: 'account'; readonly account: AccountView }
+  | { readonly kind: 'device'; readonly device: DeviceRecord }
+  | { readonly kind: 'energy-utxo'; readonly utxo: EnergyUtxo }
+  | { readonly kind: 'certificate'; readonly certificate: Certificate };
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Decodes `value` as the record `key` names, for clients that hold raw state (the CLI
@@ -23,6 +30,14 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
       const device = decodeDevice(value);
       // The record must be the one the key names, or a proof of one device could pass for another.
       return new TextDecoder().decode(key.subarray(2)) === device.id ? { kind: 'device', device } : undefined;
+    }
+    if (key[0] === StatePrefix.energyUtxo && key[1] === EnergyBucket.utxo) {
+      const utxo = decodeEnergyUtxo(value);
+      return sameBytes(key.subarray(2), utxo.id) ? { kind: 'energy-utxo', utxo } : undefined;
+    }
+    if (key[0] === StatePrefix.energyUtxo && key[1] === EnergyBucket.certificate) {
+      const certificate = decodeCertificate(value);
+      return sameBytes(key.subarray(2), certificate.id) ? { kind: 'certificate', certificate } : undefined;
     }
   } catch {
     return undefined;

@@ -9,6 +9,7 @@ import { formatAccount, formatBlock, formatProof, formatStatus, formatTransactio
 import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
 import { addDeviceMethods } from './device-methods.ts';
+import { addEnergyMethods } from './energy-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
@@ -113,5 +114,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
 
   addConsensusMethods(m, api);
   addDeviceMethods(m, api);
+  addEnergyMethods(m, api);
   return m;
 }
