@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
+import { formatEnergyBenchmarks, runEnergyBenchmarks } from './energy.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
 import { runVerifyBenchmarks } from './verify.ts';
@@ -38,6 +39,10 @@ if (want('verify')) {
 }
 if (want('state')) {
   console.log(formatStateBenchmarks(await runStateBenchmarks()));
+  console.log();
+}
+if (want('energy')) {
+  console.log(formatEnergyBenchmarks(await runEnergyBenchmarks()));
   console.log();
 }
 if (want('mempool')) {
