@@ -6,6 +6,7 @@ import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
+import { registerStateCommands } from './commands/state.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTxCommands } from './commands/tx.ts';
 import { registerValidatorsCommands } from './commands/validators.ts';
@@ -16,6 +17,7 @@ import { CliError } from './rpc-client.ts';
  * leaves rather than reshuffle it:
  *   keys generate|show            genesis init|validate|hash
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
+ *   verify-state                  (recompute a stopped node's state tree, cli/commands/state.ts)
  *   status                        tx transfer|validator-vote|make-pop
  *   query account|block|tx|proof|validators|evidence|validator-votes
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
@@ -36,6 +38,7 @@ export function buildProgram(): Command {
   registerTxCommands(program);
   registerQueryCommands(program);
   registerValidatorsCommands(program);
+  registerStateCommands(program);
   return program;
 }
 

@@ -43,6 +43,8 @@ export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_MISMATCH: 'STORE_MISMATCH',
+  /** A proof was asked for a height older than the node's state history window (state.historyBlocks). */
+  STATE_PRUNED: 'STATE_PRUNED',
   // queries and rpc
   NOT_FOUND: 'NOT_FOUND',
   INVALID_PARAMS: 'INVALID_PARAMS',

@@ -34,6 +34,7 @@ import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
 import { cachingCrypto } from './consensus/verify-cache.ts';
 import { decodeOnce } from './net/decode-once.ts';
+import { registerStateMetrics, stateOptions } from './chain/state-config.ts';
 
 export interface StartOptions {
   readonly home: string;
@@ -102,7 +103,7 @@ export class JouleNode {
     const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
-    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis));
+    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { state: stateOptions(config, logger) });
     try {
       await chain.setTransitions(transitions);
     } catch (e) {
@@ -127,6 +128,7 @@ export class JouleNode {
   private async startServices(): Promise<void> {
     const { config, chain, logger } = this;
     this.metrics.chainHeight.set(chain.height);
+    registerStateMetrics(this.metrics.registry, chain.world);
     if (this.isValidator) {
       mkdirSync(join(this.home, 'wal'), { recursive: true });
       this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));

@@ -1,27 +1,124 @@
-import { equalBytes, toHex } from '../core/bytes.ts';
+import { equalBytes, readU64be, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH, ZERO_HASH } from '../core/hash.ts';
 import { innerHash, leafHash, pathBit, valueHash, type StateProof } from '../core/proof.ts';
-import { DbPrefix, dbKey, type Database, type DbBatch } from './db.ts';
-import type { InnerNode, LeafNode } from './tree.ts';
+import { DbPrefix, type Database, type DbBatch } from './db.ts';
+import { LruCache } from './lru.ts';
+import { byteId } from './overlay.ts';
+import { isNode, refOf, splitIndex, type InnerNode, type LeafNode, type Node, type NodeRef, type ResolveNode, type Subtree } from './tree.ts';
 
 /**
- * Tree nodes on disk, content-addressed under DbPrefix.stateNode + node hash and never
- * deleted, so any historical root stays provable. Raw fixed layouts rather than the
- * canonical codec: these records are private to this file, hot (thousands per block),
- * and their integrity is checked by re-hashing on every read, not by their encoding.
- *   inner: 0x01 || left hash (32) || right hash (32)     (zero hash = empty child)
- *   leaf:  0x00 || key hash (32) || value                (the value itself, so a proof at
- *                                                         an old height can return it)
+ * Tree nodes on disk. A node's key is (version, hash) — the height of the block that
+ * wrote it, then its hash — as in Diem's Jellyfish: a node written again later (the same
+ * content re-created) gets a new key, so the key a block made stale is never brought back
+ * to life, and pruning can delete stale keys without reading anything or counting
+ * references. Keys of one block are also adjacent, which keeps LevelDB's compaction cheap.
+ * Raw fixed layouts rather than the canonical codec: these records are private to this
+ * file, hot (thousands per block), and checked by re-hashing on every read.
+ *   node   0x10 ++ u64be(version) ++ hash(32)
+ *          inner: 0x01 || child(left) || child(right)
+ *                 child = kind (0 empty, 1 leaf, 2 inner) || u64be(version) || hash(32)
+ *          leaf:  0x00 || key hash (32) || value   (the value, so a proof at an old height
+ *                                                    can return it)
+ *   stale  0x12 ++ u64be(height it became stale at) ++ u64be(version) ++ hash -> empty
+ *   root   0x13 ++ u64be(version of the state) -> child(root)   (one per block)
  */
 const LEAF_RECORD = 0x00;
 const INNER_RECORD = 0x01;
+const CHILD_BYTES = 1 + 8 + HASH_LENGTH;
+const EMPTY = 0;
+const LEAF = 1;
+const INNER = 2;
 
-export function nodeKey(hash: Uint8Array): Uint8Array {
-  return dbKey(DbPrefix.stateNode, hash);
+/** Big-endian u64 without BigInt (hot: every node key); heights stay far below 2^53. */
+function putU64(out: Uint8Array, offset: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  out[offset] = hi >>> 24;
+  out[offset + 1] = (hi >>> 16) & 0xff;
+  out[offset + 2] = (hi >>> 8) & 0xff;
+  out[offset + 3] = hi & 0xff;
+  out[offset + 4] = lo >>> 24;
+  out[offset + 5] = (lo >>> 16) & 0xff;
+  out[offset + 6] = (lo >>> 8) & 0xff;
+  out[offset + 7] = lo & 0xff;
 }
 
-export function encodeNode(node: LeafNode | InnerNode): Uint8Array {
+export function nodeKey(ref: NodeRef): Uint8Array {
+  const out = new Uint8Array(1 + 8 + HASH_LENGTH);
+  out[0] = DbPrefix.stateNode;
+  putU64(out, 1, ref.version);
+  out.set(ref.hash, 9);
+  return out;
+}
+
+/** Stale-index key: `ref` stopped being part of the tree at `height`. */
+export function staleKey(height: number, ref: NodeRef): Uint8Array {
+  const out = new Uint8Array(1 + 16 + HASH_LENGTH);
+  out[0] = DbPrefix.stateStale;
+  putU64(out, 1, height);
+  putU64(out, 9, ref.version);
+  out.set(ref.hash, 17);
+  return out;
+}
+
+/** Prefix of every stale-index key of `height`. */
+export function staleHeightPrefix(height: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = DbPrefix.stateStale;
+  putU64(out, 1, height);
+  return out;
+}
+
+/** The node key a stale-index key names. */
+export function nodeKeyOfStale(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + 8 + HASH_LENGTH);
+  out[0] = DbPrefix.stateNode;
+  out.set(key.subarray(9), 1);
+  return out;
+}
+
+export function rootKey(version: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = DbPrefix.stateRoot;
+  putU64(out, 1, version);
+  return out;
+}
+
+function writeChild(out: Uint8Array, offset: number, ref: Subtree): void {
+  if (ref === null) return; // zeros: kind EMPTY, version 0, zero hash
+  out[offset] = ref.leaf ? LEAF : INNER;
+  putU64(out, offset + 1, ref.version);
+  out.set(ref.hash, offset + 9);
+}
+
+function corrupt(hash: Uint8Array, why: string): JouleError {
+  return new JouleError(ErrorCode.STORE_CORRUPT, `state tree node ${toHex(hash)}: ${why}`);
+}
+
+function readChild(record: Uint8Array, offset: number, owner: Uint8Array): Subtree {
+  const kind = record[offset]!;
+  const hash = record.slice(offset + 9, offset + CHILD_BYTES);
+  if (kind === EMPTY) {
+    if (!equalBytes(hash, ZERO_HASH)) throw corrupt(owner, 'empty child with a hash');
+    return null;
+  }
+  if (kind !== LEAF && kind !== INNER) throw corrupt(owner, `unknown child kind ${kind}`);
+  return { hash, version: readU64be(record, offset + 1), leaf: kind === LEAF };
+}
+
+export function encodeRootRef(ref: Subtree): Uint8Array {
+  const out = new Uint8Array(CHILD_BYTES);
+  writeChild(out, 0, ref);
+  return out;
+}
+
+export function decodeRootRef(bytes: Uint8Array): Subtree {
+  if (bytes.length !== CHILD_BYTES) throw new JouleError(ErrorCode.STORE_CORRUPT, `state root record is ${bytes.length} bytes, expected ${CHILD_BYTES}`);
+  return readChild(bytes, 0, ZERO_HASH);
+}
+
+export function encodeNode(node: Node): Uint8Array {
   if (node.kind === 'leaf') {
     const out = new Uint8Array(1 + HASH_LENGTH + node.value.length);
     out[0] = LEAF_RECORD;
@@ -29,75 +126,177 @@ export function encodeNode(node: LeafNode | InnerNode): Uint8Array {
     out.set(node.value, 1 + HASH_LENGTH);
     return out;
   }
-  const out = new Uint8Array(1 + 2 * HASH_LENGTH);
+  const out = new Uint8Array(1 + 2 * CHILD_BYTES);
   out[0] = INNER_RECORD;
-  out.set(node.left === null ? ZERO_HASH : node.left.hash, 1);
-  out.set(node.right === null ? ZERO_HASH : node.right.hash, 1 + HASH_LENGTH);
+  writeChild(out, 1, node.left);
+  writeChild(out, 1 + CHILD_BYTES, node.right);
   return out;
 }
 
-/** A node as read back: children by hash only. */
-export type StoredNode =
-  | { readonly kind: 'leaf'; readonly keyHash: Uint8Array; readonly valueHash: Uint8Array; readonly value: Uint8Array }
-  | { readonly kind: 'inner'; readonly left: Uint8Array; readonly right: Uint8Array };
-
-function corrupt(hash: Uint8Array, why: string): JouleError {
-  return new JouleError(ErrorCode.STORE_CORRUPT, `state tree node ${toHex(hash)}: ${why}`);
-}
-
-/** Decodes a record and checks that it hashes to `hash`, so a damaged node is never trusted. */
-export function decodeNode(hash: Uint8Array, record: Uint8Array): StoredNode {
-  if (record.length >= 1 + HASH_LENGTH && record[0] === LEAF_RECORD) {
+/** Decodes the record stored under `ref` and checks it hashes to ref.hash, so a damaged node is never trusted. */
+export function decodeNode(ref: NodeRef, record: Uint8Array): Node {
+  const { hash, version } = ref;
+  if (ref.leaf && record.length >= 1 + HASH_LENGTH && record[0] === LEAF_RECORD) {
     const keyHash = record.slice(1, 1 + HASH_LENGTH);
     const value = record.slice(1 + HASH_LENGTH);
     const vh = valueHash(value);
     if (!equalBytes(leafHash(keyHash, vh), hash)) throw corrupt(hash, 'leaf record does not match its hash');
-    return { kind: 'leaf', keyHash, valueHash: vh, value };
+    const leaf: LeafNode = { kind: 'leaf', leaf: true, hash, version, keyHash, valueHash: vh, value };
+    return leaf;
   }
-  if (record.length === 1 + 2 * HASH_LENGTH && record[0] === INNER_RECORD) {
-    const left = record.slice(1, 1 + HASH_LENGTH);
-    const right = record.slice(1 + HASH_LENGTH);
-    if (!equalBytes(innerHash(left, right), hash)) throw corrupt(hash, 'inner record does not match its hash');
-    return { kind: 'inner', left, right };
+  if (!ref.leaf && record.length === 1 + 2 * CHILD_BYTES && record[0] === INNER_RECORD) {
+    const left = readChild(record, 1, hash);
+    const right = readChild(record, 1 + CHILD_BYTES, hash);
+    if (!equalBytes(innerHash(left?.hash ?? ZERO_HASH, right?.hash ?? ZERO_HASH), hash)) throw corrupt(hash, 'inner record does not match its hash');
+    const inner: InnerNode = { kind: 'inner', leaf: false, hash, version, left, right };
+    return inner;
   }
   throw corrupt(hash, 'malformed record');
 }
 
-export function putNodes(batch: DbBatch, nodes: readonly (LeafNode | InnerNode)[]): void {
-  for (const node of nodes) batch.put(nodeKey(node.hash), encodeNode(node));
+/** The identity of a node in caches: its store key without the prefix byte. */
+export function nodeId(ref: NodeRef): string {
+  return `${ref.version}:${byteId(ref.hash)}`;
 }
 
-async function readNode(db: Database, hash: Uint8Array, root: Uint8Array): Promise<StoredNode> {
-  const record = await db.get(nodeKey(hash));
-  if (record === undefined) {
-    if (equalBytes(hash, root)) throw new JouleError(ErrorCode.NOT_FOUND, `unknown state root ${toHex(root)}`);
-    throw corrupt(hash, `missing (needed by root ${toHex(root)})`);
+/** A node as the cache keeps it: children as bare refs, so a cached node holds no other node alive. */
+function flat(node: Node): Node {
+  if (node.kind === 'leaf') return node;
+  const left = node.left === null || !isNode(node.left) ? node.left : refOf(node.left);
+  const right = node.right === null || !isNode(node.right) ? node.right : refOf(node.right);
+  return left === node.left && right === node.right ? node : { ...node, left, right };
+}
+
+/** Bytes a cached node costs, objects and Map entry included (an estimate). */
+function cachedSize(_id: string, node: Node): number {
+  return node.kind === 'leaf' ? 360 + node.value.length : 420;
+}
+
+/** Thrown when a node a path needs is not in the store: the caller knows whether that means pruned or corrupt. */
+export class MissingNodeError extends Error {
+  readonly ref: NodeRef;
+  constructor(ref: NodeRef) {
+    super(`state tree node ${toHex(ref.hash)} (version ${ref.version}) is not in the store`);
+    this.ref = ref;
   }
-  return decodeNode(hash, record);
 }
 
 /**
- * Proves `keyHash` against any stored root by walking nodes from the DB. Returns the
- * proof and the value found (undefined when absent). Throws NOT_FOUND for a root that
- * was never committed.
+ * Tree nodes behind a bounded LRU cache. The tree is never held whole in memory: a
+ * block's update first loads the paths it touches (level by level, one LevelDB getMany
+ * per level), then runs synchronously over them (state/tree.ts).
  */
-export async function proveFromStore(
-  db: Database,
-  root: Uint8Array,
-  keyHash: Uint8Array,
-): Promise<{ proof: StateProof; value: Uint8Array | undefined }> {
-  const siblings: Uint8Array[] = [];
-  let hash = root;
-  for (let depth = 0; !equalBytes(hash, ZERO_HASH); depth++) {
-    const node = await readNode(db, hash, root);
-    if (node.kind === 'leaf') {
-      const value = equalBytes(node.keyHash, keyHash) ? node.value : undefined;
-      return { proof: { siblings, leaf: { keyHash: node.keyHash, valueHash: node.valueHash } }, value };
-    }
-    if (depth >= 256) throw corrupt(hash, 'path deeper than 256 levels');
-    const bit = pathBit(keyHash, depth);
-    siblings.push(bit === 0 ? node.right : node.left);
-    hash = bit === 0 ? node.left : node.right;
+export class NodeStore {
+  private readonly db: Database;
+  private readonly cache: LruCache<Node>;
+  /** Nodes read from LevelDB since opening (cache misses). */
+  reads = 0;
+
+  constructor(db: Database, cacheBytes: number) {
+    this.db = db;
+    this.cache = new LruCache<Node>(cacheBytes, cachedSize);
   }
-  return { proof: { siblings, leaf: null }, value: undefined };
+
+  get cacheEntries(): number {
+    return this.cache.size;
+  }
+
+  get cacheBytes(): number {
+    return this.cache.bytes;
+  }
+
+  /** Keeps nodes a block wrote (the hot top of the tree, and what the next block touches). */
+  remember(node: Node): void {
+    this.cache.set(nodeId(node), flat(node));
+  }
+
+  put(batch: DbBatch, node: Node): void {
+    batch.put(nodeKey(node), encodeNode(node));
+  }
+
+  async load(ref: NodeRef): Promise<Node> {
+    if (isNode(ref)) return ref;
+    const id = nodeId(ref);
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    const record = await this.db.get(nodeKey(ref));
+    if (record === undefined) throw new MissingNodeError(ref);
+    this.reads++;
+    const node = decodeNode(ref, record);
+    this.cache.set(id, node);
+    return node;
+  }
+
+  /**
+   * Loads into `working` every node on the paths of `changes` (sorted by path) from `root`
+   * down to where each path ends, so an update of those paths can run synchronously.
+   */
+  async loadPaths(root: Subtree, changes: readonly { keyHash: Uint8Array }[], working: Map<string, Node>): Promise<void> {
+    type Step = { ref: NodeRef; lo: number; hi: number; depth: number };
+    let frontier: Step[] = root === null || changes.length === 0 ? [] : [{ ref: root, lo: 0, hi: changes.length, depth: 0 }];
+    while (frontier.length > 0) {
+      const missing: NodeRef[] = [];
+      for (const { ref } of frontier) {
+        const id = nodeId(ref);
+        if (working.has(id)) continue;
+        const node = isNode(ref) ? ref : this.cache.get(id);
+        if (node === undefined) missing.push(ref);
+        else working.set(id, node);
+      }
+      if (missing.length > 0) {
+        const records = await this.db.getMany(missing.map(nodeKey));
+        this.reads += missing.length;
+        for (let i = 0; i < missing.length; i++) {
+          const ref = missing[i]!;
+          const record = records[i];
+          if (record === undefined) throw new MissingNodeError(ref);
+          const node = decodeNode(ref, record);
+          working.set(nodeId(ref), node);
+          this.cache.set(nodeId(ref), node);
+        }
+      }
+      const next: Step[] = [];
+      for (const { ref, lo, hi, depth } of frontier) {
+        const node = working.get(nodeId(ref))!;
+        if (node.kind === 'leaf') continue;
+        const mid = splitIndex(changes, lo, hi, depth);
+        if (mid > lo && node.left !== null) next.push({ ref: node.left, lo, hi: mid, depth: depth + 1 });
+        if (hi > mid && node.right !== null) next.push({ ref: node.right, lo: mid, hi, depth: depth + 1 });
+      }
+      frontier = next;
+    }
+  }
+
+  /** A resolver over nodes loaded by loadPaths (then the cache); anything else is a bug in the caller. */
+  resolver(working: Map<string, Node>): ResolveNode {
+    return (ref) => {
+      if (isNode(ref)) return ref;
+      const id = nodeId(ref);
+      const node = working.get(id) ?? this.cache.get(id);
+      if (node === undefined) throw new Error(`state tree node ${toHex(ref.hash)} was not loaded before the update`);
+      return node;
+    };
+  }
+
+  /**
+   * The proof of `keyHash` under `root` and the value found (undefined when absent),
+   * walking nodes from the cache or LevelDB. Throws MissingNodeError for a node the store
+   * does not hold.
+   */
+  async prove(root: Subtree, keyHash: Uint8Array): Promise<{ proof: StateProof; value: Uint8Array | undefined }> {
+    const siblings: Uint8Array[] = [];
+    let ref = root;
+    for (let depth = 0; ref !== null; depth++) {
+      const node = await this.load(ref);
+      if (node.kind === 'leaf') {
+        const value = equalBytes(node.keyHash, keyHash) ? node.value : undefined;
+        return { proof: { siblings, leaf: { keyHash: node.keyHash, valueHash: node.valueHash } }, value };
+      }
+      if (depth >= 256) throw corrupt(node.hash, 'path deeper than 256 levels');
+      const bit = pathBit(keyHash, depth);
+      siblings.push((bit === 0 ? node.right : node.left)?.hash ?? ZERO_HASH);
+      ref = bit === 0 ? node.left : node.right;
+    }
+    return { proof: { siblings, leaf: null }, value: undefined };
+  }
 }

@@ -5,9 +5,9 @@ import { ErrorCode, JouleError } from '../core/errors.ts';
 import { ADDRESS_LENGTH } from '../core/keys.ts';
 import { MAX_EVIDENCE_BODY_BYTES, TxType } from '../core/tx-bodies.ts';
 import type { Tx } from '../core/tx.ts';
-import { addEvidenceRecord, evidenceId, getEvidenceRecord } from '../state/evidence-records.ts';
+import { addEvidenceRecord, EVIDENCE_COUNT_KEY, evidenceId, evidenceKey, hasEvidenceRecord } from '../state/evidence-records.ts';
 import type { StateReader } from '../state/overlay.ts';
-import { getValidatorSet } from '../state/validator-set.ts';
+import { getValidatorSet, VALIDATOR_SET_KEY } from '../state/validator-set.ts';
 import { addressText } from './accounts.ts';
 import type { ChainContext, ExecContext, TxHandler } from './types.ts';
 
@@ -66,7 +66,7 @@ function requireVerifier(ctx: ChainContext): NonNullable<ChainContext['verifyEvi
 
 function checkState(state: StateReader, body: EvidenceBody, _tx: Tx, ctx: ChainContext): void {
   const verifyEvidence = requireVerifier(ctx);
-  if (getEvidenceRecord(state, body.id) !== undefined) throw invalid('tx.body', 'evidence already included');
+  if (hasEvidenceRecord(state, body.id)) throw invalid('tx.body', 'evidence already included');
   const set = getValidatorSet(state);
   if (set === undefined || !verifyEvidence(body.bytes, set)) {
     throw invalid('tx.body', 'evidence does not verify (signatures, distinct content, author in the current validator set)');
@@ -96,6 +96,7 @@ export const evidenceHandler: TxHandler<EvidenceBody> = {
   decodeBody: decodeEvidenceBody,
   validate: (_body, _tx, ctx) => void requireVerifier(ctx),
   spend: () => 0n,
+  keys: (body) => [VALIDATOR_SET_KEY, evidenceKey(body.id), EVIDENCE_COUNT_KEY],
   checkState,
   execute,
   describe: (body) => ({

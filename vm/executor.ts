@@ -24,6 +24,10 @@
  *
  * Determinism: no clock (the block timestamp is in ctx), no I/O, no randomness, no floats;
  * state changes come out sorted by key; receipts in tx order.
+ *
+ * Reads: the node loads what the block declared (vm/access.ts) before it runs. In strict
+ * mode (the default; tests, devnets) each tx and hook reads through an AccessGuard of its
+ * own declaration, so an undeclared read throws (an internal error: the executor stops).
  */
 import type { BlockEvent, Receipt } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
@@ -33,6 +37,7 @@ import type { Tx } from '../core/tx.ts';
 import type { Account } from '../state/accounts.ts';
 import { readAccount, writeAccount } from './accounts.ts';
 import { StateOverlay, type StateReader } from '../state/overlay.ts';
+import { AccessGuard, hookGuard, txAccess } from './access.ts';
 import { endBlockHooks } from './registry.ts';
 import type { BlockContext, BlockResult } from './types.ts';
 import { validateTx, type ValidTx } from './validity.ts';
@@ -44,12 +49,19 @@ export interface ExecutorOptions {
    * tx is verified. Must answer by hash alone: equal hashes are equal bytes.
    */
   readonly verified?: (txHash: Uint8Array) => boolean;
+  /**
+   * Default true: every read of a tx or hook outside its declared access list throws
+   * StateAccessError (state/loaded-state.ts). The node turns it off in production
+   * (config state.strictAccess), where the loaded state counts and serves such a read.
+   */
+  readonly strictAccess?: boolean;
 }
 
 export class BlockExecutor {
   private readonly state: StateOverlay;
   private readonly ctx: BlockContext;
   private readonly verified: ((txHash: Uint8Array) => boolean) | undefined;
+  private readonly strict: boolean;
   private readonly receipts: Receipt[] = [];
   private fees = 0n;
   private done = false;
@@ -59,6 +71,7 @@ export class BlockExecutor {
     this.state = new StateOverlay(state);
     this.ctx = ctx;
     this.verified = opts.verified;
+    this.strict = opts.strictAccess ?? true;
   }
 
   /** Number of txs included so far. */
@@ -72,9 +85,10 @@ export class BlockExecutor {
    */
   tryApply(tx: Tx): Receipt | JouleError {
     this.assertUsable();
+    const reader: StateReader = this.strict ? new AccessGuard(this.state, txAccess(tx), () => `tx ${toHex(tx.hash)} (type ${tx.type})`) : this.state;
     let valid: ValidTx;
     try {
-      valid = validateTx(this.state, tx, this.ctx, { verifySignature: this.verified?.(tx.hash) !== true });
+      valid = validateTx(reader, tx, this.ctx, { verifySignature: this.verified?.(tx.hash) !== true });
     } catch (e) {
       if (isJouleError(e)) return e;
       throw e;
@@ -85,7 +99,7 @@ export class BlockExecutor {
     writeAccount(this.state, tx.from, sender);
     this.fees += tx.fee;
 
-    const txState = new StateOverlay(this.state);
+    const txState = new StateOverlay(reader);
     let receipt: Receipt;
     try {
       const events = valid.handler.execute({ state: txState, tx, body: valid.body, block: this.ctx, sender });
@@ -116,7 +130,15 @@ export class BlockExecutor {
         ],
       });
     }
-    for (const hook of endBlockHooks()) events.push(...hook.run(this.state, this.ctx));
+    for (const hook of endBlockHooks()) {
+      if (!this.strict) {
+        events.push(...hook.run(this.state, this.ctx));
+        continue;
+      }
+      const hookState = new StateOverlay(hookGuard(this.state, hook, this.ctx));
+      events.push(...hook.run(hookState, this.ctx));
+      this.state.absorb(hookState);
+    }
     return { receipts: this.receipts, changes: this.state.changes(), events, feesCollected: this.fees };
   }
 

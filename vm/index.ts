@@ -5,3 +5,4 @@ export { describeTx } from './describe.ts';
 export { txTier, txPriority, tierParams } from './tiers.ts';
 export { txHandler, requireTxHandler, registeredTxTypes, endBlockHooks } from './registry.ts';
 export type { BlockContext, BlockResult, ChainContext, EndBlockHook, ExecContext, TierName, TxHandler } from './types.ts';
+export { blockAccess, endBlockAccess, mergeAccess, txAccess, type AccessList } from './access.ts';

@@ -1,5 +1,6 @@
 import type { BlockEvent } from '../core/block.ts';
 import { decodeTransferBody, TxType, type TransferBody } from '../core/tx-bodies.ts';
+import { accountKey } from '../state/keys.ts';
 import { addressText, readAccount, writeAccount } from './accounts.ts';
 import type { ExecContext, TxHandler } from './types.ts';
 
@@ -15,6 +16,7 @@ export const transferHandler: TxHandler<TransferBody> = {
   decodeBody: decodeTransferBody,
   spend: (body) => body.amount,
   spendField: 'tx.body.amount',
+  keys: (body) => [accountKey(body.to)],
 
   execute({ state, tx, body, sender }: ExecContext<TransferBody>): BlockEvent[] {
     writeAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });

@@ -1,7 +1,7 @@
 import type { Tx } from '../../core/tx.ts';
 import type { AccountView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
 import { bitsToRoles, getAccount } from '../../state/accounts.ts';
-import { listEvidenceRecords } from '../../state/evidence-records.ts';
+import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -42,7 +42,8 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;
       return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
     },
-    listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
+    // Evidence is not held in memory: the page is loaded first (one range read), then listed.
+    listEvidence: async (offset: number, limit: number) => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit),
     listValidatorProposals: () => listProposals(chain.world),
   };
 }

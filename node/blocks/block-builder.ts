@@ -4,8 +4,8 @@ import type { ChainParams } from '../../core/params.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import type { PreparedState, WorldState } from '../../state/world-state.ts';
-import { BlockExecutor } from '../../vm/index.ts';
-import type { BlockResult } from '../../vm/index.ts';
+import { BlockExecutor, endBlockAccess, mergeAccess, txAccess } from '../../vm/index.ts';
+import type { BlockContext, BlockResult } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { withTransition } from '../chain/transitions.ts';
 
@@ -48,38 +48,45 @@ export interface BuildOutput extends ExecutedBlock {
   readonly dropped: readonly { tx: Tx; error: JouleError }[];
 }
 
+/** Candidates whose reads are loaded at a time: the builder learns which txs fit only as it goes. */
+const LOAD_BATCH = 512;
+
 /**
  * The proposer's side: executes candidates one by one on an overlay of the head state,
  * keeping those that apply, within the block's count and byte limits, then seals the
- * header with the resulting roots.
+ * header with the resulting roots. Each batch of candidates' access lists is loaded
+ * before the batch runs (vm/access.ts), so execution itself does no I/O.
  */
-export function buildBlock(input: BuildInput): BuildOutput {
+export async function buildBlock(input: BuildInput): Promise<BuildOutput> {
   const { params } = input;
-  const executor = new BlockExecutor(
-    input.world,
-    { chainId: input.chainId, params, height: input.parent.height + 1, timestamp: input.timestamp, proposer: input.proposer, verifyEvidence: input.verifyEvidence },
-    input.signaturesVerified ? { verified: () => true } : {},
-  );
+  const height = input.parent.height + 1;
+  const ctx: BlockContext = { chainId: input.chainId, params, height, timestamp: input.timestamp, proposer: input.proposer, verifyEvidence: input.verifyEvidence };
+  const state = await input.world.load(mergeAccess([endBlockAccess(ctx)]));
+  const executor = new BlockExecutor(state, ctx, { ...(input.signaturesVerified ? { verified: () => true } : {}), strictAccess: input.world.strictAccess });
   const included: Tx[] = [];
   const dropped: { tx: Tx; error: JouleError }[] = [];
   let bytes = 0;
-  for (const tx of input.candidates) {
-    if (included.length >= params.maxBlockTxs) break;
-    if (bytes + tx.bytes.length > params.maxBlockBytes) continue;
-    const outcome = executor.tryApply(tx);
-    if (outcome instanceof Error) {
-      dropped.push({ tx, error: outcome });
-      continue;
+  for (let start = 0; start < input.candidates.length && included.length < params.maxBlockTxs; start += LOAD_BATCH) {
+    const batch = input.candidates.slice(start, start + LOAD_BATCH);
+    await state.load(mergeAccess(batch.map(txAccess)));
+    for (const tx of batch) {
+      if (included.length >= params.maxBlockTxs) break;
+      if (bytes + tx.bytes.length > params.maxBlockBytes) continue;
+      const outcome = executor.tryApply(tx);
+      if (outcome instanceof Error) {
+        dropped.push({ tx, error: outcome });
+        continue;
+      }
+      included.push(tx);
+      bytes += tx.bytes.length;
     }
-    included.push(tx);
-    bytes += tx.bytes.length;
   }
   const executed = executor.finish();
   const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
-  const prepared = input.world.prepare(result.changes);
+  const prepared = await input.world.prepare(result.changes, height);
   const header: BlockHeader = {
     chainId: input.chainId,
-    height: input.parent.height + 1,
+    height,
     round: input.round,
     parentHash: input.parentHash,
     timestamp: input.timestamp,

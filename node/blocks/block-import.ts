@@ -30,7 +30,7 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
  * (with the mempool's already-verified txs) and for certified imports. Clock-free: the
  * drift check of live proposals is the consensus driver's (block-verifier timestampAhead).
  */
-export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): ExecutedBlock {
+export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): Promise<ExecutedBlock> {
   return verifyBlock({
     world: chain.world,
     chainId: chain.genesis.chainId,
@@ -76,7 +76,7 @@ export async function importCertified(
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
   checkCertificate(certificate, block.header, hash, (h) => chain.cachedValidatorSet(h));
-  const executed = verifyNextBlock(chain, block);
+  const executed = await verifyNextBlock(chain, block);
   await commit(executed, certificate);
   return 'imported';
 }

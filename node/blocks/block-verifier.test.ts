@@ -26,9 +26,9 @@ function addVote(pop: Uint8Array): Tx {
 }
 
 /** What verification throws, as "CODE field: message". */
-function refusal(f: () => unknown): string {
+async function refusal(f: () => Promise<unknown>): Promise<string> {
   try {
-    f();
+    await f();
   } catch (e) {
     if (isJouleError(e)) return `${e.code} ${e.message}`;
     throw e;
@@ -51,9 +51,9 @@ describe('block verification of txs this node never admitted', () => {
   });
 
   /** The block a proposer that trusts its candidates (verification skipped) builds from `txs`. */
-  function proposed(txs: Tx[]) {
+  async function proposed(txs: Tx[]) {
     const head = chain.head;
-    const built = buildBlock({
+    const built = await buildBlock({
       world: chain.world, chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
       parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
       timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true, verifyEvidence: chain.verifyEvidence,
@@ -62,23 +62,24 @@ describe('block verification of txs this node never admitted', () => {
     return built.block;
   }
 
-  it('rejects a block with a validator-vote (add) whose proof of possession is garbage, naming the tx', () => {
-    const block = proposed([addVote(new Uint8Array(96).fill(0x5a))]);
-    expect(refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.body: a signature inside the body does not verify/);
-    expect(refusal(() => verifyNextBlock(chain, block, { knownTx: () => undefined }))).toMatch(/^BLOCK_INVALID txs\[0\]/);
+  it('rejects a block with a validator-vote (add) whose proof of possession is garbage, naming the tx', async () => {
+    const block = await proposed([addVote(new Uint8Array(96).fill(0x5a))]);
+    expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.body: a signature inside the body does not verify/);
+    expect(await refusal(() => verifyNextBlock(chain, block, { knownTx: () => undefined }))).toMatch(/^BLOCK_INVALID txs\[0\]/);
   });
 
-  it('accepts the same vote with a genuine proof (control)', () => {
+  it('accepts the same vote with a genuine proof (control)', async () => {
     const pop = signProofOfPossession(chainId, candidate.bls.secretKey, candidate.bls.publicKey, candidate.identity.publicKey);
-    expect(refusal(() => verifyNextBlock(chain, proposed([addVote(pop)])))).toBe('accepted');
+    const block = await proposed([addVote(pop)]);
+    expect(await refusal(() => verifyNextBlock(chain, block))).toBe('accepted');
   });
 
-  it('rejects a tx whose envelope signature does not verify, naming it', () => {
+  it('rejects a tx whose envelope signature does not verify, naming it', async () => {
     const account = devnet.accountKeys[0]!.keyPair;
     const good = buildTransfer({ chainId, seed: account.seed, nonce: 0, fee: 10n, to: addressFromPublicKey(validator.identity.publicKey), amount: 1n });
     const signature = new Uint8Array(good.signature);
     signature[5]! ^= 1;
-    const block = proposed([decodeTx(encodeTx({ ...good, signature }))]);
-    expect(refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.signature/);
+    const block = await proposed([decodeTx(encodeTx({ ...good, signature }))]);
+    expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.signature/);
   });
 });

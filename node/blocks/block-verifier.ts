@@ -7,7 +7,7 @@ import type { ValidatorSet } from '../../core/validators.ts';
 import { sha256 } from '../../core/hash.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
 import type { WorldState } from '../../state/world-state.ts';
-import { executeBlock } from '../../vm/index.ts';
+import { blockAccess, executeBlock, type BlockContext } from '../../vm/index.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { withTransition } from '../chain/transitions.ts';
@@ -68,8 +68,9 @@ export function checkHeader(input: VerifyInput): void {
 /**
  * The importer's side: every header field is checked, every tx decoded and re-executed,
  * and the resulting roots compared with the header. Throws BLOCK_INVALID naming the field.
+ * What the block reads (vm/access.ts) is loaded before it runs.
  */
-export function verifyBlock(input: VerifyInput): ExecutedBlock {
+export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
   checkHeader(input);
   const { block } = input;
   const h = block.header;
@@ -96,15 +97,12 @@ export function verifyBlock(input: VerifyInput): ExecutedBlock {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  const executed = executeBlock(
-    input.world,
-    txs,
-    { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence },
-    { verified: (hash) => known.has(toHex(hash)) },
-  );
+  const ctx: BlockContext = { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence };
+  const state = await input.world.load(blockAccess(txs, ctx));
+  const executed = executeBlock(state, txs, ctx, { verified: (hash) => known.has(toHex(hash)), strictAccess: input.world.strictAccess });
   const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
-  const prepared = input.world.prepare(result.changes);
+  const prepared = await input.world.prepare(result.changes, h.height);
   if (!equalBytes(h.stateRoot, prepared.root)) throw invalid('stateRoot', 'does not match re-execution');
   return { block, hash: blockHash(h), txs, result, prepared };
 }

@@ -4,11 +4,11 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import { type Validator, ValidatorSet } from '../../core/validators.ts';
 import type { Genesis } from '../../genesis/types.ts';
-import { Database } from '../../state/db.ts';
+import { Database, type OpenOptions } from '../../state/db.ts';
 import { decodeValidators, encodeValidators, getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
 import { concatBytes, utf8 } from '../../core/bytes.ts';
 import { type DbBatch, DbPrefix, dbKey, SCHEMA_VERSION } from '../../state/db.ts';
-import { WorldState } from '../../state/world-state.ts';
+import { WorldState, type WorldStateOptions } from '../../state/world-state.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
@@ -16,6 +16,12 @@ import { evidenceVerifier } from './evidence-verifier.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
+}
+
+/** How the chain keeps its state (node config `state`) and its LevelDB. */
+export interface ChainOptions {
+  readonly state?: WorldStateOptions;
+  readonly db?: OpenOptions;
 }
 
 /** The committed head: what every other part reads as "the chain now". */
@@ -35,9 +41,12 @@ export interface CommittedBlock {
 
 /**
  * The durable chain: LevelDB, the world state and the head. Opening it either writes
- * genesis (empty store) or recovers the last committed block and proves the store
- * consistent before anything runs on it. `commit` is the only writer: one atomic, fsynced
- * batch per block, so a crash at any instant leaves either the old head or the new one.
+ * genesis (empty store) or recovers the last committed block and checks that the store
+ * is consistent before anything runs on it, in a time that does not grow with the chain
+ * or the state (the state root the head names is the one committed with it; `joule
+ * verify-state` recomputes it from every value on demand). `commit` is the only writer:
+ * one atomic, fsynced batch per block, so a crash at any instant leaves either the old
+ * head or the new one.
  */
 export class Chain {
   readonly db: Database;
@@ -91,28 +100,29 @@ export class Chain {
     return set;
   }
 
-  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array): Promise<Chain> {
-    const db = await Database.open(path);
+  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array, options: ChainOptions = {}): Promise<Chain> {
+    const db = await Database.open(path, options.db);
     try {
       const store = new ChainStore(db);
       const storedGenesis = await store.genesisHash();
-      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash);
+      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash, options.state ?? {});
       if (!equalBytes(storedGenesis, genesisHash)) {
         throw new JouleError(
           ErrorCode.STORE_MISMATCH,
           `the database at ${path} belongs to another chain (genesis ${toHex(storedGenesis).slice(0, 16)}…, this genesis ${toHex(genesisHash).slice(0, 16)}…)`,
         );
       }
-      return await Chain.recover(db, store, genesis, genesisHash, path);
+      return await Chain.recover(db, store, genesis, genesisHash, path, options.state ?? {});
     } catch (e) {
       await db.close();
       throw e;
     }
   }
 
-  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array): Promise<Chain> {
-    const world = await WorldState.load(db);
-    const prepared = world.prepare(genesisChanges(genesis));
+  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array, options: WorldStateOptions): Promise<Chain> {
+    const world = await WorldState.open(db, options);
+    if (world.version !== -1) throw new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${db.path} holds state but no chain`);
+    const prepared = await world.prepare(genesisChanges(genesis), 0);
     const block = genesisBlock(genesis, prepared.root);
     const hash = blockHash(block.header);
     const batch = db.batch();
@@ -127,7 +137,7 @@ export class Chain {
   }
 
   /** Refuses a store that is inconsistent rather than running on it. */
-  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string): Promise<Chain> {
+  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, options: WorldStateOptions): Promise<Chain> {
     const corrupt = (what: string) =>
       new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`);
     const version = await store.schemaVersion();
@@ -148,14 +158,20 @@ export class Chain {
     }
     let world: WorldState;
     try {
-      world = await WorldState.load(db);
+      world = await WorldState.open(db, options);
     } catch (e) {
       throw corrupt((e as Error).message);
     }
-    if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
-    const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
-    if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
-    return chain;
+    try {
+      if (world.version !== height) throw corrupt(`the state is at height ${world.version}, the head block at ${height}`);
+      if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
+      const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
+      if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
+      return chain;
+    } catch (e) {
+      await world.close();
+      throw e;
+    }
   }
 
   get head(): Head {
@@ -239,15 +255,24 @@ export class Chain {
     return { tx: decodeTx(bytes, Number.MAX_SAFE_INTEGER), height: loc.height, index: loc.index, blockHash: blockHash(block.header), receipt };
   }
 
+  /**
+   * `key`'s value and proof at `height` (default: the head). NOT_FOUND for a height not
+   * reached; STATE_PRUNED, naming the oldest provable height, for one older than the
+   * state history window (config state.historyBlocks; state.archive keeps all).
+   */
   async proof(key: Uint8Array, height?: number): Promise<{ height: number; stateRoot: Uint8Array; value: Uint8Array | undefined; proof: Uint8Array }> {
     const h = height ?? this.height;
     const at = await this.blockAt(h);
     if (at === undefined) throw new JouleError(ErrorCode.NOT_FOUND, `no block at height ${h}`, 'height');
-    const { value, proof } = await this.world.proof(key, at.block.header.stateRoot);
+    const { root, value, proof } = await this.world.proof(key, h);
+    if (!equalBytes(root, at.block.header.stateRoot)) {
+      throw new JouleError(ErrorCode.STORE_CORRUPT, `the stored state root of height ${h} differs from block ${h}'s`, 'height');
+    }
     return { height: h, stateRoot: at.block.header.stateRoot, value, proof };
   }
 
   async close(): Promise<void> {
+    await this.world.close();
     await this.db.close();
   }
 }

@@ -4,10 +4,8 @@ import { ADDRESS_LENGTH } from '../../core/keys.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import type { Genesis } from '../../genesis/types.ts';
 import { putAccount, rolesToBits } from '../../state/accounts.ts';
-import { StateOverlay, type StateChange } from '../../state/overlay.ts';
+import { EMPTY_STATE, StateOverlay, type StateChange } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
-
-const EMPTY_STATE = { get: () => undefined };
 
 /** The state changes genesis makes: funded accounts with roles, and the validator set. */
 export function genesisChanges(genesis: Genesis): StateChange[] {

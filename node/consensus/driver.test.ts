@@ -70,9 +70,9 @@ const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
   ({ ...m, signature: ed25519Sign(keys[i]!.identity.seed, messageSigningBytes(chainId, m)) }) as ConsensusMessage;
 
 /** Validator `proposer`'s round-0 block for height 1 with `timestamp`, and its PROPOSAL. */
-function proposal(chain: Chain, proposer: number, timestamp: number) {
+async function proposal(chain: Chain, proposer: number, timestamp: number) {
   const head = chain.head;
-  const built = buildBlock({
+  const built = await buildBlock({
     world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
     validatorSet: chain.validators, proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true,
   });
@@ -105,7 +105,7 @@ describe('consensus driver', () => {
   it('finding 8: a certificate for a height the chain holds with ANOTHER block halts the node', async () => {
     const { chain, queue, driver, violations, published } = await setup(me, Date.now);
     await driver.start();
-    const x = proposal(chain, proposerIndex, Date.now());
+    const x = await proposal(chain, proposerIndex, Date.now());
     driver.onMessage(x.bytes);
     await queue.push(() => undefined);
     expect(published.map((m) => m.kind)).toEqual([1]); // validated and prepared
@@ -125,7 +125,7 @@ describe('consensus driver', () => {
     let now = 1_700_000_100_000;
     const { chain, queue, driver, published } = await setup(me, () => now);
     await driver.start();
-    const near = proposal(chain, proposerIndex, now + params.maxClockDriftMs + 60);
+    const near = await proposal(chain, proposerIndex, now + params.maxClockDriftMs + 60);
     driver.onMessage(near.bytes);
     await queue.push(() => undefined);
     expect(published).toEqual([]); // held, not judged
@@ -139,7 +139,7 @@ describe('consensus driver', () => {
     const now = 1_700_000_100_000;
     const { chain, queue, driver, published, violations } = await setup(me, () => now);
     await driver.start();
-    const far = proposal(chain, proposerIndex, now + params.maxClockDriftMs + params.requestTimeoutMs + 1);
+    const far = await proposal(chain, proposerIndex, now + params.maxClockDriftMs + params.requestTimeoutMs + 1);
     driver.onMessage(far.bytes);
     await queue.push(() => undefined);
     expect(published).toEqual([]);

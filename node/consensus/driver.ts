@@ -243,7 +243,7 @@ export class ConsensusDriver {
     const { params } = chain.genesis;
     const head = chain.head;
     const nonceOf = (from: Uint8Array) => getAccount(chain.world, from).nonce;
-    const built = buildBlock({
+    const built = await buildBlock({
       world: chain.world,
       chainId: chain.genesis.chainId,
       params,
@@ -296,15 +296,15 @@ export class ConsensusDriver {
         return;
       }
     }
-    await this.step({ type: 'validated', height, digest, verdict: this.executeProposal(blockBytes, digest) });
+    await this.step({ type: 'validated', height, digest, verdict: await this.executeProposal(blockBytes, digest) });
   }
 
   /** Executes a proposed block on the head state: 'valid' when every header field checks out. */
-  private executeProposal(blockBytes: Uint8Array, digest: Uint8Array): ValidationVerdict {
+  private async executeProposal(blockBytes: Uint8Array, digest: Uint8Array): Promise<ValidationVerdict> {
     const { chain, mempool, logger, metrics } = this.deps;
     if (this.executed.has(toHex(digest))) return 'valid';
     try {
-      this.remember(this.verify(blockBytes));
+      this.remember(await this.verify(blockBytes));
       return 'valid';
     } catch (e) {
       const code = isJouleError(e) ? e.code : 'INTERNAL';
@@ -314,7 +314,7 @@ export class ConsensusDriver {
     }
   }
 
-  private verify(blockBytes: Uint8Array): ExecutedBlock {
+  private async verify(blockBytes: Uint8Array): Promise<ExecutedBlock> {
     const { chain, mempool } = this.deps;
     const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
     return verifyNextBlock(chain, block, { knownTx: (hash) => mempool.get(hash) });
@@ -339,7 +339,7 @@ export class ConsensusDriver {
     if (certificate.height !== chain.height + 1) return;
     // Normally the block was executed when it was proposed or validated; a block committed
     // by the others' seals alone (e.g. after a restart) is executed now.
-    const executed = this.executed.get(toHex(certificate.blockHash)) ?? this.verify(blockBytes);
+    const executed = this.executed.get(toHex(certificate.blockHash)) ?? (await this.verify(blockBytes));
     await this.deps.commit(executed, certificate);
     this.executed.clear();
     wal.prune(chain.height + 1);

@@ -1,6 +1,6 @@
 import { buildEvidenceTx } from '../../core/tx-bodies.ts';
 import { encodeEvidence, type Evidence } from '../../consensus/evidence.ts';
-import { getEvidenceRecord, evidenceId } from '../../state/evidence-records.ts';
+import { evidenceId, hasEvidenceRecord } from '../../state/evidence-records.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { tierParams } from '../../vm/index.ts';
 import type { Mempool } from '../../mempool/index.ts';
@@ -26,7 +26,7 @@ export function evidenceReporter(deps: {
   return (evidence) => {
     const { chain, mempool, logger } = deps;
     const body = encodeEvidence(evidence);
-    if (getEvidenceRecord(chain.world, evidenceId(body)) !== undefined) return;
+    if (hasEvidenceRecord(chain.world, evidenceId(body))) return;
     const nonce = mempool.nextNonce(deps.address, getAccount(chain.world, deps.address).nonce);
     const fee = tierParams(chain.genesis.params, 'grid_balancing').baseFee;
     const tx = buildEvidenceTx({ chainId: chain.genesis.chainId, seed: deps.identitySeed, nonce, fee: fee > chain.genesis.params.minFee ? fee : chain.genesis.params.minFee, evidence: body });

@@ -32,6 +32,22 @@ export interface NodeConfig {
     readonly replaceBumpPercent: number;
   };
   readonly log: { readonly level: string; readonly file: string | null };
+  /** How the state is kept (state/README.md). */
+  readonly state: {
+    /** Heights behind the head whose state stays provable; older tree nodes are pruned. */
+    readonly historyBlocks: number;
+    /** Keep every height provable (no pruning). */
+    readonly archive: boolean;
+    /** Memory for flat state values (LRU), MiB. */
+    readonly valueCacheMB: number;
+    /** Memory for state tree nodes (LRU), MiB. */
+    readonly nodeCacheMB: number;
+    /**
+     * A block reading a key its txs or hooks did not declare stops the node loudly (devnets,
+     * tests). Off: the read is served from the store synchronously, counted and logged.
+     */
+    readonly strictAccess: boolean;
+  };
   /** Emergency validator-set transitions (node/transitions.ts), as written by `joule validators transition`. */
   readonly transitions: readonly unknown[];
 }
@@ -52,6 +68,7 @@ export function defaultConfig(name: string): NodeConfig {
     grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
     mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
     log: { level: 'info', file: null },
+    state: { historyBlocks: 1000, archive: false, valueCacheMB: 64, nodeCacheMB: 128, strictAccess: false },
     transitions: [],
   };
 }
@@ -72,6 +89,7 @@ function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: u
 const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isBoolean = (v: unknown) => typeof v === 'boolean';
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -85,7 +103,7 @@ function section(obj: Json, key: string): Json {
 /** Parses a config object; unknown keys are errors (a typo must not silently fall back to a default). */
 export function parseConfig(json: unknown): NodeConfig {
   if (!isObject(json)) throw invalid('$', 'expected a JSON object');
-  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'transitions'];
+  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'state', 'transitions'];
   for (const k of Object.keys(json)) if (!known.includes(k)) throw invalid(k, 'unknown field');
   const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
   const d = defaultConfig(name);
@@ -95,6 +113,7 @@ export function parseConfig(json: unknown): NodeConfig {
   const grpc = section(json, 'grpc');
   const mempool = section(json, 'mempool');
   const log = section(json, 'log');
+  const state = section(json, 'state');
   return {
     name,
     role: pick(json, 'role', d.role, '', (v) => v === 'validator' || v === 'observer', '"validator" or "observer"'),
@@ -121,6 +140,13 @@ export function parseConfig(json: unknown): NodeConfig {
     log: {
       level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),
       file: pick(log, 'file', d.log.file, 'log.', (v) => v === null || isString(v), 'a path or null'),
+    },
+    state: {
+      historyBlocks: pick(state, 'historyBlocks', d.state.historyBlocks, 'state.', isPositiveInt, 'a positive integer'),
+      archive: pick(state, 'archive', d.state.archive, 'state.', isBoolean, 'true or false'),
+      valueCacheMB: pick(state, 'valueCacheMB', d.state.valueCacheMB, 'state.', isPositiveInt, 'a positive integer'),
+      nodeCacheMB: pick(state, 'nodeCacheMB', d.state.nodeCacheMB, 'state.', isPositiveInt, 'a positive integer'),
+      strictAccess: pick(state, 'strictAccess', d.state.strictAccess, 'state.', isBoolean, 'true or false'),
     },
     transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),
   };

@@ -60,6 +60,8 @@ export async function createLocalNetwork(opts: {
       consensusKeyFile: v.consensusKeyFile,
       ports: p,
       peers: p2pAddrs.filter((_, j) => j !== i),
+      // A wrong access list halts a local network loudly rather than being counted.
+      state: { strictAccess: true },
     });
     nodes.push({
       name: v.name,
