@@ -133,6 +133,8 @@ export class LoadedState implements StateReader {
       return;
     }
     const start = iterationStart(prefix, from);
+    if (!hasPrefix(start, prefix)) return; // `from` lies past every key of the prefix
+    const end = prefixEnd(prefix);
     const range = this.rangeAt(start);
     if (range === undefined) throw new StateAccessError(`listing of prefix 0x${toHex(prefix)}`);
     for (let i = lowerBound(range.ids, byteId(start)); i < range.entries.length; i++) {
@@ -140,7 +142,6 @@ export class LoadedState implements StateReader {
       if (!hasPrefix(entry[0], prefix)) return;
       yield entry;
     }
-    const end = prefixEnd(prefix);
     if (range.hi !== undefined && (end === undefined || compareBytes(range.hi, end) < 0)) {
       throw new StateAccessError(`listing of prefix 0x${toHex(prefix)} beyond the loaded ${range.entries.length} entries`);
     }

@@ -103,24 +103,26 @@ export class StateOverlay implements StateReader {
     const own = this.ownIds(prefix, iterationStart(prefix, from));
     const base = this.base.iterate(prefix, from);
     try {
+      // The base is advanced only after an entry is handed out: stopping early pulls nothing more.
       let b = base.next();
       let i = 0;
-      while (i < own.length || b.done !== true) {
+      for (;;) {
         const o = own[i];
         const bid = b.done === true ? undefined : byteId(b.value[0]);
+        if (o === undefined && bid === undefined) return;
         if (o !== undefined && (bid === undefined || o <= bid)) {
           // This layer's write wins over (and so skips) the base's entry for the same key.
-          if (o === bid) b = base.next();
           i++;
           const w = this.writes.get(o)!;
           if (w.value !== undefined) yield [w.key, w.value];
+          if (o === bid) b = base.next();
           continue;
         }
         const [key, value] = b.value!;
-        b = base.next();
         const w = this.writes.get(bid!);
         if (w === undefined) yield [key, value];
         else if (w.value !== undefined) yield [key, w.value];
+        b = base.next();
       }
     } finally {
       base.return?.();

@@ -2,8 +2,8 @@ import { readU64be, u64be } from '../core/bytes.ts';
 import { MetaKey, metaDbKey, type Database } from './db.ts';
 import { nodeKeyOfStale, rootKey, staleHeightPrefix } from './tree-store.ts';
 
-/** Deletions per LevelDB batch: small enough that a block commit never waits long behind one. */
-const CHUNK = 4096;
+/** Stale nodes deleted per LevelDB batch: small enough that a block commit never waits long behind one. */
+export const PRUNE_BATCH_NODES = 4096;
 
 /** The oldest provable height recorded in the store (0 when nothing was pruned). */
 export async function readOldestProvable(db: Database): Promise<number> {
@@ -29,6 +29,7 @@ export class StatePruner {
   private readonly db: Database;
   private readonly historyBlocks: number;
   private readonly onError: (e: unknown) => void;
+  private readonly batchNodes: number;
   private oldestProvable: number;
   private target = 0;
   private running: Promise<void> | undefined;
@@ -36,8 +37,9 @@ export class StatePruner {
   /** Heights pruned since opening (for metrics and tests). */
   pruned = 0;
 
-  constructor(db: Database, historyBlocks: number, oldestProvable: number, onError: (e: unknown) => void) {
+  constructor(db: Database, historyBlocks: number, oldestProvable: number, onError: (e: unknown) => void, batchNodes = PRUNE_BATCH_NODES) {
     this.db = db;
+    this.batchNodes = batchNodes;
     this.historyBlocks = historyBlocks;
     this.oldestProvable = oldestProvable;
     this.onError = onError;
@@ -85,13 +87,13 @@ export class StatePruner {
     for await (const [k] of this.db.iterate(staleHeightPrefix(s))) keys.push(k);
     // Proofs in flight at heights below s answer STATE_PRUNED from now on, even before the batch lands.
     this.oldestProvable = s;
-    for (let i = 0; i === 0 || i < keys.length; i += CHUNK) {
+    for (let i = 0; i === 0 || i < keys.length; i += this.batchNodes) {
       const batch = this.db.batch();
       if (i === 0) {
         batch.put(metaDbKey(MetaKey.stateOldest), u64be(s));
         batch.del(rootKey(s - 1));
       }
-      for (const k of keys.slice(i, i + CHUNK)) {
+      for (const k of keys.slice(i, i + this.batchNodes)) {
         batch.del(nodeKeyOfStale(k));
         batch.del(k);
       }

@@ -26,6 +26,8 @@ export interface WorldStateOptions {
   readonly onUnprefetchedRead?: (key: Uint8Array) => void;
   /** Told when background pruning fails (it is retried at the next commit). */
   readonly onPruneError?: (e: unknown) => void;
+  /** Stale nodes deleted per pruning batch (default PRUNE_BATCH_NODES). */
+  readonly pruneBatchNodes?: number;
   /**
    * Small record kinds held wholly in memory, listable anywhere without loading (default:
    * pending validator votes, bounded by validators x MAX_OPEN_VOTES).
@@ -109,7 +111,7 @@ export class WorldState implements StateReader, StateSource {
     this.strictAccess = options.strictAccess === true;
     this.nodes = new NodeStore(db, options.nodeCacheBytes ?? 128 * 1024 * 1024);
     this.values = new LruCache(options.valueCacheBytes ?? 64 * 1024 * 1024, valueSize);
-    this.pruner = options.archive === true ? undefined : new StatePruner(db, options.historyBlocks ?? DEFAULT_HISTORY_BLOCKS, oldest, options.onPruneError ?? (() => {}));
+    this.pruner = options.archive === true ? undefined : new StatePruner(db, options.historyBlocks ?? DEFAULT_HISTORY_BLOCKS, oldest, options.onPruneError ?? (() => {}), options.pruneBatchNodes);
   }
 
   /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { Database } from '../db.ts';
-import type { StateChange } from '../overlay.ts';
+import { byteId, iterationStart, type StateChange, type StateEntry, type StateReader } from '../overlay.ts';
 import type { WorldState } from '../world-state.ts';
 
 /** Temporary directories that `removeTempDirs` deletes (call it in afterEach). */
@@ -44,4 +44,21 @@ export async function expectCode(p: Promise<unknown>, code: keyof typeof ErrorCo
   const e = await rejection(p);
   if (e.code !== code) throw new Error(`expected ${code}, got ${e.code}: ${e.message}`);
   return e;
+}
+
+/** A plain in-memory StateReader over a Map (sorted on every listing: tests only). */
+export class MapState implements StateReader {
+  readonly data = new Map<string, Uint8Array>();
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.data.get(byteId(key));
+  }
+
+  *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
+    const p = byteId(prefix);
+    const start = byteId(iterationStart(prefix, from));
+    for (const id of [...this.data.keys()].sort()) {
+      if (id >= start && id.startsWith(p)) yield [Uint8Array.from(Buffer.from(id, 'latin1')), this.data.get(id)!];
+    }
+  }
 }
