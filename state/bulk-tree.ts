@@ -1,6 +1,9 @@
 import { HASH_LENGTH, ZERO_HASH } from '../core/hash.ts';
 import { innerHash } from '../core/proof.ts';
 
+/** Levels built asynchronously at the top of a bulk build (2^8 subtrees below). */
+const ASYNC_LEVELS = 8;
+
 /** A subtree as the bulk builder reports it (version 0: built in one go). */
 export interface BulkRef {
   readonly hash: Uint8Array;
@@ -71,11 +74,30 @@ export class LeafSet {
     return order;
   }
 
-  /** The root hash (zero for no leaves), telling `sink` of every node on the way. */
-  root(sink?: BulkSink): Uint8Array {
+  /**
+   * The root hash (zero for no leaves), telling `sink` of every node on the way. The top
+   * ASYNC_LEVELS levels are built asynchronously, awaiting `between()` after each subtree
+   * below them, so a caller writing nodes out can keep its write queue bounded.
+   */
+  async root(sink?: BulkSink, between?: () => Promise<void>): Promise<Uint8Array> {
     const order = this.sortedOrder();
     const { keyHashes, leafHashes } = this;
     const bit = (pos: number, depth: number) => (keyHashes[order[pos]! * HASH_LENGTH + (depth >> 3)]! >> (7 - (depth & 7))) & 1;
+    const split = (lo: number, hi: number, depth: number): number => {
+      let a = lo;
+      let b = hi;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (bit(mid, depth) === 0) a = mid + 1;
+        else b = mid;
+      }
+      return a;
+    };
+    const inner = (left: BulkRef | null, right: BulkRef | null): BulkRef => {
+      const hash = innerHash(left?.hash ?? ZERO_HASH, right?.hash ?? ZERO_HASH);
+      sink?.inner(hash, left, right);
+      return { hash, leaf: false };
+    };
     const build = (lo: number, hi: number, depth: number): BulkRef | null => {
       if (hi === lo) return null;
       if (hi - lo === 1) {
@@ -84,19 +106,19 @@ export class LeafSet {
         sink?.leaf(i, hash);
         return { hash, leaf: true };
       }
-      let a = lo;
-      let b = hi;
-      while (a < b) {
-        const mid = (a + b) >>> 1;
-        if (bit(mid, depth) === 0) a = mid + 1;
-        else b = mid;
-      }
-      const left = build(lo, a, depth + 1);
-      const right = build(a, hi, depth + 1);
-      const hash = innerHash(left?.hash ?? ZERO_HASH, right?.hash ?? ZERO_HASH);
-      sink?.inner(hash, left, right);
-      return { hash, leaf: false };
+      const mid = split(lo, hi, depth);
+      return inner(build(lo, mid, depth + 1), build(mid, hi, depth + 1));
     };
-    return build(0, this.n, 0)?.hash ?? ZERO_HASH;
+    const buildAsync = async (lo: number, hi: number, depth: number): Promise<BulkRef | null> => {
+      if (depth >= ASYNC_LEVELS || hi - lo <= 1) {
+        const r = build(lo, hi, depth);
+        await between?.();
+        return r;
+      }
+      const mid = split(lo, hi, depth);
+      const left = await buildAsync(lo, mid, depth + 1);
+      return inner(left, await buildAsync(mid, hi, depth + 1));
+    };
+    return (await buildAsync(0, this.n, 0))?.hash ?? ZERO_HASH;
   }
 }

@@ -1,20 +1,24 @@
 /**
  * A least-recently-used cache bounded by an estimate of the bytes it holds. A Map keeps
  * insertion order, so moving a hit to the end and evicting from the front is LRU.
+ * Eviction walks one long-lived iterator: asking a fresh `keys()` for its first entry
+ * would step over every entry deleted at the front since the Map last rehashed, which
+ * makes a full cache quadratic.
  */
-export class LruCache<V> {
-  private readonly map = new Map<string, { value: V; bytes: number }>();
+export class LruCache<V, K = string> {
+  private readonly map = new Map<K, { value: V; bytes: number }>();
   private readonly maxBytes: number;
-  private readonly sizeOf: (key: string, value: V) => number;
+  private readonly sizeOf: (key: K, value: V) => number;
   private held = 0;
+  private evictor: Iterator<K> | undefined;
 
   /** `sizeOf`: the bytes an entry costs, overhead included (an estimate is enough). */
-  constructor(maxBytes: number, sizeOf: (key: string, value: V) => number) {
+  constructor(maxBytes: number, sizeOf: (key: K, value: V) => number) {
     this.maxBytes = maxBytes;
     this.sizeOf = sizeOf;
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     this.map.delete(key);
@@ -22,11 +26,11 @@ export class LruCache<V> {
     return e.value;
   }
 
-  has(key: string): boolean {
+  has(key: K): boolean {
     return this.map.has(key);
   }
 
-  set(key: string, value: V): void {
+  set(key: K, value: V): void {
     const bytes = this.sizeOf(key, value);
     const old = this.map.get(key);
     if (old !== undefined) {
@@ -36,14 +40,26 @@ export class LruCache<V> {
     if (bytes > this.maxBytes) return;
     this.map.set(key, { value, bytes });
     this.held += bytes;
-    while (this.held > this.maxBytes) {
-      const first = this.map.keys().next().value!;
-      this.held -= this.map.get(first)!.bytes;
-      this.map.delete(first);
+    while (this.held > this.maxBytes) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    for (;;) {
+      this.evictor ??= this.map.keys();
+      const next = this.evictor.next();
+      if (next.done === true) {
+        this.evictor = undefined;
+        continue;
+      }
+      const e = this.map.get(next.value);
+      if (e === undefined) continue;
+      this.held -= e.bytes;
+      this.map.delete(next.value);
+      return;
     }
   }
 
-  delete(key: string): void {
+  delete(key: K): void {
     const old = this.map.get(key);
     if (old === undefined) return;
     this.held -= old.bytes;
@@ -53,6 +69,7 @@ export class LruCache<V> {
   clear(): void {
     this.map.clear();
     this.held = 0;
+    this.evictor = undefined;
   }
 
   get size(): number {

@@ -34,7 +34,7 @@ async function run(db: Database, ws: WorldState): Promise<Map<string, Uint8Array
   return snapshots;
 }
 
-async function count(db: Database, prefix: number): Promise<number> {
+async function count(db: Database, prefix: DbPrefix): Promise<number> {
   let n = 0;
   for await (const _ of db.iterate(prefix)) n++;
   return n;
@@ -75,6 +75,7 @@ describe('state pruning', () => {
     const nodes = await count(db, DbPrefix.stateNode);
     expect(nodes).toBeLessThan(archiveNodes / 2);
     for await (const [k] of db.iterate(DbPrefix.stateStale)) expect(Number(Buffer.from(k).readBigUInt64BE(1))).toBeGreaterThan(head - WINDOW);
+    expect(await count(db, DbPrefix.stateStale)).toBe(WINDOW);
     expect(await count(db, DbPrefix.stateRoot)).toBe(WINDOW + 1);
     await ws.close();
     await db.close();

@@ -1,6 +1,6 @@
 import { readU64be, u64be } from '../core/bytes.ts';
 import { MetaKey, metaDbKey, type Database } from './db.ts';
-import { nodeKeyOfStale, rootKey, staleHeightPrefix } from './tree-store.ts';
+import { rootKey, staleKey, staleNodeKeys } from './tree-store.ts';
 
 /** Stale nodes deleted per LevelDB batch: small enough that a block commit never waits long behind one. */
 export const PRUNE_BATCH_NODES = 4096;
@@ -15,15 +15,16 @@ export async function readOldestProvable(db: Database): Promise<number> {
  * Removes tree nodes that only heights older than the history window need, in the
  * background: it never holds the commit path, and its batches are small.
  *
- * Each block records in its own atomic batch which node keys it made stale (the stale
- * index, state/tree-store.ts). Pruning height s deletes the nodes that block s made stale
- * — nodes of trees before s only, as node keys are never re-used — so after it, heights
- * below s are no longer provable. Crash consistency: the marker "oldest provable = s" is
- * written in the same batch as the first deletions for s, and every batch deletes index
- * entries with their nodes. So whatever batch a crash interrupts, every height at or above
- * the marker has all its nodes, a height below it answers STATE_PRUNED, and pruning
- * resumes from the index entries still present. Batches are not fsynced: LevelDB's log
- * keeps them in order, and a lost batch is only redone.
+ * Each block records in its own atomic batch which node keys it made stale (one
+ * stale-index record, state/tree-store.ts). Pruning height s deletes the nodes that block
+ * s made stale — nodes of trees before s only, as node keys are never re-used — so after
+ * it, heights below s are no longer provable. Crash consistency: the marker "oldest
+ * provable = s" is written in the same batch as the first deletions for s, and the
+ * stale-index record of s goes with the last. So whatever batch a crash interrupts, every
+ * height at or above the marker has all its nodes, a height below it answers
+ * STATE_PRUNED, and pruning resumes from the record still present (deleting a node twice
+ * is harmless). Batches are not fsynced: LevelDB's log keeps them in order, and a lost
+ * batch is only redone.
  */
 export class StatePruner {
   private readonly db: Database;
@@ -83,8 +84,8 @@ export class StatePruner {
 
   /** Deletes what block `s` made stale; afterwards `s` is the oldest provable height. */
   private async pruneHeight(s: number): Promise<void> {
-    const keys: Uint8Array[] = [];
-    for await (const [k] of this.db.iterate(staleHeightPrefix(s))) keys.push(k);
+    const record = await this.db.get(staleKey(s));
+    const keys = record === undefined ? [] : staleNodeKeys(record);
     // Proofs in flight at heights below s answer STATE_PRUNED from now on, even before the batch lands.
     this.oldestProvable = s;
     for (let i = 0; i === 0 || i < keys.length; i += this.batchNodes) {
@@ -93,10 +94,8 @@ export class StatePruner {
         batch.put(metaDbKey(MetaKey.stateOldest), u64be(s));
         batch.del(rootKey(s - 1));
       }
-      for (const k of keys.slice(i, i + this.batchNodes)) {
-        batch.del(nodeKeyOfStale(k));
-        batch.del(k);
-      }
+      for (const k of keys.slice(i, i + this.batchNodes)) batch.del(k);
+      if (i + this.batchNodes >= keys.length) batch.del(staleKey(s));
       await batch.write({ sync: false });
     }
     this.pruned++;

@@ -4,7 +4,6 @@ import { HASH_LENGTH, ZERO_HASH } from '../core/hash.ts';
 import { innerHash, leafHash, pathBit, valueHash, type StateProof } from '../core/proof.ts';
 import { DbPrefix, type Database, type DbBatch } from './db.ts';
 import { LruCache } from './lru.ts';
-import { byteId } from './overlay.ts';
 import { isNode, refOf, splitIndex, type InnerNode, type LeafNode, type Node, type NodeRef, type ResolveNode, type Subtree } from './tree.ts';
 
 /**
@@ -20,7 +19,9 @@ import { isNode, refOf, splitIndex, type InnerNode, type LeafNode, type Node, ty
  *                 child = kind (0 empty, 1 leaf, 2 inner) || u64be(version) || hash(32)
  *          leaf:  0x00 || key hash (32) || value   (the value, so a proof at an old height
  *                                                    can return it)
- *   stale  0x12 ++ u64be(height it became stale at) ++ u64be(version) ++ hash -> empty
+ *   stale  0x12 ++ u64be(height) -> (u64be(version) || hash(32))*  the node keys that block
+ *          made stale, in one record (one record per block, not one per node: a block makes
+ *          tens of thousands of nodes stale, and pruning reads them back in one get)
  *   root   0x13 ++ u64be(version of the state) -> child(root)   (one per block)
  */
 const LEAF_RECORD = 0x00;
@@ -52,30 +53,36 @@ export function nodeKey(ref: NodeRef): Uint8Array {
   return out;
 }
 
-/** Stale-index key: `ref` stopped being part of the tree at `height`. */
-export function staleKey(height: number, ref: NodeRef): Uint8Array {
-  const out = new Uint8Array(1 + 16 + HASH_LENGTH);
-  out[0] = DbPrefix.stateStale;
-  putU64(out, 1, height);
-  putU64(out, 9, ref.version);
-  out.set(ref.hash, 17);
-  return out;
-}
-
-/** Prefix of every stale-index key of `height`. */
-export function staleHeightPrefix(height: number): Uint8Array {
+/** The stale-index record of `height`: which node keys block `height` removed from the tree. */
+export function staleKey(height: number): Uint8Array {
   const out = new Uint8Array(9);
   out[0] = DbPrefix.stateStale;
   putU64(out, 1, height);
   return out;
 }
 
-/** The node key a stale-index key names. */
-export function nodeKeyOfStale(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + 8 + HASH_LENGTH);
-  out[0] = DbPrefix.stateNode;
-  out.set(key.subarray(9), 1);
+const STALE_ENTRY = 8 + HASH_LENGTH;
+
+export function encodeStale(refs: readonly NodeRef[]): Uint8Array {
+  const out = new Uint8Array(refs.length * STALE_ENTRY);
+  refs.forEach((r, i) => {
+    putU64(out, i * STALE_ENTRY, r.version);
+    out.set(r.hash, i * STALE_ENTRY + 8);
+  });
   return out;
+}
+
+/** The node keys a stale-index record names. */
+export function staleNodeKeys(record: Uint8Array): Uint8Array[] {
+  if (record.length % STALE_ENTRY !== 0) throw new JouleError(ErrorCode.STORE_CORRUPT, `stale-index record of ${record.length} bytes`);
+  const keys: Uint8Array[] = [];
+  for (let off = 0; off < record.length; off += STALE_ENTRY) {
+    const key = new Uint8Array(1 + STALE_ENTRY);
+    key[0] = DbPrefix.stateNode;
+    key.set(record.subarray(off, off + STALE_ENTRY), 1);
+    keys.push(key);
+  }
+  return keys;
 }
 
 export function rootKey(version: number): Uint8Array {
@@ -98,7 +105,7 @@ function corrupt(hash: Uint8Array, why: string): JouleError {
 
 function readChild(record: Uint8Array, offset: number, owner: Uint8Array): Subtree {
   const kind = record[offset]!;
-  const hash = record.slice(offset + 9, offset + CHILD_BYTES);
+  const hash = record.subarray(offset + 9, offset + CHILD_BYTES);
   if (kind === EMPTY) {
     if (!equalBytes(hash, ZERO_HASH)) throw corrupt(owner, 'empty child with a hash');
     return null;
@@ -136,9 +143,10 @@ export function encodeNode(node: Node): Uint8Array {
 /** Decodes the record stored under `ref` and checks it hashes to ref.hash, so a damaged node is never trusted. */
 export function decodeNode(ref: NodeRef, record: Uint8Array): Node {
   const { hash, version } = ref;
+  // Views into the record (one allocation per node, not one per field): the record is ours alone.
   if (ref.leaf && record.length >= 1 + HASH_LENGTH && record[0] === LEAF_RECORD) {
-    const keyHash = record.slice(1, 1 + HASH_LENGTH);
-    const value = record.slice(1 + HASH_LENGTH);
+    const keyHash = record.subarray(1, 1 + HASH_LENGTH);
+    const value = record.subarray(1 + HASH_LENGTH);
     const vh = valueHash(value);
     if (!equalBytes(leafHash(keyHash, vh), hash)) throw corrupt(hash, 'leaf record does not match its hash');
     const leaf: LeafNode = { kind: 'leaf', leaf: true, hash, version, keyHash, valueHash: vh, value };
@@ -154,9 +162,19 @@ export function decodeNode(ref: NodeRef, record: Uint8Array): Node {
   throw corrupt(hash, 'malformed record');
 }
 
-/** The identity of a node in caches: its store key without the prefix byte. */
-export function nodeId(ref: NodeRef): string {
-  return `${ref.version}:${byteId(ref.hash)}`;
+/**
+ * A node's cache key: a number from 48 bits of its hash and its version (no string built
+ * per lookup: the tree update path looks nodes up tens of thousands of times per block).
+ * Two nodes may share a key; a hit is checked against the full hash and version.
+ */
+function cacheKey(ref: NodeRef): number {
+  const h = ref.hash;
+  const high = h[0]! * 0x100_0000 + ((h[1]! << 16) | (h[2]! << 8) | h[3]!);
+  return (high * 0x1_0000 + ((h[4]! << 8) | h[5]!)) + ref.version * 0x10_0000;
+}
+
+function sameNode(a: NodeRef, b: NodeRef): boolean {
+  return a.version === b.version && equalBytes(a.hash, b.hash);
 }
 
 /** A node as the cache keeps it: children as bare refs, so a cached node holds no other node alive. */
@@ -167,9 +185,12 @@ function flat(node: Node): Node {
   return left === node.left && right === node.right ? node : { ...node, left, right };
 }
 
-/** Bytes a cached node costs, objects and Map entry included (an estimate). */
-function cachedSize(_id: string, node: Node): number {
-  return node.kind === 'leaf' ? 360 + node.value.length : 420;
+/**
+ * Bytes a cached node costs, objects, typed-array views and Map entry included (measured
+ * with V8's heap statistics: ~750 bytes for an inner node, ~500 plus the value for a leaf).
+ */
+function cachedSize(_key: number, node: Node): number {
+  return node.kind === 'leaf' ? 500 + node.value.length : 750;
 }
 
 /** Thrown when a node a path needs is not in the store: the caller knows whether that means pruned or corrupt. */
@@ -188,13 +209,13 @@ export class MissingNodeError extends Error {
  */
 export class NodeStore {
   private readonly db: Database;
-  private readonly cache: LruCache<Node>;
+  private readonly cache: LruCache<Node, number>;
   /** Nodes read from LevelDB since opening (cache misses). */
   reads = 0;
 
   constructor(db: Database, cacheBytes: number) {
     this.db = db;
-    this.cache = new LruCache<Node>(cacheBytes, cachedSize);
+    this.cache = new LruCache<Node, number>(cacheBytes, cachedSize);
   }
 
   get cacheEntries(): number {
@@ -205,9 +226,14 @@ export class NodeStore {
     return this.cache.bytes;
   }
 
+  private cached(ref: NodeRef): Node | undefined {
+    const hit = this.cache.get(cacheKey(ref));
+    return hit !== undefined && sameNode(hit, ref) ? hit : undefined;
+  }
+
   /** Keeps nodes a block wrote (the hot top of the tree, and what the next block touches). */
   remember(node: Node): void {
-    this.cache.set(nodeId(node), flat(node));
+    this.cache.set(cacheKey(node), flat(node));
   }
 
   put(batch: DbBatch, node: Node): void {
@@ -216,32 +242,31 @@ export class NodeStore {
 
   async load(ref: NodeRef): Promise<Node> {
     if (isNode(ref)) return ref;
-    const id = nodeId(ref);
-    const hit = this.cache.get(id);
+    const hit = this.cached(ref);
     if (hit !== undefined) return hit;
     const record = await this.db.get(nodeKey(ref));
     if (record === undefined) throw new MissingNodeError(ref);
     this.reads++;
     const node = decodeNode(ref, record);
-    this.cache.set(id, node);
+    this.cache.set(cacheKey(ref), node);
     return node;
   }
 
   /**
    * Loads into `working` every node on the paths of `changes` (sorted by path) from `root`
    * down to where each path ends, so an update of those paths can run synchronously.
+   * `working` is keyed by the ref objects themselves: the update walks the same objects.
    */
-  async loadPaths(root: Subtree, changes: readonly { keyHash: Uint8Array }[], working: Map<string, Node>): Promise<void> {
+  async loadPaths(root: Subtree, changes: readonly { keyHash: Uint8Array }[], working: Map<NodeRef, Node>): Promise<void> {
     type Step = { ref: NodeRef; lo: number; hi: number; depth: number };
     let frontier: Step[] = root === null || changes.length === 0 ? [] : [{ ref: root, lo: 0, hi: changes.length, depth: 0 }];
     while (frontier.length > 0) {
       const missing: NodeRef[] = [];
       for (const { ref } of frontier) {
-        const id = nodeId(ref);
-        if (working.has(id)) continue;
-        const node = isNode(ref) ? ref : this.cache.get(id);
+        if (working.has(ref)) continue;
+        const node = isNode(ref) ? ref : this.cached(ref);
         if (node === undefined) missing.push(ref);
-        else working.set(id, node);
+        else working.set(ref, node);
       }
       if (missing.length > 0) {
         const records = await this.db.getMany(missing.map(nodeKey));
@@ -251,13 +276,13 @@ export class NodeStore {
           const record = records[i];
           if (record === undefined) throw new MissingNodeError(ref);
           const node = decodeNode(ref, record);
-          working.set(nodeId(ref), node);
-          this.cache.set(nodeId(ref), node);
+          working.set(ref, node);
+          this.cache.set(cacheKey(ref), node);
         }
       }
       const next: Step[] = [];
       for (const { ref, lo, hi, depth } of frontier) {
-        const node = working.get(nodeId(ref))!;
+        const node = working.get(ref)!;
         if (node.kind === 'leaf') continue;
         const mid = splitIndex(changes, lo, hi, depth);
         if (mid > lo && node.left !== null) next.push({ ref: node.left, lo, hi: mid, depth: depth + 1 });
@@ -268,11 +293,10 @@ export class NodeStore {
   }
 
   /** A resolver over nodes loaded by loadPaths (then the cache); anything else is a bug in the caller. */
-  resolver(working: Map<string, Node>): ResolveNode {
+  resolver(working: Map<NodeRef, Node>): ResolveNode {
     return (ref) => {
       if (isNode(ref)) return ref;
-      const id = nodeId(ref);
-      const node = working.get(id) ?? this.cache.get(id);
+      const node = working.get(ref) ?? this.cached(ref);
       if (node === undefined) throw new Error(`state tree node ${toHex(ref.hash)} was not loaded before the update`);
       return node;
     };

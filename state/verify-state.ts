@@ -37,7 +37,7 @@ export async function verifyState(db: Database, onProgress?: (p: VerifyProgress)
     if (leaves.count % 100_000 === 0) onProgress?.({ phase: 'reading', values: leaves.count });
   }
   onProgress?.({ phase: 'hashing', values: leaves.count });
-  const root = leaves.root();
+  const root = await leaves.root();
   if (toHex(root) !== toHex(committed)) {
     throw new JouleError(
       ErrorCode.STORE_CORRUPT,

@@ -8,7 +8,7 @@ import { LruCache } from './lru.ts';
 import { byteId, type StateChange, type StateEntry, type StateReader } from './overlay.ts';
 import { readOldestProvable, StatePruner } from './pruner.ts';
 import { ResidentRecords } from './resident.ts';
-import { decodeRootRef, encodeRootRef, MissingNodeError, NodeStore, rootKey, staleKey } from './tree-store.ts';
+import { decodeRootRef, encodeRootRef, encodeStale, MissingNodeError, NodeStore, rootKey, staleKey } from './tree-store.ts';
 import { applyChanges, nodeHash, sortChanges, withPaths, type Node, type NodeRef, type Subtree } from './tree.ts';
 
 export interface WorldStateOptions {
@@ -36,7 +36,6 @@ export interface WorldStateOptions {
 }
 
 export const DEFAULT_HISTORY_BLOCKS = 1000;
-const EMPTY_VALUE = new Uint8Array(0);
 
 /** A change with its path, as the tree and the flat state both need it. */
 type KeyedChange = StateChange & { readonly keyHash: Uint8Array };
@@ -244,7 +243,7 @@ export class WorldState implements StateReader, StateSource {
       throw new JouleError(ErrorCode.STORE_MISMATCH, `cannot prepare state version ${version} on version ${base.version}`);
     }
     const sorted = sortChanges(withPaths(changes));
-    const working = new Map<string, Node>();
+    const working = new Map<NodeRef, Node>();
     try {
       await this.nodes.loadPaths(base.ref, sorted, working);
     } catch (e) {
@@ -270,7 +269,7 @@ export class WorldState implements StateReader, StateSource {
       if (c.value === undefined) batch.del(k);
       else batch.put(k, c.value);
     }
-    if (this.pruner !== undefined) for (const ref of prepared.staleNodes) batch.put(staleKey(prepared.version, ref), EMPTY_VALUE);
+    if (this.pruner !== undefined && prepared.staleNodes.length > 0) batch.put(staleKey(prepared.version), encodeStale(prepared.staleNodes));
     const root = encodeRootRef(prepared.rootRef);
     batch.put(rootKey(prepared.version), root);
     batch.put(metaDbKey(MetaKey.stateRoot), concatBytes(u64be(prepared.version), root));

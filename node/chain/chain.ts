@@ -123,17 +123,27 @@ export class Chain {
     const world = await WorldState.open(db, options);
     if (world.version !== -1) throw new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${db.path} holds state but no chain`);
     const prepared = await world.prepare(genesisChanges(genesis), 0);
-    const block = genesisBlock(genesis, prepared.root);
-    const hash = blockHash(block.header);
     const batch = db.batch();
+    const { header, hash } = Chain.writeGenesisBlock(db, batch, genesis, genesisHash, prepared.root);
+    world.write(prepared, batch);
+    await batch.write();
+    world.commit(prepared);
+    return new Chain(db, world, genesis, genesisHash, { header, hash, certificate: null });
+  }
+
+  /**
+   * Adds genesis block 0 (committing to `stateRoot`) and the chain's markers to `batch`.
+   * Chain.open does it for a new store; a store whose genesis state was bulk-loaded
+   * (state/bulk-load.ts: benchmarks) adds them itself.
+   */
+  static writeGenesisBlock(db: Database, batch: DbBatch, genesis: Genesis, genesisHash: Uint8Array, stateRoot: Uint8Array): { header: BlockHeader; hash: Uint8Array } {
+    const block = genesisBlock(genesis, stateRoot);
+    const hash = blockHash(block.header);
     const store = new ChainStore(db);
     store.putGenesis(batch, genesisHash);
     store.putBlock(batch, block, hash, null, [], []);
     Chain.putValidatorSet(batch, new ValidatorSet(genesis.validators));
-    world.write(prepared, batch);
-    await batch.write();
-    world.commit(prepared);
-    return new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate: null });
+    return { header: block.header, hash };
   }
 
   /** Refuses a store that is inconsistent rather than running on it. */
