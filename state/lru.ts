@@ -1,12 +1,13 @@
 /**
- * A least-recently-used cache bounded by an estimate of the bytes it holds. A Map keeps
- * insertion order, so moving a hit to the end and evicting from the front is LRU.
- * Eviction walks one long-lived iterator: asking a fresh `keys()` for its first entry
- * would step over every entry deleted at the front since the Map last rehashed, which
- * makes a full cache quadratic.
+ * A cache bounded by an estimate of the bytes it holds, evicting by "second chance" (a
+ * CLOCK approximation of least-recently-used): a hit only marks the entry, so the hot
+ * path never mutates the Map; eviction walks from the oldest entry, sends a marked one to
+ * the back unmarked, and drops the first unmarked one. Eviction walks one long-lived
+ * iterator: asking a fresh `keys()` for its first entry would step over every entry
+ * deleted at the front since the Map last rehashed, which makes a full cache quadratic.
  */
 export class LruCache<V, K = string> {
-  private readonly map = new Map<K, { value: V; bytes: number }>();
+  private readonly map = new Map<K, { value: V; bytes: number; used: boolean }>();
   private readonly maxBytes: number;
   private readonly sizeOf: (key: K, value: V) => number;
   private held = 0;
@@ -21,8 +22,7 @@ export class LruCache<V, K = string> {
   get(key: K): V | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, e);
+    e.used = true;
     return e.value;
   }
 
@@ -38,12 +38,12 @@ export class LruCache<V, K = string> {
       this.map.delete(key);
     }
     if (bytes > this.maxBytes) return;
-    this.map.set(key, { value, bytes });
+    this.map.set(key, { value, bytes, used: false });
     this.held += bytes;
-    while (this.held > this.maxBytes) this.evictOldest();
+    while (this.held > this.maxBytes) this.evictOne();
   }
 
-  private evictOldest(): void {
+  private evictOne(): void {
     for (;;) {
       this.evictor ??= this.map.keys();
       const next = this.evictor.next();
@@ -53,8 +53,13 @@ export class LruCache<V, K = string> {
       }
       const e = this.map.get(next.value);
       if (e === undefined) continue;
-      this.held -= e.bytes;
       this.map.delete(next.value);
+      if (e.used) {
+        e.used = false;
+        this.map.set(next.value, e); // a second chance, at the back
+        continue;
+      }
+      this.held -= e.bytes;
       return;
     }
   }

@@ -4,7 +4,8 @@ import { HASH_LENGTH, ZERO_HASH } from '../core/hash.ts';
 import { innerHash, leafHash, pathBit, valueHash, type StateProof } from '../core/proof.ts';
 import { DbPrefix, type Database, type DbBatch } from './db.ts';
 import { LruCache } from './lru.ts';
-import { isNode, refOf, splitIndex, type InnerNode, type LeafNode, type Node, type NodeRef, type ResolveNode, type Subtree } from './tree.ts';
+import { SlabCache } from './slab-cache.ts';
+import { isNode, splitIndex, type InnerNode, type LeafNode, type Node, type NodeRef, type ResolveNode, type Subtree } from './tree.ts';
 
 /**
  * Tree nodes on disk. A node's key is (version, hash) — the height of the block that
@@ -27,6 +28,7 @@ import { isNode, refOf, splitIndex, type InnerNode, type LeafNode, type Node, ty
 const LEAF_RECORD = 0x00;
 const INNER_RECORD = 0x01;
 const CHILD_BYTES = 1 + 8 + HASH_LENGTH;
+const INNER_RECORD_BYTES = 1 + 2 * CHILD_BYTES;
 const EMPTY = 0;
 const LEAF = 1;
 const INNER = 2;
@@ -103,9 +105,9 @@ function corrupt(hash: Uint8Array, why: string): JouleError {
   return new JouleError(ErrorCode.STORE_CORRUPT, `state tree node ${toHex(hash)}: ${why}`);
 }
 
-function readChild(record: Uint8Array, offset: number, owner: Uint8Array): Subtree {
+function readChild(record: Uint8Array, offset: number, owner: Uint8Array, copy = false): Subtree {
   const kind = record[offset]!;
-  const hash = record.subarray(offset + 9, offset + CHILD_BYTES);
+  const hash = copy ? record.slice(offset + 9, offset + CHILD_BYTES) : record.subarray(offset + 9, offset + CHILD_BYTES);
   if (kind === EMPTY) {
     if (!equalBytes(hash, ZERO_HASH)) throw corrupt(owner, 'empty child with a hash');
     return null;
@@ -162,6 +164,11 @@ export function decodeNode(ref: NodeRef, record: Uint8Array): Node {
   throw corrupt(hash, 'malformed record');
 }
 
+/** An inner node from a cached record (checked when it entered the cache; copied out of the slab). */
+function innerFromSlab(ref: NodeRef, record: Uint8Array): InnerNode {
+  return { kind: 'inner', leaf: false, hash: ref.hash, version: ref.version, left: readChild(record, 1, ref.hash, true), right: readChild(record, 1 + CHILD_BYTES, ref.hash, true) };
+}
+
 /**
  * A node's cache key: a number from 48 bits of its hash and its version (no string built
  * per lookup: the tree update path looks nodes up tens of thousands of times per block).
@@ -177,20 +184,9 @@ function sameNode(a: NodeRef, b: NodeRef): boolean {
   return a.version === b.version && equalBytes(a.hash, b.hash);
 }
 
-/** A node as the cache keeps it: children as bare refs, so a cached node holds no other node alive. */
-function flat(node: Node): Node {
-  if (node.kind === 'leaf') return node;
-  const left = node.left === null || !isNode(node.left) ? node.left : refOf(node.left);
-  const right = node.right === null || !isNode(node.right) ? node.right : refOf(node.right);
-  return left === node.left && right === node.right ? node : { ...node, left, right };
-}
-
-/**
- * Bytes a cached node costs, objects, typed-array views and Map entry included (measured
- * with V8's heap statistics: ~750 bytes for an inner node, ~500 plus the value for a leaf).
- */
+/** Bytes a cached leaf costs, objects, typed-array views and Map entry included (measured: ~500 plus the value). */
 function cachedSize(_key: number, node: Node): number {
-  return node.kind === 'leaf' ? 500 + node.value.length : 750;
+  return 500 + (node.kind === 'leaf' ? node.value.length : 250);
 }
 
 /** Thrown when a node a path needs is not in the store: the caller knows whether that means pruned or corrupt. */
@@ -209,35 +205,52 @@ export class MissingNodeError extends Error {
  */
 export class NodeStore {
   private readonly db: Database;
-  private readonly cache: LruCache<Node, number>;
+  /** Inner nodes: fixed-size records off the JavaScript heap (most of the cache). */
+  private readonly inner: SlabCache;
+  /** Leaves (variable size): an update of an existing key rebuilds its leaf from the value instead. */
+  private readonly leaves: LruCache<Node, number>;
   /** Nodes read from LevelDB since opening (cache misses). */
   reads = 0;
 
   constructor(db: Database, cacheBytes: number) {
     this.db = db;
-    this.cache = new LruCache<Node, number>(cacheBytes, cachedSize);
+    this.inner = new SlabCache(INNER_RECORD_BYTES, Math.floor((cacheBytes * 7) / 8));
+    this.leaves = new LruCache<Node, number>(Math.floor(cacheBytes / 8), cachedSize);
   }
 
   get cacheEntries(): number {
-    return this.cache.size;
+    return this.inner.size + this.leaves.size;
   }
 
   get cacheBytes(): number {
-    return this.cache.bytes;
+    return this.inner.bytes + this.leaves.bytes;
   }
 
   private cached(ref: NodeRef): Node | undefined {
-    const hit = this.cache.get(cacheKey(ref));
+    if (!ref.leaf) {
+      const record = this.inner.get(ref.version, ref.hash);
+      return record === undefined ? undefined : innerFromSlab(ref, record);
+    }
+    const hit = this.leaves.get(cacheKey(ref));
     return hit !== undefined && sameNode(hit, ref) ? hit : undefined;
   }
 
-  /** Keeps nodes a block wrote (the hot top of the tree, and what the next block touches). */
-  remember(node: Node): void {
-    this.cache.set(cacheKey(node), flat(node));
+  /** Caches a node that was read (and checked) or written. */
+  private keep(node: Node, record?: Uint8Array): void {
+    if (node.kind === 'inner') this.inner.set(node.version, node.hash, record ?? encodeNode(node));
+    else this.leaves.set(cacheKey(node), node);
   }
 
-  put(batch: DbBatch, node: Node): void {
-    batch.put(nodeKey(node), encodeNode(node));
+  /** Keeps a node a block wrote (the hot top of the tree, and what the next block touches); `record`: its encoding, if at hand. */
+  remember(node: Node, record?: Uint8Array): void {
+    this.keep(node, record);
+  }
+
+  /** Adds `node` to the batch; returns its record (remember() takes it back after the commit). */
+  put(batch: DbBatch, node: Node): Uint8Array {
+    const record = encodeNode(node);
+    batch.put(nodeKey(node), record);
+    return record;
   }
 
   async load(ref: NodeRef): Promise<Node> {
@@ -248,7 +261,7 @@ export class NodeStore {
     if (record === undefined) throw new MissingNodeError(ref);
     this.reads++;
     const node = decodeNode(ref, record);
-    this.cache.set(cacheKey(ref), node);
+    this.keep(node, record);
     return node;
   }
 
@@ -257,14 +270,26 @@ export class NodeStore {
    * down to where each path ends, so an update of those paths can run synchronously.
    * `working` is keyed by the ref objects themselves: the update walks the same objects.
    */
-  async loadPaths(root: Subtree, changes: readonly { keyHash: Uint8Array }[], working: Map<NodeRef, Node>): Promise<void> {
+  async loadPaths<C extends { keyHash: Uint8Array }>(
+    root: Subtree,
+    changes: readonly C[],
+    working: Map<NodeRef, Node>,
+    ownLeaf?: (change: C, version: number) => LeafNode | undefined,
+  ): Promise<void> {
     type Step = { ref: NodeRef; lo: number; hi: number; depth: number };
     let frontier: Step[] = root === null || changes.length === 0 ? [] : [{ ref: root, lo: 0, hi: changes.length, depth: 0 }];
     while (frontier.length > 0) {
       const missing: NodeRef[] = [];
-      for (const { ref } of frontier) {
+      for (const { ref, lo, hi } of frontier) {
         if (working.has(ref)) continue;
-        const node = isNode(ref) ? ref : this.cached(ref);
+        let node = isNode(ref) ? ref : this.cached(ref);
+        // A path ending at a leaf that one change aims at is, most often, that key's own
+        // leaf: when its value is known, the leaf is rebuilt and checked against the ref's
+        // hash instead of read (updating an existing record then costs no leaf read).
+        if (node === undefined && ref.leaf && hi - lo === 1 && ownLeaf !== undefined) {
+          const guess = ownLeaf(changes[lo]!, ref.version);
+          if (guess !== undefined && equalBytes(guess.hash, ref.hash)) node = guess;
+        }
         if (node === undefined) missing.push(ref);
         else working.set(ref, node);
       }
@@ -277,7 +302,7 @@ export class NodeStore {
           if (record === undefined) throw new MissingNodeError(ref);
           const node = decodeNode(ref, record);
           working.set(ref, node);
-          this.cache.set(cacheKey(ref), node);
+          this.keep(node, record);
         }
       }
       const next: Step[] = [];

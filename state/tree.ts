@@ -1,6 +1,6 @@
 /*
  * The state tree: a compact binary sparse Merkle tree over SHA-256 (hashing rules in
- * core/proof.ts). Pure and in memory; persistence is state/tree-store.ts.
+ * core/proof.ts). Pure: persistence and loading are state/tree-store.ts.
  *
  * Why this structure:
  * - A key's position is sha256(key), so the tree stays balanced whatever the keys are
@@ -12,26 +12,17 @@
  *   log2(n) nodes instead of 256.
  * - Exclusion proofs come for free: the path of an absent key ends at an empty subtree or
  *   at another key's leaf.
- * - Batched updates: `updateTree` sorts a batch by path and rebuilds each touched subtree
+ * - Batched updates: an update sorts a batch by path and rebuilds each touched subtree
  *   once, so the top of the tree (shared by every path) is hashed once per batch, not once
  *   per key. Nodes are immutable and shared between versions: preparing a block's state
  *   copies only the touched paths, and a competing proposal costs no copy of the state.
  * - The shape is a function of the set of entries alone (no rotations, no history), so
  *   the root does not depend on insertion order or batch boundaries (property-tested).
+ * - Children are named by ref (hash, version, leaf?): the tree need not be in memory. An
+ *   update runs over the nodes of the touched paths, loaded beforehand, and reports the
+ *   nodes it creates and the base nodes it replaces (what pruning later deletes).
  *
- * Measured here with benchmarks/state.ts (2-core VM shared with other work, so figures
- * swing 2-3x with the neighbours' load; best quiet-machine figures first), over a state of
- * 100,000 accounts, blocks of 4,000 account updates (2,000 transfers), 40-byte values:
- *   node:crypto SHA-256 of 65 bytes:      ~0.75-1.1 M/s (the ceiling for any binary tree)
- *   tree updates in memory (prepare):     35,000-46,000 updates/s (15,000-20,000 under a
- *                                         load average of 9-12), ~10 hashes per update;
- *                                         vs ~8,000 inserts/s reported for @ethereumjs/mpt
- *   block commit, tree + LevelDB + fsync: 2.2-5 blocks/s = 4,500-10,000 transfers/s
- *                                         (raw LevelDB, same 32,000 records/batch: 3-7/s)
- * A block writes ~28,000 tree nodes (~7 per update: the new path below the shared top)
- * plus 4,000 flat values, ~3 MB. Where the time goes: SHA-256 calls (~35 %), LevelDB's
- * batch write (~10 %, plus fsync wait), GC (~12 %). What would raise it: persisting nodes
- * in 4-level pages as Jellyfish does (4x fewer records, ~2x more bytes), and pruning.
+ * Measured with benchmarks/state.ts: see state/README.md.
  */
 import { compareBytes } from '../core/bytes.ts';
 import { ZERO_HASH } from '../core/hash.ts';

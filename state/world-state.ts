@@ -9,7 +9,7 @@ import { byteId, type StateChange, type StateEntry, type StateReader } from './o
 import { readOldestProvable, StatePruner } from './pruner.ts';
 import { ResidentRecords } from './resident.ts';
 import { decodeRootRef, encodeRootRef, encodeStale, MissingNodeError, NodeStore, rootKey, staleKey } from './tree-store.ts';
-import { applyChanges, nodeHash, sortChanges, withPaths, type Node, type NodeRef, type Subtree } from './tree.ts';
+import { applyChanges, makeLeaf, nodeHash, sortChanges, withPaths, type Node, type NodeRef, type Subtree } from './tree.ts';
 
 export interface WorldStateOptions {
   /** Bytes of flat values kept in memory (LRU; default 64 MiB). */
@@ -55,6 +55,8 @@ export class PreparedState {
   readonly changes: readonly KeyedChange[];
   readonly newNodes: readonly Node[];
   readonly staleNodes: readonly NodeRef[];
+  /** The new nodes' records, once `write` encoded them (commit caches them as they are). */
+  records: Uint8Array[] | undefined;
 
   constructor(base: { root: Uint8Array; version: number }, version: number, rootRef: Subtree, changes: readonly KeyedChange[], newNodes: readonly Node[], staleNodes: readonly NodeRef[]) {
     this.baseRoot = base.root;
@@ -65,6 +67,7 @@ export class PreparedState {
     this.changes = changes;
     this.newNodes = newNodes;
     this.staleNodes = staleNodes;
+    this.records = undefined;
   }
 }
 
@@ -245,7 +248,10 @@ export class WorldState implements StateReader, StateSource {
     const sorted = sortChanges(withPaths(changes));
     const working = new Map<NodeRef, Node>();
     try {
-      await this.nodes.loadPaths(base.ref, sorted, working);
+      await this.nodes.loadPaths(base.ref, sorted, working, (c, v) => {
+        const old = this.values.get(byteId(c.key));
+        return old === undefined || old === null ? undefined : makeLeaf(c.keyHash, old, v);
+      });
     } catch (e) {
       if (e instanceof MissingNodeError) throw new JouleError(ErrorCode.STORE_CORRUPT, `${e.message}, needed by the current state (${this.db.path})`);
       throw e;
@@ -263,7 +269,7 @@ export class WorldState implements StateReader, StateSource {
 
   /** Adds the new tree nodes, the flat value changes, the stale index and the new root to the caller's batch. */
   write(prepared: PreparedState, batch: DbBatch): void {
-    for (const node of prepared.newNodes) this.nodes.put(batch, node);
+    prepared.records = prepared.newNodes.map((node) => this.nodes.put(batch, node));
     for (const c of prepared.changes) {
       const k = dbKey(DbPrefix.stateValue, c.key);
       if (c.value === undefined) batch.del(k);
@@ -287,7 +293,7 @@ export class WorldState implements StateReader, StateSource {
       if (this.residents.covers(c.key)) this.residents.apply(c);
       else this.values.set(byteId(c.key), c.value ?? null);
     }
-    for (const node of prepared.newNodes) this.nodes.remember(node);
+    prepared.newNodes.forEach((node, i) => this.nodes.remember(node, prepared.records?.[i]));
     this.rootRef = prepared.rootRef;
     this.ver = prepared.version;
     this.pruner?.wake(this.ver);
