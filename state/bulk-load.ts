@@ -48,8 +48,8 @@ export async function bulkLoadState(
   const ref = (r: BulkRef | null): NodeRef | null => (r === null ? null : { hash: r.hash, version: 0, leaf: r.leaf });
   const root = await leaves.root({
     leaf(i, hash) {
-      const { key, value } = entry(i);
-      batch.put(nodeKey({ hash, version: 0, leaf: true }), encodeNode({ kind: 'leaf', leaf: true, hash, version: 0, keyHash: keyPath(key), valueHash: new Uint8Array(0), value }));
+      const { value } = entry(i);
+      batch.put(nodeKey({ hash, version: 0, leaf: true }), encodeNode({ kind: 'leaf', leaf: true, hash, version: 0, keyHash: leaves.keyHashOf(i), valueHash: new Uint8Array(0), value }));
       nodes++;
     },
     inner(hash, left, right) {

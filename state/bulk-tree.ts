@@ -48,6 +48,11 @@ export class LeafSet {
     this.n++;
   }
 
+  /** The key hash of leaf number `i` (a view: copy it to keep it). */
+  keyHashOf(i: number): Uint8Array {
+    return this.keyHashes.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
+  }
+
   /** Leaf numbers in ascending key-hash order (key hashes are distinct: keys are). */
   private sortedOrder(): Uint32Array {
     const { n, keyHashes } = this;

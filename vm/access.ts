@@ -19,11 +19,24 @@ export interface AccessList {
   readonly prefixes: readonly Uint8Array[];
 }
 
+// A tx's access list depends only on its bytes (immutable): computed once per Tx object,
+// shared by the block's load and strict mode's per-tx guard.
+const accessCache = new WeakMap<Tx, AccessList>();
+
 /**
  * What `tx` reads. A tx of an unknown type or with an undecodable body reads only its
  * sender's account: validity rejects it before its handler runs.
  */
 export function txAccess(tx: Tx): AccessList {
+  let list = accessCache.get(tx);
+  if (list === undefined) {
+    list = computeTxAccess(tx);
+    accessCache.set(tx, list);
+  }
+  return list;
+}
+
+function computeTxAccess(tx: Tx): AccessList {
   const sender = accountKey(tx.from);
   const handler = txHandler(tx.type);
   if (handler === undefined) return { keys: [sender], prefixes: [] };
