@@ -1,9 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: unit tests beside the code run in parallel; the cross-process tests in
- * test/ start real node processes and run one file at a time, so they do not starve each
- * other of the machine's two cores (timeouts there would be the machine's, not Joule's).
+ * Cross-process tests: they start real node processes (test/faults, test/ceremony: in network namespaces),
+ * so they run one file at a time and do not starve each other of the machine's two cores
+ * (timeouts there would be the machine's, not Joule's). One list for both projects, so a
+ * file is always in exactly one; a new folder of process tests must be added here.
+ */
+const PROCESS_TESTS = ['test/*.test.ts', 'test/faults/**/*.test.ts', 'test/ceremony/**/*.test.ts'];
+
+/**
+ * Two projects: `unit` runs every other test in parallel: the unit tests beside the code
+ * and the in-process suites under test/ (test/sim, the virtual-time cluster simulation;
+ * test/architecture, the import rules). `processes` runs PROCESS_TESTS serially.
  */
 export default defineConfig({
   test: {
@@ -11,9 +19,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      // test/sim is cross-part but runs in one process (virtual time): it belongs with the fast tests.
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'test/**', '!test/sim/**'] } },
-      { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], exclude: ['test/sim/**'], fileParallelism: false } },
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...PROCESS_TESTS] } },
+      { extends: true, test: { name: 'processes', include: PROCESS_TESTS, fileParallelism: false } },
     ],
   },
 });

@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { toHex } from '../core/bytes.ts';
 import { addressFromPublicKey } from '../core/keys.ts';
 import { decryptKeySync } from '../core/keystore.ts';
-import { buildTransfer } from '../core/tx-bodies.ts';
+import { buildTransfer } from '../core/tx/transfer.ts';
 
 const { values } = parseArgs({
   options: {

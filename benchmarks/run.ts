@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
+import { runVerifyBenchmarks } from './verify.ts';
 import { runVmBenchmarks } from './vm.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
@@ -29,6 +30,10 @@ let ed25519 = 0;
 if (want('vm') || want('devnet1') || want('devnet4')) {
   const vm = await runVmBenchmarks();
   ed25519 = vm.ed25519VerifiesPerSec!;
+  console.log();
+}
+if (want('verify')) {
+  await runVerifyBenchmarks();
   console.log();
 }
 if (want('state')) {

@@ -8,7 +8,7 @@
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { formatAddress } from '../core/keys.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
-import { buildTransfer, decodeTransferBody } from '../core/tx-bodies.ts';
+import { buildTransfer, decodeTransferBody } from '../core/tx/transfer.ts';
 import { decodeTx, txSigningBytes, verifyTxSignature, type Tx } from '../core/tx.ts';
 import { encodeAccount, getAccount } from '../state/accounts.ts';
 import { accountKey } from '../state/keys.ts';

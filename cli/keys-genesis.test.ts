@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decryptKey } from '../core/keystore.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from './testing/run-cli.ts';
 
 // `keys` and `genesis` commands run as real processes in a temp dir; exit codes and output checked.
 const dir = mkdtempSync(join(tmpdir(), 'joule-cli-'));
@@ -45,11 +45,11 @@ describe('joule keys', () => {
   });
 
   it('generates a BLS key with the passphrase from JOULE_PASSPHRASE', async () => {
-    const r = await runCli(['keys', 'generate', '--type', 'bls', '--out', 'keys/b.key'], { cwd: dir, env: { JOULE_PASSPHRASE: 'from-env' } });
+    const r = await runCli(['keys', 'generate', '--type', 'bls', '--out', 'keys/b.key'], { cwd: dir, env: { JOULE_PASSPHRASE: 'from the environment' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/type\s+bls/);
     expect(r.stdout).not.toContain('address');
-    const key = await decryptKey(readJson('keys/b.key'), 'from-env');
+    const key = await decryptKey(readJson('keys/b.key'), 'from the environment');
     expect(key.type).toBe('bls');
     expect(key.publicKey).toHaveLength(48);
   });
@@ -162,5 +162,19 @@ describe('joule genesis', () => {
     const nj = await runCli(['genesis', 'validate', 'not-json.json'], { cwd: dir });
     expect(nj.code).toBe(1);
     expect(nj.stderr).toMatch(/^error GENESIS_INVALID: not-json.json is not valid JSON/m);
+  });
+});
+
+describe('joule init', () => {
+  it('generates a node\'s keys without leaving its temporary key files behind (issue 8: /tmp/joule-key-* piled up)', async () => {
+    const scratch = join(dir, 'init-tmp');
+    mkdirSync(scratch);
+    const env = { TMPDIR: scratch };
+    const gen = await runCli(['genesis', 'init', '--validators', '1', '--accounts', '0', '--out', join(dir, 'init-net'), '--insecure'], { cwd: dir, env });
+    expect(gen.code, gen.stderr).toBe(0);
+    const init = await runCli(['init', '--home', join(dir, 'init-home'), '--genesis', join(dir, 'init-net', 'genesis.json'), '--insecure'], { cwd: dir, env });
+    expect(init.code, init.stderr).toBe(0);
+    expect(existsSync(join(dir, 'init-home', 'keys', 'identity.key'))).toBe(true);
+    expect(readdirSync(scratch)).toEqual([]);
   });
 });

@@ -2,8 +2,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isJouleError } from '../core/errors.ts';
+import { registerCardCommands } from './commands/card.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
+import { registerKeysInitCommand } from './commands/keys-init.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
 import { registerStateCommands } from './commands/state.ts';
@@ -15,7 +17,9 @@ import { CliError } from './rpc-client.ts';
 /**
  * The `joule` command. The tree groups by what the operator acts on, so later issues add
  * leaves rather than reshuffle it:
- *   keys generate|show            genesis init|validate|hash
+ *   keys generate|show|init       genesis init|assemble|validate|hash
+ *   card export|verify            (the genesis ceremony: keys init, card export, genesis
+ *                                  assemble, init --expect-hash --cards)
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
  *   verify-state                  (recompute a stopped node's state tree, cli/commands/state.ts)
  *   status                        tx transfer|validator-vote|make-pop
@@ -31,7 +35,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     // Throw instead of process.exit, so run() owns the exit code and pending output flushes.
     .exitOverride();
-  registerKeysCommands(program);
+  registerKeysInitCommand(registerKeysCommands(program));
+  registerCardCommands(program);
   registerGenesisCommands(program);
   registerNodeCommands(program);
   registerStatusCommand(program);

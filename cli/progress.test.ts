@@ -16,6 +16,7 @@ describe('progress', () => {
     p.fail('ignored after the end');
     const lines = s.out().trim().split('\n');
     expect(lines).toEqual(['syncing ...', 'syncing 10/100 ...', expect.stringMatching(/^done: synced \(\d+\.\ds\)$/)]);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what the test looks for (no ANSI codes off a TTY).
     expect(s.out()).not.toMatch(/\r|\x1b/);
   });
 

@@ -13,7 +13,7 @@ import { accountKey } from '../state/keys.ts';
 import { buildTree, makeLeaf, nodeHash, proveInTree } from '../state/tree.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from './testing/run-cli.ts';
 
 /**
  * status / tx / query as real processes against rpc/'s HTTP server over its in-memory fake

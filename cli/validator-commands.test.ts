@@ -6,11 +6,14 @@ import { fromHex, toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../core/keys.ts';
 import { encryptKey } from '../core/keystore.ts';
 import { verifyProofOfPossession } from '../core/pop.ts';
-import { decodeValidatorVoteBody, TxType } from '../core/tx-bodies.ts';
+import { decodeValidatorVoteBody } from '../core/tx/validator-vote.ts';
+import { TxType } from '../core/tx/types.ts';
 import { decodeTx } from '../core/tx.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
-import { runCli } from './run-cli.ts';
+import { cardToJson, makeCard } from '../node/home/card.ts';
+import { runCli } from './testing/run-cli.ts';
+import { runCliInProcess } from './testing/run-in-process.ts';
 
 /** tx validator-vote / make-pop and query validators|evidence|validator-votes against rpc/'s fake node. */
 let fake: FakeNode;
@@ -69,7 +72,33 @@ describe('joule tx validator-vote', () => {
     expect(bad.stderr).toMatch(/^error TX_BAD_SIGNATURE: the proof of possession does not verify/m);
     const noPop = await runCli(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey, '--bls-key', blsKey, '--key', aliceKey, '--rpc', rpc]);
     expect(noPop.stderr).toMatch(/^error INVALID_PARAMS: an add needs the candidate's proof of possession/m);
+    // Issue 8: hex without its 0x prefix is refused, not guessed at.
+    const bare = await runCliInProcess(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey.slice(2), '--bls-key', blsKey, '--pop', pop, '--key', aliceKey, '--rpc', rpc]);
+    expect(bare.stderr).toMatch(/^error INVALID_PARAMS: --identity-key must be 32 bytes of 0x-prefixed hex/m);
     expect(fake.submitted).toHaveLength(n + 1);
+  });
+
+  it('--add --card takes keys, proof of possession and name from the candidate\'s card, checked for the node\'s chain', async () => {
+    const card = (chainId: string, p2p = '/ip4/10.0.0.5/tcp/26600') => cardToJson(makeCard({ chainId, name: 'dso-card', identitySeed: candId.seed, blsSecret: candBlsSecret, p2p }));
+    writeFileSync(join(dir, 'card.json'), JSON.stringify(card('joule-test')));
+    const r = await runCliInProcess(['tx', 'validator-vote', '--add', '--card', join(dir, 'card.json'), '--key', aliceKey, '--rpc', rpc, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const body = decodeValidatorVoteBody(lastSubmitted().body);
+    expect(body).toMatchObject({ action: 0, name: 'dso-card' });
+    expect(toHex(body.identityKey)).toBe(toHex(candId.publicKey));
+    expect(toHex(body.blsKey)).toBe(toHex(candBls.publicKey));
+    expect(toHex(body.blsProofOfPossession)).toBe(card('joule-test').blsProofOfPossession.slice(2));
+
+    const n = fake.submitted.length;
+    const vote = (extra: string[]) => runCliInProcess(['tx', 'validator-vote', '--add', '--key', aliceKey, '--rpc', rpc, ...extra]);
+    writeFileSync(join(dir, 'card-other.json'), JSON.stringify(card('other-chain')));
+    expect((await vote(['--card', join(dir, 'card-other.json')])).stderr).toMatch(/^error CARD_INVALID: --card .*card-other\.json is for chain "other-chain", but the node runs "joule-test"/m);
+    writeFileSync(join(dir, 'card-bad.json'), JSON.stringify({ ...card('joule-test'), blsKey: card('joule-test', '/ip4/10.0.0.6/tcp/1').blsKey.replace(/..$/, '00') }));
+    expect((await vote(['--card', join(dir, 'card-bad.json')])).stderr).toMatch(/^error CARD_INVALID: --card .*card-bad\.json is not a valid validator card \(1 problem\):\n {2}blsKey: /m);
+    expect((await vote(['--card', join(dir, 'nope.json')])).stderr).toMatch(/^error CARD_INVALID: --card cannot read .*nope\.json \(ENOENT\)/m);
+    expect((await vote(['--card', join(dir, 'card.json'), '--pop', '0x00'])).stderr).toMatch(/^error INVALID_PARAMS: --card holds the candidate's keys/m);
+    expect((await vote(['--card', join(dir, 'card.json'), '--name', 'someone-else'])).stderr).toMatch(/^error INVALID_PARAMS: --name "someone-else" differs from the card's name "dso-card"/m);
+    expect(fake.submitted).toHaveLength(n);
   });
 
   it('--remove --validator NAME looks the member\'s keys up on the node; bad usage is explained', async () => {

@@ -1,5 +1,5 @@
 import { commitSealBytes, type CommitCertificate } from '../core/block.ts';
-import type { Commit } from './messages.ts';
+import type { Commit } from '../core/signed-core.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH } from '../core/hash.ts';
 import { bitmapFromIndexes, indexesFromBitmap, type ValidatorSet } from '../core/validators.ts';

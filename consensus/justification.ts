@@ -1,6 +1,7 @@
 import { compareBytes, equalBytes, toHex } from '../core/bytes.ts';
 import type { ValidatorSet } from '../core/validators.ts';
-import { messageSigningBytes, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type SignedCore, type Vote } from './messages.ts';
+import { messageSigningBytes, type RoundChange, type SignedCore, type Vote } from '../core/signed-core.ts';
+import type { ConsensusMessage, Justification, Proposal } from './messages.ts';
 import { proposerOf } from './proposer.ts';
 import type { BlockInfo } from './types.ts';
 import type { ConsensusCrypto } from './crypto.ts';

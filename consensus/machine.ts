@@ -4,14 +4,12 @@ import { isJouleError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import { certifyCommits } from './certificate.ts';
-import { makeEvidence } from './evidence.ts';
+import { makeEvidence } from '../core/evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
 import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import { checkMessage, type Outcome } from './message-check.ts';
-import {
-  Kind, decodeMessage, encodeMessage, messageSigningBytes, toCore,
-  type Commit, type ConsensusMessage, type Justification, type Proposal, type RoundChange, type Unsigned, type Vote,
-} from './messages.ts';
+import { Kind, messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
+import { decodeMessage, encodeMessage, toCore, type ConsensusMessage, type Justification, type Proposal } from './messages.ts';
 import { defaultBlockInfo, type BlockInfo, type ConsensusAction, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type WalRecord } from './types.ts';
 import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 import { encodeWalRecord, restoreHeight } from './wal-record.ts';
@@ -77,7 +75,7 @@ export class QbftMachine {
   private validation = new Map<string, 'pending' | 'valid' | 'invalid'>();
   private prepared: Prepared | null = null;
   /** What this node signed at this height, by `${round}:${kind}` (restored from the WAL). */
-  private signed = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
+  private signed = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage; bytes?: Uint8Array }>();
   /** First accepted message by `${round}:${kind}:${author}`; a different second one is equivocation. */
   private seen = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
   /** author hex -> highest round of a verified ROUND-CHANGE at this height (the f+1 rule). */
@@ -275,11 +273,12 @@ export class QbftMachine {
       return null;
     }
     const m = { ...unsigned, signature: this.cfg.signer.sign(payload) } as ConsensusMessage;
-    this.signed.set(key, { payload, message: m });
+    const bytes = encodeMessage(m);
+    this.signed.set(key, { payload, message: m, bytes });
     this.seen.set(`${key}:${this.me}`, { payload, message: m });
     const record: WalRecord = { type: 'signed', message: m };
     this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
-    this.out.push({ type: 'broadcast', message: m, bytes: encodeMessage(m) });
+    this.out.push({ type: 'broadcast', message: m, bytes });
     return m;
   }
 
@@ -290,16 +289,21 @@ export class QbftMachine {
    */
   private resend(): void {
     if (this.ctx === null || this.committed) return;
-    let latestRoundChange: ConsensusMessage | undefined;
-    const picked: ConsensusMessage[] = [];
-    for (const { message: m } of this.signed.values()) {
+    type Entry = { readonly message: ConsensusMessage; bytes?: Uint8Array };
+    let latestRoundChange: Entry | undefined;
+    const picked: Entry[] = [];
+    for (const e of this.signed.values()) {
+      const m = e.message;
       if (m.kind === Kind.ROUND_CHANGE) {
-        if (latestRoundChange === undefined || m.round > latestRoundChange.round) latestRoundChange = m;
-      } else if (m.kind === Kind.COMMIT || m.round === this.round) picked.push(m);
+        if (latestRoundChange === undefined || m.round > latestRoundChange.message.round) latestRoundChange = e;
+      } else if (m.kind === Kind.COMMIT || m.round === this.round) picked.push(e);
     }
     if (latestRoundChange !== undefined) picked.push(latestRoundChange);
-    picked.sort((a, b) => a.round - b.round || a.kind - b.kind);
-    for (const m of picked) this.out.push({ type: 'resend', message: m, bytes: encodeMessage(m) });
+    picked.sort((a, b) => a.message.round - b.message.round || a.message.kind - b.message.kind);
+    for (const e of picked) {
+      e.bytes ??= encodeMessage(e.message); // restored from the WAL: encoded on first use
+      this.out.push({ type: 'resend', message: e.message, bytes: e.bytes });
+    }
   }
 
   // ---------------- receiving ----------------

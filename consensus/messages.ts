@@ -1,15 +1,17 @@
 import { decode, encode, readArray, readBytes, readUint, type Encodable } from '../core/codec.ts';
-import { Domain, signingBytes, type DomainTag } from '../core/domain.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
-import { HASH_LENGTH } from '../core/hash.ts';
-import { ADDRESS_LENGTH, BLS_SIGNATURE_LENGTH, ED25519_SIGNATURE_LENGTH } from '../core/keys.ts';
+import {
+  coreFromWire, coreToWire, CORE_LENGTH, KIND_NAMES,
+  type Commit, type Kind, type PreparedCertificate, type RoundChange, type SignedBase, type SignedCore, type Vote,
+} from '../core/signed-core.ts';
 
 /**
  * QBFT wire messages. Every message is a canonical array whose first fields are the
- * signed "core" — [kind, height, round, author, ...kind fields, signature] — followed by
- * unsigned attachments (the proposed block, justifications). Attachments are unsigned
- * because they carry their own proof (the block hashes to the signed digest; the
- * justification is made of signed messages), so a relay cannot alter them undetected.
+ * signed "core" (core/signed-core.ts: kinds, core codec, signing bytes) — [kind, height,
+ * round, author, ...kind fields, signature] — followed by unsigned attachments (the
+ * proposed block, justifications). Attachments are unsigned because they carry their own
+ * proof (the block hashes to the signed digest; the justification is made of signed
+ * messages), so a relay cannot alter them undetected.
  *
  *   PROPOSAL     [0, h, r, author, digest, sig, block, justification|nil]
  *   PREPARE      [1, h, r, author, digest, sig]
@@ -18,39 +20,15 @@ import { ADDRESS_LENGTH, BLS_SIGNATURE_LENGTH, ED25519_SIGNATURE_LENGTH } from '
  *   justification = [[round-change core...], [vote core...]]
  *   prepared      = [block, [vote core...]]
  *   vote core     = PROPOSAL core or PREPARE core: [0|1, h, r, author, digest, sig]
- *
- * Signed bytes: signingBytes(domain of kind, chainId, [h, r, author, ...kind fields]).
  */
-export const Kind = { PROPOSAL: 0, PREPARE: 1, COMMIT: 2, ROUND_CHANGE: 3 } as const;
-export type Kind = (typeof Kind)[keyof typeof Kind];
-export const KIND_NAMES: readonly string[] = ['PROPOSAL', 'PREPARE', 'COMMIT', 'ROUND-CHANGE'];
-
-const DOMAINS: readonly DomainTag[] = [Domain.proposal, Domain.prepare, Domain.commit, Domain.roundChange];
 
 /** Upper bound on validators referenced by one justification (bounds decoding work). */
 export const MAX_JUSTIFICATION_ENTRIES = 1024;
 
-interface SignedBase {
-  readonly height: number;
-  readonly round: number;
-  /** Validator address (20 bytes); its Ed25519 identity key verifies `signature`. */
-  readonly author: Uint8Array;
-  readonly signature: Uint8Array;
-}
-
-/** A PREPARE, or the signed core of a PROPOSAL (the proposal counts as its author's prepare). */
-export interface Vote extends SignedBase {
-  readonly kind: 0 | 1;
-  readonly digest: Uint8Array;
-}
 export interface Justification {
   /** A quorum of ROUND-CHANGEs for the proposal's round (cores only, no attachments). */
   readonly roundChanges: readonly RoundChange[];
   /** Quorum of votes proving the highest prepared round among them; empty if none prepared. */
-  readonly votes: readonly Vote[];
-}
-export interface PreparedCertificate {
-  readonly block: Uint8Array;
   readonly votes: readonly Vote[];
 }
 export interface Proposal extends SignedBase {
@@ -63,45 +41,7 @@ export interface Prepare extends SignedBase {
   readonly kind: 1;
   readonly digest: Uint8Array;
 }
-export interface Commit extends SignedBase {
-  readonly kind: 2;
-  readonly digest: Uint8Array;
-  /** BLS signature over commitSealBytes(chainId, height, digest): round-independent. */
-  readonly seal: Uint8Array;
-}
-export interface RoundChange extends SignedBase {
-  readonly kind: 3;
-  readonly preparedRound: number | null;
-  readonly preparedDigest: Uint8Array | null;
-  readonly prepared: PreparedCertificate | null;
-}
 export type ConsensusMessage = Proposal | Prepare | Commit | RoundChange;
-/** Any signed core (what evidence and justifications are made of). */
-export type SignedCore = Vote | Commit | RoundChange;
-
-/** Distributes Omit over a union, so `Unsigned<ConsensusMessage>` stays discriminated. */
-export type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never;
-
-function kindFields(m: Unsigned<ConsensusMessage> | Unsigned<SignedCore>): Encodable[] {
-  switch (m.kind) {
-    case 0:
-    case 1:
-      return [m.digest];
-    case 2:
-      return [m.digest, m.seal];
-    case 3:
-      return [m.preparedRound, m.preparedDigest];
-  }
-}
-
-/** The exact bytes the author signs: domain tag and chain id first, then the fields. */
-export function messageSigningBytes(chainId: string, m: Unsigned<ConsensusMessage> | Unsigned<SignedCore>): Uint8Array {
-  return signingBytes(DOMAINS[m.kind]!, chainId, [m.height, m.round, m.author, ...kindFields(m)]);
-}
-
-export function coreToWire(m: ConsensusMessage | SignedCore): Encodable[] {
-  return [m.kind, m.height, m.round, m.author, ...kindFields(m), m.signature];
-}
 
 /** The signed core of a message, without attachments. */
 export function toCore(m: ConsensusMessage): SignedCore {
@@ -132,41 +72,10 @@ export function encodeMessage(m: ConsensusMessage): Uint8Array {
   return encode(messageToWire(m));
 }
 
-export function encodeCore(m: SignedCore): Uint8Array {
-  return encode(coreToWire(m));
-}
-
 // ---------------- decoding: every malformed input is a typed error naming its field ----------------
 
 function invalid(path: string, why: string): JouleError {
   return new JouleError(ErrorCode.CONSENSUS_INVALID_MESSAGE, why, path);
-}
-
-const CORE_LENGTH = [6, 6, 7, 7] as const;
-
-/** Reads a signed core; `allowed` restricts which kinds may appear at this place. */
-export function coreFromWire(v: Encodable, path: string, allowed: readonly Kind[]): SignedCore {
-  const f = readArray(v, path);
-  const kind = readUint(f[0] ?? null, `${path}.kind`);
-  if (!allowed.includes(kind as Kind)) throw invalid(`${path}.kind`, `kind ${kind} not allowed here`);
-  const k = kind as Kind;
-  if (f.length !== CORE_LENGTH[k]) throw invalid(path, `${KIND_NAMES[k]} core must have ${CORE_LENGTH[k]} fields, got ${f.length}`);
-  const height = readUint(f[1]!, `${path}.height`);
-  const round = readUint(f[2]!, `${path}.round`);
-  const author = readBytes(f[3]!, `${path}.author`, ADDRESS_LENGTH);
-  const signature = readBytes(f[f.length - 1]!, `${path}.signature`, ED25519_SIGNATURE_LENGTH);
-  if (k === 0 || k === 1) return { kind: k, height, round, author, digest: readBytes(f[4]!, `${path}.digest`, HASH_LENGTH), signature };
-  if (k === 2) {
-    const digest = readBytes(f[4]!, `${path}.digest`, HASH_LENGTH);
-    return { kind: 2, height, round, author, digest, seal: readBytes(f[5]!, `${path}.seal`, BLS_SIGNATURE_LENGTH), signature };
-  }
-  const preparedRound = f[4] === null ? null : readUint(f[4]!, `${path}.preparedRound`);
-  const preparedDigest = f[5] === null ? null : readBytes(f[5]!, `${path}.preparedDigest`, HASH_LENGTH);
-  if ((preparedRound === null) !== (preparedDigest === null)) {
-    throw invalid(path, 'preparedRound and preparedDigest must be both present or both nil');
-  }
-  if (preparedRound !== null && preparedRound >= round) throw invalid(`${path}.preparedRound`, 'must be lower than the round');
-  return { kind: 3, height, round, author, preparedRound, preparedDigest, prepared: null, signature };
 }
 
 function readList<T>(v: Encodable, path: string, read: (e: Encodable, p: string) => T): T[] {

@@ -10,7 +10,8 @@ import { commitSealBytes } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { aggregateCertificate, verifyCertificate } from './certificate.ts';
 import { QbftMachine } from './machine.ts';
-import { encodeMessage, messageSigningBytes, toCore, type Commit, type ConsensusMessage, type RoundChange, type Unsigned, type Vote } from './messages.ts';
+import { encodeMessage, toCore, type ConsensusMessage } from './messages.ts';
+import { messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
 import { CHAIN_ID, testBlock, testValidators } from './testing/fixtures.ts';
 import { defaultBlockDigest, type ConsensusAction } from './types.ts';
 

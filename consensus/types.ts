@@ -1,7 +1,8 @@
 import { blockHash, decodeBlock, type CommitCertificate } from '../core/block.ts';
 import type { ValidatorSet } from '../core/validators.ts';
-import type { ConsensusMessage, Vote } from './messages.ts';
-import type { Evidence } from './evidence.ts';
+import type { ConsensusMessage } from './messages.ts';
+import type { Vote } from '../core/signed-core.ts';
+import type { Evidence } from '../core/evidence.ts';
 import type { ConsensusCrypto, Signer } from './crypto.ts';
 
 /** What the machine reads from a block: its digest and the (round, proposer) it was built for. */

@@ -2,7 +2,8 @@ import { decode, encode, readArray, readBytes, readUint } from '../core/codec.ts
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH } from '../core/hash.ts';
 import { equalBytes } from '../core/bytes.ts';
-import { coreFromWire, coreToWire, messageFromWire, messageToWire, type ConsensusMessage, type Vote } from './messages.ts';
+import { coreFromWire, coreToWire, type Vote } from '../core/signed-core.ts';
+import { messageFromWire, messageToWire, type ConsensusMessage } from './messages.ts';
 import type { WalRecord } from './types.ts';
 
 /**

@@ -4,16 +4,21 @@ export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-const HEX = /^(0x)?([0-9a-fA-F]{2})*$/;
+const HEX_0X = /^0x([0-9a-fA-F]{2})*$/;
 
-/** Parses hex with or without 0x; returns undefined for anything that is not whole bytes of hex. */
+/**
+ * Parses `0x`-prefixed hex of whole bytes, the one form every input (config, JSON-RPC, CLI
+ * options, key files) takes; undefined for anything else, bare hex included, so that a
+ * value typed without its prefix is refused rather than guessed at.
+ */
 export function fromHexOrUndefined(s: string): Uint8Array | undefined {
-  if (typeof s !== 'string' || !HEX.test(s)) return undefined;
-  return new Uint8Array(Buffer.from(s.startsWith('0x') ? s.slice(2) : s, 'hex'));
+  if (typeof s !== 'string' || !HEX_0X.test(s)) return undefined;
+  return new Uint8Array(Buffer.from(s.slice(2), 'hex'));
 }
 
+/** For constants and tests: hex with or without 0x; throws on anything else. */
 export function fromHex(s: string): Uint8Array {
-  const b = fromHexOrUndefined(s);
+  const b = fromHexOrUndefined(s.startsWith('0x') ? s : `0x${s}`);
   if (b === undefined) throw new TypeError(`not hex: ${s.slice(0, 20)}`);
   return b;
 }

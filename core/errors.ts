@@ -12,6 +12,8 @@ export const ErrorCode = {
   ADDRESS_INVALID: 'ADDRESS_INVALID',
   KEYSTORE_INVALID: 'KEYSTORE_INVALID',
   KEYSTORE_BAD_PASSPHRASE: 'KEYSTORE_BAD_PASSPHRASE',
+  /** A secret key file other users of the machine can read. */
+  KEYSTORE_EXPOSED: 'KEYSTORE_EXPOSED',
   // transactions
   TX_OVERSIZE: 'TX_OVERSIZE',
   TX_UNKNOWN_TYPE: 'TX_UNKNOWN_TYPE',
@@ -38,8 +40,21 @@ export const ErrorCode = {
   WAL_CONFLICT: 'WAL_CONFLICT',
   /** Two conflicting commit certificates exist: more than f validators are faulty. The node halts. */
   SAFETY_VIOLATION: 'SAFETY_VIOLATION',
+  /**
+   * An end-of-block hook threw: this node cannot compute the block, and others may compute
+   * it differently. Never a verdict on the block or its sender: the node halts (vm/README.md).
+   */
+  HOOK_FAILED: 'HOOK_FAILED',
+  /**
+   * A block read state its access list did not declare (strict mode), or listed a prefix
+   * that was not loaded: a handler's or hook's declaration is wrong, this node's bug, never
+   * the block's. The node halts (state/README.md "Reads").
+   */
+  STATE_UNDECLARED_READ: 'STATE_UNDECLARED_READ',
   // genesis, config, storage
   GENESIS_INVALID: 'GENESIS_INVALID',
+  /** A validator card of the genesis ceremony (node/home/card.ts) is malformed or does not verify. */
+  CARD_INVALID: 'CARD_INVALID',
   CONFIG_INVALID: 'CONFIG_INVALID',
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_MISMATCH: 'STORE_MISMATCH',
@@ -74,4 +89,13 @@ export class JouleError extends Error {
 
 export function isJouleError(e: unknown): e is JouleError {
   return e instanceof JouleError;
+}
+
+/**
+ * An error after which the node must stop rather than go on: it says nothing about the
+ * input at hand (never count it as an invalid block or a bad peer) and everything about
+ * this node's ability to agree with the others.
+ */
+export function isFatal(e: unknown): e is JouleError {
+  return isJouleError(e) && (e.code === ErrorCode.HOOK_FAILED || e.code === ErrorCode.SAFETY_VIOLATION || e.code === ErrorCode.STATE_UNDECLARED_READ);
 }

@@ -153,7 +153,8 @@ export function blsPublicKey(bytes: Uint8Array): blst.PublicKey | undefined {
   }
 }
 
-function blsSignature(bytes: Uint8Array): blst.Signature | undefined {
+/** Parses and subgroup-checks a signature; undefined when invalid. */
+export function blsSignature(bytes: Uint8Array): blst.Signature | undefined {
   if (bytes.length !== BLS_SIGNATURE_LENGTH) return undefined;
   try {
     return blst.Signature.fromBytes(bytes, true);

@@ -39,37 +39,48 @@ describe('keystore', () => {
 
   it('round-trips a BLS key (sync API) with default scrypt parameters', () => {
     const kp = blsGenerate();
-    const json = encryptKeySync({ type: 'bls', secret: kp.secretKey, passphrase: 'pw' });
+    const json = encryptKeySync({ type: 'bls', secret: kp.secretKey, passphrase: 'pw of twelve+' });
     expect(json.crypto!.kdfparams.n).toBe(2 ** 15);
     expect(json.address).toBeUndefined();
-    const k = decryptKeySync(json, 'pw');
+    const k = decryptKeySync(json, 'pw of twelve+');
     expect(toHex(k.secret)).toBe(toHex(kp.secretKey));
     expect(toHex(k.publicKey)).toBe(toHex(kp.publicKey));
   });
 
+  it('refuses to encrypt a new key with a weak passphrase (issue 8: "a" was accepted), but still opens old files', async () => {
+    const secret = ed25519Generate().seed;
+    for (const weak of ['a', 'short pw', 'aaaaaaaaaaaaaaaa', '']) {
+      const e = await asyncCodeOf(() => encryptKey({ type: 'ed25519', secret, passphrase: weak, scrypt: FAST }));
+      expect(e?.code, weak).toBe('KEYSTORE_BAD_PASSPHRASE');
+      expect(e?.field).toBe('passphrase');
+    }
+    const ok = await encryptKey({ type: 'ed25519', secret, passphrase: 'twelve chars', scrypt: FAST });
+    expect((await decryptKey(ok, 'twelve chars')).secret).toEqual(secret);
+  });
+
   it('rejects a wrong passphrase with KEYSTORE_BAD_PASSPHRASE', async () => {
-    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'right', scrypt: FAST });
+    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'the right passphrase', scrypt: FAST });
     expect((await asyncCodeOf(() => decryptKey(json, 'wrong')))?.code).toBe('KEYSTORE_BAD_PASSPHRASE');
     expect((await asyncCodeOf(() => decryptKey(json, undefined)))?.code).toBe('KEYSTORE_BAD_PASSPHRASE');
   });
 
   it('detects tampering with the ciphertext, tag, iv or public key', async () => {
-    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'pw', scrypt: FAST });
+    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'pw of twelve+', scrypt: FAST });
     const flip = (hex: string) => hex.slice(0, -1) + (hex.endsWith('0') ? '1' : '0');
     const variants: KeystoreJson[] = [
       { ...json, crypto: { ...json.crypto!, ciphertext: flip(json.crypto!.ciphertext) } },
       { ...json, crypto: { ...json.crypto!, tag: flip(json.crypto!.tag) } },
       { ...json, crypto: { ...json.crypto!, iv: flip(json.crypto!.iv) } },
     ];
-    for (const v of variants) expect((await asyncCodeOf(() => decryptKey(v, 'pw')))?.code).toBe('KEYSTORE_BAD_PASSPHRASE');
+    for (const v of variants) expect((await asyncCodeOf(() => decryptKey(v, 'pw of twelve+')))?.code).toBe('KEYSTORE_BAD_PASSPHRASE');
     // Another key's public key and matching address: caught by the authenticated header.
     const other = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, insecure: true });
     const swapped = { ...json, publicKey: other.publicKey, address: other.address };
-    expect((await asyncCodeOf(() => decryptKey(swapped, 'pw')))?.code).toBe('KEYSTORE_BAD_PASSPHRASE');
+    expect((await asyncCodeOf(() => decryptKey(swapped, 'pw of twelve+')))?.code).toBe('KEYSTORE_BAD_PASSPHRASE');
   });
 
   it('reports malformed files as KEYSTORE_INVALID naming the field', async () => {
-    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'pw', scrypt: FAST });
+    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'pw of twelve+', scrypt: FAST });
     const cases: [unknown, string][] = [
       [null, '$'],
       [{ ...json, version: 2 }, 'version'],

@@ -122,9 +122,27 @@ function checkScrypt(p: ScryptParams, field: string): void {
   if (!Number.isSafeInteger(p.p) || p.p < 1 || p.p > MAX_P) throw invalid(`p must be an integer in 1..${MAX_P}`, `${field}.p`);
 }
 
+/**
+ * Shortest passphrase a NEW key file may be encrypted with. Scrypt slows guessing down, it
+ * cannot save a one-letter passphrase. (Existing files decrypt whatever they were made with.)
+ * Throwaway devnet keys skip encryption altogether with `--insecure`, which says so.
+ */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
 function checkPassphrase(passphrase: string | undefined): asserts passphrase is string {
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
     throw new JouleError(ErrorCode.KEYSTORE_BAD_PASSPHRASE, 'a non-empty passphrase is required', 'passphrase');
+  }
+}
+
+function checkNewPassphrase(passphrase: string | undefined): asserts passphrase is string {
+  checkPassphrase(passphrase);
+  if ([...passphrase].length < MIN_PASSPHRASE_LENGTH || new Set(passphrase).size < 4) {
+    throw new JouleError(
+      ErrorCode.KEYSTORE_BAD_PASSPHRASE,
+      `too weak: use at least ${MIN_PASSPHRASE_LENGTH} characters, not one character repeated (or --insecure for a throwaway devnet key)`,
+      'passphrase',
+    );
   }
 }
 
@@ -154,7 +172,7 @@ function prepare(opts: EncryptKeyOptions): { base: KeystoreJson; done: boolean }
   if (opts.insecure === true) {
     return { base: { ...base, insecure: true, warning: INSECURE_WARNING, secret: `0x${toHex(opts.secret)}` }, done: true };
   }
-  checkPassphrase(opts.passphrase);
+  checkNewPassphrase(opts.passphrase);
   checkScrypt(opts.scrypt ?? DEFAULT_SCRYPT, 'scrypt');
   return { base, done: false };
 }

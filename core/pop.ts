@@ -1,5 +1,6 @@
 import { Domain, signingBytes } from './domain.ts';
-import { blsSign, blsVerify } from './keys.ts';
+import { blsSign } from './keys.ts';
+import { verifySignatureSet, type BlsSet } from './signature-sets.ts';
 
 /**
  * BLS proof of possession: each validator signs its own BLS key (bound to its identity
@@ -15,7 +16,12 @@ export function signProofOfPossession(chainId: string, blsSecretKey: Uint8Array,
   return blsSign(blsSecretKey, popMessage(chainId, blsKey, identityKey));
 }
 
+/** The proof as a signature set (verified with the others of its tx, off the event loop). */
+export function proofOfPossessionSet(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array, proof: Uint8Array): BlsSet {
+  return { kind: 'bls', publicKey: blsKey, message: popMessage(chainId, blsKey, identityKey), signature: proof };
+}
+
 /** Never throws: a malformed key or proof verifies as false. */
 export function verifyProofOfPossession(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array, proof: Uint8Array): boolean {
-  return blsVerify(blsKey, popMessage(chainId, blsKey, identityKey), proof);
+  return verifySignatureSet(proofOfPossessionSet(chainId, blsKey, identityKey, proof));
 }

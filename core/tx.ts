@@ -2,7 +2,8 @@ import { decode, encode, readAmount, readArray, readBytes, readString, readUint,
 import { Domain, signingBytes } from './domain.ts';
 import { ErrorCode, JouleError } from './errors.ts';
 import { sha256 } from './hash.ts';
-import { addressFromPublicKey, ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Sign, ed25519Verify } from './keys.ts';
+import { addressFromPublicKey, ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Sign } from './keys.ts';
+import { verifySignatureSet, type Ed25519Set } from './signature-sets.ts';
 
 /** Hard ceiling on one encoded transaction; chains may set a lower one in genesis. */
 export const MAX_TX_BYTES = 128 * 1024;
@@ -71,8 +72,13 @@ export function decodeTx(bytes: Uint8Array, maxBytes = MAX_TX_BYTES): Tx {
   return { ...tx, bytes, hash: sha256(bytes), from: addressFromPublicKey(sender) };
 }
 
+/** The envelope's signature as data: the sender's Ed25519 signature over the signing bytes. */
+export function txSignatureSet(tx: SignedTx): Ed25519Set {
+  return { kind: 'ed25519', publicKey: tx.sender, message: txSigningBytes(tx), signature: tx.signature };
+}
+
 export function verifyTxSignature(tx: SignedTx): boolean {
-  return ed25519Verify(tx.sender, txSigningBytes(tx), tx.signature);
+  return verifySignatureSet(txSignatureSet(tx));
 }
 
 export function encodeTx(tx: SignedTx): Uint8Array {

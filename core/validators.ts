@@ -2,6 +2,12 @@ import { compareBytes, equalBytes } from './bytes.ts';
 import { encode } from './codec.ts';
 import { sha256 } from './hash.ts';
 
+/**
+ * Validator names: in genesis files, emergency transitions and validator votes alike, so a
+ * voted-in name could also stand in a genesis file.
+ */
+export const VALIDATOR_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
 export interface Validator {
   readonly name: string;
   /** Address derived from the Ed25519 identity key (also the libp2p peer identity). */

@@ -4,11 +4,11 @@ import { sha256 } from '../core/hash.ts';
 import { formatAddress } from '../core/keys.ts';
 import { ValidatorSet } from '../core/validators.ts';
 import { paramsToJson, paramsToWire } from './params.ts';
-import { ROLE_TO_JSON, type AccountRole, type Genesis, type GenesisJson } from './types.ts';
+import { ROLE_NAMES, ROLE_TO_JSON } from '../core/roles.ts';
+import type { Genesis, GenesisJson } from './types.ts';
 
 /** Version tag in the hashed encoding, so a future genesis format can never collide. */
 const GENESIS_TAG = 'JOULE/genesis/v1';
-const ROLE_ORDER: readonly AccountRole[] = ['dso', 'aggregator', 'marketOperator', 'validator', 'issuer'];
 
 /**
  * Canonical encoding of a genesis: independent of JSON formatting, field order and the
@@ -26,7 +26,7 @@ export function genesisToWire(g: Genesis): Encodable {
     g.genesisTime,
     paramsToWire(g.params),
     validators.map((v) => [v.address, v.name, v.identityKey, v.blsKey, v.blsProofOfPossession]),
-    accounts.map((a) => [a.address, a.balance, ROLE_ORDER.filter((r) => a.roles.includes(r))]),
+    accounts.map((a) => [a.address, a.balance, ROLE_NAMES.filter((r) => a.roles.includes(r))]),
   ];
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { blsGenerate, ed25519Generate, formatAddress, addressFromPublicKey } from '../core/keys.ts';
-import { generateDevnet, genesisHash, genesisToJson, genesisValidatorSet, parseGenesis, signProofOfPossession, validateGenesis, type GenesisJson } from './index.ts';
+import { generateDevnet, genesisHash, genesisToJson, genesisValidatorSet, parseGenesis, validateGenesis, type GenesisJson } from './index.ts';
+import { signProofOfPossession } from '../core/pop.ts';
 
 const devnet = generateDevnet({ validators: 4, accounts: 3, genesisTime: 1_750_000_000_000 });
 const valid = (): GenesisJson => structuredClone(genesisToJson(devnet.genesis));

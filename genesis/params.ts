@@ -1,7 +1,7 @@
 import type { Encodable } from '../core/codec.ts';
 import { DEFAULT_PARAMS, type ChainParams, type TierParams } from '../core/params.ts';
 import { MAX_TX_BYTES } from '../core/tx.ts';
-import { Checker, join } from './check.ts';
+import { type Checker, join } from './check.ts';
 import type { ChainParamsJson } from './types.ts';
 
 /**

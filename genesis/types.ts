@@ -1,4 +1,5 @@
 import type { ChainParams } from '../core/params.ts';
+import type { RoleJsonName, RoleName } from '../core/roles.ts';
 import type { Validator } from '../core/validators.ts';
 
 /**
@@ -6,29 +7,6 @@ import type { Validator } from '../core/validators.ts';
  * operators write and read). Byte strings are 0x hex in JSON, bytes here; amounts are
  * decimal strings in JSON (they exceed 2^53), bigint here.
  */
-
-/** Account roles as spelled in genesis.json (kebab-case, like the rest of the CLI). */
-export const GENESIS_ROLES = ['dso', 'aggregator', 'market-operator', 'validator', 'issuer'] as const;
-export type GenesisRole = (typeof GENESIS_ROLES)[number];
-
-/** Same roles as state/accounts.ts RoleName (kept structural: genesis/ imports only core/). */
-export type AccountRole = 'dso' | 'aggregator' | 'marketOperator' | 'validator' | 'issuer';
-
-export const ROLE_FROM_JSON: Readonly<Record<GenesisRole, AccountRole>> = {
-  dso: 'dso',
-  aggregator: 'aggregator',
-  'market-operator': 'marketOperator',
-  validator: 'validator',
-  issuer: 'issuer',
-};
-
-export const ROLE_TO_JSON: Readonly<Record<AccountRole, GenesisRole>> = {
-  dso: 'dso',
-  aggregator: 'aggregator',
-  marketOperator: 'market-operator',
-  validator: 'validator',
-  issuer: 'issuer',
-};
 
 export interface GenesisValidator extends Validator {
   /** BLS signature by blsKey over signingBytes(Domain.proofOfPossession, chainId, [blsKey, identityKey]). */
@@ -39,8 +17,8 @@ export interface GenesisAccount {
   readonly address: Uint8Array;
   /** Settlement currency, micro-units. */
   readonly balance: bigint;
-  /** Role names as in state/accounts.ts (use rolesToBits there). */
-  readonly roles: readonly AccountRole[];
+  /** core/roles.ts names (rolesToBits gives the account record's bits). */
+  readonly roles: readonly RoleName[];
 }
 
 export interface Genesis {
@@ -91,7 +69,7 @@ export interface GenesisValidatorJson {
 export interface GenesisAccountJson {
   address: string;
   balance: string;
-  roles: GenesisRole[];
+  roles: RoleJsonName[];
 }
 
 export interface GenesisJson {

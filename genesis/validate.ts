@@ -4,13 +4,14 @@ import { ErrorCode, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, blsPublicKey, formatAddress, isEd25519PublicKey, parseAddress } from '../core/keys.ts';
 import { Checker, UINT64_MAX } from './check.ts';
 import { checkParams } from './params.ts';
-import { verifyProofOfPossession } from './pop.ts';
-import { GENESIS_ROLES, ROLE_FROM_JSON, type AccountRole, type Genesis, type GenesisAccount, type GenesisProblem, type GenesisRole, type GenesisValidator } from './types.ts';
+import { verifyProofOfPossession } from '../core/pop.ts';
+import { ROLE_FROM_JSON, ROLE_JSON_NAMES, type RoleJsonName, type RoleName } from '../core/roles.ts';
+import { VALIDATOR_NAME_PATTERN } from '../core/validators.ts';
+import type { Genesis, GenesisAccount, GenesisProblem, GenesisValidator } from './types.ts';
 
 export const CHAIN_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
 /** Upper bound on the genesis validator set (commit bitmaps and gossip fan-out stay small). */
 export const MAX_VALIDATORS = 1024;
-const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 // Below this a timestamp is almost certainly in seconds, not milliseconds.
 const MIN_GENESIS_TIME = 1_000_000_000_000;
 const MAX_GENESIS_TIME = 253_402_300_799_999; // 9999-12-31
@@ -100,7 +101,7 @@ function checkValidators(c: Checker, v: unknown, chainId: string | undefined): G
     const o = c.object(item, p);
     if (o === undefined) return;
     c.unknownFields(o, VALIDATOR_FIELDS, p);
-    const name = c.string(o.name, `${p}.name`, NAME_PATTERN, 'letters, digits, ".", "_" or "-", at most 64 characters', 64);
+    const name = c.string(o.name, `${p}.name`, VALIDATOR_NAME_PATTERN, 'letters, digits, ".", "_" or "-", at most 64 characters', 64);
     if (name !== undefined) names.check(c, name, `${p}.name`, 'name');
 
     const address = checkAddress(c, o.address, `${p}.address`, addresses);
@@ -161,20 +162,20 @@ function checkAccounts(c: Checker, v: unknown): GenesisAccount[] | undefined {
   return c.problems.length > before ? undefined : out;
 }
 
-function checkRoles(c: Checker, v: unknown, path: string): AccountRole[] | undefined {
+function checkRoles(c: Checker, v: unknown, path: string): RoleName[] | undefined {
   if (v === undefined) return [];
   const arr = c.array(v, path);
   if (arr === undefined) return undefined;
-  const out: AccountRole[] = [];
+  const out: RoleName[] = [];
   let ok = true;
   arr.forEach((r, i) => {
-    if (typeof r !== 'string' || !(GENESIS_ROLES as readonly string[]).includes(r)) {
-      c.add(`${path}[${i}]`, `must be one of ${GENESIS_ROLES.join(', ')}, got ${JSON.stringify(r)}`);
+    if (typeof r !== 'string' || !(ROLE_JSON_NAMES as readonly string[]).includes(r)) {
+      c.add(`${path}[${i}]`, `must be one of ${ROLE_JSON_NAMES.join(', ')}, got ${JSON.stringify(r)}`);
       ok = false;
-    } else if (out.includes(ROLE_FROM_JSON[r as GenesisRole])) {
+    } else if (out.includes(ROLE_FROM_JSON[r as RoleJsonName])) {
       c.add(`${path}[${i}]`, `duplicate role ${r}`);
       ok = false;
-    } else out.push(ROLE_FROM_JSON[r as GenesisRole]);
+    } else out.push(ROLE_FROM_JSON[r as RoleJsonName]);
   });
   return ok ? out : undefined;
 }

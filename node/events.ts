@@ -1,31 +1,84 @@
+import type { Receipt } from '../core/block.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
+import type { Tx } from '../core/tx.ts';
 import type { CommittedBlock } from './chain/chain.ts';
 
-type Listener = (b: CommittedBlock) => void;
+/** One tx of a committed block: where it landed and its receipt. */
+export interface TxIncluded {
+  readonly tx: Tx;
+  readonly height: number;
+  readonly index: number;
+  readonly blockHash: Uint8Array;
+  readonly receipt: Receipt;
+}
 
 /**
- * Node events (block committed) for RPC subscriptions and, later, gRPC command streams.
- * Listeners run synchronously in registration order; one that throws is isolated.
+ * What the node announces, by event type. A type is added here when the code that emits
+ * it exists: 'interval-closed', 'market-cleared' and 'command-issued' come with the energy
+ * issues' end-of-block hooks and gRPC streams.
+ */
+export interface NodeEventMap {
+  /** After the block is durable, once per block, in height order. */
+  'block-committed': CommittedBlock;
+  /** After its block's 'block-committed', once per tx, in block order. */
+  'tx-included': TxIncluded;
+}
+export type NodeEventType = keyof NodeEventMap;
+export type NodeEventListener<K extends NodeEventType> = (event: NodeEventMap[K]) => void;
+
+/** Listeners of one type at most (subscribers such as WebSocket sessions multiplex through one each). */
+export const MAX_LISTENERS_PER_TYPE = 64;
+
+/**
+ * The node's typed event bus, for RPC subscriptions and, next, gRPC streams (through the
+ * NodeApi contract, never node internals). Listeners run synchronously in registration
+ * order, inside the commit path: they must be quick and hand slow work to their own
+ * bounded queue. One that throws is reported to `onError` and skipped; the others and the
+ * node carry on. At most `maxListeners` per type (RATE_LIMITED beyond).
  */
 export class NodeEvents {
-  private readonly listeners = new Set<Listener>();
-  private readonly onError: (e: unknown) => void;
+  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = { 'block-committed': new Set(), 'tx-included': new Set() };
+  private readonly onError: (e: unknown, type: NodeEventType) => void;
+  private readonly maxListeners: number;
 
-  constructor(onError: (e: unknown) => void) {
+  constructor(onError: (e: unknown, type: NodeEventType) => void, maxListeners = MAX_LISTENERS_PER_TYPE) {
     this.onError = onError;
+    this.maxListeners = maxListeners;
   }
 
-  onBlock(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Subscribes; returns the unsubscribe function (idempotent). */
+  on<K extends NodeEventType>(type: K, listener: NodeEventListener<K>): () => void {
+    const set = this.listeners[type] as Set<NodeEventListener<K>>;
+    if (set.size >= this.maxListeners) {
+      throw new JouleError(ErrorCode.RATE_LIMITED, `at most ${this.maxListeners} listeners of '${type}'`, 'listener');
+    }
+    set.add(listener);
+    return () => void set.delete(listener);
   }
 
-  emitBlock(b: CommittedBlock): void {
-    for (const l of this.listeners) {
+  /** Whether anyone listens (so an emitter can skip building events no one reads). */
+  has(type: NodeEventType): boolean {
+    return this.listeners[type].size > 0;
+  }
+
+  emit<K extends NodeEventType>(type: K, event: NodeEventMap[K]): void {
+    const set = this.listeners[type] as Set<NodeEventListener<K>>;
+    if (set.size === 0) return;
+    // A snapshot: a listener that subscribes or unsubscribes another changes the next event, not this one.
+    for (const listener of [...set]) {
       try {
-        l(b);
+        listener(event);
       } catch (e) {
-        this.onError(e);
+        this.onError(e, type);
       }
     }
+  }
+
+  /** A committed block, then each of its txs. */
+  emitCommitted(b: CommittedBlock): void {
+    this.emit('block-committed', b);
+    if (!this.has('tx-included')) return;
+    const height = b.block.header.height;
+    b.txs.forEach((tx, index) => this.emit('tx-included', { tx, height, index, blockHash: b.hash, receipt: b.receipts[index]! }));
   }
 }

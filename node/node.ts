@@ -2,17 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
-import { ErrorCode, JouleError } from '../core/errors.ts';
+import { ErrorCode, isFatal, isJouleError, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
-import { defaultBlockInfo } from '../consensus/types.ts';
+import { defaultBlockInfo, type BlockInfo } from '../consensus/types.ts';
 import { keySigner, type ConsensusCrypto } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
 import { startRpcServer } from '../rpc/http/http-server.ts';
-import { createMetrics, recordBlock, recordRejection, type JouleMetrics } from '../rpc/metrics.ts';
 import { startMetricsServer } from '../rpc/http/metrics-server.ts';
 import type { HealthReport, NodeStatus } from '../rpc/node-api.ts';
 import { getAccount } from '../state/accounts.ts';
@@ -21,7 +20,7 @@ import { createNodeApi } from './api/node-api.ts';
 import type { BuildOutput, ExecutedBlock } from './blocks/block-builder.ts';
 import { decodeCertifiedBlock, encodeCertifiedBlock, importCertified } from './blocks/block-import.ts';
 import { Chain } from './chain/chain.ts';
-import { loadConfig, resolveIn, type NodeConfig } from './home/config.ts';
+import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config.ts';
 import { ConsensusDriver } from './consensus/driver.ts';
 import { ConsensusRecordLog } from './consensus/wal.ts';
 import { NodeEvents } from './events.ts';
@@ -32,9 +31,16 @@ import { BlockSync } from './sync/block-sync.ts';
 import { TxGossip } from './txs/tx-gossip.ts';
 import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
-import { cachingCrypto } from './consensus/verify-cache.ts';
+import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
+import { verifyAhead } from './verify/ahead.ts';
 import { decodeOnce } from './net/decode-once.ts';
-import { registerStateMetrics, stateOptions } from './chain/state-config.ts';
+import { stateOptions } from './chain/state-config.ts';
+import { registerStateGauges } from './metrics/state.ts';
+import { VerifiedTxs } from './verify/verified-txs.ts';
+import { WorkerPoolVerifier } from './verify/worker-pool.ts';
+import type { NodeMetrics } from './metrics/node-metrics.ts';
+import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
+import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
 
 export interface StartOptions {
   readonly home: string;
@@ -56,7 +62,9 @@ export class JouleNode {
   readonly config: NodeConfig;
   readonly chain: Chain;
   readonly mempool: Mempool;
+  /** The prom-client series every part's metrics interface writes to (served on /metrics). */
   readonly metrics: JouleMetrics;
+  private readonly nodeMetrics: NodeMetrics;
   readonly events: NodeEvents;
   readonly logger: Logger;
   readonly address: Uint8Array;
@@ -64,7 +72,7 @@ export class JouleNode {
   private readonly home: string;
   private readonly admission: TxAdmission;
   private readonly queue: SerialQueue;
-  private readonly crypto: ConsensusCrypto = cachingCrypto();
+  private readonly crypto: CachingCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
   private p2p: P2PNode | undefined;
   private driver: ConsensusDriver | undefined;
@@ -82,36 +90,57 @@ export class JouleNode {
     this.resolveHalted = resolve;
   });
 
-  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger) {
+  private constructor(home: string, config: NodeConfig, chain: Chain, keys: NodeKeys, logger: Logger, metrics: JouleMetrics) {
     this.home = home;
     this.config = config;
     this.chain = chain;
     this.keys = keys;
     this.logger = logger;
     this.address = addressFromPublicKey(keys.identity.publicKey);
-    this.metrics = createMetrics({ labels: { node: config.name } });
+    this.metrics = metrics;
+    this.nodeMetrics = nodeMetrics(this.metrics);
     this.mempool = new Mempool(config.mempool);
-    this.admission = new TxAdmission(chain, this.mempool, this.metrics);
-    this.events = new NodeEvents((e) => logger.error({ err: e }, 'block listener failed'));
-    this.queue = new SerialQueue((e) => logger.error({ err: e }, 'chain task failed'));
+    this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
+    this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
+    // A fatal error (an end-of-block hook failed while building or executing a block)
+    // surfaces here from every path that executes blocks: consensus, sync, gossip import.
+    this.queue = new SerialQueue((e) => (isFatal(e) ? this.halt(e) : logger.error({ err: e }, 'chain task failed')));
   }
 
   static async start(opts: StartOptions): Promise<JouleNode> {
     const config = loadConfig(opts.home);
     const logger = opts.logger ?? createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
-    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile));
+    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
+      validator: config.role === 'validator',
+    });
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
+    for (const e of keys.exposed) logger.warn({ key: e }, 'key file readable by other users');
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
-    const chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { state: stateOptions(config, logger) });
+    // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
+    const metrics = createMetrics({ labels: { node: config.name } });
+    const service = new WorkerPoolVerifier({
+      workers: config.verify.workers ?? undefined,
+      metrics: verifyMetrics(metrics),
+      onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced'),
+    });
+    const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
+    let chain: Chain;
+    try {
+      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures, state: stateOptions(config, logger) });
+    } catch (e) {
+      await service.close();
+      throw e;
+    }
     try {
       await chain.setTransitions(transitions);
     } catch (e) {
       await chain.close();
+      await service.close();
       throw e;
     }
     for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
-    const node = new JouleNode(opts.home, config, chain, keys, logger);
+    const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
       await node.startServices();
     } catch (e) {
@@ -127,17 +156,27 @@ export class JouleNode {
 
   private async startServices(): Promise<void> {
     const { config, chain, logger } = this;
-    this.metrics.chainHeight.set(chain.height);
-    registerStateMetrics(this.metrics.registry, chain.world);
+    this.nodeMetrics.height(chain.height);
+    registerStateGauges(this.metrics, () => chain.world.stats);
     if (this.isValidator) {
       mkdirSync(join(this.home, 'wal'), { recursive: true });
       this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));
     }
-    await this.startP2P();
+    try {
+      await this.startP2P();
+    } catch (e) {
+      throw isJouleError(e) ? e : bindError(e, 'p2p', config.p2p.listen);
+    }
     const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
-    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: this.metrics, logger: logger.child({ part: 'rpc' }), health: () => this.health() });
+    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: rpcMetrics(this.metrics), logger: logger.child({ part: 'rpc' }), health: () => this.health() }).catch((e: unknown) => {
+      throw bindError(e, 'rpc', `${config.rpc.host}:${config.rpc.port}`);
+    });
     this.servers.push(rpc);
-    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: logger.child({ part: 'metrics' }) });
+    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics.registry, health: () => this.health(), logger: logger.child({ part: 'metrics' }) }).catch(
+      (e: unknown) => {
+        throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
+      },
+    );
     this.servers.push(metrics);
     logger.info(
       {
@@ -156,7 +195,7 @@ export class JouleNode {
         crypto: this.crypto,
         wal: this.wal,
         logger: logger.child({ part: 'qbft' }),
-        metrics: this.metrics,
+        metrics: consensusMetrics(this.metrics),
         clock: Date.now,
         publish: (bytes) => void this.p2p?.publish('consensus', bytes).catch((e: unknown) => logger.debug({ err: e }, 'consensus publish failed')),
         sendDirect: (bytes, peer) => {
@@ -182,12 +221,16 @@ export class JouleNode {
     this.p2p?.on('peer:connect', (peer) => this.driver?.onPeerConnected(peer));
   }
 
-  /** Stops everything that signs or writes, loudly, and reports why through `halted`. */
+  /**
+   * Stops everything that signs or writes (consensus, sync, commits), loudly, and reports
+   * why through `halted`: a safety violation, or an end-of-block hook failure (HOOK_FAILED).
+   */
   halt(reason: JouleError): void {
     if (this.halting) return;
     this.halting = true;
-    this.logger.fatal({ code: reason.code, err: reason.message }, 'node halted: it cannot continue safely');
+    this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
     this.driver?.stop();
+    void this.sync?.stop();
     this.resolveHalted?.(reason);
   }
 
@@ -214,21 +257,20 @@ export class JouleNode {
       serveBlocks: async (from, to, limit) => {
         const items: Uint8Array[] = [];
         for (let h = from; h <= Math.min(to, chain.height) && items.length < limit; h++) {
-          const bytes = await chain.store.blockBytes(h);
-          const cert = await chain.store.certificate(h);
-          if (bytes === undefined || cert === undefined) break;
-          items.push(encodeCertifiedBlock(bytes, cert));
+          const certified = await chain.certifiedBlockAt(h);
+          if (certified === undefined) break;
+          items.push(encodeCertifiedBlock(certified.blockBytes, certified.certificate));
         }
         return items;
       },
       logger: logger.child({ part: 'p2p' }),
     });
     this.p2p = p2p;
-    const updatePeers = () => this.metrics.peers.set(p2p.peerCount());
+    const updatePeers = () => this.nodeMetrics.peers(p2p.peerCount());
     p2p.on('peer:connect', updatePeers);
     p2p.on('peer:disconnect', updatePeers);
 
-    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission);
+    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission, (e) => logger.error({ err: e }, 'gossiped tx admission failed'));
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe('consensus', {
       validate: (data) => this.validateConsensusMessage(data),
@@ -250,7 +292,7 @@ export class JouleNode {
         },
         handle: (data, from) => {
           // Shed under overload: sync fetches whatever gossip could not deliver.
-          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) recordRejection(this.metrics, 'RATE_LIMITED', 'gossip');
+          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) this.nodeMetrics.rejected('RATE_LIMITED', 'gossip');
         },
       });
     }
@@ -259,7 +301,7 @@ export class JouleNode {
       p2p,
       queue: this.queue,
       logger: logger.child({ part: 'sync' }),
-      metrics: this.metrics,
+      metrics: syncMetrics(this.metrics),
       commit: (executed, cert) => this.commitBlock(executed, cert),
       afterImport: async () => this.driver?.headAdvanced(),
     });
@@ -268,21 +310,39 @@ export class JouleNode {
   /**
    * Gossip-level check, so that nothing failing is relayed: signature and attachments
    * (consensus/message-check.ts), with the rotation of the next height known and of later
-   * heights not; the state machine does the rest (rounds, duplicates, equivocation).
+   * heights not; the state machine does the rest (rounds, duplicates, equivocation). The
+   * signatures are verified first on the worker pool (consensus priority, ahead of every
+   * admission), which leaves their verdicts in the caching crypto for the check itself and,
+   * later, for the state machine.
    */
-  private validateConsensusMessage(data: Uint8Array): 'accept' | 'reject' | 'ignore' {
+  private async validateConsensusMessage(data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
     const { chain } = this;
     let m: ConsensusMessage;
     try {
       m = this.decodeConsensusMessage(data);
     } catch {
-      recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
+      this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
       return 'reject';
     }
     if (m.height <= chain.height) return 'ignore';
-    const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
-    const [verdict] = checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto: this.crypto }, m, defaultBlockInfo);
-    if (verdict === 'reject') recordRejection(this.metrics, 'CONSENSUS_INVALID_MESSAGE', 'gossip');
+    const blocks = new Map<Uint8Array, BlockInfo>();
+    const blockInfo = (block: Uint8Array): BlockInfo => {
+      let info = blocks.get(block);
+      if (info === undefined) blocks.set(block, (info = defaultBlockInfo(block)));
+      return info;
+    };
+    const check = (crypto: ConsensusCrypto) => {
+      const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
+      return checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto }, m, blockInfo);
+    };
+    try {
+      await verifyAhead(chain.signatures.service, { priority: 'consensus' }, check, (set) => this.crypto.remember(set));
+    } catch {
+      // The service stopped: the check below verifies on this thread.
+    }
+    if (m.height <= chain.height) return 'ignore'; // the head moved meanwhile
+    const [verdict] = check(this.crypto);
+    if (verdict === 'reject') this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
     return verdict;
   }
 
@@ -297,26 +357,29 @@ export class JouleNode {
       if (outcome === 'imported') await this.driver?.headAdvanced();
       if (outcome === 'ahead') void this.sync?.trigger();
     } catch (e) {
+      if (isFatal(e)) throw e; // ours, not the sender's: the queue halts the node
       this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
-      recordRejection(this.metrics, 'CERT_INVALID', 'gossip');
+      this.nodeMetrics.rejected('CERT_INVALID', 'gossip');
       await this.p2p?.penalize(from, 'invalid gossiped block');
     }
   }
 
   /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */
   private async commitBlock(executed: ExecutedBlock | BuildOutput, certificate: CommitCertificate): Promise<void> {
+    if (this.halting) throw new JouleError(ErrorCode.UNAVAILABLE, `the node halted; block ${executed.block.header.height} is not committed`);
     const parentTime = this.chain.head.header.timestamp;
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
     const nonceOf = (from: Uint8Array) => getAccount(this.chain.world, from).nonce;
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
     this.mempool.removeCommitted(committed.txs, nonceOf);
+    this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;
-    recordBlock(this.metrics, { height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
+    this.nodeMetrics.blockCommitted({ height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
     this.lastCommitAt = Date.now();
     this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
-    this.events.emitBlock(committed);
+    this.events.emitCommitted(committed);
     if (!equalBytes(setBefore, this.chain.validators.hash)) {
       this.logger.warn({ height: h.height, validators: this.chain.validators.validators.map((v) => v.name) }, 'validator set changed');
       // A validator added by vote may connect from now on.
@@ -361,6 +424,7 @@ export class JouleNode {
     await this.queue.idle();
     for (const s of this.servers.splice(0).reverse()) await s.close().catch(() => {});
     await this.p2p?.stop().catch(() => {});
+    await this.chain.signatures.service.close();
     this.wal?.close();
     await this.chain.close();
     this.logger.info({ height: this.chain.height }, 'node stopped');

@@ -40,9 +40,7 @@ export class PeerBans {
   }
 }
 
-export interface GaterDecision {
-  (peerId: string, where: string): void;
-}
+export type GaterDecision = (peerId: string, where: string) => void;
 
 /**
  * Builds the gater. `onDeny` is told every refusal (for logs and metrics); it must not throw.

@@ -1,112 +1,21 @@
 /**
- * Prometheus metrics. The node owns one Registry (never prom-client's global default), so
- * several nodes in one process (tests, simulations) keep separate figures. node/ updates
- * the gauges and counters; rpc/ updates the RPC ones and the rejections it causes.
+ * The metrics rpc/ emits, as an interface: node/metrics/ implements it with prom-client
+ * (joule_rpc_request_duration_seconds, joule_rpc_requests_total, joule_rejections_total
+ * with source rpc / rpc-ws), tests pass NO_RPC_METRICS or nothing.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-
-export interface JouleMetrics {
-  readonly registry: Registry;
-  readonly chainHeight: Gauge;
-  readonly blockInterval: Histogram;
-  readonly blockTxs: Histogram;
-  readonly txsCommitted: Counter;
-  readonly mempoolSize: Gauge;
-  readonly mempoolBytes: Gauge;
-  /** Every rejected input, by typed code and by where it came in (rpc, rpc-ws, gossip, mempool, ...). */
-  readonly rejections: Counter<'code' | 'source'>;
-  readonly rpcDuration: Histogram<'method'>;
-  readonly rpcRequests: Counter<'method' | 'outcome'>;
-  readonly peers: Gauge;
-  readonly consensusRound: Gauge;
-  readonly roundChanges: Counter;
-  readonly evidence: Counter;
-  readonly syncTarget: Gauge;
-  /** Block requests a peer did not serve (empty, failed, timeout, unusable); each excludes the peer for a while. */
-  readonly syncPeerFailures: Counter<'reason'>;
+export interface RpcMetrics {
+  /** A request that reached dispatch: its method (a registered name, else 'unknown'), outcome and duration. */
+  request(method: string, outcome: string, seconds: number): void;
+  /** A message that was not a valid JSON-RPC request object (counted as method 'invalid'). */
+  invalidRequest(): void;
+  /** An input refused, by typed code, and the transport it came over. */
+  rejected(code: string, source: 'rpc' | 'rpc-ws'): void;
 }
 
-export interface MetricsOptions {
-  /** Process metrics (CPU, memory, event loop lag, GC). Default true. */
-  defaultMetrics?: boolean;
-  /** Labels put on every series, e.g. `{ node: 'validator-0' }`. */
-  labels?: Record<string, string>;
-}
+export const NO_RPC_METRICS: RpcMetrics = { request() {}, invalidRequest() {}, rejected() {} };
 
-export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
-  const registry = new Registry();
-  if (opts.labels !== undefined) registry.setDefaultLabels(opts.labels);
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-  return {
-    registry,
-    chainHeight: new Gauge({ name: 'joule_chain_height', help: 'Height of the latest committed block', registers }),
-    blockInterval: new Histogram({
-      name: 'joule_block_interval_seconds',
-      help: 'Time between consecutive block timestamps',
-      buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
-      registers,
-    }),
-    blockTxs: new Histogram({
-      name: 'joule_block_txs',
-      help: 'Transactions per committed block',
-      buckets: [0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000],
-      registers,
-    }),
-    txsCommitted: new Counter({ name: 'joule_txs_committed_total', help: 'Transactions in committed blocks', registers }),
-    mempoolSize: new Gauge({ name: 'joule_mempool_size', help: 'Transactions in the mempool', registers }),
-    mempoolBytes: new Gauge({ name: 'joule_mempool_bytes', help: 'Encoded bytes of the transactions in the mempool', registers }),
-    rejections: new Counter({
-      name: 'joule_rejections_total',
-      help: 'Rejected inputs by typed error code and source',
-      labelNames: ['code', 'source'] as const,
-      registers,
-    }),
-    rpcDuration: new Histogram({
-      name: 'joule_rpc_request_duration_seconds',
-      help: 'JSON-RPC method latency',
-      labelNames: ['method'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-      registers,
-    }),
-    rpcRequests: new Counter({
-      name: 'joule_rpc_requests_total',
-      help: 'JSON-RPC requests by method and outcome',
-      labelNames: ['method', 'outcome'] as const,
-      registers,
-    }),
-    peers: new Gauge({ name: 'joule_peers', help: 'Connected peers', registers }),
-    consensusRound: new Gauge({ name: 'joule_consensus_round', help: 'Current QBFT round at the current height', registers }),
-    roundChanges: new Counter({ name: 'joule_consensus_round_changes_total', help: 'QBFT round changes', registers }),
-    evidence: new Counter({ name: 'joule_evidence_total', help: 'Equivocation evidence observed', registers }),
-    syncTarget: new Gauge({ name: 'joule_sync_target_height', help: 'Height block sync is catching up to (0 when not syncing)', registers }),
-    syncPeerFailures: new Counter({
-      name: 'joule_sync_peer_failures_total',
-      help: 'Block requests a peer did not serve, by reason (empty, failed, timeout, unusable)',
-      labelNames: ['reason'] as const,
-      registers,
-    }),
-  };
+/** What `GET /metrics` serves (node/ passes its prom-client Registry). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
 }
-
-/** Counts one rejected input; `source` says where it came in (rpc, gossip, mempool, block...). */
-export function recordRejection(m: JouleMetrics, code: string, source: string): void {
-  m.rejections.inc({ code, source });
-}
-
-/**
- * Updates the block figures once per committed block. `previousTimestamp` is the parent's
- * timestamp in ms (undefined for the first block after genesis, which has no interval).
- */
-export function recordBlock(
-  m: JouleMetrics,
-  b: { height: number; timestamp: number; txCount: number; previousTimestamp?: number | undefined },
-): void {
-  m.chainHeight.set(b.height);
-  m.blockTxs.observe(b.txCount);
-  m.txsCommitted.inc(b.txCount);
-  if (b.previousTimestamp !== undefined && b.timestamp >= b.previousTimestamp) {
-    m.blockInterval.observe((b.timestamp - b.previousTimestamp) / 1000);
-  }
-}
-

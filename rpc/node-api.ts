@@ -4,6 +4,7 @@
  * this interface rather than rpc/ reaching into state/, vm/ or node/.
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
+import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 
@@ -26,7 +27,7 @@ export interface NodeStatus {
   chainId: string;
   genesisHash: Uint8Array;
   nodeName: string;
-  role: 'validator' | 'observer';
+  role: NodeRole;
   height: number;
   latestBlockHash: Uint8Array;
   latestBlockTime: number;
@@ -76,6 +77,17 @@ export interface ValidatorProposalView {
   voters: readonly Uint8Array[];
 }
 
+/**
+ * The node events rpc/ (WebSocket subscriptions, and next gRPC streams) may subscribe to,
+ * in the shapes rpc/ reads (node/events.ts emits supersets of them).
+ */
+export interface NodeApiEvents {
+  /** Once per committed block, in height order. */
+  'block-committed': StoredBlock;
+  /** Once per tx of a committed block, after the block's event, in block order. */
+  'tx-included': TxLookup;
+}
+
 type MaybePromise<T> = T | Promise<T>;
 
 export interface NodeApi {
@@ -90,8 +102,12 @@ export interface NodeApi {
   getProof(key: Uint8Array, height?: number): Promise<ProofView>;
   /** Decodes the type-specific body through the vm's type registry. */
   describeTx(tx: Tx): { typeName: string; body: Record<string, unknown> };
-  /** Called once per committed block, in height order; returns unsubscribe. */
-  onBlock(listener: (b: StoredBlock) => void): () => void;
+  /**
+   * Subscribes to a node event; the listener runs synchronously in the commit path (it must
+   * be quick; an exception is logged and isolated). Returns unsubscribe. Throws
+   * RATE_LIMITED beyond the node's bound on listeners.
+   */
+  on<K extends keyof NodeApiEvents>(type: K, listener: (event: NodeApiEvents[K]) => void): () => void;
 
   // ---- Consensus issue (optional: a node without them answers UNAVAILABLE) ----
 

@@ -2,26 +2,6 @@ import { decode, encode, readAmount, readArray, readUint } from '../core/codec.t
 import { accountKey } from './keys.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
-/** Account roles as bits (stored as one integer). */
-export const Role = {
-  dso: 1,
-  aggregator: 2,
-  marketOperator: 4,
-  validator: 8,
-  issuer: 16,
-} as const;
-export type RoleName = keyof typeof Role;
-
-export function rolesToBits(names: readonly RoleName[]): number {
-  let bits = 0;
-  for (const n of names) bits |= Role[n];
-  return bits;
-}
-
-export function bitsToRoles(bits: number): RoleName[] {
-  return (Object.keys(Role) as RoleName[]).filter((n) => (bits & Role[n]) !== 0);
-}
-
 export interface Account {
   readonly nonce: number;
   /** Settlement currency, micro-units. */

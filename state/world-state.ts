@@ -75,6 +75,22 @@ function valueSize(id: string, v: Uint8Array | null): number {
   return 96 + id.length + (v === null ? 0 : v.length);
 }
 
+/** What the state reports about itself (node/metrics/state.ts serves it as gauges). */
+export interface StateStats {
+  /** Tree nodes read from LevelDB (node cache misses). */
+  readonly nodeReads: number;
+  readonly nodeCacheEntries: number;
+  readonly valueCacheEntries: number;
+  /** Flat values read synchronously from LevelDB (value cache misses of `get`). */
+  readonly syncReads: number;
+  /** Reads by blocks of keys they did not declare (non-strict mode; should stay 0). */
+  readonly unprefetchedReads: number;
+  /** Heights whose stale tree nodes were pruned since start. */
+  readonly prunedHeights: number;
+  /** The oldest height a proof can be asked for. */
+  readonly oldestProvable: number;
+}
+
 /**
  * The latest committed state, persisted in LevelDB and never held whole in memory:
  *   - flat values (DbPrefix.stateValue) behind a bounded LRU cache: what blocks read;
@@ -164,8 +180,9 @@ export class WorldState implements StateReader, StateSource {
   }
 
   /** Cache and store counters (metrics, benchmarks, tests). */
-  get stats(): { nodeReads: number; nodeCacheEntries: number; valueCacheEntries: number; syncReads: number; unprefetchedReads: number; prunedHeights: number } {
+  get stats(): StateStats {
     return {
+      oldestProvable: this.oldestProvable,
       nodeReads: this.nodes.reads,
       nodeCacheEntries: this.nodes.cacheEntries,
       valueCacheEntries: this.values.size,

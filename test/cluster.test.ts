@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey, ed25519Generate, formatAddress } from '../core/keys.ts';
 import { ValidatorSet } from '../core/validators.ts';
 import { createP2PNode, peerIdFromIdentityKey } from '../p2p/index.ts';
-import { createTestNetwork, NodeProcess, type TestNetwork } from './helpers/cluster.ts';
+import { createTestNetwork, removeTestNetworks, NodeProcess, type TestNetwork } from './helpers/cluster.ts';
 import { TransferLoad } from './helpers/load.ts';
 import { rpc, waitFor } from './helpers/net.ts';
 
@@ -32,6 +32,7 @@ describe('QBFT cluster: 4 validator processes over libp2p', () => {
 
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.kill()));
+    await removeTestNetworks();
   });
 
   it('finalises blocks and transactions on every validator', async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/prng.ts';
 import { replayChain } from '../node/chain/replay.ts';
-import { createTestNetwork, NodeProcess, type TestNetwork } from './helpers/cluster.ts';
+import { createTestNetwork, removeTestNetworks, NodeProcess, type TestNetwork } from './helpers/cluster.ts';
 import { TransferLoad } from './helpers/load.ts';
 import { rpc } from './helpers/net.ts';
 
@@ -14,6 +14,7 @@ describe('crash safety: SIGKILL at random moments under load', () => {
   let node: NodeProcess | undefined;
   afterAll(async () => {
     await node?.kill();
+    await removeTestNetworks();
   });
 
   it(`loses nothing reported final over ${KILLS} kills, and the state equals re-execution from genesis`, async () => {

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../core/bytes.ts';
 import { addressFromPublicKey } from '../core/keys.ts';
 import { verifyProof } from '../core/proof.ts';
-import { buildTransfer } from '../core/tx-bodies.ts';
+import { buildTransfer } from '../core/tx/transfer.ts';
 import { signTx } from '../core/tx.ts';
 import { accountKey } from '../state/keys.ts';
-import { freePort, rpc, RpcCallError, waitFor } from './helpers/net.ts';
+import { freePort, rpc, type RpcCallError, waitFor } from './helpers/net.ts';
 import { NodeProcess, runCli } from './helpers/cluster.ts';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { decryptKeySync } from '../core/keystore.ts';
@@ -49,6 +49,7 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
 
   afterAll(async () => {
     await node?.kill();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('joule status shows the chain advancing', async () => {

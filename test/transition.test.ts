@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestNetwork, NodeProcess, runCli } from './helpers/cluster.ts';
+import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
 import { rpc, waitFor } from './helpers/net.ts';
 
 interface BlockJson { height: number; validatorSetHash: string; certificate: { signerIndexes: number[] } | null }
@@ -14,6 +14,7 @@ describe('emergency validator-set transition', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.kill()));
+    await removeTestNetworks();
   });
 
   it('refuses without confirmation, then lets the survivors finalise again', async () => {

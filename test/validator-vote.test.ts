@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey, blsGenerate, ed25519Generate, formatAddress } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
 import { initHome } from '../node/home/home.ts';
-import { createTestNetwork, NodeProcess, runCli } from './helpers/cluster.ts';
+import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
 import { freePort, rpc, waitFor } from './helpers/net.ts';
 
 interface ValidatorsJson { validators: { name: string; address: string }[] }
@@ -19,6 +19,7 @@ describe('validator set change by vote', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.kill()));
+    await removeTestNetworks();
   });
 
   it('adds a validator after a majority of votes and the new validator proposes', async () => {

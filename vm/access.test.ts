@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
+import { ErrorCode, isFatal } from '../core/errors.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
-import { buildTransfer } from '../core/tx-bodies.ts';
+import { buildTransfer } from '../core/tx/transfer.ts';
 import { decodeTx, encodeTx, type Tx } from '../core/tx.ts';
 import { accountKey, kindPrefix, StatePrefix } from '../state/keys.ts';
 import { StateAccessError } from '../state/loaded-state.ts';
@@ -9,7 +10,7 @@ import { AccessGuard, blockAccess, txAccess } from './access.ts';
 import { executeBlock } from './executor.ts';
 import { MemoryState, testKey } from './testing/fixtures.ts';
 import { transferHandler } from './transfer.ts';
-import type { BlockContext } from './types.ts';
+import type { BlockContext, EndBlockHook } from './types.ts';
 
 const chainId = 'joule-test';
 const alice = testKey(1);
@@ -58,8 +59,16 @@ describe('access lists', () => {
     // bob's account is in the state and was even read by an earlier tx's declared list: still refused
     const state = funded();
     state.setAccount(bob.address, { balance: 1n });
-    expect(() => withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx))).toThrowError(StateAccessError);
-    expect(() => withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx))).toThrowError(new RegExp(`read key 0x${toHex(accountKey(bob.address))}`));
+    let thrown: unknown;
+    try {
+      withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx));
+    } catch (e) {
+      thrown = e;
+    }
+    // a fatal node error naming the key, never BLOCK_INVALID (a verdict on the block)
+    expect(thrown).toMatchObject({ code: ErrorCode.STATE_UNDECLARED_READ });
+    expect(isFatal(thrown)).toBe(true);
+    expect((thrown as Error).message).toMatch(new RegExp(`read key 0x${toHex(accountKey(bob.address))}`));
     // the same wrong list outside strict mode runs (the node's loaded state serves and reports such reads)
     const lax = withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx, { strictAccess: false }));
     expect(lax.receipts[0]!.success).toBe(true);
@@ -74,5 +83,31 @@ describe('access lists', () => {
     expect([...guard.iterate(Uint8Array.of(StatePrefix.validatorVote, 7))]).toEqual([]);
     expect(() => guard.get(accountKey(bob.address))).toThrowError(StateAccessError);
     expect(() => guard.iterate(kindPrefix(StatePrefix.account))).toThrowError(/test listed prefix 0x01/);
+  });
+
+  it('strict mode: an end-of-block hook reading outside its declared prefixes fails the block with HOOK_FAILED (fatal)', () => {
+    const state = funded();
+    const hook = (prefixes: Uint8Array[]): EndBlockHook => ({
+      name: 'test-reader',
+      order: 0,
+      workPerBlock: 1,
+      prefixes: () => prefixes,
+      run(s) {
+        s.get(accountKey(bob.address));
+        return [];
+      },
+    });
+    let thrown: unknown;
+    try {
+      executeBlock(state, [], ctx, { endBlockHooks: [hook([kindPrefix(StatePrefix.validatorVote)])] });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: ErrorCode.HOOK_FAILED, field: 'endBlock.test-reader' });
+    expect((thrown as Error).message).toMatch(/end-of-block hook test-reader read key 0x01/);
+    expect(isFatal(thrown)).toBe(true);
+    // declared (the whole account kind), it runs; outside strict mode the wrong list runs too
+    expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook([kindPrefix(StatePrefix.account)])] })).not.toThrow();
+    expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook([])], strictAccess: false })).not.toThrow();
   });
 });

@@ -6,31 +6,50 @@ import { JouleError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import { formatAddress } from '../core/keys.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
-import { buildEvidenceTx } from '../core/tx-bodies.ts';
+import { buildEvidenceTx } from '../core/tx/evidence.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
-import { decodeEvidence, encodeEvidence, makeEvidence, verifyEvidence } from '../consensus/evidence.ts';
-import { messageSigningBytes, type Prepare } from '../consensus/messages.ts';
+import { decodeEvidence, encodeEvidence, makeEvidence } from '../core/evidence.ts';
+import { verifyEvidence } from '../consensus/evidence.ts';
+import { messageSigningBytes } from '../core/signed-core.ts';
+import type { Prepare } from '../consensus/messages.ts';
+import { defaultCrypto } from '../consensus/crypto.ts';
 import { CHAIN_ID, testValidators } from '../consensus/testing/fixtures.ts';
 import { addEvidenceRecord, getEvidenceRecord, listEvidenceRecords } from '../state/evidence-records.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { putValidatorSet } from '../state/validator-set.ts';
 import { executeBlock } from './executor.ts';
 import { MemoryState, testKey } from './testing/fixtures.ts';
-import type { BlockContext, BlockResult } from './types.ts';
+import type { BlockContext, BlockResult, EvidenceRules } from './types.ts';
 import { checkTx } from './validity.ts';
 
 const chainId = CHAIN_ID;
 const { keys, set } = testValidators(4);
 const reporter = testKey(1); // any funded account may submit evidence
 
-/** What node/ passes as ChainContext.verifyEvidence: consensus' decoder and verifier for this chain. */
-const verifier = (body: Uint8Array, validators: ValidatorSet): boolean => {
+/**
+ * What node/ passes as ChainContext.evidenceRules (node/chain/evidence-verifier.ts):
+ * consensus' decoder and verifier for this chain, the two signatures apart as sets.
+ */
+const decoded = (body: Uint8Array) => {
   try {
-    return verifyEvidence(decodeEvidence(body), validators, chainId) === true;
+    return decodeEvidence(body);
   } catch {
-    return false;
+    return undefined;
   }
+};
+const rules: EvidenceRules = {
+  check(body: Uint8Array, validators: ValidatorSet): boolean {
+    const e = decoded(body);
+    return e !== undefined && verifyEvidence(e, validators, chainId, { ...defaultCrypto, verify: () => true }) === true;
+  },
+  signatureSets(body: Uint8Array, validators: ValidatorSet) {
+    const e = decoded(body);
+    const i = e === undefined ? -1 : validators.indexOf(e.first.author);
+    if (e === undefined || i < 0) return undefined;
+    const publicKey = validators.at(i).identityKey;
+    return [e.first, e.second].map((m) => ({ kind: 'ed25519' as const, publicKey, message: messageSigningBytes(chainId, m), signature: m.signature }));
+  },
 };
 
 function prepare(i: number, height: number, round: number, label: string): Prepare {
@@ -53,7 +72,7 @@ function chain(withVerifier = true) {
   let height = 10;
   const ctx = (): BlockContext => ({
     chainId, params: DEFAULT_PARAMS, height, timestamp: 1_700_000_000_000 + height, proposer: keys[0]!.validator.address,
-    ...(withVerifier ? { verifyEvidence: verifier } : {}),
+    ...(withVerifier ? { evidenceRules: rules } : {}),
   });
   const tx = (evidence: Uint8Array): Tx => buildEvidenceTx({ chainId, seed: reporter.seed, nonce: nonce++, fee: 25n, evidence });
   const block = (...txs: Tx[]): BlockResult => {

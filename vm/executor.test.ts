@@ -5,7 +5,7 @@ import { encodeReceipt, receiptToWire } from '../core/block.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { formatAddress } from '../core/keys.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
-import { buildTransfer } from '../core/tx-bodies.ts';
+import { buildTransfer } from '../core/tx/transfer.ts';
 import { decodeTx, encodeTx, type Tx } from '../core/tx.ts';
 import { getAccount } from '../state/accounts.ts';
 import type { StateChange } from '../state/overlay.ts';

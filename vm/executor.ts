@@ -17,17 +17,20 @@
  * executor refuses further use, so no validator commits a half-applied block.
  *
  * Verification: every validity rule runs for every tx, with one exception. A tx that THIS
- * node already verified completely (its envelope signature and its handler's `verify`,
- * i.e. every signature it carries), identified by its hash through `verified`, may skip
- * those signature checks; nothing else is ever skipped. A tx from anyone else (a proposal,
- * a synced block) is verified here, in full: a proposer cannot include what no one checked.
+ * node already verified completely (its signature sets: the envelope's and its handler's
+ * `signatureSets`, i.e. every signature it carries; at admission, or before executing the
+ * block on its worker pool), identified by its hash through `verified`, may skip those
+ * signature checks; nothing else is ever skipped. A tx no one here verified (a proposal's,
+ * a synced block's) is verified here, in full: a proposer cannot include what no one checked.
  *
  * Determinism: no clock (the block timestamp is in ctx), no I/O, no randomness, no floats;
  * state changes come out sorted by key; receipts in tx order.
  *
  * Reads: the node loads what the block declared (vm/access.ts) before it runs. In strict
  * mode (the default; tests, devnets) each tx and hook reads through an AccessGuard of its
- * own declaration, so an undeclared read throws (an internal error: the executor stops).
+ * own declaration, so an undeclared read throws: STATE_UNDECLARED_READ from a tx,
+ * HOOK_FAILED from a hook, both fatal (core/errors.ts isFatal): the node halts rather than
+ * judge a block on a wrong declaration.
  */
 import type { BlockEvent, Receipt } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
@@ -36,17 +39,19 @@ import { formatAddress } from '../core/keys.ts';
 import type { Tx } from '../core/tx.ts';
 import type { Account } from '../state/accounts.ts';
 import { readAccount, writeAccount } from './accounts.ts';
+import { StateAccessError } from '../state/loaded-state.ts';
 import { StateOverlay, type StateReader } from '../state/overlay.ts';
 import { AccessGuard, hookGuard, txAccess } from './access.ts';
+import { orderHooks, runEndBlockHooks } from './end-block.ts';
 import { endBlockHooks } from './registry.ts';
-import type { BlockContext, BlockResult } from './types.ts';
+import type { BlockContext, BlockResult, EndBlockHook } from './types.ts';
 import { validateTx, type ValidTx } from './validity.ts';
 
 export interface ExecutorOptions {
   /**
-   * True for the hash of a tx this node verified completely itself (node/txs/admission.ts: the
-   * mempool holds only such txs), whose signatures execution may then skip. Absent: every
-   * tx is verified. Must answer by hash alone: equal hashes are equal bytes.
+   * True for the hash of a tx this node verified completely itself (node/verify/verified-txs.ts:
+   * admission and block verification put them there), whose signatures execution may then
+   * skip. Absent: every tx is verified. Must answer by hash alone: equal hashes are equal bytes.
    */
   readonly verified?: (txHash: Uint8Array) => boolean;
   /**
@@ -55,6 +60,8 @@ export interface ExecutorOptions {
    * (config state.strictAccess), where the loaded state counts and serves such a read.
    */
   readonly strictAccess?: boolean;
+  /** The end-of-block hooks to run instead of the registry's: for tests of the hook rules only. */
+  readonly endBlockHooks?: readonly EndBlockHook[];
 }
 
 export class BlockExecutor {
@@ -62,6 +69,7 @@ export class BlockExecutor {
   private readonly ctx: BlockContext;
   private readonly verified: ((txHash: Uint8Array) => boolean) | undefined;
   private readonly strict: boolean;
+  private readonly hooks: readonly EndBlockHook[];
   private readonly receipts: Receipt[] = [];
   private fees = 0n;
   private done = false;
@@ -72,6 +80,7 @@ export class BlockExecutor {
     this.ctx = ctx;
     this.verified = opts.verified;
     this.strict = opts.strictAccess ?? true;
+    this.hooks = opts.endBlockHooks === undefined ? endBlockHooks() : orderHooks(opts.endBlockHooks);
   }
 
   /** Number of txs included so far. */
@@ -85,6 +94,17 @@ export class BlockExecutor {
    */
   tryApply(tx: Tx): Receipt | JouleError {
     this.assertUsable();
+    try {
+      return this.apply(tx);
+    } catch (e) {
+      if (!(e instanceof StateAccessError)) throw e;
+      this.broken = true;
+      // Never a verdict on the tx or the block: the declaration is wrong, here and everywhere.
+      throw new JouleError(ErrorCode.STATE_UNDECLARED_READ, `${e.message}; this node stops rather than judge a block on state it did not load`, 'tx');
+    }
+  }
+
+  private apply(tx: Tx): Receipt | JouleError {
     const reader: StateReader = this.strict ? new AccessGuard(this.state, txAccess(tx), () => `tx ${toHex(tx.hash)} (type ${tx.type})`) : this.state;
     let valid: ValidTx;
     try {
@@ -114,7 +134,11 @@ export class BlockExecutor {
     return receipt;
   }
 
-  /** Credits fees, runs end-of-block hooks, and returns the block's result. Call once. */
+  /**
+   * Credits fees, runs end-of-block hooks, and returns the block's result. Call once. A hook
+   * that throws fails the whole block with HOOK_FAILED (vm/end-block.ts): a node error to
+   * stop on, never a verdict on the block.
+   */
   finish(): BlockResult {
     this.assertUsable();
     this.done = true;
@@ -130,15 +154,8 @@ export class BlockExecutor {
         ],
       });
     }
-    for (const hook of endBlockHooks()) {
-      if (!this.strict) {
-        events.push(...hook.run(this.state, this.ctx));
-        continue;
-      }
-      const hookState = new StateOverlay(hookGuard(this.state, hook, this.ctx));
-      events.push(...hook.run(hookState, this.ctx));
-      this.state.absorb(hookState);
-    }
+    const guard = this.strict ? (hook: EndBlockHook) => hookGuard(this.state, hook, this.ctx) : undefined;
+    events.push(...runEndBlockHooks(this.state, this.ctx, this.hooks, guard));
     return { receipts: this.receipts, changes: this.state.changes(), events, feesCollected: this.fees };
   }
 

@@ -3,6 +3,7 @@ import type { Tx } from '../core/tx.ts';
 import { evidenceHandler } from './evidence.ts';
 import { transferHandler } from './transfer.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
+import { orderHooks } from './end-block.ts';
 import type { EndBlockHook, TxHandler } from './types.ts';
 
 /**
@@ -13,7 +14,7 @@ import type { EndBlockHook, TxHandler } from './types.ts';
  */
 const TX_HANDLERS: readonly TxHandler[] = [transferHandler as TxHandler, validatorVoteHandler as TxHandler, evidenceHandler as TxHandler];
 
-/** End-of-block hooks (interval close, auction clearing, settlement come later). */
+/** End-of-block hooks (interval close, auction clearing, settlement come later); rules in types.ts EndBlockHook. */
 const END_BLOCK_HOOKS: readonly EndBlockHook[] = [];
 
 const byType = new Map<number, TxHandler>();
@@ -22,10 +23,8 @@ for (const h of TX_HANDLERS) {
   byType.set(h.type, h);
 }
 
-/** Sorted once so execution order is defined by (order, name) alone. */
-const sortedHooks: readonly EndBlockHook[] = [...END_BLOCK_HOOKS].sort((a, b) =>
-  a.order !== b.order ? a.order - b.order : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-);
+/** Checked and sorted once, so execution order is defined by (order, name) alone. */
+const sortedHooks: readonly EndBlockHook[] = orderHooks(END_BLOCK_HOOKS);
 
 export function txHandler(type: number): TxHandler | undefined {
   return byType.get(type);

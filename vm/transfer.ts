@@ -1,5 +1,6 @@
 import type { BlockEvent } from '../core/block.ts';
-import { decodeTransferBody, TxType, type TransferBody } from '../core/tx-bodies.ts';
+import { decodeTransferBody, type TransferBody } from '../core/tx/transfer.ts';
+import { TxType } from '../core/tx/types.ts';
 import { accountKey } from '../state/keys.ts';
 import { addressText, readAccount, writeAccount } from './accounts.ts';
 import type { ExecContext, TxHandler } from './types.ts';

@@ -1,5 +1,7 @@
 import type { BlockEvent, Receipt } from '../core/block.ts';
+import type { ErrorCode } from '../core/errors.ts';
 import type { ChainParams, TierParams } from '../core/params.ts';
+import type { SignatureSet } from '../core/signature-sets.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import type { Account } from '../state/accounts.ts';
@@ -12,12 +14,30 @@ export interface ChainContext {
   readonly chainId: string;
   readonly params: ChainParams;
   /**
-   * Verifies an evidence tx body (consensus/evidence.ts decodeEvidence + verifyEvidence
-   * for this chain id) against the validator set in state. vm/ may not import consensus/,
-   * so node/ injects it; without it every evidence tx is invalid. Must be pure and never
-   * throw (false for anything that is not valid evidence).
+   * The rules of an evidence tx body (core/evidence.ts decodeEvidence + consensus'
+   * verifyEvidence for this chain id), against the validator set in state. vm/ may not
+   * import consensus/, so node/ injects them; without them every evidence tx is invalid.
    */
-  readonly verifyEvidence?: (body: Uint8Array, validators: ValidatorSet) => boolean;
+  readonly evidenceRules?: EvidenceRules;
+}
+
+/** Pure, never throwing checks of an evidence body (core/evidence.ts), split like validity itself: signatures apart. */
+export interface EvidenceRules {
+  /** Everything but the signatures: canonical distinct pair of one kind, height, round and author, the author in `validators`. */
+  check(body: Uint8Array, validators: ValidatorSet): boolean;
+  /** The author's two Ed25519 signatures (its identity key from `validators`); undefined when the body does not decode or its author is not in `validators`. */
+  signatureSets(body: Uint8Array, validators: ValidatorSet): readonly SignatureSet[] | undefined;
+}
+
+/**
+ * One signature a tx carries, as data, with what its failure is called: TX_BAD_SIGNATURE
+ * naming `field`, unless the type says otherwise (`code`).
+ */
+export interface TxSignatureSet {
+  readonly set: SignatureSet;
+  readonly field: string;
+  readonly message: string;
+  readonly code?: ErrorCode;
 }
 
 /** The block being executed. `timestamp` (ms) is the VM's only clock. */
@@ -58,8 +78,9 @@ export interface ExecContext<B> {
  *
  * Validity (a tx that fails it can never be in a block) is: the envelope checks done by
  * vm/validity.ts, then `decodeBody`, `validate` (stateless), `checkState` (stateful
- * preconditions), and last `verify` (extra signatures, after the tx's own). Execution failures (`execute` throwing a
- * JouleError) still include the tx: fee charged, nonce bumped, its writes discarded.
+ * preconditions), and last the signatures: the envelope's and `signatureSets`. Execution
+ * failures (`execute` throwing a JouleError) still include the tx: fee charged, nonce
+ * bumped, its writes discarded.
  */
 export interface TxHandler<B = unknown> {
   readonly type: number;
@@ -71,11 +92,15 @@ export interface TxHandler<B = unknown> {
   /** Stateless checks beyond the body's shape (may use params). */
   validate?(body: B, tx: Tx, ctx: ChainContext): void;
   /**
-   * Signatures inside the body (a proof of possession, BLS aggregates of telemetry) and
-   * nothing else: it is skipped for a tx this node already verified (vm/executor.ts), so a
-   * rule that is not a signature check belongs in `validate` or `checkState`.
+   * The signatures inside the body (a proof of possession, BLS aggregates of telemetry) as
+   * data, and nothing else: the node verifies them before execution (node/verify/, off the
+   * event loop), the executor verifies them itself for a tx no one verified, and skips them
+   * for a tx this node already verified (vm/executor.ts); so a rule that is not a signature
+   * check belongs in `validate` or `checkState`. `state` is the state the tx is checked
+   * against (keys registered in state: evidence authors, devices). Throws a JouleError when
+   * the sets cannot be formed (then `validate` or `checkState` fails as well). Pure.
    */
-  verify?(body: B, tx: Tx, ctx: ChainContext): boolean;
+  signatureSets?(body: B, tx: Tx, ctx: ChainContext, state: StateReader): readonly TxSignatureSet[];
   /** Amount the sender must hold on top of the fee (checked as TX_INSUFFICIENT_BALANCE). */
   spend(body: B): bigint;
   /** Field named when the sender cannot cover `spend` (default `tx.body`). */
@@ -97,7 +122,32 @@ export interface TxHandler<B = unknown> {
   describe(body: B): Record<string, unknown>;
 }
 
-/** End-of-block work (interval close, auction clearing, settlement). */
+/**
+ * One block's allowance of work for one end-of-block hook, in work units: items processed
+ * (orders matched, intervals closed, trades settled), never time, so every node stops at
+ * the same item.
+ */
+export interface WorkBudget {
+  /** Units left in this block. */
+  readonly remaining: number;
+  /**
+   * Draws `units` (a non-negative integer, default 1) when that many are left and returns
+   * true; otherwise draws nothing and returns false, and the hook stops and leaves the rest
+   * of its work, in the state, for the next block.
+   */
+  take(units?: number): boolean;
+}
+
+/**
+ * End-of-block work (interval close, auction clearing, settlement). The rules, enforced by
+ * vm/end-block.ts (vm/README.md "End-of-block hooks"):
+ * - `run` must not throw on any state a valid block can reach. If it does, that is this
+ *   node's bug, not the block's fault: the block fails with HOOK_FAILED and the node halts
+ *   rather than certify a block others may compute differently. Never skipped.
+ * - Before each item of work it draws from `budget` (`workPerBlock` units a block), and
+ *   what the budget does not cover waits in the state for the next block, so a backlog
+ *   (100,000 orders to clear) spreads over blocks instead of stalling one.
+ */
 export interface EndBlockHook {
   readonly name: string;
   /** Hooks run in ascending `order`, then by name: never by registration order. */
@@ -106,5 +156,7 @@ export interface EndBlockHook {
   prefixes(block: BlockContext): readonly Uint8Array[];
   /** Single keys the hook reads outside those prefixes. */
   keys?(block: BlockContext): readonly Uint8Array[];
-  run(state: StateOverlay, block: BlockContext): BlockEvent[];
+  /** Work units per block (a positive integer; all hooks together at most MAX_END_BLOCK_WORK). */
+  readonly workPerBlock: number;
+  run(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[];
 }

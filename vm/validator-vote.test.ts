@@ -5,7 +5,7 @@ import { encode } from '../core/codec.ts';
 import { JouleError } from '../core/errors.ts';
 import { DEFAULT_PARAMS } from '../core/params.ts';
 import { signProofOfPossession } from '../core/pop.ts';
-import { buildValidatorVote, decodeValidatorVoteBody, type BuildValidatorVoteArgs } from '../core/tx-bodies.ts';
+import { buildValidatorVote, decodeValidatorVoteBody, type BuildValidatorVoteArgs } from '../core/tx/validator-vote.ts';
 import type { Tx } from '../core/tx.ts';
 import type { Validator } from '../core/validators.ts';
 import { testValidator, testValidators, type TestValidator } from '../consensus/testing/fixtures.ts';

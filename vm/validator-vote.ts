@@ -2,14 +2,15 @@ import type { BlockEvent } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, blsPublicKey, isEd25519PublicKey } from '../core/keys.ts';
-import { verifyProofOfPossession } from '../core/pop.ts';
-import { decodeValidatorVoteBody, TxType, type ValidatorVoteBody } from '../core/tx-bodies.ts';
+import { proofOfPossessionSet } from '../core/pop.ts';
+import { decodeValidatorVoteBody, type ValidatorVoteBody } from '../core/tx/validator-vote.ts';
+import { TxType } from '../core/tx/types.ts';
 import type { Tx } from '../core/tx.ts';
 import type { StateReader } from '../state/overlay.ts';
 import { getValidatorSet, VALIDATOR_SET_KEY } from '../state/validator-set.ts';
 import { getProposal, listProposals, proposalId, PROPOSALS_PREFIX, putProposal, type ProposalRecord } from '../state/validator-votes.ts';
 import { addressText } from './accounts.ts';
-import type { ChainContext, ExecContext, TxHandler } from './types.ts';
+import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from './types.ts';
 import { applyProposal, inapplicable, liveVoters, majority, sweepProposals } from './validator-set-change.ts';
 
 /**
@@ -39,8 +40,16 @@ function validate(body: ValidatorVoteBody): void {
   if (blsPublicKey(body.blsKey) === undefined) throw invalid('tx.body.blsKey', 'is not a valid BLS12-381 G1 public key');
 }
 
-function verify(body: ValidatorVoteBody, _tx: Tx, ctx: ChainContext): boolean {
-  return body.action !== 0 || verifyProofOfPossession(ctx.chainId, body.blsKey, body.identityKey, body.blsProofOfPossession);
+/** An add carries the new key's proof of possession (the message genesis checks, core/pop.ts); a remove carries none. */
+function signatureSets(body: ValidatorVoteBody, _tx: Tx, ctx: ChainContext): TxSignatureSet[] {
+  if (body.action !== 0) return [];
+  return [
+    {
+      set: proofOfPossessionSet(ctx.chainId, body.blsKey, body.identityKey, body.blsProofOfPossession),
+      field: 'tx.body',
+      message: 'a signature inside the body does not verify (blsProofOfPossession)',
+    },
+  ];
 }
 
 function checkState(state: StateReader, body: ValidatorVoteBody, tx: Tx): void {
@@ -93,7 +102,7 @@ export const validatorVoteHandler: TxHandler<ValidatorVoteBody> = {
   tier: 'grid_balancing',
   decodeBody: decodeValidatorVoteBody,
   validate,
-  verify,
+  signatureSets,
   spend: () => 0n,
   // The set, and every pending proposal: execution may apply one and sweep the rest.
   keys: () => [VALIDATOR_SET_KEY],

@@ -1,11 +1,12 @@
 import { ErrorCode, JouleError } from '../core/errors.ts';
-import { verifyTxSignature, type Tx } from '../core/tx.ts';
+import { verifySignatureSet } from '../core/signature-sets.ts';
+import { txSignatureSet, type Tx } from '../core/tx.ts';
 import type { Account } from '../state/accounts.ts';
 import { readAccount } from './accounts.ts';
 import type { StateReader } from '../state/overlay.ts';
 import { requireTxHandler } from './registry.ts';
 import { tierParams } from './tiers.ts';
-import type { ChainContext, TxHandler } from './types.ts';
+import type { ChainContext, TxHandler, TxSignatureSet } from './types.ts';
 
 /**
  * Validity of one transaction against a state: the rules a tx must pass to be admitted
@@ -16,8 +17,9 @@ import type { ChainContext, TxHandler } from './types.ts';
 
 export interface CheckOptions {
   /**
-   * Default true: the tx's signatures (envelope and the handler's `verify`). False only for
-   * a tx this node already verified completely (see vm/executor.ts); every other rule runs.
+   * Default true: the tx's signatures (envelope and the handler's `signatureSets`). False
+   * only for a tx whose signatures this node verified completely (see vm/executor.ts) or
+   * verifies apart (node/txs/admission.ts); every other rule runs.
    */
   readonly verifySignature?: boolean;
   /** Mempool admission: a nonce above the account's is queued, not rejected. */
@@ -67,12 +69,34 @@ function checkStateless(tx: Tx, ctx: ChainContext): { handler: TxHandler; body: 
   return { handler, body };
 }
 
+const ENVELOPE = { field: 'tx.signature', message: 'signature does not verify' } as const;
+
+function signatureSetsOf(state: StateReader, tx: Tx, handler: TxHandler, body: unknown, ctx: ChainContext): TxSignatureSet[] {
+  const own: TxSignatureSet = { set: txSignatureSet(tx), ...ENVELOPE };
+  const inBody = handler.signatureSets?.(body, tx, ctx, state);
+  return inBody === undefined || inBody.length === 0 ? [own] : [own, ...inBody];
+}
+
+/** The rejection of a tx whose set `s` does not verify. */
+export function signatureFailure(s: TxSignatureSet): JouleError {
+  return new JouleError(s.code ?? ErrorCode.TX_BAD_SIGNATURE, s.message, s.field);
+}
+
 /** The expensive part of validity, run last so that cheaper rejections never pay for it. */
-function checkSignatures(tx: Tx, handler: TxHandler, body: unknown, ctx: ChainContext): void {
-  if (!verifyTxSignature(tx)) throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'signature does not verify', 'tx.signature');
-  if (handler.verify !== undefined && !handler.verify(body, tx, ctx)) {
-    throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'a signature inside the body does not verify', 'tx.body');
-  }
+function checkSignatures(state: StateReader, tx: Tx, handler: TxHandler, body: unknown, ctx: ChainContext): void {
+  for (const s of signatureSetsOf(state, tx, handler, body, ctx)) if (!verifySignatureSet(s.set)) throw signatureFailure(s);
+}
+
+/**
+ * Every signature `tx` carries, as data (the envelope's first, then its handler's), as
+ * checked against `state`: what validity verifies last, for a caller that verifies them
+ * elsewhere (a worker pool) and then runs validity with `verifySignature: false`. Throws the
+ * tx's JouleError when no sets can be formed (an invalid body; evidence whose author
+ * `state` does not know).
+ */
+export function txSignatureSets(state: StateReader, tx: Tx, ctx: ChainContext): TxSignatureSet[] {
+  const { handler, body } = checkStateless(tx, ctx);
+  return signatureSetsOf(state, tx, handler, body, ctx);
 }
 
 /**
@@ -102,7 +126,7 @@ export function validateTx(state: StateReader, tx: Tx, ctx: ChainContext, opts: 
   handler.checkState?.(state, body, tx, ctx);
   // Last: a stale, unfunded or otherwise invalid tx (gossip brings many already included)
   // is refused before the Ed25519 verification that dominates admission cost.
-  if (opts.verifySignature ?? true) checkSignatures(tx, handler, body, ctx);
+  if (opts.verifySignature ?? true) checkSignatures(state, tx, handler, body, ctx);
   return { handler, body, account };
 }
 

@@ -2,30 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
-import { generateDevnet, genesisHash, parseGenesis, validateGenesis, writeDevnetFiles, DEFAULT_DEVNET_CHAIN_ID, DEFAULT_DEVNET_BALANCE } from '../../genesis/index.ts';
+import { generateDevnet, genesisHash, parseGenesis, validateGenesis, writeDevnetFiles, DEFAULT_DEVNET_CHAIN_ID, DEFAULT_DEVNET_BALANCE, type DevnetFiles, type Genesis } from '../../genesis/index.ts';
+import { amountOption, intArg } from '../args.ts';
 import { startProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
+import { registerGenesisAssembleCommand } from './genesis-assemble.ts';
 import { PASSPHRASE_ENV, passphraseFileOption, readPassphrase } from './keys.ts';
 
-/** `joule genesis init|validate|hash`. */
-
-function intArg(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) {
-      throw new CliError('INVALID_PARAMS', `--${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(v)}`, name);
-    }
-    return Number(v);
-  };
-}
-
-function amountArg(name: string): (v: string) => bigint {
-  return (v) => {
-    if (!/^(0|[1-9][0-9]*)$/.test(v) || BigInt(v) >= 2n ** 64n) {
-      throw new CliError('INVALID_PARAMS', `--${name} must be a whole number of micro-units below 2^64, got ${JSON.stringify(v)}`, name);
-    }
-    return BigInt(v);
-  };
-}
+/** `joule genesis init|assemble|validate|hash` (assemble: genesis-assemble.ts). */
 
 interface InitOptions {
   validators: number;
@@ -65,7 +49,7 @@ async function init(opts: InitOptions): Promise<void> {
     process.stderr.write('warning: --insecure: writing UNENCRYPTED devnet keys; use them only for a throwaway local devnet\n');
   }
   const progress = startProgress(opts.insecure === true ? 'writing keys' : 'encrypting keys (scrypt)');
-  let files;
+  let files: DevnetFiles;
   try {
     files = await writeDevnetFiles(opts.out, devnet, {
       ...(passphrase !== undefined ? { passphrase } : {}),
@@ -118,12 +102,14 @@ export function registerGenesisCommands(program: Command): void {
     .option('--accounts <m>', 'number of funded accounts (account-0 also gets the dso, aggregator, market-operator and issuer roles)', intArg('accounts', 0, 100_000), 4)
     .requiredOption('--out <dir>', 'output directory (must not already hold a genesis or keys)')
     .option('--chain-id <id>', 'chain id ([a-z0-9-], at most 64 characters)', DEFAULT_DEVNET_CHAIN_ID)
-    .option('--balance <micro>', 'balance of each account and validator, in micro-units', amountArg('balance'), DEFAULT_DEVNET_BALANCE)
+    .addOption(amountOption('--balance <micro>', 'balance of each account and validator, in micro-units', 'balance', DEFAULT_DEVNET_BALANCE))
     .option('--genesis-time <ms>', 'genesis time in ms since the epoch (default: now)', intArg('genesis-time', 0, Number.MAX_SAFE_INTEGER))
     .addOption(passphraseFileOption())
     .option('--insecure', 'write UNENCRYPTED keys (throwaway devnets only)')
     .option('--json', 'print the result as one JSON object')
     .action(async (opts: InitOptions) => init(opts));
+
+  registerGenesisAssembleCommand(genesis);
 
   genesis
     .command('validate')
@@ -146,7 +132,7 @@ export function registerGenesisCommands(program: Command): void {
     .description("print the genesis hash (the chain's identity; every node of a chain must show the same)")
     .argument('<file>', 'genesis.json')
     .action((file: string) => {
-      let g;
+      let g: Genesis;
       try {
         g = parseGenesis(readJson(file));
       } catch (e) {

@@ -4,7 +4,8 @@ import { Option, type Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
-import { decryptKey, encryptKey, readKeyInfo, type DecryptedKey, type KeyInfo, type KeyType } from '../../core/keystore.ts';
+import { decryptKey, encryptKey, readKeyInfo, type DecryptedKey, type KeyInfo, type KeystoreJson, type KeyType } from '../../core/keystore.ts';
+import { keyFileExposure } from '../../node/home/keys.ts';
 import { startProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
 
@@ -76,6 +77,8 @@ export async function loadKey(file: string, passphraseFile: string | undefined, 
   if (expected !== undefined && info.type !== expected) {
     throw new CliError('KEY_WRONG_TYPE', `${file} holds a ${info.type} key; this command needs an ${expected} key`);
   }
+  const exposed = keyFileExposure(file);
+  if (exposed !== undefined && !info.insecure) process.stderr.write(`warning: ${file}: ${exposed}\n`);
   let passphrase: string | undefined;
   if (info.insecure) warnInsecure(file);
   else {
@@ -147,7 +150,7 @@ async function generate(opts: GenerateOptions): Promise<void> {
     );
   }
   const secret = opts.type === 'ed25519' ? ed25519Generate().seed : blsGenerate().secretKey;
-  let json;
+  let json: KeystoreJson;
   if (opts.insecure === true) {
     process.stderr.write('warning: --insecure: writing an UNENCRYPTED devnet key; anyone who can read the file controls the key\n');
     json = await encryptKey({ type: opts.type, secret, insecure: true });
@@ -160,7 +163,8 @@ async function generate(opts: GenerateOptions): Promise<void> {
   printKeyInfo(opts.out, readKeyInfo(json), opts.json === true);
 }
 
-export function registerKeysCommands(program: Command): void {
+/** Returns the `keys` group, so that `keys init` (keys-init.ts) joins it. */
+export function registerKeysCommands(program: Command): Command {
   const keys = program.command('keys').description('create and inspect key files (encrypted at rest)');
 
   keys
@@ -183,4 +187,5 @@ export function registerKeysCommands(program: Command): void {
       if (info.insecure) warnInsecure(file);
       printKeyInfo(file, info, opts.json === true);
     });
+  return keys;
 }

@@ -1,14 +1,16 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
 import { encryptKey } from '../../core/keystore.ts';
+import { NODE_ROLES } from '../../core/roles.ts';
 import { DEFAULT_PORTS } from '../../node/home/config.ts';
 import { initHome } from '../../node/home/home.ts';
 import { readPassphrase } from '../../node/home/keys.ts';
-import { JouleNode } from '../../node/node.ts';
-import { runDevnet } from '../devnet.ts';
+import { awaitsGenesis } from '../../node/home/operator-home.ts';
+import { CliError } from '../rpc-client.ts';
+import { adoptCeremonyGenesis, applyCeremonyCards, checkExpectedHash } from './init-ceremony.ts';
 
 function port(v: string): number {
   const n = Number(v);
@@ -29,7 +31,7 @@ async function freshKeyFile(type: 'ed25519' | 'bls', passphrase: string | undefi
 export function registerNodeCommands(program: Command): void {
   program
     .command('init')
-    .description('create a node home: config.json, genesis.json, keys/, data/')
+    .description('create a node home: config.json, genesis.json, keys/, data/; or give a home made by `joule keys init` its genesis')
     .requiredOption('--home <dir>', 'the node home to create')
     .requiredOption('--genesis <file>', 'the genesis file of the chain')
     .option('--name <name>', 'node name (logs, metrics)', 'node')
@@ -43,24 +45,60 @@ export function registerNodeCommands(program: Command): void {
     .option('--peer <multiaddr...>', 'static peers (/ip4/…/tcp/…/p2p/<peerId>)')
     .option('--passphrase-file <file>', 'passphrase for generated keys (else JOULE_PASSPHRASE)')
     .option('--insecure', 'write generated keys unencrypted (devnets only)')
+    .option('--expect-hash <hex>', 'refuse the genesis unless its hash is this (0x + 64 hex digits; required for a `keys init` home)')
+    .option('--cards <files...>', "the validators' cards: their p2p addresses become the static peers")
+    .option('--json', 'print the result as one JSON object (with --expect-hash or --cards)')
     .action(async (o) => {
-      if (o.role !== 'validator' && o.role !== 'observer') throw new Error('--role must be validator or observer');
+      if (awaitsGenesis(o.home)) {
+        // A home made by `joule keys init`: its keys and config exist; only the genesis and peers are missing.
+        for (const flag of ['identityKey', 'consensusKey', 'peer'] as const) {
+          if (o[flag] !== undefined)
+            throw new CliError(
+              'INVALID_PARAMS',
+              `${o.home} already has its keys and config (joule keys init); --identity-key, --consensus-key and --peer do not apply (peers come from --cards)`,
+              flag,
+            );
+        }
+        await adoptCeremonyGenesis(o);
+        return;
+      }
+      if (!(NODE_ROLES as readonly unknown[]).includes(o.role)) throw new Error(`--role must be ${NODE_ROLES.join(' or ')}`);
+      checkExpectedHash(o.genesis, o.expectHash);
       const passphrase = readPassphrase(o.passphraseFile);
       const insecure = o.insecure === true;
       if (!insecure && passphrase === undefined && (o.identityKey === undefined || o.consensusKey === undefined)) {
         throw new Error('generated keys are encrypted: give --passphrase-file or JOULE_PASSPHRASE (or --insecure for a devnet)');
       }
-      const { config, peerId } = await initHome({
-        home: o.home,
-        genesisFile: o.genesis,
-        name: o.name,
-        role: o.role,
-        identityKeyFile: o.identityKey ?? (await freshKeyFile('ed25519', passphrase, insecure)),
-        consensusKeyFile: o.consensusKey ?? (await freshKeyFile('bls', passphrase, insecure)),
-        ports: { p2p: port(o.p2pPort), rpc: port(o.rpcPort), metrics: port(o.metricsPort), grpc: port(o.grpcPort) },
-        peers: o.peer ?? [],
-      });
-      console.log(`initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId})`);
+      // Generated keys go through a private temp dir that initHome copies from; removed whatever happens.
+      const generated: string[] = [];
+      const fresh = async (type: 'ed25519' | 'bls') => {
+        const file = await freshKeyFile(type, passphrase, insecure);
+        generated.push(dirname(file));
+        return file;
+      };
+      let init: Awaited<ReturnType<typeof initHome>>;
+      try {
+        init = await initHome({
+          home: o.home,
+          genesisFile: o.genesis,
+          name: o.name,
+          role: o.role,
+          identityKeyFile: o.identityKey ?? (await fresh('ed25519')),
+          consensusKeyFile: o.consensusKey ?? (await fresh('bls')),
+          ports: { p2p: port(o.p2pPort), rpc: port(o.rpcPort), metrics: port(o.metricsPort), grpc: port(o.grpcPort) },
+          peers: o.peer ?? [],
+        });
+      } finally {
+        for (const d of generated) await rm(d, { recursive: true, force: true });
+      }
+      const { config, peerId } = init;
+      if (o.cards !== undefined || o.json === true) {
+        await applyCeremonyCards({ ...o, cards: o.cards ?? [] });
+        return;
+      }
+      console.log(
+        `initialised ${o.home} (${config.role} "${config.name}", peer id ${peerId}${o.expectHash !== undefined ? ', genesis hash as expected' : ''})`,
+      );
       console.log(`start it with: joule start --home ${o.home}`);
     });
 
@@ -70,6 +108,8 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--home <dir>', 'the node home')
     .option('--passphrase-file <file>', 'passphrase of the key files (else JOULE_PASSPHRASE)')
     .action(async (o) => {
+      // Loaded here: the node pulls in libp2p, LevelDB and every part, which the other commands do not need.
+      const { JouleNode } = await import('../../node/node.ts');
       const node = await JouleNode.start({ home: o.home, passphraseFile: o.passphraseFile });
       await new Promise<void>((resolve) => {
         let stopping = false;
@@ -107,6 +147,7 @@ export function registerNodeCommands(program: Command): void {
       const accounts = Number(o.accounts);
       if (!Number.isInteger(validators) || validators < 1 || validators > 64) throw new Error('--validators must be an integer from 1 to 64');
       if (!Number.isInteger(accounts) || accounts < 0) throw new Error('--accounts must be a non-negative integer');
+      const { runDevnet } = await import('../devnet.ts');
       await runDevnet({
         home: o.home,
         validators,

@@ -4,13 +4,14 @@ import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
-import { accountKey, bitsToRoles, decodeAccount, StatePrefix } from '../../node/api/state-views.ts';
+import { accountKey } from '../../core/state-keys.ts';
+import { decodeStateValue } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import type { StatusJson } from './status.ts';
 
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
 
-import type { BlockJson, CertificateJson, ProofJson } from '../../node/api/rpc-types.ts';
+import type { BlockJson, CertificateJson, ProofJson } from '../../core/rpc-json.ts';
 
 interface QueryOptions { rpc?: string; json?: boolean }
 
@@ -122,15 +123,10 @@ function stateKeyArg(key: string): Uint8Array {
 
 function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   if (value === undefined) return 'absent';
-  if (key[0] === StatePrefix.account) {
-    try {
-      const a = decodeAccount(value);
-      return `account: balance ${a.balance}, locked ${a.locked}, nonce ${a.nonce}, roles ${bitsToRoles(a.roles).join(',') || '-'}`;
-    } catch {
-      /* shown as hex below */
-    }
-  }
-  return `0x${toHex(value)}`;
+  const view = decodeStateValue(key, value);
+  if (view === undefined) return `0x${toHex(value)}`;
+  const a = view.account;
+  return `account: balance ${a.balance}, locked ${a.locked}, nonce ${a.nonce}, roles ${a.roles.join(',') || '-'}`;
 }
 
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { StatusJson, TransactionJson } from '../../node/api/rpc-types.ts';
+import type { StatusJson, TransactionJson } from '../../core/rpc-json.ts';
 import { startProgress } from '../progress.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { loadKey, passphraseFileOption } from './keys.ts';

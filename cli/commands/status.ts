@@ -3,7 +3,7 @@ import { resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 
 /** `joule status`: a node's view of the chain, from joule_status. */
 
-import type { StatusJson } from '../../node/api/rpc-types.ts';
+import type { StatusJson } from '../../core/rpc-json.ts';
 
 export type { StatusJson };
 

@@ -4,7 +4,10 @@ import type { Command } from 'commander';
 import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { addressFromPublicKey, formatAddress } from '../../core/keys.ts';
 import { signProofOfPossession, verifyProofOfPossession } from '../../core/pop.ts';
-import { buildValidatorVote, VALIDATOR_NAME_PATTERN } from '../../core/tx-bodies.ts';
+import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
+import { VALIDATOR_NAME_PATTERN } from '../../core/validators.ts';
+import { isJouleError } from '../../core/errors.ts';
+import { readCardFile, type ValidatorCard } from '../../node/home/card.ts';
 import { CliError, type RpcClient } from '../rpc-client.ts';
 import { loadKey, readKeyFileInfo } from './keys.ts';
 import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOptions, type SubmitOptions } from './sender.ts';
@@ -14,7 +17,9 @@ import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOpt
  * identity key, `--key`) to add or remove one validator. The change applies once
  * floor(n/2)+1 of the current validators voted the same proposal.
  *
- * The candidate's keys come from `--candidate-keys DIR` (a node home or its keys/ folder
+ * The candidate's keys come from its card, `--card FILE` (`joule card export`: public keys,
+ * proof of possession, name; checked here against the node's chain id), from
+ * `--candidate-keys DIR` (a node home or its keys/ folder
  * holding identity.key and consensus.key: public keys are read without a passphrase) or
  * from `--identity-key` / `--bls-key` hex. An add also needs the candidate's proof of
  * possession, which only the holder of the BLS secret can make: `--pop HEX` (made by the
@@ -28,6 +33,7 @@ interface VoteOptions extends SenderOptions, SubmitOptions {
   remove?: boolean;
   name?: string;
   validator?: string;
+  card?: string;
   candidateKeys?: string;
   candidatePassphraseFile?: string;
   identityKey?: string;
@@ -48,8 +54,8 @@ interface ValidatorsJson {
 }
 
 function hexOption(v: string, flag: string, length: number): Uint8Array {
-  const b = v.startsWith('0x') ? fromHexOrUndefined(v) : fromHexOrUndefined(`0x${v}`);
-  if (b === undefined || b.length !== length) throw new CliError('INVALID_PARAMS', `--${flag} must be ${length} bytes of hex, got ${JSON.stringify(v)}`, flag);
+  const b = fromHexOrUndefined(v);
+  if (b === undefined || b.length !== length) throw new CliError('INVALID_PARAMS', `--${flag} must be ${length} bytes of 0x-prefixed hex, got ${JSON.stringify(v)}`, flag);
   return b;
 }
 
@@ -67,8 +73,26 @@ function requireName(name: string | undefined): string {
   return name;
 }
 
+/** The candidate from its card: keys, proof of possession and name, all checked for this chain. */
+function candidateFromCard(opts: VoteOptions, chainId: string, add: boolean): Candidate {
+  if (opts.candidateKeys !== undefined || opts.identityKey !== undefined || opts.blsKey !== undefined || opts.pop !== undefined) {
+    throw new CliError('INVALID_PARAMS', '--card holds the candidate\'s keys and proof of possession: do not combine it with --candidate-keys, --identity-key, --bls-key or --pop', 'card');
+  }
+  let card: ValidatorCard;
+  try {
+    card = readCardFile(opts.card!);
+  } catch (e) {
+    if (isJouleError(e)) throw new CliError(e.code, `--card ${e.message}`, 'card');
+    throw e;
+  }
+  if (card.chainId !== chainId) throw new CliError('CARD_INVALID', `--card ${opts.card} is for chain ${JSON.stringify(card.chainId)}, but the node runs ${JSON.stringify(chainId)}`, 'card');
+  if (opts.name !== undefined && opts.name !== card.name) throw new CliError('INVALID_PARAMS', `--name ${JSON.stringify(opts.name)} differs from the card's name ${JSON.stringify(card.name)}`, 'name');
+  return { name: card.name, identityKey: card.identityKey, blsKey: card.blsKey, ...(add ? { pop: card.blsProofOfPossession } : {}) };
+}
+
 /** The candidate's public keys (and, for an add, its PoP) from the options. */
 async function candidateFromOptions(opts: VoteOptions, chainId: string, add: boolean): Promise<Candidate> {
+  if (opts.card !== undefined) return candidateFromCard(opts, chainId, add);
   const name = requireName(opts.name);
   let identityKey: Uint8Array;
   let blsKey: Uint8Array;
@@ -139,6 +163,7 @@ export function registerValidatorVoteCommand(tx: Command): void {
       .option('--remove', 'remove a current validator')
       .option('--name <name>', 'the validator\'s name in the set')
       .option('--validator <nameOrAddress>', 'with --remove: the member to remove, keys looked up on the node')
+      .option('--card <file>', 'the candidate\'s validator card (`joule card export`): keys, proof of possession and name')
       .option('--candidate-keys <dir>', 'directory (or node home) with the candidate\'s identity.key and consensus.key')
       .option('--candidate-passphrase-file <file>', 'passphrase of an encrypted candidate consensus.key (to compute the proof of possession)')
       .option('--identity-key <hex>', 'the candidate\'s Ed25519 identity public key (32 bytes)')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
-import { buildTransfer } from '../../core/tx-bodies.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
 import { CliError } from '../rpc-client.ts';
 import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOptions, type SubmitOptions } from './sender.ts';
 import { registerValidatorVoteCommand } from './tx-validator-vote.ts';

@@ -1,12 +1,13 @@
 import type { Tx } from '../../core/tx.ts';
-import type { AccountView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
-import { bitsToRoles, getAccount } from '../../state/accounts.ts';
+import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
+import { bitsToRoles } from '../../core/roles.ts';
+import { getAccount } from '../../state/accounts.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { TxAdmission } from '../txs/admission.ts';
-import type { NodeEvents } from '../events.ts';
+import type { NodeEventMap, NodeEvents } from '../events.ts';
 
 export interface ApiDeps {
   readonly chain: Chain;
@@ -16,6 +17,12 @@ export interface ApiDeps {
   /** Called after a tx is admitted locally, e.g. to gossip it. */
   readonly onAdmitted?: (tx: Tx) => void;
 }
+
+/** Each node event is a superset of the shape the contract promises (checked here at compile time). */
+const asContract: { readonly [K in keyof NodeApiEvents]: (e: NodeEventMap[K]) => NodeApiEvents[K] } = {
+  'block-committed': (b) => b,
+  'tx-included': (t) => t,
+};
 
 /** The node as the RPC layer sees it: reads of the committed chain, and tx submission. */
 export function createNodeApi(deps: ApiDeps): NodeApi {
@@ -30,13 +37,13 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       return { nonce: a.nonce, balance: a.balance, locked: a.locked, roles: bitsToRoles(a.roles) };
     },
     async submitTransaction(bytes: Uint8Array): Promise<{ hash: Uint8Array }> {
-      const tx = admission.submit(bytes, 'rpc');
+      const tx = await admission.submit(bytes, 'rpc');
       deps.onAdmitted?.(tx);
       return { hash: tx.hash };
     },
     getProof: (key: Uint8Array, height?: number): Promise<ProofView> => chain.proof(key, height),
     describeTx: (tx: Tx) => describeTx(tx),
-    onBlock: (listener) => events.onBlock(listener),
+    on: <K extends keyof NodeApiEvents>(type: K, listener: (event: NodeApiEvents[K]) => void) => events.on(type, (e) => listener(asContract[type](e))),
     async getValidators(height?: number) {
       if (height === undefined || height === chain.height + 1) return chain.validators;
       const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;

@@ -1,22 +1,16 @@
-import { blockHash, type Block, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
+import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import type { JouleError } from '../../core/errors.ts';
-import type { ChainParams } from '../../core/params.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { ValidatorSet } from '../../core/validators.ts';
-import type { PreparedState, WorldState } from '../../state/world-state.ts';
+import type { PreparedState } from '../../state/world-state.ts';
 import { BlockExecutor, endBlockAccess, mergeAccess, txAccess } from '../../vm/index.ts';
-import type { BlockContext, BlockResult } from '../../vm/index.ts';
+import type { BlockResult } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
+import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
 import { withTransition } from '../chain/transitions.ts';
 
 export interface BuildInput {
-  readonly world: WorldState;
-  readonly chainId: string;
-  readonly params: ChainParams;
-  readonly parent: BlockHeader;
-  readonly parentHash: Uint8Array;
-  readonly parentCertificate: CommitCertificate | null;
-  readonly validatorSet: ValidatorSet;
+  /** The chain's next height (Chain.nextBlockContext()). */
+  readonly context: NextBlockContext;
   readonly proposer: Uint8Array;
   /** The QBFT round the block is built for (the proposer must be that round's scheduled one). */
   readonly round: number;
@@ -28,10 +22,6 @@ export interface BuildInput {
    * and execution may skip its signatures. False: every candidate is verified.
    */
   readonly signaturesVerified: boolean;
-  /** An emergency transition's set, written into the state by this block. */
-  readonly transition?: ValidatorSet | undefined;
-  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
-  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
 }
 
 /** A block ready to propose, with everything needed to commit it without re-executing. */
@@ -58,11 +48,11 @@ const LOAD_BATCH = 512;
  * before the batch runs (vm/access.ts), so execution itself does no I/O.
  */
 export async function buildBlock(input: BuildInput): Promise<BuildOutput> {
-  const { params } = input;
-  const height = input.parent.height + 1;
-  const ctx: BlockContext = { chainId: input.chainId, params, height, timestamp: input.timestamp, proposer: input.proposer, verifyEvidence: input.verifyEvidence };
-  const state = await input.world.load(mergeAccess([endBlockAccess(ctx)]));
-  const executor = new BlockExecutor(state, ctx, { ...(input.signaturesVerified ? { verified: () => true } : {}), strictAccess: input.world.strictAccess });
+  const ctx = input.context;
+  const { params } = ctx;
+  const blockCtx = blockContextOf(ctx, input.timestamp, input.proposer);
+  const state = await ctx.world.load(mergeAccess([endBlockAccess(blockCtx)]));
+  const executor = new BlockExecutor(state, blockCtx, { ...(input.signaturesVerified ? { verified: () => true } : {}), strictAccess: ctx.world.strictAccess });
   const included: Tx[] = [];
   const dropped: { tx: Tx; error: JouleError }[] = [];
   let bytes = 0;
@@ -82,21 +72,21 @@ export async function buildBlock(input: BuildInput): Promise<BuildOutput> {
     }
   }
   const executed = executor.finish();
-  const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
-  const prepared = await input.world.prepare(result.changes, height);
+  const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
+  const prepared = await ctx.world.prepare(result.changes, ctx.height);
   const header: BlockHeader = {
-    chainId: input.chainId,
-    height,
+    chainId: ctx.chainId,
+    height: ctx.height,
     round: input.round,
-    parentHash: input.parentHash,
+    parentHash: ctx.parentHash,
     timestamp: input.timestamp,
     proposer: input.proposer,
     txRoot: txRootOf(included),
     stateRoot: prepared.root,
     receiptsRoot: receiptsRootOf(result.receipts),
-    validatorSetHash: input.validatorSet.hash,
+    validatorSetHash: ctx.validatorSet.hash,
     txCount: included.length,
-    parentCertificate: input.parentCertificate,
+    parentCertificate: ctx.parentCertificate,
   };
   const block: Block = { header, txs: included.map((t) => t.bytes) };
   return { block, hash: blockHash(header), txs: included, result, prepared, dropped };

@@ -3,9 +3,10 @@ import { equalBytes, toHex } from '../../core/bytes.ts';
 import { decode, encode, readArray, readBytes } from '../../core/codec.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { ExecutedBlock } from './block-builder.ts';
-import type { Tx } from '../../core/tx.ts';
 import { verifyBlock } from './block-verifier.ts';
-import { checkCertificate, parentCertificateChecker } from './certificates.ts';
+import { checkCertificate } from './certificates.ts';
+import type { ConsensusCrypto } from '../../consensus/crypto.ts';
+import { verifiedAhead } from '../verify/ahead.ts';
 import type { Chain } from '../chain/chain.ts';
 
 /** A certified block as it travels (sync responses, block gossip): [block, certificate]. */
@@ -27,23 +28,13 @@ export function decodeCertifiedBlock(bytes: Uint8Array, maxBlockBytes: number): 
 
 /**
  * Verifies `block` as the next block on the chain's head: the one rule set for proposals
- * (with the mempool's already-verified txs) and for certified imports. Clock-free: the
- * drift check of live proposals is the consensus driver's (block-verifier timestampAhead).
+ * and for certified imports, with the chain's verification service and its cache of txs
+ * this node verified. Clock-free: the drift check of live proposals is the consensus
+ * driver's (block-verifier timestampAhead). Run it where the head cannot move meanwhile
+ * (the node's serial queue).
  */
-export function verifyNextBlock(chain: Chain, block: Block, opts: { knownTx?: (hash: Uint8Array) => Tx | undefined } = {}): Promise<ExecutedBlock> {
-  return verifyBlock({
-    world: chain.world,
-    chainId: chain.genesis.chainId,
-    params: chain.genesis.params,
-    parent: chain.head.header,
-    parentHash: chain.head.hash,
-    validatorSet: chain.validators,
-    transition: chain.transitionAt(chain.height + 1),
-    verifyEvidence: chain.verifyEvidence,
-    block,
-    knownTx: opts.knownTx,
-    checkParentCertificate: parentCertificateChecker((h) => chain.cachedValidatorSet(h)),
-  });
+export function verifyNextBlock(chain: Chain, block: Block): Promise<ExecutedBlock> {
+  return verifyBlock({ context: chain.nextBlockContext(), block });
 }
 
 export type ImportOutcome = 'imported' | 'known' | 'ahead';
@@ -75,8 +66,12 @@ export async function importCertified(
   if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) {
     throw new JouleError(ErrorCode.BLOCK_INVALID, 'names a validator set this chain never had', 'block.header.validatorSetHash');
   }
-  checkCertificate(certificate, block.header, hash, (h) => chain.cachedValidatorSet(h));
-  const executed = await verifyNextBlock(chain, block);
+  // Loaded above (validatorSetByHash caches), so the context's lookup finds the set.
+  const context = chain.nextBlockContext();
+  // Its pairing on the pool (block priority), the verdict the same as here.
+  const check = (crypto?: ConsensusCrypto) => checkCertificate(certificate, block.header, hash, context.validatorSets, 'certificate', crypto);
+  check(await verifiedAhead(chain.signatures.service, { priority: 'block' }, check));
+  const executed = await verifyBlock({ context, block });
   await commit(executed, certificate);
   return 'imported';
 }

@@ -1,33 +1,24 @@
-import { blockHash, type Block, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
+import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import type { ChainParams } from '../../core/params.ts';
-import { decodeTx, type Tx } from '../../core/tx.ts';
-import type { ValidatorSet } from '../../core/validators.ts';
+import { decodeTx } from '../../core/tx.ts';
 import { sha256 } from '../../core/hash.ts';
+import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
-import type { WorldState } from '../../state/world-state.ts';
-import { blockAccess, executeBlock, type BlockContext } from '../../vm/index.ts';
+import { blockAccess, executeBlock } from '../../vm/index.ts';
+import { verifiedAhead } from '../verify/ahead.ts';
 import type { ExecutedBlock } from './block-builder.ts';
+import { preverifyTxSignatures } from './block-signatures.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
+import { parentCertificateChecker } from './certificates.ts';
+import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
 import { withTransition } from '../chain/transitions.ts';
 
 export interface VerifyInput {
-  readonly world: WorldState;
-  readonly chainId: string;
-  readonly params: ChainParams;
-  readonly parent: BlockHeader;
-  readonly parentHash: Uint8Array;
-  readonly validatorSet: ValidatorSet;
+  /** The chain's next height (Chain.nextBlockContext(), or replay's). */
+  readonly context: NextBlockContext;
   readonly block: Block;
-  /** Checks the parent's commit certificate carried in this header (consensus/ verifies it). */
-  readonly checkParentCertificate: (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array) => void;
-  /** An emergency transition's set, written into the state by this block. */
-  readonly transition?: ValidatorSet | undefined;
-  /** vm's evidence-tx verifier (Chain.verifyEvidence). */
-  readonly verifyEvidence?: ((body: Uint8Array, validators: ValidatorSet) => boolean) | undefined;
-  /** Txs this node already decoded and verified completely (mempool), by hash: execution skips their signatures. */
-  readonly knownTx?: (hash: Uint8Array) => Tx | undefined;
 }
 
 function invalid(field: string, message: string): JouleError {
@@ -44,48 +35,55 @@ export function timestampAhead(header: BlockHeader, now: number, params: ChainPa
   return header.timestamp - (now + params.maxClockDriftMs);
 }
 
-/** Header checks that need no execution and no clock (validity is the same on every node, at any time). */
-export function checkHeader(input: VerifyInput): void {
-  const { block, parent, params } = input;
+/**
+ * Header checks that need no execution and no clock (validity is the same on every node, at
+ * any time). The parent certificate's pairing goes through `crypto` (verifyBlock has the
+ * pool answer it).
+ */
+export function checkHeader(input: VerifyInput, crypto: ConsensusCrypto = defaultCrypto): void {
+  const { block } = input;
+  const ctx = input.context;
+  const { parent, params } = ctx;
   const h = block.header;
-  if (h.chainId !== input.chainId) throw invalid('chainId', `expected ${input.chainId}, got ${h.chainId}`);
+  if (h.chainId !== ctx.chainId) throw invalid('chainId', `expected ${ctx.chainId}, got ${h.chainId}`);
   if (h.height !== parent.height + 1) throw invalid('height', `expected ${parent.height + 1}, got ${h.height}`);
-  if (!equalBytes(h.parentHash, input.parentHash)) throw invalid('parentHash', `expected ${toHex(input.parentHash)}`);
+  if (!equalBytes(h.parentHash, ctx.parentHash)) throw invalid('parentHash', `expected ${toHex(ctx.parentHash)}`);
   if (h.timestamp <= parent.timestamp) throw invalid('timestamp', 'must be later than the parent timestamp');
   // The proposer rotation of the next height starts from this field, so it must be the
   // scheduled proposer of (height, round), not whoever the proposer claims to be.
-  const scheduled = proposerOf(input.validatorSet, parent.height === 0 ? null : parent.proposer, h.round);
+  const scheduled = proposerOf(ctx.validatorSet, parent.height === 0 ? null : parent.proposer, h.round);
   if (!equalBytes(h.proposer, scheduled.address)) throw invalid('proposer', `not the scheduled proposer of round ${h.round} (expected ${scheduled.name})`);
-  if (!equalBytes(h.validatorSetHash, input.validatorSet.hash)) throw invalid('validatorSetHash', 'does not match the validator set');
+  if (!equalBytes(h.validatorSetHash, ctx.validatorSet.hash)) throw invalid('validatorSetHash', 'does not match the validator set');
   if (h.txCount !== block.txs.length) throw invalid('txCount', `header says ${h.txCount}, body has ${block.txs.length}`);
   if (block.txs.length > params.maxBlockTxs) throw invalid('txCount', `over the limit of ${params.maxBlockTxs}`);
   let bytes = 0;
   for (const t of block.txs) bytes += t.length;
   if (bytes > params.maxBlockBytes) throw invalid('txCount', `${bytes} bytes of transactions, limit ${params.maxBlockBytes}`);
-  input.checkParentCertificate(h.parentCertificate, parent, input.parentHash);
+  parentCertificateChecker(ctx.validatorSets)(h.parentCertificate, parent, ctx.parentHash, crypto);
 }
 
 /**
  * The importer's side: every header field is checked, every tx decoded and re-executed,
  * and the resulting roots compared with the header. Throws BLOCK_INVALID naming the field.
- * What the block reads (vm/access.ts) is loaded before it runs.
+ * With the context's verification service, signatures are verified there first (the
+ * parent certificate, the txs this node has not verified: block-signatures.ts), and
+ * execution then runs on this thread in block order: the verdict, and the tx it names, are
+ * those of a node that checks everything here. Run it where the head cannot move
+ * meanwhile (the node's serial queue). What the block reads (vm/access.ts) is loaded before
+ * it runs.
  */
 export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
-  checkHeader(input);
   const { block } = input;
+  const ctx = input.context;
+  const sigs = ctx.verification;
+  checkHeader(input, sigs === undefined ? defaultCrypto : await verifiedAhead(sigs.service, { priority: 'block' }, (crypto) => checkHeader(input, crypto)));
   const h = block.header;
-  // A tx already in the mempool (same hash, so the same bytes) was decoded and verified
-  // completely at admission: reuse it rather than decode it again, and let execution skip
-  // its signatures. Every other tx is verified in full by the executor.
-  const known = new Set<string>();
+  // A tx this node verified already (same hash, so the same bytes) was decoded then: reuse it.
   const txs = block.txs.map((bytes, i) => {
-    const pooled = input.knownTx?.(sha256(bytes));
-    if (pooled !== undefined) {
-      known.add(toHex(pooled.hash));
-      return pooled;
-    }
+    const known = sigs?.verifiedTxs.get(sha256(bytes));
+    if (known !== undefined) return known;
     try {
-      return decodeTx(bytes, input.params.maxTxBytes);
+      return decodeTx(bytes, ctx.params.maxTxBytes);
     } catch (e) {
       throw new JouleError(ErrorCode.BLOCK_INVALID, `undecodable transaction (${isJouleError(e) ? e.code : 'error'}: ${(e as Error).message})`, `block.txs[${i}]`);
     }
@@ -97,12 +95,13 @@ export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
     if (seen.has(id)) throw new JouleError(ErrorCode.BLOCK_INVALID, 'duplicate transaction', `block.txs[${i}]`);
     seen.add(id);
   }
-  const ctx: BlockContext = { chainId: input.chainId, params: input.params, height: h.height, timestamp: h.timestamp, proposer: h.proposer, verifyEvidence: input.verifyEvidence };
-  const state = await input.world.load(blockAccess(txs, ctx));
-  const executed = executeBlock(state, txs, ctx, { verified: (hash) => known.has(toHex(hash)), strictAccess: input.world.strictAccess });
-  const result = input.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, input.transition) };
+  const blockCtx = blockContextOf(ctx, h.timestamp, h.proposer);
+  const state = await ctx.world.load(blockAccess(txs, blockCtx));
+  const verified = sigs === undefined ? new Set<string>() : await preverifyTxSignatures(state, txs, blockCtx, sigs);
+  const executed = executeBlock(state, txs, blockCtx, { verified: (hash) => verified.has(toHex(hash)), strictAccess: ctx.world.strictAccess });
+  const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
-  const prepared = await input.world.prepare(result.changes, h.height);
+  const prepared = await ctx.world.prepare(result.changes, h.height);
   if (!equalBytes(h.stateRoot, prepared.root)) throw invalid('stateRoot', 'does not match re-execution');
   return { block, hash: blockHash(h), txs, result, prepared };
 }

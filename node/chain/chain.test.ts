@@ -1,9 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { u64be } from '../../core/bytes.ts';
 import { addressFromPublicKey } from '../../core/keys.ts';
+import { ValidatorSet } from '../../core/validators.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { Database, DbPrefix, heightKey, MetaKey, metaDbKey, dbKey } from '../../state/db.ts';
 import { accountKey } from '../../state/keys.ts';
@@ -79,5 +80,37 @@ describe('Chain: opening does not re-hash the state', () => {
     await tamper(dir, async (db) => {
       await expect(verifyState(db)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
     });
+  });
+});
+
+describe('Chain: the next-block context', () => {
+  it('describes height + 1 and is taken afresh after a commit and after transitions are set', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+    const chain = await Chain.open(dir, devnet.genesis, hash);
+    try {
+      const first = chain.nextBlockContext();
+      expect(first).toBe(chain.nextBlockContext()); // cached while the head stays
+      expect(first).toMatchObject({ chainId: devnet.genesis.chainId, params: devnet.genesis.params, height: 1, parentCertificate: null, transition: undefined });
+      expect(first.parentHash).toEqual(chain.head.hash);
+      expect(first.validatorSet.hash).toEqual(chain.validators.hash);
+      expect(first.validatorSets(first.validatorSet.hash)).toBe(first.validatorSet);
+
+      await appendEmptyBlocks(chain, devnet, 1);
+      const second = chain.nextBlockContext();
+      expect(second.height).toBe(2);
+      expect(second.parentHash).toEqual(chain.head.hash);
+      expect(second.parentCertificate).toEqual(chain.head.certificate);
+
+      const other = generateDevnet({ validators: 2, accounts: 0, genesisTime: 1_700_000_000_000 });
+      const set = new ValidatorSet(other.genesis.validators);
+      await chain.setTransitions([{ height: 2, validators: set }]);
+      const third = chain.nextBlockContext();
+      expect(third).not.toBe(second);
+      expect(third.transition).toBe(set);
+      expect(third.validatorSet).toBe(set);
+    } finally {
+      await chain.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,16 +12,23 @@ import { WorldState, type WorldStateOptions } from '../../state/world-state.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
-import { evidenceVerifier } from './evidence-verifier.ts';
+import { evidenceRules } from './evidence-verifier.ts';
+import type { EvidenceRules } from '../../vm/index.ts';
+import type { SignatureVerification } from '../verify/service.ts';
+import { SameThreadVerifier } from '../verify/same-thread.ts';
+import { VerifiedTxs } from '../verify/verified-txs.ts';
+import { nextBlockContext, type NextBlockContext } from './next-block.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
 }
 
-/** How the chain keeps its state (node config `state`) and its LevelDB. */
+/** How the chain keeps its state (node config `state`) and its LevelDB, and how it verifies signatures. */
 export interface ChainOptions {
   readonly state?: WorldStateOptions;
   readonly db?: OpenOptions;
+  /** Default: verification on the calling thread (tests, tools); a node passes its worker pool. */
+  readonly signatures?: SignatureVerification;
 }
 
 /** The committed head: what every other part reads as "the chain now". */
@@ -39,6 +46,9 @@ export interface CommittedBlock {
   readonly receipts: readonly Receipt[];
 }
 
+/** Txs kept in the default verified-tx cache (a node sizes its own from its mempool). */
+const DEFAULT_VERIFIED_TXS = 100_000;
+
 /**
  * The durable chain: LevelDB, the world state and the head. Opening it either writes
  * genesis (empty store) or recovers the last committed block and checks that the store
@@ -54,20 +64,25 @@ export class Chain {
   readonly world: WorldState;
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
-  /** Evidence-tx verification for vm/ (built on consensus/; vm cannot import it). */
-  readonly verifyEvidence: (body: Uint8Array, validators: ValidatorSet) => boolean;
+  /** The signature verification service and the cache of txs this node verified (admission and block import share both). */
+  readonly signatures: SignatureVerification;
+  /** Evidence-tx rules for vm/ (built on consensus/; vm cannot import it). */
+  private readonly evidenceRules: EvidenceRules;
   private currentHead: Head;
+  /** The context of the block after the head; rebuilt when the head or the transitions change. */
+  private next: NextBlockContext | undefined;
   private currentValidators: ValidatorSet;
   private readonly setsByHash = new Map<string, ValidatorSet>();
   private readonly transitions = new Map<number, ValidatorSet>();
 
-  private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head) {
+  private constructor(db: Database, world: WorldState, genesis: Genesis, genesisHash: Uint8Array, head: Head, opts: ChainOptions) {
     this.db = db;
     this.store = new ChainStore(db);
     this.world = world;
     this.genesis = genesis;
     this.genesisHash = genesisHash;
-    this.verifyEvidence = evidenceVerifier(genesis.chainId);
+    this.evidenceRules = evidenceRules(genesis.chainId);
+    this.signatures = opts.signatures ?? { service: new SameThreadVerifier(), verifiedTxs: new VerifiedTxs(DEFAULT_VERIFIED_TXS) };
     this.currentHead = head;
     this.currentValidators = Chain.validatorsOf(world);
     this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
@@ -105,22 +120,22 @@ export class Chain {
     try {
       const store = new ChainStore(db);
       const storedGenesis = await store.genesisHash();
-      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash, options.state ?? {});
+      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash, options);
       if (!equalBytes(storedGenesis, genesisHash)) {
         throw new JouleError(
           ErrorCode.STORE_MISMATCH,
           `the database at ${path} belongs to another chain (genesis ${toHex(storedGenesis).slice(0, 16)}…, this genesis ${toHex(genesisHash).slice(0, 16)}…)`,
         );
       }
-      return await Chain.recover(db, store, genesis, genesisHash, path, options.state ?? {});
+      return await Chain.recover(db, store, genesis, genesisHash, path, options);
     } catch (e) {
       await db.close();
       throw e;
     }
   }
 
-  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array, options: WorldStateOptions): Promise<Chain> {
-    const world = await WorldState.open(db, options);
+  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array, options: ChainOptions): Promise<Chain> {
+    const world = await WorldState.open(db, options.state ?? {});
     if (world.version !== -1) throw new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${db.path} holds state but no chain`);
     const prepared = await world.prepare(genesisChanges(genesis), 0);
     const batch = db.batch();
@@ -128,7 +143,7 @@ export class Chain {
     world.write(prepared, batch);
     await batch.write();
     world.commit(prepared);
-    return new Chain(db, world, genesis, genesisHash, { header, hash, certificate: null });
+    return new Chain(db, world, genesis, genesisHash, { header, hash, certificate: null }, options);
   }
 
   /**
@@ -147,7 +162,7 @@ export class Chain {
   }
 
   /** Refuses a store that is inconsistent rather than running on it. */
-  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, options: WorldStateOptions): Promise<Chain> {
+  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, options: ChainOptions): Promise<Chain> {
     const corrupt = (what: string) =>
       new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`);
     const version = await store.schemaVersion();
@@ -168,14 +183,14 @@ export class Chain {
     }
     let world: WorldState;
     try {
-      world = await WorldState.open(db, options);
+      world = await WorldState.open(db, options.state ?? {});
     } catch (e) {
       throw corrupt((e as Error).message);
     }
     try {
       if (world.version !== height) throw corrupt(`the state is at height ${world.version}, the head block at ${height}`);
       if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
-      const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate });
+      const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate }, options);
       if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
       return chain;
     } catch (e) {
@@ -195,6 +210,27 @@ export class Chain {
   /** The validator set certifying the next block (an emergency transition at that height overrides the state's). */
   get validators(): ValidatorSet {
     return this.transitions.get(this.height + 1) ?? this.currentValidators;
+  }
+
+  /**
+   * What the block at height + 1 is built, verified and imported against (chain id, params,
+   * parent, its validator set, the evidence verifier, the head state). Cached per head.
+   */
+  nextBlockContext(): NextBlockContext {
+    this.next ??= nextBlockContext({
+      chainId: this.genesis.chainId,
+      params: this.genesis.params,
+      evidenceRules: this.evidenceRules,
+      verification: this.signatures,
+      parent: this.currentHead.header,
+      parentHash: this.currentHead.hash,
+      parentCertificate: this.currentHead.certificate,
+      validatorSet: this.currentValidators,
+      transition: this.transitions.get(this.height + 1),
+      world: this.world,
+      validatorSets: (hash) => this.cachedValidatorSet(hash),
+    });
+    return this.next;
   }
 
   /** Every validator named by a configured transition (they must be allowed to connect). */
@@ -222,6 +258,7 @@ export class Chain {
       this.transitions.set(t.height, t.validators);
       this.setsByHash.set(toHex(t.validators.hash), t.validators);
     }
+    this.next = undefined;
   }
 
   async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<CommittedBlock> {
@@ -238,6 +275,7 @@ export class Chain {
     await batch.write();
     this.world.commit(executed.prepared);
     this.currentHead = { header: block.header, hash, certificate };
+    this.next = undefined;
     this.currentValidators = Chain.validatorsOf(this.world);
     this.setsByHash.set(toHex(this.currentValidators.hash), this.currentValidators);
     return { block, hash, certificate, txs: executed.txs, receipts: executed.result.receipts };
@@ -248,6 +286,13 @@ export class Chain {
     const block = await this.store.block(height);
     if (block === undefined) return undefined;
     return { block, hash: blockHash(block.header), certificate: (await this.store.certificate(height)) ?? null };
+  }
+
+  /** A stored block's encoded bytes and its commit certificate, as sync serves them. */
+  async certifiedBlockAt(height: number): Promise<{ blockBytes: Uint8Array; certificate: CommitCertificate } | undefined> {
+    if (height > this.height || height < 1) return undefined;
+    const [blockBytes, certificate] = await Promise.all([this.store.blockBytes(height), this.store.certificate(height)]);
+    return blockBytes === undefined || certificate === undefined ? undefined : { blockBytes, certificate };
   }
 
   async blockByHash(hash: Uint8Array): Promise<{ block: Block; hash: Uint8Array; certificate: CommitCertificate | null } | undefined> {

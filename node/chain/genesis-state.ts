@@ -3,7 +3,8 @@ import { ZERO_HASH } from '../../core/hash.ts';
 import { ADDRESS_LENGTH } from '../../core/keys.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import type { Genesis } from '../../genesis/types.ts';
-import { putAccount, rolesToBits } from '../../state/accounts.ts';
+import { rolesToBits } from '../../core/roles.ts';
+import { putAccount } from '../../state/accounts.ts';
 import { EMPTY_STATE, StateOverlay, type StateChange } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blockHash } from '../../core/block.ts';
+import { blockHash, type CommitCertificate } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { Genesis } from '../../genesis/types.ts';
@@ -9,11 +9,12 @@ import { Database } from '../../state/db.ts';
 import { getValidatorSet } from '../../state/validator-set.ts';
 import { WorldState } from '../../state/world-state.ts';
 import { verifyBlock } from '../blocks/block-verifier.ts';
-import { checkCertificate, parentCertificateChecker } from '../blocks/certificates.ts';
-import { evidenceVerifier } from './evidence-verifier.ts';
+import { checkCertificate } from '../blocks/certificates.ts';
+import { evidenceRules } from './evidence-verifier.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import { ChainStore } from './chain-store.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
+import { nextBlockContext } from './next-block.ts';
 
 export interface ReplayReport {
   readonly height: number;
@@ -50,27 +51,24 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
     const sets = new Map<string, ValidatorSet>();
     const remember = (set: ValidatorSet) => sets.set(toHex(set.hash), set);
     remember(getValidatorSet(world)!);
-    const verifyEvidence = evidenceVerifier(genesis.chainId);
+    const rules = evidenceRules(genesis.chainId);
+    const validatorSets = (h: Uint8Array) => sets.get(toHex(h));
+    let parentCertificate: CommitCertificate | null = null;
     let txs = 0;
     for (let height = 1; height <= head; height++) {
       const block = await store.block(height);
       if (block === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, `block ${height} is missing`);
       const validatorSet = getValidatorSet(world);
       if (validatorSet === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'no validator set in state');
-      const executed = await verifyBlock({
-        world,
-        chainId: genesis.chainId,
-        params: genesis.params,
-        parent,
-        parentHash: blockHash(parent),
-        validatorSet,
-        block,
-        verifyEvidence,
-        checkParentCertificate: parentCertificateChecker((h) => sets.get(toHex(h))),
+      const context = nextBlockContext({
+        chainId: genesis.chainId, params: genesis.params, evidenceRules: rules, parent, parentHash: blockHash(parent), parentCertificate, validatorSet, world, validatorSets,
       });
+      // No verification service in the context: the executor checks every signature itself, in block order.
+      const executed = await verifyBlock({ context, block });
       const cert = await store.certificate(height);
       if (cert === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, `block ${height} has no certificate`);
-      checkCertificate(cert, block.header, executed.hash, (h) => sets.get(toHex(h)));
+      checkCertificate(cert, block.header, executed.hash, validatorSets);
+      parentCertificate = cert;
       const batch = scratch.batch();
       world.write(executed.prepared, batch);
       await batch.write();

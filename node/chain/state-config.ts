@@ -1,6 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
 import { toHex } from '../../core/bytes.ts';
-import type { WorldStateOptions, WorldState } from '../../state/world-state.ts';
+import type { WorldStateOptions } from '../../state/world-state.ts';
 import type { NodeConfig } from '../home/config.ts';
 import type { Logger } from '../log.ts';
 
@@ -23,23 +22,4 @@ export function stateOptions(config: NodeConfig, logger: Logger): WorldStateOpti
     },
     onPruneError: (e) => logger.error({ err: e }, 'state pruning failed; retried at the next commit'),
   };
-}
-
-/** State figures as gauges read at scrape time (the world state keeps the counters). */
-export function registerStateMetrics(registry: Registry, world: WorldState): void {
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  gauge('joule_state_unprefetched_reads', 'Reads by blocks of state keys their access lists did not declare (should stay 0)', () => world.stats.unprefetchedReads);
-  gauge('joule_state_sync_reads', 'State values read synchronously from LevelDB (value cache misses outside blocks)', () => world.stats.syncReads);
-  gauge('joule_state_node_reads', 'State tree nodes read from LevelDB (node cache misses)', () => world.stats.nodeReads);
-  gauge('joule_state_node_cache_entries', 'State tree nodes held in memory', () => world.stats.nodeCacheEntries);
-  gauge('joule_state_value_cache_entries', 'State values held in memory', () => world.stats.valueCacheEntries);
-  gauge('joule_state_oldest_provable_height', 'Oldest height whose state proofs are served (pruning)', () => world.oldestProvable);
 }

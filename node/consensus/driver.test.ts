@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitSealBytes, encodeBlock } from '../../core/block.ts';
 import { addressFromPublicKey, blsSign, ed25519Sign } from '../../core/keys.ts';
-import { decodeMessage, encodeMessage, messageSigningBytes, type ConsensusMessage, type Unsigned } from '../../consensus/messages.ts';
+import { decodeMessage, encodeMessage, type ConsensusMessage } from '../../consensus/messages.ts';
+import { messageSigningBytes, type Unsigned } from '../../core/signed-core.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
 import { defaultCrypto, keySigner } from '../../consensus/crypto.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { encodeWalRecord } from '../../consensus/wal-record.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
 import { Mempool } from '../../mempool/index.ts';
-import { createMetrics } from '../../rpc/metrics.ts';
+import { NO_CONSENSUS_METRICS } from './metrics.ts';
 import { buildBlock } from '../blocks/block-builder.ts';
 import { Chain } from '../chain/chain.ts';
 import { ConsensusDriver } from './driver.ts';
@@ -54,7 +55,7 @@ async function setup(me: number, clock: () => number) {
     signer: keySigner(address(me), keys[me]!.identity.seed, keys[me]!.consensus.secretKey),
     crypto: defaultCrypto,
     logger: silentLogger(),
-    metrics: createMetrics({ labels: { node: 'test' } }),
+    metrics: NO_CONSENSUS_METRICS,
     publish: (bytes) => published.push(decodeMessage(bytes)),
     sendDirect: () => {},
     commit: async (executed, cert) => void (await chain.commit(executed, cert)),
@@ -71,11 +72,7 @@ const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
 
 /** Validator `proposer`'s round-0 block for height 1 with `timestamp`, and its PROPOSAL. */
 async function proposal(chain: Chain, proposer: number, timestamp: number) {
-  const head = chain.head;
-  const built = await buildBlock({
-    world: chain.world, chainId, params, parent: head.header, parentHash: head.hash, parentCertificate: head.certificate,
-    validatorSet: chain.validators, proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true,
-  });
+  const built = await buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true });
   const block = encodeBlock(built.block);
   return { hash: built.hash, bytes: encodeMessage(sign(proposer, { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block, justification: null })) };
 }

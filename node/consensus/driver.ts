@@ -1,18 +1,19 @@
 import { decodeBlock, encodeBlock, type CommitCertificate } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
-import { isJouleError } from '../../core/errors.ts';
-import type { Evidence } from '../../consensus/evidence.ts';
+import { isFatal, isJouleError } from '../../core/errors.ts';
+import type { ChainParams } from '../../core/params.ts';
+import type { Evidence } from '../../core/evidence.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
 import type { ConsensusMessage } from '../../consensus/messages.ts';
 import type { ConsensusAction, ConsensusEvent, ValidationVerdict } from '../../consensus/types.ts';
 import type { ConsensusCrypto, Signer } from '../../consensus/crypto.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { buildBlock, type BuildOutput, type ExecutedBlock } from '../blocks/block-builder.ts';
 import { verifyNextBlock } from '../blocks/block-import.ts';
 import { timestampAhead } from '../blocks/block-verifier.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { ConsensusMetrics } from './metrics.ts';
 import type { ConsensusRecordLog } from './wal.ts';
 import type { Logger } from '../log.ts';
 import type { SerialQueue } from '../serial-queue.ts';
@@ -34,7 +35,7 @@ export interface DriverDeps {
   readonly crypto: ConsensusCrypto;
   readonly wal: ConsensusRecordLog;
   readonly logger: Logger;
-  readonly metrics: JouleMetrics;
+  readonly metrics: ConsensusMetrics;
   readonly clock: () => number;
   readonly publish: (bytes: Uint8Array) => void;
   /** Sends bytes directly (not gossip, which drops repeats) to `peer`, or to every connected peer. */
@@ -65,13 +66,19 @@ export class ConsensusDriver {
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
+    const { chainId, params } = deps.chain.nextBlockContext();
     this.machine = new QbftMachine({
-      chainId: deps.chain.genesis.chainId,
+      chainId,
       signer: deps.signer,
-      requestTimeoutMs: deps.chain.genesis.params.requestTimeoutMs,
+      requestTimeoutMs: params.requestTimeoutMs,
       crypto: deps.crypto,
-      maxMessageBytes: deps.chain.genesis.params.maxBlockBytes + 64 * 1024,
+      maxMessageBytes: params.maxBlockBytes + 64 * 1024,
     });
+  }
+
+  /** The chain's parameters (fixed in genesis). */
+  private get params(): ChainParams {
+    return this.deps.chain.nextBlockContext().params;
   }
 
   get round(): number {
@@ -84,11 +91,12 @@ export class ConsensusDriver {
     wal.prune(chain.height + 1);
     this.heightSince = clock();
     this.resendTimer = setInterval(() => this.resendIfStuck(), RESEND_EVERY_MS);
+    const next = chain.nextBlockContext();
     return this.enqueue({
       type: 'start',
-      height: chain.height + 1,
-      validators: chain.validators,
-      previousProposer: chain.height === 0 ? null : chain.head.header.proposer,
+      height: next.height,
+      validators: next.validatorSet,
+      previousProposer: next.parent.height === 0 ? null : next.parent.proposer,
       wal: wal.records,
     });
   }
@@ -96,7 +104,7 @@ export class ConsensusDriver {
   /** A consensus message from gossip (already checked by the topic validator); shed when the node is overloaded. */
   onMessage(bytes: Uint8Array, decoded?: ConsensusMessage): void {
     if (!this.deps.queue.offer(() => this.step({ type: 'message', bytes, decoded }), MAX_QUEUED_MESSAGES)) {
-      recordRejection(this.deps.metrics, 'RATE_LIMITED', 'consensus');
+      this.deps.metrics.rejected('RATE_LIMITED', 'consensus');
     }
   }
 
@@ -126,7 +134,8 @@ export class ConsensusDriver {
   private async enterHeight(): Promise<void> {
     const { chain, clock } = this.deps;
     this.heightSince = clock();
-    await this.step({ type: 'new-height', height: chain.height + 1, validators: chain.validators, previousProposer: chain.head.header.proposer });
+    const next = chain.nextBlockContext();
+    await this.step({ type: 'new-height', height: next.height, validators: next.validatorSet, previousProposer: next.parent.proposer });
   }
 
   /**
@@ -136,7 +145,7 @@ export class ConsensusDriver {
    */
   private resendIfStuck(): void {
     if (this.stopped) return;
-    const stuck = this.machine.currentRound > 0 || this.deps.clock() - this.heightSince > this.deps.chain.genesis.params.requestTimeoutMs;
+    const stuck = this.machine.currentRound > 0 || this.deps.clock() - this.heightSince > this.params.requestTimeoutMs;
     if (stuck) void this.deps.queue.push(() => this.resend(undefined));
   }
 
@@ -182,9 +191,9 @@ export class ConsensusDriver {
         return;
       case 'schedule-timeout':
         this.after(a.ms, () => this.step({ type: 'timeout', height: a.height, round: a.round }));
-        metrics.consensusRound.set(a.round);
+        metrics.round(a.round);
         if (a.round > 0) {
-          metrics.roundChanges.inc();
+          metrics.roundChange();
           logger.info({ height: a.height, round: a.round }, 'round change');
         }
         return;
@@ -198,12 +207,12 @@ export class ConsensusDriver {
         await this.commit(a.block, a.certificate);
         return;
       case 'evidence':
-        metrics.evidence.inc();
+        metrics.evidence();
         logger.warn({ height: a.evidence.first.height, round: a.evidence.first.round, author: toHex(a.evidence.first.author) }, 'equivocation evidence');
         this.deps.onEvidence(a.evidence);
         return;
       case 'verdict':
-        if (a.verdict === 'reject') recordRejection(metrics, 'CONSENSUS_INVALID_MESSAGE', 'consensus');
+        if (a.verdict === 'reject') metrics.rejected('CONSENSUS_INVALID_MESSAGE', 'consensus');
         if (a.verdict !== 'accept') logger.debug({ verdict: a.verdict, reason: a.reason }, 'consensus message not accepted');
         return;
       case 'sync-needed':
@@ -218,8 +227,9 @@ export class ConsensusDriver {
   /** Round 0 waits for the block period (longer, up to the empty-block period, with no txs); later rounds propose at once. */
   private schedulePropose(height: number, round: number): void {
     const { chain, mempool, clock } = this.deps;
-    const { blockPeriodMs, emptyBlockPeriodMs } = chain.genesis.params;
-    const parentTime = chain.head.header.timestamp;
+    const next = chain.nextBlockContext();
+    const { blockPeriodMs, emptyBlockPeriodMs } = next.params;
+    const parentTime = next.parent.timestamp;
     const now = clock();
     let wait = 0;
     if (round === 0) {
@@ -240,22 +250,14 @@ export class ConsensusDriver {
   private async propose(height: number, round: number): Promise<void> {
     const { chain, mempool, signer, clock } = this.deps;
     if (this.machine.height !== height || this.machine.currentRound !== round || chain.height !== height - 1) return;
-    const { params } = chain.genesis;
-    const head = chain.head;
-    const nonceOf = (from: Uint8Array) => getAccount(chain.world, from).nonce;
+    const context = chain.nextBlockContext();
+    const { params } = context;
+    const nonceOf = (from: Uint8Array) => getAccount(context.world, from).nonce;
     const built = await buildBlock({
-      world: chain.world,
-      chainId: chain.genesis.chainId,
-      params,
-      parent: head.header,
-      parentHash: head.hash,
-      parentCertificate: head.certificate,
-      validatorSet: chain.validators,
-      transition: chain.transitionAt(chain.height + 1),
-      verifyEvidence: chain.verifyEvidence,
+      context,
       proposer: signer.address,
       round,
-      timestamp: Math.max(clock(), head.header.timestamp + 1),
+      timestamp: Math.max(clock(), context.parent.timestamp + 1),
       candidates: mempool.select({ maxTxs: params.maxBlockTxs, maxBytes: params.maxBlockBytes }, nonceOf),
       signaturesVerified: true,
     });
@@ -282,12 +284,12 @@ export class ConsensusDriver {
     if (!certified && !this.executed.has(toHex(digest))) {
       let ahead = 0;
       try {
-        ahead = timestampAhead(decodeBlock(blockBytes).header, clock(), chain.genesis.params);
+        ahead = timestampAhead(decodeBlock(blockBytes).header, clock(), this.params);
       } catch {
         // undecodable: verify() below says so
       }
       if (ahead > 0) {
-        if (ahead <= chain.genesis.params.requestTimeoutMs) {
+        if (ahead <= this.params.requestTimeoutMs) {
           this.after(ahead, () => this.validate(height, digest, blockBytes, certified));
           return;
         }
@@ -296,10 +298,16 @@ export class ConsensusDriver {
         return;
       }
     }
-    await this.step({ type: 'validated', height, digest, verdict: await this.executeProposal(blockBytes, digest) });
+    const verdict = await this.executeProposal(blockBytes, digest);
+    await this.step({ type: 'validated', height, digest, verdict });
   }
 
-  /** Executes a proposed block on the head state: 'valid' when every header field checks out. */
+  /**
+   * Executes a proposed block on the head state: 'valid' when every header field checks out.
+   * Its signatures are verified off the event loop first (the chain's verification service);
+   * this runs inside the serial queue, so the head cannot move meanwhile. A fatal error (an
+   * end-of-block hook failed) is no verdict on the block: it propagates and the node halts.
+   */
   private async executeProposal(blockBytes: Uint8Array, digest: Uint8Array): Promise<ValidationVerdict> {
     const { chain, mempool, logger, metrics } = this.deps;
     if (this.executed.has(toHex(digest))) return 'valid';
@@ -307,17 +315,17 @@ export class ConsensusDriver {
       this.remember(await this.verify(blockBytes));
       return 'valid';
     } catch (e) {
+      if (isFatal(e)) throw e;
       const code = isJouleError(e) ? e.code : 'INTERNAL';
-      recordRejection(metrics, code, 'proposal');
+      metrics.rejected(code, 'proposal');
       logger.warn({ code, err: (e as Error).message, head: chain.height, mempool: mempool.size }, 'proposed block is invalid');
       return 'invalid';
     }
   }
 
-  private async verify(blockBytes: Uint8Array): Promise<ExecutedBlock> {
-    const { chain, mempool } = this.deps;
-    const block = decodeBlock(blockBytes, chain.genesis.params.maxBlockBytes + 64 * 1024);
-    return verifyNextBlock(chain, block, { knownTx: (hash) => mempool.get(hash) });
+  private verify(blockBytes: Uint8Array): Promise<ExecutedBlock> {
+    const block = decodeBlock(blockBytes, this.params.maxBlockBytes + 64 * 1024);
+    return verifyNextBlock(this.deps.chain, block);
   }
 
   private async commit(blockBytes: Uint8Array, certificate: CommitCertificate): Promise<void> {

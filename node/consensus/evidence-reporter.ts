@@ -1,5 +1,5 @@
-import { buildEvidenceTx } from '../../core/tx-bodies.ts';
-import { encodeEvidence, type Evidence } from '../../consensus/evidence.ts';
+import { buildEvidenceTx } from '../../core/tx/evidence.ts';
+import { encodeEvidence, type Evidence } from '../../core/evidence.ts';
 import { evidenceId, hasEvidenceRecord } from '../../state/evidence-records.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { tierParams } from '../../vm/index.ts';
@@ -23,19 +23,25 @@ export function evidenceReporter(deps: {
   readonly logger: Logger;
   readonly gossip: (tx: Tx) => void;
 }): (evidence: Evidence) => void {
-  return (evidence) => {
-    const { chain, mempool, logger } = deps;
+  const report = async (evidence: Evidence): Promise<void> => {
+    const { mempool, logger } = deps;
+    const { world, params, chainId } = deps.chain.nextBlockContext();
     const body = encodeEvidence(evidence);
-    if (hasEvidenceRecord(chain.world, evidenceId(body))) return;
-    const nonce = mempool.nextNonce(deps.address, getAccount(chain.world, deps.address).nonce);
-    const fee = tierParams(chain.genesis.params, 'grid_balancing').baseFee;
-    const tx = buildEvidenceTx({ chainId: chain.genesis.chainId, seed: deps.identitySeed, nonce, fee: fee > chain.genesis.params.minFee ? fee : chain.genesis.params.minFee, evidence: body });
+    if (hasEvidenceRecord(world, evidenceId(body))) return;
+    const nonce = mempool.nextNonce(deps.address, getAccount(world, deps.address).nonce);
+    const fee = tierParams(params, 'grid_balancing').baseFee;
+    const tx = buildEvidenceTx({ chainId, seed: deps.identitySeed, nonce, fee: fee > params.minFee ? fee : params.minFee, evidence: body });
     try {
-      deps.admission.admit(tx);
+      await deps.admission.admit(tx);
       deps.gossip(tx);
       logger.warn({ height: evidence.first.height, round: evidence.first.round }, 'submitted equivocation evidence');
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not submit equivocation evidence');
     }
+  };
+  // One at a time: the next report's nonce follows the previous one, once it is in the mempool.
+  let tail = Promise.resolve();
+  return (evidence) => {
+    tail = tail.then(() => report(evidence));
   };
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
-import { encodeMessage, messageSigningBytes, type ConsensusMessage, type Unsigned } from '../../consensus/messages.ts';
+import { encodeMessage, type ConsensusMessage } from '../../consensus/messages.ts';
+import { messageSigningBytes, type Unsigned } from '../../core/signed-core.ts';
 import { CHAIN_ID, testBlock, testValidators } from '../../consensus/testing/fixtures.ts';
 import { defaultBlockDigest, type ConsensusAction } from '../../consensus/types.ts';
 import { encodeWalRecord } from '../../consensus/wal-record.ts';
@@ -28,7 +29,7 @@ const blockB = testBlock(1, null, addr(0), 1);
 const proposal = (block: Uint8Array) => sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: defaultBlockDigest(block), block, justification: null });
 
 /** Drives validator 3 the way node/ will: persist actions go to the file before anything else. */
-function drive(m: QbftMachine, log: ConsensusRecordLog, acts: ConsensusAction[], sent: ConsensusMessage[], crashBeforeSend = false): void {
+function drive(log: ConsensusRecordLog, acts: ConsensusAction[], sent: ConsensusMessage[], crashBeforeSend = false): void {
   for (const a of acts) {
     if (a.type === 'persist') {
       log.persist(a.height, a.bytes);
@@ -133,18 +134,18 @@ describe('consensus WAL file', () => {
     const sent: ConsensusMessage[] = [];
     let log = ConsensusRecordLog.open(path);
     let n = startNode3(log);
-    drive(n.m, log, n.acts, sent);
-    drive(n.m, log, n.m.step({ type: 'message', bytes: encodeMessage(proposal(blockA)) }), sent);
-    drive(n.m, log, n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockA), verdict: 'valid' }), sent, true);
+    drive(log, n.acts, sent);
+    drive(log, n.m.step({ type: 'message', bytes: encodeMessage(proposal(blockA)) }), sent);
+    drive(log, n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockA), verdict: 'valid' }), sent, true);
     expect(sent.filter((x) => x.kind === 1)).toHaveLength(0); // died before sending its PREPARE
     log.close();
 
     log = ConsensusRecordLog.open(path);
     n = startNode3(log);
-    drive(n.m, log, n.acts, sent); // re-sends the PREPARE for A from the WAL
-    drive(n.m, log, n.m.step({ type: 'message', bytes: encodeMessage(proposal(blockB)) }), sent);
+    drive(log, n.acts, sent); // re-sends the PREPARE for A from the WAL
+    drive(log, n.m.step({ type: 'message', bytes: encodeMessage(proposal(blockB)) }), sent);
     const acts = n.m.step({ type: 'validated', height: 1, digest: defaultBlockDigest(blockB), verdict: 'valid' });
-    drive(n.m, log, acts, sent);
+    drive(log, acts, sent);
     expect(acts.some((a) => a.type === 'refused')).toBe(true);
     const prepares = sent.filter((x) => x.kind === 1);
     expect(prepares).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { NODE_ROLES, type NodeRole } from '../../core/roles.ts';
 
 /**
  * A node home's `config.json`. Relative paths are relative to the home directory.
@@ -8,7 +9,7 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
  */
 export interface NodeConfig {
   readonly name: string;
-  readonly role: 'validator' | 'observer';
+  readonly role: NodeRole;
   readonly genesis: string;
   readonly dataDir: string;
   readonly identityKey: string;
@@ -48,6 +49,8 @@ export interface NodeConfig {
      */
     readonly strictAccess: boolean;
   };
+  /** Signature verification worker threads (node/verify/); null: availableParallelism() - 1, at least 1. */
+  readonly verify: { readonly workers: number | null };
   /** Emergency validator-set transitions (node/transitions.ts), as written by `joule validators transition`. */
   readonly transitions: readonly unknown[];
 }
@@ -69,6 +72,7 @@ export function defaultConfig(name: string): NodeConfig {
     mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
     log: { level: 'info', file: null },
     state: { historyBlocks: 1000, archive: false, valueCacheMB: 64, nodeCacheMB: 128, strictAccess: false },
+    verify: { workers: null },
     transitions: [],
   };
 }
@@ -93,30 +97,32 @@ const isBoolean = (v: unknown) => typeof v === 'boolean';
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function section(obj: Json, key: string): Json {
+/** A nested section; its keys are those of its default, so a typo (`mempool.maxTx`) is an error, not a silent default. */
+function section(obj: Json, key: string, defaults: object): Json {
   const v = obj[key];
   if (v === undefined) return {};
   if (!isObject(v)) throw invalid(key, 'expected an object');
+  for (const k of Object.keys(v)) if (!(k in defaults)) throw invalid(`${key}.${k}`, `unknown field (known: ${Object.keys(defaults).join(', ')})`);
   return v;
 }
 
 /** Parses a config object; unknown keys are errors (a typo must not silently fall back to a default). */
 export function parseConfig(json: unknown): NodeConfig {
   if (!isObject(json)) throw invalid('$', 'expected a JSON object');
-  const known = ['name', 'role', 'genesis', 'dataDir', 'identityKey', 'consensusKey', 'p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'state', 'transitions'];
-  for (const k of Object.keys(json)) if (!known.includes(k)) throw invalid(k, 'unknown field');
   const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
   const d = defaultConfig(name);
-  const p2p = section(json, 'p2p');
-  const rpc = section(json, 'rpc');
-  const metrics = section(json, 'metrics');
-  const grpc = section(json, 'grpc');
-  const mempool = section(json, 'mempool');
-  const log = section(json, 'log');
-  const state = section(json, 'state');
+  for (const k of Object.keys(json)) if (!(k in d)) throw invalid(k, 'unknown field');
+  const p2p = section(json, 'p2p', d.p2p);
+  const rpc = section(json, 'rpc', d.rpc);
+  const metrics = section(json, 'metrics', d.metrics);
+  const grpc = section(json, 'grpc', d.grpc);
+  const mempool = section(json, 'mempool', d.mempool);
+  const log = section(json, 'log', d.log);
+  const verify = section(json, 'verify', d.verify);
+  const state = section(json, 'state', d.state);
   return {
     name,
-    role: pick(json, 'role', d.role, '', (v) => v === 'validator' || v === 'observer', '"validator" or "observer"'),
+    role: pick(json, 'role', d.role, '', (v) => (NODE_ROLES as readonly unknown[]).includes(v), NODE_ROLES.map((r) => `"${r}"`).join(' or ')),
     genesis: pick(json, 'genesis', d.genesis, '', isString, 'a path'),
     dataDir: pick(json, 'dataDir', d.dataDir, '', isString, 'a path'),
     identityKey: pick(json, 'identityKey', d.identityKey, '', isString, 'a path'),
@@ -148,6 +154,7 @@ export function parseConfig(json: unknown): NodeConfig {
       nodeCacheMB: pick(state, 'nodeCacheMB', d.state.nodeCacheMB, 'state.', isPositiveInt, 'a positive integer'),
       strictAccess: pick(state, 'strictAccess', d.state.strictAccess, 'state.', isBoolean, 'true or false'),
     },
+    verify: { workers: pick(verify, 'workers', d.verify.workers, 'verify.', (v) => v === null || isPositiveInt(v), 'a positive integer or null') },
     transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),
   };
 }
@@ -171,4 +178,20 @@ export function loadConfig(home: string): NodeConfig {
 
 export function resolveIn(home: string, path: string): string {
   return isAbsolute(path) ? path : join(home, path);
+}
+
+/**
+ * A server that cannot bind is a configuration problem, named by its field: `listen
+ * EADDRINUSE` alone does not tell an operator which of four ports to change.
+ */
+export function bindError(e: unknown, section: 'rpc' | 'metrics' | 'grpc' | 'p2p', where: string): JouleError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const detail = (e as Error | undefined)?.message ?? String(e);
+  const field = section === 'p2p' ? 'p2p.listen' : code === 'EADDRINUSE' || code === 'EACCES' ? `${section}.port` : `${section}.host`;
+  const why =
+    code === 'EADDRINUSE' ? `${where} is already in use (another node, or another program, listens there)`
+    : code === 'EACCES' ? `no permission to listen on ${where} (ports below 1024 need privileges)`
+    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `${where}: no such local address on this machine`
+    : `cannot listen on ${where} (${detail})`;
+  return invalid(field, why);
 }

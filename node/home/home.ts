@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { readKeyInfo } from '../../core/keystore.ts';
+import type { NodeRole } from '../../core/roles.ts';
 import { loadGenesis } from '../../genesis/index.ts';
 import { peerIdFromIdentityKey } from '../../p2p/identity.ts';
 import { defaultConfig, loadConfig, resolveIn, type NodeConfig } from './config.ts';
@@ -22,7 +23,7 @@ export interface InitHomeOptions {
   readonly home: string;
   readonly genesisFile: string;
   readonly name: string;
-  readonly role: 'validator' | 'observer';
+  readonly role: NodeRole;
   readonly identityKeyFile: string;
   readonly consensusKeyFile: string;
   readonly ports: { p2p: number; rpc: number; metrics: number; grpc: number };
@@ -30,6 +31,8 @@ export interface InitHomeOptions {
   readonly logFile?: string | null;
   /** Overrides of the `state` section (local networks run strict: state.strictAccess). */
   readonly state?: Partial<NodeConfig['state']>;
+  /** Signature verification workers (default: the machine's cores - 1). */
+  readonly verifyWorkers?: number | null;
 }
 
 export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeConfig; peerId: string }> {
@@ -53,6 +56,7 @@ export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeCon
     grpc: { ...base.grpc, port: opts.ports.grpc },
     log: { ...base.log, file: opts.logFile ?? null },
     state: { ...base.state, ...opts.state },
+    verify: { workers: opts.verifyWorkers ?? base.verify.workers },
   };
   await writeFile(join(opts.home, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return { config, peerId: peerIdFromIdentityKey(identity.publicKey) };

@@ -1,7 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { blsFromSecret, ed25519FromSeed, type BlsKeyPair, type Ed25519KeyPair } from '../../core/keys.ts';
 import { decryptKey } from '../../core/keystore.ts';
+
+/**
+ * Why a key file is exposed to other users of the machine (group or others may read or
+ * write it), or undefined when only its owner can. Secrets are written 0600; anything looser
+ * means someone copied or restored the file carelessly.
+ */
+export function keyFileExposure(path: string): string | undefined {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return undefined; // reading it will say what is wrong
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `mode ${mode.toString(8).padStart(4, '0')} lets ${mode & 0o070 ? 'its group' : ''}${mode & 0o070 && mode & 0o007 ? ' and ' : ''}${mode & 0o007 ? 'other users' : ''} read or change it (fix: chmod 600 ${path})`;
+}
 
 export interface NodeKeys {
   /** Ed25519: the validator's identity (address, libp2p peer id, consensus message signatures). */
@@ -9,6 +25,8 @@ export interface NodeKeys {
   /** BLS: commit seals. */
   readonly consensus: BlsKeyPair;
   readonly insecure: boolean;
+  /** Key files other users can read (warn; a validator refuses unless they are insecure devnet keys). */
+  readonly exposed: readonly string[];
 }
 
 /** The passphrase: `--passphrase-file` wins over `JOULE_PASSPHRASE`; insecure devnet keys need none. */
@@ -35,12 +53,23 @@ async function readKeyFile(path: string, type: 'ed25519' | 'bls', passphrase: st
   return key;
 }
 
-export async function loadNodeKeys(identityPath: string, consensusPath: string, passphrase: string | undefined): Promise<NodeKeys> {
+/**
+ * Loads a node's keys. A validator's keys sign blocks: if another user of the machine can
+ * read them, the node refuses to start (typed KEYSTORE_EXPOSED naming the file) unless they
+ * are insecure devnet keys, which are public by design; an observer only warns.
+ */
+export async function loadNodeKeys(
+  identityPath: string, consensusPath: string, passphrase: string | undefined, opts: { readonly validator: boolean },
+): Promise<NodeKeys> {
   const identity = await readKeyFile(identityPath, 'ed25519', passphrase);
   const consensus = await readKeyFile(consensusPath, 'bls', passphrase);
-  return {
-    identity: ed25519FromSeed(identity.secret),
-    consensus: blsFromSecret(consensus.secret),
-    insecure: identity.insecure || consensus.insecure,
-  };
+  const insecure = identity.insecure || consensus.insecure;
+  const exposed: string[] = [];
+  for (const path of [identityPath, consensusPath]) {
+    const why = keyFileExposure(path);
+    if (why === undefined) continue;
+    if (opts.validator && !insecure) throw new JouleError(ErrorCode.KEYSTORE_EXPOSED, `${path}: ${why}; a validator's keys must be readable by its owner only`, 'keyFile');
+    exposed.push(`${path}: ${why}`);
+  }
+  return { identity: ed25519FromSeed(identity.secret), consensus: blsFromSecret(consensus.secret), insecure, exposed };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
 import { generateDevnet, writeDevnetFiles, type Devnet, type DevnetFiles } from '../../genesis/index.ts';
@@ -62,6 +63,8 @@ export async function createLocalNetwork(opts: {
       peers: p2pAddrs.filter((_, j) => j !== i),
       // A wrong access list halts a local network loudly rather than being counted.
       state: { strictAccess: true },
+      // The validators share this machine: its cores (one left to the event loops) split between their pools.
+      verifyWorkers: Math.max(1, Math.floor((availableParallelism() - 1) / opts.validators)),
     });
     nodes.push({
       name: v.name,

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { commitSealBytes } from '../../core/block.ts';
 import { blsGenerate, blsSign } from '../../core/keys.ts';
 import { genesisHash, generateDevnet } from '../../genesis/index.ts';
-import { createMetrics } from '../../rpc/metrics.ts';
+import { syncMetrics } from '../metrics/parts.ts';
+import { createMetrics } from '../metrics/prometheus.ts';
 import { decodeCertifiedBlock, encodeCertifiedBlock } from '../blocks/block-import.ts';
 import { Chain } from '../chain/chain.ts';
 import { silentLogger } from '../log.ts';
@@ -71,7 +72,7 @@ async function syncing(devnet: ReturnType<typeof generateDevnet>, peers: Record<
   });
   const metrics = createMetrics({ defaultMetrics: false });
   const sync = new BlockSync({
-    chain, p2p: net.p2p, queue, logger: silentLogger(), metrics, config,
+    chain, p2p: net.p2p, queue, logger: silentLogger(), metrics: syncMetrics(metrics), config,
     commit: async (executed, cert) => {
       await chain.commit(executed, cert);
     },

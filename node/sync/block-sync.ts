@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { isJouleError } from '../../core/errors.ts';
+import { isFatal, isJouleError } from '../../core/errors.ts';
 import type { CommitCertificate } from '../../core/block.ts';
 import type { P2PNode } from '../../p2p/index.ts';
-import type { JouleMetrics } from '../../rpc/metrics.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { decodeCertifiedBlock, importCertified } from '../blocks/block-import.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Logger } from '../log.ts';
 import type { SerialQueue } from '../serial-queue.ts';
+import type { SyncMetrics } from './metrics.ts';
 import { SyncMachine, type SyncAction, type SyncConfig, type SyncEvent } from './sync-machine.ts';
 
 /** Request timeout above p2p's own 10 s deadline, so a slow answer ends as its error first. */
@@ -26,7 +26,7 @@ export interface SyncDeps {
   readonly p2p: Pick<P2PNode, 'peers' | 'requestStatus' | 'requestBlocks' | 'penalize'>;
   readonly queue: SerialQueue;
   readonly logger: Logger;
-  readonly metrics: JouleMetrics;
+  readonly metrics: SyncMetrics;
   readonly commit: (executed: ExecutedBlock, certificate: CommitCertificate) => Promise<void>;
   /** Called inside the queue after blocks were imported (consensus moves to the new height). */
   readonly afterImport: () => Promise<void>;
@@ -132,7 +132,7 @@ export class BlockSync {
     if (this.stopped) return;
     for (const a of this.machine.step(e)) this.execute(a);
     const target = this.target;
-    this.deps.metrics.syncTarget.set(target ?? 0);
+    this.deps.metrics.targetHeight(target ?? 0);
     this.logProgress(target);
     if (this.machine.idle) this.settleIdle();
   }
@@ -183,10 +183,10 @@ export class BlockSync {
       }
       case 'penalize':
         if (a.ban) {
-          metrics.rejections.inc({ code: a.reason, source: 'sync' });
+          metrics.rejected(a.reason);
           void p2p.penalize(a.peer, `invalid block in sync: ${a.reason}`).catch((e: unknown) => logger.debug({ peer: a.peer, err: (e as Error).message }, 'sync: penalize failed'));
         } else {
-          metrics.syncPeerFailures.inc({ reason: a.reason });
+          metrics.peerFailure(a.reason);
           logger.info({ peer: a.peer, reason: a.reason }, 'sync: peer did not serve the blocks it claimed; excluded for a while, asking the next peer');
         }
         return;
@@ -204,6 +204,9 @@ export class BlockSync {
           if ((await importCertified(chain, item, this.deps.commit)) === 'ahead') break;
         }
       } catch (e) {
+        // This node cannot compute the block (an end-of-block hook failed): not the peer's
+        // fault, and no reason to go on; the queue hands it to the node, which halts.
+        if (isFatal(e)) throw e;
         if (isJouleError(e)) {
           invalid = e.code;
           logger.warn({ peer, code: e.code, err: e.message }, 'sync: peer served an invalid block; penalising it');

@@ -17,8 +17,7 @@ export async function appendEmptyBlocks(chain: Chain, devnet: Devnet, count: num
   for (let i = 0; i < count; i++) {
     const head = chain.head;
     const built = await buildBlock({
-      world: chain.world, chainId: devnet.genesis.chainId, params: devnet.genesis.params, parent: head.header, parentHash: head.hash,
-      parentCertificate: head.certificate, validatorSet: chain.validators, proposer: addressFromPublicKey(v.identity.publicKey), round: 0,
+      context: chain.nextBlockContext(), proposer: addressFromPublicKey(v.identity.publicKey), round: 0,
       timestamp: head.header.timestamp + 1000, candidates: [], signaturesVerified: true,
     });
     const height = built.block.header.height;

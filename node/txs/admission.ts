@@ -1,53 +1,105 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { recordRejection, type JouleMetrics } from '../../rpc/metrics.ts';
-import { txPriority, txTier, validateTx } from '../../vm/index.ts';
+import { signatureFailure, txPriority, txSignatureSets, txTier, validateTx, type TxSignatureSet } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { AdmissionMetrics } from './metrics.ts';
+
+/** Txs between decode and the mempool (their signatures being verified) at most; beyond, RATE_LIMITED. */
+export const MAX_PENDING_ADMISSIONS = 16_384;
 
 /**
- * The one door into the mempool, for RPC and gossip alike: decode, check against the head
- * state (signature, chain, type, fee, nonce window, balance), then pool. Every rejection
- * is counted by code and source.
+ * The one door into the mempool, for RPC and gossip alike: decode, the cheap rules against
+ * the head state (chain, type, fee, nonce window, balance, body), then the signatures
+ * through the chain's verification service (off the event loop, mempool priority), then
+ * the rules again against the head as it is by then, and the pool. Every rejection is
+ * counted by code and source.
+ *
+ * Several txs of one sender may be in flight at once: each waits for its signatures and
+ * for the sender's earlier txs to be settled, so they reach the mempool in the order they
+ * were submitted (nonce n before n+1), whatever order their verifications finish in.
  */
 export class TxAdmission {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
-  private readonly metrics: JouleMetrics;
+  private readonly metrics: AdmissionMetrics;
+  private readonly maxPending: number;
+  private readonly inFlight = new Set<string>();
+  /** Per sender, settled when its latest submitted tx is settled. */
+  private readonly senderTail = new Map<string, Promise<void>>();
 
-  constructor(chain: Chain, mempool: Mempool, metrics: JouleMetrics) {
+  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics, opts: { maxPending?: number } = {}) {
     this.chain = chain;
     this.mempool = mempool;
     this.metrics = metrics;
+    this.maxPending = opts.maxPending ?? MAX_PENDING_ADMISSIONS;
   }
 
-  /** Admits one encoded tx; throws the typed rejection. */
-  submit(bytes: Uint8Array, source: string): Tx {
+  /** Txs whose signatures are being verified now. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Admits one encoded tx; rejects with the typed rejection. */
+  submit(bytes: Uint8Array, source: string): Promise<Tx> {
+    let tx: Tx;
     try {
-      const tx = decodeTx(bytes, this.chain.genesis.params.maxTxBytes);
-      if (this.mempool.has(tx.hash)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
-      this.admit(tx);
-      return tx;
+      tx = decodeTx(bytes, this.chain.nextBlockContext().params.maxTxBytes);
     } catch (e) {
-      recordRejection(this.metrics, isJouleError(e) ? e.code : 'INTERNAL', source);
-      throw e;
+      return Promise.reject(this.rejected(e, source));
     }
+    return this.admit(tx).then(
+      () => tx,
+      (e: unknown) => Promise.reject(this.rejected(e, source)),
+    );
   }
 
   /**
    * Admits a decoded tx, verifying it completely (every signature it carries, even one this
-   * node made): block execution trusts what is in the mempool by hash and skips its
-   * signatures (vm/executor.ts), so nothing enters the mempool unverified.
+   * node made): block execution trusts what this node verified by hash and skips its
+   * signatures (vm/executor.ts), so nothing enters the mempool unverified. The part before
+   * the first await runs at once: a tx's place in its sender's order is taken on the call.
    */
-  admit(tx: Tx): void {
-    const { world, genesis } = this.chain;
-    const { account } = validateTx(world, tx, { chainId: genesis.chainId, params: genesis.params, verifyEvidence: this.chain.verifyEvidence }, { allowFutureNonce: true });
-    this.mempool.add(tx, { priority: txPriority(tx, genesis.params), tier: txTier(tx), accountNonce: account.nonce });
-    this.updateGauges();
+  async admit(tx: Tx): Promise<void> {
+    const id = Buffer.from(tx.hash).toString('latin1');
+    if (this.mempool.has(tx.hash) || this.inFlight.has(id)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
+    if (this.inFlight.size >= this.maxPending) throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
+    const ctx = this.chain.nextBlockContext();
+    // Cheap rules first: stale, unfunded or malformed txs (gossip brings many) never cost a verification.
+    let { account } = validateTx(ctx.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+    const { service, verifiedTxs } = this.chain.signatures;
+    const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
+    const verification = sets.length === 0 ? Promise.resolve([]) : service.findInvalid(sets.map((s) => s.set), { priority: 'mempool', batchable: true });
+    const sender = Buffer.from(tx.from).toString('latin1');
+    const previous = this.senderTail.get(sender);
+    let settle!: () => void;
+    const mine = new Promise<void>((resolve) => (settle = resolve));
+    this.senderTail.set(sender, mine);
+    this.inFlight.add(id);
+    try {
+      const invalid = await verification;
+      await previous;
+      if (invalid.length > 0) throw signatureFailure(sets[invalid[0]!]!);
+      // The head may have moved while the signatures were checked (the state changes only with
+      // it, and a new head has a new context): the rules again, signatures aside.
+      const now = this.chain.nextBlockContext();
+      if (now !== ctx) ({ account } = validateTx(now.world, tx, now, { allowFutureNonce: true, verifySignature: false }));
+      this.mempool.add(tx, { priority: txPriority(tx, now.params), tier: txTier(tx), accountNonce: account.nonce });
+      verifiedTxs.add(tx);
+      this.updateGauges();
+    } finally {
+      this.inFlight.delete(id);
+      settle();
+      if (this.senderTail.get(sender) === mine) this.senderTail.delete(sender);
+    }
   }
 
   updateGauges(): void {
-    this.metrics.mempoolSize.set(this.mempool.size);
-    this.metrics.mempoolBytes.set(this.mempool.bytes);
+    this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
+  }
+
+  private rejected(e: unknown, source: string): unknown {
+    this.metrics.rejected(isJouleError(e) ? e.code : 'INTERNAL', source);
+    return e;
   }
 }

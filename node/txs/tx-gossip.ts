@@ -18,6 +18,8 @@ const FLUSH_MS = 100;
 export class TxGossip implements GossipSubscriber {
   private readonly publish: (bytes: Uint8Array) => void;
   private readonly admission: TxAdmission;
+  /** Told of a failure that is not a verdict on a tx (a bug): logged, never a crash. */
+  private readonly onError: (e: unknown) => void;
   private buffer: Uint8Array[] = [];
   private readonly decodeBatch = decodeOnce((data) => {
     const list = readArray(decode(data, 'txBatch'), 'txBatch');
@@ -26,9 +28,10 @@ export class TxGossip implements GossipSubscriber {
   });
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(publish: (bytes: Uint8Array) => void, admission: TxAdmission) {
+  constructor(publish: (bytes: Uint8Array) => void, admission: TxAdmission, onError: (e: unknown) => void = () => {}) {
     this.publish = publish;
     this.admission = admission;
+    this.onError = onError;
   }
 
   /** Queues a locally admitted tx for the next batch. */
@@ -56,14 +59,16 @@ export class TxGossip implements GossipSubscriber {
     }
   }
 
-  /** Admits each tx as if submitted here; duplicates and stale nonces are normal and quiet. */
+  /**
+   * Admits each tx as if submitted here, in batch order (admission keeps each sender's
+   * order while signatures are verified off the event loop); duplicates and stale nonces
+   * are normal and quiet, and so is shedding under overload (RATE_LIMITED, counted).
+   */
   handle(data: Uint8Array): void {
     for (const bytes of this.decodeBatch(data)) {
-      try {
-        this.admission.submit(bytes, 'gossip');
-      } catch (e) {
-        if (!isJouleError(e)) throw e;
-      }
+      this.admission.submit(bytes, 'gossip').catch((e: unknown) => {
+        if (!isJouleError(e)) this.onError(e);
+      });
     }
   }
 

@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createFakeNode, makeTransfer, type FakeNode } from '../testing/fake-node.ts';
 import { startRpcServer } from './http-server.ts';
-import { createMetrics, type JouleMetrics } from '../metrics.ts';
+// The prom-client implementation of rpc/'s metrics (and the series names operators scrape) is node/'s.
+import { rpcMetrics } from '../../node/metrics/parts.ts';
+import { createMetrics, type JouleMetrics } from '../../node/metrics/prometheus.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import type { HealthReport } from '../node-api.ts';
 
@@ -22,7 +24,7 @@ beforeEach(async () => {
   node = createFakeNode();
   metrics = createMetrics();
   healthy = { ok: true, height: 0 };
-  server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics, health: () => healthy, ws: { maxSubscriptions: 2 } });
+  server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics: rpcMetrics(metrics), health: () => healthy, ws: { maxSubscriptions: 2 } });
   url = `http://127.0.0.1:${server.port}`;
 });
 afterEach(async () => {
@@ -178,7 +180,7 @@ describe('WebSocket transport', () => {
 
   it('closes a slow consumer instead of buffering without bound', async () => {
     await server.close();
-    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics, ws: { maxBufferedBytes: 1024 * 1024 } });
+    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics: rpcMetrics(metrics), ws: { maxBufferedBytes: 1024 * 1024 } });
     const c = await open();
     await c.call('joule_subscribe', ['newBlocks']);
     const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
@@ -196,7 +198,7 @@ describe('WebSocket transport', () => {
 
   it('refuses requests beyond the in-flight limit instead of queueing them', async () => {
     await server.close();
-    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics, ws: { maxInFlight: 0 } });
+    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, metrics: rpcMetrics(metrics), ws: { maxInFlight: 0 } });
     const c = await open();
     expect((await c.call('joule_status', [])).error).toMatchObject({ code: -32000, data: { code: 'RATE_LIMITED' } });
     c.ws.close();
@@ -212,7 +214,7 @@ describe('WebSocket transport', () => {
 
 describe('metrics server', () => {
   it('exposes the metric names, counts rejections, and serves /health', async () => {
-    const m = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics, health: () => healthy });
+    const m = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: metrics.registry, health: () => healthy });
     try {
       await post('{bad');
       await rpc('joule_getAccount', ['nope']);

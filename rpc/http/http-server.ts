@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { respondHealth, sendJson } from './health.ts';
 import { Dispatcher, DEFAULT_MAX_BATCH } from '../jsonrpc/jsonrpc.ts';
-import type { JouleMetrics } from '../metrics.ts';
+import type { RpcMetrics } from '../metrics.ts';
 import { listen, type RunningServer } from './metrics-server.ts';
 import { createMethods } from '../jsonrpc/methods.ts';
 import type { HealthCheck, NodeApi, RpcLogger } from '../node-api.ts';
@@ -22,7 +22,7 @@ export interface RpcServerOptions {
   host: string;
   port: number;
   api: NodeApi;
-  metrics?: JouleMetrics | undefined;
+  metrics?: RpcMetrics | undefined;
   logger?: RpcLogger | undefined;
   /** Defaults to "ok while api.status() answers". */
   health?: HealthCheck | undefined;
@@ -52,7 +52,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
     if (cors.includes('*')) return '*';
     return cors.includes(origin) ? origin : undefined;
   };
-  const reject = (code: string) => metrics?.rejections.inc({ code, source: 'rpc' });
+  const reject = (code: string) => metrics?.rejected(code, 'rpc');
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];

@@ -5,13 +5,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { respondHealth, sendJson } from './health.ts';
-import type { JouleMetrics } from '../metrics.ts';
+import type { MetricsSource } from '../metrics.ts';
 import type { HealthCheck, RpcLogger } from '../node-api.ts';
 
 export interface MetricsServerOptions {
   host: string;
   port: number;
-  metrics: JouleMetrics;
+  /** The node's registry (node/metrics/prometheus.ts). */
+  metrics: MetricsSource;
   health: HealthCheck;
   logger?: RpcLogger;
 }
@@ -31,9 +32,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Ru
       return;
     }
     if (path === '/metrics') {
-      metrics.registry.metrics().then(
+      metrics.metrics().then(
         (text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.writeHead(200, { 'content-type': metrics.contentType });
           res.end(text);
         },
         (err: unknown) => {

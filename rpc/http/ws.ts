@@ -12,7 +12,7 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { sha256 } from '../../core/hash.ts';
 import { formatBlock, hex } from '../jsonrpc/json-format.ts';
 import { Dispatcher, RpcError, RpcErrorCode, serialize, type CallContext, type MethodHandler } from '../jsonrpc/jsonrpc.ts';
-import type { JouleMetrics } from '../metrics.ts';
+import type { RpcMetrics } from '../metrics.ts';
 import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
 
 export const WS_LIMITS = {
@@ -42,7 +42,7 @@ export interface WsGatewayOptions {
   api: NodeApi;
   /** Methods shared with HTTP; subscribe/unsubscribe are added here. */
   methods: ReadonlyMap<string, MethodHandler>;
-  metrics?: JouleMetrics | undefined;
+  metrics?: RpcMetrics | undefined;
   logger?: RpcLogger | undefined;
   maxBatch?: number | undefined;
   limits?: Partial<WsLimits> | undefined;
@@ -84,7 +84,7 @@ export class WsGateway {
   readonly #dispatcher: Dispatcher;
   readonly #limits: WsLimits;
   readonly #logger: RpcLogger | undefined;
-  readonly #metrics: JouleMetrics | undefined;
+  readonly #metrics: RpcMetrics | undefined;
   readonly #unsubscribeBlocks: () => void;
   readonly #heartbeat: NodeJS.Timeout;
 
@@ -97,7 +97,7 @@ export class WsGateway {
     this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch });
     // noServer: the RPC HTTP server routes upgrades on /ws here, so one port serves both.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#limits.maxPayload });
-    this.#unsubscribeBlocks = opts.api.onBlock((b) => this.#onBlock(b));
+    this.#unsubscribeBlocks = opts.api.on('block-committed', (b) => this.#onBlock(b));
     this.#heartbeat = setInterval(() => this.#ping(), this.#limits.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -125,7 +125,7 @@ export class WsGateway {
       const text = Buffer.concat(toBuffers(data)).toString('utf8');
       if (session.inFlight >= this.#limits.maxInFlight) {
         const error = new JouleError(ErrorCode.RATE_LIMITED, `more than ${this.#limits.maxInFlight} requests in flight`);
-        this.#metrics?.rejections.inc({ code: error.code, source: 'rpc-ws' });
+        this.#metrics?.rejected(error.code, 'rpc-ws');
         this.#send(session, serialize({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.DOMAIN_ERROR, message: error.message, data: error.toJSON() } }));
         return;
       }

@@ -65,6 +65,9 @@ describe('joule_getEvidence', () => {
     const page = (await call('joule_getEvidence', [2, 5])).result;
     expect(page.evidence.map((e: { height: number }) => e.height)).toEqual([12]);
     expect((await call('joule_getEvidence', [0, 0])).error.code).toBe(-32602);
+    // Issue 8: "latest" is a height, not an offset or a limit.
+    expect((await call('joule_getEvidence', ['latest'])).error.data.field).toBe('params[0]');
+    expect((await call('joule_getEvidence', [0, 'latest'])).error.data.field).toBe('params[1]');
     expect((await call('joule_getEvidence', [0, 101])).error.code).toBe(-32602);
   });
 });

@@ -25,7 +25,9 @@ function need<T>(member: T | undefined, what: string): T {
   return member;
 }
 
-const absent = (v: unknown): boolean => v === undefined || v === null || v === 'latest';
+/** An omitted optional param. "latest" means the current height and is accepted where a height is asked for only. */
+const absent = (v: unknown): boolean => v === undefined || v === null;
+const absentHeight = (v: unknown): boolean => absent(v) || v === 'latest';
 
 function count(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw invalid(field, 'must be a non-negative integer');
@@ -36,7 +38,7 @@ export function addConsensusMethods(m: Map<string, MethodHandler>, api: NodeApi)
   m.set('joule_getValidators', async (p) => {
     arity(p, 1);
     const get = need(api.getValidators, 'validator sets').bind(api);
-    const height = absent(p[0]) ? undefined : parseHeightParam(p[0], 'params[0]');
+    const height = absentHeight(p[0]) ? undefined : parseHeightParam(p[0], 'params[0]');
     const set = await get(height);
     // Omitted height: the current set, which certifies the block after the latest.
     return set === undefined ? null : formatValidators(height ?? api.status().height + 1, set);

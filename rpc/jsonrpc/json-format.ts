@@ -1,5 +1,5 @@
 /**
- * Pure formatting of node data into the JSON shapes of docs/json-rpc.md. No I/O and no
+ * Pure formatting of node data into the JSON shapes of docs/json-rpc.md (core/rpc-json.ts). No I/O and no
  * lookups here (methods.ts does those), so every shape is testable from plain values.
  * Conventions: bytes -> 0x lowercase hex, addresses -> bech32, amounts -> decimal strings
  * (they exceed 2^53), heights/nonces/indexes/ms timestamps -> JSON numbers.
@@ -7,6 +7,7 @@
 import type { CommitCertificate, Receipt } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
 import { formatAddress } from '../../core/keys.ts';
+import type { AccountJson, BlockJson, CertificateJson, ProofJson, ReceiptJson, StatusJson, TransactionJson } from '../../core/rpc-json.ts';
 import type { Tx } from '../../core/tx.ts';
 import { indexesFromBitmap } from '../../core/validators.ts';
 import type { AccountView, NodeStatus, ProofView, StoredBlock, TxLookup } from '../node-api.ts';
@@ -35,15 +36,6 @@ export function toJsonValue(v: unknown, depth = 0): unknown {
   return v;
 }
 
-export interface CertificateJson {
-  height: number;
-  round: number;
-  blockHash: string;
-  aggregateSignature: string;
-  signers: string;
-  signerIndexes: number[];
-}
-
 export function formatCertificate(c: CommitCertificate): CertificateJson {
   // The bitmap's length is ceil(n/8) for the height's validator set; without the set at
   // hand we list every set bit (a valid certificate has none beyond n).
@@ -56,13 +48,6 @@ export function formatCertificate(c: CommitCertificate): CertificateJson {
     signers: hex(c.signers),
     signerIndexes,
   };
-}
-
-export interface ReceiptJson {
-  success: boolean;
-  code: string;
-  feePaid: string;
-  events: { type: string; attributes: Record<string, string> }[];
 }
 
 export function formatReceipt(r: Receipt): ReceiptJson {
@@ -92,23 +77,6 @@ function describe(tx: Tx, describeTx: DescribeTx): { typeName: string; body: unk
   }
 }
 
-export interface TransactionJson {
-  hash: string;
-  chainId: string;
-  type: number;
-  typeName: string;
-  from: string;
-  sender: string;
-  nonce: number;
-  fee: string;
-  body: unknown;
-  signature: string;
-  blockHeight: number;
-  blockHash: string;
-  index: number;
-  receipt: ReceiptJson;
-}
-
 export function formatTransaction(l: TxLookup, describeTx: DescribeTx): TransactionJson {
   const { tx } = l;
   const d = describe(tx, describeTx);
@@ -128,24 +96,6 @@ export function formatTransaction(l: TxLookup, describeTx: DescribeTx): Transact
     index: l.index,
     receipt: formatReceipt(l.receipt),
   };
-}
-
-export interface BlockJson {
-  hash: string;
-  height: number;
-  /** Round the block was built in (its proposer is the scheduled proposer of that round). */
-  round: number;
-  parentHash: string;
-  timestamp: number;
-  proposer: string;
-  txRoot: string;
-  stateRoot: string;
-  receiptsRoot: string;
-  validatorSetHash: string;
-  txCount: number;
-  parentCertificate: CertificateJson | null;
-  certificate: CertificateJson | null;
-  transactions: string[] | TransactionJson[];
 }
 
 /**
@@ -173,14 +123,6 @@ export function formatBlock(sb: StoredBlock, transactions: string[] | Transactio
   };
 }
 
-export interface AccountJson {
-  address: string;
-  nonce: number;
-  balance: string;
-  locked: string;
-  roles: string[];
-}
-
 export function formatAccount(address: Uint8Array, a: AccountView): AccountJson {
   return {
     address: formatAddress(address),
@@ -191,14 +133,6 @@ export function formatAccount(address: Uint8Array, a: AccountView): AccountJson 
   };
 }
 
-export interface ProofJson {
-  key: string;
-  height: number;
-  stateRoot: string;
-  value: string | null;
-  proof: string;
-}
-
 export function formatProof(key: Uint8Array, p: ProofView): ProofJson {
   return {
     key: hex(key),
@@ -207,21 +141,6 @@ export function formatProof(key: Uint8Array, p: ProofView): ProofJson {
     value: p.value === undefined ? null : hex(p.value),
     proof: hex(p.proof),
   };
-}
-
-export interface StatusJson {
-  chainId: string;
-  genesisHash: string;
-  nodeName: string;
-  role: 'validator' | 'observer';
-  height: number;
-  latestBlockHash: string;
-  latestBlockTime: number;
-  validatorCount: number;
-  peerCount: number;
-  mempoolSize: number;
-  syncing: boolean;
-  syncTarget: number | null;
 }
 
 export function formatStatus(s: NodeStatus): StatusJson {

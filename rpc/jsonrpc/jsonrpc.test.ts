@@ -1,12 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Dispatcher, serialize, type MethodHandler } from './jsonrpc.ts';
-import { createMetrics } from '../metrics.ts';
+// The prom-client implementation of rpc/'s metrics (and the series names operators scrape) is node/'s.
+import { rpcMetrics } from '../../node/metrics/parts.ts';
+import { createMetrics } from '../../node/metrics/prometheus.ts';
 
 function dispatcher(extra: Record<string, MethodHandler> = {}, maxBatch?: number) {
   const methods = new Map<string, MethodHandler>(Object.entries({ echo: (p: unknown[]) => p[0], ...extra }));
   const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
   const metrics = createMetrics({ defaultMetrics: false });
-  const d = new Dispatcher({ methods, logger, metrics, maxBatch });
+  const d = new Dispatcher({ methods, logger, metrics: rpcMetrics(metrics), maxBatch });
   const send = async (text: string) => {
     const out = await d.handleText(text, { transport: 'http' });
     return out === undefined ? undefined : JSON.parse(out);

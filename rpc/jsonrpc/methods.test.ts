@@ -3,7 +3,9 @@ import { toHex } from '../../core/bytes.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { createMethods } from './methods.ts';
 import { createFakeNode, makeTransfer, rpcCaller, type FakeNode } from '../testing/fake-node.ts';
-import { createMetrics } from '../metrics.ts';
+// The prom-client implementation of rpc/'s metrics (and the series names operators scrape) is node/'s.
+import { rpcMetrics } from '../../node/metrics/parts.ts';
+import { createMetrics } from '../../node/metrics/prometheus.ts';
 
 let node: FakeNode;
 let call: ReturnType<typeof rpcCaller>;
@@ -160,7 +162,7 @@ describe('methods: invalid params name the field', () => {
 describe('domain rejections', () => {
   it('garbage tx bytes -> -32000 with the JouleError code and counted in rejections', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    call = rpcCaller(node, { metrics });
+    call = rpcCaller(node, { metrics: rpcMetrics(metrics) });
     const r = await call('joule_sendRawTransaction', ['0xdeadbeef']);
     expect(r.error.code).toBe(-32000);
     expect(r.error.data.code).toMatch(/^CODEC_/);

@@ -5,16 +5,8 @@
  */
 import { HASH_LENGTH, sha256 } from '../../core/hash.ts';
 import { arity, invalid, parseAddressParam, parseHeightParam, parseHexParam, parseStateKeyParam, typeName } from './params.ts';
-import {
-  formatAccount,
-  formatBlock,
-  formatProof,
-  formatStatus,
-  formatTransaction,
-  hex,
-  type BlockJson,
-  type TransactionJson,
-} from './json-format.ts';
+import { formatAccount, formatBlock, formatProof, formatStatus, formatTransaction, hex } from './json-format.ts';
+import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
 import type { MethodHandler } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';

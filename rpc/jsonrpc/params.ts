@@ -5,13 +5,7 @@
 import { fromHexOrUndefined } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { ADDRESS_HRP, parseAddress } from '../../core/keys.ts';
-
-/**
- * Prefix byte of account records in the state key space. Duplicates `StatePrefix.account`
- * in state/keys.ts, which rpc/ may not import; a test in state/ or node/ should keep the
- * two equal.
- */
-export const ACCOUNT_KEY_PREFIX = 0x01;
+import { accountKey } from '../../core/state-keys.ts';
 
 /** Longest state key joule_getProof accepts; real keys are a prefix byte plus a short id. */
 const MAX_STATE_KEY_BYTES = 256;
@@ -58,11 +52,7 @@ export function parseAddressParam(v: unknown, field: string): Uint8Array {
 /** A state key as 0x hex, or a bech32 address meaning that account's key (prefix 0x01 + address). */
 export function parseStateKeyParam(v: unknown, field: string): Uint8Array {
   if (typeof v === 'string' && v.toLowerCase().startsWith(ADDRESS_HRP + '1')) {
-    const address = parseAddressParam(v, field);
-    const key = new Uint8Array(1 + address.length);
-    key[0] = ACCOUNT_KEY_PREFIX;
-    key.set(address, 1);
-    return key;
+    return accountKey(parseAddressParam(v, field));
   }
   const key = parseHexParam(v, field, undefined, MAX_STATE_KEY_BYTES);
   if (key.length === 0) throw invalid(field, 'must not be empty');

@@ -4,7 +4,7 @@
  * encoded with core/, so formatting is exercised on genuine data.
  */
 import { Dispatcher } from '../jsonrpc/jsonrpc.ts';
-import type { JouleMetrics } from '../metrics.ts';
+import type { RpcMetrics } from '../metrics.ts';
 import { createMethods } from '../jsonrpc/methods.ts';
 import type { Block, CommitCertificate, Receipt } from '../../core/block.ts';
 import { blockHash } from '../../core/block.ts';
@@ -25,9 +25,9 @@ export interface FakeNode extends NodeApi {
   readonly accounts: Map<string, AccountView>;
   readonly submitted: Uint8Array[];
   readonly alice: { seed: Uint8Array; publicKey: Uint8Array; address: Uint8Array };
-  /** Commits a block with the given txs and notifies onBlock listeners. */
+  /** Commits a block with the given txs and notifies 'block-committed' and 'tx-included' listeners. */
   commit(txs?: Tx[]): StoredBlock;
-  /** How many onBlock listeners are registered (to check servers unsubscribe on close). */
+  /** How many event listeners are registered (to check servers unsubscribe on close). */
   listenerCount(): number;
   /** The current validator set (4 deterministic validators); tests may replace it. */
   validatorSet: ValidatorSet;
@@ -56,7 +56,7 @@ export function createFakeNode(): FakeNode {
   const txs = new Map<string, TxLookup>();
   const accounts = new Map<string, AccountView>();
   const submitted: Uint8Array[] = [];
-  const listeners = new Set<(b: StoredBlock) => void>();
+  const listeners = { 'block-committed': new Set<(b: StoredBlock) => void>(), 'tx-included': new Set<(t: TxLookup) => void>() };
   accounts.set(toHex(alice.address), { nonce: 0, balance: 10n ** 20n, locked: 5n, roles: ['dso'] });
 
   const commit = (blockTxs: Tx[] = []): StoredBlock => {
@@ -100,7 +100,8 @@ export function createFakeNode(): FakeNode {
       };
       txs.set(toHex(tx.hash), { tx, height, index, blockHash: hash, receipt });
     });
-    for (const l of listeners) l(sb);
+    for (const l of listeners['block-committed']) l(sb);
+    for (const tx of blockTxs) for (const l of listeners['tx-included']) l(txs.get(toHex(tx.hash))!);
     return sb;
   };
 
@@ -140,7 +141,7 @@ export function createFakeNode(): FakeNode {
     submitted,
     alice,
     commit,
-    listenerCount: () => listeners.size,
+    listenerCount: () => listeners['block-committed'].size + listeners['tx-included'].size,
     status,
     getBlockByHeight: async (h) => blocks[h],
     getBlockByHash: async (h) => blocks.find((b) => equalBytes(b.hash, h)),
@@ -162,9 +163,10 @@ export function createFakeNode(): FakeNode {
       if (tx.type !== 1) throw new Error('unknown type');
       return { typeName: 'transfer', body: { to: formatAddress(tx.body.subarray(3, 23)), amount: 100n } };
     },
-    onBlock(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    on(type, listener) {
+      const set = listeners[type] as Set<typeof listener>;
+      set.add(listener);
+      return () => void set.delete(listener);
     },
   };
   return node;
@@ -176,7 +178,7 @@ export function createFakeNode(): FakeNode {
  */
 export function rpcCaller(
   node: NodeApi,
-  opts: { methods?: ReturnType<typeof createMethods>; metrics?: JouleMetrics } = {},
+  opts: { methods?: ReturnType<typeof createMethods>; metrics?: RpcMetrics } = {},
 ): (method: string, params?: unknown) => Promise<any> {
   const d = new Dispatcher({ methods: opts.methods ?? createMethods(node), metrics: opts.metrics });
   return async (method, params) => JSON.parse((await d.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { transport: 'http' }))!);

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { type ErrorCode, JouleError } from '../../core/errors.ts';
 import type { Database } from '../db.ts';
 import { byteId, iterationStart, type StateChange, type StateEntry, type StateReader } from '../overlay.ts';
 import type { WorldState } from '../world-state.ts';

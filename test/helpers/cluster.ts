@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +14,22 @@ export const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 export type TestNodeHome = Pick<LocalNode, 'name' | 'home' | 'rpcUrl' | 'metricsUrl' | 'p2p' | 'peerId'>;
 export type TestNetwork = LocalNetwork;
 
-/** A local network in a fresh temp dir on free loopback ports. */
+const created: string[] = [];
+
+/** A local network in a fresh temp dir on free loopback ports; removeTestNetworks() deletes it. */
 export async function createTestNetwork(opts: { validators: number; accounts: number; params?: Partial<ChainParams> }): Promise<TestNetwork> {
   const dir = await mkdtemp(join(tmpdir(), 'joule-test-'));
+  created.push(dir);
   return createLocalNetwork({
     dir,
     ...opts,
     ports: async () => ({ p2p: await freePort(), rpc: await freePort(), metrics: await freePort(), grpc: await freePort() }),
   });
+}
+
+/** Removes every network this test file created (call in afterAll, after its nodes stopped). */
+export async function removeTestNetworks(): Promise<void> {
+  for (const dir of created.splice(0)) await rm(dir, { recursive: true, force: true });
 }
 
 /** Runs the CLI as a real process; resolves with its exit code and output. */

@@ -1,6 +1,6 @@
 import { toHex } from '../../core/bytes.ts';
 import { addressFromPublicKey, formatAddress, type Ed25519KeyPair } from '../../core/keys.ts';
-import { buildTransfer } from '../../core/tx-bodies.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
 import { rpc } from './net.ts';
 
 /**

@@ -8,7 +8,8 @@
  * block sync are in simulation.ts (it answers status and block requests).
  */
 import { commitSealBytes } from '../../core/block.ts';
-import { encodeMessage, messageSigningBytes, type ConsensusMessage, type Proposal, type RoundChange, type Unsigned, type Vote } from '../../consensus/messages.ts';
+import { encodeMessage, type ConsensusMessage, type Proposal } from '../../consensus/messages.ts';
+import { messageSigningBytes, type RoundChange, type Unsigned, type Vote } from '../../core/signed-core.ts';
 import { proposerIndex } from '../../consensus/proposer.ts';
 import { CHAIN_ID, testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import { encodeSimBlock, makeHeader, type ParentView } from './sim-chain.ts';

@@ -1,16 +1,3 @@
-import { expect, it } from 'vitest';
-import { RECOVERY_BOUND_MS, runSeeds } from './simulation.ts';
+import { simulationTest } from './suite.ts';
 
-// Replay a failing seed: SIM_SEED=<seed> SIM_SEEDS=1 npx vitest run test/sim/simulation-1.test.ts
-// As many seeds as you like: npm run sim -- --seeds 10000 --n 1
-const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
-const FIRST = Number(process.env.SIM_SEED ?? 1);
-
-it('n=1: safety, no double signing, liveness, and recovery within ' + RECOVERY_BOUND_MS + ' ms of the heal, under an adversarial network', () => {
-  const t0 = performance.now();
-  const { totals, strategies } = runSeeds(1, FIRST, SEEDS); // throws "seed S (n=1, strategy) at t=…: …" on any violation
-  console.log(`n=1: ${SEEDS} seeds from ${FIRST} in ${((performance.now() - t0) / 1000).toFixed(1)} s`, totals, strategies);
-  expect(totals.commits).toBeGreaterThan(SEEDS * 3);
-  expect(totals.recoveryRuns).toBeGreaterThan(0);
-  expect(totals.setChanges + totals.transitions).toBeGreaterThan(0);
-}, 600_000);
+simulationTest(1);

@@ -21,7 +21,8 @@ import { maxFaulty } from '../../core/validators.ts';
 import { verifyCertificate } from '../../consensus/certificate.ts';
 import { verifyEvidence } from '../../consensus/evidence.ts';
 import { QbftMachine } from '../../consensus/machine.ts';
-import { decodeMessage, messageSigningBytes, type ConsensusMessage } from '../../consensus/messages.ts';
+import { decodeMessage, type ConsensusMessage } from '../../consensus/messages.ts';
+import { messageSigningBytes } from '../../core/signed-core.ts';
 import { proposerIndex } from '../../consensus/proposer.ts';
 import { CHAIN_ID, cachingCrypto, testValidators, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import type { ConsensusAction, ConsensusEvent } from '../../consensus/types.ts';
@@ -103,7 +104,8 @@ export class Simulation implements ByzantineWorld {
   private healAt = 0;
   private readonly indexOf: Map<string, number>;
   private readonly everyone: number[];
-  private readonly badClocks: boolean;
+  /** The validator whose clock runs ahead beyond what the hold covers, or -1. */
+  private readonly badClock: number;
   private healHeight = 0;
   private readonly firstAfterHeal = new Map<number, number>();
   readonly stats: SimResult;
@@ -133,15 +135,18 @@ export class Simulation implements ByzantineWorld {
     }
     const drift = [0, 5, 50][Math.floor(r() * 3)]!;
     // Good clocks differ by at most the allowed drift plus the driver's hold (a proposal is
-    // then held, never 'premature'); bad clocks by up to three times that.
-    this.badClocks = r() < 0.2;
-    const skewBound = Math.floor(((drift + TIMEOUT_MS) / 2) * (this.badClocks ? 3 : 1)) - 1;
+    // then held, never 'premature'). One honest validator may have a clock that runs ahead
+    // by more: its proposals are 'premature' to the others, so as a proposer it is faulty,
+    // and it counts against f with the Byzantine ones (QBFT promises liveness only then).
+    const skewBound = Math.floor((drift + TIMEOUT_MS) / 2) - 1;
+    const honestMembers = initial.filter((i) => !byzantine.has(i));
+    this.badClock = (f === 0 || byzCount < f) && r() < 0.2 ? honestMembers[Math.floor(r() * honestMembers.length)]! : -1;
     this.rules = { universe: keys.map((k) => k.validator), byzantine, initial, transitions, maxClockDriftMs: drift };
     this.adversary = new Adversary(r, this.size);
     this.crashMidStep = r() * 0.02;
     this.nodes = keys.map((key, index) => ({
       index, peer: `p${String(index).padStart(2, '0')}`, key, byzantine: byzantine.has(index),
-      skew: Math.floor((r() * 2 - 1) * skewBound),
+      skew: index === this.badClock ? 2 * skewBound + 1 + Math.floor(r() * 4 * skewBound) : Math.floor((r() * 2 - 1) * skewBound),
       up: true, incarnation: 0, machine: null, sync: null, wal: [], chain: [], members: new MemberHistory(this.rules),
       persisted: new Set(), captured: [], received: new Map(), heightSince: 0, resendTo: null,
     }));
@@ -155,7 +160,7 @@ export class Simulation implements ByzantineWorld {
 
   /** All honest with good clocks: the heal must be followed by a final block within RECOVERY_BOUND_MS. */
   get promisesRecovery(): boolean {
-    return this.rules.byzantine.size === 0 && !this.badClocks;
+    return this.rules.byzantine.size === 0 && this.badClock < 0;
   }
 
   fail(why: string): never {
@@ -513,8 +518,9 @@ export class Simulation implements ByzantineWorld {
     for (const node of this.nodes) this.at(1 + node.index, { kind: 'tick', node: node.index });
     if (this.nodes.some((x) => x.byzantine)) this.at(10 + Math.floor(r() * 200), { kind: 'noise' });
     let target = Infinity;
-    const deadline = this.healAt + 60_000;
-    let ev;
+    // Up to f faulty proposers in a row, each costing its round's (exponentially grown) timer.
+    const deadline = this.healAt + 180_000;
+    let ev: { t: number; e: SimEvent } | undefined;
     while ((ev = this.queue.pop()) !== undefined) {
       this.now = ev.t;
       if (!this.healed && this.now >= this.healAt) this.heal();

@@ -5,6 +5,7 @@
  * against a model written from the rules (not from the code) and records every violation:
  * no request to an excluded peer, one request per peer, one block request at a time.
  */
+import { mulberry32 } from '../../../core/prng.ts';
 import { SyncMachine, type SyncAction, type SyncConfig, type SyncEvent } from '../sync-machine.ts';
 
 /**
@@ -40,18 +41,6 @@ interface Pending {
   readonly event: () => SyncEvent | undefined;
 }
 
-/** mulberry32: a small seeded PRNG, so a failing seed replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class SyncSim {
   readonly machine: SyncMachine;
   readonly actions: { readonly now: number; readonly action: SyncAction }[] = [];
@@ -79,7 +68,7 @@ export class SyncSim {
     this.cfg = cfg;
     this.opts = opts;
     this.machine = new SyncMachine(cfg);
-    this.rand = prng(opts.seed);
+    this.rand = mulberry32(opts.seed);
     for (const p of peers) this.peers.set(p.id, p);
   }
 

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from './codec.ts';
-import { ErrorCode, JouleError } from './errors.ts';
-import { addressFromPublicKey, ed25519FromSeed } from './keys.ts';
-import { buildTransfer, decodeTransferBody, encodeTransferBody, TxType } from './tx-bodies.ts';
-import { decodeTx, verifyTxSignature } from './tx.ts';
+import { decode, encode } from '../codec.ts';
+import { ErrorCode, JouleError } from '../errors.ts';
+import { addressFromPublicKey, ed25519FromSeed } from '../keys.ts';
+import { buildTransfer, decodeTransferBody, encodeTransferBody } from './transfer.ts';
+import { TxType } from './types.ts';
+import { decodeTx, verifyTxSignature } from '../tx.ts';
 
 const to = new Uint8Array(20).fill(7);
 
@@ -91,7 +92,7 @@ describe('transfer body fast path', () => {
         const b = new Uint8Array(33);
         const enc = encode([to, v]);
         b.set(enc);
-        let body = b.slice(0, Math.max(0, enc.length - (trim === 3 ? 1 : 0)) + (trim === 2 ? 1 : 0));
+        const body = b.slice(0, Math.max(0, enc.length - (trim === 3 ? 1 : 0)) + (trim === 2 ? 1 : 0));
         for (const [i, x] of edits) if (i < body.length) body[i] = x;
         expect(ours(body)).toEqual(generic(body));
       }),

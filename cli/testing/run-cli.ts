@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
  * Test helper: runs `joule` as a real OS process (the pinned Node that runs the tests, on
  * cli/main.ts) and collects its exit code and output.
  */
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;

@@ -1,0 +1,12 @@
+/** What the consensus driver emits (node/metrics/ implements it with prom-client). */
+export interface ConsensusMetrics {
+  /** The QBFT round the machine is in at the current height. */
+  round(round: number): void;
+  roundChange(): void;
+  /** Equivocation evidence observed. */
+  evidence(): void;
+  /** A consensus message or proposed block refused (or shed), by typed code. */
+  rejected(code: string, source: 'consensus' | 'proposal'): void;
+}
+
+export const NO_CONSENSUS_METRICS: ConsensusMetrics = { round() {}, roundChange() {}, evidence() {}, rejected() {} };

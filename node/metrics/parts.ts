@@ -1,0 +1,73 @@
+import type { RpcMetrics } from '../../rpc/metrics.ts';
+import type { ConsensusMetrics } from '../consensus/metrics.ts';
+import type { SyncMetrics } from '../sync/metrics.ts';
+import type { AdmissionMetrics } from '../txs/metrics.ts';
+import type { VerifyMetrics } from '../verify/metrics.ts';
+import type { NodeMetrics } from './node-metrics.ts';
+import type { JouleMetrics } from './prometheus.ts';
+
+/** Each part's metrics interface, implemented on the node's prom-client series. */
+export function rpcMetrics(m: JouleMetrics): RpcMetrics {
+  return {
+    request(method, outcome, seconds) {
+      m.rpcDuration.observe({ method }, seconds);
+      m.rpcRequests.inc({ method, outcome });
+    },
+    invalidRequest: () => m.rpcRequests.inc({ method: 'invalid', outcome: 'invalid_request' }),
+    rejected: (code, source) => m.rejections.inc({ code, source }),
+  };
+}
+
+export function admissionMetrics(m: JouleMetrics): AdmissionMetrics {
+  return {
+    rejected: (code, source) => m.rejections.inc({ code, source }),
+    poolSize(txs, bytes) {
+      m.mempoolSize.set(txs);
+      m.mempoolBytes.set(bytes);
+    },
+  };
+}
+
+export function consensusMetrics(m: JouleMetrics): ConsensusMetrics {
+  return {
+    round: (round) => m.consensusRound.set(round),
+    roundChange: () => m.roundChanges.inc(),
+    evidence: () => m.evidence.inc(),
+    rejected: (code, source) => m.rejections.inc({ code, source }),
+  };
+}
+
+export function syncMetrics(m: JouleMetrics): SyncMetrics {
+  return {
+    targetHeight: (height) => m.syncTarget.set(height),
+    peerFailure: (reason) => m.syncPeerFailures.inc({ reason }),
+    rejected: (code) => m.rejections.inc({ code, source: 'sync' }),
+  };
+}
+
+export function nodeMetrics(m: JouleMetrics): NodeMetrics {
+  return {
+    height: (height) => m.chainHeight.set(height),
+    blockCommitted(b) {
+      m.chainHeight.set(b.height);
+      m.blockTxs.observe(b.txCount);
+      m.txsCommitted.inc(b.txCount);
+      if (b.previousTimestamp !== undefined && b.timestamp >= b.previousTimestamp) {
+        m.blockInterval.observe((b.timestamp - b.previousTimestamp) / 1000);
+      }
+    },
+    peers: (count) => m.peers.set(count),
+    rejected: (code, source) => m.rejections.inc({ code, source }),
+  };
+}
+
+export function verifyMetrics(m: JouleMetrics): VerifyMetrics {
+  return {
+    batch(sets) {
+      m.verifyBatches.inc();
+      m.verifySets.inc(sets);
+    },
+    queued: (priority, cost) => m.verifyQueueCost.set({ priority }, cost),
+    fallback: (reason) => m.verifyFallbacks.inc({ reason }),
+  };
+}

@@ -1,0 +1,174 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isJouleError } from '../../core/errors.ts';
+import { commitSealBytes } from '../../core/block.ts';
+import { addressFromPublicKey, blsSign } from '../../core/keys.ts';
+import { bitmapFromIndexes } from '../../core/validators.ts';
+import type { SignatureSet } from '../../core/signature-sets.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
+import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
+import { genesisHash, generateDevnet } from '../../genesis/index.ts';
+import { Mempool } from '../../mempool/index.ts';
+import { buildBlock } from '../blocks/block-builder.ts';
+import { verifyNextBlock } from '../blocks/block-import.ts';
+import { Chain } from '../chain/chain.ts';
+import { SameThreadVerifier } from '../verify/same-thread.ts';
+import type { VerificationService, VerifyOptions } from '../verify/service.ts';
+import { VerifiedTxs } from '../verify/verified-txs.ts';
+import { TxAdmission } from './admission.ts';
+import type { AdmissionMetrics } from './metrics.ts';
+
+const devnet = generateDevnet({ validators: 1, accounts: 2, genesisTime: 1_700_000_000_000 });
+const { chainId } = devnet.genesis;
+const alice = devnet.accountKeys[0]!.keyPair;
+const bob = devnet.accountKeys[1]!.keyPair;
+const validator = devnet.validatorKeys[0]!;
+
+const transfer = (from: typeof alice, nonce: number): Tx =>
+  buildTransfer({ chainId, seed: from.seed, nonce, fee: 10n, to: addressFromPublicKey(validator.identity.publicKey), amount: 1n });
+
+/** Holds every job until `release`, then answers them in the order given (the pool finishes batches in any order). */
+class HeldVerifier implements VerificationService {
+  readonly inner = new SameThreadVerifier();
+  readonly held: { sets: readonly SignatureSet[]; resolve: (r: number[]) => void }[] = [];
+  findInvalid(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<number[]> {
+    return new Promise((resolve) => this.held.push({ sets, resolve }));
+  }
+  async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {
+    return (await this.findInvalid(sets, opts)).length === 0;
+  }
+  async release(order: 'reverse' | 'forward'): Promise<void> {
+    const jobs = order === 'reverse' ? [...this.held].reverse() : [...this.held];
+    this.held.length = 0;
+    for (const job of jobs) job.resolve(await this.inner.findInvalid(job.sets, { priority: 'mempool' }));
+  }
+  async close(): Promise<void> {}
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(service: VerificationService, opts: { maxPending?: number } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'joule-admission-'));
+  const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), { signatures: { service, verifiedTxs: new VerifiedTxs(1000) } });
+  cleanups.push(async () => {
+    await chain.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 50, maxNonceGap: 50, replaceBumpPercent: 10 });
+  const counted = new Map<string, number>();
+  const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {} };
+  const admission = new TxAdmission(chain, mempool, metrics, opts);
+  const rejections = async (code: string) => counted.get(code) ?? 0;
+  return { chain, mempool, admission, rejections };
+}
+
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'admitted',
+    (e: unknown) => (isJouleError(e) ? `${e.code} ${e.message}` : String(e)),
+  );
+
+describe('async admission', () => {
+  it("admits one sender's txs in submission order, whatever order their verifications finish in", async () => {
+    const held = new HeldVerifier();
+    const { mempool, admission } = await setup(held);
+    const added: number[] = [];
+    const add = mempool.add.bind(mempool);
+    mempool.add = (tx, meta) => (added.push(tx.nonce), add(tx, meta));
+    const txs = [0, 1, 2, 3, 4].map((n) => transfer(alice, n));
+    const results = txs.map((tx) => admission.submit(tx.bytes, 'rpc'));
+    expect(admission.pending).toBe(5);
+    await held.release('reverse');
+    expect(await Promise.all(results.map(codeOf))).toEqual(Array(5).fill('admitted'));
+    expect(added).toEqual([0, 1, 2, 3, 4]);
+    expect(mempool.size).toBe(5);
+    expect(admission.pending).toBe(0);
+  });
+
+  it('rejects a bad signature as TX_BAD_SIGNATURE naming the field, counts it, and admits the next tx of that sender', async () => {
+    const { mempool, admission, rejections } = await setup(new SameThreadVerifier());
+    const good = transfer(bob, 0);
+    const signature = new Uint8Array(good.signature);
+    signature[3]! ^= 1;
+    const forged = decodeTx(encodeTx({ ...good, signature }));
+    const [a, b] = [admission.submit(forged.bytes, 'gossip'), admission.submit(transfer(bob, 1).bytes, 'gossip')];
+    expect(await codeOf(a)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
+    expect(await codeOf(b)).toBe('admitted'); // a future nonce: queued, as before
+    expect(await rejections('TX_BAD_SIGNATURE')).toBe(1);
+    expect(mempool.has(forged.hash)).toBe(false);
+  });
+
+  it('runs the cheap rules before any verification: a stale, unfunded or duplicate tx never reaches the service', async () => {
+    const service = new SameThreadVerifier();
+    const { admission } = await setup(service);
+    const tx = transfer(alice, 0);
+    expect(await codeOf(admission.submit(tx.bytes, 'rpc'))).toBe('admitted');
+    expect(service.submitted).toBe(1);
+    expect(await codeOf(admission.submit(tx.bytes, 'rpc'))).toMatch(/^MEMPOOL_DUPLICATE/);
+    const broke = buildTransfer({ chainId, seed: alice.seed, nonce: 1, fee: 10n, to: addressFromPublicKey(bob.publicKey), amount: 2n ** 63n });
+    expect(await codeOf(admission.submit(broke.bytes, 'rpc'))).toMatch(/^TX_INSUFFICIENT_BALANCE/);
+    expect(service.submitted).toBe(1);
+  });
+
+  it('checks the rules again when the head moved during verification: a nonce spent meanwhile is refused', async () => {
+    const held = new HeldVerifier();
+    const { chain, mempool, admission } = await setup(held);
+    const pending = admission.submit(transfer(alice, 0).bytes, 'rpc');
+    // Meanwhile a block spends alice's nonce 0 with another tx.
+    const other = buildTransfer({ chainId, seed: alice.seed, nonce: 0, fee: 11n, to: addressFromPublicKey(bob.publicKey), amount: 2n });
+    const head = chain.head;
+    const built = await buildBlock({
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(validator.identity.publicKey),
+      round: 0,
+      timestamp: head.header.timestamp + 1000,
+      candidates: [other],
+      signaturesVerified: true,
+    });
+    const seal = blsSign(validator.consensus.secretKey, commitSealBytes(chainId, 1, 0, built.hash));
+    await chain.commit(built, { height: 1, round: 0, blockHash: built.hash, aggregateSignature: seal, signers: bitmapFromIndexes(1, [0]) });
+    await held.release('forward');
+    expect(await codeOf(pending)).toMatch(/^TX_NONCE_TOO_LOW/);
+    expect(mempool.size).toBe(0);
+  });
+
+  it('sheds with RATE_LIMITED while too many txs are being verified', async () => {
+    const held = new HeldVerifier();
+    const { admission, rejections } = await setup(held, { maxPending: 2 });
+    const first = [admission.submit(transfer(alice, 0).bytes, 'rpc'), admission.submit(transfer(bob, 0).bytes, 'rpc')];
+    expect(await codeOf(admission.submit(transfer(alice, 1).bytes, 'rpc'))).toMatch(/^RATE_LIMITED/);
+    expect(await rejections('RATE_LIMITED')).toBe(1);
+    await held.release('forward');
+    expect(await Promise.all(first.map(codeOf))).toEqual(['admitted', 'admitted']);
+  });
+});
+
+describe('one verified-signature cache for admission and block import', () => {
+  it('a tx admitted here is not verified again in a block; a tx this node never admitted is, once', async () => {
+    const service = new SameThreadVerifier();
+    const { chain, admission } = await setup(service);
+    const admitted = transfer(alice, 0);
+    const stranger = transfer(bob, 0);
+    await admission.submit(admitted.bytes, 'rpc');
+    expect(service.submitted).toBe(1);
+    const head = chain.head;
+    const { block } = await buildBlock({
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(validator.identity.publicKey),
+      round: 0,
+      timestamp: head.header.timestamp + 1000,
+      candidates: [admitted, stranger],
+      signaturesVerified: true,
+    });
+    const executed = await verifyNextBlock(chain, block);
+    expect(executed.txs).toHaveLength(2);
+    expect(service.submitted).toBe(2); // only the stranger's envelope
+    await verifyNextBlock(chain, block); // a re-proposal of the same block: both are known now
+    expect(service.submitted).toBe(2);
+  });
+});

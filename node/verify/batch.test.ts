@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
+import { findInvalidSets } from './batch.ts';
+import { spoil, validSet } from './testing/sets.ts';
+
+describe('batch verification with bisection', () => {
+  it('gives the verdict of verifying each set alone, for every kind and every way of spoiling one', () => {
+    const kinds = ['ed25519', 'bls', 'bls-aggregate', 'bls-fast-aggregate'] as const;
+    const spoils = ['message', 'signature', 'key', 'garbage-signature', 'short-key'] as const;
+    const sets: SignatureSet[] = [];
+    kinds.forEach((kind, k) => {
+      sets.push(validSet(kind, k));
+      spoils.forEach((how, s) => sets.push(spoil(validSet(kind, 10 * k + s), how)));
+    });
+    sets.push({ kind: 'bls-fast-aggregate', publicKeys: [], message: new Uint8Array([1]), signature: validSet('bls', 1).signature });
+    const truth = sets.flatMap((s, i) => (verifySignatureSet(s) ? [] : [i]));
+    expect(truth).toHaveLength(sets.length - kinds.length); // every spoiled set is invalid, every valid one valid
+    expect(findInvalidSets(sets)).toEqual(truth);
+  });
+
+  it('finds the one bad BLS signature among 1,000 with O(log n) extra checks', () => {
+    const sets = Array.from({ length: 1000 }, (_, i) => validSet('bls', i));
+    const good = { checks: 0 };
+    expect(findInvalidSets(sets, good)).toEqual([]);
+    expect(good.checks).toBe(1); // one multi-pairing for all of them
+
+    sets[613] = spoil(sets[613]!, 'message');
+    const bad = { checks: 0 };
+    expect(findInvalidSets(sets, bad)).toEqual([613]);
+    // The failed batch, then per level of the halving at most both halves: 1 + 2 x ceil(log2 1000) = 21.
+    expect(bad.checks).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(1000)));
+    expect(bad.checks).toBeGreaterThanOrEqual(1 + Math.floor(Math.log2(1000)));
+  });
+
+  it('finds several bad signatures, and Ed25519 sets cost one check each (no batch verification exists for them)', () => {
+    const sets = Array.from({ length: 64 }, (_, i) => validSet(i % 2 === 0 ? 'bls' : 'ed25519', i));
+    for (const i of [3, 10, 11, 40]) sets[i] = spoil(sets[i]!, 'signature');
+    const counter = { checks: 0 };
+    expect(findInvalidSets(sets, counter)).toEqual([3, 10, 11, 40]);
+    // 32 Ed25519 singles; the 32 BLS sets: one multi-pairing, then at most 2 checks per halving level for each of the 2 bad.
+    expect(counter.checks).toBeLessThanOrEqual(32 + 1 + 2 * 2 * Math.log2(32));
+  });
+});

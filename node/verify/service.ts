@@ -1,0 +1,45 @@
+import type { SignatureSet } from '../../core/signature-sets.ts';
+import type { VerifiedTxs } from './verified-txs.ts';
+
+/**
+ * Who is waiting, highest first: consensus messages (a round's progress), block import
+ * (a proposal being validated, a block being synced), then mempool admission (RPC and
+ * gossip txs), which alone is shed when the queue is full.
+ */
+export type VerifyPriority = 'consensus' | 'block' | 'mempool';
+
+export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool'];
+
+export interface VerifyOptions {
+  readonly priority: VerifyPriority;
+  /**
+   * May wait a moment (a few ms) for other jobs to share a batch with: bulk work (admission,
+   * a block's txs). False for a latency-bound job, which is sent as soon as a worker is free.
+   */
+  readonly batchable?: boolean;
+}
+
+/**
+ * Verifies signature sets (core/signature-sets.ts) away from the caller, as Lodestar's
+ * `verifySignatureSets(sets, { batchable, priority })`. A verdict is the same whichever
+ * implementation, batch or moment gave it: a block's validity never depends on timing, and
+ * a failure of the machinery itself (a worker that died) never turns into "invalid".
+ */
+export interface VerificationService {
+  /** True when every set verifies. */
+  verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean>;
+  /**
+   * The indexes of the sets that do not verify, ascending (empty: all verify), found by
+   * bisection, so that an error can name the bad tx or reading. Costs what `verify` costs
+   * when everything verifies.
+   */
+  findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]>;
+  /** Stops the service; jobs still queued are rejected with UNAVAILABLE. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What admission and block import share: the service, and the one cache of txs this node verified. */
+export interface SignatureVerification {
+  readonly service: VerificationService;
+  readonly verifiedTxs: VerifiedTxs;
+}

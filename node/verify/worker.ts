@@ -1,0 +1,30 @@
+/**
+ * A verification worker (worker_threads): receives packed signature sets (wire.ts), answers
+ * the indexes of those that do not verify (batch.ts: blst and node:crypto, loaded here, in
+ * this thread). Holds no state but node:crypto's public-key cache.
+ */
+import { parentPort } from 'node:worker_threads';
+import { findInvalidSets } from './batch.ts';
+import { unpackSets } from './wire.ts';
+
+export interface WorkerRequest {
+  readonly id: number;
+  readonly sets: Uint8Array;
+}
+
+export type WorkerReply = { readonly id: number; readonly invalid: number[]; readonly checks: number } | { readonly id: number; readonly error: string };
+
+if (parentPort !== null) {
+  const port = parentPort;
+  port.on('message', (req: WorkerRequest) => {
+    let reply: WorkerReply;
+    try {
+      const counter = { checks: 0 };
+      const invalid = findInvalidSets(unpackSets(req.sets), counter);
+      reply = { id: req.id, invalid, checks: counter.checks };
+    } catch (e) {
+      reply = { id: req.id, error: (e as Error).message };
+    }
+    port.postMessage(reply);
+  });
+}
