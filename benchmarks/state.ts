@@ -158,11 +158,11 @@ export function formatStateBenchmarks(r: StateBenchResult): string {
   const lines = [
     `state: blocks of ${n(UPDATES)} account updates (2,000 transfers), 40-byte values`,
     `  tree updates in memory (100,000 records, paths cached)  ${n(r.treeUpdatesPerSecInMemory)}/s   ceiling (sha256 ${n(r.sha256PerSec65B)}/s / hashes per update) ${n(r.treeUpdatesCeilingBySha256)}/s   ${ratio(r.treeUpdatesPerSecInMemory, r.treeUpdatesCeilingBySha256)}`,
-    `  records     generate   node open   RSS open   block commits/s (load+tree+fsync, pruning on)   ceiling: raw LevelDB same batch   RSS after   node reads/block`,
+    `  records     generate   node open   RSS open   block commits/s (load+tree+fsync, pruning on)   ceiling: raw LevelDB same batch   RSS after (anon + mapped files; JS heap used)   node reads/block`,
   ];
   for (const s of r.sizes) {
     lines.push(
-      `  ${n(s.records).padStart(9)}   ${`${s.generateSec} s`.padStart(8)}   ${`${s.openMs} ms`.padStart(9)}   ${`${s.rssAfterOpenMiB} MiB`.padStart(8)}   ${`${s.commitsPerSec}/s`.padStart(8)} = ${n(Math.round(s.commitsPerSec * 2000)).padStart(6)} transfers/s  ${ratio(s.commitsPerSec, s.rawLevelDbBlocksPerSec).padStart(5)} of   ${`${s.rawLevelDbBlocksPerSec}/s (${n(s.dbRecordsPerBlock)} records, ${n(s.dbBytesPerBlock)} B)`.padEnd(34)}${`${s.rssAfterCommitsMiB} MiB`.padStart(9)}   ${n(s.nodeReadsPerBlock)}`,
+      `  ${n(s.records).padStart(9)}   ${`${s.generateSec} s`.padStart(8)}   ${`${s.openMs} ms`.padStart(9)}   ${`${s.rssAfterOpenMiB} MiB`.padStart(8)}   ${`${s.commitsPerSec}/s`.padStart(8)} = ${n(Math.round(s.commitsPerSec * 2000)).padStart(6)} transfers/s  ${ratio(s.commitsPerSec, s.rawLevelDbBlocksPerSec).padStart(5)} of   ${`${s.rawLevelDbBlocksPerSec}/s (${n(s.dbRecordsPerBlock)} records, ${n(s.dbBytesPerBlock)} B)`.padEnd(34)}${`${s.rssAfterCommitsMiB} MiB (${s.rssAnonAfterCommitsMiB} + ${s.rssFileAfterCommitsMiB}; ${s.heapUsedAfterCommitsMiB})`.padStart(36)}   ${n(s.nodeReadsPerBlock)}`,
     );
   }
   return lines.join('\n');

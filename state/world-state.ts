@@ -9,7 +9,7 @@ import { byteId, type StateChange, type StateEntry, type StateReader } from './o
 import { readOldestProvable, StatePruner } from './pruner.ts';
 import { ResidentRecords } from './resident.ts';
 import { decodeRootRef, encodeRootRef, encodeStale, MissingNodeError, NodeStore, rootKey, staleKey } from './tree-store.ts';
-import { applyChanges, makeLeaf, nodeHash, sortChanges, withPaths, type Node, type NodeRef, type Subtree } from './tree.ts';
+import { applyChanges, makeLeaf, nodeHash, refOf, sortChanges, withPaths, type Node, type NodeRef, type Subtree } from './tree.ts';
 
 export interface WorldStateOptions {
   /** Bytes of flat values kept in memory (LRU; default 64 MiB). */
@@ -311,7 +311,10 @@ export class WorldState implements StateReader, StateSource {
       else this.values.set(byteId(c.key), c.value ?? null);
     }
     prepared.newNodes.forEach((node, i) => this.nodes.remember(node, prepared.records?.[i]));
-    this.rootRef = prepared.rootRef;
+    // A bare ref: the prepared root links to the block's new nodes as objects, and they to
+    // earlier blocks' still in the tree; holding it would keep every node written since
+    // start alive (the heap would grow with the state). The caches hold what is hot.
+    this.rootRef = prepared.rootRef === null ? null : refOf(prepared.rootRef);
     this.ver = prepared.version;
     this.pruner?.wake(this.ver);
   }

@@ -41,7 +41,7 @@ export interface NodeConfig {
     readonly archive: boolean;
     /** Memory for flat state values (LRU), MiB. */
     readonly valueCacheMB: number;
-    /** Memory for state tree nodes (LRU), MiB. */
+    /** Memory for state tree nodes, MiB: 7/8 inner nodes off the heap (state/slab-cache.ts), 1/8 leaves (LRU). */
     readonly nodeCacheMB: number;
     /**
      * A block reading a key its txs or hooks did not declare stops the node loudly (devnets,
