@@ -5,8 +5,9 @@ import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
-import { listGovernanceProposals } from '../../state/governance-votes.ts';
-import { listEvidenceRecords } from '../../state/evidence-records.ts';
+import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
+import { GOVERNANCE_PREFIX, listGovernanceProposals } from '../../state/governance-votes.ts';
+import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -61,11 +62,15 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;
       return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
     },
-    listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
+    // Evidence is not held in memory: the page is loaded first (one range read), then listed.
+    listEvidence: async (offset: number, limit: number) => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit),
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
-    listGovernanceProposals: () => listGovernanceProposals(chain.world),
+    // Pending proposals are bounded (16 open votes per validator): loaded whole.
+    listGovernanceProposals: async () => listGovernanceProposals(await chain.world.load({ prefixes: [GOVERNANCE_PREFIX] })),
     getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
+    listEnergyUtxos: async (q) => loadAndListUtxos(await chain.world.load({}), q),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
+    listCertificates: async (q) => loadAndListCertificates(await chain.world.load({}), q),
   };
 }

@@ -10,6 +10,7 @@ import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { addressText } from '../accounts.ts';
 import type { ExecContext, TxHandler } from '../types.ts';
+import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import { byAuthority, checkAuthority, governedDeviceKeys, holdsOperatorRole, requireCheckMeter, requireDevice, requireNotRevoked } from './rules.ts';
 
 /**
@@ -76,6 +77,8 @@ export const deviceUpdateHandler: TxHandler<DeviceUpdateBody> = {
   tier: 'grid_balancing',
   decodeBody: decodeDeviceUpdateBody,
   spend: () => 0n,
+  keys: updateKeys,
+  prefixes: () => [GOVERNANCE_PREFIX],
   checkState,
   execute,
   describe: (body) => ({
