@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { u64be } from '../../core/bytes.ts';
 import { addressFromPublicKey } from '../../core/keys.ts';
 import { ValidatorSet } from '../../core/validators.ts';
@@ -15,9 +15,20 @@ import { appendEmptyBlocks } from '../testing/chain.ts';
 const devnet = generateDevnet({ validators: 1, accounts: 2, genesisTime: 1_700_000_000_000 });
 const hash = genesisHash(devnet.genesis);
 
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempStore(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+  made.push(dir);
+  return dir;
+}
+
 /** A store with `blocks` committed empty blocks, closed. */
 async function storeWith(blocks: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+  const dir = await tempStore();
   const chain = await Chain.open(dir, devnet.genesis, hash);
   await appendEmptyBlocks(chain, devnet, blocks);
   await chain.close();
@@ -85,7 +96,7 @@ describe('Chain: opening does not re-hash the state', () => {
 
 describe('Chain: the next-block context', () => {
   it('describes height + 1 and is taken afresh after a commit and after transitions are set', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+    const dir = await tempStore();
     const chain = await Chain.open(dir, devnet.genesis, hash);
     try {
       const first = chain.nextBlockContext();
