@@ -3,7 +3,7 @@
  * same run (a shared 2-core machine makes absolute numbers alone meaningless).
  *
  *   npm run bench               all of it (about 6 minutes)
- *   npm run bench -- --quick    shorter devnet runs
+ *   npm run bench -- --quick    shorter devnet runs; state up to 1,000,000 records (not 5,000,000)
  *   npm run bench -- --only devnet4
  */
 import { parseArgs } from 'node:util';
@@ -37,7 +37,7 @@ if (want('verify')) {
   console.log();
 }
 if (want('state')) {
-  console.log(formatStateBenchmarks(await runStateBenchmarks()));
+  console.log(formatStateBenchmarks(await runStateBenchmarks({ quick })));
   console.log();
 }
 if (want('mempool')) {

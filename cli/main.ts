@@ -11,6 +11,7 @@ import { registerKeysPopCommand } from './commands/keys-pop.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
 import { registerRoleCommands } from './commands/role.ts';
+import { registerStateCommands } from './commands/state.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTxCommands } from './commands/tx.ts';
 import { registerValidatorsCommands } from './commands/validators.ts';
@@ -23,6 +24,7 @@ import { CliError } from './rpc-client.ts';
  *   card export|verify            (the genesis ceremony: keys init, card export, genesis
  *                                  assemble, init --expect-hash --cards)
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
+ *   verify-state                  (recompute a stopped node's state tree, cli/commands/state.ts)
  *   status                        tx transfer|validator-vote|make-pop
  *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles
  *   device register|update|suspend|revoke|reactivate|rekey       role vote
@@ -49,6 +51,7 @@ export function buildProgram(): Command {
   registerValidatorsCommands(program);
   registerDeviceCommands(program);
   registerRoleCommands(program);
+  registerStateCommands(program);
   return program;
 }
 

@@ -25,6 +25,19 @@ export const StatePrefix = {
 } as const;
 export type StatePrefixId = (typeof StatePrefix)[keyof typeof StatePrefix];
 
+/**
+ * Buckets under StatePrefix.evidence (state/evidence-records.ts): a kind that keeps more
+ * than one sort of record gives each a bucket byte after its prefix byte.
+ */
+export const EvidenceBucket = {
+  /** ++ id(32) -> u64be(inclusion sequence number): "already included?" */
+  byId: 0x01,
+  /** ++ u64be(seq) -> the record: lists in inclusion order */
+  bySeq: 0x02,
+  /** -> number of records */
+  count: 0x03,
+} as const;
+
 export function stateKey(prefix: number, id: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([prefix]), id);
 }

@@ -34,6 +34,8 @@ import { evidenceReporter } from './consensus/evidence-reporter.ts';
 import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
 import { verifyAhead } from './verify/ahead.ts';
 import { decodeOnce } from './net/decode-once.ts';
+import { stateOptions } from './chain/state-config.ts';
+import { registerStateGauges } from './metrics/state.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
@@ -125,7 +127,7 @@ export class JouleNode {
     const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
     let chain: Chain;
     try {
-      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures });
+      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures, state: stateOptions(config, logger) });
     } catch (e) {
       await service.close();
       throw e;
@@ -155,6 +157,7 @@ export class JouleNode {
   private async startServices(): Promise<void> {
     const { config, chain, logger } = this;
     this.nodeMetrics.height(chain.height);
+    registerStateGauges(this.metrics, () => chain.world.stats);
     if (this.isValidator) {
       mkdirSync(join(this.home, 'wal'), { recursive: true });
       this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));

@@ -1,6 +1,7 @@
 import { Level } from 'level';
 import { concatBytes, u64be, utf8 } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
+import { prefixEnd } from './keys.ts';
 
 /**
  * The node's one LevelDB. Every kind of record lives under its own one-byte key prefix,
@@ -18,10 +19,14 @@ export const DbPrefix = {
   receipts: 0x04,
   /** tx hash(32) -> [height(u64be), index(u32be)] */
   txIndex: 0x05,
-  /** node hash(32) -> state tree node record (state/tree-store.ts); never deleted */
+  /** version(u64be) ++ node hash(32) -> state tree node record (state/tree-store.ts) */
   stateNode: 0x10,
   /** state key -> latest value (the flat state the VM reads) */
   stateValue: 0x11,
+  /** stale height(u64be) ++ node version(u64be) ++ hash(32) -> empty: what pruning deletes (state/pruner.ts) */
+  stateStale: 0x12,
+  /** version(u64be) -> the root of the state at that height (state/tree-store.ts) */
+  stateRoot: 0x13,
   /** utf8 name -> value: see MetaKey */
   meta: 0x20,
   /** consensus extras (validator-set history, evidence, ...): sub-keys owned by consensus/node */
@@ -36,11 +41,14 @@ export const MetaKey = {
   genesisHash: 'genesis-hash',
   /** u32be schema version of this database (SCHEMA_VERSION) */
   schemaVersion: 'schema-version',
-  /** 32-byte state root after the head block; written in the same batch as the state */
+  /** u64be version (height) ++ root of the state after the head block; written in the same batch as the state */
   stateRoot: 'state-root',
+  /** u64be: the oldest height whose state is still provable (state/pruner.ts); absent: 0 */
+  stateOldest: 'state-oldest',
 } as const;
 
-export const SCHEMA_VERSION = 1;
+/** 2: tree nodes keyed by (version, hash), per-height roots, stale index (issue 7). */
+export const SCHEMA_VERSION = 2;
 
 export function dbKey(prefix: DbPrefix, id: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([prefix]), id);
@@ -54,54 +62,45 @@ export function metaDbKey(name: string): Uint8Array {
   return dbKey(DbPrefix.meta, utf8(name));
 }
 
-/** The smallest key greater than every key starting with `prefix` (undefined if none). */
-function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-  const end = Uint8Array.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return undefined;
-}
 
 /** LevelDB hands back Buffers; the rest of the node sees plain Uint8Arrays (same memory). */
 function plain(b: Uint8Array): Uint8Array {
   return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
 }
 
-type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
-
 /**
  * Writes collected for one atomic commit (a block: block, receipts, indexes, state nodes,
- * flat state, head pointer). Nothing touches the disk until `write()`, which fsyncs.
+ * flat state, head pointer). Nothing touches the disk until `write()`. Built on LevelDB's
+ * chained batch: each put goes straight to the native batch, two to four times cheaper on
+ * this thread than an array of operations for the tens of thousands a block writes.
  */
 export class DbBatch {
-  private readonly db: Level<Uint8Array, Uint8Array>;
-  private ops: Op[] = [];
+  private readonly batch: ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
   private byteCount = 0;
+  private count = 0;
   private written = false;
 
   constructor(db: Level<Uint8Array, Uint8Array>) {
-    this.db = db;
+    this.batch = db.batch();
   }
 
   put(key: Uint8Array, value: Uint8Array): this {
-    this.ops.push({ type: 'put', key, value });
+    this.batch.put(key, value);
     this.byteCount += key.length + value.length;
+    this.count++;
     return this;
   }
 
   del(key: Uint8Array): this {
-    this.ops.push({ type: 'del', key });
+    this.batch.del(key);
     this.byteCount += key.length;
+    this.count++;
     return this;
   }
 
   /** Operations queued. */
   get length(): number {
-    return this.ops.length;
+    return this.count;
   }
 
   /** Key and value bytes queued (for metrics and benchmarks). */
@@ -109,32 +108,55 @@ export class DbBatch {
     return this.byteCount;
   }
 
-  /** Writes every operation atomically with fsync; a batch is written at most once. */
-  async write(): Promise<void> {
+  /**
+   * Writes every operation atomically; a batch is written at most once. `sync` (default)
+   * fsyncs before resolving. Without it a crash may lose the batch, but never part of it,
+   * and never a batch without the ones written before it (LevelDB's log is sequential):
+   * for work that is merely redone after a crash (pruning).
+   */
+  async write(options: { sync?: boolean } = {}): Promise<void> {
     if (this.written) throw new JouleError(ErrorCode.STORE_MISMATCH, 'batch already written');
     this.written = true;
-    const ops = this.ops;
-    this.ops = [];
-    if (ops.length > 0) await this.db.batch(ops, { sync: true });
+    if (this.count === 0) {
+      await this.batch.close();
+      return;
+    }
+    await this.batch.write({ sync: options.sync ?? true });
   }
 }
 
 export interface IterateOptions {
+  /** Start at the first key >= this (inside the prefix). */
+  readonly from?: Uint8Array;
   readonly reverse?: boolean;
   readonly limit?: number;
+}
+
+export interface OpenOptions {
+  /** LevelDB's block cache in bytes (default 16 MiB). */
+  readonly blockCacheBytes?: number;
+  /** LevelDB's memtable size in bytes (default 8 MiB): larger absorbs bigger batches before a flush. */
+  readonly writeBufferBytes?: number;
 }
 
 export class Database {
   private readonly db: Level<Uint8Array, Uint8Array>;
   readonly path: string;
+  /** Records read, by the first byte of their key (DbPrefix): what a code path cost in reads. */
+  readonly reads = new Float64Array(256);
 
   private constructor(db: Level<Uint8Array, Uint8Array>, path: string) {
     this.db = db;
     this.path = path;
   }
 
-  static async open(path: string): Promise<Database> {
-    const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+  static async open(path: string, options: OpenOptions = {}): Promise<Database> {
+    const db = new Level<Uint8Array, Uint8Array>(path, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      cacheSize: options.blockCacheBytes ?? 16 * 1024 * 1024,
+      writeBufferSize: options.writeBufferBytes ?? 8 * 1024 * 1024,
+    });
     try {
       await db.open();
     } catch (e) {
@@ -148,22 +170,46 @@ export class Database {
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.reads[key[0]!]!++;
     const v = await this.db.get(key);
     return v === undefined ? undefined : plain(v);
   }
 
+  /**
+   * A synchronous read (LevelDB's own cache, else the disk, on this thread). For the rare
+   * read that cannot be prefetched (state/world-state.ts), never in a loop.
+   */
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    this.reads[key[0]!]!++;
+    const v = this.db.getSync(key);
+    return v === undefined ? undefined : plain(v);
+  }
+
+  /** Values of `keys` in one round trip, in the same order. */
+  async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    for (const k of keys) this.reads[k[0]!]!++;
+    const vs = await this.db.getMany([...keys]);
+    return vs.map((v) => (v === undefined ? undefined : plain(v)));
+  }
+
   async has(key: Uint8Array): Promise<boolean> {
-    return (await this.db.get(key)) !== undefined;
+    return (await this.get(key)) !== undefined;
   }
 
   /** Every [key, value] whose key starts with `prefix` (a DbPrefix byte or longer), in key order. */
   async *iterate(prefix: Uint8Array | DbPrefix, options: IterateOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const p = typeof prefix === 'number' ? new Uint8Array([prefix]) : prefix;
     const end = prefixEnd(p);
-    const range = end === undefined ? { gte: p } : { gte: p, lt: end };
+    const gte = options.from !== undefined && Buffer.compare(options.from, p) > 0 ? options.from : p;
+    const range = end === undefined ? { gte } : { gte, lt: end };
     const it = this.db.iterator({ ...range, reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     try {
-      for await (const [k, v] of it) yield [plain(k), plain(v)];
+      // nextv: one native call per chunk of entries rather than per entry
+      for (let chunk = await it.nextv(1000); chunk.length > 0; chunk = await it.nextv(1000)) {
+        this.reads[p[0]!]! += chunk.length;
+        for (const [k, v] of chunk) yield [plain(k), plain(v)];
+      }
     } finally {
       await it.close();
     }

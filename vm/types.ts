@@ -105,6 +105,15 @@ export interface TxHandler<B = unknown> {
   spend(body: B): bigint;
   /** Field named when the sender cannot cover `spend` (default `tx.body`). */
   readonly spendField?: string;
+  /**
+   * The state keys `checkState` and `execute` read, besides the sender's account (always
+   * read): the tx's access list. The node loads them before the block runs, so execution
+   * stays synchronous and does no I/O (state/loaded-state.ts); writes need no declaring.
+   * A read outside it fails loudly in strict mode (tests): vm/access.ts. Pure.
+   */
+  keys?(body: B, tx: Tx): readonly Uint8Array[];
+  /** Key prefixes the tx lists (StateReader.iterate), each loaded whole: small record kinds only. Pure. */
+  prefixes?(body: B, tx: Tx): readonly Uint8Array[];
   /** Stateful preconditions (roles, membership); throwing makes the tx invalid. */
   checkState?(state: StateReader, body: B, tx: Tx, ctx: ChainContext): void;
   /** Applies the tx; returns its events. Throws JouleError for an execution failure. */
@@ -143,6 +152,10 @@ export interface EndBlockHook {
   readonly name: string;
   /** Hooks run in ascending `order`, then by name: never by registration order. */
   readonly order: number;
+  /** The key prefixes the hook reads or lists, loaded whole before the block runs (its access list). */
+  prefixes(block: BlockContext): readonly Uint8Array[];
+  /** Single keys the hook reads outside those prefixes. */
+  keys?(block: BlockContext): readonly Uint8Array[];
   /** Work units per block (a positive integer; all hooks together at most MAX_END_BLOCK_WORK). */
   readonly workPerBlock: number;
   run(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[];

@@ -5,7 +5,7 @@ import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
-import { listEvidenceRecords } from '../../state/evidence-records.ts';
+import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -60,7 +60,8 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;
       return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
     },
-    listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
+    // Evidence is not held in memory: the page is loaded first (one range read), then listed.
+    listEvidence: async (offset: number, limit: number) => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit),
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
     listGovernanceProposals: () => listGovernanceProposals(chain.world),
