@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { compareBytes } from '../core/bytes.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import { blsFromSecret } from '../core/keys.ts';
-import { getDevice, listDevices, MAX_DEVICE_SCAN, putDevice, type PrefixLister } from './devices.ts';
-import { StateOverlay, type StateChange } from './overlay.ts';
+import { getDevice, listDevices, MAX_DEVICE_SCAN, putDevice } from './devices.ts';
+import { StateOverlay, type StateChange, type StateReader } from './overlay.ts';
 
 /** A sorted in-memory state with prefix listing (what StateReader.iterate gives). */
-class ListingState implements PrefixLister {
+class ListingState implements StateReader {
   readonly entries = new Map<string, [Uint8Array, Uint8Array]>();
   get(key: Uint8Array): Uint8Array | undefined {
     return this.entries.get(Buffer.from(key).toString('latin1'))?.[1];

@@ -55,18 +55,37 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** A reader that lists keys by prefix in byte order (StateReader.iterate). */
-export interface PrefixLister {
-  get(key: Uint8Array): Uint8Array | undefined;
-  iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<readonly [Uint8Array, Uint8Array]>;
-}
-
 export interface DeviceListQuery {
   readonly operator?: Uint8Array;
   readonly zone?: string;
   readonly limit: number;
   /** List ids greater than this one. */
   readonly after?: string;
+}
+
+/**
+ * What a listing reads first: the records themselves (no filter), or an index page, at
+ * most the entries the page can use plus one (to know whether more follow). A node loads
+ * this range, then the records the index page names (`indexedDeviceKeys`), then lists.
+ */
+export function deviceListRange(q: DeviceListQuery): { prefix: Uint8Array; from: Uint8Array | undefined; limit: number } {
+  const prefix = q.operator !== undefined ? operatorIndexPrefix(q.operator) : q.zone !== undefined ? zoneIndexPrefix(q.zone) : DEVICE_RECORDS_PREFIX;
+  // Ids are [A-Za-z0-9._:-]: no id holds 0x00, so prefix ++ after ++ 0x00 is the first key past `after`.
+  const from = q.after === undefined ? undefined : concatBytes(prefix, utf8(q.after), new Uint8Array([0]));
+  const limit = (q.operator !== undefined && q.zone !== undefined ? MAX_DEVICE_SCAN : q.limit) + 1;
+  return { prefix, from, limit };
+}
+
+/** The record keys an index page (deviceListRange, loaded in `state`) names; none when the listing reads records directly. */
+export function indexedDeviceKeys(state: StateReader, q: DeviceListQuery): Uint8Array[] {
+  const { prefix, from, limit } = deviceListRange(q);
+  if (prefix === DEVICE_RECORDS_PREFIX) return [];
+  const keys: Uint8Array[] = [];
+  for (const [key] of state.iterate(prefix, from)) {
+    keys.push(deviceKey(new TextDecoder().decode(key.subarray(prefix.length))));
+    if (keys.length === limit) break;
+  }
+  return keys;
 }
 
 /** Index entries one listing reads at most when filtering by operator and zone together. */
@@ -78,10 +97,8 @@ export const MAX_DEVICE_SCAN = 1000;
  * entries read, so such a page may be short and still have a `next`). `next` is the id
  * to continue after, undefined when nothing follows.
  */
-export function listDevices(state: PrefixLister, q: DeviceListQuery): { devices: DeviceRecord[]; next: string | undefined } {
-  const prefix = q.operator !== undefined ? operatorIndexPrefix(q.operator) : q.zone !== undefined ? zoneIndexPrefix(q.zone) : DEVICE_RECORDS_PREFIX;
-  // Ids are [A-Za-z0-9._:-]: no id holds 0x00, so prefix ++ after ++ 0x00 is the first key past `after`.
-  const from = q.after === undefined ? undefined : concatBytes(prefix, utf8(q.after), new Uint8Array([0]));
+export function listDevices(state: StateReader, q: DeviceListQuery): { devices: DeviceRecord[]; next: string | undefined } {
+  const { prefix, from } = deviceListRange(q);
   const filterZone = q.operator !== undefined ? q.zone : undefined;
   const devices: DeviceRecord[] = [];
   let scanned = 0;
