@@ -3,11 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isJouleError } from '../core/errors.ts';
 import { registerCardCommands } from './commands/card.ts';
+import { registerDeviceCommands } from './commands/device.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerKeysInitCommand } from './commands/keys-init.ts';
+import { registerKeysPopCommand } from './commands/keys-pop.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
+import { registerRoleCommands } from './commands/role.ts';
 import { registerStateCommands } from './commands/state.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTxCommands } from './commands/tx.ts';
@@ -17,15 +20,16 @@ import { CliError } from './rpc-client.ts';
 /**
  * The `joule` command. The tree groups by what the operator acts on, so later issues add
  * leaves rather than reshuffle it:
- *   keys generate|show|init       genesis init|assemble|validate|hash
+ *   keys generate|show|init|pop   genesis init|assemble|validate|hash
  *   card export|verify            (the genesis ceremony: keys init, card export, genesis
  *                                  assemble, init --expect-hash --cards)
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
  *   verify-state                  (recompute a stopped node's state tree, cli/commands/state.ts)
  *   status                        tx transfer|validator-vote|make-pop
- *   query account|block|tx|proof|validators|evidence|validator-votes
+ *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles
+ *   device register|update|suspend|revoke|reactivate|rekey       role vote
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
- *    every remaining node's config; energy/markets add `device`, `market` groups.)
+ *    every remaining node's config; markets add a `market` group.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
  */
 export function buildProgram(): Command {
@@ -35,7 +39,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     // Throw instead of process.exit, so run() owns the exit code and pending output flushes.
     .exitOverride();
-  registerKeysInitCommand(registerKeysCommands(program));
+  const keys = registerKeysCommands(program);
+  registerKeysInitCommand(keys);
+  registerKeysPopCommand(keys);
   registerCardCommands(program);
   registerGenesisCommands(program);
   registerNodeCommands(program);
@@ -43,6 +49,8 @@ export function buildProgram(): Command {
   registerTxCommands(program);
   registerQueryCommands(program);
   registerValidatorsCommands(program);
+  registerDeviceCommands(program);
+  registerRoleCommands(program);
   registerStateCommands(program);
   return program;
 }

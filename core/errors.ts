@@ -25,6 +25,13 @@ export const ErrorCode = {
   TX_FEE_TOO_LOW: 'TX_FEE_TOO_LOW',
   TX_INVALID_FIELD: 'TX_INVALID_FIELD',
   TX_UNAUTHORIZED: 'TX_UNAUTHORIZED',
+  // devices (energy ledger)
+  /** No device is registered under the id. */
+  DEVICE_UNKNOWN: 'DEVICE_UNKNOWN',
+  /** A device with the id exists (ids are never reused, a revoked device's included). */
+  DEVICE_EXISTS: 'DEVICE_EXISTS',
+  /** The device's status forbids this: suspended, flagged for inspection, or revoked (final). */
+  DEVICE_INACTIVE: 'DEVICE_INACTIVE',
   // mempool
   MEMPOOL_FULL: 'MEMPOOL_FULL',
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',

@@ -27,6 +27,75 @@ export interface ChainParams {
   /** Minimum fee of any tx, micro-units. */
   readonly minFee: bigint;
   readonly tiers: readonly TierParams[];
+  // ---- energy ledger (issue 9; defaults from market-parameters.md) ----
+  /** Length of a settlement interval, ms: readings accumulate per (device, interval). */
+  readonly settlementIntervalMs: number;
+  /** An interval closes (is minted) at the first block whose timestamp passes its end plus this, ms. */
+  readonly settlementDelayMs: number;
+  /** A reading's timestamp may differ from its block's timestamp by at most this, ms. */
+  readonly maxReadingSkewMs: number;
+  /** Device and check meter totals differing by more than this (per mille of the larger) freeze the interval. */
+  readonly meterAccuracyPermille: number;
+  /** Consecutive intervals without readings after which a device's capacity is estimated, de-rated. */
+  readonly missedIntervalsDerate: number;
+  /** Consecutive intervals without readings after which a device is flagged and leaves dispatch. */
+  readonly missedIntervalsFlag: number;
+  /** The de-rating of an estimated interval, basis points (1000 = 10 %). */
+  readonly derateBps: number;
+}
+
+/** The energy ledger's parameters (a part of ChainParams). */
+export type EnergyParams = Pick<
+  ChainParams,
+  'settlementIntervalMs' | 'settlementDelayMs' | 'maxReadingSkewMs' | 'meterAccuracyPermille' | 'missedIntervalsDerate' | 'missedIntervalsFlag' | 'derateBps'
+>;
+
+/** Production: the European imbalance settlement period. */
+export const PRODUCTION_ENERGY_PARAMS: EnergyParams = {
+  settlementIntervalMs: 900_000,
+  settlementDelayMs: 60_000,
+  maxReadingSkewMs: 60_000,
+  meterAccuracyPermille: 20,
+  missedIntervalsDerate: 2,
+  missedIntervalsFlag: 4,
+  derateBps: 1000,
+};
+
+/** The devnet: short intervals, so a newcomer sees telemetry settle within a minute. */
+export const DEVNET_ENERGY_PARAMS: EnergyParams = {
+  ...PRODUCTION_ENERGY_PARAMS,
+  settlementIntervalMs: 30_000,
+  settlementDelayMs: 5_000,
+  maxReadingSkewMs: 10_000,
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The bounds of each energy parameter and the rules between them, one list for genesis
+ * validation (genesis/params.ts) and tests: [field, problem] for every violation.
+ */
+export function energyParamProblems(p: EnergyParams): [keyof EnergyParams, string][] {
+  const out: [keyof EnergyParams, string][] = [];
+  const range = (k: keyof EnergyParams, min: number, max: number): boolean => {
+    const v = p[k];
+    if (Number.isSafeInteger(v) && v >= min && v <= max) return true;
+    out.push([k, `must be an integer between ${min} and ${max}`]);
+    return false;
+  };
+  const interval = range('settlementIntervalMs', 1000, DAY_MS);
+  const delay = range('settlementDelayMs', 0, DAY_MS);
+  const skew = range('maxReadingSkewMs', 1, DAY_MS);
+  range('meterAccuracyPermille', 0, 1000);
+  const derate = range('missedIntervalsDerate', 1, 1000);
+  const flag = range('missedIntervalsFlag', 1, 1000);
+  range('derateBps', 0, 10_000);
+  // A reading for the end of an interval must be able to arrive before the interval
+  // closes; longer than an interval, a delay would keep two intervals open at once for no gain.
+  if (interval && delay && p.settlementDelayMs > p.settlementIntervalMs) out.push(['settlementDelayMs', `must be at most settlementIntervalMs (${p.settlementIntervalMs})`]);
+  if (interval && skew && p.maxReadingSkewMs > p.settlementIntervalMs) out.push(['maxReadingSkewMs', `must be at most settlementIntervalMs (${p.settlementIntervalMs})`]);
+  if (derate && flag && p.missedIntervalsFlag <= p.missedIntervalsDerate) out.push(['missedIntervalsFlag', `must be greater than missedIntervalsDerate (${p.missedIntervalsDerate})`]);
+  return out;
 }
 
 export const DEFAULT_PARAMS: ChainParams = {
@@ -43,4 +112,8 @@ export const DEFAULT_PARAMS: ChainParams = {
     { name: 'peer_to_peer', priorityMultiplierBps: 10_000, baseFee: 10n, minBlockShareBps: 2000 },
     { name: 'carbon_credit', priorityMultiplierBps: 5000, baseFee: 5n, minBlockShareBps: 1000 },
   ],
+  ...PRODUCTION_ENERGY_PARAMS,
 };
+
+/** The devnet's (`joule devnet`, genesis/devnet.ts): DEFAULT_PARAMS with DEVNET_ENERGY_PARAMS. */
+export const DEVNET_PARAMS: ChainParams = { ...DEFAULT_PARAMS, ...DEVNET_ENERGY_PARAMS };

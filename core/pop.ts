@@ -25,3 +25,22 @@ export function proofOfPossessionSet(chainId: string, blsKey: Uint8Array, identi
 export function verifyProofOfPossession(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array, proof: Uint8Array): boolean {
   return verifySignatureSet(proofOfPossessionSet(chainId, blsKey, identityKey, proof));
 }
+
+// ---- devices (core/device.ts) ----
+// A device key's proof binds the key to the chain only: the key is made (and its proof
+// printed, `joule keys pop`) before the device has an id on chain. The identity field is
+// empty, which no validator proof has (its identity key is 32 bytes), so neither kind of
+// proof passes for the other.
+const NO_IDENTITY = new Uint8Array(0);
+
+export function devicePopMessage(chainId: string, blsKey: Uint8Array): Uint8Array {
+  return popMessage(chainId, blsKey, NO_IDENTITY);
+}
+
+export function signDeviceProofOfPossession(chainId: string, blsSecretKey: Uint8Array, blsKey: Uint8Array): Uint8Array {
+  return blsSign(blsSecretKey, devicePopMessage(chainId, blsKey));
+}
+
+export function deviceProofOfPossessionSet(chainId: string, blsKey: Uint8Array, proof: Uint8Array): BlsSet {
+  return { kind: 'bls', publicKey: blsKey, message: devicePopMessage(chainId, blsKey), signature: proof };
+}

@@ -11,6 +11,8 @@ export const Role = {
   marketOperator: 4,
   validator: 8,
   issuer: 16,
+  /** Posts zones' grid carbon intensity (tx grid-intensity). */
+  oracle: 32,
 } as const;
 export type RoleName = keyof typeof Role;
 
@@ -18,7 +20,7 @@ export type RoleName = keyof typeof Role;
 export const ROLE_NAMES: readonly RoleName[] = Object.keys(Role) as RoleName[];
 
 /** Account roles as spelled in genesis.json (kebab-case, like the rest of the CLI). */
-export const ROLE_JSON_NAMES = ['dso', 'aggregator', 'market-operator', 'validator', 'issuer'] as const;
+export const ROLE_JSON_NAMES = ['dso', 'aggregator', 'market-operator', 'validator', 'issuer', 'oracle'] as const;
 export type RoleJsonName = (typeof ROLE_JSON_NAMES)[number];
 
 export const ROLE_FROM_JSON: Readonly<Record<RoleJsonName, RoleName>> = {
@@ -27,6 +29,7 @@ export const ROLE_FROM_JSON: Readonly<Record<RoleJsonName, RoleName>> = {
   'market-operator': 'marketOperator',
   validator: 'validator',
   issuer: 'issuer',
+  oracle: 'oracle',
 };
 
 export const ROLE_TO_JSON: Readonly<Record<RoleName, RoleJsonName>> = {
@@ -35,6 +38,7 @@ export const ROLE_TO_JSON: Readonly<Record<RoleName, RoleJsonName>> = {
   marketOperator: 'market-operator',
   validator: 'validator',
   issuer: 'issuer',
+  oracle: 'oracle',
 };
 
 export function rolesToBits(names: readonly RoleName[]): number {
@@ -45,6 +49,22 @@ export function rolesToBits(names: readonly RoleName[]): number {
 
 export function bitsToRoles(bits: number): RoleName[] {
   return ROLE_NAMES.filter((n) => (bits & Role[n]) !== 0);
+}
+
+/**
+ * The roles of the energy ledger, granted in genesis and afterwards by validator vote (tx
+ * role-vote). `validator` is not among them: the validator set changes only by
+ * validator-vote, which keeps the role bit in step with the set.
+ */
+export const VOTABLE_ROLES: readonly RoleName[] = ['dso', 'aggregator', 'marketOperator', 'issuer', 'oracle'];
+
+export function hasRole(bits: number, role: RoleName): boolean {
+  return (bits & Role[role]) !== 0;
+}
+
+/** The role whose bit is `bit` (exactly one bit); undefined for anything else. */
+export function roleOfBit(bit: number): RoleName | undefined {
+  return ROLE_NAMES.find((n) => Role[n] === bit);
 }
 
 /** What a node does in the network (config.json `role`, `joule init --role`, `joule_status`). */

@@ -126,3 +126,56 @@ export interface ValidatorProposalJson {
   votes: number | null;
   needed: number | null;
 }
+
+// ---- the energy ledger: devices and roles (docs/json-rpc.md Devices, Roles) ----
+
+export interface DeviceKeyJson {
+  /** The BLS public key, 48 bytes. */
+  key: string;
+  /** Valid for readings in blocks from this height on (until the next entry's). */
+  fromHeight: number;
+}
+
+export interface DeviceJson {
+  id: string;
+  /** The current key (the last of keyHistory). */
+  publicKey: string;
+  owner: string;
+  operator: string;
+  kind: string;
+  zone: string;
+  maxImportW: number;
+  maxExportW: number;
+  /** g CO2e/kWh. */
+  carbonIntensity: number;
+  checkMeter: string | null;
+  status: string;
+  keyHistory: DeviceKeyJson[];
+  /** The record's state key: `joule_getProof` / `joule query proof` prove it. */
+  stateKey: string;
+}
+
+export interface DeviceListJson {
+  devices: DeviceJson[];
+  /** Pass as `cursor` for the next page; null when there is none. */
+  nextCursor: string | null;
+}
+
+export interface RoleProposalJson {
+  id: string;
+  action: 'grant' | 'revoke';
+  role: string;
+  voters: string[];
+  /** Votes of current validators and how many apply it (floor(n/2)+1); null without the current set. */
+  votes: number | null;
+  needed: number | null;
+  /** Block time (ms) of the first vote; a proposal expires 7 days later. */
+  openedAt: number;
+}
+
+export interface RolesJson {
+  address: string;
+  roles: string[];
+  /** Open role-vote proposals about this address. */
+  pending: RoleProposalJson[];
+}

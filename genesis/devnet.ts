@@ -1,6 +1,6 @@
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { addressFromPublicKey, blsGenerate, ed25519Generate, type BlsKeyPair, type Ed25519KeyPair } from '../core/keys.ts';
-import { DEFAULT_PARAMS, type ChainParams } from '../core/params.ts';
+import { DEVNET_PARAMS, type ChainParams } from '../core/params.ts';
 import { signProofOfPossession } from '../core/pop.ts';
 import type { RoleName } from '../core/roles.ts';
 import type { Genesis, GenesisAccount, GenesisValidator } from './types.ts';
@@ -43,7 +43,7 @@ export const DEFAULT_DEVNET_BALANCE = 1_000_000_000_000n;
  * account-0 is the devnet's operator: it holds every non-validator role so the later
  * issues' devnets can register devices, run markets and issue certificates from it.
  */
-const OPERATOR_ROLES: readonly RoleName[] = ['dso', 'aggregator', 'marketOperator', 'issuer'];
+const OPERATOR_ROLES: readonly RoleName[] = ['dso', 'aggregator', 'marketOperator', 'issuer', 'oracle'];
 
 /**
  * Fresh keys and a genesis for a local devnet: validators `validator-<i>` (Ed25519
@@ -87,7 +87,7 @@ export function generateDevnet(opts: DevnetOptions): Devnet {
   const genesis: Genesis = {
     chainId,
     genesisTime: opts.genesisTime ?? Date.now(),
-    params: opts.params ?? DEFAULT_PARAMS,
+    params: opts.params ?? DEVNET_PARAMS,
     validators,
     accounts,
   };

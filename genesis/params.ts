@@ -1,5 +1,5 @@
 import type { Encodable } from '../core/codec.ts';
-import { DEFAULT_PARAMS, type ChainParams, type TierParams } from '../core/params.ts';
+import { DEFAULT_PARAMS, energyParamProblems, type ChainParams, type EnergyParams, type TierParams } from '../core/params.ts';
 import { MAX_TX_BYTES } from '../core/tx.ts';
 import { type Checker, join } from './check.ts';
 import type { ChainParamsJson } from './types.ts';
@@ -16,6 +16,16 @@ export const TIER_NAMES: readonly TierParams['name'][] = ['grid_balancing', 'pee
 const HOUR_MS = 3_600_000;
 const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
 
+const ENERGY_FIELDS = [
+  'settlementIntervalMs',
+  'settlementDelayMs',
+  'maxReadingSkewMs',
+  'meterAccuracyPermille',
+  'missedIntervalsDerate',
+  'missedIntervalsFlag',
+  'derateBps',
+] as const satisfies readonly (keyof EnergyParams)[];
+
 const PARAM_FIELDS = [
   'blockPeriodMs',
   'emptyBlockPeriodMs',
@@ -26,6 +36,7 @@ const PARAM_FIELDS = [
   'maxClockDriftMs',
   'minFee',
   'tiers',
+  ...ENERGY_FIELDS,
 ] as const;
 const TIER_FIELDS = ['name', 'priorityMultiplierBps', 'baseFee', 'minBlockShareBps'] as const;
 
@@ -61,8 +72,10 @@ export function checkParams(c: Checker, v: unknown, path = 'params'): ChainParam
   if (maxBlockBytes !== undefined && maxTxBytes !== undefined && maxBlockBytes < maxTxBytes) {
     c.add(join(path, 'maxBlockBytes'), `must be at least maxTxBytes (${maxTxBytes}), or the largest tx never fits`);
   }
+  const energy = checkEnergy(c, o, path);
   if (c.problems.length > before) return undefined;
   return {
+    ...energy!,
     blockPeriodMs: blockPeriodMs!,
     emptyBlockPeriodMs: emptyBlockPeriodMs!,
     requestTimeoutMs: requestTimeoutMs!,
@@ -73,6 +86,20 @@ export function checkParams(c: Checker, v: unknown, path = 'params'): ChainParam
     minFee: minFee!,
     tiers: tiers!,
   };
+}
+
+/** The energy parameters (core/params.ts energyParamProblems: each its range, then the rules between them). */
+function checkEnergy(c: Checker, o: Record<string, unknown>, path: string): EnergyParams | undefined {
+  const before = c.problems.length;
+  const out: Record<string, number> = {};
+  for (const k of ENERGY_FIELDS) {
+    const v = o[k] === undefined ? DEFAULT_PARAMS[k] : c.int(o[k], join(path, k), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    if (v !== undefined) out[k] = v;
+  }
+  if (c.problems.length > before) return undefined;
+  const energy = out as unknown as EnergyParams;
+  for (const [k, why] of energyParamProblems(energy)) c.add(join(path, k), why);
+  return c.problems.length > before ? undefined : energy;
 }
 
 function checkTiers(c: Checker, v: unknown, path: string): TierParams[] | undefined {
@@ -123,13 +150,22 @@ export function paramsToJson(p: ChainParams): ChainParamsJson {
       baseFee: t.baseFee.toString(),
       minBlockShareBps: t.minBlockShareBps,
     })),
+    settlementIntervalMs: p.settlementIntervalMs,
+    settlementDelayMs: p.settlementDelayMs,
+    maxReadingSkewMs: p.maxReadingSkewMs,
+    meterAccuracyPermille: p.meterAccuracyPermille,
+    missedIntervalsDerate: p.missedIntervalsDerate,
+    missedIntervalsFlag: p.missedIntervalsFlag,
+    derateBps: p.derateBps,
   };
 }
 
 /**
  * Canonical wire form (fixed order, tiers in TIER_NAMES order):
  * [blockPeriodMs, emptyBlockPeriodMs, requestTimeoutMs, maxBlockTxs, maxBlockBytes,
- *  maxTxBytes, maxClockDriftMs, minFee, [[name, priorityMultiplierBps, baseFee, minBlockShareBps]...]]
+ *  maxTxBytes, maxClockDriftMs, minFee, [[name, priorityMultiplierBps, baseFee, minBlockShareBps]...],
+ *  settlementIntervalMs, settlementDelayMs, maxReadingSkewMs, meterAccuracyPermille,
+ *  missedIntervalsDerate, missedIntervalsFlag, derateBps]
  */
 export function paramsToWire(p: ChainParams): Encodable[] {
   const tiers = [...p.tiers].sort((a, b) => TIER_NAMES.indexOf(a.name) - TIER_NAMES.indexOf(b.name));
@@ -143,5 +179,6 @@ export function paramsToWire(p: ChainParams): Encodable[] {
     p.maxClockDriftMs,
     p.minFee,
     tiers.map((t) => [t.name, t.priorityMultiplierBps, t.baseFee, t.minBlockShareBps]),
+    ...ENERGY_FIELDS.map((k) => p[k]),
   ];
 }

@@ -56,6 +56,13 @@ export interface ChainParamsJson {
   maxClockDriftMs: number;
   minFee: string;
   tiers: TierParamsJson[];
+  settlementIntervalMs: number;
+  settlementDelayMs: number;
+  maxReadingSkewMs: number;
+  meterAccuracyPermille: number;
+  missedIntervalsDerate: number;
+  missedIntervalsFlag: number;
+  derateBps: number;
 }
 
 export interface GenesisValidatorJson {

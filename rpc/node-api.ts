@@ -4,6 +4,7 @@
  * this interface rather than rpc/ reaching into state/, vm/ or node/.
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
+import type { DeviceRecord } from '../core/device.ts';
 import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -77,6 +78,31 @@ export interface ValidatorProposalView {
   voters: readonly Uint8Array[];
 }
 
+/** Which devices to list, and from where (state/devices.ts listDevices). */
+export interface DeviceQuery {
+  readonly operator?: Uint8Array;
+  readonly zone?: string;
+  /** 1..MAX_DEVICE_PAGE. */
+  readonly limit: number;
+  /** List ids after this one (the previous page's cursor). */
+  readonly after?: string;
+}
+
+export interface DevicePage {
+  readonly devices: readonly DeviceRecord[];
+  /** The id to continue after; undefined when the listing is complete. */
+  readonly next: string | undefined;
+}
+
+/** A pending governance proposal (state/governance-votes.ts GovernanceProposal has this shape). */
+export interface GovernanceProposalView {
+  id: Uint8Array;
+  txType: number;
+  body: Uint8Array;
+  openedAtMs: number;
+  voters: readonly Uint8Array[];
+}
+
 /**
  * The node events rpc/ (WebSocket subscriptions, and next gRPC streams) may subscribe to,
  * in the shapes rpc/ reads (node/events.ts emits supersets of them).
@@ -130,6 +156,15 @@ export interface NodeApi {
   listEvidence?(offset: number, limit: number): MaybePromise<{ total: number; items: readonly EvidenceView[] }>;
   /** Pending validator-set proposals: state/validator-votes.ts listProposals(latestState). */
   listValidatorProposals?(): MaybePromise<readonly ValidatorProposalView[]>;
+
+  // ---- Energy ledger (optional, like the above) ----
+
+  /** A registered device in the latest state, with its key history. */
+  getDevice?(id: string): MaybePromise<DeviceRecord | undefined>;
+  /** One bounded page of devices by id, all or of one operator and/or zone. */
+  listDevices?(query: DeviceQuery): MaybePromise<DevicePage>;
+  /** Pending governance proposals (role votes, device changes by validators) in the latest state. */
+  listGovernanceProposals?(): MaybePromise<readonly GovernanceProposalView[]>;
 }
 
 /**

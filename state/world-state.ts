@@ -30,7 +30,8 @@ export interface WorldStateOptions {
   readonly pruneBatchNodes?: number;
   /**
    * Small record kinds held wholly in memory, listable anywhere without loading (default:
-   * pending validator votes, bounded by validators x MAX_OPEN_VOTES).
+   * pending validator votes, bounded by validators x MAX_OPEN_VOTES, and pending governance
+   * proposals, bounded by validators x 16 open votes and expiring).
    */
   readonly residentPrefixes?: readonly Uint8Array[];
 }
@@ -150,7 +151,7 @@ export class WorldState implements StateReader, StateSource {
         throw new JouleError(ErrorCode.STORE_CORRUPT, `state store holds values but no state root (${db.path})`);
       }
     }
-    const residents = new ResidentRecords(options.residentPrefixes ?? [kindPrefix(StatePrefix.validatorVote)]);
+    const residents = new ResidentRecords(options.residentPrefixes ?? [kindPrefix(StatePrefix.validatorVote), kindPrefix(StatePrefix.governanceVote)]);
     await residents.loadFrom(db);
     const world = new WorldState(db, rootRef, version, residents, await readOldestProvable(db), options);
     if (rootRef !== null) {

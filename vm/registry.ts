@@ -1,6 +1,11 @@
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import { deviceRegisterHandler } from './devices/register.ts';
+import { deviceRekeyHandler } from './devices/rekey.ts';
+import { deviceStatusHandler } from './devices/status.ts';
+import { deviceUpdateHandler } from './devices/update.ts';
 import { evidenceHandler } from './evidence.ts';
+import { roleVoteHandler } from './role-vote.ts';
 import { transferHandler } from './transfer.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
@@ -12,7 +17,16 @@ import type { EndBlockHook, TxHandler } from './types.ts';
  * on which modules happen to be imported. New types (validator votes and evidence in
  * the Consensus issue, energy and market types later) are one line each here.
  */
-const TX_HANDLERS: readonly TxHandler[] = [transferHandler as TxHandler, validatorVoteHandler as TxHandler, evidenceHandler as TxHandler];
+const TX_HANDLERS: readonly TxHandler[] = [
+  transferHandler as TxHandler,
+  validatorVoteHandler as TxHandler,
+  evidenceHandler as TxHandler,
+  deviceRegisterHandler as TxHandler,
+  deviceUpdateHandler as TxHandler,
+  deviceStatusHandler as TxHandler,
+  deviceRekeyHandler as TxHandler,
+  roleVoteHandler as TxHandler,
+];
 
 /** End-of-block hooks (interval close, auction clearing, settlement come later); rules in types.ts EndBlockHook. */
 const END_BLOCK_HOOKS: readonly EndBlockHook[] = [];

@@ -4,9 +4,11 @@ import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
-import { accountKey } from '../../core/state-keys.ts';
+import { isDeviceId } from '../../core/device.ts';
+import { accountKey, deviceKey } from '../../core/state-keys.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
+import { registerDeviceQueries } from './query-devices.ts';
 import type { StatusJson } from './status.ts';
 
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
@@ -116,15 +118,25 @@ async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
   ]);
 }
 
-/** What KEY names: an address means its account record. */
+/** What KEY names: an address means its account record, `device:ID` a device's record. */
 function stateKeyArg(key: string): Uint8Array {
-  return key.startsWith('0x') ? hexArg(key, 'key') : accountKey(addressArg(key));
+  if (key.startsWith('0x')) return hexArg(key, 'key');
+  if (key.startsWith('device:')) {
+    const id = key.slice('device:'.length);
+    if (!isDeviceId(id)) throw new CliError('INVALID_PARAMS', `device:ID needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
+    return deviceKey(id);
+  }
+  return accountKey(addressArg(key));
 }
 
 function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   if (value === undefined) return 'absent';
   const view = decodeStateValue(key, value);
   if (view === undefined) return `0x${toHex(value)}`;
+  if (view.kind === 'device') {
+    const d = view.device;
+    return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key 0x${toHex(d.publicKey).slice(0, 16)}… (${d.keyHistory.length} in history)`;
+  }
   const a = view.account;
   return `account: balance ${a.balance}, locked ${a.locked}, nonce ${a.nonce}, roles ${a.roles.join(',') || '-'}`;
 }
@@ -132,7 +144,7 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [key.startsWith('0x') ? key.toLowerCase() : key];
+  const params: unknown[] = [key.startsWith('0x') || key.startsWith('device:') ? `0x${toHex(wanted)}` : key];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -222,8 +234,8 @@ export function registerQueryCommands(program: Command): void {
   common(
     query
       .command('proof')
-      .description('a state proof for KEY (an address or 0x state key), verified locally against the block header')
-      .argument('<key>', 'joule1... address or 0x state key')
+      .description('a state proof for KEY (an address, device:ID or a 0x state key), verified locally against the block header')
+      .argument('<key>', 'joule1... address, device:ID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
   common(
@@ -240,4 +252,5 @@ export function registerQueryCommands(program: Command): void {
       .option('--limit <n>', 'at most n (1..100, default 100)'),
   ).action(queryEvidence);
   common(query.command('validator-votes').description('pending votes to add or remove validators')).action(queryVotes);
+  registerDeviceQueries(query, common);
 }

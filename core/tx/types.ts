@@ -10,6 +10,26 @@ export const TxType = {
   validatorVote: 2,
   /** Equivocation evidence: body = core/evidence.ts encodeEvidence (vm/evidence.ts). */
   evidence: 3,
-  // 16..31 energy ledger (telemetry batch, mint, energy transfer, retire), 32..47 markets.
+  // 16..31 energy ledger (issue 9), 32..47 markets.
+  /** A dso or aggregator registers a device it operates, with the key's proof of possession (vm/devices/). */
+  deviceRegister: 16,
+  /** The operator (or a validator majority) changes a device's zone, limits, operator, carbon intensity, check meter. */
+  deviceUpdate: 17,
+  /** Suspend, revoke (final) or reactivate a device: the operator or a validator majority. */
+  deviceStatus: 18,
+  /** The operator gives a device a new key (with its proof of possession); the old one stays in the key history. */
+  deviceRekey: 19,
+  /** An aggregator's readings of many devices under one aggregate BLS signature. */
+  telemetryBatch: 20,
+  /** An oracle posts a zone's grid carbon intensity for an interval. */
+  gridIntensity: 21,
+  energyTransfer: 22,
+  energyRetire: 23,
+  currencyMint: 24,
+  currencyBurn: 25,
+  /** A validator's vote to grant or revoke an energy role; applies at a majority (vm/role-vote.ts). */
+  roleVote: 26,
+  /** A dso resolves a check-meter disagreement (a frozen interval). */
+  checkMeterResolution: 27,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
+import { DEVNET_PARAMS, type ChainParams } from '../../core/params.ts';
 import { generateDevnet, writeDevnetFiles, type Devnet, type DevnetFiles } from '../../genesis/index.ts';
 import { peerIdFromIdentityKey } from '../../p2p/identity.ts';
 import { initHome } from './home.ts';
@@ -42,7 +42,7 @@ export async function createLocalNetwork(opts: {
   readonly ports: (index: number) => NodePorts | Promise<NodePorts>;
   readonly onKey?: (file: string, done: number, total: number) => void;
 }): Promise<LocalNetwork> {
-  const devnet = generateDevnet({ validators: opts.validators, accounts: opts.accounts, params: { ...DEFAULT_PARAMS, ...opts.params } });
+  const devnet = generateDevnet({ validators: opts.validators, accounts: opts.accounts, params: { ...DEVNET_PARAMS, ...opts.params } });
   const files = await writeDevnetFiles(opts.dir, devnet, { insecure: true, onKey: opts.onKey });
   const ports: NodePorts[] = [];
   for (let i = 0; i < opts.validators; i++) ports.push(await opts.ports(i));

@@ -8,6 +8,7 @@ import { arity, invalid, parseAddressParam, parseHeightParam, parseHexParam, par
 import { formatAccount, formatBlock, formatProof, formatStatus, formatTransaction, hex } from './json-format.ts';
 import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
+import { addDeviceMethods } from './device-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
@@ -111,5 +112,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   });
 
   addConsensusMethods(m, api);
+  addDeviceMethods(m, api);
   return m;
 }

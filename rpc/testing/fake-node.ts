@@ -15,7 +15,8 @@ import { sha256 } from '../../core/hash.ts';
 import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../../core/keys.ts';
 import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
 import { ValidatorSet, type Validator } from '../../core/validators.ts';
-import type { AccountView, EvidenceView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
+import type { DeviceRecord } from '../../core/device.ts';
+import type { AccountView, DeviceQuery, EvidenceView, GovernanceProposalView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
 
 export const FAKE_CHAIN_ID = 'joule-test';
 
@@ -33,6 +34,9 @@ export interface FakeNode extends NodeApi {
   validatorSet: ValidatorSet;
   readonly evidence: EvidenceView[];
   readonly proposals: ValidatorProposalView[];
+  /** Registered devices by id (listDevices pages them in id order, like the node). */
+  readonly devices: Map<string, DeviceRecord>;
+  readonly governanceProposals: GovernanceProposalView[];
 }
 
 /** Deterministic validator i of the fake chain (real Ed25519 and BLS keys). */
@@ -130,6 +134,15 @@ export function createFakeNode(): FakeNode {
   commit(); // genesis block at height 0
   const evidence: EvidenceView[] = [];
   const proposals: ValidatorProposalView[] = [];
+  const devices = new Map<string, DeviceRecord>();
+  const governanceProposals: GovernanceProposalView[] = [];
+  const listDevices = (q: DeviceQuery) => {
+    const all = [...devices.values()]
+      .filter((d) => (q.operator === undefined || equalBytes(d.operator, q.operator)) && (q.zone === undefined || d.zone === q.zone) && (q.after === undefined || d.id > q.after))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const page = all.slice(0, q.limit);
+    return { devices: page, next: all.length > q.limit ? page[page.length - 1]!.id : undefined };
+  };
 
   const node: FakeNode = {
     validatorSet: new ValidatorSet([0, 1, 2, 3].map(fakeValidator)),
@@ -139,6 +152,11 @@ export function createFakeNode(): FakeNode {
     getValidators: (h) => (h === undefined || h <= blocks.length ? node.validatorSet : undefined),
     listEvidence: (offset, limit) => ({ total: evidence.length, items: evidence.slice(offset, offset + limit) }),
     listValidatorProposals: () => proposals,
+    devices,
+    governanceProposals,
+    getDevice: (id) => devices.get(id),
+    listDevices,
+    listGovernanceProposals: () => governanceProposals,
     blocks,
     txs,
     accounts,

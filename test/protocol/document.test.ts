@@ -45,6 +45,7 @@ const SECTIONS: Record<string, readonly Entry[]> = {
   hashes: file.hashes,
   merkleRoots: file.merkleRoots,
   keys: file.keys,
+  deviceKeys: file.deviceKeys,
 };
 
 /** `section/name[/property.path]` -> the entry and the value at the property path (the entry itself without one). */
@@ -229,7 +230,7 @@ describe(`${DOC_FILE}'s JSON-RPC example`, () => {
   });
 
   it("shows the node's answer to the same transaction once included", () => {
-    const { state, chain } = vectorChain(file.context, file.keys);
+    const { state, chain } = vectorChain(file.context, file.keys, file.deviceKeys);
     const alice = file.context.accounts.find((a) => a.key === 'alice')!;
     state.setAccount(parseAddress(alice.address), { balance: BigInt(alice.balance), nonce: 1 });
     const e = errorOf(() => validateTx(state, decodeTx(unhex(transfer.encodedTx)), chain, { allowFutureNonce: true }));

@@ -77,11 +77,20 @@ export function canonicalEncode(v: Value): Uint8Array {
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
 /** int: an integer; bytes: a byte string; str: a string; `?`: or nil; cert/core/cores: a nested layout below. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'cert?' | 'core';
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
-export const TYPE_IDS: Record<string, number> = { transfer: 1, 'validator-vote': 2, evidence: 3 };
+export const TYPE_IDS: Record<string, number> = {
+  transfer: 1,
+  'validator-vote': 2,
+  evidence: 3,
+  'device-register': 16,
+  'device-update': 17,
+  'device-status': 18,
+  'device-rekey': 19,
+  'role-vote': 26,
+};
 
 export const ENVELOPE: Layout = [
   ['chainId', 'str'],
@@ -108,6 +117,41 @@ export const BODIES: Record<string, Layout> = {
   evidence: [
     ['first', 'core'],
     ['second', 'core'],
+  ],
+  'device-register': [
+    ['id', 'str'],
+    ['publicKey', 'bytes'],
+    ['proofOfPossession', 'bytes'],
+    ['owner', 'bytes'],
+    ['kind', 'int'],
+    ['zone', 'str'],
+    ['maxImportW', 'int'],
+    ['maxExportW', 'int'],
+    ['carbonIntensity', 'int'],
+    ['checkMeter', 'str?'],
+  ],
+  'device-update': [
+    ['id', 'str'],
+    ['zone', 'str?'],
+    ['maxImportW', 'int?'],
+    ['maxExportW', 'int?'],
+    ['carbonIntensity', 'int?'],
+    ['operator', 'bytes?'],
+    ['checkMeter', 'str?'],
+  ],
+  'device-status': [
+    ['id', 'str'],
+    ['action', 'int'],
+  ],
+  'device-rekey': [
+    ['id', 'str'],
+    ['publicKey', 'bytes'],
+    ['proofOfPossession', 'bytes'],
+  ],
+  'role-vote': [
+    ['action', 'int'],
+    ['account', 'bytes'],
+    ['role', 'int'],
   ],
 };
 
@@ -214,6 +258,7 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
     case 'bytes?':
       return bytesOf(json, field);
     case 'str':
+    case 'str?':
       if (typeof json !== 'string') throw new Error(`${field}: expected a string`);
       return json;
     case 'cert?':

@@ -107,6 +107,20 @@ describe('keys and addresses', () => {
   }
 });
 
+describe('device keys and their proofs of possession (bound to the chain only: an empty identity field)', () => {
+  for (const k of file.deviceKeys) {
+    it(k.name, () => {
+      const secret = sha256(text(`joule-protocol-vectors/device-bls/${k.name}`));
+      secret[0] = 0x11;
+      expect(hex(secret)).toBe(k.blsSecretKey);
+      expect(hex(bls.getPublicKey(secret).toBytes(true))).toBe(k.blsPublicKey);
+      const payload = canonicalEncode(['JOULE/bls-pop/v1', chainId, unhex(k.blsPublicKey), new Uint8Array(0)]);
+      expect(hex(payload)).toBe(k.proofOfPossession.payload);
+      expect(hex(blsSign(secret, payload))).toBe(k.proofOfPossession.signature);
+    });
+  }
+});
+
 describe('valid transactions rebuilt from their fields', () => {
   for (const v of file.transactions.valid) {
     it(v.name, () => {

@@ -8,6 +8,7 @@ import { buildTransfer } from '../../core/tx/transfer.ts';
 import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import { txSigningBytes, type Tx } from '../../core/tx.ts';
 import { txHandler } from '../../vm/registry.ts';
+import { validDeviceTxVectors } from './device-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
 
@@ -118,5 +119,6 @@ export function validTxVectors(): ValidTxVector[] {
       buildEvidenceTx({ chainId: VECTOR_CHAIN_ID, seed: alice.seed, nonce: 2, fee: 25n, evidence: evidenceBody }),
       { first: coreFields(evidence.first), second: coreFields(evidence.second) },
     ),
+    ...validDeviceTxVectors(vector),
   ];
 }

@@ -1,5 +1,8 @@
 import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
-import { parseAddress } from '../../core/keys.ts';
+import { formatAddress, parseAddress } from '../../core/keys.ts';
+import { ROLE_FROM_JSON, rolesToBits, type RoleJsonName } from '../../core/roles.ts';
+import { putDevice } from '../../state/devices.ts';
+import { deviceRecordOf, type DeviceKeyVector } from './device-vectors.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { evidenceRules } from '../../node/chain/evidence-verifier.ts';
 import { StateOverlay } from '../../state/overlay.ts';
@@ -15,14 +18,16 @@ import type { VectorContext } from './vectors.ts';
  * accounts and validator set in an in-memory state, its parameters, and the evidence
  * verifier a node injects into vm/. What a node of that chain checks a submitted tx against.
  */
-export function vectorChain(context: VectorContext, keys: readonly KeyVector[]): { state: MemoryState; chain: ChainContext } {
+export function vectorChain(context: VectorContext, keys: readonly KeyVector[], deviceKeys: readonly DeviceKeyVector[]): { state: MemoryState; chain: ChainContext } {
   const key = (name: string): KeyVector => {
     const k = keys.find((x) => x.name === name);
     if (k === undefined) throw new Error(`no key ${name} in the vector file`);
     return k;
   };
   const state = new MemoryState();
-  for (const a of context.accounts) state.setAccount(parseAddress(a.address), { balance: BigInt(a.balance) });
+  for (const a of context.accounts) {
+    state.setAccount(parseAddress(a.address), { balance: BigInt(a.balance), roles: rolesToBits(a.roles.map((r) => ROLE_FROM_JSON[r as RoleJsonName])) });
+  }
   const set = new ValidatorSet(
     context.validators
       .map(key)
@@ -30,6 +35,9 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[]):
   );
   const overlay = new StateOverlay(state);
   putValidatorSet(overlay, set);
+  const addressOf = (name: string) => formatAddress(unhex(key(name).address));
+  const deviceKeyOf = (name: string) => unhex(deviceKeys.find((k) => k.name === name)!.blsPublicKey);
+  for (const d of context.devices) putDevice(overlay, deviceRecordOf(d, addressOf, deviceKeyOf));
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,

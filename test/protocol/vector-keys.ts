@@ -43,7 +43,7 @@ function makeKey(name: string, withBls: boolean): VectorKey {
   return { ...key, bls: blsFromSecret(secret) };
 }
 
-/** Accounts (alice sends, bob receives), four validators, and a candidate voted in. */
+/** Accounts (alice sends, bob receives), four validators, a candidate voted in, and an aggregator operating devices. */
 export const KEYS = {
   alice: makeKey('alice', false),
   bob: makeKey('bob', false),
@@ -52,6 +52,8 @@ export const KEYS = {
   east: makeKey('dso-east', true),
   west: makeKey('dso-west', true),
   candidate: makeKey('aggregator-one', true),
+  /** Holds the aggregator role: operates the vector chain's device (device-vectors.ts). */
+  aggregator: makeKey('aggregator-two', false),
 } as const;
 
 export const VALIDATOR_KEYS: readonly VectorKey[] = [KEYS.north, KEYS.south, KEYS.east, KEYS.west];

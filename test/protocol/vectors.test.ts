@@ -19,6 +19,7 @@ import { validateTx } from '../../vm/validity.ts';
 import { fromNotation, hex, type Notation, toNotation, unhex, type Plain } from './notation.ts';
 import { certificateFields, headerFields } from './signing-vectors.ts';
 import { coreFields } from './valid-txs.ts';
+import { DEVICE_BODY_CODECS } from './device-vectors.ts';
 import { vectorChain } from './vector-chain.ts';
 import type { KeyVector } from './vector-keys.ts';
 import { buildProtocolVectors, type ProtocolVectors, VECTORS_FILE, vectorsText } from './vectors.ts';
@@ -26,7 +27,7 @@ import { buildProtocolVectors, type ProtocolVectors, VECTORS_FILE, vectorsText }
 const text = readFileSync(join(import.meta.dirname, '..', '..', VECTORS_FILE), 'utf8');
 const file = JSON.parse(text) as ProtocolVectors;
 const keyNamed = (name: string): KeyVector => file.keys.find((k) => k.name === name)!;
-const { state, chain } = vectorChain(file.context, file.keys);
+const { state, chain } = vectorChain(file.context, file.keys, file.deviceKeys);
 const decodedValue = (b: Uint8Array): Plain => decode(b) as Plain;
 
 /**
@@ -56,6 +57,7 @@ const BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unk
     },
     encode: (b) => encodeEvidence(decodeEvidence(b)),
   },
+  ...DEVICE_BODY_CODECS,
 };
 
 describe(`${VECTORS_FILE}`, () => {

@@ -2,6 +2,7 @@ import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { TxType } from '../../core/tx/types.ts';
+import { contextDevices, deviceKeyVectors, type DeviceContext, type DeviceKeyVector } from './device-vectors.ts';
 import { encodingVectors, rejectedEncodingVectors, type EncodingVector, type RejectedEncodingVector } from './encoding-vectors.ts';
 import type { InvalidTxVector } from './invalid-tx-builder.ts';
 import { invalidTxVectors } from './invalid-txs.ts';
@@ -30,8 +31,10 @@ export const VECTORS_FILE = 'docs/protocol-vectors.json';
 export interface VectorContext {
   chainId: string;
   params: { minFee: string; maxTxBytes: number; tierBaseFees: Record<string, string> };
-  /** Accounts at nonce 0 with these balances; every other account is empty. */
-  accounts: { key: string; address: string; balance: string }[];
+  /** Accounts at nonce 0 with these balances and roles (genesis names); every other account is empty. */
+  accounts: { key: string; address: string; balance: string; roles: string[] }[];
+  /** Registered devices (keys by name, in `deviceKeys` and `keys`). */
+  devices: DeviceContext[];
   /** The current validator set (names of `keys`), no pending votes, no evidence yet. */
   validators: string[];
 }
@@ -41,6 +44,7 @@ export interface ProtocolVectors {
   domains: Record<string, string>;
   txTypes: Record<string, number>;
   keys: KeyVector[];
+  deviceKeys: DeviceKeyVector[];
   context: VectorContext;
   encoding: { valid: EncodingVector[]; rejected: RejectedEncodingVector[] };
   transactions: { valid: ValidTxVector[]; invalid: InvalidTxVector[] };
@@ -60,8 +64,9 @@ const ABOUT = [
 
 function context(): VectorContext {
   const funded = [
-    { key: KEYS.alice, balance: 2n ** 64n - 1n },
-    { key: KEYS.north, balance: 1_000_000n },
+    { key: KEYS.alice, balance: 2n ** 64n - 1n, roles: [] },
+    { key: KEYS.north, balance: 1_000_000n, roles: ['validator'] },
+    { key: KEYS.aggregator, balance: 1_000_000n, roles: ['aggregator'] },
   ];
   return {
     chainId: VECTOR_CHAIN_ID,
@@ -70,8 +75,9 @@ function context(): VectorContext {
       maxTxBytes: DEFAULT_PARAMS.maxTxBytes,
       tierBaseFees: Object.fromEntries(DEFAULT_PARAMS.tiers.map((t) => [t.name, t.baseFee.toString()])),
     },
-    accounts: funded.map(({ key, balance }) => ({ key: key.name, address: formatAddress(key.address), balance: balance.toString() })),
+    accounts: funded.map(({ key, balance, roles }) => ({ key: key.name, address: formatAddress(key.address), balance: balance.toString(), roles })),
     validators: VALIDATOR_KEYS.map((k) => k.name),
+    devices: contextDevices(),
   };
 }
 
@@ -84,6 +90,7 @@ export function buildProtocolVectors(): ProtocolVectors {
     domains: { ...Domain },
     txTypes: { ...TxType },
     keys: Object.values(KEYS).map(keyVector),
+    deviceKeys: deviceKeyVectors(),
     context: context(),
     encoding: { valid: encodingVectors(), rejected: rejectedEncodingVectors() },
     transactions: { valid, invalid: invalidTxVectors() },
