@@ -2,7 +2,7 @@
  * `npm run bench`: every figure next to the ceiling of its hardware path, measured in the
  * same run (a shared 2-core machine makes absolute numbers alone meaningless).
  *
- *   npm run bench               all of it (about 6 minutes)
+ *   npm run bench               all of it (15 minutes or more: generating the 5,000,000-record state is most of it)
  *   npm run bench -- --quick    shorter devnet runs; state up to 1,000,000 records (not 5,000,000)
  *   npm run bench -- --only devnet4
  */
