@@ -8,7 +8,8 @@
 import { mulberry32 } from '../core/prng.ts';
 import type { Tx } from '../core/tx.ts';
 import { fakeSender, fakeTx } from '../mempool/testing/fake-tx.ts';
-import { Mempool, type MempoolLimits } from '../mempool/mempool.ts';
+import type { MempoolLimits } from '../mempool/limits.ts';
+import { Mempool } from '../mempool/mempool.ts';
 
 const POOL_TXS = 50_000;
 const BLOCK_TXS = 10_000;
@@ -16,6 +17,7 @@ const PER_SENDER = 10;
 const TX_BYTES = 200;
 const RUNS = 5;
 
+const RICH = 10n ** 30n;
 const LIMITS: MempoolLimits = { maxTxs: 100_000, maxBytes: 1 << 30, maxPerSender: 64, maxNonceGap: 64, replaceBumpPercent: 10 };
 
 
@@ -41,7 +43,10 @@ function workload(count: number, firstSender: number, seed: number, minPriority 
 }
 
 function fill(pool: Mempool, w: Workload): void {
-  for (let i = 0; i < w.txs.length; i++) pool.add(w.txs[i]!, { priority: w.priority[i]!, tier: 'peer_to_peer', accountNonce: 0 });
+  for (let i = 0; i < w.txs.length; i++) {
+    const tx = w.txs[i]!;
+    pool.add(tx, { priority: w.priority[i]!, tier: 'peer_to_peer', accountNonce: 0, balance: RICH, cost: tx.fee, now: 0 });
+  }
 }
 
 function median(xs: number[]): number {
@@ -82,7 +87,7 @@ export async function runMempoolBenchmarks(): Promise<Record<string, number>> {
     const after = new Map<Uint8Array, number>();
     for (const tx of block) after.set(tx.from, tx.nonce + 1);
     t = process.hrtime.bigint();
-    pool.removeCommitted(block, (from) => after.get(from) ?? 0);
+    pool.removeCommitted(block, (from) => ({ nonce: after.get(from) ?? 0, balance: RICH }));
     commitMs.push(ms(t));
 
     const full = new Mempool({ ...LIMITS, maxTxs: POOL_TXS });

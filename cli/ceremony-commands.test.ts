@@ -66,7 +66,7 @@ describe('joule keys init', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ name: 'dso-9', p2p: '/ip4/10.3.0.9/tcp/26600', encrypted: true });
     expect(out.peerId).toMatch(/^12D3KooW/);
-    expect(read(join(homeOf(9), 'config.json')).rpc).toEqual({ host: '10.4.0.9', port: 26601 });
+    expect(read(join(homeOf(9), 'config.json')).rpc).toMatchObject({ host: '10.4.0.9', port: 26601 });
     const key = await decryptKey(read(out.identityKey), 'from the environment');
     expect(key.address).toBe(out.address);
     expect(r.stdout + r.stderr).not.toContain(toHex(key.secret));

@@ -93,8 +93,10 @@ function checkDecoded(v: unknown, path: string): void {
 
 /**
  * Walks the msgpack headers of `b` (without decoding anything) and rejects containers
- * nested deeper than MAX_DEPTH, and extension types (never canonical; msgpackr may decode
- * some recursively). Anything else it cannot read is left for msgpackr to report.
+ * nested deeper than MAX_DEPTH. Everything else it leaves for msgpackr and the canonical
+ * check to report, as they always did: it skips extension values whole (the canonical
+ * check refuses whatever msgpackr makes of them, before looking inside), and stops at
+ * anything it cannot read.
  */
 function checkDepth(b: Uint8Array, what: string): void {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -122,9 +124,11 @@ function checkDepth(b: Uint8Array, what: string): void {
       if (i + 5 > b.length) return;
       elements = view.getUint32(i + 1) * (t === 0xdf ? 2 : 1);
       size = 5;
-    } else if ((t >= 0xc7 && t <= 0xc9) || (t >= 0xd4 && t <= 0xd8)) {
-      throw new JouleError(ErrorCode.CODEC_NON_CANONICAL, 'extension types are not allowed', what);
-    } else if (t === 0xc1) return;
+    } else if (t >= 0xd4 && t <= 0xd8) size = 2 + 2 ** (t - 0xd4); // fixext 1..16: type byte, then the data
+    else if (t === 0xc7) size = i + 1 < b.length ? 3 + b[i + 1]! : 3;
+    else if (t === 0xc8) size = i + 3 <= b.length ? 4 + view.getUint16(i + 1) : 4;
+    else if (t === 0xc9) size = i + 5 <= b.length ? 6 + view.getUint32(i + 1) : 6;
+    else if (t === 0xc1) return;
     // else: positive/negative fixint, nil, booleans (size 1)
     i += size;
     if (elements >= 0) {

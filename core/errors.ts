@@ -30,6 +30,8 @@ export const ErrorCode = {
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',
   MEMPOOL_UNDERPRICED: 'MEMPOOL_UNDERPRICED',
   MEMPOOL_SENDER_LIMIT: 'MEMPOOL_SENDER_LIMIT',
+  /** The sender's balance does not cover its pending txs and this one together (fees and amounts). */
+  MEMPOOL_INSUFFICIENT_FUNDS: 'MEMPOOL_INSUFFICIENT_FUNDS',
   // blocks and certificates
   BLOCK_INVALID: 'BLOCK_INVALID',
   CERT_INVALID: 'CERT_INVALID',
@@ -57,6 +59,27 @@ export const ErrorCode = {
   INVALID_PARAMS: 'INVALID_PARAMS',
   RATE_LIMITED: 'RATE_LIMITED',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The client went away (or the server is closing): its request was stopped, nobody gets the answer. */
+  REQUEST_CANCELLED: 'REQUEST_CANCELLED',
+  /** A batch's answers passed the server's byte budget; the requests after that point were not run. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** A batch with more requests, or more costly ones, than the server runs in one go; nothing of it was run. */
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  // rpc transport (HTTP status in parentheses)
+  /** A request body over the size limit (413). */
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  /** A request body that did not arrive in time (408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** A POST that is not `Content-Type: application/json` (415). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A browser request from an origin not in `rpc.corsOrigins` (403). */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** A `Host` header not in `rpc.hosts`, as a DNS-rebinding page would send (403). */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** The server is at its connection or in-flight body limit (503, or a dropped connection). */
+  SERVER_BUSY: 'SERVER_BUSY',
+  /** A WebSocket client that fell too far behind reading its messages; it was disconnected (close code 1013). */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

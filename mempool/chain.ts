@@ -5,18 +5,30 @@ import type { Entry } from './entry.ts';
  * than a tree: a chain holds at most `maxPerSender` entries, and the common operations
  * hit its ends — append the next nonce, take the committed prefix in one splice, pop the
  * tail on eviction — which are O(1) or one memmove. A middle insert (filling a gap) or a
- * middle removal costs one memmove of at most maxPerSender pointers.
+ * middle removal costs one memmove of at most maxPerSender pointers, and one pass to
+ * update the floors after it.
  */
 export class SenderChain {
   readonly key: string;
   readonly from: Uint8Array;
   readonly entries: Entry[] = [];
-  /** Position in the pool's eviction heap; -1 while not in it. */
+  /** The sender's account nonce as last told (admission, a commit): where its executable run starts. */
+  baseNonce: number;
+  /** Sum of the entries' costs: what the sender's pending txs take from its balance together. */
+  cost = 0n;
+  /** Position in the pool's eviction heap (`inGappedHeap` says which); -1 while in none. */
   heapIndex = -1;
+  inGappedHeap = false;
+  /**
+   * Since when (the caller's clock, ms) the chain has had a nonce gap; undefined while it
+   * has none, or until the pool is next told the time.
+   */
+  gapSince: number | undefined;
 
-  constructor(key: string, from: Uint8Array) {
+  constructor(key: string, from: Uint8Array, baseNonce: number) {
     this.key = key;
     this.from = from;
+    this.baseNonce = baseNonce;
   }
 
   get length(): number {
@@ -53,11 +65,44 @@ export class SenderChain {
     return i < 0 ? undefined : this.entries[i];
   }
 
+  /**
+   * How many entries from index `start` on carry consecutive nonces starting at `base`:
+   * with base = the account nonce and start = 0, the executable run. O(log k), because
+   * nonce - index never decreases along a strictly sorted chain.
+   */
+  runFrom(start: number, base: number): number {
+    const e = this.entries;
+    if (start >= e.length || e[start]!.tx.nonce !== base) return 0;
+    let lo = start;
+    let hi = e.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (e[mid]!.tx.nonce - (mid - start) > base) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo - start;
+  }
+
+  /** True when some entry waits behind a missing nonce (O(1)). */
+  get hasGap(): boolean {
+    const e = this.entries;
+    return e.length > 0 && (e[0]!.tx.nonce !== this.baseNonce || e[e.length - 1]!.tx.nonce - this.baseNonce !== e.length - 1);
+  }
+
+  /** Sum of the costs of entries[0, end). */
+  costBefore(end: number): bigint {
+    let sum = 0n;
+    for (let i = 0; i < end; i++) sum += this.entries[i]!.cost;
+    return sum;
+  }
+
   /** Inserts an entry whose nonce is not present (the caller removes a replaced one first). */
   insert(entry: Entry): void {
     const i = this.lowerBound(entry.tx.nonce);
     if (i === this.entries.length) this.entries.push(entry);
     else this.entries.splice(i, 0, entry);
+    this.cost += entry.cost;
+    this.refloor(i);
   }
 
   remove(entry: Entry): boolean {
@@ -65,12 +110,42 @@ export class SenderChain {
     if (i < 0 || this.entries[i] !== entry) return false;
     if (i === this.entries.length - 1) this.entries.pop();
     else this.entries.splice(i, 1);
+    this.cost -= entry.cost;
+    this.refloor(i);
     return true;
   }
 
   /** Removes and returns every entry with nonce < `nonce` (already executed or superseded). */
   takeBelow(nonce: number): Entry[] {
     const n = this.lowerBound(nonce);
-    return n === 0 ? [] : this.entries.splice(0, n);
+    if (n === 0) return [];
+    const taken = this.entries.splice(0, n);
+    for (const e of taken) this.cost -= e.cost;
+    this.refloor(0);
+    return taken;
+  }
+
+  /** Removes and returns entries[i] and everything after it (the txs that depend on it). */
+  takeFrom(i: number): Entry[] {
+    if (i >= this.entries.length) return [];
+    const taken = this.entries.splice(i);
+    for (const e of taken) this.cost -= e.cost;
+    return taken;
+  }
+
+  /**
+   * Recomputes the floors from index `i` on (those before it are unaffected). Stops at the
+   * first later entry whose floor comes out unchanged: every floor after it is then
+   * unchanged too, so a chain of equal fees costs O(1) here.
+   */
+  private refloor(i: number): void {
+    const e = this.entries;
+    let floor = i === 0 ? undefined : e[i - 1]!.floor;
+    for (let j = i; j < e.length; j++) {
+      const x = e[j]!;
+      floor = floor === undefined || x.priority < floor ? x.priority : floor;
+      if (j > i && x.floor === floor) return;
+      x.floor = floor;
+    }
   }
 }

@@ -14,17 +14,37 @@ export interface Entry {
   readonly tier: string;
   /** Admission order, unique per pool: the deterministic tie-break. */
   readonly seq: number;
+  /** What the tx takes from the sender's balance if it executes: fee + spend (amount). */
+  readonly cost: bigint;
+  /** When it was admitted, in the caller's clock (ms). */
+  readonly admittedAt: number;
+  /**
+   * The lowest priority among this tx and the sender's pooled txs before it. A tx is not
+   * mined before its predecessors, so this, not its own priority, is what holding it is
+   * worth: a cheap tx cannot be shielded from eviction by an expensive one queued after it.
+   * Kept by the sender's chain (chain.ts).
+   */
+  floor: bigint;
 }
 
 /**
  * True when `a` goes into a block before `b`: higher priority first; among equals the
  * earlier arrival (first come, first served); the hash only decides if two entries share
  * a seq, which one pool never produces, but it keeps the order total by construction.
- * Eviction uses the reverse: the lowest-ranked tail goes first, so among equal
- * priorities the newest arrival is the one to leave.
  */
 export function ranksBefore(a: Entry, b: Entry): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.seq !== b.seq) return a.seq < b.seq;
   return compareBytes(a.tx.hash, b.tx.hash) < 0;
+}
+
+/**
+ * True when `a` leaves a full pool before `b`: the lower floor first; among equals the
+ * newer arrival. A total order, so which tx is evicted never depends on map or heap
+ * insertion order.
+ */
+export function evictsBefore(a: Entry, b: Entry): boolean {
+  if (a.floor !== b.floor) return a.floor < b.floor;
+  if (a.seq !== b.seq) return a.seq > b.seq;
+  return compareBytes(a.tx.hash, b.tx.hash) > 0;
 }

@@ -24,6 +24,11 @@ export class Heap<T> {
     return this.items[0];
   }
 
+  /** A copy of the items, in heap (not sorted) order. */
+  toArray(): T[] {
+    return this.items.slice();
+  }
+
   push(item: T): void {
     this.items.push(item);
     this.moved(item, this.items.length - 1);

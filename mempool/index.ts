@@ -1,2 +1,6 @@
-/** Public surface of mempool/: the pool itself and its types. */
-export { Mempool, type AddMeta, type AddResult, type MempoolLimits, type MempoolStats, type SelectLimits } from './mempool.ts';
+/** Public surface of mempool/: the pool itself, its limits, metrics and types. */
+export { Mempool, type AccountView, type AddResult, type MempoolStats } from './mempool.ts';
+export type { AddMeta } from './rules.ts';
+export { EXPIRY_DEFAULTS, type MempoolLimits } from './limits.ts';
+export { NO_MEMPOOL_METRICS, type EvictionReason, type ExpiryReason, type MempoolMetrics } from './metrics.ts';
+export type { SelectLimits } from './select.ts';

@@ -3,18 +3,23 @@ import { toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
 import { fakeTx } from './testing/fake-tx.ts';
-import { Mempool, type MempoolLimits } from './mempool.ts';
+import type { MempoolLimits } from './limits.ts';
+import { Mempool } from './mempool.ts';
+import type { AddMeta } from './rules.ts';
 
-const LIMITS: MempoolLimits = { maxTxs: 100, maxBytes: 1_000_000, maxPerSender: 10, maxNonceGap: 20, replaceBumpPercent: 10 };
+const LIMITS: MempoolLimits = { maxTxs: 100, maxBytes: 1_000_000, maxPerSender: 10, maxNonceGap: 20, replaceBumpPercent: 10, maxGappedPerSender: 10 };
+const RICH = 10n ** 18n;
 
 function pool(over: Partial<MempoolLimits> = {}): Mempool {
   return new Mempool({ ...LIMITS, ...over });
 }
 
-/** Priority = fee unless given; tier fixed; account nonce 0 unless given. */
-function meta(tx: Tx, accountNonce = 0, priority = tx.fee) {
-  return { priority, tier: 'peer_to_peer', accountNonce };
+/** Priority = fee unless given; tier fixed; account nonce 0 unless given; a sender rich enough for anything; cost = fee; time 0. */
+function meta(tx: Tx, accountNonce = 0, priority = tx.fee): AddMeta {
+  return { priority, tier: 'peer_to_peer', accountNonce, balance: RICH, cost: tx.fee, now: 0 };
 }
+
+const rich = (nonce: (from: Uint8Array) => number) => (from: Uint8Array) => ({ nonce: nonce(from), balance: RICH });
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -108,7 +113,7 @@ describe('replacement by fee bump', () => {
 });
 
 describe('eviction when full', () => {
-  it('evicts the lowest-priority chain tail, never opening a gap', () => {
+  it('evicts the tail with the lowest floor: an expensive tx cannot shield the cheap one it waits for', () => {
     const m = pool({ maxTxs: 4 });
     // Sender 1: low priority head, high priority tail. Sender 2: medium.
     m.add(fakeTx(1, 0, 1n), meta(fakeTx(1, 0, 1n)));
@@ -117,10 +122,15 @@ describe('eviction when full', () => {
     m.add(fakeTx(2, 1, 40n), meta(fakeTx(2, 1, 40n)));
     const t = fakeTx(3, 0, 45n);
     const r = m.add(t, meta(t));
-    // Candidates are tails only: 1:1 (100) and 2:1 (40). The lowest-priority tx overall,
-    // 1:0 (priority 1), must stay because removing it would strand 1:1.
-    expect(nonces(r.evicted)).toEqual(['2:1']);
+    // Candidates are tails only, never opening a gap: 1:1 and 2:1. 1:1 pays 100 but cannot
+    // be mined before 1:0 (priority 1): its floor is 1, the lowest, so it goes first (the old
+    // rule ranked tails by their own priority and evicted 2:1).
+    expect(nonces(r.evicted)).toEqual(['1:1']);
     expect(m.size).toBe(4);
+    m.assertConsistent();
+    // Next, 1:0 itself (floor 1) goes before anything of sender 2.
+    const u = fakeTx(4, 0, 45n);
+    expect(nonces(m.add(u, meta(u)).evicted)).toEqual(['1:0']);
     m.assertConsistent();
   });
 
@@ -134,14 +144,21 @@ describe('eviction when full', () => {
     expect(m.has(equal.hash)).toBe(false);
   });
 
-  it('does not evict its own predecessor: a newcomer that would be its chain tail is itself the candidate', () => {
+  it('ranks a newcomer by its floor: behind a cheap predecessor it evicts nothing, behind a dear one it does', () => {
     const m = pool({ maxTxs: 2 });
     m.add(fakeTx(1, 0, 1n), meta(fakeTx(1, 0, 1n)));
     m.add(fakeTx(2, 0, 5n), meta(fakeTx(2, 0, 5n)));
-    const t = fakeTx(1, 1, 100n);
-    const r = m.add(t, meta(t));
-    expect(nonces(r.evicted)).toEqual(['2:0']);
-    expect(m.senderTxs(fakeTx(1, 0, 0n).from).map((x) => x.nonce)).toEqual([0, 1]);
+    const t = fakeTx(1, 1, 100n); // waits for 1:0 at priority 1: worth 1, not 100
+    expect(code(() => m.add(t, meta(t)))).toBe(ErrorCode.MEMPOOL_FULL);
+    expect(m.size).toBe(2);
+    m.assertConsistent();
+    const n = pool({ maxTxs: 2 });
+    n.add(fakeTx(1, 0, 10n), meta(fakeTx(1, 0, 10n)));
+    n.add(fakeTx(2, 0, 5n), meta(fakeTx(2, 0, 5n)));
+    const u = fakeTx(1, 1, 100n); // floor 10 > 5 * 1.1
+    expect(nonces(n.add(u, meta(u)).evicted)).toEqual(['2:0']);
+    expect(n.senderTxs(fakeTx(1, 0, 0n).from).map((x) => x.nonce)).toEqual([0, 1]);
+    n.assertConsistent();
   });
 
   it('evicts several small txs for one large one by bytes, and rolls back all of them if it still does not fit', () => {
@@ -190,6 +207,22 @@ describe('select', () => {
     expect(nonces(m.select({ maxTxs: 10, maxBytes: 1e9 }, zero))).toEqual(['3:0', '1:0', '2:0']);
   });
 
+  it('does not depend on the order senders were first seen in (map iteration), only on priority and arrival', () => {
+    // Pool a: sender 1's chain is created first (by a gapped tx); pool b: sender 2's. The
+    // executable heads arrive in the same relative order in both, so both blocks agree.
+    const a = pool();
+    const b = pool();
+    a.add(fakeTx(1, 1, 10n), meta(fakeTx(1, 1, 10n)));
+    a.add(fakeTx(2, 0, 10n), meta(fakeTx(2, 0, 10n)));
+    a.add(fakeTx(1, 0, 10n), meta(fakeTx(1, 0, 10n)));
+    b.add(fakeTx(2, 0, 10n), meta(fakeTx(2, 0, 10n)));
+    b.add(fakeTx(1, 1, 10n), meta(fakeTx(1, 1, 10n)));
+    b.add(fakeTx(1, 0, 10n), meta(fakeTx(1, 0, 10n)));
+    const order = (m: Mempool) => nonces(m.select({ maxTxs: 10, maxBytes: 1e9 }, zero));
+    expect(order(a)).toEqual(['2:0', '1:0', '1:1']);
+    expect(order(b)).toEqual(order(a));
+  });
+
   it('skips senders with a gap and starts at the account nonce', () => {
     const m = pool();
     m.add(fakeTx(1, 1, 10n), meta(fakeTx(1, 1, 10n))); // gap: nonce 0 missing
@@ -228,7 +261,7 @@ describe('removeCommitted and remove', () => {
     // so the account nonce moves to 2 and our a1 is superseded.
     const other1 = fakeTx(1, 1, 99n, { salt: 7 });
     const acct = (from: Uint8Array) => (from[3] === 1 ? 2 : 0);
-    m.removeCommitted([a0, other1], acct);
+    m.removeCommitted([a0, other1], rich(acct));
     expect(m.has(a0.hash)).toBe(false);
     expect(m.has(a1.hash)).toBe(false);
     expect(m.has(a2.hash)).toBe(true);
@@ -263,8 +296,8 @@ describe('removeCommitted and remove', () => {
 
   it('reports stats by tier and the next nonce', () => {
     const m = pool();
-    m.add(fakeTx(1, 0, 10n), { priority: 20n, tier: 'grid_balancing', accountNonce: 0 });
-    m.add(fakeTx(1, 1, 10n), { priority: 10n, tier: 'peer_to_peer', accountNonce: 0 });
+    m.add(fakeTx(1, 0, 10n), { ...meta(fakeTx(1, 0, 10n)), priority: 20n, tier: 'grid_balancing' });
+    m.add(fakeTx(1, 1, 10n), meta(fakeTx(1, 1, 10n)));
     expect(m.stats()).toEqual({ size: 2, bytes: 240, senders: 1, byTier: { grid_balancing: 1, peer_to_peer: 1 } });
     expect(m.nextNonce(fakeTx(1, 0, 0n).from, 0)).toBe(2);
     expect(m.meta(fakeTx(1, 0, 10n).hash)?.tier).toBe('grid_balancing');

@@ -1,31 +1,20 @@
 import { bytesKey } from './key.ts';
-import { ErrorCode, JouleError } from '../core/errors.ts';
+import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import { AgeQueue } from './age-queue.ts';
 import { SenderChain } from './chain.ts';
-import { ranksBefore, type Entry } from './entry.ts';
+import { evictsBefore, type Entry } from './entry.ts';
 import { Heap } from './heap.ts';
+import { assertPoolConsistent } from './consistency.ts';
+import { checkLimits, type Limits, type MempoolLimits } from './limits.ts';
+import { assess, fullError, outranks, type AddMeta, type Assessment, type Victim } from './rules.ts';
+import { NO_MEMPOOL_METRICS, type MempoolMetrics } from './metrics.ts';
+import { selectExecutable, type SelectLimits } from './select.ts';
 
-export interface MempoolLimits {
-  /** Most txs held at once. */
-  maxTxs: number;
-  /** Most encoded bytes (sum of tx.bytes.length) held at once. */
-  maxBytes: number;
-  /** Most txs one sender may hold (executable and queued together). */
-  maxPerSender: number;
-  /** Highest admissible nonce is accountNonce + maxNonceGap. */
-  maxNonceGap: number;
-  /** A same-sender, same-nonce replacement must raise the fee by at least this percentage. */
-  replaceBumpPercent: number;
-}
-
-/** What the caller knows about a tx at admission; the pool never derives any of it. */
-export interface AddMeta {
-  /** Ordering key, higher first; computed by the caller (fee, tier multiplier...). */
-  priority: bigint;
-  /** Tier name (grid_balancing, peer_to_peer, carbon_credit); stored for the tiered builder. */
-  tier: string;
-  /** The sender's nonce in the latest committed state. */
-  accountNonce: number;
+/** A sender's account in the latest committed state, as far as the pool cares. */
+export interface AccountView {
+  nonce: number;
+  balance: bigint;
 }
 
 export interface AddResult {
@@ -42,50 +31,48 @@ export interface MempoolStats {
   byTier: Record<string, number>;
 }
 
-export interface SelectLimits {
-  maxTxs: number;
-  maxBytes: number;
-}
-
 /**
  * A bounded pool of pending transactions.
  *
  * Each sender's txs form a chain sorted by nonce; only a run of consecutive nonces
- * starting at the account's nonce is executable, anything after a gap waits ("queued").
- * Ordering across senders uses the caller's priority. Costs, n = pooled txs, s = senders,
- * k = one sender's txs (<= maxPerSender):
- *   add / remove: O(log s) plus one memmove of <= k pointers when not at a chain's end;
+ * starting at the account's nonce is executable, anything after a gap waits ("gapped").
+ * Holding pool space must cost what getting in costs an honest user, so:
+ * - a sender's pooled txs together (fees and amounts) must fit its balance at the head;
+ * - a full pool evicts chain tails, gapped ones first (they cannot execute), then the
+ *   executable tail with the lowest floor (the cheapest predecessor decides what a tx is
+ *   worth), and only for a newcomer that outranks it by replaceBumpPercent;
+ * - gapped txs leave once their gap is maxGapAgeMs old, any tx maxTxAgeMs after admission.
+ * Ordering for blocks uses the caller's priority (select.ts). Costs, n = pooled txs,
+ * s = senders, k = one sender's txs (<= maxPerSender):
+ *   add / remove: O(log s + log k) plus one memmove of <= k pointers when not at a chain's end;
  *   select(m txs): O(s) nonce look-ups and heapify, then O(m log s);
- *   removeCommitted(b txs): O(b + touched senders * log s).
+ *   removeCommitted(b txs): O(b + touched senders * log s);
+ *   expire: O(expired + gapped senders).
  */
 export class Mempool {
-  private readonly limits: MempoolLimits;
+  private readonly limits: Limits;
+  private readonly metrics: MempoolMetrics;
   private readonly byHash = new Map<string, Entry>();
   private readonly chains = new Map<string, SenderChain>();
-  /** One item per sender: its chain, keyed by the chain's tail; lowest-ranked tail on top. */
-  private readonly evictHeap = new Heap<SenderChain>(
-    (a, b) => ranksBefore(b.tail, a.tail),
-    (c, i) => {
-      c.heapIndex = i;
-    },
+  /** Chains without a gap, keyed by their tail; the tail to evict first on top. */
+  private readonly readyHeap = new Heap<SenderChain>(
+    (a, b) => evictsBefore(a.tail, b.tail),
+    (c, i) => void (c.heapIndex = i),
   );
+  /** Chains with a gap (their tail is gapped), likewise; evicted before any ready chain. */
+  private readonly gappedHeap = new Heap<SenderChain>(
+    (a, b) => evictsBefore(a.tail, b.tail),
+    (c, i) => void (c.heapIndex = i),
+  );
+  private readonly ages = new AgeQueue();
   private readonly tierCounts = new Map<string, number>();
   private totalBytes = 0;
   private seq = 0;
+  private readonly isLive = (e: Entry): boolean => this.byHash.get(e.key) === e;
 
-  constructor(limits: MempoolLimits) {
-    const positive = ['maxTxs', 'maxBytes', 'maxPerSender'] as const;
-    for (const k of positive) {
-      if (!Number.isSafeInteger(limits[k]) || limits[k] < 1) {
-        throw new JouleError(ErrorCode.CONFIG_INVALID, `must be a positive integer, got ${limits[k]}`, `mempool.${k}`);
-      }
-    }
-    for (const k of ['maxNonceGap', 'replaceBumpPercent'] as const) {
-      if (!Number.isSafeInteger(limits[k]) || limits[k] < 0) {
-        throw new JouleError(ErrorCode.CONFIG_INVALID, `must be a non-negative integer, got ${limits[k]}`, `mempool.${k}`);
-      }
-    }
-    this.limits = { ...limits };
+  constructor(limits: MempoolLimits, metrics: MempoolMetrics = NO_MEMPOOL_METRICS) {
+    this.limits = checkLimits(limits);
+    this.metrics = metrics;
   }
 
   get size(): number {
@@ -114,19 +101,21 @@ export class Mempool {
     for (const e of this.byHash.values()) yield e.tx;
   }
 
-  /** One sender's pooled txs in nonce order (executable and queued). */
+  /** One sender's pooled txs in nonce order (executable and gapped). */
   senderTxs(from: Uint8Array): Tx[] {
     const chain = this.chains.get(bytesKey(from));
     return chain === undefined ? [] : chain.entries.map((e) => e.tx);
   }
 
+  /** What one sender's pooled txs take from its balance together (fees and amounts). */
+  pendingCost(from: Uint8Array): bigint {
+    return this.chains.get(bytesKey(from))?.cost ?? 0n;
+  }
+
   /** The nonce after the sender's executable run: what a wallet should sign next. */
   nextNonce(from: Uint8Array, accountNonce: number): number {
     const chain = this.chains.get(bytesKey(from));
-    let next = accountNonce;
-    if (chain === undefined) return next;
-    for (let i = chain.lowerBound(accountNonce); i < chain.length && chain.entries[i]!.tx.nonce === next; i++) next++;
-    return next;
+    return chain === undefined ? accountNonce : accountNonce + chain.runFrom(chain.lowerBound(accountNonce), accountNonce);
   }
 
   stats(): MempoolStats {
@@ -134,76 +123,71 @@ export class Mempool {
   }
 
   /**
+   * The rules of `add` that need no change to the pool, for a caller that wants to refuse
+   * early (before verifying signatures). Optimistic where the sender's earlier txs may
+   * still be on their way in: a full pool refuses here only a tx that would not get in
+   * even as an executable one. What it refuses, `add` refuses too, with the same code.
+   */
+  precheck(tx: Tx, meta: AddMeta): void {
+    this.counted(() => {
+      const a = this.assess(tx, meta);
+      // Only for a tx that will be its chain's tail: one put before later txs of its sender may make room by evicting those.
+      if (!a.last || !this.over(a.old === undefined ? 1 : 0, tx.bytes.length - (a.old?.tx.bytes.length ?? 0))) return;
+      const victim = this.nextVictim();
+      if (victim !== undefined && !outranks(true, a.floor, victim, this.limits.replaceBumpPercent)) throw fullError(this.limits, meta.priority);
+    });
+  }
+
+  /**
    * Admits a tx or throws JouleError (MEMPOOL_DUPLICATE, TX_NONCE_TOO_LOW,
-   * TX_NONCE_TOO_HIGH, MEMPOOL_UNDERPRICED, MEMPOOL_SENDER_LIMIT, MEMPOOL_FULL). A failed
-   * add leaves the pool as it was, except that the sender's stale txs (nonce below
-   * meta.accountNonce) may have been dropped: they could never execute anyway.
+   * TX_NONCE_TOO_HIGH, MEMPOOL_UNDERPRICED, MEMPOOL_SENDER_LIMIT,
+   * MEMPOOL_INSUFFICIENT_FUNDS, MEMPOOL_FULL). A failed add leaves the pool as it was,
+   * except that the sender's stale txs (nonce below meta.accountNonce) may have been
+   * dropped: they could never execute anyway.
    */
   add(tx: Tx, meta: AddMeta): AddResult {
-    const { limits } = this;
-    const key = bytesKey(tx.hash);
-    if (this.byHash.has(key)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already in the mempool', 'tx.hash');
-    if (tx.nonce < meta.accountNonce) {
-      throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.nonce} is below the account nonce ${meta.accountNonce}`, 'tx.nonce');
-    }
-    if (tx.nonce > meta.accountNonce + limits.maxNonceGap) {
-      throw new JouleError(
-        ErrorCode.TX_NONCE_TOO_HIGH,
-        `nonce ${tx.nonce} is more than ${limits.maxNonceGap} above the account nonce ${meta.accountNonce}`,
-        'tx.nonce',
-      );
-    }
-    const size = tx.bytes.length;
-    if (size > limits.maxBytes) {
-      throw new JouleError(ErrorCode.MEMPOOL_FULL, `transaction of ${size} bytes exceeds the mempool's ${limits.maxBytes} bytes`, 'tx');
-    }
+    return this.counted(() => {
+      const a = this.assess(tx, meta);
+      const senderKey = bytesKey(tx.from);
+      const stale = this.rebase(senderKey, meta.accountNonce);
+      const entry: Entry = {
+        tx,
+        key: bytesKey(tx.hash),
+        senderKey,
+        priority: meta.priority,
+        tier: meta.tier,
+        seq: ++this.seq,
+        cost: meta.cost,
+        admittedAt: meta.now,
+        floor: meta.priority,
+      };
+      if (a.old !== undefined) this.removeEntry(a.old, meta.now);
+      this.insertEntry(entry, meta.accountNonce, meta.now);
 
-    const senderKey = bytesKey(tx.from);
-    const stale = this.pruneSender(senderKey, meta.accountNonce);
-    const chain = this.chains.get(senderKey);
-    const old = chain?.get(tx.nonce);
-    if (old !== undefined) {
-      // Rule: newFee >= oldFee * (100 + bump) / 100, compared as newFee * 100 >= oldFee * (100 + bump)
-      // in bigint, so there is no division: equivalent to rounding the threshold UP
-      // (fee 15, bump 10% -> 16.5 -> 17 required). Rounding down would let a 1-unit fee
-      // replace itself for free.
-      const needed = old.tx.fee * BigInt(100 + limits.replaceBumpPercent);
-      if (tx.fee * 100n < needed) {
-        const min = (needed + 99n) / 100n; // ceiling, for the message only
-        throw new JouleError(
-          ErrorCode.MEMPOOL_UNDERPRICED,
-          `replacing nonce ${tx.nonce} needs a fee of at least ${min} (${limits.replaceBumpPercent}% above ${old.tx.fee}), got ${tx.fee}`,
-          'tx.fee',
-        );
+      // Make room by evicting chain tails that rank below the newcomer. If the next
+      // candidate does not, undo everything: the newcomer is the one that does not fit.
+      const pushedOut: { victim: Victim; baseNonce: number; gapSince: number | undefined }[] = [];
+      while (this.over(0, 0)) {
+        const victim = this.nextVictim()!;
+        if (victim.entry === entry || !outranks(a.ready, entry.floor, victim, this.limits.replaceBumpPercent)) {
+          this.removeEntry(entry, undefined);
+          if (a.old !== undefined) this.insertEntry(a.old, meta.accountNonce, undefined);
+          for (const p of pushedOut.reverse()) {
+            const chain = this.insertEntry(p.victim.entry, p.baseNonce, undefined);
+            if (chain.hasGap) chain.gapSince = p.gapSince;
+          }
+          throw fullError(this.limits, meta.priority);
+        }
+        const chain = this.chains.get(victim.entry.senderKey)!;
+        pushedOut.push({ victim, baseNonce: chain.baseNonce, gapSince: chain.gapSince });
+        this.removeEntry(victim.entry, meta.now);
       }
-    } else if (chain !== undefined && chain.length >= limits.maxPerSender) {
-      throw new JouleError(ErrorCode.MEMPOOL_SENDER_LIMIT, `sender already has ${chain.length} pending transactions (limit ${limits.maxPerSender})`, 'tx.from');
-    }
-
-    const entry: Entry = { tx, key, senderKey, priority: meta.priority, tier: meta.tier, seq: ++this.seq };
-    if (old !== undefined) this.removeEntry(old);
-    this.insertEntry(entry);
-
-    // Make room by evicting chain tails (never a gap) that rank below the newcomer. If the
-    // next candidate does not, undo everything: the newcomer is the one that does not fit.
-    const pushedOut: Entry[] = [];
-    while (this.byHash.size > limits.maxTxs || this.totalBytes > limits.maxBytes) {
-      const victim = this.evictHeap.peek()!.tail;
-      if (victim === entry || !ranksBefore(entry, victim)) {
-        this.removeEntry(entry);
-        if (old !== undefined) this.insertEntry(old);
-        for (const e of pushedOut) this.insertEntry(e);
-        throw new JouleError(
-          ErrorCode.MEMPOOL_FULL,
-          `mempool is full (${limits.maxTxs} txs, ${limits.maxBytes} bytes) and nothing evictable ranks below priority ${meta.priority}`,
-          'tx',
-        );
-      }
-      this.removeEntry(victim);
-      pushedOut.push(victim);
-    }
-    const evicted = stale.concat(pushedOut).map((e) => e.tx);
-    return { replaced: old?.tx, evicted };
+      this.ages.push(entry, this.size, this.isLive);
+      const gapped = pushedOut.filter((p) => p.victim.gapped).length;
+      if (gapped > 0) this.metrics.evicted('gapped', gapped);
+      if (pushedOut.length > gapped) this.metrics.evicted('outbid', pushedOut.length - gapped);
+      return { replaced: a.old?.tx, evicted: stale.concat(pushedOut.map((p) => p.victim.entry)).map((e) => e.tx) };
+    });
   }
 
   /**
@@ -213,62 +197,19 @@ export class Mempool {
    * cannot jump it), others continue. Does not remove anything.
    */
   select(limits: SelectLimits, accountNonce: (from: Uint8Array) => number): Tx[] {
-    const out: Tx[] = [];
-    if (limits.maxTxs <= 0 || limits.maxBytes <= 0) return out;
-    // One cursor per sender with an executable head. Priority and seq are copied onto the
-    // cursor so the heap compares without chasing pointers into entries (this loop runs
-    // O(m log s) compares per block and dominated select's profile).
-    interface Cursor {
-      entries: Entry[];
-      i: number;
-      e: Entry;
-      p: bigint;
-      s: number;
-    }
-    const heads: Cursor[] = [];
-    for (const chain of this.chains.values()) {
-      const i = chain.indexOf(accountNonce(chain.from));
-      if (i >= 0) {
-        const e = chain.entries[i]!;
-        heads.push({ entries: chain.entries, i, e, p: e.priority, s: e.seq });
-      }
-    }
-    // Same order as ranksBefore (seq is unique, so the hash tie-break is never reached).
-    const heap = new Heap<Cursor>((a, b) => a.p > b.p || (a.p === b.p && a.s < b.s));
-    heap.heapify(heads);
-    let bytes = 0;
-    while (out.length < limits.maxTxs) {
-      const c = heap.peek();
-      if (c === undefined) break;
-      const size = c.e.tx.bytes.length;
-      if (bytes + size > limits.maxBytes) {
-        heap.pop();
-        continue;
-      }
-      out.push(c.e.tx);
-      bytes += size;
-      const next = c.entries[c.i + 1];
-      if (next !== undefined && next.tx.nonce === c.e.tx.nonce + 1) {
-        c.i++;
-        c.e = next;
-        c.p = next.priority;
-        c.s = next.seq;
-        heap.update(0);
-      } else {
-        heap.pop();
-      }
-    }
-    return out;
+    return selectExecutable(this.chains.values(), limits, accountNonce);
   }
 
   /**
    * After a block: drops the included txs, then every tx of the block's senders whose
    * nonce is now below the account nonce (a competing tx with the same nonce, included
-   * elsewhere, is superseded). Only senders in the block can have moved their nonce.
+   * elsewhere, is superseded), then, from the tail, whatever of theirs the new balance no
+   * longer covers (a competing tx may have spent more). Only senders in the block can
+   * have moved their nonce or lowered their balance.
    */
-  removeCommitted(txs: readonly Tx[], accountNonce: (from: Uint8Array) => number): void {
+  removeCommitted(txs: readonly Tx[], accountOf: (from: Uint8Array) => AccountView): void {
     // Consecutive txs of one sender share a key; remember the last to skip re-keying.
-    const nonces = new Map<string, number>();
+    const accounts = new Map<string, AccountView>();
     const keys: string[] = new Array(txs.length);
     let lastFrom: Uint8Array | undefined;
     let lastKey = '';
@@ -279,99 +220,164 @@ export class Mempool {
         lastKey = bytesKey(from);
       }
       keys[i] = lastKey;
-      if (!nonces.has(lastKey)) nonces.set(lastKey, accountNonce(from));
+      if (!accounts.has(lastKey)) accounts.set(lastKey, accountOf(from));
     }
     // One splice per sender first, so a sender with thousands of txs in the block is not
     // removed one memmove at a time. That already removes every included tx we hold
     // (its nonce is below the new account nonce); only the rest need a hash look-up.
-    for (const [senderKey, nonce] of nonces) this.pruneSender(senderKey, nonce);
+    let unfunded = 0;
+    for (const [senderKey, account] of accounts) {
+      this.rebase(senderKey, account.nonce);
+      const chain = this.chains.get(senderKey);
+      while (chain !== undefined && chain.length > 0 && chain.cost > account.balance) {
+        this.removeEntry(chain.tail, undefined);
+        unfunded++;
+      }
+    }
+    if (unfunded > 0) this.metrics.evicted('unfunded', unfunded);
     for (let i = 0; i < txs.length; i++) {
       const tx = txs[i]!;
-      if (tx.nonce < nonces.get(keys[i]!)!) continue;
+      if (tx.nonce < accounts.get(keys[i]!)!.nonce) continue;
       const e = this.byHash.get(bytesKey(tx.hash));
-      if (e !== undefined) this.removeEntry(e);
+      if (e !== undefined) this.removeEntry(e, undefined);
     }
   }
 
   /**
-   * Removes one tx (e.g. found invalid). Its sender's later txs stay, now queued behind a
-   * gap, until the nonce is filled or they are evicted.
+   * Removes one tx (e.g. found invalid). Its sender's later txs stay, now behind a gap,
+   * until the nonce is filled, or they expire (maxGapAgeMs) or are evicted.
    */
   remove(hash: Uint8Array): boolean {
     const e = this.byHash.get(bytesKey(hash));
     if (e === undefined) return false;
-    this.removeEntry(e);
+    this.removeEntry(e, undefined);
     return true;
+  }
+
+  /**
+   * Drops what timed out by `now` (the caller's clock, ms; call it regularly, e.g. on
+   * every commit): each tx admitted maxTxAgeMs ago or earlier, with its sender's later
+   * txs (they cannot execute without it), and every sender's txs behind a nonce gap that
+   * has been open for maxGapAgeMs. A gap opened by a removal is timed from the first call
+   * that sees it. Returns the dropped txs.
+   */
+  expire(now: number): Tx[] {
+    const out: Tx[] = [];
+    let aged = 0;
+    for (let e = this.ages.peek(this.isLive); e !== undefined && now - e.admittedAt >= this.limits.maxTxAgeMs; e = this.ages.peek(this.isLive)) {
+      this.ages.shift();
+      const chain = this.chains.get(e.senderKey)!;
+      aged += this.takeFrom(chain, chain.indexOf(e.tx.nonce), now, out);
+    }
+    let gapped = 0;
+    for (const chain of this.gappedHeap.toArray()) {
+      if (this.chains.get(chain.key) !== chain || !chain.inGappedHeap) continue; // emptied or closed above
+      if (chain.gapSince === undefined) chain.gapSince = now;
+      else if (now - chain.gapSince >= this.limits.maxGapAgeMs) gapped += this.takeFrom(chain, chain.runFrom(0, chain.baseNonce), now, out);
+    }
+    if (aged > 0) this.metrics.expired('age', aged);
+    if (gapped > 0) this.metrics.expired('gap', gapped);
+    return out;
   }
 
   /** O(n) self-check of every index and counter, for tests; throws on the first mismatch. */
   assertConsistent(): void {
-    let bytes = 0;
-    let count = 0;
-    const tiers = new Map<string, number>();
-    for (const [senderKey, chain] of this.chains) {
-      if (chain.length === 0) throw new Error(`empty chain ${senderKey}`);
-      if (chain.length > this.limits.maxPerSender) throw new Error(`chain ${senderKey} over maxPerSender`);
-      if (chain.heapIndex < 0) throw new Error(`chain ${senderKey} not in eviction heap`);
-      let prev = -1;
-      for (const e of chain.entries) {
-        if (e.tx.nonce <= prev) throw new Error(`chain ${senderKey} not strictly nonce-sorted`);
-        prev = e.tx.nonce;
-        if (this.byHash.get(e.key) !== e || e.senderKey !== senderKey) throw new Error(`entry ${e.key} not indexed`);
-        bytes += e.tx.bytes.length;
-        count++;
-        tiers.set(e.tier, (tiers.get(e.tier) ?? 0) + 1);
-      }
-    }
-    if (count !== this.byHash.size) throw new Error(`hash index has ${this.byHash.size}, chains ${count}`);
-    if (bytes !== this.totalBytes) throw new Error(`bytes counter ${this.totalBytes}, actual ${bytes}`);
-    if (this.evictHeap.size !== this.chains.size) throw new Error('eviction heap size mismatch');
-    const top = this.evictHeap.peek();
-    for (const chain of this.chains.values()) {
-      if (top !== undefined && ranksBefore(top.tail, chain.tail)) throw new Error('eviction heap top is not the lowest tail');
-    }
-    for (const [tier, n] of this.tierCounts) if (tiers.get(tier) !== n) throw new Error(`tier ${tier} count mismatch`);
-    if (tiers.size !== this.tierCounts.size) throw new Error('tier count keys mismatch');
-    if (count > this.limits.maxTxs || bytes > this.limits.maxBytes) throw new Error('pool over its limits');
+    const { limits, byHash, chains, readyHeap, gappedHeap, tierCounts, totalBytes, ages } = this;
+    assertPoolConsistent({ limits, byHash, chains, readyHeap, gappedHeap, tierCounts, totalBytes, queued: ages.length });
   }
 
-  private pruneSender(senderKey: string, accountNonce: number): Entry[] {
+  /** The rules of rules.ts, after the duplicate check that needs the whole pool. */
+  private assess(tx: Tx, meta: AddMeta): Assessment {
+    if (this.byHash.has(bytesKey(tx.hash))) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already in the mempool', 'tx.hash');
+    return assess(this.chains.get(bytesKey(tx.from)), tx, meta, this.limits);
+  }
+
+  /** Over a limit once `txs` more txs and `bytes` more bytes are in. */
+  private over(txs: number, bytes: number): boolean {
+    return this.byHash.size + txs > this.limits.maxTxs || this.totalBytes + bytes > this.limits.maxBytes;
+  }
+
+  /** The tx a full pool gives up first: the first gapped tail, else the first executable one. */
+  private nextVictim(): Victim | undefined {
+    const gapped = this.gappedHeap.peek();
+    if (gapped !== undefined) return { entry: gapped.tail, gapped: true };
+    const ready = this.readyHeap.peek();
+    return ready === undefined ? undefined : { entry: ready.tail, gapped: false };
+  }
+
+  /** Runs an admission step, counting its rejection by code. */
+  private counted<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      this.metrics.rejected(isJouleError(e) ? e.code : 'INTERNAL');
+      throw e;
+    }
+  }
+
+  /** Tells a sender's chain its account nonce and drops what is below it. */
+  private rebase(senderKey: string, accountNonce: number): Entry[] {
     const chain = this.chains.get(senderKey);
     if (chain === undefined) return [];
+    chain.baseNonce = accountNonce;
     const stale = chain.takeBelow(accountNonce);
-    if (stale.length === 0) return stale;
     for (const e of stale) this.account(e, -1);
-    // The tail only changes if the whole chain went; otherwise its heap key is unchanged.
-    if (chain.length === 0) this.dropChain(chain);
+    this.placed(chain, undefined);
     return stale;
   }
 
-  private insertEntry(e: Entry): void {
+  /** Removes entries[i..] of `chain` (a tx and the txs that depend on it) into `out`; returns how many. */
+  private takeFrom(chain: SenderChain, i: number, now: number, out: Tx[]): number {
+    const gone = chain.takeFrom(i);
+    for (const e of gone) {
+      this.account(e, -1);
+      out.push(e.tx);
+    }
+    this.placed(chain, now);
+    return gone.length;
+  }
+
+  private insertEntry(e: Entry, baseNonce: number, now: number | undefined): SenderChain {
     let chain = this.chains.get(e.senderKey);
     if (chain === undefined) {
-      chain = new SenderChain(e.senderKey, e.tx.from);
+      chain = new SenderChain(e.senderKey, e.tx.from, baseNonce);
       this.chains.set(e.senderKey, chain);
     }
-    const oldTail = chain.length === 0 ? undefined : chain.tail;
     chain.insert(e);
     this.account(e, 1);
-    if (chain.heapIndex < 0) this.evictHeap.push(chain);
-    else if (chain.tail !== oldTail) this.evictHeap.update(chain.heapIndex);
+    this.placed(chain, now);
+    return chain;
   }
 
-  private removeEntry(e: Entry): void {
+  private removeEntry(e: Entry, now: number | undefined): void {
     const chain = this.chains.get(e.senderKey)!;
-    const wasTail = chain.tail === e;
     chain.remove(e);
     this.account(e, -1);
-    if (chain.length === 0) this.dropChain(chain);
-    else if (wasTail) this.evictHeap.update(chain.heapIndex);
+    this.placed(chain, now);
   }
 
-  private dropChain(chain: SenderChain): void {
-    this.evictHeap.removeAt(chain.heapIndex);
-    chain.heapIndex = -1;
-    this.chains.delete(chain.key);
+  /** After a chain changed: drop it if empty, else put it in the eviction heap its gap state calls for, in order. */
+  private placed(chain: SenderChain, now: number | undefined): void {
+    if (chain.length === 0) {
+      if (chain.heapIndex >= 0) this.heapOf(chain).removeAt(chain.heapIndex);
+      chain.heapIndex = -1;
+      this.chains.delete(chain.key);
+      return;
+    }
+    const gapped = chain.hasGap;
+    if (!gapped) chain.gapSince = undefined;
+    else chain.gapSince ??= now;
+    if (chain.heapIndex >= 0 && chain.inGappedHeap !== gapped) {
+      this.heapOf(chain).removeAt(chain.heapIndex);
+      chain.heapIndex = -1;
+    }
+    chain.inGappedHeap = gapped;
+    if (chain.heapIndex < 0) this.heapOf(chain).push(chain);
+    else this.heapOf(chain).update(chain.heapIndex);
+  }
+
+  private heapOf(chain: SenderChain): Heap<SenderChain> {
+    return chain.inGappedHeap ? this.gappedHeap : this.readyHeap;
   }
 
   private account(e: Entry, sign: 1 | -1): void {

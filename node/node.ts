@@ -34,7 +34,7 @@ import { ConsensusGossip } from './net/consensus-gossip.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
-import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
+import { admissionMetrics, consensusMetrics, mempoolMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
 
 export interface StartOptions {
@@ -94,7 +94,7 @@ export class JouleNode {
     this.address = addressFromPublicKey(keys.identity.publicKey);
     this.metrics = metrics;
     this.nodeMetrics = nodeMetrics(this.metrics);
-    this.mempool = new Mempool(config.mempool);
+    this.mempool = new Mempool(config.mempool, mempoolMetrics(this.metrics));
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
     this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
     // A fatal error (an end-of-block hook failed while building or executing a block)
@@ -162,7 +162,18 @@ export class JouleNode {
       throw isJouleError(e) ? e : bindError(e, 'p2p', config.p2p.listen);
     }
     const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
-    const rpc = await startRpcServer({ host: config.rpc.host, port: config.rpc.port, api, metrics: rpcMetrics(this.metrics), logger: logger.child({ part: 'rpc' }), health: () => this.health() }).catch((e: unknown) => {
+    const rpc = await startRpcServer({
+      host: config.rpc.host,
+      port: config.rpc.port,
+      corsOrigins: config.rpc.corsOrigins,
+      hosts: config.rpc.hosts,
+      limits: { maxConnections: config.rpc.maxConnections, ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}) },
+      ws: config.rpc.maxWsConnections !== null ? { maxConnections: config.rpc.maxWsConnections } : {},
+      api,
+      metrics: rpcMetrics(this.metrics),
+      logger: logger.child({ part: 'rpc' }),
+      health: () => this.health(),
+    }).catch((e: unknown) => {
       throw bindError(e, 'rpc', `${config.rpc.host}:${config.rpc.port}`);
     });
     this.servers.push(rpc);
@@ -312,9 +323,10 @@ export class JouleNode {
     const parentTime = this.chain.head.header.timestamp;
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
-    const nonceOf = (from: Uint8Array) => getAccount(this.chain.world, from).nonce;
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
-    this.mempool.removeCommitted(committed.txs, nonceOf);
+    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from));
+    // Every commit (at least one per empty-block period) is when the pool learns the time.
+    this.mempool.expire(Date.now());
     this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;

@@ -90,16 +90,25 @@ export interface NodeApiEvents {
 
 type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * Reads take the request's `signal`, aborted once its client is gone: an implementation
+ * checks it before work worth saving (`signal?.throwIfAborted()`), and the dispatcher
+ * answers nobody. Every read costs what its answer holds, never the size of the block or
+ * chain around it.
+ */
 export interface NodeApi {
   status(): NodeStatus;
-  getBlockByHeight(height: number): Promise<StoredBlock | undefined>;
-  getBlockByHash(hash: Uint8Array): Promise<StoredBlock | undefined>;
-  getTransaction(hash: Uint8Array): Promise<TxLookup | undefined>;
+  getBlockByHeight(height: number, signal?: AbortSignal): Promise<StoredBlock | undefined>;
+  getBlockByHash(hash: Uint8Array, signal?: AbortSignal): Promise<StoredBlock | undefined>;
+  /** One tx with its receipt, read without decoding the rest of its block. */
+  getTransaction(hash: Uint8Array, signal?: AbortSignal): Promise<TxLookup | undefined>;
+  /** The receipts of block `height` in tx order, in one read (`joule_getBlock(h, true)` pairs them with the block's txs). */
+  getBlockReceipts(height: number, signal?: AbortSignal): Promise<readonly Receipt[] | undefined>;
   getAccount(address: Uint8Array): AccountView;
   /** Admits the tx to the mempool; throws JouleError on rejection. */
   submitTransaction(bytes: Uint8Array): Promise<{ hash: Uint8Array }>;
   /** Throws JouleError NOT_FOUND for a height the node does not have. */
-  getProof(key: Uint8Array, height?: number): Promise<ProofView>;
+  getProof(key: Uint8Array, height?: number, signal?: AbortSignal): Promise<ProofView>;
   /** Decodes the type-specific body through the vm's type registry. */
   describeTx(tx: Tx): { typeName: string; body: Record<string, unknown> };
   /**

@@ -1,3 +1,4 @@
+import type { Receipt } from '../../core/block.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
 import { bitsToRoles } from '../../core/roles.ts';
@@ -24,14 +25,22 @@ const asContract: { readonly [K in keyof NodeApiEvents]: (e: NodeEventMap[K]) =>
   'tx-included': (t) => t,
 };
 
+/** A read for a request whose client is gone (in a batch, or queued behind others) is not started. */
+async function live<T>(signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
+  signal?.throwIfAborted();
+  return read();
+}
+
 /** The node as the RPC layer sees it: reads of the committed chain, and tx submission. */
 export function createNodeApi(deps: ApiDeps): NodeApi {
   const { chain, admission, events } = deps;
   return {
     status: deps.status,
-    getBlockByHeight: (height: number): Promise<StoredBlock | undefined> => chain.blockAt(height),
-    getBlockByHash: (hash: Uint8Array): Promise<StoredBlock | undefined> => chain.blockByHash(hash),
-    getTransaction: (hash: Uint8Array): Promise<TxLookup | undefined> => chain.transaction(hash),
+    getBlockByHeight: (height: number, signal?: AbortSignal): Promise<StoredBlock | undefined> => live(signal, () => chain.blockAt(height)),
+    getBlockByHash: (hash: Uint8Array, signal?: AbortSignal): Promise<StoredBlock | undefined> => live(signal, () => chain.blockByHash(hash)),
+    getTransaction: (hash: Uint8Array, signal?: AbortSignal): Promise<TxLookup | undefined> => live(signal, () => chain.transaction(hash)),
+    getBlockReceipts: (height: number, signal?: AbortSignal): Promise<readonly Receipt[] | undefined> =>
+      live(signal, async () => (height <= chain.height ? chain.store.receipts(height) : undefined)),
     getAccount(address: Uint8Array): AccountView {
       const a = getAccount(chain.world, address);
       return { nonce: a.nonce, balance: a.balance, locked: a.locked, roles: bitsToRoles(a.roles) };
@@ -41,7 +50,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       deps.onAdmitted?.(tx);
       return { hash: tx.hash };
     },
-    getProof: (key: Uint8Array, height?: number): Promise<ProofView> => chain.proof(key, height),
+    getProof: (key: Uint8Array, height?: number, signal?: AbortSignal): Promise<ProofView> => live(signal, () => chain.proof(key, height)),
     describeTx: (tx: Tx) => describeTx(tx),
     on: <K extends keyof NodeApiEvents>(type: K, listener: (event: NodeApiEvents[K]) => void) => events.on(type, (e) => listener(asContract[type](e))),
     async getValidators(height?: number) {

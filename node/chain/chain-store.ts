@@ -3,14 +3,17 @@ import {
   decodeBlock,
   decodeCertificate,
   encodeBlock,
+  headerFromWire,
   encodeCertificate,
   receiptFromWire,
   receiptToWire,
   type Block,
+  type BlockHeader,
   type CommitCertificate,
   type Receipt,
 } from '../../core/block.ts';
-import { decode, encode, readArray } from '../../core/codec.ts';
+import { decode, encode, readArray, readBytes } from '../../core/codec.ts';
+import { encodedElement } from '../../core/codec-walk.ts';
 import { type Database, type DbBatch, DbPrefix, dbKey, heightKey, MetaKey, metaDbKey, SCHEMA_VERSION } from '../../state/db.ts';
 
 /** Where a committed tx sits. */
@@ -68,6 +71,25 @@ export class ChainStore {
     const v = await this.db.get(heightKey(DbPrefix.receipts, height));
     if (v === undefined) return undefined;
     return readArray(decode(v, 'receipts'), 'receipts').map((r, i) => receiptFromWire(r, `receipts[${i}]`));
+  }
+
+  /**
+   * The tx at `index` of block `height` (its encoded bytes), the block's header and the
+   * tx's receipt, without decoding the block's other txs and receipts: a lookup costs its
+   * answer, not the size of the block it sits in.
+   */
+  async transactionAt(height: number, index: number): Promise<{ txBytes: Uint8Array; header: BlockHeader; receipt: Receipt } | undefined> {
+    const [block, receipts] = await Promise.all([this.blockBytes(height), this.db.get(heightKey(DbPrefix.receipts, height))]);
+    if (block === undefined || receipts === undefined) return undefined;
+    const tx = encodedElement(block, [1, index], 'block');
+    const receipt = encodedElement(receipts, [index], 'receipts');
+    const header = encodedElement(block, [0], 'block');
+    if (tx === undefined || receipt === undefined || header === undefined) return undefined;
+    return {
+      txBytes: readBytes(decode(tx, `block.txs[${index}]`), `block.txs[${index}]`),
+      header: headerFromWire(decode(header, 'block.header'), 'block.header'),
+      receipt: receiptFromWire(decode(receipt, `receipts[${index}]`), `receipts[${index}]`),
+    };
   }
 
   async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {

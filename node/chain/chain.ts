@@ -280,11 +280,10 @@ export class Chain {
   async transaction(hash: Uint8Array): Promise<{ tx: Tx; height: number; index: number; blockHash: Uint8Array; receipt: Receipt } | undefined> {
     const loc = await this.store.txLocation(hash);
     if (loc === undefined || loc.height > this.height) return undefined;
-    const [block, receipts] = await Promise.all([this.store.block(loc.height), this.store.receipts(loc.height)]);
-    const bytes = block?.txs[loc.index];
-    const receipt = receipts?.[loc.index];
-    if (block === undefined || bytes === undefined || receipt === undefined) return undefined;
-    return { tx: decodeTx(bytes, Number.MAX_SAFE_INTEGER), height: loc.height, index: loc.index, blockHash: blockHash(block.header), receipt };
+    const found = await this.store.transactionAt(loc.height, loc.index);
+    if (found === undefined) return undefined;
+    const { txBytes, header, receipt } = found;
+    return { tx: decodeTx(txBytes, Number.MAX_SAFE_INTEGER), height: loc.height, index: loc.index, blockHash: blockHash(header), receipt };
   }
 
   async proof(key: Uint8Array, height?: number): Promise<{ height: number; stateRoot: Uint8Array; value: Uint8Array | undefined; proof: Uint8Array }> {

@@ -20,7 +20,7 @@ describe('config.json', () => {
   it('refuses unknown fields at every level, naming them (issue 8: nested typos were silently ignored)', () => {
     expect(errorOf(() => parseConfig({ mempol: {} }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.mempol' });
     expect(errorOf(() => parseConfig({ mempool: { maxTx: 5 } }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.mempool.maxTx' });
-    expect(errorOf(() => parseConfig({ rpc: { prot: 1 } })).message).toMatch(/config\.rpc\.prot: unknown field \(known: host, port\)/);
+    expect(errorOf(() => parseConfig({ rpc: { prot: 1 } })).message).toMatch(/config\.rpc\.prot: unknown field \(known: host, port, /);
     expect(errorOf(() => parseConfig({ p2p: { peer: [] } })).field).toBe('config.p2p.peer');
   });
 
@@ -33,9 +33,40 @@ describe('config.json', () => {
     }
   });
 
+  it('has the mempool expiry and per-sender gap limits, with defaults (issue 8, finding 2)', () => {
+    const d = parseConfig({});
+    expect([d.mempool.maxGappedPerSender, d.mempool.maxGapAgeMs, d.mempool.maxTxAgeMs]).toEqual([64, 30_000, 600_000]);
+    const c = parseConfig({ mempool: { maxGappedPerSender: 0, maxGapAgeMs: 5_000, maxTxAgeMs: 60_000 } });
+    expect([c.mempool.maxGappedPerSender, c.mempool.maxGapAgeMs, c.mempool.maxTxAgeMs]).toEqual([0, 5_000, 60_000]);
+    expect(errorOf(() => parseConfig({ mempool: { maxGapAgeMs: 0 } })).field).toBe('config.mempool.maxGapAgeMs');
+    expect(errorOf(() => parseConfig({ mempool: { maxTxAgeMs: '10m' } })).field).toBe('config.mempool.maxTxAgeMs');
+  });
+
   it('names the field of a wrong type', () => {
     expect(errorOf(() => parseConfig({ rpc: { port: 70000 } })).field).toBe('config.rpc.port');
     expect(errorOf(() => parseConfig({ log: { level: 'loud' } })).field).toBe('config.log.level');
+  });
+
+  it('RPC security settings (issue 8): CORS origins, Host allow-list, connection and body caps, each checked', () => {
+    const d = parseConfig({}).rpc;
+    expect(d).toMatchObject({ corsOrigins: [], hosts: ['localhost'], maxConnections: 1024, maxWsConnections: null, maxBodyBytesInFlight: null });
+    const c = parseConfig({
+      rpc: { corsOrigins: ['https://app.example', 'http://localhost:3000'], hosts: ['rpc.dso.example', '10.0.0.5', '[::1]', '*'], maxConnections: 50, maxWsConnections: 20, maxBodyBytesInFlight: 8 * 1024 * 1024 },
+    }).rpc;
+    expect([c.corsOrigins.length, c.hosts.length, c.maxConnections, c.maxWsConnections, c.maxBodyBytesInFlight]).toEqual([2, 4, 50, 20, 8 * 1024 * 1024]);
+    for (const [rpc, field] of [
+      [{ corsOrigins: ['https://app.example/'] }, 'config.rpc.corsOrigins'], // a path: browsers never send one
+      [{ corsOrigins: 'https://app.example' }, 'config.rpc.corsOrigins'],
+      [{ corsOrigins: ['app.example'] }, 'config.rpc.corsOrigins'],
+      [{ hosts: ['http://rpc.example'] }, 'config.rpc.hosts'],
+      [{ hosts: ['rpc.example:8545'] }, 'config.rpc.hosts'],
+      [{ maxConnections: 0 }, 'config.rpc.maxConnections'],
+      [{ maxWsConnections: -1 }, 'config.rpc.maxWsConnections'],
+      [{ maxBodyBytesInFlight: 1000 }, 'config.rpc.maxBodyBytesInFlight'],
+      [{ cors: [] }, 'config.rpc.cors'],
+    ] as const) {
+      expect(errorOf(() => parseConfig({ rpc })), JSON.stringify(rpc)).toMatchObject({ code: 'CONFIG_INVALID', field });
+    }
   });
 });
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { NODE_ROLES, type NodeRole } from '../../core/roles.ts';
+import { EXPIRY_DEFAULTS } from '../../mempool/index.ts';
 
 /**
  * A node home's `config.json`. Relative paths are relative to the home directory.
@@ -22,7 +24,20 @@ export interface NodeConfig {
     readonly allowPeers: readonly string[];
     readonly maxConnections: number;
   };
-  readonly rpc: { readonly host: string; readonly port: number };
+  readonly rpc: {
+    readonly host: string;
+    readonly port: number;
+    /** Origins (`https://app.example`) whose browser pages may call the RPC port; `'*'` any. Default none. */
+    readonly corsOrigins: readonly string[];
+    /** Host names accepted in the `Host` header (IP addresses always are; `rpc.host` too); `'*'` any. Default `localhost`. */
+    readonly hosts: readonly string[];
+    /** TCP connections to the RPC port, HTTP and WebSocket together. */
+    readonly maxConnections: number;
+    /** WebSocket connections; null: sized from the process's memory (rpc/http/limits.ts). */
+    readonly maxWsConnections: number | null;
+    /** Request-body bytes being read at once, all connections together; null: sized from the process's memory. */
+    readonly maxBodyBytesInFlight: number | null;
+  };
   readonly metrics: { readonly host: string; readonly port: number };
   readonly grpc: { readonly host: string; readonly port: number };
   readonly mempool: {
@@ -31,6 +46,9 @@ export interface NodeConfig {
     readonly maxPerSender: number;
     readonly maxNonceGap: number;
     readonly replaceBumpPercent: number;
+    readonly maxGappedPerSender: number;
+    readonly maxGapAgeMs: number;
+    readonly maxTxAgeMs: number;
   };
   readonly log: { readonly level: string; readonly file: string | null };
   /** Signature verification worker threads (node/verify/); null: availableParallelism() - 1, at least 1. */
@@ -50,10 +68,18 @@ export function defaultConfig(name: string): NodeConfig {
     identityKey: 'keys/identity.key',
     consensusKey: 'keys/consensus.key',
     p2p: { listen: `/ip4/127.0.0.1/tcp/${DEFAULT_PORTS.p2p}`, peers: [], allowPeers: [], maxConnections: 64 },
-    rpc: { host: '127.0.0.1', port: DEFAULT_PORTS.rpc },
+    rpc: {
+      host: '127.0.0.1',
+      port: DEFAULT_PORTS.rpc,
+      corsOrigins: [],
+      hosts: ['localhost'],
+      maxConnections: 1024,
+      maxWsConnections: null,
+      maxBodyBytesInFlight: null,
+    },
     metrics: { host: '127.0.0.1', port: DEFAULT_PORTS.metrics },
     grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
-    mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10 },
+    mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10, ...EXPIRY_DEFAULTS },
     log: { level: 'info', file: null },
     verify: { workers: null },
     transitions: [],
@@ -76,7 +102,21 @@ function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: u
 const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isNonNegativeInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isPositiveIntOrNull = (v: unknown) => v === null || isPositiveInt(v);
+/** `'*'`, or an origin exactly as a browser sends it: scheme, host and port, no path. */
+const isOrigin = (v: unknown) => {
+  if (v === '*') return true;
+  if (typeof v !== 'string') return false;
+  try {
+    return new URL(v).origin === v;
+  } catch {
+    return false;
+  }
+};
+/** `'*'`, or a host name or IP address (IPv6 with or without brackets), without scheme, port or path. */
+const isHostName = (v: unknown) => typeof v === 'string' && (v === '*' || isIP(v.replace(/^\[(.*)\]$/, '$1')) !== 0 || /^[^\s/:@[\]]+$/.test(v));
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A nested section; its keys are those of its default, so a typo (`mempool.maxTx`) is an error, not a silent default. */
@@ -115,7 +155,16 @@ export function parseConfig(json: unknown): NodeConfig {
       allowPeers: pick(p2p, 'allowPeers', d.p2p.allowPeers, 'p2p.', isStringArray, 'an array of peer ids'),
       maxConnections: pick(p2p, 'maxConnections', d.p2p.maxConnections, 'p2p.', isPositiveInt, 'a positive integer'),
     },
-    rpc: { host: pick(rpc, 'host', d.rpc.host, 'rpc.', isString, 'a host'), port: pick(rpc, 'port', d.rpc.port, 'rpc.', isPort, 'a port') },
+    rpc: {
+      host: pick(rpc, 'host', d.rpc.host, 'rpc.', isString, 'a host'),
+      port: pick(rpc, 'port', d.rpc.port, 'rpc.', isPort, 'a port'),
+      corsOrigins: pick(rpc, 'corsOrigins', d.rpc.corsOrigins, 'rpc.', (v) => Array.isArray(v) && v.every(isOrigin), 'an array of origins like "https://app.example" (scheme, host, port; no path), or ["*"]'),
+      hosts: pick(rpc, 'hosts', d.rpc.hosts, 'rpc.', (v) => Array.isArray(v) && v.every(isHostName), 'an array of host names (no scheme, port or path), or ["*"]'),
+      maxConnections: pick(rpc, 'maxConnections', d.rpc.maxConnections, 'rpc.', isPositiveInt, 'a positive integer'),
+      maxWsConnections: pick(rpc, 'maxWsConnections', d.rpc.maxWsConnections, 'rpc.', isPositiveIntOrNull, 'a positive integer or null'),
+      // Below one full body (1 MiB) a large request could never be read.
+      maxBodyBytesInFlight: pick(rpc, 'maxBodyBytesInFlight', d.rpc.maxBodyBytesInFlight, 'rpc.', (v) => v === null || (isPositiveInt(v) && (v as number) >= 1024 * 1024), 'an integer of at least 1048576 (one full body), or null'),
+    },
     metrics: { host: pick(metrics, 'host', d.metrics.host, 'metrics.', isString, 'a host'), port: pick(metrics, 'port', d.metrics.port, 'metrics.', isPort, 'a port') },
     grpc: { host: pick(grpc, 'host', d.grpc.host, 'grpc.', isString, 'a host'), port: pick(grpc, 'port', d.grpc.port, 'grpc.', isPort, 'a port') },
     mempool: {
@@ -124,6 +173,9 @@ export function parseConfig(json: unknown): NodeConfig {
       maxPerSender: pick(mempool, 'maxPerSender', d.mempool.maxPerSender, 'mempool.', isPositiveInt, 'a positive integer'),
       maxNonceGap: pick(mempool, 'maxNonceGap', d.mempool.maxNonceGap, 'mempool.', isPositiveInt, 'a positive integer'),
       replaceBumpPercent: pick(mempool, 'replaceBumpPercent', d.mempool.replaceBumpPercent, 'mempool.', isPositiveInt, 'a positive integer'),
+      maxGappedPerSender: pick(mempool, 'maxGappedPerSender', d.mempool.maxGappedPerSender, 'mempool.', isNonNegativeInt, 'a non-negative integer'),
+      maxGapAgeMs: pick(mempool, 'maxGapAgeMs', d.mempool.maxGapAgeMs, 'mempool.', isPositiveInt, 'a positive integer (ms)'),
+      maxTxAgeMs: pick(mempool, 'maxTxAgeMs', d.mempool.maxTxAgeMs, 'mempool.', isPositiveInt, 'a positive integer (ms)'),
     },
     log: {
       level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),

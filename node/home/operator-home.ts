@@ -72,7 +72,7 @@ export async function createOperatorHome(opts: OperatorHomeOptions): Promise<Ope
     ...base,
     role: 'validator',
     p2p: { ...base.p2p, listen: p2p.base! },
-    rpc: { host: opts.rpc?.host ?? base.rpc.host, port: opts.rpc?.port ?? base.rpc.port },
+    rpc: { ...base.rpc, host: opts.rpc?.host ?? base.rpc.host, port: opts.rpc?.port ?? base.rpc.port },
     metrics: { host: opts.metrics?.host ?? base.metrics.host, port: opts.metrics?.port ?? base.metrics.port },
     grpc: { host: opts.grpc?.host ?? base.grpc.host, port: opts.grpc?.port ?? base.grpc.port },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admissionMetrics, consensusMetrics, nodeMetrics, rpcMetrics, syncMetrics } from './parts.ts';
+import { admissionMetrics, consensusMetrics, mempoolMetrics, nodeMetrics, rpcMetrics, syncMetrics } from './parts.ts';
 import { createMetrics } from './prometheus.ts';
 
 describe("each part's metrics interface on prom-client", () => {
@@ -13,6 +13,10 @@ describe("each part's metrics interface on prom-client", () => {
     const admission = admissionMetrics(m);
     admission.poolSize(12, 3456);
     admission.rejected('TX_BAD_SIGNATURE', 'rpc');
+    const mempool = mempoolMetrics(m);
+    mempool.rejected('MEMPOOL_INSUFFICIENT_FUNDS');
+    mempool.evicted('gapped', 3);
+    mempool.expired('gap', 2);
     const consensus = consensusMetrics(m);
     consensus.round(2);
     consensus.roundChange();
@@ -26,6 +30,8 @@ describe("each part's metrics interface on prom-client", () => {
     rpc.request('joule_status', 'ok', 0.002);
     rpc.invalidRequest();
     rpc.rejected('PARSE_ERROR', 'rpc-ws');
+    rpc.connections('http', 5);
+    rpc.connections('ws', 2);
     const text = await m.registry.metrics();
     for (const line of [
       'joule_chain_height 6',
@@ -36,6 +42,9 @@ describe("each part's metrics interface on prom-client", () => {
       'joule_peers 3',
       'joule_mempool_size 12',
       'joule_mempool_bytes 3456',
+      'joule_mempool_rejections_total{reason="MEMPOOL_INSUFFICIENT_FUNDS"} 1',
+      'joule_mempool_evictions_total{reason="gapped"} 3',
+      'joule_mempool_expired_total{reason="gap"} 2',
       'joule_consensus_round 2',
       'joule_consensus_round_changes_total 1',
       'joule_evidence_total 1',
@@ -49,6 +58,8 @@ describe("each part's metrics interface on prom-client", () => {
       'joule_rpc_requests_total{method="joule_status",outcome="ok"} 1',
       'joule_rpc_requests_total{method="invalid",outcome="invalid_request"} 1',
       'joule_rpc_request_duration_seconds_count{method="joule_status"} 1',
+      'joule_rpc_connections{transport="http"} 5',
+      'joule_rpc_connections{transport="ws"} 2',
     ]) {
       expect(text).toContain(line);
     }

@@ -1,3 +1,4 @@
+import type { MempoolMetrics } from '../../mempool/index.ts';
 import type { RpcMetrics } from '../../rpc/metrics.ts';
 import type { ConsensusMetrics } from '../consensus/metrics.ts';
 import type { SyncMetrics } from '../sync/metrics.ts';
@@ -15,6 +16,7 @@ export function rpcMetrics(m: JouleMetrics): RpcMetrics {
     },
     invalidRequest: () => m.rpcRequests.inc({ method: 'invalid', outcome: 'invalid_request' }),
     rejected: (code, source) => m.rejections.inc({ code, source }),
+    connections: (transport, count) => m.rpcConnections.set({ transport }, count),
   };
 }
 
@@ -25,6 +27,14 @@ export function admissionMetrics(m: JouleMetrics): AdmissionMetrics {
       m.mempoolSize.set(txs);
       m.mempoolBytes.set(bytes);
     },
+  };
+}
+
+export function mempoolMetrics(m: JouleMetrics): MempoolMetrics {
+  return {
+    rejected: (reason) => m.mempoolRejections.inc({ reason }),
+    evicted: (reason, count) => m.mempoolEvictions.inc({ reason }, count),
+    expired: (reason, count) => m.mempoolExpired.inc({ reason }, count),
   };
 }
 

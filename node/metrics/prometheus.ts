@@ -16,10 +16,16 @@ export interface JouleMetrics {
   readonly txsCommitted: Counter;
   readonly mempoolSize: Gauge;
   readonly mempoolBytes: Gauge;
+  /** Txs the mempool refused, by typed code (also in joule_rejections_total, with every other admission rule). */
+  readonly mempoolRejections: Counter<'reason'>;
+  readonly mempoolEvictions: Counter<'reason'>;
+  readonly mempoolExpired: Counter<'reason'>;
   /** Every rejected input, by typed code and by where it came in (rpc, rpc-ws, gossip, mempool, ...). */
   readonly rejections: Counter<'code' | 'source'>;
   readonly rpcDuration: Histogram<'method'>;
   readonly rpcRequests: Counter<'method' | 'outcome'>;
+  /** Open connections to the RPC port, by transport (http counts every TCP connection, ws the WebSocket sessions among them). */
+  readonly rpcConnections: Gauge<'transport'>;
   readonly peers: Gauge;
   readonly consensusRound: Gauge;
   readonly roundChanges: Counter;
@@ -63,6 +69,24 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     txsCommitted: new Counter({ name: 'joule_txs_committed_total', help: 'Transactions in committed blocks', registers }),
     mempoolSize: new Gauge({ name: 'joule_mempool_size', help: 'Transactions in the mempool', registers }),
     mempoolBytes: new Gauge({ name: 'joule_mempool_bytes', help: 'Encoded bytes of the transactions in the mempool', registers }),
+    mempoolRejections: new Counter({
+      name: 'joule_mempool_rejections_total',
+      help: 'Transactions the mempool refused, by reason (typed error code)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    mempoolEvictions: new Counter({
+      name: 'joule_mempool_evictions_total',
+      help: 'Transactions pushed out of the mempool, by reason (gapped, outbid, unfunded)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    mempoolExpired: new Counter({
+      name: 'joule_mempool_expired_total',
+      help: 'Transactions dropped from the mempool for their age, by reason (gap: behind a nonce gap too long; age: older than maxTxAgeMs)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     rejections: new Counter({
       name: 'joule_rejections_total',
       help: 'Rejected inputs by typed error code and source',
@@ -80,6 +104,12 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
       name: 'joule_rpc_requests_total',
       help: 'JSON-RPC requests by method and outcome',
       labelNames: ['method', 'outcome'] as const,
+      registers,
+    }),
+    rpcConnections: new Gauge({
+      name: 'joule_rpc_connections',
+      help: 'Open connections to the RPC port by transport',
+      labelNames: ['transport'] as const,
       registers,
     }),
     peers: new Gauge({ name: 'joule_peers', help: 'Connected peers', registers }),

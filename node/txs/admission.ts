@@ -1,7 +1,8 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import type { Mempool } from '../../mempool/index.ts';
-import { signatureFailure, txPriority, txSignatureSets, txTier, validateTx, type TxSignatureSet } from '../../vm/index.ts';
+import type { AddMeta } from '../../mempool/index.ts';
+import { signatureFailure, txPriority, txSignatureSets, txTier, validateTx, type ChainContext, type TxSignatureSet, type ValidTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 
@@ -27,12 +28,15 @@ export class TxAdmission {
   private readonly inFlight = new Set<string>();
   /** Per sender, settled when its latest submitted tx is settled. */
   private readonly senderTail = new Map<string, Promise<void>>();
+  /** Wall-clock ms, told to the mempool (admission times, for expiry). */
+  private readonly clock: () => number;
 
-  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics, opts: { maxPending?: number } = {}) {
+  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics, opts: { maxPending?: number; clock?: () => number } = {}) {
     this.chain = chain;
     this.mempool = mempool;
     this.metrics = metrics;
     this.maxPending = opts.maxPending ?? MAX_PENDING_ADMISSIONS;
+    this.clock = opts.clock ?? Date.now;
   }
 
   /** Txs whose signatures are being verified now. */
@@ -65,8 +69,11 @@ export class TxAdmission {
     if (this.mempool.has(tx.hash) || this.inFlight.has(id)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
     if (this.inFlight.size >= this.maxPending) throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
     const ctx = this.chain.nextBlockContext();
-    // Cheap rules first: stale, unfunded or malformed txs (gossip brings many) never cost a verification.
-    let { account } = validateTx(ctx.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+    // Cheap rules first: stale, unfunded or malformed txs (gossip brings many), or ones the
+    // pool would refuse (the sender's pending txs already spend its balance; full), never
+    // cost a verification.
+    let valid = validateTx(ctx.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+    this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { service, verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
     const verification = sets.length === 0 ? Promise.resolve([]) : service.findInvalid(sets.map((s) => s.set), { priority: 'mempool', batchable: true });
@@ -83,8 +90,8 @@ export class TxAdmission {
       // The head may have moved while the signatures were checked (the state changes only with
       // it, and a new head has a new context): the rules again, signatures aside.
       const now = this.chain.nextBlockContext();
-      if (now !== ctx) ({ account } = validateTx(now.world, tx, now, { allowFutureNonce: true, verifySignature: false }));
-      this.mempool.add(tx, { priority: txPriority(tx, now.params), tier: txTier(tx), accountNonce: account.nonce });
+      if (now !== ctx) valid = validateTx(now.world, tx, now, { allowFutureNonce: true, verifySignature: false });
+      this.mempool.add(tx, this.poolMeta(tx, valid, now));
       verifiedTxs.add(tx);
       this.updateGauges();
     } finally {
@@ -92,6 +99,19 @@ export class TxAdmission {
       settle();
       if (this.senderTail.get(sender) === mine) this.senderTail.delete(sender);
     }
+  }
+
+  /** What the pool needs to know of a valid tx: its order, its sender's account at the head, what it costs the sender. */
+  private poolMeta(tx: Tx, valid: ValidTx, ctx: ChainContext): AddMeta {
+    const { account, handler, body } = valid;
+    return {
+      priority: txPriority(tx, ctx.params),
+      tier: txTier(tx),
+      accountNonce: account.nonce,
+      balance: account.balance,
+      cost: tx.fee + handler.spend(body),
+      now: this.clock(),
+    };
   }
 
   updateGauges(): void {

@@ -1,22 +1,26 @@
 /**
  * The RPC port: JSON-RPC over `POST /` and `POST /rpc`, `GET /health`, and WebSocket
- * upgrades on `/ws`. Hardened for untrusted clients: bounded bodies (413), bounded batches,
- * JSON content type only (a browser cannot send it cross-site without a CORS preflight,
- * which we do not grant unless origins are configured), and no input can crash it.
+ * upgrades on `/ws`. Hardened for untrusted clients: Host and Origin checked and JSON
+ * content type required (request-guard.ts), bounded connections, bodies and batches
+ * (limits.ts, body.ts), a request timeout answered 408, work stopped when its client goes
+ * away, and no input can crash it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { respondHealth, sendJson } from './health.ts';
 import { Dispatcher, DEFAULT_MAX_BATCH } from '../jsonrpc/jsonrpc.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import { listen, type RunningServer } from './metrics-server.ts';
-import { createMethods } from '../jsonrpc/methods.ts';
+import { createMethods, requestCost } from '../jsonrpc/methods.ts';
 import type { HealthCheck, NodeApi, RpcLogger } from '../node-api.ts';
-import { subscriptionMethods, WS_LIMITS, WsGateway, type WsLimits } from './ws.ts';
+import { readBody, refusalBody } from './body.ts';
+import { BodyBudget, defaultTransportLimits, type TransportLimits } from './limits.ts';
+import { allowedOrigin, checkContentType, checkHost, checkOrigin, hostPolicy } from './request-guard.ts';
+import { subscriptionMethods, WsGateway, type WsLimits } from './ws.ts';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
-/** Past this many bytes of an oversized body we stop draining it and drop the connection. */
-const MAX_DRAIN_BYTES = 16 * MAX_BODY_BYTES;
+export { MAX_BODY_BYTES } from './limits.ts';
 
 export interface RpcServerOptions {
   host: string;
@@ -26,9 +30,11 @@ export interface RpcServerOptions {
   logger?: RpcLogger | undefined;
   /** Defaults to "ok while api.status() answers". */
   health?: HealthCheck | undefined;
-  /** Origins allowed by CORS and for browser WebSocket upgrades; empty (default) = none. `'*'` = any. */
+  /** Origins whose browser requests and WebSocket upgrades are served; empty (default) = none. `'*'` = any. */
   corsOrigins?: readonly string[] | undefined;
-  maxBodyBytes?: number | undefined;
+  /** Host names accepted in the `Host` header (IP addresses always are); default localhost and `host`. `'*'` = any. */
+  hosts?: readonly string[] | undefined;
+  limits?: Partial<TransportLimits> | undefined;
   maxBatch?: number | undefined;
   ws?: Partial<WsLimits> | undefined;
 }
@@ -37,26 +43,31 @@ export type { RunningServer };
 
 export async function startRpcServer(opts: RpcServerOptions): Promise<RunningServer> {
   const { api, metrics, logger } = opts;
-  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const limits: TransportLimits = { ...defaultTransportLimits(), ...opts.limits };
   const cors = opts.corsOrigins ?? [];
+  const hosts = hostPolicy(opts.hosts, opts.host);
+  const budget = new BodyBudget(limits.maxBodyBytesInFlight);
   const health: HealthCheck = opts.health ?? (() => ({ ok: true, height: api.status().height }));
   const methods = createMethods(api);
-  const wsLimits = { ...WS_LIMITS, ...opts.ws };
+  const gateway = new WsGateway({ api, methods, metrics, logger, maxBatch: opts.maxBatch, limits: opts.ws });
   const httpMethods = new Map(methods);
-  for (const [k, v] of subscriptionMethods(wsLimits.maxSubscriptions)) httpMethods.set(k, v);
-  const dispatcher = new Dispatcher({ methods: httpMethods, logger, metrics, maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH });
-  const gateway = new WsGateway({ api, methods, metrics, logger, maxBatch: opts.maxBatch, limits: wsLimits });
+  for (const [k, v] of subscriptionMethods(gateway.limits.maxSubscriptions)) httpMethods.set(k, v);
+  const dispatcher = new Dispatcher({ methods: httpMethods, logger, metrics, maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH, cost: requestCost });
 
-  const allowedOrigin = (origin: string | undefined): string | undefined => {
-    if (origin === undefined) return undefined;
-    if (cors.includes('*')) return '*';
-    return cors.includes(origin) ? origin : undefined;
+  const refused = (e: JouleError): void => {
+    metrics?.rejected(e.code, 'rpc');
+    logger?.debug({ code: e.code, err: e.message }, 'rpc request refused');
   };
-  const reject = (code: string) => metrics?.rejected(code, 'rpc');
+  const refuse = (res: ServerResponse, status: number, e: JouleError): void => {
+    refused(e);
+    sendJson(res, status, refusalBody(e));
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const hostError = checkHost(req.headers.host, hosts);
+    if (hostError !== undefined) return refuse(res, 403, hostError);
     const path = (req.url ?? '/').split('?')[0];
-    const origin = allowedOrigin(req.headers.origin);
+    const origin = allowedOrigin(req.headers.origin, cors);
     if (origin !== undefined) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'origin');
@@ -67,6 +78,10 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
       return;
     }
     if (path !== '/' && path !== '/rpc') return sendJson(res, 404, { error: 'not found' });
+    // Refused, not merely unreadable: without this a page of any site could make the
+    // user's browser submit transactions to a node it can reach.
+    const originError = checkOrigin(req.headers.origin, cors);
+    if (originError !== undefined) return refuse(res, 403, originError);
     if (req.method === 'OPTIONS' && origin !== undefined) {
       res.writeHead(204, {
         'access-control-allow-methods': 'POST, OPTIONS',
@@ -77,78 +92,64 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
       return;
     }
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed; use POST' }, { allow: 'POST' });
-    const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') {
-      reject('UNSUPPORTED_MEDIA_TYPE');
-      req.resume();
-      return sendJson(res, 415, { error: 'content-type must be application/json' });
-    }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody) return tooLarge(req, res, maxBody, reject);
+    const typeError = checkContentType(req.headers['content-type']);
+    if (typeError !== undefined) return refuse(res, 415, typeError);
 
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    const onData = (c: Buffer): void => {
-      size += c.length;
-      if (size <= maxBody) {
-        chunks.push(c);
-        return;
+    // Aborted when the client goes away before its answer: methods stop at their next checkpoint.
+    const client = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) client.abort();
+    });
+    void readBody(req, res, { maxBodyBytes: limits.maxBodyBytes, budget, refused }).then(async (text) => {
+      if (text === undefined) return;
+      try {
+        const out = await dispatcher.handleText(text, { transport: 'http', signal: client.signal });
+        if (client.signal.aborted) return;
+        // All-notification requests owe no body (JSON-RPC 2.0 §6): 204.
+        if (out === undefined) {
+          res.writeHead(204);
+          res.end();
+        } else sendJson(res, 200, out);
+      } catch (err) {
+        logger?.error({ err }, 'rpc dispatch failed');
+        sendJson(res, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: 'internal error' } });
       }
-      // Chunked body past the limit: answer now and drain the rest (bounded) in tooLarge.
-      over = true;
-      chunks.length = 0;
-      req.off('data', onData);
-      tooLarge(req, res, maxBody, reject);
-    };
-    req.on('data', onData);
-    req.on('error', () => {}); // client went away; nothing to answer
-    req.on('end', () => {
-      if (over) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      dispatcher.handleText(text, { transport: 'http' }).then(
-        (out) => {
-          // All-notification requests owe no body (JSON-RPC 2.0 §6): 204.
-          if (out === undefined) {
-            res.writeHead(204);
-            res.end();
-          } else sendJson(res, 200, out);
-        },
-        (err: unknown) => {
-          logger?.error({ err }, 'rpc dispatch failed');
-          sendJson(res, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: 'internal error' } });
-        },
-      );
     });
   };
 
-  const server = createServer((req, res) => {
-    try {
-      handle(req, res);
-    } catch (err) {
-      logger?.error({ err }, 'rpc http handler failed');
-      sendJson(res, 500, { error: 'internal error' });
-    }
-  });
+  const server = createServer(
+    // Request timeouts are checked this often (Node's default, 30 s, would double a short timeout).
+    { connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.requestTimeoutMs / 4)) },
+    (req, res) => {
+      try {
+        handle(req, res);
+      } catch (err) {
+        logger?.error({ err }, 'rpc http handler failed');
+        sendJson(res, 500, { error: 'internal error' });
+      }
+    },
+  );
   // Slow-loris bounds: a request must arrive whole within these.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = Math.min(10_000, limits.requestTimeoutMs);
+  // Past the cap Node closes new connections at accept, before reading a byte.
+  server.maxConnections = limits.maxConnections;
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    metrics?.connections('http', ++open);
+    socket.once('close', () => metrics?.connections('http', --open));
   });
-  server.on('upgrade', (req, socket, head) => {
+  server.on('drop', () => refused(new JouleError(ErrorCode.SERVER_BUSY, `more than ${limits.maxConnections} connections (rpc.maxConnections)`)));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => clientError(err, socket, refused));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    // Browsers always send Origin; without an allowed origin a web page may not use our WS.
-    if (req.headers.origin !== undefined && allowedOrigin(req.headers.origin) === undefined) {
-      reject('ORIGIN_NOT_ALLOWED');
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
+    if (path !== '/ws') return rawAnswer(socket, 404, 'Not Found');
+    // Browsers always send Origin on an upgrade; without an allowed origin a web page may not use our WS.
+    const error = checkHost(req.headers.host, hosts) ?? checkOrigin(req.headers.origin, cors);
+    if (error !== undefined) {
+      refused(error);
+      return rawAnswer(socket, 403, 'Forbidden', refusalBody(error));
     }
     gateway.handleUpgrade(req, socket, head);
   });
@@ -168,20 +169,26 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
   };
 }
 
-/** 413, then close: the rest of the body is not worth reading on a kept-alive connection. */
-function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number, reject: (code: string) => void): void {
-  reject('BODY_TOO_LARGE');
-  sendJson(
-    res,
-    413,
-    { jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body exceeds ${limit} bytes` } },
-    { connection: 'close' },
-  );
-  // Drain (bounded) rather than reset at once, so the client can read the 413.
-  let drained = 0;
-  req.on('data', (c: Buffer) => {
-    drained += c.length;
-    if (drained > MAX_DRAIN_BYTES) req.destroy();
-  });
-  req.resume();
+/**
+ * A request the HTTP parser gave up on: 408 when it did not arrive in time (a body that
+ * trickles in), 431 for oversized headers, 400 otherwise; never over a response already
+ * on its way.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, refused: (e: JouleError) => void): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const e = new JouleError(ErrorCode.REQUEST_TIMEOUT, 'the request did not arrive in time');
+    refused(e);
+    if (socket.writable && (inFlight == null || !inFlight.headersSent)) return rawAnswer(socket, 408, 'Request Timeout', refusalBody(e));
+  } else if (socket.writable && (inFlight == null || !inFlight.headersSent)) {
+    return err.code === 'HPE_HEADER_OVERFLOW' ? rawAnswer(socket, 431, 'Request Header Fields Too Large') : rawAnswer(socket, 400, 'Bad Request');
+  }
+  socket.destroy();
+}
+
+/** An answer written on the socket itself (no ServerResponse exists), then close. */
+function rawAnswer(socket: Duplex, status: number, reason: string, body?: unknown): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const type = body === undefined ? '' : 'Content-Type: application/json; charset=utf-8\r\n';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }

@@ -1,8 +1,13 @@
 /**
- * JSON-RPC over WebSocket with `newBlocks` subscriptions. Each connection is a session with
- * at most `maxSubscriptions` subscriptions; a consumer that reads too slowly (its send
- * buffer grows past `maxBufferedBytes`) is disconnected rather than letting the node's
- * memory grow without bound.
+ * JSON-RPC over WebSocket with `newBlocks` subscriptions. What all subscribers together
+ * make the node hold is bounded:
+ * - a block's notification is encoded once, and every subscription is sent that one
+ *   buffer (a message of three frames: its own small head, the shared body, a tail), so
+ *   a thousand subscribers that do not read hold one copy, not a thousand;
+ * - a consumer whose send buffer is past `maxBufferedBytes` when an answer or the next
+ *   block is due is disconnected (close 1013, counted as SLOW_CONSUMER);
+ * - connections are capped (`maxConnections`, by default sized from memory: limits.ts).
+ * A connection's requests get an AbortSignal aborted when it closes, so their work stops.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,31 +17,56 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { sha256 } from '../../core/hash.ts';
 import { formatBlock, hex } from '../jsonrpc/json-format.ts';
 import { Dispatcher, RpcError, RpcErrorCode, serialize, type CallContext, type MethodHandler } from '../jsonrpc/jsonrpc.ts';
+import { requestCost } from '../jsonrpc/methods.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
+import { defaultMaxWsConnections } from './limits.ts';
+
+export interface WsLimits {
+  /** Largest message a client may send. */
+  readonly maxPayload: number;
+  readonly maxSubscriptions: number;
+  /** Bytes queued to one client (each subscription's notifications counted) past which it is a slow consumer and is closed. */
+  readonly maxBufferedBytes: number;
+  /** WebSocket connections at once; more upgrades get 503. */
+  readonly maxConnections: number;
+  readonly heartbeatMs: number;
+  /** Requests of one connection being processed at once; more are refused, not queued. */
+  readonly maxInFlight: number;
+}
 
 export const WS_LIMITS = {
   maxPayload: 1024 * 1024,
   maxSubscriptions: 32,
-  /** Bytes queued to one client before it counts as a slow consumer and is closed. */
-  maxBufferedBytes: 8 * 1024 * 1024,
-  maxConnections: 1000,
+  maxBufferedBytes: 4 * 1024 * 1024,
   heartbeatMs: 30_000,
-  /** Requests of one connection being processed at once; more are refused, not queued. */
   maxInFlight: 64,
-};
-export type WsLimits = typeof WS_LIMITS;
+} as const;
+
+/** The limits with `given` applied; `maxConnections`, unless given, sized from memory for the per-connection bounds in force. */
+export function wsLimits(given: Partial<WsLimits> = {}): WsLimits {
+  const l = { ...WS_LIMITS, ...given };
+  return { ...l, maxConnections: given.maxConnections ?? defaultMaxWsConnections(l.maxBufferedBytes + l.maxPayload) };
+}
 
 /** Close code for slow consumers: 1013 "try again later". */
 const CLOSE_SLOW_CONSUMER = 1013;
 
 interface Session {
   readonly ws: WebSocket;
-  /** Subscription id -> topic. */
-  readonly subs: Map<string, 'newBlocks'>;
+  /** Subscription id -> the head of its notifications (up to where the shared result starts). */
+  readonly subs: Map<string, Buffer>;
+  /** Aborted when the connection closes: its requests' work stops. */
+  readonly closed: AbortController;
   alive: boolean;
   inFlight: number;
 }
+
+/** `{"jsonrpc":"2.0","method":"joule_subscription","params":{"subscription":ID,"result":` RESULT `}}` */
+function notificationHead(id: string): Buffer {
+  return Buffer.from(`{"jsonrpc":"2.0","method":"joule_subscription","params":{"subscription":${JSON.stringify(id)},"result":`);
+}
+const NOTIFICATION_TAIL = Buffer.from('}}');
 
 export interface WsGatewayOptions {
   api: NodeApi;
@@ -66,7 +96,7 @@ export function subscriptionMethods(maxSubscriptions: number): Map<string, Metho
       throw new JouleError(ErrorCode.RATE_LIMITED, `at most ${maxSubscriptions} subscriptions per connection`, 'params[0]');
     }
     const id = '0x' + randomBytes(16).toString('hex');
-    s.subs.set(id, 'newBlocks');
+    s.subs.set(id, notificationHead(id));
     return id;
   });
   m.set('joule_unsubscribe', (p, ctx) => {
@@ -79,26 +109,26 @@ export function subscriptionMethods(maxSubscriptions: number): Map<string, Metho
 }
 
 export class WsGateway {
+  readonly limits: WsLimits;
   readonly #wss: WebSocketServer;
   readonly #sessions = new Set<Session>();
   readonly #dispatcher: Dispatcher;
-  readonly #limits: WsLimits;
   readonly #logger: RpcLogger | undefined;
   readonly #metrics: RpcMetrics | undefined;
   readonly #unsubscribeBlocks: () => void;
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(opts: WsGatewayOptions) {
-    this.#limits = { ...WS_LIMITS, ...opts.limits };
+    this.limits = wsLimits(opts.limits);
     this.#logger = opts.logger;
     this.#metrics = opts.metrics;
     const methods = new Map(opts.methods);
-    for (const [k, v] of subscriptionMethods(this.#limits.maxSubscriptions)) methods.set(k, v);
-    this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch });
+    for (const [k, v] of subscriptionMethods(this.limits.maxSubscriptions)) methods.set(k, v);
+    this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch, cost: requestCost });
     // noServer: the RPC HTTP server routes upgrades on /ws here, so one port serves both.
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#limits.maxPayload });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxPayload });
     this.#unsubscribeBlocks = opts.api.on('block-committed', (b) => this.#onBlock(b));
-    this.#heartbeat = setInterval(() => this.#ping(), this.#limits.heartbeatMs);
+    this.#heartbeat = setInterval(() => this.#ping(), this.limits.heartbeatMs);
     this.#heartbeat.unref();
   }
 
@@ -107,7 +137,8 @@ export class WsGateway {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.#sessions.size >= this.#limits.maxConnections) {
+    if (this.#sessions.size >= this.limits.maxConnections) {
+      this.#metrics?.rejected(ErrorCode.SERVER_BUSY, 'rpc-ws');
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -115,23 +146,24 @@ export class WsGateway {
   }
 
   #accept(ws: WebSocket): void {
-    const session: Session = { ws, subs: new Map(), alive: true, inFlight: 0 };
+    const session: Session = { ws, subs: new Map(), closed: new AbortController(), alive: true, inFlight: 0 };
     this.#sessions.add(session);
+    this.#metrics?.connections('ws', this.#sessions.size);
     ws.on('pong', () => {
       session.alive = true;
     });
     ws.on('message', (data) => {
       // Text and binary frames alike are read as UTF-8 JSON (invalid text -> parse error).
       const text = Buffer.concat(toBuffers(data)).toString('utf8');
-      if (session.inFlight >= this.#limits.maxInFlight) {
-        const error = new JouleError(ErrorCode.RATE_LIMITED, `more than ${this.#limits.maxInFlight} requests in flight`);
+      if (session.inFlight >= this.limits.maxInFlight) {
+        const error = new JouleError(ErrorCode.RATE_LIMITED, `more than ${this.limits.maxInFlight} requests in flight`);
         this.#metrics?.rejected(error.code, 'rpc-ws');
         this.#send(session, serialize({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.DOMAIN_ERROR, message: error.message, data: error.toJSON() } }));
         return;
       }
       session.inFlight++;
       this.#dispatcher
-        .handleText(text, { transport: 'ws', session })
+        .handleText(text, { transport: 'ws', session, signal: session.closed.signal })
         .then(
           (out) => {
             if (out !== undefined) this.#send(session, out);
@@ -143,32 +175,49 @@ export class WsGateway {
     ws.on('error', (err) => this.#logger?.debug({ err: err.message }, 'ws connection error'));
     ws.on('close', () => {
       session.subs.clear();
-      this.#sessions.delete(session);
+      session.closed.abort();
+      if (this.#sessions.delete(session)) this.#metrics?.connections('ws', this.#sessions.size);
     });
   }
 
+  /** False, having disconnected it, when the client is too far behind to be sent more. */
+  #keepsUp(s: Session): boolean {
+    if (s.ws.readyState !== WebSocket.OPEN) return false;
+    if (s.ws.bufferedAmount <= this.limits.maxBufferedBytes) return true;
+    this.#metrics?.rejected(ErrorCode.SLOW_CONSUMER, 'rpc-ws');
+    this.#logger?.warn({ buffered: s.ws.bufferedAmount, limit: this.limits.maxBufferedBytes }, 'closing slow websocket consumer');
+    s.subs.clear();
+    s.closed.abort();
+    s.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
+    // A peer that does not read will not complete the close handshake either.
+    setTimeout(() => s.ws.terminate(), 1000).unref();
+    return false;
+  }
+
+  /** An answer: a Buffer, so that queued for a slow reader it sits outside the JS heap. */
   #send(s: Session, text: string): void {
-    if (s.ws.readyState !== WebSocket.OPEN) return;
-    if (s.ws.bufferedAmount > this.#limits.maxBufferedBytes) {
-      this.#logger?.warn({ buffered: s.ws.bufferedAmount }, 'closing slow websocket consumer');
-      s.subs.clear();
-      s.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
-      // A peer that does not read will not complete the close handshake either.
-      setTimeout(() => s.ws.terminate(), 1000).unref();
-      return;
-    }
-    s.ws.send(text);
+    if (this.#keepsUp(s)) s.ws.send(Buffer.from(text), { binary: false });
   }
 
   /** Synchronous, so notifications leave in the order the node commits blocks. */
   #onBlock(sb: StoredBlock): void {
     try {
-      let result: unknown;
+      let body: Buffer | undefined;
       for (const s of this.#sessions) {
-        for (const [id, topic] of s.subs) {
-          if (topic !== 'newBlocks') continue;
-          result ??= formatBlock(sb, sb.block.txs.map((b) => hex(sha256(b))));
-          this.#send(s, serialize({ jsonrpc: '2.0', method: 'joule_subscription', params: { subscription: id, result } }));
+        if (s.subs.size === 0 || !this.#keepsUp(s)) continue;
+        body ??= Buffer.from(
+          serialize(
+            formatBlock(
+              sb,
+              sb.block.txs.map((b) => hex(sha256(b))),
+            ),
+          ),
+        );
+        for (const head of s.subs.values()) {
+          // One message in three frames; sent back to back, nothing comes between them.
+          s.ws.send(head, { binary: false, fin: false });
+          s.ws.send(body, { binary: false, fin: false });
+          s.ws.send(NOTIFICATION_TAIL, { binary: false, fin: true });
         }
       }
     } catch (err) {
@@ -191,7 +240,10 @@ export class WsGateway {
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#unsubscribeBlocks();
-    for (const s of this.#sessions) s.ws.terminate();
+    for (const s of this.#sessions) {
+      s.closed.abort();
+      s.ws.terminate();
+    }
     this.#sessions.clear();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }

@@ -106,3 +106,72 @@ describe('JSON-RPC 2.0 dispatcher', () => {
     expect(text).toMatch(/joule_rpc_request_duration_seconds_count\{method="echo"\} 1/);
   });
 });
+
+describe('batches: costed, bounded, cancelled (issue 8, finding 4)', () => {
+  const req = (id: number, method: string, params: unknown[] = []) => ({ jsonrpc: '2.0', id, method, params });
+
+  it('a batch costing more than the limit is refused whole (BATCH_TOO_LARGE), nothing run', async () => {
+    const ran = vi.fn();
+    const methods = new Map<string, MethodHandler>([['heavy', () => ran()], ['light', () => ran()]]);
+    const metrics = createMetrics({ defaultMetrics: false });
+    const d = new Dispatcher({ methods, metrics: rpcMetrics(metrics), cost: (m) => (m === 'heavy' ? 10 : 1), maxBatchCost: 30 });
+    const over = JSON.parse((await d.handleText(JSON.stringify([req(1, 'heavy'), req(2, 'heavy'), req(3, 'heavy'), req(4, 'light')]), { transport: 'http' }))!);
+    expect(over).toMatchObject({ id: null, error: { code: -32600, data: { code: 'BATCH_TOO_LARGE' } } });
+    expect(over.error.message).toMatch(/31 units.*30/);
+    expect(ran).not.toHaveBeenCalled();
+    expect(await metrics.registry.metrics()).toContain('joule_rejections_total{code="BATCH_TOO_LARGE",source="rpc"} 1');
+    const ok = JSON.parse((await d.handleText(JSON.stringify([req(1, 'heavy'), req(2, 'heavy'), req(3, 'heavy')]), { transport: 'http' }))!);
+    expect(ok).toHaveLength(3);
+  });
+
+  it('cheap requests in a row start together, in order; a costly one runs alone', async () => {
+    const log: string[] = [];
+    const slow = (name: string) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      log.push(`end ${name}`);
+      return name;
+    };
+    const methods = new Map<string, MethodHandler>([
+      ['a', slow('a')],
+      ['b', slow('b')],
+      ['heavy', slow('heavy')],
+    ]);
+    const d = new Dispatcher({ methods, cost: (m) => (m === 'heavy' ? 5 : 1) });
+    const out = JSON.parse((await d.handleText(JSON.stringify([req(1, 'a'), req(2, 'b'), req(3, 'heavy'), req(4, 'a')]), { transport: 'http' }))!);
+    expect(out.map((r: any) => r.result)).toEqual(['a', 'b', 'heavy', 'a']);
+    expect(log).toEqual(['start a', 'start b', 'end a', 'end b', 'start heavy', 'end heavy', 'start a', 'end a']);
+  });
+
+  it('once the answers pass the byte budget, the rest of the batch is refused without running (RESPONSE_TOO_LARGE)', async () => {
+    const ran = vi.fn();
+    const methods = new Map<string, MethodHandler>([['big', () => (ran(), 'x'.repeat(600))]]);
+    const d = new Dispatcher({ methods, cost: () => 2, maxBatchAnswerBytes: 1000 });
+    const out = JSON.parse((await d.handleText(JSON.stringify([1, 2, 3, 4].map((i) => req(i, 'big'))), { transport: 'http' }))!);
+    expect(out.map((r: any) => r.result?.length ?? r.error.data.code)).toEqual([600, 600, 'RESPONSE_TOO_LARGE', 'RESPONSE_TOO_LARGE']);
+    expect(ran).toHaveBeenCalledTimes(2);
+  });
+
+  it('a batch whose client is gone stops and answers nothing; the stopped request is counted as cancelled', async () => {
+    const client = new AbortController();
+    let runs = 0;
+    const methods = new Map<string, MethodHandler>([
+      [
+        'work',
+        async (_p, ctx) => {
+          runs++;
+          if (runs === 2) client.abort();
+          await new Promise((r) => setTimeout(r, 1));
+          ctx.signal?.throwIfAborted();
+          return runs;
+        },
+      ],
+    ]);
+    const metrics = createMetrics({ defaultMetrics: false });
+    const d = new Dispatcher({ methods, metrics: rpcMetrics(metrics), cost: () => 2 });
+    const out = await d.handleText(JSON.stringify([1, 2, 3, 4, 5].map((i) => req(i, 'work'))), { transport: 'http', signal: client.signal });
+    expect(out).toBeUndefined();
+    expect(runs).toBe(2);
+    expect(await metrics.registry.metrics()).toContain('joule_rpc_requests_total{method="work",outcome="cancelled"} 1');
+  });
+});

@@ -3,7 +3,8 @@
  * HTTP and WebSocket both feed it text and send back what it returns. It never throws and
  * never puts a stack trace on the wire: unexpected errors become -32603 and are logged.
  */
-import { ErrorCode, isJouleError } from '../../core/errors.ts';
+import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
+import { throwIfCancelled } from './cancel.ts';
 import { hex } from './json-format.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import type { RpcLogger } from '../node-api.ts';
@@ -40,10 +41,14 @@ export class RpcError extends Error {
 
 export type Transport = 'http' | 'ws';
 
-/** Per-call context; `session` is the WebSocket connection's state (undefined over HTTP). */
+/**
+ * Per-call context; `session` is the WebSocket connection's state (undefined over HTTP).
+ * `signal` is aborted once the client is gone: handlers pass it on and stop (cancel.ts).
+ */
 export interface CallContext {
   transport: Transport;
   session?: unknown;
+  signal?: AbortSignal | undefined;
 }
 
 export type MethodHandler = (params: unknown[], ctx: CallContext) => unknown;
@@ -60,22 +65,43 @@ export interface DispatcherOptions {
   methods: ReadonlyMap<string, MethodHandler>;
   logger?: RpcLogger;
   metrics?: RpcMetrics | undefined;
-  maxBatch?: number;
+  maxBatch?: number | undefined;
+  /** What a request costs a batch (methods.ts `requestCost`); 1 when not given. */
+  cost?: RequestCost | undefined;
+  /** Cost units one batch may spend; a costlier batch is refused as a whole (BATCH_TOO_LARGE) before anything runs. */
+  maxBatchCost?: number | undefined;
+  /** Bytes of answers one batch may produce; the requests after that point are refused (RESPONSE_TOO_LARGE) without running. */
+  maxBatchAnswerBytes?: number | undefined;
 }
 
+/**
+ * What one request costs a batch, in units: 1 for an answer of bounded size (an account, a
+ * tx, a block's header and tx hashes), more for one that grows with the chain (a block with
+ * its full txs). Requests of cost 1 in a row run together; a costlier one runs alone.
+ */
+export type RequestCost = (method: string, params: readonly unknown[]) => number;
+
 export const DEFAULT_MAX_BATCH = 100;
+export const DEFAULT_MAX_BATCH_COST = 100;
+export const DEFAULT_MAX_BATCH_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export class Dispatcher {
   readonly #methods: ReadonlyMap<string, MethodHandler>;
   readonly #logger: RpcLogger | undefined;
   readonly #metrics: RpcMetrics | undefined;
   readonly #maxBatch: number;
+  readonly #cost: RequestCost;
+  readonly #maxBatchCost: number;
+  readonly #maxBatchAnswerBytes: number;
 
   constructor(opts: DispatcherOptions) {
     this.#methods = opts.methods;
     this.#logger = opts.logger;
     this.#metrics = opts.metrics;
     this.#maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#cost = opts.cost ?? (() => 1);
+    this.#maxBatchCost = opts.maxBatchCost ?? DEFAULT_MAX_BATCH_COST;
+    this.#maxBatchAnswerBytes = opts.maxBatchAnswerBytes ?? DEFAULT_MAX_BATCH_ANSWER_BYTES;
   }
 
   /** Handles one message; returns the response text, or undefined when nothing is owed (notifications only). */
@@ -87,33 +113,82 @@ export class Dispatcher {
       this.#reject(RpcErrorCode.PARSE_ERROR, ctx);
       return serialize(errorResponse(null, { code: RpcErrorCode.PARSE_ERROR, message: 'parse error: body is not valid JSON' }));
     }
-    const out = await this.handleValue(value, ctx);
-    return out === undefined ? undefined : serialize(out);
-  }
-
-  async handleValue(value: unknown, ctx: CallContext): Promise<Response | Response[] | undefined> {
-    if (!Array.isArray(value)) return this.#handleOne(value, ctx);
+    if (!Array.isArray(value)) {
+      const out = await this.#handleOne(value, ctx);
+      return out === undefined ? undefined : serialize(out);
+    }
     if (value.length === 0) {
       this.#reject(RpcErrorCode.INVALID_REQUEST, ctx);
-      return errorResponse(null, { code: RpcErrorCode.INVALID_REQUEST, message: 'invalid request: empty batch' });
+      return serialize(errorResponse(null, { code: RpcErrorCode.INVALID_REQUEST, message: 'invalid request: empty batch' }));
     }
     if (value.length > this.#maxBatch) {
-      this.#reject(RpcErrorCode.INVALID_REQUEST, ctx);
-      return errorResponse(null, {
-        code: RpcErrorCode.INVALID_REQUEST,
-        message: `invalid request: batch of ${value.length} exceeds the limit of ${this.#maxBatch}`,
-      });
+      return this.#refuseBatch(`batch of ${value.length} requests exceeds the limit of ${this.#maxBatch}`, ctx);
     }
-    // Concurrent, started in order: each call reaches its method synchronously, in batch
-    // order, so a batch of one sender's txs (nonces n, n+1, ...) is submitted in order, and
-    // the node's admission keeps that order while their signatures are verified together
-    // (one at a time, each would wait for a worker round trip of its own).
-    const answers = await Promise.all(value.map((item) => this.#handleOne(item, ctx)));
-    const out = answers.filter((r): r is Response => r !== undefined);
-    return out.length === 0 ? undefined : out;
+    const costs = value.map((item) => this.#costOf(item));
+    const total = costs.reduce((a, b) => a + b, 0);
+    if (total > this.#maxBatchCost) {
+      return this.#refuseBatch(
+        `batch costs ${total} units, more than the limit of ${this.#maxBatchCost} (a block with full txs costs more than one unit)`,
+        ctx,
+      );
+    }
+    return this.#handleBatch(value, costs, ctx);
   }
 
-  async #handleOne(req: unknown, ctx: CallContext): Promise<Response | undefined> {
+  #refuseBatch(message: string, ctx: CallContext): string {
+    const error = new JouleError(ErrorCode.BATCH_TOO_LARGE, message);
+    this.#reject(RpcErrorCode.INVALID_REQUEST, ctx, error.toJSON());
+    return serialize(errorResponse(null, { code: RpcErrorCode.INVALID_REQUEST, message: `invalid request: ${message}`, data: error.toJSON() }));
+  }
+
+  /** A request's cost: what `cost` says for a well-formed one (at least 1), 1 for anything else (it is answered with an error). */
+  #costOf(item: unknown): number {
+    if (item === null || typeof item !== 'object') return 1;
+    const { method, params } = item as Record<string, unknown>;
+    if (typeof method !== 'string' || !this.#methods.has(method)) return 1;
+    const c = this.#cost(method, Array.isArray(params) ? params : []);
+    return Number.isSafeInteger(c) && c > 1 ? c : 1;
+  }
+
+  /**
+   * A batch runs in segments, in order. Consecutive requests of cost 1 start together: each
+   * reaches its method synchronously, in batch order, so a batch of one sender's txs (nonces
+   * n, n+1, ...) is submitted in order, and the node's admission keeps that order while their
+   * signatures are verified together (one at a time, each would wait for a worker round trip
+   * of its own). A costlier request runs alone, so a batch holds at most one large answer in
+   * the making. Answers are serialized as they come: once they pass the byte budget, the
+   * remaining requests are refused without running; a batch whose client is gone stops.
+   */
+  async #handleBatch(items: readonly unknown[], costs: readonly number[], ctx: CallContext): Promise<string | undefined> {
+    const parts: string[] = [];
+    let bytes = 0;
+    let at = 0;
+    while (at < items.length) {
+      if (ctx.signal?.aborted === true) return undefined; // nobody to answer
+      let end = at + 1;
+      if (costs[at] === 1) while (end < items.length && costs[end] === 1) end++;
+      const refusal =
+        bytes > this.#maxBatchAnswerBytes
+          ? new JouleError(
+              ErrorCode.RESPONSE_TOO_LARGE,
+              `the batch's answers passed ${this.#maxBatchAnswerBytes} bytes; this request was not run (send it again, or in a smaller batch)`,
+            )
+          : undefined;
+      const answers = await Promise.all(items.slice(at, end).map((item) => this.#handleOne(item, ctx, refusal)));
+      for (const r of answers) {
+        if (r === undefined) continue;
+        const text = serialize(r);
+        bytes += Buffer.byteLength(text);
+        parts.push(text);
+      }
+      at = end;
+    }
+    if (ctx.signal?.aborted === true) return undefined;
+    return parts.length === 0 ? undefined : `[${parts.join(',')}]`;
+  }
+
+  /** One request; `refusal`, when given, is its answer instead of running it. */
+  async #handleOne(req: unknown, ctx: CallContext, refusal?: JouleError): Promise<Response | undefined> {
     if (req === null || typeof req !== 'object' || Array.isArray(req)) {
       return this.#invalid(null, 'request must be an object', ctx);
     }
@@ -147,10 +222,17 @@ export class Dispatcher {
           field: 'params',
         });
       }
+      if (refusal !== undefined) throw refusal;
+      throwIfCancelled(ctx.signal);
       const result = await handler((rawParams ?? []) as unknown[], ctx);
       response = { jsonrpc: '2.0', id: rid, result: result === undefined ? null : result };
       outcome = 'ok';
     } catch (e) {
+      if (ctx.signal?.aborted === true) {
+        // The client is gone: whatever stopped the work (a checkpoint, the node's own check), nobody reads the answer.
+        this.#metrics?.request(label, 'cancelled', (performance.now() - started) / 1000);
+        return undefined;
+      }
       const err = this.#toErrorObject(e, method);
       response = errorResponse(rid, err);
       outcome = outcomeOf(err.code);

@@ -180,3 +180,27 @@ describe('domain rejections', () => {
     expect(r.error).toMatchObject({ code: -32000, data: { code: 'TX_WRONG_CHAIN', field: 'tx.chainId' } });
   });
 });
+
+describe('cost proportional to the answer (issue 8, finding 4)', () => {
+  it('joule_getBlock(h, true) reads the block once and its receipts once, never a lookup per tx, and matches joule_getTransaction', async () => {
+    const txs = Array.from({ length: 50 }, (_, i) => makeTransfer(node.alice.seed, i, new Uint8Array(20).fill(5), BigInt(i + 1)));
+    node.commit(txs);
+    const reads: string[] = [];
+    const counted = new Proxy(node, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver);
+        if (typeof v !== 'function' || !['getBlockByHeight', 'getBlockByHash', 'getTransaction', 'getBlockReceipts'].includes(String(key))) return v;
+        return (...args: unknown[]) => {
+          reads.push(String(key));
+          return v.apply(target, args);
+        };
+      },
+    });
+    call = rpcCaller(counted);
+    const full = (await call('joule_getBlock', [1, true])).result;
+    expect(reads).toEqual(['getBlockByHeight', 'getBlockReceipts']);
+    expect(full.transactions).toHaveLength(50);
+    call = rpcCaller(node);
+    for (const i of [0, 17, 49]) expect(full.transactions[i]).toEqual((await call('joule_getTransaction', ['0x' + toHex(txs[i]!.hash)])).result);
+  });
+});

@@ -53,6 +53,7 @@ export function createFakeNode(): FakeNode {
   const kp = ed25519FromSeed(seed);
   const alice = { seed, publicKey: kp.publicKey, address: addressFromPublicKey(kp.publicKey) };
   const blocks: StoredBlock[] = [];
+  const receiptsByHeight: Receipt[][] = [];
   const txs = new Map<string, TxLookup>();
   const accounts = new Map<string, AccountView>();
   const submitted: Uint8Array[] = [];
@@ -90,15 +91,18 @@ export function createFakeNode(): FakeNode {
     };
     const sb: StoredBlock = { block, hash, certificate };
     blocks.push(sb);
-    blockTxs.forEach((tx, index) => {
-      const receipt: Receipt = {
+    const receipts = blockTxs.map(
+      (tx): Receipt => ({
         txHash: tx.hash,
         success: true,
         code: '',
         feePaid: tx.fee,
         events: [{ type: 'transfer', attributes: [['amount', '100'], ['__proto__', 'x']] }],
-      };
-      txs.set(toHex(tx.hash), { tx, height, index, blockHash: hash, receipt });
+      }),
+    );
+    receiptsByHeight.push(receipts);
+    blockTxs.forEach((tx, index) => {
+      txs.set(toHex(tx.hash), { tx, height, index, blockHash: hash, receipt: receipts[index]! });
     });
     for (const l of listeners['block-committed']) l(sb);
     for (const tx of blockTxs) for (const l of listeners['tx-included']) l(txs.get(toHex(tx.hash))!);
@@ -146,6 +150,7 @@ export function createFakeNode(): FakeNode {
     getBlockByHeight: async (h) => blocks[h],
     getBlockByHash: async (h) => blocks.find((b) => equalBytes(b.hash, h)),
     getTransaction: async (h) => txs.get(toHex(h)),
+    getBlockReceipts: async (h) => receiptsByHeight[h],
     getAccount: (a) => accounts.get(toHex(a)) ?? { nonce: 0, balance: 0n, locked: 0n, roles: [] },
     async submitTransaction(bytes) {
       const tx = decodeTx(bytes); // throws CODEC_* JouleErrors on garbage, like the real node

@@ -1,0 +1,41 @@
+import { DEFAULT_PARAMS, type ChainParams } from '../../core/params.ts';
+import { parseAddress } from '../../core/keys.ts';
+import { ValidatorSet } from '../../core/validators.ts';
+import { evidenceRules } from '../../node/chain/evidence-verifier.ts';
+import { StateOverlay } from '../../state/overlay.ts';
+import { putValidatorSet } from '../../state/validator-set.ts';
+import { MemoryState } from '../../vm/testing/fixtures.ts';
+import type { ChainContext } from '../../vm/types.ts';
+import { unhex } from './notation.ts';
+import type { KeyVector } from './vector-keys.ts';
+import type { VectorContext } from './vectors.ts';
+
+/**
+ * The chain the vector file's `context` describes, built from the file alone: its
+ * accounts and validator set in an in-memory state, its parameters, and the evidence
+ * verifier a node injects into vm/. What a node of that chain checks a submitted tx against.
+ */
+export function vectorChain(context: VectorContext, keys: readonly KeyVector[]): { state: MemoryState; chain: ChainContext } {
+  const key = (name: string): KeyVector => {
+    const k = keys.find((x) => x.name === name);
+    if (k === undefined) throw new Error(`no key ${name} in the vector file`);
+    return k;
+  };
+  const state = new MemoryState();
+  for (const a of context.accounts) state.setAccount(parseAddress(a.address), { balance: BigInt(a.balance) });
+  const set = new ValidatorSet(
+    context.validators
+      .map(key)
+      .map((k) => ({ name: k.name, address: unhex(k.address), identityKey: unhex(k.ed25519PublicKey), blsKey: unhex(k.blsPublicKey!) })),
+  );
+  const overlay = new StateOverlay(state);
+  putValidatorSet(overlay, set);
+  state.apply(overlay.changes());
+  const params: ChainParams = {
+    ...DEFAULT_PARAMS,
+    minFee: BigInt(context.params.minFee),
+    maxTxBytes: context.params.maxTxBytes,
+    tiers: DEFAULT_PARAMS.tiers.map((t) => ({ ...t, baseFee: BigInt(context.params.tierBaseFees[t.name]!) })),
+  };
+  return { state, chain: { chainId: context.chainId, params, evidenceRules: evidenceRules(context.chainId) } };
+}
