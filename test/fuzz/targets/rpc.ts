@@ -63,8 +63,13 @@ export const rpcTarget: FuzzTarget = {
       inputs: jsonInputs(corpus),
       async run(input) {
         const body = text(input);
-        const session = { ws: undefined, subs: new Map<string, string>(), alive: true, inFlight: 0 };
-        const contexts: CallContext[] = [{ transport: 'http' }, { transport: 'ws', session }];
+        // A WebSocket connection's session as rpc/http/ws.ts keeps it (the socket itself is not used by the methods).
+        const closed = new AbortController();
+        const session = { ws: undefined, subs: new Map<string, Buffer>(), closed, alive: true, inFlight: 0 };
+        const contexts: CallContext[] = [
+          { transport: 'http', signal: new AbortController().signal },
+          { transport: 'ws', session, signal: closed.signal },
+        ];
         let outcome = 'ok';
         for (const ctx of contexts) {
           internal = undefined;
