@@ -119,6 +119,14 @@ describe('assembleGenesis', () => {
     expect(paths(base({ genesisTime: 1_767_225_600 }))).toEqual([expect.stringMatching(/^genesisTime: .*looks like seconds/)]);
   });
 
+  // Found by the fuzzer (test/fuzz, target assemble): String() of a JSON value whose
+  // `toString` is data threw a TypeError out of the ceremony instead of a problem report.
+  it('an accounts entry whose address is not a string is a problem at its path, whatever JSON holds there', () => {
+    for (const address of [{ toString: 1 }, [{ toString: [] }], { valueOf: {}, toString: {} }, 7, null]) {
+      expect(paths(base({ accounts: [{ address, balance: '1' }], accountsSource: 'accounts.json' }))).toEqual([expect.stringMatching(/^accounts\.json: \[0\]\.address: /)]);
+    }
+  });
+
   it('throws GENESIS_INVALID listing every problem', () => {
     try {
       assembleGenesis(base({ validators: [...cards, entry(4, 'other-chain')], validatorBalance: -1n }));

@@ -5,10 +5,7 @@ import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, isFatal, isJouleError, JouleError } from '../core/errors.ts';
 import { StorageFailure } from '../core/storage-error.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
-import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
-import { checkMessage } from '../consensus/message-check.ts';
-import { defaultBlockInfo, type BlockInfo } from '../consensus/types.ts';
-import { keySigner, type ConsensusCrypto } from '../consensus/crypto.ts';
+import { keySigner } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
@@ -19,7 +16,7 @@ import { getAccount } from '../state/accounts.ts';
 import { TxAdmission } from './txs/admission.ts';
 import { createNodeApi } from './api/node-api.ts';
 import type { BuildOutput, ExecutedBlock } from './blocks/block-builder.ts';
-import { decodeCertifiedBlock, encodeCertifiedBlock, importCertified } from './blocks/block-import.ts';
+import { encodeCertifiedBlock } from './blocks/block-import.ts';
 import { Chain } from './chain/chain.ts';
 import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config.ts';
 import { ConsensusDriver } from './consensus/driver.ts';
@@ -33,10 +30,10 @@ import { TxGossip } from './txs/tx-gossip.ts';
 import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
 import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
-import { verifyAhead } from './verify/ahead.ts';
-import { decodeOnce } from './net/decode-once.ts';
 import { stateOptions } from './chain/state-config.ts';
 import { registerStateGauges } from './metrics/state.ts';
+import { BlockGossip } from './net/block-gossip.ts';
+import { ConsensusGossip } from './net/consensus-gossip.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
@@ -287,29 +284,34 @@ export class JouleNode {
 
     this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission, (e) => logger.error({ err: e }, 'gossiped tx admission failed'));
     p2p.subscribe('txs', this.txGossip);
-    p2p.subscribe('consensus', {
-      validate: (data) => this.validateConsensusMessage(data),
-      handle: (data) => {
-        const decoded = this.decodeConsensusMessage(data);
-        this.driver?.onMessage(data, decoded);
-      },
-    });
+    p2p.subscribe(
+      'consensus',
+      new ConsensusGossip({
+        chain,
+        crypto: this.crypto,
+        rejected: (code) => this.nodeMetrics.rejected(code, 'gossip'),
+        deliver: (data, decoded) => this.driver?.onMessage(data, decoded),
+      }),
+    );
     // Validators commit through consensus and catch up through sync; certified-block gossip
-    // is for observers (decoding every peer's copy of every block would cost validators dearly).
+    // is for observers (node/net/block-gossip.ts).
     if (!this.isValidator) {
-      p2p.subscribe('blocks', {
-        validate: (data) => {
-          try {
-            return this.decodeGossipedBlock(data).block.header.height > chain.height ? 'accept' : 'ignore';
-          } catch {
-            return 'reject';
-          }
-        },
-        handle: (data, from) => {
-          // Shed under overload: sync fetches whatever gossip could not deliver.
-          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) this.nodeMetrics.rejected('RATE_LIMITED', 'gossip');
-        },
-      });
+      p2p.subscribe(
+        'blocks',
+        new BlockGossip({
+          chain,
+          queue: this.queue,
+          commit: (executed, cert) => this.commitBlock(executed, cert),
+          imported: async () => this.driver?.headAdvanced(),
+          ahead: () => void this.sync?.trigger(),
+          rejected: (code) => this.nodeMetrics.rejected(code, 'gossip'),
+          penalize: async (peer, e) => {
+            logger.warn({ peer, code: e.code, err: e.message }, 'gossiped block rejected; penalising the sender');
+            await this.p2p?.penalize(peer, 'invalid gossiped block');
+          },
+          failed: (peer, e) => logger.error({ peer, err: e }, 'gossiped block import failed (not the sender\'s fault)'),
+        }),
+      );
     }
     this.sync = new BlockSync({
       chain,
@@ -320,68 +322,6 @@ export class JouleNode {
       commit: (executed, cert) => this.commitBlock(executed, cert),
       afterImport: async () => this.driver?.headAdvanced(),
     });
-  }
-
-  /**
-   * Gossip-level check, so that nothing failing is relayed: signature and attachments
-   * (consensus/message-check.ts), with the rotation of the next height known and of later
-   * heights not; the state machine does the rest (rounds, duplicates, equivocation). The
-   * signatures are verified first on the worker pool (consensus priority, ahead of every
-   * admission), which leaves their verdicts in the caching crypto for the check itself and,
-   * later, for the state machine.
-   */
-  private async validateConsensusMessage(data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
-    const { chain } = this;
-    let m: ConsensusMessage;
-    try {
-      m = this.decodeConsensusMessage(data);
-    } catch {
-      this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
-      return 'reject';
-    }
-    if (m.height <= chain.height) return 'ignore';
-    const blocks = new Map<Uint8Array, BlockInfo>();
-    const blockInfo = (block: Uint8Array): BlockInfo => {
-      let info = blocks.get(block);
-      if (info === undefined) blocks.set(block, (info = defaultBlockInfo(block)));
-      return info;
-    };
-    const check = (crypto: ConsensusCrypto) => {
-      const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
-      return checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto }, m, blockInfo);
-    };
-    try {
-      await verifyAhead(chain.signatures.service, { priority: 'consensus' }, check, (set) => this.crypto.remember(set));
-    } catch {
-      // The service stopped: the check below verifies on this thread.
-    }
-    if (m.height <= chain.height) return 'ignore'; // the head moved meanwhile
-    const [verdict] = check(this.crypto);
-    if (verdict === 'reject') this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
-    return verdict;
-  }
-
-  /** Decoded once for the topic's validate and handle, and handed to the state machine as is. */
-  private readonly decodeConsensusMessage = decodeOnce((data) => decodeMessage(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
-  private readonly decodeGossipedBlock = decodeOnce((data) => decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
-
-  private async importGossipedBlock(data: Uint8Array, from: string): Promise<void> {
-    const item = this.decodeGossipedBlock(data);
-    try {
-      const outcome = await importCertified(this.chain, item, (executed, cert) => this.commitBlock(executed, cert));
-      if (outcome === 'imported') await this.driver?.headAdvanced();
-      if (outcome === 'ahead') void this.sync?.trigger();
-    } catch (e) {
-      if (isFatal(e)) throw e; // ours, not the sender's: the queue halts the node
-      if (!isJouleError(e)) {
-        // Not a verdict on the block (a local failure): never the sender's fault.
-        this.logger.error({ peer: from, err: e }, 'gossiped block: import failed');
-        return;
-      }
-      this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
-      this.nodeMetrics.rejected('CERT_INVALID', 'gossip');
-      await this.p2p?.penalize(from, 'invalid gossiped block');
-    }
   }
 
   /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */

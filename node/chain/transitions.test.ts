@@ -142,6 +142,18 @@ describe('emergency transitions', () => {
     expect(refusal(() => parseTransition(twice, chainId, 't'))).toMatchObject({ field: 'config.t.validators[2].identityKey', message: expect.stringMatching(/duplicate identity key/) });
   });
 
+  // Found by the fuzzer (test/fuzz, target config): String() of a JSON value whose
+  // `toString` is data threw a TypeError at node start instead of naming the field.
+  it('an address that is not a string is refused at its path, whatever JSON holds there', () => {
+    const hostile = [{ toString: 1 }, [{ toString: 1 }], { valueOf: {}, toString: {} }, 42, null];
+    for (const address of hostile) {
+      const member = { ...signed, validators: signed.validators.map((v, j) => (j === 0 ? { ...v, address } : v)) };
+      expect(refusal(() => parseTransition(member, chainId, 't'))).toMatchObject({ code: 'ADDRESS_INVALID', field: 't.validators[0].address' });
+      const signature = { ...signed, signatures: signed.signatures.map((s, j) => (j === 1 ? { ...s, address } : s)) };
+      expect(refusal(() => parseTransition(signature, chainId, 't'))).toMatchObject({ code: 'ADDRESS_INVALID', field: 't.signatures[1].address' });
+    }
+  });
+
   it('a proof of possession binds the identity key: a member cannot reuse a proof made for another identity', () => {
     const [m] = members(1, 'p');
     const json = transitionToJson(createTransition(chainId, 9, [m!]));

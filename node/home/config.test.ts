@@ -24,6 +24,15 @@ describe('config.json', () => {
     expect(errorOf(() => parseConfig({ p2p: { peer: [] } })).field).toBe('config.p2p.peer');
   });
 
+  // Found by the fuzzer (test/fuzz, target config): `k in defaults` counted what every
+  // object inherits as a field, so these keys were accepted and ignored.
+  it('refuses keys every object inherits (toString, constructor, __proto__, ...) as unknown, at every level', () => {
+    for (const key of ['toString', 'valueOf', 'constructor', 'hasOwnProperty', '__proto__']) {
+      expect(errorOf(() => parseConfig(JSON.parse(`{"${key}": 1}`)))).toMatchObject({ code: 'CONFIG_INVALID', field: `config.${key}` });
+      expect(errorOf(() => parseConfig(JSON.parse(`{"grpc": {"${key}": 1}}`)))).toMatchObject({ code: 'CONFIG_INVALID', field: `config.grpc.${key}` });
+    }
+  });
+
   it('has the mempool expiry and per-sender gap limits, with defaults (issue 8, finding 2)', () => {
     const d = parseConfig({});
     expect([d.mempool.maxGappedPerSender, d.mempool.maxGapAgeMs, d.mempool.maxTxAgeMs]).toEqual([64, 30_000, 600_000]);

@@ -110,7 +110,7 @@ function invalid(field: string, message: string): JouleError {
 }
 
 function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: unknown) => boolean, expected: string): T {
-  if (!(key in obj)) return fallback;
+  if (!Object.hasOwn(obj, key)) return fallback;
   const v = obj[key];
   if (!check(v)) throw invalid(`${path}${key}`, `expected ${expected}`);
   return v as T;
@@ -142,7 +142,8 @@ function section(obj: Json, key: string, defaults: object): Json {
   const v = obj[key];
   if (v === undefined) return {};
   if (!isObject(v)) throw invalid(key, 'expected an object');
-  for (const k of Object.keys(v)) if (!(k in defaults)) throw invalid(`${key}.${k}`, `unknown field (known: ${Object.keys(defaults).join(', ')})`);
+  // Own fields only: `toString` or `constructor` is in every object, not a field of the config.
+  for (const k of Object.keys(v)) if (!Object.hasOwn(defaults, k)) throw invalid(`${key}.${k}`, `unknown field (known: ${Object.keys(defaults).join(', ')})`);
   return v;
 }
 
@@ -151,7 +152,7 @@ export function parseConfig(json: unknown): NodeConfig {
   if (!isObject(json)) throw invalid('$', 'expected a JSON object');
   const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
   const d = defaultConfig(name);
-  for (const k of Object.keys(json)) if (!(k in d)) throw invalid(k, 'unknown field');
+  for (const k of Object.keys(json)) if (!Object.hasOwn(d, k)) throw invalid(k, 'unknown field');
   const p2p = section(json, 'p2p', d.p2p);
   const rpc = section(json, 'rpc', d.rpc);
   const metrics = section(json, 'metrics', d.metrics);
@@ -219,6 +220,11 @@ export function loadConfig(home: string): NodeConfig {
   } catch {
     throw new JouleError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: is this a node home? (create one with \`joule init\`)`, 'home');
   }
+  return parseConfigText(text, file);
+}
+
+/** A config file's text (read from `file`); CONFIG_INVALID naming the field otherwise. */
+export function parseConfigText(text: string, file: string): NodeConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
