@@ -74,20 +74,10 @@ const stringArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }).filter((s) => !LONE_SURROGATE.test(s)),
 );
 
-const leafArb: fc.Arbitrary<Encodable> = fc.oneof(
-  fc.constant(null),
-  fc.boolean(),
-  integerArb,
-  stringArb,
-  fc.uint8Array({ maxLength: 300 }),
-);
+const leafArb: fc.Arbitrary<Encodable> = fc.oneof(fc.constant(null), fc.boolean(), integerArb, stringArb, fc.uint8Array({ maxLength: 300 }));
 
 const { tree: encodableArb } = fc.letrec<{ tree: Encodable }>((tie) => ({
-  tree: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leafArb,
-    fc.array(tie('tree'), { maxLength: 20 }),
-  ),
+  tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafArb, fc.array(tie('tree'), { maxLength: 20 })),
 }));
 
 function codeOf(f: () => unknown): string | undefined {
@@ -212,10 +202,21 @@ describe('encode rejects what has no canonical form', () => {
     }
     fc.assert(
       // code units mixed with half surrogates: some pair up (valid), some stay alone
-      fc.property(fc.array(fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), { maxLength: 12 }).map((a) => a.join('')), (s) => {
-        if (LONE_SURROGATE.test(s)) expect(codeOf(() => encode([s]))).toBe(ErrorCode.CODEC_WRONG_TYPE);
-        else expect(decode(encode([s]))).toEqual([s]);
-      }),
+      fc.property(
+        fc
+          .array(
+            fc.oneof(
+              fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+              fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+            ),
+            { maxLength: 12 },
+          )
+          .map((a) => a.join('')),
+        (s) => {
+          if (LONE_SURROGATE.test(s)) expect(codeOf(() => encode([s]))).toBe(ErrorCode.CODEC_WRONG_TYPE);
+          else expect(decode(encode([s]))).toEqual([s]);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -124,7 +124,8 @@ function checkDepth(b: Uint8Array, what: string): void {
       if (i + 5 > b.length) return;
       elements = view.getUint32(i + 1) * (t === 0xdf ? 2 : 1);
       size = 5;
-    } else if (t >= 0xd4 && t <= 0xd8) size = 2 + 2 ** (t - 0xd4); // fixext 1..16: type byte, then the data
+    } else if (t >= 0xd4 && t <= 0xd8)
+      size = 2 + 2 ** (t - 0xd4); // fixext 1..16: type byte, then the data
     else if (t === 0xc7) size = i + 1 < b.length ? 3 + b[i + 1]! : 3;
     else if (t === 0xc8) size = i + 3 <= b.length ? 4 + view.getUint16(i + 1) : 4;
     else if (t === 0xc9) size = i + 5 <= b.length ? 6 + view.getUint32(i + 1) : 6;

@@ -118,7 +118,10 @@ describe('keystore', () => {
       const e = await asyncCodeOf(() => decryptKey(params(n, r, p), 'pw of twelve+'));
       // Refused by the bounds, before any derivation (not by scrypt itself).
       expect(e, `n=${n} r=${r} p=${p}`).toMatchObject({ code: 'KEYSTORE_INVALID', field, message: expect.stringMatching(/must be/) });
-      expect(codeOf(() => decryptKeySync(params(n, r, p), 'pw of twelve+')), `n=${n} r=${r} p=${p}`).toBe('KEYSTORE_INVALID');
+      expect(
+        codeOf(() => decryptKeySync(params(n, r, p), 'pw of twelve+')),
+        `n=${n} r=${r} p=${p}`,
+      ).toBe('KEYSTORE_INVALID');
     }
     // The most a file may ask for still opens: n*r*p = 2^21 (here with a wrong passphrase, the quickest way through a derivation).
     expect(await asyncCodeOf(() => decryptKey(params(2 ** 16, 8, 4), 'not the passphrase'))).toMatchObject({ code: 'KEYSTORE_BAD_PASSPHRASE' });

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../core/keys.ts';
 import { signProofOfPossession } from '../core/pop.ts';
-import {
-  assembleGenesis,
-  genesisHash,
-  genesisFileText,
-  parseGenesis,
-  tryAssemble,
-  type AssembleInput,
-  type AssembleValidator,
-} from './index.ts';
+import { assembleGenesis, genesisHash, genesisFileText, parseGenesis, tryAssemble, type AssembleInput, type AssembleValidator } from './index.ts';
 
 const CHAIN = 'ceremony-test';
 const TIME = 1_767_225_600_000;
@@ -123,7 +115,9 @@ describe('assembleGenesis', () => {
   // `toString` is data threw a TypeError out of the ceremony instead of a problem report.
   it('an accounts entry whose address is not a string is a problem at its path, whatever JSON holds there', () => {
     for (const address of [{ toString: 1 }, [{ toString: [] }], { valueOf: {}, toString: {} }, 7, null]) {
-      expect(paths(base({ accounts: [{ address, balance: '1' }], accountsSource: 'accounts.json' }))).toEqual([expect.stringMatching(/^accounts\.json: \[0\]\.address: /)]);
+      expect(paths(base({ accounts: [{ address, balance: '1' }], accountsSource: 'accounts.json' }))).toEqual([
+        expect.stringMatching(/^accounts\.json: \[0\]\.address: /),
+      ]);
     }
   });
 

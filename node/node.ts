@@ -107,7 +107,9 @@ export class JouleNode {
 
   static async start(opts: StartOptions): Promise<JouleNode> {
     const config = loadConfig(opts.home);
-    const logger = opts.logger ?? createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
+    const logger =
+      opts.logger ??
+      createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
     const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
       validator: config.role === 'validator',
@@ -137,7 +139,8 @@ export class JouleNode {
       await service.close();
       throw e;
     }
-    for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
+    for (const t of transitions)
+      logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
     const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
       await node.startServices();
@@ -165,13 +168,22 @@ export class JouleNode {
     } catch (e) {
       throw isJouleError(e) ? e : bindError(e, 'p2p', config.p2p.listen);
     }
-    const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
+    const api = createNodeApi({
+      chain,
+      admission: this.admission,
+      events: this.events,
+      status: () => this.status(),
+      onAdmitted: (tx) => this.txGossip?.add(tx),
+    });
     const rpc = await startRpcServer({
       host: config.rpc.host,
       port: config.rpc.port,
       corsOrigins: config.rpc.corsOrigins,
       hosts: config.rpc.hosts,
-      limits: { maxConnections: config.rpc.maxConnections, ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}) },
+      limits: {
+        maxConnections: config.rpc.maxConnections,
+        ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}),
+      },
       ws: config.rpc.maxWsConnections !== null ? { maxConnections: config.rpc.maxWsConnections } : {},
       api,
       metrics: rpcMetrics(this.metrics),
@@ -181,17 +193,27 @@ export class JouleNode {
       throw bindError(e, 'rpc', `${config.rpc.host}:${config.rpc.port}`);
     });
     this.servers.push(rpc);
-    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics.registry, health: () => this.health(), logger: logger.child({ part: 'metrics' }) }).catch(
-      (e: unknown) => {
-        throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
-      },
-    );
+    const metrics = await startMetricsServer({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      metrics: this.metrics.registry,
+      health: () => this.health(),
+      logger: logger.child({ part: 'metrics' }),
+    }).catch((e: unknown) => {
+      throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
+    });
     this.servers.push(metrics);
     logger.info(
       {
-        chainId: chain.genesis.chainId, role: config.role, height: chain.height, head: toHex(chain.head.hash),
-        address: formatAddress(this.address), peerId: this.p2p?.peerId, validators: chain.validators.size,
-        rpc: `http://${config.rpc.host}:${rpc.port}`, metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
+        chainId: chain.genesis.chainId,
+        role: config.role,
+        height: chain.height,
+        head: toHex(chain.head.hash),
+        address: formatAddress(this.address),
+        peerId: this.p2p?.peerId,
+        validators: chain.validators.size,
+        rpc: `http://${config.rpc.host}:${rpc.port}`,
+        metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
       },
       'node started',
     );
@@ -239,18 +261,21 @@ export class JouleNode {
     this.halting = true;
     if (reason instanceof StorageFailure) {
       this.nodeMetrics.storageError(reason.op);
-      this.logger.fatal({ code: reason.code, path: reason.path, op: reason.op, os: reason.osCode, err: reason.message }, 'node halted: its disk refused a write or read (not a peer\'s fault)');
+      this.logger.fatal(
+        { code: reason.code, path: reason.path, op: reason.op, os: reason.osCode, err: reason.message },
+        "node halted: its disk refused a write or read (not a peer's fault)",
+      );
     } else this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
     this.driver?.stop();
     void this.sync?.stop();
     this.resolveHalted?.(reason);
   }
 
-
   /** Peers allowed in: every genesis and current validator, plus the named observers of the config. */
   private allowedPeers(): string[] {
     const ids = new Set<string>(this.config.p2p.allowPeers);
-    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators, ...this.chain.transitionValidators()]) ids.add(peerIdFromIdentityKey(v.identityKey));
+    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators, ...this.chain.transitionValidators()])
+      ids.add(peerIdFromIdentityKey(v.identityKey));
     ids.delete(peerIdFromIdentityKey(this.keys.identity.publicKey));
     return [...ids];
   }
@@ -282,7 +307,11 @@ export class JouleNode {
     p2p.on('peer:connect', updatePeers);
     p2p.on('peer:disconnect', updatePeers);
 
-    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission, (e) => logger.error({ err: e }, 'gossiped tx admission failed'));
+    this.txGossip = new TxGossip(
+      (bytes) => void p2p.publish('txs', bytes).catch(() => {}),
+      this.admission,
+      (e) => logger.error({ err: e }, 'gossiped tx admission failed'),
+    );
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe(
       'consensus',
@@ -309,7 +338,7 @@ export class JouleNode {
             logger.warn({ peer, code: e.code, err: e.message }, 'gossiped block rejected; penalising the sender');
             await this.p2p?.penalize(peer, 'invalid gossiped block');
           },
-          failed: (peer, e) => logger.error({ peer, err: e }, 'gossiped block import failed (not the sender\'s fault)'),
+          failed: (peer, e) => logger.error({ peer, err: e }, "gossiped block import failed (not the sender's fault)"),
         }),
       );
     }
@@ -339,7 +368,10 @@ export class JouleNode {
     const h = committed.block.header;
     this.nodeMetrics.blockCommitted({ height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
     this.lastCommitAt = Date.now();
-    this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
+    this.logger.info(
+      { height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() },
+      'block committed',
+    );
     this.events.emitCommitted(committed);
     if (!equalBytes(setBefore, this.chain.validators.hash)) {
       this.logger.warn({ height: h.height, validators: this.chain.validators.validators.map((v) => v.name) }, 'validator set changed');

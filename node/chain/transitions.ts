@@ -2,8 +2,18 @@ import { equalBytes, fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { Domain, signingBytes } from '../../core/domain.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import {
-  addressFromPublicKey, BLS_PUBLIC_KEY_LENGTH, BLS_SIGNATURE_LENGTH, blsPublicKey, ED25519_PUBLIC_KEY_LENGTH, ed25519Sign, ed25519Verify, formatAddress,
-  isEd25519PublicKey, parseAddress, type BlsKeyPair, type Ed25519KeyPair,
+  addressFromPublicKey,
+  BLS_PUBLIC_KEY_LENGTH,
+  BLS_SIGNATURE_LENGTH,
+  blsPublicKey,
+  ED25519_PUBLIC_KEY_LENGTH,
+  ed25519Sign,
+  ed25519Verify,
+  formatAddress,
+  isEd25519PublicKey,
+  parseAddress,
+  type BlsKeyPair,
+  type Ed25519KeyPair,
 } from '../../core/keys.ts';
 import { signProofOfPossession, verifyProofOfPossession } from '../../core/pop.ts';
 import { type Validator, ValidatorSet } from '../../core/validators.ts';
@@ -103,7 +113,10 @@ function parseMember(v: Partial<TransitionJson['validators'][number]> | undefine
   if (blsPublicKey(blsKey) === undefined) throw invalid(`${p}.blsKey`, 'is not a valid BLS12-381 G1 public key (not a point in the subgroup, or infinity)');
   const proof = bytes(v.blsProofOfPossession, BLS_SIGNATURE_LENGTH, `${p}.blsProofOfPossession`);
   if (!verifyProofOfPossession(chainId, blsKey, identityKey, proof)) {
-    throw invalid(`${p}.blsProofOfPossession`, `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`);
+    throw invalid(
+      `${p}.blsProofOfPossession`,
+      `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`,
+    );
   }
   return { validator: { name: v.name, address, identityKey, blsKey }, proof };
 }

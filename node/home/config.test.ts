@@ -51,7 +51,13 @@ describe('config.json', () => {
     const d = parseConfig({}).rpc;
     expect(d).toMatchObject({ corsOrigins: [], hosts: ['localhost'], maxConnections: 1024, maxWsConnections: null, maxBodyBytesInFlight: null });
     const c = parseConfig({
-      rpc: { corsOrigins: ['https://app.example', 'http://localhost:3000'], hosts: ['rpc.dso.example', '10.0.0.5', '[::1]', '*'], maxConnections: 50, maxWsConnections: 20, maxBodyBytesInFlight: 8 * 1024 * 1024 },
+      rpc: {
+        corsOrigins: ['https://app.example', 'http://localhost:3000'],
+        hosts: ['rpc.dso.example', '10.0.0.5', '[::1]', '*'],
+        maxConnections: 50,
+        maxWsConnections: 20,
+        maxBodyBytesInFlight: 8 * 1024 * 1024,
+      },
     }).rpc;
     expect([c.corsOrigins.length, c.hosts.length, c.maxConnections, c.maxWsConnections, c.maxBodyBytesInFlight]).toEqual([2, 4, 50, 20, 8 * 1024 * 1024]);
     for (const [rpc, field] of [
@@ -65,7 +71,10 @@ describe('config.json', () => {
       [{ maxBodyBytesInFlight: 1000 }, 'config.rpc.maxBodyBytesInFlight'],
       [{ cors: [] }, 'config.rpc.cors'],
     ] as const) {
-      expect(errorOf(() => parseConfig({ rpc })), JSON.stringify(rpc)).toMatchObject({ code: 'CONFIG_INVALID', field });
+      expect(
+        errorOf(() => parseConfig({ rpc })),
+        JSON.stringify(rpc),
+      ).toMatchObject({ code: 'CONFIG_INVALID', field });
     }
   });
 });

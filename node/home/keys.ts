@@ -70,7 +70,10 @@ export async function parseKeyFile(text: string, path: string, type: KeyType, pa
  * are insecure devnet keys, which are public by design; an observer only warns.
  */
 export async function loadNodeKeys(
-  identityPath: string, consensusPath: string, passphrase: string | undefined, opts: { readonly validator: boolean },
+  identityPath: string,
+  consensusPath: string,
+  passphrase: string | undefined,
+  opts: { readonly validator: boolean },
 ): Promise<NodeKeys> {
   const identity = await readKeyFile(identityPath, 'ed25519', passphrase);
   const consensus = await readKeyFile(consensusPath, 'bls', passphrase);
@@ -79,7 +82,8 @@ export async function loadNodeKeys(
   for (const path of [identityPath, consensusPath]) {
     const why = keyFileExposure(path);
     if (why === undefined) continue;
-    if (opts.validator && !insecure) throw new JouleError(ErrorCode.KEYSTORE_EXPOSED, `${path}: ${why}; a validator's keys must be readable by its owner only`, 'keyFile');
+    if (opts.validator && !insecure)
+      throw new JouleError(ErrorCode.KEYSTORE_EXPOSED, `${path}: ${why}; a validator's keys must be readable by its owner only`, 'keyFile');
     exposed.push(`${path}: ${why}`);
   }
   return { identity: ed25519FromSeed(identity.secret), consensus: blsFromSecret(consensus.secret), insecure, exposed };

@@ -21,7 +21,10 @@ async function setup() {
   const open = async (label: string) => {
     const dir = await mkdtemp(join(tmpdir(), `joule-block-gossip-${label}-`));
     const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }), () => chain.close());
+    cleanups.push(
+      () => rm(dir, { recursive: true, force: true }),
+      () => chain.close(),
+    );
     return chain;
   };
   const items = await appendEmptyBlocks(await open('source'), devnet, 2);

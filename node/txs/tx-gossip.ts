@@ -23,7 +23,8 @@ export class TxGossip implements GossipSubscriber {
   private buffer: Uint8Array[] = [];
   private readonly decodeBatch = decodeOnce((data) => {
     const list = readArray(decode(data, 'txBatch'), 'txBatch');
-    if (list.length === 0 || list.length > MAX_BATCH) throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, `a batch holds 1 to ${MAX_BATCH} txs, not ${list.length}`, 'txBatch');
+    if (list.length === 0 || list.length > MAX_BATCH)
+      throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, `a batch holds 1 to ${MAX_BATCH} txs, not ${list.length}`, 'txBatch');
     return list.map((t, i) => readBytes(t, `txBatch[${i}]`));
   });
   private timer: NodeJS.Timeout | undefined;

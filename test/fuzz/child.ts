@@ -63,7 +63,11 @@ function abort(kind: FindingKind, message: string): void {
     const note = cur.truncated ? ' (input truncated to its first 4 MiB)' : '';
     send({ type: 'finding', target: opts.target, finding: { kind, seed: opts.seed, index: cur.index, input: cur.input, message: message + note } });
   } else {
-    send({ type: 'finding', target: opts.target, finding: { kind, seed: opts.seed, index: -1, input: new Uint8Array(0), message: `${message} (outside any input: setup or teardown)` } });
+    send({
+      type: 'finding',
+      target: opts.target,
+      finding: { kind, seed: opts.seed, index: -1, input: new Uint8Array(0), message: `${message} (outside any input: setup or teardown)` },
+    });
   }
   void worker.terminate();
 }

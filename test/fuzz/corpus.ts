@@ -36,23 +36,43 @@ export function txCorpus(net: FuzzNetwork): Tx[] {
   if (a0 === undefined || a1 === undefined) throw new Error('txCorpus needs two accounts');
   const to = addressFromPublicKey(a1.publicKey);
   const out: Tx[] = [];
-  for (const [nonce, amount, fee] of [[0, 1n, 10n], [1, 127n, 25n], [2, 128n, 10n], [0, 2n ** 32n, 1000n], [3, 2n ** 63n, 10n], [0, 1000n, 0n]] as const) {
+  for (const [nonce, amount, fee] of [
+    [0, 1n, 10n],
+    [1, 127n, 25n],
+    [2, 128n, 10n],
+    [0, 2n ** 32n, 1000n],
+    [3, 2n ** 63n, 10n],
+    [0, 1000n, 0n],
+  ] as const) {
     out.push(buildTransfer({ chainId, seed: a0.seed, nonce, fee, to, amount }));
   }
   const newcomer = { identity: fuzzEd25519('newcomer', 0), bls: fuzzBls('newcomer', 0) };
   const v0 = net.validators[0]!;
   out.push(
     buildValidatorVote({
-      chainId, seed: v0.identity.seed, nonce: 0, fee: 25n, action: 'add',
+      chainId,
+      seed: v0.identity.seed,
+      nonce: 0,
+      fee: 25n,
+      action: 'add',
       validator: {
-        name: 'newcomer-0', identityKey: newcomer.identity.publicKey, blsKey: newcomer.bls.publicKey,
+        name: 'newcomer-0',
+        identityKey: newcomer.identity.publicKey,
+        blsKey: newcomer.bls.publicKey,
         blsProofOfPossession: signProofOfPossession(chainId, newcomer.bls.secretKey, newcomer.bls.publicKey, newcomer.identity.publicKey),
       },
     }),
   );
   const v1 = net.validators[1] ?? v0;
   out.push(
-    buildValidatorVote({ chainId, seed: v0.identity.seed, nonce: 1, fee: 25n, action: 'remove', validator: { name: v1.name, identityKey: v1.identity.publicKey, blsKey: v1.consensus.publicKey } }),
+    buildValidatorVote({
+      chainId,
+      seed: v0.identity.seed,
+      nonce: 1,
+      fee: 25n,
+      action: 'remove',
+      validator: { name: v1.name, identityKey: v1.identity.publicKey, blsKey: v1.consensus.publicKey },
+    }),
   );
   const [first, second] = equivocation(net, 1, 0);
   out.push(buildEvidenceTx({ chainId, seed: a1.seed, nonce: 0, fee: 10n, evidence: encodeEvidence(makeEvidence(first, second)) }));
@@ -82,8 +102,18 @@ export function equivocation(net: FuzzNetwork, height: number, author: number): 
 export function emptyBlock(net: FuzzNetwork, height: number, round: number, proposer: Uint8Array, parentHash: Uint8Array, salt = 0): Uint8Array {
   const block: Block = {
     header: {
-      chainId: net.genesis.chainId, height, round, parentHash, timestamp: FUZZ_GENESIS_TIME + height * 1000 + salt, proposer,
-      txRoot: ZERO_HASH, stateRoot: ZERO_HASH, receiptsRoot: ZERO_HASH, validatorSetHash: genesisValidatorSet(net.genesis).hash, txCount: 0, parentCertificate: null,
+      chainId: net.genesis.chainId,
+      height,
+      round,
+      parentHash,
+      timestamp: FUZZ_GENESIS_TIME + height * 1000 + salt,
+      proposer,
+      txRoot: ZERO_HASH,
+      stateRoot: ZERO_HASH,
+      receiptsRoot: ZERO_HASH,
+      validatorSetHash: genesisValidatorSet(net.genesis).hash,
+      txCount: 0,
+      parentCertificate: null,
     },
     txs: [],
   };
@@ -124,8 +154,18 @@ export function consensusTranscript(net: FuzzNetwork): Transcript {
         decoded.push(a.message);
       } else if (a.type === 'persist') wal.push(a.bytes);
       else if (a.type === 'validate') run(i, nodes[i]!.step({ type: 'validated', height: a.height, digest: a.digest, verdict: 'valid' }));
-      else if (a.type === 'propose') run(i, nodes[i]!.step({ type: 'block-proposed', height: a.height, round: a.round, block: emptyBlock(net, a.height, a.round, keys[i]!.address, parent, a.round) }));
-      else if (a.type === 'commit' && !commits.some((c) => c.height === a.height)) commits.push({ height: a.height, block: a.block, certificate: a.certificate });
+      else if (a.type === 'propose')
+        run(
+          i,
+          nodes[i]!.step({
+            type: 'block-proposed',
+            height: a.height,
+            round: a.round,
+            block: emptyBlock(net, a.height, a.round, keys[i]!.address, parent, a.round),
+          }),
+        );
+      else if (a.type === 'commit' && !commits.some((c) => c.height === a.height))
+        commits.push({ height: a.height, block: a.block, certificate: a.certificate });
     }
   };
   const deliver = (keep: (m: ConsensusMessage) => boolean) => {

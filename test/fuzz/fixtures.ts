@@ -65,7 +65,11 @@ export function fuzzNetwork(validators: number, accounts: number, chainId = FUZZ
     })),
     accounts: [
       ...vs.map((v) => ({ address: v.address, balance, roles: ['validator' as const] })),
-      ...as.map((a, j) => ({ address: addressFromPublicKey(a.publicKey), balance, roles: j === 0 ? (['dso', 'aggregator', 'marketOperator', 'issuer'] as const) : [] })),
+      ...as.map((a, j) => ({
+        address: addressFromPublicKey(a.publicKey),
+        balance,
+        roles: j === 0 ? (['dso', 'aggregator', 'marketOperator', 'issuer'] as const) : [],
+      })),
     ],
   };
   return { genesis, validators: vs, accounts: as };

@@ -19,8 +19,8 @@ import { decode, encode, type Encodable } from '../../core/codec.ts';
 
 /** Bytes msgpack gives meaning to, and the usual suspects. */
 const INTERESTING_BYTES = [
-  0x00, 0x01, 0x7f, 0x80, 0xff, 0x90, 0x91, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd,
-  0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0,
+  0x00, 0x01, 0x7f, 0x80, 0xff, 0x90, 0x91, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
+  0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0,
 ];
 /** Values written into length fields: empty, one, around the real length, type boundaries, absurd. */
 const LENGTHS = [0, 1, 2, 15, 16, 31, 32, 0x7f, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0xffffffff];
@@ -43,7 +43,10 @@ const byteOp: fc.Arbitrary<ByteOp> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('erase' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }), times: fc.integer({ min: 1, max: 64 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }), times: fc.integer({ min: 1, max: 64 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('splice' as const), at: fc.nat(), other: fc.nat(), from: fc.nat() }) },
   {
     weight: 4,
@@ -163,7 +166,18 @@ function widen(b: Uint8Array, h: Header): Uint8Array {
     }
   } else if (h.tagBits > 0 || h.lengthWidth < 4) {
     const tag = b[h.at]!;
-    const kind = tag >= 0x90 && tag <= 0x9f ? 0xdd : tag >= 0xa0 && tag <= 0xbf ? 0xdb : tag <= 0x8f ? 0xdf : tag === 0xc4 || tag === 0xc5 ? 0xc6 : tag === 0xd9 || tag === 0xda ? 0xdb : 0xdd;
+    const kind =
+      tag >= 0x90 && tag <= 0x9f
+        ? 0xdd
+        : tag >= 0xa0 && tag <= 0xbf
+          ? 0xdb
+          : tag <= 0x8f
+            ? 0xdf
+            : tag === 0xc4 || tag === 0xc5
+              ? 0xc6
+              : tag === 0xd9 || tag === 0xda
+                ? 0xdb
+                : 0xdd;
     oldSize = 1 + h.lengthWidth;
     wide = new Uint8Array(5);
     wide[0] = kind;
@@ -256,8 +270,29 @@ export function byteMutations(base: fc.Arbitrary<Uint8Array>, corpus: readonly U
 // ---------------------------------------------------------------- canonical values
 
 const BOUNDARY_INTS: readonly (number | bigint)[] = [
-  0, 1, 2, -1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -(2 ** 53 - 1),
-  2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n, -(2n ** 63n),
+  0,
+  1,
+  2,
+  -1,
+  0x7f,
+  0x80,
+  0xff,
+  0x100,
+  0xffff,
+  0x10000,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  -(2 ** 53 - 1),
+  2n ** 53n,
+  2n ** 63n - 1n,
+  2n ** 63n,
+  2n ** 64n - 1n,
+  -(2n ** 63n),
 ];
 const BYTE_LENGTHS = [0, 1, 19, 20, 21, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96, 97, 256];
 const STRINGS = ['', 'a', 'joule-fuzz', 'joule-test', 'joule-devnet', 'x'.repeat(64), 'x'.repeat(65), 'é', '\u0000', '💥', 'x'.repeat(300)];
@@ -301,7 +336,15 @@ const treeOp: fc.Arbitrary<TreeOp> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('replace' as const), node: fc.nat(), value: encodable }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('int' as const), node: fc.nat(), value: fc.constantFrom(...BOUNDARY_INTS) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('bump' as const), node: fc.nat(), delta: fc.constantFrom(-2, -1, 1, 2, 1000) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('bytes' as const), node: fc.nat(), length: fc.constantFrom(-1, 1, ...BYTE_LENGTHS), fill: fc.uint8Array({ minLength: 1, maxLength: 8 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('bytes' as const),
+      node: fc.nat(),
+      length: fc.constantFrom(-1, 1, ...BYTE_LENGTHS),
+      fill: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('string' as const), node: fc.nat(), value: fc.constantFrom(...STRINGS) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('drop' as const), node: fc.nat(), at: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('dup' as const), node: fc.nat(), at: fc.nat(), times: fc.constantFrom(1, 2, 5, 100, 1100) }) },
@@ -419,13 +462,7 @@ export function binaryInputs(corpus: readonly Uint8Array[], opts: InputMix = {})
 // ---------------------------------------------------------------- JSON text
 
 /** JSON as written, so that mutations can express what JSON.stringify cannot: duplicate keys, `__proto__`, number spellings. */
-export type Json =
-  | null
-  | boolean
-  | string
-  | { readonly num: string }
-  | readonly Json[]
-  | { readonly entries: readonly (readonly [string, Json])[] };
+export type Json = null | boolean | string | { readonly num: string } | readonly Json[] | { readonly entries: readonly (readonly [string, Json])[] };
 
 function isEntries(v: Json): v is { readonly entries: readonly (readonly [string, Json])[] } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'entries' in v;
@@ -436,7 +473,12 @@ export function toJson(v: unknown): Json {
   if (typeof v === 'number') return { num: JSON.stringify(v) };
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return v.map(toJson);
-  if (typeof v === 'object') return { entries: Object.entries(v as object).filter(([, x]) => x !== undefined).map(([k, x]) => [k, toJson(x)] as const) };
+  if (typeof v === 'object')
+    return {
+      entries: Object.entries(v as object)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, toJson(x)] as const),
+    };
   return null;
 }
 
@@ -450,8 +492,50 @@ export function jsonText(v: Json): string {
 }
 
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'toJSON', 'then', 'length', ''];
-const NUMBERS = ['0', '-0', '1', '-1', '1.5', '1e2', '1E400', '-1e400', '1e-400', '0.1', '9007199254740991', '9007199254740992', '18446744073709551615', '4294967296', '65535', '65536', '1000000000000', '253402300799999', '32768', '1048576', '2', '16', '1e21'];
-const JSON_STRINGS = ['', '0x', '0x0', '0x00', '0xzz', 'latest', 'joule1', '\u0000', '💥', 'x'.repeat(300), '\ud800', 'true', '1', '-1', '0x' + '00'.repeat(32), '0x' + 'ff'.repeat(48), '0x' + '11'.repeat(96)];
+const NUMBERS = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '1.5',
+  '1e2',
+  '1E400',
+  '-1e400',
+  '1e-400',
+  '0.1',
+  '9007199254740991',
+  '9007199254740992',
+  '18446744073709551615',
+  '4294967296',
+  '65535',
+  '65536',
+  '1000000000000',
+  '253402300799999',
+  '32768',
+  '1048576',
+  '2',
+  '16',
+  '1e21',
+];
+const JSON_STRINGS = [
+  '',
+  '0x',
+  '0x0',
+  '0x00',
+  '0xzz',
+  'latest',
+  'joule1',
+  '\u0000',
+  '💥',
+  'x'.repeat(300),
+  '\ud800',
+  'true',
+  '1',
+  '-1',
+  '0x' + '00'.repeat(32),
+  '0x' + 'ff'.repeat(48),
+  '0x' + '11'.repeat(96),
+];
 
 const jsonLeaf: fc.Arbitrary<Json> = fc.oneof(
   fc.constant(null),
@@ -467,7 +551,9 @@ export const randomJson: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) =
     { depthSize: 'small', withCrossShrink: true },
     jsonLeaf,
     fc.array(tie('value'), { maxLength: 6 }),
-    fc.array(fc.tuple(fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 })), tie('value')), { maxLength: 6 }).map((entries) => ({ entries })),
+    fc
+      .array(fc.tuple(fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 })), tie('value')), { maxLength: 6 })
+      .map((entries) => ({ entries })),
   ),
 })).value;
 
@@ -485,7 +571,15 @@ type JsonOp =
 const jsonOp: fc.Arbitrary<JsonOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('replace' as const), node: fc.nat(), value: randomJson }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('drop' as const), node: fc.nat(), at: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('addKey' as const), node: fc.nat(), key: fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 10 })), value: randomJson }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('addKey' as const),
+      node: fc.nat(),
+      key: fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 10 })),
+      value: randomJson,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('rename' as const), node: fc.nat(), at: fc.nat(), how: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('dupKey' as const), node: fc.nat(), at: fc.nat(), value: randomJson }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('dup' as const), node: fc.nat(), at: fc.nat(), times: fc.constantFrom(1, 2, 5, 1100) }) },
@@ -560,7 +654,10 @@ function applyJsonOp(root: Json, op: JsonOp): Json {
       return t.set(all[op.other % all.length]!.value);
     case 'hex': {
       // Strings are where keys, addresses and amounts live: mutate one (the node picked, or the next string after it).
-      const strings = all.slice(op.node % all.length).concat(all).filter((n) => typeof n.value === 'string');
+      const strings = all
+        .slice(op.node % all.length)
+        .concat(all)
+        .filter((n) => typeof n.value === 'string');
       const s = strings[0];
       return s === undefined ? root : s.set(mutateHex(s.value as string, op.how, op.at));
     }

@@ -153,7 +153,7 @@ async function main(): Promise<number> {
     for (const t of await selected()) process.stdout.write(`${t.name.padEnd(18)} ${t.description}\n`);
     return 0;
   }
-  const seed = number('seed', args.seed) ?? (Date.now() & 0x7fffffff);
+  const seed = number('seed', args.seed) ?? Date.now() & 0x7fffffff;
   if (args.replay !== undefined || args.index !== undefined) {
     const targets = await selected();
     if (args.target === undefined || targets.length !== 1) fail('--replay and --index need exactly one --target');
@@ -169,15 +169,24 @@ async function main(): Promise<number> {
     return runSingle(target, input, `seed ${seed} input ${index}`);
   }
   const targets = await selected();
-  process.stdout.write(`fuzzing ${targets.length} target(s), seed ${seed}, ${args.seconds !== undefined ? `${args.seconds} s` : `${args.runs ?? 10_000} inputs`} each (reproducers go to ${show(crashDir)})\n`);
+  process.stdout.write(
+    `fuzzing ${targets.length} target(s), seed ${seed}, ${args.seconds !== undefined ? `${args.seconds} s` : `${args.runs ?? 10_000} inputs`} each (reproducers go to ${show(crashDir)})\n`,
+  );
   const results: Result[] = [];
   for (const t of targets) {
     const r = await runChild(t, seed);
     results.push(r);
-    const top = Object.entries(r.outcomes).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, n]) => `${k} ${((100 * n) / Math.max(1, r.runs)).toFixed(1)}%`);
-    process.stdout.write(`${t.name}: ${r.runs} inputs in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.findings.length} finding(s), peak RSS ${r.peakRssMb.toFixed(0)} MB; outcomes: ${top.join(', ')}${r.aborted === undefined ? '' : `; STOPPED: ${r.aborted.split('\n')[0]}`}\n`);
+    const top = Object.entries(r.outcomes)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([k, n]) => `${k} ${((100 * n) / Math.max(1, r.runs)).toFixed(1)}%`);
+    process.stdout.write(
+      `${t.name}: ${r.runs} inputs in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.findings.length} finding(s), peak RSS ${r.peakRssMb.toFixed(0)} MB; outcomes: ${top.join(', ')}${r.aborted === undefined ? '' : `; STOPPED: ${r.aborted.split('\n')[0]}`}\n`,
+    );
   }
-  process.stdout.write(`\n${'target'.padEnd(18)} ${pad('inputs', 9)} ${pad('inputs/s', 9)} ${pad('crashes', 8)} ${pad('hangs', 6)} ${pad('memory', 7)} ${pad('peak RSS', 9)} ${pad('slowest', 9)}\n`);
+  process.stdout.write(
+    `\n${'target'.padEnd(18)} ${pad('inputs', 9)} ${pad('inputs/s', 9)} ${pad('crashes', 8)} ${pad('hangs', 6)} ${pad('memory', 7)} ${pad('peak RSS', 9)} ${pad('slowest', 9)}\n`,
+  );
   for (const r of results) {
     const count = (...kinds: string[]) => r.findings.filter((f) => kinds.includes(f.kind)).length;
     const rate = r.elapsedMs > 0 ? (r.runs / r.elapsedMs) * 1000 : 0;

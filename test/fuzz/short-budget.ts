@@ -23,7 +23,8 @@ export function shortBudget(names: readonly string[]): void {
     try {
       const r = await runInputs(instance, { seed: SEED, runs: target.quickRuns, limitMs: target.limitMs ?? DEFAULT_LIMIT_MS });
       const findings = r.findings.map(
-        (f) => `${f.kind}: ${f.message}\n  regenerate: npm run fuzz -- --target ${name} --seed ${f.seed} --index ${f.index}\n  input: ${toHex(f.input).slice(0, 200)}\n${f.stack ?? ''}`,
+        (f) =>
+          `${f.kind}: ${f.message}\n  regenerate: npm run fuzz -- --target ${name} --seed ${f.seed} --index ${f.index}\n  input: ${toHex(f.input).slice(0, 200)}\n${f.stack ?? ''}`,
       );
       expect(findings).toEqual([]);
       expect(r.runs).toBe(target.quickRuns);

@@ -63,7 +63,8 @@ export const configTarget: FuzzTarget = {
         const transitions = config.transitions.map((t, i) => parseTransition(t, FUZZ_CHAIN_ID, `transitions[${i}]`));
         for (const t of transitions) {
           const back = parseTransition(JSON.parse(JSON.stringify(transitionToJson(t))), FUZZ_CHAIN_ID, 'again');
-          if (JSON.stringify(transitionToJson(back)) !== JSON.stringify(transitionToJson(t))) throw violation('an accepted transition reads differently when written back out');
+          if (JSON.stringify(transitionToJson(back)) !== JSON.stringify(transitionToJson(t)))
+            throw violation('an accepted transition reads differently when written back out');
         }
         return transitions.length > 0 ? 'accepted with transitions' : 'accepted';
       },

@@ -78,7 +78,8 @@ export const consensusMachineTarget: FuzzTarget = {
               act(machine.step({ type: 'new-height', height: a.height + 1, validators: set, previousProposer: header.proposer }), depth + 1);
             } else if (a.type === 'evidence') {
               const verdict = verifyEvidence(a.evidence, set, chainId, crypto);
-              if (verdict !== true) throw violation(`reported evidence does not verify: ${verdict.message} (${toHex(encodeEvidence(a.evidence)).slice(0, 64)}…)`);
+              if (verdict !== true)
+                throw violation(`reported evidence does not verify: ${verdict.message} (${toHex(encodeEvidence(a.evidence)).slice(0, 64)}…)`);
               if (outcome === 'no commit') outcome = 'evidence';
             }
           }

@@ -1,5 +1,14 @@
 import { equalBytes } from '../../../core/bytes.ts';
-import { assembleGenesis, genesisFileText, genesisHash, genesisToJson, paramsToJson, parseGenesis, parseJsonText, validateGenesis } from '../../../genesis/index.ts';
+import {
+  assembleGenesis,
+  genesisFileText,
+  genesisHash,
+  genesisToJson,
+  paramsToJson,
+  parseGenesis,
+  parseJsonText,
+  validateGenesis,
+} from '../../../genesis/index.ts';
 import { DEFAULT_PARAMS } from '../../../core/params.ts';
 import { cardToJson, makeCard, parseCard } from '../../../node/home/card.ts';
 import { FUZZ_CHAIN_ID, FUZZ_GENESIS_TIME, fuzzNetwork, fuzzValidator } from '../fixtures.ts';
@@ -91,9 +100,22 @@ export const assembleTarget: FuzzTarget = {
       return { source: `card-${i}.json`, chainId: card.chainId, validator: card.validator };
     });
     const accounts = genesisToJson(fuzzNetwork(1, 3).genesis).accounts.slice(1);
-    const corpus = [{ params: paramsToJson(DEFAULT_PARAMS), accounts }, { accounts: [...accounts, { address: cards[0]!.validator.address, balance: '5' }] }, {}];
+    const corpus = [
+      { params: paramsToJson(DEFAULT_PARAMS), accounts },
+      { accounts: [...accounts, { address: cards[0]!.validator.address, balance: '5' }] },
+      {},
+    ];
     const assemble = (doc: Record<string, unknown>, order: typeof cards) =>
-      assembleGenesis({ chainId: FUZZ_CHAIN_ID, genesisTime: FUZZ_GENESIS_TIME, params: doc.params, paramsSource: 'params.json', accounts: doc.accounts, accountsSource: 'accounts.json', validators: order, validatorBalance: 1000n });
+      assembleGenesis({
+        chainId: FUZZ_CHAIN_ID,
+        genesisTime: FUZZ_GENESIS_TIME,
+        params: doc.params,
+        paramsSource: 'params.json',
+        accounts: doc.accounts,
+        accountsSource: 'accounts.json',
+        validators: order,
+        validatorBalance: 1000n,
+      });
     return {
       inputs: jsonInputs(corpus),
       run(input) {

@@ -14,7 +14,14 @@ import { binaryInputs } from '../mutate.ts';
 /** Builds, certifies and commits the next block with `txs`; returns it as gossip carries it. */
 async function commitNext(chain: Chain, net: FuzzNetwork, txs: readonly Tx[]): Promise<Uint8Array> {
   const context = chain.nextBlockContext();
-  const built = await buildBlock({ context, proposer: net.validators[0]!.address, round: 0, timestamp: chain.head.header.timestamp + 1000, candidates: txs, signaturesVerified: false });
+  const built = await buildBlock({
+    context,
+    proposer: net.validators[0]!.address,
+    round: 0,
+    timestamp: chain.head.header.timestamp + 1000,
+    candidates: txs,
+    signaturesVerified: false,
+  });
   const cert = certify(net, context.height, 0, built.hash, [0]);
   await chain.commit(built, cert);
   return encodeCertifiedBlock(encodeBlock(built.block), cert);
@@ -23,7 +30,14 @@ async function commitNext(chain: Chain, net: FuzzNetwork, txs: readonly Tx[]): P
 /** The next block (height + 1) with `txs`, certified, without committing it. */
 async function nextItem(chain: Chain, net: FuzzNetwork, txs: readonly Tx[], round = 0): Promise<Uint8Array> {
   const context = chain.nextBlockContext();
-  const built = await buildBlock({ context, proposer: net.validators[0]!.address, round, timestamp: chain.head.header.timestamp + 1000, candidates: txs, signaturesVerified: false });
+  const built = await buildBlock({
+    context,
+    proposer: net.validators[0]!.address,
+    round,
+    timestamp: chain.head.header.timestamp + 1000,
+    candidates: txs,
+    signaturesVerified: false,
+  });
   if (built.dropped.length > 0) throw new Error(`the corpus block dropped a tx: ${built.dropped[0]!.error.message}`);
   return encodeCertifiedBlock(encodeBlock(built.block), certify(net, context.height, round, blockHash(built.block.header), [0]));
 }
@@ -48,7 +62,12 @@ export const gossipBlocksTarget: FuzzTarget = {
     const chain = await openFuzzChain(env.tmpDir, net);
     const txs = txCorpus(net);
     const known = [await commitNext(chain, net, []), await commitNext(chain, net, [txs[0]!])];
-    const corpus = [...known, await nextItem(chain, net, []), await nextItem(chain, net, [txs[1]!, txs[2]!, txs[6]!]), await nextItem(chain, net, [txs[1]!], 1)];
+    const corpus = [
+      ...known,
+      await nextItem(chain, net, []),
+      await nextItem(chain, net, [txs[1]!, txs[2]!, txs[6]!]),
+      await nextItem(chain, net, [txs[1]!], 1),
+    ];
     const failures: unknown[] = [];
     const queue = new SerialQueue((e) => failures.push(e));
     let commits = 0;

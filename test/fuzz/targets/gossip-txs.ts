@@ -18,7 +18,12 @@ class WatchedAdmission extends TxAdmission {
   readonly admitted: Tx[] = [];
   override submit(bytes: Uint8Array, source: string): Promise<Tx> {
     const p = super.submit(bytes, source);
-    this.started.push(p.then((tx) => this.admitted.push(tx), () => {}));
+    this.started.push(
+      p.then(
+        (tx) => this.admitted.push(tx),
+        () => {},
+      ),
+    );
     return p;
   }
 }
@@ -51,7 +56,11 @@ export const gossipTxsTarget: FuzzTarget = {
       async run(input) {
         const admission = new WatchedAdmission(chain, new Mempool(limits), NO_ADMISSION_METRICS);
         const errors: unknown[] = [];
-        const gossip = new TxGossip(() => {}, admission, (e) => errors.push(e));
+        const gossip = new TxGossip(
+          () => {},
+          admission,
+          (e) => errors.push(e),
+        );
         const verdict = gossip.validate(input);
         if (verdict === 'accept') gossip.handle(input);
         await Promise.all(admission.started);

@@ -47,7 +47,8 @@ export const keystoreTarget: FuzzTarget = {
         for (const type of ['ed25519', 'bls'] as KeyType[]) {
           try {
             const key = await parseKeyFile(body, 'fuzz.key', type, PASSPHRASE);
-            if (info === undefined || !equalBytes(info.publicKey, key.publicKey)) throw violation('a key opened whose header readKeyInfo refused or reads differently');
+            if (info === undefined || !equalBytes(info.publicKey, key.publicKey))
+              throw violation('a key opened whose header readKeyInfo refused or reads differently');
             outcome = `opened ${type}`;
           } catch (e) {
             if (!isJouleError(e)) throw e;
