@@ -52,9 +52,9 @@ export function buildProgram(): Command {
   registerTxCommands(program);
   registerQueryCommands(program);
   registerValidatorsCommands(program);
-  registerStateCommands(program);
   registerDeviceCommands(program);
   registerRoleCommands(program);
+  registerStateCommands(program);
   registerEnergyCommands(program);
   return program;
 }

@@ -78,6 +78,12 @@ export const ErrorCode = {
   STORE_MISMATCH: 'STORE_MISMATCH',
   /** A proof was asked for a height older than the node's state history window (state.historyBlocks). */
   STATE_PRUNED: 'STATE_PRUNED',
+  /**
+   * This node's disk refused a read or write (full, read-only, no permission, I/O error):
+   * never a verdict on a block or its sender. The node halts with the path and the OS error
+   * (core/storage-error.ts, docs/running-a-validator.md "Disk faults").
+   */
+  STORAGE_FAILED: 'STORAGE_FAILED',
   // queries and rpc
   NOT_FOUND: 'NOT_FOUND',
   INVALID_PARAMS: 'INVALID_PARAMS',
@@ -120,9 +126,7 @@ export class JouleError extends Error {
   }
 
   toJSON(): { code: ErrorCode; message: string; field?: string } {
-    return this.field === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, field: this.field };
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
   }
 }
 
@@ -136,5 +140,11 @@ export function isJouleError(e: unknown): e is JouleError {
  * this node's ability to agree with the others.
  */
 export function isFatal(e: unknown): e is JouleError {
-  return isJouleError(e) && (e.code === ErrorCode.HOOK_FAILED || e.code === ErrorCode.SAFETY_VIOLATION || e.code === ErrorCode.STATE_UNDECLARED_READ);
+  return (
+    isJouleError(e) &&
+    (e.code === ErrorCode.HOOK_FAILED ||
+      e.code === ErrorCode.SAFETY_VIOLATION ||
+      e.code === ErrorCode.STATE_UNDECLARED_READ ||
+      e.code === ErrorCode.STORAGE_FAILED)
+  );
 }

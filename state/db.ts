@@ -1,6 +1,7 @@
 import { Level } from 'level';
 import { concatBytes, u64be, utf8 } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
+import { guardStorage, guardStorageAsync, storageFailure } from '../core/storage-error.ts';
 import { prefixEnd } from './keys.ts';
 
 /**
@@ -62,7 +63,6 @@ export function metaDbKey(name: string): Uint8Array {
   return dbKey(DbPrefix.meta, utf8(name));
 }
 
-
 /** LevelDB hands back Buffers; the rest of the node sees plain Uint8Arrays (same memory). */
 function plain(b: Uint8Array): Uint8Array {
   return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
@@ -79,9 +79,11 @@ export class DbBatch {
   private byteCount = 0;
   private count = 0;
   private written = false;
+  private readonly path: string;
 
-  constructor(db: Level<Uint8Array, Uint8Array>) {
+  constructor(db: Level<Uint8Array, Uint8Array>, path: string) {
     this.batch = db.batch();
+    this.path = path;
   }
 
   put(key: Uint8Array, value: Uint8Array): this {
@@ -121,7 +123,10 @@ export class DbBatch {
       await this.batch.close();
       return;
     }
-    await this.batch.write({ sync: options.sync ?? true });
+    // A full or read-only disk: STORAGE_FAILED (fatal, never blamed on whoever sent the block).
+    // LevelDB then refuses every later write until the database is reopened (its log's state
+    // is unknown), so the node halts rather than retry; nothing of the batch was applied.
+    await guardStorageAsync(this.path, 'db-write', () => this.batch.write({ sync: options.sync ?? true }));
   }
 }
 
@@ -164,6 +169,8 @@ export class Database {
       if (cause?.code === 'LEVEL_LOCKED') {
         throw new JouleError(ErrorCode.UNAVAILABLE, `database at ${path} is in use by another process`);
       }
+      const local = storageFailure(e, path, 'db-write');
+      if (local !== undefined) throw local;
       throw new JouleError(ErrorCode.STORE_CORRUPT, `cannot open database at ${path}: ${cause?.message ?? (e as Error).message}`);
     }
     return new Database(db, path);
@@ -171,7 +178,7 @@ export class Database {
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     this.reads[key[0]!]!++;
-    const v = await this.db.get(key);
+    const v = await guardStorageAsync(this.path, 'db-read', () => this.db.get(key));
     return v === undefined ? undefined : plain(v);
   }
 
@@ -181,7 +188,7 @@ export class Database {
    */
   getSync(key: Uint8Array): Uint8Array | undefined {
     this.reads[key[0]!]!++;
-    const v = this.db.getSync(key);
+    const v = guardStorage(this.path, 'db-read', () => this.db.getSync(key));
     return v === undefined ? undefined : plain(v);
   }
 
@@ -189,7 +196,7 @@ export class Database {
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
     for (const k of keys) this.reads[k[0]!]!++;
-    const vs = await this.db.getMany([...keys]);
+    const vs = await guardStorageAsync(this.path, 'db-read', () => this.db.getMany([...keys]));
     return vs.map((v) => (v === undefined ? undefined : plain(v)));
   }
 
@@ -206,7 +213,8 @@ export class Database {
     const it = this.db.iterator({ ...range, reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     try {
       // nextv: one native call per chunk of entries rather than per entry
-      for (let chunk = await it.nextv(1000); chunk.length > 0; chunk = await it.nextv(1000)) {
+      const next = () => guardStorageAsync(this.path, 'db-read', () => it.nextv(1000));
+      for (let chunk = await next(); chunk.length > 0; chunk = await next()) {
         this.reads[p[0]!]! += chunk.length;
         for (const [k, v] of chunk) yield [plain(k), plain(v)];
       }
@@ -216,7 +224,7 @@ export class Database {
   }
 
   batch(): DbBatch {
-    return new DbBatch(this.db);
+    return new DbBatch(this.db, this.path);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { blsGenerate, ed25519Generate, addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
-import type { DeviceJson, RolesJson } from '../core/rpc-json.ts';
+import type { DeviceJson, DeviceListJson, RolesJson } from '../core/rpc-json.ts';
 import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
@@ -36,12 +36,45 @@ describe('devices and roles on a cluster', () => {
     const node0 = net.nodes[0]!.rpcUrl;
 
     const reg = await runCli([
-      'device', 'register', 'meter-0001', '--device-key', keyFile('k1.key', k1.secretKey), '--owner', owner, '--kind', 'meter', '--zone', 'NL',
-      '--max-import-w', '17250', '--max-export-w', '11000', '--carbon-intensity', '0', '--key', operatorKey, '--rpc', node0, '--wait', '--json',
+      'device',
+      'register',
+      'meter-0001',
+      '--device-key',
+      keyFile('k1.key', k1.secretKey),
+      '--owner',
+      owner,
+      '--kind',
+      'meter',
+      '--zone',
+      'NL',
+      '--max-import-w',
+      '17250',
+      '--max-export-w',
+      '11000',
+      '--carbon-intensity',
+      '0',
+      '--key',
+      operatorKey,
+      '--rpc',
+      node0,
+      '--wait',
+      '--json',
     ]);
     expect(reg.code, reg.stderr).toBe(0);
     const registeredAt = JSON.parse(reg.stdout).blockHeight as number;
-    const rekey = await runCli(['device', 'rekey', 'meter-0001', '--device-key', keyFile('k2.key', k2.secretKey), '--key', operatorKey, '--rpc', net.nodes[1]!.rpcUrl, '--wait', '--json']);
+    const rekey = await runCli([
+      'device',
+      'rekey',
+      'meter-0001',
+      '--device-key',
+      keyFile('k2.key', k2.secretKey),
+      '--key',
+      operatorKey,
+      '--rpc',
+      net.nodes[1]!.rpcUrl,
+      '--wait',
+      '--json',
+    ]);
     expect(rekey.code, rekey.stderr).toBe(0);
     const rekeyedAt = JSON.parse(rekey.stdout).blockHeight as number;
 
@@ -53,6 +86,10 @@ describe('devices and roles on a cluster', () => {
       const d = await rpc<DeviceJson>(n.rpcUrl, 'joule_getDevice', ['meter-0001']);
       expect(d).toMatchObject({ id: 'meter-0001', kind: 'meter', status: 'active', owner, publicKey: expected[1]!.key, keyHistory: expected });
     }
+    const operator = (JSON.parse(readFileSync(operatorKey, 'utf8')) as { address: string }).address;
+    const page = await rpc<DeviceListJson>(net.nodes[3]!.rpcUrl, 'joule_listDevices', [{ operator, zone: 'NL' }]);
+    expect(page).toMatchObject({ devices: [{ id: 'meter-0001', operator }], nextCursor: null });
+    expect((await rpc<DeviceListJson>(net.nodes[3]!.rpcUrl, 'joule_listDevices', [{ zone: 'BE' }])).devices).toEqual([]);
     const proof = await runCli(['query', 'proof', 'device:meter-0001', '--rpc', net.nodes[2]!.rpcUrl]);
     expect(proof.code, proof.stderr).toBe(0);
     expect(proof.stdout).toMatch(/value\s+device meter-0001: meter, active, zone NL/);
@@ -60,7 +97,19 @@ describe('devices and roles on a cluster', () => {
 
     const oracle = formatAddress(addressFromPublicKey(ed25519Generate().publicKey));
     for (const i of [0, 1, 2]) {
-      const v = await runCli(['role', 'vote', 'grant', oracle, 'oracle', '--key', net.files.validators[i]!.identityKeyFile, '--rpc', net.nodes[i]!.rpcUrl, '--wait', '--json']);
+      const v = await runCli([
+        'role',
+        'vote',
+        'grant',
+        oracle,
+        'oracle',
+        '--key',
+        net.files.validators[i]!.identityKeyFile,
+        '--rpc',
+        net.nodes[i]!.rpcUrl,
+        '--wait',
+        '--json',
+      ]);
       expect(v.code, v.stderr).toBe(0);
       const roles = await rpc<RolesJson>(node0, 'joule_getRoles', [oracle]);
       expect(roles.roles).toEqual(i < 2 ? [] : ['oracle']);

@@ -61,7 +61,10 @@ describe('access lists', () => {
     state.setAccount(bob.address, { balance: 1n });
     let thrown: unknown;
     try {
-      withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx));
+      withTransferKeys(
+        () => [],
+        () => executeBlock(state, [pay(0)], ctx),
+      );
     } catch (e) {
       thrown = e;
     }
@@ -70,7 +73,10 @@ describe('access lists', () => {
     expect(isFatal(thrown)).toBe(true);
     expect((thrown as Error).message).toMatch(new RegExp(`read key 0x${toHex(accountKey(bob.address))}`));
     // the same wrong list outside strict mode runs (the node's loaded state serves and reports such reads)
-    const lax = withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx, { strictAccess: false }));
+    const lax = withTransferKeys(
+      () => [],
+      () => executeBlock(state, [pay(0)], ctx, { strictAccess: false }),
+    );
     expect(lax.receipts[0]!.success).toBe(true);
     // and the real declaration passes strict mode
     expect(executeBlock(state, [pay(0)], ctx).receipts[0]!.success).toBe(true);

@@ -1,12 +1,12 @@
 import type { Receipt } from '../../core/block.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
+import type { AccountView, DeviceQuery, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
-import { getDevice } from '../../state/devices.ts';
+import { deviceListRange, getDevice, indexedDeviceKeys, listDevices } from '../../state/devices.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
-import { GOVERNANCE_PREFIX, listGovernanceProposals } from '../../state/governance-votes.ts';
+import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
@@ -66,9 +66,15 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listEvidence: async (offset: number, limit: number) => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit),
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
-    // Pending proposals are bounded (16 open votes per validator): loaded whole.
-    listGovernanceProposals: async () => listGovernanceProposals(await chain.world.load({ prefixes: [GOVERNANCE_PREFIX] })),
+    // Devices are not held in memory: the page (an index range, then the records it names) is loaded first.
+    async listDevices(q: DeviceQuery) {
+      const view = await chain.world.load({ ranges: [deviceListRange(q)] });
+      await view.load({ keys: indexedDeviceKeys(view, q) });
+      return listDevices(view, q);
+    },
+    listGovernanceProposals: () => listGovernanceProposals(chain.world),
     getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
+    // UTXOs and certificates are not held in memory: the page (an index range, then the records it names) is loaded first.
     listEnergyUtxos: async (q) => loadAndListUtxos(await chain.world.load({}), q),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
     listCertificates: async (q) => loadAndListCertificates(await chain.world.load({}), q),

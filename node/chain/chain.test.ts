@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { u64be } from '../../core/bytes.ts';
 import { addressFromPublicKey } from '../../core/keys.ts';
 import { ValidatorSet } from '../../core/validators.ts';
@@ -15,9 +15,20 @@ import { appendEmptyBlocks } from '../testing/chain.ts';
 const devnet = generateDevnet({ validators: 1, accounts: 2, genesisTime: 1_700_000_000_000 });
 const hash = genesisHash(devnet.genesis);
 
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempStore(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+  made.push(dir);
+  return dir;
+}
+
 /** A store with `blocks` committed empty blocks, closed. */
 async function storeWith(blocks: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+  const dir = await tempStore();
   const chain = await Chain.open(dir, devnet.genesis, hash);
   await appendEmptyBlocks(chain, devnet, blocks);
   await chain.close();
@@ -50,15 +61,22 @@ describe('Chain: opening a store', () => {
     ['a missing head certificate', (db) => db.batch().del(heightKey(DbPrefix.certificate, 2)).write(), /no commit certificate/],
     ['a broken parent link', (db) => db.batch().del(heightKey(DbPrefix.block, 1)).write(), /does not link/],
     ['a state root record that differs from the head block', (db) => db.batch().del(metaDbKey(MetaKey.stateRoot)).write(), /state/],
-    ['a missing hash index entry', async (db) => {
-      for await (const [k] of db.iterate(DbPrefix.blockHash)) await db.batch().del(k).write();
-    }, /hash index/],
+    [
+      'a missing hash index entry',
+      async (db) => {
+        for await (const [k] of db.iterate(DbPrefix.blockHash)) await db.batch().del(k).write();
+      },
+      /hash index/,
+    ],
   ];
   for (const [what, damage, message] of corruptions) {
     it(`refuses to run on ${what}, saying what is wrong`, async () => {
       const dir = await storeWith(2);
       await tamper(dir, damage);
-      const err = await Chain.open(dir, devnet.genesis, hash).then(() => undefined, (e: unknown) => e);
+      const err = await Chain.open(dir, devnet.genesis, hash).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({ code: 'STORE_CORRUPT' });
       expect((err as Error).message).toMatch(message);
     });
@@ -72,7 +90,10 @@ describe('Chain: opening does not re-hash the state', () => {
     const dir = await storeWith(2);
     await tamper(dir, async (db) => {
       const key = dbKey(DbPrefix.stateValue, accountKey(addressFromPublicKey(devnet.accountKeys[0]!.keyPair.publicKey)));
-      await db.batch().put(key, new Uint8Array([0x94, 0, 1, 0, 0])).write();
+      await db
+        .batch()
+        .put(key, new Uint8Array([0x94, 0, 1, 0, 0]))
+        .write();
     });
     const chain = await Chain.open(dir, devnet.genesis, hash);
     expect(chain.height).toBe(2);
@@ -85,12 +106,18 @@ describe('Chain: opening does not re-hash the state', () => {
 
 describe('Chain: the next-block context', () => {
   it('describes height + 1 and is taken afresh after a commit and after transitions are set', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'joule-chain-'));
+    const dir = await tempStore();
     const chain = await Chain.open(dir, devnet.genesis, hash);
     try {
       const first = chain.nextBlockContext();
       expect(first).toBe(chain.nextBlockContext()); // cached while the head stays
-      expect(first).toMatchObject({ chainId: devnet.genesis.chainId, params: devnet.genesis.params, height: 1, parentCertificate: null, transition: undefined });
+      expect(first).toMatchObject({
+        chainId: devnet.genesis.chainId,
+        params: devnet.genesis.params,
+        height: 1,
+        parentCertificate: null,
+        transition: undefined,
+      });
       expect(first.parentHash).toEqual(chain.head.hash);
       expect(first.validatorSet.hash).toEqual(chain.validators.hash);
       expect(first.validatorSets(first.validatorSet.hash)).toBe(first.validatorSet);

@@ -16,7 +16,18 @@ import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } f
 import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
 import { ValidatorSet, type Validator } from '../../core/validators.ts';
 import type { DeviceRecord } from '../../core/device.ts';
-import type { AccountView, DeviceQuery, EvidenceView, GovernanceProposalView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
+import type {
+  AccountView,
+  DeviceQuery,
+  EvidenceView,
+  GovernanceProposalView,
+  NodeApi,
+  NodeStatus,
+  ProofView,
+  StoredBlock,
+  TxLookup,
+  ValidatorProposalView,
+} from '../node-api.ts';
 
 export const FAKE_CHAIN_ID = 'joule-test';
 
@@ -101,7 +112,15 @@ export function createFakeNode(): FakeNode {
         success: true,
         code: '',
         feePaid: tx.fee,
-        events: [{ type: 'transfer', attributes: [['amount', '100'], ['__proto__', 'x']] }],
+        events: [
+          {
+            type: 'transfer',
+            attributes: [
+              ['amount', '100'],
+              ['__proto__', 'x'],
+            ],
+          },
+        ],
       }),
     );
     receiptsByHeight.push(receipts);
@@ -138,7 +157,12 @@ export function createFakeNode(): FakeNode {
   const governanceProposals: GovernanceProposalView[] = [];
   const listDevices = (q: DeviceQuery) => {
     const all = [...devices.values()]
-      .filter((d) => (q.operator === undefined || equalBytes(d.operator, q.operator)) && (q.zone === undefined || d.zone === q.zone) && (q.after === undefined || d.id > q.after))
+      .filter(
+        (d) =>
+          (q.operator === undefined || equalBytes(d.operator, q.operator)) &&
+          (q.zone === undefined || d.zone === q.zone) &&
+          (q.after === undefined || d.id > q.after),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     const page = all.slice(0, q.limit);
     return { devices: page, next: all.length > q.limit ? page[page.length - 1]!.id : undefined };

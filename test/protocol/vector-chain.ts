@@ -20,7 +20,11 @@ import type { VectorContext } from './vectors.ts';
  * accounts and validator set in an in-memory state, its parameters, and the evidence
  * verifier a node injects into vm/. What a node of that chain checks a submitted tx against.
  */
-export function vectorChain(context: VectorContext, keys: readonly KeyVector[], deviceKeys: readonly DeviceKeyVector[]): { state: MemoryState; chain: ChainContext } {
+export function vectorChain(
+  context: VectorContext,
+  keys: readonly KeyVector[],
+  deviceKeys: readonly DeviceKeyVector[],
+): { state: MemoryState; chain: ChainContext } {
   const key = (name: string): KeyVector => {
     const k = keys.find((x) => x.name === name);
     if (k === undefined) throw new Error(`no key ${name} in the vector file`);

@@ -5,9 +5,9 @@ import { decodeDeviceStatusBody, type DeviceStatusAction, type DeviceStatusBody 
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { putDevice } from '../../state/devices.ts';
+import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import type { ExecContext, TxHandler } from '../types.ts';
-import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import { byAuthority, checkAuthority, governedDeviceKeys, requireDevice, requireNotRevoked } from './rules.ts';
 
 /**
@@ -38,7 +38,16 @@ function apply(state: StateOverlay, body: DeviceStatusBody): BlockEvent[] {
   const d = requireDevice(state, body.id, 'tx.body.id');
   const status = RESULT[body.action];
   putDevice(state, { ...d, status }, d);
-  return [{ type: 'device-status', attributes: [['device', d.id], ['from', d.status], ['to', status]] }];
+  return [
+    {
+      type: 'device-status',
+      attributes: [
+        ['device', d.id],
+        ['from', d.status],
+        ['to', status],
+      ],
+    },
+  ];
 }
 
 function execute({ state, tx, body, block }: ExecContext<DeviceStatusBody>): BlockEvent[] {

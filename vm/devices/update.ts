@@ -6,11 +6,11 @@ import { decodeDeviceUpdateBody, type DeviceUpdateBody } from '../../core/tx/dev
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { deviceKey, putDevice } from '../../state/devices.ts';
+import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { addressText } from '../accounts.ts';
 import type { ExecContext, TxHandler } from '../types.ts';
-import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import { byAuthority, checkAuthority, governedDeviceKeys, holdsOperatorRole, requireCheckMeter, requireDevice, requireNotRevoked } from './rules.ts';
 
 /**
@@ -42,7 +42,8 @@ function checkState(state: StateReader, body: DeviceUpdateBody, tx: Tx): void {
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.operator)} holds neither the dso nor the aggregator role`, 'tx.body.operator');
   }
   if (typeof body.checkMeter === 'string') requireCheckMeter(state, body.checkMeter);
-  if (equalBytes(encodeDevice(updatedDevice(d, body)), encodeDevice(d))) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the update changes nothing', 'tx.body');
+  if (equalBytes(encodeDevice(updatedDevice(d, body)), encodeDevice(d)))
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the update changes nothing', 'tx.body');
 }
 
 function apply(state: StateOverlay, body: DeviceUpdateBody): BlockEvent[] {

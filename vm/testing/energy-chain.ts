@@ -102,7 +102,13 @@ export function energyChain(opts: {
       const address = 'validator' in who ? who.validator.address : who.address;
       return { chainId: ENERGY_CHAIN_ID, seed: who.seed, nonce: getAccount(state, address).nonce + offset, fee: 25n };
     },
-    ctx: () => ({ chainId: ENERGY_CHAIN_ID, params, height: chain.height, timestamp: start + chain.height * params.blockPeriodMs, proposer: keys[0]!.validator.address }),
+    ctx: () => ({
+      chainId: ENERGY_CHAIN_ID,
+      params,
+      height: chain.height,
+      timestamp: start + chain.height * params.blockPeriodMs,
+      proposer: keys[0]!.validator.address,
+    }),
     check: (tx) => checkTx(state, tx, chain.ctx(), { allowFutureNonce: true }),
     block(...txs) {
       const r = executeBlock(state, txs, chain.ctx());
@@ -110,7 +116,8 @@ export function energyChain(opts: {
       chain.height++;
       return r;
     },
-    register: (operator, id, key, more) => chain.block(buildDeviceRegister({ ...chain.sender(operator), device: registerBody(id, key, operator.address, more) })),
+    register: (operator, id, key, more) =>
+      chain.block(buildDeviceRegister({ ...chain.sender(operator), device: registerBody(id, key, operator.address, more) })),
   };
   return chain;
 }
