@@ -226,3 +226,32 @@ export function decodeCertificate(bytes: Uint8Array): Certificate {
   checkCertificate(c);
   return c;
 }
+
+/** Which energy UTXOs to list (state/energy-lists.ts listUtxos, joule_listEnergyUtxos): all, or one owner's. */
+export interface EnergyUtxoQuery {
+  readonly owner?: Uint8Array;
+  /** 1..MAX_ENERGY_PAGE (state/energy-lists.ts). */
+  readonly limit: number;
+  /** The previous page's cursor. */
+  readonly after?: Uint8Array;
+}
+
+export interface EnergyUtxoPage {
+  readonly utxos: readonly EnergyUtxo[];
+  readonly next: Uint8Array | undefined;
+}
+
+/** Which certificates to list: all, or by beneficiary, device, zone, or production period [fromMs, toMs). */
+export type CertificateFilter =
+  | { readonly by: 'all' }
+  | { readonly by: 'beneficiary'; readonly beneficiary: Uint8Array }
+  | { readonly by: 'device'; readonly deviceId: string }
+  | { readonly by: 'zone'; readonly zone: string }
+  /** Energy produced in intervals starting in [fromMs, toMs). */
+  | { readonly by: 'period'; readonly fromMs: number; readonly toMs: number };
+
+export interface CertificateQuery {
+  readonly filter: CertificateFilter;
+  readonly limit: number;
+  readonly after?: Uint8Array;
+}

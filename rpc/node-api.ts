@@ -5,7 +5,7 @@
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { DeviceRecord } from '../core/device.ts';
-import type { Certificate, EnergyUtxo } from '../core/energy.ts';
+import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -95,33 +95,7 @@ export interface DevicePage {
   readonly next: string | undefined;
 }
 
-/** Which energy UTXOs to list (state/energy-lists.ts listUtxos). */
-export interface EnergyUtxoQuery {
-  readonly owner?: Uint8Array;
-  /** 1..MAX_ENERGY_PAGE. */
-  readonly limit: number;
-  /** The previous page's cursor. */
-  readonly after?: Uint8Array;
-}
-
-export interface EnergyUtxoPage {
-  readonly utxos: readonly EnergyUtxo[];
-  readonly next: Uint8Array | undefined;
-}
-
-/** Which certificates to list: all, or by beneficiary, device, zone, or production period [fromMs, toMs). */
-export type CertificateFilter =
-  | { readonly by: 'all' }
-  | { readonly by: 'beneficiary'; readonly beneficiary: Uint8Array }
-  | { readonly by: 'device'; readonly deviceId: string }
-  | { readonly by: 'zone'; readonly zone: string }
-  | { readonly by: 'period'; readonly fromMs: number; readonly toMs: number };
-
-export interface CertificateQuery {
-  readonly filter: CertificateFilter;
-  readonly limit: number;
-  readonly after?: Uint8Array;
-}
+export type { CertificateFilter, CertificateQuery, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 
 export interface CertificatePage {
   /** Each with the state key of the index entry that listed it. */

@@ -1,5 +1,13 @@
 import { compareBytes, concatBytes, u64be } from '../core/bytes.ts';
-import { decodeCertificate, decodeEnergyUtxo, type Certificate, type EnergyUtxo } from '../core/energy.ts';
+import {
+  decodeCertificate,
+  decodeEnergyUtxo,
+  type Certificate,
+  type CertificateFilter,
+  type CertificateQuery,
+  type EnergyUtxoPage,
+  type EnergyUtxoQuery,
+} from '../core/energy.ts';
 import {
   beneficiaryCertificatePrefix,
   CERTIFICATE_RECORDS_PREFIX,
@@ -35,31 +43,9 @@ export interface LoadableReader extends PrefixReader {
 /** Most items one page holds (and the default). */
 export const MAX_ENERGY_PAGE = 100;
 
-export interface UtxoQuery {
-  readonly owner?: Uint8Array;
-  /** 1..MAX_ENERGY_PAGE. */
-  readonly limit: number;
-  readonly after?: Uint8Array;
-}
-
-export interface UtxoPage {
-  readonly utxos: readonly EnergyUtxo[];
-  readonly next: Uint8Array | undefined;
-}
-
-export type CertificateFilter =
-  | { readonly by: 'all' }
-  | { readonly by: 'beneficiary'; readonly beneficiary: Uint8Array }
-  | { readonly by: 'device'; readonly deviceId: string }
-  | { readonly by: 'zone'; readonly zone: string }
-  /** Energy produced in intervals starting in [fromMs, toMs). */
-  | { readonly by: 'period'; readonly fromMs: number; readonly toMs: number };
-
-export interface CertificateQuery {
-  readonly filter: CertificateFilter;
-  readonly limit: number;
-  readonly after?: Uint8Array;
-}
+export type { CertificateFilter, CertificateQuery } from '../core/energy.ts';
+export type UtxoQuery = EnergyUtxoQuery;
+export type UtxoPage = EnergyUtxoPage;
 
 export interface ListedCertificate {
   readonly certificate: Certificate;
