@@ -1,0 +1,117 @@
+import { readU64be, utf8 } from '../core/bytes.ts';
+import {
+  decodeCloseItem,
+  decodeDeviceHealth,
+  decodeIntervalTotals,
+  decodeMeterCursor,
+  EMPTY_HEALTH,
+  encodeCloseItem,
+  encodeDeviceHealth,
+  encodeIntervalTotals,
+  encodeMeterCursor,
+  type CloseItem,
+  type DeviceHealth,
+  type IntervalTotals,
+  type MeterCursor,
+} from '../core/meter.ts';
+import { CLOSE_QUEUE_PREFIX, closeQueueKey, deviceHealthKey, intervalTotalsKey, intervalTotalsPrefix, meterCursorKey } from '../core/state-keys.ts';
+import type { StateOverlay, StateReader } from './overlay.ts';
+
+/**
+ * Telemetry's records (StatePrefix.telemetry, core/state-keys.ts TelemetryBucket):
+ *
+ *   0x12 0x01 ++ deviceId                                   -> MeterCursor
+ *   0x12 0x02 ++ u8(len deviceId) ++ deviceId ++ u64be(start) -> IntervalTotals
+ *   0x12 0x03 ++ u64be(start) ++ deviceId                    -> CloseItem (the close queue)
+ *   0x12 0x04 ++ deviceId                                    -> DeviceHealth
+ *
+ * The close queue's keys sort by (interval, device id), the order intervals are closed in.
+ */
+
+export { CLOSE_QUEUE_PREFIX, closeQueueKey, deviceHealthKey, intervalTotalsKey, meterCursorKey };
+
+export function getMeterCursor(state: StateReader, deviceId: string): MeterCursor | undefined {
+  const raw = state.get(meterCursorKey(deviceId));
+  return raw === undefined ? undefined : decodeMeterCursor(raw);
+}
+
+export function putMeterCursor(state: StateOverlay, deviceId: string, c: MeterCursor): void {
+  state.set(meterCursorKey(deviceId), encodeMeterCursor(c));
+}
+
+export function getIntervalTotals(state: StateReader, deviceId: string, intervalStartMs: number): IntervalTotals | undefined {
+  const raw = state.get(intervalTotalsKey(deviceId, intervalStartMs));
+  return raw === undefined ? undefined : decodeIntervalTotals(raw, deviceId, intervalStartMs);
+}
+
+export function putIntervalTotals(state: StateOverlay, t: IntervalTotals): void {
+  state.set(intervalTotalsKey(t.deviceId, t.intervalStartMs), encodeIntervalTotals(t));
+}
+
+export function deleteIntervalTotals(state: StateOverlay, deviceId: string, intervalStartMs: number): void {
+  state.delete(intervalTotalsKey(deviceId, intervalStartMs));
+}
+
+/** A device's interval totals with fromMs <= start <= toMs, ascending, at most `limit`. */
+export function listIntervalTotals(state: StateReader, deviceId: string, fromMs: number, toMs: number, limit: number): IntervalTotals[] {
+  const prefix = intervalTotalsPrefix(deviceId);
+  const out: IntervalTotals[] = [];
+  if (limit <= 0) return out;
+  for (const [key, value] of state.iterate(prefix, intervalTotalsKey(deviceId, fromMs))) {
+    const start = readU64be(key, prefix.length);
+    if (start > toMs) break;
+    out.push(decodeIntervalTotals(value, deviceId, start));
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+export interface QueuedClose {
+  readonly intervalStartMs: number;
+  readonly deviceId: string;
+  readonly item: CloseItem;
+}
+
+/** Puts (interval, device) on the close queue; a later put for the same pair replaces the item. */
+export function putCloseItem(state: StateOverlay, intervalStartMs: number, deviceId: string, item: CloseItem): void {
+  state.set(closeQueueKey(intervalStartMs, deviceId), encodeCloseItem(item));
+}
+
+export function hasCloseItem(state: StateReader, intervalStartMs: number, deviceId: string): boolean {
+  return state.get(closeQueueKey(intervalStartMs, deviceId)) !== undefined;
+}
+
+export function deleteCloseItem(state: StateOverlay, intervalStartMs: number, deviceId: string): void {
+  state.delete(closeQueueKey(intervalStartMs, deviceId));
+}
+
+function queuedFrom(key: Uint8Array, value: Uint8Array): QueuedClose {
+  const o = CLOSE_QUEUE_PREFIX.length;
+  return { intervalStartMs: readU64be(key, o), deviceId: Buffer.from(key.subarray(o + 8)).toString('latin1'), item: decodeCloseItem(value) };
+}
+
+/** The first entry of the close queue (the earliest interval, then the smallest device id). */
+export function firstQueuedClose(state: StateReader): QueuedClose | undefined {
+  for (const [key, value] of state.iterate(CLOSE_QUEUE_PREFIX)) return queuedFrom(key, value);
+  return undefined;
+}
+
+/** The queued closes of one interval, in device id order. */
+export function* queuedClosesOf(state: StateReader, intervalStartMs: number): IterableIterator<QueuedClose> {
+  for (const [key, value] of state.iterate(closeQueueKey(intervalStartMs, ''))) yield queuedFrom(key, value);
+}
+
+/** The device's health (EMPTY_HEALTH before anything was recorded). */
+export function getDeviceHealth(state: StateReader, deviceId: string): DeviceHealth {
+  const raw = state.get(deviceHealthKey(deviceId));
+  return raw === undefined ? EMPTY_HEALTH : decodeDeviceHealth(raw);
+}
+
+export function putDeviceHealth(state: StateOverlay, deviceId: string, h: DeviceHealth): void {
+  state.set(deviceHealthKey(deviceId), encodeDeviceHealth(h));
+}
+
+/** Device ids are ASCII: their key bytes are their characters. */
+export function deviceIdBytes(deviceId: string): Uint8Array {
+  return utf8(deviceId);
+}
