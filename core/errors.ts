@@ -49,6 +49,17 @@ export const ErrorCode = {
   TELEMETRY_IMPOSSIBLE_ENERGY: 'TELEMETRY_IMPOSSIBLE_ENERGY',
   /** A check-meter resolution names an interval that is not frozen (never was, or already resolved). */
   INTERVAL_NOT_FROZEN: 'INTERVAL_NOT_FROZEN',
+  // energy tokens (energy ledger)
+  /** No unspent energy UTXO has the id: it never existed, was spent, or was retired. */
+  ENERGY_UTXO_UNKNOWN: 'ENERGY_UTXO_UNKNOWN',
+  /** The UTXO is frozen by a check-meter disagreement until a dso resolves it. */
+  ENERGY_UTXO_FROZEN: 'ENERGY_UTXO_FROZEN',
+  /** Inputs of different provenance would merge into one output (or one certificate). */
+  ENERGY_PROVENANCE_MIXED: 'ENERGY_PROVENANCE_MIXED',
+  /** Outputs (or the retired amount) do not add up to the inputs' Wh exactly. */
+  ENERGY_NOT_CONSERVED: 'ENERGY_NOT_CONSERVED',
+  /** A (device, interval) was minted before: the caller broke exactly-once (a node bug, never a tx's fault). */
+  ENERGY_ALREADY_MINTED: 'ENERGY_ALREADY_MINTED',
   // mempool
   MEMPOOL_FULL: 'MEMPOOL_FULL',
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',

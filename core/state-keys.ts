@@ -99,4 +99,40 @@ export const CLOSE_QUEUE_PREFIX = new Uint8Array([StatePrefix.telemetry, Telemet
 
 export function closeQueueKey(intervalStartMs: number, deviceId: string): Uint8Array {
   return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs), utf8(deviceId));
+ * Buckets under StatePrefix.energyUtxo (state/energy.ts): energy UTXOs, certificates, and
+ * what minting needs (storage carbon per device, grid intensity per zone and interval).
+ * Index entries map to 0x01; their keys end with the record's id, so a listing reads in
+ * id order within its group.
+ */
+export const EnergyBucket = {
+  /** ++ utxoId (32) -> the UTXO (core/energy.ts encodeEnergyUtxo) */
+  utxo: 0x01,
+  /** ++ owner (20) ++ utxoId -> 0x01 */
+  utxoByOwner: 0x02,
+  /** ++ certificateId (32) -> the certificate (core/energy.ts encodeCertificate) */
+  certificate: 0x03,
+  /** ++ beneficiary (20) ++ certificateId -> 0x01 */
+  certificateByBeneficiary: 0x04,
+  /** ++ u8(len deviceId) ++ deviceId ++ certificateId -> 0x01 */
+  certificateByDevice: 0x05,
+  /** ++ u8(len zone) ++ zone ++ certificateId -> 0x01 */
+  certificateByZone: 0x06,
+  /** ++ u64be(provenance intervalStartMs) ++ certificateId -> 0x01: certificates by the period their energy was produced in */
+  certificateByPeriod: 0x07,
+  /** ++ deviceId -> the storage-carbon pool of a battery / EV charger (vm/energy/storage-carbon.ts) */
+  storageCarbon: 0x08,
+  /** ++ u8(len zone) ++ zone ++ u64be(intervalStartMs) -> a zone's grid carbon intensity for an interval (tx grid-intensity) */
+  gridIntensity: 0x09,
+  /** ++ zone -> the zone's most recent posted interval and intensity (the fallback for an interval nobody posted) */
+  gridIntensityLatest: 0x0a,
+} as const;
+
+/** The key of an energy UTXO: what `joule_getProof` proves for one. */
+export function energyUtxoKey(id: Uint8Array): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.energyUtxo, EnergyBucket.utxo]), id);
+}
+
+/** The key of a certificate. */
+export function certificateKey(id: Uint8Array): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.energyUtxo, EnergyBucket.certificate]), id);
 }
