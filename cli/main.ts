@@ -11,7 +11,9 @@ import { registerKeysPopCommand } from './commands/keys-pop.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
 import { registerRoleCommands } from './commands/role.ts';
+import { registerSimulateCommands } from './commands/simulate.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerTelemetryCommands } from './commands/telemetry.ts';
 import { registerTxCommands } from './commands/tx.ts';
 import { registerValidatorsCommands } from './commands/validators.ts';
 import { CliError } from './rpc-client.ts';
@@ -24,8 +26,10 @@ import { CliError } from './rpc-client.ts';
  *                                  assemble, init --expect-hash --cards)
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
  *   status                        tx transfer|validator-vote|make-pop
- *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles
+ *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles|
+ *         readings|intervals|health
  *   device register|update|suspend|revoke|reactivate|rekey       role vote
+ *   telemetry submit|resolve      simulate devices
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
  *    every remaining node's config; markets add a `market` group.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
@@ -49,6 +53,8 @@ export function buildProgram(): Command {
   registerValidatorsCommands(program);
   registerDeviceCommands(program);
   registerRoleCommands(program);
+  registerTelemetryCommands(program);
+  registerSimulateCommands(program);
   return program;
 }
 

@@ -99,6 +99,9 @@ export const CLOSE_QUEUE_PREFIX = new Uint8Array([StatePrefix.telemetry, Telemet
 
 export function closeQueueKey(intervalStartMs: number, deviceId: string): Uint8Array {
   return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs), utf8(deviceId));
+}
+
+/**
  * Buckets under StatePrefix.energyUtxo (state/energy.ts): energy UTXOs, certificates, and
  * what minting needs (storage carbon per device, grid intensity per zone and interval).
  * Index entries map to 0x01; their keys end with the record's id, so a listing reads in

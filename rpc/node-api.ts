@@ -5,6 +5,7 @@
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { DeviceRecord } from '../core/device.ts';
+import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
 import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -94,6 +95,36 @@ export interface DevicePage {
   readonly next: string | undefined;
 }
 
+/** A reading the chain counted (node/chain/readings-index.ts IndexedReading has this shape). */
+export interface ReadingView {
+  readonly deviceId: string;
+  readonly timestampUs: bigint;
+  readonly netEnergyWh: bigint;
+  readonly stateOfChargePercent: number;
+  readonly height: number;
+}
+
+/** Which of a device's counted readings: fromUs <= timestamp <= toUs, ascending, at most `limit`. */
+export interface ReadingQuery {
+  readonly fromUs: bigint;
+  readonly toUs: bigint;
+  readonly limit: number;
+}
+
+/** Which of a device's interval totals: from <= interval start <= to (ms), ascending, at most `limit`. */
+export interface IntervalQuery {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly limit: number;
+}
+
+/** A device's missing-data health with what RPC shows beside it. */
+export interface DeviceHealthView {
+  readonly device: DeviceRecord;
+  readonly health: DeviceHealth;
+  readonly lastReadingUs: bigint | undefined;
+}
+
 /** A pending governance proposal (state/governance-votes.ts GovernanceProposal has this shape). */
 export interface GovernanceProposalView {
   id: Uint8Array;
@@ -165,6 +196,12 @@ export interface NodeApi {
   listDevices?(query: DeviceQuery): MaybePromise<DevicePage>;
   /** Pending governance proposals (role votes, device changes by validators) in the latest state. */
   listGovernanceProposals?(): MaybePromise<readonly GovernanceProposalView[]>;
+  /** A device's counted readings (an index of committed blocks, not state). */
+  getReadings?(deviceId: string, query: ReadingQuery, signal?: AbortSignal): Promise<readonly ReadingView[]>;
+  /** A device's interval totals kept in the latest state, and the chain's interval length. */
+  getIntervalTotals?(deviceId: string, query: IntervalQuery, signal?: AbortSignal): MaybePromise<{ intervals: readonly IntervalTotals[]; settlementIntervalMs: number }>;
+  /** A device's health in the latest state; undefined for an unknown device. */
+  getDeviceHealth?(deviceId: string): MaybePromise<DeviceHealthView | undefined>;
 }
 
 /**

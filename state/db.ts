@@ -18,6 +18,8 @@ export const DbPrefix = {
   receipts: 0x04,
   /** tx hash(32) -> [height(u64be), index(u32be)] */
   txIndex: 0x05,
+  /** u8(len deviceId) ++ deviceId ++ timestampUs(u64be) -> a counted reading (node/chain/readings-index.ts) */
+  readings: 0x06,
   /** node hash(32) -> state tree node record (state/tree-store.ts); never deleted */
   stateNode: 0x10,
   /** state key -> latest value (the flat state the VM reads) */
@@ -120,6 +122,8 @@ export class DbBatch {
 }
 
 export interface IterateOptions {
+  /** Start at the first key >= this (inside the prefix). */
+  readonly from?: Uint8Array;
   readonly reverse?: boolean;
   readonly limit?: number;
 }
@@ -160,7 +164,8 @@ export class Database {
   async *iterate(prefix: Uint8Array | DbPrefix, options: IterateOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const p = typeof prefix === 'number' ? new Uint8Array([prefix]) : prefix;
     const end = prefixEnd(p);
-    const range = end === undefined ? { gte: p } : { gte: p, lt: end };
+    const gte = options.from !== undefined && Buffer.compare(options.from, p) > 0 ? options.from : p;
+    const range = end === undefined ? { gte } : { gte, lt: end };
     const it = this.db.iterator({ ...range, reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     try {
       for await (const [k, v] of it) yield [plain(k), plain(v)];

@@ -6,6 +6,9 @@ import { deviceStatusHandler } from './devices/status.ts';
 import { deviceUpdateHandler } from './devices/update.ts';
 import { evidenceHandler } from './evidence.ts';
 import { roleVoteHandler } from './role-vote.ts';
+import { telemetryBatchHandler } from './telemetry/batch.ts';
+import { intervalCloseHook } from './telemetry/close.ts';
+import { checkMeterResolutionHandler } from './telemetry/resolution.ts';
 import { transferHandler } from './transfer.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
@@ -26,10 +29,12 @@ const TX_HANDLERS: readonly TxHandler[] = [
   deviceStatusHandler as TxHandler,
   deviceRekeyHandler as TxHandler,
   roleVoteHandler as TxHandler,
+  telemetryBatchHandler as TxHandler,
+  checkMeterResolutionHandler as TxHandler,
 ];
 
-/** End-of-block hooks (interval close, auction clearing, settlement come later); rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [];
+/** End-of-block hooks (auction clearing and settlement come later); rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -14,6 +14,16 @@ export interface ChainContext {
   readonly chainId: string;
   readonly params: ChainParams;
   /**
+   * The height the tx is checked for: the block's, or at admission the next block's.
+   * Rules that depend on it (a device key valid at that height) refuse a tx checked without it.
+   */
+  readonly height?: number;
+  /**
+   * The block's timestamp, ms; at admission the node's clock, as the next block's time.
+   * Absent (a check outside blocks and admission): rules against block time are left to inclusion.
+   */
+  readonly timestamp?: number;
+  /**
    * The rules of an evidence tx body (core/evidence.ts decodeEvidence + consensus'
    * verifyEvidence for this chain id), against the validator set in state. vm/ may not
    * import consensus/, so node/ injects them; without them every evidence tx is invalid.

@@ -5,10 +5,11 @@ import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
 import { isDeviceId } from '../../core/device.ts';
-import { accountKey, deviceKey } from '../../core/state-keys.ts';
+import { accountKey, deviceHealthKey, deviceKey, intervalTotalsKey } from '../../core/state-keys.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { registerDeviceQueries } from './query-devices.ts';
+import { registerTelemetryQueries } from './query-telemetry.ts';
 import type { StatusJson } from './status.ts';
 
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
@@ -118,14 +119,25 @@ async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
   ]);
 }
 
-/** What KEY names: an address means its account record, `device:ID` a device's record. */
+function deviceIdIn(id: string, form: string): string {
+  if (!isDeviceId(id)) throw new CliError('INVALID_PARAMS', `${form} needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
+  return id;
+}
+
+/**
+ * What KEY names: an address means its account record, `device:ID` a device's record,
+ * `interval:ID@START` a device's totals for the interval starting at START (ms),
+ * `health:ID` its missing-data health.
+ */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
-  if (key.startsWith('device:')) {
-    const id = key.slice('device:'.length);
-    if (!isDeviceId(id)) throw new CliError('INVALID_PARAMS', `device:ID needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
-    return deviceKey(id);
+  if (key.startsWith('interval:')) {
+    const m = /^interval:(.+)@([0-9]{1,16})$/.exec(key);
+    if (m === null) throw new CliError('INVALID_PARAMS', `interval:ID@START needs a device id and an interval start in ms, got ${JSON.stringify(key)}`, 'key');
+    return intervalTotalsKey(deviceIdIn(m[1]!, 'interval:ID@START'), Number(m[2]));
   }
+  if (key.startsWith('health:')) return deviceHealthKey(deviceIdIn(key.slice('health:'.length), 'health:ID'));
+  if (key.startsWith('device:')) return deviceKey(deviceIdIn(key.slice('device:'.length), 'device:ID'));
   return accountKey(addressArg(key));
 }
 
@@ -133,6 +145,14 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   if (value === undefined) return 'absent';
   const view = decodeStateValue(key, value);
   if (view === undefined) return `0x${toHex(value)}`;
+  if (view.kind === 'interval-totals') {
+    const t = view.totals;
+    return `interval totals of ${t.deviceId} from ${t.intervalStartMs}: ${t.readings} reading(s), import ${t.importWh} Wh, export ${t.exportWh} Wh, ${t.status}${t.mintedWh === undefined ? '' : `, minted ${t.mintedWh} Wh`}`;
+  }
+  if (view.kind === 'device-health') {
+    const h = view.health;
+    return `health of ${view.deviceId}: ${h.missed} missed interval(s)${h.estimate === undefined ? '' : `, estimate ${h.estimate.exportWh} Wh export`}${h.flaggedAtMs === undefined ? '' : `, flagged at ${h.flaggedAtMs}`}`;
+  }
   if (view.kind === 'device') {
     const d = view.device;
     return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key 0x${toHex(d.publicKey).slice(0, 16)}… (${d.keyHistory.length} in history)`;
@@ -144,7 +164,7 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [key.startsWith('0x') || key.startsWith('device:') ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [/^(0x|device:|interval:|health:)/.test(key) ? `0x${toHex(wanted)}` : key];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -234,8 +254,8 @@ export function registerQueryCommands(program: Command): void {
   common(
     query
       .command('proof')
-      .description('a state proof for KEY (an address, device:ID or a 0x state key), verified locally against the block header')
-      .argument('<key>', 'joule1... address, device:ID, or 0x state key')
+      .description('a state proof for KEY (an address, device:ID, interval:ID@START, health:ID or a 0x state key), verified locally against the block header')
+      .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
   common(
@@ -253,4 +273,5 @@ export function registerQueryCommands(program: Command): void {
   ).action(queryEvidence);
   common(query.command('validator-votes').description('pending votes to add or remove validators')).action(queryVotes);
   registerDeviceQueries(query, common);
+  registerTelemetryQueries(query, common);
 }

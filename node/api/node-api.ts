@@ -4,6 +4,7 @@ import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, Stored
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
+import { getDeviceHealth, getMeterCursor, listIntervalTotals } from '../../state/telemetry.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
@@ -64,5 +65,15 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
     listGovernanceProposals: () => listGovernanceProposals(chain.world),
+    getReadings: (deviceId, q, signal) => live(signal, () => chain.readings(deviceId, q.fromUs, q.toUs, q.limit)),
+    getIntervalTotals: (deviceId, q) => ({
+      intervals: listIntervalTotals(chain.world, deviceId, q.fromMs, q.toMs, q.limit),
+      settlementIntervalMs: chain.genesis.params.settlementIntervalMs,
+    }),
+    getDeviceHealth(deviceId) {
+      const device = getDevice(chain.world, deviceId);
+      if (device === undefined) return undefined;
+      return { device, health: getDeviceHealth(chain.world, deviceId), lastReadingUs: getMeterCursor(chain.world, deviceId)?.lastTimestampUs };
+    },
   };
 }

@@ -1,12 +1,17 @@
 import type { DeviceRecord } from '../../core/device.ts';
+import { decodeDeviceHealth, decodeIntervalTotals, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import { bitsToRoles } from '../../core/roles.ts';
-import { DeviceBucket, StatePrefix } from '../../core/state-keys.ts';
+import { DeviceBucket, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
 import type { AccountView } from '../../rpc/node-api.ts';
 import { decodeAccount } from '../../state/accounts.ts';
 import { decodeDevice } from '../../core/device.ts';
 
 /** A state value read by a client (e.g. from a proof), decoded by the kind of record its key names. */
-export type StateValueView = { readonly kind: 'account'; readonly account: AccountView } | { readonly kind: 'device'; readonly device: DeviceRecord };
+export type StateValueView =
+  | { readonly kind: 'account'; readonly account: AccountView }
+  | { readonly kind: 'device'; readonly device: DeviceRecord }
+  | { readonly kind: 'interval-totals'; readonly totals: IntervalTotals }
+  | { readonly kind: 'device-health'; readonly deviceId: string; readonly health: DeviceHealth };
 
 /**
  * Decodes `value` as the record `key` names, for clients that hold raw state (the CLI
@@ -23,6 +28,15 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
       const device = decodeDevice(value);
       // The record must be the one the key names, or a proof of one device could pass for another.
       return new TextDecoder().decode(key.subarray(2)) === device.id ? { kind: 'device', device } : undefined;
+    }
+    if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.totals && key.length >= 3 + key[2]! + 8) {
+      // The key names the device and the interval; the record holds neither, so they come from the key.
+      const idEnd = 3 + key[2]!;
+      const start = Number(new DataView(key.buffer, key.byteOffset + idEnd, 8).getBigUint64(0));
+      return { kind: 'interval-totals', totals: decodeIntervalTotals(value, new TextDecoder().decode(key.subarray(3, idEnd)), start) };
+    }
+    if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.health) {
+      return { kind: 'device-health', deviceId: new TextDecoder().decode(key.subarray(2)), health: decodeDeviceHealth(value) };
     }
   } catch {
     return undefined;
