@@ -3,7 +3,7 @@ import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH } from '../core/hash.ts';
 import { encodeProof, keyPath } from '../core/proof.ts';
 import { DbPrefix, dbKey, MetaKey, metaDbKey, type Database, type DbBatch } from './db.ts';
-import type { StateChange, StateReader } from './overlay.ts';
+import { iterationStart, type StateChange, type StateEntry, type StateReader } from './overlay.ts';
 import { proveFromStore, putNodes } from './tree-store.ts';
 import {
   buildTree,
@@ -99,6 +99,17 @@ export class WorldState implements StateReader {
 
   get(key: Uint8Array): Uint8Array | undefined {
     return this.values.get(id(key));
+  }
+
+  /** The entries under `prefix` in key order, from `from` (every value is in memory here: a scan of the keys). */
+  *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
+    const p = id(prefix);
+    const start = id(iterationStart(prefix, from));
+    const keys = [...this.values.keys()].filter((k) => k.startsWith(p) && k >= start).sort();
+    for (const k of keys) {
+      const v = this.values.get(k);
+      if (v !== undefined) yield [new Uint8Array(Buffer.from(k, 'latin1')), v];
+    }
   }
 
   get root(): Uint8Array {

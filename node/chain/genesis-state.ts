@@ -5,10 +5,8 @@ import { ValidatorSet } from '../../core/validators.ts';
 import type { Genesis } from '../../genesis/types.ts';
 import { rolesToBits } from '../../core/roles.ts';
 import { putAccount } from '../../state/accounts.ts';
-import { StateOverlay, type StateChange } from '../../state/overlay.ts';
+import { EMPTY_STATE, StateOverlay, type StateChange } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
-
-const EMPTY_STATE = { get: () => undefined };
 
 /** The state changes genesis makes: funded accounts with roles, and the validator set. */
 export function genesisChanges(genesis: Genesis): StateChange[] {

@@ -183,7 +183,7 @@ describe('storage carbon through minting', () => {
     const base = new MemoryState();
     base.apply(w.changes());
     const seen: string[] = [];
-    const spy = { get: (k: Uint8Array) => { seen.push(toHex(k)); return base.get(k); } };
+    const spy = { get: (k: Uint8Array) => { seen.push(toHex(k)); return base.get(k); }, iterate: base.iterate.bind(base) };
     mintMeteredInterval(new StateOverlay(spy), battery, interval('bat-1', 0, 100n, 50n), 1);
     const declared = mintReadKeys(battery, T).map(toHex);
     for (const k of seen) expect(declared).toContain(k);

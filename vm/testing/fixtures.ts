@@ -7,11 +7,7 @@ import { sha256 } from '../../core/hash.ts';
 import { addressFromPublicKey, ed25519FromSeed } from '../../core/keys.ts';
 import { encodeAccount, EMPTY_ACCOUNT, type Account } from '../../state/accounts.ts';
 import { accountKey } from '../../state/keys.ts';
-import type { StateChange, StateReader } from '../../state/overlay.ts';
-
-function id(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-}
+import { byteId as id, iterationStart, type StateChange, type StateEntry, type StateReader } from '../../state/overlay.ts';
 
 /** A plain key-value state; `apply` commits a block's changes like the node would. */
 export class MemoryState implements StateReader {
@@ -23,6 +19,14 @@ export class MemoryState implements StateReader {
 
   set(key: Uint8Array, value: Uint8Array): void {
     this.data.set(id(key), value);
+  }
+
+  *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
+    const p = id(prefix);
+    const start = id(iterationStart(prefix, from));
+    for (const k of [...this.data.keys()].sort()) {
+      if (k >= start && k.startsWith(p)) yield [new Uint8Array(Buffer.from(k, 'latin1')), this.data.get(k)!];
+    }
   }
 
   apply(changes: readonly StateChange[]): void {
