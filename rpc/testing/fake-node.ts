@@ -16,7 +16,8 @@ import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } f
 import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
 import { ValidatorSet, type Validator } from '../../core/validators.ts';
 import type { DeviceRecord } from '../../core/device.ts';
-import type { AccountView, DeviceQuery, EvidenceView, GovernanceProposalView, NodeApi, NodeStatus, ProofView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
+import { EMPTY_HEALTH, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
+import type { AccountView, DeviceQuery, EvidenceView, GovernanceProposalView, NodeApi, NodeStatus, ProofView, ReadingView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
 
 export const FAKE_CHAIN_ID = 'joule-test';
 
@@ -37,6 +38,10 @@ export interface FakeNode extends NodeApi {
   /** Registered devices by id (listDevices pages them in id order, like the node). */
   readonly devices: Map<string, DeviceRecord>;
   readonly governanceProposals: GovernanceProposalView[];
+  /** Counted readings, interval totals and health by device id (pages filtered like the node's). */
+  readonly readings: ReadingView[];
+  readonly intervals: IntervalTotals[];
+  readonly health: Map<string, DeviceHealth>;
 }
 
 /** Deterministic validator i of the fake chain (real Ed25519 and BLS keys). */
@@ -136,6 +141,9 @@ export function createFakeNode(): FakeNode {
   const proposals: ValidatorProposalView[] = [];
   const devices = new Map<string, DeviceRecord>();
   const governanceProposals: GovernanceProposalView[] = [];
+  const readings: ReadingView[] = [];
+  const intervals: IntervalTotals[] = [];
+  const health = new Map<string, DeviceHealth>();
   const listDevices = (q: DeviceQuery) => {
     const all = [...devices.values()]
       .filter((d) => (q.operator === undefined || equalBytes(d.operator, q.operator)) && (q.zone === undefined || d.zone === q.zone) && (q.after === undefined || d.id > q.after))
@@ -157,6 +165,18 @@ export function createFakeNode(): FakeNode {
     getDevice: (id) => devices.get(id),
     listDevices,
     listGovernanceProposals: () => governanceProposals,
+    readings,
+    intervals,
+    health,
+    getReadings: async (id, q) => readings.filter((r) => r.deviceId === id && r.timestampUs >= q.fromUs && r.timestampUs <= q.toUs).slice(0, q.limit),
+    getIntervalTotals: (id, q) => ({
+      intervals: intervals.filter((t) => t.deviceId === id && t.intervalStartMs >= q.fromMs && t.intervalStartMs <= q.toMs).slice(0, q.limit),
+      settlementIntervalMs: 30_000,
+    }),
+    getDeviceHealth: (id) => {
+      const device = devices.get(id);
+      return device === undefined ? undefined : { device, health: health.get(id) ?? EMPTY_HEALTH, lastReadingUs: readings.findLast((r) => r.deviceId === id)?.timestampUs };
+    },
     blocks,
     txs,
     accounts,
