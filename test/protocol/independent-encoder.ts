@@ -76,8 +76,8 @@ export function canonicalEncode(v: Value): Uint8Array {
 
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
-/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; cert/core/cores: a nested layout below. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core';
+/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; cert/core: a nested layout below; readings: an array of READING. */
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'readings';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
@@ -90,6 +90,8 @@ export const TYPE_IDS: Record<string, number> = {
   'device-status': 18,
   'device-rekey': 19,
   'role-vote': 26,
+  'telemetry-batch': 20,
+  'check-meter-resolution': 27,
 };
 
 export const ENVELOPE: Layout = [
@@ -153,7 +155,26 @@ export const BODIES: Record<string, Layout> = {
     ['account', 'bytes'],
     ['role', 'int'],
   ],
+  'telemetry-batch': [
+    ['keyHeight', 'int'],
+    ['readings', 'readings'],
+    ['signature', 'bytes'],
+  ],
+  'check-meter-resolution': [
+    ['deviceId', 'str'],
+    ['intervalStartMs', 'int'],
+    ['resolution', 'int'],
+    ['valueWh', 'int?'],
+  ],
 };
+
+/** One reading inside a telemetry batch. */
+export const READING: Layout = [
+  ['deviceId', 'str'],
+  ['timestampUs', 'int'],
+  ['netEnergyWh', 'int'],
+  ['stateOfChargePercent', 'int'],
+];
 
 const BASE: Layout = [
   ['kind', 'int'],
@@ -267,6 +288,9 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
       const kind = Number((json as { kind: number }).kind);
       return fromFields(json, CORES[kind]!, field);
     }
+    case 'readings':
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array of readings`);
+      return json.map((r, i) => fromFields(r, READING, `${field}[${i}]`));
   }
 }
 

@@ -3,6 +3,7 @@ import { formatAddress, parseAddress } from '../../core/keys.ts';
 import { ROLE_FROM_JSON, rolesToBits, type RoleJsonName } from '../../core/roles.ts';
 import { putDevice } from '../../state/devices.ts';
 import { deviceRecordOf, type DeviceKeyVector } from './device-vectors.ts';
+import { putFrozenInterval } from './telemetry-vectors.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { evidenceRules } from '../../node/chain/evidence-verifier.ts';
 import { StateOverlay } from '../../state/overlay.ts';
@@ -38,6 +39,10 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[], 
   const addressOf = (name: string) => formatAddress(unhex(key(name).address));
   const deviceKeyOf = (name: string) => unhex(deviceKeys.find((k) => k.name === name)!.blsPublicKey);
   for (const d of context.devices) putDevice(overlay, deviceRecordOf(d, addressOf, deviceKeyOf));
+  for (const f of context.frozenIntervals) {
+    const device = context.devices.find((d) => d.id === f.deviceId)!;
+    putFrozenInterval(overlay, f, device, parseAddress(addressOf(device.owner)));
+  }
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,
@@ -45,5 +50,5 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[], 
     maxTxBytes: context.params.maxTxBytes,
     tiers: DEFAULT_PARAMS.tiers.map((t) => ({ ...t, baseFee: BigInt(context.params.tierBaseFees[t.name]!) })),
   };
-  return { state, chain: { chainId: context.chainId, params, evidenceRules: evidenceRules(context.chainId) } };
+  return { state, chain: { chainId: context.chainId, params, evidenceRules: evidenceRules(context.chainId), height: context.block.height, timestamp: context.block.timestampMs } };
 }
