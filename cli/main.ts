@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isJouleError } from '../core/errors.ts';
 import { registerCardCommands } from './commands/card.ts';
 import { registerDeviceCommands } from './commands/device.ts';
+import { registerEnergyCommands } from './commands/energy.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerKeysInitCommand } from './commands/keys-init.ts';
@@ -30,6 +31,8 @@ import { CliError } from './rpc-client.ts';
  *         readings|intervals|health
  *   device register|update|suspend|revoke|reactivate|rekey       role vote
  *   telemetry submit|resolve      simulate devices
+ *   energy list|show|transfer|retire   certificates list|show   currency mint|burn
+ *   grid-intensity post
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
  *    every remaining node's config; markets add a `market` group.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
@@ -55,6 +58,7 @@ export function buildProgram(): Command {
   registerRoleCommands(program);
   registerTelemetryCommands(program);
   registerSimulateCommands(program);
+  registerEnergyCommands(program);
   return program;
 }
 

@@ -1,4 +1,3 @@
-import { concatBytes, u64be, utf8 } from './bytes.ts';
 import { decode, encode, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
 import { checkCarbonIntensity, checkDeviceId, checkZone, deviceKindFromId, deviceKindFromName, deviceKindId, MAX_DEVICE_ID_LENGTH, MAX_ZONE_LENGTH, type DeviceKind } from './device.ts';
 import { ErrorCode, JouleError } from './errors.ts';
@@ -67,35 +66,28 @@ export function isStorageKind(kind: DeviceKind): boolean {
 }
 
 // Hash preimage tags: ids of different kinds (or of different derivations) never collide.
-const MINT_TAG = utf8('JOULE/energy-utxo/mint/v1');
-const OUTPUT_TAG = utf8('JOULE/energy-utxo/output/v1');
-const CERTIFICATE_TAG = utf8('JOULE/certificate/v1');
-
-function lengthPrefixed(s: string): Uint8Array {
-  const b = utf8(s);
-  return concatBytes(new Uint8Array([b.length]), b);
-}
+const MINT_TAG = 'JOULE/energy-utxo/mint/v1';
+const OUTPUT_TAG = 'JOULE/energy-utxo/output/v1';
+const CERTIFICATE_TAG = 'JOULE/certificate/v1';
 
 /**
- * The id of the UTXO minted for a device's interval: sha256(tag || u8 len || deviceId ||
- * u64be(intervalStartMs)). One (device, interval) has one id, so a second mint of the same
- * interval collides instead of doubling, and check-meter resolution finds the UTXO by its
- * interval alone.
+ * The id of the UTXO minted for a device's interval:
+ * sha256(encode(["JOULE/energy-utxo/mint/v1", deviceId, intervalStartMs])). One (device,
+ * interval) has one id, so a second mint of the same interval collides instead of
+ * doubling, and check-meter resolution finds the UTXO by its interval alone.
  */
 export function mintedUtxoId(deviceId: string, intervalStartMs: number): Uint8Array {
-  return sha256(concatBytes(MINT_TAG, lengthPrefixed(deviceId), u64be(intervalStartMs)));
+  return sha256(encode([MINT_TAG, deviceId, intervalStartMs]));
 }
 
-/** The id of output `index` of a tx: sha256(tag || txHash || u32be(index)). Tx hashes never repeat (nonces). */
+/** The id of output `index` of a tx: sha256(encode(["JOULE/energy-utxo/output/v1", txHash, index])). Tx hashes never repeat (nonces). */
 export function outputUtxoId(txHash: Uint8Array, index: number): Uint8Array {
-  const i = new Uint8Array(4);
-  new DataView(i.buffer).setUint32(0, index);
-  return sha256(concatBytes(OUTPUT_TAG, txHash, i));
+  return sha256(encode([OUTPUT_TAG, txHash, index]));
 }
 
-/** The id of the certificate an energy-retire tx creates: sha256(tag || txHash). */
+/** The id of the certificate an energy-retire tx creates: sha256(encode(["JOULE/certificate/v1", txHash])). */
 export function certificateId(txHash: Uint8Array): Uint8Array {
-  return sha256(concatBytes(CERTIFICATE_TAG, txHash));
+  return sha256(encode([CERTIFICATE_TAG, txHash]));
 }
 
 const invalid = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_FIELD, why, field);

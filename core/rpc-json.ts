@@ -261,3 +261,54 @@ export interface DeviceHealthJson {
   flaggedAtMs: number | null;
   stateKey: string;
 }
+
+// ---- the energy ledger: energy UTXOs and certificates (docs/json-rpc.md Energy) ----
+
+export interface ProvenanceJson {
+  deviceId: string;
+  kind: string;
+  zone: string;
+  /** The settlement interval [start, end), ms since the Unix epoch. */
+  intervalStartMs: number;
+  intervalEndMs: number;
+  /** g CO2e/kWh. */
+  carbonIntensity: number;
+}
+
+export interface EnergyUtxoJson {
+  id: string;
+  owner: string;
+  /** Integer Wh, a decimal string. */
+  wh: string;
+  provenance: ProvenanceJson;
+  /** Held by a check-meter disagreement: it cannot move until a dso resolves it. */
+  frozen: boolean;
+  /** The block that created it. */
+  height: number;
+  /** The record's state key: `joule_getProof` / `joule query proof` prove it. */
+  stateKey: string;
+}
+
+export interface EnergyUtxoListJson {
+  utxos: EnergyUtxoJson[];
+  /** Pass as `cursor` for the next page; null when there is none. */
+  nextCursor: string | null;
+}
+
+export interface EnergyCertificateJson {
+  id: string;
+  beneficiary: string;
+  purpose: string;
+  wh: string;
+  provenance: ProvenanceJson;
+  /** Height and block time (ms) of the retirement. */
+  height: number;
+  time: number;
+  stateKey: string;
+}
+
+export interface EnergyCertificateListJson {
+  /** Each with the key of the index entry that listed it (provable like the record). */
+  certificates: (EnergyCertificateJson & { indexKey: string })[];
+  nextCursor: string | null;
+}

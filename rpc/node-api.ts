@@ -6,6 +6,7 @@
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
+import type { Certificate, EnergyUtxo } from '../core/energy.ts';
 import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -125,6 +126,40 @@ export interface DeviceHealthView {
   readonly lastReadingUs: bigint | undefined;
 }
 
+/** Which energy UTXOs to list (state/energy-lists.ts listUtxos). */
+export interface EnergyUtxoQuery {
+  readonly owner?: Uint8Array;
+  /** 1..MAX_ENERGY_PAGE. */
+  readonly limit: number;
+  /** The previous page's cursor. */
+  readonly after?: Uint8Array;
+}
+
+export interface EnergyUtxoPage {
+  readonly utxos: readonly EnergyUtxo[];
+  readonly next: Uint8Array | undefined;
+}
+
+/** Which certificates to list: all, or by beneficiary, device, zone, or production period [fromMs, toMs). */
+export type CertificateFilter =
+  | { readonly by: 'all' }
+  | { readonly by: 'beneficiary'; readonly beneficiary: Uint8Array }
+  | { readonly by: 'device'; readonly deviceId: string }
+  | { readonly by: 'zone'; readonly zone: string }
+  | { readonly by: 'period'; readonly fromMs: number; readonly toMs: number };
+
+export interface CertificateQuery {
+  readonly filter: CertificateFilter;
+  readonly limit: number;
+  readonly after?: Uint8Array;
+}
+
+export interface CertificatePage {
+  /** Each with the state key of the index entry that listed it. */
+  readonly certificates: readonly { readonly certificate: Certificate; readonly indexKey: Uint8Array }[];
+  readonly next: Uint8Array | undefined;
+}
+
 /** A pending governance proposal (state/governance-votes.ts GovernanceProposal has this shape). */
 export interface GovernanceProposalView {
   id: Uint8Array;
@@ -202,6 +237,13 @@ export interface NodeApi {
   getIntervalTotals?(deviceId: string, query: IntervalQuery, signal?: AbortSignal): MaybePromise<{ intervals: readonly IntervalTotals[]; settlementIntervalMs: number }>;
   /** A device's health in the latest state; undefined for an unknown device. */
   getDeviceHealth?(deviceId: string): MaybePromise<DeviceHealthView | undefined>;
+  /** An unspent energy UTXO in the latest state. */
+  getEnergyUtxo?(id: Uint8Array): MaybePromise<EnergyUtxo | undefined>;
+  /** One bounded page of unspent energy UTXOs by id, all or of one owner. */
+  listEnergyUtxos?(query: EnergyUtxoQuery): MaybePromise<EnergyUtxoPage>;
+  getCertificate?(id: Uint8Array): MaybePromise<Certificate | undefined>;
+  /** One bounded page of certificates, all or by beneficiary, device, zone or period. */
+  listCertificates?(query: CertificateQuery): MaybePromise<CertificatePage>;
 }
 
 /**

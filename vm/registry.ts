@@ -4,6 +4,10 @@ import { deviceRegisterHandler } from './devices/register.ts';
 import { deviceRekeyHandler } from './devices/rekey.ts';
 import { deviceStatusHandler } from './devices/status.ts';
 import { deviceUpdateHandler } from './devices/update.ts';
+import { currencyBurnHandler, currencyMintHandler } from './currency.ts';
+import { gridIntensityHandler } from './energy/grid-intensity.ts';
+import { energyRetireHandler } from './energy/retire.ts';
+import { energyTransferHandler } from './energy/transfer.ts';
 import { evidenceHandler } from './evidence.ts';
 import { roleVoteHandler } from './role-vote.ts';
 import { telemetryBatchHandler } from './telemetry/batch.ts';
@@ -31,6 +35,11 @@ const TX_HANDLERS: readonly TxHandler[] = [
   roleVoteHandler as TxHandler,
   telemetryBatchHandler as TxHandler,
   checkMeterResolutionHandler as TxHandler,
+  gridIntensityHandler as TxHandler,
+  energyTransferHandler as TxHandler,
+  energyRetireHandler as TxHandler,
+  currencyMintHandler as TxHandler,
+  currencyBurnHandler as TxHandler,
 ];
 
 /** End-of-block hooks (auction clearing and settlement come later); rules in types.ts EndBlockHook. */

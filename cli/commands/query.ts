@@ -5,7 +5,8 @@ import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
 import { isDeviceId } from '../../core/device.ts';
-import { accountKey, deviceHealthKey, deviceKey, intervalTotalsKey } from '../../core/state-keys.ts';
+import { accountKey, certificateKey, deviceHealthKey, deviceKey, energyUtxoKey, intervalTotalsKey } from '../../core/state-keys.ts';
+import { formatAddress } from '../../core/keys.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { registerDeviceQueries } from './query-devices.ts';
@@ -127,10 +128,13 @@ function deviceIdIn(id: string, form: string): string {
 /**
  * What KEY names: an address means its account record, `device:ID` a device's record,
  * `interval:ID@START` a device's totals for the interval starting at START (ms),
- * `health:ID` its missing-data health.
+ * `health:ID` its missing-data health, `utxo:0xID` / `certificate:0xID` an energy UTXO /
+ * certificate.
  */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
+  if (key.startsWith('utxo:')) return energyUtxoKey(hexArg(key.slice('utxo:'.length), 'utxo id', 32));
+  if (key.startsWith('certificate:')) return certificateKey(hexArg(key.slice('certificate:'.length), 'certificate id', 32));
   if (key.startsWith('interval:')) {
     const m = /^interval:(.+)@([0-9]{1,16})$/.exec(key);
     if (m === null) throw new CliError('INVALID_PARAMS', `interval:ID@START needs a device id and an interval start in ms, got ${JSON.stringify(key)}`, 'key');
@@ -153,6 +157,15 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
     const h = view.health;
     return `health of ${view.deviceId}: ${h.missed} missed interval(s)${h.estimate === undefined ? '' : `, estimate ${h.estimate.exportWh} Wh export`}${h.flaggedAtMs === undefined ? '' : `, flagged at ${h.flaggedAtMs}`}`;
   }
+  if (view.kind === 'energy-utxo') {
+    const u = view.utxo;
+    const p = u.provenance;
+    return `energy UTXO: ${u.wh} Wh of ${p.deviceId} (${p.kind}, ${p.zone}, ${new Date(p.intervalStartMs).toISOString()}, ${p.carbonIntensity} g/kWh), owner ${formatAddress(u.owner)}${u.frozen ? ', FROZEN' : ''}`;
+  }
+  if (view.kind === 'certificate') {
+    const c = view.certificate;
+    return `certificate: ${c.wh} Wh of ${c.provenance.deviceId} (${c.provenance.zone}, ${c.provenance.carbonIntensity} g/kWh) retired for ${formatAddress(c.beneficiary)} at height ${c.height}: ${JSON.stringify(c.purpose)}`;
+  }
   if (view.kind === 'device') {
     const d = view.device;
     return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key 0x${toHex(d.publicKey).slice(0, 16)}… (${d.keyHistory.length} in history)`;
@@ -164,7 +177,7 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [/^(0x|device:|interval:|health:)/.test(key) ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [/^(0x|device:|interval:|health:|utxo:|certificate:)/.test(key) ? `0x${toHex(wanted)}` : key];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -254,8 +267,8 @@ export function registerQueryCommands(program: Command): void {
   common(
     query
       .command('proof')
-      .description('a state proof for KEY (an address, device:ID, interval:ID@START, health:ID or a 0x state key), verified locally against the block header')
-      .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, or 0x state key')
+      .description('a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header')
+      .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, utxo:0xID, certificate:0xID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
   common(

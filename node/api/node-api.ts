@@ -5,6 +5,7 @@ import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getDeviceHealth, getMeterCursor, listIntervalTotals } from '../../state/telemetry.ts';
+import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
@@ -75,5 +76,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       if (device === undefined) return undefined;
       return { device, health: getDeviceHealth(chain.world, deviceId), lastReadingUs: getMeterCursor(chain.world, deviceId)?.lastTimestampUs };
     },
+    getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
+    getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
   };
 }

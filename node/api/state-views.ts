@@ -1,7 +1,8 @@
 import type { DeviceRecord } from '../../core/device.ts';
 import { decodeDeviceHealth, decodeIntervalTotals, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import { bitsToRoles } from '../../core/roles.ts';
-import { DeviceBucket, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
+import { decodeCertificate, decodeEnergyUtxo, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
+import { DeviceBucket, EnergyBucket, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
 import type { AccountView } from '../../rpc/node-api.ts';
 import { decodeAccount } from '../../state/accounts.ts';
 import { decodeDevice } from '../../core/device.ts';
@@ -11,7 +12,11 @@ export type StateValueView =
   | { readonly kind: 'account'; readonly account: AccountView }
   | { readonly kind: 'device'; readonly device: DeviceRecord }
   | { readonly kind: 'interval-totals'; readonly totals: IntervalTotals }
-  | { readonly kind: 'device-health'; readonly deviceId: string; readonly health: DeviceHealth };
+  | { readonly kind: 'device-health'; readonly deviceId: string; readonly health: DeviceHealth }
+  | { readonly kind: 'energy-utxo'; readonly utxo: EnergyUtxo }
+  | { readonly kind: 'certificate'; readonly certificate: Certificate };
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Decodes `value` as the record `key` names, for clients that hold raw state (the CLI
@@ -37,6 +42,14 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
     }
     if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.health) {
       return { kind: 'device-health', deviceId: new TextDecoder().decode(key.subarray(2)), health: decodeDeviceHealth(value) };
+    }
+    if (key[0] === StatePrefix.energyUtxo && key[1] === EnergyBucket.utxo) {
+      const utxo = decodeEnergyUtxo(value);
+      return sameBytes(key.subarray(2), utxo.id) ? { kind: 'energy-utxo', utxo } : undefined;
+    }
+    if (key[0] === StatePrefix.energyUtxo && key[1] === EnergyBucket.certificate) {
+      const certificate = decodeCertificate(value);
+      return sameBytes(key.subarray(2), certificate.id) ? { kind: 'certificate', certificate } : undefined;
     }
   } catch {
     return undefined;

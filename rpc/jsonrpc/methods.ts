@@ -10,6 +10,7 @@ import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
 import { addDeviceMethods } from './device-methods.ts';
 import { addTelemetryMethods } from './telemetry-methods.ts';
+import { addEnergyMethods } from './energy-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
@@ -115,5 +116,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addConsensusMethods(m, api);
   addDeviceMethods(m, api);
   addTelemetryMethods(m, api);
+  addEnergyMethods(m, api);
   return m;
 }

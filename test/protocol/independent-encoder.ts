@@ -76,8 +76,8 @@ export function canonicalEncode(v: Value): Uint8Array {
 
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
-/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; cert/core: a nested layout below; readings: an array of READING. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'readings';
+/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; `[]`: an array of; cert/core/outputs/readings: a nested layout below. */
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'outputs' | 'readings';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
@@ -89,6 +89,11 @@ export const TYPE_IDS: Record<string, number> = {
   'device-update': 17,
   'device-status': 18,
   'device-rekey': 19,
+  'grid-intensity': 21,
+  'energy-transfer': 22,
+  'energy-retire': 23,
+  'currency-mint': 24,
+  'currency-burn': 25,
   'role-vote': 26,
   'telemetry-batch': 20,
   'check-meter-resolution': 27,
@@ -166,6 +171,26 @@ export const BODIES: Record<string, Layout> = {
     ['resolution', 'int'],
     ['valueWh', 'int?'],
   ],
+  'grid-intensity': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['carbonIntensity', 'int'],
+  ],
+  'energy-transfer': [
+    ['inputs', 'bytes[]'],
+    ['outputs', 'outputs'],
+  ],
+  'energy-retire': [
+    ['inputs', 'bytes[]'],
+    ['wh', 'int'],
+    ['beneficiary', 'bytes'],
+    ['purpose', 'str'],
+  ],
+  'currency-mint': [
+    ['to', 'bytes'],
+    ['amount', 'int'],
+  ],
+  'currency-burn': [['amount', 'int']],
 };
 
 /** One reading inside a telemetry batch. */
@@ -174,6 +199,12 @@ export const READING: Layout = [
   ['timestampUs', 'int'],
   ['netEnergyWh', 'int'],
   ['stateOfChargePercent', 'int'],
+];
+
+/** An energy-transfer output. */
+export const OUTPUT: Layout = [
+  ['owner', 'bytes'],
+  ['wh', 'int'],
 ];
 
 const BASE: Layout = [
@@ -284,6 +315,12 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
       return json;
     case 'cert?':
       return fromFields(json, CERTIFICATE, field);
+    case 'bytes[]':
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
+      return json.map((x, i) => bytesOf(x, `${field}[${i}]`));
+    case 'outputs':
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
+      return json.map((x, i) => fromFields(x, OUTPUT, `${field}[${i}]`));
     case 'core': {
       const kind = Number((json as { kind: number }).kind);
       return fromFields(json, CORES[kind]!, field);

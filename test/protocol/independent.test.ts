@@ -230,6 +230,9 @@ describe('blocks, certificates and hashes', () => {
       'validator-vote-proposal-id': () => [BigInt(add.action!), add.name as string, unhex(add.identityKey as string), unhex(add.blsKey as string)],
       // The evidence body is hashed as it is: its bytes are already canonical.
       'evidence-id': () => unhex(txNamed('evidence').encodedBody),
+      'energy-utxo-minted-id': () => ['JOULE/energy-utxo/mint/v1', file.context.energyUtxos[0]!.provenance.deviceId, BigInt(file.context.energyUtxos[0]!.provenance.intervalStartMs)],
+      'energy-utxo-output-id': () => ['JOULE/energy-utxo/output/v1', unhex(txNamed('energy-transfer').txHash), 0n],
+      'certificate-id': () => ['JOULE/certificate/v1', unhex(txNamed('energy-retire').txHash)],
     };
     for (const v of file.hashes) {
       const rule = rules[v.name];

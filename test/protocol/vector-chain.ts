@@ -4,6 +4,8 @@ import { ROLE_FROM_JSON, rolesToBits, type RoleJsonName } from '../../core/roles
 import { putDevice } from '../../state/devices.ts';
 import { deviceRecordOf, type DeviceKeyVector } from './device-vectors.ts';
 import { putFrozenInterval } from './telemetry-vectors.ts';
+import { energyUtxoRecordOf } from './energy-vectors.ts';
+import { putUtxo } from '../../state/energy.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { evidenceRules } from '../../node/chain/evidence-verifier.ts';
 import { StateOverlay } from '../../state/overlay.ts';
@@ -43,6 +45,7 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[], 
     const device = context.devices.find((d) => d.id === f.deviceId)!;
     putFrozenInterval(overlay, f, device, parseAddress(addressOf(device.owner)));
   }
+  for (const u of context.energyUtxos) putUtxo(overlay, energyUtxoRecordOf(u, addressOf));
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,

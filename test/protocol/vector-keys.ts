@@ -54,6 +54,10 @@ export const KEYS = {
   candidate: makeKey('aggregator-one', true),
   /** Holds the aggregator role: operates the vector chain's device (device-vectors.ts). */
   aggregator: makeKey('aggregator-two', false),
+  /** Holds the oracle role: posts grid carbon intensity (energy-vectors.ts). */
+  oracle: makeKey('grid-oracle', false),
+  /** Holds the issuer role: mints and burns settlement currency (energy-vectors.ts). */
+  issuer: makeKey('issuer-one', false),
 } as const;
 
 export const VALIDATOR_KEYS: readonly VectorKey[] = [KEYS.north, KEYS.south, KEYS.east, KEYS.west];

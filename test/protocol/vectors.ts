@@ -4,6 +4,7 @@ import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { contextDevices, deviceKeyVectors, type DeviceContext, type DeviceKeyVector } from './device-vectors.ts';
 import { CONTEXT_BLOCK, contextFrozenIntervals, telemetrySigningVectors, type FrozenIntervalContext, type TelemetrySigningVector } from './telemetry-vectors.ts';
+import { contextEnergyUtxos, energyHashVectors, type EnergyUtxoContext } from './energy-vectors.ts';
 import { encodingVectors, rejectedEncodingVectors, type EncodingVector, type RejectedEncodingVector } from './encoding-vectors.ts';
 import type { InvalidTxVector } from './invalid-tx-builder.ts';
 import { invalidTxVectors } from './invalid-txs.ts';
@@ -18,6 +19,7 @@ import {
   type MerkleVector,
   type SigningVector,
 } from './signing-vectors.ts';
+import { unhex } from './notation.ts';
 import { validTxVectors, type ValidTxVector } from './valid-txs.ts';
 import { KEYS, keyVector, VALIDATOR_KEYS, VECTOR_CHAIN_ID, type KeyVector } from './vector-keys.ts';
 
@@ -36,6 +38,8 @@ export interface VectorContext {
   accounts: { key: string; address: string; balance: string; roles: string[] }[];
   /** Registered devices (keys by name, in `deviceKeys` and `keys`). */
   devices: DeviceContext[];
+  /** Unspent energy UTXOs (owners by key name). */
+  energyUtxos: EnergyUtxoContext[];
   /** The current validator set (names of `keys`), no pending votes, no evidence yet. */
   validators: string[];
   /** The block transactions are checked for: its height (device keys) and time, ms (reading skew, settled intervals). */
@@ -74,6 +78,9 @@ function context(): VectorContext {
     { key: KEYS.alice, balance: 2n ** 64n - 1n, roles: [] },
     { key: KEYS.north, balance: 1_000_000n, roles: ['validator', 'dso'] },
     { key: KEYS.aggregator, balance: 1_000_000n, roles: ['aggregator'] },
+    { key: KEYS.bob, balance: 1_000_000n, roles: [] },
+    { key: KEYS.oracle, balance: 1_000_000n, roles: ['oracle'] },
+    { key: KEYS.issuer, balance: 1_000_000n, roles: ['issuer'] },
   ];
   return {
     chainId: VECTOR_CHAIN_ID,
@@ -87,7 +94,12 @@ function context(): VectorContext {
     devices: contextDevices(),
     block: { ...CONTEXT_BLOCK },
     frozenIntervals: contextFrozenIntervals(),
+    energyUtxos: contextEnergyUtxos(),
   };
+}
+
+function txHashOf(valid: readonly ValidTxVector[], name: string): Uint8Array {
+  return unhex(valid.find((v) => v.name === name)!.txHash);
 }
 
 export function buildProtocolVectors(): ProtocolVectors {
@@ -107,7 +119,7 @@ export function buildProtocolVectors(): ProtocolVectors {
     signing: signingVectors(blocks.digest, transfers[0]!),
     headers: blocks.headers,
     certificates: blocks.certificates,
-    hashes: hashVectors(),
+    hashes: [...hashVectors(), ...energyHashVectors(txHashOf(valid, 'energy-transfer'), txHashOf(valid, 'energy-retire'))],
     merkleRoots: merkleVectors(transfers),
   };
 }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { certificateId, encodeCertificate, encodeEnergyUtxo, mintedUtxoId, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
+import { certificateKey, energyUtxoKey } from '../../core/state-keys.ts';
+import { decodeStateValue } from './state-views.ts';
+
+const provenance = { deviceId: 'pv-1', kind: 'solar' as const, zone: 'NL', intervalStartMs: 0, intervalEndMs: 900_000, carbonIntensity: 30 };
+const utxo: EnergyUtxo = { id: mintedUtxoId('pv-1', 0), owner: new Uint8Array(20).fill(1), wh: 10n, provenance, frozen: false, height: 3 };
+const cert: Certificate = { id: certificateId(new Uint8Array(32)), beneficiary: new Uint8Array(20).fill(2), purpose: '', wh: 10n, provenance, height: 4, time: 5 };
+
+describe('decodeStateValue of energy records', () => {
+  it('decodes a UTXO and a certificate under their own keys', () => {
+    expect(decodeStateValue(energyUtxoKey(utxo.id), encodeEnergyUtxo(utxo))).toEqual({ kind: 'energy-utxo', utxo });
+    expect(decodeStateValue(certificateKey(cert.id), encodeCertificate(cert))).toEqual({ kind: 'certificate', certificate: cert });
+  });
+
+  it('refuses a record under another record\'s key (a proof of one must not pass for another)', () => {
+    expect(decodeStateValue(energyUtxoKey(mintedUtxoId('pv-1', 900_000)), encodeEnergyUtxo(utxo))).toBeUndefined();
+    expect(decodeStateValue(certificateKey(utxo.id), encodeCertificate(cert))).toBeUndefined();
+  });
+});
