@@ -20,8 +20,12 @@ import {
 
 describe('meter records', () => {
   it('round-trip through their canonical encodings', () => {
-    const cursor = { lastTimestampUs: 2n ** 62n, importCarry: 3_600_000_000, exportCarry: 0 };
-    expect(decodeMeterCursor(encodeMeterCursor(cursor))).toEqual(cursor);
+    for (const cursor of [
+      { lastTimestampUs: 2n ** 62n, importCarry: 3_600_000_000, exportCarry: 0, open: undefined },
+      { lastTimestampUs: 5n, importCarry: 0, exportCarry: 7, open: { intervalStartMs: 30_000, readings: 4, importWh: 2n ** 40n, exportWh: 0n } },
+    ]) {
+      expect(decodeMeterCursor(encodeMeterCursor(cursor))).toEqual(cursor);
+    }
     const t: IntervalTotals = {
       ...openInterval('pv-1', 1_700_000_010_000),
       readings: 7,

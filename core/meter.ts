@@ -16,12 +16,26 @@ export const WATT_MICROSECONDS_PER_WH = 3_600_000_000;
 /** Interval totals kept per device, newest first; the close of interval I deletes I - 96 intervals (one day of 15-minute intervals). */
 export const INTERVAL_TOTALS_KEPT = 96;
 
+/** The interval a device's readings are accumulating into, kept in its cursor until the next interval begins or it closes. */
+export interface OpenInterval {
+  readonly intervalStartMs: number;
+  readonly readings: number;
+  readonly importWh: bigint;
+  readonly exportWh: bigint;
+}
+
+/**
+ * A device's telemetry on chain, all a batch reads of it besides its record: its last
+ * reading (the next must be later), its energy carry, and the interval its readings are
+ * accumulating into. When a reading falls in a later interval, the open one is written out
+ * as IntervalTotals and the new one opens; the close takes it from here if still open.
+ */
 export interface MeterCursor {
-  /** The device's last reading on chain; the next must be later. */
   readonly lastTimestampUs: bigint;
   /** Unused import allowance carried to the next reading, W·µs, at most 1 Wh (vm/telemetry/allowance.ts). */
   readonly importCarry: number;
   readonly exportCarry: number;
+  readonly open: OpenInterval | undefined;
 }
 
 export const INTERVAL_STATUSES = ['open', 'closed', 'frozen', 'resolved'] as const;
@@ -100,15 +114,25 @@ function readInt64(v: Encodable, field: string): bigint {
 
 const opt = <T>(v: Encodable | undefined, read: (v: Encodable) => T): T | undefined => (v === null || v === undefined ? undefined : read(v));
 
-// ---- cursor: [lastTimestampUs, importCarry, exportCarry] ----
+// ---- cursor: [lastTimestampUs, importCarry, exportCarry, [intervalStartMs, readings, importWh, exportWh] | nil] ----
 
 export function encodeMeterCursor(c: MeterCursor): Uint8Array {
-  return encode([c.lastTimestampUs, c.importCarry, c.exportCarry]);
+  const open = c.open === undefined ? null : [c.open.intervalStartMs, c.open.readings, c.open.importWh, c.open.exportWh];
+  return encode([c.lastTimestampUs, c.importCarry, c.exportCarry, open]);
 }
 
 export function decodeMeterCursor(bytes: Uint8Array): MeterCursor {
-  const f = readArray(decode(bytes, 'cursor'), 'cursor', 3);
-  return { lastTimestampUs: readInt64(f[0]!, 'cursor.lastTimestampUs'), importCarry: readUint(f[1]!, 'cursor.importCarry'), exportCarry: readUint(f[2]!, 'cursor.exportCarry') };
+  const f = readArray(decode(bytes, 'cursor'), 'cursor', 4);
+  const open = opt(f[3], (v) => {
+    const o = readArray(v, 'cursor.open', 4);
+    return { intervalStartMs: readUint(o[0]!, 'cursor.open.intervalStartMs'), readings: readUint(o[1]!, 'cursor.open.readings'), importWh: readAmount(o[2]!, 'cursor.open.importWh'), exportWh: readAmount(o[3]!, 'cursor.open.exportWh') };
+  });
+  return { lastTimestampUs: readInt64(f[0]!, 'cursor.lastTimestampUs'), importCarry: readUint(f[1]!, 'cursor.importCarry'), exportCarry: readUint(f[2]!, 'cursor.exportCarry'), open };
+}
+
+/** The totals of a device's open interval, as an IntervalTotals record (status open). */
+export function totalsOfOpen(deviceId: string, o: OpenInterval): IntervalTotals {
+  return { ...openInterval(deviceId, o.intervalStartMs), readings: o.readings, importWh: o.importWh, exportWh: o.exportWh };
 }
 
 // ---- interval totals: [readings, importWh, exportWh, status, mintedWh | nil, utxoId | nil,

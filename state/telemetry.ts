@@ -5,6 +5,7 @@ import {
   decodeIntervalTotals,
   decodeMeterCursor,
   EMPTY_HEALTH,
+  totalsOfOpen,
   encodeCloseItem,
   encodeDeviceHealth,
   encodeIntervalTotals,
@@ -20,8 +21,8 @@ import type { StateOverlay, StateReader } from './overlay.ts';
 /**
  * Telemetry's records (StatePrefix.telemetry, core/state-keys.ts TelemetryBucket):
  *
- *   0x12 0x01 ++ deviceId                                   -> MeterCursor
- *   0x12 0x02 ++ u8(len deviceId) ++ deviceId ++ u64be(start) -> IntervalTotals
+ *   0x12 0x01 ++ deviceId                                   -> MeterCursor (with the open interval)
+ *   0x12 0x02 ++ u8(len deviceId) ++ deviceId ++ u64be(start) -> IntervalTotals (written when the next opens, or at close)
  *   0x12 0x03 ++ u64be(start) ++ deviceId                    -> CloseItem (the close queue)
  *   0x12 0x04 ++ deviceId                                    -> DeviceHealth
  *
@@ -52,7 +53,16 @@ export function deleteIntervalTotals(state: StateOverlay, deviceId: string, inte
   state.delete(intervalTotalsKey(deviceId, intervalStartMs));
 }
 
-/** A device's interval totals with fromMs <= start <= toMs, ascending, at most `limit`. */
+/** A device's totals for an interval: its cursor's open interval, or the written record. */
+export function intervalTotalsOf(state: StateReader, deviceId: string, intervalStartMs: number): IntervalTotals | undefined {
+  const open = getMeterCursor(state, deviceId)?.open;
+  return open?.intervalStartMs === intervalStartMs ? totalsOfOpen(deviceId, open) : getIntervalTotals(state, deviceId, intervalStartMs);
+}
+
+/**
+ * A device's interval totals with fromMs <= start <= toMs, ascending, at most `limit`: the
+ * written records, then the interval still open in its cursor (always the latest).
+ */
 export function listIntervalTotals(state: StateReader, deviceId: string, fromMs: number, toMs: number, limit: number): IntervalTotals[] {
   const prefix = intervalTotalsPrefix(deviceId);
   const out: IntervalTotals[] = [];
@@ -61,8 +71,10 @@ export function listIntervalTotals(state: StateReader, deviceId: string, fromMs:
     const start = readU64be(key, prefix.length);
     if (start > toMs) break;
     out.push(decodeIntervalTotals(value, deviceId, start));
-    if (out.length >= limit) break;
+    if (out.length >= limit) return out;
   }
+  const open = getMeterCursor(state, deviceId)?.open;
+  if (open !== undefined && open.intervalStartMs >= fromMs && open.intervalStartMs <= toMs) out.push(totalsOfOpen(deviceId, open));
   return out;
 }
 

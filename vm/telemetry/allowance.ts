@@ -25,7 +25,7 @@ export interface AllowanceResult {
   readonly possible: boolean;
   /** The most Wh the reading could have carried in its direction (rounded down). */
   readonly allowedWh: bigint;
-  /** The cursor after the reading (meaningful only when possible). */
+  /** The cursor after the reading (meaningful only when possible), its open interval as before. */
   readonly cursor: MeterCursor;
 }
 
@@ -46,6 +46,7 @@ export function readingAllowance(prev: MeterCursor | undefined, r: Reading, devi
       lastTimestampUs: r.timestampUs,
       importCarry: Number(importUse <= importBudget ? min(importBudget - importUse, CAP) : 0n),
       exportCarry: Number(exportUse <= exportBudget ? min(exportBudget - exportUse, CAP) : 0n),
+      open: prev?.open,
     },
   };
 }

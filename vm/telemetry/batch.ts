@@ -2,14 +2,14 @@ import type { BlockEvent } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
 import { deviceKeyAt, type DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { intervalOf, openInterval, type IntervalTotals, type MeterCursor } from '../../core/meter.ts';
+import { intervalOf, totalsOfOpen, type IntervalTotals, type MeterCursor } from '../../core/meter.ts';
 import { readingSigningBytes } from '../../core/telemetry.ts';
 import { decodeTelemetryBatchBody, type TelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { getDevice, putDevice } from '../../state/devices.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
-import { getIntervalTotals, getMeterCursor, putCloseItem, putIntervalTotals, putMeterCursor } from '../../state/telemetry.ts';
+import { getMeterCursor, putCloseItem, putIntervalTotals, putMeterCursor } from '../../state/telemetry.ts';
 import { requireOperatorRole } from '../devices/rules.ts';
 import { FailureWithEffects } from '../failure.ts';
 import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from '../types.ts';
@@ -24,7 +24,9 @@ import { checkAfterCursor, checkBatchOrder, checkDevice, checkedHeight, checkRea
  * reading on chain; every timestamp within maxReadingSkewMs of the block's time and in an
  * interval not yet settled; the aggregate signature.
  *
- * Execution counts the readings into their (device, settlement interval) totals, or, if
+ * Execution counts the readings into their (device, settlement interval) totals (the
+ * device's open interval in its cursor: all a batch reads of a device is its record and its
+ * cursor, both named by the body, so its access list needs no chain parameter), or, if
  * any reading carries more energy than its device's power limits allow since its previous
  * reading (vm/telemetry/allowance.ts), counts none of them: the tx fails with
  * TELEMETRY_IMPOSSIBLE_ENERGY naming the first such reading, and its one kept effect
@@ -108,8 +110,10 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
   const { params } = block;
   const devices = new Map<string, DeviceRecord>();
   const cursors = new Map<string, MeterCursor | undefined>();
-  const totals = new Map<string, IntervalTotals>();
-  const fresh = new Set<string>();
+  /** Intervals a reading of the batch moved past: written out as records. */
+  const rolled: IntervalTotals[] = [];
+  /** (interval, device) opened by the batch: queued for their close. */
+  const opened: { intervalStartMs: number; deviceId: string }[] = [];
   const impossible: Impossible[] = [];
   const flagged = new Set<string>();
   body.readings.forEach((r, i) => {
@@ -126,17 +130,17 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
       flagged.add(r.deviceId);
       return;
     }
-    cursors.set(r.deviceId, a.cursor);
     const start = intervalOf(r.timestampUs, params.settlementIntervalMs);
-    const id = `${start}/${r.deviceId}`;
-    let t = totals.get(id);
-    if (t === undefined) {
-      const stored = getIntervalTotals(state, r.deviceId, start);
-      if (stored === undefined) fresh.add(id);
-      t = stored ?? openInterval(r.deviceId, start);
+    let open = a.cursor.open;
+    if (open?.intervalStartMs !== start) {
+      // Timestamps only move forward, so a reading in another interval is in a later one.
+      if (open !== undefined) rolled.push(totalsOfOpen(r.deviceId, open));
+      open = { intervalStartMs: start, readings: 0, importWh: 0n, exportWh: 0n };
+      opened.push({ intervalStartMs: start, deviceId: r.deviceId });
     }
     const wh = r.netEnergyWh;
-    totals.set(id, { ...t, readings: t.readings + 1, importWh: wh > 0n ? t.importWh + wh : t.importWh, exportWh: wh < 0n ? t.exportWh - wh : t.exportWh });
+    open = { ...open, readings: open.readings + 1, importWh: wh > 0n ? open.importWh + wh : open.importWh, exportWh: wh < 0n ? open.exportWh - wh : open.exportWh };
+    cursors.set(r.deviceId, { ...a.cursor, open });
   });
   if (impossible.length > 0) {
     const first = impossible[0]!;
@@ -149,12 +153,10 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
     );
   }
   for (const [id, c] of cursors) putMeterCursor(state, id, c!);
-  for (const [id, t] of totals) {
-    putIntervalTotals(state, t);
-    // The interval's first reading puts it on the close queue (replacing a missing-data watch).
-    if (fresh.has(id)) putCloseItem(state, t.intervalStartMs, t.deviceId, { checkMeter: devices.get(t.deviceId)!.checkMeter, reported: true });
-  }
-  return [{ type: 'telemetry', attributes: [['readings', String(body.readings.length)], ['devices', String(devices.size)], ['intervals', String(totals.size)]] }];
+  for (const t of rolled) putIntervalTotals(state, t);
+  // An interval's first reading puts it on the close queue (replacing a missing-data watch).
+  for (const o of opened) putCloseItem(state, o.intervalStartMs, o.deviceId, { checkMeter: devices.get(o.deviceId)!.checkMeter, reported: true });
+  return [{ type: 'telemetry', attributes: [['readings', String(body.readings.length)], ['devices', String(devices.size)], ['intervals', String(opened.length)]] }];
 }
 
 export const telemetryBatchHandler: TxHandler<TelemetryBatchBody> = {

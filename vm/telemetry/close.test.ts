@@ -8,7 +8,7 @@ import { buildCheckMeterResolution, type CheckMeterResolutionBody } from '../../
 import { buildDeviceRegister, type DeviceRegisterBody } from '../../core/tx/device-register.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getUtxo } from '../../state/energy.ts';
-import { getDeviceHealth, getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
+import { getDeviceHealth, getIntervalTotals, hasCloseItem, intervalTotalsOf } from '../../state/telemetry.ts';
 import { executeBlock } from '../executor.ts';
 import { energyChain, registerBody, testDeviceKey } from '../testing/energy-chain.ts';
 import type { TestKey } from '../testing/fixtures.ts';
@@ -59,7 +59,7 @@ describe('interval close', () => {
     const due = settlesAt(I, p);
     c.advance(due - 1 - c.now());
     c.block();
-    expect(getIntervalTotals(c.state, 'pv', I)!.status).toBe('open');
+    expect(intervalTotalsOf(c.state, 'pv', I)!.status).toBe('open');
     expect(getUtxo(c.state, mintedUtxoId('pv', I))).toBeUndefined();
     toSettlement(t);
     const r = c.block();
@@ -157,7 +157,7 @@ describe('interval close', () => {
       const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: hooks });
       c.state.apply(r.changes);
       c.height++;
-      closedIn.push([...ids].sort().filter((id) => getIntervalTotals(c.state, id, I)!.status === 'closed' && !closedIn.flat().includes(id)));
+      closedIn.push([...ids].sort().filter((id) => intervalTotalsOf(c.state, id, I)!.status === 'closed' && !closedIn.flat().includes(id)));
     }
     expect(closedIn).toEqual([['d-0', 'd-1', 'd-2'], ['d-3', 'd-4', 'd-5'], ['d-6'], []]);
   });

@@ -1,6 +1,6 @@
 import type { BlockEvent } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
-import { INTERVAL_TOTALS_KEPT, metersDisagree, netEnergy, settlesAt, type CheckTotals } from '../../core/meter.ts';
+import { INTERVAL_TOTALS_KEPT, metersDisagree, netEnergy, settlesAt, totalsOfOpen, type CheckTotals } from '../../core/meter.ts';
 import { getDevice, isCheckMeter, putDevice } from '../../state/devices.ts';
 import type { StateOverlay } from '../../state/overlay.ts';
 import {
@@ -9,10 +9,13 @@ import {
   firstQueuedClose,
   getDeviceHealth,
   getIntervalTotals,
+  getMeterCursor,
   hasCloseItem,
+  intervalTotalsOf,
   putCloseItem,
   putDeviceHealth,
   putIntervalTotals,
+  putMeterCursor,
   queuedClosesOf,
   type QueuedClose,
 } from '../../state/telemetry.ts';
@@ -51,9 +54,13 @@ function closeReported(state: StateOverlay, block: BlockContext, q: QueuedClose,
   const { params } = block;
   const I = q.intervalStartMs;
   const device = getDevice(state, q.deviceId)!;
-  const totals = getIntervalTotals(state, q.deviceId, I)!;
+  // Still open in the device's cursor (no later reading yet), or written when a later one came.
+  const cursor = getMeterCursor(state, q.deviceId);
+  const fromCursor = cursor?.open?.intervalStartMs === I;
+  const totals = fromCursor ? totalsOfOpen(q.deviceId, cursor!.open!) : getIntervalTotals(state, q.deviceId, I)!;
+  if (fromCursor) putMeterCursor(state, q.deviceId, { ...cursor!, open: undefined });
   const net = netEnergy(totals);
-  const cm = q.item.checkMeter === undefined ? undefined : getIntervalTotals(state, q.item.checkMeter, I);
+  const cm = q.item.checkMeter === undefined ? undefined : intervalTotalsOf(state, q.item.checkMeter, I);
   const check: CheckTotals | undefined = cm === undefined || cm.readings === 0 ? undefined : { deviceId: cm.deviceId, readings: cm.readings, importWh: cm.importWh, exportWh: cm.exportWh };
   const measuresAnother = isCheckMeter(state, q.deviceId);
   const frozen = !measuresAnother && check !== undefined && metersDisagree(totals, check, params.meterAccuracyPermille);
