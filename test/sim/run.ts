@@ -13,24 +13,25 @@ import { Simulation, type SimResult } from './simulation.ts';
 interface Job { readonly n: number; readonly seeds: readonly number[] }
 interface Report { readonly n: number; readonly ran: number; readonly failures: string[]; readonly results: SimResult[] }
 
-function runJob(job: Job, progress: (done: number) => void): Report {
-  const failures: string[] = [];
-  const results: SimResult[] = [];
+/** Runs the seeds, posting results in chunks so an interrupted run still reports what it ran. */
+function runJob(job: Job, post: (chunk: Report) => void): void {
+  let chunk: Report = { n: job.n, ran: 0, failures: [], results: [] };
   job.seeds.forEach((seed, i) => {
     try {
-      results.push(new Simulation(job.n, seed).run());
+      chunk.results.push(new Simulation(job.n, seed).run());
     } catch (e) {
-      failures.push((e as Error).message);
+      chunk.failures.push((e as Error).message);
     }
-    if ((i + 1) % 50 === 0) progress(50);
+    (chunk as { ran: number }).ran++;
+    if ((i + 1) % 50 === 0 || i === job.seeds.length - 1) {
+      post(chunk);
+      chunk = { n: job.n, ran: 0, failures: [], results: [] };
+    }
   });
-  progress(job.seeds.length % 50);
-  return { n: job.n, ran: job.seeds.length, failures, results };
 }
 
 if (!isMainThread) {
-  const report = runJob(workerData as Job, (done) => parentPort!.postMessage({ progress: done }));
-  parentPort!.postMessage({ report });
+  runJob(workerData as Job, (report) => parentPort!.postMessage({ report }));
 } else {
   const { values } = parseArgs({
     options: {
@@ -66,36 +67,46 @@ if (!isMainThread) {
     if (job === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL(import.meta.url), { workerData: job });
-      w.on('message', (msg: { progress?: number; report?: Report }) => {
-        if (msg.progress !== undefined) {
-          done += msg.progress;
-          process.stderr.write(`\r${done}/${total} seeds, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-        }
-        if (msg.report !== undefined) reports.push(msg.report);
+      w.on('message', (msg: { report: Report }) => {
+        reports.push(msg.report);
+        done += msg.report.ran;
+        for (const f of msg.report.failures) process.stderr.write(`\nFAIL n=${msg.report.n}: ${f}\n`);
+        process.stderr.write(`\r${done}/${total} seeds, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       });
       w.on('error', reject);
       w.on('exit', () => resolve());
     }).then(runOne);
   };
-  await Promise.all(Array.from({ length: workers }, runOne));
-  process.stderr.write('\n');
-  let failed = 0;
-  for (const n of sizes) {
-    const mine = reports.filter((r) => r.n === n);
-    const results = mine.flatMap((r) => r.results);
-    const failures = mine.flatMap((r) => r.failures);
-    failed += failures.length;
-    const sum = (k: keyof SimResult) => results.reduce((a, r) => a + (r[k] as number), 0);
-    const recovery = results.filter((r) => r.recoveryRuns > 0).map((r) => r.recoveryMs).sort((a, b) => a - b);
-    const pct = (p: number) => recovery[Math.min(recovery.length - 1, Math.floor((p / 100) * recovery.length))] ?? 0;
-    console.log(
-      `n=${n}: ${mine.reduce((a, r) => a + r.ran, 0)} seeds from ${first}, ${failures.length} failed; ` +
-        `${sum('commits')} commits, ${sum('evidence')} evidence, ${sum('bans')} sync bans, ${sum('crashes')} crashes, ` +
-        `${sum('setChanges')} set changes, ${sum('transitions')} transitions, ${sum('premature')} premature verdicts; ` +
-        `recovery after the heal (${recovery.length} all-honest runs): p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${recovery.at(-1) ?? 0} ms`,
-    );
-    for (const f of failures) console.log(`  FAIL ${f}`);
+  const printReport = (interrupted: boolean): number => {
+    process.stderr.write('\n');
+    let failed = 0;
+    for (const n of sizes) {
+      const mine = reports.filter((r) => r.n === n);
+      const results = mine.flatMap((r) => r.results);
+      const failures = mine.flatMap((r) => r.failures);
+      failed += failures.length;
+      const sum = (k: keyof SimResult) => results.reduce((a, r) => a + (r[k] as number), 0);
+      const recovery = results.filter((r) => r.recoveryRuns > 0).map((r) => r.recoveryMs).sort((a, b) => a - b);
+      const pct = (p: number) => recovery[Math.min(recovery.length - 1, Math.floor((p / 100) * recovery.length))] ?? 0;
+      console.log(
+        `n=${n}: ${mine.reduce((a, r) => a + r.ran, 0)} seeds from ${first}, ${failures.length} failed; ` +
+          `${sum('commits')} commits, ${sum('evidence')} evidence, ${sum('bans')} sync bans, ${sum('crashes')} crashes, ` +
+          `${sum('setChanges')} set changes, ${sum('transitions')} transitions, ${sum('premature')} premature verdicts; ` +
+          `recovery after the heal (${recovery.length} all-honest runs): p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${recovery.at(-1) ?? 0} ms`,
+      );
+      for (const f of failures) console.log(`  FAIL ${f}`);
+    }
+    console.log(`${done} seeds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    if (interrupted) console.log(`interrupted after ${done} of ${total} seeds: the figures above cover the seeds that ran`);
+    return failed;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      printReport(true);
+      process.exit(130);
+    });
   }
-  console.log(`${total} seeds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  await Promise.all(Array.from({ length: workers }, runOne));
+  const failed = printReport(false);
   process.exitCode = failed > 0 ? 1 : 0;
 }
