@@ -1,5 +1,5 @@
 import { decode, encode, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
-import { MAX_DEVICE_ID_LENGTH } from './device.ts';
+import { deviceKindFromId, deviceKindId, MAX_DEVICE_ID_LENGTH, MAX_ZONE_LENGTH, type DeviceKind } from './device.ts';
 import { ErrorCode, JouleError } from './errors.ts';
 
 /**
@@ -71,12 +71,20 @@ export interface IntervalTotals {
   readonly check: CheckTotals | undefined;
 }
 
-/** One entry of the close queue: the close of (interval, device) to do once the interval is settled. */
+/**
+ * One entry of the close queue: the close of (interval, device) to do once the interval is
+ * settled. What the close needs of the device besides its record is taken at the interval's
+ * first reading, so the close's reads follow from the queue alone (its access list), and
+ * the energy's provenance is the device's kind and zone when it was produced.
+ */
 export interface CloseItem {
   /** The device's check meter when the interval's first reading arrived. */
   readonly checkMeter: string | undefined;
   /** True: the device reported the interval; false: a watch for missing data (no readings). */
   readonly reported: boolean;
+  /** Reported intervals: the device's kind and zone at the first reading. */
+  readonly kind?: DeviceKind;
+  readonly zone?: string;
 }
 
 /** An interval's energy, net: import and export, at most one of them above zero. */
@@ -174,15 +182,22 @@ export function openInterval(deviceId: string, intervalStartMs: number): Interva
   return { deviceId, intervalStartMs, readings: 0, importWh: 0n, exportWh: 0n, status: 'open', mintedWh: undefined, utxoId: undefined, check: undefined };
 }
 
-// ---- close item: [checkMeter | nil, reported] ----
+// ---- close item: [checkMeter | nil, reported, kind | nil, zone | nil] ----
 
 export function encodeCloseItem(c: CloseItem): Uint8Array {
-  return encode([c.checkMeter ?? null, c.reported]);
+  return encode([c.checkMeter ?? null, c.reported, c.kind === undefined ? null : deviceKindId(c.kind), c.zone ?? null]);
 }
 
 export function decodeCloseItem(bytes: Uint8Array): CloseItem {
-  const f = readArray(decode(bytes, 'closeItem'), 'closeItem', 2);
-  return { checkMeter: opt(f[0], (v) => readString(v, 'closeItem.checkMeter', MAX_DEVICE_ID_LENGTH)), reported: readBool(f[1]!, 'closeItem.reported') };
+  const f = readArray(decode(bytes, 'closeItem'), 'closeItem', 4);
+  const kind = opt(f[2], (v) => deviceKindFromId(readUint(v, 'closeItem.kind'), 'closeItem.kind'));
+  const zone = opt(f[3], (v) => readString(v, 'closeItem.zone', MAX_ZONE_LENGTH));
+  return {
+    checkMeter: opt(f[0], (v) => readString(v, 'closeItem.checkMeter', MAX_DEVICE_ID_LENGTH)),
+    reported: readBool(f[1]!, 'closeItem.reported'),
+    ...(kind === undefined ? {} : { kind }),
+    ...(zone === undefined ? {} : { zone }),
+  };
 }
 
 // ---- health: [missed, lastReportedMs | nil, lastVerified | nil, estimate | nil, flaggedAtMs | nil];

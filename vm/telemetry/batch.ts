@@ -155,7 +155,10 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
   for (const [id, c] of cursors) putMeterCursor(state, id, c!);
   for (const t of rolled) putIntervalTotals(state, t);
   // An interval's first reading puts it on the close queue (replacing a missing-data watch).
-  for (const o of opened) putCloseItem(state, o.intervalStartMs, o.deviceId, { checkMeter: devices.get(o.deviceId)!.checkMeter, reported: true });
+  for (const o of opened) {
+    const d = devices.get(o.deviceId)!;
+    putCloseItem(state, o.intervalStartMs, o.deviceId, { checkMeter: d.checkMeter, reported: true, kind: d.kind, zone: d.zone });
+  }
   return [{ type: 'telemetry', attributes: [['readings', String(body.readings.length)], ['devices', String(devices.size)], ['intervals', String(opened.length)]] }];
 }
 

@@ -129,6 +129,24 @@ describe('interval close', () => {
     for (let k = 1; k <= 5; k++) expect(getUtxo(c.state, mintedUtxoId('pv', I + k * p.settlementIntervalMs))).toBeUndefined();
   });
 
+  it('a device silent for one interval and back in the next: the missed one is counted, the next one minted', () => {
+    const { c, p, send, toNextInterval } = setup([['pv', {}]]);
+    toNextInterval();
+    const I = intervalOf(BigInt(c.now()) * 1000n, p.settlementIntervalMs);
+    const J = I + 2 * p.settlementIntervalMs;
+    c.block(send([reading('pv', c.now(), -10)]));
+    // The close of I queues a watch for I + 1; the device reports again only in I + 2, before that watch is closed.
+    c.advance(settlesAt(I, p) - c.now());
+    c.block();
+    c.advance(J + 100 - c.now());
+    c.block(send([reading('pv', c.now(), -30)]));
+    expect(settlesAt(I + p.settlementIntervalMs, p)).toBeGreaterThan(c.now() - 1000);
+    c.advance(settlesAt(J, p) - c.now());
+    c.block();
+    expect(getUtxo(c.state, mintedUtxoId('pv', J))).toMatchObject({ wh: 30n });
+    expect(getDeviceHealth(c.state, 'pv')).toMatchObject({ missed: 0, lastReportedMs: J });
+  });
+
   it('the estimate after 2 missed intervals is the last verified interval de-rated by derateBps', () => {
     const { c, p, send, toNextInterval } = setup([['pv', {}]]);
     toNextInterval();

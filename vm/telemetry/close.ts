@@ -64,9 +64,11 @@ function closeReported(state: StateOverlay, block: BlockContext, q: QueuedClose,
   const check: CheckTotals | undefined = cm === undefined || cm.readings === 0 ? undefined : { deviceId: cm.deviceId, readings: cm.readings, importWh: cm.importWh, exportWh: cm.exportWh };
   const measuresAnother = isCheckMeter(state, q.deviceId);
   const frozen = !measuresAnother && check !== undefined && metersDisagree(totals, check, params.meterAccuracyPermille);
+  // The energy's provenance: the device's kind and zone when the interval's first reading came.
+  const producer = { ...device, kind: q.item.kind ?? device.kind, zone: q.item.zone ?? device.zone };
   const utxoId = measuresAnother
     ? undefined
-    : mintMeteredInterval(state, device, { deviceId: q.deviceId, intervalStartMs: I, intervalEndMs: I + params.settlementIntervalMs, importWh: net.importWh, exportWh: net.exportWh, frozen }, block.height);
+    : mintMeteredInterval(state, producer, { deviceId: q.deviceId, intervalStartMs: I, intervalEndMs: I + params.settlementIntervalMs, importWh: net.importWh, exportWh: net.exportWh, frozen }, block.height);
   putIntervalTotals(state, { ...totals, status: frozen ? 'frozen' : 'closed', mintedWh: measuresAnother ? undefined : net.exportWh, utxoId, check });
   putDeviceHealth(state, q.deviceId, afterReport(getDeviceHealth(state, q.deviceId), { intervalStartMs: I, ...net }, frozen));
   const next = I + params.settlementIntervalMs;
@@ -103,7 +105,9 @@ function closeWatched(state: StateOverlay, block: BlockContext, q: QueuedClose, 
     events.push({ type: 'device-flagged', attributes: [['device', q.deviceId], ['reason', 'missing-data'], ['missedIntervals', String(health.missed)]] });
     return;
   }
-  putCloseItem(state, q.intervalStartMs + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
+  // The device may already have reported the next interval: its entry stays as it is.
+  const next = q.intervalStartMs + params.settlementIntervalMs;
+  if (!hasCloseItem(state, next, q.deviceId)) putCloseItem(state, next, q.deviceId, { checkMeter: device.checkMeter, reported: false });
 }
 
 function summary(I: number, t: Tally): BlockEvent {
