@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
+import { runTelemetryBenchmarks } from './telemetry.ts';
 import { runVerifyBenchmarks } from './verify.ts';
 import { runVmBenchmarks } from './vm.ts';
 
@@ -34,6 +35,10 @@ if (want('vm') || want('devnet1') || want('devnet4')) {
 }
 if (want('verify')) {
   await runVerifyBenchmarks();
+  console.log();
+}
+if (want('telemetry')) {
+  await runTelemetryBenchmarks();
   console.log();
 }
 if (want('state')) {
