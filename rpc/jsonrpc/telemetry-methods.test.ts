@@ -4,7 +4,9 @@ import type { DeviceRecord } from '../../core/device.ts';
 import { blsFromSecret } from '../../core/keys.ts';
 import { openInterval } from '../../core/meter.ts';
 import { deviceHealthKey, intervalTotalsKey } from '../../core/state-keys.ts';
-import { createFakeNode, rpcCaller, type FakeNode } from '../testing/fake-node.ts';
+import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
+import { createFakeNode, FAKE_CHAIN_ID, rpcCaller, type FakeNode } from '../testing/fake-node.ts';
 import { MAX_INTERVALS_PAGE, MAX_READINGS_PAGE } from './telemetry-methods.ts';
 
 let node: FakeNode;
@@ -36,6 +38,16 @@ beforeEach(() => {
     { ...openInterval('pv-1', 1_700_000_040_000), readings: 1, exportWh: 1n },
   );
   node.health.set('pv-1', { missed: 2, lastReportedMs: 1_700_000_040_000, lastVerified: { intervalStartMs: 1_700_000_040_000, importWh: 0n, exportWh: 10n }, estimate: { intervalStartMs: 1_700_000_100_000, importWh: 0n, exportWh: 9n }, flaggedAtMs: undefined });
+});
+
+describe('joule_sendTelemetryBatch', () => {
+  it('submits a telemetry batch, and nothing else', async () => {
+    const batch = buildTelemetryBatch({ chainId: FAKE_CHAIN_ID, seed: node.alice.seed, nonce: 0, fee: 25n, keyHeight: 1, readings: [{ deviceId: 'pv-1', timestampUs: T, netEnergyWh: -1n, stateOfChargePercent: 0 }], signature: new Uint8Array(96) });
+    expect((await call('joule_sendTelemetryBatch', [`0x${toHex(batch.bytes)}`])).result).toEqual({ hash: `0x${toHex(batch.hash)}` });
+    expect(node.submitted).toHaveLength(1);
+    const transfer = buildTransfer({ chainId: FAKE_CHAIN_ID, seed: node.alice.seed, nonce: 0, fee: 10n, to: new Uint8Array(20), amount: 1n });
+    expect((await call('joule_sendTelemetryBatch', [`0x${toHex(transfer.bytes)}`])).error.data).toMatchObject({ code: 'INVALID_PARAMS', field: 'params[0]' });
+  });
 });
 
 describe('joule_getReadings', () => {

@@ -2,15 +2,19 @@
  * JSON-RPC methods of telemetry: joule_getReadings (a device's counted readings, bounded
  * pages), joule_getIntervalTotals (its metered totals per settlement interval),
  * joule_getDeviceHealth (missing data, the de-rated estimate, flagged or in dispatch).
- * A telemetry batch is submitted like any tx, with joule_sendRawTransaction. They read
- * optional NodeApi members; a node without one answers UNAVAILABLE (-32000).
+ * joule_sendTelemetryBatch is joule_sendRawTransaction for a telemetry batch (type 20)
+ * only. The reads use optional NodeApi members; a node without one answers UNAVAILABLE
+ * (-32000).
  */
 import { isDeviceId } from '../../core/device.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { DeviceHealthJson, IntervalTotalsListJson, ReadingListJson } from '../../core/rpc-json.ts';
 import { INT64_MAX } from '../../core/telemetry.ts';
+import { TxType } from '../../core/tx/types.ts';
+import { decodeTx } from '../../core/tx.ts';
+import { hex } from './json-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
-import { arity, invalid, typeName } from './params.ts';
+import { arity, invalid, parseHexParam, typeName } from './params.ts';
 import { formatDeviceHealth, formatIntervalTotals, formatReading } from './telemetry-format.ts';
 import type { NodeApi } from '../node-api.ts';
 
@@ -60,6 +64,13 @@ function limitParam(v: unknown, max: number): number {
 }
 
 export function addTelemetryMethods(m: Map<string, MethodHandler>, api: NodeApi): void {
+  m.set('joule_sendTelemetryBatch', async (p) => {
+    arity(p, 1, 1);
+    const bytes = parseHexParam(p[0], 'params[0]');
+    if (decodeTx(bytes).type !== TxType.telemetryBatch) throw invalid('params[0]', `must be a telemetry batch (tx type ${TxType.telemetryBatch}); send other transactions with joule_sendRawTransaction`);
+    return { hash: hex((await api.submitTransaction(bytes)).hash) };
+  });
+
   m.set('joule_getReadings', async (p, ctx): Promise<ReadingListJson> => {
     arity(p, 1, 2);
     const get = need(api.getReadings, 'readings').bind(api);
