@@ -34,10 +34,11 @@ import { MemoryState } from '../vm/testing/fixtures.ts';
 const CHAIN = 'joule-bench';
 const WORKERS = 2;
 const ROUNDS = 3;
-const SIZES = [1_000, 10_000] as const;
-/** Batches in flight at once per size: enough to keep both workers busy within the pool's queue bound (2 cost units a reading). */
-const IN_FLIGHT: Record<number, number> = { 1_000: 8, 10_000: 3 };
-const BATCHES: Record<number, number> = { 1_000: 16, 10_000: 4 };
+/** Batch sizes; batches timed per size, at most `inFlight` at once: enough to keep both workers busy within the pool's queue bound (2 cost units a reading). */
+const SIZES = [
+  { readings: 1_000, batches: 16, inFlight: 8 },
+  { readings: 10_000, batches: 4, inFlight: 3 },
+] as const;
 
 /** A state holding `n` devices with distinct keys, and a batch of one reading of each, signed. */
 function fleetBatch(n: number): { set: BlsAggregateSet; readings: number } {
@@ -118,7 +119,8 @@ export async function runTelemetryBenchmarks(log: (line: string) => void = conso
   });
   const out: TelemetryBenchmark[] = [];
   try {
-    for (const n of SIZES) {
+    for (const size of SIZES) {
+      const n = size.readings;
       const { set, readings } = fleetBatch(n);
       fallbacks = 0;
       // Warm-up: JIT, blst, the workers' first messages.
@@ -130,7 +132,7 @@ export async function runTelemetryBenchmarks(log: (line: string) => void = conso
       // The machine is shared: best of ROUNDS interleaved runs, so a neighbour's burst lowers neither side alone.
       for (let r = 0; r < ROUNDS; r++) {
         raw = Math.max(raw, rawRate(set, n >= 10_000 ? 1 : 4));
-        through = Math.max(through, await poolRate(pool, set, readings, BATCHES[n]!, IN_FLIGHT[n]!));
+        through = Math.max(through, await poolRate(pool, set, readings, size.batches, size.inFlight));
         alone = Math.max(alone, await poolRate(pool, set, readings, 1, 1));
       }
       out.push({ readings: n, raw, poolThroughput: through, poolOneBatch: alone, fallbacks });
