@@ -19,7 +19,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...PROCESS_TESTS] } },
+      // Vitest's default in run mode is cores - 1 workers: one on a 2-core machine, which ran
+      // the unit files one after another (the simulation alone takes minutes).
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...PROCESS_TESTS], maxWorkers: 2 } },
       { extends: true, test: { name: 'processes', include: PROCESS_TESTS, fileParallelism: false } },
     ],
   },

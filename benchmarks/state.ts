@@ -1,51 +1,46 @@
 /**
- * State benchmarks: what the state tree and LevelDB cost per block, each next to its
- * ceiling measured in the same run.
- *   - raw LevelDB: fsync'd batches of the same size as a block's state writes (the ceiling
- *     for anything persisted);
- *   - SHA-256 of 65-byte inputs (the ceiling for any binary Merkle tree);
- *   - tree updates/s in memory (prepare only) over a state of ACCOUNTS accounts;
- *   - block commit/s through WorldState: prepare + write into a batch + fsync + commit,
- *     blocks of TRANSFERS transfers (2 account updates each, ~40-byte values).
- * Rates come from the median time per block (the machine is shared; a neighbour's burst
- * should not decide the figure).
- * Run alone: `npx node benchmarks/state.ts`.
+ * State benchmarks: what the state costs as it grows, each figure next to its ceiling
+ * measured in the same run.
+ *   - SHA-256 of 65-byte inputs (the ceiling for any binary Merkle tree), and tree updates
+ *     in memory (prepare with every path cached) over 100,000 records;
+ *   - for states of 100,000, 1,000,000 and 5,000,000 records (5M skipped with --quick),
+ *     generated directly (batched writes and one tree build, benchmarks/state-store.ts):
+ *       the node's open time and resident memory, in a process of its own
+ *       (benchmarks/state-node.ts), and its block commit rate: blocks of UPDATES account
+ *       updates (2,000 transfers) — load the keys, prepare, write, fsync, commit — with
+ *       pruning running, after WARMUP_BLOCKS blocks (the node's caches start cold); next
+ *       to raw LevelDB: fsync'd batches of the same records and bytes per block (the
+ *       ceiling for anything persisted).
+ * Rates come from the median time per block (the machine is shared).
+ * Run alone: `npx node benchmarks/state.ts [--quick]`.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { sha256 } from '../core/hash.ts';
 import { Database, DbPrefix, dbKey } from '../state/db.ts';
-import { accountKey } from '../state/keys.ts';
 import type { StateChange } from '../state/overlay.ts';
 import { WorldState } from '../state/world-state.ts';
+import type { NodeRunResult } from './state-node.ts';
+import { benchKey, benchValue, generateStore } from './state-store.ts';
 
-const ACCOUNTS = 100_000;
-const TRANSFERS = 2_000;
+const UPDATES = 4_000;
 const BLOCKS = 10;
-const VALUE_BYTES = 40;
+const WARMUP_BLOCKS = 3;
+const MEMORY_RECORDS = 100_000;
+const NODE_SCRIPT = fileURLToPath(new URL('./state-node.ts', import.meta.url));
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** The median of per-block times: robust to a neighbour's burst on a shared machine. */
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1]!;
-}
-
-function perSecond(count: number, secs: number): number {
-  return Math.round(count / secs);
-}
-
-function accountChanges(addresses: readonly Uint8Array[], count: number): StateChange[] {
-  const changes: StateChange[] = [];
-  for (let i = 0; i < count; i++) {
-    changes.push({ key: accountKey(addresses[Math.floor(Math.random() * addresses.length)]!), value: randomBytes(VALUE_BYTES) });
-  }
-  return changes;
 }
 
 function sha256Rate(): number {
@@ -53,117 +48,102 @@ function sha256Rate(): number {
   const n = 300_000;
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) sha256(input);
-  return perSecond(n, seconds(start));
+  return Math.round(n / seconds(start));
 }
 
-/** Puts/s through fsync'd batches of `batchSize` records of ~`valueBytes`, random 33-byte keys. */
-async function rawLevelRate(dir: string, batchSize: number, valueBytes: number, batches: number): Promise<number> {
+/** fsync'd batches of `batchSize` random-keyed records of `valueBytes`: blocks/s (median), best of two runs. */
+async function rawLevelBlocksPerSec(dir: string, batchSize: number, valueBytes: number): Promise<number> {
+  let best = 0;
+  for (let run = 0; run < 2; run++) {
+    rmSync(dir, { recursive: true, force: true });
+    const db = await Database.open(dir);
+    const times: number[] = [];
+    for (let b = 0; b < 6; b++) {
+      const ops = Array.from({ length: batchSize }, () => [dbKey(DbPrefix.stateNode, randomBytes(40)), randomBytes(valueBytes)] as const);
+      const start = process.hrtime.bigint();
+      const batch = db.batch();
+      for (const [k, v] of ops) batch.put(k, v);
+      await batch.write();
+      times.push(seconds(start));
+    }
+    await db.close();
+    best = Math.max(best, 1 / median(times));
+  }
   rmSync(dir, { recursive: true, force: true });
+  return best;
+}
+
+/** Tree updates/s with every path in the node cache: the hashing and bookkeeping alone. */
+async function inMemoryUpdates(dir: string): Promise<{ perSec: number; nodesPerBlock: number }> {
   const db = await Database.open(dir);
-  const prepared = Array.from({ length: batches }, () =>
-    Array.from({ length: batchSize }, () => [dbKey(DbPrefix.stateNode, randomBytes(32)), randomBytes(valueBytes)] as const),
-  );
+  const ws = await WorldState.open(db, { archive: true });
+  const seed = await ws.prepare(Array.from({ length: MEMORY_RECORDS }, (_, i) => ({ key: benchKey(i), value: benchValue(i, 0) })), 0);
+  const batch = db.batch();
+  ws.write(seed, batch);
+  await batch.write();
+  ws.commit(seed);
   const times: number[] = [];
-  for (const ops of prepared) {
+  let nodes = 0;
+  for (let b = 1; b <= BLOCKS; b++) {
+    const changes: StateChange[] = Array.from({ length: UPDATES }, (_, j) => {
+      const i = (b * 7919 + j * 104729) % MEMORY_RECORDS;
+      return { key: benchKey(i), value: benchValue(i, b) };
+    });
+    await ws.prepare(changes, 1); // warms the paths into the cache
     const start = process.hrtime.bigint();
-    const b = db.batch();
-    for (const [k, v] of ops) b.put(k, v);
-    await b.write();
+    nodes += (await ws.prepare(changes, 1)).newNodes.length;
     times.push(seconds(start));
   }
-  const rate = perSecond(batchSize, median(times));
+  await ws.close();
   await db.close();
-  return rate;
+  return { perSec: Math.round(UPDATES / median(times)), nodesPerBlock: Math.round(nodes / BLOCKS) };
 }
 
-async function seedState(db: Database, addresses: readonly Uint8Array[]): Promise<WorldState> {
-  const ws = await WorldState.load(db);
-  const p = ws.prepare(addresses.map((a) => ({ key: accountKey(a), value: randomBytes(VALUE_BYTES) })));
-  const b = db.batch();
-  ws.write(p, b);
-  await b.write();
-  ws.commit(p);
-  return ws;
+function runNode(dir: string, genesisFile: string, records: number): Promise<NodeRunResult> {
+  return promisify(execFile)(process.execPath, ['--expose-gc', NODE_SCRIPT, '--dir', dir, '--genesis', genesisFile, '--records', String(records), '--blocks', String(BLOCKS), '--warmup', String(WARMUP_BLOCKS), '--updates', String(UPDATES)], {
+    maxBuffer: 1024 * 1024,
+  }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as NodeRunResult);
 }
 
-export async function runStateBenchmarks(): Promise<Record<string, number>> {
+export interface StateSizeResult extends NodeRunResult {
+  readonly records: number;
+  readonly generateSec: number;
+  readonly rawLevelDbBlocksPerSec: number;
+}
+
+export interface StateBenchResult {
+  readonly sha256PerSec65B: number;
+  readonly treeUpdatesPerSecInMemory: number;
+  readonly treeUpdatesCeilingBySha256: number;
+  readonly sizes: readonly StateSizeResult[];
+}
+
+export async function runStateBenchmarks(opts: { quick?: boolean; log?: (line: string) => void } = {}): Promise<StateBenchResult> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dir = mkdtempSync(join(tmpdir(), 'joule-bench-state-'));
   try {
-    const addresses = Array.from({ length: ACCOUNTS }, () => randomBytes(32));
-    const updatesPerBlock = 2 * TRANSFERS;
     const hashRate = sha256Rate();
-
-    const db = await Database.open(join(dir, 'state'));
-    let start = process.hrtime.bigint();
-    const ws = await seedState(db, addresses);
-    const seedSecs = seconds(start);
-
-    // (1) tree updates in memory: prepare only (no I/O), blocks of updatesPerBlock
-    const memBlocks = Array.from({ length: BLOCKS }, () => accountChanges(addresses, updatesPerBlock));
-    let nodesPerBlock = 0;
-    const memTimes: number[] = [];
-    for (const changes of memBlocks) {
-      start = process.hrtime.bigint();
-      nodesPerBlock += ws.prepare(changes).newNodes.length;
-      memTimes.push(seconds(start));
+    const memory = await inMemoryUpdates(join(dir, 'memory'));
+    rmSync(join(dir, 'memory'), { recursive: true, force: true });
+    const sizes: StateSizeResult[] = [];
+    for (const records of opts.quick === true ? [100_000, 1_000_000] : [100_000, 1_000_000, 5_000_000]) {
+      const store = join(dir, `state-${records}`);
+      const start = process.hrtime.bigint();
+      const { genesisFile } = await generateStore(store, records, (p) => {
+        if (p.done > 0 && p.done % 1_000_000 === 0) log(`  state ${records.toLocaleString('en-US')}: ${p.phase} ${p.done.toLocaleString('en-US')}`);
+      });
+      const generateSec = Math.round(seconds(start) * 10) / 10;
+      log(`  state ${records.toLocaleString('en-US')}: generated in ${generateSec} s; opening and committing in a node process`);
+      const node = await runNode(store, genesisFile, records);
+      rmSync(store, { recursive: true, force: true });
+      rmSync(genesisFile, { force: true });
+      const valueBytes = Math.max(1, Math.round(node.dbBytesPerBlock / node.dbRecordsPerBlock) - 41);
+      const raw = await rawLevelBlocksPerSec(join(dir, 'raw'), node.dbRecordsPerBlock, valueBytes);
+      sizes.push({ ...node, records, generateSec, rawLevelDbBlocksPerSec: Math.round(raw * 100) / 100 });
     }
-    const treeUpdates = perSecond(updatesPerBlock, median(memTimes));
-    nodesPerBlock = Math.round(nodesPerBlock / BLOCKS);
-
-    // (2) block commit through tree + LevelDB (fsync per block)
-    const blocks = Array.from({ length: BLOCKS }, () => accountChanges(addresses, updatesPerBlock));
-    let recordsPerBlock = 0;
-    let bytesPerBlock = 0;
-    const commitTimes: number[] = [];
-    for (const changes of blocks) {
-      start = process.hrtime.bigint();
-      const p = ws.prepare(changes);
-      const b = db.batch();
-      ws.write(p, b);
-      recordsPerBlock += b.length;
-      bytesPerBlock += b.bytes;
-      await b.write();
-      ws.commit(p);
-      commitTimes.push(seconds(start));
-    }
-    recordsPerBlock = Math.round(recordsPerBlock / BLOCKS);
-    bytesPerBlock = Math.round(bytesPerBlock / BLOCKS);
-    const blocksPerSec = 1 / median(commitTimes);
-    await db.close();
-
-    // (3) loading: rebuild the tree from the flat state and check the root
-    const db2 = await Database.open(join(dir, 'state'));
-    start = process.hrtime.bigint();
-    await WorldState.load(db2);
-    const loadSecs = seconds(start);
-    await db2.close();
-
-    // ceiling: raw LevelDB, same records per batch, same average record size; the best of
-    // two runs, as the machine is shared and a ceiling is the best it can do
-    const valueBytes = Math.max(1, Math.round(bytesPerBlock / recordsPerBlock) - 33);
-    const rawPuts = Math.max(
-      await rawLevelRate(join(dir, 'raw'), recordsPerBlock, valueBytes, BLOCKS),
-      await rawLevelRate(join(dir, 'raw'), recordsPerBlock, valueBytes, BLOCKS),
-    );
-    const rawBlocksPerSec = rawPuts / recordsPerBlock;
-
-    return {
-      accounts: ACCOUNTS,
-      updatesPerBlock,
-      treeNodesWrittenPerBlock: nodesPerBlock,
-      dbRecordsPerBlock: recordsPerBlock,
-      dbBytesPerBlock: bytesPerBlock,
-      sha256PerSec65B: hashRate,
-      treeUpdatesPerSecInMemory: treeUpdates,
-      treeUpdatesCeilingBySha256: Math.round(hashRate / ((nodesPerBlock + updatesPerBlock * 2) / updatesPerBlock)),
-      rawLevelDbPutsPerSec: rawPuts,
-      rawLevelDbBlocksPerSec: Math.round(rawBlocksPerSec * 100) / 100,
-      blockCommitsPerSec: Math.round(blocksPerSec * 100) / 100,
-      stateUpdatesCommittedPerSec: Math.round(blocksPerSec * updatesPerBlock),
-      transfersCommittedPerSec: Math.round(blocksPerSec * TRANSFERS),
-      seedMsFor100kAccounts: Math.round(seedSecs * 1000),
-      loadMsFor100kAccounts: Math.round(loadSecs * 1000),
-    };
+    // updates per block x (new nodes + 2 hashes per leaf) / updates: hashes per update
+    const hashesPerUpdate = (memory.nodesPerBlock + UPDATES * 2) / UPDATES;
+    return { sha256PerSec65B: hashRate, treeUpdatesPerSecInMemory: memory.perSec, treeUpdatesCeilingBySha256: Math.round(hashRate / hashesPerUpdate), sizes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -173,18 +153,22 @@ function ratio(a: number, b: number): string {
   return `${((100 * a) / b).toFixed(0)} %`;
 }
 
-export function formatStateBenchmarks(r: Record<string, number>): string {
-  const g = (k: string) => r[k]!;
-  return [
-    `state: ${g('accounts')} accounts, blocks of ${g('updatesPerBlock')} account updates`,
-    `  tree updates in memory      ${g('treeUpdatesPerSecInMemory')}/s   ceiling (sha256 ${g('sha256PerSec65B')}/s / hashes per update) ${g('treeUpdatesCeilingBySha256')}/s   ${ratio(g('treeUpdatesPerSecInMemory'), g('treeUpdatesCeilingBySha256'))}`,
-    `  block commits (tree+fsync)  ${g('blockCommitsPerSec')}/s   ceiling (raw LevelDB, ${g('dbRecordsPerBlock')} records/batch) ${g('rawLevelDbBlocksPerSec')}/s   ${ratio(g('blockCommitsPerSec'), g('rawLevelDbBlocksPerSec'))}`,
-    `  = ${g('stateUpdatesCommittedPerSec')} account updates/s = ${g('transfersCommittedPerSec')} transfers/s; raw LevelDB ${g('rawLevelDbPutsPerSec')} puts/s`,
-    `  tree nodes written per block ${g('treeNodesWrittenPerBlock')} (${g('dbBytesPerBlock')} bytes in the batch); seed ${g('seedMsFor100kAccounts')} ms; load+verify ${g('loadMsFor100kAccounts')} ms`,
-  ].join('\n');
+export function formatStateBenchmarks(r: StateBenchResult): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const lines = [
+    `state: blocks of ${n(UPDATES)} account updates (2,000 transfers), 40-byte values`,
+    `  tree updates in memory (100,000 records, paths cached)  ${n(r.treeUpdatesPerSecInMemory)}/s   ceiling (sha256 ${n(r.sha256PerSec65B)}/s / hashes per update) ${n(r.treeUpdatesCeilingBySha256)}/s   ${ratio(r.treeUpdatesPerSecInMemory, r.treeUpdatesCeilingBySha256)}`,
+    `  records     generate   node open   RSS open   block commits/s (load+tree+fsync, pruning on)   ceiling: raw LevelDB same batch   RSS after (anon + mapped files; JS heap used)   node reads/block`,
+  ];
+  for (const s of r.sizes) {
+    lines.push(
+      `  ${n(s.records).padStart(9)}   ${`${s.generateSec} s`.padStart(8)}   ${`${s.openMs} ms`.padStart(9)}   ${`${s.rssAfterOpenMiB} MiB`.padStart(8)}   ${`${s.commitsPerSec}/s`.padStart(8)} = ${n(Math.round(s.commitsPerSec * 2000)).padStart(6)} transfers/s  ${ratio(s.commitsPerSec, s.rawLevelDbBlocksPerSec).padStart(5)} of   ${`${s.rawLevelDbBlocksPerSec}/s (${n(s.dbRecordsPerBlock)} records, ${n(s.dbBytesPerBlock)} B)`.padEnd(34)}${`${s.rssAfterCommitsMiB} MiB (${s.rssAnonAfterCommitsMiB} + ${s.rssFileAfterCommitsMiB}; ${s.heapUsedAfterCommitsMiB})`.padStart(36)}   ${n(s.nodeReadsPerBlock)}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 if (import.meta.main) {
-  const r = await runStateBenchmarks();
-  console.log(formatStateBenchmarks(r));
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+  console.log(formatStateBenchmarks(await runStateBenchmarks({ quick: values.quick === true })));
 }

@@ -13,6 +13,7 @@ import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
 import { registerRoleCommands } from './commands/role.ts';
 import { registerSimulateCommands } from './commands/simulate.ts';
+import { registerStateCommands } from './commands/state.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTelemetryCommands } from './commands/telemetry.ts';
 import { registerTxCommands } from './commands/tx.ts';
@@ -26,6 +27,7 @@ import { CliError } from './rpc-client.ts';
  *   card export|verify            (the genesis ceremony: keys init, card export, genesis
  *                                  assemble, init --expect-hash --cards)
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
+ *   verify-state                  (recompute a stopped node's state tree, cli/commands/state.ts)
  *   status                        tx transfer|validator-vote|make-pop
  *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles|
  *         readings|intervals|health
@@ -59,6 +61,7 @@ export function buildProgram(): Command {
   registerTelemetryCommands(program);
   registerSimulateCommands(program);
   registerEnergyCommands(program);
+  registerStateCommands(program);
   return program;
 }
 

@@ -82,6 +82,12 @@ export const ErrorCode = {
    * it differently. Never a verdict on the block or its sender: the node halts (vm/README.md).
    */
   HOOK_FAILED: 'HOOK_FAILED',
+  /**
+   * A block read state its access list did not declare (strict mode), or listed a prefix
+   * that was not loaded: a handler's or hook's declaration is wrong, this node's bug, never
+   * the block's. The node halts (state/README.md "Reads").
+   */
+  STATE_UNDECLARED_READ: 'STATE_UNDECLARED_READ',
   // genesis, config, storage
   GENESIS_INVALID: 'GENESIS_INVALID',
   /** A validator card of the genesis ceremony (node/home/card.ts) is malformed or does not verify. */
@@ -89,6 +95,14 @@ export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_MISMATCH: 'STORE_MISMATCH',
+  /** A proof was asked for a height older than the node's state history window (state.historyBlocks). */
+  STATE_PRUNED: 'STATE_PRUNED',
+  /**
+   * This node's disk refused a read or write (full, read-only, no permission, I/O error):
+   * never a verdict on a block or its sender. The node halts with the path and the OS error
+   * (core/storage-error.ts, docs/running-a-validator.md "Disk faults").
+   */
+  STORAGE_FAILED: 'STORAGE_FAILED',
   // queries and rpc
   NOT_FOUND: 'NOT_FOUND',
   INVALID_PARAMS: 'INVALID_PARAMS',
@@ -147,5 +161,8 @@ export function isJouleError(e: unknown): e is JouleError {
  * this node's ability to agree with the others.
  */
 export function isFatal(e: unknown): e is JouleError {
-  return isJouleError(e) && (e.code === ErrorCode.HOOK_FAILED || e.code === ErrorCode.SAFETY_VIOLATION);
+  return (
+    isJouleError(e) &&
+    (e.code === ErrorCode.HOOK_FAILED || e.code === ErrorCode.SAFETY_VIOLATION || e.code === ErrorCode.STATE_UNDECLARED_READ || e.code === ErrorCode.STORAGE_FAILED)
+  );
 }

@@ -27,6 +27,19 @@ export const StatePrefix = {
 } as const;
 export type StatePrefixId = (typeof StatePrefix)[keyof typeof StatePrefix];
 
+/**
+ * Buckets under StatePrefix.evidence (state/evidence-records.ts): a kind that keeps more
+ * than one sort of record gives each a bucket byte after its prefix byte.
+ */
+export const EvidenceBucket = {
+  /** ++ id(32) -> u64be(inclusion sequence number): "already included?" */
+  byId: 0x01,
+  /** ++ u64be(seq) -> the record: lists in inclusion order */
+  bySeq: 0x02,
+  /** -> number of records */
+  count: 0x03,
+} as const;
+
 export function stateKey(prefix: number, id: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([prefix]), id);
 }
@@ -63,7 +76,11 @@ export const TelemetryBucket = {
   cursor: 0x01,
   /** ++ u8(len deviceId) ++ deviceId ++ u64be(intervalStartMs) -> one interval's metered totals (IntervalTotals) */
   totals: 0x02,
-  /** ++ u64be(intervalStartMs) ++ deviceId -> CloseItem: the interval-close queue, in (interval, device) order */
+  /**
+   * ++ u64be(intervalStartMs) ++ deviceId ++ 0x00 ++ (0x00 reported | 0x01 watch) -> CloseItem:
+   * the interval-close queue, in (interval, device) order, a device's reported entry before
+   * its watch (0x00 sorts before every id character, so "a" comes before "a0")
+   */
   closeQueue: 0x03,
   /** ++ deviceId -> DeviceHealth: missed intervals, the de-rated estimate, the last verified interval */
   health: 0x04,
@@ -94,11 +111,17 @@ export function deviceHealthKey(deviceId: string): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.telemetry, TelemetryBucket.health]), utf8(deviceId));
 }
 
-/** Every close-queue key starts with this; then u64be(intervalStartMs) ++ deviceId. */
+/** Every close-queue key starts with this; then u64be(intervalStartMs) ++ deviceId ++ 0x00 ++ kind. */
 export const CLOSE_QUEUE_PREFIX = new Uint8Array([StatePrefix.telemetry, TelemetryBucket.closeQueue]);
 
-export function closeQueueKey(intervalStartMs: number, deviceId: string): Uint8Array {
-  return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs), utf8(deviceId));
+/** The queue entries of one interval. */
+export function closeQueueIntervalPrefix(intervalStartMs: number): Uint8Array {
+  return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs));
+}
+
+/** A device's entry for an interval: what it reported, or a watch for missing data. */
+export function closeQueueKey(intervalStartMs: number, deviceId: string, watch: boolean): Uint8Array {
+  return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs), utf8(deviceId), new Uint8Array([0, watch ? 1 : 0]));
 }
 
 /**

@@ -39,6 +39,7 @@ vi.mock('../vm/registry.ts', async (importOriginal) => {
     name: 'test-broken',
     order: 0,
     workPerBlock: 1,
+    prefixes: () => [],
     run(_state, block) {
       if (block.height >= failAt.height) throw new TypeError('cannot read properties of undefined');
       return [];
@@ -133,7 +134,7 @@ describe('a failing end-of-block hook stops the node', () => {
     cleanups.push(() => driver.stop());
     await driver.start();
     // The proposer (whose hook works) builds block 1; this node's hook fails on it.
-    const built = buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp: Date.now(), candidates: [], signaturesVerified: true });
+    const built = await buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp: Date.now(), candidates: [], signaturesVerified: true });
     const unsigned: Omit<Proposal, 'signature'> = { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block: encodeBlock(built.block), justification: null };
     const proposal = { ...unsigned, signature: ed25519Sign(keys[proposer]!.identity.seed, messageSigningBytes(devnet.genesis.chainId, unsigned)) } as ConsensusMessage;
     failAt.height = 1;

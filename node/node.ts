@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { encodeBlock, type CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, isFatal, isJouleError, JouleError } from '../core/errors.ts';
+import { StorageFailure } from '../core/storage-error.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
 import { checkMessage } from '../consensus/message-check.ts';
@@ -34,6 +35,8 @@ import { evidenceReporter } from './consensus/evidence-reporter.ts';
 import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
 import { verifyAhead } from './verify/ahead.ts';
 import { decodeOnce } from './net/decode-once.ts';
+import { stateOptions } from './chain/state-config.ts';
+import { registerStateGauges } from './metrics/state.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
@@ -125,7 +128,7 @@ export class JouleNode {
     const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
     let chain: Chain;
     try {
-      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures });
+      chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures, state: stateOptions(config, logger) });
     } catch (e) {
       await service.close();
       throw e;
@@ -155,6 +158,7 @@ export class JouleNode {
   private async startServices(): Promise<void> {
     const { config, chain, logger } = this;
     this.nodeMetrics.height(chain.height);
+    registerStateGauges(this.metrics, () => chain.world.stats);
     if (this.isValidator) {
       mkdirSync(join(this.home, 'wal'), { recursive: true });
       this.wal = ConsensusRecordLog.open(join(this.home, 'wal', 'consensus.wal'));
@@ -236,7 +240,10 @@ export class JouleNode {
   halt(reason: JouleError): void {
     if (this.halting) return;
     this.halting = true;
-    this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
+    if (reason instanceof StorageFailure) {
+      this.nodeMetrics.storageError(reason.op);
+      this.logger.fatal({ code: reason.code, path: reason.path, op: reason.op, os: reason.osCode, err: reason.message }, 'node halted: its disk refused a write or read (not a peer\'s fault)');
+    } else this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
     this.driver?.stop();
     void this.sync?.stop();
     this.resolveHalted?.(reason);
@@ -366,6 +373,11 @@ export class JouleNode {
       if (outcome === 'ahead') void this.sync?.trigger();
     } catch (e) {
       if (isFatal(e)) throw e; // ours, not the sender's: the queue halts the node
+      if (!isJouleError(e)) {
+        // Not a verdict on the block (a local failure): never the sender's fault.
+        this.logger.error({ peer: from, err: e }, 'gossiped block: import failed');
+        return;
+      }
       this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
       this.nodeMetrics.rejected('CERT_INVALID', 'gossip');
       await this.p2p?.penalize(from, 'invalid gossiped block');

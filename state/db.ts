@@ -1,6 +1,8 @@
 import { Level } from 'level';
 import { concatBytes, u64be, utf8 } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
+import { guardStorage, guardStorageAsync, storageFailure } from '../core/storage-error.ts';
+import { prefixEnd } from './keys.ts';
 
 /**
  * The node's one LevelDB. Every kind of record lives under its own one-byte key prefix,
@@ -20,10 +22,14 @@ export const DbPrefix = {
   txIndex: 0x05,
   /** u8(len deviceId) ++ deviceId ++ timestampUs(u64be) -> a counted reading (node/chain/readings-index.ts) */
   readings: 0x06,
-  /** node hash(32) -> state tree node record (state/tree-store.ts); never deleted */
+  /** version(u64be) ++ node hash(32) -> state tree node record (state/tree-store.ts) */
   stateNode: 0x10,
   /** state key -> latest value (the flat state the VM reads) */
   stateValue: 0x11,
+  /** stale height(u64be) ++ node version(u64be) ++ hash(32) -> empty: what pruning deletes (state/pruner.ts) */
+  stateStale: 0x12,
+  /** version(u64be) -> the root of the state at that height (state/tree-store.ts) */
+  stateRoot: 0x13,
   /** utf8 name -> value: see MetaKey */
   meta: 0x20,
   /** consensus extras (validator-set history, evidence, ...): sub-keys owned by consensus/node */
@@ -38,11 +44,14 @@ export const MetaKey = {
   genesisHash: 'genesis-hash',
   /** u32be schema version of this database (SCHEMA_VERSION) */
   schemaVersion: 'schema-version',
-  /** 32-byte state root after the head block; written in the same batch as the state */
+  /** u64be version (height) ++ root of the state after the head block; written in the same batch as the state */
   stateRoot: 'state-root',
+  /** u64be: the oldest height whose state is still provable (state/pruner.ts); absent: 0 */
+  stateOldest: 'state-oldest',
 } as const;
 
-export const SCHEMA_VERSION = 1;
+/** 2: tree nodes keyed by (version, hash), per-height roots, stale index (issue 7). */
+export const SCHEMA_VERSION = 2;
 
 export function dbKey(prefix: DbPrefix, id: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([prefix]), id);
@@ -56,54 +65,47 @@ export function metaDbKey(name: string): Uint8Array {
   return dbKey(DbPrefix.meta, utf8(name));
 }
 
-/** The smallest key greater than every key starting with `prefix` (undefined if none). */
-function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-  const end = Uint8Array.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return undefined;
-}
 
 /** LevelDB hands back Buffers; the rest of the node sees plain Uint8Arrays (same memory). */
 function plain(b: Uint8Array): Uint8Array {
   return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
 }
 
-type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
-
 /**
  * Writes collected for one atomic commit (a block: block, receipts, indexes, state nodes,
- * flat state, head pointer). Nothing touches the disk until `write()`, which fsyncs.
+ * flat state, head pointer). Nothing touches the disk until `write()`. Built on LevelDB's
+ * chained batch: each put goes straight to the native batch, two to four times cheaper on
+ * this thread than an array of operations for the tens of thousands a block writes.
  */
 export class DbBatch {
-  private readonly db: Level<Uint8Array, Uint8Array>;
-  private ops: Op[] = [];
+  private readonly batch: ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
   private byteCount = 0;
+  private count = 0;
   private written = false;
+  private readonly path: string;
 
-  constructor(db: Level<Uint8Array, Uint8Array>) {
-    this.db = db;
+  constructor(db: Level<Uint8Array, Uint8Array>, path: string) {
+    this.batch = db.batch();
+    this.path = path;
   }
 
   put(key: Uint8Array, value: Uint8Array): this {
-    this.ops.push({ type: 'put', key, value });
+    this.batch.put(key, value);
     this.byteCount += key.length + value.length;
+    this.count++;
     return this;
   }
 
   del(key: Uint8Array): this {
-    this.ops.push({ type: 'del', key });
+    this.batch.del(key);
     this.byteCount += key.length;
+    this.count++;
     return this;
   }
 
   /** Operations queued. */
   get length(): number {
-    return this.ops.length;
+    return this.count;
   }
 
   /** Key and value bytes queued (for metrics and benchmarks). */
@@ -111,13 +113,23 @@ export class DbBatch {
     return this.byteCount;
   }
 
-  /** Writes every operation atomically with fsync; a batch is written at most once. */
-  async write(): Promise<void> {
+  /**
+   * Writes every operation atomically; a batch is written at most once. `sync` (default)
+   * fsyncs before resolving. Without it a crash may lose the batch, but never part of it,
+   * and never a batch without the ones written before it (LevelDB's log is sequential):
+   * for work that is merely redone after a crash (pruning).
+   */
+  async write(options: { sync?: boolean } = {}): Promise<void> {
     if (this.written) throw new JouleError(ErrorCode.STORE_MISMATCH, 'batch already written');
     this.written = true;
-    const ops = this.ops;
-    this.ops = [];
-    if (ops.length > 0) await this.db.batch(ops, { sync: true });
+    if (this.count === 0) {
+      await this.batch.close();
+      return;
+    }
+    // A full or read-only disk: STORAGE_FAILED (fatal, never blamed on whoever sent the block).
+    // LevelDB then refuses every later write until the database is reopened (its log's state
+    // is unknown), so the node halts rather than retry; nothing of the batch was applied.
+    await guardStorageAsync(this.path, 'db-write', () => this.batch.write({ sync: options.sync ?? true }));
   }
 }
 
@@ -128,17 +140,31 @@ export interface IterateOptions {
   readonly limit?: number;
 }
 
+export interface OpenOptions {
+  /** LevelDB's block cache in bytes (default 16 MiB). */
+  readonly blockCacheBytes?: number;
+  /** LevelDB's memtable size in bytes (default 8 MiB): larger absorbs bigger batches before a flush. */
+  readonly writeBufferBytes?: number;
+}
+
 export class Database {
   private readonly db: Level<Uint8Array, Uint8Array>;
   readonly path: string;
+  /** Records read, by the first byte of their key (DbPrefix): what a code path cost in reads. */
+  readonly reads = new Float64Array(256);
 
   private constructor(db: Level<Uint8Array, Uint8Array>, path: string) {
     this.db = db;
     this.path = path;
   }
 
-  static async open(path: string): Promise<Database> {
-    const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+  static async open(path: string, options: OpenOptions = {}): Promise<Database> {
+    const db = new Level<Uint8Array, Uint8Array>(path, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      cacheSize: options.blockCacheBytes ?? 16 * 1024 * 1024,
+      writeBufferSize: options.writeBufferBytes ?? 8 * 1024 * 1024,
+    });
     try {
       await db.open();
     } catch (e) {
@@ -146,18 +172,39 @@ export class Database {
       if (cause?.code === 'LEVEL_LOCKED') {
         throw new JouleError(ErrorCode.UNAVAILABLE, `database at ${path} is in use by another process`);
       }
+      const local = storageFailure(e, path, 'db-write');
+      if (local !== undefined) throw local;
       throw new JouleError(ErrorCode.STORE_CORRUPT, `cannot open database at ${path}: ${cause?.message ?? (e as Error).message}`);
     }
     return new Database(db, path);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const v = await this.db.get(key);
+    this.reads[key[0]!]!++;
+    const v = await guardStorageAsync(this.path, 'db-read', () => this.db.get(key));
     return v === undefined ? undefined : plain(v);
   }
 
+  /**
+   * A synchronous read (LevelDB's own cache, else the disk, on this thread). For the rare
+   * read that cannot be prefetched (state/world-state.ts), never in a loop.
+   */
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    this.reads[key[0]!]!++;
+    const v = guardStorage(this.path, 'db-read', () => this.db.getSync(key));
+    return v === undefined ? undefined : plain(v);
+  }
+
+  /** Values of `keys` in one round trip, in the same order. */
+  async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    for (const k of keys) this.reads[k[0]!]!++;
+    const vs = await guardStorageAsync(this.path, 'db-read', () => this.db.getMany([...keys]));
+    return vs.map((v) => (v === undefined ? undefined : plain(v)));
+  }
+
   async has(key: Uint8Array): Promise<boolean> {
-    return (await this.db.get(key)) !== undefined;
+    return (await this.get(key)) !== undefined;
   }
 
   /** Every [key, value] whose key starts with `prefix` (a DbPrefix byte or longer), in key order. */
@@ -168,14 +215,19 @@ export class Database {
     const range = end === undefined ? { gte } : { gte, lt: end };
     const it = this.db.iterator({ ...range, reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     try {
-      for await (const [k, v] of it) yield [plain(k), plain(v)];
+      // nextv: one native call per chunk of entries rather than per entry
+      const next = () => guardStorageAsync(this.path, 'db-read', () => it.nextv(1000));
+      for (let chunk = await next(); chunk.length > 0; chunk = await next()) {
+        this.reads[p[0]!]! += chunk.length;
+        for (const [k, v] of chunk) yield [plain(k), plain(v)];
+      }
     } finally {
       await it.close();
     }
   }
 
   batch(): DbBatch {
-    return new DbBatch(this.db);
+    return new DbBatch(this.db, this.path);
   }
 
   async close(): Promise<void> {

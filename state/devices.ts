@@ -71,3 +71,64 @@ export function putDevice(state: StateOverlay, record: DeviceRecord, previous?: 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+export interface DeviceListQuery {
+  readonly operator?: Uint8Array;
+  readonly zone?: string;
+  readonly limit: number;
+  /** List ids greater than this one. */
+  readonly after?: string;
+}
+
+/**
+ * What a listing reads first: the records themselves (no filter), or an index page, at
+ * most the entries the page can use plus one (to know whether more follow). A node loads
+ * this range, then the records the index page names (`indexedDeviceKeys`), then lists.
+ */
+export function deviceListRange(q: DeviceListQuery): { prefix: Uint8Array; from: Uint8Array | undefined; limit: number } {
+  const prefix = q.operator !== undefined ? operatorIndexPrefix(q.operator) : q.zone !== undefined ? zoneIndexPrefix(q.zone) : DEVICE_RECORDS_PREFIX;
+  // Ids are [A-Za-z0-9._:-]: no id holds 0x00, so prefix ++ after ++ 0x00 is the first key past `after`.
+  const from = q.after === undefined ? undefined : concatBytes(prefix, utf8(q.after), new Uint8Array([0]));
+  const limit = (q.operator !== undefined && q.zone !== undefined ? MAX_DEVICE_SCAN : q.limit) + 1;
+  return { prefix, from, limit };
+}
+
+/** The record keys an index page (deviceListRange, loaded in `state`) names; none when the listing reads records directly. */
+export function indexedDeviceKeys(state: StateReader, q: DeviceListQuery): Uint8Array[] {
+  const { prefix, from, limit } = deviceListRange(q);
+  if (prefix === DEVICE_RECORDS_PREFIX) return [];
+  const keys: Uint8Array[] = [];
+  for (const [key] of state.iterate(prefix, from)) {
+    keys.push(deviceKey(new TextDecoder().decode(key.subarray(prefix.length))));
+    if (keys.length === limit) break;
+  }
+  return keys;
+}
+
+/** Index entries one listing reads at most when filtering by operator and zone together. */
+export const MAX_DEVICE_SCAN = 1000;
+
+/**
+ * One page of devices in id order: all, one operator's or one zone's (from their index),
+ * or one operator's in one zone (the operator's index, filtered: at most MAX_DEVICE_SCAN
+ * entries read, so such a page may be short and still have a `next`). `next` is the id
+ * to continue after, undefined when nothing follows.
+ */
+export function listDevices(state: StateReader, q: DeviceListQuery): { devices: DeviceRecord[]; next: string | undefined } {
+  const { prefix, from } = deviceListRange(q);
+  const filterZone = q.operator !== undefined ? q.zone : undefined;
+  const devices: DeviceRecord[] = [];
+  let scanned = 0;
+  let lastId: string | undefined;
+  for (const [key, value] of state.iterate(prefix, from)) {
+    const id = new TextDecoder().decode(key.subarray(prefix.length));
+    if (devices.length === q.limit || scanned === MAX_DEVICE_SCAN) return { devices, next: lastId };
+    scanned++;
+    lastId = id;
+    const record = prefix === DEVICE_RECORDS_PREFIX ? decodeDevice(value) : getDevice(state, id);
+    if (record === undefined) continue; // putDevice writes both; a lone index entry would be a bug, not a device
+    if (filterZone !== undefined && record.zone !== filterZone) continue;
+    devices.push(record);
+  }
+  return { devices, next: undefined };
+}

@@ -1,24 +1,24 @@
-import { concatBytes, utf8 } from '../core/bytes.ts';
+import { readU64be } from '../core/bytes.ts';
 import { decode, encode, readArray, readBytes, readUint } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { HASH_LENGTH, sha256 } from '../core/hash.ts';
 import { ADDRESS_LENGTH } from '../core/keys.ts';
-import { StatePrefix, stateKey } from './keys.ts';
+import { bucketKey, EvidenceBucket, orderedId, StatePrefix } from './keys.ts';
+import type { Access } from './loaded-state.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
- * Included equivocation evidence (typed view of StatePrefix.evidence).
+ * Included equivocation evidence (typed view of StatePrefix.evidence; buckets in state/keys.ts).
  *
- *   0x04 ++ sha256(evidence body)   -> [height, round, kind, author, includedAt]
- *   0x04 ++ "count"                 -> number of records
- *   0x04 ++ "page" ++ u32be(p)      -> ids p*PAGE_SIZE .. p*PAGE_SIZE+PAGE_SIZE-1, inclusion order
+ *   0x04 0x01 ++ sha256(evidence body)  -> u64be(seq)                      "already included?"
+ *   0x04 0x02 ++ u64be(seq)             -> [id, height, round, kind, author, includedAt]
+ *   0x04 0x03                           -> number of records
  *
- * The record under the id both answers "already included?" (evidence is canonical, so one
- * pair has one id) and holds what RPC shows. The paged index lets RPC list evidence
- * without scanning the key space, and keeps every write small however long the chain.
+ * Evidence is canonical, so one pair has one id. Records are listed in inclusion order by
+ * iterating the by-sequence bucket from a sequence number: no hand-made index, and every
+ * write of an inclusion is blind (it reads only the id and the count), so an evidence tx
+ * declares exactly the keys it reads.
  */
-
-export const EVIDENCE_PAGE_SIZE = 256;
 
 export interface EvidenceRecord {
   /** Height, round and kind (0 PROPOSAL, 1 PREPARE, 2 COMMIT, 3 ROUND-CHANGE) of the two messages. */
@@ -35,79 +35,84 @@ export interface EvidenceEntry extends EvidenceRecord {
   readonly id: Uint8Array;
 }
 
-const COUNT_KEY = stateKey(StatePrefix.evidence, utf8('count'));
-
-function pageKey(page: number): Uint8Array {
-  const n = new Uint8Array(4);
-  new DataView(n.buffer).setUint32(0, page);
-  return stateKey(StatePrefix.evidence, concatBytes(utf8('page'), n));
-}
+export const EVIDENCE_COUNT_KEY = bucketKey(StatePrefix.evidence, EvidenceBucket.count);
+const BY_SEQ = bucketKey(StatePrefix.evidence, EvidenceBucket.bySeq);
 
 export function evidenceId(body: Uint8Array): Uint8Array {
   return sha256(body);
 }
 
+/** The key that says whether evidence `id` was included. */
 export function evidenceKey(id: Uint8Array): Uint8Array {
-  return stateKey(StatePrefix.evidence, id);
+  return bucketKey(StatePrefix.evidence, EvidenceBucket.byId, id);
 }
 
-export function encodeEvidenceRecord(r: EvidenceRecord): Uint8Array {
-  return encode([r.height, r.round, r.kind, r.author, r.includedAt]);
+function seqKey(seq: number): Uint8Array {
+  return bucketKey(StatePrefix.evidence, EvidenceBucket.bySeq, orderedId(seq));
 }
 
-export function decodeEvidenceRecord(bytes: Uint8Array): EvidenceRecord {
-  const f = readArray(decode(bytes, 'evidence'), 'evidence', 5);
+export function encodeEvidenceRecord(r: EvidenceEntry): Uint8Array {
+  return encode([r.id, r.height, r.round, r.kind, r.author, r.includedAt]);
+}
+
+export function decodeEvidenceRecord(bytes: Uint8Array): EvidenceEntry {
+  const f = readArray(decode(bytes, 'evidence'), 'evidence', 6);
   return {
-    height: readUint(f[0]!, 'evidence.height'),
-    round: readUint(f[1]!, 'evidence.round'),
-    kind: readUint(f[2]!, 'evidence.kind'),
-    author: readBytes(f[3]!, 'evidence.author', ADDRESS_LENGTH),
-    includedAt: readUint(f[4]!, 'evidence.includedAt'),
+    id: readBytes(f[0]!, 'evidence.id', HASH_LENGTH),
+    height: readUint(f[1]!, 'evidence.height'),
+    round: readUint(f[2]!, 'evidence.round'),
+    kind: readUint(f[3]!, 'evidence.kind'),
+    author: readBytes(f[4]!, 'evidence.author', ADDRESS_LENGTH),
+    includedAt: readUint(f[5]!, 'evidence.includedAt'),
   };
 }
 
+export function hasEvidenceRecord(state: StateReader, id: Uint8Array): boolean {
+  return state.get(evidenceKey(id)) !== undefined;
+}
+
+/** The record of evidence `id` (two reads: its sequence number, then the record). */
 export function getEvidenceRecord(state: StateReader, id: Uint8Array): EvidenceRecord | undefined {
-  const raw = state.get(evidenceKey(id));
-  return raw === undefined ? undefined : decodeEvidenceRecord(raw);
+  const seq = state.get(evidenceKey(id));
+  if (seq === undefined) return undefined;
+  if (seq.length !== 8) throw new JouleError(ErrorCode.STORE_CORRUPT, 'malformed evidence sequence number', 'evidence');
+  const raw = state.get(seqKey(readU64be(seq)));
+  if (raw === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'included evidence has no record', 'evidence');
+  const { id: _id, ...record } = decodeEvidenceRecord(raw);
+  return record;
 }
 
 export function evidenceCount(state: StateReader): number {
-  const raw = state.get(COUNT_KEY);
+  const raw = state.get(EVIDENCE_COUNT_KEY);
   return raw === undefined ? 0 : readUint(decode(raw, 'evidence.count'), 'evidence.count');
 }
 
-function readPage(state: StateReader, page: number): Uint8Array[] {
-  const raw = state.get(pageKey(page));
-  if (raw === undefined) return [];
-  return readArray(decode(raw, 'evidence.page'), 'evidence.page').map((v, i) => readBytes(v, `evidence.page[${i}]`, HASH_LENGTH));
+/** Records new evidence as the next in inclusion order. The caller checked it is not recorded yet. */
+export function addEvidenceRecord(state: StateOverlay, id: Uint8Array, r: EvidenceRecord): void {
+  const seq = evidenceCount(state);
+  state.set(evidenceKey(id), orderedId(seq));
+  state.set(seqKey(seq), encodeEvidenceRecord({ id, ...r }));
+  state.set(EVIDENCE_COUNT_KEY, encode(seq + 1));
 }
 
-/** Records new evidence and appends its id to the index. The caller checked it is not recorded yet. */
-export function addEvidenceRecord(state: StateOverlay, id: Uint8Array, r: EvidenceRecord): void {
-  state.set(evidenceKey(id), encodeEvidenceRecord(r));
-  const n = evidenceCount(state);
-  const page = Math.floor(n / EVIDENCE_PAGE_SIZE);
-  state.set(pageKey(page), encode([...readPage(state, page), id]));
-  state.set(COUNT_KEY, encode(n + 1));
+/** What listEvidenceRecords(offset, limit) reads, for loading it first (WorldState.load). */
+export function evidenceListAccess(offset: number, limit: number): Access {
+  return { keys: [EVIDENCE_COUNT_KEY], ranges: [{ prefix: BY_SEQ, from: seqKey(offset), limit }] };
 }
 
 /** Records in inclusion order, `offset` first, at most `limit` of them. */
 export function listEvidenceRecords(state: StateReader, offset: number, limit: number): { total: number; items: EvidenceEntry[] } {
   const total = evidenceCount(state);
   const items: EvidenceEntry[] = [];
-  let loaded = { page: -1, ids: [] as Uint8Array[] };
-  for (let i = offset; i < total && items.length < limit; ) {
-    const page = Math.floor(i / EVIDENCE_PAGE_SIZE);
-    if (loaded.page !== page) loaded = { page, ids: readPage(state, page) };
-    const { ids } = loaded;
-    const j = i - page * EVIDENCE_PAGE_SIZE;
-    // Every page but the last is full; a missing id would otherwise loop forever.
-    if (j >= ids.length) throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence page ${page} is short`, 'evidence.page');
-    const id = ids[j]!;
-    const r = getEvidenceRecord(state, id);
-    if (r === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'indexed evidence has no record', 'evidence.page');
-    items.push({ id, ...r });
-    i++;
+  if (limit <= 0 || offset >= total) return { total, items };
+  let expected = offset;
+  for (const [key, value] of state.iterate(BY_SEQ, seqKey(offset))) {
+    // Sequence numbers are dense: a gap would silently shift every later page.
+    if (readU64be(key, key.length - 8) !== expected) throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence record ${expected} is missing`, 'evidence');
+    items.push(decodeEvidenceRecord(value));
+    expected++;
+    if (items.length >= limit) break;
   }
+  if (items.length < Math.min(limit, total - offset)) throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence records end at ${expected}, count is ${total}`, 'evidence');
   return { total, items };
 }

@@ -1,9 +1,8 @@
-import { compareBytes, utf8 } from '../core/bytes.ts';
+import { compareBytes } from '../core/bytes.ts';
 import { decode, encode, readArray, readBytes, readUint } from '../core/codec.ts';
-import { ErrorCode, JouleError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import { ADDRESS_LENGTH } from '../core/keys.ts';
-import { StatePrefix, stateKey } from './keys.ts';
+import { kindPrefix, StatePrefix, stateKey } from './keys.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -11,11 +10,12 @@ import type { StateOverlay, StateReader } from './overlay.ts';
  * revocations, device changes by governance), typed view of StatePrefix.governanceVote.
  *
  *   0x05 ++ proposalId (32) -> [txType, body, openedAtMs, [voter addresses, sorted]]
- *   0x05 ++ "index"         -> [proposalId, ...] sorted (listing never scans the key space)
  *
  * proposalId = sha256(encode([txType, body])): validators vote "the same" by sending the
- * same tx body, byte for byte (the codec has one encoding per value). Stored as sorted
- * lists: no Map iteration order ever reaches state.
+ * same tx body, byte for byte (the codec has one encoding per value). Listing is prefix
+ * iteration (ascending id); the kind is resident in memory (state/resident.ts: bounded by
+ * validators x 16 open votes, and proposals expire, vm/governance.ts), so RPC lists it
+ * synchronously, and a vote declares the whole prefix as its reads.
  */
 
 export interface GovernanceProposal {
@@ -30,8 +30,7 @@ export interface GovernanceProposal {
 }
 
 /** Every key of this view starts with it: a tx that lists or sweeps proposals declares it. */
-export const GOVERNANCE_PREFIX = new Uint8Array([StatePrefix.governanceVote]);
-const INDEX_KEY = stateKey(StatePrefix.governanceVote, utf8('index'));
+export const GOVERNANCE_PREFIX = kindPrefix(StatePrefix.governanceVote);
 
 export function governanceProposalId(txType: number, body: Uint8Array): Uint8Array {
   return sha256(encode([txType, body]));
@@ -57,35 +56,19 @@ export function getGovernanceProposal(state: StateReader, id: Uint8Array): Gover
   return raw === undefined ? undefined : decodeProposal(id, raw);
 }
 
-function pendingIds(state: StateReader): Uint8Array[] {
-  const raw = state.get(INDEX_KEY);
-  if (raw === undefined) return [];
-  return readArray(decode(raw, 'governanceVote.index'), 'governanceVote.index').map((v, i) => readBytes(v, `governanceVote.index[${i}]`, 32));
-}
-
 /** Every pending proposal, by ascending id. */
 export function listGovernanceProposals(state: StateReader): GovernanceProposal[] {
-  return pendingIds(state).map((id) => {
-    const p = getGovernanceProposal(state, id);
-    if (p === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'indexed proposal has no record', 'governanceVote.index');
-    return p;
-  });
+  const out: GovernanceProposal[] = [];
+  for (const [key, value] of state.iterate(GOVERNANCE_PREFIX)) out.push(decodeProposal(key.subarray(GOVERNANCE_PREFIX.length), value));
+  return out;
 }
 
-function writeIndex(state: StateOverlay, ids: Uint8Array[]): void {
-  if (ids.length === 0) state.delete(INDEX_KEY);
-  else state.set(INDEX_KEY, encode([...ids].sort(compareBytes)));
-}
-
-/** Creates or updates a proposal, keeping the index in step. Voters are sorted here. */
+/** Creates or updates a proposal. Voters are sorted here. */
 export function putGovernanceProposal(state: StateOverlay, p: GovernanceProposal): void {
   const voters = [...p.voters].sort(compareBytes);
   state.set(governanceProposalKey(p.id), encode([p.txType, p.body, p.openedAtMs, voters]));
-  const ids = pendingIds(state);
-  if (!ids.some((id) => compareBytes(id, p.id) === 0)) writeIndex(state, [...ids, p.id]);
 }
 
 export function deleteGovernanceProposal(state: StateOverlay, id: Uint8Array): void {
   state.delete(governanceProposalKey(id));
-  writeIndex(state, pendingIds(state).filter((x) => compareBytes(x, id) !== 0));
 }

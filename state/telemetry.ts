@@ -15,7 +15,7 @@ import {
   type IntervalTotals,
   type MeterCursor,
 } from '../core/meter.ts';
-import { CLOSE_QUEUE_PREFIX, closeQueueKey, deviceHealthKey, intervalTotalsKey, intervalTotalsPrefix, meterCursorKey } from '../core/state-keys.ts';
+import { CLOSE_QUEUE_PREFIX, closeQueueIntervalPrefix, closeQueueKey, deviceHealthKey, intervalTotalsKey, intervalTotalsPrefix, meterCursorKey } from '../core/state-keys.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -23,7 +23,7 @@ import type { StateOverlay, StateReader } from './overlay.ts';
  *
  *   0x12 0x01 ++ deviceId                                   -> MeterCursor (with the open interval)
  *   0x12 0x02 ++ u8(len deviceId) ++ deviceId ++ u64be(start) -> IntervalTotals (written when the next opens, or at close)
- *   0x12 0x03 ++ u64be(start) ++ deviceId                    -> CloseItem (the close queue)
+ *   0x12 0x03 ++ u64be(start) ++ deviceId ++ 0x00 ++ kind    -> CloseItem (the close queue; kind 0 reported, 1 watch)
  *   0x12 0x04 ++ deviceId                                    -> DeviceHealth
  *
  * The close queue's keys sort by (interval, device id), the order intervals are closed in.
@@ -84,33 +84,41 @@ export interface QueuedClose {
   readonly item: CloseItem;
 }
 
-/** Puts (interval, device) on the close queue; a later put for the same pair replaces the item. */
+/**
+ * Puts (interval, device) on the close queue: a reported interval, or a watch for missing
+ * data (two keys, written without reading: a watch never overwrites what a device reported).
+ */
 export function putCloseItem(state: StateOverlay, intervalStartMs: number, deviceId: string, item: CloseItem): void {
-  state.set(closeQueueKey(intervalStartMs, deviceId), encodeCloseItem(item));
+  state.set(closeQueueKey(intervalStartMs, deviceId, !item.reported), encodeCloseItem(item));
 }
 
-export function hasCloseItem(state: StateReader, intervalStartMs: number, deviceId: string): boolean {
-  return state.get(closeQueueKey(intervalStartMs, deviceId)) !== undefined;
+export function hasCloseItem(state: StateReader, intervalStartMs: number, deviceId: string, watch = false): boolean {
+  return state.get(closeQueueKey(intervalStartMs, deviceId, watch)) !== undefined;
 }
 
-export function deleteCloseItem(state: StateOverlay, intervalStartMs: number, deviceId: string): void {
-  state.delete(closeQueueKey(intervalStartMs, deviceId));
+export function deleteCloseItem(state: StateOverlay, q: QueuedClose): void {
+  state.delete(closeQueueKey(q.intervalStartMs, q.deviceId, !q.item.reported));
 }
 
 function queuedFrom(key: Uint8Array, value: Uint8Array): QueuedClose {
   const o = CLOSE_QUEUE_PREFIX.length;
-  return { intervalStartMs: readU64be(key, o), deviceId: Buffer.from(key.subarray(o + 8)).toString('latin1'), item: decodeCloseItem(value) };
+  return { intervalStartMs: readU64be(key, o), deviceId: Buffer.from(key.subarray(o + 8, key.length - 2)).toString('latin1'), item: decodeCloseItem(value) };
+}
+
+/** The entries of the close queue in key order: (interval, device id), a device's reported entry before its watch. */
+export function* queuedCloses(state: StateReader): IterableIterator<QueuedClose> {
+  for (const [key, value] of state.iterate(CLOSE_QUEUE_PREFIX)) yield queuedFrom(key, value);
 }
 
 /** The first entry of the close queue (the earliest interval, then the smallest device id). */
 export function firstQueuedClose(state: StateReader): QueuedClose | undefined {
-  for (const [key, value] of state.iterate(CLOSE_QUEUE_PREFIX)) return queuedFrom(key, value);
+  for (const q of queuedCloses(state)) return q;
   return undefined;
 }
 
 /** The queued closes of one interval, in device id order. */
 export function* queuedClosesOf(state: StateReader, intervalStartMs: number): IterableIterator<QueuedClose> {
-  for (const [key, value] of state.iterate(closeQueueKey(intervalStartMs, ''))) yield queuedFrom(key, value);
+  for (const [key, value] of state.iterate(closeQueueIntervalPrefix(intervalStartMs))) yield queuedFrom(key, value);
 }
 
 /** The device's health (EMPTY_HEALTH before anything was recorded). */

@@ -40,7 +40,8 @@ function applyInBatches(ops: readonly Op[], cuts: readonly number[]): TreeNode {
 /** Checks the compact invariant: every inner node holds at least two entries. */
 function isCompact(node: TreeNode): boolean {
   if (node === null || node.kind === 'leaf') return true;
-  return countLeaves(node) >= 2 && isCompact(node.left) && isCompact(node.right);
+  // Built in memory, every child is a node object (not a bare ref).
+  return countLeaves(node) >= 2 && isCompact(node.left as TreeNode) && isCompact(node.right as TreeNode);
 }
 
 describe('state tree', () => {

@@ -1,6 +1,6 @@
 /*
  * The state tree: a compact binary sparse Merkle tree over SHA-256 (hashing rules in
- * core/proof.ts). Pure and in memory; persistence is state/tree-store.ts.
+ * core/proof.ts). Pure: persistence and loading are state/tree-store.ts.
  *
  * Why this structure:
  * - A key's position is sha256(key), so the tree stays balanced whatever the keys are
@@ -12,61 +12,85 @@
  *   log2(n) nodes instead of 256.
  * - Exclusion proofs come for free: the path of an absent key ends at an empty subtree or
  *   at another key's leaf.
- * - Batched updates: `updateTree` sorts a batch by path and rebuilds each touched subtree
+ * - Batched updates: an update sorts a batch by path and rebuilds each touched subtree
  *   once, so the top of the tree (shared by every path) is hashed once per batch, not once
  *   per key. Nodes are immutable and shared between versions: preparing a block's state
  *   copies only the touched paths, and a competing proposal costs no copy of the state.
  * - The shape is a function of the set of entries alone (no rotations, no history), so
  *   the root does not depend on insertion order or batch boundaries (property-tested).
+ * - Children are named by ref (hash, version, leaf?): the tree need not be in memory. An
+ *   update runs over the nodes of the touched paths, loaded beforehand, and reports the
+ *   nodes it creates and the base nodes it replaces (what pruning later deletes).
  *
- * Measured here with benchmarks/state.ts (2-core VM shared with other work, so figures
- * swing 2-3x with the neighbours' load; best quiet-machine figures first), over a state of
- * 100,000 accounts, blocks of 4,000 account updates (2,000 transfers), 40-byte values:
- *   node:crypto SHA-256 of 65 bytes:      ~0.75-1.1 M/s (the ceiling for any binary tree)
- *   tree updates in memory (prepare):     35,000-46,000 updates/s (15,000-20,000 under a
- *                                         load average of 9-12), ~10 hashes per update;
- *                                         vs ~8,000 inserts/s reported for @ethereumjs/mpt
- *   block commit, tree + LevelDB + fsync: 2.2-5 blocks/s = 4,500-10,000 transfers/s
- *                                         (raw LevelDB, same 32,000 records/batch: 3-7/s)
- * A block writes ~28,000 tree nodes (~7 per update: the new path below the shared top)
- * plus 4,000 flat values, ~3 MB. Where the time goes: SHA-256 calls (~35 %), LevelDB's
- * batch write (~10 %, plus fsync wait), GC (~12 %). What would raise it: persisting nodes
- * in 4-level pages as Jellyfish does (4x fewer records, ~2x more bytes), and pruning.
+ * Measured with benchmarks/state.ts: see state/README.md.
  */
 import { compareBytes } from '../core/bytes.ts';
 import { ZERO_HASH } from '../core/hash.ts';
 import { innerHash, keyPath, leafHash, pathBit, valueHash, type StateProof } from '../core/proof.ts';
 
-export interface LeafNode {
-  readonly kind: 'leaf';
+/**
+ * How a parent names a child: its hash, the version (block height) that wrote it — the
+ * two together are its key in the node store (state/tree-store.ts) — and whether it is a
+ * leaf, so the compact rule (a lone leaf moves up) never needs to load an untouched child.
+ */
+export interface NodeRef {
   readonly hash: Uint8Array;
+  readonly version: number;
+  readonly leaf: boolean;
+}
+
+export interface LeafNode extends NodeRef {
+  readonly kind: 'leaf';
+  readonly leaf: true;
   readonly keyHash: Uint8Array;
   readonly valueHash: Uint8Array;
   /** Kept so the node can be persisted with its value (historical proofs return values). */
   readonly value: Uint8Array;
 }
 
-export interface InnerNode {
+/** Children are nodes when built in memory, bare refs when read from the store. */
+export interface InnerNode extends NodeRef {
   readonly kind: 'inner';
-  readonly hash: Uint8Array;
-  readonly left: TreeNode;
-  readonly right: TreeNode;
+  readonly leaf: false;
+  readonly left: NodeRef | null;
+  readonly right: NodeRef | null;
 }
 
-/** `null` is the empty subtree (hash: 32 zero bytes). */
-export type TreeNode = LeafNode | InnerNode | null;
+export type Node = LeafNode | InnerNode;
+/** A subtree: `null` is the empty subtree (hash: 32 zero bytes). */
+export type Subtree = NodeRef | null;
+/** A subtree held wholly in memory (pure use and tests). */
+export type TreeNode = Node | null;
 
-export function nodeHash(node: TreeNode): Uint8Array {
+/** Turns a ref into its node; throws when the node is not at hand (the caller loads paths first). */
+export type ResolveNode = (ref: NodeRef) => Node;
+
+export function isNode(ref: NodeRef): ref is Node {
+  return 'kind' in ref;
+}
+
+/** Resolver for trees held wholly in memory. */
+export const inMemory: ResolveNode = (ref) => {
+  if (isNode(ref)) return ref;
+  throw new Error(`state tree node ${Buffer.from(ref.hash).toString('hex')} is not in memory`);
+};
+
+export function nodeHash(node: Subtree): Uint8Array {
   return node === null ? ZERO_HASH : node.hash;
 }
 
-export function makeLeaf(keyHash: Uint8Array, value: Uint8Array): LeafNode {
-  const vh = valueHash(value);
-  return { kind: 'leaf', hash: leafHash(keyHash, vh), keyHash, valueHash: vh, value };
+/** The bare ref of a node (drops the links to child objects, so a cached node holds nothing else alive). */
+export function refOf(node: NodeRef): NodeRef {
+  return { hash: node.hash, version: node.version, leaf: node.leaf };
 }
 
-function makeInner(left: TreeNode, right: TreeNode): InnerNode {
-  return { kind: 'inner', hash: innerHash(nodeHash(left), nodeHash(right)), left, right };
+export function makeLeaf(keyHash: Uint8Array, value: Uint8Array, version = 0): LeafNode {
+  const vh = valueHash(value);
+  return { kind: 'leaf', leaf: true, hash: leafHash(keyHash, vh), version, keyHash, valueHash: vh, value };
+}
+
+export function makeInner(left: Subtree, right: Subtree, version: number, hash = innerHash(nodeHash(left), nodeHash(right))): InnerNode {
+  return { kind: 'inner', leaf: false, hash, version, left, right };
 }
 
 /** One change keyed by path: a value, or undefined to delete. */
@@ -99,7 +123,7 @@ export function withPaths<T extends { readonly key: Uint8Array; readonly value: 
 }
 
 /** First index in [lo, hi) whose path has bit `depth` set (paths sorted, sharing the prefix). */
-function splitIndex(items: readonly { keyHash: Uint8Array }[], lo: number, hi: number, depth: number): number {
+export function splitIndex(items: readonly { keyHash: Uint8Array }[], lo: number, hi: number, depth: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (pathBit(items[mid]!.keyHash, depth) === 0) lo = mid + 1;
@@ -109,28 +133,53 @@ function splitIndex(items: readonly { keyHash: Uint8Array }[], lo: number, hi: n
 }
 
 /** Records every node created by an update, so the store can persist exactly those. */
-export type NodeSink = (node: LeafNode | InnerNode) => void;
+export type NodeSink = (node: Node) => void;
 
-/** Builds the canonical subtree of sorted, distinct leaves that share their first `depth` bits. */
-function build(leaves: readonly LeafNode[], lo: number, hi: number, depth: number, sink: NodeSink): TreeNode {
-  if (hi === lo) return null;
-  if (hi - lo === 1) return leaves[lo]!;
-  const mid = splitIndex(leaves, lo, hi, depth);
-  const node = makeInner(build(leaves, lo, mid, depth + 1, sink), build(leaves, mid, hi, depth + 1, sink));
-  sink(node);
+/**
+ * What an update needs besides the changes: the version its new nodes carry, how to reach
+ * the nodes of the base tree, and where to report created nodes and base nodes that are no
+ * longer part of the tree (their store keys become stale: state/pruner.ts).
+ */
+export interface UpdateContext {
+  readonly version: number;
+  readonly resolve: ResolveNode;
+  readonly created: NodeSink;
+  readonly removed: (node: NodeRef) => void;
+}
+
+function inner(left: Subtree, right: Subtree, ctx: UpdateContext): InnerNode {
+  const node = makeInner(left, right, ctx.version);
+  ctx.created(node);
   return node;
 }
 
-/** Builds a tree from scratch (loading). `leaves` need not be sorted; paths must be distinct. */
-export function buildTree(leaves: LeafNode[], sink: NodeSink = () => {}): TreeNode {
+/** Builds the canonical subtree of sorted, distinct leaves that share their first `depth` bits. */
+function build(leaves: readonly LeafNode[], lo: number, hi: number, depth: number, ctx: UpdateContext): Subtree {
+  if (hi === lo) return null;
+  if (hi - lo === 1) return leaves[lo]!;
+  const mid = splitIndex(leaves, lo, hi, depth);
+  return inner(build(leaves, lo, mid, depth + 1, ctx), build(leaves, mid, hi, depth + 1, ctx), ctx);
+}
+
+const ignore = (): void => {};
+
+/** Builds a tree from scratch. `leaves` need not be sorted; paths must be distinct. */
+export function buildTree(leaves: LeafNode[], sink: NodeSink = ignore, version = 0): TreeNode {
   leaves.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-  return build(leaves, 0, leaves.length, 0, sink);
+  return build(leaves, 0, leaves.length, 0, { version, resolve: inMemory, created: sink, removed: ignore }) as TreeNode;
+}
+
+function newLeaf(c: PathChange, ctx: UpdateContext): LeafNode {
+  const leaf = makeLeaf(c.keyHash, c.value!, ctx.version);
+  ctx.created(leaf);
+  return leaf;
 }
 
 /** Merges the one leaf already in a subtree with the changes aimed at that subtree. */
-function mergeIntoLeaf(leaf: LeafNode, changes: readonly PathChange[], lo: number, hi: number, depth: number, sink: NodeSink): TreeNode {
+function mergeIntoLeaf(ref: NodeRef, leaf: LeafNode, changes: readonly PathChange[], lo: number, hi: number, depth: number, ctx: UpdateContext): Subtree {
   const leaves: LeafNode[] = [];
   let placed = false;
+  let changed = false;
   for (let i = lo; i < hi; i++) {
     const c = changes[i]!;
     const cmp = placed ? -1 : compareBytes(leaf.keyHash, c.keyHash);
@@ -138,79 +187,90 @@ function mergeIntoLeaf(leaf: LeafNode, changes: readonly PathChange[], lo: numbe
       leaves.push(leaf);
       placed = true;
     }
-    if (cmp === 0) placed = true; // replaced or deleted by the change
-    if (c.value !== undefined) leaves.push(newLeaf(c, sink));
+    if (cmp === 0) {
+      // replaced or deleted by the change
+      placed = true;
+      changed = true;
+      ctx.removed(leaf);
+    }
+    if (c.value !== undefined) {
+      leaves.push(newLeaf(c, ctx));
+      changed = true;
+    }
   }
+  if (!changed) return ref; // only deletions of absent keys
   if (!placed) leaves.push(leaf);
-  return build(leaves, 0, leaves.length, depth, sink);
-}
-
-function newLeaf(c: PathChange, sink: NodeSink): LeafNode {
-  const leaf = makeLeaf(c.keyHash, c.value!);
-  sink(leaf);
-  return leaf;
+  return build(leaves, 0, leaves.length, depth, ctx);
 }
 
 /** Applies sorted, distinct changes [lo, hi) to the subtree at `depth`; returns the new subtree. */
-function update(node: TreeNode, changes: readonly PathChange[], lo: number, hi: number, depth: number, sink: NodeSink): TreeNode {
-  if (lo === hi) return node;
-  if (node === null) {
+function update(ref: Subtree, changes: readonly PathChange[], lo: number, hi: number, depth: number, ctx: UpdateContext): Subtree {
+  if (lo === hi) return ref;
+  if (ref === null) {
     const leaves: LeafNode[] = [];
-    for (let i = lo; i < hi; i++) if (changes[i]!.value !== undefined) leaves.push(newLeaf(changes[i]!, sink));
-    return build(leaves, 0, leaves.length, depth, sink);
+    for (let i = lo; i < hi; i++) if (changes[i]!.value !== undefined) leaves.push(newLeaf(changes[i]!, ctx));
+    return build(leaves, 0, leaves.length, depth, ctx);
   }
-  if (node.kind === 'leaf') return mergeIntoLeaf(node, changes, lo, hi, depth, sink);
+  const node = ctx.resolve(ref);
+  if (node.kind === 'leaf') return mergeIntoLeaf(ref, node, changes, lo, hi, depth, ctx);
   const mid = splitIndex(changes, lo, hi, depth);
-  const left = update(node.left, changes, lo, mid, depth + 1, sink);
-  const right = update(node.right, changes, mid, hi, depth + 1, sink);
-  if (left === node.left && right === node.right) return node;
+  const left = update(node.left, changes, lo, mid, depth + 1, ctx);
+  const right = update(node.right, changes, mid, hi, depth + 1, ctx);
+  if (left === node.left && right === node.right) return ref;
+  ctx.removed(node);
   // Keep the tree compact: a lone leaf moves up to where its path becomes unique.
-  if (left === null && (right === null || right.kind === 'leaf')) return right;
-  if (right === null && left !== null && left.kind === 'leaf') return left;
-  const inner = makeInner(left, right);
-  sink(inner);
-  return inner;
+  if (left === null && (right === null || right.leaf)) return right;
+  if (right === null && left !== null && left.leaf) return left;
+  return inner(left, right, ctx);
 }
 
 /**
- * Returns the tree with `changes` applied; `root` is left untouched (nodes are shared).
- * Every created node is passed to `sink`, each inner node hashed once per batch.
+ * Returns the tree with `sorted` (sortChanges: sorted by path, distinct) applied; the base
+ * tree is left untouched (nodes are immutable and shared). Every inner node on the
+ * touched paths is hashed once per batch.
  */
-export function updateTree(root: TreeNode, changes: readonly PathChange[], sink: NodeSink = () => {}): TreeNode {
-  const sorted = sortChanges(changes);
-  return update(root, sorted, 0, sorted.length, 0, sink);
+export function applyChanges(root: Subtree, sorted: readonly PathChange[], ctx: UpdateContext): Subtree {
+  return update(root, sorted, 0, sorted.length, 0, ctx);
+}
+
+/** As applyChanges for a tree held in memory, at version 0, changes in any order. */
+export function updateTree(root: TreeNode, changes: readonly PathChange[], sink: NodeSink = ignore): TreeNode {
+  return applyChanges(root, sortChanges(changes), { version: 0, resolve: inMemory, created: sink, removed: ignore }) as TreeNode;
 }
 
 /** As updateTree, for changes already sorted by path and distinct (sortChanges). */
-export function updateTreeSorted(root: TreeNode, sorted: readonly PathChange[], sink: NodeSink = () => {}): TreeNode {
-  return update(root, sorted, 0, sorted.length, 0, sink);
+export function updateTreeSorted(root: TreeNode, sorted: readonly PathChange[], sink: NodeSink = ignore): TreeNode {
+  return applyChanges(root, sorted, { version: 0, resolve: inMemory, created: sink, removed: ignore }) as TreeNode;
 }
 
 /** The leaf holding `keyHash`, if any. */
-export function findLeaf(root: TreeNode, keyHash: Uint8Array): LeafNode | undefined {
-  let node = root;
-  for (let depth = 0; node !== null; depth++) {
+export function findLeaf(root: Subtree, keyHash: Uint8Array, resolve: ResolveNode = inMemory): LeafNode | undefined {
+  let ref = root;
+  for (let depth = 0; ref !== null; depth++) {
+    const node = resolve(ref);
     if (node.kind === 'leaf') return compareBytes(node.keyHash, keyHash) === 0 ? node : undefined;
-    node = pathBit(keyHash, depth) === 0 ? node.left : node.right;
+    ref = pathBit(keyHash, depth) === 0 ? node.left : node.right;
   }
   return undefined;
 }
 
 /** The inclusion or exclusion proof for `keyHash` (see core/proof.ts). */
-export function proveInTree(root: TreeNode, keyHash: Uint8Array): StateProof {
+export function proveInTree(root: Subtree, keyHash: Uint8Array, resolve: ResolveNode = inMemory): StateProof {
   const siblings: Uint8Array[] = [];
-  let node = root;
-  for (let depth = 0; node !== null && node.kind === 'inner'; depth++) {
+  let ref = root;
+  for (let depth = 0; ref !== null; depth++) {
+    const node = resolve(ref);
+    if (node.kind === 'leaf') return { siblings, leaf: { keyHash: node.keyHash, valueHash: node.valueHash } };
     const bit = pathBit(keyHash, depth);
     siblings.push(nodeHash(bit === 0 ? node.right : node.left));
-    node = bit === 0 ? node.left : node.right;
+    ref = bit === 0 ? node.left : node.right;
   }
-  const leaf = node === null ? null : { keyHash: node.keyHash, valueHash: node.valueHash };
-  return { siblings, leaf };
+  return { siblings, leaf: null };
 }
 
 /** Number of entries (walks the tree; for tests and diagnostics). */
-export function countLeaves(root: TreeNode): number {
+export function countLeaves(root: Subtree, resolve: ResolveNode = inMemory): number {
   if (root === null) return 0;
-  return root.kind === 'leaf' ? 1 : countLeaves(root.left) + countLeaves(root.right);
+  const node = resolve(root);
+  return node.kind === 'leaf' ? 1 : countLeaves(node.left, resolve) + countLeaves(node.right, resolve);
 }

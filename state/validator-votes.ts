@@ -1,16 +1,19 @@
-import { compareBytes, utf8 } from '../core/bytes.ts';
+import { compareBytes, toHex } from '../core/bytes.ts';
 import { decode, encode, readArray, readBytes, readString, readUint } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import { ADDRESS_LENGTH } from '../core/keys.ts';
-import { StatePrefix, stateKey } from './keys.ts';
+import { kindPrefix, StatePrefix, stateKey } from './keys.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
  * Pending validator-set proposals (typed view of StatePrefix.validatorVote).
  *
  *   0x03 ++ proposalId (32 bytes)  -> [action, name, identityKey, blsKey, pop, [voter addresses, sorted]]
- *   0x03 ++ "index"                -> [proposalId, ...] sorted (so listing never scans the key space)
+ *
+ * Listing is prefix iteration (ascending id); the kind is resident in memory
+ * (state/resident.ts: bounded by validators x MAX_OPEN_VOTES), so admission lists it
+ * synchronously, and a vote tx declares the whole prefix as its reads.
  *
  * proposalId = sha256(encode([action, name, identityKey, blsKey])): votes are "the same"
  * only if they agree on every field that ends up in the validator set (the name too, so
@@ -33,7 +36,8 @@ export interface ProposalRecord extends ValidatorProposal {
   readonly voters: readonly Uint8Array[];
 }
 
-const INDEX_KEY = stateKey(StatePrefix.validatorVote, utf8('index'));
+/** Every proposal key starts with this (what a vote declares it lists). */
+export const PROPOSALS_PREFIX = kindPrefix(StatePrefix.validatorVote);
 
 export function proposalId(p: Pick<ValidatorProposal, 'action' | 'name' | 'identityKey' | 'blsKey'>): Uint8Array {
   return sha256(encode([p.action, p.name, p.identityKey, p.blsKey]));
@@ -69,34 +73,27 @@ export function getProposal(state: StateReader, id: Uint8Array): ProposalRecord 
 
 /** Ids of every pending proposal, ascending. */
 export function pendingProposalIds(state: StateReader): Uint8Array[] {
-  const raw = state.get(INDEX_KEY);
-  if (raw === undefined) return [];
-  return readArray(decode(raw, 'validatorVote.index'), 'validatorVote.index').map((v, i) => readBytes(v, `validatorVote.index[${i}]`, 32));
+  const ids: Uint8Array[] = [];
+  for (const [key] of state.iterate(PROPOSALS_PREFIX)) ids.push(key.subarray(1));
+  return ids;
 }
 
 /** Every pending proposal with its voters, by ascending id. */
 export function listProposals(state: StateReader): ProposalRecord[] {
-  return pendingProposalIds(state).map((id) => {
-    const p = getProposal(state, id);
-    if (p === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'indexed proposal has no record', 'validatorVote.index');
-    return p;
-  });
+  const out: ProposalRecord[] = [];
+  for (const [key, value] of state.iterate(PROPOSALS_PREFIX)) {
+    if (key.length !== 1 + 32) throw new JouleError(ErrorCode.STORE_CORRUPT, `unexpected key 0x${toHex(key)} among validator proposals`, 'validatorVote');
+    out.push(decodeProposal(key.subarray(1), value));
+  }
+  return out;
 }
 
-function writeIndex(state: StateOverlay, ids: Uint8Array[]): void {
-  if (ids.length === 0) state.delete(INDEX_KEY);
-  else state.set(INDEX_KEY, encode([...ids].sort(compareBytes)));
-}
-
-/** Writes (creates or updates) a proposal and keeps the index in step. Voters are sorted here. */
+/** Writes (creates or updates) a proposal. Voters are sorted here. */
 export function putProposal(state: StateOverlay, r: ProposalRecord): void {
   const voters = [...r.voters].sort(compareBytes);
   state.set(proposalKey(r.id), encodeProposal({ ...r, voters }));
-  const ids = pendingProposalIds(state);
-  if (!ids.some((id) => compareBytes(id, r.id) === 0)) writeIndex(state, [...ids, r.id]);
 }
 
 export function deleteProposal(state: StateOverlay, id: Uint8Array): void {
   state.delete(proposalKey(id));
-  writeIndex(state, pendingProposalIds(state).filter((x) => compareBytes(x, id) !== 0));
 }

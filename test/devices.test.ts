@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { blsGenerate, ed25519Generate, addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
-import type { DeviceJson, RolesJson } from '../core/rpc-json.ts';
+import type { DeviceJson, DeviceListJson, RolesJson } from '../core/rpc-json.ts';
 import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
@@ -53,6 +53,10 @@ describe('devices and roles on a cluster', () => {
       const d = await rpc<DeviceJson>(n.rpcUrl, 'joule_getDevice', ['meter-0001']);
       expect(d).toMatchObject({ id: 'meter-0001', kind: 'meter', status: 'active', owner, publicKey: expected[1]!.key, keyHistory: expected });
     }
+    const operator = (JSON.parse(readFileSync(operatorKey, 'utf8')) as { address: string }).address;
+    const page = await rpc<DeviceListJson>(net.nodes[3]!.rpcUrl, 'joule_listDevices', [{ operator, zone: 'NL' }]);
+    expect(page).toMatchObject({ devices: [{ id: 'meter-0001', operator }], nextCursor: null });
+    expect((await rpc<DeviceListJson>(net.nodes[3]!.rpcUrl, 'joule_listDevices', [{ zone: 'BE' }])).devices).toEqual([]);
     const proof = await runCli(['query', 'proof', 'device:meter-0001', '--rpc', net.nodes[2]!.rpcUrl]);
     expect(proof.code, proof.stderr).toBe(0);
     expect(proof.stdout).toMatch(/value\s+device meter-0001: meter, active, zone NL/);

@@ -29,6 +29,7 @@ function queueHook(workPerBlock: number): EndBlockHook {
     name: 'test-settle',
     order: 10,
     workPerBlock,
+    prefixes: () => [key('')],
     run(state: StateOverlay, block: BlockContext, budget) {
       const pending = readCount(state, PENDING);
       let cursor = readCount(state, CURSOR);
@@ -79,7 +80,7 @@ describe('end-of-block hooks: the work budget', () => {
   });
 
   it('refuses a hook list without a positive budget, over the total, or with a duplicate name; orders by (order, name)', () => {
-    const hook = (name: string, order: number, workPerBlock: number): EndBlockHook => ({ name, order, workPerBlock, run: () => [] });
+    const hook = (name: string, order: number, workPerBlock: number): EndBlockHook => ({ name, order, workPerBlock, prefixes: () => [], run: () => [] });
     expect(() => orderHooks([hook('a', 0, 0)])).toThrow(/positive integer/);
     expect(() => orderHooks([hook('a', 0, 1.5)])).toThrow(/positive integer/);
     expect(() => orderHooks([hook('a', 0, MAX_END_BLOCK_WORK), hook('b', 0, 1)])).toThrow(/limit/);
@@ -93,6 +94,7 @@ describe('end-of-block hooks: a failure stops the node, it is never skipped', ()
     name: 'test-broken',
     order: 0,
     workPerBlock: 1,
+    prefixes: () => [],
     run(_state, block) {
       if (block.height === atHeight) throw error;
       return [];
@@ -116,7 +118,7 @@ describe('end-of-block hooks: a failure stops the node, it is never skipped', ()
   });
 
   it('a hook that draws a malformed amount of work fails the same way', () => {
-    const greedy: EndBlockHook = { name: 'test-greedy', order: 0, workPerBlock: 5, run: (_s, _b, budget) => (budget.take(-1), []) };
+    const greedy: EndBlockHook = { name: 'test-greedy', order: 0, workPerBlock: 5, prefixes: () => [], run: (_s, _b, budget) => (budget.take(-1), []) };
     expect(() => executeBlock(new MemoryState(), [], ctx(3), { endBlockHooks: [greedy] })).toThrow(expect.objectContaining({ code: ErrorCode.HOOK_FAILED }));
   });
 

@@ -1,6 +1,6 @@
 import type { BlockEvent } from '../core/block.ts';
 import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
-import type { StateOverlay } from '../state/overlay.ts';
+import { StateOverlay, type StateReader } from '../state/overlay.ts';
 import type { BlockContext, EndBlockHook, WorkBudget } from './types.ts';
 
 /**
@@ -51,12 +51,21 @@ export function orderHooks(hooks: readonly EndBlockHook[]): readonly EndBlockHoo
  * Runs the hooks in order, each with a fresh budget of its `workPerBlock` units. Any
  * exception from a hook (a JouleError included: a hook has no input to reject) becomes
  * HOOK_FAILED naming the hook and the height; the caller must not use the block.
+ * `guard` (strict access mode) gives the reader each hook reads through: its writes go to
+ * an overlay over it, absorbed into `state` when the hook returns.
  */
-export function runEndBlockHooks(state: StateOverlay, block: BlockContext, hooks: readonly EndBlockHook[]): BlockEvent[] {
+export function runEndBlockHooks(
+  state: StateOverlay,
+  block: BlockContext,
+  hooks: readonly EndBlockHook[],
+  guard?: (hook: EndBlockHook) => StateReader,
+): BlockEvent[] {
   const events: BlockEvent[] = [];
   for (const hook of hooks) {
     try {
-      events.push(...hook.run(state, block, new Budget(hook.workPerBlock)));
+      const hookState = guard === undefined ? state : new StateOverlay(guard(hook));
+      events.push(...hook.run(hookState, block, new Budget(hook.workPerBlock)));
+      if (hookState !== state) state.absorb(hookState);
     } catch (e) {
       const why = isJouleError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
       throw new JouleError(

@@ -6,9 +6,9 @@ import { coreFromWire, KIND_NAMES, type SignedCore } from '../core/signed-core.t
 import { MAX_EVIDENCE_BODY_BYTES } from '../core/tx/evidence.ts';
 import { TxType } from '../core/tx/types.ts';
 import type { Tx } from '../core/tx.ts';
-import { addEvidenceRecord, evidenceId, getEvidenceRecord } from '../state/evidence-records.ts';
+import { addEvidenceRecord, EVIDENCE_COUNT_KEY, evidenceId, evidenceKey, hasEvidenceRecord } from '../state/evidence-records.ts';
 import type { StateReader } from '../state/overlay.ts';
-import { getValidatorSet } from '../state/validator-set.ts';
+import { getValidatorSet, VALIDATOR_SET_KEY } from '../state/validator-set.ts';
 import { addressText } from './accounts.ts';
 import type { ChainContext, EvidenceRules, ExecContext, TxHandler, TxSignatureSet } from './types.ts';
 
@@ -71,7 +71,7 @@ const DOES_NOT_VERIFY = 'evidence does not verify (signatures, distinct content,
 
 function checkState(state: StateReader, body: EvidenceBody, _tx: Tx, ctx: ChainContext): void {
   const rules = requireRules(ctx);
-  if (getEvidenceRecord(state, body.id) !== undefined) throw invalid('tx.body', 'evidence already included');
+  if (hasEvidenceRecord(state, body.id)) throw invalid('tx.body', 'evidence already included');
   const set = getValidatorSet(state);
   if (set === undefined || !rules.check(body.bytes, set)) throw invalid('tx.body', DOES_NOT_VERIFY);
 }
@@ -107,6 +107,7 @@ export const evidenceHandler: TxHandler<EvidenceBody> = {
   decodeBody: decodeEvidenceBody,
   validate: (_body, _tx, ctx) => void requireRules(ctx),
   spend: () => 0n,
+  keys: (body) => [VALIDATOR_SET_KEY, evidenceKey(body.id), EVIDENCE_COUNT_KEY],
   checkState,
   signatureSets,
   execute,

@@ -26,6 +26,12 @@
  *
  * Determinism: no clock (the block timestamp is in ctx), no I/O, no randomness, no floats;
  * state changes come out sorted by key; receipts in tx order.
+ *
+ * Reads: the node loads what the block declared (vm/access.ts) before it runs. In strict
+ * mode (the default; tests, devnets) each tx and hook reads through an AccessGuard of its
+ * own declaration, so an undeclared read throws: STATE_UNDECLARED_READ from a tx,
+ * HOOK_FAILED from a hook, both fatal (core/errors.ts isFatal): the node halts rather than
+ * judge a block on a wrong declaration.
  */
 import type { BlockEvent, Receipt } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
@@ -34,7 +40,9 @@ import { formatAddress } from '../core/keys.ts';
 import type { Tx } from '../core/tx.ts';
 import type { Account } from '../state/accounts.ts';
 import { readAccount, writeAccount } from './accounts.ts';
+import { StateAccessError } from '../state/loaded-state.ts';
 import { StateOverlay, type StateReader } from '../state/overlay.ts';
+import { AccessGuard, hookGuard, txAccess } from './access.ts';
 import { orderHooks, runEndBlockHooks } from './end-block.ts';
 import { FailureWithEffects } from './failure.ts';
 import { endBlockHooks } from './registry.ts';
@@ -48,6 +56,12 @@ export interface ExecutorOptions {
    * skip. Absent: every tx is verified. Must answer by hash alone: equal hashes are equal bytes.
    */
   readonly verified?: (txHash: Uint8Array) => boolean;
+  /**
+   * Default true: every read of a tx or hook outside its declared access list throws
+   * StateAccessError (state/loaded-state.ts). The node turns it off in production
+   * (config state.strictAccess), where the loaded state counts and serves such a read.
+   */
+  readonly strictAccess?: boolean;
   /** The end-of-block hooks to run instead of the registry's: for tests of the hook rules only. */
   readonly endBlockHooks?: readonly EndBlockHook[];
 }
@@ -56,6 +70,7 @@ export class BlockExecutor {
   private readonly state: StateOverlay;
   private readonly ctx: BlockContext;
   private readonly verified: ((txHash: Uint8Array) => boolean) | undefined;
+  private readonly strict: boolean;
   private readonly hooks: readonly EndBlockHook[];
   private readonly receipts: Receipt[] = [];
   private fees = 0n;
@@ -66,6 +81,7 @@ export class BlockExecutor {
     this.state = new StateOverlay(state);
     this.ctx = ctx;
     this.verified = opts.verified;
+    this.strict = opts.strictAccess ?? true;
     this.hooks = opts.endBlockHooks === undefined ? endBlockHooks() : orderHooks(opts.endBlockHooks);
   }
 
@@ -80,9 +96,21 @@ export class BlockExecutor {
    */
   tryApply(tx: Tx): Receipt | JouleError {
     this.assertUsable();
+    try {
+      return this.apply(tx);
+    } catch (e) {
+      if (!(e instanceof StateAccessError)) throw e;
+      this.broken = true;
+      // Never a verdict on the tx or the block: the declaration is wrong, here and everywhere.
+      throw new JouleError(ErrorCode.STATE_UNDECLARED_READ, `${e.message}; this node stops rather than judge a block on state it did not load`, 'tx');
+    }
+  }
+
+  private apply(tx: Tx): Receipt | JouleError {
+    const reader: StateReader = this.strict ? new AccessGuard(this.state, txAccess(tx), () => `tx ${toHex(tx.hash)} (type ${tx.type})`) : this.state;
     let valid: ValidTx;
     try {
-      valid = validateTx(this.state, tx, this.ctx, { verifySignature: this.verified?.(tx.hash) !== true });
+      valid = validateTx(reader, tx, this.ctx, { verifySignature: this.verified?.(tx.hash) !== true });
     } catch (e) {
       if (isJouleError(e)) return e;
       throw e;
@@ -93,7 +121,7 @@ export class BlockExecutor {
     writeAccount(this.state, tx.from, sender);
     this.fees += tx.fee;
 
-    const txState = new StateOverlay(this.state);
+    const txState = new StateOverlay(reader);
     let receipt: Receipt;
     try {
       const events = valid.handler.execute({ state: txState, tx, body: valid.body, block: this.ctx, sender });
@@ -136,7 +164,8 @@ export class BlockExecutor {
         ],
       });
     }
-    events.push(...runEndBlockHooks(this.state, this.ctx, this.hooks));
+    const guard = this.strict ? (hook: EndBlockHook) => hookGuard(this.state, hook, this.ctx) : undefined;
+    events.push(...runEndBlockHooks(this.state, this.ctx, this.hooks, guard));
     return { receipts: this.receipts, changes: this.state.changes(), events, feesCollected: this.fees };
   }
 

@@ -5,7 +5,7 @@ import { hasRole, Role, ROLE_TO_JSON } from '../core/roles.ts';
 import { decodeRoleVoteBody, encodeRoleVoteBody, type RoleVoteBody } from '../core/tx/role-vote.ts';
 import { TxType } from '../core/tx/types.ts';
 import type { Tx } from '../core/tx.ts';
-import { governanceProposalId, governanceProposalKey } from '../state/governance-votes.ts';
+import { GOVERNANCE_PREFIX, governanceProposalId, governanceProposalKey } from '../state/governance-votes.ts';
 import { accountKey } from '../state/keys.ts';
 import type { StateOverlay, StateReader } from '../state/overlay.ts';
 import { VALIDATOR_SET_KEY } from '../state/validator-set.ts';
@@ -52,6 +52,8 @@ export const roleVoteHandler: TxHandler<RoleVoteBody> = {
   tier: 'grid_balancing',
   decodeBody: decodeRoleVoteBody,
   spend: () => 0n,
+  keys: roleVoteKeys,
+  prefixes: () => [GOVERNANCE_PREFIX],
   checkState,
   execute,
   describe: (body) => ({

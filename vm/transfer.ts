@@ -1,6 +1,7 @@
 import type { BlockEvent } from '../core/block.ts';
 import { decodeTransferBody, type TransferBody } from '../core/tx/transfer.ts';
 import { TxType } from '../core/tx/types.ts';
+import { accountKey } from '../state/keys.ts';
 import { addressText, readAccount, writeAccount } from './accounts.ts';
 import type { ExecContext, TxHandler } from './types.ts';
 
@@ -16,6 +17,7 @@ export const transferHandler: TxHandler<TransferBody> = {
   decodeBody: decodeTransferBody,
   spend: (body) => body.amount,
   spendField: 'tx.body.amount',
+  keys: (body) => [accountKey(body.to)],
 
   execute({ state, tx, body, sender }: ExecContext<TransferBody>): BlockEvent[] {
     writeAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });

@@ -115,6 +115,15 @@ export interface TxHandler<B = unknown> {
   spend(body: B): bigint;
   /** Field named when the sender cannot cover `spend` (default `tx.body`). */
   readonly spendField?: string;
+  /**
+   * The state keys `checkState` and `execute` read, besides the sender's account (always
+   * read): the tx's access list. The node loads them before the block runs, so execution
+   * stays synchronous and does no I/O (state/loaded-state.ts); writes need no declaring.
+   * A read outside it fails loudly in strict mode (tests): vm/access.ts. Pure.
+   */
+  keys?(body: B, tx: Tx): readonly Uint8Array[];
+  /** Key prefixes the tx lists (StateReader.iterate), each loaded whole: small record kinds only. Pure. */
+  prefixes?(body: B, tx: Tx): readonly Uint8Array[];
   /** Stateful preconditions (roles, membership); throwing makes the tx invalid. */
   checkState?(state: StateReader, body: B, tx: Tx, ctx: ChainContext): void;
   /** Applies the tx; returns its events. Throws JouleError for an execution failure. */
@@ -139,6 +148,19 @@ export interface WorkBudget {
   take(units?: number): boolean;
 }
 
+/** The first `limit` entries of `prefix` from `from` (a bounded listing). */
+export interface HookRange {
+  readonly prefix: Uint8Array;
+  readonly from?: Uint8Array;
+  readonly limit: number;
+}
+
+/** Keys and whole prefixes read. */
+export interface HookReads {
+  readonly keys: readonly Uint8Array[];
+  readonly prefixes: readonly Uint8Array[];
+}
+
 /**
  * End-of-block work (interval close, auction clearing, settlement). The rules, enforced by
  * vm/end-block.ts (vm/README.md "End-of-block hooks"):
@@ -153,6 +175,23 @@ export interface EndBlockHook {
   readonly name: string;
   /** Hooks run in ascending `order`, then by name: never by registration order. */
   readonly order: number;
+  /** The key prefixes the hook reads or lists, loaded whole before the block runs (its access list). */
+  prefixes(block: BlockContext): readonly Uint8Array[];
+  /** Single keys the hook reads outside those prefixes. */
+  keys?(block: BlockContext): readonly Uint8Array[];
+  /**
+   * Bounded slices the hook lists, the first `limit` entries of `prefix` (from `from`),
+   * loaded with the rest: a queue of which a block takes at most its budget's worth.
+   */
+  ranges?(block: BlockContext): readonly HookRange[];
+  /**
+   * What the hook reads that the declared state names (a queue's entries name the records
+   * they concern): computed from that state (`declared`: the prefixes, keys and slices
+   * above, loaded), then loaded too, before the block runs. Its answer must not depend on
+   * anything a tx of the block writes (the node computes it before the txs run, the strict
+   * guard after): a queue's due entries, which no tx adds, qualify.
+   */
+  dependent?(block: BlockContext, declared: StateReader): HookReads;
   /** Work units per block (a positive integer; all hooks together at most MAX_END_BLOCK_WORK). */
   readonly workPerBlock: number;
   run(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[];

@@ -7,8 +7,8 @@ import { decodeValidatorVoteBody, type ValidatorVoteBody } from '../core/tx/vali
 import { TxType } from '../core/tx/types.ts';
 import type { Tx } from '../core/tx.ts';
 import type { StateReader } from '../state/overlay.ts';
-import { getValidatorSet } from '../state/validator-set.ts';
-import { getProposal, listProposals, proposalId, putProposal, type ProposalRecord } from '../state/validator-votes.ts';
+import { getValidatorSet, VALIDATOR_SET_KEY } from '../state/validator-set.ts';
+import { getProposal, listProposals, proposalId, PROPOSALS_PREFIX, putProposal, type ProposalRecord } from '../state/validator-votes.ts';
 import { addressText } from './accounts.ts';
 import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from './types.ts';
 import { applyProposal, inapplicable, liveVoters, majority, sweepProposals } from './validator-set-change.ts';
@@ -104,6 +104,9 @@ export const validatorVoteHandler: TxHandler<ValidatorVoteBody> = {
   validate,
   signatureSets,
   spend: () => 0n,
+  // The set, and every pending proposal: execution may apply one and sweep the rest.
+  keys: () => [VALIDATOR_SET_KEY],
+  prefixes: () => [PROPOSALS_PREFIX],
   checkState,
   execute,
   describe: (body) => ({

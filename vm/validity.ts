@@ -37,7 +37,8 @@ export interface ValidTx {
 // object saves decoding twice when the mempool's checked Tx reaches the block builder.
 const bodyCache = new WeakMap<Tx, unknown>();
 
-function decodedBody(handler: TxHandler, tx: Tx): unknown {
+/** The tx's body decoded by its handler (memoised per Tx object). Throws the handler's decode error. */
+export function decodedBody(handler: TxHandler, tx: Tx): unknown {
   let body = bodyCache.get(tx);
   if (body === undefined) {
     body = handler.decodeBody(tx.body);

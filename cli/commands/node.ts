@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { ErrorCode } from '../../core/errors.ts';
 import { blsGenerate, ed25519Generate } from '../../core/keys.ts';
 import { encryptKey } from '../../core/keystore.ts';
 import { NODE_ROLES } from '../../core/roles.ts';
@@ -127,7 +128,9 @@ export function registerNodeCommands(program: Command): void {
         process.once('SIGTERM', () => stop('SIGTERM'));
         void node.halted.then((reason) => {
           console.error(`error ${reason.code}: ${reason.message}`);
-          process.exitCode = 3;
+          // 4: this machine's disk (systemd restarts it until the disk takes writes again);
+          // 3: a halt no restart can fix (deploy/joule.service RestartPreventExitStatus).
+          process.exitCode = reason.code === ErrorCode.STORAGE_FAILED ? 4 : 3;
           stop('halt');
         });
       });

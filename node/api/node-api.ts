@@ -1,13 +1,13 @@
 import type { Receipt } from '../../core/block.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { AccountView, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
+import type { AccountView, DeviceQuery, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
-import { getDevice } from '../../state/devices.ts';
+import { deviceListRange, getDevice, indexedDeviceKeys, listDevices } from '../../state/devices.ts';
 import { getDeviceHealth, getMeterCursor, listIntervalTotals } from '../../state/telemetry.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
-import { listEvidenceRecords } from '../../state/evidence-records.ts';
+import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -62,9 +62,16 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       const at = height >= 0 && height <= chain.height ? await chain.blockAt(height) : undefined;
       return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
     },
-    listEvidence: (offset: number, limit: number) => listEvidenceRecords(chain.world, offset, limit),
+    // Evidence is not held in memory: the page is loaded first (one range read), then listed.
+    listEvidence: async (offset: number, limit: number) => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit),
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
+    // Devices are not held in memory: the page (an index range, then the records it names) is loaded first.
+    async listDevices(q: DeviceQuery) {
+      const view = await chain.world.load({ ranges: [deviceListRange(q)] });
+      await view.load({ keys: indexedDeviceKeys(view, q) });
+      return listDevices(view, q);
+    },
     listGovernanceProposals: () => listGovernanceProposals(chain.world),
     getReadings: (deviceId, q, signal) => live(signal, () => chain.readings(deviceId, q.fromUs, q.toUs, q.limit)),
     getIntervalTotals: (deviceId, q) => ({

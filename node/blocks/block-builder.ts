@@ -2,7 +2,7 @@ import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import type { JouleError } from '../../core/errors.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { PreparedState } from '../../state/world-state.ts';
-import { BlockExecutor } from '../../vm/index.ts';
+import { BlockExecutor, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess } from '../../vm/index.ts';
 import type { BlockResult } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
@@ -38,32 +38,43 @@ export interface BuildOutput extends ExecutedBlock {
   readonly dropped: readonly { tx: Tx; error: JouleError }[];
 }
 
+/** Candidates whose reads are loaded at a time: the builder learns which txs fit only as it goes. */
+const LOAD_BATCH = 512;
+
 /**
  * The proposer's side: executes candidates one by one on an overlay of the head state,
  * keeping those that apply, within the block's count and byte limits, then seals the
- * header with the resulting roots.
+ * header with the resulting roots. Each batch of candidates' access lists is loaded
+ * before the batch runs (vm/access.ts), so execution itself does no I/O.
  */
-export function buildBlock(input: BuildInput): BuildOutput {
+export async function buildBlock(input: BuildInput): Promise<BuildOutput> {
   const ctx = input.context;
   const { params } = ctx;
-  const executor = new BlockExecutor(ctx.world, blockContextOf(ctx, input.timestamp, input.proposer), input.signaturesVerified ? { verified: () => true } : {});
+  const blockCtx = blockContextOf(ctx, input.timestamp, input.proposer);
+  const state = await ctx.world.load(mergeAccess([endBlockAccess(blockCtx)]));
+  await state.load(endBlockDependentAccess(blockCtx, state));
+  const executor = new BlockExecutor(state, blockCtx, { ...(input.signaturesVerified ? { verified: () => true } : {}), strictAccess: ctx.world.strictAccess });
   const included: Tx[] = [];
   const dropped: { tx: Tx; error: JouleError }[] = [];
   let bytes = 0;
-  for (const tx of input.candidates) {
-    if (included.length >= params.maxBlockTxs) break;
-    if (bytes + tx.bytes.length > params.maxBlockBytes) continue;
-    const outcome = executor.tryApply(tx);
-    if (outcome instanceof Error) {
-      dropped.push({ tx, error: outcome });
-      continue;
+  for (let start = 0; start < input.candidates.length && included.length < params.maxBlockTxs; start += LOAD_BATCH) {
+    const batch = input.candidates.slice(start, start + LOAD_BATCH);
+    await state.load(mergeAccess(batch.map(txAccess)));
+    for (const tx of batch) {
+      if (included.length >= params.maxBlockTxs) break;
+      if (bytes + tx.bytes.length > params.maxBlockBytes) continue;
+      const outcome = executor.tryApply(tx);
+      if (outcome instanceof Error) {
+        dropped.push({ tx, error: outcome });
+        continue;
+      }
+      included.push(tx);
+      bytes += tx.bytes.length;
     }
-    included.push(tx);
-    bytes += tx.bytes.length;
   }
   const executed = executor.finish();
   const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
-  const prepared = ctx.world.prepare(result.changes);
+  const prepared = await ctx.world.prepare(result.changes, ctx.height);
   const header: BlockHeader = {
     chainId: ctx.chainId,
     height: ctx.height,

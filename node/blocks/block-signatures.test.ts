@@ -135,7 +135,7 @@ describe('signature sets of every tx type', () => {
 });
 
 /** The verdict of verifying `block` on the head, as "accepted" or "CODE field: message". */
-async function verdict(block: ReturnType<typeof buildBlock>['block'], service: VerificationService | undefined): Promise<string> {
+async function verdict(block: Awaited<ReturnType<typeof buildBlock>>['block'], service: VerificationService | undefined): Promise<string> {
   const { verification: _, ...inline } = chain.nextBlockContext();
   const context = service === undefined ? inline : { ...inline, verification: { service, verifiedTxs: new VerifiedTxs(100) } };
   try {
@@ -163,7 +163,7 @@ describe('block verification with signatures verified beforehand', () => {
     const head = chain.head;
     await fc.assert(
       fc.asyncProperty(fc.shuffledSubarray(candidates, { minLength: 1 }), async (txs) => {
-        const { block } = buildBlock({
+        const { block } = await buildBlock({
           context: chain.nextBlockContext(),
           proposer: proposerOf(chain.validators, null, 0).address,
           round: 0,

@@ -63,9 +63,9 @@ describe.each([
   });
 
   /** The block a proposer that trusts its candidates (verification skipped) builds from `txs`. */
-  function proposed(txs: Tx[]) {
+  async function proposed(txs: Tx[]) {
     const head = chain.head;
-    const built = buildBlock({
+    const built = await buildBlock({
       context: chain.nextBlockContext(), proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
       timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true,
     });
@@ -74,7 +74,7 @@ describe.each([
   }
 
   it('rejects a block with a validator-vote (add) whose proof of possession is garbage, naming the tx', async () => {
-    const block = proposed([addVote(new Uint8Array(96).fill(0x5a))]);
+    const block = await proposed([addVote(new Uint8Array(96).fill(0x5a))]);
     expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.body: a signature inside the body does not verify/);
     // Failing once does not make the tx "verified": a second look rejects it again.
     expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]/);
@@ -82,7 +82,8 @@ describe.each([
 
   it('accepts the same vote with a genuine proof (control)', async () => {
     const pop = signProofOfPossession(chainId, candidate.bls.secretKey, candidate.bls.publicKey, candidate.identity.publicKey);
-    expect(await refusal(() => verifyNextBlock(chain, proposed([addVote(pop)])))).toBe('accepted');
+    const block = await proposed([addVote(pop)]);
+    expect(await refusal(() => verifyNextBlock(chain, block))).toBe('accepted');
   });
 
   it('rejects a tx whose envelope signature does not verify, naming it', async () => {
@@ -90,7 +91,7 @@ describe.each([
     const good = buildTransfer({ chainId, seed: account.seed, nonce: 0, fee: 10n, to: addressFromPublicKey(validator.identity.publicKey), amount: 1n });
     const signature = new Uint8Array(good.signature);
     signature[5]! ^= 1;
-    const block = proposed([decodeTx(encodeTx({ ...good, signature }))]);
+    const block = await proposed([decodeTx(encodeTx({ ...good, signature }))]);
     expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.signature/);
   });
 });

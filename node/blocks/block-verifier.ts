@@ -6,7 +6,7 @@ import { decodeTx } from '../../core/tx.ts';
 import { sha256 } from '../../core/hash.ts';
 import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
-import { executeBlock } from '../../vm/index.ts';
+import { blockAccess, endBlockDependentAccess, executeBlock } from '../../vm/index.ts';
 import { verifiedAhead } from '../verify/ahead.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { preverifyTxSignatures } from './block-signatures.ts';
@@ -69,7 +69,8 @@ export function checkHeader(input: VerifyInput, crypto: ConsensusCrypto = defaul
  * parent certificate, the txs this node has not verified: block-signatures.ts), and
  * execution then runs on this thread in block order: the verdict, and the tx it names, are
  * those of a node that checks everything here. Run it where the head cannot move
- * meanwhile (the node's serial queue).
+ * meanwhile (the node's serial queue). What the block reads (vm/access.ts) is loaded before
+ * it runs.
  */
 export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
   const { block } = input;
@@ -95,11 +96,13 @@ export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
     seen.add(id);
   }
   const blockCtx = blockContextOf(ctx, h.timestamp, h.proposer);
-  const verified = sigs === undefined ? new Set<string>() : await preverifyTxSignatures(ctx.world, txs, blockCtx, sigs);
-  const executed = executeBlock(ctx.world, txs, blockCtx, { verified: (hash) => verified.has(toHex(hash)) });
+  const state = await ctx.world.load(blockAccess(txs, blockCtx));
+  await state.load(endBlockDependentAccess(blockCtx, state));
+  const verified = sigs === undefined ? new Set<string>() : await preverifyTxSignatures(state, txs, blockCtx, sigs);
+  const executed = executeBlock(state, txs, blockCtx, { verified: (hash) => verified.has(toHex(hash)), strictAccess: ctx.world.strictAccess });
   const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };
   if (!equalBytes(h.receiptsRoot, receiptsRootOf(result.receipts))) throw invalid('receiptsRoot', 'does not match re-execution');
-  const prepared = ctx.world.prepare(result.changes);
+  const prepared = await ctx.world.prepare(result.changes, h.height);
   if (!equalBytes(h.stateRoot, prepared.root)) throw invalid('stateRoot', 'does not match re-execution');
   return { block, hash: blockHash(h), txs, result, prepared };
 }

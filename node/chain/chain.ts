@@ -4,11 +4,11 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import { type Validator, ValidatorSet } from '../../core/validators.ts';
 import type { Genesis } from '../../genesis/types.ts';
-import { Database } from '../../state/db.ts';
+import { Database, type OpenOptions } from '../../state/db.ts';
 import { decodeValidators, encodeValidators, getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
 import { concatBytes, utf8 } from '../../core/bytes.ts';
 import { type DbBatch, DbPrefix, dbKey, SCHEMA_VERSION } from '../../state/db.ts';
-import { WorldState } from '../../state/world-state.ts';
+import { WorldState, type WorldStateOptions } from '../../state/world-state.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { ChainStore } from './chain-store.ts';
 import { indexReadings, readIndexedReadings, type IndexedReading } from './readings-index.ts';
@@ -22,6 +22,14 @@ import { nextBlockContext, type NextBlockContext } from './next-block.ts';
 
 function validatorSetKey(hash: Uint8Array): Uint8Array {
   return dbKey(DbPrefix.consensus, concatBytes(utf8('validator-set/'), hash));
+}
+
+/** How the chain keeps its state (node config `state`) and its LevelDB, and how it verifies signatures. */
+export interface ChainOptions {
+  readonly state?: WorldStateOptions;
+  readonly db?: OpenOptions;
+  /** Default: verification on the calling thread (tests, tools); a node passes its worker pool. */
+  readonly signatures?: SignatureVerification;
 }
 
 /** The committed head: what every other part reads as "the chain now". */
@@ -39,19 +47,17 @@ export interface CommittedBlock {
   readonly receipts: readonly Receipt[];
 }
 
-export interface ChainOptions {
-  /** Default: verification on the calling thread (tests, tools); a node passes its worker pool. */
-  readonly signatures?: SignatureVerification;
-}
-
 /** Txs kept in the default verified-tx cache (a node sizes its own from its mempool). */
 const DEFAULT_VERIFIED_TXS = 100_000;
 
 /**
  * The durable chain: LevelDB, the world state and the head. Opening it either writes
- * genesis (empty store) or recovers the last committed block and proves the store
- * consistent before anything runs on it. `commit` is the only writer: one atomic, fsynced
- * batch per block, so a crash at any instant leaves either the old head or the new one.
+ * genesis (empty store) or recovers the last committed block and checks that the store
+ * is consistent before anything runs on it, in a time that does not grow with the chain
+ * or the state (the state root the head names is the one committed with it; `joule
+ * verify-state` recomputes it from every value on demand). `commit` is the only writer:
+ * one atomic, fsynced batch per block, so a crash at any instant leaves either the old
+ * head or the new one.
  */
 export class Chain {
   readonly db: Database;
@@ -110,43 +116,54 @@ export class Chain {
     return set;
   }
 
-  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array, opts: ChainOptions = {}): Promise<Chain> {
-    const db = await Database.open(path);
+  static async open(path: string, genesis: Genesis, genesisHash: Uint8Array, options: ChainOptions = {}): Promise<Chain> {
+    const db = await Database.open(path, options.db);
     try {
       const store = new ChainStore(db);
       const storedGenesis = await store.genesisHash();
-      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash, opts);
+      if (storedGenesis === undefined) return await Chain.initialise(db, genesis, genesisHash, options);
       if (!equalBytes(storedGenesis, genesisHash)) {
         throw new JouleError(
           ErrorCode.STORE_MISMATCH,
           `the database at ${path} belongs to another chain (genesis ${toHex(storedGenesis).slice(0, 16)}…, this genesis ${toHex(genesisHash).slice(0, 16)}…)`,
         );
       }
-      return await Chain.recover(db, store, genesis, genesisHash, path, opts);
+      return await Chain.recover(db, store, genesis, genesisHash, path, options);
     } catch (e) {
       await db.close();
       throw e;
     }
   }
 
-  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array, opts: ChainOptions): Promise<Chain> {
-    const world = await WorldState.load(db);
-    const prepared = world.prepare(genesisChanges(genesis));
-    const block = genesisBlock(genesis, prepared.root);
-    const hash = blockHash(block.header);
+  private static async initialise(db: Database, genesis: Genesis, genesisHash: Uint8Array, options: ChainOptions): Promise<Chain> {
+    const world = await WorldState.open(db, options.state ?? {});
+    if (world.version !== -1) throw new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${db.path} holds state but no chain`);
+    const prepared = await world.prepare(genesisChanges(genesis), 0);
     const batch = db.batch();
+    const { header, hash } = Chain.writeGenesisBlock(db, batch, genesis, genesisHash, prepared.root);
+    world.write(prepared, batch);
+    await batch.write();
+    world.commit(prepared);
+    return new Chain(db, world, genesis, genesisHash, { header, hash, certificate: null }, options);
+  }
+
+  /**
+   * Adds genesis block 0 (committing to `stateRoot`) and the chain's markers to `batch`.
+   * Chain.open does it for a new store; a store whose genesis state was bulk-loaded
+   * (state/bulk-load.ts: benchmarks) adds them itself.
+   */
+  static writeGenesisBlock(db: Database, batch: DbBatch, genesis: Genesis, genesisHash: Uint8Array, stateRoot: Uint8Array): { header: BlockHeader; hash: Uint8Array } {
+    const block = genesisBlock(genesis, stateRoot);
+    const hash = blockHash(block.header);
     const store = new ChainStore(db);
     store.putGenesis(batch, genesisHash);
     store.putBlock(batch, block, hash, null, [], []);
     Chain.putValidatorSet(batch, new ValidatorSet(genesis.validators));
-    world.write(prepared, batch);
-    await batch.write();
-    world.commit(prepared);
-    return new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate: null }, opts);
+    return { header: block.header, hash };
   }
 
   /** Refuses a store that is inconsistent rather than running on it. */
-  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, opts: ChainOptions): Promise<Chain> {
+  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, options: ChainOptions): Promise<Chain> {
     const corrupt = (what: string) =>
       new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`);
     const version = await store.schemaVersion();
@@ -167,14 +184,20 @@ export class Chain {
     }
     let world: WorldState;
     try {
-      world = await WorldState.load(db);
+      world = await WorldState.open(db, options.state ?? {});
     } catch (e) {
       throw corrupt((e as Error).message);
     }
-    if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
-    const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate }, opts);
-    if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
-    return chain;
+    try {
+      if (world.version !== height) throw corrupt(`the state is at height ${world.version}, the head block at ${height}`);
+      if (!equalBytes(world.root, block.header.stateRoot)) throw corrupt(`the state root does not match block ${height}`);
+      const chain = new Chain(db, world, genesis, genesisHash, { header: block.header, hash, certificate }, options);
+      if ((await chain.validatorSetByHash(block.header.validatorSetHash)) === undefined) throw corrupt(`the validator set of block ${height} is missing`);
+      return chain;
+    } catch (e) {
+      await world.close();
+      throw e;
+    }
   }
 
   get head(): Head {
@@ -293,15 +316,24 @@ export class Chain {
     return readIndexedReadings(this.db, deviceId, fromUs, toUs, limit);
   }
 
+  /**
+   * `key`'s value and proof at `height` (default: the head). NOT_FOUND for a height not
+   * reached; STATE_PRUNED, naming the oldest provable height, for one older than the
+   * state history window (config state.historyBlocks; state.archive keeps all).
+   */
   async proof(key: Uint8Array, height?: number): Promise<{ height: number; stateRoot: Uint8Array; value: Uint8Array | undefined; proof: Uint8Array }> {
     const h = height ?? this.height;
     const at = await this.blockAt(h);
     if (at === undefined) throw new JouleError(ErrorCode.NOT_FOUND, `no block at height ${h}`, 'height');
-    const { value, proof } = await this.world.proof(key, at.block.header.stateRoot);
+    const { root, value, proof } = await this.world.proof(key, h);
+    if (!equalBytes(root, at.block.header.stateRoot)) {
+      throw new JouleError(ErrorCode.STORE_CORRUPT, `the stored state root of height ${h} differs from block ${h}'s`, 'height');
+    }
     return { height: h, stateRoot: at.block.header.stateRoot, value, proof };
   }
 
   async close(): Promise<void> {
+    await this.world.close();
     await this.db.close();
   }
 }

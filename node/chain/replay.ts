@@ -37,8 +37,8 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
     const store = new ChainStore(source);
     const head = await store.head();
     if (head === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, `${dataDir} holds no chain`);
-    const world = await WorldState.load(scratch);
-    const prepared = world.prepare(genesisChanges(genesis));
+    const world = await WorldState.open(scratch, { archive: true });
+    const prepared = await world.prepare(genesisChanges(genesis), 0);
     const batch0 = scratch.batch();
     world.write(prepared, batch0);
     await batch0.write();

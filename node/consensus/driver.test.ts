@@ -71,8 +71,8 @@ const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
   ({ ...m, signature: ed25519Sign(keys[i]!.identity.seed, messageSigningBytes(chainId, m)) }) as ConsensusMessage;
 
 /** Validator `proposer`'s round-0 block for height 1 with `timestamp`, and its PROPOSAL. */
-function proposal(chain: Chain, proposer: number, timestamp: number) {
-  const built = buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true });
+async function proposal(chain: Chain, proposer: number, timestamp: number) {
+  const built = await buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true });
   const block = encodeBlock(built.block);
   return { hash: built.hash, bytes: encodeMessage(sign(proposer, { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block, justification: null })) };
 }
@@ -102,7 +102,7 @@ describe('consensus driver', () => {
   it('finding 8: a certificate for a height the chain holds with ANOTHER block halts the node', async () => {
     const { chain, queue, driver, violations, published } = await setup(me, Date.now);
     await driver.start();
-    const x = proposal(chain, proposerIndex, Date.now());
+    const x = await proposal(chain, proposerIndex, Date.now());
     driver.onMessage(x.bytes);
     await queue.push(() => undefined);
     expect(published.map((m) => m.kind)).toEqual([1]); // validated and prepared
@@ -122,7 +122,7 @@ describe('consensus driver', () => {
     let now = 1_700_000_100_000;
     const { chain, queue, driver, published } = await setup(me, () => now);
     await driver.start();
-    const near = proposal(chain, proposerIndex, now + params.maxClockDriftMs + 60);
+    const near = await proposal(chain, proposerIndex, now + params.maxClockDriftMs + 60);
     driver.onMessage(near.bytes);
     await queue.push(() => undefined);
     expect(published).toEqual([]); // held, not judged
@@ -136,7 +136,7 @@ describe('consensus driver', () => {
     const now = 1_700_000_100_000;
     const { chain, queue, driver, published, violations } = await setup(me, () => now);
     await driver.start();
-    const far = proposal(chain, proposerIndex, now + params.maxClockDriftMs + params.requestTimeoutMs + 1);
+    const far = await proposal(chain, proposerIndex, now + params.maxClockDriftMs + params.requestTimeoutMs + 1);
     driver.onMessage(far.bytes);
     await queue.push(() => undefined);
     expect(published).toEqual([]);

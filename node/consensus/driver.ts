@@ -253,7 +253,7 @@ export class ConsensusDriver {
     const context = chain.nextBlockContext();
     const { params } = context;
     const nonceOf = (from: Uint8Array) => getAccount(context.world, from).nonce;
-    const built = buildBlock({
+    const built = await buildBlock({
       context,
       proposer: signer.address,
       round,

@@ -1,6 +1,6 @@
 import { buildEvidenceTx } from '../../core/tx/evidence.ts';
 import { encodeEvidence, type Evidence } from '../../core/evidence.ts';
-import { getEvidenceRecord, evidenceId } from '../../state/evidence-records.ts';
+import { evidenceId, hasEvidenceRecord } from '../../state/evidence-records.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { tierParams } from '../../vm/index.ts';
 import type { Mempool } from '../../mempool/index.ts';
@@ -27,7 +27,7 @@ export function evidenceReporter(deps: {
     const { mempool, logger } = deps;
     const { world, params, chainId } = deps.chain.nextBlockContext();
     const body = encodeEvidence(evidence);
-    if (getEvidenceRecord(world, evidenceId(body)) !== undefined) return;
+    if (hasEvidenceRecord(world, evidenceId(body))) return;
     const nonce = mempool.nextNonce(deps.address, getAccount(world, deps.address).nonce);
     const fee = tierParams(params, 'grid_balancing').baseFee;
     const tx = buildEvidenceTx({ chainId, seed: deps.identitySeed, nonce, fee: fee > params.minFee ? fee : params.minFee, evidence: body });

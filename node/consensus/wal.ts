@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, ren
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ErrorCode, JouleError, isJouleError } from '../../core/errors.ts';
+import { StorageFailure, storageFailure, type StorageOp } from '../../core/storage-error.ts';
 import { decodeWalRecord, walRecordHeight } from '../../consensus/wal-record.ts';
 import type { WalRecord } from '../../consensus/types.ts';
 
@@ -41,6 +42,11 @@ function frame(height: number, payload: Uint8Array): Buffer {
   return Buffer.concat([header, body]);
 }
 
+/** Every failure to write the WAL is this node's disk (full, read-only, gone): fatal, whatever errno says. */
+function walFailure(e: unknown, path: string, op: StorageOp): StorageFailure {
+  return storageFailure(e, path, op) ?? new StorageFailure(path, op, (e as { code?: string }).code ?? 'unknown', (e as Error).message ?? String(e));
+}
+
 function fsyncDir(path: string): void {
   const fd = openSync(dirname(path), 'r');
   try {
@@ -53,10 +59,15 @@ function fsyncDir(path: string): void {
 export class ConsensusWal {
   readonly path: string;
   private fd: number;
+  /** Bytes of complete frames: where a failed append is cut back to. */
+  private size: number;
+  /** Set by a failed append or prune: the file may not hold what was asked; nothing more is written. */
+  private failure: StorageFailure | undefined;
 
   private constructor(path: string, fd: number) {
     this.path = path;
     this.fd = fd;
+    this.size = fstatSync(fd).size;
   }
 
   /** Opens (creating if absent) and replays the log. Throws WAL_CORRUPT on any damage but a torn tail. */
@@ -109,10 +120,22 @@ export class ConsensusWal {
 
   /** Appends one record and fsyncs it; returns only once it is durable. */
   append(height: number, payload: Uint8Array): void {
+    if (this.failure !== undefined) throw this.failure;
     const f = frame(height, payload);
-    let written = 0;
-    while (written < f.length) written += writeSync(this.fd, f, written, f.length - written);
-    fsyncSync(this.fd);
+    try {
+      let written = 0;
+      while (written < f.length) written += writeSync(this.fd, f, written, f.length - written);
+      fsyncSync(this.fd);
+      this.size += f.length;
+    } catch (e) {
+      // A partial frame followed by later ones would read as corruption at the next start:
+      // cut it off (best effort; a torn tail alone is dropped on open anyway) and write no more.
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {}
+      this.failure = walFailure(e, this.path, 'wal-append');
+      throw this.failure;
+    }
   }
 
   /**
@@ -120,6 +143,16 @@ export class ConsensusWal {
    * records to a temporary file, fsyncs it and renames it over the log (atomic on POSIX).
    */
   prune(height: number, entries: readonly WalEntry[]): void {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      this.rewrite(height, entries);
+    } catch (e) {
+      this.failure = walFailure(e, this.path, 'wal-prune');
+      throw this.failure;
+    }
+  }
+
+  private rewrite(height: number, entries: readonly WalEntry[]): void {
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
@@ -133,6 +166,7 @@ export class ConsensusWal {
     fsyncDir(this.path);
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
+    this.size = fstatSync(this.fd).size;
   }
 
   close(): void {

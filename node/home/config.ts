@@ -51,6 +51,22 @@ export interface NodeConfig {
     readonly maxTxAgeMs: number;
   };
   readonly log: { readonly level: string; readonly file: string | null };
+  /** How the state is kept (state/README.md). */
+  readonly state: {
+    /** Heights behind the head whose state stays provable; older tree nodes are pruned. */
+    readonly historyBlocks: number;
+    /** Keep every height provable (no pruning). */
+    readonly archive: boolean;
+    /** Memory for flat state values (LRU), MiB. */
+    readonly valueCacheMB: number;
+    /** Memory for state tree nodes, MiB: 7/8 inner nodes off the heap (state/slab-cache.ts), 1/8 leaves (LRU). */
+    readonly nodeCacheMB: number;
+    /**
+     * A block reading a key its txs or hooks did not declare stops the node loudly (devnets,
+     * tests). Off: the read is served from the store synchronously, counted and logged.
+     */
+    readonly strictAccess: boolean;
+  };
   /** Signature verification worker threads (node/verify/); null: availableParallelism() - 1, at least 1. */
   readonly verify: { readonly workers: number | null };
   /** Emergency validator-set transitions (node/transitions.ts), as written by `joule validators transition`. */
@@ -81,6 +97,7 @@ export function defaultConfig(name: string): NodeConfig {
     grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
     mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10, ...EXPIRY_DEFAULTS },
     log: { level: 'info', file: null },
+    state: { historyBlocks: 1000, archive: false, valueCacheMB: 64, nodeCacheMB: 128, strictAccess: false },
     verify: { workers: null },
     transitions: [],
   };
@@ -102,6 +119,7 @@ function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: u
 const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isBoolean = (v: unknown) => typeof v === 'boolean';
 const isNonNegativeInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isPositiveIntOrNull = (v: unknown) => v === null || isPositiveInt(v);
@@ -141,6 +159,7 @@ export function parseConfig(json: unknown): NodeConfig {
   const mempool = section(json, 'mempool', d.mempool);
   const log = section(json, 'log', d.log);
   const verify = section(json, 'verify', d.verify);
+  const state = section(json, 'state', d.state);
   return {
     name,
     role: pick(json, 'role', d.role, '', (v) => (NODE_ROLES as readonly unknown[]).includes(v), NODE_ROLES.map((r) => `"${r}"`).join(' or ')),
@@ -179,6 +198,13 @@ export function parseConfig(json: unknown): NodeConfig {
     log: {
       level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),
       file: pick(log, 'file', d.log.file, 'log.', (v) => v === null || isString(v), 'a path or null'),
+    },
+    state: {
+      historyBlocks: pick(state, 'historyBlocks', d.state.historyBlocks, 'state.', isPositiveInt, 'a positive integer'),
+      archive: pick(state, 'archive', d.state.archive, 'state.', isBoolean, 'true or false'),
+      valueCacheMB: pick(state, 'valueCacheMB', d.state.valueCacheMB, 'state.', isPositiveInt, 'a positive integer'),
+      nodeCacheMB: pick(state, 'nodeCacheMB', d.state.nodeCacheMB, 'state.', isPositiveInt, 'a positive integer'),
+      strictAccess: pick(state, 'strictAccess', d.state.strictAccess, 'state.', isBoolean, 'true or false'),
     },
     verify: { workers: pick(verify, 'workers', d.verify.workers, 'verify.', (v) => v === null || isPositiveInt(v), 'a positive integer or null') },
     transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),

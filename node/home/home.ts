@@ -29,6 +29,8 @@ export interface InitHomeOptions {
   readonly ports: { p2p: number; rpc: number; metrics: number; grpc: number };
   readonly peers?: readonly string[];
   readonly logFile?: string | null;
+  /** Overrides of the `state` section (local networks run strict: state.strictAccess). */
+  readonly state?: Partial<NodeConfig['state']>;
   /** Signature verification workers (default: the machine's cores - 1). */
   readonly verifyWorkers?: number | null;
 }
@@ -53,6 +55,7 @@ export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeCon
     metrics: { ...base.metrics, port: opts.ports.metrics },
     grpc: { ...base.grpc, port: opts.ports.grpc },
     log: { ...base.log, file: opts.logFile ?? null },
+    state: { ...base.state, ...opts.state },
     verify: { workers: opts.verifyWorkers ?? base.verify.workers },
   };
   await writeFile(join(opts.home, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);

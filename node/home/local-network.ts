@@ -61,6 +61,8 @@ export async function createLocalNetwork(opts: {
       consensusKeyFile: v.consensusKeyFile,
       ports: p,
       peers: p2pAddrs.filter((_, j) => j !== i),
+      // A wrong access list halts a local network loudly rather than being counted.
+      state: { strictAccess: true },
       // The validators share this machine: its cores (one left to the event loops) split between their pools.
       verifyWorkers: Math.max(1, Math.floor((availableParallelism() - 1) / opts.validators)),
     });

@@ -7,6 +7,8 @@ export interface NodeMetrics {
   peers(count: number): void;
   /** A gossiped input refused or shed, by typed code. */
   rejected(code: string, source: 'gossip'): void;
+  /** The disk refused a read or write (core/storage-error.ts StorageOp). */
+  storageError(op: string): void;
 }
 
-export const NO_NODE_METRICS: NodeMetrics = { height() {}, blockCommitted() {}, peers() {}, rejected() {} };
+export const NO_NODE_METRICS: NodeMetrics = { height() {}, blockCommitted() {}, peers() {}, rejected() {}, storageError() {} };

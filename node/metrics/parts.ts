@@ -68,6 +68,7 @@ export function nodeMetrics(m: JouleMetrics): NodeMetrics {
     },
     peers: (count) => m.peers.set(count),
     rejected: (code, source) => m.rejections.inc({ code, source }),
+    storageError: (op) => m.storageErrors.inc({ op }),
   };
 }
 

@@ -22,6 +22,7 @@ export interface JouleMetrics {
   readonly mempoolExpired: Counter<'reason'>;
   /** Every rejected input, by typed code and by where it came in (rpc, rpc-ws, gossip, mempool, ...). */
   readonly rejections: Counter<'code' | 'source'>;
+  readonly storageErrors: Counter<'op'>;
   readonly rpcDuration: Histogram<'method'>;
   readonly rpcRequests: Counter<'method' | 'outcome'>;
   /** Open connections to the RPC port, by transport (http counts every TCP connection, ws the WebSocket sessions among them). */
@@ -69,6 +70,12 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     txsCommitted: new Counter({ name: 'joule_txs_committed_total', help: 'Transactions in committed blocks', registers }),
     mempoolSize: new Gauge({ name: 'joule_mempool_size', help: 'Transactions in the mempool', registers }),
     mempoolBytes: new Gauge({ name: 'joule_mempool_bytes', help: 'Encoded bytes of the transactions in the mempool', registers }),
+    storageErrors: new Counter({
+      name: 'joule_storage_errors_total',
+      help: 'Reads and writes this node\'s disk refused (full, read-only, I/O error), by operation; the node halts on the first',
+      labelNames: ['op'] as const,
+      registers,
+    }),
     mempoolRejections: new Counter({
       name: 'joule_mempool_rejections_total',
       help: 'Transactions the mempool refused, by reason (typed error code)',

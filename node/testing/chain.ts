@@ -16,7 +16,7 @@ export async function appendEmptyBlocks(chain: Chain, devnet: Devnet, count: num
   const items: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const head = chain.head;
-    const built = buildBlock({
+    const built = await buildBlock({
       context: chain.nextBlockContext(), proposer: addressFromPublicKey(v.identity.publicKey), round: 0,
       timestamp: head.header.timestamp + 1000, candidates: [], signaturesVerified: true,
     });

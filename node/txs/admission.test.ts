@@ -122,7 +122,7 @@ describe('async admission', () => {
     // Meanwhile a block spends alice's nonce 0 with another tx.
     const other = buildTransfer({ chainId, seed: alice.seed, nonce: 0, fee: 11n, to: addressFromPublicKey(bob.publicKey), amount: 2n });
     const head = chain.head;
-    const built = buildBlock({
+    const built = await buildBlock({
       context: chain.nextBlockContext(),
       proposer: addressFromPublicKey(validator.identity.publicKey),
       round: 0,
@@ -157,7 +157,7 @@ describe('one verified-signature cache for admission and block import', () => {
     await admission.submit(admitted.bytes, 'rpc');
     expect(service.submitted).toBe(1);
     const head = chain.head;
-    const { block } = buildBlock({
+    const { block } = await buildBlock({
       context: chain.nextBlockContext(),
       proposer: addressFromPublicKey(validator.identity.publicKey),
       round: 0,

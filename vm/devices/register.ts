@@ -85,6 +85,7 @@ export const deviceRegisterHandler: TxHandler<DeviceRegisterBody> = {
   validate: (body) => validateRegisterKey('tx.body.publicKey', body.publicKey),
   signatureSets: (body, _tx, ctx) => [popSignatureSet(ctx, body.publicKey, body.proofOfPossession)],
   spend: () => 0n,
+  keys: registerKeys,
   checkState,
   execute,
   describe: (body) => ({

@@ -52,6 +52,7 @@ export const deviceRekeyHandler: TxHandler<DeviceRekeyBody> = {
   validate: (body) => validateRegisterKey('tx.body.publicKey', body.publicKey),
   signatureSets: (body, _tx, ctx) => [popSignatureSet(ctx, body.publicKey, body.proofOfPossession)],
   spend: () => 0n,
+  keys: rekeyKeys,
   checkState,
   execute,
   describe: (body) => ({ id: body.id, publicKey: `0x${toHex(body.publicKey)}`, proofOfPossession: `0x${toHex(body.proofOfPossession)}` }),

@@ -5,9 +5,10 @@ import { decodeDeviceStatusBody, type DeviceStatusAction, type DeviceStatusBody 
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { putDevice } from '../../state/devices.ts';
+import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import type { ExecContext, TxHandler } from '../types.ts';
-import { byAuthority, checkAuthority, requireDevice, requireNotRevoked } from './rules.ts';
+import { byAuthority, checkAuthority, governedDeviceKeys, requireDevice, requireNotRevoked } from './rules.ts';
 
 /**
  * Type 18: suspend, revoke or reactivate a device, by its operator or by governance
@@ -51,6 +52,8 @@ export const deviceStatusHandler: TxHandler<DeviceStatusBody> = {
   tier: 'grid_balancing',
   decodeBody: decodeDeviceStatusBody,
   spend: () => 0n,
+  keys: (body, tx) => governedDeviceKeys(tx, body.id),
+  prefixes: () => [GOVERNANCE_PREFIX],
   checkState,
   execute,
   describe: (body) => ({ id: body.id, action: body.action }),

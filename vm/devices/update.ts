@@ -6,6 +6,7 @@ import { decodeDeviceUpdateBody, type DeviceUpdateBody } from '../../core/tx/dev
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { deviceKey, putDevice } from '../../state/devices.ts';
+import { GOVERNANCE_PREFIX } from '../../state/governance-votes.ts';
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { addressText } from '../accounts.ts';
@@ -76,6 +77,8 @@ export const deviceUpdateHandler: TxHandler<DeviceUpdateBody> = {
   tier: 'grid_balancing',
   decodeBody: decodeDeviceUpdateBody,
   spend: () => 0n,
+  keys: updateKeys,
+  prefixes: () => [GOVERNANCE_PREFIX],
   checkState,
   execute,
   describe: (body) => ({

@@ -1,7 +1,7 @@
 import { mintedUtxoId } from '../../core/energy.ts';
 import { INTERVAL_TOTALS_KEPT } from '../../core/meter.ts';
 import type { EnergyParams } from '../../core/params.ts';
-import { closeQueueKey, deviceHealthKey, deviceKey, energyUtxoKey, intervalTotalsKey, meterCursorKey } from '../../core/state-keys.ts';
+import { deviceHealthKey, deviceKey, energyUtxoKey, intervalTotalsKey, meterCursorKey } from '../../core/state-keys.ts';
 import type { CheckMeterResolutionBody } from '../../core/tx/check-meter-resolution.ts';
 import type { TelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import { checkMeterIndexPrefix } from '../../state/devices.ts';
@@ -33,8 +33,9 @@ export function checkMeterResolutionKeys(body: CheckMeterResolutionBody): Uint8A
 /** What closing one queued (interval, device) reads: vm/telemetry/close.ts, entry by entry. */
 export function closeReads(q: QueuedClose, p: Pick<EnergyParams, 'settlementIntervalMs'>): ReadSet {
   const { deviceId: d, intervalStartMs: I, item } = q;
-  const keys = [deviceKey(d), meterCursorKey(d), intervalTotalsKey(d, I), deviceHealthKey(d), closeQueueKey(I + p.settlementIntervalMs, d)];
-  if (!item.reported) return { keys, prefixes: [] };
+  // A watch reads the record and the health; a watch it queues for an interval already due is closed in the same block and reads the same.
+  if (!item.reported) return { keys: [deviceKey(d), deviceHealthKey(d)], prefixes: [] };
+  const keys = [deviceKey(d), meterCursorKey(d), intervalTotalsKey(d, I), deviceHealthKey(d)];
   keys.push(intervalTotalsKey(d, I - INTERVAL_TOTALS_KEPT * p.settlementIntervalMs));
   if (item.checkMeter !== undefined) keys.push(meterCursorKey(item.checkMeter), intervalTotalsKey(item.checkMeter, I));
   if (item.kind !== undefined && item.zone !== undefined) keys.push(...mintReadKeys({ id: d, kind: item.kind, zone: item.zone }, I));

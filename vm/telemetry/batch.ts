@@ -13,6 +13,7 @@ import { getMeterCursor, putCloseItem, putIntervalTotals, putMeterCursor } from 
 import { requireOperatorRole } from '../devices/rules.ts';
 import { FailureWithEffects } from '../failure.ts';
 import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from '../types.ts';
+import { telemetryBatchKeys } from './access.ts';
 import { readingAllowance } from './allowance.ts';
 import { checkAfterCursor, checkBatchOrder, checkDevice, checkedHeight, checkReadingTime, firstReadings } from './rules.ts';
 
@@ -170,6 +171,7 @@ export const telemetryBatchHandler: TxHandler<TelemetryBatchBody> = {
   validate,
   signatureSets,
   spend: () => 0n,
+  keys: telemetryBatchKeys,
   checkState,
   execute,
   describe: (body) => ({

@@ -124,7 +124,8 @@ describe('interval close', () => {
     expect(getDevice(c.state, 'pv')!.status).toBe('flagged-for-inspection');
     const h = getDeviceHealth(c.state, 'pv');
     expect(h).toMatchObject({ lastReportedMs: I, lastVerified: { intervalStartMs: I, importWh: 0n, exportWh: 150n }, flaggedAtMs: I + 4 * p.settlementIntervalMs, estimate: undefined });
-    expect(hasCloseItem(c.state, I + 5 * p.settlementIntervalMs, 'pv')).toBe(false);
+    expect(hasCloseItem(c.state, I + 5 * p.settlementIntervalMs, 'pv', true)).toBe(false);
+    expect(hasCloseItem(c.state, I + 4 * p.settlementIntervalMs, 'pv', true)).toBe(false);
     // Nothing but the measured interval was minted.
     for (let k = 1; k <= 5; k++) expect(getUtxo(c.state, mintedUtxoId('pv', I + k * p.settlementIntervalMs))).toBeUndefined();
   });

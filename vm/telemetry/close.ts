@@ -1,8 +1,8 @@
 import type { BlockEvent } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
 import { INTERVAL_TOTALS_KEPT, metersDisagree, netEnergy, settlesAt, totalsOfOpen, type CheckTotals } from '../../core/meter.ts';
+import { CLOSE_QUEUE_PREFIX } from '../../core/state-keys.ts';
 import { getDevice, isCheckMeter, putDevice } from '../../state/devices.ts';
-import type { StateOverlay } from '../../state/overlay.ts';
 import {
   deleteCloseItem,
   deleteIntervalTotals,
@@ -10,17 +10,19 @@ import {
   getDeviceHealth,
   getIntervalTotals,
   getMeterCursor,
-  hasCloseItem,
   intervalTotalsOf,
   putCloseItem,
   putDeviceHealth,
   putIntervalTotals,
   putMeterCursor,
+  queuedCloses,
   queuedClosesOf,
   type QueuedClose,
 } from '../../state/telemetry.ts';
 import { mintMeteredInterval } from '../energy/mint.ts';
-import type { BlockContext, EndBlockHook, WorkBudget } from '../types.ts';
+import type { StateOverlay, StateReader } from '../../state/overlay.ts';
+import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import { closeReads } from './access.ts';
 import { afterMiss, afterReport } from './missing-data.ts';
 
 /**
@@ -71,8 +73,7 @@ function closeReported(state: StateOverlay, block: BlockContext, q: QueuedClose,
     : mintMeteredInterval(state, producer, { deviceId: q.deviceId, intervalStartMs: I, intervalEndMs: I + params.settlementIntervalMs, importWh: net.importWh, exportWh: net.exportWh, frozen }, block.height);
   putIntervalTotals(state, { ...totals, status: frozen ? 'frozen' : 'closed', mintedWh: measuresAnother ? undefined : net.exportWh, utxoId, check });
   putDeviceHealth(state, q.deviceId, afterReport(getDeviceHealth(state, q.deviceId), { intervalStartMs: I, ...net }, frozen));
-  const next = I + params.settlementIntervalMs;
-  if (!hasCloseItem(state, next, q.deviceId)) putCloseItem(state, next, q.deviceId, { checkMeter: device.checkMeter, reported: false });
+  putCloseItem(state, I + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
   const expired = I - INTERVAL_TOTALS_KEPT * params.settlementIntervalMs;
   if (expired >= 0 && getIntervalTotals(state, q.deviceId, expired)?.status !== 'frozen') deleteIntervalTotals(state, q.deviceId, expired);
   tally.mintedWh += measuresAnother ? 0n : net.exportWh;
@@ -105,9 +106,8 @@ function closeWatched(state: StateOverlay, block: BlockContext, q: QueuedClose, 
     events.push({ type: 'device-flagged', attributes: [['device', q.deviceId], ['reason', 'missing-data'], ['missedIntervals', String(health.missed)]] });
     return;
   }
-  // The device may already have reported the next interval: its entry stays as it is.
-  const next = q.intervalStartMs + params.settlementIntervalMs;
-  if (!hasCloseItem(state, next, q.deviceId)) putCloseItem(state, next, q.deviceId, { checkMeter: device.checkMeter, reported: false });
+  // A watch has a key of its own: if the device already reported the next interval, that entry stays.
+  putCloseItem(state, q.intervalStartMs + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
 }
 
 function summary(I: number, t: Tally): BlockEvent {
@@ -131,23 +131,52 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
     if (first === undefined || settlesAt(first.intervalStartMs, block.params) > block.timestamp) return events;
     const I = first.intervalStartMs;
     const tally: Tally = { closed: 0, mintedWh: 0n, frozen: 0, missed: 0 };
+    let reported: string | undefined;
     for (const q of queuedClosesOf(state, I)) {
       if (!budget.take()) {
         events.push(summary(I, tally));
         return events;
       }
-      if (q.item.reported) closeReported(state, block, q, events, tally);
-      else closeWatched(state, block, q, events, tally);
-      deleteCloseItem(state, I, q.deviceId);
-      tally.closed++;
+      if (q.item.reported) {
+        closeReported(state, block, q, events, tally);
+        reported = q.deviceId;
+        tally.closed++;
+      } else if (reported !== q.deviceId) {
+        // A watch whose device did not report the interval (its reported entry would come just before).
+        closeWatched(state, block, q, events, tally);
+        tally.closed++;
+      }
+      deleteCloseItem(state, q);
     }
     events.push(summary(I, tally));
   }
+}
+
+/**
+ * What the close will read this block, named by the queue's due entries among the first
+ * `limit` (vm/telemetry/access.ts closeReads): the hook's dependent access list. The due
+ * entries are in the state before the block's txs, which never add to a settled interval.
+ */
+export function closeDependentReads(declared: StateReader, block: BlockContext, limit: number): HookReads {
+  const keys: Uint8Array[] = [];
+  const prefixes: Uint8Array[] = [];
+  let n = 0;
+  for (const q of queuedCloses(declared)) {
+    if (n++ >= limit || settlesAt(q.intervalStartMs, block.params) > block.timestamp) break;
+    const r = closeReads(q, block.params);
+    keys.push(...r.keys);
+    prefixes.push(...r.prefixes);
+  }
+  return { keys, prefixes };
 }
 
 export const intervalCloseHook: EndBlockHook = {
   name: 'interval-close',
   order: 10,
   workPerBlock: CLOSE_WORK_PER_BLOCK,
+  prefixes: () => [],
+  // The queue's head: a block closes at most its budget's worth, and peeks at one entry more.
+  ranges: () => [{ prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_WORK_PER_BLOCK + 1 }],
+  dependent: (block, declared) => closeDependentReads(declared, block, CLOSE_WORK_PER_BLOCK + 1),
   run: closeDueIntervals,
 };

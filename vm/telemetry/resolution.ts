@@ -10,6 +10,7 @@ import { getIntervalTotals, putIntervalTotals } from '../../state/telemetry.ts';
 import { addressText, readAccount } from '../accounts.ts';
 import { frozenInterval, unfreezeInterval } from '../energy/mint.ts';
 import type { ExecContext, TxHandler } from '../types.ts';
+import { checkMeterResolutionKeys } from './access.ts';
 
 /**
  * Type 27, check-meter-resolution: a dso resolves an interval frozen because the device
@@ -70,6 +71,7 @@ export const checkMeterResolutionHandler: TxHandler<CheckMeterResolutionBody> = 
   tier: 'carbon_credit',
   decodeBody: decodeCheckMeterResolutionBody,
   spend: () => 0n,
+  keys: checkMeterResolutionKeys,
   checkState,
   execute,
   describe: (body) => ({
