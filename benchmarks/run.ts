@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
+import { formatEnergyBenchmarks, runEnergyBenchmarks } from './energy.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
 import { runTelemetryBenchmarks } from './telemetry.ts';
@@ -43,6 +44,10 @@ if (want('telemetry')) {
 }
 if (want('state')) {
   console.log(formatStateBenchmarks(await runStateBenchmarks({ quick })));
+  console.log();
+}
+if (want('energy')) {
+  console.log(formatEnergyBenchmarks(await runEnergyBenchmarks()));
   console.log();
 }
 if (want('mempool')) {

@@ -58,8 +58,6 @@ export const ErrorCode = {
   ENERGY_PROVENANCE_MIXED: 'ENERGY_PROVENANCE_MIXED',
   /** Outputs (or the retired amount) do not add up to the inputs' Wh exactly. */
   ENERGY_NOT_CONSERVED: 'ENERGY_NOT_CONSERVED',
-  /** A (device, interval) was minted before: the caller broke exactly-once (a node bug, never a tx's fault). */
-  ENERGY_ALREADY_MINTED: 'ENERGY_ALREADY_MINTED',
   // mempool
   MEMPOOL_FULL: 'MEMPOOL_FULL',
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',

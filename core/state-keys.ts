@@ -147,7 +147,7 @@ export const EnergyBucket = {
   certificateByPeriod: 0x07,
   /** ++ deviceId -> the storage-carbon pool of a battery / EV charger (vm/energy/storage-carbon.ts) */
   storageCarbon: 0x08,
-  /** ++ u8(len zone) ++ zone ++ u64be(intervalStartMs) -> a zone's grid carbon intensity for an interval (tx grid-intensity) */
+  /** ++ u64be(intervalStartMs) ++ zone -> a zone's grid carbon intensity for an interval (tx grid-intensity); one interval's posts share a prefix */
   gridIntensity: 0x09,
   /** ++ zone -> the zone's most recent posted interval and intensity (the fallback for an interval nobody posted) */
   gridIntensityLatest: 0x0a,

@@ -1,34 +1,21 @@
-import { describe, expect, it } from 'vitest';
-import { compareBytes, toHex } from '../core/bytes.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toHex } from '../core/bytes.ts';
 import { certificateId, mintedUtxoId, type Certificate, type EnergyProvenance } from '../core/energy.ts';
 import { putCertificate, putUtxo } from './energy.ts';
-import { listCertificates, listUtxos, type PrefixReader } from './energy-lists.ts';
-import { StateOverlay, type StateChange } from './overlay.ts';
+import { Database } from './db.ts';
+import { listCertificates, listUtxos, loadAndListCertificates, loadAndListUtxos } from './energy-lists.ts';
+import { byteId, StateOverlay } from './overlay.ts';
+import { commitBlock, MapState, removeTempDirs, tempDir } from './testing/store.ts';
+import { WorldState } from './world-state.ts';
 
-/** A sorted in-memory state with prefix iteration (what a listing needs). */
-class Sorted implements PrefixReader {
-  private readonly data = new Map<string, [Uint8Array, Uint8Array]>();
-  get(key: Uint8Array) {
-    return this.data.get(toHex(key))?.[1];
-  }
-  *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<readonly [Uint8Array, Uint8Array]> {
-    const entries = [...this.data.values()].sort((a, b) => compareBytes(a[0], b[0]));
-    for (const e of entries) if (toHex(e[0]).startsWith(toHex(prefix)) && (from === undefined || compareBytes(e[0], from) >= 0)) yield e;
-  }
-  apply(changes: readonly StateChange[]) {
-    for (const c of changes) {
-      if (c.value === undefined) this.data.delete(toHex(c.key));
-      else this.data.set(toHex(c.key), [c.key, c.value]);
-    }
-  }
-}
+afterEach(removeTempDirs);
 
 const alice = new Uint8Array(20).fill(1);
 const bob = new Uint8Array(20).fill(2);
 const prov = (deviceId: string, zone: string, startMs: number): EnergyProvenance => ({ deviceId, kind: 'solar', zone, intervalStartMs: startMs, intervalEndMs: startMs + 1000, carbonIntensity: 10 });
 
 function fixture() {
-  const s = new Sorted();
+  const s = new MapState();
   const o = new StateOverlay(s);
   for (let i = 0; i < 7; i++) putUtxo(o, { id: mintedUtxoId('pv', i * 1000), owner: i % 2 === 0 ? alice : bob, wh: BigInt(i + 1), provenance: prov('pv', 'NL', i * 1000), frozen: false, height: 1 });
   const certs: Certificate[] = [];
@@ -37,7 +24,7 @@ function fixture() {
     certs.push(c);
     putCertificate(o, c);
   }
-  s.apply(o.changes());
+  for (const c of o.changes()) s.data.set(byteId(c.key), c.value!);
   return { s, certs };
 }
 
@@ -89,5 +76,33 @@ describe('energy listings', () => {
   it('a zone is no prefix of another: "N" lists nothing of "NL"', () => {
     const { s } = fixture();
     expect(listCertificates(s, { filter: { by: 'zone', zone: 'N' }, limit: 100 }).certificates).toEqual([]);
+  });
+});
+
+describe('energy listings on the LevelDB state, a page loaded at a time', () => {
+  it('read nothing but what loadAndList loaded (strict), and page like the in-memory listing', async () => {
+    const { s, certs } = fixture();
+    const db = await Database.open(tempDir('energy-lists'));
+    try {
+      const ws = await WorldState.open(db, { strictAccess: true });
+      await commitBlock(db, ws, [...s.data.entries()].map(([id, value]) => ({ key: Uint8Array.from(Buffer.from(id, 'latin1')), value })));
+      const utxoPages: bigint[][] = [];
+      let after: Uint8Array | undefined;
+      do {
+        const p = await loadAndListUtxos(await ws.load({}), { owner: bob, limit: 2, after });
+        utxoPages.push(p.utxos.map((u) => u.wh));
+        after = p.next;
+      } while (after !== undefined);
+      expect(utxoPages.flat().sort()).toEqual([2n, 4n, 6n]);
+      const byPeriod = await loadAndListCertificates(await ws.load({}), { filter: { by: 'period', fromMs: 1000, toMs: 3000 }, limit: 100 });
+      expect(byPeriod.certificates.map((c) => c.certificate.purpose).sort()).toEqual(certs.filter((c) => c.provenance.intervalStartMs >= 1000 && c.provenance.intervalStartMs < 3000).map((c) => c.purpose).sort());
+      const all = await loadAndListCertificates(await ws.load({}), { filter: { by: 'all' }, limit: 4 });
+      expect(all.certificates).toHaveLength(4);
+      expect(all.next).toBeDefined();
+      // Without the load, the same listing is refused: the loaded page is all it read.
+      expect(() => listCertificates(ws, { filter: { by: 'all' }, limit: 4 })).toThrow();
+    } finally {
+      await db.close();
+    }
   });
 });

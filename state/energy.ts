@@ -17,7 +17,7 @@ import type { StateOverlay, StateReader } from './overlay.ts';
  *   0x11 0x06 ++ u8(len) ++ zone ++ certificateId         -> 0x01
  *   0x11 0x07 ++ u64be(intervalStartMs) ++ certificateId  -> 0x01
  *   0x11 0x08 ++ deviceId                                 -> [storedWh, carbonMg]
- *   0x11 0x09 ++ u8(len) ++ zone ++ u64be(intervalStartMs)-> [intervalStartMs, gPerKwh, oracle]
+ *   0x11 0x09 ++ u64be(intervalStartMs) ++ zone           -> [intervalStartMs, gPerKwh, oracle]
  *   0x11 0x0a ++ zone                                     -> [intervalStartMs, gPerKwh, oracle]
  *
  * Index entries follow their records (putUtxo / deleteUtxo / putCertificate), so a paged
@@ -65,13 +65,24 @@ export function periodCertificateFrom(intervalStartMs: number): Uint8Array {
   return bucket(EnergyBucket.certificateByPeriod, u64be(intervalStartMs));
 }
 
+/** Every storage device's pool (one record per battery / EV charger that ever charged). */
+export const STORAGE_CARBON_PREFIX = bucket(EnergyBucket.storageCarbon);
+
 export function storageCarbonKey(deviceId: string): Uint8Array {
   return bucket(EnergyBucket.storageCarbon, utf8(deviceId));
 }
 
-export function gridIntensityKey(zone: string, intervalStartMs: number): Uint8Array {
-  return bucket(EnergyBucket.gridIntensity, lengthPrefixed(zone), u64be(intervalStartMs));
+/** Every zone's post for one interval (one record per zone). */
+export function gridIntensityIntervalPrefix(intervalStartMs: number): Uint8Array {
+  return bucket(EnergyBucket.gridIntensity, u64be(intervalStartMs));
 }
+
+export function gridIntensityKey(zone: string, intervalStartMs: number): Uint8Array {
+  return concatBytes(gridIntensityIntervalPrefix(intervalStartMs), utf8(zone));
+}
+
+/** Every zone's latest post (one record per zone). */
+export const GRID_INTENSITY_LATEST_PREFIX = bucket(EnergyBucket.gridIntensityLatest);
 
 export function gridIntensityLatestKey(zone: string): Uint8Array {
   return bucket(EnergyBucket.gridIntensityLatest, utf8(zone));

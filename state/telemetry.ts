@@ -16,6 +16,7 @@ import {
   type MeterCursor,
 } from '../core/meter.ts';
 import { CLOSE_QUEUE_PREFIX, closeQueueIntervalPrefix, closeQueueKey, deviceHealthKey, intervalTotalsKey, intervalTotalsPrefix, meterCursorKey } from '../core/state-keys.ts';
+import type { Access } from './loaded-state.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -57,6 +58,11 @@ export function deleteIntervalTotals(state: StateOverlay, deviceId: string, inte
 export function intervalTotalsOf(state: StateReader, deviceId: string, intervalStartMs: number): IntervalTotals | undefined {
   const open = getMeterCursor(state, deviceId)?.open;
   return open?.intervalStartMs === intervalStartMs ? totalsOfOpen(deviceId, open) : getIntervalTotals(state, deviceId, intervalStartMs);
+}
+
+/** What listIntervalTotals reads for one page: the device's records from `fromMs` (at most `limit`) and its cursor. */
+export function intervalTotalsAccess(deviceId: string, fromMs: number, limit: number): Access {
+  return { keys: [meterCursorKey(deviceId)], ranges: [{ prefix: intervalTotalsPrefix(deviceId), from: intervalTotalsKey(deviceId, fromMs), limit }] };
 }
 
 /**

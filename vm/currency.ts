@@ -26,6 +26,7 @@ export const currencyMintHandler: TxHandler<CurrencyMintBody> = {
   tier: 'peer_to_peer',
   decodeBody: decodeCurrencyMintBody,
   spend: () => 0n,
+  keys: (body) => currencyMintKeys(body),
   checkState: requireIssuer,
   execute({ state, tx, body }: ExecContext<CurrencyMintBody>): BlockEvent[] {
     const to = readAccount(state, body.to);

@@ -4,9 +4,10 @@ import type { AccountView, DeviceQuery, NodeApi, NodeApiEvents, NodeStatus, Proo
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { deviceListRange, getDevice, indexedDeviceKeys, listDevices } from '../../state/devices.ts';
-import { getDeviceHealth, getMeterCursor, listIntervalTotals } from '../../state/telemetry.ts';
+import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTotals } from '../../state/telemetry.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
-import { listGovernanceProposals } from '../../state/governance-votes.ts';
+import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
+import { GOVERNANCE_PREFIX, listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
@@ -72,10 +73,12 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       await view.load({ keys: indexedDeviceKeys(view, q) });
       return listDevices(view, q);
     },
-    listGovernanceProposals: () => listGovernanceProposals(chain.world),
+    // Pending proposals are bounded (16 open votes per validator): loaded whole.
+    listGovernanceProposals: async () => listGovernanceProposals(await chain.world.load({ prefixes: [GOVERNANCE_PREFIX] })),
     getReadings: (deviceId, q, signal) => live(signal, () => chain.readings(deviceId, q.fromUs, q.toUs, q.limit)),
-    getIntervalTotals: (deviceId, q) => ({
-      intervals: listIntervalTotals(chain.world, deviceId, q.fromMs, q.toMs, q.limit),
+    // Interval totals are not held in memory: the page (a range of the device's records, and its cursor) is loaded first.
+    getIntervalTotals: async (deviceId, q) => ({
+      intervals: listIntervalTotals(await chain.world.load(intervalTotalsAccess(deviceId, q.fromMs, q.limit)), deviceId, q.fromMs, q.toMs, q.limit),
       settlementIntervalMs: chain.genesis.params.settlementIntervalMs,
     }),
     getDeviceHealth(deviceId) {
@@ -84,6 +87,8 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       return { device, health: getDeviceHealth(chain.world, deviceId), lastReadingUs: getMeterCursor(chain.world, deviceId)?.lastTimestampUs };
     },
     getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
+    listEnergyUtxos: async (q) => loadAndListUtxos(await chain.world.load({}), q),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
+    listCertificates: async (q) => loadAndListCertificates(await chain.world.load({}), q),
   };
 }

@@ -64,6 +64,7 @@ export const gridIntensityHandler: TxHandler<GridIntensityBody> = {
   decodeBody: decodeGridIntensityBody,
   validate,
   spend: () => 0n,
+  keys: (body) => gridIntensityKeys(body),
   checkState,
   execute,
   describe: (body) => ({ zone: body.zone, intervalStartMs: body.intervalStartMs, carbonIntensity: body.carbonIntensity }),

@@ -1,7 +1,17 @@
 import type { DeviceRecord } from '../../core/device.ts';
 import { checkWh, isStorageKind, MAX_ENERGY_WH, mintedUtxoId, type EnergyProvenance, type EnergyUtxo } from '../../core/energy.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { energyUtxoKey, getStorageCarbon, getUtxo, putStorageCarbon, putUtxo, deleteUtxo, storageCarbonKey } from '../../state/energy.ts';
+import {
+  deleteUtxo,
+  getStorageCarbon,
+  getUtxo,
+  GRID_INTENSITY_LATEST_PREFIX,
+  gridIntensityIntervalPrefix,
+  putStorageCarbon,
+  putUtxo,
+  STORAGE_CARBON_PREFIX,
+  storageCarbonKey,
+} from '../../state/energy.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { charge, discharge, gridIntensityAt, gridIntensityReadKeys } from './storage-carbon.ts';
 
@@ -43,9 +53,10 @@ function checkInterval(device: DeviceRecord, m: MeteredInterval): void {
  *
  * A frozen interval mints a UTXO even of 0 Wh (the device may have reported nothing the
  * check meter saw exported): it holds the interval's provenance until the resolution
- * (unfreezeInterval) sets its Wh. The id is core/energy.ts mintedUtxoId(device, start):
- * minting an interval twice throws ENERGY_ALREADY_MINTED while the first UTXO is unspent
- * (exactly-once is the caller's duty; this is the guard).
+ * (unfreezeInterval) sets its Wh. The id is core/energy.ts mintedUtxoId(device, start), so
+ * an interval has one UTXO; calling once per (device, interval) is the caller's duty (the
+ * close queue's entry is deleted as it is closed). Mint reads no UTXO: what it reads is
+ * declarable by a hook from the block alone (mintPrefixes).
  * Throws TX_INVALID_FIELD naming `interval.*` for an interval no close can produce.
  */
 export function mintMeteredInterval(world: StateOverlay, device: DeviceRecord, m: MeteredInterval, height: number): Uint8Array | undefined {
@@ -64,9 +75,6 @@ export function mintMeteredInterval(world: StateOverlay, device: DeviceRecord, m
   }
   if (m.exportWh === 0n && !m.frozen) return undefined;
   const id = mintedUtxoId(device.id, m.intervalStartMs);
-  if (world.get(energyUtxoKey(id)) !== undefined) {
-    throw new JouleError(ErrorCode.ENERGY_ALREADY_MINTED, `device ${JSON.stringify(device.id)}'s interval from ${m.intervalStartMs} is already minted`, 'interval');
-  }
   const provenance: EnergyProvenance = {
     deviceId: device.id,
     kind: device.kind,
@@ -79,14 +87,18 @@ export function mintMeteredInterval(world: StateOverlay, device: DeviceRecord, m
   return id;
 }
 
-/**
- * The state keys mintMeteredInterval may read for `device`'s interval (beyond the UTXO id,
- * which it only checks is absent): for a close hook's access list.
- */
+/** The state keys mintMeteredInterval reads for `device`'s interval (none but a storage device's). */
 export function mintReadKeys(device: Pick<DeviceRecord, 'id' | 'kind' | 'zone'>, intervalStartMs: number): Uint8Array[] {
-  const keys = [energyUtxoKey(mintedUtxoId(device.id, intervalStartMs))];
-  if (isStorageKind(device.kind)) keys.push(storageCarbonKey(device.id), ...gridIntensityReadKeys(device.zone, intervalStartMs));
-  return keys;
+  return isStorageKind(device.kind) ? [storageCarbonKey(device.id), ...gridIntensityReadKeys(device.zone, intervalStartMs)] : [];
+}
+
+/**
+ * What every mint of the interval starting at `intervalStartMs` reads, as prefixes a close
+ * hook declares from the block alone: the storage pools (one record per storage device),
+ * the interval's grid intensity posts and each zone's latest (one record per zone).
+ */
+export function mintPrefixes(intervalStartMs: number): Uint8Array[] {
+  return [STORAGE_CARBON_PREFIX, gridIntensityIntervalPrefix(intervalStartMs), GRID_INTENSITY_LATEST_PREFIX];
 }
 
 /** The frozen UTXO of a device's interval, if there is one (for tx 27's validity). */

@@ -60,6 +60,7 @@ export const energyRetireHandler: TxHandler<EnergyRetireBody> = {
   tier: 'carbon_credit',
   decodeBody: decodeEnergyRetireBody,
   spend: () => 0n,
+  keys: (body) => energyRetireKeys(body),
   checkState: (state, body, tx) => void checked(state, body, tx),
   execute,
   describe: (body) => ({

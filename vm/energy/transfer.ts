@@ -49,6 +49,7 @@ export const energyTransferHandler: TxHandler<EnergyTransferBody> = {
   tier: 'peer_to_peer',
   decodeBody: decodeEnergyTransferBody,
   spend: () => 0n,
+  keys: (body) => energyTransferKeys(body),
   checkState: (state, body, tx) => void checked(state, body, tx),
   execute,
   describe: (body) => ({
