@@ -1,4 +1,5 @@
 import type { Receipt } from '../../core/block.ts';
+import { ErrorCode, isJouleError } from '../../core/errors.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { AccountView, DeviceQuery, NodeApi, NodeApiEvents, NodeStatus, ProofView, StoredBlock, TxLookup } from '../../rpc/node-api.ts';
 import { bitsToRoles } from '../../core/roles.ts';
@@ -34,6 +35,20 @@ const asContract: { readonly [K in keyof NodeApiEvents]: (e: NodeEventMap[K]) =>
 async function live<T>(signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
   signal?.throwIfAborted();
   return read();
+}
+
+/**
+ * A read loaded from the state and listed at one height: a block committed while the page
+ * was loading (STORE_MISMATCH) makes it start again on the new head, a few times at most.
+ */
+async function onOneHeight<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (!(isJouleError(e) && e.code === ErrorCode.STORE_MISMATCH) || attempt >= 5) throw e;
+    }
+  }
 }
 
 /** The node as the RPC layer sees it: reads of the committed chain, and tx submission. */
@@ -78,7 +93,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     getReadings: (deviceId, q, signal) => live(signal, () => chain.readings(deviceId, q.fromUs, q.toUs, q.limit)),
     // Interval totals are not held in memory: the page (a range of the device's records, and its cursor) is loaded first.
     getIntervalTotals: async (deviceId, q) => ({
-      intervals: listIntervalTotals(await chain.world.load(intervalTotalsAccess(deviceId, q.fromMs, q.limit)), deviceId, q.fromMs, q.toMs, q.limit),
+      intervals: await onOneHeight(async () => listIntervalTotals(await chain.world.load(intervalTotalsAccess(deviceId, q.fromMs, q.limit)), deviceId, q.fromMs, q.toMs, q.limit)),
       settlementIntervalMs: chain.genesis.params.settlementIntervalMs,
     }),
     getDeviceHealth(deviceId) {
