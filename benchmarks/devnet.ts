@@ -62,7 +62,16 @@ export async function runDevnetBenchmark(o: DevnetBenchOptions): Promise<LoadRes
   const procs = net.nodes.map((n) => new NodeProcess(n));
   try {
     await Promise.all(procs.map((p) => p.start(60_000)));
-    return await runLoadgen(['--keys', join(dir, 'keys'), '--rpc', net.nodes.map((n) => n.rpcUrl).join(','), '--rate', String(o.rate), '--seconds', String(o.seconds)]);
+    return await runLoadgen([
+      '--keys',
+      join(dir, 'keys'),
+      '--rpc',
+      net.nodes.map((n) => n.rpcUrl).join(','),
+      '--rate',
+      String(o.rate),
+      '--seconds',
+      String(o.seconds),
+    ]);
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
     await rm(dir, { recursive: true, force: true });

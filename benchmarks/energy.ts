@@ -140,7 +140,10 @@ export async function runEnergyBenchmarks(): Promise<Record<string, number>> {
     await db.close();
     const recordsPerClose = Math.round(records / CLOSES);
     const valueBytes = Math.max(1, Math.round(bytes / records) - 33);
-    const rawPuts = Math.max(await rawLevelRate(join(dir, 'raw'), recordsPerClose, valueBytes, 3), await rawLevelRate(join(dir, 'raw'), recordsPerClose, valueBytes, 3));
+    const rawPuts = Math.max(
+      await rawLevelRate(join(dir, 'raw'), recordsPerClose, valueBytes, 3),
+      await rawLevelRate(join(dir, 'raw'), recordsPerClose, valueBytes, 3),
+    );
     const loadS = median(loadTimes);
     const mintS = median(mintTimes);
     const commitS = median(commitTimes);

@@ -43,7 +43,9 @@ const total = rate * seconds;
 const perAccount = Math.ceil(total / accounts.length);
 const queues: { bytes: string; hash: string }[][] = [];
 for (const [i, a] of accounts.entries()) {
-  const nonce = (await call<{ result: { nonce: number } }>(rpcUrls[i % rpcUrls.length]!, { jsonrpc: '2.0', id: 1, method: 'joule_getAccount', params: [a.address] })).result.nonce;
+  const nonce = (
+    await call<{ result: { nonce: number } }>(rpcUrls[i % rpcUrls.length]!, { jsonrpc: '2.0', id: 1, method: 'joule_getAccount', params: [a.address] })
+  ).result.nonce;
   const to = addressFromPublicKey(accounts[(i + 1) % accounts.length]!.publicKey);
   const q: { bytes: string; hash: string }[] = [];
   for (let k = 0; k < perAccount; k++) {
@@ -108,7 +110,10 @@ while (sent < total && performance.now() - start < seconds * 1000) {
       const chunk = list.slice(off, off + batchSize);
       const now = performance.now();
       for (const tx of chunk) submittedAt.set(tx.hash, now);
-      const p = call<{ error?: { data?: { code: string } } }[]>(rpcUrls[e]!, chunk.map((tx, k) => ({ jsonrpc: '2.0', id: k, method: 'joule_sendRawTransaction', params: [tx.bytes] })))
+      const p = call<{ error?: { data?: { code: string } } }[]>(
+        rpcUrls[e]!,
+        chunk.map((tx, k) => ({ jsonrpc: '2.0', id: k, method: 'joule_sendRawTransaction', params: [tx.bytes] })),
+      )
         .then((answers) => {
           for (const [k, a] of answers.entries()) {
             if (a.error !== undefined) {

@@ -20,7 +20,6 @@ const RUNS = 5;
 const RICH = 10n ** 30n;
 const LIMITS: MempoolLimits = { maxTxs: 100_000, maxBytes: 1 << 30, maxPerSender: 64, maxNonceGap: 64, replaceBumpPercent: 10 };
 
-
 interface Workload {
   txs: Tx[];
   priority: bigint[];

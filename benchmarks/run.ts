@@ -23,9 +23,13 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 function printLoad(title: string, r: LoadResult, ceiling: number, ceilingText: string, target: string): void {
   console.log(title);
   console.log(`  ceiling  ${ceilingText.padEnd(52)} ${fmt(ceiling)} tx/s`);
-  console.log(`  finalized transfers/s (sustained)                    ${fmt(r.finalizedPerSecond)} tx/s  (${((100 * r.finalizedPerSecond) / ceiling).toFixed(0)} % of ceiling; ${target})`);
+  console.log(
+    `  finalized transfers/s (sustained)                    ${fmt(r.finalizedPerSecond)} tx/s  (${((100 * r.finalizedPerSecond) / ceiling).toFixed(0)} % of ceiling; ${target})`,
+  );
   console.log(`  submit-to-final latency p50 / p99 / max               ${r.latencyMs.p50} / ${r.latencyMs.p99} / ${r.latencyMs.max} ms`);
-  console.log(`  offered ${fmt(r.targetRate)}/s, sent ${fmt(r.sent)}, finalized ${fmt(r.finalized)}, rejected ${fmt(r.rejected)} ${JSON.stringify(r.rejectCodes)}, never final ${fmt(r.unfinalized)}`);
+  console.log(
+    `  offered ${fmt(r.targetRate)}/s, sent ${fmt(r.sent)}, finalized ${fmt(r.finalized)}, rejected ${fmt(r.rejected)} ${JSON.stringify(r.rejectCodes)}, never final ${fmt(r.unfinalized)}`,
+  );
 }
 
 let ed25519 = 0;
@@ -56,10 +60,22 @@ if (want('mempool')) {
 }
 if (want('devnet1')) {
   const r = await runDevnetBenchmark({ validators: 1, accounts: 200, rate: 3000, seconds: quick ? 15 : 30, blockPeriodMs: 1000 });
-  printLoad('devnet: 1 validator process, load from a separate process over JSON-RPC, block period 1 s', r, ed25519, '1 core x node:crypto Ed25519 verifies/s', 'target 2,000');
+  printLoad(
+    'devnet: 1 validator process, load from a separate process over JSON-RPC, block period 1 s',
+    r,
+    ed25519,
+    '1 core x node:crypto Ed25519 verifies/s',
+    'target 2,000',
+  );
   console.log();
 }
 if (want('devnet4')) {
   const r = await runDevnetBenchmark({ validators: 4, accounts: 400, rate: 1500, seconds: quick ? 20 : 60, blockPeriodMs: 1000 });
-  printLoad('devnet: 4 validator processes on this 2-core machine, load to all four over JSON-RPC, block period 1 s', r, (2 * ed25519) / 4, '2 cores x Ed25519 verifies/s / 4 validators', 'target 1,500, p99 < 3 s');
+  printLoad(
+    'devnet: 4 validator processes on this 2-core machine, load to all four over JSON-RPC, block period 1 s',
+    r,
+    (2 * ed25519) / 4,
+    '2 cores x Ed25519 verifies/s / 4 validators',
+    'target 1,500, p99 < 3 s',
+  );
 }

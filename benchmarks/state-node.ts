@@ -60,7 +60,14 @@ export interface NodeRunResult {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { dir: { type: 'string' }, genesis: { type: 'string' }, records: { type: 'string' }, blocks: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, updates: { type: 'string', default: '4000' } },
+    options: {
+      dir: { type: 'string' },
+      genesis: { type: 'string' },
+      records: { type: 'string' },
+      blocks: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      updates: { type: 'string', default: '4000' },
+    },
   });
   const records = Number(values.records);
   const blocks = Number(values.blocks);

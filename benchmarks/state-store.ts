@@ -49,7 +49,12 @@ export async function generateStore(dir: string, records: number, onProgress?: (
   const extra = genesisChanges(genesis).map((c) => ({ key: c.key, value: c.value! }));
   const db = await Database.open(dir, { writeBufferBytes: 64 * 1024 * 1024 });
   try {
-    const root = await bulkLoadState(db, records + extra.length, (i) => (i < records ? { key: benchKey(i), value: benchValue(i, 0) } : extra[i - records]!), onProgress);
+    const root = await bulkLoadState(
+      db,
+      records + extra.length,
+      (i) => (i < records ? { key: benchKey(i), value: benchValue(i, 0) } : extra[i - records]!),
+      onProgress,
+    );
     const batch = db.batch();
     Chain.writeGenesisBlock(db, batch, genesis, genesisHash(genesis), root);
     await batch.write();

@@ -77,7 +77,10 @@ async function rawLevelBlocksPerSec(dir: string, batchSize: number, valueBytes: 
 async function inMemoryUpdates(dir: string): Promise<{ perSec: number; nodesPerBlock: number }> {
   const db = await Database.open(dir);
   const ws = await WorldState.open(db, { archive: true });
-  const seed = await ws.prepare(Array.from({ length: MEMORY_RECORDS }, (_, i) => ({ key: benchKey(i), value: benchValue(i, 0) })), 0);
+  const seed = await ws.prepare(
+    Array.from({ length: MEMORY_RECORDS }, (_, i) => ({ key: benchKey(i), value: benchValue(i, 0) })),
+    0,
+  );
   const batch = db.batch();
   ws.write(seed, batch);
   await batch.write();
@@ -100,9 +103,28 @@ async function inMemoryUpdates(dir: string): Promise<{ perSec: number; nodesPerB
 }
 
 function runNode(dir: string, genesisFile: string, records: number): Promise<NodeRunResult> {
-  return promisify(execFile)(process.execPath, ['--expose-gc', NODE_SCRIPT, '--dir', dir, '--genesis', genesisFile, '--records', String(records), '--blocks', String(BLOCKS), '--warmup', String(WARMUP_BLOCKS), '--updates', String(UPDATES)], {
-    maxBuffer: 1024 * 1024,
-  }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as NodeRunResult);
+  return promisify(execFile)(
+    process.execPath,
+    [
+      '--expose-gc',
+      NODE_SCRIPT,
+      '--dir',
+      dir,
+      '--genesis',
+      genesisFile,
+      '--records',
+      String(records),
+      '--blocks',
+      String(BLOCKS),
+      '--warmup',
+      String(WARMUP_BLOCKS),
+      '--updates',
+      String(UPDATES),
+    ],
+    {
+      maxBuffer: 1024 * 1024,
+    },
+  ).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as NodeRunResult);
 }
 
 export interface StateSizeResult extends NodeRunResult {

@@ -70,7 +70,12 @@ function fleetBatch(n: number): { set: BlsAggregateSet; readings: number } {
   }
   state.apply(o.changes());
   const t = 1_700_000_000_000_000n;
-  const readings: Reading[] = secrets.map((_, i) => ({ deviceId: `dev-${i}`, timestampUs: t + BigInt(i), netEnergyWh: -BigInt(1 + (i % 5)), stateOfChargePercent: 0 }));
+  const readings: Reading[] = secrets.map((_, i) => ({
+    deviceId: `dev-${i}`,
+    timestampUs: t + BigInt(i),
+    netEnergyWh: -BigInt(1 + (i % 5)),
+    stateOfChargePercent: 0,
+  }));
   const signature = blsAggregateSignatures(readings.map((r, i) => blsSign(secrets[i]!, readingSigningBytes(CHAIN, r))));
   const body: TelemetryBatchBody = { keyHeight: 2, readings, signature };
   // The very set admission and block import send to the pool for this batch (vm/telemetry/batch.ts).
@@ -109,7 +114,9 @@ const SPIN = `const { parentPort } = require('node:worker_threads'); const end =
 /** The work two busy threads get done next to one (2.0 on two idle cores): what a shared machine lets a pool of 2 reach. */
 async function parallelism(): Promise<number> {
   const spin = async (threads: number) => {
-    const counts = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve) => new Worker(SPIN, { eval: true }).once('message', resolve))));
+    const counts = await Promise.all(
+      Array.from({ length: threads }, () => new Promise<number>((resolve) => new Worker(SPIN, { eval: true }).once('message', resolve))),
+    );
     return counts.reduce((a, b) => a + b, 0);
   };
   const one = await spin(1);
@@ -160,8 +167,12 @@ export async function runTelemetryBenchmarks(log: (line: string) => void = conso
   for (const b of out) {
     log(`  batch of ${f(b.readings)} readings`);
     log(`    raw, one thread   blst aggregate-verify (keys parsed beforehand)   ${f(b.raw)} readings/s`);
-    log(`    pool, batches in flight                                         ${f(b.poolThroughput)} readings/s  (${((100 * b.poolThroughput) / (2 * b.raw)).toFixed(0)} % of 2 x raw; target >= 80 %)`);
-    log(`    pool, one batch alone (one worker: an aggregate is not split)    ${f(b.poolOneBatch)} readings/s  (${((100 * b.poolOneBatch) / b.raw).toFixed(0)} % of raw; ${((1000 * b.readings) / b.poolOneBatch).toFixed(0)} ms a batch)`);
+    log(
+      `    pool, batches in flight                                         ${f(b.poolThroughput)} readings/s  (${((100 * b.poolThroughput) / (2 * b.raw)).toFixed(0)} % of 2 x raw; target >= 80 %)`,
+    );
+    log(
+      `    pool, one batch alone (one worker: an aggregate is not split)    ${f(b.poolOneBatch)} readings/s  (${((100 * b.poolOneBatch) / b.raw).toFixed(0)} % of raw; ${((1000 * b.readings) / b.poolOneBatch).toFixed(0)} ms a batch)`,
+    );
     if (b.fallbacks > 0) log(`    (${b.fallbacks} job(s) verified on the caller's thread: the pool was full)`);
   }
   return out;

@@ -48,7 +48,15 @@ beforeAll(async () => {
 
 describe('help', () => {
   it('every ceremony command, and genesis init, prints its help and exits 0 (issue 8: a bigint default broke genesis init --help)', async () => {
-    for (const cmd of [['keys', 'init'], ['card', 'export'], ['card', 'verify'], ['genesis', 'assemble'], ['genesis', 'init'], ['init'], ['tx', 'validator-vote']]) {
+    for (const cmd of [
+      ['keys', 'init'],
+      ['card', 'export'],
+      ['card', 'verify'],
+      ['genesis', 'assemble'],
+      ['genesis', 'init'],
+      ['init'],
+      ['tx', 'validator-vote'],
+    ]) {
       const r = await cli([...cmd, '--help']);
       expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain(`Usage: joule ${cmd.join(' ')}`);

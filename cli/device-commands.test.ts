@@ -65,7 +65,7 @@ describe('joule keys generate --type bls / keys pop', () => {
 });
 
 describe('joule device', () => {
-  it('register --device-key signs a type-16 tx with the proof made for the node\'s chain', async () => {
+  it("register --device-key signs a type-16 tx with the proof made for the node's chain", async () => {
     const r = await cli(['device', 'register', 'bat-1', '--device-key', deviceKeyFile, ...registerArgs, '--check-meter', 'meter-9', ...sender, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const tx = lastSubmitted();
@@ -95,7 +95,9 @@ describe('joule device', () => {
     const bad = async (args: string[]) => (await cli(['device', 'register', ...args, ...sender])).stderr;
     expect(await bad(['bat 3', '--device-key', deviceKeyFile, ...registerArgs])).toMatch(/^error INVALID_PARAMS: id must be a device id/m);
     expect(await bad(['bat-3', '--device-key', deviceKeyFile, ...registerArgs.map((a) => (a === 'battery' ? 'reactor' : a))])).toMatch(/--kind must be one of/);
-    expect(await bad(['bat-3', '--device-key', deviceKeyFile, ...registerArgs.map((a) => (a === '11000' ? '-5' : a))])).toMatch(/^error INVALID_PARAMS: --max-import-w must be an integer between 0 and/m);
+    expect(await bad(['bat-3', '--device-key', deviceKeyFile, ...registerArgs.map((a) => (a === '11000' ? '-5' : a))])).toMatch(
+      /^error INVALID_PARAMS: --max-import-w must be an integer between 0 and/m,
+    );
     expect(await bad(['bat-3', ...registerArgs])).toMatch(/--device-key FILE, or --public-key HEX and --pop HEX/);
   });
 
@@ -137,7 +139,9 @@ describe('joule role vote', () => {
     expect(body.action).toBe('grant');
     expect(body.role).toBe('marketOperator');
     expect(formatAddress(body.account)).toBe(owner);
-    expect((await cli(['role', 'vote', 'grant', owner, 'validator', ...sender])).stderr).toMatch(/^error INVALID_PARAMS: role must be one of dso, aggregator, market-operator, issuer, oracle/m);
+    expect((await cli(['role', 'vote', 'grant', owner, 'validator', ...sender])).stderr).toMatch(
+      /^error INVALID_PARAMS: role must be one of dso, aggregator, market-operator, issuer, oracle/m,
+    );
     expect((await cli(['role', 'vote', 'give', owner, 'dso', ...sender])).stderr).toMatch(/action must be grant or revoke/);
   });
 });

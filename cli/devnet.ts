@@ -30,7 +30,6 @@ export interface DevnetFile {
   nodes: DevnetNode[];
 }
 
-
 function portsOf(base: number, i: number) {
   return { p2p: base + 10 * i, rpc: base + 10 * i + 1, metrics: base + 10 * i + 2, grpc: base + 10 * i + 3 };
 }
@@ -68,9 +67,13 @@ function alive(pid: number | null): boolean {
   }
 }
 
-
 async function rpcCall(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), signal: AbortSignal.timeout(2000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(2000),
+  });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (body.error !== undefined) throw new Error(body.error.message);
   return body.result;
@@ -86,10 +89,18 @@ async function followBlocks(file: DevnetFile, stopped: () => boolean): Promise<v
       try {
         const status = (await rpcCall(node.rpc, 'joule_status')) as { height: number };
         for (let h = Math.max(printed + 1, status.height - 20, 1); h <= status.height; h++) {
-          const b = (await rpcCall(node.rpc, 'joule_getBlock', [h])) as { height: number; hash: string; txCount: number; timestamp: number; proposer: string } | null;
+          const b = (await rpcCall(node.rpc, 'joule_getBlock', [h])) as {
+            height: number;
+            hash: string;
+            txCount: number;
+            timestamp: number;
+            proposer: string;
+          } | null;
           if (b === null) break;
           if (printed < 0 && waiting > 0) process.stdout.write('\n');
-          console.log(`block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 14)}…  txs ${String(b.txCount).padStart(5)}  ${new Date(b.timestamp).toISOString()}  via ${node.name}`);
+          console.log(
+            `block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 14)}…  txs ${String(b.txCount).padStart(5)}  ${new Date(b.timestamp).toISOString()}  via ${node.name}`,
+          );
           printed = b.height;
         }
         progressed = true;

@@ -25,9 +25,24 @@ let rpc: string;
 const dir = mkdtempSync(join(tmpdir(), 'joule-cli-energy-'));
 const aliceKey = join(dir, 'alice.key');
 const bob = new Uint8Array(20).fill(6);
-const provenance = { deviceId: 'pv-1', kind: 'solar' as const, zone: 'NL', intervalStartMs: 1_767_225_600_000, intervalEndMs: 1_767_226_500_000, carbonIntensity: 31 };
+const provenance = {
+  deviceId: 'pv-1',
+  kind: 'solar' as const,
+  zone: 'NL',
+  intervalStartMs: 1_767_225_600_000,
+  intervalEndMs: 1_767_226_500_000,
+  carbonIntensity: 31,
+};
 const utxo: EnergyUtxo = { id: new Uint8Array(32).fill(0xab), owner: bob, wh: 1500n, provenance, frozen: true, height: 12 };
-const cert: Certificate = { id: new Uint8Array(32).fill(0xcd), beneficiary: bob, purpose: 'scope 2', wh: 700n, provenance, height: 14, time: 1_767_230_000_000 };
+const cert: Certificate = {
+  id: new Uint8Array(32).fill(0xcd),
+  beneficiary: bob,
+  purpose: 'scope 2',
+  wh: 700n,
+  provenance,
+  height: 14,
+  time: 1_767_230_000_000,
+};
 const certificateQueries: CertificateQuery[] = [];
 const sender: string[] = [];
 const id = (b: number) => `0x${b.toString(16).padStart(2, '0').repeat(32)}`;
@@ -58,7 +73,20 @@ const lastSubmitted = () => decodeTx(fake.submitted[fake.submitted.length - 1]!)
 
 describe('joule energy', () => {
   it('transfer signs a type-22 tx with every --input and --to', async () => {
-    const r = await cli(['energy', 'transfer', '--input', id(1), '--input', id(2), '--to', `${formatAddress(bob)}:1000`, '--to', `${formatAddress(bob)}:500`, ...sender, '--json']);
+    const r = await cli([
+      'energy',
+      'transfer',
+      '--input',
+      id(1),
+      '--input',
+      id(2),
+      '--to',
+      `${formatAddress(bob)}:1000`,
+      '--to',
+      `${formatAddress(bob)}:500`,
+      ...sender,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const tx = lastSubmitted();
     expect(tx.type).toBe(TxType.energyTransfer);
@@ -71,15 +99,36 @@ describe('joule energy', () => {
   });
 
   it('retire signs a type-23 tx; a bad id, Wh or missing input fails before anything is sent', async () => {
-    const r = await cli(['energy', 'retire', '--input', id(1), '--wh', '700', '--beneficiary', formatAddress(bob), '--purpose', 'scope 2', ...sender, '--json']);
+    const r = await cli([
+      'energy',
+      'retire',
+      '--input',
+      id(1),
+      '--wh',
+      '700',
+      '--beneficiary',
+      formatAddress(bob),
+      '--purpose',
+      'scope 2',
+      ...sender,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const body = decodeEnergyRetireBody(lastSubmitted().body);
     expect(body).toMatchObject({ wh: 700n, purpose: 'scope 2' });
     const sent = fake.submitted.length;
-    expect((await cli(['energy', 'retire', '--input', '0x12', '--wh', '7', '--beneficiary', formatAddress(bob), ...sender])).stderr).toMatch(/^error INVALID_PARAMS: input must be a 32-byte/m);
-    expect((await cli(['energy', 'retire', '--input', id(1), '--wh', '0', '--beneficiary', formatAddress(bob), ...sender])).stderr).toMatch(/^error INVALID_PARAMS: wh/m);
-    expect((await cli(['energy', 'retire', '--wh', '5', '--beneficiary', formatAddress(bob), ...sender])).stderr).toMatch(/^error INVALID_PARAMS: --input is required/m);
-    expect((await cli(['energy', 'retire', '--input', id(1), '--wh', '5', '--beneficiary', formatAddress(bob), '--purpose', 'x'.repeat(257), ...sender])).stderr).toMatch(/^error TX_INVALID_FIELD/m);
+    expect((await cli(['energy', 'retire', '--input', '0x12', '--wh', '7', '--beneficiary', formatAddress(bob), ...sender])).stderr).toMatch(
+      /^error INVALID_PARAMS: input must be a 32-byte/m,
+    );
+    expect((await cli(['energy', 'retire', '--input', id(1), '--wh', '0', '--beneficiary', formatAddress(bob), ...sender])).stderr).toMatch(
+      /^error INVALID_PARAMS: wh/m,
+    );
+    expect((await cli(['energy', 'retire', '--wh', '5', '--beneficiary', formatAddress(bob), ...sender])).stderr).toMatch(
+      /^error INVALID_PARAMS: --input is required/m,
+    );
+    expect(
+      (await cli(['energy', 'retire', '--input', id(1), '--wh', '5', '--beneficiary', formatAddress(bob), '--purpose', 'x'.repeat(257), ...sender])).stderr,
+    ).toMatch(/^error TX_INVALID_FIELD/m);
     expect(fake.submitted.length).toBe(sent);
   });
 
@@ -98,7 +147,10 @@ describe('joule certificates', () => {
   it('list by period (ISO times) and the next cursor; show', async () => {
     const r = await cli(['certificates', 'list', '--from', '2026-01-01T00:00:00Z', '--to', '2026-02-01T00:00:00Z', '--limit', '10', '--rpc', rpc]);
     expect(r.code, r.stderr).toBe(0);
-    expect(certificateQueries.at(-1)).toEqual({ filter: { by: 'period', fromMs: Date.parse('2026-01-01T00:00:00Z'), toMs: Date.parse('2026-02-01T00:00:00Z') }, limit: 10 });
+    expect(certificateQueries.at(-1)).toEqual({
+      filter: { by: 'period', fromMs: Date.parse('2026-01-01T00:00:00Z'), toMs: Date.parse('2026-02-01T00:00:00Z') },
+      limit: 10,
+    });
     expect(r.stdout).toContain('more: --cursor 0x07');
     expect((await cli(['certificates', 'list', '--from', '2026-01-01T00:00:00Z', '--rpc', rpc])).stderr).toMatch(/^error INVALID_PARAMS: a period needs both/m);
     const show = await cli(['certificates', 'show', id(0xcd), '--rpc', rpc]);

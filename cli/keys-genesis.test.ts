@@ -166,7 +166,7 @@ describe('joule genesis', () => {
 });
 
 describe('joule init', () => {
-  it('generates a node\'s keys without leaving its temporary key files behind (issue 8: /tmp/joule-key-* piled up)', async () => {
+  it("generates a node's keys without leaving its temporary key files behind (issue 8: /tmp/joule-key-* piled up)", async () => {
     const scratch = join(dir, 'init-tmp');
     mkdirSync(scratch);
     const env = { TMPDIR: scratch };

@@ -13,7 +13,12 @@ export interface ProcessNodeHome {
 }
 
 async function rpcStatus(url: string): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status', params: [] }), signal: AbortSignal.timeout(1000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status', params: [] }),
+    signal: AbortSignal.timeout(1000),
+  });
   const body = (await res.json()) as { result?: unknown };
   if (body.result === undefined) throw new Error('no status');
   return body.result;
@@ -81,4 +86,3 @@ export class NodeProcess {
     }
   }
 }
-

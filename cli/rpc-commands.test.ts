@@ -88,7 +88,23 @@ describe('joule tx transfer', () => {
   });
 
   it('times out with a clear error when the tx never becomes final', async () => {
-    const r = await runCli(['tx', 'transfer', '--to', to, '--amount', '7', '--nonce', '1', '--key', join(dir, 'alice.key'), '--rpc', rpc, '--wait', '--timeout', '1']);
+    const r = await runCli([
+      'tx',
+      'transfer',
+      '--to',
+      to,
+      '--amount',
+      '7',
+      '--nonce',
+      '1',
+      '--key',
+      join(dir, 'alice.key'),
+      '--rpc',
+      rpc,
+      '--wait',
+      '--timeout',
+      '1',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error TX_WAIT_TIMEOUT: transaction 0x[0-9a-f]{64} was submitted but is not final after 1s/m);
   });

@@ -50,7 +50,13 @@ function signedFile(name: string, spoilt: readonly number[] = []): string {
     const i = k % 3;
     const r: Reading = { deviceId: fleet[i]!.id, timestampUs: T + BigInt(k), netEnergyWh: -BigInt(k), stateOfChargePercent: 0 };
     const s = signReading(spoilt.includes(k) ? fleet[(i + 1) % 3]! : fleet[i]!, FAKE_CHAIN_ID, r);
-    return { deviceId: s.deviceId, timestampUs: s.timestampUs.toString(), netEnergyWh: s.netEnergyWh.toString(), stateOfChargePercent: 0, signature: `0x${toHex(s.signature)}` };
+    return {
+      deviceId: s.deviceId,
+      timestampUs: s.timestampUs.toString(),
+      netEnergyWh: s.netEnergyWh.toString(),
+      stateOfChargePercent: 0,
+      signature: `0x${toHex(s.signature)}`,
+    };
   });
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(rows));
@@ -84,7 +90,13 @@ describe('joule telemetry submit', () => {
     expect(bodies[0]!.keyHeight).toBe(fake.status().height + 1);
     for (const b of bodies) {
       const keys = b.readings.map((x) => fake.devices.get(x.deviceId)!.publicKey);
-      expect(blsAggregateVerify(b.readings.map((x) => readingSigningBytes(FAKE_CHAIN_ID, x)), keys, b.signature)).toBe(true);
+      expect(
+        blsAggregateVerify(
+          b.readings.map((x) => readingSigningBytes(FAKE_CHAIN_ID, x)),
+          keys,
+          b.signature,
+        ),
+      ).toBe(true);
     }
   });
 
@@ -110,7 +122,9 @@ describe('joule telemetry resolve', () => {
     const tx = decodeTx(fake.submitted[fake.submitted.length - 1]!);
     expect(tx.type).toBe(TxType.checkMeterResolution);
     expect(decodeCheckMeterResolutionBody(tx.body)).toEqual({ deviceId: 'pv-0', intervalStartMs: 1_700_000_010_000, resolution: 'value', valueWh: 105n });
-    expect((await cli(['telemetry', 'resolve', 'pv-0', '--interval', '0', '--accept', 'device', '--value-wh', '3', ...sender()])).stderr).toMatch(/^error INVALID_PARAMS/m);
+    expect((await cli(['telemetry', 'resolve', 'pv-0', '--interval', '0', '--accept', 'device', '--value-wh', '3', ...sender()])).stderr).toMatch(
+      /^error INVALID_PARAMS/m,
+    );
   });
 });
 

@@ -44,7 +44,20 @@ const lastSubmitted = () => decodeTx(fake.submitted[fake.submitted.length - 1]!)
 
 describe('joule tx validator-vote', () => {
   it('--add with --candidate-keys (a node home) computes the proof of possession and signs a type-2 tx', async () => {
-    const r = await runCli(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--candidate-keys', join(dir, 'candidate'), '--key', aliceKey, '--rpc', rpc, '--json']);
+    const r = await runCli([
+      'tx',
+      'validator-vote',
+      '--add',
+      '--name',
+      'dso-5',
+      '--candidate-keys',
+      join(dir, 'candidate'),
+      '--key',
+      aliceKey,
+      '--rpc',
+      rpc,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const tx = lastSubmitted();
     expect(tx.type).toBe(TxType.validatorVote);
@@ -62,24 +75,87 @@ describe('joule tx validator-vote', () => {
     expect(made.code, made.stderr).toBe(0);
     const { pop, identityKey, blsKey } = JSON.parse(made.stdout);
     const n = fake.submitted.length;
-    const ok = await runCli(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey, '--bls-key', blsKey, '--pop', pop, '--key', aliceKey, '--rpc', rpc]);
+    const ok = await runCli([
+      'tx',
+      'validator-vote',
+      '--add',
+      '--name',
+      'dso-5',
+      '--identity-key',
+      identityKey,
+      '--bls-key',
+      blsKey,
+      '--pop',
+      pop,
+      '--key',
+      aliceKey,
+      '--rpc',
+      rpc,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(fake.submitted).toHaveLength(n + 1);
 
     const otherChain = JSON.parse((await runCli(['tx', 'make-pop', '--candidate-keys', candDir, '--chain-id', 'other'])).stdout).pop;
-    const bad = await runCli(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey, '--bls-key', blsKey, '--pop', otherChain, '--key', aliceKey, '--rpc', rpc]);
+    const bad = await runCli([
+      'tx',
+      'validator-vote',
+      '--add',
+      '--name',
+      'dso-5',
+      '--identity-key',
+      identityKey,
+      '--bls-key',
+      blsKey,
+      '--pop',
+      otherChain,
+      '--key',
+      aliceKey,
+      '--rpc',
+      rpc,
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error TX_BAD_SIGNATURE: the proof of possession does not verify/m);
-    const noPop = await runCli(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey, '--bls-key', blsKey, '--key', aliceKey, '--rpc', rpc]);
+    const noPop = await runCli([
+      'tx',
+      'validator-vote',
+      '--add',
+      '--name',
+      'dso-5',
+      '--identity-key',
+      identityKey,
+      '--bls-key',
+      blsKey,
+      '--key',
+      aliceKey,
+      '--rpc',
+      rpc,
+    ]);
     expect(noPop.stderr).toMatch(/^error INVALID_PARAMS: an add needs the candidate's proof of possession/m);
     // Issue 8: hex without its 0x prefix is refused, not guessed at.
-    const bare = await runCliInProcess(['tx', 'validator-vote', '--add', '--name', 'dso-5', '--identity-key', identityKey.slice(2), '--bls-key', blsKey, '--pop', pop, '--key', aliceKey, '--rpc', rpc]);
+    const bare = await runCliInProcess([
+      'tx',
+      'validator-vote',
+      '--add',
+      '--name',
+      'dso-5',
+      '--identity-key',
+      identityKey.slice(2),
+      '--bls-key',
+      blsKey,
+      '--pop',
+      pop,
+      '--key',
+      aliceKey,
+      '--rpc',
+      rpc,
+    ]);
     expect(bare.stderr).toMatch(/^error INVALID_PARAMS: --identity-key must be 32 bytes of 0x-prefixed hex/m);
     expect(fake.submitted).toHaveLength(n + 1);
   });
 
-  it('--add --card takes keys, proof of possession and name from the candidate\'s card, checked for the node\'s chain', async () => {
-    const card = (chainId: string, p2p = '/ip4/10.0.0.5/tcp/26600') => cardToJson(makeCard({ chainId, name: 'dso-card', identitySeed: candId.seed, blsSecret: candBlsSecret, p2p }));
+  it("--add --card takes keys, proof of possession and name from the candidate's card, checked for the node's chain", async () => {
+    const card = (chainId: string, p2p = '/ip4/10.0.0.5/tcp/26600') =>
+      cardToJson(makeCard({ chainId, name: 'dso-card', identitySeed: candId.seed, blsSecret: candBlsSecret, p2p }));
     writeFileSync(join(dir, 'card.json'), JSON.stringify(card('joule-test')));
     const r = await runCliInProcess(['tx', 'validator-vote', '--add', '--card', join(dir, 'card.json'), '--key', aliceKey, '--rpc', rpc, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -92,16 +168,25 @@ describe('joule tx validator-vote', () => {
     const n = fake.submitted.length;
     const vote = (extra: string[]) => runCliInProcess(['tx', 'validator-vote', '--add', '--key', aliceKey, '--rpc', rpc, ...extra]);
     writeFileSync(join(dir, 'card-other.json'), JSON.stringify(card('other-chain')));
-    expect((await vote(['--card', join(dir, 'card-other.json')])).stderr).toMatch(/^error CARD_INVALID: --card .*card-other\.json is for chain "other-chain", but the node runs "joule-test"/m);
-    writeFileSync(join(dir, 'card-bad.json'), JSON.stringify({ ...card('joule-test'), blsKey: card('joule-test', '/ip4/10.0.0.6/tcp/1').blsKey.replace(/..$/, '00') }));
-    expect((await vote(['--card', join(dir, 'card-bad.json')])).stderr).toMatch(/^error CARD_INVALID: --card .*card-bad\.json is not a valid validator card \(1 problem\):\n {2}blsKey: /m);
+    expect((await vote(['--card', join(dir, 'card-other.json')])).stderr).toMatch(
+      /^error CARD_INVALID: --card .*card-other\.json is for chain "other-chain", but the node runs "joule-test"/m,
+    );
+    writeFileSync(
+      join(dir, 'card-bad.json'),
+      JSON.stringify({ ...card('joule-test'), blsKey: card('joule-test', '/ip4/10.0.0.6/tcp/1').blsKey.replace(/..$/, '00') }),
+    );
+    expect((await vote(['--card', join(dir, 'card-bad.json')])).stderr).toMatch(
+      /^error CARD_INVALID: --card .*card-bad\.json is not a valid validator card \(1 problem\):\n {2}blsKey: /m,
+    );
     expect((await vote(['--card', join(dir, 'nope.json')])).stderr).toMatch(/^error CARD_INVALID: --card cannot read .*nope\.json \(ENOENT\)/m);
     expect((await vote(['--card', join(dir, 'card.json'), '--pop', '0x00'])).stderr).toMatch(/^error INVALID_PARAMS: --card holds the candidate's keys/m);
-    expect((await vote(['--card', join(dir, 'card.json'), '--name', 'someone-else'])).stderr).toMatch(/^error INVALID_PARAMS: --name "someone-else" differs from the card's name "dso-card"/m);
+    expect((await vote(['--card', join(dir, 'card.json'), '--name', 'someone-else'])).stderr).toMatch(
+      /^error INVALID_PARAMS: --name "someone-else" differs from the card's name "dso-card"/m,
+    );
     expect(fake.submitted).toHaveLength(n);
   });
 
-  it('--remove --validator NAME looks the member\'s keys up on the node; bad usage is explained', async () => {
+  it("--remove --validator NAME looks the member's keys up on the node; bad usage is explained", async () => {
     const member = fake.validatorSet.at(2);
     const r = await runCli(['tx', 'validator-vote', '--remove', '--validator', member.name, '--key', aliceKey, '--rpc', rpc]);
     expect(r.code, r.stderr).toBe(0);
@@ -133,7 +218,14 @@ describe('joule query validators|evidence|validator-votes', () => {
   it('evidence and validator-votes', async () => {
     const author = fake.validatorSet.at(1).address;
     fake.evidence.push({ id: new Uint8Array(32).fill(5), height: 9, round: 2, kind: 2, author, includedAt: 11 });
-    fake.proposals.push({ id: new Uint8Array(32).fill(6), action: 0, name: 'dso-5', identityKey: candId.publicKey, blsKey: candBls.publicKey, voters: [author] });
+    fake.proposals.push({
+      id: new Uint8Array(32).fill(6),
+      action: 0,
+      name: 'dso-5',
+      identityKey: candId.publicKey,
+      blsKey: candBls.publicKey,
+      voters: [author],
+    });
     const ev = await runCli(['query', 'evidence', '--rpc', rpc]);
     expect(ev.code, ev.stderr).toBe(0);
     expect(ev.stdout).toMatch(/evidence\s+1 included/);

@@ -17,8 +17,13 @@ export interface Seal {
  * checks seals one by one (the slow path only Byzantine input triggers).
  */
 export function aggregateCertificate(
-  chainId: string, validators: ValidatorSet, height: number, round: number, blockHash: Uint8Array,
-  seals: readonly Seal[], crypto: ConsensusCrypto = defaultCrypto,
+  chainId: string,
+  validators: ValidatorSet,
+  height: number,
+  round: number,
+  blockHash: Uint8Array,
+  seals: readonly Seal[],
+  crypto: ConsensusCrypto = defaultCrypto,
 ): CommitCertificate | null {
   const sorted = [...seals].sort((a, b) => a.index - b.index);
   let aggregateSignature: Uint8Array;
@@ -28,8 +33,14 @@ export function aggregateCertificate(
     return null;
   }
   const certificate: CommitCertificate = {
-    height, round, blockHash, aggregateSignature,
-    signers: bitmapFromIndexes(validators.size, sorted.map((s) => s.index)),
+    height,
+    round,
+    blockHash,
+    aggregateSignature,
+    signers: bitmapFromIndexes(
+      validators.size,
+      sorted.map((s) => s.index),
+    ),
   };
   return verifyCertificate(certificate, validators, chainId, crypto) === true ? certificate : null;
 }
@@ -43,7 +54,10 @@ export function aggregateCertificate(
  * must still check that `cert.blockHash` is the hash of the block it certifies.
  */
 export function verifyCertificate(
-  cert: CommitCertificate, validators: ValidatorSet, chainId: string, crypto: ConsensusCrypto = defaultCrypto,
+  cert: CommitCertificate,
+  validators: ValidatorSet,
+  chainId: string,
+  crypto: ConsensusCrypto = defaultCrypto,
 ): true | JouleError {
   const bad = (why: string, field?: string) => new JouleError(ErrorCode.CERT_INVALID, why, field === undefined ? 'certificate' : `certificate.${field}`);
   if (cert.blockHash.length !== HASH_LENGTH) return bad('block hash must be 32 bytes', 'blockHash');
@@ -66,7 +80,13 @@ export function verifyCertificate(
  * quorum of good seals remain.
  */
 export function certifyCommits(
-  chainId: string, validators: ValidatorSet, height: number, round: number, digest: Uint8Array, byAuthor: Map<string, Commit>, crypto: ConsensusCrypto,
+  chainId: string,
+  validators: ValidatorSet,
+  height: number,
+  round: number,
+  digest: Uint8Array,
+  byAuthor: Map<string, Commit>,
+  crypto: ConsensusCrypto,
 ): CommitCertificate | null {
   const attempt = (): CommitCertificate | null => {
     const commits = [...byAuthor.values()];

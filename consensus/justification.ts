@@ -20,7 +20,6 @@ export interface HeightContext {
   readonly crypto: ConsensusCrypto;
 }
 
-
 /** True if the author is a validator of this height and signed the message. */
 export function verifySignature(ctx: HeightContext, m: ConsensusMessage | SignedCore): boolean {
   const i = ctx.validators.indexOf(m.author);

@@ -31,23 +31,28 @@ const commit = (i: number, round: number, digest: Uint8Array, sealDigest = diges
   sign(i, { kind: 2, height: 1, round, author: addr(i), digest, seal: keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, round, sealDigest)) });
 const rc = (i: number, round: number, prepared: { round: number; block: Uint8Array; votes: ConsensusMessage[] } | null = null) =>
   sign(i, {
-    kind: 3, height: 1, round, author: addr(i),
-    preparedRound: prepared?.round ?? null, preparedDigest: prepared === null ? null : defaultBlockDigest(prepared.block),
+    kind: 3,
+    height: 1,
+    round,
+    author: addr(i),
+    preparedRound: prepared?.round ?? null,
+    preparedDigest: prepared === null ? null : defaultBlockDigest(prepared.block),
     prepared: prepared === null ? null : { block: prepared.block, votes: prepared.votes.map((v) => toCore(v) as Vote) },
   }) as RoundChange;
 const justify = (rcs: RoundChange[], votes: ConsensusMessage[] = []): Justification => ({
-  roundChanges: rcs.map((r) => ({ ...r, prepared: null })), votes: votes.map((v) => toCore(v) as Vote),
+  roundChanges: rcs.map((r) => ({ ...r, prepared: null })),
+  votes: votes.map((v) => toCore(v) as Vote),
 });
 
 function node(i: number, wal: readonly WalRecord[] = []): { m: QbftMachine; first: ConsensusAction[] } {
   const m = new QbftMachine({ chainId: CHAIN_ID, signer: keys[i]!.signer, requestTimeoutMs: 1000 });
   return { m, first: m.step({ type: 'start', height: 1, validators: set, previousProposer: null, wal }) };
 }
-const recv = (m: QbftMachine, msg: ConsensusMessage | Uint8Array) =>
-  m.step({ type: 'message', bytes: msg instanceof Uint8Array ? msg : encodeMessage(msg) });
+const recv = (m: QbftMachine, msg: ConsensusMessage | Uint8Array) => m.step({ type: 'message', bytes: msg instanceof Uint8Array ? msg : encodeMessage(msg) });
 const verdictOf = (acts: ConsensusAction[]) => acts.find((a) => a.type === 'verdict') as Extract<ConsensusAction, { type: 'verdict' }>;
 const sent = (acts: ConsensusAction[]) => acts.flatMap((a) => (a.type === 'broadcast' ? [a.message] : []));
-const ofType = <T extends ConsensusAction['type']>(acts: ConsensusAction[], t: T) => acts.filter((a): a is Extract<ConsensusAction, { type: T }> => a.type === t);
+const ofType = <T extends ConsensusAction['type']>(acts: ConsensusAction[], t: T) =>
+  acts.filter((a): a is Extract<ConsensusAction, { type: T }> => a.type === t);
 const walOf = (acts: ConsensusAction[]) => ofType(acts, 'persist').map((a) => decodeWalRecord(a.bytes));
 
 /** Node 3 receives proposal A at round 0 and validates it: returns the machine and its actions. */
@@ -121,7 +126,10 @@ describe('QBFT scenarios', () => {
     expect(m.currentRound).toBe(1);
     expect(ofType(acts, 'schedule-timeout')).toEqual([{ type: 'schedule-timeout', height: 1, round: 1, ms: 2000 }]);
     const v = m.step({ type: 'validated', height: 1, digest: B, verdict: 'valid' });
-    expect(sent(v).map((x) => [x.kind, x.round])).toEqual([[1, 1], [2, 1]]);
+    expect(sent(v).map((x) => [x.kind, x.round])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
   });
 
   it('rejects unjustified future proposals and stays in its round', () => {

@@ -10,7 +10,15 @@ import { buildJustification, checkAttachments, isProposer, verifySignature, type
 import { checkMessage, type Outcome } from './message-check.ts';
 import { Kind, messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
 import { decodeMessage, encodeMessage, toCore, type ConsensusMessage, type Justification, type Proposal } from './messages.ts';
-import { defaultBlockInfo, type BlockInfo, type ConsensusAction, type ConsensusEvent, type QbftConfig, type ValidationVerdict, type WalRecord } from './types.ts';
+import {
+  defaultBlockInfo,
+  type BlockInfo,
+  type ConsensusAction,
+  type ConsensusEvent,
+  type QbftConfig,
+  type ValidationVerdict,
+  type WalRecord,
+} from './types.ts';
 import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 import { encodeWalRecord, restoreHeight } from './wal-record.ts';
 
@@ -95,10 +103,18 @@ export class QbftMachine {
     this.future = new FutureBuffer(config.maxFuturePerAuthor ?? 64);
   }
 
-  get height(): number { return this.ctx?.height ?? 0; }
-  get currentRound(): number { return this.round; }
-  get isCommitted(): boolean { return this.committed; }
-  get bufferedFutureMessages(): number { return this.future.size; }
+  get height(): number {
+    return this.ctx?.height ?? 0;
+  }
+  get currentRound(): number {
+    return this.round;
+  }
+  get isCommitted(): boolean {
+    return this.committed;
+  }
+  get bufferedFutureMessages(): number {
+    return this.future.size;
+  }
 
   step(event: ConsensusEvent): ConsensusAction[] {
     this.out = [];
@@ -186,8 +202,12 @@ export class QbftMachine {
     if (sendRoundChange) {
       const p = this.prepared;
       const rc = this.sign({
-        kind: 3, height: this.ctx!.height, round, author: this.cfg.signer.address,
-        preparedRound: p?.round ?? null, preparedDigest: p?.digest ?? null,
+        kind: 3,
+        height: this.ctx!.height,
+        round,
+        author: this.cfg.signer.address,
+        preparedRound: p?.round ?? null,
+        preparedDigest: p?.digest ?? null,
         prepared: p === null ? null : { block: p.block, votes: p.votes },
       });
       if (rc !== null) this.roundState(round).roundChanges.set(this.me, rc as RoundChange);
@@ -268,7 +288,13 @@ export class QbftMachine {
     const before = this.signed.get(key);
     if (before !== undefined) {
       if (!equalBytes(before.payload, payload)) {
-        this.out.push({ type: 'refused', height: ctx.height, round: unsigned.round, kind: unsigned.kind, reason: 'conflicts with a message signed before (WAL)' });
+        this.out.push({
+          type: 'refused',
+          height: ctx.height,
+          round: unsigned.round,
+          kind: unsigned.kind,
+          reason: 'conflicts with a message signed before (WAL)',
+        });
       }
       return null;
     }
@@ -347,7 +373,7 @@ export class QbftMachine {
    */
   private farRoundChange(ctx: HeightContext, m: RoundChange): Outcome {
     const author = toHex(m.author);
-    if ((this.highestRoundChange.get(author) ?? -1) >= m.round) return ['ignore', 'not above the author\'s highest round change'];
+    if ((this.highestRoundChange.get(author) ?? -1) >= m.round) return ['ignore', "not above the author's highest round change"];
     if (!verifySignature(ctx, m)) return ['reject', 'bad signature'];
     this.highestRoundChange.set(author, m.round);
     this.applyFPlusOne();

@@ -26,7 +26,12 @@ const seal = (i: number, d = digest) => keys[i]!.signer.blsSign(commitSealBytes(
 describe('message encoding', () => {
   const proposal = sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest, block, justification: null });
   const rc = sign(2, {
-    kind: 3, height: 1, round: 2, author: addr(2), preparedRound: 1, preparedDigest: digest,
+    kind: 3,
+    height: 1,
+    round: 2,
+    author: addr(2),
+    preparedRound: 1,
+    preparedDigest: digest,
     prepared: { block, votes: [prepare(1, 1), prepare(3, 1)] as never },
   });
   const all: ConsensusMessage[] = [
@@ -34,7 +39,15 @@ describe('message encoding', () => {
     prepare(1),
     sign(2, { kind: 2, height: 1, round: 0, author: addr(2), digest, seal: seal(2) }),
     rc,
-    sign(1, { kind: 0, height: 1, round: 2, author: addr(1), digest, block, justification: { roundChanges: [{ ...rc, prepared: null }] as never, votes: [prepare(1, 1)] as never } }),
+    sign(1, {
+      kind: 0,
+      height: 1,
+      round: 2,
+      author: addr(1),
+      digest,
+      block,
+      justification: { roundChanges: [{ ...rc, prepared: null }] as never, votes: [prepare(1, 1)] as never },
+    }),
   ];
 
   it('round-trips every kind canonically', () => {
@@ -107,8 +120,11 @@ describe('commit certificates', () => {
     const badSeals = [seals[0]!, seals[1]!, { index: 2, seal: seal(2, other) }];
     expect(aggregateCertificate(CHAIN_ID, set, 1, 0, digest, badSeals)).toBeNull();
     const forged = {
-      height: 1, round: 0, blockHash: digest,
-      aggregateSignature: blsAggregateSignatures(badSeals.map((s) => s.seal)), signers: bitmapFromIndexes(4, [0, 1, 2]),
+      height: 1,
+      round: 0,
+      blockHash: digest,
+      aggregateSignature: blsAggregateSignatures(badSeals.map((s) => s.seal)),
+      signers: bitmapFromIndexes(4, [0, 1, 2]),
     };
     const r = verifyCertificate(forged, set, CHAIN_ID);
     expect(r).toBeInstanceOf(JouleError);

@@ -1,8 +1,17 @@
 import { decode, encode, readArray, readBytes, readUint, type Encodable } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import {
-  coreFromWire, coreToWire, CORE_LENGTH, KIND_NAMES,
-  type Commit, type Kind, type PreparedCertificate, type RoundChange, type SignedBase, type SignedCore, type Vote,
+  coreFromWire,
+  coreToWire,
+  CORE_LENGTH,
+  KIND_NAMES,
+  type Commit,
+  type Kind,
+  type PreparedCertificate,
+  type RoundChange,
+  type SignedBase,
+  type SignedCore,
+  type Vote,
 } from '../core/signed-core.ts';
 
 /**

@@ -72,7 +72,10 @@ class Cluster {
 
 describe('finding 1: a commit quorum is of ONE round (qbft-spec: upon a quorum of COMMITs for (λ, r); Besu stamps the round into the seal)', () => {
   it("the review's schedule: four honest validators, delays only, no conflicting finality", () => {
-    const PROPOSAL = 0, PREPARE = 1, COMMIT = 2, RC = 3;
+    const PROPOSAL = 0,
+      PREPARE = 1,
+      COMMIT = 2,
+      RC = 3;
     const c = new Cluster();
     // r0: v0 proposes A; v1..v3 prepare; only v3 sees the prepare quorum and commits A@0.
     c.deliver(0, PROPOSAL, 0, [1, 2, 3]);
@@ -161,8 +164,9 @@ describe('finding 2: a clock-dependent verdict is never final (liveness)', () =>
     // the whole height and would never prepare it: a permanent halt if the proposer then goes silent.
     const votes = [toCore(p0) as Vote, ...[1, 2].map((i) => sign(i, { kind: 1, height: 1, round: 0, author: addr(i), digest: A }) as Vote)];
     step(m, { type: 'timeout', height: 1, round: 0 });
-    const rcs = [0, 1, 2].map((i) =>
-      sign(i, { kind: 3, height: 1, round: 1, author: addr(i), preparedRound: 0, preparedDigest: A, prepared: null }) as RoundChange);
+    const rcs = [0, 1, 2].map(
+      (i) => sign(i, { kind: 3, height: 1, round: 1, author: addr(i), preparedRound: 0, preparedDigest: A, prepared: null }) as RoundChange,
+    );
     const p1 = sign(1, { kind: 0, height: 1, round: 1, author: addr(1), digest: A, block: blockA, justification: { roundChanges: rcs, votes } });
     const again = step(m, { type: 'message', bytes: encodeMessage(p1) });
     expect(again.filter((a) => a.type === 'validate')).toHaveLength(1);
@@ -174,7 +178,10 @@ describe('finding 2: a clock-dependent verdict is never final (liveness)', () =>
     const { m } = startNode(3);
     const blockA = testBlock(1, null, addr(0), 0);
     const A = defaultBlockDigest(blockA);
-    step(m, { type: 'message', bytes: encodeMessage(sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: A, block: blockA, justification: null })) });
+    step(m, {
+      type: 'message',
+      bytes: encodeMessage(sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: A, block: blockA, justification: null })),
+    });
     step(m, { type: 'validated', height: 1, digest: A, verdict: 'premature' });
     let asked: ConsensusAction[] = [];
     for (const i of [0, 1, 2]) {
@@ -203,7 +210,9 @@ describe('finding 6: a relay cannot poison the future-height buffer', () => {
     const { m } = startNode(3);
     const block = testBlock(2, null, addr(1), 0, 1);
     const d = defaultBlockDigest(block);
-    const rcs = [0].map((i) => sign(i, { kind: 3, height: 2, round: 1, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange);
+    const rcs = [0].map(
+      (i) => sign(i, { kind: 3, height: 2, round: 1, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange,
+    );
     const p = sign(1, { kind: 0, height: 2, round: 1, author: addr(1), digest: d, block, justification: { roundChanges: rcs, votes: [] } });
     expect(verdict(step(m, { type: 'message', bytes: encodeMessage(p) }))[0]).toBe('ignore');
     expect(m.bufferedFutureMessages).toBe(0);
@@ -224,7 +233,9 @@ describe('finding 7: the header names the scheduled proposer of its round (Besu:
     step(m, { type: 'timeout', height: 1, round: 0 });
     const old = testBlock(1, null, addr(0), 5, 0); // built "in round 0" by v0, proposed by v1 in round 1
     const d = defaultBlockDigest(old);
-    const rcs = [0, 1, 2].map((i) => sign(i, { kind: 3, height: 1, round: 1, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange);
+    const rcs = [0, 1, 2].map(
+      (i) => sign(i, { kind: 3, height: 1, round: 1, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange,
+    );
     const p = sign(1, { kind: 0, height: 1, round: 1, author: addr(1), digest: d, block: old, justification: { roundChanges: rcs, votes: [] } });
     expect(verdict(step(m, { type: 'message', bytes: encodeMessage(p) }))[1]).toMatch(/not the re-proposal of a prepared block/);
   });
@@ -273,13 +284,21 @@ describe('finding 9: what a node signed is re-sent on demand (partition heal, re
     const A = defaultBlockDigest(blockA);
     const sentAll: ConsensusMessage[] = [];
     const track = (acts: ConsensusAction[]) => (sentAll.push(...broadcasts(acts)), acts);
-    track(step(m, { type: 'message', bytes: encodeMessage(sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: A, block: blockA, justification: null })) }));
+    track(
+      step(m, {
+        type: 'message',
+        bytes: encodeMessage(sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: A, block: blockA, justification: null })),
+      }),
+    );
     track(step(m, { type: 'validated', height: 1, digest: A, verdict: 'valid' }));
     for (const i of [1, 2]) track(step(m, { type: 'message', bytes: encodeMessage(sign(i, { kind: 1, height: 1, round: 0, author: addr(i), digest: A })) }));
     track(step(m, { type: 'timeout', height: 1, round: 0 }));
     track(step(m, { type: 'timeout', height: 1, round: 1 }));
     const again = step(m, { type: 'resend' }).filter((a): a is Extract<ConsensusAction, { type: 'resend' }> => a.type === 'resend');
-    expect(again.map((a) => [kinds[a.message.kind], a.message.round])).toEqual([['COMMIT', 0], ['ROUND-CHANGE', 2]]);
+    expect(again.map((a) => [kinds[a.message.kind], a.message.round])).toEqual([
+      ['COMMIT', 0],
+      ['ROUND-CHANGE', 2],
+    ]);
     const original = (kind: number, round: number) => encodeMessage(sentAll.find((x) => x.kind === kind && x.round === round)!);
     expect(again.map((a) => toHex(a.bytes))).toEqual([toHex(original(2, 0)), toHex(original(3, 2))]);
   });
@@ -297,7 +316,6 @@ const verdict = (acts: ConsensusAction[]) => {
   const v = acts.find((a) => a.type === 'verdict') as Extract<ConsensusAction, { type: 'verdict' }>;
   return [v.verdict, v.reason];
 };
-const rcOf = (i: number, round: number) =>
-  sign(i, { kind: 3, height: 1, round, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null });
+const rcOf = (i: number, round: number) => sign(i, { kind: 3, height: 1, round, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null });
 const commitOf = (i: number, round: number, digest: Uint8Array): Commit =>
   sign(i, { kind: 2, height: 1, round, author: addr(i), digest, seal: keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, round, digest)) }) as Commit;

@@ -48,7 +48,13 @@ export interface QbftConfig {
 export type ConsensusEvent =
   /** First event after (re)boot: the height to run, its validator set, the previous block's
    * proposer (null at height 1), and every WAL record replayed from disk. */
-  | { readonly type: 'start'; readonly height: number; readonly validators: ValidatorSet; readonly previousProposer: Uint8Array | null; readonly wal: readonly WalRecord[] }
+  | {
+      readonly type: 'start';
+      readonly height: number;
+      readonly validators: ValidatorSet;
+      readonly previousProposer: Uint8Array | null;
+      readonly wal: readonly WalRecord[];
+    }
   /** The block of height-1 is stored (by our commit or by sync/import): run `height`. */
   | { readonly type: 'new-height'; readonly height: number; readonly validators: ValidatorSet; readonly previousProposer: Uint8Array | null }
   /** Raw bytes from the network (or a decoded message from the driver's pre-validation). */
@@ -79,7 +85,14 @@ export type ConsensusEvent =
 /** What this node is about to sign (or has proven), written to the WAL before any send. */
 export type WalRecord =
   | { readonly type: 'signed'; readonly message: ConsensusMessage }
-  | { readonly type: 'prepared'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly votes: readonly Vote[] };
+  | {
+      readonly type: 'prepared';
+      readonly height: number;
+      readonly round: number;
+      readonly digest: Uint8Array;
+      readonly block: Uint8Array;
+      readonly votes: readonly Vote[];
+    };
 
 export type Verdict = 'accept' | 'ignore' | 'reject';
 export type ValidationVerdict = 'valid' | 'invalid' | 'premature';
@@ -96,7 +109,14 @@ export type ConsensusAction =
    * Validate (execute) the block and answer with a `validated` event. `certified`: a commit
    * quorum of one round already decided it, so the local clock has no say (only execution).
    */
-  | { readonly type: 'validate'; readonly height: number; readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly certified: boolean }
+  | {
+      readonly type: 'validate';
+      readonly height: number;
+      readonly round: number;
+      readonly digest: Uint8Array;
+      readonly block: Uint8Array;
+      readonly certified: boolean;
+    }
   /** This node proposes: build a block for `height` and answer with `block-proposed`. */
   | { readonly type: 'propose'; readonly height: number; readonly round: number }
   /** Final: store block + certificate atomically, then send `new-height`. */

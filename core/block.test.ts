@@ -26,7 +26,13 @@ import { errorOf } from './testing/errors.ts';
 
 const h32 = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 
-const cert: CommitCertificate = { height: 9, round: 1, blockHash: h32(9), aggregateSignature: new Uint8Array(96).fill(0xaa), signers: new Uint8Array([0b1011]) };
+const cert: CommitCertificate = {
+  height: 9,
+  round: 1,
+  blockHash: h32(9),
+  aggregateSignature: new Uint8Array(96).fill(0xaa),
+  signers: new Uint8Array([0b1011]),
+};
 
 const header: BlockHeader = {
   chainId: 'joule-test',
@@ -49,7 +55,13 @@ const receipt: Receipt = {
   code: 'TX_INSUFFICIENT_BALANCE',
   feePaid: 2n ** 60n,
   events: [
-    { type: 'transfer', attributes: [['from', 'joule1abc'], ['amount', '5']] },
+    {
+      type: 'transfer',
+      attributes: [
+        ['from', 'joule1abc'],
+        ['amount', '5'],
+      ],
+    },
     { type: 'empty', attributes: [] },
   ],
 };
@@ -203,8 +215,16 @@ describe('block and receipt decoding names the field it rejects', () => {
     ['header.stateRoot', () => withHeaderField(7, null), 'block.header.stateRoot'],
     ['header.txCount', () => withHeaderField(10, true), 'block.header.txCount'],
     ['header.parentCertificate', () => withHeaderField(11, [1, 2]), 'block.header.parentCertificate'],
-    ['header.parentCertificate.round', () => withHeaderField(11, [9, 'r', h32(9), new Uint8Array(96), new Uint8Array(1)]), 'block.header.parentCertificate.round'],
-    ['header.parentCertificate.aggregateSignature', () => withHeaderField(11, [9, 0, h32(9), new Uint8Array(48), new Uint8Array(1)]), 'block.header.parentCertificate.aggregateSignature'],
+    [
+      'header.parentCertificate.round',
+      () => withHeaderField(11, [9, 'r', h32(9), new Uint8Array(96), new Uint8Array(1)]),
+      'block.header.parentCertificate.round',
+    ],
+    [
+      'header.parentCertificate.aggregateSignature',
+      () => withHeaderField(11, [9, 0, h32(9), new Uint8Array(48), new Uint8Array(1)]),
+      'block.header.parentCertificate.aggregateSignature',
+    ],
     ['txs not an array', () => encode([headerWire, new Uint8Array(0)]), 'block.txs'],
     ['tx not bytes', () => encode([headerWire, [new Uint8Array(1), 'tx']]), 'block.txs[1]'],
   ])('%s', (_name, bytes, field) => {
@@ -229,7 +249,22 @@ describe('block and receipt decoding names the field it rejects', () => {
     expect(errorOf(() => decodeReceipt(encode([w[0]!, 'yes', ...w.slice(2)]))).field).toBe('receipt.success');
     expect(errorOf(() => decodeReceipt(encode([...w.slice(0, 3), -1, w[4]!]))).field).toBe('receipt.feePaid');
     expect(errorOf(() => decodeReceipt(encode([...w.slice(0, 4), [['transfer', [['from']]]]]))).field).toBe('receipt.events[0].attributes[0]');
-    const badKey = errorOf(() => decodeReceipt(encode([...w.slice(0, 4), [['t', [['k', 'v'], [1, 'v']]]]])));
+    const badKey = errorOf(() =>
+      decodeReceipt(
+        encode([
+          ...w.slice(0, 4),
+          [
+            [
+              't',
+              [
+                ['k', 'v'],
+                [1, 'v'],
+              ],
+            ],
+          ],
+        ]),
+      ),
+    );
     expect(badKey.code).toBe(ErrorCode.CODEC_WRONG_TYPE);
     expect(badKey.field).toBe('receipt.events[0].attributes[1].key');
     const badValue = errorOf(() => decodeReceipt(encode([...w.slice(0, 4), [['t', [['k', 5]]]]])));

@@ -168,7 +168,10 @@ export function receiptFromWire(v: Encodable, path = 'receipt'): Receipt {
         type: readString(ef[0]!, `${path}.events[${i}].type`),
         attributes: readArray(ef[1]!, `${path}.events[${i}].attributes`).map((a, j) => {
           const af = readArray(a, `${path}.events[${i}].attributes[${j}]`, 2);
-          return [readString(af[0]!, `${path}.events[${i}].attributes[${j}].key`), readString(af[1]!, `${path}.events[${i}].attributes[${j}].value`, 4096)] as const;
+          return [
+            readString(af[0]!, `${path}.events[${i}].attributes[${j}].key`),
+            readString(af[1]!, `${path}.events[${i}].attributes[${j}].value`, 4096),
+          ] as const;
         }),
       };
     }),

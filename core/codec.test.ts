@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
-import { decode, encode, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
+import { decode, encode, MAX_DEPTH, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
 import { ErrorCode, JouleError } from './errors.ts';
 import { errorOf } from './testing/errors.ts';
 
@@ -74,20 +74,10 @@ const stringArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }).filter((s) => !LONE_SURROGATE.test(s)),
 );
 
-const leafArb: fc.Arbitrary<Encodable> = fc.oneof(
-  fc.constant(null),
-  fc.boolean(),
-  integerArb,
-  stringArb,
-  fc.uint8Array({ maxLength: 300 }),
-);
+const leafArb: fc.Arbitrary<Encodable> = fc.oneof(fc.constant(null), fc.boolean(), integerArb, stringArb, fc.uint8Array({ maxLength: 300 }));
 
 const { tree: encodableArb } = fc.letrec<{ tree: Encodable }>((tie) => ({
-  tree: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leafArb,
-    fc.array(tie('tree'), { maxLength: 20 }),
-  ),
+  tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafArb, fc.array(tie('tree'), { maxLength: 20 })),
 }));
 
 function codeOf(f: () => unknown): string | undefined {
@@ -212,10 +202,21 @@ describe('encode rejects what has no canonical form', () => {
     }
     fc.assert(
       // code units mixed with half surrogates: some pair up (valid), some stay alone
-      fc.property(fc.array(fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), { maxLength: 12 }).map((a) => a.join('')), (s) => {
-        if (LONE_SURROGATE.test(s)) expect(codeOf(() => encode([s]))).toBe(ErrorCode.CODEC_WRONG_TYPE);
-        else expect(decode(encode([s]))).toEqual([s]);
-      }),
+      fc.property(
+        fc
+          .array(
+            fc.oneof(
+              fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+              fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+            ),
+            { maxLength: 12 },
+          )
+          .map((a) => a.join('')),
+        (s) => {
+          if (LONE_SURROGATE.test(s)) expect(codeOf(() => encode([s]))).toBe(ErrorCode.CODEC_WRONG_TYPE);
+          else expect(decode(encode([s]))).toEqual([s]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -321,6 +322,46 @@ describe('decode rejects non-canonical and foreign input', () => {
 
   it('names the caller-given root in its errors', () => {
     expect(errorOf(() => decode(fromHex('cd0005'), 'tx')).field).toBe('tx');
+  });
+
+  // Found by the fuzzer (test/fuzz): a few kilobytes of nested one-element arrays made
+  // msgpackr or the canonical check overflow the stack, a RangeError instead of a typed
+  // rejection (the RPC answered "internal error", a WAL record stopped the node untyped).
+  it('deep nesting is a typed rejection at any depth and from any stack depth, never a stack overflow', () => {
+    const nested = (depth: number, leaf: number[]) => new Uint8Array([...new Array(depth).fill(0x91), ...leaf]);
+    const fromStack = (pad: number, f: () => void): void => (pad === 0 ? f() : fromStack(pad - 1, f));
+    const untyped: string[] = [];
+    const codes = new Set<string>();
+    for (const pad of [0, 1000, 2500]) {
+      for (let depth = 33; depth <= 12_000; depth += depth < 4000 ? 997 : 125) {
+        for (const leaf of [[0xc0], [0x90], [0x80]]) {
+          fromStack(pad, () => {
+            try {
+              decode(nested(depth, leaf));
+              codes.add('decoded');
+            } catch (e) {
+              if (e instanceof JouleError) codes.add(e.code);
+              else untyped.push(`depth ${depth} (stack pad ${pad}): ${(e as Error).name}: ${(e as Error).message}`);
+            }
+          });
+        }
+      }
+    }
+    expect(untyped).toEqual([]);
+    expect([...codes]).toEqual([ErrorCode.CODEC_MALFORMED]);
+    expect(errorOf(() => decode(nested(100_000, [0xc0]))).code).toBe(ErrorCode.CODEC_MALFORMED);
+  });
+
+  it(`nesting: ${MAX_DEPTH} levels round-trip; one more is refused by encode and by decode`, () => {
+    const deep = (levels: number): Encodable => (levels === 0 ? 7 : [deep(levels - 1)]);
+    const ok = encode(deep(MAX_DEPTH));
+    expect(decode(ok)).toEqual(deep(MAX_DEPTH));
+    expect(errorOf(() => encode(deep(MAX_DEPTH + 1))).code).toBe(ErrorCode.CODEC_WRONG_TYPE);
+    expect(errorOf(() => decode(new Uint8Array([0x91, ...ok]))).code).toBe(ErrorCode.CODEC_MALFORMED);
+    // Containers in the middle of a list count where they are: 31 siblings, then one too deep.
+    const wide: Encodable = [...new Array(31).fill(1), deep(MAX_DEPTH - 1)];
+    expect(decode(encode(wide))).toEqual(wide);
+    expect(errorOf(() => decode(new Uint8Array([0xdc, 0x00, 0x02, 0x01, 0x91, ...ok]))).code).toBe(ErrorCode.CODEC_MALFORMED);
   });
 });
 

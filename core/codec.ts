@@ -14,6 +14,15 @@ export type Encodable = null | boolean | number | bigint | string | Uint8Array |
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: false });
 
+/**
+ * Deepest nesting of arrays a value may have (the deepest schema, a QBFT message carrying a
+ * justification, has four levels). Both directions enforce it: `encode` refuses a deeper
+ * value, `decode` a deeper input before msgpackr recurses into it, so that a few kilobytes
+ * of nested-array headers are a typed rejection rather than a stack overflow (a RangeError
+ * at a depth that depends on how deep the caller's stack already was).
+ */
+export const MAX_DEPTH = 32;
+
 const INT32_MIN = -(2 ** 31);
 const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(2n ** 63n);
@@ -24,7 +33,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * msgpackr writes numbers outside [-2^31, 2^32) as float64 and every bigint as 64-bit;
  * mapping by value (small -> number, large -> bigint) gives the narrowest integer form.
  */
-function normalise(v: unknown, path: string): unknown {
+function normalise(v: unknown, path: string, depth = 0): unknown {
   switch (typeof v) {
     case 'number':
       if (!Number.isSafeInteger(v)) throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, `not a safe integer: ${v}`, path);
@@ -43,8 +52,9 @@ function normalise(v: unknown, path: string): unknown {
       if (v === null) return null;
       if (v instanceof Uint8Array) return v;
       if (Array.isArray(v)) {
+        if (depth >= MAX_DEPTH) throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, `arrays nested deeper than ${MAX_DEPTH} levels`, path);
         const out = new Array(v.length);
-        for (let i = 0; i < v.length; i++) out[i] = normalise(v[i], `${path}[${i}]`);
+        for (let i = 0; i < v.length; i++) out[i] = normalise(v[i], `${path}[${i}]`, depth + 1);
         return out;
       }
       throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, 'only arrays, integers, bytes, strings, booleans and nil are encodable', path);
@@ -81,8 +91,70 @@ function checkDecoded(v: unknown, path: string): void {
   }
 }
 
+/**
+ * Walks the msgpack headers of `b` (without decoding anything) and rejects containers
+ * nested deeper than MAX_DEPTH. Everything else it leaves for msgpackr and the canonical
+ * check to report, as they always did: it skips extension values whole (the canonical
+ * check refuses whatever msgpackr makes of them, before looking inside), and stops at
+ * anything it cannot read.
+ */
+function checkDepth(b: Uint8Array, what: string): void {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const open: number[] = []; // elements still to read in each open container
+  let i = 0;
+  while (i < b.length) {
+    const t = b[i]!;
+    let elements = -1; // a container's element count; -1 for a scalar
+    let size = 1;
+    if (t >= 0x80 && t <= 0x8f) elements = 2 * (t & 0x0f);
+    else if (t >= 0x90 && t <= 0x9f) elements = t & 0x0f;
+    else if (t >= 0xa0 && t <= 0xbf) size = 1 + (t & 0x1f);
+    else if (t === 0xcc || t === 0xd0) size = 2;
+    else if (t === 0xcd || t === 0xd1) size = 3;
+    else if (t === 0xce || t === 0xd2 || t === 0xca) size = 5;
+    else if (t === 0xcf || t === 0xd3 || t === 0xcb) size = 9;
+    else if (t === 0xc4 || t === 0xd9) size = i + 1 < b.length ? 2 + b[i + 1]! : 2;
+    else if (t === 0xc5 || t === 0xda) size = i + 3 <= b.length ? 3 + view.getUint16(i + 1) : 3;
+    else if (t === 0xc6 || t === 0xdb) size = i + 5 <= b.length ? 5 + view.getUint32(i + 1) : 5;
+    else if (t === 0xdc || t === 0xde) {
+      if (i + 3 > b.length) return;
+      elements = view.getUint16(i + 1) * (t === 0xde ? 2 : 1);
+      size = 3;
+    } else if (t === 0xdd || t === 0xdf) {
+      if (i + 5 > b.length) return;
+      elements = view.getUint32(i + 1) * (t === 0xdf ? 2 : 1);
+      size = 5;
+    } else if (t >= 0xd4 && t <= 0xd8)
+      size = 2 + 2 ** (t - 0xd4); // fixext 1..16: type byte, then the data
+    else if (t === 0xc7) size = i + 1 < b.length ? 3 + b[i + 1]! : 3;
+    else if (t === 0xc8) size = i + 3 <= b.length ? 4 + view.getUint16(i + 1) : 4;
+    else if (t === 0xc9) size = i + 5 <= b.length ? 6 + view.getUint32(i + 1) : 6;
+    else if (t === 0xc1) return;
+    // else: positive/negative fixint, nil, booleans (size 1)
+    i += size;
+    if (elements >= 0) {
+      if (open.length >= MAX_DEPTH) throw new JouleError(ErrorCode.CODEC_MALFORMED, `arrays nested deeper than ${MAX_DEPTH} levels`, what);
+      if (elements > 0) {
+        open.push(elements);
+        continue;
+      }
+    }
+    // One item is complete: count it in its container, closing every container it completes.
+    for (;;) {
+      if (open.length === 0) return; // the top-level value ends here (anything after it is msgpackr's to report)
+      const left = open[open.length - 1]! - 1;
+      if (left > 0) {
+        open[open.length - 1] = left;
+        break;
+      }
+      open.pop();
+    }
+  }
+}
+
 /** Decodes canonical bytes; throws CODEC_MALFORMED or CODEC_NON_CANONICAL otherwise. */
 export function decode(bytes: Uint8Array, what = '$'): Encodable {
+  checkDepth(bytes, what);
   let value: unknown;
   try {
     // msgpackr unpacks bin as views of its input; copy the input so callers may reuse buffers.

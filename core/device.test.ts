@@ -51,7 +51,15 @@ describe('device record', () => {
       [{ owner: new Uint8Array(19) }, 'device.owner'],
       [{ kind: 'nuclear' as never }, 'device.kind'],
       [{ keyHistory: [] }, 'device.keyHistory'],
-      [{ keyHistory: [{ key: key(1), fromHeight: 90 }, { key: key(2), fromHeight: 90 }] }, 'device.keyHistory[1].fromHeight'],
+      [
+        {
+          keyHistory: [
+            { key: key(1), fromHeight: 90 },
+            { key: key(2), fromHeight: 90 },
+          ],
+        },
+        'device.keyHistory[1].fromHeight',
+      ],
     ];
     for (const [change, field] of cases) expect(errorOf(() => encodeDevice({ ...record, ...change })).field).toBe(field);
     const long = Array.from({ length: MAX_KEY_HISTORY + 1 }, (_, i) => ({ key: key(2), fromHeight: i }));

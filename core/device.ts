@@ -87,12 +87,14 @@ export function checkZone(v: unknown, field: string): string {
 }
 
 export function checkPowerW(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_POWER_W) throw invalid(field, `must be an integer number of watts, 0..${MAX_POWER_W}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_POWER_W)
+    throw invalid(field, `must be an integer number of watts, 0..${MAX_POWER_W}`);
   return v;
 }
 
 export function checkCarbonIntensity(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_CARBON_INTENSITY) throw invalid(field, `must be an integer g CO2e/kWh, 0..${MAX_CARBON_INTENSITY}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_CARBON_INTENSITY)
+    throw invalid(field, `must be an integer g CO2e/kWh, 0..${MAX_CARBON_INTENSITY}`);
   return v;
 }
 
@@ -140,7 +142,7 @@ function checkKeyHistory(history: readonly DeviceKey[], field: string): void {
     const e = history[i]!;
     if (!(e.key instanceof Uint8Array) || e.key.length !== BLS_PUBLIC_KEY_LENGTH) throw invalid(`${field}[${i}].key`, `must be ${BLS_PUBLIC_KEY_LENGTH} bytes`);
     if (!Number.isSafeInteger(e.fromHeight) || e.fromHeight < 0) throw invalid(`${field}[${i}].fromHeight`, 'must be a non-negative integer');
-    if (i > 0 && e.fromHeight <= history[i - 1]!.fromHeight) throw invalid(`${field}[${i}].fromHeight`, 'must be greater than the previous entry\'s');
+    if (i > 0 && e.fromHeight <= history[i - 1]!.fromHeight) throw invalid(`${field}[${i}].fromHeight`, "must be greater than the previous entry's");
   }
 }
 

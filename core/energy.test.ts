@@ -18,9 +18,24 @@ import {
 import { ErrorCode } from './errors.ts';
 import { errorOf } from './testing/errors.ts';
 
-const provenance: EnergyProvenance = { deviceId: 'pv-1', kind: 'solar', zone: 'NL', intervalStartMs: 1_700_000_010_000, intervalEndMs: 1_700_000_040_000, carbonIntensity: 30 };
+const provenance: EnergyProvenance = {
+  deviceId: 'pv-1',
+  kind: 'solar',
+  zone: 'NL',
+  intervalStartMs: 1_700_000_010_000,
+  intervalEndMs: 1_700_000_040_000,
+  carbonIntensity: 30,
+};
 const utxo: EnergyUtxo = { id: mintedUtxoId('pv-1', 1_700_000_010_000), owner: new Uint8Array(20).fill(7), wh: 1234n, provenance, frozen: false, height: 9 };
-const certificate: Certificate = { id: certificateId(new Uint8Array(32).fill(3)), beneficiary: new Uint8Array(20).fill(8), purpose: 'scope 2, 2026', wh: 1000n, provenance, height: 12, time: 1_700_000_100_000 };
+const certificate: Certificate = {
+  id: certificateId(new Uint8Array(32).fill(3)),
+  beneficiary: new Uint8Array(20).fill(8),
+  purpose: 'scope 2, 2026',
+  wh: 1000n,
+  provenance,
+  height: 12,
+  time: 1_700_000_100_000,
+};
 
 describe('energy UTXO and certificate records', () => {
   it('round-trip through their wire forms', () => {
@@ -53,7 +68,14 @@ describe('energy UTXO and certificate records', () => {
 describe('ids', () => {
   it('one per (device, interval) for a mint; distinct across devices, intervals and derivations', () => {
     expect(mintedUtxoId('pv-1', 30_000)).toEqual(mintedUtxoId('pv-1', 30_000));
-    const ids = [mintedUtxoId('pv-1', 30_000), mintedUtxoId('pv-1', 60_000), mintedUtxoId('pv-2', 30_000), outputUtxoId(new Uint8Array(32), 0), outputUtxoId(new Uint8Array(32), 1), certificateId(new Uint8Array(32))];
+    const ids = [
+      mintedUtxoId('pv-1', 30_000),
+      mintedUtxoId('pv-1', 60_000),
+      mintedUtxoId('pv-2', 30_000),
+      outputUtxoId(new Uint8Array(32), 0),
+      outputUtxoId(new Uint8Array(32), 1),
+      certificateId(new Uint8Array(32)),
+    ];
     expect(new Set(ids.map((i) => Buffer.from(i).toString('hex'))).size).toBe(ids.length);
     for (const i of ids) expect(i).toHaveLength(32);
   });
@@ -62,7 +84,14 @@ describe('ids', () => {
 describe('sameProvenance', () => {
   it('is true only when every field is equal', () => {
     expect(sameProvenance(provenance, { ...provenance })).toBe(true);
-    for (const change of [{ deviceId: 'pv-2' }, { kind: 'wind' as const }, { zone: 'DE' }, { intervalStartMs: 1 }, { intervalEndMs: 1_800_000_000_000 }, { carbonIntensity: 31 }]) {
+    for (const change of [
+      { deviceId: 'pv-2' },
+      { kind: 'wind' as const },
+      { zone: 'DE' },
+      { intervalStartMs: 1 },
+      { intervalEndMs: 1_800_000_000_000 },
+      { carbonIntensity: 31 },
+    ]) {
       expect(sameProvenance(provenance, { ...provenance, ...change })).toBe(false);
     }
   });

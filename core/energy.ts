@@ -1,5 +1,15 @@
 import { decode, encode, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
-import { checkCarbonIntensity, checkDeviceId, checkZone, deviceKindFromId, deviceKindFromName, deviceKindId, MAX_DEVICE_ID_LENGTH, MAX_ZONE_LENGTH, type DeviceKind } from './device.ts';
+import {
+  checkCarbonIntensity,
+  checkDeviceId,
+  checkZone,
+  deviceKindFromId,
+  deviceKindFromName,
+  deviceKindId,
+  MAX_DEVICE_ID_LENGTH,
+  MAX_ZONE_LENGTH,
+  type DeviceKind,
+} from './device.ts';
 import { ErrorCode, JouleError } from './errors.ts';
 import { HASH_LENGTH, sha256 } from './hash.ts';
 import { ADDRESS_LENGTH } from './keys.ts';
@@ -97,7 +107,8 @@ function checkTime(v: number, field: string): void {
 }
 
 export function checkWh(v: unknown, field: string, allowZero = false): bigint {
-  if (typeof v !== 'bigint' || v < (allowZero ? 0n : 1n) || v > MAX_ENERGY_WH) throw invalid(field, `must be an integer number of Wh, ${allowZero ? 0 : 1}..${MAX_ENERGY_WH}`);
+  if (typeof v !== 'bigint' || v < (allowZero ? 0n : 1n) || v > MAX_ENERGY_WH)
+    throw invalid(field, `must be an integer number of Wh, ${allowZero ? 0 : 1}..${MAX_ENERGY_WH}`);
   return v;
 }
 

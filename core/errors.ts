@@ -143,9 +143,7 @@ export class JouleError extends Error {
   }
 
   toJSON(): { code: ErrorCode; message: string; field?: string } {
-    return this.field === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, field: this.field };
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
   }
 }
 
@@ -161,6 +159,9 @@ export function isJouleError(e: unknown): e is JouleError {
 export function isFatal(e: unknown): e is JouleError {
   return (
     isJouleError(e) &&
-    (e.code === ErrorCode.HOOK_FAILED || e.code === ErrorCode.SAFETY_VIOLATION || e.code === ErrorCode.STATE_UNDECLARED_READ || e.code === ErrorCode.STORAGE_FAILED)
+    (e.code === ErrorCode.HOOK_FAILED ||
+      e.code === ErrorCode.SAFETY_VIOLATION ||
+      e.code === ErrorCode.STATE_UNDECLARED_READ ||
+      e.code === ErrorCode.STORAGE_FAILED)
   );
 }

@@ -15,7 +15,7 @@ function codeOf(f: () => unknown): string | undefined {
   return undefined;
 }
 
-async function asyncCodeOf(f: () => Promise<unknown>): Promise<{ code?: string; field?: string } | undefined> {
+async function asyncCodeOf(f: () => Promise<unknown>): Promise<{ code?: string; field?: string; message?: string } | undefined> {
   try {
     await f();
   } catch (e) {
@@ -100,6 +100,31 @@ describe('keystore', () => {
       expect(e?.code, field).toBe('KEYSTORE_INVALID');
       expect(e?.field, field).toBe(field);
     }
+  });
+
+  // Found by the fuzzer (test/fuzz, target keystore): n=65536 with r=1 passed the bounds,
+  // and scrypt threw a RangeError ("memory limit exceeded") instead of a typed error; the
+  // bounds also let a file ask for 4 GiB (n=2^20, r=32) and minutes of work (p=16).
+  it('refuses scrypt parameters scrypt cannot run or that cost more than 256 MiB and n*r*p = 2^21, as KEYSTORE_INVALID', async () => {
+    const json = await encryptKey({ type: 'ed25519', secret: ed25519Generate().seed, passphrase: 'pw of twelve+', scrypt: FAST });
+    const params = (n: number, r: number, p: number) => ({ ...json, crypto: { ...json.crypto!, kdfparams: { ...json.crypto!.kdfparams, n, r, p } } });
+    const cases: [number, number, number, string][] = [
+      [2 ** 16, 1, 1, 'crypto.kdfparams.n'], // RFC 7914: n < 2^(16 r)
+      [2 ** 20, 2, 2, 'crypto.kdfparams'],
+      [2 ** 20, 32, 16, 'crypto.kdfparams'], // 4 GiB, sixteen times over
+      [2 ** 18, 8, 2, 'crypto.kdfparams'],
+    ];
+    for (const [n, r, p, field] of cases) {
+      const e = await asyncCodeOf(() => decryptKey(params(n, r, p), 'pw of twelve+'));
+      // Refused by the bounds, before any derivation (not by scrypt itself).
+      expect(e, `n=${n} r=${r} p=${p}`).toMatchObject({ code: 'KEYSTORE_INVALID', field, message: expect.stringMatching(/must be/) });
+      expect(
+        codeOf(() => decryptKeySync(params(n, r, p), 'pw of twelve+')),
+        `n=${n} r=${r} p=${p}`,
+      ).toBe('KEYSTORE_INVALID');
+    }
+    // The most a file may ask for still opens: n*r*p = 2^21 (here with a wrong passphrase, the quickest way through a derivation).
+    expect(await asyncCodeOf(() => decryptKey(params(2 ** 16, 8, 4), 'not the passphrase'))).toMatchObject({ code: 'KEYSTORE_BAD_PASSPHRASE' });
   });
 
   it('writes and loads the explicit insecure devnet form, which says so', async () => {

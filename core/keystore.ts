@@ -81,10 +81,13 @@ const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
 const SALT_LENGTH = 32;
 const SECRET_LENGTH = 32;
-// Bounds on kdfparams read from a file, so a hostile file cannot make us allocate gigabytes.
+// Bounds on kdfparams read from a file, so a hostile file cannot make us allocate gigabytes
+// or derive for minutes: scrypt needs 128*n*r bytes and time in proportion to n*r*p.
 const MAX_N = 2 ** 20;
 const MAX_R = 32;
 const MAX_P = 16;
+/** n*r*p at most this: 256 MiB and about 8 times the default's work (geth's "standard" parameters, n=2^18, r=8, p=1). */
+const MAX_SCRYPT_WORK = 2 ** 21;
 
 function invalid(message: string, field: string): JouleError {
   return new JouleError(ErrorCode.KEYSTORE_INVALID, message, field);
@@ -120,6 +123,29 @@ function checkScrypt(p: ScryptParams, field: string): void {
   }
   if (!Number.isSafeInteger(p.r) || p.r < 1 || p.r > MAX_R) throw invalid(`r must be an integer in 1..${MAX_R}`, `${field}.r`);
   if (!Number.isSafeInteger(p.p) || p.p < 1 || p.p > MAX_P) throw invalid(`p must be an integer in 1..${MAX_P}`, `${field}.p`);
+  // RFC 7914: n < 2^(128*r/8); scrypt refuses anything else (with a RangeError, not a reason).
+  if (p.r < 4 && p.n >= 2 ** (16 * p.r)) throw invalid(`n must be below 2^${16 * p.r} when r is ${p.r} (RFC 7914)`, `${field}.n`);
+  if (p.n * p.r * p.p > MAX_SCRYPT_WORK) throw invalid(`n*r*p must be at most 2^21 (n=2^18, r=8, p=1), got ${p.n * p.r * p.p}`, field);
+}
+
+/** Runs scrypt; a refusal of its parameters is the key file's problem, said as such (checkScrypt should leave none). */
+function deriveSync(passphrase: string, salt: Uint8Array, params: ScryptParams): Buffer {
+  try {
+    return scryptSync(passphrase, salt, 32, scryptOptions(params));
+  } catch (e) {
+    throw invalid(`scrypt refused the parameters (${(e as Error).message})`, 'crypto.kdfparams');
+  }
+}
+
+function derive(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const refused = (e: Error) => reject(invalid(`scrypt refused the parameters (${e.message})`, 'crypto.kdfparams'));
+    try {
+      scrypt(passphrase, salt, 32, scryptOptions(params), (err, key) => (err ? refused(err) : resolve(key)));
+    } catch (e) {
+      refused(e as Error);
+    }
+  });
 }
 
 /**
@@ -183,10 +209,7 @@ export async function encryptKey(opts: EncryptKeyOptions): Promise<KeystoreJson>
   const params = opts.scrypt ?? DEFAULT_SCRYPT;
   const salt = randomBytes(SALT_LENGTH);
   // Async scrypt runs on the libuv pool, so many keys (genesis init) derive in parallel.
-  const derived = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(opts.passphrase!, salt, 32, scryptOptions(params), (err, key) => (err ? reject(err) : resolve(key))),
-  );
-  return seal(opts, derived, salt, params, base);
+  return seal(opts, await derive(opts.passphrase!, salt, params), salt, params, base);
 }
 
 export function encryptKeySync(opts: EncryptKeyOptions): KeystoreJson {
@@ -194,7 +217,7 @@ export function encryptKeySync(opts: EncryptKeyOptions): KeystoreJson {
   if (done) return base;
   const params = opts.scrypt ?? DEFAULT_SCRYPT;
   const salt = randomBytes(SALT_LENGTH);
-  return seal(opts, scryptSync(opts.passphrase!, salt, 32, scryptOptions(params)), salt, params, base);
+  return seal(opts, deriveSync(opts.passphrase!, salt, params), salt, params, base);
 }
 
 // ---------------- reading ----------------
@@ -302,15 +325,12 @@ export async function decryptKey(json: unknown, passphrase: string | undefined):
   const p = parse(json);
   if (p.info.insecure) return openInsecure(p);
   checkPassphrase(passphrase);
-  const derived = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(passphrase, p.salt!, 32, scryptOptions(p.params!), (err, key) => (err ? reject(err) : resolve(key))),
-  );
-  return open(p, derived);
+  return open(p, await derive(passphrase, p.salt!, p.params!));
 }
 
 export function decryptKeySync(json: unknown, passphrase: string | undefined): DecryptedKey {
   const p = parse(json);
   if (p.info.insecure) return openInsecure(p);
   checkPassphrase(passphrase);
-  return open(p, scryptSync(passphrase, p.salt!, 32, scryptOptions(p.params!)));
+  return open(p, deriveSync(passphrase, p.salt!, p.params!));
 }

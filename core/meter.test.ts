@@ -39,8 +39,18 @@ describe('meter records', () => {
     expect(decodeIntervalTotals(encodeIntervalTotals(t), 'pv-1', 1_700_000_010_000)).toEqual(t);
     const open = openInterval('x', 0);
     expect(decodeIntervalTotals(encodeIntervalTotals(open), 'x', 0)).toEqual(open);
-    for (const item of [{ checkMeter: 'cm', reported: true, kind: 'battery' as const, zone: 'DE-LU' }, { checkMeter: undefined, reported: false }]) expect(decodeCloseItem(encodeCloseItem(item))).toEqual(item);
-    const h: DeviceHealth = { missed: 3, lastReportedMs: 60_000, lastVerified: { intervalStartMs: 60_000, importWh: 0n, exportWh: 10n }, estimate: { intervalStartMs: 120_000, importWh: 0n, exportWh: 9n }, flaggedAtMs: undefined };
+    for (const item of [
+      { checkMeter: 'cm', reported: true, kind: 'battery' as const, zone: 'DE-LU' },
+      { checkMeter: undefined, reported: false },
+    ])
+      expect(decodeCloseItem(encodeCloseItem(item))).toEqual(item);
+    const h: DeviceHealth = {
+      missed: 3,
+      lastReportedMs: 60_000,
+      lastVerified: { intervalStartMs: 60_000, importWh: 0n, exportWh: 10n },
+      estimate: { intervalStartMs: 120_000, importWh: 0n, exportWh: 9n },
+      flaggedAtMs: undefined,
+    };
     expect(decodeDeviceHealth(encodeDeviceHealth(h))).toEqual(h);
   });
 });

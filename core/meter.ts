@@ -133,9 +133,19 @@ export function decodeMeterCursor(bytes: Uint8Array): MeterCursor {
   const f = readArray(decode(bytes, 'cursor'), 'cursor', 4);
   const open = opt(f[3], (v) => {
     const o = readArray(v, 'cursor.open', 4);
-    return { intervalStartMs: readUint(o[0]!, 'cursor.open.intervalStartMs'), readings: readUint(o[1]!, 'cursor.open.readings'), importWh: readAmount(o[2]!, 'cursor.open.importWh'), exportWh: readAmount(o[3]!, 'cursor.open.exportWh') };
+    return {
+      intervalStartMs: readUint(o[0]!, 'cursor.open.intervalStartMs'),
+      readings: readUint(o[1]!, 'cursor.open.readings'),
+      importWh: readAmount(o[2]!, 'cursor.open.importWh'),
+      exportWh: readAmount(o[3]!, 'cursor.open.exportWh'),
+    };
   });
-  return { lastTimestampUs: readInt64(f[0]!, 'cursor.lastTimestampUs'), importCarry: readUint(f[1]!, 'cursor.importCarry'), exportCarry: readUint(f[2]!, 'cursor.exportCarry'), open };
+  return {
+    lastTimestampUs: readInt64(f[0]!, 'cursor.lastTimestampUs'),
+    importCarry: readUint(f[1]!, 'cursor.importCarry'),
+    exportCarry: readUint(f[2]!, 'cursor.exportCarry'),
+    open,
+  };
 }
 
 /** The totals of a device's open interval, as an IntervalTotals record (status open). */
@@ -207,7 +217,11 @@ const energyToWire = (e: IntervalEnergy | undefined): Encodable => (e === undefi
 
 function energyFromWire(v: Encodable, field: string): IntervalEnergy {
   const f = readArray(v, field, 3);
-  return { intervalStartMs: readUint(f[0]!, `${field}.intervalStartMs`), importWh: readAmount(f[1]!, `${field}.importWh`), exportWh: readAmount(f[2]!, `${field}.exportWh`) };
+  return {
+    intervalStartMs: readUint(f[0]!, `${field}.intervalStartMs`),
+    importWh: readAmount(f[1]!, `${field}.importWh`),
+    exportWh: readAmount(f[2]!, `${field}.exportWh`),
+  };
 }
 
 export function encodeDeviceHealth(h: DeviceHealth): Uint8Array {

@@ -3,7 +3,13 @@ import { DEFAULT_PARAMS, DEVNET_PARAMS, energyParamProblems, PRODUCTION_ENERGY_P
 
 describe('energy parameters', () => {
   it('default to the documents: 15-minute intervals in production, 30 s on the devnet, 2 %, 2 and 4 missed, 10 %', () => {
-    expect(DEFAULT_PARAMS).toMatchObject({ settlementIntervalMs: 900_000, meterAccuracyPermille: 20, missedIntervalsDerate: 2, missedIntervalsFlag: 4, derateBps: 1000 });
+    expect(DEFAULT_PARAMS).toMatchObject({
+      settlementIntervalMs: 900_000,
+      meterAccuracyPermille: 20,
+      missedIntervalsDerate: 2,
+      missedIntervalsFlag: 4,
+      derateBps: 1000,
+    });
     expect(DEVNET_PARAMS.settlementIntervalMs).toBe(30_000);
     expect(energyParamProblems(PRODUCTION_ENERGY_PARAMS)).toEqual([]);
     expect(energyParamProblems(DEVNET_PARAMS)).toEqual([]);

@@ -92,9 +92,12 @@ export function energyParamProblems(p: EnergyParams): [keyof EnergyParams, strin
   range('derateBps', 0, 10_000);
   // A reading for the end of an interval must be able to arrive before the interval
   // closes; longer than an interval, a delay would keep two intervals open at once for no gain.
-  if (interval && delay && p.settlementDelayMs > p.settlementIntervalMs) out.push(['settlementDelayMs', `must be at most settlementIntervalMs (${p.settlementIntervalMs})`]);
-  if (interval && skew && p.maxReadingSkewMs > p.settlementIntervalMs) out.push(['maxReadingSkewMs', `must be at most settlementIntervalMs (${p.settlementIntervalMs})`]);
-  if (derate && flag && p.missedIntervalsFlag <= p.missedIntervalsDerate) out.push(['missedIntervalsFlag', `must be greater than missedIntervalsDerate (${p.missedIntervalsDerate})`]);
+  if (interval && delay && p.settlementDelayMs > p.settlementIntervalMs)
+    out.push(['settlementDelayMs', `must be at most settlementIntervalMs (${p.settlementIntervalMs})`]);
+  if (interval && skew && p.maxReadingSkewMs > p.settlementIntervalMs)
+    out.push(['maxReadingSkewMs', `must be at most settlementIntervalMs (${p.settlementIntervalMs})`]);
+  if (derate && flag && p.missedIntervalsFlag <= p.missedIntervalsDerate)
+    out.push(['missedIntervalsFlag', `must be greater than missedIntervalsDerate (${p.missedIntervalsDerate})`]);
   return out;
 }
 

@@ -3,7 +3,10 @@ import { ErrorCode, isFatal, JouleError } from './errors.ts';
 import { localIoCode, storageFailure } from './storage-error.ts';
 
 const osError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}, write`), { code, errno: -28, syscall: 'write' });
-const levelWrapped = (text: string) => Object.assign(new Error('Batch write failed', { cause: Object.assign(new Error(`IO error: /data/000005.log: ${text}`), { code: 'LEVEL_IO_ERROR' }) }), { code: 'LEVEL_IO_ERROR' });
+const levelWrapped = (text: string) =>
+  Object.assign(new Error('Batch write failed', { cause: Object.assign(new Error(`IO error: /data/000005.log: ${text}`), { code: 'LEVEL_IO_ERROR' }) }), {
+    code: 'LEVEL_IO_ERROR',
+  });
 
 describe('local I/O errors are classified as STORAGE_FAILED', () => {
   it.each([

@@ -19,7 +19,8 @@ const STRERROR: readonly (readonly [RegExp, string])[] = [
 /** `e` and its `cause`s (LevelDB wraps the native error once or twice). */
 function chain(e: unknown): { code?: unknown; message?: unknown }[] {
   const out: { code?: unknown; message?: unknown }[] = [];
-  for (let c = e; typeof c === 'object' && c !== null && out.length < 8; c = (c as { cause?: unknown }).cause) out.push(c as { code?: unknown; message?: unknown });
+  for (let c = e; typeof c === 'object' && c !== null && out.length < 8; c = (c as { cause?: unknown }).cause)
+    out.push(c as { code?: unknown; message?: unknown });
   return out;
 }
 

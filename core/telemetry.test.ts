@@ -7,7 +7,16 @@ import { fromHex, toHex } from './bytes.ts';
 import { decode, encode } from './codec.ts';
 import { ErrorCode } from './errors.ts';
 import { blsFromSecret, blsAggregateVerify, blsVerify } from './keys.ts';
-import { checkReading, parseReadingJson, readingFromWire, readingSigningBytes, readingToJson, readingToWire, telemetrySigningBytes, type Reading } from './telemetry.ts';
+import {
+  checkReading,
+  parseReadingJson,
+  readingFromWire,
+  readingSigningBytes,
+  readingToJson,
+  readingToWire,
+  telemetrySigningBytes,
+  type Reading,
+} from './telemetry.ts';
 import { errorOf } from './testing/errors.ts';
 
 /** The worked example of README.md "Device telemetry": a device maker checks their C code against it. */
@@ -56,16 +65,19 @@ describe('telemetry signing bytes', () => {
 
   it('readings signed with @noble/curves from the layout aggregate-verify through blst; a changed field does not', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.bigInt({ min: 1n, max: 2n ** 62n }), fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n })), { minLength: 1, maxLength: 4 }), (rows) => {
-        const sks = rows.map((_, i) => new Uint8Array(32).fill(i + 1));
-        const pks = sks.map((sk) => blsFromSecret(sk).publicKey);
-        const msgs = rows.map(([ts, wh], i) => telemetrySigningBytes('joule-test', `dev-${i}`, ts, wh));
-        const sigs = msgs.map((m, i) => noble.Signature.fromBytes(nobleSign(sks[i]!, m)));
-        const agg = noble.Signature.toBytes(noble.aggregateSignatures(sigs));
-        expect(blsAggregateVerify(msgs, pks, agg)).toBe(true);
-        const tampered = telemetrySigningBytes('joule-test', 'dev-0', rows[0]![0], rows[0]![1] + 1n);
-        expect(blsAggregateVerify([tampered, ...msgs.slice(1)], pks, agg)).toBe(false);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.bigInt({ min: 1n, max: 2n ** 62n }), fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n })), { minLength: 1, maxLength: 4 }),
+        (rows) => {
+          const sks = rows.map((_, i) => new Uint8Array(32).fill(i + 1));
+          const pks = sks.map((sk) => blsFromSecret(sk).publicKey);
+          const msgs = rows.map(([ts, wh], i) => telemetrySigningBytes('joule-test', `dev-${i}`, ts, wh));
+          const sigs = msgs.map((m, i) => noble.Signature.fromBytes(nobleSign(sks[i]!, m)));
+          const agg = noble.Signature.toBytes(noble.aggregateSignatures(sigs));
+          expect(blsAggregateVerify(msgs, pks, agg)).toBe(true);
+          const tampered = telemetrySigningBytes('joule-test', 'dev-0', rows[0]![0], rows[0]![1] + 1n);
+          expect(blsAggregateVerify([tampered, ...msgs.slice(1)], pks, agg)).toBe(false);
+        },
+      ),
       { numRuns: 5 },
     );
   });
@@ -92,19 +104,36 @@ describe('readings', () => {
   });
 
   it('reject bad fields with TX_INVALID_FIELD or CODEC_WRONG_TYPE naming them', () => {
-    expect(errorOf(() => checkReading({ ...r, timestampUs: 0n }, 'readings[3]'))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'readings[3].timestampUs' });
+    expect(errorOf(() => checkReading({ ...r, timestampUs: 0n }, 'readings[3]'))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'readings[3].timestampUs',
+    });
     expect(errorOf(() => checkReading({ ...r, stateOfChargePercent: 101 }, 'x')).field).toBe('x.stateOfChargePercent');
-    expect(errorOf(() => readingFromWire(['bat-7', 'x', 1, 0], 'b.readings[2]'))).toMatchObject({ code: ErrorCode.CODEC_WRONG_TYPE, field: 'b.readings[2].timestampUs' });
+    expect(errorOf(() => readingFromWire(['bat-7', 'x', 1, 0], 'b.readings[2]'))).toMatchObject({
+      code: ErrorCode.CODEC_WRONG_TYPE,
+      field: 'b.readings[2].timestampUs',
+    });
     expect(errorOf(() => readingFromWire(['bat-7', 1], 'b.readings[2]')).field).toBe('b.readings[2]');
     expect(errorOf(() => readingFromWire(['bad id', 1, 1, 0], 'b')).field).toBe('b.deviceId');
   });
 
   it('parse from JSON (int64 as decimal strings) with INVALID_PARAMS naming the field', () => {
     expect(parseReadingJson(readingToJson(r))).toEqual(r);
-    expect(parseReadingJson({ deviceId: 'm', timestampUs: 5, netEnergyWh: '-9223372036854775808' })).toEqual({ deviceId: 'm', timestampUs: 5n, netEnergyWh: -(2n ** 63n), stateOfChargePercent: 0 });
-    expect(errorOf(() => parseReadingJson({ deviceId: 'm', timestampUs: '1.5', netEnergyWh: 0 }, 'readings[1]'))).toMatchObject({ code: ErrorCode.INVALID_PARAMS, field: 'readings[1].timestampUs' });
+    expect(parseReadingJson({ deviceId: 'm', timestampUs: 5, netEnergyWh: '-9223372036854775808' })).toEqual({
+      deviceId: 'm',
+      timestampUs: 5n,
+      netEnergyWh: -(2n ** 63n),
+      stateOfChargePercent: 0,
+    });
+    expect(errorOf(() => parseReadingJson({ deviceId: 'm', timestampUs: '1.5', netEnergyWh: 0 }, 'readings[1]'))).toMatchObject({
+      code: ErrorCode.INVALID_PARAMS,
+      field: 'readings[1].timestampUs',
+    });
     expect(errorOf(() => parseReadingJson({ deviceId: 'm', timestampUs: 1, netEnergyWh: '9223372036854775808' })).field).toBe('reading.netEnergyWh');
-    expect(errorOf(() => parseReadingJson({ deviceId: 7, timestampUs: 1, netEnergyWh: 0 }))).toMatchObject({ code: ErrorCode.INVALID_PARAMS, field: 'reading.deviceId' });
+    expect(errorOf(() => parseReadingJson({ deviceId: 7, timestampUs: 1, netEnergyWh: 0 }))).toMatchObject({
+      code: ErrorCode.INVALID_PARAMS,
+      field: 'reading.deviceId',
+    });
     expect(errorOf(() => parseReadingJson({ deviceId: 'm', timestampUs: 1, netEnergyWh: 0, extra: 1 })).field).toBe('reading.extra');
   });
 });

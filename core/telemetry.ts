@@ -77,7 +77,8 @@ function checkInt64(v: unknown, field: string): bigint {
 export function checkReading(r: Reading, path = 'reading', code: ErrorCode = ErrorCode.TX_INVALID_FIELD): void {
   const bad = (field: string, why: string) => new JouleError(code, why, `${path}.${field}`);
   if (!isDeviceId(r.deviceId)) throw bad('deviceId', 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"');
-  if (typeof r.timestampUs !== 'bigint' || r.timestampUs <= 0n || r.timestampUs > INT64_MAX) throw bad('timestampUs', 'must be a positive 64-bit Unix time in microseconds');
+  if (typeof r.timestampUs !== 'bigint' || r.timestampUs <= 0n || r.timestampUs > INT64_MAX)
+    throw bad('timestampUs', 'must be a positive 64-bit Unix time in microseconds');
   if (typeof r.netEnergyWh !== 'bigint' || r.netEnergyWh < INT64_MIN || r.netEnergyWh > INT64_MAX) throw bad('netEnergyWh', 'must be a 64-bit signed integer');
   const soc = r.stateOfChargePercent;
   if (typeof soc !== 'number' || !Number.isInteger(soc) || soc < 0 || soc > 100) throw bad('stateOfChargePercent', 'must be an integer percentage, 0..100');
@@ -138,7 +139,8 @@ export function parseReadingJson(v: unknown, path = 'reading'): Reading {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new JouleError(ErrorCode.INVALID_PARAMS, 'must be an object', path);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!['deviceId', 'timestampUs', 'netEnergyWh', 'stateOfChargePercent', 'signature'].includes(k)) throw new JouleError(ErrorCode.INVALID_PARAMS, 'unknown field', `${path}.${k}`);
+    if (!['deviceId', 'timestampUs', 'netEnergyWh', 'stateOfChargePercent', 'signature'].includes(k))
+      throw new JouleError(ErrorCode.INVALID_PARAMS, 'unknown field', `${path}.${k}`);
   }
   const r: Reading = {
     deviceId: o.deviceId as string,

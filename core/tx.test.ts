@@ -89,7 +89,14 @@ describe('tx envelope', () => {
   it('changing any signed field invalidates the signature', () => {
     const tx = signTx(unsigned(), seed);
     const other = ed25519FromSeed(new Uint8Array(32).fill(0x43)).publicKey;
-    const variants: Partial<SignedTx>[] = [{ chainId: 'joule-tesu' }, { type: 2 }, { sender: other }, { nonce: 8 }, { fee: 1_001n }, { body: encode([utf8('to'), 6]) }];
+    const variants: Partial<SignedTx>[] = [
+      { chainId: 'joule-tesu' },
+      { type: 2 },
+      { sender: other },
+      { nonce: 8 },
+      { fee: 1_001n },
+      { body: encode([utf8('to'), 6]) },
+    ];
     for (const v of variants) expect(verifyTxSignature({ ...tx, ...v }), JSON.stringify(Object.keys(v))).toBe(false);
     expect(verifyTxSignature(tx)).toBe(true);
   });
@@ -122,12 +129,17 @@ describe('tx envelope', () => {
     ['body as array', () => wireWith(5, [1, 2]), 'tx.body', ErrorCode.CODEC_WRONG_TYPE],
     ['signature of 63 bytes', () => wireWith(6, new Uint8Array(63)), 'tx.signature', ErrorCode.CODEC_WRONG_TYPE],
     ['signature null', () => wireWith(6, null), 'tx.signature', ErrorCode.CODEC_WRONG_TYPE],
-    ['non-canonical nonce (uint16 for 7)', () => {
-      const b = signTx(unsigned(), seed).bytes;
-      const i = 1 + encode('joule-test').length + 1 + 34; // array header, chainId, type, bin8 sender
-      if (b[i] !== 0x07) throw new Error('nonce not where expected');
-      return new Uint8Array([...b.subarray(0, i), 0xcd, 0x00, 0x07, ...b.subarray(i + 1)]);
-    }, 'tx', ErrorCode.CODEC_NON_CANONICAL],
+    [
+      'non-canonical nonce (uint16 for 7)',
+      () => {
+        const b = signTx(unsigned(), seed).bytes;
+        const i = 1 + encode('joule-test').length + 1 + 34; // array header, chainId, type, bin8 sender
+        if (b[i] !== 0x07) throw new Error('nonce not where expected');
+        return new Uint8Array([...b.subarray(0, i), 0xcd, 0x00, 0x07, ...b.subarray(i + 1)]);
+      },
+      'tx',
+      ErrorCode.CODEC_NON_CANONICAL,
+    ],
     ['garbage', () => new Uint8Array([0xc1, 0xff, 0x00]), 'tx', 'codec'],
     ['truncated', () => signTx(unsigned(), seed).bytes.subarray(0, 50), 'tx', ErrorCode.CODEC_MALFORMED],
   ])('decodeTx rejects %s naming %s', (_name, bytes, field, code) => {

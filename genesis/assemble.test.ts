@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } from '../core/keys.ts';
 import { signProofOfPossession } from '../core/pop.ts';
-import {
-  assembleGenesis,
-  genesisHash,
-  genesisFileText,
-  parseGenesis,
-  tryAssemble,
-  type AssembleInput,
-  type AssembleValidator,
-} from './index.ts';
+import { assembleGenesis, genesisHash, genesisFileText, parseGenesis, tryAssemble, type AssembleInput, type AssembleValidator } from './index.ts';
 
 const CHAIN = 'ceremony-test';
 const TIME = 1_767_225_600_000;
@@ -117,6 +109,16 @@ describe('assembleGenesis', () => {
     expect(paths(base({ validators: [] }))).toEqual(['cards: at least one validator is required']);
     expect(paths(base({ validatorBalance: 2n ** 64n }))).toEqual([expect.stringMatching(/^validatorBalance: must fit in uint64/)]);
     expect(paths(base({ genesisTime: 1_767_225_600 }))).toEqual([expect.stringMatching(/^genesisTime: .*looks like seconds/)]);
+  });
+
+  // Found by the fuzzer (test/fuzz, target assemble): String() of a JSON value whose
+  // `toString` is data threw a TypeError out of the ceremony instead of a problem report.
+  it('an accounts entry whose address is not a string is a problem at its path, whatever JSON holds there', () => {
+    for (const address of [{ toString: 1 }, [{ toString: [] }], { valueOf: {}, toString: {} }, 7, null]) {
+      expect(paths(base({ accounts: [{ address, balance: '1' }], accountsSource: 'accounts.json' }))).toEqual([
+        expect.stringMatching(/^accounts\.json: \[0\]\.address: /),
+      ]);
+    }
   });
 
   it('throws GENESIS_INVALID listing every problem', () => {

@@ -61,11 +61,13 @@ export function assembleGenesis(input: AssembleInput): Assembled {
   return assembled;
 }
 
+/** A sort and match key for an address field: its bytes, or for anything malformed (reported by validation) its JSON text. */
 function addressKey(text: unknown): string {
+  if (typeof text !== 'string') return `?${JSON.stringify(text) ?? typeof text}`;
   try {
-    return toHex(parseAddress(String(text)));
+    return toHex(parseAddress(text));
   } catch {
-    return `?${String(text)}`;
+    return `?${text}`;
   }
 }
 

@@ -77,7 +77,13 @@ export async function writeDevnetFiles(dir: string, devnet: Devnet, protection: 
   const queue = [...jobs];
   const worker = async (): Promise<void> => {
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-      const json: KeystoreJson = await encryptKey({ type: job.type, secret: job.secret, passphrase: protection.passphrase, insecure: protection.insecure, scrypt: protection.scrypt });
+      const json: KeystoreJson = await encryptKey({
+        type: job.type,
+        secret: job.secret,
+        passphrase: protection.passphrase,
+        insecure: protection.insecure,
+        scrypt: protection.scrypt,
+      });
       await writeFile(job.file, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
       protection.onKey?.(job.file, ++done, jobs.length);
     }

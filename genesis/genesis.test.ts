@@ -80,7 +80,11 @@ describe('genesis validation', () => {
 
   it('checks the BLS proof of possession (binding key, identity and chain)', () => {
     // Another validator's proof: valid signature, wrong key.
-    expectProblem((g) => (g.validators[0].blsProofOfPossession = g.validators[1].blsProofOfPossession), 'validators[0].blsProofOfPossession', /does not verify/);
+    expectProblem(
+      (g) => (g.validators[0].blsProofOfPossession = g.validators[1].blsProofOfPossession),
+      'validators[0].blsProofOfPossession',
+      /does not verify/,
+    );
     // A proof made for another chain id does not verify here.
     expectProblem((g) => (g.chainId = 'other-chain'), 'validators[0].blsProofOfPossession', /does not verify/);
     // A rogue key: the attacker uses someone's BLS key without its secret; any proof fails.
@@ -111,7 +115,11 @@ describe('genesis validation', () => {
 
   it('reports account problems', () => {
     expectProblem((g) => (g.accounts[1].address = g.accounts[0].address), 'accounts[1].address', /duplicate address: same as accounts\[0\]\.address/);
-    expectProblem((g) => (g.accounts[0].address = g.accounts[0].address.slice(0, -1) + (g.accounts[0].address.endsWith('q') ? 'p' : 'q')), 'accounts[0].address', /not a valid joule address/);
+    expectProblem(
+      (g) => (g.accounts[0].address = g.accounts[0].address.slice(0, -1) + (g.accounts[0].address.endsWith('q') ? 'p' : 'q')),
+      'accounts[0].address',
+      /not a valid joule address/,
+    );
     expectProblem((g) => (g.accounts[0].balance = 100), 'accounts[0].balance', /decimal string/);
     expectProblem((g) => (g.accounts[0].balance = '-1'), 'accounts[0].balance');
     expectProblem((g) => (g.accounts[0].balance = '1e6'), 'accounts[0].balance');

@@ -67,7 +67,10 @@ export function checkParams(c: Checker, v: unknown, path = 'params'): ChainParam
   // The proposer of round 0 waits up to the empty-block period for txs; the others' round
   // timer (requestTimeoutMs) must outlast that wait, or every empty block costs a round change.
   if (emptyBlockPeriodMs !== undefined && requestTimeoutMs !== undefined && emptyBlockPeriodMs >= requestTimeoutMs) {
-    c.add(join(path, 'requestTimeoutMs'), `must be greater than emptyBlockPeriodMs (${emptyBlockPeriodMs}): a proposer waiting for txs would otherwise time its peers out`);
+    c.add(
+      join(path, 'requestTimeoutMs'),
+      `must be greater than emptyBlockPeriodMs (${emptyBlockPeriodMs}): a proposer waiting for txs would otherwise time its peers out`,
+    );
   }
   if (maxBlockBytes !== undefined && maxTxBytes !== undefined && maxBlockBytes < maxTxBytes) {
     c.add(join(path, 'maxBlockBytes'), `must be at least maxTxBytes (${maxTxBytes}), or the largest tx never fits`);

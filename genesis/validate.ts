@@ -46,7 +46,11 @@ export function parseGenesis(json: unknown): Genesis {
   const { problems, genesis } = checkGenesis(json);
   if (genesis === undefined || problems.length > 0) {
     const list = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-    const err = new JouleError(ErrorCode.GENESIS_INVALID, `invalid genesis (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}`, problems[0]?.path);
+    const err = new JouleError(
+      ErrorCode.GENESIS_INVALID,
+      `invalid genesis (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}`,
+      problems[0]?.path,
+    );
     throw Object.assign(err, { problems });
   }
   return genesis;
@@ -129,7 +133,10 @@ function checkValidators(c: Checker, v: unknown, chainId: string | undefined): G
     const pop = c.hex(o.blsProofOfPossession, `${p}.blsProofOfPossession`, 96);
     if (pop !== undefined && blsKey !== undefined && identityKey !== undefined && chainId !== undefined) {
       if (!verifyProofOfPossession(chainId, blsKey, identityKey, pop)) {
-        c.add(`${p}.blsProofOfPossession`, `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`);
+        c.add(
+          `${p}.blsProofOfPossession`,
+          `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`,
+        );
       }
     }
     if (name !== undefined && address !== undefined && identityKey !== undefined && blsKey !== undefined && pop !== undefined) {

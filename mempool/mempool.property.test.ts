@@ -38,11 +38,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       salt: fc.integer({ min: 0, max: 2 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('select' as const), maxTxs: fc.integer({ min: 0, max: 12 }), maxBytes: fc.integer({ min: 0, max: 1500 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('select' as const), maxTxs: fc.integer({ min: 0, max: 12 }), maxBytes: fc.integer({ min: 0, max: 1500 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('commit' as const), maxTxs: fc.integer({ min: 0, max: 8 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('foreign' as const), sender: fc.integer({ min: 0, max: SENDERS - 1 }), by: fc.integer({ min: 1, max: 3 }), spent: fc.integer({ min: 0, max: 300 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('foreign' as const),
+      sender: fc.integer({ min: 0, max: SENDERS - 1 }),
+      by: fc.integer({ min: 1, max: 3 }),
+      spent: fc.integer({ min: 0, max: 300 }),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 40 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
@@ -209,7 +217,9 @@ describe('Mempool properties', () => {
               else if (op.offset < 0) expect(e.code).toBe(ErrorCode.TX_NONCE_TOO_LOW);
               else if (op.offset > limits.maxNonceGap) expect(e.code).toBe(ErrorCode.TX_NONCE_TOO_HIGH);
               else {
-                expect([ErrorCode.MEMPOOL_UNDERPRICED, ErrorCode.MEMPOOL_SENDER_LIMIT, ErrorCode.MEMPOOL_FULL, ErrorCode.MEMPOOL_INSUFFICIENT_FUNDS]).toContain(e.code);
+                expect([ErrorCode.MEMPOOL_UNDERPRICED, ErrorCode.MEMPOOL_SENDER_LIMIT, ErrorCode.MEMPOOL_FULL, ErrorCode.MEMPOOL_INSUFFICIENT_FUNDS]).toContain(
+                  e.code,
+                );
               }
               // A failed add changes nothing (stale txs of the sender aside: none exist here,
               // since commits and foreign bumps prune the senders they move).

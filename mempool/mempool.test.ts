@@ -284,7 +284,7 @@ describe('removeCommitted and remove', () => {
     expect(m.size).toBe(1);
   });
 
-  it('add prunes the sender\'s stale txs and reports them as evicted', () => {
+  it("add prunes the sender's stale txs and reports them as evicted", () => {
     const m = pool();
     const t0 = fakeTx(1, 0, 10n);
     m.add(t0, meta(t0));

@@ -81,7 +81,9 @@ describe('a failing end-of-block hook stops the node', () => {
     const penalties: string[] = [];
     const rejected: string[] = [];
     const sync = new BlockSync({
-      chain, queue, logger: silentLogger(),
+      chain,
+      queue,
+      logger: silentLogger(),
       p2p: {
         peers: () => ['peer-a'],
         requestStatus: async () => ({ height: 3, hash: new Uint8Array(32) }),
@@ -119,7 +121,11 @@ describe('a failing end-of-block hook stops the node', () => {
     const rejected: string[] = [];
     const metrics: ConsensusMetrics = { round() {}, roundChange() {}, evidence() {}, rejected: (code, source) => void rejected.push(`${source} ${code}`) };
     const driver = new ConsensusDriver({
-      chain, queue, wal, metrics, clock: Date.now,
+      chain,
+      queue,
+      wal,
+      metrics,
+      clock: Date.now,
       mempool: new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 10, maxNonceGap: 10, replaceBumpPercent: 10 }),
       signer: keySigner(address(me), keys[me]!.identity.seed, keys[me]!.consensus.secretKey),
       crypto: defaultCrypto,
@@ -134,9 +140,27 @@ describe('a failing end-of-block hook stops the node', () => {
     cleanups.push(() => driver.stop());
     await driver.start();
     // The proposer (whose hook works) builds block 1; this node's hook fails on it.
-    const built = await buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp: Date.now(), candidates: [], signaturesVerified: true });
-    const unsigned: Omit<Proposal, 'signature'> = { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block: encodeBlock(built.block), justification: null };
-    const proposal = { ...unsigned, signature: ed25519Sign(keys[proposer]!.identity.seed, messageSigningBytes(devnet.genesis.chainId, unsigned)) } as ConsensusMessage;
+    const built = await buildBlock({
+      context: chain.nextBlockContext(),
+      proposer: address(proposer),
+      round: 0,
+      timestamp: Date.now(),
+      candidates: [],
+      signaturesVerified: true,
+    });
+    const unsigned: Omit<Proposal, 'signature'> = {
+      kind: 0,
+      height: 1,
+      round: 0,
+      author: address(proposer),
+      digest: built.hash,
+      block: encodeBlock(built.block),
+      justification: null,
+    };
+    const proposal = {
+      ...unsigned,
+      signature: ed25519Sign(keys[proposer]!.identity.seed, messageSigningBytes(devnet.genesis.chainId, unsigned)),
+    } as ConsensusMessage;
     failAt.height = 1;
     driver.onMessage(encodeMessage(proposal));
     await queue.push(() => undefined);

@@ -5,10 +5,7 @@ import { equalBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, isFatal, isJouleError, JouleError } from '../core/errors.ts';
 import { StorageFailure } from '../core/storage-error.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
-import { decodeMessage, type ConsensusMessage } from '../consensus/messages.ts';
-import { checkMessage } from '../consensus/message-check.ts';
-import { defaultBlockInfo, type BlockInfo } from '../consensus/types.ts';
-import { keySigner, type ConsensusCrypto } from '../consensus/crypto.ts';
+import { keySigner } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Mempool } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
@@ -19,7 +16,7 @@ import { getAccount } from '../state/accounts.ts';
 import { TxAdmission } from './txs/admission.ts';
 import { createNodeApi } from './api/node-api.ts';
 import type { BuildOutput, ExecutedBlock } from './blocks/block-builder.ts';
-import { decodeCertifiedBlock, encodeCertifiedBlock, importCertified } from './blocks/block-import.ts';
+import { encodeCertifiedBlock } from './blocks/block-import.ts';
 import { Chain } from './chain/chain.ts';
 import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config.ts';
 import { ConsensusDriver } from './consensus/driver.ts';
@@ -33,10 +30,10 @@ import { TxGossip } from './txs/tx-gossip.ts';
 import { parseTransition } from './chain/transitions.ts';
 import { evidenceReporter } from './consensus/evidence-reporter.ts';
 import { cachingCrypto, type CachingCrypto } from './consensus/verify-cache.ts';
-import { verifyAhead } from './verify/ahead.ts';
-import { decodeOnce } from './net/decode-once.ts';
 import { stateOptions } from './chain/state-config.ts';
 import { registerStateGauges } from './metrics/state.ts';
+import { BlockGossip } from './net/block-gossip.ts';
+import { ConsensusGossip } from './net/consensus-gossip.ts';
 import { VerifiedTxs } from './verify/verified-txs.ts';
 import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
@@ -110,7 +107,9 @@ export class JouleNode {
 
   static async start(opts: StartOptions): Promise<JouleNode> {
     const config = loadConfig(opts.home);
-    const logger = opts.logger ?? createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
+    const logger =
+      opts.logger ??
+      createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
     const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
       validator: config.role === 'validator',
@@ -140,7 +139,8 @@ export class JouleNode {
       await service.close();
       throw e;
     }
-    for (const t of transitions) logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
+    for (const t of transitions)
+      logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
     const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
       await node.startServices();
@@ -168,13 +168,22 @@ export class JouleNode {
     } catch (e) {
       throw isJouleError(e) ? e : bindError(e, 'p2p', config.p2p.listen);
     }
-    const api = createNodeApi({ chain, admission: this.admission, events: this.events, status: () => this.status(), onAdmitted: (tx) => this.txGossip?.add(tx) });
+    const api = createNodeApi({
+      chain,
+      admission: this.admission,
+      events: this.events,
+      status: () => this.status(),
+      onAdmitted: (tx) => this.txGossip?.add(tx),
+    });
     const rpc = await startRpcServer({
       host: config.rpc.host,
       port: config.rpc.port,
       corsOrigins: config.rpc.corsOrigins,
       hosts: config.rpc.hosts,
-      limits: { maxConnections: config.rpc.maxConnections, ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}) },
+      limits: {
+        maxConnections: config.rpc.maxConnections,
+        ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}),
+      },
       ws: config.rpc.maxWsConnections !== null ? { maxConnections: config.rpc.maxWsConnections } : {},
       api,
       metrics: rpcMetrics(this.metrics),
@@ -184,17 +193,27 @@ export class JouleNode {
       throw bindError(e, 'rpc', `${config.rpc.host}:${config.rpc.port}`);
     });
     this.servers.push(rpc);
-    const metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics.registry, health: () => this.health(), logger: logger.child({ part: 'metrics' }) }).catch(
-      (e: unknown) => {
-        throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
-      },
-    );
+    const metrics = await startMetricsServer({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      metrics: this.metrics.registry,
+      health: () => this.health(),
+      logger: logger.child({ part: 'metrics' }),
+    }).catch((e: unknown) => {
+      throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
+    });
     this.servers.push(metrics);
     logger.info(
       {
-        chainId: chain.genesis.chainId, role: config.role, height: chain.height, head: toHex(chain.head.hash),
-        address: formatAddress(this.address), peerId: this.p2p?.peerId, validators: chain.validators.size,
-        rpc: `http://${config.rpc.host}:${rpc.port}`, metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
+        chainId: chain.genesis.chainId,
+        role: config.role,
+        height: chain.height,
+        head: toHex(chain.head.hash),
+        address: formatAddress(this.address),
+        peerId: this.p2p?.peerId,
+        validators: chain.validators.size,
+        rpc: `http://${config.rpc.host}:${rpc.port}`,
+        metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
       },
       'node started',
     );
@@ -242,18 +261,21 @@ export class JouleNode {
     this.halting = true;
     if (reason instanceof StorageFailure) {
       this.nodeMetrics.storageError(reason.op);
-      this.logger.fatal({ code: reason.code, path: reason.path, op: reason.op, os: reason.osCode, err: reason.message }, 'node halted: its disk refused a write or read (not a peer\'s fault)');
+      this.logger.fatal(
+        { code: reason.code, path: reason.path, op: reason.op, os: reason.osCode, err: reason.message },
+        "node halted: its disk refused a write or read (not a peer's fault)",
+      );
     } else this.logger.fatal({ code: reason.code, err: reason.message, field: reason.field }, 'node halted: it cannot continue safely');
     this.driver?.stop();
     void this.sync?.stop();
     this.resolveHalted?.(reason);
   }
 
-
   /** Peers allowed in: every genesis and current validator, plus the named observers of the config. */
   private allowedPeers(): string[] {
     const ids = new Set<string>(this.config.p2p.allowPeers);
-    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators, ...this.chain.transitionValidators()]) ids.add(peerIdFromIdentityKey(v.identityKey));
+    for (const v of [...this.chain.genesis.validators, ...this.chain.validators.validators, ...this.chain.transitionValidators()])
+      ids.add(peerIdFromIdentityKey(v.identityKey));
     ids.delete(peerIdFromIdentityKey(this.keys.identity.publicKey));
     return [...ids];
   }
@@ -285,31 +307,40 @@ export class JouleNode {
     p2p.on('peer:connect', updatePeers);
     p2p.on('peer:disconnect', updatePeers);
 
-    this.txGossip = new TxGossip((bytes) => void p2p.publish('txs', bytes).catch(() => {}), this.admission, (e) => logger.error({ err: e }, 'gossiped tx admission failed'));
+    this.txGossip = new TxGossip(
+      (bytes) => void p2p.publish('txs', bytes).catch(() => {}),
+      this.admission,
+      (e) => logger.error({ err: e }, 'gossiped tx admission failed'),
+    );
     p2p.subscribe('txs', this.txGossip);
-    p2p.subscribe('consensus', {
-      validate: (data) => this.validateConsensusMessage(data),
-      handle: (data) => {
-        const decoded = this.decodeConsensusMessage(data);
-        this.driver?.onMessage(data, decoded);
-      },
-    });
+    p2p.subscribe(
+      'consensus',
+      new ConsensusGossip({
+        chain,
+        crypto: this.crypto,
+        rejected: (code) => this.nodeMetrics.rejected(code, 'gossip'),
+        deliver: (data, decoded) => this.driver?.onMessage(data, decoded),
+      }),
+    );
     // Validators commit through consensus and catch up through sync; certified-block gossip
-    // is for observers (decoding every peer's copy of every block would cost validators dearly).
+    // is for observers (node/net/block-gossip.ts).
     if (!this.isValidator) {
-      p2p.subscribe('blocks', {
-        validate: (data) => {
-          try {
-            return this.decodeGossipedBlock(data).block.header.height > chain.height ? 'accept' : 'ignore';
-          } catch {
-            return 'reject';
-          }
-        },
-        handle: (data, from) => {
-          // Shed under overload: sync fetches whatever gossip could not deliver.
-          if (!this.queue.offer(() => this.importGossipedBlock(data, from), 256)) this.nodeMetrics.rejected('RATE_LIMITED', 'gossip');
-        },
-      });
+      p2p.subscribe(
+        'blocks',
+        new BlockGossip({
+          chain,
+          queue: this.queue,
+          commit: (executed, cert) => this.commitBlock(executed, cert),
+          imported: async () => this.driver?.headAdvanced(),
+          ahead: () => void this.sync?.trigger(),
+          rejected: (code) => this.nodeMetrics.rejected(code, 'gossip'),
+          penalize: async (peer, e) => {
+            logger.warn({ peer, code: e.code, err: e.message }, 'gossiped block rejected; penalising the sender');
+            await this.p2p?.penalize(peer, 'invalid gossiped block');
+          },
+          failed: (peer, e) => logger.error({ peer, err: e }, "gossiped block import failed (not the sender's fault)"),
+        }),
+      );
     }
     this.sync = new BlockSync({
       chain,
@@ -320,68 +351,6 @@ export class JouleNode {
       commit: (executed, cert) => this.commitBlock(executed, cert),
       afterImport: async () => this.driver?.headAdvanced(),
     });
-  }
-
-  /**
-   * Gossip-level check, so that nothing failing is relayed: signature and attachments
-   * (consensus/message-check.ts), with the rotation of the next height known and of later
-   * heights not; the state machine does the rest (rounds, duplicates, equivocation). The
-   * signatures are verified first on the worker pool (consensus priority, ahead of every
-   * admission), which leaves their verdicts in the caching crypto for the check itself and,
-   * later, for the state machine.
-   */
-  private async validateConsensusMessage(data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
-    const { chain } = this;
-    let m: ConsensusMessage;
-    try {
-      m = this.decodeConsensusMessage(data);
-    } catch {
-      this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
-      return 'reject';
-    }
-    if (m.height <= chain.height) return 'ignore';
-    const blocks = new Map<Uint8Array, BlockInfo>();
-    const blockInfo = (block: Uint8Array): BlockInfo => {
-      let info = blocks.get(block);
-      if (info === undefined) blocks.set(block, (info = defaultBlockInfo(block)));
-      return info;
-    };
-    const check = (crypto: ConsensusCrypto) => {
-      const previousProposer = m.height > chain.height + 1 ? undefined : chain.height === 0 ? null : chain.head.header.proposer;
-      return checkMessage({ chainId: chain.genesis.chainId, height: m.height, validators: chain.validators, previousProposer, crypto }, m, blockInfo);
-    };
-    try {
-      await verifyAhead(chain.signatures.service, { priority: 'consensus' }, check, (set) => this.crypto.remember(set));
-    } catch {
-      // The service stopped: the check below verifies on this thread.
-    }
-    if (m.height <= chain.height) return 'ignore'; // the head moved meanwhile
-    const [verdict] = check(this.crypto);
-    if (verdict === 'reject') this.nodeMetrics.rejected('CONSENSUS_INVALID_MESSAGE', 'gossip');
-    return verdict;
-  }
-
-  /** Decoded once for the topic's validate and handle, and handed to the state machine as is. */
-  private readonly decodeConsensusMessage = decodeOnce((data) => decodeMessage(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
-  private readonly decodeGossipedBlock = decodeOnce((data) => decodeCertifiedBlock(data, this.chain.genesis.params.maxBlockBytes + 64 * 1024));
-
-  private async importGossipedBlock(data: Uint8Array, from: string): Promise<void> {
-    const item = this.decodeGossipedBlock(data);
-    try {
-      const outcome = await importCertified(this.chain, item, (executed, cert) => this.commitBlock(executed, cert));
-      if (outcome === 'imported') await this.driver?.headAdvanced();
-      if (outcome === 'ahead') void this.sync?.trigger();
-    } catch (e) {
-      if (isFatal(e)) throw e; // ours, not the sender's: the queue halts the node
-      if (!isJouleError(e)) {
-        // Not a verdict on the block (a local failure): never the sender's fault.
-        this.logger.error({ peer: from, err: e }, 'gossiped block: import failed');
-        return;
-      }
-      this.logger.warn({ peer: from, err: (e as Error).message }, 'gossiped block rejected; penalising the sender');
-      this.nodeMetrics.rejected('CERT_INVALID', 'gossip');
-      await this.p2p?.penalize(from, 'invalid gossiped block');
-    }
   }
 
   /** The one commit path: durable write, then mempool re-check, metrics, logs, events, block gossip. */
@@ -399,7 +368,10 @@ export class JouleNode {
     const h = committed.block.header;
     this.nodeMetrics.blockCommitted({ height: h.height, timestamp: h.timestamp, txCount: h.txCount, previousTimestamp: h.height > 1 ? parentTime : undefined });
     this.lastCommitAt = Date.now();
-    this.logger.info({ height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() }, 'block committed');
+    this.logger.info(
+      { height: h.height, hash: toHex(committed.hash).slice(0, 12), txs: h.txCount, round: certificate.round, time: new Date(h.timestamp).toISOString() },
+      'block committed',
+    );
     this.events.emitCommitted(committed);
     if (!equalBytes(setBefore, this.chain.validators.hash)) {
       this.logger.warn({ height: h.height, validators: this.chain.validators.validators.map((v) => v.name) }, 'validator set changed');

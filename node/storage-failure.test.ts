@@ -61,7 +61,9 @@ describe('a disk that refuses writes', () => {
     const penalties: string[] = [];
     const rejected: string[] = [];
     const sync = new BlockSync({
-      chain, queue, logger: silentLogger(),
+      chain,
+      queue,
+      logger: silentLogger(),
       p2p: {
         peers: () => ['peer-a'],
         requestStatus: async () => ({ height: 3, hash: new Uint8Array(32) }),
@@ -94,8 +96,15 @@ describe('a disk that refuses writes', () => {
     heal();
     const { queue: q2 } = recordingQueue();
     const retry = new BlockSync({
-      chain, queue: q2, logger: silentLogger(),
-      p2p: { peers: () => ['peer-a'], requestStatus: async () => ({ height: 3, hash: new Uint8Array(32) }), requestBlocks: async (_p, from, to) => items.slice(from - 1, to), penalize: async () => {} },
+      chain,
+      queue: q2,
+      logger: silentLogger(),
+      p2p: {
+        peers: () => ['peer-a'],
+        requestStatus: async () => ({ height: 3, hash: new Uint8Array(32) }),
+        requestBlocks: async (_p, from, to) => items.slice(from - 1, to),
+        penalize: async () => {},
+      },
       metrics: NO_SYNC_METRICS,
       commit: async (executed, cert) => void (await chain.commit(executed, cert)),
       afterImport: async () => {},
@@ -120,7 +129,10 @@ describe('a disk that refuses writes', () => {
     const { queue, errors } = recordingQueue();
     const published: Uint8Array[] = [];
     const driver = new ConsensusDriver({
-      chain, queue, wal, clock: Date.now,
+      chain,
+      queue,
+      wal,
+      clock: Date.now,
       metrics: { round() {}, roundChange() {}, evidence() {}, rejected() {} },
       mempool: new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 10, maxNonceGap: 10, replaceBumpPercent: 10 }),
       signer: keySigner(address(me), keys[me]!.identity.seed, keys[me]!.consensus.secretKey),
@@ -144,9 +156,27 @@ describe('a disk that refuses writes', () => {
       inner.fd = realFd; // wal.close() closes the real file
       closeSync(full);
     });
-    const built = await buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp: Date.now(), candidates: [], signaturesVerified: true });
-    const unsigned: Omit<Proposal, 'signature'> = { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block: encodeBlock(built.block), justification: null };
-    const proposal = { ...unsigned, signature: ed25519Sign(keys[proposer]!.identity.seed, messageSigningBytes(devnet.genesis.chainId, unsigned)) } as ConsensusMessage;
+    const built = await buildBlock({
+      context: chain.nextBlockContext(),
+      proposer: address(proposer),
+      round: 0,
+      timestamp: Date.now(),
+      candidates: [],
+      signaturesVerified: true,
+    });
+    const unsigned: Omit<Proposal, 'signature'> = {
+      kind: 0,
+      height: 1,
+      round: 0,
+      author: address(proposer),
+      digest: built.hash,
+      block: encodeBlock(built.block),
+      justification: null,
+    };
+    const proposal = {
+      ...unsigned,
+      signature: ed25519Sign(keys[proposer]!.identity.seed, messageSigningBytes(devnet.genesis.chainId, unsigned)),
+    } as ConsensusMessage;
     driver.onMessage(encodeMessage(proposal));
     await queue.push(() => undefined);
     expect(errors).toHaveLength(1);

@@ -70,7 +70,13 @@ function options(i: number, staticPeers: string[]): P2POptions {
     penaltyMs: PENALTY_MS,
     redial: { initialMs: 100, maxMs: 400 },
     // Node 3 also takes tx batches directly; the others only consensus messages (the default).
-    direct: { rateLimit: { ratePerSec: 1, burst: 20 }, maxConcurrent: 2, maxRejects: 3, timeoutMs: TIMEOUT_MS, ...(i === 3 ? { kinds: ['consensus', 'txs'] } : {}) },
+    direct: {
+      rateLimit: { ratePerSec: 1, burst: 20 },
+      maxConcurrent: 2,
+      maxRejects: 3,
+      timeoutMs: TIMEOUT_MS,
+      ...(i === 3 ? { kinds: ['consensus', 'txs'] } : {}),
+    },
   };
 }
 
@@ -79,7 +85,12 @@ const got = (h: Host, kind: TopicKind, payload: Uint8Array): string[] => h.got[k
 beforeAll(async () => {
   for (let i = 0; i < N; i++) {
     // Node i dials nodes 0..i-1: every pair is linked once, and every node has static peers to redial.
-    const { node, libp2p } = await createP2PHost(options(i, hosts.map((h) => h.node.multiaddrs()[0]!)));
+    const { node, libp2p } = await createP2PHost(
+      options(
+        i,
+        hosts.map((h) => h.node.multiaddrs()[0]!),
+      ),
+    );
     const host: Host = { node, libp2p, got: { txs: [], consensus: [], blocks: [] }, validated: { txs: [], consensus: [], blocks: [] } };
     for (const kind of TOPIC_KINDS) {
       node.subscribe(kind, {
@@ -189,7 +200,13 @@ describe('direct messages (4 in-process hosts over TCP)', () => {
     const sent: { p: Uint8Array; outcome: string }[] = [];
     for (let i = 0; i < 30; i++) {
       const p = fresh();
-      sent.push({ p, outcome: await c.node.sendDirect(b.node.peerId, 'consensus', p).then(() => 'ok', (e: { code: string }) => e.code) });
+      sent.push({
+        p,
+        outcome: await c.node.sendDirect(b.node.peerId, 'consensus', p).then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        ),
+      });
     }
     expect(sent.map((s) => s.outcome)).toContain(ErrorCode.RATE_LIMITED);
     expect(sent.filter((s) => s.outcome !== 'ok' && s.outcome !== ErrorCode.RATE_LIMITED)).toEqual([]);
@@ -292,7 +309,10 @@ describe('direct messages (4 in-process hosts over TCP)', () => {
     const [b, d] = [hosts[1]!, hosts[3]!];
     const upAtB: number[] = [];
     const upAtD: number[] = [];
-    const offs = [b.node.on('peer:connect', (p) => p === d.node.peerId && upAtB.push(Date.now())), d.node.on('peer:connect', (p) => p === b.node.peerId && upAtD.push(Date.now()))];
+    const offs = [
+      b.node.on('peer:connect', (p) => p === d.node.peerId && upAtB.push(Date.now())),
+      d.node.on('peer:connect', (p) => p === b.node.peerId && upAtD.push(Date.now())),
+    ];
     try {
       for (let i = 0; i < 6; i++) await d.node.sendDirect(b.node.peerId, 'consensus', fresh(0xee));
       await d.node.sendDirect(b.node.peerId, 'consensus', fresh(0xff));
@@ -329,7 +349,9 @@ describe('directLimits', () => {
   });
 
   it('refuses an unknown kind or a non-positive bound, naming the field', () => {
-    expect(() => directLimits({ kinds: ['consensus', 'votes' as TopicKind] })).toThrow(expect.objectContaining({ code: ErrorCode.CONFIG_INVALID, field: 'direct.kinds[1]' }));
+    expect(() => directLimits({ kinds: ['consensus', 'votes' as TopicKind] })).toThrow(
+      expect.objectContaining({ code: ErrorCode.CONFIG_INVALID, field: 'direct.kinds[1]' }),
+    );
     expect(() => directLimits({ rateLimit: { ratePerSec: 0, burst: 1 } })).toThrow(expect.objectContaining({ field: 'direct.rateLimit.ratePerSec' }));
     expect(() => directLimits({ maxConcurrent: 1.5 })).toThrow(expect.objectContaining({ field: 'direct.maxConcurrent' }));
     expect(() => directLimits({ maxQueued: -1 })).toThrow(expect.objectContaining({ field: 'direct.maxQueued' }));

@@ -59,7 +59,8 @@ export function directLimits(opts: Partial<DirectLimits> = {}): DirectLimits {
     if (!(Number.isFinite(v) && v > 0)) throw new JouleError(ErrorCode.CONFIG_INVALID, 'must be a positive number', `direct.${field}`);
   }
   if (!Number.isInteger(l.maxConcurrent)) throw new JouleError(ErrorCode.CONFIG_INVALID, 'must be an integer', 'direct.maxConcurrent');
-  if (!(Number.isInteger(l.maxQueued) && l.maxQueued >= 0)) throw new JouleError(ErrorCode.CONFIG_INVALID, 'must be a non-negative integer', 'direct.maxQueued');
+  if (!(Number.isInteger(l.maxQueued) && l.maxQueued >= 0))
+    throw new JouleError(ErrorCode.CONFIG_INVALID, 'must be a non-negative integer', 'direct.maxQueued');
   return l;
 }
 
@@ -132,7 +133,8 @@ export class DirectServer {
     } catch (e) {
       // Refused from the frame's length prefix, before its body is buffered. An honest
       // sender checks the same limit before sending, so this is misbehaviour.
-      if (isJouleError(e) && e.code === ErrorCode.INVALID_PARAMS) return { answer: header(Code.BAD_REQUEST, 'message too large'), offence: 'oversized direct message' };
+      if (isJouleError(e) && e.code === ErrorCode.INVALID_PARAMS)
+        return { answer: header(Code.BAD_REQUEST, 'message too large'), offence: 'oversized direct message' };
       throw e;
     }
     if (data === null) throw new JouleError(ErrorCode.CODEC_MALFORMED, 'no payload', 'data');
@@ -159,7 +161,8 @@ export class DirectServer {
 
   private offence(peer: string, reason: string): void {
     this.deps.log.debug({ peer, reason }, 'p2p direct message offence');
-    if (this.strikes.add(peer)) this.deps.penalize(peer, `${this.deps.limits.maxRejects} bad direct messages within ${this.deps.limits.rejectWindowMs} ms (last: ${reason})`);
+    if (this.strikes.add(peer))
+      this.deps.penalize(peer, `${this.deps.limits.maxRejects} bad direct messages within ${this.deps.limits.rejectWindowMs} ms (last: ${reason})`);
   }
 }
 
@@ -187,7 +190,8 @@ class PeerSlots {
     if (slot.busy < this.max) {
       slot.busy++;
     } else {
-      if (slot.waiting.length >= this.maxQueued) throw new JouleError(ErrorCode.RATE_LIMITED, `${slot.waiting.length} direct messages already queued for ${peer}`);
+      if (slot.waiting.length >= this.maxQueued)
+        throw new JouleError(ErrorCode.RATE_LIMITED, `${slot.waiting.length} direct messages already queued for ${peer}`);
       await new Promise<void>((resolve, reject) => {
         const wake = (): void => {
           clearTimeout(timer);

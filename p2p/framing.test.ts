@@ -5,7 +5,11 @@ import { ErrorCode } from '../core/errors.ts';
 
 /** FrameReader only iterates its stream, so a chunk generator stands in for one. */
 function fakeStream(chunks: Uint8Array[]): Stream {
-  return { async *[Symbol.asyncIterator]() { yield* chunks; } } as unknown as Stream;
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* chunks;
+    },
+  } as unknown as Stream;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

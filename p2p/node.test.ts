@@ -131,12 +131,15 @@ describe('p2p node (4 in-process hosts over TCP)', () => {
     expect(hosts[3]!.got.txs.filter((g) => g.endsWith(`:${hex(payload)}`))).toHaveLength(1);
   });
 
-  it("does not deliver a message its validator rejects, and scores the sender down", async () => {
+  it('does not deliver a message its validator rejects, and scores the sender down', async () => {
     const bad = new Uint8Array([0xff, 1]);
     const marker = new Uint8Array([0x30, 1]);
     await hosts[1]!.node.publish('consensus', bad);
     await hosts[1]!.node.publish('consensus', marker);
-    await waitFor(() => hosts[3]!.validated.consensus.includes(hex(bad)) && hosts[3]!.got.consensus.some((g) => g.endsWith(hex(marker))), 'validation at node 3');
+    await waitFor(
+      () => hosts[3]!.validated.consensus.includes(hex(bad)) && hosts[3]!.got.consensus.some((g) => g.endsWith(hex(marker))),
+      'validation at node 3',
+    );
     expect(hosts[3]!.got.consensus.some((g) => g.endsWith(`:${hex(bad)}`))).toBe(false);
     await waitFor(() => hosts[2]!.got.consensus.some((g) => g.endsWith(`:${hex(bad)}`)), 'others accept it');
     // Scores are cached between heartbeats, so poll.
@@ -165,11 +168,15 @@ describe('p2p node (4 in-process hosts over TCP)', () => {
 
   it('rejects a response with more items than asked for', async () => {
     const evil = hosts[2]!.libp2p;
-    await evil.handle(blocksProtocol(CHAIN), async (stream) => {
-      for await (const _ of stream) break; // read the request
-      for (let i = 0; i < 5; i++) stream.send(encodeFrame(new Uint8Array([0])));
-      await stream.close();
-    }, { force: true });
+    await evil.handle(
+      blocksProtocol(CHAIN),
+      async (stream) => {
+        for await (const _ of stream) break; // read the request
+        for (let i = 0; i < 5; i++) stream.send(encodeFrame(new Uint8Array([0])));
+        await stream.close();
+      },
+      { force: true },
+    );
     await expect(hosts[1]!.node.requestBlocks(hosts[2]!.node.peerId, 1, 2)).rejects.toMatchObject({ code: ErrorCode.CODEC_MALFORMED });
     await evil.unhandle(blocksProtocol(CHAIN));
     await expect(hosts[1]!.node.requestBlocks(hosts[2]!.node.peerId, 1, 2)).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
@@ -181,7 +188,12 @@ describe('p2p node (4 in-process hosts over TCP)', () => {
     // Burst 8 at 1/s: a dozen back-to-back requests must hit the limit.
     const codes: string[] = [];
     for (let i = 0; i < 12; i++) {
-      codes.push(await hosts[3]!.node.requestStatus(hosts[0]!.node.peerId).then(() => 'ok', (e: { code: string }) => e.code));
+      codes.push(
+        await hosts[3]!.node.requestStatus(hosts[0]!.node.peerId).then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        ),
+      );
     }
     expect(codes).toContain(ErrorCode.RATE_LIMITED);
     expect(codes.filter((c) => c !== 'ok' && c !== ErrorCode.RATE_LIMITED)).toEqual([]);

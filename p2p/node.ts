@@ -129,7 +129,9 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
     penalize: (peer, reason) => void penalize(peer, reason),
     log,
   });
-  await libp2p.handle(directProtocol(opts.chainId), (stream, conn) => directServer.handle(stream, conn.remotePeer.toString()), { maxInboundStreams: direct.maxConcurrent });
+  await libp2p.handle(directProtocol(opts.chainId), (stream, conn) => directServer.handle(stream, conn.remotePeer.toString()), {
+    maxInboundStreams: direct.maxConcurrent,
+  });
   const directClient = new DirectClient(libp2p, opts.chainId, direct, log);
   pubsub.addEventListener('gossipsub:message', (evt) => {
     const { propagationSource, msg } = evt.detail;
@@ -156,12 +158,17 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
       }
     }
   };
-  const dialer = new StaticDialer(libp2p, staticPeers, {
-    initialMs: opts.redial?.initialMs ?? 250,
-    maxMs: opts.redial?.maxMs ?? 1_000,
-    attemptTimeoutMs: opts.redial?.attemptTimeoutMs ?? 2_000,
-    holdOffMs: (peer) => bans.remainingMs(peer),
-  }, log);
+  const dialer = new StaticDialer(
+    libp2p,
+    staticPeers,
+    {
+      initialMs: opts.redial?.initialMs ?? 250,
+      maxMs: opts.redial?.maxMs ?? 1_000,
+      attemptTimeoutMs: opts.redial?.attemptTimeoutMs ?? 2_000,
+      holdOffMs: (peer) => bans.remainingMs(peer),
+    },
+    log,
+  );
   libp2p.addEventListener('peer:connect', (evt) => dialer.onConnect(evt.detail.toString()));
   // Every new connection, not only a peer's first (libp2p's own 'peer:connect'): after a
   // partition or a restart, the peer's redial can arrive while our connection from before
@@ -192,7 +199,8 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
 
   const checkDirect = (kind: TopicKind, data: Uint8Array): void => {
     if (!isTopicKind(kind)) throw new JouleError(ErrorCode.INVALID_PARAMS, `unknown topic kind ${String(kind)}`, 'kind');
-    if (data.length > maxGossipBytes) throw new JouleError(ErrorCode.INVALID_PARAMS, `${data.length} bytes exceeds the gossip limit of ${maxGossipBytes}`, 'data');
+    if (data.length > maxGossipBytes)
+      throw new JouleError(ErrorCode.INVALID_PARAMS, `${data.length} bytes exceeds the gossip limit of ${maxGossipBytes}`, 'data');
   };
 
   let stopped = false;
@@ -225,7 +233,8 @@ export async function createP2PHost(opts: P2POptions): Promise<{ node: P2PNode; 
       subscribers.delete(topic);
     },
     async publish(kind: TopicKind, data: Uint8Array): Promise<number> {
-      if (data.length > maxGossipBytes) throw new JouleError(ErrorCode.INVALID_PARAMS, `${data.length} bytes exceeds the gossip limit of ${maxGossipBytes}`, 'data');
+      if (data.length > maxGossipBytes)
+        throw new JouleError(ErrorCode.INVALID_PARAMS, `${data.length} bytes exceeds the gossip limit of ${maxGossipBytes}`, 'data');
       try {
         return (await pubsub.publish(topicName(opts.chainId, kind), data)).recipients.length;
       } catch (e) {

@@ -96,7 +96,14 @@ export function handleStatus(stream: Stream, peer: string, deps: ServerDeps): Pr
 // ---------------------------------------------------------------- client side
 
 /** One request frame out, the answer read by `read`; every failure is a JouleError. */
-function request<T>(libp2p: Libp2p, peer: PeerId, protocol: string, req: Uint8Array, timeoutMs: number, read: (head: Uint8Array, r: FrameReader) => Promise<T>): Promise<T> {
+function request<T>(
+  libp2p: Libp2p,
+  peer: PeerId,
+  protocol: string,
+  req: Uint8Array,
+  timeoutMs: number,
+  read: (head: Uint8Array, r: FrameReader) => Promise<T>,
+): Promise<T> {
   return exchange((signal) => libp2p.dialProtocol(peer, protocol, { signal }), `${protocol} to ${peer.toString()}`, [req], timeoutMs, read);
 }
 

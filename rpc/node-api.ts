@@ -234,7 +234,11 @@ export interface NodeApi {
   /** A device's counted readings (an index of committed blocks, not state). */
   getReadings?(deviceId: string, query: ReadingQuery, signal?: AbortSignal): Promise<readonly ReadingView[]>;
   /** A device's interval totals kept in the latest state, and the chain's interval length. */
-  getIntervalTotals?(deviceId: string, query: IntervalQuery, signal?: AbortSignal): MaybePromise<{ intervals: readonly IntervalTotals[]; settlementIntervalMs: number }>;
+  getIntervalTotals?(
+    deviceId: string,
+    query: IntervalQuery,
+    signal?: AbortSignal,
+  ): MaybePromise<{ intervals: readonly IntervalTotals[]; settlementIntervalMs: number }>;
   /** A device's health in the latest state; undefined for an unknown device. */
   getDeviceHealth?(deviceId: string): MaybePromise<DeviceHealthView | undefined>;
   /** An unspent energy UTXO in the latest state. */

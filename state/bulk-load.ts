@@ -46,20 +46,26 @@ export async function bulkLoadState(
   await flush(true);
   let nodes = 0;
   const ref = (r: BulkRef | null): NodeRef | null => (r === null ? null : { hash: r.hash, version: 0, leaf: r.leaf });
-  const root = await leaves.root({
-    leaf(i, hash) {
-      const { value } = entry(i);
-      batch.put(nodeKey({ hash, version: 0, leaf: true }), encodeNode({ kind: 'leaf', leaf: true, hash, version: 0, keyHash: leaves.keyHashOf(i), valueHash: new Uint8Array(0), value }));
-      nodes++;
+  const root = await leaves.root(
+    {
+      leaf(i, hash) {
+        const { value } = entry(i);
+        batch.put(
+          nodeKey({ hash, version: 0, leaf: true }),
+          encodeNode({ kind: 'leaf', leaf: true, hash, version: 0, keyHash: leaves.keyHashOf(i), valueHash: new Uint8Array(0), value }),
+        );
+        nodes++;
+      },
+      inner(hash, left, right) {
+        batch.put(nodeKey({ hash, version: 0, leaf: false }), encodeNode({ kind: 'inner', leaf: false, hash, version: 0, left: ref(left), right: ref(right) }));
+        nodes++;
+      },
     },
-    inner(hash, left, right) {
-      batch.put(nodeKey({ hash, version: 0, leaf: false }), encodeNode({ kind: 'inner', leaf: false, hash, version: 0, left: ref(left), right: ref(right) }));
-      nodes++;
+    async () => {
+      await flush();
+      onProgress?.({ phase: 'tree', done: nodes, total: 2 * count });
     },
-  }, async () => {
-    await flush();
-    onProgress?.({ phase: 'tree', done: nodes, total: 2 * count });
-  });
+  );
   const rootRef: NodeRef | null = count === 0 ? null : { hash: root, version: 0, leaf: count === 1 };
   batch.put(rootKey(0), encodeRootRef(rootRef));
   batch.put(metaDbKey(MetaKey.stateRoot), concatBytes(u64be(0), encodeRootRef(rootRef)));

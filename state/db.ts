@@ -65,7 +65,6 @@ export function metaDbKey(name: string): Uint8Array {
   return dbKey(DbPrefix.meta, utf8(name));
 }
 
-
 /** LevelDB hands back Buffers; the rest of the node sees plain Uint8Arrays (same memory). */
 function plain(b: Uint8Array): Uint8Array {
   return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;

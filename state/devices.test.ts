@@ -103,6 +103,9 @@ describe('device listing', () => {
     const first = listDevices(s, { limit: 10, operator: A, zone: 'NL' });
     expect(first.devices).toEqual([]);
     expect(first.next).toBe(`d-${String(MAX_DEVICE_SCAN - 1).padStart(5, '0')}`);
-    expect(ids(listDevices(s, { limit: 10, operator: A, zone: 'NL', after: first.next! }))).toEqual({ ids: [`d-${String(MAX_DEVICE_SCAN + 2).padStart(5, '0')}`], next: undefined });
+    expect(ids(listDevices(s, { limit: 10, operator: A, zone: 'NL', after: first.next! }))).toEqual({
+      ids: [`d-${String(MAX_DEVICE_SCAN + 2).padStart(5, '0')}`],
+      next: undefined,
+    });
   });
 });

@@ -12,15 +12,38 @@ afterEach(removeTempDirs);
 
 const alice = new Uint8Array(20).fill(1);
 const bob = new Uint8Array(20).fill(2);
-const prov = (deviceId: string, zone: string, startMs: number): EnergyProvenance => ({ deviceId, kind: 'solar', zone, intervalStartMs: startMs, intervalEndMs: startMs + 1000, carbonIntensity: 10 });
+const prov = (deviceId: string, zone: string, startMs: number): EnergyProvenance => ({
+  deviceId,
+  kind: 'solar',
+  zone,
+  intervalStartMs: startMs,
+  intervalEndMs: startMs + 1000,
+  carbonIntensity: 10,
+});
 
 function fixture() {
   const s = new MapState();
   const o = new StateOverlay(s);
-  for (let i = 0; i < 7; i++) putUtxo(o, { id: mintedUtxoId('pv', i * 1000), owner: i % 2 === 0 ? alice : bob, wh: BigInt(i + 1), provenance: prov('pv', 'NL', i * 1000), frozen: false, height: 1 });
+  for (let i = 0; i < 7; i++)
+    putUtxo(o, {
+      id: mintedUtxoId('pv', i * 1000),
+      owner: i % 2 === 0 ? alice : bob,
+      wh: BigInt(i + 1),
+      provenance: prov('pv', 'NL', i * 1000),
+      frozen: false,
+      height: 1,
+    });
   const certs: Certificate[] = [];
   for (let i = 0; i < 9; i++) {
-    const c: Certificate = { id: certificateId(new Uint8Array(32).fill(i)), beneficiary: i < 5 ? alice : bob, purpose: `c${i}`, wh: 1n, provenance: prov(i % 3 === 0 ? 'wind' : 'pv', i % 2 === 0 ? 'NL' : 'DE', (i % 4) * 1000), height: 2, time: 3 };
+    const c: Certificate = {
+      id: certificateId(new Uint8Array(32).fill(i)),
+      beneficiary: i < 5 ? alice : bob,
+      purpose: `c${i}`,
+      wh: 1n,
+      provenance: prov(i % 3 === 0 ? 'wind' : 'pv', i % 2 === 0 ? 'NL' : 'DE', (i % 4) * 1000),
+      height: 2,
+      time: 3,
+    };
     certs.push(c);
     putCertificate(o, c);
   }
@@ -40,7 +63,7 @@ function all<T>(next: (after: Uint8Array | undefined) => { items: readonly T[]; 
 }
 
 describe('energy listings', () => {
-  it('page through one owner\'s UTXOs, each once, in id order', () => {
+  it("page through one owner's UTXOs, each once, in id order", () => {
     const { s } = fixture();
     const pages = all((after) => {
       const p = listUtxos(s, { owner: alice, limit: 2, after });
@@ -49,7 +72,12 @@ describe('energy listings', () => {
     expect(pages.map((p) => p.length)).toEqual([2, 2]);
     const ids = pages.flat().map((u) => toHex(u.id));
     expect(ids).toEqual([...ids].sort());
-    expect(pages.flat().map((u) => u.wh).sort()).toEqual([1n, 3n, 5n, 7n]);
+    expect(
+      pages
+        .flat()
+        .map((u) => u.wh)
+        .sort(),
+    ).toEqual([1n, 3n, 5n, 7n]);
     expect(listUtxos(s, { limit: 100 }).utxos).toHaveLength(7);
   });
 
@@ -63,11 +91,17 @@ describe('energy listings', () => {
         .flat()
         .map((c) => c.certificate.purpose)
         .sort();
-    const expected = (pred: (c: Certificate) => boolean) => certs.filter(pred).map((c) => c.purpose).sort();
+    const expected = (pred: (c: Certificate) => boolean) =>
+      certs
+        .filter(pred)
+        .map((c) => c.purpose)
+        .sort();
     expect(whose({ by: 'beneficiary', beneficiary: bob })).toEqual(expected((c) => c.beneficiary === bob));
     expect(whose({ by: 'device', deviceId: 'wind' })).toEqual(expected((c) => c.provenance.deviceId === 'wind'));
     expect(whose({ by: 'zone', zone: 'DE' })).toEqual(expected((c) => c.provenance.zone === 'DE'));
-    expect(whose({ by: 'period', fromMs: 1000, toMs: 3000 })).toEqual(expected((c) => c.provenance.intervalStartMs >= 1000 && c.provenance.intervalStartMs < 3000));
+    expect(whose({ by: 'period', fromMs: 1000, toMs: 3000 })).toEqual(
+      expected((c) => c.provenance.intervalStartMs >= 1000 && c.provenance.intervalStartMs < 3000),
+    );
     expect(whose({ by: 'all' })).toHaveLength(9);
     const one = listCertificates(s, { filter: { by: 'zone', zone: 'DE' }, limit: 1 }).certificates[0]!;
     expect(s.get(one.indexKey)).toEqual(new Uint8Array([1]));
@@ -85,7 +119,11 @@ describe('energy listings on the LevelDB state, a page loaded at a time', () => 
     const db = await Database.open(tempDir('energy-lists'));
     try {
       const ws = await WorldState.open(db, { strictAccess: true });
-      await commitBlock(db, ws, [...s.data.entries()].map(([id, value]) => ({ key: Uint8Array.from(Buffer.from(id, 'latin1')), value })));
+      await commitBlock(
+        db,
+        ws,
+        [...s.data.entries()].map(([id, value]) => ({ key: Uint8Array.from(Buffer.from(id, 'latin1')), value })),
+      );
       const utxoPages: bigint[][] = [];
       let after: Uint8Array | undefined;
       do {
@@ -95,7 +133,12 @@ describe('energy listings on the LevelDB state, a page loaded at a time', () => 
       } while (after !== undefined);
       expect(utxoPages.flat().sort()).toEqual([2n, 4n, 6n]);
       const byPeriod = await loadAndListCertificates(await ws.load({}), { filter: { by: 'period', fromMs: 1000, toMs: 3000 }, limit: 100 });
-      expect(byPeriod.certificates.map((c) => c.certificate.purpose).sort()).toEqual(certs.filter((c) => c.provenance.intervalStartMs >= 1000 && c.provenance.intervalStartMs < 3000).map((c) => c.purpose).sort());
+      expect(byPeriod.certificates.map((c) => c.certificate.purpose).sort()).toEqual(
+        certs
+          .filter((c) => c.provenance.intervalStartMs >= 1000 && c.provenance.intervalStartMs < 3000)
+          .map((c) => c.purpose)
+          .sort(),
+      );
       const all = await loadAndListCertificates(await ws.load({}), { filter: { by: 'all' }, limit: 4 });
       expect(all.certificates).toHaveLength(4);
       expect(all.next).toBeDefined();

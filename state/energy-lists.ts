@@ -93,12 +93,7 @@ function pageFrom(prefix: Uint8Array, { start, after }: Bounds): Uint8Array | un
  * Up to `limit` keys under `prefix` whose suffix is >= `start` and > `after`, and whether
  * more follow; a suffix for which `stop` is true ends the walk.
  */
-function page(
-  state: PrefixReader,
-  prefix: Uint8Array,
-  limit: number,
-  bounds: Bounds,
-): { entries: Entry[]; more: boolean } {
+function page(state: PrefixReader, prefix: Uint8Array, limit: number, bounds: Bounds): { entries: Entry[]; more: boolean } {
   const { after, stop } = bounds;
   const entries: Entry[] = [];
   for (const [key] of state.iterate(prefix, pageFrom(prefix, bounds))) {
@@ -170,7 +165,12 @@ export function listCertificates(state: PrefixReader, q: CertificateQuery): Cert
  * more to tell whether the listing goes on; then the records its entries name), so the
  * listing reads only what was loaded: a LoadedState in strict mode proves it.
  */
-async function loadPage(view: LoadableReader, walk: { prefix: Uint8Array; bounds: Bounds; indexed: boolean }, limit: number, recordKey: (id: Uint8Array) => Uint8Array): Promise<void> {
+async function loadPage(
+  view: LoadableReader,
+  walk: { prefix: Uint8Array; bounds: Bounds; indexed: boolean },
+  limit: number,
+  recordKey: (id: Uint8Array) => Uint8Array,
+): Promise<void> {
   const from = pageFrom(walk.prefix, walk.bounds);
   await view.load({ ranges: [from === undefined ? { prefix: walk.prefix, limit: limit + 2 } : { prefix: walk.prefix, from, limit: limit + 2 }] });
   if (!walk.indexed) return;

@@ -113,6 +113,7 @@ export function listEvidenceRecords(state: StateReader, offset: number, limit: n
     expected++;
     if (items.length >= limit) break;
   }
-  if (items.length < Math.min(limit, total - offset)) throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence records end at ${expected}, count is ${total}`, 'evidence');
+  if (items.length < Math.min(limit, total - offset))
+    throw new JouleError(ErrorCode.STORE_CORRUPT, `evidence records end at ${expected}, count is ${total}`, 'evidence');
   return { total, items };
 }

@@ -82,7 +82,9 @@ export class LoadedState implements StateReader {
     const keys = (access.keys ?? []).filter((k) => !this.values.has(byteId(k)) && !this.covered(k) && !this.resident(k));
     const [values, whole, parts] = await Promise.all([
       this.source.readMany(keys),
-      Promise.all((access.prefixes ?? []).filter((p) => !this.source.isResident(p)).map((p) => this.source.readRange(p, undefined, Infinity).then((e) => ({ p, e })))),
+      Promise.all(
+        (access.prefixes ?? []).filter((p) => !this.source.isResident(p)).map((p) => this.source.readRange(p, undefined, Infinity).then((e) => ({ p, e }))),
+      ),
       Promise.all((access.ranges ?? []).filter((r) => r.limit > 0).map((r) => this.source.readRange(r.prefix, r.from, r.limit).then((e) => ({ r, e })))),
     ]);
     this.checkVersion();

@@ -14,7 +14,11 @@ const byte = fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xff);
 const keyArb = fc.array(byte, { minLength: 1, maxLength: 4 }).map((b) => Uint8Array.from(b));
 const valueArb = fc.uint8Array({ minLength: 1, maxLength: 4 });
 type Op = { key: Uint8Array; value: Uint8Array | undefined; layer: 0 | 1 };
-const opArb: fc.Arbitrary<Op> = fc.record({ key: keyArb, value: fc.option(valueArb, { nil: undefined, freq: 3 }), layer: fc.constantFrom(0 as const, 1 as const) });
+const opArb: fc.Arbitrary<Op> = fc.record({
+  key: keyArb,
+  value: fc.option(valueArb, { nil: undefined, freq: 3 }),
+  layer: fc.constantFrom(0 as const, 1 as const),
+});
 
 /** The reference: a Map of hex key -> entry, listed by sorting. */
 function modelList(model: Map<string, [Uint8Array, Uint8Array]>, prefix: Uint8Array, from: Uint8Array | undefined): string[] {
@@ -53,21 +57,27 @@ function applyOps(base: StateReader, ops: readonly Op[], model: Map<string, [Uin
 describe('prefix iteration', () => {
   it('nested overlays over a base list exactly the sorted model: writes win, deletions hidden, byte order, from a key', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(keyArb, valueArb), { maxLength: 30 }), fc.array(opArb, { maxLength: 40 }), keyArb, fc.option(keyArb, { nil: undefined }), (baseEntries, ops, prefixBytes, from) => {
-        const base = new MapState();
-        const model = new Map<string, [Uint8Array, Uint8Array]>();
-        for (const [k, v] of baseEntries) {
-          base.data.set(Buffer.from(k).toString('latin1'), v);
-          model.set(toHex(k), [k, v]);
-        }
-        const { block, tx } = applyOps(base, ops, model);
-        for (const prefix of [prefixBytes.subarray(0, 1), prefixBytes, new Uint8Array(0)]) {
-          expect(list(tx, prefix, from)).toEqual(modelList(model, prefix, from));
-        }
-        // absorbing changes nothing in what is listed
-        block.absorb(tx);
-        expect(list(block, prefixBytes.subarray(0, 1), from)).toEqual(modelList(model, prefixBytes.subarray(0, 1), from));
-      }),
+      fc.property(
+        fc.array(fc.tuple(keyArb, valueArb), { maxLength: 30 }),
+        fc.array(opArb, { maxLength: 40 }),
+        keyArb,
+        fc.option(keyArb, { nil: undefined }),
+        (baseEntries, ops, prefixBytes, from) => {
+          const base = new MapState();
+          const model = new Map<string, [Uint8Array, Uint8Array]>();
+          for (const [k, v] of baseEntries) {
+            base.data.set(Buffer.from(k).toString('latin1'), v);
+            model.set(toHex(k), [k, v]);
+          }
+          const { block, tx } = applyOps(base, ops, model);
+          for (const prefix of [prefixBytes.subarray(0, 1), prefixBytes, new Uint8Array(0)]) {
+            expect(list(tx, prefix, from)).toEqual(modelList(model, prefix, from));
+          }
+          // absorbing changes nothing in what is listed
+          block.absorb(tx);
+          expect(list(block, prefixBytes.subarray(0, 1), from)).toEqual(modelList(model, prefixBytes.subarray(0, 1), from));
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -96,7 +106,10 @@ describe('prefix iteration', () => {
     const dir = tempDir();
     const db = await Database.open(dir);
     const ws = await WorldState.open(db);
-    const runs = fc.sample(fc.tuple(fc.array(fc.tuple(keyArb, valueArb), { maxLength: 40 }), fc.array(opArb, { maxLength: 30 }), keyArb, fc.option(keyArb, { nil: undefined })), { numRuns: 25, seed: 7 });
+    const runs = fc.sample(
+      fc.tuple(fc.array(fc.tuple(keyArb, valueArb), { maxLength: 40 }), fc.array(opArb, { maxLength: 30 }), keyArb, fc.option(keyArb, { nil: undefined })),
+      { numRuns: 25, seed: 7 },
+    );
     const committed = new Map<string, [Uint8Array, Uint8Array]>();
     for (const [baseEntries, ops, prefixBytes, from] of runs) {
       // each run commits more entries (and deletes some), then lists through a view of the store
@@ -110,7 +123,11 @@ describe('prefix iteration', () => {
       const view = await ws.load({ prefixes: [prefix] });
       expect(list(view, prefix, undefined)).toEqual(modelList(committed, prefix, undefined));
       const model = new Map(committed);
-      const { tx } = applyOps(view, ops.filter((op) => op.key[0] === prefix[0]), model);
+      const { tx } = applyOps(
+        view,
+        ops.filter((op) => op.key[0] === prefix[0]),
+        model,
+      );
       expect(list(tx, prefix, from)).toEqual(modelList(model, prefix, from));
       expect(list(tx, prefixBytes, from)).toEqual(modelList(model, prefixBytes, from));
     }

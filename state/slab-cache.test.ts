@@ -9,37 +9,34 @@ const recordOf = (n: number, v: number) => Uint8Array.from({ length: 5 }, (_, i)
 describe('SlabCache', () => {
   it('never answers a wrong record, holds at most its capacity, and keeps what it was given until evicted', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.record({ op: fc.constantFrom('set', 'get'), n: fc.nat(60), version: fc.nat(3), v: fc.nat(9) }), { maxLength: 400 }),
-        (ops) => {
-          // 64 slots of 46 bytes: capacity 48, so evictions and probe runs wrap around
-          const cache = new SlabCache(5, 64 * 46);
-          const last = new Map<string, Uint8Array>();
-          for (const { op, n, version, v } of ops) {
-            const id = `${n}/${version}`;
-            if (op === 'set') {
-              cache.set(version, hashOf(n), recordOf(n, v));
-              last.set(id, recordOf(n, v));
-            } else {
-              const got = cache.get(version, hashOf(n));
-              if (got !== undefined) expect([...got]).toEqual([...last.get(id)!]);
-            }
-            expect(cache.size).toBeLessThanOrEqual(48);
-          }
-          // every entry it still counts is findable with its latest record
-          let found = 0;
-          for (const [id, record] of last) {
-            const [n, version] = id.split('/').map(Number) as [number, number];
+      fc.property(fc.array(fc.record({ op: fc.constantFrom('set', 'get'), n: fc.nat(60), version: fc.nat(3), v: fc.nat(9) }), { maxLength: 400 }), (ops) => {
+        // 64 slots of 46 bytes: capacity 48, so evictions and probe runs wrap around
+        const cache = new SlabCache(5, 64 * 46);
+        const last = new Map<string, Uint8Array>();
+        for (const { op, n, version, v } of ops) {
+          const id = `${n}/${version}`;
+          if (op === 'set') {
+            cache.set(version, hashOf(n), recordOf(n, v));
+            last.set(id, recordOf(n, v));
+          } else {
             const got = cache.get(version, hashOf(n));
-            if (got !== undefined) {
-              found++;
-              expect([...got]).toEqual([...record]);
-            }
+            if (got !== undefined) expect([...got]).toEqual([...last.get(id)!]);
           }
-          expect(found).toBe(cache.size);
-          expect(cache.size).toBe(Math.min(last.size, 48));
-        },
-      ),
+          expect(cache.size).toBeLessThanOrEqual(48);
+        }
+        // every entry it still counts is findable with its latest record
+        let found = 0;
+        for (const [id, record] of last) {
+          const [n, version] = id.split('/').map(Number) as [number, number];
+          const got = cache.get(version, hashOf(n));
+          if (got !== undefined) {
+            found++;
+            expect([...got]).toEqual([...record]);
+          }
+        }
+        expect(found).toBe(cache.size);
+        expect(cache.size).toBe(Math.min(last.size, 48));
+      }),
       { numRuns: 300 },
     );
   });

@@ -15,7 +15,15 @@ import {
   type IntervalTotals,
   type MeterCursor,
 } from '../core/meter.ts';
-import { CLOSE_QUEUE_PREFIX, closeQueueIntervalPrefix, closeQueueKey, deviceHealthKey, intervalTotalsKey, intervalTotalsPrefix, meterCursorKey } from '../core/state-keys.ts';
+import {
+  CLOSE_QUEUE_PREFIX,
+  closeQueueIntervalPrefix,
+  closeQueueKey,
+  deviceHealthKey,
+  intervalTotalsKey,
+  intervalTotalsPrefix,
+  meterCursorKey,
+} from '../core/state-keys.ts';
 import type { Access } from './loaded-state.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 

@@ -166,7 +166,14 @@ export function decodeNode(ref: NodeRef, record: Uint8Array): Node {
 
 /** An inner node from a cached record (checked when it entered the cache; copied out of the slab). */
 function innerFromSlab(ref: NodeRef, record: Uint8Array): InnerNode {
-  return { kind: 'inner', leaf: false, hash: ref.hash, version: ref.version, left: readChild(record, 1, ref.hash, true), right: readChild(record, 1 + CHILD_BYTES, ref.hash, true) };
+  return {
+    kind: 'inner',
+    leaf: false,
+    hash: ref.hash,
+    version: ref.version,
+    left: readChild(record, 1, ref.hash, true),
+    right: readChild(record, 1 + CHILD_BYTES, ref.hash, true),
+  };
 }
 
 /**
@@ -177,7 +184,7 @@ function innerFromSlab(ref: NodeRef, record: Uint8Array): InnerNode {
 function cacheKey(ref: NodeRef): number {
   const h = ref.hash;
   const high = h[0]! * 0x100_0000 + ((h[1]! << 16) | (h[2]! << 8) | h[3]!);
-  return (high * 0x1_0000 + ((h[4]! << 8) | h[5]!)) + ref.version * 0x10_0000;
+  return high * 0x1_0000 + ((h[4]! << 8) | h[5]!) + ref.version * 0x10_0000;
 }
 
 function sameNode(a: NodeRef, b: NodeRef): boolean {

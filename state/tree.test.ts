@@ -60,7 +60,10 @@ describe('state tree', () => {
         const expected = modelRoot(model);
         const oneBatch = updateTree(null, withPaths(ops));
         const oneByOne = ops.reduce<TreeNode>((t, op) => updateTree(t, withPaths([op])), null);
-        const batched = applyInBatches(ops, [...cuts].sort((a, b) => a - b));
+        const batched = applyInBatches(
+          ops,
+          [...cuts].sort((a, b) => a - b),
+        );
         for (const t of [oneBatch, oneByOne, batched]) {
           expect(hex(nodeHash(t))).toBe(hex(expected));
           expect(countLeaves(t)).toBe(model.size);
@@ -87,7 +90,13 @@ describe('state tree', () => {
   it('updates leave the old version intact (persistent nodes)', () => {
     const v1 = updateTree(null, withPaths([1, 2, 3].map((i) => ({ key: new Uint8Array([i]), value: new Uint8Array([i]) }))));
     const r1 = hex(nodeHash(v1));
-    const v2 = updateTree(v1, withPaths([{ key: new Uint8Array([2]), value: undefined }, { key: new Uint8Array([9]), value: new Uint8Array([9]) }]));
+    const v2 = updateTree(
+      v1,
+      withPaths([
+        { key: new Uint8Array([2]), value: undefined },
+        { key: new Uint8Array([9]), value: new Uint8Array([9]) },
+      ]),
+    );
     expect(hex(nodeHash(v1))).toBe(r1);
     expect(countLeaves(v1)).toBe(3);
     expect(countLeaves(v2)).toBe(3);
@@ -97,9 +106,21 @@ describe('state tree', () => {
 
   it('within one batch the later change to a key wins', () => {
     const k = new Uint8Array([7]);
-    const t = updateTree(null, withPaths([{ key: k, value: new Uint8Array([1]) }, { key: k, value: new Uint8Array([2]) }]));
+    const t = updateTree(
+      null,
+      withPaths([
+        { key: k, value: new Uint8Array([1]) },
+        { key: k, value: new Uint8Array([2]) },
+      ]),
+    );
     expect(findLeaf(t, keyPath(k))!.value).toEqual(new Uint8Array([2]));
-    const t2 = updateTree(t, withPaths([{ key: k, value: new Uint8Array([3]) }, { key: k, value: undefined }]));
+    const t2 = updateTree(
+      t,
+      withPaths([
+        { key: k, value: new Uint8Array([3]) },
+        { key: k, value: undefined },
+      ]),
+    );
     expect(t2).toBe(null);
   });
 

@@ -36,7 +36,11 @@ describe('bulk load (state/bulk-load.ts)', () => {
     const root = await bulkLoadState(db, 2500, entry);
     const incremental = await Database.open(tempDir());
     const reference = await WorldState.open(incremental);
-    await commitBlock(incremental, reference, Array.from({ length: 2500 }, (_, i) => entry(i)));
+    await commitBlock(
+      incremental,
+      reference,
+      Array.from({ length: 2500 }, (_, i) => entry(i)),
+    );
     expect(root).toEqual(reference.root);
     const ws = await WorldState.open(db);
     expect(ws.version).toBe(0);
@@ -44,7 +48,10 @@ describe('bulk load (state/bulk-load.ts)', () => {
     const { value, proof } = await ws.proof(entry(1234).key);
     expect(value).toEqual(entry(1234).value);
     expect(verifyProof(root, entry(1234).key, value, proof)).toBe(true);
-    await commitBlock(db, ws, [{ key: entry(5).key, value: undefined }, { key: utf8('new'), value: utf8('n') }]);
+    await commitBlock(db, ws, [
+      { key: entry(5).key, value: undefined },
+      { key: utf8('new'), value: utf8('n') },
+    ]);
     expect((await verifyState(db)).root).toEqual(ws.root);
     await Promise.all([ws.close(), reference.close()]);
     await Promise.all([db.close(), incremental.close()]);
@@ -58,8 +65,16 @@ describe('verifyState', () => {
     const db = await Database.open(dir);
     const ws = await WorldState.open(db);
     const key = (i: number) => utf8(`key-${i}`);
-    await commitBlock(db, ws, Array.from({ length: 3000 }, (_, i) => ({ key: key(i), value: utf8(`v${i}`) })));
-    await commitBlock(db, ws, Array.from({ length: 500 }, (_, i) => ({ key: key(i * 3), value: i % 2 === 0 ? undefined : utf8(`w${i}`) })));
+    await commitBlock(
+      db,
+      ws,
+      Array.from({ length: 3000 }, (_, i) => ({ key: key(i), value: utf8(`v${i}`) })),
+    );
+    await commitBlock(
+      db,
+      ws,
+      Array.from({ length: 500 }, (_, i) => ({ key: key(i * 3), value: i % 2 === 0 ? undefined : utf8(`w${i}`) })),
+    );
     await commitBlock(db, ws, [{ key: key(9999), value: utf8('new') }]);
     const root = ws.root;
     await ws.close();

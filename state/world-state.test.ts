@@ -27,7 +27,10 @@ describe('WorldState', () => {
     const ws = await WorldState.open(db);
     // Block 1, committed as Chain.commit does; only weak references to its inner nodes survive this function.
     const commitFirst = async () => {
-      const prepared = await ws.prepare(Array.from({ length: 64 }, (_, i) => ({ key: k(`key-${i}`), value: k(`v${i}`) })), 0);
+      const prepared = await ws.prepare(
+        Array.from({ length: 64 }, (_, i) => ({ key: k(`key-${i}`), value: k(`v${i}`) })),
+        0,
+      );
       const batch = db.batch();
       ws.write(prepared, batch);
       await batch.write();
@@ -148,7 +151,12 @@ describe('WorldState', () => {
     let db = await Database.open(dir);
     let ws = await WorldState.open(db);
     const keys = Array.from({ length: 6000 }, (_, i) => k(`account-${i}`));
-    for (let b = 0; b < 3; b++) await commitBlock(db, ws, keys.map((key) => ({ key, value: utf8(`${b}`) })));
+    for (let b = 0; b < 3; b++)
+      await commitBlock(
+        db,
+        ws,
+        keys.map((key) => ({ key, value: utf8(`${b}`) })),
+      );
     const root = ws.root;
     await ws.close();
     await db.close();

@@ -59,7 +59,14 @@ export class PreparedState {
   /** The new nodes' records, once `write` encoded them (commit caches them as they are). */
   records: Uint8Array[] | undefined;
 
-  constructor(base: { root: Uint8Array; version: number }, version: number, rootRef: Subtree, changes: readonly KeyedChange[], newNodes: readonly Node[], staleNodes: readonly NodeRef[]) {
+  constructor(
+    base: { root: Uint8Array; version: number },
+    version: number,
+    rootRef: Subtree,
+    changes: readonly KeyedChange[],
+    newNodes: readonly Node[],
+    staleNodes: readonly NodeRef[],
+  ) {
     this.baseRoot = base.root;
     this.baseVersion = base.version;
     this.version = version;
@@ -130,7 +137,10 @@ export class WorldState implements StateReader, StateSource {
     this.strictAccess = options.strictAccess === true;
     this.nodes = new NodeStore(db, options.nodeCacheBytes ?? 128 * 1024 * 1024);
     this.values = new LruCache(options.valueCacheBytes ?? 64 * 1024 * 1024, valueSize);
-    this.pruner = options.archive === true ? undefined : new StatePruner(db, options.historyBlocks ?? DEFAULT_HISTORY_BLOCKS, oldest, options.onPruneError ?? (() => {}), options.pruneBatchNodes);
+    this.pruner =
+      options.archive === true
+        ? undefined
+        : new StatePruner(db, options.historyBlocks ?? DEFAULT_HISTORY_BLOCKS, oldest, options.onPruneError ?? (() => {}), options.pruneBatchNodes);
   }
 
   /**
@@ -330,7 +340,11 @@ export class WorldState implements StateReader, StateSource {
       throw new JouleError(ErrorCode.NOT_FOUND, `no state at height ${version} (head ${this.ver})`, 'height');
     }
     const pruned = () =>
-      new JouleError(ErrorCode.STATE_PRUNED, `the state at height ${version} was pruned: the oldest provable height is ${this.oldestProvable} (state.historyBlocks; state.archive keeps all)`, 'height');
+      new JouleError(
+        ErrorCode.STATE_PRUNED,
+        `the state at height ${version} was pruned: the oldest provable height is ${this.oldestProvable} (state.historyBlocks; state.archive keeps all)`,
+        'height',
+      );
     if (version < this.oldestProvable) throw pruned();
     try {
       let rootRef = this.rootRef;

@@ -6,8 +6,18 @@ import { createTestNetwork, removeTestNetworks, NodeProcess, type TestNetwork } 
 import { TransferLoad } from './helpers/load.ts';
 import { rpc, waitFor } from './helpers/net.ts';
 
-interface Status { height: number; latestBlockHash: string; peerCount: number }
-interface BlockJson { hash: string; height: number; stateRoot: string; proposer: string; certificate: { signerIndexes: number[]; round: number } | null }
+interface Status {
+  height: number;
+  latestBlockHash: string;
+  peerCount: number;
+}
+interface BlockJson {
+  hash: string;
+  height: number;
+  stateRoot: string;
+  proposer: string;
+  certificate: { signerIndexes: number[]; round: number } | null;
+}
 
 const height = async (url: string) => (await rpc<Status>(url, 'joule_status', [], 2000)).height;
 
@@ -36,13 +46,26 @@ describe('QBFT cluster: 4 validator processes over libp2p', () => {
   });
 
   it('finalises blocks and transactions on every validator', async () => {
-    await waitFor('all validators at height 3', async () => ((await Promise.all(nodes.map((_, i) => height(url(i))))).every((h) => h >= 3) ? true : undefined), 60_000, 200);
-    const load = new TransferLoad(net.devnet.genesis.chainId, net.devnet.accountKeys.map((a) => a.keyPair));
+    await waitFor(
+      'all validators at height 3',
+      async () => ((await Promise.all(nodes.map((_, i) => height(url(i))))).every((h) => h >= 3) ? true : undefined),
+      60_000,
+      200,
+    );
+    const load = new TransferLoad(
+      net.devnet.genesis.chainId,
+      net.devnet.accountKeys.map((a) => a.keyPair),
+    );
     expect(await load.round(url(0))).toBe(4);
     const last = load.submitted.at(-1)!;
     // Submitted to validator-0 only: gossip carries it to whoever proposes; every node then has it final.
     for (let i = 0; i < 4; i++) {
-      const tx = await waitFor(`tx final on validator-${i}`, () => rpc<{ blockHash: string } | null>(url(i), 'joule_getTransaction', [last.hash]).then((t) => t ?? undefined), 20_000, 200);
+      const tx = await waitFor(
+        `tx final on validator-${i}`,
+        () => rpc<{ blockHash: string } | null>(url(i), 'joule_getTransaction', [last.hash]).then((t) => t ?? undefined),
+        20_000,
+        200,
+      );
       expect(tx.blockHash).toMatch(/^0x/);
     }
     const b = await rpc<BlockJson>(url(1), 'joule_getBlock', ['latest']);
@@ -108,10 +131,15 @@ describe('QBFT cluster: 4 validator processes over libp2p', () => {
 
   it('ends with one chain: the same block hash and state root at every height on every node', async () => {
     await nodes[2]!.start(60_000);
-    await waitFor('all four within a block of each other', async () => {
-      const hs = await Promise.all(nodes.map((_, i) => height(url(i))));
-      return Math.max(...hs) - Math.min(...hs) <= 1 ? true : undefined;
-    }, 90_000, 300);
+    await waitFor(
+      'all four within a block of each other',
+      async () => {
+        const hs = await Promise.all(nodes.map((_, i) => height(url(i))));
+        return Math.max(...hs) - Math.min(...hs) <= 1 ? true : undefined;
+      },
+      90_000,
+      300,
+    );
     const top = Math.min(...(await Promise.all(nodes.map((_, i) => height(url(i))))));
     for (let h = 1; h <= top; h++) {
       const blocks = await Promise.all(nodes.map((_, i) => rpc<BlockJson>(url(i), 'joule_getBlock', [h])));

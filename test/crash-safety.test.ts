@@ -6,7 +6,6 @@ import { createTestNetwork, removeTestNetworks, NodeProcess, type TestNetwork } 
 import { TransferLoad } from './helpers/load.ts';
 import { rpc } from './helpers/net.ts';
 
-
 // Each kill costs a process start (~5 s on a busy 2-core machine); 12 keeps the suite within its budget.
 const KILLS = 12;
 
@@ -23,7 +22,10 @@ describe('crash safety: SIGKILL at random moments under load', () => {
     const seed = Number(process.env.JOULE_TEST_SEED ?? Date.now() % 1_000_000);
     const random = mulberry32(seed);
     net = await createTestNetwork({ validators: 1, accounts: 6, params: { blockPeriodMs: 150, emptyBlockPeriodMs: 150 } });
-    const load = new TransferLoad(net.devnet.genesis.chainId, net.devnet.accountKeys.map((a) => a.keyPair));
+    const load = new TransferLoad(
+      net.devnet.genesis.chainId,
+      net.devnet.accountKeys.map((a) => a.keyPair),
+    );
     const url = net.nodes[0]!.rpcUrl;
     /** Everything a client was told is final: tx hash -> block hash, and height -> block hash. */
     const finalTxs = new Map<string, string>();

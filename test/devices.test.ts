@@ -36,12 +36,45 @@ describe('devices and roles on a cluster', () => {
     const node0 = net.nodes[0]!.rpcUrl;
 
     const reg = await runCli([
-      'device', 'register', 'meter-0001', '--device-key', keyFile('k1.key', k1.secretKey), '--owner', owner, '--kind', 'meter', '--zone', 'NL',
-      '--max-import-w', '17250', '--max-export-w', '11000', '--carbon-intensity', '0', '--key', operatorKey, '--rpc', node0, '--wait', '--json',
+      'device',
+      'register',
+      'meter-0001',
+      '--device-key',
+      keyFile('k1.key', k1.secretKey),
+      '--owner',
+      owner,
+      '--kind',
+      'meter',
+      '--zone',
+      'NL',
+      '--max-import-w',
+      '17250',
+      '--max-export-w',
+      '11000',
+      '--carbon-intensity',
+      '0',
+      '--key',
+      operatorKey,
+      '--rpc',
+      node0,
+      '--wait',
+      '--json',
     ]);
     expect(reg.code, reg.stderr).toBe(0);
     const registeredAt = JSON.parse(reg.stdout).blockHeight as number;
-    const rekey = await runCli(['device', 'rekey', 'meter-0001', '--device-key', keyFile('k2.key', k2.secretKey), '--key', operatorKey, '--rpc', net.nodes[1]!.rpcUrl, '--wait', '--json']);
+    const rekey = await runCli([
+      'device',
+      'rekey',
+      'meter-0001',
+      '--device-key',
+      keyFile('k2.key', k2.secretKey),
+      '--key',
+      operatorKey,
+      '--rpc',
+      net.nodes[1]!.rpcUrl,
+      '--wait',
+      '--json',
+    ]);
     expect(rekey.code, rekey.stderr).toBe(0);
     const rekeyedAt = JSON.parse(rekey.stdout).blockHeight as number;
 
@@ -64,7 +97,19 @@ describe('devices and roles on a cluster', () => {
 
     const oracle = formatAddress(addressFromPublicKey(ed25519Generate().publicKey));
     for (const i of [0, 1, 2]) {
-      const v = await runCli(['role', 'vote', 'grant', oracle, 'oracle', '--key', net.files.validators[i]!.identityKeyFile, '--rpc', net.nodes[i]!.rpcUrl, '--wait', '--json']);
+      const v = await runCli([
+        'role',
+        'vote',
+        'grant',
+        oracle,
+        'oracle',
+        '--key',
+        net.files.validators[i]!.identityKeyFile,
+        '--rpc',
+        net.nodes[i]!.rpcUrl,
+        '--wait',
+        '--json',
+      ]);
       expect(v.code, v.stderr).toBe(0);
       const roles = await rpc<RolesJson>(node0, 'joule_getRoles', [oracle]);
       expect(roles.roles).toEqual(i < 2 ? [] : ['oracle']);

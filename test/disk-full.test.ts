@@ -56,7 +56,7 @@ describe('a full disk under one validator', () => {
     expect(log).toContain('STORAGE_FAILED');
     expect(log).toContain(data);
     expect(log).toContain('ENOSPC');
-    expect(log, 'a local disk fault is no peer\'s fault').not.toMatch(/penalis/);
+    expect(log, "a local disk fault is no peer's fault").not.toMatch(/penalis/);
 
     // The other three keep finalising without it.
     const atStop = await height(url);

@@ -34,10 +34,25 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
     const [rpcPort, metricsPort, p2pPort, grpcPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const home = join(dir, 'node');
     const init = await runCli([
-      'init', '--home', home, '--genesis', join(dir, 'genesis.json'), '--name', 'v0',
-      '--identity-key', join(dir, 'keys', 'validator-0', 'identity.key'),
-      '--consensus-key', join(dir, 'keys', 'validator-0', 'consensus.key'),
-      '--rpc-port', String(rpcPort), '--metrics-port', String(metricsPort), '--p2p-port', String(p2pPort), '--grpc-port', String(grpcPort),
+      'init',
+      '--home',
+      home,
+      '--genesis',
+      join(dir, 'genesis.json'),
+      '--name',
+      'v0',
+      '--identity-key',
+      join(dir, 'keys', 'validator-0', 'identity.key'),
+      '--consensus-key',
+      join(dir, 'keys', 'validator-0', 'consensus.key'),
+      '--rpc-port',
+      String(rpcPort),
+      '--metrics-port',
+      String(metricsPort),
+      '--p2p-port',
+      String(p2pPort),
+      '--grpc-port',
+      String(grpcPort),
     ]);
     expect(init.code, init.stderr).toBe(0);
     url = `http://127.0.0.1:${rpcPort}`;
@@ -68,7 +83,22 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
     const to = key('account-1');
     const before = await rpc<{ balance: string }>(url, 'joule_getAccount', [from.address]);
     const toBefore = await rpc<{ balance: string }>(url, 'joule_getAccount', [to.address]);
-    const out = await runCli(['tx', 'transfer', '--to', to.address!, '--amount', '5000', '--fee', '100', '--key', join(dir, 'keys', 'account-0.key'), '--rpc', url, '--wait', '--json']);
+    const out = await runCli([
+      'tx',
+      'transfer',
+      '--to',
+      to.address!,
+      '--amount',
+      '5000',
+      '--fee',
+      '100',
+      '--key',
+      join(dir, 'keys', 'account-0.key'),
+      '--rpc',
+      url,
+      '--wait',
+      '--json',
+    ]);
     expect(out.code, out.stderr).toBe(0);
     const receipt = JSON.parse(out.stdout);
     expect(receipt.receipt.success).toBe(true);
@@ -98,7 +128,14 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
       const r = await rpc<{ hash: string }>(url, 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]);
       expect(r.hash).toBe(`0x${toHex(tx.hash)}`);
     }
-    const last = await waitFor('the last tx to be final', () => rpc<{ blockHeight: number; receipt: { success: boolean } } | null>(url, 'joule_getTransaction', [`0x${toHex(txs[2]!.hash)}`]).then((t) => t ?? undefined), 15_000);
+    const last = await waitFor(
+      'the last tx to be final',
+      () =>
+        rpc<{ blockHeight: number; receipt: { success: boolean } } | null>(url, 'joule_getTransaction', [`0x${toHex(txs[2]!.hash)}`]).then(
+          (t) => t ?? undefined,
+        ),
+      15_000,
+    );
     expect(last.receipt.success).toBe(true);
 
     const height = last.blockHeight;
@@ -126,7 +163,9 @@ describe('end to end: one validator process, CLI and JSON-RPC', () => {
     const post = (body: string, type = 'application/json') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
     const parse = (await (await post(`{"jsonrpc":"2.0",`)).json()) as { error: { code: number } };
     expect(parse.error.code).toBe(-32700);
-    const wrongType = (await (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "joule_getBlock", params: [{ height: 1 }] }))).json()) as { error: { code: number } };
+    const wrongType = (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_getBlock', params: [{ height: 1 }] }))).json()) as {
+      error: { code: number };
+    };
     expect(wrongType.error.code).toBe(-32602);
     const oversized = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status', params: ['x'.repeat(2 * 1024 * 1024)] }));
     expect(oversized.status).toBe(413);

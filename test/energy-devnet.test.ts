@@ -39,7 +39,14 @@ describe('energy ledger on a 4-validator devnet', () => {
     const net = await createTestNetwork({
       validators: 4,
       accounts: 2,
-      params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500, settlementIntervalMs: 3000, settlementDelayMs: 500, maxReadingSkewMs: 2000 },
+      params: {
+        blockPeriodMs: 300,
+        emptyBlockPeriodMs: 300,
+        requestTimeoutMs: 1500,
+        settlementIntervalMs: 3000,
+        settlementDelayMs: 500,
+        maxReadingSkewMs: 2000,
+      },
     });
     procs.push(...net.nodes.map((n) => new NodeProcess(n)));
     await Promise.all(procs.map((p) => p.start(60_000)));
@@ -49,15 +56,22 @@ describe('energy ledger on a 4-validator devnet', () => {
     const buyer = formatAddress(addressFromPublicKey(net.devnet.accountKeys[1]!.keyPair.publicKey));
 
     // The fleet: 3 solar devices owned by the operator (account-0, an aggregator), a reading each per second.
-    const sim = await runCli(['simulate', 'devices', '--count', '3', '--aggregator-key', operatorKey, '--rpc', urls[0]!, '--every', '1', '--batches', '5', '--json'], { timeoutMs: 60_000 });
+    const sim = await runCli(
+      ['simulate', 'devices', '--count', '3', '--aggregator-key', operatorKey, '--rpc', urls[0]!, '--every', '1', '--batches', '5', '--json'],
+      { timeoutMs: 60_000 },
+    );
     expect(sim.code, sim.stderr).toBe(0);
-    const events = sim.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    const events = sim.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string });
     expect(events.filter((e) => e.event === 'batch').length, sim.stdout).toBeGreaterThanOrEqual(4);
 
     // Intervals close once their end plus the settlement delay has passed.
     const minted = await until(
       'a closed, minted interval of sim-0',
-      async () => (await rpc<IntervalTotalsListJson>(urls[0]!, 'joule_getIntervalTotals', ['sim-0'])).intervals.find((t) => t.status === 'closed' && t.utxo !== null),
+      async () =>
+        (await rpc<IntervalTotalsListJson>(urls[0]!, 'joule_getIntervalTotals', ['sim-0'])).intervals.find((t) => t.status === 'closed' && t.utxo !== null),
       30_000,
     );
     expect(BigInt(minted.mintedWh!)).toBeGreaterThan(0n);
@@ -65,28 +79,70 @@ describe('energy ledger on a 4-validator devnet', () => {
 
     // Identical on every validator: the interval's totals and its token, proven at one height on all four.
     const h = (await rpc<StatusJson>(urls[0]!, 'joule_status')).height;
-    await until('every node at height h', async () => ((await Promise.all(urls.map((u) => rpc<StatusJson>(u, 'joule_status')))).every((s) => s.height >= h) ? true : undefined), 20_000);
+    await until(
+      'every node at height h',
+      async () => ((await Promise.all(urls.map((u) => rpc<StatusJson>(u, 'joule_status')))).every((s) => s.height >= h) ? true : undefined),
+      20_000,
+    );
     for (const key of [intervalTotalsKey('sim-0', minted.intervalStartMs), energyUtxoKey(fromHex(minted.utxo!))]) {
       const proofs = await Promise.all(urls.map((u) => rpc<{ value: string | null; stateRoot: string }>(u, 'joule_getProof', [`0x${toHex(key)}`, h])));
       expect(proofs[0]!.value).not.toBeNull();
       for (const p of proofs) expect({ value: p.value, root: p.stateRoot }).toEqual({ value: proofs[0]!.value, root: proofs[0]!.stateRoot });
     }
     const token = await rpc<EnergyUtxoJson>(urls[3]!, 'joule_getEnergyUtxo', [minted.utxo]);
-    expect(token).toMatchObject({ owner: operator, wh: minted.mintedWh, frozen: false, provenance: { deviceId: 'sim-0', kind: 'solar', intervalStartMs: minted.intervalStartMs } });
+    expect(token).toMatchObject({
+      owner: operator,
+      wh: minted.mintedWh,
+      frozen: false,
+      provenance: { deviceId: 'sim-0', kind: 'solar', intervalStartMs: minted.intervalStartMs },
+    });
 
     // A transfer: part to the buyer, the rest back (submitted to one validator, final on all).
     const wh = BigInt(minted.mintedWh!);
     const part = wh / 2n > 0n ? wh / 2n : wh;
     const outputs = part === wh ? [`${buyer}:${wh}`] : [`${buyer}:${part}`, `${operator}:${wh - part}`];
-    const transfer = await runCli(['energy', 'transfer', '--input', minted.utxo!, ...outputs.flatMap((o) => ['--to', o]), '--key', operatorKey, '--rpc', urls[1]!, '--wait', '--json']);
+    const transfer = await runCli([
+      'energy',
+      'transfer',
+      '--input',
+      minted.utxo!,
+      ...outputs.flatMap((o) => ['--to', o]),
+      '--key',
+      operatorKey,
+      '--rpc',
+      urls[1]!,
+      '--wait',
+      '--json',
+    ]);
     expect(transfer.code, transfer.stderr).toBe(0);
     const transferTx = JSON.parse(transfer.stdout) as { hash: string; receipt: { success: boolean } };
     expect(transferTx.receipt.success).toBe(true);
     const bought = toHex(outputUtxoId(fromHex(transferTx.hash), 0));
-    await until('the buyer\'s token on node 3', async () => (await rpc<EnergyUtxoJson | null>(urls[3]!, 'joule_getEnergyUtxo', [`0x${bought}`])) ?? undefined, 10_000);
+    await until(
+      "the buyer's token on node 3",
+      async () => (await rpc<EnergyUtxoJson | null>(urls[3]!, 'joule_getEnergyUtxo', [`0x${bought}`])) ?? undefined,
+      10_000,
+    );
 
     // A retirement by the buyer: a certificate, final, and the token gone for good.
-    const retire = await runCli(['energy', 'retire', '--input', `0x${bought}`, '--wh', part.toString(), '--beneficiary', buyer, '--purpose', 'devnet test', '--key', buyerKey, '--rpc', urls[2]!, '--wait', '--json']);
+    const retire = await runCli([
+      'energy',
+      'retire',
+      '--input',
+      `0x${bought}`,
+      '--wh',
+      part.toString(),
+      '--beneficiary',
+      buyer,
+      '--purpose',
+      'devnet test',
+      '--key',
+      buyerKey,
+      '--rpc',
+      urls[2]!,
+      '--wait',
+      '--json',
+    ]);
     expect(retire.code, retire.stderr).toBe(0);
     const retireTx = JSON.parse(retire.stdout) as { hash: string; receipt: { success: boolean } };
     expect(retireTx.receipt.success).toBe(true);

@@ -30,14 +30,24 @@ describe('state history window and verify-state, one node process', () => {
     node = new NodeProcess(net.nodes[0]!);
     await node.start();
 
-    const load = new TransferLoad(net.devnet.genesis.chainId, net.devnet.accountKeys.map((a) => a.keyPair));
+    const load = new TransferLoad(
+      net.devnet.genesis.chainId,
+      net.devnet.accountKeys.map((a) => a.keyPair),
+    );
     const holder = formatAddress(addressFromPublicKey(net.devnet.accountKeys[0]!.keyPair.publicKey));
-    await waitFor('height 12 with state changes along the way', async () => {
-      await load.round(url);
-      return (await rpc<{ height: number }>(url, 'joule_status')).height >= 12 ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'height 12 with state changes along the way',
+      async () => {
+        await load.round(url);
+        return (await rpc<{ height: number }>(url, 'joule_status')).height >= 12 ? true : undefined;
+      },
+      60_000,
+    );
 
-    const raw = await rpc(url, 'joule_getProof', [holder, 1]).then(() => undefined, (e: unknown) => e);
+    const raw = await rpc(url, 'joule_getProof', [holder, 1]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(raw).toBeInstanceOf(RpcCallError);
     expect((raw as RpcCallError).error.data).toMatchObject({ code: 'STATE_PRUNED' });
     const pruned = await runCli(['query', 'proof', holder, '--height', '1', '--rpc', url]);
@@ -54,7 +64,10 @@ describe('state history window and verify-state, one node process', () => {
     expect(verified.stderr).toMatch(/state verified: \d+ values at height \d+/);
 
     const db = await Database.open(join(home, 'data'));
-    await db.batch().put(dbKey(DbPrefix.stateValue, accountKey(addressFromPublicKey(net.devnet.accountKeys[1]!.keyPair.publicKey))), new Uint8Array([0x94, 0, 9, 0, 0])).write();
+    await db
+      .batch()
+      .put(dbKey(DbPrefix.stateValue, accountKey(addressFromPublicKey(net.devnet.accountKeys[1]!.keyPair.publicKey))), new Uint8Array([0x94, 0, 9, 0, 0]))
+      .write();
     await db.close();
     const damaged = await runCli(['verify-state', '--home', home]);
     expect(damaged.code).toBe(1);

@@ -8,7 +8,10 @@ import { peerIdFromIdentityKey } from '../p2p/index.ts';
 import { createTestNetwork, removeTestNetworks, NodeProcess } from './helpers/cluster.ts';
 import { freePort, rpc, waitFor } from './helpers/net.ts';
 
-interface BlockJson { hash: string; stateRoot: string }
+interface BlockJson {
+  hash: string;
+  stateRoot: string;
+}
 
 /**
  * A node that starts 200 blocks late catches up by sync (each block's certificate checked
@@ -35,7 +38,12 @@ describe('block sync: an observer started after 200 blocks', () => {
     const validator = new NodeProcess(net.nodes[0]!);
     procs.push(validator);
     await validator.start();
-    await waitFor('200 blocks', async () => ((await rpc<{ height: number }>(net.nodes[0]!.rpcUrl, 'joule_status')).height >= 200 ? true : undefined), 120_000, 250);
+    await waitFor(
+      '200 blocks',
+      async () => ((await rpc<{ height: number }>(net.nodes[0]!.rpcUrl, 'joule_status')).height >= 200 ? true : undefined),
+      120_000,
+      250,
+    );
 
     const keyFile = (name: string, type: 'ed25519' | 'bls', secret: Uint8Array) => {
       const f = join(net.dir, name);
@@ -60,7 +68,12 @@ describe('block sync: an observer started after 200 blocks', () => {
     await observer.start();
 
     const target = (await rpc<{ height: number }>(net.nodes[0]!.rpcUrl, 'joule_status')).height;
-    await waitFor('the observer to reach the validator', async () => ((await rpc<{ height: number }>(observerUrl, 'joule_status')).height >= target ? true : undefined), 120_000, 250);
+    await waitFor(
+      'the observer to reach the validator',
+      async () => ((await rpc<{ height: number }>(observerUrl, 'joule_status')).height >= target ? true : undefined),
+      120_000,
+      250,
+    );
     const status = await rpc<{ role: string; syncing: boolean }>(observerUrl, 'joule_status');
     expect(status.role).toBe('observer');
     for (const h of [1, 50, 100, 150, target]) {
@@ -70,7 +83,12 @@ describe('block sync: an observer started after 200 blocks', () => {
     }
     // Then it keeps following (gossip or sync) without voting.
     const later = target + 20;
-    await waitFor('the observer to follow new blocks', async () => ((await rpc<{ height: number }>(observerUrl, 'joule_status')).height >= later ? true : undefined), 60_000, 250);
+    await waitFor(
+      'the observer to follow new blocks',
+      async () => ((await rpc<{ height: number }>(observerUrl, 'joule_status')).height >= later ? true : undefined),
+      60_000,
+      250,
+    );
     expect(readFileSync(join(home, 'node.log'), 'utf8')).toMatch(/sync: caught up/);
   }, 300_000);
 });

@@ -2,7 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
 import { rpc, waitFor } from './helpers/net.ts';
 
-interface BlockJson { height: number; validatorSetHash: string; certificate: { signerIndexes: number[] } | null }
+interface BlockJson {
+  height: number;
+  validatorSetHash: string;
+  certificate: { signerIndexes: number[] } | null;
+}
 const height = async (url: string) => (await rpc<{ height: number }>(url, 'joule_status', [], 2000)).height;
 
 /**

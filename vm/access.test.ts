@@ -62,7 +62,10 @@ describe('access lists', () => {
     state.setAccount(bob.address, { balance: 1n });
     let thrown: unknown;
     try {
-      withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx));
+      withTransferKeys(
+        () => [],
+        () => executeBlock(state, [pay(0)], ctx),
+      );
     } catch (e) {
       thrown = e;
     }
@@ -71,7 +74,10 @@ describe('access lists', () => {
     expect(isFatal(thrown)).toBe(true);
     expect((thrown as Error).message).toMatch(new RegExp(`read key 0x${toHex(accountKey(bob.address))}`));
     // the same wrong list outside strict mode runs (the node's loaded state serves and reports such reads)
-    const lax = withTransferKeys(() => [], () => executeBlock(state, [pay(0)], ctx, { strictAccess: false }));
+    const lax = withTransferKeys(
+      () => [],
+      () => executeBlock(state, [pay(0)], ctx, { strictAccess: false }),
+    );
     expect(lax.receipts[0]!.success).toBe(true);
     // and the real declaration passes strict mode
     expect(executeBlock(state, [pay(0)], ctx).receipts[0]!.success).toBe(true);
@@ -112,7 +118,7 @@ describe('access lists', () => {
     expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook([])], strictAccess: false })).not.toThrow();
   });
 
-  it('a hook may declare a queue\'s head (ranges) and what its entries name (dependent), checked by the strict guard', () => {
+  it("a hook may declare a queue's head (ranges) and what its entries name (dependent), checked by the strict guard", () => {
     const state = funded();
     // A queue of one entry naming an account to read: the account key depends on the queue.
     const queue = kindPrefix(StatePrefix.chainMeta);
@@ -134,11 +140,10 @@ describe('access lists', () => {
     expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook(false)] })).toThrowError(/test-queue read key 0x01/);
   });
 
-  it('the block loads hooks\' slices with their declaration, and what they name next (endBlockDependentAccess)', () => {
+  it("the block loads hooks' slices with their declaration, and what they name next (endBlockDependentAccess)", () => {
     const close = endBlockAccess(ctx);
     expect(close.ranges?.map((r) => toHex(r.prefix))).toContain(toHex(CLOSE_QUEUE_PREFIX));
     expect(mergeAccess([close, close]).ranges).toHaveLength(close.ranges!.length);
     expect(endBlockDependentAccess(ctx, new MemoryState())).toEqual({ keys: [], prefixes: [] });
   });
 });
-

@@ -134,6 +134,7 @@ export class AccessGuard implements StateReader {
 export function hookGuard(base: StateReader, hook: EndBlockHook, block: BlockContext): AccessGuard {
   const declared = hookAccess(hook, block);
   const dependent = hook.dependent?.(block, base);
-  const list = dependent === undefined ? declared : { ...declared, keys: [...declared.keys, ...dependent.keys], prefixes: [...declared.prefixes, ...dependent.prefixes] };
+  const list =
+    dependent === undefined ? declared : { ...declared, keys: [...declared.keys, ...dependent.keys], prefixes: [...declared.prefixes, ...dependent.prefixes] };
   return new AccessGuard(base, list, () => `end-of-block hook ${hook.name}`);
 }

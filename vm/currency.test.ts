@@ -40,15 +40,24 @@ describe('currency-mint and currency-burn', () => {
   it('refuses every sender without the issuer role (a dso included)', () => {
     const { c, alice, dso } = setup();
     for (const who of [alice, dso]) {
-      expect(rejection(() => c.check(buildCurrencyMint({ ...c.sender(who), to: who.address, amount: 1n })))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
-      expect(rejection(() => c.check(buildCurrencyBurn({ ...c.sender(who), amount: 1n })))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
+      expect(rejection(() => c.check(buildCurrencyMint({ ...c.sender(who), to: who.address, amount: 1n })))).toMatchObject({
+        code: ErrorCode.TX_UNAUTHORIZED,
+        field: 'tx.sender',
+      });
+      expect(rejection(() => c.check(buildCurrencyBurn({ ...c.sender(who), amount: 1n })))).toMatchObject({
+        code: ErrorCode.TX_UNAUTHORIZED,
+        field: 'tx.sender',
+      });
     }
   });
 
   it('refuses burning more than the issuer holds, and amounts of 0', () => {
     const { c, issuer } = setup();
     const all = balance(c, issuer);
-    expect(rejection(() => c.check(buildCurrencyBurn({ ...c.sender(issuer), amount: all })))).toMatchObject({ code: ErrorCode.TX_INSUFFICIENT_BALANCE, field: 'tx.body.amount' });
+    expect(rejection(() => c.check(buildCurrencyBurn({ ...c.sender(issuer), amount: all })))).toMatchObject({
+      code: ErrorCode.TX_INSUFFICIENT_BALANCE,
+      field: 'tx.body.amount',
+    });
     expect(rejection(() => buildCurrencyMint({ ...c.sender(issuer), to: issuer.address, amount: 0n }))).toMatchObject({ field: 'tx.body.amount' });
   });
 

@@ -17,7 +17,8 @@ import type { ExecContext, TxHandler } from './types.ts';
  */
 
 function requireIssuer(state: StateReader, _body: unknown, tx: Tx): void {
-  if (!hasRole(readAccount(state, tx.from).roles, 'issuer')) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not hold the issuer role`, 'tx.sender');
+  if (!hasRole(readAccount(state, tx.from).roles, 'issuer'))
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not hold the issuer role`, 'tx.sender');
 }
 
 export const currencyMintHandler: TxHandler<CurrencyMintBody> = {
@@ -32,7 +33,16 @@ export const currencyMintHandler: TxHandler<CurrencyMintBody> = {
     const to = readAccount(state, body.to);
     // A balance beyond 2^64-1 does not encode (CODEC_WRONG_TYPE): an execution failure.
     writeAccount(state, body.to, { ...to, balance: to.balance + body.amount });
-    return [{ type: 'currency-mint', attributes: [['issuer', addressText(tx.from)], ['to', addressText(body.to)], ['amount', body.amount.toString()]] }];
+    return [
+      {
+        type: 'currency-mint',
+        attributes: [
+          ['issuer', addressText(tx.from)],
+          ['to', addressText(body.to)],
+          ['amount', body.amount.toString()],
+        ],
+      },
+    ];
   },
   describe: (body) => ({ to: addressText(body.to), amount: body.amount.toString() }),
 };
@@ -47,7 +57,15 @@ export const currencyBurnHandler: TxHandler<CurrencyBurnBody> = {
   checkState: requireIssuer,
   execute({ tx, body, state, sender }: ExecContext<CurrencyBurnBody>): BlockEvent[] {
     writeAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });
-    return [{ type: 'currency-burn', attributes: [['issuer', addressText(tx.from)], ['amount', body.amount.toString()]] }];
+    return [
+      {
+        type: 'currency-burn',
+        attributes: [
+          ['issuer', addressText(tx.from)],
+          ['amount', body.amount.toString()],
+        ],
+      },
+    ];
   },
   describe: (body) => ({ amount: body.amount.toString() }),
 };

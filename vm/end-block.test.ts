@@ -11,7 +11,13 @@ import { MemoryState, testKey } from './testing/fixtures.ts';
 import type { BlockContext, BlockResult, EndBlockHook } from './types.ts';
 
 const proposer = testKey(100).address;
-const ctx = (height: number): BlockContext => ({ chainId: 'joule-test', params: DEFAULT_PARAMS, height, timestamp: 1_700_000_000_000 + height * 1000, proposer });
+const ctx = (height: number): BlockContext => ({
+  chainId: 'joule-test',
+  params: DEFAULT_PARAMS,
+  height,
+  timestamp: 1_700_000_000_000 + height * 1000,
+  proposer,
+});
 
 // A stand-in for order clearing: `pending` items queued in the state, settled one work
 // unit each, in queue order, resuming at a cursor kept in the state.
@@ -39,7 +45,15 @@ function queueHook(workPerBlock: number): EndBlockHook {
         cursor++;
       }
       if (cursor !== start) state.set(CURSOR, u64be(cursor));
-      return [{ type: 'settled', attributes: [['count', String(cursor - start)], ['remaining', String(pending - cursor)]] }];
+      return [
+        {
+          type: 'settled',
+          attributes: [
+            ['count', String(cursor - start)],
+            ['remaining', String(pending - cursor)],
+          ],
+        },
+      ];
     },
   };
 }
@@ -74,8 +88,7 @@ describe('end-of-block hooks: the work budget', () => {
   });
 
   it('is deterministic: the same blocks give the same state changes, byte for byte', () => {
-    const fingerprint = () =>
-      toHex(encode(runBlocks(3, 25, [queueHook(10)]).results.map((r) => r.changes.map((c) => [c.key, c.value ?? null]))));
+    const fingerprint = () => toHex(encode(runBlocks(3, 25, [queueHook(10)]).results.map((r) => r.changes.map((c) => [c.key, c.value ?? null]))));
     expect(fingerprint()).toBe(fingerprint());
   });
 

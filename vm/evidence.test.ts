@@ -71,7 +71,11 @@ function chain(withVerifier = true) {
   let nonce = 0;
   let height = 10;
   const ctx = (): BlockContext => ({
-    chainId, params: DEFAULT_PARAMS, height, timestamp: 1_700_000_000_000 + height, proposer: keys[0]!.validator.address,
+    chainId,
+    params: DEFAULT_PARAMS,
+    height,
+    timestamp: 1_700_000_000_000 + height,
+    proposer: keys[0]!.validator.address,
     ...(withVerifier ? { evidenceRules: rules } : {}),
   });
   const tx = (evidence: Uint8Array): Tx => buildEvidenceTx({ chainId, seed: reporter.seed, nonce: nonce++, fee: 25n, evidence });
@@ -102,7 +106,11 @@ describe('evidence tx', () => {
     const ev = r.receipts[0]!.events[0]!;
     expect(ev.type).toBe('evidence');
     expect(Object.fromEntries(ev.attributes)).toEqual({
-      id: toHex(sha256(body)), author: formatAddress(keys[2]!.validator.address), height: '5', round: '1', kind: 'PREPARE',
+      id: toHex(sha256(body)),
+      author: formatAddress(keys[2]!.validator.address),
+      height: '5',
+      round: '1',
+      kind: 'PREPARE',
     });
     expect(getEvidenceRecord(c.state, sha256(body))).toEqual({ height: 5, round: 1, kind: 1, author: keys[2]!.validator.address, includedAt: 10 });
     const list = listEvidenceRecords(c.state, 0, 10);
@@ -127,7 +135,16 @@ describe('evidence tx', () => {
     const forged = { ...b, signature: b.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) };
     expect(c.check(c.tx(encodeEvidence(makeEvidence(a, forged))))).toMatch(/^TX_INVALID_FIELD .*does not verify/);
     // Identical pair: not canonical (first must encode strictly lower), and no equivocation.
-    expect(c.check(c.tx(encode([[1, 5, 0, a.author, a.digest, a.signature], [1, 5, 0, a.author, a.digest, a.signature]])))).toMatch(/does not verify/);
+    expect(
+      c.check(
+        c.tx(
+          encode([
+            [1, 5, 0, a.author, a.digest, a.signature],
+            [1, 5, 0, a.author, a.digest, a.signature],
+          ]),
+        ),
+      ),
+    ).toMatch(/does not verify/);
     // Signed by a validator of another set.
     const stranger = testValidators(1, 'stranger').keys[0]!;
     const s1 = { kind: 1 as const, height: 5, round: 0, author: stranger.validator.address, digest: sha256(utf8('p')) };

@@ -54,9 +54,24 @@ describe('executeBlock', () => {
     const rc = r.receipts[0]!;
     expect(rc).toMatchObject({ success: true, code: '', feePaid: 25n });
     expect(rc.events).toEqual([
-      { type: 'transfer', attributes: [['from', formatAddress(alice.address)], ['to', formatAddress(bob.address)], ['amount', '1000']] },
+      {
+        type: 'transfer',
+        attributes: [
+          ['from', formatAddress(alice.address)],
+          ['to', formatAddress(bob.address)],
+          ['amount', '1000'],
+        ],
+      },
     ]);
-    expect(r.events).toEqual([{ type: 'fees', attributes: [['proposer', formatAddress(proposer.address)], ['amount', '25']] }]);
+    expect(r.events).toEqual([
+      {
+        type: 'fees',
+        attributes: [
+          ['proposer', formatAddress(proposer.address)],
+          ['amount', '25'],
+        ],
+      },
+    ]);
     // Changes are sorted by key.
     const keys = r.changes.map((c) => Buffer.from(c.key).toString('hex'));
     expect(keys).toEqual([...keys].sort());
@@ -169,7 +184,9 @@ describe('executeBlock: the `verified` option', () => {
     const bad = forged(pay(alice, bob, 0, 1n));
     expect(failure(() => executeBlock(genesis(), [bad], ctx))).toMatch(/^BLOCK_INVALID txs\[0\] .*TX_BAD_SIGNATURE/);
     const other = pay(bob, alice, 0, 1n);
-    expect(failure(() => executeBlock(genesis(), [other, bad], ctx, { verified: (h) => equalBytes(h, other.hash) }))).toMatch(/^BLOCK_INVALID txs\[1\] .*TX_BAD_SIGNATURE/);
+    expect(failure(() => executeBlock(genesis(), [other, bad], ctx, { verified: (h) => equalBytes(h, other.hash) }))).toMatch(
+      /^BLOCK_INVALID txs\[1\] .*TX_BAD_SIGNATURE/,
+    );
   });
 
   it('skips only the signatures of a tx it names: its nonce, balance and fee rules still run', () => {

@@ -190,11 +190,7 @@ export function executeBlock(state: StateReader, txs: readonly Tx[], ctx: BlockC
     const tx = txs[i]!;
     const r = ex.tryApply(tx);
     if (r instanceof JouleError) {
-      throw new JouleError(
-        ErrorCode.BLOCK_INVALID,
-        `tx ${i} (${toHex(tx.hash)}) is invalid: ${r.code}: ${r.message}`,
-        `txs[${i}]`,
-      );
+      throw new JouleError(ErrorCode.BLOCK_INVALID, `tx ${i} (${toHex(tx.hash)}) is invalid: ${r.code}: ${r.message}`, `txs[${i}]`);
     }
   }
   return ex.finish();

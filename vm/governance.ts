@@ -52,7 +52,13 @@ function expire(state: StateOverlay, block: BlockContext): { open: GovernancePro
       continue;
     }
     deleteGovernanceProposal(state, p.id);
-    events.push({ type: 'governance-expired', attributes: [['proposal', toHex(p.id)], ['txType', String(p.txType)]] });
+    events.push({
+      type: 'governance-expired',
+      attributes: [
+        ['proposal', toHex(p.id)],
+        ['txType', String(p.txType)],
+      ],
+    });
   }
   return { open, events };
 }
@@ -88,7 +94,13 @@ export function castGovernanceVote(state: StateOverlay, tx: Tx, block: BlockCont
     return events;
   }
   if (existing !== undefined) deleteGovernanceProposal(state, id);
-  events.push({ type: 'governance-applied', attributes: [['proposal', toHex(id)], ['txType', String(tx.type)]] });
+  events.push({
+    type: 'governance-applied',
+    attributes: [
+      ['proposal', toHex(id)],
+      ['txType', String(tx.type)],
+    ],
+  });
   events.push(...apply());
   return events;
 }

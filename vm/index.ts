@@ -5,5 +5,16 @@ export { describeTx } from './describe.ts';
 export { txTier, txPriority, tierParams } from './tiers.ts';
 export { txHandler, requireTxHandler, registeredTxTypes, endBlockHooks } from './registry.ts';
 export { MAX_END_BLOCK_WORK } from './end-block.ts';
-export type { BlockContext, BlockResult, ChainContext, EndBlockHook, EvidenceRules, ExecContext, TierName, TxHandler, TxSignatureSet, WorkBudget } from './types.ts';
+export type {
+  BlockContext,
+  BlockResult,
+  ChainContext,
+  EndBlockHook,
+  EvidenceRules,
+  ExecContext,
+  TierName,
+  TxHandler,
+  TxSignatureSet,
+  WorkBudget,
+} from './types.ts';
 export { blockAccess, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess, type AccessList } from './access.ts';

@@ -42,7 +42,7 @@ describe('role-vote', () => {
     expect(roles(newcomer.address)).toBe(0);
   });
 
-  it('keeps the account\'s other roles, balance and nonce', () => {
+  it("keeps the account's other roles, balance and nonce", () => {
     const { c, vote, roles, dso } = setup(1);
     const before = getAccount(c.state, dso.address);
     c.block(vote(c.validators[0]!, 'grant', dso.address, 'issuer'));
@@ -55,7 +55,10 @@ describe('role-vote', () => {
     expect(rejection(() => c.check(vote(dso, 'grant', newcomer.address, 'dso')))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
     const v0 = c.validators[0]!;
     c.block(vote(v0, 'grant', newcomer.address, 'dso'));
-    expect(rejection(() => c.check(vote(v0, 'grant', newcomer.address, 'dso')))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, message: expect.stringMatching(/already voted/) });
+    expect(rejection(() => c.check(vote(v0, 'grant', newcomer.address, 'dso')))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      message: expect.stringMatching(/already voted/),
+    });
     expect(rejection(() => c.check(vote(v0, 'grant', dso.address, 'dso')))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.role' });
     expect(rejection(() => c.check(vote(v0, 'revoke', newcomer.address, 'issuer')))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.role' });
   });
@@ -69,7 +72,7 @@ describe('role-vote', () => {
     expect(hasRole(roles(dso.address), 'dso')).toBe(true);
   });
 
-  it('bounds a validator\'s open votes (the vote beyond fails at execution) and expires stale proposals', () => {
+  it("bounds a validator's open votes (the vote beyond fails at execution) and expires stale proposals", () => {
     const { c, vote } = setup(4);
     const v0 = c.validators[0]!;
     const targets = Array.from({ length: MAX_OPEN_GOVERNANCE_VOTES + 1 }, (_, i) => testKey(i, 'role-vote-target').address);

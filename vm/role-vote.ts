@@ -26,15 +26,25 @@ function checkState(state: StateReader, body: RoleVoteBody, tx: Tx): void {
   checkGovernanceVoter(state, tx, 'is not a current validator; only validators vote');
   const holds = hasRole(readAccount(state, body.account).roles, body.role);
   const name = ROLE_TO_JSON[body.role];
-  if (body.action === 'grant' && holds) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.account)} already holds the ${name} role`, 'tx.body.role');
-  if (body.action === 'revoke' && !holds) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.account)} does not hold the ${name} role`, 'tx.body.role');
+  if (body.action === 'grant' && holds)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.account)} already holds the ${name} role`, 'tx.body.role');
+  if (body.action === 'revoke' && !holds)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.account)} does not hold the ${name} role`, 'tx.body.role');
 }
 
 function apply(state: StateOverlay, body: RoleVoteBody): BlockEvent[] {
   const account = readAccount(state, body.account);
   const roles = body.action === 'grant' ? account.roles | Role[body.role] : account.roles & ~Role[body.role];
   writeAccount(state, body.account, { ...account, roles });
-  return [{ type: body.action === 'grant' ? 'role-granted' : 'role-revoked', attributes: [['account', addressText(body.account)], ['role', ROLE_TO_JSON[body.role]]] }];
+  return [
+    {
+      type: body.action === 'grant' ? 'role-granted' : 'role-revoked',
+      attributes: [
+        ['account', addressText(body.account)],
+        ['role', ROLE_TO_JSON[body.role]],
+      ],
+    },
+  ];
 }
 
 function execute({ state, tx, body, block }: ExecContext<RoleVoteBody>): BlockEvent[] {

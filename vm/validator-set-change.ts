@@ -54,7 +54,13 @@ function proposalAttributes(p: ProposalRecord): [string, string][] {
 }
 
 /** Writes the new set (used by the node from the next height on) and drops the proposal. */
-export function applyProposal(state: StateOverlay, set: ValidatorSet, p: ProposalRecord, votes: number, block: BlockContext): { set: ValidatorSet; event: BlockEvent } {
+export function applyProposal(
+  state: StateOverlay,
+  set: ValidatorSet,
+  p: ProposalRecord,
+  votes: number,
+  block: BlockContext,
+): { set: ValidatorSet; event: BlockEvent } {
   const address = addressFromPublicKey(p.identityKey);
   const next: Validator[] =
     p.action === 0

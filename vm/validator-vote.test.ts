@@ -36,8 +36,7 @@ function chain(n: number) {
     const id = toHex(voter.validator.address);
     const nonce = nonces.get(id) ?? 0;
     nonces.set(id, nonce + 1);
-    const validator: BuildValidatorVoteArgs['validator'] =
-      action === 'add' ? { ...v, blsProofOfPossession: pop ?? popOf(candidateFor(v)) } : v;
+    const validator: BuildValidatorVoteArgs['validator'] = action === 'add' ? { ...v, blsProofOfPossession: pop ?? popOf(candidateFor(v)) } : v;
     return buildValidatorVote({ chainId, seed: voter.seed, nonce, fee: 25n, action, validator });
   };
   const block = (...txs: Tx[]): BlockResult => {
@@ -53,7 +52,10 @@ function chain(n: number) {
 
 const ctx4 = (): BlockContext => ({ chainId, params: DEFAULT_PARAMS, height: 1, timestamp: 1_700_000_000_001, proposer: new Uint8Array(20) });
 
-const byValidator = new Map<Validator, TestValidator>([[candidate.validator, candidate], [outsider.validator, outsider]]);
+const byValidator = new Map<Validator, TestValidator>([
+  [candidate.validator, candidate],
+  [outsider.validator, outsider],
+]);
 function candidateFor(v: Validator): TestValidator {
   return byValidator.get(v) ?? candidate;
 }
@@ -118,7 +120,9 @@ describe('validator-vote: validity', () => {
     expect(codeOf(() => c.check(c.vote(c.keys[0]!, 'remove', { ...target, name: 'someone' })))).toMatch(/tx.body.name/);
     expect(codeOf(() => c.check(c.vote(c.keys[0]!, 'remove', { ...target, blsKey: c.keys[2]!.validator.blsKey })))).toMatch(/tx.body.blsKey/);
     const solo = chain(1);
-    expect(codeOf(() => solo.check(solo.vote(solo.keys[0]!, 'remove', solo.keys[0]!.validator)))).toMatch(/^TX_INVALID_FIELD .*cannot remove the last validator/);
+    expect(codeOf(() => solo.check(solo.vote(solo.keys[0]!, 'remove', solo.keys[0]!.validator)))).toMatch(
+      /^TX_INVALID_FIELD .*cannot remove the last validator/,
+    );
   });
 
   it('rejects a second vote by the same validator for the same proposal', () => {
@@ -131,7 +135,9 @@ describe('validator-vote: validity', () => {
     const c = chain(1);
     const tx = c.vote(c.keys[0]!, 'add', candidate.validator);
     expect(encode(Object.values(decodeValidatorVoteBody(tx.body)) as never)).toEqual(tx.body);
-    expect(() => buildValidatorVote({ chainId, seed: candidate.seed, nonce: 0, fee: 25n, action: 'add', validator: candidate.validator })).toThrow(/must be 96 bytes for add/);
+    expect(() => buildValidatorVote({ chainId, seed: candidate.seed, nonce: 0, fee: 25n, action: 'add', validator: candidate.validator })).toThrow(
+      /must be 96 bytes for add/,
+    );
   });
 });
 
@@ -166,7 +172,7 @@ describe('validator-vote: tally and change', () => {
     expect(codeOf(() => c.check(c.vote(target, 'add', candidate.validator)))).toMatch(/^TX_UNAUTHORIZED/);
   });
 
-  it('a removed validator\'s vote stops counting, and a proposal that now has a majority applies at once', () => {
+  it("a removed validator's vote stops counting, and a proposal that now has a majority applies at once", () => {
     const c = chain(4);
     const [a, b, cc, d] = c.keys as [TestValidator, TestValidator, TestValidator, TestValidator];
     // Proposal P (add candidate) has votes from A and D; proposal Q (add outsider) from A and B.

@@ -23,11 +23,21 @@ function fresh(): MemoryState {
 }
 
 function transfer(over: Partial<{ nonce: number; fee: bigint; amount: bigint; chainId: string }> = {}): Tx {
-  return buildTransfer({ chainId: over.chainId ?? chainId, seed: alice.seed, nonce: over.nonce ?? 5, fee: over.fee ?? 10n, to: bob.address, amount: over.amount ?? 100n });
+  return buildTransfer({
+    chainId: over.chainId ?? chainId,
+    seed: alice.seed,
+    nonce: over.nonce ?? 5,
+    fee: over.fee ?? 10n,
+    to: bob.address,
+    amount: over.amount ?? 100n,
+  });
 }
 
 function raw(over: Partial<UnsignedTx>): Tx {
-  return signTx({ chainId, type: TxType.transfer, sender: alice.publicKey, nonce: 5, fee: 10n, body: encodeTransferBody({ to: bob.address, amount: 1n }), ...over }, alice.seed);
+  return signTx(
+    { chainId, type: TxType.transfer, sender: alice.publicKey, nonce: 5, fee: 10n, body: encodeTransferBody({ to: bob.address, amount: 1n }), ...over },
+    alice.seed,
+  );
 }
 
 function rejection(state: MemoryState, tx: Tx, opts?: Parameters<typeof checkTx>[3], c = ctx): { code: string; field: string | undefined } {

@@ -117,11 +117,7 @@ export function validateTx(state: StateReader, tx: Tx, ctx: ChainContext, opts: 
   }
   const spend = handler.spend(body);
   if (account.balance - tx.fee < spend) {
-    throw new JouleError(
-      ErrorCode.TX_INSUFFICIENT_BALANCE,
-      `balance ${account.balance} cannot pay fee ${tx.fee} + ${spend}`,
-      handler.spendField ?? 'tx.body',
-    );
+    throw new JouleError(ErrorCode.TX_INSUFFICIENT_BALANCE, `balance ${account.balance} cannot pay fee ${tx.fee} + ${spend}`, handler.spendField ?? 'tx.body');
   }
   handler.checkState?.(state, body, tx, ctx);
   // Last: a stale, unfunded or otherwise invalid tx (gossip brings many already included)

@@ -55,10 +55,12 @@ function addressArg(v: string, flag: string): Uint8Array {
 async function deviceKeyOf(opts: KeySource, chainId: string): Promise<{ publicKey: Uint8Array; proof: Uint8Array }> {
   let k: { publicKey: Uint8Array; proof: Uint8Array };
   if (opts.deviceKey !== undefined) {
-    if (opts.publicKey !== undefined || opts.pop !== undefined) throw new CliError('INVALID_PARAMS', 'give --device-key FILE, or --public-key and --pop, not both', 'device-key');
+    if (opts.publicKey !== undefined || opts.pop !== undefined)
+      throw new CliError('INVALID_PARAMS', 'give --device-key FILE, or --public-key and --pop, not both', 'device-key');
     k = await devicePop(opts.deviceKey, opts.devicePassphraseFile, chainId);
   } else {
-    if (opts.publicKey === undefined || opts.pop === undefined) throw new CliError('INVALID_PARAMS', 'the device key: --device-key FILE, or --public-key HEX and --pop HEX (from `joule keys pop`)', 'device-key');
+    if (opts.publicKey === undefined || opts.pop === undefined)
+      throw new CliError('INVALID_PARAMS', 'the device key: --device-key FILE, or --public-key HEX and --pop HEX (from `joule keys pop`)', 'device-key');
     k = { publicKey: hexOption(opts.publicKey, 'public-key', BLS_PUBLIC_KEY_LENGTH), proof: hexOption(opts.pop, 'pop', BLS_SIGNATURE_LENGTH) };
   }
   if (!verifySignatureSet(deviceProofOfPossessionSet(chainId, k.publicKey, k.proof))) {
@@ -105,7 +107,12 @@ export function registerDeviceCommands(program: Command): void {
   const device = program.command('device').description('register and manage metered devices (as their dso or aggregator operator)');
 
   withSenderOptions(
-    withKeySource(device.command('register').description('register a device you operate (your account must hold the dso or aggregator role)').argument('<id>', 'device id, unique on the chain'))
+    withKeySource(
+      device
+        .command('register')
+        .description('register a device you operate (your account must hold the dso or aggregator role)')
+        .argument('<id>', 'device id, unique on the chain'),
+    )
       .requiredOption('--owner <address>', 'the account its energy belongs to')
       .requiredOption('--kind <kind>', `one of ${DEVICE_KINDS.join(', ')}`)
       .requiredOption('--zone <zone>', 'grid zone (bidding zone, feeder)')
@@ -115,13 +122,25 @@ export function registerDeviceCommands(program: Command): void {
       .option('--check-meter <id>', 'a registered device metering the same point'),
     '25',
   ).action(async (id: string, opts: RegisterOptions) => {
-    if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind)) throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}, got ${JSON.stringify(opts.kind)}`, 'kind');
+    if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind))
+      throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}, got ${JSON.stringify(opts.kind)}`, 'kind');
     const owner = addressArg(opts.owner, 'owner');
     await send(
       opts,
       async (ctx, fee) => {
         const k = await deviceKeyOf(opts, ctx.chainId);
-        const body = { id: deviceIdArg(id), publicKey: k.publicKey, proofOfPossession: k.proof, owner, kind: opts.kind, zone: opts.zone, maxImportW: opts.maxImportW, maxExportW: opts.maxExportW, carbonIntensity: opts.carbonIntensity, checkMeter: opts.checkMeter };
+        const body = {
+          id: deviceIdArg(id),
+          publicKey: k.publicKey,
+          proofOfPossession: k.proof,
+          owner,
+          kind: opts.kind,
+          zone: opts.zone,
+          maxImportW: opts.maxImportW,
+          maxExportW: opts.maxExportW,
+          carbonIntensity: opts.carbonIntensity,
+          checkMeter: opts.checkMeter,
+        };
         return withBodyErrors(() => buildDeviceRegister({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, device: body }));
       },
       { device: id, kind: opts.kind, zone: opts.zone },
@@ -160,26 +179,44 @@ export function registerDeviceCommands(program: Command): void {
     ['revoke', 'revoke a device for good (final: it never changes again)'],
     ['reactivate', 'reactivate a suspended or flagged device'],
   ] as const) {
-    withSenderOptions(device.command(action).description(`${text}; by its operator, or a validator's governance vote`).argument('<id>', 'device id'), '25').action(
-      async (id: string, opts: Options) => {
-        const status: DeviceStatusAction = action;
-        await send(opts, (ctx, fee) => buildDeviceStatus({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, id: deviceIdArg(id), action: status }), { device: id, action });
-      },
-    );
+    withSenderOptions(
+      device.command(action).description(`${text}; by its operator, or a validator's governance vote`).argument('<id>', 'device id'),
+      '25',
+    ).action(async (id: string, opts: Options) => {
+      const status: DeviceStatusAction = action;
+      await send(opts, (ctx, fee) => buildDeviceStatus({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, id: deviceIdArg(id), action: status }), {
+        device: id,
+        action,
+      });
+    });
   }
 
-  withSenderOptions(withKeySource(device.command('rekey').description("give a device a new key (its operator); readings from the next block on must be signed with it").argument('<id>', 'device id')), '25').action(
-    async (id: string, opts: Options & KeySource) => {
-      await send(
-        opts,
-        async (ctx, fee) => {
-          const k = await deviceKeyOf(opts, ctx.chainId);
-          return buildDeviceRekey({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, id: deviceIdArg(id), publicKey: k.publicKey, proofOfPossession: k.proof });
-        },
-        { device: id },
-      );
-    },
-  );
+  withSenderOptions(
+    withKeySource(
+      device
+        .command('rekey')
+        .description('give a device a new key (its operator); readings from the next block on must be signed with it')
+        .argument('<id>', 'device id'),
+    ),
+    '25',
+  ).action(async (id: string, opts: Options & KeySource) => {
+    await send(
+      opts,
+      async (ctx, fee) => {
+        const k = await deviceKeyOf(opts, ctx.chainId);
+        return buildDeviceRekey({
+          chainId: ctx.chainId,
+          seed: ctx.seed,
+          nonce: ctx.nonce,
+          fee,
+          id: deviceIdArg(id),
+          publicKey: k.publicKey,
+          proofOfPossession: k.proof,
+        });
+      },
+      { device: id },
+    );
+  });
 }
 
 /** A body rule broken by the options (e.g. a bad zone) as the option's error. */

@@ -37,7 +37,8 @@ const collect = (v: string, all: string[]): string[] => [...all, v];
 
 function idArg(v: string, what: string): string {
   const b = fromHexOrUndefined(v);
-  if (!v.startsWith('0x') || b === undefined || b.length !== 32) throw new CliError('INVALID_PARAMS', `${what} must be a 32-byte 0x hex id, got ${JSON.stringify(v)}`, what);
+  if (!v.startsWith('0x') || b === undefined || b.length !== 32)
+    throw new CliError('INVALID_PARAMS', `${what} must be a 32-byte 0x hex id, got ${JSON.stringify(v)}`, what);
   return v.toLowerCase();
 }
 
@@ -79,10 +80,16 @@ function withBodyErrors<T>(f: () => T): T {
 async function send(opts: TxOptions, build: (ctx: SenderContext, fee: bigint) => Tx, summary: Record<string, unknown>): Promise<void> {
   const fee = parseAmount(opts.fee, 'fee', true);
   const ctx = await senderContext(opts);
-  await submitTx(ctx.client, withBodyErrors(() => build(ctx, fee)), opts, { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce });
+  await submitTx(
+    ctx.client,
+    withBodyErrors(() => build(ctx, fee)),
+    opts,
+    { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce },
+  );
 }
 
-const provenanceText = (p: ProvenanceJson) => `${p.deviceId} (${p.kind}, ${p.zone}) ${new Date(p.intervalStartMs).toISOString()}..${new Date(p.intervalEndMs).toISOString()}, ${p.carbonIntensity} g CO2e/kWh`;
+const provenanceText = (p: ProvenanceJson) =>
+  `${p.deviceId} (${p.kind}, ${p.zone}) ${new Date(p.intervalStartMs).toISOString()}..${new Date(p.intervalEndMs).toISOString()}, ${p.carbonIntensity} g CO2e/kWh`;
 
 function utxoLines(u: EnergyUtxoJson): string[] {
   return [
@@ -169,11 +176,15 @@ function registerEnergy(program: Command, common: (c: Command) => Command): void
     const inputs = opts.input.map((i) => Uint8Array.from(fromHexOrUndefined(idArg(i, 'input'))!));
     const wh = whArg(opts.wh, 'wh');
     const beneficiary = address(opts.beneficiary, 'beneficiary');
-    await send(opts, (ctx, fee) => buildEnergyRetire({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, inputs, wh, beneficiary, purpose: opts.purpose }), {
-      inputs: opts.input,
-      wh: wh.toString(),
-      beneficiary: opts.beneficiary,
-    });
+    await send(
+      opts,
+      (ctx, fee) => buildEnergyRetire({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, inputs, wh, beneficiary, purpose: opts.purpose }),
+      {
+        inputs: opts.input,
+        wh: wh.toString(),
+        beneficiary: opts.beneficiary,
+      },
+    );
   });
 }
 
@@ -190,23 +201,30 @@ function registerCertificates(program: Command, common: (c: Command) => Command)
       .option('--to <time>', 'and before (ms or ISO 8601)', timeArg('to'))
       .option('--limit <n>', 'at most n (1..100, default 100)')
       .option('--cursor <hex>', "continue after the previous page's cursor"),
-  ).action(async (opts: ReadOptions & { beneficiary?: string; device?: string; zone?: string; from?: number; to?: number; limit?: string; cursor?: string }) => {
-    const q: Record<string, unknown> = {};
-    if (opts.beneficiary !== undefined) q.beneficiary = addressOption(opts.beneficiary, 'beneficiary');
-    if (opts.device !== undefined) q.device = deviceIdArg(opts.device, 'device');
-    if (opts.zone !== undefined) q.zone = opts.zone;
-    if ((opts.from === undefined) !== (opts.to === undefined)) throw new CliError('INVALID_PARAMS', 'a period needs both --from and --to', opts.from === undefined ? 'from' : 'to');
-    if (opts.from !== undefined) q.period = { from: opts.from, to: opts.to };
-    const limit = limitArg(opts.limit);
-    if (limit !== undefined) q.limit = limit;
-    if (opts.cursor !== undefined) q.cursor = opts.cursor;
-    const page = await client(opts).call<EnergyCertificateListJson>('joule_listCertificates', [q]);
-    if (opts.json === true) return printJson(page);
-    print([
-      ...page.certificates.map((c) => `${c.id}  ${c.wh.padStart(10)} Wh  for ${c.beneficiary}  ${provenanceText(c.provenance)}  ${JSON.stringify(c.purpose)}`),
-      page.nextCursor === null ? `(${page.certificates.length} certificate(s), end of list)` : `(${page.certificates.length} certificate(s); more: --cursor ${page.nextCursor})`,
-    ]);
-  });
+  ).action(
+    async (opts: ReadOptions & { beneficiary?: string; device?: string; zone?: string; from?: number; to?: number; limit?: string; cursor?: string }) => {
+      const q: Record<string, unknown> = {};
+      if (opts.beneficiary !== undefined) q.beneficiary = addressOption(opts.beneficiary, 'beneficiary');
+      if (opts.device !== undefined) q.device = deviceIdArg(opts.device, 'device');
+      if (opts.zone !== undefined) q.zone = opts.zone;
+      if ((opts.from === undefined) !== (opts.to === undefined))
+        throw new CliError('INVALID_PARAMS', 'a period needs both --from and --to', opts.from === undefined ? 'from' : 'to');
+      if (opts.from !== undefined) q.period = { from: opts.from, to: opts.to };
+      const limit = limitArg(opts.limit);
+      if (limit !== undefined) q.limit = limit;
+      if (opts.cursor !== undefined) q.cursor = opts.cursor;
+      const page = await client(opts).call<EnergyCertificateListJson>('joule_listCertificates', [q]);
+      if (opts.json === true) return printJson(page);
+      print([
+        ...page.certificates.map(
+          (c) => `${c.id}  ${c.wh.padStart(10)} Wh  for ${c.beneficiary}  ${provenanceText(c.provenance)}  ${JSON.stringify(c.purpose)}`,
+        ),
+        page.nextCursor === null
+          ? `(${page.certificates.length} certificate(s), end of list)`
+          : `(${page.certificates.length} certificate(s); more: --cursor ${page.nextCursor})`,
+      ]);
+    },
+  );
   common(certificates.command('show').description('one certificate').argument('<id>', '0x certificate id')).action(async (id: string, opts: ReadOptions) => {
     const c = await client(opts).call<EnergyCertificateJson | null>('joule_getCertificate', [idArg(id, 'id')]);
     if (c === null) throw new CliError('NOT_FOUND', `no certificate ${id}`);
@@ -218,11 +236,18 @@ function registerCertificates(program: Command, common: (c: Command) => Command)
 function registerCurrency(program: Command): void {
   const currency = program.command('currency').description('settlement currency issuance (accounts holding the issuer role)');
   withSenderOptions(
-    currency.command('mint').description('create settlement currency for an account').requiredOption('--to <address>', 'the account credited').requiredOption('--amount <micro>', 'micro-units'),
+    currency
+      .command('mint')
+      .description('create settlement currency for an account')
+      .requiredOption('--to <address>', 'the account credited')
+      .requiredOption('--amount <micro>', 'micro-units'),
   ).action(async (opts: TxOptions & { to: string; amount: string }) => {
     const to = address(opts.to, 'to');
     const amount = parseAmount(opts.amount, 'amount');
-    await send(opts, (ctx, fee) => buildCurrencyMint({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount }), { to: opts.to, amount: amount.toString() });
+    await send(opts, (ctx, fee) => buildCurrencyMint({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount }), {
+      to: opts.to,
+      amount: amount.toString(),
+    });
   });
   withSenderOptions(currency.command('burn').description('destroy settlement currency of your own').requiredOption('--amount <micro>', 'micro-units')).action(
     async (opts: TxOptions & { amount: string }) => {
@@ -245,7 +270,16 @@ function registerGridIntensity(program: Command): void {
   ).action(async (opts: TxOptions & { zone: string; intervalStart: number; intensity: number }) => {
     await send(
       opts,
-      (ctx, fee) => buildGridIntensity({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, zone: opts.zone, intervalStartMs: opts.intervalStart, carbonIntensity: opts.intensity }),
+      (ctx, fee) =>
+        buildGridIntensity({
+          chainId: ctx.chainId,
+          seed: ctx.seed,
+          nonce: ctx.nonce,
+          fee,
+          zone: opts.zone,
+          intervalStartMs: opts.intervalStart,
+          carbonIntensity: opts.intensity,
+        }),
       { zone: opts.zone, intervalStartMs: opts.intervalStart, carbonIntensity: opts.intensity },
     );
   });

@@ -131,7 +131,9 @@ export function registerGenesisAssembleCommand(genesis: Command): void {
     .option('--params <file>', 'chain parameters: the `params` object of genesis.json (omitted fields take their defaults)')
     .option('--accounts <file>', 'funded accounts: a JSON array of { address, balance, roles } as in genesis.json')
     .option('--genesis-time <time>', 'ms since the epoch or ISO 8601 (default: now); give it to reproduce a genesis', timeArg('genesis-time'))
-    .addOption(amountOption('--validator-balance <micro>', "balance of each validator's account (pays for its votes)", 'validator-balance', DEFAULT_VALIDATOR_BALANCE))
+    .addOption(
+      amountOption('--validator-balance <micro>', "balance of each validator's account (pays for its votes)", 'validator-balance', DEFAULT_VALIDATOR_BALANCE),
+    )
     .requiredOption('--out <file>', 'where to write genesis.json (never overwritten)')
     .option('--json', 'print the result as one JSON object')
     .action(assemble);

@@ -2,7 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
-import { generateDevnet, genesisHash, parseGenesis, validateGenesis, writeDevnetFiles, DEFAULT_DEVNET_CHAIN_ID, DEFAULT_DEVNET_BALANCE, type DevnetFiles, type Genesis } from '../../genesis/index.ts';
+import {
+  generateDevnet,
+  genesisHash,
+  parseGenesis,
+  validateGenesis,
+  writeDevnetFiles,
+  DEFAULT_DEVNET_CHAIN_ID,
+  DEFAULT_DEVNET_BALANCE,
+  type DevnetFiles,
+  type Genesis,
+} from '../../genesis/index.ts';
 import { amountOption, intArg } from '../args.ts';
 import { startProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
@@ -63,7 +73,9 @@ async function init(opts: InitOptions): Promise<void> {
   progress.succeed(`wrote ${files.validators.length * 2 + files.accounts.length} key files`);
   const hash = `0x${toHex(genesisHash(devnet.genesis))}`;
   if (opts.json === true) {
-    process.stdout.write(`${JSON.stringify({ genesis: files.genesisFile, chainId: devnet.genesis.chainId, genesisHash: hash, encrypted: opts.insecure !== true, validators: files.validators, accounts: files.accounts })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ genesis: files.genesisFile, chainId: devnet.genesis.chainId, genesisHash: hash, encrypted: opts.insecure !== true, validators: files.validators, accounts: files.accounts })}\n`,
+    );
     return;
   }
   const rel = (p: string): string => relative(process.cwd(), p) || p;
@@ -99,7 +111,12 @@ export function registerGenesisCommands(program: Command): void {
     .command('init')
     .description('generate keys and a genesis (DIR/genesis.json, DIR/keys/validator-<i>/{identity,consensus}.key, DIR/keys/account-<j>.key)')
     .option('--validators <n>', 'number of validators', intArg('validators', 1, 1024), 1)
-    .option('--accounts <m>', 'number of funded accounts (account-0 also gets the dso, aggregator, market-operator and issuer roles)', intArg('accounts', 0, 100_000), 4)
+    .option(
+      '--accounts <m>',
+      'number of funded accounts (account-0 also gets the dso, aggregator, market-operator and issuer roles)',
+      intArg('accounts', 0, 100_000),
+      4,
+    )
     .requiredOption('--out <dir>', 'output directory (must not already hold a genesis or keys)')
     .option('--chain-id <id>', 'chain id ([a-z0-9-], at most 64 characters)', DEFAULT_DEVNET_CHAIN_ID)
     .addOption(amountOption('--balance <micro>', 'balance of each account and validator, in micro-units', 'balance', DEFAULT_DEVNET_BALANCE))

@@ -30,7 +30,7 @@ export function registerKeysPopCommand(keys: Command): void {
   keys
     .command('pop')
     .description("print a BLS device key's public key and proof of possession for a chain (for `joule device register --public-key --pop`)")
-    .argument('<keyfile>', 'the device\'s BLS key file (`joule keys generate --type bls`)')
+    .argument('<keyfile>', "the device's BLS key file (`joule keys generate --type bls`)")
     .addOption(passphraseFileOption())
     .option('--chain-id <id>', 'the chain the proof is for (default: ask the node at --rpc)')
     .addOption(rpcOption())

@@ -170,7 +170,11 @@ export function registerKeysCommands(program: Command): Command {
   keys
     .command('generate')
     .description('generate a new key and write it to an encrypted key file')
-    .addOption(new Option('--type <type>', 'ed25519 (accounts, validator identity) or bls (validator consensus, devices)').choices(['ed25519', 'bls']).makeOptionMandatory())
+    .addOption(
+      new Option('--type <type>', 'ed25519 (accounts, validator identity) or bls (validator consensus, devices)')
+        .choices(['ed25519', 'bls'])
+        .makeOptionMandatory(),
+    )
     .requiredOption('--out <file>', 'where to write the key file (never overwritten)')
     .addOption(passphraseFileOption())
     .option('--insecure', 'write the secret UNENCRYPTED (throwaway devnet keys only)')

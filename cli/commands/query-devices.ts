@@ -17,7 +17,8 @@ const print = (lines: string[]): void => void process.stdout.write(`${lines.join
 const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
 
 export function deviceIdArg(v: string, what = 'id'): string {
-  if (!isDeviceId(v)) throw new CliError('INVALID_PARAMS', `${what} must be a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(v)}`, what);
+  if (!isDeviceId(v))
+    throw new CliError('INVALID_PARAMS', `${what} must be a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(v)}`, what);
   return v;
 }
 
@@ -60,7 +61,8 @@ async function queryDevices(opts: QueryOptions & { operator?: string; zone?: str
   const q: Record<string, unknown> = {};
   if (opts.operator !== undefined) q.operator = addressOption(opts.operator, 'operator');
   if (opts.zone !== undefined) {
-    if (!isZone(opts.zone)) throw new CliError('INVALID_PARAMS', `--zone must be 1-32 of letters, digits, ".", "_", ":", "-", got ${JSON.stringify(opts.zone)}`, 'zone');
+    if (!isZone(opts.zone))
+      throw new CliError('INVALID_PARAMS', `--zone must be 1-32 of letters, digits, ".", "_", ":", "-", got ${JSON.stringify(opts.zone)}`, 'zone');
     q.zone = opts.zone;
   }
   if (opts.limit !== undefined) {
@@ -93,10 +95,12 @@ export function registerDeviceQueries(query: Command, common: (cmd: Command) => 
     query
       .command('devices')
       .description('registered devices by id, one bounded page at a time')
-      .option('--operator <address>', 'only this operator\'s devices')
-      .option('--zone <zone>', 'only this zone\'s devices')
+      .option('--operator <address>', "only this operator's devices")
+      .option('--zone <zone>', "only this zone's devices")
       .option('--limit <n>', 'at most n (1..100, default 100)')
-      .option('--cursor <id>', 'continue after this id (the previous page\'s cursor)'),
+      .option('--cursor <id>', "continue after this id (the previous page's cursor)"),
   ).action(queryDevices);
-  common(query.command('roles').description('an account\'s roles and the open votes to change them').argument('<address>', 'joule1... address')).action(queryRoles);
+  common(query.command('roles').description("an account's roles and the open votes to change them").argument('<address>', 'joule1... address')).action(
+    queryRoles,
+  );
 }

@@ -16,7 +16,8 @@ const printJson = (v: unknown): void => void process.stdout.write(`${JSON.string
 
 function integer(v: string | undefined, flag: string, digits: number): string | undefined {
   if (v === undefined) return undefined;
-  if (!new RegExp(`^[0-9]{1,${digits}}$`).test(v)) throw new CliError('INVALID_PARAMS', `--${flag} must be a non-negative integer, got ${JSON.stringify(v)}`, flag);
+  if (!new RegExp(`^[0-9]{1,${digits}}$`).test(v))
+    throw new CliError('INVALID_PARAMS', `--${flag} must be a non-negative integer, got ${JSON.stringify(v)}`, flag);
   return v;
 }
 
@@ -31,8 +32,12 @@ async function queryReadings(id: string, opts: QueryOptions & { fromUs?: string;
   const page = await client(opts).call<ReadingListJson>('joule_getReadings', [deviceIdArg(id), q]);
   if (opts.json === true) return printJson(page);
   print([
-    ...page.readings.map((r) => `${r.timestampUs.padStart(17)} µs  ${r.netEnergyWh.padStart(8)} Wh  soc ${String(r.stateOfChargePercent).padStart(3)}%  block ${r.height}`),
-    page.nextFromUs === null ? `(${page.readings.length} reading(s), end of range)` : `(${page.readings.length} reading(s); more: --from-us ${page.nextFromUs})`,
+    ...page.readings.map(
+      (r) => `${r.timestampUs.padStart(17)} µs  ${r.netEnergyWh.padStart(8)} Wh  soc ${String(r.stateOfChargePercent).padStart(3)}%  block ${r.height}`,
+    ),
+    page.nextFromUs === null
+      ? `(${page.readings.length} reading(s), end of range)`
+      : `(${page.readings.length} reading(s); more: --from-us ${page.nextFromUs})`,
   ]);
 }
 
@@ -91,5 +96,10 @@ export function registerTelemetryQueries(query: Command, common: (cmd: Command) 
       .option('--to <ms>', 'intervals starting at or before this time (ms)')
       .option('--limit <n>', 'at most n (1..100, default 100)'),
   ).action(queryIntervals);
-  common(query.command('health').description("a device's missing data: missed intervals, the de-rated estimate, flagged or in dispatch").argument('<id>', 'device id')).action(queryHealth);
+  common(
+    query
+      .command('health')
+      .description("a device's missing data: missed intervals, the de-rated estimate, flagged or in dispatch")
+      .argument('<id>', 'device id'),
+  ).action(queryHealth);
 }

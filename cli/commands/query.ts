@@ -17,7 +17,10 @@ import type { StatusJson } from './status.ts';
 
 import type { BlockJson, CertificateJson, ProofJson } from '../../core/rpc-json.ts';
 
-interface QueryOptions { rpc?: string; json?: boolean }
+interface QueryOptions {
+  rpc?: string;
+  json?: boolean;
+}
 
 const client = (opts: QueryOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
 const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
@@ -49,7 +52,13 @@ function blockRef(v: string): number | string {
 }
 
 function certificateFromJson(c: CertificateJson): CommitCertificate {
-  return { height: c.height, round: c.round, blockHash: hexArg(c.blockHash, 'blockHash'), aggregateSignature: hexArg(c.aggregateSignature, 'aggregateSignature'), signers: hexArg(c.signers, 'signers') };
+  return {
+    height: c.height,
+    round: c.round,
+    blockHash: hexArg(c.blockHash, 'blockHash'),
+    aggregateSignature: hexArg(c.aggregateSignature, 'aggregateSignature'),
+    signers: hexArg(c.signers, 'signers'),
+  };
 }
 
 /** Rebuilds the header from its JSON so its hash can be checked against the claimed block hash. */
@@ -78,7 +87,13 @@ async function queryAccount(address: string, opts: QueryOptions): Promise<void> 
   addressArg(address); // a typo is caught here by the bech32 checksum, not by the node
   const a = await client(opts).call<{ address: string; nonce: number; balance: string; locked: string; roles: string[] }>('joule_getAccount', [address]);
   if (opts.json === true) return printJson(a);
-  print([`address  ${a.address}`, `balance  ${a.balance}`, `locked   ${a.locked}`, `nonce    ${a.nonce}`, `roles    ${a.roles.length > 0 ? a.roles.join(', ') : '-'}`]);
+  print([
+    `address  ${a.address}`,
+    `balance  ${a.balance}`,
+    `locked   ${a.locked}`,
+    `nonce    ${a.nonce}`,
+    `roles    ${a.roles.length > 0 ? a.roles.join(', ') : '-'}`,
+  ]);
 }
 
 async function queryBlock(ref: string, opts: QueryOptions & { txs?: boolean }): Promise<void> {
@@ -104,7 +119,18 @@ async function queryBlock(ref: string, opts: QueryOptions & { txs?: boolean }): 
 
 async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
   const h = `0x${toHex(hexArg(hash, 'tx hash', 32))}`;
-  const t = await client(opts).call<{ hash: string; typeName: string; from: string; nonce: number; fee: string; body: unknown; blockHeight: number; blockHash: string; index: number; receipt: { success: boolean; code: string; feePaid: string } } | null>('joule_getTransaction', [h]);
+  const t = await client(opts).call<{
+    hash: string;
+    typeName: string;
+    from: string;
+    nonce: number;
+    fee: string;
+    body: unknown;
+    blockHeight: number;
+    blockHash: string;
+    index: number;
+    receipt: { success: boolean; code: string; feePaid: string };
+  } | null>('joule_getTransaction', [h]);
   if (t === null) notFound(`no final transaction ${h} (a transaction is found only once it is in a final block)`);
   if (opts.json === true) return printJson(t);
   print([
@@ -121,7 +147,8 @@ async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
 }
 
 function deviceIdIn(id: string, form: string): string {
-  if (!isDeviceId(id)) throw new CliError('INVALID_PARAMS', `${form} needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
+  if (!isDeviceId(id))
+    throw new CliError('INVALID_PARAMS', `${form} needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
   return id;
 }
 
@@ -209,13 +236,25 @@ async function queryProof(key: string, opts: QueryOptions & { height?: string })
   if (!verified) throw new CliError('PROOF_INVALID', `the proof for ${p.key} at height ${p.height} does NOT verify; do not trust this node's answer`);
 }
 
-interface ValidatorsJson { height: number; hash: string; quorum: number; validators: { index: number; name: string; address: string; identityKey: string; blsKey: string }[] }
-interface EvidenceListJson { total: number; offset: number; evidence: { id: string; author: string; height: number; round: number; kind: string; includedAt: number }[] }
-interface VotesJson { proposals: { id: string; action: string; name: string; address: string; voters: string[]; votes: number | null; needed: number | null }[] }
+interface ValidatorsJson {
+  height: number;
+  hash: string;
+  quorum: number;
+  validators: { index: number; name: string; address: string; identityKey: string; blsKey: string }[];
+}
+interface EvidenceListJson {
+  total: number;
+  offset: number;
+  evidence: { id: string; author: string; height: number; round: number; kind: string; includedAt: number }[];
+}
+interface VotesJson {
+  proposals: { id: string; action: string; name: string; address: string; voters: string[]; votes: number | null; needed: number | null }[];
+}
 
 function countArg(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new CliError('INVALID_PARAMS', `--${what} must be a non-negative integer, got ${JSON.stringify(v)}`, what);
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new CliError('INVALID_PARAMS', `--${what} must be a non-negative integer, got ${JSON.stringify(v)}`, what);
   return Number(v);
 }
 
@@ -267,7 +306,9 @@ export function registerQueryCommands(program: Command): void {
   common(
     query
       .command('proof')
-      .description('a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header')
+      .description(
+        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header',
+      )
       .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, utxo:0xID, certificate:0xID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);

@@ -26,8 +26,10 @@ export function registerRoleCommands(program: Command): void {
       .argument('<role>', ROLE_CHOICES.join(', ')),
     '25',
   ).action(async (action: string, address: string, roleName: string, opts: SenderOptions & SubmitOptions & { fee: string }) => {
-    if (!(ROLE_VOTE_ACTIONS as readonly string[]).includes(action)) throw new CliError('INVALID_PARAMS', `action must be grant or revoke, got ${JSON.stringify(action)}`, 'action');
-    if (!(ROLE_CHOICES as readonly string[]).includes(roleName)) throw new CliError('INVALID_PARAMS', `role must be one of ${ROLE_CHOICES.join(', ')}, got ${JSON.stringify(roleName)}`, 'role');
+    if (!(ROLE_VOTE_ACTIONS as readonly string[]).includes(action))
+      throw new CliError('INVALID_PARAMS', `action must be grant or revoke, got ${JSON.stringify(action)}`, 'action');
+    if (!(ROLE_CHOICES as readonly string[]).includes(roleName))
+      throw new CliError('INVALID_PARAMS', `role must be one of ${ROLE_CHOICES.join(', ')}, got ${JSON.stringify(roleName)}`, 'role');
     let account: Uint8Array;
     try {
       account = parseAddress(address, 'address');
@@ -37,7 +39,15 @@ export function registerRoleCommands(program: Command): void {
     }
     const fee = parseAmount(opts.fee, 'fee', true);
     const ctx = await senderContext(opts);
-    const signed = buildRoleVote({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, action: action as RoleVoteAction, account, role: ROLE_FROM_JSON[roleName as RoleJsonName] });
+    const signed = buildRoleVote({
+      chainId: ctx.chainId,
+      seed: ctx.seed,
+      nonce: ctx.nonce,
+      fee,
+      action: action as RoleVoteAction,
+      account,
+      role: ROLE_FROM_JSON[roleName as RoleJsonName],
+    });
     await submitTx(ctx.client, signed, opts, { from: ctx.address, action, account: address, role: roleName, fee: fee.toString(), nonce: ctx.nonce });
   });
 }

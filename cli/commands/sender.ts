@@ -15,7 +15,11 @@ const UINT64_LIMIT = 2n ** 64n;
 
 export function parseAmount(v: string, name: string, allowZero = false): bigint {
   if (!/^(0|[1-9][0-9]*)$/.test(v) || BigInt(v) >= UINT64_LIMIT || (!allowZero && v === '0')) {
-    throw new CliError('INVALID_PARAMS', `--${name} must be a whole number of micro-units${allowZero ? '' : ' above 0'} below 2^64, got ${JSON.stringify(v)}`, name);
+    throw new CliError(
+      'INVALID_PARAMS',
+      `--${name} must be a whole number of micro-units${allowZero ? '' : ' above 0'} below 2^64, got ${JSON.stringify(v)}`,
+      name,
+    );
   }
   return BigInt(v);
 }
@@ -42,7 +46,8 @@ export async function senderContext(opts: SenderOptions): Promise<SenderContext>
   const status = await client.call<StatusJson>('joule_status');
   let nonce: number;
   if (opts.nonce !== undefined) {
-    if (!/^[0-9]+$/.test(opts.nonce) || !Number.isSafeInteger(Number(opts.nonce))) throw new CliError('INVALID_PARAMS', `--nonce must be a non-negative integer, got ${JSON.stringify(opts.nonce)}`, 'nonce');
+    if (!/^[0-9]+$/.test(opts.nonce) || !Number.isSafeInteger(Number(opts.nonce)))
+      throw new CliError('INVALID_PARAMS', `--nonce must be a non-negative integer, got ${JSON.stringify(opts.nonce)}`, 'nonce');
     nonce = Number(opts.nonce);
   } else {
     // The committed nonce: a tx of ours still pending in the mempool makes this stale; --nonce overrides.
@@ -63,7 +68,12 @@ function printReceipt(t: TransactionJson): void {
     `status    ${t.receipt.success ? 'success' : `FAILED (${t.receipt.code})`}`,
     `block     ${t.blockHeight} ${t.blockHash}`,
     `fee paid  ${t.receipt.feePaid}`,
-    ...t.receipt.events.map((e) => `event     ${e.type} ${Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+    ...t.receipt.events.map(
+      (e) =>
+        `event     ${e.type} ${Object.entries(e.attributes)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -106,7 +116,8 @@ export async function submitTx(client: RpcClient, tx: Tx, opts: SubmitOptions, s
   }
   if (opts.json !== true) process.stderr.write(`submitted ${hash}\n`);
   const seconds = opts.timeout === undefined ? 60 : Number(opts.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError('INVALID_PARAMS', `--timeout must be a positive number of seconds, got ${opts.timeout}`, 'timeout');
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new CliError('INVALID_PARAMS', `--timeout must be a positive number of seconds, got ${opts.timeout}`, 'timeout');
   const t = await waitFinal(client, hash, seconds * 1000);
   if (opts.json === true) process.stdout.write(`${JSON.stringify(t)}\n`);
   else printReceipt(t);
@@ -122,13 +133,12 @@ export async function submitTx(client: RpcClient, tx: Tx, opts: SubmitOptions, s
  */
 export function withSenderOptions(cmd: Command, defaultFee = '10'): Command {
   return cmd
-    .requiredOption('--key <file>', 'the sender\'s ed25519 key file')
+    .requiredOption('--key <file>', "the sender's ed25519 key file")
     .addOption(passphraseFileOption())
     .option('--fee <micro>', `fee in micro-units (the default chain's minimum for this type is ${defaultFee})`, defaultFee)
-    .option('--nonce <n>', 'use this nonce instead of the account\'s committed nonce (to queue several txs)')
+    .option('--nonce <n>', "use this nonce instead of the account's committed nonce (to queue several txs)")
     .addOption(rpcOption())
     .option('--wait', 'wait until the transaction is final and print its receipt')
     .option('--timeout <seconds>', 'with --wait: give up after this long', '60')
     .option('--json', 'print one JSON object');
 }
-

@@ -96,7 +96,11 @@ async function register(ctx: SenderContext, fleet: readonly FleetDevice[], opts:
     const t = await waitFinal(ctx, last);
     if (!t.receipt.success) throw new CliError(t.receipt.code || 'TX_FAILED', `registering the fleet failed: ${last} ${t.receipt.code}`);
   }
-  say(opts, `fleet: ${fleet.length} device(s) ${fleet[0]!.id}..${fleet[fleet.length - 1]!.id}, ${fresh} registered now`, { event: 'registered', devices: fleet.length, registered: fresh });
+  say(opts, `fleet: ${fleet.length} device(s) ${fleet[0]!.id}..${fleet[fleet.length - 1]!.id}, ${fresh} registered now`, {
+    event: 'registered',
+    devices: fleet.length,
+    registered: fresh,
+  });
 }
 
 /** The Wh device `i` exported over `elapsedUs` at tick `tick`: 60..100 % of --export-w, varying by device and tick. */
@@ -135,7 +139,14 @@ async function stream(ctx: SenderContext, fleet: readonly FleetDevice[], opts: S
         nonce.next++;
         submitted += part.length;
         const wh = part.reduce((s, r) => s - r.netEnergyWh, 0n);
-        say(opts, `tick ${tick}: ${part.length} reading(s), ${wh} Wh exported, keys at height ${keyHeight} -> ${hash}`, { event: 'batch', tick, readings: part.length, exportedWh: wh.toString(), keyHeight, hash });
+        say(opts, `tick ${tick}: ${part.length} reading(s), ${wh} Wh exported, keys at height ${keyHeight} -> ${hash}`, {
+          event: 'batch',
+          tick,
+          readings: part.length,
+          exportedWh: wh.toString(),
+          keyHeight,
+          hash,
+        });
       } catch (e) {
         // A rejected batch (node busy, a nonce raced) is reported and the next tick goes on from the committed nonce.
         if (!(e instanceof CliError)) throw e;
@@ -150,11 +161,16 @@ async function stream(ctx: SenderContext, fleet: readonly FleetDevice[], opts: S
 }
 
 async function simulateDevices(opts: SimulateOptions): Promise<void> {
-  if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind)) throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}`, 'kind');
+  if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind))
+    throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}`, 'kind');
   if (opts.signer !== 'noble' && opts.signer !== 'blst') throw new CliError('INVALID_PARAMS', '--signer must be noble or blst', 'signer');
   if (opts.exportW > opts.maxExportW) throw new CliError('INVALID_PARAMS', `--export-w must be at most --max-export-w (${opts.maxExportW})`, 'export-w');
   if (!/^[0-9]{1,19}$/.test(opts.fee)) throw new CliError('INVALID_PARAMS', '--fee must be a whole number of micro-units', 'fee');
-  const ctx = await senderContext({ key: opts.aggregatorKey, ...(opts.passphraseFile === undefined ? {} : { passphraseFile: opts.passphraseFile }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) });
+  const ctx = await senderContext({
+    key: opts.aggregatorKey,
+    ...(opts.passphraseFile === undefined ? {} : { passphraseFile: opts.passphraseFile }),
+    ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }),
+  });
   const fleet = Array.from({ length: opts.count }, (_, i) => fleetDevice(opts.seed, opts.prefix, i));
   const nonce = { next: ctx.nonce };
   await register(ctx, fleet, opts, nonce);
@@ -170,7 +186,7 @@ export function registerSimulateCommands(program: Command): void {
     .requiredOption('--aggregator-key <file>', "the aggregator's ed25519 key file (the account must hold the aggregator or dso role)")
     .addOption(passphraseFileOption())
     .addOption(rpcOption())
-    .option('--seed <text>', 'the fleet\'s keys derive from this (the same seed, the same fleet)', 'joule-sim')
+    .option('--seed <text>', "the fleet's keys derive from this (the same seed, the same fleet)", 'joule-sim')
     .option('--prefix <id>', 'device ids are <prefix>-<i>', 'sim')
     .option('--kind <kind>', `device kind, one of ${DEVICE_KINDS.join(', ')}`, 'solar')
     .option('--zone <zone>', 'grid zone of the devices', 'SIM')

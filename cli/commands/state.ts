@@ -12,7 +12,11 @@ export function registerStateCommands(program: Command): void {
       const progress = startProgress('reading state values');
       try {
         const r = await verifyHomeState(o.home, (p) =>
-          progress.update(p.phase === 'reading' ? `reading state values: ${p.values.toLocaleString('en-US')}` : `hashing ${p.values.toLocaleString('en-US')} values into the tree`),
+          progress.update(
+            p.phase === 'reading'
+              ? `reading state values: ${p.values.toLocaleString('en-US')}`
+              : `hashing ${p.values.toLocaleString('en-US')} values into the tree`,
+          ),
         );
         progress.succeed(`state verified: ${r.values.toLocaleString('en-US')} values at height ${r.height}`);
         console.log(`height      ${r.height}`);

@@ -17,9 +17,8 @@ export function formatAge(ms: number, now = Date.now()): string {
 
 export function formatStatus(s: StatusJson): string {
   const sync = s.syncing ? `syncing${s.syncTarget !== null ? ` (${s.height}/${s.syncTarget})` : ''}` : 'in sync';
-  const time = Number.isFinite(s.latestBlockTime) && s.latestBlockTime > 0
-    ? `${new Date(s.latestBlockTime).toISOString()} (${formatAge(s.latestBlockTime)})`
-    : '-';
+  const time =
+    Number.isFinite(s.latestBlockTime) && s.latestBlockTime > 0 ? `${new Date(s.latestBlockTime).toISOString()} (${formatAge(s.latestBlockTime)})` : '-';
   return [
     `chain id      ${s.chainId}`,
     `genesis hash  ${s.genesisHash}`,

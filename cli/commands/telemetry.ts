@@ -36,7 +36,8 @@ function cliError(e: unknown): never {
 export function parseSignedReading(v: unknown, path: string): SignedReading {
   const r = parseReadingJson(v, path);
   const sig = typeof (v as { signature?: unknown }).signature === 'string' ? fromHexOrUndefined((v as { signature: string }).signature) : undefined;
-  if (sig === undefined || sig.length !== BLS_SIGNATURE_LENGTH) throw new JouleError(ErrorCode.INVALID_PARAMS, `must be the device's signature, 0x and ${BLS_SIGNATURE_LENGTH} bytes of hex`, `${path}.signature`);
+  if (sig === undefined || sig.length !== BLS_SIGNATURE_LENGTH)
+    throw new JouleError(ErrorCode.INVALID_PARAMS, `must be the device's signature, 0x and ${BLS_SIGNATURE_LENGTH} bytes of hex`, `${path}.signature`);
   return { ...r, signature: sig };
 }
 
@@ -81,7 +82,11 @@ async function submitReadings(opts: Options & { file: string; maxReadings: numbe
   const ctx = await senderContext(opts);
   // Keys as of the next block: history the chain can no longer change (core/tx/telemetry-batch.ts).
   const keyHeight = (await ctx.client.call<StatusJson>('joule_status')).height + 1;
-  const keys = await deviceKeysAt(ctx.client, readings.map((r) => r.deviceId), keyHeight);
+  const keys = await deviceKeysAt(
+    ctx.client,
+    readings.map((r) => r.deviceId),
+    keyHeight,
+  );
   try {
     await aggregateVerifiedReadings(new SameThreadVerifier(), readings, { chainId: ctx.chainId, keyOf: (id) => keys.get(id) });
   } catch (e) {
@@ -99,21 +104,35 @@ async function submitReadings(opts: Options & { file: string; maxReadings: numbe
       readings: chunk.map(({ signature: _, ...r }) => r),
       signature: blsAggregateSignatures(chunk.map((r) => r.signature)),
     });
-    if (opts.json !== true) process.stderr.write(`batch ${b + 1}/${batches}: ${chunk.length} readings of ${new Set(chunk.map((r) => r.deviceId)).size} device(s), keys at height ${keyHeight}\n`);
+    if (opts.json !== true)
+      process.stderr.write(
+        `batch ${b + 1}/${batches}: ${chunk.length} readings of ${new Set(chunk.map((r) => r.deviceId)).size} device(s), keys at height ${keyHeight}\n`,
+      );
     await submitTx(ctx.client, tx, opts, { from: ctx.address, readings: chunk.length, keyHeight, nonce: ctx.nonce + b, fee: fee.toString() });
   }
 }
 
 async function resolveInterval(device: string, opts: Options & { interval: number; accept: string; valueWh?: string }): Promise<void> {
-  if (!(CHECK_METER_RESOLUTIONS as readonly string[]).includes(opts.accept)) throw new CliError('INVALID_PARAMS', `--accept must be one of ${CHECK_METER_RESOLUTIONS.join(', ')}`, 'accept');
+  if (!(CHECK_METER_RESOLUTIONS as readonly string[]).includes(opts.accept))
+    throw new CliError('INVALID_PARAMS', `--accept must be one of ${CHECK_METER_RESOLUTIONS.join(', ')}`, 'accept');
   const resolution = opts.accept as CheckMeterResolution;
-  if ((resolution === 'value') !== (opts.valueWh !== undefined)) throw new CliError('INVALID_PARAMS', '--value-wh is given exactly with --accept value', 'value-wh');
+  if ((resolution === 'value') !== (opts.valueWh !== undefined))
+    throw new CliError('INVALID_PARAMS', '--value-wh is given exactly with --accept value', 'value-wh');
   const valueWh = opts.valueWh === undefined ? undefined : parseAmount(opts.valueWh, 'value-wh', true);
   const fee = parseAmount(opts.fee, 'fee', true);
   const ctx = await senderContext(opts);
   let tx: ReturnType<typeof buildCheckMeterResolution>;
   try {
-    tx = buildCheckMeterResolution({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, deviceId: deviceIdArg(device), intervalStartMs: opts.interval, resolution, ...(valueWh === undefined ? {} : { valueWh }) });
+    tx = buildCheckMeterResolution({
+      chainId: ctx.chainId,
+      seed: ctx.seed,
+      nonce: ctx.nonce,
+      fee,
+      deviceId: deviceIdArg(device),
+      intervalStartMs: opts.interval,
+      resolution,
+      ...(valueWh === undefined ? {} : { valueWh }),
+    });
   } catch (e) {
     cliError(e);
   }
@@ -125,7 +144,9 @@ export function registerTelemetryCommands(program: Command): void {
   withSenderOptions(
     telemetry
       .command('submit')
-      .description('submit a JSON file of signed readings as telemetry batches (your account operates the devices); every reading\'s signature is checked here first, and a bad one is named')
+      .description(
+        "submit a JSON file of signed readings as telemetry batches (your account operates the devices); every reading's signature is checked here first, and a bad one is named",
+      )
       .requiredOption('--file <file>', 'JSON array of {deviceId, timestampUs, netEnergyWh, stateOfChargePercent?, signature}')
       .option('--max-readings <n>', 'readings per batch (each batch one transaction)', intArg('max-readings', 1, MAX_BATCH_READINGS), 1000),
     '25',
@@ -135,9 +156,9 @@ export function registerTelemetryCommands(program: Command): void {
       .command('resolve')
       .description('resolve an interval frozen by a check-meter disagreement (your account holds the dso role)')
       .argument('<device>', 'device id')
-      .requiredOption('--interval <startMs>', 'the interval\'s start, ms', intArg('interval', 0, Number.MAX_SAFE_INTEGER))
+      .requiredOption('--interval <startMs>', "the interval's start, ms", intArg('interval', 0, Number.MAX_SAFE_INTEGER))
       .requiredOption('--accept <what>', `one of ${CHECK_METER_RESOLUTIONS.join(', ')}`)
-      .option('--value-wh <wh>', 'with --accept value: the net export to accept, between the two meters\' figures'),
+      .option('--value-wh <wh>', "with --accept value: the net export to accept, between the two meters' figures"),
     '5',
   ).action(resolveInterval);
 }

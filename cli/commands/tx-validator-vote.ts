@@ -55,7 +55,8 @@ interface ValidatorsJson {
 
 function hexOption(v: string, flag: string, length: number): Uint8Array {
   const b = fromHexOrUndefined(v);
-  if (b === undefined || b.length !== length) throw new CliError('INVALID_PARAMS', `--${flag} must be ${length} bytes of 0x-prefixed hex, got ${JSON.stringify(v)}`, flag);
+  if (b === undefined || b.length !== length)
+    throw new CliError('INVALID_PARAMS', `--${flag} must be ${length} bytes of 0x-prefixed hex, got ${JSON.stringify(v)}`, flag);
   return b;
 }
 
@@ -68,15 +69,20 @@ function keyFiles(dir: string): { identity: string; consensus: string } {
 }
 
 function requireName(name: string | undefined): string {
-  if (name === undefined) throw new CliError('INVALID_PARAMS', '--name is required (the validator\'s name in the set)', 'name');
-  if (!VALIDATOR_NAME_PATTERN.test(name)) throw new CliError('INVALID_PARAMS', `--name must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`, 'name');
+  if (name === undefined) throw new CliError('INVALID_PARAMS', "--name is required (the validator's name in the set)", 'name');
+  if (!VALIDATOR_NAME_PATTERN.test(name))
+    throw new CliError('INVALID_PARAMS', `--name must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`, 'name');
   return name;
 }
 
 /** The candidate from its card: keys, proof of possession and name, all checked for this chain. */
 function candidateFromCard(opts: VoteOptions, chainId: string, add: boolean): Candidate {
   if (opts.candidateKeys !== undefined || opts.identityKey !== undefined || opts.blsKey !== undefined || opts.pop !== undefined) {
-    throw new CliError('INVALID_PARAMS', '--card holds the candidate\'s keys and proof of possession: do not combine it with --candidate-keys, --identity-key, --bls-key or --pop', 'card');
+    throw new CliError(
+      'INVALID_PARAMS',
+      "--card holds the candidate's keys and proof of possession: do not combine it with --candidate-keys, --identity-key, --bls-key or --pop",
+      'card',
+    );
   }
   let card: ValidatorCard;
   try {
@@ -85,8 +91,14 @@ function candidateFromCard(opts: VoteOptions, chainId: string, add: boolean): Ca
     if (isJouleError(e)) throw new CliError(e.code, `--card ${e.message}`, 'card');
     throw e;
   }
-  if (card.chainId !== chainId) throw new CliError('CARD_INVALID', `--card ${opts.card} is for chain ${JSON.stringify(card.chainId)}, but the node runs ${JSON.stringify(chainId)}`, 'card');
-  if (opts.name !== undefined && opts.name !== card.name) throw new CliError('INVALID_PARAMS', `--name ${JSON.stringify(opts.name)} differs from the card's name ${JSON.stringify(card.name)}`, 'name');
+  if (card.chainId !== chainId)
+    throw new CliError(
+      'CARD_INVALID',
+      `--card ${opts.card} is for chain ${JSON.stringify(card.chainId)}, but the node runs ${JSON.stringify(chainId)}`,
+      'card',
+    );
+  if (opts.name !== undefined && opts.name !== card.name)
+    throw new CliError('INVALID_PARAMS', `--name ${JSON.stringify(opts.name)} differs from the card's name ${JSON.stringify(card.name)}`, 'name');
   return { name: card.name, identityKey: card.identityKey, blsKey: card.blsKey, ...(add ? { pop: card.blsProofOfPossession } : {}) };
 }
 
@@ -101,12 +113,13 @@ async function candidateFromOptions(opts: VoteOptions, chainId: string, add: boo
     files = keyFiles(opts.candidateKeys);
     const id = readKeyFileInfo(files.identity);
     const bls = readKeyFileInfo(files.consensus);
-    if (id.type !== 'ed25519' || bls.type !== 'bls') throw new CliError('KEY_WRONG_TYPE', 'identity.key must be an ed25519 key and consensus.key a bls key', 'candidate-keys');
+    if (id.type !== 'ed25519' || bls.type !== 'bls')
+      throw new CliError('KEY_WRONG_TYPE', 'identity.key must be an ed25519 key and consensus.key a bls key', 'candidate-keys');
     identityKey = id.publicKey;
     blsKey = bls.publicKey;
   } else {
     if (opts.identityKey === undefined || opts.blsKey === undefined) {
-      throw new CliError('INVALID_PARAMS', 'give the candidate\'s keys: --candidate-keys DIR, or --identity-key HEX and --bls-key HEX', 'candidate-keys');
+      throw new CliError('INVALID_PARAMS', "give the candidate's keys: --candidate-keys DIR, or --identity-key HEX and --bls-key HEX", 'candidate-keys');
     }
     identityKey = hexOption(opts.identityKey, 'identity-key', 32);
     blsKey = hexOption(opts.blsKey, 'bls-key', 48);
@@ -117,7 +130,12 @@ async function candidateFromOptions(opts: VoteOptions, chainId: string, add: boo
   else if (files !== undefined) {
     const secret = await loadKey(files.consensus, opts.candidatePassphraseFile, 'bls');
     pop = signProofOfPossession(chainId, secret.secret, blsKey, identityKey);
-  } else throw new CliError('INVALID_PARAMS', 'an add needs the candidate\'s proof of possession: --pop HEX, or --candidate-keys DIR with a decryptable consensus.key', 'pop');
+  } else
+    throw new CliError(
+      'INVALID_PARAMS',
+      "an add needs the candidate's proof of possession: --pop HEX, or --candidate-keys DIR with a decryptable consensus.key",
+      'pop',
+    );
   // Checked here too, so a wrong proof fails before anything is signed or sent.
   if (!verifyProofOfPossession(chainId, blsKey, identityKey, pop)) {
     throw new CliError('TX_BAD_SIGNATURE', `the proof of possession does not verify for chain ${JSON.stringify(chainId)} and these keys`, 'pop');
@@ -151,7 +169,9 @@ async function printPop(opts: VoteOptions & { chainId?: string }): Promise<void>
     throw new CliError('INVALID_PARAMS', 'make-pop needs --candidate-keys DIR and --chain-id ID', 'candidate-keys');
   }
   const c = await candidateFromOptions({ ...opts, name: opts.name ?? 'candidate' }, opts.chainId, true);
-  process.stdout.write(`${JSON.stringify({ chainId: opts.chainId, address: formatAddress(addressFromPublicKey(c.identityKey)), identityKey: `0x${toHex(c.identityKey)}`, blsKey: `0x${toHex(c.blsKey)}`, pop: `0x${toHex(c.pop!)}` })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ chainId: opts.chainId, address: formatAddress(addressFromPublicKey(c.identityKey)), identityKey: `0x${toHex(c.identityKey)}`, blsKey: `0x${toHex(c.blsKey)}`, pop: `0x${toHex(c.pop!)}` })}\n`,
+  );
 }
 
 export function registerValidatorVoteCommand(tx: Command): void {
@@ -161,19 +181,19 @@ export function registerValidatorVoteCommand(tx: Command): void {
       .description('vote, as a current validator, to add or remove a validator (applies at floor(n/2)+1 votes)')
       .option('--add', 'add the candidate')
       .option('--remove', 'remove a current validator')
-      .option('--name <name>', 'the validator\'s name in the set')
+      .option('--name <name>', "the validator's name in the set")
       .option('--validator <nameOrAddress>', 'with --remove: the member to remove, keys looked up on the node')
-      .option('--card <file>', 'the candidate\'s validator card (`joule card export`): keys, proof of possession and name')
-      .option('--candidate-keys <dir>', 'directory (or node home) with the candidate\'s identity.key and consensus.key')
+      .option('--card <file>', "the candidate's validator card (`joule card export`): keys, proof of possession and name")
+      .option('--candidate-keys <dir>', "directory (or node home) with the candidate's identity.key and consensus.key")
       .option('--candidate-passphrase-file <file>', 'passphrase of an encrypted candidate consensus.key (to compute the proof of possession)')
-      .option('--identity-key <hex>', 'the candidate\'s Ed25519 identity public key (32 bytes)')
-      .option('--bls-key <hex>', 'the candidate\'s BLS public key (48 bytes)')
-      .option('--pop <hex>', 'the candidate\'s BLS proof of possession (96 bytes; see `joule tx make-pop`)'),
+      .option('--identity-key <hex>', "the candidate's Ed25519 identity public key (32 bytes)")
+      .option('--bls-key <hex>', "the candidate's BLS public key (48 bytes)")
+      .option('--pop <hex>', "the candidate's BLS proof of possession (96 bytes; see `joule tx make-pop`)"),
     '25',
   ).action(validatorVote);
 
   tx.command('make-pop')
-    .description('print a candidate validator\'s BLS proof of possession (run by the candidate\'s operator; signs nothing else, sends nothing)')
+    .description("print a candidate validator's BLS proof of possession (run by the candidate's operator; signs nothing else, sends nothing)")
     .requiredOption('--candidate-keys <dir>', 'directory (or node home) with identity.key and consensus.key')
     .option('--candidate-passphrase-file <file>', 'passphrase of an encrypted consensus.key')
     .requiredOption('--chain-id <id>', 'the chain the proof is for')

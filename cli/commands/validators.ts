@@ -45,17 +45,20 @@ export function registerValidatorsCommands(program: Command): void {
       }
       const next = Math.max(...heights) + 1;
       const height = o.height === undefined ? next : Number(o.height);
-      if (!Number.isSafeInteger(height) || height < next) throw new CliError('INVALID_PARAMS', `--height must be at least ${next} (the highest head is ${next - 1})`);
+      if (!Number.isSafeInteger(height) || height < next)
+        throw new CliError('INVALID_PARAMS', `--height must be at least ${next} (the highest head is ${next - 1})`);
       const passphrase = readPassphrase(o.passphraseFile);
       // The consensus key is decrypted too: only its holder can prove possession of it,
       // and the node refuses a transition whose BLS keys come without that proof.
       const members: TransitionMember[] = homes.map((h, i) => {
         const identity = decryptKeySync(readJson(resolveIn(h, configs[i]!.identityKey)), passphrase);
         const bls = decryptKeySync(readJson(resolveIn(h, configs[i]!.consensusKey)), passphrase);
-        if (identity.type !== 'ed25519' || bls.type !== 'bls') throw new CliError('KEY_WRONG_TYPE', `${h}: identityKey must be an ed25519 key and consensusKey a bls key`, 'home');
+        if (identity.type !== 'ed25519' || bls.type !== 'bls')
+          throw new CliError('KEY_WRONG_TYPE', `${h}: identityKey must be an ed25519 key and consensusKey a bls key`, 'home');
         return { name: configs[i]!.name, identity: ed25519FromSeed(identity.secret), bls: blsFromSecret(bls.secret) };
       });
-      if (new Set(members.map((m) => toHex(m.identity.publicKey))).size !== members.length) throw new CliError('INVALID_PARAMS', 'the same validator was given twice');
+      if (new Set(members.map((m) => toHex(m.identity.publicKey))).size !== members.length)
+        throw new CliError('INVALID_PARAMS', 'the same validator was given twice');
       const created = createTransition(genesis.chainId, height, members);
       const set = created.validators;
       // What the nodes will check when they load it (keys, uniqueness, proofs, signatures): refused here, not at their restart.

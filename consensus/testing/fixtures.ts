@@ -107,9 +107,18 @@ export function cachingCrypto(): ConsensusCrypto & { calls: { verify: number; bl
 export function testBlock(height: number, parentHash: Uint8Array | null, proposer: Uint8Array, salt: number, round = 0): Uint8Array {
   const block: Block = {
     header: {
-      chainId: CHAIN_ID, height, round, parentHash: parentHash ?? ZERO_HASH, timestamp: 1_700_000_000_000 + height * 1000 + salt,
-      proposer, txRoot: ZERO_HASH, stateRoot: ZERO_HASH, receiptsRoot: ZERO_HASH, validatorSetHash: ZERO_HASH,
-      txCount: 0, parentCertificate: null,
+      chainId: CHAIN_ID,
+      height,
+      round,
+      parentHash: parentHash ?? ZERO_HASH,
+      timestamp: 1_700_000_000_000 + height * 1000 + salt,
+      proposer,
+      txRoot: ZERO_HASH,
+      stateRoot: ZERO_HASH,
+      receiptsRoot: ZERO_HASH,
+      validatorSetHash: ZERO_HASH,
+      txCount: 0,
+      parentCertificate: null,
     },
     txs: [],
   };

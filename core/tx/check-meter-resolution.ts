@@ -35,7 +35,8 @@ function check(b: CheckMeterResolutionBody): void {
   if (!Number.isSafeInteger(b.intervalStartMs) || b.intervalStartMs < 0) throw bad('intervalStartMs', 'must be a non-negative integer (ms)');
   if (!(CHECK_METER_RESOLUTIONS as readonly string[]).includes(b.resolution)) throw bad('resolution', `must be one of ${CHECK_METER_RESOLUTIONS.join(', ')}`);
   if (b.resolution === 'value') {
-    if (typeof b.valueWh !== 'bigint' || b.valueWh < 0n || b.valueWh > MAX_WH) throw bad('valueWh', 'must be a non-negative integer number of Wh (int64) for resolution value');
+    if (typeof b.valueWh !== 'bigint' || b.valueWh < 0n || b.valueWh > MAX_WH)
+      throw bad('valueWh', 'must be a non-negative integer number of Wh (int64) for resolution value');
   } else if (b.valueWh !== undefined) {
     throw bad('valueWh', `must be absent for resolution ${b.resolution}`);
   }
@@ -64,5 +65,9 @@ export function decodeCheckMeterResolutionBody(bytes: Uint8Array): CheckMeterRes
 
 export function buildCheckMeterResolution(args: SenderArgs & CheckMeterResolutionBody): Tx {
   const { deviceId, intervalStartMs, resolution, valueWh } = args;
-  return signBody(args, TxType.checkMeterResolution, encodeCheckMeterResolutionBody({ deviceId, intervalStartMs, resolution, ...(valueWh === undefined ? {} : { valueWh }) }));
+  return signBody(
+    args,
+    TxType.checkMeterResolution,
+    encodeCheckMeterResolutionBody({ deviceId, intervalStartMs, resolution, ...(valueWh === undefined ? {} : { valueWh }) }),
+  );
 }

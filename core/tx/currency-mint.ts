@@ -20,11 +20,13 @@ const MAX_AMOUNT = 2n ** 64n - 1n;
 
 /** 1..2^64-1 micro-units; TX_INVALID_FIELD naming tx.body.amount otherwise. */
 export function checkCurrencyAmount(amount: bigint): void {
-  if (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be an integer amount of micro-units, 1..2^64-1', 'tx.body.amount');
+  if (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be an integer amount of micro-units, 1..2^64-1', 'tx.body.amount');
 }
 
 export function encodeCurrencyMintBody(b: CurrencyMintBody): Uint8Array {
-  if (!(b.to instanceof Uint8Array) || b.to.length !== ADDRESS_LENGTH) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a ${ADDRESS_LENGTH}-byte address`, 'tx.body.to');
+  if (!(b.to instanceof Uint8Array) || b.to.length !== ADDRESS_LENGTH)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a ${ADDRESS_LENGTH}-byte address`, 'tx.body.to');
   checkCurrencyAmount(b.amount);
   return encode([b.to, b.amount]);
 }

@@ -40,7 +40,8 @@ const bad = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_
 function check(b: DeviceRegisterBody): void {
   checkDeviceId(b.id, 'tx.body.id');
   if (!(b.publicKey instanceof Uint8Array) || b.publicKey.length !== BLS_PUBLIC_KEY_LENGTH) throw bad('publicKey', `must be ${BLS_PUBLIC_KEY_LENGTH} bytes`);
-  if (!(b.proofOfPossession instanceof Uint8Array) || b.proofOfPossession.length !== BLS_SIGNATURE_LENGTH) throw bad('proofOfPossession', `must be ${BLS_SIGNATURE_LENGTH} bytes`);
+  if (!(b.proofOfPossession instanceof Uint8Array) || b.proofOfPossession.length !== BLS_SIGNATURE_LENGTH)
+    throw bad('proofOfPossession', `must be ${BLS_SIGNATURE_LENGTH} bytes`);
   if (!(b.owner instanceof Uint8Array) || b.owner.length !== ADDRESS_LENGTH) throw bad('owner', `must be a ${ADDRESS_LENGTH}-byte address`);
   deviceKindFromName(b.kind, 'tx.body.kind');
   checkZone(b.zone, 'tx.body.zone');
@@ -55,7 +56,18 @@ function check(b: DeviceRegisterBody): void {
 
 export function encodeDeviceRegisterBody(b: DeviceRegisterBody): Uint8Array {
   check(b);
-  return encode([b.id, b.publicKey, b.proofOfPossession, b.owner, deviceKindId(b.kind), b.zone, b.maxImportW, b.maxExportW, b.carbonIntensity, b.checkMeter ?? null]);
+  return encode([
+    b.id,
+    b.publicKey,
+    b.proofOfPossession,
+    b.owner,
+    deviceKindId(b.kind),
+    b.zone,
+    b.maxImportW,
+    b.maxExportW,
+    b.carbonIntensity,
+    b.checkMeter ?? null,
+  ]);
 }
 
 /** Throws CODEC_* or TX_INVALID_FIELD naming `tx.body.*`. Key validity and the proof are the vm's checks. */

@@ -18,7 +18,8 @@ const bad = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_
 function check(b: DeviceRekeyBody): void {
   checkDeviceId(b.id, 'tx.body.id');
   if (!(b.publicKey instanceof Uint8Array) || b.publicKey.length !== BLS_PUBLIC_KEY_LENGTH) throw bad('publicKey', `must be ${BLS_PUBLIC_KEY_LENGTH} bytes`);
-  if (!(b.proofOfPossession instanceof Uint8Array) || b.proofOfPossession.length !== BLS_SIGNATURE_LENGTH) throw bad('proofOfPossession', `must be ${BLS_SIGNATURE_LENGTH} bytes`);
+  if (!(b.proofOfPossession instanceof Uint8Array) || b.proofOfPossession.length !== BLS_SIGNATURE_LENGTH)
+    throw bad('proofOfPossession', `must be ${BLS_SIGNATURE_LENGTH} bytes`);
 }
 
 export function encodeDeviceRekeyBody(b: DeviceRekeyBody): Uint8Array {

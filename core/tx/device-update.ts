@@ -31,7 +31,8 @@ function check(b: DeviceUpdateBody): void {
   if (b.maxImportW !== undefined) checkPowerW(b.maxImportW, 'tx.body.maxImportW');
   if (b.maxExportW !== undefined) checkPowerW(b.maxExportW, 'tx.body.maxExportW');
   if (b.carbonIntensity !== undefined) checkCarbonIntensity(b.carbonIntensity, 'tx.body.carbonIntensity');
-  if (b.operator !== undefined && (!(b.operator instanceof Uint8Array) || b.operator.length !== ADDRESS_LENGTH)) throw bad('operator', `must be a ${ADDRESS_LENGTH}-byte address`);
+  if (b.operator !== undefined && (!(b.operator instanceof Uint8Array) || b.operator.length !== ADDRESS_LENGTH))
+    throw bad('operator', `must be a ${ADDRESS_LENGTH}-byte address`);
   if (b.checkMeter !== undefined && b.checkMeter !== null) {
     checkDeviceId(b.checkMeter, 'tx.body.checkMeter');
     if (b.checkMeter === b.id) throw bad('checkMeter', 'a device cannot be its own check meter');

@@ -79,7 +79,8 @@ describe('device-update body', () => {
 
 describe('device-status and device-rekey bodies', () => {
   it('round-trip and refuse unknown actions', () => {
-    for (const action of ['suspend', 'revoke', 'reactivate'] as const) expect(decodeDeviceStatusBody(encodeDeviceStatusBody({ id: 'd', action }))).toEqual({ id: 'd', action });
+    for (const action of ['suspend', 'revoke', 'reactivate'] as const)
+      expect(decodeDeviceStatusBody(encodeDeviceStatusBody({ id: 'd', action }))).toEqual({ id: 'd', action });
     expect(errorOf(() => decodeDeviceStatusBody(encode(['d', 3]))).field).toBe('tx.body.action');
     const rekey = { id: 'd', publicKey: bls.publicKey, proofOfPossession: register.proofOfPossession };
     expect(decodeDeviceRekeyBody(encodeDeviceRekeyBody(rekey))).toEqual(rekey);

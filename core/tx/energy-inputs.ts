@@ -13,7 +13,8 @@ export function checkEnergyInputs(inputs: readonly Uint8Array[]): void {
   }
   const seen = new Set<string>();
   inputs.forEach((id, i) => {
-    if (!(id instanceof Uint8Array) || id.length !== ENERGY_ID_LENGTH) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be ${ENERGY_ID_LENGTH} bytes`, `tx.body.inputs[${i}]`);
+    if (!(id instanceof Uint8Array) || id.length !== ENERGY_ID_LENGTH)
+      throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be ${ENERGY_ID_LENGTH} bytes`, `tx.body.inputs[${i}]`);
     const h = toHex(id);
     if (seen.has(h)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'spends a UTXO listed before in the same tx', `tx.body.inputs[${i}]`);
     seen.add(h);

@@ -23,7 +23,8 @@ export interface EnergyRetireBody {
 function check(b: EnergyRetireBody): void {
   checkEnergyInputs(b.inputs);
   checkWh(b.wh, 'tx.body.wh');
-  if (!(b.beneficiary instanceof Uint8Array) || b.beneficiary.length !== ADDRESS_LENGTH) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a ${ADDRESS_LENGTH}-byte address`, 'tx.body.beneficiary');
+  if (!(b.beneficiary instanceof Uint8Array) || b.beneficiary.length !== ADDRESS_LENGTH)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a ${ADDRESS_LENGTH}-byte address`, 'tx.body.beneficiary');
   checkPurpose(b.purpose, 'tx.body.purpose');
 }
 
@@ -45,5 +46,9 @@ export function decodeEnergyRetireBody(bytes: Uint8Array): EnergyRetireBody {
 }
 
 export function buildEnergyRetire(args: SenderArgs & EnergyRetireBody): Tx {
-  return signBody(args, TxType.energyRetire, encodeEnergyRetireBody({ inputs: args.inputs, wh: args.wh, beneficiary: args.beneficiary, purpose: args.purpose }));
+  return signBody(
+    args,
+    TxType.energyRetire,
+    encodeEnergyRetireBody({ inputs: args.inputs, wh: args.wh, beneficiary: args.beneficiary, purpose: args.purpose }),
+  );
 }

@@ -31,7 +31,8 @@ function check(b: EnergyTransferBody): void {
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must list 1..${MAX_ENERGY_OUTPUTS} outputs`, 'tx.body.outputs');
   }
   b.outputs.forEach((o, i) => {
-    if (!(o.owner instanceof Uint8Array) || o.owner.length !== ADDRESS_LENGTH) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a ${ADDRESS_LENGTH}-byte address`, `tx.body.outputs[${i}].owner`);
+    if (!(o.owner instanceof Uint8Array) || o.owner.length !== ADDRESS_LENGTH)
+      throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a ${ADDRESS_LENGTH}-byte address`, `tx.body.outputs[${i}].owner`);
     checkWh(o.wh, `tx.body.outputs[${i}].wh`);
   });
 }

@@ -14,7 +14,13 @@ const addr = (n: number) => new Uint8Array(20).fill(n);
 
 describe('energy tx bodies', () => {
   it('round-trip', () => {
-    const t = { inputs: [id(1), id(2)], outputs: [{ owner: addr(3), wh: 5n }, { owner: addr(4), wh: 2n ** 40n }] };
+    const t = {
+      inputs: [id(1), id(2)],
+      outputs: [
+        { owner: addr(3), wh: 5n },
+        { owner: addr(4), wh: 2n ** 40n },
+      ],
+    };
     expect(decodeEnergyTransferBody(encodeEnergyTransferBody(t))).toEqual(t);
     const r = { inputs: [id(1)], wh: 9n, beneficiary: addr(5), purpose: 'ünïcode ok' };
     expect(decodeEnergyRetireBody(encodeEnergyRetireBody(r))).toEqual(r);
@@ -25,8 +31,14 @@ describe('energy tx bodies', () => {
   });
 
   it('name the offending field of a malformed body', () => {
-    expect(errorOf(() => decodeEnergyTransferBody(encode([[id(1).subarray(1)], [[addr(1), 1]]])))).toMatchObject({ code: ErrorCode.CODEC_WRONG_TYPE, field: 'tx.body.inputs[0]' });
-    expect(errorOf(() => decodeEnergyTransferBody(encode([[id(1)], [[addr(1), 0]]])))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.outputs[0].wh' });
+    expect(errorOf(() => decodeEnergyTransferBody(encode([[id(1).subarray(1)], [[addr(1), 1]]])))).toMatchObject({
+      code: ErrorCode.CODEC_WRONG_TYPE,
+      field: 'tx.body.inputs[0]',
+    });
+    expect(errorOf(() => decodeEnergyTransferBody(encode([[id(1)], [[addr(1), 0]]])))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.outputs[0].wh',
+    });
     expect(errorOf(() => decodeEnergyTransferBody(encode([[id(1)], [[addr(1), -1]]])))).toMatchObject({ field: 'tx.body.outputs[0].wh' });
     expect(errorOf(() => decodeEnergyTransferBody(encode([[id(1), id(1)], [[addr(1), 2]]])))).toMatchObject({ field: 'tx.body.inputs[1]' });
     const many = Array.from({ length: MAX_ENERGY_INPUTS + 1 }, (_, i) => id(i));

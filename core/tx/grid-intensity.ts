@@ -19,7 +19,8 @@ export interface GridIntensityBody {
 
 function check(b: GridIntensityBody): void {
   checkZone(b.zone, 'tx.body.zone');
-  if (!Number.isSafeInteger(b.intervalStartMs) || b.intervalStartMs < 0) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be a non-negative integer number of ms', 'tx.body.intervalStartMs');
+  if (!Number.isSafeInteger(b.intervalStartMs) || b.intervalStartMs < 0)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be a non-negative integer number of ms', 'tx.body.intervalStartMs');
   checkCarbonIntensity(b.carbonIntensity, 'tx.body.carbonIntensity');
 }
 
@@ -40,5 +41,9 @@ export function decodeGridIntensityBody(bytes: Uint8Array): GridIntensityBody {
 }
 
 export function buildGridIntensity(args: SenderArgs & GridIntensityBody): Tx {
-  return signBody(args, TxType.gridIntensity, encodeGridIntensityBody({ zone: args.zone, intervalStartMs: args.intervalStartMs, carbonIntensity: args.carbonIntensity }));
+  return signBody(
+    args,
+    TxType.gridIntensity,
+    encodeGridIntensityBody({ zone: args.zone, intervalStartMs: args.intervalStartMs, carbonIntensity: args.carbonIntensity }),
+  );
 }

@@ -32,7 +32,8 @@ const bad = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_
 
 function check(b: TelemetryBatchBody): void {
   if (!Number.isSafeInteger(b.keyHeight) || b.keyHeight < 0) throw bad('keyHeight', 'must be a non-negative integer');
-  if (!Array.isArray(b.readings) || b.readings.length === 0 || b.readings.length > MAX_BATCH_READINGS) throw bad('readings', `must hold 1..${MAX_BATCH_READINGS} readings`);
+  if (!Array.isArray(b.readings) || b.readings.length === 0 || b.readings.length > MAX_BATCH_READINGS)
+    throw bad('readings', `must hold 1..${MAX_BATCH_READINGS} readings`);
   if (!(b.signature instanceof Uint8Array) || b.signature.length !== BLS_SIGNATURE_LENGTH) throw bad('signature', `must be ${BLS_SIGNATURE_LENGTH} bytes`);
 }
 

@@ -88,19 +88,32 @@ describe('transfer body fast path', () => {
 
   it('agrees with the generic decoder on mutated and hand-made non-canonical bodies', () => {
     fc.assert(
-      fc.property(fc.oneof(...[300n, 70_000n, 2n ** 33n, 2n ** 64n - 1n].map((max) => fc.bigInt({ min: 0n, max }))), fc.array(fc.tuple(fc.nat(40), fc.nat(255)), { maxLength: 3 }), fc.nat(3), (v, edits, trim) => {
-        const b = new Uint8Array(33);
-        const enc = encode([to, v]);
-        b.set(enc);
-        const body = b.slice(0, Math.max(0, enc.length - (trim === 3 ? 1 : 0)) + (trim === 2 ? 1 : 0));
-        for (const [i, x] of edits) if (i < body.length) body[i] = x;
-        expect(ours(body)).toEqual(generic(body));
-      }),
+      fc.property(
+        fc.oneof(...[300n, 70_000n, 2n ** 33n, 2n ** 64n - 1n].map((max) => fc.bigInt({ min: 0n, max }))),
+        fc.array(fc.tuple(fc.nat(40), fc.nat(255)), { maxLength: 3 }),
+        fc.nat(3),
+        (v, edits, trim) => {
+          const b = new Uint8Array(33);
+          const enc = encode([to, v]);
+          b.set(enc);
+          const body = b.slice(0, Math.max(0, enc.length - (trim === 3 ? 1 : 0)) + (trim === 2 ? 1 : 0));
+          for (const [i, x] of edits) if (i < body.length) body[i] = x;
+          expect(ours(body)).toEqual(generic(body));
+        },
+      ),
       { numRuns: 20000 },
     );
     // Wider-than-needed integer forms are non-canonical.
     const head = encode([to, 1]).subarray(0, 23);
-    for (const tail of [[0xcc, 0x05], [0xcd, 0x00, 0x05], [0xce, 0, 0, 0, 5], [0xcf, 0, 0, 0, 0, 0, 0, 0, 5], [0xd3, 0, 0, 0, 0, 0, 0, 0, 5], [0xcf, 0, 0, 0, 1, 0, 0, 0, 0], [0xd0, 0x05]]) {
+    for (const tail of [
+      [0xcc, 0x05],
+      [0xcd, 0x00, 0x05],
+      [0xce, 0, 0, 0, 5],
+      [0xcf, 0, 0, 0, 0, 0, 0, 0, 5],
+      [0xd3, 0, 0, 0, 0, 0, 0, 0, 5],
+      [0xcf, 0, 0, 0, 1, 0, 0, 0, 0],
+      [0xd0, 0x05],
+    ]) {
       const body = new Uint8Array([...head, ...tail]);
       expect(ours(body)).toBe('ERR');
       expect(generic(body)).toBe('ERR');

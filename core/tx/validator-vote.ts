@@ -28,7 +28,8 @@ function checkValidatorVote(b: ValidatorVoteBody): void {
   const bad = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_FIELD, why, `tx.body.${field}`);
   if (b.action !== 0 && b.action !== 1) throw bad('action', 'must be 0 (add) or 1 (remove)');
   if (!VALIDATOR_NAME_PATTERN.test(b.name)) throw bad('name', 'must be 1-64 letters, digits, ".", "_" or "-"');
-  if (!(b.identityKey instanceof Uint8Array) || b.identityKey.length !== ED25519_PUBLIC_KEY_LENGTH) throw bad('identityKey', `must be ${ED25519_PUBLIC_KEY_LENGTH} bytes`);
+  if (!(b.identityKey instanceof Uint8Array) || b.identityKey.length !== ED25519_PUBLIC_KEY_LENGTH)
+    throw bad('identityKey', `must be ${ED25519_PUBLIC_KEY_LENGTH} bytes`);
   if (!(b.blsKey instanceof Uint8Array) || b.blsKey.length !== BLS_PUBLIC_KEY_LENGTH) throw bad('blsKey', `must be ${BLS_PUBLIC_KEY_LENGTH} bytes`);
   const popLength = b.action === 0 ? BLS_SIGNATURE_LENGTH : 0;
   if (!(b.blsProofOfPossession instanceof Uint8Array) || b.blsProofOfPossession.length !== popLength) {

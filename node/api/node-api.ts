@@ -8,7 +8,7 @@ import { deviceListRange, getDevice, indexedDeviceKeys, listDevices } from '../.
 import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTotals } from '../../state/telemetry.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
-import { GOVERNANCE_PREFIX, listGovernanceProposals } from '../../state/governance-votes.ts';
+import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
 import { describeTx } from '../../vm/index.ts';
@@ -88,12 +88,13 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       await view.load({ keys: indexedDeviceKeys(view, q) });
       return listDevices(view, q);
     },
-    // Pending proposals are bounded (16 open votes per validator): loaded whole.
-    listGovernanceProposals: async () => listGovernanceProposals(await chain.world.load({ prefixes: [GOVERNANCE_PREFIX] })),
+    listGovernanceProposals: () => listGovernanceProposals(chain.world),
     getReadings: (deviceId, q, signal) => live(signal, () => chain.readings(deviceId, q.fromUs, q.toUs, q.limit)),
     // Interval totals are not held in memory: the page (a range of the device's records, and its cursor) is loaded first.
     getIntervalTotals: async (deviceId, q) => ({
-      intervals: await onOneHeight(async () => listIntervalTotals(await chain.world.load(intervalTotalsAccess(deviceId, q.fromMs, q.limit)), deviceId, q.fromMs, q.toMs, q.limit)),
+      intervals: await onOneHeight(async () =>
+        listIntervalTotals(await chain.world.load(intervalTotalsAccess(deviceId, q.fromMs, q.limit)), deviceId, q.fromMs, q.toMs, q.limit),
+      ),
       settlementIntervalMs: chain.genesis.params.settlementIntervalMs,
     }),
     getDeviceHealth(deviceId) {
@@ -102,6 +103,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       return { device, health: getDeviceHealth(chain.world, deviceId), lastReadingUs: getMeterCursor(chain.world, deviceId)?.lastTimestampUs };
     },
     getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
+    // UTXOs and certificates are not held in memory: the page (an index range, then the records it names) is loaded first.
     listEnergyUtxos: async (q) => loadAndListUtxos(await chain.world.load({}), q),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
     listCertificates: async (q) => loadAndListCertificates(await chain.world.load({}), q),

@@ -5,7 +5,15 @@ import { decodeStateValue } from './state-views.ts';
 
 const provenance = { deviceId: 'pv-1', kind: 'solar' as const, zone: 'NL', intervalStartMs: 0, intervalEndMs: 900_000, carbonIntensity: 30 };
 const utxo: EnergyUtxo = { id: mintedUtxoId('pv-1', 0), owner: new Uint8Array(20).fill(1), wh: 10n, provenance, frozen: false, height: 3 };
-const cert: Certificate = { id: certificateId(new Uint8Array(32)), beneficiary: new Uint8Array(20).fill(2), purpose: '', wh: 10n, provenance, height: 4, time: 5 };
+const cert: Certificate = {
+  id: certificateId(new Uint8Array(32)),
+  beneficiary: new Uint8Array(20).fill(2),
+  purpose: '',
+  wh: 10n,
+  provenance,
+  height: 4,
+  time: 5,
+};
 
 describe('decodeStateValue of energy records', () => {
   it('decodes a UTXO and a certificate under their own keys', () => {
@@ -13,7 +21,7 @@ describe('decodeStateValue of energy records', () => {
     expect(decodeStateValue(certificateKey(cert.id), encodeCertificate(cert))).toEqual({ kind: 'certificate', certificate: cert });
   });
 
-  it('refuses a record under another record\'s key (a proof of one must not pass for another)', () => {
+  it("refuses a record under another record's key (a proof of one must not pass for another)", () => {
     expect(decodeStateValue(energyUtxoKey(mintedUtxoId('pv-1', 900_000)), encodeEnergyUtxo(utxo))).toBeUndefined();
     expect(decodeStateValue(certificateKey(utxo.id), encodeCertificate(cert))).toBeUndefined();
   });

@@ -58,7 +58,11 @@ export async function importCertified(
     const ours = await chain.blockAt(height);
     if (ours !== undefined && !equalBytes(ours.hash, hash)) {
       // Two certified blocks at one height would mean more than f Byzantine validators.
-      throw new JouleError(ErrorCode.CERT_INVALID, `conflicting block at height ${height}: ours ${toHex(ours.hash).slice(0, 16)}…, theirs ${toHex(hash).slice(0, 16)}…`, 'block');
+      throw new JouleError(
+        ErrorCode.CERT_INVALID,
+        `conflicting block at height ${height}: ours ${toHex(ours.hash).slice(0, 16)}…, theirs ${toHex(hash).slice(0, 16)}…`,
+        'block',
+      );
     }
     return 'known';
   }

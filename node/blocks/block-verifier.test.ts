@@ -25,7 +25,11 @@ const candidate = { identity: ed25519Generate(), bls: blsGenerate() };
 /** A vote of the devnet's validator to add `candidate`, with the given proof of possession. */
 function addVote(pop: Uint8Array): Tx {
   return buildValidatorVote({
-    chainId, seed: validator.identity.seed, nonce: 0, fee: 25n, action: 'add',
+    chainId,
+    seed: validator.identity.seed,
+    nonce: 0,
+    fee: 25n,
+    action: 'add',
     validator: { name: 'candidate', identityKey: candidate.identity.publicKey, blsKey: candidate.bls.publicKey, blsProofOfPossession: pop },
   });
 }
@@ -66,8 +70,12 @@ describe.each([
   async function proposed(txs: Tx[]) {
     const head = chain.head;
     const built = await buildBlock({
-      context: chain.nextBlockContext(), proposer: addressFromPublicKey(validator.identity.publicKey), round: 0,
-      timestamp: head.header.timestamp + 1000, candidates: txs, signaturesVerified: true,
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(validator.identity.publicKey),
+      round: 0,
+      timestamp: head.header.timestamp + 1000,
+      candidates: txs,
+      signaturesVerified: true,
     });
     expect(built.txs).toHaveLength(txs.length);
     return built.block;
@@ -75,7 +83,9 @@ describe.each([
 
   it('rejects a block with a validator-vote (add) whose proof of possession is garbage, naming the tx', async () => {
     const block = await proposed([addVote(new Uint8Array(96).fill(0x5a))]);
-    expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.body: a signature inside the body does not verify/);
+    expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(
+      /^BLOCK_INVALID txs\[0\]: .*TX_BAD_SIGNATURE: tx\.body: a signature inside the body does not verify/,
+    );
     // Failing once does not make the tx "verified": a second look rejects it again.
     expect(await refusal(() => verifyNextBlock(chain, block))).toMatch(/^BLOCK_INVALID txs\[0\]/);
   });

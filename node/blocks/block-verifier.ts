@@ -85,7 +85,11 @@ export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
     try {
       return decodeTx(bytes, ctx.params.maxTxBytes);
     } catch (e) {
-      throw new JouleError(ErrorCode.BLOCK_INVALID, `undecodable transaction (${isJouleError(e) ? e.code : 'error'}: ${(e as Error).message})`, `block.txs[${i}]`);
+      throw new JouleError(
+        ErrorCode.BLOCK_INVALID,
+        `undecodable transaction (${isJouleError(e) ? e.code : 'error'}: ${(e as Error).message})`,
+        `block.txs[${i}]`,
+      );
     }
   });
   if (!equalBytes(h.txRoot, txRootOf(txs))) throw invalid('txRoot', 'does not match the transactions');

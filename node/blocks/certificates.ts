@@ -10,8 +10,16 @@ import type { ValidatorSetLookup } from '../chain/next-block.ts';
  * quorum of the set named in the header sealed it (one fast-aggregate-verify, through
  * `crypto`: node/verify/ahead.ts verifiedAhead answers it from the worker pool).
  */
-export function checkCertificate(cert: CommitCertificate, header: BlockHeader, hash: Uint8Array, sets: ValidatorSetLookup, field = 'certificate', crypto: ConsensusCrypto = defaultCrypto): void {
-  if (cert.height !== header.height) throw new JouleError(ErrorCode.CERT_INVALID, `certificate is for height ${cert.height}, block is ${header.height}`, `${field}.height`);
+export function checkCertificate(
+  cert: CommitCertificate,
+  header: BlockHeader,
+  hash: Uint8Array,
+  sets: ValidatorSetLookup,
+  field = 'certificate',
+  crypto: ConsensusCrypto = defaultCrypto,
+): void {
+  if (cert.height !== header.height)
+    throw new JouleError(ErrorCode.CERT_INVALID, `certificate is for height ${cert.height}, block is ${header.height}`, `${field}.height`);
   if (!equalBytes(cert.blockHash, hash)) throw new JouleError(ErrorCode.CERT_INVALID, 'certificate is for another block', `${field}.blockHash`);
   const set = sets(header.validatorSetHash);
   if (set === undefined) throw new JouleError(ErrorCode.CERT_INVALID, `unknown validator set ${toHex(header.validatorSetHash).slice(0, 16)}…`, `${field}`);
@@ -23,7 +31,8 @@ export function checkCertificate(cert: CommitCertificate, header: BlockHeader, h
 export function parentCertificateChecker(sets: ValidatorSetLookup) {
   return (cert: CommitCertificate | null, parent: BlockHeader, parentHash: Uint8Array, crypto: ConsensusCrypto = defaultCrypto): void => {
     if (parent.height === 0) {
-      if (cert !== null) throw new JouleError(ErrorCode.BLOCK_INVALID, 'the block after genesis carries no parent certificate', 'block.header.parentCertificate');
+      if (cert !== null)
+        throw new JouleError(ErrorCode.BLOCK_INVALID, 'the block after genesis carries no parent certificate', 'block.header.parentCertificate');
       return;
     }
     if (cert === null) throw new JouleError(ErrorCode.BLOCK_INVALID, 'missing the parent commit certificate', 'block.header.parentCertificate');

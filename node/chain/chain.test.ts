@@ -61,15 +61,22 @@ describe('Chain: opening a store', () => {
     ['a missing head certificate', (db) => db.batch().del(heightKey(DbPrefix.certificate, 2)).write(), /no commit certificate/],
     ['a broken parent link', (db) => db.batch().del(heightKey(DbPrefix.block, 1)).write(), /does not link/],
     ['a state root record that differs from the head block', (db) => db.batch().del(metaDbKey(MetaKey.stateRoot)).write(), /state/],
-    ['a missing hash index entry', async (db) => {
-      for await (const [k] of db.iterate(DbPrefix.blockHash)) await db.batch().del(k).write();
-    }, /hash index/],
+    [
+      'a missing hash index entry',
+      async (db) => {
+        for await (const [k] of db.iterate(DbPrefix.blockHash)) await db.batch().del(k).write();
+      },
+      /hash index/,
+    ],
   ];
   for (const [what, damage, message] of corruptions) {
     it(`refuses to run on ${what}, saying what is wrong`, async () => {
       const dir = await storeWith(2);
       await tamper(dir, damage);
-      const err = await Chain.open(dir, devnet.genesis, hash).then(() => undefined, (e: unknown) => e);
+      const err = await Chain.open(dir, devnet.genesis, hash).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({ code: 'STORE_CORRUPT' });
       expect((err as Error).message).toMatch(message);
     });
@@ -83,7 +90,10 @@ describe('Chain: opening does not re-hash the state', () => {
     const dir = await storeWith(2);
     await tamper(dir, async (db) => {
       const key = dbKey(DbPrefix.stateValue, accountKey(addressFromPublicKey(devnet.accountKeys[0]!.keyPair.publicKey)));
-      await db.batch().put(key, new Uint8Array([0x94, 0, 1, 0, 0])).write();
+      await db
+        .batch()
+        .put(key, new Uint8Array([0x94, 0, 1, 0, 0]))
+        .write();
     });
     const chain = await Chain.open(dir, devnet.genesis, hash);
     expect(chain.height).toBe(2);
@@ -101,7 +111,13 @@ describe('Chain: the next-block context', () => {
     try {
       const first = chain.nextBlockContext();
       expect(first).toBe(chain.nextBlockContext()); // cached while the head stays
-      expect(first).toMatchObject({ chainId: devnet.genesis.chainId, params: devnet.genesis.params, height: 1, parentCertificate: null, transition: undefined });
+      expect(first).toMatchObject({
+        chainId: devnet.genesis.chainId,
+        params: devnet.genesis.params,
+        height: 1,
+        parentCertificate: null,
+        transition: undefined,
+      });
       expect(first.parentHash).toEqual(chain.head.hash);
       expect(first.validatorSet.hash).toEqual(chain.validators.hash);
       expect(first.validatorSets(first.validatorSet.hash)).toBe(first.validatorSet);

@@ -152,7 +152,13 @@ export class Chain {
    * Chain.open does it for a new store; a store whose genesis state was bulk-loaded
    * (state/bulk-load.ts: benchmarks) adds them itself.
    */
-  static writeGenesisBlock(db: Database, batch: DbBatch, genesis: Genesis, genesisHash: Uint8Array, stateRoot: Uint8Array): { header: BlockHeader; hash: Uint8Array } {
+  static writeGenesisBlock(
+    db: Database,
+    batch: DbBatch,
+    genesis: Genesis,
+    genesisHash: Uint8Array,
+    stateRoot: Uint8Array,
+  ): { header: BlockHeader; hash: Uint8Array } {
     const block = genesisBlock(genesis, stateRoot);
     const hash = blockHash(block.header);
     const store = new ChainStore(db);
@@ -163,9 +169,19 @@ export class Chain {
   }
 
   /** Refuses a store that is inconsistent rather than running on it. */
-  private static async recover(db: Database, store: ChainStore, genesis: Genesis, genesisHash: Uint8Array, path: string, options: ChainOptions): Promise<Chain> {
+  private static async recover(
+    db: Database,
+    store: ChainStore,
+    genesis: Genesis,
+    genesisHash: Uint8Array,
+    path: string,
+    options: ChainOptions,
+  ): Promise<Chain> {
     const corrupt = (what: string) =>
-      new JouleError(ErrorCode.STORE_CORRUPT, `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`);
+      new JouleError(
+        ErrorCode.STORE_CORRUPT,
+        `the database at ${path} is inconsistent: ${what}. Restore it from a backup or resync into an empty data directory.`,
+      );
     const version = await store.schemaVersion();
     if (version !== SCHEMA_VERSION) throw corrupt(`schema version ${version} (expected ${SCHEMA_VERSION})`);
     const height = await store.head();
@@ -180,7 +196,8 @@ export class Chain {
     if (certificate !== null && !equalBytes(certificate.blockHash, hash)) throw corrupt(`the certificate of block ${height} is for another block`);
     if (height > 0) {
       const parent = await store.block(height - 1);
-      if (parent === undefined || !equalBytes(blockHash(parent.header), block.header.parentHash)) throw corrupt(`block ${height - 1} does not link to block ${height}`);
+      if (parent === undefined || !equalBytes(blockHash(parent.header), block.header.parentHash))
+        throw corrupt(`block ${height - 1} does not link to block ${height}`);
     }
     let world: WorldState;
     try {
@@ -269,7 +286,14 @@ export class Chain {
     }
     if (!equalBytes(certificate.blockHash, hash)) throw new JouleError(ErrorCode.CERT_INVALID, 'certificate is for another block', 'certificate.blockHash');
     const batch = this.db.batch();
-    this.store.putBlock(batch, block, hash, certificate, executed.result.receipts, executed.txs.map((t) => t.hash));
+    this.store.putBlock(
+      batch,
+      block,
+      hash,
+      certificate,
+      executed.result.receipts,
+      executed.txs.map((t) => t.hash),
+    );
     indexReadings(batch, block.header.height, executed.txs, executed.result.receipts);
     const setChange = executed.result.changes.find((c) => equalBytes(c.key, VALIDATOR_SET_KEY));
     if (setChange?.value !== undefined) Chain.putValidatorSet(batch, decodeValidators(setChange.value));

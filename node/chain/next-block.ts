@@ -8,7 +8,6 @@ import type { SignatureVerification } from '../verify/service.ts';
 /** Finds a validator set the chain has had, by the hash a header carries. */
 export type ValidatorSetLookup = (hash: Uint8Array) => ValidatorSet | undefined;
 
-
 /**
  * Everything building, verifying or importing the block at `height` needs, in one value:
  * the chain's rules (chain id, params, the evidence rules: vm's ChainContext), the

@@ -14,7 +14,13 @@ const seed = new Uint8Array(32).fill(3);
 const sig = new Uint8Array(96).fill(1);
 const r = (deviceId: string, ts: bigint, wh: bigint): Reading => ({ deviceId, timestampUs: ts, netEnergyWh: wh, stateOfChargePercent: 40 });
 const batch = (nonce: number, readings: Reading[]) => buildTelemetryBatch({ chainId: 'c', seed, nonce, fee: 25n, keyHeight: 1, readings, signature: sig });
-const receipt = (tx: Tx, success: boolean): Receipt => ({ txHash: tx.hash, success, code: success ? '' : 'TELEMETRY_IMPOSSIBLE_ENERGY', feePaid: 25n, events: [] });
+const receipt = (tx: Tx, success: boolean): Receipt => ({
+  txHash: tx.hash,
+  success,
+  code: success ? '' : 'TELEMETRY_IMPOSSIBLE_ENERGY',
+  feePaid: 25n,
+  events: [],
+});
 
 let dir: string;
 let db: Database;

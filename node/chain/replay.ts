@@ -61,7 +61,15 @@ export async function replayChain(dataDir: string, genesis: Genesis, onProgress?
       const validatorSet = getValidatorSet(world);
       if (validatorSet === undefined) throw new JouleError(ErrorCode.STORE_CORRUPT, 'no validator set in state');
       const context = nextBlockContext({
-        chainId: genesis.chainId, params: genesis.params, evidenceRules: rules, parent, parentHash: blockHash(parent), parentCertificate, validatorSet, world, validatorSets,
+        chainId: genesis.chainId,
+        params: genesis.params,
+        evidenceRules: rules,
+        parent,
+        parentHash: blockHash(parent),
+        parentCertificate,
+        validatorSet,
+        world,
+        validatorSets,
       });
       // No verification service in the context: the executor checks every signature itself, in block order.
       const executed = await verifyBlock({ context, block });

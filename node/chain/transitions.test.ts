@@ -8,7 +8,15 @@ import { addressFromPublicKey, blsGenerate, blsPublicKey, blsSign, ed25519Genera
 import { signProofOfPossession } from '../../core/pop.ts';
 import { bitmapFromIndexes, ValidatorSet } from '../../core/validators.ts';
 import { verifyCertificate } from '../../consensus/certificate.ts';
-import { createTransition, parseTransition, signTransition, transitionSigningBytes, transitionToJson, type TransitionJson, type TransitionMember } from './transitions.ts';
+import {
+  createTransition,
+  parseTransition,
+  signTransition,
+  transitionSigningBytes,
+  transitionToJson,
+  type TransitionJson,
+  type TransitionMember,
+} from './transitions.ts';
 
 const chainId = 'joule-test';
 const G1 = bls12_381.G1.Point;
@@ -30,7 +38,9 @@ function refusal(f: () => unknown): { code: string; field: string | undefined; m
 
 /** The set exactly as the JSON names it: what the old check (lengths and member signatures) accepted. */
 function setAsWritten(json: TransitionJson): ValidatorSet {
-  return new ValidatorSet(json.validators.map((v) => ({ name: v.name, address: parseAddress(v.address), identityKey: fromHex(v.identityKey), blsKey: fromHex(v.blsKey) })));
+  return new ValidatorSet(
+    json.validators.map((v) => ({ name: v.name, address: parseAddress(v.address), identityKey: fromHex(v.identityKey), blsKey: fromHex(v.blsKey) })),
+  );
 }
 
 /** The 48-byte compressed encoding of a point with this x on y^2 = x^3 + 4, in no particular subgroup. */
@@ -60,12 +70,20 @@ describe('emergency transitions', () => {
     const [first, second] = signed.validators;
     expect(() => parseTransition({ ...signed, validators: [first!, { ...second!, name: 'renamed' }] }, chainId, 't')).toThrow(/signature: does not verify/);
     const outsider = members(1, 'x')[0]!;
-    const foreign = transitionToJson({ ...t, signatures: [signTransition(chainId, 9, set, outsider.identity.seed, addressFromPublicKey(outsider.identity.publicKey))] });
-    expect(() => parseTransition({ ...signed, signatures: [...signed.signatures, foreign.signatures[0]!] }, chainId, 't')).toThrow(/not in the new validator set/);
+    const foreign = transitionToJson({
+      ...t,
+      signatures: [signTransition(chainId, 9, set, outsider.identity.seed, addressFromPublicKey(outsider.identity.publicKey))],
+    });
+    expect(() => parseTransition({ ...signed, signatures: [...signed.signatures, foreign.signatures[0]!] }, chainId, 't')).toThrow(
+      /not in the new validator set/,
+    );
   });
 
   it('refuses a transition made for another chain at its first proof of possession', () => {
-    expect(refusal(() => parseTransition(signed, 'other-chain', 't'))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.t.validators[0].blsProofOfPossession' });
+    expect(refusal(() => parseTransition(signed, 'other-chain', 't'))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'config.t.validators[0].blsProofOfPossession',
+    });
   });
 
   // Finding 4 of issue 6. pk_rogue = pk_attacker - sum(others): the set's aggregate key is
@@ -115,31 +133,61 @@ describe('emergency transitions', () => {
     expect(() => G1.fromBytes(outsideSubgroup)).toThrow(/subgroup/);
     for (const key of [infinity, offCurve, outsideSubgroup]) {
       const validators = signed.validators.map((v, i) => (i === 1 ? { ...v, blsKey: `0x${toHex(key)}` } : v));
-      expect(refusal(() => parseTransition({ ...signed, validators }, chainId, 't'))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.t.validators[1].blsKey' });
+      expect(refusal(() => parseTransition({ ...signed, validators }, chainId, 't'))).toMatchObject({
+        code: 'CONFIG_INVALID',
+        field: 'config.t.validators[1].blsKey',
+      });
     }
   });
 
   it('refuses an identity key that is not an Ed25519 point, and a missing or malformed proof of possession', () => {
     const notAPoint = `0x02${'00'.repeat(31)}`; // y = 2 has no x on edwards25519
-    const bad = (i: number, field: string, value: string | undefined) => ({ ...signed, validators: signed.validators.map((v, j) => (j === i ? { ...v, [field]: value } : v)) });
+    const bad = (i: number, field: string, value: string | undefined) => ({
+      ...signed,
+      validators: signed.validators.map((v, j) => (j === i ? { ...v, [field]: value } : v)),
+    });
     expect(refusal(() => parseTransition(bad(0, 'identityKey', notAPoint), chainId, 't')).field).toBe('config.t.validators[0].identityKey');
     expect(refusal(() => parseTransition(bad(1, 'blsProofOfPossession', undefined), chainId, 't')).field).toBe('config.t.validators[1].blsProofOfPossession');
     expect(refusal(() => parseTransition(bad(1, 'blsProofOfPossession', '0x1234'), chainId, 't')).field).toBe('config.t.validators[1].blsProofOfPossession');
     // Another member's valid proof is a proof for another key.
-    expect(refusal(() => parseTransition(bad(1, 'blsProofOfPossession', signed.validators[0]!.blsProofOfPossession), chainId, 't')).field).toBe('config.t.validators[1].blsProofOfPossession');
+    expect(refusal(() => parseTransition(bad(1, 'blsProofOfPossession', signed.validators[0]!.blsProofOfPossession), chainId, 't')).field).toBe(
+      'config.t.validators[1].blsProofOfPossession',
+    );
   });
 
   it('refuses duplicate BLS keys, identity keys and names, each at the later entry', () => {
     const [a, b] = members(2, 'd');
     // b holds a's BLS secret too, so its proof of possession is genuine: only uniqueness refuses it.
     const sharedBls = transitionToJson(createTransition(chainId, 9, [a!, { ...b!, bls: a!.bls }]));
-    expect(refusal(() => parseTransition(sharedBls, chainId, 't'))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.t.validators[1].blsKey', message: expect.stringMatching(/duplicate BLS key/) });
+    expect(refusal(() => parseTransition(sharedBls, chainId, 't'))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'config.t.validators[1].blsKey',
+      message: expect.stringMatching(/duplicate BLS key/),
+    });
 
     const sameName = transitionToJson(createTransition(chainId, 9, [a!, { ...b!, name: a!.name }]));
-    expect(refusal(() => parseTransition(sameName, chainId, 't'))).toMatchObject({ field: 'config.t.validators[1].name', message: expect.stringMatching(/duplicate name/) });
+    expect(refusal(() => parseTransition(sameName, chainId, 't'))).toMatchObject({
+      field: 'config.t.validators[1].name',
+      message: expect.stringMatching(/duplicate name/),
+    });
 
     const twice = { ...signed, validators: [...signed.validators, { ...signed.validators[0]!, name: 'again' }] };
-    expect(refusal(() => parseTransition(twice, chainId, 't'))).toMatchObject({ field: 'config.t.validators[2].identityKey', message: expect.stringMatching(/duplicate identity key/) });
+    expect(refusal(() => parseTransition(twice, chainId, 't'))).toMatchObject({
+      field: 'config.t.validators[2].identityKey',
+      message: expect.stringMatching(/duplicate identity key/),
+    });
+  });
+
+  // Found by the fuzzer (test/fuzz, target config): String() of a JSON value whose
+  // `toString` is data threw a TypeError at node start instead of naming the field.
+  it('an address that is not a string is refused at its path, whatever JSON holds there', () => {
+    const hostile = [{ toString: 1 }, [{ toString: 1 }], { valueOf: {}, toString: {} }, 42, null];
+    for (const address of hostile) {
+      const member = { ...signed, validators: signed.validators.map((v, j) => (j === 0 ? { ...v, address } : v)) };
+      expect(refusal(() => parseTransition(member, chainId, 't'))).toMatchObject({ code: 'ADDRESS_INVALID', field: 't.validators[0].address' });
+      const signature = { ...signed, signatures: signed.signatures.map((s, j) => (j === 1 ? { ...s, address } : s)) };
+      expect(refusal(() => parseTransition(signature, chainId, 't'))).toMatchObject({ code: 'ADDRESS_INVALID', field: 't.signatures[1].address' });
+    }
   });
 
   it('a proof of possession binds the identity key: a member cannot reuse a proof made for another identity', () => {

@@ -2,8 +2,18 @@ import { equalBytes, fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { Domain, signingBytes } from '../../core/domain.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import {
-  addressFromPublicKey, BLS_PUBLIC_KEY_LENGTH, BLS_SIGNATURE_LENGTH, blsPublicKey, ED25519_PUBLIC_KEY_LENGTH, ed25519Sign, ed25519Verify, formatAddress,
-  isEd25519PublicKey, parseAddress, type BlsKeyPair, type Ed25519KeyPair,
+  addressFromPublicKey,
+  BLS_PUBLIC_KEY_LENGTH,
+  BLS_SIGNATURE_LENGTH,
+  blsPublicKey,
+  ED25519_PUBLIC_KEY_LENGTH,
+  ed25519Sign,
+  ed25519Verify,
+  formatAddress,
+  isEd25519PublicKey,
+  parseAddress,
+  type BlsKeyPair,
+  type Ed25519KeyPair,
 } from '../../core/keys.ts';
 import { signProofOfPossession, verifyProofOfPossession } from '../../core/pop.ts';
 import { type Validator, ValidatorSet } from '../../core/validators.ts';
@@ -96,13 +106,17 @@ function parseMember(v: Partial<TransitionJson['validators'][number]> | undefine
   if (typeof v?.name !== 'string' || v.name.length === 0) throw invalid(`${p}.name`, 'expected a name');
   const identityKey = bytes(v.identityKey, ED25519_PUBLIC_KEY_LENGTH, `${p}.identityKey`);
   if (!isEd25519PublicKey(identityKey)) throw invalid(`${p}.identityKey`, 'is not a valid Ed25519 public key (not a curve point)');
-  const address = parseAddress(String(v.address), `${p}.address`);
+  // Only a string is an address: String() of a JSON object or array whose `toString` is data throws a TypeError.
+  const address = parseAddress(typeof v.address === 'string' ? v.address : '', `${p}.address`);
   if (!equalBytes(address, addressFromPublicKey(identityKey))) throw invalid(`${p}.address`, 'does not match identityKey');
   const blsKey = bytes(v.blsKey, BLS_PUBLIC_KEY_LENGTH, `${p}.blsKey`);
   if (blsPublicKey(blsKey) === undefined) throw invalid(`${p}.blsKey`, 'is not a valid BLS12-381 G1 public key (not a point in the subgroup, or infinity)');
   const proof = bytes(v.blsProofOfPossession, BLS_SIGNATURE_LENGTH, `${p}.blsProofOfPossession`);
   if (!verifyProofOfPossession(chainId, blsKey, identityKey, proof)) {
-    throw invalid(`${p}.blsProofOfPossession`, `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`);
+    throw invalid(
+      `${p}.blsProofOfPossession`,
+      `does not verify: it must be blsKey's signature over (${Domain.proofOfPossession}, chainId, blsKey, identityKey) for chain ${JSON.stringify(chainId)}`,
+    );
   }
   return { validator: { name: v.name, address, identityKey, blsKey }, proof };
 }
@@ -130,7 +144,7 @@ export function parseTransition(json: unknown, chainId: string, path: string): T
   const signed = new Set<string>();
   const signatures = (Array.isArray(t.signatures) ? t.signatures : []).map((s, i) => {
     const p = `${path}.signatures[${i}]`;
-    const address = parseAddress(String(s?.address), `${p}.address`);
+    const address = parseAddress(typeof s?.address === 'string' ? s.address : '', `${p}.address`);
     const member = set.validators[set.indexOf(address)];
     if (member === undefined) throw invalid(`${p}.address`, 'is not in the new validator set');
     const signature = bytes(s?.signature, 64, `${p}.signature`);

@@ -50,7 +50,10 @@ async function setup(me: number, clock: () => number) {
   const published: ConsensusMessage[] = [];
   const violations: string[] = [];
   const driver = new ConsensusDriver({
-    chain, queue, wal, clock,
+    chain,
+    queue,
+    wal,
+    clock,
     mempool: new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 10, maxNonceGap: 10, replaceBumpPercent: 10 }),
     signer: keySigner(address(me), keys[me]!.identity.seed, keys[me]!.consensus.secretKey),
     crypto: defaultCrypto,
@@ -72,9 +75,19 @@ const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
 
 /** Validator `proposer`'s round-0 block for height 1 with `timestamp`, and its PROPOSAL. */
 async function proposal(chain: Chain, proposer: number, timestamp: number) {
-  const built = await buildBlock({ context: chain.nextBlockContext(), proposer: address(proposer), round: 0, timestamp, candidates: [], signaturesVerified: true });
+  const built = await buildBlock({
+    context: chain.nextBlockContext(),
+    proposer: address(proposer),
+    round: 0,
+    timestamp,
+    candidates: [],
+    signaturesVerified: true,
+  });
   const block = encodeBlock(built.block);
-  return { hash: built.hash, bytes: encodeMessage(sign(proposer, { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block, justification: null })) };
+  return {
+    hash: built.hash,
+    bytes: encodeMessage(sign(proposer, { kind: 0, height: 1, round: 0, author: address(proposer), digest: built.hash, block, justification: null })),
+  };
 }
 
 /** The scheduled proposer of (height 1, round 0); the driver under test runs another validator. */
@@ -86,7 +99,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('consensus driver', () => {
   it('finding 8: prunes the WAL of heights the chain already holds, at start and when sync moves the head', async () => {
     const { chain, wal, queue, driver, dir } = await setup(me, Date.now);
-    const record = (h: number) => encodeWalRecord({ type: 'signed', message: sign(me, { kind: 1, height: h, round: 0, author: address(me), digest: new Uint8Array(32) }) });
+    const record = (h: number) =>
+      encodeWalRecord({ type: 'signed', message: sign(me, { kind: 1, height: h, round: 0, author: address(me), digest: new Uint8Array(32) }) });
     for (const h of [1, 2, 3]) wal.persist(h, record(h));
     await appendEmptyBlocks(chain, devnet, 2);
     await driver.start();

@@ -27,13 +27,15 @@ export function cachingCrypto(base: ConsensusCrypto = defaultCrypto): CachingCry
     if (ok.size >= LIMIT) ok.delete(ok.values().next().value!);
     ok.add(id);
   };
-  const cached = (kind: string, verify: (pk: Uint8Array, m: Uint8Array, s: Uint8Array) => boolean) => (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => {
-    const id = idOf(kind, publicKey, message, signature);
-    if (ok.has(id)) return true;
-    const valid = verify(publicKey, message, signature);
-    if (valid) add(id);
-    return valid;
-  };
+  const cached =
+    (kind: string, verify: (pk: Uint8Array, m: Uint8Array, s: Uint8Array) => boolean) =>
+    (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => {
+      const id = idOf(kind, publicKey, message, signature);
+      if (ok.has(id)) return true;
+      const valid = verify(publicKey, message, signature);
+      if (valid) add(id);
+      return valid;
+    };
   return {
     ...base,
     verify: cached('e', (k, m, s) => base.verify(k, m, s)),

@@ -26,7 +26,8 @@ const addr = (i: number) => keys[i]!.validator.address;
 const sign = (i: number, m: Unsigned<ConsensusMessage>) => ({ ...m, signature: keys[i]!.signer.sign(messageSigningBytes(CHAIN_ID, m)) }) as ConsensusMessage;
 const blockA = testBlock(1, null, addr(0), 0);
 const blockB = testBlock(1, null, addr(0), 1);
-const proposal = (block: Uint8Array) => sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: defaultBlockDigest(block), block, justification: null });
+const proposal = (block: Uint8Array) =>
+  sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: defaultBlockDigest(block), block, justification: null });
 
 /** Drives validator 3 the way node/ will: persist actions go to the file before anything else. */
 function drive(log: ConsensusRecordLog, acts: ConsensusAction[], sent: ConsensusMessage[], crashBeforeSend = false): void {
@@ -46,7 +47,9 @@ function startNode3(log: ConsensusRecordLog): { m: QbftMachine; acts: ConsensusA
 
 function threeRecords(path: string): Uint8Array[] {
   const wal = ConsensusWal.open(path).wal;
-  const payloads = [1, 2, 3].map((h) => encodeWalRecord({ type: 'signed', message: sign(1, { kind: 1, height: h, round: 0, author: addr(1), digest: defaultBlockDigest(blockA) }) }));
+  const payloads = [1, 2, 3].map((h) =>
+    encodeWalRecord({ type: 'signed', message: sign(1, { kind: 1, height: h, round: 0, author: addr(1), digest: defaultBlockDigest(blockA) }) }),
+  );
   payloads.forEach((p, i) => wal.append(i + 1, p));
   wal.close();
   return payloads;
@@ -122,10 +125,16 @@ describe('consensus WAL file', () => {
     threeRecords(path);
     const log = ConsensusRecordLog.open(path);
     log.prune(3);
-    log.persist(3, encodeWalRecord({ type: 'signed', message: sign(3, { kind: 1, height: 3, round: 1, author: addr(3), digest: defaultBlockDigest(blockA) }) }));
+    log.persist(
+      3,
+      encodeWalRecord({ type: 'signed', message: sign(3, { kind: 1, height: 3, round: 1, author: addr(3), digest: defaultBlockDigest(blockA) }) }),
+    );
     log.close();
     const again = ConsensusRecordLog.open(path);
-    expect(again.records.map((r) => (r.type === 'signed' ? [r.message.height, r.message.round] : []))).toEqual([[3, 0], [3, 1]]);
+    expect(again.records.map((r) => (r.type === 'signed' ? [r.message.height, r.message.round] : []))).toEqual([
+      [3, 0],
+      [3, 1],
+    ]);
     again.close();
   });
 

@@ -24,6 +24,15 @@ describe('config.json', () => {
     expect(errorOf(() => parseConfig({ p2p: { peer: [] } })).field).toBe('config.p2p.peer');
   });
 
+  // Found by the fuzzer (test/fuzz, target config): `k in defaults` counted what every
+  // object inherits as a field, so these keys were accepted and ignored.
+  it('refuses keys every object inherits (toString, constructor, __proto__, ...) as unknown, at every level', () => {
+    for (const key of ['toString', 'valueOf', 'constructor', 'hasOwnProperty', '__proto__']) {
+      expect(errorOf(() => parseConfig(JSON.parse(`{"${key}": 1}`)))).toMatchObject({ code: 'CONFIG_INVALID', field: `config.${key}` });
+      expect(errorOf(() => parseConfig(JSON.parse(`{"grpc": {"${key}": 1}}`)))).toMatchObject({ code: 'CONFIG_INVALID', field: `config.grpc.${key}` });
+    }
+  });
+
   it('has the mempool expiry and per-sender gap limits, with defaults (issue 8, finding 2)', () => {
     const d = parseConfig({});
     expect([d.mempool.maxGappedPerSender, d.mempool.maxGapAgeMs, d.mempool.maxTxAgeMs]).toEqual([64, 30_000, 600_000]);
@@ -42,7 +51,13 @@ describe('config.json', () => {
     const d = parseConfig({}).rpc;
     expect(d).toMatchObject({ corsOrigins: [], hosts: ['localhost'], maxConnections: 1024, maxWsConnections: null, maxBodyBytesInFlight: null });
     const c = parseConfig({
-      rpc: { corsOrigins: ['https://app.example', 'http://localhost:3000'], hosts: ['rpc.dso.example', '10.0.0.5', '[::1]', '*'], maxConnections: 50, maxWsConnections: 20, maxBodyBytesInFlight: 8 * 1024 * 1024 },
+      rpc: {
+        corsOrigins: ['https://app.example', 'http://localhost:3000'],
+        hosts: ['rpc.dso.example', '10.0.0.5', '[::1]', '*'],
+        maxConnections: 50,
+        maxWsConnections: 20,
+        maxBodyBytesInFlight: 8 * 1024 * 1024,
+      },
     }).rpc;
     expect([c.corsOrigins.length, c.hosts.length, c.maxConnections, c.maxWsConnections, c.maxBodyBytesInFlight]).toEqual([2, 4, 50, 20, 8 * 1024 * 1024]);
     for (const [rpc, field] of [
@@ -56,7 +71,10 @@ describe('config.json', () => {
       [{ maxBodyBytesInFlight: 1000 }, 'config.rpc.maxBodyBytesInFlight'],
       [{ cors: [] }, 'config.rpc.cors'],
     ] as const) {
-      expect(errorOf(() => parseConfig({ rpc })), JSON.stringify(rpc)).toMatchObject({ code: 'CONFIG_INVALID', field });
+      expect(
+        errorOf(() => parseConfig({ rpc })),
+        JSON.stringify(rpc),
+      ).toMatchObject({ code: 'CONFIG_INVALID', field });
     }
   });
 });

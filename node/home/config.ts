@@ -110,7 +110,7 @@ function invalid(field: string, message: string): JouleError {
 }
 
 function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: unknown) => boolean, expected: string): T {
-  if (!(key in obj)) return fallback;
+  if (!Object.hasOwn(obj, key)) return fallback;
   const v = obj[key];
   if (!check(v)) throw invalid(`${path}${key}`, `expected ${expected}`);
   return v as T;
@@ -142,7 +142,8 @@ function section(obj: Json, key: string, defaults: object): Json {
   const v = obj[key];
   if (v === undefined) return {};
   if (!isObject(v)) throw invalid(key, 'expected an object');
-  for (const k of Object.keys(v)) if (!(k in defaults)) throw invalid(`${key}.${k}`, `unknown field (known: ${Object.keys(defaults).join(', ')})`);
+  // Own fields only: `toString` or `constructor` is in every object, not a field of the config.
+  for (const k of Object.keys(v)) if (!Object.hasOwn(defaults, k)) throw invalid(`${key}.${k}`, `unknown field (known: ${Object.keys(defaults).join(', ')})`);
   return v;
 }
 
@@ -151,7 +152,7 @@ export function parseConfig(json: unknown): NodeConfig {
   if (!isObject(json)) throw invalid('$', 'expected a JSON object');
   const name = pick(json, 'name', 'node', '', isString, 'a non-empty string');
   const d = defaultConfig(name);
-  for (const k of Object.keys(json)) if (!(k in d)) throw invalid(k, 'unknown field');
+  for (const k of Object.keys(json)) if (!Object.hasOwn(d, k)) throw invalid(k, 'unknown field');
   const p2p = section(json, 'p2p', d.p2p);
   const rpc = section(json, 'rpc', d.rpc);
   const metrics = section(json, 'metrics', d.metrics);
@@ -176,14 +177,38 @@ export function parseConfig(json: unknown): NodeConfig {
     rpc: {
       host: pick(rpc, 'host', d.rpc.host, 'rpc.', isString, 'a host'),
       port: pick(rpc, 'port', d.rpc.port, 'rpc.', isPort, 'a port'),
-      corsOrigins: pick(rpc, 'corsOrigins', d.rpc.corsOrigins, 'rpc.', (v) => Array.isArray(v) && v.every(isOrigin), 'an array of origins like "https://app.example" (scheme, host, port; no path), or ["*"]'),
-      hosts: pick(rpc, 'hosts', d.rpc.hosts, 'rpc.', (v) => Array.isArray(v) && v.every(isHostName), 'an array of host names (no scheme, port or path), or ["*"]'),
+      corsOrigins: pick(
+        rpc,
+        'corsOrigins',
+        d.rpc.corsOrigins,
+        'rpc.',
+        (v) => Array.isArray(v) && v.every(isOrigin),
+        'an array of origins like "https://app.example" (scheme, host, port; no path), or ["*"]',
+      ),
+      hosts: pick(
+        rpc,
+        'hosts',
+        d.rpc.hosts,
+        'rpc.',
+        (v) => Array.isArray(v) && v.every(isHostName),
+        'an array of host names (no scheme, port or path), or ["*"]',
+      ),
       maxConnections: pick(rpc, 'maxConnections', d.rpc.maxConnections, 'rpc.', isPositiveInt, 'a positive integer'),
       maxWsConnections: pick(rpc, 'maxWsConnections', d.rpc.maxWsConnections, 'rpc.', isPositiveIntOrNull, 'a positive integer or null'),
       // Below one full body (1 MiB) a large request could never be read.
-      maxBodyBytesInFlight: pick(rpc, 'maxBodyBytesInFlight', d.rpc.maxBodyBytesInFlight, 'rpc.', (v) => v === null || (isPositiveInt(v) && (v as number) >= 1024 * 1024), 'an integer of at least 1048576 (one full body), or null'),
+      maxBodyBytesInFlight: pick(
+        rpc,
+        'maxBodyBytesInFlight',
+        d.rpc.maxBodyBytesInFlight,
+        'rpc.',
+        (v) => v === null || (isPositiveInt(v) && (v as number) >= 1024 * 1024),
+        'an integer of at least 1048576 (one full body), or null',
+      ),
     },
-    metrics: { host: pick(metrics, 'host', d.metrics.host, 'metrics.', isString, 'a host'), port: pick(metrics, 'port', d.metrics.port, 'metrics.', isPort, 'a port') },
+    metrics: {
+      host: pick(metrics, 'host', d.metrics.host, 'metrics.', isString, 'a host'),
+      port: pick(metrics, 'port', d.metrics.port, 'metrics.', isPort, 'a port'),
+    },
     grpc: { host: pick(grpc, 'host', d.grpc.host, 'grpc.', isString, 'a host'), port: pick(grpc, 'port', d.grpc.port, 'grpc.', isPort, 'a port') },
     mempool: {
       maxTxs: pick(mempool, 'maxTxs', d.mempool.maxTxs, 'mempool.', isPositiveInt, 'a positive integer'),
@@ -196,7 +221,14 @@ export function parseConfig(json: unknown): NodeConfig {
       maxTxAgeMs: pick(mempool, 'maxTxAgeMs', d.mempool.maxTxAgeMs, 'mempool.', isPositiveInt, 'a positive integer (ms)'),
     },
     log: {
-      level: pick(log, 'level', d.log.level, 'log.', (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string), 'a pino level'),
+      level: pick(
+        log,
+        'level',
+        d.log.level,
+        'log.',
+        (v) => ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(v as string),
+        'a pino level',
+      ),
       file: pick(log, 'file', d.log.file, 'log.', (v) => v === null || isString(v), 'a path or null'),
     },
     state: {
@@ -219,6 +251,11 @@ export function loadConfig(home: string): NodeConfig {
   } catch {
     throw new JouleError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: is this a node home? (create one with \`joule init\`)`, 'home');
   }
+  return parseConfigText(text, file);
+}
+
+/** A config file's text (read from `file`); CONFIG_INVALID naming the field otherwise. */
+export function parseConfigText(text: string, file: string): NodeConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -241,9 +278,12 @@ export function bindError(e: unknown, section: 'rpc' | 'metrics' | 'grpc' | 'p2p
   const detail = (e as Error | undefined)?.message ?? String(e);
   const field = section === 'p2p' ? 'p2p.listen' : code === 'EADDRINUSE' || code === 'EACCES' ? `${section}.port` : `${section}.host`;
   const why =
-    code === 'EADDRINUSE' ? `${where} is already in use (another node, or another program, listens there)`
-    : code === 'EACCES' ? `no permission to listen on ${where} (ports below 1024 need privileges)`
-    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `${where}: no such local address on this machine`
-    : `cannot listen on ${where} (${detail})`;
+    code === 'EADDRINUSE'
+      ? `${where} is already in use (another node, or another program, listens there)`
+      : code === 'EACCES'
+        ? `no permission to listen on ${where} (ports below 1024 need privileges)`
+        : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? `${where}: no such local address on this machine`
+          : `cannot listen on ${where} (${detail})`;
   return invalid(field, why);
 }

@@ -24,7 +24,7 @@ async function keyPair(name: string, insecure: boolean, mode: number): Promise<[
 
 // Issue 8: key files readable by others were accepted silently.
 describe('key files readable by other users', () => {
-  it("a validator refuses to start with an encrypted key others can read, naming the file and the fix", async () => {
+  it('a validator refuses to start with an encrypted key others can read, naming the file and the fix', async () => {
     const [id, cons] = await keyPair('loose', false, 0o644);
     await expect(loadNodeKeys(id, cons, PASSPHRASE, { validator: true })).rejects.toMatchObject({
       code: 'KEYSTORE_EXPOSED',

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { blsFromSecret, ed25519FromSeed, type BlsKeyPair, type Ed25519KeyPair } from '../../core/keys.ts';
-import { decryptKey } from '../../core/keystore.ts';
+import { decryptKey, type DecryptedKey, type KeyType } from '../../core/keystore.ts';
 
 /**
  * Why a key file is exposed to other users of the machine (group or others may read or
@@ -41,10 +41,21 @@ export function readPassphrase(passphraseFile: string | undefined): string | und
   return process.env.JOULE_PASSPHRASE;
 }
 
-async function readKeyFile(path: string, type: 'ed25519' | 'bls', passphrase: string | undefined) {
+async function readKeyFile(path: string, type: KeyType, passphrase: string | undefined) {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new JouleError(ErrorCode.KEYSTORE_INVALID, `cannot read key file ${path} (${(e as Error).message})`, 'keyFile');
+  }
+  return parseKeyFile(text, path, type, passphrase);
+}
+
+/** A key file's text (read from `path`) as the key of `type` it must hold; KEYSTORE_* errors otherwise. */
+export async function parseKeyFile(text: string, path: string, type: KeyType, passphrase: string | undefined): Promise<DecryptedKey> {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw new JouleError(ErrorCode.KEYSTORE_INVALID, `cannot read key file ${path} (${(e as Error).message})`, 'keyFile');
   }
@@ -59,7 +70,10 @@ async function readKeyFile(path: string, type: 'ed25519' | 'bls', passphrase: st
  * are insecure devnet keys, which are public by design; an observer only warns.
  */
 export async function loadNodeKeys(
-  identityPath: string, consensusPath: string, passphrase: string | undefined, opts: { readonly validator: boolean },
+  identityPath: string,
+  consensusPath: string,
+  passphrase: string | undefined,
+  opts: { readonly validator: boolean },
 ): Promise<NodeKeys> {
   const identity = await readKeyFile(identityPath, 'ed25519', passphrase);
   const consensus = await readKeyFile(consensusPath, 'bls', passphrase);
@@ -68,7 +82,8 @@ export async function loadNodeKeys(
   for (const path of [identityPath, consensusPath]) {
     const why = keyFileExposure(path);
     if (why === undefined) continue;
-    if (opts.validator && !insecure) throw new JouleError(ErrorCode.KEYSTORE_EXPOSED, `${path}: ${why}; a validator's keys must be readable by its owner only`, 'keyFile');
+    if (opts.validator && !insecure)
+      throw new JouleError(ErrorCode.KEYSTORE_EXPOSED, `${path}: ${why}; a validator's keys must be readable by its owner only`, 'keyFile');
     exposed.push(`${path}: ${why}`);
   }
   return { identity: ed25519FromSeed(identity.secret), consensus: blsFromSecret(consensus.secret), insecure, exposed };

@@ -72,7 +72,7 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     mempoolBytes: new Gauge({ name: 'joule_mempool_bytes', help: 'Encoded bytes of the transactions in the mempool', registers }),
     storageErrors: new Counter({
       name: 'joule_storage_errors_total',
-      help: 'Reads and writes this node\'s disk refused (full, read-only, I/O error), by operation; the node halts on the first',
+      help: "Reads and writes this node's disk refused (full, read-only, I/O error), by operation; the node halts on the first",
       labelNames: ['op'] as const,
       registers,
     }),

@@ -6,7 +6,15 @@ import { registerStateGauges } from './state.ts';
 describe('state gauges', () => {
   it("serve the state's counters as they are at scrape time, under the names the README lists", async () => {
     const m = createMetrics({ defaultMetrics: false });
-    let stats: StateStats = { nodeReads: 1, nodeCacheEntries: 2, valueCacheEntries: 3, syncReads: 4, unprefetchedReads: 0, prunedHeights: 5, oldestProvable: 6 };
+    let stats: StateStats = {
+      nodeReads: 1,
+      nodeCacheEntries: 2,
+      valueCacheEntries: 3,
+      syncReads: 4,
+      unprefetchedReads: 0,
+      prunedHeights: 5,
+      oldestProvable: 6,
+    };
     registerStateGauges(m, () => stats);
     expect(await m.registry.metrics()).toContain('joule_state_unprefetched_reads 0');
     stats = { nodeReads: 10, nodeCacheEntries: 20, valueCacheEntries: 30, syncReads: 40, unprefetchedReads: 1, prunedHeights: 50, oldestProvable: 60 };

@@ -72,7 +72,12 @@ async function syncing(devnet: ReturnType<typeof generateDevnet>, peers: Record<
   });
   const metrics = createMetrics({ defaultMetrics: false });
   const sync = new BlockSync({
-    chain, p2p: net.p2p, queue, logger: silentLogger(), metrics: syncMetrics(metrics), config,
+    chain,
+    p2p: net.p2p,
+    queue,
+    logger: silentLogger(),
+    metrics: syncMetrics(metrics),
+    config,
     commit: async (executed, cert) => {
       await chain.commit(executed, cert);
     },
@@ -111,7 +116,10 @@ describe('BlockSync', () => {
     const forged = [...items];
     const item = decodeCertifiedBlock(forged[4]!, 1 << 22);
     const mallory = blsGenerate();
-    const cert = { ...item.certificate, aggregateSignature: blsSign(mallory.secretKey, commitSealBytes(devnet.genesis.chainId, 5, 0, item.certificate.blockHash)) };
+    const cert = {
+      ...item.certificate,
+      aggregateSignature: blsSign(mallory.secretKey, commitSealBytes(devnet.genesis.chainId, 5, 0, item.certificate.blockHash)),
+    };
     forged[4] = encodeCertifiedBlock(item.blockBytes, cert);
     const { chain, penalties } = await syncFrom(devnet, forged);
     expect(chain.height).toBe(4);
@@ -148,7 +156,10 @@ describe('BlockSync', () => {
     const forged = [...items];
     const item = decodeCertifiedBlock(forged[0]!, 1 << 22);
     // A well-formed BLS signature by a key that is not a validator's.
-    forged[0] = encodeCertifiedBlock(item.blockBytes, { ...item.certificate, aggregateSignature: blsSign(blsGenerate().secretKey, item.certificate.blockHash) });
+    forged[0] = encodeCertifiedBlock(item.blockBytes, {
+      ...item.certificate,
+      aggregateSignature: blsSign(blsGenerate().secretKey, item.certificate.blockHash),
+    });
     const s = await syncing(devnet, { 'a-forger': { claim: 500, serve: async (from, to) => forged.slice(from - 1, to) }, 'b-honest': honest(items) });
     await s.sync.trigger();
     expect(s.chain.height).toBe(8);

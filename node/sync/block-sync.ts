@@ -184,7 +184,9 @@ export class BlockSync {
       case 'penalize':
         if (a.ban) {
           metrics.rejected(a.reason);
-          void p2p.penalize(a.peer, `invalid block in sync: ${a.reason}`).catch((e: unknown) => logger.debug({ peer: a.peer, err: (e as Error).message }, 'sync: penalize failed'));
+          void p2p
+            .penalize(a.peer, `invalid block in sync: ${a.reason}`)
+            .catch((e: unknown) => logger.debug({ peer: a.peer, err: (e as Error).message }, 'sync: penalize failed'));
         } else {
           metrics.peerFailure(a.reason);
           logger.info({ peer: a.peer, reason: a.reason }, 'sync: peer did not serve the blocks it claimed; excluded for a while, asking the next peer');

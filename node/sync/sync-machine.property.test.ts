@@ -36,7 +36,10 @@ const scenarioArb = fc
       peers.push({ id: `p${s.ids[s.honestPeers + i]}`, kind: l.kind, claim: l.kind === 'partial' ? Math.max(l.claim, has + 1) : l.claim, has });
     });
     // Connection order: sort by a random key (stable on ties).
-    const order = peers.map((p, i) => ({ p, key: s.connectOrder[i]! })).sort((a, b) => a.key - b.key).map((x) => x.p);
+    const order = peers
+      .map((p, i) => ({ p, key: s.connectOrder[i]! }))
+      .sort((a, b) => a.key - b.key)
+      .map((x) => x.p);
     return { ...s, peers: order };
   });
 

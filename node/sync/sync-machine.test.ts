@@ -52,7 +52,11 @@ describe('SyncMachine', () => {
   });
 
   it('rule 1: equal claims go to the lower peer id, independent of the order peers connected and answered', () => {
-    for (const order of [['x', 'y', 'z'], ['z', 'y', 'x'], ['y', 'z', 'x']]) {
+    for (const order of [
+      ['x', 'y', 'z'],
+      ['z', 'y', 'x'],
+      ['y', 'z', 'x'],
+    ]) {
       const m = new SyncMachine(CFG);
       m.step({ type: 'tick', now: 0, height: 0 });
       // Hold the pick back with an outstanding request from a fourth peer, so all claims are known.
@@ -60,7 +64,9 @@ describe('SyncMachine', () => {
       m.step({ type: 'status', peer: 'busy', height: 5, now: 0 });
       for (const p of order) m.step({ type: 'peer-connected', peer: p, now: 0 });
       for (const p of order) m.step({ type: 'status', peer: p, height: 70, now: 0 });
-      expect(blocksRequests(m.step({ type: 'blocks', peer: 'busy', from: 1, count: 0, now: 1 }))).toEqual([{ type: 'request-blocks', peer: 'x', from: 1, to: 16 }]);
+      expect(blocksRequests(m.step({ type: 'blocks', peer: 'busy', from: 1, count: 0, now: 1 }))).toEqual([
+        { type: 'request-blocks', peer: 'x', from: 1, to: 16 },
+      ]);
     }
   });
 
@@ -137,7 +143,10 @@ describe('SyncMachine', () => {
     m.step({ type: 'imported', peer: 'b', height: 16, now: 1 }); // b backed 16 of its 20
     // b fails with its claim (20) above what it served (16): dropped too.
     expect(m.step({ type: 'blocks-failed', peer: 'b', now: 2 })).toEqual([{ type: 'penalize', peer: 'b', reason: 'failed', ban: false }]);
-    expect(m.step({ type: 'tick', now: 202, height: 16 })).toEqual([{ type: 'request-status', peer: 'a' }, { type: 'request-status', peer: 'b' }]);
+    expect(m.step({ type: 'tick', now: 202, height: 16 })).toEqual([
+      { type: 'request-status', peer: 'a' },
+      { type: 'request-status', peer: 'b' },
+    ]);
     expect(m.target).toBeNull();
     expect(m.syncing).toBe(false);
   });
@@ -168,18 +177,29 @@ describe('SyncMachine', () => {
     const m = withClaims({ a: 0, b: 0 }, 10); // both polled at connect (t=0)
     answerStatuses(m, { a: 10, b: 10 }, 5);
     expect(m.step({ type: 'tick', now: 999, height: 10 })).toEqual([]);
-    expect(m.step({ type: 'tick', now: 1000, height: 10 })).toEqual([{ type: 'request-status', peer: 'a' }, { type: 'request-status', peer: 'b' }]);
+    expect(m.step({ type: 'tick', now: 1000, height: 10 })).toEqual([
+      { type: 'request-status', peer: 'a' },
+      { type: 'request-status', peer: 'b' },
+    ]);
     expect(m.step({ type: 'behind', now: 1001, height: 10 })).toEqual([]); // both outstanding
     m.step({ type: 'status', peer: 'a', height: 30, now: 1002 }); // a asked for blocks
     m.step({ type: 'blocks', peer: 'a', from: 11, count: 0, now: 1003 }); // excluded 200 ms
     m.step({ type: 'status', peer: 'b', height: 10, now: 1004 });
     expect(m.step({ type: 'behind', now: 1005, height: 10 })).toEqual([{ type: 'request-status', peer: 'b' }]);
     // A status left unanswered past the timeout no longer blocks the next poll.
-    expect(m.step({ type: 'behind', now: 1506, height: 10 })).toEqual([{ type: 'request-status', peer: 'a' }, { type: 'request-status', peer: 'b' }]);
+    expect(m.step({ type: 'behind', now: 1506, height: 10 })).toEqual([
+      { type: 'request-status', peer: 'a' },
+      { type: 'request-status', peer: 'b' },
+    ]);
   });
 
   it('rule 6: with only liars there is no busy loop: block requests per liar grow with the log of the time, not with the ticks', () => {
-    const liars: SimPeer[] = ['l1', 'l2', 'l3', 'l4', 'l5'].map((id, i) => ({ id, kind: (['empty', 'silent', 'failing', 'slow', 'partial'] as const)[i]!, claim: 1000, has: 0 }));
+    const liars: SimPeer[] = ['l1', 'l2', 'l3', 'l4', 'l5'].map((id, i) => ({
+      id,
+      kind: (['empty', 'silent', 'failing', 'slow', 'partial'] as const)[i]!,
+      claim: 1000,
+      has: 0,
+    }));
     const sim = new SyncSim(CFG, liars, { tickMs: 10, maxDelayMs: 5, seed: 7 });
     for (const p of liars) sim.connect(p.id);
     const horizon = 60_000;
@@ -208,7 +228,12 @@ describe('SyncMachine', () => {
       expect(sim.violations).toEqual([]);
       // Each liar was asked once below the honest head (after it, only liars claim more).
       const below = sim.actions.filter(({ action: a }) => a.type === 'request-blocks' && a.peer !== 'honest' && a.from <= 160);
-      expect(below.map(({ action }) => action.peer).sort()).toEqual(peers.slice(1).map((p) => p.id).sort());
+      expect(below.map(({ action }) => action.peer).sort()).toEqual(
+        peers
+          .slice(1)
+          .map((p) => p.id)
+          .sort(),
+      );
     }
   });
 });

@@ -278,7 +278,8 @@ export class SyncMachine {
       const p = this.peers.get(id)!;
       if (p.claim === null || p.claim <= this.height || !this.usable(id, p)) continue;
       // Strictly better only, so among equals the lowest id (visited first) stays.
-      if (best === null || p.failures < best.failures || (p.failures === best.failures && p.claim > best.claim)) best = { id, failures: p.failures, claim: p.claim };
+      if (best === null || p.failures < best.failures || (p.failures === best.failures && p.claim > best.claim))
+        best = { id, failures: p.failures, claim: p.claim };
     }
     if (best === null) return;
     const from = this.height + 1;

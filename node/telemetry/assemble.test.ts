@@ -40,7 +40,13 @@ describe('telemetry batch assembly', () => {
     const v = new SameThreadVerifier();
     const sig = await aggregateVerifiedReadings(v, good, { chainId: CHAIN, keyOf });
     expect(v.counter.checks).toBe(1);
-    expect(blsAggregateVerify(good.map((r) => readingSigningBytes(CHAIN, r)), good.map((r) => keyOf(r.deviceId)!), sig)).toBe(true);
+    expect(
+      blsAggregateVerify(
+        good.map((r) => readingSigningBytes(CHAIN, r)),
+        good.map((r) => keyOf(r.deviceId)!),
+        sig,
+      ),
+    ).toBe(true);
   });
 
   it('names the one bad signature among 1,000, found by bisection (about 2 log2(1,000) extra checks)', async () => {
@@ -62,7 +68,10 @@ describe('telemetry batch assembly', () => {
     malformed[6] = { ...malformed[6]!, signature: new Uint8Array(96).fill(0xaa) };
     expect(await rejection(aggregateVerifiedReadings(v, malformed, { chainId: CHAIN, keyOf }))).toMatchObject({ field: 'readings[6].signature' });
     const stranger = [...good.slice(0, 10), { ...good[10]!, deviceId: 'm-99' }];
-    expect(await rejection(aggregateVerifiedReadings(v, stranger, { chainId: CHAIN, keyOf }))).toMatchObject({ code: ErrorCode.DEVICE_UNKNOWN, field: 'readings[10].deviceId' });
+    expect(await rejection(aggregateVerifiedReadings(v, stranger, { chainId: CHAIN, keyOf }))).toMatchObject({
+      code: ErrorCode.DEVICE_UNKNOWN,
+      field: 'readings[10].deviceId',
+    });
   });
 
   describe('through the worker pool', () => {
@@ -70,7 +79,10 @@ describe('telemetry batch assembly', () => {
     afterAll(() => pool.close());
 
     it('names the bad reading the same way', async () => {
-      expect(await rejection(aggregateVerifiedReadings(pool, bad, { chainId: CHAIN, keyOf }))).toMatchObject({ code: ErrorCode.TX_BAD_SIGNATURE, field: 'readings[617].signature' });
+      expect(await rejection(aggregateVerifiedReadings(pool, bad, { chainId: CHAIN, keyOf }))).toMatchObject({
+        code: ErrorCode.TX_BAD_SIGNATURE,
+        field: 'readings[617].signature',
+      });
     });
   });
 });

@@ -30,13 +30,19 @@ export interface AssembleOptions {
 
 /** The indexes of the readings whose own signatures do not verify, ascending (bisection, node/verify/). */
 export async function findBadReadings(service: VerificationService, readings: readonly SignedReading[], opts: AssembleOptions): Promise<number[]> {
-  const sets: SignatureSet[] = readings.map((r, i) => ({ kind: 'bls', publicKey: keyAt(opts, r, i), message: readingSigningBytes(opts.chainId, r), signature: r.signature }));
+  const sets: SignatureSet[] = readings.map((r, i) => ({
+    kind: 'bls',
+    publicKey: keyAt(opts, r, i),
+    message: readingSigningBytes(opts.chainId, r),
+    signature: r.signature,
+  }));
   return service.findInvalid(sets, { priority: 'mempool', batchable: true });
 }
 
 function keyAt(opts: AssembleOptions, r: Reading, i: number): Uint8Array {
   const key = opts.keyOf(r.deviceId);
-  if (key === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no key is known for device ${JSON.stringify(r.deviceId)} (is it registered?)`, `readings[${i}].deviceId`);
+  if (key === undefined)
+    throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no key is known for device ${JSON.stringify(r.deviceId)} (is it registered?)`, `readings[${i}].deviceId`);
   return key;
 }
 
@@ -69,5 +75,9 @@ export async function aggregateVerifiedReadings(service: VerificationService, re
     throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, 'the aggregate does not verify though every reading does on its own', 'readings');
   }
   const more = bad.length > 1 ? ` (and ${bad.length - 1} more: readings ${bad.slice(1, 6).join(', ')}${bad.length > 6 ? ', …' : ''})` : '';
-  throw new JouleError(ErrorCode.TX_BAD_SIGNATURE, `the signature of ${describe(readings[first]!)} does not verify under its device's key${more}`, `readings[${first}].signature`);
+  throw new JouleError(
+    ErrorCode.TX_BAD_SIGNATURE,
+    `the signature of ${describe(readings[first]!)} does not verify under its device's key${more}`,
+    `readings[${first}].signature`,
+  );
 }

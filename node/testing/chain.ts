@@ -17,12 +17,18 @@ export async function appendEmptyBlocks(chain: Chain, devnet: Devnet, count: num
   for (let i = 0; i < count; i++) {
     const head = chain.head;
     const built = await buildBlock({
-      context: chain.nextBlockContext(), proposer: addressFromPublicKey(v.identity.publicKey), round: 0,
-      timestamp: head.header.timestamp + 1000, candidates: [], signaturesVerified: true,
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(v.identity.publicKey),
+      round: 0,
+      timestamp: head.header.timestamp + 1000,
+      candidates: [],
+      signaturesVerified: true,
     });
     const height = built.block.header.height;
     const cert: CommitCertificate = {
-      height, round: 0, blockHash: built.hash,
+      height,
+      round: 0,
+      blockHash: built.hash,
       aggregateSignature: blsSign(v.consensus.secretKey, commitSealBytes(devnet.genesis.chainId, height, 0, built.hash)),
       signers: bitmapFromIndexes(1, [0]),
     };

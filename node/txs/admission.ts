@@ -67,7 +67,8 @@ export class TxAdmission {
   async admit(tx: Tx): Promise<void> {
     const id = Buffer.from(tx.hash).toString('latin1');
     if (this.mempool.has(tx.hash) || this.inFlight.has(id)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
-    if (this.inFlight.size >= this.maxPending) throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
+    if (this.inFlight.size >= this.maxPending)
+      throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
     const ctx = this.chain.nextBlockContext();
     // Cheap rules first: stale, unfunded or malformed txs (gossip brings many), or ones the
     // pool would refuse (the sender's pending txs already spend its balance; full), never
@@ -76,7 +77,13 @@ export class TxAdmission {
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { service, verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
-    const verification = sets.length === 0 ? Promise.resolve([]) : service.findInvalid(sets.map((s) => s.set), { priority: 'mempool', batchable: true });
+    const verification =
+      sets.length === 0
+        ? Promise.resolve([])
+        : service.findInvalid(
+            sets.map((s) => s.set),
+            { priority: 'mempool', batchable: true },
+          );
     const sender = Buffer.from(tx.from).toString('latin1');
     const previous = this.senderTail.get(sender);
     let settle!: () => void;

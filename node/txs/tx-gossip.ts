@@ -1,5 +1,5 @@
 import { decode, encode, readArray, readBytes } from '../../core/codec.ts';
-import { isJouleError } from '../../core/errors.ts';
+import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { GossipSubscriber, GossipVerdict } from '../../p2p/index.ts';
 import type { TxAdmission } from './admission.ts';
@@ -23,7 +23,8 @@ export class TxGossip implements GossipSubscriber {
   private buffer: Uint8Array[] = [];
   private readonly decodeBatch = decodeOnce((data) => {
     const list = readArray(decode(data, 'txBatch'), 'txBatch');
-    if (list.length === 0 || list.length > MAX_BATCH) throw new Error(`a batch holds 1 to ${MAX_BATCH} txs, not ${list.length}`);
+    if (list.length === 0 || list.length > MAX_BATCH)
+      throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, `a batch holds 1 to ${MAX_BATCH} txs, not ${list.length}`, 'txBatch');
     return list.map((t, i) => readBytes(t, `txBatch[${i}]`));
   });
   private timer: NodeJS.Timeout | undefined;
@@ -50,11 +51,13 @@ export class TxGossip implements GossipSubscriber {
     this.publish(encode(batch));
   }
 
+  /** A typed rejection is the sender's fault; anything else thrown is this node's bug (p2p/ logs it, penalising nobody). */
   validate(data: Uint8Array): GossipVerdict {
     try {
       this.decodeBatch(data);
       return 'accept';
-    } catch {
+    } catch (e) {
+      if (!isJouleError(e)) throw e;
       return 'reject';
     }
   }

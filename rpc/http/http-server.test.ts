@@ -17,8 +17,7 @@ let url: string;
 
 const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }, path = '/') =>
   fetch(url + path, { method: 'POST', headers, body });
-const rpc = async (method: string, params: unknown[] = []) =>
-  (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))).json()) as any;
+const rpc = async (method: string, params: unknown[] = []) => (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))).json()) as any;
 
 beforeEach(async () => {
   node = createFakeNode();
@@ -92,7 +91,10 @@ describe('HTTP transport', () => {
   });
 
   it('CORS is off by default', async () => {
-    const r = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status' }), { 'content-type': 'application/json', origin: 'https://evil.example' });
+    const r = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status' }), {
+      'content-type': 'application/json',
+      origin: 'https://evil.example',
+    });
     expect(r.headers.get('access-control-allow-origin')).toBeNull();
     const pre = await fetch(url + '/', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
@@ -149,7 +151,11 @@ describe('WebSocket transport', () => {
     expect(sub.result).toMatch(/^0x[0-9a-f]{32}$/);
     const sb = node.commit();
     const note = await c.next();
-    expect(note).toMatchObject({ jsonrpc: '2.0', method: 'joule_subscription', params: { subscription: sub.result, result: { height: 1, txCount: 0, transactions: [] } } });
+    expect(note).toMatchObject({
+      jsonrpc: '2.0',
+      method: 'joule_subscription',
+      params: { subscription: sub.result, result: { height: 1, txCount: 0, transactions: [] } },
+    });
     expect(note.params.result.hash).toBe('0x' + Buffer.from(sb.hash).toString('hex'));
     expect((await c.call('joule_unsubscribe', [sub.result])).result).toBe(true);
     expect((await c.call('joule_unsubscribe', [sub.result])).result).toBe(false);

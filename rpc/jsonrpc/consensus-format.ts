@@ -14,12 +14,25 @@ export function formatValidators(height: number, set: ValidatorSet): ValidatorsJ
     height,
     hash: hex(set.hash),
     quorum: set.quorum,
-    validators: set.validators.map((v, index) => ({ index, name: v.name, address: formatAddress(v.address), identityKey: hex(v.identityKey), blsKey: hex(v.blsKey) })),
+    validators: set.validators.map((v, index) => ({
+      index,
+      name: v.name,
+      address: formatAddress(v.address),
+      identityKey: hex(v.identityKey),
+      blsKey: hex(v.blsKey),
+    })),
   };
 }
 
 export function formatEvidence(e: EvidenceView): EvidenceJson {
-  return { id: hex(e.id), author: formatAddress(e.author), height: e.height, round: e.round, kind: KIND_NAMES[e.kind] ?? String(e.kind), includedAt: e.includedAt };
+  return {
+    id: hex(e.id),
+    author: formatAddress(e.author),
+    height: e.height,
+    round: e.round,
+    kind: KIND_NAMES[e.kind] ?? String(e.kind),
+    includedAt: e.includedAt,
+  };
 }
 
 export function formatProposal(p: ValidatorProposalView, current: ValidatorSet | undefined): ValidatorProposalJson {

@@ -76,13 +76,26 @@ describe('joule_getValidatorVotes', () => {
   it('lists pending proposals with live votes and the majority needed', async () => {
     const cand = fakeValidator(9);
     const gone = fakeValidator(8).address; // a voter no longer in the set does not count
-    node.proposals.push({ id: new Uint8Array(32).fill(7), action: 0, name: cand.name, identityKey: cand.identityKey, blsKey: cand.blsKey, voters: [node.validatorSet.at(0).address, gone] });
+    node.proposals.push({
+      id: new Uint8Array(32).fill(7),
+      action: 0,
+      name: cand.name,
+      identityKey: cand.identityKey,
+      blsKey: cand.blsKey,
+      voters: [node.validatorSet.at(0).address, gone],
+    });
     const r = (await call('joule_getValidatorVotes', [])).result;
     expect(r.proposals).toEqual([
       {
-        id: '0x' + '07'.repeat(32), action: 'add', name: 'fake-9', address: formatAddress(cand.address),
-        identityKey: '0x' + toHex(cand.identityKey), blsKey: '0x' + toHex(cand.blsKey),
-        voters: [formatAddress(node.validatorSet.at(0).address), formatAddress(gone)], votes: 1, needed: 3,
+        id: '0x' + '07'.repeat(32),
+        action: 'add',
+        name: 'fake-9',
+        address: formatAddress(cand.address),
+        identityKey: '0x' + toHex(cand.identityKey),
+        blsKey: '0x' + toHex(cand.blsKey),
+        voters: [formatAddress(node.validatorSet.at(0).address), formatAddress(gone)],
+        votes: 1,
+        needed: 3,
       },
     ]);
   });

@@ -30,7 +30,12 @@ export function formatDevice(d: DeviceRecord): DeviceJson {
 }
 
 /** A role-vote proposal as RPC shows it, or undefined if `p` is no role vote about `account`'s roles. */
-export function formatRoleProposal(p: GovernanceProposalView, txType: number, account: Uint8Array, current: ValidatorSet | undefined): RoleProposalJson | undefined {
+export function formatRoleProposal(
+  p: GovernanceProposalView,
+  txType: number,
+  account: Uint8Array,
+  current: ValidatorSet | undefined,
+): RoleProposalJson | undefined {
   if (p.txType !== txType) return undefined;
   let body: ReturnType<typeof decodeRoleVoteBody>;
   try {

@@ -108,7 +108,7 @@ describe('joule_listDevices', () => {
 });
 
 describe('joule_getRoles', () => {
-  it('lists the account\'s roles and the open role votes about it, with votes and what they need', async () => {
+  it("lists the account's roles and the open role votes about it, with votes and what they need", async () => {
     const target = new Uint8Array(20).fill(5);
     node.accounts.set(toHex(target), { nonce: 0, balance: 0n, locked: 0n, roles: ['dso'] });
     const body = encodeRoleVoteBody({ action: 'grant', account: target, role: 'oracle' });
@@ -123,7 +123,9 @@ describe('joule_getRoles', () => {
     expect(r).toEqual({
       address: formatAddress(target),
       roles: ['dso'],
-      pending: [{ id: `0x${toHex(sha256(body))}`, action: 'grant', role: 'oracle', voters: [formatAddress(voter)], votes: 1, needed: 3, openedAt: 1_700_000_000_000 }],
+      pending: [
+        { id: `0x${toHex(sha256(body))}`, action: 'grant', role: 'oracle', voters: [formatAddress(voter)], votes: 1, needed: 3, openedAt: 1_700_000_000_000 },
+      ],
     });
     expect((await call('joule_getRoles', ['x'])).error.data.field).toBe('params[0]');
   });

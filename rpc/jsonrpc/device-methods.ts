@@ -34,7 +34,8 @@ function listQuery(v: unknown): DeviceQuery {
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!LIST_FIELDS.includes(k)) throw invalid(`params[0].${k}`, 'unknown field');
   const limit = o.limit ?? MAX_DEVICE_PAGE;
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_DEVICE_PAGE) throw invalid('params[0].limit', `must be an integer 1..${MAX_DEVICE_PAGE}`);
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_DEVICE_PAGE)
+    throw invalid('params[0].limit', `must be an integer 1..${MAX_DEVICE_PAGE}`);
   const q: { -readonly [K in keyof DeviceQuery]: DeviceQuery[K] } = { limit };
   if (o.operator !== undefined && o.operator !== null) q.operator = parseAddressParam(o.operator, 'params[0].operator');
   if (o.zone !== undefined && o.zone !== null) {

@@ -9,7 +9,14 @@ import { certificateKey, energyUtxoKey } from '../../core/state-keys.ts';
 import { hex } from './json-format.ts';
 
 export function formatProvenance(p: EnergyProvenance): ProvenanceJson {
-  return { deviceId: p.deviceId, kind: p.kind, zone: p.zone, intervalStartMs: p.intervalStartMs, intervalEndMs: p.intervalEndMs, carbonIntensity: p.carbonIntensity };
+  return {
+    deviceId: p.deviceId,
+    kind: p.kind,
+    zone: p.zone,
+    intervalStartMs: p.intervalStartMs,
+    intervalEndMs: p.intervalEndMs,
+    carbonIntensity: p.carbonIntensity,
+  };
 }
 
 export function formatEnergyUtxo(u: EnergyUtxo): EnergyUtxoJson {

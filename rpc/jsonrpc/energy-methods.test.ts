@@ -5,9 +5,24 @@ import type { CertificateQuery, EnergyUtxoQuery, NodeApi } from '../node-api.ts'
 import { createFakeNode, rpcCaller } from '../testing/fake-node.ts';
 
 const owner = new Uint8Array(20).fill(4);
-const provenance = { deviceId: 'pv-1', kind: 'solar' as const, zone: 'NL', intervalStartMs: 1_767_225_600_000, intervalEndMs: 1_767_226_500_000, carbonIntensity: 31 };
+const provenance = {
+  deviceId: 'pv-1',
+  kind: 'solar' as const,
+  zone: 'NL',
+  intervalStartMs: 1_767_225_600_000,
+  intervalEndMs: 1_767_226_500_000,
+  carbonIntensity: 31,
+};
 const utxo: EnergyUtxo = { id: new Uint8Array(32).fill(0xab), owner, wh: 1500n, provenance, frozen: false, height: 12 };
-const cert: Certificate = { id: new Uint8Array(32).fill(0xcd), beneficiary: owner, purpose: 'scope 2', wh: 700n, provenance, height: 14, time: 1_767_230_000_000 };
+const cert: Certificate = {
+  id: new Uint8Array(32).fill(0xcd),
+  beneficiary: owner,
+  purpose: 'scope 2',
+  wh: 700n,
+  provenance,
+  height: 14,
+  time: 1_767_230_000_000,
+};
 
 function setup() {
   const queries: { utxos: EnergyUtxoQuery[]; certificates: CertificateQuery[] } = { utxos: [], certificates: [] };
@@ -46,7 +61,14 @@ describe('energy RPC methods', () => {
   it('joule_getCertificate: the certificate with its state key', async () => {
     const { call } = setup();
     const c = (await call('joule_getCertificate', [`0x${'cd'.repeat(32)}`])).result;
-    expect(c).toMatchObject({ beneficiary: formatAddress(owner), purpose: 'scope 2', wh: '700', height: 14, time: 1_767_230_000_000, stateKey: `0x1103${'cd'.repeat(32)}` });
+    expect(c).toMatchObject({
+      beneficiary: formatAddress(owner),
+      purpose: 'scope 2',
+      wh: '700',
+      height: 14,
+      time: 1_767_230_000_000,
+      stateKey: `0x1103${'cd'.repeat(32)}`,
+    });
   });
 
   it('joule_listEnergyUtxos: owner, limit and cursor reach the node; the next cursor comes back as hex', async () => {
@@ -90,7 +112,12 @@ describe('energy RPC methods', () => {
 
   it('a node without the energy ledger answers UNAVAILABLE', async () => {
     const call = rpcCaller(createFakeNode());
-    for (const [m, p] of [['joule_getEnergyUtxo', [`0x${'ab'.repeat(32)}`]], ['joule_listEnergyUtxos', []], ['joule_getCertificate', [`0x${'ab'.repeat(32)}`]], ['joule_listCertificates', []]] as const) {
+    for (const [m, p] of [
+      ['joule_getEnergyUtxo', [`0x${'ab'.repeat(32)}`]],
+      ['joule_listEnergyUtxos', []],
+      ['joule_getCertificate', [`0x${'ab'.repeat(32)}`]],
+      ['joule_listCertificates', []],
+    ] as const) {
       expect((await call(m, p)).error.data.code, m).toBe('UNAVAILABLE');
     }
   });

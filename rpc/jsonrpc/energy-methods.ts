@@ -34,7 +34,8 @@ function queryObject(v: unknown, shape: string, fields: readonly string[]): Reco
 
 function pageParams(o: Record<string, unknown>): { limit: number; after?: Uint8Array } {
   const limit = o.limit ?? MAX_ENERGY_PAGE;
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_ENERGY_PAGE) throw invalid('params[0].limit', `must be an integer 1..${MAX_ENERGY_PAGE}`);
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_ENERGY_PAGE)
+    throw invalid('params[0].limit', `must be an integer 1..${MAX_ENERGY_PAGE}`);
   const cursor = o.cursor ?? undefined;
   return cursor === undefined ? { limit } : { limit, after: parseHexParam(cursor, 'params[0].cursor', undefined, MAX_CURSOR_BYTES) };
 }
@@ -46,7 +47,8 @@ function periodParam(v: unknown): { fromMs: number; toMs: number } {
   const { from, to, ...rest } = v as Record<string, unknown>;
   for (const k of Object.keys(rest)) throw invalid(`params[0].period.${k}`, 'unknown field');
   const ms = (x: unknown, f: string) => {
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw invalid(`params[0].period.${f}`, 'must be a non-negative integer (ms since the Unix epoch)');
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+      throw invalid(`params[0].period.${f}`, 'must be a non-negative integer (ms since the Unix epoch)');
     return x;
   };
   const fromMs = ms(from, 'from');
@@ -98,7 +100,14 @@ export function addEnergyMethods(m: Map<string, MethodHandler>, api: NodeApi): v
   m.set('joule_listCertificates', async (p): Promise<EnergyCertificateListJson> => {
     arity(p, 0, 1);
     const list = need(api.listCertificates, 'certificates').bind(api);
-    const o = queryObject(p[0], '{beneficiary? | device? | zone? | period?: {from, to}, limit?, cursor?}', ['beneficiary', 'device', 'zone', 'period', 'limit', 'cursor']);
+    const o = queryObject(p[0], '{beneficiary? | device? | zone? | period?: {from, to}, limit?, cursor?}', [
+      'beneficiary',
+      'device',
+      'zone',
+      'period',
+      'limit',
+      'cursor',
+    ]);
     const page = await list({ filter: certificateFilter(o), ...pageParams(o) });
     return {
       certificates: page.certificates.map((c) => ({ ...formatCertificate(c.certificate), indexKey: hex(c.indexKey) })),

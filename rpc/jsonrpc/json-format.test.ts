@@ -13,7 +13,13 @@ describe('json-format', () => {
   });
 
   it('certificate signer indexes come from the bitmap (bit i of byte i>>3)', () => {
-    const c = formatCertificate({ height: 3, round: 1, blockHash: new Uint8Array(32), aggregateSignature: new Uint8Array(96), signers: new Uint8Array([0b10000001, 0b1]) });
+    const c = formatCertificate({
+      height: 3,
+      round: 1,
+      blockHash: new Uint8Array(32),
+      aggregateSignature: new Uint8Array(96),
+      signers: new Uint8Array([0b10000001, 0b1]),
+    });
     expect(c.signerIndexes).toEqual([0, 7, 8]);
     expect(c.signers).toBe('0x8101');
   });
@@ -28,9 +34,20 @@ describe('json-format', () => {
     const tx = makeTransfer(node.alice.seed, 0, new Uint8Array(20), 1n);
     const unknown = { ...tx, type: 99 };
     const json = formatTransaction(
-      { tx: unknown, height: 1, index: 0, blockHash: new Uint8Array(32), receipt: { txHash: tx.hash, success: false, code: 'TX_UNKNOWN_TYPE', feePaid: 0n, events: [] } },
+      {
+        tx: unknown,
+        height: 1,
+        index: 0,
+        blockHash: new Uint8Array(32),
+        receipt: { txHash: tx.hash, success: false, code: 'TX_UNKNOWN_TYPE', feePaid: 0n, events: [] },
+      },
       node.describeTx,
     );
-    expect(json).toMatchObject({ type: 99, typeName: 'unknown', body: { raw: expect.stringMatching(/^0x/) }, receipt: { success: false, code: 'TX_UNKNOWN_TYPE', feePaid: '0' } });
+    expect(json).toMatchObject({
+      type: 99,
+      typeName: 'unknown',
+      body: { raw: expect.stringMatching(/^0x/) },
+      receipt: { success: false, code: 'TX_UNKNOWN_TYPE', feePaid: '0' },
+    });
   });
 });

@@ -45,7 +45,7 @@ describe('JSON-RPC 2.0 dispatcher', () => {
   it('unknown method -> -32601, including prototype names', async () => {
     const { send } = dispatcher();
     for (const m of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
-      expect((await send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: m })))).toMatchObject({ id: 1, error: { code: -32601 } });
+      expect(await send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: m }))).toMatchObject({ id: 1, error: { code: -32601 } });
     }
   });
 
@@ -53,13 +53,27 @@ describe('JSON-RPC 2.0 dispatcher', () => {
     const ran = vi.fn();
     const { send } = dispatcher({ note: () => ran() });
     expect(await send(JSON.stringify({ jsonrpc: '2.0', method: 'note' }))).toBeUndefined();
-    expect(await send(JSON.stringify([{ jsonrpc: '2.0', method: 'note' }, { jsonrpc: '2.0', method: 'nope' }]))).toBeUndefined();
+    expect(
+      await send(
+        JSON.stringify([
+          { jsonrpc: '2.0', method: 'note' },
+          { jsonrpc: '2.0', method: 'nope' },
+        ]),
+      ),
+    ).toBeUndefined();
     expect(ran).toHaveBeenCalledTimes(2);
   });
 
   it('batches: mixed results in order, empty -> -32600, over the limit -> one -32600', async () => {
     const { send } = dispatcher({}, 3);
-    const r = await send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'echo', params: ['a'] }, 5, { jsonrpc: '2.0', method: 'echo' }, { jsonrpc: '2.0', id: 'b', method: 'nope' }]));
+    const r = await send(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'echo', params: ['a'] },
+        5,
+        { jsonrpc: '2.0', method: 'echo' },
+        { jsonrpc: '2.0', id: 'b', method: 'nope' },
+      ]),
+    );
     expect(r).toMatchObject({ id: null, error: { code: -32600 } }); // 4 > 3
     const r2 = await send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'echo', params: ['a'] }, 5, { jsonrpc: '2.0', id: 'b', method: 'nope' }]));
     expect(r2).toEqual([
@@ -80,7 +94,11 @@ describe('JSON-RPC 2.0 dispatcher', () => {
   });
 
   it('internal errors -> -32603 without details; logged', async () => {
-    const { send, logger } = dispatcher({ boom: () => { throw new Error('secret path /etc/x'); } });
+    const { send, logger } = dispatcher({
+      boom: () => {
+        throw new Error('secret path /etc/x');
+      },
+    });
     const r = await send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'boom' }));
     expect(r).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32603, message: 'internal error' } });
     expect(JSON.stringify(r)).not.toMatch(/secret|stack|at /);
@@ -112,7 +130,10 @@ describe('batches: costed, bounded, cancelled (issue 8, finding 4)', () => {
 
   it('a batch costing more than the limit is refused whole (BATCH_TOO_LARGE), nothing run', async () => {
     const ran = vi.fn();
-    const methods = new Map<string, MethodHandler>([['heavy', () => ran()], ['light', () => ran()]]);
+    const methods = new Map<string, MethodHandler>([
+      ['heavy', () => ran()],
+      ['light', () => ran()],
+    ]);
     const metrics = createMetrics({ defaultMetrics: false });
     const d = new Dispatcher({ methods, metrics: rpcMetrics(metrics), cost: (m) => (m === 'heavy' ? 10 : 1), maxBatchCost: 30 });
     const over = JSON.parse((await d.handleText(JSON.stringify([req(1, 'heavy'), req(2, 'heavy'), req(3, 'heavy'), req(4, 'light')]), { transport: 'http' }))!);

@@ -55,7 +55,8 @@ export async function blockToJson(api: NodeApi, sb: StoredBlock, full: boolean, 
 export const FULL_BLOCK_COST = 10;
 
 /** What each request costs a batch (jsonrpc.ts `RequestCost`); a page of up to 1,000 readings costs what a full block does. */
-export const requestCost: RequestCost = (method, params) => ((method === 'joule_getBlock' && params[1] === true) || method === 'joule_getReadings' ? FULL_BLOCK_COST : 1);
+export const requestCost: RequestCost = (method, params) =>
+  (method === 'joule_getBlock' && params[1] === true) || method === 'joule_getReadings' ? FULL_BLOCK_COST : 1;
 
 /** The methods that work over every transport (the WebSocket server adds subscribe/unsubscribe). */
 export function createMethods(api: NodeApi): Map<string, MethodHandler> {

@@ -10,8 +10,6 @@ import { accountKey } from '../../core/state-keys.ts';
 /** Longest state key joule_getProof accepts; real keys are a prefix byte plus a short id. */
 const MAX_STATE_KEY_BYTES = 256;
 
-
-
 export function invalid(field: string, message: string): JouleError {
   return new JouleError(ErrorCode.INVALID_PARAMS, message, field);
 }
@@ -64,4 +62,3 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   return typeof v;
 }
-

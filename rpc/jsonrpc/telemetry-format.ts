@@ -9,7 +9,13 @@ import { hex } from './json-format.ts';
 import type { DeviceHealthView, ReadingView } from '../node-api.ts';
 
 export function formatReading(r: ReadingView): ReadingJson {
-  return { deviceId: r.deviceId, timestampUs: r.timestampUs.toString(), netEnergyWh: r.netEnergyWh.toString(), stateOfChargePercent: r.stateOfChargePercent, height: r.height };
+  return {
+    deviceId: r.deviceId,
+    timestampUs: r.timestampUs.toString(),
+    netEnergyWh: r.netEnergyWh.toString(),
+    stateOfChargePercent: r.stateOfChargePercent,
+    height: r.height,
+  };
 }
 
 export function formatIntervalTotals(t: IntervalTotals, settlementIntervalMs: number): IntervalTotalsJson {
@@ -24,7 +30,10 @@ export function formatIntervalTotals(t: IntervalTotals, settlementIntervalMs: nu
     status: t.status,
     mintedWh: t.mintedWh?.toString() ?? null,
     utxo: t.utxoId === undefined ? null : hex(t.utxoId),
-    checkMeter: t.check === undefined ? null : { deviceId: t.check.deviceId, readings: t.check.readings, importWh: t.check.importWh.toString(), exportWh: t.check.exportWh.toString() },
+    checkMeter:
+      t.check === undefined
+        ? null
+        : { deviceId: t.check.deviceId, readings: t.check.readings, importWh: t.check.importWh.toString(), exportWh: t.check.exportWh.toString() },
     stateKey: hex(intervalTotalsKey(t.deviceId, t.intervalStartMs)),
   };
 }

@@ -32,17 +32,41 @@ beforeEach(() => {
     keyHistory: [{ key, fromHeight: 2 }],
   };
   node.devices.set('pv-1', d);
-  for (let i = 0; i < 5; i++) node.readings.push({ deviceId: 'pv-1', timestampUs: T + BigInt(i * 1_000_000), netEnergyWh: BigInt(-i), stateOfChargePercent: 0, height: 10 + i });
+  for (let i = 0; i < 5; i++)
+    node.readings.push({ deviceId: 'pv-1', timestampUs: T + BigInt(i * 1_000_000), netEnergyWh: BigInt(-i), stateOfChargePercent: 0, height: 10 + i });
   node.intervals.push(
-    { ...openInterval('pv-1', 1_700_000_010_000), readings: 3, exportWh: 12n, importWh: 2n, status: 'frozen', mintedWh: 10n, utxoId: new Uint8Array(32).fill(4), check: { deviceId: 'cm', readings: 2, importWh: 0n, exportWh: 11n } },
+    {
+      ...openInterval('pv-1', 1_700_000_010_000),
+      readings: 3,
+      exportWh: 12n,
+      importWh: 2n,
+      status: 'frozen',
+      mintedWh: 10n,
+      utxoId: new Uint8Array(32).fill(4),
+      check: { deviceId: 'cm', readings: 2, importWh: 0n, exportWh: 11n },
+    },
     { ...openInterval('pv-1', 1_700_000_040_000), readings: 1, exportWh: 1n },
   );
-  node.health.set('pv-1', { missed: 2, lastReportedMs: 1_700_000_040_000, lastVerified: { intervalStartMs: 1_700_000_040_000, importWh: 0n, exportWh: 10n }, estimate: { intervalStartMs: 1_700_000_100_000, importWh: 0n, exportWh: 9n }, flaggedAtMs: undefined });
+  node.health.set('pv-1', {
+    missed: 2,
+    lastReportedMs: 1_700_000_040_000,
+    lastVerified: { intervalStartMs: 1_700_000_040_000, importWh: 0n, exportWh: 10n },
+    estimate: { intervalStartMs: 1_700_000_100_000, importWh: 0n, exportWh: 9n },
+    flaggedAtMs: undefined,
+  });
 });
 
 describe('joule_sendTelemetryBatch', () => {
   it('submits a telemetry batch, and nothing else', async () => {
-    const batch = buildTelemetryBatch({ chainId: FAKE_CHAIN_ID, seed: node.alice.seed, nonce: 0, fee: 25n, keyHeight: 1, readings: [{ deviceId: 'pv-1', timestampUs: T, netEnergyWh: -1n, stateOfChargePercent: 0 }], signature: new Uint8Array(96) });
+    const batch = buildTelemetryBatch({
+      chainId: FAKE_CHAIN_ID,
+      seed: node.alice.seed,
+      nonce: 0,
+      fee: 25n,
+      keyHeight: 1,
+      readings: [{ deviceId: 'pv-1', timestampUs: T, netEnergyWh: -1n, stateOfChargePercent: 0 }],
+      signature: new Uint8Array(96),
+    });
     expect((await call('joule_sendTelemetryBatch', [`0x${toHex(batch.bytes)}`])).result).toEqual({ hash: `0x${toHex(batch.hash)}` });
     expect(node.submitted).toHaveLength(1);
     const transfer = buildTransfer({ chainId: FAKE_CHAIN_ID, seed: node.alice.seed, nonce: 0, fee: 10n, to: new Uint8Array(20), amount: 1n });
@@ -51,7 +75,7 @@ describe('joule_sendTelemetryBatch', () => {
 });
 
 describe('joule_getReadings', () => {
-  it('pages a device\'s counted readings by time, int64s as decimal strings', async () => {
+  it("pages a device's counted readings by time, int64s as decimal strings", async () => {
     const page = (await call('joule_getReadings', ['pv-1', { fromUs: (T + 1_000_000n).toString(), limit: 2 }])).result;
     expect(page).toEqual({
       device: 'pv-1',
@@ -67,7 +91,10 @@ describe('joule_getReadings', () => {
   });
 
   it('bounds and checks its params', async () => {
-    expect((await call('joule_getReadings', ['pv-1', { limit: MAX_READINGS_PAGE + 1 }])).error.data).toMatchObject({ code: 'INVALID_PARAMS', field: 'params[1].limit' });
+    expect((await call('joule_getReadings', ['pv-1', { limit: MAX_READINGS_PAGE + 1 }])).error.data).toMatchObject({
+      code: 'INVALID_PARAMS',
+      field: 'params[1].limit',
+    });
     expect((await call('joule_getReadings', ['pv-1', { fromUs: -1 }])).error.data).toMatchObject({ field: 'params[1].fromUs' });
     expect((await call('joule_getReadings', ['pv-1', { since: 1 }])).error.data).toMatchObject({ field: 'params[1].since' });
     expect((await call('joule_getReadings', ['no such id!'])).error.data).toMatchObject({ field: 'params[0]' });

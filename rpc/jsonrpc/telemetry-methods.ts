@@ -67,7 +67,8 @@ export function addTelemetryMethods(m: Map<string, MethodHandler>, api: NodeApi)
   m.set('joule_sendTelemetryBatch', async (p) => {
     arity(p, 1, 1);
     const bytes = parseHexParam(p[0], 'params[0]');
-    if (decodeTx(bytes).type !== TxType.telemetryBatch) throw invalid('params[0]', `must be a telemetry batch (tx type ${TxType.telemetryBatch}); send other transactions with joule_sendRawTransaction`);
+    if (decodeTx(bytes).type !== TxType.telemetryBatch)
+      throw invalid('params[0]', `must be a telemetry batch (tx type ${TxType.telemetryBatch}); send other transactions with joule_sendRawTransaction`);
     return { hash: hex((await api.submitTransaction(bytes)).hash) };
   });
 

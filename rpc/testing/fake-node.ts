@@ -17,7 +17,19 @@ import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
 import { ValidatorSet, type Validator } from '../../core/validators.ts';
 import type { DeviceRecord } from '../../core/device.ts';
 import { EMPTY_HEALTH, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
-import type { AccountView, DeviceQuery, EvidenceView, GovernanceProposalView, NodeApi, NodeStatus, ProofView, ReadingView, StoredBlock, TxLookup, ValidatorProposalView } from '../node-api.ts';
+import type {
+  AccountView,
+  DeviceQuery,
+  EvidenceView,
+  GovernanceProposalView,
+  NodeApi,
+  NodeStatus,
+  ProofView,
+  ReadingView,
+  StoredBlock,
+  TxLookup,
+  ValidatorProposalView,
+} from '../node-api.ts';
 
 export const FAKE_CHAIN_ID = 'joule-test';
 
@@ -106,7 +118,15 @@ export function createFakeNode(): FakeNode {
         success: true,
         code: '',
         feePaid: tx.fee,
-        events: [{ type: 'transfer', attributes: [['amount', '100'], ['__proto__', 'x']] }],
+        events: [
+          {
+            type: 'transfer',
+            attributes: [
+              ['amount', '100'],
+              ['__proto__', 'x'],
+            ],
+          },
+        ],
       }),
     );
     receiptsByHeight.push(receipts);
@@ -146,7 +166,12 @@ export function createFakeNode(): FakeNode {
   const health = new Map<string, DeviceHealth>();
   const listDevices = (q: DeviceQuery) => {
     const all = [...devices.values()]
-      .filter((d) => (q.operator === undefined || equalBytes(d.operator, q.operator)) && (q.zone === undefined || d.zone === q.zone) && (q.after === undefined || d.id > q.after))
+      .filter(
+        (d) =>
+          (q.operator === undefined || equalBytes(d.operator, q.operator)) &&
+          (q.zone === undefined || d.zone === q.zone) &&
+          (q.after === undefined || d.id > q.after),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     const page = all.slice(0, q.limit);
     return { devices: page, next: all.length > q.limit ? page[page.length - 1]!.id : undefined };
@@ -175,7 +200,9 @@ export function createFakeNode(): FakeNode {
     }),
     getDeviceHealth: (id) => {
       const device = devices.get(id);
-      return device === undefined ? undefined : { device, health: health.get(id) ?? EMPTY_HEALTH, lastReadingUs: readings.findLast((r) => r.deviceId === id)?.timestampUs };
+      return device === undefined
+        ? undefined
+        : { device, health: health.get(id) ?? EMPTY_HEALTH, lastReadingUs: readings.findLast((r) => r.deviceId === id)?.timestampUs };
     },
     blocks,
     txs,

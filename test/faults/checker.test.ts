@@ -9,10 +9,7 @@ describe('fault checker: the comparisons it relies on do fail', () => {
     const a = { node: 'a', blocks: [block('1'), block('2'), block('3')] };
     const b = { node: 'b', blocks: [block('1'), block('2x'), block('3'), block('4')] };
     const c = { node: 'c', blocks: [block('1'), block('2'), block('3', 'other')] };
-    expect(divergences([a, b, c])).toEqual([
-      'height 2: a has block 2, b has 2x',
-      'height 3: block 3 has state root root-3 on a, other on c',
-    ]);
+    expect(divergences([a, b, c])).toEqual(['height 2: a has block 2, b has 2x', 'height 3: block 3 has state root root-3 on a, other on c']);
     expect(divergences([a, { node: 'a2', blocks: [...a.blocks, block('9')] }])).toEqual([]);
   });
 

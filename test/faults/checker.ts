@@ -23,7 +23,8 @@ export function divergences(views: readonly ChainView[]): string[] {
     for (const v of views.slice(1)) {
       const b = v.blocks[h - 1]!;
       if (b.hash !== ref.hash) out.push(`height ${h}: ${views[0]!.node} has block ${ref.hash}, ${v.node} has ${b.hash}`);
-      else if (b.stateRoot !== ref.stateRoot) out.push(`height ${h}: block ${b.hash} has state root ${ref.stateRoot} on ${views[0]!.node}, ${b.stateRoot} on ${v.node}`);
+      else if (b.stateRoot !== ref.stateRoot)
+        out.push(`height ${h}: block ${b.hash} has state root ${ref.stateRoot} on ${views[0]!.node}, ${b.stateRoot} on ${v.node}`);
     }
   }
   return out;
@@ -35,7 +36,12 @@ export async function compareChains(urls: readonly string[], names: readonly str
   const top = Math.min(...heights);
   const views = await Promise.all(
     urls.map(async (u, i) => {
-      const blocks = await rpcMany<{ hash: string; stateRoot: string; height: number } | null>(u, 'joule_getBlock', Array.from({ length: top }, (_, h) => [h + 1]), 20_000);
+      const blocks = await rpcMany<{ hash: string; stateRoot: string; height: number } | null>(
+        u,
+        'joule_getBlock',
+        Array.from({ length: top }, (_, h) => [h + 1]),
+        20_000,
+      );
       const missing = blocks.findIndex((b, h) => b === null || b.height !== h + 1);
       if (missing >= 0) throw new Error(`${names[i]} reports height ${heights[i]} but has no block ${missing + 1}`);
       return { node: names[i]!, blocks: blocks as { hash: string; stateRoot: string }[] };
@@ -47,13 +53,19 @@ export async function compareChains(urls: readonly string[], names: readonly str
 /** Final txs (as the ledger recorded them) that a node no longer has in the same block. */
 export async function lostFinalTxs(url: string, name: string, txs: ReadonlyMap<string, FinalTx>): Promise<string[]> {
   const hashes = [...txs.keys()];
-  const found = await rpcMany<{ blockHash: string; blockHeight: number } | null>(url, 'joule_getTransaction', hashes.map((h) => [h]), 30_000);
+  const found = await rpcMany<{ blockHash: string; blockHeight: number } | null>(
+    url,
+    'joule_getTransaction',
+    hashes.map((h) => [h]),
+    30_000,
+  );
   const out: string[] = [];
   for (const [i, hash] of hashes.entries()) {
     const want = txs.get(hash)!;
     const got = found[i];
     if (got === null || got === undefined) out.push(`${name} lost tx ${hash}, final in block ${want.height} (${want.blockHash})`);
-    else if (got.blockHash !== want.blockHash) out.push(`${name} has tx ${hash} in block ${got.blockHash} at ${got.blockHeight}, was final in ${want.blockHash} at ${want.height}`);
+    else if (got.blockHash !== want.blockHash)
+      out.push(`${name} has tx ${hash} in block ${got.blockHash} at ${got.blockHeight}, was final in ${want.blockHash} at ${want.height}`);
   }
   return out;
 }

@@ -38,7 +38,13 @@ export class FaultCluster {
     const sandbox = await NetSandbox.create(opts.validators, { cut });
     try {
       const dir = await mkdtemp(join(tmpdir(), 'joule-faults-'));
-      const net = await createLocalNetwork({ dir, validators: opts.validators, accounts: opts.accounts, params: opts.params, ports: () => ({ ...DEFAULT_PORTS }) });
+      const net = await createLocalNetwork({
+        dir,
+        validators: opts.validators,
+        accounts: opts.accounts,
+        params: opts.params,
+        ports: () => ({ ...DEFAULT_PORTS }),
+      });
       const nodes: NsNode[] = [];
       for (const [i, n] of net.nodes.entries()) {
         const where = sandbox.nodes[i]!;
@@ -84,7 +90,14 @@ export class FaultCluster {
 
   /** Heights of the nodes that answer (undefined for one that does not). */
   async heights(): Promise<(number | undefined)[]> {
-    return Promise.all(this.nodes.map((_, i) => this.status(i).then((s) => s.height, () => undefined)));
+    return Promise.all(
+      this.nodes.map((_, i) =>
+        this.status(i).then(
+          (s) => s.height,
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /**
@@ -93,15 +106,20 @@ export class FaultCluster {
    */
   async settle(timeoutMs = 90_000): Promise<number> {
     let floor: number | undefined;
-    return waitFor('the cluster to settle (all nodes connected and finalising together)', async () => {
-      const all = await Promise.all(this.nodes.map((_, i) => this.status(i)));
-      if (all.some((s) => s.peerCount < this.size - 1)) return undefined;
-      const low = Math.min(...all.map((s) => s.height));
-      const high = Math.max(...all.map((s) => s.height));
-      if (high - low > 1) return undefined;
-      floor ??= high;
-      return low >= floor + 2 ? low : undefined;
-    }, timeoutMs, 200);
+    return waitFor(
+      'the cluster to settle (all nodes connected and finalising together)',
+      async () => {
+        const all = await Promise.all(this.nodes.map((_, i) => this.status(i)));
+        if (all.some((s) => s.peerCount < this.size - 1)) return undefined;
+        const low = Math.min(...all.map((s) => s.height));
+        const high = Math.max(...all.map((s) => s.height));
+        if (high - low > 1) return undefined;
+        floor ??= high;
+        return low >= floor + 2 ? low : undefined;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   /** Node index of each validator address (bech32). */

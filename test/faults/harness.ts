@@ -51,7 +51,12 @@ export class FaultHarness {
     this.readable = urls.map((_, i) => i);
     this.monitor = new HeightMonitor(cluster.size, (i) => cluster.status(i, 500).then((s) => ({ height: s.height, peers: s.peerCount })));
     this.ledger = new FinalityLedger(urls, () => this.readable);
-    this.load = new TransferLoad({ chainId: cluster.net.devnet.genesis.chainId, urls, keys: cluster.net.devnet.accountKeys.map((a) => a.keyPair), ledger: this.ledger });
+    this.load = new TransferLoad({
+      chainId: cluster.net.devnet.genesis.chainId,
+      urls,
+      keys: cluster.net.devnet.accountKeys.map((a) => a.keyPair),
+      ledger: this.ledger,
+    });
   }
 
   static async start(opts: { accounts?: number } = {}): Promise<FaultHarness> {
@@ -103,7 +108,9 @@ export class FaultHarness {
 
   /** Records how long after `since` every node was connected to all the others again (waiting up to 30 s). */
   async recordReconnect(scenario: string, since: number): Promise<void> {
-    const t = await waitFor('all nodes reconnected', () => this.monitor.allConnected(this.all, this.cluster.size - 1, since), 30_000, 100).catch(() => undefined);
+    const t = await waitFor('all nodes reconnected', () => this.monitor.allConnected(this.all, this.cluster.size - 1, since), 30_000, 100).catch(
+      () => undefined,
+    );
     if (t !== undefined) this.record(scenario, 'heal to every node connected to all others (p2p)', t - since);
     else this.record(scenario, 'nodes still not all reconnected, seconds after the heal', Math.round((Date.now() - since) / 1000), 's');
   }
@@ -138,14 +145,25 @@ export class FaultHarness {
     this.route({ load: this.all });
     const names = this.cluster.nodes.map((n) => n.name);
     const urls = this.all.map((i) => this.cluster.url(i));
-    await waitFor('every node to answer and be within one block of the others', async () => {
-      const hs = await this.cluster.heights();
-      if (hs.some((h) => h === undefined)) return undefined;
-      return Math.max(...(hs as number[])) - Math.min(...(hs as number[])) <= 1 ? true : undefined;
-    }, 90_000, 250);
+    await waitFor(
+      'every node to answer and be within one block of the others',
+      async () => {
+        const hs = await this.cluster.heights();
+        if (hs.some((h) => h === undefined)) return undefined;
+        return Math.max(...(hs as number[])) - Math.min(...(hs as number[])) <= 1 ? true : undefined;
+      },
+      90_000,
+      250,
+    );
     const { problems } = await compareChains(urls, names);
     problems.push(...this.monitor.regressions(names, this.scenarioStart), ...this.ledger.conflictsSince(this.scenarioStart));
-    problems.push(...(await equivocations(urls, this.cluster.nodes.map((n) => n.spec.metricsUrl), names)));
+    problems.push(
+      ...(await equivocations(
+        urls,
+        this.cluster.nodes.map((n) => n.spec.metricsUrl),
+        names,
+      )),
+    );
     const finals = this.ledger.txsLearnt(this.scenarioStart);
     if (finals.size === 0) problems.push('no transaction was reported final during the scenario: the load did not run');
     for (const [i, url] of urls.entries()) problems.push(...(await lostFinalTxs(url, names[i]!, finals)));
@@ -158,7 +176,8 @@ export class FaultHarness {
     await this.ledger.stop();
     await this.monitor.stop();
     await this.cluster.destroy();
-    if (this.measurements.length > 0) console.log(`[faults] measured:\n${this.measurements.map((m) => `  ${m.scenario}: ${m.what} = ${m.value} ${m.unit}`).join('\n')}`);
+    if (this.measurements.length > 0)
+      console.log(`[faults] measured:\n${this.measurements.map((m) => `  ${m.scenario}: ${m.what} = ${m.value} ${m.unit}`).join('\n')}`);
   }
 }
 

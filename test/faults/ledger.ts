@@ -88,13 +88,19 @@ export class FinalityLedger {
     const from = Math.max(1, known);
     if (height < from) return;
     const to = Math.min(height, from + 199);
-    const blocks = await rpcMany<BlockJson | null>(url, 'joule_getBlock', Array.from({ length: to - from + 1 }, (_, i) => [from + i]), 5000);
+    const blocks = await rpcMany<BlockJson | null>(
+      url,
+      'joule_getBlock',
+      Array.from({ length: to - from + 1 }, (_, i) => [from + i]),
+      5000,
+    );
     const at = Date.now();
     for (const b of blocks) {
       if (b === null) continue;
       const seen = this.blocks.get(b.height);
       if (seen !== undefined) {
-        if (seen.hash !== b.hash) this.conflicts.push({ at, what: `height ${b.height}: node ${seen.node} reported ${seen.hash}, node ${node} reports ${b.hash}` });
+        if (seen.hash !== b.hash)
+          this.conflicts.push({ at, what: `height ${b.height}: node ${seen.node} reported ${seen.hash}, node ${node} reports ${b.hash}` });
         continue;
       }
       this.blocks.set(b.height, { hash: b.hash, node, at });

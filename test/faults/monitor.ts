@@ -67,7 +67,11 @@ export class HeightMonitor {
 
   /** Every time since `since` a node was seen lower than it had been seen before. */
   regressions(names: readonly string[], since = 0): string[] {
-    return this.samples.flatMap((s, i) => findRegressions(s).filter((r) => r.t >= since).map((r) => `${names[i]} went from height ${r.from} down to ${r.to} at ${new Date(r.t).toISOString()}`));
+    return this.samples.flatMap((s, i) =>
+      findRegressions(s)
+        .filter((r) => r.t >= since)
+        .map((r) => `${names[i]} went from height ${r.from} down to ${r.to} at ${new Date(r.t).toISOString()}`),
+    );
   }
 
   /**

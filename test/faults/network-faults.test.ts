@@ -42,7 +42,10 @@ describe('faults across real processes: network partitions of 4 validators', () 
     await h.begin();
     const splitAt = Date.now();
     const topAtSplit = h.monitor.maxHeight(splitAt);
-    await h.cluster.sandbox.partition([[0, 1], [2, 3]]);
+    await h.cluster.sandbox.partition([
+      [0, 1],
+      [2, 3],
+    ]);
     await sleep(30_000);
     const healAt = Date.now();
     await h.cluster.sandbox.heal();
@@ -55,7 +58,12 @@ describe('faults across real processes: network partitions of 4 validators', () 
     const recoveryMs = recovered - healAt;
     h.record(scenario, 'heal to a new finalised block on all nodes', recoveryMs);
     await h.recordReconnect(scenario, healAt);
-    h.record(scenario, 'fewest peers any node had during the split', Math.min(...h.all.map((i) => h.monitor.minPeersOf(i, splitAt + 15_000, healAt) ?? 99)), 'peers');
+    h.record(
+      scenario,
+      'fewest peers any node had during the split',
+      Math.min(...h.all.map((i) => h.monitor.minPeersOf(i, splitAt + 15_000, healAt) ?? 99)),
+      'peers',
+    );
     expect(recoveryMs, 'finality within 2 s + one block period of the heal').toBeLessThanOrEqual(2000 + h.blockPeriodMs);
   }, 240_000);
 });

@@ -51,7 +51,8 @@ export class NsNode {
     this.paused = false;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}) while starting: ${this.logTail()}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}) while starting: ${this.logTail()}`);
       try {
         await rpc(this.spec.rpcUrl, 'joule_status', [], 1000);
         return;

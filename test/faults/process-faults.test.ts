@@ -62,7 +62,14 @@ describe('faults across real processes: paused and killed validators', () => {
       await sleep(between(0, 1500));
       // A node's evidence counter dies with it: read the victims' before they go.
       const victims = [a, b].map((i) => ({ url: h.cluster.url(i), metrics: h.cluster.nodes[i]!.spec.metricsUrl, name: h.cluster.nodes[i]!.name }));
-      expect(await equivocations(victims.map((v) => v.url), victims.map((v) => v.metrics), victims.map((v) => v.name)), `seed ${seed}, round ${round}`).toEqual([]);
+      expect(
+        await equivocations(
+          victims.map((v) => v.url),
+          victims.map((v) => v.metrics),
+          victims.map((v) => v.name),
+        ),
+        `seed ${seed}, round ${round}`,
+      ).toEqual([]);
       const killAt = Date.now();
       await h.cluster.nodes[a]!.kill('SIGKILL');
       await sleep(between(0, 500));
@@ -75,9 +82,15 @@ describe('faults across real processes: paused and killed validators', () => {
       await Promise.all([a, b].map((i) => h.cluster.nodes[i]!.start(60_000)));
       const restartedAt = Date.now();
       // Everything reported final before a node's kill is still there after its restart.
-      for (const [i, at] of [[a, killAt], [b, killBAt]] as const) {
+      for (const [i, at] of [
+        [a, killAt],
+        [b, killBAt],
+      ] as const) {
         const finals = h.ledger.txsLearnt(checkedUpTo, at);
-        expect(await lostFinalTxs(h.cluster.url(i), h.cluster.nodes[i]!.name, finals), `seed ${seed}, round ${round}: final txs kept by the killed node`).toEqual([]);
+        expect(
+          await lostFinalTxs(h.cluster.url(i), h.cluster.nodes[i]!.name, finals),
+          `seed ${seed}, round ${round}: final txs kept by the killed node`,
+        ).toEqual([]);
       }
       checkedUpTo = killAt;
       h.route({ load: h.all });

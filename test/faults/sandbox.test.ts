@@ -7,9 +7,17 @@ import { NetSandbox, removeStale } from './sandbox.ts';
 const SANDBOX = fileURLToPath(new URL('./sandbox.ts', import.meta.url));
 
 /** Runs a module snippet in a fresh node process; resolves with its exit and output. */
-function runScript(code: string, opts: { uid?: number; env?: NodeJS.ProcessEnv; onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+function runScript(
+  code: string,
+  opts: { uid?: number; env?: NodeJS.ProcessEnv; onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {},
+): Promise<{ code: number | null; signal: string | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: opts.env ?? process.env, uid: opts.uid, gid: opts.uid, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: opts.env ?? process.env,
+      uid: opts.uid,
+      gid: opts.uid,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -19,21 +27,38 @@ function runScript(code: string, opts: { uid?: number; env?: NodeJS.ProcessEnv; 
   });
 }
 
-const namespaces = () => ipSync(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.length > 0);
-const links = () => ipSync(['-o', 'link', 'show']).split('\n').map((l) => /^\d+: ([^:@]+)[:@]/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+const namespaces = () =>
+  ipSync(['netns', 'list'])
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.length > 0);
+const links = () =>
+  ipSync(['-o', 'link', 'show'])
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)[:@]/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined);
 
 describe('fault sandbox: namespaces are created, refused with a reason, and always removed', () => {
   it('fails, saying why, when not run as root', async () => {
     const script = `import { NetSandbox } from ${JSON.stringify(SANDBOX)};
       try { await NetSandbox.create(2); console.log('created'); } catch (e) { console.log(e.message); }`;
     // As root, try it as nobody; otherwise this process already is not root.
-    const out = process.getuid?.() === 0 ? (await runScript(script, { uid: 65534 })).stdout : await NetSandbox.create(2).then(() => 'created', (e: Error) => e.message);
+    const out =
+      process.getuid?.() === 0
+        ? (await runScript(script, { uid: 65534 })).stdout
+        : await NetSandbox.create(2).then(
+            () => 'created',
+            (e: Error) => e.message,
+          );
     expect(out).toMatch(/cannot run the fault-injection tests: .*needs root; this process runs as uid/);
   });
 
   it('fails, saying why, when iproute2 is missing', async () => {
-    const out = await runScript(`import { NetSandbox } from ${JSON.stringify(SANDBOX)};
-      try { await NetSandbox.create(2); console.log('created'); } catch (e) { console.log(e.message); }`, { env: { ...process.env, PATH: '/nonexistent' } });
+    const out = await runScript(
+      `import { NetSandbox } from ${JSON.stringify(SANDBOX)};
+      try { await NetSandbox.create(2); console.log('created'); } catch (e) { console.log(e.message); }`,
+      { env: { ...process.env, PATH: '/nonexistent' } },
+    );
     expect(out.stdout).toMatch(/iproute2's `ip` is not on PATH/);
   });
 

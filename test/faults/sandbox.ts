@@ -58,7 +58,8 @@ function installExitHooks(): void {
 export function preflightProblem(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux; this is ${process.platform}`;
   const uid = process.getuid?.();
-  if (uid !== 0) return `the fault-injection tests create network namespaces, bridges and veth pairs, which needs root; this process runs as uid ${uid} (CI runs as root; locally use a root shell or a privileged container)`;
+  if (uid !== 0)
+    return `the fault-injection tests create network namespaces, bridges and veth pairs, which needs root; this process runs as uid ${uid} (CI runs as root; locally use a root shell or a privileged container)`;
   try {
     execFileSync('ip', ['-V'], { stdio: 'ignore' });
   } catch {
@@ -223,7 +224,9 @@ export class NetSandbox {
         srv.stdout.once('data', () => resolve());
         srv.once('exit', () => reject(new Error(`probe listener in ${target.ns} exited`)));
       });
-      const code = await new Promise<number | null>((resolve) => spawn('ip', ['netns', 'exec', this.nodes[from]!.ns, process.execPath, '-e', client], { stdio: 'ignore' }).once('exit', resolve));
+      const code = await new Promise<number | null>((resolve) =>
+        spawn('ip', ['netns', 'exec', this.nodes[from]!.ns, process.execPath, '-e', client], { stdio: 'ignore' }).once('exit', resolve),
+      );
       return code === 0;
     } finally {
       srv.kill('SIGKILL');

@@ -135,28 +135,46 @@ export function validDeviceTxVectors(vector: Vector): ValidTxVector[] {
     checkMeter: 'meter-0001',
   };
   return [
-    vector('device-register', 'aggregator-two registers the rooftop solar pv-0002 of bob, checked by meter-0001', aggregator, buildDeviceRegister({ ...from(aggregator, 0), device: register }), {
-      id: register.id,
-      publicKey: hex(register.publicKey),
-      proofOfPossession: hex(register.proofOfPossession),
-      owner: hex(register.owner),
-      kind: deviceKindId('solar'),
-      zone: register.zone,
-      maxImportW: register.maxImportW,
-      maxExportW: register.maxExportW,
-      carbonIntensity: register.carbonIntensity,
-      checkMeter: register.checkMeter,
-    }),
-    vector('device-update', 'aggregator-two raises the export limit of meter-0001 to 22,000 W (every other field nil: unchanged)', aggregator, buildDeviceUpdate({ ...from(aggregator, 1), update: { id: 'meter-0001', maxExportW: 22_000 } }), {
-      id: 'meter-0001',
-      zone: null,
-      maxImportW: null,
-      maxExportW: 22_000,
-      carbonIntensity: null,
-      operator: null,
-      checkMeter: null,
-    }),
-    vector('device-status', 'aggregator-two suspends meter-0001 (action 0)', aggregator, buildDeviceStatus({ ...from(aggregator, 2), id: 'meter-0001', action: 'suspend' }), { id: 'meter-0001', action: 0 }),
+    vector(
+      'device-register',
+      'aggregator-two registers the rooftop solar pv-0002 of bob, checked by meter-0001',
+      aggregator,
+      buildDeviceRegister({ ...from(aggregator, 0), device: register }),
+      {
+        id: register.id,
+        publicKey: hex(register.publicKey),
+        proofOfPossession: hex(register.proofOfPossession),
+        owner: hex(register.owner),
+        kind: deviceKindId('solar'),
+        zone: register.zone,
+        maxImportW: register.maxImportW,
+        maxExportW: register.maxExportW,
+        carbonIntensity: register.carbonIntensity,
+        checkMeter: register.checkMeter,
+      },
+    ),
+    vector(
+      'device-update',
+      'aggregator-two raises the export limit of meter-0001 to 22,000 W (every other field nil: unchanged)',
+      aggregator,
+      buildDeviceUpdate({ ...from(aggregator, 1), update: { id: 'meter-0001', maxExportW: 22_000 } }),
+      {
+        id: 'meter-0001',
+        zone: null,
+        maxImportW: null,
+        maxExportW: 22_000,
+        carbonIntensity: null,
+        operator: null,
+        checkMeter: null,
+      },
+    ),
+    vector(
+      'device-status',
+      'aggregator-two suspends meter-0001 (action 0)',
+      aggregator,
+      buildDeviceStatus({ ...from(aggregator, 2), id: 'meter-0001', action: 'suspend' }),
+      { id: 'meter-0001', action: 0 },
+    ),
     vector(
       'device-rekey',
       'aggregator-two gives meter-0001 the key meter-0001-next, with its proof of possession',
@@ -164,20 +182,44 @@ export function validDeviceTxVectors(vector: Vector): ValidTxVector[] {
       buildDeviceRekey({ ...from(aggregator, 3), id: 'meter-0001', publicKey: next.publicKey, proofOfPossession: popOf(next) }),
       { id: 'meter-0001', publicKey: hex(next.publicKey), proofOfPossession: hex(popOf(next)) },
     ),
-    vector('role-vote', 'dso-north votes to grant bob the oracle role (bit 32)', north, buildRoleVote({ ...from(north, 2), action: 'grant', account: bob.address, role: 'oracle' }), {
-      action: 0,
-      account: hex(bob.address),
-      role: Role.oracle,
-    }),
+    vector(
+      'role-vote',
+      'dso-north votes to grant bob the oracle role (bit 32)',
+      north,
+      buildRoleVote({ ...from(north, 2), action: 'grant', account: bob.address, role: 'oracle' }),
+      {
+        action: 0,
+        account: hex(bob.address),
+        role: Role.oracle,
+      },
+    ),
   ];
 }
 
-const fields = (type: number, sender: VectorKey, body: Encodable[]): Fields => ({ chainId: VECTOR_CHAIN_ID, type, sender: sender.publicKey, nonce: 0, fee: 25n, body: encode(body) });
+const fields = (type: number, sender: VectorKey, body: Encodable[]): Fields => ({
+  chainId: VECTOR_CHAIN_ID,
+  type,
+  sender: sender.publicKey,
+  nonce: 0,
+  fee: 25n,
+  body: encode(body),
+});
 
 export function invalidDeviceTxVectors(): InvalidTxVector[] {
   const { aggregator, alice, bob, north } = KEYS;
   const pv = DEVICE_KEYS.pv;
-  const registerBody = (over: { pop?: Uint8Array; id?: string } = {}): Encodable[] => [over.id ?? 'pv-0002', pv.publicKey, over.pop ?? popOf(pv), bob.address, 1, 'NL', 0, 4000, 35, null];
+  const registerBody = (over: { pop?: Uint8Array; id?: string } = {}): Encodable[] => [
+    over.id ?? 'pv-0002',
+    pv.publicKey,
+    over.pop ?? popOf(pv),
+    bob.address,
+    1,
+    'NL',
+    0,
+    4000,
+    35,
+    null,
+  ];
   const next = DEVICE_KEYS.meterNext;
   const notOnCurve = new Uint8Array(48).fill(0xaa);
   return [
@@ -219,7 +261,15 @@ export function invalidDeviceTxVectors(): InvalidTxVector[] {
       ErrorCode.TX_INVALID_FIELD,
       'tx.body.kind',
       'kind 6 (0 meter .. 5 load)',
-      tx(fields(TxType.deviceRegister, aggregator, registerBody().map((v, i) => (i === 4 ? 6 : v))), {}, aggregator),
+      tx(
+        fields(
+          TxType.deviceRegister,
+          aggregator,
+          registerBody().map((v, i) => (i === 4 ? 6 : v)),
+        ),
+        {},
+        aggregator,
+      ),
     ),
     invalid(
       'device-update-unknown-device',
@@ -295,7 +345,6 @@ export function invalidDeviceTxVectors(): InvalidTxVector[] {
     ),
   ];
 }
-
 
 /** The body codecs of types 16-19 and 26 seen through the vector file's JSON fields (vectors.test.ts BODY_CODECS). */
 export const DEVICE_BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unknown>; encode(body: Uint8Array): Uint8Array }> = {

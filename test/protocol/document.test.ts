@@ -81,7 +81,10 @@ describe(`${DOC_FILE} names everything the code defines`, () => {
       const row = rowOf(tag);
       expect(row, `a row for ${tag} in the domain tag table`).toBeDefined();
       // A reading's signing bytes are a fixed binary layout of their own, with vectors of their own.
-      const vectors = tag === Domain.telemetry ? file.telemetry.map((v) => ({ name: v.name, section: 'telemetry' })) : file.signing.filter((v) => v.domain === tag).map((v) => ({ name: v.name, section: 'signing' }));
+      const vectors =
+        tag === Domain.telemetry
+          ? file.telemetry.map((v) => ({ name: v.name, section: 'telemetry' }))
+          : file.signing.filter((v) => v.domain === tag).map((v) => ({ name: v.name, section: 'signing' }));
       if (vectors.length === 0) expect(row, `${tag} has no signing vector: its row must say it is reserved`).toMatch(/reserved .*not in use/);
       for (const v of vectors) expect(row, `${tag}'s row cites ${v.section}/${v.name}`).toContain(`\`${v.section}/${v.name}\``);
     }

@@ -189,7 +189,9 @@ describe('telemetry: readings signed from the documented layout with @noble/curv
     const batch = file.transactions.valid.find((v) => v.typeName === 'telemetry-batch')!;
     const body = batch.fields.body as { readings: { deviceId: string; timestampUs: string; netEnergyWh: string }[]; signature: string };
     const device = file.context.devices.find((d) => d.id === body.readings[0]!.deviceId)!;
-    const sigs = body.readings.map((r) => bls.sign(bls.hash(telemetryBytes(chainId, r.deviceId, BigInt(r.timestampUs), BigInt(r.netEnergyWh)), BLS_DST), deviceSecret(device.key)));
+    const sigs = body.readings.map((r) =>
+      bls.sign(bls.hash(telemetryBytes(chainId, r.deviceId, BigInt(r.timestampUs), BigInt(r.netEnergyWh)), BLS_DST), deviceSecret(device.key)),
+    );
     expect(hex(bls.aggregateSignatures(sigs).toBytes(true))).toBe(body.signature);
   });
 });
@@ -230,7 +232,11 @@ describe('blocks, certificates and hashes', () => {
       'validator-vote-proposal-id': () => [BigInt(add.action!), add.name as string, unhex(add.identityKey as string), unhex(add.blsKey as string)],
       // The evidence body is hashed as it is: its bytes are already canonical.
       'evidence-id': () => unhex(txNamed('evidence').encodedBody),
-      'energy-utxo-minted-id': () => ['JOULE/energy-utxo/mint/v1', file.context.energyUtxos[0]!.provenance.deviceId, BigInt(file.context.energyUtxos[0]!.provenance.intervalStartMs)],
+      'energy-utxo-minted-id': () => [
+        'JOULE/energy-utxo/mint/v1',
+        file.context.energyUtxos[0]!.provenance.deviceId,
+        BigInt(file.context.energyUtxos[0]!.provenance.intervalStartMs),
+      ],
       'energy-utxo-output-id': () => ['JOULE/energy-utxo/output/v1', unhex(txNamed('energy-transfer').txHash), 0n],
       'certificate-id': () => ['JOULE/certificate/v1', unhex(txNamed('energy-retire').txHash)],
     };

@@ -5,7 +5,12 @@ import { blsAggregateSignatures, blsSign } from '../../core/keys.ts';
 import { openInterval, type IntervalTotals } from '../../core/meter.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { readingSigningBytes, type Reading } from '../../core/telemetry.ts';
-import { buildCheckMeterResolution, CHECK_METER_RESOLUTIONS, decodeCheckMeterResolutionBody, encodeCheckMeterResolutionBody } from '../../core/tx/check-meter-resolution.ts';
+import {
+  buildCheckMeterResolution,
+  CHECK_METER_RESOLUTIONS,
+  decodeCheckMeterResolutionBody,
+  encodeCheckMeterResolutionBody,
+} from '../../core/tx/check-meter-resolution.ts';
 import { buildTelemetryBatch, decodeTelemetryBatchBody, encodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { putUtxo } from '../../state/energy.ts';
@@ -103,7 +108,12 @@ export interface TelemetrySigningVector {
 }
 
 const T_US = BigInt(CONTEXT_BLOCK.timestampMs) * 1000n;
-const reading = (dMs: number, wh: bigint, deviceId = 'meter-0001', soc = 0): Reading => ({ deviceId, timestampUs: T_US + BigInt(dMs) * 1000n, netEnergyWh: wh, stateOfChargePercent: soc });
+const reading = (dMs: number, wh: bigint, deviceId = 'meter-0001', soc = 0): Reading => ({
+  deviceId,
+  timestampUs: T_US + BigInt(dMs) * 1000n,
+  netEnergyWh: wh,
+  stateOfChargePercent: soc,
+});
 const READINGS: readonly Reading[] = [reading(-4000, -12n), reading(-2000, -11n), reading(-1, 3n)];
 
 export function telemetrySigningVectors(): TelemetrySigningVector[] {
@@ -122,10 +132,19 @@ export function telemetrySigningVectors(): TelemetrySigningVector[] {
 
 /** The aggregate of meter-0001's signatures of `readings` (`altered`: those signed after their energy was changed). */
 function aggregate(readings: readonly Reading[], altered: readonly number[] = []): Uint8Array {
-  return blsAggregateSignatures(readings.map((r, i) => blsSign(DEVICE_KEYS.meter.secretKey, readingSigningBytes(VECTOR_CHAIN_ID, altered.includes(i) ? { ...r, netEnergyWh: r.netEnergyWh + 1n } : r))));
+  return blsAggregateSignatures(
+    readings.map((r, i) =>
+      blsSign(DEVICE_KEYS.meter.secretKey, readingSigningBytes(VECTOR_CHAIN_ID, altered.includes(i) ? { ...r, netEnergyWh: r.netEnergyWh + 1n } : r)),
+    ),
+  );
 }
 
-const readingFields = (r: Reading) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs.toString(), netEnergyWh: r.netEnergyWh.toString(), stateOfChargePercent: r.stateOfChargePercent });
+const readingFields = (r: Reading) => ({
+  deviceId: r.deviceId,
+  timestampUs: r.timestampUs.toString(),
+  netEnergyWh: r.netEnergyWh.toString(),
+  stateOfChargePercent: r.stateOfChargePercent,
+});
 
 type Vector = (name: string, description: string, signer: VectorKey, t: ReturnType<typeof buildTelemetryBatch>, body: Record<string, unknown>) => ValidTxVector;
 
@@ -152,7 +171,14 @@ export function validTelemetryTxVectors(vector: Vector): ValidTxVector[] {
 }
 
 const wire = (r: Reading): Encodable[] => [r.deviceId, r.timestampUs, r.netEnergyWh, r.stateOfChargePercent];
-const fields = (type: number, sender: VectorKey, body: Encodable[]): Fields => ({ chainId: VECTOR_CHAIN_ID, type, sender: sender.publicKey, nonce: 0, fee: 25n, body: encode(body) });
+const fields = (type: number, sender: VectorKey, body: Encodable[]): Fields => ({
+  chainId: VECTOR_CHAIN_ID,
+  type,
+  sender: sender.publicKey,
+  nonce: 0,
+  fee: 25n,
+  body: encode(body),
+});
 const batch = (sender: VectorKey, readings: readonly Reading[], over: { keyHeight?: number; signature?: Uint8Array } = {}) =>
   tx(fields(TxType.telemetryBatch, sender, [over.keyHeight ?? CONTEXT_BLOCK.height, readings.map(wire), over.signature ?? aggregate(readings)]), {}, sender);
 
@@ -162,18 +188,102 @@ export function invalidTelemetryTxVectors(): InvalidTxVector[] {
   const resolution = (sender: VectorKey, start: number, resolutionId: number, value: bigint | null) =>
     tx(fields(TxType.checkMeterResolution, sender, ['meter-0001', start, resolutionId, value]), {}, sender);
   return [
-    invalid('telemetry-unknown-device', 'validateTx', ErrorCode.DEVICE_UNKNOWN, at(1, 'deviceId'), 'the second reading is of meter-0009, which is not registered', batch(aggregator, [READINGS[0]!, reading(-1000, -1n, 'meter-0009')])),
-    invalid('telemetry-device-of-another-operator', 'validateTx', ErrorCode.TX_UNAUTHORIZED, at(0, 'deviceId'), 'dso-north (a dso) submits readings of meter-0001, which aggregator-two operates', batch(north, READINGS)),
-    invalid('telemetry-without-role', 'validateTx', ErrorCode.TX_UNAUTHORIZED, 'tx.sender', 'alice holds neither the aggregator nor the dso role', batch(alice, READINGS)),
-    invalid('telemetry-out-of-order', 'validateTx', ErrorCode.TELEMETRY_OUT_OF_ORDER, at(1, 'timestampUs'), "meter-0001's second reading is older than its first", batch(aggregator, [READINGS[1]!, READINGS[0]!])),
-    invalid('telemetry-beyond-skew', 'validateTx', ErrorCode.TELEMETRY_SKEW, at(0, 'timestampUs'), "a reading 61 s after the block's time (maxReadingSkewMs 60,000)", batch(aggregator, [reading(61_000, -1n)])),
-    invalid('telemetry-key-height-0', 'validateTx', ErrorCode.TELEMETRY_KEY_ROTATED, at(0, 'deviceId'), 'keys at height 0: meter-0001 had no key before height 1', batch(aggregator, READINGS, { keyHeight: 0 })),
-    invalid('telemetry-key-height-above-block', 'validateTx', ErrorCode.TX_INVALID_FIELD, 'tx.body.keyHeight', 'keys at height 11, above the block (10)', batch(aggregator, READINGS, { keyHeight: 11 })),
-    invalid('telemetry-one-reading-altered', 'validateTx', ErrorCode.TX_BAD_SIGNATURE, 'tx.body.signature', "the device signed -11 Wh for its second reading; the batch says -12", batch(aggregator, READINGS, { signature: aggregate(READINGS, [1]) })),
-    invalid('telemetry-soc-101', 'validateTx', ErrorCode.TX_INVALID_FIELD, at(0, 'stateOfChargePercent'), 'a state of charge of 101 %', batch(aggregator, [reading(-1000, -1n, 'meter-0001', 101)])),
-    invalid('check-meter-resolution-not-frozen', 'validateTx', ErrorCode.INTERVAL_NOT_FROZEN, 'tx.body.intervalStartMs', "the block's own interval: open, nothing to resolve", resolution(north, FROZEN_START + INTERVAL, 0, null)),
-    invalid('check-meter-resolution-value-out-of-range', 'validateTx', ErrorCode.TX_INVALID_FIELD, 'tx.body.valueWh', '2,200 Wh: more than either meter measured', resolution(north, FROZEN_START, 2, 2200n)),
-    invalid('check-meter-resolution-by-non-dso', 'validateTx', ErrorCode.TX_UNAUTHORIZED, 'tx.sender', 'aggregator-two does not hold the dso role', resolution(aggregator, FROZEN_START, 0, null)),
+    invalid(
+      'telemetry-unknown-device',
+      'validateTx',
+      ErrorCode.DEVICE_UNKNOWN,
+      at(1, 'deviceId'),
+      'the second reading is of meter-0009, which is not registered',
+      batch(aggregator, [READINGS[0]!, reading(-1000, -1n, 'meter-0009')]),
+    ),
+    invalid(
+      'telemetry-device-of-another-operator',
+      'validateTx',
+      ErrorCode.TX_UNAUTHORIZED,
+      at(0, 'deviceId'),
+      'dso-north (a dso) submits readings of meter-0001, which aggregator-two operates',
+      batch(north, READINGS),
+    ),
+    invalid(
+      'telemetry-without-role',
+      'validateTx',
+      ErrorCode.TX_UNAUTHORIZED,
+      'tx.sender',
+      'alice holds neither the aggregator nor the dso role',
+      batch(alice, READINGS),
+    ),
+    invalid(
+      'telemetry-out-of-order',
+      'validateTx',
+      ErrorCode.TELEMETRY_OUT_OF_ORDER,
+      at(1, 'timestampUs'),
+      "meter-0001's second reading is older than its first",
+      batch(aggregator, [READINGS[1]!, READINGS[0]!]),
+    ),
+    invalid(
+      'telemetry-beyond-skew',
+      'validateTx',
+      ErrorCode.TELEMETRY_SKEW,
+      at(0, 'timestampUs'),
+      "a reading 61 s after the block's time (maxReadingSkewMs 60,000)",
+      batch(aggregator, [reading(61_000, -1n)]),
+    ),
+    invalid(
+      'telemetry-key-height-0',
+      'validateTx',
+      ErrorCode.TELEMETRY_KEY_ROTATED,
+      at(0, 'deviceId'),
+      'keys at height 0: meter-0001 had no key before height 1',
+      batch(aggregator, READINGS, { keyHeight: 0 }),
+    ),
+    invalid(
+      'telemetry-key-height-above-block',
+      'validateTx',
+      ErrorCode.TX_INVALID_FIELD,
+      'tx.body.keyHeight',
+      'keys at height 11, above the block (10)',
+      batch(aggregator, READINGS, { keyHeight: 11 }),
+    ),
+    invalid(
+      'telemetry-one-reading-altered',
+      'validateTx',
+      ErrorCode.TX_BAD_SIGNATURE,
+      'tx.body.signature',
+      'the device signed -11 Wh for its second reading; the batch says -12',
+      batch(aggregator, READINGS, { signature: aggregate(READINGS, [1]) }),
+    ),
+    invalid(
+      'telemetry-soc-101',
+      'validateTx',
+      ErrorCode.TX_INVALID_FIELD,
+      at(0, 'stateOfChargePercent'),
+      'a state of charge of 101 %',
+      batch(aggregator, [reading(-1000, -1n, 'meter-0001', 101)]),
+    ),
+    invalid(
+      'check-meter-resolution-not-frozen',
+      'validateTx',
+      ErrorCode.INTERVAL_NOT_FROZEN,
+      'tx.body.intervalStartMs',
+      "the block's own interval: open, nothing to resolve",
+      resolution(north, FROZEN_START + INTERVAL, 0, null),
+    ),
+    invalid(
+      'check-meter-resolution-value-out-of-range',
+      'validateTx',
+      ErrorCode.TX_INVALID_FIELD,
+      'tx.body.valueWh',
+      '2,200 Wh: more than either meter measured',
+      resolution(north, FROZEN_START, 2, 2200n),
+    ),
+    invalid(
+      'check-meter-resolution-by-non-dso',
+      'validateTx',
+      ErrorCode.TX_UNAUTHORIZED,
+      'tx.sender',
+      'aggregator-two does not hold the dso role',
+      resolution(aggregator, FROZEN_START, 0, null),
+    ),
   ];
 }
 
@@ -189,9 +299,13 @@ export const TELEMETRY_BODY_CODECS: Record<string, { fields(body: Uint8Array): R
   'check-meter-resolution': {
     fields: (b) => {
       const r = decodeCheckMeterResolutionBody(b);
-      return { deviceId: r.deviceId, intervalStartMs: r.intervalStartMs, resolution: CHECK_METER_RESOLUTIONS.indexOf(r.resolution), valueWh: r.valueWh?.toString() ?? null };
+      return {
+        deviceId: r.deviceId,
+        intervalStartMs: r.intervalStartMs,
+        resolution: CHECK_METER_RESOLUTIONS.indexOf(r.resolution),
+        valueWh: r.valueWh?.toString() ?? null,
+      };
     },
     encode: (b) => encodeCheckMeterResolutionBody(decodeCheckMeterResolutionBody(b)),
   },
 };
-

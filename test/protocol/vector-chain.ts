@@ -21,7 +21,11 @@ import type { VectorContext } from './vectors.ts';
  * accounts and validator set in an in-memory state, its parameters, and the evidence
  * verifier a node injects into vm/. What a node of that chain checks a submitted tx against.
  */
-export function vectorChain(context: VectorContext, keys: readonly KeyVector[], deviceKeys: readonly DeviceKeyVector[]): { state: MemoryState; chain: ChainContext } {
+export function vectorChain(
+  context: VectorContext,
+  keys: readonly KeyVector[],
+  deviceKeys: readonly DeviceKeyVector[],
+): { state: MemoryState; chain: ChainContext } {
   const key = (name: string): KeyVector => {
     const k = keys.find((x) => x.name === name);
     if (k === undefined) throw new Error(`no key ${name} in the vector file`);
@@ -53,5 +57,14 @@ export function vectorChain(context: VectorContext, keys: readonly KeyVector[], 
     maxTxBytes: context.params.maxTxBytes,
     tiers: DEFAULT_PARAMS.tiers.map((t) => ({ ...t, baseFee: BigInt(context.params.tierBaseFees[t.name]!) })),
   };
-  return { state, chain: { chainId: context.chainId, params, evidenceRules: evidenceRules(context.chainId), height: context.block.height, timestamp: context.block.timestampMs } };
+  return {
+    state,
+    chain: {
+      chainId: context.chainId,
+      params,
+      evidenceRules: evidenceRules(context.chainId),
+      height: context.block.height,
+      timestamp: context.block.timestampMs,
+    },
+  };
 }

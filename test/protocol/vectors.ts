@@ -3,7 +3,13 @@ import { Domain } from '../../core/domain.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { contextDevices, deviceKeyVectors, type DeviceContext, type DeviceKeyVector } from './device-vectors.ts';
-import { CONTEXT_BLOCK, contextFrozenIntervals, telemetrySigningVectors, type FrozenIntervalContext, type TelemetrySigningVector } from './telemetry-vectors.ts';
+import {
+  CONTEXT_BLOCK,
+  contextFrozenIntervals,
+  telemetrySigningVectors,
+  type FrozenIntervalContext,
+  type TelemetrySigningVector,
+} from './telemetry-vectors.ts';
 import { contextEnergyUtxos, energyHashVectors, type EnergyUtxoContext } from './energy-vectors.ts';
 import { encodingVectors, rejectedEncodingVectors, type EncodingVector, type RejectedEncodingVector } from './encoding-vectors.ts';
 import type { InvalidTxVector } from './invalid-tx-builder.ts';

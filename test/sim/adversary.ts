@@ -73,7 +73,15 @@ export class Adversary {
    * `proposerOfRound` tells who leads (height, round) in the sender's view; `members` are the
    * validators of the sender's height, `quorum` is that set's quorum.
    */
-  route(from: number, to: number, m: ConsensusMessage | null, healed: boolean, proposerOfRound: (h: number, r: number) => number, members: readonly number[], quorum: number): number[] {
+  route(
+    from: number,
+    to: number,
+    m: ConsensusMessage | null,
+    healed: boolean,
+    proposerOfRound: (h: number, r: number) => number,
+    members: readonly number[],
+    quorum: number,
+  ): number[] {
     const delay = () => 1 + Math.floor(this.rnd() * (healed ? 10 : this.params.maxDelay));
     if (healed) return [delay()];
     if (m !== null && this.params.strategy === 'alternate') {
@@ -86,11 +94,18 @@ export class Adversary {
   }
 
   /** 'alternate' (see the file comment): null = lost, 0 = a normal delay, else this delay. */
-  private alternate(from: number, to: number, m: ConsensusMessage, proposerOfRound: (h: number, r: number) => number, members: readonly number[]): number | null {
+  private alternate(
+    from: number,
+    to: number,
+    m: ConsensusMessage,
+    proposerOfRound: (h: number, r: number) => number,
+    members: readonly number[],
+  ): number | null {
     const deliver = (yes: boolean): number | null => (yes ? 0 : null);
     const digestKey = (d: Uint8Array) => `${m.height}:${Buffer.from(d).toString('hex')}`;
     switch (m.kind) {
-      case 1: { // PREPAREs of a round reach its committers only: n - quorum who have not committed this block yet
+      case 1: {
+        // PREPAREs of a round reach its committers only: n - quorum who have not committed this block yet
         const key = `${m.height}/${m.round}`;
         let c = this.committers.get(key);
         if (c === undefined) {
@@ -100,13 +115,15 @@ export class Adversary {
           const next = proposerOfRound(m.height, m.round + 1);
           const pool = members.filter((i) => !done.has(i) && !previous.includes(i) && i !== next);
           c = [];
-          for (let k = members.length - quorumOf(members.length); k > 0 && pool.length > 0; k--) c.push(pool.splice(Math.floor(this.rnd() * pool.length), 1)[0]!);
+          for (let k = members.length - quorumOf(members.length); k > 0 && pool.length > 0; k--)
+            c.push(pool.splice(Math.floor(this.rnd() * pool.length), 1)[0]!);
           if (c.length === 0) c.push(members[Math.floor(this.rnd() * members.length)]!);
           this.committers.set(key, c);
         }
         return deliver(c.includes(to));
       }
-      case 2: { // a block's COMMITs, of every round, pile up at one collector, late (the schedule goes on meanwhile)
+      case 2: {
+        // a block's COMMITs, of every round, pile up at one collector, late (the schedule goes on meanwhile)
         const key = digestKey(m.digest);
         let done = this.committedBy.get(key);
         if (done === undefined) this.committedBy.set(key, (done = new Set()));

@@ -47,7 +47,15 @@ function digestOf(block: Uint8Array): Uint8Array {
 function ownBlock(w: ByzantineWorld, node: ByzantineNode, round: number, proposer: Uint8Array): Uint8Array | null {
   const v = node.view();
   if (v === null) return null;
-  const header = makeHeader(v.height, round, v.parent, v.set, proposer, (v.parent.header?.timestamp ?? 0) + 1 + Math.floor(w.rnd() * 50), Math.floor(w.rnd() * 1e6));
+  const header = makeHeader(
+    v.height,
+    round,
+    v.parent,
+    v.set,
+    proposer,
+    (v.parent.header?.timestamp ?? 0) + 1 + Math.floor(w.rnd() * 50),
+    Math.floor(w.rnd() * 1e6),
+  );
   return encodeSimBlock(header, null);
 }
 
@@ -100,7 +108,8 @@ export function byzantineNoise(w: ByzantineWorld, node: ByzantineNode): void {
     case 0: // garbage
       w.send(node.index, target, randomBytes(w, Math.floor(w.rnd() * 300)));
       return;
-    case 1: { // a captured message with one byte flipped
+    case 1: {
+      // a captured message with one byte flipped
       const m = pick(w, captured);
       if (m === undefined) return;
       const b = encodeMessage(m).slice();
@@ -108,68 +117,140 @@ export function byzantineNoise(w: ByzantineWorld, node: ByzantineNode): void {
       w.send(node.index, target, b);
       return;
     }
-    case 2: { // a proposal for a round it leads, with a forged justification
+    case 2: {
+      // a proposal for a round it leads, with a forged justification
       let r = round + 1;
       while (proposerIndex(v.set, v.parent.header?.proposer ?? null, r) !== v.set.indexOf(me) && r < round + 4 * v.set.size) r++;
       const rcs = captured.filter((m): m is RoundChange => m.kind === 3 && m.height === h).map((m) => ({ ...m, prepared: null }));
       const own = signAs(node.key, { kind: 3, height: h, round: r, author: me, preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange;
       const roundChanges = w.rnd() < 0.5 ? [own, own, own, own, own] : [own, ...rcs.slice(-v.set.size)];
-      const votes = captured.filter((m): m is Extract<ConsensusMessage, { kind: 0 | 1 }> => (m.kind === 1 || m.kind === 0) && m.height === h)
+      const votes = captured
+        .filter((m): m is Extract<ConsensusMessage, { kind: 0 | 1 }> => (m.kind === 1 || m.kind === 0) && m.height === h)
         .map((m) => ({ kind: m.kind, height: m.height, round: m.round, author: m.author, digest: m.digest, signature: m.signature }) as Vote);
       const block = ownBlock(w, node, r, me);
       if (block === null) return;
-      toAll(w, node, encodeMessage(signAs(node.key, { kind: 0, height: h, round: r, author: me, digest: digestOf(block), block, justification: { roundChanges, votes: votes.slice(-v.set.size) } })));
+      toAll(
+        w,
+        node,
+        encodeMessage(
+          signAs(node.key, {
+            kind: 0,
+            height: h,
+            round: r,
+            author: me,
+            digest: digestOf(block),
+            block,
+            justification: { roundChanges, votes: votes.slice(-v.set.size) },
+          }),
+        ),
+      );
       return;
     }
-    case 3: { // a round change claiming a prepared round it cannot prove
+    case 3: {
+      // a round change claiming a prepared round it cannot prove
       const block = ownBlock(w, node, round, me);
       if (block === null) return;
       const digest = digestOf(block);
       const vote = signAs(node.key, { kind: 1, height: h, round, author: me, digest }) as Vote;
-      toAll(w, node, encodeMessage(signAs(node.key, {
-        kind: 3, height: h, round: round + 1, author: me, preparedRound: round, preparedDigest: digest, prepared: { block, votes: [vote, vote, vote] },
-      })));
+      toAll(
+        w,
+        node,
+        encodeMessage(
+          signAs(node.key, {
+            kind: 3,
+            height: h,
+            round: round + 1,
+            author: me,
+            preparedRound: round,
+            preparedDigest: digest,
+            prepared: { block, votes: [vote, vote, vote] },
+          }),
+        ),
+      );
       return;
     }
-    case 4: { // signed by a key outside the validator set
+    case 4: {
+      // signed by a key outside the validator set
       const outsider = testValidator(0, 'outsider');
-      w.send(node.index, target, encodeMessage(signAs(outsider, { kind: 1, height: h, round, author: outsider.validator.address, digest: randomBytes(w, 32) })));
+      w.send(
+        node.index,
+        target,
+        encodeMessage(signAs(outsider, { kind: 1, height: h, round, author: outsider.validator.address, digest: randomBytes(w, 32) })),
+      );
       return;
     }
-    case 5: { // replay of anything captured (mostly stale)
+    case 5: {
+      // replay of anything captured (mostly stale)
       const m = pick(w, captured);
       if (m !== undefined) w.send(node.index, target, encodeMessage(m));
       return;
     }
     case 6: // round changes far ahead (the round window and the f+1 rule)
-      toAll(w, node, encodeMessage(signAs(node.key, {
-        kind: 3, height: h, round: round + 1 + Math.floor(w.rnd() * 30), author: me, preparedRound: null, preparedDigest: null, prepared: null,
-      })));
+      toAll(
+        w,
+        node,
+        encodeMessage(
+          signAs(node.key, {
+            kind: 3,
+            height: h,
+            round: round + 1 + Math.floor(w.rnd() * 30),
+            author: me,
+            preparedRound: null,
+            preparedDigest: null,
+            prepared: null,
+          }),
+        ),
+      );
       return;
-    case 7: { // a COMMIT for a proposal it never saw prepared, with a valid seal of that round
-      const p = pick(w, captured.filter((m): m is Proposal => m.kind === 0 && m.height === h));
+    case 7: {
+      // a COMMIT for a proposal it never saw prepared, with a valid seal of that round
+      const p = pick(
+        w,
+        captured.filter((m): m is Proposal => m.kind === 0 && m.height === h),
+      );
       if (p === undefined) return;
       const seal = node.key.signer.blsSign(commitSealBytes(CHAIN_ID, h, p.round, p.digest));
       w.send(node.index, target, encodeMessage(signAs(node.key, { kind: 2, height: h, round: p.round, author: me, digest: p.digest, seal })));
       return;
     }
-    case 8: { // a round change reusing someone's stale (older round) prepared certificate
-      const old = pick(w, captured.filter((m): m is RoundChange => m.kind === 3 && m.height === h && m.prepared !== null));
+    case 8: {
+      // a round change reusing someone's stale (older round) prepared certificate
+      const old = pick(
+        w,
+        captured.filter((m): m is RoundChange => m.kind === 3 && m.height === h && m.prepared !== null),
+      );
       if (old === undefined) return;
-      toAll(w, node, encodeMessage(signAs(node.key, {
-        kind: 3, height: h, round: Math.max(round, old.round) + 1, author: me, preparedRound: old.preparedRound, preparedDigest: old.preparedDigest, prepared: old.prepared,
-      })));
+      toAll(
+        w,
+        node,
+        encodeMessage(
+          signAs(node.key, {
+            kind: 3,
+            height: h,
+            round: Math.max(round, old.round) + 1,
+            author: me,
+            preparedRound: old.preparedRound,
+            preparedDigest: old.preparedDigest,
+            prepared: old.prepared,
+          }),
+        ),
+      );
       return;
     }
-    case 9: { // a tampered relay of an honest message: the signed core kept, attachments altered
-      const m = pick(w, captured.filter((x) => x.kind === 0 || (x.kind === 3 && x.prepared !== null)));
+    case 9: {
+      // a tampered relay of an honest message: the signed core kept, attachments altered
+      const m = pick(
+        w,
+        captured.filter((x) => x.kind === 0 || (x.kind === 3 && x.prepared !== null)),
+      );
       if (m === undefined) return;
       let tampered: ConsensusMessage;
       if (m.kind === 0) {
         const j = m.justification;
-        tampered = w.rnd() < 0.5 || j === null
-          ? { ...m, block: ownBlock(w, node, m.round, m.author) ?? m.block }
-          : { ...m, justification: { roundChanges: j.roundChanges.slice(1), votes: j.votes.slice(1) } };
+        tampered =
+          w.rnd() < 0.5 || j === null
+            ? { ...m, block: ownBlock(w, node, m.round, m.author) ?? m.block }
+            : { ...m, justification: { roundChanges: j.roundChanges.slice(1), votes: j.votes.slice(1) } };
       } else {
         const rc = m as RoundChange;
         tampered = { ...rc, prepared: { block: rc.prepared!.block, votes: rc.prepared!.votes.slice(0, 1) } };

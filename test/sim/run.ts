@@ -10,8 +10,16 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Simulation, type SimResult } from './simulation.ts';
 
-interface Job { readonly n: number; readonly seeds: readonly number[] }
-interface Report { readonly n: number; readonly ran: number; readonly failures: string[]; readonly results: SimResult[] }
+interface Job {
+  readonly n: number;
+  readonly seeds: readonly number[];
+}
+interface Report {
+  readonly n: number;
+  readonly ran: number;
+  readonly failures: string[];
+  readonly results: SimResult[];
+}
 
 /** Runs the seeds, posting results in chunks so an interrupted run still reports what it ran. */
 function runJob(job: Job, post: (chunk: Report) => void): void {
@@ -86,7 +94,10 @@ if (!isMainThread) {
       const failures = mine.flatMap((r) => r.failures);
       failed += failures.length;
       const sum = (k: keyof SimResult) => results.reduce((a, r) => a + (r[k] as number), 0);
-      const recovery = results.filter((r) => r.recoveryRuns > 0).map((r) => r.recoveryMs).sort((a, b) => a - b);
+      const recovery = results
+        .filter((r) => r.recoveryRuns > 0)
+        .map((r) => r.recoveryMs)
+        .sort((a, b) => a - b);
       const pct = (p: number) => recovery[Math.min(recovery.length - 1, Math.floor((p / 100) * recovery.length))] ?? 0;
       console.log(
         `n=${n}: ${mine.reduce((a, r) => a + r.ran, 0)} seeds from ${first}, ${failures.length} failed; ` +

@@ -133,10 +133,27 @@ export function invalidReason(rules: ChainRules, members: MemberHistory, parent:
   return null;
 }
 
-export function makeHeader(height: number, round: number, parent: ParentView, set: ValidatorSet, proposer: Uint8Array, timestamp: number, salt: number): BlockHeader {
+export function makeHeader(
+  height: number,
+  round: number,
+  parent: ParentView,
+  set: ValidatorSet,
+  proposer: Uint8Array,
+  timestamp: number,
+  salt: number,
+): BlockHeader {
   return {
-    chainId: CHAIN_ID, height, round, parentHash: parent.height === 0 ? ZERO_HASH : parent.digest, timestamp,
-    proposer, txRoot: ZERO_HASH, stateRoot: new Uint8Array(32).fill(salt & 0xff), receiptsRoot: ZERO_HASH,
-    validatorSetHash: set.hash, txCount: 0, parentCertificate: null,
+    chainId: CHAIN_ID,
+    height,
+    round,
+    parentHash: parent.height === 0 ? ZERO_HASH : parent.digest,
+    timestamp,
+    proposer,
+    txRoot: ZERO_HASH,
+    stateRoot: new Uint8Array(32).fill(salt & 0xff),
+    receiptsRoot: ZERO_HASH,
+    validatorSetHash: set.hash,
+    txCount: 0,
+    parentCertificate: null,
   };
 }

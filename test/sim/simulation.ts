@@ -32,8 +32,17 @@ import { Adversary } from './adversary.ts';
 import { byzantineNoise, byzantineRewrite, type ByzantineWorld } from './byzantine.ts';
 import { EventQueue } from './event-queue.ts';
 import {
-  applyChange, decodeSimBlock, encodeSimBlock, invalidReason, makeHeader, MemberHistory, withinFaultBound,
-  type ChainRules, type ParentView, type SetChange, type SimBlock,
+  applyChange,
+  decodeSimBlock,
+  encodeSimBlock,
+  invalidReason,
+  makeHeader,
+  MemberHistory,
+  withinFaultBound,
+  type ChainRules,
+  type ParentView,
+  type SetChange,
+  type SimBlock,
 } from './sim-chain.ts';
 
 export const crypto = cachingCrypto();
@@ -46,7 +55,10 @@ const BAN_MS = 3000;
 /** After the heal, the first new block must be final on every honest node within this. */
 export const RECOVERY_BOUND_MS = 1000;
 
-interface Stored { readonly block: SimBlock; readonly cert: CommitCertificate }
+interface Stored {
+  readonly block: SimBlock;
+  readonly cert: CommitCertificate;
+}
 
 interface SimNode {
   readonly index: number;
@@ -81,8 +93,18 @@ type SimEvent =
   | { kind: 'noise' };
 
 export interface SimResult {
-  commits: number; evidence: number; crashes: number; refused: number; premature: number; bans: number;
-  setChanges: number; transitions: number; recoveryMs: number; recoveryRuns: number; maxRoundAtHeal: number; strategy: string;
+  commits: number;
+  evidence: number;
+  crashes: number;
+  refused: number;
+  premature: number;
+  bans: number;
+  setChanges: number;
+  transitions: number;
+  recoveryMs: number;
+  recoveryRuns: number;
+  maxRoundAtHeal: number;
+  strategy: string;
 }
 
 export class Simulation implements ByzantineWorld {
@@ -145,16 +167,39 @@ export class Simulation implements ByzantineWorld {
     this.adversary = new Adversary(r, this.size);
     this.crashMidStep = r() * 0.02;
     this.nodes = keys.map((key, index) => ({
-      index, peer: `p${String(index).padStart(2, '0')}`, key, byzantine: byzantine.has(index),
+      index,
+      peer: `p${String(index).padStart(2, '0')}`,
+      key,
+      byzantine: byzantine.has(index),
       skew: index === this.badClock ? 2 * skewBound + 1 + Math.floor(r() * 4 * skewBound) : Math.floor((r() * 2 - 1) * skewBound),
-      up: true, incarnation: 0, machine: null, sync: null, wal: [], chain: [], members: new MemberHistory(this.rules),
-      persisted: new Set(), captured: [], received: new Map(), heightSince: 0, resendTo: null,
+      up: true,
+      incarnation: 0,
+      machine: null,
+      sync: null,
+      wal: [],
+      chain: [],
+      members: new MemberHistory(this.rules),
+      persisted: new Set(),
+      captured: [],
+      received: new Map(),
+      heightSince: 0,
+      resendTo: null,
     }));
     this.indexOf = new Map(this.nodes.map((x) => [toHex(x.key.validator.address), x.index]));
     this.everyone = this.nodes.map((x) => x.index);
     this.stats = {
-      commits: 0, evidence: 0, crashes: 0, refused: 0, premature: 0, bans: 0, setChanges: 0, transitions: transitions.size,
-      recoveryMs: 0, recoveryRuns: 0, maxRoundAtHeal: 0, strategy: this.adversary.params.strategy,
+      commits: 0,
+      evidence: 0,
+      crashes: 0,
+      refused: 0,
+      premature: 0,
+      bans: 0,
+      setChanges: 0,
+      transitions: transitions.size,
+      recoveryMs: 0,
+      recoveryRuns: 0,
+      maxRoundAtHeal: 0,
+      strategy: this.adversary.params.strategy,
     };
   }
 
@@ -211,7 +256,8 @@ export class Simulation implements ByzantineWorld {
     };
     for (const to of targets) {
       if (to === from || !this.linked(from, to)) continue;
-      for (const d of this.adversary.route(from, to, m, this.healed, proposerOf, view.members.at(h), set.quorum)) this.at(d, { kind: 'deliver', from, to, bytes });
+      for (const d of this.adversary.route(from, to, m, this.healed, proposerOf, view.members.at(h), set.quorum))
+        this.at(d, { kind: 'deliver', from, to, bytes });
     }
   }
 
@@ -226,7 +272,8 @@ export class Simulation implements ByzantineWorld {
     node.heightSince = this.now;
     const wal = node.wal.map((r) => decodeWalRecord(r.bytes));
     this.stepNode(node, { type: 'start', height: h, validators: node.members.set(h), previousProposer: node.chain.at(-1)?.block.header.proposer ?? null, wal });
-    for (const o of this.nodes) if (o !== node && this.linked(node.index, o.index)) this.stepSync(node, { type: 'peer-connected', peer: o.peer, now: this.clock(node) });
+    for (const o of this.nodes)
+      if (o !== node && this.linked(node.index, o.index)) this.stepSync(node, { type: 'peer-connected', peer: o.peer, now: this.clock(node) });
   }
 
   private stepNode(node: SimNode, event: ConsensusEvent): void {
@@ -278,12 +325,18 @@ export class Simulation implements ByzantineWorld {
           break;
         case 'propose': {
           const wait = a.round === 0 ? Math.max(0, (node.chain.at(-1)?.block.header.timestamp ?? 0) + BLOCK_PERIOD_MS - this.clock(node)) : 0;
-          this.at(1 + wait + Math.floor(this.rnd() * 20), { kind: 'step', node: node.index, inc, event: { type: 'block-proposed', height: a.height, round: a.round, block: this.buildBlock(node, a.height, a.round) } });
+          this.at(1 + wait + Math.floor(this.rnd() * 20), {
+            kind: 'step',
+            node: node.index,
+            inc,
+            event: { type: 'block-proposed', height: a.height, round: a.round, block: this.buildBlock(node, a.height, a.round) },
+          });
           break;
         }
         case 'commit':
           if (a.height <= node.chain.length) {
-            if (!equalBytes(node.chain[a.height - 1]!.block.digest, a.certificate.blockHash)) this.fail(`SAFETY: node ${node.index} certified another block at stored height ${a.height}`);
+            if (!equalBytes(node.chain[a.height - 1]!.block.digest, a.certificate.blockHash))
+              this.fail(`SAFETY: node ${node.index} certified another block at stored height ${a.height}`);
             break;
           }
           this.store(node, decodeSimBlock(a.block), a.certificate);
@@ -352,7 +405,10 @@ export class Simulation implements ByzantineWorld {
       const candidate: SetChange = { op: this.rnd() < 0.5 ? 'add' : 'remove', index: Math.floor(this.rnd() * this.size) };
       if (applyChange(this.rules, node.members.at(height), candidate) !== null) change = candidate;
     }
-    return encodeSimBlock(makeHeader(height, round, parent, node.members.set(height), node.key.validator.address, timestamp, node.index * 1000 + round), change);
+    return encodeSimBlock(
+      makeHeader(height, round, parent, node.members.set(height), node.key.validator.address, timestamp, node.index * 1000 + round),
+      change,
+    );
   }
 
   /** The driver's validation: clock-free rules, then (live proposals only) the clock, held or 'premature'. */
@@ -365,7 +421,8 @@ export class Simulation implements ByzantineWorld {
     } catch {
       verdict = 'invalid';
     }
-    if (block !== null && (height !== node.chain.length + 1 || invalidReason(this.rules, node.members, this.parentView(node), block) !== null)) verdict = 'invalid';
+    if (block !== null && (height !== node.chain.length + 1 || invalidReason(this.rules, node.members, this.parentView(node), block) !== null))
+      verdict = 'invalid';
     if (verdict === 'valid' && !certified) {
       const ahead = block!.header.timestamp - (this.clock(node) + this.rules.maxClockDriftMs);
       if (ahead > 0 && ahead <= TIMEOUT_MS) {
@@ -446,9 +503,12 @@ export class Simulation implements ByzantineWorld {
         for (const item of items) {
           if (item.block.header.height <= node.chain.length) continue;
           const h = node.chain.length + 1;
-          const ok = item.block.header.height === h && item.cert.height === h && equalBytes(item.cert.blockHash, item.block.digest)
-            && verifyCertificate(item.cert, node.members.set(h), CHAIN_ID, crypto) === true
-            && invalidReason(this.rules, node.members, this.parentView(node), item.block) === null;
+          const ok =
+            item.block.header.height === h &&
+            item.cert.height === h &&
+            equalBytes(item.cert.blockHash, item.block.digest) &&
+            verifyCertificate(item.cert, node.members.set(h), CHAIN_ID, crypto) === true &&
+            invalidReason(this.rules, node.members, this.parentView(node), item.block) === null;
           if (!ok) return this.stepSync(node, { type: 'import-invalid', peer: a.peer, now: this.clock(node), reason: 'forged certificate or invalid block' });
           this.store(node, item.block, item.cert);
         }
@@ -479,7 +539,9 @@ export class Simulation implements ByzantineWorld {
 
   private byzView(node: SimNode) {
     return {
-      index: node.index, key: node.key, captured: node.captured,
+      index: node.index,
+      key: node.key,
+      captured: node.captured,
       view: () => {
         if (node.machine === null) return null;
         const h = node.chain.length + 1;
@@ -526,7 +588,11 @@ export class Simulation implements ByzantineWorld {
       if (!this.healed && this.now >= this.healAt) this.heal();
       if (this.healed && this.firstAfterHeal.size === this.honest().length && this.honest().every((x) => x.chain.length >= target)) break;
       if (this.now > deadline) {
-        this.fail(`LIVENESS: after heal at ${this.healAt}, heights ${this.honest().map((x) => x.chain.length).join(',')} did not all reach ${target}`);
+        this.fail(
+          `LIVENESS: after heal at ${this.healAt}, heights ${this.honest()
+            .map((x) => x.chain.length)
+            .join(',')} did not all reach ${target}`,
+        );
       }
       if (this.healed) target = this.healHeight + 3;
       this.dispatch(ev.e);
@@ -619,7 +685,11 @@ export class Simulation implements ByzantineWorld {
         this.at(Math.min(RESEND_MS, SYNC_TICK_MS), e);
         if (!node.up || node.machine === null) return;
         const stuck = node.machine.currentRound > 0 || this.now - node.heightSince > TIMEOUT_MS;
-        if (stuck) this.resend(node, this.nodes.map((o) => o.index));
+        if (stuck)
+          this.resend(
+            node,
+            this.nodes.map((o) => o.index),
+          );
         this.stepSync(node, { type: 'tick', now: this.clock(node), height: node.chain.length });
         return;
       }
@@ -633,7 +703,19 @@ export class Simulation implements ByzantineWorld {
 
 /** Runs `count` seeds from `first`; throws (naming the seed) on the first violation. */
 export function runSeeds(n: number, first: number, count: number): { totals: Omit<SimResult, 'strategy'>; strategies: Record<string, number> } {
-  const totals = { commits: 0, evidence: 0, crashes: 0, refused: 0, premature: 0, bans: 0, setChanges: 0, transitions: 0, recoveryMs: 0, recoveryRuns: 0, maxRoundAtHeal: 0 };
+  const totals = {
+    commits: 0,
+    evidence: 0,
+    crashes: 0,
+    refused: 0,
+    premature: 0,
+    bans: 0,
+    setChanges: 0,
+    transitions: 0,
+    recoveryMs: 0,
+    recoveryRuns: 0,
+    maxRoundAtHeal: 0,
+  };
   const strategies: Record<string, number> = {};
   for (let seed = first; seed < first + count; seed++) {
     const r = new Simulation(n, seed).run();

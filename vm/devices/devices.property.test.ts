@@ -33,7 +33,14 @@ const who = fc.nat(4); // 0..2 operators (aggregator, dso, aggregator), 3 nobody
 const id = fc.constantFrom(...IDS);
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('register' as const), who, id, key: fc.nat(30), zone: fc.nat(2) }),
-  fc.record({ kind: fc.constant('update' as const), who, id, zone: fc.option(fc.nat(2), { nil: undefined }), export: fc.option(fc.nat(20_000), { nil: undefined }), operator: fc.option(fc.nat(2), { nil: undefined }) }),
+  fc.record({
+    kind: fc.constant('update' as const),
+    who,
+    id,
+    zone: fc.option(fc.nat(2), { nil: undefined }),
+    export: fc.option(fc.nat(20_000), { nil: undefined }),
+    operator: fc.option(fc.nat(2), { nil: undefined }),
+  }),
   fc.record({ kind: fc.constant('status' as const), who, id, action: fc.constantFrom('suspend' as const, 'revoke' as const, 'reactivate' as const) }),
   fc.record({ kind: fc.constant('rekey' as const), who, id, key: fc.nat(30) }),
 );
@@ -60,8 +67,18 @@ describe('device transactions, property', () => {
             const args = c.sender(sender, off);
             let tx: Tx;
             try {
-              if (o.kind === 'register') tx = buildDeviceRegister({ ...args, device: registerBody(o.id, testDeviceKey(o.key), people[0]!.address, { zone: ZONES[o.zone]! }) });
-              else if (o.kind === 'update') tx = buildDeviceUpdate({ ...args, update: { id: o.id, ...(o.zone !== undefined ? { zone: ZONES[o.zone]! } : {}), ...(o.export !== undefined ? { maxExportW: o.export } : {}), ...(o.operator !== undefined ? { operator: people[o.operator]!.address } : {}) } });
+              if (o.kind === 'register')
+                tx = buildDeviceRegister({ ...args, device: registerBody(o.id, testDeviceKey(o.key), people[0]!.address, { zone: ZONES[o.zone]! }) });
+              else if (o.kind === 'update')
+                tx = buildDeviceUpdate({
+                  ...args,
+                  update: {
+                    id: o.id,
+                    ...(o.zone !== undefined ? { zone: ZONES[o.zone]! } : {}),
+                    ...(o.export !== undefined ? { maxExportW: o.export } : {}),
+                    ...(o.operator !== undefined ? { operator: people[o.operator]!.address } : {}),
+                  },
+                });
               else if (o.kind === 'status') tx = buildDeviceStatus({ ...args, id: o.id, action: o.action });
               else tx = buildDeviceRekey({ ...args, id: o.id, publicKey: testDeviceKey(o.key).publicKey, proofOfPossession: devicePop(testDeviceKey(o.key)) });
             } catch {

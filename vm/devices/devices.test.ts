@@ -28,7 +28,8 @@ function setup() {
   const c = energyChain({ accounts: { agg: ['aggregator'], dso: ['dso'], other: ['aggregator'], nobody: [], owner: [] } });
   const { agg, dso, other, nobody, owner } = c.accounts as Record<string, TestKey>;
   const update = (who: TestKey | TestValidator, u: DeviceUpdateBody, offset = 0): Tx => buildDeviceUpdate({ ...c.sender(who, offset), update: u });
-  const status = (who: TestKey | TestValidator, id: string, action: DeviceStatusAction, offset = 0): Tx => buildDeviceStatus({ ...c.sender(who, offset), id, action });
+  const status = (who: TestKey | TestValidator, id: string, action: DeviceStatusAction, offset = 0): Tx =>
+    buildDeviceStatus({ ...c.sender(who, offset), id, action });
   return { c, agg: agg!, dso: dso!, other: other!, nobody: nobody!, owner: owner!, update, status };
 }
 
@@ -58,7 +59,10 @@ describe('device-register', () => {
     const victim = testDeviceKey(1);
     const rogue = testDeviceKey(2);
     const stolen = registerBody('rogue', rogue, agg.address, { proofOfPossession: devicePop(victim) });
-    expect(rejection(() => c.check(buildDeviceRegister({ ...c.sender(agg), device: stolen })))).toMatchObject({ code: ErrorCode.TX_BAD_SIGNATURE, field: 'tx.body.proofOfPossession' });
+    expect(rejection(() => c.check(buildDeviceRegister({ ...c.sender(agg), device: stolen })))).toMatchObject({
+      code: ErrorCode.TX_BAD_SIGNATURE,
+      field: 'tx.body.proofOfPossession',
+    });
     const otherChain = registerBody('rogue', rogue, agg.address, { proofOfPossession: devicePop(rogue, 'another-chain') });
     expect(rejection(() => c.check(buildDeviceRegister({ ...c.sender(agg), device: otherChain })))).toMatchObject({ code: ErrorCode.TX_BAD_SIGNATURE });
     // Not only at admission: a block carrying it is invalid.
@@ -69,7 +73,10 @@ describe('device-register', () => {
   it('refuses a key that is not a G1 point', () => {
     const { c, agg } = setup();
     const body = { ...registerBody('m', testDeviceKey(1), agg.address), publicKey: new Uint8Array(48).fill(0xaa) };
-    expect(rejection(() => c.check(buildDeviceRegister({ ...c.sender(agg), device: body })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.publicKey' });
+    expect(rejection(() => c.check(buildDeviceRegister({ ...c.sender(agg), device: body })))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.publicKey',
+    });
   });
 
   it('refuses a duplicate id, a revoked one included (ids are never reused)', () => {
@@ -113,19 +120,28 @@ describe('device-update', () => {
     expect(rejection(() => c.check(update(agg, { id: 'ghost', zone: 'NL' })))).toMatchObject({ code: ErrorCode.DEVICE_UNKNOWN, field: 'tx.body.id' });
     c.register(agg, 'd', testDeviceKey(1));
     expect(rejection(() => c.check(update(other, { id: 'd', zone: 'BE' })))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
-    expect(rejection(() => c.check(update(agg, { id: 'd', operator: nobody.address })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.operator' });
+    expect(rejection(() => c.check(update(agg, { id: 'd', operator: nobody.address })))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.operator',
+    });
     expect(rejection(() => c.check(update(agg, { id: 'd', zone: 'NL' })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body' });
-    expect(rejection(() => c.check(update(agg, { id: 'd', checkMeter: 'nope' })))).toMatchObject({ code: ErrorCode.DEVICE_UNKNOWN, field: 'tx.body.checkMeter' });
+    expect(rejection(() => c.check(update(agg, { id: 'd', checkMeter: 'nope' })))).toMatchObject({
+      code: ErrorCode.DEVICE_UNKNOWN,
+      field: 'tx.body.checkMeter',
+    });
   });
 
-  it('by governance: validators\' identical updates apply at floor(n/2)+1 of them, not before', () => {
+  it("by governance: validators' identical updates apply at floor(n/2)+1 of them, not before", () => {
     const { c, agg, update } = setup();
     c.register(agg, 'd', testDeviceKey(1));
     const [v0, v1, v2] = c.validators;
     const r1 = c.block(update(v0!, { id: 'd', maxExportW: 0 }));
     expect(r1.receipts[0]!.events.map((e) => e.type)).toEqual(['governance-vote']);
     expect(getDevice(c.state, 'd')!.maxExportW).toBe(10_000);
-    expect(rejection(() => c.check(update(v0!, { id: 'd', maxExportW: 0 })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, message: expect.stringMatching(/already voted/) });
+    expect(rejection(() => c.check(update(v0!, { id: 'd', maxExportW: 0 })))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      message: expect.stringMatching(/already voted/),
+    });
     c.block(update(v1!, { id: 'd', maxExportW: 0 }));
     expect(getDevice(c.state, 'd')!.maxExportW).toBe(10_000);
     const r3 = c.block(update(v2!, { id: 'd', maxExportW: 0 }));
@@ -201,8 +217,12 @@ describe('device-rekey', () => {
     const { c, agg, other } = setup();
     const k1 = testDeviceKey(1);
     c.register(agg, 'd', k1);
-    const rekey = (who: TestKey | TestValidator, key = testDeviceKey(2), proof = devicePop(key)) => buildDeviceRekey({ ...c.sender(who), id: 'd', publicKey: key.publicKey, proofOfPossession: proof });
-    expect(rejection(() => c.check(rekey(agg, testDeviceKey(2), devicePop(testDeviceKey(3)))))).toMatchObject({ code: ErrorCode.TX_BAD_SIGNATURE, field: 'tx.body.proofOfPossession' });
+    const rekey = (who: TestKey | TestValidator, key = testDeviceKey(2), proof = devicePop(key)) =>
+      buildDeviceRekey({ ...c.sender(who), id: 'd', publicKey: key.publicKey, proofOfPossession: proof });
+    expect(rejection(() => c.check(rekey(agg, testDeviceKey(2), devicePop(testDeviceKey(3)))))).toMatchObject({
+      code: ErrorCode.TX_BAD_SIGNATURE,
+      field: 'tx.body.proofOfPossession',
+    });
     expect(rejection(() => c.check(rekey(agg, k1)))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.publicKey' });
     expect(rejection(() => c.check(rekey(other)))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED });
     expect(rejection(() => c.check(rekey(c.validators[0]!)))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED });

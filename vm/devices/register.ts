@@ -30,13 +30,14 @@ export function popSignatureSet(ctx: ChainContext, key: Uint8Array, proof: Uint8
   return {
     set: deviceProofOfPossessionSet(ctx.chainId, key, proof),
     field: 'tx.body.proofOfPossession',
-    message: 'the proof of possession does not verify: it must be the device key\'s signature of core/pop.ts devicePopMessage for this chain',
+    message: "the proof of possession does not verify: it must be the device key's signature of core/pop.ts devicePopMessage for this chain",
   };
 }
 
 function checkState(state: StateReader, body: DeviceRegisterBody, tx: Tx): void {
   requireOperatorRole(state, tx);
-  if (getDevice(state, body.id) !== undefined) throw new JouleError(ErrorCode.DEVICE_EXISTS, `device ${JSON.stringify(body.id)} is already registered`, 'tx.body.id');
+  if (getDevice(state, body.id) !== undefined)
+    throw new JouleError(ErrorCode.DEVICE_EXISTS, `device ${JSON.stringify(body.id)} is already registered`, 'tx.body.id');
   if (body.checkMeter !== undefined) requireCheckMeter(state, body.checkMeter);
 }
 

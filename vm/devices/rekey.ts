@@ -25,10 +25,13 @@ import { authorityOf, requireDevice, requireNotRevoked, requireOperatorRole } fr
 function checkState(state: StateReader, body: DeviceRekeyBody, tx: Tx): void {
   const d = requireDevice(state, body.id, 'tx.body.id');
   requireNotRevoked(d, 'tx.body.id');
-  if (authorityOf(tx, d) !== 'operator') throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `only the operator of device ${JSON.stringify(d.id)} re-keys it`, 'tx.sender');
+  if (authorityOf(tx, d) !== 'operator')
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `only the operator of device ${JSON.stringify(d.id)} re-keys it`, 'tx.sender');
   requireOperatorRole(state, tx);
-  if (d.keyHistory.some((k) => equalBytes(k.key, body.publicKey))) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the device has used this key before', 'tx.body.publicKey');
-  if (d.keyHistory.length >= MAX_KEY_HISTORY) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `the device has had ${MAX_KEY_HISTORY} keys, the most a record keeps; register it anew`, 'tx.body.id');
+  if (d.keyHistory.some((k) => equalBytes(k.key, body.publicKey)))
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the device has used this key before', 'tx.body.publicKey');
+  if (d.keyHistory.length >= MAX_KEY_HISTORY)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `the device has had ${MAX_KEY_HISTORY} keys, the most a record keeps; register it anew`, 'tx.body.id');
 }
 
 function execute({ state, body, block }: ExecContext<DeviceRekeyBody>): BlockEvent[] {
@@ -37,7 +40,16 @@ function execute({ state, body, block }: ExecContext<DeviceRekeyBody>): BlockEve
   const last = d.keyHistory[d.keyHistory.length - 1]!;
   const kept: readonly DeviceKey[] = last.fromHeight === fromHeight ? d.keyHistory.slice(0, -1) : d.keyHistory;
   putDevice(state, { ...d, publicKey: body.publicKey, keyHistory: [...kept, { key: body.publicKey, fromHeight }] }, d);
-  return [{ type: 'device-rekeyed', attributes: [['device', d.id], ['publicKey', toHex(body.publicKey)], ['fromHeight', String(fromHeight)]] }];
+  return [
+    {
+      type: 'device-rekeyed',
+      attributes: [
+        ['device', d.id],
+        ['publicKey', toHex(body.publicKey)],
+        ['fromHeight', String(fromHeight)],
+      ],
+    },
+  ];
 }
 
 export function rekeyKeys(body: DeviceRekeyBody): Uint8Array[] {

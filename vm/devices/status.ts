@@ -38,7 +38,16 @@ function apply(state: StateOverlay, body: DeviceStatusBody): BlockEvent[] {
   const d = requireDevice(state, body.id, 'tx.body.id');
   const status = RESULT[body.action];
   putDevice(state, { ...d, status }, d);
-  return [{ type: 'device-status', attributes: [['device', d.id], ['from', d.status], ['to', status]] }];
+  return [
+    {
+      type: 'device-status',
+      attributes: [
+        ['device', d.id],
+        ['from', d.status],
+        ['to', status],
+      ],
+    },
+  ];
 }
 
 function execute({ state, tx, body, block }: ExecContext<DeviceStatusBody>): BlockEvent[] {

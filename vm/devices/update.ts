@@ -42,7 +42,8 @@ function checkState(state: StateReader, body: DeviceUpdateBody, tx: Tx): void {
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.operator)} holds neither the dso nor the aggregator role`, 'tx.body.operator');
   }
   if (typeof body.checkMeter === 'string') requireCheckMeter(state, body.checkMeter);
-  if (equalBytes(encodeDevice(updatedDevice(d, body)), encodeDevice(d))) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the update changes nothing', 'tx.body');
+  if (equalBytes(encodeDevice(updatedDevice(d, body)), encodeDevice(d)))
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the update changes nothing', 'tx.body');
 }
 
 function apply(state: StateOverlay, body: DeviceUpdateBody): BlockEvent[] {

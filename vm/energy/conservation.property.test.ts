@@ -36,7 +36,16 @@ type Op =
   | { op: 'retire'; sender: number; picks: number[]; retirePermille: number; skew: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('mint' as const), device: fc.nat(3), exportWh: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5000 })), importWh: fc.integer({ min: 0, max: 3000 }), frozen: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('mint' as const),
+      device: fc.nat(3),
+      exportWh: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5000 })),
+      importWh: fc.integer({ min: 0, max: 3000 }),
+      frozen: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('resolve' as const), pick: fc.nat(), acceptedWh: fc.integer({ min: 0, max: 6000 }) }) },
   {
     weight: 4,
@@ -75,7 +84,9 @@ function run(ops: readonly Op[]): void {
     }
   };
   const block = (tx: Tx) => record(c.block(tx).changes);
-  DEVICES.forEach((d, i) => record(c.register(acct.agg!, d.id, testDeviceKey(i), { kind: d.kind, owner: acct[d.owner]!.address, carbonIntensity: 20 + i }).changes));
+  DEVICES.forEach((d, i) =>
+    record(c.register(acct.agg!, d.id, testDeviceKey(i), { kind: d.kind, owner: acct[d.owner]!.address, carbonIntensity: 20 + i }).changes),
+  );
 
   const minted = new Map<string, bigint>();
   const everCreated: Uint8Array[] = [];
@@ -87,7 +98,9 @@ function run(ops: readonly Op[]): void {
 
   const state = () => {
     const utxos = [...shadow.values()].filter(([k]) => toHex(k).startsWith(toHex(UTXO_RECORDS_PREFIX))).map(([, v]) => decodeEnergyUtxo(v));
-    const certs = [...shadow.values()].filter(([k]) => toHex(k).startsWith(toHex(CERTIFICATE_RECORDS_PREFIX))).map(([k, v]) => ({ key: toHex(k), raw: toHex(v), c: decodeCertificate(v) }));
+    const certs = [...shadow.values()]
+      .filter(([k]) => toHex(k).startsWith(toHex(CERTIFICATE_RECORDS_PREFIX)))
+      .map(([k, v]) => ({ key: toHex(k), raw: toHex(v), c: decodeCertificate(v) }));
     return { utxos, certs };
   };
   const unspentIds = () => state().utxos.map((u) => toHex(u.id));
@@ -112,7 +125,14 @@ function run(ops: readonly Op[]): void {
       const d = DEVICES[o.device]!;
       const k = nextInterval[o.device]!++;
       const o2 = new StateOverlay(c.state);
-      const m = { deviceId: d.id, intervalStartMs: origin + k * len, intervalEndMs: origin + (k + 1) * len, importWh: BigInt(o.importWh), exportWh: BigInt(o.exportWh), frozen: o.frozen };
+      const m = {
+        deviceId: d.id,
+        intervalStartMs: origin + k * len,
+        intervalEndMs: origin + (k + 1) * len,
+        importWh: BigInt(o.importWh),
+        exportWh: BigInt(o.exportWh),
+        frozen: o.frozen,
+      };
       const id = mintMeteredInterval(o2, getDevice(c.state, d.id)!, m, c.height);
       const changes = o2.changes();
       c.state.apply(changes);

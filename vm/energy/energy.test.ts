@@ -26,7 +26,8 @@ function setup() {
   const { agg, alice, bob, carol, oracle } = c.accounts as Record<string, TestKey>;
   c.register(agg!, 'pv-1', testDeviceKey(1), { owner: alice!.address });
   c.register(agg!, 'pv-2', testDeviceKey(2), { owner: alice!.address });
-  const transfer = (who: TestKey, inputs: Uint8Array[], outputs: EnergyOutput[], offset = 0): Tx => buildEnergyTransfer({ ...c.sender(who, offset), inputs, outputs });
+  const transfer = (who: TestKey, inputs: Uint8Array[], outputs: EnergyOutput[], offset = 0): Tx =>
+    buildEnergyTransfer({ ...c.sender(who, offset), inputs, outputs });
   const retire = (who: TestKey, inputs: Uint8Array[], wh: bigint, offset = 0): Tx =>
     buildEnergyRetire({ ...c.sender(who, offset), inputs, wh, beneficiary: carol!.address, purpose: 'scope 2 claim, Q1' });
   return { c, agg: agg!, alice: alice!, bob: bob!, carol: carol!, oracle: oracle!, transfer, retire };
@@ -36,7 +37,14 @@ describe('energy-transfer', () => {
   it('splits a UTXO into outputs of the same provenance; the input is gone', () => {
     const { c, alice, bob, transfer } = setup();
     const id = mintInterval(c, 'pv-1', 0, { exportWh: 1000n })!;
-    const tx = transfer(alice, [id], [{ owner: bob.address, wh: 600n }, { owner: alice.address, wh: 400n }]);
+    const tx = transfer(
+      alice,
+      [id],
+      [
+        { owner: bob.address, wh: 600n },
+        { owner: alice.address, wh: 400n },
+      ],
+    );
     const r = c.block(tx);
     expect(r.receipts[0]).toMatchObject({ success: true });
     expect(getUtxo(c.state, id)).toBeUndefined();
@@ -52,7 +60,14 @@ describe('energy-transfer', () => {
   it('merges UTXOs of identical provenance', () => {
     const { c, alice, bob, transfer } = setup();
     const id = mintInterval(c, 'pv-1', 0, { exportWh: 300n })!;
-    const split = transfer(alice, [id], [{ owner: alice.address, wh: 100n }, { owner: alice.address, wh: 200n }]);
+    const split = transfer(
+      alice,
+      [id],
+      [
+        { owner: alice.address, wh: 100n },
+        { owner: alice.address, wh: 200n },
+      ],
+    );
     c.block(split);
     const merge = transfer(alice, [outputUtxoId(split.hash, 0), outputUtxoId(split.hash, 1)], [{ owner: bob.address, wh: 300n }]);
     expect(c.block(merge).receipts[0]).toMatchObject({ success: true });
@@ -74,14 +89,20 @@ describe('energy-transfer', () => {
     const { c, alice, bob, transfer } = setup();
     const id = mintInterval(c, 'pv-1', 0, { exportWh: 1000n })!;
     for (const wh of [999n, 1001n]) {
-      expect(rejection(() => c.check(transfer(alice, [id], [{ owner: bob.address, wh }])))).toMatchObject({ code: ErrorCode.ENERGY_NOT_CONSERVED, field: 'tx.body.outputs' });
+      expect(rejection(() => c.check(transfer(alice, [id], [{ owner: bob.address, wh }])))).toMatchObject({
+        code: ErrorCode.ENERGY_NOT_CONSERVED,
+        field: 'tx.body.outputs',
+      });
     }
   });
 
-  it('refuses someone else\'s UTXO', () => {
+  it("refuses someone else's UTXO", () => {
     const { c, bob, transfer } = setup();
     const id = mintInterval(c, 'pv-1', 0, { exportWh: 5n })!;
-    expect(rejection(() => c.check(transfer(bob, [id], [{ owner: bob.address, wh: 5n }])))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.body.inputs[0]' });
+    expect(rejection(() => c.check(transfer(bob, [id], [{ owner: bob.address, wh: 5n }])))).toMatchObject({
+      code: ErrorCode.TX_UNAUTHORIZED,
+      field: 'tx.body.inputs[0]',
+    });
   });
 
   it('spends a UTXO once: a second spend is refused in a later block and in the same block', () => {
@@ -97,16 +118,35 @@ describe('energy-transfer', () => {
   it('refuses an id listed twice, an id never minted, and a frozen UTXO', () => {
     const { c, alice, bob, transfer } = setup();
     const id = mintInterval(c, 'pv-1', 0, { exportWh: 5n })!;
-    expect(rejection(() => transfer(alice, [id, id], [{ owner: bob.address, wh: 10n }]))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.inputs[1]' });
-    expect(rejection(() => c.check(transfer(alice, [new Uint8Array(32).fill(9)], [{ owner: bob.address, wh: 5n }])))).toMatchObject({ code: ErrorCode.ENERGY_UTXO_UNKNOWN });
+    expect(rejection(() => transfer(alice, [id, id], [{ owner: bob.address, wh: 10n }]))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.inputs[1]',
+    });
+    expect(rejection(() => c.check(transfer(alice, [new Uint8Array(32).fill(9)], [{ owner: bob.address, wh: 5n }])))).toMatchObject({
+      code: ErrorCode.ENERGY_UTXO_UNKNOWN,
+    });
     const frozen = mintInterval(c, 'pv-1', 1, { exportWh: 5n, frozen: true })!;
-    expect(rejection(() => c.check(transfer(alice, [frozen], [{ owner: bob.address, wh: 5n }])))).toMatchObject({ code: ErrorCode.ENERGY_UTXO_FROZEN, field: 'tx.body.inputs[0]' });
+    expect(rejection(() => c.check(transfer(alice, [frozen], [{ owner: bob.address, wh: 5n }])))).toMatchObject({
+      code: ErrorCode.ENERGY_UTXO_FROZEN,
+      field: 'tx.body.inputs[0]',
+    });
   });
 
   it('refuses zero-Wh outputs and empty lists in the body itself', () => {
     const { c, alice, bob, transfer } = setup();
     const id = mintInterval(c, 'pv-1', 0, { exportWh: 5n })!;
-    expect(rejection(() => transfer(alice, [id], [{ owner: bob.address, wh: 0n }, { owner: bob.address, wh: 5n }]))).toMatchObject({ field: 'tx.body.outputs[0].wh' });
+    expect(
+      rejection(() =>
+        transfer(
+          alice,
+          [id],
+          [
+            { owner: bob.address, wh: 0n },
+            { owner: bob.address, wh: 5n },
+          ],
+        ),
+      ),
+    ).toMatchObject({ field: 'tx.body.outputs[0].wh' });
     expect(rejection(() => transfer(alice, [], [{ owner: bob.address, wh: 5n }]))).toMatchObject({ field: 'tx.body.inputs' });
     expect(rejection(() => transfer(alice, [id], []))).toMatchObject({ field: 'tx.body.outputs' });
   });
@@ -141,11 +181,13 @@ describe('energy-retire', () => {
     const tx = retire(alice, [id], 100n);
     c.block(tx);
     expect(rejection(() => c.check(transfer(alice, [id], [{ owner: bob.address, wh: 100n }])))).toMatchObject({ code: ErrorCode.ENERGY_UTXO_UNKNOWN });
-    expect(rejection(() => c.check(transfer(alice, [certificateId(tx.hash)], [{ owner: bob.address, wh: 100n }])))).toMatchObject({ code: ErrorCode.ENERGY_UTXO_UNKNOWN });
+    expect(rejection(() => c.check(transfer(alice, [certificateId(tx.hash)], [{ owner: bob.address, wh: 100n }])))).toMatchObject({
+      code: ErrorCode.ENERGY_UTXO_UNKNOWN,
+    });
     expect(rejection(() => c.check(retire(alice, [id], 100n)))).toMatchObject({ code: ErrorCode.ENERGY_UTXO_UNKNOWN });
   });
 
-  it('refuses more Wh than the inputs hold, mixed provenance, someone else\'s or frozen energy', () => {
+  it("refuses more Wh than the inputs hold, mixed provenance, someone else's or frozen energy", () => {
     const { c, alice, bob, retire } = setup();
     const a = mintInterval(c, 'pv-1', 0, { exportWh: 10n })!;
     const b = mintInterval(c, 'pv-2', 0, { exportWh: 10n })!;
@@ -168,7 +210,7 @@ describe('energy-retire', () => {
 describe('grid-intensity', () => {
   const interval = 30_000; // DEVNET_PARAMS
 
-  it('an oracle posts a zone\'s intensity for an open interval; a later post replaces it', () => {
+  it("an oracle posts a zone's intensity for an open interval; a later post replaces it", () => {
     const { c, oracle } = setup();
     const start = Math.floor(c.ctx().timestamp / interval) * interval;
     c.block(buildGridIntensity({ ...c.sender(oracle), zone: 'NL', intervalStartMs: start, carbonIntensity: 420 }));
@@ -178,7 +220,7 @@ describe('grid-intensity', () => {
     expect(getLatestGridIntensity(c.state, 'NL')?.carbonIntensity).toBe(380);
   });
 
-  it('an earlier interval\'s post does not replace the zone\'s latest', () => {
+  it("an earlier interval's post does not replace the zone's latest", () => {
     const { c, oracle } = setup();
     const start = Math.floor(c.ctx().timestamp / interval) * interval;
     c.block(buildGridIntensity({ ...c.sender(oracle), zone: 'NL', intervalStartMs: start + interval, carbonIntensity: 100 }));
@@ -189,9 +231,17 @@ describe('grid-intensity', () => {
   it('refuses a sender without the oracle role and an unaligned interval start', () => {
     const { c, alice, oracle } = setup();
     const start = Math.floor(c.ctx().timestamp / interval) * interval;
-    expect(rejection(() => c.check(buildGridIntensity({ ...c.sender(alice), zone: 'NL', intervalStartMs: start, carbonIntensity: 1 })))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
-    expect(rejection(() => c.check(buildGridIntensity({ ...c.sender(oracle), zone: 'NL', intervalStartMs: start + 1, carbonIntensity: 1 })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.intervalStartMs' });
-    expect(rejection(() => buildGridIntensity({ ...c.sender(oracle), zone: 'NL', intervalStartMs: start, carbonIntensity: 10_001 }))).toMatchObject({ field: 'tx.body.carbonIntensity' });
+    expect(rejection(() => c.check(buildGridIntensity({ ...c.sender(alice), zone: 'NL', intervalStartMs: start, carbonIntensity: 1 })))).toMatchObject({
+      code: ErrorCode.TX_UNAUTHORIZED,
+      field: 'tx.sender',
+    });
+    expect(rejection(() => c.check(buildGridIntensity({ ...c.sender(oracle), zone: 'NL', intervalStartMs: start + 1, carbonIntensity: 1 })))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.intervalStartMs',
+    });
+    expect(rejection(() => buildGridIntensity({ ...c.sender(oracle), zone: 'NL', intervalStartMs: start, carbonIntensity: 10_001 }))).toMatchObject({
+      field: 'tx.body.carbonIntensity',
+    });
   });
 
   it('fails (included, fee paid) for an interval already closed or more than a day ahead', () => {

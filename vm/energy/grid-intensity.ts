@@ -27,18 +27,27 @@ export const MAX_FORECAST_MS = 86_400_000;
 
 function validate(body: GridIntensityBody, _tx: Tx, ctx: ChainContext): void {
   if (body.intervalStartMs % ctx.params.settlementIntervalMs !== 0) {
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a multiple of the settlement interval (${ctx.params.settlementIntervalMs} ms)`, 'tx.body.intervalStartMs');
+    throw new JouleError(
+      ErrorCode.TX_INVALID_FIELD,
+      `must be a multiple of the settlement interval (${ctx.params.settlementIntervalMs} ms)`,
+      'tx.body.intervalStartMs',
+    );
   }
 }
 
 function checkState(state: StateReader, _body: GridIntensityBody, tx: Tx): void {
-  if (!hasRole(readAccount(state, tx.from).roles, 'oracle')) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not hold the oracle role`, 'tx.sender');
+  if (!hasRole(readAccount(state, tx.from).roles, 'oracle'))
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not hold the oracle role`, 'tx.sender');
 }
 
 function execute({ state, tx, body, block }: ExecContext<GridIntensityBody>): BlockEvent[] {
   const end = body.intervalStartMs + block.params.settlementIntervalMs;
   if (block.timestamp > end + block.params.settlementDelayMs) {
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `the interval closed at ${end + block.params.settlementDelayMs}, before this block (${block.timestamp})`, 'tx.body.intervalStartMs');
+    throw new JouleError(
+      ErrorCode.TX_INVALID_FIELD,
+      `the interval closed at ${end + block.params.settlementDelayMs}, before this block (${block.timestamp})`,
+      'tx.body.intervalStartMs',
+    );
   }
   if (body.intervalStartMs > block.timestamp + MAX_FORECAST_MS) {
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, `starts more than ${MAX_FORECAST_MS} ms after this block (${block.timestamp})`, 'tx.body.intervalStartMs');

@@ -26,10 +26,15 @@ export function spendableInputs(state: StateReader, tx: Tx, ids: readonly Uint8A
     const field = `tx.body.inputs[${i}]`;
     const u = getUtxo(state, id);
     if (u === undefined) throw new JouleError(ErrorCode.ENERGY_UTXO_UNKNOWN, `no unspent energy UTXO ${toHex(id)}: never minted, spent or retired`, field);
-    if (!equalBytes(u.owner, tx.from)) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `UTXO ${toHex(id)} belongs to ${addressText(u.owner)}, not the sender`, field);
+    if (!equalBytes(u.owner, tx.from))
+      throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `UTXO ${toHex(id)} belongs to ${addressText(u.owner)}, not the sender`, field);
     if (u.frozen) throw new JouleError(ErrorCode.ENERGY_UTXO_FROZEN, `UTXO ${toHex(id)} is frozen until its check-meter disagreement is resolved`, field);
     if (utxos.length > 0 && !sameProvenance(utxos[0]!.provenance, u.provenance)) {
-      throw new JouleError(ErrorCode.ENERGY_PROVENANCE_MIXED, `UTXO ${toHex(id)}'s provenance differs from tx.body.inputs[0]'s: energy merges only with identical provenance`, field);
+      throw new JouleError(
+        ErrorCode.ENERGY_PROVENANCE_MIXED,
+        `UTXO ${toHex(id)}'s provenance differs from tx.body.inputs[0]'s: energy merges only with identical provenance`,
+        field,
+      );
     }
     utxos.push(u);
     wh += u.wh;

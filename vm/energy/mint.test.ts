@@ -45,7 +45,7 @@ const interval = (deviceId: string, k: number, importWh: bigint, exportWh: bigin
 const world = () => new StateOverlay(new MemoryState());
 
 describe('mintMeteredInterval', () => {
-  it('mints the export as one UTXO to the owner with the device\'s provenance and declared intensity', () => {
+  it("mints the export as one UTXO to the owner with the device's provenance and declared intensity", () => {
     const w = world();
     const d = device('pv-1');
     const id = mintMeteredInterval(w, d, interval('pv-1', 0, 3n, 500n), 7)!;
@@ -92,7 +92,9 @@ describe('mintMeteredInterval', () => {
     const w = world();
     const d = device('pv-1');
     expect(errorOf(() => mintMeteredInterval(w, d, interval('pv-2', 0, 0n, 1n), 1))).toMatchObject({ field: 'interval.deviceId' });
-    expect(errorOf(() => mintMeteredInterval(w, d, { ...interval('pv-1', 0, 0n, 1n), intervalEndMs: T }, 1))).toMatchObject({ field: 'interval.intervalEndMs' });
+    expect(errorOf(() => mintMeteredInterval(w, d, { ...interval('pv-1', 0, 0n, 1n), intervalEndMs: T }, 1))).toMatchObject({
+      field: 'interval.intervalEndMs',
+    });
     expect(errorOf(() => mintMeteredInterval(w, d, interval('pv-1', 0, -1n, 1n), 1))).toMatchObject({ field: 'interval.importWh' });
     expect(w.size).toBe(0);
   });
@@ -112,7 +114,7 @@ describe('mintMeteredInterval', () => {
 describe('storage carbon through minting', () => {
   const battery = device('bat-1', { kind: 'battery', carbonIntensity: 0 });
 
-  it('a battery\'s export carries the grid intensity that charged it, not its declared 0', () => {
+  it("a battery's export carries the grid intensity that charged it, not its declared 0", () => {
     const w = world();
     putGridIntensity(w, 'NL', { intervalStartMs: T, carbonIntensity: 400, oracle });
     putGridIntensity(w, 'NL', { intervalStartMs: T + 30_000, carbonIntensity: 100, oracle });
@@ -134,7 +136,7 @@ describe('storage carbon through minting', () => {
     expect(getStorageCarbon(w, 'bat-1')).toEqual({ storedWh: 2n, carbonMg: 1n });
   });
 
-  it('export beyond the pool counts at the zone\'s grid intensity of the exporting interval', () => {
+  it("export beyond the pool counts at the zone's grid intensity of the exporting interval", () => {
     const w = world();
     putGridIntensity(w, 'NL', { intervalStartMs: T, carbonIntensity: 200, oracle });
     putGridIntensity(w, 'NL', { intervalStartMs: T + 30_000, carbonIntensity: 600, oracle });
@@ -145,7 +147,7 @@ describe('storage carbon through minting', () => {
     expect(getStorageCarbon(w, 'bat-1')).toEqual({ storedWh: 0n, carbonMg: 0n });
   });
 
-  it('an interval nobody posted falls back to the zone\'s latest post, and a zone never posted to the worst case', () => {
+  it("an interval nobody posted falls back to the zone's latest post, and a zone never posted to the worst case", () => {
     const w = world();
     putGridIntensity(w, 'NL', { intervalStartMs: T - 60_000, carbonIntensity: 250, oracle });
     const nl = mintMeteredInterval(w, battery, interval('bat-1', 0, 10n, 10n), 1)!;
@@ -177,12 +179,22 @@ describe('storage carbon through minting', () => {
     const base = new MemoryState();
     base.apply(w.changes());
     const seen: string[] = [];
-    const spy = { get: (k: Uint8Array) => { seen.push(toHex(k)); return base.get(k); }, iterate: base.iterate.bind(base) };
+    const spy = {
+      get: (k: Uint8Array) => {
+        seen.push(toHex(k));
+        return base.get(k);
+      },
+      iterate: base.iterate.bind(base),
+    };
     mintMeteredInterval(new StateOverlay(spy), battery, interval('bat-1', 0, 100n, 50n), 1);
     const declared = mintReadKeys(battery, T).map(toHex);
     for (const k of seen) expect(declared).toContain(k);
     expect(seen.length).toBeGreaterThan(0);
-    for (const k of seen) expect(mintPrefixes(T).some((p) => k.startsWith(toHex(p))), k).toBe(true);
+    for (const k of seen)
+      expect(
+        mintPrefixes(T).some((p) => k.startsWith(toHex(p))),
+        k,
+      ).toBe(true);
     seen.length = 0;
     mintMeteredInterval(new StateOverlay(spy), device('pv-9'), interval('pv-9', 0, 100n, 50n), 1);
     expect(seen).toEqual([]);

@@ -40,7 +40,8 @@ const bug = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_
 function checkInterval(device: DeviceRecord, m: MeteredInterval): void {
   if (m.deviceId !== device.id) throw bug('interval.deviceId', `is ${JSON.stringify(m.deviceId)}, the record is ${JSON.stringify(device.id)}`);
   if (!Number.isSafeInteger(m.intervalStartMs) || m.intervalStartMs < 0) throw bug('interval.intervalStartMs', 'must be a non-negative integer');
-  if (!Number.isSafeInteger(m.intervalEndMs) || m.intervalEndMs <= m.intervalStartMs) throw bug('interval.intervalEndMs', 'must be an integer after intervalStartMs');
+  if (!Number.isSafeInteger(m.intervalEndMs) || m.intervalEndMs <= m.intervalStartMs)
+    throw bug('interval.intervalEndMs', 'must be an integer after intervalStartMs');
   checkWh(m.importWh, 'interval.importWh', true);
   checkWh(m.exportWh, 'interval.exportWh', true);
 }
@@ -117,7 +118,11 @@ export function frozenInterval(world: StateReader, deviceId: string, intervalSta
 export function unfreezeInterval(world: StateOverlay, deviceId: string, intervalStartMs: number, acceptedWh: bigint): EnergyUtxo | undefined {
   const u = frozenInterval(world, deviceId, intervalStartMs);
   if (u === undefined) {
-    throw new JouleError(ErrorCode.ENERGY_UTXO_UNKNOWN, `device ${JSON.stringify(deviceId)} has no frozen interval starting at ${intervalStartMs}`, 'tx.body.intervalStartMs');
+    throw new JouleError(
+      ErrorCode.ENERGY_UTXO_UNKNOWN,
+      `device ${JSON.stringify(deviceId)} has no frozen interval starting at ${intervalStartMs}`,
+      'tx.body.intervalStartMs',
+    );
   }
   if (typeof acceptedWh !== 'bigint' || acceptedWh < 0n || acceptedWh > MAX_ENERGY_WH) throw bug('tx.body.acceptedWh', `must be 0..${MAX_ENERGY_WH} Wh`);
   if (acceptedWh === 0n) {

@@ -12,7 +12,7 @@ describe('storage carbon arithmetic', () => {
     expect(p.carbonMg).toBeGreaterThan(200n * MAX_POOL_WH);
   });
 
-  it('never takes more carbon than the pool holds, never goes negative, never exports below the pool\'s average', () => {
+  it("never takes more carbon than the pool holds, never goes negative, never exports below the pool's average", () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: 0n, max: 10n ** 12n }),

@@ -20,14 +20,22 @@ import { inputKeys, spendableInputs, spendInputs, type SpendableInputs } from '.
 function checked(state: StateReader, body: EnergyTransferBody, tx: Tx): SpendableInputs {
   const inputs = spendableInputs(state, tx, body.inputs);
   const out = body.outputs.reduce((s, o) => s + o.wh, 0n);
-  if (out !== inputs.wh) throw new JouleError(ErrorCode.ENERGY_NOT_CONSERVED, `outputs hold ${out} Wh, inputs ${inputs.wh} Wh: they must be equal`, 'tx.body.outputs');
+  if (out !== inputs.wh)
+    throw new JouleError(ErrorCode.ENERGY_NOT_CONSERVED, `outputs hold ${out} Wh, inputs ${inputs.wh} Wh: they must be equal`, 'tx.body.outputs');
   return inputs;
 }
 
 function execute({ state, tx, body, block }: ExecContext<EnergyTransferBody>): BlockEvent[] {
   const inputs = checked(state, body, tx);
   spendInputs(state, inputs);
-  const created: EnergyUtxo[] = body.outputs.map((o, i) => ({ id: outputUtxoId(tx.hash, i), owner: o.owner, wh: o.wh, provenance: inputs.provenance, frozen: false, height: block.height }));
+  const created: EnergyUtxo[] = body.outputs.map((o, i) => ({
+    id: outputUtxoId(tx.hash, i),
+    owner: o.owner,
+    wh: o.wh,
+    provenance: inputs.provenance,
+    frozen: false,
+    height: block.height,
+  }));
   for (const u of created) putUtxo(state, u);
   return [
     {

@@ -50,7 +50,14 @@ function setup() {
     ['bat', { kind: 'battery', checkMeter: 'cm' }],
     ['pv', {}],
   ];
-  c.block(...devices.map(([id, more], i) => buildDeviceRegister({ ...c.sender(agg!, i), device: registerBody(id, testDeviceKey(i + 1), agg!.address, { maxExportW: 1_000_000, maxImportW: 1_000_000, ...more }) })));
+  c.block(
+    ...devices.map(([id, more], i) =>
+      buildDeviceRegister({
+        ...c.sender(agg!, i),
+        device: registerBody(id, testDeviceKey(i + 1), agg!.address, { maxExportW: 1_000_000, maxImportW: 1_000_000, ...more }),
+      }),
+    ),
+  );
   const keyOf = (id: string) => testDeviceKey(devices.findIndex(([d]) => d === id) + 1);
   return { c, agg: agg!, dso: dso!, keyOf };
 }
@@ -63,7 +70,7 @@ function applyOne(c: ReturnType<typeof setup>['c'], tx: Tx): { keys: Set<string>
 }
 
 describe('telemetry access lists: everything read is named beforehand', () => {
-  it('a telemetry batch reads only its devices\' records and cursors', () => {
+  it("a telemetry batch reads only its devices' records and cursors", () => {
     const { c, agg, keyOf } = setup();
     const t = c.now();
     c.block(batchTx(c, agg, [reading('pv', t - 500, -1)], keyOf));

@@ -31,7 +31,12 @@ export interface AllowanceResult {
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
-export function readingAllowance(prev: MeterCursor | undefined, r: Reading, device: Pick<DeviceRecord, 'maxImportW' | 'maxExportW'>, settlementIntervalMs: number): AllowanceResult {
+export function readingAllowance(
+  prev: MeterCursor | undefined,
+  r: Reading,
+  device: Pick<DeviceRecord, 'maxImportW' | 'maxExportW'>,
+  settlementIntervalMs: number,
+): AllowanceResult {
   const elapsedUs = prev === undefined ? BigInt(settlementIntervalMs) * 1000n : r.timestampUs - prev.lastTimestampUs;
   const importBudget = BigInt(prev?.importCarry ?? WATT_MICROSECONDS_PER_WH) + BigInt(device.maxImportW) * elapsedUs;
   const exportBudget = BigInt(prev?.exportCarry ?? WATT_MICROSECONDS_PER_WH) + BigInt(device.maxExportW) * elapsedUs;

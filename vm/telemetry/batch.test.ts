@@ -62,7 +62,9 @@ describe('telemetry-batch: a valid batch', () => {
     const noble = bls12_381.longSignatures;
     const t = c.now();
     const readings = [reading('pv-1', t - 500, -2), reading('pv-2', t - 400, -1)];
-    const sigs = readings.map((r) => noble.sign(noble.hash(readingSigningBytes(ENERGY_CHAIN_ID, r), 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_'), keys.get(r.deviceId)!.secretKey));
+    const sigs = readings.map((r) =>
+      noble.sign(noble.hash(readingSigningBytes(ENERGY_CHAIN_ID, r), 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_'), keys.get(r.deviceId)!.secretKey),
+    );
     const signature = noble.aggregateSignatures(sigs).toBytes();
     expect(blsAggregateSignatures(sigs.map((s) => s.toBytes()))).toEqual(signature);
     const r = c.block(buildTelemetryBatch({ ...c.sender(agg), keyHeight: c.height, readings, signature }));
@@ -94,9 +96,12 @@ describe('telemetry-batch: every rejection path', () => {
     expect(() => c.check(batch([reading('pv-1', c.now(), -1)]))).not.toThrow();
   });
 
-  it("a device of another aggregator, and a sender without the aggregator or dso role", () => {
+  it('a device of another aggregator, and a sender without the aggregator or dso role', () => {
     const { c, nobody, batch } = setup();
-    expect(rejection(() => c.check(batch([reading('pv-1', c.now() - 5, -1), reading('pv-x', c.now(), -1)])))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.body.readings[1].deviceId' });
+    expect(rejection(() => c.check(batch([reading('pv-1', c.now() - 5, -1), reading('pv-x', c.now(), -1)])))).toMatchObject({
+      code: ErrorCode.TX_UNAUTHORIZED,
+      field: 'tx.body.readings[1].deviceId',
+    });
     expect(rejection(() => c.check(batch([reading('pv-1', c.now(), -1)], {}, nobody)))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
   });
 
@@ -114,7 +119,9 @@ describe('telemetry-batch: every rejection path', () => {
       code: ErrorCode.TELEMETRY_OUT_OF_ORDER,
       field: 'tx.body.readings[2].timestampUs',
     });
-    expect(rejection(() => c.check(batch([reading('pv-1', t + 300, -1), reading('pv-1', t + 300, -1)])))).toMatchObject({ code: ErrorCode.TELEMETRY_OUT_OF_ORDER });
+    expect(rejection(() => c.check(batch([reading('pv-1', t + 300, -1), reading('pv-1', t + 300, -1)])))).toMatchObject({
+      code: ErrorCode.TELEMETRY_OUT_OF_ORDER,
+    });
     // A later one is fine.
     expect(() => c.check(batch([reading('pv-1', t + 300, -1)]))).not.toThrow();
   });
@@ -123,14 +130,20 @@ describe('telemetry-batch: every rejection path', () => {
     const { c, batch } = setup();
     const p = c.ctx().params;
     const t = c.now();
-    expect(rejection(() => c.check(batch([reading('pv-1', t + p.maxReadingSkewMs + 1, -1)])))).toMatchObject({ code: ErrorCode.TELEMETRY_SKEW, field: 'tx.body.readings[0].timestampUs' });
+    expect(rejection(() => c.check(batch([reading('pv-1', t + p.maxReadingSkewMs + 1, -1)])))).toMatchObject({
+      code: ErrorCode.TELEMETRY_SKEW,
+      field: 'tx.body.readings[0].timestampUs',
+    });
     expect(rejection(() => c.check(batch([reading('pv-1', t - p.maxReadingSkewMs - 1, -1)])))).toMatchObject({ code: ErrorCode.TELEMETRY_SKEW });
     // Move to 2 s past an interval's settlement: a reading 1 ms before that interval's end is within the skew, but settled.
     const I = intervalOf(BigInt(c.now()) * 1000n, p.settlementIntervalMs);
     c.advance(I + p.settlementIntervalMs + p.settlementDelayMs + 2000 - c.now());
     const late = I + p.settlementIntervalMs - 1;
     expect(c.now() - late).toBeLessThan(p.maxReadingSkewMs);
-    expect(rejection(() => c.check(batch([reading('pv-1', late, -1)])))).toMatchObject({ code: ErrorCode.TELEMETRY_SETTLED, field: 'tx.body.readings[0].timestampUs' });
+    expect(rejection(() => c.check(batch([reading('pv-1', late, -1)])))).toMatchObject({
+      code: ErrorCode.TELEMETRY_SETTLED,
+      field: 'tx.body.readings[0].timestampUs',
+    });
     expect(() => c.check(batch([reading('pv-1', c.now(), -1)]))).not.toThrow();
   });
 
@@ -167,7 +180,10 @@ describe('telemetry-batch: every rejection path', () => {
     c.block(batchTx(c, agg, [reading('pv-1', c.now(), -1)], () => fresh));
     expect(getMeterCursor(c.state, 'pv-1')!.lastTimestampUs).toBe(BigInt(c.now() - 1000) * 1000n);
     // A key height above the height checked for is refused (keys there are not settled yet).
-    expect(rejection(() => c.check(batchTx(c, agg, [reading('pv-1', c.now(), -1)], () => fresh, { keyHeight: c.height + 1 })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.keyHeight' });
+    expect(rejection(() => c.check(batchTx(c, agg, [reading('pv-1', c.now(), -1)], () => fresh, { keyHeight: c.height + 1 })))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.keyHeight',
+    });
   });
 
   it('a device registered in the same block has no key yet', () => {
@@ -192,7 +208,16 @@ describe('telemetry-batch: impossible energy (judged at execution; the batch fai
     expect(r.receipts[0]).toMatchObject({ success: false, code: ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY });
     expect(r.receipts[0]!.feePaid).toBe(25n);
     expect(r.receipts[0]!.events).toEqual([
-      { type: 'device-flagged', attributes: [['device', 'pv-1'], ['reason', 'impossible-energy'], ['timestampUs', String(BigInt(c.now() - 1000) * 1000n)], ['netEnergyWh', '-50'], ['allowedWh', '6']] },
+      {
+        type: 'device-flagged',
+        attributes: [
+          ['device', 'pv-1'],
+          ['reason', 'impossible-energy'],
+          ['timestampUs', String(BigInt(c.now() - 1000) * 1000n)],
+          ['netEnergyWh', '-50'],
+          ['allowedWh', '6'],
+        ],
+      },
     ]);
     expect(getDevice(c.state, 'pv-1')!.status).toBe('flagged-for-inspection');
     expect(getDevice(c.state, 'pv-2')!.status).toBe('active');

@@ -45,7 +45,11 @@ function validate(body: TelemetryBatchBody): void {
 function checkState(state: StateReader, body: TelemetryBatchBody, tx: Tx, ctx: ChainContext): void {
   const height = checkedHeight(ctx);
   if (body.keyHeight > height) {
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must not be above the height the batch is checked for (${height}): keys valid later are not settled yet`, 'tx.body.keyHeight');
+    throw new JouleError(
+      ErrorCode.TX_INVALID_FIELD,
+      `must not be above the height the batch is checked for (${height}): keys valid later are not settled yet`,
+      'tx.body.keyHeight',
+    );
   }
   requireOperatorRole(state, tx);
   for (const i of firstReadings(body.readings).values()) {
@@ -66,9 +70,15 @@ function signatureSets(body: TelemetryBatchBody, _tx: Tx, ctx: ChainContext, sta
     let key = keys.get(r.deviceId);
     if (key === undefined) {
       const d = getDevice(state, r.deviceId);
-      if (d === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${JSON.stringify(r.deviceId)} is registered`, `tx.body.readings[${i}].deviceId`);
+      if (d === undefined)
+        throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${JSON.stringify(r.deviceId)} is registered`, `tx.body.readings[${i}].deviceId`);
       key = deviceKeyAt(d, body.keyHeight);
-      if (key === undefined) throw new JouleError(ErrorCode.TELEMETRY_KEY_ROTATED, `device ${JSON.stringify(r.deviceId)} has no key at height ${body.keyHeight}`, `tx.body.readings[${i}].deviceId`);
+      if (key === undefined)
+        throw new JouleError(
+          ErrorCode.TELEMETRY_KEY_ROTATED,
+          `device ${JSON.stringify(r.deviceId)} has no key at height ${body.keyHeight}`,
+          `tx.body.readings[${i}].deviceId`,
+        );
       keys.set(r.deviceId, key);
     }
     return key;
@@ -140,7 +150,12 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
       opened.push({ intervalStartMs: start, deviceId: r.deviceId });
     }
     const wh = r.netEnergyWh;
-    open = { ...open, readings: open.readings + 1, importWh: wh > 0n ? open.importWh + wh : open.importWh, exportWh: wh < 0n ? open.exportWh - wh : open.exportWh };
+    open = {
+      ...open,
+      readings: open.readings + 1,
+      importWh: wh > 0n ? open.importWh + wh : open.importWh,
+      exportWh: wh < 0n ? open.exportWh - wh : open.exportWh,
+    };
     cursors.set(r.deviceId, { ...a.cursor, open });
   });
   if (impossible.length > 0) {
@@ -160,7 +175,16 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
     const d = devices.get(o.deviceId)!;
     putCloseItem(state, o.intervalStartMs, o.deviceId, { checkMeter: d.checkMeter, reported: true, kind: d.kind, zone: d.zone });
   }
-  return [{ type: 'telemetry', attributes: [['readings', String(body.readings.length)], ['devices', String(devices.size)], ['intervals', String(opened.length)]] }];
+  return [
+    {
+      type: 'telemetry',
+      attributes: [
+        ['readings', String(body.readings.length)],
+        ['devices', String(devices.size)],
+        ['intervals', String(opened.length)],
+      ],
+    },
+  ];
 }
 
 export const telemetryBatchHandler: TxHandler<TelemetryBatchBody> = {
@@ -176,7 +200,12 @@ export const telemetryBatchHandler: TxHandler<TelemetryBatchBody> = {
   execute,
   describe: (body) => ({
     keyHeight: body.keyHeight,
-    readings: body.readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs.toString(), netEnergyWh: r.netEnergyWh.toString(), stateOfChargePercent: r.stateOfChargePercent })),
+    readings: body.readings.map((r) => ({
+      deviceId: r.deviceId,
+      timestampUs: r.timestampUs.toString(),
+      netEnergyWh: r.netEnergyWh.toString(),
+      stateOfChargePercent: r.stateOfChargePercent,
+    })),
     signature: `0x${toHex(body.signature)}`,
   }),
 };

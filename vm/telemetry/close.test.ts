@@ -97,9 +97,17 @@ describe('interval close', () => {
     const resolve = (who: TestKey, b: Omit<CheckMeterResolutionBody, 'deviceId' | 'intervalStartMs'>, id = 'pv', start = I) =>
       buildCheckMeterResolution({ ...c.sender(who), deviceId: id, intervalStartMs: start, ...b });
     expect(rejection(() => c.check(resolve(agg, { resolution: 'device' })))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
-    expect(rejection(() => c.check(resolve(dso, { resolution: 'value', valueWh: 111n })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.valueWh' });
-    expect(rejection(() => c.check(resolve(dso, { resolution: 'device' }, 'pv-ok')))).toMatchObject({ code: ErrorCode.INTERVAL_NOT_FROZEN, field: 'tx.body.intervalStartMs' });
-    expect(rejection(() => c.check(resolve(dso, { resolution: 'device' }, 'pv', I + p.settlementIntervalMs)))).toMatchObject({ code: ErrorCode.INTERVAL_NOT_FROZEN });
+    expect(rejection(() => c.check(resolve(dso, { resolution: 'value', valueWh: 111n })))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      field: 'tx.body.valueWh',
+    });
+    expect(rejection(() => c.check(resolve(dso, { resolution: 'device' }, 'pv-ok')))).toMatchObject({
+      code: ErrorCode.INTERVAL_NOT_FROZEN,
+      field: 'tx.body.intervalStartMs',
+    });
+    expect(rejection(() => c.check(resolve(dso, { resolution: 'device' }, 'pv', I + p.settlementIntervalMs)))).toMatchObject({
+      code: ErrorCode.INTERVAL_NOT_FROZEN,
+    });
     const done = c.block(resolve(dso, { resolution: 'value', valueWh: 105n }));
     expect(done.receipts[0]).toMatchObject({ success: true });
     expect(getUtxo(c.state, mintedUtxoId('pv', I))).toMatchObject({ wh: 105n, frozen: false });
@@ -123,7 +131,12 @@ describe('interval close', () => {
     expect(silentCloses).toEqual([0, 1, 2, 3, 4, 4]);
     expect(getDevice(c.state, 'pv')!.status).toBe('flagged-for-inspection');
     const h = getDeviceHealth(c.state, 'pv');
-    expect(h).toMatchObject({ lastReportedMs: I, lastVerified: { intervalStartMs: I, importWh: 0n, exportWh: 150n }, flaggedAtMs: I + 4 * p.settlementIntervalMs, estimate: undefined });
+    expect(h).toMatchObject({
+      lastReportedMs: I,
+      lastVerified: { intervalStartMs: I, importWh: 0n, exportWh: 150n },
+      flaggedAtMs: I + 4 * p.settlementIntervalMs,
+      estimate: undefined,
+    });
     expect(hasCloseItem(c.state, I + 5 * p.settlementIntervalMs, 'pv', true)).toBe(false);
     expect(hasCloseItem(c.state, I + 4 * p.settlementIntervalMs, 'pv', true)).toBe(false);
     // Nothing but the measured interval was minted.
@@ -158,7 +171,10 @@ describe('interval close', () => {
       c.advance(settlesAt(I + k * p.settlementIntervalMs, p) - c.now());
       c.block();
     }
-    expect(getDeviceHealth(c.state, 'pv')).toMatchObject({ missed: 2, estimate: { intervalStartMs: I + 2 * p.settlementIntervalMs, importWh: 0n, exportWh: 900n } });
+    expect(getDeviceHealth(c.state, 'pv')).toMatchObject({
+      missed: 2,
+      estimate: { intervalStartMs: I + 2 * p.settlementIntervalMs, importWh: 0n, exportWh: 900n },
+    });
     expect(getDevice(c.state, 'pv')!.status).toBe('active');
   });
 

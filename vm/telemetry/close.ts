@@ -63,14 +63,20 @@ function closeReported(state: StateOverlay, block: BlockContext, q: QueuedClose,
   if (fromCursor) putMeterCursor(state, q.deviceId, { ...cursor!, open: undefined });
   const net = netEnergy(totals);
   const cm = q.item.checkMeter === undefined ? undefined : intervalTotalsOf(state, q.item.checkMeter, I);
-  const check: CheckTotals | undefined = cm === undefined || cm.readings === 0 ? undefined : { deviceId: cm.deviceId, readings: cm.readings, importWh: cm.importWh, exportWh: cm.exportWh };
+  const check: CheckTotals | undefined =
+    cm === undefined || cm.readings === 0 ? undefined : { deviceId: cm.deviceId, readings: cm.readings, importWh: cm.importWh, exportWh: cm.exportWh };
   const measuresAnother = isCheckMeter(state, q.deviceId);
   const frozen = !measuresAnother && check !== undefined && metersDisagree(totals, check, params.meterAccuracyPermille);
   // The energy's provenance: the device's kind and zone when the interval's first reading came.
   const producer = { ...device, kind: q.item.kind ?? device.kind, zone: q.item.zone ?? device.zone };
   const utxoId = measuresAnother
     ? undefined
-    : mintMeteredInterval(state, producer, { deviceId: q.deviceId, intervalStartMs: I, intervalEndMs: I + params.settlementIntervalMs, importWh: net.importWh, exportWh: net.exportWh, frozen }, block.height);
+    : mintMeteredInterval(
+        state,
+        producer,
+        { deviceId: q.deviceId, intervalStartMs: I, intervalEndMs: I + params.settlementIntervalMs, importWh: net.importWh, exportWh: net.exportWh, frozen },
+        block.height,
+      );
   putIntervalTotals(state, { ...totals, status: frozen ? 'frozen' : 'closed', mintedWh: measuresAnother ? undefined : net.exportWh, utxoId, check });
   putDeviceHealth(state, q.deviceId, afterReport(getDeviceHealth(state, q.deviceId), { intervalStartMs: I, ...net }, frozen));
   putCloseItem(state, I + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
@@ -103,7 +109,14 @@ function closeWatched(state: StateOverlay, block: BlockContext, q: QueuedClose, 
   putDeviceHealth(state, q.deviceId, health);
   if (flag) {
     putDevice(state, { ...device, status: 'flagged-for-inspection' }, device);
-    events.push({ type: 'device-flagged', attributes: [['device', q.deviceId], ['reason', 'missing-data'], ['missedIntervals', String(health.missed)]] });
+    events.push({
+      type: 'device-flagged',
+      attributes: [
+        ['device', q.deviceId],
+        ['reason', 'missing-data'],
+        ['missedIntervals', String(health.missed)],
+      ],
+    });
     return;
   }
   // A watch has a key of its own: if the device already reported the next interval, that entry stays.

@@ -24,7 +24,11 @@ export interface MissOutcome {
   readonly flag: boolean;
 }
 
-export function afterMiss(h: DeviceHealth, intervalStartMs: number, p: Pick<EnergyParams, 'missedIntervalsDerate' | 'missedIntervalsFlag' | 'derateBps'>): MissOutcome {
+export function afterMiss(
+  h: DeviceHealth,
+  intervalStartMs: number,
+  p: Pick<EnergyParams, 'missedIntervalsDerate' | 'missedIntervalsFlag' | 'derateBps'>,
+): MissOutcome {
   const missed = h.missed + 1;
   if (missed >= p.missedIntervalsFlag) return { health: { ...h, missed, estimate: undefined, flaggedAtMs: intervalStartMs }, flag: true };
   const base = h.lastVerified;

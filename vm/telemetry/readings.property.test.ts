@@ -13,7 +13,12 @@ const DEVICES = ['a', 'b'];
 
 /** A batch entry: a fresh reading at the block time plus an offset, or a replay of an earlier counted one. */
 const entry = fc.oneof(
-  fc.record({ kind: fc.constant('fresh' as const), device: fc.integer({ min: 0, max: 1 }), offsetMs: fc.integer({ min: -3000, max: 3000 }), wh: fc.integer({ min: -2, max: 1 }) }),
+  fc.record({
+    kind: fc.constant('fresh' as const),
+    device: fc.integer({ min: 0, max: 1 }),
+    offsetMs: fc.integer({ min: -3000, max: 3000 }),
+    wh: fc.integer({ min: -2, max: 1 }),
+  }),
   fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }),
 );
 const step = fc.record({ advanceMs: fc.integer({ min: 0, max: 20_000 }), entries: fc.array(entry, { minLength: 1, maxLength: 5 }) });
@@ -25,7 +30,14 @@ describe('telemetry: no reading counts twice (property)', () => {
         const c = energyChain({ accounts: { agg: ['aggregator'] } });
         const agg = c.accounts.agg as TestKey;
         const keys = new Map<string, BlsKeyPair>(DEVICES.map((id, i) => [id, testDeviceKey(i + 1)]));
-        c.block(...DEVICES.map((id, i) => buildDeviceRegister({ ...c.sender(agg, i), device: registerBody(id, keys.get(id)!, agg.address, { maxExportW: 1_000_000, maxImportW: 1_000_000 }) })));
+        c.block(
+          ...DEVICES.map((id, i) =>
+            buildDeviceRegister({
+              ...c.sender(agg, i),
+              device: registerBody(id, keys.get(id)!, agg.address, { maxExportW: 1_000_000, maxImportW: 1_000_000 }),
+            }),
+          ),
+        );
         const counted: Reading[] = [];
         const seen = new Set<string>();
         for (const s of steps) {

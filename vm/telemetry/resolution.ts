@@ -24,7 +24,11 @@ function frozenTotals(state: StateReader, body: CheckMeterResolutionBody): Inter
   const t = getIntervalTotals(state, body.deviceId, body.intervalStartMs);
   if (t === undefined || t.status !== 'frozen' || t.check === undefined || frozenInterval(state, body.deviceId, body.intervalStartMs) === undefined) {
     const what = t === undefined ? 'has no totals kept for' : `is ${t.status} for`;
-    throw new JouleError(ErrorCode.INTERVAL_NOT_FROZEN, `device ${JSON.stringify(body.deviceId)} ${what} the interval starting at ${body.intervalStartMs}: nothing to resolve`, 'tx.body.intervalStartMs');
+    throw new JouleError(
+      ErrorCode.INTERVAL_NOT_FROZEN,
+      `device ${JSON.stringify(body.deviceId)} ${what} the interval starting at ${body.intervalStartMs}: nothing to resolve`,
+      'tx.body.intervalStartMs',
+    );
   }
   return t;
 }
@@ -43,7 +47,8 @@ export function acceptedWh(t: IntervalTotals, body: CheckMeterResolutionBody): b
 }
 
 function checkState(state: StateReader, body: CheckMeterResolutionBody, tx: Tx): void {
-  if (!hasRole(readAccount(state, tx.from).roles, 'dso')) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not hold the dso role`, 'tx.sender');
+  if (!hasRole(readAccount(state, tx.from).roles, 'dso'))
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not hold the dso role`, 'tx.sender');
   acceptedWh(frozenTotals(state, body), body);
 }
 

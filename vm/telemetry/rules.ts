@@ -22,7 +22,8 @@ const quoted = (s: string) => JSON.stringify(s);
 
 /** The height a batch is checked for; a context without one cannot check device keys. */
 export function checkedHeight(ctx: ChainContext): number {
-  if (ctx.height === undefined) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'a telemetry batch is checked for a block height, and none was given', 'tx.body.keyHeight');
+  if (ctx.height === undefined)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'a telemetry batch is checked for a block height, and none was given', 'tx.body.keyHeight');
   return ctx.height;
 }
 
@@ -32,7 +33,11 @@ export function checkBatchOrder(readings: readonly Reading[]): void {
   readings.forEach((r, i) => {
     const before = last.get(r.deviceId);
     if (before !== undefined && r.timestampUs <= before) {
-      throw new JouleError(ErrorCode.TELEMETRY_OUT_OF_ORDER, `device ${quoted(r.deviceId)}: timestamp ${r.timestampUs} is not after its previous reading in the batch (${before})`, at(i, 'timestampUs'));
+      throw new JouleError(
+        ErrorCode.TELEMETRY_OUT_OF_ORDER,
+        `device ${quoted(r.deviceId)}: timestamp ${r.timestampUs} is not after its previous reading in the batch (${before})`,
+        at(i, 'timestampUs'),
+      );
     }
     last.set(r.deviceId, r.timestampUs);
   });
@@ -55,12 +60,22 @@ export function checkDevice(state: StateReader, tx: Tx, body: TelemetryBatchBody
   const id = body.readings[i]!.deviceId;
   const d = getDevice(state, id);
   if (d === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${quoted(id)} is registered`, at(i, 'deviceId'));
-  if (d.status !== 'active') throw new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, at(i, 'deviceId'));
+  if (d.status !== 'active')
+    throw new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, at(i, 'deviceId'));
   if (!equalBytes(d.operator, tx.from)) {
-    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `device ${quoted(id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(tx.from)}`, at(i, 'deviceId'));
+    throw new JouleError(
+      ErrorCode.TX_UNAUTHORIZED,
+      `device ${quoted(id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(tx.from)}`,
+      at(i, 'deviceId'),
+    );
   }
   const now = deviceKeyAt(d, height);
-  if (now === undefined) throw new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} has no key before height ${d.keyHistory[0]!.fromHeight} (it was registered in this block)`, at(i, 'deviceId'));
+  if (now === undefined)
+    throw new JouleError(
+      ErrorCode.DEVICE_INACTIVE,
+      `device ${quoted(id)} has no key before height ${d.keyHistory[0]!.fromHeight} (it was registered in this block)`,
+      at(i, 'deviceId'),
+    );
   const signer = deviceKeyAt(d, body.keyHeight);
   if (signer === undefined || !equalBytes(signer, now)) {
     const since = d.keyHistory.findLast((k) => k.fromHeight <= height)!.fromHeight;
@@ -94,11 +109,19 @@ export function checkReadingTime(r: Reading, i: number, blockTimeMs: number, p: 
   const skewUs = BigInt(p.maxReadingSkewMs) * 1000n;
   const diff = r.timestampUs - blockUs;
   if (diff > skewUs || -diff > skewUs) {
-    throw new JouleError(ErrorCode.TELEMETRY_SKEW, `timestamp ${r.timestampUs} µs is more than ${p.maxReadingSkewMs} ms from the block's time (${blockTimeMs} ms)`, at(i, 'timestampUs'));
+    throw new JouleError(
+      ErrorCode.TELEMETRY_SKEW,
+      `timestamp ${r.timestampUs} µs is more than ${p.maxReadingSkewMs} ms from the block's time (${blockTimeMs} ms)`,
+      at(i, 'timestampUs'),
+    );
   }
   const start = intervalOf(r.timestampUs, p.settlementIntervalMs);
   const due = settlesAt(start, p);
   if (blockTimeMs >= due) {
-    throw new JouleError(ErrorCode.TELEMETRY_SETTLED, `the interval starting at ${start} ms settled at ${due} ms, before the block's time (${blockTimeMs} ms)`, at(i, 'timestampUs'));
+    throw new JouleError(
+      ErrorCode.TELEMETRY_SETTLED,
+      `the interval starting at ${start} ms settled at ${due} ms, before the block's time (${blockTimeMs} ms)`,
+      at(i, 'timestampUs'),
+    );
   }
 }

@@ -119,7 +119,8 @@ export function energyChain(opts: {
       chain.height++;
       return r;
     },
-    register: (operator, id, key, more) => chain.block(buildDeviceRegister({ ...chain.sender(operator), device: registerBody(id, key, operator.address, more) })),
+    register: (operator, id, key, more) =>
+      chain.block(buildDeviceRegister({ ...chain.sender(operator), device: registerBody(id, key, operator.address, more) })),
   };
   return chain;
 }

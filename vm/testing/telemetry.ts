@@ -36,5 +36,10 @@ export function batchTx(c: EnergyChain, sender: TestKey, readings: readonly Read
     const signed = opts.spoil?.includes(i) === true ? { ...r, netEnergyWh: r.netEnergyWh + 1n } : r;
     return signReadingBlst(key, signed);
   });
-  return buildTelemetryBatch({ ...c.sender(sender, opts.offset ?? 0), keyHeight: opts.keyHeight ?? c.height, readings, signature: blsAggregateSignatures(signatures) });
+  return buildTelemetryBatch({
+    ...c.sender(sender, opts.offset ?? 0),
+    keyHeight: opts.keyHeight ?? c.height,
+    readings,
+    signature: blsAggregateSignatures(signatures),
+  });
 }

@@ -158,7 +158,8 @@ export class SyncSim {
       case 'request-blocks':
         this.checkRequest(a.peer, 'request-blocks');
         if (this.blocksOutstanding !== null) this.violation(`request-blocks to ${a.peer} while ${this.blocksOutstanding} has one outstanding`);
-        if (a.from !== this.height + 1 || a.to < a.from || a.to - a.from + 1 > this.cfg.maxBlocksPerRequest) this.violation(`bad range ${a.from}..${a.to} at height ${this.height}`);
+        if (a.from !== this.height + 1 || a.to < a.from || a.to - a.from + 1 > this.cfg.maxBlocksPerRequest)
+          this.violation(`bad range ${a.from}..${a.to} at height ${this.height}`);
         this.blocksOutstanding = a.peer;
         this.answer(peer, a.from, a.to);
         return;
