@@ -11,6 +11,7 @@ import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
 import { formatEnergyBenchmarks, runEnergyBenchmarks } from './energy.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
+import { runTelemetryBenchmarks } from './telemetry.ts';
 import { runVerifyBenchmarks } from './verify.ts';
 import { runVmBenchmarks } from './vm.ts';
 
@@ -39,6 +40,10 @@ if (want('vm') || want('devnet1') || want('devnet4')) {
 }
 if (want('verify')) {
   await runVerifyBenchmarks();
+  console.log();
+}
+if (want('telemetry')) {
+  await runTelemetryBenchmarks();
   console.log();
 }
 if (want('state')) {

@@ -12,8 +12,10 @@ import { registerKeysPopCommand } from './commands/keys-pop.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerQueryCommands } from './commands/query.ts';
 import { registerRoleCommands } from './commands/role.ts';
+import { registerSimulateCommands } from './commands/simulate.ts';
 import { registerStateCommands } from './commands/state.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerTelemetryCommands } from './commands/telemetry.ts';
 import { registerTxCommands } from './commands/tx.ts';
 import { registerValidatorsCommands } from './commands/validators.ts';
 import { CliError } from './rpc-client.ts';
@@ -27,8 +29,10 @@ import { CliError } from './rpc-client.ts';
  *   init | start | devnet         (node lifecycle, cli/commands/node.ts)
  *   verify-state                  (recompute a stopped node's state tree, cli/commands/state.ts)
  *   status                        tx transfer|validator-vote|make-pop
- *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles
+ *   query account|block|tx|proof|validators|evidence|validator-votes|device|devices|roles|
+ *         readings|intervals|health
  *   device register|update|suspend|revoke|reactivate|rekey       role vote
+ *   telemetry submit|resolve      simulate devices
  *   energy list|show|transfer|retire   certificates list|show   currency mint|burn
  *   grid-intensity post
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
@@ -54,8 +58,10 @@ export function buildProgram(): Command {
   registerValidatorsCommands(program);
   registerDeviceCommands(program);
   registerRoleCommands(program);
-  registerStateCommands(program);
+  registerTelemetryCommands(program);
+  registerSimulateCommands(program);
   registerEnergyCommands(program);
+  registerStateCommands(program);
   return program;
 }
 

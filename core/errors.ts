@@ -32,6 +32,23 @@ export const ErrorCode = {
   DEVICE_EXISTS: 'DEVICE_EXISTS',
   /** The device's status forbids this: suspended, flagged for inspection, or revoked (final). */
   DEVICE_INACTIVE: 'DEVICE_INACTIVE',
+  // telemetry (energy ledger)
+  /** A reading's timestamp is not after its device's previous one (in the batch or on chain): a replay, or out of order. */
+  TELEMETRY_OUT_OF_ORDER: 'TELEMETRY_OUT_OF_ORDER',
+  /** A reading's timestamp is further from the block's time than maxReadingSkewMs. */
+  TELEMETRY_SKEW: 'TELEMETRY_SKEW',
+  /** A reading falls in an interval that is already settled (closed at its end plus settlementDelayMs). */
+  TELEMETRY_SETTLED: 'TELEMETRY_SETTLED',
+  /** A reading's device key at the batch's key height is no longer its key at the inclusion height (re-keyed since). */
+  TELEMETRY_KEY_ROTATED: 'TELEMETRY_KEY_ROTATED',
+  /**
+   * A reading's energy exceeds what its device's power limits allow over the time since its
+   * previous reading: the batch fails when executed (none of its readings count) and the
+   * device is flagged for inspection.
+   */
+  TELEMETRY_IMPOSSIBLE_ENERGY: 'TELEMETRY_IMPOSSIBLE_ENERGY',
+  /** A check-meter resolution names an interval that is not frozen (never was, or already resolved). */
+  INTERVAL_NOT_FROZEN: 'INTERVAL_NOT_FROZEN',
   // energy tokens (energy ledger)
   /** No unspent energy UTXO has the id: it never existed, was spent, or was retired. */
   ENERGY_UTXO_UNKNOWN: 'ENERGY_UTXO_UNKNOWN',

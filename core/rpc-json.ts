@@ -180,6 +180,88 @@ export interface RolesJson {
   pending: RoleProposalJson[];
 }
 
+// ---- the energy ledger: telemetry (docs/json-rpc.md Telemetry) ----
+
+/** A reading the chain counted (int64 fields as decimal strings). */
+export interface ReadingJson {
+  deviceId: string;
+  timestampUs: string;
+  netEnergyWh: string;
+  stateOfChargePercent: number;
+  /** The block that counted it. */
+  height: number;
+}
+
+export interface ReadingListJson {
+  device: string;
+  readings: ReadingJson[];
+  /** Pass as `fromUs` for the next page (the last timestamp + 1); null when the range is exhausted. */
+  nextFromUs: string | null;
+}
+
+export interface CheckTotalsJson {
+  deviceId: string;
+  readings: number;
+  importWh: string;
+  exportWh: string;
+}
+
+/** One device's metered totals for one settlement interval. */
+export interface IntervalTotalsJson {
+  deviceId: string;
+  intervalStartMs: number;
+  intervalEndMs: number;
+  readings: number;
+  /** Gross import and export (Wh), and their difference (+ import, - export). */
+  importWh: string;
+  exportWh: string;
+  netEnergyWh: string;
+  /** open | closed | frozen | resolved */
+  status: string;
+  /** Wh minted at close (for a resolved interval: the accepted value); null while open or for a check meter. */
+  mintedWh: string | null;
+  /** The minted energy UTXO's id. */
+  utxo: string | null;
+  /** The check meter's totals for the interval, when it reported it too. */
+  checkMeter: CheckTotalsJson | null;
+  /** The record's state key: `joule_getProof` / `joule query proof` prove it. */
+  stateKey: string;
+}
+
+export interface IntervalTotalsListJson {
+  device: string;
+  intervals: IntervalTotalsJson[];
+  /** Pass as `from` for the next page; null when the range is exhausted. */
+  nextFrom: number | null;
+}
+
+export interface IntervalEnergyJson {
+  intervalStartMs: number;
+  importWh: string;
+  exportWh: string;
+}
+
+/** Missing data and dispatch (docs/json-rpc.md joule_getDeviceHealth). */
+export interface DeviceHealthJson {
+  device: string;
+  /** The device's status (active, suspended, revoked, flagged-for-inspection). */
+  status: string;
+  /** Active: counted on for dispatch (with the estimate while readings are missing). */
+  inDispatch: boolean;
+  flaggedForInspection: boolean;
+  /** Consecutive settled intervals without readings. */
+  missedIntervals: number;
+  lastReportedMs: number | null;
+  /** The device's last reading counted on chain, µs. */
+  lastReadingUs: string | null;
+  lastVerified: IntervalEnergyJson | null;
+  /** The de-rated estimate that stands in for missing data (never minted). */
+  estimate: IntervalEnergyJson | null;
+  /** The interval at whose close missing data flagged the device. */
+  flaggedAtMs: number | null;
+  stateKey: string;
+}
+
 // ---- the energy ledger: energy UTXOs and certificates (docs/json-rpc.md Energy) ----
 
 export interface ProvenanceJson {

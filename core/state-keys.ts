@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from './bytes.ts';
+import { concatBytes, u64be, utf8 } from './bytes.ts';
 
 /**
  * The state key space, one table for every part: a prefix byte per kind of record, then
@@ -19,6 +19,8 @@ export const StatePrefix = {
   /** Devices: buckets in DeviceBucket (state/devices.ts). */
   device: 0x10,
   energyUtxo: 0x11,
+  /** Telemetry: buckets in TelemetryBucket (state/telemetry.ts). */
+  telemetry: 0x12,
   order: 0x20,
   agreement: 0x21,
   chainMeta: 0x7f,
@@ -55,11 +57,71 @@ export const DeviceBucket = {
   byOperator: 0x02,
   /** ++ u8(len zone) ++ zone ++ deviceId -> 0x01: a paged list of one zone's devices */
   byZone: 0x03,
+  /** ++ u8(len checkMeter) ++ checkMeter ++ deviceId -> 0x01: the devices a check meter checks */
+  byCheckMeter: 0x04,
 } as const;
 
 /** The key of a device's record: what `joule_getProof` proves for a device. */
 export function deviceKey(deviceId: string): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.device, DeviceBucket.record]), utf8(deviceId));
+}
+
+/**
+ * Buckets under StatePrefix.telemetry (state/telemetry.ts): what readings leave on chain.
+ * Device ids in keys are length-prefixed where another field follows, so "a" and "a1"
+ * never share a prefix.
+ */
+export const TelemetryBucket = {
+  /** ++ deviceId -> the device's last reading on chain and its energy carry (core/meter.ts MeterCursor) */
+  cursor: 0x01,
+  /** ++ u8(len deviceId) ++ deviceId ++ u64be(intervalStartMs) -> one interval's metered totals (IntervalTotals) */
+  totals: 0x02,
+  /**
+   * ++ u64be(intervalStartMs) ++ deviceId ++ 0x00 ++ (0x00 reported | 0x01 watch) -> CloseItem:
+   * the interval-close queue, in (interval, device) order, a device's reported entry before
+   * its watch (0x00 sorts before every id character, so "a" comes before "a0")
+   */
+  closeQueue: 0x03,
+  /** ++ deviceId -> DeviceHealth: missed intervals, the de-rated estimate, the last verified interval */
+  health: 0x04,
+} as const;
+
+function lengthPrefixed(id: string): Uint8Array {
+  const b = utf8(id);
+  return concatBytes(new Uint8Array([b.length]), b);
+}
+
+/** The key of one device's metered totals for the interval starting at `intervalStartMs`: what a proof of interval totals proves. */
+export function intervalTotalsKey(deviceId: string, intervalStartMs: number): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.telemetry, TelemetryBucket.totals]), lengthPrefixed(deviceId), u64be(intervalStartMs));
+}
+
+/** The prefix of one device's interval totals, ascending by interval. */
+export function intervalTotalsPrefix(deviceId: string): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.telemetry, TelemetryBucket.totals]), lengthPrefixed(deviceId));
+}
+
+/** The key of a device's telemetry cursor (its last reading on chain). */
+export function meterCursorKey(deviceId: string): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.telemetry, TelemetryBucket.cursor]), utf8(deviceId));
+}
+
+/** The key of a device's health record (missing data). */
+export function deviceHealthKey(deviceId: string): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.telemetry, TelemetryBucket.health]), utf8(deviceId));
+}
+
+/** Every close-queue key starts with this; then u64be(intervalStartMs) ++ deviceId ++ 0x00 ++ kind. */
+export const CLOSE_QUEUE_PREFIX = new Uint8Array([StatePrefix.telemetry, TelemetryBucket.closeQueue]);
+
+/** The queue entries of one interval. */
+export function closeQueueIntervalPrefix(intervalStartMs: number): Uint8Array {
+  return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs));
+}
+
+/** A device's entry for an interval: what it reported, or a watch for missing data. */
+export function closeQueueKey(intervalStartMs: number, deviceId: string, watch: boolean): Uint8Array {
+  return concatBytes(CLOSE_QUEUE_PREFIX, u64be(intervalStartMs), utf8(deviceId), new Uint8Array([0, watch ? 1 : 0]));
 }
 
 /**

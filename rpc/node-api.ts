@@ -6,6 +6,7 @@
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
+import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
 import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -97,6 +98,36 @@ export interface DevicePage {
 
 export type { CertificateFilter, CertificateQuery, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 
+/** A reading the chain counted (node/chain/readings-index.ts IndexedReading has this shape). */
+export interface ReadingView {
+  readonly deviceId: string;
+  readonly timestampUs: bigint;
+  readonly netEnergyWh: bigint;
+  readonly stateOfChargePercent: number;
+  readonly height: number;
+}
+
+/** Which of a device's counted readings: fromUs <= timestamp <= toUs, ascending, at most `limit`. */
+export interface ReadingQuery {
+  readonly fromUs: bigint;
+  readonly toUs: bigint;
+  readonly limit: number;
+}
+
+/** Which of a device's interval totals: from <= interval start <= to (ms), ascending, at most `limit`. */
+export interface IntervalQuery {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly limit: number;
+}
+
+/** A device's missing-data health with what RPC shows beside it. */
+export interface DeviceHealthView {
+  readonly device: DeviceRecord;
+  readonly health: DeviceHealth;
+  readonly lastReadingUs: bigint | undefined;
+}
+
 export interface CertificatePage {
   /** Each with the state key of the index entry that listed it. */
   readonly certificates: readonly { readonly certificate: Certificate; readonly indexKey: Uint8Array }[];
@@ -174,6 +205,16 @@ export interface NodeApi {
   listDevices?(query: DeviceQuery): MaybePromise<DevicePage>;
   /** Pending governance proposals (role votes, device changes by validators) in the latest state. */
   listGovernanceProposals?(): MaybePromise<readonly GovernanceProposalView[]>;
+  /** A device's counted readings (an index of committed blocks, not state). */
+  getReadings?(deviceId: string, query: ReadingQuery, signal?: AbortSignal): Promise<readonly ReadingView[]>;
+  /** A device's interval totals kept in the latest state, and the chain's interval length. */
+  getIntervalTotals?(
+    deviceId: string,
+    query: IntervalQuery,
+    signal?: AbortSignal,
+  ): MaybePromise<{ intervals: readonly IntervalTotals[]; settlementIntervalMs: number }>;
+  /** A device's health in the latest state; undefined for an unknown device. */
+  getDeviceHealth?(deviceId: string): MaybePromise<DeviceHealthView | undefined>;
   /** An unspent energy UTXO in the latest state. */
   getEnergyUtxo?(id: Uint8Array): MaybePromise<EnergyUtxo | undefined>;
   /** One bounded page of unspent energy UTXOs by id, all or of one owner. */

@@ -20,6 +20,8 @@ export const DbPrefix = {
   receipts: 0x04,
   /** tx hash(32) -> [height(u64be), index(u32be)] */
   txIndex: 0x05,
+  /** u8(len deviceId) ++ deviceId ++ timestampUs(u64be) -> a counted reading (node/chain/readings-index.ts) */
+  readings: 0x06,
   /** version(u64be) ++ node hash(32) -> state tree node record (state/tree-store.ts) */
   stateNode: 0x10,
   /** state key -> latest value (the flat state the VM reads) */

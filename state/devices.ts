@@ -9,6 +9,7 @@ import type { StateOverlay, StateReader } from './overlay.ts';
  *   0x10 0x01 ++ deviceId                            -> the record (core/device.ts)
  *   0x10 0x02 ++ operator (20) ++ deviceId           -> 0x01   (one operator's devices, by id)
  *   0x10 0x03 ++ u8(len zone) ++ zone ++ deviceId    -> 0x01   (one zone's devices, by id)
+ *   0x10 0x04 ++ u8(len meter) ++ meter ++ deviceId  -> 0x01   (the devices a check meter checks)
  *
  * The index entries follow the record: `putDevice` moves them when the operator or zone
  * changes, so a paged listing by operator or zone reads only what it returns.
@@ -24,6 +25,18 @@ export const DEVICE_RECORDS_PREFIX = new Uint8Array([StatePrefix.device, DeviceB
 /** The prefix of one operator's index entries; the device id follows. */
 export function operatorIndexPrefix(operator: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.device, DeviceBucket.byOperator]), operator);
+}
+
+/** The prefix of the devices `checkMeter` is the check meter of (length-prefixed like zones); the device id follows. */
+export function checkMeterIndexPrefix(checkMeter: string): Uint8Array {
+  const m = utf8(checkMeter);
+  return concatBytes(new Uint8Array([StatePrefix.device, DeviceBucket.byCheckMeter, m.length]), m);
+}
+
+/** True when some device names `id` as its check meter: its readings check another's, they are never minted. */
+export function isCheckMeter(state: StateReader, id: string): boolean {
+  for (const _ of state.iterate(checkMeterIndexPrefix(id))) return true;
+  return false;
 }
 
 /** The prefix of one zone's index entries (length-prefixed, so zone "DE" is no prefix of "DE-LU"); the device id follows. */
@@ -48,6 +61,10 @@ export function putDevice(state: StateOverlay, record: DeviceRecord, previous?: 
   if (previous === undefined || previous.zone !== record.zone) {
     if (previous !== undefined) state.delete(concatBytes(zoneIndexPrefix(previous.zone), id));
     state.set(concatBytes(zoneIndexPrefix(record.zone), id), PRESENT);
+  }
+  if (previous?.checkMeter !== record.checkMeter) {
+    if (previous?.checkMeter !== undefined) state.delete(concatBytes(checkMeterIndexPrefix(previous.checkMeter), id));
+    if (record.checkMeter !== undefined) state.set(concatBytes(checkMeterIndexPrefix(record.checkMeter), id), PRESENT);
   }
 }
 

@@ -41,6 +41,18 @@ export class StateAccessError extends Error {
   }
 }
 
+/**
+ * A block was committed while a view was loading or being read: the view no longer shows
+ * one height. A reader that only lists (RPC) starts again on the new head; a block being
+ * built or verified on it is abandoned.
+ */
+export class StateMovedError extends JouleError {
+  constructor(from: number, to: number) {
+    super(ErrorCode.STORE_MISMATCH, `the state moved from height ${from} to ${to} while a view of it was loaded and read`);
+    this.name = 'StateMovedError';
+  }
+}
+
 /** A loaded slice [lo, hi) of the key space (hi undefined: to the end), complete within it. */
 interface LoadedRange {
   readonly lo: Uint8Array;
@@ -72,7 +84,7 @@ export class LoadedState implements StateReader {
 
   private checkVersion(): void {
     if (this.source.version !== this.version) {
-      throw new JouleError(ErrorCode.STORE_MISMATCH, `the state moved from height ${this.version} to ${this.source.version} while a block was prepared on it`);
+      throw new StateMovedError(this.version, this.source.version);
     }
   }
 

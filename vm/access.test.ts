@@ -6,7 +6,8 @@ import { buildTransfer } from '../core/tx/transfer.ts';
 import { decodeTx, encodeTx, type Tx } from '../core/tx.ts';
 import { accountKey, kindPrefix, StatePrefix } from '../state/keys.ts';
 import { StateAccessError } from '../state/loaded-state.ts';
-import { AccessGuard, blockAccess, txAccess } from './access.ts';
+import { CLOSE_QUEUE_PREFIX } from '../core/state-keys.ts';
+import { AccessGuard, blockAccess, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess } from './access.ts';
 import { executeBlock } from './executor.ts';
 import { MemoryState, testKey } from './testing/fixtures.ts';
 import { transferHandler } from './transfer.ts';
@@ -115,5 +116,34 @@ describe('access lists', () => {
     // declared (the whole account kind), it runs; outside strict mode the wrong list runs too
     expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook([kindPrefix(StatePrefix.account)])] })).not.toThrow();
     expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook([])], strictAccess: false })).not.toThrow();
+  });
+
+  it("a hook may declare a queue's head (ranges) and what its entries name (dependent), checked by the strict guard", () => {
+    const state = funded();
+    // A queue of one entry naming an account to read: the account key depends on the queue.
+    const queue = kindPrefix(StatePrefix.chainMeta);
+    state.set(new Uint8Array([...queue, 1]), bob.address);
+    const named = (s: { iterate(p: Uint8Array): IterableIterator<readonly [Uint8Array, Uint8Array]> }) => [...s.iterate(queue)].map(([, v]) => accountKey(v));
+    const hook = (dependent: boolean): EndBlockHook => ({
+      name: 'test-queue',
+      order: 0,
+      workPerBlock: 1,
+      prefixes: () => [],
+      ranges: () => [{ prefix: queue, limit: 2 }],
+      ...(dependent ? { dependent: (_b: BlockContext, declared: MemoryState) => ({ keys: named(declared), prefixes: [] }) } : {}),
+      run(s) {
+        for (const k of named(s)) s.get(k);
+        return [];
+      },
+    });
+    expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook(true)] })).not.toThrow();
+    expect(() => executeBlock(state, [], ctx, { endBlockHooks: [hook(false)] })).toThrowError(/test-queue read key 0x01/);
+  });
+
+  it("the block loads hooks' slices with their declaration, and what they name next (endBlockDependentAccess)", () => {
+    const close = endBlockAccess(ctx);
+    expect(close.ranges?.map((r) => toHex(r.prefix))).toContain(toHex(CLOSE_QUEUE_PREFIX));
+    expect(mergeAccess([close, close]).ranges).toHaveLength(close.ranges!.length);
+    expect(endBlockDependentAccess(ctx, new MemoryState())).toEqual({ keys: [], prefixes: [] });
   });
 });

@@ -5,7 +5,7 @@ import { accountKey, hasPrefix } from '../state/keys.ts';
 import { StateAccessError, type Access } from '../state/loaded-state.ts';
 import { byteId, type StateEntry, type StateReader } from '../state/overlay.ts';
 import { endBlockHooks, txHandler } from './registry.ts';
-import type { BlockContext, EndBlockHook } from './types.ts';
+import type { BlockContext, EndBlockHook, HookRange } from './types.ts';
 import { decodedBody } from './validity.ts';
 
 /**
@@ -17,6 +17,8 @@ import { decodedBody } from './validity.ts';
 export interface AccessList {
   readonly keys: readonly Uint8Array[];
   readonly prefixes: readonly Uint8Array[];
+  /** Bounded slices of prefixes (an end-of-block hook's queue), listed within what was loaded. */
+  readonly ranges?: readonly HookRange[];
 }
 
 // A tx's access list depends only on its bytes (immutable): computed once per Tx object,
@@ -51,33 +53,45 @@ function computeTxAccess(tx: Tx): AccessList {
 }
 
 function hookAccess(hook: EndBlockHook, block: BlockContext): AccessList {
-  return { keys: [...(hook.keys?.(block) ?? [])], prefixes: [...hook.prefixes(block)] };
+  return { keys: [...(hook.keys?.(block) ?? [])], prefixes: [...hook.prefixes(block)], ranges: [...(hook.ranges?.(block) ?? [])] };
 }
 
 /** What finishing a block reads: the proposer's account (fees) and every end-of-block hook's declaration. */
 export function endBlockAccess(block: BlockContext): AccessList {
   const keys: Uint8Array[] = [accountKey(block.proposer)];
   const prefixes: Uint8Array[] = [];
+  const ranges: HookRange[] = [];
   for (const hook of endBlockHooks()) {
     const a = hookAccess(hook, block);
     keys.push(...a.keys);
     prefixes.push(...a.prefixes);
+    ranges.push(...(a.ranges ?? []));
   }
-  return { keys, prefixes };
+  return { keys, prefixes, ranges };
+}
+
+/**
+ * The hooks' second stage: what the state loaded for `endBlockAccess` names
+ * (EndBlockHook.dependent), for the node to load before the block runs.
+ */
+export function endBlockDependentAccess(block: BlockContext, declared: StateReader): Access {
+  return mergeAccess(endBlockHooks().flatMap((h) => (h.dependent === undefined ? [] : [h.dependent(block, declared)])));
 }
 
 /** Merges access lists (duplicates dropped) into what WorldState.load takes. */
 export function mergeAccess(lists: readonly AccessList[]): Access {
   const keys = new Map<string, Uint8Array>();
   const prefixes = new Map<string, Uint8Array>();
+  const ranges = new Map<string, HookRange>();
   for (const l of lists) {
     for (const k of l.keys) keys.set(byteId(k), k);
     for (const p of l.prefixes) prefixes.set(byteId(p), p);
+    for (const r of l.ranges ?? []) ranges.set(`${byteId(r.prefix)}/${r.from === undefined ? '' : byteId(r.from)}/${r.limit}`, r);
   }
-  return { keys: [...keys.values()], prefixes: [...prefixes.values()] };
+  return { keys: [...keys.values()], prefixes: [...prefixes.values()], ...(ranges.size === 0 ? {} : { ranges: [...ranges.values()] }) };
 }
 
-/** Everything executing `txs` as a block reads. */
+/** Everything executing `txs` as a block reads, but the hooks' dependent reads (endBlockDependentAccess, loaded next). */
 export function blockAccess(txs: readonly Tx[], block: BlockContext): Access {
   return mergeAccess([...txs.map(txAccess), endBlockAccess(block)]);
 }
@@ -96,7 +110,8 @@ export class AccessGuard implements StateReader {
   constructor(base: StateReader, list: AccessList, who: () => string) {
     this.base = base;
     this.keys = new Set(list.keys.map(byteId));
-    this.prefixes = list.prefixes;
+    // A slice's prefix may be listed and read within: the loaded state refuses what lies beyond the slice.
+    this.prefixes = [...list.prefixes, ...(list.ranges ?? []).map((r) => r.prefix)];
     this.who = who;
   }
 
@@ -115,7 +130,11 @@ export class AccessGuard implements StateReader {
   }
 }
 
-/** The guarded reader for one hook (strict mode). */
+/** The guarded reader for one hook (strict mode): its declaration and what that names (EndBlockHook.dependent). */
 export function hookGuard(base: StateReader, hook: EndBlockHook, block: BlockContext): AccessGuard {
-  return new AccessGuard(base, hookAccess(hook, block), () => `end-of-block hook ${hook.name}`);
+  const declared = hookAccess(hook, block);
+  const dependent = hook.dependent?.(block, base);
+  const list =
+    dependent === undefined ? declared : { ...declared, keys: [...declared.keys, ...dependent.keys], prefixes: [...declared.prefixes, ...dependent.prefixes] };
+  return new AccessGuard(base, list, () => `end-of-block hook ${hook.name}`);
 }

@@ -17,4 +17,4 @@ export type {
   TxSignatureSet,
   WorkBudget,
 } from './types.ts';
-export { blockAccess, endBlockAccess, mergeAccess, txAccess, type AccessList } from './access.ts';
+export { blockAccess, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess, type AccessList } from './access.ts';

@@ -10,6 +10,9 @@ import { energyRetireHandler } from './energy/retire.ts';
 import { energyTransferHandler } from './energy/transfer.ts';
 import { evidenceHandler } from './evidence.ts';
 import { roleVoteHandler } from './role-vote.ts';
+import { telemetryBatchHandler } from './telemetry/batch.ts';
+import { intervalCloseHook } from './telemetry/close.ts';
+import { checkMeterResolutionHandler } from './telemetry/resolution.ts';
 import { transferHandler } from './transfer.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
@@ -30,6 +33,8 @@ const TX_HANDLERS: readonly TxHandler[] = [
   deviceStatusHandler as TxHandler,
   deviceRekeyHandler as TxHandler,
   roleVoteHandler as TxHandler,
+  telemetryBatchHandler as TxHandler,
+  checkMeterResolutionHandler as TxHandler,
   gridIntensityHandler as TxHandler,
   energyTransferHandler as TxHandler,
   energyRetireHandler as TxHandler,
@@ -37,8 +42,8 @@ const TX_HANDLERS: readonly TxHandler[] = [
   currencyBurnHandler as TxHandler,
 ];
 
-/** End-of-block hooks (interval close, auction clearing, settlement come later); rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [];
+/** End-of-block hooks (auction clearing and settlement come later); rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -14,6 +14,16 @@ export interface ChainContext {
   readonly chainId: string;
   readonly params: ChainParams;
   /**
+   * The height the tx is checked for: the block's, or at admission the next block's.
+   * Rules that depend on it (a device key valid at that height) refuse a tx checked without it.
+   */
+  readonly height?: number;
+  /**
+   * The block's timestamp, ms; at admission the node's clock, as the next block's time.
+   * Absent (a check outside blocks and admission): rules against block time are left to inclusion.
+   */
+  readonly timestamp?: number;
+  /**
    * The rules of an evidence tx body (core/evidence.ts decodeEvidence + consensus'
    * verifyEvidence for this chain id), against the validator set in state. vm/ may not
    * import consensus/, so node/ injects them; without them every evidence tx is invalid.
@@ -138,6 +148,19 @@ export interface WorkBudget {
   take(units?: number): boolean;
 }
 
+/** The first `limit` entries of `prefix` from `from` (a bounded listing). */
+export interface HookRange {
+  readonly prefix: Uint8Array;
+  readonly from?: Uint8Array;
+  readonly limit: number;
+}
+
+/** Keys and whole prefixes read. */
+export interface HookReads {
+  readonly keys: readonly Uint8Array[];
+  readonly prefixes: readonly Uint8Array[];
+}
+
 /**
  * End-of-block work (interval close, auction clearing, settlement). The rules, enforced by
  * vm/end-block.ts (vm/README.md "End-of-block hooks"):
@@ -156,6 +179,19 @@ export interface EndBlockHook {
   prefixes(block: BlockContext): readonly Uint8Array[];
   /** Single keys the hook reads outside those prefixes. */
   keys?(block: BlockContext): readonly Uint8Array[];
+  /**
+   * Bounded slices the hook lists, the first `limit` entries of `prefix` (from `from`),
+   * loaded with the rest: a queue of which a block takes at most its budget's worth.
+   */
+  ranges?(block: BlockContext): readonly HookRange[];
+  /**
+   * What the hook reads that the declared state names (a queue's entries name the records
+   * they concern): computed from that state (`declared`: the prefixes, keys and slices
+   * above, loaded), then loaded too, before the block runs. Its answer must not depend on
+   * anything a tx of the block writes (the node computes it before the txs run, the strict
+   * guard after): a queue's due entries, which no tx adds, qualify.
+   */
+  dependent?(block: BlockContext, declared: StateReader): HookReads;
   /** Work units per block (a positive integer; all hooks together at most MAX_END_BLOCK_WORK). */
   readonly workPerBlock: number;
   run(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[];

@@ -5,11 +5,12 @@ import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { verifyProof } from '../../core/proof.ts';
 import { isDeviceId } from '../../core/device.ts';
-import { accountKey, certificateKey, deviceKey, energyUtxoKey } from '../../core/state-keys.ts';
+import { accountKey, certificateKey, deviceHealthKey, deviceKey, energyUtxoKey, intervalTotalsKey } from '../../core/state-keys.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { registerDeviceQueries } from './query-devices.ts';
+import { registerTelemetryQueries } from './query-telemetry.ts';
 import type { StatusJson } from './status.ts';
 
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
@@ -145,17 +146,29 @@ async function queryTx(hash: string, opts: QueryOptions): Promise<void> {
   ]);
 }
 
-/** What KEY names: an address means its account record, `device:ID` a device's record, `utxo:0xID` / `certificate:0xID` an energy UTXO / certificate. */
+function deviceIdIn(id: string, form: string): string {
+  if (!isDeviceId(id))
+    throw new CliError('INVALID_PARAMS', `${form} needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
+  return id;
+}
+
+/**
+ * What KEY names: an address means its account record, `device:ID` a device's record,
+ * `interval:ID@START` a device's totals for the interval starting at START (ms),
+ * `health:ID` its missing-data health, `utxo:0xID` / `certificate:0xID` an energy UTXO /
+ * certificate.
+ */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
   if (key.startsWith('utxo:')) return energyUtxoKey(hexArg(key.slice('utxo:'.length), 'utxo id', 32));
   if (key.startsWith('certificate:')) return certificateKey(hexArg(key.slice('certificate:'.length), 'certificate id', 32));
-  if (key.startsWith('device:')) {
-    const id = key.slice('device:'.length);
-    if (!isDeviceId(id))
-      throw new CliError('INVALID_PARAMS', `device:ID needs a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${JSON.stringify(id)}`, 'key');
-    return deviceKey(id);
+  if (key.startsWith('interval:')) {
+    const m = /^interval:(.+)@([0-9]{1,16})$/.exec(key);
+    if (m === null) throw new CliError('INVALID_PARAMS', `interval:ID@START needs a device id and an interval start in ms, got ${JSON.stringify(key)}`, 'key');
+    return intervalTotalsKey(deviceIdIn(m[1]!, 'interval:ID@START'), Number(m[2]));
   }
+  if (key.startsWith('health:')) return deviceHealthKey(deviceIdIn(key.slice('health:'.length), 'health:ID'));
+  if (key.startsWith('device:')) return deviceKey(deviceIdIn(key.slice('device:'.length), 'device:ID'));
   return accountKey(addressArg(key));
 }
 
@@ -163,6 +176,14 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   if (value === undefined) return 'absent';
   const view = decodeStateValue(key, value);
   if (view === undefined) return `0x${toHex(value)}`;
+  if (view.kind === 'interval-totals') {
+    const t = view.totals;
+    return `interval totals of ${t.deviceId} from ${t.intervalStartMs}: ${t.readings} reading(s), import ${t.importWh} Wh, export ${t.exportWh} Wh, ${t.status}${t.mintedWh === undefined ? '' : `, minted ${t.mintedWh} Wh`}`;
+  }
+  if (view.kind === 'device-health') {
+    const h = view.health;
+    return `health of ${view.deviceId}: ${h.missed} missed interval(s)${h.estimate === undefined ? '' : `, estimate ${h.estimate.exportWh} Wh export`}${h.flaggedAtMs === undefined ? '' : `, flagged at ${h.flaggedAtMs}`}`;
+  }
   if (view.kind === 'energy-utxo') {
     const u = view.utxo;
     const p = u.provenance;
@@ -183,7 +204,7 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [/^(0x|device:|utxo:|certificate:)/.test(key) ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [/^(0x|device:|interval:|health:|utxo:|certificate:)/.test(key) ? `0x${toHex(wanted)}` : key];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -285,8 +306,10 @@ export function registerQueryCommands(program: Command): void {
   common(
     query
       .command('proof')
-      .description('a state proof for KEY (an address, device:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header')
-      .argument('<key>', 'joule1... address, device:ID, utxo:0xID, certificate:0xID, or 0x state key')
+      .description(
+        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header',
+      )
+      .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, utxo:0xID, certificate:0xID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
   common(
@@ -304,4 +327,5 @@ export function registerQueryCommands(program: Command): void {
   ).action(queryEvidence);
   common(query.command('validator-votes').description('pending votes to add or remove validators')).action(queryVotes);
   registerDeviceQueries(query, common);
+  registerTelemetryQueries(query, common);
 }

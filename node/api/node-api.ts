@@ -4,6 +4,7 @@ import type { AccountView, DeviceQuery, NodeApi, NodeApiEvents, NodeStatus, Proo
 import { bitsToRoles } from '../../core/roles.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { deviceListRange, getDevice, indexedDeviceKeys, listDevices } from '../../state/devices.ts';
+import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTotals } from '../../state/telemetry.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
@@ -13,6 +14,7 @@ import { describeTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { TxAdmission } from '../txs/admission.ts';
 import type { NodeEventMap, NodeEvents } from '../events.ts';
+import { onOneHeight } from './one-height.ts';
 
 export interface ApiDeps {
   readonly chain: Chain;
@@ -63,20 +65,35 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       return at === undefined ? undefined : chain.validatorSetByHash(at.block.header.validatorSetHash);
     },
     // Evidence is not held in memory: the page is loaded first (one range read), then listed.
-    listEvidence: async (offset: number, limit: number) => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit),
+    listEvidence: (offset: number, limit: number) =>
+      onOneHeight(async () => listEvidenceRecords(await chain.world.load(evidenceListAccess(offset, limit)), offset, limit)),
     listValidatorProposals: () => listProposals(chain.world),
     getDevice: (id: string) => getDevice(chain.world, id),
     // Devices are not held in memory: the page (an index range, then the records it names) is loaded first.
-    async listDevices(q: DeviceQuery) {
-      const view = await chain.world.load({ ranges: [deviceListRange(q)] });
-      await view.load({ keys: indexedDeviceKeys(view, q) });
-      return listDevices(view, q);
-    },
+    listDevices: (q: DeviceQuery) =>
+      onOneHeight(async () => {
+        const view = await chain.world.load({ ranges: [deviceListRange(q)] });
+        await view.load({ keys: indexedDeviceKeys(view, q) });
+        return listDevices(view, q);
+      }),
     listGovernanceProposals: () => listGovernanceProposals(chain.world),
+    getReadings: (deviceId, q, signal) => live(signal, () => chain.readings(deviceId, q.fromUs, q.toUs, q.limit)),
+    // Interval totals are not held in memory: the page (a range of the device's records, and its cursor) is loaded first.
+    getIntervalTotals: async (deviceId, q) => ({
+      intervals: await onOneHeight(async () =>
+        listIntervalTotals(await chain.world.load(intervalTotalsAccess(deviceId, q.fromMs, q.limit)), deviceId, q.fromMs, q.toMs, q.limit),
+      ),
+      settlementIntervalMs: chain.genesis.params.settlementIntervalMs,
+    }),
+    getDeviceHealth(deviceId) {
+      const device = getDevice(chain.world, deviceId);
+      if (device === undefined) return undefined;
+      return { device, health: getDeviceHealth(chain.world, deviceId), lastReadingUs: getMeterCursor(chain.world, deviceId)?.lastTimestampUs };
+    },
     getEnergyUtxo: (id: Uint8Array) => getUtxo(chain.world, id),
     // UTXOs and certificates are not held in memory: the page (an index range, then the records it names) is loaded first.
-    listEnergyUtxos: async (q) => loadAndListUtxos(await chain.world.load({}), q),
+    listEnergyUtxos: (q) => onOneHeight(async () => loadAndListUtxos(await chain.world.load({}), q)),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
-    listCertificates: async (q) => loadAndListCertificates(await chain.world.load({}), q),
+    listCertificates: (q) => onOneHeight(async () => loadAndListCertificates(await chain.world.load({}), q)),
   };
 }

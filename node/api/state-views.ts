@@ -1,7 +1,8 @@
 import type { DeviceRecord } from '../../core/device.ts';
+import { decodeDeviceHealth, decodeIntervalTotals, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import { bitsToRoles } from '../../core/roles.ts';
 import { decodeCertificate, decodeEnergyUtxo, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
-import { DeviceBucket, EnergyBucket, StatePrefix } from '../../core/state-keys.ts';
+import { DeviceBucket, EnergyBucket, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
 import type { AccountView } from '../../rpc/node-api.ts';
 import { decodeAccount } from '../../state/accounts.ts';
 import { decodeDevice } from '../../core/device.ts';
@@ -10,6 +11,8 @@ import { decodeDevice } from '../../core/device.ts';
 export type StateValueView =
   | { readonly kind: 'account'; readonly account: AccountView }
   | { readonly kind: 'device'; readonly device: DeviceRecord }
+  | { readonly kind: 'interval-totals'; readonly totals: IntervalTotals }
+  | { readonly kind: 'device-health'; readonly deviceId: string; readonly health: DeviceHealth }
   | { readonly kind: 'energy-utxo'; readonly utxo: EnergyUtxo }
   | { readonly kind: 'certificate'; readonly certificate: Certificate };
 
@@ -30,6 +33,15 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
       const device = decodeDevice(value);
       // The record must be the one the key names, or a proof of one device could pass for another.
       return new TextDecoder().decode(key.subarray(2)) === device.id ? { kind: 'device', device } : undefined;
+    }
+    if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.totals && key.length >= 3 + key[2]! + 8) {
+      // The key names the device and the interval; the record holds neither, so they come from the key.
+      const idEnd = 3 + key[2]!;
+      const start = Number(new DataView(key.buffer, key.byteOffset + idEnd, 8).getBigUint64(0));
+      return { kind: 'interval-totals', totals: decodeIntervalTotals(value, new TextDecoder().decode(key.subarray(3, idEnd)), start) };
+    }
+    if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.health) {
+      return { kind: 'device-health', deviceId: new TextDecoder().decode(key.subarray(2)), health: decodeDeviceHealth(value) };
     }
     if (key[0] === StatePrefix.energyUtxo && key[1] === EnergyBucket.utxo) {
       const utxo = decodeEnergyUtxo(value);

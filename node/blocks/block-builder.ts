@@ -2,7 +2,7 @@ import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import type { JouleError } from '../../core/errors.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { PreparedState } from '../../state/world-state.ts';
-import { BlockExecutor, endBlockAccess, mergeAccess, txAccess } from '../../vm/index.ts';
+import { BlockExecutor, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess } from '../../vm/index.ts';
 import type { BlockResult } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
@@ -52,6 +52,7 @@ export async function buildBlock(input: BuildInput): Promise<BuildOutput> {
   const { params } = ctx;
   const blockCtx = blockContextOf(ctx, input.timestamp, input.proposer);
   const state = await ctx.world.load(mergeAccess([endBlockAccess(blockCtx)]));
+  await state.load(endBlockDependentAccess(blockCtx, state));
   const executor = new BlockExecutor(state, blockCtx, { ...(input.signaturesVerified ? { verified: () => true } : {}), strictAccess: ctx.world.strictAccess });
   const included: Tx[] = [];
   const dropped: { tx: Tx; error: JouleError }[] = [];

@@ -11,6 +11,7 @@ import { type DbBatch, DbPrefix, dbKey, SCHEMA_VERSION } from '../../state/db.ts
 import { WorldState, type WorldStateOptions } from '../../state/world-state.ts';
 import type { ExecutedBlock } from '../blocks/block-builder.ts';
 import { ChainStore } from './chain-store.ts';
+import { indexReadings, readIndexedReadings, type IndexedReading } from './readings-index.ts';
 import { genesisBlock, genesisChanges } from './genesis-state.ts';
 import { evidenceRules } from './evidence-verifier.ts';
 import type { EvidenceRules } from '../../vm/index.ts';
@@ -293,6 +294,7 @@ export class Chain {
       executed.result.receipts,
       executed.txs.map((t) => t.hash),
     );
+    indexReadings(batch, block.header.height, executed.txs, executed.result.receipts);
     const setChange = executed.result.changes.find((c) => equalBytes(c.key, VALIDATOR_SET_KEY));
     if (setChange?.value !== undefined) Chain.putValidatorSet(batch, decodeValidators(setChange.value));
     this.world.write(executed.prepared, batch);
@@ -331,6 +333,11 @@ export class Chain {
     if (found === undefined) return undefined;
     const { txBytes, header, receipt } = found;
     return { tx: decodeTx(txBytes, Number.MAX_SAFE_INTEGER), height: loc.height, index: loc.index, blockHash: blockHash(header), receipt };
+  }
+
+  /** A device's counted readings in [fromUs, toUs], ascending, at most `limit` (node/chain/readings-index.ts). */
+  readings(deviceId: string, fromUs: bigint, toUs: bigint, limit: number): Promise<IndexedReading[]> {
+    return readIndexedReadings(this.db, deviceId, fromUs, toUs, limit);
   }
 
   /**

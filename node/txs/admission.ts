@@ -73,7 +73,7 @@ export class TxAdmission {
     // Cheap rules first: stale, unfunded or malformed txs (gossip brings many), or ones the
     // pool would refuse (the sender's pending txs already spend its balance; full), never
     // cost a verification.
-    let valid = validateTx(ctx.world, tx, ctx, { allowFutureNonce: true, verifySignature: false });
+    let valid = validateTx(ctx.world, tx, this.atNow(ctx), { allowFutureNonce: true, verifySignature: false });
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { service, verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
@@ -97,7 +97,7 @@ export class TxAdmission {
       // The head may have moved while the signatures were checked (the state changes only with
       // it, and a new head has a new context): the rules again, signatures aside.
       const now = this.chain.nextBlockContext();
-      if (now !== ctx) valid = validateTx(now.world, tx, now, { allowFutureNonce: true, verifySignature: false });
+      if (now !== ctx) valid = validateTx(now.world, tx, this.atNow(now), { allowFutureNonce: true, verifySignature: false });
       this.mempool.add(tx, this.poolMeta(tx, valid, now));
       verifiedTxs.add(tx);
       this.updateGauges();
@@ -106,6 +106,15 @@ export class TxAdmission {
       settle();
       if (this.senderTail.get(sender) === mine) this.senderTail.delete(sender);
     }
+  }
+
+  /**
+   * The next block's context with this node's clock as its time: rules against block time
+   * (a reading's skew, a settled interval) are checked at admission as best the node can,
+   * and again, exactly, against the block's own timestamp at inclusion.
+   */
+  private atNow<C extends ChainContext>(ctx: C): C & { timestamp: number } {
+    return { ...ctx, timestamp: this.clock() };
   }
 
   /** What the pool needs to know of a valid tx: its order, its sender's account at the head, what it costs the sender. */

@@ -9,6 +9,7 @@ import { formatAccount, formatBlock, formatProof, formatStatus, formatTransactio
 import type { BlockJson, TransactionJson } from '../../core/rpc-json.ts';
 import { addConsensusMethods } from './consensus-methods.ts';
 import { addDeviceMethods } from './device-methods.ts';
+import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
@@ -53,8 +54,9 @@ export async function blockToJson(api: NodeApi, sb: StoredBlock, full: boolean, 
  */
 export const FULL_BLOCK_COST = 10;
 
-/** What each request costs a batch (jsonrpc.ts `RequestCost`). */
-export const requestCost: RequestCost = (method, params) => (method === 'joule_getBlock' && params[1] === true ? FULL_BLOCK_COST : 1);
+/** What each request costs a batch (jsonrpc.ts `RequestCost`); a page of up to 1,000 readings costs what a full block does. */
+export const requestCost: RequestCost = (method, params) =>
+  (method === 'joule_getBlock' && params[1] === true) || method === 'joule_getReadings' ? FULL_BLOCK_COST : 1;
 
 /** The methods that work over every transport (the WebSocket server adds subscribe/unsubscribe). */
 export function createMethods(api: NodeApi): Map<string, MethodHandler> {
@@ -114,6 +116,7 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
 
   addConsensusMethods(m, api);
   addDeviceMethods(m, api);
+  addTelemetryMethods(m, api);
   addEnergyMethods(m, api);
   return m;
 }

@@ -16,6 +16,7 @@ import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } f
 import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
 import { ValidatorSet, type Validator } from '../../core/validators.ts';
 import type { DeviceRecord } from '../../core/device.ts';
+import { EMPTY_HEALTH, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import type {
   AccountView,
   DeviceQuery,
@@ -24,6 +25,7 @@ import type {
   NodeApi,
   NodeStatus,
   ProofView,
+  ReadingView,
   StoredBlock,
   TxLookup,
   ValidatorProposalView,
@@ -48,6 +50,10 @@ export interface FakeNode extends NodeApi {
   /** Registered devices by id (listDevices pages them in id order, like the node). */
   readonly devices: Map<string, DeviceRecord>;
   readonly governanceProposals: GovernanceProposalView[];
+  /** Counted readings, interval totals and health by device id (pages filtered like the node's). */
+  readonly readings: ReadingView[];
+  readonly intervals: IntervalTotals[];
+  readonly health: Map<string, DeviceHealth>;
 }
 
 /** Deterministic validator i of the fake chain (real Ed25519 and BLS keys). */
@@ -155,6 +161,9 @@ export function createFakeNode(): FakeNode {
   const proposals: ValidatorProposalView[] = [];
   const devices = new Map<string, DeviceRecord>();
   const governanceProposals: GovernanceProposalView[] = [];
+  const readings: ReadingView[] = [];
+  const intervals: IntervalTotals[] = [];
+  const health = new Map<string, DeviceHealth>();
   const listDevices = (q: DeviceQuery) => {
     const all = [...devices.values()]
       .filter(
@@ -181,6 +190,20 @@ export function createFakeNode(): FakeNode {
     getDevice: (id) => devices.get(id),
     listDevices,
     listGovernanceProposals: () => governanceProposals,
+    readings,
+    intervals,
+    health,
+    getReadings: async (id, q) => readings.filter((r) => r.deviceId === id && r.timestampUs >= q.fromUs && r.timestampUs <= q.toUs).slice(0, q.limit),
+    getIntervalTotals: (id, q) => ({
+      intervals: intervals.filter((t) => t.deviceId === id && t.intervalStartMs >= q.fromMs && t.intervalStartMs <= q.toMs).slice(0, q.limit),
+      settlementIntervalMs: 30_000,
+    }),
+    getDeviceHealth: (id) => {
+      const device = devices.get(id);
+      return device === undefined
+        ? undefined
+        : { device, health: health.get(id) ?? EMPTY_HEALTH, lastReadingUs: readings.findLast((r) => r.deviceId === id)?.timestampUs };
+    },
     blocks,
     txs,
     accounts,

@@ -87,6 +87,15 @@ export class FaultHarness {
     return this.all.filter((i) => !nodes.includes(i));
   }
 
+  /**
+   * Node i's height asked now. Taken right after a cut, it bounds what the node can still
+   * finalise without a quorum: one more block at most (its commit seals may have been on
+   * the wire); a monitor sample from before the cut can be a block or two behind under load.
+   */
+  async heightNow(i: number): Promise<number> {
+    return (await this.cluster.status(i, 2000)).height;
+  }
+
   /** Where load goes and which nodes are read (a paused node's RPC would only time out). */
   route(opts: { load: readonly number[]; readable?: readonly number[] }): void {
     this.load.setTargets(opts.load);

@@ -46,6 +46,7 @@ const SECTIONS: Record<string, readonly Entry[]> = {
   merkleRoots: file.merkleRoots,
   keys: file.keys,
   deviceKeys: file.deviceKeys,
+  telemetry: file.telemetry,
 };
 
 /** `section/name[/property.path]` -> the entry and the value at the property path (the entry itself without one). */
@@ -79,9 +80,13 @@ describe(`${DOC_FILE} names everything the code defines`, () => {
     for (const tag of Object.values(Domain)) {
       const row = rowOf(tag);
       expect(row, `a row for ${tag} in the domain tag table`).toBeDefined();
-      const vectors = file.signing.filter((v) => v.domain === tag);
+      // A reading's signing bytes are a fixed binary layout of their own, with vectors of their own.
+      const vectors =
+        tag === Domain.telemetry
+          ? file.telemetry.map((v) => ({ name: v.name, section: 'telemetry' }))
+          : file.signing.filter((v) => v.domain === tag).map((v) => ({ name: v.name, section: 'signing' }));
       if (vectors.length === 0) expect(row, `${tag} has no signing vector: its row must say it is reserved`).toMatch(/reserved .*not in use/);
-      for (const v of vectors) expect(row, `${tag}'s row cites signing/${v.name}`).toContain(`\`signing/${v.name}\``);
+      for (const v of vectors) expect(row, `${tag}'s row cites ${v.section}/${v.name}`).toContain(`\`${v.section}/${v.name}\``);
     }
   });
 
@@ -137,7 +142,7 @@ describe(`${DOC_FILE} cites what exists`, () => {
 
   it('every valid transaction, signed payload, header, certificate, hash and Merkle vector is cited', () => {
     const cited = new Set(references.map((r) => r.split('/').slice(0, 2).join('/')));
-    for (const section of ['transactions.valid', 'signing', 'headers', 'certificates', 'hashes', 'merkleRoots']) {
+    for (const section of ['transactions.valid', 'signing', 'telemetry', 'headers', 'certificates', 'hashes', 'merkleRoots']) {
       for (const e of SECTIONS[section]!) expect(cited, `${section}/${e.name}`).toContain(`${section}/${e.name}`);
     }
   });

@@ -76,8 +76,8 @@ export function canonicalEncode(v: Value): Uint8Array {
 
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
-/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; `[]`: an array of; cert/core/outputs: a nested layout below. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'outputs';
+/** int: an integer; bytes: a byte string; str: a string; `?`: or nil; `[]`: an array of; cert/core/outputs/readings: a nested layout below. */
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'outputs' | 'readings';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
@@ -95,6 +95,8 @@ export const TYPE_IDS: Record<string, number> = {
   'currency-mint': 24,
   'currency-burn': 25,
   'role-vote': 26,
+  'telemetry-batch': 20,
+  'check-meter-resolution': 27,
 };
 
 export const ENVELOPE: Layout = [
@@ -158,6 +160,17 @@ export const BODIES: Record<string, Layout> = {
     ['account', 'bytes'],
     ['role', 'int'],
   ],
+  'telemetry-batch': [
+    ['keyHeight', 'int'],
+    ['readings', 'readings'],
+    ['signature', 'bytes'],
+  ],
+  'check-meter-resolution': [
+    ['deviceId', 'str'],
+    ['intervalStartMs', 'int'],
+    ['resolution', 'int'],
+    ['valueWh', 'int?'],
+  ],
   'grid-intensity': [
     ['zone', 'str'],
     ['intervalStartMs', 'int'],
@@ -179,6 +192,14 @@ export const BODIES: Record<string, Layout> = {
   ],
   'currency-burn': [['amount', 'int']],
 };
+
+/** One reading inside a telemetry batch. */
+export const READING: Layout = [
+  ['deviceId', 'str'],
+  ['timestampUs', 'int'],
+  ['netEnergyWh', 'int'],
+  ['stateOfChargePercent', 'int'],
+];
 
 /** An energy-transfer output. */
 export const OUTPUT: Layout = [
@@ -304,6 +325,9 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
       const kind = Number((json as { kind: number }).kind);
       return fromFields(json, CORES[kind]!, field);
     }
+    case 'readings':
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array of readings`);
+      return json.map((r, i) => fromFields(r, READING, `${field}[${i}]`));
   }
 }
 

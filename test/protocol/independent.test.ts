@@ -159,6 +159,43 @@ describe('signed payloads rebuilt from their fields', () => {
   }
 });
 
+/** A reading's signing bytes from the layout docs/protocol.md gives (not core/telemetry.ts). */
+function telemetryBytes(chain: string, deviceId: string, timestampUs: bigint, netEnergyWh: bigint): Uint8Array {
+  const parts = [text('JOULE/telemetry/v1'), text(chain), text(deviceId)];
+  const out = Buffer.alloc(parts.reduce((n, p) => n + 2 + p.length, 0) + 16);
+  let o = 0;
+  for (const p of parts) {
+    out.writeUInt16BE(p.length, o);
+    out.set(p, o + 2);
+    o += 2 + p.length;
+  }
+  out.writeBigInt64BE(timestampUs, o);
+  out.writeBigInt64BE(netEnergyWh, o + 8);
+  return new Uint8Array(out);
+}
+
+describe('telemetry: readings signed from the documented layout with @noble/curves', () => {
+  const deviceSecret = (name: string) => unhex(file.deviceKeys.find((k) => k.name === name)!.blsSecretKey);
+
+  for (const v of file.telemetry) {
+    it(`${v.name}: the bytes and the device's signature`, () => {
+      const bytes = telemetryBytes(v.chainId, v.deviceId, BigInt(v.timestampUs), BigInt(v.netEnergyWh));
+      expect(hex(bytes)).toBe(v.payload);
+      expect(hex(blsSign(deviceSecret(v.signer), bytes))).toBe(v.signature);
+    });
+  }
+
+  it("the valid telemetry batch's signature is the aggregate of its device's signatures of each reading", () => {
+    const batch = file.transactions.valid.find((v) => v.typeName === 'telemetry-batch')!;
+    const body = batch.fields.body as { readings: { deviceId: string; timestampUs: string; netEnergyWh: string }[]; signature: string };
+    const device = file.context.devices.find((d) => d.id === body.readings[0]!.deviceId)!;
+    const sigs = body.readings.map((r) =>
+      bls.sign(bls.hash(telemetryBytes(chainId, r.deviceId, BigInt(r.timestampUs), BigInt(r.netEnergyWh)), BLS_DST), deviceSecret(device.key)),
+    );
+    expect(hex(bls.aggregateSignatures(sigs).toBytes(true))).toBe(body.signature);
+  });
+});
+
 describe('blocks, certificates and hashes', () => {
   // The validator set sorted by address (bytewise; lowercase hex of equal length sorts the same).
   const validators = file.context.validators.map(keyNamed).sort((a, b) => (a.address < b.address ? -1 : 1));

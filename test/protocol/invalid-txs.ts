@@ -2,6 +2,7 @@ import { concatBytes, utf8 } from '../../core/bytes.ts';
 import { encode } from '../../core/codec.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { invalidDeviceTxVectors } from './device-vectors.ts';
+import { invalidTelemetryTxVectors } from './telemetry-vectors.ts';
 import { invalidEnergyTxVectors } from './energy-vectors.ts';
 import { invalidBodyVectors } from './invalid-bodies.ts';
 import { array, bytes, flipLastBit, type InvalidTxVector, invalid, parts, transferFields, tx } from './invalid-tx-builder.ts';
@@ -9,7 +10,7 @@ import { KEYS, VECTOR_CHAIN_ID } from './vector-keys.ts';
 
 /** The invalid transactions of the vector file: the envelope's defects first, then each type's body. */
 export function invalidTxVectors(): InvalidTxVector[] {
-  return [...envelopeVectors(), ...invalidBodyVectors(), ...invalidDeviceTxVectors(), ...invalidEnergyTxVectors()];
+  return [...envelopeVectors(), ...invalidBodyVectors(), ...invalidDeviceTxVectors(), ...invalidTelemetryTxVectors(), ...invalidEnergyTxVectors()];
 }
 
 /** Defects of the envelope, in a transfer that is otherwise valid. */

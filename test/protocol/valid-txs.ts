@@ -9,6 +9,7 @@ import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import { txSigningBytes, type Tx } from '../../core/tx.ts';
 import { txHandler } from '../../vm/registry.ts';
 import { validDeviceTxVectors } from './device-vectors.ts';
+import { validTelemetryTxVectors } from './telemetry-vectors.ts';
 import { validEnergyTxVectors } from './energy-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
@@ -121,6 +122,7 @@ export function validTxVectors(): ValidTxVector[] {
       { first: coreFields(evidence.first), second: coreFields(evidence.second) },
     ),
     ...validDeviceTxVectors(vector),
+    ...validTelemetryTxVectors(vector),
     ...validEnergyTxVectors(vector),
   ];
 }

@@ -3,6 +3,7 @@ import { formatAddress, parseAddress } from '../../core/keys.ts';
 import { ROLE_FROM_JSON, rolesToBits, type RoleJsonName } from '../../core/roles.ts';
 import { putDevice } from '../../state/devices.ts';
 import { deviceRecordOf, type DeviceKeyVector } from './device-vectors.ts';
+import { putFrozenInterval } from './telemetry-vectors.ts';
 import { energyUtxoRecordOf } from './energy-vectors.ts';
 import { putUtxo } from '../../state/energy.ts';
 import { ValidatorSet } from '../../core/validators.ts';
@@ -44,6 +45,10 @@ export function vectorChain(
   const addressOf = (name: string) => formatAddress(unhex(key(name).address));
   const deviceKeyOf = (name: string) => unhex(deviceKeys.find((k) => k.name === name)!.blsPublicKey);
   for (const d of context.devices) putDevice(overlay, deviceRecordOf(d, addressOf, deviceKeyOf));
+  for (const f of context.frozenIntervals) {
+    const device = context.devices.find((d) => d.id === f.deviceId)!;
+    putFrozenInterval(overlay, f, device, parseAddress(addressOf(device.owner)));
+  }
   for (const u of context.energyUtxos) putUtxo(overlay, energyUtxoRecordOf(u, addressOf));
   state.apply(overlay.changes());
   const params: ChainParams = {
@@ -52,5 +57,14 @@ export function vectorChain(
     maxTxBytes: context.params.maxTxBytes,
     tiers: DEFAULT_PARAMS.tiers.map((t) => ({ ...t, baseFee: BigInt(context.params.tierBaseFees[t.name]!) })),
   };
-  return { state, chain: { chainId: context.chainId, params, evidenceRules: evidenceRules(context.chainId) } };
+  return {
+    state,
+    chain: {
+      chainId: context.chainId,
+      params,
+      evidenceRules: evidenceRules(context.chainId),
+      height: context.block.height,
+      timestamp: context.block.timestampMs,
+    },
+  };
 }

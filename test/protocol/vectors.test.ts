@@ -20,6 +20,7 @@ import { fromNotation, hex, type Notation, toNotation, unhex, type Plain } from 
 import { certificateFields, headerFields } from './signing-vectors.ts';
 import { coreFields } from './valid-txs.ts';
 import { DEVICE_BODY_CODECS } from './device-vectors.ts';
+import { TELEMETRY_BODY_CODECS } from './telemetry-vectors.ts';
 import { ENERGY_BODY_CODECS } from './energy-vectors.ts';
 import { vectorChain } from './vector-chain.ts';
 import type { KeyVector } from './vector-keys.ts';
@@ -59,6 +60,7 @@ const BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unk
     encode: (b) => encodeEvidence(decodeEvidence(b)),
   },
   ...DEVICE_BODY_CODECS,
+  ...TELEMETRY_BODY_CODECS,
   ...ENERGY_BODY_CODECS,
 };
 

@@ -3,6 +3,13 @@ import { Domain } from '../../core/domain.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { contextDevices, deviceKeyVectors, type DeviceContext, type DeviceKeyVector } from './device-vectors.ts';
+import {
+  CONTEXT_BLOCK,
+  contextFrozenIntervals,
+  telemetrySigningVectors,
+  type FrozenIntervalContext,
+  type TelemetrySigningVector,
+} from './telemetry-vectors.ts';
 import { contextEnergyUtxos, energyHashVectors, type EnergyUtxoContext } from './energy-vectors.ts';
 import { encodingVectors, rejectedEncodingVectors, type EncodingVector, type RejectedEncodingVector } from './encoding-vectors.ts';
 import type { InvalidTxVector } from './invalid-tx-builder.ts';
@@ -41,6 +48,10 @@ export interface VectorContext {
   energyUtxos: EnergyUtxoContext[];
   /** The current validator set (names of `keys`), no pending votes, no evidence yet. */
   validators: string[];
+  /** The block transactions are checked for: its height (device keys) and time, ms (reading skew, settled intervals). */
+  block: { height: number; timestampMs: number };
+  /** Intervals frozen by a check-meter disagreement, with their frozen UTXO, awaiting resolution. */
+  frozenIntervals: FrozenIntervalContext[];
 }
 
 export interface ProtocolVectors {
@@ -50,6 +61,8 @@ export interface ProtocolVectors {
   keys: KeyVector[];
   deviceKeys: DeviceKeyVector[];
   context: VectorContext;
+  /** Readings' fixed-layout signing bytes (not the canonical encoding) and their device signatures. */
+  telemetry: TelemetrySigningVector[];
   encoding: { valid: EncodingVector[]; rejected: RejectedEncodingVector[] };
   transactions: { valid: ValidTxVector[]; invalid: InvalidTxVector[] };
   signing: SigningVector[];
@@ -69,7 +82,7 @@ const ABOUT = [
 function context(): VectorContext {
   const funded = [
     { key: KEYS.alice, balance: 2n ** 64n - 1n, roles: [] },
-    { key: KEYS.north, balance: 1_000_000n, roles: ['validator'] },
+    { key: KEYS.north, balance: 1_000_000n, roles: ['validator', 'dso'] },
     { key: KEYS.aggregator, balance: 1_000_000n, roles: ['aggregator'] },
     { key: KEYS.bob, balance: 1_000_000n, roles: [] },
     { key: KEYS.oracle, balance: 1_000_000n, roles: ['oracle'] },
@@ -85,6 +98,8 @@ function context(): VectorContext {
     accounts: funded.map(({ key, balance, roles }) => ({ key: key.name, address: formatAddress(key.address), balance: balance.toString(), roles })),
     validators: VALIDATOR_KEYS.map((k) => k.name),
     devices: contextDevices(),
+    block: { ...CONTEXT_BLOCK },
+    frozenIntervals: contextFrozenIntervals(),
     energyUtxos: contextEnergyUtxos(),
   };
 }
@@ -104,6 +119,7 @@ export function buildProtocolVectors(): ProtocolVectors {
     keys: Object.values(KEYS).map(keyVector),
     deviceKeys: deviceKeyVectors(),
     context: context(),
+    telemetry: telemetrySigningVectors(),
     encoding: { valid: encodingVectors(), rejected: rejectedEncodingVectors() },
     transactions: { valid, invalid: invalidTxVectors() },
     signing: signingVectors(blocks.digest, transfers[0]!),

@@ -65,6 +65,10 @@ export interface EnergyChain {
    */
   sender(who: TestKey | TestValidator, offset?: number): SenderArgs;
   ctx(): BlockContext;
+  /** The next block's timestamp, ms (blockPeriodMs per height from the start, plus what `advance` added). */
+  now(): number;
+  /** Moves the clock of the blocks to come forward by `ms`. */
+  advance(ms: number): void;
   /** Admission check of `tx` on the current state (a future nonce allowed). */
   check(tx: Tx): void;
   /** Executes and commits a block (strict: an invalid tx throws BLOCK_INVALID). */
@@ -93,6 +97,7 @@ export function energyChain(opts: {
   });
   const params = opts.params ?? DEVNET_PARAMS;
   const start = opts.startTimeMs ?? 1_700_000_000_000;
+  let skipped = 0;
   const chain: EnergyChain = {
     state,
     validators: keys,
@@ -102,13 +107,11 @@ export function energyChain(opts: {
       const address = 'validator' in who ? who.validator.address : who.address;
       return { chainId: ENERGY_CHAIN_ID, seed: who.seed, nonce: getAccount(state, address).nonce + offset, fee: 25n };
     },
-    ctx: () => ({
-      chainId: ENERGY_CHAIN_ID,
-      params,
-      height: chain.height,
-      timestamp: start + chain.height * params.blockPeriodMs,
-      proposer: keys[0]!.validator.address,
-    }),
+    now: () => start + chain.height * params.blockPeriodMs + skipped,
+    advance(ms) {
+      skipped += ms;
+    },
+    ctx: () => ({ chainId: ENERGY_CHAIN_ID, params, height: chain.height, timestamp: chain.now(), proposer: keys[0]!.validator.address }),
     check: (tx) => checkTx(state, tx, chain.ctx(), { allowFutureNonce: true }),
     block(...txs) {
       const r = executeBlock(state, txs, chain.ctx());

@@ -1,0 +1,195 @@
+import type { BlockEvent } from '../../core/block.ts';
+import { toHex } from '../../core/bytes.ts';
+import { INTERVAL_TOTALS_KEPT, metersDisagree, netEnergy, settlesAt, totalsOfOpen, type CheckTotals } from '../../core/meter.ts';
+import { CLOSE_QUEUE_PREFIX } from '../../core/state-keys.ts';
+import { getDevice, isCheckMeter, putDevice } from '../../state/devices.ts';
+import {
+  deleteCloseItem,
+  deleteIntervalTotals,
+  firstQueuedClose,
+  getDeviceHealth,
+  getIntervalTotals,
+  getMeterCursor,
+  intervalTotalsOf,
+  putCloseItem,
+  putDeviceHealth,
+  putIntervalTotals,
+  putMeterCursor,
+  queuedCloses,
+  queuedClosesOf,
+  type QueuedClose,
+} from '../../state/telemetry.ts';
+import { mintMeteredInterval } from '../energy/mint.ts';
+import type { StateOverlay, StateReader } from '../../state/overlay.ts';
+import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import { closeReads } from './access.ts';
+import { afterMiss, afterReport } from './missing-data.ts';
+
+/**
+ * The interval close (end-of-block hook `interval-close`): every interval whose end plus
+ * settlementDelayMs is at or before the block's time is closed, device by device, in
+ * ascending (interval start, device id) order: the order of the close queue's keys
+ * (state/telemetry.ts). One work unit per (interval, device); what the budget leaves waits
+ * in the queue for the next block, still in that order.
+ *
+ * A device that reported the interval: its net energy is compared with its check meter's
+ * (if the check meter reported it too; more than meterAccuracyPermille apart: frozen),
+ * then minted (vm/energy/mint.ts mintMeteredInterval: net export to its owner, storage
+ * carbon from net import), unless the device is itself another's check meter (its energy
+ * is that device's, measured twice: never minted). Its health resets, and a watch for
+ * the next interval is queued. A watched interval without readings counts as missed
+ * (vm/telemetry/missing-data.ts). The interval's totals say how it closed; the totals of
+ * INTERVAL_TOTALS_KEPT intervals before are deleted (a frozen one waits for its resolution).
+ */
+
+/** Work units the close draws per block: half of MAX_END_BLOCK_WORK, the rest left to markets. */
+export const CLOSE_WORK_PER_BLOCK = 5_000;
+
+interface Tally {
+  closed: number;
+  mintedWh: bigint;
+  frozen: number;
+  missed: number;
+}
+
+function closeReported(state: StateOverlay, block: BlockContext, q: QueuedClose, events: BlockEvent[], tally: Tally): void {
+  const { params } = block;
+  const I = q.intervalStartMs;
+  const device = getDevice(state, q.deviceId)!;
+  // Still open in the device's cursor (no later reading yet), or written when a later one came.
+  const cursor = getMeterCursor(state, q.deviceId);
+  const fromCursor = cursor?.open?.intervalStartMs === I;
+  const totals = fromCursor ? totalsOfOpen(q.deviceId, cursor!.open!) : getIntervalTotals(state, q.deviceId, I)!;
+  if (fromCursor) putMeterCursor(state, q.deviceId, { ...cursor!, open: undefined });
+  const net = netEnergy(totals);
+  const cm = q.item.checkMeter === undefined ? undefined : intervalTotalsOf(state, q.item.checkMeter, I);
+  const check: CheckTotals | undefined =
+    cm === undefined || cm.readings === 0 ? undefined : { deviceId: cm.deviceId, readings: cm.readings, importWh: cm.importWh, exportWh: cm.exportWh };
+  const measuresAnother = isCheckMeter(state, q.deviceId);
+  const frozen = !measuresAnother && check !== undefined && metersDisagree(totals, check, params.meterAccuracyPermille);
+  // The energy's provenance: the device's kind and zone when the interval's first reading came.
+  const producer = { ...device, kind: q.item.kind ?? device.kind, zone: q.item.zone ?? device.zone };
+  const utxoId = measuresAnother
+    ? undefined
+    : mintMeteredInterval(
+        state,
+        producer,
+        { deviceId: q.deviceId, intervalStartMs: I, intervalEndMs: I + params.settlementIntervalMs, importWh: net.importWh, exportWh: net.exportWh, frozen },
+        block.height,
+      );
+  putIntervalTotals(state, { ...totals, status: frozen ? 'frozen' : 'closed', mintedWh: measuresAnother ? undefined : net.exportWh, utxoId, check });
+  putDeviceHealth(state, q.deviceId, afterReport(getDeviceHealth(state, q.deviceId), { intervalStartMs: I, ...net }, frozen));
+  putCloseItem(state, I + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
+  const expired = I - INTERVAL_TOTALS_KEPT * params.settlementIntervalMs;
+  if (expired >= 0 && getIntervalTotals(state, q.deviceId, expired)?.status !== 'frozen') deleteIntervalTotals(state, q.deviceId, expired);
+  tally.mintedWh += measuresAnother ? 0n : net.exportWh;
+  if (frozen) {
+    tally.frozen++;
+    events.push({
+      type: 'interval-frozen',
+      attributes: [
+        ['device', q.deviceId],
+        ['intervalStartMs', String(I)],
+        ['netEnergyWh', (totals.importWh - totals.exportWh).toString()],
+        ['checkMeter', check!.deviceId],
+        ['checkNetEnergyWh', (check!.importWh - check!.exportWh).toString()],
+        ['utxo', utxoId === undefined ? '' : toHex(utxoId)],
+      ],
+    });
+  }
+}
+
+function closeWatched(state: StateOverlay, block: BlockContext, q: QueuedClose, events: BlockEvent[], tally: Tally): void {
+  const { params } = block;
+  const device = getDevice(state, q.deviceId)!;
+  // A suspended, revoked or flagged device is not missing data: it stops being watched.
+  if (device.status !== 'active') return;
+  tally.missed++;
+  const { health, flag } = afterMiss(getDeviceHealth(state, q.deviceId), q.intervalStartMs, params);
+  putDeviceHealth(state, q.deviceId, health);
+  if (flag) {
+    putDevice(state, { ...device, status: 'flagged-for-inspection' }, device);
+    events.push({
+      type: 'device-flagged',
+      attributes: [
+        ['device', q.deviceId],
+        ['reason', 'missing-data'],
+        ['missedIntervals', String(health.missed)],
+      ],
+    });
+    return;
+  }
+  // A watch has a key of its own: if the device already reported the next interval, that entry stays.
+  putCloseItem(state, q.intervalStartMs + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
+}
+
+function summary(I: number, t: Tally): BlockEvent {
+  return {
+    type: 'interval-closed',
+    attributes: [
+      ['intervalStartMs', String(I)],
+      ['devices', String(t.closed)],
+      ['mintedWh', t.mintedWh.toString()],
+      ['frozen', String(t.frozen)],
+      ['missed', String(t.missed)],
+    ],
+  };
+}
+
+export function closeDueIntervals(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[] {
+  const events: BlockEvent[] = [];
+  for (;;) {
+    // A fresh look at the queue for each interval: closing one queues watches for the next.
+    const first = firstQueuedClose(state);
+    if (first === undefined || settlesAt(first.intervalStartMs, block.params) > block.timestamp) return events;
+    const I = first.intervalStartMs;
+    const tally: Tally = { closed: 0, mintedWh: 0n, frozen: 0, missed: 0 };
+    let reported: string | undefined;
+    for (const q of queuedClosesOf(state, I)) {
+      if (!budget.take()) {
+        events.push(summary(I, tally));
+        return events;
+      }
+      if (q.item.reported) {
+        closeReported(state, block, q, events, tally);
+        reported = q.deviceId;
+        tally.closed++;
+      } else if (reported !== q.deviceId) {
+        // A watch whose device did not report the interval (its reported entry would come just before).
+        closeWatched(state, block, q, events, tally);
+        tally.closed++;
+      }
+      deleteCloseItem(state, q);
+    }
+    events.push(summary(I, tally));
+  }
+}
+
+/**
+ * What the close will read this block, named by the queue's due entries among the first
+ * `limit` (vm/telemetry/access.ts closeReads): the hook's dependent access list. The due
+ * entries are in the state before the block's txs, which never add to a settled interval.
+ */
+export function closeDependentReads(declared: StateReader, block: BlockContext, limit: number): HookReads {
+  const keys: Uint8Array[] = [];
+  const prefixes: Uint8Array[] = [];
+  let n = 0;
+  for (const q of queuedCloses(declared)) {
+    if (n++ >= limit || settlesAt(q.intervalStartMs, block.params) > block.timestamp) break;
+    const r = closeReads(q, block.params);
+    keys.push(...r.keys);
+    prefixes.push(...r.prefixes);
+  }
+  return { keys, prefixes };
+}
+
+export const intervalCloseHook: EndBlockHook = {
+  name: 'interval-close',
+  order: 10,
+  workPerBlock: CLOSE_WORK_PER_BLOCK,
+  prefixes: () => [],
+  // The queue's head: a block closes at most its budget's worth, and peeks at one entry more.
+  ranges: () => [{ prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_WORK_PER_BLOCK + 1 }],
+  dependent: (block, declared) => closeDependentReads(declared, block, CLOSE_WORK_PER_BLOCK + 1),
+  run: closeDueIntervals,
+};
