@@ -21,9 +21,15 @@ export function proofOfPossessionSet(chainId: string, blsKey: Uint8Array, identi
   return { kind: 'bls', publicKey: blsKey, message: popMessage(chainId, blsKey, identityKey), signature: proof };
 }
 
-/** Never throws: a malformed key or proof verifies as false. */
+/** Never throws: a malformed key or proof, or a chain id with no encoding (a lone surrogate), verifies as false. */
 export function verifyProofOfPossession(chainId: string, blsKey: Uint8Array, identityKey: Uint8Array, proof: Uint8Array): boolean {
-  return verifySignatureSet(proofOfPossessionSet(chainId, blsKey, identityKey, proof));
+  let set: BlsSet;
+  try {
+    set = proofOfPossessionSet(chainId, blsKey, identityKey, proof);
+  } catch {
+    return false; // the message cannot be formed (codec refusal): nothing can have signed it
+  }
+  return verifySignatureSet(set);
 }
 
 // ---- devices (core/device.ts) ----

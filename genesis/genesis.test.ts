@@ -113,6 +113,15 @@ describe('genesis validation', () => {
     ).toEqual([]);
   });
 
+  // Found by the fuzzer (test/fuzz, target card): a chain id with a lone surrogate has no
+  // encoding, and checking the proofs of possession against it threw CODEC_WRONG_TYPE out of
+  // validation instead of listing the problem (a card was CODEC_WRONG_TYPE, not CARD_INVALID).
+  it('a chain id that cannot be encoded is a problem on its field and on each proof, never a thrown codec error', () => {
+    const problems = problemsAfter((g) => (g.chainId = 'joule-\ud800'));
+    expect(problems.map((p) => p.path)).toEqual(['chainId', ...devnet.genesis.validators.map((_, i) => `validators[${i}].blsProofOfPossession`)]);
+    expect(() => parseGenesis({ ...valid(), chainId: '\udc00' })).toThrow(expect.objectContaining({ code: 'GENESIS_INVALID' }));
+  });
+
   it('reports account problems', () => {
     expectProblem((g) => (g.accounts[1].address = g.accounts[0].address), 'accounts[1].address', /duplicate address: same as accounts\[0\]\.address/);
     expectProblem(

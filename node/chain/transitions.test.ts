@@ -190,6 +190,15 @@ describe('emergency transitions', () => {
     }
   });
 
+  // Found by the fuzzer (test/fuzz, target config): any non-empty string was a name, and one
+  // with a lone surrogate made hashing the set throw CODEC_WRONG_TYPE without naming the field.
+  it('a member name is one genesis and votes accept (1-64 letters, digits, ".", "_", "-"), refused at its path otherwise', () => {
+    for (const name of ['\ud800', 'two words', 'x'.repeat(65), '']) {
+      const renamed = { ...signed, validators: signed.validators.map((v, j) => (j === 1 ? { ...v, name } : v)) };
+      expect(refusal(() => parseTransition(renamed, chainId, 't'))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.t.validators[1].name' });
+    }
+  });
+
   it('a proof of possession binds the identity key: a member cannot reuse a proof made for another identity', () => {
     const [m] = members(1, 'p');
     const json = transitionToJson(createTransition(chainId, 9, [m!]));

@@ -26,7 +26,7 @@ export interface ChildOptions {
 }
 
 export type ChildReport =
-  | { readonly type: 'progress'; readonly target: string; readonly runs: number; readonly elapsedMs: number }
+  | { readonly type: 'progress'; readonly target: string; readonly runs: number; readonly elapsedMs: number; readonly rssMb: number }
   | { readonly type: 'finding'; readonly target: string; readonly finding: Finding }
   | {
       readonly type: 'result';
@@ -84,7 +84,7 @@ worker.on('message', (m: WorkerMessage) => {
   if (m.type === 'ready') setupMs = m.setupMs;
   else if (m.type === 'progress') {
     runs = m.runs;
-    send({ type: 'progress', target: opts.target, runs: m.runs, elapsedMs: m.elapsedMs });
+    send({ type: 'progress', target: opts.target, runs: m.runs, elapsedMs: m.elapsedMs, rssMb: process.memoryUsage.rss() / 2 ** 20 });
   } else if (m.type === 'finding') send({ type: 'finding', target: opts.target, finding: m.finding });
   else done = m;
 });

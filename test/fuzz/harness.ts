@@ -23,6 +23,12 @@ export interface FuzzTarget {
    * past the first checks into the code that matters (fuzz.test.ts checks it).
    */
   readonly reaches: readonly string[];
+  /**
+   * The error codes this input's rejections may carry (for text files: the file's own, which
+   * lists or names the problem). Another typed error is a finding too: typed, but not telling
+   * the operator what is wrong where. Unset: any JouleError.
+   */
+  readonly codes?: readonly string[];
   /** Builds what the target needs (keys, a chain in `env.tmpDir`, a valid corpus). */
   setup(env: FuzzEnv): Promise<FuzzInstance> | FuzzInstance;
 }
@@ -78,6 +84,8 @@ export interface RunOptions {
   /** First index (default 0): a run can be resumed or split. */
   readonly startIndex?: number | undefined;
   readonly limitMs?: number | undefined;
+  /** The JouleError codes a rejection may carry (FuzzTarget.codes); unset: any. */
+  readonly codes?: readonly string[] | undefined;
   /** Stop after this many findings (default 10). */
   readonly maxFindings?: number | undefined;
   /** Told of each input before it runs (the worker shares it with its watchdog). */
@@ -165,8 +173,18 @@ export async function runInputs(instance: FuzzInstance, opts: RunOptions): Promi
     try {
       outcome = (await instance.run(input)) ?? 'ok';
     } catch (e) {
-      if (isJouleError(e)) outcome = `reject:${e.code}`;
-      else {
+      if (isJouleError(e) && (opts.codes === undefined || opts.codes.includes(e.code))) outcome = `reject:${e.code}`;
+      else if (isJouleError(e)) {
+        outcome = 'finding';
+        found({
+          kind: 'property',
+          seed: opts.seed,
+          index,
+          input,
+          message: `rejected with ${e.code}, not one of ${opts.codes!.join(', ')}: ${e.message}`,
+          stack: e.stack,
+        });
+      } else {
         outcome = 'finding';
         found({ kind: e instanceof PropertyViolation ? 'property' : 'crash', seed: opts.seed, index, input, ...describe(e) });
       }
@@ -183,12 +201,17 @@ export async function runInputs(instance: FuzzInstance, opts: RunOptions): Promi
 }
 
 /** Runs one given input (a saved reproducer) and says what happened, with the stack of a crash. */
-export async function runOne(instance: FuzzInstance, input: Uint8Array): Promise<{ outcome: string; ms: number; error?: unknown }> {
+export async function runOne(instance: FuzzInstance, input: Uint8Array, codes?: readonly string[]): Promise<{ outcome: string; ms: number; error?: unknown }> {
   const t0 = performance.now();
   try {
     const outcome = (await instance.run(input)) ?? 'ok';
     return { outcome, ms: performance.now() - t0 };
   } catch (e) {
-    return { outcome: isJouleError(e) ? `reject:${e.code}` : e instanceof PropertyViolation ? 'property' : 'crash', ms: performance.now() - t0, error: e };
+    const typed = isJouleError(e) && (codes === undefined || codes.includes(e.code));
+    return {
+      outcome: typed ? `reject:${(e as { code: string }).code}` : isJouleError(e) || e instanceof PropertyViolation ? 'property' : 'crash',
+      ms: performance.now() - t0,
+      error: e,
+    };
   }
 }

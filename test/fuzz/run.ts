@@ -100,7 +100,7 @@ async function runSingle(target: FuzzTarget, input: Uint8Array, label: string): 
   const dir = await mkdtemp(join(tmpdir(), `joule-fuzz-${target.name}-`));
   try {
     const instance = await target.setup({ tmpDir: dir });
-    const r = await runOne(instance, input);
+    const r = await runOne(instance, input, target.codes);
     await instance.close?.();
     const limit = number('limit-ms', args['limit-ms']) ?? target.limitMs ?? DEFAULT_LIMIT_MS;
     process.stdout.write(`${target.name} ${label} (${input.length} bytes): ${r.outcome} in ${r.ms.toFixed(1)} ms\ninput (hex): ${hexPreview(input)}\n`);
@@ -132,7 +132,7 @@ function runChild(target: FuzzTarget, seed: number): Promise<Result> {
     const child = fork(join(HERE, 'child.ts'), [JSON.stringify(opts)], { serialization: 'advanced', execArgv: [] });
     let result: Result | undefined;
     child.on('message', (m: ChildReport) => {
-      if (m.type === 'progress') process.stderr.write(`  ${m.target}: ${m.runs} inputs, ${(m.elapsedMs / 1000).toFixed(0)} s\n`);
+      if (m.type === 'progress') process.stderr.write(`  ${m.target}: ${m.runs} inputs, ${(m.elapsedMs / 1000).toFixed(0)} s, RSS ${m.rssMb.toFixed(0)} MB\n`);
       else if (m.type === 'finding') {
         findings.push(m.finding);
         report(m.target, m.finding);
@@ -169,8 +169,12 @@ async function main(): Promise<number> {
     return runSingle(target, input, `seed ${seed} input ${index}`);
   }
   const targets = await selected();
+  const budget = [
+    args.runs !== undefined || args.seconds === undefined ? `${args.runs ?? 10_000} inputs` : undefined,
+    args.seconds !== undefined ? `${args.seconds} s` : undefined,
+  ];
   process.stdout.write(
-    `fuzzing ${targets.length} target(s), seed ${seed}, ${args.seconds !== undefined ? `${args.seconds} s` : `${args.runs ?? 10_000} inputs`} each (reproducers go to ${show(crashDir)})\n`,
+    `fuzzing ${targets.length} target(s), seed ${seed}, ${budget.filter((b) => b !== undefined).join(' or ')} each, whichever comes first (reproducers go to ${show(crashDir)})\n`,
   );
   const results: Result[] = [];
   for (const t of targets) {

@@ -21,7 +21,7 @@ export function shortBudget(names: readonly string[]): void {
     const dir = await mkdtemp(join(tmpdir(), `joule-fuzz-${name}-`));
     const instance = await target.setup({ tmpDir: dir });
     try {
-      const r = await runInputs(instance, { seed: SEED, runs: target.quickRuns, limitMs: target.limitMs ?? DEFAULT_LIMIT_MS });
+      const r = await runInputs(instance, { seed: SEED, runs: target.quickRuns, limitMs: target.limitMs ?? DEFAULT_LIMIT_MS, codes: target.codes });
       const findings = r.findings.map(
         (f) =>
           `${f.kind}: ${f.message}\n  regenerate: npm run fuzz -- --target ${name} --seed ${f.seed} --index ${f.index}\n  input: ${toHex(f.input).slice(0, 200)}\n${f.stack ?? ''}`,

@@ -39,6 +39,7 @@ const result = await runInputs(instance, {
   runs: data.runs,
   seconds: data.seconds,
   limitMs: data.limitMs,
+  codes: target.codes,
   maxFindings: 10,
   onInput: (index, input) => {
     shared.begin(index, input);

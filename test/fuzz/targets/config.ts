@@ -35,6 +35,7 @@ export const configTarget: FuzzTarget = {
   description: 'config.json: node/home/config.ts parseConfigText and node/chain/transitions.ts parseTransition',
   quickRuns: 800,
   reaches: ['accepted', 'accepted with transitions'],
+  codes: ['CONFIG_INVALID', 'ADDRESS_INVALID'],
   // A transition of a thousand members verifies a thousand proofs of possession.
   limitMs: 10_000,
   setup() {

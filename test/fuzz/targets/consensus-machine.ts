@@ -32,6 +32,7 @@ export const consensusMachineTarget: FuzzTarget = {
   description: 'sequences of messages, timeouts and resends into one QBFT machine (consensus/machine.ts)',
   quickRuns: 300,
   reaches: ['commit h1', 'commit h2', 'evidence'],
+  codes: ['CODEC_MALFORMED', 'CODEC_NON_CANONICAL', 'CODEC_WRONG_TYPE'],
   limitMs: 10_000,
   setup() {
     const net = fuzzNetwork(4, 0);

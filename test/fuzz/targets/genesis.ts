@@ -27,6 +27,7 @@ export const genesisTarget: FuzzTarget = {
   description: 'genesis files: genesis/ parseJsonText + parseGenesis (validate.ts, params.ts), validateGenesis',
   quickRuns: 300,
   reaches: ['accepted'],
+  codes: ['GENESIS_INVALID'],
   // 1024 validators (the most a genesis may have): a proof of possession each, in each of three parses.
   limitMs: 15_000,
   setup() {
@@ -64,6 +65,7 @@ export const cardTarget: FuzzTarget = {
   description: 'validator cards of the genesis ceremony: node/home/card.ts parseCard',
   quickRuns: 400,
   reaches: ['accepted'],
+  codes: ['CARD_INVALID'],
   setup() {
     return {
       inputs: jsonInputs(cardsJson()),
@@ -94,6 +96,7 @@ export const assembleTarget: FuzzTarget = {
   description: 'genesis ceremony: genesis/assemble.ts assembleGenesis from cards, a params file and an accounts file',
   quickRuns: 150,
   reaches: ['assembled'],
+  codes: ['GENESIS_INVALID'],
   setup() {
     const cards = cardsJson().map((json, i) => {
       const card = parseCard(json, `card-${i}.json`);

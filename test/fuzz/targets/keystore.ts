@@ -7,6 +7,8 @@ import { violation, type FuzzTarget } from '../harness.ts';
 import { jsonInputs, text } from '../mutate.ts';
 
 const PASSPHRASE = 'fuzzing the keystore';
+/** What a broken key file is: the file's own errors, which name the field. */
+const KEYSTORE_CODES: readonly string[] = ['KEYSTORE_INVALID', 'KEYSTORE_BAD_PASSPHRASE'];
 
 /**
  * Key files as a node reads them at start (node/home/keys.ts parseKeyFile: JSON, header,
@@ -42,6 +44,8 @@ export const keystoreTarget: FuzzTarget = {
           info = readKeyInfo(JSON.parse(body));
         } catch (e) {
           if (!(e instanceof SyntaxError) && !isJouleError(e)) throw e;
+          if (isJouleError(e) && !KEYSTORE_CODES.includes(e.code))
+            throw violation(`a key file's header refused with ${e.code}, not a KEYSTORE_* code: ${e.message}`);
         }
         let outcome = info === undefined ? 'rejected' : 'header ok';
         for (const type of ['ed25519', 'bls'] as KeyType[]) {
@@ -52,6 +56,7 @@ export const keystoreTarget: FuzzTarget = {
             outcome = `opened ${type}`;
           } catch (e) {
             if (!isJouleError(e)) throw e;
+            if (!KEYSTORE_CODES.includes(e.code)) throw violation(`a key file refused with ${e.code}, not a KEYSTORE_* code: ${e.message}`);
           }
         }
         return outcome;

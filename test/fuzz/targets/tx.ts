@@ -36,6 +36,7 @@ export const txTarget: FuzzTarget = {
   description: 'tx envelope and body decoding (core/tx.ts, core/tx/*, vm registry), signature check, describeTx',
   quickRuns: 2000,
   reaches: ['body ok', 'unknown type'],
+  codes: ['CODEC_MALFORMED', 'CODEC_NON_CANONICAL', 'CODEC_WRONG_TYPE', 'TX_OVERSIZE', 'TX_INVALID_FIELD', 'CONSENSUS_INVALID_MESSAGE'],
   setup() {
     const corpus = txCorpus(fuzzNetwork(2, 2)).map((t) => t.bytes);
     return {
