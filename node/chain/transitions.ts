@@ -104,7 +104,8 @@ interface Member {
 /** One `validators[i]` entry: keys that are curve points, an address that matches, a proof of possession that verifies. */
 function parseMember(v: Partial<TransitionJson['validators'][number]> | undefined, chainId: string, p: string): Member {
   // The names genesis and validator votes accept, no others (a name is part of the set's hash).
-  if (typeof v?.name !== 'string' || !VALIDATOR_NAME_PATTERN.test(v.name)) throw invalid(`${p}.name`, 'expected a name of 1-64 letters, digits, ".", "_" or "-"');
+  if (typeof v?.name !== 'string' || !VALIDATOR_NAME_PATTERN.test(v.name))
+    throw invalid(`${p}.name`, 'expected a name of 1-64 letters, digits, ".", "_" or "-"');
   const identityKey = bytes(v.identityKey, ED25519_PUBLIC_KEY_LENGTH, `${p}.identityKey`);
   if (!isEd25519PublicKey(identityKey)) throw invalid(`${p}.identityKey`, 'is not a valid Ed25519 public key (not a curve point)');
   // Only a string is an address: String() of a JSON object or array whose `toString` is data throws a TypeError.
