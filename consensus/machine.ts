@@ -8,6 +8,7 @@ import { makeEvidence } from '../core/evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
 import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import { checkMessage, type Outcome } from './message-check.ts';
+import { proposerOf } from './proposer.ts';
 import { Kind, messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
 import { decodeMessage, encodeMessage, toCore, type ConsensusMessage, type Justification, type Proposal } from './messages.ts';
 import {
@@ -438,9 +439,31 @@ export class QbftMachine {
     const ahead: number[] = [];
     for (const [author, r] of this.highestRoundChange) if (author !== this.me && r > this.round) ahead.push(r);
     const needed = this.ctx!.validators.faulty + 1;
-    if (ahead.length < needed) return;
-    ahead.sort((a, b) => b - a);
-    this.advanceTo(ahead[needed - 1]!, true);
+    if (ahead.length >= needed) {
+      ahead.sort((a, b) => b - a);
+      this.advanceTo(ahead[needed - 1]!, true);
+    }
+    this.leaveAbandonedRound();
+  }
+
+  /**
+   * A round its proposer has left. An honest proposer never signs in a round below its
+   * highest (beginHeight resumes there; QBFT's round only ever increases), so once the
+   * proposer of this round has signed a ROUND-CHANGE for a later one, no proposal will come
+   * from it and waiting out this round's exponentially grown timer only delays recovery
+   * (after a heal, nodes restarted from their WAL can sit a round below the proposer of
+   * theirs, each hearing too few ROUND-CHANGEs for the f+1 rule). Leave for the next round
+   * now, as on a timeout, unless this round already has a proposal. Leaving a round is
+   * always safe in QBFT (timers are arbitrary; only a proposal's justification protects
+   * safety), and one round at a time: a Byzantine proposer can make the others skip only
+   * the rounds it leads, which it could stall anyway by staying silent.
+   */
+  private leaveAbandonedRound(): void {
+    const ctx = this.ctx!;
+    if (this.committed || ctx.previousProposer === undefined) return;
+    if (this.rounds.get(this.round)?.proposal) return;
+    const proposer = toHex(proposerOf(ctx.validators, ctx.previousProposer, this.round).address);
+    if (proposer !== this.me && (this.highestRoundChange.get(proposer) ?? -1) > this.round) this.advanceTo(this.round + 1, true);
   }
 
   // ---------------- prepare and commit ----------------
