@@ -63,7 +63,10 @@ export interface ExpectedMint {
   readonly provenance: EnergyProvenance;
 }
 
-export type BatchVerdict = { readonly kind: 'invalid'; readonly why: string } | { readonly kind: 'impossible'; readonly devices: string[] } | { readonly kind: 'counted' };
+export type BatchVerdict =
+  | { readonly kind: 'invalid'; readonly why: string }
+  | { readonly kind: 'impossible'; readonly devices: string[] }
+  | { readonly kind: 'counted' };
 
 const STATUS_FROM: Readonly<Record<'suspend' | 'reactivate' | 'revoke', readonly DeviceStatus[]>> = {
   suspend: ['active', 'flagged-for-inspection'],
@@ -105,7 +108,15 @@ export class LedgerModel {
   }
 
   register(d: Omit<ModelDevice, 'status' | 'keys' | 'lastTimestampMs' | 'open' | 'watch' | 'missed'>, key: number, height: number): void {
-    this.devices.set(d.id, { ...d, status: 'active', keys: [{ key, fromHeight: height + 1 }], lastTimestampMs: undefined, open: new Map(), watch: undefined, missed: 0 });
+    this.devices.set(d.id, {
+      ...d,
+      status: 'active',
+      keys: [{ key, fromHeight: height + 1 }],
+      lastTimestampMs: undefined,
+      open: new Map(),
+      watch: undefined,
+      missed: 0,
+    });
   }
 
   canRekey(id: string, sender: string, key: number, proofValid: boolean): boolean {
