@@ -11,7 +11,14 @@ import { KEYS, VECTOR_CHAIN_ID } from './vector-keys.ts';
 
 /** The invalid transactions of the vector file: the envelope's defects first, then each type's body. */
 export function invalidTxVectors(): InvalidTxVector[] {
-  return [...envelopeVectors(), ...invalidBodyVectors(), ...invalidDeviceTxVectors(), ...invalidTelemetryTxVectors(), ...invalidEnergyTxVectors(), ...invalidCommandTxVectors()];
+  return [
+    ...envelopeVectors(),
+    ...invalidBodyVectors(),
+    ...invalidDeviceTxVectors(),
+    ...invalidTelemetryTxVectors(),
+    ...invalidEnergyTxVectors(),
+    ...invalidCommandTxVectors(),
+  ];
 }
 
 /** Defects of the envelope, in a transfer that is otherwise valid. */

@@ -110,9 +110,7 @@ describe('command-anchor (type 28)', () => {
     // Within the grace: the command was delivered while valid; its anchor still lands.
     c.check(anchor(dso, { validFromUs: ended - 1000n, validUntilUs: ended + 2n }));
     const late = nowUs() + MAX_ANCHOR_AHEAD_US + 1n;
-    expect(rejection(() => c.check(anchor(dso, { validFromUs: late, validUntilUs: late + 1000n })))).toBe(
-      `${ErrorCode.TX_INVALID_FIELD} tx.body.validFromUs`,
-    );
+    expect(rejection(() => c.check(anchor(dso, { validFromUs: late, validUntilUs: late + 1000n })))).toBe(`${ErrorCode.TX_INVALID_FIELD} tx.body.validFromUs`);
   });
 
   it('refuses a malformed body before any state rule', () => {

@@ -36,7 +36,11 @@ function checkTime(body: CommandAnchorBody, timestampMs: number | undefined): vo
   if (timestampMs === undefined) return;
   const nowUs = BigInt(timestampMs) * 1000n;
   if (body.validUntilUs + ANCHOR_GRACE_US < nowUs)
-    throw new JouleError(ErrorCode.COMMAND_EXPIRED, `the window ended at ${body.validUntilUs} us, more than ${ANCHOR_GRACE_US} us before this block (${nowUs} us)`, 'tx.body.validUntilUs');
+    throw new JouleError(
+      ErrorCode.COMMAND_EXPIRED,
+      `the window ended at ${body.validUntilUs} us, more than ${ANCHOR_GRACE_US} us before this block (${nowUs} us)`,
+      'tx.body.validUntilUs',
+    );
   if (body.validFromUs > nowUs + MAX_ANCHOR_AHEAD_US)
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, `opens more than ${MAX_ANCHOR_AHEAD_US} us after this block (${nowUs} us)`, 'tx.body.validFromUs');
 }
@@ -51,7 +55,11 @@ function checkState(state: StateReader, body: CommandAnchorBody, tx: Tx, ctx: Ch
     if (!equalBytes(d.operator, tx.from))
       throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not operate device ${JSON.stringify(id)}`, target(i));
     if (body.zone !== undefined && d.zone !== body.zone)
-      throw new JouleError(ErrorCode.TX_INVALID_FIELD, `device ${JSON.stringify(id)} is in zone ${JSON.stringify(d.zone)}, not ${JSON.stringify(body.zone)}`, target(i));
+      throw new JouleError(
+        ErrorCode.TX_INVALID_FIELD,
+        `device ${JSON.stringify(id)} is in zone ${JSON.stringify(d.zone)}, not ${JSON.stringify(body.zone)}`,
+        target(i),
+      );
   });
   if (state.get(commandKey(anchorHash(tx, body))) !== undefined)
     throw new JouleError(ErrorCode.COMMAND_DUPLICATE, 'this command is already anchored', 'tx.body');
