@@ -4,7 +4,7 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { HASH_LENGTH } from '../../core/hash.ts';
 import { isDeviceId, isZone } from '../../core/device.ts';
 import { ADDRESS_LENGTH, parseAddress } from '../../core/keys.ts';
-import type { NodeApi, RpcLogger } from '../node-api.ts';
+import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
 import { accountMessage, blockMessage, certificateRecordMessage, deviceMessage, transactionMessage, utxoMessage } from './joule-messages.ts';
 import { toServiceError } from './joule-status.ts';
 
@@ -66,7 +66,7 @@ function unary(handler: Handler, logger?: RpcLogger) {
 export function queryService(api: NodeApi, logger?: RpcLogger): UntypedServiceImplementation {
   const handlers: Record<string, Handler> = {
     async GetBlock(req, signal) {
-      let sb;
+      let sb: StoredBlock | undefined;
       if (req.which === 'hash') sb = await api.getBlockByHash(bytes(req.hash, 'hash', HASH_LENGTH), signal);
       else if (req.which === 'height') sb = await api.getBlockByHeight(uint(req.height, 'height'), signal);
       else if (req.which === 'latest' && req.latest === true) sb = await api.getBlockByHeight(api.status().height, signal);
