@@ -2,16 +2,15 @@ import { bytesKey } from './key.ts';
 import { ErrorCode, isJouleError, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
 import { AgeQueue } from './age-queue.ts';
-import { SenderChain } from './chain.ts';
 import type { Entry } from './entry.ts';
-import { DeviceCounts } from './devices.ts';
-import { EvictionIndex, type Victim } from './eviction.ts';
+import type { Victim } from './eviction.ts';
+import { PoolStore } from './store.ts';
 import { assertPoolConsistent } from './consistency.ts';
 import { checkLimits, type Limits, type MempoolLimits } from './limits.ts';
 import { assess, fullError, outranks, type AddMeta, type Assessment } from './rules.ts';
 import { NO_MEMPOOL_METRICS, type ExpiryReason, type MempoolMetrics } from './metrics.ts';
 import { selectExecutable, type SelectLimits } from './select.ts';
-import { levelOf, TIERS, TierUsage, tierAt, type Level, type Tier } from './tiers.ts';
+import { levelOf, TIERS, tierAt, type Level, type Tier } from './tiers.ts';
 
 /** A sender's account in the latest committed state, as far as the pool cares. */
 export interface AccountView {
@@ -60,22 +59,17 @@ type Overflow = 'tier' | 'pool';
  *   removeCommitted(b txs): O(b + touched senders * log s);
  *   expire: O(expired + gapped senders); revalidate(max): O(max) checks.
  */
-export class Mempool {
+export class Mempool extends PoolStore {
   private readonly limits: Limits;
   private readonly metrics: MempoolMetrics;
-  private readonly byHash = new Map<string, Entry>();
-  private readonly chains = new Map<string, SenderChain>();
-  private readonly eviction = new EvictionIndex();
   private readonly ages = new AgeQueue();
-  private readonly usage = new TierUsage();
-  private readonly devices = new DeviceCounts();
-  private totalBytes = 0;
   private seq = 0;
   /** Where re-validation continues: a live iterator over byHash (admission order). */
   private recheck: Iterator<Entry> | undefined;
   private readonly isLive = (e: Entry): boolean => this.byHash.get(e.key) === e;
 
   constructor(limits: MempoolLimits, metrics: MempoolMetrics = NO_MEMPOOL_METRICS) {
+    super();
     this.limits = checkLimits(limits);
     this.metrics = metrics;
   }
@@ -353,7 +347,9 @@ export class Mempool {
   /** What a tier-`level` newcomer bringing `txs` more txs and `bytes` more bytes overflows, its tier's bound first. */
   private overflow(level: Level, txs: number, bytes: number): Overflow | undefined {
     const { limits, usage } = this;
-    if (usage.txs[level]! + txs > limits.tierMaxTxs[level]! || usage.bytes[level]! + bytes > limits.tierMaxBytes[level]!) return 'tier';
+    // A tier bounded only by the pool (100 %) is the pool's case: any tier's tail may make room.
+    if (usage.txs[level]! + txs > limits.tierMaxTxs[level]! && limits.tierMaxTxs[level]! < limits.maxTxs) return 'tier';
+    if (usage.bytes[level]! + bytes > limits.tierMaxBytes[level]! && limits.tierMaxBytes[level]! < limits.maxBytes) return 'tier';
     if (this.byHash.size + txs > limits.maxTxs || this.totalBytes + bytes > limits.maxBytes) return 'pool';
     return undefined;
   }
@@ -392,65 +388,5 @@ export class Mempool {
     const n = [0, 0, 0, 0];
     for (const e of gone) n[e.level]!++;
     n.forEach((count, level) => count > 0 && emit(tierAt(level as Level), count));
-  }
-
-  /** Tells a sender's chain its account nonce and drops what is below it. */
-  private rebase(senderKey: string, accountNonce: number): Entry[] {
-    const chain = this.chains.get(senderKey);
-    if (chain === undefined) return [];
-    chain.baseNonce = accountNonce;
-    const stale = chain.takeBelow(accountNonce);
-    for (const e of stale) this.account(e, -1);
-    this.placed(chain, undefined);
-    return stale;
-  }
-
-  /** Removes entries[i..] of `chain` (a tx and the txs that depend on it) into `out`. */
-  private takeFrom(chain: SenderChain, i: number, now: number, out: Entry[]): void {
-    const gone = chain.takeFrom(i);
-    for (const e of gone) {
-      this.account(e, -1);
-      out.push(e);
-    }
-    this.placed(chain, now);
-  }
-
-  private insertEntry(e: Entry, baseNonce: number, now: number | undefined): SenderChain {
-    let chain = this.chains.get(e.senderKey);
-    if (chain === undefined) {
-      chain = new SenderChain(e.senderKey, e.tx.from, baseNonce);
-      this.chains.set(e.senderKey, chain);
-    }
-    chain.insert(e);
-    this.account(e, 1);
-    this.placed(chain, now);
-    return chain;
-  }
-
-  private removeEntry(e: Entry, now: number | undefined): void {
-    const chain = this.chains.get(e.senderKey)!;
-    chain.remove(e);
-    this.account(e, -1);
-    this.placed(chain, now);
-  }
-
-  /** After a chain changed: drop it if empty, else put it in the eviction heap its tail and gap state call for, in order. */
-  private placed(chain: SenderChain, now: number | undefined): void {
-    if (chain.length === 0) {
-      this.eviction.drop(chain);
-      this.chains.delete(chain.key);
-      return;
-    }
-    if (!chain.hasGap) chain.gapSince = undefined;
-    else chain.gapSince ??= now;
-    this.eviction.place(chain);
-  }
-
-  private account(e: Entry, sign: 1 | -1): void {
-    if (sign === 1) this.byHash.set(e.key, e);
-    else this.byHash.delete(e.key);
-    this.totalBytes += sign * e.tx.bytes.length;
-    this.usage.add(e.level, e.tx.bytes.length, sign);
-    if (e.devices.length > 0) this.devices.add(e.devices, sign);
   }
 }
