@@ -150,7 +150,8 @@ export class Mempool extends PoolStore {
       const over = this.overflow(level, sameTier ? 0 : 1, tx.bytes.length - (sameTier ? a.old!.tx.bytes.length : 0));
       if (over === undefined) return;
       const victim = this.nextVictim(level, over);
-      if (victim !== undefined && !outranks(true, a.floorLevel, a.floor, victim, this.limits.replaceBumpPercent)) throw fullError(this.limits, meta, over === 'tier');
+      if (victim !== undefined && !outranks(true, a.floorLevel, a.floor, victim, this.limits.replaceBumpPercent))
+        throw fullError(this.limits, meta, over === 'tier');
     });
   }
 

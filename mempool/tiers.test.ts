@@ -211,7 +211,7 @@ describe('eviction order', () => {
     expect(m.add(cheapGrid, meta(cheapGrid, 'grid_balancing')).evicted).toEqual([held]);
   });
 
-  it('a high-tier tail does not shield its sender\'s cheap lower-tier txs: the chain is ranked by its floor', () => {
+  it("a high-tier tail does not shield its sender's cheap lower-tier txs: the chain is ranked by its floor", () => {
     const m = new Mempool({ ...BASE, maxTxs: 3 });
     const cheap = fakeTx(S.carbon, 0, 1n);
     const shield = fakeTx(S.carbon, 1, 10n ** 9n);
@@ -290,7 +290,7 @@ describe('starvation freedom under a flood of the highest tier', () => {
 
   it('unused share flows to the others, and a tier with nothing to send takes none', () => {
     const m = new Mempool(BASE);
-    for (let i = 0; i < 40; i++) m.add(fakeTx(S.grid + i % 50, 0, 10n, { salt: i }), meta(fakeTx(S.grid + i % 50, 0, 10n, { salt: i }), 'grid_balancing'));
+    for (let i = 0; i < 40; i++) m.add(fakeTx(S.grid + (i % 50), 0, 10n, { salt: i }), meta(fakeTx(S.grid + (i % 50), 0, 10n, { salt: i }), 'grid_balancing'));
     const two = [fakeTx(S.carbon, 0, 10n), fakeTx(S.carbon + 1, 0, 10n)];
     for (const tx of two) m.add(tx, meta(tx, 'carbon_credit'));
     const txs = m.select({ maxTxs: 20, maxBytes: 1e9, shares: { grid_balancing: 3000, peer_to_peer: 2000, carbon_credit: 5000 } }, nonceZero);
@@ -334,7 +334,7 @@ describe('re-validation', () => {
     m.assertConsistent();
   });
 
-  it('a removed tx leaves its sender\'s later txs behind a gap, where gap expiry takes them', () => {
+  it("a removed tx leaves its sender's later txs behind a gap, where gap expiry takes them", () => {
     const m = new Mempool({ ...BASE, maxGapAgeMs: 1000 });
     const txs = [0, 1, 2].map((n) => fakeTx(S.grid, n, 10n));
     for (const tx of txs) m.add(tx, meta(tx, 'grid_balancing'));

@@ -103,7 +103,12 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     }),
     mempoolTierTxs: new Gauge({ name: 'joule_mempool_tier_txs', help: 'Transactions in the mempool, by tier', labelNames: ['tier'] as const, registers }),
     mempoolTierBytes: new Gauge({ name: 'joule_mempool_tier_bytes', help: 'Encoded bytes in the mempool, by tier', labelNames: ['tier'] as const, registers }),
-    mempoolTierAdmitted: new Counter({ name: 'joule_mempool_tier_admitted_total', help: 'Transactions admitted to the mempool, by tier', labelNames: ['tier'] as const, registers }),
+    mempoolTierAdmitted: new Counter({
+      name: 'joule_mempool_tier_admitted_total',
+      help: 'Transactions admitted to the mempool, by tier',
+      labelNames: ['tier'] as const,
+      registers,
+    }),
     mempoolTierRejected: new Counter({
       name: 'joule_mempool_tier_rejected_total',
       help: 'Transactions the mempool refused, by tier and reason (typed error code)',
