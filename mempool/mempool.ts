@@ -57,7 +57,7 @@ type Overflow = 'tier' | 'pool';
  *   add / remove: O(log s + log k + d) plus one memmove of <= k pointers when not at a chain's end;
  *   select(m txs): O(s) nonce look-ups and heapify, then O(m log s);
  *   removeCommitted(b txs): O(b + touched senders * log s);
- *   expire: O(expired + gapped senders); revalidate(max): O(max) checks.
+ *   expire: O(expired + gapped senders); revalidate: O(budget) checks.
  */
 export class Mempool extends PoolStore {
   private readonly limits: Limits;
@@ -270,16 +270,19 @@ export class Mempool extends PoolStore {
   }
 
   /**
-   * Re-validation after a block: checks up to `max` pooled txs against the new head with
-   * `invalid` (the caller's rules; a reason when the tx no longer applies), continuing
-   * where the previous call stopped, so that a pool larger than `max` is covered over a
-   * few blocks. Each tx found invalid is removed as by `remove` (its sender's later txs
-   * wait behind the gap it leaves). Returns the removed txs.
+   * Re-validation after a block: checks up to `budget.txs` pooled txs, and stops once it
+   * has checked `budget.bytes` of them (a big telemetry batch costs more to check than a
+   * transfer), against the new head with `invalid` (the caller's rules; a reason when the
+   * tx no longer applies), continuing where the previous call stopped, so that a large
+   * pool is covered over a few blocks; one call never checks a tx twice. Each tx found
+   * invalid is removed as by `remove` (its sender's later txs wait behind the gap it
+   * leaves). Returns the removed txs.
    */
-  revalidate(invalid: (tx: Tx) => string | undefined, max: number): Tx[] {
+  revalidate(invalid: (tx: Tx) => string | undefined, budget: { txs: number; bytes?: number }): Tx[] {
     const out: Entry[] = [];
-    const budget = Math.min(max, this.size);
-    for (let checked = 0; checked < budget; checked++) {
+    const most = Math.min(budget.txs, this.size);
+    let bytes = 0;
+    for (let checked = 0; checked < most && bytes < (budget.bytes ?? Number.POSITIVE_INFINITY); checked++) {
       let next = this.recheck?.next();
       if (next === undefined || next.done === true) {
         this.recheck = this.byHash.values();
@@ -287,7 +290,8 @@ export class Mempool extends PoolStore {
         if (next.done === true) break;
       }
       const e = next.value;
-      if (!this.isLive(e) || invalid(e.tx) === undefined) continue;
+      bytes += e.tx.bytes.length;
+      if (invalid(e.tx) === undefined) continue;
       this.removeEntry(e, undefined);
       out.push(e);
     }

@@ -151,7 +151,7 @@ describe('tiered mempool under random operations', () => {
             }
           } else if (op.kind === 'revalidate') {
             const size = m.size;
-            const gone = m.revalidate((tx) => (tx.nonce % 5 === op.pick ? 'STALE' : undefined), op.max);
+            const gone = m.revalidate((tx) => (tx.nonce % 5 === op.pick ? 'STALE' : undefined), { txs: op.max });
             for (const t of gone) expect(t.nonce % 5).toBe(op.pick);
             expect(m.size).toBe(size - gone.length);
           } else {

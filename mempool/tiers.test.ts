@@ -322,23 +322,34 @@ describe('re-validation', () => {
       seen.push(tx);
       return stale.has(tx) ? 'TELEMETRY_STALE' : undefined;
     };
-    expect(m.revalidate(invalid, 4)).toEqual([txs[1]]);
+    expect(m.revalidate(invalid, { txs: 4 })).toEqual([txs[1]]);
     expect(seen).toEqual(txs.slice(0, 4));
-    expect(m.revalidate(invalid, 4)).toEqual([txs[6]]);
+    expect(m.revalidate(invalid, { txs: 4 })).toEqual([txs[6]]);
     expect(seen.slice(4)).toEqual(txs.slice(4, 8));
     // The round wraps around: the rest, then the start again; never the same tx twice in one call.
-    expect(m.revalidate(invalid, 100)).toEqual([txs[8]]);
+    expect(m.revalidate(invalid, { txs: 100 })).toEqual([txs[8]]);
     expect(seen.slice(8)).toEqual([txs[8], txs[9], txs[0], txs[2], txs[3], txs[4], txs[5], txs[7]]);
     expect(m.size).toBe(7);
     expect(counts.get('evicted:grid_balancing:invalid')).toBe(3);
     m.assertConsistent();
   });
 
+  it('stops at its byte budget, so a pool of big txs costs no more per block than one of small ones', () => {
+    const m = new Mempool(BASE);
+    const txs = Array.from({ length: 6 }, (_, i) => fakeTx(S.grid + i, 0, 10n, { size: 1000 }));
+    for (const tx of txs) m.add(tx, meta(tx, 'grid_balancing'));
+    const seen: Tx[] = [];
+    m.revalidate((tx) => void seen.push(tx), { txs: 100, bytes: 2500 });
+    expect(seen).toEqual(txs.slice(0, 3));
+    m.revalidate((tx) => void seen.push(tx), { txs: 100, bytes: 1 });
+    expect(seen).toEqual(txs.slice(0, 4));
+  });
+
   it("a removed tx leaves its sender's later txs behind a gap, where gap expiry takes them", () => {
     const m = new Mempool({ ...BASE, maxGapAgeMs: 1000 });
     const txs = [0, 1, 2].map((n) => fakeTx(S.grid, n, 10n));
     for (const tx of txs) m.add(tx, meta(tx, 'grid_balancing'));
-    m.revalidate((tx) => (tx === txs[0] ? 'DEVICE_REVOKED' : undefined), 10);
+    m.revalidate((tx) => (tx === txs[0] ? 'DEVICE_REVOKED' : undefined), { txs: 10 });
     expect(m.select({ maxTxs: 10, maxBytes: 1e9 }, nonceZero)).toEqual([]);
     m.expire(0);
     expect(m.expire(1000)).toEqual([txs[1], txs[2]]);

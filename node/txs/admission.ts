@@ -10,11 +10,12 @@ import { mempoolPriority, mempoolTier, txDevices } from './tiers.ts';
 export const MAX_PENDING_ADMISSIONS = 16_384;
 
 /**
- * Pooled txs re-checked against the new head after each block: a few milliseconds of
- * checks (a telemetry batch reads its devices), and a full pool is covered in a minute
- * or so of blocks. What it has not reached yet, the proposer's execution still catches.
+ * What is re-checked against the new head after each block: at most this many pooled txs,
+ * and at most this many of their bytes (a telemetry batch of 1,500 readings reads 1,500
+ * devices' state; a transfer two accounts). A full pool is covered over some blocks; what
+ * re-validation has not reached yet, the proposer's execution still catches.
  */
-export const REVALIDATE_PER_BLOCK = 1024;
+export const REVALIDATE_PER_BLOCK = { txs: 1024, bytes: 512 * 1024 } as const;
 
 /**
  * The one door into the mempool, for RPC and gossip alike: decode, the cheap rules against
@@ -32,7 +33,7 @@ export class TxAdmission {
   private readonly mempool: Mempool;
   private readonly metrics: AdmissionMetrics;
   private readonly maxPending: number;
-  private readonly revalidatePerBlock: number;
+  private readonly revalidatePerBlock: { txs: number; bytes?: number };
   private readonly inFlight = new Set<string>();
   /** Per sender, settled when its latest submitted tx is settled. */
   private readonly senderTail = new Map<string, Promise<void>>();
@@ -43,7 +44,7 @@ export class TxAdmission {
     chain: Chain,
     mempool: Mempool,
     metrics: AdmissionMetrics,
-    opts: { maxPending?: number; clock?: () => number; revalidatePerBlock?: number } = {},
+    opts: { maxPending?: number; clock?: () => number; revalidatePerBlock?: { txs: number; bytes?: number } } = {},
   ) {
     this.chain = chain;
     this.mempool = mempool;
@@ -132,7 +133,7 @@ export class TxAdmission {
   }
 
   /**
-   * After a commit: re-checks up to revalidatePerBlock pooled txs (the pool continues
+   * After a commit: re-checks revalidatePerBlock's worth of pooled txs (the pool continues
    * where it stopped last time) against the new head with the rules of admission,
    * signatures aside (they do not change with the state), and drops those that no longer
    * apply: a reading a newer one superseded, a device revoked, an interval closed, a
