@@ -68,6 +68,8 @@ export const ErrorCode = {
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',
   MEMPOOL_UNDERPRICED: 'MEMPOOL_UNDERPRICED',
   MEMPOOL_SENDER_LIMIT: 'MEMPOOL_SENDER_LIMIT',
+  /** Too many pending transactions speak for one device (the node's mempool.maxPerDevice). */
+  MEMPOOL_DEVICE_LIMIT: 'MEMPOOL_DEVICE_LIMIT',
   /** The sender's balance does not cover its pending txs and this one together (fees and amounts). */
   MEMPOOL_INSUFFICIENT_FUNDS: 'MEMPOOL_INSUFFICIENT_FUNDS',
   // blocks and certificates

@@ -7,7 +7,7 @@ import { StorageFailure } from '../core/storage-error.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { keySigner } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
-import { Mempool } from '../mempool/index.ts';
+import { Mempool, TIER_DEFAULTS } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
 import { startRpcServer } from '../rpc/http/http-server.ts';
 import { startMetricsServer } from '../rpc/http/metrics-server.ts';
@@ -100,7 +100,7 @@ export class JouleNode {
     this.address = addressFromPublicKey(keys.identity.publicKey);
     this.metrics = metrics;
     this.nodeMetrics = nodeMetrics(this.metrics);
-    this.mempool = new Mempool(config.mempool, mempoolMetrics(this.metrics));
+    this.mempool = new Mempool({ ...TIER_DEFAULTS, ...config.mempool }, mempoolMetrics(this.metrics));
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
     this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
     this.commands = new CommandIssuer({
@@ -374,9 +374,10 @@ export class JouleNode {
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
-    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from));
+    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from), Date.now());
     // Every commit (at least one per empty-block period) is when the pool learns the time.
     this.mempool.expire(Date.now());
+    this.admission.revalidate();
     this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;
