@@ -1,4 +1,5 @@
 import type { Receipt } from '../core/block.ts';
+import type { IssuedCommand } from '../core/command.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
 import type { CommittedBlock } from './chain/chain.ts';
@@ -14,14 +15,19 @@ export interface TxIncluded {
 
 /**
  * What the node announces, by event type. A type is added here when the code that emits
- * it exists: 'interval-closed', 'market-cleared' and 'command-issued' come with the energy
- * issues' end-of-block hooks and gRPC streams.
+ * it exists: 'interval-closed' and 'market-cleared' come with the energy issues'
+ * end-of-block hooks.
  */
 export interface NodeEventMap {
   /** After the block is durable, once per block, in height order. */
   'block-committed': CommittedBlock;
   /** After its block's 'block-committed', once per tx, in block order. */
   'tx-included': TxIncluded;
+  /**
+   * A grid command this node admitted (issued here, or its anchor tx gossiped in), at once,
+   * before consensus; once per command, never after its window ended (node/commands/).
+   */
+  'command-issued': IssuedCommand;
 }
 export type NodeEventType = keyof NodeEventMap;
 export type NodeEventListener<K extends NodeEventType> = (event: NodeEventMap[K]) => void;
@@ -37,7 +43,11 @@ export const MAX_LISTENERS_PER_TYPE = 64;
  * node carry on. At most `maxListeners` per type (RATE_LIMITED beyond).
  */
 export class NodeEvents {
-  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = { 'block-committed': new Set(), 'tx-included': new Set() };
+  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = {
+    'block-committed': new Set(),
+    'tx-included': new Set(),
+    'command-issued': new Set(),
+  };
   private readonly onError: (e: unknown, type: NodeEventType) => void;
   private readonly maxListeners: number;
 

@@ -7,7 +7,7 @@ import { StorageFailure } from '../core/storage-error.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { keySigner } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
-import { Mempool } from '../mempool/index.ts';
+import { Mempool, TIER_DEFAULTS } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
 import { startRpcServer } from '../rpc/http/http-server.ts';
 import { startMetricsServer } from '../rpc/http/metrics-server.ts';
@@ -22,6 +22,7 @@ import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config
 import { ConsensusDriver } from './consensus/driver.ts';
 import { ConsensusRecordLog } from './consensus/wal.ts';
 import { NodeEvents } from './events.ts';
+import { CommandIssuer } from './commands/issuer.ts';
 import { loadNodeKeys, readPassphrase, type NodeKeys } from './home/keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -69,6 +70,8 @@ export class JouleNode {
   private readonly keys: NodeKeys;
   private readonly home: string;
   private readonly admission: TxAdmission;
+  /** Grid commands: issued through the API, announced ('command-issued') once admitted, from here or from gossip. */
+  private readonly commands: CommandIssuer;
   private readonly queue: SerialQueue;
   private readonly crypto: CachingCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
@@ -97,9 +100,18 @@ export class JouleNode {
     this.address = addressFromPublicKey(keys.identity.publicKey);
     this.metrics = metrics;
     this.nodeMetrics = nodeMetrics(this.metrics);
-    this.mempool = new Mempool(config.mempool, mempoolMetrics(this.metrics));
+    this.mempool = new Mempool({ ...TIER_DEFAULTS, ...config.mempool }, mempoolMetrics(this.metrics));
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
     this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
+    this.commands = new CommandIssuer({
+      chainId: chain.genesis.chainId,
+      submit: async (bytes) => {
+        const tx = await this.admission.submit(bytes, 'rpc');
+        this.txGossip?.add(tx);
+        return tx;
+      },
+      announce: (c) => this.events.emit('command-issued', c),
+    });
     // A fatal error (an end-of-block hook failed while building or executing a block)
     // surfaces here from every path that executes blocks: consensus, sync, gossip import.
     this.queue = new SerialQueue((e) => (isFatal(e) ? this.halt(e) : logger.error({ err: e }, 'chain task failed')));
@@ -174,6 +186,7 @@ export class JouleNode {
       events: this.events,
       status: () => this.status(),
       onAdmitted: (tx) => this.txGossip?.add(tx),
+      commands: this.commands,
     });
     const rpc = await startRpcServer({
       host: config.rpc.host,
@@ -311,6 +324,7 @@ export class JouleNode {
       (bytes) => void p2p.publish('txs', bytes).catch(() => {}),
       this.admission,
       (e) => logger.error({ err: e }, 'gossiped tx admission failed'),
+      (tx) => this.commands.observe(tx),
     );
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe(
@@ -360,9 +374,10 @@ export class JouleNode {
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
-    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from));
+    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from), Date.now());
     // Every commit (at least one per empty-block period) is when the pool learns the time.
     this.mempool.expire(Date.now());
+    this.admission.revalidate();
     this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;
