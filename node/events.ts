@@ -1,6 +1,7 @@
 import type { Receipt } from '../core/block.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import type { DeviceCommand, ReadingAck } from '../rpc/grpc/device-ingress.ts';
 import type { CommittedBlock } from './chain/chain.ts';
 
 /** One tx of a committed block: where it landed and its receipt. */
@@ -22,6 +23,17 @@ export interface NodeEventMap {
   'block-committed': CommittedBlock;
   /** After its block's 'block-committed', once per tx, in block order. */
   'tx-included': TxIncluded;
+  /**
+   * Per-reading acknowledgements of the device ingress (node/ingress/), in groups as they
+   * happen: accepted or dropped (with the reason), batched, final, failed.
+   */
+  'reading-acks': readonly ReadingAck[];
+  /**
+   * A grid command issued on this node (h/grpcapi's node/commands/; its type is core/command.ts
+   * IssuedCommand, of which DeviceCommand is the structural twin). The ingress pushes it to
+   * the target devices streaming here.
+   */
+  'command-issued': DeviceCommand;
 }
 export type NodeEventType = keyof NodeEventMap;
 export type NodeEventListener<K extends NodeEventType> = (event: NodeEventMap[K]) => void;
@@ -37,7 +49,12 @@ export const MAX_LISTENERS_PER_TYPE = 64;
  * node carry on. At most `maxListeners` per type (RATE_LIMITED beyond).
  */
 export class NodeEvents {
-  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = { 'block-committed': new Set(), 'tx-included': new Set() };
+  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = {
+    'block-committed': new Set(),
+    'tx-included': new Set(),
+    'reading-acks': new Set(),
+    'command-issued': new Set(),
+  };
   private readonly onError: (e: unknown, type: NodeEventType) => void;
   private readonly maxListeners: number;
 

@@ -10,6 +10,7 @@ import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
 import type { NodeRole } from '../core/roles.ts';
 import type { Tx } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
+import type { ReadingAck } from './grpc/device-ingress.ts';
 
 export interface StoredBlock {
   block: Block;
@@ -152,6 +153,8 @@ export interface NodeApiEvents {
   'block-committed': StoredBlock;
   /** Once per tx of a committed block, after the block's event, in block order. */
   'tx-included': TxLookup;
+  /** Per-reading acknowledgements of the device ingress, in groups (rpc/grpc/device-ingress.ts). */
+  'reading-acks': readonly ReadingAck[];
 }
 
 type MaybePromise<T> = T | Promise<T>;

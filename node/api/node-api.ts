@@ -29,6 +29,7 @@ export interface ApiDeps {
 const asContract: { readonly [K in keyof NodeApiEvents]: (e: NodeEventMap[K]) => NodeApiEvents[K] } = {
   'block-committed': (b) => b,
   'tx-included': (t) => t,
+  'reading-acks': (a) => a,
 };
 
 /** A read for a request whose client is gone (in a batch, or queued behind others) is not started. */

@@ -3,6 +3,7 @@
  * without a real node). Not used by production code. Blocks and txs are real, signed and
  * encoded with core/, so formatting is exercised on genuine data.
  */
+import type { ReadingAck } from '../grpc/device-ingress.ts';
 import { Dispatcher } from '../jsonrpc/jsonrpc.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import { createMethods } from '../jsonrpc/methods.ts';
@@ -78,7 +79,11 @@ export function createFakeNode(): FakeNode {
   const txs = new Map<string, TxLookup>();
   const accounts = new Map<string, AccountView>();
   const submitted: Uint8Array[] = [];
-  const listeners = { 'block-committed': new Set<(b: StoredBlock) => void>(), 'tx-included': new Set<(t: TxLookup) => void>() };
+  const listeners = {
+    'block-committed': new Set<(b: StoredBlock) => void>(),
+    'tx-included': new Set<(t: TxLookup) => void>(),
+    'reading-acks': new Set<(a: readonly ReadingAck[]) => void>(),
+  };
   accounts.set(toHex(alice.address), { nonce: 0, balance: 10n ** 20n, locked: 5n, roles: ['dso'] });
 
   const commit = (blockTxs: Tx[] = []): StoredBlock => {
