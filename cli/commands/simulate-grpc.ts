@@ -65,7 +65,8 @@ async function acceptedReadings(nodes: readonly DevnetFileNode[]): Promise<numbe
   for (const n of nodes) {
     try {
       const text = await (await fetch(n.metrics, { signal: AbortSignal.timeout(2000) })).text();
-      for (const line of text.split('\n')) if (line.startsWith('joule_grpc_readings_total{') && line.includes('outcome="accepted"')) total += Number(line.split(' ').at(-1));
+      for (const line of text.split('\n'))
+        if (line.startsWith('joule_grpc_readings_total{') && line.includes('outcome="accepted"')) total += Number(line.split(' ').at(-1));
     } catch {
       // a node down or busy: counted at the next report
     }

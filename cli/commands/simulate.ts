@@ -169,7 +169,8 @@ async function stream(ctx: SenderContext, fleet: readonly FleetDevice[], opts: S
 async function simulateDevices(opts: SimulateOptions): Promise<void> {
   if (opts.devnet !== undefined) {
     const badFraction = Number(opts.badFraction);
-    if (!/^(0|1|0?\.[0-9]+)$/.test(opts.badFraction) || badFraction > 1) throw new CliError('INVALID_PARAMS', '--bad-fraction must be a number 0..1', 'bad-fraction');
+    if (!/^(0|1|0?\.[0-9]+)$/.test(opts.badFraction) || badFraction > 1)
+      throw new CliError('INVALID_PARAMS', '--bad-fraction must be a number 0..1', 'bad-fraction');
     await simulateOverGrpc({
       devnet: opts.devnet,
       count: opts.count,
@@ -184,7 +185,8 @@ async function simulateDevices(opts: SimulateOptions): Promise<void> {
     });
     return;
   }
-  if (opts.aggregatorKey === undefined) throw new CliError('INVALID_PARAMS', 'give --devnet DIR (stream over gRPC) or --aggregator-key FILE (submit batches over JSON-RPC)', 'aggregator-key');
+  if (opts.aggregatorKey === undefined)
+    throw new CliError('INVALID_PARAMS', 'give --devnet DIR (stream over gRPC) or --aggregator-key FILE (submit batches over JSON-RPC)', 'aggregator-key');
   if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind))
     throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}`, 'kind');
   if (opts.signer !== 'noble' && opts.signer !== 'blst') throw new CliError('INVALID_PARAMS', '--signer must be noble or blst', 'signer');
@@ -206,7 +208,7 @@ export function registerSimulateCommands(program: Command): void {
   simulate
     .command('devices')
     .description(
-      'register a fleet of devices and stream their signed readings: over gRPC to a devnet\'s validators (--devnet), or as telemetry batches from an aggregator key (--aggregator-key)',
+      "register a fleet of devices and stream their signed readings: over gRPC to a devnet's validators (--devnet), or as telemetry batches from an aggregator key (--aggregator-key)",
     )
     .requiredOption('--count <n>', 'devices in the fleet', intArg('count', 1, 100_000))
     .option('--devnet <dir>', "stream over gRPC to this devnet's validators (device i to validator i mod n, registered by its aggregator account)")

@@ -148,9 +148,10 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
       call.emit('error', status);
     };
 
-    const strike = (code: string, message: string, timestampUs: bigint | undefined): void => {
+    /** A dropped reading; `ours`: dropped here, before the ingress saw it (which acknowledges its own drops). */
+    const strike = (code: ErrorCode, message: string, timestampUs: bigint | undefined, ours: boolean): void => {
       metrics.reading(code);
-      session?.dropped(timestampUs, code as ErrorCode, message);
+      if (ours) session?.dropped(timestampUs, code, message);
       strikes += 4;
       if (strikes >= 4 * limits.maxStrikes)
         finish(new JouleError(ErrorCode.DEVICE_MISBEHAVING, `too many readings dropped (the last: ${code}): the stream is closed`, 'device_id'));
@@ -180,7 +181,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
             } else if (v.code === ErrorCode.DEVICE_INACTIVE || v.code === ErrorCode.DEVICE_UNKNOWN) {
               metrics.reading(v.code);
               finish(new JouleError(v.code, v.message, 'device_id'));
-            } else strike(v.code, v.message, batch[i]!.timestampUs);
+            } else strike(v.code, v.message, batch[i]!.timestampUs, false);
           });
           pump();
         },
@@ -251,7 +252,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         reading = undefined;
       }
       if (reading === undefined) {
-        strike(bad!.code, bad!.message, undefined);
+        strike(bad!.code, bad!.message, undefined, true);
         return;
       }
       queue.push(reading);
