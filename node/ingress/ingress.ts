@@ -42,8 +42,8 @@ export interface IngressDeps {
   readonly device: (id: string) => DeviceRecord | undefined;
   /** The device's meter cursor in the latest state. */
   readonly chainCursor: (id: string) => MeterCursor | undefined;
-  /** The height of the next block (its device keys sign). */
-  readonly nextHeight: () => number;
+  /** The height whose device keys sign (the aggregator's batches name it as keyHeight): the head's. */
+  readonly keyHeight: () => number;
   readonly params: () => EnergyParams;
   readonly verifier: ReadingVerifier;
   readonly batcher: Aggregator;
@@ -158,7 +158,7 @@ export class DeviceIngress implements DeviceIngressApi {
     const halfSkewUs = BigInt(Math.floor(p.maxReadingSkewMs / 2)) * 1000n;
     const nowUs = BigInt(nowMs) * 1000n;
     const before = this.cursorOf(deviceId)?.lastTimestampUs ?? 0n;
-    const key = deviceKeyAt(device, this.deps.nextHeight());
+    const key = deviceKeyAt(device, this.deps.keyHeight());
     readings.forEach((r, i) => {
       if (r.timestampUs - nowUs > halfSkewUs || nowUs - r.timestampUs > halfSkewUs)
         drop(i, ErrorCode.TELEMETRY_SKEW, `timestamp ${r.timestampUs} µs is more than ${p.maxReadingSkewMs / 2} ms from this node's clock`);
@@ -166,7 +166,12 @@ export class DeviceIngress implements DeviceIngressApi {
         drop(i, ErrorCode.TELEMETRY_SETTLED, `its settlement interval settles before the reading could be included`);
       else if (r.timestampUs <= before)
         drop(i, ErrorCode.TELEMETRY_OUT_OF_ORDER, `timestamp ${r.timestampUs} is not after the device's last accepted reading (${before})`);
-      else if (key === undefined) drop(i, ErrorCode.DEVICE_INACTIVE, `device ${JSON.stringify(deviceId)} has no key yet (registered in the last block)`);
+      else if (key === undefined)
+        drop(
+          i,
+          ErrorCode.TELEMETRY_KEY_ROTATED,
+          `device ${JSON.stringify(deviceId)} has no key at height ${this.deps.keyHeight()} yet (registered in the last block): send it again`,
+        );
     });
     const toVerify = readings.flatMap((reading, i) => (verdicts[i] === undefined ? [{ reading, publicKey: key!, i }] : []));
     const ok = await this.deps.verifier.verify(toVerify);

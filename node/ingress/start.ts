@@ -77,7 +77,8 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
         chainId: chain.genesis.chainId,
         seed: key.secret,
         address,
-        keyHeight: () => chain.height + 1,
+        // The head's height, not the next: a validator one block behind still admits the gossiped batch.
+        keyHeight: () => chain.height,
         maxTxBytes: () => chain.nextBlockContext().params.maxTxBytes,
         poolNonce: () => p.mempool.nextNonce(address, getAccount(chain.world, address).nonce),
         submit: async (tx) => {
@@ -102,7 +103,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       aggregator: address,
       device: (id) => getDevice(chain.world, id),
       chainCursor: (id) => getMeterCursor(chain.world, id),
-      nextHeight: () => chain.height + 1,
+      keyHeight: () => chain.height,
       params: () => chain.nextBlockContext().params,
       verifier,
       batcher: agg,

@@ -71,7 +71,7 @@ export async function startHarness(
     aggregator: aggregatorAddress,
     device: (id) => devices.get(id),
     chainCursor: () => undefined,
-    nextHeight: () => 2,
+    keyHeight: () => 2,
     params: () => DEVNET_PARAMS,
     verifier,
     batcher: aggregator,
