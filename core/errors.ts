@@ -53,6 +53,11 @@ export const ErrorCode = {
   DEVICE_NOT_SERVED: 'DEVICE_NOT_SERVED',
   /** A check-meter resolution names an interval that is not frozen (never was, or already resolved). */
   INTERVAL_NOT_FROZEN: 'INTERVAL_NOT_FROZEN',
+  // grid commands (device ingress)
+  /** A grid command whose validity window has ended: never issued nor delivered; an anchor too long after its window is refused. */
+  COMMAND_EXPIRED: 'COMMAND_EXPIRED',
+  /** The same command (same hash) is already anchored on chain. */
+  COMMAND_DUPLICATE: 'COMMAND_DUPLICATE',
   // energy tokens (energy ledger)
   /** No unspent energy UTXO has the id: it never existed, was spent, or was retired. */
   ENERGY_UTXO_UNKNOWN: 'ENERGY_UTXO_UNKNOWN',

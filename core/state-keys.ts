@@ -21,6 +21,8 @@ export const StatePrefix = {
   energyUtxo: 0x11,
   /** Telemetry: buckets in TelemetryBucket (state/telemetry.ts). */
   telemetry: 0x12,
+  /** Anchored grid commands: ++ commandHash (32) -> the anchored command (state/commands.ts). */
+  command: 0x13,
   order: 0x20,
   agreement: 0x21,
   chainMeta: 0x7f,
@@ -161,4 +163,9 @@ export function energyUtxoKey(id: Uint8Array): Uint8Array {
 /** The key of a certificate. */
 export function certificateKey(id: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.energyUtxo, EnergyBucket.certificate]), id);
+}
+
+/** The key of an anchored grid command: what `joule_getProof` proves for a command hash. */
+export function commandKey(commandHash: Uint8Array): Uint8Array {
+  return stateKey(StatePrefix.command, commandHash);
 }

@@ -1,7 +1,8 @@
 import type { Receipt } from '../core/block.ts';
+import type { IssuedCommand } from '../core/command.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
-import type { DeviceCommand, ReadingAck } from '../rpc/grpc/device-ingress.ts';
+import type { ReadingAck } from '../rpc/node-api.ts';
 import type { CommittedBlock } from './chain/chain.ts';
 
 /** One tx of a committed block: where it landed and its receipt. */
@@ -15,8 +16,8 @@ export interface TxIncluded {
 
 /**
  * What the node announces, by event type. A type is added here when the code that emits
- * it exists: 'interval-closed', 'market-cleared' and 'command-issued' come with the energy
- * issues' end-of-block hooks and gRPC streams.
+ * it exists: 'interval-closed' and 'market-cleared' come with the energy issues'
+ * end-of-block hooks.
  */
 export interface NodeEventMap {
   /** After the block is durable, once per block, in height order. */
@@ -24,16 +25,15 @@ export interface NodeEventMap {
   /** After its block's 'block-committed', once per tx, in block order. */
   'tx-included': TxIncluded;
   /**
+   * A grid command this node admitted (issued here, or its anchor tx gossiped in), at once,
+   * before consensus; once per command, never after its window ended (node/commands/).
+   */
+  'command-issued': IssuedCommand;
+  /**
    * Per-reading acknowledgements of the device ingress (node/ingress/), in groups as they
-   * happen: accepted or dropped (with the reason), batched, final, failed.
+   * happen (NodeApi.onReadingAck hands them out one by one).
    */
   'reading-acks': readonly ReadingAck[];
-  /**
-   * A grid command issued on this node (h/grpcapi's node/commands/; its type is core/command.ts
-   * IssuedCommand, of which DeviceCommand is the structural twin). The ingress pushes it to
-   * the target devices streaming here.
-   */
-  'command-issued': DeviceCommand;
 }
 export type NodeEventType = keyof NodeEventMap;
 export type NodeEventListener<K extends NodeEventType> = (event: NodeEventMap[K]) => void;
@@ -52,8 +52,8 @@ export class NodeEvents {
   private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = {
     'block-committed': new Set(),
     'tx-included': new Set(),
-    'reading-acks': new Set(),
     'command-issued': new Set(),
+    'reading-acks': new Set(),
   };
   private readonly onError: (e: unknown, type: NodeEventType) => void;
   private readonly maxListeners: number;

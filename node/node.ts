@@ -22,6 +22,7 @@ import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config
 import { ConsensusDriver } from './consensus/driver.ts';
 import { ConsensusRecordLog } from './consensus/wal.ts';
 import { NodeEvents } from './events.ts';
+import { CommandIssuer } from './commands/issuer.ts';
 import { loadNodeKeys, readPassphrase, type NodeKeys } from './home/keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -74,6 +75,8 @@ export class JouleNode {
   private readonly keys: NodeKeys;
   private readonly home: string;
   private readonly admission: TxAdmission;
+  /** Grid commands: issued through the API, announced ('command-issued') once admitted, from here or from gossip. */
+  private readonly commands: CommandIssuer;
   private readonly queue: SerialQueue;
   private readonly crypto: CachingCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
@@ -107,6 +110,15 @@ export class JouleNode {
     this.mempool = new Mempool(config.mempool, mempoolMetrics(this.metrics));
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
     this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
+    this.commands = new CommandIssuer({
+      chainId: chain.genesis.chainId,
+      submit: async (bytes) => {
+        const tx = await this.admission.submit(bytes, 'rpc');
+        this.txGossip?.add(tx);
+        return tx;
+      },
+      announce: (c) => this.events.emit('command-issued', c),
+    });
     // A fatal error (an end-of-block hook failed while building or executing a block)
     // surfaces here from every path that executes blocks: consensus, sync, gossip import.
     this.queue = new SerialQueue((e) => (isFatal(e) ? this.halt(e) : logger.error({ err: e }, 'chain task failed')));
@@ -182,6 +194,7 @@ export class JouleNode {
       events: this.events,
       status: () => this.status(),
       onAdmitted: (tx) => this.txGossip?.add(tx),
+      commands: this.commands,
     });
     const rpc = await startRpcServer({
       host: config.rpc.host,
@@ -342,6 +355,7 @@ export class JouleNode {
       (bytes) => void p2p.publish('txs', bytes).catch(() => {}),
       this.admission,
       (e) => logger.error({ err: e }, 'gossiped tx admission failed'),
+      (tx) => this.commands.observe(tx),
     );
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe(

@@ -31,5 +31,7 @@ export const TxType = {
   roleVote: 26,
   /** A dso resolves a check-meter disagreement (a frozen interval). */
   checkMeterResolution: 27,
+  /** A dso anchors the hash of a grid command it issued (core/command.ts): type, targets, limit, price, window. */
+  commandAnchor: 28,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];

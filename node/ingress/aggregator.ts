@@ -3,7 +3,8 @@ import { toHex } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { ReadingAck, SignedReading } from '../../rpc/grpc/device-ingress.ts';
+import type { SignedReading } from '../../rpc/grpc/device-ingress.ts';
+import type { ReadingAck } from '../../rpc/node-api.ts';
 
 /**
  * The node's aggregator: verified readings -> telemetry-batch txs (tx 20), each under ONE
@@ -92,7 +93,7 @@ export class Aggregator {
     if (readings === undefined) return;
     this.sent.delete(key);
     this.deps.acks(
-      readings.map((r) => ({ ...r, outcome: 'final', txHash: hash, height, ...(code === undefined ? {} : { code: code as ErrorCode }) }) satisfies ReadingAck),
+      readings.map((r) => ({ ...r, outcome: 'final', txHash: hash, height, ...(code === undefined ? {} : { reason: code }) }) satisfies ReadingAck),
     );
   }
 
@@ -173,9 +174,8 @@ export class Aggregator {
   private fail(readings: readonly SignedReading[], e: unknown): void {
     this.failed += readings.length;
     this.deps.onError?.(e, readings.length);
-    const code = isJouleError(e) ? e.code : ErrorCode.UNAVAILABLE;
-    const message = e instanceof Error ? e.message : String(e);
-    this.deps.acks(readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs, outcome: 'failed', code, message })));
+    const reason = isJouleError(e) ? e.code : ErrorCode.UNAVAILABLE;
+    this.deps.acks(readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason })));
   }
 
   private settled(): void {

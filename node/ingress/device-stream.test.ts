@@ -88,8 +88,8 @@ describe('ConnectDevice', () => {
     call.write({ ...readingMessage(d, t + 3_000_000n, -1n), signature: Buffer.alloc(10) });
     call.write({ ...readingMessage(d, t + 4_000_000n, -1n), state_of_charge_percent: 150 });
     call.write(readingMessage(d, t + 5_000_000n, -1n));
-    await until('7 verdicts', () => h!.acks.filter((a) => a.outcome === 'accepted' || a.outcome === 'dropped').length === 7);
-    const dropped = h.acks.filter((a) => a.outcome === 'dropped').map((a) => a.code);
+    await until('7 verdicts', () => h!.acks.filter((a) => a.outcome === 'accepted' || a.outcome === 'rejected').length === 7);
+    const dropped = h.acks.filter((a) => a.outcome === 'rejected').map((a) => a.reason);
     expect(dropped.sort()).toEqual(
       [
         ErrorCode.TX_BAD_SIGNATURE,
@@ -110,7 +110,7 @@ describe('ConnectDevice', () => {
     const call = connect(client(h));
     call.write(readingMessage(d, nowUs() - 3_600_000_000n, -1n));
     await until('a verdict', () => h!.acks.length === 1);
-    expect(h.acks[0]).toMatchObject({ outcome: 'dropped', code: ErrorCode.TELEMETRY_SKEW });
+    expect(h.acks[0]).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SKEW });
     call.end();
     await ended(call);
   });

@@ -5,7 +5,9 @@ import { formatAddress } from '../../core/keys.ts';
 import type { MeterCursor } from '../../core/meter.ts';
 import { intervalOf, settlesAt } from '../../core/meter.ts';
 import type { EnergyParams } from '../../core/params.ts';
-import type { DeviceCommand, DeviceIngressApi, DevicePeer, DeviceSession, ReadingAck, ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
+import type { DeviceIngressApi, DevicePeer, DeviceSession, ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
+import type { ReadingAck } from '../../rpc/node-api.ts';
+import type { IssuedCommand } from '../../core/command.ts';
 import { readingAllowance } from '../../vm/telemetry/allowance.ts';
 import type { Aggregator } from './aggregator.ts';
 import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
@@ -54,7 +56,7 @@ export interface IngressDeps {
 }
 
 interface OpenSession {
-  readonly onCommand: (c: DeviceCommand) => void;
+  readonly onCommand: (c: IssuedCommand) => void;
 }
 
 export class DeviceIngress implements DeviceIngressApi {
@@ -86,7 +88,7 @@ export class DeviceIngress implements DeviceIngressApi {
     return d;
   }
 
-  open(deviceId: string, peer: DevicePeer, onCommand: (c: DeviceCommand) => void): DeviceSession {
+  open(deviceId: string, peer: DevicePeer, onCommand: (c: IssuedCommand) => void): DeviceSession {
     const d = this.allowed(deviceId, 'device_id');
     if (!equalBytes(d.operator, this.deps.aggregator)) {
       throw new JouleError(
@@ -110,7 +112,7 @@ export class DeviceIngress implements DeviceIngressApi {
     return {
       deviceId,
       submit: (readings) => this.submit(deviceId, readings),
-      dropped: (timestampUs, code, message) => this.deps.acks([{ deviceId, timestampUs: timestampUs ?? 0n, outcome: 'dropped', code, message }]),
+      dropped: (timestampUs, code) => this.deps.acks([{ deviceId, timestampUs: timestampUs ?? 0n, outcome: 'rejected', reason: code }]),
       close: () => {
         if (closed) return;
         closed = true;
@@ -121,7 +123,7 @@ export class DeviceIngress implements DeviceIngressApi {
   }
 
   /** A grid command (node event 'command-issued'): pushed at once to every open stream of its target devices. */
-  command(c: DeviceCommand): number {
+  command(c: IssuedCommand): number {
     if (c.validUntilUs < this.nowUs()) return 0;
     let delivered = 0;
     for (const id of c.deviceIds) {
@@ -208,7 +210,7 @@ export class DeviceIngress implements DeviceIngressApi {
         const v = out[i]!;
         return v.ok
           ? { deviceId, timestampUs: r.timestampUs, outcome: 'accepted' }
-          : { deviceId, timestampUs: r.timestampUs, outcome: 'dropped', code: v.code, message: v.message };
+          : { deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason: v.code };
       }),
     );
     return out;

@@ -6,7 +6,7 @@ import { getAccount } from '../../state/accounts.ts';
 import type { Mempool } from '../../mempool/index.ts';
 import type { Tx } from '../../core/tx.ts';
 import { devicePackage } from '../../rpc/grpc/device-contract.ts';
-import type { ReadingAck } from '../../rpc/grpc/device-ingress.ts';
+import type { ReadingAck } from '../../rpc/node-api.ts';
 import { deviceStreamService } from '../../rpc/grpc/device-stream.ts';
 import { startGrpcServer, type GrpcService, type RunningGrpcServer } from '../../rpc/grpc/server.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -55,8 +55,8 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
   const acks = (a: readonly ReadingAck[]) => {
     const first = a[0];
     if (first === undefined) return;
-    // The aggregator acknowledges one batch at a time: one outcome per call.
-    if (first.outcome === 'batched' || first.outcome === 'failed') p.metrics.batched(first.outcome, a.length);
+    // The aggregator acknowledges one batch at a time (batched, or rejected as a whole when refused): one outcome per call.
+    if (first.outcome === 'batched') p.metrics.batched('batched', a.length);
     if (p.events.has('reading-acks')) p.events.emit('reading-acks', a);
   };
   let ingress: DeviceIngress | undefined;
@@ -87,6 +87,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
         },
         acks,
         onError: (e, n) => {
+          p.metrics.batched('failed', n);
           logger.warn({ err: e, readings: n }, 'telemetry batch refused by the mempool; its readings are lost');
         },
       },

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../core/errors.ts';
+import type { IssuedCommand } from '../../core/command.ts';
 import type { Reading } from '../../core/telemetry.ts';
 
 /**
@@ -14,44 +15,6 @@ export interface SignedReading extends Reading {
 
 /** What became of one reading: accepted (verified, waiting for its batch) or dropped with the reason. */
 export type ReadingVerdict = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
-
-/**
- * A per-reading acknowledgement, for devices that want to know what became of each reading
- * (h/grpcapi's joule.v1 subscription reads these through the node event 'reading-acks'):
- * - `accepted`: its signature verified, it waits for its telemetry batch;
- * - `dropped`: refused, with the reason (`code`: TX_BAD_SIGNATURE, TELEMETRY_OUT_OF_ORDER,
- *   TELEMETRY_IMPOSSIBLE_ENERGY, TELEMETRY_SKEW, INVALID_PARAMS, RATE_LIMITED...);
- * - `batched`: in telemetry-batch tx `txHash`, admitted to this node's mempool;
- * - `final`: that tx is in final block `height` (`code` set when the tx failed there);
- * - `failed`: the batch could not be sent (`code`); the reading is lost.
- */
-export interface ReadingAck {
-  readonly deviceId: string;
-  readonly timestampUs: bigint;
-  readonly outcome: 'accepted' | 'dropped' | 'batched' | 'final' | 'failed';
-  readonly code?: ErrorCode;
-  readonly message?: string;
-  readonly txHash?: Uint8Array;
-  readonly height?: number;
-}
-
-/**
- * A grid command as the node event 'command-issued' carries it (core/command.ts
- * IssuedCommand of h/grpcapi has these fields; integers only: floats exist on the device
- * wire alone).
- */
-export interface DeviceCommand {
-  readonly commandId: string;
-  /** CHARGE 0, DISCHARGE 1, IDLE 2, CURTAIL 3. */
-  readonly type: 0 | 1 | 2 | 3;
-  /** Integer W. */
-  readonly powerLimitW: number;
-  readonly priceMicroPerKwh: bigint;
-  readonly validUntilUs: bigint;
-  readonly commandHash: Uint8Array;
-  readonly deviceIds: readonly string[];
-  readonly issuer: Uint8Array;
-}
 
 /** Who is at the other end of a stream: its connection, and with mutual TLS its certificate's subject. */
 export interface DevicePeer {
@@ -86,7 +49,7 @@ export interface DeviceIngressApi {
    * with mutual TLS, a certificate that is not the operator's -> UNAUTHENTICATED.
    * `onCommand` receives the grid commands for this device while the session is open.
    */
-  open(deviceId: string, peer: DevicePeer, onCommand: (c: DeviceCommand) => void): DeviceSession;
+  open(deviceId: string, peer: DevicePeer, onCommand: (c: IssuedCommand) => void): DeviceSession;
   /** Wall clock in µs (tests pass their own). */
   nowUs(): bigint;
 }

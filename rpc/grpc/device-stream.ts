@@ -5,7 +5,8 @@ import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { BLS_SIGNATURE_LENGTH } from '../../core/keys.ts';
 import { INT64_MAX, INT64_MIN } from '../../core/telemetry.ts';
 import type { DeviceTelemetryMessage, GridCommandMessage } from './device-contract.ts';
-import type { DeviceCommand, DeviceIngressApi, DeviceSession, SignedReading } from './device-ingress.ts';
+import type { DeviceIngressApi, DeviceSession, SignedReading } from './device-ingress.ts';
+import type { IssuedCommand } from '../../core/command.ts';
 import { type DeviceStreamMetrics, NO_DEVICE_STREAM_METRICS } from './metrics.ts';
 import { grpcErrorOf } from './status.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -89,7 +90,7 @@ export function readingOfMessage(m: DeviceTelemetryMessage): SignedReading {
 }
 
 /** The wire form of a command; floats only here (power kW, price cents), never in anything hashed or signed. */
-export function commandMessage(c: DeviceCommand): GridCommandMessage {
+export function commandMessage(c: IssuedCommand): GridCommandMessage {
   return {
     command_id: c.commandId,
     type: c.type,
@@ -192,7 +193,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
       );
     };
 
-    const onCommand = (c: DeviceCommand): void => {
+    const onCommand = (c: IssuedCommand): void => {
       if (ended) return;
       if (c.validUntilUs < BigInt(clock()) * 1000n) {
         metrics.command('expired');

@@ -3,7 +3,7 @@ import { ErrorCode, isJouleError, type JouleError } from '../../core/errors.ts';
 
 /**
  * A JouleError's code as a gRPC status (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
- * The Joule code and field ride along in the trailers (`joule-code`, `joule-field`), so a
+ * The Joule code and field ride along in the trailers (`joule-error-code`, `joule-error-field`, as rpc/grpc/joule-status.ts), so a
  * client gets the same typed error it would over JSON-RPC.
  */
 const BY_CODE: Partial<Record<ErrorCode, GrpcStatus>> = {
@@ -52,7 +52,7 @@ export function grpcErrorOf(e: unknown): Partial<StatusObject> & { code: GrpcSta
   const metadata = new Metadata();
   if (!isJouleError(e)) return { code: GrpcStatus.INTERNAL, details: 'internal error', metadata };
   const j = e as JouleError;
-  metadata.set('joule-code', j.code);
-  if (j.field !== undefined) metadata.set('joule-field', j.field);
+  metadata.set('joule-error-code', j.code);
+  if (j.field !== undefined) metadata.set('joule-error-field', j.field);
   return { code: grpcStatusOf(j.code), details: `${j.code}: ${j.message}`, metadata };
 }

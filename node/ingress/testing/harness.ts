@@ -6,7 +6,7 @@ import { DEVNET_PARAMS } from '../../../core/params.ts';
 import { telemetrySigningBytes } from '../../../core/telemetry.ts';
 import type { Tx } from '../../../core/tx.ts';
 import { DEVICE_PROTO_FILE, devicePackage } from '../../../rpc/grpc/device-contract.ts';
-import type { ReadingAck } from '../../../rpc/grpc/device-ingress.ts';
+import type { ReadingAck } from '../../../rpc/node-api.ts';
 import { type DeviceStreamLimits, deviceStreamService } from '../../../rpc/grpc/device-stream.ts';
 import { type GrpcLimits, startGrpcServer, type RunningGrpcServer } from '../../../rpc/grpc/server.ts';
 import { SameThreadVerifier } from '../../verify/same-thread.ts';
