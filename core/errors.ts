@@ -47,6 +47,10 @@ export const ErrorCode = {
    * device is flagged for inspection.
    */
   TELEMETRY_IMPOSSIBLE_ENERGY: 'TELEMETRY_IMPOSSIBLE_ENERGY',
+  /** A device stream kept sending readings that had to be dropped; the node cut it off (gRPC PERMISSION_DENIED). */
+  DEVICE_MISBEHAVING: 'DEVICE_MISBEHAVING',
+  /** The device is operated by another account than this node's aggregator: it streams to a node of its operator (gRPC FAILED_PRECONDITION). */
+  DEVICE_NOT_SERVED: 'DEVICE_NOT_SERVED',
   /** A check-meter resolution names an interval that is not frozen (never was, or already resolved). */
   INTERVAL_NOT_FROZEN: 'INTERVAL_NOT_FROZEN',
   // grid commands (device ingress)

@@ -2,6 +2,7 @@ import type { Receipt } from '../core/block.ts';
 import type { IssuedCommand } from '../core/command.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import type { ReadingAck } from '../rpc/node-api.ts';
 import type { CommittedBlock } from './chain/chain.ts';
 
 /** One tx of a committed block: where it landed and its receipt. */
@@ -28,6 +29,11 @@ export interface NodeEventMap {
    * before consensus; once per command, never after its window ended (node/commands/).
    */
   'command-issued': IssuedCommand;
+  /**
+   * Per-reading acknowledgements of the device ingress (node/ingress/), in groups as they
+   * happen (NodeApi.onReadingAck hands them out one by one).
+   */
+  'reading-acks': readonly ReadingAck[];
 }
 export type NodeEventType = keyof NodeEventMap;
 export type NodeEventListener<K extends NodeEventType> = (event: NodeEventMap[K]) => void;
@@ -47,6 +53,7 @@ export class NodeEvents {
     'block-committed': new Set(),
     'tx-included': new Set(),
     'command-issued': new Set(),
+    'reading-acks': new Set(),
   };
   private readonly onError: (e: unknown, type: NodeEventType) => void;
   private readonly maxListeners: number;

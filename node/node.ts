@@ -40,11 +40,16 @@ import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
 import { admissionMetrics, consensusMetrics, mempoolMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
+import { ingressMetrics } from './metrics/grpc.ts';
+import { startIngress, type RunningIngress } from './ingress/start.ts';
+import type { GrpcService } from '../rpc/grpc/server.ts';
 
 export interface StartOptions {
   readonly home: string;
   readonly passphraseFile?: string | undefined;
   readonly logger?: Logger | undefined;
+  /** Services the gRPC port hosts besides the device stream (h/grpcapi's jouleGrpcServices). */
+  readonly grpcServices?: (node: JouleNode) => readonly GrpcService[];
 }
 
 interface Closable {
@@ -80,6 +85,8 @@ export class JouleNode {
   private wal: ConsensusRecordLog | undefined;
   private sync: BlockSync | undefined;
   private txGossip: TxGossip | undefined;
+  /** The gRPC port and the device ingress behind it. */
+  ingress: RunningIngress | undefined;
   private lastCommitAt = Date.now();
   private halting = false;
   private resolveHalted: ((reason: JouleError) => void) | undefined;
@@ -123,7 +130,8 @@ export class JouleNode {
       opts.logger ??
       createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
-    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
+    const passphrase = readPassphrase(opts.passphraseFile);
+    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), passphrase, {
       validator: config.role === 'validator',
     });
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
@@ -155,7 +163,7 @@ export class JouleNode {
       logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
     const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
-      await node.startServices();
+      await node.startServices(passphrase, opts.grpcServices);
     } catch (e) {
       await node.stop();
       throw e;
@@ -167,7 +175,7 @@ export class JouleNode {
     return this.config.role === 'validator';
   }
 
-  private async startServices(): Promise<void> {
+  private async startServices(passphrase: string | undefined, grpcServices: StartOptions['grpcServices']): Promise<void> {
     const { config, chain, logger } = this;
     this.nodeMetrics.height(chain.height);
     registerStateGauges(this.metrics, () => chain.world.stats);
@@ -216,6 +224,28 @@ export class JouleNode {
       throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
     });
     this.servers.push(metrics);
+    const ingress = await startIngress({
+      home: this.home,
+      config,
+      chain,
+      mempool: this.mempool,
+      admission: this.admission,
+      events: this.events,
+      logger: logger.child({ part: 'ingress' }),
+      metrics: ingressMetrics(this.metrics),
+      passphrase,
+      gossip: (tx) => this.txGossip?.add(tx),
+      services: grpcServices?.(this) ?? [],
+    }).catch((e: unknown) => {
+      throw isJouleError(e) ? e : bindError(e, 'grpc', `${config.grpc.host}:${config.grpc.port}`);
+    });
+    this.ingress = ingress;
+    this.servers.push(ingress);
+    if (!ingress.server.tls)
+      logger.warn(
+        { grpc: `${config.grpc.host}:${ingress.server.port}` },
+        'gRPC is PLAINTEXT (no grpc.tls): for a devnet on loopback only, never across a network',
+      );
     logger.info(
       {
         chainId: chain.genesis.chainId,
@@ -227,6 +257,7 @@ export class JouleNode {
         validators: chain.validators.size,
         rpc: `http://${config.rpc.host}:${rpc.port}`,
         metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
+        grpc: `${ingress.server.tls ? 'https' : 'http'}://${config.grpc.host}:${ingress.server.port}`,
       },
       'node started',
     );

@@ -100,5 +100,10 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
     listCertificates: (q) => onOneHeight(async () => loadAndListCertificates(await chain.world.load({}), q)),
     ...(deps.commands === undefined ? {} : { issueCommand: (bytes: Uint8Array) => deps.commands!.issue(bytes) }),
+    // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
+    onReadingAck: (listener) =>
+      events.on('reading-acks', (acks) => {
+        for (const a of acks) listener(a);
+      }),
   };
 }
