@@ -1,5 +1,5 @@
 import * as blst from '@chainsafe/blst';
-import { toHex } from '../../core/bytes.ts';
+import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
@@ -14,12 +14,31 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
  * or its first reading has waited `maxDelayMs`, whichever comes first; a batch whose tx
  * would exceed the chain's maxTxBytes is halved.
  *
- * Nonces are numbered locally from the pool's next nonce; up to `maxInFlight` batches are
- * in admission at once (admission keeps one sender's txs in submission order). A refused
- * batch is reported (acks 'failed') and the numbering restarts from the pool's next nonce
- * once the batches in flight have settled. At most `maxBuffered` readings wait for a
- * batch: `room()` says how many more fit, and the ingress refuses readings beyond.
+ * Nonces: up to `maxInFlight` batches are in admission at once (admission keeps one
+ * sender's txs in submission order). Each batch takes the lowest nonce at or after the
+ * pool's next one that no batch of ours in flight or pending holds. So a batch refused at
+ * admission, or dropped from the pool later (re-validation: a reading grown too old; gap
+ * expiry), leaves a hole the next batch fills at once, instead of every later batch
+ * waiting behind a gap until it too grows stale (what stalled finality at rate). A batch
+ * filling a hole below pending batches of ours leaves out the devices those batches hold
+ * (they stay buffered for the next one): executed first, it would otherwise make their
+ * older readings out of order, and those batches fail.
+ *
+ * Readings older than `maxReadingAgeMs` when their batch is built are dropped with
+ * TELEMETRY_SKEW one by one (acknowledged so), rather than sink their whole batch at
+ * admission or in the pool. Every reading carries the key it was verified under; one
+ * whose device key at the batch's keyHeight is another is dropped (TELEMETRY_KEY_ROTATED),
+ * so a built batch's aggregate verifies by construction (its sets are the very ones the
+ * reading verifier checked) and is submitted as verified (`submit(tx, verified: true)`).
+ *
+ * At most `maxBuffered` readings wait for a batch: `room()` says how many more fit, and
+ * the ingress refuses readings beyond.
  */
+
+/** A reading whose signature verified under `publicKey` (node/ingress/reading-verifier.ts). */
+export interface VerifiedReading extends SignedReading {
+  readonly publicKey: Uint8Array;
+}
 
 export interface AggregatorDeps {
   readonly chainId: string;
@@ -31,10 +50,20 @@ export interface AggregatorDeps {
   readonly maxTxBytes: () => number;
   /** The account's next nonce counting its pending txs (Mempool.nextNonce over the state's nonce). */
   readonly poolNonce: () => number;
-  /** Admits the tx to the mempool (and gossips it); rejects with the typed rejection. */
-  readonly submit: (tx: Tx) => Promise<void>;
+  /** Whether the tx is still in the mempool. */
+  readonly pending: (hash: Uint8Array) => boolean;
+  /** The device's key at `height` in the latest state (undefined: none). */
+  readonly deviceKey: (deviceId: string, height: number) => Uint8Array | undefined;
+  /** Readings older than this when their batch is built are dropped (TELEMETRY_SKEW), ms. */
+  readonly maxReadingAgeMs: () => number;
+  /** Admits the tx to the mempool (and gossips it); rejects with the typed rejection. `verified`: its signatures hold by construction. */
+  readonly submit: (tx: Tx, verified: boolean) => Promise<void>;
+  /** Wall clock, ms. */
+  readonly clock?: () => number;
   readonly acks: (acks: readonly ReadingAck[]) => void;
   readonly onError?: (e: unknown, readings: number) => void;
+  /** Readings dropped before batching (TELEMETRY_SKEW: too old; TELEMETRY_KEY_ROTATED). */
+  readonly onDropped?: (code: ErrorCode, readings: number) => void;
 }
 
 export interface AggregatorLimits {
@@ -53,21 +82,26 @@ const MAX_TRACKED_BATCHES = 1024;
 export class Aggregator {
   private readonly deps: AggregatorDeps;
   private readonly limits: AggregatorLimits;
-  private buffer: SignedReading[] = [];
+  private readonly clock: () => number;
+  private buffer: VerifiedReading[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
-  private nonce: number | undefined;
-  private resync = false;
+  /** Our batches in admission (hash undefined) or admitted and not yet seen to leave the pool, by nonce. */
+  private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; devices: ReadonlySet<string> }>();
   private readonly sent = new Map<string, { deviceId: string; timestampUs: bigint }[]>();
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
-  /** Readings in batches admitted to the mempool, and refused (figures for the log and tests). */
+  /** Readings in batches admitted to the mempool, refused, and dropped before batching as too old (figures for the log and tests). */
   batched = 0;
   failed = 0;
+  stale = 0;
+  /** Batches that filled a hole a batch of ours left (refused, or dropped from the pool). */
+  refills = 0;
 
   constructor(deps: AggregatorDeps, limits: Partial<AggregatorLimits> = {}) {
     this.deps = deps;
     this.limits = { ...DEFAULT_AGGREGATOR_LIMITS, ...limits };
+    this.clock = deps.clock ?? Date.now;
   }
 
   /** How many more readings may be added now. */
@@ -79,7 +113,7 @@ export class Aggregator {
     return this.buffer.length;
   }
 
-  add(readings: readonly SignedReading[]): void {
+  add(readings: readonly VerifiedReading[]): void {
     if (this.stopped || readings.length === 0) return;
     for (const r of readings) this.buffer.push(r);
     if (this.buffer.length >= this.limits.maxReadings) this.pump();
@@ -106,53 +140,109 @@ export class Aggregator {
   private pump(partial = false): void {
     while (!this.stopped && this.inFlight < this.limits.maxInFlight && this.buffer.length > 0) {
       if (this.buffer.length < this.limits.maxReadings && !partial) break;
-      if (this.resync && this.inFlight > 0) break;
-      this.sendOne();
+      if (!this.sendOne()) break;
     }
     if (this.buffer.length > 0 && this.timer === undefined && !this.stopped) this.timer = setTimeout(() => this.flushTimer(), this.limits.maxDelayMs);
   }
 
-  private sendOne(): void {
-    if (this.resync || this.nonce === undefined) {
-      this.nonce = this.deps.poolNonce();
-      this.resync = false;
+  /**
+   * The lowest nonce at or after the pool's next one that no batch of ours holds (forgetting
+   * the batches that left the pool, included or dropped), and the devices of our batches
+   * above it (pending behind the hole it fills).
+   */
+  private nextNonce(): { nonce: number; later: Set<string> } {
+    const base = this.deps.poolNonce();
+    for (const [n, o] of this.outstanding) if (n < base || (o.hash !== undefined && !this.deps.pending(o.hash))) this.outstanding.delete(n);
+    let nonce = base;
+    while (this.outstanding.has(nonce)) nonce++;
+    const later = new Set<string>();
+    for (const [n, o] of this.outstanding) if (n > nonce) for (const d of o.devices) later.add(d);
+    return { nonce, later };
+  }
+
+  /** Readings too old to be included in time, or whose device's key at `keyHeight` is not the one they verified under: dropped, acknowledged. */
+  private weed(keyHeight: number): void {
+    const oldestUs = BigInt(this.clock() - this.deps.maxReadingAgeMs()) * 1000n;
+    const keep: VerifiedReading[] = [];
+    const stale: VerifiedReading[] = [];
+    const rotated: VerifiedReading[] = [];
+    for (const r of this.buffer) {
+      if (r.timestampUs < oldestUs) stale.push(r);
+      else {
+        const key = this.deps.deviceKey(r.deviceId, keyHeight);
+        if (key === undefined || !equalBytes(key, r.publicKey)) rotated.push(r);
+        else keep.push(r);
+      }
     }
-    let take = Math.min(this.limits.maxReadings, this.buffer.length);
+    if (stale.length === 0 && rotated.length === 0) return;
+    this.buffer = keep;
+    this.stale += stale.length;
+    this.drop(stale, ErrorCode.TELEMETRY_SKEW);
+    this.drop(rotated, ErrorCode.TELEMETRY_KEY_ROTATED);
+  }
+
+  private drop(readings: readonly VerifiedReading[], reason: ErrorCode): void {
+    if (readings.length === 0) return;
+    this.deps.onDropped?.(reason, readings.length);
+    this.deps.acks(readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason })));
+  }
+
+  /** Builds and submits one batch; false when nothing could be sent now. */
+  private sendOne(): boolean {
+    const keyHeight = this.deps.keyHeight();
+    this.weed(keyHeight);
+    const { nonce, later } = this.nextNonce();
+    // A hole below pending batches of ours: their devices wait for a batch after them.
+    let pool = this.buffer;
+    let held: VerifiedReading[] = [];
+    if (later.size > 0) {
+      pool = [];
+      for (const r of this.buffer) (later.has(r.deviceId) ? held : pool).push(r);
+      if (pool.length === 0) return false;
+      this.refills++;
+    }
+    let take = Math.min(this.limits.maxReadings, pool.length);
     let tx: Tx | undefined;
     for (;;) {
       try {
-        tx = this.build(this.buffer.slice(0, take), this.nonce);
+        tx = this.build(pool.slice(0, take), nonce, keyHeight);
       } catch (e) {
-        this.fail(this.buffer.splice(0, take), e);
-        return;
+        this.fail(pool.splice(0, take), e);
+        this.buffer = [...pool, ...held];
+        return true;
       }
       if (tx.bytes.length <= this.deps.maxTxBytes() || take === 1) break;
       take = Math.ceil(take / 2);
     }
-    const readings = this.buffer.splice(0, take);
-    this.nonce++;
+    const readings = pool.splice(0, take);
+    this.buffer = held.length === 0 ? pool : [...pool, ...held];
+    held = [];
     this.inFlight++;
+    const slot = { hash: undefined as Uint8Array | undefined, devices: new Set(readings.map((r) => r.deviceId)) };
+    this.outstanding.set(nonce, slot);
     const key = toHex(tx.hash);
     const ids = readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs }));
     this.sent.set(key, ids);
     if (this.sent.size > MAX_TRACKED_BATCHES) this.sent.delete(this.sent.keys().next().value!);
     const hash = tx.hash;
-    this.deps.submit(tx).then(
+    this.deps.submit(tx, true).then(
       () => {
+        if (this.outstanding.get(nonce) === slot) slot.hash = hash;
         this.batched += readings.length;
         this.deps.acks(ids.map((r) => ({ ...r, outcome: 'batched', txHash: hash })));
         this.settled();
       },
       (e: unknown) => {
         this.sent.delete(key);
-        this.resync = true;
+        if (this.outstanding.get(nonce) === slot) this.outstanding.delete(nonce);
         this.fail(readings, e);
         this.settled();
       },
     );
+    return true;
   }
 
-  private build(readings: readonly SignedReading[], nonce: number): Tx {
+  private build(readings: readonly VerifiedReading[], nonce: number, keyHeight: number): Tx {
     // Every signature was verified (and so validated) by the worker: decompress, add, no second subgroup check.
     const signature = blst
       .aggregateSignatures(
@@ -165,7 +255,7 @@ export class Aggregator {
       seed: this.deps.seed,
       nonce,
       fee: this.limits.fee,
-      keyHeight: this.deps.keyHeight(),
+      keyHeight,
       readings: readings.map(({ deviceId, timestampUs, netEnergyWh, stateOfChargePercent }) => ({ deviceId, timestampUs, netEnergyWh, stateOfChargePercent })),
       signature,
     });
@@ -181,7 +271,8 @@ export class Aggregator {
   private settled(): void {
     this.inFlight--;
     this.pump(this.timer === undefined);
-    if (this.inFlight === 0 && (this.buffer.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
+    // Nothing in admission after a pump: what is still buffered waits for batches pending in the pool.
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Sends what is buffered now and resolves when no batch is in admission (tests, shutdown). */
@@ -189,7 +280,7 @@ export class Aggregator {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.pump(true);
-    if (this.inFlight === 0 && this.buffer.length === 0) return;
+    if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 

@@ -115,6 +115,21 @@ describe('ConnectDevice', () => {
     await ended(call);
   });
 
+  it('readings that arrive late are dropped as TELEMETRY_SKEW but are no strikes: the stream stays open', async () => {
+    h = await startHarness({ limits: { maxStrikes: 4 } });
+    const d = h.addDevice('meter-late');
+    const call = connect(client(h));
+    // A device whose readings were held up (a stalled link): many times the strikes that cut a misbehaving one.
+    const old = nowUs() - 3_600_000_000n;
+    for (let i = 0n; i < 40n; i++) call.write(readingMessage(d, old + i, -1n));
+    await until('40 verdicts', () => h!.acks.filter((a) => a.outcome === 'rejected').length === 40);
+    expect(h.acks.every((a) => a.reason === ErrorCode.TELEMETRY_SKEW)).toBe(true);
+    call.write(readingMessage(d, nowUs(), -1n));
+    await until('the fresh reading accepted', () => h!.acks.some((a) => a.outcome === 'accepted'));
+    call.end();
+    expect((await ended(call)).code).toBe(status.OK);
+  });
+
   it('a device that keeps sending bad readings is cut off with PERMISSION_DENIED', async () => {
     h = await startHarness({ limits: { maxStrikes: 4 } });
     const d = h.addDevice('meter-4');

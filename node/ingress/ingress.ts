@@ -9,7 +9,7 @@ import type { DeviceIngressApi, DevicePeer, DeviceSession, ReadingVerdict, Signe
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import type { IssuedCommand } from '../../core/command.ts';
 import { readingAllowance } from '../../vm/telemetry/allowance.ts';
-import type { Aggregator } from './aggregator.ts';
+import type { Aggregator, VerifiedReading } from './aggregator.ts';
 import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
 import type { ReadingVerifier } from './reading-verifier.ts';
 
@@ -181,7 +181,7 @@ export class DeviceIngress implements DeviceIngressApi {
       if (!ok[j]) drop(v.i, ErrorCode.TX_BAD_SIGNATURE, "the signature does not verify under the device's key");
     });
     // In order, against the cursor as it is now (another stream of the device may have moved it).
-    const accepted: SignedReading[] = [];
+    const accepted: VerifiedReading[] = [];
     let cursor = this.cursorOf(deviceId);
     readings.forEach((r, i) => {
       if (verdicts[i] !== undefined) return;
@@ -200,7 +200,7 @@ export class DeviceIngress implements DeviceIngressApi {
       }
       cursor = { lastTimestampUs: a.cursor.lastTimestampUs, importCarry: a.cursor.importCarry, exportCarry: a.cursor.exportCarry };
       verdicts[i] = { ok: true };
-      accepted.push(r);
+      accepted.push({ ...r, publicKey: key! });
     });
     if (cursor !== undefined && accepted.length > 0) this.cursors.set(deviceId, cursor);
     this.deps.batcher.add(accepted);

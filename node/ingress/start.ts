@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { addressFromPublicKey, formatAddress } from '../../core/keys.ts';
+import { deviceKeyAt } from '../../core/device.ts';
+import { ErrorCode } from '../../core/errors.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
 import { getAccount } from '../../state/accounts.ts';
@@ -81,11 +83,22 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
         keyHeight: () => chain.height,
         maxTxBytes: () => chain.nextBlockContext().params.maxTxBytes,
         poolNonce: () => p.mempool.nextNonce(address, getAccount(chain.world, address).nonce),
-        submit: async (tx) => {
+        pending: (hash) => p.mempool.has(hash),
+        deviceKey: (id, height) => {
+          const d = getDevice(chain.world, id);
+          return d === undefined ? undefined : deviceKeyAt(d, height);
+        },
+        // A quarter of the skew the chain allows is left for admission and inclusion.
+        maxReadingAgeMs: () => (chain.nextBlockContext().params.maxReadingSkewMs * 3) / 4,
+        submit: async (tx, verified) => {
+          // Every reading verified here under the key the batch names (the aggregator checks it):
+          // its aggregate holds by construction, and admission does not pay a second pairing per reading.
+          if (verified) chain.signatures.verifiedTxs.add(tx);
           await p.admission.submit(tx.bytes, 'ingress');
           p.gossip(tx);
         },
         acks,
+        onDropped: (code, n) => p.metrics.batched(code === ErrorCode.TELEMETRY_SKEW ? 'stale' : 'key_rotated', n),
         onError: (e, n) => {
           p.metrics.batched('failed', n);
           logger.warn({ err: e, readings: n }, 'telemetry batch refused by the mempool; its readings are lost');

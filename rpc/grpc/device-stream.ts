@@ -21,8 +21,12 @@ import { TokenBucket } from './token-bucket.ts';
  * - Each reading gets a verdict from the ingress (signature, timestamp, value): a bad one is
  *   dropped and counted (its acknowledgement, with the reason, goes out through the node
  *   event 'reading-acks': the device's wire carries only GridCommand). Strikes: +4 per
- *   dropped reading, -1 per accepted one; at `4 x maxStrikes` the stream ends with
- *   PERMISSION_DENIED (a device with more than one bad reading in five gets there).
+ *   reading dropped for the device's own fault (a bad signature, malformed, out of order,
+ *   impossible, or stamped in the future), -1 per accepted one; at `4 x maxStrikes` the
+ *   stream ends with PERMISSION_DENIED (a device with more than one bad reading in five gets
+ *   there). A reading that merely arrived late (TELEMETRY_SKEW into the past,
+ *   TELEMETRY_SETTLED, TELEMETRY_KEY_ROTATED: a stalled network or device, or the node's
+ *   own timing) is dropped and counted but is no strike: lateness is not misbehaviour.
  * - Rates: a token bucket per device and one per connection (all streams of one HTTP/2
  *   connection); a reading beyond either ends the stream with RESOURCE_EXHAUSTED.
  * - Buffers: at most `maxPendingReadings` readings wait for verdicts per stream; beyond,
@@ -158,6 +162,12 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         finish(new JouleError(ErrorCode.DEVICE_MISBEHAVING, `too many readings dropped (the last: ${code}): the stream is closed`, 'device_id'));
     };
 
+    /** Dropped for arriving late, not for being wrong: no strike. */
+    const late = (code: ErrorCode, timestampUs: bigint): boolean =>
+      code === ErrorCode.TELEMETRY_SETTLED ||
+      code === ErrorCode.TELEMETRY_KEY_ROTATED ||
+      (code === ErrorCode.TELEMETRY_SKEW && timestampUs < BigInt(clock()) * 1000n);
+
     const pump = (): void => {
       if (submitting || ended || session === undefined) return;
       if (queue.length === 0) {
@@ -182,7 +192,8 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
             } else if (v.code === ErrorCode.DEVICE_INACTIVE || v.code === ErrorCode.DEVICE_UNKNOWN) {
               metrics.reading(v.code);
               finish(new JouleError(v.code, v.message, 'device_id'));
-            } else strike(v.code, v.message, batch[i]!.timestampUs, false);
+            } else if (late(v.code, batch[i]!.timestampUs)) metrics.reading(v.code);
+            else strike(v.code, v.message, batch[i]!.timestampUs, false);
           });
           pump();
         },

@@ -1,6 +1,6 @@
 import { credentials, loadPackageDefinition, type ClientDuplexStream, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { DeviceRecord } from '../../../core/device.ts';
+import { deviceKeyAt, type DeviceRecord } from '../../../core/device.ts';
 import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../../core/keys.ts';
 import { DEVNET_PARAMS } from '../../../core/params.ts';
 import { telemetrySigningBytes } from '../../../core/telemetry.ts';
@@ -57,6 +57,12 @@ export async function startHarness(
       keyHeight: () => 2,
       maxTxBytes: () => DEVNET_PARAMS.maxTxBytes,
       poolNonce: () => nonce,
+      pending: () => false,
+      deviceKey: (id, height) => {
+        const d = devices.get(id);
+        return d === undefined ? undefined : deviceKeyAt(d, height);
+      },
+      maxReadingAgeMs: () => (DEVNET_PARAMS.maxReadingSkewMs * 3) / 4,
       submit: async (tx) => {
         txs.push(tx);
         nonce = tx.nonce + 1;

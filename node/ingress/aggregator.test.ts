@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../core/bytes.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../core/keys.ts';
+import { readingSigningBytes } from '../../core/telemetry.ts';
+import { decodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
+import type { Tx } from '../../core/tx.ts';
+import type { ReadingAck } from '../../rpc/node-api.ts';
+import { Aggregator, type VerifiedReading } from './aggregator.ts';
+
+/**
+ * The aggregator's nonces and its weeding, against a pool it is told about: a batch that
+ * is refused or leaves the pool unincluded leaves a hole the next batch fills (not a gap
+ * every later batch waits behind), without making pending batches' readings out of order;
+ * readings too old, or verified under a key the batch's keyHeight no longer names, are
+ * dropped one by one.
+ */
+
+const CHAIN = 'joule-test';
+const NOW_MS = 1_800_000_000_000;
+const keys = new Map<string, BlsKeyPair>();
+
+function reading(deviceId: string, ageMs: number): VerifiedReading {
+  let key = keys.get(deviceId);
+  if (key === undefined) keys.set(deviceId, (key = blsGenerate()));
+  const r = { deviceId, timestampUs: BigInt(NOW_MS - ageMs) * 1000n, netEnergyWh: -1n, stateOfChargePercent: 0 };
+  return { ...r, signature: blsSign(key.secretKey, readingSigningBytes(CHAIN, r)), publicKey: key.publicKey };
+}
+
+/** A pool as the aggregator sees it: admitted txs by nonce; `refuse` makes the next submissions fail. */
+function setup(opts: { refuse?: number } = {}) {
+  const admitted = new Map<number, Tx>();
+  const submitted: { tx: Tx; verified: boolean }[] = [];
+  const acks: ReadingAck[] = [];
+  let refuse = opts.refuse ?? 0;
+  const state = { accountNonce: 0 };
+  const a = new Aggregator(
+    {
+      chainId: CHAIN,
+      seed: ed25519Generate().seed,
+      address: addressFromPublicKey(ed25519Generate().publicKey),
+      keyHeight: () => 5,
+      maxTxBytes: () => 64 * 1024,
+      poolNonce: () => {
+        let n = state.accountNonce;
+        while (admitted.has(n)) n++;
+        return n;
+      },
+      pending: (hash) => [...admitted.values()].some((t) => toHex(t.hash) === toHex(hash)),
+      deviceKey: (id) => keys.get(id)?.publicKey,
+      maxReadingAgeMs: () => 7500,
+      clock: () => NOW_MS,
+      submit: async (tx, verified) => {
+        submitted.push({ tx, verified });
+        if (refuse > 0) {
+          refuse--;
+          throw new JouleError(ErrorCode.TELEMETRY_SKEW, 'refused');
+        }
+        admitted.set(tx.nonce, tx);
+      },
+      acks: (x) => acks.push(...x),
+    },
+    { maxReadings: 2, maxDelayMs: 1, maxInFlight: 1 },
+  );
+  const devicesOf = (tx: Tx) => decodeTelemetryBatchBody(tx.body).readings.map((r) => r.deviceId);
+  return { a, admitted, submitted, acks, state, devicesOf };
+}
+
+describe('Aggregator', () => {
+  it('a refused batch leaves its nonce to the next batch', async () => {
+    const s = setup({ refuse: 1 });
+    s.a.add([reading('a', 0), reading('b', 0)]);
+    await s.a.drain();
+    s.a.add([reading('c', 0), reading('d', 0)]);
+    await s.a.drain();
+    expect(s.submitted.map((x) => x.tx.nonce)).toEqual([0, 0]);
+    expect(s.acks.filter((x) => x.outcome === 'rejected').map((x) => x.deviceId)).toEqual(['a', 'b']);
+    expect(s.submitted.every((x) => x.verified)).toBe(true);
+  });
+
+  it('a batch dropped from the pool leaves a hole the next batch fills, without the devices of the batches pending behind it', async () => {
+    const s = setup();
+    s.a.add([reading('a', 100), reading('b', 100)]);
+    await s.a.drain();
+    s.a.add([reading('c', 90), reading('d', 90)]);
+    await s.a.drain();
+    expect([...s.admitted.keys()]).toEqual([0, 1]);
+    // Re-validation drops nonce 0 (its readings grew too old): nonce 1 now waits behind a gap.
+    s.admitted.delete(0);
+    s.a.add([reading('c', 10), reading('e', 10), reading('f', 10)]);
+    await s.a.drain();
+    // The hole is filled at once, by a batch without device c (pending at nonce 1: its newer reading would make that one out of order).
+    const refill = s.submitted[2]!.tx;
+    expect(refill.nonce).toBe(0);
+    expect(s.devicesOf(refill)).toEqual(['e', 'f']);
+    expect(s.a.refills).toBe(1);
+    // c's reading waits for a batch after the pending one.
+    expect(s.a.buffered).toBe(1);
+    s.a.add([reading('g', 5)]);
+    await s.a.drain();
+    const next = s.submitted[3]!.tx;
+    expect(next.nonce).toBe(2);
+    expect(s.devicesOf(next)).toEqual(['c', 'g']);
+  });
+
+  it('readings too old by batching time are dropped as TELEMETRY_SKEW, not sent to sink their batch', async () => {
+    const s = setup();
+    s.a.add([reading('a', 9000), reading('b', 100)]);
+    await s.a.drain();
+    expect(s.submitted).toHaveLength(1);
+    expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
+    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SKEW });
+    expect(s.a.stale).toBe(1);
+  });
+
+  it('a reading verified under a key the batch would not name is dropped as TELEMETRY_KEY_ROTATED', async () => {
+    const s = setup();
+    const r = reading('a', 0);
+    keys.set('a', blsGenerate()); // re-keyed between verification and batching
+    s.a.add([r, reading('b', 0)]);
+    await s.a.drain();
+    expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
+    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
+  });
+});
