@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClientDuplexStream, credentials, loadPackageDefinition, type Client, type ServiceClientConstructor } from '@grpc/grpc-js';
@@ -22,6 +24,13 @@ import { senderContext } from './sender.ts';
  * nodes' joule_grpc_readings_total{outcome="accepted"}: the device wire itself carries only
  * GridCommand), final (found in final telemetry batches of validator 0's blocks) and the
  * send-to-final latency p50 / p99 of the readings final in that window.
+ *
+ * Readings are signed with blst. Signing costs about as much as verifying, so at
+ * benchmark rates a simulator signing as it sends takes the CPU the nodes need (and falls
+ * behind on a loaded machine): `--presign` signs the whole run first, in worker threads,
+ * each reading stamped with the time it is due, then streams them at their times. The
+ * @noble/curves signer (the interop check against the node's blst) is the --aggregator-key
+ * mode's (cli/fleet.ts).
  */
 
 export interface GrpcSimOptions {
@@ -34,6 +43,8 @@ export interface GrpcSimOptions {
   readonly seed: string;
   readonly prefix: string;
   readonly json: boolean;
+  /** Sign the whole run's readings before streaming (needs `seconds`): the simulator then costs the machine only its writes. */
+  readonly presign: boolean;
   readonly register: (ctx: Awaited<ReturnType<typeof senderContext>>, fleet: readonly FleetDevice[]) => Promise<void>;
 }
 
@@ -163,7 +174,7 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
       scanned = h;
     }
   };
-  const startedAt = Date.now();
+  let startedAt = Date.now();
   const acceptedAtStart = await acceptedReadings(nodes);
   let window = { at: startedAt, sent: 0, accepted: acceptedAtStart, final: 0 };
   const report = async (label: string): Promise<void> => {
@@ -196,12 +207,22 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   };
   // Sending: the fleet's readings spread evenly over each second.
   const perDeviceMs = (1000 * o.count) / o.rate;
+  const energyOf = (i: number, k: number, elapsedUs: bigint) => -((4000n * BigInt(60 + ((i * 37 + k) % 41)) * elapsedUs) / (100n * 3_600_000_000n));
   let next = 0;
   let stop = false;
+  let sendFrom = startedAt;
+  let presigned: { i: number; ts: bigint; wh: bigint; bad: boolean; signature: Uint8Array }[] | undefined;
+  if (o.presign) {
+    if (o.seconds === undefined) throw new CliError('INVALID_PARAMS', '--presign signs the whole run first: give --seconds', 'presign');
+    const plan = await presignRun(o, chainId, fleet, say);
+    presigned = plan.readings;
+    sendFrom = plan.startMs;
+    await new Promise((r) => setTimeout(r, Math.max(0, sendFrom - Date.now())));
+  }
   const tick = (): void => {
     if (stop) return;
     const now = Date.now();
-    const due = Math.floor(((now - startedAt) / perDeviceMs) * o.count);
+    const due = Math.floor(((now - sendFrom) / perDeviceMs) * o.count);
     // A simulator that fell behind (signing is its own cost) skips what it missed rather
     // than sending a burst of readings stamped now but delivered late.
     const most = Math.max(1, Math.ceil(o.rate / 20));
@@ -214,20 +235,33 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
       const d = fleet[i]!;
       const s = deviceStream[i]!;
       if (s.destroyed || !s.writable) continue;
-      const prev = last.get(d.id);
-      const nowUs = BigInt(Date.now()) * 1000n;
-      const ts = prev !== undefined && prev >= nowUs ? prev + 1n : nowUs;
-      const elapsedUs = prev === undefined ? BigInt(Math.round(perDeviceMs * 1000)) : ts - prev;
-      last.set(d.id, ts);
-      const wh = -((4000n * BigInt(60 + ((i * 37 + next) % 41)) * elapsedUs) / (100n * 3_600_000_000n));
-      const isBad = Math.random() < o.badFraction;
-      const signature = blsSign(d.secretKey, telemetrySigningBytes(chainId, d.id, ts, isBad ? wh - 1n : wh));
+      let ts: bigint;
+      let wh: bigint;
+      let isBad: boolean;
+      let signature: Uint8Array;
+      if (presigned !== undefined) {
+        const r = presigned[next];
+        if (r === undefined) break;
+        ({ ts, wh, signature } = r);
+        isBad = r.bad;
+      } else {
+        const prev = last.get(d.id);
+        const nowUs = BigInt(Date.now()) * 1000n;
+        ts = prev !== undefined && prev >= nowUs ? prev + 1n : nowUs;
+        const elapsedUs = prev === undefined ? BigInt(Math.round(perDeviceMs * 1000)) : ts - prev;
+        last.set(d.id, ts);
+        wh = energyOf(i, next, elapsedUs);
+        isBad = Math.random() < o.badFraction;
+        signature = blsSign(d.secretKey, telemetrySigningBytes(chainId, d.id, ts, isBad ? wh - 1n : wh));
+      }
       s.write({ device_id: d.id, timestamp_us: ts.toString(), net_energy_wh: wh.toString(), state_of_charge_percent: 50, signature });
       sent++;
       if (isBad) bad++;
       else sentAt.set(`${d.id}/${ts}`, now);
     }
   };
+  startedAt = sendFrom;
+  window = { ...window, at: startedAt };
   const sendTimer = setInterval(tick, 10);
   let scanning = Promise.resolve();
   const scanTimer = setInterval(() => {
@@ -235,7 +269,7 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   }, 250);
   const reportTimer = setInterval(() => void report('report'), o.report * 1000);
   await new Promise<void>((resolve) => {
-    if (o.seconds !== undefined) setTimeout(resolve, o.seconds * 1000);
+    if (o.seconds !== undefined) setTimeout(resolve, Math.max(0, startedAt + o.seconds * 1000 - Date.now()));
     process.once('SIGINT', () => resolve());
   });
   stop = true;
@@ -254,4 +288,64 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   for (const c of clients) c.close();
   window = { at: startedAt, sent: 0, accepted: acceptedAtStart, final: 0 };
   await report('done');
+}
+
+/**
+ * The run's readings, planned and signed before it starts: reading k is due at
+ * start + k / rate s, from device k mod count, stamped with its due time; signed in worker
+ * threads (cli/commands/presign-worker.ts). The start is set far enough ahead for the
+ * signing to finish (timed on a sample first).
+ */
+async function presignRun(
+  o: GrpcSimOptions,
+  chainId: string,
+  fleet: readonly FleetDevice[],
+  say: (line: string, json: Record<string, unknown>) => void,
+): Promise<{ startMs: number; readings: { i: number; ts: bigint; wh: bigint; bad: boolean; signature: Uint8Array }[] }> {
+  const total = Math.ceil(o.rate * o.seconds!);
+  const threads = Math.max(1, Math.min(4, availableParallelism()));
+  const sampleAt = performance.now();
+  for (let j = 0; j < 32; j++) blsSign(fleet[0]!.secretKey, telemetrySigningBytes(chainId, 'sample', BigInt(j), 0n));
+  const perSignMs = (performance.now() - sampleAt) / 32;
+  // Generous: the threads share the machine with the nodes (and whatever else runs on it).
+  const startMs = Date.now() + Math.ceil((2.5 * total * perSignMs) / threads) + 5000;
+  const periodUs = 1_000_000 / o.rate;
+  const perDeviceUs = BigInt(Math.round(periodUs * o.count));
+  const startUs = BigInt(startMs) * 1000n;
+  const readings = Array.from({ length: total }, (_, k) => {
+    const i = k % o.count;
+    const ts = startUs + BigInt(Math.round(k * periodUs));
+    const wh = -((4000n * BigInt(60 + ((i * 37 + k) % 41)) * perDeviceUs) / (100n * 3_600_000_000n));
+    return { i, ts, wh, bad: Math.random() < o.badFraction, signature: new Uint8Array() as Uint8Array };
+  });
+  say(`signing ${total} readings in ${threads} threads (about ${Math.round((total * perSignMs) / threads / 1000)} s)…`, {
+    event: 'presigning',
+    readings: total,
+    threads,
+  });
+  const keys = fleet.map((d) => d.secretKey);
+  const share = Math.ceil(total / threads);
+  const parts = await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const mine = readings.slice(t * share, (t + 1) * share);
+      const job = {
+        keys,
+        readings: mine.map((r) => ({ device: r.i, message: telemetrySigningBytes(chainId, fleet[r.i]!.id, r.ts, r.bad ? r.wh - 1n : r.wh) })),
+      };
+      return new Promise<Uint8Array[]>((resolve, reject) => {
+        const w = new Worker(new URL('./presign-worker.ts', import.meta.url), { workerData: job });
+        w.once('message', (sigs: Uint8Array[]) => {
+          resolve(sigs);
+          void w.terminate();
+        });
+        w.once('error', reject);
+      });
+    }),
+  );
+  parts.flat().forEach((sig, k) => {
+    readings[k]!.signature = sig;
+  });
+  if (Date.now() > startMs)
+    say('signing took longer than planned: the first readings are late (skipped as the simulator falling behind)', { event: 'presign-late' });
+  return { startMs, readings };
 }

@@ -47,6 +47,7 @@ interface SimulateOptions {
   signer: string;
   fee: string;
   json?: boolean;
+  presign?: boolean;
 }
 
 const POLL_MS = 250;
@@ -181,6 +182,7 @@ async function simulateDevices(opts: SimulateOptions): Promise<void> {
       seed: opts.seed,
       prefix: opts.prefix,
       json: opts.json === true,
+      presign: opts.presign === true,
       register: (ctx, fleet) => register(ctx, fleet, { ...opts, signer: 'blst' }, { next: ctx.nonce }),
     });
     return;
@@ -216,6 +218,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--bad-fraction <f>', '--devnet: share of readings signed over other bytes (the nodes drop them)', '0')
     .option('--seconds <s>', '--devnet: stop after s seconds (default: until Ctrl-C)', intArg('seconds', 1, 1_000_000))
     .option('--report <s>', '--devnet: seconds between reports', intArg('report', 1, 3600), 5)
+    .option('--presign', '--devnet: sign the whole run (--seconds) before streaming, in worker threads, so signing does not compete with the nodes')
     .option('--aggregator-key <file>', "the aggregator's ed25519 key file (the account must hold the aggregator or dso role)")
     .addOption(passphraseFileOption())
     .addOption(rpcOption())

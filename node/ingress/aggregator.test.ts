@@ -92,6 +92,8 @@ describe('Aggregator', () => {
     // The hole is filled at once, by a batch without device c (pending at nonce 1: its newer reading would make that one out of order).
     const refill = s.submitted[2]!.tx;
     expect(refill.nonce).toBe(0);
+    // It outbids the dropped batch by 10 %, so peers still holding that one take it as a replacement.
+    expect(refill.fee).toBe((s.submitted[0]!.tx.fee * 11n) / 10n + 1n);
     expect(s.devicesOf(refill)).toEqual(['e', 'f']);
     expect(s.a.refills).toBe(1);
     // c's reading waits for a batch after the pending one.

@@ -22,7 +22,9 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
  * waiting behind a gap until it too grows stale (what stalled finality at rate). A batch
  * filling a hole below pending batches of ours leaves out the devices those batches hold
  * (they stay buffered for the next one): executed first, it would otherwise make their
- * older readings out of order, and those batches fail.
+ * older readings out of order, and those batches fail. It also pays 10 % more fee than the
+ * batch it replaces (and 1), so a peer that still holds that one (its re-validation runs at
+ * its own time) takes the new one as a replacement instead of refusing it as underpriced.
  *
  * Readings older than `maxReadingAgeMs` when their batch is built are dropped with
  * TELEMETRY_SKEW one by one (acknowledged so), rather than sink their whole batch at
@@ -89,6 +91,8 @@ export class Aggregator {
   /** Our batches in admission (hash undefined) or admitted and not yet seen to leave the pool, by nonce. */
   private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; devices: ReadonlySet<string> }>();
   private readonly sent = new Map<string, { deviceId: string; timestampUs: bigint }[]>();
+  /** The fee last paid at each nonce not yet spent (a refill outbids it). */
+  private readonly fees = new Map<number, bigint>();
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
   /** Readings in batches admitted to the mempool, refused, and dropped before batching as too old (figures for the log and tests). */
@@ -152,7 +156,8 @@ export class Aggregator {
    */
   private nextNonce(): { nonce: number; later: Set<string> } {
     const base = this.deps.poolNonce();
-    for (const [n, o] of this.outstanding) if (n < base || (o.hash !== undefined && !this.deps.pending(o.hash))) this.outstanding.delete(n);
+    // Batches below `base` are still tracked while pending: dropped later, their devices matter to the refill.
+    for (const [n, o] of this.outstanding) if (o.hash !== undefined && !this.deps.pending(o.hash)) this.outstanding.delete(n);
     let nonce = base;
     while (this.outstanding.has(nonce)) nonce++;
     const later = new Set<string>();
@@ -201,11 +206,13 @@ export class Aggregator {
       if (pool.length === 0) return false;
       this.refills++;
     }
+    const before = this.fees.get(nonce);
+    const fee = before === undefined ? this.limits.fee : (before * 11n) / 10n + 1n;
     let take = Math.min(this.limits.maxReadings, pool.length);
     let tx: Tx | undefined;
     for (;;) {
       try {
-        tx = this.build(pool.slice(0, take), nonce, keyHeight);
+        tx = this.build(pool.slice(0, take), nonce, keyHeight, fee);
       } catch (e) {
         this.fail(pool.splice(0, take), e);
         this.buffer = [...pool, ...held];
@@ -218,6 +225,8 @@ export class Aggregator {
     this.buffer = held.length === 0 ? pool : [...pool, ...held];
     held = [];
     this.inFlight++;
+    this.fees.set(nonce, fee);
+    if (this.fees.size > MAX_TRACKED_BATCHES) this.fees.delete(this.fees.keys().next().value!);
     const slot = { hash: undefined as Uint8Array | undefined, devices: new Set(readings.map((r) => r.deviceId)) };
     this.outstanding.set(nonce, slot);
     const key = toHex(tx.hash);
@@ -242,7 +251,7 @@ export class Aggregator {
     return true;
   }
 
-  private build(readings: readonly VerifiedReading[], nonce: number, keyHeight: number): Tx {
+  private build(readings: readonly VerifiedReading[], nonce: number, keyHeight: number, fee: bigint): Tx {
     // Every signature was verified (and so validated) by the worker: decompress, add, no second subgroup check.
     const signature = blst
       .aggregateSignatures(
@@ -254,7 +263,7 @@ export class Aggregator {
       chainId: this.deps.chainId,
       seed: this.deps.seed,
       nonce,
-      fee: this.limits.fee,
+      fee,
       keyHeight,
       readings: readings.map(({ deviceId, timestampUs, netEnergyWh, stateOfChargePercent }) => ({ deviceId, timestampUs, netEnergyWh, stateOfChargePercent })),
       signature,
