@@ -5,10 +5,12 @@
  *   npm run bench               all of it (15 minutes or more: generating the 5,000,000-record state is most of it)
  *   npm run bench -- --quick    shorter devnet runs; state up to 1,000,000 records (not 5,000,000)
  *   npm run bench -- --only devnet4
+ *   npm run bench -- --only ingress   (device readings over gRPC to the 4-validator devnet)
  */
 import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
 import { formatEnergyBenchmarks, runEnergyBenchmarks } from './energy.ts';
+import { formatIngressBenchmark, runIngressBenchmark } from './ingress.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
 import { runTelemetryBenchmarks } from './telemetry.ts';
@@ -56,6 +58,10 @@ if (want('energy')) {
 }
 if (want('mempool')) {
   console.log(formatMempoolBenchmarks(await runMempoolBenchmarks()));
+  console.log();
+}
+if (want('ingress')) {
+  console.log(formatIngressBenchmark(await runIngressBenchmark({ devices: 400, rate: 400, seconds: quick ? 20 : 40 })));
   console.log();
 }
 if (want('devnet1')) {
