@@ -88,7 +88,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const names = serviceNames(opts.services);
   const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'SERVING' as const])));
   health.addToServer(server);
-  for (const pkg of opts.reflect ?? []) new ReflectionService(pkg).addToServer(server);
+  // One reflection service over every package (grpc-js refuses a second one on the same server).
+  if (opts.reflect !== undefined && opts.reflect.length > 0) new ReflectionService(Object.assign({}, ...opts.reflect) as PackageDefinition).addToServer(server);
 
   const credentials =
     opts.tls === undefined
