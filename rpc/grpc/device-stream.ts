@@ -8,15 +8,16 @@ import type { DeviceTelemetryMessage, GridCommandMessage } from './device-contra
 import type { DeviceIngressApi, DeviceSession, SignedReading } from './device-ingress.ts';
 import type { IssuedCommand } from '../../core/command.ts';
 import { type DeviceStreamMetrics, NO_DEVICE_STREAM_METRICS } from './metrics.ts';
-import { grpcErrorOf } from './status.ts';
+import { toServiceError } from './status.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
  * `energysettlement.v1.EnergyDeviceStream/ConnectDevice`: one device's bidirectional stream.
  *
  * - Authentication: the first reading names the device; the ingress opens a session for it
- *   or the stream ends (UNAUTHENTICATED: unknown, inactive, not the mTLS certificate's;
- *   FAILED_PRECONDITION: operated by another aggregator). A later reading naming another
+ *   or the stream ends (UNAUTHENTICATED: unknown, inactive, no mTLS certificate;
+ *   PERMISSION_DENIED: the mTLS certificate is not the operator's; FAILED_PRECONDITION:
+ *   operated by another aggregator). A later reading naming another
  *   device is dropped as malformed.
  * - Each reading gets a verdict from the ingress (signature, timestamp, value): a bad one is
  *   dropped and counted (its acknowledgement, with the reason, goes out through the node
@@ -144,7 +145,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         call.end();
         return;
       }
-      const status = grpcErrorOf(error);
+      const status = toServiceError(error, undefined, 'device-stream');
       metrics.streamEnded(GrpcStatus[status.code], open);
       call.emit('error', status);
     };
