@@ -17,12 +17,13 @@ import { buildTransfer } from '../core/tx/transfer.ts';
 import type { Tx } from '../core/tx.ts';
 import { fleetDevice, fleetProofOfPossession, signReading } from '../cli/fleet.ts';
 import { jouleServiceClient, type JouleServiceName } from '../rpc/grpc/joule-proto.ts';
+import { reflectionClient } from '../rpc/testing/reflection-client.ts';
 import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
 import { waitFor } from './helpers/net.ts';
 
 /**
  * Joule's own gRPC services (joule.v1) on a real node process, on the same port as the
- * device stream: a query, a tx submitted over gRPC that becomes final, a finalized block on
+ * device stream (reflection lists both): a query, a tx submitted over gRPC that becomes final, a finalized block on
  * the event stream, and a reading streamed by a contract-only device client acknowledged
  * on the acknowledgement stream until it is final.
  */
@@ -66,6 +67,13 @@ describe('joule.v1 over gRPC on a running node', () => {
         call<{ height: string; receipt: { success: boolean; code: string } }>(query, 'GetTransaction', { hash: res.hash }),
       );
     };
+
+    // One port: reflection lists both packages.
+    const reflection = reflectionClient(address);
+    clients.push(reflection.client);
+    expect(await reflection.listServices()).toEqual(
+      expect.arrayContaining(['energysettlement.v1.EnergyDeviceStream', 'joule.v1.QueryService', 'joule.v1.TransactionService', 'joule.v1.EventService']),
+    );
 
     // A query.
     const account = net.devnet.accountKeys[0]!.keyPair;
