@@ -40,7 +40,7 @@ import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
 import { admissionMetrics, consensusMetrics, mempoolMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
-import { ingressMetrics } from './metrics/grpc.ts';
+import { grpcMetrics, ingressMetrics } from './metrics/grpc.ts';
 import { startIngress, type RunningIngress } from './ingress/start.ts';
 import { jouleGrpcServices } from '../rpc/grpc/joule-services.ts';
 import { joulePackageDefinition } from '../rpc/grpc/joule-proto.ts';
@@ -223,6 +223,7 @@ export class JouleNode {
       throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
     });
     this.servers.push(metrics);
+    const grpcSeries = grpcMetrics(this.metrics);
     const ingress = await startIngress({
       home: this.home,
       config,
@@ -232,10 +233,11 @@ export class JouleNode {
       events: this.events,
       logger: logger.child({ part: 'ingress' }),
       metrics: ingressMetrics(this.metrics),
+      grpcMetrics: grpcSeries,
       passphrase,
       gossip: (tx) => this.txGossip?.add(tx),
       // Joule's own services (joule.v1) share the port with the device stream, over the same NodeApi as JSON-RPC.
-      services: jouleGrpcServices({ api, logger: logger.child({ part: 'grpc' }) }),
+      services: jouleGrpcServices({ api, logger: logger.child({ part: 'grpc' }), onSlowConsumer: (stream) => grpcSeries.slowConsumer(stream) }),
       reflect: [joulePackageDefinition()],
     }).catch((e: unknown) => {
       throw isJouleError(e) ? e : bindError(e, 'grpc', `${config.grpc.host}:${config.grpc.port}`);

@@ -156,5 +156,13 @@ describe('joule.v1 over gRPC on a running node', () => {
     // The batch it names is a final telemetry batch carrying the reading.
     const batch = await call<{ type_name: string; height: string; receipt: { success: boolean } }>(query, 'GetTransaction', { hash: finalAck.tx_hash });
     expect(batch).toMatchObject({ type_name: 'telemetry-batch', height: finalAck.height, receipt: { success: true } });
+
+    // The port's calls are counted by method and status.
+    const metrics = (await (await fetch(`${net.nodes[0]!.metricsUrl}/metrics`)).text()).split('\n');
+    const series = (name: string, ...labels: string[]) => metrics.find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    expect(series('joule_grpc_server_handled_total', 'method="GetBlock"', 'code="OK"', 'service="joule.v1.QueryService"')).toMatch(/ [1-9]\d*$/);
+    expect(series('joule_grpc_server_handled_total', 'method="GetTransaction"', 'code="NOT_FOUND"')).toMatch(/ [1-9]\d*$/);
+    expect(series('joule_grpc_server_msg_received_total', 'method="ConnectDevice"')).toMatch(/ 1$/);
+    expect(series('joule_grpc_connections')).toMatch(/ [1-9]\d*$/);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import type { Tx } from '../../core/tx.ts';
 import { devicePackage } from '../../rpc/grpc/device-contract.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import { deviceStreamService } from '../../rpc/grpc/device-stream.ts';
+import type { GrpcMetrics } from '../../rpc/grpc/metrics.ts';
 import { startGrpcServer, type GrpcService, type RunningGrpcServer } from '../../rpc/grpc/server.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { NodeEvents } from '../events.ts';
@@ -31,6 +32,8 @@ export interface IngressParts {
   readonly events: NodeEvents;
   readonly logger: Logger;
   readonly metrics: IngressMetrics;
+  /** The port's own series: connections, calls by method and status, messages. */
+  readonly grpcMetrics?: GrpcMetrics;
   readonly passphrase: string | undefined;
   /** Gossips a tx the ingress admitted. */
   readonly gossip: (tx: Tx) => void;
@@ -153,7 +156,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
     },
     services,
     reflect: [devicePackage().pkg, ...(p.reflect ?? [])],
-    onConnectionRefused: () => p.metrics.connectionRefused(),
+    metrics: p.grpcMetrics,
   });
   return {
     server,

@@ -102,10 +102,19 @@ export function commandMessage(c: IssuedCommand): GridCommandMessage {
   };
 }
 
-/** The HTTP/2 stream under a call (grpc-js keeps it private): the one way to drop a client that reads nothing. */
+/**
+ * The HTTP/2 stream under a call (grpc-js keeps it private): the one way to drop a client
+ * that reads nothing. It is held by the innermost of the call's interceptors (the server's
+ * own and ours, rpc/grpc/call-metrics.ts), each holding the next as `nextCall`.
+ */
 function http2StreamOf(call: Call): Http2Stream | undefined {
-  const inner = (call as unknown as { call?: { nextCall?: { stream?: Http2Stream } } }).call?.nextCall?.stream;
-  return inner !== undefined && typeof inner.close === 'function' ? inner : undefined;
+  type Layer = { nextCall?: Layer; stream?: Http2Stream };
+  let layer = (call as unknown as { call?: Layer }).call;
+  for (let depth = 0; layer !== undefined && depth < 8; depth++) {
+    if (layer.stream !== undefined && typeof layer.stream.close === 'function') return layer.stream;
+    layer = layer.nextCall;
+  }
+  return undefined;
 }
 
 export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceImplementation {
