@@ -31,5 +31,9 @@ export const TxType = {
   roleVote: 26,
   /** A dso resolves a check-meter disagreement (a frozen interval). */
   checkMeterResolution: 27,
+  /** A bid or an ask in a (zone, interval) market of the double auction; escrow or collateral locked (vm/markets/). */
+  orderPlace: 32,
+  /** The owner withdraws an order before its market's gate closure: refunded in full. */
+  orderCancel: 33,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];
