@@ -36,8 +36,8 @@ export interface TestMarket {
   idOf(side: Side, price: bigint, height: number, index: number, device?: string, I?: number): Uint8Array;
   /** Advances the clock to the market's gate closure (the next block clears it). */
   toGate(): void;
-  /** Sends `exportWh` of export for the seller's device `pv-<i>` inside the delivery interval (one block). */
-  deliver(entries: readonly [number, bigint][]): void;
+  /** Sends `exportWh` of export for devices (`pv-<i>`, `cm-0`) inside the delivery interval (one block). */
+  deliver(entries: readonly [string, bigint][]): void;
   /** Advances to the interval's settlement (the next block closes it and settles). */
   toSettlement(): void;
   /** Money in every account of the test plus the imbalance account: balance + locked. */
@@ -46,7 +46,8 @@ export interface TestMarket {
   energyOf(who: Uint8Array): bigint;
 }
 
-export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW?: number } = {}): TestMarket {
+/** `checkMeter`: seller 0's device pv-0 has a check meter cm-0 (operated by agg). */
+export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW?: number; checkMeter?: boolean } = {}): TestMarket {
   const nS = opts.sellers ?? 3;
   const nB = opts.buyers ?? 3;
   const names: Record<string, readonly ('aggregator' | 'dso')[]> = { agg: ['aggregator'], dso: ['dso'] };
@@ -58,9 +59,17 @@ export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW
   const buyers = Array.from({ length: nB }, (_, i) => c.accounts[`b${i}`]!);
   const keys: BlsKeyPair[] = sellers.map((_, i) => testDeviceKey(i + 1));
   const maxExportW = opts.maxExportW ?? 1_000_000;
+  const cmKey = testDeviceKey(100);
+  if (opts.checkMeter === true)
+    c.block(buildDeviceRegister({ ...c.sender(agg), device: registerBody('cm-0', cmKey, agg.address, { kind: 'meter', maxExportW, maxImportW: maxExportW }) }));
   c.block(
     ...sellers.map((s, i) =>
-      buildDeviceRegister({ ...c.sender(agg, i), device: registerBody(`pv-${i}`, keys[i]!, s.address, { maxExportW, maxImportW: maxExportW }) }),
+      buildDeviceRegister({ ...c.sender(agg, i), device: registerBody(`pv-${i}`, keys[i]!, s.address, {
+          maxExportW,
+          maxImportW: maxExportW,
+          checkMeter: i === 0 && opts.checkMeter === true ? 'cm-0' : undefined,
+        }),
+      }),
     ),
   );
   const p = c.ctx().params;
@@ -94,8 +103,8 @@ export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW
     deliver(entries) {
       if (c.now() < I + 100) c.advance(I + 100 - c.now());
       const t = c.now();
-      const readings = entries.map(([i, wh]) => reading(`pv-${i}`, t, -wh));
-      c.block(batchTx(c, agg, readings, (id) => keys[Number(id.slice(3))]!));
+      const readings = entries.map(([id, wh]) => reading(id, t, -wh));
+      c.block(batchTx(c, agg, readings, (id) => (id === 'cm-0' ? cmKey : keys[Number(id.slice(3))]!)));
     },
     toSettlement() {
       const due = settlesAt(I, p);
