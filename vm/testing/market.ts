@@ -5,6 +5,7 @@
  */
 import { mintedUtxoId } from '../../core/energy.ts';
 import type { BlsKeyPair } from '../../core/keys.ts';
+import type { ChainParams } from '../../core/params.ts';
 import { orderId, type Side } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { buildDeviceRegister } from '../../core/tx/device-register.ts';
@@ -47,13 +48,13 @@ export interface TestMarket {
 }
 
 /** `checkMeter`: seller 0's device pv-0 has a check meter cm-0 (operated by agg). */
-export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW?: number; checkMeter?: boolean } = {}): TestMarket {
+export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW?: number; checkMeter?: boolean; params?: ChainParams } = {}): TestMarket {
   const nS = opts.sellers ?? 3;
   const nB = opts.buyers ?? 3;
   const names: Record<string, readonly ('aggregator' | 'dso')[]> = { agg: ['aggregator'], dso: ['dso'] };
   for (let i = 0; i < nS; i++) names[`s${i}`] = [];
   for (let i = 0; i < nB; i++) names[`b${i}`] = [];
-  const c = energyChain({ accounts: names });
+  const c = energyChain({ accounts: names, params: opts.params });
   const agg = c.accounts.agg!;
   const sellers = Array.from({ length: nS }, (_, i) => c.accounts[`s${i}`]!);
   const buyers = Array.from({ length: nB }, (_, i) => c.accounts[`b${i}`]!);
