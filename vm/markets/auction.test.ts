@@ -74,7 +74,10 @@ describe('vectors (vm/markets/vectors/auction.json)', () => {
     const { c } = t;
     for (const k of [...t.buyers, ...t.sellers]) c.state.setAccount(k.address, { balance: 10n ** 19n });
     const h = c.height;
-    c.block(...v.bids.map(([p, q], i) => t.place(t.buyers[i]!, 'bid', BigInt(q), BigInt(p))), ...v.asks.map(([p, q], i) => t.place(t.sellers[i]!, 'ask', BigInt(q), BigInt(p))));
+    c.block(
+      ...v.bids.map(([p, q], i) => t.place(t.buyers[i]!, 'bid', BigInt(q), BigInt(p))),
+      ...v.asks.map(([p, q], i) => t.place(t.sellers[i]!, 'ask', BigInt(q), BigInt(p))),
+    );
     t.toGate();
     c.block();
     const mk = getMarket(c.state, ZONE, t.I)!;
@@ -82,8 +85,12 @@ describe('vectors (vm/markets/vectors/auction.json)', () => {
     const bidIds = v.bids.map(([p], i) => t.idOf('bid', BigInt(p), h, i));
     const askIds = v.asks.map(([p], i) => t.idOf('ask', BigInt(p), h, v.bids.length + i, `pv-${i}`));
     const trades = v.expected.trades.map((_, seq) => getTrade(c.state, marketId(ZONE, t.I), seq)!);
-    expect(trades.map((tr) => [bidIds.findIndex((id) => Buffer.from(id).equals(tr.bidId)), askIds.findIndex((id) => Buffer.from(id).equals(tr.askId)), tr.volumeWh.toString()])).toEqual(
-      v.expected.trades,
-    );
+    expect(
+      trades.map((tr) => [
+        bidIds.findIndex((id) => Buffer.from(id).equals(tr.bidId)),
+        askIds.findIndex((id) => Buffer.from(id).equals(tr.askId)),
+        tr.volumeWh.toString(),
+      ]),
+    ).toEqual(v.expected.trades);
   });
 });

@@ -65,7 +65,7 @@ describe('settlement against meters', () => {
     expect(t.money()).toBe(start.money);
   });
 
-  it('over-delivery: 1500 Wh metered, 1000 delivered; 500 Wh beyond the trades cost floor(500 x 200 x 2 %) / 1000 = 2 to the zone\'s imbalance account', () => {
+  it("over-delivery: 1500 Wh metered, 1000 delivered; 500 Wh beyond the trades cost floor(500 x 200 x 2 %) / 1000 = 2 to the zone's imbalance account", () => {
     const { t, c, b, s, start } = traded();
     t.deliver([['pv-0', 1500n]]);
     const r = settle(t);

@@ -65,7 +65,9 @@ export function testMarket(opts: { sellers?: number; buyers?: number; maxExportW
     c.block(buildDeviceRegister({ ...c.sender(agg), device: registerBody('cm-0', cmKey, agg.address, { kind: 'meter', maxExportW, maxImportW: maxExportW }) }));
   c.block(
     ...sellers.map((s, i) =>
-      buildDeviceRegister({ ...c.sender(agg, i), device: registerBody(`pv-${i}`, keys[i]!, s.address, {
+      buildDeviceRegister({
+        ...c.sender(agg, i),
+        device: registerBody(`pv-${i}`, keys[i]!, s.address, {
           maxExportW,
           maxImportW: maxExportW,
           checkMeter: i === 0 && opts.checkMeter === true ? 'cm-0' : undefined,
