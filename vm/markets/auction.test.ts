@@ -52,7 +52,7 @@ interface Vector {
 /** Day-long intervals: a 10 GW device covers 2.4e11 Wh, so the large vector fits a device's export limit. */
 const DAY_INTERVALS = { ...DEVNET_PARAMS, settlementIntervalMs: 86_400_000 };
 
-const all = (vectors as { vectors: Vector[] }).vectors;
+const all = (vectors as unknown as { vectors: Vector[] }).vectors;
 
 function books(v: Vector) {
   const bids = v.bids.map(([p, q], i) => o(`${i}`, BigInt(p), BigInt(q), i));
