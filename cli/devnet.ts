@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,8 @@ export interface DevnetOptions {
   readonly blockPeriodMs: number;
   /** Print blocks until Ctrl-C, then stop the nodes; otherwise leave them running. */
   readonly follow: boolean;
+  /** With follow: devices streaming readings over gRPC (`joule simulate devices --devnet`); 0 for none. */
+  readonly fleet: number;
 }
 
 export interface DevnetNode {
@@ -89,17 +93,19 @@ async function followBlocks(file: DevnetFile, stopped: () => boolean): Promise<v
       try {
         const status = (await rpcCall(node.rpc, 'joule_status')) as { height: number };
         for (let h = Math.max(printed + 1, status.height - 20, 1); h <= status.height; h++) {
-          const b = (await rpcCall(node.rpc, 'joule_getBlock', [h])) as {
+          const b = (await rpcCall(node.rpc, 'joule_getBlock', [h, true])) as {
             height: number;
             hash: string;
             txCount: number;
             timestamp: number;
             proposer: string;
+            transactions: { type: number; body: { readings?: unknown[] } }[];
           } | null;
           if (b === null) break;
           if (printed < 0 && waiting > 0) process.stdout.write('\n');
+          const readings = b.transactions.reduce((n, t) => n + (t.type === 20 ? (t.body.readings?.length ?? 0) : 0), 0);
           console.log(
-            `block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 14)}…  txs ${String(b.txCount).padStart(5)}  ${new Date(b.timestamp).toISOString()}  via ${node.name}`,
+            `block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 14)}…  txs ${String(b.txCount).padStart(5)}  ${readings > 0 ? `readings ${String(readings).padStart(5)}  ` : ''}${new Date(b.timestamp).toISOString()}  via ${node.name}`,
           );
           printed = b.height;
         }
@@ -112,6 +118,46 @@ async function followBlocks(file: DevnetFile, stopped: () => boolean): Promise<v
     if (!progressed && printed < 0) process.stdout.write(`\rwaiting for the nodes to start${'.'.repeat((waiting++ % 3) + 1)}   `);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Every few seconds, the energy tokens minted so far (the first page of the listing): telemetry becoming tokens. */
+async function followTokens(file: DevnetFile, stopped: () => boolean): Promise<void> {
+  let seen = 0;
+  while (!stopped()) {
+    await new Promise((r) => setTimeout(r, 5000));
+    try {
+      const page = (await rpcCall(file.nodes[0]!.rpc, 'joule_listEnergyUtxos', [{ limit: 100 }])) as {
+        utxos: { wh: string; provenance: { deviceId: string; intervalStartMs: number } }[];
+        nextCursor: string | null;
+      };
+      if (page.utxos.length > seen) {
+        const wh = page.utxos.reduce((s, u) => s + BigInt(u.wh), 0n);
+        const latest = page.utxos.at(-1)!;
+        console.log(
+          `energy tokens: ${page.utxos.length}${page.nextCursor === null ? '' : '+'} minted, ${wh} Wh (e.g. ${latest.wh} Wh of ${latest.provenance.deviceId}, interval ${new Date(latest.provenance.intervalStartMs).toISOString()})`,
+        );
+        seen = page.utxos.length;
+      }
+    } catch {
+      // node 0 busy or down: try again
+    }
+  }
+}
+
+/** `joule simulate devices --devnet` as a child process, its lines prefixed. */
+function startFleet(home: string, count: number): ChildProcess {
+  const cli = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const args = [cli, 'simulate', 'devices', '--devnet', home, '--count', String(count), '--rate', String(Math.max(1, Math.ceil(count / 2))), '--report', '10'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .forEach((l) => console.log(`fleet: ${l}`));
+  child.stdout?.on('data', prefix);
+  child.stderr?.on('data', prefix);
+  return child;
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<void> {
@@ -156,7 +202,15 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await Promise.race([followBlocks(file, () => stopping), done]);
+  let fleet: ChildProcess | undefined;
+  if (o.fleet > 0) {
+    console.log(
+      `a fleet of ${o.fleet} devices streams signed readings over gRPC (plaintext, loopback: a devnet only) to the validators; every 30 s an interval settles and their export becomes energy tokens (--fleet 0: none)`,
+    );
+    fleet = startFleet(home, o.fleet);
+  }
+  await Promise.race([Promise.all([followBlocks(file, () => stopping), o.fleet > 0 ? followTokens(file, () => stopping) : undefined]), done]);
+  fleet?.kill('SIGTERM');
   await done;
   console.log(`devnet stopped; its data stays in ${home} (run again with --home ${home} to resume)`);
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isJouleError } from '../core/errors.ts';
 import { registerCardCommands } from './commands/card.ts';
 import { registerDeviceCommands } from './commands/device.ts';
+import { registerCommandCommands } from './commands/command.ts';
 import { registerEnergyCommands } from './commands/energy.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerQueryCommands(program);
   registerValidatorsCommands(program);
   registerDeviceCommands(program);
+  registerCommandCommands(program);
   registerRoleCommands(program);
   registerTelemetryCommands(program);
   registerSimulateCommands(program);

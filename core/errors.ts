@@ -47,8 +47,17 @@ export const ErrorCode = {
    * device is flagged for inspection.
    */
   TELEMETRY_IMPOSSIBLE_ENERGY: 'TELEMETRY_IMPOSSIBLE_ENERGY',
+  /** A device stream kept sending readings that had to be dropped; the node cut it off (gRPC PERMISSION_DENIED). */
+  DEVICE_MISBEHAVING: 'DEVICE_MISBEHAVING',
+  /** The device is operated by another account than this node's aggregator: it streams to a node of its operator (gRPC FAILED_PRECONDITION). */
+  DEVICE_NOT_SERVED: 'DEVICE_NOT_SERVED',
   /** A check-meter resolution names an interval that is not frozen (never was, or already resolved). */
   INTERVAL_NOT_FROZEN: 'INTERVAL_NOT_FROZEN',
+  // grid commands (device ingress)
+  /** A grid command whose validity window has ended: never issued nor delivered; an anchor too long after its window is refused. */
+  COMMAND_EXPIRED: 'COMMAND_EXPIRED',
+  /** The same command (same hash) is already anchored on chain. */
+  COMMAND_DUPLICATE: 'COMMAND_DUPLICATE',
   // energy tokens (energy ledger)
   /** No unspent energy UTXO has the id: it never existed, was spent, or was retired. */
   ENERGY_UTXO_UNKNOWN: 'ENERGY_UTXO_UNKNOWN',
@@ -72,6 +81,8 @@ export const ErrorCode = {
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',
   MEMPOOL_UNDERPRICED: 'MEMPOOL_UNDERPRICED',
   MEMPOOL_SENDER_LIMIT: 'MEMPOOL_SENDER_LIMIT',
+  /** Too many pending transactions speak for one device (the node's mempool.maxPerDevice). */
+  MEMPOOL_DEVICE_LIMIT: 'MEMPOOL_DEVICE_LIMIT',
   /** The sender's balance does not cover its pending txs and this one together (fees and amounts). */
   MEMPOOL_INSUFFICIENT_FUNDS: 'MEMPOOL_INSUFFICIENT_FUNDS',
   // blocks and certificates

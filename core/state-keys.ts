@@ -21,6 +21,8 @@ export const StatePrefix = {
   energyUtxo: 0x11,
   /** Telemetry: buckets in TelemetryBucket (state/telemetry.ts). */
   telemetry: 0x12,
+  /** Anchored grid commands: ++ commandHash (32) -> the anchored command (state/commands.ts). */
+  command: 0x13,
   /** Markets: buckets in MarketBucket (state/markets.ts). */
   order: 0x20,
   agreement: 0x21,
@@ -219,4 +221,9 @@ export function marketKey(zone: string, intervalStartMs: number): Uint8Array {
 /** A key (or prefix) in one bucket: the bucket's bytes, then `parts`. */
 export function marketBucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
   return marketBucket(bucket, ...parts);
+}
+
+/** The key of an anchored grid command: what `joule_getProof` proves for a command hash. */
+export function commandKey(commandHash: Uint8Array): Uint8Array {
+  return stateKey(StatePrefix.command, commandHash);
 }

@@ -16,6 +16,11 @@ export interface DevnetOptions {
   /** Milliseconds; defaults to now. */
   readonly genesisTime?: number;
   readonly params?: ChainParams;
+  /**
+   * Give each validator an aggregator account (`validator-<i>-aggregator`, funded, with the
+   * aggregator role): its node batches the readings of the devices it operates (node/ingress/).
+   */
+  readonly aggregators?: boolean;
 }
 
 export interface DevnetValidatorKeys {
@@ -33,6 +38,8 @@ export interface Devnet {
   readonly genesis: Genesis;
   readonly validatorKeys: readonly DevnetValidatorKeys[];
   readonly accountKeys: readonly DevnetAccountKeys[];
+  /** Per validator, in order, its aggregator account (empty unless asked for). */
+  readonly aggregatorKeys: readonly DevnetAccountKeys[];
 }
 
 export const DEFAULT_DEVNET_CHAIN_ID = 'joule-devnet';
@@ -84,6 +91,14 @@ export function generateDevnet(opts: DevnetOptions): Devnet {
     accountKeys.push({ name: `account-${j}`, keyPair });
     accounts.push({ address: addressFromPublicKey(keyPair.publicKey), balance, roles: j === 0 ? OPERATOR_ROLES : [] });
   }
+  const aggregatorKeys: DevnetAccountKeys[] = [];
+  if (opts.aggregators === true) {
+    for (const v of validatorKeys) {
+      const keyPair = ed25519Generate();
+      aggregatorKeys.push({ name: `${v.name}-aggregator`, keyPair });
+      accounts.push({ address: addressFromPublicKey(keyPair.publicKey), balance, roles: ['aggregator'] });
+    }
+  }
   const genesis: Genesis = {
     chainId,
     genesisTime: opts.genesisTime ?? Date.now(),
@@ -95,5 +110,5 @@ export function generateDevnet(opts: DevnetOptions): Devnet {
   const { problems } = checkGenesis(genesisToJson(genesis));
   const first = problems[0];
   if (first !== undefined) throw new JouleError(ErrorCode.GENESIS_INVALID, first.message, first.path);
-  return { genesis, validatorKeys, accountKeys };
+  return { genesis, validatorKeys, accountKeys, aggregatorKeys };
 }

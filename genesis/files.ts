@@ -45,7 +45,7 @@ export interface DevnetKeyProtection {
 export interface DevnetFiles {
   readonly genesisFile: string;
   /** Per validator: its directory and key files. */
-  readonly validators: readonly { name: string; dir: string; identityKeyFile: string; consensusKeyFile: string }[];
+  readonly validators: readonly { name: string; dir: string; identityKeyFile: string; consensusKeyFile: string; aggregatorKeyFile?: string }[];
   readonly accounts: readonly { name: string; keyFile: string }[];
 }
 
@@ -58,12 +58,16 @@ export async function writeDevnetFiles(dir: string, devnet: Devnet, protection: 
   const keysDir = join(dir, 'keys');
   await mkdir(keysDir, { recursive: true });
   const jobs: { file: string; type: 'ed25519' | 'bls'; secret: Uint8Array }[] = [];
-  const validators = devnet.validatorKeys.map((v) => {
+  const validators = devnet.validatorKeys.map((v, i) => {
     const vdir = join(keysDir, v.name);
     const identityKeyFile = join(vdir, 'identity.key');
     const consensusKeyFile = join(vdir, 'consensus.key');
     jobs.push({ file: identityKeyFile, type: 'ed25519', secret: v.identity.seed }, { file: consensusKeyFile, type: 'bls', secret: v.consensus.secretKey });
-    return { name: v.name, dir: vdir, identityKeyFile, consensusKeyFile };
+    const aggregator = (devnet.aggregatorKeys ?? [])[i];
+    if (aggregator === undefined) return { name: v.name, dir: vdir, identityKeyFile, consensusKeyFile };
+    const aggregatorKeyFile = join(vdir, 'aggregator.key');
+    jobs.push({ file: aggregatorKeyFile, type: 'ed25519', secret: aggregator.keyPair.seed });
+    return { name: v.name, dir: vdir, identityKeyFile, consensusKeyFile, aggregatorKeyFile };
   });
   const accounts = devnet.accountKeys.map((a) => {
     const keyFile = join(keysDir, `${a.name}.key`);

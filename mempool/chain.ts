@@ -1,4 +1,5 @@
 import type { Entry } from './entry.ts';
+import { ranksBelow, type Level } from './tiers.ts';
 
 /**
  * One sender's pooled txs, sorted by nonce (at most one per nonce). A sorted array rather
@@ -16,9 +17,9 @@ export class SenderChain {
   baseNonce: number;
   /** Sum of the entries' costs: what the sender's pending txs take from its balance together. */
   cost = 0n;
-  /** Position in the pool's eviction heap (`inGappedHeap` says which); -1 while in none. */
+  /** Which of the pool's eviction heaps holds the chain (eviction.ts slotOf), -1 none; and where in it. */
+  heapSlot = -1;
   heapIndex = -1;
-  inGappedHeap = false;
   /**
    * Since when (the caller's clock, ms) the chain has had a nonce gap; undefined while it
    * has none, or until the pool is next told the time.
@@ -140,11 +141,20 @@ export class SenderChain {
    */
   private refloor(i: number): void {
     const e = this.entries;
-    let floor = i === 0 ? undefined : e[i - 1]!.floor;
+    let level: Level | undefined;
+    let floor = 0n;
+    if (i > 0) {
+      level = e[i - 1]!.floorLevel;
+      floor = e[i - 1]!.floor;
+    }
     for (let j = i; j < e.length; j++) {
       const x = e[j]!;
-      floor = floor === undefined || x.priority < floor ? x.priority : floor;
-      if (j > i && x.floor === floor) return;
+      if (level === undefined || ranksBelow(x.level, x.priority, level, floor)) {
+        level = x.level;
+        floor = x.priority;
+      }
+      if (j > i && x.floor === floor && x.floorLevel === level) return;
+      x.floorLevel = level;
       x.floor = floor;
     }
   }

@@ -32,8 +32,10 @@ function counting() {
   const bump = (k: string, n = 1) => counts.set(k, (counts.get(k) ?? 0) + n);
   const metrics: MempoolMetrics = {
     rejected: (c) => bump(`rejected:${c}`),
-    evicted: (r, n) => bump(`evicted:${r}`, n),
-    expired: (r, n) => bump(`expired:${r}`, n),
+    evicted: (r, _tier, n) => bump(`evicted:${r}`, n),
+    expired: (r, _tier, n) => bump(`expired:${r}`, n),
+    admitted() {},
+    included() {},
   };
   return { counts, metrics };
 }

@@ -173,7 +173,7 @@ describe('Mempool properties', () => {
             const newFloor = floorOf(mine, n);
             const newReady = !gappedIn(mine, n, nonce[op.sender]!);
             const wasPresent = m.has(tx.hash);
-            const addMeta = { priority, tier: 't' + (op.sender % 3), accountNonce: nonce[op.sender]!, balance: balance[op.sender]!, cost, now };
+            const addMeta = { priority, tier: 'peer_to_peer' as const, accountNonce: nonce[op.sender]!, balance: balance[op.sender]!, cost, now };
             // What precheck refuses, add refuses with the same code (precheck may let through more).
             let prechecked: string | undefined;
             try {

@@ -298,7 +298,13 @@ describe('removeCommitted and remove', () => {
     const m = pool();
     m.add(fakeTx(1, 0, 10n), { ...meta(fakeTx(1, 0, 10n)), priority: 20n, tier: 'grid_balancing' });
     m.add(fakeTx(1, 1, 10n), meta(fakeTx(1, 1, 10n)));
-    expect(m.stats()).toEqual({ size: 2, bytes: 240, senders: 1, byTier: { grid_balancing: 1, peer_to_peer: 1 } });
+    expect(m.stats()).toEqual({
+      size: 2,
+      bytes: 240,
+      senders: 1,
+      byTier: { grid_balancing: 1, peer_to_peer: 1 },
+      bytesByTier: { grid_balancing: 120, peer_to_peer: 120 },
+    });
     expect(m.nextNonce(fakeTx(1, 0, 0n).from, 0)).toBe(2);
     expect(m.meta(fakeTx(1, 0, 10n).hash)?.tier).toBe('grid_balancing');
   });

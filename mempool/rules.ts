@@ -2,14 +2,18 @@ import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
 import type { SenderChain } from './chain.ts';
 import type { Entry } from './entry.ts';
+import type { Victim } from './eviction.ts';
 import { bumped, type Limits } from './limits.ts';
+import { levelOf, ranksBelow, type Level, type Tier } from './tiers.ts';
 
 /** What the caller knows about a tx at admission; the pool never derives any of it. */
 export interface AddMeta {
-  /** Ordering key, higher first; computed by the caller (fee, tier multiplier...). */
+  /** Ordering key within the tier, higher first; computed by the caller (fee per byte x tier multiplier). */
   priority: bigint;
-  /** Tier name (grid_balancing, peer_to_peer, carbon_credit); stored for the tiered builder. */
-  tier: string;
+  /** The tx's tier (tiers.ts): block order across tiers, eviction order, per-tier bounds. */
+  tier: Tier;
+  /** Devices the tx speaks for (a telemetry batch's, a device tx's), each named once; for the per-device bound. */
+  devices?: readonly string[];
   /** The sender's nonce in the latest committed state. */
   accountNonce: number;
   /** The sender's spendable balance in the latest committed state. */
@@ -27,15 +31,10 @@ export interface Assessment {
   /** It lands in its sender's executable run (rather than behind a nonce gap). */
   ready: boolean;
   /** Its floor once pooled (entry.ts). */
+  floorLevel: Level;
   floor: bigint;
   /** No pooled tx of its sender comes after it (it will be its chain's tail). */
   last: boolean;
-}
-
-/** A tx a full pool would give up, and whether it waits behind a nonce gap. */
-export interface Victim {
-  entry: Entry;
-  gapped: boolean;
 }
 
 /**
@@ -92,27 +91,43 @@ export function assess(chain: SenderChain | undefined, tx: Tx, meta: AddMeta, li
     );
   }
   const i = chain === undefined ? 0 : chain.lowerBound(tx.nonce);
-  const before = chain !== undefined && i > start ? chain.entries[i - 1]!.floor : undefined;
-  const floor = before === undefined || meta.priority < before ? meta.priority : before;
-  return { old, ready, floor, last: chain === undefined || chain.tail.tx.nonce <= tx.nonce };
+  const before = chain !== undefined && i > start ? chain.entries[i - 1] : undefined;
+  const level = levelOf(meta.tier);
+  const below = before === undefined || ranksBelow(level, meta.priority, before.floorLevel, before.floor);
+  return {
+    old,
+    ready,
+    floorLevel: below ? level : before.floorLevel,
+    floor: below ? meta.priority : before.floor,
+    last: chain === undefined || chain.tail.tx.nonce <= tx.nonce,
+  };
 }
 
 /**
- * Whether a newcomer may push `victim` out of a full pool: an executable newcomer always
- * beats a gapped victim (which cannot execute), a gapped one never beats an executable
- * victim; otherwise its floor must exceed the victim's by `bumpPercent`, and by at least 1.
+ * Whether a newcomer (its floor: level and priority) may push `victim` out of a full pool
+ * or tier: an executable newcomer always beats a gapped victim (which cannot execute), a
+ * gapped one never beats an executable victim; otherwise a higher tier beats a lower one
+ * outright, a lower one never wins, and within a tier the newcomer's floor must exceed
+ * the victim's by `bumpPercent`, and by at least 1.
  */
-export function outranks(ready: boolean, floor: bigint, victim: Victim, bumpPercent: number): boolean {
+export function outranks(ready: boolean, floorLevel: Level, floor: bigint, victim: Victim, bumpPercent: number): boolean {
   if (victim.gapped && ready) return true;
   if (!victim.gapped && !ready) return false;
-  return floor > victim.entry.floor && bumped(floor, victim.entry.floor, bumpPercent);
+  const v = victim.entry;
+  if (floorLevel !== v.floorLevel) return floorLevel > v.floorLevel;
+  return floor > v.floor && bumped(floor, v.floor, bumpPercent);
 }
 
-export function fullError(limits: Limits, priority: bigint): JouleError {
-  const { maxTxs, maxBytes, replaceBumpPercent } = limits;
+/** The refusal of a tx that would be the first to leave: the pool (or its tier) is full of txs that rank above it. */
+export function fullError(limits: Limits, meta: Pick<AddMeta, 'tier' | 'priority'>, tierFull: boolean): JouleError {
+  const { replaceBumpPercent } = limits;
+  const level = levelOf(meta.tier);
+  const what = tierFull
+    ? `the ${meta.tier} tier is full (${limits.tierMaxTxs[level]} txs, ${limits.tierMaxBytes[level]} bytes)`
+    : `the mempool is full (${limits.maxTxs} txs, ${limits.maxBytes} bytes)`;
   return new JouleError(
     ErrorCode.MEMPOOL_FULL,
-    `mempool is full (${maxTxs} txs, ${maxBytes} bytes) and nothing evictable ranks ${replaceBumpPercent}% below priority ${priority}`,
+    `${what} and nothing it may evict ranks below this ${meta.tier} transaction of priority ${meta.priority} (by ${replaceBumpPercent}% within a tier); it would be the first to leave`,
     'tx',
   );
 }

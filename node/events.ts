@@ -1,6 +1,8 @@
 import type { Receipt } from '../core/block.ts';
+import type { IssuedCommand } from '../core/command.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import type { ReadingAck } from '../rpc/node-api.ts';
 import type { CommittedBlock } from './chain/chain.ts';
 
 /** One tx of a committed block: where it landed and its receipt. */
@@ -14,14 +16,24 @@ export interface TxIncluded {
 
 /**
  * What the node announces, by event type. A type is added here when the code that emits
- * it exists: 'interval-closed', 'market-cleared' and 'command-issued' come with the energy
- * issues' end-of-block hooks and gRPC streams.
+ * it exists: 'interval-closed' and 'market-cleared' come with the energy issues'
+ * end-of-block hooks.
  */
 export interface NodeEventMap {
   /** After the block is durable, once per block, in height order. */
   'block-committed': CommittedBlock;
   /** After its block's 'block-committed', once per tx, in block order. */
   'tx-included': TxIncluded;
+  /**
+   * A grid command this node admitted (issued here, or its anchor tx gossiped in), at once,
+   * before consensus; once per command, never after its window ended (node/commands/).
+   */
+  'command-issued': IssuedCommand;
+  /**
+   * Per-reading acknowledgements of the device ingress (node/ingress/), in groups as they
+   * happen (NodeApi.onReadingAck hands them out one by one).
+   */
+  'reading-acks': readonly ReadingAck[];
 }
 export type NodeEventType = keyof NodeEventMap;
 export type NodeEventListener<K extends NodeEventType> = (event: NodeEventMap[K]) => void;
@@ -37,7 +49,12 @@ export const MAX_LISTENERS_PER_TYPE = 64;
  * node carry on. At most `maxListeners` per type (RATE_LIMITED beyond).
  */
 export class NodeEvents {
-  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = { 'block-committed': new Set(), 'tx-included': new Set() };
+  private readonly listeners: { [K in NodeEventType]: Set<NodeEventListener<K>> } = {
+    'block-committed': new Set(),
+    'tx-included': new Set(),
+    'command-issued': new Set(),
+    'reading-acks': new Set(),
+  };
   private readonly onError: (e: unknown, type: NodeEventType) => void;
   private readonly maxListeners: number;
 

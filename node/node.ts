@@ -7,7 +7,7 @@ import { StorageFailure } from '../core/storage-error.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { keySigner } from '../consensus/crypto.ts';
 import { genesisHash, loadGenesis } from '../genesis/index.ts';
-import { Mempool } from '../mempool/index.ts';
+import { Mempool, TIER_DEFAULTS } from '../mempool/index.ts';
 import { createP2PNode, peerIdFromIdentityKey, type P2PNode } from '../p2p/index.ts';
 import { startRpcServer } from '../rpc/http/http-server.ts';
 import { startMetricsServer } from '../rpc/http/metrics-server.ts';
@@ -22,6 +22,7 @@ import { bindError, loadConfig, resolveIn, type NodeConfig } from './home/config
 import { ConsensusDriver } from './consensus/driver.ts';
 import { ConsensusRecordLog } from './consensus/wal.ts';
 import { NodeEvents } from './events.ts';
+import { CommandIssuer } from './commands/issuer.ts';
 import { loadNodeKeys, readPassphrase, type NodeKeys } from './home/keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -39,11 +40,16 @@ import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
 import { admissionMetrics, consensusMetrics, mempoolMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
+import { ingressMetrics } from './metrics/grpc.ts';
+import { startIngress, type RunningIngress } from './ingress/start.ts';
+import type { GrpcService } from '../rpc/grpc/server.ts';
 
 export interface StartOptions {
   readonly home: string;
   readonly passphraseFile?: string | undefined;
   readonly logger?: Logger | undefined;
+  /** Services the gRPC port hosts besides the device stream (h/grpcapi's jouleGrpcServices). */
+  readonly grpcServices?: (node: JouleNode) => readonly GrpcService[];
 }
 
 interface Closable {
@@ -69,6 +75,8 @@ export class JouleNode {
   private readonly keys: NodeKeys;
   private readonly home: string;
   private readonly admission: TxAdmission;
+  /** Grid commands: issued through the API, announced ('command-issued') once admitted, from here or from gossip. */
+  private readonly commands: CommandIssuer;
   private readonly queue: SerialQueue;
   private readonly crypto: CachingCrypto = cachingCrypto();
   private readonly servers: Closable[] = [];
@@ -77,6 +85,8 @@ export class JouleNode {
   private wal: ConsensusRecordLog | undefined;
   private sync: BlockSync | undefined;
   private txGossip: TxGossip | undefined;
+  /** The gRPC port and the device ingress behind it. */
+  ingress: RunningIngress | undefined;
   private lastCommitAt = Date.now();
   private halting = false;
   private resolveHalted: ((reason: JouleError) => void) | undefined;
@@ -97,9 +107,18 @@ export class JouleNode {
     this.address = addressFromPublicKey(keys.identity.publicKey);
     this.metrics = metrics;
     this.nodeMetrics = nodeMetrics(this.metrics);
-    this.mempool = new Mempool(config.mempool, mempoolMetrics(this.metrics));
+    this.mempool = new Mempool({ ...TIER_DEFAULTS, ...config.mempool }, mempoolMetrics(this.metrics));
     this.admission = new TxAdmission(chain, this.mempool, admissionMetrics(this.metrics));
     this.events = new NodeEvents((e, type) => logger.error({ err: e, event: type }, 'event listener failed'));
+    this.commands = new CommandIssuer({
+      chainId: chain.genesis.chainId,
+      submit: async (bytes) => {
+        const tx = await this.admission.submit(bytes, 'rpc');
+        this.txGossip?.add(tx);
+        return tx;
+      },
+      announce: (c) => this.events.emit('command-issued', c),
+    });
     // A fatal error (an end-of-block hook failed while building or executing a block)
     // surfaces here from every path that executes blocks: consensus, sync, gossip import.
     this.queue = new SerialQueue((e) => (isFatal(e) ? this.halt(e) : logger.error({ err: e }, 'chain task failed')));
@@ -111,7 +130,8 @@ export class JouleNode {
       opts.logger ??
       createLogger({ name: config.name, level: config.log.level, destination: config.log.file === null ? undefined : resolveIn(opts.home, config.log.file) });
     const genesis = loadGenesis(resolveIn(opts.home, config.genesis));
-    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), readPassphrase(opts.passphraseFile), {
+    const passphrase = readPassphrase(opts.passphraseFile);
+    const keys = await loadNodeKeys(resolveIn(opts.home, config.identityKey), resolveIn(opts.home, config.consensusKey), passphrase, {
       validator: config.role === 'validator',
     });
     if (keys.insecure) logger.warn('running with INSECURE devnet keys (stored unencrypted): never do this on a real chain');
@@ -143,7 +163,7 @@ export class JouleNode {
       logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
     const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
-      await node.startServices();
+      await node.startServices(passphrase, opts.grpcServices);
     } catch (e) {
       await node.stop();
       throw e;
@@ -155,7 +175,7 @@ export class JouleNode {
     return this.config.role === 'validator';
   }
 
-  private async startServices(): Promise<void> {
+  private async startServices(passphrase: string | undefined, grpcServices: StartOptions['grpcServices']): Promise<void> {
     const { config, chain, logger } = this;
     this.nodeMetrics.height(chain.height);
     registerStateGauges(this.metrics, () => chain.world.stats);
@@ -174,6 +194,7 @@ export class JouleNode {
       events: this.events,
       status: () => this.status(),
       onAdmitted: (tx) => this.txGossip?.add(tx),
+      commands: this.commands,
     });
     const rpc = await startRpcServer({
       host: config.rpc.host,
@@ -203,6 +224,28 @@ export class JouleNode {
       throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
     });
     this.servers.push(metrics);
+    const ingress = await startIngress({
+      home: this.home,
+      config,
+      chain,
+      mempool: this.mempool,
+      admission: this.admission,
+      events: this.events,
+      logger: logger.child({ part: 'ingress' }),
+      metrics: ingressMetrics(this.metrics),
+      passphrase,
+      gossip: (tx) => this.txGossip?.add(tx),
+      services: grpcServices?.(this) ?? [],
+    }).catch((e: unknown) => {
+      throw isJouleError(e) ? e : bindError(e, 'grpc', `${config.grpc.host}:${config.grpc.port}`);
+    });
+    this.ingress = ingress;
+    this.servers.push(ingress);
+    if (!ingress.server.tls)
+      logger.warn(
+        { grpc: `${config.grpc.host}:${ingress.server.port}` },
+        'gRPC is PLAINTEXT (no grpc.tls): for a devnet on loopback only, never across a network',
+      );
     logger.info(
       {
         chainId: chain.genesis.chainId,
@@ -214,6 +257,7 @@ export class JouleNode {
         validators: chain.validators.size,
         rpc: `http://${config.rpc.host}:${rpc.port}`,
         metrics: `http://${config.metrics.host}:${metrics.port}/metrics`,
+        grpc: `${ingress.server.tls ? 'https' : 'http'}://${config.grpc.host}:${ingress.server.port}`,
       },
       'node started',
     );
@@ -311,6 +355,7 @@ export class JouleNode {
       (bytes) => void p2p.publish('txs', bytes).catch(() => {}),
       this.admission,
       (e) => logger.error({ err: e }, 'gossiped tx admission failed'),
+      (tx) => this.commands.observe(tx),
     );
     p2p.subscribe('txs', this.txGossip);
     p2p.subscribe(
@@ -360,9 +405,10 @@ export class JouleNode {
     const setBefore = this.chain.validators.hash;
     const committed = await this.chain.commit(executed, certificate);
     if ('dropped' in executed) for (const { tx } of executed.dropped) this.mempool.remove(tx.hash);
-    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from));
+    this.mempool.removeCommitted(committed.txs, (from) => getAccount(this.chain.world, from), Date.now());
     // Every commit (at least one per empty-block period) is when the pool learns the time.
     this.mempool.expire(Date.now());
+    this.admission.revalidate();
     this.chain.signatures.verifiedTxs.deleteAll(committed.txs);
     this.admission.updateGauges();
     const h = committed.block.header;

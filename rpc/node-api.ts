@@ -4,6 +4,7 @@
  * this interface rather than rpc/ reaching into state/, vm/ or node/.
  */
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
+import type { IssuedCommand } from '../core/command.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
@@ -152,6 +153,32 @@ export interface NodeApiEvents {
   'block-committed': StoredBlock;
   /** Once per tx of a committed block, after the block's event, in block order. */
   'tx-included': TxLookup;
+  /** A grid command admitted by this node, at once (before consensus), once, never expired. */
+  'command-issued': IssuedCommand;
+}
+
+/** What issuing a grid command answers. */
+export interface IssuedCommandView {
+  readonly command: IssuedCommand;
+  /** The command-anchor tx, admitted to the mempool: the anchor once included. */
+  readonly txHash: Uint8Array;
+}
+
+/** What became of one device reading at this node (the acknowledgement a device may subscribe to). */
+export type ReadingOutcome = 'accepted' | 'rejected' | 'batched' | 'final';
+
+/**
+ * One reading's acknowledgement. Ingress (rpc/grpc device stream, node/ingress) produces
+ * them: `accepted` (verified, waiting for a batch), `rejected` (dropped, with `reason`, a
+ * JouleError code), `batched` (in telemetry-batch `txHash`), `final` (that tx in block `height`).
+ */
+export interface ReadingAck {
+  readonly deviceId: string;
+  readonly timestampUs: bigint;
+  readonly outcome: ReadingOutcome;
+  readonly reason?: string;
+  readonly txHash?: Uint8Array;
+  readonly height?: number;
 }
 
 type MaybePromise<T> = T | Promise<T>;
@@ -222,6 +249,20 @@ export interface NodeApi {
   getCertificate?(id: Uint8Array): MaybePromise<Certificate | undefined>;
   /** One bounded page of certificates, all or by beneficiary, device, zone or period. */
   listCertificates?(query: CertificateQuery): MaybePromise<CertificatePage>;
+
+  // ---- Device ingress (optional, like the above) ----
+
+  /**
+   * Issues the grid command a dso's signed command-anchor tx carries (node/commands/): refused
+   * when expired (COMMAND_EXPIRED) or by the tx's rules (TX_UNAUTHORIZED for a target the
+   * sender does not operate); announced ('command-issued') the moment it is admitted.
+   */
+  issueCommand?(bytes: Uint8Array): Promise<IssuedCommandView>;
+  /**
+   * Subscribes to reading acknowledgements (produced by device ingress); the listener runs
+   * synchronously and must be quick. Returns unsubscribe.
+   */
+  onReadingAck?(listener: (ack: ReadingAck) => void): () => void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
+import { commandAnchorHandler } from './commands/anchor.ts';
 import { deviceRegisterHandler } from './devices/register.ts';
 import { deviceRekeyHandler } from './devices/rekey.ts';
 import { deviceStatusHandler } from './devices/status.ts';
@@ -44,6 +45,7 @@ const TX_HANDLERS: readonly TxHandler[] = [
   energyRetireHandler as TxHandler,
   currencyMintHandler as TxHandler,
   currencyBurnHandler as TxHandler,
+  commandAnchorHandler as TxHandler,
   orderPlaceHandler as TxHandler,
   orderCancelHandler as TxHandler,
 ];

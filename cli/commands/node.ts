@@ -145,6 +145,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--base-port <port>', 'node i uses base+10i+{0 p2p, 1 rpc, 2 metrics, 3 grpc}', '26600')
     .option('--block-period <ms>', 'block period in ms (new devnets only)', '1000')
     .option('--no-follow', 'start the nodes and exit (leave them running)')
+    .option('--fleet <n>', 'devices streaming readings over gRPC while following (0: none)', '50')
     .action(async (o) => {
       const validators = Number(o.validators);
       const accounts = Number(o.accounts);
@@ -158,6 +159,7 @@ export function registerNodeCommands(program: Command): void {
         basePort: port(o.basePort),
         blockPeriodMs: Number(o.blockPeriod),
         follow: o.follow !== false,
+        fleet: Number.isSafeInteger(Number(o.fleet)) && Number(o.fleet) >= 0 ? Number(o.fleet) : 50,
       });
     });
 }

@@ -12,6 +12,7 @@ import { aggregateWithNoble, fleetDevice, fleetProofOfPossession, signReading, t
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { passphraseFileOption } from './keys.ts';
 import { senderContext, type SenderContext } from './sender.ts';
+import { simulateOverGrpc } from './simulate-grpc.ts';
 
 /**
  * `joule simulate devices`: a fleet of metered devices for a devnet. Registers `--count`
@@ -26,7 +27,12 @@ import { senderContext, type SenderContext } from './sender.ts';
 
 interface SimulateOptions {
   count: number;
-  aggregatorKey: string;
+  aggregatorKey?: string;
+  devnet?: string;
+  rate: number;
+  badFraction: string;
+  seconds?: number;
+  report: number;
   passphraseFile?: string;
   rpc?: string;
   seed: string;
@@ -161,13 +167,33 @@ async function stream(ctx: SenderContext, fleet: readonly FleetDevice[], opts: S
 }
 
 async function simulateDevices(opts: SimulateOptions): Promise<void> {
+  if (opts.devnet !== undefined) {
+    const badFraction = Number(opts.badFraction);
+    if (!/^(0|1|0?\.[0-9]+)$/.test(opts.badFraction) || badFraction > 1)
+      throw new CliError('INVALID_PARAMS', '--bad-fraction must be a number 0..1', 'bad-fraction');
+    await simulateOverGrpc({
+      devnet: opts.devnet,
+      count: opts.count,
+      rate: opts.rate,
+      badFraction,
+      seconds: opts.seconds,
+      report: opts.report,
+      seed: opts.seed,
+      prefix: opts.prefix,
+      json: opts.json === true,
+      register: (ctx, fleet) => register(ctx, fleet, { ...opts, signer: 'blst' }, { next: ctx.nonce }),
+    });
+    return;
+  }
+  if (opts.aggregatorKey === undefined)
+    throw new CliError('INVALID_PARAMS', 'give --devnet DIR (stream over gRPC) or --aggregator-key FILE (submit batches over JSON-RPC)', 'aggregator-key');
   if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind))
     throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}`, 'kind');
   if (opts.signer !== 'noble' && opts.signer !== 'blst') throw new CliError('INVALID_PARAMS', '--signer must be noble or blst', 'signer');
   if (opts.exportW > opts.maxExportW) throw new CliError('INVALID_PARAMS', `--export-w must be at most --max-export-w (${opts.maxExportW})`, 'export-w');
   if (!/^[0-9]{1,19}$/.test(opts.fee)) throw new CliError('INVALID_PARAMS', '--fee must be a whole number of micro-units', 'fee');
   const ctx = await senderContext({
-    key: opts.aggregatorKey,
+    key: opts.aggregatorKey!,
     ...(opts.passphraseFile === undefined ? {} : { passphraseFile: opts.passphraseFile }),
     ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }),
   });
@@ -181,9 +207,16 @@ export function registerSimulateCommands(program: Command): void {
   const simulate = program.command('simulate').description('simulated participants for a devnet');
   simulate
     .command('devices')
-    .description('register a fleet of devices (as their aggregator) and stream their signed readings as telemetry batches')
+    .description(
+      "register a fleet of devices and stream their signed readings: over gRPC to a devnet's validators (--devnet), or as telemetry batches from an aggregator key (--aggregator-key)",
+    )
     .requiredOption('--count <n>', 'devices in the fleet', intArg('count', 1, 100_000))
-    .requiredOption('--aggregator-key <file>', "the aggregator's ed25519 key file (the account must hold the aggregator or dso role)")
+    .option('--devnet <dir>', "stream over gRPC to this devnet's validators (device i to validator i mod n, registered by its aggregator account)")
+    .option('--rate <n>', '--devnet: readings a second, the whole fleet together', intArg('rate', 1, 1_000_000), 50)
+    .option('--bad-fraction <f>', '--devnet: share of readings signed over other bytes (the nodes drop them)', '0')
+    .option('--seconds <s>', '--devnet: stop after s seconds (default: until Ctrl-C)', intArg('seconds', 1, 1_000_000))
+    .option('--report <s>', '--devnet: seconds between reports', intArg('report', 1, 3600), 5)
+    .option('--aggregator-key <file>', "the aggregator's ed25519 key file (the account must hold the aggregator or dso role)")
     .addOption(passphraseFileOption())
     .addOption(rpcOption())
     .option('--seed <text>', "the fleet's keys derive from this (the same seed, the same fleet)", 'joule-sim')

@@ -15,6 +15,7 @@ import type { Chain } from '../chain/chain.ts';
 import type { TxAdmission } from '../txs/admission.ts';
 import type { NodeEventMap, NodeEvents } from '../events.ts';
 import { onOneHeight } from './one-height.ts';
+import type { CommandIssuer } from '../commands/issuer.ts';
 
 export interface ApiDeps {
   readonly chain: Chain;
@@ -23,12 +24,15 @@ export interface ApiDeps {
   readonly status: () => NodeStatus;
   /** Called after a tx is admitted locally, e.g. to gossip it. */
   readonly onAdmitted?: (tx: Tx) => void;
+  /** Grid command issuing (node/commands/); without it the node does not serve issueCommand. */
+  readonly commands?: CommandIssuer;
 }
 
 /** Each node event is a superset of the shape the contract promises (checked here at compile time). */
 const asContract: { readonly [K in keyof NodeApiEvents]: (e: NodeEventMap[K]) => NodeApiEvents[K] } = {
   'block-committed': (b) => b,
   'tx-included': (t) => t,
+  'command-issued': (c) => c,
 };
 
 /** A read for a request whose client is gone (in a batch, or queued behind others) is not started. */
@@ -95,5 +99,11 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listEnergyUtxos: (q) => onOneHeight(async () => loadAndListUtxos(await chain.world.load({}), q)),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
     listCertificates: (q) => onOneHeight(async () => loadAndListCertificates(await chain.world.load({}), q)),
+    ...(deps.commands === undefined ? {} : { issueCommand: (bytes: Uint8Array) => deps.commands!.issue(bytes) }),
+    // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
+    onReadingAck: (listener) =>
+      events.on('reading-acks', (acks) => {
+        for (const a of acks) listener(a);
+      }),
   };
 }

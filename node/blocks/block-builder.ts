@@ -1,6 +1,8 @@
 import { blockHash, type Block, type BlockHeader } from '../../core/block.ts';
 import type { JouleError } from '../../core/errors.ts';
+import type { ChainParams } from '../../core/params.ts';
 import type { Tx } from '../../core/tx.ts';
+import type { SelectLimits } from '../../mempool/index.ts';
 import type { PreparedState } from '../../state/world-state.ts';
 import { BlockExecutor, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess } from '../../vm/index.ts';
 import type { BlockResult } from '../../vm/index.ts';
@@ -15,7 +17,7 @@ export interface BuildInput {
   /** The QBFT round the block is built for (the proposer must be that round's scheduled one). */
   readonly round: number;
   readonly timestamp: number;
-  /** Candidates in the order the mempool selected them. */
+  /** Candidates in the order the mempool selected them (for the space blockSpace() describes); the block keeps that order. */
   readonly candidates: readonly Tx[];
   /**
    * Every candidate came from this node's mempool, so admission verified it completely
@@ -36,6 +38,21 @@ export interface ExecutedBlock {
 export interface BuildOutput extends ExecutedBlock {
   /** Candidates that failed (stale nonce, balance spent by an earlier tx, ...): drop them. */
   readonly dropped: readonly { tx: Tx; error: JouleError }[];
+}
+
+/**
+ * The block space the proposer asks the mempool to fill (mempool/select.ts): the chain's
+ * block limits, and each tier's minimum share (TierParams.minBlockShareBps), which the
+ * pool fills first, tier by tier, before the space left goes to the tiers in order. So a
+ * telemetry flood cannot starve carbon-credit or peer-to-peer txs, and a share a tier
+ * does not use flows to the others. The system tier needs no share: it always goes first.
+ */
+export function blockSpace(params: ChainParams): SelectLimits {
+  return {
+    maxTxs: params.maxBlockTxs,
+    maxBytes: params.maxBlockBytes,
+    shares: Object.fromEntries(params.tiers.map((t) => [t.name, t.minBlockShareBps])),
+  };
 }
 
 /** Candidates whose reads are loaded at a time: the builder learns which txs fit only as it goes. */

@@ -9,7 +9,7 @@ import type { ConsensusAction, ConsensusEvent, ValidationVerdict } from '../../c
 import type { ConsensusCrypto, Signer } from '../../consensus/crypto.ts';
 import type { Mempool } from '../../mempool/index.ts';
 import { getAccount } from '../../state/accounts.ts';
-import { buildBlock, type BuildOutput, type ExecutedBlock } from '../blocks/block-builder.ts';
+import { blockSpace, buildBlock, type BuildOutput, type ExecutedBlock } from '../blocks/block-builder.ts';
 import { verifyNextBlock } from '../blocks/block-import.ts';
 import { timestampAhead } from '../blocks/block-verifier.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -258,7 +258,7 @@ export class ConsensusDriver {
       proposer: signer.address,
       round,
       timestamp: Math.max(clock(), context.parent.timestamp + 1),
-      candidates: mempool.select({ maxTxs: params.maxBlockTxs, maxBytes: params.maxBlockBytes }, nonceOf),
+      candidates: mempool.select(blockSpace(params), nonceOf),
       signaturesVerified: true,
     });
     for (const { tx } of built.dropped) mempool.remove(tx.hash);

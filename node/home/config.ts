@@ -39,7 +39,27 @@ export interface NodeConfig {
     readonly maxBodyBytesInFlight: number | null;
   };
   readonly metrics: { readonly host: string; readonly port: number };
-  readonly grpc: { readonly host: string; readonly port: number };
+  /** The gRPC port (rpc/grpc/): the device stream, health, reflection (and Joule's own services). */
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    /** null: plaintext, for a devnet on loopback only (the node logs it). With clientCaFile: mutual TLS. */
+    readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | null } | null;
+    readonly maxMessageBytes: number;
+    readonly maxStreamsPerConnection: number;
+    readonly maxConnections: number;
+    readonly readingsPerSecondPerDevice: number;
+    readonly readingsPerSecondPerConnection: number;
+  };
+  /** Device ingress (node/ingress/): the aggregator account that batches the streamed readings. */
+  readonly ingress: {
+    /** Ed25519 key file of the account (aggregator or dso role) that operates the devices streaming here; null: no device stream. */
+    readonly aggregatorKey: string | null;
+    readonly maxBatchReadings: number;
+    readonly maxBatchDelayMs: number;
+    /** Fee of each telemetry-batch tx, micro-units. */
+    readonly batchFee: number;
+  };
   readonly mempool: {
     readonly maxTxs: number;
     readonly maxBytes: number;
@@ -94,7 +114,17 @@ export function defaultConfig(name: string): NodeConfig {
       maxBodyBytesInFlight: null,
     },
     metrics: { host: '127.0.0.1', port: DEFAULT_PORTS.metrics },
-    grpc: { host: '127.0.0.1', port: DEFAULT_PORTS.grpc },
+    grpc: {
+      host: '127.0.0.1',
+      port: DEFAULT_PORTS.grpc,
+      tls: null,
+      maxMessageBytes: 64 * 1024,
+      maxStreamsPerConnection: 128,
+      maxConnections: 4096,
+      readingsPerSecondPerDevice: 50,
+      readingsPerSecondPerConnection: 5000,
+    },
+    ingress: { aggregatorKey: null, maxBatchReadings: 1000, maxBatchDelayMs: 250, batchFee: 1000 },
     mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024, maxPerSender: 10_000, maxNonceGap: 10_000, replaceBumpPercent: 10, ...EXPIRY_DEFAULTS },
     log: { level: 'info', file: null },
     state: { historyBlocks: 1000, archive: false, valueCacheMB: 64, nodeCacheMB: 128, strictAccess: false },
@@ -157,6 +187,7 @@ export function parseConfig(json: unknown): NodeConfig {
   const rpc = section(json, 'rpc', d.rpc);
   const metrics = section(json, 'metrics', d.metrics);
   const grpc = section(json, 'grpc', d.grpc);
+  const ingress = section(json, 'ingress', d.ingress);
   const mempool = section(json, 'mempool', d.mempool);
   const log = section(json, 'log', d.log);
   const verify = section(json, 'verify', d.verify);
@@ -209,7 +240,43 @@ export function parseConfig(json: unknown): NodeConfig {
       host: pick(metrics, 'host', d.metrics.host, 'metrics.', isString, 'a host'),
       port: pick(metrics, 'port', d.metrics.port, 'metrics.', isPort, 'a port'),
     },
-    grpc: { host: pick(grpc, 'host', d.grpc.host, 'grpc.', isString, 'a host'), port: pick(grpc, 'port', d.grpc.port, 'grpc.', isPort, 'a port') },
+    grpc: {
+      host: pick(grpc, 'host', d.grpc.host, 'grpc.', isString, 'a host'),
+      port: pick(grpc, 'port', d.grpc.port, 'grpc.', isPort, 'a port'),
+      tls: parseTls(grpc),
+      maxMessageBytes: pick(
+        grpc,
+        'maxMessageBytes',
+        d.grpc.maxMessageBytes,
+        'grpc.',
+        (v) => isPositiveInt(v) && (v as number) >= 1024,
+        'an integer of at least 1024',
+      ),
+      maxStreamsPerConnection: pick(grpc, 'maxStreamsPerConnection', d.grpc.maxStreamsPerConnection, 'grpc.', isPositiveInt, 'a positive integer'),
+      maxConnections: pick(grpc, 'maxConnections', d.grpc.maxConnections, 'grpc.', isPositiveInt, 'a positive integer'),
+      readingsPerSecondPerDevice: pick(grpc, 'readingsPerSecondPerDevice', d.grpc.readingsPerSecondPerDevice, 'grpc.', isPositiveInt, 'a positive integer'),
+      readingsPerSecondPerConnection: pick(
+        grpc,
+        'readingsPerSecondPerConnection',
+        d.grpc.readingsPerSecondPerConnection,
+        'grpc.',
+        isPositiveInt,
+        'a positive integer',
+      ),
+    },
+    ingress: {
+      aggregatorKey: pick(ingress, 'aggregatorKey', d.ingress.aggregatorKey, 'ingress.', (v) => v === null || isString(v), 'a path or null'),
+      maxBatchReadings: pick(
+        ingress,
+        'maxBatchReadings',
+        d.ingress.maxBatchReadings,
+        'ingress.',
+        (v) => isPositiveInt(v) && (v as number) <= 10_000,
+        'an integer 1..10000',
+      ),
+      maxBatchDelayMs: pick(ingress, 'maxBatchDelayMs', d.ingress.maxBatchDelayMs, 'ingress.', isPositiveInt, 'a positive integer (ms)'),
+      batchFee: pick(ingress, 'batchFee', d.ingress.batchFee, 'ingress.', isPositiveInt, 'a positive integer (micro-units)'),
+    },
     mempool: {
       maxTxs: pick(mempool, 'maxTxs', d.mempool.maxTxs, 'mempool.', isPositiveInt, 'a positive integer'),
       maxBytes: pick(mempool, 'maxBytes', d.mempool.maxBytes, 'mempool.', isPositiveInt, 'a positive integer'),
@@ -240,6 +307,20 @@ export function parseConfig(json: unknown): NodeConfig {
     },
     verify: { workers: pick(verify, 'workers', d.verify.workers, 'verify.', (v) => v === null || isPositiveInt(v), 'a positive integer or null') },
     transitions: pick(json, 'transitions', d.transitions, '', Array.isArray, 'an array of transitions'),
+  };
+}
+
+function parseTls(grpc: Json): NodeConfig['grpc']['tls'] {
+  if (!Object.hasOwn(grpc, 'tls') || grpc.tls === null) return null;
+  const t = grpc.tls;
+  if (!isObject(t)) throw invalid('grpc.tls', 'expected null or { certFile, keyFile, clientCaFile }');
+  for (const k of Object.keys(t))
+    if (!['certFile', 'keyFile', 'clientCaFile'].includes(k)) throw invalid(`grpc.tls.${k}`, 'unknown field (known: certFile, keyFile, clientCaFile)');
+  for (const k of ['certFile', 'keyFile']) if (!Object.hasOwn(t, k)) throw invalid(`grpc.tls.${k}`, 'required with TLS');
+  return {
+    certFile: pick(t, 'certFile', '', 'grpc.tls.', isString, 'a path (PEM certificate chain)'),
+    keyFile: pick(t, 'keyFile', '', 'grpc.tls.', isString, 'a path (PEM private key)'),
+    clientCaFile: pick(t, 'clientCaFile', null, 'grpc.tls.', (v) => v === null || isString(v), 'a path (PEM CA of client certificates: mutual TLS) or null'),
   };
 }
 

@@ -26,6 +26,8 @@ export interface InitHomeOptions {
   readonly role: NodeRole;
   readonly identityKeyFile: string;
   readonly consensusKeyFile: string;
+  /** The aggregator account's key (devnets): copied to keys/aggregator.key and named by ingress.aggregatorKey. */
+  readonly aggregatorKeyFile?: string | undefined;
   readonly ports: { p2p: number; rpc: number; metrics: number; grpc: number };
   readonly peers?: readonly string[];
   readonly logFile?: string | null;
@@ -44,6 +46,7 @@ export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeCon
   await copyFile(opts.genesisFile, join(opts.home, 'genesis.json'));
   await copyFile(opts.identityKeyFile, join(opts.home, 'keys', 'identity.key'));
   await copyFile(opts.consensusKeyFile, join(opts.home, 'keys', 'consensus.key'));
+  if (opts.aggregatorKeyFile !== undefined) await copyFile(opts.aggregatorKeyFile, join(opts.home, 'keys', 'aggregator.key'));
   const identity = readKeyInfo(JSON.parse(await readFile(opts.identityKeyFile, 'utf8')));
   if (identity.type !== 'ed25519') throw new JouleError(ErrorCode.KEYSTORE_INVALID, 'the identity key must be an ed25519 key', 'identityKey');
   const base = defaultConfig(opts.name);
@@ -54,6 +57,7 @@ export async function initHome(opts: InitHomeOptions): Promise<{ config: NodeCon
     rpc: { ...base.rpc, port: opts.ports.rpc },
     metrics: { ...base.metrics, port: opts.ports.metrics },
     grpc: { ...base.grpc, port: opts.ports.grpc },
+    ingress: { ...base.ingress, aggregatorKey: opts.aggregatorKeyFile === undefined ? null : 'keys/aggregator.key' },
     log: { ...base.log, file: opts.logFile ?? null },
     state: { ...base.state, ...opts.state },
     verify: { workers: opts.verifyWorkers ?? base.verify.workers },

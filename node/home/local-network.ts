@@ -42,7 +42,8 @@ export async function createLocalNetwork(opts: {
   readonly ports: (index: number) => NodePorts | Promise<NodePorts>;
   readonly onKey?: (file: string, done: number, total: number) => void;
 }): Promise<LocalNetwork> {
-  const devnet = generateDevnet({ validators: opts.validators, accounts: opts.accounts, params: { ...DEVNET_PARAMS, ...opts.params } });
+  // Each validator gets an aggregator account that operates the devices streaming to it (node/ingress/).
+  const devnet = generateDevnet({ validators: opts.validators, accounts: opts.accounts, params: { ...DEVNET_PARAMS, ...opts.params }, aggregators: true });
   const files = await writeDevnetFiles(opts.dir, devnet, { insecure: true, onKey: opts.onKey });
   const ports: NodePorts[] = [];
   for (let i = 0; i < opts.validators; i++) ports.push(await opts.ports(i));
@@ -59,6 +60,7 @@ export async function createLocalNetwork(opts: {
       role: 'validator',
       identityKeyFile: v.identityKeyFile,
       consensusKeyFile: v.consensusKeyFile,
+      aggregatorKeyFile: v.aggregatorKeyFile,
       ports: p,
       peers: p2pAddrs.filter((_, j) => j !== i),
       // A wrong access list halts a local network loudly rather than being counted.

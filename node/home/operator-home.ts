@@ -74,7 +74,7 @@ export async function createOperatorHome(opts: OperatorHomeOptions): Promise<Ope
     p2p: { ...base.p2p, listen: p2p.base! },
     rpc: { ...base.rpc, host: opts.rpc?.host ?? base.rpc.host, port: opts.rpc?.port ?? base.rpc.port },
     metrics: { host: opts.metrics?.host ?? base.metrics.host, port: opts.metrics?.port ?? base.metrics.port },
-    grpc: { host: opts.grpc?.host ?? base.grpc.host, port: opts.grpc?.port ?? base.grpc.port },
+    grpc: { ...base.grpc, host: opts.grpc?.host ?? base.grpc.host, port: opts.grpc?.port ?? base.grpc.port },
   };
   parseConfig(config); // a bad host or port is refused now, before any key is made
   // 0700 whatever the umask, also for a directory the operator created beforehand.

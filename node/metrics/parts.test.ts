@@ -14,9 +14,12 @@ describe("each part's metrics interface on prom-client", () => {
     admission.poolSize(12, 3456);
     admission.rejected('TX_BAD_SIGNATURE', 'rpc');
     const mempool = mempoolMetrics(m);
-    mempool.rejected('MEMPOOL_INSUFFICIENT_FUNDS');
-    mempool.evicted('gapped', 3);
-    mempool.expired('gap', 2);
+    admission.tierSize('carbon_credit', 7, 890);
+    mempool.rejected('MEMPOOL_INSUFFICIENT_FUNDS', 'peer_to_peer');
+    mempool.evicted('gapped', 'carbon_credit', 3);
+    mempool.expired('gap', 'grid_balancing', 2);
+    mempool.admitted('system');
+    mempool.included('grid_balancing', 1500);
     const consensus = consensusMetrics(m);
     consensus.round(2);
     consensus.roundChange();
@@ -45,6 +48,13 @@ describe("each part's metrics interface on prom-client", () => {
       'joule_mempool_rejections_total{reason="MEMPOOL_INSUFFICIENT_FUNDS"} 1',
       'joule_mempool_evictions_total{reason="gapped"} 3',
       'joule_mempool_expired_total{reason="gap"} 2',
+      'joule_mempool_tier_txs{tier="carbon_credit"} 7',
+      'joule_mempool_tier_bytes{tier="carbon_credit"} 890',
+      'joule_mempool_tier_admitted_total{tier="system"} 1',
+      'joule_mempool_tier_rejected_total{tier="peer_to_peer",reason="MEMPOOL_INSUFFICIENT_FUNDS"} 1',
+      'joule_mempool_tier_evicted_total{tier="carbon_credit",reason="gapped"} 3',
+      'joule_mempool_tier_evicted_total{tier="grid_balancing",reason="expired_gap"} 2',
+      'joule_mempool_tier_inclusion_age_seconds_sum{tier="grid_balancing"} 1.5',
       'joule_consensus_round 2',
       'joule_consensus_round_changes_total 1',
       'joule_evidence_total 1',

@@ -27,14 +27,29 @@ export function admissionMetrics(m: JouleMetrics): AdmissionMetrics {
       m.mempoolSize.set(txs);
       m.mempoolBytes.set(bytes);
     },
+    tierSize(tier, txs, bytes) {
+      m.mempoolTierTxs.set({ tier }, txs);
+      m.mempoolTierBytes.set({ tier }, bytes);
+    },
   };
 }
 
 export function mempoolMetrics(m: JouleMetrics): MempoolMetrics {
   return {
-    rejected: (reason) => m.mempoolRejections.inc({ reason }),
-    evicted: (reason, count) => m.mempoolEvictions.inc({ reason }, count),
-    expired: (reason, count) => m.mempoolExpired.inc({ reason }, count),
+    rejected(reason, tier) {
+      m.mempoolRejections.inc({ reason });
+      m.mempoolTierRejected.inc({ tier, reason });
+    },
+    admitted: (tier) => m.mempoolTierAdmitted.inc({ tier }),
+    evicted(reason, tier, count) {
+      m.mempoolEvictions.inc({ reason }, count);
+      m.mempoolTierEvicted.inc({ tier, reason }, count);
+    },
+    expired(reason, tier, count) {
+      m.mempoolExpired.inc({ reason }, count);
+      m.mempoolTierEvicted.inc({ tier, reason: `expired_${reason}` }, count);
+    },
+    included: (tier, ageMs) => m.mempoolTierInclusionAge.observe({ tier }, Math.max(0, ageMs) / 1000),
   };
 }
 

@@ -20,6 +20,13 @@ export interface JouleMetrics {
   readonly mempoolRejections: Counter<'reason'>;
   readonly mempoolEvictions: Counter<'reason'>;
   readonly mempoolExpired: Counter<'reason'>;
+  /** Per tier (mempool/README.md "Tiers"): what it holds, what got in, what was refused or pushed out, how long the mined ones waited. */
+  readonly mempoolTierTxs: Gauge<'tier'>;
+  readonly mempoolTierBytes: Gauge<'tier'>;
+  readonly mempoolTierAdmitted: Counter<'tier'>;
+  readonly mempoolTierRejected: Counter<'tier' | 'reason'>;
+  readonly mempoolTierEvicted: Counter<'tier' | 'reason'>;
+  readonly mempoolTierInclusionAge: Histogram<'tier'>;
   /** Every rejected input, by typed code and by where it came in (rpc, rpc-ws, gossip, mempool, ...). */
   readonly rejections: Counter<'code' | 'source'>;
   readonly storageErrors: Counter<'op'>;
@@ -92,6 +99,33 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
       name: 'joule_mempool_expired_total',
       help: 'Transactions dropped from the mempool for their age, by reason (gap: behind a nonce gap too long; age: older than maxTxAgeMs)',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    mempoolTierTxs: new Gauge({ name: 'joule_mempool_tier_txs', help: 'Transactions in the mempool, by tier', labelNames: ['tier'] as const, registers }),
+    mempoolTierBytes: new Gauge({ name: 'joule_mempool_tier_bytes', help: 'Encoded bytes in the mempool, by tier', labelNames: ['tier'] as const, registers }),
+    mempoolTierAdmitted: new Counter({
+      name: 'joule_mempool_tier_admitted_total',
+      help: 'Transactions admitted to the mempool, by tier',
+      labelNames: ['tier'] as const,
+      registers,
+    }),
+    mempoolTierRejected: new Counter({
+      name: 'joule_mempool_tier_rejected_total',
+      help: 'Transactions the mempool refused, by tier and reason (typed error code)',
+      labelNames: ['tier', 'reason'] as const,
+      registers,
+    }),
+    mempoolTierEvicted: new Counter({
+      name: 'joule_mempool_tier_evicted_total',
+      help: 'Transactions pushed out of the mempool, by tier and reason (gapped, outbid, unfunded, invalid, expired_gap, expired_age)',
+      labelNames: ['tier', 'reason'] as const,
+      registers,
+    }),
+    mempoolTierInclusionAge: new Histogram({
+      name: 'joule_mempool_tier_inclusion_age_seconds',
+      help: 'Time from admission to the mempool to inclusion in a committed block, by tier',
+      labelNames: ['tier'] as const,
+      buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
       registers,
     }),
     rejections: new Counter({

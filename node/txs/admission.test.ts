@@ -61,7 +61,7 @@ async function setup(service: VerificationService, opts: { maxPending?: number }
   });
   const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 50, maxNonceGap: 50, replaceBumpPercent: 10 });
   const counted = new Map<string, number>();
-  const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {} };
+  const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {}, tierSize() {} };
   const admission = new TxAdmission(chain, mempool, metrics, opts);
   const rejections = async (code: string) => counted.get(code) ?? 0;
   return { chain, mempool, admission, rejections };
@@ -135,6 +135,30 @@ describe('async admission', () => {
     await held.release('forward');
     expect(await codeOf(pending)).toMatch(/^TX_NONCE_TOO_LOW/);
     expect(mempool.size).toBe(0);
+  });
+
+  it('pools a tx with its tier and per-byte priority, and re-validation after a block drops what the new head refuses', async () => {
+    const service = new SameThreadVerifier();
+    const { chain, mempool, admission, rejections } = await setup(service);
+    const pooled = transfer(alice, 0);
+    await admission.submit(pooled.bytes, 'rpc');
+    expect(mempool.meta(pooled.hash)).toMatchObject({ tier: 'peer_to_peer', priority: (10n * 1_000_000n) / BigInt(pooled.bytes.length) });
+    // Another node's block spends alice's nonce 0; nothing has told the pool yet.
+    const other = buildTransfer({ chainId, seed: alice.seed, nonce: 0, fee: 11n, to: addressFromPublicKey(bob.publicKey), amount: 2n });
+    const built = await buildBlock({
+      context: chain.nextBlockContext(),
+      proposer: addressFromPublicKey(validator.identity.publicKey),
+      round: 0,
+      timestamp: chain.head.header.timestamp + 1000,
+      candidates: [other],
+      signaturesVerified: true,
+    });
+    const seal = blsSign(validator.consensus.secretKey, commitSealBytes(chainId, 1, 0, built.hash));
+    await chain.commit(built, { height: 1, round: 0, blockHash: built.hash, aggregateSignature: seal, signers: bitmapFromIndexes(1, [0]) });
+    expect(mempool.has(pooled.hash)).toBe(true);
+    expect(admission.revalidate()).toBe(1);
+    expect(mempool.has(pooled.hash)).toBe(false);
+    expect(await rejections('TX_NONCE_TOO_LOW')).toBe(1);
   });
 
   it('sheds with RATE_LIMITED while too many txs are being verified', async () => {

@@ -1,13 +1,21 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
-import type { Mempool } from '../../mempool/index.ts';
-import type { AddMeta } from '../../mempool/index.ts';
-import { signatureFailure, txPriority, txSignatureSets, txTier, validateTx, type ChainContext, type TxSignatureSet, type ValidTx } from '../../vm/index.ts';
+import { TIERS, type AddMeta, type Mempool } from '../../mempool/index.ts';
+import { signatureFailure, txSignatureSets, validateTx, type ChainContext, type TxSignatureSet, type ValidTx } from '../../vm/index.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { AdmissionMetrics } from './metrics.ts';
+import { mempoolPriority, mempoolTier, txDevices } from './tiers.ts';
 
 /** Txs between decode and the mempool (their signatures being verified) at most; beyond, RATE_LIMITED. */
 export const MAX_PENDING_ADMISSIONS = 16_384;
+
+/**
+ * What is re-checked against the new head after each block: at most this many pooled txs,
+ * and at most this many of their bytes (a telemetry batch of 1,500 readings reads 1,500
+ * devices' state; a transfer two accounts). A full pool is covered over some blocks; what
+ * re-validation has not reached yet, the proposer's execution still catches.
+ */
+export const REVALIDATE_PER_BLOCK = { txs: 1024, bytes: 512 * 1024 } as const;
 
 /**
  * The one door into the mempool, for RPC and gossip alike: decode, the cheap rules against
@@ -25,17 +33,24 @@ export class TxAdmission {
   private readonly mempool: Mempool;
   private readonly metrics: AdmissionMetrics;
   private readonly maxPending: number;
+  private readonly revalidatePerBlock: { txs: number; bytes?: number };
   private readonly inFlight = new Set<string>();
   /** Per sender, settled when its latest submitted tx is settled. */
   private readonly senderTail = new Map<string, Promise<void>>();
   /** Wall-clock ms, told to the mempool (admission times, for expiry). */
   private readonly clock: () => number;
 
-  constructor(chain: Chain, mempool: Mempool, metrics: AdmissionMetrics, opts: { maxPending?: number; clock?: () => number } = {}) {
+  constructor(
+    chain: Chain,
+    mempool: Mempool,
+    metrics: AdmissionMetrics,
+    opts: { maxPending?: number; clock?: () => number; revalidatePerBlock?: { txs: number; bytes?: number } } = {},
+  ) {
     this.chain = chain;
     this.mempool = mempool;
     this.metrics = metrics;
     this.maxPending = opts.maxPending ?? MAX_PENDING_ADMISSIONS;
+    this.revalidatePerBlock = opts.revalidatePerBlock ?? REVALIDATE_PER_BLOCK;
     this.clock = opts.clock ?? Date.now;
   }
 
@@ -117,12 +132,41 @@ export class TxAdmission {
     return { ...ctx, timestamp: this.clock() };
   }
 
-  /** What the pool needs to know of a valid tx: its order, its sender's account at the head, what it costs the sender. */
+  /**
+   * After a commit: re-checks revalidatePerBlock's worth of pooled txs (the pool continues
+   * where it stopped last time) against the new head with the rules of admission,
+   * signatures aside (they do not change with the state), and drops those that no longer
+   * apply: a reading a newer one superseded, a device revoked, an interval closed, a
+   * balance another tx spent. Each is counted by code with source `revalidation`.
+   * Returns how many were dropped.
+   */
+  revalidate(): number {
+    const ctx = this.chain.nextBlockContext();
+    const at = this.atNow(ctx);
+    const dropped = this.mempool.revalidate((tx) => {
+      try {
+        validateTx(ctx.world, tx, at, { allowFutureNonce: true, verifySignature: false });
+        return undefined;
+      } catch (e) {
+        // Only a rule's verdict drops a tx; anything else (a storage failure) is not the tx's fault.
+        if (!isJouleError(e)) return undefined;
+        this.metrics.rejected(e.code, 'revalidation');
+        return e.code;
+      }
+    }, this.revalidatePerBlock);
+    this.updateGauges();
+    return dropped.length;
+  }
+
+  /** What the pool needs to know of a valid tx: its tier and order, its sender's account at the head, what it costs the sender. */
   private poolMeta(tx: Tx, valid: ValidTx, ctx: ChainContext): AddMeta {
     const { account, handler, body } = valid;
+    const tier = mempoolTier(tx.type);
+    const devices = txDevices(tx.type, body);
     return {
-      priority: txPriority(tx, ctx.params),
-      tier: txTier(tx),
+      priority: mempoolPriority(tx, tier, ctx.params),
+      tier,
+      ...(devices.length > 0 ? { devices } : {}),
       accountNonce: account.nonce,
       balance: account.balance,
       cost: tx.fee + handler.spend(body),
@@ -132,6 +176,8 @@ export class TxAdmission {
 
   updateGauges(): void {
     this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
+    const { byTier, bytesByTier } = this.mempool.stats();
+    for (const tier of TIERS) this.metrics.tierSize(tier, byTier[tier] ?? 0, bytesByTier[tier] ?? 0);
   }
 
   private rejected(e: unknown, source: string): unknown {

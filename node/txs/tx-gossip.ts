@@ -28,11 +28,14 @@ export class TxGossip implements GossipSubscriber {
     return list.map((t, i) => readBytes(t, `txBatch[${i}]`));
   });
   private timer: NodeJS.Timeout | undefined;
+  /** Told of each tx admitted from gossip (grid commands are announced from there: node/commands/). */
+  private readonly onAdmitted: (tx: Tx) => void;
 
-  constructor(publish: (bytes: Uint8Array) => void, admission: TxAdmission, onError: (e: unknown) => void = () => {}) {
+  constructor(publish: (bytes: Uint8Array) => void, admission: TxAdmission, onError: (e: unknown) => void = () => {}, onAdmitted: (tx: Tx) => void = () => {}) {
     this.publish = publish;
     this.admission = admission;
     this.onError = onError;
+    this.onAdmitted = onAdmitted;
   }
 
   /** Queues a locally admitted tx for the next batch. */
@@ -69,9 +72,12 @@ export class TxGossip implements GossipSubscriber {
    */
   handle(data: Uint8Array): void {
     for (const bytes of this.decodeBatch(data)) {
-      this.admission.submit(bytes, 'gossip').catch((e: unknown) => {
-        if (!isJouleError(e)) this.onError(e);
-      });
+      this.admission.submit(bytes, 'gossip').then(
+        (tx) => this.onAdmitted(tx),
+        (e: unknown) => {
+          if (!isJouleError(e)) this.onError(e);
+        },
+      );
     }
   }
 

@@ -11,6 +11,7 @@ import { addConsensusMethods } from './consensus-methods.ts';
 import { addDeviceMethods } from './device-methods.ts';
 import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
+import { addCommandMethods } from './command-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
@@ -118,5 +119,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addDeviceMethods(m, api);
   addTelemetryMethods(m, api);
   addEnergyMethods(m, api);
+  addCommandMethods(m, api);
   return m;
 }

@@ -16,6 +16,7 @@ import { addressFromPublicKey, blsFromSecret, ed25519FromSeed, formatAddress } f
 import { decodeTx, signTx, type Tx } from '../../core/tx.ts';
 import { ValidatorSet, type Validator } from '../../core/validators.ts';
 import type { DeviceRecord } from '../../core/device.ts';
+import type { IssuedCommand } from '../../core/command.ts';
 import { EMPTY_HEALTH, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import type {
   AccountView,
@@ -25,6 +26,7 @@ import type {
   NodeApi,
   NodeStatus,
   ProofView,
+  ReadingAck,
   ReadingView,
   StoredBlock,
   TxLookup,
@@ -43,6 +45,10 @@ export interface FakeNode extends NodeApi {
   commit(txs?: Tx[]): StoredBlock;
   /** How many event listeners are registered (to check servers unsubscribe on close). */
   listenerCount(): number;
+  /** Emits 'command-issued' to its listeners. */
+  announce(c: IssuedCommand): void;
+  /** Emits a reading acknowledgement to onReadingAck listeners. */
+  ack(a: ReadingAck): void;
   /** The current validator set (4 deterministic validators); tests may replace it. */
   validatorSet: ValidatorSet;
   readonly evidence: EvidenceView[];
@@ -78,7 +84,12 @@ export function createFakeNode(): FakeNode {
   const txs = new Map<string, TxLookup>();
   const accounts = new Map<string, AccountView>();
   const submitted: Uint8Array[] = [];
-  const listeners = { 'block-committed': new Set<(b: StoredBlock) => void>(), 'tx-included': new Set<(t: TxLookup) => void>() };
+  const listeners = {
+    'block-committed': new Set<(b: StoredBlock) => void>(),
+    'tx-included': new Set<(t: TxLookup) => void>(),
+    'command-issued': new Set<(c: IssuedCommand) => void>(),
+  };
+  const ackListeners = new Set<(a: ReadingAck) => void>();
   accounts.set(toHex(alice.address), { nonce: 0, balance: 10n ** 20n, locked: 5n, roles: ['dso'] });
 
   const commit = (blockTxs: Tx[] = []): StoredBlock => {
@@ -210,7 +221,17 @@ export function createFakeNode(): FakeNode {
     submitted,
     alice,
     commit,
-    listenerCount: () => listeners['block-committed'].size + listeners['tx-included'].size,
+    listenerCount: () => listeners['block-committed'].size + listeners['tx-included'].size + listeners['command-issued'].size + ackListeners.size,
+    announce: (c) => {
+      for (const l of [...listeners['command-issued']]) l(c);
+    },
+    ack: (a) => {
+      for (const l of [...ackListeners]) l(a);
+    },
+    onReadingAck(listener) {
+      ackListeners.add(listener);
+      return () => void ackListeners.delete(listener);
+    },
     status,
     getBlockByHeight: async (h) => blocks[h],
     getBlockByHash: async (h) => blocks.find((b) => equalBytes(b.hash, h)),

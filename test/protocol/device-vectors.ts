@@ -63,6 +63,7 @@ export const DEVICE_KEYS = {
   meter: makeDeviceKey('meter-0001'),
   pv: makeDeviceKey('pv-0002'),
   meterNext: makeDeviceKey('meter-0001-next'),
+  ev: makeDeviceKey('ev-0003'),
 } as const;
 
 const popOf = (k: DeviceKey, chainId = VECTOR_CHAIN_ID) => signDeviceProofOfPossession(chainId, k.secretKey, k.publicKey);
@@ -76,7 +77,7 @@ export function deviceKeyVectors(): DeviceKeyVector[] {
   }));
 }
 
-/** The context's device: meter-0001, operated by aggregator-two, owned by bob. */
+/** The context's devices: meter-0001, operated by aggregator-two, and the EV charger ev-0003, operated by dso-north; both owned by bob. */
 export function contextDevices(): DeviceContext[] {
   return [
     {
@@ -87,6 +88,20 @@ export function contextDevices(): DeviceContext[] {
       kind: 'meter',
       zone: 'NL',
       maxImportW: 17_250,
+      maxExportW: 11_000,
+      carbonIntensity: 0,
+      checkMeter: null,
+      status: 'active',
+      keyFromHeight: 1,
+    },
+    {
+      id: 'ev-0003',
+      key: DEVICE_KEYS.ev.name,
+      operator: KEYS.north.name,
+      owner: KEYS.bob.name,
+      kind: 'ev-charger',
+      zone: 'NL',
+      maxImportW: 11_000,
       maxExportW: 11_000,
       carbonIntensity: 0,
       checkMeter: null,

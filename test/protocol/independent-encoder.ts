@@ -77,7 +77,7 @@ export function canonicalEncode(v: Value): Uint8Array {
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
 /** int: an integer; bytes: a byte string; str: a string; `?`: or nil; `[]`: an array of; cert/core/outputs/readings: a nested layout below. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'outputs' | 'readings';
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'str[]' | 'outputs' | 'readings';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
@@ -97,6 +97,7 @@ export const TYPE_IDS: Record<string, number> = {
   'role-vote': 26,
   'telemetry-batch': 20,
   'check-meter-resolution': 27,
+  'command-anchor': 28,
 };
 
 export const ENVELOPE: Layout = [
@@ -191,6 +192,15 @@ export const BODIES: Record<string, Layout> = {
     ['amount', 'int'],
   ],
   'currency-burn': [['amount', 'int']],
+  'command-anchor': [
+    ['type', 'int'],
+    ['deviceIds', 'str[]'],
+    ['zone', 'str?'],
+    ['powerLimitW', 'int'],
+    ['priceMicroPerKwh', 'int'],
+    ['validFromUs', 'int'],
+    ['validUntilUs', 'int'],
+  ],
 };
 
 /** One reading inside a telemetry batch. */
@@ -318,6 +328,9 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
     case 'bytes[]':
       if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
       return json.map((x, i) => bytesOf(x, `${field}[${i}]`));
+    case 'str[]':
+      if (!Array.isArray(json) || json.some((x) => typeof x !== 'string')) throw new Error(`${field}: expected an array of strings`);
+      return json as string[];
     case 'outputs':
       if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
       return json.map((x, i) => fromFields(x, OUTPUT, `${field}[${i}]`));

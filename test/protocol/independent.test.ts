@@ -239,6 +239,12 @@ describe('blocks, certificates and hashes', () => {
       ],
       'energy-utxo-output-id': () => ['JOULE/energy-utxo/output/v1', unhex(txNamed('energy-transfer').txHash), 0n],
       'certificate-id': () => ['JOULE/certificate/v1', unhex(txNamed('energy-retire').txHash)],
+      // The command of the valid command-anchor, issued by its sender (an address: the first 20 bytes of sha256 of its key).
+      'command-hash': () => {
+        const t = txNamed('command-anchor');
+        const issuer = sha256(unhex(t.fields.sender as string)).slice(0, 20);
+        return ['JOULE/grid-command/v1', t.fields.chainId as string, issuer, ...fromFields(t.fields.body, BODIES['command-anchor']!)];
+      },
     };
     for (const v of file.hashes) {
       const rule = rules[v.name];

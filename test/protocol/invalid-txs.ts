@@ -3,6 +3,7 @@ import { encode } from '../../core/codec.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { invalidDeviceTxVectors } from './device-vectors.ts';
 import { invalidTelemetryTxVectors } from './telemetry-vectors.ts';
+import { invalidCommandTxVectors } from './command-vectors.ts';
 import { invalidEnergyTxVectors } from './energy-vectors.ts';
 import { invalidBodyVectors } from './invalid-bodies.ts';
 import { array, bytes, flipLastBit, type InvalidTxVector, invalid, parts, transferFields, tx } from './invalid-tx-builder.ts';
@@ -10,7 +11,14 @@ import { KEYS, VECTOR_CHAIN_ID } from './vector-keys.ts';
 
 /** The invalid transactions of the vector file: the envelope's defects first, then each type's body. */
 export function invalidTxVectors(): InvalidTxVector[] {
-  return [...envelopeVectors(), ...invalidBodyVectors(), ...invalidDeviceTxVectors(), ...invalidTelemetryTxVectors(), ...invalidEnergyTxVectors()];
+  return [
+    ...envelopeVectors(),
+    ...invalidBodyVectors(),
+    ...invalidDeviceTxVectors(),
+    ...invalidTelemetryTxVectors(),
+    ...invalidEnergyTxVectors(),
+    ...invalidCommandTxVectors(),
+  ];
 }
 
 /** Defects of the envelope, in a transfer that is otherwise valid. */

@@ -10,6 +10,7 @@ import { txSigningBytes, type Tx } from '../../core/tx.ts';
 import { txHandler } from '../../vm/registry.ts';
 import { validDeviceTxVectors } from './device-vectors.ts';
 import { validTelemetryTxVectors } from './telemetry-vectors.ts';
+import { validCommandTxVectors } from './command-vectors.ts';
 import { validEnergyTxVectors } from './energy-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
@@ -124,5 +125,6 @@ export function validTxVectors(): ValidTxVector[] {
     ...validDeviceTxVectors(vector),
     ...validTelemetryTxVectors(vector),
     ...validEnergyTxVectors(vector),
+    ...validCommandTxVectors(vector),
   ];
 }

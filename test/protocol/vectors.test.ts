@@ -21,6 +21,7 @@ import { certificateFields, headerFields } from './signing-vectors.ts';
 import { coreFields } from './valid-txs.ts';
 import { DEVICE_BODY_CODECS } from './device-vectors.ts';
 import { TELEMETRY_BODY_CODECS } from './telemetry-vectors.ts';
+import { COMMAND_BODY_CODECS } from './command-vectors.ts';
 import { ENERGY_BODY_CODECS } from './energy-vectors.ts';
 import { vectorChain } from './vector-chain.ts';
 import type { KeyVector } from './vector-keys.ts';
@@ -61,6 +62,7 @@ const BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unk
   },
   ...DEVICE_BODY_CODECS,
   ...TELEMETRY_BODY_CODECS,
+  ...COMMAND_BODY_CODECS,
   ...ENERGY_BODY_CODECS,
 };
 

@@ -1,3 +1,4 @@
+import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
@@ -125,7 +126,7 @@ export function buildProtocolVectors(): ProtocolVectors {
     signing: signingVectors(blocks.digest, transfers[0]!),
     headers: blocks.headers,
     certificates: blocks.certificates,
-    hashes: [...hashVectors(), ...energyHashVectors(txHashOf(valid, 'energy-transfer'), txHashOf(valid, 'energy-retire'))],
+    hashes: [...hashVectors(), ...energyHashVectors(txHashOf(valid, 'energy-transfer'), txHashOf(valid, 'energy-retire')), ...commandHashVectors()],
     merkleRoots: merkleVectors(transfers),
   };
 }

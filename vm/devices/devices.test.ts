@@ -1,7 +1,10 @@
+import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { describe, expect, it } from 'vitest';
 import { equalBytes } from '../../core/bytes.ts';
 import { deviceKeyAt, MAX_KEY_HISTORY } from '../../core/device.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { blsFastAggregateVerify, blsPublicKey, blsSign } from '../../core/keys.ts';
+import { devicePopMessage } from '../../core/pop.ts';
 import { buildDeviceRegister } from '../../core/tx/device-register.ts';
 import { buildDeviceRekey } from '../../core/tx/device-rekey.ts';
 import { buildDeviceStatus, type DeviceStatusAction } from '../../core/tx/device-status.ts';
@@ -68,6 +71,32 @@ describe('device-register', () => {
     // Not only at admission: a block carrying it is invalid.
     const tx = buildDeviceRegister({ ...c.sender(agg), device: stolen });
     expect(rejection(() => executeBlock(c.state, [tx], c.ctx())).message).toMatch(/TX_BAD_SIGNATURE/);
+  });
+
+  // pk_rogue = pk_attacker - pk_victim: a valid subgroup point whose sum with the victim's
+  // key is the attacker's, so the attacker alone signs for "both". Its secret is unknown to
+  // anyone, so no proof of possession for it can be made: the attacker's best (signed with
+  // its own secret) is refused, at registration and at re-key.
+  it('refuses a genuine rogue key (attacker minus victim) with the best proof its maker can sign', () => {
+    const { c, agg } = setup();
+    const victim = testDeviceKey(1);
+    const attacker = testDeviceKey(2);
+    const G1 = bls12_381.G1.Point;
+    const rogueKey = G1.fromBytes(attacker.publicKey).subtract(G1.fromBytes(victim.publicKey)).toBytes(true);
+    expect(blsPublicKey(rogueKey)).toBeDefined();
+    const m = new TextEncoder().encode('any message');
+    expect(blsFastAggregateVerify(m, [victim.publicKey, rogueKey], blsSign(attacker.secretKey, m))).toBe(true);
+    const proof = blsSign(attacker.secretKey, devicePopMessage(ENERGY_CHAIN_ID, rogueKey));
+    const body = { ...registerBody('rogue', attacker, agg.address), publicKey: rogueKey, proofOfPossession: proof };
+    expect(rejection(() => c.check(buildDeviceRegister({ ...c.sender(agg), device: body })))).toMatchObject({
+      code: ErrorCode.TX_BAD_SIGNATURE,
+      field: 'tx.body.proofOfPossession',
+    });
+    c.register(agg, 'd', testDeviceKey(3));
+    expect(rejection(() => c.check(buildDeviceRekey({ ...c.sender(agg), id: 'd', publicKey: rogueKey, proofOfPossession: proof })))).toMatchObject({
+      code: ErrorCode.TX_BAD_SIGNATURE,
+      field: 'tx.body.proofOfPossession',
+    });
   });
 
   it('refuses a key that is not a G1 point', () => {

@@ -1,0 +1,199 @@
+import { status } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../core/errors.ts';
+import { contractClient, connect, ended, readingMessage, startHarness, type Harness } from './testing/harness.ts';
+
+/**
+ * The device stream end to end: a real grpc-js server with a real DeviceIngress behind it
+ * (signatures verified by blst), and real grpc-js clients loaded from the contract .proto
+ * alone. Each bad input gets its status code, or is dropped with its reason.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nowUs = () => BigInt(Date.now()) * 1000n;
+
+async function until(what: string, f: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+let h: Harness | undefined;
+const clients: { close(): void }[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await h?.close();
+  h = undefined;
+});
+
+function client(harness: Harness, options: Record<string, unknown> = {}) {
+  const c = contractClient(`127.0.0.1:${harness.server.port}`, options);
+  clients.push(c);
+  return c;
+}
+
+describe('ConnectDevice', () => {
+  it('batches the readings of a registered device into a telemetry-batch tx with one aggregate signature', async () => {
+    h = await startHarness();
+    const d = h.addDevice('meter-1');
+    const call = connect(client(h));
+    const t = nowUs();
+    for (let i = 0n; i < 5n; i++) call.write(readingMessage(d, t + i * 1_000_000n, -2n));
+    await until('a batch of 5', () => h!.txs.reduce((n, tx) => n + tx.body.length, 0) > 0 && h!.acks.filter((a) => a.outcome === 'batched').length === 5);
+    expect(h.acks.filter((a) => a.outcome === 'accepted').length).toBe(5);
+    expect(h.txs[0]!.type).toBe(20);
+    call.end();
+    expect((await ended(call)).code).toBe(status.OK);
+  });
+
+  it('an unknown device, a revoked one, and one of another aggregator are refused on their first reading', async () => {
+    h = await startHarness();
+    const ghost = { id: 'ghost', key: h.addDevice('tmp').key };
+    const revoked = h.addDevice('revoked', { status: 'revoked' });
+    const other = h.addDevice('other', { operator: new Uint8Array(20).fill(7) });
+    const c = client(h);
+    const cases = [
+      [ghost, status.UNAUTHENTICATED, ErrorCode.DEVICE_UNKNOWN],
+      [revoked, status.UNAUTHENTICATED, ErrorCode.DEVICE_INACTIVE],
+      [other, status.FAILED_PRECONDITION, ErrorCode.DEVICE_NOT_SERVED],
+    ] as const;
+    for (const [device, code, joule] of cases) {
+      const call = connect(c);
+      call.write(readingMessage(device, nowUs(), -1n));
+      const s = await ended(call);
+      expect(s.code, device.id).toBe(code);
+      expect(s.details).toContain(joule);
+    }
+    expect(h.txs).toEqual([]);
+  });
+
+  it('a first reading without a valid device id is UNAUTHENTICATED', async () => {
+    h = await startHarness();
+    const call = connect(client(h));
+    call.write({ device_id: 'not a device id!', timestamp_us: '1', net_energy_wh: '0', signature: Buffer.alloc(96) });
+    expect((await ended(call)).code).toBe(status.UNAUTHENTICATED);
+  });
+
+  it('drops a bad signature, a timestamp not newer, an impossible value and a malformed reading with their reasons, and keeps the stream open', async () => {
+    h = await startHarness();
+    const d = h.addDevice('meter-2');
+    const call = connect(client(h));
+    const t = nowUs();
+    call.write(readingMessage(d, t, -1n));
+    call.write(readingMessage(d, t + 1_000_000n, -1n, true)); // signed over other bytes
+    call.write(readingMessage(d, t, -1n)); // same timestamp again
+    call.write(readingMessage(d, t + 2_000_000n, -1_000_000n)); // 1 MWh in a second from a 10 kW device
+    call.write({ ...readingMessage(d, t + 3_000_000n, -1n), signature: Buffer.alloc(10) });
+    call.write({ ...readingMessage(d, t + 4_000_000n, -1n), state_of_charge_percent: 150 });
+    call.write(readingMessage(d, t + 5_000_000n, -1n));
+    await until('7 verdicts', () => h!.acks.filter((a) => a.outcome === 'accepted' || a.outcome === 'rejected').length === 7);
+    const dropped = h.acks.filter((a) => a.outcome === 'rejected').map((a) => a.reason);
+    expect(dropped.sort()).toEqual(
+      [
+        ErrorCode.TX_BAD_SIGNATURE,
+        ErrorCode.TELEMETRY_OUT_OF_ORDER,
+        ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY,
+        ErrorCode.INVALID_PARAMS,
+        ErrorCode.INVALID_PARAMS,
+      ].sort(),
+    );
+    expect(h.acks.filter((a) => a.outcome === 'accepted').map((a) => a.timestampUs)).toEqual([t, t + 5_000_000n]);
+    call.end();
+    expect((await ended(call)).code).toBe(status.OK);
+  });
+
+  it('a reading far from the node clock is dropped as TELEMETRY_SKEW', async () => {
+    h = await startHarness();
+    const d = h.addDevice('meter-3');
+    const call = connect(client(h));
+    call.write(readingMessage(d, nowUs() - 3_600_000_000n, -1n));
+    await until('a verdict', () => h!.acks.length === 1);
+    expect(h.acks[0]).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SKEW });
+    call.end();
+    await ended(call);
+  });
+
+  it('a device that keeps sending bad readings is cut off with PERMISSION_DENIED', async () => {
+    h = await startHarness({ limits: { maxStrikes: 4 } });
+    const d = h.addDevice('meter-4');
+    const call = connect(client(h));
+    const t = nowUs();
+    for (let i = 0n; i < 10n; i++) call.write(readingMessage(d, t + i, -1n, true));
+    const s = await ended(call);
+    expect(s.code).toBe(status.PERMISSION_DENIED);
+    expect(s.details).toContain(ErrorCode.DEVICE_MISBEHAVING);
+  });
+
+  it('a device faster than its rate limit gets RESOURCE_EXHAUSTED; so do the devices of a connection beyond its limit', async () => {
+    h = await startHarness({ limits: { readingsPerSecondPerDevice: 5, burstPerDevice: 5, readingsPerSecondPerConnection: 8, burstPerConnection: 8 } });
+    const d = h.addDevice('fast');
+    const c1 = connect(client(h));
+    const t = nowUs();
+    for (let i = 0n; i < 8n; i++) c1.write(readingMessage(d, t + i, 0n));
+    const s = await ended(c1);
+    expect(s.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(s.details).toContain(ErrorCode.RATE_LIMITED);
+    // Two devices, 5 readings each, within their own limits, on one connection limited to 8.
+    const c = client(h);
+    const [a, b] = [h.addDevice('a'), h.addDevice('b')];
+    const calls = [connect(c), connect(c)];
+    for (let i = 0n; i < 5n; i++) {
+      calls[0]!.write(readingMessage(a, t + i, 0n));
+      calls[1]!.write(readingMessage(b, t + i, 0n));
+    }
+    const statuses = await Promise.race([Promise.any(calls.map(ended)), sleep(3000).then(() => ({ code: -1, details: '' }))]);
+    expect(statuses.code).toBe(status.RESOURCE_EXHAUSTED);
+    for (const call of calls) call.cancel();
+  });
+
+  it('pushes a grid command to the connected device at once, and never one that expired', async () => {
+    h = await startHarness();
+    const d = h.addDevice('charger-1');
+    const call = connect(client(h));
+    const got: Record<string, unknown>[] = [];
+    call.on('data', (m: Record<string, unknown>) => got.push(m));
+    call.on('error', () => {});
+    call.write(readingMessage(d, nowUs(), 0n));
+    await until('the stream is open', () => h!.ingress.connectedDevices === 1);
+    const base = {
+      type: 1 as const,
+      powerLimitW: 7400,
+      priceMicroPerKwh: 250_000n,
+      commandHash: new Uint8Array(32).fill(9),
+      deviceIds: [d.id],
+      issuer: new Uint8Array(20),
+    };
+    expect(h.ingress.command({ ...base, commandId: 'old', validUntilUs: nowUs() - 1n })).toBe(0);
+    const sentAt = Date.now();
+    expect(h.ingress.command({ ...base, commandId: 'c-1', validUntilUs: nowUs() + 60_000_000n })).toBe(1);
+    await until('the command', () => got.length === 1, 1000);
+    expect(Date.now() - sentAt).toBeLessThan(1000);
+    expect(got[0]).toMatchObject({ command_id: 'c-1', type: 1, power_limit_kw: 7.400000095367432, valid_until_timestamp_us: expect.any(String) });
+    expect(Number(got[0]!.price_per_kwh_cents)).toBeCloseTo(25, 4);
+    await sleep(100);
+    expect(got.map((m) => m.command_id)).toEqual(['c-1']);
+    call.end();
+  });
+
+  it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
+    h = await startHarness({ limits: { maxQueuedCommands: 4 } });
+    const d = h.addDevice('sleepy');
+    // A tiny flow-control window: the client's HTTP/2 stream stops taking data at once.
+    const call = connect(client(h, { 'grpc-node.flow_control_window': 65_535 }));
+    call.write(readingMessage(d, nowUs(), 0n));
+    await until('the stream is open', () => h!.ingress.connectedDevices === 1);
+    call.pause(); // the device reads nothing
+    const s = new Promise<{ code: number; details: string }>((resolve) => call.on('error', (e: { code: number; details: string }) => resolve(e)));
+    const big = { type: 0 as const, powerLimitW: 1, priceMicroPerKwh: 1n, deviceIds: [d.id], issuer: new Uint8Array(20), validUntilUs: nowUs() + 60_000_000n };
+    for (let i = 0; i < 20_000 && h.ingress.connectedDevices === 1; i++) {
+      h.ingress.command({ ...big, commandId: `c-${i}-${'x'.repeat(1000)}`, commandHash: new Uint8Array(32) });
+      if (i % 100 === 0) await sleep(1);
+    }
+    expect(h.ingress.connectedDevices).toBe(0);
+    call.resume();
+    const end = await Promise.race([s, sleep(5000).then(() => ({ code: -1, details: 'no status' }))]);
+    expect([status.RESOURCE_EXHAUSTED, status.CANCELLED, status.INTERNAL]).toContain(end.code);
+  });
+});

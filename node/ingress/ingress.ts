@@ -1,0 +1,218 @@
+import { equalBytes } from '../../core/bytes.ts';
+import { deviceKeyAt, type DeviceRecord } from '../../core/device.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { formatAddress } from '../../core/keys.ts';
+import type { MeterCursor } from '../../core/meter.ts';
+import { intervalOf, settlesAt } from '../../core/meter.ts';
+import type { EnergyParams } from '../../core/params.ts';
+import type { DeviceIngressApi, DevicePeer, DeviceSession, ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
+import type { ReadingAck } from '../../rpc/node-api.ts';
+import type { IssuedCommand } from '../../core/command.ts';
+import { readingAllowance } from '../../vm/telemetry/allowance.ts';
+import type { Aggregator } from './aggregator.ts';
+import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
+import type { ReadingVerifier } from './reading-verifier.ts';
+
+/**
+ * The node side of the device stream (rpc/grpc/device-ingress.ts DeviceIngressApi): who
+ * may stream, what each reading must be, and where the good ones go.
+ *
+ * A device may stream here when it is registered, active, and operated by this node's
+ * aggregator account. **Devices of another aggregator are refused** (DEVICE_NOT_SERVED,
+ * gRPC FAILED_PRECONDITION naming the operator): a telemetry batch is sent by the devices'
+ * operator and carries one aggregate signature, so only a node holding that operator's
+ * key can batch them; the device connects to a node of its operator (its operator runs
+ * one, or configures one as its aggregator). Forwarding to another node is not done: the
+ * reading would cross a second, unauthenticated hop for nothing the device cannot do itself.
+ *
+ * A reading is dropped, with its reason, when (cheap checks first, signatures in shared
+ * batches, then the device's order):
+ * - TELEMETRY_SKEW: its time is more than half of maxReadingSkewMs from this node's clock
+ *   (the other half is for batching and inclusion, so the batch is not refused for it);
+ * - TELEMETRY_SETTLED: its interval settles before it could be included;
+ * - TELEMETRY_OUT_OF_ORDER: not after the device's last accepted reading (here or on chain);
+ * - TX_BAD_SIGNATURE: its signature does not verify under the device's key;
+ * - TELEMETRY_IMPOSSIBLE_ENERGY: more energy than the device's power limits allow since its
+ *   previous reading (the rule of vm/telemetry/allowance.ts, so a batch never fails, nor
+ *   flags the device, for it).
+ */
+
+export interface IngressDeps {
+  readonly chainId: string;
+  readonly aggregator: Uint8Array;
+  /** The device record in the latest state. */
+  readonly device: (id: string) => DeviceRecord | undefined;
+  /** The device's meter cursor in the latest state. */
+  readonly chainCursor: (id: string) => MeterCursor | undefined;
+  /** The height whose device keys sign (the aggregator's batches name it as keyHeight): the head's. */
+  readonly keyHeight: () => number;
+  readonly params: () => EnergyParams;
+  readonly verifier: ReadingVerifier;
+  readonly batcher: Aggregator;
+  /** Per-reading acknowledgements (node event 'reading-acks'). */
+  readonly acks: (acks: readonly ReadingAck[]) => void;
+  /** Wall clock, ms. */
+  readonly clock?: () => number;
+}
+
+interface OpenSession {
+  readonly onCommand: (c: IssuedCommand) => void;
+}
+
+export class DeviceIngress implements DeviceIngressApi {
+  readonly chainId: string;
+  private readonly deps: IngressDeps;
+  private readonly clock: () => number;
+  private readonly cursors = new DeviceCursors();
+  private readonly sessions = new Map<string, Set<OpenSession>>();
+
+  constructor(deps: IngressDeps) {
+    this.deps = deps;
+    this.chainId = deps.chainId;
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  nowUs(): bigint {
+    return BigInt(this.clock()) * 1000n;
+  }
+
+  /** Devices with an open stream now. */
+  get connectedDevices(): number {
+    return this.sessions.size;
+  }
+
+  private allowed(id: string, field: string): DeviceRecord {
+    const d = this.deps.device(id);
+    if (d === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${JSON.stringify(id)} is registered`, field);
+    if (d.status !== 'active') throw new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${JSON.stringify(id)} is ${d.status}: its telemetry is refused`, field);
+    return d;
+  }
+
+  open(deviceId: string, peer: DevicePeer, onCommand: (c: IssuedCommand) => void): DeviceSession {
+    const d = this.allowed(deviceId, 'device_id');
+    if (!equalBytes(d.operator, this.deps.aggregator)) {
+      throw new JouleError(
+        ErrorCode.DEVICE_NOT_SERVED,
+        `device ${JSON.stringify(deviceId)} is operated by ${formatAddress(d.operator)}, not by this node's aggregator ${formatAddress(this.deps.aggregator)}: connect to a node of its operator`,
+        'device_id',
+      );
+    }
+    if (peer.certificateName !== undefined && peer.certificateName !== formatAddress(d.operator)) {
+      throw new JouleError(
+        ErrorCode.TX_UNAUTHORIZED,
+        `the client certificate names ${JSON.stringify(peer.certificateName)}, not the device's operator ${formatAddress(d.operator)}`,
+        'certificate',
+      );
+    }
+    const entry: OpenSession = { onCommand };
+    let set = this.sessions.get(deviceId);
+    if (set === undefined) this.sessions.set(deviceId, (set = new Set()));
+    set.add(entry);
+    let closed = false;
+    return {
+      deviceId,
+      submit: (readings) => this.submit(deviceId, readings),
+      dropped: (timestampUs, code) => this.deps.acks([{ deviceId, timestampUs: timestampUs ?? 0n, outcome: 'rejected', reason: code }]),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        set.delete(entry);
+        if (set.size === 0) this.sessions.delete(deviceId);
+      },
+    };
+  }
+
+  /** A grid command (node event 'command-issued'): pushed at once to every open stream of its target devices. */
+  command(c: IssuedCommand): number {
+    if (c.validUntilUs < this.nowUs()) return 0;
+    let delivered = 0;
+    for (const id of c.deviceIds) {
+      for (const s of this.sessions.get(id) ?? []) {
+        s.onCommand(c);
+        delivered++;
+      }
+    }
+    return delivered;
+  }
+
+  private cursorOf(id: string): IngressCursor | undefined {
+    const mine = this.cursors.get(id);
+    const chain = this.deps.chainCursor(id);
+    if (chain === undefined) return mine;
+    if (mine === undefined || chain.lastTimestampUs >= mine.lastTimestampUs) return chain;
+    return mine;
+  }
+
+  private async submit(deviceId: string, readings: readonly SignedReading[]): Promise<readonly ReadingVerdict[]> {
+    let device: DeviceRecord;
+    try {
+      device = this.allowed(deviceId, 'device_id');
+    } catch (e) {
+      const j = e as JouleError;
+      return readings.map(() => ({ ok: false, code: j.code, message: j.message }));
+    }
+    if (readings.length > this.deps.batcher.room())
+      throw new JouleError(ErrorCode.RATE_LIMITED, 'this node holds as many readings waiting for their batch as it may; try later', 'readings');
+    const verdicts: (ReadingVerdict | undefined)[] = readings.map(() => undefined);
+    const drop = (i: number, code: ErrorCode, message: string) => (verdicts[i] = { ok: false, code, message });
+    const p = this.deps.params();
+    const nowMs = this.clock();
+    const halfSkewUs = BigInt(Math.floor(p.maxReadingSkewMs / 2)) * 1000n;
+    const nowUs = BigInt(nowMs) * 1000n;
+    const before = this.cursorOf(deviceId)?.lastTimestampUs ?? 0n;
+    const key = deviceKeyAt(device, this.deps.keyHeight());
+    readings.forEach((r, i) => {
+      if (r.timestampUs - nowUs > halfSkewUs || nowUs - r.timestampUs > halfSkewUs)
+        drop(i, ErrorCode.TELEMETRY_SKEW, `timestamp ${r.timestampUs} µs is more than ${p.maxReadingSkewMs / 2} ms from this node's clock`);
+      else if (settlesAt(intervalOf(r.timestampUs, p.settlementIntervalMs), p) <= nowMs + p.maxReadingSkewMs / 2)
+        drop(i, ErrorCode.TELEMETRY_SETTLED, `its settlement interval settles before the reading could be included`);
+      else if (r.timestampUs <= before)
+        drop(i, ErrorCode.TELEMETRY_OUT_OF_ORDER, `timestamp ${r.timestampUs} is not after the device's last accepted reading (${before})`);
+      else if (key === undefined)
+        drop(
+          i,
+          ErrorCode.TELEMETRY_KEY_ROTATED,
+          `device ${JSON.stringify(deviceId)} has no key at height ${this.deps.keyHeight()} yet (registered in the last block): send it again`,
+        );
+    });
+    const toVerify = readings.flatMap((reading, i) => (verdicts[i] === undefined ? [{ reading, publicKey: key!, i }] : []));
+    const ok = await this.deps.verifier.verify(toVerify);
+    toVerify.forEach((v, j) => {
+      if (!ok[j]) drop(v.i, ErrorCode.TX_BAD_SIGNATURE, "the signature does not verify under the device's key");
+    });
+    // In order, against the cursor as it is now (another stream of the device may have moved it).
+    const accepted: SignedReading[] = [];
+    let cursor = this.cursorOf(deviceId);
+    readings.forEach((r, i) => {
+      if (verdicts[i] !== undefined) return;
+      if (cursor !== undefined && r.timestampUs <= cursor.lastTimestampUs) {
+        drop(i, ErrorCode.TELEMETRY_OUT_OF_ORDER, `timestamp ${r.timestampUs} is not after the device's last accepted reading (${cursor.lastTimestampUs})`);
+        return;
+      }
+      const a = readingAllowance(cursor === undefined ? undefined : { ...cursor, open: undefined }, r, device, p.settlementIntervalMs);
+      if (!a.possible) {
+        drop(
+          i,
+          ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY,
+          `${r.netEnergyWh} Wh is more than the device's power limits allow since its previous reading (${a.allowedWh} Wh)`,
+        );
+        return;
+      }
+      cursor = { lastTimestampUs: a.cursor.lastTimestampUs, importCarry: a.cursor.importCarry, exportCarry: a.cursor.exportCarry };
+      verdicts[i] = { ok: true };
+      accepted.push(r);
+    });
+    if (cursor !== undefined && accepted.length > 0) this.cursors.set(deviceId, cursor);
+    this.deps.batcher.add(accepted);
+    const out = verdicts as ReadingVerdict[];
+    this.deps.acks(
+      readings.map((r, i) => {
+        const v = out[i]!;
+        return v.ok
+          ? { deviceId, timestampUs: r.timestampUs, outcome: 'accepted' }
+          : { deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason: v.code };
+      }),
+    );
+    return out;
+  }
+}

@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { addressFromPublicKey, formatAddress } from '../../core/keys.ts';
+import { getDevice } from '../../state/devices.ts';
+import { getMeterCursor } from '../../state/telemetry.ts';
+import { getAccount } from '../../state/accounts.ts';
+import type { Mempool } from '../../mempool/index.ts';
+import type { Tx } from '../../core/tx.ts';
+import { devicePackage } from '../../rpc/grpc/device-contract.ts';
+import type { ReadingAck } from '../../rpc/node-api.ts';
+import { deviceStreamService } from '../../rpc/grpc/device-stream.ts';
+import { startGrpcServer, type GrpcService, type RunningGrpcServer } from '../../rpc/grpc/server.ts';
+import type { Chain } from '../chain/chain.ts';
+import type { NodeEvents } from '../events.ts';
+import type { NodeConfig } from '../home/config.ts';
+import { resolveIn } from '../home/config.ts';
+import { parseKeyFile } from '../home/keys.ts';
+import type { Logger } from '../log.ts';
+import type { IngressMetrics } from '../metrics/grpc.ts';
+import type { TxAdmission } from '../txs/admission.ts';
+import { Aggregator } from './aggregator.ts';
+import { DeviceIngress } from './ingress.ts';
+import { ReadingVerifier } from './reading-verifier.ts';
+
+export interface IngressParts {
+  readonly home: string;
+  readonly config: NodeConfig;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly admission: TxAdmission;
+  readonly events: NodeEvents;
+  readonly logger: Logger;
+  readonly metrics: IngressMetrics;
+  readonly passphrase: string | undefined;
+  /** Gossips a tx the ingress admitted. */
+  readonly gossip: (tx: Tx) => void;
+  /** Services besides the device stream (h/grpcapi's jouleGrpcServices). */
+  readonly services?: readonly GrpcService[];
+}
+
+export interface RunningIngress {
+  readonly server: RunningGrpcServer;
+  readonly ingress: DeviceIngress | undefined;
+  readonly aggregator: Aggregator | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The gRPC port and, when the config names an aggregator key, the device ingress behind it:
+ * signature verification in shared batches, the aggregator, acknowledgements on the node
+ * event 'reading-acks', grid commands from 'command-issued' pushed to connected devices.
+ */
+export async function startIngress(p: IngressParts): Promise<RunningIngress> {
+  const { config, chain, logger } = p;
+  const unsubscribe: (() => void)[] = [];
+  const acks = (a: readonly ReadingAck[]) => {
+    const first = a[0];
+    if (first === undefined) return;
+    // The aggregator acknowledges one batch at a time (batched, or rejected as a whole when refused): one outcome per call.
+    if (first.outcome === 'batched') p.metrics.batched('batched', a.length);
+    if (p.events.has('reading-acks')) p.events.emit('reading-acks', a);
+  };
+  let ingress: DeviceIngress | undefined;
+  let aggregator: Aggregator | undefined;
+  let verifier: ReadingVerifier | undefined;
+  const services: GrpcService[] = [...(p.services ?? [])];
+  if (config.ingress.aggregatorKey !== null) {
+    const file = resolveIn(p.home, config.ingress.aggregatorKey);
+    const key = await parseKeyFile(readFileSync(file, 'utf8'), file, 'ed25519', p.passphrase);
+    const address = addressFromPublicKey(key.publicKey);
+    verifier = new ReadingVerifier({
+      chainId: chain.genesis.chainId,
+      service: chain.signatures.service,
+      onBatch: (n, bad) => p.metrics.verified(n, bad),
+    });
+    const agg = new Aggregator(
+      {
+        chainId: chain.genesis.chainId,
+        seed: key.secret,
+        address,
+        // The head's height, not the next: a validator one block behind still admits the gossiped batch.
+        keyHeight: () => chain.height,
+        maxTxBytes: () => chain.nextBlockContext().params.maxTxBytes,
+        poolNonce: () => p.mempool.nextNonce(address, getAccount(chain.world, address).nonce),
+        submit: async (tx) => {
+          await p.admission.submit(tx.bytes, 'ingress');
+          p.gossip(tx);
+        },
+        acks,
+        onError: (e, n) => {
+          p.metrics.batched('failed', n);
+          logger.warn({ err: e, readings: n }, 'telemetry batch refused by the mempool; its readings are lost');
+        },
+      },
+      { maxReadings: config.ingress.maxBatchReadings, maxDelayMs: config.ingress.maxBatchDelayMs, fee: BigInt(config.ingress.batchFee) },
+    );
+    aggregator = agg;
+    unsubscribe.push(
+      p.events.on('tx-included', (t) => {
+        if (t.tx.type === 20) agg.included(t.tx.hash, t.height, t.receipt.success ? undefined : t.receipt.code);
+      }),
+    );
+    const di = new DeviceIngress({
+      chainId: chain.genesis.chainId,
+      aggregator: address,
+      device: (id) => getDevice(chain.world, id),
+      chainCursor: (id) => getMeterCursor(chain.world, id),
+      keyHeight: () => chain.height,
+      params: () => chain.nextBlockContext().params,
+      verifier,
+      batcher: agg,
+      acks,
+    });
+    ingress = di;
+    unsubscribe.push(p.events.on('command-issued', (c) => di.command(c)));
+    services.push({
+      definition: devicePackage().service,
+      implementation: deviceStreamService({
+        ingress: di,
+        metrics: p.metrics,
+        limits: {
+          readingsPerSecondPerDevice: config.grpc.readingsPerSecondPerDevice,
+          burstPerDevice: 2 * config.grpc.readingsPerSecondPerDevice,
+          readingsPerSecondPerConnection: config.grpc.readingsPerSecondPerConnection,
+          burstPerConnection: 2 * config.grpc.readingsPerSecondPerConnection,
+          requireOperatorCertificate: config.grpc.tls?.clientCaFile != null,
+        },
+      }),
+    });
+    logger.info({ aggregator: formatAddress(address) }, 'device ingress: readings of devices this account operates are batched here');
+  } else logger.warn('device ingress off: no ingress.aggregatorKey in the config (the gRPC port serves health and reflection only)');
+  const tls = config.grpc.tls;
+  const server = await startGrpcServer({
+    host: config.grpc.host,
+    port: config.grpc.port,
+    tls:
+      tls === null
+        ? undefined
+        : {
+            cert: readFileSync(resolveIn(p.home, tls.certFile)),
+            key: readFileSync(resolveIn(p.home, tls.keyFile)),
+            clientCa: tls.clientCaFile === null ? undefined : readFileSync(resolveIn(p.home, tls.clientCaFile)),
+          },
+    limits: {
+      maxMessageBytes: config.grpc.maxMessageBytes,
+      maxStreamsPerConnection: config.grpc.maxStreamsPerConnection,
+      maxConnections: config.grpc.maxConnections,
+    },
+    services,
+    reflect: [devicePackage().pkg],
+    onConnectionRefused: () => p.metrics.connectionRefused(),
+  });
+  return {
+    server,
+    ingress,
+    aggregator,
+    async close() {
+      for (const u of unsubscribe.splice(0)) u();
+      await server.close();
+      verifier?.close();
+      aggregator?.stop();
+    },
+  };
+}

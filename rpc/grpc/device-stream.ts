@@ -1,0 +1,279 @@
+import type { Http2Stream } from 'node:http2';
+import { status as GrpcStatus, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { isDeviceId } from '../../core/device.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { BLS_SIGNATURE_LENGTH } from '../../core/keys.ts';
+import { INT64_MAX, INT64_MIN } from '../../core/telemetry.ts';
+import type { DeviceTelemetryMessage, GridCommandMessage } from './device-contract.ts';
+import type { DeviceIngressApi, DeviceSession, SignedReading } from './device-ingress.ts';
+import type { IssuedCommand } from '../../core/command.ts';
+import { type DeviceStreamMetrics, NO_DEVICE_STREAM_METRICS } from './metrics.ts';
+import { grpcErrorOf } from './status.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/**
+ * `energysettlement.v1.EnergyDeviceStream/ConnectDevice`: one device's bidirectional stream.
+ *
+ * - Authentication: the first reading names the device; the ingress opens a session for it
+ *   or the stream ends (UNAUTHENTICATED: unknown, inactive, not the mTLS certificate's;
+ *   FAILED_PRECONDITION: operated by another aggregator). A later reading naming another
+ *   device is dropped as malformed.
+ * - Each reading gets a verdict from the ingress (signature, timestamp, value): a bad one is
+ *   dropped and counted (its acknowledgement, with the reason, goes out through the node
+ *   event 'reading-acks': the device's wire carries only GridCommand). Strikes: +4 per
+ *   dropped reading, -1 per accepted one; at `4 x maxStrikes` the stream ends with
+ *   PERMISSION_DENIED (a device with more than one bad reading in five gets there).
+ * - Rates: a token bucket per device and one per connection (all streams of one HTTP/2
+ *   connection); a reading beyond either ends the stream with RESOURCE_EXHAUSTED.
+ * - Buffers: at most `maxPendingReadings` readings wait for verdicts per stream; beyond,
+ *   the stream stops reading (HTTP/2 flow control pushes back on the device). Commands
+ *   not yet taken by the device are at most `maxQueuedCommands`; beyond, the device is a
+ *   slow consumer and is disconnected (RESOURCE_EXHAUSTED), never buffered without bound.
+ * - Commands whose validity ended are never written.
+ */
+
+export interface DeviceStreamLimits {
+  readonly readingsPerSecondPerDevice: number;
+  readonly burstPerDevice: number;
+  readonly readingsPerSecondPerConnection: number;
+  readonly burstPerConnection: number;
+  readonly maxPendingReadings: number;
+  readonly maxQueuedCommands: number;
+  readonly maxStrikes: number;
+  /** With mutual TLS: the client certificate must name the device's operator. */
+  readonly requireOperatorCertificate: boolean;
+}
+
+export const DEFAULT_DEVICE_STREAM_LIMITS: DeviceStreamLimits = {
+  readingsPerSecondPerDevice: 50,
+  burstPerDevice: 100,
+  readingsPerSecondPerConnection: 5000,
+  burstPerConnection: 10_000,
+  maxPendingReadings: 256,
+  maxQueuedCommands: 16,
+  maxStrikes: 16,
+  requireOperatorCertificate: false,
+};
+
+export interface DeviceStreamOptions {
+  readonly ingress: DeviceIngressApi;
+  readonly limits?: Partial<DeviceStreamLimits>;
+  readonly metrics?: DeviceStreamMetrics;
+  /** Wall clock, ms (tests drive it). */
+  readonly clock?: () => number;
+}
+
+type Call = ServerDuplexStream<DeviceTelemetryMessage, GridCommandMessage>;
+
+const malformed = (field: string, why: string) => new JouleError(ErrorCode.INVALID_PARAMS, why, field);
+const INT64_TEXT = /^-?[0-9]{1,19}$/;
+
+function int64(v: unknown, field: string): bigint {
+  const text = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+  if (typeof text !== 'string' || !INT64_TEXT.test(text)) throw malformed(field, 'must be a 64-bit integer');
+  const n = BigInt(text);
+  if (n < INT64_MIN || n > INT64_MAX) throw malformed(field, 'must be a 64-bit integer');
+  return n;
+}
+
+/** A message as a reading, or INVALID_PARAMS naming the contract's field. */
+export function readingOfMessage(m: DeviceTelemetryMessage): SignedReading {
+  if (!isDeviceId(m.device_id)) throw malformed('device_id', 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"');
+  const timestampUs = int64(m.timestamp_us, 'timestamp_us');
+  if (timestampUs <= 0n) throw malformed('timestamp_us', 'must be a positive Unix time in microseconds');
+  const netEnergyWh = int64(m.net_energy_wh, 'net_energy_wh');
+  const soc = m.state_of_charge_percent;
+  if (!Number.isInteger(soc) || soc < 0 || soc > 100) throw malformed('state_of_charge_percent', 'must be 0..100');
+  if (!(m.signature instanceof Uint8Array) || m.signature.length !== BLS_SIGNATURE_LENGTH)
+    throw malformed('signature', `must be ${BLS_SIGNATURE_LENGTH} bytes (a compressed BLS12-381 G2 signature)`);
+  return { deviceId: m.device_id, timestampUs, netEnergyWh, stateOfChargePercent: soc, signature: new Uint8Array(m.signature) };
+}
+
+/** The wire form of a command; floats only here (power kW, price cents), never in anything hashed or signed. */
+export function commandMessage(c: IssuedCommand): GridCommandMessage {
+  return {
+    command_id: c.commandId,
+    type: c.type,
+    power_limit_kw: c.powerLimitW / 1000,
+    price_per_kwh_cents: Number(c.priceMicroPerKwh) / 10_000,
+    valid_until_timestamp_us: c.validUntilUs.toString(),
+    command_hash: c.commandHash,
+  };
+}
+
+/** The HTTP/2 stream under a call (grpc-js keeps it private): the one way to drop a client that reads nothing. */
+function http2StreamOf(call: Call): Http2Stream | undefined {
+  const inner = (call as unknown as { call?: { nextCall?: { stream?: Http2Stream } } }).call?.nextCall?.stream;
+  return inner !== undefined && typeof inner.close === 'function' ? inner : undefined;
+}
+
+export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceImplementation {
+  const limits = { ...DEFAULT_DEVICE_STREAM_LIMITS, ...opts.limits };
+  const metrics = opts.metrics ?? NO_DEVICE_STREAM_METRICS;
+  const clock = opts.clock ?? Date.now;
+  const connections = new Map<string, { bucket: TokenBucket; streams: number }>();
+  let open = 0;
+
+  function connectDevice(call: Call): void {
+    const peer = call.getPeer();
+    let conn = connections.get(peer);
+    if (conn === undefined) {
+      conn = { bucket: new TokenBucket(limits.readingsPerSecondPerConnection, limits.burstPerConnection, clock()), streams: 0 };
+      connections.set(peer, conn);
+    }
+    conn.streams++;
+    open++;
+    metrics.streamOpened(open);
+    let session: DeviceSession | undefined;
+    let bucket: TokenBucket | undefined;
+    const queue: SignedReading[] = [];
+    let submitting = false;
+    let paused = false;
+    let halfClosed = false;
+    let ended = false;
+    let strikes = 0;
+
+    const finish = (error?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      session?.close();
+      open--;
+      if (--conn.streams === 0) connections.delete(peer);
+      if (error === undefined) {
+        metrics.streamEnded('OK', open);
+        call.end();
+        return;
+      }
+      const status = grpcErrorOf(error);
+      metrics.streamEnded(GrpcStatus[status.code], open);
+      call.emit('error', status);
+    };
+
+    /** A dropped reading; `ours`: dropped here, before the ingress saw it (which acknowledges its own drops). */
+    const strike = (code: ErrorCode, message: string, timestampUs: bigint | undefined, ours: boolean): void => {
+      metrics.reading(code);
+      if (ours) session?.dropped(timestampUs, code, message);
+      strikes += 4;
+      if (strikes >= 4 * limits.maxStrikes)
+        finish(new JouleError(ErrorCode.DEVICE_MISBEHAVING, `too many readings dropped (the last: ${code}): the stream is closed`, 'device_id'));
+    };
+
+    const pump = (): void => {
+      if (submitting || ended || session === undefined) return;
+      if (queue.length === 0) {
+        if (halfClosed) finish();
+        return;
+      }
+      const batch = queue.splice(0, queue.length);
+      if (paused && queue.length === 0) {
+        paused = false;
+        call.resume();
+      }
+      submitting = true;
+      session.submit(batch).then(
+        (verdicts) => {
+          submitting = false;
+          if (ended) return;
+          verdicts.forEach((v, i) => {
+            if (ended) return;
+            if (v.ok) {
+              metrics.reading('accepted');
+              strikes = Math.max(0, strikes - 1);
+            } else if (v.code === ErrorCode.DEVICE_INACTIVE || v.code === ErrorCode.DEVICE_UNKNOWN) {
+              metrics.reading(v.code);
+              finish(new JouleError(v.code, v.message, 'device_id'));
+            } else strike(v.code, v.message, batch[i]!.timestampUs, false);
+          });
+          pump();
+        },
+        (e: unknown) => {
+          submitting = false;
+          finish(e);
+        },
+      );
+    };
+
+    const onCommand = (c: IssuedCommand): void => {
+      if (ended) return;
+      if (c.validUntilUs < BigInt(clock()) * 1000n) {
+        metrics.command('expired');
+        return;
+      }
+      if (call.writableLength >= limits.maxQueuedCommands) {
+        metrics.command('slow-consumer');
+        finish(new JouleError(ErrorCode.SLOW_CONSUMER, `the device took none of its last ${limits.maxQueuedCommands} commands: disconnected`, 'command'));
+        // Trailers cannot pass a client that reads nothing: drop its stream after a grace period.
+        setTimeout(() => http2StreamOf(call)?.close(0x8), 1000).unref();
+        return;
+      }
+      call.write(commandMessage(c));
+      metrics.command('sent');
+    };
+
+    const authenticate = (reading: SignedReading): boolean => {
+      try {
+        const cn = call.getAuthContext()?.sslPeerCertificate?.subject?.CN;
+        const cert = Array.isArray(cn) ? cn[0] : cn;
+        if (limits.requireOperatorCertificate && cert === undefined)
+          throw new JouleError(ErrorCode.DEVICE_UNKNOWN, 'mutual TLS: the client presented no certificate', 'device_id');
+        session = opts.ingress.open(reading.deviceId, { connection: peer, certificateName: cert }, onCommand);
+        bucket = new TokenBucket(limits.readingsPerSecondPerDevice, limits.burstPerDevice, clock());
+        return true;
+      } catch (e) {
+        finish(e);
+        return false;
+      }
+    };
+
+    call.on('data', (m: DeviceTelemetryMessage) => {
+      if (ended) return;
+      const now = clock();
+      let reading: SignedReading | undefined;
+      let bad: JouleError | undefined;
+      try {
+        reading = readingOfMessage(m);
+      } catch (e) {
+        bad = e as JouleError;
+      }
+      if (session === undefined) {
+        if (reading === undefined && !isDeviceId(m.device_id)) {
+          finish(new JouleError(ErrorCode.DEVICE_UNKNOWN, 'the first reading must name a registered device', 'device_id'));
+          return;
+        }
+        const named = reading ?? { deviceId: m.device_id, timestampUs: 0n, netEnergyWh: 0n, stateOfChargePercent: 0, signature: new Uint8Array() };
+        if (!authenticate(named)) return;
+      }
+      if (!bucket!.take(1, now) || !conn.bucket.take(1, now)) {
+        metrics.reading(ErrorCode.RATE_LIMITED);
+        finish(new JouleError(ErrorCode.RATE_LIMITED, 'readings arrive faster than this node accepts from one device or connection', 'device_id'));
+        return;
+      }
+      if (reading !== undefined && reading.deviceId !== session!.deviceId) {
+        bad = malformed('device_id', `the stream belongs to device ${JSON.stringify(session!.deviceId)}`);
+        reading = undefined;
+      }
+      if (reading === undefined) {
+        strike(bad!.code, bad!.message, undefined, true);
+        return;
+      }
+      queue.push(reading);
+      if (queue.length >= limits.maxPendingReadings && !paused) {
+        paused = true;
+        call.pause();
+      }
+      pump();
+    });
+    call.on('end', () => {
+      halfClosed = true;
+      pump();
+      if (session === undefined) finish();
+    });
+    call.on('cancelled', () => finish());
+    call.on('error', () => {
+      // A client gone mid-stream: nothing to answer.
+      if (!ended) finish();
+    });
+  }
+
+  return { ConnectDevice: connectDevice as never };
+}

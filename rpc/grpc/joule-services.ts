@@ -1,0 +1,38 @@
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { NodeApi, RpcLogger } from '../node-api.ts';
+import { commandService } from './joule-commands.ts';
+import { EVENT_STREAM_LIMITS, eventService, type EventStreamLimits, type OnSlowConsumer } from './joule-events.ts';
+import { jouleServiceDefinition } from './joule-proto.ts';
+import { queryService } from './joule-query.ts';
+import { TX_STREAM_LIMITS, transactionService, type TxStreamLimits } from './joule-tx.ts';
+
+export interface JouleGrpcDeps {
+  readonly api: NodeApi;
+  readonly logger?: RpcLogger;
+  readonly limits?: Partial<TxStreamLimits & EventStreamLimits>;
+  /** Told of each subscriber dropped as a slow consumer (e.g. a metrics counter). */
+  readonly onSlowConsumer?: OnSlowConsumer;
+}
+
+export interface GrpcService {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+/**
+ * Joule's own gRPC services (package joule.v1, proto/joule/v1/): transaction submission,
+ * queries, event and reading-acknowledgement streams, and grid command issuing, all over
+ * NodeApi. The device ingress server (rpc/grpc/server.ts) adds them with `addService`.
+ */
+export function jouleGrpcServices(deps: JouleGrpcDeps): GrpcService[] {
+  const { api, logger } = deps;
+  return [
+    { definition: jouleServiceDefinition('TransactionService'), implementation: transactionService(api, { ...TX_STREAM_LIMITS, ...deps.limits }, logger) },
+    { definition: jouleServiceDefinition('QueryService'), implementation: queryService(api, logger) },
+    {
+      definition: jouleServiceDefinition('EventService'),
+      implementation: eventService(api, { ...EVENT_STREAM_LIMITS, ...deps.limits }, logger, deps.onSlowConsumer),
+    },
+    { definition: jouleServiceDefinition('CommandService'), implementation: commandService(api, logger) },
+  ];
+}

@@ -1,0 +1,67 @@
+import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { devicePackage } from './device-contract.ts';
+import { startGrpcServer, type RunningGrpcServer } from './server.ts';
+
+/** The gRPC port itself: health, reflection, the connection limit and the message size limit, with real grpc-js clients. */
+
+let server: RunningGrpcServer | undefined;
+const closers: (() => void)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) c();
+  await server?.close(100);
+  server = undefined;
+});
+
+const echo = {
+  definition: devicePackage().service,
+  implementation: {
+    ConnectDevice: (call: { on(e: string, f: (m: unknown) => void): void; write(m: unknown): void; end(): void }) => {
+      call.on('data', () => call.write({ command_id: 'echo' }));
+      call.on('end', () => call.end());
+    },
+  },
+};
+
+function healthClient(port: number, options: Record<string, unknown> = {}) {
+  const Ctor = makeGenericClientConstructor(healthService as never, 'Health');
+  const c = new Ctor(`127.0.0.1:${port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, ...options });
+  closers.push(() => c.close());
+  return c as unknown as {
+    check(req: { service: string }, opts: { deadline: number }, cb: (e: ServiceError | null, r?: { status: number | string }) => void): void;
+  };
+}
+
+const check = (c: ReturnType<typeof healthClient>, name: string) =>
+  new Promise<{ err: ServiceError | null; status?: number | string }>((resolve) =>
+    c.check({ service: name }, { deadline: Date.now() + 3000 }, (err, r) => resolve({ err, status: r?.status })),
+  );
+
+describe('the gRPC server', () => {
+  it('answers the standard health check for the whole server and for each hosted service, NOT_SERVING once told', async () => {
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [echo], reflect: [devicePackage().pkg] });
+    const c = healthClient(server.port);
+    expect((await check(c, '')).status).toBe('SERVING');
+    expect((await check(c, 'energysettlement.v1.EnergyDeviceStream')).status).toBe('SERVING');
+    expect((await check(c, 'no.such.Service')).err?.code).toBe(status.NOT_FOUND);
+    server.setServing(false);
+    expect((await check(c, '')).status).toBe('NOT_SERVING');
+  });
+
+  it('closes connections beyond its limit on arrival', async () => {
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [echo], limits: { maxConnections: 1 } });
+    const first = await check(healthClient(server.port), '');
+    expect(first.status).toBe('SERVING');
+    const second = await check(healthClient(server.port, { 'grpc.initial_reconnect_backoff_ms': 100 }), '');
+    expect(second.err?.code).toBe(status.UNAVAILABLE);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('refuses a message over its size limit with RESOURCE_EXHAUSTED', async () => {
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [echo], limits: { maxMessageBytes: 2048 } });
+    const c = healthClient(server.port);
+    const r = await check(c, 'x'.repeat(4096));
+    expect(r.err?.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+});

@@ -1,0 +1,141 @@
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+
+/** One service the server hosts (the device stream, and Joule's own services from rpc/grpc/joule-*.ts). */
+export interface GrpcService {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+/**
+ * Transport security. Without it the server speaks plaintext HTTP/2, which is for a devnet
+ * on loopback only (the node says so in its log). With `clientCa`, every client must show a
+ * certificate signed by that CA (mutual TLS); the device stream then also requires the
+ * certificate to belong to the device's operator (rpc/grpc/device-stream.ts).
+ */
+export interface GrpcTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly clientCa?: Buffer | undefined;
+}
+
+export interface GrpcLimits {
+  /** Largest message received or sent, bytes. */
+  readonly maxMessageBytes: number;
+  /** Concurrent streams (calls) on one HTTP/2 connection. */
+  readonly maxStreamsPerConnection: number;
+  /** TCP connections at once; beyond, new ones are closed as they arrive. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = { maxMessageBytes: 64 * 1024, maxStreamsPerConnection: 128, maxConnections: 4096 };
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: GrpcTls | undefined;
+  readonly limits?: Partial<GrpcLimits>;
+  readonly services: readonly GrpcService[];
+  /** The packages server reflection describes (their .proto files as proto-loader loaded them). */
+  readonly reflect?: readonly PackageDefinition[];
+  /** A connection refused at the limit (metrics). */
+  readonly onConnectionRefused?: () => void;
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  readonly tls: boolean;
+  /** Connections open now. */
+  connections(): number;
+  /** Marks every service SERVING or NOT_SERVING in the health service (a node that lost its chain, say). */
+  setServing(serving: boolean): void;
+  /** Stops accepting, ends the calls still open (after `graceMs`, forcibly) and closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** The service names a definition holds (`energysettlement.v1.EnergyDeviceStream`), for health. */
+function serviceNames(services: readonly GrpcService[]): string[] {
+  const names = new Set<string>();
+  for (const s of services) {
+    for (const m of Object.values(s.definition)) {
+      const path = m.path.replace(/^\//, '');
+      names.add(path.slice(0, path.lastIndexOf('/')));
+    }
+  }
+  return [...names];
+}
+
+/**
+ * The node's gRPC port, on grpc-js. The TCP listener is our own `net.Server` (its
+ * `maxConnections` is the connection limit grpc-js does not have) that hands each accepted
+ * socket to grpc-js through a connection injector, TLS or not. Message size and streams per
+ * connection are grpc-js channel options; every server carries the standard health service
+ * (`grpc.health.v1.Health`, empty name = the whole server) and server reflection.
+ */
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const limits = { ...DEFAULT_GRPC_LIMITS, ...opts.limits };
+  const server = new Server({
+    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_send_message_length': limits.maxMessageBytes,
+    'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
+    // What one connection may hold in HTTP/2 buffers before grpc-js refuses new streams on it.
+    'grpc-node.max_session_memory': 16,
+  });
+  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  const names = serviceNames(opts.services);
+  const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'SERVING' as const])));
+  health.addToServer(server);
+  for (const pkg of opts.reflect ?? []) new ReflectionService(pkg).addToServer(server);
+
+  const credentials =
+    opts.tls === undefined
+      ? ServerCredentials.createInsecure()
+      : ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ private_key: opts.tls.key, cert_chain: opts.tls.cert }], opts.tls.clientCa !== undefined);
+  const injector = server.createConnectionInjector(credentials);
+  const sockets = new Set<Socket>();
+  const listener: NetServer = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    injector.injectConnection(socket);
+  });
+  listener.maxConnections = limits.maxConnections;
+  listener.on('drop', () => opts.onConnectionRefused?.());
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(opts.port, opts.host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const address = listener.address();
+  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    tls: opts.tls !== undefined,
+    connections: () => sockets.size,
+    setServing(serving) {
+      for (const n of ['', ...names]) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
+    },
+    close(graceMs = 1000) {
+      closed ??= new Promise<void>((resolve) => {
+        for (const n of ['', ...names]) health.setStatus(n, 'NOT_SERVING');
+        listener.close();
+        injector.drain(graceMs);
+        const done = () => {
+          injector.destroy();
+          server.forceShutdown();
+          for (const s of sockets) s.destroy();
+          resolve();
+        };
+        server.tryShutdown(() => done());
+        setTimeout(done, graceMs).unref();
+      });
+      return closed;
+    },
+  };
+}
