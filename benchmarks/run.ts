@@ -56,7 +56,7 @@ if (want('energy')) {
   console.log();
 }
 if (want('markets')) {
-  console.log(runMarketBenchmarks());
+  runMarketBenchmarks();
   console.log();
 }
 if (want('mempool')) {
