@@ -106,7 +106,7 @@ export function validMarketTxVectors(vector: Vector): ValidTxVector[] {
     ),
     vector(
       'order-cancel',
-      "alice withdraws her open bid of the context (placed as tx 0 of block 9); its 240,000 escrow goes back to her balance",
+      'alice withdraws her open bid of the context (placed as tx 0 of block 9); its 240,000 escrow goes back to her balance',
       alice,
       buildOrderCancel({ chainId: VECTOR_CHAIN_ID, seed: alice.seed, nonce: 4, fee: 10n, orderId: unhex(open.id) }),
       { orderId: open.id },
@@ -163,7 +163,7 @@ export function invalidMarketTxVectors(): InvalidTxVector[] {
       'validateTx',
       ErrorCode.MARKET_CLOSED,
       'tx.body.intervalStartMs',
-      "a bid for the interval the block is in: its gate closed 5 minutes before it started",
+      'a bid for the interval the block is in: its gate closed 5 minutes before it started',
       place(alice, { intervalStartMs: CURRENT_START }),
     ),
     invalid(
@@ -187,7 +187,7 @@ export function invalidMarketTxVectors(): InvalidTxVector[] {
       'validateTx',
       ErrorCode.MARKET_DEVICE_LIMIT,
       'tx.body.volumeWh',
-      "bob offers 2,751 Wh of meter-0001, which exports at most 11,000 W: 2,750 Wh over 15 minutes",
+      'bob offers 2,751 Wh of meter-0001, which exports at most 11,000 W: 2,750 Wh over 15 minutes',
       place(bob, { ...ASK, volumeWh: 2_751n }),
     ),
     invalid(
@@ -195,7 +195,7 @@ export function invalidMarketTxVectors(): InvalidTxVector[] {
       'validateTx',
       ErrorCode.TX_INSUFFICIENT_BALANCE,
       'tx.body.volumeWh',
-      "bob bids for 4,000 Wh at 250,000: its escrow of 1,000,000 and the fee exceed his 1,000,000",
+      'bob bids for 4,000 Wh at 250,000: its escrow of 1,000,000 and the fee exceed his 1,000,000',
       place(bob, { volumeWh: 4_000n }),
     ),
     invalid(
