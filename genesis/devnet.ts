@@ -18,7 +18,9 @@ export interface DevnetOptions {
   readonly params?: ChainParams;
   /**
    * Give each validator an aggregator account (`validator-<i>-aggregator`, funded, with the
-   * aggregator role): its node batches the readings of the devices it operates (node/ingress/).
+   * aggregator and dso roles): its node batches the readings of the devices it operates
+   * (node/ingress/), and as their dso it may command them (node/commands/: a command's
+   * issuer must operate its targets, and a stream is served by the operator's node).
    */
   readonly aggregators?: boolean;
 }
@@ -96,7 +98,7 @@ export function generateDevnet(opts: DevnetOptions): Devnet {
     for (const v of validatorKeys) {
       const keyPair = ed25519Generate();
       aggregatorKeys.push({ name: `${v.name}-aggregator`, keyPair });
-      accounts.push({ address: addressFromPublicKey(keyPair.publicKey), balance, roles: ['aggregator'] });
+      accounts.push({ address: addressFromPublicKey(keyPair.publicKey), balance, roles: ['aggregator', 'dso'] });
     }
   }
   const genesis: Genesis = {

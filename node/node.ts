@@ -40,16 +40,15 @@ import { WorkerPoolVerifier } from './verify/worker-pool.ts';
 import type { NodeMetrics } from './metrics/node-metrics.ts';
 import { admissionMetrics, consensusMetrics, mempoolMetrics, nodeMetrics, rpcMetrics, syncMetrics, verifyMetrics } from './metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from './metrics/prometheus.ts';
-import { ingressMetrics } from './metrics/grpc.ts';
+import { grpcMetrics, ingressMetrics } from './metrics/grpc.ts';
 import { startIngress, type RunningIngress } from './ingress/start.ts';
-import type { GrpcService } from '../rpc/grpc/server.ts';
+import { jouleGrpcServices } from '../rpc/grpc/joule-services.ts';
+import { joulePackageDefinition } from '../rpc/grpc/joule-proto.ts';
 
 export interface StartOptions {
   readonly home: string;
   readonly passphraseFile?: string | undefined;
   readonly logger?: Logger | undefined;
-  /** Services the gRPC port hosts besides the device stream (h/grpcapi's jouleGrpcServices). */
-  readonly grpcServices?: (node: JouleNode) => readonly GrpcService[];
 }
 
 interface Closable {
@@ -163,7 +162,7 @@ export class JouleNode {
       logger.warn({ height: t.height, validators: t.validators.validators.map((v) => v.name) }, 'emergency validator-set transition configured');
     const node = new JouleNode(opts.home, config, chain, keys, logger, metrics);
     try {
-      await node.startServices(passphrase, opts.grpcServices);
+      await node.startServices(passphrase);
     } catch (e) {
       await node.stop();
       throw e;
@@ -175,7 +174,7 @@ export class JouleNode {
     return this.config.role === 'validator';
   }
 
-  private async startServices(passphrase: string | undefined, grpcServices: StartOptions['grpcServices']): Promise<void> {
+  private async startServices(passphrase: string | undefined): Promise<void> {
     const { config, chain, logger } = this;
     this.nodeMetrics.height(chain.height);
     registerStateGauges(this.metrics, () => chain.world.stats);
@@ -224,6 +223,7 @@ export class JouleNode {
       throw bindError(e, 'metrics', `${config.metrics.host}:${config.metrics.port}`);
     });
     this.servers.push(metrics);
+    const grpcSeries = grpcMetrics(this.metrics);
     const ingress = await startIngress({
       home: this.home,
       config,
@@ -233,9 +233,12 @@ export class JouleNode {
       events: this.events,
       logger: logger.child({ part: 'ingress' }),
       metrics: ingressMetrics(this.metrics),
+      grpcMetrics: grpcSeries,
       passphrase,
       gossip: (tx) => this.txGossip?.add(tx),
-      services: grpcServices?.(this) ?? [],
+      // Joule's own services (joule.v1) share the port with the device stream, over the same NodeApi as JSON-RPC.
+      services: jouleGrpcServices({ api, logger: logger.child({ part: 'grpc' }), onSlowConsumer: (stream) => grpcSeries.slowConsumer(stream) }),
+      reflect: [joulePackageDefinition()],
     }).catch((e: unknown) => {
       throw isJouleError(e) ? e : bindError(e, 'grpc', `${config.grpc.host}:${config.grpc.port}`);
     });

@@ -65,7 +65,7 @@ describe('checkTx', () => {
   });
 
   it('rejects an unknown type (validator votes and evidence are registered since the Consensus issue)', () => {
-    for (const type of [0, 4, 15, 28, 999]) {
+    for (const type of [0, 4, 15, 29, 999]) {
       expect(rejection(fresh(), raw({ type }))).toEqual({ code: ErrorCode.TX_UNKNOWN_TYPE, field: 'tx.type' });
     }
   });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { addressFromPublicKey, formatAddress } from '../../core/keys.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
@@ -8,6 +9,7 @@ import type { Tx } from '../../core/tx.ts';
 import { devicePackage } from '../../rpc/grpc/device-contract.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import { deviceStreamService } from '../../rpc/grpc/device-stream.ts';
+import type { GrpcMetrics } from '../../rpc/grpc/metrics.ts';
 import { startGrpcServer, type GrpcService, type RunningGrpcServer } from '../../rpc/grpc/server.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { NodeEvents } from '../events.ts';
@@ -30,11 +32,15 @@ export interface IngressParts {
   readonly events: NodeEvents;
   readonly logger: Logger;
   readonly metrics: IngressMetrics;
+  /** The port's own series: connections, calls by method and status, messages. */
+  readonly grpcMetrics?: GrpcMetrics;
   readonly passphrase: string | undefined;
   /** Gossips a tx the ingress admitted. */
   readonly gossip: (tx: Tx) => void;
-  /** Services besides the device stream (h/grpcapi's jouleGrpcServices). */
+  /** Services besides the device stream (Joule's own, rpc/grpc/joule-services.ts), served with or without an aggregator. */
   readonly services?: readonly GrpcService[];
+  /** Their packages, for server reflection (the device contract is always described). */
+  readonly reflect?: readonly PackageDefinition[];
 }
 
 export interface RunningIngress {
@@ -127,7 +133,10 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       }),
     });
     logger.info({ aggregator: formatAddress(address) }, 'device ingress: readings of devices this account operates are batched here');
-  } else logger.warn('device ingress off: no ingress.aggregatorKey in the config (the gRPC port serves health and reflection only)');
+  } else
+    logger.warn(
+      'device ingress off: no ingress.aggregatorKey in the config (the gRPC port serves joule.v1, health and reflection; ConnectDevice is UNIMPLEMENTED)',
+    );
   const tls = config.grpc.tls;
   const server = await startGrpcServer({
     host: config.grpc.host,
@@ -146,8 +155,8 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       maxConnections: config.grpc.maxConnections,
     },
     services,
-    reflect: [devicePackage().pkg],
-    onConnectionRefused: () => p.metrics.connectionRefused(),
+    reflect: [devicePackage().pkg, ...(p.reflect ?? [])],
+    metrics: p.grpcMetrics,
   });
   return {
     server,

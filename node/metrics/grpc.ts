@@ -1,8 +1,8 @@
 import { Counter, Gauge } from 'prom-client';
-import type { DeviceStreamMetrics } from '../../rpc/grpc/metrics.ts';
+import type { DeviceStreamMetrics, GrpcMethodLabels, GrpcMetrics } from '../../rpc/grpc/metrics.ts';
 import type { JouleMetrics } from './prometheus.ts';
 
-/** The device stream's and the ingress's series (rpc/grpc/metrics.ts), on the node's registry. */
+/** The device stream's and the ingress's series (rpc/grpc/metrics.ts DeviceStreamMetrics), on the node's registry. */
 export interface IngressMetrics extends DeviceStreamMetrics {
   /** A batch of readings' own signatures verified, and how many failed. */
   verified(readings: number, bad: number): void;
@@ -26,7 +26,6 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
     labelNames: ['outcome'],
     registers,
   });
-  const refused = new Counter({ name: 'joule_grpc_connections_refused_total', help: 'TCP connections closed on arrival at the connection limit', registers });
   const verifiedSets = new Counter({ name: 'joule_ingress_signatures_verified_total', help: 'Reading signatures verified by the ingress', registers });
   const verifyCalls = new Counter({ name: 'joule_ingress_verify_batches_total', help: 'Calls to the verification service by the ingress', registers });
   const batchedReadings = new Counter({
@@ -43,11 +42,50 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
     },
     reading: (outcome) => readings.inc({ outcome }),
     command: (outcome) => commands.inc({ outcome }),
-    connectionRefused: () => refused.inc(),
     verified(n) {
       verifiedSets.inc(n);
       verifyCalls.inc();
     },
     batched: (outcome, n) => batchedReadings.inc({ outcome }, n),
+  };
+}
+
+/** The gRPC port's series (rpc/grpc/metrics.ts GrpcMetrics), every service alike, on the node's registry. */
+export function grpcMetrics(m: JouleMetrics): GrpcMetrics {
+  const registers = [m.registry];
+  const method = ['service', 'method', 'type'] as const;
+  const connections = new Gauge({ name: 'joule_grpc_connections', help: 'TCP connections to the gRPC port open now', registers });
+  const refused = new Counter({ name: 'joule_grpc_connections_refused_total', help: 'TCP connections closed on arrival at the connection limit', registers });
+  const started = new Counter({ name: 'joule_grpc_server_started_total', help: 'gRPC calls started, by method', labelNames: method, registers });
+  const handled = new Counter({
+    name: 'joule_grpc_server_handled_total',
+    help: 'gRPC calls ended, by method and status code (CANCELLED: the client went away)',
+    labelNames: [...method, 'code'],
+    registers,
+  });
+  const open = new Gauge({ name: 'joule_grpc_server_calls_open', help: 'gRPC calls (streams) open now, by method', labelNames: method, registers });
+  const received = new Counter({ name: 'joule_grpc_server_msg_received_total', help: 'gRPC messages received, by method', labelNames: method, registers });
+  const sent = new Counter({ name: 'joule_grpc_server_msg_sent_total', help: 'gRPC messages sent, by method', labelNames: method, registers });
+  const slow = new Counter({
+    name: 'joule_grpc_slow_consumers_total',
+    help: 'joule.v1 subscribers dropped for not reading, by stream',
+    labelNames: ['stream'],
+    registers,
+  });
+  const labels = (l: GrpcMethodLabels) => ({ service: l.service, method: l.method, type: l.type });
+  return {
+    connections: (n) => connections.set(n),
+    connectionRefused: () => refused.inc(),
+    callStarted(l) {
+      started.inc(labels(l));
+      open.inc(labels(l));
+    },
+    callEnded(l, code) {
+      handled.inc({ ...labels(l), code });
+      open.dec(labels(l));
+    },
+    messageReceived: (l) => received.inc(labels(l)),
+    messageSent: (l) => sent.inc(labels(l)),
+    slowConsumer: (stream) => slow.inc({ stream }),
   };
 }

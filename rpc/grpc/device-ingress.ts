@@ -46,7 +46,8 @@ export interface DeviceIngressApi {
    * Opens a session for the device a stream's first reading names, or throws: DEVICE_UNKNOWN
    * (not registered) or DEVICE_INACTIVE (suspended, flagged, revoked) -> UNAUTHENTICATED;
    * DEVICE_NOT_SERVED (operated by another aggregator than this node's) -> FAILED_PRECONDITION;
-   * with mutual TLS, a certificate that is not the operator's -> UNAUTHENTICATED.
+   * with mutual TLS, a certificate that is not the operator's: TX_UNAUTHORIZED -> PERMISSION_DENIED
+   * (rpc/grpc/status.ts).
    * `onCommand` receives the grid commands for this device while the session is open.
    */
   open(deviceId: string, peer: DevicePeer, onCommand: (c: IssuedCommand) => void): DeviceSession;

@@ -8,15 +8,16 @@ import type { DeviceTelemetryMessage, GridCommandMessage } from './device-contra
 import type { DeviceIngressApi, DeviceSession, SignedReading } from './device-ingress.ts';
 import type { IssuedCommand } from '../../core/command.ts';
 import { type DeviceStreamMetrics, NO_DEVICE_STREAM_METRICS } from './metrics.ts';
-import { grpcErrorOf } from './status.ts';
+import { toServiceError } from './status.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
  * `energysettlement.v1.EnergyDeviceStream/ConnectDevice`: one device's bidirectional stream.
  *
  * - Authentication: the first reading names the device; the ingress opens a session for it
- *   or the stream ends (UNAUTHENTICATED: unknown, inactive, not the mTLS certificate's;
- *   FAILED_PRECONDITION: operated by another aggregator). A later reading naming another
+ *   or the stream ends (UNAUTHENTICATED: unknown, inactive, no mTLS certificate;
+ *   PERMISSION_DENIED: the mTLS certificate is not the operator's; FAILED_PRECONDITION:
+ *   operated by another aggregator). A later reading naming another
  *   device is dropped as malformed.
  * - Each reading gets a verdict from the ingress (signature, timestamp, value): a bad one is
  *   dropped and counted (its acknowledgement, with the reason, goes out through the node
@@ -101,10 +102,19 @@ export function commandMessage(c: IssuedCommand): GridCommandMessage {
   };
 }
 
-/** The HTTP/2 stream under a call (grpc-js keeps it private): the one way to drop a client that reads nothing. */
+/**
+ * The HTTP/2 stream under a call (grpc-js keeps it private): the one way to drop a client
+ * that reads nothing. It is held by the innermost of the call's interceptors (the server's
+ * own and ours, rpc/grpc/call-metrics.ts), each holding the next as `nextCall`.
+ */
 function http2StreamOf(call: Call): Http2Stream | undefined {
-  const inner = (call as unknown as { call?: { nextCall?: { stream?: Http2Stream } } }).call?.nextCall?.stream;
-  return inner !== undefined && typeof inner.close === 'function' ? inner : undefined;
+  type Layer = { nextCall?: Layer; stream?: Http2Stream };
+  let layer = (call as unknown as { call?: Layer }).call;
+  for (let depth = 0; layer !== undefined && depth < 8; depth++) {
+    if (layer.stream !== undefined && typeof layer.stream.close === 'function') return layer.stream;
+    layer = layer.nextCall;
+  }
+  return undefined;
 }
 
 export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceImplementation {
@@ -144,7 +154,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         call.end();
         return;
       }
-      const status = grpcErrorOf(error);
+      const status = toServiceError(error, undefined, 'device-stream');
       metrics.streamEnded(GrpcStatus[status.code], open);
       call.emit('error', status);
     };

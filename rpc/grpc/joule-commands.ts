@@ -1,7 +1,7 @@
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { NodeApi, RpcLogger } from '../node-api.ts';
 import { commandMessage } from './joule-messages.ts';
-import { serviceError, toServiceError } from './joule-status.ts';
+import { serviceError, toServiceError } from './status.ts';
 
 /** joule.v1.CommandService over NodeApi.issueCommand (node/commands/). */
 export function commandService(api: NodeApi, logger?: RpcLogger): UntypedServiceImplementation {

@@ -4,7 +4,7 @@ import { isDeviceId } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import type { NodeApi, ReadingAck, RpcLogger, StoredBlock } from '../node-api.ts';
 import { blockMessage, commandMessage, readingAckMessage } from './joule-messages.ts';
-import { serviceError, toServiceError } from './joule-status.ts';
+import { serviceError, toServiceError } from './status.ts';
 
 export interface EventStreamLimits {
   /** Messages queued to one subscriber (not yet taken by its connection) past which it is a slow consumer and dropped. */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 
 /** The folder the .proto files live in (imports are relative to it: "joule/v1/types.proto"). */
 export const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url));
@@ -17,11 +17,18 @@ export const JOULE_PROTO_OPTIONS: Options = { keepCase: true, longs: String, enu
 export const JOULE_SERVICE_NAMES = ['TransactionService', 'QueryService', 'EventService', 'CommandService'] as const;
 export type JouleServiceName = (typeof JOULE_SERVICE_NAMES)[number];
 
+let definition: PackageDefinition | undefined;
 let loaded: GrpcObject | undefined;
+
+/** The joule.v1 .proto files as proto-loader reads them, loaded once (server reflection describes them). */
+export function joulePackageDefinition(): PackageDefinition {
+  definition ??= loadSync([...JOULE_PROTO_FILES], JOULE_PROTO_OPTIONS);
+  return definition;
+}
 
 /** The joule.v1 package, loaded once. */
 export function joulePackage(): GrpcObject {
-  loaded ??= (loadPackageDefinition(loadSync([...JOULE_PROTO_FILES], JOULE_PROTO_OPTIONS)).joule as GrpcObject).v1 as GrpcObject;
+  loaded ??= (loadPackageDefinition(joulePackageDefinition()).joule as GrpcObject).v1 as GrpcObject;
   return loaded;
 }
 

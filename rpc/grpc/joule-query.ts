@@ -6,7 +6,7 @@ import { isDeviceId, isZone } from '../../core/device.ts';
 import { ADDRESS_LENGTH, parseAddress } from '../../core/keys.ts';
 import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
 import { accountMessage, blockMessage, certificateRecordMessage, deviceMessage, transactionMessage, utxoMessage } from './joule-messages.ts';
-import { toServiceError } from './joule-status.ts';
+import { toServiceError } from './status.ts';
 
 /** Most entries one list call returns (and the default). */
 export const MAX_QUERY_PAGE = 100;

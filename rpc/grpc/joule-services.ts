@@ -1,9 +1,9 @@
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { NodeApi, RpcLogger } from '../node-api.ts';
 import { commandService } from './joule-commands.ts';
 import { EVENT_STREAM_LIMITS, eventService, type EventStreamLimits, type OnSlowConsumer } from './joule-events.ts';
 import { jouleServiceDefinition } from './joule-proto.ts';
 import { queryService } from './joule-query.ts';
+import type { GrpcService } from './server.ts';
 import { TX_STREAM_LIMITS, transactionService, type TxStreamLimits } from './joule-tx.ts';
 
 export interface JouleGrpcDeps {
@@ -14,15 +14,11 @@ export interface JouleGrpcDeps {
   readonly onSlowConsumer?: OnSlowConsumer;
 }
 
-export interface GrpcService {
-  readonly definition: ServiceDefinition;
-  readonly implementation: UntypedServiceImplementation;
-}
-
 /**
  * Joule's own gRPC services (package joule.v1, proto/joule/v1/): transaction submission,
  * queries, event and reading-acknowledgement streams, and grid command issuing, all over
- * NodeApi. The device ingress server (rpc/grpc/server.ts) adds them with `addService`.
+ * NodeApi. The node's gRPC server (rpc/grpc/server.ts, started by node/ingress/start.ts) hosts them
+ * next to the device stream.
  */
 export function jouleGrpcServices(deps: JouleGrpcDeps): GrpcService[] {
   const { api, logger } = deps;

@@ -1,7 +1,7 @@
 import { status, type sendUnaryData, type ServerReadableStream, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { isJouleError } from '../../core/errors.ts';
 import type { NodeApi, RpcLogger } from '../node-api.ts';
-import { serviceError, toServiceError } from './joule-status.ts';
+import { serviceError, toServiceError } from './status.ts';
 
 /** Bounds of the bulk stream. */
 export interface TxStreamLimits {

@@ -1,7 +1,11 @@
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeNode } from '../testing/fake-node.ts';
+import { reflectionClient } from '../testing/reflection-client.ts';
 import { devicePackage } from './device-contract.ts';
+import { joulePackageDefinition } from './joule-proto.ts';
+import { jouleGrpcServices } from './joule-services.ts';
 import { startGrpcServer, type RunningGrpcServer } from './server.ts';
 
 /** The gRPC port itself: health, reflection, the connection limit and the message size limit, with real grpc-js clients. */
@@ -47,6 +51,36 @@ describe('the gRPC server', () => {
     expect((await check(c, 'no.such.Service')).err?.code).toBe(status.NOT_FOUND);
     server.setServing(false);
     expect((await check(c, '')).status).toBe('NOT_SERVING');
+  });
+
+  it("hosting the device stream and joule.v1 as the node does: reflection lists and describes both packages' services, health knows each", async () => {
+    const joule = jouleGrpcServices({ api: createFakeNode() });
+    server = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [echo, ...joule],
+      reflect: [devicePackage().pkg, joulePackageDefinition()],
+    });
+    const r = reflectionClient(`127.0.0.1:${server.port}`);
+    closers.push(() => r.client.close());
+    const listed = await r.listServices();
+    for (const name of [
+      'energysettlement.v1.EnergyDeviceStream',
+      'joule.v1.TransactionService',
+      'joule.v1.QueryService',
+      'joule.v1.EventService',
+      'joule.v1.CommandService',
+    ])
+      expect(listed, name).toContain(name);
+    // A client that knows nothing of Joule can build calls: the file of a service, with the types it imports.
+    const files = Buffer.concat(await r.fileContainingSymbol('joule.v1.QueryService')).toString('latin1');
+    expect(files).toContain('GetBlock');
+    expect(files).toContain('CommitCertificate');
+    expect(Buffer.concat(await r.fileContainingSymbol('energysettlement.v1.EnergyDeviceStream')).toString('latin1')).toContain('DeviceTelemetry');
+    await expect(r.fileContainingSymbol('joule.v1.NoSuchService')).rejects.toThrow(/reflection/);
+    const c = healthClient(server.port);
+    for (const name of ['joule.v1.QueryService', 'joule.v1.EventService', 'energysettlement.v1.EnergyDeviceStream'])
+      expect((await check(c, name)).status, name).toBe('SERVING');
   });
 
   it('closes connections beyond its limit on arrival', async () => {

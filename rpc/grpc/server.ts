@@ -3,6 +3,8 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { callMetricsInterceptor } from './call-metrics.ts';
+import { type GrpcMetrics, NO_GRPC_METRICS } from './metrics.ts';
 
 /** One service the server hosts (the device stream, and Joule's own services from rpc/grpc/joule-*.ts). */
 export interface GrpcService {
@@ -41,8 +43,8 @@ export interface GrpcServerOptions {
   readonly services: readonly GrpcService[];
   /** The packages server reflection describes (their .proto files as proto-loader loaded them). */
   readonly reflect?: readonly PackageDefinition[];
-  /** A connection refused at the limit (metrics). */
-  readonly onConnectionRefused?: () => void;
+  /** Connections, calls by method and status, messages (joule_grpc_*). */
+  readonly metrics?: GrpcMetrics;
 }
 
 export interface RunningGrpcServer {
@@ -73,11 +75,14 @@ function serviceNames(services: readonly GrpcService[]): string[] {
  * `maxConnections` is the connection limit grpc-js does not have) that hands each accepted
  * socket to grpc-js through a connection injector, TLS or not. Message size and streams per
  * connection are grpc-js channel options; every server carries the standard health service
- * (`grpc.health.v1.Health`, empty name = the whole server) and server reflection.
+ * (`grpc.health.v1.Health`, empty name = the whole server) and server reflection, and counts
+ * every call in `metrics` through a server interceptor.
  */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const limits = { ...DEFAULT_GRPC_LIMITS, ...opts.limits };
+  const metrics = opts.metrics ?? NO_GRPC_METRICS;
   const server = new Server({
+    interceptors: [callMetricsInterceptor(metrics)],
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
@@ -88,7 +93,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const names = serviceNames(opts.services);
   const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'SERVING' as const])));
   health.addToServer(server);
-  for (const pkg of opts.reflect ?? []) new ReflectionService(pkg).addToServer(server);
+  // One reflection service over every package (grpc-js refuses a second one on the same server).
+  if (opts.reflect !== undefined && opts.reflect.length > 0) new ReflectionService(Object.assign({}, ...opts.reflect) as PackageDefinition).addToServer(server);
 
   const credentials =
     opts.tls === undefined
@@ -98,12 +104,16 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const sockets = new Set<Socket>();
   const listener: NetServer = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    metrics.connections(sockets.size);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      metrics.connections(sockets.size);
+    });
     socket.on('error', () => socket.destroy());
     injector.injectConnection(socket);
   });
   listener.maxConnections = limits.maxConnections;
-  listener.on('drop', () => opts.onConnectionRefused?.());
+  listener.on('drop', () => metrics.connectionRefused());
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(opts.port, opts.host, () => {

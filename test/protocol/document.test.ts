@@ -113,8 +113,8 @@ describe(`${DOC_FILE} names everything the code defines`, () => {
     KIND_NAMES.forEach((name, kind) => expect(doc, name).toContain(`| ${kind} | \`${name}\` |`));
   });
 
-  it('every error code a client can receive for a transaction', () => {
-    const clientCodes = Object.values(ErrorCode).filter((c) => /^(CODEC|TX|MEMPOOL)_/.test(c));
+  it('every error code a client can receive for a transaction, a device or its readings', () => {
+    const clientCodes = Object.values(ErrorCode).filter((c) => /^(CODEC|TX|MEMPOOL|DEVICE|TELEMETRY|COMMAND|ENERGY)_/.test(c));
     for (const code of clientCodes) expect(rowOf(code), `a row for ${code} in the error table`).toBeDefined();
     for (const v of file.transactions.invalid) expect(doc, `${v.name}'s code`).toContain(`\`${v.error.code}\``);
   });

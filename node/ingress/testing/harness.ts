@@ -1,4 +1,11 @@
-import { credentials, loadPackageDefinition, type ClientDuplexStream, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  type ServiceClientConstructor,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { DeviceRecord } from '../../../core/device.ts';
 import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../../core/keys.ts';
@@ -8,7 +15,7 @@ import type { Tx } from '../../../core/tx.ts';
 import { DEVICE_PROTO_FILE, devicePackage } from '../../../rpc/grpc/device-contract.ts';
 import type { ReadingAck } from '../../../rpc/node-api.ts';
 import { type DeviceStreamLimits, deviceStreamService } from '../../../rpc/grpc/device-stream.ts';
-import { type GrpcLimits, startGrpcServer, type RunningGrpcServer } from '../../../rpc/grpc/server.ts';
+import { type GrpcLimits, type GrpcTls, startGrpcServer, type RunningGrpcServer } from '../../../rpc/grpc/server.ts';
 import { SameThreadVerifier } from '../../verify/same-thread.ts';
 import { Aggregator } from '../aggregator.ts';
 import { DeviceIngress } from '../ingress.ts';
@@ -41,7 +48,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { limits?: Partial<DeviceStreamLimits>; server?: Partial<GrpcLimits>; maxBatchDelayMs?: number } = {},
+  opts: { limits?: Partial<DeviceStreamLimits>; server?: Partial<GrpcLimits>; maxBatchDelayMs?: number; tls?: GrpcTls } = {},
 ): Promise<Harness> {
   const seed = ed25519Generate().seed;
   const aggregatorAddress = addressFromPublicKey(ed25519Generate().publicKey);
@@ -81,6 +88,7 @@ export async function startHarness(
     host: '127.0.0.1',
     port: 0,
     limits: opts.server,
+    tls: opts.tls,
     services: [{ definition: devicePackage().service, implementation: deviceStreamService({ ingress, limits: opts.limits }) }],
     reflect: [devicePackage().pkg],
   });
@@ -120,11 +128,15 @@ export async function startHarness(
 }
 
 /** A device's client, built from the contract .proto file alone (no Joule code). */
-export function contractClient(address: string, options: Record<string, unknown> = {}): InstanceType<ServiceClientConstructor> {
+export function contractClient(
+  address: string,
+  options: Record<string, unknown> = {},
+  channel: ChannelCredentials = credentials.createInsecure(),
+): InstanceType<ServiceClientConstructor> {
   const pkg = loadSync(DEVICE_PROTO_FILE, { keepCase: true, longs: String, enums: Number, bytes: Buffer, defaults: true });
   const Ctor = (loadPackageDefinition(pkg) as unknown as { energysettlement: { v1: { EnergyDeviceStream: ServiceClientConstructor } } }).energysettlement.v1
     .EnergyDeviceStream;
-  return new Ctor(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, ...options });
+  return new Ctor(address, channel, { 'grpc.use_local_subchannel_pool': 1, ...options });
 }
 
 export type DeviceCall = ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
