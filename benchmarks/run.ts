@@ -15,6 +15,7 @@ import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
 import { runTelemetryBenchmarks } from './telemetry.ts';
 import { runVerifyBenchmarks } from './verify.ts';
+import { runMarketBenchmarks } from './markets.ts';
 import { runVmBenchmarks } from './vm.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
@@ -54,6 +55,10 @@ if (want('state')) {
 }
 if (want('energy')) {
   console.log(formatEnergyBenchmarks(await runEnergyBenchmarks()));
+  console.log();
+}
+if (want('markets')) {
+  runMarketBenchmarks();
   console.log();
 }
 if (want('mempool')) {

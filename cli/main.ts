@@ -6,6 +6,7 @@ import { registerCardCommands } from './commands/card.ts';
 import { registerDeviceCommands } from './commands/device.ts';
 import { registerCommandCommands } from './commands/command.ts';
 import { registerEnergyCommands } from './commands/energy.ts';
+import { registerMarketCommands } from './commands/market.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerKeysInitCommand } from './commands/keys-init.ts';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerTelemetryCommands(program);
   registerSimulateCommands(program);
   registerEnergyCommands(program);
+  registerMarketCommands(program);
   registerStateCommands(program);
   return program;
 }

@@ -67,6 +67,15 @@ export const ErrorCode = {
   ENERGY_PROVENANCE_MIXED: 'ENERGY_PROVENANCE_MIXED',
   /** Outputs (or the retired amount) do not add up to the inputs' Wh exactly. */
   ENERGY_NOT_CONSERVED: 'ENERGY_NOT_CONSERVED',
+  // markets
+  /** The order's market is past its gate closure (interval start minus gateClosureLeadMs): it takes no more orders or cancellations. */
+  MARKET_CLOSED: 'MARKET_CLOSED',
+  /** The account holds open orders on the other side of this market (one side per account per market). */
+  MARKET_SIDE_TAKEN: 'MARKET_SIDE_TAKEN',
+  /** No open order has the id (never placed, cancelled, or its market cleared). */
+  MARKET_ORDER_UNKNOWN: 'MARKET_ORDER_UNKNOWN',
+  /** An ask's volume (with the device's other asks in the market) exceeds what the device's export limit allows over the interval. */
+  MARKET_DEVICE_LIMIT: 'MARKET_DEVICE_LIMIT',
   // mempool
   MEMPOOL_FULL: 'MEMPOOL_FULL',
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',

@@ -1,3 +1,5 @@
+const DAY_MS = 86_400_000;
+
 /**
  * Chain parameters, fixed in genesis (and changed only by governed transitions). Every
  * validator must agree on them, so they live in core and are read by vm/ and consensus/.
@@ -42,6 +44,17 @@ export interface ChainParams {
   readonly missedIntervalsFlag: number;
   /** The de-rating of an estimated interval, basis points (1000 = 10 %). */
   readonly derateBps: number;
+  // ---- markets (issue 11; defaults from market-parameters.md) ----
+  /** A market (zone, interval) closes to orders this long before its interval starts, ms; it clears in the first block at or past that. */
+  readonly gateClosureLeadMs: number;
+  /** The highest limit price an order may carry, micro-units per kWh (the operator's price cap). */
+  readonly priceCap: bigint;
+  /** Collateral an ask posts, basis points of its value at its limit price (ceil(volume x price x bps / 10^7)). */
+  readonly askCollateralBps: number;
+  /** Under-delivery penalty, basis points of the clearing price per undelivered kWh (500 = 5 %). */
+  readonly underDeliveryPenaltyBps: number;
+  /** Over-delivery charge, basis points of the clearing price per kWh beyond a seller's trades (200 = 2 %). */
+  readonly overDeliveryPenaltyBps: number;
 }
 
 /** The energy ledger's parameters (a part of ChainParams). */
@@ -49,6 +62,45 @@ export type EnergyParams = Pick<
   ChainParams,
   'settlementIntervalMs' | 'settlementDelayMs' | 'maxReadingSkewMs' | 'meterAccuracyPermille' | 'missedIntervalsDerate' | 'missedIntervalsFlag' | 'derateBps'
 >;
+
+/** The markets' parameters (a part of ChainParams). */
+export type MarketParams = Pick<ChainParams, 'gateClosureLeadMs' | 'priceCap' | 'askCollateralBps' | 'underDeliveryPenaltyBps' | 'overDeliveryPenaltyBps'>;
+
+/**
+ * Production: gate closure 5 minutes ahead (the settlement window of the template), a cap
+ * of 4,000 per MWh (the EU day-ahead harmonised maximum; 4,000,000 micro-units per kWh),
+ * asks post 5 % (what the under-delivery penalty can take at their own price), penalties
+ * 5 % and 2 % (market-parameters.md).
+ */
+export const PRODUCTION_MARKET_PARAMS: MarketParams = {
+  gateClosureLeadMs: 300_000,
+  priceCap: 4_000_000n,
+  askCollateralBps: 500,
+  underDeliveryPenaltyBps: 500,
+  overDeliveryPenaltyBps: 200,
+};
+
+/** The devnet: gate closure 5 s before a 30 s interval. */
+export const DEVNET_MARKET_PARAMS: MarketParams = { ...PRODUCTION_MARKET_PARAMS, gateClosureLeadMs: 5_000 };
+
+/** Prices are laid out as u64 in order keys (state/markets.ts), so the cap stays below 2^63. */
+export const MAX_PRICE_CAP = 2n ** 63n - 1n;
+
+/** The bounds of each market parameter (genesis validation): [field, problem] for every violation. */
+export function marketParamProblems(p: MarketParams): [keyof MarketParams, string][] {
+  const out: [keyof MarketParams, string][] = [];
+  const range = (k: Exclude<keyof MarketParams, 'priceCap'>, min: number, max: number): void => {
+    const v = p[k];
+    if (!Number.isSafeInteger(v) || v < min || v > max) out.push([k, `must be an integer between ${min} and ${max}`]);
+  };
+  range('gateClosureLeadMs', 0, DAY_MS);
+  if (typeof p.priceCap !== 'bigint' || p.priceCap < 1n || p.priceCap > MAX_PRICE_CAP)
+    out.push(['priceCap', `must be an integer between 1 and ${MAX_PRICE_CAP}`]);
+  range('askCollateralBps', 0, 10_000);
+  range('underDeliveryPenaltyBps', 0, 10_000);
+  range('overDeliveryPenaltyBps', 0, 10_000);
+  return out;
+}
 
 /** Production: the European imbalance settlement period. */
 export const PRODUCTION_ENERGY_PARAMS: EnergyParams = {
@@ -68,8 +120,6 @@ export const DEVNET_ENERGY_PARAMS: EnergyParams = {
   settlementDelayMs: 5_000,
   maxReadingSkewMs: 10_000,
 };
-
-const DAY_MS = 86_400_000;
 
 /**
  * The bounds of each energy parameter and the rules between them, one list for genesis
@@ -116,7 +166,8 @@ export const DEFAULT_PARAMS: ChainParams = {
     { name: 'carbon_credit', priorityMultiplierBps: 5000, baseFee: 5n, minBlockShareBps: 1000 },
   ],
   ...PRODUCTION_ENERGY_PARAMS,
+  ...PRODUCTION_MARKET_PARAMS,
 };
 
-/** The devnet's (`joule devnet`, genesis/devnet.ts): DEFAULT_PARAMS with DEVNET_ENERGY_PARAMS. */
-export const DEVNET_PARAMS: ChainParams = { ...DEFAULT_PARAMS, ...DEVNET_ENERGY_PARAMS };
+/** The devnet's (`joule devnet`, genesis/devnet.ts): DEFAULT_PARAMS with DEVNET_ENERGY_PARAMS and DEVNET_MARKET_PARAMS. */
+export const DEVNET_PARAMS: ChainParams = { ...DEFAULT_PARAMS, ...DEVNET_ENERGY_PARAMS, ...DEVNET_MARKET_PARAMS };

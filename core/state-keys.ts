@@ -23,6 +23,7 @@ export const StatePrefix = {
   telemetry: 0x12,
   /** Anchored grid commands: ++ commandHash (32) -> the anchored command (state/commands.ts). */
   command: 0x13,
+  /** Markets: buckets in MarketBucket (state/markets.ts). */
   order: 0x20,
   agreement: 0x21,
   chainMeta: 0x7f,
@@ -163,6 +164,63 @@ export function energyUtxoKey(id: Uint8Array): Uint8Array {
 /** The key of a certificate. */
 export function certificateKey(id: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.energyUtxo, EnergyBucket.certificate]), id);
+}
+
+/**
+ * Buckets under StatePrefix.order (state/markets.ts): the double auction and its settlement.
+ * M = u64be(intervalStartMs) ++ u8(len zone) ++ zone (a market); an order id is
+ * M ++ side (0 bid, 1 ask) ++ u64be(price key) ++ u64be(height) ++ u32be(index in block),
+ * the price key being the price for asks and 2^64-1-price for bids, so the books list in
+ * exactly the auction's priority order (core/market.ts).
+ */
+export const MarketBucket = {
+  /** ++ M -> MarketRecord (counts, clearing progress, result) */
+  market: 0x01,
+  /** ++ bid order id -> BookOrder: open bids, best first */
+  bids: 0x02,
+  /** ++ ask order id -> BookOrder: open asks, best first */
+  asks: 0x03,
+  /** ++ bid order id -> MatchedBid: bids that traded, waiting for the price to release their escrow */
+  release: 0x04,
+  /** ++ M ++ u32be(seq) -> Trade */
+  trade: 0x05,
+  /** ++ bid order id -> Held: a traded bid's escrow kept for settlement */
+  escrow: 0x06,
+  /** ++ ask order id -> Held: a traded ask's collateral kept for settlement */
+  collateral: 0x07,
+  /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId ++ u8(len) ++ zone ++ u32be(seq) -> SettleItem: trades waiting for meter data */
+  settleQueue: 0x08,
+  /** same key as settleQueue: trades of an interval frozen by a check-meter disagreement, waiting for its resolution */
+  settleHeld: 0x09,
+  /** ++ address (20) ++ M ++ u32be(seq) -> 0x01: an account's trades (as buyer or seller) */
+  tradeByAccount: 0x0a,
+  /** ++ M ++ u32be(seq) -> Settlement: how a trade settled */
+  settlement: 0x0b,
+  /** ++ M ++ address (20) -> [side, open orders]: one side per account per market */
+  side: 0x0c,
+  /** ++ M ++ deviceId -> Wh offered by the device's open asks in the market (its export limit covers them) */
+  deviceOffer: 0x0d,
+  /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId -> SettleProgress: a device's interval being settled across blocks */
+  settleProgress: 0x0e,
+} as const;
+
+function marketBucket(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.order, bucket]), ...parts);
+}
+
+/** A market's id: u64be(intervalStartMs) ++ u8(len zone) ++ zone. */
+export function marketId(zone: string, intervalStartMs: number): Uint8Array {
+  return concatBytes(u64be(intervalStartMs), lengthPrefixed(zone));
+}
+
+/** The key of a market's record: what a proof of a clearing result proves. */
+export function marketKey(zone: string, intervalStartMs: number): Uint8Array {
+  return marketBucket(MarketBucket.market, marketId(zone, intervalStartMs));
+}
+
+/** A key (or prefix) in one bucket: the bucket's bytes, then `parts`. */
+export function marketBucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return marketBucket(bucket, ...parts);
 }
 
 /** The key of an anchored grid command: what `joule_getProof` proves for a command hash. */

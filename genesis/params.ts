@@ -1,5 +1,13 @@
 import type { Encodable } from '../core/codec.ts';
-import { DEFAULT_PARAMS, energyParamProblems, type ChainParams, type EnergyParams, type TierParams } from '../core/params.ts';
+import {
+  DEFAULT_PARAMS,
+  energyParamProblems,
+  marketParamProblems,
+  type ChainParams,
+  type EnergyParams,
+  type MarketParams,
+  type TierParams,
+} from '../core/params.ts';
 import { MAX_TX_BYTES } from '../core/tx.ts';
 import { type Checker, join } from './check.ts';
 import type { ChainParamsJson } from './types.ts';
@@ -26,6 +34,13 @@ const ENERGY_FIELDS = [
   'derateBps',
 ] as const satisfies readonly (keyof EnergyParams)[];
 
+const MARKET_INT_FIELDS = [
+  'gateClosureLeadMs',
+  'askCollateralBps',
+  'underDeliveryPenaltyBps',
+  'overDeliveryPenaltyBps',
+] as const satisfies readonly (keyof MarketParams)[];
+
 const PARAM_FIELDS = [
   'blockPeriodMs',
   'emptyBlockPeriodMs',
@@ -37,6 +52,8 @@ const PARAM_FIELDS = [
   'minFee',
   'tiers',
   ...ENERGY_FIELDS,
+  ...MARKET_INT_FIELDS,
+  'priceCap',
 ] as const;
 const TIER_FIELDS = ['name', 'priorityMultiplierBps', 'baseFee', 'minBlockShareBps'] as const;
 
@@ -76,9 +93,11 @@ export function checkParams(c: Checker, v: unknown, path = 'params'): ChainParam
     c.add(join(path, 'maxBlockBytes'), `must be at least maxTxBytes (${maxTxBytes}), or the largest tx never fits`);
   }
   const energy = checkEnergy(c, o, path);
+  const market = checkMarket(c, o, path);
   if (c.problems.length > before) return undefined;
   return {
     ...energy!,
+    ...market!,
     blockPeriodMs: blockPeriodMs!,
     emptyBlockPeriodMs: emptyBlockPeriodMs!,
     requestTimeoutMs: requestTimeoutMs!,
@@ -103,6 +122,22 @@ function checkEnergy(c: Checker, o: Record<string, unknown>, path: string): Ener
   const energy = out as unknown as EnergyParams;
   for (const [k, why] of energyParamProblems(energy)) c.add(join(path, k), why);
   return c.problems.length > before ? undefined : energy;
+}
+
+/** The market parameters (core/params.ts marketParamProblems); priceCap as a decimal string. */
+function checkMarket(c: Checker, o: Record<string, unknown>, path: string): MarketParams | undefined {
+  const before = c.problems.length;
+  const out: Record<string, number | bigint> = {};
+  for (const k of MARKET_INT_FIELDS) {
+    const v = o[k] === undefined ? DEFAULT_PARAMS[k] : c.int(o[k], join(path, k), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    if (v !== undefined) out[k] = v;
+  }
+  const cap = o.priceCap === undefined ? DEFAULT_PARAMS.priceCap : c.amount(o.priceCap, join(path, 'priceCap'));
+  if (cap !== undefined) out.priceCap = cap;
+  if (c.problems.length > before) return undefined;
+  const market = out as unknown as MarketParams;
+  for (const [k, why] of marketParamProblems(market)) c.add(join(path, k), why);
+  return c.problems.length > before ? undefined : market;
 }
 
 function checkTiers(c: Checker, v: unknown, path: string): TierParams[] | undefined {
@@ -160,6 +195,11 @@ export function paramsToJson(p: ChainParams): ChainParamsJson {
     missedIntervalsDerate: p.missedIntervalsDerate,
     missedIntervalsFlag: p.missedIntervalsFlag,
     derateBps: p.derateBps,
+    gateClosureLeadMs: p.gateClosureLeadMs,
+    priceCap: p.priceCap.toString(),
+    askCollateralBps: p.askCollateralBps,
+    underDeliveryPenaltyBps: p.underDeliveryPenaltyBps,
+    overDeliveryPenaltyBps: p.overDeliveryPenaltyBps,
   };
 }
 
@@ -168,7 +208,8 @@ export function paramsToJson(p: ChainParams): ChainParamsJson {
  * [blockPeriodMs, emptyBlockPeriodMs, requestTimeoutMs, maxBlockTxs, maxBlockBytes,
  *  maxTxBytes, maxClockDriftMs, minFee, [[name, priorityMultiplierBps, baseFee, minBlockShareBps]...],
  *  settlementIntervalMs, settlementDelayMs, maxReadingSkewMs, meterAccuracyPermille,
- *  missedIntervalsDerate, missedIntervalsFlag, derateBps]
+ *  missedIntervalsDerate, missedIntervalsFlag, derateBps,
+ *  gateClosureLeadMs, askCollateralBps, underDeliveryPenaltyBps, overDeliveryPenaltyBps, priceCap]
  */
 export function paramsToWire(p: ChainParams): Encodable[] {
   const tiers = [...p.tiers].sort((a, b) => TIER_NAMES.indexOf(a.name) - TIER_NAMES.indexOf(b.name));
@@ -183,5 +224,7 @@ export function paramsToWire(p: ChainParams): Encodable[] {
     p.minFee,
     tiers.map((t) => [t.name, t.priorityMultiplierBps, t.baseFee, t.minBlockShareBps]),
     ...ENERGY_FIELDS.map((k) => p[k]),
+    ...MARKET_INT_FIELDS.map((k) => p[k]),
+    p.priceCap,
   ];
 }

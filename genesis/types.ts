@@ -63,6 +63,11 @@ export interface ChainParamsJson {
   missedIntervalsDerate: number;
   missedIntervalsFlag: number;
   derateBps: number;
+  gateClosureLeadMs: number;
+  priceCap: string;
+  askCollateralBps: number;
+  underDeliveryPenaltyBps: number;
+  overDeliveryPenaltyBps: number;
 }
 
 export interface GenesisValidatorJson {

@@ -6,6 +6,8 @@
 import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { IssuedCommand } from '../core/command.ts';
 import type { DeviceRecord } from '../core/device.ts';
+import type { MarketRecord } from '../core/market.ts';
+import type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
 import type { NodeRole } from '../core/roles.ts';
@@ -98,6 +100,7 @@ export interface DevicePage {
 }
 
 export type { CertificateFilter, CertificateQuery, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
+export type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 
 /** A reading the chain counted (node/chain/readings-index.ts IndexedReading has this shape). */
 export interface ReadingView {
@@ -249,6 +252,17 @@ export interface NodeApi {
   getCertificate?(id: Uint8Array): MaybePromise<Certificate | undefined>;
   /** One bounded page of certificates, all or by beneficiary, device, zone or period. */
   listCertificates?(query: CertificateQuery): MaybePromise<CertificatePage>;
+
+  // ---- Markets (optional, like the above) ----
+
+  /** A market's record (its counts before gate closure, its clearing result after) in the latest state. */
+  getMarket?(zone: string, intervalStartMs: number): MaybePromise<MarketRecord | undefined>;
+  /** One bounded page of a market's open orders of one side, best first, with the market. */
+  listOrders?(query: OrderBookQuery): MaybePromise<OrderBookPage>;
+  /** One bounded page of a market's trades in trade order, with the market. */
+  listMarketTrades?(query: MarketTradesQuery): MaybePromise<TradePage & { readonly market: MarketRecord | undefined }>;
+  /** One bounded page of an account's trades (as buyer or seller) with their settlements. */
+  listAccountTrades?(query: AccountTradesQuery): MaybePromise<TradePage>;
 
   // ---- Device ingress (optional, like the above) ----
 

@@ -124,7 +124,7 @@ export class BlockExecutor {
     const txState = new StateOverlay(reader);
     let receipt: Receipt;
     try {
-      const events = valid.handler.execute({ state: txState, tx, body: valid.body, block: this.ctx, sender });
+      const events = valid.handler.execute({ state: txState, tx, body: valid.body, block: this.ctx, sender, index: this.receipts.length });
       this.state.absorb(txState);
       receipt = { txHash: tx.hash, success: true, code: '', feePaid: tx.fee, events };
     } catch (e) {

@@ -14,6 +14,10 @@ import { roleVoteHandler } from './role-vote.ts';
 import { telemetryBatchHandler } from './telemetry/batch.ts';
 import { intervalCloseHook } from './telemetry/close.ts';
 import { checkMeterResolutionHandler } from './telemetry/resolution.ts';
+import { marketClearingHook } from './markets/clearing.ts';
+import { orderCancelHandler } from './markets/cancel.ts';
+import { orderPlaceHandler } from './markets/place.ts';
+import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
@@ -42,10 +46,12 @@ const TX_HANDLERS: readonly TxHandler[] = [
   currencyMintHandler as TxHandler,
   currencyBurnHandler as TxHandler,
   commandAnchorHandler as TxHandler,
+  orderPlaceHandler as TxHandler,
+  orderCancelHandler as TxHandler,
 ];
 
-/** End-of-block hooks (auction clearing and settlement come later); rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook];
+/** End-of-block hooks: interval close, auction clearing, settlement against meters; rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -77,6 +77,8 @@ export interface ExecContext<B> {
   readonly tx: Tx;
   readonly body: B;
   readonly block: BlockContext;
+  /** The tx's position among the block's included txs, from 0 (the auction's time priority). */
+  readonly index: number;
   /** Sender's account after the fee was charged and the nonce bumped. */
   readonly sender: Account;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { marketProofKey } from './market.ts';
 import { blockHash, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
 import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
@@ -156,10 +157,13 @@ function deviceIdIn(id: string, form: string): string {
  * What KEY names: an address means its account record, `device:ID` a device's record,
  * `interval:ID@START` a device's totals for the interval starting at START (ms),
  * `health:ID` its missing-data health, `utxo:0xID` / `certificate:0xID` an energy UTXO /
- * certificate.
+ * certificate, `market:ZONE@START` / `trade:ZONE@START#SEQ` / `settlement:ZONE@START#SEQ`
+ * a market's record, a trade, its settlement (cli/commands/market.ts).
  */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
+  const market = marketProofKey(key);
+  if (market !== undefined) return market;
   if (key.startsWith('utxo:')) return energyUtxoKey(hexArg(key.slice('utxo:'.length), 'utxo id', 32));
   if (key.startsWith('certificate:')) return certificateKey(hexArg(key.slice('certificate:'.length), 'certificate id', 32));
   if (key.startsWith('interval:')) {
@@ -204,7 +208,7 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [/^(0x|device:|interval:|health:|utxo:|certificate:)/.test(key) ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [/^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:)/.test(key) ? `0x${toHex(wanted)}` : key];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -307,7 +311,7 @@ export function registerQueryCommands(program: Command): void {
     query
       .command('proof')
       .description(
-        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID or a 0x state key), verified locally against the block header',
+        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID, market:ZONE@START, trade:ZONE@START#SEQ, settlement:ZONE@START#SEQ or a 0x state key), verified locally against the block header',
       )
       .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, utxo:0xID, certificate:0xID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),

@@ -33,5 +33,9 @@ export const TxType = {
   checkMeterResolution: 27,
   /** A dso anchors the hash of a grid command it issued (core/command.ts): type, targets, limit, price, window. */
   commandAnchor: 28,
+  /** A bid or an ask in a (zone, interval) market of the double auction; escrow or collateral locked (vm/markets/). */
+  orderPlace: 32,
+  /** The owner withdraws an order before its market's gate closure: refunded in full. */
+  orderCancel: 33,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];

@@ -7,6 +7,8 @@ import { deviceListRange, getDevice, indexedDeviceKeys, listDevices } from '../.
 import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTotals } from '../../state/telemetry.ts';
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
+import { getMarket } from '../../state/markets.ts';
+import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
@@ -99,6 +101,11 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listEnergyUtxos: (q) => onOneHeight(async () => loadAndListUtxos(await chain.world.load({}), q)),
     getCertificate: (id: Uint8Array) => getCertificate(chain.world, id),
     listCertificates: (q) => onOneHeight(async () => loadAndListCertificates(await chain.world.load({}), q)),
+    getMarket: (zone, intervalStartMs) => getMarket(chain.world, zone, intervalStartMs),
+    // Books and trades are not held in memory: the page (a range, then the records it names) is loaded first.
+    listOrders: (q) => onOneHeight(async () => loadAndListOrders(await chain.world.load({}), q)),
+    listMarketTrades: (q) => onOneHeight(async () => loadAndListMarketTrades(await chain.world.load({}), q)),
+    listAccountTrades: (q) => onOneHeight(async () => loadAndListAccountTrades(await chain.world.load({}), q)),
     ...(deps.commands === undefined ? {} : { issueCommand: (bytes: Uint8Array) => deps.commands!.issue(bytes) }),
     // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
     onReadingAck: (listener) =>

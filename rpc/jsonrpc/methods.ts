@@ -11,6 +11,7 @@ import { addConsensusMethods } from './consensus-methods.ts';
 import { addDeviceMethods } from './device-methods.ts';
 import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
+import { addMarketMethods } from './market-methods.ts';
 import { addCommandMethods } from './command-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
@@ -119,6 +120,7 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addDeviceMethods(m, api);
   addTelemetryMethods(m, api);
   addEnergyMethods(m, api);
+  addMarketMethods(m, api);
   addCommandMethods(m, api);
   return m;
 }

@@ -98,6 +98,8 @@ export const TYPE_IDS: Record<string, number> = {
   'telemetry-batch': 20,
   'check-meter-resolution': 27,
   'command-anchor': 28,
+  'order-place': 32,
+  'order-cancel': 33,
 };
 
 export const ENVELOPE: Layout = [
@@ -201,6 +203,15 @@ export const BODIES: Record<string, Layout> = {
     ['validFromUs', 'int'],
     ['validUntilUs', 'int'],
   ],
+  'order-place': [
+    ['side', 'int'],
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['volumeWh', 'int'],
+    ['price', 'int'],
+    ['deviceId', 'str'],
+  ],
+  'order-cancel': [['orderId', 'bytes']],
 };
 
 /** One reading inside a telemetry batch. */

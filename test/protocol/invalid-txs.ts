@@ -5,6 +5,7 @@ import { invalidDeviceTxVectors } from './device-vectors.ts';
 import { invalidTelemetryTxVectors } from './telemetry-vectors.ts';
 import { invalidCommandTxVectors } from './command-vectors.ts';
 import { invalidEnergyTxVectors } from './energy-vectors.ts';
+import { invalidMarketTxVectors } from './market-vectors.ts';
 import { invalidBodyVectors } from './invalid-bodies.ts';
 import { array, bytes, flipLastBit, type InvalidTxVector, invalid, parts, transferFields, tx } from './invalid-tx-builder.ts';
 import { KEYS, VECTOR_CHAIN_ID } from './vector-keys.ts';
@@ -18,6 +19,7 @@ export function invalidTxVectors(): InvalidTxVector[] {
     ...invalidTelemetryTxVectors(),
     ...invalidEnergyTxVectors(),
     ...invalidCommandTxVectors(),
+    ...invalidMarketTxVectors(),
   ];
 }
 

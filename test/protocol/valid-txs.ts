@@ -12,6 +12,7 @@ import { validDeviceTxVectors } from './device-vectors.ts';
 import { validTelemetryTxVectors } from './telemetry-vectors.ts';
 import { validCommandTxVectors } from './command-vectors.ts';
 import { validEnergyTxVectors } from './energy-vectors.ts';
+import { validMarketTxVectors } from './market-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
 
@@ -126,5 +127,6 @@ export function validTxVectors(): ValidTxVector[] {
     ...validTelemetryTxVectors(vector),
     ...validEnergyTxVectors(vector),
     ...validCommandTxVectors(vector),
+    ...validMarketTxVectors(vector),
   ];
 }

@@ -12,7 +12,8 @@ import { StateOverlay } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
 import { MemoryState } from '../../vm/testing/fixtures.ts';
 import type { ChainContext } from '../../vm/types.ts';
-import { unhex } from './notation.ts';
+import { putOpenOrder } from './market-vectors.ts';
+import { hex, unhex } from './notation.ts';
 import type { KeyVector } from './vector-keys.ts';
 import type { VectorContext } from './vectors.ts';
 
@@ -33,7 +34,12 @@ export function vectorChain(
   };
   const state = new MemoryState();
   for (const a of context.accounts) {
-    state.setAccount(parseAddress(a.address), { balance: BigInt(a.balance), roles: rolesToBits(a.roles.map((r) => ROLE_FROM_JSON[r as RoleJsonName])) });
+    const locked = context.openOrders.filter((o) => key(o.owner).address === hex(parseAddress(a.address))).reduce((sum, o) => sum + BigInt(o.locked), 0n);
+    state.setAccount(parseAddress(a.address), {
+      balance: BigInt(a.balance),
+      locked,
+      roles: rolesToBits(a.roles.map((r) => ROLE_FROM_JSON[r as RoleJsonName])),
+    });
   }
   const set = new ValidatorSet(
     context.validators
@@ -50,6 +56,7 @@ export function vectorChain(
     putFrozenInterval(overlay, f, device, parseAddress(addressOf(device.owner)));
   }
   for (const u of context.energyUtxos) putUtxo(overlay, energyUtxoRecordOf(u, addressOf));
+  for (const o of context.openOrders) putOpenOrder(overlay, o, addressOf);
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,

@@ -1,3 +1,4 @@
+import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
@@ -53,6 +54,8 @@ export interface VectorContext {
   block: { height: number; timestampMs: number };
   /** Intervals frozen by a check-meter disagreement, with their frozen UTXO, awaiting resolution. */
   frozenIntervals: FrozenIntervalContext[];
+  /** Open orders of the markets (owners by key name); each owner's account has their `locked` locked besides its balance. */
+  openOrders: OpenOrderContext[];
 }
 
 export interface ProtocolVectors {
@@ -102,6 +105,7 @@ function context(): VectorContext {
     block: { ...CONTEXT_BLOCK },
     frozenIntervals: contextFrozenIntervals(),
     energyUtxos: contextEnergyUtxos(),
+    openOrders: contextOpenOrders(),
   };
 }
 

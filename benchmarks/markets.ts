@@ -1,0 +1,260 @@
+/**
+ * The double auction and settlement inside block execution (vm/markets/), on an in-memory
+ * sorted state (the VM's cost, not the disk's: state/'s benchmarks measure that):
+ *   1. one market of 100,000 orders cleared by the clearing hook (matching, escrow release,
+ *      expiry, trades and settlement queue written), in the blocks its work budget takes
+ *      (3,000 units a block) and, for the rule's own cost, in one run with no budget;
+ *   2. 1,000,000 orders across 100 markets, cleared the same two ways;
+ *   3. 10,000 trades settled against meter data (payments, penalties, energy UTXOs moved).
+ * Each next to its ceiling measured in the same run: a plain sort of the same orders
+ * (vm/markets/auction.ts sortBids + sortAsks), the step the hook replaces by the books'
+ * key order. Time (median of runs where cheap) and memory (heap growth).
+ * Run alone: `npx node benchmarks/markets.ts`.
+ */
+import { mintedUtxoId } from '../core/energy.ts';
+import { emptyMarket, orderId, type Side } from '../core/market.ts';
+import { DEVNET_PARAMS } from '../core/params.ts';
+import { encodeAccount, EMPTY_ACCOUNT } from '../state/accounts.ts';
+import { putUtxo } from '../state/energy.ts';
+import { accountKey } from '../state/keys.ts';
+import { bookKey, putMarket } from '../state/markets.ts';
+import { byteId, iterationStart, StateOverlay, type StateChange, type StateEntry, type StateReader } from '../state/overlay.ts';
+import { putIntervalTotals } from '../state/telemetry.ts';
+import { encodeBookOrder } from '../core/market.ts';
+import { clearAuction, sortAsks, sortBids, type AuctionOrder } from '../vm/markets/auction.ts';
+import { CLEARING_WORK_PER_BLOCK, clearDueMarkets } from '../vm/markets/clearing.ts';
+import { SETTLEMENT_WORK_PER_BLOCK, settleTrades } from '../vm/markets/settlement.ts';
+import type { BlockContext, WorkBudget } from '../vm/types.ts';
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const params = DEVNET_PARAMS;
+const I0 = 1_800_000_000_000 - (1_800_000_000_000 % params.settlementIntervalMs);
+
+/** A sorted in-memory state: binary search to a prefix, lazy iteration (MemoryState sorts per call). */
+class SortedState implements StateReader {
+  private keys: string[] = [];
+  private readonly data = new Map<string, Uint8Array>();
+  private dirty = false;
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.data.get(byteId(key));
+  }
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    const id = byteId(key);
+    if (!this.data.has(id)) this.dirty = true;
+    this.data.set(id, value);
+  }
+
+  apply(changes: readonly StateChange[]): void {
+    for (const c of changes) {
+      const id = byteId(c.key);
+      if (c.value === undefined) {
+        if (this.data.delete(id)) this.dirty = true;
+      } else this.set(c.key, c.value);
+    }
+  }
+
+  *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
+    if (this.dirty) {
+      this.keys = [...this.data.keys()].sort();
+      this.dirty = false;
+    }
+    const p = byteId(prefix);
+    const start = byteId(iterationStart(prefix, from));
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.keys[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.keys.length; i++) {
+      const k = this.keys[i]!;
+      if (!k.startsWith(p)) return;
+      const v = this.data.get(k);
+      if (v !== undefined) yield [new Uint8Array(Buffer.from(k, 'latin1')), v];
+    }
+  }
+}
+
+function budgetOf(units: number): WorkBudget {
+  let left = units;
+  return {
+    get remaining() {
+      return left;
+    },
+    take(n = 1) {
+      if (n > left) return false;
+      left -= n;
+      return true;
+    },
+  };
+}
+
+/** A deterministic spread of orders: prices 1..1000 (micro-units per kWh, scaled), volumes 1..10,000 Wh. */
+function orders(n: number, seed: number): { side: Side; price: bigint; volumeWh: bigint; owner: number }[] {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const side: Side = i % 2 === 0 ? 'bid' : 'ask';
+    // Bids around 500-1500, asks around 0-1000: about half of each side crosses.
+    const price = BigInt((side === 'bid' ? 500 : 1) + (next() % 1000)) * 100n;
+    return { side, price, volumeWh: BigInt(1 + (next() % 10_000)), owner: i };
+  });
+}
+
+const addr = (i: number): Uint8Array => {
+  const a = new Uint8Array(20);
+  new DataView(a.buffer).setUint32(0, i + 1);
+  return a;
+};
+
+/** Books of `markets` markets of `perMarket` orders each, as order-place would leave them (escrow and collateral locked). */
+function books(markets: number, perMarket: number): { state: SortedState; all: AuctionOrder[][] } {
+  const state = new SortedState();
+  const o = new StateOverlay(state);
+  const all: AuctionOrder[][] = [];
+  for (let m = 0; m < markets; m++) {
+    const zone = `Z${String(m).padStart(3, '0')}`;
+    const os = orders(perMarket, 7 + m);
+    let bids = 0;
+    const mine: AuctionOrder[] = [];
+    os.forEach((x, i) => {
+      const deviceId = x.side === 'ask' ? `pv-${m}-${i}` : undefined;
+      const id = orderId({ zone, intervalStartMs: I0, side: x.side, price: x.price, height: 1 + (i >> 12), index: i & 4095, deviceId });
+      const locked = x.side === 'bid' ? (x.volumeWh * x.price + 999n) / 1000n : 0n;
+      o.set(bookKey(x.side, id), encodeBookOrder({ owner: addr(i), volumeWh: x.volumeWh, deviceId, locked }));
+      mine.push({ id: `${x.side}${i}`, price: x.price, volumeWh: x.volumeWh, height: 1 + (i >> 12), index: i & 4095 });
+      if (x.side === 'bid') bids++;
+    });
+    putMarket(o, { ...emptyMarket(zone, I0), bids, asks: perMarket - bids });
+    all.push(mine);
+  }
+  for (let i = 0; i < perMarket; i++) o.set(accountKey(addr(i)), encodeAccount({ ...EMPTY_ACCOUNT, balance: 0n, locked: 10n ** 15n }));
+  state.apply(o.changes());
+  return { state, all };
+}
+
+const block = (height: number, timestamp: number): BlockContext => ({ chainId: 'bench', params, height, timestamp, proposer: addr(999_999) });
+
+/** Runs `hook` block after block (each a fresh overlay, committed to the state) until it leaves no work. */
+function blocks(state: SortedState, run: (o: StateOverlay, b: BlockContext, budget: WorkBudget) => unknown[], units: number, timestamp: number) {
+  let n = 0;
+  let worst = 0;
+  const t0 = process.hrtime.bigint();
+  for (;;) {
+    const o = new StateOverlay(state);
+    const t = process.hrtime.bigint();
+    const budget = budgetOf(units);
+    run(o, block(100 + n, timestamp), budget);
+    worst = Math.max(worst, seconds(t));
+    state.apply(o.changes());
+    n++;
+    if (budget.remaining > 0) break;
+  }
+  return { blocks: n, total: seconds(t0), worst };
+}
+
+function clearing(markets: number, perMarket: number): string[] {
+  const lines: string[] = [];
+  const { all } = books(markets, perMarket);
+  const t0 = process.hrtime.bigint();
+  for (const os of all) {
+    sortBids(os.filter((x) => x.id.startsWith('b')));
+    sortAsks(os.filter((x) => x.id.startsWith('a')));
+  }
+  const sortS = seconds(t0);
+  const t1 = process.hrtime.bigint();
+  let trades = 0;
+  for (const os of all)
+    trades += clearAuction(
+      os.filter((x) => x.id.startsWith('b')),
+      os.filter((x) => x.id.startsWith('a')),
+    ).trades.length;
+  const ruleS = seconds(t1);
+  const gate = I0 - params.gateClosureLeadMs;
+  // The hook with no budget: the rule's cost inside block execution in one go.
+  let fresh = books(markets, perMarket).state;
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const one = blocks(fresh, clearDueMarkets, Number.MAX_SAFE_INTEGER, gate);
+  const heap1 = process.memoryUsage().heapUsed;
+  fresh = books(markets, perMarket).state;
+  const budgeted = blocks(fresh, clearDueMarkets, CLEARING_WORK_PER_BLOCK, gate);
+  const n = markets * perMarket;
+  lines.push(`clearing ${fmt(n)} orders in ${markets} market(s), ${fmt(trades)} trades`);
+  lines.push(`  ceiling  plain sort of the same orders (bids and asks)          ${(sortS * 1000).toFixed(0)} ms`);
+  lines.push(`  the rule in memory (sort + walk, vm/markets/auction.ts)        ${(ruleS * 1000).toFixed(0)} ms`);
+  lines.push(
+    `  clearing hook, one run, no budget (target < 250 ms for 100,000) ${(one.total * 1000).toFixed(0)} ms  (${(one.total / sortS).toFixed(1)} x the sort); heap +${mib(heap1 - heap0)} MiB`,
+  );
+  lines.push(
+    `  clearing hook, ${fmt(CLEARING_WORK_PER_BLOCK)} units a block                          ${budgeted.blocks} blocks, ${(budgeted.total * 1000).toFixed(0)} ms in all, worst block ${(budgeted.worst * 1000).toFixed(0)} ms`,
+  );
+  return lines;
+}
+
+/** 10,000 trades in one market (5,000 bids x 5,000 asks), then meter data for every seller's device, then settlement. */
+function settlement(): string[] {
+  const { state } = books(1, 10_000);
+  const gate = I0 - params.gateClosureLeadMs;
+  // Bids all above asks: every order trades.
+  blocks(state, clearDueMarkets, Number.MAX_SAFE_INTEGER, gate);
+  const o = new StateOverlay(state);
+  let devices = 0;
+  for (let i = 1; i < 10_000; i += 2) {
+    const id = `pv-0-${i}`;
+    const owner = addr(i);
+    const wh = BigInt(i % 7) * 1000n;
+    devices++;
+    putIntervalTotals(o, {
+      deviceId: id,
+      intervalStartMs: I0,
+      readings: 1,
+      importWh: 0n,
+      exportWh: wh,
+      status: 'closed',
+      mintedWh: wh,
+      utxoId: undefined,
+      check: undefined,
+    });
+    if (wh > 0n)
+      putUtxo(o, {
+        id: mintedUtxoId(id, I0),
+        owner,
+        wh,
+        provenance: { deviceId: id, kind: 'solar', zone: 'Z000', intervalStartMs: I0, intervalEndMs: I0 + params.settlementIntervalMs, carbonIntensity: 30 },
+        frozen: false,
+        height: 50,
+      });
+  }
+  state.apply(o.changes());
+  const queued = [...state.iterate(new Uint8Array([0x20, 0x08]))].length;
+  const due = I0 + params.settlementIntervalMs + params.settlementDelayMs;
+  const one = blocks(state, settleTrades, Number.MAX_SAFE_INTEGER, due);
+  return [
+    `settling ${fmt(queued)} trades of ${fmt(devices)} devices (payments, penalties, energy UTXOs moved)`,
+    `  settlement hook, one run, no budget                            ${(one.total * 1000).toFixed(0)} ms (${fmt(queued / one.total)} trades/s); at ${fmt(SETTLEMENT_WORK_PER_BLOCK)} units a block: ${Math.ceil(queued / SETTLEMENT_WORK_PER_BLOCK)} blocks`,
+  ];
+}
+
+/** Prints each part as it finishes (the 1,000,000-order part takes minutes on a busy machine). */
+export function runMarketBenchmarks(): void {
+  console.log(clearing(1, 100_000).join('\n'));
+  console.log();
+  console.log(settlement().join('\n'));
+  console.log();
+  console.log(clearing(100, 10_000).join('\n'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runMarketBenchmarks();

@@ -1,0 +1,321 @@
+import type { BlockEvent } from '../../core/block.ts';
+import { compareBytes, readU64be, toHex } from '../../core/bytes.ts';
+import {
+  decodeBookOrder,
+  decodeMatchedBid,
+  encodeTrade,
+  marketOfOrder,
+  parseOrderId,
+  type BookOrder,
+  type HeadProgress,
+  type MarketRecord,
+  type Side,
+} from '../../core/market.ts';
+import { MarketBucket } from '../../core/state-keys.ts';
+import type { StateEntry, StateOverlay, StateReader } from '../../state/overlay.ts';
+import {
+  bookPrefix,
+  collateralKey,
+  deleteBookOrder,
+  deleteMatchedBid,
+  deviceOfferKey,
+  entryId,
+  escrowKey,
+  getMarketById,
+  marketBookPrefix,
+  marketKey,
+  marketReleasePrefix,
+  putHeld,
+  putMarket,
+  putMatchedBid,
+  putTrade,
+  RELEASE_PREFIX,
+  settleItemKey,
+  sideKey,
+} from '../../state/markets.ts';
+import { accountKey } from '../../state/keys.ts';
+import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import { clearingPrice } from './auction.ts';
+import { isPastGate } from './rules.ts';
+
+/**
+ * Auction clearing (end-of-block hook `market-clearing`): every market past its gate
+ * closure is cleared by exactly the rule of vm/markets/auction.ts, in the first block at
+ * or past the gate (and the blocks after, while its work exceeds a block's budget).
+ *
+ * The books are kept in state in the rule's order (core/market.ts orderId: price, then
+ * height and index in block), market by market, earliest interval first; so step 1's sort
+ * is the state's key order (each order inserted in O(log n)), and the walk reads each book
+ * from its head. Markets clear one after another in ascending (interval, zone) order: the
+ * order of their ids, which is also what lets the hook declare its reads from the block
+ * alone (the first entries of three buckets). Each market goes through:
+ *   matching   steps 2-3: one work unit per trade; a bid that is done moves to the release
+ *              bucket, an ask that is done keeps its collateral for settlement; the partly
+ *              consumed heads are kept in the market record between blocks;
+ *   releasing  step 4: one unit per traded bid: its escrow above ceil(traded x P / 1000)
+ *              goes back to its balance, the rest is held for settlement;
+ *   expiring   step 4: one unit per order that did not trade: refunded in full;
+ *   cleared    the result (P, volume, trades, orders) is final.
+ * Every trade is recorded (state/markets.ts) with an event, and queued for settlement by
+ * its interval and the seller's device.
+ */
+
+/** Work units the clearing draws per block (with the interval close's 5,000 and settlement's 2,000: MAX_END_BLOCK_WORK). */
+export const CLEARING_WORK_PER_BLOCK = 3_000;
+/** Entries read from each bucket's head: the units a block can consume, and one to peek. */
+const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
+
+const BIDS = bookPrefix('bid');
+const ASKS = bookPrefix('ask');
+
+function first(state: StateReader, prefix: Uint8Array): StateEntry | undefined {
+  const it = state.iterate(prefix);
+  const r = it.next();
+  it.return?.();
+  return r.done === true ? undefined : r.value;
+}
+
+const intervalOf = (m: Uint8Array): number => readU64be(m, 0);
+
+/** The earliest market past its gate with clearing work left, from the heads of the three buckets. */
+function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undefined {
+  let best: Uint8Array | undefined;
+  for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
+    const e = first(state, prefix);
+    if (e === undefined) continue;
+    const m = marketOfOrder(entryId(e));
+    if (best === undefined || compareBytes(m, best) < 0) best = m;
+  }
+  return best !== undefined && isPastGate(intervalOf(best), block.params, block.timestamp) ? best : undefined;
+}
+
+/** An order leaving the book at clearing: its market-side and device-offer markers go with it. */
+function dropMarkers(state: StateOverlay, m: Uint8Array, id: Uint8Array, o: BookOrder): void {
+  state.delete(sideKey(m, o.owner));
+  const dev = parseOrderId(id, 'order').deviceId;
+  if (dev !== undefined) state.delete(deviceOfferKey(m, dev));
+}
+
+function refund(state: StateOverlay, owner: Uint8Array, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = readAccount(state, owner);
+  writeAccount(state, owner, { ...a, balance: a.balance + amount, locked: a.locked - amount });
+}
+
+interface Cursor {
+  entry: StateEntry;
+  order: BookOrder;
+  price: bigint;
+  left: bigint;
+  trades: number;
+}
+
+function cursorOf(it: Iterator<StateEntry>, head: HeadProgress | undefined): Cursor | undefined {
+  const r = it.next();
+  if (r.done === true) return undefined;
+  const order = decodeBookOrder(r.value[1]);
+  const id = entryId(r.value);
+  const price = parseOrderId(id, 'order').price;
+  const resumed = head !== undefined && compareBytes(head.id, id) === 0;
+  return { entry: r.value, order, price, left: resumed ? head.remainingWh : order.volumeWh, trades: resumed ? head.trades : 0 };
+}
+
+const progress = (c: Cursor | undefined): HeadProgress | undefined =>
+  c === undefined || (c.left === c.order.volumeWh && c.trades === 0)
+    ? undefined
+    : { id: Uint8Array.from(entryId(c.entry)), remainingWh: c.left, trades: c.trades };
+
+function bidDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
+  const id = entryId(c.entry);
+  putMatchedBid(state, id, { owner: c.order.owner, locked: c.order.locked, filledWh: c.order.volumeWh - c.left, trades: c.trades });
+  deleteBookOrder(state, 'bid', id);
+  dropMarkers(state, m, id, c.order);
+}
+
+function askDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
+  const id = entryId(c.entry);
+  // The whole collateral stays until the ask's trades settle (the penalty draws on it).
+  putHeld(state, collateralKey(id), { owner: c.order.owner, amount: c.order.locked, open: c.trades });
+  deleteBookOrder(state, 'ask', id);
+  dropMarkers(state, m, id, c.order);
+}
+
+/** Steps 2-3. Returns the market as it stands; status `releasing` when the walk ended. */
+function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
+  const bidIt = state.iterate(marketBookPrefix('bid', m));
+  const askIt = state.iterate(marketBookPrefix('ask', m));
+  let bid = cursorOf(bidIt, mk.headBid);
+  let ask = cursorOf(askIt, mk.headAsk);
+  let { trades, volumeWh, lastBidPrice, lastAskPrice } = mk;
+  try {
+    while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
+      if (!budget.take()) return { ...mk, status: 'matching', headBid: progress(bid), headAsk: progress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
+      const q = bid.left < ask.left ? bid.left : ask.left;
+      const askId = Uint8Array.from(entryId(ask.entry));
+      const trade = {
+        seq: trades,
+        bidId: Uint8Array.from(entryId(bid.entry)),
+        askId,
+        buyer: bid.order.owner,
+        seller: ask.order.owner,
+        deviceId: ask.order.deviceId!,
+        volumeWh: q,
+      };
+      putTrade(state, m, trade);
+      state.set(settleItemKey(MarketBucket.settleQueue, mk.intervalStartMs, trade.deviceId, mk.zone, trade.seq), encodeTrade(trade));
+      events.push({
+        type: 'trade',
+        attributes: [
+          ['zone', mk.zone],
+          ['intervalStartMs', String(mk.intervalStartMs)],
+          ['seq', String(trades)],
+          ['bid', toHex(trade.bidId)],
+          ['ask', toHex(askId)],
+          ['buyer', addressText(trade.buyer)],
+          ['seller', addressText(trade.seller)],
+          ['volumeWh', q.toString()],
+        ],
+      });
+      trades++;
+      volumeWh += q;
+      lastBidPrice = bid.price;
+      lastAskPrice = ask.price;
+      bid.left -= q;
+      ask.left -= q;
+      bid.trades++;
+      ask.trades++;
+      if (bid.left === 0n) {
+        bidDone(state, m, bid);
+        bid = cursorOf(bidIt, undefined);
+      }
+      if (ask.left === 0n) {
+        askDone(state, m, ask);
+        ask = cursorOf(askIt, undefined);
+      }
+    }
+  } finally {
+    bidIt.return?.();
+    askIt.return?.();
+  }
+  // The walk ended: partly filled heads leave the book with what they traded.
+  if (bid !== undefined && bid.trades > 0) bidDone(state, m, bid);
+  if (ask !== undefined && ask.trades > 0) askDone(state, m, ask);
+  const price = trades === 0 ? 0n : clearingPrice(lastBidPrice, lastAskPrice);
+  return { ...mk, status: 'releasing', headBid: undefined, headAsk: undefined, trades, volumeWh, lastBidPrice, lastAskPrice, price };
+}
+
+/** Step 4 for traded bids: keep ceil(traded x P / 1000) for settlement, release the rest. */
+function releaseMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budget: WorkBudget): boolean {
+  for (const e of state.iterate(marketReleasePrefix(m))) {
+    const id = entryId(e);
+    if (compareBytes(marketOfOrder(id), m) !== 0) break;
+    if (!budget.take()) return false;
+    const b = decodeMatchedBid(e[1]);
+    // Rounded up, as at placing: escrow >= ceil(volume x bid price / 1000) >= this, since traded <= volume and P <= bid price.
+    const held = (b.filledWh * mk.price + 999n) / 1000n;
+    refund(state, b.owner, b.locked - held);
+    putHeld(state, escrowKey(id), { owner: b.owner, amount: held, open: b.trades });
+    deleteMatchedBid(state, id);
+  }
+  return true;
+}
+
+/** Step 4 for orders that did not trade: refunded in full. */
+function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): boolean {
+  for (const side of ['bid', 'ask'] as Side[]) {
+    for (const e of state.iterate(marketBookPrefix(side, m))) {
+      if (!budget.take()) return false;
+      const id = entryId(e);
+      const o = decodeBookOrder(e[1]);
+      refund(state, o.owner, o.locked);
+      deleteBookOrder(state, side, id);
+      dropMarkers(state, m, id, o);
+    }
+  }
+  return true;
+}
+
+/** Works on one market until it is cleared (true) or the budget is spent (false). */
+function clearMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget, events: BlockEvent[]): boolean {
+  let mk = getMarketById(state, m)!;
+  if (mk.status === 'open' || mk.status === 'matching') {
+    mk = matchMarket(state, m, mk, budget, events);
+    if (mk.status === 'matching') {
+      putMarket(state, mk);
+      return false;
+    }
+  }
+  if (mk.status === 'releasing') {
+    if (!releaseMarket(state, m, mk, budget)) {
+      putMarket(state, mk);
+      return false;
+    }
+    mk = { ...mk, status: 'expiring' };
+  }
+  if (!expireMarket(state, m, budget)) {
+    putMarket(state, mk);
+    return false;
+  }
+  mk = { ...mk, status: 'cleared' };
+  putMarket(state, mk);
+  events.push({
+    type: 'market-cleared',
+    attributes: [
+      ['zone', mk.zone],
+      ['intervalStartMs', String(mk.intervalStartMs)],
+      ['price', mk.price.toString()],
+      ['volumeWh', mk.volumeWh.toString()],
+      ['trades', String(mk.trades)],
+      ['orders', String(mk.bids + mk.asks)],
+    ],
+  });
+  return true;
+}
+
+export function clearDueMarkets(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[] {
+  const events: BlockEvent[] = [];
+  for (;;) {
+    const m = nextMarket(state, block);
+    if (m === undefined || !clearMarket(state, Uint8Array.from(m), budget, events)) return events;
+  }
+}
+
+/**
+ * What the clearing reads besides the three heads: the records of the markets the heads'
+ * due entries belong to and their owners' accounts. The due entries are in the state
+ * before the block's txs, which never touch a market past its gate.
+ */
+export function clearingDependentReads(declared: StateReader, block: BlockContext): HookReads {
+  const keys: Uint8Array[] = [];
+  const seen = new Set<string>();
+  for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
+    let n = 0;
+    for (const e of declared.iterate(prefix)) {
+      if (n++ >= HEAD_LIMIT) break;
+      const id = entryId(e);
+      const ref = parseOrderId(id, 'order');
+      if (!isPastGate(ref.intervalStartMs, block.params, block.timestamp)) break;
+      const mk = marketKey(ref.zone, ref.intervalStartMs);
+      const owner = prefix === RELEASE_PREFIX ? decodeMatchedBid(e[1]).owner : decodeBookOrder(e[1]).owner;
+      for (const k of [mk, accountKey(owner)]) {
+        const s = toHex(k);
+        if (!seen.has(s)) {
+          seen.add(s);
+          keys.push(k);
+        }
+      }
+    }
+  }
+  return { keys, prefixes: [] };
+}
+
+export const marketClearingHook: EndBlockHook = {
+  name: 'market-clearing',
+  order: 20,
+  workPerBlock: CLEARING_WORK_PER_BLOCK,
+  prefixes: () => [],
+  ranges: () => [RELEASE_PREFIX, BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT })),
+  dependent: (block, declared) => clearingDependentReads(declared, block),
+  run: clearDueMarkets,
+};
