@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareBytes, toHex } from '../core/bytes.ts';
 import { Database } from './db.ts';
-import { StateOverlay, type StateReader } from './overlay.ts';
+import { type StateEntry, StateOverlay, type StateReader } from './overlay.ts';
 import { commitBlock, MapState, removeTempDirs, tempDir } from './testing/store.ts';
 import { WorldState } from './world-state.ts';
 
@@ -133,5 +133,155 @@ describe('prefix iteration', () => {
     }
     await ws.close();
     await db.close();
+  });
+});
+
+// ---- iteration interleaved with writes ----
+
+const ALPHABET = [0x00, 0x01, 0x7f, 0x80, 0xff];
+type Interleaved =
+  | { kind: 'set'; key: Uint8Array; value: Uint8Array }
+  | { kind: 'delete'; key: Uint8Array }
+  | { kind: 'open'; prefix: Uint8Array; from: Uint8Array | undefined }
+  | { kind: 'next'; which: number }
+  | { kind: 'close'; which: number };
+const interleavedArb: fc.Arbitrary<Interleaved> = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), key: keyArb, value: valueArb }),
+  fc.record({ kind: fc.constant('delete' as const), key: keyArb }),
+  fc.record({ kind: fc.constant('open' as const), prefix: keyArb.map((k) => k.subarray(0, k.length - 1)), from: fc.option(keyArb, { nil: undefined }) }),
+  fc.record({ kind: fc.constant('next' as const), which: fc.nat() }),
+  fc.record({ kind: fc.constant('close' as const), which: fc.nat() }),
+);
+
+/**
+ * The reference for an iteration of the top layer while that layer is written: it lists
+ * the keys present when it began, or written in the top layer by then (a deletion too),
+ * in byte order, each with the value it has when reached (skipped if deleted by then).
+ */
+class ModelState {
+  readonly keys = new Map<string, Uint8Array>();
+  readonly base = new Map<string, Uint8Array>();
+  readonly lower = new Map<string, Uint8Array | undefined>();
+  readonly top = new Map<string, Uint8Array | undefined>();
+
+  value(h: string): Uint8Array | undefined {
+    if (this.top.has(h)) return this.top.get(h);
+    if (this.lower.has(h)) return this.lower.get(h);
+    return this.base.get(h);
+  }
+
+  open(prefix: Uint8Array, from: Uint8Array | undefined): { next(): string | undefined } {
+    const candidates = [...this.keys.entries()]
+      .filter(
+        ([h, k]) =>
+          (this.value(h) !== undefined || this.top.has(h)) &&
+          Buffer.from(k.subarray(0, prefix.length)).equals(prefix) &&
+          (from === undefined || compareBytes(k, from) >= 0),
+      )
+      .sort(([, a], [, b]) => compareBytes(a, b))
+      .map(([h]) => h);
+    let i = 0;
+    return {
+      next: () => {
+        while (i < candidates.length) {
+          const h = candidates[i++]!;
+          const v = this.value(h);
+          if (v !== undefined) return `${h}=${toHex(v)}`;
+        }
+        return undefined;
+      },
+    };
+  }
+}
+
+/** Keys over ALPHABET from a seed: enough of them to fill several chunks of the overlay's index. */
+function manyKeys(n: number, seed: number): Uint8Array[] {
+  let x = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    let y = x;
+    return Uint8Array.from({ length: 1 + (y % 7) }, () => {
+      y = Math.floor(y / 5) + 7919;
+      return ALPHABET[y % 5]!;
+    });
+  });
+}
+
+const entryText = (r: IteratorResult<StateEntry>): string | undefined => (r.done === true ? undefined : `${toHex(r.value[0])}=${toHex(r.value[1])}`);
+
+describe('iteration interleaved with writes', () => {
+  it('open iterations list what the model lists while the overlay is written, over a lower overlay and a base, across chunk splits', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(keyArb, valueArb), { maxLength: 20 }),
+        fc.array(fc.tuple(keyArb, fc.option(valueArb, { nil: undefined })), { maxLength: 20 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 900, max: 2_200 })),
+        fc.integer(),
+        fc.array(interleavedArb, { maxLength: 60 }),
+        (baseEntries, lowerWrites, prefill, seed, ops) => {
+          const model = new ModelState();
+          const base = new MapState();
+          for (const [k, v] of baseEntries) {
+            base.data.set(Buffer.from(k).toString('latin1'), v);
+            model.keys.set(toHex(k), k);
+            model.base.set(toHex(k), v);
+          }
+          const lower = new StateOverlay(base);
+          for (const [k, v] of lowerWrites) {
+            if (v === undefined) lower.delete(k);
+            else lower.set(k, v);
+            model.keys.set(toHex(k), k);
+            model.lower.set(toHex(k), v);
+          }
+          const top = new StateOverlay(lower);
+          const write = (k: Uint8Array, v: Uint8Array | undefined) => {
+            if (v === undefined) top.delete(k);
+            else top.set(k, v);
+            model.keys.set(toHex(k), k);
+            model.top.set(toHex(k), v);
+          };
+          manyKeys(prefill, seed).forEach((k, i) => write(k, i % 4 === 3 ? undefined : Uint8Array.of(i & 0xff, i >> 8)));
+          const open: { real: IterableIterator<StateEntry>; model: { next(): string | undefined } }[] = [];
+          for (const op of ops) {
+            if (op.kind === 'set') write(op.key, op.value);
+            else if (op.kind === 'delete') write(op.key, undefined);
+            else if (op.kind === 'open') {
+              // Iteration begins at the first next(): open and take the first entry together.
+              const it = { real: top.iterate(op.prefix, op.from), model: model.open(op.prefix, op.from) };
+              expect(entryText(it.real.next())).toEqual(it.model.next());
+              open.push(it);
+            } else if (open.length > 0) {
+              const at = op.which % open.length;
+              if (op.kind === 'next') expect(entryText(open[at]!.real.next())).toEqual(open[at]!.model.next());
+              else open.splice(at, 1)[0]!.real.return?.();
+            }
+          }
+          // Whatever was left open runs to its end; changes() is every top write in byte order.
+          for (const it of open) {
+            for (let r = it.real.next(); ; r = it.real.next()) {
+              expect(entryText(r)).toEqual(it.model.next());
+              if (r.done === true) break;
+            }
+          }
+          const expected = [...model.top.keys()]
+            .map((h) => model.keys.get(h)!)
+            .sort(compareBytes)
+            .map((k) => `${toHex(k)}=${model.top.get(toHex(k)) === undefined ? '-' : toHex(model.top.get(toHex(k))!)}`);
+          expect(top.changes().map((c) => `${toHex(c.key)}=${c.value === undefined ? '-' : toHex(c.value)}`)).toEqual(expected);
+          lower.absorb(top);
+          expect(lower.changes().map((c) => toHex(c.key))).toEqual(
+            [...new Set([...model.lower.keys(), ...model.top.keys()])]
+              .map((h) => model.keys.get(h)!)
+              .sort(compareBytes)
+              .map(toHex),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

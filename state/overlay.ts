@@ -48,6 +48,129 @@ export function lowerBound(sorted: readonly string[], target: string): number {
   return lo;
 }
 
+/** One write of an overlay: its value (`undefined`: deleted), and when its key was first written there. */
+interface Write {
+  readonly id: string;
+  key: Uint8Array;
+  value: Uint8Array | undefined;
+  /** Sequence number of the key's first write in this layer: iterations begun before it skip it. */
+  readonly born: number;
+}
+
+/** Writes per chunk of the sorted index before it is split in two. */
+const CHUNK_MAX = 1024;
+
+/**
+ * An overlay's writes in byte order of the key, kept sorted as keys arrive: a list of
+ * sorted chunks (at most CHUNK_MAX each), so a new key costs two binary searches and a
+ * short splice, and listing never sorts. Keys are never removed (a deletion is a write).
+ */
+class SortedWrites {
+  readonly chunks: Write[][] = [];
+  /** Bumped by every insertion: positions held across one are looked up again. */
+  version = 0;
+
+  insert(w: Write): void {
+    this.version++;
+    const cs = this.chunks;
+    if (cs.length === 0) {
+      cs.push([w]);
+      return;
+    }
+    const c = this.chunkFor(w.id);
+    const chunk = cs[c]!;
+    chunk.splice(lowerBoundOf(chunk, w.id, false), 0, w);
+    if (chunk.length > CHUNK_MAX) cs.splice(c + 1, 0, chunk.splice(CHUNK_MAX >>> 1));
+  }
+
+  /** The first chunk whose last id is >= `id` (> when `after`), else the last chunk. */
+  private chunkFor(id: string, after = false): number {
+    const cs = this.chunks;
+    let lo = 0;
+    let hi = cs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const last = cs[mid]![cs[mid]!.length - 1]!.id;
+      if (last < id || (after && last === id)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Where the first id >= `id` (> when `after`) is, as [chunk, index]; past the end when none. */
+  seek(id: string, after: boolean): [number, number] {
+    if (this.chunks.length === 0) return [0, 0];
+    const c = this.chunkFor(id, after);
+    const i = lowerBoundOf(this.chunks[c]!, id, after);
+    return i < this.chunks[c]!.length ? [c, i] : [c + 1, 0];
+  }
+}
+
+/** Index of the first write whose id is >= `id` (> when `after`) in a sorted chunk. */
+function lowerBoundOf(chunk: readonly Write[], id: string, after: boolean): number {
+  let lo = 0;
+  let hi = chunk.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = chunk[mid]!.id;
+    if (m < id || (after && m === id)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Walks one layer's writes under a prefix in byte order, skipping keys first written after
+ * `snapshot`. Holds its place as (chunk, index) while no key is inserted, and finds it
+ * again from the last write it returned when one was.
+ */
+class OwnCursor {
+  private readonly list: SortedWrites;
+  private readonly prefix: string;
+  private readonly snapshot: number;
+  /** The id to look up again after an insertion: the last write passed, or where to start. */
+  private from: string;
+  private passed = false;
+  private c = 0;
+  private i = 0;
+  private version = Number.NaN;
+  private done = false;
+
+  constructor(list: SortedWrites, prefix: string, start: string, snapshot: number) {
+    this.list = list;
+    this.prefix = prefix;
+    this.snapshot = snapshot;
+    this.from = start;
+  }
+
+  /** The next write listed, or undefined when the prefix is done. */
+  next(): Write | undefined {
+    if (this.done) return undefined;
+    const cs = this.list.chunks;
+    if (this.version !== this.list.version) {
+      [this.c, this.i] = this.list.seek(this.from, this.passed);
+      this.version = this.list.version;
+    } else if (this.passed) this.step();
+    while (this.c < cs.length) {
+      const w = cs[this.c]![this.i]!;
+      if (!w.id.startsWith(this.prefix)) break;
+      this.from = w.id;
+      this.passed = true;
+      if (w.born <= this.snapshot) return w;
+      this.step();
+    }
+    this.done = true;
+    return undefined;
+  }
+
+  private step(): void {
+    if (++this.i >= this.list.chunks[this.c]!.length) {
+      this.c++;
+      this.i = 0;
+    }
+  }
+}
+
 /**
  * A copy-on-write layer over a reader. Executing a block writes here; nothing reaches the
  * base until the node commits `changes()`. Overlays nest (a tx's overlay over the block's)
@@ -59,9 +182,11 @@ export function lowerBound(sorted: readonly string[], target: string): number {
  */
 export class StateOverlay implements StateReader {
   private readonly base: StateReader;
-  private readonly writes = new Map<string, StateChange>();
-  /** This layer's written ids in byte order; rebuilt on demand after a new key is written. */
-  private sorted: string[] | undefined;
+  private readonly writes = new Map<string, Write>();
+  /** The same writes in byte order of the key. */
+  private readonly sorted = new SortedWrites();
+  /** New keys written so far: a key's `born`, an iteration's snapshot. */
+  private born = 0;
 
   constructor(base: StateReader) {
     this.base = base;
@@ -73,21 +198,29 @@ export class StateOverlay implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.write(byteId(key), { key, value });
+    this.write(byteId(key), key, value);
   }
 
   delete(key: Uint8Array): void {
-    this.write(byteId(key), { key, value: undefined });
+    this.write(byteId(key), key, undefined);
   }
 
-  private write(id: string, change: StateChange): void {
-    if (this.sorted !== undefined && !this.writes.has(id)) this.sorted = undefined;
-    this.writes.set(id, change);
+  private write(id: string, key: Uint8Array, value: Uint8Array | undefined): void {
+    const w = this.writes.get(id);
+    if (w !== undefined) {
+      w.key = key;
+      w.value = value;
+      return;
+    }
+    const fresh: Write = { id, key, value, born: ++this.born };
+    this.writes.set(id, fresh);
+    this.sorted.insert(fresh);
   }
 
   /** Folds a child overlay's writes into this one. */
   absorb(child: StateOverlay): void {
-    for (const [k, change] of child.writes) this.write(k, change);
+    // In key order: each new key lands at or after the previous one, where the search is short.
+    for (const chunk of child.sorted.chunks) for (const w of chunk) this.write(w.id, w.key, w.value);
   }
 
   get size(): number {
@@ -96,26 +229,30 @@ export class StateOverlay implements StateReader {
 
   /** The writes sorted by key: a defined order, independent of the order of execution. */
   changes(): StateChange[] {
-    return [...this.writes.values()].sort((a, b) => compareBytes(a.key, b.key));
+    const out: StateChange[] = [];
+    for (const chunk of this.sorted.chunks) for (const w of chunk) out.push({ key: w.key, value: w.value });
+    return out;
   }
 
   *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
-    const own = this.ownIds(prefix, iterationStart(prefix, from));
+    const own = new OwnCursor(this.sorted, byteId(prefix), byteId(iterationStart(prefix, from)), this.born);
     const base = this.base.iterate(prefix, from);
     try {
       // The base is advanced only after an entry is handed out: stopping early pulls nothing more.
       let b = base.next();
-      let i = 0;
+      let bid = b.done === true ? undefined : byteId(b.value[0]);
+      let o = own.next();
       for (;;) {
-        const o = own[i];
-        const bid = b.done === true ? undefined : byteId(b.value[0]);
         if (o === undefined && bid === undefined) return;
-        if (o !== undefined && (bid === undefined || o <= bid)) {
+        if (o !== undefined && (bid === undefined || o.id <= bid)) {
           // This layer's write wins over (and so skips) the base's entry for the same key.
-          i++;
-          const w = this.writes.get(o)!;
-          if (w.value !== undefined) yield [w.key, w.value];
-          if (o === bid) b = base.next();
+          const same = o.id === bid;
+          if (o.value !== undefined) yield [o.key, o.value];
+          o = own.next();
+          if (same) {
+            b = base.next();
+            bid = b.done === true ? undefined : byteId(b.value[0]);
+          }
           continue;
         }
         const [key, value] = b.value!;
@@ -123,23 +260,10 @@ export class StateOverlay implements StateReader {
         if (w === undefined) yield [key, value];
         else if (w.value !== undefined) yield [key, w.value];
         b = base.next();
+        bid = b.done === true ? undefined : byteId(b.value[0]);
       }
     } finally {
       base.return?.();
     }
-  }
-
-  /** Ids of this layer's writes under `prefix`, from `start`, in byte order (a copy: writes may follow). */
-  private ownIds(prefix: Uint8Array, start: Uint8Array): string[] {
-    if (this.writes.size === 0) return [];
-    this.sorted ??= [...this.writes.keys()].sort();
-    const p = byteId(prefix);
-    const out: string[] = [];
-    for (let i = lowerBound(this.sorted, byteId(start)); i < this.sorted.length; i++) {
-      const id = this.sorted[i]!;
-      if (!id.startsWith(p)) break;
-      out.push(id);
-    }
-    return out;
   }
 }
