@@ -57,62 +57,53 @@ interface Write {
   readonly born: number;
 }
 
-/** Writes per chunk of the sorted index before it is split in two. */
-const CHUNK_MAX = 1024;
+/**
+ * The bucket of an id, a number that sorts as the ids do: ids of two bytes or more by their
+ * first two bytes (a kind of record and its bucket, core/state-keys.ts), a shorter id just
+ * before the ids it begins.
+ */
+function bucketOf(id: string): number {
+  if (id.length >= 2) return ((id.charCodeAt(0) << 8) | id.charCodeAt(1)) * 2 + 1;
+  return id.length === 1 ? id.charCodeAt(0) * 512 : -1;
+}
 
 /**
- * An overlay's writes in byte order of the key, kept sorted as keys arrive: a list of
- * sorted chunks (at most CHUNK_MAX each), so a new key costs two binary searches and a
- * short splice, and listing never sorts. Keys are never removed (a deletion is a write).
+ * One bucket of an overlay's writes: those in byte order of the key, and those written
+ * since it was last listed, sorted and merged in only when it is listed again. So a new
+ * key costs an append, a bucket never listed is sorted once (by `changes()`), and one
+ * listed again after writes sorts only what is new.
  */
-class SortedWrites {
-  readonly chunks: Write[][] = [];
-  /** Bumped by every insertion: positions held across one are looked up again. */
+class Bucket {
+  sorted: Write[] = [];
+  pending: Write[] = [];
+  /** Bumped by every merge: positions held across one are looked up again. */
   version = 0;
 
-  insert(w: Write): void {
+  flush(writes: ReadonlyMap<string, Write>): void {
+    if (this.pending.length === 0) return;
+    // Sorting the ids themselves keeps the comparison native (no comparator call per pair).
+    const ids = this.pending.map((w) => w.id).sort();
+    this.pending = [];
+    const old = this.sorted;
+    const out = new Array<Write>(old.length + ids.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length && j < ids.length) out[k++] = old[i]!.id < ids[j]! ? old[i++]! : writes.get(ids[j++]!)!;
+    while (i < old.length) out[k++] = old[i++]!;
+    while (j < ids.length) out[k++] = writes.get(ids[j++]!)!;
+    this.sorted = out;
     this.version++;
-    const cs = this.chunks;
-    if (cs.length === 0) {
-      cs.push([w]);
-      return;
-    }
-    const c = this.chunkFor(w.id);
-    const chunk = cs[c]!;
-    chunk.splice(lowerBoundOf(chunk, w.id, false), 0, w);
-    if (chunk.length > CHUNK_MAX) cs.splice(c + 1, 0, chunk.splice(CHUNK_MAX >>> 1));
-  }
-
-  /** The first chunk whose last id is >= `id` (> when `after`), else the last chunk. */
-  private chunkFor(id: string, after = false): number {
-    const cs = this.chunks;
-    let lo = 0;
-    let hi = cs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const last = cs[mid]![cs[mid]!.length - 1]!.id;
-      if (last < id || (after && last === id)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Where the first id >= `id` (> when `after`) is, as [chunk, index]; past the end when none. */
-  seek(id: string, after: boolean): [number, number] {
-    if (this.chunks.length === 0) return [0, 0];
-    const c = this.chunkFor(id, after);
-    const i = lowerBoundOf(this.chunks[c]!, id, after);
-    return i < this.chunks[c]!.length ? [c, i] : [c + 1, 0];
   }
 }
 
-/** Index of the first write whose id is >= `id` (> when `after`) in a sorted chunk. */
-function lowerBoundOf(chunk: readonly Write[], id: string, after: boolean): number {
+/** Index of the first write whose id is >= `id` (> when `after`) in a sorted array. */
+function lowerBoundOf(sorted: readonly Write[], id: string, after: boolean): number {
   let lo = 0;
-  let hi = chunk.length;
+  let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const m = chunk[mid]!.id;
+    const m = sorted[mid]!.id;
     if (m < id || (after && m === id)) lo = mid + 1;
     else hi = mid;
   }
@@ -120,54 +111,55 @@ function lowerBoundOf(chunk: readonly Write[], id: string, after: boolean): numb
 }
 
 /**
- * Walks one layer's writes under a prefix in byte order, skipping keys first written after
- * `snapshot`. Holds its place as (chunk, index) while no key is inserted, and finds it
- * again from the last write it returned when one was.
+ * Walks one layer's writes under a prefix in byte order, bucket after bucket, skipping keys
+ * first written after `snapshot`. Holds its place as an index while its bucket is not
+ * merged again, and finds it again from the last write it passed when it was.
  */
 class OwnCursor {
-  private readonly list: SortedWrites;
+  private readonly buckets: readonly Bucket[];
+  private readonly writes: ReadonlyMap<string, Write>;
   private readonly prefix: string;
   private readonly snapshot: number;
-  /** The id to look up again after an insertion: the last write passed, or where to start. */
+  /** Where to look up the place again: the last write passed, or the start. */
   private from: string;
   private passed = false;
-  private c = 0;
+  private b = 0;
   private i = 0;
   private version = Number.NaN;
-  private done = false;
 
-  constructor(list: SortedWrites, prefix: string, start: string, snapshot: number) {
-    this.list = list;
+  constructor(buckets: readonly Bucket[], writes: ReadonlyMap<string, Write>, prefix: string, start: string, snapshot: number) {
+    this.buckets = buckets;
+    this.writes = writes;
     this.prefix = prefix;
-    this.snapshot = snapshot;
     this.from = start;
+    this.snapshot = snapshot;
   }
 
   /** The next write listed, or undefined when the prefix is done. */
   next(): Write | undefined {
-    if (this.done) return undefined;
-    const cs = this.list.chunks;
-    if (this.version !== this.list.version) {
-      [this.c, this.i] = this.list.seek(this.from, this.passed);
-      this.version = this.list.version;
-    } else if (this.passed) this.step();
-    while (this.c < cs.length) {
-      const w = cs[this.c]![this.i]!;
-      if (!w.id.startsWith(this.prefix)) break;
-      this.from = w.id;
-      this.passed = true;
-      if (w.born <= this.snapshot) return w;
-      this.step();
+    while (this.b < this.buckets.length) {
+      const bucket = this.buckets[this.b]!;
+      // Entering a bucket: what it holds from before the snapshot must be merged in.
+      if (Number.isNaN(this.version)) bucket.flush(this.writes);
+      if (this.version !== bucket.version) {
+        this.i = lowerBoundOf(bucket.sorted, this.from, this.passed);
+        this.version = bucket.version;
+      }
+      const s = bucket.sorted;
+      while (this.i < s.length) {
+        const w = s[this.i++]!;
+        if (!w.id.startsWith(this.prefix)) {
+          this.b = this.buckets.length;
+          return undefined;
+        }
+        this.from = w.id;
+        this.passed = true;
+        if (w.born <= this.snapshot) return w;
+      }
+      this.b++;
+      this.version = Number.NaN;
     }
-    this.done = true;
     return undefined;
-  }
-
-  private step(): void {
-    if (++this.i >= this.list.chunks[this.c]!.length) {
-      this.c++;
-      this.i = 0;
-    }
   }
 }
 
@@ -183,8 +175,9 @@ class OwnCursor {
 export class StateOverlay implements StateReader {
   private readonly base: StateReader;
   private readonly writes = new Map<string, Write>();
-  /** The same writes in byte order of the key. */
-  private readonly sorted = new SortedWrites();
+  /** The same writes by bucket (bucketOf), and the bucket numbers in ascending order. */
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly order: number[] = [];
   /** New keys written so far: a key's `born`, an iteration's snapshot. */
   private born = 0;
 
@@ -214,13 +207,21 @@ export class StateOverlay implements StateReader {
     }
     const fresh: Write = { id, key, value, born: ++this.born };
     this.writes.set(id, fresh);
-    this.sorted.insert(fresh);
+    const n = bucketOf(id);
+    let bucket = this.buckets.get(n);
+    if (bucket === undefined) {
+      bucket = new Bucket();
+      this.buckets.set(n, bucket);
+      let at = this.order.length;
+      while (at > 0 && this.order[at - 1]! > n) at--;
+      this.order.splice(at, 0, n);
+    }
+    bucket.pending.push(fresh);
   }
 
   /** Folds a child overlay's writes into this one. */
   absorb(child: StateOverlay): void {
-    // In key order: each new key lands at or after the previous one, where the search is short.
-    for (const chunk of child.sorted.chunks) for (const w of chunk) this.write(w.id, w.key, w.value);
+    for (const w of child.writes.values()) this.write(w.id, w.key, w.value);
   }
 
   get size(): number {
@@ -230,12 +231,28 @@ export class StateOverlay implements StateReader {
   /** The writes sorted by key: a defined order, independent of the order of execution. */
   changes(): StateChange[] {
     const out: StateChange[] = [];
-    for (const chunk of this.sorted.chunks) for (const w of chunk) out.push({ key: w.key, value: w.value });
+    for (const n of this.order) {
+      const bucket = this.buckets.get(n)!;
+      bucket.flush(this.writes);
+      for (const w of bucket.sorted) out.push({ key: w.key, value: w.value });
+    }
     return out;
   }
 
+  /** The buckets that may hold ids under `prefix`, in order. */
+  private bucketsUnder(prefix: string): Bucket[] {
+    if (prefix.length >= 2) {
+      const b = this.buckets.get(bucketOf(prefix));
+      return b === undefined ? [] : [b];
+    }
+    const lo = prefix.length === 0 ? -1 : prefix.charCodeAt(0) * 512;
+    const hi = prefix.length === 0 ? Number.POSITIVE_INFINITY : lo + 511;
+    return this.order.filter((n) => n >= lo && n <= hi).map((n) => this.buckets.get(n)!);
+  }
+
   *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
-    const own = new OwnCursor(this.sorted, byteId(prefix), byteId(iterationStart(prefix, from)), this.born);
+    const p = byteId(prefix);
+    const own = new OwnCursor(this.bucketsUnder(p), this.writes, p, byteId(iterationStart(prefix, from)), this.born);
     const base = this.base.iterate(prefix, from);
     try {
       // The base is advanced only after an entry is handed out: stopping early pulls nothing more.
