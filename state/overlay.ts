@@ -71,7 +71,8 @@ function bucketOf(id: string): number {
  * One bucket of an overlay's writes: those in byte order of the key, and those written
  * since it was last listed, sorted and merged in only when it is listed again. So a new
  * key costs an append, a bucket never listed is sorted once (by `changes()`), and one
- * listed again after writes sorts only what is new.
+ * listed again after writes sorts only what is new: a few new keys are put in place by
+ * binary search, more are merged in one pass.
  */
 class Bucket {
   sorted: Write[] = [];
@@ -85,6 +86,13 @@ class Bucket {
     const ids = this.pending.map((w) => w.id).sort();
     this.pending = [];
     const old = this.sorted;
+    if (ids.length <= 16 && ids.length * 8 <= old.length) {
+      // A few new keys in a large bucket (a listing after each write): put each in place,
+      // a binary search and one native move, rather than a new array.
+      for (const id of ids) old.splice(lowerBoundOf(old, id, false), 0, writes.get(id)!);
+      this.version++;
+      return;
+    }
     const out = new Array<Write>(old.length + ids.length);
     let i = 0;
     let j = 0;
