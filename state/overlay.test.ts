@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareBytes, toHex } from '../core/bytes.ts';
 import { Database } from './db.ts';
-import { type StateEntry, StateOverlay, type StateReader } from './overlay.ts';
+import { byteId, type StateEntry, StateOverlay, type StateReader } from './overlay.ts';
 import { commitBlock, MapState, removeTempDirs, tempDir } from './testing/store.ts';
 import { WorldState } from './world-state.ts';
 
@@ -306,5 +306,20 @@ describe('an open iteration when another one merges new keys in', () => {
     expect(entryText(o.iterate(Uint8Array.of(1, 1)).next())).toBe('010100=00');
     const rest = [...a].map(([k]) => k[2]);
     expect(rest).toEqual(Array.from({ length: n - 2 }, (_, i) => 2 * (i + 2)));
+  });
+});
+
+describe('byteId', () => {
+  it('is the latin-1 text of the bytes, one char per byte, whatever the length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 700 }), fc.nat(8), (bytes, off) => {
+        const view = new Uint8Array(bytes.length + off + 3).subarray(off, off + bytes.length);
+        view.set(bytes);
+        const id = byteId(view);
+        expect(id.length).toBe(bytes.length);
+        expect(Array.from(id, (c) => c.charCodeAt(0))).toEqual(Array.from(bytes));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
