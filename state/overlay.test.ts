@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareBytes, toHex } from '../core/bytes.ts';
 import { Database } from './db.ts';
-import { StateOverlay, type StateReader } from './overlay.ts';
+import { byteId, type StateEntry, StateOverlay, type StateReader } from './overlay.ts';
 import { commitBlock, MapState, removeTempDirs, tempDir } from './testing/store.ts';
 import { WorldState } from './world-state.ts';
 
@@ -133,5 +133,193 @@ describe('prefix iteration', () => {
     }
     await ws.close();
     await db.close();
+  });
+});
+
+// ---- iteration interleaved with writes ----
+
+const ALPHABET = [0x00, 0x01, 0x7f, 0x80, 0xff];
+type Interleaved =
+  | { kind: 'set'; key: Uint8Array; value: Uint8Array }
+  | { kind: 'delete'; key: Uint8Array }
+  | { kind: 'open'; prefix: Uint8Array; from: Uint8Array | undefined }
+  | { kind: 'next'; which: number }
+  | { kind: 'close'; which: number };
+const interleavedArb: fc.Arbitrary<Interleaved> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: valueArb }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('open' as const),
+      prefix: keyArb.map((k) => k.subarray(0, k.length - 1)),
+      from: fc.option(keyArb, { nil: undefined }),
+    }),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ kind: fc.constant('next' as const), which: fc.nat() }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('close' as const), which: fc.nat() }), weight: 1 },
+);
+
+/**
+ * The reference for an iteration of the top layer while that layer is written: it lists
+ * the keys present when it began, or written in the top layer by then (a deletion too),
+ * in byte order, each with the value it has when reached (skipped if deleted by then).
+ */
+class ModelState {
+  readonly keys = new Map<string, Uint8Array>();
+  readonly base = new Map<string, Uint8Array>();
+  readonly lower = new Map<string, Uint8Array | undefined>();
+  readonly top = new Map<string, Uint8Array | undefined>();
+
+  value(h: string): Uint8Array | undefined {
+    if (this.top.has(h)) return this.top.get(h);
+    if (this.lower.has(h)) return this.lower.get(h);
+    return this.base.get(h);
+  }
+
+  open(prefix: Uint8Array, from: Uint8Array | undefined): { next(): string | undefined } {
+    const candidates = [...this.keys.entries()]
+      .filter(
+        ([h, k]) =>
+          (this.value(h) !== undefined || this.top.has(h)) &&
+          Buffer.from(k.subarray(0, prefix.length)).equals(prefix) &&
+          (from === undefined || compareBytes(k, from) >= 0),
+      )
+      .sort(([, a], [, b]) => compareBytes(a, b))
+      .map(([h]) => h);
+    let i = 0;
+    return {
+      next: () => {
+        while (i < candidates.length) {
+          const h = candidates[i++]!;
+          const v = this.value(h);
+          if (v !== undefined) return `${h}=${toHex(v)}`;
+        }
+        return undefined;
+      },
+    };
+  }
+}
+
+/** Keys over ALPHABET from a seed: many in each bucket of the overlay's index. */
+function manyKeys(n: number, seed: number): Uint8Array[] {
+  let x = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    let y = x;
+    return Uint8Array.from({ length: 1 + (y % 7) }, () => {
+      y = Math.floor(y / 5) + 7919;
+      return ALPHABET[y % 5]!;
+    });
+  });
+}
+
+const entryText = (r: IteratorResult<StateEntry>): string | undefined => (r.done === true ? undefined : `${toHex(r.value[0])}=${toHex(r.value[1])}`);
+
+describe('iteration interleaved with writes', () => {
+  it('open iterations list what the model lists while the overlay is written, over a lower overlay and a base, while other iterations merge new keys in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(keyArb, valueArb), { maxLength: 20 }),
+        fc.array(fc.tuple(keyArb, fc.option(valueArb, { nil: undefined })), { maxLength: 20 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 })),
+        fc.integer(),
+        fc.array(interleavedArb, { maxLength: 80 }),
+        (baseEntries, lowerWrites, prefill, seed, ops) => {
+          const model = new ModelState();
+          const base = new MapState();
+          for (const [k, v] of baseEntries) {
+            base.data.set(Buffer.from(k).toString('latin1'), v);
+            model.keys.set(toHex(k), k);
+            model.base.set(toHex(k), v);
+          }
+          const lower = new StateOverlay(base);
+          for (const [k, v] of lowerWrites) {
+            if (v === undefined) lower.delete(k);
+            else lower.set(k, v);
+            model.keys.set(toHex(k), k);
+            model.lower.set(toHex(k), v);
+          }
+          const top = new StateOverlay(lower);
+          const write = (k: Uint8Array, v: Uint8Array | undefined) => {
+            if (v === undefined) top.delete(k);
+            else top.set(k, v);
+            model.keys.set(toHex(k), k);
+            model.top.set(toHex(k), v);
+          };
+          manyKeys(prefill, seed).forEach((k, i) => write(k, i % 4 === 3 ? undefined : Uint8Array.of(i & 0xff, i >> 8)));
+          const open: { real: IterableIterator<StateEntry>; model: { next(): string | undefined } }[] = [];
+          for (const op of ops) {
+            if (op.kind === 'set') write(op.key, op.value);
+            else if (op.kind === 'delete') write(op.key, undefined);
+            else if (op.kind === 'open') {
+              // Iteration begins at the first next(): open and take the first entry together.
+              const it = { real: top.iterate(op.prefix, op.from), model: model.open(op.prefix, op.from) };
+              expect(entryText(it.real.next())).toEqual(it.model.next());
+              open.push(it);
+            } else if (open.length > 0) {
+              const at = op.which % open.length;
+              if (op.kind === 'next') expect(entryText(open[at]!.real.next())).toEqual(open[at]!.model.next());
+              else open.splice(at, 1)[0]!.real.return?.();
+            }
+          }
+          // Whatever was left open runs to its end; changes() is every top write in byte order.
+          for (const it of open) {
+            for (let r = it.real.next(); ; r = it.real.next()) {
+              expect(entryText(r)).toEqual(it.model.next());
+              if (r.done === true) break;
+            }
+          }
+          const expected = [...model.top.keys()]
+            .map((h) => model.keys.get(h)!)
+            .sort(compareBytes)
+            .map((k) => `${toHex(k)}=${model.top.get(toHex(k)) === undefined ? '-' : toHex(model.top.get(toHex(k))!)}`);
+          expect(top.changes().map((c) => `${toHex(c.key)}=${c.value === undefined ? '-' : toHex(c.value)}`)).toEqual(expected);
+          lower.absorb(top);
+          expect(lower.changes().map((c) => toHex(c.key))).toEqual(
+            [...new Set([...model.lower.keys(), ...model.top.keys()])]
+              .map((h) => model.keys.get(h)!)
+              .sort(compareBytes)
+              .map(toHex),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('an open iteration when another one merges new keys in', () => {
+  // 3 keys: the new one is merged in a new array; 20: put in place in the same array.
+  it.each([3, 20])('neither repeats nor skips an entry, nor lists the new key (%i keys in the bucket)', (n) => {
+    const o = new StateOverlay(new MapState());
+    for (let k = 0; k < n; k++) o.set(Uint8Array.of(1, 1, 2 * k), Uint8Array.of(k));
+    const a = o.iterate(Uint8Array.of(1, 1));
+    expect(entryText(a.next())).toBe('010100=00');
+    expect(entryText(a.next())).toBe('010102=01');
+    // a key before a's place, then an iteration that sorts it into the same bucket
+    o.set(Uint8Array.of(1, 1, 1), Uint8Array.of(0xff));
+    expect(entryText(o.iterate(Uint8Array.of(1, 1)).next())).toBe('010100=00');
+    const rest = [...a].map(([k]) => k[2]);
+    expect(rest).toEqual(Array.from({ length: n - 2 }, (_, i) => 2 * (i + 2)));
+  });
+});
+
+describe('byteId', () => {
+  it('is the latin-1 text of the bytes, one char per byte, whatever the length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 700 }), fc.nat(8), (bytes, off) => {
+        const view = new Uint8Array(bytes.length + off + 3).subarray(off, off + bytes.length);
+        view.set(bytes);
+        const id = byteId(view);
+        expect(id.length).toBe(bytes.length);
+        expect(Array.from(id, (c) => c.charCodeAt(0))).toEqual(Array.from(bytes));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

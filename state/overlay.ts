@@ -26,9 +26,14 @@ export const EMPTY_STATE: StateReader = {
   iterate: () => [][Symbol.iterator](),
 };
 
+/** Where byteId decodes: copying a key into one buffer costs less than a Buffer view made per call. */
+let scratch = Buffer.allocUnsafe(256);
+
 /** A Map key for bytes. Latin-1 keeps one char per byte, so comparing two ids with `<` is byte order. */
 export function byteId(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  if (key.length > scratch.length) scratch = Buffer.allocUnsafe(2 * key.length);
+  scratch.set(key);
+  return scratch.toString('latin1', 0, key.length);
 }
 
 /** Where iteration of `prefix` from `from` starts: the later of the two. */
@@ -48,6 +53,129 @@ export function lowerBound(sorted: readonly string[], target: string): number {
   return lo;
 }
 
+/** One write of an overlay: its value (`undefined`: deleted), and when its key was first written there. */
+interface Write {
+  readonly id: string;
+  key: Uint8Array;
+  value: Uint8Array | undefined;
+  /** Sequence number of the key's first write in this layer: iterations begun before it skip it. */
+  readonly born: number;
+}
+
+/**
+ * The bucket of an id, a number that sorts as the ids do: ids of two bytes or more by their
+ * first two bytes (a kind of record and its bucket, core/state-keys.ts), a shorter id just
+ * before the ids it begins.
+ */
+function bucketOf(id: string): number {
+  if (id.length >= 2) return ((id.charCodeAt(0) << 8) | id.charCodeAt(1)) * 2 + 1;
+  return id.length === 1 ? id.charCodeAt(0) * 512 : -1;
+}
+
+/**
+ * One bucket of an overlay's writes: those in byte order of the key, and those written
+ * since it was last listed, sorted and merged in only when it is listed again. So a new
+ * key costs an append, a bucket never listed is sorted once (by `changes()`), and one
+ * listed again after writes sorts only what is new: a few new keys are put in place by
+ * binary search, more are merged in one pass.
+ */
+class Bucket {
+  sorted: Write[] = [];
+  pending: Write[] = [];
+  /** Bumped by every merge: positions held across one are looked up again. */
+  version = 0;
+
+  flush(writes: ReadonlyMap<string, Write>): void {
+    if (this.pending.length === 0) return;
+    // Sorting the ids themselves keeps the comparison native (no comparator call per pair).
+    const ids = this.pending.map((w) => w.id).sort();
+    this.pending = [];
+    const old = this.sorted;
+    if (ids.length <= 16 && ids.length * 8 <= old.length) {
+      // A few new keys in a large bucket (a listing after each write): put each in place,
+      // a binary search and one native move, rather than a new array.
+      for (const id of ids) old.splice(lowerBoundOf(old, id, false), 0, writes.get(id)!);
+      this.version++;
+      return;
+    }
+    const out = new Array<Write>(old.length + ids.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length && j < ids.length) out[k++] = old[i]!.id < ids[j]! ? old[i++]! : writes.get(ids[j++]!)!;
+    while (i < old.length) out[k++] = old[i++]!;
+    while (j < ids.length) out[k++] = writes.get(ids[j++]!)!;
+    this.sorted = out;
+    this.version++;
+  }
+}
+
+/** Index of the first write whose id is >= `id` (> when `after`) in a sorted array. */
+function lowerBoundOf(sorted: readonly Write[], id: string, after: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = sorted[mid]!.id;
+    if (m < id || (after && m === id)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Walks one layer's writes under a prefix in byte order, bucket after bucket, skipping keys
+ * first written after `snapshot`. Holds its place as an index while its bucket is not
+ * merged again, and finds it again from the last write it passed when it was.
+ */
+class OwnCursor {
+  private readonly buckets: readonly Bucket[];
+  private readonly writes: ReadonlyMap<string, Write>;
+  private readonly prefix: string;
+  private readonly snapshot: number;
+  /** Where to look up the place again: the last write passed, or the start. */
+  private from: string;
+  private passed = false;
+  private b = 0;
+  private i = 0;
+  private version = Number.NaN;
+
+  constructor(buckets: readonly Bucket[], writes: ReadonlyMap<string, Write>, prefix: string, start: string, snapshot: number) {
+    this.buckets = buckets;
+    this.writes = writes;
+    this.prefix = prefix;
+    this.from = start;
+    this.snapshot = snapshot;
+  }
+
+  /** The next write listed, or undefined when the prefix is done. */
+  next(): Write | undefined {
+    while (this.b < this.buckets.length) {
+      const bucket = this.buckets[this.b]!;
+      // Entering a bucket: what it holds from before the snapshot must be merged in.
+      if (Number.isNaN(this.version)) bucket.flush(this.writes);
+      if (this.version !== bucket.version) {
+        this.i = lowerBoundOf(bucket.sorted, this.from, this.passed);
+        this.version = bucket.version;
+      }
+      const s = bucket.sorted;
+      while (this.i < s.length) {
+        const w = s[this.i++]!;
+        if (!w.id.startsWith(this.prefix)) {
+          this.b = this.buckets.length;
+          return undefined;
+        }
+        this.from = w.id;
+        this.passed = true;
+        if (w.born <= this.snapshot) return w;
+      }
+      this.b++;
+      this.version = Number.NaN;
+    }
+    return undefined;
+  }
+}
+
 /**
  * A copy-on-write layer over a reader. Executing a block writes here; nothing reaches the
  * base until the node commits `changes()`. Overlays nest (a tx's overlay over the block's)
@@ -59,9 +187,12 @@ export function lowerBound(sorted: readonly string[], target: string): number {
  */
 export class StateOverlay implements StateReader {
   private readonly base: StateReader;
-  private readonly writes = new Map<string, StateChange>();
-  /** This layer's written ids in byte order; rebuilt on demand after a new key is written. */
-  private sorted: string[] | undefined;
+  private readonly writes = new Map<string, Write>();
+  /** The same writes by bucket (bucketOf), and the bucket numbers in ascending order. */
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly order: number[] = [];
+  /** New keys written so far: a key's `born`, an iteration's snapshot. */
+  private born = 0;
 
   constructor(base: StateReader) {
     this.base = base;
@@ -73,21 +204,37 @@ export class StateOverlay implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.write(byteId(key), { key, value });
+    this.write(byteId(key), key, value);
   }
 
   delete(key: Uint8Array): void {
-    this.write(byteId(key), { key, value: undefined });
+    this.write(byteId(key), key, undefined);
   }
 
-  private write(id: string, change: StateChange): void {
-    if (this.sorted !== undefined && !this.writes.has(id)) this.sorted = undefined;
-    this.writes.set(id, change);
+  private write(id: string, key: Uint8Array, value: Uint8Array | undefined): void {
+    const w = this.writes.get(id);
+    if (w !== undefined) {
+      w.key = key;
+      w.value = value;
+      return;
+    }
+    const fresh: Write = { id, key, value, born: ++this.born };
+    this.writes.set(id, fresh);
+    const n = bucketOf(id);
+    let bucket = this.buckets.get(n);
+    if (bucket === undefined) {
+      bucket = new Bucket();
+      this.buckets.set(n, bucket);
+      let at = this.order.length;
+      while (at > 0 && this.order[at - 1]! > n) at--;
+      this.order.splice(at, 0, n);
+    }
+    bucket.pending.push(fresh);
   }
 
   /** Folds a child overlay's writes into this one. */
   absorb(child: StateOverlay): void {
-    for (const [k, change] of child.writes) this.write(k, change);
+    for (const w of child.writes.values()) this.write(w.id, w.key, w.value);
   }
 
   get size(): number {
@@ -96,26 +243,46 @@ export class StateOverlay implements StateReader {
 
   /** The writes sorted by key: a defined order, independent of the order of execution. */
   changes(): StateChange[] {
-    return [...this.writes.values()].sort((a, b) => compareBytes(a.key, b.key));
+    const out: StateChange[] = [];
+    for (const n of this.order) {
+      const bucket = this.buckets.get(n)!;
+      bucket.flush(this.writes);
+      for (const w of bucket.sorted) out.push({ key: w.key, value: w.value });
+    }
+    return out;
+  }
+
+  /** The buckets that may hold ids under `prefix`, in order. */
+  private bucketsUnder(prefix: string): Bucket[] {
+    if (prefix.length >= 2) {
+      const b = this.buckets.get(bucketOf(prefix));
+      return b === undefined ? [] : [b];
+    }
+    const lo = prefix.length === 0 ? -1 : prefix.charCodeAt(0) * 512;
+    const hi = prefix.length === 0 ? Number.POSITIVE_INFINITY : lo + 511;
+    return this.order.filter((n) => n >= lo && n <= hi).map((n) => this.buckets.get(n)!);
   }
 
   *iterate(prefix: Uint8Array, from?: Uint8Array): IterableIterator<StateEntry> {
-    const own = this.ownIds(prefix, iterationStart(prefix, from));
+    const p = byteId(prefix);
+    const own = new OwnCursor(this.bucketsUnder(p), this.writes, p, byteId(iterationStart(prefix, from)), this.born);
     const base = this.base.iterate(prefix, from);
     try {
       // The base is advanced only after an entry is handed out: stopping early pulls nothing more.
       let b = base.next();
-      let i = 0;
+      let bid = b.done === true ? undefined : byteId(b.value[0]);
+      let o = own.next();
       for (;;) {
-        const o = own[i];
-        const bid = b.done === true ? undefined : byteId(b.value[0]);
         if (o === undefined && bid === undefined) return;
-        if (o !== undefined && (bid === undefined || o <= bid)) {
+        if (o !== undefined && (bid === undefined || o.id <= bid)) {
           // This layer's write wins over (and so skips) the base's entry for the same key.
-          i++;
-          const w = this.writes.get(o)!;
-          if (w.value !== undefined) yield [w.key, w.value];
-          if (o === bid) b = base.next();
+          const same = o.id === bid;
+          if (o.value !== undefined) yield [o.key, o.value];
+          o = own.next();
+          if (same) {
+            b = base.next();
+            bid = b.done === true ? undefined : byteId(b.value[0]);
+          }
           continue;
         }
         const [key, value] = b.value!;
@@ -123,23 +290,10 @@ export class StateOverlay implements StateReader {
         if (w === undefined) yield [key, value];
         else if (w.value !== undefined) yield [key, w.value];
         b = base.next();
+        bid = b.done === true ? undefined : byteId(b.value[0]);
       }
     } finally {
       base.return?.();
     }
-  }
-
-  /** Ids of this layer's writes under `prefix`, from `start`, in byte order (a copy: writes may follow). */
-  private ownIds(prefix: Uint8Array, start: Uint8Array): string[] {
-    if (this.writes.size === 0) return [];
-    this.sorted ??= [...this.writes.keys()].sort();
-    const p = byteId(prefix);
-    const out: string[] = [];
-    for (let i = lowerBound(this.sorted, byteId(start)); i < this.sorted.length; i++) {
-      const id = this.sorted[i]!;
-      if (!id.startsWith(p)) break;
-      out.push(id);
-    }
-    return out;
   }
 }

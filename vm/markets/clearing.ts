@@ -3,7 +3,6 @@ import { compareBytes, readU64be, toHex } from '../../core/bytes.ts';
 import {
   decodeBookOrder,
   decodeMatchedBid,
-  encodeTrade,
   marketOfOrder,
   parseOrderId,
   type BookOrder,
@@ -32,6 +31,7 @@ import {
   RELEASE_PREFIX,
   settleItemKey,
   sideKey,
+  tradeKey,
 } from '../../state/markets.ts';
 import { accountKey } from '../../state/keys.ts';
 import { addressText, readAccount, writeAccount } from '../accounts.ts';
@@ -91,10 +91,9 @@ function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undef
 }
 
 /** An order leaving the book at clearing: its market-side and device-offer markers go with it. */
-function dropMarkers(state: StateOverlay, m: Uint8Array, id: Uint8Array, o: BookOrder): void {
+function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: string | undefined): void {
   state.delete(sideKey(m, o.owner));
-  const dev = parseOrderId(id, 'order').deviceId;
-  if (dev !== undefined) state.delete(deviceOfferKey(m, dev));
+  if (device !== undefined) state.delete(deviceOfferKey(m, device));
 }
 
 function refund(state: StateOverlay, owner: Uint8Array, amount: bigint): void {
@@ -103,42 +102,60 @@ function refund(state: StateOverlay, owner: Uint8Array, amount: bigint): void {
   writeAccount(state, owner, { ...a, balance: a.balance + amount, locked: a.locked - amount });
 }
 
+/**
+ * The head of one side's book during the walk. What every trade of the order names (its id,
+ * the id's hex and its owner's address text) is made once per order, not once per trade.
+ */
 interface Cursor {
   entry: StateEntry;
+  /** A copy of the id: trades keep it after the walk has moved on. */
+  id: Uint8Array;
   order: BookOrder;
   price: bigint;
+  device: string | undefined;
   left: bigint;
   trades: number;
+  idHex: string | undefined;
+  ownerText: string | undefined;
 }
 
 function cursorOf(it: Iterator<StateEntry>, head: HeadProgress | undefined): Cursor | undefined {
   const r = it.next();
   if (r.done === true) return undefined;
   const order = decodeBookOrder(r.value[1]);
-  const id = entryId(r.value);
-  const price = parseOrderId(id, 'order').price;
+  const id = Uint8Array.from(entryId(r.value));
+  const ref = parseOrderId(id, 'order');
   const resumed = head !== undefined && compareBytes(head.id, id) === 0;
-  return { entry: r.value, order, price, left: resumed ? head.remainingWh : order.volumeWh, trades: resumed ? head.trades : 0 };
+  return {
+    entry: r.value,
+    id,
+    order,
+    price: ref.price,
+    device: ref.deviceId,
+    left: resumed ? head.remainingWh : order.volumeWh,
+    trades: resumed ? head.trades : 0,
+    idHex: undefined,
+    ownerText: undefined,
+  };
 }
 
+const idHex = (c: Cursor): string => (c.idHex ??= toHex(c.id));
+const ownerText = (c: Cursor): string => (c.ownerText ??= addressText(c.order.owner));
+
 const progress = (c: Cursor | undefined): HeadProgress | undefined =>
-  c === undefined || (c.left === c.order.volumeWh && c.trades === 0)
-    ? undefined
-    : { id: Uint8Array.from(entryId(c.entry)), remainingWh: c.left, trades: c.trades };
+  c === undefined || (c.left === c.order.volumeWh && c.trades === 0) ? undefined : { id: c.id, remainingWh: c.left, trades: c.trades };
 
 function bidDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
-  const id = entryId(c.entry);
-  putMatchedBid(state, id, { owner: c.order.owner, locked: c.order.locked, filledWh: c.order.volumeWh - c.left, trades: c.trades });
-  deleteBookOrder(state, 'bid', id);
-  dropMarkers(state, m, id, c.order);
+  putMatchedBid(state, c.id, { owner: c.order.owner, locked: c.order.locked, filledWh: c.order.volumeWh - c.left, trades: c.trades });
+  deleteBookOrder(state, 'bid', c.id);
+  dropMarkers(state, m, c.order, c.device);
 }
 
 function askDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
-  const id = entryId(c.entry);
   // The whole collateral stays until the ask's trades settle (the penalty draws on it).
-  putHeld(state, collateralKey(id), { owner: c.order.owner, amount: c.order.locked, open: c.trades });
-  deleteBookOrder(state, 'ask', id);
-  dropMarkers(state, m, id, c.order);
+  putHeld(state, collateralKey(c.id), { owner: c.order.owner, amount: c.order.locked, open: c.trades });
+  deleteBookOrder(state, 'ask', c.id);
+  dropMarkers(state, m, c.order, c.device);
 }
 
 /** Steps 2-3. Returns the market as it stands; status `releasing` when the walk ended. */
@@ -148,32 +165,33 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
   let bid = cursorOf(bidIt, mk.headBid);
   let ask = cursorOf(askIt, mk.headAsk);
   let { trades, volumeWh, lastBidPrice, lastAskPrice } = mk;
+  const interval = String(mk.intervalStartMs);
   try {
     while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
       if (!budget.take()) return { ...mk, status: 'matching', headBid: progress(bid), headAsk: progress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
       const q = bid.left < ask.left ? bid.left : ask.left;
-      const askId = Uint8Array.from(entryId(ask.entry));
       const trade = {
         seq: trades,
-        bidId: Uint8Array.from(entryId(bid.entry)),
-        askId,
+        bidId: bid.id,
+        askId: ask.id,
         buyer: bid.order.owner,
         seller: ask.order.owner,
         deviceId: ask.order.deviceId!,
         volumeWh: q,
       };
       putTrade(state, m, trade);
-      state.set(settleItemKey(MarketBucket.settleQueue, mk.intervalStartMs, trade.deviceId, mk.zone, trade.seq), encodeTrade(trade));
+      // The queue holds the same record: its bytes are taken back rather than encoded again (values are never mutated in place).
+      state.set(settleItemKey(MarketBucket.settleQueue, mk.intervalStartMs, trade.deviceId, mk.zone, trade.seq), state.get(tradeKey(m, trade.seq))!);
       events.push({
         type: 'trade',
         attributes: [
           ['zone', mk.zone],
-          ['intervalStartMs', String(mk.intervalStartMs)],
+          ['intervalStartMs', interval],
           ['seq', String(trades)],
-          ['bid', toHex(trade.bidId)],
-          ['ask', toHex(askId)],
-          ['buyer', addressText(trade.buyer)],
-          ['seller', addressText(trade.seller)],
+          ['bid', idHex(bid)],
+          ['ask', idHex(ask)],
+          ['buyer', ownerText(bid)],
+          ['seller', ownerText(ask)],
           ['volumeWh', q.toString()],
         ],
       });
@@ -230,7 +248,7 @@ function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): b
       const o = decodeBookOrder(e[1]);
       refund(state, o.owner, o.locked);
       deleteBookOrder(state, side, id);
-      dropMarkers(state, m, id, o);
+      dropMarkers(state, m, o, parseOrderId(id, 'order').deviceId);
     }
   }
   return true;
