@@ -9,12 +9,11 @@ import { buildDeviceRegister } from '../../core/tx/device-register.ts';
 import { buildDeviceRekey } from '../../core/tx/device-rekey.ts';
 import { buildDeviceStatus, type DeviceStatusAction } from '../../core/tx/device-status.ts';
 import { buildDeviceUpdate, encodeDeviceUpdateBody, type DeviceUpdateBody } from '../../core/tx/device-update.ts';
-import type { Tx } from '../../core/tx.ts';
 import { intArg } from '../args.ts';
 import { CliError } from '../rpc-client.ts';
 import { devicePop } from './keys-pop.ts';
 import { deviceIdArg } from './query-devices.ts';
-import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderContext, type SenderOptions, type SubmitOptions } from './sender.ts';
+import { sendTx, withBodyErrors, withSenderOptions, type TxOptions } from './sender.ts';
 
 /**
  * `joule device register|update|suspend|revoke|reactivate|rekey`: the operator's (or, for
@@ -32,7 +31,7 @@ interface KeySource {
   pop?: string;
 }
 
-type Options = SenderOptions & SubmitOptions & { fee: string };
+type Options = TxOptions;
 
 const watts = (flag: string) => intArg(flag, 0, MAX_POWER_W);
 
@@ -67,12 +66,6 @@ async function deviceKeyOf(opts: KeySource, chainId: string): Promise<{ publicKe
     throw new CliError('TX_BAD_SIGNATURE', `the proof of possession does not verify for this key on chain ${JSON.stringify(chainId)}`, 'pop');
   }
   return k;
-}
-
-async function send(opts: Options, build: (ctx: SenderContext, fee: bigint) => Tx | Promise<Tx>, summary: Record<string, unknown>): Promise<void> {
-  const fee = parseAmount(opts.fee, 'fee', true);
-  const ctx = await senderContext(opts);
-  await submitTx(ctx.client, await build(ctx, fee), opts, { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce });
 }
 
 interface RegisterOptions extends Options, KeySource {
@@ -125,7 +118,7 @@ export function registerDeviceCommands(program: Command): void {
     if (!(DEVICE_KINDS as readonly string[]).includes(opts.kind))
       throw new CliError('INVALID_PARAMS', `--kind must be one of ${DEVICE_KINDS.join(', ')}, got ${JSON.stringify(opts.kind)}`, 'kind');
     const owner = addressArg(opts.owner, 'owner');
-    await send(
+    await sendTx(
       opts,
       async (ctx, fee) => {
         const k = await deviceKeyOf(opts, ctx.chainId);
@@ -171,7 +164,7 @@ export function registerDeviceCommands(program: Command): void {
     else if (typeof opts.checkMeter === 'string') update.checkMeter = opts.checkMeter;
     // Checked before the node is asked anything: an update that changes nothing fails here.
     withBodyErrors(() => encodeDeviceUpdateBody(update));
-    await send(opts, (ctx, fee) => buildDeviceUpdate({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, update }), { device: id });
+    await sendTx(opts, (ctx, fee) => buildDeviceUpdate({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, update }), { device: id });
   });
 
   for (const [action, text] of [
@@ -184,10 +177,14 @@ export function registerDeviceCommands(program: Command): void {
       '25',
     ).action(async (id: string, opts: Options) => {
       const status: DeviceStatusAction = action;
-      await send(opts, (ctx, fee) => buildDeviceStatus({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, id: deviceIdArg(id), action: status }), {
-        device: id,
-        action,
-      });
+      await sendTx(
+        opts,
+        (ctx, fee) => buildDeviceStatus({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, id: deviceIdArg(id), action: status }),
+        {
+          device: id,
+          action,
+        },
+      );
     });
   }
 
@@ -200,7 +197,7 @@ export function registerDeviceCommands(program: Command): void {
     ),
     '25',
   ).action(async (id: string, opts: Options & KeySource) => {
-    await send(
+    await sendTx(
       opts,
       async (ctx, fee) => {
         const k = await deviceKeyOf(opts, ctx.chainId);
@@ -217,14 +214,4 @@ export function registerDeviceCommands(program: Command): void {
       { device: id },
     );
   });
-}
-
-/** A body rule broken by the options (e.g. a bad zone) as the option's error. */
-function withBodyErrors<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (isJouleError(e)) throw new CliError(e.code, e.message, e.field?.replace(/^tx\.body\./, ''));
-    throw e;
-  }
 }

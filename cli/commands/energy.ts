@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { fromHexOrUndefined } from '../../core/bytes.ts';
 import { MAX_CARBON_INTENSITY } from '../../core/device.ts';
 import { MAX_PURPOSE_LENGTH } from '../../core/energy.ts';
-import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import type { EnergyCertificateJson, EnergyCertificateListJson, EnergyUtxoJson, EnergyUtxoListJson, ProvenanceJson } from '../../core/rpc-json.ts';
 import { buildCurrencyBurn } from '../../core/tx/currency-burn.ts';
@@ -10,11 +9,10 @@ import { buildCurrencyMint } from '../../core/tx/currency-mint.ts';
 import { buildEnergyRetire } from '../../core/tx/energy-retire.ts';
 import { buildEnergyTransfer } from '../../core/tx/energy-transfer.ts';
 import { buildGridIntensity } from '../../core/tx/grid-intensity.ts';
-import type { Tx } from '../../core/tx.ts';
 import { intArg, timeArg } from '../args.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
-import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderContext, type SenderOptions, type SubmitOptions } from './sender.ts';
+import { parseAmount, sendTx, withSenderOptions, type TxOptions } from './sender.ts';
 
 /**
  * `joule energy list|show|transfer|retire`, `joule certificates list|show`,
@@ -24,7 +22,6 @@ import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderCon
  * `joule query proof` verifies.
  */
 
-type TxOptions = SenderOptions & SubmitOptions & { fee: string };
 interface ReadOptions {
   rpc?: string;
   json?: boolean;
@@ -65,27 +62,6 @@ function required(list: readonly string[], flag: string): void {
 function limitArg(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   return intArg('limit', 1, 100)(v);
-}
-
-/** A body rule broken by the options as the option's error. */
-function withBodyErrors<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (isJouleError(e)) throw new CliError(e.code, e.message, e.field?.replace(/^tx\.body\./, ''));
-    throw e;
-  }
-}
-
-async function send(opts: TxOptions, build: (ctx: SenderContext, fee: bigint) => Tx, summary: Record<string, unknown>): Promise<void> {
-  const fee = parseAmount(opts.fee, 'fee', true);
-  const ctx = await senderContext(opts);
-  await submitTx(
-    ctx.client,
-    withBodyErrors(() => build(ctx, fee)),
-    opts,
-    { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce },
-  );
 }
 
 const provenanceText = (p: ProvenanceJson) =>
@@ -156,7 +132,7 @@ function registerEnergy(program: Command, common: (c: Command) => Command): void
     required(opts.to, 'to');
     const inputs = opts.input.map((i) => Uint8Array.from(fromHexOrUndefined(idArg(i, 'input'))!));
     const outputs = opts.to.map(outputArg);
-    await send(opts, (ctx, fee) => buildEnergyTransfer({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, inputs, outputs }), {
+    await sendTx(opts, (ctx, fee) => buildEnergyTransfer({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, inputs, outputs }), {
       inputs: opts.input,
       outputs: opts.to,
     });
@@ -176,7 +152,7 @@ function registerEnergy(program: Command, common: (c: Command) => Command): void
     const inputs = opts.input.map((i) => Uint8Array.from(fromHexOrUndefined(idArg(i, 'input'))!));
     const wh = whArg(opts.wh, 'wh');
     const beneficiary = address(opts.beneficiary, 'beneficiary');
-    await send(
+    await sendTx(
       opts,
       (ctx, fee) => buildEnergyRetire({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, inputs, wh, beneficiary, purpose: opts.purpose }),
       {
@@ -244,7 +220,7 @@ function registerCurrency(program: Command): void {
   ).action(async (opts: TxOptions & { to: string; amount: string }) => {
     const to = address(opts.to, 'to');
     const amount = parseAmount(opts.amount, 'amount');
-    await send(opts, (ctx, fee) => buildCurrencyMint({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount }), {
+    await sendTx(opts, (ctx, fee) => buildCurrencyMint({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount }), {
       to: opts.to,
       amount: amount.toString(),
     });
@@ -252,7 +228,9 @@ function registerCurrency(program: Command): void {
   withSenderOptions(currency.command('burn').description('destroy settlement currency of your own').requiredOption('--amount <micro>', 'micro-units')).action(
     async (opts: TxOptions & { amount: string }) => {
       const amount = parseAmount(opts.amount, 'amount');
-      await send(opts, (ctx, fee) => buildCurrencyBurn({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, amount }), { amount: amount.toString() });
+      await sendTx(opts, (ctx, fee) => buildCurrencyBurn({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, amount }), {
+        amount: amount.toString(),
+      });
     },
   );
 }
@@ -268,7 +246,7 @@ function registerGridIntensity(program: Command): void {
       .requiredOption('--intensity <g>', 'g CO2e/kWh', intArg('intensity', 0, MAX_CARBON_INTENSITY)),
     '25',
   ).action(async (opts: TxOptions & { zone: string; intervalStart: number; intensity: number }) => {
-    await send(
+    await sendTx(
       opts,
       (ctx, fee) =>
         buildGridIntensity({

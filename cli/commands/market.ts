@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { fromHexOrUndefined } from '../../core/bytes.ts';
 import { isZone } from '../../core/device.ts';
-import { isJouleError } from '../../core/errors.ts';
 import { parseOrderId, type Side } from '../../core/market.ts';
 import type { MarketJson, MarketTradesJson, OrderBookJson, OrderJson, TradeJson, TradeListJson } from '../../core/market-json.ts';
 import { marketBucketKey, MarketBucket, marketId, marketKey } from '../../core/state-keys.ts';
 import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
 import { buildOrderPlace } from '../../core/tx/order-place.ts';
-import type { Tx } from '../../core/tx.ts';
 import { intArg, timeArg } from '../args.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
-import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderContext, type SenderOptions, type SubmitOptions } from './sender.ts';
+import { sendTx, withSenderOptions, type TxOptions } from './sender.ts';
 
 /**
  * `joule market order place|cancel`, `joule market book|result|trades|account`: the double
@@ -20,7 +18,6 @@ import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderCon
  * (`market:ZONE@START`, `trade:ZONE@START#SEQ`, `settlement:ZONE@START#SEQ`).
  */
 
-type TxOptions = SenderOptions & SubmitOptions & { fee: string };
 interface ReadOptions {
   rpc?: string;
   json?: boolean;
@@ -60,27 +57,6 @@ function pageQuery(opts: ReadOptions): Record<string, unknown> {
   if (opts.limit !== undefined) q.limit = intArg('limit', 1, 100)(opts.limit);
   if (opts.cursor !== undefined) q.cursor = opts.cursor;
   return q;
-}
-
-/** A body rule broken by the options as the option's error. */
-function withBodyErrors<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (isJouleError(e)) throw new CliError(e.code, e.message, e.field?.replace(/^tx\.body\./, ''));
-    throw e;
-  }
-}
-
-async function send(opts: TxOptions, build: (ctx: SenderContext, fee: bigint) => Tx, summary: Record<string, unknown>): Promise<void> {
-  const fee = parseAmount(opts.fee, 'fee', true);
-  const ctx = await senderContext(opts);
-  await submitTx(
-    ctx.client,
-    withBodyErrors(() => build(ctx, fee)),
-    opts,
-    { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce },
-  );
 }
 
 const when = (ms: number) => new Date(ms).toISOString();
@@ -131,7 +107,7 @@ function registerOrders(market: Command): void {
       price: wholeArg(opts.price, 'price'),
       deviceId: opts.device === undefined ? undefined : deviceIdArg(opts.device, 'device'),
     };
-    await send(opts, (ctx, fee) => buildOrderPlace({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, ...body }), {
+    await sendTx(opts, (ctx, fee) => buildOrderPlace({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, ...body }), {
       side: body.side,
       zone: body.zone,
       intervalStartMs: body.intervalStartMs,
@@ -148,7 +124,7 @@ function registerOrders(market: Command): void {
       .argument('<orderId>', 'the 0x order id (the order-placed event, or joule market book)'),
   ).action(async (id: string, opts: TxOptions) => {
     const orderId = orderIdArg(id);
-    await send(opts, (ctx, fee) => buildOrderCancel({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, orderId }), { orderId: id });
+    await sendTx(opts, (ctx, fee) => buildOrderCancel({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, orderId }), { orderId: id });
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
+import { isJouleError } from '../../core/errors.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { StatusJson, TransactionJson } from '../../core/rpc-json.ts';
 import { startProgress } from '../progress.ts';
@@ -125,6 +126,35 @@ export async function submitTx(client: RpcClient, tx: Tx, opts: SubmitOptions, s
     process.stderr.write(`error ${t.receipt.code || 'TX_FAILED'}: transaction ${hash} is final but failed\n`);
     process.exitCode = 1;
   }
+}
+
+/** What a command that sends one tx takes: the sender, the fee, and how to submit. */
+export type TxOptions = SenderOptions & SubmitOptions & { fee: string };
+
+/** A body rule broken by the options (e.g. a bad zone) as the option's error. */
+export function withBodyErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw asOptionError(e);
+  }
+}
+
+function asOptionError(e: unknown): unknown {
+  return isJouleError(e) ? new CliError(e.code, e.message, e.field?.replace(/^tx\.body\./, '')) : e;
+}
+
+/** Builds a tx from the sender's context and `--fee`, then submits it (`--wait`: until final). */
+export async function sendTx(opts: TxOptions, build: (ctx: SenderContext, fee: bigint) => Tx | Promise<Tx>, summary: Record<string, unknown>): Promise<void> {
+  const fee = parseAmount(opts.fee, 'fee', true);
+  const ctx = await senderContext(opts);
+  let tx: Tx;
+  try {
+    tx = await build(ctx, fee);
+  } catch (e) {
+    throw asOptionError(e);
+  }
+  await submitTx(ctx.client, tx, opts, { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce });
 }
 
 /**
