@@ -10,9 +10,10 @@ import { buildEnergyRetire } from '../../core/tx/energy-retire.ts';
 import { buildEnergyTransfer } from '../../core/tx/energy-transfer.ts';
 import { buildGridIntensity } from '../../core/tx/grid-intensity.ts';
 import { intArg, timeArg } from '../args.ts';
-import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
+import { CliError, rpcOption } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
 import { parseAmount, sendTx, withSenderOptions, type TxOptions } from './sender.ts';
+import { printJson, printLines as print, readClient as client, type ReadOptions } from './read-output.ts';
 
 /**
  * `joule energy list|show|transfer|retire`, `joule certificates list|show`,
@@ -22,14 +23,6 @@ import { parseAmount, sendTx, withSenderOptions, type TxOptions } from './sender
  * `joule query proof` verifies.
  */
 
-interface ReadOptions {
-  rpc?: string;
-  json?: boolean;
-}
-
-const client = (opts: ReadOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
-const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
-const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
 const collect = (v: string, all: string[]): string[] => [...all, v];
 
 function idArg(v: string, what: string): string {

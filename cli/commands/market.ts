@@ -7,9 +7,10 @@ import { marketBucketKey, MarketBucket, marketId, marketKey } from '../../core/s
 import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
 import { buildOrderPlace } from '../../core/tx/order-place.ts';
 import { intArg, timeArg } from '../args.ts';
-import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
+import { CliError, rpcOption } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
 import { sendTx, withSenderOptions, type TxOptions } from './sender.ts';
+import { printJson, printLines as print, readClient as client, type ReadOptions as BaseReadOptions } from './read-output.ts';
 
 /**
  * `joule market order place|cancel`, `joule market book|result|trades|account`: the double
@@ -18,16 +19,10 @@ import { sendTx, withSenderOptions, type TxOptions } from './sender.ts';
  * (`market:ZONE@START`, `trade:ZONE@START#SEQ`, `settlement:ZONE@START#SEQ`).
  */
 
-interface ReadOptions {
-  rpc?: string;
-  json?: boolean;
+interface ReadOptions extends BaseReadOptions {
   limit?: string;
   cursor?: string;
 }
-
-const client = (opts: ReadOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
-const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
-const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
 
 function zoneArg(v: string): string {
   if (!isZone(v)) throw new CliError('INVALID_PARAMS', `zone must be 1-32 of letters, digits, ".", "_", ":", "-", got ${JSON.stringify(v)}`, 'zone');

@@ -3,18 +3,10 @@ import { isDeviceId, isZone } from '../../core/device.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import type { DeviceJson, DeviceListJson, RolesJson } from '../../core/rpc-json.ts';
-import { CliError, resolveRpcUrl, RpcClient } from '../rpc-client.ts';
+import { CliError } from '../rpc-client.ts';
+import { printJson, printLines as print, readClient as client, type ReadOptions as QueryOptions } from './read-output.ts';
 
 /** `joule query device|devices|roles`: the energy ledger's registered devices and account roles. */
-
-interface QueryOptions {
-  rpc?: string;
-  json?: boolean;
-}
-
-const client = (opts: QueryOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
-const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
-const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
 
 export function deviceIdArg(v: string, what = 'id'): string {
   if (!isDeviceId(v))

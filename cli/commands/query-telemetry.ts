@@ -1,18 +1,10 @@
 import type { Command } from 'commander';
 import type { DeviceHealthJson, IntervalTotalsListJson, ReadingListJson } from '../../core/rpc-json.ts';
-import { CliError, resolveRpcUrl, RpcClient } from '../rpc-client.ts';
+import { CliError } from '../rpc-client.ts';
 import { deviceIdArg } from './query-devices.ts';
+import { printJson, printLines as print, readClient as client, type ReadOptions as QueryOptions } from './read-output.ts';
 
 /** `joule query readings|intervals|health`: what a device's telemetry left on chain. */
-
-interface QueryOptions {
-  rpc?: string;
-  json?: boolean;
-}
-
-const client = (opts: QueryOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
-const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
-const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
 
 function integer(v: string | undefined, flag: string, digits: number): string | undefined {
   if (v === undefined) return undefined;

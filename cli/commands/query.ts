@@ -9,7 +9,7 @@ import { isDeviceId } from '../../core/device.ts';
 import { accountKey, certificateKey, deviceHealthKey, deviceKey, energyUtxoKey, intervalTotalsKey } from '../../core/state-keys.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
-import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
+import { CliError, rpcOption } from '../rpc-client.ts';
 import { registerDeviceQueries } from './query-devices.ts';
 import { registerTelemetryQueries } from './query-telemetry.ts';
 import type { StatusJson } from './status.ts';
@@ -17,15 +17,7 @@ import type { StatusJson } from './status.ts';
 /** `joule query account|block|tx|proof|validators|evidence|validator-votes`: read-only lookups, proofs verified locally. */
 
 import type { BlockJson, CertificateJson, ProofJson } from '../../core/rpc-json.ts';
-
-interface QueryOptions {
-  rpc?: string;
-  json?: boolean;
-}
-
-const client = (opts: QueryOptions): RpcClient => new RpcClient(resolveRpcUrl(opts.rpc));
-const print = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
-const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
+import { printJson, printLines as print, readClient as client, type ReadOptions as QueryOptions } from './read-output.ts';
 
 function hexArg(v: string, what: string, length?: number): Uint8Array {
   const b = v.startsWith('0x') ? fromHexOrUndefined(v) : undefined;
