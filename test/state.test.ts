@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { Database, DbPrefix, dbKey } from '../state/db.ts';
 import { accountKey } from '../state/keys.ts';
-import { createTestNetwork, NodeProcess, runCli, type TestNetwork } from './helpers/cluster.ts';
+import { createTestNetwork, NodeProcess, removeTestNetworks, runCli, type TestNetwork } from './helpers/cluster.ts';
 import { TransferLoad } from './helpers/load.ts';
 import { rpc, RpcCallError, waitFor } from './helpers/net.ts';
 
@@ -18,6 +18,7 @@ describe('state history window and verify-state, one node process', () => {
   let node: NodeProcess | undefined;
   afterAll(async () => {
     await node?.kill();
+    await removeTestNetworks();
   });
 
   it('proves inside the window, refuses beyond it with STATE_PRUNED, and verify-state checks the stopped node', async () => {
