@@ -9,6 +9,7 @@ import { FutureBuffer } from './future-buffer.ts';
 import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import { checkMessage, type Outcome } from './message-check.ts';
 import { proposerOf } from './proposer.ts';
+import { HighestRoundChanges } from './round-changes.ts';
 import { Kind, messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
 import { decodeMessage, encodeMessage, toCore, type ConsensusMessage, type Justification, type Proposal } from './messages.ts';
 import {
@@ -88,7 +89,7 @@ export class QbftMachine {
   /** First accepted message by `${round}:${kind}:${author}`; a different second one is equivocation. */
   private seen = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
   /** author hex -> highest round of a verified ROUND-CHANGE at this height (the f+1 rule). */
-  private highestRoundChange = new Map<string, number>();
+  private highestRoundChange = new HighestRoundChanges();
   private evidenceKeys = new Set<string>();
   private proposalRequested = -1;
   private syncHinted = false;
@@ -168,7 +169,7 @@ export class QbftMachine {
     this.prepared = null;
     this.signed = new Map();
     this.seen = new Map();
-    this.highestRoundChange = new Map();
+    this.highestRoundChange = new HighestRoundChanges();
     this.evidenceKeys = new Set();
     this.proposalRequested = -1;
     this.syncHinted = false;
@@ -374,9 +375,9 @@ export class QbftMachine {
    */
   private farRoundChange(ctx: HeightContext, m: RoundChange): Outcome {
     const author = toHex(m.author);
-    if ((this.highestRoundChange.get(author) ?? -1) >= m.round) return ['ignore', "not above the author's highest round change"];
+    if (this.highestRoundChange.of(author) >= m.round) return ['ignore', "not above the author's highest round change"];
     if (!verifySignature(ctx, m)) return ['reject', 'bad signature'];
-    this.highestRoundChange.set(author, m.round);
+    this.highestRoundChange.raise(author, m.round);
     this.applyFPlusOne();
     return ACCEPT;
   }
@@ -404,7 +405,7 @@ export class QbftMachine {
       }
       case Kind.ROUND_CHANGE:
         this.roundState(m.round).roundChanges.set(author, m);
-        if ((this.highestRoundChange.get(author) ?? -1) < m.round) this.highestRoundChange.set(author, m.round);
+        this.highestRoundChange.raise(author, m.round);
         this.applyFPlusOne();
         if (m.round === this.round) this.maybePropose();
         return;
@@ -429,41 +430,15 @@ export class QbftMachine {
     return ACCEPT;
   }
 
-  /**
-   * The f+1 rule (QBFT spec, upon f+1 ROUND-CHANGEs for rounds above ours): at least one
-   * honest validator is at the lowest of them, so join it. Of each author's highest round,
-   * the (f+1)-th highest is the highest round that f+1 distinct authors have reached: one
-   * Byzantine author's far round cannot pull this node past every honest one.
-   */
+  /** Moves up on others' ROUND-CHANGEs (round-changes.ts): the f+1 rule, then a round its proposer left. */
   private applyFPlusOne(): void {
-    const ahead: number[] = [];
-    for (const [author, r] of this.highestRoundChange) if (author !== this.me && r > this.round) ahead.push(r);
-    const needed = this.ctx!.validators.faulty + 1;
-    if (ahead.length >= needed) {
-      ahead.sort((a, b) => b - a);
-      this.advanceTo(ahead[needed - 1]!, true);
-    }
-    this.leaveAbandonedRound();
-  }
-
-  /**
-   * A round its proposer has left. An honest proposer never signs in a round below its
-   * highest (beginHeight resumes there; QBFT's round only ever increases), so once the
-   * proposer of this round has signed a ROUND-CHANGE for a later one, no proposal will come
-   * from it and waiting out this round's exponentially grown timer only delays recovery
-   * (after a heal, nodes restarted from their WAL can sit a round below the proposer of
-   * theirs, each hearing too few ROUND-CHANGEs for the f+1 rule). Leave for the next round
-   * now, as on a timeout, unless this round already has a proposal. Leaving a round is
-   * always safe in QBFT (timers are arbitrary; only a proposal's justification protects
-   * safety), and one round at a time: a Byzantine proposer can make the others skip only
-   * the rounds it leads, which it could stall anyway by staying silent.
-   */
-  private leaveAbandonedRound(): void {
     const ctx = this.ctx!;
-    if (this.committed || ctx.previousProposer === undefined) return;
-    if (this.rounds.get(this.round)?.proposal) return;
+    const joined = this.highestRoundChange.fPlusOneRound(this.me, this.round, ctx.validators.faulty);
+    if (joined !== undefined) this.advanceTo(joined, true);
+    // One round at a time, and never a round whose proposal already arrived (the timer decides).
+    if (this.committed || ctx.previousProposer === undefined || this.rounds.get(this.round)?.proposal) return;
     const proposer = toHex(proposerOf(ctx.validators, ctx.previousProposer, this.round).address);
-    if (proposer !== this.me && (this.highestRoundChange.get(proposer) ?? -1) > this.round) this.advanceTo(this.round + 1, true);
+    if (proposer !== this.me && this.highestRoundChange.proposerLeft(proposer, this.round)) this.advanceTo(this.round + 1, true);
   }
 
   // ---------------- prepare and commit ----------------
