@@ -70,7 +70,9 @@ describe('crash safety: SIGKILL at random moments under load', () => {
     expect(finalTxs.size, `seed ${seed}: the load produced final transactions`).toBeGreaterThan(20);
 
     const report = await replayChain(join(net.nodes[0]!.home, 'data'), net.devnet.genesis);
-    expect(report.height).toBe(head.height);
-    expect(`0x${Buffer.from(report.stateRoot).toString('hex')}`).toBe(head.stateRoot);
+    // The node may commit a block between the read of its head and SIGTERM; replayChain checks
+    // every stored header's state root against re-execution, so the last one is checked too.
+    expect(report.height).toBeGreaterThanOrEqual(head.height);
+    if (report.height === head.height) expect(`0x${Buffer.from(report.stateRoot).toString('hex')}`).toBe(head.stateRoot);
   }, 300_000);
 });
