@@ -119,7 +119,13 @@ describe('a failing end-of-block hook stops the node', () => {
     const { queue, errors } = recordingQueue();
     const published: Uint8Array[] = [];
     const rejected: string[] = [];
-    const metrics: ConsensusMetrics = { round() {}, roundChange() {}, evidence() {}, rejected: (code, source) => void rejected.push(`${source} ${code}`) };
+    const metrics: ConsensusMetrics = {
+      round() {},
+      roundChange() {},
+      evidence() {},
+      blockStage() {},
+      rejected: (code, source) => void rejected.push(`${source} ${code}`),
+    };
     const driver = new ConsensusDriver({
       chain,
       queue,

@@ -282,6 +282,7 @@ export class JouleNode {
         },
         onSafetyViolation: (message) => this.halt(new JouleError(ErrorCode.SAFETY_VIOLATION, message)),
         commit: (executed, cert) => this.commitBlock(executed, cert),
+        criticalPath: (step) => this.admission.whileHeld(step),
         onEvidence: evidenceReporter({
           chain,
           mempool: this.mempool,

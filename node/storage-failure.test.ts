@@ -133,7 +133,7 @@ describe('a disk that refuses writes', () => {
       queue,
       wal,
       clock: Date.now,
-      metrics: { round() {}, roundChange() {}, evidence() {}, rejected() {} },
+      metrics: { round() {}, roundChange() {}, evidence() {}, rejected() {}, blockStage() {} },
       mempool: new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 10, maxNonceGap: 10, replaceBumpPercent: 10 }),
       signer: keySigner(address(me), keys[me]!.identity.seed, keys[me]!.consensus.secretKey),
       crypto: defaultCrypto,

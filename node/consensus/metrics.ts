@@ -7,6 +7,8 @@ export interface ConsensusMetrics {
   evidence(): void;
   /** A consensus message or proposed block refused (or shed), by typed code. */
   rejected(code: string, source: 'consensus' | 'proposal'): void;
+  /** Seconds one step of a height's critical path took: building this node's proposal, executing another's, storing a decided block. */
+  blockStage(stage: 'build' | 'verify' | 'commit', seconds: number): void;
 }
 
-export const NO_CONSENSUS_METRICS: ConsensusMetrics = { round() {}, roundChange() {}, evidence() {}, rejected() {} };
+export const NO_CONSENSUS_METRICS: ConsensusMetrics = { round() {}, roundChange() {}, evidence() {}, rejected() {}, blockStage() {} };

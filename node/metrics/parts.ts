@@ -59,6 +59,7 @@ export function consensusMetrics(m: JouleMetrics): ConsensusMetrics {
     roundChange: () => m.roundChanges.inc(),
     evidence: () => m.evidence.inc(),
     rejected: (code, source) => m.rejections.inc({ code, source }),
+    blockStage: (stage, seconds) => m.blockStage.observe({ stage }, seconds),
   };
 }
 

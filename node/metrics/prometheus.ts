@@ -13,6 +13,8 @@ export interface JouleMetrics {
   readonly chainHeight: Gauge;
   readonly blockInterval: Histogram;
   readonly blockTxs: Histogram;
+  /** How long this node took to build its proposal, verify another's, and commit a decided block (a height's critical path). */
+  readonly blockStage: Histogram<'stage'>;
   readonly txsCommitted: Counter;
   readonly mempoolSize: Gauge;
   readonly mempoolBytes: Gauge;
@@ -72,6 +74,13 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
       name: 'joule_block_txs',
       help: 'Transactions per committed block',
       buckets: [0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000],
+      registers,
+    }),
+    blockStage: new Histogram({
+      name: 'joule_consensus_block_stage_seconds',
+      help: 'Seconds this node spent building its proposal (build), executing a proposal (verify) and storing a decided block (commit)',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
       registers,
     }),
     txsCommitted: new Counter({ name: 'joule_txs_committed_total', help: 'Transactions in committed blocks', registers }),

@@ -32,9 +32,11 @@ const transfer = (from: typeof alice, nonce: number): Tx =>
 /** Holds every job until `release`, then answers them in the order given (the pool finishes batches in any order). */
 class HeldVerifier implements VerificationService {
   readonly inner = new SameThreadVerifier();
-  readonly held: { sets: readonly SignatureSet[]; resolve: (r: number[]) => void }[] = [];
-  findInvalid(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<number[]> {
-    return new Promise((resolve) => this.held.push({ sets, resolve }));
+  readonly held: { sets: readonly SignatureSet[]; opts: VerifyOptions; resolve: (r: number[]) => void }[] = [];
+  /** Jobs answered without a check because their caller no longer needed them (skipIf), as the pool does. */
+  skipped = 0;
+  findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
+    return new Promise((resolve) => this.held.push({ sets, opts, resolve }));
   }
   async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {
     return (await this.findInvalid(sets, opts)).length === 0;
@@ -42,7 +44,12 @@ class HeldVerifier implements VerificationService {
   async release(order: 'reverse' | 'forward'): Promise<void> {
     const jobs = order === 'reverse' ? [...this.held].reverse() : [...this.held];
     this.held.length = 0;
-    for (const job of jobs) job.resolve(await this.inner.findInvalid(job.sets, { priority: 'mempool' }));
+    for (const job of jobs) {
+      if (job.opts.skipIf?.() === true) {
+        this.skipped++;
+        job.resolve([]);
+      } else job.resolve(await this.inner.findInvalid(job.sets, { priority: 'mempool' }));
+    }
   }
   async close(): Promise<void> {}
 }
@@ -52,7 +59,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(service: VerificationService, opts: { maxPending?: number } = {}) {
+async function setup(service: VerificationService, opts: { maxPending?: number; waiting?: { txs: number; bytes: number; ms: number } } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'joule-admission-'));
   const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), { signatures: { service, verifiedTxs: new VerifiedTxs(1000) } });
   cleanups.push(async () => {
@@ -134,6 +141,8 @@ describe('async admission', () => {
     await chain.commit(built, { height: 1, round: 0, blockHash: built.hash, aggregateSignature: seal, signers: bitmapFromIndexes(1, [0]) });
     await held.release('forward');
     expect(await codeOf(pending)).toMatch(/^TX_NONCE_TOO_LOW/);
+    expect(held.skipped).toBe(1); // its verification was moot by its turn, and not made
+    expect(held.inner.submitted).toBe(0);
     expect(mempool.size).toBe(0);
   });
 
@@ -161,14 +170,65 @@ describe('async admission', () => {
     expect(await rejections('TX_NONCE_TOO_LOW')).toBe(1);
   });
 
-  it('sheds with RATE_LIMITED while too many txs are being verified', async () => {
+  it('makes a submission wait while too many txs are being verified, in order, and sheds with RATE_LIMITED beyond the waiting room', async () => {
     const held = new HeldVerifier();
-    const { admission, rejections } = await setup(held, { maxPending: 2 });
+    const { mempool, admission, rejections } = await setup(held, { maxPending: 2, waiting: { txs: 2, bytes: 1 << 20, ms: 60_000 } });
     const first = [admission.submit(transfer(alice, 0).bytes, 'rpc'), admission.submit(transfer(bob, 0).bytes, 'rpc')];
-    expect(await codeOf(admission.submit(transfer(alice, 1).bytes, 'rpc'))).toMatch(/^RATE_LIMITED/);
+    const waited = [admission.submit(transfer(alice, 1).bytes, 'rpc'), admission.submit(transfer(alice, 2).bytes, 'gossip')];
+    expect(admission.waitingCount).toBe(2);
+    expect(held.held).toHaveLength(2); // the waiters cost no verification yet
+    expect(await codeOf(admission.submit(transfer(alice, 1).bytes, 'gossip'))).toMatch(/^MEMPOOL_DUPLICATE/);
+    expect(await codeOf(admission.submit(transfer(bob, 1).bytes, 'rpc'))).toMatch(/^RATE_LIMITED tx: 2 transactions are waiting/);
     expect(await rejections('RATE_LIMITED')).toBe(1);
     await held.release('forward');
     expect(await Promise.all(first.map(codeOf))).toEqual(['admitted', 'admitted']);
+    expect(admission.waitingCount).toBe(0);
+    await held.release('reverse');
+    expect(await Promise.all(waited.map(codeOf))).toEqual(['admitted', 'admitted']);
+    expect(mempool.size).toBe(4);
+  });
+
+  it('holds submissions back while a consensus step runs (whileHeld), then admits them in order', async () => {
+    const service = new SameThreadVerifier();
+    const { mempool, admission } = await setup(service);
+    let finish!: () => void;
+    const step = admission.whileHeld(() => new Promise<string>((resolve) => (finish = () => resolve('built'))));
+    const during = [admission.submit(transfer(alice, 0).bytes, 'rpc'), admission.submit(transfer(alice, 1).bytes, 'gossip')];
+    await new Promise((r) => setImmediate(r));
+    expect(admission.waitingCount).toBe(2);
+    expect(service.submitted).toBe(0); // no verification, no pool work during the step
+    finish();
+    expect(await step).toBe('built');
+    expect(await Promise.all(during.map(codeOf))).toEqual(['admitted', 'admitted']);
+    expect(mempool.size).toBe(2);
+  });
+
+  it('refuses a waiter with RATE_LIMITED when its time is up, without verifying it', async () => {
+    const held = new HeldVerifier();
+    const { admission, rejections } = await setup(held, { maxPending: 1, waiting: { txs: 10, bytes: 1 << 20, ms: 30 } });
+    const first = admission.submit(transfer(alice, 0).bytes, 'rpc');
+    const late = admission.submit(transfer(bob, 0).bytes, 'rpc');
+    expect(await codeOf(late)).toMatch(/^RATE_LIMITED tx: waited 30 ms/);
+    expect(await rejections('RATE_LIMITED')).toBe(1);
+    expect(held.held).toHaveLength(1);
+    await held.release('forward');
+    expect(await codeOf(first)).toBe('admitted');
+  });
+
+  it('refuses a waiter that is stale by its turn with the rule, not a verification', async () => {
+    const held = new HeldVerifier();
+    const { admission } = await setup(held, { maxPending: 1 });
+    const first = admission.submit(transfer(alice, 0).bytes, 'rpc');
+    const again = admission.submit(transfer(alice, 0).bytes, 'gossip');
+    expect(await codeOf(again)).toMatch(/^MEMPOOL_DUPLICATE/);
+    const replay = admission.submit(
+      buildTransfer({ chainId, seed: alice.seed, nonce: 0, fee: 10n, to: addressFromPublicKey(bob.publicKey), amount: 2n }).bytes,
+      'rpc',
+    );
+    await held.release('forward');
+    expect(await codeOf(first)).toBe('admitted');
+    expect(await codeOf(replay)).toMatch(/^MEMPOOL/); // same sender and nonce, no fee bump: refused by the pool's rule when its turn came
+    expect(held.held).toHaveLength(0);
   });
 });
 

@@ -2,12 +2,26 @@ import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import { TIERS, type AddMeta, type Mempool } from '../../mempool/index.ts';
 import { signatureFailure, txSignatureSets, validateTx, type ChainContext, type TxSignatureSet, type ValidTx } from '../../vm/index.ts';
+import { getAccount } from '../../state/accounts.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import { mempoolPriority, mempoolTier, txDevices } from './tiers.ts';
 
-/** Txs between decode and the mempool (their signatures being verified) at most; beyond, RATE_LIMITED. */
+/** Txs between decode and the mempool (their signatures being verified) at most; beyond, submissions wait. */
 export const MAX_PENDING_ADMISSIONS = 16_384;
+
+/**
+ * Submissions waiting for one of those places, at most (count and encoded bytes), and how
+ * long one waits at most (as long as an RPC client waits for its answer: rpc/http
+ * DEFAULT_REQUEST_TIMEOUT_MS); beyond either, RATE_LIMITED. Waiting instead of refusing at
+ * once is the node's back-pressure: an RPC client's answer comes later, as it did when
+ * verification was synchronous, rather than a refusal that leaves a nonce gap behind which
+ * all of the sender's later txs are verified for nothing.
+ */
+export const ADMISSION_WAITING = { txs: 65_536, bytes: 64 * 1024 * 1024, ms: 30_000 } as const;
+
+/** Waiters let in per event-loop turn after admission was held (see whileHeld). */
+const WAITERS_PER_TURN = 256;
 
 /**
  * What is re-checked against the new head after each block: at most this many pooled txs,
@@ -35,6 +49,9 @@ export class TxAdmission {
   private readonly maxPending: number;
   private readonly revalidatePerBlock: { txs: number; bytes?: number };
   private readonly inFlight = new Set<string>();
+  private readonly waiting: WaitingRoom;
+  /** Steps of the consensus critical path running now (whileHeld): new submissions wait meanwhile. */
+  private held = 0;
   /** Per sender, settled when its latest submitted tx is settled. */
   private readonly senderTail = new Map<string, Promise<void>>();
   /** Wall-clock ms, told to the mempool (admission times, for expiry). */
@@ -44,7 +61,12 @@ export class TxAdmission {
     chain: Chain,
     mempool: Mempool,
     metrics: AdmissionMetrics,
-    opts: { maxPending?: number; clock?: () => number; revalidatePerBlock?: { txs: number; bytes?: number } } = {},
+    opts: {
+      maxPending?: number;
+      waiting?: { txs: number; bytes: number; ms: number };
+      clock?: () => number;
+      revalidatePerBlock?: { txs: number; bytes?: number };
+    } = {},
   ) {
     this.chain = chain;
     this.mempool = mempool;
@@ -52,6 +74,7 @@ export class TxAdmission {
     this.maxPending = opts.maxPending ?? MAX_PENDING_ADMISSIONS;
     this.revalidatePerBlock = opts.revalidatePerBlock ?? REVALIDATE_PER_BLOCK;
     this.clock = opts.clock ?? Date.now;
+    this.waiting = new WaitingRoom(opts.waiting ?? ADMISSION_WAITING);
   }
 
   /** Txs whose signatures are being verified now. */
@@ -59,15 +82,26 @@ export class TxAdmission {
     return this.inFlight.size;
   }
 
-  /** Admits one encoded tx; rejects with the typed rejection. */
+  /** Txs waiting for a place among the pending ones. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * Admits one encoded tx; rejects with the typed rejection. While MAX_PENDING_ADMISSIONS
+   * txs are being verified, it waits its turn (first come, first served, so each sender's
+   * order holds) in a bounded waiting room.
+   */
   submit(bytes: Uint8Array, source: string): Promise<Tx> {
     let tx: Tx;
     try {
       tx = decodeTx(bytes, this.chain.nextBlockContext().params.maxTxBytes);
+      this.refuseDuplicate(tx);
     } catch (e) {
       return Promise.reject(this.rejected(e, source));
     }
-    return this.admit(tx).then(
+    const admitted = this.hasRoom() && this.waiting.size === 0 ? this.admit(tx) : this.waiting.enter(tx, () => this.admit(tx));
+    return admitted.then(
       () => tx,
       (e: unknown) => Promise.reject(this.rejected(e, source)),
     );
@@ -80,8 +114,7 @@ export class TxAdmission {
    * the first await runs at once: a tx's place in its sender's order is taken on the call.
    */
   async admit(tx: Tx): Promise<void> {
-    const id = Buffer.from(tx.hash).toString('latin1');
-    if (this.mempool.has(tx.hash) || this.inFlight.has(id)) throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
+    const id = this.refuseDuplicate(tx);
     if (this.inFlight.size >= this.maxPending)
       throw new JouleError(ErrorCode.RATE_LIMITED, `${this.inFlight.size} transactions are being verified; retry later`, 'tx');
     const ctx = this.chain.nextBlockContext();
@@ -92,12 +125,13 @@ export class TxAdmission {
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { service, verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
+    let skipped = false;
     const verification =
       sets.length === 0
         ? Promise.resolve([])
         : service.findInvalid(
             sets.map((s) => s.set),
-            { priority: 'mempool', batchable: true },
+            { priority: 'mempool', batchable: true, skipIf: () => (skipped = verifiedTxs.has(tx.hash) || this.nonceSpent(tx)) },
           );
     const sender = Buffer.from(tx.from).toString('latin1');
     const previous = this.senderTail.get(sender);
@@ -110,9 +144,12 @@ export class TxAdmission {
       await previous;
       if (invalid.length > 0) throw signatureFailure(sets[invalid[0]!]!);
       // The head may have moved while the signatures were checked (the state changes only with
-      // it, and a new head has a new context): the rules again, signatures aside.
+      // it, and a new head has a new context): the rules again, signatures aside. A skipped
+      // verification (skipIf) was skipped for one of these two reasons: the rules catch a
+      // spent nonce, and the cache knows a tx block import verified.
       const now = this.chain.nextBlockContext();
       if (now !== ctx) valid = validateTx(now.world, tx, this.atNow(now), { allowFutureNonce: true, verifySignature: false });
+      if (skipped && !verifiedTxs.has(tx.hash)) throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, 'a block has used this nonce', 'tx.nonce');
       this.mempool.add(tx, this.poolMeta(tx, valid, now));
       verifiedTxs.add(tx);
       this.updateGauges();
@@ -120,7 +157,46 @@ export class TxAdmission {
       this.inFlight.delete(id);
       settle();
       if (this.senderTail.get(sender) === mine) this.senderTail.delete(sender);
+      this.waiting.admitWhile(() => this.hasRoom());
     }
+  }
+
+  /**
+   * Runs `step` (a step of the consensus critical path: a block built, executed or stored)
+   * with admission held: submissions meanwhile wait in the waiting room instead of taking
+   * the event loop between the step's awaits. Afterwards they are let in a slice per
+   * event-loop turn, so that a consensus message arriving then is not queued behind them all.
+   */
+  async whileHeld<T>(step: () => Promise<T>): Promise<T> {
+    this.held++;
+    try {
+      return await step();
+    } finally {
+      if (--this.held === 0) this.letInSlices();
+    }
+  }
+
+  private hasRoom(): boolean {
+    return this.held === 0 && this.inFlight.size < this.maxPending;
+  }
+
+  private letInSlices(): void {
+    let slice = 0;
+    this.waiting.admitWhile(() => this.hasRoom() && slice++ < WAITERS_PER_TURN);
+    if (this.waiting.size > 0 && this.hasRoom()) setImmediate(() => this.letInSlices());
+  }
+
+  /** A block has used the tx's nonce: it can no longer be admitted (its verification is moot). */
+  private nonceSpent(tx: Tx): boolean {
+    return getAccount(this.chain.nextBlockContext().world, tx.from).nonce > tx.nonce;
+  }
+
+  /** Throws MEMPOOL_DUPLICATE when the tx is pooled, being verified or waiting; else returns its id. */
+  private refuseDuplicate(tx: Tx): string {
+    const id = Buffer.from(tx.hash).toString('latin1');
+    if (this.mempool.has(tx.hash) || this.inFlight.has(id) || this.waiting.has(id))
+      throw new JouleError(ErrorCode.MEMPOOL_DUPLICATE, 'transaction is already pending', 'tx');
+    return id;
   }
 
   /**
@@ -183,5 +259,102 @@ export class TxAdmission {
   private rejected(e: unknown, source: string): unknown {
     this.metrics.rejected(isJouleError(e) ? e.code : 'INTERNAL', source);
     return e;
+  }
+}
+
+interface Waiter {
+  readonly id: string;
+  readonly bytes: number;
+  readonly until: number;
+  readonly start: () => Promise<void>;
+  readonly resolve: (p: Promise<void>) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Submissions waiting for a place in admission, first in first out, bounded by count,
+ * bytes and time. The time bound is kept with one timer for the oldest waiter (all wait
+ * the same at most, so the oldest expires first).
+ */
+class WaitingRoom {
+  private items: Waiter[] = [];
+  private head = 0;
+  private bytes = 0;
+  private readonly ids = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  /** The waiter the timer is set for. */
+  private timed: Waiter | undefined;
+  private readonly limits: { txs: number; bytes: number; ms: number };
+
+  constructor(limits: { txs: number; bytes: number; ms: number }) {
+    this.limits = limits;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  /** Waits for a place, then runs `start` (its outcome is the returned promise's). */
+  enter(tx: Tx, start: () => Promise<void>): Promise<void> {
+    if (this.size >= this.limits.txs || this.bytes + tx.bytes.length > this.limits.bytes) {
+      return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, `${this.size} transactions are waiting to be verified; retry later`, 'tx'));
+    }
+    return new Promise<Promise<void>>((resolve, reject) => {
+      const id = Buffer.from(tx.hash).toString('latin1');
+      this.items.push({ id, bytes: tx.bytes.length, until: performance.now() + this.limits.ms, start, resolve, reject });
+      this.ids.add(id);
+      this.bytes += tx.bytes.length;
+      this.arm();
+    }).then((p) => p);
+  }
+
+  /** Lets waiters in, oldest first, while `room` says there is a place. */
+  admitWhile(room: () => boolean): void {
+    while (this.size > 0 && room()) {
+      const w = this.shift();
+      w.resolve(w.start());
+    }
+    this.arm();
+  }
+
+  private shift(): Waiter {
+    const w = this.items[this.head++]!;
+    this.ids.delete(w.id);
+    this.bytes -= w.bytes;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return w;
+  }
+
+  /** Refuses the waiters whose time is up and sets the timer for the oldest one left. */
+  private arm(): void {
+    const now = performance.now();
+    while (this.size > 0 && this.items[this.head]!.until <= now) {
+      this.shift().reject(new JouleError(ErrorCode.RATE_LIMITED, `waited ${this.limits.ms} ms for verification; retry later`, 'tx'));
+    }
+    const oldest = this.size > 0 ? this.items[this.head] : undefined;
+    if (oldest === this.timed) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timed = oldest;
+    if (oldest === undefined) return;
+    this.timer = setTimeout(
+      () => {
+        this.timed = undefined;
+        this.timer = undefined;
+        this.arm();
+      },
+      Math.max(1, Math.ceil(oldest.until - now)),
+    );
+    this.timer.unref();
   }
 }

@@ -6,6 +6,8 @@ export interface Job {
   readonly cost: number;
   readonly batchable: boolean;
   readonly queuedAt: number;
+  /** See VerifyOptions.skipIf. */
+  readonly skipIf?: () => boolean;
   readonly resolve: (invalid: number[]) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -34,18 +36,25 @@ export class JobQueue {
     if (!job.batchable) this.urgent++;
   }
 
-  /** Oldest jobs first, as many as fit in `maxCost` (always at least one). */
+  /**
+   * Oldest jobs first, as many as fit in `maxCost` (at least one, unless every queued job
+   * is to be skipped: those are answered here, with no invalid index, VerifyOptions.skipIf).
+   */
   take(maxCost: number): Job[] {
     const out: Job[] = [];
     let cost = 0;
     while (this.length > 0) {
       const job = this.items[this.head]!;
       if (out.length > 0 && cost + job.cost > maxCost) break;
-      out.push(job);
-      cost += job.cost;
       this.head++;
       this.cost -= job.cost;
       if (!job.batchable) this.urgent--;
+      if (skipped(job)) {
+        job.resolve([]);
+        continue;
+      }
+      out.push(job);
+      cost += job.cost;
     }
     if (this.head === this.items.length) {
       this.items = [];
@@ -65,5 +74,14 @@ export class JobQueue {
     this.cost = 0;
     this.urgent = 0;
     return out;
+  }
+}
+
+/** A job's skipIf, where a failure to answer means "verify it". */
+function skipped(job: Job): boolean {
+  try {
+    return job.skipIf?.() === true;
+  } catch {
+    return false;
   }
 }

@@ -17,6 +17,14 @@ export interface VerifyOptions {
    * a block's txs). False for a latency-bound job, which is sent as soon as a worker is free.
    */
   readonly batchable?: boolean;
+  /**
+   * Asked when the job's turn comes: true when the caller no longer needs the verdict (a tx
+   * waiting for admission that block import has verified meanwhile, or that a block has
+   * made stale). The job is then answered with no invalid index and no check made, and the
+   * caller decides by those other means: under load a queue seconds deep would otherwise
+   * verify again what a block already proved, or what can no longer be admitted.
+   */
+  readonly skipIf?: () => boolean;
 }
 
 /**

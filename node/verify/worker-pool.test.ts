@@ -87,6 +87,23 @@ describe('WorkerPoolVerifier', () => {
     expect(order).toHaveLength(62);
   });
 
+  it('answers a queued job its caller no longer needs (skipIf) without checking it, and checks the others', async () => {
+    const workers = pool({ workers: 1, maxBatchCost: 8, batchWaitMs: 60_000, inlineUrgentCost: 0 });
+    const moot = new Set<number>();
+    // Every fourth job is spoiled; half of the jobs become moot while they wait.
+    const jobs = Array.from({ length: 40 }, (_, k) => {
+      const set = k % 4 === 0 ? spoil(validSet('ed25519', 7000 + k), 'signature') : validSet('ed25519', 7000 + k);
+      return workers.findInvalid([set], { priority: 'mempool', batchable: true, skipIf: () => moot.has(k) });
+    });
+    for (let k = 0; k < 40; k += 2) moot.add(k);
+    const got = await Promise.all(jobs);
+    // The first batches were on the worker before they became moot (two messages of 8).
+    for (let k = 16; k < 40; k++) expect(got[k]).toEqual(k % 2 === 0 || k % 4 !== 0 ? [] : [0]);
+    for (let k = 1; k < 40; k += 2) expect(got[k]).toEqual([]); // odd jobs are valid and checked
+    expect(workers.stats().sets).toBeLessThan(40);
+    expect(workers.stats().sets).toBeGreaterThanOrEqual(20 + 8);
+  });
+
   it("a small latency-bound job does not wait behind busy workers: it is verified on the caller's thread, same verdict", async () => {
     const metrics = recording();
     const workers = pool({ workers: 1, metrics });

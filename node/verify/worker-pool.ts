@@ -141,7 +141,15 @@ export class WorkerPoolVerifier implements VerificationService {
       return Promise.resolve(findInvalidSets(sets));
     }
     return new Promise((resolve, reject) => {
-      queue.push({ sets, cost, batchable: opts.batchable === true, queuedAt: performance.now(), resolve, reject });
+      queue.push({
+        sets,
+        cost,
+        batchable: opts.batchable === true,
+        queuedAt: performance.now(),
+        ...(opts.skipIf !== undefined ? { skipIf: opts.skipIf } : {}),
+        resolve,
+        reject,
+      });
       this.metrics.queued(opts.priority, queue.cost);
       this.pump();
     });
@@ -244,7 +252,8 @@ export class WorkerPoolVerifier implements VerificationService {
         wakeIn = Math.min(...queued.map((q) => this.batchWaitMs - (now - q.oldestQueuedAt)));
         break;
       }
-      this.send(slot, first.take(this.maxBatchCost));
+      const jobs = first.take(this.maxBatchCost);
+      if (jobs.length > 0) this.send(slot, jobs);
       this.metrics.queued(PRIORITIES.find((p) => this.queues.get(p) === first)!, first.cost);
     }
     if (wakeIn !== Infinity) this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(wakeIn)));
