@@ -23,6 +23,7 @@ export function rpcMetrics(m: JouleMetrics): RpcMetrics {
 export function admissionMetrics(m: JouleMetrics): AdmissionMetrics {
   return {
     rejected: (code, source) => m.rejections.inc({ code, source }),
+    waiting: (count) => m.admissionWaiting.set(count),
     poolSize(txs, bytes) {
       m.mempoolSize.set(txs);
       m.mempoolBytes.set(bytes);

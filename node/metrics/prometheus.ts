@@ -18,6 +18,7 @@ export interface JouleMetrics {
   readonly txsCommitted: Counter;
   readonly mempoolSize: Gauge;
   readonly mempoolBytes: Gauge;
+  readonly admissionWaiting: Gauge;
   /** Txs the mempool refused, by typed code (also in joule_rejections_total, with every other admission rule). */
   readonly mempoolRejections: Counter<'reason'>;
   readonly mempoolEvictions: Counter<'reason'>;
@@ -85,6 +86,11 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
     }),
     txsCommitted: new Counter({ name: 'joule_txs_committed_total', help: 'Transactions in committed blocks', registers }),
     mempoolSize: new Gauge({ name: 'joule_mempool_size', help: 'Transactions in the mempool', registers }),
+    admissionWaiting: new Gauge({
+      name: 'joule_admission_waiting',
+      help: 'Transactions waiting for a place in admission (verification full, or a block being built, executed or stored)',
+      registers,
+    }),
     mempoolBytes: new Gauge({ name: 'joule_mempool_bytes', help: 'Encoded bytes of the transactions in the mempool', registers }),
     storageErrors: new Counter({
       name: 'joule_storage_errors_total',

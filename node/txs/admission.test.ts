@@ -68,7 +68,7 @@ async function setup(service: VerificationService, opts: { maxPending?: number; 
   });
   const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 50, maxNonceGap: 50, replaceBumpPercent: 10 });
   const counted = new Map<string, number>();
-  const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {}, tierSize() {} };
+  const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {}, tierSize() {}, waiting() {} };
   const admission = new TxAdmission(chain, mempool, metrics, opts);
   const rejections = async (code: string) => counted.get(code) ?? 0;
   return { chain, mempool, admission, rejections };

@@ -251,6 +251,7 @@ export class TxAdmission {
   }
 
   updateGauges(): void {
+    this.metrics.waiting(this.waiting.size);
     this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
     const { byTier, bytesByTier } = this.mempool.stats();
     for (const tier of TIERS) this.metrics.tierSize(tier, byTier[tier] ?? 0, bytesByTier[tier] ?? 0);

@@ -8,6 +8,8 @@ export interface AdmissionMetrics {
   poolSize(txs: number, bytes: number): void;
   /** One tier of the pool at the same moments: its transactions and their encoded bytes. */
   tierSize(tier: Tier, txs: number, bytes: number): void;
+  /** Submissions waiting for a place in admission (its waiting room). */
+  waiting(count: number): void;
 }
 
-export const NO_ADMISSION_METRICS: AdmissionMetrics = { rejected() {}, poolSize() {}, tierSize() {} };
+export const NO_ADMISSION_METRICS: AdmissionMetrics = { rejected() {}, poolSize() {}, tierSize() {}, waiting() {} };
