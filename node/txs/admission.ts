@@ -2,6 +2,7 @@ import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
 import { TIERS, type AddMeta, type Mempool } from '../../mempool/index.ts';
 import { signatureFailure, txSignatureSets, validateTx, type ChainContext, type TxSignatureSet, type ValidTx } from '../../vm/index.ts';
+import { Fifo } from '../../core/fifo.ts';
 import { getAccount } from '../../state/accounts.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -278,8 +279,7 @@ interface Waiter {
  * the same at most, so the oldest expires first).
  */
 class WaitingRoom {
-  private items: Waiter[] = [];
-  private head = 0;
+  private readonly waiters = new Fifo<Waiter>();
   private bytes = 0;
   private readonly ids = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -292,7 +292,7 @@ class WaitingRoom {
   }
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.waiters.length;
   }
 
   has(id: string): boolean {
@@ -306,7 +306,7 @@ class WaitingRoom {
     }
     return new Promise<Promise<void>>((resolve, reject) => {
       const id = Buffer.from(tx.hash).toString('latin1');
-      this.items.push({ id, bytes: tx.bytes.length, until: performance.now() + this.limits.ms, start, resolve, reject });
+      this.waiters.push({ id, bytes: tx.bytes.length, until: performance.now() + this.limits.ms, start, resolve, reject });
       this.ids.add(id);
       this.bytes += tx.bytes.length;
       this.arm();
@@ -323,26 +323,19 @@ class WaitingRoom {
   }
 
   private shift(): Waiter {
-    const w = this.items[this.head++]!;
+    const w = this.waiters.shift()!;
     this.ids.delete(w.id);
     this.bytes -= w.bytes;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
     return w;
   }
 
   /** Refuses the waiters whose time is up and sets the timer for the oldest one left. */
   private arm(): void {
     const now = performance.now();
-    while (this.size > 0 && this.items[this.head]!.until <= now) {
+    while (this.size > 0 && this.waiters.peek()!.until <= now) {
       this.shift().reject(new JouleError(ErrorCode.RATE_LIMITED, `waited ${this.limits.ms} ms for verification; retry later`, 'tx'));
     }
-    const oldest = this.size > 0 ? this.items[this.head] : undefined;
+    const oldest = this.waiters.peek();
     if (oldest === this.timed) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

@@ -1,3 +1,4 @@
+import { Fifo } from '../../core/fifo.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
 
 /** One caller's sets, verified together in one batch (never split), answered with the indexes that failed. */
@@ -14,24 +15,23 @@ export interface Job {
 
 /** FIFO of jobs of one priority, with their total cost; O(1) at both ends. */
 export class JobQueue {
-  private items: Job[] = [];
-  private head = 0;
+  private readonly jobs = new Fifo<Job>();
   /** Sum of the queued jobs' costs. */
   cost = 0;
   /** Queued jobs that may not wait for company. */
   urgent = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.jobs.length;
   }
 
   /** When the oldest queued job was queued (Infinity when empty). */
   get oldestQueuedAt(): number {
-    return this.length === 0 ? Infinity : this.items[this.head]!.queuedAt;
+    return this.jobs.peek()?.queuedAt ?? Infinity;
   }
 
   push(job: Job): void {
-    this.items.push(job);
+    this.jobs.push(job);
     this.cost += job.cost;
     if (!job.batchable) this.urgent++;
   }
@@ -43,10 +43,9 @@ export class JobQueue {
   take(maxCost: number): Job[] {
     const out: Job[] = [];
     let cost = 0;
-    while (this.length > 0) {
-      const job = this.items[this.head]!;
+    for (let job = this.jobs.peek(); job !== undefined; job = this.jobs.peek()) {
       if (out.length > 0 && cost + job.cost > maxCost) break;
-      this.head++;
+      this.jobs.shift();
       this.cost -= job.cost;
       if (!job.batchable) this.urgent--;
       if (skipped(job)) {
@@ -56,24 +55,14 @@ export class JobQueue {
       out.push(job);
       cost += job.cost;
     }
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
     return out;
   }
 
   /** Removes and returns every queued job. */
   drain(): Job[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
     this.cost = 0;
     this.urgent = 0;
-    return out;
+    return this.jobs.drain();
   }
 }
 
