@@ -21,7 +21,7 @@ export const MAX_PENDING_ADMISSIONS = 16_384;
  */
 export const ADMISSION_WAITING = { txs: 65_536, bytes: 64 * 1024 * 1024, ms: 30_000 } as const;
 
-/** Waiters let in per event-loop turn after admission was held (see whileHeld). */
+/** Waiters let in per event-loop turn (see letIn). */
 const WAITERS_PER_TURN = 256;
 
 /**
@@ -53,6 +53,8 @@ export class TxAdmission {
   private readonly waiting: WaitingRoom;
   /** Steps of the consensus critical path running now (whileHeld): new submissions wait meanwhile. */
   private held = 0;
+  /** A turn of letIn is scheduled. */
+  private lettingIn = false;
   /** Per sender, settled when its latest submitted tx is settled. */
   private readonly senderTail = new Map<string, Promise<void>>();
   /** Wall-clock ms, told to the mempool (admission times, for expiry). */
@@ -158,7 +160,7 @@ export class TxAdmission {
       this.inFlight.delete(id);
       settle();
       if (this.senderTail.get(sender) === mine) this.senderTail.delete(sender);
-      this.waiting.admitWhile(() => this.hasRoom());
+      this.letIn();
     }
   }
 
@@ -173,7 +175,7 @@ export class TxAdmission {
     try {
       return await step();
     } finally {
-      if (--this.held === 0) this.letInSlices();
+      if (--this.held === 0) this.letIn();
     }
   }
 
@@ -181,10 +183,21 @@ export class TxAdmission {
     return this.held === 0 && this.inFlight.size < this.maxPending;
   }
 
-  private letInSlices(): void {
+  /**
+   * Lets waiters in while there is room, WAITERS_PER_TURN per event-loop turn (one chain of
+   * turns at a time): thousands let in at once would hold the event loop for a second.
+   */
+  private letIn(): void {
+    if (this.lettingIn) return;
     let slice = 0;
     this.waiting.admitWhile(() => this.hasRoom() && slice++ < WAITERS_PER_TURN);
-    if (this.waiting.size > 0 && this.hasRoom()) setImmediate(() => this.letInSlices());
+    if (this.waiting.size > 0 && this.hasRoom()) {
+      this.lettingIn = true;
+      setImmediate(() => {
+        this.lettingIn = false;
+        this.letIn();
+      });
+    }
   }
 
   /** A block has used the tx's nonce: it can no longer be admitted (its verification is moot). */
