@@ -6,7 +6,7 @@ import { toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { formatAddress } from '../core/keys.ts';
 import { encryptKey } from '../core/keystore.ts';
-import { emptyMarket, orderId, type MarketRecord } from '../core/market.ts';
+import { emptyMarket, type MarketRecord } from '../core/market.ts';
 import type { ListedTrade } from '../core/market-query.ts';
 import { marketBucketKey, MarketBucket, marketId, marketKey } from '../core/state-keys.ts';
 import { decodeOrderCancelBody } from '../core/tx/order-cancel.ts';
@@ -16,6 +16,7 @@ import { decodeTx } from '../core/tx.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
 import type { AccountTradesQuery, NodeApi, OrderBookQuery } from '../rpc/node-api.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
+import { askId, bidId, buyer, clearedMarket, INTERVAL, seller, settledTrade } from '../rpc/testing/market-fixtures.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
 
 /** market order place|cancel, market result|book|trades|account, query proof market:/trade:/settlement: against rpc/'s fake node. */
@@ -25,29 +26,13 @@ let rpc: string;
 const dir = mkdtempSync(join(tmpdir(), 'joule-cli-market-'));
 const aliceKey = join(dir, 'alice.key');
 const sender: string[] = [];
-const buyer = new Uint8Array(20).fill(4);
-const seller = new Uint8Array(20).fill(5);
-const I = 1_767_225_600_000;
-const bidId = orderId({ zone: 'NL', intervalStartMs: I, side: 'bid', price: 300n, height: 7, index: 1, deviceId: undefined });
-const askId = orderId({ zone: 'NL', intervalStartMs: I, side: 'ask', price: 100n, height: 7, index: 2, deviceId: 'pv-0' });
-const cleared: MarketRecord = {
-  ...emptyMarket('NL', I),
-  status: 'cleared',
-  bids: 3,
-  asks: 1,
-  trades: 1,
-  volumeWh: 1000n,
-  lastBidPrice: 300n,
-  lastAskPrice: 100n,
-  price: 200n,
-};
+const I = INTERVAL;
+// The CLI prints what the node answers: a book of three bids, and a settlement that moved no token.
+const cleared: MarketRecord = { ...clearedMarket, bids: 3 };
 const trade: ListedTrade = {
-  zone: 'NL',
-  intervalStartMs: I,
-  price: 200n,
-  trade: { seq: 0, bidId, askId, buyer, seller, deviceId: 'pv-0', volumeWh: 1000n },
+  ...settledTrade,
   key: new Uint8Array([0x20, 0x05]),
-  settlement: { deliveredWh: 600n, payment: 120n, penalty: 4n, utxoId: undefined, height: 12 },
+  settlement: { ...settledTrade.settlement!, utxoId: undefined },
   settlementKey: new Uint8Array([0x20, 0x0b]),
   indexKey: undefined,
 };

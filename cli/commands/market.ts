@@ -5,7 +5,7 @@ import { parseOrderId, type Side } from '../../core/market.ts';
 import type { MarketJson, MarketTradesJson, OrderBookJson, OrderJson, TradeJson, TradeListJson } from '../../core/market-json.ts';
 import { marketBucketKey, MarketBucket, marketId, marketKey } from '../../core/state-keys.ts';
 import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
-import { buildOrderPlace } from '../../core/tx/order-place.ts';
+import { buildOrderPlace, describeOrderPlace } from '../../core/tx/order-place.ts';
 import { intArg, timeArg } from '../args.ts';
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
@@ -102,14 +102,7 @@ function registerOrders(market: Command): void {
       price: wholeArg(opts.price, 'price'),
       deviceId: opts.device === undefined ? undefined : deviceIdArg(opts.device, 'device'),
     };
-    await sendTx(opts, (ctx, fee) => buildOrderPlace({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, ...body }), {
-      side: body.side,
-      zone: body.zone,
-      intervalStartMs: body.intervalStartMs,
-      volumeWh: body.volumeWh.toString(),
-      price: body.price.toString(),
-      ...(body.deviceId === undefined ? {} : { deviceId: body.deviceId }),
-    });
+    await sendTx(opts, (ctx, fee) => buildOrderPlace({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, ...body }), describeOrderPlace(body));
   });
 
   withSenderOptions(

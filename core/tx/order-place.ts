@@ -60,6 +60,18 @@ export function decodeOrderPlaceBody(bytes: Uint8Array): OrderPlaceBody {
   return body;
 }
 
+/** The body as JSON (the VM's describe, the CLI's summary): amounts as decimal strings, no device field when none. */
+export function describeOrderPlace(b: OrderPlaceBody): Record<string, unknown> {
+  return {
+    side: b.side,
+    zone: b.zone,
+    intervalStartMs: b.intervalStartMs,
+    volumeWh: b.volumeWh.toString(),
+    price: b.price.toString(),
+    ...(b.deviceId === undefined ? {} : { deviceId: b.deviceId }),
+  };
+}
+
 export function buildOrderPlace(args: SenderArgs & OrderPlaceBody): Tx {
   const { side, zone, intervalStartMs, volumeWh, price, deviceId } = args;
   return signBody(args, TxType.orderPlace, encodeOrderPlaceBody({ side, zone, intervalStartMs, volumeWh, price, deviceId }));

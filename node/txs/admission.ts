@@ -317,13 +317,14 @@ class WaitingRoom {
     if (this.size >= this.limits.txs || this.bytes + tx.bytes.length > this.limits.bytes) {
       return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, `${this.size} transactions are waiting to be verified; retry later`, 'tx'));
     }
-    return new Promise<Promise<void>>((resolve, reject) => {
+    // Resolved with start()'s promise, whose outcome it then takes.
+    return new Promise<void>((resolve, reject) => {
       const id = Buffer.from(tx.hash).toString('latin1');
       this.waiters.push({ id, bytes: tx.bytes.length, until: performance.now() + this.limits.ms, start, resolve, reject });
       this.ids.add(id);
       this.bytes += tx.bytes.length;
       this.arm();
-    }).then((p) => p);
+    });
   }
 
   /** Lets waiters in, oldest first, while `room` says there is a place. */

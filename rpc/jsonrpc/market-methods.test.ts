@@ -1,37 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { formatAddress } from '../../core/keys.ts';
-import { emptyMarket, orderId, type MarketRecord } from '../../core/market.ts';
-import type { ListedTrade } from '../../core/market-query.ts';
+import { emptyMarket } from '../../core/market.ts';
 import { marketBucketKey, marketKey, MarketBucket } from '../../core/state-keys.ts';
 import type { AccountTradesQuery, MarketTradesQuery, NodeApi, OrderBookQuery } from '../node-api.ts';
 import { createFakeNode, rpcCaller } from '../testing/fake-node.ts';
+import { askId, bidId, buyer, clearedMarket, INTERVAL, seller, settledTrade } from '../testing/market-fixtures.ts';
 
-const buyer = new Uint8Array(20).fill(4);
-const seller = new Uint8Array(20).fill(5);
-const I = 1_767_225_600_000;
-const bidId = orderId({ zone: 'NL', intervalStartMs: I, side: 'bid', price: 300n, height: 7, index: 1, deviceId: undefined });
-const askId = orderId({ zone: 'NL', intervalStartMs: I, side: 'ask', price: 100n, height: 7, index: 2, deviceId: 'pv-0' });
-const cleared: MarketRecord = {
-  ...emptyMarket('NL', I),
-  status: 'cleared',
-  bids: 1,
-  asks: 1,
-  trades: 1,
-  volumeWh: 1000n,
-  lastBidPrice: 300n,
-  lastAskPrice: 100n,
-  price: 200n,
-};
-const trade: ListedTrade = {
-  zone: 'NL',
-  intervalStartMs: I,
-  price: 200n,
-  trade: { seq: 0, bidId, askId, buyer, seller, deviceId: 'pv-0', volumeWh: 1000n },
-  key: new Uint8Array([0x20, 0x05, 1]),
-  settlement: { deliveredWh: 600n, payment: 120n, penalty: 4n, utxoId: new Uint8Array(32).fill(0xee), height: 12 },
-  settlementKey: new Uint8Array([0x20, 0x0b, 1]),
-  indexKey: new Uint8Array([0x20, 0x0a, 1]),
-};
+const I = INTERVAL;
+const cleared = clearedMarket;
+const trade = settledTrade;
 
 function setup() {
   const queries: { book: OrderBookQuery[]; market: MarketTradesQuery[]; account: AccountTradesQuery[] } = { book: [], market: [], account: [] };

@@ -2,7 +2,7 @@ import type { BlockEvent } from '../../core/block.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { askCollateral, bidEscrow, emptyMarket, orderId } from '../../core/market.ts';
-import { decodeOrderPlaceBody, type OrderPlaceBody } from '../../core/tx/order-place.ts';
+import { decodeOrderPlaceBody, describeOrderPlace, type OrderPlaceBody } from '../../core/tx/order-place.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { deviceKey } from '../../state/devices.ts';
@@ -133,12 +133,5 @@ export const orderPlaceHandler: TxHandler<OrderPlaceBody> = {
   keys: orderPlaceKeys,
   checkState,
   execute,
-  describe: (body) => ({
-    side: body.side,
-    zone: body.zone,
-    intervalStartMs: body.intervalStartMs,
-    volumeWh: body.volumeWh.toString(),
-    price: body.price.toString(),
-    ...(body.deviceId === undefined ? {} : { deviceId: body.deviceId }),
-  }),
+  describe: describeOrderPlace,
 };
