@@ -10,7 +10,9 @@ import { buildJustification, checkAttachments, isProposer, verifySignature, type
 import { checkMessage, type Outcome } from './message-check.ts';
 import { proposerOf } from './proposer.ts';
 import { HighestRoundChanges } from './round-changes.ts';
-import { Kind, messageSigningBytes, type Commit, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
+import { OwnMessages } from './own-messages.ts';
+import { groupKey, type CommitGroup, type Prepared, type RoundState } from './height-state.ts';
+import { Kind, messageSigningBytes, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
 import { decodeMessage, encodeMessage, toCore, type ConsensusMessage, type Justification, type Proposal } from './messages.ts';
 import {
   defaultBlockInfo,
@@ -24,32 +26,7 @@ import {
 import { defaultCrypto, type ConsensusCrypto } from './crypto.ts';
 import { encodeWalRecord, restoreHeight } from './wal-record.ts';
 
-interface RoundState {
-  proposal: Proposal | null;
-  /** author hex -> vote (PREPAREs, plus the accepted proposal as its proposer's vote) */
-  readonly prepares: Map<string, Vote>;
-  /** author hex -> ROUND-CHANGE targeting this round (prepared certificate already checked) */
-  readonly roundChanges: Map<string, RoundChange>;
-}
-
-/** The COMMITs of one (round, digest): a certificate needs a quorum of ONE round. */
-interface CommitGroup {
-  readonly round: number;
-  readonly digest: Uint8Array;
-  readonly byAuthor: Map<string, Commit>;
-}
-
-interface Prepared {
-  readonly round: number;
-  readonly digest: Uint8Array;
-  readonly block: Uint8Array;
-  readonly votes: readonly Vote[];
-}
-
 const ACCEPT: Outcome = ['accept', 'ok'];
-
-/** Sorts commit groups by (round, digest): the order certificates are tried in, never Map order. */
-const groupKey = (round: number, digestHex: string): string => `${round.toString().padStart(10, '0')}:${digestHex}`;
 
 /**
  * QBFT as a pure state machine (etcd raft style): `step(event)` returns the actions the
@@ -85,7 +62,8 @@ export class QbftMachine {
   private validation = new Map<string, 'pending' | 'valid' | 'invalid'>();
   private prepared: Prepared | null = null;
   /** What this node signed at this height, by `${round}:${kind}` (restored from the WAL). */
-  private signed = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage; bytes?: Uint8Array }>();
+  /** What this node signed at the height (never two different messages per round and kind). */
+  private own: OwnMessages;
   /** First accepted message by `${round}:${kind}:${author}`; a different second one is equivocation. */
   private seen = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
   /** author hex -> highest round of a verified ROUND-CHANGE at this height (the f+1 rule). */
@@ -103,6 +81,7 @@ export class QbftMachine {
     this.maxRoundDistance = config.maxRoundDistance ?? 10;
     this.maxHeightDistance = config.maxHeightDistance ?? 10;
     this.future = new FutureBuffer(config.maxFuturePerAuthor ?? 64);
+    this.own = new OwnMessages(config.chainId);
   }
 
   get height(): number {
@@ -167,7 +146,7 @@ export class QbftMachine {
     this.blocks = new Map();
     this.validation = new Map();
     this.prepared = null;
-    this.signed = new Map();
+    this.own = new OwnMessages(this.cfg.chainId);
     this.seen = new Map();
     this.highestRoundChange = new HighestRoundChanges();
     this.evidenceKeys = new Set();
@@ -176,7 +155,7 @@ export class QbftMachine {
     // Restore what this node signed before a crash: it resumes at its highest signed round
     // (never going back to sign in a lower one) and remembers its prepared certificate.
     const restored = restoreHeight(wal, height, this.cfg.signer.address);
-    for (const m of restored.own) this.signed.set(`${m.round}:${m.kind}`, { payload: messageSigningBytes(this.cfg.chainId, m), message: m });
+    for (const m of restored.own) this.own.restore(m);
     this.prepared = restored.prepared;
     const { own, startRound } = restored;
     this.enterRound(startRound);
@@ -230,7 +209,7 @@ export class QbftMachine {
   private maybePropose(): void {
     const ctx = this.ctx!;
     if (this.committed || !isProposer(ctx, this.round, this.cfg.signer.address)) return;
-    if (this.signed.has(`${this.round}:${Kind.PROPOSAL}`)) return;
+    if (this.own.signedAt(this.round, Kind.PROPOSAL) !== undefined) return;
     if (this.round === 0) return this.requestBlock();
     const rcs = this.rounds.get(this.round)?.roundChanges;
     if (rcs === undefined || rcs.size < ctx.validators.quorum) return;
@@ -249,7 +228,7 @@ export class QbftMachine {
   private onBlockProposed(height: number, round: number, block: Uint8Array): void {
     const ctx = this.ctx;
     if (ctx === null || height !== ctx.height || round !== this.round || this.committed) return;
-    if (!isProposer(ctx, round, this.cfg.signer.address) || this.signed.has(`${round}:${Kind.PROPOSAL}`)) return;
+    if (!isProposer(ctx, round, this.cfg.signer.address) || this.own.signedAt(round, Kind.PROPOSAL) !== undefined) return;
     let justification: Justification | null = null;
     if (round > 0) {
       const rcs = this.rounds.get(round)?.roundChanges;
@@ -286,10 +265,9 @@ export class QbftMachine {
     const ctx = this.ctx!;
     if (!ctx.validators.has(this.cfg.signer.address)) return null;
     const payload = messageSigningBytes(ctx.chainId, unsigned);
-    const key = `${unsigned.round}:${unsigned.kind}`;
-    const before = this.signed.get(key);
+    const before = this.own.signedAt(unsigned.round, unsigned.kind);
     if (before !== undefined) {
-      if (!equalBytes(before.payload, payload)) {
+      if (!equalBytes(before, payload)) {
         this.out.push({
           type: 'refused',
           height: ctx.height,
@@ -302,36 +280,18 @@ export class QbftMachine {
     }
     const m = { ...unsigned, signature: this.cfg.signer.sign(payload) } as ConsensusMessage;
     const bytes = encodeMessage(m);
-    this.signed.set(key, { payload, message: m, bytes });
-    this.seen.set(`${key}:${this.me}`, { payload, message: m });
+    this.own.add(m, payload, bytes);
+    this.seen.set(`${unsigned.round}:${unsigned.kind}:${this.me}`, { payload, message: m });
     const record: WalRecord = { type: 'signed', message: m };
     this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
     this.out.push({ type: 'broadcast', message: m, bytes });
     return m;
   }
 
-  /**
-   * What a peer that missed this height so far needs from this node: its latest
-   * ROUND-CHANGE, everything it signed in the current round (proposal, PREPARE) and every
-   * COMMIT (a commit quorum of an earlier round still decides the height).
-   */
+  /** Re-sends what a peer that missed this height needs from this node (OwnMessages.toResend). */
   private resend(): void {
     if (this.ctx === null || this.committed) return;
-    type Entry = { readonly message: ConsensusMessage; bytes?: Uint8Array };
-    let latestRoundChange: Entry | undefined;
-    const picked: Entry[] = [];
-    for (const e of this.signed.values()) {
-      const m = e.message;
-      if (m.kind === Kind.ROUND_CHANGE) {
-        if (latestRoundChange === undefined || m.round > latestRoundChange.message.round) latestRoundChange = e;
-      } else if (m.kind === Kind.COMMIT || m.round === this.round) picked.push(e);
-    }
-    if (latestRoundChange !== undefined) picked.push(latestRoundChange);
-    picked.sort((a, b) => a.message.round - b.message.round || a.message.kind - b.message.kind);
-    for (const e of picked) {
-      e.bytes ??= encodeMessage(e.message); // restored from the WAL: encoded on first use
-      this.out.push({ type: 'resend', message: e.message, bytes: e.bytes });
-    }
+    for (const { message, bytes } of this.own.toResend(this.round)) this.out.push({ type: 'resend', message, bytes });
   }
 
   // ---------------- receiving ----------------
@@ -490,7 +450,7 @@ export class QbftMachine {
     const ctx = this.ctx!;
     const p = this.rounds.get(this.round)?.proposal;
     if (p == null || this.committed || this.validation.get(toHex(p.digest)) !== 'valid') return;
-    if (this.signed.has(`${this.round}:${Kind.COMMIT}`) || !ctx.validators.has(this.cfg.signer.address)) return;
+    if (this.own.signedAt(this.round, Kind.COMMIT) !== undefined || !ctx.validators.has(this.cfg.signer.address)) return;
     const votes = [...this.roundState(this.round).prepares.values()].filter((v) => equalBytes(v.digest, p.digest));
     if (votes.length < ctx.validators.quorum) return;
     votes.sort((a, b) => compareBytes(a.author, b.author));
