@@ -2,7 +2,7 @@ import { createTransition, parseTransition, transitionToJson } from '../../../no
 import { defaultConfig, parseConfigText, type NodeConfig } from '../../../node/home/config.ts';
 import { FUZZ_CHAIN_ID, fuzzValidator } from '../fixtures.ts';
 import { violation, type FuzzTarget } from '../harness.ts';
-import { jsonInputs, text } from '../mutate.ts';
+import { jsonInputs, text } from '../mutate-json.ts';
 
 /** Sections of config.json whose keys are checked one by one (a typo must not fall back to a default silently). */
 const SECTIONS = ['p2p', 'rpc', 'metrics', 'grpc', 'mempool', 'log', 'verify'] as const;

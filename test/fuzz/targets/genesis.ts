@@ -13,7 +13,7 @@ import { DEFAULT_PARAMS } from '../../../core/params.ts';
 import { cardToJson, makeCard, parseCard } from '../../../node/home/card.ts';
 import { FUZZ_CHAIN_ID, FUZZ_GENESIS_TIME, fuzzNetwork, fuzzValidator } from '../fixtures.ts';
 import { violation, type FuzzTarget } from '../harness.ts';
-import { jsonInputs, text } from '../mutate.ts';
+import { jsonInputs, text } from '../mutate-json.ts';
 
 /**
  * genesis.json as `joule start`, `joule init` and `joule genesis validate` read it

@@ -4,7 +4,7 @@ import { encryptKeySync, readKeyInfo, type KeyType } from '../../../core/keystor
 import { parseKeyFile } from '../../../node/home/keys.ts';
 import { fuzzBls, fuzzEd25519 } from '../fixtures.ts';
 import { violation, type FuzzTarget } from '../harness.ts';
-import { jsonInputs, text } from '../mutate.ts';
+import { jsonInputs, text } from '../mutate-json.ts';
 
 const PASSPHRASE = 'fuzzing the keystore';
 /** What a broken key file is: the file's own errors, which name the field. */

@@ -5,7 +5,7 @@ import { Dispatcher, RpcErrorCode, type CallContext } from '../../../rpc/jsonrpc
 import { createMethods } from '../../../rpc/jsonrpc/methods.ts';
 import { createFakeNode, fakeValidator, makeTransfer } from '../../../rpc/testing/fake-node.ts';
 import { violation, type FuzzTarget } from '../harness.ts';
-import { jsonInputs, text } from '../mutate.ts';
+import { jsonInputs, text } from '../mutate-json.ts';
 
 /** A valid call of every method, as a client would send it (`node` fills in real hashes and addresses). */
 function requests(ids: { block: string; tx: string; address: string; rawTx: string }): unknown[] {
