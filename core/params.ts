@@ -113,11 +113,16 @@ export const PRODUCTION_ENERGY_PARAMS: EnergyParams = {
   derateBps: 1000,
 };
 
-/** The devnet: short intervals, so a newcomer sees telemetry settle within a minute. */
+/**
+ * The devnet: short intervals, so a newcomer sees telemetry settle within a minute. The
+ * settlement delay exceeds half the reading skew (what ingress keeps for batching and
+ * inclusion, node/ingress/ingress.ts) by 3 s, so a reading taken in an interval's last
+ * moment and delivered within 3 s is still accepted.
+ */
 export const DEVNET_ENERGY_PARAMS: EnergyParams = {
   ...PRODUCTION_ENERGY_PARAMS,
   settlementIntervalMs: 30_000,
-  settlementDelayMs: 5_000,
+  settlementDelayMs: 8_000,
   maxReadingSkewMs: 10_000,
 };
 

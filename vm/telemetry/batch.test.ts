@@ -135,9 +135,9 @@ describe('telemetry-batch: every rejection path', () => {
       field: 'tx.body.readings[0].timestampUs',
     });
     expect(rejection(() => c.check(batch([reading('pv-1', t - p.maxReadingSkewMs - 1, -1)])))).toMatchObject({ code: ErrorCode.TELEMETRY_SKEW });
-    // Move to 2 s past an interval's settlement: a reading 1 ms before that interval's end is within the skew, but settled.
+    // Move to 1 s past an interval's settlement: a reading 1 ms before that interval's end is within the skew, but settled.
     const I = intervalOf(BigInt(c.now()) * 1000n, p.settlementIntervalMs);
-    c.advance(I + p.settlementIntervalMs + p.settlementDelayMs + 2000 - c.now());
+    c.advance(I + p.settlementIntervalMs + p.settlementDelayMs + 1000 - c.now());
     const late = I + p.settlementIntervalMs - 1;
     expect(c.now() - late).toBeLessThan(p.maxReadingSkewMs);
     expect(rejection(() => c.check(batch([reading('pv-1', late, -1)])))).toMatchObject({
