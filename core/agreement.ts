@@ -18,17 +18,7 @@ import { ADDRESS_LENGTH } from './keys.ts';
  * liquidated (a margin call not met by its deadline) are final.
  */
 
-export const AGREEMENT_PHASES = [
-  'proposed',
-  'signed',
-  'collateralised',
-  'executing',
-  'disputed',
-  'settled',
-  'withdrawn',
-  'lapsed',
-  'liquidated',
-] as const;
+export const AGREEMENT_PHASES = ['proposed', 'signed', 'collateralised', 'executing', 'disputed', 'settled', 'withdrawn', 'lapsed', 'liquidated'] as const;
 export type AgreementPhase = (typeof AGREEMENT_PHASES)[number];
 
 export type PartyRole = 'buyer' | 'seller';

@@ -130,9 +130,14 @@ export const describeAgreementVote = (b: AgreementVoteBody): Record<string, unkn
   seller: formatAddress(b.seller),
 });
 
-const refTx = (type: TxTypeId) => (args: SenderArgs & AgreementRefBody): Tx => signBody(args, type, encodeAgreementRefBody({ id: args.id }));
-const amountTx = (type: TxTypeId) => (args: SenderArgs & AgreementAmountBody): Tx =>
-  signBody(args, type, encodeAgreementAmountBody({ id: args.id, amount: args.amount }));
+const refTx =
+  (type: TxTypeId) =>
+  (args: SenderArgs & AgreementRefBody): Tx =>
+    signBody(args, type, encodeAgreementRefBody({ id: args.id }));
+const amountTx =
+  (type: TxTypeId) =>
+  (args: SenderArgs & AgreementAmountBody): Tx =>
+    signBody(args, type, encodeAgreementAmountBody({ id: args.id, amount: args.amount }));
 
 export const buildAgreementSign = refTx(TxType.agreementSign);
 export const buildAgreementWithdraw = refTx(TxType.agreementWithdraw);

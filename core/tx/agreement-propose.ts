@@ -43,7 +43,8 @@ function check(b: AgreementProposeBody): void {
   if (b.role !== 'buyer' && b.role !== 'seller') throw bad('role', 'must be buyer or seller');
   if (!(b.counterparty instanceof Uint8Array) || b.counterparty.length !== ADDRESS_LENGTH) throw bad('counterparty', 'must be a 20-byte address');
   checkDeviceId(b.deviceId, 'tx.body.deviceId');
-  if (typeof b.quantityWh !== 'bigint' || b.quantityWh < 1n || b.quantityWh > MAX_ENERGY_WH) throw bad('quantityWh', `must be an integer number of Wh, 1..${MAX_ENERGY_WH}`);
+  if (typeof b.quantityWh !== 'bigint' || b.quantityWh < 1n || b.quantityWh > MAX_ENERGY_WH)
+    throw bad('quantityWh', `must be an integer number of Wh, 1..${MAX_ENERGY_WH}`);
   if (!Number.isSafeInteger(b.firstSlotMs) || b.firstSlotMs < 0) throw bad('firstSlotMs', 'must be a non-negative integer (ms)');
   if (!Number.isSafeInteger(b.slots) || b.slots < 1 || b.slots > MAX_AGREEMENT_SLOTS) throw bad('slots', `must be an integer 1..${MAX_AGREEMENT_SLOTS}`);
   if (!Number.isSafeInteger(b.collateralBps) || b.collateralBps < MIN_COLLATERAL_BPS || b.collateralBps > MAX_COLLATERAL_BPS)
@@ -53,7 +54,8 @@ function check(b: AgreementProposeBody): void {
   if (p.kind !== 'fixed' && p.kind !== 'time-of-use' && p.kind !== 'market') throw bad('price', 'must be fixed, time-of-use or market');
   for (const [i, v] of statedPrices(p).entries()) {
     const min = p.kind === 'market' && i === 0 ? 0n : 1n;
-    if (typeof v !== 'bigint' || v < min || v > MAX_PRICE_CAP) throw bad(p.kind === 'time-of-use' ? `price.table[${i}]` : 'price', 'must be a positive integer (micro-units per kWh)');
+    if (typeof v !== 'bigint' || v < min || v > MAX_PRICE_CAP)
+      throw bad(p.kind === 'time-of-use' ? `price.table[${i}]` : 'price', 'must be a positive integer (micro-units per kWh)');
   }
 }
 
@@ -103,5 +105,9 @@ export function describeAgreementPropose(b: AgreementProposeBody): Record<string
 
 export function buildAgreementPropose(args: SenderArgs & AgreementProposeBody): Tx {
   const { role, counterparty, deviceId, quantityWh, firstSlotMs, slots, price, collateralBps } = args;
-  return signBody(args, TxType.agreementPropose, encodeAgreementProposeBody({ role, counterparty, deviceId, quantityWh, firstSlotMs, slots, price, collateralBps }));
+  return signBody(
+    args,
+    TxType.agreementPropose,
+    encodeAgreementProposeBody({ role, counterparty, deviceId, quantityWh, firstSlotMs, slots, price, collateralBps }),
+  );
 }

@@ -158,9 +158,15 @@ export function validAgreementTxVectors(vector: Vector): ValidTxVector[] {
       buildAgreementPropose({ ...sender(alice, 5), ...PROPOSE }),
       proposeJson(PROPOSE),
     ),
-    vector('agreement-sign', "bob signs alice's proposed agreement: its 60 s cooling-off starts", bob, buildAgreementSign({ ...sender(bob, 0), id: proposed! }), {
-      id: hex(proposed!),
-    }),
+    vector(
+      'agreement-sign',
+      "bob signs alice's proposed agreement: its 60 s cooling-off starts",
+      bob,
+      buildAgreementSign({ ...sender(bob, 0), id: proposed! }),
+      {
+        id: hex(proposed!),
+      },
+    ),
     vector('agreement-withdraw', 'alice withdraws her proposal before bob signs', alice, buildAgreementWithdraw({ ...sender(alice, 6), id: proposed! }), {
       id: hex(proposed!),
     }),
@@ -188,7 +194,14 @@ export function validAgreementTxVectors(vector: Vector): ValidTxVector[] {
   ];
 }
 
-const fields = (type: number, s: VectorKey, body: Encodable): Fields => ({ chainId: VECTOR_CHAIN_ID, type, sender: s.publicKey, nonce: 0, fee: 10n, body: encode(body) });
+const fields = (type: number, s: VectorKey, body: Encodable): Fields => ({
+  chainId: VECTOR_CHAIN_ID,
+  type,
+  sender: s.publicKey,
+  nonce: 0,
+  fee: 10n,
+  body: encode(body),
+});
 const proposeWire = (b: Partial<AgreementProposeBody>): Encodable => {
   const f = { ...PROPOSE, ...b };
   return [f.role === 'buyer' ? 0 : 1, f.counterparty, f.deviceId, f.quantityWh, f.firstSlotMs, f.slots, priceFormulaWire(f.price), f.collateralBps];
@@ -223,7 +236,14 @@ export function invalidAgreementTxVectors(): InvalidTxVector[] {
       'alice signs her own proposal',
       t(TxType.agreementSign, alice, [proposed!]),
     ),
-    invalid('agreement-sign-unknown', 'validateTx', ErrorCode.AGREEMENT_UNKNOWN, 'tx.body.id', 'an id no agreement has', t(TxType.agreementSign, bob, [idOf('none')])),
+    invalid(
+      'agreement-sign-unknown',
+      'validateTx',
+      ErrorCode.AGREEMENT_UNKNOWN,
+      'tx.body.id',
+      'an id no agreement has',
+      t(TxType.agreementSign, bob, [idOf('none')]),
+    ),
     invalid(
       'agreement-withdraw-after-cooling-off',
       'validateTx',
@@ -285,4 +305,3 @@ export const AGREEMENT_BODY_CODECS: Record<string, { fields(body: Uint8Array): R
     encode: (b) => encodeAgreementVoteBody(decodeAgreementVoteBody(b)),
   },
 };
-

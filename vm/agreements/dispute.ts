@@ -1,13 +1,5 @@
 import type { BlockEvent } from '../../core/block.ts';
-import {
-  arbitrationDeposit,
-  arbitrationFee,
-  DISPUTE_WINDOW_MS,
-  INSURANCE_POOL,
-  type Agreement,
-  type Dispute,
-  type PartyRole,
-} from '../../core/agreement.ts';
+import { arbitrationDeposit, arbitrationFee, DISPUTE_WINDOW_MS, INSURANCE_POOL, type Agreement, type Dispute, type PartyRole } from '../../core/agreement.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import {
@@ -75,7 +67,17 @@ function openDispute({ state, tx, body, block }: ExecContext<AgreementDisputeBod
   const mine = readAccount(state, tx.from);
   writeAccount(state, tx.from, { ...mine, balance: mine.balance - deposit, locked: mine.locked + deposit });
   const frozen = fromCollateral + fromBalance;
-  const d: Dispute = { claimant, frozen, deposit, openedAtMs: block.timestamp, resume: a0.phase, votesBuyer: [], votesSeller: [], decidedFor: undefined, fee: 0n };
+  const d: Dispute = {
+    claimant,
+    frozen,
+    deposit,
+    openedAtMs: block.timestamp,
+    resume: a0.phase,
+    votesBuyer: [],
+    votesSeller: [],
+    decidedFor: undefined,
+    fee: 0n,
+  };
   putDispute(state, a0.id, d);
   const events: BlockEvent[] = [];
   let a: Agreement = { ...withCollateral(a0, respondent, collateralOf(a0, respondent) - fromCollateral), phase: 'disputed' };
@@ -109,7 +111,8 @@ export const agreementDisputeHandler: TxHandler<AgreementDisputeBody> = {
 
 function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute] {
   const set = getValidatorSet(state);
-  if (set === undefined || !set.has(tx.from)) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is not a current validator`, 'tx.sender');
+  if (set === undefined || !set.has(tx.from))
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is not a current validator`, 'tx.sender');
   const a = requireAgreement(state, body.id);
   if (!equalBytes(body.buyer, a.buyer)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's buyer", 'tx.body.buyer');
   if (!equalBytes(body.seller, a.seller)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's seller", 'tx.body.seller');

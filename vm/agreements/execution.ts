@@ -5,7 +5,20 @@ import { mintedUtxoId } from '../../core/energy.ts';
 import { imbalanceAccount } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, energyUtxoKey, intervalTotalsKey, marketKey } from '../../core/state-keys.ts';
-import { agreementKey, disputeKey, getAgreement, getDispute, putAgreement, putDispute, putSlotSettlement, putTimer, TIMER_PREFIX, timerKey, timerOf, type Timer } from '../../state/agreements.ts';
+import {
+  agreementKey,
+  disputeKey,
+  getAgreement,
+  getDispute,
+  putAgreement,
+  putDispute,
+  putSlotSettlement,
+  putTimer,
+  TIMER_PREFIX,
+  timerKey,
+  timerOf,
+  type Timer,
+} from '../../state/agreements.ts';
 import { deleteUtxo, getUtxo, putUtxo } from '../../state/energy.ts';
 import { accountKey } from '../../state/keys.ts';
 import { getMarket } from '../../state/markets.ts';
@@ -100,15 +113,15 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   }
   const market = getMarket(state, a.zone, I);
   const price = slotPrice(a.price, I, market?.status === 'cleared' && market.volumeWh > 0n ? market.price : undefined);
-  let payment: bigint;
-  let penalty: bigint;
-  let overCharge: bigint;
   // Rounded down: the buyer never pays for a fraction of a Wh it did not receive.
-  [a, payment] = take(state, a, 'buyer', a.seller, (delivered * price) / 1000n, false);
+  const [afterPayment, payment] = take(state, a, 'buyer', a.seller, (delivered * price) / 1000n, false);
   // Rounded down: 5 % of the price per undelivered kWh = undelivered x price x bps / (1000 x 10^4).
-  [a, penalty] = take(state, a, 'seller', a.buyer, ((a.quantityWh - delivered) * price * BigInt(params.underDeliveryPenaltyBps)) / 10_000_000n, true);
+  const underDue = ((a.quantityWh - delivered) * price * BigInt(params.underDeliveryPenaltyBps)) / 10_000_000n;
+  const [afterPenalty, penalty] = take(state, afterPayment, 'seller', a.buyer, underDue, true);
   const over = metered > a.quantityWh ? metered - a.quantityWh : 0n;
-  [a, overCharge] = take(state, a, 'seller', imbalanceAccount(a.zone), (over * price * BigInt(params.overDeliveryPenaltyBps)) / 10_000_000n, true);
+  const overDue = (over * price * BigInt(params.overDeliveryPenaltyBps)) / 10_000_000n;
+  const [afterOver, overCharge] = take(state, afterPenalty, 'seller', imbalanceAccount(a.zone), overDue, true);
+  a = afterOver;
   a = {
     ...a,
     nextSlot: slot + 1,
@@ -132,7 +145,14 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   });
   if (a.nextSlot === a.slots) {
     a = withPhase(state, { ...release(state, release(state, a, 'buyer'), 'seller'), settledAtMs: block.timestamp }, 'settled');
-    events.push({ type: 'agreement-settled', attributes: [['agreement', toHex(a.id)], ['deliveredWh', a.deliveredWh.toString()], ['paid', a.paid.toString()]] });
+    events.push({
+      type: 'agreement-settled',
+      attributes: [
+        ['agreement', toHex(a.id)],
+        ['deliveredWh', a.deliveredWh.toString()],
+        ['paid', a.paid.toString()],
+      ],
+    });
   } else {
     const next = slotStart(a, a.nextSlot, params.settlementIntervalMs);
     putTimer(state, settlesAt(next, params), a, 'slot', a.nextSlot, next);

@@ -13,7 +13,8 @@ import { addressText, readAccount, writeAccount } from '../accounts.ts';
 
 export const partyAddress = (a: Agreement, r: PartyRole): Uint8Array => (r === 'buyer' ? a.buyer : a.seller);
 export const collateralOf = (a: Agreement, r: PartyRole): bigint => (r === 'buyer' ? a.buyerCollateral : a.sellerCollateral);
-export const withCollateral = (a: Agreement, r: PartyRole, c: bigint): Agreement => (r === 'buyer' ? { ...a, buyerCollateral: c } : { ...a, sellerCollateral: c });
+export const withCollateral = (a: Agreement, r: PartyRole, c: bigint): Agreement =>
+  r === 'buyer' ? { ...a, buyerCollateral: c } : { ...a, sellerCollateral: c };
 export const callOf = (a: Agreement, r: PartyRole): number => (r === 'buyer' ? a.buyerCallMs : a.sellerCallMs);
 export const withCall = (a: Agreement, r: PartyRole, ms: number): Agreement => (r === 'buyer' ? { ...a, buyerCallMs: ms } : { ...a, sellerCallMs: ms });
 export const other = (r: PartyRole): PartyRole => (r === 'buyer' ? 'seller' : 'buyer');

@@ -22,9 +22,14 @@ import type { ChainContext, ExecContext, TxHandler } from '../types.ts';
 
 function validate(body: AgreementProposeBody, _tx: Tx, ctx: ChainContext): void {
   for (const p of statedPrices(body.price))
-    if (p > ctx.params.priceCap) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${p} is above the chain's price cap of ${ctx.params.priceCap} per kWh`, 'tx.body.price');
+    if (p > ctx.params.priceCap)
+      throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${p} is above the chain's price cap of ${ctx.params.priceCap} per kWh`, 'tx.body.price');
   if (body.firstSlotMs % ctx.params.settlementIntervalMs !== 0)
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a multiple of the settlement interval (${ctx.params.settlementIntervalMs} ms)`, 'tx.body.firstSlotMs');
+    throw new JouleError(
+      ErrorCode.TX_INVALID_FIELD,
+      `must be a multiple of the settlement interval (${ctx.params.settlementIntervalMs} ms)`,
+      'tx.body.firstSlotMs',
+    );
 }
 
 const sellerOf = (body: AgreementProposeBody, tx: Pick<Tx, 'from'>) => (body.role === 'seller' ? tx.from : body.counterparty);
@@ -32,7 +37,11 @@ const sellerOf = (body: AgreementProposeBody, tx: Pick<Tx, 'from'>) => (body.rol
 function checkState(state: StateReader, body: AgreementProposeBody, tx: Tx, ctx: ChainContext): void {
   if (equalBytes(body.counterparty, tx.from)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the counterparty is the sender', 'tx.body.counterparty');
   if (ctx.timestamp !== undefined && body.firstSlotMs <= ctx.timestamp)
-    throw new JouleError(ErrorCode.AGREEMENT_PHASE, `the first slot starts at ${body.firstSlotMs} ms, not after the block time ${ctx.timestamp} ms`, 'tx.body.firstSlotMs');
+    throw new JouleError(
+      ErrorCode.AGREEMENT_PHASE,
+      `the first slot starts at ${body.firstSlotMs} ms, not after the block time ${ctx.timestamp} ms`,
+      'tx.body.firstSlotMs',
+    );
   const d = requireDevice(state, body.deviceId, 'tx.body.deviceId');
   if (!equalBytes(d.owner, sellerOf(body, tx)))
     throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `device ${JSON.stringify(d.id)} is not owned by the seller`, 'tx.body.deviceId');

@@ -20,6 +20,6 @@ export function requireParty(a: Agreement, tx: Pick<Tx, 'from'>): PartyRole {
 
 /** AGREEMENT_PHASE naming tx.body.id unless the agreement is in one of `phases`. */
 export function requirePhase(a: Agreement, phases: readonly AgreementPhase[], step: string): void {
-  if (!phases.includes(a.phase)) throw new JouleError(ErrorCode.AGREEMENT_PHASE, `the agreement is ${a.phase}; ${step} needs it ${phases.join(' or ')}`, 'tx.body.id');
+  if (!phases.includes(a.phase))
+    throw new JouleError(ErrorCode.AGREEMENT_PHASE, `the agreement is ${a.phase}; ${step} needs it ${phases.join(' or ')}`, 'tx.body.id');
 }
-
