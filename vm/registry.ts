@@ -19,6 +19,10 @@ import { orderCancelHandler } from './markets/cancel.ts';
 import { orderPlaceHandler } from './markets/place.ts';
 import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
+import { flexActivateHandler } from './flex/activate.ts';
+import { flexBidHandler } from './flex/bid.ts';
+import { flexConfirmHandler } from './flex/confirm.ts';
+import { flexSettlementHook } from './flex/settlement.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
 import type { EndBlockHook, TxHandler } from './types.ts';
@@ -48,10 +52,13 @@ const TX_HANDLERS: readonly TxHandler[] = [
   commandAnchorHandler as TxHandler,
   orderPlaceHandler as TxHandler,
   orderCancelHandler as TxHandler,
+  flexBidHandler as TxHandler,
+  flexActivateHandler as TxHandler,
+  flexConfirmHandler as TxHandler,
 ];
 
-/** End-of-block hooks: interval close, auction clearing, settlement against meters; rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook];
+/** End-of-block hooks: interval close, auction clearing, settlement against meters, flexibility settlement; rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, flexSettlementHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -37,5 +37,12 @@ export const TxType = {
   orderPlace: 32,
   /** The owner withdraws an order before its market's gate closure: refunded in full. */
   orderCancel: 33,
+  // 42..45 flexibility (vm/flex/)
+  /** An aggregator offers its fleet's flexibility: capacity, ramps, state of charge, price per MWh, availability. */
+  flexBid: 42,
+  /** A dso activates a flexibility bid for a window (power); it anchors the fleet's grid command and escrows the payment. */
+  flexActivate: 43,
+  /** The aggregator confirms an activation within 30 s of the activating block's time. */
+  flexConfirm: 44,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];
