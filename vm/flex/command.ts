@@ -1,6 +1,10 @@
 import type { CommandRecord } from '../../core/command.ts';
 import type { FlexBid } from '../../core/flex.ts';
-import type { FlexActivateBody } from '../../core/tx/flex-activate.ts';
+import { decodeFlexActivateBody, type FlexActivateBody } from '../../core/tx/flex-activate.ts';
+import { TxType } from '../../core/tx/types.ts';
+import type { Tx } from '../../core/tx.ts';
+import { getFlexBid } from '../../state/flex.ts';
+import type { StateReader } from '../../state/overlay.ts';
 
 /**
  * The grid command an activation sends its bid's fleet (core/command.ts): DISCHARGE, every
@@ -25,4 +29,22 @@ export function fleetCommand(dso: Uint8Array, bid: Pick<FlexBid, 'deviceIds' | '
     validFromUs: BigInt(body.startMs) * 1000n,
     validUntilUs: BigInt(body.endMs) * 1000n,
   };
+}
+
+/**
+ * The command a flex-activate tx will send, from the committed state its bid is in: what
+ * the node announces to the fleet's devices when it admits the activation
+ * (node/commands/issuer.ts), as it does for a command-anchor. undefined for another tx
+ * type, a body that does not decode, or an unknown bid (admission refuses those).
+ */
+export function activationCommand(state: StateReader, tx: Pick<Tx, 'type' | 'body' | 'from'>): CommandRecord | undefined {
+  if (tx.type !== TxType.flexActivate) return undefined;
+  let body: FlexActivateBody;
+  try {
+    body = decodeFlexActivateBody(tx.body);
+  } catch {
+    return undefined;
+  }
+  const bid = getFlexBid(state, body.bidId);
+  return bid === undefined ? undefined : fleetCommand(tx.from, bid, body);
 }

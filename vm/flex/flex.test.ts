@@ -9,7 +9,7 @@ import { getAnchoredCommand } from '../../state/commands.ts';
 import { FLEX_QUEUE_PREFIX, getCommandPayment, getFlexActivation, getFlexBid, getFlexIntervalResult } from '../../state/flex.ts';
 import { ENERGY_CHAIN_ID } from '../testing/energy-chain.ts';
 import { testFleet, type TestFleet } from '../testing/flex.ts';
-import { fleetCommand } from './command.ts';
+import { activationCommand, fleetCommand } from './command.ts';
 
 /**
  * The bid: bat-0 and bat-1 (1 MW each), 1,000 kW at 100,000,000 micro-units per MWh (100 per
@@ -66,6 +66,9 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
     const cmd = fleetCommand(f.dso.address, getFlexBid(c.state, bid.hash)!, { powerKw: 240, startMs: A, endMs: A + 2 * iv });
     expect(cmd).toMatchObject({ type: 1, powerLimitW: 120_000, priceMicroPerKwh: 100_000n, deviceIds: ['bat-0', 'bat-1'] });
     expect(equalBytes(a.commandHash, commandHash(ENERGY_CHAIN_ID, cmd))).toBe(true);
+    // What the node announces when it admits the activation: the same command, from the bid in state.
+    expect(activationCommand(c.state, act)).toEqual(cmd);
+    expect(activationCommand(c.state, bid)).toBeUndefined();
     expect(getAnchoredCommand(c.state, a.commandHash)).toMatchObject({ validFromUs: BigInt(A) * 1000n, powerLimitW: 120_000 });
     const check = (t: ReturnType<TestFleet['activate']>) => errorOf(() => c.check(t));
     expect(check(f.activate(bid.hash, 240, A + iv, A + 3 * iv))).toMatchObject({ code: ErrorCode.FLEX_WINDOW, field: 'tx.body.startMs' });
