@@ -100,6 +100,9 @@ export const TYPE_IDS: Record<string, number> = {
   'command-anchor': 28,
   'order-place': 32,
   'order-cancel': 33,
+  'flex-bid': 42,
+  'flex-activate': 43,
+  'flex-confirm': 44,
 };
 
 export const ENVELOPE: Layout = [
@@ -212,6 +215,24 @@ export const BODIES: Record<string, Layout> = {
     ['deviceId', 'str'],
   ],
   'order-cancel': [['orderId', 'bytes']],
+  'flex-bid': [
+    ['deviceIds', 'str[]'],
+    ['capacityKw', 'int'],
+    ['rampUpKwPerMin', 'int'],
+    ['rampDownKwPerMin', 'int'],
+    ['minSocPercent', 'int'],
+    ['maxSocPercent', 'int'],
+    ['pricePerMwh', 'int'],
+    ['availableFromMs', 'int'],
+    ['availableUntilMs', 'int'],
+  ],
+  'flex-activate': [
+    ['bidId', 'bytes'],
+    ['powerKw', 'int'],
+    ['startMs', 'int'],
+    ['endMs', 'int'],
+  ],
+  'flex-confirm': [['activationId', 'bytes']],
 };
 
 /** One reading inside a telemetry batch. */

@@ -1,4 +1,5 @@
 import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
+import { contextFlexActivations, contextFlexBids, type FlexActivationContext, type FlexBidContext } from './flex-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
@@ -56,6 +57,10 @@ export interface VectorContext {
   frozenIntervals: FrozenIntervalContext[];
   /** Open orders of the markets (owners by key name); each owner's account has their `locked` locked besides its balance. */
   openOrders: OpenOrderContext[];
+  /** Flexibility bids (aggregators by key name). */
+  flexBids: FlexBidContext[];
+  /** Flexibility activations (dso and aggregator by key name); each dso's account has their `escrow` locked besides its balance. */
+  flexActivations: FlexActivationContext[];
 }
 
 export interface ProtocolVectors {
@@ -106,6 +111,8 @@ function context(): VectorContext {
     frozenIntervals: contextFrozenIntervals(),
     energyUtxos: contextEnergyUtxos(),
     openOrders: contextOpenOrders(),
+    flexBids: contextFlexBids(),
+    flexActivations: contextFlexActivations(),
   };
 }
 
