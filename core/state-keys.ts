@@ -252,3 +252,18 @@ export const FlexBucket = {
 export function flexKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.flex, bucket]), ...parts);
 }
+
+/** The key of a flexibility bid: what a proof of a bid proves. */
+export function flexBidKey(bidId: Uint8Array): Uint8Array {
+  return flexKey(FlexBucket.bid, bidId);
+}
+
+/** The key of a flexibility activation. */
+export function flexActivationKey(activationId: Uint8Array): Uint8Array {
+  return flexKey(FlexBucket.activation, activationId);
+}
+
+/** The key of how an activation's interval settled. */
+export function flexIntervalKey(activationId: Uint8Array, intervalStartMs: number): Uint8Array {
+  return flexKey(FlexBucket.interval, activationId, u64be(intervalStartMs));
+}

@@ -16,7 +16,7 @@ import {
   type FlexIntervalResult,
 } from '../core/flex.ts';
 import { ADDRESS_LENGTH } from '../core/keys.ts';
-import { FlexBucket, flexKey } from '../core/state-keys.ts';
+import { FlexBucket, flexActivationKey, flexBidKey, flexIntervalKey, flexKey } from '../core/state-keys.ts';
 import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -35,10 +35,7 @@ import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
 
 const PRESENT = new Uint8Array([1]);
 
-export const flexBidKey = (id: Uint8Array): Uint8Array => flexKey(FlexBucket.bid, id);
-export const flexActivationKey = (id: Uint8Array): Uint8Array => flexKey(FlexBucket.activation, id);
-export const flexIntervalKey = (activationId: Uint8Array, intervalStartMs: number): Uint8Array =>
-  flexKey(FlexBucket.interval, activationId, u64be(intervalStartMs));
+export { flexActivationKey, flexBidKey, flexIntervalKey };
 export const flexIntervalsPrefix = (activationId: Uint8Array): Uint8Array => flexKey(FlexBucket.interval, activationId);
 export const bidsByAggregatorPrefix = (aggregator: Uint8Array): Uint8Array => flexKey(FlexBucket.bidByAggregator, aggregator);
 export const activationsByBidPrefix = (bidId: Uint8Array): Uint8Array => flexKey(FlexBucket.activationByBid, bidId);
