@@ -96,7 +96,9 @@ describe('joule flex bid|activate|confirm', () => {
     const sent = fake.submitted.length;
     const bad = (i: number, v: string) => terms.map((t, j) => (j === i ? v : t));
     expect((await cli(['flex', 'bid', ...bad(1, '0'), ...window, ...sender])).stderr).toMatch(/^error INVALID_PARAMS: --capacity must be an integer/m);
-    expect((await cli(['flex', 'bid', ...bad(9, '101'), ...window, ...sender])).stderr).toMatch(/^error INVALID_PARAMS: --max-soc must be an integer between 0 and 100/m);
+    expect((await cli(['flex', 'bid', ...bad(9, '101'), ...window, ...sender])).stderr).toMatch(
+      /^error INVALID_PARAMS: --max-soc must be an integer between 0 and 100/m,
+    );
     expect((await cli(['flex', 'bid', ...bad(11, '1.5'), ...window, ...sender])).stderr).toMatch(/^error INVALID_PARAMS: --price must be a whole number/m);
     const inverted = await cli(['flex', 'bid', ...bad(9, '10'), ...window, ...sender]);
     expect(inverted.stderr, inverted.stderr).toMatch(/^error TX_INVALID_FIELD: .*maxSocPercent/m);
@@ -104,7 +106,9 @@ describe('joule flex bid|activate|confirm', () => {
   });
 
   it('activate and confirm sign types 43 and 44 naming the bid and the activation; a bad id is refused', async () => {
-    expect((await cli(['flex', 'activate', `0x${toHex(bidId)}`, '--power', '40', '--start', String(START), '--end', String(START + 900_000), ...sender])).code).toBe(0);
+    expect(
+      (await cli(['flex', 'activate', `0x${toHex(bidId)}`, '--power', '40', '--start', String(START), '--end', String(START + 900_000), ...sender])).code,
+    ).toBe(0);
     let tx = lastSubmitted();
     expect(tx.type).toBe(TxType.flexActivate);
     expect(decodeFlexActivateBody(tx.body)).toEqual({ bidId, powerKw: 40, startMs: START, endMs: START + 900_000 });

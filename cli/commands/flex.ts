@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { fromHexOrUndefined } from '../../core/bytes.ts';
 import { canonicalTargets } from '../../core/command.ts';
 import { MAX_FLEX_FLEET, MAX_FLEX_KW } from '../../core/flex.ts';
-import type { FlexActivationJson, FlexActivationListJson, FlexBidJson, FlexBidListJson, FlexIntervalJson, FlexIntervalListJson } from '../../core/flex-query.ts';
+import type {
+  FlexActivationJson,
+  FlexActivationListJson,
+  FlexBidJson,
+  FlexBidListJson,
+  FlexIntervalJson,
+  FlexIntervalListJson,
+} from '../../core/flex-query.ts';
 import type { DeviceListJson } from '../../core/rpc-json.ts';
 import { buildFlexActivate } from '../../core/tx/flex-activate.ts';
 import { buildFlexBid, describeFlexBid, type FlexBidBody } from '../../core/tx/flex-bid.ts';
@@ -30,12 +37,14 @@ const percentArg = (name: string) => intArg(name, 0, 100);
 
 function idArg(v: string, what: string): Uint8Array {
   const b = fromHexOrUndefined(v);
-  if (!v.startsWith('0x') || b === undefined || b.length !== 32) throw new CliError('INVALID_PARAMS', `${what} must be 0x and 32 bytes of hex (a tx hash), got ${JSON.stringify(v)}`, what);
+  if (!v.startsWith('0x') || b === undefined || b.length !== 32)
+    throw new CliError('INVALID_PARAMS', `${what} must be 0x and 32 bytes of hex (a tx hash), got ${JSON.stringify(v)}`, what);
   return b;
 }
 
 function priceArg(v: string): bigint {
-  if (!/^[1-9][0-9]{0,18}$/.test(v)) throw new CliError('INVALID_PARAMS', `--price must be a whole number of micro-units per MWh above 0, got ${JSON.stringify(v)}`, 'price');
+  if (!/^[1-9][0-9]{0,18}$/.test(v))
+    throw new CliError('INVALID_PARAMS', `--price must be a whole number of micro-units per MWh above 0, got ${JSON.stringify(v)}`, 'price');
   return BigInt(v);
 }
 
@@ -47,7 +56,11 @@ async function operatedDevices(c: RpcClient, operator: string): Promise<string[]
     const page: DeviceListJson = await c.call<DeviceListJson>('joule_listDevices', [{ operator, limit: 100, ...(cursor === null ? {} : { cursor }) }]);
     for (const d of page.devices) if (d.status !== 'revoked') ids.push(d.id);
     if (ids.length > MAX_FLEX_FLEET)
-      throw new CliError('INVALID_PARAMS', `you operate more than ${MAX_FLEX_FLEET} devices: name the fleet with --device (one bid holds at most ${MAX_FLEX_FLEET})`, 'device');
+      throw new CliError(
+        'INVALID_PARAMS',
+        `you operate more than ${MAX_FLEX_FLEET} devices: name the fleet with --device (one bid holds at most ${MAX_FLEX_FLEET})`,
+        'device',
+      );
     cursor = page.nextCursor;
   } while (cursor !== null);
   if (ids.length === 0) throw new CliError('NOT_FOUND', 'you operate no active device: register one first (joule device register)', 'device');
@@ -106,7 +119,17 @@ function registerTxs(flex: Command): void {
     '25',
   ).action(
     async (
-      opts: TxOptions & { device?: string[]; capacity: number; rampUp: number; rampDown: number; minSoc: number; maxSoc: number; price: string; from: number; until: number },
+      opts: TxOptions & {
+        device?: string[];
+        capacity: number;
+        rampUp: number;
+        rampDown: number;
+        minSoc: number;
+        maxSoc: number;
+        price: string;
+        from: number;
+        until: number;
+      },
     ) => {
       const price = priceArg(opts.price);
       const named = opts.device === undefined ? undefined : canonicalTargets(opts.device.map((d) => deviceIdArg(d, 'device')));
@@ -175,19 +198,23 @@ function pageQuery(opts: ReadOptions): Record<string, unknown> {
 }
 
 function registerReads(flex: Command, common: (c: Command) => Command): void {
-  common(flex.command('show').description('a flexibility bid, or an activation with its settled intervals').argument('<id>', 'a 0x bid or activation id')).action(
-    async (id: string, opts: ReadOptions) => {
-      const c = client(opts);
-      const hex = `0x${Buffer.from(idArg(id, 'id')).toString('hex')}`;
-      const bid = await c.call<FlexBidJson | null>('joule_getFlexBid', [hex]);
-      if (bid !== null) return opts.json === true ? printJson({ bid }) : print(bidLines(bid));
-      const activation = await c.call<FlexActivationJson | null>('joule_getFlexActivation', [hex]);
-      if (activation === null) throw new CliError('NOT_FOUND', `no flexibility bid or activation has the id ${hex}`, 'id');
-      const page = await c.call<FlexIntervalListJson>('joule_listFlexIntervals', [{ activationId: hex }]);
-      if (opts.json === true) return printJson({ activation, intervals: page.intervals, nextCursor: page.nextCursor });
-      print([...activationLines(activation), ...page.intervals.map(intervalLine), ...(page.nextCursor === null ? [] : [more(page.intervals.length, 'interval(s)', page.nextCursor)])]);
-    },
-  );
+  common(
+    flex.command('show').description('a flexibility bid, or an activation with its settled intervals').argument('<id>', 'a 0x bid or activation id'),
+  ).action(async (id: string, opts: ReadOptions) => {
+    const c = client(opts);
+    const hex = `0x${Buffer.from(idArg(id, 'id')).toString('hex')}`;
+    const bid = await c.call<FlexBidJson | null>('joule_getFlexBid', [hex]);
+    if (bid !== null) return opts.json === true ? printJson({ bid }) : print(bidLines(bid));
+    const activation = await c.call<FlexActivationJson | null>('joule_getFlexActivation', [hex]);
+    if (activation === null) throw new CliError('NOT_FOUND', `no flexibility bid or activation has the id ${hex}`, 'id');
+    const page = await c.call<FlexIntervalListJson>('joule_listFlexIntervals', [{ activationId: hex }]);
+    if (opts.json === true) return printJson({ activation, intervals: page.intervals, nextCursor: page.nextCursor });
+    print([
+      ...activationLines(activation),
+      ...page.intervals.map(intervalLine),
+      ...(page.nextCursor === null ? [] : [more(page.intervals.length, 'interval(s)', page.nextCursor)]),
+    ]);
+  });
 
   common(
     flex
@@ -204,7 +231,10 @@ function registerReads(flex: Command, common: (c: Command) => Command): void {
       const page = await c.call<FlexBidListJson>('joule_listFlexBids', [{ aggregator: addressOption(opts.aggregator, 'aggregator'), ...pageQuery(opts) }]);
       if (opts.json === true) return printJson(page);
       return print([
-        ...page.bids.map((b) => `${b.id}  ${String(b.capacityKw).padStart(8)} kW at ${b.pricePerMwh} per MWh, ${b.deviceIds.length} device(s), until ${when(b.availableUntilMs)}`),
+        ...page.bids.map(
+          (b) =>
+            `${b.id}  ${String(b.capacityKw).padStart(8)} kW at ${b.pricePerMwh} per MWh, ${b.deviceIds.length} device(s), until ${when(b.availableUntilMs)}`,
+        ),
         more(page.bids.length, 'bid(s)', page.nextCursor),
       ]);
     }
@@ -212,7 +242,9 @@ function registerReads(flex: Command, common: (c: Command) => Command): void {
     const page = await c.call<FlexActivationListJson>('joule_listFlexActivations', [{ bidId, ...pageQuery(opts) }]);
     if (opts.json === true) return printJson(page);
     print([
-      ...page.activations.map((a) => `${a.id}  ${a.status.padEnd(9)} ${String(a.powerKw).padStart(8)} kW ${when(a.startMs)} to ${when(a.endMs)}, delivered ${a.deliveredWh} Wh`),
+      ...page.activations.map(
+        (a) => `${a.id}  ${a.status.padEnd(9)} ${String(a.powerKw).padStart(8)} kW ${when(a.startMs)} to ${when(a.endMs)}, delivered ${a.deliveredWh} Wh`,
+      ),
       more(page.activations.length, 'activation(s)', page.nextCursor),
     ]);
   });

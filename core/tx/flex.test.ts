@@ -20,7 +20,17 @@ const BID: FlexBidBody = {
 };
 const bidWire = (b: Partial<Record<keyof FlexBidBody, Encodable>>): Uint8Array => {
   const f = { ...BID, ...b } as Record<string, Encodable>;
-  return encode([f.deviceIds!, f.capacityKw!, f.rampUpKwPerMin!, f.rampDownKwPerMin!, f.minSocPercent!, f.maxSocPercent!, f.pricePerMwh!, f.availableFromMs!, f.availableUntilMs!]);
+  return encode([
+    f.deviceIds!,
+    f.capacityKw!,
+    f.rampUpKwPerMin!,
+    f.rampDownKwPerMin!,
+    f.minSocPercent!,
+    f.maxSocPercent!,
+    f.pricePerMwh!,
+    f.availableFromMs!,
+    f.availableUntilMs!,
+  ]);
 };
 const rejected = (f: () => unknown) => {
   const e = errorOf(f);

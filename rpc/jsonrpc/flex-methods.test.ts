@@ -113,7 +113,9 @@ describe('flexibility RPC methods', () => {
     const { call } = setup();
     expect((await call('joule_listFlexBids', [{ aggregator: 'joule1nope' }])).error.data).toMatchObject({ field: 'params[0].aggregator' });
     expect((await call('joule_listFlexBids', [{ aggregator: formatAddress(aggregator), limit: 0 }])).error.data).toMatchObject({ field: 'params[0].limit' });
-    expect((await call('joule_listFlexActivations', [{ bidId: h(bidId), cursor: `0x${'00'.repeat(41)}` }])).error.data).toMatchObject({ field: 'params[0].cursor' });
+    expect((await call('joule_listFlexActivations', [{ bidId: h(bidId), cursor: `0x${'00'.repeat(41)}` }])).error.data).toMatchObject({
+      field: 'params[0].cursor',
+    });
     expect((await call('joule_listFlexActivations', [{ bidId: h(bidId), zone: 'NL' }])).error.data).toMatchObject({ field: 'params[0].zone' });
     expect((await call('joule_listFlexIntervals', [[]])).error.data).toMatchObject({ field: 'params[0]' });
     const bare = rpcCaller(createFakeNode());

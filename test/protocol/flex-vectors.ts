@@ -116,7 +116,12 @@ export function contextFlexActivations(): FlexActivationContext[] {
 }
 
 /** Writes the context's bids and activations. */
-export function putContextFlex(state: StateOverlay, bids: readonly FlexBidContext[], activations: readonly FlexActivationContext[], addressOf: (name: string) => string): void {
+export function putContextFlex(
+  state: StateOverlay,
+  bids: readonly FlexBidContext[],
+  activations: readonly FlexActivationContext[],
+  addressOf: (name: string) => string,
+): void {
   for (const b of bids) {
     const { id, aggregator, pricePerMwh, ...rest } = b;
     const bid: FlexBid = { ...rest, aggregator: parseAddress(addressOf(aggregator)), pricePerMwh: BigInt(pricePerMwh) };
@@ -159,7 +164,12 @@ type Vector = (name: string, description: string, signer: VectorKey, t: Tx, body
 
 const BID: FlexBidBody = { ...BID_TERMS, capacityKw: 28, pricePerMwh: 120_000_000n };
 /** The third interval of the context bid: after its two activations' windows. */
-const ACTIVATE = (): FlexActivateBody => ({ bidId: unhex(contextFlexBids()[0]!.id), powerKw: 20, startMs: MARKET_START + 2 * INTERVAL, endMs: MARKET_START + 3 * INTERVAL });
+const ACTIVATE = (): FlexActivateBody => ({
+  bidId: unhex(contextFlexBids()[0]!.id),
+  powerKw: 20,
+  startMs: MARKET_START + 2 * INTERVAL,
+  endMs: MARKET_START + 3 * INTERVAL,
+});
 
 export function validFlexTxVectors(vector: Vector): ValidTxVector[] {
   const { aggregator, north } = KEYS;
@@ -199,7 +209,17 @@ const fields = (type: number, sender: VectorKey, body: Encodable): Fields => ({
 });
 const bidWire = (b: Partial<FlexBidBody>): Encodable => {
   const f = { ...BID, ...b };
-  return [[...f.deviceIds], f.capacityKw, f.rampUpKwPerMin, f.rampDownKwPerMin, f.minSocPercent, f.maxSocPercent, f.pricePerMwh, f.availableFromMs, f.availableUntilMs];
+  return [
+    [...f.deviceIds],
+    f.capacityKw,
+    f.rampUpKwPerMin,
+    f.rampDownKwPerMin,
+    f.minSocPercent,
+    f.maxSocPercent,
+    f.pricePerMwh,
+    f.availableFromMs,
+    f.availableUntilMs,
+  ];
 };
 const bid = (sender: VectorKey, b: Partial<FlexBidBody>) => tx(fields(TxType.flexBid, sender, bidWire(b)), {}, sender);
 const activate = (sender: VectorKey, b: Partial<FlexActivateBody>) => {
@@ -253,7 +273,14 @@ export function invalidFlexTxVectors(): InvalidTxVector[] {
       'a bid id no bid has',
       activate(north, { bidId: new Uint8Array(32).fill(0xab) }),
     ),
-    invalid('flex-activate-above-capacity', 'validateTx', ErrorCode.FLEX_CAPACITY, 'tx.body.powerKw', "21 kW of the bid's 20 kW", activate(north, { powerKw: 21 })),
+    invalid(
+      'flex-activate-above-capacity',
+      'validateTx',
+      ErrorCode.FLEX_CAPACITY,
+      'tx.body.powerKw',
+      "21 kW of the bid's 20 kW",
+      activate(north, { powerKw: 21 }),
+    ),
     invalid(
       'flex-activate-overlapping',
       'validateTx',
@@ -286,7 +313,14 @@ export function invalidFlexTxVectors(): InvalidTxVector[] {
       "aggregator-two confirms the context's activation made 31 s before the block: 1 s too late, it lapses",
       confirm(aggregator, unhex(late!.id)),
     ),
-    invalid('flex-confirm-not-aggregator', 'validateTx', ErrorCode.TX_UNAUTHORIZED, 'tx.sender', 'bob confirms an activation of aggregator-two’s bid', confirm(bob, unhex(inTime!.id))),
+    invalid(
+      'flex-confirm-not-aggregator',
+      'validateTx',
+      ErrorCode.TX_UNAUTHORIZED,
+      'tx.sender',
+      'bob confirms an activation of aggregator-two’s bid',
+      confirm(bob, unhex(inTime!.id)),
+    ),
     invalid(
       'flex-confirm-unknown-activation',
       'validateTx',

@@ -50,7 +50,8 @@ function requireBid(state: StateReader, body: FlexActivateBody, tx: Tx, ctx: Cha
     throw new JouleError(ErrorCode.FLEX_CAPACITY, `${body.powerKw} kW is above the bid's capacity of ${bid.capacityKw} kW`, 'tx.body.powerKw');
   if (body.startMs < bid.availableFromMs)
     throw new JouleError(ErrorCode.FLEX_WINDOW, `starts before the bid's availability (${bid.availableFromMs} ms)`, 'tx.body.startMs');
-  if (body.endMs > bid.availableUntilMs) throw new JouleError(ErrorCode.FLEX_WINDOW, `ends after the bid's availability (${bid.availableUntilMs} ms)`, 'tx.body.endMs');
+  if (body.endMs > bid.availableUntilMs)
+    throw new JouleError(ErrorCode.FLEX_WINDOW, `ends after the bid's availability (${bid.availableUntilMs} ms)`, 'tx.body.endMs');
   if (body.startMs < bid.reservedUntilMs)
     throw new JouleError(ErrorCode.FLEX_WINDOW, `overlaps the bid's previous activation, whose window ends at ${bid.reservedUntilMs} ms`, 'tx.body.startMs');
   if (ctx.timestamp !== undefined && body.startMs < ctx.timestamp)

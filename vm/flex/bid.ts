@@ -36,15 +36,24 @@ function checkState(state: StateReader, body: FlexBidBody, tx: Tx, ctx: ChainCon
     const field = `tx.body.deviceIds[${i}]`;
     const d = requireDevice(state, id, field);
     requireNotRevoked(d, field);
-    if (!equalBytes(d.operator, tx.from)) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not operate device ${JSON.stringify(id)}`, field);
+    if (!equalBytes(d.operator, tx.from))
+      throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} does not operate device ${JSON.stringify(id)}`, field);
     shiftW += d.maxImportW + d.maxExportW;
   });
   // W / 1000, rounded down: the capacity never exceeds what the devices can shift.
   const fleetKw = Math.floor(shiftW / 1000);
   if (body.capacityKw > fleetKw)
-    throw new JouleError(ErrorCode.FLEX_CAPACITY, `the fleet shifts at most ${fleetKw} kW (its import and export limits), not ${body.capacityKw}`, 'tx.body.capacityKw');
+    throw new JouleError(
+      ErrorCode.FLEX_CAPACITY,
+      `the fleet shifts at most ${fleetKw} kW (its import and export limits), not ${body.capacityKw}`,
+      'tx.body.capacityKw',
+    );
   if (ctx.timestamp !== undefined && body.availableUntilMs <= ctx.timestamp)
-    throw new JouleError(ErrorCode.FLEX_WINDOW, `the availability ended at ${body.availableUntilMs} ms, not after the block time ${ctx.timestamp} ms`, 'tx.body.availableUntilMs');
+    throw new JouleError(
+      ErrorCode.FLEX_WINDOW,
+      `the availability ended at ${body.availableUntilMs} ms, not after the block time ${ctx.timestamp} ms`,
+      'tx.body.availableUntilMs',
+    );
 }
 
 function execute({ state, tx, body, block }: ExecContext<FlexBidBody>): BlockEvent[] {

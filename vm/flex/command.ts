@@ -15,7 +15,11 @@ import type { StateReader } from '../../state/overlay.ts';
  * proof of the command key shows what the fleet was told; it is not settled as a priced
  * command (vm/flex/settlement.ts): the activation's own settlement pays for it.
  */
-export function fleetCommand(dso: Uint8Array, bid: Pick<FlexBid, 'deviceIds' | 'pricePerMwh'>, body: Pick<FlexActivateBody, 'powerKw' | 'startMs' | 'endMs'>): CommandRecord {
+export function fleetCommand(
+  dso: Uint8Array,
+  bid: Pick<FlexBid, 'deviceIds' | 'pricePerMwh'>,
+  body: Pick<FlexActivateBody, 'powerKw' | 'startMs' | 'endMs'>,
+): CommandRecord {
   const n = bid.deviceIds.length;
   return {
     issuer: dso,

@@ -54,7 +54,10 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
     f.c.block(bid);
     expect(getFlexBid(f.c.state, bid.hash)).toMatchObject({ capacityKw: 1000, deviceIds: ['bat-0', 'bat-1'], pricePerMwh: 100_000_000n, reservedUntilMs: 0 });
     expect(errorOf(() => f.c.check(f.bid({ capacityKw: 4001 })))).toMatchObject({ code: ErrorCode.FLEX_CAPACITY, field: 'tx.body.capacityKw' });
-    expect(errorOf(() => f.c.check(f.bid({ deviceIds: ['bat-0', 'dso-0'] })))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.body.deviceIds[1]' });
+    expect(errorOf(() => f.c.check(f.bid({ deviceIds: ['bat-0', 'dso-0'] })))).toMatchObject({
+      code: ErrorCode.TX_UNAUTHORIZED,
+      field: 'tx.body.deviceIds[1]',
+    });
     expect(errorOf(() => f.c.check(f.bid({ pricePerMwh: 4_000_000_001n })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.pricePerMwh' });
   });
 
@@ -94,7 +97,14 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
       ['bat-1', -500n],
     ]);
     settleThrough(f, A + iv);
-    expect(getFlexIntervalResult(c.state, act.hash, A)).toMatchObject({ meteredWh: 1800n, baselineWh: -200n, targetWh: 2000n, deliveredWh: 2000n, payment: 200_000n, penalty: 0n });
+    expect(getFlexIntervalResult(c.state, act.hash, A)).toMatchObject({
+      meteredWh: 1800n,
+      baselineWh: -200n,
+      targetWh: 2000n,
+      deliveredWh: 2000n,
+      payment: 200_000n,
+      penalty: 0n,
+    });
     expect(getFlexIntervalResult(c.state, act.hash, A + iv)).toMatchObject({ meteredWh: 2000n, deliveredWh: 2000n, payment: 200_000n });
     expect(getFlexActivation(c.state, act.hash)).toMatchObject({ status: 'settled', baselineIntervals: 4, deliveredWh: 4000n, paid: 400_000n, escrow: 0n });
     expect(getAccount(c.state, f.agg.address).balance - before.agg.balance).toBe(400_000n - 3n * 25n); // less the fees of the confirmation and two telemetry batches

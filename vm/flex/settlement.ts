@@ -1,14 +1,6 @@
 import type { BlockEvent } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
-import {
-  energyWh,
-  FLEX_BASELINE_INTERVALS,
-  flexPayment,
-  flexPenalty,
-  floorDiv,
-  type FlexActivation,
-  type FlexIntervalResult,
-} from '../../core/flex.ts';
+import { energyWh, FLEX_BASELINE_INTERVALS, flexPayment, flexPenalty, floorDiv, type FlexActivation, type FlexIntervalResult } from '../../core/flex.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, commandKey, intervalTotalsKey } from '../../core/state-keys.ts';
 import { getAnchoredCommand } from '../../state/commands.ts';
@@ -221,7 +213,8 @@ function settleCommand(state: StateOverlay, block: BlockContext, e: QueueEntry, 
     putCommandPayment(state, e.id, I, d, { owner, exportWh, limitWh, due, paid, height: block.height });
   });
   const next = I + iv;
-  if (BigInt(next) * 1000n < c.validUntilUs) queueCommandInterval(state, e.id, { issuer: e.payer, deviceIds: e.deviceIds }, e.owners, next, block.params, block.timestamp);
+  if (BigInt(next) * 1000n < c.validUntilUs)
+    queueCommandInterval(state, e.id, { issuer: e.payer, deviceIds: e.deviceIds }, e.owners, next, block.params, block.timestamp);
   events.push({
     type: 'command-interval-settled',
     attributes: [
