@@ -19,6 +19,10 @@ import { orderCancelHandler } from './markets/cancel.ts';
 import { orderPlaceHandler } from './markets/place.ts';
 import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
+import { agreementDisputeHandler, agreementVoteHandler } from './agreements/dispute.ts';
+import { agreementExecutionHook } from './agreements/execution.ts';
+import { agreementCollateraliseHandler, agreementSignHandler, agreementWithdrawHandler } from './agreements/lifecycle.ts';
+import { agreementProposeHandler } from './agreements/propose.ts';
 import { flexActivateHandler } from './flex/activate.ts';
 import { flexBidHandler } from './flex/bid.ts';
 import { flexConfirmHandler } from './flex/confirm.ts';
@@ -52,13 +56,19 @@ const TX_HANDLERS: readonly TxHandler[] = [
   commandAnchorHandler as TxHandler,
   orderPlaceHandler as TxHandler,
   orderCancelHandler as TxHandler,
+  agreementProposeHandler as TxHandler,
+  agreementSignHandler as TxHandler,
+  agreementWithdrawHandler as TxHandler,
+  agreementCollateraliseHandler as TxHandler,
+  agreementDisputeHandler as TxHandler,
+  agreementVoteHandler as TxHandler,
   flexBidHandler as TxHandler,
   flexActivateHandler as TxHandler,
   flexConfirmHandler as TxHandler,
 ];
 
-/** End-of-block hooks: interval close, auction clearing, settlement against meters, flexibility settlement; rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, flexSettlementHook];
+/** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements, flexibility settlement; rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, agreementExecutionHook, flexSettlementHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -1,4 +1,5 @@
 import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
+import { contextAgreements, type AgreementContext } from './agreement-vectors.ts';
 import { contextFlexActivations, contextFlexBids, type FlexActivationContext, type FlexBidContext } from './flex-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
@@ -57,6 +58,8 @@ export interface VectorContext {
   frozenIntervals: FrozenIntervalContext[];
   /** Open orders of the markets (owners by key name); each owner's account has their `locked` locked besides its balance. */
   openOrders: OpenOrderContext[];
+  /** Bilateral agreements of alice and bob, one per phase the agreement vectors need: their state records (no collateral posted). */
+  agreements: AgreementContext[];
   /** Flexibility bids (aggregators by key name). */
   flexBids: FlexBidContext[];
   /** Flexibility activations (dso and aggregator by key name); each dso's account has their `escrow` locked besides its balance. */
@@ -111,6 +114,7 @@ function context(): VectorContext {
     frozenIntervals: contextFrozenIntervals(),
     energyUtxos: contextEnergyUtxos(),
     openOrders: contextOpenOrders(),
+    agreements: contextAgreements(),
     flexBids: contextFlexBids(),
     flexActivations: contextFlexActivations(),
   };
