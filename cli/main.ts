@@ -7,6 +7,7 @@ import { registerDeviceCommands } from './commands/device.ts';
 import { registerCommandCommands } from './commands/command.ts';
 import { registerEnergyCommands } from './commands/energy.ts';
 import { registerMarketCommands } from './commands/market.ts';
+import { registerFlexCommands } from './commands/flex.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerKeysInitCommand } from './commands/keys-init.ts';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
   registerSimulateCommands(program);
   registerEnergyCommands(program);
   registerMarketCommands(program);
+  registerFlexCommands(program);
   registerStateCommands(program);
   return program;
 }

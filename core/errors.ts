@@ -156,6 +156,19 @@ export const ErrorCode = {
   AGREEMENT_PHASE: 'AGREEMENT_PHASE',
   /** The agreement has an open dispute, or had one (one per agreement), or the validator already voted on it. */
   AGREEMENT_DISPUTED: 'AGREEMENT_DISPUTED',
+  // flexibility
+  /** No flexibility bid has the id. */
+  FLEX_BID_UNKNOWN: 'FLEX_BID_UNKNOWN',
+  /** No flexibility activation has the id. */
+  FLEX_ACTIVATION_UNKNOWN: 'FLEX_ACTIVATION_UNKNOWN',
+  /** A bid's capacity beyond what its fleet's power limits allow, or an activation's power beyond the bid's capacity. */
+  FLEX_CAPACITY: 'FLEX_CAPACITY',
+  /** An activation's window outside the bid's availability, overlapping an earlier activation of the bid, or already begun. */
+  FLEX_WINDOW: 'FLEX_WINDOW',
+  /** A confirmation later than 30 s after the activating block's time: refused, and the activation lapses. */
+  FLEX_CONFIRM_LATE: 'FLEX_CONFIRM_LATE',
+  /** The activation is not waiting for a confirmation (already confirmed, lapsed or settled). */
+  FLEX_NOT_PENDING: 'FLEX_NOT_PENDING',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

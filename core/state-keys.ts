@@ -26,6 +26,8 @@ export const StatePrefix = {
   /** Markets: buckets in MarketBucket (state/markets.ts). */
   order: 0x20,
   agreement: 0x21,
+  /** Flexibility bids, activations and their settlement: buckets in FlexBucket (state/flex.ts). */
+  flex: 0x22,
   chainMeta: 0x7f,
 } as const;
 export type StatePrefixId = (typeof StatePrefix)[keyof typeof StatePrefix];
@@ -253,4 +255,42 @@ export function agreementBucketKey(bucket: number, ...parts: Uint8Array[]): Uint
 /** The key of an agreement's record: what a proof of an agreement proves. */
 export function agreementKey(id: Uint8Array): Uint8Array {
   return agreementBucketKey(AgreementBucket.record, id);
+}
+
+/** Buckets under StatePrefix.flex (state/flex.ts): flexibility bids, activations, their settlement, priced commands' payments. */
+export const FlexBucket = {
+  /** ++ bidId (32) -> FlexBid */
+  bid: 0x01,
+  /** ++ activationId (32) -> FlexActivation */
+  activation: 0x02,
+  /** ++ activationId ++ u64be(intervalStartMs) -> FlexIntervalResult */
+  interval: 0x03,
+  /** ++ u64be(dueMs) ++ kind (0 deadline, 1 activation interval, 2 command interval) ++ id (32) -> the settlement queue's entry */
+  queue: 0x04,
+  /** ++ aggregator (20) ++ bidId -> 0x01: an aggregator's bids */
+  bidByAggregator: 0x05,
+  /** ++ bidId ++ u64be(startMs) ++ activationId -> 0x01: a bid's activations by window */
+  activationByBid: 0x06,
+  /** ++ commandHash (32) ++ u64be(intervalStartMs) ++ deviceId -> CommandPayment: a priced command's payments */
+  commandPayment: 0x07,
+} as const;
+
+/** A key (or prefix) in one flex bucket. */
+export function flexKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.flex, bucket]), ...parts);
+}
+
+/** The key of a flexibility bid: what a proof of a bid proves. */
+export function flexBidKey(bidId: Uint8Array): Uint8Array {
+  return flexKey(FlexBucket.bid, bidId);
+}
+
+/** The key of a flexibility activation. */
+export function flexActivationKey(activationId: Uint8Array): Uint8Array {
+  return flexKey(FlexBucket.activation, activationId);
+}
+
+/** The key of how an activation's interval settled. */
+export function flexIntervalKey(activationId: Uint8Array, intervalStartMs: number): Uint8Array {
+  return flexKey(FlexBucket.interval, activationId, u64be(intervalStartMs));
 }

@@ -7,6 +7,8 @@ import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { IssuedCommand } from '../core/command.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { MarketRecord } from '../core/market.ts';
+import type { FlexActivation, FlexBid } from '../core/flex.ts';
+import type { FlexPage, FlexPageQuery, ListedFlexActivation, ListedFlexBid, ListedFlexInterval } from '../core/flex-query.ts';
 import type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
@@ -277,6 +279,17 @@ export interface NodeApi {
    * synchronously and must be quick. Returns unsubscribe.
    */
   onReadingAck?(listener: (ack: ReadingAck) => void): () => void;
+
+  // ---- Flexibility (optional, like the above) ----
+
+  getFlexBid?(id: Uint8Array): MaybePromise<FlexBid | undefined>;
+  getFlexActivation?(id: Uint8Array): MaybePromise<FlexActivation | undefined>;
+  /** One bounded page of an aggregator's flexibility bids, by id. */
+  listFlexBids?(aggregator: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexBid>>;
+  /** One bounded page of a bid's activations, by window start. */
+  listFlexActivations?(bidId: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexActivation>>;
+  /** One bounded page of an activation's settled intervals. */
+  listFlexIntervals?(activationId: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexInterval>>;
 }
 
 /**

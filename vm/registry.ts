@@ -23,6 +23,10 @@ import { agreementDisputeHandler, agreementVoteHandler } from './agreements/disp
 import { agreementExecutionHook } from './agreements/execution.ts';
 import { agreementCollateraliseHandler, agreementSignHandler, agreementWithdrawHandler } from './agreements/lifecycle.ts';
 import { agreementProposeHandler } from './agreements/propose.ts';
+import { flexActivateHandler } from './flex/activate.ts';
+import { flexBidHandler } from './flex/bid.ts';
+import { flexConfirmHandler } from './flex/confirm.ts';
+import { flexSettlementHook } from './flex/settlement.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
 import type { EndBlockHook, TxHandler } from './types.ts';
@@ -58,10 +62,13 @@ const TX_HANDLERS: readonly TxHandler[] = [
   agreementCollateraliseHandler as TxHandler,
   agreementDisputeHandler as TxHandler,
   agreementVoteHandler as TxHandler,
+  flexBidHandler as TxHandler,
+  flexActivateHandler as TxHandler,
+  flexConfirmHandler as TxHandler,
 ];
 
-/** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements; rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, agreementExecutionHook];
+/** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements, flexibility settlement; rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, agreementExecutionHook, flexSettlementHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

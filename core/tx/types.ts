@@ -49,5 +49,12 @@ export const TxType = {
   agreementDispute: 38,
   /** A validator's vote on an agreement's open dispute (for the buyer or the seller). */
   agreementVote: 39,
+  // 42..45 flexibility (vm/flex/)
+  /** An aggregator offers its fleet's flexibility: capacity, ramps, state of charge, price per MWh, availability. */
+  flexBid: 42,
+  /** A dso activates a flexibility bid for a window (power); it anchors the fleet's grid command and escrows the payment. */
+  flexActivate: 43,
+  /** The aggregator confirms an activation within 30 s of the activating block's time. */
+  flexConfirm: 44,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];

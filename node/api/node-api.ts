@@ -8,6 +8,8 @@ import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTota
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
 import { getMarket } from '../../state/markets.ts';
+import { getFlexActivation, getFlexBid } from '../../state/flex.ts';
+import { loadAndListFlexActivations, loadAndListFlexBids, loadAndListFlexIntervals } from '../../state/flex-lists.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
@@ -107,6 +109,12 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listMarketTrades: (q) => onOneHeight(async () => loadAndListMarketTrades(await chain.world.load({}), q)),
     listAccountTrades: (q) => onOneHeight(async () => loadAndListAccountTrades(await chain.world.load({}), q)),
     ...(deps.commands === undefined ? {} : { issueCommand: (bytes: Uint8Array) => deps.commands!.issue(bytes) }),
+    getFlexBid: (id) => getFlexBid(chain.world, id),
+    getFlexActivation: (id) => getFlexActivation(chain.world, id),
+    // Bids, activations and intervals are not held in memory: the page (a range, then the records it names) is loaded first.
+    listFlexBids: (aggregator, q) => onOneHeight(async () => loadAndListFlexBids(await chain.world.load({}), aggregator, q)),
+    listFlexActivations: (bidId, q) => onOneHeight(async () => loadAndListFlexActivations(await chain.world.load({}), bidId, q)),
+    listFlexIntervals: (activationId, q) => onOneHeight(async () => loadAndListFlexIntervals(await chain.world.load({}), activationId, q)),
     // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
     onReadingAck: (listener) =>
       events.on('reading-acks', (acks) => {

@@ -32,6 +32,9 @@ const TIER_OF_TYPE: ReadonlyMap<number, Tier> = new Map<number, Tier>([
   [TxType.currencyMint, 'peer_to_peer'],
   [TxType.currencyBurn, 'peer_to_peer'],
   [TxType.energyRetire, 'carbon_credit'],
+  [TxType.flexBid, 'grid_balancing'],
+  [TxType.flexActivate, 'grid_balancing'],
+  [TxType.flexConfirm, 'grid_balancing'],
 ]);
 
 /** The mempool tier of a tx type; any type not named (the markets, 32..47, or one added later) is peer_to_peer. */

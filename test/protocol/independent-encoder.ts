@@ -106,6 +106,9 @@ export const TYPE_IDS: Record<string, number> = {
   'agreement-collateralise': 37,
   'agreement-dispute': 38,
   'agreement-vote': 39,
+  'flex-bid': 42,
+  'flex-activate': 43,
+  'flex-confirm': 44,
 };
 
 export const ENVELOPE: Layout = [
@@ -245,6 +248,24 @@ export const BODIES: Record<string, Layout> = {
     ['buyer', 'bytes'],
     ['seller', 'bytes'],
   ],
+  'flex-bid': [
+    ['deviceIds', 'str[]'],
+    ['capacityKw', 'int'],
+    ['rampUpKwPerMin', 'int'],
+    ['rampDownKwPerMin', 'int'],
+    ['minSocPercent', 'int'],
+    ['maxSocPercent', 'int'],
+    ['pricePerMwh', 'int'],
+    ['availableFromMs', 'int'],
+    ['availableUntilMs', 'int'],
+  ],
+  'flex-activate': [
+    ['bidId', 'bytes'],
+    ['powerKw', 'int'],
+    ['startMs', 'int'],
+    ['endMs', 'int'],
+  ],
+  'flex-confirm': [['activationId', 'bytes']],
 };
 
 /** One reading inside a telemetry batch. */
