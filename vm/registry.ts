@@ -17,6 +17,7 @@ import { checkMeterResolutionHandler } from './telemetry/resolution.ts';
 import { marketClearingHook } from './markets/clearing.ts';
 import { orderCancelHandler } from './markets/cancel.ts';
 import { orderPlaceHandler } from './markets/place.ts';
+import { reversalApproveHandler, reversalProposeHandler } from './markets/reversal.ts';
 import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
@@ -48,6 +49,8 @@ const TX_HANDLERS: readonly TxHandler[] = [
   commandAnchorHandler as TxHandler,
   orderPlaceHandler as TxHandler,
   orderCancelHandler as TxHandler,
+  reversalProposeHandler as TxHandler,
+  reversalApproveHandler as TxHandler,
 ];
 
 /** End-of-block hooks: interval close, auction clearing, settlement against meters; rules in types.ts EndBlockHook. */

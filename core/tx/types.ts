@@ -37,5 +37,9 @@ export const TxType = {
   orderPlace: 32,
   /** The owner withdraws an order before its market's gate closure: refunded in full. */
   orderCancel: 33,
+  /** A governor proposes reversing a trade's settlement, with a reason; its proposal counts as its approval (vm/markets/reversal.ts). */
+  reversalPropose: 46,
+  /** Another governor approves a proposed reversal; the k-th approval executes it. */
+  reversalApprove: 47,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];
