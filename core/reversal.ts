@@ -4,6 +4,7 @@ import { isZone, MAX_ZONE_LENGTH } from './device.ts';
 import { ErrorCode, JouleError } from './errors.ts';
 import { sha256 } from './hash.ts';
 import { ADDRESS_LENGTH } from './keys.ts';
+import type { Settlement } from './market.ts';
 import { marketId } from './state-keys.ts';
 
 /**
@@ -164,6 +165,19 @@ export function decodeReversal(bytes: Uint8Array): Reversal {
     proposedHeight: readUint(f[8]!, 'reversal.proposedHeight'),
     executedHeight: executed === 0 ? undefined : executed,
   };
+}
+
+/** A reversal as the RPC layer answers it: the record, the settlement it concerns, k, and the keys that prove them. */
+export interface ReversalView {
+  readonly reversal: Reversal;
+  /** The governors' k (undefined on a chain without governors, which has no reversals either). */
+  readonly threshold: number | undefined;
+  readonly settlement: Settlement | undefined;
+  /** The record's key, 0x23 0x02 ++ M ++ u32be(seq). */
+  readonly key: Uint8Array;
+  /** The id index entry's key, 0x23 0x03 ++ u64be(id). */
+  readonly idKey: Uint8Array;
+  readonly settlementKey: Uint8Array;
 }
 
 /** The id of the energy UTXO a reversal gives the seller back: sha256(encode(["JOULE/energy-utxo/reversal/v1", M, seq])). */

@@ -7,6 +7,7 @@ import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { IssuedCommand } from '../core/command.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { MarketRecord } from '../core/market.ts';
+import type { GovernorSet, ReversalView, SettlementRef } from '../core/reversal.ts';
 import type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
@@ -277,6 +278,13 @@ export interface NodeApi {
    * synchronously and must be quick. Returns unsubscribe.
    */
   onReadingAck?(listener: (ack: ReadingAck) => void): () => void;
+
+  // ---- Governed reversals (optional, like the above) ----
+
+  /** A reversal by id, or the reversal of one trade's settlement, in the latest state. */
+  getReversal?(by: number | SettlementRef): MaybePromise<ReversalView | undefined>;
+  /** The governors genesis named and k, with their state key; undefined on a chain without them. */
+  getGovernors?(): MaybePromise<(GovernorSet & { readonly key: Uint8Array }) | undefined>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { readU64be, u64be } from '../core/bytes.ts';
 import {
+  type ReversalView,
   decodeGovernorSet,
   decodeReversal,
   encodeGovernorSet,
@@ -10,6 +11,7 @@ import {
   type SettlementRef,
 } from '../core/reversal.ts';
 import { ReversalBucket, reversalBucketKey } from '../core/state-keys.ts';
+import { getSettlement, marketId, settlementKey } from './markets.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -71,4 +73,21 @@ export function nextReversalId(state: StateReader): number {
 
 export function putNextReversalId(state: StateOverlay, id: number): void {
   state.set(NEXT_REVERSAL_ID_KEY, u64be(id));
+}
+
+/** The reversal of a settlement, or the reversal with id `by`, with what the RPC layer shows of it. */
+export function readReversal(state: StateReader, by: number | SettlementRef): ReversalView | undefined {
+  let reversal: Reversal | undefined;
+  if (typeof by === 'number') reversal = getReversalById(state, by)?.reversal;
+  else reversal = getReversal(state, by);
+  if (reversal === undefined) return undefined;
+  const m = marketId(reversal.zone, reversal.intervalStartMs);
+  return {
+    reversal,
+    threshold: getGovernorSet(state)?.threshold,
+    settlement: getSettlement(state, m, reversal.seq),
+    key: reversalKey(reversal),
+    idKey: reversalIdKey(reversal.id),
+    settlementKey: settlementKey(m, reversal.seq),
+  };
 }

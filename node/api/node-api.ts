@@ -8,6 +8,7 @@ import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTota
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
 import { getMarket } from '../../state/markets.ts';
+import { GOVERNORS_KEY, getGovernorSet, readReversal } from '../../state/reversals.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
@@ -107,6 +108,11 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listMarketTrades: (q) => onOneHeight(async () => loadAndListMarketTrades(await chain.world.load({}), q)),
     listAccountTrades: (q) => onOneHeight(async () => loadAndListAccountTrades(await chain.world.load({}), q)),
     ...(deps.commands === undefined ? {} : { issueCommand: (bytes: Uint8Array) => deps.commands!.issue(bytes) }),
+    getReversal: (by) => readReversal(chain.world, by),
+    getGovernors: () => {
+      const g = getGovernorSet(chain.world);
+      return g === undefined ? undefined : { ...g, key: GOVERNORS_KEY };
+    },
     // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
     onReadingAck: (listener) =>
       events.on('reading-acks', (acks) => {

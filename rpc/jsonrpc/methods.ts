@@ -12,6 +12,7 @@ import { addDeviceMethods } from './device-methods.ts';
 import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
 import { addMarketMethods } from './market-methods.ts';
+import { addReversalMethods } from './reversal-methods.ts';
 import { addCommandMethods } from './command-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
@@ -122,5 +123,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addEnergyMethods(m, api);
   addMarketMethods(m, api);
   addCommandMethods(m, api);
+  addReversalMethods(m, api);
   return m;
 }
