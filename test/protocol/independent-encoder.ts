@@ -100,6 +100,8 @@ export const TYPE_IDS: Record<string, number> = {
   'command-anchor': 28,
   'order-place': 32,
   'order-cancel': 33,
+  'reversal-propose': 46,
+  'reversal-approve': 47,
 };
 
 export const ENVELOPE: Layout = [
@@ -212,6 +214,21 @@ export const BODIES: Record<string, Layout> = {
     ['deviceId', 'str'],
   ],
   'order-cancel': [['orderId', 'bytes']],
+  'reversal-propose': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['seq', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+    ['reason', 'str'],
+  ],
+  'reversal-approve': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['seq', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+  ],
 };
 
 /** One reading inside a telemetry batch. */

@@ -13,6 +13,7 @@ import { validTelemetryTxVectors } from './telemetry-vectors.ts';
 import { validCommandTxVectors } from './command-vectors.ts';
 import { validEnergyTxVectors } from './energy-vectors.ts';
 import { validMarketTxVectors } from './market-vectors.ts';
+import { validReversalTxVectors } from './reversal-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
 
@@ -128,5 +129,6 @@ export function validTxVectors(): ValidTxVector[] {
     ...validEnergyTxVectors(vector),
     ...validCommandTxVectors(vector),
     ...validMarketTxVectors(vector),
+    ...validReversalTxVectors(vector),
   ];
 }

@@ -1,4 +1,5 @@
 import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
+import { contextReversals, type ReversalContext } from './reversal-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
@@ -56,6 +57,8 @@ export interface VectorContext {
   frozenIntervals: FrozenIntervalContext[];
   /** Open orders of the markets (owners by key name); each owner's account has their `locked` locked besides its balance. */
   openOrders: OpenOrderContext[];
+  /** Governors and k, a market's settled trades (parties by key name), and the reversals proposed of them. */
+  reversals: ReversalContext;
 }
 
 export interface ProtocolVectors {
@@ -106,6 +109,7 @@ function context(): VectorContext {
     frozenIntervals: contextFrozenIntervals(),
     energyUtxos: contextEnergyUtxos(),
     openOrders: contextOpenOrders(),
+    reversals: contextReversals(),
   };
 }
 
