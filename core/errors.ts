@@ -147,6 +147,15 @@ export const ErrorCode = {
   SERVER_BUSY: 'SERVER_BUSY',
   /** A WebSocket client that fell too far behind reading its messages; it was disconnected (close code 1013). */
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  // bilateral agreements
+  /** No agreement has the id. */
+  AGREEMENT_UNKNOWN: 'AGREEMENT_UNKNOWN',
+  /** The sender is not the party (buyer, seller, counterparty) the step needs. */
+  AGREEMENT_NOT_PARTY: 'AGREEMENT_NOT_PARTY',
+  /** The agreement is not in a phase (or time window) that allows the step. */
+  AGREEMENT_PHASE: 'AGREEMENT_PHASE',
+  /** The agreement has an open dispute, or had one (one per agreement), or the validator already voted on it. */
+  AGREEMENT_DISPUTED: 'AGREEMENT_DISPUTED',
   // governed reversals of market settlements
   /** The sender is not one of the governors genesis names (or the chain names none). */
   REVERSAL_NOT_GOVERNOR: 'REVERSAL_NOT_GOVERNOR',

@@ -231,6 +231,33 @@ export function commandKey(commandHash: Uint8Array): Uint8Array {
 }
 
 /**
+ * Buckets under StatePrefix.agreement (state/agreements.ts): bilateral agreements. An
+ * agreement's id is the hash of its proposing tx (32 bytes).
+ */
+export const AgreementBucket = {
+  /** ++ id (32) -> the agreement (core/agreement.ts encodeAgreement) */
+  record: 0x01,
+  /** ++ address (20) ++ id -> 0x01: an account's agreements, as buyer or seller */
+  byAccount: 0x02,
+  /** ++ u64be(dueMs) ++ id ++ u8(kind) ++ u32be(slot) -> TimerRefs: the end-of-block hook's queue, due first */
+  timer: 0x03,
+  /** ++ id ++ u32be(slot) -> SlotSettlement: how a slot settled */
+  slot: 0x04,
+  /** ++ id -> Dispute */
+  dispute: 0x05,
+} as const;
+
+/** A key (or prefix) in one agreement bucket. */
+export function agreementBucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.agreement, bucket]), ...parts);
+}
+
+/** The key of an agreement's record: what a proof of an agreement proves. */
+export function agreementKey(id: Uint8Array): Uint8Array {
+  return agreementBucketKey(AgreementBucket.record, id);
+}
+
+/**
  * Buckets under StatePrefix.reversal (state/reversals.ts): the governors named in genesis
  * and the reversals of market settlements they propose and approve. A settlement is
  * named as the market's records name it: M ++ u32be(seq).

@@ -20,6 +20,10 @@ import { orderPlaceHandler } from './markets/place.ts';
 import { reversalApproveHandler, reversalProposeHandler } from './markets/reversal.ts';
 import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
+import { agreementDisputeHandler, agreementVoteHandler } from './agreements/dispute.ts';
+import { agreementExecutionHook } from './agreements/execution.ts';
+import { agreementCollateraliseHandler, agreementSignHandler, agreementWithdrawHandler } from './agreements/lifecycle.ts';
+import { agreementProposeHandler } from './agreements/propose.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
 import type { EndBlockHook, TxHandler } from './types.ts';
@@ -49,12 +53,18 @@ const TX_HANDLERS: readonly TxHandler[] = [
   commandAnchorHandler as TxHandler,
   orderPlaceHandler as TxHandler,
   orderCancelHandler as TxHandler,
+  agreementProposeHandler as TxHandler,
+  agreementSignHandler as TxHandler,
+  agreementWithdrawHandler as TxHandler,
+  agreementCollateraliseHandler as TxHandler,
+  agreementDisputeHandler as TxHandler,
+  agreementVoteHandler as TxHandler,
   reversalProposeHandler as TxHandler,
   reversalApproveHandler as TxHandler,
 ];
 
-/** End-of-block hooks: interval close, auction clearing, settlement against meters; rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook];
+/** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements; rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, agreementExecutionHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -37,6 +37,18 @@ export const TxType = {
   orderPlace: 32,
   /** The owner withdraws an order before its market's gate closure: refunded in full. */
   orderCancel: 33,
+  /** A party proposes a bilateral agreement (vm/agreements/); its id is the tx's hash. */
+  agreementPropose: 34,
+  /** The counterparty signs: the 60 s cooling-off starts at the block's time. */
+  agreementSign: 35,
+  /** Either party withdraws a proposal, or a signed agreement during its cooling-off. */
+  agreementWithdraw: 36,
+  /** A party posts (or tops up) its collateral from its balance. */
+  agreementCollateralise: 37,
+  /** A party disputes an amount: frozen until a validator majority decides. */
+  agreementDispute: 38,
+  /** A validator's vote on an agreement's open dispute (for the buyer or the seller). */
+  agreementVote: 39,
   /** A governor proposes reversing a trade's settlement, with a reason; its proposal counts as its approval (vm/markets/reversal.ts). */
   reversalPropose: 46,
   /** Another governor approves a proposed reversal; the k-th approval executes it. */

@@ -77,7 +77,7 @@ export function canonicalEncode(v: Value): Uint8Array {
 // ---- the layouts of docs/protocol.md, as tables of (field, type) in wire order ----
 
 /** int: an integer; bytes: a byte string; str: a string; `?`: or nil; `[]`: an array of; cert/core/outputs/readings: a nested layout below. */
-export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'str[]' | 'outputs' | 'readings';
+export type FieldType = 'int' | 'bytes' | 'str' | 'int?' | 'bytes?' | 'str?' | 'cert?' | 'core' | 'bytes[]' | 'str[]' | 'outputs' | 'readings' | 'ints';
 export type Layout = readonly (readonly [string, FieldType])[];
 
 /** Tx type ids (docs/protocol.md, "Transaction types"). */
@@ -100,6 +100,12 @@ export const TYPE_IDS: Record<string, number> = {
   'command-anchor': 28,
   'order-place': 32,
   'order-cancel': 33,
+  'agreement-propose': 34,
+  'agreement-sign': 35,
+  'agreement-withdraw': 36,
+  'agreement-collateralise': 37,
+  'agreement-dispute': 38,
+  'agreement-vote': 39,
   'reversal-propose': 46,
   'reversal-approve': 47,
 };
@@ -214,6 +220,33 @@ export const BODIES: Record<string, Layout> = {
     ['deviceId', 'str'],
   ],
   'order-cancel': [['orderId', 'bytes']],
+  'agreement-propose': [
+    ['role', 'int'],
+    ['counterparty', 'bytes'],
+    ['deviceId', 'str'],
+    ['quantityWh', 'int'],
+    ['firstSlotMs', 'int'],
+    ['slots', 'int'],
+    ['price', 'ints'],
+    ['collateralBps', 'int'],
+  ],
+  'agreement-sign': [['id', 'bytes']],
+  'agreement-withdraw': [['id', 'bytes']],
+  'agreement-collateralise': [
+    ['id', 'bytes'],
+    ['amount', 'int'],
+  ],
+  'agreement-dispute': [
+    ['id', 'bytes'],
+    ['amount', 'int'],
+    ['counterparty', 'bytes'],
+  ],
+  'agreement-vote': [
+    ['id', 'bytes'],
+    ['decision', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+  ],
   'reversal-propose': [
     ['zone', 'str'],
     ['intervalStartMs', 'int'],
@@ -366,6 +399,10 @@ function wireValue(json: unknown, type: FieldType, field: string): Value {
       const kind = Number((json as { kind: number }).kind);
       return fromFields(json, CORES[kind]!, field);
     }
+    case 'ints':
+      // Nested arrays of integers (a price formula: [kind, ...] with a table as an inner array).
+      if (!Array.isArray(json)) throw new Error(`${field}: expected an array`);
+      return json.map((x, i) => (Array.isArray(x) ? wireValue(x, 'ints', `${field}[${i}]`) : wireValue(x, 'int', `${field}[${i}]`)));
     case 'readings':
       if (!Array.isArray(json)) throw new Error(`${field}: expected an array of readings`);
       return json.map((r, i) => fromFields(r, READING, `${field}[${i}]`));

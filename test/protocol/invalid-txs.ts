@@ -6,6 +6,7 @@ import { invalidTelemetryTxVectors } from './telemetry-vectors.ts';
 import { invalidCommandTxVectors } from './command-vectors.ts';
 import { invalidEnergyTxVectors } from './energy-vectors.ts';
 import { invalidMarketTxVectors } from './market-vectors.ts';
+import { invalidAgreementTxVectors } from './agreement-vectors.ts';
 import { invalidReversalTxVectors } from './reversal-vectors.ts';
 import { invalidBodyVectors } from './invalid-bodies.ts';
 import { array, bytes, flipLastBit, type InvalidTxVector, invalid, parts, transferFields, tx } from './invalid-tx-builder.ts';
@@ -21,6 +22,7 @@ export function invalidTxVectors(): InvalidTxVector[] {
     ...invalidEnergyTxVectors(),
     ...invalidCommandTxVectors(),
     ...invalidMarketTxVectors(),
+    ...invalidAgreementTxVectors(),
     ...invalidReversalTxVectors(),
   ];
 }

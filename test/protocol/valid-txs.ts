@@ -13,6 +13,7 @@ import { validTelemetryTxVectors } from './telemetry-vectors.ts';
 import { validCommandTxVectors } from './command-vectors.ts';
 import { validEnergyTxVectors } from './energy-vectors.ts';
 import { validMarketTxVectors } from './market-vectors.ts';
+import { validAgreementTxVectors } from './agreement-vectors.ts';
 import { validReversalTxVectors } from './reversal-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
@@ -129,6 +130,7 @@ export function validTxVectors(): ValidTxVector[] {
     ...validEnergyTxVectors(vector),
     ...validCommandTxVectors(vector),
     ...validMarketTxVectors(vector),
+    ...validAgreementTxVectors(vector),
     ...validReversalTxVectors(vector),
   ];
 }

@@ -13,6 +13,7 @@ import { putValidatorSet } from '../../state/validator-set.ts';
 import { MemoryState } from '../../vm/testing/fixtures.ts';
 import type { ChainContext } from '../../vm/types.ts';
 import { putOpenOrder } from './market-vectors.ts';
+import { putContextAgreement } from './agreement-vectors.ts';
 import { putReversalContext } from './reversal-vectors.ts';
 import { hex, unhex } from './notation.ts';
 import type { KeyVector } from './vector-keys.ts';
@@ -58,6 +59,7 @@ export function vectorChain(
   }
   for (const u of context.energyUtxos) putUtxo(overlay, energyUtxoRecordOf(u, addressOf));
   for (const o of context.openOrders) putOpenOrder(overlay, o, addressOf);
+  for (const a of context.agreements ?? []) putContextAgreement(overlay, a);
   putReversalContext(overlay, context.reversals, addressOf);
   state.apply(overlay.changes());
   const params: ChainParams = {

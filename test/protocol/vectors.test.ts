@@ -24,6 +24,7 @@ import { TELEMETRY_BODY_CODECS } from './telemetry-vectors.ts';
 import { COMMAND_BODY_CODECS } from './command-vectors.ts';
 import { ENERGY_BODY_CODECS } from './energy-vectors.ts';
 import { MARKET_BODY_CODECS } from './market-vectors.ts';
+import { AGREEMENT_BODY_CODECS } from './agreement-vectors.ts';
 import { REVERSAL_BODY_CODECS } from './reversal-vectors.ts';
 import { vectorChain } from './vector-chain.ts';
 import type { KeyVector } from './vector-keys.ts';
@@ -67,6 +68,7 @@ const BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unk
   ...COMMAND_BODY_CODECS,
   ...ENERGY_BODY_CODECS,
   ...MARKET_BODY_CODECS,
+  ...AGREEMENT_BODY_CODECS,
   ...REVERSAL_BODY_CODECS,
 };
 

@@ -1,4 +1,5 @@
 import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
+import { contextAgreements, type AgreementContext } from './agreement-vectors.ts';
 import { contextReversals, type ReversalContext } from './reversal-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
@@ -57,6 +58,8 @@ export interface VectorContext {
   frozenIntervals: FrozenIntervalContext[];
   /** Open orders of the markets (owners by key name); each owner's account has their `locked` locked besides its balance. */
   openOrders: OpenOrderContext[];
+  /** Bilateral agreements of alice and bob, one per phase the agreement vectors need: their state records (no collateral posted). */
+  agreements: AgreementContext[];
   /** Governors and k, a market's settled trades (parties by key name), and the reversals proposed of them. */
   reversals: ReversalContext;
 }
@@ -109,6 +112,7 @@ function context(): VectorContext {
     frozenIntervals: contextFrozenIntervals(),
     energyUtxos: contextEnergyUtxos(),
     openOrders: contextOpenOrders(),
+    agreements: contextAgreements(),
     reversals: contextReversals(),
   };
 }

@@ -61,8 +61,8 @@ import { isPastGate } from './rules.ts';
  * its interval and the seller's device.
  */
 
-/** Work units the clearing draws per block (with the interval close's 5,000 and settlement's 2,000: MAX_END_BLOCK_WORK). */
-export const CLEARING_WORK_PER_BLOCK = 3_000;
+/** Work units the clearing draws per block (with the interval close's 5,000, settlement's 2,000 and the agreements' 500: MAX_END_BLOCK_WORK). */
+export const CLEARING_WORK_PER_BLOCK = 2_500;
 /** Entries read from each bucket's head: the units a block can consume, and one to peek. */
 const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
 

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { agreementUtxoId, COOLING_OFF_MS, hourOfDay, type PriceFormula } from '../../core/agreement.ts';
+import { imbalanceAccount } from '../../core/market.ts';
+import { getAccount } from '../../state/accounts.ts';
+import { getSlotSettlement, TIMER_PREFIX } from '../../state/agreements.ts';
+import { getUtxo } from '../../state/energy.ts';
+import { testAgreement } from '../testing/agreement.ts';
+import { ZONE } from '../testing/market.ts';
+
+describe('bilateral agreements: phases', () => {
+  it('proposed -> signed -> cooling-off -> collateralised -> executing -> settled, paying each slot against the meter', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const money = x.money();
+    const id = x.propose();
+    expect(x.get(id)).toMatchObject({ phase: 'proposed', remainingValue: 400_000_000n });
+    // The proposer cannot sign its own proposal.
+    expect(x.refusal(x.signTx(id, x.seller))).toMatchObject({ code: 'AGREEMENT_NOT_PARTY' });
+    expect(x.sign(id).receipts[0]!.success).toBe(true);
+    expect(x.get(id).phase).toBe('signed');
+    // No collateral during the cooling-off.
+    expect(x.refusal(x.collateraliseTx(id, x.buyer, 60_000n))).toMatchObject({ code: 'AGREEMENT_PHASE', field: 'tx.body.id' });
+    c.advance(COOLING_OFF_MS);
+    // Level: ceil(400,000,000 x 1500 / 10^7) = 60,000 = 15 % of the contract value 400,000.
+    expect(x.collateralise(id, x.buyer, 60_000n).receipts[0]!.success).toBe(true);
+    expect(x.get(id).phase).toBe('signed');
+    expect(x.collateralise(id, x.seller, 60_000n).receipts[0]!.success).toBe(true);
+    expect(x.get(id)).toMatchObject({ phase: 'collateralised', buyerCollateral: 60_000n, sellerCollateral: 60_000n });
+    // Withdrawal is over once the cooling-off ended.
+    expect(x.refusal(x.withdrawTx(id, x.buyer))).toMatchObject({ code: 'AGREEMENT_PHASE' });
+    const b0 = getAccount(c.state, x.buyer.address);
+    const s0 = getAccount(c.state, x.seller.address);
+    expect(b0.locked).toBe(60_000n);
+
+    x.to(x.S0);
+    expect(c.block().events.map((e) => e.type)).toContain('agreement-executing');
+    expect(x.get(id).phase).toBe('executing');
+
+    x.deliver(0, 1000n);
+    x.settle(0);
+    // Full delivery: floor(1000 x 200,000 / 1000) = 200,000 from the buyer's balance.
+    expect(getSlotSettlement(c.state, id, 0)).toMatchObject({ deliveredWh: 1000n, payment: 200_000n, penalty: 0n, overCharge: 0n, price: 200_000n });
+    expect(getUtxo(c.state, agreementUtxoId(id, 0))).toMatchObject({ wh: 1000n });
+    expect(x.get(id)).toMatchObject({ nextSlot: 1, remainingValue: 200_000_000n, buyerCallMs: 0, sellerCallMs: 0 });
+
+    x.deliver(1, 600n);
+    const r = x.settle(1);
+    // Under-delivery: 600 Wh paid (120,000); penalty floor(400 x 200,000 x 500 / 10^7) = 4,000 from the seller's collateral.
+    expect(getSlotSettlement(c.state, id, 1)).toMatchObject({ deliveredWh: 600n, payment: 120_000n, penalty: 4_000n });
+    expect(r.events.map((e) => e.type)).toContain('agreement-settled');
+    expect(x.get(id)).toMatchObject({ phase: 'settled', buyerCollateral: 0n, sellerCollateral: 0n, deliveredWh: 1600n, paid: 320_000n });
+    expect(x.get(id).settledAtMs).toBe(c.now() - c.ctx().params.blockPeriodMs);
+    expect(getAccount(c.state, x.buyer.address)).toMatchObject({ locked: 0n, balance: b0.balance + 60_000n - 320_000n + 4_000n });
+    expect(getAccount(c.state, x.seller.address)).toMatchObject({ locked: 0n, balance: s0.balance + 60_000n + 320_000n - 4_000n });
+    expect(x.t.energyOf(x.buyer.address)).toBe(1600n);
+    expect(x.money()).toBe(money);
+    expect([...c.state.iterate(TIMER_PREFIX)]).toHaveLength(0);
+  });
+
+  it('either party withdraws during the cooling-off; nothing was posted, nothing moves, and the agreement never starts', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.propose();
+    x.sign(id);
+    c.advance(COOLING_OFF_MS - 2 * c.ctx().params.blockPeriodMs);
+    const r = x.withdraw(id, x.seller);
+    expect(r.receipts[0]!.success).toBe(true);
+    expect(x.get(id).phase).toBe('withdrawn');
+    c.advance(COOLING_OFF_MS);
+    expect(x.refusal(x.collateraliseTx(id, x.buyer, 60_000n))).toMatchObject({ code: 'AGREEMENT_PHASE' });
+    x.to(x.S0);
+    c.block();
+    expect(x.get(id).phase).toBe('withdrawn');
+    expect([...c.state.iterate(TIMER_PREFIX)]).toHaveLength(0);
+  });
+
+  it('the counterparty may decline a proposal; an outsider may not touch it', () => {
+    const x = testAgreement();
+    const id = x.propose();
+    expect(x.refusal(x.withdrawTx(id, x.t.buyers[1]!))).toMatchObject({ code: 'AGREEMENT_NOT_PARTY', field: 'tx.sender' });
+    expect(x.withdraw(id, x.buyer).receipts[0]!.success).toBe(true);
+    expect(x.get(id).phase).toBe('withdrawn');
+  });
+
+  it('an agreement not collateralised by its first slot lapses and its posted collateral goes back', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.propose();
+    x.sign(id);
+    c.advance(COOLING_OFF_MS);
+    const before = getAccount(c.state, x.buyer.address);
+    x.collateralise(id, x.buyer, 60_000n);
+    x.to(x.S0);
+    expect(c.block().events.map((e) => e.type)).toContain('agreement-lapsed');
+    expect(x.get(id)).toMatchObject({ phase: 'lapsed', buyerCollateral: 0n });
+    expect(getAccount(c.state, x.buyer.address)).toMatchObject({ locked: 0n, balance: before.balance - 25n });
+  });
+
+  it('rejects proposals with a device the seller does not own, a past first slot, or prices above the cap', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    expect(() => c.check(x.proposeTx({ deviceId: 'pv-1' }))).toThrow(expect.objectContaining({ code: 'TX_UNAUTHORIZED', field: 'tx.body.deviceId' }));
+    expect(() => c.check(x.proposeTx({ firstSlotMs: x.t.I - 4 * x.interval }))).toThrow(expect.objectContaining({ field: 'tx.body.firstSlotMs' }));
+    expect(() => c.check(x.proposeTx({ firstSlotMs: x.S0 + 1 }))).toThrow(expect.objectContaining({ code: 'TX_INVALID_FIELD', field: 'tx.body.firstSlotMs' }));
+    expect(() => c.check(x.proposeTx({ price: { kind: 'fixed', price: c.ctx().params.priceCap + 1n } }))).toThrow(
+      expect.objectContaining({ code: 'TX_INVALID_FIELD', field: 'tx.body.price' }),
+    );
+  });
+});
+
+describe('bilateral agreements: prices and deviations', () => {
+  it('time-of-use: each slot is priced by the table entry of its start hour (UTC)', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const table = Array.from({ length: 24 }, (_, h) => BigInt(100_000 + h * 1000));
+    const price: PriceFormula = { kind: 'time-of-use', table };
+    const id = x.ready({ price, slots: 1 });
+    const expected = table[hourOfDay(x.S0)]!;
+    expect(x.get(id).phase).toBe('collateralised');
+    x.to(x.S0);
+    c.block();
+    x.deliver(0, 1000n);
+    x.settle(0);
+    expect(getSlotSettlement(c.state, id, 0)).toMatchObject({ price: expected, payment: expected });
+    expect(x.get(id).phase).toBe('settled');
+  });
+
+  it('market formula: the zone market clearing price plus the premium where the market cleared with trades, the fallback otherwise', () => {
+    const x = testAgreement();
+    const { t } = x;
+    const { c } = t;
+    const price: PriceFormula = { kind: 'market', premium: 7_000n, fallback: 150_000n };
+    const id = x.ready({ price, slots: 2 });
+    // A market for slot 1's interval: b1 bids 300,000, s1 asks 100,000 (pv-1): P = 200,000.
+    const I1 = x.slot(1);
+    c.block(t.place(t.buyers[1]!, 'bid', 500n, 300_000n, { I: I1 }), t.place(t.sellers[1]!, 'ask', 500n, 100_000n, { I: I1, device: 'pv-1' }));
+    x.to(x.S0);
+    c.block();
+    x.deliver(0, 1000n);
+    x.settle(0);
+    expect(getSlotSettlement(c.state, id, 0)).toMatchObject({ price: 150_000n, payment: 150_000n });
+    x.deliver(1, 1000n);
+    x.settle(1);
+    expect(getSlotSettlement(c.state, id, 1)).toMatchObject({ price: 207_000n, payment: 207_000n });
+  });
+
+  it('over-delivery: 2 % of the price per kWh beyond the quantity, from the seller to the zone imbalance account; no meter data is zero delivery', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.ready();
+    const money = x.money();
+    const im = getAccount(c.state, imbalanceAccount(ZONE)).balance;
+    x.to(x.S0);
+    c.block();
+    x.deliver(0, 1500n);
+    x.settle(0);
+    // floor(500 x 200,000 x 200 / 10^7) = 2,000.
+    expect(getSlotSettlement(c.state, id, 0)).toMatchObject({ meteredWh: 1500n, deliveredWh: 1000n, overCharge: 2_000n });
+    expect(getAccount(c.state, imbalanceAccount(ZONE)).balance).toBe(im + 2_000n);
+    x.settle(1);
+    // Nothing metered: penalty floor(1000 x 200,000 x 500 / 10^7) = 10,000 to the buyer, nothing paid.
+    expect(getSlotSettlement(c.state, id, 1)).toMatchObject({ meteredWh: 0n, deliveredWh: 0n, payment: 0n, penalty: 10_000n });
+    expect(x.money()).toBe(money);
+  });
+});

@@ -1,0 +1,195 @@
+import type { BlockEvent } from '../../core/block.ts';
+import { arbitrationDeposit, arbitrationFee, DISPUTE_WINDOW_MS, INSURANCE_POOL, type Agreement, type Dispute, type PartyRole } from '../../core/agreement.ts';
+import { equalBytes, toHex } from '../../core/bytes.ts';
+import { ErrorCode, JouleError } from '../../core/errors.ts';
+import {
+  decodeAgreementDisputeBody,
+  decodeAgreementVoteBody,
+  describeAgreementDispute,
+  describeAgreementVote,
+  type AgreementDisputeBody,
+  type AgreementVoteBody,
+} from '../../core/tx/agreement-actions.ts';
+import { TxType } from '../../core/tx/types.ts';
+import type { Tx } from '../../core/tx.ts';
+import { agreementKey, disputeKey, getDispute, putAgreement, putDispute } from '../../state/agreements.ts';
+import { accountKey } from '../../state/keys.ts';
+import type { StateOverlay, StateReader } from '../../state/overlay.ts';
+import { getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
+import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import type { ChainContext, ExecContext, TxHandler } from '../types.ts';
+import { majority } from '../validator-set-change.ts';
+import { checkMargins, collateralOf, move, other, partyAddress, take, withCollateral } from './funds.ts';
+import { requireAgreement, requireParty, requirePhase } from './rules.ts';
+
+/**
+ * Types 38-39: disputes, decided by a majority of the current validators.
+ * - agreement-dispute: a party (the claimant) says the other (the respondent) owes
+ *   `amount`; from executing, or within DISPUTE_WINDOW_MS (48 h) after settlement; one
+ *   dispute per agreement. Up to `amount` of the respondent's money is frozen (its
+ *   collateral first, then its balance; the frozen amount is what they covered) and the
+ *   claimant locks a deposit of 1 % of `amount`, rounded up. Slots keep settling meanwhile.
+ * - agreement-vote: a current validator votes for the buyer or the seller, once. The vote
+ *   that gives one side floor(n/2)+1 of the current set (votes of validators that left do
+ *   not count) decides: for the claimant, the frozen amount goes to it; for the
+ *   respondent, back to the respondent's balance. The loser pays the arbitration fee, 1 % of
+ *   the frozen amount rounded down, to the insurance pool (core/agreement.ts INSURANCE_POOL:
+ *   the arbiters are the chain's validators, so the fee goes to the chain's pool, not to
+ *   the winner): a losing claimant from its deposit, a losing respondent from its balance
+ *   then its collateral, as far as they go. The deposit's rest goes back to the claimant.
+ */
+
+const disputed = (why: string, field = 'tx.body.id') => new JouleError(ErrorCode.AGREEMENT_DISPUTED, why, field);
+
+function checkDispute(state: StateReader, body: AgreementDisputeBody, tx: Tx, ctx: ChainContext): [Agreement, PartyRole] {
+  const a = requireAgreement(state, body.id);
+  const r = requireParty(a, tx);
+  if (!equalBytes(body.counterparty, partyAddress(a, other(r))))
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's other party", 'tx.body.counterparty');
+  requirePhase(a, ['executing', 'settled', 'disputed'], 'a dispute');
+  if (a.phase === 'disputed' || getDispute(state, a.id) !== undefined) throw disputed('the agreement already had its dispute (one per agreement)');
+  if (a.phase === 'settled' && ctx.timestamp !== undefined && ctx.timestamp > a.settledAtMs + DISPUTE_WINDOW_MS)
+    throw new JouleError(ErrorCode.AGREEMENT_PHASE, `the dispute window closed at ${a.settledAtMs + DISPUTE_WINDOW_MS} ms`, 'tx.body.id');
+  return [a, r];
+}
+
+function openDispute({ state, tx, body, block }: ExecContext<AgreementDisputeBody>): BlockEvent[] {
+  const [a0, claimant] = checkDispute(state, body, tx, block);
+  const respondent = other(claimant);
+  const who = partyAddress(a0, respondent);
+  // Frozen money stays in the respondent's locked funds: collateral is re-labelled, balance moves to locked.
+  const fromCollateral = collateralOf(a0, respondent) < body.amount ? collateralOf(a0, respondent) : body.amount;
+  const acc = readAccount(state, who);
+  const rest = body.amount - fromCollateral;
+  const fromBalance = acc.balance < rest ? acc.balance : rest;
+  writeAccount(state, who, { ...acc, balance: acc.balance - fromBalance, locked: acc.locked + fromBalance });
+  const deposit = arbitrationDeposit(body.amount);
+  const mine = readAccount(state, tx.from);
+  writeAccount(state, tx.from, { ...mine, balance: mine.balance - deposit, locked: mine.locked + deposit });
+  const frozen = fromCollateral + fromBalance;
+  const d: Dispute = {
+    claimant,
+    frozen,
+    deposit,
+    openedAtMs: block.timestamp,
+    resume: a0.phase,
+    votesBuyer: [],
+    votesSeller: [],
+    decidedFor: undefined,
+    fee: 0n,
+  };
+  putDispute(state, a0.id, d);
+  const events: BlockEvent[] = [];
+  let a: Agreement = { ...withCollateral(a0, respondent, collateralOf(a0, respondent) - fromCollateral), phase: 'disputed' };
+  if (a0.phase === 'executing') a = checkMargins(state, a, block.timestamp, events);
+  putAgreement(state, a);
+  events.unshift({
+    type: 'agreement-disputed',
+    attributes: [
+      ['agreement', toHex(a.id)],
+      ['claimant', addressText(tx.from)],
+      ['claimed', body.amount.toString()],
+      ['frozen', frozen.toString()],
+      ['deposit', deposit.toString()],
+    ],
+  });
+  return events;
+}
+
+export const agreementDisputeHandler: TxHandler<AgreementDisputeBody> = {
+  type: TxType.agreementDispute,
+  name: 'agreement-dispute',
+  tier: 'peer_to_peer',
+  decodeBody: decodeAgreementDisputeBody,
+  spend: (body) => arbitrationDeposit(body.amount),
+  spendField: 'tx.body.amount',
+  keys: (body) => [agreementKey(body.id), disputeKey(body.id), accountKey(body.counterparty)],
+  checkState: (state, body, tx, ctx) => void checkDispute(state, body, tx, ctx),
+  execute: openDispute,
+  describe: describeAgreementDispute,
+};
+
+function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute] {
+  const set = getValidatorSet(state);
+  if (set === undefined || !set.has(tx.from))
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is not a current validator`, 'tx.sender');
+  const a = requireAgreement(state, body.id);
+  if (!equalBytes(body.buyer, a.buyer)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's buyer", 'tx.body.buyer');
+  if (!equalBytes(body.seller, a.seller)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's seller", 'tx.body.seller');
+  const d = getDispute(state, a.id);
+  if (d === undefined || d.decidedFor !== undefined) throw new JouleError(ErrorCode.AGREEMENT_PHASE, 'the agreement has no open dispute', 'tx.body.id');
+  if ([...d.votesBuyer, ...d.votesSeller].some((v) => equalBytes(v, tx.from))) throw disputed('this validator already voted on the dispute', 'tx.sender');
+  return [a, d];
+}
+
+function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRole, nowMs: number, events: BlockEvent[]): Dispute {
+  const claimantWins = winner === d.claimant;
+  const claimant = partyAddress(a0, d.claimant);
+  const respondent = partyAddress(a0, other(d.claimant));
+  const feeDue = arbitrationFee(d.frozen);
+  let a = a0;
+  let fee: bigint;
+  if (claimantWins) {
+    move(state, respondent, claimant, d.frozen, true);
+    [a, fee] = take(state, a, other(d.claimant), INSURANCE_POOL, feeDue, false);
+    const c = readAccount(state, claimant);
+    writeAccount(state, claimant, { ...c, balance: c.balance + d.deposit, locked: c.locked - d.deposit });
+  } else {
+    const r = readAccount(state, respondent);
+    writeAccount(state, respondent, { ...r, balance: r.balance + d.frozen, locked: r.locked - d.frozen });
+    fee = feeDue;
+    move(state, claimant, INSURANCE_POOL, fee, true);
+    const c = readAccount(state, claimant);
+    writeAccount(state, claimant, { ...c, balance: c.balance + d.deposit - fee, locked: c.locked - d.deposit + fee });
+  }
+  if (a.phase === 'disputed') {
+    a = { ...a, phase: d.resume };
+    if (a.phase === 'executing') a = checkMargins(state, a, nowMs, events);
+  }
+  putAgreement(state, a);
+  events.push({
+    type: 'agreement-dispute-decided',
+    attributes: [
+      ['agreement', toHex(a.id)],
+      ['for', winner],
+      ['frozen', d.frozen.toString()],
+      ['fee', fee.toString()],
+      ['pool', addressText(INSURANCE_POOL)],
+    ],
+  });
+  return { ...d, decidedFor: winner, fee };
+}
+
+function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): BlockEvent[] {
+  const [a, d0] = checkVote(state, body, tx);
+  const set = getValidatorSet(state)!;
+  let d: Dispute = body.decision === 'buyer' ? { ...d0, votesBuyer: [...d0.votesBuyer, tx.from] } : { ...d0, votesSeller: [...d0.votesSeller, tx.from] };
+  const live = (votes: readonly Uint8Array[]) => votes.filter((v) => set.has(v)).length;
+  const events: BlockEvent[] = [
+    {
+      type: 'agreement-vote',
+      attributes: [
+        ['agreement', toHex(a.id)],
+        ['validator', addressText(tx.from)],
+        ['for', body.decision],
+      ],
+    },
+  ];
+  const need = majority(set.size);
+  const side = body.decision === 'buyer' ? d.votesBuyer : d.votesSeller;
+  if (live(side) >= need) d = decide(state, a, d, body.decision, block.timestamp, events);
+  putDispute(state, a.id, d);
+  return events;
+}
+
+export const agreementVoteHandler: TxHandler<AgreementVoteBody> = {
+  type: TxType.agreementVote,
+  name: 'agreement-vote',
+  tier: 'peer_to_peer',
+  decodeBody: decodeAgreementVoteBody,
+  spend: () => 0n,
+  keys: (body) => [agreementKey(body.id), disputeKey(body.id), VALIDATOR_SET_KEY, accountKey(body.buyer), accountKey(body.seller), accountKey(INSURANCE_POOL)],
+  checkState: (state, body, tx) => void checkVote(state, body, tx),
+  execute: vote,
+  describe: describeAgreementVote,
+};
