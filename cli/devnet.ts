@@ -209,7 +209,17 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       `a fleet of ${o.fleet} devices streams signed readings over gRPC (plaintext, loopback: a devnet only) to the validators; every 30 s an interval settles and their export becomes energy tokens (--fleet 0: none)`,
     );
     simulators.push(
-      startSimulator('fleet', ['devices', '--devnet', home, '--count', String(o.fleet), '--rate', String(Math.max(1, Math.ceil(o.fleet / 2))), '--report', '10']),
+      startSimulator('fleet', [
+        'devices',
+        '--devnet',
+        home,
+        '--count',
+        String(o.fleet),
+        '--rate',
+        String(Math.max(1, Math.ceil(o.fleet / 2))),
+        '--report',
+        '10',
+      ]),
     );
     if (o.market) {
       console.log(

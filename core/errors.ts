@@ -169,6 +169,23 @@ export const ErrorCode = {
   FLEX_CONFIRM_LATE: 'FLEX_CONFIRM_LATE',
   /** The activation is not waiting for a confirmation (already confirmed, lapsed or settled). */
   FLEX_NOT_PENDING: 'FLEX_NOT_PENDING',
+  // governed reversals of market settlements
+  /** The sender is not one of the governors genesis names (or the chain names none). */
+  REVERSAL_NOT_GOVERNOR: 'REVERSAL_NOT_GOVERNOR',
+  /** The trade named has no settlement (no such trade, or it has not settled yet). */
+  REVERSAL_UNKNOWN_SETTLEMENT: 'REVERSAL_UNKNOWN_SETTLEMENT',
+  /** A reversal of this settlement is already proposed and waiting for approvals. */
+  REVERSAL_ALREADY_PROPOSED: 'REVERSAL_ALREADY_PROPOSED',
+  /** This settlement was already reversed: a settlement is reversed at most once. */
+  REVERSAL_ALREADY_REVERSED: 'REVERSAL_ALREADY_REVERSED',
+  /** No reversal of this settlement is proposed. */
+  REVERSAL_UNKNOWN: 'REVERSAL_UNKNOWN',
+  /** This governor already approved (or proposed) this reversal. */
+  REVERSAL_ALREADY_APPROVED: 'REVERSAL_ALREADY_APPROVED',
+  /** Money the settlement moved is no longer in its recipient's balance: the reversal fails whole. */
+  REVERSAL_FUNDS_GONE: 'REVERSAL_FUNDS_GONE',
+  /** The energy the settlement delivered is no longer the buyer's, whole and unfrozen (transferred or retired): the reversal fails whole. */
+  REVERSAL_ENERGY_GONE: 'REVERSAL_ENERGY_GONE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -28,6 +28,8 @@ export const StatePrefix = {
   agreement: 0x21,
   /** Flexibility bids, activations and their settlement: buckets in FlexBucket (state/flex.ts). */
   flex: 0x22,
+  /** Governed reversals of settlements: buckets in ReversalBucket (state/reversals.ts). */
+  reversal: 0x23,
   chainMeta: 0x7f,
 } as const;
 export type StatePrefixId = (typeof StatePrefix)[keyof typeof StatePrefix];
@@ -293,4 +295,25 @@ export function flexActivationKey(activationId: Uint8Array): Uint8Array {
 /** The key of how an activation's interval settled. */
 export function flexIntervalKey(activationId: Uint8Array, intervalStartMs: number): Uint8Array {
   return flexKey(FlexBucket.interval, activationId, u64be(intervalStartMs));
+}
+
+/**
+ * Buckets under StatePrefix.reversal (state/reversals.ts): the governors named in genesis
+ * and the reversals of market settlements they propose and approve. A settlement is
+ * named as the market's records name it: M ++ u32be(seq).
+ */
+export const ReversalBucket = {
+  /** -> GovernorSet: [threshold k, [governor addresses, sorted]] (written at genesis) */
+  governors: 0x01,
+  /** ++ M ++ u32be(seq) -> Reversal: the one reversal (open or executed) of that settlement */
+  bySettlement: 0x02,
+  /** ++ u64be(id) -> M ++ u32be(seq): the settlement reversal `id` concerns */
+  byId: 0x03,
+  /** -> u64: the id the next proposal gets (1, 2, ...) */
+  nextId: 0x04,
+} as const;
+
+/** A key (or prefix) in one reversal bucket. */
+export function reversalBucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.reversal, bucket]), ...parts);
 }

@@ -9,6 +9,7 @@ import type { DeviceRecord } from '../core/device.ts';
 import type { MarketRecord } from '../core/market.ts';
 import type { FlexActivation, FlexBid } from '../core/flex.ts';
 import type { FlexPage, FlexPageQuery, ListedFlexActivation, ListedFlexBid, ListedFlexInterval } from '../core/flex-query.ts';
+import type { GovernorSet, ReversalView, SettlementRef } from '../core/reversal.ts';
 import type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
@@ -290,6 +291,12 @@ export interface NodeApi {
   listFlexActivations?(bidId: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexActivation>>;
   /** One bounded page of an activation's settled intervals. */
   listFlexIntervals?(activationId: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexInterval>>;
+  // ---- Governed reversals (optional, like the above) ----
+
+  /** A reversal by id, or the reversal of one trade's settlement, in the latest state. */
+  getReversal?(by: number | SettlementRef): MaybePromise<ReversalView | undefined>;
+  /** The governors genesis named and k, with their state key; undefined on a chain without them. */
+  getGovernors?(): MaybePromise<(GovernorSet & { readonly key: Uint8Array }) | undefined>;
 }
 
 /**

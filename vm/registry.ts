@@ -17,6 +17,7 @@ import { checkMeterResolutionHandler } from './telemetry/resolution.ts';
 import { marketClearingHook } from './markets/clearing.ts';
 import { orderCancelHandler } from './markets/cancel.ts';
 import { orderPlaceHandler } from './markets/place.ts';
+import { reversalApproveHandler, reversalProposeHandler } from './markets/reversal.ts';
 import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
 import { agreementDisputeHandler, agreementVoteHandler } from './agreements/dispute.ts';
@@ -65,6 +66,8 @@ const TX_HANDLERS: readonly TxHandler[] = [
   flexBidHandler as TxHandler,
   flexActivateHandler as TxHandler,
   flexConfirmHandler as TxHandler,
+  reversalProposeHandler as TxHandler,
+  reversalApproveHandler as TxHandler,
 ];
 
 /** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements, flexibility settlement; rules in types.ts EndBlockHook. */

@@ -152,7 +152,8 @@ async function place(client: RpcClient, chainId: string, traders: Map<string, Tr
 
 async function simulateMarket(opts: MarketSimOptions): Promise<void> {
   const files = [...(opts.devnet === undefined ? [] : devnetAccountKeys(opts.devnet)), ...opts.key];
-  if (files.length < 2) throw new CliError('INVALID_PARAMS', 'name at least two accounts, a seller and a buyer: --devnet DIR, or --key FILE twice or more', 'key');
+  if (files.length < 2)
+    throw new CliError('INVALID_PARAMS', 'name at least two accounts, a seller and a buyer: --devnet DIR, or --key FILE twice or more', 'key');
   const genesisFile = opts.genesis ?? (opts.devnet === undefined ? undefined : join(opts.devnet, 'genesis.json'));
   const params: ChainParams = genesisFile === undefined ? DEVNET_PARAMS : loadGenesis(genesisFile).params;
   const minPrice = parseAmount(opts.minPrice, 'min-price');
@@ -202,9 +203,14 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerSimulateMarket(simulate: Command): void {
   simulate
     .command('market')
-    .description('a small energy market on a devnet: every round, asks for the devices the accounts own and bids from the others in the next open market, then its clearing')
+    .description(
+      'a small energy market on a devnet: every round, asks for the devices the accounts own and bids from the others in the next open market, then its clearing',
+    )
     .option('--devnet <dir>', 'a `joule devnet` home: its account-<j> accounts trade (account-0 owns the simulated fleet), through its first node')
-    .option('--genesis <file>', 'the chain genesis, for its settlement interval, gate closure lead and price cap (default: --devnet DIR/genesis.json, else the devnet defaults)')
+    .option(
+      '--genesis <file>',
+      'the chain genesis, for its settlement interval, gate closure lead and price cap (default: --devnet DIR/genesis.json, else the devnet defaults)',
+    )
     .option('--key <file>', 'an account key (repeatable): an owner of active devices in --zone sells their export, any other account buys', collect, [])
     .addOption(rpcOption())
     .option('--zone <zone>', 'the market zone (the fleet of joule simulate devices is in SIM)', 'SIM')

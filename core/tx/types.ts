@@ -56,5 +56,9 @@ export const TxType = {
   flexActivate: 43,
   /** The aggregator confirms an activation within 30 s of the activating block's time. */
   flexConfirm: 44,
+  /** A governor proposes reversing a trade's settlement, with a reason; its proposal counts as its approval (vm/markets/reversal.ts). */
+  reversalPropose: 46,
+  /** Another governor approves a proposed reversal; the k-th approval executes it. */
+  reversalApprove: 47,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];

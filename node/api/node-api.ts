@@ -10,6 +10,7 @@ import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-li
 import { getMarket } from '../../state/markets.ts';
 import { getFlexActivation, getFlexBid } from '../../state/flex.ts';
 import { loadAndListFlexActivations, loadAndListFlexBids, loadAndListFlexIntervals } from '../../state/flex-lists.ts';
+import { GOVERNORS_KEY, getGovernorSet, readReversal } from '../../state/reversals.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
@@ -115,6 +116,11 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listFlexBids: (aggregator, q) => onOneHeight(async () => loadAndListFlexBids(await chain.world.load({}), aggregator, q)),
     listFlexActivations: (bidId, q) => onOneHeight(async () => loadAndListFlexActivations(await chain.world.load({}), bidId, q)),
     listFlexIntervals: (activationId, q) => onOneHeight(async () => loadAndListFlexIntervals(await chain.world.load({}), activationId, q)),
+    getReversal: (by) => readReversal(chain.world, by),
+    getGovernors: () => {
+      const g = getGovernorSet(chain.world);
+      return g === undefined ? undefined : { ...g, key: GOVERNORS_KEY };
+    },
     // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
     onReadingAck: (listener) =>
       events.on('reading-acks', (acks) => {

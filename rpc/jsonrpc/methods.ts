@@ -13,6 +13,7 @@ import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
 import { addMarketMethods } from './market-methods.ts';
 import { addFlexMethods } from './flex-methods.ts';
+import { addReversalMethods } from './reversal-methods.ts';
 import { addCommandMethods } from './command-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
@@ -124,5 +125,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addMarketMethods(m, api);
   addCommandMethods(m, api);
   addFlexMethods(m, api);
+  addReversalMethods(m, api);
   return m;
 }

@@ -109,6 +109,8 @@ export const TYPE_IDS: Record<string, number> = {
   'flex-bid': 42,
   'flex-activate': 43,
   'flex-confirm': 44,
+  'reversal-propose': 46,
+  'reversal-approve': 47,
 };
 
 export const ENVELOPE: Layout = [
@@ -266,6 +268,21 @@ export const BODIES: Record<string, Layout> = {
     ['endMs', 'int'],
   ],
   'flex-confirm': [['activationId', 'bytes']],
+  'reversal-propose': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['seq', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+    ['reason', 'str'],
+  ],
+  'reversal-approve': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['seq', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+  ],
 };
 
 /** One reading inside a telemetry batch. */

@@ -8,6 +8,7 @@ import { invalidEnergyTxVectors } from './energy-vectors.ts';
 import { invalidMarketTxVectors } from './market-vectors.ts';
 import { invalidAgreementTxVectors } from './agreement-vectors.ts';
 import { invalidFlexTxVectors } from './flex-vectors.ts';
+import { invalidReversalTxVectors } from './reversal-vectors.ts';
 import { invalidBodyVectors } from './invalid-bodies.ts';
 import { array, bytes, flipLastBit, type InvalidTxVector, invalid, parts, transferFields, tx } from './invalid-tx-builder.ts';
 import { KEYS, VECTOR_CHAIN_ID } from './vector-keys.ts';
@@ -24,6 +25,7 @@ export function invalidTxVectors(): InvalidTxVector[] {
     ...invalidMarketTxVectors(),
     ...invalidAgreementTxVectors(),
     ...invalidFlexTxVectors(),
+    ...invalidReversalTxVectors(),
   ];
 }
 

@@ -15,6 +15,7 @@ import { validEnergyTxVectors } from './energy-vectors.ts';
 import { validMarketTxVectors } from './market-vectors.ts';
 import { validAgreementTxVectors } from './agreement-vectors.ts';
 import { validFlexTxVectors } from './flex-vectors.ts';
+import { validReversalTxVectors } from './reversal-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
 
@@ -132,5 +133,6 @@ export function validTxVectors(): ValidTxVector[] {
     ...validMarketTxVectors(vector),
     ...validAgreementTxVectors(vector),
     ...validFlexTxVectors(vector),
+    ...validReversalTxVectors(vector),
   ];
 }

@@ -15,6 +15,7 @@ import type { ChainContext } from '../../vm/types.ts';
 import { putOpenOrder } from './market-vectors.ts';
 import { putContextAgreement } from './agreement-vectors.ts';
 import { putContextFlex } from './flex-vectors.ts';
+import { putReversalContext } from './reversal-vectors.ts';
 import { hex, unhex } from './notation.ts';
 import type { KeyVector } from './vector-keys.ts';
 import type { VectorContext } from './vectors.ts';
@@ -64,6 +65,7 @@ export function vectorChain(
   for (const o of context.openOrders) putOpenOrder(overlay, o, addressOf);
   for (const a of context.agreements ?? []) putContextAgreement(overlay, a);
   putContextFlex(overlay, context.flexBids, context.flexActivations, addressOf);
+  putReversalContext(overlay, context.reversals, addressOf);
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,

@@ -1,6 +1,7 @@
 import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
 import { contextAgreements, type AgreementContext } from './agreement-vectors.ts';
 import { contextFlexActivations, contextFlexBids, type FlexActivationContext, type FlexBidContext } from './flex-vectors.ts';
+import { contextReversals, type ReversalContext } from './reversal-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
@@ -64,6 +65,8 @@ export interface VectorContext {
   flexBids: FlexBidContext[];
   /** Flexibility activations (dso and aggregator by key name); each dso's account has their `escrow` locked besides its balance. */
   flexActivations: FlexActivationContext[];
+  /** Governors and k, a market's settled trades (parties by key name), and the reversals proposed of them. */
+  reversals: ReversalContext;
 }
 
 export interface ProtocolVectors {
@@ -117,6 +120,7 @@ function context(): VectorContext {
     agreements: contextAgreements(),
     flexBids: contextFlexBids(),
     flexActivations: contextFlexActivations(),
+    reversals: contextReversals(),
   };
 }
 
