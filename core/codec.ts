@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { equalBytes } from './bytes.ts';
+import { fastDecode, fastEncode } from './codec-fast.ts';
 import { ErrorCode, JouleError } from './errors.ts';
 
 /**
@@ -7,7 +8,9 @@ import { ErrorCode, JouleError } from './errors.ts';
  * integers, byte strings, UTF-8 strings, booleans and nil. No maps, no floats, no
  * extensions. Integers use the narrowest msgpack form for their value, whatever their JS
  * type (number or bigint), so each value has exactly one encoding; `decode` rejects any
- * input that does not re-encode to the same bytes.
+ * input that does not re-encode to the same bytes. Both directions take a one-pass fast
+ * path (core/codec-fast.ts) for input that is what it should be, and this exact path for
+ * the rest (and its errors).
  */
 export type Encodable = null | boolean | number | bigint | string | Uint8Array | readonly Encodable[];
 
@@ -65,6 +68,15 @@ function normalise(v: unknown, path: string, depth = 0): unknown {
 }
 
 export function encode(value: Encodable): Uint8Array {
+  return fastEncode(value) ?? encodeExact(value);
+}
+
+/**
+ * The exact path: normalise, then msgpackr's pack. encode takes it only for a value the
+ * fast path refuses, so that the error names the field as it always did; tests compare the
+ * two paths' bytes.
+ */
+export function encodeExact(value: Encodable): Uint8Array {
   const b = packr.pack(normalise(value, '$'));
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -154,6 +166,15 @@ function checkDepth(b: Uint8Array, what: string): void {
 
 /** Decodes canonical bytes; throws CODEC_MALFORMED or CODEC_NON_CANONICAL otherwise. */
 export function decode(bytes: Uint8Array, what = '$'): Encodable {
+  return fastDecode(bytes) ?? decodeExact(bytes, what);
+}
+
+/**
+ * The exact path, the rule as docs/protocol.md states it: msgpackr's unpack, then the
+ * value must re-encode to the same bytes. decode takes it only for input the fast path
+ * refuses, so every error is the one it always was; tests compare the two paths.
+ */
+export function decodeExact(bytes: Uint8Array, what = '$'): Encodable {
   checkDepth(bytes, what);
   let value: unknown;
   try {
@@ -165,7 +186,7 @@ export function decode(bytes: Uint8Array, what = '$'): Encodable {
   checkDecoded(value, what);
   let again: Uint8Array;
   try {
-    again = encode(value as Encodable);
+    again = encodeExact(value as Encodable);
   } catch {
     throw new JouleError(ErrorCode.CODEC_NON_CANONICAL, 'value cannot be re-encoded', what);
   }
