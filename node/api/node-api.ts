@@ -9,6 +9,7 @@ import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
 import { getMarket } from '../../state/markets.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
+import { loadAndGetAgreement, loadAndListAccountAgreements } from '../../state/agreement-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
@@ -112,5 +113,8 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       events.on('reading-acks', (acks) => {
         for (const a of acks) listener(a);
       }),
+    // Agreements are not held in memory: the record (then its settlements) or the index page (then its records) is loaded first.
+    getAgreement: (q) => onOneHeight(async () => loadAndGetAgreement(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
+    listAccountAgreements: (q) => onOneHeight(async () => loadAndListAccountAgreements(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
   };
 }

@@ -13,6 +13,7 @@ import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
 import { addMarketMethods } from './market-methods.ts';
 import { addCommandMethods } from './command-methods.ts';
+import { addAgreementMethods } from './agreement-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
@@ -122,5 +123,6 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addEnergyMethods(m, api);
   addMarketMethods(m, api);
   addCommandMethods(m, api);
+  addAgreementMethods(m, api);
   return m;
 }
