@@ -20,6 +20,7 @@ import { registerStatusCommand } from './commands/status.ts';
 import { registerTelemetryCommands } from './commands/telemetry.ts';
 import { registerTxCommands } from './commands/tx.ts';
 import { registerValidatorsCommands } from './commands/validators.ts';
+import { registerAgreementCommands } from './commands/agreement.ts';
 import { CliError } from './rpc-client.ts';
 
 /**
@@ -38,7 +39,8 @@ import { CliError } from './rpc-client.ts';
  *   energy list|show|transfer|retire   certificates list|show   currency mint|burn
  *   grid-intensity post
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
- *    every remaining node's config; markets add a `market` group.)
+ *    every remaining node's config; markets add a `market` group;
+ *    `agreement propose|sign|withdraw|collateralise|dispute|vote|show|list` bilateral agreements.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
  */
 export function buildProgram(): Command {
@@ -66,6 +68,7 @@ export function buildProgram(): Command {
   registerEnergyCommands(program);
   registerMarketCommands(program);
   registerStateCommands(program);
+  registerAgreementCommands(program);
   return program;
 }
 
