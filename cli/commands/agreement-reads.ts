@@ -32,7 +32,9 @@ function priceText(p: PriceFormulaJson, zone: string): string {
 
 function agreementLines(a: AgreementJson): string[] {
   const t = a.terms;
-  const calls = (['buyer', 'seller'] as const).filter((r) => a.marginCall[r] !== null).map((r) => `margin call ${r} to restore the level by ${when(a.marginCall[r]!)}`);
+  const calls = (['buyer', 'seller'] as const)
+    .filter((r) => a.marginCall[r] !== null)
+    .map((r) => `margin call ${r} to restore the level by ${when(a.marginCall[r]!)}`);
   return [
     `agreement   ${a.id}`,
     `phase       ${a.phase} (proposed by the ${a.proposer} at ${when(a.proposedAtMs)})`,
@@ -83,7 +85,8 @@ export function registerAgreementReads(agreement: Command, common: (c: Command) 
     const a = await client(opts).call<AgreementDetailJson | null>('joule_getAgreement', [id, q]);
     if (a === null) throw new CliError('NOT_FOUND', `no agreement ${id} (its id is the hash of the agreement-propose tx)`);
     if (opts.json === true) return printJson(a);
-    const more = a.nextSlot === null ? `(${a.settlements.length} settlement(s), end of list)` : `(${a.settlements.length} settlement(s); more: --from-slot ${a.nextSlot})`;
+    const more =
+      a.nextSlot === null ? `(${a.settlements.length} settlement(s), end of list)` : `(${a.settlements.length} settlement(s); more: --from-slot ${a.nextSlot})`;
     print([...agreementLines(a), ...disputeLines(a), ...a.settlements.map(slotLine), more]);
   });
 
@@ -101,7 +104,10 @@ export function registerAgreementReads(agreement: Command, common: (c: Command) 
     const page = await client(opts).call<AgreementListJson>('joule_getAccountAgreements', [q]);
     if (opts.json === true) return printJson(page);
     const n = page.agreements.length;
-    print([...page.agreements.map(listLine), page.nextCursor === null ? `(${n} agreement(s), end of list)` : `(${n} agreement(s); more: --cursor ${page.nextCursor})`]);
+    print([
+      ...page.agreements.map(listLine),
+      page.nextCursor === null ? `(${n} agreement(s), end of list)` : `(${n} agreement(s); more: --cursor ${page.nextCursor})`,
+    ]);
   });
 }
 
@@ -110,7 +116,11 @@ export function agreementProofKey(key: string): Uint8Array | undefined {
   const m = /^(agreement|dispute):(0x[0-9a-fA-F]*)(?:#([0-9]{1,10}))?$/.exec(key);
   if (m === null) {
     if (/^(agreement|dispute):/.test(key))
-      throw new CliError('INVALID_PARAMS', `${key.split(':')[0]}: needs 0xID${key.startsWith('agreement:') ? ' (and optionally #SLOT)' : ''}, got ${JSON.stringify(key)}`, 'key');
+      throw new CliError(
+        'INVALID_PARAMS',
+        `${key.split(':')[0]}: needs 0xID${key.startsWith('agreement:') ? ' (and optionally #SLOT)' : ''}, got ${JSON.stringify(key)}`,
+        'key',
+      );
     return undefined;
   }
   const [, kind, hexId, slot] = m;

@@ -53,7 +53,8 @@ function priceFormula(o: PriceOptions): PriceFormula {
       throw new CliError('INVALID_PARAMS', `--tou must be ${HOURS_PER_DAY} comma-separated prices (hours 0..23 UTC), got ${parts.length}`, 'tou');
     return { kind: 'time-of-use', table: parts.map((p) => wholeArg(p.trim(), 'tou')) };
   }
-  if (o.fallback === undefined) throw new CliError('INVALID_PARAMS', '--market-premium needs --fallback (the price where the market did not clear)', 'fallback');
+  if (o.fallback === undefined)
+    throw new CliError('INVALID_PARAMS', '--market-premium needs --fallback (the price where the market did not clear)', 'fallback');
   return { kind: 'market', premium: wholeArg(o.marketPremium!, 'market-premium', true), fallback: wholeArg(o.fallback, 'fallback') };
 }
 
@@ -70,7 +71,7 @@ function registerPropose(agreement: Command): void {
   withSenderOptions(
     agreement
       .command('propose')
-      .description('propose an agreement to the counterparty: QUANTITY Wh from the seller\'s DEVICE in each of SLOTS settlement intervals from FIRST-SLOT')
+      .description("propose an agreement to the counterparty: QUANTITY Wh from the seller's DEVICE in each of SLOTS settlement intervals from FIRST-SLOT")
       .requiredOption('--role <role>', 'your side: buyer or seller')
       .requiredOption('--counterparty <address>', 'the other party (joule1...)')
       .requiredOption('--device <id>', "the seller's delivering device")
@@ -78,13 +79,18 @@ function registerPropose(agreement: Command): void {
       .requiredOption('--first-slot <start>', "the first slot's start (ms or ISO 8601), a multiple of the settlement interval", timeArg('first-slot'))
       .requiredOption('--slots <n>', 'number of slots, back to back (1..2880)', intArg('slots', 1, 2880))
       .option('--price <micro>', 'a fixed price, micro-units per kWh')
-      .option('--tou <prices>', '24 comma-separated prices, micro-units per kWh, by the slot start\'s hour (UTC)')
+      .option('--tou <prices>', "24 comma-separated prices, micro-units per kWh, by the slot start's hour (UTC)")
       .option('--market-premium <micro>', "the zone market's clearing price plus this")
       .option('--fallback <micro>', 'with --market-premium: the price where the market did not clear')
-      .requiredOption('--collateral-bps <bps>', 'collateral each party posts, basis points of the contract value (1000..2000)', intArg('collateral-bps', 1000, 2000)),
+      .requiredOption(
+        '--collateral-bps <bps>',
+        'collateral each party posts, basis points of the contract value (1000..2000)',
+        intArg('collateral-bps', 1000, 2000),
+      ),
   ).action(
     async (
-      opts: TxOptions & PriceOptions & { role: string; counterparty: string; device: string; quantity: string; firstSlot: number; slots: number; collateralBps: number },
+      opts: TxOptions &
+        PriceOptions & { role: string; counterparty: string; device: string; quantity: string; firstSlot: number; slots: number; collateralBps: number },
     ) => {
       const body = {
         role: roleArg(opts.role, 'role'),
@@ -149,10 +155,7 @@ function registerActions(agreement: Command): void {
     );
   });
   withSenderOptions(
-    idArgument(agreement.command('vote').description("a validator's vote on the agreement's open dispute")).requiredOption(
-      '--for <party>',
-      'buyer or seller',
-    ),
+    idArgument(agreement.command('vote').description("a validator's vote on the agreement's open dispute")).requiredOption('--for <party>', 'buyer or seller'),
   ).action(async (id: string, opts: TxOptions & { for: string }) => {
     const b = agreementIdArg(id);
     const decision = roleArg(opts.for, 'for');
@@ -173,7 +176,7 @@ export function registerAgreementCommands(program: Command): void {
   const common = (cmd: Command): Command => cmd.addOption(rpcOption()).option('--json', 'print one JSON object');
   const agreement = program
     .command('agreement')
-    .description('bilateral agreements: propose, sign, withdraw, collateralise, dispute, vote; show one, list an account\'s');
+    .description("bilateral agreements: propose, sign, withdraw, collateralise, dispute, vote; show one, list an account's");
   registerPropose(agreement);
   registerActions(agreement);
   registerAgreementReads(agreement, common);

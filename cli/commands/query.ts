@@ -205,7 +205,9 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [/^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:)/.test(key) ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [
+    /^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:|agreement:|dispute:)/.test(key) ? `0x${toHex(wanted)}` : key,
+  ];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);

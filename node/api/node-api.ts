@@ -115,6 +115,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       }),
     // Agreements are not held in memory: the record (then its settlements) or the index page (then its records) is loaded first.
     getAgreement: (q) => onOneHeight(async () => loadAndGetAgreement(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
-    listAccountAgreements: (q) => onOneHeight(async () => loadAndListAccountAgreements(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
+    listAccountAgreements: (q) =>
+      onOneHeight(async () => loadAndListAccountAgreements(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
   };
 }
