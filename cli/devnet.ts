@@ -17,6 +17,8 @@ export interface DevnetOptions {
   readonly follow: boolean;
   /** With follow: devices streaming readings over gRPC (`joule simulate devices --devnet`); 0 for none. */
   readonly fleet: number;
+  /** With follow and a fleet: a small market of the fleet's owners and the funded accounts (`joule simulate market --devnet`). */
+  readonly market: boolean;
 }
 
 export interface DevnetNode {
@@ -144,17 +146,16 @@ async function followTokens(file: DevnetFile, stopped: () => boolean): Promise<v
   }
 }
 
-/** `joule simulate devices --devnet` as a child process, its lines prefixed. */
-function startFleet(home: string, count: number): ChildProcess {
+/** A `joule simulate ...` child process beside the devnet, its lines prefixed with `label`. */
+function startSimulator(label: string, args: readonly string[]): ChildProcess {
   const cli = fileURLToPath(new URL('./main.ts', import.meta.url));
-  const args = [cli, 'simulate', 'devices', '--devnet', home, '--count', String(count), '--rate', String(Math.max(1, Math.ceil(count / 2))), '--report', '10'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
       .split('\n')
       .filter((l) => l.length > 0)
-      .forEach((l) => console.log(`fleet: ${l}`));
+      .forEach((l) => console.log(`${label}: ${l}`));
   child.stdout?.on('data', prefix);
   child.stderr?.on('data', prefix);
   return child;
@@ -202,15 +203,33 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  let fleet: ChildProcess | undefined;
+  const simulators: ChildProcess[] = [];
   if (o.fleet > 0) {
     console.log(
       `a fleet of ${o.fleet} devices streams signed readings over gRPC (plaintext, loopback: a devnet only) to the validators; every 30 s an interval settles and their export becomes energy tokens (--fleet 0: none)`,
     );
-    fleet = startFleet(home, o.fleet);
+    simulators.push(
+      startSimulator('fleet', [
+        'devices',
+        '--devnet',
+        home,
+        '--count',
+        String(o.fleet),
+        '--rate',
+        String(Math.max(1, Math.ceil(o.fleet / 2))),
+        '--report',
+        '10',
+      ]),
+    );
+    if (o.market) {
+      console.log(
+        "a market: every 30 s the fleet's owners offer its export and the funded accounts bid in the next market of zone SIM; its clearing is shown, and the trades settle against the metered export (--no-market: none)",
+      );
+      simulators.push(startSimulator('market', ['market', '--devnet', home]));
+    }
   }
   await Promise.race([Promise.all([followBlocks(file, () => stopping), o.fleet > 0 ? followTokens(file, () => stopping) : undefined]), done]);
-  fleet?.kill('SIGTERM');
+  for (const c of simulators) c.kill('SIGTERM');
   await done;
   console.log(`devnet stopped; its data stays in ${home} (run again with --home ${home} to resume)`);
 }

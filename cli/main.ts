@@ -7,6 +7,8 @@ import { registerDeviceCommands } from './commands/device.ts';
 import { registerCommandCommands } from './commands/command.ts';
 import { registerEnergyCommands } from './commands/energy.ts';
 import { registerMarketCommands } from './commands/market.ts';
+import { registerFlexCommands } from './commands/flex.ts';
+import { registerReversalCommands } from './commands/reversal.ts';
 import { registerGenesisCommands } from './commands/genesis.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerKeysInitCommand } from './commands/keys-init.ts';
@@ -39,7 +41,8 @@ import { CliError } from './rpc-client.ts';
  *   energy list|show|transfer|retire   certificates list|show   currency mint|burn
  *   grid-intensity post
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
- *    every remaining node's config; markets add a `market` group;
+ *    every remaining node's config; markets add a `market` group, governed reversals a
+ *    `reversal` group: propose|approve|show|governors;
  *    `agreement propose|sign|withdraw|collateralise|dispute|vote|show|list` bilateral agreements.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
  */
@@ -67,6 +70,8 @@ export function buildProgram(): Command {
   registerSimulateCommands(program);
   registerEnergyCommands(program);
   registerMarketCommands(program);
+  registerFlexCommands(program);
+  registerReversalCommands(program);
   registerStateCommands(program);
   registerAgreementCommands(program);
   return program;

@@ -156,6 +156,36 @@ export const ErrorCode = {
   AGREEMENT_PHASE: 'AGREEMENT_PHASE',
   /** The agreement has an open dispute, or had one (one per agreement), or the validator already voted on it. */
   AGREEMENT_DISPUTED: 'AGREEMENT_DISPUTED',
+  // flexibility
+  /** No flexibility bid has the id. */
+  FLEX_BID_UNKNOWN: 'FLEX_BID_UNKNOWN',
+  /** No flexibility activation has the id. */
+  FLEX_ACTIVATION_UNKNOWN: 'FLEX_ACTIVATION_UNKNOWN',
+  /** A bid's capacity beyond what its fleet's power limits allow, or an activation's power beyond the bid's capacity. */
+  FLEX_CAPACITY: 'FLEX_CAPACITY',
+  /** An activation's window outside the bid's availability, overlapping an earlier activation of the bid, or already begun. */
+  FLEX_WINDOW: 'FLEX_WINDOW',
+  /** A confirmation later than 30 s after the activating block's time: refused, and the activation lapses. */
+  FLEX_CONFIRM_LATE: 'FLEX_CONFIRM_LATE',
+  /** The activation is not waiting for a confirmation (already confirmed, lapsed or settled). */
+  FLEX_NOT_PENDING: 'FLEX_NOT_PENDING',
+  // governed reversals of market settlements
+  /** The sender is not one of the governors genesis names (or the chain names none). */
+  REVERSAL_NOT_GOVERNOR: 'REVERSAL_NOT_GOVERNOR',
+  /** The trade named has no settlement (no such trade, or it has not settled yet). */
+  REVERSAL_UNKNOWN_SETTLEMENT: 'REVERSAL_UNKNOWN_SETTLEMENT',
+  /** A reversal of this settlement is already proposed and waiting for approvals. */
+  REVERSAL_ALREADY_PROPOSED: 'REVERSAL_ALREADY_PROPOSED',
+  /** This settlement was already reversed: a settlement is reversed at most once. */
+  REVERSAL_ALREADY_REVERSED: 'REVERSAL_ALREADY_REVERSED',
+  /** No reversal of this settlement is proposed. */
+  REVERSAL_UNKNOWN: 'REVERSAL_UNKNOWN',
+  /** This governor already approved (or proposed) this reversal. */
+  REVERSAL_ALREADY_APPROVED: 'REVERSAL_ALREADY_APPROVED',
+  /** Money the settlement moved is no longer in its recipient's balance: the reversal fails whole. */
+  REVERSAL_FUNDS_GONE: 'REVERSAL_FUNDS_GONE',
+  /** The energy the settlement delivered is no longer the buyer's, whole and unfrozen (transferred or retired): the reversal fails whole. */
+  REVERSAL_ENERGY_GONE: 'REVERSAL_ENERGY_GONE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

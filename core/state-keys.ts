@@ -26,6 +26,10 @@ export const StatePrefix = {
   /** Markets: buckets in MarketBucket (state/markets.ts). */
   order: 0x20,
   agreement: 0x21,
+  /** Flexibility bids, activations and their settlement: buckets in FlexBucket (state/flex.ts). */
+  flex: 0x22,
+  /** Governed reversals of settlements: buckets in ReversalBucket (state/reversals.ts). */
+  reversal: 0x23,
   chainMeta: 0x7f,
 } as const;
 export type StatePrefixId = (typeof StatePrefix)[keyof typeof StatePrefix];
@@ -253,4 +257,63 @@ export function agreementBucketKey(bucket: number, ...parts: Uint8Array[]): Uint
 /** The key of an agreement's record: what a proof of an agreement proves. */
 export function agreementKey(id: Uint8Array): Uint8Array {
   return agreementBucketKey(AgreementBucket.record, id);
+}
+
+/** Buckets under StatePrefix.flex (state/flex.ts): flexibility bids, activations, their settlement, priced commands' payments. */
+export const FlexBucket = {
+  /** ++ bidId (32) -> FlexBid */
+  bid: 0x01,
+  /** ++ activationId (32) -> FlexActivation */
+  activation: 0x02,
+  /** ++ activationId ++ u64be(intervalStartMs) -> FlexIntervalResult */
+  interval: 0x03,
+  /** ++ u64be(dueMs) ++ kind (0 deadline, 1 activation interval, 2 command interval) ++ id (32) -> the settlement queue's entry */
+  queue: 0x04,
+  /** ++ aggregator (20) ++ bidId -> 0x01: an aggregator's bids */
+  bidByAggregator: 0x05,
+  /** ++ bidId ++ u64be(startMs) ++ activationId -> 0x01: a bid's activations by window */
+  activationByBid: 0x06,
+  /** ++ commandHash (32) ++ u64be(intervalStartMs) ++ deviceId -> CommandPayment: a priced command's payments */
+  commandPayment: 0x07,
+} as const;
+
+/** A key (or prefix) in one flex bucket. */
+export function flexKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.flex, bucket]), ...parts);
+}
+
+/** The key of a flexibility bid: what a proof of a bid proves. */
+export function flexBidKey(bidId: Uint8Array): Uint8Array {
+  return flexKey(FlexBucket.bid, bidId);
+}
+
+/** The key of a flexibility activation. */
+export function flexActivationKey(activationId: Uint8Array): Uint8Array {
+  return flexKey(FlexBucket.activation, activationId);
+}
+
+/** The key of how an activation's interval settled. */
+export function flexIntervalKey(activationId: Uint8Array, intervalStartMs: number): Uint8Array {
+  return flexKey(FlexBucket.interval, activationId, u64be(intervalStartMs));
+}
+
+/**
+ * Buckets under StatePrefix.reversal (state/reversals.ts): the governors named in genesis
+ * and the reversals of market settlements they propose and approve. A settlement is
+ * named as the market's records name it: M ++ u32be(seq).
+ */
+export const ReversalBucket = {
+  /** -> GovernorSet: [threshold k, [governor addresses, sorted]] (written at genesis) */
+  governors: 0x01,
+  /** ++ M ++ u32be(seq) -> Reversal: the one reversal (open or executed) of that settlement */
+  bySettlement: 0x02,
+  /** ++ u64be(id) -> M ++ u32be(seq): the settlement reversal `id` concerns */
+  byId: 0x03,
+  /** -> u64: the id the next proposal gets (1, 2, ...) */
+  nextId: 0x04,
+} as const;
+
+/** A key (or prefix) in one reversal bucket. */
+export function reversalBucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(new Uint8Array([StatePrefix.reversal, bucket]), ...parts);
 }

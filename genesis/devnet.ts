@@ -6,6 +6,7 @@ import type { RoleName } from '../core/roles.ts';
 import type { Genesis, GenesisAccount, GenesisValidator } from './types.ts';
 import { checkGenesis, MAX_VALIDATORS } from './validate.ts';
 import { genesisToJson } from './encode.ts';
+import { MAX_GOVERNORS } from '../core/reversal.ts';
 
 export interface DevnetOptions {
   readonly chainId?: string;
@@ -23,6 +24,11 @@ export interface DevnetOptions {
    * issuer must operate its targets, and a stream is served by the operator's node).
    */
   readonly aggregators?: boolean;
+  /**
+   * Governor accounts `governor-<i>` (funded, no roles), named in genesis with threshold
+   * min(2, n): k of them reverse a market settlement (vm/markets/reversal.ts). Default 0.
+   */
+  readonly governors?: number;
 }
 
 export interface DevnetValidatorKeys {
@@ -42,6 +48,8 @@ export interface Devnet {
   readonly accountKeys: readonly DevnetAccountKeys[];
   /** Per validator, in order, its aggregator account (empty unless asked for). */
   readonly aggregatorKeys: readonly DevnetAccountKeys[];
+  /** The governors' accounts, in order (empty unless asked for). */
+  readonly governorKeys?: readonly DevnetAccountKeys[];
 }
 
 export const DEFAULT_DEVNET_CHAIN_ID = 'joule-devnet';
@@ -101,16 +109,27 @@ export function generateDevnet(opts: DevnetOptions): Devnet {
       accounts.push({ address: addressFromPublicKey(keyPair.publicKey), balance, roles: ['aggregator', 'dso'] });
     }
   }
+  const governors = opts.governors ?? 0;
+  if (!Number.isSafeInteger(governors) || governors < 0 || governors > MAX_GOVERNORS) {
+    throw new JouleError(ErrorCode.GENESIS_INVALID, `must be an integer between 0 and ${MAX_GOVERNORS}`, 'governors');
+  }
+  const governorKeys: DevnetAccountKeys[] = [];
+  for (let i = 0; i < governors; i++) {
+    const keyPair = ed25519Generate();
+    governorKeys.push({ name: `governor-${i}`, keyPair });
+    accounts.push({ address: addressFromPublicKey(keyPair.publicKey), balance, roles: [] });
+  }
   const genesis: Genesis = {
     chainId,
     genesisTime: opts.genesisTime ?? Date.now(),
     params: opts.params ?? DEVNET_PARAMS,
     validators,
     accounts,
+    ...(governors === 0 ? {} : { governors: governorKeys.map((g) => addressFromPublicKey(g.keyPair.publicKey)), governorThreshold: Math.min(2, governors) }),
   };
   // Same rules as any genesis (bad chain id, overflowing balances...): fail here, not at node start.
   const { problems } = checkGenesis(genesisToJson(genesis));
   const first = problems[0];
   if (first !== undefined) throw new JouleError(ErrorCode.GENESIS_INVALID, first.message, first.path);
-  return { genesis, validatorKeys, accountKeys, aggregatorKeys };
+  return { genesis, validatorKeys, accountKeys, aggregatorKeys, governorKeys };
 }

@@ -15,7 +15,7 @@ const GENESIS_TAG = 'JOULE/genesis/v1';
  * order of validators and accounts (both sorted by address; roles in a fixed order), so
  * two operators holding the same content compute the same chain identity.
  * [tag, chainId, genesisTime, params, [[address, name, identityKey, blsKey, pop]...],
- *  [[address, balance, [role...]]...]]
+ *  [[address, balance, [role...]]...], and when governors are named [[governor...], k]]
  */
 export function genesisToWire(g: Genesis): Encodable {
   const validators = [...g.validators].sort((a, b) => compareBytes(a.address, b.address));
@@ -27,6 +27,8 @@ export function genesisToWire(g: Genesis): Encodable {
     paramsToWire(g.params),
     validators.map((v) => [v.address, v.name, v.identityKey, v.blsKey, v.blsProofOfPossession]),
     accounts.map((a) => [a.address, a.balance, ROLE_NAMES.filter((r) => a.roles.includes(r))]),
+    // Governors only when named, so a genesis without them keeps the identity it had before they existed.
+    ...(g.governors === undefined || g.governors.length === 0 ? [] : [[[...g.governors].sort(compareBytes), g.governorThreshold ?? 0]]),
   ];
 }
 
@@ -60,5 +62,6 @@ export function genesisToJson(g: Genesis): GenesisJson {
       balance: a.balance.toString(),
       roles: a.roles.map((r) => ROLE_TO_JSON[r]),
     })),
+    ...(g.governors === undefined || g.governors.length === 0 ? {} : { governors: g.governors.map(formatAddress), governorThreshold: g.governorThreshold }),
   };
 }

@@ -47,11 +47,13 @@ export interface DevnetFiles {
   /** Per validator: its directory and key files. */
   readonly validators: readonly { name: string; dir: string; identityKeyFile: string; consensusKeyFile: string; aggregatorKeyFile?: string }[];
   readonly accounts: readonly { name: string; keyFile: string }[];
+  /** DIR/keys/governor-<i>.key, one per governor the devnet names. */
+  readonly governors: readonly { name: string; keyFile: string }[];
 }
 
 /**
- * Writes DIR/genesis.json, DIR/keys/validator-<i>/{identity,consensus}.key and
- * DIR/keys/account-<j>.key. Key files are created with mode 0600 and never overwritten
+ * Writes DIR/genesis.json, DIR/keys/validator-<i>/{identity,consensus}.key,
+ * DIR/keys/account-<j>.key and DIR/keys/governor-<i>.key. Key files are created with mode 0600 and never overwritten
  * (wx), so a second run cannot destroy keys that a chain already depends on.
  */
 export async function writeDevnetFiles(dir: string, devnet: Devnet, protection: DevnetKeyProtection): Promise<DevnetFiles> {
@@ -74,6 +76,11 @@ export async function writeDevnetFiles(dir: string, devnet: Devnet, protection: 
     jobs.push({ file: keyFile, type: 'ed25519', secret: a.keyPair.seed });
     return { name: a.name, keyFile };
   });
+  const governors = (devnet.governorKeys ?? []).map((g) => {
+    const keyFile = join(keysDir, `${g.name}.key`);
+    jobs.push({ file: keyFile, type: 'ed25519', secret: g.keyPair.seed });
+    return { name: g.name, keyFile };
+  });
   for (const v of validators) await mkdir(v.dir, { recursive: true });
 
   let done = 0;
@@ -95,5 +102,5 @@ export async function writeDevnetFiles(dir: string, devnet: Devnet, protection: 
   await Promise.all(Array.from({ length: 4 }, worker));
   const genesisFile = join(dir, 'genesis.json');
   await writeFile(genesisFile, genesisFileText(devnet.genesis), { flag: 'wx' });
-  return { genesisFile, validators, accounts };
+  return { genesisFile, validators, accounts, governors };
 }

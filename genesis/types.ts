@@ -29,6 +29,13 @@ export interface Genesis {
   /** In file order; genesisValidatorSet() gives the sorted set consensus uses. */
   readonly validators: readonly GenesisValidator[];
   readonly accounts: readonly GenesisAccount[];
+  /**
+   * Governors (grid operators, regulator, exchange): k of them approve a reversal of a
+   * market settlement (vm/markets/reversal.ts). Absent or empty: no settlement can be reversed.
+   */
+  readonly governors?: readonly Uint8Array[];
+  /** k: 1..governors.length; present exactly when governors are. */
+  readonly governorThreshold?: number;
 }
 
 export interface GenesisProblem {
@@ -90,4 +97,7 @@ export interface GenesisJson {
   params: ChainParamsJson;
   validators: GenesisValidatorJson[];
   accounts: GenesisAccountJson[];
+  /** bech32 addresses. */
+  governors?: string[];
+  governorThreshold?: number;
 }

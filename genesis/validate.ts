@@ -8,6 +8,7 @@ import { verifyProofOfPossession } from '../core/pop.ts';
 import { ROLE_FROM_JSON, ROLE_JSON_NAMES, type RoleJsonName, type RoleName } from '../core/roles.ts';
 import { VALIDATOR_NAME_PATTERN } from '../core/validators.ts';
 import type { Genesis, GenesisAccount, GenesisProblem, GenesisValidator } from './types.ts';
+import { governorSetProblems } from '../core/reversal.ts';
 
 export const CHAIN_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
 /** Upper bound on the genesis validator set (commit bitmaps and gossip fan-out stay small). */
@@ -16,7 +17,7 @@ export const MAX_VALIDATORS = 1024;
 const MIN_GENESIS_TIME = 1_000_000_000_000;
 const MAX_GENESIS_TIME = 253_402_300_799_999; // 9999-12-31
 
-const TOP_FIELDS = ['chainId', 'genesisTime', 'params', 'validators', 'accounts'] as const;
+const TOP_FIELDS = ['chainId', 'genesisTime', 'params', 'validators', 'accounts', 'governors', 'governorThreshold'] as const;
 const VALIDATOR_FIELDS = ['name', 'address', 'identityKey', 'blsKey', 'blsProofOfPossession'] as const;
 const ACCOUNT_FIELDS = ['address', 'balance', 'roles'] as const;
 
@@ -74,9 +75,13 @@ export function checkGenesis(json: unknown): { problems: GenesisProblem[]; genes
   // wrong chain id shows up on each validator too.
   const validators = checkValidators(c, o.validators, typeof o.chainId === 'string' ? o.chainId : undefined);
   const accounts = checkAccounts(c, o.accounts);
+  const governors = checkGovernors(c, o.governors, o.governorThreshold);
 
   if (c.problems.length > 0) return { problems: c.problems };
-  return { problems: [], genesis: { chainId: chainId!, genesisTime: genesisTime!, params: params!, validators: validators!, accounts: accounts! } };
+  return {
+    problems: [],
+    genesis: { chainId: chainId!, genesisTime: genesisTime!, params: params!, validators: validators!, accounts: accounts!, ...governors },
+  };
 }
 
 /** Remembers the first path of each value so a duplicate names the one it repeats. */
@@ -167,6 +172,26 @@ function checkAccounts(c: Checker, v: unknown): GenesisAccount[] | undefined {
   });
   if (total > UINT64_MAX) c.add('accounts', `total supply ${total} exceeds uint64 (${UINT64_MAX})`);
   return c.problems.length > before ? undefined : out;
+}
+
+/** `governors` (bech32, distinct, at most MAX_GOVERNORS) and `governorThreshold` (1..their number), both or neither. */
+function checkGovernors(c: Checker, list: unknown, threshold: unknown): Pick<Genesis, 'governors' | 'governorThreshold'> | undefined {
+  if (list === undefined && threshold === undefined) return {};
+  if (list === undefined) {
+    c.add('governors', 'must list the governors when governorThreshold is given');
+    return undefined;
+  }
+  const arr = c.array(list, 'governors');
+  if (arr === undefined) return undefined;
+  const before = c.problems.length;
+  if (arr.length === 0) c.add('governors', 'must name at least one governor (or leave both governors and governorThreshold out)');
+  const seen = new Seen();
+  const governors = arr.map((v, i) => checkAddress(c, v, `governors[${i}]`, seen));
+  const k = c.int(threshold, 'governorThreshold', 1, Math.max(1, arr.length));
+  if (c.problems.length > before) return undefined;
+  const out = governors as Uint8Array[];
+  for (const [which, why] of governorSetProblems(out, k!)) c.add(which, why);
+  return c.problems.length > before ? undefined : { governors: out, governorThreshold: k! };
 }
 
 function checkRoles(c: Checker, v: unknown, path: string): RoleName[] | undefined {

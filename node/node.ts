@@ -23,6 +23,7 @@ import { ConsensusDriver } from './consensus/driver.ts';
 import { ConsensusRecordLog } from './consensus/wal.ts';
 import { NodeEvents } from './events.ts';
 import { CommandIssuer } from './commands/issuer.ts';
+import { activationCommand } from '../vm/index.ts';
 import { loadNodeKeys, readPassphrase, type NodeKeys } from './home/keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -117,6 +118,7 @@ export class JouleNode {
         return tx;
       },
       announce: (c) => this.events.emit('command-issued', c),
+      derived: (tx) => activationCommand(chain.world, tx),
     });
     // A fatal error (an end-of-block hook failed while building or executing a block)
     // surfaces here from every path that executes blocks: consensus, sync, gossip import.
@@ -192,7 +194,10 @@ export class JouleNode {
       admission: this.admission,
       events: this.events,
       status: () => this.status(),
-      onAdmitted: (tx) => this.txGossip?.add(tx),
+      onAdmitted: (tx) => {
+        this.txGossip?.add(tx);
+        this.commands.observe(tx);
+      },
       commands: this.commands,
     });
     const rpc = await startRpcServer({

@@ -7,6 +7,9 @@ import type { Block, CommitCertificate, Receipt } from '../core/block.ts';
 import type { IssuedCommand } from '../core/command.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { MarketRecord } from '../core/market.ts';
+import type { FlexActivation, FlexBid } from '../core/flex.ts';
+import type { FlexPage, FlexPageQuery, ListedFlexActivation, ListedFlexBid, ListedFlexInterval } from '../core/flex-query.ts';
+import type { GovernorSet, ReversalView, SettlementRef } from '../core/reversal.ts';
 import type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 import type { AccountAgreementsQuery, AgreementDetail, AgreementPage, AgreementQuery } from '../core/agreement-query.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
@@ -286,6 +289,22 @@ export interface NodeApi {
   getAgreement?(query: AgreementQuery): MaybePromise<AgreementDetail | undefined>;
   /** One bounded page of an account's agreements (as buyer or seller) by id. */
   listAccountAgreements?(query: AccountAgreementsQuery): MaybePromise<AgreementPage>;
+  // ---- Flexibility (optional, like the above) ----
+
+  getFlexBid?(id: Uint8Array): MaybePromise<FlexBid | undefined>;
+  getFlexActivation?(id: Uint8Array): MaybePromise<FlexActivation | undefined>;
+  /** One bounded page of an aggregator's flexibility bids, by id. */
+  listFlexBids?(aggregator: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexBid>>;
+  /** One bounded page of a bid's activations, by window start. */
+  listFlexActivations?(bidId: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexActivation>>;
+  /** One bounded page of an activation's settled intervals. */
+  listFlexIntervals?(activationId: Uint8Array, query: FlexPageQuery): MaybePromise<FlexPage<ListedFlexInterval>>;
+  // ---- Governed reversals (optional, like the above) ----
+
+  /** A reversal by id, or the reversal of one trade's settlement, in the latest state. */
+  getReversal?(by: number | SettlementRef): MaybePromise<ReversalView | undefined>;
+  /** The governors genesis named and k, with their state key; undefined on a chain without them. */
+  getGovernors?(): MaybePromise<(GovernorSet & { readonly key: Uint8Array }) | undefined>;
 }
 
 /**

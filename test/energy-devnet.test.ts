@@ -1,7 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../core/bytes.ts';
 import { certificateId, outputUtxoId } from '../core/energy.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
+import type { MarketTradesJson } from '../core/market-json.ts';
 import type { EnergyUtxoJson, IntervalTotalsListJson, StatusJson } from '../core/rpc-json.ts';
 import { energyUtxoKey, intervalTotalsKey } from '../core/state-keys.ts';
 import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './helpers/cluster.ts';
@@ -13,7 +14,11 @@ import { rpc } from './helpers/net.ts';
  * @noble/curves as telemetry batches; each settlement interval closes with the devices'
  * metered export minted as energy tokens, identically on every validator (the same state
  * value and root at one height on all four); a transfer and a retirement of those tokens
- * become final and are proven by `joule query proof` against a certified header.
+ * become final and are proven by `joule query proof` against a certified header. Then a
+ * market: `joule simulate market` places asks for the fleet (account-0 owns it) and bids
+ * from three other accounts; the market clears, its trades settle against the fleet's
+ * metered export, and market, trades and settlements are identical on every validator and
+ * provable.
  */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,17 +33,13 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
   }
 }
 
-describe('energy ledger on a 4-validator devnet', () => {
+describe('energy ledger and market on a 4-validator devnet', () => {
   const procs: NodeProcess[] = [];
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
-  });
-
-  it('a simulated fleet is metered and minted identically on every validator; a transfer and a retirement are final and provable', async () => {
-    const net = await createTestNetwork({
+  let net: Awaited<ReturnType<typeof createTestNetwork>>;
+  beforeAll(async () => {
+    net = await createTestNetwork({
       validators: 4,
-      accounts: 2,
+      accounts: 4,
       params: {
         blockPeriodMs: 300,
         emptyBlockPeriodMs: 300,
@@ -50,6 +51,13 @@ describe('energy ledger on a 4-validator devnet', () => {
     });
     procs.push(...net.nodes.map((n) => new NodeProcess(n)));
     await Promise.all(procs.map((p) => p.start(60_000)));
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill()));
+    await removeTestNetworks();
+  });
+
+  it('a simulated fleet is metered and minted identically on every validator; a transfer and a retirement are final and provable', async () => {
     const urls = net.nodes.map((n) => n.rpcUrl);
     const [operatorKey, buyerKey] = [net.files.accounts[0]!.keyFile, net.files.accounts[1]!.keyFile];
     const operator = formatAddress(addressFromPublicKey(net.devnet.accountKeys[0]!.keyPair.publicKey));
@@ -156,5 +164,87 @@ describe('energy ledger on a 4-validator devnet', () => {
     const spent = await runCli(['query', 'proof', `utxo:0x${bought}`, '--rpc', urls[3]!]);
     expect(spent.code, spent.stderr).toBe(0);
     expect(spent.stdout).toMatch(/verified\s+yes \(key is absent: exclusion proof\)/);
+  }, 120_000);
+
+  it('orders from several accounts clear and settle against the fleet, identically on every validator, and are provable', async () => {
+    const urls = net.nodes.map((n) => n.rpcUrl);
+    const keys = net.files.accounts.map((a) => a.keyFile);
+    const operatorKey = keys[0]!;
+    // The fleet keeps exporting (its devices are registered already) while the market is placed, closes and delivers.
+    const fleet = runCli(
+      ['simulate', 'devices', '--count', '3', '--aggregator-key', operatorKey, '--rpc', urls[0]!, '--every', '1', '--batches', '14', '--json'],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    // One price for every order: each bid meets each ask, so the market trades min(bids, asks) Wh at that price.
+    const sim = await runCli(
+      [
+        'simulate',
+        'market',
+        ...keys.flatMap((k) => ['--key', k]),
+        '--genesis',
+        net.files.genesisFile,
+        '--rpc',
+        urls[1]!,
+        '--markets',
+        '1',
+        '--margin',
+        '1',
+        '--min-price',
+        '100000',
+        '--max-price',
+        '100000',
+        '--json',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(sim.code, sim.stderr).toBe(0);
+    const events = sim.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; intervalStartMs: number; bids: number; asks: number; failed?: string[]; trades?: number; price?: string });
+    const placed = events.find((e) => e.event === 'placed')!;
+    expect(placed, sim.stdout).toMatchObject({ bids: 3, asks: 3, failed: [] });
+    const cleared = events.find((e) => e.event === 'cleared')!;
+    expect(cleared.trades, sim.stdout).toBeGreaterThan(0);
+    expect(cleared.price).toBe('100000');
+    const start = placed.intervalStartMs;
+
+    // Every trade settles once the interval's meter data closes: paid for what the seller's device delivered, at P.
+    const settled = await until(
+      'every trade settled on validator 3',
+      async () => {
+        const page = await rpc<MarketTradesJson>(urls[3]!, 'joule_getMarketTrades', [{ zone: 'SIM', intervalStartMs: start }]);
+        return page.trades.length === cleared.trades && page.trades.every((t) => t.settlement !== null) ? page : undefined;
+      },
+      30_000,
+    );
+    const fleetRun = await fleet;
+    expect(fleetRun.code, fleetRun.stderr).toBe(0);
+    for (const t of settled.trades) {
+      const s = t.settlement!;
+      expect(BigInt(s.deliveredWh)).toBeLessThanOrEqual(BigInt(t.volumeWh));
+      expect(BigInt(s.payment)).toBe((BigInt(s.deliveredWh) * 100_000n) / 1000n);
+    }
+    expect(settled.trades.some((t) => BigInt(t.settlement!.deliveredWh) > 0n)).toBe(true);
+
+    // Identical on every validator: the market, each trade and its settlement, proven at one height on all four.
+    const h = (await rpc<StatusJson>(urls[3]!, 'joule_status')).height;
+    await until(
+      'every node at height h',
+      async () => ((await Promise.all(urls.map((u) => rpc<StatusJson>(u, 'joule_status')))).every((s) => s.height >= h) ? true : undefined),
+      20_000,
+    );
+    const stateKeys = [settled.market!.stateKey, ...settled.trades.flatMap((t) => [t.stateKey, t.settlementKey])];
+    for (const key of stateKeys) {
+      const proofs = await Promise.all(urls.map((u) => rpc<{ value: string | null; stateRoot: string }>(u, 'joule_getProof', [key, h])));
+      expect(proofs[0]!.value, key).not.toBeNull();
+      for (const p of proofs) expect({ value: p.value, root: p.stateRoot }).toEqual({ value: proofs[0]!.value, root: proofs[0]!.stateRoot });
+    }
+    // And by the CLI, against a certified header, from a validator that took part in none of it.
+    const proof = await runCli(['query', 'proof', `market:SIM@${start}`, '--rpc', urls[2]!]);
+    expect(proof.code, proof.stderr).toBe(0);
+    expect(proof.stdout).toMatch(/verified\s+yes \(inclusion proof\)/);
   }, 120_000);
 });

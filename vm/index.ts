@@ -18,3 +18,4 @@ export type {
   WorkBudget,
 } from './types.ts';
 export { blockAccess, endBlockAccess, endBlockDependentAccess, mergeAccess, txAccess, type AccessList } from './access.ts';
+export { activationCommand } from './flex/command.ts';

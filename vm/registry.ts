@@ -17,12 +17,17 @@ import { checkMeterResolutionHandler } from './telemetry/resolution.ts';
 import { marketClearingHook } from './markets/clearing.ts';
 import { orderCancelHandler } from './markets/cancel.ts';
 import { orderPlaceHandler } from './markets/place.ts';
+import { reversalApproveHandler, reversalProposeHandler } from './markets/reversal.ts';
 import { marketSettlementHook } from './markets/settlement.ts';
 import { transferHandler } from './transfer.ts';
 import { agreementDisputeHandler, agreementVoteHandler } from './agreements/dispute.ts';
 import { agreementExecutionHook } from './agreements/execution.ts';
 import { agreementCollateraliseHandler, agreementSignHandler, agreementWithdrawHandler } from './agreements/lifecycle.ts';
 import { agreementProposeHandler } from './agreements/propose.ts';
+import { flexActivateHandler } from './flex/activate.ts';
+import { flexBidHandler } from './flex/bid.ts';
+import { flexConfirmHandler } from './flex/confirm.ts';
+import { flexSettlementHook } from './flex/settlement.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
 import type { EndBlockHook, TxHandler } from './types.ts';
@@ -58,10 +63,15 @@ const TX_HANDLERS: readonly TxHandler[] = [
   agreementCollateraliseHandler as TxHandler,
   agreementDisputeHandler as TxHandler,
   agreementVoteHandler as TxHandler,
+  flexBidHandler as TxHandler,
+  flexActivateHandler as TxHandler,
+  flexConfirmHandler as TxHandler,
+  reversalProposeHandler as TxHandler,
+  reversalApproveHandler as TxHandler,
 ];
 
-/** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements; rules in types.ts EndBlockHook. */
-const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, agreementExecutionHook];
+/** End-of-block hooks: interval close, auction clearing, settlement against meters, agreements, flexibility settlement; rules in types.ts EndBlockHook. */
+const END_BLOCK_HOOKS: readonly EndBlockHook[] = [intervalCloseHook, marketClearingHook, marketSettlementHook, agreementExecutionHook, flexSettlementHook];
 
 const byType = new Map<number, TxHandler>();
 for (const h of TX_HANDLERS) {

@@ -24,6 +24,7 @@ import { PASSPHRASE_ENV, passphraseFileOption, readPassphrase } from './keys.ts'
 interface InitOptions {
   validators: number;
   accounts: number;
+  governors: number;
   out: string;
   chainId: string;
   balance: bigint;
@@ -53,6 +54,7 @@ async function init(opts: InitOptions): Promise<void> {
     validators: opts.validators,
     accounts: opts.accounts,
     balance: opts.balance,
+    governors: opts.governors,
     ...(opts.genesisTime !== undefined ? { genesisTime: opts.genesisTime } : {}),
   });
   if (opts.insecure === true) {
@@ -70,11 +72,11 @@ async function init(opts: InitOptions): Promise<void> {
     progress.fail();
     throw e;
   }
-  progress.succeed(`wrote ${files.validators.length * 2 + files.accounts.length} key files`);
+  progress.succeed(`wrote ${files.validators.length * 2 + files.accounts.length + files.governors.length} key files`);
   const hash = `0x${toHex(genesisHash(devnet.genesis))}`;
   if (opts.json === true) {
     process.stdout.write(
-      `${JSON.stringify({ genesis: files.genesisFile, chainId: devnet.genesis.chainId, genesisHash: hash, encrypted: opts.insecure !== true, validators: files.validators, accounts: files.accounts })}\n`,
+      `${JSON.stringify({ genesis: files.genesisFile, chainId: devnet.genesis.chainId, genesisHash: hash, encrypted: opts.insecure !== true, validators: files.validators, accounts: files.accounts, governors: files.governors })}\n`,
     );
     return;
   }
@@ -85,6 +87,11 @@ async function init(opts: InitOptions): Promise<void> {
     `hash        ${hash}`,
     `validators  ${files.validators.length}: ${rel(join(opts.out, 'keys'))}/validator-<i>/{identity,consensus}.key`,
     `accounts    ${files.accounts.length}: ${rel(join(opts.out, 'keys'))}/account-<j>.key`,
+    ...(files.governors.length === 0
+      ? []
+      : [
+          `governors   ${files.governors.length}, any ${devnet.genesis.governorThreshold} reverse a settlement: ${rel(join(opts.out, 'keys'))}/governor-<i>.key`,
+        ]),
     `keys        ${opts.insecure === true ? 'UNENCRYPTED (insecure devnet mode)' : 'encrypted with your passphrase'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -116,6 +123,12 @@ export function registerGenesisCommands(program: Command): void {
       'number of funded accounts (account-0 also gets the dso, aggregator, market-operator and issuer roles)',
       intArg('accounts', 0, 100_000),
       4,
+    )
+    .option(
+      '--governors <n>',
+      'number of governor accounts (governor-<i>; any 2 of them, or the one, reverse a market settlement)',
+      intArg('governors', 0, 64),
+      0,
     )
     .requiredOption('--out <dir>', 'output directory (must not already hold a genesis or keys)')
     .option('--chain-id <id>', 'chain id ([a-z0-9-], at most 64 characters)', DEFAULT_DEVNET_CHAIN_ID)

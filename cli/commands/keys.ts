@@ -37,7 +37,13 @@ export function readPassphrase(file: string | undefined): string | undefined {
   return env === undefined || env === '' ? undefined : env;
 }
 
+/** Folders already warned about: a simulator loading a devnet's many keys warns once per folder. */
+const warnedFolders = new Set<string>();
+
 export function warnInsecure(file: string): void {
+  const folder = dirname(file);
+  if (warnedFolders.has(folder)) return;
+  warnedFolders.add(folder);
   process.stderr.write(`warning: ${file} is an INSECURE devnet key (stored unencrypted); never use it on a real chain\n`);
 }
 

@@ -146,6 +146,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--block-period <ms>', 'block period in ms (new devnets only)', '1000')
     .option('--no-follow', 'start the nodes and exit (leave them running)')
     .option('--fleet <n>', 'devices streaming readings over gRPC while following (0: none)', '50')
+    .option('--no-market', "no market beside the fleet (default: the fleet's owners and the funded accounts trade in zone SIM)")
     .action(async (o) => {
       const validators = Number(o.validators);
       const accounts = Number(o.accounts);
@@ -160,6 +161,7 @@ export function registerNodeCommands(program: Command): void {
         blockPeriodMs: Number(o.blockPeriod),
         follow: o.follow !== false,
         fleet: Number.isSafeInteger(Number(o.fleet)) && Number(o.fleet) >= 0 ? Number(o.fleet) : 50,
+        market: o.market !== false,
       });
     });
 }

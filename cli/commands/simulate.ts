@@ -10,9 +10,10 @@ import type { Tx } from '../../core/tx.ts';
 import { intArg } from '../args.ts';
 import { aggregateWithNoble, fleetDevice, fleetProofOfPossession, signReading, type FleetDevice } from '../fleet.ts';
 import { CliError, rpcOption } from '../rpc-client.ts';
-import { passphraseFileOption } from './keys.ts';
+import { loadKey, passphraseFileOption } from './keys.ts';
 import { senderContext, type SenderContext } from './sender.ts';
 import { simulateOverGrpc } from './simulate-grpc.ts';
+import { devnetAccountKeys, registerSimulateMarket } from './simulate-market.ts';
 
 /**
  * `joule simulate devices`: a fleet of metered devices for a devnet. Registers `--count`
@@ -172,6 +173,9 @@ async function simulateDevices(opts: SimulateOptions): Promise<void> {
     const badFraction = Number(opts.badFraction);
     if (!/^(0|1|0?\.[0-9]+)$/.test(opts.badFraction) || badFraction > 1)
       throw new CliError('INVALID_PARAMS', '--bad-fraction must be a number 0..1', 'bad-fraction');
+    // The devnet's account-0 owns the fleet (its energy, and its market asks: joule simulate market --devnet); the aggregators operate it.
+    const account0 = devnetAccountKeys(opts.devnet)[0];
+    const owner = opts.owner ?? (account0 === undefined ? undefined : (await loadKey(account0, undefined, 'ed25519')).address);
     await simulateOverGrpc({
       devnet: opts.devnet,
       count: opts.count,
@@ -183,7 +187,7 @@ async function simulateDevices(opts: SimulateOptions): Promise<void> {
       prefix: opts.prefix,
       json: opts.json === true,
       presign: opts.presign === true,
-      register: (ctx, fleet) => register(ctx, fleet, { ...opts, signer: 'blst' }, { next: ctx.nonce }),
+      register: (ctx, fleet) => register(ctx, fleet, { ...opts, owner, signer: 'blst' }, { next: ctx.nonce }),
     });
     return;
   }
@@ -226,7 +230,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--prefix <id>', 'device ids are <prefix>-<i>', 'sim')
     .option('--kind <kind>', `device kind, one of ${DEVICE_KINDS.join(', ')}`, 'solar')
     .option('--zone <zone>', 'grid zone of the devices', 'SIM')
-    .option('--owner <address>', 'the account their energy belongs to (default: the aggregator)')
+    .option('--owner <address>', "the account their energy belongs to (default: the aggregator; with --devnet, the devnet's account-0)")
     .option('--max-export-w <W>', 'registered export (and import) limit, W', intArg('max-export-w', 1, MAX_POWER_W), 10_000)
     .option('--export-w <W>', 'power each device exports, 60..100 % of it, W', intArg('export-w', 0, MAX_POWER_W), 4_000)
     .option('--every <seconds>', 'seconds between readings', intArg('every', 1, 3600), 2)
@@ -235,4 +239,5 @@ export function registerSimulateCommands(program: Command): void {
     .option('--fee <micro>', 'fee of each transaction', '25')
     .option('--json', 'one JSON object per line')
     .action(simulateDevices);
+  registerSimulateMarket(simulate);
 }

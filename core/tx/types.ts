@@ -49,5 +49,16 @@ export const TxType = {
   agreementDispute: 38,
   /** A validator's vote on an agreement's open dispute (for the buyer or the seller). */
   agreementVote: 39,
+  // 42..45 flexibility (vm/flex/)
+  /** An aggregator offers its fleet's flexibility: capacity, ramps, state of charge, price per MWh, availability. */
+  flexBid: 42,
+  /** A dso activates a flexibility bid for a window (power); it anchors the fleet's grid command and escrows the payment. */
+  flexActivate: 43,
+  /** The aggregator confirms an activation within 30 s of the activating block's time. */
+  flexConfirm: 44,
+  /** A governor proposes reversing a trade's settlement, with a reason; its proposal counts as its approval (vm/markets/reversal.ts). */
+  reversalPropose: 46,
+  /** Another governor approves a proposed reversal; the k-th approval executes it. */
+  reversalApprove: 47,
 } as const;
 export type TxTypeId = (typeof TxType)[keyof typeof TxType];

@@ -8,6 +8,9 @@ import { getDeviceHealth, getMeterCursor, intervalTotalsAccess, listIntervalTota
 import { getCertificate, getUtxo } from '../../state/energy.ts';
 import { loadAndListCertificates, loadAndListUtxos } from '../../state/energy-lists.ts';
 import { getMarket } from '../../state/markets.ts';
+import { getFlexActivation, getFlexBid } from '../../state/flex.ts';
+import { loadAndListFlexActivations, loadAndListFlexBids, loadAndListFlexIntervals } from '../../state/flex-lists.ts';
+import { GOVERNORS_KEY, getGovernorSet, readReversal } from '../../state/reversals.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
 import { loadAndGetAgreement, loadAndListAccountAgreements } from '../../state/agreement-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
@@ -108,6 +111,17 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
     listMarketTrades: (q) => onOneHeight(async () => loadAndListMarketTrades(await chain.world.load({}), q)),
     listAccountTrades: (q) => onOneHeight(async () => loadAndListAccountTrades(await chain.world.load({}), q)),
     ...(deps.commands === undefined ? {} : { issueCommand: (bytes: Uint8Array) => deps.commands!.issue(bytes) }),
+    getFlexBid: (id) => getFlexBid(chain.world, id),
+    getFlexActivation: (id) => getFlexActivation(chain.world, id),
+    // Bids, activations and intervals are not held in memory: the page (a range, then the records it names) is loaded first.
+    listFlexBids: (aggregator, q) => onOneHeight(async () => loadAndListFlexBids(await chain.world.load({}), aggregator, q)),
+    listFlexActivations: (bidId, q) => onOneHeight(async () => loadAndListFlexActivations(await chain.world.load({}), bidId, q)),
+    listFlexIntervals: (activationId, q) => onOneHeight(async () => loadAndListFlexIntervals(await chain.world.load({}), activationId, q)),
+    getReversal: (by) => readReversal(chain.world, by),
+    getGovernors: () => {
+      const g = getGovernorSet(chain.world);
+      return g === undefined ? undefined : { ...g, key: GOVERNORS_KEY };
+    },
     // The device ingress announces acknowledgements in groups ('reading-acks'); a subscriber gets them one by one.
     onReadingAck: (listener) =>
       events.on('reading-acks', (acks) => {

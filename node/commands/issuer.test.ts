@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandHash, type CommandFields, type IssuedCommand } from '../../core/command.ts';
+import { commandHash, type CommandFields, type CommandRecord, type IssuedCommand } from '../../core/command.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { buildCommandAnchor } from '../../core/tx/command-anchor.ts';
 import { buildTransfer } from '../../core/tx/transfer.ts';
@@ -24,7 +24,7 @@ const fields = (over: Partial<CommandFields> = {}): CommandFields => ({
 });
 const anchor = (over: Partial<CommandFields> = {}, nonce = 0) => buildCommandAnchor({ chainId: CHAIN, seed, nonce, fee: 25n, ...fields(over) });
 
-function setup(opts: { reject?: JouleError; nowUs?: () => bigint } = {}) {
+function setup(opts: { reject?: JouleError; nowUs?: () => bigint; derived?: (tx: Tx) => CommandRecord | undefined } = {}) {
   const announced: IssuedCommand[] = [];
   const submitted: Tx[] = [];
   let now = NOW;
@@ -38,6 +38,7 @@ function setup(opts: { reject?: JouleError; nowUs?: () => bigint } = {}) {
     },
     announce: (c) => announced.push(c),
     nowUs: opts.nowUs ?? (() => now),
+    ...(opts.derived === undefined ? {} : { derived: opts.derived }),
   });
   return { issuer, announced, submitted, setNow: (n: bigint) => void (now = n) };
 }
@@ -116,6 +117,23 @@ describe('CommandIssuer', () => {
     expect(announced).toHaveLength(MAX_REMEMBERED_COMMANDS + 2);
     issuer.observe(anchor({ powerLimitW: 1000 + MAX_REMEMBERED_COMMANDS })); // the newest is remembered
     expect(announced).toHaveLength(MAX_REMEMBERED_COMMANDS + 2);
+  });
+});
+
+describe('CommandIssuer: commands other txs carry', () => {
+  it('announces the command a flex activation carries (derived from it), once, and not once its window has ended', () => {
+    const transfer = buildTransfer({ chainId: CHAIN, seed, nonce: 0, fee: 10n, to: new Uint8Array(20), amount: 1n });
+    const issuer0 = new Uint8Array(20).fill(9);
+    let window = fields();
+    const { issuer, announced } = setup({ derived: (tx) => (tx.hash === transfer.hash ? { ...window, issuer: issuer0 } : undefined) });
+    issuer.observe(transfer);
+    issuer.observe(transfer);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]!.commandHash).toEqual(commandHash(CHAIN, { ...fields(), issuer: issuer0 }));
+    expect(announced[0]!.issuer).toEqual(issuer0);
+    window = fields({ validFromUs: NOW - 10n, validUntilUs: NOW });
+    issuer.observe(transfer);
+    expect(announced).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,4 @@
-import { commandIdOf, isCommandExpired, issuedCommand, type IssuedCommand } from '../../core/command.ts';
+import { commandIdOf, isCommandExpired, issuedCommand, type CommandRecord, type IssuedCommand } from '../../core/command.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { type CommandAnchorBody, decodeCommandAnchorBody } from '../../core/tx/command-anchor.ts';
 import { TxType } from '../../core/tx/types.ts';
@@ -33,6 +33,11 @@ export interface CommandIssuerDeps {
   readonly submit: (bytes: Uint8Array) => Promise<Tx>;
   /** Announces a command (node event 'command-issued'). */
   readonly announce: (c: IssuedCommand) => void;
+  /**
+   * The command another tx type carries besides command-anchor: a flex-activate's command to
+   * its bid's fleet (vm activationCommand, from the committed state). Announced like an anchor's.
+   */
+  readonly derived?: (tx: Tx) => CommandRecord | undefined;
   /** Wall clock, microseconds. */
   readonly nowUs?: () => bigint;
   readonly maxTxBytes?: number;
@@ -77,9 +82,16 @@ export class CommandIssuer {
     return { command, txHash: admitted.hash };
   }
 
-  /** A tx this node admitted from elsewhere (gossip): a command-anchor among them is announced here too. */
+  /**
+   * A tx this node admitted (from gossip, or a flex activation submitted here): a
+   * command-anchor, or a tx that carries a command (`derived`), is announced here too.
+   */
   observe(tx: Tx): void {
-    if (tx.type !== TxType.commandAnchor) return;
+    if (tx.type !== TxType.commandAnchor) {
+      const c = this.deps.derived?.(tx);
+      if (c !== undefined && !isCommandExpired(c, this.nowUs())) this.announceOnce(issuedCommand(this.deps.chainId, c));
+      return;
+    }
     let body: CommandAnchorBody;
     try {
       body = decodeCommandAnchorBody(tx.body);

@@ -43,7 +43,14 @@ export async function createLocalNetwork(opts: {
   readonly onKey?: (file: string, done: number, total: number) => void;
 }): Promise<LocalNetwork> {
   // Each validator gets an aggregator account that operates the devices streaming to it (node/ingress/).
-  const devnet = generateDevnet({ validators: opts.validators, accounts: opts.accounts, params: { ...DEVNET_PARAMS, ...opts.params }, aggregators: true });
+  // Three governors, any two of whom reverse a market settlement (vm/markets/reversal.ts).
+  const devnet = generateDevnet({
+    validators: opts.validators,
+    accounts: opts.accounts,
+    params: { ...DEVNET_PARAMS, ...opts.params },
+    aggregators: true,
+    governors: 3,
+  });
   const files = await writeDevnetFiles(opts.dir, devnet, { insecure: true, onKey: opts.onKey });
   const ports: NodePorts[] = [];
   for (let i = 0; i < opts.validators; i++) ports.push(await opts.ports(i));

@@ -9,6 +9,8 @@ describe('mempool tier of each tx type', () => {
       [TxType.validatorVote, 'system'],
       [TxType.evidence, 'system'],
       [TxType.roleVote, 'system'],
+      [TxType.reversalPropose, 'system'],
+      [TxType.reversalApprove, 'system'],
       [TxType.deviceRegister, 'grid_balancing'],
       [TxType.deviceUpdate, 'grid_balancing'],
       [TxType.deviceStatus, 'grid_balancing'],
@@ -22,7 +24,7 @@ describe('mempool tier of each tx type', () => {
       [TxType.currencyMint, 'peer_to_peer'],
       [TxType.currencyBurn, 'peer_to_peer'],
       [32, 'peer_to_peer'],
-      [47, 'peer_to_peer'],
+      [TxType.orderCancel, 'peer_to_peer'],
       [TxType.energyRetire, 'carbon_credit'],
     ];
     for (const [type, tier] of expected) expect([type, mempoolTier(type)]).toEqual([type, tier]);

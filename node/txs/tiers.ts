@@ -32,6 +32,13 @@ const TIER_OF_TYPE: ReadonlyMap<number, Tier> = new Map<number, Tier>([
   [TxType.currencyMint, 'peer_to_peer'],
   [TxType.currencyBurn, 'peer_to_peer'],
   [TxType.energyRetire, 'carbon_credit'],
+  [TxType.flexBid, 'grid_balancing'],
+  [TxType.flexActivate, 'grid_balancing'],
+  [TxType.flexConfirm, 'grid_balancing'],
+  // Governed reversals: the chain's own governance, sent by the few governors genesis names
+  // (admission refuses anyone else), rare and never a flood: with the votes, ahead of trade.
+  [TxType.reversalPropose, 'system'],
+  [TxType.reversalApprove, 'system'],
 ]);
 
 /** The mempool tier of a tx type; any type not named (the markets, 32..47, or one added later) is peer_to_peer. */

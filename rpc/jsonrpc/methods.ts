@@ -12,6 +12,8 @@ import { addDeviceMethods } from './device-methods.ts';
 import { addTelemetryMethods } from './telemetry-methods.ts';
 import { addEnergyMethods } from './energy-methods.ts';
 import { addMarketMethods } from './market-methods.ts';
+import { addFlexMethods } from './flex-methods.ts';
+import { addReversalMethods } from './reversal-methods.ts';
 import { addCommandMethods } from './command-methods.ts';
 import { addAgreementMethods } from './agreement-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
@@ -124,5 +126,7 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addMarketMethods(m, api);
   addCommandMethods(m, api);
   addAgreementMethods(m, api);
+  addFlexMethods(m, api);
+  addReversalMethods(m, api);
   return m;
 }

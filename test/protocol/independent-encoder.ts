@@ -106,6 +106,11 @@ export const TYPE_IDS: Record<string, number> = {
   'agreement-collateralise': 37,
   'agreement-dispute': 38,
   'agreement-vote': 39,
+  'flex-bid': 42,
+  'flex-activate': 43,
+  'flex-confirm': 44,
+  'reversal-propose': 46,
+  'reversal-approve': 47,
 };
 
 export const ENVELOPE: Layout = [
@@ -242,6 +247,39 @@ export const BODIES: Record<string, Layout> = {
   'agreement-vote': [
     ['id', 'bytes'],
     ['decision', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+  ],
+  'flex-bid': [
+    ['deviceIds', 'str[]'],
+    ['capacityKw', 'int'],
+    ['rampUpKwPerMin', 'int'],
+    ['rampDownKwPerMin', 'int'],
+    ['minSocPercent', 'int'],
+    ['maxSocPercent', 'int'],
+    ['pricePerMwh', 'int'],
+    ['availableFromMs', 'int'],
+    ['availableUntilMs', 'int'],
+  ],
+  'flex-activate': [
+    ['bidId', 'bytes'],
+    ['powerKw', 'int'],
+    ['startMs', 'int'],
+    ['endMs', 'int'],
+  ],
+  'flex-confirm': [['activationId', 'bytes']],
+  'reversal-propose': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['seq', 'int'],
+    ['buyer', 'bytes'],
+    ['seller', 'bytes'],
+    ['reason', 'str'],
+  ],
+  'reversal-approve': [
+    ['zone', 'str'],
+    ['intervalStartMs', 'int'],
+    ['seq', 'int'],
     ['buyer', 'bytes'],
     ['seller', 'bytes'],
   ],

@@ -7,6 +7,8 @@ import { invalidCommandTxVectors } from './command-vectors.ts';
 import { invalidEnergyTxVectors } from './energy-vectors.ts';
 import { invalidMarketTxVectors } from './market-vectors.ts';
 import { invalidAgreementTxVectors } from './agreement-vectors.ts';
+import { invalidFlexTxVectors } from './flex-vectors.ts';
+import { invalidReversalTxVectors } from './reversal-vectors.ts';
 import { invalidBodyVectors } from './invalid-bodies.ts';
 import { array, bytes, flipLastBit, type InvalidTxVector, invalid, parts, transferFields, tx } from './invalid-tx-builder.ts';
 import { KEYS, VECTOR_CHAIN_ID } from './vector-keys.ts';
@@ -22,6 +24,8 @@ export function invalidTxVectors(): InvalidTxVector[] {
     ...invalidCommandTxVectors(),
     ...invalidMarketTxVectors(),
     ...invalidAgreementTxVectors(),
+    ...invalidFlexTxVectors(),
+    ...invalidReversalTxVectors(),
   ];
 }
 

@@ -14,6 +14,8 @@ import { validCommandTxVectors } from './command-vectors.ts';
 import { validEnergyTxVectors } from './energy-vectors.ts';
 import { validMarketTxVectors } from './market-vectors.ts';
 import { validAgreementTxVectors } from './agreement-vectors.ts';
+import { validFlexTxVectors } from './flex-vectors.ts';
+import { validReversalTxVectors } from './reversal-vectors.ts';
 import { hex } from './notation.ts';
 import { KEYS, popOf, VECTOR_CHAIN_ID, type VectorKey } from './vector-keys.ts';
 
@@ -130,5 +132,7 @@ export function validTxVectors(): ValidTxVector[] {
     ...validCommandTxVectors(vector),
     ...validMarketTxVectors(vector),
     ...validAgreementTxVectors(vector),
+    ...validFlexTxVectors(vector),
+    ...validReversalTxVectors(vector),
   ];
 }

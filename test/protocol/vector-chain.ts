@@ -14,6 +14,8 @@ import { MemoryState } from '../../vm/testing/fixtures.ts';
 import type { ChainContext } from '../../vm/types.ts';
 import { putOpenOrder } from './market-vectors.ts';
 import { putContextAgreement } from './agreement-vectors.ts';
+import { putContextFlex } from './flex-vectors.ts';
+import { putReversalContext } from './reversal-vectors.ts';
 import { hex, unhex } from './notation.ts';
 import type { KeyVector } from './vector-keys.ts';
 import type { VectorContext } from './vectors.ts';
@@ -35,7 +37,10 @@ export function vectorChain(
   };
   const state = new MemoryState();
   for (const a of context.accounts) {
-    const locked = context.openOrders.filter((o) => key(o.owner).address === hex(parseAddress(a.address))).reduce((sum, o) => sum + BigInt(o.locked), 0n);
+    const own = (name: string) => key(name).address === hex(parseAddress(a.address));
+    const locked =
+      context.openOrders.filter((o) => own(o.owner)).reduce((sum, o) => sum + BigInt(o.locked), 0n) +
+      context.flexActivations.filter((f) => own(f.dso)).reduce((sum, f) => sum + BigInt(f.escrow), 0n);
     state.setAccount(parseAddress(a.address), {
       balance: BigInt(a.balance),
       locked,
@@ -59,6 +64,8 @@ export function vectorChain(
   for (const u of context.energyUtxos) putUtxo(overlay, energyUtxoRecordOf(u, addressOf));
   for (const o of context.openOrders) putOpenOrder(overlay, o, addressOf);
   for (const a of context.agreements ?? []) putContextAgreement(overlay, a);
+  putContextFlex(overlay, context.flexBids, context.flexActivations, addressOf);
+  putReversalContext(overlay, context.reversals, addressOf);
   state.apply(overlay.changes());
   const params: ChainParams = {
     ...DEFAULT_PARAMS,

@@ -25,6 +25,8 @@ import { COMMAND_BODY_CODECS } from './command-vectors.ts';
 import { ENERGY_BODY_CODECS } from './energy-vectors.ts';
 import { MARKET_BODY_CODECS } from './market-vectors.ts';
 import { AGREEMENT_BODY_CODECS } from './agreement-vectors.ts';
+import { FLEX_BODY_CODECS } from './flex-vectors.ts';
+import { REVERSAL_BODY_CODECS } from './reversal-vectors.ts';
 import { vectorChain } from './vector-chain.ts';
 import type { KeyVector } from './vector-keys.ts';
 import { buildProtocolVectors, type ProtocolVectors, VECTORS_FILE, vectorsText } from './vectors.ts';
@@ -68,6 +70,8 @@ const BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unk
   ...ENERGY_BODY_CODECS,
   ...MARKET_BODY_CODECS,
   ...AGREEMENT_BODY_CODECS,
+  ...FLEX_BODY_CODECS,
+  ...REVERSAL_BODY_CODECS,
 };
 
 describe(`${VECTORS_FILE}`, () => {

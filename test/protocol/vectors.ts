@@ -1,5 +1,7 @@
 import { contextOpenOrders, type OpenOrderContext } from './market-vectors.ts';
 import { contextAgreements, type AgreementContext } from './agreement-vectors.ts';
+import { contextFlexActivations, contextFlexBids, type FlexActivationContext, type FlexBidContext } from './flex-vectors.ts';
+import { contextReversals, type ReversalContext } from './reversal-vectors.ts';
 import { commandHashVectors } from './command-vectors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { Domain } from '../../core/domain.ts';
@@ -59,6 +61,12 @@ export interface VectorContext {
   openOrders: OpenOrderContext[];
   /** Bilateral agreements of alice and bob, one per phase the agreement vectors need: their state records (no collateral posted). */
   agreements: AgreementContext[];
+  /** Flexibility bids (aggregators by key name). */
+  flexBids: FlexBidContext[];
+  /** Flexibility activations (dso and aggregator by key name); each dso's account has their `escrow` locked besides its balance. */
+  flexActivations: FlexActivationContext[];
+  /** Governors and k, a market's settled trades (parties by key name), and the reversals proposed of them. */
+  reversals: ReversalContext;
 }
 
 export interface ProtocolVectors {
@@ -110,6 +118,9 @@ function context(): VectorContext {
     energyUtxos: contextEnergyUtxos(),
     openOrders: contextOpenOrders(),
     agreements: contextAgreements(),
+    flexBids: contextFlexBids(),
+    flexActivations: contextFlexActivations(),
+    reversals: contextReversals(),
   };
 }
 

@@ -13,6 +13,7 @@ import { deviceKey, getDevice } from '../../state/devices.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import { addressText, readAccount } from '../accounts.ts';
 import type { ChainContext, ExecContext, TxHandler } from '../types.ts';
+import { intervalHolding, isPricedExportCommand, queueCommandInterval } from '../flex/priced-command.ts';
 
 /**
  * Type 28, command-anchor: the dso that issued a grid command anchors its hash, so anyone
@@ -74,6 +75,12 @@ export function anchorHash(tx: Pick<Tx, 'chainId' | 'from'>, body: CommandAnchor
 function execute({ state, tx, body, block }: ExecContext<CommandAnchorBody>): BlockEvent[] {
   const hash = anchorHash(tx, body);
   putAnchoredCommand(state, hash, { ...body, issuer: tx.from, height: block.height });
+  // A price pays the targets' export in the window (vm/flex/priced-command.ts), to each device's owner now.
+  if (isPricedExportCommand(body)) {
+    const owners = body.deviceIds.map((id) => getDevice(state, id)!.owner);
+    const first = intervalHolding(body.validFromUs, block.params.settlementIntervalMs);
+    queueCommandInterval(state, hash, { issuer: tx.from, deviceIds: body.deviceIds }, owners, first, block.params, block.timestamp);
+  }
   return [
     {
       type: 'command-anchored',

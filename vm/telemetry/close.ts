@@ -42,8 +42,8 @@ import { afterMiss, afterReport } from './missing-data.ts';
  * INTERVAL_TOTALS_KEPT intervals before are deleted (a frozen one waits for its resolution).
  */
 
-/** Work units the close draws per block: half of MAX_END_BLOCK_WORK, the rest left to markets. */
-export const CLOSE_WORK_PER_BLOCK = 5_000;
+/** Work units the close draws per block: 40 % of MAX_END_BLOCK_WORK, the rest left to markets and flexibility. */
+export const CLOSE_WORK_PER_BLOCK = 4_000;
 
 interface Tally {
   closed: number;
