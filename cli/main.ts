@@ -22,6 +22,7 @@ import { registerStatusCommand } from './commands/status.ts';
 import { registerTelemetryCommands } from './commands/telemetry.ts';
 import { registerTxCommands } from './commands/tx.ts';
 import { registerValidatorsCommands } from './commands/validators.ts';
+import { registerAgreementCommands } from './commands/agreement.ts';
 import { CliError } from './rpc-client.ts';
 
 /**
@@ -41,7 +42,8 @@ import { CliError } from './rpc-client.ts';
  *   grid-intensity post
  *   (Consensus: `validators transition` — the confirmed emergency transition written into
  *    every remaining node's config; markets add a `market` group, governed reversals a
- *    `reversal` group: propose|approve|show|governors.)
+ *    `reversal` group: propose|approve|show|governors;
+ *    `agreement propose|sign|withdraw|collateralise|dispute|vote|show|list` bilateral agreements.)
  * Every failure prints `error CODE: message` on stderr and exits non-zero.
  */
 export function buildProgram(): Command {
@@ -71,6 +73,7 @@ export function buildProgram(): Command {
   registerFlexCommands(program);
   registerReversalCommands(program);
   registerStateCommands(program);
+  registerAgreementCommands(program);
   return program;
 }
 

@@ -11,6 +11,7 @@ import type { FlexActivation, FlexBid } from '../core/flex.ts';
 import type { FlexPage, FlexPageQuery, ListedFlexActivation, ListedFlexBid, ListedFlexInterval } from '../core/flex-query.ts';
 import type { GovernorSet, ReversalView, SettlementRef } from '../core/reversal.ts';
 import type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
+import type { AccountAgreementsQuery, AgreementDetail, AgreementPage, AgreementQuery } from '../core/agreement-query.ts';
 import type { Certificate, CertificateQuery, EnergyUtxo, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 import type { DeviceHealth, IntervalTotals } from '../core/meter.ts';
 import type { NodeRole } from '../core/roles.ts';
@@ -104,6 +105,7 @@ export interface DevicePage {
 
 export type { CertificateFilter, CertificateQuery, EnergyUtxoPage, EnergyUtxoQuery } from '../core/energy.ts';
 export type { AccountTradesQuery, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
+export type { AccountAgreementsQuery, AgreementDetail, AgreementPage, AgreementQuery } from '../core/agreement-query.ts';
 
 /** A reading the chain counted (node/chain/readings-index.ts IndexedReading has this shape). */
 export interface ReadingView {
@@ -281,6 +283,12 @@ export interface NodeApi {
    */
   onReadingAck?(listener: (ack: ReadingAck) => void): () => void;
 
+  // ---- Bilateral agreements (optional, like the above) ----
+
+  /** An agreement in the latest state with its dispute and the settlements of slots fromSlot.. (at most `limit`). */
+  getAgreement?(query: AgreementQuery): MaybePromise<AgreementDetail | undefined>;
+  /** One bounded page of an account's agreements (as buyer or seller) by id. */
+  listAccountAgreements?(query: AccountAgreementsQuery): MaybePromise<AgreementPage>;
   // ---- Flexibility (optional, like the above) ----
 
   getFlexBid?(id: Uint8Array): MaybePromise<FlexBid | undefined>;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { marketProofKey } from './market.ts';
+import { agreementProofKey } from './agreement-reads.ts';
 import { blockHash, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
 import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
@@ -150,12 +151,16 @@ function deviceIdIn(id: string, form: string): string {
  * `interval:ID@START` a device's totals for the interval starting at START (ms),
  * `health:ID` its missing-data health, `utxo:0xID` / `certificate:0xID` an energy UTXO /
  * certificate, `market:ZONE@START` / `trade:ZONE@START#SEQ` / `settlement:ZONE@START#SEQ`
- * a market's record, a trade, its settlement (cli/commands/market.ts).
+ * a market's record, a trade, its settlement (cli/commands/market.ts), `agreement:0xID` /
+ * `agreement:0xID#SLOT` / `dispute:0xID` an agreement, a slot's settlement, its dispute
+ * (cli/commands/agreement-reads.ts).
  */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
   const market = marketProofKey(key);
   if (market !== undefined) return market;
+  const agreement = agreementProofKey(key);
+  if (agreement !== undefined) return agreement;
   if (key.startsWith('utxo:')) return energyUtxoKey(hexArg(key.slice('utxo:'.length), 'utxo id', 32));
   if (key.startsWith('certificate:')) return certificateKey(hexArg(key.slice('certificate:'.length), 'certificate id', 32));
   if (key.startsWith('interval:')) {
@@ -200,7 +205,9 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
 async function queryProof(key: string, opts: QueryOptions & { height?: string }): Promise<void> {
   const wanted = stateKeyArg(key);
   const c = client(opts);
-  const params: unknown[] = [/^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:)/.test(key) ? `0x${toHex(wanted)}` : key];
+  const params: unknown[] = [
+    /^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:|agreement:|dispute:)/.test(key) ? `0x${toHex(wanted)}` : key,
+  ];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
   const [status, block] = await Promise.all([c.call<StatusJson>('joule_status'), c.call<BlockJson | null>('joule_getBlock', [p.height])]);
@@ -303,7 +310,7 @@ export function registerQueryCommands(program: Command): void {
     query
       .command('proof')
       .description(
-        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID, market:ZONE@START, trade:ZONE@START#SEQ, settlement:ZONE@START#SEQ or a 0x state key), verified locally against the block header',
+        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID, market:ZONE@START, trade:ZONE@START#SEQ, settlement:ZONE@START#SEQ, agreement:0xID[#SLOT], dispute:0xID or a 0x state key), verified locally against the block header',
       )
       .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, utxo:0xID, certificate:0xID, or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),

@@ -12,6 +12,7 @@ import { getFlexActivation, getFlexBid } from '../../state/flex.ts';
 import { loadAndListFlexActivations, loadAndListFlexBids, loadAndListFlexIntervals } from '../../state/flex-lists.ts';
 import { GOVERNORS_KEY, getGovernorSet, readReversal } from '../../state/reversals.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from '../../state/market-lists.ts';
+import { loadAndGetAgreement, loadAndListAccountAgreements } from '../../state/agreement-lists.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { evidenceListAccess, listEvidenceRecords } from '../../state/evidence-records.ts';
 import { listProposals } from '../../state/validator-votes.ts';
@@ -126,5 +127,9 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       events.on('reading-acks', (acks) => {
         for (const a of acks) listener(a);
       }),
+    // Agreements are not held in memory: the record (then its settlements) or the index page (then its records) is loaded first.
+    getAgreement: (q) => onOneHeight(async () => loadAndGetAgreement(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
+    listAccountAgreements: (q) =>
+      onOneHeight(async () => loadAndListAccountAgreements(await chain.world.load({}), q, chain.genesis.params.settlementIntervalMs)),
   };
 }

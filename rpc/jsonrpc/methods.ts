@@ -15,6 +15,7 @@ import { addMarketMethods } from './market-methods.ts';
 import { addFlexMethods } from './flex-methods.ts';
 import { addReversalMethods } from './reversal-methods.ts';
 import { addCommandMethods } from './command-methods.ts';
+import { addAgreementMethods } from './agreement-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
@@ -124,6 +125,7 @@ export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   addEnergyMethods(m, api);
   addMarketMethods(m, api);
   addCommandMethods(m, api);
+  addAgreementMethods(m, api);
   addFlexMethods(m, api);
   addReversalMethods(m, api);
   return m;
