@@ -11,7 +11,9 @@
  * 2^63; strings, byte strings and arrays under the narrowest header for their length; nil
  * and booleans. Nothing else.
  */
-import type { Encodable } from './codec.ts';
+
+/** core/codec.ts's Encodable (the same type, declared here so the two files do not import each other). */
+type Encodable = null | boolean | number | bigint | string | Uint8Array | readonly Encodable[];
 
 const INT32_MIN = -(2 ** 31);
 const UINT32_MAX = 2 ** 32 - 1;
