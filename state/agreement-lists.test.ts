@@ -4,27 +4,14 @@ import { buildAgreementDispute } from '../core/tx/agreement-actions.ts';
 import { testAgreement } from '../vm/testing/agreement.ts';
 import { agreementKey, disputeKey, slotSettlementKey } from './agreements.ts';
 import { loadAndGetAgreement, loadAndListAccountAgreements } from './agreement-lists.ts';
-import { Database } from './db.ts';
-import { commitBlock, removeTempDirs, tempDir } from './testing/store.ts';
-import { WorldState } from './world-state.ts';
+import { removeTempDirs, withStrictState } from './testing/store.ts';
+import type { WorldState } from './world-state.ts';
 
 afterEach(removeTempDirs);
 
 /** The listings run on a strict LevelDB state: they read nothing but what they loaded. */
-async function strict(entries: Iterable<readonly [Uint8Array, Uint8Array]>, use: (ws: WorldState) => Promise<void>): Promise<void> {
-  const db = await Database.open(tempDir('agreement-lists'));
-  try {
-    const ws = await WorldState.open(db, { strictAccess: true });
-    await commitBlock(
-      db,
-      ws,
-      [...entries].map(([key, value]) => ({ key, value })),
-    );
-    await use(ws);
-  } finally {
-    await db.close();
-  }
-}
+const strict = (entries: Iterable<readonly [Uint8Array, Uint8Array]>, use: (ws: WorldState) => Promise<void>) =>
+  withStrictState('agreement-lists', entries, use);
 
 /** Seller 0 sells buyer 0 three slots (two settled, then a dispute) and is proposed a second agreement by seller 1 (as buyer). */
 function agreements() {

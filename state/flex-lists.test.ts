@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { flexIntervalKey } from '../core/state-keys.ts';
 import { testFleet } from '../vm/testing/flex.ts';
-import { Database } from './db.ts';
 import { loadAndListFlexActivations, loadAndListFlexBids, loadAndListFlexIntervals } from './flex-lists.ts';
-import { commitBlock, removeTempDirs, tempDir } from './testing/store.ts';
-import { WorldState } from './world-state.ts';
+import { removeTempDirs, withStrictState } from './testing/store.ts';
+import type { WorldState } from './world-state.ts';
 
 afterEach(removeTempDirs);
 
@@ -13,20 +12,7 @@ afterEach(removeTempDirs);
  * one settled over two intervals); every listing runs on a strict LevelDB state, so it
  * reads nothing but the page it loaded.
  */
-async function strict(entries: Iterable<readonly [Uint8Array, Uint8Array]>, use: (ws: WorldState) => Promise<void>): Promise<void> {
-  const db = await Database.open(tempDir('flex-lists'));
-  try {
-    const ws = await WorldState.open(db, { strictAccess: true });
-    await commitBlock(
-      db,
-      ws,
-      [...entries].map(([key, value]) => ({ key, value })),
-    );
-    await use(ws);
-  } finally {
-    await db.close();
-  }
-}
+const strict = (entries: Iterable<readonly [Uint8Array, Uint8Array]>, use: (ws: WorldState) => Promise<void>) => withStrictState('flex-lists', entries, use);
 
 function fleet() {
   const f = testFleet();

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { marketKey } from '../core/state-keys.ts';
 import { testMarket, ZONE } from '../vm/testing/market.ts';
-import { Database } from './db.ts';
 import { loadAndListAccountTrades, loadAndListMarketTrades, loadAndListOrders } from './market-lists.ts';
 import { settlementKey, tradeKey, marketId } from './markets.ts';
-import { commitBlock, removeTempDirs, tempDir } from './testing/store.ts';
-import { WorldState } from './world-state.ts';
+import { removeTempDirs, withStrictState } from './testing/store.ts';
+import type { WorldState } from './world-state.ts';
 
 afterEach(removeTempDirs);
 
@@ -14,20 +13,7 @@ afterEach(removeTempDirs);
  * the state) cleared and settled; every listing runs on a strict LevelDB state, so it reads
  * nothing but the page it loaded.
  */
-async function strict(entries: Iterable<readonly [Uint8Array, Uint8Array]>, use: (ws: WorldState) => Promise<void>): Promise<void> {
-  const db = await Database.open(tempDir('market-lists'));
-  try {
-    const ws = await WorldState.open(db, { strictAccess: true });
-    await commitBlock(
-      db,
-      ws,
-      [...entries].map(([key, value]) => ({ key, value })),
-    );
-    await use(ws);
-  } finally {
-    await db.close();
-  }
-}
+const strict = (entries: Iterable<readonly [Uint8Array, Uint8Array]>, use: (ws: WorldState) => Promise<void>) => withStrictState('market-lists', entries, use);
 
 function market() {
   const t = testMarket({ sellers: 2, buyers: 3 });

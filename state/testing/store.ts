@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ErrorCode, JouleError } from '../../core/errors.ts';
-import type { Database } from '../db.ts';
+import { Database } from '../db.ts';
 import { byteId, iterationStart, type StateChange, type StateEntry, type StateReader } from '../overlay.ts';
-import type { WorldState } from '../world-state.ts';
+import { WorldState } from '../world-state.ts';
 
 /** Temporary directories that `removeTempDirs` deletes (call it in afterEach). */
 const dirs: string[] = [];
@@ -31,6 +31,29 @@ export async function commitBlock(db: Database, ws: WorldState, changes: readonl
 }
 
 /** The JouleError `p` rejects with (fails the test if it resolves or throws something else). */
+/**
+ * Runs `use` on a strict LevelDB state (reads of keys not loaded first throw) holding
+ * `entries`, committed as one block: a listing tested on it reads nothing but what it loaded.
+ */
+export async function withStrictState(
+  label: string,
+  entries: Iterable<readonly [Uint8Array, Uint8Array]>,
+  use: (ws: WorldState) => Promise<void>,
+): Promise<void> {
+  const db = await Database.open(tempDir(label));
+  try {
+    const ws = await WorldState.open(db, { strictAccess: true });
+    await commitBlock(
+      db,
+      ws,
+      [...entries].map(([key, value]) => ({ key, value })),
+    );
+    await use(ws);
+  } finally {
+    await db.close();
+  }
+}
+
 export async function rejection(p: Promise<unknown>): Promise<JouleError> {
   const e = await p.then(
     () => undefined,
