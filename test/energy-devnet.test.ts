@@ -3,7 +3,7 @@ import { fromHex, toHex } from '../core/bytes.ts';
 import { certificateId, outputUtxoId } from '../core/energy.ts';
 import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import type { MarketTradesJson } from '../core/market-json.ts';
-import type { EnergyUtxoJson, IntervalTotalsListJson, StatusJson } from '../core/rpc-json.ts';
+import type { EnergyUtxoJson, IntervalTotalsListJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
 import { energyUtxoKey, intervalTotalsKey } from '../core/state-keys.ts';
 import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
@@ -45,8 +45,13 @@ describe('energy ledger and market on a 4-validator devnet', () => {
         emptyBlockPeriodMs: 300,
         requestTimeoutMs: 1500,
         settlementIntervalMs: 3000,
-        settlementDelayMs: 500,
+        // A reading from an interval's last moment has the whole skew to be included (a batch
+        // is sent as the reading is taken, and a node just started is slow to include it).
+        settlementDelayMs: 2000,
         maxReadingSkewMs: 2000,
+        // Devices are flagged after missing this many intervals: not during the test's pauses.
+        missedIntervalsDerate: 100,
+        missedIntervalsFlag: 200,
       },
     });
     procs.push(...net.nodes.map((n) => new NodeProcess(n)));
@@ -74,6 +79,16 @@ describe('energy ledger and market on a 4-validator devnet', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { event: string });
     expect(events.filter((e) => e.event === 'batch').length, sim.stdout).toBeGreaterThanOrEqual(4);
+    // Every batch final and successful (what it failed with otherwise).
+    for (const e of events as { event: string; hash?: string }[]) {
+      if (e.event !== 'batch') continue;
+      const t = await until(
+        'the batch final',
+        async () => (await rpc<TransactionJson | null>(urls[0]!, 'joule_getTransaction', [e.hash])) ?? undefined,
+        20_000,
+      );
+      expect(t.receipt.success, JSON.stringify(t.receipt)).toBe(true);
+    }
 
     // Intervals close once their end plus the settlement delay has passed.
     const minted = await until(
