@@ -7,11 +7,16 @@ import { defineConfig } from 'vitest/config';
  * file is always in exactly one; a new folder of process tests must be added here.
  */
 const PROCESS_TESTS = ['test/*.test.ts', 'test/faults/**/*.test.ts', 'test/ceremony/**/*.test.ts'];
+/** The virtual-time cluster simulation: pure CPU, minutes of it (500 seeds for each of 1, 4 and 7 validators). */
+const SIM_TESTS = ['test/sim/**/*.test.ts'];
 
 /**
- * Two projects: `unit` runs every other test in parallel: the unit tests beside the code
- * and the in-process suites under test/ (test/sim, the virtual-time cluster simulation;
- * test/architecture, the import rules). `processes` runs PROCESS_TESTS serially.
+ * Three projects: `unit` runs the unit tests beside the code and the in-process suites
+ * under test/ (test/architecture, the import rules; test/protocol, test/fuzz) in parallel;
+ * `sim` the simulation; `processes` runs PROCESS_TESTS serially. `npm test` runs `unit`,
+ * then `processes` with `sim` beside it at the lowest CPU priority (test/run-slow.ts): the
+ * process tests leave a core idle much of the time (their nodes wait for blocks and
+ * timeouts), which the simulation takes without slowing them.
  */
 export default defineConfig({
   test: {
@@ -21,7 +26,8 @@ export default defineConfig({
     projects: [
       // Vitest's default in run mode is cores - 1 workers: one on a 2-core machine, which ran
       // the unit files one after another (the simulation alone takes minutes).
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...PROCESS_TESTS], maxWorkers: 2 } },
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...PROCESS_TESTS, ...SIM_TESTS], maxWorkers: 2 } },
+      { extends: true, test: { name: 'sim', include: SIM_TESTS, maxWorkers: 2 } },
       { extends: true, test: { name: 'processes', include: PROCESS_TESTS, fileParallelism: false } },
     ],
   },
