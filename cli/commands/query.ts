@@ -194,6 +194,22 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
     const c = view.certificate;
     return `certificate: ${c.wh} Wh of ${c.provenance.deviceId} (${c.provenance.zone}, ${c.provenance.carbonIntensity} g/kWh) retired for ${formatAddress(c.beneficiary)} at height ${c.height}: ${JSON.stringify(c.purpose)}`;
   }
+  if (view.kind === 'market') {
+    const m = view.market;
+    return `market ${m.zone}@${m.intervalStartMs}: ${m.status}, ${m.bids} bid(s), ${m.asks} ask(s)${m.trades > 0 || m.status === 'cleared' ? `, ${m.volumeWh} Wh in ${m.trades} trade(s) at ${m.price} per kWh` : ''}`;
+  }
+  if (view.kind === 'trade') {
+    const t = view.trade;
+    return `trade #${t.seq}: ${t.volumeWh} Wh from ${formatAddress(t.seller)} (${t.deviceId}) to ${formatAddress(t.buyer)}`;
+  }
+  if (view.kind === 'settlement') {
+    const x = view.settlement;
+    return `settlement of trade #${view.seq} at height ${x.height}: delivered ${x.deliveredWh} Wh, paid ${x.payment}, penalty ${x.penalty}${x.utxoId === undefined ? '' : `, energy UTXO 0x${toHex(x.utxoId)}`}`;
+  }
+  if (view.kind === 'agreement') {
+    const a = view.agreement;
+    return `agreement 0x${toHex(a.id).slice(0, 16)}…: ${a.phase}, ${a.quantityWh} Wh a slot from ${formatAddress(a.seller)} (${a.deviceId}) to ${formatAddress(a.buyer)}, ${a.nextSlot} slot(s) settled, ${a.deliveredWh} Wh delivered, ${a.paid} paid`;
+  }
   if (view.kind === 'device') {
     const d = view.device;
     return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key 0x${toHex(d.publicKey).slice(0, 16)}… (${d.keyHistory.length} in history)`;

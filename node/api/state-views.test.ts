@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { certificateId, encodeCertificate, encodeEnergyUtxo, mintedUtxoId, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
-import { certificateKey, energyUtxoKey } from '../../core/state-keys.ts';
+import { encodeMarket, encodeSettlement, encodeTrade } from '../../core/market.ts';
+import { certificateKey, energyUtxoKey, marketId, marketKey } from '../../core/state-keys.ts';
+import { clearedMarket, INTERVAL, settledTrade } from '../../rpc/testing/market-fixtures.ts';
+import { settlementKey, tradeKey } from '../../state/markets.ts';
 import { decodeStateValue } from './state-views.ts';
 
 const provenance = { deviceId: 'pv-1', kind: 'solar' as const, zone: 'NL', intervalStartMs: 0, intervalEndMs: 900_000, carbonIntensity: 30 };
@@ -24,5 +27,21 @@ describe('decodeStateValue of energy records', () => {
   it("refuses a record under another record's key (a proof of one must not pass for another)", () => {
     expect(decodeStateValue(energyUtxoKey(mintedUtxoId('pv-1', 900_000)), encodeEnergyUtxo(utxo))).toBeUndefined();
     expect(decodeStateValue(certificateKey(utxo.id), encodeCertificate(cert))).toBeUndefined();
+  });
+});
+
+describe('decodeStateValue of market records', () => {
+  const m = marketId('NL', INTERVAL);
+  const trade = settledTrade.trade;
+  const settlement = settledTrade.settlement!;
+  it('decodes a market, a trade and a settlement under their own keys', () => {
+    expect(decodeStateValue(marketKey('NL', INTERVAL), encodeMarket(clearedMarket))).toEqual({ kind: 'market', market: clearedMarket });
+    expect(decodeStateValue(tradeKey(m, trade.seq), encodeTrade(trade))).toEqual({ kind: 'trade', trade });
+    expect(decodeStateValue(settlementKey(m, 3), encodeSettlement(settlement))).toEqual({ kind: 'settlement', seq: 3, settlement });
+  });
+
+  it("refuses a market or a trade under another one's key", () => {
+    expect(decodeStateValue(marketKey('NL', INTERVAL + 900_000), encodeMarket(clearedMarket))).toBeUndefined();
+    expect(decodeStateValue(tradeKey(m, trade.seq + 1), encodeTrade(trade))).toBeUndefined();
   });
 });

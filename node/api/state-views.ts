@@ -2,7 +2,9 @@ import type { DeviceRecord } from '../../core/device.ts';
 import { decodeDeviceHealth, decodeIntervalTotals, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import { bitsToRoles } from '../../core/roles.ts';
 import { decodeCertificate, decodeEnergyUtxo, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
-import { DeviceBucket, EnergyBucket, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
+import { decodeAgreement, type Agreement } from '../../core/agreement.ts';
+import { decodeMarket, decodeSettlement, decodeTrade, type MarketRecord, type Settlement, type Trade } from '../../core/market.ts';
+import { AgreementBucket, DeviceBucket, EnergyBucket, MarketBucket, marketKey, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
 import type { AccountView } from '../../rpc/node-api.ts';
 import { decodeAccount } from '../../state/accounts.ts';
 import { decodeDevice } from '../../core/device.ts';
@@ -14,7 +16,11 @@ export type StateValueView =
   | { readonly kind: 'interval-totals'; readonly totals: IntervalTotals }
   | { readonly kind: 'device-health'; readonly deviceId: string; readonly health: DeviceHealth }
   | { readonly kind: 'energy-utxo'; readonly utxo: EnergyUtxo }
-  | { readonly kind: 'certificate'; readonly certificate: Certificate };
+  | { readonly kind: 'certificate'; readonly certificate: Certificate }
+  | { readonly kind: 'market'; readonly market: MarketRecord }
+  | { readonly kind: 'trade'; readonly trade: Trade }
+  | { readonly kind: 'settlement'; readonly seq: number; readonly settlement: Settlement }
+  | { readonly kind: 'agreement'; readonly agreement: Agreement };
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -51,8 +57,28 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
       const certificate = decodeCertificate(value);
       return sameBytes(key.subarray(2), certificate.id) ? { kind: 'certificate', certificate } : undefined;
     }
+    if (key[0] === StatePrefix.order) return marketView(key, value);
+    if (key[0] === StatePrefix.agreement && key[1] === AgreementBucket.record) {
+      const agreement = decodeAgreement(value);
+      return sameBytes(key.subarray(2), agreement.id) ? { kind: 'agreement', agreement } : undefined;
+    }
   } catch {
     return undefined;
   }
+  return undefined;
+}
+
+/** A market's record, a trade or a settlement (core/state-keys.ts MarketBucket; M is the market's id, then u32be(seq)). */
+function marketView(key: Uint8Array, value: Uint8Array): StateValueView | undefined {
+  if (key[1] === MarketBucket.market) {
+    const market = decodeMarket(value);
+    return sameBytes(key, marketKey(market.zone, market.intervalStartMs)) ? { kind: 'market', market } : undefined;
+  }
+  const seq = key.length >= 6 ? new DataView(key.buffer, key.byteOffset + key.length - 4, 4).getUint32(0) : -1;
+  if (key[1] === MarketBucket.trade) {
+    const trade = decodeTrade(value);
+    return trade.seq === seq ? { kind: 'trade', trade } : undefined;
+  }
+  if (key[1] === MarketBucket.settlement && seq >= 0) return { kind: 'settlement', seq, settlement: decodeSettlement(value) };
   return undefined;
 }
