@@ -261,5 +261,8 @@ describe('energy ledger and market on a 4-validator devnet', () => {
     const proof = await runCli(['query', 'proof', `market:SIM@${start}`, '--rpc', urls[2]!]);
     expect(proof.code, proof.stderr).toBe(0);
     expect(proof.stdout).toMatch(/verified\s+yes \(inclusion proof\)/);
+    expect(proof.stdout).toContain(
+      `market SIM@${start}: cleared, 3 bid(s), 3 ask(s), ${settled.market!.volumeWh} Wh in ${cleared.trades} trade(s) at 100000 per kWh`,
+    );
   }, 120_000);
 });
