@@ -15,8 +15,8 @@ import { rpc } from './helpers/net.ts';
  * metered export minted as energy tokens, identically on every validator (the same state
  * value and root at one height on all four); a transfer and a retirement of those tokens
  * become final and are proven by `joule query proof` against a certified header. Then a
- * market: `joule simulate market` places asks for the fleet (account-0 owns it) and bids
- * from three other accounts; the market clears, its trades settle against the fleet's
+ * market: `joule simulate market` places asks for a second fleet (operated by account-0,
+ * owned by account-3) and bids from two other accounts; the market clears, its trades settle against the fleet's
  * metered export, and market, trades and settlements are identical on every validator and
  * provable.
  */
@@ -185,19 +185,36 @@ describe('energy ledger and market on a 4-validator devnet', () => {
     const urls = net.nodes.map((n) => n.rpcUrl);
     const keys = net.files.accounts.map((a) => a.keyFile);
     const operatorKey = keys[0]!;
-    // The fleet keeps exporting (its devices are registered already) while the market is placed, closes and delivers.
-    const fleet = runCli(
-      ['simulate', 'devices', '--count', '3', '--aggregator-key', operatorKey, '--rpc', urls[0]!, '--every', '1', '--batches', '14', '--json'],
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    // A fleet operated by account-0 (which sends its telemetry batches) and owned by account-3
+    // (which sells its export): two accounts, so the batches and the asks never race for a nonce.
+    const seller = formatAddress(addressFromPublicKey(net.devnet.accountKeys[3]!.keyPair.publicKey));
+    const fleetArgs = [
+      'simulate',
+      'devices',
+      '--count',
+      '3',
+      '--prefix',
+      'mkt',
+      '--owner',
+      seller,
+      '--aggregator-key',
+      operatorKey,
+      '--rpc',
+      urls[0]!,
+      '--every',
+      '1',
+    ];
+    // Registered first, so the market sees the devices; then it keeps exporting while the market is placed, closes and delivers.
+    const registered = await runCli([...fleetArgs, '--batches', '1', '--json'], { timeoutMs: 60_000 });
+    expect(registered.code, registered.stderr).toBe(0);
+    const fleet = runCli([...fleetArgs, '--batches', '14', '--json'], { timeoutMs: 60_000 });
     // One price for every order: each bid meets each ask, so the market trades min(bids, asks) Wh at that price.
     const sim = await runCli(
       [
         'simulate',
         'market',
-        ...keys.flatMap((k) => ['--key', k]),
+        // Buyers account-1 and account-2, seller account-3 (account-0 only operates the fleet).
+        ...keys.slice(1).flatMap((k) => ['--key', k]),
         '--genesis',
         net.files.genesisFile,
         '--rpc',
@@ -220,7 +237,7 @@ describe('energy ledger and market on a 4-validator devnet', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { event: string; intervalStartMs: number; bids: number; asks: number; failed?: string[]; trades?: number; price?: string });
     const placed = events.find((e) => e.event === 'placed')!;
-    expect(placed, sim.stdout).toMatchObject({ bids: 3, asks: 3, failed: [] });
+    expect(placed, sim.stdout).toMatchObject({ bids: 2, asks: 3, failed: [] });
     const cleared = events.find((e) => e.event === 'cleared')!;
     expect(cleared.trades, sim.stdout).toBeGreaterThan(0);
     expect(cleared.price).toBe('100000');
@@ -262,7 +279,7 @@ describe('energy ledger and market on a 4-validator devnet', () => {
     expect(proof.code, proof.stderr).toBe(0);
     expect(proof.stdout).toMatch(/verified\s+yes \(inclusion proof\)/);
     expect(proof.stdout).toContain(
-      `market SIM@${start}: cleared, 3 bid(s), 3 ask(s), ${settled.market!.volumeWh} Wh in ${cleared.trades} trade(s) at 100000 per kWh`,
+      `market SIM@${start}: cleared, 2 bid(s), 3 ask(s), ${settled.market!.volumeWh} Wh in ${cleared.trades} trade(s) at 100000 per kWh`,
     );
   }, 120_000);
 });
