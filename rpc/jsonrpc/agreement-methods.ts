@@ -9,17 +9,11 @@
 import { AGREEMENT_ID_LENGTH } from '../../core/tx/agreement-actions.ts';
 import type { AgreementDetailJson, AgreementListJson } from '../../core/agreement-json.ts';
 import { MAX_AGREEMENT_PAGE } from '../../core/agreement-query.ts';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { formatAgreementDetail, formatListedAgreement } from './agreement-format.ts';
 import { hex } from './json-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
-import { arity, invalid, parseAddressParam, parseHexParam, typeName } from './params.ts';
+import { arity, invalid, need, parseAddressParam, parseHexParam, typeName } from './params.ts';
 import type { NodeApi } from '../node-api.ts';
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
-}
 
 function options(v: unknown, field: string, shape: string, fields: readonly string[]): Record<string, unknown> {
   if (v === undefined || v === null) return {};

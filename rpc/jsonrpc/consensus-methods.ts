@@ -6,7 +6,7 @@
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { formatEvidence, formatProposal, formatValidators } from './consensus-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
-import { parseHeightParam } from './params.ts';
+import { need, parseHeightParam } from './params.ts';
 import type { NodeApi } from '../node-api.ts';
 
 /** Most evidence entries one joule_getEvidence call returns. */
@@ -18,11 +18,6 @@ function invalid(field: string, message: string): JouleError {
 
 function arity(params: unknown[], max: number): void {
   if (params.length > max) throw invalid(`params[${max}]`, `unexpected; expected at most ${max} params`);
-}
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
 }
 
 /** An omitted optional param. "latest" means the current height and is accepted where a height is asked for only. */

@@ -4,24 +4,18 @@
  * a node without one answers UNAVAILABLE (-32000).
  */
 import { isDeviceId, isZone } from '../../core/device.ts';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { DeviceListJson, RolesJson } from '../../core/rpc-json.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { formatDevice, formatRoleProposal } from './device-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
-import { arity, invalid, parseAddressParam, typeName } from './params.ts';
+import { arity, invalid, need, parseAddressParam, typeName } from './params.ts';
 import type { DeviceQuery, NodeApi } from '../node-api.ts';
 
 /** Most devices one joule_listDevices call returns (and the default). */
 export const MAX_DEVICE_PAGE = 100;
 
 const LIST_FIELDS = ['operator', 'zone', 'limit', 'cursor'];
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
-}
 
 function deviceIdParam(v: unknown, field: string): string {
   if (!isDeviceId(v)) throw invalid(field, `must be a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${typeName(v)}`);

@@ -6,39 +6,17 @@
  */
 import { isDeviceId, isZone } from '../../core/device.ts';
 import { ENERGY_ID_LENGTH } from '../../core/energy.ts';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { EnergyCertificateListJson, EnergyUtxoListJson } from '../../core/rpc-json.ts';
 import { formatCertificate, formatEnergyUtxo } from './energy-format.ts';
 import { hex } from './json-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
-import { arity, invalid, parseAddressParam, parseHexParam, typeName } from './params.ts';
+import { arity, invalid, need, pageParams, parseAddressParam, parseHexParam, queryObject, typeName } from './params.ts';
 import type { CertificateFilter, NodeApi } from '../node-api.ts';
 
 /** Most items one list call returns (and the default). */
 export const MAX_ENERGY_PAGE = 100;
 /** A cursor is an index key's tail: a 32-byte id, or 8 bytes of period before it. */
 const MAX_CURSOR_BYTES = 40;
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
-}
-
-function queryObject(v: unknown, shape: string, fields: readonly string[]): Record<string, unknown> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('params[0]', `must be an object ${shape}, got ${typeName(v)}`);
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!fields.includes(k)) throw invalid(`params[0].${k}`, 'unknown field');
-  return o;
-}
-
-function pageParams(o: Record<string, unknown>): { limit: number; after?: Uint8Array } {
-  const limit = o.limit ?? MAX_ENERGY_PAGE;
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_ENERGY_PAGE)
-    throw invalid('params[0].limit', `must be an integer 1..${MAX_ENERGY_PAGE}`);
-  const cursor = o.cursor ?? undefined;
-  return cursor === undefined ? { limit } : { limit, after: parseHexParam(cursor, 'params[0].cursor', undefined, MAX_CURSOR_BYTES) };
-}
 
 const present = (v: unknown) => v !== undefined && v !== null;
 
@@ -86,7 +64,7 @@ export function addEnergyMethods(m: Map<string, MethodHandler>, api: NodeApi): v
     const list = need(api.listEnergyUtxos, 'energy UTXOs').bind(api);
     const o = queryObject(p[0], '{owner?, limit?, cursor?}', ['owner', 'limit', 'cursor']);
     const owner = present(o.owner) ? parseAddressParam(o.owner, 'params[0].owner') : undefined;
-    const page = await list({ ...pageParams(o), ...(owner === undefined ? {} : { owner }) });
+    const page = await list({ ...pageParams(o, MAX_ENERGY_PAGE, MAX_CURSOR_BYTES), ...(owner === undefined ? {} : { owner }) });
     return { utxos: page.utxos.map(formatEnergyUtxo), nextCursor: page.next === undefined ? null : hex(page.next) };
   });
 
@@ -108,7 +86,7 @@ export function addEnergyMethods(m: Map<string, MethodHandler>, api: NodeApi): v
       'limit',
       'cursor',
     ]);
-    const page = await list({ filter: certificateFilter(o), ...pageParams(o) });
+    const page = await list({ filter: certificateFilter(o), ...pageParams(o, MAX_ENERGY_PAGE, MAX_CURSOR_BYTES) });
     return {
       certificates: page.certificates.map((c) => ({ ...formatCertificate(c.certificate), indexKey: hex(c.indexKey) })),
       nextCursor: page.next === undefined ? null : hex(page.next),

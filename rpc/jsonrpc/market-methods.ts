@@ -8,37 +8,16 @@
  * read optional NodeApi members; a node without one answers UNAVAILABLE (-32000).
  */
 import { isZone } from '../../core/device.ts';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { MarketTradesJson, OrderBookJson, TradeListJson } from '../../core/market-json.ts';
 import { MAX_MARKET_PAGE } from '../../core/market-query.ts';
 import { hex } from './json-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
 import { formatMarket, formatOrder, formatTrade } from './market-format.ts';
-import { arity, invalid, parseAddressParam, parseHeightParam, parseHexParam, typeName } from './params.ts';
+import { arity, invalid, need, pageParams, parseAddressParam, parseHeightParam, queryObject, typeName } from './params.ts';
 import type { NodeApi } from '../node-api.ts';
 
 /** A cursor is an index key's tail: at most an order id's (side, price, height, index, device) or an account entry's (market, seq). */
 const MAX_CURSOR_BYTES = 128;
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
-}
-
-function queryObject(v: unknown, shape: string, fields: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid('params[0]', `must be an object ${shape}, got ${typeName(v)}`);
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!fields.includes(k)) throw invalid(`params[0].${k}`, 'unknown field');
-  return o;
-}
-
-function pageParams(o: Record<string, unknown>): { limit: number; after?: Uint8Array } {
-  const limit = o.limit ?? MAX_MARKET_PAGE;
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_MARKET_PAGE)
-    throw invalid('params[0].limit', `must be an integer 1..${MAX_MARKET_PAGE}`);
-  const cursor = o.cursor ?? undefined;
-  return cursor === undefined ? { limit } : { limit, after: parseHexParam(cursor, 'params[0].cursor', undefined, MAX_CURSOR_BYTES) };
-}
 
 function zoneParam(v: unknown, field: string): string {
   if (!isZone(v)) throw invalid(field, 'must be a zone (1-32 of letters, digits, ".", "_", ":", "-")');
@@ -74,7 +53,7 @@ export function addMarketMethods(m: Map<string, MethodHandler>, api: NodeApi): v
     const market = marketParams(o);
     if (o.side !== 'bid' && o.side !== 'ask') throw invalid('params[0].side', `must be "bid" or "ask", got ${typeName(o.side)}`);
     const side = o.side;
-    const page = await list({ ...market, side, ...pageParams(o) });
+    const page = await list({ ...market, side, ...pageParams(o, MAX_MARKET_PAGE, MAX_CURSOR_BYTES) });
     return { market: page.market === undefined ? null : formatMarket(page.market), side, orders: page.orders.map(formatOrder), nextCursor: next(page.next) };
   });
 
@@ -82,7 +61,7 @@ export function addMarketMethods(m: Map<string, MethodHandler>, api: NodeApi): v
     arity(p, 1, 1);
     const list = need(api.listMarketTrades, 'market trades').bind(api);
     const o = queryObject(p[0], '{zone, intervalStartMs, limit?, cursor?}', ['zone', 'intervalStartMs', 'limit', 'cursor']);
-    const page = await list({ ...marketParams(o), ...pageParams(o) });
+    const page = await list({ ...marketParams(o), ...pageParams(o, MAX_MARKET_PAGE, MAX_CURSOR_BYTES) });
     return { market: page.market === undefined ? null : formatMarket(page.market), trades: page.trades.map(formatTrade), nextCursor: next(page.next) };
   });
 
@@ -90,7 +69,7 @@ export function addMarketMethods(m: Map<string, MethodHandler>, api: NodeApi): v
     arity(p, 1, 1);
     const list = need(api.listAccountTrades, 'account trades').bind(api);
     const o = queryObject(p[0], '{account, limit?, cursor?}', ['account', 'limit', 'cursor']);
-    const page = await list({ account: parseAddressParam(o.account, 'params[0].account'), ...pageParams(o) });
+    const page = await list({ account: parseAddressParam(o.account, 'params[0].account'), ...pageParams(o, MAX_MARKET_PAGE, MAX_CURSOR_BYTES) });
     return { trades: page.trades.map(formatTrade), nextCursor: next(page.next) };
   });
 }

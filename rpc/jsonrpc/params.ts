@@ -62,3 +62,26 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   return typeof v;
 }
+
+/** A NodeApi member a method needs; a node without it answers UNAVAILABLE naming what it does not serve. */
+export function need<T>(member: T | undefined, what: string): T {
+  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
+  return member;
+}
+
+/** params[0] as an object of only the named fields (`shape` describes it in the error). */
+export function queryObject(v: unknown, shape: string, fields: readonly string[]): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid('params[0]', `must be an object ${shape}, got ${typeName(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!fields.includes(k)) throw invalid(`params[0].${k}`, 'unknown field');
+  return o;
+}
+
+/** A page query's `limit` (1..maxPage, default maxPage) and hex `cursor` (at most maxCursorBytes). */
+export function pageParams(o: Record<string, unknown>, maxPage: number, maxCursorBytes: number): { limit: number; after?: Uint8Array } {
+  const limit = o.limit ?? maxPage;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > maxPage)
+    throw invalid('params[0].limit', `must be an integer 1..${maxPage}`);
+  const cursor = o.cursor ?? undefined;
+  return cursor === undefined ? { limit } : { limit, after: parseHexParam(cursor, 'params[0].cursor', undefined, maxCursorBytes) };
+}

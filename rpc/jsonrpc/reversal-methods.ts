@@ -6,20 +6,14 @@
  * NodeApi members; a node without one answers UNAVAILABLE (-32000).
  */
 import { isZone } from '../../core/device.ts';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { formatAddress } from '../../core/keys.ts';
 import { reversalStatus, reversalUtxoId, type ReversalView } from '../../core/reversal.ts';
 import type { GovernorsJson, ReversalJson } from '../../core/reversal-json.ts';
 import { hex } from './json-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
 import { formatSettlement } from './market-format.ts';
-import { arity, invalid, parseHeightParam, typeName } from './params.ts';
+import { arity, invalid, need, parseHeightParam, typeName } from './params.ts';
 import type { NodeApi } from '../node-api.ts';
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
-}
 
 export function formatReversal(v: ReversalView): ReversalJson {
   const r = v.reversal;

@@ -7,14 +7,13 @@
  * (-32000).
  */
 import { isDeviceId } from '../../core/device.ts';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { DeviceHealthJson, IntervalTotalsListJson, ReadingListJson } from '../../core/rpc-json.ts';
 import { INT64_MAX } from '../../core/telemetry.ts';
 import { TxType } from '../../core/tx/types.ts';
 import { decodeTx } from '../../core/tx.ts';
 import { hex } from './json-format.ts';
 import type { MethodHandler } from './jsonrpc.ts';
-import { arity, invalid, parseHexParam, typeName } from './params.ts';
+import { arity, invalid, need, parseHexParam, typeName } from './params.ts';
 import { formatDeviceHealth, formatIntervalTotals, formatReading } from './telemetry-format.ts';
 import type { NodeApi } from '../node-api.ts';
 
@@ -22,11 +21,6 @@ import type { NodeApi } from '../node-api.ts';
 export const MAX_READINGS_PAGE = 1000;
 /** Most interval totals one joule_getIntervalTotals call returns (and the default). */
 export const MAX_INTERVALS_PAGE = 100;
-
-function need<T>(member: T | undefined, what: string): T {
-  if (member === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, `this node does not serve ${what}`);
-  return member;
-}
 
 function deviceParam(v: unknown): string {
   if (!isDeviceId(v)) throw invalid('params[0]', `must be a device id (1-64 of letters, digits, ".", "_", ":", "-"), got ${typeName(v)}`);
