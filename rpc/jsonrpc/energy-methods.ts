@@ -62,7 +62,7 @@ export function addEnergyMethods(m: Map<string, MethodHandler>, api: NodeApi): v
   m.set('joule_listEnergyUtxos', async (p): Promise<EnergyUtxoListJson> => {
     arity(p, 0, 1);
     const list = need(api.listEnergyUtxos, 'energy UTXOs').bind(api);
-    const o = queryObject(p[0], '{owner?, limit?, cursor?}', ['owner', 'limit', 'cursor']);
+    const o = queryObject(p[0] ?? {}, '{owner?, limit?, cursor?}', ['owner', 'limit', 'cursor']);
     const owner = present(o.owner) ? parseAddressParam(o.owner, 'params[0].owner') : undefined;
     const page = await list({ ...pageParams(o, MAX_ENERGY_PAGE, MAX_CURSOR_BYTES), ...(owner === undefined ? {} : { owner }) });
     return { utxos: page.utxos.map(formatEnergyUtxo), nextCursor: page.next === undefined ? null : hex(page.next) };
@@ -78,7 +78,7 @@ export function addEnergyMethods(m: Map<string, MethodHandler>, api: NodeApi): v
   m.set('joule_listCertificates', async (p): Promise<EnergyCertificateListJson> => {
     arity(p, 0, 1);
     const list = need(api.listCertificates, 'certificates').bind(api);
-    const o = queryObject(p[0], '{beneficiary? | device? | zone? | period?: {from, to}, limit?, cursor?}', [
+    const o = queryObject(p[0] ?? {}, '{beneficiary? | device? | zone? | period?: {from, to}, limit?, cursor?}', [
       'beneficiary',
       'device',
       'zone',
