@@ -1,22 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
-import {
-  decode,
-  decodeExact,
-  encode,
-  encodeExact,
-  MAX_DEPTH,
-  readAmount,
-  readArray,
-  readBool,
-  readBytes,
-  readString,
-  readUint,
-  type Encodable,
-} from './codec.ts';
-import { fastDecode, fastEncode } from './codec-fast.ts';
+import { decode, encode, MAX_DEPTH, readAmount, readArray, readBool, readBytes, readString, readUint, type Encodable } from './codec.ts';
 import { ErrorCode, JouleError } from './errors.ts';
+import { codeOf, encodableArb, LONE_SURROGATE } from './testing/codec-values.ts';
 import { errorOf } from './testing/errors.ts';
 
 /**
@@ -41,67 +28,6 @@ function sameValue(a: Encodable, b: Encodable): boolean {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return toHex(a) === toHex(b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]!));
   return a === b;
-}
-
-const boundaries: number[] = [];
-for (const p of [7, 8, 15, 16, 31, 32, 53]) {
-  const base = 2 ** p;
-  for (const d of [-1, 0, 1]) {
-    for (const s of [1, -1]) {
-      const n = s * (base + d);
-      if (Number.isSafeInteger(n)) boundaries.push(n);
-    }
-  }
-}
-boundaries.push(0, -32, -33, 127, 128, 255, 256, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER);
-
-const bigBoundaries: bigint[] = [
-  2n ** 64n - 1n,
-  2n ** 64n - 2n,
-  2n ** 63n,
-  2n ** 63n - 1n,
-  -(2n ** 63n),
-  -(2n ** 63n) + 1n,
-  2n ** 53n,
-  -(2n ** 53n),
-  2n ** 32n,
-  2n ** 32n - 1n,
-  -(2n ** 31n),
-  -(2n ** 31n) - 1n,
-  0n,
-  5n,
-];
-
-const integerArb: fc.Arbitrary<number | bigint> = fc.oneof(
-  fc.constantFrom(...boundaries),
-  fc.constantFrom(...bigBoundaries),
-  fc.integer(),
-  fc.maxSafeInteger(),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
-  fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }),
-);
-
-const LONE_SURROGATE = /\p{Cs}/u;
-/** Well-formed strings only: a lone surrogate has no UTF-8 form (encode rejects it, tested below). */
-const stringArb = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.string({ unit: 'binary', maxLength: 300 }).filter((s) => !LONE_SURROGATE.test(s)),
-);
-
-const leafArb: fc.Arbitrary<Encodable> = fc.oneof(fc.constant(null), fc.boolean(), integerArb, stringArb, fc.uint8Array({ maxLength: 300 }));
-
-const { tree: encodableArb } = fc.letrec<{ tree: Encodable }>((tie) => ({
-  tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafArb, fc.array(tie('tree'), { maxLength: 20 })),
-}));
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof JouleError)) throw e;
-    return e.code;
-  }
-  return undefined;
 }
 
 const CODEC_CODES = new Set<string>([ErrorCode.CODEC_MALFORMED, ErrorCode.CODEC_NON_CANONICAL, ErrorCode.CODEC_WRONG_TYPE]);
@@ -376,142 +302,6 @@ describe('decode rejects non-canonical and foreign input', () => {
     const wide: Encodable = [...new Array(31).fill(1), deep(MAX_DEPTH - 1)];
     expect(decode(encode(wide))).toEqual(wide);
     expect(errorOf(() => decode(new Uint8Array([0xdc, 0x00, 0x02, 0x01, 0x91, ...ok]))).code).toBe(ErrorCode.CODEC_MALFORMED);
-  });
-});
-
-/** The outcome of decoding, comparable across the two paths: the value's hex re-encoding, or the error's code. */
-function outcome(f: () => Encodable): string {
-  try {
-    const v = f();
-    return `ok ${toHex(encodeExact(v))} ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? toHex(x) : x))}`;
-  } catch (e) {
-    if (!(e instanceof JouleError)) throw e;
-    return `${e.code} at ${e.field}`;
-  }
-}
-
-/** Canonical encodings with one byte changed, cut, or extended: inputs near the valid ones, where the paths could disagree. */
-const nearValidArb = fc
-  .tuple(encodableArb, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'extend', 'insert'))
-  .map(([v, i, byte, how]) => {
-    const b = encodeExact(v);
-    const at = b.length === 0 ? 0 : i % b.length;
-    if (how === 'cut') return b.slice(0, at);
-    if (how === 'extend') return Uint8Array.from([...b, byte]);
-    if (how === 'insert') return Uint8Array.from([...b.slice(0, at), byte, ...b.slice(at)]);
-    const c = Uint8Array.from(b);
-    c[at] = byte;
-    return c;
-  });
-
-/**
- * The fast path (core/codec-fast.ts) against the exact one (msgpackr, then re-encode and
- * compare: the rule as documented): the same bytes for every value, and on every input
- * either the same value or no answer (the exact path then decides). So decode and encode
- * behave as the exact path does, errors included.
- */
-describe('the fast path agrees with the exact path', () => {
-  it('encodes every value to the same bytes, and refuses exactly what the exact path refuses', () => {
-    fc.assert(
-      fc.property(encodableArb, (v) => {
-        expect(toHex(fastEncode(v)!)).toBe(toHex(encodeExact(v)));
-      }),
-      { numRuns: 1000 },
-    );
-    const bad: unknown[] = [1.5, Number.NaN, 2 ** 53, -(2n ** 63n) - 1n, 2n ** 64n, 'a\ud800', '\udc00b', undefined, {}, new Uint16Array(2), [[1.5]], () => 0];
-    for (const v of bad) {
-      expect(fastEncode(v as Encodable)).toBeUndefined();
-      expect(codeOf(() => encode(v as Encodable))).toBe(ErrorCode.CODEC_WRONG_TYPE);
-    }
-  });
-
-  it("decodes what it decodes to the exact path's value, on valid, near-valid and random input", () => {
-    const check = (b: Uint8Array) => {
-      const fast = fastDecode(b);
-      const exact = outcome(() => decodeExact(b));
-      if (fast !== undefined) expect(outcome(() => fast)).toBe(exact);
-      expect(outcome(() => decode(b))).toBe(exact);
-    };
-    fc.assert(
-      fc.property(encodableArb, (v) => check(encodeExact(v))),
-      { numRuns: 500 },
-    );
-    fc.assert(fc.property(nearValidArb, check), { numRuns: 3000 });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), check), { numRuns: 3000 });
-    // Every input of one and two bytes.
-    for (let t = 0; t < 256; t++) {
-      check(Uint8Array.of(t));
-      for (let b = 0; b < 256; b++) check(Uint8Array.of(t, b));
-    }
-    // Every boundary integer in every integer form it fits (the narrowest accepted, every wider one refused).
-    const forms: [number, number, (v: DataView, x: bigint) => void, bigint, bigint][] = [
-      [0xcc, 1, (d, x) => d.setUint8(0, Number(x)), 0n, 0xffn],
-      [0xcd, 2, (d, x) => d.setUint16(0, Number(x)), 0n, 0xffffn],
-      [0xce, 4, (d, x) => d.setUint32(0, Number(x)), 0n, 0xffff_ffffn],
-      [0xcf, 8, (d, x) => d.setBigUint64(0, x), 0n, 2n ** 64n - 1n],
-      [0xd0, 1, (d, x) => d.setInt8(0, Number(x)), -0x80n, 0x7fn],
-      [0xd1, 2, (d, x) => d.setInt16(0, Number(x)), -0x8000n, 0x7fffn],
-      [0xd2, 4, (d, x) => d.setInt32(0, Number(x)), -(2n ** 31n), 2n ** 31n - 1n],
-      [0xd3, 8, (d, x) => d.setBigInt64(0, x), -(2n ** 63n), 2n ** 63n - 1n],
-    ];
-    const values = new Set([...boundaries.map(BigInt), ...bigBoundaries, -1n, -31n, -34n, -127n, -128n, -129n, 0x7fffn, 0x8000n, -0x7fffn, -0x8001n]);
-    for (const x of values)
-      for (const [tag, size, set, min, max] of forms) {
-        if (x < min || x > max) continue;
-        const b = new Uint8Array(1 + size);
-        b[0] = tag;
-        set(new DataView(b.buffer, 1), x);
-        check(b);
-      }
-    // Strings, byte strings and arrays of boundary lengths under every header that can hold them.
-    for (const n of [0, 1, 15, 16, 31, 32, 255, 256, 65_535, 65_536]) {
-      const heads: [number[], number][] = [];
-      const len = (tag: number, width: number) => [tag, ...Array.from({ length: width }, (_, i) => (n >>> (8 * (width - 1 - i))) & 0xff)];
-      if (n < 32) heads.push([[0xa0 | n], 0x61]);
-      if (n < 16) heads.push([[0x90 | n], 0x01]);
-      for (const [tag, width, fill] of [
-        [0xd9, 1, 0x61],
-        [0xda, 2, 0x61],
-        [0xdb, 4, 0x61],
-        [0xc4, 1, 0],
-        [0xc5, 2, 0],
-        [0xc6, 4, 0],
-        [0xdc, 2, 1],
-        [0xdd, 4, 1],
-      ] as const)
-        if (width === 4 || n < 2 ** (8 * width)) heads.push([len(tag, width), fill]);
-      for (const [head, fill] of heads) check(Uint8Array.from([...head, ...new Uint8Array(n).fill(fill)]));
-    }
-    // Every documented rejection (docs/protocol.md "Encoding"), and a Buffer input giving plain Uint8Array bytes.
-    for (const h of [
-      'cc05',
-      'cd00ff',
-      'cf0000000100000000',
-      'cf7fffffffffffffff',
-      'd001',
-      'd1ffff',
-      'd2ffff7fff',
-      'd3ffffffff80000000',
-      'cb3ff0000000000000',
-      'ca3fc00000',
-      'd90161',
-      'c50003010203',
-      'dc0000',
-      '80',
-      '810102',
-      'd40100',
-      'd6ff00000000',
-      'c1',
-      'a2c328',
-      'a3eda080',
-      'a3efbbbf',
-      '0101',
-      '9201',
-      'a36162',
-      '',
-    ])
-      check(fromHex(h));
-    expect(decode(Buffer.from('91c40161', 'hex'))).toStrictEqual([Uint8Array.of(0x61)]);
   });
 });
 
