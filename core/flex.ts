@@ -25,8 +25,8 @@ export const FLEX_CONFIRM_WINDOW_MS = 30_000;
 export const FLEX_BASELINE_INTERVALS = 4;
 
 /** An aggregator's offer (tx flex-bid, type 42); its id is the tx hash. */
-export interface FlexBid {
-  readonly aggregator: Uint8Array;
+/** What an aggregator offers (tx 42's body, core/tx/flex-bid.ts): the fleet and its terms. */
+export interface FlexBidTerms {
   /** The fleet: devices the aggregator operates, strictly ascending. */
   readonly deviceIds: readonly string[];
   readonly capacityKw: number;
@@ -40,6 +40,10 @@ export interface FlexBid {
   /** Availability [from, until), ms. */
   readonly availableFromMs: number;
   readonly availableUntilMs: number;
+}
+
+export interface FlexBid extends FlexBidTerms {
+  readonly aggregator: Uint8Array;
   readonly height: number;
   /** End of the latest activation's window (0 before any): a new activation starts at or after it. */
   readonly reservedUntilMs: number;

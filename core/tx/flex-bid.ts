@@ -1,7 +1,7 @@
 import { decode, encode, readAmount, readArray, readString, readUint } from '../codec.ts';
 import { checkDeviceId, MAX_DEVICE_ID_LENGTH } from '../device.ts';
 import { ErrorCode, JouleError } from '../errors.ts';
-import { MAX_FLEX_AVAILABILITY_MS, MAX_FLEX_FLEET, MAX_FLEX_KW } from '../flex.ts';
+import { type FlexBidTerms, MAX_FLEX_AVAILABILITY_MS, MAX_FLEX_FLEET, MAX_FLEX_KW } from '../flex.ts';
 import { MAX_PRICE_CAP } from '../params.ts';
 import type { Tx } from '../tx.ts';
 import { signBody, type SenderArgs } from './sign.ts';
@@ -17,17 +17,7 @@ import { TxType } from './types.ts';
  * micro-units per MWh (1.. the chain's price cap x 1000, checked against the params in the
  * vm), availability [from, until) in ms, at most MAX_FLEX_AVAILABILITY_MS long.
  */
-export interface FlexBidBody {
-  readonly deviceIds: readonly string[];
-  readonly capacityKw: number;
-  readonly rampUpKwPerMin: number;
-  readonly rampDownKwPerMin: number;
-  readonly minSocPercent: number;
-  readonly maxSocPercent: number;
-  readonly pricePerMwh: bigint;
-  readonly availableFromMs: number;
-  readonly availableUntilMs: number;
-}
+export type FlexBidBody = FlexBidTerms;
 
 const bad = (field: string, why: string) => new JouleError(ErrorCode.TX_INVALID_FIELD, why, `tx.body.${field}`);
 
