@@ -2,9 +2,11 @@
  * Device ingress on the 4-validator devnet: readings/s from `joule simulate devices
  * --devnet --presign` (its own OS process, streaming over gRPC) that become final, with
  * send-to-final p50 / p99, next to the ceiling measured in the same run: 2 cores x blst's
- * aggregate-verify rate per reading / (4 validators + 1 ingress verification). Transfers
- * go to the validators meanwhile (a few a second): the figure beside says how many blocks
- * carrying readings carried a transfer too.
+ * aggregate-verify rate per reading / (4 validators + 1 ingress verification). Peer-to-peer
+ * transfers and carbon-credit retirements go to the validators meanwhile (a few a second
+ * each): the figures beside say how many were included, and how many blocks carrying
+ * readings carried each too. A warm-up before the measured run (the fleet reports until its
+ * first interval is minted) gives the retirements their energy tokens.
  *
  * Run alone: `npx node benchmarks/ingress.ts [rate] [seconds]`.
  */
@@ -14,11 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as blst from '@chainsafe/blst';
-import { toHex, utf8 } from '../core/bytes.ts';
+import { fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
-import { addressFromPublicKey } from '../core/keys.ts';
-import type { BlockJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
+import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
+import type { AccountJson, BlockJson, EnergyUtxoListJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
+import { buildEnergyRetire } from '../core/tx/energy-retire.ts';
 import { buildTransfer } from '../core/tx/transfer.ts';
+import { TxType } from '../core/tx/types.ts';
 import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { freePort } from '../test/helpers/net.ts';
@@ -34,9 +38,16 @@ export interface IngressBenchResult {
   readonly ceilingPerSecond: number;
   readonly blocksWithReadings: number;
   readonly blocksWithReadingsAndTransfers: number;
+  readonly blocksWithReadingsAndRetirements: number;
   readonly transfersSent: number;
   readonly transfersIncluded: number;
+  readonly retirementsSent: number;
+  readonly retirementsIncluded: number;
 }
+
+/** Peer-to-peer and carbon-credit traffic offered alongside the readings, txs a second of each. */
+const TRANSFERS_PER_SECOND = 4;
+const RETIREMENTS_PER_SECOND = 4;
 
 /**
  * blst's aggregate-verify rate, readings a second on one core: n distinct keys and messages
@@ -84,50 +95,95 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
         nodes: net.nodes.map((n) => ({ name: n.name, rpc: n.rpcUrl, grpc: `127.0.0.1:${n.ports.grpc}`, metrics: `${n.metricsUrl}/metrics`, home: n.home })),
       }),
     );
-    const startHeight = (await call<StatusJson>(net.nodes[0]!.rpcUrl, 'joule_status')).height;
-    // Transfers alongside, from the funded accounts, round robin over the validators.
     const chainId = net.devnet.genesis.chainId;
-    const nonces = net.devnet.accountKeys.map(() => 0);
+    const rpc = (i: number) => net.nodes[i % net.nodes.length]!.rpcUrl;
+    const cli = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+    const simulate = (rate: number, seconds: number) =>
+      new Promise<string>((resolve, reject) => {
+        const args = [cli, 'simulate', 'devices', '--devnet', dir, '--count', String(o.devices), '--rate', String(rate), '--seconds', String(seconds)];
+        const child = spawn(process.execPath, [...args, '--presign', '--json', '--report', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        child.stdout.on('data', (d) => {
+          text += d;
+          if (process.env.JOULE_BENCH_VERBOSE !== undefined) process.stderr.write(d);
+        });
+        child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`simulator exited with ${code}: ${text}`))));
+      });
+    // Warm-up, not measured: the fleet registers and reports until its first interval closes,
+    // which mints energy tokens to the fleet's owner (the devnet's account-0): the
+    // carbon-credit traffic of the measured run retires them.
+    const owner = net.devnet.accountKeys[0]!.keyPair;
+    const ownerAddress = formatAddress(addressFromPublicKey(owner.publicKey));
+    await simulate(o.rate, 5);
+    const tokens: { id: Uint8Array; wh: bigint }[] = [];
+    const warmDeadline = Date.now() + 2 * net.devnet.genesis.params.settlementIntervalMs + net.devnet.genesis.params.settlementDelayMs;
+    while (tokens.length < (o.seconds + 10) * RETIREMENTS_PER_SECOND) {
+      if (Date.now() > warmDeadline) throw new Error(`the warm-up minted ${tokens.length} energy token(s) to account-0`);
+      await new Promise((r) => setTimeout(r, 1000));
+      tokens.length = 0;
+      let cursor: string | null = null;
+      do {
+        const page: EnergyUtxoListJson = await call(rpc(0), 'joule_listEnergyUtxos', [
+          { owner: ownerAddress, limit: 100, ...(cursor === null ? {} : { cursor }) },
+        ]);
+        for (const u of page.utxos) if (!u.frozen && BigInt(u.wh) > 0n) tokens.push({ id: fromHex(u.id), wh: BigInt(u.wh) });
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+    }
+    const startHeight = (await call<StatusJson>(rpc(0), 'joule_status')).height;
+    // Alongside the readings, round robin over the validators: peer-to-peer transfers from
+    // accounts 1-3, and carbon-credit retirements of account-0's tokens (one whole token each).
+    const senders = net.devnet.accountKeys.slice(1).map((a) => ({ key: a.keyPair, nonce: 0 }));
     const sentTransfers: string[] = [];
     let k = 0;
     const transferTimer = setInterval(() => {
-      const a = k % nonces.length;
-      const key = net.devnet.accountKeys[a]!.keyPair;
-      const tx = buildTransfer({ chainId, seed: key.seed, nonce: nonces[a]!++, fee: 25n, to: addressFromPublicKey(key.publicKey), amount: 1n });
+      const s = senders[k % senders.length]!;
+      const tx = buildTransfer({ chainId, seed: s.key.seed, nonce: s.nonce++, fee: 25n, to: addressFromPublicKey(s.key.publicKey), amount: 1n });
       sentTransfers.push(`0x${toHex(tx.hash)}`);
-      void call(net.nodes[k % net.nodes.length]!.rpcUrl, 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
+      void call(rpc(k), 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
       k++;
-    }, 250);
-    const cli = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-    const args = [cli, 'simulate', 'devices', '--devnet', dir, '--count', String(o.devices), '--rate', String(o.rate), '--seconds', String(o.seconds)];
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [...args, '--presign', '--json', '--report', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      child.stdout.on('data', (d) => {
-        text += d;
-        if (process.env.JOULE_BENCH_VERBOSE !== undefined) process.stderr.write(d);
+    }, 1000 / TRANSFERS_PER_SECOND);
+    const sentRetirements: string[] = [];
+    let ownerNonce = (await call<AccountJson>(rpc(0), 'joule_getAccount', [ownerAddress])).nonce;
+    const retireTimer = setInterval(() => {
+      const t = tokens[sentRetirements.length];
+      if (t === undefined) return;
+      const tx = buildEnergyRetire({
+        chainId,
+        seed: owner.seed,
+        nonce: ownerNonce++,
+        fee: 25n,
+        inputs: [t.id],
+        wh: t.wh,
+        beneficiary: addressFromPublicKey(owner.publicKey),
+        purpose: 'bench',
       });
-      child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`simulator exited with ${code}: ${text}`))));
-    });
+      sentRetirements.push(`0x${toHex(tx.hash)}`);
+      void call(rpc(sentRetirements.length), 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
+    }, 1000 / RETIREMENTS_PER_SECOND);
+    const out = await simulate(o.rate, o.seconds);
     clearInterval(transferTimer);
+    clearInterval(retireTimer);
     const done = out
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((j) => j.event === 'done')!;
-    // Blocks of the run: which carried readings, and which of those a transfer too.
-    const url = net.nodes[0]!.rpcUrl;
+    // Blocks of the run: which carried readings, and which of those a transfer and a retirement too.
+    const url = rpc(0);
     const head = (await call<StatusJson>(url, 'joule_status')).height;
     let withReadings = 0;
-    let withBoth = 0;
+    let withTransfers = 0;
+    let withRetirements = 0;
     const included = new Set<string>();
     for (let h = startHeight + 1; h <= head; h++) {
       const b = await call<BlockJson>(url, 'joule_getBlock', [h, true]);
       const txs = b.transactions as TransactionJson[];
-      for (const t of txs) if (t.type === 1) included.add(t.hash);
-      if (txs.some((t) => t.type === 20)) {
+      for (const t of txs) included.add(t.hash);
+      if (txs.some((t) => t.type === TxType.telemetryBatch)) {
         withReadings++;
-        if (txs.some((t) => t.type === 1)) withBoth++;
+        if (txs.some((t) => t.type === TxType.transfer)) withTransfers++;
+        if (txs.some((t) => t.type === TxType.energyRetire)) withRetirements++;
       }
     }
     const after = aggregateVerifyRate();
@@ -143,9 +199,12 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
       aggregateVerifyPerSecond: rate,
       ceilingPerSecond: (2 * rate) / 5,
       blocksWithReadings: withReadings,
-      blocksWithReadingsAndTransfers: withBoth,
+      blocksWithReadingsAndTransfers: withTransfers,
+      blocksWithReadingsAndRetirements: withRetirements,
       transfersSent: sentTransfers.length,
       transfersIncluded: sentTransfers.filter((h) => included.has(h)).length,
+      retirementsSent: sentRetirements.length,
+      retirementsIncluded: sentRetirements.filter((h) => included.has(h)).length,
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
@@ -160,7 +219,8 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  ceiling  2 cores x blst aggregate-verify ${n(r.aggregateVerifyPerSecond)} readings/s / (4 validators + 1 ingress)   ${n(r.ceilingPerSecond)} readings/s`,
     `  readings final/s (offered ${n(r.offeredPerSecond)}/s, sent ${n(r.sentPerSecond)}/s)         ${n(r.finalPerSecond)} readings/s  (${((100 * r.finalPerSecond) / r.ceilingPerSecond).toFixed(0)} % of ceiling; target 60 %)`,
     `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < 3 s)`,
-    `  transfers alongside: ${r.transfersIncluded}/${r.transfersSent} included; blocks with readings that also carried a transfer: ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}`,
+    `  alongside: transfers (peer_to_peer) ${r.transfersIncluded}/${r.transfersSent} included, retirements (carbon_credit) ${r.retirementsIncluded}/${r.retirementsSent} included`,
+    `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
   ].join('\n');
 }
 

@@ -369,7 +369,7 @@ export class ConsensusDriver {
     await this.critical(() => this.deps.commit(executed, certificate));
     this.deps.metrics.blockStage('commit', (performance.now() - started) / 1000);
     this.executed.clear();
-    wal.prune(chain.height + 1);
+    wal.pruneWhenDue(chain.height + 1);
     await this.enterHeight();
   }
 }

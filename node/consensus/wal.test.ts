@@ -138,6 +138,29 @@ describe('consensus WAL file', () => {
     again.close();
   });
 
+  it('after a commit, keeps the records of stored heights until they span 16 heights, then drops them', () => {
+    const path = walPath();
+    const log = ConsensusRecordLog.open(path);
+    const record = (h: number) =>
+      encodeWalRecord({ type: 'signed', message: sign(3, { kind: 1, height: h, round: 0, author: addr(3), digest: defaultBlockDigest(blockA) }) });
+    const heightsOnDisk = () => {
+      const again = ConsensusRecordLog.open(path);
+      const hs = again.records.map((r) => (r.type === 'signed' ? r.message.height : r.height));
+      again.close();
+      return hs;
+    };
+    for (let h = 1; h <= 15; h++) {
+      log.persist(h, record(h));
+      log.pruneWhenDue(h + 1);
+    }
+    // Heights 1-15 committed: the oldest record is 15 heights below the next, not yet due.
+    expect(heightsOnDisk()).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    log.persist(17, record(17)); // 16 was committed without a record of this node
+    log.pruneWhenDue(17);
+    expect(heightsOnDisk()).toEqual([17]);
+    log.close();
+  });
+
   it('a validator killed between its fsync and its send never signs a conflicting vote after restart', () => {
     const path = walPath();
     const sent: ConsensusMessage[] = [];

@@ -18,6 +18,9 @@ const FRAME_HEADER = 8;
 const HEIGHT_BYTES = 8;
 /** No honest record comes close (a record holds at most one block and its votes). */
 const MAX_BODY = 64 * 1024 * 1024;
+/** ConsensusRecordLog.pruneWhenDue's bounds on the records of stored heights kept. */
+const PRUNE_AFTER_HEIGHTS = 16;
+const PRUNE_AFTER_BYTES = 8 * 1024 * 1024;
 
 export interface WalEntry {
   readonly height: number;
@@ -224,6 +227,20 @@ export class ConsensusRecordLog {
     if (!this.entries.some((e) => e.height < committedHeight)) return;
     this.wal.prune(committedHeight, this.entries);
     this.entries = this.entries.filter((e) => e.height >= committedHeight);
+  }
+
+  /**
+   * `prune`, once what it would drop spans PRUNE_AFTER_HEIGHTS heights or PRUNE_AFTER_BYTES:
+   * after each commit. A rewrite costs two fsyncs and a rename on the commit's critical
+   * path; records of stored heights are only dead weight (restoreHeight reads one height),
+   * so they may wait, within both bounds.
+   */
+  pruneWhenDue(committedHeight: number): void {
+    const oldest = this.entries[0];
+    if (oldest === undefined || oldest.height >= committedHeight) return;
+    let stale = 0;
+    for (const e of this.entries) if (e.height < committedHeight) stale += e.payload.length;
+    if (committedHeight - oldest.height >= PRUNE_AFTER_HEIGHTS || stale >= PRUNE_AFTER_BYTES) this.prune(committedHeight);
   }
 
   close(): void {
