@@ -5,7 +5,7 @@
  * round changes with stale or unprovable prepared certificates, proposals with forged
  * justifications or another proposer in the header, far-ahead round changes, replays,
  * tampered copies of honest messages (attachments are unsigned) and garbage. Its lies to
- * block sync are in simulation.ts (it answers status and block requests).
+ * block sync are in sync-driver.ts (it answers status and block requests).
  */
 import { commitSealBytes } from '../../core/block.ts';
 import { encodeMessage, type ConsensusMessage, type Proposal } from '../../consensus/messages.ts';

@@ -8,7 +8,8 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { Simulation, type SimResult } from './simulation.ts';
+import { Simulation } from './simulation.ts';
+import type { SimResult } from './world.ts';
 
 interface Job {
   readonly n: number;
