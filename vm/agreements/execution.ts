@@ -118,6 +118,7 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   // Rounded down: 5 % of the price per undelivered kWh = undelivered x price x bps / (1000 x 10^4).
   const underDue = ((a.quantityWh - delivered) * price * BigInt(params.underDeliveryPenaltyBps)) / 10_000_000n;
   const [afterPenalty, penalty] = take(state, afterPayment, 'seller', a.buyer, underDue, true);
+  // Against this agreement's quantity alone: a device also selling in the market that interval is charged by both (docs/protocol.md, known limitation).
   const over = metered > a.quantityWh ? metered - a.quantityWh : 0n;
   const overDue = (over * price * BigInt(params.overDeliveryPenaltyBps)) / 10_000_000n;
   const [afterOver, overCharge] = take(state, afterPenalty, 'seller', imbalanceAccount(a.zone), overDue, true);
