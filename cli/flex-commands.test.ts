@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import type { DeviceRecord } from '../core/device.ts';
+import { encodeFlexActivation, encodeFlexBid, encodeFlexIntervalResult } from '../core/flex.ts';
 import { formatAddress } from '../core/keys.ts';
 import { encryptKey } from '../core/keystore.ts';
 import { flexActivationKey, flexBidKey, flexIntervalKey } from '../core/state-keys.ts';
@@ -15,7 +16,10 @@ import { decodeTx } from '../core/tx.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
 import type { NodeApi } from '../rpc/node-api.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
-import { activationId, aggregator, bidId, flexActivation, flexBid, flexInterval, START } from '../rpc/testing/flex-fixtures.ts';
+import { activationId, aggregator, bidId, dso, flexActivation, flexBid, flexInterval, START } from '../rpc/testing/flex-fixtures.ts';
+import { flexProofKey } from './commands/flex.ts';
+import { CliError } from './rpc-client.ts';
+import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
 
 /** flex bid|activate|confirm, flex show|list against rpc/'s fake node. */
@@ -26,6 +30,7 @@ const aliceKey = join(dir, 'alice.key');
 const sender: string[] = [];
 const rpc: string[] = [];
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+let proven: ProvenState;
 
 function device(id: string, status: DeviceRecord['status'] = 'active'): DeviceRecord {
   return {
@@ -47,8 +52,14 @@ function device(id: string, status: DeviceRecord['status'] = 'active'): DeviceRe
 beforeAll(async () => {
   fake = createFakeNode();
   for (const d of [device('bat-2'), device('bat-1'), device('bat-9', 'revoked')]) fake.devices.set(d.id, d);
+  proven = provenState(fake, [
+    [flexBidKey(bidId), encodeFlexBid(flexBid)],
+    [flexActivationKey(activationId), encodeFlexActivation(flexActivation)],
+    [flexIntervalKey(activationId, START), encodeFlexIntervalResult(flexInterval)],
+  ]);
   const api: NodeApi = {
     ...fake,
+    getProof: (key) => proven.getProof(key),
     getFlexBid: (id) => (same(id, bidId) ? flexBid : undefined),
     getFlexActivation: (id) => (same(id, activationId) ? flexActivation : undefined),
     listFlexBids: () => ({ items: [{ id: bidId, bid: flexBid, key: flexBidKey(bidId) }], next: new Uint8Array([0xb1]) }),
@@ -147,5 +158,64 @@ describe('joule flex show|list', () => {
     const acts = await cli(['flex', 'list', '--bid', `0x${toHex(bidId)}`, ...rpc]);
     expect(acts.stdout).toContain(`0x${toHex(activationId)}  settled        240 kW`);
     expect((await cli(['flex', 'list', ...rpc])).stderr).toMatch(/^error INVALID_PARAMS: give one of --aggregator and --bid/m);
+  });
+});
+
+describe('joule query proof flexbid:|activation:', () => {
+  const B = `0x${toHex(bidId)}`;
+  const A = `0x${toHex(activationId)}`;
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('flexbid:0xID is the bid, activation:0xID the activation, activation:0xID@START its interval; other keys are not theirs', () => {
+    expect(toHex(flexProofKey(`flexbid:${B}`)!)).toBe(`2201${toHex(bidId)}`);
+    expect(toHex(flexProofKey(`activation:${A.toUpperCase().replace('0X', '0x')}`)!)).toBe(`2202${toHex(activationId)}`);
+    expect(toHex(flexProofKey(`activation:${A}@${START}`)!)).toBe(`2203${toHex(activationId)}${START.toString(16).padStart(16, '0')}`);
+    for (const other of [`agreement:${A}`, `flex:${B}`, 'activations', B]) expect(flexProofKey(other)).toBeUndefined();
+  });
+
+  it('refuses a malformed flexbid: or activation: key with INVALID_PARAMS naming the key', () => {
+    const cases: [string, RegExp][] = [
+      ['flexbid:', /^flexbid:0xID needs a bid id/],
+      ['flexbid:0x01', /^flexbid:0xID needs a bid id/],
+      [`flexbid:${B.slice(2)}`, /^flexbid:0xID needs a bid id/],
+      [`flexbid:${B}00`, /^flexbid:0xID needs a bid id/],
+      [`flexbid:${B}@${START}`, /^flexbid:0xID takes no @START/],
+      [`activation:${A}@`, /^activation:0xID\[@START\] needs an activation id/],
+      [`activation:${A}@2026-01-01T00:00:00Z`, /^activation:0xID\[@START\] needs/],
+      [`activation:${A}#1`, /^activation:0xID\[@START\] needs/],
+      [`activation:${A}@99999999999999999`, /^activation:0xID\[@START\] needs/],
+      [`activation:${A}@9999999999999999`, /^activation:0xID@START needs an interval start in ms/],
+    ];
+    for (const [bad, message] of cases) {
+      const e = thrown(() => flexProofKey(bad));
+      expect(e, bad).toBeInstanceOf(CliError);
+      expect(e, bad).toMatchObject({ code: 'INVALID_PARAMS', field: 'key', message: expect.stringMatching(message) });
+    }
+  });
+
+  it('query proof asks for those keys, verifies the proofs and prints the bid, the activation and the interval', async () => {
+    proven.asked.length = 0;
+    const lines: string[] = [];
+    for (const key of [`flexbid:${B}`, `activation:${A}`, `activation:${A}@${START}`]) {
+      const r = await cli(['query', 'proof', key, ...rpc]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/verified\s+yes \(inclusion proof\)/);
+      lines.push(/^value\s+(.*)$/m.exec(r.stdout)![1]!);
+    }
+    const short = (id: Uint8Array) => `0x${toHex(id).slice(0, 16)}…`;
+    expect(lines).toEqual([
+      `flex bid ${short(bidId)}: 500 kW of 2 device(s) from ${formatAddress(aggregator)} at 100000000 per MWh, available ${START - 30_000} to ${START + 300_000}, activated until ${START + 30_000}`,
+      `flex activation ${short(activationId)} of bid ${short(bidId)}: settled, 240 kW from ${START} to ${START + 30_000} for ${formatAddress(dso)}, 1 interval(s) settled, 1400 Wh delivered, 140000 paid, penalty 3000`,
+      `flex interval of activation ${short(activationId)} from ${START} at height 12: metered 1200 Wh, baseline -200 Wh, delivered 1400 of 2000 Wh, paid 140000, penalty 3000 of 3000 due`,
+    ]);
+    expect(proven.asked).toEqual([flexBidKey(bidId), flexActivationKey(activationId), flexIntervalKey(activationId, START)].map(toHex));
+    expect((await cli(['query', 'proof', 'flexbid:0x01', ...rpc])).stderr).toMatch(/^error INVALID_PARAMS: flexbid:0xID needs a bid id/m);
   });
 });

@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../core/bytes.ts';
 import { formatAddress } from '../core/keys.ts';
 import { encryptKey } from '../core/keystore.ts';
 import type { MarketTradesQuery } from '../core/market-query.ts';
-import type { ReversalView } from '../core/reversal.ts';
+import { encodeGovernorSet, encodeReversal, type ReversalView } from '../core/reversal.ts';
+import { marketId, ReversalBucket, reversalBucketKey } from '../core/state-keys.ts';
+import { CliError } from './rpc-client.ts';
 import { decodeReversalApproveBody } from '../core/tx/reversal-approve.ts';
 import { decodeReversalProposeBody } from '../core/tx/reversal-propose.ts';
 import { TxType } from '../core/tx/types.ts';
@@ -14,6 +17,8 @@ import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
 import type { NodeApi } from '../rpc/node-api.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
 import { buyer, clearedMarket, executedReversal, governors, INTERVAL, seller, settledTrade } from '../rpc/testing/market-fixtures.ts';
+import { reversalProofKey } from './commands/reversal.ts';
+import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
 
 /** reversal propose|approve|show|governors against rpc/'s fake node: reversal 1 executed, reversal 2 open (trade NL@I#0). */
@@ -25,6 +30,10 @@ const keyFile = join(dir, 'governor.key');
 const sender: string[] = [];
 const I = INTERVAL;
 const tradeQueries: MarketTradesQuery[] = [];
+/** The reversal of NL@I#0 and the governors, as state holds them. */
+const reversalKey = reversalBucketKey(ReversalBucket.bySettlement, new Uint8Array([...marketId('NL', I), 0, 0, 0, 0]));
+const governorsKey = new Uint8Array([0x23, 0x01]);
+let proven: ProvenState;
 
 const view = (id: number): ReversalView | undefined => {
   if (id !== 1 && id !== 2) return undefined;
@@ -41,8 +50,13 @@ const view = (id: number): ReversalView | undefined => {
 
 beforeAll(async () => {
   fake = createFakeNode();
+  proven = provenState(fake, [
+    [reversalKey, encodeReversal(executedReversal)],
+    [governorsKey, encodeGovernorSet({ threshold: 2, governors })],
+  ]);
   const api: NodeApi = {
     ...fake,
+    getProof: (key) => proven.getProof(key),
     listMarketTrades: (q) => {
       tradeQueries.push(q);
       return { market: clearedMarket, trades: q.after === undefined ? [settledTrade] : [], next: undefined };
@@ -113,5 +127,57 @@ describe('joule reversal show|governors', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('threshold   2 of 3');
     expect(r.stdout).toContain(`governor    ${formatAddress(governors[1]!)}`);
+  });
+});
+
+describe('joule query proof reversal:|governors', () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('reversal:ZONE@START#SEQ is the reversal of that settlement, governors the governor set; other keys are not theirs', () => {
+    expect(reversalProofKey(`reversal:NL@${I}#0`)).toEqual(reversalKey);
+    expect(toHex(reversalProofKey(`reversal:NL-north@${I}#4294967295`)!)).toBe(`2302${toHex(marketId('NL-north', I))}ffffffff`);
+    expect(reversalProofKey('governors')).toEqual(governorsKey);
+    for (const other of [`settlement:NL@${I}#0`, 'governors:', 'governor', '0x2301']) expect(reversalProofKey(other)).toBeUndefined();
+  });
+
+  it('refuses a malformed reversal: key with INVALID_PARAMS naming the key', () => {
+    for (const bad of [
+      'reversal:',
+      'reversal:NL',
+      `reversal:NL@${I}`,
+      `reversal:NL#0`,
+      `reversal:NL@${I}#4294967296`,
+      `reversal:N L@${I}#0`,
+      'reversal:NL@99999999999999999#0',
+      `reversal:NL@2026-01-01T00:00:00Z#0`,
+    ]) {
+      const e = thrown(() => reversalProofKey(bad));
+      expect(e, bad).toBeInstanceOf(CliError);
+      expect(e, bad).toMatchObject({ code: 'INVALID_PARAMS', field: 'key', message: expect.stringMatching(/^reversal:ZONE@START#SEQ needs/) });
+    }
+  });
+
+  it('query proof asks for those keys, verifies the proofs and prints the reversal and the governors', async () => {
+    proven.asked.length = 0;
+    const r = await cli(['query', 'proof', `reversal:NL@${I}#0`, '--rpc', rpc]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `value       reversal 1 of NL@${I}#0: executed at height 21, 2 approval(s), seller ${formatAddress(seller)}, buyer ${formatAddress(buyer)}: "pv-0 meter miscalibrated"`,
+    );
+    expect(r.stdout).toMatch(/verified\s+yes \(inclusion proof\)/);
+    const g = await cli(['query', 'proof', 'governors', '--rpc', rpc]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout).toContain(`value       governors: 2 of 3 approve a reversal: ${governors.map(formatAddress).join(', ')}`);
+    const absent = await cli(['query', 'proof', `reversal:NL@${I}#1`, '--rpc', rpc]);
+    expect(absent.stdout).toMatch(/value\s+absent/);
+    expect(proven.asked).toEqual([toHex(reversalKey), '2301', `2302${toHex(marketId('NL', I))}00000001`]);
+    expect((await cli(['query', 'proof', 'reversal:NL#0', '--rpc', rpc])).stderr).toMatch(/^error INVALID_PARAMS: reversal:ZONE@START#SEQ needs/m);
   });
 });

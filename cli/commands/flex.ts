@@ -11,6 +11,7 @@ import type {
   FlexIntervalListJson,
 } from '../../core/flex-query.ts';
 import type { DeviceListJson } from '../../core/rpc-json.ts';
+import { flexActivationKey, flexBidKey, flexIntervalKey } from '../../core/state-keys.ts';
 import { buildFlexActivate } from '../../core/tx/flex-activate.ts';
 import { buildFlexBid, describeFlexBid, type FlexBidBody } from '../../core/tx/flex-bid.ts';
 import { buildFlexConfirm } from '../../core/tx/flex-confirm.ts';
@@ -40,6 +41,31 @@ function idArg(v: string, what: string): Uint8Array {
   if (!v.startsWith('0x') || b === undefined || b.length !== 32)
     throw new CliError('INVALID_PARAMS', `${what} must be 0x and 32 bytes of hex (a tx hash), got ${JSON.stringify(v)}`, what);
   return b;
+}
+
+/**
+ * The state key `joule query proof` proves for `flexbid:0xID` (a bid), `activation:0xID`
+ * (an activation) or `activation:0xID@START` (how its interval from START, in ms, settled);
+ * undefined for a key of another form.
+ */
+export function flexProofKey(key: string): Uint8Array | undefined {
+  const kind = /^(flexbid|activation):/.exec(key)?.[1];
+  if (kind === undefined) return undefined;
+  const m = /^[a-z]+:(0x[0-9a-fA-F]{64})(?:@([0-9]{1,16}))?$/.exec(key);
+  if (m === null) {
+    const form =
+      kind === 'flexbid'
+        ? 'flexbid:0xID needs a bid id, 0x and 32 bytes of hex (the flex-bid tx hash)'
+        : 'activation:0xID[@START] needs an activation id, 0x and 32 bytes of hex (the flex-activate tx hash), and optionally an interval start in ms';
+    throw new CliError('INVALID_PARAMS', `${form}, got ${JSON.stringify(key)}`, 'key');
+  }
+  const [, hexId, start] = m;
+  const id = fromHexOrUndefined(hexId!)!;
+  if (start === undefined) return kind === 'flexbid' ? flexBidKey(id) : flexActivationKey(id);
+  if (kind === 'flexbid') throw new CliError('INVALID_PARAMS', `flexbid:0xID takes no @START, got ${JSON.stringify(key)}`, 'key');
+  if (!Number.isSafeInteger(Number(start)))
+    throw new CliError('INVALID_PARAMS', `activation:0xID@START needs an interval start in ms, got ${JSON.stringify(key)}`, 'key');
+  return flexIntervalKey(id, Number(start));
 }
 
 function priceArg(v: string): bigint {

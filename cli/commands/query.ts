@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { marketProofKey } from './market.ts';
 import { agreementProofKey } from './agreement-reads.ts';
+import { flexProofKey } from './flex.ts';
+import { reversalProofKey } from './reversal.ts';
 import { blockHash, type BlockHeader, type CommitCertificate } from '../../core/block.ts';
 import { fromHexOrUndefined, toHex } from '../../core/bytes.ts';
 import { isJouleError } from '../../core/errors.ts';
@@ -153,7 +155,10 @@ function deviceIdIn(id: string, form: string): string {
  * certificate, `market:ZONE@START` / `trade:ZONE@START#SEQ` / `settlement:ZONE@START#SEQ`
  * a market's record, a trade, its settlement (cli/commands/market.ts), `agreement:0xID` /
  * `agreement:0xID#SLOT` / `dispute:0xID` an agreement, a slot's settlement, its dispute
- * (cli/commands/agreement-reads.ts).
+ * (cli/commands/agreement-reads.ts), `flexbid:0xID` / `activation:0xID` /
+ * `activation:0xID@START` a flexibility bid, an activation, how its interval settled
+ * (cli/commands/flex.ts), `reversal:ZONE@START#SEQ` / `governors` the reversal of a
+ * settlement, the governor set (cli/commands/reversal.ts).
  */
 function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('0x')) return hexArg(key, 'key');
@@ -161,6 +166,10 @@ function stateKeyArg(key: string): Uint8Array {
   if (market !== undefined) return market;
   const agreement = agreementProofKey(key);
   if (agreement !== undefined) return agreement;
+  const flex = flexProofKey(key);
+  if (flex !== undefined) return flex;
+  const reversal = reversalProofKey(key);
+  if (reversal !== undefined) return reversal;
   if (key.startsWith('utxo:')) return energyUtxoKey(hexArg(key.slice('utxo:'.length), 'utxo id', 32));
   if (key.startsWith('certificate:')) return certificateKey(hexArg(key.slice('certificate:'.length), 'certificate id', 32));
   if (key.startsWith('interval:')) {
@@ -172,6 +181,9 @@ function stateKeyArg(key: string): Uint8Array {
   if (key.startsWith('device:')) return deviceKey(deviceIdIn(key.slice('device:'.length), 'device:ID'));
   return accountKey(addressArg(key));
 }
+
+/** An id or a key, shortened for one line. */
+const short = (id: Uint8Array): string => `0x${toHex(id).slice(0, 16)}…`;
 
 function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   if (value === undefined) return 'absent';
@@ -208,11 +220,36 @@ function describeValue(key: Uint8Array, value: Uint8Array | undefined): string {
   }
   if (view.kind === 'agreement') {
     const a = view.agreement;
-    return `agreement 0x${toHex(a.id).slice(0, 16)}…: ${a.phase}, ${a.quantityWh} Wh a slot from ${formatAddress(a.seller)} (${a.deviceId}) to ${formatAddress(a.buyer)}, ${a.nextSlot} slot(s) settled, ${a.deliveredWh} Wh delivered, ${a.paid} paid`;
+    return `agreement ${short(a.id)}: ${a.phase}, ${a.quantityWh} Wh a slot from ${formatAddress(a.seller)} (${a.deviceId}) to ${formatAddress(a.buyer)}, ${a.nextSlot} slot(s) settled, ${a.deliveredWh} Wh delivered, ${a.paid} paid`;
+  }
+  if (view.kind === 'flex-bid') {
+    const b = view.bid;
+    return `flex bid ${short(view.bidId)}: ${b.capacityKw} kW of ${b.deviceIds.length} device(s) from ${formatAddress(b.aggregator)} at ${b.pricePerMwh} per MWh, available ${b.availableFromMs} to ${b.availableUntilMs}${b.reservedUntilMs === 0 ? '' : `, activated until ${b.reservedUntilMs}`}`;
+  }
+  if (view.kind === 'flex-activation') {
+    const a = view.activation;
+    return `flex activation ${short(view.activationId)} of bid ${short(a.bidId)}: ${a.status}, ${a.powerKw} kW from ${a.startMs} to ${a.endMs} for ${formatAddress(a.dso)}, ${a.settledIntervals} interval(s) settled, ${a.deliveredWh} Wh delivered, ${a.paid} paid, penalty ${a.penalty}`;
+  }
+  if (view.kind === 'flex-interval') {
+    const r = view.result;
+    return `flex interval of activation ${short(view.activationId)} from ${view.intervalStartMs} at height ${r.height}: metered ${r.meteredWh} Wh, baseline ${r.baselineWh} Wh, delivered ${r.deliveredWh} of ${r.targetWh} Wh, paid ${r.payment}, penalty ${r.penalty} of ${r.penaltyDue} due`;
+  }
+  if (view.kind === 'command-payment') {
+    const c = view.payment;
+    return `command payment of ${short(view.commandHash)} to ${formatAddress(c.owner)} for ${view.deviceId} from ${view.intervalStartMs} at height ${c.height}: exported ${c.exportWh} Wh under a limit of ${c.limitWh} Wh, ${c.paid} of ${c.due} due paid`;
+  }
+  if (view.kind === 'governor-set') {
+    const g = view.governors;
+    return `governors: ${g.threshold} of ${g.governors.length} approve a reversal: ${g.governors.map(formatAddress).join(', ')}`;
+  }
+  if (view.kind === 'reversal') {
+    const r = view.reversal;
+    const status = r.executedHeight === undefined ? `open since height ${r.proposedHeight}` : `executed at height ${r.executedHeight}`;
+    return `reversal ${r.id} of ${r.zone}@${r.intervalStartMs}#${r.seq}: ${status}, ${r.approvers.length} approval(s), seller ${formatAddress(r.seller)}, buyer ${formatAddress(r.buyer)}: ${JSON.stringify(r.reason)}`;
   }
   if (view.kind === 'device') {
     const d = view.device;
-    return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key 0x${toHex(d.publicKey).slice(0, 16)}… (${d.keyHistory.length} in history)`;
+    return `device ${d.id}: ${d.kind}, ${d.status}, zone ${d.zone}, key ${short(d.publicKey)} (${d.keyHistory.length} in history)`;
   }
   const a = view.account;
   return `account: balance ${a.balance}, locked ${a.locked}, nonce ${a.nonce}, roles ${a.roles.join(',') || '-'}`;
@@ -222,7 +259,9 @@ async function queryProof(key: string, opts: QueryOptions & { height?: string })
   const wanted = stateKeyArg(key);
   const c = client(opts);
   const params: unknown[] = [
-    /^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:|agreement:|dispute:)/.test(key) ? `0x${toHex(wanted)}` : key,
+    /^(0x|device:|interval:|health:|utxo:|certificate:|market:|trade:|settlement:|agreement:|dispute:|flexbid:|activation:|reversal:|governors$)/.test(key)
+      ? `0x${toHex(wanted)}`
+      : key,
   ];
   if (opts.height !== undefined) params.push(blockRef(opts.height));
   const p = await c.call<ProofJson>('joule_getProof', params);
@@ -326,9 +365,9 @@ export function registerQueryCommands(program: Command): void {
     query
       .command('proof')
       .description(
-        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID, market:ZONE@START, trade:ZONE@START#SEQ, settlement:ZONE@START#SEQ, agreement:0xID[#SLOT], dispute:0xID or a 0x state key), verified locally against the block header',
+        'a state proof for KEY (an address, device:ID, interval:ID@START, health:ID, utxo:0xID, certificate:0xID, market:ZONE@START, trade:ZONE@START#SEQ, settlement:ZONE@START#SEQ, agreement:0xID[#SLOT], dispute:0xID, flexbid:0xID, activation:0xID[@START], reversal:ZONE@START#SEQ, governors or a 0x state key), verified locally against the block header',
       )
-      .argument('<key>', 'joule1... address, device:ID, interval:ID@START (ms), health:ID, utxo:0xID, certificate:0xID, or 0x state key')
+      .argument('<key>', 'joule1... address, one of the forms above (START in ms), or 0x state key')
       .option('--height <h>', 'height to prove at (default: latest)'),
   ).action(queryProof);
   common(

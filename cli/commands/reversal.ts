@@ -3,8 +3,9 @@ import { toHex } from '../../core/bytes.ts';
 import { isZone } from '../../core/device.ts';
 import { parseAddress } from '../../core/keys.ts';
 import type { MarketTradesJson, TradeJson } from '../../core/market-json.ts';
-import { checkReason, type ReversalTarget } from '../../core/reversal.ts';
+import { checkReason, settlementRefBytes, type ReversalTarget } from '../../core/reversal.ts';
 import type { GovernorsJson, ReversalJson } from '../../core/reversal-json.ts';
+import { ReversalBucket, reversalBucketKey } from '../../core/state-keys.ts';
 import { buildReversalApprove } from '../../core/tx/reversal-approve.ts';
 import { buildReversalPropose } from '../../core/tx/reversal-propose.ts';
 import { intArg, timeArg } from '../args.ts';
@@ -32,6 +33,20 @@ export function settlementArg(v: string): Ref {
   if (m === null || !isZone(m[1]) || Number(m[3]) > 0xffff_ffff)
     throw new CliError('INVALID_PARAMS', `a settlement is ZONE@START#SEQ (as joule market trades prints it), got ${JSON.stringify(v)}`, 'settlement');
   return { zone: m[1]!, intervalStartMs: timeArg('settlement')(m[2]!), seq: Number(m[3]) };
+}
+
+/**
+ * The state key `joule query proof` proves for `reversal:ZONE@START#SEQ` (the reversal of
+ * that settlement, START in ms as in `settlement:` proofs) or `governors` (the governor
+ * set); undefined for a key of another form.
+ */
+export function reversalProofKey(key: string): Uint8Array | undefined {
+  if (key === 'governors') return reversalBucketKey(ReversalBucket.governors);
+  if (!key.startsWith('reversal:')) return undefined;
+  const m = /^reversal:([^@]+)@([0-9]{1,16})#([0-9]{1,10})$/.exec(key);
+  if (m === null || !isZone(m[1]) || !Number.isSafeInteger(Number(m[2])) || Number(m[3]) > 0xffff_ffff)
+    throw new CliError('INVALID_PARAMS', `reversal:ZONE@START#SEQ needs a zone, an interval start in ms and a trade number, got ${JSON.stringify(key)}`, 'key');
+  return reversalBucketKey(ReversalBucket.bySettlement, settlementRefBytes({ zone: m[1]!, intervalStartMs: Number(m[2]), seq: Number(m[3]) }));
 }
 
 /** The trade `seq` of its market as the node lists it (one page of one, after seq - 1). */

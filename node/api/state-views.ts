@@ -4,10 +4,22 @@ import { bitsToRoles } from '../../core/roles.ts';
 import { decodeCertificate, decodeEnergyUtxo, type Certificate, type EnergyUtxo } from '../../core/energy.ts';
 import { decodeAgreement, type Agreement } from '../../core/agreement.ts';
 import { decodeMarket, decodeSettlement, decodeTrade, type MarketRecord, type Settlement, type Trade } from '../../core/market.ts';
-import { AgreementBucket, DeviceBucket, EnergyBucket, MarketBucket, marketKey, StatePrefix, TelemetryBucket } from '../../core/state-keys.ts';
+import { decodeGovernorSet, decodeReversal, settlementRefBytes, type GovernorSet, type Reversal } from '../../core/reversal.ts';
+import {
+  AgreementBucket,
+  DeviceBucket,
+  EnergyBucket,
+  MarketBucket,
+  marketKey,
+  ReversalBucket,
+  reversalBucketKey,
+  StatePrefix,
+  TelemetryBucket,
+} from '../../core/state-keys.ts';
 import type { AccountView } from '../../rpc/node-api.ts';
 import { decodeAccount } from '../../state/accounts.ts';
 import { decodeDevice } from '../../core/device.ts';
+import { decodeFlexValue, type FlexStateView } from './state-views-flex.ts';
 
 /** A state value read by a client (e.g. from a proof), decoded by the kind of record its key names. */
 export type StateValueView =
@@ -20,7 +32,10 @@ export type StateValueView =
   | { readonly kind: 'market'; readonly market: MarketRecord }
   | { readonly kind: 'trade'; readonly trade: Trade }
   | { readonly kind: 'settlement'; readonly seq: number; readonly settlement: Settlement }
-  | { readonly kind: 'agreement'; readonly agreement: Agreement };
+  | { readonly kind: 'agreement'; readonly agreement: Agreement }
+  | FlexStateView
+  | { readonly kind: 'governor-set'; readonly governors: GovernorSet }
+  | { readonly kind: 'reversal'; readonly reversal: Reversal };
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -62,6 +77,8 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
       const agreement = decodeAgreement(value);
       return sameBytes(key.subarray(2), agreement.id) ? { kind: 'agreement', agreement } : undefined;
     }
+    if (key[0] === StatePrefix.flex) return decodeFlexValue(key, value);
+    if (key[0] === StatePrefix.reversal) return reversalView(key, value);
   } catch {
     return undefined;
   }
@@ -81,4 +98,14 @@ function marketView(key: Uint8Array, value: Uint8Array): StateValueView | undefi
   }
   if (key[1] === MarketBucket.settlement && seq >= 0) return { kind: 'settlement', seq, settlement: decodeSettlement(value) };
   return undefined;
+}
+
+/** The governors (one record, at a key of its own) or the reversal of one settlement (core/state-keys.ts ReversalBucket). */
+function reversalView(key: Uint8Array, value: Uint8Array): StateValueView | undefined {
+  if (key[1] === ReversalBucket.governors) return key.length === 2 ? { kind: 'governor-set', governors: decodeGovernorSet(value) } : undefined;
+  if (key[1] !== ReversalBucket.bySettlement) return undefined;
+  const reversal = decodeReversal(value);
+  // The record names its settlement: it must be the one the key names (a seq past u32 would wrap in the key's bytes).
+  const named = reversal.seq <= 0xffff_ffff && sameBytes(key, reversalBucketKey(ReversalBucket.bySettlement, settlementRefBytes(reversal)));
+  return named ? { kind: 'reversal', reversal } : undefined;
 }
