@@ -345,3 +345,16 @@ const IMBALANCE_TAG = 'JOULE/imbalance/v1';
 export function imbalanceAccount(zone: string): Uint8Array {
   return sha256(encode([IMBALANCE_TAG, zone])).subarray(0, ADDRESS_LENGTH);
 }
+
+/**
+ * A device's over-delivery in an interval is its metered export beyond everything it was
+ * to deliver then: its market trades (`tradedWh`) and its agreements' slots (`agreedWh`).
+ * It is charged once in all, each of those settling its share in proportion to its volume
+ * (`mineWh`), whichever settles first: floor(over x mine / (traded + agreed)) Wh, rounded
+ * down so the shares never add up to more than the over-delivery.
+ */
+export function overDeliveryShare(exportWh: bigint, tradedWh: bigint, agreedWh: bigint, mineWh: bigint): bigint {
+  const committed = tradedWh + agreedWh;
+  if (exportWh <= committed || mineWh === 0n) return 0n;
+  return ((exportWh - committed) * mineWh) / committed;
+}

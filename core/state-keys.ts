@@ -206,6 +206,8 @@ export const MarketBucket = {
   deviceOffer: 0x0d,
   /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId -> SettleProgress: a device's interval being settled across blocks */
   settleProgress: 0x0e,
+  /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId -> Wh: what the device's trades of the interval sold, once they have all settled */
+  deviceTraded: 0x0f,
 } as const;
 
 function marketBucket(bucket: number, ...parts: Uint8Array[]): Uint8Array {
@@ -247,6 +249,8 @@ export const AgreementBucket = {
   slot: 0x04,
   /** ++ id -> Dispute */
   dispute: 0x05,
+  /** ++ u8(len) ++ deviceId ++ id -> [firstSlotMs, slots, quantityWh]: the agreements a device delivers, while they execute */
+  byDevice: 0x06,
 } as const;
 
 /** A key (or prefix) in one agreement bucket. */

@@ -1,4 +1,5 @@
-import { readU64be, u64be } from '../core/bytes.ts';
+import { concatBytes, readU64be, u64be, utf8 } from '../core/bytes.ts';
+import { decode, encode, readAmount, readArray, readUint } from '../core/codec.ts';
 import {
   decodeAgreement,
   decodeDispute,
@@ -26,6 +27,7 @@ import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
  *   0x21 0x03 ++ u64be(due) ++ id ++ u8(kind) ++ u32be(slot) -> TimerRefs (the hook's queue)
  *   0x21 0x04 ++ id ++ u32be(slot)                    -> SlotSettlement
  *   0x21 0x05 ++ id                                   -> Dispute
+ *   0x21 0x06 ++ u8(len) ++ deviceId ++ id            -> [firstSlotMs, slots, quantityWh] (executing)
  */
 
 export { agreementKey };
@@ -130,4 +132,35 @@ export function putDispute(state: StateOverlay, id: Uint8Array, d: Dispute): voi
 /** The agreement id at the end of an account index key. */
 export function idOfIndexKey(key: Uint8Array): Uint8Array {
   return key.subarray(key.length - ID_LENGTH);
+}
+
+// ---- the agreements a device delivers ----
+
+/** Every executing agreement the device delivers. */
+export function deviceAgreementsPrefix(deviceId: string): Uint8Array {
+  const id = utf8(deviceId);
+  return agreementBucketKey(AgreementBucket.byDevice, concatBytes(new Uint8Array([id.length]), id));
+}
+
+const deviceAgreementKey = (a: Pick<Agreement, 'deviceId' | 'id'>) => concatBytes(deviceAgreementsPrefix(a.deviceId), a.id);
+
+/** Listed from the agreement's start until its last slot settles or it is liquidated. */
+export function putDeviceAgreement(state: StateOverlay, a: Agreement): void {
+  state.set(deviceAgreementKey(a), encode([a.firstSlotMs, a.slots, a.quantityWh]));
+}
+
+export function deleteDeviceAgreement(state: StateOverlay, a: Agreement): void {
+  state.delete(deviceAgreementKey(a));
+}
+
+/** The Wh the device's executing agreements schedule in the interval starting at `intervalStartMs`. */
+export function agreedWh(state: StateReader, deviceId: string, intervalStartMs: number, settlementIntervalMs: number): bigint {
+  let sum = 0n;
+  for (const [, value] of state.iterate(deviceAgreementsPrefix(deviceId))) {
+    const f = readArray(decode(value, 'deviceAgreement'), 'deviceAgreement', 3);
+    const first = readUint(f[0]!, 'deviceAgreement.firstSlotMs');
+    const slots = readUint(f[1]!, 'deviceAgreement.slots');
+    if (intervalStartMs >= first && intervalStartMs < first + slots * settlementIntervalMs) sum += readAmount(f[2]!, 'deviceAgreement.quantityWh');
+  }
+  return sum;
 }

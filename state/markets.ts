@@ -45,6 +45,7 @@ import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
  *   0x20 0x0c ++ M ++ address               -> [side, open orders]
  *   0x20 0x0d ++ M ++ deviceId              -> Wh offered by the device's open asks
  *   0x20 0x0e ++ u64be(I) ++ lp(device)     -> SettleProgress
+ *   0x20 0x0f ++ u64be(I) ++ lp(device)     -> Wh the device's trades of I sold (once all settled)
  *
  * Every market is listed interval first: the books' heads are the earliest markets' best
  * orders, which is what the clearing hook reads (vm/markets/clearing.ts).
@@ -213,6 +214,25 @@ export function settleItemKey(bucket: number, intervalStartMs: number, deviceId:
 /** The part of a queue key naming (interval, device): a group settled together. */
 export function settleGroupOf(k: Uint8Array): Uint8Array {
   return k.subarray(2, 2 + 8 + 1 + k[10]!);
+}
+
+/** The queue entries (or held entries) of one device's trades in one interval. */
+export function settleGroupPrefix(bucket: number, intervalStartMs: number, deviceId: string): Uint8Array {
+  return key(bucket, u64be(intervalStartMs), lp(deviceId));
+}
+
+export function deviceTradedKey(intervalStartMs: number, deviceId: string): Uint8Array {
+  return key(MarketBucket.deviceTraded, u64be(intervalStartMs), lp(deviceId));
+}
+
+/** What the device's trades of the interval sold, Wh: 0 until they have all settled (or when it had none). */
+export function getDeviceTraded(state: StateReader, intervalStartMs: number, deviceId: string): bigint {
+  const raw = state.get(deviceTradedKey(intervalStartMs, deviceId));
+  return raw === undefined ? 0n : readAmount(decode(raw, 'deviceTraded'), 'deviceTraded');
+}
+
+export function putDeviceTraded(state: StateOverlay, intervalStartMs: number, deviceId: string, wh: bigint): void {
+  state.set(deviceTradedKey(intervalStartMs, deviceId), encode(wh));
 }
 
 export function settleProgressKey(intervalStartMs: number, deviceId: string): Uint8Array {

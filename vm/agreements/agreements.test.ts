@@ -162,4 +162,39 @@ describe('bilateral agreements: prices and deviations', () => {
     expect(getSlotSettlement(c.state, id, 1)).toMatchObject({ meteredWh: 0n, deliveredWh: 0n, payment: 0n, penalty: 10_000n });
     expect(x.money()).toBe(money);
   });
+
+  it('a device selling in the market and under an agreement in one interval: the trades take the token first, and its over-delivery is charged once, shared by volume', () => {
+    const run = (exportWh: bigint) => {
+      const x = testAgreement();
+      const { t } = x;
+      const { c } = t;
+      const id = x.ready();
+      const money = x.money();
+      const im = getAccount(c.state, imbalanceAccount(ZONE)).balance;
+      // Slot 0's interval also has a market where s0 sells 600 Wh of pv-0 to b1: P = 200,000.
+      c.block(t.place(x.seller, 'ask', 600n, 100_000n, { I: x.S0, device: 'pv-0' }), t.place(t.buyers[1]!, 'bid', 600n, 300_000n, { I: x.S0 }));
+      x.to(x.S0);
+      c.block();
+      x.deliver(0, exportWh);
+      const r = x.settle(0);
+      const marketOver = r.events.filter((e) => e.type === 'over-delivery').map((e) => Object.fromEntries(e.attributes));
+      return { x, t, id, slot: getSlotSettlement(c.state, id, 0)!, marketOver, imbalance: getAccount(c.state, imbalanceAccount(ZONE)).balance - im, conserved: x.money() === money };
+    };
+    // 2,000 metered against 600 traded + 1,000 agreed: 400 Wh over, charged once at 2 % of 200,000 a kWh = 1,600:
+    // the trades' share floor(400 x 600 / 1,600) = 150 Wh (600), the slot's 250 Wh (1,000).
+    const over = run(2000n);
+    expect(over.marketOver).toEqual([expect.objectContaining({ device: 'pv-0', overWh: '150', charged: '600' })]);
+    expect(over.slot).toMatchObject({ meteredWh: 2000n, deliveredWh: 1000n, overCharge: 1_000n, penalty: 0n });
+    expect(over.imbalance).toBe(1_600n);
+    expect(over.t.energyOf(over.t.buyers[1]!.address)).toBe(600n);
+    expect(over.t.energyOf(over.x.buyer.address)).toBe(1000n);
+    expect(over.conserved).toBe(true);
+    // 1,200 metered: the trade takes its 600 first, the slot gets the other 600 (400 short), nobody over-delivered.
+    const short = run(1200n);
+    expect(short.marketOver).toEqual([]);
+    expect(short.slot).toMatchObject({ meteredWh: 1200n, deliveredWh: 600n, overCharge: 0n, penalty: (400n * 200_000n * 500n) / 10_000_000n });
+    expect(short.imbalance).toBe(0n);
+    expect(short.t.energyOf(short.t.buyers[1]!.address)).toBe(600n);
+    expect(short.conserved).toBe(true);
+  });
 });

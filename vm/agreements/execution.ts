@@ -2,15 +2,19 @@ import type { BlockEvent } from '../../core/block.ts';
 import { agreementUtxoId, INSURANCE_POOL, referencePrice, slotPrice, slotStart, type Agreement, type PartyRole } from '../../core/agreement.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { mintedUtxoId } from '../../core/energy.ts';
-import { imbalanceAccount } from '../../core/market.ts';
+import { imbalanceAccount, overDeliveryShare } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
-import { closeQueueKey, energyUtxoKey, intervalTotalsKey, marketKey } from '../../core/state-keys.ts';
+import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket, marketKey } from '../../core/state-keys.ts';
 import {
+  agreedWh,
   agreementKey,
+  deleteDeviceAgreement,
+  deviceAgreementsPrefix,
   disputeKey,
   getAgreement,
   getDispute,
   putAgreement,
+  putDeviceAgreement,
   putDispute,
   putSlotSettlement,
   putTimer,
@@ -21,7 +25,7 @@ import {
 } from '../../state/agreements.ts';
 import { deleteUtxo, getUtxo, putUtxo } from '../../state/energy.ts';
 import { accountKey } from '../../state/keys.ts';
-import { getMarket } from '../../state/markets.ts';
+import { deviceTradedKey, getDeviceTraded, getMarket, settleGroupPrefix } from '../../state/markets.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText } from '../accounts.ts';
@@ -37,7 +41,8 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
  * - start (the first slot's start): a collateralised agreement becomes executing and queues
  *   its first slot; one still proposed or signed lapses (what collateral it holds goes back).
  * - slot (when the slot's interval settles: its end plus settlementDelayMs), once the close
- *   has reached the device (the same test as market settlement; a frozen interval waits):
+ *   has reached the device (the same test as market settlement; a frozen interval waits)
+ *   and the device's market trades of the interval have all settled:
  *   - delivered = min(quantity, the device's metered export (0 without data), what is left
  *     of the seller's minted token of the interval), moved as an energy UTXO to the buyer;
  *   - price: core/agreement.ts slotPrice (the market formula reads the zone's market for the
@@ -45,8 +50,10 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
  *   - payment floor(delivered x price / 1000), buyer to seller, from the buyer's balance,
  *     then its collateral (rounded down: never pays for a fraction of a Wh);
  *   - under-delivery floor((quantity - delivered) x price x underDeliveryPenaltyBps / 10^7),
- *     seller to buyer; over-delivery floor((metered - quantity) x price x
- *     overDeliveryPenaltyBps / 10^7), seller to the zone's imbalance account; both from the
+ *     seller to buyer; over-delivery: the slot's share of the device's over-delivery
+ *     (core/market.ts overDeliveryShare: the metered export beyond the device's trades and
+ *     its executing agreements' slots of the interval, shared by volume), floor(share x
+ *     price x overDeliveryPenaltyBps / 10^7), seller to the zone's imbalance account; both from the
  *     seller's collateral, then its balance (rounded down, as market settlement);
  *   - the remaining value drops by the slot's; a party whose collateral is now below the
  *     level gets a margin call (vm/agreements/funds.ts checkMargins);
@@ -77,6 +84,7 @@ function start(state: StateOverlay, block: BlockContext, a: Agreement, events: B
   if (a.phase === 'collateralised') {
     const I = a.firstSlotMs;
     putAgreement(state, { ...a, phase: 'executing' });
+    putDeviceAgreement(state, a);
     putTimer(state, settlesAt(I, block.params), a, 'slot', 0, I);
     events.push({ type: 'agreement-executing', attributes: [['agreement', toHex(a.id)]] });
   } else if (a.phase === 'proposed' || a.phase === 'signed') {
@@ -93,12 +101,27 @@ function meteredExport(state: StateReader, a: Agreement, I: number): bigint | un
   return t === undefined || t.status === 'open' ? 0n : (t.mintedWh ?? 0n);
 }
 
-/** Returns false when the slot must wait (the close has not reached the device, or its interval is frozen). */
+/** Whether the device's market trades of the interval are still to settle (queued, or held by a frozen interval). */
+function tradesPending(state: StateReader, deviceId: string, I: number): boolean {
+  for (const bucket of [MarketBucket.settleQueue, MarketBucket.settleHeld]) {
+    const it = state.iterate(settleGroupPrefix(bucket, I, deviceId));
+    const r = it.next();
+    it.return?.();
+    if (r.done !== true) return true;
+  }
+  return false;
+}
+
+/**
+ * Returns false when the slot must wait: the close has not reached the device, its interval
+ * is frozen, or its market trades of the interval have not all settled (they take the
+ * minted token first, and leave what they sold for the over-delivery share).
+ */
 function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slot: number, events: BlockEvent[]): boolean {
   const { params } = block;
   const I = slotStart(a0, slot, params.settlementIntervalMs);
   const metered = meteredExport(state, a0, I);
-  if (metered === undefined) return false;
+  if (metered === undefined || tradesPending(state, a0.deviceId, I)) return false;
   let a = a0;
   const minted = getUtxo(state, mintedUtxoId(a.deviceId, I));
   const holds = minted !== undefined && !minted.frozen && equalBytes(minted.owner, a.seller) ? minted.wh : 0n;
@@ -118,8 +141,9 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   // Rounded down: 5 % of the price per undelivered kWh = undelivered x price x bps / (1000 x 10^4).
   const underDue = ((a.quantityWh - delivered) * price * BigInt(params.underDeliveryPenaltyBps)) / 10_000_000n;
   const [afterPenalty, penalty] = take(state, afterPayment, 'seller', a.buyer, underDue, true);
-  // Against this agreement's quantity alone: a device also selling in the market that interval is charged by both (docs/protocol.md, known limitation).
-  const over = metered > a.quantityWh ? metered - a.quantityWh : 0n;
+  // This slot's share of the device's over-delivery: the market trades and the other agreements of the interval charge the rest.
+  const traded = getDeviceTraded(state, I, a.deviceId);
+  const over = overDeliveryShare(metered, traded, agreedWh(state, a.deviceId, I, params.settlementIntervalMs), a.quantityWh);
   const overDue = (over * price * BigInt(params.overDeliveryPenaltyBps)) / 10_000_000n;
   const [afterOver, overCharge] = take(state, afterPenalty, 'seller', imbalanceAccount(a.zone), overDue, true);
   a = afterOver;
@@ -145,6 +169,7 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
     ],
   });
   if (a.nextSlot === a.slots) {
+    deleteDeviceAgreement(state, a);
     a = withPhase(state, { ...release(state, release(state, a, 'buyer'), 'seller'), settledAtMs: block.timestamp }, 'settled');
     events.push({
       type: 'agreement-settled',
@@ -169,6 +194,7 @@ function liquidate(state: StateOverlay, block: BlockContext, a: Agreement, r: Pa
   let out = release(state, withCall(withCollateral(a, r, 0n), r, 0), other(r));
   const next = slotStart(out, out.nextSlot, block.params.settlementIntervalMs);
   state.delete(timerKey(settlesAt(next, block.params), out.id, 'slot', out.nextSlot));
+  deleteDeviceAgreement(state, out);
   out = { ...out, phase: 'liquidated' };
   putAgreement(state, out);
   events.push({
@@ -216,24 +242,33 @@ export function runAgreements(state: StateOverlay, block: BlockContext, budget: 
   return events;
 }
 
-function timerReads(t: Timer): Uint8Array[] {
+function timerReads(t: Timer): HookReads {
   const { refs } = t;
   const keys = [agreementKey(t.id), disputeKey(t.id), accountKey(refs.buyer), accountKey(refs.seller), accountKey(INSURANCE_POOL)];
-  if (t.kind !== 'slot') return keys;
+  if (t.kind !== 'slot') return { keys, prefixes: [] };
   const I = refs.intervalStartMs;
-  return [
-    ...keys,
-    accountKey(imbalanceAccount(refs.zone)),
-    closeQueueKey(I, refs.deviceId, false),
-    intervalTotalsKey(refs.deviceId, I),
-    energyUtxoKey(mintedUtxoId(refs.deviceId, I)),
-    marketKey(refs.zone, I),
-  ];
+  return {
+    keys: [
+      ...keys,
+      accountKey(imbalanceAccount(refs.zone)),
+      closeQueueKey(I, refs.deviceId, false),
+      intervalTotalsKey(refs.deviceId, I),
+      energyUtxoKey(mintedUtxoId(refs.deviceId, I)),
+      marketKey(refs.zone, I),
+      deviceTradedKey(I, refs.deviceId),
+    ],
+    prefixes: [
+      deviceAgreementsPrefix(refs.deviceId),
+      settleGroupPrefix(MarketBucket.settleQueue, I, refs.deviceId),
+      settleGroupPrefix(MarketBucket.settleHeld, I, refs.deviceId),
+    ],
+  };
 }
 
 /** What the hook reads: the records its due timers name (the timers are in the state before the block's txs). */
 export function agreementDependentReads(declared: StateReader, block: BlockContext): HookReads {
-  return { keys: dueTimers(declared, block, AGREEMENT_WORK_PER_BLOCK).flatMap(timerReads), prefixes: [] };
+  const reads = dueTimers(declared, block, AGREEMENT_WORK_PER_BLOCK).map(timerReads);
+  return { keys: reads.flatMap((r) => r.keys), prefixes: reads.flatMap((r) => r.prefixes) };
 }
 
 export const agreementExecutionHook: EndBlockHook = {

@@ -3,9 +3,10 @@ import { equalBytes, readU64be, toHex } from '../../core/bytes.ts';
 import { encode } from '../../core/codec.ts';
 import { mintedUtxoId } from '../../core/energy.ts';
 import { sha256 } from '../../core/hash.ts';
-import { decodeTrade, imbalanceAccount, TRADE_UTXO_TAG, type Trade } from '../../core/market.ts';
+import { decodeTrade, imbalanceAccount, overDeliveryShare, TRADE_UTXO_TAG, type Trade } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket } from '../../core/state-keys.ts';
+import { agreedWh, deviceAgreementsPrefix } from '../../state/agreements.ts';
 import { deleteUtxo, getUtxo, putUtxo } from '../../state/energy.ts';
 import { accountKey } from '../../state/keys.ts';
 import {
@@ -17,6 +18,7 @@ import {
   marketId,
   marketKey,
   putHeld,
+  putDeviceTraded,
   putSettlement,
   putSettleProgress,
   SETTLE_HELD_PREFIX,
@@ -46,9 +48,13 @@ import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types
  * - under-delivery: floor(undelivered x P x underDeliveryPenaltyBps / 10^7) from the ask's
  *   collateral, then the seller's balance (as far as they go), to the buyer (rounded down:
  *   a penalty never takes more than the rate);
- * - over-delivery: after a device's last trade of the interval, floor((metered - traded) x
- *   P x overDeliveryPenaltyBps / 10^7) from the seller's balance (as far as it goes) to the
- *   zone's imbalance account (core/market.ts imbalanceAccount);
+ * - over-delivery: after a device's last trade of the interval, the trades' share of the
+ *   device's over-delivery (core/market.ts overDeliveryShare: the metered export beyond its
+ *   trades and its executing agreements' slots, shared by volume, so the agreements that
+ *   settle after charge the rest and nothing twice), floor(share x P x
+ *   overDeliveryPenaltyBps / 10^7) from the seller's balance (as far as it goes) to the
+ *   zone's imbalance account (core/market.ts imbalanceAccount); the Wh the trades sold stay
+ *   recorded (deviceTraded) for those agreements;
  * - held money: when an order's last trade settles, what is left of its escrow or
  *   collateral goes back to its owner's balance.
  * Money only moves between balances and locked funds, and Wh only from the minted token
@@ -179,9 +185,11 @@ function settleTrade(state: StateOverlay, block: BlockContext, it: Item, allocat
   });
 }
 
+/** The trades' share of the device's over-delivery in the interval (core/market.ts overDeliveryShare), charged at P. */
 function overDelivery(state: StateOverlay, block: BlockContext, last: Item, exportWh: bigint, tradedWh: bigint, price: bigint, events: BlockEvent[]): void {
-  if (exportWh <= tradedWh) return;
-  const over = exportWh - tradedWh;
+  const agreed = agreedWh(state, last.deviceId, last.intervalStartMs, block.params.settlementIntervalMs);
+  const over = overDeliveryShare(exportWh, tradedWh, agreed, tradedWh);
+  if (over === 0n) return;
   // Rounded down, like the under-delivery penalty.
   const due = (over * price * BigInt(block.params.overDeliveryPenaltyBps)) / 10_000_000n;
   const paid = takeFromSeller(state, last.trade, imbalanceAccount(last.zone), due, false);
@@ -255,6 +263,8 @@ function settleBucket(state: StateOverlay, block: BlockContext, budget: WorkBudg
         cur = it.next();
       }
       overDelivery(state, block, last, m.exportWh, tradedWh, price, events);
+      // What the device's agreements of the interval measure their share against (they settle after this).
+      putDeviceTraded(state, head.intervalStartMs, head.deviceId, tradedWh);
       state.delete(settleProgressKey(head.intervalStartMs, head.deviceId));
       r = cur;
     }
@@ -299,8 +309,11 @@ function itemReads(i: Item): Uint8Array[] {
  */
 export function settlementDependentReads(declared: StateReader, block: BlockContext): HookReads {
   const keys = new Map<string, Uint8Array>();
+  const prefixes = new Map<string, Uint8Array>();
   const add = (i: Item) => {
     for (const k of itemReads(i)) keys.set(toHex(k), k);
+    const p = deviceAgreementsPrefix(i.deviceId);
+    prefixes.set(toHex(p), p);
   };
   for (const e of declared.iterate(SETTLE_HELD_PREFIX)) add(itemOf(e));
   let n = 0;
@@ -310,7 +323,7 @@ export function settlementDependentReads(declared: StateReader, block: BlockCont
     if (settlesAt(i.intervalStartMs, block.params) > block.timestamp) break;
     add(i);
   }
-  return { keys: [...keys.values()], prefixes: [] };
+  return { keys: [...keys.values()], prefixes: [...prefixes.values()] };
 }
 
 export const marketSettlementHook: EndBlockHook = {
