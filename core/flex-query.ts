@@ -62,6 +62,8 @@ export interface FlexActivationJson {
   dso: string;
   aggregator: string;
   powerKw: number;
+  /** The bid's ramp-up rate when activated: the first intervals target what the fleet can reach (docs/protocol.md). */
+  rampUpKwPerMin: number;
   startMs: number;
   endMs: number;
   pricePerMwh: string;

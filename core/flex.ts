@@ -59,6 +59,8 @@ export interface FlexActivation {
   readonly dso: Uint8Array;
   readonly aggregator: Uint8Array;
   readonly powerKw: number;
+  /** The bid's ramp-up rate when activated: the fleet reaches powerKw that fast from the window's start (activationTargetWh). */
+  readonly rampUpKwPerMin: number;
   /** The window [start, end), ms, aligned to settlement intervals. */
   readonly startMs: number;
   readonly endMs: number;
@@ -158,7 +160,8 @@ export function decodeFlexBid(bytes: Uint8Array): FlexBid {
 }
 
 // ---- activation: [bidId, dso, aggregator, powerKw, startMs, endMs, pricePerMwh, activatedAtMs, height, status,
-//      confirmedAtMs | nil, commandHash, escrow, baselineWh | nil, baselineIntervals, settledIntervals, deliveredWh, paid, penalty] ----
+//      confirmedAtMs | nil, commandHash, escrow, baselineWh | nil, baselineIntervals, settledIntervals, deliveredWh, paid, penalty,
+//      rampUpKwPerMin] ----
 
 export function encodeFlexActivation(a: FlexActivation): Uint8Array {
   return encode([
@@ -181,11 +184,12 @@ export function encodeFlexActivation(a: FlexActivation): Uint8Array {
     a.deliveredWh,
     a.paid,
     a.penalty,
+    a.rampUpKwPerMin,
   ]);
 }
 
 export function decodeFlexActivation(bytes: Uint8Array): FlexActivation {
-  const f = readArray(decode(bytes, 'flexActivation'), 'flexActivation', 19);
+  const f = readArray(decode(bytes, 'flexActivation'), 'flexActivation', 20);
   const status = ACTIVATION_STATUSES[readUint(f[9]!, 'flexActivation.status')];
   if (status === undefined) throw corrupt('flexActivation.status', 'unknown activation status');
   return {
@@ -193,6 +197,7 @@ export function decodeFlexActivation(bytes: Uint8Array): FlexActivation {
     dso: readBytes(f[1]!, 'flexActivation.dso', ADDRESS_LENGTH),
     aggregator: readBytes(f[2]!, 'flexActivation.aggregator', ADDRESS_LENGTH),
     powerKw: readUint(f[3]!, 'flexActivation.powerKw'),
+    rampUpKwPerMin: readUint(f[19]!, 'flexActivation.rampUpKwPerMin'),
     startMs: readUint(f[4]!, 'flexActivation.startMs'),
     endMs: readUint(f[5]!, 'flexActivation.endMs'),
     pricePerMwh: readAmount(f[6]!, 'flexActivation.pricePerMwh'),
@@ -251,9 +256,34 @@ export function decodeCommandPayment(bytes: Uint8Array): CommandPayment {
 
 // ---- arithmetic (integers only; each rounding next to it) ----
 
-/** Energy of `powerKw` over `ms`, Wh, rounded down: kW x ms / 3,600. */
-export function energyWh(powerKw: number, ms: number): bigint {
-  return (BigInt(powerKw) * BigInt(ms)) / 3600n;
+/**
+ * Energy the fleet delivers from `fromMs` to `toMs` after an activation's start, Wh, when its
+ * power rises from 0 at `rampUpKwPerMin` until it reaches `powerKw`, then holds: the area
+ * under min(P, R x t / 60,000) with t in ms. In units of 1 / (432,000,000 x R) Wh the area
+ * up to t is, with x = t x R, x^2 while x <= 60,000 P (still ramping), else
+ * 120,000 P x - 3,600,000,000 P^2. Each end is rounded down, so the intervals of a window
+ * add up exactly to the whole window's energy (rounded down once).
+ */
+export function rampedEnergyWh(powerKw: number, rampUpKwPerMin: number, fromMs: number, toMs: number): bigint {
+  const P = BigInt(powerKw);
+  const R = BigInt(rampUpKwPerMin);
+  const full = 60_000n * P;
+  const area = (t: number): bigint => {
+    const x = BigInt(t) * R;
+    return x <= full ? x * x : 120_000n * P * x - 3_600_000_000n * P * P;
+  };
+  const unit = 432_000_000n * R;
+  return area(toMs) / unit - area(fromMs) / unit;
+}
+
+/** What an activation asks of its fleet in the interval starting at `intervalStartMs`, Wh (rampedEnergyWh). */
+export function activationTargetWh(
+  a: Pick<FlexActivation, 'powerKw' | 'rampUpKwPerMin' | 'startMs'>,
+  intervalStartMs: number,
+  settlementIntervalMs: number,
+): bigint {
+  const from = intervalStartMs - a.startMs;
+  return rampedEnergyWh(a.powerKw, a.rampUpKwPerMin, from, from + settlementIntervalMs);
 }
 
 /** Money for `wh` at `pricePerMwh`, rounded down (the payer never pays for a fraction of a Wh): wh x price / 10^6. */

@@ -59,7 +59,8 @@ describe('flexibility listings on a strict state', () => {
       const intervals = await loadAndListFlexIntervals(await ws.load({}), settled.hash, { limit: 10 });
       expect(intervals.items.map((i) => i.intervalStartMs)).toEqual([A + 2 * iv, A + 3 * iv]);
       expect(intervals.items[0]!.key).toEqual(flexIntervalKey(settled.hash, A + 2 * iv));
-      expect(intervals.items[0]!.result).toMatchObject({ targetWh: 833n, deliveredWh: 0n });
+      // 100 kW reached at 500 kW/min after 12 s: 100 x (30 - 12 / 2) s = 666.7 Wh, down.
+      expect(intervals.items[0]!.result).toMatchObject({ targetWh: 666n, deliveredWh: 0n });
     });
   });
 });

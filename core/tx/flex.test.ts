@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { encode, type Encodable } from '../codec.ts';
 import { ErrorCode } from '../errors.ts';
-import { decodeFlexActivation, decodeFlexBid, encodeFlexActivation, encodeFlexBid, energyWh, flexEscrow, flexPayment, flexPenalty, floorDiv } from '../flex.ts';
+import {
+  decodeFlexActivation,
+  decodeFlexBid,
+  encodeFlexActivation,
+  encodeFlexBid,
+  flexEscrow,
+  flexPayment,
+  flexPenalty,
+  floorDiv,
+  rampedEnergyWh,
+} from '../flex.ts';
 import { errorOf } from '../testing/errors.ts';
 import { decodeFlexActivateBody, encodeFlexActivateBody } from './flex-activate.ts';
 import { decodeFlexBidBody, encodeFlexBidBody, type FlexBidBody } from './flex-bid.ts';
@@ -107,6 +117,7 @@ describe('flex records and arithmetic', () => {
       confirmedAtMs: 2,
       commandHash: new Uint8Array(32).fill(4),
       escrow: 10n,
+      rampUpKwPerMin: 30,
       baselineWh: -250n,
       baselineIntervals: 3,
       settledIntervals: 1,
@@ -118,8 +129,16 @@ describe('flex records and arithmetic', () => {
   });
 
   it('rounds as documented', () => {
-    expect(energyWh(240, 30_000)).toBe(2000n);
-    expect(energyWh(1, 1000)).toBe(0n); // 0.27 Wh, down
+    // 240 kW at 60 kW/min: 4 minutes of ramp. Its first 30 s reach 30 kW: 30 x 30 s / 2 = 125 Wh.
+    expect(rampedEnergyWh(240, 60, 0, 30_000)).toBe(125n);
+    // The whole ramp: 240 kW x 4 min / 2 = 8,000 Wh; then flat, 2,000 Wh each 30 s.
+    expect(rampedEnergyWh(240, 60, 0, 240_000)).toBe(8000n);
+    expect(rampedEnergyWh(240, 60, 240_000, 270_000)).toBe(2000n);
+    // A ramp ending inside an interval: 1 kW/min to 1 kW takes 60 s; over 90 s: 0.5/60 + 1/120 kWh = 16.67 Wh, down.
+    expect(rampedEnergyWh(1, 1, 0, 90_000)).toBe(16n);
+    // An instant ramp is the flat energy, 240 x 30 s = 2,000 Wh, less the 0.05 Wh of its 1.4 ms ramp, down.
+    expect(rampedEnergyWh(240, 10_000_000, 0, 30_000)).toBe(1999n);
+    expect(rampedEnergyWh(1, 10_000_000, 0, 1000)).toBe(0n); // 0.28 Wh, down
     expect(flexPayment(1999n, 1_000_000n)).toBe(1999n);
     expect(flexPayment(1n, 999_999n)).toBe(0n); // down
     expect(flexEscrow(1n, 999_999n)).toBe(1n); // up

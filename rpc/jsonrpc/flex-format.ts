@@ -34,6 +34,7 @@ export function formatFlexActivation(id: Uint8Array, a: FlexActivation): FlexAct
     dso: formatAddress(a.dso),
     aggregator: formatAddress(a.aggregator),
     powerKw: a.powerKw,
+    rampUpKwPerMin: a.rampUpKwPerMin,
     startMs: a.startMs,
     endMs: a.endMs,
     pricePerMwh: a.pricePerMwh.toString(),

@@ -62,6 +62,7 @@ describe('flexibility RPC methods', () => {
       dso: formatAddress(dso),
       aggregator: formatAddress(aggregator),
       powerKw: 240,
+      rampUpKwPerMin: 100,
       startMs: START,
       endMs: START + 30_000,
       pricePerMwh: '100000000',

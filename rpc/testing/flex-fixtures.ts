@@ -32,6 +32,7 @@ export const flexActivation: FlexActivation = {
   dso,
   aggregator,
   powerKw: 240,
+  rampUpKwPerMin: 100,
   startMs: START,
   endMs: START + 30_000,
   pricePerMwh: 100_000_000n,

@@ -2,7 +2,7 @@ import { utf8 } from '../../core/bytes.ts';
 import { encode, type Encodable } from '../../core/codec.ts';
 import { commandHash } from '../../core/command.ts';
 import { ErrorCode } from '../../core/errors.ts';
-import { type ActivationStatus, energyWh, flexEscrow, type FlexBid } from '../../core/flex.ts';
+import { type ActivationStatus, flexEscrow, type FlexBid, rampedEnergyWh } from '../../core/flex.ts';
 import { sha256 } from '../../core/hash.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { DEFAULT_PARAMS } from '../../core/params.ts';
@@ -55,6 +55,7 @@ export interface FlexActivationContext {
   dso: string;
   aggregator: string;
   powerKw: number;
+  rampUpKwPerMin: number;
   startMs: number;
   endMs: number;
   pricePerMwh: string;
@@ -104,12 +105,13 @@ export function contextFlexActivations(): FlexActivationContext[] {
       dso: KEYS.north.name,
       aggregator: KEYS.aggregator.name,
       ...window,
+      rampUpKwPerMin: BID_TERMS.rampUpKwPerMin,
       pricePerMwh: bid.pricePerMwh,
       activatedAtMs: CONTEXT_BLOCK.timestampMs - agoMs,
       height,
       status: 'pending',
       commandHash: hex(commandHash(VECTOR_CHAIN_ID, command)),
-      escrow: flexEscrow(energyWh(20, INTERVAL), BID_TERMS.pricePerMwh).toString(),
+      escrow: flexEscrow(rampedEnergyWh(20, BID_TERMS.rampUpKwPerMin, 0, INTERVAL), BID_TERMS.pricePerMwh).toString(),
     };
   };
   return [one(1, 10_000, 9), one(2, 31_000, 8)];
@@ -136,6 +138,7 @@ export function putContextFlex(
         dso: parseAddress(addressOf(a.dso)),
         aggregator: parseAddress(addressOf(a.aggregator)),
         powerKw: a.powerKw,
+        rampUpKwPerMin: a.rampUpKwPerMin,
         startMs: a.startMs,
         endMs: a.endMs,
         pricePerMwh: BigInt(a.pricePerMwh),

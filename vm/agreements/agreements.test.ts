@@ -178,7 +178,15 @@ describe('bilateral agreements: prices and deviations', () => {
       x.deliver(0, exportWh);
       const r = x.settle(0);
       const marketOver = r.events.filter((e) => e.type === 'over-delivery').map((e) => Object.fromEntries(e.attributes));
-      return { x, t, id, slot: getSlotSettlement(c.state, id, 0)!, marketOver, imbalance: getAccount(c.state, imbalanceAccount(ZONE)).balance - im, conserved: x.money() === money };
+      return {
+        x,
+        t,
+        id,
+        slot: getSlotSettlement(c.state, id, 0)!,
+        marketOver,
+        imbalance: getAccount(c.state, imbalanceAccount(ZONE)).balance - im,
+        conserved: x.money() === money,
+      };
     };
     // 2,000 metered against 600 traded + 1,000 agreed: 400 Wh over, charged once at 2 % of 200,000 a kWh = 1,600:
     // the trades' share floor(400 x 600 / 1,600) = 150 Wh (600), the slot's 250 Wh (1,000).

@@ -2,7 +2,7 @@ import type { BlockEvent } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
 import { commandHash } from '../../core/command.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { energyWh, FLEX_CONFIRM_WINDOW_MS, flexEscrow, type FlexBid } from '../../core/flex.ts';
+import { FLEX_CONFIRM_WINDOW_MS, flexEscrow, rampedEnergyWh, type FlexBid } from '../../core/flex.ts';
 import { hasRole } from '../../core/roles.ts';
 import { decodeFlexActivateBody, type FlexActivateBody } from '../../core/tx/flex-activate.ts';
 import { TxType } from '../../core/tx/types.ts';
@@ -20,8 +20,9 @@ import { fleetCommand } from './command.ts';
  * most its capacity; the window is aligned to settlement intervals, inside the bid's
  * availability, starts at or after the end of the bid's previous activation (a lapsed one
  * included: its window is not offered again) and not before the block's time; the dso's
- * balance covers the fee and the escrow, ceil(target x price / 10^6) with target =
- * intervals x floor(powerKw x intervalMs / 3600) Wh, locked until the intervals settle.
+ * balance covers the fee and the escrow, ceil(target x price / 10^6) with target the
+ * window's energy when the fleet's power rises from 0 at the bid's ramp-up rate to powerKw
+ * and holds (core/flex.ts rampedEnergyWh), locked until the intervals settle.
  *
  * The activation anchors the fleet's grid command (./command.ts fleetCommand) and queues
  * its confirmation deadline, FLEX_CONFIRM_WINDOW_MS after the block's time
@@ -34,11 +35,9 @@ function validate(body: FlexActivateBody, _tx: Tx, ctx: ChainContext): void {
   if (body.endMs % iv !== 0) throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must be a multiple of the settlement interval (${iv} ms)`, 'tx.body.endMs');
 }
 
-/** The energy an activation asks for per interval, and the escrow of its whole window. */
-export function activationTerms(body: FlexActivateBody, pricePerMwh: bigint, settlementIntervalMs: number): { targetWh: bigint; escrow: bigint } {
-  const targetWh = energyWh(body.powerKw, settlementIntervalMs);
-  const intervals = BigInt((body.endMs - body.startMs) / settlementIntervalMs);
-  return { targetWh, escrow: flexEscrow(targetWh * intervals, pricePerMwh) };
+/** The escrow of an activation's whole window: its energy at the bid's ramp-up rate (core/flex.ts rampedEnergyWh) at the bid's price, rounded up. */
+export function activationEscrow(body: FlexActivateBody, bid: Pick<FlexBid, 'rampUpKwPerMin' | 'pricePerMwh'>): bigint {
+  return flexEscrow(rampedEnergyWh(body.powerKw, bid.rampUpKwPerMin, 0, body.endMs - body.startMs), bid.pricePerMwh);
 }
 
 function requireBid(state: StateReader, body: FlexActivateBody, tx: Tx, ctx: ChainContext): FlexBid {
@@ -56,7 +55,7 @@ function requireBid(state: StateReader, body: FlexActivateBody, tx: Tx, ctx: Cha
     throw new JouleError(ErrorCode.FLEX_WINDOW, `overlaps the bid's previous activation, whose window ends at ${bid.reservedUntilMs} ms`, 'tx.body.startMs');
   if (ctx.timestamp !== undefined && body.startMs < ctx.timestamp)
     throw new JouleError(ErrorCode.FLEX_WINDOW, `the window began at ${body.startMs} ms, before the block time ${ctx.timestamp} ms`, 'tx.body.startMs');
-  const { escrow } = activationTerms(body, bid.pricePerMwh, ctx.params.settlementIntervalMs);
+  const escrow = activationEscrow(body, bid);
   const balance = readAccount(state, tx.from).balance;
   if (balance < tx.fee + escrow)
     throw new JouleError(ErrorCode.TX_INSUFFICIENT_BALANCE, `balance ${balance} does not cover the fee and the escrow ${escrow}`, 'tx.body.powerKw');
@@ -65,7 +64,7 @@ function requireBid(state: StateReader, body: FlexActivateBody, tx: Tx, ctx: Cha
 
 function execute({ state, tx, body, block }: ExecContext<FlexActivateBody>): BlockEvent[] {
   const bid = requireBid(state, body, tx, block);
-  const { escrow } = activationTerms(body, bid.pricePerMwh, block.params.settlementIntervalMs);
+  const escrow = activationEscrow(body, bid);
   const dso = readAccount(state, tx.from);
   writeAccount(state, tx.from, { ...dso, balance: dso.balance - escrow, locked: dso.locked + escrow });
   const command = fleetCommand(tx.from, bid, body);
@@ -80,6 +79,7 @@ function execute({ state, tx, body, block }: ExecContext<FlexActivateBody>): Blo
       dso: tx.from,
       aggregator: bid.aggregator,
       powerKw: body.powerKw,
+      rampUpKwPerMin: bid.rampUpKwPerMin,
       startMs: body.startMs,
       endMs: body.endMs,
       pricePerMwh: bid.pricePerMwh,

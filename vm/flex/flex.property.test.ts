@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { energyWh, flexEscrow, flexPayment, flexPenalty, floorDiv } from '../../core/flex.ts';
+import { flexEscrow, flexPayment, flexPenalty, floorDiv, rampedEnergyWh } from '../../core/flex.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getFlexActivation, getFlexIntervalResult } from '../../state/flex.ts';
 import { testFleet } from '../testing/flex.ts';
@@ -37,6 +37,8 @@ const caseArb = fc
   .record({
     baseline: fc.array(meteringArb, { minLength: 4, maxLength: 4 }),
     powerKw: fc.integer({ min: 1, max: 1000 }),
+    // From ramps far slower than an interval to ramps too fast to matter.
+    rampUpKwPerMin: fc.integer({ min: 1, max: 100_000 }),
     window: fc.array(meteringArb, { minLength: 1, maxLength: 3 }),
     confirm: fc.boolean(),
   })
@@ -47,7 +49,7 @@ const PRICE = 100_000_000n;
 describe('flexibility settlement properties', () => {
   it('conserves money, returns the escrow, and pays and penalises each interval by the documented rule', () => {
     fc.assert(
-      fc.property(caseArb, ({ baseline, powerKw, window, confirm }) => {
+      fc.property(caseArb, ({ baseline, powerKw, rampUpKwPerMin, window, confirm }) => {
         const f = testFleet();
         const { c, A, iv } = f;
         const meter = (start: number, m: readonly [bigint, bigint] | undefined) => {
@@ -57,7 +59,7 @@ describe('flexibility settlement properties', () => {
               ['bat-1', m[1]],
             ]);
         };
-        const bid = f.bid({ availableFromMs: A - iv });
+        const bid = f.bid({ availableFromMs: A - iv, rampUpKwPerMin });
         c.block(bid);
         // Baseline intervals A-4iv .. A-2iv before the activation, A-iv after it (the activation lands in it).
         for (let k = 4; k >= 2; k--) meter(A - k * iv, baseline[4 - k]);
@@ -81,9 +83,10 @@ describe('flexibility settlement properties', () => {
         const metered = baseline.filter((m) => m !== undefined);
         const sum = metered.reduce((s, m) => s - m![0] - m![1], 0n);
         const B = metered.length === 0 ? 0n : floorDiv(sum, BigInt(metered.length));
-        const target = energyWh(powerKw, iv);
         let paid = 0n;
         window.forEach((m, i) => {
+          // What the fleet can deliver in interval i, its power rising from 0 at the window's start at the bid's ramp rate.
+          const target = rampedEnergyWh(powerKw, rampUpKwPerMin, i * iv, (i + 1) * iv);
           const M = m === undefined ? 0n : -m[0] - m[1];
           const D = M - B <= 0n ? 0n : M - B < target ? M - B : target;
           const r = getFlexIntervalResult(c.state, act.hash, A + i * iv)!;
@@ -92,7 +95,7 @@ describe('flexibility settlement properties', () => {
           paid += r.payment;
         });
         expect(a.paid).toBe(paid);
-        expect(paid <= flexEscrow(target * BigInt(window.length), PRICE)).toBe(true);
+        expect(paid <= flexEscrow(rampedEnergyWh(powerKw, rampUpKwPerMin, 0, window.length * iv), PRICE)).toBe(true);
       }),
       { numRuns: 25 },
     );

@@ -15,7 +15,9 @@ import { activationCommand, fleetCommand } from './command.ts';
  * The bid: bat-0 and bat-1 (1 MW each), 1,000 kW at 100,000,000 micro-units per MWh (100 per
  * MWh), available from A - iv for 10 intervals. The baseline: in each of the 4 intervals
  * before A, bat-0 imports 300 Wh and bat-1 exports 100 Wh: the fleet's net export is -200 Wh.
- * An activation of 240 kW for a 30 s interval targets 240 x 30,000 / 3600 = 2,000 Wh.
+ * An activation of 240 kW for a 30 s interval targets 240 x 30,000 / 3600 = 2,000 Wh once
+ * the fleet is at full power; it ramps up at the bid's 500 kW/min, so reaches 240 kW after
+ * 28.8 s, and the first interval targets floor(240 x 30 s - 240 x 28.8 s / 2) = 1,040 Wh.
  */
 function activated(opts: { intervals?: number } = {}) {
   const f = testFleet();
@@ -61,11 +63,11 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
     expect(errorOf(() => f.c.check(f.bid({ pricePerMwh: 4_000_000_001n })))).toMatchObject({ code: ErrorCode.TX_INVALID_FIELD, field: 'tx.body.pricePerMwh' });
   });
 
-  it('activation: escrows ceil(4,000 Wh x price / 10^6) = 400,000 and anchors the fleet’s discharge command; its rules name their fields', () => {
+  it('activation: escrows ceil((1,040 + 2,000) Wh x price / 10^6) = 304,000 and anchors the fleet’s discharge command; its rules name their fields', () => {
     const { f, c, A, iv, bid, act, before } = activated();
     const a = getFlexActivation(c.state, act.hash)!;
-    expect(a).toMatchObject({ status: 'pending', escrow: 400_000n, powerKw: 240, startMs: A, endMs: A + 2 * iv });
-    expect(getAccount(c.state, f.dso.address)).toMatchObject({ locked: before.dso.locked + 400_000n });
+    expect(a).toMatchObject({ status: 'pending', escrow: 304_000n, powerKw: 240, rampUpKwPerMin: 500, startMs: A, endMs: A + 2 * iv });
+    expect(getAccount(c.state, f.dso.address)).toMatchObject({ locked: before.dso.locked + 304_000n });
     const cmd = fleetCommand(f.dso.address, getFlexBid(c.state, bid.hash)!, { powerKw: 240, startMs: A, endMs: A + 2 * iv });
     expect(cmd).toMatchObject({ type: 1, powerLimitW: 120_000, priceMicroPerKwh: 100_000n, deviceIds: ['bat-0', 'bat-1'] });
     expect(equalBytes(a.commandHash, commandHash(ENERGY_CHAIN_ID, cmd))).toBe(true);
@@ -82,12 +84,12 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
     expect(check(f.activate(act.hash, 240, A + 2 * iv, A + 3 * iv))).toMatchObject({ code: ErrorCode.FLEX_BID_UNKNOWN, field: 'tx.body.bidId' });
   });
 
-  it('confirmed in time and delivered in full: each interval pays floor(2,000 x 10^8 / 10^6) = 200,000; the escrow is used up', () => {
+  it('confirmed in time and delivered in full: the ramping interval pays floor(1,040 x 10^8 / 10^6) = 104,000, the next 200,000; the escrow is used up', () => {
     const { f, c, A, iv, act, before } = activated();
     c.advance(10_000);
     expect(c.block(f.confirm(act.hash)).receipts[0]!.success).toBe(true);
     expect(getFlexActivation(c.state, act.hash)!.status).toBe('confirmed');
-    // Net export 2,000 and 1,900 above a baseline of -200: at least the target both times.
+    // Net export 2,000 and 2,200 above a baseline of -200: at least the target both times.
     f.meter(A, [
       ['bat-0', -1000n],
       ['bat-1', -800n],
@@ -100,39 +102,40 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
     expect(getFlexIntervalResult(c.state, act.hash, A)).toMatchObject({
       meteredWh: 1800n,
       baselineWh: -200n,
-      targetWh: 2000n,
-      deliveredWh: 2000n,
-      payment: 200_000n,
+      targetWh: 1040n,
+      deliveredWh: 1040n,
+      payment: 104_000n,
       penalty: 0n,
     });
-    expect(getFlexIntervalResult(c.state, act.hash, A + iv)).toMatchObject({ meteredWh: 2000n, deliveredWh: 2000n, payment: 200_000n });
-    expect(getFlexActivation(c.state, act.hash)).toMatchObject({ status: 'settled', baselineIntervals: 4, deliveredWh: 4000n, paid: 400_000n, escrow: 0n });
-    expect(getAccount(c.state, f.agg.address).balance - before.agg.balance).toBe(400_000n - 3n * 25n); // less the fees of the confirmation and two telemetry batches
+    expect(getFlexIntervalResult(c.state, act.hash, A + iv)).toMatchObject({ meteredWh: 2000n, targetWh: 2000n, deliveredWh: 2000n, payment: 200_000n });
+    expect(getFlexActivation(c.state, act.hash)).toMatchObject({ status: 'settled', baselineIntervals: 4, deliveredWh: 3040n, paid: 304_000n, escrow: 0n });
+    expect(getAccount(c.state, f.agg.address).balance - before.agg.balance).toBe(304_000n - 3n * 25n); // less the fees of the confirmation and two telemetry batches
     expect(getAccount(c.state, f.dso.address).locked).toBe(before.dso.locked);
     expect(f.money()).toBe(before.money);
     expect([...c.state.iterate(FLEX_QUEUE_PREFIX)]).toHaveLength(0);
   });
 
-  it('under-delivered: 1,400 of 2,000 Wh paid 140,000; the 600 Wh shortfall costs floor(600 x 10^8 x 5 % / 10^6) = 3,000; the unused escrow goes back', () => {
+  it("under-delivered: 1,000 of the ramping interval's 1,040 Wh paid 100,000; the 40 Wh shortfall costs floor(40 x 10^8 x 5 % / 10^6) = 200; the unused escrow goes back", () => {
     const { f, c, A, iv, act, before } = activated({ intervals: 1 });
     c.block(f.confirm(act.hash));
     f.meter(A, [
-      ['bat-0', -900n],
+      ['bat-0', -500n],
       ['bat-1', -300n],
     ]);
     const dsoBefore = getAccount(c.state, f.dso.address);
     settleThrough(f, A);
     expect(getFlexIntervalResult(c.state, act.hash, A)).toMatchObject({
-      meteredWh: 1200n,
+      meteredWh: 800n,
       baselineWh: -200n,
-      deliveredWh: 1400n,
-      payment: 140_000n,
-      penaltyDue: 3000n,
-      penalty: 3000n,
+      targetWh: 1040n,
+      deliveredWh: 1000n,
+      payment: 100_000n,
+      penaltyDue: 200n,
+      penalty: 200n,
     });
-    expect(getFlexActivation(c.state, act.hash)).toMatchObject({ status: 'settled', deliveredWh: 1400n, paid: 140_000n, penalty: 3000n, escrow: 0n });
-    // The escrow was 200,000: 140,000 paid, 60,000 back; and the penalty of 3,000 on top.
-    expect(getAccount(c.state, f.dso.address)).toMatchObject({ locked: dsoBefore.locked - 200_000n, balance: dsoBefore.balance + 60_000n + 3000n });
+    expect(getFlexActivation(c.state, act.hash)).toMatchObject({ status: 'settled', deliveredWh: 1000n, paid: 100_000n, penalty: 200n, escrow: 0n });
+    // The escrow was 104,000: 100,000 paid, 4,000 back; and the penalty of 200 on top.
+    expect(getAccount(c.state, f.dso.address)).toMatchObject({ locked: dsoBefore.locked - 104_000n, balance: dsoBefore.balance + 4000n + 200n });
     expect(f.money()).toBe(before.money);
     expect(iv).toBeGreaterThan(0);
   });

@@ -1,6 +1,14 @@
 import type { BlockEvent } from '../../core/block.ts';
 import { toHex } from '../../core/bytes.ts';
-import { energyWh, FLEX_BASELINE_INTERVALS, flexPayment, flexPenalty, floorDiv, type FlexActivation, type FlexIntervalResult } from '../../core/flex.ts';
+import {
+  activationTargetWh,
+  FLEX_BASELINE_INTERVALS,
+  flexPayment,
+  flexPenalty,
+  floorDiv,
+  type FlexActivation,
+  type FlexIntervalResult,
+} from '../../core/flex.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, commandKey, intervalTotalsKey } from '../../core/state-keys.ts';
 import { getAnchoredCommand } from '../../state/commands.ts';
@@ -151,7 +159,8 @@ function settleInterval(state: StateOverlay, block: BlockContext, e: QueueEntry,
   const B = a.baselineWh!;
   let M = 0n;
   for (const d of e.deviceIds) M += netExportWh(state, d, e.intervalStartMs) ?? 0n;
-  const target = energyWh(a.powerKw, iv);
+  // The power the fleet can have reached by then, at the bid's ramp-up rate.
+  const target = activationTargetWh(a, e.intervalStartMs, iv);
   const shifted = M - B;
   const delivered = shifted <= 0n ? 0n : shifted < target ? shifted : target;
   // Rounded down (core/flex.ts flexPayment): never more than the escrow, which was rounded up over every interval's target.
