@@ -18,9 +18,9 @@ import type { NodeApi } from '../rpc/node-api.ts';
 import { createFakeNode, type FakeNode } from '../rpc/testing/fake-node.ts';
 import { activationId, aggregator, bidId, dso, flexActivation, flexBid, flexInterval, START } from '../rpc/testing/flex-fixtures.ts';
 import { flexProofKey } from './commands/flex.ts';
-import { CliError } from './rpc-client.ts';
 import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
+import { cliErrorOf } from './testing/errors.ts';
 
 /** flex bid|activate|confirm, flex show|list against rpc/'s fake node. */
 let fake: FakeNode;
@@ -164,14 +164,6 @@ describe('joule flex show|list', () => {
 describe('joule query proof flexbid:|activation:', () => {
   const B = `0x${toHex(bidId)}`;
   const A = `0x${toHex(activationId)}`;
-  const thrown = (f: () => unknown): unknown => {
-    try {
-      f();
-    } catch (e) {
-      return e;
-    }
-    return undefined;
-  };
 
   it('flexbid:0xID is the bid, activation:0xID the activation, activation:0xID@START its interval; other keys are not theirs', () => {
     expect(toHex(flexProofKey(`flexbid:${B}`)!)).toBe(`2201${toHex(bidId)}`);
@@ -194,8 +186,7 @@ describe('joule query proof flexbid:|activation:', () => {
       [`activation:${A}@9999999999999999`, /^activation:0xID@START needs an interval start in ms/],
     ];
     for (const [bad, message] of cases) {
-      const e = thrown(() => flexProofKey(bad));
-      expect(e, bad).toBeInstanceOf(CliError);
+      const e = cliErrorOf(() => flexProofKey(bad));
       expect(e, bad).toMatchObject({ code: 'INVALID_PARAMS', field: 'key', message: expect.stringMatching(message) });
     }
   });

@@ -8,7 +8,6 @@ import { encryptKey } from '../core/keystore.ts';
 import type { MarketTradesQuery } from '../core/market-query.ts';
 import { encodeGovernorSet, encodeReversal, type ReversalView } from '../core/reversal.ts';
 import { marketId, ReversalBucket, reversalBucketKey } from '../core/state-keys.ts';
-import { CliError } from './rpc-client.ts';
 import { decodeReversalApproveBody } from '../core/tx/reversal-approve.ts';
 import { decodeReversalProposeBody } from '../core/tx/reversal-propose.ts';
 import { TxType } from '../core/tx/types.ts';
@@ -20,6 +19,7 @@ import { buyer, clearedMarket, executedReversal, governors, INTERVAL, seller, se
 import { reversalProofKey } from './commands/reversal.ts';
 import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
+import { cliErrorOf } from './testing/errors.ts';
 
 /** reversal propose|approve|show|governors against rpc/'s fake node: reversal 1 executed, reversal 2 open (trade NL@I#0). */
 let fake: FakeNode;
@@ -131,15 +131,6 @@ describe('joule reversal show|governors', () => {
 });
 
 describe('joule query proof reversal:|governors', () => {
-  const thrown = (f: () => unknown): unknown => {
-    try {
-      f();
-    } catch (e) {
-      return e;
-    }
-    return undefined;
-  };
-
   it('reversal:ZONE@START#SEQ is the reversal of that settlement, governors the governor set; other keys are not theirs', () => {
     expect(reversalProofKey(`reversal:NL@${I}#0`)).toEqual(reversalKey);
     expect(toHex(reversalProofKey(`reversal:NL-north@${I}#4294967295`)!)).toBe(`2302${toHex(marketId('NL-north', I))}ffffffff`);
@@ -158,8 +149,7 @@ describe('joule query proof reversal:|governors', () => {
       'reversal:NL@99999999999999999#0',
       `reversal:NL@2026-01-01T00:00:00Z#0`,
     ]) {
-      const e = thrown(() => reversalProofKey(bad));
-      expect(e, bad).toBeInstanceOf(CliError);
+      const e = cliErrorOf(() => reversalProofKey(bad));
       expect(e, bad).toMatchObject({ code: 'INVALID_PARAMS', field: 'key', message: expect.stringMatching(/^reversal:ZONE@START#SEQ needs/) });
     }
   });
