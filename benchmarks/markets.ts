@@ -51,7 +51,7 @@ class SortedState implements StateReader {
     return this.data.get(byteId(key))?.[1];
   }
 
-  /** Keys deleted from `data` but still in `keys` (iterate skips them): dropped once they are many. */
+  /** Keys deleted from `data` but still in `keys`: dropped at the next apply, so no iteration walks past them (a loaded state's ranges hold none). */
   private stale = 0;
 
   apply(changes: readonly StateChange[]): void {
@@ -65,7 +65,7 @@ class SortedState implements StateReader {
         this.data.set(id, [c.key, c.value]);
       }
     }
-    if (this.stale > this.keys.length / 2) {
+    if (this.stale > 0) {
       this.keys = this.keys.filter((k) => this.data.has(k));
       this.stale = 0;
     }
