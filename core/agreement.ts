@@ -36,6 +36,12 @@ export const MAX_COLLATERAL_BPS = 2000;
 export const ARBITRATION_FEE_BPS = 100n;
 /** Most slots one agreement may schedule (30 days of 15-minute slots). */
 export const MAX_AGREEMENT_SLOTS = 2880;
+/**
+ * Agreements one device may deliver at once: one that would start beyond lapses. Every slot
+ * and every market settlement of the device reads them all (its over-delivery share), so
+ * without a bound a device's owner could make each of those cost what it pleased.
+ */
+export const MAX_EXECUTING_AGREEMENTS_PER_DEVICE = 16;
 export const HOURS_PER_DAY = 24;
 
 /**

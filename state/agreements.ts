@@ -153,6 +153,13 @@ export function deleteDeviceAgreement(state: StateOverlay, a: Agreement): void {
   state.delete(deviceAgreementKey(a));
 }
 
+/** How many agreements the device delivers now, counted up to `limit`. */
+export function countDeviceAgreements(state: StateReader, deviceId: string, limit: number): number {
+  let n = 0;
+  for (const _ of state.iterate(deviceAgreementsPrefix(deviceId))) if (++n >= limit) break;
+  return n;
+}
+
 /** The Wh the device's executing agreements schedule in the interval starting at `intervalStartMs`. */
 export function agreedWh(state: StateReader, deviceId: string, intervalStartMs: number, settlementIntervalMs: number): bigint {
   let sum = 0n;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agreementUtxoId, COOLING_OFF_MS, hourOfDay, type PriceFormula } from '../../core/agreement.ts';
 import { imbalanceAccount } from '../../core/market.ts';
 import { getAccount } from '../../state/accounts.ts';
-import { getSlotSettlement, TIMER_PREFIX } from '../../state/agreements.ts';
+import { deviceAgreementsPrefix, getSlotSettlement, TIMER_PREFIX } from '../../state/agreements.ts';
 import { getUtxo } from '../../state/energy.ts';
 import { testAgreement } from '../testing/agreement.ts';
 import { ZONE } from '../testing/market.ts';
@@ -204,5 +204,28 @@ describe('bilateral agreements: prices and deviations', () => {
     expect(short.imbalance).toBe(0n);
     expect(short.t.energyOf(short.t.buyers[1]!.address)).toBe(600n);
     expect(short.conserved).toBe(true);
+  });
+
+  it('a device delivers at most 16 agreements at once: the 17th to start lapses, its collateral back', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const first = x.slot(40);
+    const ids = Array.from({ length: 17 }, () => x.ready({ firstSlotMs: first, slots: 1, quantityWh: 100n }));
+    const money = x.money();
+    x.to(first);
+    const r = c.block();
+    const phases = ids.map((id) => x.get(id).phase);
+    expect(phases.filter((p) => p === 'executing')).toHaveLength(16);
+    const lapsed = ids.filter((id) => x.get(id).phase === 'lapsed');
+    expect(lapsed).toHaveLength(1);
+    expect(r.events.find((e) => e.type === 'agreement-lapsed')?.attributes).toContainEqual(['reason', 'device-busy']);
+    expect(x.get(lapsed[0]!)).toMatchObject({ buyerCollateral: 0n, sellerCollateral: 0n });
+    expect(x.money()).toBe(money);
+    expect([...c.state.iterate(deviceAgreementsPrefix('pv-0'))]).toHaveLength(16);
+    // Once they have settled, the device is free again: none of them is listed any more.
+    x.deliver(40, 1600n);
+    x.settle(40);
+    expect(ids.filter((id) => x.get(id).phase === 'settled')).toHaveLength(16);
+    expect([...c.state.iterate(deviceAgreementsPrefix('pv-0'))]).toHaveLength(0);
   });
 });

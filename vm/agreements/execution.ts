@@ -1,5 +1,14 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { agreementUtxoId, INSURANCE_POOL, referencePrice, slotPrice, slotStart, type Agreement, type PartyRole } from '../../core/agreement.ts';
+import {
+  agreementUtxoId,
+  INSURANCE_POOL,
+  MAX_EXECUTING_AGREEMENTS_PER_DEVICE,
+  referencePrice,
+  slotPrice,
+  slotStart,
+  type Agreement,
+  type PartyRole,
+} from '../../core/agreement.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { mintedUtxoId } from '../../core/energy.ts';
 import { imbalanceAccount, overDeliveryShare } from '../../core/market.ts';
@@ -8,6 +17,7 @@ import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket, marketKe
 import {
   agreedWh,
   agreementKey,
+  countDeviceAgreements,
   deleteDeviceAgreement,
   deviceAgreementsPrefix,
   disputeKey,
@@ -39,7 +49,9 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
  * through a queue of timers (state/agreements.ts), due time first, one work unit each:
  *
  * - start (the first slot's start): a collateralised agreement becomes executing and queues
- *   its first slot; one still proposed or signed lapses (what collateral it holds goes back).
+ *   its first slot, unless its device already delivers MAX_EXECUTING_AGREEMENTS_PER_DEVICE
+ *   agreements; that one, and one still proposed or signed, lapses (what collateral it holds
+ *   goes back; the event says why).
  * - slot (when the slot's interval settles: its end plus settlementDelayMs), once the close
  *   has reached the device (the same test as market settlement; a frozen interval waits)
  *   and the device's market trades of the interval have all settled:
@@ -81,7 +93,16 @@ function withPhase(state: StateOverlay, a: Agreement, phase: Agreement['phase'])
 }
 
 function start(state: StateOverlay, block: BlockContext, a: Agreement, events: BlockEvent[]): void {
-  if (a.phase === 'collateralised') {
+  if (a.phase === 'collateralised' && countDeviceAgreements(state, a.deviceId, MAX_EXECUTING_AGREEMENTS_PER_DEVICE) >= MAX_EXECUTING_AGREEMENTS_PER_DEVICE) {
+    putAgreement(state, { ...release(state, release(state, a, 'buyer'), 'seller'), phase: 'lapsed' });
+    events.push({
+      type: 'agreement-lapsed',
+      attributes: [
+        ['agreement', toHex(a.id)],
+        ['reason', 'device-busy'],
+      ],
+    });
+  } else if (a.phase === 'collateralised') {
     const I = a.firstSlotMs;
     putAgreement(state, { ...a, phase: 'executing' });
     putDeviceAgreement(state, a);
@@ -89,7 +110,13 @@ function start(state: StateOverlay, block: BlockContext, a: Agreement, events: B
     events.push({ type: 'agreement-executing', attributes: [['agreement', toHex(a.id)]] });
   } else if (a.phase === 'proposed' || a.phase === 'signed') {
     putAgreement(state, { ...release(state, release(state, a, 'buyer'), 'seller'), phase: 'lapsed' });
-    events.push({ type: 'agreement-lapsed', attributes: [['agreement', toHex(a.id)]] });
+    events.push({
+      type: 'agreement-lapsed',
+      attributes: [
+        ['agreement', toHex(a.id)],
+        ['reason', 'not-collateralised'],
+      ],
+    });
   }
 }
 
@@ -245,6 +272,7 @@ export function runAgreements(state: StateOverlay, block: BlockContext, budget: 
 function timerReads(t: Timer): HookReads {
   const { refs } = t;
   const keys = [agreementKey(t.id), disputeKey(t.id), accountKey(refs.buyer), accountKey(refs.seller), accountKey(INSURANCE_POOL)];
+  if (t.kind === 'start') return { keys, prefixes: [deviceAgreementsPrefix(refs.deviceId)] };
   if (t.kind !== 'slot') return { keys, prefixes: [] };
   const I = refs.intervalStartMs;
   return {

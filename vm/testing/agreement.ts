@@ -62,7 +62,7 @@ export function testAgreement(): TestAgreement {
   const key0 = testDeviceKey(1);
   const ok = (r: BlockResult) => {
     const failed = r.receipts.find((x) => !x.success);
-    if (failed !== undefined) throw new Error(`tx failed: ${JSON.stringify(failed)}`);
+    if (failed !== undefined) throw new Error(`tx failed: ${JSON.stringify(failed, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
     return r;
   };
   const a: TestAgreement = {
