@@ -187,7 +187,7 @@ export function validFlexTxVectors(vector: Vector): ValidTxVector[] {
     ),
     vector(
       'flex-activate',
-      "dso-north activates the context bid at 20 kW for its third interval (after its two activations' windows); it escrows ceil(5,000 Wh x 150 per MWh) = 750,000",
+      "dso-north activates the context bid at 20 kW for its third interval (after its two activations' windows); it escrows ceil(4,666 Wh x 150 per MWh) = 699,900: 20 kW for 15 minutes less half of the 2 minutes its 10 kW/min ramp takes (floor(4,666.7))",
       north,
       buildFlexActivate({ chainId: VECTOR_CHAIN_ID, seed: north.seed, nonce: 6, fee: 25n, ...ACTIVATE() }),
       activateJson(ACTIVATE()),
