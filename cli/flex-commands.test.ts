@@ -11,6 +11,7 @@ import { flexActivationKey, flexBidKey, flexIntervalKey } from '../core/state-ke
 import { decodeFlexActivateBody } from '../core/tx/flex-activate.ts';
 import { decodeFlexBidBody } from '../core/tx/flex-bid.ts';
 import { decodeFlexConfirmBody } from '../core/tx/flex-confirm.ts';
+import { decodeFlexWithdrawBody } from '../core/tx/flex-withdraw.ts';
 import { TxType } from '../core/tx/types.ts';
 import { decodeTx } from '../core/tx.ts';
 import { startRpcServer, type RunningServer } from '../rpc/http/http-server.ts';
@@ -22,7 +23,7 @@ import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
 import { cliErrorOf } from './testing/errors.ts';
 
-/** flex bid|activate|confirm, flex show|list against rpc/'s fake node. */
+/** flex bid|activate|confirm|withdraw, flex show|list against rpc/'s fake node. */
 let fake: FakeNode;
 let server: RunningServer;
 const dir = mkdtempSync(join(tmpdir(), 'joule-cli-flex-'));
@@ -80,7 +81,7 @@ const lastSubmitted = () => decodeTx(fake.submitted[fake.submitted.length - 1]!)
 const terms = ['--capacity', '90', '--ramp-up', '30', '--ramp-down', '40', '--min-soc', '15', '--max-soc', '95', '--price', '120000000'];
 const window = ['--from', String(START), '--until', new Date(START + 3_600_000).toISOString()];
 
-describe('joule flex bid|activate|confirm', () => {
+describe('joule flex bid|activate|confirm|withdraw', () => {
   it('bid without --device offers every device the sender operates (not revoked), sorted; with --device the ones named', async () => {
     const r = await cli(['flex', 'bid', ...terms, ...window, ...sender, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -128,6 +129,14 @@ describe('joule flex bid|activate|confirm', () => {
     expect(tx.type).toBe(TxType.flexConfirm);
     expect(decodeFlexConfirmBody(tx.body).activationId).toEqual(activationId);
     expect((await cli(['flex', 'confirm', '0x1234', ...sender])).stderr).toMatch(/^error INVALID_PARAMS: activationId must be 0x and 32 bytes/m);
+  });
+
+  it('withdraw signs type 45 naming the bid; a bad id is refused', async () => {
+    expect((await cli(['flex', 'withdraw', `0x${toHex(bidId)}`, ...sender])).code).toBe(0);
+    const tx = lastSubmitted();
+    expect(tx.type).toBe(TxType.flexWithdraw);
+    expect(decodeFlexWithdrawBody(tx.body).bidId).toEqual(bidId);
+    expect((await cli(['flex', 'withdraw', '0x12', ...sender])).stderr).toMatch(/^error INVALID_PARAMS: bidId must be 0x and 32 bytes/m);
   });
 });
 

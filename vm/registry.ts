@@ -27,6 +27,7 @@ import { agreementProposeHandler } from './agreements/propose.ts';
 import { flexActivateHandler } from './flex/activate.ts';
 import { flexBidHandler } from './flex/bid.ts';
 import { flexConfirmHandler } from './flex/confirm.ts';
+import { flexWithdrawHandler } from './flex/withdraw.ts';
 import { flexSettlementHook } from './flex/settlement.ts';
 import { validatorVoteHandler } from './validator-vote.ts';
 import { orderHooks } from './end-block.ts';
@@ -66,6 +67,7 @@ const TX_HANDLERS: readonly TxHandler[] = [
   flexBidHandler as TxHandler,
   flexActivateHandler as TxHandler,
   flexConfirmHandler as TxHandler,
+  flexWithdrawHandler as TxHandler,
   reversalProposeHandler as TxHandler,
   reversalApproveHandler as TxHandler,
 ];

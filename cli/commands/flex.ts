@@ -15,6 +15,7 @@ import { flexActivationKey, flexBidKey, flexIntervalKey } from '../../core/state
 import { buildFlexActivate } from '../../core/tx/flex-activate.ts';
 import { buildFlexBid, describeFlexBid, type FlexBidBody } from '../../core/tx/flex-bid.ts';
 import { buildFlexConfirm } from '../../core/tx/flex-confirm.ts';
+import { buildFlexWithdraw } from '../../core/tx/flex-withdraw.ts';
 import { intArg, timeArg } from '../args.ts';
 import { CliError, rpcOption, type RpcClient } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
@@ -213,6 +214,17 @@ function registerTxs(flex: Command): void {
   ).action(async (id: string, opts: TxOptions) => {
     const activationId = idArg(id, 'activationId');
     await sendTx(opts, (ctx, fee) => buildFlexConfirm({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, activationId }), { activationId: id });
+  });
+
+  withSenderOptions(
+    flex
+      .command('withdraw')
+      .description('withdraw your bid: its availability ends now (or where its latest activation ends, which stands)')
+      .argument('<bidId>', 'the 0x bid id (the flex-bid tx hash)'),
+    '25',
+  ).action(async (id: string, opts: TxOptions) => {
+    const bidId = idArg(id, 'bidId');
+    await sendTx(opts, (ctx, fee) => buildFlexWithdraw({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, bidId }), { bidId: id });
   });
 }
 

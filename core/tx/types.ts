@@ -56,6 +56,8 @@ export const TxType = {
   flexActivate: 43,
   /** The aggregator confirms an activation within 30 s of the activating block's time. */
   flexConfirm: 44,
+  /** The aggregator withdraws a bid: its availability ends now (or at the end of its latest activation's window, which stands). */
+  flexWithdraw: 45,
   /** A governor proposes reversing a trade's settlement, with a reason; its proposal counts as its approval (vm/markets/reversal.ts). */
   reversalPropose: 46,
   /** Another governor approves a proposed reversal; the k-th approval executes it. */

@@ -35,6 +35,7 @@ const TIER_OF_TYPE: ReadonlyMap<number, Tier> = new Map<number, Tier>([
   [TxType.flexBid, 'grid_balancing'],
   [TxType.flexActivate, 'grid_balancing'],
   [TxType.flexConfirm, 'grid_balancing'],
+  [TxType.flexWithdraw, 'grid_balancing'],
   // Governed reversals: the chain's own governance, sent by the few governors genesis names
   // (admission refuses anyone else), rare and never a flood: with the votes, ahead of trade.
   [TxType.reversalPropose, 'system'],

@@ -9,6 +9,7 @@ import { DEFAULT_PARAMS } from '../../core/params.ts';
 import { buildFlexActivate, decodeFlexActivateBody, encodeFlexActivateBody, type FlexActivateBody } from '../../core/tx/flex-activate.ts';
 import { buildFlexBid, decodeFlexBidBody, encodeFlexBidBody, type FlexBidBody } from '../../core/tx/flex-bid.ts';
 import { buildFlexConfirm, decodeFlexConfirmBody, encodeFlexConfirmBody } from '../../core/tx/flex-confirm.ts';
+import { buildFlexWithdraw, decodeFlexWithdrawBody, encodeFlexWithdrawBody } from '../../core/tx/flex-withdraw.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { putFlexActivation, putFlexBid } from '../../state/flex.ts';
@@ -199,6 +200,13 @@ export function validFlexTxVectors(vector: Vector): ValidTxVector[] {
       buildFlexConfirm({ chainId: VECTOR_CHAIN_ID, seed: aggregator.seed, nonce: 8, fee: 25n, activationId: unhex(inTime!.id) }),
       { activationId: inTime!.id },
     ),
+    vector(
+      'flex-withdraw',
+      "aggregator-two withdraws the context bid: its availability now ends where its second activation's window does; no new activation fits",
+      aggregator,
+      buildFlexWithdraw({ chainId: VECTOR_CHAIN_ID, seed: aggregator.seed, nonce: 9, fee: 25n, bidId: unhex(contextFlexBids()[0]!.id) }),
+      { bidId: contextFlexBids()[0]!.id },
+    ),
   ];
 }
 
@@ -230,6 +238,7 @@ const activate = (sender: VectorKey, b: Partial<FlexActivateBody>) => {
   return tx(fields(TxType.flexActivate, sender, [f.bidId, f.powerKw, f.startMs, f.endMs]), {}, sender);
 };
 const confirm = (sender: VectorKey, id: Uint8Array) => tx(fields(TxType.flexConfirm, sender, [id]), {}, sender);
+const withdraw = (sender: VectorKey, id: Uint8Array) => tx(fields(TxType.flexWithdraw, sender, [id]), {}, sender);
 
 export function invalidFlexTxVectors(): InvalidTxVector[] {
   const { aggregator, north, bob } = KEYS;
@@ -332,15 +341,35 @@ export function invalidFlexTxVectors(): InvalidTxVector[] {
       'an activation id no activation has',
       confirm(aggregator, new Uint8Array(32).fill(0xcd)),
     ),
+    invalid(
+      'flex-withdraw-not-aggregator',
+      'validateTx',
+      ErrorCode.TX_UNAUTHORIZED,
+      'tx.sender',
+      'dso-north withdraws aggregator-two’s bid',
+      withdraw(north, unhex(contextFlexBids()[0]!.id)),
+    ),
+    invalid(
+      'flex-withdraw-unknown-bid',
+      'validateTx',
+      ErrorCode.FLEX_BID_UNKNOWN,
+      'tx.body.bidId',
+      'a bid id no bid has',
+      withdraw(aggregator, new Uint8Array(32).fill(0xab)),
+    ),
   ];
 }
 
-/** The body codecs of types 42-44 seen through the vector file's JSON fields (vectors.test.ts BODY_CODECS). */
+/** The body codecs of types 42-45 seen through the vector file's JSON fields (vectors.test.ts BODY_CODECS). */
 export const FLEX_BODY_CODECS: Record<string, { fields(body: Uint8Array): Record<string, unknown>; encode(body: Uint8Array): Uint8Array }> = {
   'flex-bid': { fields: (b) => bidJson(decodeFlexBidBody(b)), encode: (b) => encodeFlexBidBody(decodeFlexBidBody(b)) },
   'flex-activate': { fields: (b) => activateJson(decodeFlexActivateBody(b)), encode: (b) => encodeFlexActivateBody(decodeFlexActivateBody(b)) },
   'flex-confirm': {
     fields: (b) => ({ activationId: hex(decodeFlexConfirmBody(b).activationId) }),
     encode: (b) => encodeFlexConfirmBody(decodeFlexConfirmBody(b)),
+  },
+  'flex-withdraw': {
+    fields: (b) => ({ bidId: hex(decodeFlexWithdrawBody(b).bidId) }),
+    encode: (b) => encodeFlexWithdrawBody(decodeFlexWithdrawBody(b)),
   },
 };

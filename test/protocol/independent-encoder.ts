@@ -109,6 +109,7 @@ export const TYPE_IDS: Record<string, number> = {
   'flex-bid': 42,
   'flex-activate': 43,
   'flex-confirm': 44,
+  'flex-withdraw': 45,
   'reversal-propose': 46,
   'reversal-approve': 47,
 };
@@ -268,6 +269,7 @@ export const BODIES: Record<string, Layout> = {
     ['endMs', 'int'],
   ],
   'flex-confirm': [['activationId', 'bytes']],
+  'flex-withdraw': [['bidId', 'bytes']],
   'reversal-propose': [
     ['zone', 'str'],
     ['intervalStartMs', 'int'],

@@ -4,6 +4,7 @@ import { commandHash } from '../../core/command.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { errorOf } from '../../core/testing/errors.ts';
 import { buildCommandAnchor } from '../../core/tx/command-anchor.ts';
+import { buildFlexWithdraw } from '../../core/tx/flex-withdraw.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getAnchoredCommand } from '../../state/commands.ts';
 import { FLEX_QUEUE_PREFIX, getCommandPayment, getFlexActivation, getFlexBid, getFlexIntervalResult } from '../../state/flex.ts';
@@ -165,6 +166,23 @@ describe('flexibility: bid, activation, confirmation, settlement', () => {
     settleThrough(f, A);
     expect(getFlexIntervalResult(c.state, act.hash, A)).toBeUndefined();
     expect(f.money()).toBe(before.money);
+  });
+
+  it('withdrawn by its aggregator: no new activation fits, the confirmed one still settles; only the aggregator withdraws, once', () => {
+    const { f, c, A, iv, bid, act } = activated({ intervals: 1 });
+    c.block(f.confirm(act.hash));
+    const withdraw = (who = f.agg) => buildFlexWithdraw({ ...c.sender(who), bidId: bid.hash });
+    expect(errorOf(() => c.check(withdraw(f.dso)))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
+    const r = c.block(withdraw());
+    expect(r.receipts[0]!.success).toBe(true);
+    // Its availability now ends where the activation's window does (later than the block's time).
+    expect(getFlexBid(c.state, bid.hash)).toMatchObject({ availableUntilMs: A + iv, reservedUntilMs: A + iv });
+    expect(errorOf(() => c.check(f.activate(bid.hash, 240, A + iv, A + 2 * iv)))).toMatchObject({ code: ErrorCode.FLEX_WINDOW, field: 'tx.body.endMs' });
+    expect(errorOf(() => c.check(withdraw()))).toMatchObject({ code: ErrorCode.FLEX_WINDOW, field: 'tx.body.bidId' });
+    expect(errorOf(() => c.check(buildFlexWithdraw({ ...c.sender(f.agg), bidId: act.hash })))).toMatchObject({ code: ErrorCode.FLEX_BID_UNKNOWN });
+    f.meter(A, [['bat-0', -2000n]]);
+    settleThrough(f, A);
+    expect(getFlexActivation(c.state, act.hash)).toMatchObject({ status: 'settled', deliveredWh: 1040n });
   });
 
   it('a confirmation at the very end of the 30 s counts; a second one is FLEX_NOT_PENDING; only the aggregator confirms', () => {
