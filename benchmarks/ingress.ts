@@ -43,6 +43,27 @@ export interface IngressBenchResult {
   readonly transfersIncluded: number;
   readonly retirementsSent: number;
   readonly retirementsIncluded: number;
+  /** Validator-0's view of the measured run, from its metrics: where a reading's latency goes. */
+  readonly blockIntervalS: number | null;
+  readonly inclusionAgeS: Readonly<Record<string, number | null>>;
+  readonly blockStageMs: Readonly<Record<string, number | null>>;
+}
+
+/** A Prometheus text page as series -> value, a series named `name` or `name:label-value` (the label that tells series of one metric apart). */
+async function scrape(metricsUrl: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await (await fetch(`${metricsUrl}/metrics`)).text()).split('\n')) {
+    const m = /^([a-z_]+)(?:\{[^}]*?(?:tier|stage)="([^"]+)"[^}]*\})?(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m !== null) out.set(m[2] === undefined ? m[1]! : `${m[1]}:${m[2]}`, Number(m[3]));
+  }
+  return out;
+}
+
+/** The mean of a histogram series over the run: the change of its sum over the change of its count. */
+function meanOver(before: Map<string, number>, after: Map<string, number>, name: string, label?: string): number | null {
+  const k = (suffix: string) => (label === undefined ? `${name}_${suffix}` : `${name}_${suffix}:${label}`);
+  const n = (after.get(k('count')) ?? 0) - (before.get(k('count')) ?? 0);
+  return n <= 0 ? null : ((after.get(k('sum')) ?? 0) - (before.get(k('sum')) ?? 0)) / n;
 }
 
 /** Peer-to-peer and carbon-credit traffic offered alongside the readings, txs a second of each. */
@@ -161,7 +182,9 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
       sentRetirements.push(`0x${toHex(tx.hash)}`);
       void call(rpc(sentRetirements.length), 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
     }, 1000 / RETIREMENTS_PER_SECOND);
+    const metricsBefore = await scrape(net.nodes[0]!.metricsUrl);
     const out = await simulate(o.rate, o.seconds);
+    const metricsAfter = await scrape(net.nodes[0]!.metricsUrl);
     clearInterval(transferTimer);
     clearInterval(retireTimer);
     const done = out
@@ -205,12 +228,27 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
       transfersIncluded: sentTransfers.filter((h) => included.has(h)).length,
       retirementsSent: sentRetirements.length,
       retirementsIncluded: sentRetirements.filter((h) => included.has(h)).length,
+      blockIntervalS: meanOver(metricsBefore, metricsAfter, 'joule_block_interval_seconds'),
+      inclusionAgeS: Object.fromEntries(
+        ['grid_balancing', 'peer_to_peer', 'carbon_credit'].map((t) => [
+          t,
+          meanOver(metricsBefore, metricsAfter, 'joule_mempool_tier_inclusion_age_seconds', t),
+        ]),
+      ),
+      blockStageMs: Object.fromEntries(
+        ['build', 'verify', 'commit'].map((st) => {
+          const v = meanOver(metricsBefore, metricsAfter, 'joule_consensus_block_stage_seconds', st);
+          return [st, v === null ? null : v * 1000];
+        }),
+      ),
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+const fixed = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
 
 export function formatIngressBenchmark(r: IngressBenchResult): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -221,6 +259,11 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < 3 s)`,
     `  alongside: transfers (peer_to_peer) ${r.transfersIncluded}/${r.transfersSent} included, retirements (carbon_credit) ${r.retirementsIncluded}/${r.retirementsSent} included`,
     `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
+    `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s; mempool age at inclusion ${Object.entries(r.inclusionAgeS)
+      .map(([t, v]) => `${t} ${fixed(v, 2)} s`)
+      .join(', ')}; block stages ${Object.entries(r.blockStageMs)
+      .map(([st, v]) => `${st} ${fixed(v, 0)} ms`)
+      .join(', ')}`,
   ].join('\n');
 }
 
