@@ -92,32 +92,33 @@ function withPhase(state: StateOverlay, a: Agreement, phase: Agreement['phase'])
   return a;
 }
 
+/** Both parties' collateral back to their balances. */
+const releaseBoth = (state: StateOverlay, a: Agreement): Agreement => release(state, release(state, a, 'buyer'), 'seller');
+
+/** An agreement that never starts: what collateral it holds goes back, and the event says why. */
+function lapse(state: StateOverlay, a: Agreement, reason: 'not-collateralised' | 'device-busy', events: BlockEvent[]): void {
+  putAgreement(state, { ...releaseBoth(state, a), phase: 'lapsed' });
+  events.push({
+    type: 'agreement-lapsed',
+    attributes: [
+      ['agreement', toHex(a.id)],
+      ['reason', reason],
+    ],
+  });
+}
+
 function start(state: StateOverlay, block: BlockContext, a: Agreement, events: BlockEvent[]): void {
-  if (a.phase === 'collateralised' && countDeviceAgreements(state, a.deviceId, MAX_EXECUTING_AGREEMENTS_PER_DEVICE) >= MAX_EXECUTING_AGREEMENTS_PER_DEVICE) {
-    putAgreement(state, { ...release(state, release(state, a, 'buyer'), 'seller'), phase: 'lapsed' });
-    events.push({
-      type: 'agreement-lapsed',
-      attributes: [
-        ['agreement', toHex(a.id)],
-        ['reason', 'device-busy'],
-      ],
-    });
-  } else if (a.phase === 'collateralised') {
-    const I = a.firstSlotMs;
-    putAgreement(state, { ...a, phase: 'executing' });
-    putDeviceAgreement(state, a);
-    putTimer(state, settlesAt(I, block.params), a, 'slot', 0, I);
-    events.push({ type: 'agreement-executing', attributes: [['agreement', toHex(a.id)]] });
-  } else if (a.phase === 'proposed' || a.phase === 'signed') {
-    putAgreement(state, { ...release(state, release(state, a, 'buyer'), 'seller'), phase: 'lapsed' });
-    events.push({
-      type: 'agreement-lapsed',
-      attributes: [
-        ['agreement', toHex(a.id)],
-        ['reason', 'not-collateralised'],
-      ],
-    });
+  if (a.phase === 'proposed' || a.phase === 'signed') lapse(state, a, 'not-collateralised', events);
+  if (a.phase !== 'collateralised') return;
+  if (countDeviceAgreements(state, a.deviceId, MAX_EXECUTING_AGREEMENTS_PER_DEVICE) >= MAX_EXECUTING_AGREEMENTS_PER_DEVICE) {
+    lapse(state, a, 'device-busy', events);
+    return;
   }
+  const I = a.firstSlotMs;
+  putAgreement(state, { ...a, phase: 'executing' });
+  putDeviceAgreement(state, a);
+  putTimer(state, settlesAt(I, block.params), a, 'slot', 0, I);
+  events.push({ type: 'agreement-executing', attributes: [['agreement', toHex(a.id)]] });
 }
 
 /** The device's metered export in the interval, or undefined while the close has not reached it or it is frozen. */
@@ -197,7 +198,7 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   });
   if (a.nextSlot === a.slots) {
     deleteDeviceAgreement(state, a);
-    a = withPhase(state, { ...release(state, release(state, a, 'buyer'), 'seller'), settledAtMs: block.timestamp }, 'settled');
+    a = withPhase(state, { ...releaseBoth(state, a), settledAtMs: block.timestamp }, 'settled');
     events.push({
       type: 'agreement-settled',
       attributes: [
