@@ -4,6 +4,7 @@ import { toHex } from '../bytes.ts';
 import { ErrorCode, JouleError } from '../errors.ts';
 import { ADDRESS_LENGTH, formatAddress } from '../keys.ts';
 import type { Tx } from '../tx.ts';
+import { idBody } from './id-body.ts';
 import { signBody, type SenderArgs } from './sign.ts';
 import { TxType, type TxTypeId } from './types.ts';
 
@@ -51,15 +52,11 @@ function checkAmount(amount: unknown): void {
   if (typeof amount !== 'bigint' || amount < 1n || amount >= 2n ** 128n) throw bad('amount', 'must be a positive integer (micro-units)');
 }
 
-export function encodeAgreementRefBody(b: AgreementRefBody): Uint8Array {
-  checkId(b.id);
-  return encode([b.id]);
-}
+const refCodec = idBody('id', 'agreement id');
 
-export function decodeAgreementRefBody(bytes: Uint8Array): AgreementRefBody {
-  const f = readArray(decode(bytes, 'tx.body'), 'tx.body', 1);
-  return { id: readBytes(f[0]!, 'tx.body.id', AGREEMENT_ID_LENGTH) };
-}
+export const encodeAgreementRefBody = (b: AgreementRefBody): Uint8Array => refCodec.encode(b);
+
+export const decodeAgreementRefBody = (bytes: Uint8Array): AgreementRefBody => refCodec.decode(bytes);
 
 export function encodeAgreementAmountBody(b: AgreementAmountBody): Uint8Array {
   checkId(b.id);

@@ -1,6 +1,5 @@
-import { decode, encode, readArray, readBytes } from '../codec.ts';
-import { ErrorCode, JouleError } from '../errors.ts';
 import type { Tx } from '../tx.ts';
+import { idBody } from './id-body.ts';
 import { signBody, type SenderArgs } from './sign.ts';
 import { TxType } from './types.ts';
 
@@ -9,23 +8,12 @@ export interface FlexConfirmBody {
   readonly activationId: Uint8Array;
 }
 
-function check(b: FlexConfirmBody): void {
-  if (!(b.activationId instanceof Uint8Array) || b.activationId.length !== 32)
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be a 32-byte activation id (the flex-activate tx hash)', 'tx.body.activationId');
-}
+const codec = idBody('activationId', 'activation id (the flex-activate tx hash)');
 
-export function encodeFlexConfirmBody(b: FlexConfirmBody): Uint8Array {
-  check(b);
-  return encode([b.activationId]);
-}
+export const encodeFlexConfirmBody = (b: FlexConfirmBody): Uint8Array => codec.encode(b);
 
 /** Throws CODEC_* or TX_INVALID_FIELD naming `tx.body.*`. */
-export function decodeFlexConfirmBody(bytes: Uint8Array): FlexConfirmBody {
-  const f = readArray(decode(bytes, 'tx.body'), 'tx.body', 1);
-  const body = { activationId: readBytes(f[0]!, 'tx.body.activationId', 32) };
-  check(body);
-  return body;
-}
+export const decodeFlexConfirmBody = (bytes: Uint8Array): FlexConfirmBody => codec.decode(bytes);
 
 export function buildFlexConfirm(args: SenderArgs & FlexConfirmBody): Tx {
   return signBody(args, TxType.flexConfirm, encodeFlexConfirmBody({ activationId: args.activationId }));

@@ -1,6 +1,5 @@
-import { decode, encode, readArray, readBytes } from '../codec.ts';
-import { ErrorCode, JouleError } from '../errors.ts';
 import type { Tx } from '../tx.ts';
+import { idBody } from './id-body.ts';
 import { signBody, type SenderArgs } from './sign.ts';
 import { TxType } from './types.ts';
 
@@ -9,23 +8,12 @@ export interface FlexWithdrawBody {
   readonly bidId: Uint8Array;
 }
 
-function check(b: FlexWithdrawBody): void {
-  if (!(b.bidId instanceof Uint8Array) || b.bidId.length !== 32)
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be a 32-byte bid id (the flex-bid tx hash)', 'tx.body.bidId');
-}
+const codec = idBody('bidId', 'bid id (the flex-bid tx hash)');
 
-export function encodeFlexWithdrawBody(b: FlexWithdrawBody): Uint8Array {
-  check(b);
-  return encode([b.bidId]);
-}
+export const encodeFlexWithdrawBody = (b: FlexWithdrawBody): Uint8Array => codec.encode(b);
 
 /** Throws CODEC_* or TX_INVALID_FIELD naming `tx.body.*`. */
-export function decodeFlexWithdrawBody(bytes: Uint8Array): FlexWithdrawBody {
-  const f = readArray(decode(bytes, 'tx.body'), 'tx.body', 1);
-  const body = { bidId: readBytes(f[0]!, 'tx.body.bidId', 32) };
-  check(body);
-  return body;
-}
+export const decodeFlexWithdrawBody = (bytes: Uint8Array): FlexWithdrawBody => codec.decode(bytes);
 
 export function buildFlexWithdraw(args: SenderArgs & FlexWithdrawBody): Tx {
   return signBody(args, TxType.flexWithdraw, encodeFlexWithdrawBody({ bidId: args.bidId }));
