@@ -21,7 +21,8 @@ import { activationId, aggregator, bidId, dso, flexActivation, flexBid, flexInte
 import { flexProofKey } from './commands/flex.ts';
 import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
-import { cliErrorOf } from './testing/errors.ts';
+import { errorOf } from '../core/testing/errors.ts';
+import { CliError } from './rpc-client.ts';
 
 /** flex bid|activate|confirm|withdraw, flex show|list against rpc/'s fake node. */
 let fake: FakeNode;
@@ -195,7 +196,7 @@ describe('joule query proof flexbid:|activation:', () => {
       [`activation:${A}@9999999999999999`, /^activation:0xID@START needs an interval start in ms/],
     ];
     for (const [bad, message] of cases) {
-      const e = cliErrorOf(() => flexProofKey(bad));
+      const e = errorOf(() => flexProofKey(bad), CliError);
       expect(e, bad).toMatchObject({ code: 'INVALID_PARAMS', field: 'key', message: expect.stringMatching(message) });
     }
   });

@@ -19,7 +19,8 @@ import { buyer, clearedMarket, executedReversal, governors, INTERVAL, seller, se
 import { reversalProofKey } from './commands/reversal.ts';
 import { provenState, type ProvenState } from './testing/proven-state.ts';
 import { runCliInProcess as cli } from './testing/run-in-process.ts';
-import { cliErrorOf } from './testing/errors.ts';
+import { errorOf } from '../core/testing/errors.ts';
+import { CliError } from './rpc-client.ts';
 
 /** reversal propose|approve|show|governors against rpc/'s fake node: reversal 1 executed, reversal 2 open (trade NL@I#0). */
 let fake: FakeNode;
@@ -149,7 +150,7 @@ describe('joule query proof reversal:|governors', () => {
       'reversal:NL@99999999999999999#0',
       `reversal:NL@2026-01-01T00:00:00Z#0`,
     ]) {
-      const e = cliErrorOf(() => reversalProofKey(bad));
+      const e = errorOf(() => reversalProofKey(bad), CliError);
       expect(e, bad).toMatchObject({ code: 'INVALID_PARAMS', field: 'key', message: expect.stringMatching(/^reversal:ZONE@START#SEQ needs/) });
     }
   });
