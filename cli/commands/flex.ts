@@ -21,6 +21,8 @@ import { CliError, rpcOption, type RpcClient } from '../rpc-client.ts';
 import { addressOption, deviceIdArg } from './query-devices.ts';
 import { printJson, printLines as print, readClient as client, type ReadOptions as BaseReadOptions } from './read-output.ts';
 import { sendTx, withBodyErrors, withSenderOptions, type TxOptions } from './sender.ts';
+import type { SenderArgs } from '../../core/tx/sign.ts';
+import type { Tx } from '../../core/tx.ts';
 
 /**
  * `joule flex bid|activate|confirm` (txs 42-44, signed with your key) and `joule flex
@@ -205,27 +207,27 @@ function registerTxs(flex: Command): void {
     });
   });
 
-  withSenderOptions(
-    flex
-      .command('confirm')
-      .description('confirm an activation of your bid, within 30 s of the block that activated it')
-      .argument('<activationId>', 'the 0x activation id (the flex-activate tx hash)'),
-    '25',
-  ).action(async (id: string, opts: TxOptions) => {
-    const activationId = idArg(id, 'activationId');
-    await sendTx(opts, (ctx, fee) => buildFlexConfirm({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, activationId }), { activationId: id });
-  });
+  /** A command that sends a tx naming one id: `<field>` is the argument's and the body's name. */
+  const byId = (name: string, description: string, field: 'activationId' | 'bidId', help: string, build: (args: SenderArgs, id: Uint8Array) => Tx) =>
+    withSenderOptions(flex.command(name).description(description).argument(`<${field}>`, help), '25').action(async (id: string, opts: TxOptions) => {
+      const bytes = idArg(id, field);
+      await sendTx(opts, (ctx, fee) => build({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee }, bytes), { [field]: id });
+    });
 
-  withSenderOptions(
-    flex
-      .command('withdraw')
-      .description('withdraw your bid: its availability ends now (or where its latest activation ends, which stands)')
-      .argument('<bidId>', 'the 0x bid id (the flex-bid tx hash)'),
-    '25',
-  ).action(async (id: string, opts: TxOptions) => {
-    const bidId = idArg(id, 'bidId');
-    await sendTx(opts, (ctx, fee) => buildFlexWithdraw({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, bidId }), { bidId: id });
-  });
+  byId(
+    'confirm',
+    'confirm an activation of your bid, within 30 s of the block that activated it',
+    'activationId',
+    'the 0x activation id (the flex-activate tx hash)',
+    (args, activationId) => buildFlexConfirm({ ...args, activationId }),
+  );
+  byId(
+    'withdraw',
+    'withdraw your bid: its availability ends now (or where its latest activation ends, which stands)',
+    'bidId',
+    'the 0x bid id (the flex-bid tx hash)',
+    (args, bidId) => buildFlexWithdraw({ ...args, bidId }),
+  );
 }
 
 function pageQuery(opts: ReadOptions): Record<string, unknown> {
