@@ -225,10 +225,15 @@ export function deviceTradedKey(intervalStartMs: number, deviceId: string): Uint
   return key(MarketBucket.deviceTraded, u64be(intervalStartMs), lp(deviceId));
 }
 
+/** A record that is one amount of Wh, 0 when absent. */
+function getWh(state: StateReader, k: Uint8Array, what: string): bigint {
+  const raw = state.get(k);
+  return raw === undefined ? 0n : readAmount(decode(raw, what), what);
+}
+
 /** What the device's trades of the interval sold, Wh: 0 until they have all settled (or when it had none). */
 export function getDeviceTraded(state: StateReader, intervalStartMs: number, deviceId: string): bigint {
-  const raw = state.get(deviceTradedKey(intervalStartMs, deviceId));
-  return raw === undefined ? 0n : readAmount(decode(raw, 'deviceTraded'), 'deviceTraded');
+  return getWh(state, deviceTradedKey(intervalStartMs, deviceId), 'deviceTraded');
 }
 
 export function putDeviceTraded(state: StateOverlay, intervalStartMs: number, deviceId: string, wh: bigint): void {
@@ -277,8 +282,7 @@ export function deviceOfferKey(m: Uint8Array, deviceId: string): Uint8Array {
 }
 
 export function getDeviceOffer(state: StateReader, m: Uint8Array, deviceId: string): bigint {
-  const raw = state.get(deviceOfferKey(m, deviceId));
-  return raw === undefined ? 0n : readAmount(decode(raw, 'deviceOffer'), 'deviceOffer');
+  return getWh(state, deviceOfferKey(m, deviceId), 'deviceOffer');
 }
 
 export function putDeviceOffer(state: StateOverlay, m: Uint8Array, deviceId: string, wh: bigint): void {
