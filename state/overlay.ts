@@ -36,6 +36,14 @@ export function byteId(key: Uint8Array): string {
   return scratch.toString('latin1', 0, key.length);
 }
 
+/** The first entry under `prefix` (undefined: none), without reading further. */
+export function firstEntry(state: StateReader, prefix: Uint8Array): StateEntry | undefined {
+  const it = state.iterate(prefix);
+  const r = it.next();
+  it.return?.();
+  return r.done === true ? undefined : r.value;
+}
+
 /** Where iteration of `prefix` from `from` starts: the later of the two. */
 export function iterationStart(prefix: Uint8Array, from: Uint8Array | undefined): Uint8Array {
   return from !== undefined && compareBytes(from, prefix) > 0 ? from : prefix;

@@ -36,7 +36,7 @@ import {
 import { deleteUtxo, getUtxo, putUtxo } from '../../state/energy.ts';
 import { accountKey } from '../../state/keys.ts';
 import { deviceTradedKey, getDeviceTraded, getMarket, settleGroupPrefix } from '../../state/markets.ts';
-import type { StateOverlay, StateReader } from '../../state/overlay.ts';
+import { firstEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
@@ -131,13 +131,7 @@ function meteredExport(state: StateReader, a: Agreement, I: number): bigint | un
 
 /** Whether the device's market trades of the interval are still to settle (queued, or held by a frozen interval). */
 function tradesPending(state: StateReader, deviceId: string, I: number): boolean {
-  for (const bucket of [MarketBucket.settleQueue, MarketBucket.settleHeld]) {
-    const it = state.iterate(settleGroupPrefix(bucket, I, deviceId));
-    const r = it.next();
-    it.return?.();
-    if (r.done !== true) return true;
-  }
-  return false;
+  return [MarketBucket.settleQueue, MarketBucket.settleHeld].some((bucket) => firstEntry(state, settleGroupPrefix(bucket, I, deviceId)) !== undefined);
 }
 
 /**

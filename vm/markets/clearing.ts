@@ -11,7 +11,7 @@ import {
   type Side,
 } from '../../core/market.ts';
 import { MarketBucket } from '../../core/state-keys.ts';
-import type { StateEntry, StateOverlay, StateReader } from '../../state/overlay.ts';
+import { firstEntry, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import {
   bookPrefix,
   collateralKey,
@@ -69,20 +69,13 @@ const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
 const BIDS = bookPrefix('bid');
 const ASKS = bookPrefix('ask');
 
-function first(state: StateReader, prefix: Uint8Array): StateEntry | undefined {
-  const it = state.iterate(prefix);
-  const r = it.next();
-  it.return?.();
-  return r.done === true ? undefined : r.value;
-}
-
 const intervalOf = (m: Uint8Array): number => readU64be(m, 0);
 
 /** The earliest market past its gate with clearing work left, from the heads of the three buckets. */
 function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undefined {
   let best: Uint8Array | undefined;
   for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
-    const e = first(state, prefix);
+    const e = firstEntry(state, prefix);
     if (e === undefined) continue;
     const m = marketOfOrder(entryId(e));
     if (best === undefined || compareBytes(m, best) < 0) best = m;
