@@ -27,6 +27,7 @@ import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { cpuRate } from './cpu-rate.ts';
+import { coresBusy, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
 export interface IngressBenchResult {
   readonly offeredPerSecond: number;
@@ -47,6 +48,10 @@ export interface IngressBenchResult {
   readonly blockIntervalS: number | null;
   readonly inclusionAgeS: Readonly<Record<string, number | null>>;
   readonly blockStageMs: Readonly<Record<string, number | null>>;
+  /** Its readings' mean age on reaching each stage (accepted, batched, final), s. */
+  readonly readingAgeS: Readonly<Record<string, number | null>>;
+  /** The four validators' cores busy during the sending window, by kind of thread (undefined without /proc). */
+  readonly threadCores: ReadonlyMap<ThreadKind, number> | undefined;
 }
 
 /** A Prometheus text page as series -> value, a series named `name` or `name:label-value` (the label that tells series of one metric apart). */
@@ -119,14 +124,20 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
     const chainId = net.devnet.genesis.chainId;
     const rpc = (i: number) => net.nodes[i % net.nodes.length]!.rpcUrl;
     const cli = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-    const simulate = (rate: number, seconds: number) =>
+    /** Runs the simulator; `onReport` hears the seconds of each of its 5-second reports as it prints them. */
+    const simulate = (rate: number, seconds: number, onReport?: (seconds: number) => void) =>
       new Promise<string>((resolve, reject) => {
         const args = [cli, 'simulate', 'devices', '--devnet', dir, '--count', String(o.devices), '--rate', String(rate), '--seconds', String(seconds)];
         const child = spawn(process.execPath, [...args, '--presign', '--json', '--report', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
         let text = '';
+        let heard = 0;
         child.stdout.on('data', (d) => {
           text += d;
           if (process.env.JOULE_BENCH_VERBOSE !== undefined) process.stderr.write(d);
+          // Whole lines only: a line cut between two chunks is read when it is complete.
+          const end = text.lastIndexOf('\n') + 1;
+          for (const m of text.slice(heard, end).matchAll(/"event":"report","seconds":([0-9.]+)/g)) onReport?.(Number(m[1]));
+          heard = Math.max(heard, end);
         });
         child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`simulator exited with ${code}: ${text}`))));
       });
@@ -183,7 +194,18 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
       void call(rpc(sentRetirements.length), 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
     }, 1000 / RETIREMENTS_PER_SECOND);
     const metricsBefore = await scrape(net.nodes[0]!.metricsUrl);
-    const out = await simulate(o.rate, o.seconds);
+    // The validators' CPU by kind of thread, from the simulator's first report (its start-up
+    // behind) to its last one within the sending window: the steady state.
+    const pids = procs.map((p) => p.pid!);
+    let cpuFrom: { at: number; cpu: Map<ThreadKind, number> } | undefined;
+    let cpuTo: { at: number; cpu: Map<ThreadKind, number> } | undefined;
+    const out = await simulate(o.rate, o.seconds, (t) => {
+      if (t > o.seconds + 1) return;
+      const cpu = threadCpuSeconds(pids);
+      if (cpu === undefined) return;
+      if (cpuFrom === undefined) cpuFrom = { at: t, cpu };
+      else cpuTo = { at: t, cpu };
+    });
     const metricsAfter = await scrape(net.nodes[0]!.metricsUrl);
     clearInterval(transferTimer);
     clearInterval(retireTimer);
@@ -241,6 +263,10 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
           return [st, v === null ? null : v * 1000];
         }),
       ),
+      threadCores: cpuFrom === undefined || cpuTo === undefined ? undefined : coresBusy(cpuFrom.cpu, cpuTo.cpu, cpuTo.at - cpuFrom.at),
+      readingAgeS: Object.fromEntries(
+        ['accepted', 'batched', 'final'].map((st) => [st, meanOver(metricsBefore, metricsAfter, 'joule_ingress_reading_age_seconds', st)]),
+      ),
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
@@ -249,6 +275,19 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
 }
 
 const fixed = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
+
+/** The validators' CPU by kind of thread, against the pairings the ceiling counts per reading. */
+function threadLines(r: IngressBenchResult): string[] {
+  if (r.threadCores === undefined) return [];
+  const total = [...r.threadCores.values()].reduce((a, b) => a + b, 0);
+  const perReadingMs = (cores: number) => fixed((1000 * cores) / r.finalPerSecond, 1);
+  const kinds = [...r.threadCores].map(([k, v]) => `${k} ${fixed(v, 2)}`).join(', ');
+  const pairings = r.threadCores.get('native threads of the main thread (blst pairings)')!;
+  return [
+    `  the 4 validators' CPU while readings flowed: ${fixed(total, 2)} of 2 cores: ${kinds}`,
+    `  CPU per final reading ${perReadingMs(total)} ms, of which blst pairings ${perReadingMs(pairings)} ms (the ceiling counts ${fixed(5000 / r.aggregateVerifyPerSecond, 1)} ms)`,
+  ];
+}
 
 export function formatIngressBenchmark(r: IngressBenchResult): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -264,6 +303,10 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
       .join(', ')}; block stages ${Object.entries(r.blockStageMs)
       .map(([st, v]) => `${st} ${fixed(v, 0)} ms`)
       .join(', ')}`,
+    `  validator-0's readings, mean age on reaching each stage: ${Object.entries(r.readingAgeS)
+      .map(([st, v]) => `${st} ${fixed(v, 2)} s`)
+      .join(', ')}`,
+    ...threadLines(r),
   ].join('\n');
 }
 

@@ -155,5 +155,13 @@ describe('device ingress over gRPC on a 4-validator devnet', () => {
     const metrics = await (await fetch(`${net.nodes[0]!.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/joule_grpc_readings_total\{outcome="TX_BAD_SIGNATURE"[^}]*\} 1/);
     expect(metrics).toMatch(/joule_grpc_readings_total\{outcome="accepted"[^}]*\} 4/);
+    // Each good reading's age was observed at every stage it reached, the bad one at none.
+    expect(metrics).toMatch(/joule_ingress_reading_age_seconds_count\{[^}]*stage="accepted"[^}]*\} 4/);
+    expect(metrics).toMatch(/joule_ingress_reading_age_seconds_count\{[^}]*stage="batched"[^}]*\} 4/);
+    const finalAges = async () =>
+      /joule_ingress_reading_age_seconds_count\{[^}]*stage="final"[^}]*\} (\d+)/.exec(await (await fetch(`${net.nodes[0]!.metricsUrl}/metrics`)).text())?.[1];
+    const until = Date.now() + 10_000;
+    while ((await finalAges()) !== '4' && Date.now() < until) await sleep(100);
+    expect(await finalAges()).toBe('4');
   }, 150_000);
 });

@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { DeviceStreamMetrics, GrpcMethodLabels, GrpcMetrics } from '../../rpc/grpc/metrics.ts';
 import type { JouleMetrics } from './prometheus.ts';
 
@@ -8,6 +8,12 @@ export interface IngressMetrics extends DeviceStreamMetrics {
   verified(readings: number, bad: number): void;
   /** Readings sent in telemetry batches admitted to the mempool ('batched'), lost with their refused batch ('failed'), or dropped before batching ('stale': too old by then; 'key_rotated'). */
   batched(outcome: 'batched' | 'failed' | 'stale' | 'key_rotated', readings: number): void;
+  /**
+   * Readings' ages (this node's clock minus their timestamps, s) as they reach a stage:
+   * verified and accepted, in a telemetry batch admitted to the mempool, in a final block.
+   * Where a reading's time to finality goes, per stage.
+   */
+  readingAges(stage: 'accepted' | 'batched' | 'final', ages: readonly number[]): void;
 }
 
 export function ingressMetrics(m: JouleMetrics): IngressMetrics {
@@ -34,6 +40,13 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
     labelNames: ['outcome'],
     registers,
   });
+  const ages = new Histogram({
+    name: 'joule_ingress_reading_age_seconds',
+    help: "Readings' age (this node's clock minus the reading's timestamp) on reaching a stage: accepted (verified), batched (in a batch admitted to the mempool), final",
+    labelNames: ['stage'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 21],
+    registers,
+  });
   return {
     streamOpened: (n) => open.set(n),
     streamEnded(status, n) {
@@ -47,6 +60,10 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
       verifyCalls.inc();
     },
     batched: (outcome, n) => batchedReadings.inc({ outcome }, n),
+    readingAges(stage, seconds) {
+      const h = ages.labels({ stage });
+      for (const s of seconds) h.observe(s);
+    },
   };
 }
 
