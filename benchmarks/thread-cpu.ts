@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 export const THREAD_KINDS = [
   'main thread (JavaScript)',
   'native threads of the main thread (blst pairings)',
-  'verification workers (JavaScript)',
+  'verification worker threads (decoding, subgroup checks)',
   'V8 helpers (GC)',
   'other',
 ] as const;
@@ -38,7 +38,7 @@ function clockTicks(): number {
 function kindOf(pid: number, tid: number, name: string): ThreadKind {
   if (tid === pid) return 'main thread (JavaScript)';
   if (name === 'MainThread') return 'native threads of the main thread (blst pairings)';
-  if (name === 'WorkerThread') return 'verification workers (JavaScript)';
+  if (name === 'WorkerThread') return 'verification worker threads (decoding, subgroup checks)';
   if (name === 'V8Worker') return 'V8 helpers (GC)';
   return 'other';
 }
