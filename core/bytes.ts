@@ -44,17 +44,47 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
+/** One encoder for every call: it holds no state between calls, and a new one per key was a measurable share of building state keys. */
+const textEncoder = new TextEncoder();
+
 export function utf8(s: string): Uint8Array {
-  return new TextEncoder().encode(s);
+  return textEncoder.encode(s);
 }
+
+const TWO_32 = 4_294_967_296;
 
 /** Big-endian fixed-width encoding of a non-negative integer (heights in DB keys sort in order). */
 export function u64be(n: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) {
+    // The common case (heights, times in ms) without a BigInt and a DataView per call.
+    writeU32be(out, 0, Math.floor(n / TWO_32));
+    writeU32be(out, 4, n >>> 0);
+    return out;
+  }
   new DataView(out.buffer).setBigUint64(0, BigInt(n));
   return out;
 }
 
+/** Writes `n` (0 <= n < 2^32) big-endian at `offset`. */
+export function writeU32be(out: Uint8Array, offset: number, n: number): void {
+  out[offset] = n >>> 24;
+  out[offset + 1] = (n >>> 16) & 0xff;
+  out[offset + 2] = (n >>> 8) & 0xff;
+  out[offset + 3] = n & 0xff;
+}
+
+/** Big-endian 4-byte encoding of 0 <= n < 2^32. */
+export function u32be(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  writeU32be(out, 0, n);
+  return out;
+}
+
+/** The u64be at `offset` as a number (exact below 2^53; rounded to the nearest double above, as Number(bigint) rounds). */
 export function readU64be(b: Uint8Array, offset = 0): number {
-  return Number(new DataView(b.buffer, b.byteOffset + offset, 8).getBigUint64(0));
+  if (offset < 0 || offset + 8 > b.length) throw new RangeError(`no u64 at offset ${offset} of ${b.length} bytes`);
+  const hi = ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
+  const lo = ((b[offset + 4]! << 24) | (b[offset + 5]! << 16) | (b[offset + 6]! << 8) | b[offset + 7]!) >>> 0;
+  return hi * TWO_32 + lo;
 }

@@ -1,4 +1,4 @@
-import { concatBytes, readU64be, u64be, utf8 } from '../core/bytes.ts';
+import { concatBytes, readU64be, u32be, u64be, utf8 } from '../core/bytes.ts';
 import { decode, encode, readAmount, readArray, readUint } from '../core/codec.ts';
 import {
   decodeAgreement,
@@ -35,11 +35,6 @@ export { agreementKey };
 const PRESENT = new Uint8Array([1]);
 const ID_LENGTH = 32;
 
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
 
 export function getAgreement(state: StateReader, id: Uint8Array): Agreement | undefined {
   const raw = state.get(agreementKey(id));

@@ -1,4 +1,4 @@
-import { concatBytes, u64be, utf8 } from '../core/bytes.ts';
+import { concatBytes, u32be, u64be, utf8 } from '../core/bytes.ts';
 import { decode, encode, readAmount, readArray, readUint } from '../core/codec.ts';
 import {
   decodeBookOrder,
@@ -56,11 +56,6 @@ export { marketId, marketKey };
 const PRESENT = new Uint8Array([1]);
 const key = marketBucketKey;
 
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
 
 function lp(s: string): Uint8Array {
   const b = utf8(s);

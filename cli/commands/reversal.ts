@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { toHex } from '../../core/bytes.ts';
+import { toHex, u32be } from '../../core/bytes.ts';
 import { isZone } from '../../core/device.ts';
 import { parseAddress } from '../../core/keys.ts';
 import type { MarketTradesJson, TradeJson } from '../../core/market-json.ts';
@@ -60,11 +60,6 @@ async function tradeOf(c: RpcClient, r: Ref): Promise<TradeJson> {
   return t;
 }
 
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
 
 const targetOf = (r: Ref, buyer: string, seller: string): ReversalTarget => ({ ...r, buyer: parseAddress(buyer), seller: parseAddress(seller) });
 

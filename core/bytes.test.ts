@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readU64be, u32be, u64be, utf8 } from './bytes.ts';
+
+/** The encodings as DataView defines them: what the fast paths must equal. */
+const viaDataView = {
+  u64: (n: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, n);
+    return b;
+  },
+  u32: (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n);
+    return b;
+  },
+};
+
+describe('fixed-width integers', () => {
+  it('u64be of a safe integer is its big-endian u64, and reads back', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.maxSafeNat(), fc.constantFrom(0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER)), (n) => {
+        expect(u64be(n)).toEqual(viaDataView.u64(BigInt(n)));
+        expect(readU64be(u64be(n))).toBe(n);
+      }),
+    );
+  });
+
+  it('u64be of a bigint, and any 8 bytes read as Number(the u64) rounds it', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.nat(8), (n, pad) => {
+        expect(u64be(n)).toEqual(viaDataView.u64(n));
+        const at = new Uint8Array(pad + 8);
+        at.set(viaDataView.u64(n), pad);
+        expect(readU64be(at, pad)).toBe(Number(n));
+      }),
+    );
+  });
+
+  it('readU64be refuses to read past the end', () => {
+    expect(() => readU64be(new Uint8Array(7))).toThrow(RangeError);
+    expect(() => readU64be(new Uint8Array(8), 1)).toThrow(RangeError);
+  });
+
+  it('u32be is DataView setUint32 (which wraps modulo 2^32)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.nat({ max: 2 ** 32 - 1 }), fc.integer()), (n) => {
+        expect(u32be(n)).toEqual(viaDataView.u32(n));
+      }),
+    );
+  });
+
+  it('utf8 is the UTF-8 bytes of the string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(utf8(s)).toEqual(new Uint8Array(Buffer.from(s, 'utf8')));
+      }),
+    );
+  });
+});
