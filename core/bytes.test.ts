@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readU64be, u32be, u64be, utf8 } from './bytes.ts';
+import { readU64be, u32be, u64be, utf8, utf8Text } from './bytes.ts';
 
 /** The encodings as DataView defines them: what the fast paths must equal. */
 const viaDataView = {
@@ -56,5 +56,17 @@ describe('fixed-width integers', () => {
         expect(utf8(s)).toEqual(new Uint8Array(Buffer.from(s, 'utf8')));
       }),
     );
+  });
+
+  it('utf8Text decodes as a fresh TextDecoder does, malformed bytes and a leading BOM included, one call independent of the last', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.string({ unit: 'binary' }), (bytes, s) => {
+        expect(utf8Text(bytes)).toBe(new TextDecoder().decode(bytes));
+        expect(utf8Text(utf8(s))).toBe(new TextDecoder().decode(utf8(s)));
+      }),
+    );
+    // A truncated sequence at the end of one call is not carried into the next.
+    expect(utf8Text(new Uint8Array([0xe2, 0x82]))).toBe('\ufffd');
+    expect(utf8Text(new Uint8Array([0xac]))).toBe('\ufffd');
   });
 });

@@ -51,6 +51,14 @@ export function utf8(s: string): Uint8Array {
   return textEncoder.encode(s);
 }
 
+/** One decoder for every call (default options: malformed bytes become U+FFFD; decode() without `stream` keeps nothing between calls). */
+const textDecoder = new TextDecoder();
+
+/** The string of UTF-8 bytes (what `new TextDecoder().decode` gives, without a decoder per call). */
+export function utf8Text(b: Uint8Array): string {
+  return textDecoder.decode(b);
+}
+
 const TWO_32 = 4_294_967_296;
 
 /** Big-endian fixed-width encoding of a non-negative integer (heights in DB keys sort in order). */

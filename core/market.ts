@@ -1,4 +1,4 @@
-import { concatBytes, readU64be, u64be, utf8 } from './bytes.ts';
+import { concatBytes, readU64be, u64be, utf8, utf8Text } from './bytes.ts';
 import { decode, encode, readAmount, readArray, readBytes, readString, readUint, type Encodable } from './codec.ts';
 import { isDeviceId, isZone, MAX_DEVICE_ID_LENGTH, MAX_ZONE_LENGTH } from './device.ts';
 import { ErrorCode, JouleError } from './errors.ts';
@@ -63,10 +63,10 @@ export function parseOrderId(id: Uint8Array, field: string): OrderRef {
   if (zl < 1 || zl > MAX_ZONE_LENGTH || id.length < 9 + zl + 1 + 8 + 8 + 4 + 1) throw badId(field, 'is not an order id');
   const dl = id[30 + zl]!;
   if (dl > MAX_DEVICE_ID_LENGTH || id.length !== 31 + zl + dl) throw badId(field, 'is not an order id');
-  const device = new TextDecoder().decode(id.subarray(31 + zl));
+  const device = utf8Text(id.subarray(31 + zl));
   if (dl > 0 && !isDeviceId(device)) throw badId(field, 'is not an order id (device)');
   const dv = new DataView(id.buffer, id.byteOffset, id.byteLength);
-  const zone = new TextDecoder().decode(id.subarray(9, 9 + zl));
+  const zone = utf8Text(id.subarray(9, 9 + zl));
   const s = id[9 + zl]!;
   if (s > 1) throw badId(field, 'is not an order id (side)');
   const side: Side = s === 0 ? 'bid' : 'ask';

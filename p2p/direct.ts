@@ -14,7 +14,7 @@
  */
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { ErrorCode, JouleError, isJouleError } from '../core/errors.ts';
-import { utf8 } from '../core/bytes.ts';
+import { utf8, utf8Text } from '../core/bytes.ts';
 import { FrameReader } from './framing.ts';
 import { Code, deadline, exchange, header, respond } from './exchange.ts';
 import { PeerRateLimiter } from './rate-limit.ts';
@@ -121,7 +121,7 @@ export class DirectServer {
     const reader = new FrameReader(stream);
     const kindBytes = await reader.next(MAX_KIND_BYTES);
     if (kindBytes === null) throw new JouleError(ErrorCode.CODEC_MALFORMED, 'no message', 'kind');
-    const kind = new TextDecoder().decode(kindBytes);
+    const kind = utf8Text(kindBytes);
     // A kind we do not take (or do not know) may be an honest peer's newer or different
     // configuration: refused, not held against it.
     if (!isTopicKind(kind) || !this.deps.limits.kinds.includes(kind)) return { answer: header(Code.BAD_REQUEST, `kind ${kind} is not accepted directly`) };

@@ -6,7 +6,7 @@
  */
 import type { Stream } from '@libp2p/interface';
 import { ErrorCode, JouleError, isJouleError } from '../core/errors.ts';
-import { utf8 } from '../core/bytes.ts';
+import { utf8, utf8Text } from '../core/bytes.ts';
 import { FrameReader, writeFrames } from './framing.ts';
 
 export const Code = { OK: 0, RATE_LIMITED: 1, BAD_REQUEST: 2, UNAVAILABLE: 3 } as const;
@@ -68,7 +68,7 @@ export async function exchange<T>(
 }
 
 function checkHeader(head: Uint8Array): void {
-  const detail = new TextDecoder().decode(head.subarray(1));
+  const detail = utf8Text(head.subarray(1));
   switch (head[0]) {
     case Code.OK:
       return;

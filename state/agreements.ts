@@ -35,7 +35,6 @@ export { agreementKey };
 const PRESENT = new Uint8Array([1]);
 const ID_LENGTH = 32;
 
-
 export function getAgreement(state: StateReader, id: Uint8Array): Agreement | undefined {
   const raw = state.get(agreementKey(id));
   return raw === undefined ? undefined : decodeAgreement(raw);

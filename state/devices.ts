@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from '../core/bytes.ts';
+import { concatBytes, utf8, utf8Text } from '../core/bytes.ts';
 import { decodeDevice, encodeDevice, type DeviceRecord } from '../core/device.ts';
 import { DeviceBucket, deviceKey, StatePrefix } from '../core/state-keys.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
@@ -99,7 +99,7 @@ export function indexedDeviceKeys(state: StateReader, q: DeviceListQuery): Uint8
   if (prefix === DEVICE_RECORDS_PREFIX) return [];
   const keys: Uint8Array[] = [];
   for (const [key] of state.iterate(prefix, from)) {
-    keys.push(deviceKey(new TextDecoder().decode(key.subarray(prefix.length))));
+    keys.push(deviceKey(utf8Text(key.subarray(prefix.length))));
     if (keys.length === limit) break;
   }
   return keys;
@@ -121,7 +121,7 @@ export function listDevices(state: StateReader, q: DeviceListQuery): { devices: 
   let scanned = 0;
   let lastId: string | undefined;
   for (const [key, value] of state.iterate(prefix, from)) {
-    const id = new TextDecoder().decode(key.subarray(prefix.length));
+    const id = utf8Text(key.subarray(prefix.length));
     if (devices.length === q.limit || scanned === MAX_DEVICE_SCAN) return { devices, next: lastId };
     scanned++;
     lastId = id;

@@ -56,7 +56,6 @@ export { marketId, marketKey };
 const PRESENT = new Uint8Array([1]);
 const key = marketBucketKey;
 
-
 function lp(s: string): Uint8Array {
   const b = utf8(s);
   return concatBytes(new Uint8Array([b.length]), b);

@@ -60,7 +60,6 @@ async function tradeOf(c: RpcClient, r: Ref): Promise<TradeJson> {
   return t;
 }
 
-
 const targetOf = (r: Ref, buyer: string, seller: string): ReversalTarget => ({ ...r, buyer: parseAddress(buyer), seller: parseAddress(seller) });
 
 const when = (ms: number) => new Date(ms).toISOString();

@@ -1,3 +1,4 @@
+import { utf8Text } from '../../core/bytes.ts';
 import { isDeviceId } from '../../core/device.ts';
 import {
   decodeCommandPayment,
@@ -52,7 +53,7 @@ export function decodeFlexValue(key: Uint8Array, value: Uint8Array): FlexStateVi
   if (key[1] === FlexBucket.interval && key.length === ID_END + 8)
     return { kind: 'flex-interval', activationId: id, intervalStartMs: start, result: decodeFlexIntervalResult(value) };
   if (key[1] === FlexBucket.commandPayment) {
-    const deviceId = new TextDecoder().decode(key.subarray(ID_END + 8));
+    const deviceId = utf8Text(key.subarray(ID_END + 8));
     if (!isDeviceId(deviceId)) return undefined;
     return { kind: 'command-payment', commandHash: id, intervalStartMs: start, deviceId, payment: decodeCommandPayment(value) };
   }

@@ -1,3 +1,4 @@
+import { utf8Text } from '../../core/bytes.ts';
 import type { DeviceRecord } from '../../core/device.ts';
 import { decodeDeviceHealth, decodeIntervalTotals, type DeviceHealth, type IntervalTotals } from '../../core/meter.ts';
 import { bitsToRoles } from '../../core/roles.ts';
@@ -53,16 +54,16 @@ export function decodeStateValue(key: Uint8Array, value: Uint8Array): StateValue
     if (key[0] === StatePrefix.device && key[1] === DeviceBucket.record) {
       const device = decodeDevice(value);
       // The record must be the one the key names, or a proof of one device could pass for another.
-      return new TextDecoder().decode(key.subarray(2)) === device.id ? { kind: 'device', device } : undefined;
+      return utf8Text(key.subarray(2)) === device.id ? { kind: 'device', device } : undefined;
     }
     if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.totals && key.length >= 3 + key[2]! + 8) {
       // The key names the device and the interval; the record holds neither, so they come from the key.
       const idEnd = 3 + key[2]!;
       const start = Number(new DataView(key.buffer, key.byteOffset + idEnd, 8).getBigUint64(0));
-      return { kind: 'interval-totals', totals: decodeIntervalTotals(value, new TextDecoder().decode(key.subarray(3, idEnd)), start) };
+      return { kind: 'interval-totals', totals: decodeIntervalTotals(value, utf8Text(key.subarray(3, idEnd)), start) };
     }
     if (key[0] === StatePrefix.telemetry && key[1] === TelemetryBucket.health) {
-      return { kind: 'device-health', deviceId: new TextDecoder().decode(key.subarray(2)), health: decodeDeviceHealth(value) };
+      return { kind: 'device-health', deviceId: utf8Text(key.subarray(2)), health: decodeDeviceHealth(value) };
     }
     if (key[0] === StatePrefix.energyUtxo && key[1] === EnergyBucket.utxo) {
       const utxo = decodeEnergyUtxo(value);
