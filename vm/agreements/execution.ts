@@ -15,7 +15,6 @@ import { imbalanceAccount, overDeliveryShare } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket, marketKey } from '../../core/state-keys.ts';
 import {
-  agreedWh,
   agreementKey,
   countDeviceAgreements,
   deleteDeviceAgreement,
@@ -23,11 +22,13 @@ import {
   disputeKey,
   getAgreement,
   getDispute,
+  intervalAgreedKey,
   putAgreement,
   putDeviceAgreement,
   putDispute,
   putSlotSettlement,
   putTimer,
+  sharedAgreedWh,
   TIMER_PREFIX,
   timerKey,
   timerOf,
@@ -165,7 +166,7 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   const [afterPenalty, penalty] = take(state, afterPayment, 'seller', a.buyer, underDue, true);
   // This slot's share of the device's over-delivery: the market trades and the other agreements of the interval charge the rest.
   const traded = getDeviceTraded(state, I, a.deviceId);
-  const over = overDeliveryShare(metered, traded, agreedWh(state, a.deviceId, I, params.settlementIntervalMs), a.quantityWh);
+  const over = overDeliveryShare(metered, traded, sharedAgreedWh(state, a.deviceId, I, params.settlementIntervalMs), a.quantityWh);
   const overDue = (over * price * BigInt(params.overDeliveryPenaltyBps)) / 10_000_000n;
   const [afterOver, overCharge] = take(state, afterPenalty, 'seller', imbalanceAccount(a.zone), overDue, true);
   a = afterOver;
@@ -279,6 +280,7 @@ function timerReads(t: Timer): HookReads {
       energyUtxoKey(mintedUtxoId(refs.deviceId, I)),
       marketKey(refs.zone, I),
       deviceTradedKey(I, refs.deviceId),
+      intervalAgreedKey(I, refs.deviceId),
     ],
     prefixes: [
       deviceAgreementsPrefix(refs.deviceId),

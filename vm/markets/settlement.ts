@@ -6,7 +6,7 @@ import { sha256 } from '../../core/hash.ts';
 import { decodeTrade, imbalanceAccount, overDeliveryShare, TRADE_UTXO_TAG, type Trade } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket } from '../../core/state-keys.ts';
-import { agreedWh, deviceAgreementsPrefix } from '../../state/agreements.ts';
+import { deviceAgreementsPrefix, intervalAgreedKey, sharedAgreedWh } from '../../state/agreements.ts';
 import { deleteUtxo, getUtxo, putUtxo } from '../../state/energy.ts';
 import { accountKey } from '../../state/keys.ts';
 import {
@@ -187,7 +187,7 @@ function settleTrade(state: StateOverlay, block: BlockContext, it: Item, allocat
 
 /** The trades' share of the device's over-delivery in the interval (core/market.ts overDeliveryShare), charged at P. */
 function overDelivery(state: StateOverlay, block: BlockContext, last: Item, exportWh: bigint, tradedWh: bigint, price: bigint, events: BlockEvent[]): void {
-  const agreed = agreedWh(state, last.deviceId, last.intervalStartMs, block.params.settlementIntervalMs);
+  const agreed = sharedAgreedWh(state, last.deviceId, last.intervalStartMs, block.params.settlementIntervalMs);
   const over = overDeliveryShare(exportWh, tradedWh, agreed, tradedWh);
   if (over === 0n) return;
   // Rounded down, like the under-delivery penalty.
@@ -294,6 +294,7 @@ function itemReads(i: Item): Uint8Array[] {
     intervalTotalsKey(i.deviceId, i.intervalStartMs),
     energyUtxoKey(mintedUtxoId(i.deviceId, i.intervalStartMs)),
     settleProgressKey(i.intervalStartMs, i.deviceId),
+    intervalAgreedKey(i.intervalStartMs, i.deviceId),
     escrowKey(trade.bidId),
     collateralKey(trade.askId),
     accountKey(trade.buyer),
