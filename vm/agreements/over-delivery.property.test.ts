@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { imbalanceAccount } from '../../core/market.ts';
+import { settlesAt } from '../../core/meter.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getSlotSettlement } from '../../state/agreements.ts';
 import { testAgreement } from '../testing/agreement.ts';
+import { testDeviceKey } from '../testing/energy-chain.ts';
 import { ZONE } from '../testing/market.ts';
+import { batchTx, reading } from '../testing/telemetry.ts';
 
 /**
  * A device's over-delivery in an interval is charged once in all (core/market.ts
@@ -87,5 +90,35 @@ describe('over-delivery across a device trades and agreements: charged once', ()
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('an agreement slot waits for its interval market to clear', () => {
+  it('a market still clearing when the slot is due (more than a block of clearing work) has its trades take the token first, and its energy is not over-delivery', () => {
+    const x = testAgreement();
+    const { t } = x;
+    const { c } = t;
+    const p = c.ctx().params;
+    // Two slots from S40: slot 1's interval (S41) has a busy market, whose gate is after the agreement starts.
+    const id = x.ready({ firstSlotMs: x.slot(40), slots: 2, quantityWh: 1000n });
+    const I = x.slot(41);
+    // 5,001 asks of 1 Wh from pv-1 match first (one clearing unit each, a block clears 2,500), then pv-0's 600 Wh.
+    const small = Array.from({ length: 5_001 }, (_, i) => t.place(t.sellers[1]!, 'ask', 1n, 100_000n, { I, offset: i }));
+    c.block(t.place(t.buyers[1]!, 'bid', 10_000n, 300_000n, { I }), t.place(x.seller, 'ask', 600n, 150_000n, { I, device: 'pv-0' }), ...small);
+    x.to(x.slot(40));
+    c.block();
+    expect(x.get(id).phase).toBe('executing');
+    const money = x.money();
+    const im = getAccount(c.state, imbalanceAccount(ZONE)).balance;
+    // Two blocks past the gate: pv-0's 1,600 Wh of S41 arrive in the first, the slot is due in the second.
+    x.to(settlesAt(I, p) - p.blockPeriodMs);
+    c.block(batchTx(c, t.agg, [reading('pv-0', I + p.settlementIntervalMs - 1_000, -1600n)], () => testDeviceKey(1)));
+    c.block();
+    for (let i = 0; i < 5 && getSlotSettlement(c.state, id, 1) === undefined; i++) c.block();
+    // 1,600 metered against 600 sold in the market + 1,000 agreed: no over-delivery; the trade got its 600 Wh.
+    expect(getSlotSettlement(c.state, id, 1)).toMatchObject({ meteredWh: 1600n, deliveredWh: 1000n, overCharge: 0n, price: 200_000n });
+    expect(t.energyOf(t.buyers[1]!.address)).toBe(600n);
+    expect(getAccount(c.state, imbalanceAccount(ZONE)).balance).toBe(im);
+    expect(x.money()).toBe(money);
   });
 });
