@@ -30,11 +30,14 @@ import type { StateEntry, StateOverlay, StateReader } from '../../state/overlay.
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText, readAccount, writeAccount } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import { clearedThrough, clearingHeadRanges } from './clearing.ts';
 
 /**
  * Settlement against meters (end-of-block hook `market-settlement`, after the interval
  * close and the clearing): once a delivery interval's meter data is closed for the seller's
- * device, each of the device's trades of that interval settles, in trade order:
+ * device and every market of the interval has cleared (a device that moved zone may sell in
+ * two: its trades in both are one group), each of the device's trades of that interval
+ * settles, in trade order:
  *
  * - allocation: the device's metered net export in the interval (0 when it sent no data)
  *   is allocated to its trades in trade order, each at most its volume;
@@ -96,6 +99,8 @@ function metered(state: StateReader, block: BlockContext, it: Item): Metered {
   // The close queue is in (interval, device) order like this one: a device still queued means the close has not reached it.
   if (hasCloseItem(state, it.intervalStartMs, it.deviceId)) return { kind: 'wait' };
   if (getMarket(state, it.zone, it.intervalStartMs)?.status !== 'cleared') return { kind: 'wait' };
+  // The device's trades in other zones' markets of the interval (it may have moved) settle in the same group, so all of them are queued first.
+  if (!clearedThrough(state, it.intervalStartMs)) return { kind: 'wait' };
   const t = getIntervalTotals(state, it.deviceId, it.intervalStartMs);
   if (t?.status === 'frozen') return { kind: 'frozen' };
   // No totals: the device sent no data for the interval (missing data counts as zero delivery).
@@ -332,7 +337,7 @@ export const marketSettlementHook: EndBlockHook = {
   order: 30,
   workPerBlock: SETTLEMENT_WORK_PER_BLOCK,
   prefixes: () => [SETTLE_HELD_PREFIX],
-  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }],
+  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }, ...clearingHeadRanges()],
   dependent: (block, declared) => settlementDependentReads(declared, block),
   run: settleTrades,
 };
