@@ -251,6 +251,8 @@ export const AgreementBucket = {
   dispute: 0x05,
   /** ++ u8(len) ++ deviceId ++ id -> [firstSlotMs, slots, quantityWh]: the agreements a device delivers, while they execute */
   byDevice: 0x06,
+  /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId -> Wh: what the device's agreements scheduled in the interval, fixed when its over-delivery is first shared */
+  intervalAgreed: 0x07,
 } as const;
 
 /** A key (or prefix) in one agreement bucket. */

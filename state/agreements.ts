@@ -28,6 +28,7 @@ import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
  *   0x21 0x04 ++ id ++ u32be(slot)                    -> SlotSettlement
  *   0x21 0x05 ++ id                                   -> Dispute
  *   0x21 0x06 ++ u8(len) ++ deviceId ++ id            -> [firstSlotMs, slots, quantityWh] (executing)
+ *   0x21 0x07 ++ u64be(interval) ++ u8(len) ++ deviceId -> Wh (what 0x06 scheduled in the interval, fixed once shared)
  */
 
 export { agreementKey };
@@ -164,4 +165,25 @@ export function agreedWh(state: StateReader, deviceId: string, intervalStartMs: 
     if (intervalStartMs >= first && intervalStartMs < first + slots * settlementIntervalMs) sum += readAmount(f[2]!, 'deviceAgreement.quantityWh');
   }
   return sum;
+}
+
+export function intervalAgreedKey(intervalStartMs: number, deviceId: string): Uint8Array {
+  const id = utf8(deviceId);
+  return agreementBucketKey(AgreementBucket.intervalAgreed, u64be(intervalStartMs), new Uint8Array([id.length]), id);
+}
+
+/**
+ * agreedWh as the interval's over-delivery is shared: fixed (recorded, when not 0) by the
+ * first settlement that shares it, the device's trades or one of its slots. An agreement
+ * whose last slot settles, or that is liquidated, leaves the device's list while the
+ * interval's other slots may still be to settle; measured against the shrunk list they
+ * would count its energy as over-delivered, a second charge for it.
+ */
+export function sharedAgreedWh(state: StateOverlay, deviceId: string, intervalStartMs: number, settlementIntervalMs: number): bigint {
+  const k = intervalAgreedKey(intervalStartMs, deviceId);
+  const raw = state.get(k);
+  if (raw !== undefined) return readAmount(decode(raw, 'intervalAgreed'), 'intervalAgreed');
+  const wh = agreedWh(state, deviceId, intervalStartMs, settlementIntervalMs);
+  if (wh > 0n) state.set(k, encode(wh));
+  return wh;
 }

@@ -143,7 +143,9 @@ describe('access lists', () => {
   it("the block loads hooks' slices with their declaration, and what they name next (endBlockDependentAccess)", () => {
     const close = endBlockAccess(ctx);
     expect(close.ranges?.map((r) => toHex(r.prefix))).toContain(toHex(CLOSE_QUEUE_PREFIX));
-    expect(mergeAccess([close, close]).ranges).toHaveLength(close.ranges!.length);
+    // The agreements' hook declares the clearing's heads too (vm/markets/clearing.ts clearedThrough): loaded once.
+    expect(mergeAccess([close]).ranges!.length).toBeLessThan(close.ranges!.length);
+    expect(mergeAccess([close, close]).ranges).toEqual(mergeAccess([close]).ranges);
     expect(endBlockDependentAccess(ctx, new MemoryState())).toEqual({ keys: [], prefixes: [] });
   });
 });

@@ -15,7 +15,6 @@ import { imbalanceAccount, overDeliveryShare } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket, marketKey } from '../../core/state-keys.ts';
 import {
-  agreedWh,
   agreementKey,
   countDeviceAgreements,
   deleteDeviceAgreement,
@@ -23,11 +22,13 @@ import {
   disputeKey,
   getAgreement,
   getDispute,
+  intervalAgreedKey,
   putAgreement,
   putDeviceAgreement,
   putDispute,
   putSlotSettlement,
   putTimer,
+  sharedAgreedWh,
   TIMER_PREFIX,
   timerKey,
   timerOf,
@@ -39,6 +40,7 @@ import { deviceTradedKey, getDeviceTraded, getMarket, settleGroupPrefix } from '
 import { firstEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText } from '../accounts.ts';
+import { clearedThrough, clearingHeadRanges } from '../markets/clearing.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
 import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress, release, take, withCall, withCollateral } from './funds.ts';
 
@@ -53,8 +55,8 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
  *   agreements; that one, and one still proposed or signed, lapses (what collateral it holds
  *   goes back; the event says why).
  * - slot (when the slot's interval settles: its end plus settlementDelayMs), once the close
- *   has reached the device (the same test as market settlement; a frozen interval waits)
- *   and the device's market trades of the interval have all settled:
+ *   has reached the device (the same test as market settlement; a frozen interval waits),
+ *   every market of the interval has cleared and the device's trades in them have all settled:
  *   - delivered = min(quantity, the device's metered export (0 without data), what is left
  *     of the seller's minted token of the interval), moved as an energy UTXO to the buyer;
  *   - price: core/agreement.ts slotPrice (the market formula reads the zone's market for the
@@ -136,14 +138,15 @@ function tradesPending(state: StateReader, deviceId: string, I: number): boolean
 
 /**
  * Returns false when the slot must wait: the close has not reached the device, its interval
- * is frozen, or its market trades of the interval have not all settled (they take the
- * minted token first, and leave what they sold for the over-delivery share).
+ * is frozen, the markets of the interval have not all cleared (their trades are not all
+ * queued yet), or the device's market trades of the interval have not all settled (they
+ * take the minted token first, and leave what they sold for the over-delivery share).
  */
 function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slot: number, events: BlockEvent[]): boolean {
   const { params } = block;
   const I = slotStart(a0, slot, params.settlementIntervalMs);
   const metered = meteredExport(state, a0, I);
-  if (metered === undefined || tradesPending(state, a0.deviceId, I)) return false;
+  if (metered === undefined || !clearedThrough(state, I) || tradesPending(state, a0.deviceId, I)) return false;
   let a = a0;
   const minted = getUtxo(state, mintedUtxoId(a.deviceId, I));
   const holds = minted !== undefined && !minted.frozen && equalBytes(minted.owner, a.seller) ? minted.wh : 0n;
@@ -165,7 +168,7 @@ function settleSlot(state: StateOverlay, block: BlockContext, a0: Agreement, slo
   const [afterPenalty, penalty] = take(state, afterPayment, 'seller', a.buyer, underDue, true);
   // This slot's share of the device's over-delivery: the market trades and the other agreements of the interval charge the rest.
   const traded = getDeviceTraded(state, I, a.deviceId);
-  const over = overDeliveryShare(metered, traded, agreedWh(state, a.deviceId, I, params.settlementIntervalMs), a.quantityWh);
+  const over = overDeliveryShare(metered, traded, sharedAgreedWh(state, a.deviceId, I, params.settlementIntervalMs), a.quantityWh);
   const overDue = (over * price * BigInt(params.overDeliveryPenaltyBps)) / 10_000_000n;
   const [afterOver, overCharge] = take(state, afterPenalty, 'seller', imbalanceAccount(a.zone), overDue, true);
   a = afterOver;
@@ -279,6 +282,7 @@ function timerReads(t: Timer): HookReads {
       energyUtxoKey(mintedUtxoId(refs.deviceId, I)),
       marketKey(refs.zone, I),
       deviceTradedKey(I, refs.deviceId),
+      intervalAgreedKey(I, refs.deviceId),
     ],
     prefixes: [
       deviceAgreementsPrefix(refs.deviceId),
@@ -299,7 +303,7 @@ export const agreementExecutionHook: EndBlockHook = {
   order: 35,
   workPerBlock: AGREEMENT_WORK_PER_BLOCK,
   prefixes: () => [],
-  ranges: () => [{ prefix: TIMER_PREFIX, limit: QUEUE_LIMIT }],
+  ranges: () => [{ prefix: TIMER_PREFIX, limit: QUEUE_LIMIT }, ...clearingHeadRanges()],
   dependent: (block, declared) => agreementDependentReads(declared, block),
   run: runAgreements,
 };

@@ -35,7 +35,7 @@ import {
 } from '../../state/markets.ts';
 import { accountKey } from '../../state/keys.ts';
 import { addressText, readAccount, writeAccount } from '../accounts.ts';
-import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import type { BlockContext, EndBlockHook, HookRange, HookReads, WorkBudget } from '../types.ts';
 import { clearingPrice } from './auction.ts';
 import { isPastGate } from './rules.ts';
 
@@ -82,6 +82,24 @@ function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undef
   }
   return best !== undefined && isPastGate(intervalOf(best), block.params, block.timestamp) ? best : undefined;
 }
+
+/**
+ * Whether clearing has finished every market of the intervals up to `intervalStartMs`: no
+ * order or traded bid of theirs is left in the three buckets (markets clear in interval
+ * order), so all their trades are queued for settlement. What an agreement slot waits for
+ * (vm/agreements/execution.ts): a block's budget may leave a busy market half-cleared past
+ * its interval's settlement, and the device selling in it may be in any zone.
+ */
+export function clearedThrough(state: StateReader, intervalStartMs: number): boolean {
+  for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
+    const e = firstEntry(state, prefix);
+    if (e !== undefined && intervalOf(marketOfOrder(entryId(e))) <= intervalStartMs) return false;
+  }
+  return true;
+}
+
+/** What clearedThrough reads, declared by a hook after the clearing: the heads the clearing's budget can reach, and one more. */
+export const clearingHeadRanges = (): HookRange[] => [RELEASE_PREFIX, BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT }));
 
 /** An order leaving the book at clearing: its market-side and device-offer markers go with it. */
 function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: string | undefined): void {
@@ -326,7 +344,7 @@ export const marketClearingHook: EndBlockHook = {
   order: 20,
   workPerBlock: CLEARING_WORK_PER_BLOCK,
   prefixes: () => [],
-  ranges: () => [RELEASE_PREFIX, BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT })),
+  ranges: clearingHeadRanges,
   dependent: (block, declared) => clearingDependentReads(declared, block),
   run: clearDueMarkets,
 };

@@ -6,7 +6,7 @@ import { sha256 } from '../../core/hash.ts';
 import { decodeTrade, imbalanceAccount, overDeliveryShare, TRADE_UTXO_TAG, type Trade } from '../../core/market.ts';
 import { settlesAt } from '../../core/meter.ts';
 import { closeQueueKey, energyUtxoKey, intervalTotalsKey, MarketBucket } from '../../core/state-keys.ts';
-import { agreedWh, deviceAgreementsPrefix } from '../../state/agreements.ts';
+import { deviceAgreementsPrefix, intervalAgreedKey, sharedAgreedWh } from '../../state/agreements.ts';
 import { deleteUtxo, getUtxo, putUtxo } from '../../state/energy.ts';
 import { accountKey } from '../../state/keys.ts';
 import {
@@ -30,11 +30,14 @@ import type { StateEntry, StateOverlay, StateReader } from '../../state/overlay.
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText, readAccount, writeAccount } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import { clearedThrough, clearingHeadRanges } from './clearing.ts';
 
 /**
  * Settlement against meters (end-of-block hook `market-settlement`, after the interval
  * close and the clearing): once a delivery interval's meter data is closed for the seller's
- * device, each of the device's trades of that interval settles, in trade order:
+ * device and every market of the interval has cleared (a device that moved zone may sell in
+ * two: its trades in both are one group), each of the device's trades of that interval
+ * settles, in trade order:
  *
  * - allocation: the device's metered net export in the interval (0 when it sent no data)
  *   is allocated to its trades in trade order, each at most its volume;
@@ -96,6 +99,8 @@ function metered(state: StateReader, block: BlockContext, it: Item): Metered {
   // The close queue is in (interval, device) order like this one: a device still queued means the close has not reached it.
   if (hasCloseItem(state, it.intervalStartMs, it.deviceId)) return { kind: 'wait' };
   if (getMarket(state, it.zone, it.intervalStartMs)?.status !== 'cleared') return { kind: 'wait' };
+  // The device's trades in other zones' markets of the interval (it may have moved) settle in the same group, so all of them are queued first.
+  if (!clearedThrough(state, it.intervalStartMs)) return { kind: 'wait' };
   const t = getIntervalTotals(state, it.deviceId, it.intervalStartMs);
   if (t?.status === 'frozen') return { kind: 'frozen' };
   // No totals: the device sent no data for the interval (missing data counts as zero delivery).
@@ -187,7 +192,7 @@ function settleTrade(state: StateOverlay, block: BlockContext, it: Item, allocat
 
 /** The trades' share of the device's over-delivery in the interval (core/market.ts overDeliveryShare), charged at P. */
 function overDelivery(state: StateOverlay, block: BlockContext, last: Item, exportWh: bigint, tradedWh: bigint, price: bigint, events: BlockEvent[]): void {
-  const agreed = agreedWh(state, last.deviceId, last.intervalStartMs, block.params.settlementIntervalMs);
+  const agreed = sharedAgreedWh(state, last.deviceId, last.intervalStartMs, block.params.settlementIntervalMs);
   const over = overDeliveryShare(exportWh, tradedWh, agreed, tradedWh);
   if (over === 0n) return;
   // Rounded down, like the under-delivery penalty.
@@ -294,6 +299,7 @@ function itemReads(i: Item): Uint8Array[] {
     intervalTotalsKey(i.deviceId, i.intervalStartMs),
     energyUtxoKey(mintedUtxoId(i.deviceId, i.intervalStartMs)),
     settleProgressKey(i.intervalStartMs, i.deviceId),
+    intervalAgreedKey(i.intervalStartMs, i.deviceId),
     escrowKey(trade.bidId),
     collateralKey(trade.askId),
     accountKey(trade.buyer),
@@ -331,7 +337,7 @@ export const marketSettlementHook: EndBlockHook = {
   order: 30,
   workPerBlock: SETTLEMENT_WORK_PER_BLOCK,
   prefixes: () => [SETTLE_HELD_PREFIX],
-  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }],
+  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }, ...clearingHeadRanges()],
   dependent: (block, declared) => settlementDependentReads(declared, block),
   run: settleTrades,
 };
