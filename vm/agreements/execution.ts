@@ -56,7 +56,8 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
  *   goes back; the event says why).
  * - slot (when the slot's interval settles: its end plus settlementDelayMs), once the close
  *   has reached the device (the same test as market settlement; a frozen interval waits),
- *   every market of the interval has cleared and the device's trades in them have all settled:
+ *   every market of the interval has cleared and the device's trades in them have all settled
+ *   (until then the timer is queued again for the next block's time, behind what is due):
  *   - delivered = min(quantity, the device's metered export (0 without data), what is left
  *     of the seller's minted token of the interval), moved as an energy UTXO to the buyer;
  *   - price: core/agreement.ts slotPrice (the market formula reads the zone's market for the
@@ -218,6 +219,7 @@ function liquidate(state: StateOverlay, block: BlockContext, a: Agreement, r: Pa
   move(state, partyAddress(a, r), INSURANCE_POOL, forfeited, true);
   let out = release(state, withCall(withCollateral(a, r, 0n), r, 0), other(r));
   const next = slotStart(out, out.nextSlot, block.params.settlementIntervalMs);
+  // A slot queued again while it waited is not under this key: when due, it finds the agreement no longer executing and goes.
   state.delete(timerKey(settlesAt(next, block.params), out.id, 'slot', out.nextSlot));
   deleteDeviceAgreement(state, out);
   out = { ...out, phase: 'liquidated' };
@@ -260,7 +262,14 @@ export function runAgreements(state: StateOverlay, block: BlockContext, budget: 
     if (a !== undefined) {
       if (t.kind === 'start') start(state, block, a, events);
       else if (t.kind === 'margin') margin(state, block, a, t, events);
-      else if (active(a) && a.nextSlot === t.slot && !settleSlot(state, block, a, t.slot, events)) continue; // waits: the timer stays
+      else if (active(a) && a.nextSlot === t.slot && !settleSlot(state, block, a, t.slot, events)) {
+        // Waits behind what is due, not in front of it: queued again for the next block's
+        // time, so slots waiting on a frozen interval (a dso's decision away) never hold back
+        // the starts, slots and margin calls due after them.
+        state.delete(t.key);
+        putTimer(state, block.timestamp + block.params.blockPeriodMs, a, 'slot', t.slot, t.refs.intervalStartMs);
+        continue;
+      }
     }
     state.delete(t.key);
   }
