@@ -26,6 +26,7 @@ import { clearAuction, sortAsks, sortBids, type AuctionOrder } from '../vm/marke
 import { CLEARING_WORK_PER_BLOCK, clearDueMarkets } from '../vm/markets/clearing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK, settleTrades } from '../vm/markets/settlement.ts';
 import type { BlockContext, WorkBudget } from '../vm/types.ts';
+import { workBudget } from '../vm/end-block.ts';
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 /** CPU time of this process since `start` (process.cpuUsage()), in ms: on a shared machine the wall time also counts waiting for a core. */
@@ -107,20 +108,6 @@ class SortedState implements StateReader {
   }
 }
 
-function budgetOf(units: number): WorkBudget {
-  let left = units;
-  return {
-    get remaining() {
-      return left;
-    },
-    take(n = 1) {
-      if (n > left) return false;
-      left -= n;
-      return true;
-    },
-  };
-}
-
 /** A deterministic spread of orders: prices 1..1000 (micro-units per kWh, scaled), volumes 1..10,000 Wh. */
 function orders(n: number, seed: number): { side: Side; price: bigint; volumeWh: bigint; owner: number }[] {
   let x = seed >>> 0 || 1;
@@ -188,7 +175,7 @@ function blocks(state: SortedState, run: (o: StateOverlay, b: BlockContext, budg
     const o = new StateOverlay(state);
     const c = process.cpuUsage();
     const t = process.hrtime.bigint();
-    const budget = budgetOf(units);
+    const budget = workBudget(units);
     run(o, block(100 + n, timestamp), budget);
     const changes = o.changes();
     const s = seconds(t);

@@ -29,6 +29,11 @@ class Budget implements WorkBudget {
   }
 }
 
+/** A budget of `units` work units: what a hook draws from in one block (tests and benchmarks run hooks with their own). */
+export function workBudget(units: number): WorkBudget {
+  return new Budget(units);
+}
+
 /**
  * Checks a hook list (unique names, positive integer budgets within MAX_END_BLOCK_WORK in
  * total) and puts it in execution order: ascending `order`, then name. Throws on a

@@ -6,22 +6,8 @@ import { settleItemKey } from '../../state/markets.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { testAgreement } from '../testing/agreement.ts';
 import { ZONE } from '../testing/market.ts';
-import type { WorkBudget } from '../types.ts';
 import { runAgreements } from './execution.ts';
-
-function budgetOf(units: number): WorkBudget {
-  let left = units;
-  return {
-    get remaining() {
-      return left;
-    },
-    take(n = 1) {
-      if (n > left) return false;
-      left -= n;
-      return true;
-    },
-  };
-}
+import { workBudget } from '../end-block.ts';
 
 describe('agreement timers: a slot that must wait', () => {
   it('does not hold back the timers due after it, and stays queued until it can settle', () => {
@@ -45,7 +31,7 @@ describe('agreement timers: a slot that must wait', () => {
     putTimer(o, due, gone, 'slot', 0, I);
     // Blocks whose budget covers two timers: the three waiting ones would take it all, every block.
     const ctx = c.ctx();
-    for (let b = 0; b < 3; b++) runAgreements(o, { ...ctx, height: ctx.height + b, timestamp: due + b * params.blockPeriodMs }, budgetOf(2));
+    for (let b = 0; b < 3; b++) runAgreements(o, { ...ctx, height: ctx.height + b, timestamp: due + b * params.blockPeriodMs }, workBudget(2));
     expect(o.get(timerKey(due, gone.id, 'slot', 0))).toBeUndefined();
     // The waiting slots are neither settled nor lost: each still has its timer, for the same slot.
     for (const id of ids) expect(x.get(id).nextSlot).toBe(0);

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { getAccount } from '../../state/accounts.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { getMarket } from '../../state/markets.ts';
-import type { WorkBudget } from '../types.ts';
 import { testMarket, ZONE } from '../testing/market.ts';
 import { clearAuction, sortAsks, sortBids, type AuctionOrder } from './auction.ts';
 import { clearDueMarkets } from './clearing.ts';
+import { workBudget } from '../end-block.ts';
 
 const orderArb = fc.record({ price: fc.bigInt({ min: 1n, max: 50n }), volumeWh: fc.bigInt({ min: 1n, max: 1000n }) });
 const booksArb = fc.record({ bids: fc.array(orderArb, { maxLength: 30 }), asks: fc.array(orderArb, { maxLength: 30 }) });
@@ -78,21 +78,6 @@ describe('auction properties', () => {
   });
 });
 
-/** A budget of `units` per call: the clearing spread over as many blocks as that takes. */
-function budgetOf(units: number): WorkBudget {
-  let left = units;
-  return {
-    get remaining() {
-      return left;
-    },
-    take(n = 1) {
-      if (n > left) return false;
-      left -= n;
-      return true;
-    },
-  };
-}
-
 describe('clearing and settlement on chain', () => {
   it('money and energy are conserved across clearing and settlement, and the hook resumed unit by unit matches the rule', () => {
     fc.assert(
@@ -112,7 +97,7 @@ describe('clearing and settlement on chain', () => {
           t.toGate();
           // The hook run by itself with `units` a call on an overlay, compared with the block's full run below.
           const o = new StateOverlay(c.state);
-          for (let n = 0; n < 1000 && getMarket(o, ZONE, t.I)!.status !== 'cleared'; n++) clearDueMarkets(o, c.ctx(), budgetOf(units));
+          for (let n = 0; n < 1000 && getMarket(o, ZONE, t.I)!.status !== 'cleared'; n++) clearDueMarkets(o, c.ctx(), workBudget(units));
           c.block();
           const expected = clearAuction(
             bids.map((b, i) => ({ id: `b${i}`, ...b, height: 1, index: i })),
