@@ -208,6 +208,8 @@ export const MarketBucket = {
   settleProgress: 0x0e,
   /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId -> Wh: what the device's trades of the interval sold, once they have all settled */
   deviceTraded: 0x0f,
+  /** ++ u64be(intervalStartMs) ++ u8(len) ++ deviceId -> u64be(height): a resolved interval whose held trades (settleHeld) settle from the next block */
+  settleResolved: 0x10,
 } as const;
 
 function marketBucket(bucket: number, ...parts: Uint8Array[]): Uint8Array {

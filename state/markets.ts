@@ -1,4 +1,4 @@
-import { concatBytes, u32be, u64be, utf8 } from '../core/bytes.ts';
+import { concatBytes, readU64be, u32be, u64be, utf8 } from '../core/bytes.ts';
 import { decode, encode, readAmount, readArray, readUint } from '../core/codec.ts';
 import {
   decodeBookOrder,
@@ -46,6 +46,7 @@ import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
  *   0x20 0x0d ++ M ++ deviceId              -> Wh offered by the device's open asks
  *   0x20 0x0e ++ u64be(I) ++ lp(device)     -> SettleProgress
  *   0x20 0x0f ++ u64be(I) ++ lp(device)     -> Wh the device's trades of I sold (once all settled)
+ *   0x20 0x10 ++ u64be(I) ++ lp(device)     -> u64be(height): I resolved (tx 27) at that height; its held trades settle
  *
  * Every market is listed interval first: the books' heads are the earliest markets' best
  * orders, which is what the clearing hook reads (vm/markets/clearing.ts).
@@ -213,6 +214,34 @@ export function settleGroupOf(k: Uint8Array): Uint8Array {
 /** The queue entries (or held entries) of one device's trades in one interval. */
 export function settleGroupPrefix(bucket: number, intervalStartMs: number, deviceId: string): Uint8Array {
   return key(bucket, u64be(intervalStartMs), lp(deviceId));
+}
+
+/**
+ * A resolved interval's marker: written by the resolution (tx 27) with its block's height,
+ * it names the one held group (settleGroupPrefix(settleHeld, I, device)) the settlement hook
+ * settles from the next block, so the hook never lists the whole held bucket.
+ */
+export const SETTLE_RESOLVED_PREFIX = key(MarketBucket.settleResolved);
+
+export function settleResolvedKey(intervalStartMs: number, deviceId: string): Uint8Array {
+  return key(MarketBucket.settleResolved, u64be(intervalStartMs), lp(deviceId));
+}
+
+export function putSettleResolved(state: StateOverlay, intervalStartMs: number, deviceId: string, height: number): void {
+  state.set(settleResolvedKey(intervalStartMs, deviceId), u64be(height));
+}
+
+export interface ResolvedMarker {
+  readonly key: Uint8Array;
+  readonly intervalStartMs: number;
+  readonly deviceId: string;
+  /** The height of the block whose resolution wrote it. */
+  readonly height: number;
+}
+
+export function resolvedMarkerOf([k, v]: StateEntry): ResolvedMarker {
+  const dl = k[10]!;
+  return { key: k, intervalStartMs: readU64be(k, 2), deviceId: Buffer.from(k.subarray(11, 11 + dl)).toString('latin1'), height: readU64be(v, 0) };
 }
 
 export function deviceTradedKey(intervalStartMs: number, deviceId: string): Uint8Array {

@@ -78,6 +78,11 @@ export function endBlockDependentAccess(block: BlockContext, declared: StateRead
   return mergeAccess(endBlockHooks().flatMap((h) => (h.dependent === undefined ? [] : [h.dependent(block, declared)])));
 }
 
+/** The hooks' third stage (EndBlockHook.dependentNext): what the dependent reads, loaded, name in turn; loaded last. */
+export function endBlockNextAccess(block: BlockContext, declared: StateReader): Access {
+  return mergeAccess(endBlockHooks().flatMap((h) => (h.dependentNext === undefined ? [] : [h.dependentNext(block, declared)])));
+}
+
 /** Merges access lists (duplicates dropped) into what WorldState.load takes. */
 export function mergeAccess(lists: readonly AccessList[]): Access {
   const keys = new Map<string, Uint8Array>();
@@ -130,11 +135,13 @@ export class AccessGuard implements StateReader {
   }
 }
 
-/** The guarded reader for one hook (strict mode): its declaration and what that names (EndBlockHook.dependent). */
+/** The guarded reader for one hook (strict mode): its declaration and what that names (EndBlockHook.dependent, dependentNext). */
 export function hookGuard(base: StateReader, hook: EndBlockHook, block: BlockContext): AccessGuard {
-  const declared = hookAccess(hook, block);
-  const dependent = hook.dependent?.(block, base);
-  const list =
-    dependent === undefined ? declared : { ...declared, keys: [...declared.keys, ...dependent.keys], prefixes: [...declared.prefixes, ...dependent.prefixes] };
+  const stages = [hookAccess(hook, block), hook.dependent?.(block, base), hook.dependentNext?.(block, base)].filter((s) => s !== undefined);
+  const list: AccessList = {
+    keys: stages.flatMap((s) => s.keys),
+    prefixes: stages.flatMap((s) => s.prefixes),
+    ranges: stages.flatMap((s) => s.ranges ?? []),
+  };
   return new AccessGuard(base, list, () => `end-of-block hook ${hook.name}`);
 }

@@ -157,10 +157,11 @@ export interface HookRange {
   readonly limit: number;
 }
 
-/** Keys and whole prefixes read. */
+/** Keys, whole prefixes and bounded slices read. */
 export interface HookReads {
   readonly keys: readonly Uint8Array[];
   readonly prefixes: readonly Uint8Array[];
+  readonly ranges?: readonly HookRange[];
 }
 
 /**
@@ -194,6 +195,13 @@ export interface EndBlockHook {
    * guard after): a queue's due entries, which no tx adds, qualify.
    */
   dependent?(block: BlockContext, declared: StateReader): HookReads;
+  /**
+   * A third stage, for entries that name a queue whose entries name records (a resolution
+   * marker names a group of held trades, each trade its escrow and accounts): computed from
+   * the state with `dependent`'s reads loaded too, then loaded. The same rule: its answer
+   * must not depend on anything a tx of the block writes.
+   */
+  dependentNext?(block: BlockContext, declared: StateReader): HookReads;
   /** Work units per block (a positive integer; all hooks together at most MAX_END_BLOCK_WORK). */
   readonly workPerBlock: number;
   run(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[];

@@ -21,10 +21,13 @@ import {
   putDeviceTraded,
   putSettlement,
   putSettleProgress,
-  SETTLE_HELD_PREFIX,
+  resolvedMarkerOf,
   SETTLE_QUEUE_PREFIX,
+  SETTLE_RESOLVED_PREFIX,
+  settleGroupPrefix,
   settleItemKey,
   settleProgressKey,
+  type ResolvedMarker,
 } from '../../state/markets.ts';
 import type { StateEntry, StateOverlay, StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
@@ -62,12 +65,21 @@ import { clearedThrough, clearingHeadRanges } from './clearing.ts';
  *   collateral goes back to its owner's balance.
  * Money only moves between balances and locked funds, and Wh only from the minted token
  * to the buyer's: both conserved exactly. An interval frozen by a check-meter disagreement
- * moves its trades aside (bucket settleHeld) until a dso resolves it; they settle then.
- * One work unit per trade (and per trade moved aside).
+ * moves its trades aside (bucket settleHeld) until a dso resolves it (tx 27), which marks
+ * the (interval, device) resolved (bucket settleResolved); they settle from the next block,
+ * found through the marker, which goes once the group has settled. The hook never lists the
+ * held bucket, so trades frozen and unresolved cost a block nothing. What a block reads is
+ * bounded: the queue's first QUEUE_LIMIT entries, the first HELD_MARKER_LIMIT markers, and
+ * of each marker's group the trades it may settle (the first up to the budget, the others
+ * HELD_GROUP_LIMIT). One work unit per trade (and per trade moved aside).
  */
 
 export const SETTLEMENT_WORK_PER_BLOCK = 2_000;
 const QUEUE_LIMIT = SETTLEMENT_WORK_PER_BLOCK + 1;
+/** Resolution markers a block looks at (the declared slice of the marker bucket). */
+export const HELD_MARKER_LIMIT = 64;
+/** Held trades a block settles of each due marker's group but the first (which may take the whole budget). */
+export const HELD_GROUP_LIMIT = 32;
 
 interface Item {
   readonly key: Uint8Array;
@@ -210,29 +222,71 @@ function overDelivery(state: StateOverlay, block: BlockContext, last: Item, expo
   });
 }
 
+/** Why settling a group stopped before its end: the block's budget, or the group's share of a block's held trades. */
+type Stop = 'budget' | 'limit' | undefined;
+
 /**
- * Settles the trades of `bucket` in key order while the budget lasts; a group whose data
- * is not ready stops the queue (later groups' closes come after it), except in the held
- * bucket, where a group still frozen is skipped. Returns false when the budget ran out.
+ * Settles the group starting at `r` (its first entry, `head`), in trade order, at most
+ * `max` trades and while the budget lasts; a group stopped part-way keeps its progress
+ * (settleProgress) for the next block. Returns the entry after the group and why it stopped.
  */
-function settleBucket(state: StateOverlay, block: BlockContext, budget: WorkBudget, bucket: Uint8Array, events: BlockEvent[]): boolean {
-  const held = bucket === SETTLE_HELD_PREFIX;
-  const it = state.iterate(bucket);
+function settleGroup(
+  state: StateOverlay,
+  block: BlockContext,
+  budget: WorkBudget,
+  it: Iterator<StateEntry>,
+  r: IteratorResult<StateEntry>,
+  head: Item,
+  exportWh: bigint,
+  max: number,
+  events: BlockEvent[],
+): { next: IteratorResult<StateEntry>; stop: Stop } {
+  const price = getMarket(state, head.zone, head.intervalStartMs)!.price;
+  const progress = getSettleProgress(state, head.intervalStartMs, head.deviceId) ?? { allocatedWh: 0n, tradedWh: 0n };
+  let { allocatedWh, tradedWh } = progress;
+  let last = head;
+  let cur = r;
+  let n = 0;
+  while (cur.done !== true && sameGroup(itemOf(cur.value), head)) {
+    const stop: Stop = n === max ? 'limit' : budget.take() ? undefined : 'budget';
+    if (stop !== undefined) {
+      putSettleProgress(state, head.intervalStartMs, head.deviceId, { allocatedWh, tradedWh });
+      return { next: cur, stop };
+    }
+    const i = itemOf(cur.value);
+    const p = getMarket(state, i.zone, i.intervalStartMs)!.price;
+    // Allocation in trade order: each trade takes what is left of the metered export, up to its volume.
+    const left = exportWh - allocatedWh;
+    const alloc = left < i.trade.volumeWh ? left : i.trade.volumeWh;
+    settleTrade(state, block, i, alloc, p, events);
+    allocatedWh += alloc;
+    tradedWh += i.trade.volumeWh;
+    state.delete(i.key);
+    last = i;
+    n++;
+    cur = it.next();
+  }
+  overDelivery(state, block, last, exportWh, tradedWh, price, events);
+  // What the device's agreements of the interval measure their share against (they settle after this).
+  putDeviceTraded(state, head.intervalStartMs, head.deviceId, tradedWh);
+  state.delete(settleProgressKey(head.intervalStartMs, head.deviceId));
+  return { next: cur, stop: undefined };
+}
+
+/**
+ * Settles the queue's trades in key order while the budget lasts; a group whose data is
+ * not ready stops the queue (later groups' closes come after it), a frozen one moves aside
+ * (settleHeld). Returns false when the budget ran out.
+ */
+function settleQueue(state: StateOverlay, block: BlockContext, budget: WorkBudget, events: BlockEvent[]): boolean {
+  const it = state.iterate(SETTLE_QUEUE_PREFIX);
   try {
     let r = it.next();
     while (r.done !== true) {
       const head = itemOf(r.value);
       const m = metered(state, block, head);
-      if (m.kind === 'wait') {
-        if (!held) return true;
-        r = skipGroup(it, head);
-        continue;
-      }
+      if (m.kind === 'wait') return true;
       if (m.kind === 'frozen') {
-        if (held) {
-          r = skipGroup(it, head);
-          continue;
-        }
         // Moved aside, one unit each, so the queue behind it goes on.
         let cur: IteratorResult<StateEntry> = r;
         while (cur.done !== true && sameGroup(itemOf(cur.value), head)) {
@@ -245,33 +299,9 @@ function settleBucket(state: StateOverlay, block: BlockContext, budget: WorkBudg
         r = cur;
         continue;
       }
-      const price = getMarket(state, head.zone, head.intervalStartMs)!.price;
-      const progress = getSettleProgress(state, head.intervalStartMs, head.deviceId) ?? { allocatedWh: 0n, tradedWh: 0n };
-      let { allocatedWh, tradedWh } = progress;
-      let last = head;
-      let cur: IteratorResult<StateEntry> = r;
-      while (cur.done !== true && sameGroup(itemOf(cur.value), head)) {
-        if (!budget.take()) {
-          putSettleProgress(state, head.intervalStartMs, head.deviceId, { allocatedWh, tradedWh });
-          return false;
-        }
-        const i = itemOf(cur.value);
-        const p = getMarket(state, i.zone, i.intervalStartMs)!.price;
-        // Allocation in trade order: each trade takes what is left of the metered export, up to its volume.
-        const left = m.exportWh - allocatedWh;
-        const alloc = left < i.trade.volumeWh ? left : i.trade.volumeWh;
-        settleTrade(state, block, i, alloc, p, events);
-        allocatedWh += alloc;
-        tradedWh += i.trade.volumeWh;
-        state.delete(i.key);
-        last = i;
-        cur = it.next();
-      }
-      overDelivery(state, block, last, m.exportWh, tradedWh, price, events);
-      // What the device's agreements of the interval measure their share against (they settle after this).
-      putDeviceTraded(state, head.intervalStartMs, head.deviceId, tradedWh);
-      state.delete(settleProgressKey(head.intervalStartMs, head.deviceId));
-      r = cur;
+      const { next, stop } = settleGroup(state, block, budget, it, r, head, m.exportWh, Infinity, events);
+      if (stop !== undefined) return false;
+      r = next;
     }
     return true;
   } finally {
@@ -279,16 +309,76 @@ function settleBucket(state: StateOverlay, block: BlockContext, budget: WorkBudg
   }
 }
 
-function skipGroup(it: Iterator<StateEntry>, head: Item): IteratorResult<StateEntry> {
-  let r = it.next();
-  while (r.done !== true && sameGroup(itemOf(r.value), head)) r = it.next();
-  return r;
+/**
+ * The resolution markers a block acts on: among the bucket's first HELD_MARKER_LIMIT (the
+ * declared slice), those written before this block. A marker this block's txs wrote waits
+ * for the next one: the reads it names were declared from the state before the txs.
+ */
+function dueMarkers(state: StateReader, block: BlockContext): ResolvedMarker[] {
+  return firstEntries(state, SETTLE_RESOLVED_PREFIX, HELD_MARKER_LIMIT)
+    .map(resolvedMarkerOf)
+    .filter((mk) => mk.height < block.height);
+}
+
+/** The first `limit` entries of `prefix`, without reading further (a loaded slice ends there). */
+function firstEntries(state: StateReader, prefix: Uint8Array, limit: number): StateEntry[] {
+  const out: StateEntry[] = [];
+  const it = state.iterate(prefix);
+  try {
+    while (out.length < limit) {
+      const r = it.next();
+      if (r.done === true) break;
+      out.push(r.value);
+    }
+  } finally {
+    it.return?.();
+  }
+  return out;
+}
+
+/** Trades of a due marker's group a block settles: the first due marker's up to the whole budget, the others' a share. */
+const heldGroupLimit = (position: number): number => (position === 0 ? SETTLEMENT_WORK_PER_BLOCK : HELD_GROUP_LIMIT);
+
+const heldGroupOf = (mk: ResolvedMarker): Uint8Array => settleGroupPrefix(MarketBucket.settleHeld, mk.intervalStartMs, mk.deviceId);
+
+/**
+ * Settles the held trades of the resolved intervals the due markers name, as the queue's
+ * (one unit per trade); a marker goes once its group has none left. Returns false when the
+ * budget ran out.
+ */
+function settleResolved(state: StateOverlay, block: BlockContext, budget: WorkBudget, events: BlockEvent[]): boolean {
+  for (const [position, mk] of dueMarkers(state, block).entries()) {
+    const it = state.iterate(heldGroupOf(mk));
+    try {
+      const r = it.next();
+      if (r.done === true) {
+        state.delete(mk.key);
+        continue;
+      }
+      const head = itemOf(r.value);
+      const m = metered(state, block, head);
+      // Always ready: the marker's totals are resolved, and the group waited for nothing else before it froze.
+      if (m.kind !== 'ready') continue;
+      const { stop } = settleGroup(state, block, budget, it, r, head, m.exportWh, heldGroupLimit(position), events);
+      if (stop === 'budget') return false;
+      if (stop === undefined) state.delete(mk.key);
+    } finally {
+      it.return?.();
+    }
+  }
+  return true;
 }
 
 export function settleTrades(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[] {
   const events: BlockEvent[] = [];
-  if (settleBucket(state, block, budget, SETTLE_HELD_PREFIX, events)) settleBucket(state, block, budget, SETTLE_QUEUE_PREFIX, events);
+  if (settleResolved(state, block, budget, events)) settleQueue(state, block, budget, events);
   return events;
+}
+
+function addItemReads(i: Item, keys: Map<string, Uint8Array>, prefixes: Map<string, Uint8Array>): void {
+  for (const k of itemReads(i)) keys.set(toHex(k), k);
+  const p = deviceAgreementsPrefix(i.deviceId);
+  prefixes.set(toHex(p), p);
 }
 
 function itemReads(i: Item): Uint8Array[] {
@@ -310,24 +400,32 @@ function itemReads(i: Item): Uint8Array[] {
 
 /**
  * What settlement reads: for the queue's first entries whose interval has settled by the
- * block's time, and every held entry, the records their trades name. The entries are in
- * the state before the block's txs, which never write them.
+ * block's time, the records their trades name; for each due resolution marker, the head of
+ * its held group (settlementNextReads: the records those trades name). The entries and
+ * markers are in the state before the block's txs; a marker a tx of the block writes is not
+ * due until the next block.
  */
 export function settlementDependentReads(declared: StateReader, block: BlockContext): HookReads {
   const keys = new Map<string, Uint8Array>();
   const prefixes = new Map<string, Uint8Array>();
-  const add = (i: Item) => {
-    for (const k of itemReads(i)) keys.set(toHex(k), k);
-    const p = deviceAgreementsPrefix(i.deviceId);
-    prefixes.set(toHex(p), p);
-  };
-  for (const e of declared.iterate(SETTLE_HELD_PREFIX)) add(itemOf(e));
   let n = 0;
   for (const e of declared.iterate(SETTLE_QUEUE_PREFIX)) {
     if (n++ >= QUEUE_LIMIT) break;
     const i = itemOf(e);
     if (settlesAt(i.intervalStartMs, block.params) > block.timestamp) break;
-    add(i);
+    addItemReads(i, keys, prefixes);
+  }
+  // One more than a block settles: whether the group goes on.
+  const ranges = dueMarkers(declared, block).map((mk, position) => ({ prefix: heldGroupOf(mk), limit: heldGroupLimit(position) + 1 }));
+  return { keys: [...keys.values()], prefixes: [...prefixes.values()], ranges };
+}
+
+/** The third stage: the records the trades of the due markers' held groups name, with the groups loaded. */
+export function settlementNextReads(declared: StateReader, block: BlockContext): HookReads {
+  const keys = new Map<string, Uint8Array>();
+  const prefixes = new Map<string, Uint8Array>();
+  for (const [position, mk] of dueMarkers(declared, block).entries()) {
+    for (const e of firstEntries(declared, heldGroupOf(mk), heldGroupLimit(position) + 1)) addItemReads(itemOf(e), keys, prefixes);
   }
   return { keys: [...keys.values()], prefixes: [...prefixes.values()] };
 }
@@ -336,8 +434,9 @@ export const marketSettlementHook: EndBlockHook = {
   name: 'market-settlement',
   order: 30,
   workPerBlock: SETTLEMENT_WORK_PER_BLOCK,
-  prefixes: () => [SETTLE_HELD_PREFIX],
-  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }, ...clearingHeadRanges()],
+  prefixes: () => [],
+  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }, { prefix: SETTLE_RESOLVED_PREFIX, limit: HELD_MARKER_LIMIT }, ...clearingHeadRanges()],
   dependent: (block, declared) => settlementDependentReads(declared, block),
+  dependentNext: (block, declared) => settlementNextReads(declared, block),
   run: settleTrades,
 };

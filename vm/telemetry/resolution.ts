@@ -5,6 +5,7 @@ import { hasRole } from '../../core/roles.ts';
 import { decodeCheckMeterResolutionBody, type CheckMeterResolutionBody } from '../../core/tx/check-meter-resolution.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
+import { putSettleResolved } from '../../state/markets.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, putIntervalTotals } from '../../state/telemetry.ts';
 import { addressText, readAccount } from '../accounts.ts';
@@ -17,7 +18,10 @@ import { checkMeterResolutionKeys } from './access.ts';
  * and its check meter disagreed beyond meterAccuracyPermille. It accepts the device's net
  * export, the check meter's, or a value between the two (inclusive); the interval's frozen
  * UTXO is set to that many Wh and unfrozen (vm/energy/mint.ts unfreezeInterval; 0 Wh
- * removes it), and the interval's totals say `resolved` with the accepted value.
+ * removes it), and the interval's totals say `resolved` with the accepted value. It marks
+ * the (interval, device) resolved at its height (state/markets.ts settleResolvedKey), one
+ * write whatever the device traded: the market trades the freeze held settle from the next
+ * block (vm/markets/settlement.ts).
  */
 
 function frozenTotals(state: StateReader, body: CheckMeterResolutionBody): IntervalTotals {
@@ -52,11 +56,12 @@ function checkState(state: StateReader, body: CheckMeterResolutionBody, tx: Tx):
   acceptedWh(frozenTotals(state, body), body);
 }
 
-function execute({ state, body }: ExecContext<CheckMeterResolutionBody>): BlockEvent[] {
+function execute({ state, body, block }: ExecContext<CheckMeterResolutionBody>): BlockEvent[] {
   const t = frozenTotals(state, body);
   const accepted = acceptedWh(t, body);
   const utxo = unfreezeInterval(state, body.deviceId, body.intervalStartMs, accepted);
   putIntervalTotals(state, { ...t, status: 'resolved', mintedWh: accepted, utxoId: utxo?.id });
+  putSettleResolved(state, body.intervalStartMs, body.deviceId, block.height);
   return [
     {
       type: 'interval-resolved',

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { readU64be } from '../../core/bytes.ts';
+import { encodeTrade } from '../../core/market.ts';
+import { DEVNET_PARAMS } from '../../core/params.ts';
+import { MarketBucket, marketId } from '../../core/state-keys.ts';
+import { buildCheckMeterResolution } from '../../core/tx/check-meter-resolution.ts';
+import { LoadedState, type StateSource } from '../../state/loaded-state.ts';
+import {
+  getDeviceTraded,
+  getSettlement,
+  getSettleProgress,
+  SETTLE_HELD_PREFIX,
+  SETTLE_RESOLVED_PREFIX,
+  settleItemKey,
+  settleResolvedKey,
+} from '../../state/markets.ts';
+import { MemoryState } from '../testing/fixtures.ts';
+import { hasPrefix } from '../../state/keys.ts';
+import { StateOverlay, type StateReader } from '../../state/overlay.ts';
+import { blockAccess, endBlockDependentAccess, endBlockNextAccess } from '../access.ts';
+import { executeBlock } from '../executor.ts';
+import { testMarket, ZONE, type TestMarket } from '../testing/market.ts';
+import type { BlockContext, HookRange, WorkBudget } from '../types.ts';
+import { marketSettlementHook, settleTrades } from './settlement.ts';
+
+/** `n` trades of 100 Wh from pv-0 (checked by cm-0), frozen: pv-0 reports n x 100 Wh, cm-0 half. */
+function frozen(n: number) {
+  const t = testMarket({ checkMeter: true });
+  const { c } = t;
+  const s = t.sellers[0]!;
+  const b = t.buyers[0]!;
+  c.block(t.place(b, 'bid', BigInt(n) * 100n, 300n), ...Array.from({ length: n }, (_, i) => t.place(s, 'ask', 100n, 100n + BigInt(i), { offset: i })));
+  t.toGate();
+  c.block();
+  t.deliver([
+    ['pv-0', BigInt(n) * 100n],
+    ['cm-0', BigInt(n) * 50n],
+  ]);
+  t.toSettlement();
+  c.block();
+  expect([...c.state.iterate(SETTLE_HELD_PREFIX)]).toHaveLength(n);
+  return t;
+}
+
+const resolve = (t: TestMarket) =>
+  t.c.block(buildCheckMeterResolution({ ...t.c.sender(t.dso), deviceId: 'pv-0', intervalStartMs: t.I, resolution: 'check-meter' }));
+
+const settledCount = (t: TestMarket, n: number) =>
+  Array.from({ length: n }, (_, seq) => getSettlement(t.c.state, marketId(ZONE, t.I), seq)).filter((x) => x !== undefined).length;
+
+function budgetOf(units: number): WorkBudget {
+  let left = units;
+  return {
+    get remaining() {
+      return left;
+    },
+    take(u = 1) {
+      if (u > left) return false;
+      left -= u;
+      return true;
+    },
+  };
+}
+
+describe('held trades settle through resolution markers', () => {
+  it('the resolution marks (interval, device) with its height; the held trades settle in the next block, not in the resolution block', () => {
+    const t = frozen(2);
+    const { c } = t;
+    const start = t.money();
+    expect([...c.state.iterate(SETTLE_RESOLVED_PREFIX)]).toHaveLength(0);
+    const h = c.height;
+    expect(resolve(t).receipts[0]!.success).toBe(true);
+    expect(readU64be(c.state.get(settleResolvedKey(t.I, 'pv-0'))!)).toBe(h);
+    expect(settledCount(t, 2)).toBe(0);
+    expect([...c.state.iterate(SETTLE_HELD_PREFIX)]).toHaveLength(2);
+    c.block();
+    // cm-0's 100 Wh accepted: the first trade gets all of it.
+    expect(getSettlement(c.state, marketId(ZONE, t.I), 0)).toMatchObject({ deliveredWh: 100n });
+    expect(getSettlement(c.state, marketId(ZONE, t.I), 1)).toMatchObject({ deliveredWh: 0n });
+    expect([...c.state.iterate(SETTLE_HELD_PREFIX)]).toHaveLength(0);
+    expect([...c.state.iterate(SETTLE_RESOLVED_PREFIX)]).toHaveLength(0);
+    expect(getDeviceTraded(c.state, t.I, 'pv-0')).toBe(200n);
+    expect(t.money()).toBe(start);
+  });
+
+  it('a group larger than a block budget settles across blocks: progress carried, the marker deleted only with the last trade', () => {
+    const t = frozen(5);
+    const { c } = t;
+    const start = t.money();
+    resolve(t);
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const o = new StateOverlay(c.state);
+      settleTrades(o, c.ctx(), budgetOf(2));
+      c.state.apply(o.changes());
+      c.height++;
+      seen.push(settledCount(t, 5));
+      const marker = c.state.get(settleResolvedKey(t.I, 'pv-0'));
+      if (i < 2) {
+        expect(marker).toBeDefined();
+        expect(getSettleProgress(c.state, t.I, 'pv-0')).toBeDefined();
+        expect(getDeviceTraded(c.state, t.I, 'pv-0')).toBe(0n);
+      } else {
+        expect(marker).toBeUndefined();
+        expect(getSettleProgress(c.state, t.I, 'pv-0')).toBeUndefined();
+      }
+    }
+    expect(seen).toEqual([2, 4, 5]);
+    // Allocation went on across blocks: 250 Wh accepted, trades of 100 each in order.
+    const delivered = Array.from({ length: 5 }, (_, seq) => getSettlement(c.state, marketId(ZONE, t.I), seq)!.deliveredWh);
+    expect(delivered).toEqual([100n, 100n, 50n, 0n, 0n]);
+    expect(getDeviceTraded(c.state, t.I, 'pv-0')).toBe(500n);
+    expect(t.money()).toBe(start);
+  });
+
+  it("the node's staged loads (declaration, dependent, next) cover the settlement of a resolved group under the strict guard", () => {
+    const t = frozen(3);
+    const { c } = t;
+    resolve(t);
+    const source: StateSource = {
+      version: 0,
+      strictAccess: true,
+      get: () => {
+        throw new Error('unloaded read');
+      },
+      readMany: async (keys) => keys.map((k) => c.state.get(k)),
+      readRange: async (prefix, from, limit) => {
+        const out = [];
+        for (const e of c.state.iterate(prefix, from)) {
+          if (out.length >= limit) break;
+          out.push(e);
+        }
+        return out;
+      },
+      isResident: () => false,
+      iterate: () => {
+        throw new Error('not resident');
+      },
+      unprefetched: () => undefined,
+    };
+    return (async () => {
+      const ctx = c.ctx();
+      const loaded = new LoadedState(source);
+      await loaded.load(blockAccess([], ctx));
+      await loaded.load(endBlockDependentAccess(ctx, loaded));
+      await loaded.load(endBlockNextAccess(ctx, loaded));
+      const r = executeBlock(loaded, [], ctx, { strictAccess: true });
+      expect(r.events.filter((e) => e.type === 'trade-settled')).toHaveLength(3);
+    })();
+  });
+});
+
+/** Frozen groups held and unresolved: `n` devices' trades of one interval. */
+function heldState(n: number): MemoryState {
+  const state = new MemoryState();
+  for (let i = 0; i < n; i++) {
+    const id = new Uint8Array(32).fill(i % 256);
+    id[0] = i >> 8;
+    const trade = {
+      seq: i,
+      bidId: id,
+      askId: id.map((x) => x ^ 0xff),
+      buyer: id.subarray(0, 20),
+      seller: id.subarray(12),
+      deviceId: `pv-${i}`,
+      volumeWh: 100n,
+    };
+    state.set(settleItemKey(MarketBucket.settleHeld, 1_700_000_000_000, `pv-${i}`, ZONE, i), encodeTrade(trade));
+  }
+  return state;
+}
+
+/** How many entries and keys the settlement hook's declarations make a block load from `state`. */
+function declaredLoad(state: StateReader, ctx: BlockContext): number {
+  const h = marketSettlementHook;
+  const stages = [
+    { keys: h.keys?.(ctx) ?? [], prefixes: h.prefixes(ctx), ranges: h.ranges?.(ctx) ?? [] },
+    h.dependent?.(ctx, state),
+    h.dependentNext?.(ctx, state),
+  ];
+  let n = 0;
+  const count = (p: Uint8Array) => [...state.iterate(p)].filter(([k]) => hasPrefix(k, p)).length;
+  for (const s of stages) {
+    if (s === undefined) continue;
+    n += s.keys.length;
+    for (const p of s.prefixes) n += count(p);
+    for (const r of (s.ranges ?? []) as HookRange[]) n += Math.min(r.limit, count(r.prefix));
+  }
+  return n;
+}
+
+describe('what a block reads does not grow with the trades held', () => {
+  it('10 or 1,000 frozen trades held and unresolved: the same declared reads', () => {
+    const ctx: BlockContext = { chainId: 'test', params: DEVNET_PARAMS, height: 100, timestamp: 1_800_000_000_000, proposer: new Uint8Array(20) };
+    expect([...heldState(1000).iterate(SETTLE_HELD_PREFIX)]).toHaveLength(1000);
+    expect(declaredLoad(heldState(1000), ctx)).toBe(declaredLoad(heldState(10), ctx));
+  });
+});
