@@ -20,8 +20,9 @@ import { StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { blockAccess, endBlockDependentAccess, endBlockNextAccess } from '../access.ts';
 import { executeBlock } from '../executor.ts';
 import { testMarket, ZONE, type TestMarket } from '../testing/market.ts';
-import type { BlockContext, HookRange, WorkBudget } from '../types.ts';
+import type { BlockContext, HookRange } from '../types.ts';
 import { marketSettlementHook, settleTrades } from './settlement.ts';
+import { workBudget } from '../end-block.ts';
 
 /** `n` trades of 100 Wh from pv-0 (checked by cm-0), frozen: pv-0 reports n x 100 Wh, cm-0 half. */
 function frozen(n: number) {
@@ -47,20 +48,6 @@ const resolve = (t: TestMarket) =>
 
 const settledCount = (t: TestMarket, n: number) =>
   Array.from({ length: n }, (_, seq) => getSettlement(t.c.state, marketId(ZONE, t.I), seq)).filter((x) => x !== undefined).length;
-
-function budgetOf(units: number): WorkBudget {
-  let left = units;
-  return {
-    get remaining() {
-      return left;
-    },
-    take(u = 1) {
-      if (u > left) return false;
-      left -= u;
-      return true;
-    },
-  };
-}
 
 describe('held trades settle through resolution markers', () => {
   it('the resolution marks (interval, device) with its height; the held trades settle in the next block, not in the resolution block', () => {
@@ -91,7 +78,7 @@ describe('held trades settle through resolution markers', () => {
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
       const o = new StateOverlay(c.state);
-      settleTrades(o, c.ctx(), budgetOf(2));
+      settleTrades(o, c.ctx(), workBudget(2));
       c.state.apply(o.changes());
       c.height++;
       seen.push(settledCount(t, 5));
