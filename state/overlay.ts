@@ -44,6 +44,27 @@ export function firstEntry(state: StateReader, prefix: Uint8Array): StateEntry |
   return r.done === true ? undefined : r.value;
 }
 
+/**
+ * The first `limit` entries under `prefix`, without reading further: a slice the node
+ * loaded with that limit (a hook's declared range) ends there, and asking it for one entry
+ * more throws. So a hook's loop over its due entries takes them through this, never
+ * `for (e of iterate()) { if (n++ >= limit) break; }`, which pulls entry limit + 1 first.
+ */
+export function firstEntries(state: StateReader, prefix: Uint8Array, limit: number): StateEntry[] {
+  const out: StateEntry[] = [];
+  const it = state.iterate(prefix);
+  try {
+    while (out.length < limit) {
+      const r = it.next();
+      if (r.done === true) break;
+      out.push(r.value);
+    }
+  } finally {
+    it.return?.();
+  }
+  return out;
+}
+
 /** Where iteration of `prefix` from `from` starts: the later of the two. */
 export function iterationStart(prefix: Uint8Array, from: Uint8Array | undefined): Uint8Array {
   return from !== undefined && compareBytes(from, prefix) > 0 ? from : prefix;

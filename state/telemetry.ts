@@ -25,7 +25,7 @@ import {
   meterCursorKey,
 } from '../core/state-keys.ts';
 import type { Access } from './loaded-state.ts';
-import type { StateOverlay, StateReader } from './overlay.ts';
+import { firstEntries, type StateOverlay, type StateReader } from './overlay.ts';
 
 /**
  * Telemetry's records (StatePrefix.telemetry, core/state-keys.ts TelemetryBucket):
@@ -122,6 +122,11 @@ function queuedFrom(key: Uint8Array, value: Uint8Array): QueuedClose {
 /** The entries of the close queue in key order: (interval, device id), a device's reported entry before its watch. */
 export function* queuedCloses(state: StateReader): IterableIterator<QueuedClose> {
   for (const [key, value] of state.iterate(CLOSE_QUEUE_PREFIX)) yield queuedFrom(key, value);
+}
+
+/** The first `limit` entries of the close queue, without reading further (a loaded slice of it ends there). */
+export function firstQueuedCloses(state: StateReader, limit: number): QueuedClose[] {
+  return firstEntries(state, CLOSE_QUEUE_PREFIX, limit).map(([key, value]) => queuedFrom(key, value));
 }
 
 /** The first entry of the close queue (the earliest interval, then the smallest device id). */

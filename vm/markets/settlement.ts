@@ -29,7 +29,7 @@ import {
   settleProgressKey,
   type ResolvedMarker,
 } from '../../state/markets.ts';
-import type { StateEntry, StateOverlay, StateReader } from '../../state/overlay.ts';
+import { firstEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText, readAccount, writeAccount } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
@@ -320,22 +320,6 @@ function dueMarkers(state: StateReader, block: BlockContext): ResolvedMarker[] {
     .filter((mk) => mk.height < block.height);
 }
 
-/** The first `limit` entries of `prefix`, without reading further (a loaded slice ends there). */
-function firstEntries(state: StateReader, prefix: Uint8Array, limit: number): StateEntry[] {
-  const out: StateEntry[] = [];
-  const it = state.iterate(prefix);
-  try {
-    while (out.length < limit) {
-      const r = it.next();
-      if (r.done === true) break;
-      out.push(r.value);
-    }
-  } finally {
-    it.return?.();
-  }
-  return out;
-}
-
 /** Trades of a due marker's group a block settles: the first due marker's up to the whole budget, the others' a share. */
 const heldGroupLimit = (position: number): number => (position === 0 ? SETTLEMENT_WORK_PER_BLOCK : HELD_GROUP_LIMIT);
 
@@ -408,9 +392,7 @@ function itemReads(i: Item): Uint8Array[] {
 export function settlementDependentReads(declared: StateReader, block: BlockContext): HookReads {
   const keys = new Map<string, Uint8Array>();
   const prefixes = new Map<string, Uint8Array>();
-  let n = 0;
-  for (const e of declared.iterate(SETTLE_QUEUE_PREFIX)) {
-    if (n++ >= QUEUE_LIMIT) break;
+  for (const e of firstEntries(declared, SETTLE_QUEUE_PREFIX, QUEUE_LIMIT)) {
     const i = itemOf(e);
     if (settlesAt(i.intervalStartMs, block.params) > block.timestamp) break;
     addItemReads(i, keys, prefixes);

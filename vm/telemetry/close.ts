@@ -15,7 +15,7 @@ import {
   putDeviceHealth,
   putIntervalTotals,
   putMeterCursor,
-  queuedCloses,
+  firstQueuedCloses,
   queuedClosesOf,
   type QueuedClose,
 } from '../../state/telemetry.ts';
@@ -173,9 +173,8 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
 export function closeDependentReads(declared: StateReader, block: BlockContext, limit: number): HookReads {
   const keys: Uint8Array[] = [];
   const prefixes: Uint8Array[] = [];
-  let n = 0;
-  for (const q of queuedCloses(declared)) {
-    if (n++ >= limit || settlesAt(q.intervalStartMs, block.params) > block.timestamp) break;
+  for (const q of firstQueuedCloses(declared, limit)) {
+    if (settlesAt(q.intervalStartMs, block.params) > block.timestamp) break;
     const r = closeReads(q, block.params);
     keys.push(...r.keys);
     prefixes.push(...r.prefixes);

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { emptyMarket, encodeBookOrder, encodeTrade, orderId } from '../core/market.ts';
+import { DEVNET_PARAMS } from '../core/params.ts';
+import { MarketBucket } from '../core/state-keys.ts';
+import { LoadedState, type StateSource } from '../state/loaded-state.ts';
+import { bookKey, putMarket, settleItemKey } from '../state/markets.ts';
+import { StateOverlay } from '../state/overlay.ts';
+import { putDevice } from '../state/devices.ts';
+import { putCloseItem } from '../state/telemetry.ts';
+import { blockAccess, endBlockDependentAccess, endBlockNextAccess } from './access.ts';
+import { executeBlock } from './executor.ts';
+import { CLEARING_WORK_PER_BLOCK } from './markets/clearing.ts';
+import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
+import { CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
+import { MemoryState } from './testing/fixtures.ts';
+import type { BlockContext } from './types.ts';
+
+/**
+ * The node loads a block's state in stages (vm/access.ts: the hooks' declared slices, then
+ * what their due entries name) before it executes: a hook that reads one entry past a slice
+ * throws StateAccessError, and every proposer's block would fail the same way, halting the
+ * chain. Each queue here holds more due entries than a block's slice of it (what a fleet of
+ * 4,002 devices, or a market of 2,502 orders, does).
+ */
+
+const params = DEVNET_PARAMS;
+const I = 1_800_000_000_000 - (1_800_000_000_000 % params.settlementIntervalMs);
+
+/** A store with nothing resident: every read is from what the stages loaded. */
+function sourceOf(state: MemoryState): StateSource {
+  return {
+    version: 0,
+    strictAccess: true,
+    get: () => {
+      throw new Error('unloaded read');
+    },
+    readMany: async (keys) => keys.map((k) => state.get(k)),
+    readRange: async (prefix, from, limit) => {
+      const out = [];
+      for (const e of state.iterate(prefix, from)) {
+        if (out.length >= limit) break;
+        out.push(e);
+      }
+      return out;
+    },
+    isResident: () => false,
+    iterate: () => {
+      throw new Error('not resident');
+    },
+    unprefetched: () => undefined,
+  };
+}
+
+async function stagedLoads(state: MemoryState, timestamp: number): Promise<void> {
+  const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp, proposer: new Uint8Array(20) };
+  const loaded = new LoadedState(sourceOf(state));
+  await loaded.load(blockAccess([], ctx));
+  await loaded.load(endBlockDependentAccess(ctx, loaded));
+  await loaded.load(endBlockNextAccess(ctx, loaded));
+  // And the block runs on what was loaded: the hooks read nothing else.
+  executeBlock(loaded, [], ctx, { strictAccess: true });
+}
+
+function stateWith(write: (o: StateOverlay) => void): MemoryState {
+  const state = new MemoryState();
+  const o = new StateOverlay(state);
+  write(o);
+  state.apply(o.changes());
+  return state;
+}
+
+describe('staged loads when more is due than one block takes', () => {
+  it('a market with more bids past its gate than the clearing reads in a block', async () => {
+    const n = CLEARING_WORK_PER_BLOCK + 10;
+    const state = stateWith((o) => {
+      for (let i = 0; i < n; i++) {
+        const id = orderId({ zone: 'Z', intervalStartMs: I, side: 'bid', price: 100n, height: 1 + (i >> 12), index: i & 4095, deviceId: undefined });
+        o.set(bookKey('bid', id), encodeBookOrder({ owner: new Uint8Array(20).fill(1), volumeWh: 10n, deviceId: undefined, locked: 1n }));
+      }
+      putMarket(o, { ...emptyMarket('Z', I), bids: n, asks: 0 });
+    });
+    await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeUndefined();
+  });
+
+  it('more trades due for settlement than a block settles', async () => {
+    const n = SETTLEMENT_WORK_PER_BLOCK + 10;
+    const state = stateWith((o) => {
+      for (let i = 0; i < n; i++) {
+        const id = new Uint8Array(32).fill(i & 0xff);
+        const trade = { seq: i, bidId: id, askId: id, buyer: id.subarray(0, 20), seller: id.subarray(12), deviceId: `pv-${i}`, volumeWh: 100n };
+        o.set(settleItemKey(MarketBucket.settleQueue, I, `pv-${i}`, 'Z', i), encodeTrade(trade));
+      }
+    });
+    await expect(stagedLoads(state, I + params.settlementIntervalMs + params.settlementDelayMs)).resolves.toBeUndefined();
+  });
+
+  it('more devices due for their interval close than a block closes', async () => {
+    const n = CLOSE_WORK_PER_BLOCK + 10;
+    const state = stateWith((o) => {
+      for (let i = 0; i < n; i++) {
+        const id = `pv-${String(i).padStart(5, '0')}`;
+        const key = new Uint8Array(48).fill(1);
+        const owner = new Uint8Array(20).fill(2);
+        putDevice(o, {
+          id,
+          publicKey: key,
+          owner,
+          operator: owner,
+          kind: 'solar',
+          zone: 'Z',
+          maxImportW: 1000,
+          maxExportW: 1000,
+          carbonIntensity: 30,
+          checkMeter: undefined,
+          status: 'active',
+          keyHistory: [{ key, fromHeight: 1 }],
+        });
+        putCloseItem(o, I, id, { checkMeter: undefined, reported: false });
+      }
+    });
+    await expect(stagedLoads(state, I + params.settlementIntervalMs + params.settlementDelayMs)).resolves.toBeUndefined();
+  });
+});
