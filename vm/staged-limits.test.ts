@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMarket, encodeBookOrder, encodeTrade, orderId } from '../core/market.ts';
 import { DEVNET_PARAMS } from '../core/params.ts';
+import { encodeTimerRefs } from '../core/agreement.ts';
 import { MarketBucket } from '../core/state-keys.ts';
 import { LoadedState, type StateSource } from '../state/loaded-state.ts';
 import { bookKey, putMarket, settleItemKey } from '../state/markets.ts';
 import { StateOverlay } from '../state/overlay.ts';
+import { timerKey } from '../state/agreements.ts';
 import { putDevice } from '../state/devices.ts';
 import { putCloseItem } from '../state/telemetry.ts';
 import { blockAccess, endBlockDependentAccess, endBlockNextAccess } from './access.ts';
 import { executeBlock } from './executor.ts';
+import { AGREEMENT_WORK_PER_BLOCK } from './agreements/execution.ts';
 import { CLEARING_WORK_PER_BLOCK } from './markets/clearing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
 import { CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
@@ -92,6 +95,20 @@ describe('staged loads when more is due than one block takes', () => {
       }
     });
     await expect(stagedLoads(state, I + params.settlementIntervalMs + params.settlementDelayMs)).resolves.toBeUndefined();
+  });
+
+  it('more agreement timers due than a block runs (of agreements gone: each is only deleted)', async () => {
+    const n = AGREEMENT_WORK_PER_BLOCK + 10;
+    const due = I + params.settlementIntervalMs;
+    const state = stateWith((o) => {
+      for (let i = 0; i < n; i++) {
+        const id = new Uint8Array(32);
+        new DataView(id.buffer).setUint32(0, i);
+        const refs = { buyer: new Uint8Array(20).fill(1), seller: new Uint8Array(20).fill(2), deviceId: `pv-${i}`, zone: 'Z', intervalStartMs: I };
+        o.set(timerKey(due, id, i % 2 === 0 ? 'slot' : 'margin', 0), encodeTimerRefs(refs));
+      }
+    });
+    await expect(stagedLoads(state, due)).resolves.toBeUndefined();
   });
 
   it('more devices due for their interval close than a block closes', async () => {
