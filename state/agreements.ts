@@ -17,7 +17,7 @@ import {
   type TimerRefs,
 } from '../core/agreement.ts';
 import { AgreementBucket, agreementBucketKey, agreementKey } from '../core/state-keys.ts';
-import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
+import { firstEntries, type StateEntry, type StateOverlay, type StateReader } from './overlay.ts';
 
 /**
  * Bilateral agreements' records (StatePrefix.agreement = 0x21, core/state-keys.ts AgreementBucket):
@@ -150,9 +150,7 @@ export function deleteDeviceAgreement(state: StateOverlay, a: Agreement): void {
 
 /** How many agreements the device delivers now, counted up to `limit`. */
 export function countDeviceAgreements(state: StateReader, deviceId: string, limit: number): number {
-  let n = 0;
-  for (const _ of state.iterate(deviceAgreementsPrefix(deviceId))) if (++n >= limit) break;
-  return n;
+  return firstEntries(state, deviceAgreementsPrefix(deviceId), limit).length;
 }
 
 /** The Wh the device's executing agreements schedule in the interval starting at `intervalStartMs`. */

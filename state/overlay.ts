@@ -36,14 +36,6 @@ export function byteId(key: Uint8Array): string {
   return scratch.toString('latin1', 0, key.length);
 }
 
-/** The first entry under `prefix` (undefined: none), without reading further. */
-export function firstEntry(state: StateReader, prefix: Uint8Array): StateEntry | undefined {
-  const it = state.iterate(prefix);
-  const r = it.next();
-  it.return?.();
-  return r.done === true ? undefined : r.value;
-}
-
 /**
  * The first `limit` entries under `prefix`, without reading further: a slice the node
  * loaded with that limit (a hook's declared range) ends there, and asking it for one entry
@@ -63,6 +55,11 @@ export function firstEntries(state: StateReader, prefix: Uint8Array, limit: numb
     it.return?.();
   }
   return out;
+}
+
+/** The first entry under `prefix` (undefined: none), without reading further. */
+export function firstEntry(state: StateReader, prefix: Uint8Array): StateEntry | undefined {
+  return firstEntries(state, prefix, 1)[0];
 }
 
 /** Where iteration of `prefix` from `from` starts: the later of the two. */

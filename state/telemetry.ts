@@ -119,20 +119,18 @@ function queuedFrom(key: Uint8Array, value: Uint8Array): QueuedClose {
   return { intervalStartMs: readU64be(key, o), deviceId: Buffer.from(key.subarray(o + 8, key.length - 2)).toString('latin1'), item: decodeCloseItem(value) };
 }
 
-/** The entries of the close queue in key order: (interval, device id), a device's reported entry before its watch. */
-export function* queuedCloses(state: StateReader): IterableIterator<QueuedClose> {
-  for (const [key, value] of state.iterate(CLOSE_QUEUE_PREFIX)) yield queuedFrom(key, value);
-}
-
-/** The first `limit` entries of the close queue, without reading further (a loaded slice of it ends there). */
+/**
+ * The first `limit` entries of the close queue in key order ((interval, device id), a
+ * device's reported entry before its watch), without reading further (a loaded slice of it
+ * ends there).
+ */
 export function firstQueuedCloses(state: StateReader, limit: number): QueuedClose[] {
   return firstEntries(state, CLOSE_QUEUE_PREFIX, limit).map(([key, value]) => queuedFrom(key, value));
 }
 
 /** The first entry of the close queue (the earliest interval, then the smallest device id). */
 export function firstQueuedClose(state: StateReader): QueuedClose | undefined {
-  for (const q of queuedCloses(state)) return q;
-  return undefined;
+  return firstQueuedCloses(state, 1)[0];
 }
 
 /** The queued closes of one interval, in device id order. */
