@@ -206,9 +206,12 @@ export function settleItemKey(bucket: number, intervalStartMs: number, deviceId:
   return key(bucket, u64be(intervalStartMs), lp(deviceId), lp(zone), u32be(seq));
 }
 
-/** The part of a queue key naming (interval, device): a group settled together. */
-export function settleGroupOf(k: Uint8Array): Uint8Array {
-  return k.subarray(2, 2 + 8 + 1 + k[10]!);
+/**
+ * The (interval, device) a key of the form 0x20 bucket ++ u64be(I) ++ lp(device) ++ ... names
+ * (queue, held, resolved, progress): a group settled together. Device ids are ASCII.
+ */
+export function intervalDeviceOf(k: Uint8Array): { readonly intervalStartMs: number; readonly deviceId: string } {
+  return { intervalStartMs: readU64be(k, 2), deviceId: Buffer.from(k.subarray(11, 11 + k[10]!)).toString('latin1') };
 }
 
 /** The queue entries (or held entries) of one device's trades in one interval. */
@@ -240,8 +243,7 @@ export interface ResolvedMarker {
 }
 
 export function resolvedMarkerOf([k, v]: StateEntry): ResolvedMarker {
-  const dl = k[10]!;
-  return { key: k, intervalStartMs: readU64be(k, 2), deviceId: Buffer.from(k.subarray(11, 11 + dl)).toString('latin1'), height: readU64be(v, 0) };
+  return { key: k, ...intervalDeviceOf(k), height: readU64be(v, 0) };
 }
 
 export function deviceTradedKey(intervalStartMs: number, deviceId: string): Uint8Array {

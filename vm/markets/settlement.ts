@@ -1,5 +1,5 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { equalBytes, readU64be, toHex } from '../../core/bytes.ts';
+import { equalBytes, toHex } from '../../core/bytes.ts';
 import { encode } from '../../core/codec.ts';
 import { mintedUtxoId } from '../../core/energy.ts';
 import { sha256 } from '../../core/hash.ts';
@@ -21,6 +21,7 @@ import {
   putDeviceTraded,
   putSettlement,
   putSettleProgress,
+  intervalDeviceOf,
   resolvedMarkerOf,
   SETTLE_QUEUE_PREFIX,
   SETTLE_RESOLVED_PREFIX,
@@ -94,8 +95,7 @@ function itemOf([key, value]: StateEntry): Item {
   const zl = key[11 + dl]!;
   return {
     key,
-    intervalStartMs: readU64be(key, 2),
-    deviceId: Buffer.from(key.subarray(11, 11 + dl)).toString('latin1'),
+    ...intervalDeviceOf(key),
     zone: Buffer.from(key.subarray(12 + dl, 12 + dl + zl)).toString('latin1'),
     trade: decodeTrade(value),
   };
