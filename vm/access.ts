@@ -83,6 +83,13 @@ export function endBlockNextAccess(block: BlockContext, declared: StateReader): 
   return mergeAccess(endBlockHooks().flatMap((h) => (h.dependentNext === undefined ? [] : [h.dependentNext(block, declared)])));
 }
 
+/**
+ * What the node loads after a block's own access list, stage by stage, each computed from
+ * the state with the stages before it loaded: the block builder, block import and tests
+ * load exactly these, in this order.
+ */
+export const END_BLOCK_LATER_STAGES: readonly ((block: BlockContext, declared: StateReader) => Access)[] = [endBlockDependentAccess, endBlockNextAccess];
+
 /** Merges access lists (duplicates dropped) into what WorldState.load takes. */
 export function mergeAccess(lists: readonly AccessList[]): Access {
   const keys = new Map<string, Uint8Array>();

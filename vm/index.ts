@@ -17,5 +17,5 @@ export type {
   TxSignatureSet,
   WorkBudget,
 } from './types.ts';
-export { blockAccess, endBlockAccess, endBlockDependentAccess, endBlockNextAccess, mergeAccess, txAccess, type AccessList } from './access.ts';
+export { blockAccess, END_BLOCK_LATER_STAGES, endBlockAccess, mergeAccess, txAccess, type AccessList } from './access.ts';
 export { activationCommand } from './flex/command.ts';

@@ -3,19 +3,18 @@ import { emptyMarket, encodeBookOrder, encodeTrade, orderId } from '../core/mark
 import { DEVNET_PARAMS } from '../core/params.ts';
 import { encodeTimerRefs } from '../core/agreement.ts';
 import { MarketBucket } from '../core/state-keys.ts';
-import { LoadedState, type StateSource } from '../state/loaded-state.ts';
 import { bookKey, putMarket, settleItemKey } from '../state/markets.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { timerKey } from '../state/agreements.ts';
 import { putDevice } from '../state/devices.ts';
 import { putCloseItem } from '../state/telemetry.ts';
-import { blockAccess, endBlockDependentAccess, endBlockNextAccess } from './access.ts';
 import { executeBlock } from './executor.ts';
 import { AGREEMENT_WORK_PER_BLOCK } from './agreements/execution.ts';
 import { CLEARING_WORK_PER_BLOCK } from './markets/clearing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
 import { CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
 import { MemoryState } from './testing/fixtures.ts';
+import { loadAsTheNode } from './testing/staged-load.ts';
 import type { BlockContext } from './types.ts';
 
 /**
@@ -29,37 +28,9 @@ import type { BlockContext } from './types.ts';
 const params = DEVNET_PARAMS;
 const I = 1_800_000_000_000 - (1_800_000_000_000 % params.settlementIntervalMs);
 
-/** A store with nothing resident: every read is from what the stages loaded. */
-function sourceOf(state: MemoryState): StateSource {
-  return {
-    version: 0,
-    strictAccess: true,
-    get: () => {
-      throw new Error('unloaded read');
-    },
-    readMany: async (keys) => keys.map((k) => state.get(k)),
-    readRange: async (prefix, from, limit) => {
-      const out = [];
-      for (const e of state.iterate(prefix, from)) {
-        if (out.length >= limit) break;
-        out.push(e);
-      }
-      return out;
-    },
-    isResident: () => false,
-    iterate: () => {
-      throw new Error('not resident');
-    },
-    unprefetched: () => undefined,
-  };
-}
-
 async function stagedLoads(state: MemoryState, timestamp: number): Promise<void> {
   const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp, proposer: new Uint8Array(20) };
-  const loaded = new LoadedState(sourceOf(state));
-  await loaded.load(blockAccess([], ctx));
-  await loaded.load(endBlockDependentAccess(ctx, loaded));
-  await loaded.load(endBlockNextAccess(ctx, loaded));
+  const loaded = await loadAsTheNode(state, [], ctx);
   // And the block runs on what was loaded: the hooks read nothing else.
   executeBlock(loaded, [], ctx, { strictAccess: true });
 }

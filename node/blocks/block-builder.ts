@@ -4,7 +4,7 @@ import type { ChainParams } from '../../core/params.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { SelectLimits } from '../../mempool/index.ts';
 import type { PreparedState } from '../../state/world-state.ts';
-import { BlockExecutor, endBlockAccess, endBlockDependentAccess, endBlockNextAccess, mergeAccess, txAccess } from '../../vm/index.ts';
+import { BlockExecutor, endBlockAccess, END_BLOCK_LATER_STAGES, mergeAccess, txAccess } from '../../vm/index.ts';
 import type { BlockResult } from '../../vm/index.ts';
 import { receiptsRootOf, txRootOf } from './block-roots.ts';
 import { blockContextOf, type NextBlockContext } from '../chain/next-block.ts';
@@ -69,8 +69,7 @@ export async function buildBlock(input: BuildInput): Promise<BuildOutput> {
   const { params } = ctx;
   const blockCtx = blockContextOf(ctx, input.timestamp, input.proposer);
   const state = await ctx.world.load(mergeAccess([endBlockAccess(blockCtx)]));
-  await state.load(endBlockDependentAccess(blockCtx, state));
-  await state.load(endBlockNextAccess(blockCtx, state));
+  for (const stage of END_BLOCK_LATER_STAGES) await state.load(stage(blockCtx, state));
   const executor = new BlockExecutor(state, blockCtx, { ...(input.signaturesVerified ? { verified: () => true } : {}), strictAccess: ctx.world.strictAccess });
   const included: Tx[] = [];
   const dropped: { tx: Tx; error: JouleError }[] = [];

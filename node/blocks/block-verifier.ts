@@ -6,7 +6,7 @@ import { decodeTx } from '../../core/tx.ts';
 import { sha256 } from '../../core/hash.ts';
 import { defaultCrypto, type ConsensusCrypto } from '../../consensus/crypto.ts';
 import { proposerOf } from '../../consensus/proposer.ts';
-import { blockAccess, endBlockDependentAccess, endBlockNextAccess, executeBlock } from '../../vm/index.ts';
+import { blockAccess, END_BLOCK_LATER_STAGES, executeBlock } from '../../vm/index.ts';
 import { verifiedAhead } from '../verify/ahead.ts';
 import type { ExecutedBlock } from './block-builder.ts';
 import { preverifyTxSignatures } from './block-signatures.ts';
@@ -101,8 +101,7 @@ export async function verifyBlock(input: VerifyInput): Promise<ExecutedBlock> {
   }
   const blockCtx = blockContextOf(ctx, h.timestamp, h.proposer);
   const state = await ctx.world.load(blockAccess(txs, blockCtx));
-  await state.load(endBlockDependentAccess(blockCtx, state));
-  await state.load(endBlockNextAccess(blockCtx, state));
+  for (const stage of END_BLOCK_LATER_STAGES) await state.load(stage(blockCtx, state));
   const verified = sigs === undefined ? new Set<string>() : await preverifyTxSignatures(state, txs, blockCtx, sigs);
   const executed = executeBlock(state, txs, blockCtx, { verified: (hash) => verified.has(toHex(hash)), strictAccess: ctx.world.strictAccess });
   const result = ctx.transition === undefined ? executed : { ...executed, changes: withTransition(executed.changes, ctx.transition) };

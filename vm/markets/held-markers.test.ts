@@ -4,7 +4,6 @@ import { encodeTrade } from '../../core/market.ts';
 import { DEVNET_PARAMS } from '../../core/params.ts';
 import { MarketBucket, marketId } from '../../core/state-keys.ts';
 import { buildCheckMeterResolution } from '../../core/tx/check-meter-resolution.ts';
-import { LoadedState, type StateSource } from '../../state/loaded-state.ts';
 import {
   getDeviceTraded,
   getSettlement,
@@ -17,12 +16,12 @@ import {
 import { MemoryState } from '../testing/fixtures.ts';
 import { hasPrefix } from '../../state/keys.ts';
 import { StateOverlay, type StateReader } from '../../state/overlay.ts';
-import { blockAccess, endBlockDependentAccess, endBlockNextAccess } from '../access.ts';
 import { executeBlock } from '../executor.ts';
 import { testMarket, ZONE, type TestMarket } from '../testing/market.ts';
 import type { BlockContext, HookRange } from '../types.ts';
 import { marketSettlementHook, settleTrades } from './settlement.ts';
 import { workBudget } from '../end-block.ts';
+import { loadAsTheNode } from '../testing/staged-load.ts';
 
 /** `n` trades of 100 Wh from pv-0 (checked by cm-0), frozen: pv-0 reports n x 100 Wh, cm-0 half. */
 function frozen(n: number) {
@@ -104,33 +103,9 @@ describe('held trades settle through resolution markers', () => {
     const t = frozen(3);
     const { c } = t;
     resolve(t);
-    const source: StateSource = {
-      version: 0,
-      strictAccess: true,
-      get: () => {
-        throw new Error('unloaded read');
-      },
-      readMany: async (keys) => keys.map((k) => c.state.get(k)),
-      readRange: async (prefix, from, limit) => {
-        const out = [];
-        for (const e of c.state.iterate(prefix, from)) {
-          if (out.length >= limit) break;
-          out.push(e);
-        }
-        return out;
-      },
-      isResident: () => false,
-      iterate: () => {
-        throw new Error('not resident');
-      },
-      unprefetched: () => undefined,
-    };
     return (async () => {
       const ctx = c.ctx();
-      const loaded = new LoadedState(source);
-      await loaded.load(blockAccess([], ctx));
-      await loaded.load(endBlockDependentAccess(ctx, loaded));
-      await loaded.load(endBlockNextAccess(ctx, loaded));
+      const loaded = await loadAsTheNode(c.state, [], ctx);
       const r = executeBlock(loaded, [], ctx, { strictAccess: true });
       expect(r.events.filter((e) => e.type === 'trade-settled')).toHaveLength(3);
     })();
