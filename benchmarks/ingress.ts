@@ -27,7 +27,7 @@ import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { cpuRate } from './cpu-rate.ts';
-import { coresBusy, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
+import { BLST_THREADS, coresBusy, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
 export interface IngressBenchResult {
   readonly offeredPerSecond: number;
@@ -69,6 +69,16 @@ function meanOver(before: Map<string, number>, after: Map<string, number>, name:
   const k = (suffix: string) => (label === undefined ? `${name}_${suffix}` : `${name}_${suffix}:${label}`);
   const n = (after.get(k('count')) ?? 0) - (before.get(k('count')) ?? 0);
   return n <= 0 ? null : ((after.get(k('sum')) ?? 0) - (before.get(k('sum')) ?? 0)) / n;
+}
+
+/** meanOver for each of `labels` (series of one metric), times `scale`. */
+function meansOver(before: Map<string, number>, after: Map<string, number>, name: string, labels: readonly string[], scale = 1): Record<string, number | null> {
+  return Object.fromEntries(
+    labels.map((l) => {
+      const v = meanOver(before, after, name, l);
+      return [l, v === null ? null : v * scale];
+    }),
+  );
 }
 
 /** Peer-to-peer and carbon-credit traffic offered alongside the readings, txs a second of each. */
@@ -251,22 +261,10 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
       retirementsSent: sentRetirements.length,
       retirementsIncluded: sentRetirements.filter((h) => included.has(h)).length,
       blockIntervalS: meanOver(metricsBefore, metricsAfter, 'joule_block_interval_seconds'),
-      inclusionAgeS: Object.fromEntries(
-        ['grid_balancing', 'peer_to_peer', 'carbon_credit'].map((t) => [
-          t,
-          meanOver(metricsBefore, metricsAfter, 'joule_mempool_tier_inclusion_age_seconds', t),
-        ]),
-      ),
-      blockStageMs: Object.fromEntries(
-        ['build', 'verify', 'commit'].map((st) => {
-          const v = meanOver(metricsBefore, metricsAfter, 'joule_consensus_block_stage_seconds', st);
-          return [st, v === null ? null : v * 1000];
-        }),
-      ),
+      inclusionAgeS: meansOver(metricsBefore, metricsAfter, 'joule_mempool_tier_inclusion_age_seconds', ['grid_balancing', 'peer_to_peer', 'carbon_credit']),
+      blockStageMs: meansOver(metricsBefore, metricsAfter, 'joule_consensus_block_stage_seconds', ['build', 'verify', 'commit'], 1000),
       threadCores: cpuFrom === undefined || cpuTo === undefined ? undefined : coresBusy(cpuFrom.cpu, cpuTo.cpu, cpuTo.at - cpuFrom.at),
-      readingAgeS: Object.fromEntries(
-        ['accepted', 'batched', 'final'].map((st) => [st, meanOver(metricsBefore, metricsAfter, 'joule_ingress_reading_age_seconds', st)]),
-      ),
+      readingAgeS: meansOver(metricsBefore, metricsAfter, 'joule_ingress_reading_age_seconds', ['accepted', 'batched', 'final']),
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
@@ -276,13 +274,19 @@ export async function runIngressBenchmark(o: { devices: number; rate: number; se
 
 const fixed = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
 
+/** `name value unit` for each entry, comma-separated. */
+const listed = (values: Readonly<Record<string, number | null>>, digits: number, unit: string): string =>
+  Object.entries(values)
+    .map(([k, v]) => `${k} ${fixed(v, digits)} ${unit}`)
+    .join(', ');
+
 /** The validators' CPU by kind of thread, against the pairings the ceiling counts per reading. */
 function threadLines(r: IngressBenchResult): string[] {
   if (r.threadCores === undefined) return [];
   const total = [...r.threadCores.values()].reduce((a, b) => a + b, 0);
   const perReadingMs = (cores: number) => fixed((1000 * cores) / r.finalPerSecond, 1);
   const kinds = [...r.threadCores].map(([k, v]) => `${k} ${fixed(v, 2)}`).join(', ');
-  const pairings = r.threadCores.get('native threads of the main thread (blst pairings)')!;
+  const pairings = r.threadCores.get(BLST_THREADS)!;
   return [
     `  the 4 validators' CPU while readings flowed: ${fixed(total, 2)} of 2 cores: ${kinds}`,
     `  CPU per final reading ${perReadingMs(total)} ms, of which blst pairings ${perReadingMs(pairings)} ms (the ceiling counts ${fixed(5000 / r.aggregateVerifyPerSecond, 1)} ms)`,
@@ -298,14 +302,8 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < 3 s)`,
     `  alongside: transfers (peer_to_peer) ${r.transfersIncluded}/${r.transfersSent} included, retirements (carbon_credit) ${r.retirementsIncluded}/${r.retirementsSent} included`,
     `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
-    `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s; mempool age at inclusion ${Object.entries(r.inclusionAgeS)
-      .map(([t, v]) => `${t} ${fixed(v, 2)} s`)
-      .join(', ')}; block stages ${Object.entries(r.blockStageMs)
-      .map(([st, v]) => `${st} ${fixed(v, 0)} ms`)
-      .join(', ')}`,
-    `  validator-0's readings, mean age on reaching each stage: ${Object.entries(r.readingAgeS)
-      .map(([st, v]) => `${st} ${fixed(v, 2)} s`)
-      .join(', ')}`,
+    `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s; mempool age at inclusion ${listed(r.inclusionAgeS, 2, 's')}; block stages ${listed(r.blockStageMs, 0, 'ms')}`,
+    `  validator-0's readings, mean age on reaching each stage: ${listed(r.readingAgeS, 2, 's')}`,
     ...threadLines(r),
   ].join('\n');
 }

@@ -13,9 +13,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
+/** The kind blst's pairing pool falls under: what the ingress ceiling counts. */
+export const BLST_THREADS = 'native threads of the main thread (blst pairings)';
+
 export const THREAD_KINDS = [
   'main thread (JavaScript)',
-  'native threads of the main thread (blst pairings)',
+  BLST_THREADS,
   'verification worker threads (decoding, subgroup checks)',
   'V8 helpers (GC)',
   'other',
@@ -37,7 +40,7 @@ function clockTicks(): number {
 
 function kindOf(pid: number, tid: number, name: string): ThreadKind {
   if (tid === pid) return 'main thread (JavaScript)';
-  if (name === 'MainThread') return 'native threads of the main thread (blst pairings)';
+  if (name === 'MainThread') return BLST_THREADS;
   if (name === 'WorkerThread') return 'verification worker threads (decoding, subgroup checks)';
   if (name === 'V8Worker') return 'V8 helpers (GC)';
   return 'other';

@@ -65,12 +65,15 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
     if (first === undefined) return;
     // The aggregator acknowledges one batch at a time (batched, or rejected as a whole when refused): one outcome per call.
     if (first.outcome === 'batched') p.metrics.batched('batched', a.length);
-    const nowUs = Date.now() * 1000;
-    const ages: number[] = [];
-    for (const r of a) if (r.outcome !== 'rejected') ages.push((nowUs - Number(r.timestampUs)) / 1e6);
     // A call's readings that were not rejected share one stage (the ingress acknowledges a submission, the aggregator a batch).
     const stage = a.find((r) => r.outcome !== 'rejected')?.outcome;
-    if (stage !== undefined && stage !== 'rejected') p.metrics.readingAges(stage, ages);
+    if (stage !== undefined && stage !== 'rejected') {
+      const nowUs = Date.now() * 1000;
+      p.metrics.readingAges(
+        stage,
+        a.flatMap((r) => (r.outcome === stage ? [(nowUs - Number(r.timestampUs)) / 1e6] : [])),
+      );
+    }
     if (p.events.has('reading-acks')) p.events.emit('reading-acks', a);
   };
   let ingress: DeviceIngress | undefined;
