@@ -9,6 +9,7 @@ import {
   getSettlement,
   getSettleProgress,
   SETTLE_HELD_PREFIX,
+  SETTLE_QUEUE_PREFIX,
   SETTLE_RESOLVED_PREFIX,
   settleItemKey,
   settleResolvedKey,
@@ -22,6 +23,7 @@ import type { BlockContext, HookRange } from '../types.ts';
 import { marketSettlementHook, settleTrades } from './settlement.ts';
 import { workBudget } from '../end-block.ts';
 import { loadAsTheNode } from '../testing/staged-load.ts';
+import { endBlockHooks } from '../registry.ts';
 
 /** `n` trades of 100 Wh from pv-0 (checked by cm-0), frozen: pv-0 reports n x 100 Wh, cm-0 half. */
 function frozen(n: number) {
@@ -156,5 +158,68 @@ describe('what a block reads does not grow with the trades held', () => {
     const ctx: BlockContext = { chainId: 'test', params: DEVNET_PARAMS, height: 100, timestamp: 1_800_000_000_000, proposer: new Uint8Array(20) };
     expect([...heldState(1000).iterate(SETTLE_HELD_PREFIX)]).toHaveLength(1000);
     expect(declaredLoad(heldState(1000), ctx)).toBe(declaredLoad(heldState(10), ctx));
+  });
+});
+
+describe('a frozen group the budget splits between the queue and the held bucket', () => {
+  /**
+   * `n` trades frozen as in frozen(), but the block at settlement time moves only `moved`
+   * of them aside (its settlement budget runs out): the rest stays queued, frozen too.
+   */
+  function split(n: number, moved: number) {
+    const t = testMarket({ checkMeter: true });
+    const { c } = t;
+    const s = t.sellers[0]!;
+    const b = t.buyers[0]!;
+    c.block(t.place(b, 'bid', BigInt(n) * 100n, 300n), ...Array.from({ length: n }, (_, i) => t.place(s, 'ask', 100n, 100n + BigInt(i), { offset: i })));
+    t.toGate();
+    c.block();
+    t.deliver([
+      ['pv-0', BigInt(n) * 100n],
+      ['cm-0', BigInt(n) * 50n],
+    ]);
+    t.toSettlement();
+    const hooks = endBlockHooks().map((h) => (h.name === marketSettlementHook.name ? { ...h, workPerBlock: moved } : h));
+    const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: hooks });
+    c.state.apply(r.changes);
+    c.height++;
+    expect([...c.state.iterate(SETTLE_HELD_PREFIX)]).toHaveLength(moved);
+    expect([...c.state.iterate(SETTLE_QUEUE_PREFIX)]).toHaveLength(n - moved);
+    return t;
+  }
+
+  const delivered = (t: TestMarket, n: number) => Array.from({ length: n }, (_, seq) => getSettlement(t.c.state, marketId(ZONE, t.I), seq)?.deliveredWh);
+
+  it('resolved, both parts settle as one group: the accepted Wh allocated once, in trade order, and money conserved', () => {
+    const t = split(5, 2);
+    const { c } = t;
+    const start = t.money();
+    resolve(t);
+    for (let i = 0; i < 3; i++) c.block();
+    // cm-0's 250 Wh accepted, allocated to trades of 100 Wh in trade order, once: the
+    // queued rest never settles on its own from zero (which delivered [0, 0, 100, 100, 50]).
+    expect(delivered(t, 5)).toEqual([100n, 100n, 50n, 0n, 0n]);
+    expect([...c.state.iterate(SETTLE_HELD_PREFIX)]).toHaveLength(0);
+    expect([...c.state.iterate(SETTLE_QUEUE_PREFIX)]).toHaveLength(0);
+    expect([...c.state.iterate(SETTLE_RESOLVED_PREFIX)]).toHaveLength(0);
+    expect(getSettleProgress(c.state, t.I, 'pv-0')).toBeUndefined();
+    expect(getDeviceTraded(c.state, t.I, 'pv-0')).toBe(500n);
+    expect(t.money()).toBe(start);
+  });
+
+  it("the node's staged loads cover every block of it under the strict guard", async () => {
+    const t = split(5, 2);
+    const { c } = t;
+    resolve(t);
+    let settled = 0;
+    for (let i = 0; i < 3; i++) {
+      const ctx = c.ctx();
+      const r = executeBlock(await loadAsTheNode(c.state, [], ctx), [], ctx, { strictAccess: true });
+      c.state.apply(r.changes);
+      c.height++;
+      settled += r.events.filter((e) => e.type === 'trade-settled').length;
+    }
+    expect(settled).toBe(5);
+    expect(delivered(t, 5)).toEqual([100n, 100n, 50n, 0n, 0n]);
   });
 });

@@ -28,9 +28,10 @@ import {
   settleGroupPrefix,
   settleItemKey,
   settleProgressKey,
+  settleResolvedKey,
   type ResolvedMarker,
 } from '../../state/markets.ts';
-import { firstEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
+import { firstEntries, firstEntry, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText, readAccount, writeAccount } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
@@ -68,7 +69,9 @@ import { clearedThrough, clearingHeadRanges } from './clearing.ts';
  * to the buyer's: both conserved exactly. An interval frozen by a check-meter disagreement
  * moves its trades aside (bucket settleHeld) until a dso resolves it (tx 27), which marks
  * the (interval, device) resolved (bucket settleResolved); they settle from the next block,
- * found through the marker, which goes once the group has settled. The hook never lists the
+ * found through the marker, which goes once the group has settled; a group the budget had
+ * moved aside only in part when it was resolved settles whole (its queued rest moves aside
+ * first). The hook never lists the
  * held bucket, so trades frozen and unresolved cost a block nothing. What a block reads is
  * bounded: the queue's first QUEUE_LIMIT entries, the first HELD_MARKER_LIMIT markers, and
  * of each marker's group the trades it may settle (the first up to the budget, the others
@@ -286,8 +289,10 @@ function settleQueue(state: StateOverlay, block: BlockContext, budget: WorkBudge
       const head = itemOf(r.value);
       const m = metered(state, block, head);
       if (m.kind === 'wait') return true;
-      if (m.kind === 'frozen') {
-        // Moved aside, one unit each, so the queue behind it goes on.
+      if (m.kind === 'frozen' || state.get(settleResolvedKey(head.intervalStartMs, head.deviceId)) !== undefined) {
+        // Moved aside, one unit each, so the queue behind it goes on. A group resolved while
+        // the budget had moved only part of it aside goes after that part: the two settle as
+        // one group through the marker, the metered export allocated once, in trade order.
         let cur: IteratorResult<StateEntry> = r;
         while (cur.done !== true && sameGroup(itemOf(cur.value), head)) {
           if (!budget.take()) return false;
@@ -325,6 +330,9 @@ const heldGroupLimit = (position: number): number => (position === 0 ? SETTLEMEN
 
 const heldGroupOf = (mk: ResolvedMarker): Uint8Array => settleGroupPrefix(MarketBucket.settleHeld, mk.intervalStartMs, mk.deviceId);
 
+/** The same (interval, device)'s trades still in the queue: a frozen group the budget split before its resolution. */
+const queuedGroupOf = (mk: ResolvedMarker): Uint8Array => settleGroupPrefix(MarketBucket.settleQueue, mk.intervalStartMs, mk.deviceId);
+
 /**
  * Settles the held trades of the resolved intervals the due markers name, as the queue's
  * (one unit per trade); a marker goes once its group has none left. Returns false when the
@@ -339,6 +347,8 @@ function settleResolved(state: StateOverlay, block: BlockContext, budget: WorkBu
         state.delete(mk.key);
         continue;
       }
+      // Part of the group still queued (moved aside by settleQueue, then settled here whole).
+      if (firstEntry(state, queuedGroupOf(mk)) !== undefined) continue;
       const head = itemOf(r.value);
       const m = metered(state, block, head);
       // Always ready: the marker's totals are resolved, and the group waited for nothing else before it froze.
@@ -373,6 +383,7 @@ function itemReads(i: Item): Uint8Array[] {
     intervalTotalsKey(i.deviceId, i.intervalStartMs),
     energyUtxoKey(mintedUtxoId(i.deviceId, i.intervalStartMs)),
     settleProgressKey(i.intervalStartMs, i.deviceId),
+    settleResolvedKey(i.intervalStartMs, i.deviceId),
     intervalAgreedKey(i.intervalStartMs, i.deviceId),
     escrowKey(trade.bidId),
     collateralKey(trade.askId),
@@ -398,7 +409,10 @@ export function settlementDependentReads(declared: StateReader, block: BlockCont
     addItemReads(i, keys, prefixes);
   }
   // One more than a block settles: whether the group goes on.
-  const ranges = dueMarkers(declared, block).map((mk, position) => ({ prefix: heldGroupOf(mk), limit: heldGroupLimit(position) + 1 }));
+  const ranges = dueMarkers(declared, block).flatMap((mk, position) => [
+    { prefix: heldGroupOf(mk), limit: heldGroupLimit(position) + 1 },
+    { prefix: queuedGroupOf(mk), limit: 1 },
+  ]);
   return { keys: [...keys.values()], prefixes: [...prefixes.values()], ranges };
 }
 
