@@ -58,6 +58,17 @@ describe('fixed-width integers', () => {
     );
   });
 
+  it('utf8 of short ASCII strings (its fast path), with one other character anywhere, and around the fast path’s length', () => {
+    const ascii = fc.array(fc.integer({ min: 0, max: 0x7f }), { maxLength: 70 }).map((cs) => String.fromCharCode(...cs));
+    const other = fc.oneof(fc.integer({ min: 0x80, max: 0xffff }), fc.constantFrom(0xd800, 0xdfff, 0xfeff)).map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(ascii, fc.option(fc.tuple(other, fc.nat())), (s, insert) => {
+        const t = insert === null ? s : s.slice(0, insert[1] % (s.length + 1)) + insert[0] + s.slice(insert[1] % (s.length + 1));
+        expect(utf8(t)).toEqual(new Uint8Array(Buffer.from(t, 'utf8')));
+      }),
+    );
+  });
+
   it('utf8Text decodes as a fresh TextDecoder does, malformed bytes and a leading BOM included, one call independent of the last', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.string({ unit: 'binary' }), (bytes, s) => {

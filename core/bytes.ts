@@ -47,7 +47,25 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /** One encoder for every call: it holds no state between calls, and a new one per key was a measurable share of building state keys. */
 const textEncoder = new TextEncoder();
 
+/** Strings up to this length are tried as ASCII first: ids, zones and names in state keys. */
+const ASCII_FAST_PATH = 64;
+
+/**
+ * The UTF-8 bytes of `s`. A short ASCII string (every state key's ids) is copied byte by
+ * byte, which takes about a tenth of TextEncoder.encode's call here; anything else, or a
+ * string found not to be ASCII, goes through the encoder.
+ */
 export function utf8(s: string): Uint8Array {
+  const n = s.length;
+  if (n <= ASCII_FAST_PATH) {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return textEncoder.encode(s);
+      out[i] = c;
+    }
+    return out;
+  }
   return textEncoder.encode(s);
 }
 
