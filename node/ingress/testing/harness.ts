@@ -7,7 +7,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { deviceKeyAt, type DeviceRecord } from '../../../core/device.ts';
+import type { DeviceRecord } from '../../../core/device.ts';
 import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../../core/keys.ts';
 import { DEVNET_PARAMS } from '../../../core/params.ts';
 import { telemetrySigningBytes } from '../../../core/telemetry.ts';
@@ -65,11 +65,8 @@ export async function startHarness(
       maxTxBytes: () => DEVNET_PARAMS.maxTxBytes,
       poolNonce: () => nonce,
       pending: () => false,
-      deviceKey: (id, height) => {
-        const d = devices.get(id);
-        return d === undefined ? undefined : deviceKeyAt(d, height);
-      },
-      maxReadingAgeMs: () => (DEVNET_PARAMS.maxReadingSkewMs * 3) / 4,
+      device: (id) => devices.get(id),
+      params: () => DEVNET_PARAMS,
       submit: async (tx) => {
         txs.push(tx);
         nonce = tx.nonce + 1;
