@@ -138,6 +138,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       verifier,
       batcher: agg,
       acks,
+      rate: { perSecond: config.grpc.readingsPerSecondPerDevice, burst: 2 * config.grpc.readingsPerSecondPerDevice },
     });
     ingress = di;
     unsubscribe.push(p.events.on('command-issued', (c) => di.command(c)));

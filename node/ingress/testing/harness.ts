@@ -48,7 +48,14 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { limits?: Partial<DeviceStreamLimits>; server?: Partial<GrpcLimits>; maxBatchDelayMs?: number; tls?: GrpcTls } = {},
+  opts: {
+    limits?: Partial<DeviceStreamLimits>;
+    server?: Partial<GrpcLimits>;
+    maxBatchDelayMs?: number;
+    tls?: GrpcTls;
+    /** Readings accepted per device over all its streams (IngressDeps.rate). */
+    rate?: { perSecond: number; burst: number };
+  } = {},
 ): Promise<Harness> {
   const seed = ed25519Generate().seed;
   const aggregatorAddress = addressFromPublicKey(ed25519Generate().publicKey);
@@ -86,6 +93,7 @@ export async function startHarness(
     verifier,
     batcher: aggregator,
     acks: (a) => acks.push(...a),
+    rate: opts.rate,
   });
   const server = await startGrpcServer({
     host: '127.0.0.1',
