@@ -207,6 +207,10 @@ export class DeviceIngress implements DeviceIngressApi {
     // In order, against the cursor as it is now (another stream of the device may have moved it).
     const accepted: VerifiedReading[] = [];
     let cursor = this.cursorOf(deviceId);
+    // None of the device's readings is on chain yet: the chain will judge each as the first
+    // it holds if the batches of the ones before are lost (the first-reading allowance is the
+    // one rule an older cursor does not make more lenient), so each must pass that rule too.
+    const noneOnChain = this.deps.chainCursor(deviceId) === undefined;
     const acceptedAt = this.clock();
     const bucket = verdicts.some((v) => v === undefined) ? this.bucketOf(deviceId, acceptedAt) : undefined;
     readings.forEach((r, i) => {
@@ -216,11 +220,13 @@ export class DeviceIngress implements DeviceIngressApi {
         return;
       }
       const a = readingAllowance(cursor === undefined ? undefined : { ...cursor, open: undefined }, r, device, p.settlementIntervalMs);
-      if (!a.possible) {
+      const asFirst = noneOnChain && cursor !== undefined ? readingAllowance(undefined, r, device, p.settlementIntervalMs) : a;
+      if (!a.possible || !asFirst.possible) {
+        const allowedWh = a.allowedWh < asFirst.allowedWh ? a.allowedWh : asFirst.allowedWh;
         drop(
           i,
           ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY,
-          `${r.netEnergyWh} Wh is more than the device's power limits allow since its previous reading (${a.allowedWh} Wh)`,
+          `${r.netEnergyWh} Wh is more than the device's power limits allow since its previous reading (${allowedWh} Wh)${a.possible ? ', or as its first reading on chain' : ''}`,
         );
         return;
       }
