@@ -174,10 +174,7 @@ describe('ConnectDevice', () => {
       for (let i = 0n; i < 4n; i++) call.write(readingMessage(d, t + BigInt(k) * 10n + i, 0n));
       await until(`the verdicts of stream ${k}`, () => verdicts().length === 4 * (k + 1));
     }
-    expect(verdicts().map((a) => a.reason ?? a.outcome)).toEqual([
-      ...Array(5).fill('accepted'),
-      ...Array(3).fill(ErrorCode.RATE_LIMITED),
-    ]);
+    expect(verdicts().map((a) => a.reason ?? a.outcome)).toEqual([...Array(5).fill('accepted'), ...Array(3).fill(ErrorCode.RATE_LIMITED)]);
     for (const call of calls) call.end();
   });
 
