@@ -174,8 +174,7 @@ export class Aggregator {
   }
 
   /** Why the reading could not be in a batch built now (keys at `keyHeight`), or undefined. */
-  private unbatchable(r: VerifiedReading, keyHeight: number, nowMs: number): ErrorCode | undefined {
-    const p = this.deps.params();
+  private unbatchable(r: VerifiedReading, keyHeight: number, nowMs: number, p: ReturnType<AggregatorDeps['params']>): ErrorCode | undefined {
     // A quarter of the skew the chain allows is left for admission and inclusion (in quarter-ms, exact for any skew).
     const skew = BigInt(p.maxReadingSkewMs);
     const now4 = BigInt(nowMs) * 4n;
@@ -193,10 +192,11 @@ export class Aggregator {
   /** The readings a batch built now could not include: dropped one by one, acknowledged with the reason. */
   private weed(keyHeight: number): void {
     const nowMs = this.clock();
+    const p = this.deps.params();
     const keep: VerifiedReading[] = [];
     const dropped = new Map<ErrorCode, VerifiedReading[]>();
     for (const r of this.buffer) {
-      const why = this.unbatchable(r, keyHeight, nowMs);
+      const why = this.unbatchable(r, keyHeight, nowMs, p);
       if (why === undefined) keep.push(r);
       else {
         let group = dropped.get(why);
