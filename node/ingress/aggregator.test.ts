@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../core/bytes.ts';
+import type { DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { DEVNET_PARAMS, type EnergyParams } from '../../core/params.ts';
 import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../core/keys.ts';
 import { readingSigningBytes } from '../../core/telemetry.ts';
 import { decodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
@@ -12,8 +14,9 @@ import { Aggregator, type VerifiedReading } from './aggregator.ts';
  * The aggregator's nonces and its weeding, against a pool it is told about: a batch that
  * is refused or leaves the pool unincluded leaves a hole the next batch fills (not a gap
  * every later batch waits behind), without making pending batches' readings out of order;
- * readings too old, or verified under a key the batch's keyHeight no longer names, are
- * dropped one by one.
+ * readings the chain would no longer take (too old, their interval settling, their device
+ * inactive or another's, verified under a key the batch's keyHeight no longer names) are
+ * dropped one by one, so that none sinks the other devices' readings with its batch.
  */
 
 const CHAIN = 'joule-test';
@@ -27,9 +30,34 @@ function reading(deviceId: string, ageMs: number): VerifiedReading {
   return { ...r, signature: blsSign(key.secretKey, readingSigningBytes(CHAIN, r)), publicKey: key.publicKey };
 }
 
+const AGGREGATOR = addressFromPublicKey(ed25519Generate().publicKey);
+
+/** The record of a device of `keys` (operated by AGGREGATOR, active) with `over` applied. */
+function record(id: string, over: Partial<DeviceRecord> = {}): DeviceRecord | undefined {
+  const key = keys.get(id)?.publicKey;
+  if (key === undefined) return undefined;
+  return {
+    id,
+    publicKey: key,
+    owner: AGGREGATOR,
+    operator: AGGREGATOR,
+    kind: 'solar',
+    zone: 'T',
+    maxImportW: 10_000,
+    maxExportW: 10_000,
+    carbonIntensity: 0,
+    checkMeter: undefined,
+    status: 'active',
+    keyHistory: [{ key, fromHeight: 1 }],
+    ...over,
+  };
+}
+
 /** A pool as the aggregator sees it: admitted txs by nonce; `refuse` makes the next submissions fail. */
-function setup(opts: { refuse?: number } = {}) {
+function setup(opts: { refuse?: number; params?: Partial<EnergyParams> } = {}) {
   const admitted = new Map<number, Tx>();
+  /** Devices changed since their readings were verified. */
+  const changed = new Map<string, Partial<DeviceRecord>>();
   const submitted: { tx: Tx; verified: boolean }[] = [];
   const acks: ReadingAck[] = [];
   let refuse = opts.refuse ?? 0;
@@ -38,7 +66,7 @@ function setup(opts: { refuse?: number } = {}) {
     {
       chainId: CHAIN,
       seed: ed25519Generate().seed,
-      address: addressFromPublicKey(ed25519Generate().publicKey),
+      address: AGGREGATOR,
       keyHeight: () => 5,
       maxTxBytes: () => 64 * 1024,
       poolNonce: () => {
@@ -47,8 +75,8 @@ function setup(opts: { refuse?: number } = {}) {
         return n;
       },
       pending: (hash) => [...admitted.values()].some((t) => toHex(t.hash) === toHex(hash)),
-      deviceKey: (id) => keys.get(id)?.publicKey,
-      maxReadingAgeMs: () => 7500,
+      device: (id) => record(id, changed.get(id)),
+      params: () => ({ ...DEVNET_PARAMS, ...opts.params }),
       clock: () => NOW_MS,
       submit: async (tx, verified) => {
         submitted.push({ tx, verified });
@@ -63,7 +91,7 @@ function setup(opts: { refuse?: number } = {}) {
     { maxReadings: 2, maxDelayMs: 1, maxInFlight: 1 },
   );
   const devicesOf = (tx: Tx) => decodeTelemetryBatchBody(tx.body).readings.map((r) => r.deviceId);
-  return { a, admitted, submitted, acks, state, devicesOf };
+  return { a, admitted, submitted, acks, state, devicesOf, changed };
 }
 
 describe('Aggregator', () => {
@@ -123,5 +151,38 @@ describe('Aggregator', () => {
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
     expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
+  });
+
+  it('readings of a device suspended, flagged or handed to another operator since they were verified are dropped, not sent to sink their batch', async () => {
+    const s = setup();
+    const verified = [reading('flagged', 10), reading('moved', 10), reading('ok', 10)];
+    s.changed.set('flagged', { status: 'flagged-for-inspection' });
+    s.changed.set('moved', { operator: new Uint8Array(20).fill(7) });
+    s.a.add(verified);
+    await s.a.drain();
+    expect(s.submitted).toHaveLength(1);
+    expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['ok']);
+    expect(s.acks.find((x) => x.deviceId === 'flagged')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.DEVICE_INACTIVE });
+    expect(s.acks.find((x) => x.deviceId === 'moved')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.DEVICE_NOT_SERVED });
+  });
+
+  it('a reading whose interval settles before its batch could be included is dropped as TELEMETRY_SETTLED', async () => {
+    // NOW_MS starts an interval: a reading 100 ms old is in the one before, which settles 1 s from now,
+    // inside the quarter of the skew (2.5 s) left for admission and inclusion.
+    expect(NOW_MS % DEVNET_PARAMS.settlementIntervalMs).toBe(0);
+    const s = setup({ params: { settlementDelayMs: 1000 } });
+    s.a.add([reading('late', 100), reading('fresh', 0)]);
+    await s.a.drain();
+    expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['fresh']);
+    expect(s.acks.find((x) => x.deviceId === 'late')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SETTLED });
+  });
+
+  it('weeds exactly with a skew whose quarter is no whole ms', async () => {
+    const s = setup({ params: { maxReadingSkewMs: 10_001 } });
+    // 3/4 of 10,001 ms is 7,500.75 ms: 7,500 ms old is young enough, 7,501 ms too old.
+    s.a.add([reading('a', 7501), reading('b', 7500)]);
+    await s.a.drain();
+    expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
+    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SKEW });
   });
 });

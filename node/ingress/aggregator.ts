@@ -1,6 +1,9 @@
 import * as blst from '@chainsafe/blst';
 import { equalBytes, toHex } from '../../core/bytes.ts';
+import { deviceKeyAt, type DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
+import { intervalOf, settlesAt } from '../../core/meter.ts';
+import type { EnergyParams } from '../../core/params.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { SignedReading } from '../../rpc/grpc/device-ingress.ts';
@@ -26,12 +29,17 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
  * batch it replaces (and 1), so a peer that still holds that one (its re-validation runs at
  * its own time) takes the new one as a replacement instead of refusing it as underpriced.
  *
- * Readings older than `maxReadingAgeMs` when their batch is built are dropped with
- * TELEMETRY_SKEW one by one (acknowledged so), rather than sink their whole batch at
- * admission or in the pool. Every reading carries the key it was verified under; one
- * whose device key at the batch's keyHeight is another is dropped (TELEMETRY_KEY_ROTATED),
- * so a built batch's aggregate verifies by construction (its sets are the very ones the
- * reading verifier checked) and is submitted as verified (`submit(tx, verified: true)`).
+ * A batch is valid only if every reading in it is: one reading the chain would refuse
+ * refuses the batch, with every other device's readings. So when a batch is built, the
+ * readings that could no longer be included are dropped one by one (acknowledged with
+ * the reason) instead: older than 3/4 of maxReadingSkewMs (TELEMETRY_SKEW), or in an
+ * interval that settles within the last quarter of it (TELEMETRY_SETTLED; that quarter
+ * is left for admission and inclusion); of a device that since became inactive
+ * (suspended, revoked, flagged: DEVICE_INACTIVE) or another operator's (DEVICE_NOT_SERVED).
+ * Every reading carries the key it was verified under; one whose device key at the
+ * batch's keyHeight is another is dropped (TELEMETRY_KEY_ROTATED), so a built batch's
+ * aggregate verifies by construction (its sets are the very ones the reading verifier
+ * checked) and is submitted as verified (`submit(tx, verified: true)`).
  *
  * At most `maxBuffered` readings wait for a batch: `room()` says how many more fit, and
  * the ingress refuses readings beyond.
@@ -54,17 +62,17 @@ export interface AggregatorDeps {
   readonly poolNonce: () => number;
   /** Whether the tx is still in the mempool. */
   readonly pending: (hash: Uint8Array) => boolean;
-  /** The device's key at `height` in the latest state (undefined: none). */
-  readonly deviceKey: (deviceId: string, height: number) => Uint8Array | undefined;
-  /** Readings older than this when their batch is built are dropped (TELEMETRY_SKEW), ms. */
-  readonly maxReadingAgeMs: () => number;
+  /** The device's record in the latest state. */
+  readonly device: (deviceId: string) => DeviceRecord | undefined;
+  /** The chain's parameters: the reading time rules a batch is checked by. */
+  readonly params: () => Pick<EnergyParams, 'maxReadingSkewMs' | 'settlementIntervalMs' | 'settlementDelayMs'>;
   /** Admits the tx to the mempool (and gossips it); rejects with the typed rejection. `verified`: its signatures hold by construction. */
   readonly submit: (tx: Tx, verified: boolean) => Promise<void>;
   /** Wall clock, ms. */
   readonly clock?: () => number;
   readonly acks: (acks: readonly ReadingAck[]) => void;
   readonly onError?: (e: unknown, readings: number) => void;
-  /** Readings dropped before batching (TELEMETRY_SKEW: too old; TELEMETRY_KEY_ROTATED). */
+  /** Readings dropped before batching (TELEMETRY_SKEW: too old; TELEMETRY_SETTLED; TELEMETRY_KEY_ROTATED; DEVICE_INACTIVE, DEVICE_NOT_SERVED, DEVICE_UNKNOWN). */
   readonly onDropped?: (code: ErrorCode, readings: number) => void;
 }
 
@@ -165,29 +173,44 @@ export class Aggregator {
     return { nonce, later };
   }
 
-  /** Readings too old to be included in time, or whose device's key at `keyHeight` is not the one they verified under: dropped, acknowledged. */
+  /** Why the reading could not be in a batch built now (keys at `keyHeight`), or undefined. */
+  private unbatchable(r: VerifiedReading, keyHeight: number, nowMs: number, p: ReturnType<AggregatorDeps['params']>): ErrorCode | undefined {
+    // A quarter of the skew the chain allows is left for admission and inclusion (in quarter-ms, exact for any skew).
+    const skew = BigInt(p.maxReadingSkewMs);
+    const now4 = BigInt(nowMs) * 4n;
+    if (r.timestampUs * 4n < (now4 - 3n * skew) * 1000n) return ErrorCode.TELEMETRY_SKEW;
+    if (BigInt(settlesAt(intervalOf(r.timestampUs, p.settlementIntervalMs), p)) * 4n <= now4 + skew) return ErrorCode.TELEMETRY_SETTLED;
+    const d = this.deps.device(r.deviceId);
+    if (d === undefined) return ErrorCode.DEVICE_UNKNOWN;
+    if (d.status !== 'active') return ErrorCode.DEVICE_INACTIVE;
+    if (!equalBytes(d.operator, this.deps.address)) return ErrorCode.DEVICE_NOT_SERVED;
+    const key = deviceKeyAt(d, keyHeight);
+    if (key === undefined || !equalBytes(key, r.publicKey)) return ErrorCode.TELEMETRY_KEY_ROTATED;
+    return undefined;
+  }
+
+  /** The readings a batch built now could not include: dropped one by one, acknowledged with the reason. */
   private weed(keyHeight: number): void {
-    const oldestUs = BigInt(this.clock() - this.deps.maxReadingAgeMs()) * 1000n;
+    const nowMs = this.clock();
+    const p = this.deps.params();
     const keep: VerifiedReading[] = [];
-    const stale: VerifiedReading[] = [];
-    const rotated: VerifiedReading[] = [];
+    const dropped = new Map<ErrorCode, VerifiedReading[]>();
     for (const r of this.buffer) {
-      if (r.timestampUs < oldestUs) stale.push(r);
+      const why = this.unbatchable(r, keyHeight, nowMs, p);
+      if (why === undefined) keep.push(r);
       else {
-        const key = this.deps.deviceKey(r.deviceId, keyHeight);
-        if (key === undefined || !equalBytes(key, r.publicKey)) rotated.push(r);
-        else keep.push(r);
+        let group = dropped.get(why);
+        if (group === undefined) dropped.set(why, (group = []));
+        group.push(r);
       }
     }
-    if (stale.length === 0 && rotated.length === 0) return;
+    if (dropped.size === 0) return;
     this.buffer = keep;
-    this.stale += stale.length;
-    this.drop(stale, ErrorCode.TELEMETRY_SKEW);
-    this.drop(rotated, ErrorCode.TELEMETRY_KEY_ROTATED);
+    this.stale += dropped.get(ErrorCode.TELEMETRY_SKEW)?.length ?? 0;
+    for (const [reason, readings] of dropped) this.drop(readings, reason);
   }
 
   private drop(readings: readonly VerifiedReading[], reason: ErrorCode): void {
-    if (readings.length === 0) return;
     this.deps.onDropped?.(reason, readings.length);
     this.deps.acks(readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason })));
   }

@@ -163,6 +163,21 @@ describe('ConnectDevice', () => {
     for (const call of calls) call.cancel();
   });
 
+  it("a device's accepted readings are limited over all its streams: more streams (or connections) give it no more", async () => {
+    // Each stream's own buckets let through far more than the device's 5 (no refill to speak of during the test).
+    h = await startHarness({ rate: { perSecond: 0.001, burst: 5 } });
+    const d = h.addDevice('many-streams');
+    const t = nowUs();
+    const verdicts = () => h!.acks.filter((a) => a.outcome === 'accepted' || a.outcome === 'rejected');
+    const calls = [connect(client(h)), connect(client(h))];
+    for (const [k, call] of calls.entries()) {
+      for (let i = 0n; i < 4n; i++) call.write(readingMessage(d, t + BigInt(k) * 10n + i, 0n));
+      await until(`the verdicts of stream ${k}`, () => verdicts().length === 4 * (k + 1));
+    }
+    expect(verdicts().map((a) => a.reason ?? a.outcome)).toEqual([...Array(5).fill('accepted'), ...Array(3).fill(ErrorCode.RATE_LIMITED)]);
+    for (const call of calls) call.end();
+  });
+
   it('pushes a grid command to the connected device at once, and never one that expired', async () => {
     h = await startHarness();
     const d = h.addDevice('charger-1');

@@ -8,6 +8,7 @@ import type { EnergyParams } from '../../core/params.ts';
 import type { DeviceIngressApi, DevicePeer, DeviceSession, ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import type { IssuedCommand } from '../../core/command.ts';
+import { TokenBucket } from '../../rpc/grpc/token-bucket.ts';
 import { readingAllowance } from '../../vm/telemetry/allowance.ts';
 import type { Aggregator, VerifiedReading } from './aggregator.ts';
 import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
@@ -34,8 +35,16 @@ import type { ReadingVerifier } from './reading-verifier.ts';
  * - TX_BAD_SIGNATURE: its signature does not verify under the device's key;
  * - TELEMETRY_IMPOSSIBLE_ENERGY: more energy than the device's power limits allow since its
  *   previous reading (the rule of vm/telemetry/allowance.ts, so a batch never fails, nor
- *   flags the device, for it).
+ *   flags the device, for it);
+ * - RATE_LIMITED: more readings than `rate` accepted of the device, over all its streams.
+ *   The stream's own buckets (rpc/grpc/device-stream.ts) bound what one stream sends; this
+ *   one bounds what a device's key gets into batches, however many streams it opens. It
+ *   counts only readings that passed every check above, which only the key can sign: a
+ *   stream that merely names the device (no mTLS) cannot spend it.
  */
+
+/** Devices whose accepted-readings bucket is kept (least recently used forgotten first). */
+const MAX_DEVICE_BUCKETS = 200_000;
 
 export interface IngressDeps {
   readonly chainId: string;
@@ -53,6 +62,8 @@ export interface IngressDeps {
   readonly acks: (acks: readonly ReadingAck[]) => void;
   /** Wall clock, ms. */
   readonly clock?: () => number;
+  /** Readings accepted per device (all its streams together): a second's worth and a burst. Default: no limit. */
+  readonly rate?: { readonly perSecond: number; readonly burst: number };
 }
 
 interface OpenSession {
@@ -65,6 +76,7 @@ export class DeviceIngress implements DeviceIngressApi {
   private readonly clock: () => number;
   private readonly cursors = new DeviceCursors();
   private readonly sessions = new Map<string, Set<OpenSession>>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(deps: IngressDeps) {
     this.deps = deps;
@@ -135,6 +147,18 @@ export class DeviceIngress implements DeviceIngressApi {
     return delivered;
   }
 
+  /** The device's accepted-readings bucket (undefined: no limit). */
+  private bucketOf(id: string, nowMs: number): TokenBucket | undefined {
+    const rate = this.deps.rate;
+    if (rate === undefined) return undefined;
+    let b = this.buckets.get(id);
+    if (b === undefined) b = new TokenBucket(rate.perSecond, rate.burst, nowMs);
+    else this.buckets.delete(id);
+    this.buckets.set(id, b);
+    if (this.buckets.size > MAX_DEVICE_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
+    return b;
+  }
+
   private cursorOf(id: string): IngressCursor | undefined {
     const mine = this.cursors.get(id);
     const chain = this.deps.chainCursor(id);
@@ -183,6 +207,12 @@ export class DeviceIngress implements DeviceIngressApi {
     // In order, against the cursor as it is now (another stream of the device may have moved it).
     const accepted: VerifiedReading[] = [];
     let cursor = this.cursorOf(deviceId);
+    // None of the device's readings is on chain yet: the chain will judge each as the first
+    // it holds if the batches of the ones before are lost (the first-reading allowance is the
+    // one rule an older cursor does not make more lenient), so each must pass that rule too.
+    const noneOnChain = this.deps.chainCursor(deviceId) === undefined;
+    const acceptedAt = this.clock();
+    const bucket = verdicts.some((v) => v === undefined) ? this.bucketOf(deviceId, acceptedAt) : undefined;
     readings.forEach((r, i) => {
       if (verdicts[i] !== undefined) return;
       if (cursor !== undefined && r.timestampUs <= cursor.lastTimestampUs) {
@@ -190,12 +220,18 @@ export class DeviceIngress implements DeviceIngressApi {
         return;
       }
       const a = readingAllowance(cursor === undefined ? undefined : { ...cursor, open: undefined }, r, device, p.settlementIntervalMs);
-      if (!a.possible) {
+      const asFirst = noneOnChain && cursor !== undefined ? readingAllowance(undefined, r, device, p.settlementIntervalMs) : a;
+      if (!a.possible || !asFirst.possible) {
+        const allowedWh = a.allowedWh < asFirst.allowedWh ? a.allowedWh : asFirst.allowedWh;
         drop(
           i,
           ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY,
-          `${r.netEnergyWh} Wh is more than the device's power limits allow since its previous reading (${a.allowedWh} Wh)`,
+          `${r.netEnergyWh} Wh is more than the device's power limits allow since its previous reading (${allowedWh} Wh)${a.possible ? ', or as its first reading on chain' : ''}`,
         );
+        return;
+      }
+      if (bucket !== undefined && !bucket.take(1, acceptedAt)) {
+        drop(i, ErrorCode.RATE_LIMITED, `more than ${this.deps.rate!.perSecond} readings a second of device ${JSON.stringify(deviceId)}, over all its streams`);
         return;
       }
       cursor = { lastTimestampUs: a.cursor.lastTimestampUs, importCarry: a.cursor.importCarry, exportCarry: a.cursor.exportCarry };

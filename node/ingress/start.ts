@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { addressFromPublicKey, formatAddress } from '../../core/keys.ts';
-import { deviceKeyAt } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
@@ -52,6 +51,12 @@ export interface RunningIngress {
   close(): Promise<void>;
 }
 
+/** The metric outcome of readings the aggregator dropped before batching. */
+function droppedOutcome(code: ErrorCode): 'stale' | 'key_rotated' | 'device_changed' {
+  if (code === ErrorCode.TELEMETRY_SKEW || code === ErrorCode.TELEMETRY_SETTLED) return 'stale';
+  return code === ErrorCode.TELEMETRY_KEY_ROTATED ? 'key_rotated' : 'device_changed';
+}
+
 /**
  * The gRPC port and, when the config names an aggregator key, the device ingress behind it:
  * signature verification in shared batches, the aggregator, acknowledgements on the node
@@ -99,12 +104,8 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
         maxTxBytes: () => chain.nextBlockContext().params.maxTxBytes,
         poolNonce: () => p.mempool.nextNonce(address, getAccount(chain.world, address).nonce),
         pending: (hash) => p.mempool.has(hash),
-        deviceKey: (id, height) => {
-          const d = getDevice(chain.world, id);
-          return d === undefined ? undefined : deviceKeyAt(d, height);
-        },
-        // A quarter of the skew the chain allows is left for admission and inclusion.
-        maxReadingAgeMs: () => (chain.nextBlockContext().params.maxReadingSkewMs * 3) / 4,
+        device: (id) => getDevice(chain.world, id),
+        params: () => chain.nextBlockContext().params,
         submit: async (tx, verified) => {
           // Every reading verified here under the key the batch names (the aggregator checks it):
           // its aggregate holds by construction, and admission does not pay a second pairing per reading.
@@ -113,7 +114,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
           p.gossip(tx);
         },
         acks,
-        onDropped: (code, n) => p.metrics.batched(code === ErrorCode.TELEMETRY_SKEW ? 'stale' : 'key_rotated', n),
+        onDropped: (code, n) => p.metrics.batched(droppedOutcome(code), n),
         onError: (e, n) => {
           p.metrics.batched('failed', n);
           logger.warn({ err: e, readings: n }, 'telemetry batch refused by the mempool; its readings are lost');
@@ -137,6 +138,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       verifier,
       batcher: agg,
       acks,
+      rate: { perSecond: config.grpc.readingsPerSecondPerDevice, burst: 2 * config.grpc.readingsPerSecondPerDevice },
     });
     ingress = di;
     unsubscribe.push(p.events.on('command-issued', (c) => di.command(c)));

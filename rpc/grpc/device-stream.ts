@@ -28,8 +28,11 @@ import { TokenBucket } from './token-bucket.ts';
  *   there). A reading that merely arrived late (TELEMETRY_SKEW into the past,
  *   TELEMETRY_SETTLED, TELEMETRY_KEY_ROTATED: a stalled network or device, or the node's
  *   own timing) is dropped and counted but is no strike: lateness is not misbehaviour.
- * - Rates: a token bucket per device and one per connection (all streams of one HTTP/2
- *   connection); a reading beyond either ends the stream with RESOURCE_EXHAUSTED.
+ * - Rates: a token bucket per stream (for the device it names) and one per connection (all
+ *   streams of one HTTP/2 connection); a reading beyond either ends the stream with
+ *   RESOURCE_EXHAUSTED. They bound what one stream sends. What a device gets accepted over
+ *   all its streams is the ingress's limit, counted on readings its key signed: a bucket
+ *   shared here would let any stream that merely names a device (no mTLS) spend it.
  * - Buffers: at most `maxPendingReadings` readings wait for verdicts per stream; beyond,
  *   the stream stops reading (HTTP/2 flow control pushes back on the device). Commands
  *   not yet taken by the device are at most `maxQueuedCommands`; beyond, the device is a

@@ -11,7 +11,7 @@ import { buildDeviceStatus, type DeviceStatusAction } from '../../core/tx/device
 import { buildDeviceUpdate, type DeviceUpdateBody } from '../../core/tx/device-update.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { TestValidator } from '../../consensus/testing/fixtures.ts';
-import { getDevice } from '../../state/devices.ts';
+import { getDevice, isCheckMeter } from '../../state/devices.ts';
 import { listGovernanceProposals } from '../../state/governance-votes.ts';
 import { executeBlock } from '../executor.ts';
 import { devicePop, energyChain, ENERGY_CHAIN_ID, registerBody, testDeviceKey } from '../testing/energy-chain.ts';
@@ -125,6 +125,17 @@ describe('device-register', () => {
     c.check(tx());
     c.block(status(agg, 'cm', 'revoke'));
     expect(rejection(() => c.check(tx()))).toMatchObject({ code: ErrorCode.DEVICE_INACTIVE, field: 'tx.body.checkMeter' });
+  });
+
+  it("refuses another operator's device as check meter: a device named so is never minted, so naming it would stop its energy", () => {
+    const { c, agg, other, owner, update } = setup();
+    c.register(other, 'their-pv', testDeviceKey(1));
+    c.register(agg, 'mine', testDeviceKey(2));
+    const named = { code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.body.checkMeter' };
+    const register = buildDeviceRegister({ ...c.sender(agg), device: registerBody('x', testDeviceKey(3), owner.address, { checkMeter: 'their-pv' }) });
+    expect(rejection(() => c.check(register))).toMatchObject(named);
+    expect(rejection(() => c.check(update(agg, { id: 'mine', checkMeter: 'their-pv' })))).toMatchObject(named);
+    expect(isCheckMeter(c.state, 'their-pv')).toBe(false);
   });
 });
 

@@ -38,7 +38,7 @@ function checkState(state: StateReader, body: DeviceRegisterBody, tx: Tx): void 
   requireOperatorRole(state, tx);
   if (getDevice(state, body.id) !== undefined)
     throw new JouleError(ErrorCode.DEVICE_EXISTS, `device ${JSON.stringify(body.id)} is already registered`, 'tx.body.id');
-  if (body.checkMeter !== undefined) requireCheckMeter(state, body.checkMeter);
+  if (body.checkMeter !== undefined) requireCheckMeter(state, body.checkMeter, tx.from);
 }
 
 function execute({ state, tx, body, block }: ExecContext<DeviceRegisterBody>): BlockEvent[] {

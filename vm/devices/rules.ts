@@ -32,9 +32,21 @@ export function requireNotRevoked(d: DeviceRecord, field: string): void {
   if (d.status === 'revoked') throw new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${JSON.stringify(d.id)} is revoked, which is final`, field);
 }
 
-/** A check meter: another registered device, not revoked. */
-export function requireCheckMeter(state: StateReader, id: string): void {
-  requireNotRevoked(requireDevice(state, id, 'tx.body.checkMeter'), 'tx.body.checkMeter');
+/**
+ * A check meter: another registered device, not revoked, and, when an operator names it,
+ * one that operator operates (`operator`; governance names any). A device named as a
+ * check meter is never minted (its energy is the checked device's), so naming another
+ * operator's device would stop its owner's energy tokens.
+ */
+export function requireCheckMeter(state: StateReader, id: string, operator: Uint8Array | undefined): void {
+  const m = requireDevice(state, id, 'tx.body.checkMeter');
+  requireNotRevoked(m, 'tx.body.checkMeter');
+  if (operator !== undefined && !equalBytes(m.operator, operator))
+    throw new JouleError(
+      ErrorCode.TX_UNAUTHORIZED,
+      `device ${JSON.stringify(id)} is operated by ${addressText(m.operator)}, not by ${addressText(operator)}: a check meter is never minted, so only its operator (or governance) names it`,
+      'tx.body.checkMeter',
+    );
 }
 
 export type Authority = 'operator' | 'governance';

@@ -37,11 +37,11 @@ export function updatedDevice(d: DeviceRecord, u: DeviceUpdateBody): DeviceRecor
 function checkState(state: StateReader, body: DeviceUpdateBody, tx: Tx): void {
   const d = requireDevice(state, body.id, 'tx.body.id');
   requireNotRevoked(d, 'tx.body.id');
-  checkAuthority(state, tx, d);
+  const authority = checkAuthority(state, tx, d);
   if (body.operator !== undefined && !holdsOperatorRole(state, body.operator)) {
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, `${addressText(body.operator)} holds neither the dso nor the aggregator role`, 'tx.body.operator');
   }
-  if (typeof body.checkMeter === 'string') requireCheckMeter(state, body.checkMeter);
+  if (typeof body.checkMeter === 'string') requireCheckMeter(state, body.checkMeter, authority === 'operator' ? tx.from : undefined);
   if (equalBytes(encodeDevice(updatedDevice(d, body)), encodeDevice(d)))
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'the update changes nothing', 'tx.body');
 }

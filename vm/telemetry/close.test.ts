@@ -197,6 +197,31 @@ describe('interval close', () => {
     expect(closedIn).toEqual([['d-0', 'd-1', 'd-2'], ['d-3', 'd-4', 'd-5'], ['d-6'], []]);
   });
 
+  it('a device that reported is not counted missing when the budget ends between its reported entry and its watch', () => {
+    const { c, p, send, toNextInterval } = setup([['pv', {}]]);
+    toNextInterval();
+    const I = intervalOf(BigInt(c.now()) * 1000n, p.settlementIntervalMs);
+    const J = I + p.settlementIntervalMs;
+    c.block(send([reading('pv', c.now(), -10)]));
+    // The close of I queues a watch for J; the device reports J as well: two entries for (J, pv).
+    c.advance(settlesAt(I, p) - c.now());
+    c.block();
+    c.advance(J + 100 - c.now());
+    c.block(send([reading('pv', c.now(), -30)]));
+    expect(hasCloseItem(c.state, J, 'pv', true)).toBe(true);
+    // One unit a block: the reported entry closes in one block, the watch is reached in the next.
+    c.advance(settlesAt(J, p) - c.now());
+    const hooks = [{ ...intervalCloseHook, workPerBlock: 1 }];
+    for (let b = 0; b < 2; b++) {
+      const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: hooks });
+      c.state.apply(r.changes);
+      c.height++;
+    }
+    expect(hasCloseItem(c.state, J, 'pv', true)).toBe(false);
+    expect(getUtxo(c.state, mintedUtxoId('pv', J))).toMatchObject({ wh: 30n });
+    expect(getDeviceHealth(c.state, 'pv')).toMatchObject({ missed: 0, lastReportedMs: J });
+  });
+
   it(`keeps each device's last ${INTERVAL_TOTALS_KEPT} intervals`, () => {
     const { c, p, send, toNextInterval } = setup([['pv', {}]]);
     toNextInterval();

@@ -144,7 +144,6 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
     if (first === undefined || settlesAt(first.intervalStartMs, block.params) > block.timestamp) return events;
     const I = first.intervalStartMs;
     const tally: Tally = { closed: 0, mintedWh: 0n, frozen: 0, missed: 0 };
-    let reported: string | undefined;
     for (const q of queuedClosesOf(state, I)) {
       if (!budget.take()) {
         events.push(summary(I, tally));
@@ -152,10 +151,11 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
       }
       if (q.item.reported) {
         closeReported(state, block, q, events, tally);
-        reported = q.deviceId;
         tally.closed++;
-      } else if (reported !== q.deviceId) {
-        // A watch whose device did not report the interval (its reported entry would come just before).
+      } else if (getDeviceHealth(state, q.deviceId).lastReportedMs !== I) {
+        // A watch whose device did not report the interval. Its reported entry sorts just
+        // before and may have been closed by an earlier block (the budget ended between
+        // them): the health it left, not this call's memory, says it reported.
         closeWatched(state, block, q, events, tally);
         tally.closed++;
       }

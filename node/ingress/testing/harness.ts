@@ -7,7 +7,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { deviceKeyAt, type DeviceRecord } from '../../../core/device.ts';
+import type { DeviceRecord } from '../../../core/device.ts';
 import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../../core/keys.ts';
 import { DEVNET_PARAMS } from '../../../core/params.ts';
 import { telemetrySigningBytes } from '../../../core/telemetry.ts';
@@ -48,7 +48,14 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { limits?: Partial<DeviceStreamLimits>; server?: Partial<GrpcLimits>; maxBatchDelayMs?: number; tls?: GrpcTls } = {},
+  opts: {
+    limits?: Partial<DeviceStreamLimits>;
+    server?: Partial<GrpcLimits>;
+    maxBatchDelayMs?: number;
+    tls?: GrpcTls;
+    /** Readings accepted per device over all its streams (IngressDeps.rate). */
+    rate?: { perSecond: number; burst: number };
+  } = {},
 ): Promise<Harness> {
   const seed = ed25519Generate().seed;
   const aggregatorAddress = addressFromPublicKey(ed25519Generate().publicKey);
@@ -65,11 +72,8 @@ export async function startHarness(
       maxTxBytes: () => DEVNET_PARAMS.maxTxBytes,
       poolNonce: () => nonce,
       pending: () => false,
-      deviceKey: (id, height) => {
-        const d = devices.get(id);
-        return d === undefined ? undefined : deviceKeyAt(d, height);
-      },
-      maxReadingAgeMs: () => (DEVNET_PARAMS.maxReadingSkewMs * 3) / 4,
+      device: (id) => devices.get(id),
+      params: () => DEVNET_PARAMS,
       submit: async (tx) => {
         txs.push(tx);
         nonce = tx.nonce + 1;
@@ -89,6 +93,7 @@ export async function startHarness(
     verifier,
     batcher: aggregator,
     acks: (a) => acks.push(...a),
+    rate: opts.rate,
   });
   const server = await startGrpcServer({
     host: '127.0.0.1',
