@@ -223,7 +223,7 @@ const fields = (type: number, sender: VectorKey, body: Encodable[]): Fields => (
 export function invalidDeviceTxVectors(): InvalidTxVector[] {
   const { aggregator, alice, bob, north } = KEYS;
   const pv = DEVICE_KEYS.pv;
-  const registerBody = (over: { pop?: Uint8Array; id?: string } = {}): Encodable[] => [
+  const registerBody = (over: { pop?: Uint8Array; id?: string; checkMeter?: string } = {}): Encodable[] => [
     over.id ?? 'pv-0002',
     pv.publicKey,
     over.pop ?? popOf(pv),
@@ -233,7 +233,7 @@ export function invalidDeviceTxVectors(): InvalidTxVector[] {
     0,
     4000,
     35,
-    null,
+    over.checkMeter ?? null,
   ];
   const next = DEVICE_KEYS.meterNext;
   const notOnCurve = new Uint8Array(48).fill(0xaa);
@@ -269,6 +269,14 @@ export function invalidDeviceTxVectors(): InvalidTxVector[] {
       'tx.body.id',
       'meter-0001 is already registered',
       tx(fields(TxType.deviceRegister, aggregator, registerBody({ id: 'meter-0001' })), {}, aggregator),
+    ),
+    invalid(
+      'device-register-check-meter-of-another-operator',
+      'validateTx',
+      ErrorCode.TX_UNAUTHORIZED,
+      'tx.body.checkMeter',
+      'ev-0003 is operated by dso-north: a check meter is never minted, so only its operator (or governance) names it',
+      tx(fields(TxType.deviceRegister, aggregator, registerBody({ checkMeter: 'ev-0003' })), {}, aggregator),
     ),
     invalid(
       'device-register-kind-6',
