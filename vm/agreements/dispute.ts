@@ -1,5 +1,14 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { arbitrationDeposit, arbitrationFee, DISPUTE_WINDOW_MS, INSURANCE_POOL, type Agreement, type Dispute, type PartyRole } from '../../core/agreement.ts';
+import {
+  arbitrationDeposit,
+  arbitrationFee,
+  DISPUTE_WINDOW_MS,
+  INSURANCE_POOL,
+  partyRole,
+  type Agreement,
+  type Dispute,
+  type PartyRole,
+} from '../../core/agreement.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import {
@@ -12,6 +21,7 @@ import {
 } from '../../core/tx/agreement-actions.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
+import type { ValidatorSet } from '../../core/validators.ts';
 import { agreementKey, disputeKey, getDispute, putAgreement, putDispute } from '../../state/agreements.ts';
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
@@ -29,9 +39,9 @@ import { requireAgreement, requireParty, requirePhase } from './rules.ts';
  *   dispute per agreement. Up to `amount` of the respondent's money is frozen (its
  *   collateral first, then its balance; the frozen amount is what they covered) and the
  *   claimant locks a deposit of 1 % of `amount`, rounded up. Slots keep settling meanwhile.
- * - agreement-vote: a current validator votes for the buyer or the seller, once. The vote
- *   that gives one side floor(n/2)+1 of the current set (votes of validators that left do
- *   not count) decides: for the claimant, the frozen amount goes to it; for the
+ * - agreement-vote: a current validator that is not a party votes for the buyer or the
+ *   seller, once. The vote that gives one side floor(m/2)+1 of the m current validators
+ *   other than the parties (votes of validators that left do not count) decides: for the claimant, the frozen amount goes to it; for the
  *   respondent, back to the respondent's balance. The loser pays the arbitration fee, 1 % of
  *   the frozen amount rounded down, to the insurance pool (core/agreement.ts INSURANCE_POOL:
  *   the arbiters are the chain's validators, so the fee goes to the chain's pool, not to
@@ -109,11 +119,24 @@ export const agreementDisputeHandler: TxHandler<AgreementDisputeBody> = {
   describe: describeAgreementDispute,
 };
 
+/**
+ * The majority deciding a dispute: floor(m/2)+1 of the m current validators that are not
+ * parties to the agreement (a party never judges its own dispute), counting only votes of
+ * validators still in the set.
+ */
+function tally(set: ValidatorSet, a: Agreement, d: Dispute): { need: number; winner: PartyRole | undefined } {
+  const need = majority(set.size - [a.buyer, a.seller].filter((p) => set.has(p)).length);
+  const live = (votes: readonly Uint8Array[]) => votes.filter((v) => set.has(v)).length;
+  return { need, winner: live(d.votesBuyer) >= need ? 'buyer' : live(d.votesSeller) >= need ? 'seller' : undefined };
+}
+
 function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute] {
   const set = getValidatorSet(state);
   if (set === undefined || !set.has(tx.from))
     throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is not a current validator`, 'tx.sender');
   const a = requireAgreement(state, body.id);
+  if (partyRole(a, tx.from) !== undefined)
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is a party to the agreement and does not vote on its dispute`, 'tx.sender');
   if (!equalBytes(body.buyer, a.buyer)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's buyer", 'tx.body.buyer');
   if (!equalBytes(body.seller, a.seller)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's seller", 'tx.body.seller');
   const d = getDispute(state, a.id);
@@ -164,7 +187,6 @@ function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): Block
   const [a, d0] = checkVote(state, body, tx);
   const set = getValidatorSet(state)!;
   let d: Dispute = body.decision === 'buyer' ? { ...d0, votesBuyer: [...d0.votesBuyer, tx.from] } : { ...d0, votesSeller: [...d0.votesSeller, tx.from] };
-  const live = (votes: readonly Uint8Array[]) => votes.filter((v) => set.has(v)).length;
   const events: BlockEvent[] = [
     {
       type: 'agreement-vote',
@@ -175,9 +197,7 @@ function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): Block
       ],
     },
   ];
-  const need = majority(set.size);
-  const side = body.decision === 'buyer' ? d.votesBuyer : d.votesSeller;
-  if (live(side) >= need) d = decide(state, a, d, body.decision, block.timestamp, events);
+  if (tally(set, a, d).winner === body.decision) d = decide(state, a, d, body.decision, block.timestamp, events);
   putDispute(state, a.id, d);
   return events;
 }

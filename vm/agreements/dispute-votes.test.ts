@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreement-actions.ts';
+import type { Tx } from '../../core/tx.ts';
+import { ValidatorSet } from '../../core/validators.ts';
+import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
+import { getDispute } from '../../state/agreements.ts';
+import { StateOverlay } from '../../state/overlay.ts';
+import { putValidatorSet } from '../../state/validator-set.ts';
+import type { TestKey } from '../testing/fixtures.ts';
+import { testAgreement, type TestAgreement } from '../testing/agreement.ts';
+
+/**
+ * Who decides a dispute and when, as an adversary would probe it: a party that is also a
+ * validator.
+ */
+
+/** Slot 0 settled; the buyer claims 50,000 from the seller (frozen from its collateral). */
+function disputed(x: TestAgreement) {
+  const { c } = x.t;
+  const id = x.ready({ slots: 3 });
+  x.to(x.S0);
+  c.block();
+  x.deliver(0, 1000n);
+  x.settle(0);
+  const money = x.money();
+  expect(c.block(buildAgreementDispute({ ...c.sender(x.buyer), id, amount: 50_000n, counterparty: x.seller.address })).receipts[0]!.success).toBe(true);
+  const vote = (who: TestValidator | TestKey, decision: 'buyer' | 'seller', offset = 0): Tx =>
+    buildAgreementVote({ ...c.sender(who, offset), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+  return { c, id, money, vote };
+}
+
+/** The first `keep` validators of the set plus `who` (its own identity key, a spare BLS key). */
+function makeValidator(x: TestAgreement, who: TestKey, keep = 4): void {
+  const { c } = x.t;
+  const kept = c.validators.slice(0, keep).map((v) => v.validator);
+  const o = new StateOverlay(c.state);
+  const bls = testValidator(0, 'party-bls').validator.blsKey;
+  putValidatorSet(o, new ValidatorSet([...kept, { name: 'party', address: who.address, identityKey: who.publicKey, blsKey: bls }]));
+  c.state.apply(o.changes());
+}
+
+describe('dispute votes: a party does not judge its own dispute', () => {
+  it('a party that is a validator cannot vote on its dispute', () => {
+    const x = testAgreement();
+    makeValidator(x, x.buyer);
+    const { c, id, vote } = disputed(x);
+    // Five validators, the buyer one of them: without the rule its vote plus two friends' (3 of 5) would decide.
+    expect(x.refusal(vote(x.buyer, 'buyer'))).toMatchObject({ code: 'TX_UNAUTHORIZED', field: 'tx.sender' });
+    expect(getDispute(c.state, id)!.votesBuyer).toHaveLength(0);
+  });
+
+  it('the majority is of the validators that are not parties: 2 of the 3 others when the buyer is the 4th', () => {
+    const x = testAgreement();
+    makeValidator(x, x.buyer, 3);
+    const { c, id, money, vote } = disputed(x);
+    const [v0, v1] = c.validators;
+    c.block(vote(v0!, 'seller'));
+    expect(getDispute(c.state, id)!.decidedFor).toBeUndefined();
+    const r = c.block(vote(v1!, 'seller'));
+    expect(r.receipts[0]!.events.map((e) => e.type)).toEqual(['agreement-vote', 'agreement-dispute-decided']);
+    expect(getDispute(c.state, id)).toMatchObject({ decidedFor: 'seller' });
+    expect(x.money()).toBe(money);
+  });
+});
