@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreement-actions.ts';
+import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import type { Tx } from '../../core/tx.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
+import { getAccount } from '../../state/accounts.ts';
 import { getDispute } from '../../state/agreements.ts';
 import { StateOverlay } from '../../state/overlay.ts';
-import { putValidatorSet } from '../../state/validator-set.ts';
+import { getValidatorSet, putValidatorSet } from '../../state/validator-set.ts';
 import type { TestKey } from '../testing/fixtures.ts';
 import { testAgreement, type TestAgreement } from '../testing/agreement.ts';
 
 /**
  * Who decides a dispute and when, as an adversary would probe it: a party that is also a
- * validator.
+ * validator, and a validator set that shrinks while the votes are cast.
  */
 
 /** Slot 0 settled; the buyer claims 50,000 from the seller (frozen from its collateral). */
@@ -60,5 +62,57 @@ describe('dispute votes: a party does not judge its own dispute', () => {
     expect(r.receipts[0]!.events.map((e) => e.type)).toEqual(['agreement-vote', 'agreement-dispute-decided']);
     expect(getDispute(c.state, id)).toMatchObject({ decidedFor: 'seller' });
     expect(x.money()).toBe(money);
+  });
+});
+
+describe('dispute votes: the set shrinks while the votes are cast', () => {
+  /** Validators 0..2 remove validator 3 (3 of 4): the set becomes 3, its majority 2. */
+  function removeV3(x: TestAgreement): void {
+    const { c } = x.t;
+    const v3 = c.validators[3]!;
+    const removes = c.validators.slice(0, 3).map((v) => buildValidatorVote({ ...c.sender(v), action: 'remove', validator: v3.validator }));
+    const r = c.block(...removes);
+    expect(r.receipts.every((rc) => rc.success)).toBe(true);
+    expect(getValidatorSet(c.state)!.size).toBe(3);
+  }
+
+  it('a vote for the other side decides for the side that now holds the majority', () => {
+    const x = testAgreement();
+    const { c, id, vote } = disputed(x);
+    const [v0, v1, v2] = c.validators;
+    c.block(vote(v0!, 'buyer'), vote(v1!, 'buyer'));
+    removeV3(x);
+    const seller = getAccount(c.state, x.seller.address);
+    // The buyer holds 2 of 3: a majority. The last validator's vote, whichever side it names, ends the dispute.
+    const r = c.block(vote(v2!, 'seller'));
+    expect(r.receipts[0]!.events.map((e) => e.type)).toContain('agreement-dispute-decided');
+    expect(getDispute(c.state, id)).toMatchObject({ decidedFor: 'buyer' });
+    expect(getAccount(c.state, x.seller.address).locked).toBe(seller.locked - 50_000n);
+  });
+
+  it('when every validator left has voted, one of the majority sends its vote again and that decides; nothing counts twice', () => {
+    const x = testAgreement();
+    const { c, id, money, vote } = disputed(x);
+    const [v0, v1, v2] = c.validators;
+    // 2 for the buyer, 1 for the seller, validator 3 abstains: undecided (3 of 4 needed).
+    c.block(vote(v0!, 'buyer'), vote(v1!, 'buyer'), vote(v2!, 'seller'));
+    expect(getDispute(c.state, id)!.decidedFor).toBeUndefined();
+    removeV3(x);
+    // Without a way to decide, the 50,000 frozen and the 500 deposit would stay locked for ever.
+    expect(x.refusal(vote(v2!, 'seller'))).toMatchObject({ code: 'AGREEMENT_DISPUTED', field: 'tx.sender' });
+    expect(x.refusal(vote(v0!, 'seller'))).toMatchObject({ code: 'AGREEMENT_DISPUTED', field: 'tx.sender' });
+    const r = c.block(vote(v0!, 'buyer'));
+    expect(r.receipts[0]!.events.map((e) => e.type)).toEqual(['agreement-vote', 'agreement-dispute-decided']);
+    expect(getDispute(c.state, id)).toMatchObject({ decidedFor: 'buyer' });
+    expect(getDispute(c.state, id)!.votesBuyer).toHaveLength(2);
+    expect(x.money()).toBe(money);
+    expect(x.refusal(vote(v1!, 'buyer'))).toMatchObject({ code: 'AGREEMENT_PHASE' });
+  });
+
+  it('a repeat vote is refused while no side holds a majority (it would only cost a fee)', () => {
+    const x = testAgreement();
+    const { c, vote } = disputed(x);
+    c.block(vote(c.validators[0]!, 'buyer'));
+    expect(x.refusal(vote(c.validators[0]!, 'buyer'))).toMatchObject({ code: 'AGREEMENT_DISPUTED', field: 'tx.sender' });
   });
 });

@@ -41,7 +41,9 @@ import { requireAgreement, requireParty, requirePhase } from './rules.ts';
  *   claimant locks a deposit of 1 % of `amount`, rounded up. Slots keep settling meanwhile.
  * - agreement-vote: a current validator that is not a party votes for the buyer or the
  *   seller, once. The vote that gives one side floor(m/2)+1 of the m current validators
- *   other than the parties (votes of validators that left do not count) decides: for the claimant, the frozen amount goes to it; for the
+ *   other than the parties (votes of validators that left do not count) decides, for
+ *   whichever side holds it (after the set shrank, a vote for the other side, or a repeat,
+ *   finds it): for the claimant, the frozen amount goes to it; for the
  *   respondent, back to the respondent's balance. The loser pays the arbitration fee, 1 % of
  *   the frozen amount rounded down, to the insurance pool (core/agreement.ts INSURANCE_POOL:
  *   the arbiters are the chain's validators, so the fee goes to the chain's pool, not to
@@ -130,7 +132,13 @@ function tally(set: ValidatorSet, a: Agreement, d: Dispute): { need: number; win
   return { need, winner: live(d.votesBuyer) >= need ? 'buyer' : live(d.votesSeller) >= need ? 'seller' : undefined };
 }
 
-function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute] {
+/**
+ * A validator votes once. Its vote again is valid only while its side holds the majority
+ * and nothing decided it (the set shrank after the votes: a removed validator's vote no
+ * longer counts, so the majority needed fell): the repeat counts nothing twice and
+ * decides, so a dispute every remaining validator voted on still ends.
+ */
+function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute, boolean] {
   const set = getValidatorSet(state);
   if (set === undefined || !set.has(tx.from))
     throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is not a current validator`, 'tx.sender');
@@ -141,8 +149,11 @@ function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreem
   if (!equalBytes(body.seller, a.seller)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's seller", 'tx.body.seller');
   const d = getDispute(state, a.id);
   if (d === undefined || d.decidedFor !== undefined) throw new JouleError(ErrorCode.AGREEMENT_PHASE, 'the agreement has no open dispute', 'tx.body.id');
-  if ([...d.votesBuyer, ...d.votesSeller].some((v) => equalBytes(v, tx.from))) throw disputed('this validator already voted on the dispute', 'tx.sender');
-  return [a, d];
+  const voted = (votes: readonly Uint8Array[]) => votes.some((v) => equalBytes(v, tx.from));
+  if (!voted(d.votesBuyer) && !voted(d.votesSeller)) return [a, d, false];
+  const mine = body.decision === 'buyer' ? d.votesBuyer : d.votesSeller;
+  if (!voted(mine) || tally(set, a, d).winner !== body.decision) throw disputed('this validator already voted on the dispute', 'tx.sender');
+  return [a, d, true];
 }
 
 function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRole, nowMs: number, events: BlockEvent[]): Dispute {
@@ -184,9 +195,13 @@ function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRol
 }
 
 function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): BlockEvent[] {
-  const [a, d0] = checkVote(state, body, tx);
+  const [a, d0, repeat] = checkVote(state, body, tx);
   const set = getValidatorSet(state)!;
-  let d: Dispute = body.decision === 'buyer' ? { ...d0, votesBuyer: [...d0.votesBuyer, tx.from] } : { ...d0, votesSeller: [...d0.votesSeller, tx.from] };
+  let d: Dispute = repeat
+    ? d0
+    : body.decision === 'buyer'
+      ? { ...d0, votesBuyer: [...d0.votesBuyer, tx.from] }
+      : { ...d0, votesSeller: [...d0.votesSeller, tx.from] };
   const events: BlockEvent[] = [
     {
       type: 'agreement-vote',
@@ -197,7 +212,9 @@ function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): Block
       ],
     },
   ];
-  if (tally(set, a, d).winner === body.decision) d = decide(state, a, d, body.decision, block.timestamp, events);
+  // Whichever side holds the majority wins, not only the one voted for: the set may have shrunk since the other side's votes.
+  const { winner } = tally(set, a, d);
+  if (winner !== undefined) d = decide(state, a, d, winner, block.timestamp, events);
   putDispute(state, a.id, d);
   return events;
 }
