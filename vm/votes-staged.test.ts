@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DISPUTE_DECISION_MS } from '../core/agreement.ts';
 import { hasRole } from '../core/roles.ts';
 import { buildAgreementDispute, buildAgreementVote } from '../core/tx/agreement-actions.ts';
 import { buildDeviceStatus } from '../core/tx/device-status.ts';
@@ -86,6 +87,24 @@ describe('vote-decided transitions under the node’s staged loading', () => {
       expect(getDispute(c.state, id)!.decidedFor).toBe(winner);
       expect(x.money()).toBe(money);
     }
+  });
+
+  it('the dispute timer: a tie ended DISPUTE_DECISION_MS after the dispute opened', async () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.ready({ slots: 1 });
+    x.to(x.S0);
+    c.block();
+    x.settle(0);
+    const money = x.money();
+    await staged(c, buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address }));
+    const vote = (i: number, decision: 'buyer' | 'seller') =>
+      buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+    await staged(c, vote(0, 'buyer'), vote(1, 'buyer'), vote(2, 'seller'), vote(3, 'seller'));
+    c.advance(DISPUTE_DECISION_MS);
+    expect((await staged(c)).events.map((e) => e.type)).toEqual(['agreement-dispute-expired']);
+    expect(getDispute(c.state, id)).toMatchObject({ decidedFor: 'buyer', fee: 0n });
+    expect(x.money()).toBe(money);
   });
 
   it('reversal-propose and reversal-approve: the k-th approval executes, and with k = 1 the proposal itself', async () => {

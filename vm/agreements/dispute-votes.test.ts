@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DISPUTE_DECISION_MS } from '../../core/agreement.ts';
 import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreement-actions.ts';
 import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import type { Tx } from '../../core/tx.ts';
@@ -114,5 +115,59 @@ describe('dispute votes: the set shrinks while the votes are cast', () => {
     const { c, vote } = disputed(x);
     c.block(vote(c.validators[0]!, 'buyer'));
     expect(x.refusal(vote(c.validators[0]!, 'buyer'))).toMatchObject({ code: 'AGREEMENT_DISPUTED', field: 'tx.sender' });
+  });
+});
+
+describe('dispute votes: a dispute no majority decides', () => {
+  it('ends DISPUTE_DECISION_MS after it opened: the frozen amount and the whole deposit go back, no fee, no more votes', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.ready({ slots: 1 });
+    x.to(x.S0);
+    c.block();
+    x.deliver(0, 1000n);
+    x.settle(0);
+    const buyer = getAccount(c.state, x.buyer.address);
+    const seller = getAccount(c.state, x.seller.address);
+    const money = x.money();
+    c.block(buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address }));
+    expect(getDispute(c.state, id)).toMatchObject({ frozen: 10_000n, deposit: 100n });
+    const vote = (i: number, decision: 'buyer' | 'seller') =>
+      buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+    // 2-2 of 4: nobody can vote any more, and nothing else would ever release the 10,000 and the 100.
+    c.block(vote(0, 'buyer'), vote(1, 'buyer'), vote(2, 'seller'), vote(3, 'seller'));
+    expect(getDispute(c.state, id)!.decidedFor).toBeUndefined();
+    c.advance(DISPUTE_DECISION_MS - 3 * c.ctx().params.blockPeriodMs); // the next block is one period before the deadline
+    c.block();
+    expect(getDispute(c.state, id)!.decidedFor).toBeUndefined();
+    c.advance(c.ctx().params.blockPeriodMs);
+    const r = c.block();
+    expect(r.events.map((e) => e.type)).toEqual(['agreement-dispute-expired']);
+    expect(getDispute(c.state, id)).toMatchObject({ decidedFor: 'buyer', fee: 0n });
+    expect(x.get(id).phase).toBe('settled');
+    expect(getAccount(c.state, x.buyer.address)).toMatchObject({ balance: buyer.balance, locked: buyer.locked });
+    expect(getAccount(c.state, x.seller.address)).toMatchObject({ balance: seller.balance - 25n, locked: seller.locked });
+    expect(x.money()).toBe(money);
+    expect(x.refusal(vote(0, 'buyer'))).toMatchObject({ code: 'AGREEMENT_PHASE' });
+  });
+
+  it('a dispute decided before its deadline is left as decided when the deadline comes', () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.ready({ slots: 1 });
+    x.to(x.S0);
+    c.block();
+    x.settle(0);
+    c.block(buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address }));
+    const vote = (i: number) => buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision: 'seller', buyer: x.buyer.address, seller: x.seller.address });
+    c.block(vote(0), vote(1), vote(2));
+    const decided = getDispute(c.state, id);
+    const money = x.money();
+    const accounts = [getAccount(c.state, x.buyer.address), getAccount(c.state, x.seller.address)];
+    c.advance(DISPUTE_DECISION_MS);
+    expect(c.block().events).toEqual([]);
+    expect(getDispute(c.state, id)).toEqual(decided);
+    expect([getAccount(c.state, x.buyer.address), getAccount(c.state, x.seller.address)]).toEqual(accounts);
+    expect(x.money()).toBe(money);
   });
 });

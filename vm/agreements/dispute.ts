@@ -2,6 +2,7 @@ import type { BlockEvent } from '../../core/block.ts';
 import {
   arbitrationDeposit,
   arbitrationFee,
+  DISPUTE_DECISION_MS,
   DISPUTE_WINDOW_MS,
   INSURANCE_POOL,
   partyRole,
@@ -22,7 +23,7 @@ import {
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
-import { agreementKey, disputeKey, getDispute, putAgreement, putDispute } from '../../state/agreements.ts';
+import { agreementKey, disputeKey, getDispute, putAgreement, putDispute, putTimer } from '../../state/agreements.ts';
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
@@ -49,6 +50,8 @@ import { requireAgreement, requireParty, requirePhase } from './rules.ts';
  *   the arbiters are the chain's validators, so the fee goes to the chain's pool, not to
  *   the winner): a losing claimant from its deposit, a losing respondent from its balance
  *   then its collateral, as far as they go. The deposit's rest goes back to the claimant.
+ * - a dispute no majority decided DISPUTE_DECISION_MS (7 days) after it opened ends as a
+ *   failed claim without a fee (expireDispute, run by the agreements' hook on its timer).
  */
 
 const disputed = (why: string, field = 'tx.body.id') => new JouleError(ErrorCode.AGREEMENT_DISPUTED, why, field);
@@ -91,6 +94,7 @@ function openDispute({ state, tx, body, block }: ExecContext<AgreementDisputeBod
     fee: 0n,
   };
   putDispute(state, a0.id, d);
+  putTimer(state, block.timestamp + DISPUTE_DECISION_MS, a0, 'dispute', 0);
   const events: BlockEvent[] = [];
   let a: Agreement = { ...withCollateral(a0, respondent, collateralOf(a0, respondent) - fromCollateral), phase: 'disputed' };
   if (a0.phase === 'executing') a = checkMargins(state, a, block.timestamp, events);
@@ -156,6 +160,42 @@ function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreem
   return [a, d, true];
 }
 
+/** The agreement back in the phase it resumes (unless liquidated meanwhile). */
+function resume(state: StateOverlay, a: Agreement, d: Dispute, nowMs: number, events: BlockEvent[]): Agreement {
+  if (a.phase !== 'disputed') return a;
+  const out: Agreement = { ...a, phase: d.resume };
+  return out.phase === 'executing' ? checkMargins(state, out, nowMs, events) : out;
+}
+
+/**
+ * The dispute timer (DISPUTE_DECISION_MS after it opened): a dispute still undecided ends
+ * as a failed claim nobody judged. The frozen amount goes back to the respondent's balance,
+ * the whole deposit to the claimant's, no fee; recorded as decided for the respondent with
+ * fee 0, so no vote counts any more.
+ */
+export function expireDispute(state: StateOverlay, a: Agreement, nowMs: number, events: BlockEvent[]): void {
+  const d = getDispute(state, a.id);
+  if (d === undefined || d.decidedFor !== undefined) return;
+  const respondent = other(d.claimant);
+  for (const [who, amount] of [
+    [partyAddress(a, respondent), d.frozen],
+    [partyAddress(a, d.claimant), d.deposit],
+  ] as const) {
+    const acc = readAccount(state, who);
+    writeAccount(state, who, { ...acc, balance: acc.balance + amount, locked: acc.locked - amount });
+  }
+  putAgreement(state, resume(state, a, d, nowMs, events));
+  putDispute(state, a.id, { ...d, decidedFor: respondent, fee: 0n });
+  events.push({
+    type: 'agreement-dispute-expired',
+    attributes: [
+      ['agreement', toHex(a.id)],
+      ['frozen', d.frozen.toString()],
+      ['deposit', d.deposit.toString()],
+    ],
+  });
+}
+
 function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRole, nowMs: number, events: BlockEvent[]): Dispute {
   const claimantWins = winner === d.claimant;
   const claimant = partyAddress(a0, d.claimant);
@@ -176,11 +216,7 @@ function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRol
     const c = readAccount(state, claimant);
     writeAccount(state, claimant, { ...c, balance: c.balance + d.deposit - fee, locked: c.locked - d.deposit + fee });
   }
-  if (a.phase === 'disputed') {
-    a = { ...a, phase: d.resume };
-    if (a.phase === 'executing') a = checkMargins(state, a, nowMs, events);
-  }
-  putAgreement(state, a);
+  putAgreement(state, resume(state, a, d, nowMs, events));
   events.push({
     type: 'agreement-dispute-decided',
     attributes: [
