@@ -29,6 +29,12 @@ export const COOLING_OFF_MS = 60_000;
 export const MARGIN_CALL_MS = 30 * 60_000;
 /** A dispute may be raised up to this long after the agreement settled. */
 export const DISPUTE_WINDOW_MS = 48 * 3_600_000;
+/**
+ * A dispute no validator majority decided this long after it opened ends as a failed claim
+ * without a fee (a tie, validators that never vote, or no validator but the parties would
+ * otherwise freeze the money for ever).
+ */
+export const DISPUTE_DECISION_MS = 7 * 86_400_000;
 /** Collateral bounds, basis points of the contract value (10 % .. 20 %). */
 export const MIN_COLLATERAL_BPS = 1000;
 export const MAX_COLLATERAL_BPS = 2000;
@@ -335,7 +341,7 @@ export function arbitrationFee(frozen: bigint): bigint {
 }
 
 /** A timer of the agreements' end-of-block hook: what is due and the records its reads need. */
-export const TIMER_KINDS = ['start', 'slot', 'margin'] as const;
+export const TIMER_KINDS = ['start', 'slot', 'margin', 'dispute'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
 /** The value of a timer entry: what its processing reads besides the agreement (named so the hook can declare it). */

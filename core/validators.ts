@@ -16,6 +16,13 @@ export interface Validator {
   readonly blsKey: Uint8Array; // BLS12-381 G1 public key, 48 bytes
 }
 
+/**
+ * Most validators a set may hold, at genesis and after votes: commit bitmaps and gossip
+ * fan-out stay small, and a round change's justification (a quorum of ROUND-CHANGEs, at
+ * most consensus/messages.ts MAX_JUSTIFICATION_ENTRIES = 1024) stays decodable.
+ */
+export const MAX_VALIDATORS = 1024;
+
 /** f: how many Byzantine validators n can tolerate. */
 export function maxFaulty(n: number): number {
   return Math.floor((n - 1) / 3);

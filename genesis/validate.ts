@@ -6,13 +6,13 @@ import { Checker, UINT64_MAX } from './check.ts';
 import { checkParams } from './params.ts';
 import { verifyProofOfPossession } from '../core/pop.ts';
 import { ROLE_FROM_JSON, ROLE_JSON_NAMES, type RoleJsonName, type RoleName } from '../core/roles.ts';
-import { VALIDATOR_NAME_PATTERN } from '../core/validators.ts';
+import { MAX_VALIDATORS, VALIDATOR_NAME_PATTERN } from '../core/validators.ts';
 import type { Genesis, GenesisAccount, GenesisProblem, GenesisValidator } from './types.ts';
 import { governorSetProblems } from '../core/reversal.ts';
 
 export const CHAIN_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
-/** Upper bound on the genesis validator set (commit bitmaps and gossip fan-out stay small). */
-export const MAX_VALIDATORS = 1024;
+/** Upper bound on the genesis validator set: core/validators.ts, which votes keep too. */
+export { MAX_VALIDATORS };
 // Below this a timestamp is almost certainly in seconds, not milliseconds.
 const MIN_GENESIS_TIME = 1_000_000_000_000;
 const MAX_GENESIS_TIME = 253_402_300_799_999; // 9999-12-31

@@ -21,7 +21,9 @@ import { majority } from './validator-set-change.ts';
  * them sending the same tx body (role-vote always; device-update and device-status when
  * the sender is a validator rather than the device's operator). The vote that reaches
  * the majority applies the action; until then the proposal waits in state
- * (state/governance-votes.ts), counting only votes of validators still in the set.
+ * (state/governance-votes.ts), counting only votes of validators still in the set. When
+ * the set shrinks, votes already cast may make a majority no vote applied: a voter's
+ * repeat then applies it (checkGovernanceVoter).
  *
  * Bounds: a validator has at most MAX_OPEN_GOVERNANCE_VOTES open votes, and a proposal
  * that has not reached its majority GOVERNANCE_VOTE_TTL_MS after its first vote expires
@@ -33,12 +35,18 @@ import { majority } from './validator-set-change.ts';
 export const MAX_OPEN_GOVERNANCE_VOTES = 16;
 export const GOVERNANCE_VOTE_TTL_MS = 7 * 86_400_000;
 
-/** Validity of a governance vote: the sender is a current validator that has not voted for this proposal yet. */
+/**
+ * Validity of a governance vote: the sender is a current validator that has not voted for
+ * this proposal yet, or repeats its vote for one that already holds the majority (the set
+ * shrank since its votes, so no vote applied it): the repeat counts nothing twice and
+ * applies it, where otherwise only a validator that has not voted, perhaps one against it,
+ * could.
+ */
 export function checkGovernanceVoter(state: StateReader, tx: Tx, why: string): void {
   const set = getValidatorSet(state);
   if (set === undefined || !set.has(tx.from)) throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} ${why}`, 'tx.sender');
   const p = getGovernanceProposal(state, governanceProposalId(tx.type, tx.body));
-  if (p?.voters.some((v) => equalBytes(v, tx.from))) {
+  if (p?.voters.some((v) => equalBytes(v, tx.from)) && p.voters.filter((v) => set.has(v)).length < majority(set.size)) {
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'this validator already voted for this proposal', 'tx.body');
   }
 }
@@ -77,7 +85,8 @@ export function castGovernanceVote(state: StateOverlay, tx: Tx, block: BlockCont
   }
   const existing = open.find((p) => equalBytes(p.id, id));
   const record: GovernanceProposal = existing ?? { id, txType: tx.type, body: tx.body, openedAtMs: block.timestamp, voters: [] };
-  const voters = [...record.voters.filter((v) => set.has(v)), tx.from];
+  const live = record.voters.filter((v) => set.has(v));
+  const voters = live.some((v) => equalBytes(v, tx.from)) ? live : [...live, tx.from];
   const needed = majority(set.size);
   events.push({
     type: 'governance-vote',

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { hasRole, type RoleName } from '../core/roles.ts';
 import { buildRoleVote, type RoleVoteAction } from '../core/tx/role-vote.ts';
+import { buildValidatorVote } from '../core/tx/validator-vote.ts';
 import type { TestValidator } from '../consensus/testing/fixtures.ts';
 import { getAccount } from '../state/accounts.ts';
 import { listGovernanceProposals } from '../state/governance-votes.ts';
+import { getValidatorSet } from '../state/validator-set.ts';
 import { GOVERNANCE_VOTE_TTL_MS, MAX_OPEN_GOVERNANCE_VOTES } from './governance.ts';
 import { energyChain } from './testing/energy-chain.ts';
 import { testKey, type TestKey } from './testing/fixtures.ts';
@@ -86,5 +88,30 @@ describe('role-vote', () => {
     expect(later.receipts[0]!.success).toBe(true);
     expect(later.receipts[0]!.events.filter((e) => e.type === 'governance-expired')).toHaveLength(MAX_OPEN_GOVERNANCE_VOTES);
     expect(listGovernanceProposals(c.state)).toHaveLength(1);
+  });
+
+  it('after the set shrank, a voter repeats its vote to apply what a majority of the current set already voted', () => {
+    const { c, vote, roles, newcomer } = setup(4);
+    const [v0, v1, v2, v3] = c.validators as [TestValidator, TestValidator, TestValidator, TestValidator];
+    c.block(vote(v0, 'grant', newcomer.address, 'oracle'), vote(v1, 'grant', newcomer.address, 'oracle'));
+    c.block(...[v0, v1, v2].map((v) => buildValidatorVote({ ...c.sender(v), action: 'remove', validator: v3.validator })));
+    expect(getValidatorSet(c.state)!.size).toBe(3);
+    // 2 of the 3 validators left voted the grant: a majority, which only v2 (against it) could otherwise apply.
+    expect(hasRole(roles(newcomer.address), 'oracle')).toBe(false);
+    const r = c.block(vote(v0, 'grant', newcomer.address, 'oracle'));
+    expect(r.receipts[0]!.events.map((e) => e.type)).toEqual(['governance-vote', 'governance-applied', 'role-granted']);
+    expect(Object.fromEntries(r.receipts[0]!.events[0]!.attributes)).toMatchObject({ votes: '2', needed: '2' });
+    expect(hasRole(roles(newcomer.address), 'oracle')).toBe(true);
+    expect(listGovernanceProposals(c.state)).toEqual([]);
+  });
+
+  it('a repeat vote is refused while the proposal has no majority', () => {
+    const { c, vote, newcomer } = setup(4);
+    const v0 = c.validators[0]!;
+    c.block(vote(v0, 'grant', newcomer.address, 'oracle'), vote(c.validators[1]!, 'grant', newcomer.address, 'oracle'));
+    expect(rejection(() => c.check(vote(v0, 'grant', newcomer.address, 'oracle')))).toMatchObject({
+      code: ErrorCode.TX_INVALID_FIELD,
+      message: expect.stringMatching(/already voted/),
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type { BlockEvent } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { addressFromPublicKey } from '../core/keys.ts';
-import { ValidatorSet, type Validator } from '../core/validators.ts';
+import { MAX_VALIDATORS, ValidatorSet, type Validator } from '../core/validators.ts';
 import type { StateOverlay } from '../state/overlay.ts';
 import { getValidatorSet, putValidatorSet } from '../state/validator-set.ts';
 import { deleteProposal, getProposal, pendingProposalIds, putProposal, type ProposalRecord, type ValidatorProposal } from '../state/validator-votes.ts';
@@ -24,6 +24,7 @@ export function inapplicable(p: Omit<ValidatorProposal, 'blsProofOfPossession'>,
   const address = addressFromPublicKey(p.identityKey);
   if (p.action === 0) {
     if (set.has(address)) return { field: 'tx.body.identityKey', why: `${addressText(address)} is already a validator` };
+    if (set.size >= MAX_VALIDATORS) return { field: 'tx.body', why: `the set already has the most validators, ${MAX_VALIDATORS}` };
     for (const v of set.validators) {
       if (equalBytes(v.blsKey, p.blsKey)) return { field: 'tx.body.blsKey', why: `BLS key already used by validator ${v.name}` };
       if (v.name === p.name) return { field: 'tx.body.name', why: `name ${JSON.stringify(p.name)} already used by validator ${addressText(v.address)}` };

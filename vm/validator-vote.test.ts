@@ -7,7 +7,10 @@ import { DEFAULT_PARAMS } from '../core/params.ts';
 import { signProofOfPossession } from '../core/pop.ts';
 import { buildValidatorVote, decodeValidatorVoteBody, type BuildValidatorVoteArgs } from '../core/tx/validator-vote.ts';
 import type { Tx } from '../core/tx.ts';
-import type { Validator } from '../core/validators.ts';
+import { MAX_VALIDATORS, ValidatorSet, type Validator } from '../core/validators.ts';
+import { sha256 } from '../core/hash.ts';
+import { addressFromPublicKey } from '../core/keys.ts';
+import { utf8 } from '../core/bytes.ts';
 import { testValidator, testValidators, type TestValidator } from '../consensus/testing/fixtures.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { getValidatorSet, putValidatorSet } from '../state/validator-set.ts';
@@ -123,6 +126,32 @@ describe('validator-vote: validity', () => {
     expect(codeOf(() => solo.check(solo.vote(solo.keys[0]!, 'remove', solo.keys[0]!.validator)))).toMatch(
       /^TX_INVALID_FIELD .*cannot remove the last validator/,
     );
+  });
+
+  // Genesis caps the set at MAX_VALIDATORS; votes grew it past that (above 1,536 a round
+  // change's justification, a quorum of ROUND-CHANGEs, exceeds what a node decodes: a halt).
+  it('refuses an add once the set holds MAX_VALIDATORS', () => {
+    const c = chain(3);
+    const fake = (i: number): Validator => {
+      const identityKey = sha256(utf8(`fake-validator/${i}`));
+      return {
+        name: `fake-${i}`,
+        address: addressFromPublicKey(identityKey),
+        identityKey,
+        blsKey: new Uint8Array(48).fill(i % 251).map((b, j) => (j < 4 ? (i >> (8 * j)) & 0xff : b)),
+      };
+    };
+    const fill = (n: number) => {
+      const o = new StateOverlay(c.state);
+      putValidatorSet(o, new ValidatorSet([...c.set.validators, ...Array.from({ length: n - c.set.size }, (_, i) => fake(i))]));
+      c.state.apply(o.changes());
+    };
+    fill(MAX_VALIDATORS - 1);
+    expect(codeOf(() => c.check(c.vote(c.keys[0]!, 'add', candidate.validator)))).toBe('ok');
+    fill(MAX_VALIDATORS);
+    expect(codeOf(() => c.check(c.vote(c.keys[1]!, 'add', candidate.validator)))).toMatch(/^TX_INVALID_FIELD tx.body: .*most validators, 1024/);
+    // A remove is still possible.
+    expect(codeOf(() => c.check(c.vote(c.keys[1]!, 'remove', c.keys[2]!.validator)))).toBe('ok');
   });
 
   it('rejects a second vote by the same validator for the same proposal', () => {

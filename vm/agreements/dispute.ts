@@ -1,5 +1,15 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { arbitrationDeposit, arbitrationFee, DISPUTE_WINDOW_MS, INSURANCE_POOL, type Agreement, type Dispute, type PartyRole } from '../../core/agreement.ts';
+import {
+  arbitrationDeposit,
+  arbitrationFee,
+  DISPUTE_DECISION_MS,
+  DISPUTE_WINDOW_MS,
+  INSURANCE_POOL,
+  partyRole,
+  type Agreement,
+  type Dispute,
+  type PartyRole,
+} from '../../core/agreement.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import {
@@ -12,7 +22,8 @@ import {
 } from '../../core/tx/agreement-actions.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
-import { agreementKey, disputeKey, getDispute, putAgreement, putDispute } from '../../state/agreements.ts';
+import type { ValidatorSet } from '../../core/validators.ts';
+import { agreementKey, disputeKey, getDispute, putAgreement, putDispute, putTimer } from '../../state/agreements.ts';
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
@@ -29,14 +40,18 @@ import { requireAgreement, requireParty, requirePhase } from './rules.ts';
  *   dispute per agreement. Up to `amount` of the respondent's money is frozen (its
  *   collateral first, then its balance; the frozen amount is what they covered) and the
  *   claimant locks a deposit of 1 % of `amount`, rounded up. Slots keep settling meanwhile.
- * - agreement-vote: a current validator votes for the buyer or the seller, once. The vote
- *   that gives one side floor(n/2)+1 of the current set (votes of validators that left do
- *   not count) decides: for the claimant, the frozen amount goes to it; for the
+ * - agreement-vote: a current validator that is not a party votes for the buyer or the
+ *   seller, once. The vote that gives one side floor(m/2)+1 of the m current validators
+ *   other than the parties (votes of validators that left do not count) decides, for
+ *   whichever side holds it (after the set shrank, a vote for the other side, or a repeat,
+ *   finds it): for the claimant, the frozen amount goes to it; for the
  *   respondent, back to the respondent's balance. The loser pays the arbitration fee, 1 % of
  *   the frozen amount rounded down, to the insurance pool (core/agreement.ts INSURANCE_POOL:
  *   the arbiters are the chain's validators, so the fee goes to the chain's pool, not to
  *   the winner): a losing claimant from its deposit, a losing respondent from its balance
  *   then its collateral, as far as they go. The deposit's rest goes back to the claimant.
+ * - a dispute no majority decided DISPUTE_DECISION_MS (7 days) after it opened ends as a
+ *   failed claim without a fee (expireDispute, run by the agreements' hook on its timer).
  */
 
 const disputed = (why: string, field = 'tx.body.id') => new JouleError(ErrorCode.AGREEMENT_DISPUTED, why, field);
@@ -79,6 +94,7 @@ function openDispute({ state, tx, body, block }: ExecContext<AgreementDisputeBod
     fee: 0n,
   };
   putDispute(state, a0.id, d);
+  putTimer(state, block.timestamp + DISPUTE_DECISION_MS, a0, 'dispute', 0);
   const events: BlockEvent[] = [];
   let a: Agreement = { ...withCollateral(a0, respondent, collateralOf(a0, respondent) - fromCollateral), phase: 'disputed' };
   if (a0.phase === 'executing') a = checkMargins(state, a, block.timestamp, events);
@@ -109,17 +125,75 @@ export const agreementDisputeHandler: TxHandler<AgreementDisputeBody> = {
   describe: describeAgreementDispute,
 };
 
-function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute] {
+/**
+ * The majority deciding a dispute: floor(m/2)+1 of the m current validators that are not
+ * parties to the agreement (a party never judges its own dispute), counting only votes of
+ * validators still in the set.
+ */
+function tally(set: ValidatorSet, a: Agreement, d: Dispute): { need: number; winner: PartyRole | undefined } {
+  const need = majority(set.size - [a.buyer, a.seller].filter((p) => set.has(p)).length);
+  const live = (votes: readonly Uint8Array[]) => votes.filter((v) => set.has(v)).length;
+  return { need, winner: live(d.votesBuyer) >= need ? 'buyer' : live(d.votesSeller) >= need ? 'seller' : undefined };
+}
+
+/**
+ * A validator votes once. Its vote again is valid only while its side holds the majority
+ * and nothing decided it (the set shrank after the votes: a removed validator's vote no
+ * longer counts, so the majority needed fell): the repeat counts nothing twice and
+ * decides, so a dispute every remaining validator voted on still ends.
+ */
+function checkVote(state: StateReader, body: AgreementVoteBody, tx: Tx): [Agreement, Dispute, boolean] {
   const set = getValidatorSet(state);
   if (set === undefined || !set.has(tx.from))
     throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is not a current validator`, 'tx.sender');
   const a = requireAgreement(state, body.id);
+  if (partyRole(a, tx.from) !== undefined)
+    throw new JouleError(ErrorCode.TX_UNAUTHORIZED, `${addressText(tx.from)} is a party to the agreement and does not vote on its dispute`, 'tx.sender');
   if (!equalBytes(body.buyer, a.buyer)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's buyer", 'tx.body.buyer');
   if (!equalBytes(body.seller, a.seller)) throw new JouleError(ErrorCode.TX_INVALID_FIELD, "is not the agreement's seller", 'tx.body.seller');
   const d = getDispute(state, a.id);
   if (d === undefined || d.decidedFor !== undefined) throw new JouleError(ErrorCode.AGREEMENT_PHASE, 'the agreement has no open dispute', 'tx.body.id');
-  if ([...d.votesBuyer, ...d.votesSeller].some((v) => equalBytes(v, tx.from))) throw disputed('this validator already voted on the dispute', 'tx.sender');
-  return [a, d];
+  const voted = (votes: readonly Uint8Array[]) => votes.some((v) => equalBytes(v, tx.from));
+  if (!voted(d.votesBuyer) && !voted(d.votesSeller)) return [a, d, false];
+  const mine = body.decision === 'buyer' ? d.votesBuyer : d.votesSeller;
+  if (!voted(mine) || tally(set, a, d).winner !== body.decision) throw disputed('this validator already voted on the dispute', 'tx.sender');
+  return [a, d, true];
+}
+
+/** The agreement back in the phase it resumes (unless liquidated meanwhile). */
+function resume(state: StateOverlay, a: Agreement, d: Dispute, nowMs: number, events: BlockEvent[]): Agreement {
+  if (a.phase !== 'disputed') return a;
+  const out: Agreement = { ...a, phase: d.resume };
+  return out.phase === 'executing' ? checkMargins(state, out, nowMs, events) : out;
+}
+
+/**
+ * The dispute timer (DISPUTE_DECISION_MS after it opened): a dispute still undecided ends
+ * as a failed claim nobody judged. The frozen amount goes back to the respondent's balance,
+ * the whole deposit to the claimant's, no fee; recorded as decided for the respondent with
+ * fee 0, so no vote counts any more.
+ */
+export function expireDispute(state: StateOverlay, a: Agreement, nowMs: number, events: BlockEvent[]): void {
+  const d = getDispute(state, a.id);
+  if (d === undefined || d.decidedFor !== undefined) return;
+  const respondent = other(d.claimant);
+  for (const [who, amount] of [
+    [partyAddress(a, respondent), d.frozen],
+    [partyAddress(a, d.claimant), d.deposit],
+  ] as const) {
+    const acc = readAccount(state, who);
+    writeAccount(state, who, { ...acc, balance: acc.balance + amount, locked: acc.locked - amount });
+  }
+  putAgreement(state, resume(state, a, d, nowMs, events));
+  putDispute(state, a.id, { ...d, decidedFor: respondent, fee: 0n });
+  events.push({
+    type: 'agreement-dispute-expired',
+    attributes: [
+      ['agreement', toHex(a.id)],
+      ['frozen', d.frozen.toString()],
+      ['deposit', d.deposit.toString()],
+    ],
+  });
 }
 
 function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRole, nowMs: number, events: BlockEvent[]): Dispute {
@@ -142,11 +216,7 @@ function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRol
     const c = readAccount(state, claimant);
     writeAccount(state, claimant, { ...c, balance: c.balance + d.deposit - fee, locked: c.locked - d.deposit + fee });
   }
-  if (a.phase === 'disputed') {
-    a = { ...a, phase: d.resume };
-    if (a.phase === 'executing') a = checkMargins(state, a, nowMs, events);
-  }
-  putAgreement(state, a);
+  putAgreement(state, resume(state, a, d, nowMs, events));
   events.push({
     type: 'agreement-dispute-decided',
     attributes: [
@@ -161,10 +231,13 @@ function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRol
 }
 
 function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): BlockEvent[] {
-  const [a, d0] = checkVote(state, body, tx);
+  const [a, d0, repeat] = checkVote(state, body, tx);
   const set = getValidatorSet(state)!;
-  let d: Dispute = body.decision === 'buyer' ? { ...d0, votesBuyer: [...d0.votesBuyer, tx.from] } : { ...d0, votesSeller: [...d0.votesSeller, tx.from] };
-  const live = (votes: readonly Uint8Array[]) => votes.filter((v) => set.has(v)).length;
+  let d: Dispute = repeat
+    ? d0
+    : body.decision === 'buyer'
+      ? { ...d0, votesBuyer: [...d0.votesBuyer, tx.from] }
+      : { ...d0, votesSeller: [...d0.votesSeller, tx.from] };
   const events: BlockEvent[] = [
     {
       type: 'agreement-vote',
@@ -175,9 +248,9 @@ function vote({ state, tx, body, block }: ExecContext<AgreementVoteBody>): Block
       ],
     },
   ];
-  const need = majority(set.size);
-  const side = body.decision === 'buyer' ? d.votesBuyer : d.votesSeller;
-  if (live(side) >= need) d = decide(state, a, d, body.decision, block.timestamp, events);
+  // Whichever side holds the majority wins, not only the one voted for: the set may have shrunk since the other side's votes.
+  const { winner } = tally(set, a, d);
+  if (winner !== undefined) d = decide(state, a, d, winner, block.timestamp, events);
   putDispute(state, a.id, d);
   return events;
 }

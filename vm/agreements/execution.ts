@@ -42,6 +42,7 @@ import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText } from '../accounts.ts';
 import { clearedThrough, clearingHeadRanges } from '../markets/clearing.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
+import { expireDispute } from './dispute.ts';
 import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress, release, take, withCall, withCollateral } from './funds.ts';
 
 /**
@@ -76,9 +77,12 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
  * - margin (a call's deadline): if the call is still open and the party's collateral is
  *   still below the level, the agreement is liquidated: that party's collateral goes to the
  *   insurance pool (core/agreement.ts INSURANCE_POOL), the other's back to it, no more slots.
+ * - dispute (DISPUTE_DECISION_MS after a dispute opened): one still undecided ends without
+ *   a fee, frozen amount and deposit back (vm/agreements/dispute.ts expireDispute).
  *
  * Every timer is queued for a time after the block that queues it (txs queue only the
- * start, at the first slot's start, which is after their block time), so the due entries
+ * start, at the first slot's start, and margin and dispute timers, all after their block
+ * time), so the due entries
  * a block sees are in the state before its txs: what `dependent` declares.
  */
 
@@ -262,6 +266,7 @@ export function runAgreements(state: StateOverlay, block: BlockContext, budget: 
     if (a !== undefined) {
       if (t.kind === 'start') start(state, block, a, events);
       else if (t.kind === 'margin') margin(state, block, a, t, events);
+      else if (t.kind === 'dispute') expireDispute(state, a, block.timestamp, events);
       else if (active(a) && a.nextSlot === t.slot && !settleSlot(state, block, a, t.slot, events)) {
         // Waits behind what is due, not in front of it: queued again for the next block's
         // time, so slots waiting on a frozen interval (a dso's decision away) never hold back

@@ -2,7 +2,8 @@ import type { Tx } from '../../core/tx.ts';
 import { LoadedState, type StateSource } from '../../state/loaded-state.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import { blockAccess, END_BLOCK_LATER_STAGES } from '../access.ts';
-import type { BlockContext } from '../types.ts';
+import { executeBlock } from '../executor.ts';
+import type { BlockContext, BlockResult } from '../types.ts';
 
 /** A store over `state` with nothing resident and strict access: a read the stages did not load throws. */
 function unresidentSource(state: StateReader): StateSource {
@@ -39,4 +40,9 @@ export async function loadAsTheNode(state: StateReader, txs: readonly Tx[], ctx:
   await loaded.load(blockAccess(txs, ctx));
   for (const stage of END_BLOCK_LATER_STAGES) await loaded.load(stage(ctx, loaded));
   return loaded;
+}
+
+/** Executes `txs` strictly on what the node's stages load from `state` (a read they missed throws, as it would halt the node). */
+export async function executeAsTheNode(state: StateReader, txs: readonly Tx[], ctx: BlockContext): Promise<BlockResult> {
+  return executeBlock(await loadAsTheNode(state, txs, ctx), txs, ctx, { strictAccess: true });
 }
