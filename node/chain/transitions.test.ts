@@ -6,7 +6,7 @@ import { isJouleError } from '../../core/errors.ts';
 import { sha256 } from '../../core/hash.ts';
 import { addressFromPublicKey, blsGenerate, blsPublicKey, blsSign, ed25519Generate, ed25519Verify, parseAddress } from '../../core/keys.ts';
 import { signProofOfPossession } from '../../core/pop.ts';
-import { bitmapFromIndexes, ValidatorSet } from '../../core/validators.ts';
+import { bitmapFromIndexes, MAX_VALIDATORS, ValidatorSet } from '../../core/validators.ts';
 import { verifyCertificate } from '../../consensus/certificate.ts';
 import {
   createTransition,
@@ -62,6 +62,11 @@ describe('emergency transitions', () => {
     expect(parsed.height).toBe(9);
     expect(parsed.validators.hash).toEqual(set.hash);
     expect(transitionToJson(parsed)).toEqual(signed);
+  });
+
+  it('refuses more members than MAX_VALIDATORS before checking any of them', () => {
+    const tooMany = { ...signed, validators: Array.from({ length: MAX_VALIDATORS + 1 }, () => signed.validators[0]!) };
+    expect(refusal(() => parseTransition(tooMany, chainId, 't'))).toMatchObject({ field: 'config.t.validators', message: expect.stringMatching(/at most 1024 validators, got 1025/) });
   });
 
   it('refuses a missing signature, a signature for another chain or height, and an edited set', () => {

@@ -16,7 +16,7 @@ import {
   type Ed25519KeyPair,
 } from '../../core/keys.ts';
 import { signProofOfPossession, verifyProofOfPossession } from '../../core/pop.ts';
-import { type Validator, VALIDATOR_NAME_PATTERN, ValidatorSet } from '../../core/validators.ts';
+import { MAX_VALIDATORS, type Validator, VALIDATOR_NAME_PATTERN, ValidatorSet } from '../../core/validators.ts';
 import type { StateChange } from '../../state/overlay.ts';
 import { encodeValidators, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
 
@@ -129,6 +129,8 @@ export function parseTransition(json: unknown, chainId: string, path: string): T
   if (typeof t !== 'object' || t === null) throw invalid(path, 'expected an object');
   if (!Number.isSafeInteger(t.height) || (t.height as number) < 1) throw invalid(`${path}.height`, 'expected a height >= 1');
   if (!Array.isArray(t.validators) || t.validators.length === 0) throw invalid(`${path}.validators`, 'expected a non-empty list');
+  // The bound genesis and votes keep: a larger set's round change needs more entries than a node decodes.
+  if (t.validators.length > MAX_VALIDATORS) throw invalid(`${path}.validators`, `at most ${MAX_VALIDATORS} validators, got ${t.validators.length}`);
   const names = new Map<string, string>();
   const identities = new Map<string, string>();
   const blsKeys = new Map<string, string>();
