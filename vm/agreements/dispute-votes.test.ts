@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DISPUTE_DECISION_MS } from '../../core/agreement.ts';
+import { contractValue, DISPUTE_DECISION_MS, scheduleValue } from '../../core/agreement.ts';
 import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreement-actions.ts';
 import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import type { Tx } from '../../core/tx.ts';
 import { ValidatorSet } from '../../core/validators.ts';
 import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import { getAccount } from '../../state/accounts.ts';
-import { getDispute } from '../../state/agreements.ts';
+import { getAgreement, getDispute } from '../../state/agreements.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { getValidatorSet, putValidatorSet } from '../../state/validator-set.ts';
 import type { TestKey } from '../testing/fixtures.ts';
@@ -169,5 +169,28 @@ describe('dispute votes: a dispute no majority decides', () => {
     expect(getDispute(c.state, id)).toEqual(decided);
     expect([getAccount(c.state, x.buyer.address), getAccount(c.state, x.seller.address)]).toEqual(accounts);
     expect(x.money()).toBe(money);
+  });
+});
+
+describe('dispute claims: at most the agreement is worth', () => {
+  it("a claim above the contract value is refused at tx.body.amount; the value itself is accepted and freezes only what it covers", () => {
+    const x = testAgreement();
+    const { c } = x.t;
+    const id = x.ready({ slots: 3 });
+    x.to(x.S0);
+    c.block();
+    const a = getAgreement(c.state, id)!;
+    const value = contractValue(scheduleValue(a, 0, c.ctx().params.settlementIntervalMs));
+    const claim = (amount: bigint) => buildAgreementDispute({ ...c.sender(x.buyer), id, amount, counterparty: x.seller.address });
+    // Without the bound a claim of the seller's whole balance froze all of it for a deposit of 1 % of that.
+    expect(x.refusal(claim(value + 1n))).toMatchObject({ code: 'TX_INVALID_FIELD', field: 'tx.body.amount' });
+    const everything = getAccount(c.state, x.seller.address).balance;
+    expect(everything).toBeGreaterThan(value);
+    expect(x.refusal(claim(everything))).toMatchObject({ code: 'TX_INVALID_FIELD', field: 'tx.body.amount' });
+    const seller = getAccount(c.state, x.seller.address);
+    expect(c.block(claim(value)).receipts[0]!.success).toBe(true);
+    const d = getDispute(c.state, id)!;
+    expect(d.frozen).toBeLessThanOrEqual(value);
+    expect(getAccount(c.state, x.seller.address).balance).toBeGreaterThanOrEqual(seller.balance - value);
   });
 });

@@ -2,10 +2,12 @@ import type { BlockEvent } from '../../core/block.ts';
 import {
   arbitrationDeposit,
   arbitrationFee,
+  contractValue,
   DISPUTE_DECISION_MS,
   DISPUTE_WINDOW_MS,
   INSURANCE_POOL,
   partyRole,
+  scheduleValue,
   type Agreement,
   type Dispute,
   type PartyRole,
@@ -36,8 +38,8 @@ import { requireAgreement, requireParty, requirePhase } from './rules.ts';
 /**
  * Types 38-39: disputes, decided by a majority of the current validators.
  * - agreement-dispute: a party (the claimant) says the other (the respondent) owes
- *   `amount`; from executing, or within DISPUTE_WINDOW_MS (48 h) after settlement; one
- *   dispute per agreement. Up to `amount` of the respondent's money is frozen (its
+ *   `amount`, at most the agreement's contract value; from executing, or within
+ *   DISPUTE_WINDOW_MS (48 h) after settlement; one dispute per agreement. Up to `amount` of the respondent's money is frozen (its
  *   collateral first, then its balance; the frozen amount is what they covered) and the
  *   claimant locks a deposit of 1 % of `amount`, rounded up. Slots keep settling meanwhile.
  * - agreement-vote: a current validator that is not a party votes for the buyer or the
@@ -65,6 +67,12 @@ function checkDispute(state: StateReader, body: AgreementDisputeBody, tx: Tx, ct
   if (a.phase === 'disputed' || getDispute(state, a.id) !== undefined) throw disputed('the agreement already had its dispute (one per agreement)');
   if (a.phase === 'settled' && ctx.timestamp !== undefined && ctx.timestamp > a.settledAtMs + DISPUTE_WINDOW_MS)
     throw new JouleError(ErrorCode.AGREEMENT_PHASE, `the dispute window closed at ${a.settledAtMs + DISPUTE_WINDOW_MS} ms`, 'tx.body.id');
+  // Nothing under the agreement can be owed beyond its value (payments are at most the value,
+  // penalties a share of it); a larger claim would freeze the respondent's other money for a
+  // deposit of 1 % of the claim.
+  const value = contractValue(scheduleValue(a, 0, ctx.params.settlementIntervalMs));
+  if (body.amount > value)
+    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must not exceed the agreement's contract value, ${value}: nothing under it is owed beyond that`, 'tx.body.amount');
   return [a, r];
 }
 
