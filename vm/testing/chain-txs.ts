@@ -1,0 +1,445 @@
+/**
+ * Turns an op of the whole-VM test (vm/testing/chain-ops.ts) into a signed tx against the
+ * committed state: who sends it, what it targets, its amounts and times, and its fault.
+ * Not used by the node. A client-side refusal (a builder that throws on a value no client
+ * encodes) drops the op.
+ */
+import { collateralLevel, type PriceFormula } from '../../core/agreement.ts';
+import { utf8 } from '../../core/bytes.ts';
+import { COMMAND_TYPES } from '../../core/command.ts';
+import { isJouleError } from '../../core/errors.ts';
+import { blsAggregateSignatures, type BlsKeyPair } from '../../core/keys.ts';
+import { signProofOfPossession } from '../../core/pop.ts';
+import { VOTABLE_ROLES } from '../../core/roles.ts';
+import { buildAgreementCollateralise, buildAgreementDispute, buildAgreementSign, buildAgreementVote, buildAgreementWithdraw } from '../../core/tx/agreement-actions.ts';
+import { buildAgreementPropose } from '../../core/tx/agreement-propose.ts';
+import { buildCheckMeterResolution, CHECK_METER_RESOLUTIONS } from '../../core/tx/check-meter-resolution.ts';
+import { buildCommandAnchor } from '../../core/tx/command-anchor.ts';
+import { buildCurrencyBurn } from '../../core/tx/currency-burn.ts';
+import { buildCurrencyMint } from '../../core/tx/currency-mint.ts';
+import { buildDeviceRegister } from '../../core/tx/device-register.ts';
+import { buildDeviceRekey } from '../../core/tx/device-rekey.ts';
+import { buildDeviceStatus } from '../../core/tx/device-status.ts';
+import { buildDeviceUpdate, type DeviceUpdateBody } from '../../core/tx/device-update.ts';
+import { buildEnergyRetire } from '../../core/tx/energy-retire.ts';
+import { buildEnergyTransfer } from '../../core/tx/energy-transfer.ts';
+import { buildEvidenceTx } from '../../core/tx/evidence.ts';
+import { buildFlexActivate } from '../../core/tx/flex-activate.ts';
+import { buildFlexBid } from '../../core/tx/flex-bid.ts';
+import { buildFlexConfirm } from '../../core/tx/flex-confirm.ts';
+import { buildFlexWithdraw } from '../../core/tx/flex-withdraw.ts';
+import { buildGridIntensity } from '../../core/tx/grid-intensity.ts';
+import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
+import { buildOrderPlace } from '../../core/tx/order-place.ts';
+import { buildReversalApprove } from '../../core/tx/reversal-approve.ts';
+import { buildReversalPropose } from '../../core/tx/reversal-propose.ts';
+import { buildRoleVote } from '../../core/tx/role-vote.ts';
+import type { SenderArgs } from '../../core/tx/sign.ts';
+import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
+import { buildTransfer } from '../../core/tx/transfer.ts';
+import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
+import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
+import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
+import { getAccount } from '../../state/accounts.ts';
+import { getDevice } from '../../state/devices.ts';
+import type { StateReader } from '../../state/overlay.ts';
+import type { ChainParams } from '../../core/params.ts';
+import type { Op } from './chain-ops.ts';
+import { addressOf, DEVICE_IDS, DEVICE_MAX_W, DEVICES, ZONES, type Targets, type World } from './chain-world.ts';
+import { devicePop, ENERGY_CHAIN_ID, registerBody } from './energy-chain.ts';
+import type { TestKey } from './fixtures.ts';
+import { reading, signReadingBlst } from './telemetry.ts';
+
+type Sender = TestKey | TestValidator;
+
+export interface BuildContext {
+  readonly w: World;
+  /** The committed state the block starts from. */
+  readonly state: StateReader;
+  readonly targets: Targets;
+  readonly params: ChainParams;
+  readonly height: number;
+  /** The block's timestamp, ms. */
+  readonly now: number;
+  /** Txs included in earlier blocks (replays). */
+  readonly history: readonly Tx[];
+  /** The nonce `who`'s next tx of this block takes (its account's, plus its txs included so far in the block). */
+  nonceOf(who: Uint8Array): number;
+}
+
+/** A tx made for `sender` once the runner knows its nonce, or a tx as it is (a replay). */
+export type Built = { readonly sender: Sender; make(args: SenderArgs): Tx } | Tx;
+
+const FEE = 25n;
+const HOSTILE = 5;
+const pickOf = <T>(xs: readonly T[], n: number): T | undefined => (xs.length === 0 ? undefined : xs[n % xs.length]);
+
+function byName(w: World, names: readonly string[], op: Op): Sender {
+  if (op.flag === 7) return w.senders[op.who % w.senders.length]!;
+  return w.accounts[names[op.who % names.length]!]!;
+}
+
+const validatorOr = (w: World, op: Op): Sender => (op.flag === 7 ? w.senders[op.who % w.senders.length]! : w.validators[op.who % w.validators.length]!);
+
+/** The device's operator (its record's), or anyone with flag 7; undefined for a device never registered. */
+function operatorOf(x: BuildContext, id: string, op: Op): Sender | undefined {
+  if (op.flag === 7) return x.w.senders[op.who % x.w.senders.length]!;
+  const d = getDevice(x.state, id);
+  if (d === undefined) return x.w.accounts.agg!;
+  return x.w.senders.find((s) => addressOf(s).every((b, i) => b === d.operator[i]));
+}
+
+const intervalAt = (x: BuildContext, k: number) => (Math.floor(x.now / x.params.settlementIntervalMs) + k) * x.params.settlementIntervalMs;
+
+const PRICE_KINDS = (p: bigint): PriceFormula[] => [
+  { kind: 'fixed', price: p },
+  { kind: 'time-of-use', table: Array.from({ length: 24 }, (_, h) => p + BigInt(h)) },
+  { kind: 'market', premium: p / 10n, fallback: p },
+];
+
+function telemetry(x: BuildContext, op: Op): Built | undefined {
+  const operator = byName(x.w, ['agg', 'agg2', 'dso', 'dso2'], op);
+  const operated = DEVICE_IDS.filter((id) => {
+    const d = getDevice(x.state, id);
+    return d !== undefined && addressOf(operator).every((b, i) => b === d.operator[i]);
+  });
+  const chosen = operated.filter((_, i) => (op.pick >> i) & 1);
+  if (chosen.length === 0 && operated.length > 0) chosen.push(operated[op.pick % operated.length]!);
+  if (op.flag === 6 || chosen.length === 0) chosen.push('ghost');
+  const readings = chosen.map((id, i) => {
+    const backMs = (op.a + i * 1237) % 9000;
+    const wh = op.flag === HOSTILE && i === 0 ? -1_000_000_000n : BigInt(((op.b >> (i * 3)) % 400) - 300);
+    return reading(id, x.now - backMs, wh);
+  });
+  const signatures = readings.map((r) => {
+    const key: BlsKeyPair = x.w.keyOf(x.state, r.deviceId) ?? x.w.freshKey();
+    return signReadingBlst(op.flag === 4 && r.deviceId === 'pv-0' ? x.w.freshKey() : key, r);
+  });
+  const keyHeight = op.flag === 3 ? Math.max(1, x.height - 1 - (op.a % 3)) : x.height;
+  return { sender: operator, make: (s) => buildTelemetryBatch({ ...s, keyHeight, readings, signature: blsAggregateSignatures(signatures) }) };
+}
+
+function energy(x: BuildContext, op: Op, retire: boolean): Built | undefined {
+  const u = pickOf(x.targets.utxos, op.pick);
+  if (u === undefined) return undefined;
+  const owner = x.w.senders.find((s) => addressOf(s).every((b, i) => b === u.owner[i]));
+  const sender = op.flag === 7 || owner === undefined ? x.w.senders[op.who % x.w.senders.length]! : owner;
+  const more = x.targets.utxos.filter((v) => v !== u && v.owner.every((b, i) => b === u.owner[i]));
+  const inputs = [u, ...(op.a % 2 === 1 && more.length > 0 ? [more[op.a % more.length]!] : []), ...(op.flag === 5 ? [u] : [])];
+  const total = inputs.slice(0, op.flag === 5 ? 1 : inputs.length).reduce((s, v) => s + v.wh, 0n);
+  const to = addressOf(x.w.senders[op.b % x.w.senders.length]!);
+  const ids = inputs.map((v) => v.id);
+  if (retire) {
+    const wh = op.flag === 6 ? total + 1n : total === 0n ? 1n : (BigInt(op.a) % total) + 1n;
+    return { sender, make: (s) => buildEnergyRetire({ ...s, inputs: ids, wh, beneficiary: to, purpose: 'fuzz' }) };
+  }
+  const first = total <= 1n ? total : (BigInt(op.b) % total) + (op.flag === 6 ? 1n : 0n);
+  const outputs = [{ owner: to, wh: first }, { owner: addressOf(sender), wh: total - first }].filter((o) => o.wh > 0n);
+  return { sender, make: (s) => buildEnergyTransfer({ ...s, inputs: ids, outputs: outputs.length > 0 ? outputs : [{ owner: to, wh: 1n }] }) };
+}
+
+function orderPlace(x: BuildContext, op: Op): Built | undefined {
+  const side = op.a % 2 === 0 ? 'bid' : 'ask';
+  const mine = DEVICES.filter((d) => d.kind !== 'meter');
+  const device = mine[op.pick % mine.length]!;
+  const sender = side === 'ask' && op.flag !== 7 ? x.w.accounts[device.owner]! : byName(x.w, ['b0', 'b1', 's0', 's1', 's2', 'agg'], op);
+  const zone = op.flag === HOSTILE ? ZONES[(ZONES.indexOf(device.zone as 'NL') + 1) % 2]! : device.zone;
+  // Mostly markets whose gate is still open; now and then the current one (closed) or an unaligned start.
+  const k = [1, 1, 2, 2, 3, 0][op.b % 6]!;
+  const intervalStartMs = intervalAt(x, k) + (op.flag === 4 ? 1000 : 0);
+  const volumeWh = op.flag === 6 ? 10n ** 12n : BigInt((op.pick % 400) + 1);
+  const price = BigInt((op.a % 300_000) + 1);
+  const deviceId = side === 'ask' ? device.id : op.b % 3 === 0 ? 'ld-0' : undefined;
+  return { sender, make: (s) => buildOrderPlace({ ...s, side, zone, intervalStartMs, volumeWh, price, deviceId }) };
+}
+
+function agreementTx(x: BuildContext, op: Op): Built | undefined {
+  const g = pickOf(x.targets.agreements, op.pick);
+  if (g === undefined) return undefined;
+  const a = g.value;
+  const party = (k: number) => x.w.senders.find((s) => addressOf(s).every((b, i) => b === (k % 2 === 0 ? a.buyer : a.seller)[i]))!;
+  const anyone = x.w.senders[op.who % x.w.senders.length]!;
+  const id = g.id;
+  switch (op.kind) {
+    case 'sign': {
+      const signer = op.flag === 7 ? anyone : party(a.proposer === 'buyer' ? 1 : 0);
+      return { sender: signer, make: (s) => buildAgreementSign({ ...s, id }) };
+    }
+    case 'withdraw':
+      return { sender: op.flag === 7 ? anyone : party(op.a), make: (s) => buildAgreementWithdraw({ ...s, id }) };
+    case 'collateralise': {
+      const who = op.a % 2;
+      const held = who === 0 ? a.buyerCollateral : a.sellerCollateral;
+      const level = collateralLevel(a.remainingValue, a.collateralBps);
+      const amount = op.flag === 6 ? 10n ** 15n : op.flag === HOSTILE || level <= held ? BigInt((op.b % 200_000) + 1) : level - held;
+      return { sender: op.flag === 7 ? anyone : party(who), make: (s) => buildAgreementCollateralise({ ...s, id, amount }) };
+    }
+    case 'dispute': {
+      const who = op.a % 2;
+      const counterparty = op.flag === HOSTILE ? (who === 0 ? a.buyer : a.seller) : who === 0 ? a.seller : a.buyer;
+      const amount = BigInt((op.b % 500_000) + 1);
+      return { sender: op.flag === 7 ? anyone : party(who), make: (s) => buildAgreementDispute({ ...s, id, amount, counterparty }) };
+    }
+    default: {
+      const decision = op.a % 2 === 0 ? 'buyer' : 'seller';
+      const seller = op.flag === HOSTILE ? a.buyer : a.seller;
+      return { sender: validatorOr(x.w, op), make: (s) => buildAgreementVote({ ...s, id, decision, buyer: a.buyer, seller }) };
+    }
+  }
+}
+
+function flexTx(x: BuildContext, op: Op): Built | undefined {
+  const iv = x.params.settlementIntervalMs;
+  if (op.kind === 'flex-bid') {
+    const agg = byName(x.w, ['agg', 'agg2'], op);
+    const fleet = DEVICE_IDS.filter((id) => {
+      const d = getDevice(x.state, id);
+      return d !== undefined && d.status !== 'revoked' && addressOf(agg).every((b, i) => b === d.operator[i]);
+    }).filter((_, i) => op.flag === 6 || ((op.pick >> i) & 1) === 1);
+    if (fleet.length === 0) return undefined;
+    const capacityKw = op.flag === 6 ? 10_000_000 : (op.a % (fleet.length * 2000)) + 1;
+    const from = intervalAt(x, (op.b % 4) - 1);
+    return {
+      sender: agg,
+      make: (s) =>
+        buildFlexBid({
+          ...s,
+          deviceIds: fleet,
+          capacityKw,
+          rampUpKwPerMin: (op.b % 3000) + 1,
+          rampDownKwPerMin: 500,
+          minSocPercent: 10,
+          maxSocPercent: 90,
+          pricePerMwh: BigInt((op.a % 200_000_000) + 1),
+          availableFromMs: from,
+          availableUntilMs: from + ((op.a % 12) + 1) * iv,
+        }),
+    };
+  }
+  if (op.kind === 'flex-activate') {
+    const bid = pickOf(x.targets.bids, op.pick);
+    const bidId = bid?.id ?? utf8('no such bid, 32 bytes long......');
+    const start = Math.max(intervalAt(x, 1 + (op.b % 3)), bid === undefined ? 0 : Math.ceil(bid.value.reservedUntilMs / iv) * iv) + (op.flag === 4 ? 1 : 0);
+    const powerKw = op.flag === 6 ? (bid?.value.capacityKw ?? 0) + 1 : (op.a % (bid?.value.capacityKw ?? 1000)) + 1;
+    const endMs = start + ((op.a % 3) + 1) * iv;
+    return { sender: byName(x.w, ['dso', 'dso2'], op), make: (s) => buildFlexActivate({ ...s, bidId, powerKw, startMs: start, endMs }) };
+  }
+  if (op.kind === 'flex-confirm') {
+    const act = pickOf(x.targets.activations, op.pick);
+    if (act === undefined) return undefined;
+    const agg = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.senders.find((s) => addressOf(s).every((b, i) => b === act.value.aggregator[i]))!;
+    return { sender: agg, make: (s) => buildFlexConfirm({ ...s, activationId: act.id }) };
+  }
+  const bid = pickOf(x.targets.bids, op.pick);
+  if (bid === undefined) return undefined;
+  const agg = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.senders.find((s) => addressOf(s).every((b, i) => b === bid.value.aggregator[i]))!;
+  return { sender: agg, make: (s) => buildFlexWithdraw({ ...s, bidId: bid.id }) };
+}
+
+function deviceTx(x: BuildContext, op: Op): Built | undefined {
+  const id = DEVICE_IDS[op.pick % DEVICE_IDS.length]!;
+  if (op.kind === 'register') {
+    const operator = byName(x.w, ['agg', 'agg2', 'dso', 'dso2'], op);
+    const key = x.w.freshKey();
+    const pop = op.flag === HOSTILE ? devicePop(x.w.freshKey()) : devicePop(key);
+    const owner = addressOf(x.w.senders[op.b % x.w.senders.length]!);
+    const device = registerBody(id, key, owner, {
+      proofOfPossession: pop,
+      zone: ZONES[op.a % 2]!,
+      kind: (['solar', 'battery', 'load', 'wind'] as const)[op.b % 4]!,
+      maxExportW: DEVICE_MAX_W,
+      maxImportW: DEVICE_MAX_W,
+      checkMeter: op.flag === 6 ? 'cm-0' : undefined,
+    });
+    return { sender: operator, make: (s) => buildDeviceRegister({ ...s, device }) };
+  }
+  const governance = op.flag === 4 && op.kind !== 'rekey';
+  const sender = governance ? x.w.validators[op.who % x.w.validators.length]! : operatorOf(x, id, op);
+  if (sender === undefined) return undefined;
+  if (op.kind === 'status') {
+    const action = (['suspend', 'reactivate', 'reactivate', 'suspend', 'reactivate', 'revoke'] as const)[op.a % 6]!;
+    return { sender, make: (s) => buildDeviceStatus({ ...s, id, action }) };
+  }
+  if (op.kind === 'rekey') {
+    const key = op.flag === 6 ? (x.w.keyOf(x.state, id) ?? x.w.freshKey()) : x.w.freshKey();
+    const pop = op.flag === HOSTILE ? devicePop(x.w.freshKey()) : devicePop(key);
+    return { sender, make: (s) => buildDeviceRekey({ ...s, id, publicKey: key.publicKey, proofOfPossession: pop }) };
+  }
+  const changes: DeviceUpdateBody[] = [
+    { id, zone: ZONES[op.b % 2] },
+    { id, maxExportW: (op.b % DEVICE_MAX_W) + 1 },
+    { id, carbonIntensity: op.b % 900 },
+    { id, checkMeter: op.b % 2 === 0 ? null : 'cm-0' },
+    { id, operator: addressOf(x.w.accounts[['agg', 'agg2', 'dso'][op.b % 3]!]!) },
+  ];
+  const update = changes[op.a % changes.length]!;
+  return { sender, make: (s) => buildDeviceUpdate({ ...s, update }) };
+}
+
+function governanceTx(x: BuildContext, op: Op): Built | undefined {
+  const v = validatorOr(x.w, op);
+  if (op.kind === 'role-vote') {
+    const account = addressOf(x.w.senders[op.pick % x.w.senders.length]!);
+    const role = VOTABLE_ROLES[op.b % VOTABLE_ROLES.length]!;
+    return { sender: v, make: (s) => buildRoleVote({ ...s, action: op.a % 3 === 0 ? 'revoke' : 'grant', account, role }) };
+  }
+  if (op.kind === 'validator-vote') {
+    const add = op.a % 2 === 0;
+    const target = add ? testValidator(4) : x.w.validators[op.pick % x.w.validators.length]!;
+    const pop = add ? signProofOfPossession(ENERGY_CHAIN_ID, target.blsSecret, target.validator.blsKey, target.validator.identityKey) : undefined;
+    return {
+      sender: v,
+      make: (s) => buildValidatorVote({ ...s, action: add ? 'add' : 'remove', validator: { ...target.validator, blsProofOfPossession: pop } }),
+    };
+  }
+  const trade = pickOf(x.targets.trades, op.pick);
+  if (trade === undefined) return undefined;
+  const g = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.governors[op.who % x.w.governors.length]!;
+  const target = { ...trade, seller: op.flag === HOSTILE ? trade.buyer : trade.seller };
+  if (op.kind === 'reversal-propose') return { sender: g, make: (s) => buildReversalPropose({ ...s, ...target, reason: 'fuzz' }) };
+  return { sender: g, make: (s) => buildReversalApprove({ ...s, ...target }) };
+}
+
+/** The op as a tx for this block, or undefined when it has nothing to target or no client would build it. */
+export function buildOp(x: BuildContext, op: Op): Built | undefined {
+  const { w } = x;
+  const anyone = w.senders[op.who % w.senders.length]!;
+  switch (op.kind) {
+    case 'transfer': {
+      const to = addressOf(w.senders[op.pick % w.senders.length]!);
+      const amount = op.flag === 6 ? getAccount(x.state, addressOf(anyone)).balance + 1n : BigInt((op.a % 1_000_000) + 1);
+      return { sender: anyone, make: (s) => buildTransfer({ ...s, to, amount }) };
+    }
+    case 'mint': {
+      const to = addressOf(w.senders[op.pick % w.senders.length]!);
+      const amount = op.flag === 6 ? 2n ** 64n - 1n : BigInt((op.a % 1_000_000) + 1);
+      return { sender: byName(w, ['issuer'], op), make: (s) => buildCurrencyMint({ ...s, to, amount }) };
+    }
+    case 'burn': {
+      const issuer = byName(w, ['issuer'], op);
+      const amount = op.flag === 6 ? getAccount(x.state, addressOf(issuer)).balance + 1n : BigInt((op.a % 1_000_000) + 1);
+      return { sender: issuer, make: (s) => buildCurrencyBurn({ ...s, amount }) };
+    }
+    case 'register':
+    case 'update':
+    case 'status':
+    case 'rekey':
+      return deviceTx(x, op);
+    case 'role-vote':
+    case 'validator-vote':
+    case 'reversal-propose':
+    case 'reversal-approve':
+      return governanceTx(x, op);
+    case 'evidence':
+      return { sender: anyone, make: (s) => buildEvidenceTx({ ...s, evidence: utf8(`not evidence ${op.a}`) }) };
+    case 'telemetry':
+      return telemetry(x, op);
+    case 'resolution': {
+      const frozen = x.targets.utxos.filter((u) => u.frozen);
+      const u = pickOf(frozen, op.pick);
+      const deviceId = u?.provenance.deviceId ?? 'pv-0';
+      const intervalStartMs = op.flag === 6 || u === undefined ? intervalAt(x, -2) : u.provenance.intervalStartMs;
+      const resolution = CHECK_METER_RESOLUTIONS[op.a % 3]!;
+      const valueWh = resolution === 'value' ? BigInt(op.b % 2000) : undefined;
+      return { sender: byName(w, ['dso', 'dso2'], op), make: (s) => buildCheckMeterResolution({ ...s, deviceId, intervalStartMs, resolution, valueWh }) };
+    }
+    case 'grid-intensity': {
+      const intervalStartMs = intervalAt(x, (op.a % 3) - 1) + (op.flag === 6 ? 7 : 0);
+      return { sender: byName(w, ['oracle'], op), make: (s) => buildGridIntensity({ ...s, zone: ZONES[op.b % 2]!, intervalStartMs, carbonIntensity: op.b % 800 }) };
+    }
+    case 'command': {
+      const dso = byName(w, ['dso', 'dso2'], op);
+      const deviceIds = [op.flag === HOSTILE ? 'pv-1' : addressOf(dso).every((b, i) => b === addressOf(w.accounts.dso!)[i]) ? 'ld-0' : 'ld-1'];
+      const type = COMMAND_TYPES[[1, 3, 1, 3, 0, 2][op.a % 6]!]!;
+      const fromUs = BigInt(x.now) * 1000n + BigInt((op.a % 70) - 10) * 1_000_000n;
+      return {
+        sender: dso,
+        make: (s) =>
+          buildCommandAnchor({
+            ...s,
+            type: COMMAND_TYPES.indexOf(type) as 0 | 1 | 2 | 3,
+            deviceIds,
+            zone: undefined,
+            powerLimitW: type === 'idle' ? 0 : (op.b % DEVICE_MAX_W) + 1,
+            priceMicroPerKwh: op.pick % 2 === 0 ? 0n : BigInt((op.b % 500_000) + 1),
+            validFromUs: fromUs,
+            validUntilUs: fromUs + BigInt((op.b % 120) + 1) * 1_000_000n,
+          }),
+      };
+    }
+    case 'energy-transfer':
+      return energy(x, op, false);
+    case 'energy-retire':
+      return energy(x, op, true);
+    case 'order-place':
+      return orderPlace(x, op);
+    case 'order-cancel': {
+      const o = pickOf(x.targets.orders, op.pick);
+      if (o === undefined) return undefined;
+      const owner = w.senders.find((s) => addressOf(s).every((b, i) => b === o.owner[i]))!;
+      const orderId = op.flag === 6 ? Uint8Array.from(o.id.map((b, i) => (i === o.id.length - 5 ? b ^ 1 : b))) : o.id;
+      return { sender: op.flag === 7 ? anyone : owner, make: (s) => buildOrderCancel({ ...s, orderId }) };
+    }
+    case 'propose': {
+      const devices = DEVICES.filter((d) => d.kind !== 'meter' && d.kind !== 'load');
+      const d = devices[op.pick % devices.length]!;
+      const seller = w.accounts[d.owner]!;
+      const buyer = w.accounts[['b0', 'b1', 's2'][op.a % 3]!]!;
+      const bySeller = op.b % 2 === 0;
+      const proposer = op.flag === 7 ? anyone : bySeller ? seller : buyer;
+      return {
+        sender: proposer,
+        make: (s) =>
+          buildAgreementPropose({
+            ...s,
+            role: bySeller ? 'seller' : 'buyer',
+            counterparty: bySeller ? buyer.address : seller.address,
+            deviceId: d.id,
+            quantityWh: BigInt((op.a % 2000) + 1),
+            firstSlotMs: intervalAt(x, 2 + (op.b % 6)),
+            slots: (op.pick % 4) + 1,
+            price: PRICE_KINDS(BigInt((op.a % 300_000) + 1))[op.b % 3]!,
+            collateralBps: 1000 + (op.b % 1001),
+          }),
+      };
+    }
+    case 'sign':
+    case 'withdraw':
+    case 'collateralise':
+    case 'dispute':
+    case 'vote':
+      return agreementTx(x, op);
+    case 'flex-bid':
+    case 'flex-activate':
+    case 'flex-confirm':
+    case 'flex-withdraw':
+      return flexTx(x, op);
+    case 'replay':
+      return pickOf(x.history, op.pick);
+  }
+}
+
+/** The tx `built` makes for this block with `op.env`'s fault; undefined when no client would build it. */
+export function makeTx(x: BuildContext, op: Op, built: Built): Tx | undefined {
+  if (!('make' in built)) return built;
+  const address = addressOf(built.sender);
+  const nonce = x.nonceOf(address) + (op.env === 'nonce+1' ? 1 : op.env === 'nonce-1' ? -1 : 0);
+  if (nonce < 0) return undefined;
+  const args: SenderArgs = {
+    chainId: op.env === 'chain' ? 'other-chain' : ENERGY_CHAIN_ID,
+    seed: built.sender.seed,
+    nonce,
+    fee: op.env === 'fee-low' ? 1n : FEE,
+  };
+  let tx: Tx;
+  try {
+    tx = built.make(args);
+  } catch (e) {
+    if (isJouleError(e)) return undefined;
+    throw e;
+  }
+  if (op.env !== 'bad-sig') return tx;
+  const signature = Uint8Array.from(tx.signature);
+  signature[7]! ^= 0x40;
+  return decodeTx(encodeTx({ ...tx, signature }));
+}
