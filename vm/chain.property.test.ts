@@ -165,13 +165,21 @@ describe('the whole VM under an adversary, executed as the node executes it', ()
   it(
     'never fails a block, runs the same staged and in memory, and conserves money and energy',
     async () => {
+      const seed = process.env.JOULE_CHAIN_SEED === undefined ? undefined : Number(process.env.JOULE_CHAIN_SEED);
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom<number | undefined>(undefined, 1, 2, 3, 5),
           fc.array(blockArb(MAX_OPS), { minLength: BLOCKS, maxLength: BLOCKS }),
           run,
         ),
-        { numRuns: RUNS },
+        {
+          numRuns: RUNS,
+          ...(seed === undefined ? {} : { seed, path: process.env.JOULE_CHAIN_PATH }),
+          endOnFailure: process.env.JOULE_CHAIN_SHRINK === undefined,
+          reporter: (out) => {
+            if (out.failed) throw new Error(`seed ${out.seed}, path ${out.counterexamplePath}: ${out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)}`);
+          },
+        },
       );
       if (process.env.JOULE_CHAIN_COVERAGE !== undefined) console.log([...seenAll].sort().map(([k, v]) => `${k} ${v}`).join('\n'));
       expect(seenAll.size).toBeGreaterThan(0);

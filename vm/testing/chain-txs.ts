@@ -103,7 +103,8 @@ function telemetry(x: BuildContext, op: Op): Built | undefined {
     const d = getDevice(x.state, id);
     return d !== undefined && addressOf(operator).every((b, i) => b === d.operator[i]);
   });
-  const chosen = operated.filter((_, i) => (op.pick >> i) & 1);
+  // Mostly every device the sender operates (devices that miss 4 intervals are flagged), now and then some.
+  const chosen = op.pick % 4 !== 0 ? [...operated] : operated.filter((_, i) => (op.pick >> (i + 2)) & 1);
   if (chosen.length === 0 && operated.length > 0) chosen.push(operated[op.pick % operated.length]!);
   if (op.flag === 6 || chosen.length === 0) chosen.push('ghost');
   const readings = chosen.map((id, i) => {
@@ -148,13 +149,15 @@ function orderPlace(x: BuildContext, op: Op): Built | undefined {
   const k = [1, 1, 2, 2, 3, 0][op.b % 6]!;
   const intervalStartMs = intervalAt(x, k) + (op.flag === 4 ? 1000 : 0);
   const volumeWh = op.flag === 6 ? 10n ** 12n : BigInt((op.pick % 400) + 1);
-  const price = BigInt((op.a % 300_000) + 1);
+  // Bids mostly above asks, so books cross.
+  const price = BigInt((side === 'bid' ? 100_000 : 50_000) + ((op.a >> 1) % 200_000));
   const deviceId = side === 'ask' ? device.id : op.b % 3 === 0 ? 'ld-0' : undefined;
   return { sender, make: (s) => buildOrderPlace({ ...s, side, zone, intervalStartMs, volumeWh, price, deviceId }) };
 }
 
 function agreementTx(x: BuildContext, op: Op): Built | undefined {
-  const g = pickOf(x.targets.agreements, op.pick);
+  const live = x.targets.agreements.filter((g) => !['withdrawn', 'lapsed', 'liquidated'].includes(g.value.phase));
+  const g = pickOf(op.flag === 6 || live.length === 0 ? x.targets.agreements : live, op.pick);
   if (g === undefined) return undefined;
   const a = g.value;
   const party = (k: number) => x.w.senders.find((s) => addressOf(s).every((b, i) => b === (k % 2 === 0 ? a.buyer : a.seller)[i]))!;
@@ -197,8 +200,9 @@ function flexTx(x: BuildContext, op: Op): Built | undefined {
       return d !== undefined && d.status !== 'revoked' && addressOf(agg).every((b, i) => b === d.operator[i]);
     }).filter((_, i) => op.flag === 6 || ((op.pick >> i) & 1) === 1);
     if (fleet.length === 0) return undefined;
-    const capacityKw = op.flag === 6 ? 10_000_000 : (op.a % (fleet.length * 2000)) + 1;
+    const capacityKw = op.flag === 6 ? 10_000_000 : (op.a % (fleet.length * 200)) + 1;
     const from = intervalAt(x, (op.b % 4) - 1);
+    const until = from + ((op.a % 12) + 3) * iv;
     return {
       sender: agg,
       make: (s) =>
@@ -212,25 +216,28 @@ function flexTx(x: BuildContext, op: Op): Built | undefined {
           maxSocPercent: 90,
           pricePerMwh: BigInt((op.a % 200_000_000) + 1),
           availableFromMs: from,
-          availableUntilMs: from + ((op.a % 12) + 1) * iv,
+          availableUntilMs: until,
         }),
     };
   }
+  const open = x.targets.bids.filter((b) => b.value.availableUntilMs > x.now);
   if (op.kind === 'flex-activate') {
-    const bid = pickOf(x.targets.bids, op.pick);
+    const bid = pickOf(op.flag === 6 || open.length === 0 ? x.targets.bids : open, op.pick);
     const bidId = bid?.id ?? utf8('no such bid, 32 bytes long......');
-    const start = Math.max(intervalAt(x, 1 + (op.b % 3)), bid === undefined ? 0 : Math.ceil(bid.value.reservedUntilMs / iv) * iv) + (op.flag === 4 ? 1 : 0);
+    const earliest = Math.max(intervalAt(x, 1), bid === undefined ? 0 : Math.max(bid.value.reservedUntilMs, bid.value.availableFromMs));
+    const start = (Math.ceil(earliest / iv) + (op.b % 2)) * iv + (op.flag === 4 ? 1 : 0);
     const powerKw = op.flag === 6 ? (bid?.value.capacityKw ?? 0) + 1 : (op.a % (bid?.value.capacityKw ?? 1000)) + 1;
-    const endMs = start + ((op.a % 3) + 1) * iv;
+    const endMs = bid === undefined ? start + iv : Math.min(start + ((op.a % 3) + 1) * iv, Math.floor(bid.value.availableUntilMs / iv) * iv);
     return { sender: byName(x.w, ['dso', 'dso2'], op), make: (s) => buildFlexActivate({ ...s, bidId, powerKw, startMs: start, endMs }) };
   }
   if (op.kind === 'flex-confirm') {
-    const act = pickOf(x.targets.activations, op.pick);
+    const pending = x.targets.activations.filter((a) => a.value.status === 'pending');
+    const act = pickOf(op.flag === 6 || pending.length === 0 ? x.targets.activations : pending, op.pick);
     if (act === undefined) return undefined;
     const agg = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.senders.find((s) => addressOf(s).every((b, i) => b === act.value.aggregator[i]))!;
     return { sender: agg, make: (s) => buildFlexConfirm({ ...s, activationId: act.id }) };
   }
-  const bid = pickOf(x.targets.bids, op.pick);
+  const bid = pickOf(op.flag === 6 || open.length === 0 ? x.targets.bids : open, op.pick);
   if (bid === undefined) return undefined;
   const agg = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.senders.find((s) => addressOf(s).every((b, i) => b === bid.value.aggregator[i]))!;
   return { sender: agg, make: (s) => buildFlexWithdraw({ ...s, bidId: bid.id }) };
@@ -396,7 +403,7 @@ export function buildOp(x: BuildContext, op: Op): Built | undefined {
             counterparty: bySeller ? buyer.address : seller.address,
             deviceId: d.id,
             quantityWh: BigInt((op.a % 2000) + 1),
-            firstSlotMs: intervalAt(x, 2 + (op.b % 6)),
+            firstSlotMs: intervalAt(x, 4 + (op.b % 8)),
             slots: (op.pick % 4) + 1,
             price: PRICE_KINDS(BigInt((op.a % 300_000) + 1))[op.b % 3]!,
             collateralBps: 1000 + (op.b % 1001),
