@@ -109,9 +109,8 @@ async function step(sim: Sim, block: Block): Promise<void> {
   const candidates: Tx[] = [];
   const verdicts: string[] = [];
   const txs: Tx[] = [];
-  for (const op of block.ops) {
-    const built = buildOp(x, op);
-    const tx = built === undefined ? undefined : makeTx(x, op, built);
+  for (const [op, built] of block.ops.flatMap((op) => buildOp(x, op).map((b) => [op, b] as const))) {
+    const tx = makeTx(x, op, built);
     if (tx === undefined) continue;
     const r = dry.tryApply(tx);
     candidates.push(tx);
@@ -142,6 +141,7 @@ async function step(sim: Sim, block: Block): Promise<void> {
   state.apply(result.changes);
   c.height++;
   sim.history.push(...txs);
+  if (process.env.JOULE_CHAIN_DEBUG !== undefined) for (const e of result.events) if (e.type === 'market-cleared') console.log(ctx.height, JSON.stringify(e.attributes));
   for (const e of [...result.events, ...result.receipts.flatMap((r) => r.events)]) count(sim, `event:${e.type}`);
 
   const after = totalMoney(state);

@@ -4,7 +4,7 @@
  * Not used by the node. A client-side refusal (a builder that throws on a value no client
  * encodes) drops the op.
  */
-import { collateralLevel, type PriceFormula } from '../../core/agreement.ts';
+import { collateralLevel, COOLING_OFF_MS, type PriceFormula } from '../../core/agreement.ts';
 import { utf8 } from '../../core/bytes.ts';
 import { COMMAND_TYPES } from '../../core/command.ts';
 import { isJouleError } from '../../core/errors.ts';
@@ -42,6 +42,7 @@ import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
 import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
+import { getMeterCursor } from '../../state/telemetry.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import type { ChainParams } from '../../core/params.ts';
 import type { Op } from './chain-ops.ts';
@@ -101,16 +102,25 @@ function telemetry(x: BuildContext, op: Op): Built | undefined {
   const operator = byName(x.w, ['agg', 'agg2', 'dso', 'dso2'], op);
   const operated = DEVICE_IDS.filter((id) => {
     const d = getDevice(x.state, id);
-    return d !== undefined && addressOf(operator).every((b, i) => b === d.operator[i]);
+    // An inactive device refuses the whole batch: only the hostile variant names one.
+    return d !== undefined && (d.status === 'active' || op.flag === 6) && addressOf(operator).every((b, i) => b === d.operator[i]);
   });
   // Mostly every device the sender operates (devices that miss 4 intervals are flagged), now and then some.
   const chosen = op.pick % 4 !== 0 ? [...operated] : operated.filter((_, i) => (op.pick >> (i + 2)) & 1);
   if (chosen.length === 0 && operated.length > 0) chosen.push(operated[op.pick % operated.length]!);
-  if (op.flag === 6 || chosen.length === 0) chosen.push('ghost');
+  if (op.flag === 6) chosen.push('ghost');
+  if (chosen.length === 0) return undefined;
   const readings = chosen.map((id, i) => {
-    const backMs = (op.a + i * 1237) % 9000;
-    const wh = op.flag === HOSTILE && i === 0 ? -1_000_000_000n : BigInt(((op.b >> (i * 3)) % 400) - 300);
-    return reading(id, x.now - backMs, wh);
+    // Mostly within the second since the last block (after every earlier reading); now and then up to 9 s back.
+    const backMs = op.flag <= 2 ? 0 : (op.a + i * 1237) % 9000;
+    const at = x.now - backMs;
+    // Within what the device's power (1 MW) allows since its last reading, mostly export; flag 5 far beyond.
+    const last = getMeterCursor(x.state, id)?.lastTimestampUs;
+    const elapsedMs = last === undefined ? x.params.settlementIntervalMs : Math.max(0, at - Number(last / 1000n));
+    const allowed = Math.min(2000, Math.floor((elapsedMs * DEVICE_MAX_W) / 3_600_000));
+    const share = ((op.b >> (i * 3)) % 1000) / 1000;
+    const wh = op.flag === HOSTILE && i === 0 ? -1_000_000_000n : BigInt(Math.floor(allowed * share) - Math.floor(allowed / 4));
+    return reading(id, at, -wh);
   });
   const signatures = readings.map((r) => {
     const key: BlsKeyPair = x.w.keyOf(x.state, r.deviceId) ?? x.w.freshKey();
@@ -139,24 +149,42 @@ function energy(x: BuildContext, op: Op, retire: boolean): Built | undefined {
   return { sender, make: (s) => buildEnergyTransfer({ ...s, inputs: ids, outputs: outputs.length > 0 ? outputs : [{ owner: to, wh: 1n }] }) };
 }
 
-function orderPlace(x: BuildContext, op: Op): Built | undefined {
-  const side = op.a % 2 === 0 ? 'bid' : 'ask';
-  const mine = DEVICES.filter((d) => d.kind !== 'meter');
-  const device = mine[op.pick % mine.length]!;
+/** An order in the market (ZONES[zone], k intervals ahead): mostly NL, one or two intervals ahead; with flag 4 an unaligned start, 5 the other zone, 6 beyond the device's limit. */
+function orderPlace(x: BuildContext, op: Op, side: 'bid' | 'ask' = op.a % 2 === 0 ? 'bid' : 'ask', zoneAt = op.b % 4 === 0 ? 1 : 0, k = [1, 1, 2, 2, 3, 0][op.b % 6]!): Built | undefined {
+  const home = ZONES[zoneAt]!;
+  const sellers = DEVICES.filter((d) => d.kind !== 'meter' && d.zone === home);
+  const device = sellers[op.pick % sellers.length]!;
   const sender = side === 'ask' && op.flag !== 7 ? x.w.accounts[device.owner]! : byName(x.w, ['b0', 'b1', 's0', 's1', 's2', 'agg'], op);
-  const zone = op.flag === HOSTILE ? ZONES[(ZONES.indexOf(device.zone as 'NL') + 1) % 2]! : device.zone;
-  // Mostly markets whose gate is still open; now and then the current one (closed) or an unaligned start.
-  const k = [1, 1, 2, 2, 3, 0][op.b % 6]!;
+  const zone = op.flag === HOSTILE ? ZONES[(zoneAt + 1) % 2]! : home;
   const intervalStartMs = intervalAt(x, k) + (op.flag === 4 ? 1000 : 0);
   const volumeWh = op.flag === 6 ? 10n ** 12n : BigInt((op.pick % 400) + 1);
   // Bids mostly above asks, so books cross.
   const price = BigInt((side === 'bid' ? 100_000 : 50_000) + ((op.a >> 1) % 200_000));
-  const deviceId = side === 'ask' ? device.id : op.b % 3 === 0 ? 'ld-0' : undefined;
+  // A bid names its sender's load now and then (b0's ld-0 in NL, b1's ld-1 in DE).
+  const load = DEVICES.find((d) => d.kind === 'load' && x.w.accounts[d.owner] === sender && d.zone === zone);
+  const deviceId = side === 'ask' ? device.id : op.b % 3 === 0 ? load?.id : undefined;
   return { sender, make: (s) => buildOrderPlace({ ...s, side, zone, intervalStartMs, volumeWh, price, deviceId }) };
 }
 
+/** Several orders, both sides, in one market: books deep enough for budgets of a few units to stop the clearing and settlement part-way. */
+function orderBurst(x: BuildContext, op: Op): Built[] {
+  const n = 2 + (op.a % 7);
+  return Array.from({ length: n }, (_, i) =>
+    orderPlace(x, { ...op, who: op.who + i, pick: op.pick + i * 37, a: op.a + i * 7919, flag: i === n - 1 ? op.flag : 0 }, i % 2 === 0 ? 'bid' : 'ask', op.b % 3 === 0 ? 1 : 0, 1 + (op.b % 2)),
+  ).filter((b) => b !== undefined);
+}
+
 function agreementTx(x: BuildContext, op: Op): Built | undefined {
-  const live = x.targets.agreements.filter((g) => !['withdrawn', 'lapsed', 'liquidated'].includes(g.value.phase));
+  // Mostly an agreement in a phase the kind acts on (flag 6: any at all).
+  const phases: Readonly<Record<string, readonly string[]>> = {
+    sign: ['proposed'],
+    withdraw: ['proposed', 'signed'],
+    collateralise: ['signed', 'collateralised', 'executing', 'disputed'],
+    dispute: ['executing', 'settled'],
+    vote: ['disputed'],
+  };
+  const ready = (g: { value: { phase: string; signedAtMs: number } }) => g.value.phase !== 'signed' || g.value.signedAtMs + COOLING_OFF_MS <= x.now;
+  const live = x.targets.agreements.filter((g) => phases[op.kind]!.includes(g.value.phase) && (op.kind !== 'collateralise' || ready(g)));
   const g = pickOf(op.flag === 6 || live.length === 0 ? x.targets.agreements : live, op.pick);
   if (g === undefined) return undefined;
   const a = g.value;
@@ -171,7 +199,9 @@ function agreementTx(x: BuildContext, op: Op): Built | undefined {
     case 'withdraw':
       return { sender: op.flag === 7 ? anyone : party(op.a), make: (s) => buildAgreementWithdraw({ ...s, id }) };
     case 'collateralise': {
-      const who = op.a % 2;
+      // Mostly the party short of the level.
+      const level0 = collateralLevel(a.remainingValue, a.collateralBps);
+      const who = op.a % 4 === 0 ? op.b % 2 : a.buyerCollateral < level0 ? 0 : 1;
       const held = who === 0 ? a.buyerCollateral : a.sellerCollateral;
       const level = collateralLevel(a.remainingValue, a.collateralBps);
       const amount = op.flag === 6 ? 10n ** 15n : op.flag === HOSTILE || level <= held ? BigInt((op.b % 200_000) + 1) : level - held;
@@ -244,7 +274,8 @@ function flexTx(x: BuildContext, op: Op): Built | undefined {
 }
 
 function deviceTx(x: BuildContext, op: Op): Built | undefined {
-  const id = DEVICE_IDS[op.pick % DEVICE_IDS.length]!;
+  const down = DEVICE_IDS.filter((d) => ['suspended', 'flagged-for-inspection'].includes(getDevice(x.state, d)?.status ?? ''));
+  const id = op.kind === 'status' && down.length > 0 && op.b % 3 !== 0 ? down[op.pick % down.length]! : DEVICE_IDS[op.pick % DEVICE_IDS.length]!;
   if (op.kind === 'register') {
     const operator = byName(x.w, ['agg', 'agg2', 'dso', 'dso2'], op);
     const key = x.w.freshKey();
@@ -264,7 +295,9 @@ function deviceTx(x: BuildContext, op: Op): Built | undefined {
   const sender = governance ? x.w.validators[op.who % x.w.validators.length]! : operatorOf(x, id, op);
   if (sender === undefined) return undefined;
   if (op.kind === 'status') {
-    const action = (['suspend', 'reactivate', 'reactivate', 'suspend', 'reactivate', 'revoke'] as const)[op.a % 6]!;
+    // Mostly bringing back a device flagged for missing data or suspended; now and then suspending or revoking one.
+    const down = getDevice(x.state, id)?.status !== 'active';
+    const action = down && op.a % 6 !== 0 ? 'reactivate' : (['suspend', 'reactivate', 'suspend', 'revoke'] as const)[op.a % 4]!;
     return { sender, make: (s) => buildDeviceStatus({ ...s, id, action }) };
   }
   if (op.kind === 'rekey') {
@@ -307,11 +340,24 @@ function governanceTx(x: BuildContext, op: Op): Built | undefined {
   return { sender: g, make: (s) => buildReversalApprove({ ...s, ...target }) };
 }
 
-/** The op as a tx for this block, or undefined when it has nothing to target or no client would build it. */
-export function buildOp(x: BuildContext, op: Op): Built | undefined {
+/** The op as txs for this block (none when it has nothing to target). */
+export function buildOp(x: BuildContext, op: Op): Built[] {
+  if (op.kind === 'order-burst') return orderBurst(x, op);
+  if (op.kind === 'meter-all') {
+    // Every operator meters every device it operates, as aggregators do each interval.
+    return [0, 1, 2, 3].flatMap((who) => telemetry(x, { ...op, kind: 'telemetry', who, pick: 1, flag: 0 }) ?? []);
+  }
+  const one = buildOne(x, op);
+  return one === undefined ? [] : [one];
+}
+
+function buildOne(x: BuildContext, op: Op): Built | undefined {
   const { w } = x;
   const anyone = w.senders[op.who % w.senders.length]!;
   switch (op.kind) {
+    case 'meter-all':
+    case 'order-burst':
+      return undefined;
     case 'transfer': {
       const to = addressOf(w.senders[op.pick % w.senders.length]!);
       const amount = op.flag === 6 ? getAccount(x.state, addressOf(anyone)).balance + 1n : BigInt((op.a % 1_000_000) + 1);
