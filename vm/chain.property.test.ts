@@ -177,7 +177,9 @@ describe('the whole VM under an adversary, executed as the node executes it', ()
           ...(seed === undefined ? {} : { seed, path: process.env.JOULE_CHAIN_PATH }),
           endOnFailure: process.env.JOULE_CHAIN_SHRINK === undefined,
           reporter: (out) => {
-            if (out.failed) throw new Error(`seed ${out.seed}, path ${out.counterexamplePath}: ${out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)}`);
+            if (!out.failed) return;
+            const e = out.errorInstance;
+            throw new Error(`seed ${out.seed}, path ${out.counterexamplePath}: ${e instanceof Error ? (e.message.startsWith('block ') ? e.message : e.stack) : String(e)}`);
           },
         },
       );

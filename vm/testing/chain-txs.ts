@@ -45,6 +45,7 @@ import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import type { ChainParams } from '../../core/params.ts';
+import { totalMoney } from './chain-invariants.ts';
 import type { Op } from './chain-ops.ts';
 import { addressOf, DEVICE_IDS, DEVICE_MAX_W, DEVICES, ZONES, type Targets, type World } from './chain-world.ts';
 import { devicePop, ENERGY_CHAIN_ID, registerBody } from './energy-chain.ts';
@@ -365,7 +366,14 @@ function buildOne(x: BuildContext, op: Op): Built | undefined {
     }
     case 'mint': {
       const to = addressOf(w.senders[op.pick % w.senders.length]!);
-      const amount = op.flag === 6 ? 2n ** 64n - 1n : BigInt((op.a % 1_000_000) + 1);
+      // Flag 5: the supply to within a few units of 2^64-1, the bound genesis keeps it in (genesis/validate.ts; nothing
+      // then overflows an account); 6: the largest amount, which fails on an account holding anything.
+      // Every mint here stays within that bound: currency-mint itself does not (the chain keeps no supply to check), and
+      // past it a block's fee credit or a hook's payment can overflow an account (CODEC_WRONG_TYPE out of finish()).
+      const headroom = 2n ** 64n - 1n - totalMoney(x.state) - BigInt(op.a % 100);
+      const wanted = op.flag === HOSTILE ? headroom : BigInt((op.a % 1_000_000) + 1);
+      const amount = op.flag === 6 && getAccount(x.state, to).balance > 0n ? 2n ** 64n - 1n : wanted;
+      if (amount !== 2n ** 64n - 1n && (headroom < 1n || amount > headroom)) return undefined;
       return { sender: byName(w, ['issuer'], op), make: (s) => buildCurrencyMint({ ...s, to, amount }) };
     }
     case 'burn': {
