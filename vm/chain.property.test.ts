@@ -48,8 +48,8 @@ import type { Receipt } from '../core/block.ts';
  * JOULE_CHAIN_RUNS and JOULE_CHAIN_BLOCKS give more runs and longer chains.
  */
 
-const RUNS = Number(process.env.JOULE_CHAIN_RUNS ?? 10);
-const BLOCKS = Number(process.env.JOULE_CHAIN_BLOCKS ?? 40);
+const RUNS = Number(process.env.JOULE_CHAIN_RUNS ?? 12);
+const BLOCKS = Number(process.env.JOULE_CHAIN_BLOCKS ?? 60);
 const MAX_OPS = 12;
 
 /** The registry's hooks with at most `units` work units a block each (undefined: as registered). */
@@ -153,6 +153,24 @@ async function step(sim: Sim, block: Block): Promise<void> {
 }
 
 const seenAll = new Map<string, number>();
+const REACHED = [
+  'interval-closed',
+  'interval-frozen',
+  'interval-resolved',
+  'market-cleared',
+  'trade-settled',
+  'over-delivery',
+  'settlement-reversed',
+  'agreement-collateral',
+  'agreement-slot-settled',
+  'flex-activated',
+  'flex-lapsed',
+  'command-interval-settled',
+  'energy-transfer',
+  'energy-retire',
+  'device-flagged',
+  'governance-vote',
+];
 
 async function run(units: number | undefined, blocks: readonly Block[]): Promise<void> {
   const sim: Sim = { w: chainWorld(), hooks: hooksWith(units), history: [], minted: new Map(), seen: new Map() };
@@ -184,7 +202,8 @@ describe('the whole VM under an adversary, executed as the node executes it', ()
         },
       );
       if (process.env.JOULE_CHAIN_COVERAGE !== undefined) console.log([...seenAll].sort().map(([k, v]) => `${k} ${v}`).join('\n'));
-      expect(seenAll.size).toBeGreaterThan(0);
+      // The paths the invariants are about were taken (whatever the seed, these come in every few runs many times over).
+      expect(REACHED.filter((e) => !seenAll.has(`event:${e}`))).toEqual([]);
     },
     600_000,
   );

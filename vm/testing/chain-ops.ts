@@ -76,7 +76,7 @@ const WEIGHT: Readonly<Record<Kind, number>> = {
   vote: 3,
   'flex-bid': 2,
   'flex-activate': 3,
-  'flex-confirm': 3,
+  'flex-confirm': 6,
   'flex-withdraw': 1,
   'reversal-propose': 2,
   'reversal-approve': 2,

@@ -42,6 +42,9 @@ import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
 import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
+import { getSettlement } from '../../state/markets.ts';
+import { getReversal } from '../../state/reversals.ts';
+import { marketId } from '../../core/state-keys.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import type { ChainParams } from '../../core/params.ts';
@@ -333,7 +336,11 @@ function governanceTx(x: BuildContext, op: Op): Built | undefined {
       make: (s) => buildValidatorVote({ ...s, action: add ? 'add' : 'remove', validator: { ...target.validator, blsProofOfPossession: pop } }),
     };
   }
-  const trade = pickOf(x.targets.trades, op.pick);
+  // An approval mostly targets an open proposal; a proposal a settled trade.
+  const open = x.targets.trades.filter((t) => getReversal(x.state, t)?.executedHeight === undefined && getReversal(x.state, t) !== undefined);
+  const settled = x.targets.trades.filter((t) => getSettlement(x.state, marketId(t.zone, t.intervalStartMs), t.seq) !== undefined);
+  const among = op.flag === 6 ? x.targets.trades : op.kind === 'reversal-approve' && open.length > 0 ? open : settled.length > 0 ? settled : x.targets.trades;
+  const trade = pickOf(among, op.pick);
   if (trade === undefined) return undefined;
   const g = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.governors[op.who % x.w.governors.length]!;
   const target = { ...trade, seller: op.flag === HOSTILE ? trade.buyer : trade.seller };
