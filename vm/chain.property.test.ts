@@ -8,7 +8,8 @@ import { BlockExecutor, executeBlock } from './executor.ts';
 import { endBlockHooks } from './registry.ts';
 import { blockArb, type Block } from './testing/chain-ops.ts';
 import { energyProblems, issuedBy, lockedProblems, recordMinted, structureProblems, totalMoney } from './testing/chain-invariants.ts';
-import { buildOp, makeTx, type BuildContext } from './testing/chain-txs.ts';
+import type { BuildContext } from './testing/chain-build.ts';
+import { buildOp, makeTx } from './testing/chain-txs.ts';
 import { chainWorld, targets, type World } from './testing/chain-world.ts';
 import { loadAsTheNode } from './testing/staged-load.ts';
 import type { BlockContext, BlockResult, EndBlockHook } from './types.ts';
@@ -141,12 +142,14 @@ async function step(sim: Sim, block: Block): Promise<void> {
   state.apply(result.changes);
   c.height++;
   sim.history.push(...txs);
-  if (process.env.JOULE_CHAIN_DEBUG !== undefined) for (const e of result.events) if (e.type === 'market-cleared') console.log(ctx.height, JSON.stringify(e.attributes));
+  if (process.env.JOULE_CHAIN_DEBUG !== undefined)
+    for (const e of result.events) if (e.type === 'market-cleared') console.log(ctx.height, JSON.stringify(e.attributes));
   for (const e of [...result.events, ...result.receipts.flatMap((r) => r.events)]) count(sim, `event:${e.type}`);
 
   const after = totalMoney(state);
   const issued = issuedBy(result.receipts);
-  if (after !== before + issued) fail(ctx.height, 'money not conserved', `before ${before}, issued ${issued}, after ${after} (off by ${after - before - issued})`);
+  if (after !== before + issued)
+    fail(ctx.height, 'money not conserved', `before ${before}, issued ${issued}, after ${after} (off by ${after - before - issued})`);
   recordMinted(state, sim.minted);
   const problems = [...lockedProblems(state), ...energyProblems(state, sim.minted), ...structureProblems(state)];
   if (problems.length > 0) fail(ctx.height, 'invariants broken', problems.join('\n'));
@@ -180,31 +183,31 @@ async function run(units: number | undefined, blocks: readonly Block[]): Promise
 }
 
 describe('the whole VM under an adversary, executed as the node executes it', () => {
-  it(
-    'never fails a block, runs the same staged and in memory, and conserves money and energy',
-    async () => {
-      const seed = process.env.JOULE_CHAIN_SEED === undefined ? undefined : Number(process.env.JOULE_CHAIN_SEED);
-      await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom<number | undefined>(undefined, 1, 2, 3, 5),
-          fc.array(blockArb(MAX_OPS), { minLength: BLOCKS, maxLength: BLOCKS }),
-          run,
-        ),
-        {
-          numRuns: RUNS,
-          ...(seed === undefined ? {} : { seed, path: process.env.JOULE_CHAIN_PATH }),
-          endOnFailure: process.env.JOULE_CHAIN_SHRINK === undefined,
-          reporter: (out) => {
-            if (!out.failed) return;
-            const e = out.errorInstance;
-            throw new Error(`seed ${out.seed}, path ${out.counterexamplePath}: ${e instanceof Error ? (e.message.startsWith('block ') ? e.message : e.stack) : String(e)}`);
-          },
+  it('never fails a block, runs the same staged and in memory, and conserves money and energy', async () => {
+    const seed = process.env.JOULE_CHAIN_SEED === undefined ? undefined : Number(process.env.JOULE_CHAIN_SEED);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom<number | undefined>(undefined, 1, 2, 3, 5), fc.array(blockArb(MAX_OPS), { minLength: BLOCKS, maxLength: BLOCKS }), run),
+      {
+        numRuns: RUNS,
+        ...(seed === undefined ? {} : { seed, path: process.env.JOULE_CHAIN_PATH }),
+        endOnFailure: process.env.JOULE_CHAIN_SHRINK === undefined,
+        reporter: (out) => {
+          if (!out.failed) return;
+          const e = out.errorInstance;
+          throw new Error(
+            `seed ${out.seed}, path ${out.counterexamplePath}: ${e instanceof Error ? (e.message.startsWith('block ') ? e.message : e.stack) : String(e)}`,
+          );
         },
+      },
+    );
+    if (process.env.JOULE_CHAIN_COVERAGE !== undefined)
+      console.log(
+        [...seenAll]
+          .sort()
+          .map(([k, v]) => `${k} ${v}`)
+          .join('\n'),
       );
-      if (process.env.JOULE_CHAIN_COVERAGE !== undefined) console.log([...seenAll].sort().map(([k, v]) => `${k} ${v}`).join('\n'));
-      // The paths the invariants are about were taken (whatever the seed, these come in every few runs many times over).
-      expect(REACHED.filter((e) => !seenAll.has(`event:${e}`))).toEqual([]);
-    },
-    600_000,
-  );
+    // The paths the invariants are about were taken (whatever the seed, these come in every few runs many times over).
+    expect(REACHED.filter((e) => !seenAll.has(`event:${e}`))).toEqual([]);
+  }, 600_000);
 });

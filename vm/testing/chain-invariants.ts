@@ -39,7 +39,9 @@ export function totalMoney(state: StateReader): bigint {
 }
 
 /** Money minted (+) and burnt (-) by the block's successful currency txs: the only txs that change the total. */
-export function issuedBy(receipts: readonly { success: boolean; events: readonly { type: string; attributes: readonly (readonly [string, string])[] }[] }[]): bigint {
+export function issuedBy(
+  receipts: readonly { success: boolean; events: readonly { type: string; attributes: readonly (readonly [string, string])[] }[] }[],
+): bigint {
   let d = 0n;
   for (const r of receipts) {
     if (!r.success) continue;
@@ -64,9 +66,11 @@ function add(m: Map<string, bigint>, who: Uint8Array, amount: bigint): void {
  */
 export function lockedByRecords(state: StateReader): Map<string, bigint> {
   const m = new Map<string, bigint>();
-  for (const bucket of [MarketBucket.bids, MarketBucket.asks]) for (const [, v] of state.iterate(marketBucketKey(bucket))) add(m, decodeBookOrder(v).owner, decodeBookOrder(v).locked);
+  for (const bucket of [MarketBucket.bids, MarketBucket.asks])
+    for (const [, v] of state.iterate(marketBucketKey(bucket))) add(m, decodeBookOrder(v).owner, decodeBookOrder(v).locked);
   for (const [, v] of state.iterate(marketBucketKey(MarketBucket.release))) add(m, decodeMatchedBid(v).owner, decodeMatchedBid(v).locked);
-  for (const bucket of [MarketBucket.escrow, MarketBucket.collateral]) for (const [, v] of state.iterate(marketBucketKey(bucket))) add(m, decodeHeld(v).owner, decodeHeld(v).amount);
+  for (const bucket of [MarketBucket.escrow, MarketBucket.collateral])
+    for (const [, v] of state.iterate(marketBucketKey(bucket))) add(m, decodeHeld(v).owner, decodeHeld(v).amount);
   const agreements = agreementBucketKey(AgreementBucket.record);
   for (const [, v] of state.iterate(agreements)) {
     const a = decodeAgreement(v);
@@ -133,7 +137,8 @@ export function energyProblems(state: StateReader, minted: ReadonlyMap<string, b
   }
   const out: string[] = [];
   for (const p of new Set([...held.keys(), ...minted.keys()])) {
-    if ((held.get(p) ?? 0n) !== (minted.get(p) ?? 0n)) out.push(`provenance ${p}: ${held.get(p) ?? 0n} Wh unspent or retired, ${minted.get(p) ?? 'none'} minted`);
+    if ((held.get(p) ?? 0n) !== (minted.get(p) ?? 0n))
+      out.push(`provenance ${p}: ${held.get(p) ?? 0n} Wh unspent or retired, ${minted.get(p) ?? 'none'} minted`);
   }
   return out;
 }
@@ -161,21 +166,24 @@ export function structureProblems(state: StateReader): string[] {
     const raw = state.get(new Uint8Array([...UTXO_RECORDS_PREFIX, ...id]));
     if (raw === undefined || hex(decodeEnergyUtxo(raw).owner) !== hex(owner)) out.push(`owner index names UTXO ${hex(id)}, not ${hex(owner)}'s`);
   }
-  for (const [, v] of state.iterate(UTXO_RECORDS_PREFIX)) if (!indexed.has(hex(decodeEnergyUtxo(v).id))) out.push(`UTXO ${hex(decodeEnergyUtxo(v).id)} is not in its owner's index`);
+  for (const [, v] of state.iterate(UTXO_RECORDS_PREFIX))
+    if (!indexed.has(hex(decodeEnergyUtxo(v).id))) out.push(`UTXO ${hex(decodeEnergyUtxo(v).id)} is not in its owner's index`);
   const tradesOf = marketBucketKey(MarketBucket.tradeByAccount);
   for (const [k] of state.iterate(tradesOf)) {
     if (!has(marketBucketKey(MarketBucket.trade, k.subarray(tradesOf.length + 20)))) out.push(`account trade index names a trade gone: ${hex(k)}`);
   }
   const agreementsOf = agreementBucketKey(AgreementBucket.byAccount);
   for (const [k] of state.iterate(agreementsOf)) {
-    if (!has(agreementBucketKey(AgreementBucket.record, k.subarray(agreementsOf.length + 20)))) out.push(`account agreement index names an agreement gone: ${hex(k)}`);
+    if (!has(agreementBucketKey(AgreementBucket.record, k.subarray(agreementsOf.length + 20))))
+      out.push(`account agreement index names an agreement gone: ${hex(k)}`);
   }
   const disputes = agreementBucketKey(AgreementBucket.dispute);
   for (const [k] of state.iterate(disputes)) {
     if (!has(agreementBucketKey(AgreementBucket.record, k.subarray(disputes.length)))) out.push(`dispute of an agreement gone: ${hex(k)}`);
   }
   const bidsOf = flexKey(FlexBucket.bidByAggregator);
-  for (const [k] of state.iterate(bidsOf)) if (!has(flexKey(FlexBucket.bid, k.subarray(bidsOf.length + 20)))) out.push(`aggregator index names a bid gone: ${hex(k)}`);
+  for (const [k] of state.iterate(bidsOf))
+    if (!has(flexKey(FlexBucket.bid, k.subarray(bidsOf.length + 20)))) out.push(`aggregator index names a bid gone: ${hex(k)}`);
   const activationsOf = flexKey(FlexBucket.activationByBid);
   for (const [k] of state.iterate(activationsOf)) {
     const rest = k.subarray(activationsOf.length);

@@ -1,18 +1,16 @@
 /**
- * Turns an op of the whole-VM test (vm/testing/chain-ops.ts) into a signed tx against the
- * committed state: who sends it, what it targets, its amounts and times, and its fault.
- * Not used by the node. A client-side refusal (a builder that throws on a value no client
- * encodes) drops the op.
+ * Turns an op of the whole-VM test (vm/testing/chain-ops.ts) into signed txs against the
+ * committed state: who sends them, what they target, their amounts and times, and their
+ * fault (the market, agreement and flexibility kinds in chain-market-txs.ts). Not used by
+ * the node. A client-side refusal (a builder that throws on a value no client encodes)
+ * drops the op.
  */
-import { collateralLevel, COOLING_OFF_MS, type PriceFormula } from '../../core/agreement.ts';
 import { utf8 } from '../../core/bytes.ts';
 import { COMMAND_TYPES } from '../../core/command.ts';
 import { isJouleError } from '../../core/errors.ts';
 import { blsAggregateSignatures, type BlsKeyPair } from '../../core/keys.ts';
 import { signProofOfPossession } from '../../core/pop.ts';
 import { VOTABLE_ROLES } from '../../core/roles.ts';
-import { buildAgreementCollateralise, buildAgreementDispute, buildAgreementSign, buildAgreementVote, buildAgreementWithdraw } from '../../core/tx/agreement-actions.ts';
-import { buildAgreementPropose } from '../../core/tx/agreement-propose.ts';
 import { buildCheckMeterResolution, CHECK_METER_RESOLUTIONS } from '../../core/tx/check-meter-resolution.ts';
 import { buildCommandAnchor } from '../../core/tx/command-anchor.ts';
 import { buildCurrencyBurn } from '../../core/tx/currency-burn.ts';
@@ -24,13 +22,8 @@ import { buildDeviceUpdate, type DeviceUpdateBody } from '../../core/tx/device-u
 import { buildEnergyRetire } from '../../core/tx/energy-retire.ts';
 import { buildEnergyTransfer } from '../../core/tx/energy-transfer.ts';
 import { buildEvidenceTx } from '../../core/tx/evidence.ts';
-import { buildFlexActivate } from '../../core/tx/flex-activate.ts';
-import { buildFlexBid } from '../../core/tx/flex-bid.ts';
-import { buildFlexConfirm } from '../../core/tx/flex-confirm.ts';
-import { buildFlexWithdraw } from '../../core/tx/flex-withdraw.ts';
 import { buildGridIntensity } from '../../core/tx/grid-intensity.ts';
 import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
-import { buildOrderPlace } from '../../core/tx/order-place.ts';
 import { buildReversalApprove } from '../../core/tx/reversal-approve.ts';
 import { buildReversalPropose } from '../../core/tx/reversal-propose.ts';
 import { buildRoleVote } from '../../core/tx/role-vote.ts';
@@ -39,68 +32,22 @@ import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import { buildTransfer } from '../../core/tx/transfer.ts';
 import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import { decodeTx, encodeTx, type Tx } from '../../core/tx.ts';
-import { testValidator, type TestValidator } from '../../consensus/testing/fixtures.ts';
+import { testValidator } from '../../consensus/testing/fixtures.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getSettlement } from '../../state/markets.ts';
 import { getReversal } from '../../state/reversals.ts';
 import { marketId } from '../../core/state-keys.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
-import type { StateReader } from '../../state/overlay.ts';
-import type { ChainParams } from '../../core/params.ts';
 import { totalMoney } from './chain-invariants.ts';
 import type { Op } from './chain-ops.ts';
-import { addressOf, DEVICE_IDS, DEVICE_MAX_W, DEVICES, ZONES, type Targets, type World } from './chain-world.ts';
+import { byName, HOSTILE, intervalAt, operatorOf, pickOf, validatorOr, type Built, type BuildContext } from './chain-build.ts';
+import { agreementTx, flexTx, orderBurst, orderPlace, proposeTx } from './chain-market-txs.ts';
+import { addressOf, DEVICE_IDS, DEVICE_MAX_W, ZONES } from './chain-world.ts';
 import { devicePop, ENERGY_CHAIN_ID, registerBody } from './energy-chain.ts';
-import type { TestKey } from './fixtures.ts';
 import { reading, signReadingBlst } from './telemetry.ts';
 
-type Sender = TestKey | TestValidator;
-
-export interface BuildContext {
-  readonly w: World;
-  /** The committed state the block starts from. */
-  readonly state: StateReader;
-  readonly targets: Targets;
-  readonly params: ChainParams;
-  readonly height: number;
-  /** The block's timestamp, ms. */
-  readonly now: number;
-  /** Txs included in earlier blocks (replays). */
-  readonly history: readonly Tx[];
-  /** The nonce `who`'s next tx of this block takes (its account's, plus its txs included so far in the block). */
-  nonceOf(who: Uint8Array): number;
-}
-
-/** A tx made for `sender` once the runner knows its nonce, or a tx as it is (a replay). */
-export type Built = { readonly sender: Sender; make(args: SenderArgs): Tx } | Tx;
-
 const FEE = 25n;
-const HOSTILE = 5;
-const pickOf = <T>(xs: readonly T[], n: number): T | undefined => (xs.length === 0 ? undefined : xs[n % xs.length]);
-
-function byName(w: World, names: readonly string[], op: Op): Sender {
-  if (op.flag === 7) return w.senders[op.who % w.senders.length]!;
-  return w.accounts[names[op.who % names.length]!]!;
-}
-
-const validatorOr = (w: World, op: Op): Sender => (op.flag === 7 ? w.senders[op.who % w.senders.length]! : w.validators[op.who % w.validators.length]!);
-
-/** The device's operator (its record's), or anyone with flag 7; undefined for a device never registered. */
-function operatorOf(x: BuildContext, id: string, op: Op): Sender | undefined {
-  if (op.flag === 7) return x.w.senders[op.who % x.w.senders.length]!;
-  const d = getDevice(x.state, id);
-  if (d === undefined) return x.w.accounts.agg!;
-  return x.w.senders.find((s) => addressOf(s).every((b, i) => b === d.operator[i]));
-}
-
-const intervalAt = (x: BuildContext, k: number) => (Math.floor(x.now / x.params.settlementIntervalMs) + k) * x.params.settlementIntervalMs;
-
-const PRICE_KINDS = (p: bigint): PriceFormula[] => [
-  { kind: 'fixed', price: p },
-  { kind: 'time-of-use', table: Array.from({ length: 24 }, (_, h) => p + BigInt(h)) },
-  { kind: 'market', premium: p / 10n, fallback: p },
-];
 
 function telemetry(x: BuildContext, op: Op): Built | undefined {
   const operator = byName(x.w, ['agg', 'agg2', 'dso', 'dso2'], op);
@@ -149,132 +96,11 @@ function energy(x: BuildContext, op: Op, retire: boolean): Built | undefined {
     return { sender, make: (s) => buildEnergyRetire({ ...s, inputs: ids, wh, beneficiary: to, purpose: 'fuzz' }) };
   }
   const first = total <= 1n ? total : (BigInt(op.b) % total) + (op.flag === 6 ? 1n : 0n);
-  const outputs = [{ owner: to, wh: first }, { owner: addressOf(sender), wh: total - first }].filter((o) => o.wh > 0n);
+  const outputs = [
+    { owner: to, wh: first },
+    { owner: addressOf(sender), wh: total - first },
+  ].filter((o) => o.wh > 0n);
   return { sender, make: (s) => buildEnergyTransfer({ ...s, inputs: ids, outputs: outputs.length > 0 ? outputs : [{ owner: to, wh: 1n }] }) };
-}
-
-/** An order in the market (ZONES[zone], k intervals ahead): mostly NL, one or two intervals ahead; with flag 4 an unaligned start, 5 the other zone, 6 beyond the device's limit. */
-function orderPlace(x: BuildContext, op: Op, side: 'bid' | 'ask' = op.a % 2 === 0 ? 'bid' : 'ask', zoneAt = op.b % 4 === 0 ? 1 : 0, k = [1, 1, 2, 2, 3, 0][op.b % 6]!): Built | undefined {
-  const home = ZONES[zoneAt]!;
-  const sellers = DEVICES.filter((d) => d.kind !== 'meter' && d.zone === home);
-  const device = sellers[op.pick % sellers.length]!;
-  const sender = side === 'ask' && op.flag !== 7 ? x.w.accounts[device.owner]! : byName(x.w, ['b0', 'b1', 's0', 's1', 's2', 'agg'], op);
-  const zone = op.flag === HOSTILE ? ZONES[(zoneAt + 1) % 2]! : home;
-  const intervalStartMs = intervalAt(x, k) + (op.flag === 4 ? 1000 : 0);
-  const volumeWh = op.flag === 6 ? 10n ** 12n : BigInt((op.pick % 400) + 1);
-  // Bids mostly above asks, so books cross.
-  const price = BigInt((side === 'bid' ? 100_000 : 50_000) + ((op.a >> 1) % 200_000));
-  // A bid names its sender's load now and then (b0's ld-0 in NL, b1's ld-1 in DE).
-  const load = DEVICES.find((d) => d.kind === 'load' && x.w.accounts[d.owner] === sender && d.zone === zone);
-  const deviceId = side === 'ask' ? device.id : op.b % 3 === 0 ? load?.id : undefined;
-  return { sender, make: (s) => buildOrderPlace({ ...s, side, zone, intervalStartMs, volumeWh, price, deviceId }) };
-}
-
-/** Several orders, both sides, in one market: books deep enough for budgets of a few units to stop the clearing and settlement part-way. */
-function orderBurst(x: BuildContext, op: Op): Built[] {
-  const n = 2 + (op.a % 7);
-  return Array.from({ length: n }, (_, i) =>
-    orderPlace(x, { ...op, who: op.who + i, pick: op.pick + i * 37, a: op.a + i * 7919, flag: i === n - 1 ? op.flag : 0 }, i % 2 === 0 ? 'bid' : 'ask', op.b % 3 === 0 ? 1 : 0, 1 + (op.b % 2)),
-  ).filter((b) => b !== undefined);
-}
-
-function agreementTx(x: BuildContext, op: Op): Built | undefined {
-  // Mostly an agreement in a phase the kind acts on (flag 6: any at all).
-  const phases: Readonly<Record<string, readonly string[]>> = {
-    sign: ['proposed'],
-    withdraw: ['proposed', 'signed'],
-    collateralise: ['signed', 'collateralised', 'executing', 'disputed'],
-    dispute: ['executing', 'settled'],
-    vote: ['disputed'],
-  };
-  const ready = (g: { value: { phase: string; signedAtMs: number } }) => g.value.phase !== 'signed' || g.value.signedAtMs + COOLING_OFF_MS <= x.now;
-  const live = x.targets.agreements.filter((g) => phases[op.kind]!.includes(g.value.phase) && (op.kind !== 'collateralise' || ready(g)));
-  const g = pickOf(op.flag === 6 || live.length === 0 ? x.targets.agreements : live, op.pick);
-  if (g === undefined) return undefined;
-  const a = g.value;
-  const party = (k: number) => x.w.senders.find((s) => addressOf(s).every((b, i) => b === (k % 2 === 0 ? a.buyer : a.seller)[i]))!;
-  const anyone = x.w.senders[op.who % x.w.senders.length]!;
-  const id = g.id;
-  switch (op.kind) {
-    case 'sign': {
-      const signer = op.flag === 7 ? anyone : party(a.proposer === 'buyer' ? 1 : 0);
-      return { sender: signer, make: (s) => buildAgreementSign({ ...s, id }) };
-    }
-    case 'withdraw':
-      return { sender: op.flag === 7 ? anyone : party(op.a), make: (s) => buildAgreementWithdraw({ ...s, id }) };
-    case 'collateralise': {
-      // Mostly the party short of the level.
-      const level0 = collateralLevel(a.remainingValue, a.collateralBps);
-      const who = op.a % 4 === 0 ? op.b % 2 : a.buyerCollateral < level0 ? 0 : 1;
-      const held = who === 0 ? a.buyerCollateral : a.sellerCollateral;
-      const level = collateralLevel(a.remainingValue, a.collateralBps);
-      const amount = op.flag === 6 ? 10n ** 15n : op.flag === HOSTILE || level <= held ? BigInt((op.b % 200_000) + 1) : level - held;
-      return { sender: op.flag === 7 ? anyone : party(who), make: (s) => buildAgreementCollateralise({ ...s, id, amount }) };
-    }
-    case 'dispute': {
-      const who = op.a % 2;
-      const counterparty = op.flag === HOSTILE ? (who === 0 ? a.buyer : a.seller) : who === 0 ? a.seller : a.buyer;
-      const amount = BigInt((op.b % 500_000) + 1);
-      return { sender: op.flag === 7 ? anyone : party(who), make: (s) => buildAgreementDispute({ ...s, id, amount, counterparty }) };
-    }
-    default: {
-      const decision = op.a % 2 === 0 ? 'buyer' : 'seller';
-      const seller = op.flag === HOSTILE ? a.buyer : a.seller;
-      return { sender: validatorOr(x.w, op), make: (s) => buildAgreementVote({ ...s, id, decision, buyer: a.buyer, seller }) };
-    }
-  }
-}
-
-function flexTx(x: BuildContext, op: Op): Built | undefined {
-  const iv = x.params.settlementIntervalMs;
-  if (op.kind === 'flex-bid') {
-    const agg = byName(x.w, ['agg', 'agg2'], op);
-    const fleet = DEVICE_IDS.filter((id) => {
-      const d = getDevice(x.state, id);
-      return d !== undefined && d.status !== 'revoked' && addressOf(agg).every((b, i) => b === d.operator[i]);
-    }).filter((_, i) => op.flag === 6 || ((op.pick >> i) & 1) === 1);
-    if (fleet.length === 0) return undefined;
-    const capacityKw = op.flag === 6 ? 10_000_000 : (op.a % (fleet.length * 200)) + 1;
-    const from = intervalAt(x, (op.b % 4) - 1);
-    const until = from + ((op.a % 12) + 3) * iv;
-    return {
-      sender: agg,
-      make: (s) =>
-        buildFlexBid({
-          ...s,
-          deviceIds: fleet,
-          capacityKw,
-          rampUpKwPerMin: (op.b % 3000) + 1,
-          rampDownKwPerMin: 500,
-          minSocPercent: 10,
-          maxSocPercent: 90,
-          pricePerMwh: BigInt((op.a % 200_000_000) + 1),
-          availableFromMs: from,
-          availableUntilMs: until,
-        }),
-    };
-  }
-  const open = x.targets.bids.filter((b) => b.value.availableUntilMs > x.now);
-  if (op.kind === 'flex-activate') {
-    const bid = pickOf(op.flag === 6 || open.length === 0 ? x.targets.bids : open, op.pick);
-    const bidId = bid?.id ?? utf8('no such bid, 32 bytes long......');
-    const earliest = Math.max(intervalAt(x, 1), bid === undefined ? 0 : Math.max(bid.value.reservedUntilMs, bid.value.availableFromMs));
-    const start = (Math.ceil(earliest / iv) + (op.b % 2)) * iv + (op.flag === 4 ? 1 : 0);
-    const powerKw = op.flag === 6 ? (bid?.value.capacityKw ?? 0) + 1 : (op.a % (bid?.value.capacityKw ?? 1000)) + 1;
-    const endMs = bid === undefined ? start + iv : Math.min(start + ((op.a % 3) + 1) * iv, Math.floor(bid.value.availableUntilMs / iv) * iv);
-    return { sender: byName(x.w, ['dso', 'dso2'], op), make: (s) => buildFlexActivate({ ...s, bidId, powerKw, startMs: start, endMs }) };
-  }
-  if (op.kind === 'flex-confirm') {
-    const pending = x.targets.activations.filter((a) => a.value.status === 'pending');
-    const act = pickOf(op.flag === 6 || pending.length === 0 ? x.targets.activations : pending, op.pick);
-    if (act === undefined) return undefined;
-    const agg = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.senders.find((s) => addressOf(s).every((b, i) => b === act.value.aggregator[i]))!;
-    return { sender: agg, make: (s) => buildFlexConfirm({ ...s, activationId: act.id }) };
-  }
-  const bid = pickOf(op.flag === 6 || open.length === 0 ? x.targets.bids : open, op.pick);
-  if (bid === undefined) return undefined;
-  const agg = op.flag === 7 ? x.w.senders[op.who % x.w.senders.length]! : x.w.senders.find((s) => addressOf(s).every((b, i) => b === bid.value.aggregator[i]))!;
-  return { sender: agg, make: (s) => buildFlexWithdraw({ ...s, bidId: bid.id }) };
 }
 
 function deviceTx(x: BuildContext, op: Op): Built | undefined {
@@ -413,7 +239,10 @@ function buildOne(x: BuildContext, op: Op): Built | undefined {
     }
     case 'grid-intensity': {
       const intervalStartMs = intervalAt(x, (op.a % 3) - 1) + (op.flag === 6 ? 7 : 0);
-      return { sender: byName(w, ['oracle'], op), make: (s) => buildGridIntensity({ ...s, zone: ZONES[op.b % 2]!, intervalStartMs, carbonIntensity: op.b % 800 }) };
+      return {
+        sender: byName(w, ['oracle'], op),
+        make: (s) => buildGridIntensity({ ...s, zone: ZONES[op.b % 2]!, intervalStartMs, carbonIntensity: op.b % 800 }),
+      };
     }
     case 'command': {
       const dso = byName(w, ['dso', 'dso2'], op);
@@ -448,29 +277,8 @@ function buildOne(x: BuildContext, op: Op): Built | undefined {
       const orderId = op.flag === 6 ? Uint8Array.from(o.id.map((b, i) => (i === o.id.length - 5 ? b ^ 1 : b))) : o.id;
       return { sender: op.flag === 7 ? anyone : owner, make: (s) => buildOrderCancel({ ...s, orderId }) };
     }
-    case 'propose': {
-      const devices = DEVICES.filter((d) => d.kind !== 'meter' && d.kind !== 'load');
-      const d = devices[op.pick % devices.length]!;
-      const seller = w.accounts[d.owner]!;
-      const buyer = w.accounts[['b0', 'b1', 's2'][op.a % 3]!]!;
-      const bySeller = op.b % 2 === 0;
-      const proposer = op.flag === 7 ? anyone : bySeller ? seller : buyer;
-      return {
-        sender: proposer,
-        make: (s) =>
-          buildAgreementPropose({
-            ...s,
-            role: bySeller ? 'seller' : 'buyer',
-            counterparty: bySeller ? buyer.address : seller.address,
-            deviceId: d.id,
-            quantityWh: BigInt((op.a % 2000) + 1),
-            firstSlotMs: intervalAt(x, 4 + (op.b % 8)),
-            slots: (op.pick % 4) + 1,
-            price: PRICE_KINDS(BigInt((op.a % 300_000) + 1))[op.b % 3]!,
-            collateralBps: 1000 + (op.b % 1001),
-          }),
-      };
-    }
+    case 'propose':
+      return proposeTx(x, op);
     case 'sign':
     case 'withdraw':
     case 'collateralise':

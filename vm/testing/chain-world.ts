@@ -171,4 +171,3 @@ export function targets(state: StateReader): Targets {
     trades,
   };
 }
-
