@@ -47,7 +47,7 @@ import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress,
 
 /**
  * The agreements' end-of-block hook (`agreement-execution`, order 35: after the interval
- * close, the clearing and the market settlement, so a slot sees its interval's meter data
+ * close, the market settlement and the clearing, so a slot sees its interval's meter data
  * and market price, and market trades take the device's minted token first). It works
  * through a queue of timers (state/agreements.ts), due time first, one work unit each:
  *

@@ -39,7 +39,10 @@ import { clearedThrough, clearingHeadRanges } from './clearing.ts';
 
 /**
  * Settlement against meters (end-of-block hook `market-settlement`, after the interval
- * close and the clearing): once a delivery interval's meter data is closed for the seller's
+ * close and before the clearing, so it settles only trades queued before the block, whose
+ * reads the node declared from that queue: a market whose gate closes when its settlement
+ * is already due, because no block was made in between or its clearing ran long, settles
+ * from the block after its clearing's): once a delivery interval's meter data is closed for the seller's
  * device and every market of the interval has cleared (a device that moved zone may sell in
  * two: its trades in both are one group), each of the device's trades of that interval
  * settles, in trade order:
@@ -428,7 +431,7 @@ export function settlementNextReads(declared: StateReader, block: BlockContext):
 
 export const marketSettlementHook: EndBlockHook = {
   name: 'market-settlement',
-  order: 30,
+  order: 15,
   workPerBlock: SETTLEMENT_WORK_PER_BLOCK,
   prefixes: () => [],
   ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }, { prefix: SETTLE_RESOLVED_PREFIX, limit: HELD_MARKER_LIMIT }, ...clearingHeadRanges()],
