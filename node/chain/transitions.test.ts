@@ -66,7 +66,10 @@ describe('emergency transitions', () => {
 
   it('refuses more members than MAX_VALIDATORS before checking any of them', () => {
     const tooMany = { ...signed, validators: Array.from({ length: MAX_VALIDATORS + 1 }, () => signed.validators[0]!) };
-    expect(refusal(() => parseTransition(tooMany, chainId, 't'))).toMatchObject({ field: 'config.t.validators', message: expect.stringMatching(/at most 1024 validators, got 1025/) });
+    expect(refusal(() => parseTransition(tooMany, chainId, 't'))).toMatchObject({
+      field: 'config.t.validators',
+      message: expect.stringMatching(/at most 1024 validators, got 1025/),
+    });
   });
 
   it('refuses a missing signature, a signature for another chain or height, and an edited set', () => {

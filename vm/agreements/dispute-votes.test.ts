@@ -173,7 +173,7 @@ describe('dispute votes: a dispute no majority decides', () => {
 });
 
 describe('dispute claims: at most the agreement is worth', () => {
-  it("a claim above the contract value is refused at tx.body.amount; the value itself is accepted and freezes only what it covers", () => {
+  it('a claim above the contract value is refused at tx.body.amount; the value itself is accepted and freezes only what it covers', () => {
     const x = testAgreement();
     const { c } = x.t;
     const id = x.ready({ slots: 3 });

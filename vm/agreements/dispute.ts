@@ -72,7 +72,11 @@ function checkDispute(state: StateReader, body: AgreementDisputeBody, tx: Tx, ct
   // deposit of 1 % of the claim.
   const value = contractValue(scheduleValue(a, 0, ctx.params.settlementIntervalMs));
   if (body.amount > value)
-    throw new JouleError(ErrorCode.TX_INVALID_FIELD, `must not exceed the agreement's contract value, ${value}: nothing under it is owed beyond that`, 'tx.body.amount');
+    throw new JouleError(
+      ErrorCode.TX_INVALID_FIELD,
+      `must not exceed the agreement's contract value, ${value}: nothing under it is owed beyond that`,
+      'tx.body.amount',
+    );
   return [a, r];
 }
 
