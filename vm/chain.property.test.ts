@@ -7,6 +7,7 @@ import { getAccount } from '../state/accounts.ts';
 import { BlockExecutor, executeBlock } from './executor.ts';
 import { endBlockHooks } from './registry.ts';
 import { blockArb, type Block } from './testing/chain-ops.ts';
+import { getSupply } from '../state/supply.ts';
 import { energyProblems, issuedBy, lockedProblems, recordMinted, structureProblems, totalMoney } from './testing/chain-invariants.ts';
 import type { BuildContext } from './testing/chain-build.ts';
 import { buildOp, makeTx } from './testing/chain-txs.ts';
@@ -150,6 +151,9 @@ async function step(sim: Sim, block: Block): Promise<void> {
   const issued = issuedBy(result.receipts);
   if (after !== before + issued)
     fail(ctx.height, 'money not conserved', `before ${before}, issued ${issued}, after ${after} (off by ${after - before - issued})`);
+  // The supply record (what bounds mints) is exactly the money there is, and within 2^64-1.
+  const supply = getSupply(state);
+  if (supply !== after) fail(ctx.height, 'supply record wrong', `record ${supply}, money ${after}`);
   recordMinted(state, sim.minted);
   const problems = [...lockedProblems(state), ...energyProblems(state, sim.minted), ...structureProblems(state)];
   if (problems.length > 0) fail(ctx.height, 'invariants broken', problems.join('\n'));

@@ -7,14 +7,31 @@ import { TxType } from '../core/tx/types.ts';
 import type { Tx } from '../core/tx.ts';
 import { accountKey } from '../state/keys.ts';
 import type { StateReader } from '../state/overlay.ts';
+import { getSupply, putSupply, SUPPLY_KEY } from '../state/supply.ts';
 import { addressText, readAccount, writeAccount } from './accounts.ts';
 import type { ExecContext, TxHandler } from './types.ts';
 
 /**
  * Settlement currency issuance (types 24, 25): only accounts holding the issuer role create
  * currency (mint, to any account) or destroy it (burn, their own). Every other type
- * conserves it: transfers move it, fees go to the proposer.
+ * conserves it: transfers move it, fees go to the proposer. Both keep the total supply
+ * (state/supply.ts), and a mint that would take it past 2^64-1 is refused: beyond it a
+ * fee credit or a hook's payment into a full account would not encode, and the block
+ * could not be built.
  */
+
+const MAX_SUPPLY = 2n ** 64n - 1n;
+
+function checkMint(state: StateReader, body: CurrencyMintBody, tx: Tx): void {
+  requireIssuer(state, body, tx);
+  const supply = getSupply(state) ?? 0n;
+  if (body.amount > MAX_SUPPLY - supply)
+    throw new JouleError(
+      ErrorCode.TX_INVALID_FIELD,
+      `would take the total supply (${supply}) past ${MAX_SUPPLY}; at most ${MAX_SUPPLY - supply} can be minted`,
+      'tx.body.amount',
+    );
+}
 
 function requireIssuer(state: StateReader, _body: unknown, tx: Tx): void {
   if (!hasRole(readAccount(state, tx.from).roles, 'issuer'))
@@ -28,11 +45,13 @@ export const currencyMintHandler: TxHandler<CurrencyMintBody> = {
   decodeBody: decodeCurrencyMintBody,
   spend: () => 0n,
   keys: (body) => currencyMintKeys(body),
-  checkState: requireIssuer,
+  checkState: checkMint,
   execute({ state, tx, body }: ExecContext<CurrencyMintBody>): BlockEvent[] {
     const to = readAccount(state, body.to);
-    // A balance beyond 2^64-1 does not encode (CODEC_WRONG_TYPE): an execution failure.
+    // Within the supply's bound, so the balance encodes.
     writeAccount(state, body.to, { ...to, balance: to.balance + body.amount });
+    const supply = getSupply(state);
+    if (supply !== undefined) putSupply(state, supply + body.amount);
     return [
       {
         type: 'currency-mint',
@@ -54,9 +73,12 @@ export const currencyBurnHandler: TxHandler<CurrencyBurnBody> = {
   decodeBody: decodeCurrencyBurnBody,
   spend: (body) => body.amount,
   spendField: 'tx.body.amount',
+  keys: () => [SUPPLY_KEY],
   checkState: requireIssuer,
   execute({ tx, body, state, sender }: ExecContext<CurrencyBurnBody>): BlockEvent[] {
     writeAccount(state, tx.from, { ...sender, balance: sender.balance - body.amount });
+    const supply = getSupply(state);
+    if (supply !== undefined) putSupply(state, supply - body.amount);
     return [
       {
         type: 'currency-burn',
@@ -72,5 +94,5 @@ export const currencyBurnHandler: TxHandler<CurrencyBurnBody> = {
 
 /** State keys currency-mint reads besides the sender's account. */
 export function currencyMintKeys(body: CurrencyMintBody): Uint8Array[] {
-  return [accountKey(body.to)];
+  return [accountKey(body.to), SUPPLY_KEY];
 }

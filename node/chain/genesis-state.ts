@@ -8,13 +8,17 @@ import { putAccount } from '../../state/accounts.ts';
 import { EMPTY_STATE, StateOverlay, type StateChange } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
 import { putGovernorSet } from '../../state/reversals.ts';
+import { putSupply } from '../../state/supply.ts';
 
-/** The state changes genesis makes: funded accounts with roles, the validator set, the governors. */
+/** The state changes genesis makes: funded accounts with roles, the total supply, the validator set, the governors. */
 export function genesisChanges(genesis: Genesis): StateChange[] {
   const overlay = new StateOverlay(EMPTY_STATE);
+  let supply = 0n;
   for (const a of genesis.accounts) {
     putAccount(overlay, a.address, { nonce: 0, balance: a.balance, locked: 0n, roles: rolesToBits(a.roles) });
+    supply += a.balance;
   }
+  putSupply(overlay, supply);
   putValidatorSet(overlay, new ValidatorSet(genesis.validators));
   if (genesis.governors !== undefined && genesis.governors.length > 0)
     putGovernorSet(overlay, { threshold: genesis.governorThreshold!, governors: genesis.governors });

@@ -15,6 +15,7 @@ import { buildDeviceRegister, type DeviceRegisterBody } from '../../core/tx/devi
 import type { Tx } from '../../core/tx.ts';
 import { testValidators, type TestValidator } from '../../consensus/testing/fixtures.ts';
 import { getAccount } from '../../state/accounts.ts';
+import { putSupply } from '../../state/supply.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { putValidatorSet } from '../../state/validator-set.ts';
 import { executeBlock } from '../executor.ts';
@@ -95,6 +96,10 @@ export function energyChain(opts: {
     accounts[name] = k;
     state.setAccount(k.address, { balance: 1_000_000_000n, roles: rolesToBits(roles) });
   });
+  // The total supply, as genesis writes it (state/supply.ts): every account above holds 10^9.
+  const supply = new StateOverlay(state);
+  putSupply(supply, BigInt(keys.length + Object.keys(accounts).length) * 1_000_000_000n);
+  state.apply(supply.changes());
   const params = opts.params ?? DEVNET_PARAMS;
   const start = opts.startTimeMs ?? 1_700_000_000_000;
   let skipped = 0;
