@@ -18,7 +18,7 @@ import { getSettlement } from '../state/markets.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { getReversal, putGovernorSet } from '../state/reversals.ts';
 import { getValidatorSet } from '../state/validator-set.ts';
-import { testAgreement } from './testing/agreement.ts';
+import { slotZeroSettled, testAgreement } from './testing/agreement.ts';
 import { ENERGY_CHAIN_ID, energyChain, type EnergyChain } from './testing/energy-chain.ts';
 import { testMarket, ZONE } from './testing/market.ts';
 import { executeAsTheNode } from './testing/staged-load.ts';
@@ -74,12 +74,7 @@ describe('vote-decided transitions under the node’s staged loading', () => {
     for (const winner of ['buyer', 'seller'] as const) {
       const x = testAgreement();
       const { c } = x.t;
-      const id = x.ready({ slots: 3 });
-      x.to(x.S0);
-      c.block();
-      x.deliver(0, 1000n);
-      x.settle(0);
-      const money = x.money();
+      const { id, money } = slotZeroSettled(x);
       await staged(c, buildAgreementDispute({ ...c.sender(x.buyer), id, amount: 50_000n, counterparty: x.seller.address }));
       const vote = (i: number) => buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision: winner, buyer: x.buyer.address, seller: x.seller.address });
       await staged(c, vote(0), vote(1));

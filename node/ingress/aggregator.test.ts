@@ -9,6 +9,7 @@ import { decodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import { Aggregator, type VerifiedReading } from './aggregator.ts';
+import { testDeviceRecord } from './testing/device-record.ts';
 
 /**
  * The aggregator's nonces and its weeding, against a pool it is told about: a batch that
@@ -36,21 +37,7 @@ const AGGREGATOR = addressFromPublicKey(ed25519Generate().publicKey);
 function record(id: string, over: Partial<DeviceRecord> = {}): DeviceRecord | undefined {
   const key = keys.get(id)?.publicKey;
   if (key === undefined) return undefined;
-  return {
-    id,
-    publicKey: key,
-    owner: AGGREGATOR,
-    operator: AGGREGATOR,
-    kind: 'solar',
-    zone: 'T',
-    maxImportW: 10_000,
-    maxExportW: 10_000,
-    carbonIntensity: 0,
-    checkMeter: undefined,
-    status: 'active',
-    keyHistory: [{ key, fromHeight: 1 }],
-    ...over,
-  };
+  return testDeviceRecord(id, key, AGGREGATOR, over);
 }
 
 /** A pool as the aggregator sees it: admitted txs by nonce; `refuse` makes the next submissions fail. */

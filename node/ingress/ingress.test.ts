@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeviceRecord } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate } from '../../core/keys.ts';
 import { DEVNET_PARAMS } from '../../core/params.ts';
@@ -10,6 +9,7 @@ import { SameThreadVerifier } from '../verify/same-thread.ts';
 import type { Aggregator, VerifiedReading } from './aggregator.ts';
 import { DeviceIngress } from './ingress.ts';
 import { ReadingVerifier } from './reading-verifier.ts';
+import { testDeviceRecord } from './testing/device-record.ts';
 
 /**
  * The ingress's checks against what the chain will judge when the readings' batch is
@@ -27,20 +27,7 @@ afterEach(() => {
 function setup() {
   const aggregator = addressFromPublicKey(ed25519Generate().publicKey);
   const key = blsGenerate();
-  const device: DeviceRecord = {
-    id: 'pv',
-    publicKey: key.publicKey,
-    owner: aggregator,
-    operator: aggregator,
-    kind: 'solar',
-    zone: 'T',
-    maxImportW: 10_000,
-    maxExportW: 10_000,
-    carbonIntensity: 0,
-    checkMeter: undefined,
-    status: 'active',
-    keyHistory: [{ key: key.publicKey, fromHeight: 1 }],
-  };
+  const device = testDeviceRecord('pv', key.publicKey, aggregator);
   // An interval's first ms plus a second: its readings are far from settling.
   let now = 1_800_000_000_000 - (1_800_000_000_000 % p.settlementIntervalMs) + 1000;
   const batched: VerifiedReading[] = [];

@@ -10,7 +10,7 @@ import { getAgreement, getDispute } from '../../state/agreements.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { getValidatorSet, putValidatorSet } from '../../state/validator-set.ts';
 import type { TestKey } from '../testing/fixtures.ts';
-import { testAgreement, type TestAgreement } from '../testing/agreement.ts';
+import { slotZeroSettled, testAgreement, type TestAgreement } from '../testing/agreement.ts';
 
 /**
  * Who decides a dispute and when, as an adversary would probe it: a party that is also a
@@ -20,12 +20,7 @@ import { testAgreement, type TestAgreement } from '../testing/agreement.ts';
 /** Slot 0 settled; the buyer claims 50,000 from the seller (frozen from its collateral). */
 function disputed(x: TestAgreement) {
   const { c } = x.t;
-  const id = x.ready({ slots: 3 });
-  x.to(x.S0);
-  c.block();
-  x.deliver(0, 1000n);
-  x.settle(0);
-  const money = x.money();
+  const { id, money } = slotZeroSettled(x);
   expect(c.block(buildAgreementDispute({ ...c.sender(x.buyer), id, amount: 50_000n, counterparty: x.seller.address })).receipts[0]!.success).toBe(true);
   const vote = (who: TestValidator | TestKey, decision: 'buyer' | 'seller', offset = 0): Tx =>
     buildAgreementVote({ ...c.sender(who, offset), id, decision, buyer: x.buyer.address, seller: x.seller.address });

@@ -4,7 +4,7 @@ import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreeme
 import { buildTransfer } from '../../core/tx/transfer.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDispute, TIMER_PREFIX } from '../../state/agreements.ts';
-import { testAgreement, type TestAgreement } from '../testing/agreement.ts';
+import { slotZeroSettled, testAgreement, type TestAgreement } from '../testing/agreement.ts';
 
 /**
  * 100 slots of 1000 Wh at 200,000 per kWh (contract value 20,000,000), collateral 10 %:
@@ -66,12 +66,7 @@ describe('bilateral agreements: margin calls and liquidation', () => {
 /** Slot 0 settled with 1000 Wh delivered; the buyer disputes 50,000 against the seller. */
 function disputed(x: TestAgreement) {
   const { c } = x.t;
-  const id = x.ready({ slots: 3 });
-  x.to(x.S0);
-  c.block();
-  x.deliver(0, 1000n);
-  x.settle(0);
-  const money = x.money();
+  const { id, money } = slotZeroSettled(x);
   const tx = buildAgreementDispute({ ...c.sender(x.buyer), id, amount: 50_000n, counterparty: x.seller.address });
   expect(c.block(tx).receipts[0]!.success).toBe(true);
   // Level of 3 slots at 15 %: 90,000; frozen from the seller's collateral; the buyer's deposit 1 % = 500.

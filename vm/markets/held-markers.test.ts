@@ -25,8 +25,8 @@ import { workBudget } from '../end-block.ts';
 import { loadAsTheNode } from '../testing/staged-load.ts';
 import { endBlockHooks } from '../registry.ts';
 
-/** `n` trades of 100 Wh from pv-0 (checked by cm-0), frozen: pv-0 reports n x 100 Wh, cm-0 half. */
-function frozen(n: number) {
+/** `n` trades of 100 Wh from pv-0 (checked by cm-0), delivered as disagreeing data: pv-0 reports n x 100 Wh, cm-0 half; the clock at their settlement. */
+function disagreeing(n: number) {
   const t = testMarket({ checkMeter: true });
   const { c } = t;
   const s = t.sellers[0]!;
@@ -39,6 +39,13 @@ function frozen(n: number) {
     ['cm-0', BigInt(n) * 50n],
   ]);
   t.toSettlement();
+  return t;
+}
+
+/** The same, frozen: the settlement block moved them all aside. */
+function frozen(n: number) {
+  const t = disagreeing(n);
+  const { c } = t;
   c.block();
   expect([...c.state.iterate(SETTLE_HELD_PREFIX)]).toHaveLength(n);
   return t;
@@ -167,18 +174,8 @@ describe('a frozen group the budget splits between the queue and the held bucket
    * of them aside (its settlement budget runs out): the rest stays queued, frozen too.
    */
   function split(n: number, moved: number) {
-    const t = testMarket({ checkMeter: true });
+    const t = disagreeing(n);
     const { c } = t;
-    const s = t.sellers[0]!;
-    const b = t.buyers[0]!;
-    c.block(t.place(b, 'bid', BigInt(n) * 100n, 300n), ...Array.from({ length: n }, (_, i) => t.place(s, 'ask', 100n, 100n + BigInt(i), { offset: i })));
-    t.toGate();
-    c.block();
-    t.deliver([
-      ['pv-0', BigInt(n) * 100n],
-      ['cm-0', BigInt(n) * 50n],
-    ]);
-    t.toSettlement();
     const hooks = endBlockHooks().map((h) => (h.name === marketSettlementHook.name ? { ...h, workPerBlock: moved } : h));
     const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: hooks });
     c.state.apply(r.changes);

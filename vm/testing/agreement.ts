@@ -132,3 +132,13 @@ export function testAgreement(): TestAgreement {
   };
   return a;
 }
+
+/** An agreement of 3 slots executing, slot 0 settled with 1,000 Wh delivered: what a dispute is opened on. Returns its id and the money there is. */
+export function slotZeroSettled(x: TestAgreement): { id: Uint8Array; money: bigint } {
+  const id = x.ready({ slots: 3 });
+  x.to(x.S0);
+  x.t.c.block();
+  x.deliver(0, 1000n);
+  x.settle(0);
+  return { id, money: x.money() };
+}

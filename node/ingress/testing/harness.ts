@@ -20,6 +20,7 @@ import { SameThreadVerifier } from '../../verify/same-thread.ts';
 import { Aggregator } from '../aggregator.ts';
 import { DeviceIngress } from '../ingress.ts';
 import { ReadingVerifier } from '../reading-verifier.ts';
+import { testDeviceRecord } from './device-record.ts';
 
 /**
  * A real gRPC server with the device stream over a real DeviceIngress (same-thread
@@ -113,21 +114,7 @@ export async function startHarness(
     devices,
     addDevice(id, over = {}) {
       const key = blsGenerate();
-      devices.set(id, {
-        id,
-        publicKey: key.publicKey,
-        owner: aggregatorAddress,
-        operator: aggregatorAddress,
-        kind: 'solar',
-        zone: 'T',
-        maxImportW: 10_000,
-        maxExportW: 10_000,
-        carbonIntensity: 0,
-        checkMeter: undefined,
-        status: 'active',
-        keyHistory: [{ key: key.publicKey, fromHeight: 1 }],
-        ...over,
-      });
+      devices.set(id, testDeviceRecord(id, key.publicKey, aggregatorAddress, over));
       return { id, key };
     },
     async close() {
