@@ -29,6 +29,22 @@ export function writeAccount(state: StateOverlay, address: Uint8Array, account: 
   state.set(accountKey(address), raw);
 }
 
+/** Moves `amount` from `from`'s balance (or, `fromLocked`, its locked funds) to `to`'s balance. */
+export function move(state: StateOverlay, from: Uint8Array, to: Uint8Array, amount: bigint, fromLocked: boolean): void {
+  if (amount === 0n) return;
+  const a = readAccount(state, from);
+  writeAccount(state, from, fromLocked ? { ...a, locked: a.locked - amount } : { ...a, balance: a.balance - amount });
+  const b = readAccount(state, to);
+  writeAccount(state, to, { ...b, balance: b.balance + amount });
+}
+
+/** Returns `amount` of `who`'s locked funds (an escrow, a collateral, a deposit) to its balance. */
+export function unlock(state: StateOverlay, who: Uint8Array, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = readAccount(state, who);
+  writeAccount(state, who, { ...a, balance: a.balance + amount, locked: a.locked - amount });
+}
+
 /**
  * bech32 of an address for event attributes, memoised (bounded): the same accounts recur
  * in every block, and bech32's checksum is a noticeable share of a transfer's cost.

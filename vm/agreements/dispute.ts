@@ -29,10 +29,10 @@ import { agreementKey, disputeKey, getDispute, putAgreement, putDispute, putTime
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { getValidatorSet, VALIDATOR_SET_KEY } from '../../state/validator-set.ts';
-import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import { addressText, move, readAccount, unlock, writeAccount } from '../accounts.ts';
 import type { ChainContext, ExecContext, TxHandler } from '../types.ts';
 import { majority } from '../validator-set-change.ts';
-import { checkMargins, collateralOf, move, other, partyAddress, take, withCollateral } from './funds.ts';
+import { checkMargins, collateralOf, other, partyAddress, take, withCollateral } from './funds.ts';
 import { requireAgreement, requireParty, requirePhase } from './rules.ts';
 
 /**
@@ -180,23 +180,40 @@ function resume(state: StateOverlay, a: Agreement, d: Dispute, nowMs: number, ev
 }
 
 /**
+ * Ends a dispute for `winner`, the loser paying `feeDue` to the insurance pool: for the
+ * claimant, the frozen amount goes to it and the respondent pays the fee from its balance
+ * then its collateral (as far as they go); for the respondent, the frozen amount goes back
+ * to it and the fee comes out of the claimant's deposit. The deposit's rest goes back to
+ * the claimant, and the agreement resumes. Returns the fee paid.
+ */
+function closeDispute(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRole, feeDue: bigint, nowMs: number, events: BlockEvent[]): bigint {
+  const claimant = partyAddress(a0, d.claimant);
+  const respondent = partyAddress(a0, other(d.claimant));
+  let a = a0;
+  let fee = feeDue;
+  if (winner === d.claimant) {
+    move(state, respondent, claimant, d.frozen, true);
+    [a, fee] = take(state, a, other(d.claimant), INSURANCE_POOL, feeDue, false);
+  } else {
+    unlock(state, respondent, d.frozen);
+    move(state, claimant, INSURANCE_POOL, fee, true);
+  }
+  unlock(state, claimant, winner === d.claimant ? d.deposit : d.deposit - fee);
+  putAgreement(state, resume(state, a, d, nowMs, events));
+  return fee;
+}
+
+/**
  * The dispute timer (DISPUTE_DECISION_MS after it opened): a dispute still undecided ends
- * as a failed claim nobody judged. The frozen amount goes back to the respondent's balance,
- * the whole deposit to the claimant's, no fee; recorded as decided for the respondent with
- * fee 0, so no vote counts any more.
+ * as a failed claim nobody judged, closed for the respondent without a fee (the frozen
+ * amount back to the respondent, the whole deposit to the claimant); recorded as decided
+ * for the respondent with fee 0, so no vote counts any more.
  */
 export function expireDispute(state: StateOverlay, a: Agreement, nowMs: number, events: BlockEvent[]): void {
   const d = getDispute(state, a.id);
   if (d === undefined || d.decidedFor !== undefined) return;
   const respondent = other(d.claimant);
-  for (const [who, amount] of [
-    [partyAddress(a, respondent), d.frozen],
-    [partyAddress(a, d.claimant), d.deposit],
-  ] as const) {
-    const acc = readAccount(state, who);
-    writeAccount(state, who, { ...acc, balance: acc.balance + amount, locked: acc.locked - amount });
-  }
-  putAgreement(state, resume(state, a, d, nowMs, events));
+  closeDispute(state, a, d, respondent, 0n, nowMs, events);
   putDispute(state, a.id, { ...d, decidedFor: respondent, fee: 0n });
   events.push({
     type: 'agreement-dispute-expired',
@@ -208,27 +225,8 @@ export function expireDispute(state: StateOverlay, a: Agreement, nowMs: number, 
   });
 }
 
-function decide(state: StateOverlay, a0: Agreement, d: Dispute, winner: PartyRole, nowMs: number, events: BlockEvent[]): Dispute {
-  const claimantWins = winner === d.claimant;
-  const claimant = partyAddress(a0, d.claimant);
-  const respondent = partyAddress(a0, other(d.claimant));
-  const feeDue = arbitrationFee(d.frozen);
-  let a = a0;
-  let fee: bigint;
-  if (claimantWins) {
-    move(state, respondent, claimant, d.frozen, true);
-    [a, fee] = take(state, a, other(d.claimant), INSURANCE_POOL, feeDue, false);
-    const c = readAccount(state, claimant);
-    writeAccount(state, claimant, { ...c, balance: c.balance + d.deposit, locked: c.locked - d.deposit });
-  } else {
-    const r = readAccount(state, respondent);
-    writeAccount(state, respondent, { ...r, balance: r.balance + d.frozen, locked: r.locked - d.frozen });
-    fee = feeDue;
-    move(state, claimant, INSURANCE_POOL, fee, true);
-    const c = readAccount(state, claimant);
-    writeAccount(state, claimant, { ...c, balance: c.balance + d.deposit - fee, locked: c.locked - d.deposit + fee });
-  }
-  putAgreement(state, resume(state, a, d, nowMs, events));
+function decide(state: StateOverlay, a: Agreement, d: Dispute, winner: PartyRole, nowMs: number, events: BlockEvent[]): Dispute {
+  const fee = closeDispute(state, a, d, winner, arbitrationFee(d.frozen), nowMs, events);
   events.push({
     type: 'agreement-dispute-decided',
     attributes: [

@@ -39,11 +39,11 @@ import { accountKey } from '../../state/keys.ts';
 import { deviceTradedKey, getDeviceTraded, getMarket, settleGroupPrefix } from '../../state/markets.ts';
 import { firstEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
-import { addressText } from '../accounts.ts';
+import { addressText, move } from '../accounts.ts';
 import { clearedThrough, clearingHeadRanges } from '../markets/clearing.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
 import { expireDispute } from './dispute.ts';
-import { callOf, checkMargins, collateralOf, levelOf, move, other, partyAddress, release, take, withCall, withCollateral } from './funds.ts';
+import { callOf, checkMargins, collateralOf, levelOf, other, partyAddress, release, take, withCall, withCollateral } from './funds.ts';
 
 /**
  * The agreements' end-of-block hook (`agreement-execution`, order 35: after the interval

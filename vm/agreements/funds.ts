@@ -3,7 +3,7 @@ import { collateralLevel, MARGIN_CALL_MS, type Agreement, type PartyRole } from 
 import { toHex } from '../../core/bytes.ts';
 import { putTimer } from '../../state/agreements.ts';
 import type { StateOverlay } from '../../state/overlay.ts';
-import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import { addressText, move, readAccount, unlock } from '../accounts.ts';
 
 /**
  * Money of an agreement: each party's collateral is held in its account's locked funds
@@ -18,15 +18,6 @@ export const withCollateral = (a: Agreement, r: PartyRole, c: bigint): Agreement
 export const callOf = (a: Agreement, r: PartyRole): number => (r === 'buyer' ? a.buyerCallMs : a.sellerCallMs);
 export const withCall = (a: Agreement, r: PartyRole, ms: number): Agreement => (r === 'buyer' ? { ...a, buyerCallMs: ms } : { ...a, sellerCallMs: ms });
 export const other = (r: PartyRole): PartyRole => (r === 'buyer' ? 'seller' : 'buyer');
-
-/** Moves `amount` from `from`'s balance (or locked funds) to `to`'s balance. */
-export function move(state: StateOverlay, from: Uint8Array, to: Uint8Array, amount: bigint, fromLocked: boolean): void {
-  if (amount === 0n) return;
-  const a = readAccount(state, from);
-  writeAccount(state, from, fromLocked ? { ...a, locked: a.locked - amount } : { ...a, balance: a.balance - amount });
-  const b = readAccount(state, to);
-  writeAccount(state, to, { ...b, balance: b.balance + amount });
-}
 
 /**
  * Takes up to `amount` from party `r` to `to`: its collateral first then its balance
@@ -61,11 +52,7 @@ export function take(state: StateOverlay, a: Agreement, r: PartyRole, to: Uint8A
 
 /** Returns party `r`'s collateral to its balance. */
 export function release(state: StateOverlay, a: Agreement, r: PartyRole): Agreement {
-  const c = collateralOf(a, r);
-  if (c > 0n) {
-    const acc = readAccount(state, partyAddress(a, r));
-    writeAccount(state, partyAddress(a, r), { ...acc, balance: acc.balance + c, locked: acc.locked - c });
-  }
+  unlock(state, partyAddress(a, r), collateralOf(a, r));
   return withCall(withCollateral(a, r, 0n), r, 0);
 }
 

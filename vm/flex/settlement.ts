@@ -27,7 +27,7 @@ import {
 import { accountKey } from '../../state/keys.ts';
 import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
-import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import { addressText, move, readAccount, unlock } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
 import { queueCommandInterval } from './priced-command.ts';
 
@@ -89,26 +89,12 @@ function closed(state: StateReader, e: QueueEntry): boolean {
   return e.deviceIds.every((d) => !hasCloseItem(state, e.intervalStartMs, d));
 }
 
-function move(state: StateOverlay, from: Uint8Array, to: Uint8Array, amount: bigint, fromLocked: boolean): void {
-  if (amount === 0n) return;
-  const a = readAccount(state, from);
-  writeAccount(state, from, fromLocked ? { ...a, locked: a.locked - amount } : { ...a, balance: a.balance - amount });
-  const b = readAccount(state, to);
-  writeAccount(state, to, { ...b, balance: b.balance + amount });
-}
-
 /** Moves up to `amount` of `from`'s balance to `to`; returns what moved. */
 function moveAsFarAsItGoes(state: StateOverlay, from: Uint8Array, to: Uint8Array, amount: bigint): bigint {
   const balance = readAccount(state, from).balance;
   const paid = balance < amount ? balance : amount;
   move(state, from, to, paid, false);
   return paid;
-}
-
-function unlock(state: StateOverlay, who: Uint8Array, amount: bigint): void {
-  if (amount === 0n) return;
-  const a = readAccount(state, who);
-  writeAccount(state, who, { ...a, balance: a.balance + amount, locked: a.locked - amount });
 }
 
 function lapseOrStart(state: StateOverlay, block: BlockContext, e: QueueEntry, events: BlockEvent[]): void {

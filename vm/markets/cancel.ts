@@ -20,7 +20,7 @@ import {
   sideKey,
 } from '../../state/markets.ts';
 import type { StateReader } from '../../state/overlay.ts';
-import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import { addressText, unlock } from '../accounts.ts';
 import type { ChainContext, ExecContext, TxHandler } from '../types.ts';
 import { requireOpenMarket } from './rules.ts';
 
@@ -43,8 +43,7 @@ function execute({ state, tx, body, block }: ExecContext<OrderCancelBody>): Bloc
   const ref = parseOrderId(body.orderId, 'tx.body.orderId');
   const m = marketOfOrder(body.orderId);
   deleteBookOrder(state, ref.side, body.orderId);
-  const account = readAccount(state, tx.from);
-  writeAccount(state, tx.from, { ...account, balance: account.balance + o.locked, locked: account.locked - o.locked });
+  unlock(state, tx.from, o.locked);
   const market = getMarketById(state, m)!;
   putMarket(state, ref.side === 'bid' ? { ...market, bids: market.bids - 1 } : { ...market, asks: market.asks - 1 });
   putAccountSide(state, m, tx.from, { side: ref.side, open: getAccountSide(state, m, tx.from)!.open - 1 });

@@ -34,7 +34,7 @@ import {
   tradeKey,
 } from '../../state/markets.ts';
 import { accountKey } from '../../state/keys.ts';
-import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import { addressText, unlock } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookRange, HookReads, WorkBudget } from '../types.ts';
 import { clearingPrice } from './auction.ts';
 import { isPastGate } from './rules.ts';
@@ -105,12 +105,6 @@ export const clearingHeadRanges = (): HookRange[] => [RELEASE_PREFIX, BIDS, ASKS
 function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: string | undefined): void {
   state.delete(sideKey(m, o.owner));
   if (device !== undefined) state.delete(deviceOfferKey(m, device));
-}
-
-function refund(state: StateOverlay, owner: Uint8Array, amount: bigint): void {
-  if (amount === 0n) return;
-  const a = readAccount(state, owner);
-  writeAccount(state, owner, { ...a, balance: a.balance + amount, locked: a.locked - amount });
 }
 
 /**
@@ -243,7 +237,7 @@ function releaseMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, bud
     const b = decodeMatchedBid(e[1]);
     // Rounded up, as at placing: escrow >= ceil(volume x bid price / 1000) >= this, since traded <= volume and P <= bid price.
     const held = (b.filledWh * mk.price + 999n) / 1000n;
-    refund(state, b.owner, b.locked - held);
+    unlock(state, b.owner, b.locked - held);
     putHeld(state, escrowKey(id), { owner: b.owner, amount: held, open: b.trades });
     deleteMatchedBid(state, id);
   }
@@ -257,7 +251,7 @@ function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): b
       if (!budget.take()) return false;
       const id = entryId(e);
       const o = decodeBookOrder(e[1]);
-      refund(state, o.owner, o.locked);
+      unlock(state, o.owner, o.locked);
       deleteBookOrder(state, side, id);
       dropMarkers(state, m, o, parseOrderId(id, 'order').deviceId);
     }

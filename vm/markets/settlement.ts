@@ -33,7 +33,7 @@ import {
 } from '../../state/markets.ts';
 import { firstEntries, firstEntry, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
-import { addressText, readAccount, writeAccount } from '../accounts.ts';
+import { addressText, move, readAccount, unlock } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
 import { clearedThrough, clearingHeadRanges } from './clearing.ts';
 
@@ -125,14 +125,6 @@ function metered(state: StateReader, block: BlockContext, it: Item): Metered {
   return { kind: 'ready', exportWh: t === undefined || t.status === 'open' ? 0n : (t.mintedWh ?? 0n) };
 }
 
-function move(state: StateOverlay, from: Uint8Array, to: Uint8Array, amount: bigint, fromLocked: boolean): void {
-  if (amount === 0n) return;
-  const a = readAccount(state, from);
-  writeAccount(state, from, fromLocked ? { ...a, locked: a.locked - amount } : { ...a, balance: a.balance - amount });
-  const b = readAccount(state, to);
-  writeAccount(state, to, { ...b, balance: b.balance + amount });
-}
-
 /** Takes up to `amount` from the seller: its held collateral first, then its balance. Returns what was taken. */
 function takeFromSeller(state: StateOverlay, trade: Trade, to: Uint8Array, amount: bigint, collateral: boolean): bigint {
   let left = amount;
@@ -157,10 +149,7 @@ function closeHeld(state: StateOverlay, key: Uint8Array): void {
     putHeld(state, key, { ...h, open: h.open - 1 });
     return;
   }
-  if (h.amount > 0n) {
-    const a = readAccount(state, h.owner);
-    writeAccount(state, h.owner, { ...a, balance: a.balance + h.amount, locked: a.locked - h.amount });
-  }
+  unlock(state, h.owner, h.amount);
   state.delete(key);
 }
 
