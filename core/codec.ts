@@ -29,7 +29,8 @@ export const MAX_DEPTH = 32;
 const INT32_MIN = -(2 ** 31);
 const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(2n ** 63n);
-const UINT64_MAX = 2n ** 64n - 1n;
+/** The largest integer the codec encodes: every amount (balances, supply, volumes) stays within it. */
+export const UINT64_MAX = 2n ** 64n - 1n;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**

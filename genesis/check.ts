@@ -1,4 +1,5 @@
 import { fromHexOrUndefined } from '../core/bytes.ts';
+import { UINT64_MAX } from '../core/codec.ts';
 import type { GenesisProblem } from './types.ts';
 
 /**
@@ -93,8 +94,6 @@ export class Checker {
     return b;
   }
 }
-
-export const UINT64_MAX = 2n ** 64n - 1n;
 
 export function join(path: string, key: string): string {
   return path === '' || path === '$' ? key : `${path}.${key}`;

@@ -1,4 +1,5 @@
 import type { BlockEvent } from '../core/block.ts';
+import { UINT64_MAX } from '../core/codec.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { hasRole } from '../core/roles.ts';
 import { decodeCurrencyBurnBody, type CurrencyBurnBody } from '../core/tx/currency-burn.ts';
@@ -20,15 +21,13 @@ import type { ExecContext, TxHandler } from './types.ts';
  * could not be built.
  */
 
-const MAX_SUPPLY = 2n ** 64n - 1n;
-
 function checkMint(state: StateReader, body: CurrencyMintBody, tx: Tx): void {
   requireIssuer(state, body, tx);
   const supply = getSupply(state) ?? 0n;
-  if (body.amount > MAX_SUPPLY - supply)
+  if (body.amount > UINT64_MAX - supply)
     throw new JouleError(
       ErrorCode.TX_INVALID_FIELD,
-      `would take the total supply (${supply}) past ${MAX_SUPPLY}; at most ${MAX_SUPPLY - supply} can be minted`,
+      `would take the total supply (${supply}) past ${UINT64_MAX}; at most ${UINT64_MAX - supply} can be minted`,
       'tx.body.amount',
     );
 }

@@ -1,4 +1,4 @@
-import { decode, encode, readAmount, readArray, readBytes } from '../codec.ts';
+import { decode, encode, readAmount, readArray, readBytes, UINT64_MAX } from '../codec.ts';
 import { ErrorCode, JouleError } from '../errors.ts';
 import { ADDRESS_LENGTH } from '../keys.ts';
 import type { Tx } from '../tx.ts';
@@ -15,12 +15,9 @@ export interface CurrencyMintBody {
   readonly amount: bigint;
 }
 
-/** Balances are u64 on the wire. */
-const MAX_AMOUNT = 2n ** 64n - 1n;
-
 /** 1..2^64-1 micro-units; TX_INVALID_FIELD naming tx.body.amount otherwise. */
 export function checkCurrencyAmount(amount: bigint): void {
-  if (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT)
+  if (typeof amount !== 'bigint' || amount <= 0n || amount > UINT64_MAX)
     throw new JouleError(ErrorCode.TX_INVALID_FIELD, 'must be an integer amount of micro-units, 1..2^64-1', 'tx.body.amount');
 }
 
