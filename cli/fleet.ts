@@ -1,7 +1,9 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
+import type { DeviceKind } from '../core/device.ts';
 import { devicePopMessage } from '../core/pop.ts';
+import type { DeviceRegisterBody } from '../core/tx/device-register.ts';
 import { telemetrySigningBytes, type Reading } from '../core/telemetry.ts';
 import type { SignedReading } from '../node/telemetry/assemble.ts';
 
@@ -48,6 +50,26 @@ function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 /** The device's proof of possession for `chainId` (core/pop.ts devicePopMessage), signed with noble. */
 export function fleetProofOfPossession(d: FleetDevice, chainId: string): Uint8Array {
   return sign(d.secretKey, devicePopMessage(chainId, d.publicKey));
+}
+
+/** What registers a fleet device (type 16): its key and proof of possession, no check meter, no declared carbon intensity. */
+export function fleetRegistration(
+  d: FleetDevice,
+  chainId: string,
+  as: { readonly owner: Uint8Array; readonly kind: DeviceKind; readonly zone: string; readonly maxW: number },
+): DeviceRegisterBody {
+  return {
+    id: d.id,
+    publicKey: d.publicKey,
+    proofOfPossession: fleetProofOfPossession(d, chainId),
+    owner: as.owner,
+    kind: as.kind,
+    zone: as.zone,
+    maxImportW: as.maxW,
+    maxExportW: as.maxW,
+    carbonIntensity: 0,
+    checkMeter: undefined,
+  };
 }
 
 /** A reading signed by its device with noble: what a device sends its aggregator. */

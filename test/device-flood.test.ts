@@ -1,7 +1,7 @@
 import { Client, credentials, loadPackageDefinition, type ClientDuplexStream, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fleetDevice, fleetProofOfPossession } from '../cli/fleet.ts';
+import { fleetDevice, fleetRegistration } from '../cli/fleet.ts';
 import { toHex } from '../core/bytes.ts';
 import { addressFromPublicKey, blsSign } from '../core/keys.ts';
 import type { BlockJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
@@ -79,18 +79,7 @@ describe('device ingress under a flood', () => {
         seed: agg.seed,
         nonce: i,
         fee: 25n,
-        device: {
-          id: d.id,
-          publicKey: d.publicKey,
-          proofOfPossession: fleetProofOfPossession(d, chainId),
-          owner: new Uint8Array(20).fill(1),
-          kind: 'solar',
-          zone: 'T',
-          maxImportW: 10_000,
-          maxExportW: 10_000,
-          carbonIntensity: 0,
-          checkMeter: undefined,
-        },
+        device: fleetRegistration(d, chainId, { owner: new Uint8Array(20).fill(1), kind: 'solar', zone: 'T', maxW: 10_000 }),
       });
       last = (await rpc<{ hash: string }>(url, 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`])).hash;
     }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import type { BlockJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
 import { buildDeviceRegister } from '../core/tx/device-register.ts';
-import { fleetDevice, fleetProofOfPossession, signReading } from '../cli/fleet.ts';
+import { fleetDevice, fleetRegistration, signReading } from '../cli/fleet.ts';
 import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
@@ -54,18 +54,7 @@ describe('device ingress over gRPC on a 4-validator devnet', () => {
         seed: agg.seed,
         nonce: 0,
         fee: 25n,
-        device: {
-          id: d.id,
-          publicKey: d.publicKey,
-          proofOfPossession: fleetProofOfPossession(d, chainId),
-          owner: new Uint8Array(20).fill(1),
-          kind: 'solar',
-          zone: 'T',
-          maxImportW: 10_000,
-          maxExportW: 10_000,
-          carbonIntensity: 0,
-          checkMeter: undefined,
-        },
+        device: fleetRegistration(d, chainId, { owner: new Uint8Array(20).fill(1), kind: 'solar', zone: 'T', maxW: 10_000 }),
       });
       hashes.push((await rpc<{ hash: string }>(urls[i]!, 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`])).hash);
     }

@@ -15,7 +15,7 @@ import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { buildDeviceRegister } from '../core/tx/device-register.ts';
 import { buildTransfer } from '../core/tx/transfer.ts';
 import type { Tx } from '../core/tx.ts';
-import { fleetDevice, fleetProofOfPossession, signReading } from '../cli/fleet.ts';
+import { fleetDevice, fleetRegistration, signReading } from '../cli/fleet.ts';
 import { jouleServiceClient, type JouleServiceName } from '../rpc/grpc/joule-proto.ts';
 import { reflectionClient } from '../rpc/testing/reflection-client.ts';
 import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
@@ -108,18 +108,7 @@ describe('joule.v1 over gRPC on a running node', () => {
         seed: agg.seed,
         nonce: 0,
         fee: 25n,
-        device: {
-          id: d.id,
-          publicKey: d.publicKey,
-          proofOfPossession: fleetProofOfPossession(d, chainId),
-          owner: addressFromPublicKey(account.publicKey),
-          kind: 'solar',
-          zone: 'T',
-          maxImportW: 10_000,
-          maxExportW: 10_000,
-          carbonIntensity: 0,
-          checkMeter: undefined,
-        },
+        device: fleetRegistration(d, chainId, { owner: addressFromPublicKey(account.publicKey), kind: 'solar', zone: 'T', maxW: 10_000 }),
       }),
     );
     expect(reg.receipt.success, JSON.stringify(reg.receipt)).toBe(true);

@@ -8,7 +8,7 @@ import { buildDeviceRegister } from '../../core/tx/device-register.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import { intArg } from '../args.ts';
-import { aggregateWithNoble, fleetDevice, fleetProofOfPossession, signReading, type FleetDevice } from '../fleet.ts';
+import { aggregateWithNoble, fleetDevice, fleetRegistration, signReading, type FleetDevice } from '../fleet.ts';
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { loadKey, passphraseFileOption } from './keys.ts';
 import { senderContext, type SenderContext } from './sender.ts';
@@ -85,18 +85,7 @@ async function register(ctx: SenderContext, fleet: readonly FleetDevice[], opts:
       }
       continue;
     }
-    const device = {
-      id: d.id,
-      publicKey: d.publicKey,
-      proofOfPossession: fleetProofOfPossession(d, ctx.chainId),
-      owner,
-      kind: opts.kind as DeviceKind,
-      zone: opts.zone,
-      maxImportW: opts.maxExportW,
-      maxExportW: opts.maxExportW,
-      carbonIntensity: 0,
-      checkMeter: undefined,
-    };
+    const device = fleetRegistration(d, ctx.chainId, { owner, kind: opts.kind as DeviceKind, zone: opts.zone, maxW: opts.maxExportW });
     last = await send(ctx, buildDeviceRegister({ chainId: ctx.chainId, seed: ctx.seed, nonce: nonce.next++, fee: 25n, device }));
     fresh++;
   }
