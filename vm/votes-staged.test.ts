@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DISPUTE_DECISION_MS } from '../core/agreement.ts';
 import { hasRole } from '../core/roles.ts';
-import { buildAgreementDispute, buildAgreementVote } from '../core/tx/agreement-actions.ts';
+import { buildAgreementDispute } from '../core/tx/agreement-actions.ts';
 import { buildDeviceStatus } from '../core/tx/device-status.ts';
 import { buildReversalApprove } from '../core/tx/reversal-approve.ts';
 import { buildReversalPropose } from '../core/tx/reversal-propose.ts';
@@ -18,7 +18,7 @@ import { getSettlement } from '../state/markets.ts';
 import { StateOverlay } from '../state/overlay.ts';
 import { getReversal, putGovernorSet } from '../state/reversals.ts';
 import { getValidatorSet } from '../state/validator-set.ts';
-import { slotZeroSettled, testAgreement } from './testing/agreement.ts';
+import { disputeVote, slotZeroSettled, testAgreement } from './testing/agreement.ts';
 import { ENERGY_CHAIN_ID, energyChain, type EnergyChain } from './testing/energy-chain.ts';
 import { testMarket, ZONE } from './testing/market.ts';
 import { executeAsTheNode } from './testing/staged-load.ts';
@@ -76,7 +76,7 @@ describe('vote-decided transitions under the node’s staged loading', () => {
       const { c } = x.t;
       const { id, money } = slotZeroSettled(x);
       await staged(c, buildAgreementDispute({ ...c.sender(x.buyer), id, amount: 50_000n, counterparty: x.seller.address }));
-      const vote = (i: number) => buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision: winner, buyer: x.buyer.address, seller: x.seller.address });
+      const vote = (i: number) => disputeVote(x, id, i, winner);
       await staged(c, vote(0), vote(1));
       expect(types(await staged(c, vote(2)))).toContain('agreement-dispute-decided');
       expect(getDispute(c.state, id)!.decidedFor).toBe(winner);
@@ -87,14 +87,9 @@ describe('vote-decided transitions under the node’s staged loading', () => {
   it('the dispute timer: a tie ended DISPUTE_DECISION_MS after the dispute opened', async () => {
     const x = testAgreement();
     const { c } = x.t;
-    const id = x.ready({ slots: 1 });
-    x.to(x.S0);
-    c.block();
-    x.settle(0);
-    const money = x.money();
+    const { id, money } = slotZeroSettled(x, { slots: 1, deliveredWh: null });
     await staged(c, buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address }));
-    const vote = (i: number, decision: 'buyer' | 'seller') =>
-      buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+    const vote = (i: number, decision: 'buyer' | 'seller') => disputeVote(x, id, i, decision);
     await staged(c, vote(0, 'buyer'), vote(1, 'buyer'), vote(2, 'seller'), vote(3, 'seller'));
     c.advance(DISPUTE_DECISION_MS);
     expect((await staged(c)).events.map((e) => e.type)).toEqual(['agreement-dispute-expired']);

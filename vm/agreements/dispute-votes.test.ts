@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contractValue, DISPUTE_DECISION_MS, scheduleValue } from '../../core/agreement.ts';
-import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreement-actions.ts';
+import { buildAgreementDispute } from '../../core/tx/agreement-actions.ts';
 import { buildValidatorVote } from '../../core/tx/validator-vote.ts';
 import type { Tx } from '../../core/tx.ts';
 import { ValidatorSet } from '../../core/validators.ts';
@@ -10,7 +10,7 @@ import { getAgreement, getDispute } from '../../state/agreements.ts';
 import { StateOverlay } from '../../state/overlay.ts';
 import { getValidatorSet, putValidatorSet } from '../../state/validator-set.ts';
 import type { TestKey } from '../testing/fixtures.ts';
-import { slotZeroSettled, testAgreement, type TestAgreement } from '../testing/agreement.ts';
+import { disputeVote, slotZeroSettled, testAgreement, type TestAgreement } from '../testing/agreement.ts';
 
 /**
  * Who decides a dispute and when, as an adversary would probe it: a party that is also a
@@ -22,8 +22,7 @@ function disputed(x: TestAgreement) {
   const { c } = x.t;
   const { id, money } = slotZeroSettled(x);
   expect(c.block(buildAgreementDispute({ ...c.sender(x.buyer), id, amount: 50_000n, counterparty: x.seller.address })).receipts[0]!.success).toBe(true);
-  const vote = (who: TestValidator | TestKey, decision: 'buyer' | 'seller', offset = 0): Tx =>
-    buildAgreementVote({ ...c.sender(who, offset), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+  const vote = (who: TestValidator | TestKey, decision: 'buyer' | 'seller', offset = 0): Tx => disputeVote(x, id, who, decision, offset);
   return { c, id, money, vote };
 }
 
@@ -117,18 +116,12 @@ describe('dispute votes: a dispute no majority decides', () => {
   it('ends DISPUTE_DECISION_MS after it opened: the frozen amount and the whole deposit go back, no fee, no more votes', () => {
     const x = testAgreement();
     const { c } = x.t;
-    const id = x.ready({ slots: 1 });
-    x.to(x.S0);
-    c.block();
-    x.deliver(0, 1000n);
-    x.settle(0);
+    const { id, money } = slotZeroSettled(x, { slots: 1 });
     const buyer = getAccount(c.state, x.buyer.address);
     const seller = getAccount(c.state, x.seller.address);
-    const money = x.money();
     c.block(buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address }));
     expect(getDispute(c.state, id)).toMatchObject({ frozen: 10_000n, deposit: 100n });
-    const vote = (i: number, decision: 'buyer' | 'seller') =>
-      buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+    const vote = (i: number, decision: 'buyer' | 'seller') => disputeVote(x, id, i, decision);
     // 2-2 of 4: nobody can vote any more, and nothing else would ever release the 10,000 and the 100.
     c.block(vote(0, 'buyer'), vote(1, 'buyer'), vote(2, 'seller'), vote(3, 'seller'));
     expect(getDispute(c.state, id)!.decidedFor).toBeUndefined();
@@ -149,12 +142,9 @@ describe('dispute votes: a dispute no majority decides', () => {
   it('a dispute decided before its deadline is left as decided when the deadline comes', () => {
     const x = testAgreement();
     const { c } = x.t;
-    const id = x.ready({ slots: 1 });
-    x.to(x.S0);
-    c.block();
-    x.settle(0);
+    const { id } = slotZeroSettled(x, { slots: 1, deliveredWh: null });
     c.block(buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address }));
-    const vote = (i: number) => buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision: 'seller', buyer: x.buyer.address, seller: x.seller.address });
+    const vote = (i: number) => disputeVote(x, id, i, 'seller');
     c.block(vote(0), vote(1), vote(2));
     const decided = getDispute(c.state, id);
     const money = x.money();

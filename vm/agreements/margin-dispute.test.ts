@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DISPUTE_WINDOW_MS, INSURANCE_POOL, MARGIN_CALL_MS } from '../../core/agreement.ts';
-import { buildAgreementDispute, buildAgreementVote } from '../../core/tx/agreement-actions.ts';
+import { buildAgreementDispute } from '../../core/tx/agreement-actions.ts';
 import { buildTransfer } from '../../core/tx/transfer.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getDispute, TIMER_PREFIX } from '../../state/agreements.ts';
-import { slotZeroSettled, testAgreement, type TestAgreement } from '../testing/agreement.ts';
+import { disputeVote, slotZeroSettled, testAgreement, type TestAgreement } from '../testing/agreement.ts';
 
 /**
  * 100 slots of 1000 Wh at 200,000 per kWh (contract value 20,000,000), collateral 10 %:
@@ -72,8 +72,7 @@ function disputed(x: TestAgreement) {
   // Level of 3 slots at 15 %: 90,000; frozen from the seller's collateral; the buyer's deposit 1 % = 500.
   expect(x.get(id)).toMatchObject({ phase: 'disputed', sellerCollateral: 40_000n });
   expect(getDispute(c.state, id)).toMatchObject({ claimant: 'buyer', frozen: 50_000n, deposit: 500n, resume: 'executing' });
-  const vote = (i: number, decision: 'buyer' | 'seller') =>
-    buildAgreementVote({ ...c.sender(c.validators[i]!), id, decision, buyer: x.buyer.address, seller: x.seller.address });
+  const vote = (i: number, decision: 'buyer' | 'seller') => disputeVote(x, id, i, decision);
   return { c, id, money, vote };
 }
 
@@ -90,7 +89,7 @@ describe('bilateral agreements: disputes decided by a validator majority', () =>
     c.block(vote(0, 'buyer'), vote(1, 'buyer'));
     expect(getDispute(c.state, id)!.decidedFor).toBeUndefined();
     expect(x.refusal(vote(0, 'seller'))).toMatchObject({ code: 'AGREEMENT_DISPUTED', field: 'tx.sender' });
-    expect(x.refusal(buildAgreementVote({ ...c.sender(x.buyer), id, decision: 'buyer', buyer: x.buyer.address, seller: x.seller.address }))).toMatchObject({
+    expect(x.refusal(disputeVote(x, id, x.buyer, 'buyer'))).toMatchObject({
       code: 'TX_UNAUTHORIZED',
     });
     const r = c.block(vote(2, 'buyer'));
@@ -122,11 +121,7 @@ describe('bilateral agreements: disputes decided by a validator majority', () =>
   it('after settlement a dispute is open for 48 hours, frozen from the balance, and not after', () => {
     const x = testAgreement();
     const { c } = x.t;
-    const id = x.ready({ slots: 1 });
-    x.to(x.S0);
-    c.block();
-    x.deliver(0, 1000n);
-    x.settle(0);
+    const { id } = slotZeroSettled(x, { slots: 1 });
     expect(x.get(id).phase).toBe('settled');
     const claim = () => buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.buyer.address });
     expect(x.refusal(buildAgreementDispute({ ...c.sender(x.seller), id, amount: 10_000n, counterparty: x.t.buyers[1]!.address }))).toMatchObject({

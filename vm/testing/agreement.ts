@@ -5,12 +5,13 @@
  */
 import { COOLING_OFF_MS, INSURANCE_POOL, type Agreement, type PriceFormula } from '../../core/agreement.ts';
 import { settlesAt } from '../../core/meter.ts';
-import { buildAgreementCollateralise, buildAgreementSign, buildAgreementWithdraw } from '../../core/tx/agreement-actions.ts';
+import { buildAgreementCollateralise, buildAgreementSign, buildAgreementVote, buildAgreementWithdraw } from '../../core/tx/agreement-actions.ts';
 import { buildAgreementPropose, type AgreementProposeBody } from '../../core/tx/agreement-propose.ts';
 import type { Tx } from '../../core/tx.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { getAgreement } from '../../state/agreements.ts';
 import type { BlockResult } from '../types.ts';
+import type { TestValidator } from '../../consensus/testing/fixtures.ts';
 import type { TestKey } from './fixtures.ts';
 import { testMarket, type TestMarket } from './market.ts';
 import { testDeviceKey } from './energy-chain.ts';
@@ -133,12 +134,23 @@ export function testAgreement(): TestAgreement {
   return a;
 }
 
-/** An agreement of 3 slots executing, slot 0 settled with 1,000 Wh delivered: what a dispute is opened on. Returns its id and the money there is. */
-export function slotZeroSettled(x: TestAgreement): { id: Uint8Array; money: bigint } {
-  const id = x.ready({ slots: 3 });
+/**
+ * An agreement of `slots` (3) executing, slot 0 settled with `deliveredWh` (1,000; null: no
+ * reading at all) delivered: what a dispute is opened on. Returns its id and the money there is.
+ */
+export function slotZeroSettled(x: TestAgreement, opts: { slots?: number; deliveredWh?: bigint | null } = {}): { id: Uint8Array; money: bigint } {
+  const id = x.ready({ slots: opts.slots ?? 3 });
   x.to(x.S0);
   x.t.c.block();
-  x.deliver(0, 1000n);
+  const wh = opts.deliveredWh === undefined ? 1000n : opts.deliveredWh;
+  if (wh !== null) x.deliver(0, wh);
   x.settle(0);
   return { id, money: x.money() };
+}
+
+/** `who`'s vote (a validator by its index, or any key) on the dispute of agreement `id`. */
+export function disputeVote(x: TestAgreement, id: Uint8Array, who: number | TestKey | TestValidator, decision: 'buyer' | 'seller', offset = 0): Tx {
+  const { c } = x.t;
+  const sender = typeof who === 'number' ? c.validators[who]! : who;
+  return buildAgreementVote({ ...c.sender(sender, offset), id, decision, buyer: x.buyer.address, seller: x.seller.address });
 }
