@@ -39,9 +39,10 @@ import { requireAgreement, requireParty, requirePhase } from './rules.ts';
  * Types 38-39: disputes, decided by a majority of the current validators.
  * - agreement-dispute: a party (the claimant) says the other (the respondent) owes
  *   `amount`, at most the agreement's contract value; from executing, or within
- *   DISPUTE_WINDOW_MS (48 h) after settlement; one dispute per agreement. Up to `amount` of the respondent's money is frozen (its
- *   collateral first, then its balance; the frozen amount is what they covered) and the
- *   claimant locks a deposit of 1 % of `amount`, rounded up. Slots keep settling meanwhile.
+ *   DISPUTE_WINDOW_MS (48 h) after settlement; one dispute per agreement. Up to `amount`
+ *   of the respondent's money is frozen (its collateral first, then its balance; the
+ *   frozen amount is what they covered) and the claimant locks a deposit of 1 % of
+ *   `amount`, rounded up. Slots keep settling meanwhile.
  * - agreement-vote: a current validator that is not a party votes for the buyer or the
  *   seller, once. The vote that gives one side floor(m/2)+1 of the m current validators
  *   other than the parties (votes of validators that left do not count) decides, for

@@ -38,14 +38,14 @@ import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types
 import { clearedThrough, clearingHeadRanges } from './clearing.ts';
 
 /**
- * Settlement against meters (end-of-block hook `market-settlement`, after the interval
- * close and before the clearing, so it settles only trades queued before the block, whose
- * reads the node declared from that queue: a market whose gate closes when its settlement
- * is already due, because no block was made in between or its clearing ran long, settles
- * from the block after its clearing's): once a delivery interval's meter data is closed for the seller's
- * device and every market of the interval has cleared (a device that moved zone may sell in
- * two: its trades in both are one group), each of the device's trades of that interval
- * settles, in trade order:
+ * Settlement against meters (end-of-block hook `market-settlement`). It runs after the
+ * interval close and before the clearing, so it settles only trades queued before the
+ * block, whose reads the node declared from that queue (a market whose gate closes when its
+ * settlement is already due, because no block was made in between or its clearing ran long,
+ * settles from the block after its clearing's). Once a delivery interval's meter data is
+ * closed for the seller's device and every market of the interval has cleared (a device
+ * that moved zone may sell in two: its trades in both are one group), each of the device's
+ * trades of that interval settles, in trade order:
  *
  * - allocation: the device's metered net export in the interval (0 when it sent no data)
  *   is allocated to its trades in trade order, each at most its volume;
@@ -74,8 +74,8 @@ import { clearedThrough, clearingHeadRanges } from './clearing.ts';
  * the (interval, device) resolved (bucket settleResolved); they settle from the next block,
  * found through the marker, which goes once the group has settled; a group the budget had
  * moved aside only in part when it was resolved settles whole (its queued rest moves aside
- * first). The hook never lists the
- * held bucket, so trades frozen and unresolved cost a block nothing. What a block reads is
+ * first). The hook never lists the held bucket, so trades frozen and unresolved cost a
+ * block nothing. What a block reads is
  * bounded: the queue's first QUEUE_LIMIT entries, the first HELD_MARKER_LIMIT markers, and
  * of each marker's group the trades it may settle (the first up to the budget, the others
  * HELD_GROUP_LIMIT). One work unit per trade (and per trade moved aside).
