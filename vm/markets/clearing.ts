@@ -31,7 +31,6 @@ import {
   RELEASE_PREFIX,
   settleItemKey,
   sideKey,
-  tradeKey,
 } from '../../state/markets.ts';
 import { accountKey } from '../../state/keys.ts';
 import { addressText, unlock } from '../accounts.ts';
@@ -184,9 +183,9 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
         deviceId: ask.order.deviceId!,
         volumeWh: q,
       };
-      putTrade(state, m, trade);
-      // The queue holds the same record: its bytes are taken back rather than encoded again (values are never mutated in place).
-      state.set(settleItemKey(MarketBucket.settleQueue, mk.intervalStartMs, trade.deviceId, mk.zone, trade.seq), state.get(tradeKey(m, trade.seq))!);
+      // The queue holds the same record: the same bytes, not encoded again (values are never mutated in place).
+      const record = putTrade(state, m, trade);
+      state.set(settleItemKey(MarketBucket.settleQueue, mk.intervalStartMs, trade.deviceId, mk.zone, trade.seq), record);
       events.push({
         type: 'trade',
         attributes: [
