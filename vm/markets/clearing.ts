@@ -106,12 +106,15 @@ function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: s
   if (device !== undefined) state.delete(deviceOfferKey(m, device));
 }
 
+type Attribute = readonly [string, string];
+
 /**
- * The head of one side's book during the walk. What every trade of the order names (its id,
- * the id's hex and its owner's address text) is made once per order, not once per trade.
+ * The head of one side's book during the walk. What every trade of the order names (its
+ * id's hex and its owner's address text, as event attributes) is made once per order, not
+ * once per trade; events share those attributes (they are never mutated).
  */
 interface Cursor {
-  entry: StateEntry;
+  side: Side;
   /** A copy of the id: trades keep it after the walk has moved on. */
   id: Uint8Array;
   order: BookOrder;
@@ -119,32 +122,35 @@ interface Cursor {
   device: string | undefined;
   left: bigint;
   trades: number;
-  idHex: string | undefined;
-  ownerText: string | undefined;
+  idAttribute: Attribute | undefined;
+  ownerAttribute: Attribute | undefined;
 }
 
-function cursorOf(it: Iterator<StateEntry>, head: HeadProgress | undefined): Cursor | undefined {
+function cursorOf(it: Iterator<StateEntry>, side: Side, head: HeadProgress | undefined): Cursor | undefined {
   const r = it.next();
   if (r.done === true) return undefined;
   const order = decodeBookOrder(r.value[1]);
-  const id = Uint8Array.from(entryId(r.value));
+  const key = r.value[0];
+  // A plain copy (the key may be a view of a larger buffer).
+  const id = new Uint8Array(key.length - 2);
+  id.set(key.subarray(2));
   const ref = parseOrderId(id, 'order');
   const resumed = head !== undefined && compareBytes(head.id, id) === 0;
   return {
-    entry: r.value,
+    side,
     id,
     order,
     price: ref.price,
     device: ref.deviceId,
     left: resumed ? head.remainingWh : order.volumeWh,
     trades: resumed ? head.trades : 0,
-    idHex: undefined,
-    ownerText: undefined,
+    idAttribute: undefined,
+    ownerAttribute: undefined,
   };
 }
 
-const idHex = (c: Cursor): string => (c.idHex ??= toHex(c.id));
-const ownerText = (c: Cursor): string => (c.ownerText ??= addressText(c.order.owner));
+const idAttribute = (c: Cursor): Attribute => (c.idAttribute ??= [c.side, toHex(c.id)]);
+const ownerAttribute = (c: Cursor): Attribute => (c.ownerAttribute ??= [c.side === 'bid' ? 'buyer' : 'seller', addressText(c.order.owner)]);
 
 const progress = (c: Cursor | undefined): HeadProgress | undefined =>
   c === undefined || (c.left === c.order.volumeWh && c.trades === 0) ? undefined : { id: c.id, remainingWh: c.left, trades: c.trades };
@@ -166,10 +172,11 @@ function askDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
 function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
   const bidIt = state.iterate(marketBookPrefix('bid', m));
   const askIt = state.iterate(marketBookPrefix('ask', m));
-  let bid = cursorOf(bidIt, mk.headBid);
-  let ask = cursorOf(askIt, mk.headAsk);
+  let bid = cursorOf(bidIt, 'bid', mk.headBid);
+  let ask = cursorOf(askIt, 'ask', mk.headAsk);
   let { trades, volumeWh, lastBidPrice, lastAskPrice } = mk;
-  const interval = String(mk.intervalStartMs);
+  const zoneAttribute: Attribute = ['zone', mk.zone];
+  const intervalAttribute: Attribute = ['intervalStartMs', String(mk.intervalStartMs)];
   try {
     while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
       if (!budget.take()) return { ...mk, status: 'matching', headBid: progress(bid), headAsk: progress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
@@ -189,13 +196,13 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
       events.push({
         type: 'trade',
         attributes: [
-          ['zone', mk.zone],
-          ['intervalStartMs', interval],
+          zoneAttribute,
+          intervalAttribute,
           ['seq', String(trades)],
-          ['bid', idHex(bid)],
-          ['ask', idHex(ask)],
-          ['buyer', ownerText(bid)],
-          ['seller', ownerText(ask)],
+          idAttribute(bid),
+          idAttribute(ask),
+          ownerAttribute(bid),
+          ownerAttribute(ask),
           ['volumeWh', q.toString()],
         ],
       });
@@ -209,11 +216,11 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
       ask.trades++;
       if (bid.left === 0n) {
         bidDone(state, m, bid);
-        bid = cursorOf(bidIt, undefined);
+        bid = cursorOf(bidIt, 'bid', undefined);
       }
       if (ask.left === 0n) {
         askDone(state, m, ask);
-        ask = cursorOf(askIt, undefined);
+        ask = cursorOf(askIt, 'ask', undefined);
       }
     }
   } finally {
