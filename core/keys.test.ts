@@ -230,6 +230,17 @@ describe('addresses (bech32, prefix joule)', () => {
     );
   });
 
+  it("writes the text @scure/base's bech32 writes", () => {
+    const scure = (a: Uint8Array) => bech32.encode('joule', bech32.toWords(a));
+    for (const a of [new Uint8Array(20), new Uint8Array(20).fill(0xff), new Uint8Array(32).fill(3)]) expect(formatAddress(a)).toBe(scure(a));
+    fc.assert(
+      fc.property(addrArb, (a) => {
+        expect(formatAddress(a)).toBe(scure(a));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('a single-character typo is rejected with ADDRESS_INVALID', () => {
     fc.assert(
       fc.property(addrArb, fc.nat(), fc.integer({ min: 1, max: 31 }), (a, pos, shift) => {

@@ -1,7 +1,7 @@
 import { formatAddress } from '../core/keys.ts';
 import { decodeAccount, EMPTY_ACCOUNT, encodeAccount, type Account } from '../state/accounts.ts';
 import { accountKey } from '../state/keys.ts';
-import type { StateOverlay, StateReader } from '../state/overlay.ts';
+import { byteId, type StateOverlay, type StateReader } from '../state/overlay.ts';
 
 /**
  * The VM's account access: state/accounts.ts semantics (same keys, same encoding), with
@@ -54,7 +54,7 @@ const TEXT_CACHE_LIMIT = 100_000;
 const texts = new Map<string, string>();
 
 export function addressText(address: Uint8Array): string {
-  const k = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString('latin1');
+  const k = byteId(address);
   let t = texts.get(k);
   if (t === undefined) {
     t = formatAddress(address);
