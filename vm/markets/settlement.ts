@@ -157,10 +157,11 @@ export function tradeUtxoId(m: Uint8Array, seq: number): Uint8Array {
   return sha256(encode([TRADE_UTXO_TAG, m, seq]));
 }
 
-function settleTrade(state: StateOverlay, block: BlockContext, it: Item, allocatedWh: bigint, price: bigint, events: BlockEvent[]): void {
+/** `mintedId`: the group's minted token, mintedUtxoId(device, interval), the same for each of its trades. */
+function settleTrade(state: StateOverlay, block: BlockContext, it: Item, mintedId: Uint8Array, allocatedWh: bigint, price: bigint, events: BlockEvent[]): void {
   const { trade } = it;
   const m = marketId(it.zone, it.intervalStartMs);
-  const minted = getUtxo(state, mintedUtxoId(it.deviceId, it.intervalStartMs));
+  const minted = getUtxo(state, mintedId);
   const holds = minted !== undefined && !minted.frozen && equalBytes(minted.owner, trade.seller) ? minted.wh : 0n;
   const delivered = allocatedWh < holds ? allocatedWh : holds;
   let utxoId: Uint8Array | undefined;
@@ -242,18 +243,27 @@ function settleGroup(
   let last = head;
   let cur = r;
   let n = 0;
-  while (cur.done !== true && sameGroup(itemOf(cur.value), head)) {
+  const mintedId = mintedUtxoId(head.deviceId, head.intervalStartMs);
+  // The group's markets are cleared (their records, and so their prices, are final): each read once.
+  let zone = head.zone;
+  let p = price;
+  for (;;) {
+    if (cur.done === true) break;
+    const i = itemOf(cur.value);
+    if (!sameGroup(i, head)) break;
     const stop: Stop = n === max ? 'limit' : budget.take() ? undefined : 'budget';
     if (stop !== undefined) {
       putSettleProgress(state, head.intervalStartMs, head.deviceId, { allocatedWh, tradedWh });
       return { next: cur, stop };
     }
-    const i = itemOf(cur.value);
-    const p = getMarket(state, i.zone, i.intervalStartMs)!.price;
+    if (i.zone !== zone) {
+      zone = i.zone;
+      p = getMarket(state, i.zone, i.intervalStartMs)!.price;
+    }
     // Allocation in trade order: each trade takes what is left of the metered export, up to its volume.
     const left = exportWh - allocatedWh;
     const alloc = left < i.trade.volumeWh ? left : i.trade.volumeWh;
-    settleTrade(state, block, i, alloc, p, events);
+    settleTrade(state, block, i, mintedId, alloc, p, events);
     allocatedWh += alloc;
     tradedWh += i.trade.volumeWh;
     state.delete(i.key);
@@ -286,9 +296,11 @@ function settleQueue(state: StateOverlay, block: BlockContext, budget: WorkBudge
         // the budget had moved only part of it aside goes after that part: the two settle as
         // one group through the marker, the metered export allocated once, in trade order.
         let cur: IteratorResult<StateEntry> = r;
-        while (cur.done !== true && sameGroup(itemOf(cur.value), head)) {
-          if (!budget.take()) return false;
+        for (;;) {
+          if (cur.done === true) break;
           const i = itemOf(cur.value);
+          if (!sameGroup(i, head)) break;
+          if (!budget.take()) return false;
           state.delete(i.key);
           state.set(settleItemKey(MarketBucket.settleHeld, i.intervalStartMs, i.deviceId, i.zone, i.trade.seq), cur.value[1]);
           cur = it.next();
