@@ -11,6 +11,7 @@ import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor, hasCloseItem, intervalTotalsOf } from '../../state/telemetry.ts';
 import { executeBlock } from '../executor.ts';
+import { checkTx } from '../validity.ts';
 import { devicePop, energyChain, ENERGY_CHAIN_ID, registerBody, testDeviceKey } from '../testing/energy-chain.ts';
 import type { TestKey } from '../testing/fixtures.ts';
 import { batchTx, reading } from '../testing/telemetry.ts';
@@ -102,7 +103,13 @@ describe('telemetry-batch: every rejection path', () => {
       code: ErrorCode.TX_UNAUTHORIZED,
       field: 'tx.body.readings[0].deviceId',
     });
-    const mixed = c.block(batch([reading('pv-1', c.now() - 5, -1), reading('pv-x', c.now(), -1)]));
+    // Entering the mempool, every device must count.
+    const entering = batch([reading('pv-1', c.now() - 5, -1), reading('pv-x', c.now(), -1)]);
+    expect(rejection(() => checkTx(c.state, entering, { ...c.ctx(), entering: true }, { allowFutureNonce: true }))).toMatchObject({
+      code: ErrorCode.TX_UNAUTHORIZED,
+      field: 'tx.body.readings[1].deviceId',
+    });
+    const mixed = c.block(entering);
     expect(mixed.receipts[0]!.success).toBe(true);
     expect(skippedDevices(mixed.receipts[0]!.events)).toEqual(new Map([['pv-x', ErrorCode.TX_UNAUTHORIZED]]));
     expect(getMeterCursor(c.state, 'pv-x')).toBeUndefined();

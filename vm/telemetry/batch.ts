@@ -22,7 +22,8 @@ import { checkAfterCursor, checkBatchOrder, checkedHeight, checkReadingTime, dev
  * sender an operator, keyHeight at most the inclusion height, every device registered;
  * per device, timestamps strictly increasing within the batch and after its last reading
  * on chain; every timestamp within maxReadingSkewMs of the block's time and in an interval
- * not yet settled; the aggregate signature; and at least one device whose readings count.
+ * not yet settled; the aggregate signature; and at least one device whose readings count
+ * (entering the mempool: every device, ChainContext.entering).
  *
  * A device's readings count if it is active, operated by the sender and signing with its
  * key valid at the inclusion height (rules.ts deviceRefusal); the readings of a device that
@@ -73,8 +74,10 @@ function checkState(state: StateReader, body: TelemetryBatchBody, tx: Tx, ctx: C
   const devices = devicesOf(state, body, tx, height);
   for (const { first, refusal } of devices) if (refusal === undefined) checkAfterCursor(state, body.readings[first]!, first);
   if (ctx.timestamp !== undefined) body.readings.forEach((r, i) => checkReadingTime(r, i, ctx.timestamp!, ctx.params));
-  // A batch none of whose readings could count is refused, with its first device's reason.
-  if (devices.every((d) => d.refusal !== undefined)) throw devices[0]!.refusal!;
+  // A batch none of whose readings could count is refused, with its first device's reason;
+  // one entering the pool, for any device whose readings would not count now.
+  const refused = ctx.entering === true ? devices.find((d) => d.refusal !== undefined) : devices.every((d) => d.refusal !== undefined) ? devices[0] : undefined;
+  if (refused !== undefined) throw refused.refusal!;
 }
 
 /**
