@@ -1,5 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { type Client, type ClientReadableStream, credentials, loadPackageDefinition, type ServiceClientConstructor, status, type StatusObject } from '@grpc/grpc-js';
+import {
+  type Client,
+  type ClientReadableStream,
+  credentials,
+  loadPackageDefinition,
+  type ServiceClientConstructor,
+  status,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { CliError } from '../rpc-client.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
@@ -32,7 +40,6 @@ const MAX_SUBSCRIPTIONS_PER_NODE = 64;
 const RESUBSCRIBE_MS = 1000;
 /** The server registers a subscription once its request arrives, which no message confirms: a pause after the connection is up. */
 const SETTLE_MS = 300;
-const CONNECT_TIMEOUT_MS = 10_000;
 
 /** A ReadingAck (proto/joule/v1/types.proto) as proto-loader reads it (enums by name, 64-bit integers as strings). */
 interface AckMessage {
@@ -40,6 +47,7 @@ interface AckMessage {
   timestamp_us: string;
   outcome: 'ACCEPTED' | 'REJECTED' | 'BATCHED' | 'FINAL';
   reason: string;
+  height: string;
 }
 
 type AckClient = Client & { SubscribeReadingAcks(req: { device_ids: readonly string[] }): ClientReadableStream<AckMessage> };
@@ -69,6 +77,7 @@ const bump = (counts: Record<string, number>, key: string) => {
 export class FinalAcks {
   private readonly giveUpMs: number;
   private readonly now: () => number;
+  private readonly connectTimeoutMs: number;
   /** Readings sent and not yet ended, by deviceId/timestampUs, in the order sent: the moment each was sent. */
   private readonly inFlight = new Map<string, number>();
   private readonly windowLatencies: LatencyHistogram;
@@ -83,14 +92,17 @@ export class FinalAcks {
   readonly failed: Record<string, number> = {};
   /** Readings the node dropped, by reason. */
   readonly rejected: Record<string, number> = {};
+  /** The highest block a final ack named (the blocks the cross-check must see). */
+  highestFinalBlock = 0;
   /** Readings no final ack came for within giveUpMs (or by the end of the run). */
   noFinalAck = 0;
   /** Subscriptions that ended, by the code they ended with (SLOW_CONSUMER: the node dropped one that fell behind). */
   readonly ended: Record<string, number> = {};
 
-  constructor(o: { giveUpMs: number; now?: () => number }) {
+  constructor(o: { giveUpMs: number; now?: () => number; connectTimeoutMs?: number }) {
     this.giveUpMs = o.giveUpMs;
     this.now = o.now ?? Date.now;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.windowLatencies = new LatencyHistogram(o.giveUpMs);
     this.runLatencies = new LatencyHistogram(o.giveUpMs);
   }
@@ -110,7 +122,7 @@ export class FinalAcks {
           const client = new Ctor(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as AckClient;
           this.clients.push(client);
           await new Promise<void>((resolve, reject) =>
-            client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (e) =>
+            client.waitForReady(Date.now() + this.connectTimeoutMs, (e) =>
               e === undefined || e === null ? resolve() : reject(new CliError('UNAVAILABLE', `no gRPC connection to ${address}: ${e.message}`, 'devnet')),
             ),
           );
@@ -188,6 +200,7 @@ export class FinalAcks {
     if (sentAt === undefined) return;
     this.inFlight.delete(key);
     if (a.outcome === 'REJECTED') return bump(this.rejected, a.reason === '' ? 'UNKNOWN' : a.reason);
+    this.highestFinalBlock = Math.max(this.highestFinalBlock, Number(a.height));
     if (a.reason !== '') return bump(this.failed, a.reason);
     this.final++;
     const ms = this.now() - sentAt;

@@ -271,24 +271,37 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   await new Promise((r) => setTimeout(r, 200));
   for (const c of clients) c.close();
   const fleetIds = new Set(fleet.map((d) => d.id));
-  const onChain = await readingsOnChain(rpc, fromHeight, (r) => fleetIds.has(r.deviceId) && BigInt(r.timestampUs) >= BigInt(sendFrom) * 1000n);
+  const onChain = await readingsOnChain(
+    rpc,
+    fromHeight,
+    acks.highestFinalBlock,
+    (r) => fleetIds.has(r.deviceId) && BigInt(r.timestampUs) >= BigInt(sendFrom) * 1000n,
+  );
   window = { at: startedAt, sent: 0, accepted: acceptedAtStart, final: 0 };
   await report('done', onChain);
 }
 
 /**
  * The cross-check of the acks, once, at the end: the readings `ours` in successful
- * telemetry batches of validator 0's final blocks after `fromHeight`; null when those are
- * more than MAX_CHECKED_BLOCKS (a long run: too many blocks to fetch) or the node does not
- * answer.
+ * telemetry batches of validator 0's final blocks after `fromHeight`, once it has the
+ * blocks up to `through` (the highest a final ack named: another validator may be a block
+ * ahead); null when those are more than MAX_CHECKED_BLOCKS (a long run: too many blocks to
+ * fetch), or the node does not answer or catch up.
  */
 async function readingsOnChain(
   rpc: RpcClient,
   fromHeight: number,
+  through: number,
   ours: (r: { deviceId: string; timestampUs: string }) => boolean,
 ): Promise<number | null> {
   try {
-    const head = (await rpc.call<StatusJson>('joule_status')).height;
+    const deadline = Date.now() + 10_000;
+    let head = (await rpc.call<StatusJson>('joule_status')).height;
+    while (head < through) {
+      if (Date.now() > deadline) return null;
+      await new Promise((r) => setTimeout(r, 100));
+      head = (await rpc.call<StatusJson>('joule_status')).height;
+    }
     if (head - fromHeight > MAX_CHECKED_BLOCKS) return null;
     let n = 0;
     for (let h = fromHeight + 1; h <= head; h++) {
