@@ -8,7 +8,7 @@ import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './he
  * devices stream to both validators over gRPC, and the simulator learns which readings are
  * final from each validator's acknowledgement stream. Every reading it counts final is on
  * chain and every reading of the run on chain was counted (the end's cross-check agrees),
- * and every good reading sent is accounted for: final, rejected, failed or without a final
+ * and every good reading sent is accounted for: final, rejected, uncounted or without a final
  * ack.
  */
 
@@ -21,7 +21,7 @@ type Done = {
   p50Ms: number | null;
   p99Ms: number | null;
   rejected: Record<string, number>;
-  failedInBlock: Record<string, number>;
+  uncounted: Record<string, number>;
   noFinalAck: number;
   ackStreamsEnded: Record<string, number>;
   streamsEnded: Record<string, number>;
@@ -62,7 +62,7 @@ describe('joule simulate devices --devnet', () => {
     expect(done.bad, run.stdout).toBeGreaterThan(0);
     expect(done.final, run.stdout).toBeGreaterThan(0);
     expect(done.finalOnChain, run.stdout).toBe(done.final);
-    expect(done.final + sum(done.rejected) + sum(done.failedInBlock) + done.noFinalAck, run.stdout).toBe(done.sent - done.bad);
+    expect(done.final + sum(done.rejected) + sum(done.uncounted) + done.noFinalAck, run.stdout).toBe(done.sent - done.bad);
     expect(done.noFinalAck, run.stdout).toBe(0);
     expect(done.ackStreamsEnded, run.stdout).toEqual({});
     expect(done.p50Ms, run.stdout).toBeGreaterThan(0);

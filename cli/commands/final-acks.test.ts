@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('FinalAcks', () => {
-  it("counts a reading final, with its latency, when its 'final' ack without a reason arrives; rejected, failed and unacknowledged ones are not", async () => {
+  it("counts a reading final, with its latency, when its 'final' ack without a reason arrives; rejected, uncounted and unacknowledged ones are not", async () => {
     const acks = tracker();
     await acks.subscribe([{ address, deviceIds: ['d-1', 'd-2'] }], 1);
     expect(fake.listenerCount()).toBe(1);
@@ -78,7 +78,7 @@ describe('FinalAcks', () => {
     fake.ack(ack('d-1', 1n, 'accepted'));
     fake.ack(ack('d-1', 1n, 'batched'));
     fake.ack(ack('d-1', 1n, 'final'));
-    // Included, but its batch failed.
+    // In a block, but its device was skipped there.
     fake.ack(ack('d-1', 2n, 'final', 'DEVICE_INACTIVE'));
     fake.ack(ack('d-2', 3n, 'rejected', 'TELEMETRY_SKEW'));
     // Batched, and its final ack never comes.
@@ -88,7 +88,7 @@ describe('FinalAcks', () => {
     fake.ack(ack('d-2', 99n, 'final'));
     await until('the acks', () => acks.pending === 1);
     expect(acks.final).toBe(1);
-    expect(acks.failed).toEqual({ DEVICE_INACTIVE: 1 });
+    expect(acks.uncounted).toEqual({ DEVICE_INACTIVE: 1 });
     expect(acks.rejected).toEqual({ TELEMETRY_SKEW: 1 });
     expect(acks.highestFinalBlock).toBe(7);
     expect(acks.takeWindow()).toEqual({ p50: 400, p99: 400 });

@@ -18,11 +18,12 @@ import { LatencyHistogram } from './latency-histogram.ts';
  * the devices streaming to it. A reading is final when its 'final' ack without a failure
  * reason arrives (the validator whose aggregator batched it sends that ack when the batch's
  * block is final there), and its send-to-final latency ends at that arrival: no polling, no
- * block fetched. A 'final' ack with a reason (the batch was included but failed) and a
- * 'rejected' ack end the reading uncounted, by reason; a reading with no final ack
- * `giveUpMs` after it was sent is given up on and counted as such. A subscription that ends
- * (a slow consumer is dropped by the node) is counted by its code and opened again a second
- * later; the acks sent meanwhile are lost, so their readings show as without a final ack.
+ * block fetched. A 'final' ack with a reason (the reading is in a block but did not count:
+ * its batch failed, or skipped its device) and a 'rejected' ack end the reading uncounted,
+ * by reason; a reading with no final ack `giveUpMs` after it was sent is given up on and
+ * counted as such. A subscription that ends (a slow consumer is dropped by the node) is
+ * counted by its code and opened again a second later; the acks sent meanwhile are lost,
+ * so their readings show as without a final ack.
  */
 
 const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url));
@@ -88,8 +89,8 @@ export class FinalAcks {
   private closed = false;
   /** Readings whose final ack (without a reason) arrived. */
   final = 0;
-  /** Readings included in a block by a batch that failed, by the batch's code. */
-  readonly failed: Record<string, number> = {};
+  /** Readings in a final block that did not count (the batch failed, or skipped the device), by reason. */
+  readonly uncounted: Record<string, number> = {};
   /** Readings the node dropped, by reason. */
   readonly rejected: Record<string, number> = {};
   /** The highest block a final ack named (the blocks the cross-check must see). */
@@ -201,7 +202,7 @@ export class FinalAcks {
     this.inFlight.delete(key);
     if (a.outcome === 'REJECTED') return bump(this.rejected, a.reason === '' ? 'UNKNOWN' : a.reason);
     this.highestFinalBlock = Math.max(this.highestFinalBlock, Number(a.height));
-    if (a.reason !== '') return bump(this.failed, a.reason);
+    if (a.reason !== '') return bump(this.uncounted, a.reason);
     this.final++;
     const ms = this.now() - sentAt;
     this.windowLatencies.add(ms);
