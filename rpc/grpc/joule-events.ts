@@ -13,9 +13,16 @@ export interface EventStreamLimits {
   readonly maxSubscribers: number;
   /** Devices one acknowledgement subscription may name. */
   readonly maxAckDevices: number;
+  /**
+   * Messages an acknowledgement subscriber may have queued besides maxQueuedMessages, per
+   * device it names: a block's final acks for all its devices come at once (1,000 devices
+   * reporting each second are 1,000 acks in one go), so a fixed bound dropped every large
+   * fleet's subscriber at its first full block.
+   */
+  readonly ackQueuedPerDevice: number;
 }
 
-export const EVENT_STREAM_LIMITS: EventStreamLimits = { maxQueuedMessages: 256, maxSubscribers: 256, maxAckDevices: 1000 };
+export const EVENT_STREAM_LIMITS: EventStreamLimits = { maxQueuedMessages: 256, maxSubscribers: 256, maxAckDevices: 1000, ackQueuedPerDevice: 4 };
 
 /** Told when a subscriber is dropped as a slow consumer (metrics). */
 export type OnSlowConsumer = (stream: 'events' | 'reading-acks') => void;
@@ -192,7 +199,7 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
           serviceError(status.RESOURCE_EXHAUSTED, `RATE_LIMITED: at most ${limits.maxSubscribers} subscribers`, { code: 'RATE_LIMITED' }),
         );
       const wanted = new Set(ids);
-      const s = new Subscriber(call, limits.maxQueuedMessages, () => {
+      const s = new Subscriber(call, limits.maxQueuedMessages + limits.ackQueuedPerDevice * wanted.size, () => {
         onSlow?.('reading-acks');
         acks.remove(s);
       });

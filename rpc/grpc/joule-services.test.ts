@@ -265,6 +265,25 @@ describe('EventService', () => {
     expect((await ended).code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
+  it("queues an acknowledgement subscriber's messages in proportion to the devices it names", async () => {
+    const c = client('EventService');
+    // 16 messages and 4 per device: 32 for 4 devices, 20 for 1.
+    const four = c.SubscribeReadingAcks!({ device_ids: ['q-1', 'q-2', 'q-3', 'q-4'] }) as ClientReadableStream<unknown>;
+    const one = c.SubscribeReadingAcks!({ device_ids: ['q-1'] }) as ClientReadableStream<unknown>;
+    const errors: ServiceError[] = [];
+    for (const s of [four, one]) s.on('error', (e: ServiceError) => errors.push(e));
+    await until(() => fake.listenerCount() === 1);
+    const got: unknown[] = [];
+    four.on('data', (m) => got.push(m));
+    // One block's final acks at once: 30 for device q-1.
+    for (let i = 0; i < 30; i++) fake.ack({ deviceId: 'q-1', timestampUs: BigInt(i + 1), outcome: 'final', txHash: new Uint8Array(32), height: 3 });
+    await until(() => got.length === 30 && errors.length === 1);
+    expect(errors[0]!.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(errors[0]!.details).toMatch(/SLOW_CONSUMER: more than 20 messages/);
+    four.cancel();
+    await until(() => fake.listenerCount() === 0);
+  });
+
   it('acknowledges readings of the named devices only; bad requests get INVALID_ARGUMENT', async () => {
     const c = client('EventService');
     const stream = c.SubscribeReadingAcks!({ device_ids: ['m-1'] }) as ClientReadableStream<Record<string, unknown>>;
