@@ -31,9 +31,10 @@ const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url));
 /** The node refuses more devices per subscription. */
 export const MAX_ACK_DEVICES = 1000;
 /**
- * The node writes a block's final acks to a subscriber in one go and drops it once 256
- * messages are unread: a subscription should see few enough readings a second that a block
- * interval of a few seconds stays well under that.
+ * The node writes a block's final acks to a subscriber in one go and drops it once 256 + 4
+ * per device it names are unread (rpc/grpc/joule-events.ts): a subscription should see few
+ * enough readings a second that a block interval of a few seconds, at any rate per device,
+ * stays well under that.
  */
 const ACK_READINGS_PER_SECOND_PER_SUBSCRIPTION = 50;
 /** The node takes 256 acknowledgement subscribers in all (and 128 streams a connection): leave it room. */
