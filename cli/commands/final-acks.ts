@@ -52,7 +52,9 @@ interface AckMessage {
   height: string;
 }
 
-type AckClient = Client & { SubscribeReadingAcks(req: { device_ids: readonly string[] }): ClientReadableStream<AckMessage> };
+type AckClient = Client & {
+  SubscribeReadingAcks(req: { device_ids: readonly string[]; outcomes: readonly AckMessage['outcome'][] }): ClientReadableStream<AckMessage>;
+};
 
 function eventClientConstructor(): ServiceClientConstructor {
   const pkg = loadSync('joule/v1/events.proto', { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_ROOT] });
@@ -177,7 +179,8 @@ export class FinalAcks {
 
   private open(client: AckClient, ids: readonly string[]): void {
     if (this.closed) return;
-    const call = client.SubscribeReadingAcks({ device_ids: ids });
+    // Only what ends a reading: the node sends no accepted or batched acks to read past.
+    const call = client.SubscribeReadingAcks({ device_ids: ids, outcomes: ['REJECTED', 'FINAL'] });
     this.calls.add(call);
     call.on('data', (a: AckMessage) => this.ack(a));
     // Its status says how it ended ('error' comes first for any but OK).

@@ -3,7 +3,7 @@ import type { IssuedCommand } from '../../core/command.ts';
 import { isDeviceId } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import type { NodeApi, ReadingAck, RpcLogger, StoredBlock } from '../node-api.ts';
-import { blockMessage, commandMessage, readingAckMessage } from './joule-messages.ts';
+import { blockMessage, commandMessage, READING_OUTCOMES, readingAckMessage } from './joule-messages.ts';
 import { serviceError, toServiceError } from './status.ts';
 
 export interface EventStreamLimits {
@@ -106,6 +106,8 @@ interface SubscribeRequest {
 }
 interface AckRequest {
   device_ids?: string[];
+  /** Outcome names (ReadingAck.Outcome); none: every outcome. */
+  outcomes?: string[];
 }
 
 /** joule.v1.EventService: finalized blocks and issued commands, and per-reading acknowledgements. */
@@ -199,6 +201,7 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
           serviceError(status.RESOURCE_EXHAUSTED, `RATE_LIMITED: at most ${limits.maxSubscribers} subscribers`, { code: 'RATE_LIMITED' }),
         );
       const wanted = new Set(ids);
+      const outcomes = new Set(call.request?.outcomes ?? []);
       const s = new Subscriber(call, limits.maxQueuedMessages + limits.ackQueuedPerDevice * wanted.size, () => {
         onSlow?.('reading-acks');
         acks.remove(s);
@@ -206,7 +209,8 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
       hold(
         call,
         s,
-        () => acks.add(s, (a) => (wanted.has(a.deviceId) ? readingAckMessage(a) : undefined)),
+        () =>
+          acks.add(s, (a) => (wanted.has(a.deviceId) && (outcomes.size === 0 || outcomes.has(READING_OUTCOMES[a.outcome])) ? readingAckMessage(a) : undefined)),
         () => acks.remove(s),
       );
     },

@@ -298,6 +298,17 @@ describe('EventService', () => {
     expect(b).toMatchObject({ device_id: 'm-1', timestamp_us: '3', outcome: 'FINAL', height: '9' });
     stream.cancel();
     await until(() => fake.listenerCount() === 0);
+    // Only the outcomes asked for.
+    const finals = c.SubscribeReadingAcks!({ device_ids: ['m-1'], outcomes: ['FINAL'] }) as ClientReadableStream<Record<string, unknown>>;
+    finals.on('error', () => {});
+    await until(() => fake.listenerCount() === 1);
+    const only = take(finals, 1, 5000);
+    fake.ack({ deviceId: 'm-1', timestampUs: 4n, outcome: 'accepted' });
+    fake.ack({ deviceId: 'm-1', timestampUs: 4n, outcome: 'batched', txHash: new Uint8Array(32).fill(2) });
+    fake.ack({ deviceId: 'm-1', timestampUs: 4n, outcome: 'final', txHash: new Uint8Array(32).fill(2), height: 10 });
+    expect((await only)[0]).toMatchObject({ timestamp_us: '4', outcome: 'FINAL', height: '10' });
+    finals.cancel();
+    await until(() => fake.listenerCount() === 0);
     for (const ids of [[], ['bad id'], ['a', 'b', 'c', 'd', 'e']]) {
       const s = c.SubscribeReadingAcks!({ device_ids: ids }) as ClientReadableStream<unknown>;
       expect((await new Promise<ServiceError>((resolve) => s.on('error', resolve))).code, JSON.stringify(ids)).toBe(status.INVALID_ARGUMENT);
