@@ -1,3 +1,4 @@
+import type { BlockEvent } from './block.ts';
 import { utf8 } from './bytes.ts';
 import { readBytes, type Encodable } from './codec.ts';
 import { checkDeviceId, isDeviceId, MAX_DEVICE_ID_LENGTH } from './device.ts';
@@ -155,4 +156,22 @@ export function parseReadingJson(v: unknown, path = 'reading'): Reading {
 /** JSON form of a reading: int64 fields as decimal strings. */
 export function readingToJson(r: Reading): { deviceId: string; timestampUs: string; netEnergyWh: string; stateOfChargePercent: number } {
   return { deviceId: r.deviceId, timestampUs: r.timestampUs.toString(), netEnergyWh: r.netEnergyWh.toString(), stateOfChargePercent: r.stateOfChargePercent };
+}
+
+/**
+ * The event a successful telemetry batch emits for each device whose readings it did not
+ * count (vm/telemetry/batch.ts): attributes `device`, `reason` (an ErrorCode) and `readings`.
+ */
+export const READINGS_SKIPPED_EVENT = 'telemetry-skipped';
+
+/** A batch's receipt events -> each device whose readings it skipped, with the reason. */
+export function skippedDevices(events: readonly BlockEvent[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of events) {
+    if (e.type !== READINGS_SKIPPED_EVENT) continue;
+    const device = e.attributes.find(([k]) => k === 'device')?.[1];
+    const reason = e.attributes.find(([k]) => k === 'reason')?.[1];
+    if (device !== undefined && reason !== undefined) out.set(device, reason);
+  }
+  return out;
 }

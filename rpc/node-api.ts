@@ -178,7 +178,8 @@ export type ReadingOutcome = 'accepted' | 'rejected' | 'batched' | 'final';
 /**
  * One reading's acknowledgement. Ingress (rpc/grpc device stream, node/ingress) produces
  * them: `accepted` (verified, waiting for a batch), `rejected` (dropped, with `reason`, a
- * JouleError code), `batched` (in telemetry-batch `txHash`), `final` (that tx in block `height`).
+ * JouleError code), `batched` (in telemetry-batch `txHash`), `final` (that tx in block `height`;
+ * with `reason` when the reading did not count: the batch failed, or skipped its device).
  */
 export interface ReadingAck {
   readonly deviceId: string;

@@ -13,8 +13,7 @@
  * `tryApply` returns the error and changes nothing; `executeBlock` rejects the whole block.
  * A tx whose handler throws a JouleError during execution IS included: fee charged, nonce
  * bumped, its own writes (a nested overlay) discarded, receipt success=false with the
- * code; a FailureWithEffects (vm/failure.ts) keeps only its declared effects (a telemetry
- * batch with an impossible reading flags the device). Any other exception is a bug, not a verdict on the tx: it propagates and this
+ * code. Any other exception is a bug, not a verdict on the tx: it propagates and this
  * executor refuses further use, so no validator commits a half-applied block.
  *
  * Verification: every validity rule runs for every tx, with one exception. A tx that THIS
@@ -44,7 +43,6 @@ import { StateAccessError } from '../state/loaded-state.ts';
 import { StateOverlay, type StateReader } from '../state/overlay.ts';
 import { AccessGuard, hookGuard, txAccess } from './access.ts';
 import { orderHooks, runEndBlockHooks } from './end-block.ts';
-import { FailureWithEffects } from './failure.ts';
 import { endBlockHooks } from './registry.ts';
 import type { BlockContext, BlockResult, EndBlockHook } from './types.ts';
 import { validateTx, type ValidTx } from './validity.ts';
@@ -129,19 +127,11 @@ export class BlockExecutor {
       receipt = { txHash: tx.hash, success: true, code: '', feePaid: tx.fee, events };
     } catch (e) {
       if (!isJouleError(e)) throw e;
-      receipt = { txHash: tx.hash, success: false, code: e.code, feePaid: tx.fee, events: e instanceof FailureWithEffects ? this.keepEffects(e) : [] };
+      receipt = { txHash: tx.hash, success: false, code: e.code, feePaid: tx.fee, events: [] };
     }
     this.broken = false;
     this.receipts.push(receipt);
     return receipt;
-  }
-
-  /** The effects a failed tx still has (vm/failure.ts), applied on the block's state; a throw in them is a bug and propagates. */
-  private keepEffects(failure: FailureWithEffects): BlockEvent[] {
-    const kept = new StateOverlay(this.state);
-    const events = failure.effects(kept);
-    this.state.absorb(kept);
-    return events;
   }
 
   /**

@@ -24,6 +24,14 @@ export interface ChainContext {
    */
   readonly timestamp?: number;
   /**
+   * True when a tx enters the mempool (admission; not re-validation, not a block): stricter
+   * rules keep out of the pool what would only occupy it. A telemetry batch enters only if
+   * every device's readings count now (in a block, a device that changed since is skipped):
+   * otherwise anyone could hold other operators' devices' places in the pool (its
+   * per-device bound) with their public readings.
+   */
+  readonly entering?: boolean;
+  /**
    * The rules of an evidence tx body (core/evidence.ts decodeEvidence + consensus'
    * verifyEvidence for this chain id), against the validator set in state. vm/ may not
    * import consensus/, so node/ injects them; without them every evidence tx is invalid.

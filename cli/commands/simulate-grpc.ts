@@ -7,9 +7,11 @@ import { type ClientDuplexStream, credentials, loadPackageDefinition, type Clien
 import { loadSync } from '@grpc/proto-loader';
 import { blsSign } from '../../core/keys.ts';
 import type { BlockJson, StatusJson, TransactionJson } from '../../core/rpc-json.ts';
-import { telemetrySigningBytes } from '../../core/telemetry.ts';
+import { READINGS_SKIPPED_EVENT, telemetrySigningBytes } from '../../core/telemetry.ts';
+import { TxType } from '../../core/tx/types.ts';
 import { fleetDevice, type FleetDevice } from '../fleet.ts';
 import { CliError, RpcClient } from '../rpc-client.ts';
+import { FinalAcks } from './final-acks.ts';
 import { senderContext } from './sender.ts';
 
 /**
@@ -22,8 +24,11 @@ import { senderContext } from './sender.ts';
  *
  * Every `--report` seconds, and at the end, it prints readings/s sent, acknowledged (the
  * nodes' joule_grpc_readings_total{outcome="accepted"}: the device wire itself carries only
- * GridCommand), final (found in final telemetry batches of validator 0's blocks) and the
- * send-to-final latency p50 / p99 of the readings final in that window.
+ * GridCommand), final and the send-to-final latency p50 / p99 of the readings final in that
+ * window. Final is as a device sees it: the reading's 'final' acknowledgement arrived from
+ * the validator it streams to (final-acks.ts; subscribed before the first reading is sent),
+ * and the latency ends at that arrival. At the end, a cross-check: the fleet's readings of
+ * the run found in final telemetry batches of validator 0's blocks.
  *
  * Readings are signed with blst. Signing costs about as much as verifying, so at
  * benchmark rates a simulator signing as it sends takes the CPU the nodes need (and falls
@@ -59,16 +64,17 @@ interface DevnetFileNode {
 const PROTO = fileURLToPath(new URL('../../proto/energysettlement/v1/device.proto', import.meta.url));
 /** Streams per gRPC connection: below the server's default limit of 128. */
 const STREAMS_PER_CHANNEL = 100;
+/** A reading with no final ack this long after it was sent is given up on (and the latencies' range). */
+const GIVE_UP_MS = 60_000;
+/** How long the run's end waits for the last readings' final acks. */
+const DRAIN_MS = 15_000;
+/** The end's cross-check fetches at most this many blocks. */
+const MAX_CHECKED_BLOCKS = 1000;
 
 function deviceClientConstructor(): ServiceClientConstructor {
   const pkg = loadSync(PROTO, { keepCase: true, longs: String, enums: Number, bytes: Buffer, defaults: true });
   return (loadPackageDefinition(pkg) as unknown as { energysettlement: { v1: { EnergyDeviceStream: ServiceClientConstructor } } }).energysettlement.v1
     .EnergyDeviceStream;
-}
-
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function acceptedReadings(nodes: readonly DevnetFileNode[]): Promise<number> {
@@ -86,6 +92,7 @@ async function acceptedReadings(nodes: readonly DevnetFileNode[]): Promise<numbe
 }
 
 export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
+  if (o.presign && o.seconds === undefined) throw new CliError('INVALID_PARAMS', '--presign signs the whole run first: give --seconds', 'presign');
   let file: { chainId: string; nodes: DevnetFileNode[] };
   try {
     file = JSON.parse(readFileSync(join(o.devnet, 'devnet.json'), 'utf8')) as typeof file;
@@ -117,10 +124,15 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
     await o.register(ctx, mine);
   }
   const chainId = file.chainId;
+  // Finals: each validator's acknowledgements of the devices streaming to it, subscribed before the first reading is sent.
+  const acks = new FinalAcks({ giveUpMs: GIVE_UP_MS });
+  await acks.subscribe(
+    nodes.map((node, v) => ({ address: node.grpc, deviceIds: fleet.filter((_, i) => i % nodes.length === v).map((d) => d.id) })),
+    o.rate / o.count,
+  );
   const Ctor = deviceClientConstructor();
   const clients: Client[] = [];
   const streams: ClientDuplexStream<unknown, unknown>[] = [];
-  const sentAt = new Map<string, number>();
   const last = new Map<string, bigint>();
   let sent = 0;
   let bad = 0;
@@ -147,63 +159,44 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
       }
     }
   }
-  // Finals: telemetry batches in final blocks of validator 0.
   const rpc = new RpcClient(nodes[0]!.rpc);
-  let scanned = (await rpc.call<StatusJson>('joule_status')).height;
-  let latencies: number[] = [];
-  const all: number[] = [];
-  let final = 0;
-  const scan = async (): Promise<void> => {
-    const head = (await rpc.call<StatusJson>('joule_status')).height;
-    for (let h = scanned + 1; h <= head; h++) {
-      const b = await rpc.call<BlockJson | null>('joule_getBlock', [h, true]);
-      if (b === null) break;
-      const at = Date.now();
-      for (const t of b.transactions as TransactionJson[]) {
-        if (t.type !== 20 || !t.receipt.success) continue;
-        for (const r of (t.body as { readings: { deviceId: string; timestampUs: string }[] }).readings) {
-          const k = `${r.deviceId}/${r.timestampUs}`;
-          const s = sentAt.get(k);
-          if (s === undefined) continue;
-          sentAt.delete(k);
-          final++;
-          latencies.push(at - s);
-          all.push(at - s);
-        }
-      }
-      scanned = h;
-    }
-  };
+  const fromHeight = (await rpc.call<StatusJson>('joule_status')).height;
   let startedAt = Date.now();
   const acceptedAtStart = await acceptedReadings(nodes);
   let window = { at: startedAt, sent: 0, accepted: acceptedAtStart, final: 0 };
-  const report = async (label: string): Promise<void> => {
+  const report = async (label: string, onChain?: number | null): Promise<void> => {
     const now = Date.now();
     const accepted = await acceptedReadings(nodes);
     const secs = Math.max(0.001, (now - window.at) / 1000);
-    const sorted = (label === 'done' ? all : latencies).sort((a, b) => a - b);
+    const latency = label === 'done' ? acks.runPercentiles() : acks.takeWindow();
+    const final = acks.final;
     const fig = {
       event: label,
       seconds: Number(((now - startedAt) / 1000).toFixed(1)),
       sentPerSecond: Math.round((sent - window.sent) / secs),
       acknowledgedPerSecond: Math.round((accepted - window.accepted) / secs),
       finalPerSecond: Math.round((final - window.final) / secs),
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
+      p50Ms: latency.p50,
+      p99Ms: latency.p99,
       sent,
       bad,
       acknowledged: accepted - acceptedAtStart,
       final,
+      ...(onChain === undefined ? {} : { finalOnChain: onChain }),
+      rejected: { ...acks.rejected },
+      uncounted: { ...acks.uncounted },
+      noFinalAck: acks.noFinalAck,
       commands,
       skipped,
       streamsEnded: { ...ended },
+      ackStreamsEnded: { ...acks.ended },
     };
+    const counted = (what: string, counts: Record<string, number>) => (Object.keys(counts).length > 0 ? `, ${what}: ${JSON.stringify(counts)}` : '');
     say(
-      `${label === 'report' ? `t=${fig.seconds}s` : 'total'}: sent ${fig.sentPerSecond}/s, acknowledged ${fig.acknowledgedPerSecond}/s, final ${fig.finalPerSecond}/s, send-to-final p50 ${fig.p50Ms ?? '-'} ms p99 ${fig.p99Ms ?? '-'} ms (sent ${sent}, bad ${bad}, final ${final}, commands ${commands}${skipped > 0 ? `, ${skipped} skipped: the simulator fell behind` : ''}${Object.keys(ended).length > 0 ? `, streams ended: ${JSON.stringify(ended)}` : ''})`,
+      `${label === 'report' ? `t=${fig.seconds}s` : 'total'}: sent ${fig.sentPerSecond}/s, acknowledged ${fig.acknowledgedPerSecond}/s, final ${fig.finalPerSecond}/s, send-to-final p50 ${fig.p50Ms ?? '-'} ms p99 ${fig.p99Ms ?? '-'} ms (sent ${sent}, bad ${bad}, final ${final}${onChain === undefined ? '' : ` (on chain: ${onChain ?? 'not checked'})`}, commands ${commands}${skipped > 0 ? `, ${skipped} skipped: the simulator fell behind` : ''}${counted('rejected', acks.rejected)}${counted('in a block but uncounted', acks.uncounted)}${acks.noFinalAck > 0 ? `, ${acks.noFinalAck} without a final ack` : ''}${counted('streams ended', ended)}${counted('ack streams ended', acks.ended)})`,
       fig,
     );
     window = { at: now, sent, accepted, final };
-    latencies = [];
   };
   // Sending: the fleet's readings spread evenly over each second.
   const perDeviceMs = (1000 * o.count) / o.rate;
@@ -213,7 +206,6 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   let sendFrom = startedAt;
   let presigned: { i: number; ts: bigint; wh: bigint; bad: boolean; signature: Uint8Array }[] | undefined;
   if (o.presign) {
-    if (o.seconds === undefined) throw new CliError('INVALID_PARAMS', '--presign signs the whole run first: give --seconds', 'presign');
     const plan = await presignRun(o, chainId, fleet, say);
     presigned = plan.readings;
     sendFrom = plan.startMs;
@@ -257,16 +249,12 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
       s.write({ device_id: d.id, timestamp_us: ts.toString(), net_energy_wh: wh.toString(), state_of_charge_percent: 50, signature });
       sent++;
       if (isBad) bad++;
-      else sentAt.set(`${d.id}/${ts}`, now);
+      else acks.sent(d.id, ts);
     }
   };
   startedAt = sendFrom;
   window = { ...window, at: startedAt };
   const sendTimer = setInterval(tick, 10);
-  let scanning = Promise.resolve();
-  const scanTimer = setInterval(() => {
-    scanning = scanning.then(scan).catch(() => {});
-  }, 250);
   const reportTimer = setInterval(() => void report('report'), o.report * 1000);
   await new Promise<void>((resolve) => {
     if (o.seconds !== undefined) setTimeout(resolve, Math.max(0, startedAt + o.seconds * 1000 - Date.now()));
@@ -276,18 +264,60 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   clearInterval(sendTimer);
   clearInterval(reportTimer);
   // The readings sent last need a few blocks to become final.
-  const drainUntil = Date.now() + 15_000;
-  while (sentAt.size > 0 && Date.now() < drainUntil) {
-    await new Promise((r) => setTimeout(r, 250));
-    if ([...sentAt.values()].every((t) => t < Date.now() - 15_000)) break;
-  }
-  clearInterval(scanTimer);
-  await scanning;
+  const drainUntil = Date.now() + DRAIN_MS;
+  while (acks.pending > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 250));
+  acks.close();
   for (const s of streams) s.end();
   await new Promise((r) => setTimeout(r, 200));
   for (const c of clients) c.close();
+  const fleetIds = new Set(fleet.map((d) => d.id));
+  const onChain = await readingsOnChain(
+    rpc,
+    fromHeight,
+    acks.highestFinalBlock,
+    (r) => fleetIds.has(r.deviceId) && BigInt(r.timestampUs) >= BigInt(sendFrom) * 1000n,
+  );
   window = { at: startedAt, sent: 0, accepted: acceptedAtStart, final: 0 };
-  await report('done');
+  await report('done', onChain);
+}
+
+/**
+ * The cross-check of the acks, once, at the end: the readings `ours` counted by successful
+ * telemetry batches of validator 0's final blocks after `fromHeight`, once it has the
+ * blocks up to `through` (the highest a final ack named: another validator may be a block
+ * ahead); null when those are more than MAX_CHECKED_BLOCKS (a long run: too many blocks to
+ * fetch), or the node does not answer or catch up.
+ */
+async function readingsOnChain(
+  rpc: RpcClient,
+  fromHeight: number,
+  through: number,
+  ours: (r: { deviceId: string; timestampUs: string }) => boolean,
+): Promise<number | null> {
+  try {
+    const deadline = Date.now() + 10_000;
+    let head = (await rpc.call<StatusJson>('joule_status')).height;
+    while (head < through) {
+      if (Date.now() > deadline) return null;
+      await new Promise((r) => setTimeout(r, 100));
+      head = (await rpc.call<StatusJson>('joule_status')).height;
+    }
+    if (head - fromHeight > MAX_CHECKED_BLOCKS) return null;
+    let n = 0;
+    for (let h = fromHeight + 1; h <= head; h++) {
+      const b = await rpc.call<BlockJson | null>('joule_getBlock', [h, true]);
+      if (b === null) return null;
+      for (const t of b.transactions as TransactionJson[]) {
+        if (t.type !== TxType.telemetryBatch || !t.receipt.success) continue;
+        // A device the batch skipped (changed since its admission) has its readings there, uncounted.
+        const skipped = new Set(t.receipt.events.filter((e) => e.type === READINGS_SKIPPED_EVENT).map((e) => e.attributes.device));
+        for (const r of (t.body as { readings: { deviceId: string; timestampUs: string }[] }).readings) if (!skipped.has(r.deviceId) && ours(r)) n++;
+      }
+    }
+    return n;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Receipt } from '../../core/block.ts';
 import { concatBytes, u64be, utf8 } from '../../core/bytes.ts';
 import { decode, encode, readArray, readUint } from '../../core/codec.ts';
+import { skippedDevices } from '../../core/telemetry.ts';
 import { decodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
@@ -8,8 +9,9 @@ import { type Database, type DbBatch, DbPrefix, dbKey } from '../../state/db.ts'
 
 /**
  * The readings the chain counted, by device and time: an index of committed blocks (not
- * state, so it carries no proof), written in the block's own commit batch for each
- * telemetry batch that succeeded, and read by joule_getReadings. The state keeps only what
+ * state, so it carries no proof), written in the block's own commit batch for the readings
+ * of each telemetry batch that succeeded, less those of the devices it skipped (a receipt's
+ * `telemetry-skipped` events), and read by joule_getReadings. The state keeps only what
  * settlement needs (each device's last reading, interval totals); every reading stays in
  * its block, and this index finds it without reading blocks.
  *
@@ -31,12 +33,15 @@ function devicePrefix(deviceId: string): Uint8Array {
   return dbKey(DbPrefix.readings, concatBytes(new Uint8Array([id.length]), id));
 }
 
-/** Index entries for a committed block's successful telemetry batches. */
+/** Index entries for the readings a committed block counted. */
 export function indexReadings(batch: DbBatch, height: number, txs: readonly Tx[], receipts: readonly Receipt[]): number {
   let n = 0;
   txs.forEach((tx, i) => {
-    if (tx.type !== TxType.telemetryBatch || receipts[i]?.success !== true) return;
+    const receipt = receipts[i];
+    if (tx.type !== TxType.telemetryBatch || receipt?.success !== true) return;
+    const skipped = skippedDevices(receipt.events);
     for (const r of decodeTelemetryBatchBody(tx.body).readings) {
+      if (skipped.has(r.deviceId)) continue;
       batch.put(concatBytes(devicePrefix(r.deviceId), u64be(r.timestampUs)), encode([height, r.netEnergyWh, r.stateOfChargePercent]));
       n++;
     }

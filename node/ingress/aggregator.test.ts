@@ -120,6 +120,26 @@ describe('Aggregator', () => {
     expect(s.devicesOf(next)).toEqual(['c', 'g']);
   });
 
+  it('a final batch acknowledges its readings final, with the reason where the chain skipped the device or the batch failed', async () => {
+    const s = setup();
+    s.a.add([reading('a', 0), reading('b', 0)]);
+    await s.a.drain();
+    const [first] = s.submitted;
+    s.a.included(first!.tx.hash, 9, undefined, new Map([['b', ErrorCode.DEVICE_INACTIVE]]));
+    const finals = s.acks.filter((x) => x.outcome === 'final');
+    expect(finals.map((x) => [x.deviceId, x.reason, x.height])).toEqual([
+      ['a', undefined, 9],
+      ['b', ErrorCode.DEVICE_INACTIVE, 9],
+    ]);
+    // Once only: the batch is forgotten.
+    s.a.included(first!.tx.hash, 9, undefined);
+    expect(s.acks.filter((x) => x.outcome === 'final')).toHaveLength(2);
+    s.a.add([reading('c', 0), reading('d', 0)]);
+    await s.a.drain();
+    s.a.included(s.submitted[1]!.tx.hash, 10, ErrorCode.TX_INSUFFICIENT_BALANCE);
+    expect(s.acks.filter((x) => x.height === 10).map((x) => x.reason)).toEqual([ErrorCode.TX_INSUFFICIENT_BALANCE, ErrorCode.TX_INSUFFICIENT_BALANCE]);
+  });
+
   it('readings too old by batching time are dropped as TELEMETRY_SKEW, not sent to sink their batch', async () => {
     const s = setup();
     s.a.add([reading('a', 9000), reading('b', 100)]);
@@ -140,7 +160,7 @@ describe('Aggregator', () => {
     expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
   });
 
-  it('readings of a device suspended, flagged or handed to another operator since they were verified are dropped, not sent to sink their batch', async () => {
+  it('readings of a device suspended, flagged or handed to another operator since they were verified are dropped, not sent to be skipped', async () => {
     const s = setup();
     const verified = [reading('flagged', 10), reading('moved', 10), reading('ok', 10)];
     s.changed.set('flagged', { status: 'flagged-for-inspection' });

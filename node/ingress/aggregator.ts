@@ -29,10 +29,11 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
  * batch it replaces (and 1), so a peer that still holds that one (its re-validation runs at
  * its own time) takes the new one as a replacement instead of refusing it as underpriced.
  *
- * A batch is valid only if every reading in it is: one reading the chain would refuse
- * refuses the batch, with every other device's readings. So when a batch is built, the
- * readings that could no longer be included are dropped one by one (acknowledged with
- * the reason) instead: older than 3/4 of maxReadingSkewMs (TELEMETRY_SKEW), or in an
+ * A batch is refused whole for a reading too old or in a settled interval, and a device
+ * the chain would not count is skipped when the batch is executed (vm/telemetry/batch.ts;
+ * the final ack then carries the reason). So when a batch is built, the readings that
+ * could no longer be included or counted are dropped one by one (acknowledged with the
+ * reason) instead: older than 3/4 of maxReadingSkewMs (TELEMETRY_SKEW), or in an
  * interval that settles within the last quarter of it (TELEMETRY_SETTLED; that quarter
  * is left for admission and inclusion); of a device that since became inactive
  * (suspended, revoked, flagged: DEVICE_INACTIVE) or another operator's (DEVICE_NOT_SERVED).
@@ -132,14 +133,21 @@ export class Aggregator {
     else this.timer ??= setTimeout(() => this.flushTimer(), this.limits.maxDelayMs);
   }
 
-  /** The tx `hash` of ours is in a final block (node event 'tx-included'): its readings' final acks. */
-  included(hash: Uint8Array, height: number, code: string | undefined): void {
+  /**
+   * The tx `hash` of ours is in a final block (node event 'tx-included'): its readings' final
+   * acks, each with a reason if it did not count: the batch's failure `code`, or the reason
+   * its device was skipped (`skipped`, from the receipt: core/telemetry.ts skippedDevices).
+   */
+  included(hash: Uint8Array, height: number, code: string | undefined, skipped: ReadonlyMap<string, string> = new Map()): void {
     const key = toHex(hash);
     const readings = this.sent.get(key);
     if (readings === undefined) return;
     this.sent.delete(key);
     this.deps.acks(
-      readings.map((r) => ({ ...r, outcome: 'final', txHash: hash, height, ...(code === undefined ? {} : { reason: code }) }) satisfies ReadingAck),
+      readings.map((r) => {
+        const reason = code ?? skipped.get(r.deviceId);
+        return { ...r, outcome: 'final', txHash: hash, height, ...(reason === undefined ? {} : { reason }) } satisfies ReadingAck;
+      }),
     );
   }
 

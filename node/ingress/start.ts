@@ -3,6 +3,7 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import { addressFromPublicKey, formatAddress } from '../../core/keys.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { getDevice } from '../../state/devices.ts';
+import { skippedDevices } from '../../core/telemetry.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
 import { getAccount } from '../../state/accounts.ts';
 import type { Mempool } from '../../mempool/index.ts';
@@ -70,6 +71,10 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
     if (first === undefined) return;
     // The aggregator acknowledges one batch at a time (batched, or rejected as a whole when refused): one outcome per call.
     if (first.outcome === 'batched') p.metrics.batched('batched', a.length);
+    if (first.outcome === 'final') {
+      const uncounted = a.filter((r) => r.reason !== undefined).length;
+      if (uncounted > 0) p.metrics.batched('uncounted', uncounted);
+    }
     // A call's readings that were not rejected share one stage (the ingress acknowledges a submission, the aggregator a batch).
     const stage = a.find((r) => r.outcome !== 'rejected')?.outcome;
     if (stage !== undefined && stage !== 'rejected') {
@@ -125,7 +130,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
     aggregator = agg;
     unsubscribe.push(
       p.events.on('tx-included', (t) => {
-        if (t.tx.type === 20) agg.included(t.tx.hash, t.height, t.receipt.success ? undefined : t.receipt.code);
+        if (t.tx.type === 20) agg.included(t.tx.hash, t.height, t.receipt.success ? undefined : t.receipt.code, skippedDevices(t.receipt.events));
       }),
     );
     const di = new DeviceIngress({

@@ -6,8 +6,8 @@ import type { JouleMetrics } from './prometheus.ts';
 export interface IngressMetrics extends DeviceStreamMetrics {
   /** A batch of readings' own signatures verified, and how many failed. */
   verified(readings: number, bad: number): void;
-  /** Readings sent in telemetry batches admitted to the mempool ('batched'), lost with their refused batch ('failed'), or dropped before batching ('stale': too old, or their interval settling, by then; 'key_rotated'; 'device_changed': inactive or another operator's by then). */
-  batched(outcome: 'batched' | 'failed' | 'stale' | 'key_rotated' | 'device_changed', readings: number): void;
+  /** Readings sent in telemetry batches admitted to the mempool ('batched'), lost with their refused batch ('failed'), dropped before batching ('stale': too old, or their interval settling, by then; 'key_rotated'; 'device_changed': inactive or another operator's by then), or final but not counted ('uncounted': their device skipped when the batch executed, or the batch failed). */
+  batched(outcome: 'batched' | 'failed' | 'stale' | 'key_rotated' | 'device_changed' | 'uncounted', readings: number): void;
   /**
    * Readings' ages (this node's clock minus their timestamps, s) as they reach a stage:
    * verified and accepted, in a telemetry batch admitted to the mempool, in a final block.
@@ -36,7 +36,7 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
   const verifyCalls = new Counter({ name: 'joule_ingress_verify_batches_total', help: 'Calls to the verification service by the ingress', registers });
   const batchedReadings = new Counter({
     name: 'joule_ingress_batched_readings_total',
-    help: 'Readings in telemetry batches admitted to the mempool (batched), refused (failed), or dropped before batching (stale, key_rotated, device_changed)',
+    help: 'Readings in telemetry batches admitted to the mempool (batched), refused (failed), dropped before batching (stale, key_rotated, device_changed), or final but not counted (uncounted)',
     labelNames: ['outcome'],
     registers,
   });

@@ -124,7 +124,7 @@ export class TxAdmission {
     // Cheap rules first: stale, unfunded or malformed txs (gossip brings many), or ones the
     // pool would refuse (the sender's pending txs already spend its balance; full), never
     // cost a verification.
-    let valid = validateTx(ctx.world, tx, this.atNow(ctx), { allowFutureNonce: true, verifySignature: false });
+    let valid = validateTx(ctx.world, tx, this.entering(ctx), { allowFutureNonce: true, verifySignature: false });
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { service, verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
@@ -151,7 +151,7 @@ export class TxAdmission {
       // verification (skipIf) was skipped for one of these two reasons: the rules catch a
       // spent nonce, and the cache knows a tx block import verified.
       const now = this.chain.nextBlockContext();
-      if (now !== ctx) valid = validateTx(now.world, tx, this.atNow(now), { allowFutureNonce: true, verifySignature: false });
+      if (now !== ctx) valid = validateTx(now.world, tx, this.entering(now), { allowFutureNonce: true, verifySignature: false });
       if (skipped && !verifiedTxs.has(tx.hash)) throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, 'a block has used this nonce', 'tx.nonce');
       this.mempool.add(tx, this.poolMeta(tx, valid, now));
       verifiedTxs.add(tx);
@@ -222,12 +222,17 @@ export class TxAdmission {
     return { ...ctx, timestamp: this.clock() };
   }
 
+  /** The context a new tx is admitted under: the node's clock, and the rules of entering the pool (ChainContext.entering). */
+  private entering<C extends ChainContext>(ctx: C): C & { timestamp: number; entering: true } {
+    return { ...this.atNow(ctx), entering: true };
+  }
+
   /**
    * After a commit: re-checks revalidatePerBlock's worth of pooled txs (the pool continues
-   * where it stopped last time) against the new head with the rules of admission,
-   * signatures aside (they do not change with the state), and drops those that no longer
-   * apply: a reading a newer one superseded, a device revoked, an interval closed, a
-   * balance another tx spent. Each is counted by code with source `revalidation`.
+   * where it stopped last time) against the new head with a block's rules (not entering's:
+   * a pooled batch keeps its place when a device changes), signatures aside (they do not
+   * change with the state), and drops those that no longer apply: a reading a newer one
+   * superseded, an interval closed, a balance another tx spent. Each is counted by code with source `revalidation`.
    * Returns how many were dropped.
    */
   revalidate(): number {

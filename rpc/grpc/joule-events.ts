@@ -3,7 +3,7 @@ import type { IssuedCommand } from '../../core/command.ts';
 import { isDeviceId } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import type { NodeApi, ReadingAck, RpcLogger, StoredBlock } from '../node-api.ts';
-import { blockMessage, commandMessage, readingAckMessage } from './joule-messages.ts';
+import { blockMessage, commandMessage, READING_OUTCOMES, readingAckMessage } from './joule-messages.ts';
 import { serviceError, toServiceError } from './status.ts';
 
 export interface EventStreamLimits {
@@ -13,9 +13,16 @@ export interface EventStreamLimits {
   readonly maxSubscribers: number;
   /** Devices one acknowledgement subscription may name. */
   readonly maxAckDevices: number;
+  /**
+   * Messages an acknowledgement subscriber may have queued besides maxQueuedMessages, per
+   * device it names: a block's final acks for all its devices come at once (1,000 devices
+   * reporting each second are 1,000 acks in one go), so a fixed bound dropped every large
+   * fleet's subscriber at its first full block.
+   */
+  readonly ackQueuedPerDevice: number;
 }
 
-export const EVENT_STREAM_LIMITS: EventStreamLimits = { maxQueuedMessages: 256, maxSubscribers: 256, maxAckDevices: 1000 };
+export const EVENT_STREAM_LIMITS: EventStreamLimits = { maxQueuedMessages: 256, maxSubscribers: 256, maxAckDevices: 1000, ackQueuedPerDevice: 4 };
 
 /** Told when a subscriber is dropped as a slow consumer (metrics). */
 export type OnSlowConsumer = (stream: 'events' | 'reading-acks') => void;
@@ -99,6 +106,8 @@ interface SubscribeRequest {
 }
 interface AckRequest {
   device_ids?: string[];
+  /** Outcome names (ReadingAck.Outcome); none: every outcome. */
+  outcomes?: string[];
 }
 
 /** joule.v1.EventService: finalized blocks and issued commands, and per-reading acknowledgements. */
@@ -192,14 +201,16 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
           serviceError(status.RESOURCE_EXHAUSTED, `RATE_LIMITED: at most ${limits.maxSubscribers} subscribers`, { code: 'RATE_LIMITED' }),
         );
       const wanted = new Set(ids);
-      const s = new Subscriber(call, limits.maxQueuedMessages, () => {
+      const outcomes = new Set(call.request?.outcomes ?? []);
+      const s = new Subscriber(call, limits.maxQueuedMessages + limits.ackQueuedPerDevice * wanted.size, () => {
         onSlow?.('reading-acks');
         acks.remove(s);
       });
       hold(
         call,
         s,
-        () => acks.add(s, (a) => (wanted.has(a.deviceId) ? readingAckMessage(a) : undefined)),
+        () =>
+          acks.add(s, (a) => (wanted.has(a.deviceId) && (outcomes.size === 0 || outcomes.has(READING_OUTCOMES[a.outcome])) ? readingAckMessage(a) : undefined)),
         () => acks.remove(s),
       );
     },

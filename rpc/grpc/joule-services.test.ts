@@ -265,6 +265,25 @@ describe('EventService', () => {
     expect((await ended).code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
+  it("queues an acknowledgement subscriber's messages in proportion to the devices it names", async () => {
+    const c = client('EventService');
+    // 16 messages and 4 per device: 32 for 4 devices, 20 for 1.
+    const four = c.SubscribeReadingAcks!({ device_ids: ['q-1', 'q-2', 'q-3', 'q-4'] }) as ClientReadableStream<unknown>;
+    const one = c.SubscribeReadingAcks!({ device_ids: ['q-1'] }) as ClientReadableStream<unknown>;
+    const errors: ServiceError[] = [];
+    for (const s of [four, one]) s.on('error', (e: ServiceError) => errors.push(e));
+    await until(() => fake.listenerCount() === 1);
+    const got: unknown[] = [];
+    four.on('data', (m) => got.push(m));
+    // One block's final acks at once: 30 for device q-1.
+    for (let i = 0; i < 30; i++) fake.ack({ deviceId: 'q-1', timestampUs: BigInt(i + 1), outcome: 'final', txHash: new Uint8Array(32), height: 3 });
+    await until(() => got.length === 30 && errors.length === 1);
+    expect(errors[0]!.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(errors[0]!.details).toMatch(/SLOW_CONSUMER: more than 20 messages/);
+    four.cancel();
+    await until(() => fake.listenerCount() === 0);
+  });
+
   it('acknowledges readings of the named devices only; bad requests get INVALID_ARGUMENT', async () => {
     const c = client('EventService');
     const stream = c.SubscribeReadingAcks!({ device_ids: ['m-1'] }) as ClientReadableStream<Record<string, unknown>>;
@@ -278,6 +297,17 @@ describe('EventService', () => {
     expect(a).toMatchObject({ device_id: 'm-1', timestamp_us: '2', outcome: 'REJECTED', reason: 'TX_BAD_SIGNATURE' });
     expect(b).toMatchObject({ device_id: 'm-1', timestamp_us: '3', outcome: 'FINAL', height: '9' });
     stream.cancel();
+    await until(() => fake.listenerCount() === 0);
+    // Only the outcomes asked for.
+    const finals = c.SubscribeReadingAcks!({ device_ids: ['m-1'], outcomes: ['FINAL'] }) as ClientReadableStream<Record<string, unknown>>;
+    finals.on('error', () => {});
+    await until(() => fake.listenerCount() === 1);
+    const only = take(finals, 1, 5000);
+    fake.ack({ deviceId: 'm-1', timestampUs: 4n, outcome: 'accepted' });
+    fake.ack({ deviceId: 'm-1', timestampUs: 4n, outcome: 'batched', txHash: new Uint8Array(32).fill(2) });
+    fake.ack({ deviceId: 'm-1', timestampUs: 4n, outcome: 'final', txHash: new Uint8Array(32).fill(2), height: 10 });
+    expect((await only)[0]).toMatchObject({ timestamp_us: '4', outcome: 'FINAL', height: '10' });
+    finals.cancel();
     await until(() => fake.listenerCount() === 0);
     for (const ids of [[], ['bad id'], ['a', 'b', 'c', 'd', 'e']]) {
       const s = c.SubscribeReadingAcks!({ device_ids: ids }) as ClientReadableStream<unknown>;

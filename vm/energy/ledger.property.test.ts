@@ -11,6 +11,7 @@ import { buildEnergyTransfer } from '../../core/tx/energy-transfer.ts';
 import type { Tx } from '../../core/tx.ts';
 import { getDevice } from '../../state/devices.ts';
 import { CERTIFICATE_RECORDS_PREFIX, getUtxo, UTXO_RECORDS_PREFIX } from '../../state/energy.ts';
+import { skippedDevices } from '../../core/telemetry.ts';
 import { getIntervalTotals, getMeterCursor, intervalTotalsOf, listIntervalTotals } from '../../state/telemetry.ts';
 import { BlockExecutor } from '../executor.ts';
 import { devicePop, energyChain, registerBody, type EnergyChain } from '../testing/energy-chain.ts';
@@ -41,8 +42,8 @@ const saw = (what: string) => seen.set(what, (seen.get(what) ?? 0) + 1);
 interface Built {
   readonly tx: Tx;
   readonly sender: string;
-  /** null: invalid; otherwise the receipt's success, and what applying it does to the model. */
-  readonly expect: { readonly success: boolean; readonly apply: () => void } | null;
+  /** null: invalid; otherwise the receipt's success, a batch's skipped devices with their reasons, and what applying it does to the model. */
+  readonly expect: { readonly success: boolean; readonly skipped?: ReadonlyMap<string, string>; readonly apply: () => void } | null;
   /** Why the model refuses it (or how it fails). */
   readonly why: string;
   /** A retirement's certificate: its Wh and provenance text. */
@@ -92,6 +93,11 @@ function run(blocks: readonly Block[]): void {
       expect(built.expect, `block ${i}: the chain accepted a ${o.op} the model refuses (${built.why})`).not.toBeNull();
       expect(r.success, `block ${i}: ${o.op} receipt ${r.code}`).toBe(built.expect!.success);
       saw(r.success ? `${o.op} applied` : r.code);
+      if (built.expect!.skipped !== undefined) {
+        const skipped = skippedDevices(r.events);
+        expect(skipped, `block ${i}: the devices the batch skipped, and why`).toEqual(built.expect!.skipped);
+        for (const why of skipped.values()) saw(`skipped ${why}`);
+      }
       offsets.set(built.sender, (offsets.get(built.sender) ?? 0) + 1);
       built.expect!.apply();
       if (built.cert !== undefined) certs.set(toHex(certificateId(built.tx.hash)), { raw: undefined, ...built.cert });
@@ -207,8 +213,8 @@ function buildBatch(o: Extract<Op, { op: 'telemetry' }>, c: EnergyChain, m: Ledg
     { keyHeight, offset: offsetOf(sender), signers },
   );
   const v: BatchVerdict = m.batch(sender, readings, signer, keyHeight, height, blockMs);
-  const why = v.kind === 'invalid' ? v.why : v.kind;
-  return { tx, sender, expect: v.kind === 'invalid' ? null : { success: v.kind === 'counted', apply: () => m.applyBatch(readings, v) }, why };
+  if (v.kind === 'invalid') return { tx, sender, expect: null, why: v.why };
+  return { tx, sender, expect: { success: true, skipped: v.skipped, apply: () => m.applyBatch(readings, v) }, why: v.kind };
 }
 
 function buildSpend(
@@ -347,7 +353,7 @@ describe('the energy ledger over random blocks of device, telemetry and energy t
       ...['register', 'rekey', 'status', 'telemetry', 'transfer', 'retire'].map((op) => `${op} applied`),
       'minted',
       ...['DEVICE_UNKNOWN', 'DEVICE_INACTIVE', 'TX_UNAUTHORIZED', 'TELEMETRY_OUT_OF_ORDER', 'TELEMETRY_SKEW', 'TELEMETRY_KEY_ROTATED', 'TX_BAD_SIGNATURE'],
-      'TELEMETRY_IMPOSSIBLE_ENERGY',
+      ...['TELEMETRY_IMPOSSIBLE_ENERGY', 'DEVICE_INACTIVE'].map((why) => `skipped ${why}`),
       ...['ENERGY_UTXO_UNKNOWN', 'ENERGY_PROVENANCE_MIXED', 'ENERGY_NOT_CONSERVED'],
     ];
     for (const what of paths) expect(seen.get(what) ?? 0, what).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { blsAggregateSignatures, type BlsKeyPair } from '../../core/keys.ts';
 import { intervalOf } from '../../core/meter.ts';
-import { readingSigningBytes, type Reading } from '../../core/telemetry.ts';
+import { readingSigningBytes, skippedDevices, type Reading } from '../../core/telemetry.ts';
 import { buildDeviceRekey } from '../../core/tx/device-rekey.ts';
 import { buildDeviceRegister } from '../../core/tx/device-register.ts';
 import { buildDeviceStatus } from '../../core/tx/device-status.ts';
@@ -11,6 +11,7 @@ import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor, hasCloseItem, intervalTotalsOf } from '../../state/telemetry.ts';
 import { executeBlock } from '../executor.ts';
+import { checkTx } from '../validity.ts';
 import { devicePop, energyChain, ENERGY_CHAIN_ID, registerBody, testDeviceKey } from '../testing/energy-chain.ts';
 import type { TestKey } from '../testing/fixtures.ts';
 import { batchTx, reading } from '../testing/telemetry.ts';
@@ -96,12 +97,23 @@ describe('telemetry-batch: every rejection path', () => {
     expect(() => c.check(batch([reading('pv-1', c.now(), -1)]))).not.toThrow();
   });
 
-  it('a device of another aggregator, and a sender without the aggregator or dso role', () => {
+  it('a device of another aggregator is skipped (a batch of nothing else is refused), and a sender without the aggregator or dso role', () => {
     const { c, nobody, batch } = setup();
-    expect(rejection(() => c.check(batch([reading('pv-1', c.now() - 5, -1), reading('pv-x', c.now(), -1)])))).toMatchObject({
+    expect(rejection(() => c.check(batch([reading('pv-x', c.now() - 5, -1), reading('pv-x', c.now(), -1)])))).toMatchObject({
+      code: ErrorCode.TX_UNAUTHORIZED,
+      field: 'tx.body.readings[0].deviceId',
+    });
+    // Entering the mempool, every device must count.
+    const entering = batch([reading('pv-1', c.now() - 5, -1), reading('pv-x', c.now(), -1)]);
+    expect(rejection(() => checkTx(c.state, entering, { ...c.ctx(), entering: true }, { allowFutureNonce: true }))).toMatchObject({
       code: ErrorCode.TX_UNAUTHORIZED,
       field: 'tx.body.readings[1].deviceId',
     });
+    const mixed = c.block(entering);
+    expect(mixed.receipts[0]!.success).toBe(true);
+    expect(skippedDevices(mixed.receipts[0]!.events)).toEqual(new Map([['pv-x', ErrorCode.TX_UNAUTHORIZED]]));
+    expect(getMeterCursor(c.state, 'pv-x')).toBeUndefined();
+    expect(getMeterCursor(c.state, 'pv-1')).toBeDefined();
     expect(rejection(() => c.check(batch([reading('pv-1', c.now(), -1)], {}, nobody)))).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.sender' });
   });
 
@@ -195,17 +207,79 @@ describe('telemetry-batch: every rejection path', () => {
   });
 });
 
-describe('telemetry-batch: impossible energy (judged at execution; the batch fails, the device is flagged)', () => {
-  it('is admitted, included with its fee, counts none of its readings, and flags the device', () => {
+describe('telemetry-batch: a device changed between admission and inclusion is skipped, not the batch', () => {
+  it("suspended by an earlier tx of the block: its readings are skipped, the other devices' count", () => {
+    const { c, agg, batch } = setup();
+    const t = c.now();
+    const tx = batch([reading('pv-1', t - 20, -1), reading('pv-2', t - 10, -1), reading('pv-2', t, -1)], { offset: 1 });
+    expect(() => c.check(tx)).not.toThrow();
+    const r = c.block(buildDeviceStatus({ ...c.sender(agg), id: 'pv-2', action: 'suspend' }), tx);
+    expect(r.receipts[1]).toMatchObject({ success: true, code: '' });
+    expect(r.receipts[1]!.events).toEqual([
+      {
+        type: 'telemetry-skipped',
+        attributes: [
+          ['device', 'pv-2'],
+          ['reason', ErrorCode.DEVICE_INACTIVE],
+          ['readings', '2'],
+        ],
+      },
+      {
+        type: 'telemetry',
+        attributes: [
+          ['readings', '1'],
+          ['devices', '1'],
+          ['intervals', '1'],
+          ['skipped', '2'],
+        ],
+      },
+    ]);
+    expect(getMeterCursor(c.state, 'pv-1')!.lastTimestampUs).toBe(BigInt(t - 20) * 1000n);
+    expect(getMeterCursor(c.state, 'pv-2')).toBeUndefined();
+    const I = intervalOf(BigInt(t) * 1000n, c.ctx().params.settlementIntervalMs);
+    expect(hasCloseItem(c.state, I, 'pv-2')).toBe(false);
+  });
+
+  it('re-keyed after the batch was signed: skipped as TELEMETRY_KEY_ROTATED (a rotated-out key signs nothing)', () => {
+    const { c, agg, keyOf } = setup();
+    const t = c.now();
+    // Signed and admitted with the keys of this height; included after pv-1's re-key took effect.
+    const tx = batchTx(c, agg, [reading('pv-1', t + 980, -1), reading('pv-2', t + 990, -1)], keyOf, { offset: 1 });
+    expect(() => c.check(tx)).not.toThrow();
+    const fresh = testDeviceKey(78);
+    c.block(buildDeviceRekey({ ...c.sender(agg), id: 'pv-1', publicKey: fresh.publicKey, proofOfPossession: devicePop(fresh) }));
+    const r = c.block(tx);
+    expect(r.receipts[0]!.success).toBe(true);
+    expect(skippedDevices(r.receipts[0]!.events)).toEqual(new Map([['pv-1', ErrorCode.TELEMETRY_KEY_ROTATED]]));
+    expect(getMeterCursor(c.state, 'pv-1')).toBeUndefined();
+    expect(getMeterCursor(c.state, 'pv-2')!.lastTimestampUs).toBe(BigInt(t + 990) * 1000n);
+  });
+
+  it('every device of the batch changed: the batch is refused, with its first device named', () => {
+    const { c, agg, batch } = setup();
+    const tx = batch([reading('pv-2', c.now() - 10, -1), reading('pv-1', c.now(), -1)], { offset: 2 });
+    const suspend = (id: string, i: number) => buildDeviceStatus({ ...c.sender(agg, i), id, action: 'suspend' });
+    const message = rejection(() => executeBlock(c.state, [suspend('pv-1', 0), suspend('pv-2', 1), tx], c.ctx())).message;
+    expect(message).toMatch(/DEVICE_INACTIVE/);
+    expect(message).toMatch(/"pv-2" is suspended/);
+    // One of them still active: the batch is included.
+    const afterOne = batch([reading('pv-2', c.now() - 10, -1), reading('pv-1', c.now(), -1)], { offset: 1 });
+    expect(executeBlock(c.state, [suspend('pv-1', 0), afterOne], c.ctx()).receipts.map((x) => x.success)).toEqual([true, true]);
+  });
+});
+
+describe('telemetry-batch: impossible energy (judged at execution; that device skipped and flagged)', () => {
+  it("is admitted and included, counts none of that device's readings, flags it, and counts the other devices'", () => {
     const { c, batch } = setup();
     const t = c.now();
     c.block(batch([reading('pv-1', t - 1000, -1), reading('pv-2', t - 1000, -1)]));
     const cursor = getMeterCursor(c.state, 'pv-1');
     // Two seconds at 10 kW are 5.56 Wh (plus at most 1 Wh carried): 50 Wh is impossible.
-    const tx = batch([reading('pv-2', c.now() - 10, -1), reading('pv-1', c.now(), -50)]);
+    // pv-1: a possible reading, an impossible one, and a possible one after it; none counts.
+    const tx = batch([reading('pv-1', c.now() - 20, -1), reading('pv-2', c.now() - 10, -1), reading('pv-1', c.now(), -50), reading('pv-1', c.now() + 900, 0)]);
     expect(() => c.check(tx)).not.toThrow();
     const r = c.block(tx);
-    expect(r.receipts[0]).toMatchObject({ success: false, code: ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY });
+    expect(r.receipts[0]).toMatchObject({ success: true, code: '' });
     expect(r.receipts[0]!.feePaid).toBe(25n);
     expect(r.receipts[0]!.events).toEqual([
       {
@@ -215,15 +289,33 @@ describe('telemetry-batch: impossible energy (judged at execution; the batch fai
           ['reason', 'impossible-energy'],
           ['timestampUs', String(BigInt(c.now() - 1000) * 1000n)],
           ['netEnergyWh', '-50'],
-          ['allowedWh', '6'],
+          // 20 ms after its reading in the batch: 0.06 Wh and the 1 Wh carry.
+          ['allowedWh', '1'],
+        ],
+      },
+      {
+        type: 'telemetry-skipped',
+        attributes: [
+          ['device', 'pv-1'],
+          ['reason', ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY],
+          ['readings', '3'],
+        ],
+      },
+      {
+        type: 'telemetry',
+        attributes: [
+          ['readings', '1'],
+          ['devices', '1'],
+          ['intervals', '0'],
+          ['skipped', '3'],
         ],
       },
     ]);
     expect(getDevice(c.state, 'pv-1')!.status).toBe('flagged-for-inspection');
     expect(getDevice(c.state, 'pv-2')!.status).toBe('active');
-    // No reading of the batch counted: pv-2's good reading neither.
+    // None of pv-1's readings counted, its possible first one neither; pv-2's did.
     expect(getMeterCursor(c.state, 'pv-1')).toEqual(cursor);
-    expect(getMeterCursor(c.state, 'pv-2')!.lastTimestampUs).toBe(BigInt(t - 1000) * 1000n);
+    expect(getMeterCursor(c.state, 'pv-2')!.lastTimestampUs).toBe(BigInt(c.now() - 1010) * 1000n);
   });
 
   it('depends on the state the block has reached: the same batch is possible alone, impossible after an earlier one', () => {
@@ -235,11 +327,11 @@ describe('telemetry-batch: impossible energy (judged at execution; the batch fai
     const b = batch([reading('pv-1', now - 10, -6)], { offset: 1 });
     const a = batch([reading('pv-1', now - 500, -1)]);
     const alone = executeBlock(c.state, [batch([reading('pv-1', now - 10, -6)])], c.ctx());
-    expect(alone.receipts[0]!.success).toBe(true);
+    expect(skippedDevices(alone.receipts[0]!.events).size).toBe(0);
     // After a (which moved the device's last reading 1.5 s later), b's span is 0.49 s: at most 1.36 Wh + 1 Wh.
     const both = executeBlock(c.state, [a, b], c.ctx());
-    expect(both.receipts.map((x) => x.success)).toEqual([true, false]);
-    expect(both.receipts[1]!.code).toBe(ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY);
+    expect(skippedDevices(both.receipts[0]!.events).size).toBe(0);
+    expect(skippedDevices(both.receipts[1]!.events)).toEqual(new Map([['pv-1', ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY]]));
   });
 
   it('a burst of readings a microsecond apart gets the 1 Wh register carry once, not per reading', () => {
@@ -250,8 +342,8 @@ describe('telemetry-batch: impossible energy (judged at execution; the batch fai
     // The first reading of the burst has 2 s at 10 kW (5.56 Wh) and the 1 Wh carry; it leaves at
     // most 1 Wh (the cap) for the next, 1 µs later; the third has nothing left.
     const fits = executeBlock(c.state, [batch([reading('pv-1', now, -1), reading('pv-1', now, -1, 1)])], c.ctx());
-    expect(fits.receipts[0]!.success).toBe(true);
+    expect(skippedDevices(fits.receipts[0]!.events).size).toBe(0);
     const burst = executeBlock(c.state, [batch([reading('pv-1', now, -1), reading('pv-1', now, -1, 1), reading('pv-1', now, -1, 2)])], c.ctx());
-    expect(burst.receipts[0]).toMatchObject({ success: false, code: ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY });
+    expect(skippedDevices(burst.receipts[0]!.events)).toEqual(new Map([['pv-1', ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY]]));
   });
 });

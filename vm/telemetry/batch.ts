@@ -3,43 +3,62 @@ import { toHex } from '../../core/bytes.ts';
 import { deviceKeyAt, type DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { intervalOf, totalsOfOpen, type IntervalTotals, type MeterCursor } from '../../core/meter.ts';
-import { readingSigningBytes } from '../../core/telemetry.ts';
+import { READINGS_SKIPPED_EVENT, readingSigningBytes } from '../../core/telemetry.ts';
 import { decodeTelemetryBatchBody, type TelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
 import { getDevice, putDevice } from '../../state/devices.ts';
-import type { StateOverlay, StateReader } from '../../state/overlay.ts';
+import type { StateReader } from '../../state/overlay.ts';
 import { getMeterCursor, putCloseItem, putIntervalTotals, putMeterCursor } from '../../state/telemetry.ts';
 import { requireOperatorRole } from '../devices/rules.ts';
-import { FailureWithEffects } from '../failure.ts';
 import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from '../types.ts';
 import { telemetryBatchKeys } from './access.ts';
 import { readingAllowance } from './allowance.ts';
-import { checkAfterCursor, checkBatchOrder, checkDevice, checkedHeight, checkReadingTime, firstReadings } from './rules.ts';
+import { checkAfterCursor, checkBatchOrder, checkedHeight, checkReadingTime, deviceRefusal, firstReadings, registeredDevice } from './rules.ts';
 
 /**
  * Type 20, telemetry-batch: an aggregator's (or dso's) readings of the devices it operates,
- * under one aggregate BLS signature. Validity (vm/README.md "Telemetry"): every device
- * registered, active, operated by the sender, signing with its key valid at the inclusion
- * height; per device, timestamps strictly increasing within the batch and after its last
- * reading on chain; every timestamp within maxReadingSkewMs of the block's time and in an
- * interval not yet settled; the aggregate signature.
+ * under one aggregate BLS signature. Validity (vm/README.md "Telemetry"), whole: the
+ * sender an operator, keyHeight at most the inclusion height, every device registered;
+ * per device, timestamps strictly increasing within the batch and after its last reading
+ * on chain; every timestamp within maxReadingSkewMs of the block's time and in an interval
+ * not yet settled; the aggregate signature; and at least one device whose readings count
+ * (entering the mempool: every device, ChainContext.entering).
+ *
+ * A device's readings count if it is active, operated by the sender and signing with its
+ * key valid at the inclusion height (rules.ts deviceRefusal); the readings of a device that
+ * is not are skipped, not the batch (event `telemetry-skipped` with the reason). Each of
+ * those can change between admission and inclusion, and a batch holds hundreds of
+ * devices: failing whole, one device suspended, re-keyed or flagged for missed data (a
+ * moment a device that goes silent chooses) lost every other device's readings with it.
  *
  * Execution counts the readings into their (device, settlement interval) totals (the
- * device's open interval in its cursor: all a batch reads of a device is its record and its
- * cursor, both named by the body, so its access list needs no chain parameter), or, if
- * any reading carries more energy than its device's power limits allow since its previous
- * reading (vm/telemetry/allowance.ts), counts none of them: the tx fails with
- * TELEMETRY_IMPOSSIBLE_ENERGY naming the first such reading, and its one kept effect
- * (vm/failure.ts) flags each such device for inspection. That rule is judged at execution,
- * against the state the block has reached, never at admission: it depends on the device's
- * previous reading, which an earlier tx of the same block may have moved, and the flag
- * must land on chain to mean anything. So a batch with an impossible reading is admitted,
- * included, pays its fee, and flags.
+ * device's open interval in its cursor: all a batch reads of a device is its record and
+ * its cursor, both named by the body, so its access list needs no chain parameter). A
+ * device with a reading carrying more energy than its power limits allow since its
+ * previous reading (vm/telemetry/allowance.ts) has none of its readings in the batch
+ * counted and is flagged for inspection (events `device-flagged` and `telemetry-skipped`,
+ * reason TELEMETRY_IMPOSSIBLE_ENERGY); the other devices' readings count. That rule is
+ * judged at execution, against the state the block has reached, never at admission: it
+ * depends on the device's previous reading, which an earlier tx of the same block may have
+ * moved.
  */
 
 function validate(body: TelemetryBatchBody): void {
   checkBatchOrder(body.readings);
+}
+
+/** Each device of the batch (in order of its first reading) with why its readings cannot count, if they cannot. */
+function devicesOf(
+  state: StateReader,
+  body: TelemetryBatchBody,
+  tx: Tx,
+  height: number,
+): { device: DeviceRecord; first: number; refusal: JouleError | undefined }[] {
+  return [...firstReadings(body.readings).values()].map((first) => {
+    const device = registeredDevice(state, body, first);
+    return { device, first, refusal: deviceRefusal(device, tx, body, first, height) };
+  });
 }
 
 function checkState(state: StateReader, body: TelemetryBatchBody, tx: Tx, ctx: ChainContext): void {
@@ -52,11 +71,13 @@ function checkState(state: StateReader, body: TelemetryBatchBody, tx: Tx, ctx: C
     );
   }
   requireOperatorRole(state, tx);
-  for (const i of firstReadings(body.readings).values()) {
-    checkDevice(state, tx, body, i, height);
-    checkAfterCursor(state, body.readings[i]!, i);
-  }
+  const devices = devicesOf(state, body, tx, height);
+  for (const { first, refusal } of devices) if (refusal === undefined) checkAfterCursor(state, body.readings[first]!, first);
   if (ctx.timestamp !== undefined) body.readings.forEach((r, i) => checkReadingTime(r, i, ctx.timestamp!, ctx.params));
+  // A batch none of whose readings could count is refused, with its first device's reason;
+  // one entering the pool, for any device whose readings would not count now.
+  const refused = ctx.entering === true ? devices.find((d) => d.refusal !== undefined) : devices.every((d) => d.refusal !== undefined) ? devices[0] : undefined;
+  if (refused !== undefined) throw refused.refusal!;
 }
 
 /**
@@ -92,62 +113,64 @@ function signatureSets(body: TelemetryBatchBody, _tx: Tx, ctx: ChainContext, sta
   ];
 }
 
-interface Impossible {
-  readonly index: number;
+const skippedEvent = (device: string, reason: string, readings: number): BlockEvent => ({
+  type: READINGS_SKIPPED_EVENT,
+  attributes: [
+    ['device', device],
+    ['reason', reason],
+    ['readings', String(readings)],
+  ],
+});
+
+/** What a batch does to one device whose readings count: its cursor, the intervals it closed and opened. */
+interface DeviceEffects {
   readonly device: DeviceRecord;
-  readonly allowedWh: bigint;
+  cursor: MeterCursor | undefined;
+  /** Intervals a reading moved past: written out as records. */
+  readonly rolled: IntervalTotals[];
+  /** Intervals the batch opened: queued for their close. */
+  readonly opened: number[];
 }
 
-function flagEffects(body: TelemetryBatchBody, impossible: readonly Impossible[]): (state: StateOverlay) => BlockEvent[] {
-  return (state) =>
-    impossible.map(({ index, device, allowedWh }) => {
-      const r = body.readings[index]!;
-      const current = getDevice(state, device.id)!;
-      if (current.status === 'active') putDevice(state, { ...current, status: 'flagged-for-inspection' }, current);
-      return {
+function execute({ state, body, tx, block }: ExecContext<TelemetryBatchBody>): BlockEvent[] {
+  const { params } = block;
+  const events: BlockEvent[] = [];
+  /** Devices whose readings count so far, in order of their first reading (the protocol's order). */
+  const counting = new Map<string, DeviceEffects>();
+  /** Devices skipped, with the reason (an ErrorCode). */
+  const skipped = new Map<string, string>();
+  for (const { device, refusal } of devicesOf(state, body, tx, block.height)) {
+    if (refusal !== undefined) skipped.set(device.id, refusal.code);
+    else counting.set(device.id, { device, cursor: getMeterCursor(state, device.id), rolled: [], opened: [] });
+  }
+  for (const r of body.readings) {
+    const d = counting.get(r.deviceId);
+    if (d === undefined) continue;
+    const a = readingAllowance(d.cursor, r, d.device, params.settlementIntervalMs);
+    if (!a.possible) {
+      // None of the device's readings in the batch counts: it is flagged for inspection.
+      counting.delete(r.deviceId);
+      skipped.set(r.deviceId, ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY);
+      putDevice(state, { ...d.device, status: 'flagged-for-inspection' }, d.device);
+      events.push({
         type: 'device-flagged',
         attributes: [
-          ['device', device.id],
+          ['device', r.deviceId],
           ['reason', 'impossible-energy'],
           ['timestampUs', r.timestampUs.toString()],
           ['netEnergyWh', r.netEnergyWh.toString()],
-          ['allowedWh', allowedWh.toString()],
+          ['allowedWh', a.allowedWh.toString()],
         ],
-      };
-    });
-}
-
-function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): BlockEvent[] {
-  const { params } = block;
-  const devices = new Map<string, DeviceRecord>();
-  const cursors = new Map<string, MeterCursor | undefined>();
-  /** Intervals a reading of the batch moved past: written out as records. */
-  const rolled: IntervalTotals[] = [];
-  /** (interval, device) opened by the batch: queued for their close. */
-  const opened: { intervalStartMs: number; deviceId: string }[] = [];
-  const impossible: Impossible[] = [];
-  const flagged = new Set<string>();
-  body.readings.forEach((r, i) => {
-    let device = devices.get(r.deviceId);
-    if (device === undefined) {
-      device = getDevice(state, r.deviceId)!;
-      devices.set(r.deviceId, device);
-      cursors.set(r.deviceId, getMeterCursor(state, r.deviceId));
-    }
-    if (flagged.has(r.deviceId)) return;
-    const a = readingAllowance(cursors.get(r.deviceId), r, device, params.settlementIntervalMs);
-    if (!a.possible) {
-      impossible.push({ index: i, device, allowedWh: a.allowedWh });
-      flagged.add(r.deviceId);
-      return;
+      });
+      continue;
     }
     const start = intervalOf(r.timestampUs, params.settlementIntervalMs);
     let open = a.cursor.open;
     if (open?.intervalStartMs !== start) {
       // Timestamps only move forward, so a reading in another interval is in a later one.
-      if (open !== undefined) rolled.push(totalsOfOpen(r.deviceId, open));
+      if (open !== undefined) d.rolled.push(totalsOfOpen(r.deviceId, open));
       open = { intervalStartMs: start, readings: 0, importWh: 0n, exportWh: 0n };
-      opened.push({ intervalStartMs: start, deviceId: r.deviceId });
+      d.opened.push(start);
     }
     const wh = r.netEnergyWh;
     open = {
@@ -156,35 +179,30 @@ function execute({ state, body, block }: ExecContext<TelemetryBatchBody>): Block
       importWh: wh > 0n ? open.importWh + wh : open.importWh,
       exportWh: wh < 0n ? open.exportWh - wh : open.exportWh,
     };
-    cursors.set(r.deviceId, { ...a.cursor, open });
+    d.cursor = { ...a.cursor, open };
+  }
+  let intervals = 0;
+  for (const [id, d] of counting) {
+    putMeterCursor(state, id, d.cursor!);
+    for (const t of d.rolled) putIntervalTotals(state, t);
+    // An interval's first reading puts it on the close queue (replacing a missing-data watch).
+    for (const start of d.opened) putCloseItem(state, start, id, { checkMeter: d.device.checkMeter, reported: true, kind: d.device.kind, zone: d.device.zone });
+    intervals += d.opened.length;
+  }
+  const uncounted = new Map<string, number>();
+  for (const r of body.readings) if (skipped.has(r.deviceId)) uncounted.set(r.deviceId, (uncounted.get(r.deviceId) ?? 0) + 1);
+  for (const [id, reason] of skipped) events.push(skippedEvent(id, reason, uncounted.get(id)!));
+  const readings = body.readings.length - [...uncounted.values()].reduce((a, b) => a + b, 0);
+  events.push({
+    type: 'telemetry',
+    attributes: [
+      ['readings', String(readings)],
+      ['devices', String(counting.size)],
+      ['intervals', String(intervals)],
+      ['skipped', String(body.readings.length - readings)],
+    ],
   });
-  if (impossible.length > 0) {
-    const first = impossible[0]!;
-    const r = body.readings[first.index]!;
-    throw new FailureWithEffects(
-      ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY,
-      `device ${JSON.stringify(r.deviceId)}: ${r.netEnergyWh} Wh at ${r.timestampUs} is more than its power limits allow since its previous reading (${first.allowedWh} Wh); no reading of the batch counts, and ${impossible.length === 1 ? 'the device is' : `${impossible.length} devices are`} flagged for inspection`,
-      `tx.body.readings[${first.index}].netEnergyWh`,
-      flagEffects(body, impossible),
-    );
-  }
-  for (const [id, c] of cursors) putMeterCursor(state, id, c!);
-  for (const t of rolled) putIntervalTotals(state, t);
-  // An interval's first reading puts it on the close queue (replacing a missing-data watch).
-  for (const o of opened) {
-    const d = devices.get(o.deviceId)!;
-    putCloseItem(state, o.intervalStartMs, o.deviceId, { checkMeter: d.checkMeter, reported: true, kind: d.kind, zone: d.zone });
-  }
-  return [
-    {
-      type: 'telemetry',
-      attributes: [
-        ['readings', String(body.readings.length)],
-        ['devices', String(devices.size)],
-        ['intervals', String(opened.length)],
-      ],
-    },
-  ];
+  return events;
 }
 
 export const telemetryBatchHandler: TxHandler<TelemetryBatchBody> = {

@@ -53,17 +53,29 @@ export function firstReadings(readings: readonly Reading[]): Map<string, number>
 }
 
 /**
- * A device of the batch: registered, active, operated by the sender, and signing with its
- * key valid at the inclusion height (`height`), which the batch names by `keyHeight`.
+ * A device of the batch must be registered (else the batch is refused whole: its aggregate
+ * names the device's key). Throws DEVICE_UNKNOWN; returns the record.
  */
-export function checkDevice(state: StateReader, tx: Tx, body: TelemetryBatchBody, i: number, height: number): DeviceRecord {
+export function registeredDevice(state: StateReader, body: TelemetryBatchBody, i: number): DeviceRecord {
   const id = body.readings[i]!.deviceId;
   const d = getDevice(state, id);
   if (d === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${quoted(id)} is registered`, at(i, 'deviceId'));
+  return d;
+}
+
+/**
+ * Why the readings of a registered device `d` (first in the batch at `i`) cannot count at
+ * `height`, or undefined: it is not active, not operated by the sender, or not signing with
+ * its key valid at `height`, which the batch names by `keyHeight`. Each of these can change
+ * between a batch's admission and its inclusion, so a batch skips such a device's readings
+ * rather than failing whole (vm/telemetry/batch.ts).
+ */
+export function deviceRefusal(d: DeviceRecord, tx: Tx, body: TelemetryBatchBody, i: number, height: number): JouleError | undefined {
+  const id = d.id;
   if (d.status !== 'active')
-    throw new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, at(i, 'deviceId'));
+    return new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, at(i, 'deviceId'));
   if (!equalBytes(d.operator, tx.from)) {
-    throw new JouleError(
+    return new JouleError(
       ErrorCode.TX_UNAUTHORIZED,
       `device ${quoted(id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(tx.from)}`,
       at(i, 'deviceId'),
@@ -71,7 +83,7 @@ export function checkDevice(state: StateReader, tx: Tx, body: TelemetryBatchBody
   }
   const now = deviceKeyAt(d, height);
   if (now === undefined)
-    throw new JouleError(
+    return new JouleError(
       ErrorCode.DEVICE_INACTIVE,
       `device ${quoted(id)} has no key before height ${d.keyHistory[0]!.fromHeight} (it was registered in this block)`,
       at(i, 'deviceId'),
@@ -79,13 +91,13 @@ export function checkDevice(state: StateReader, tx: Tx, body: TelemetryBatchBody
   const signer = deviceKeyAt(d, body.keyHeight);
   if (signer === undefined || !equalBytes(signer, now)) {
     const since = d.keyHistory.findLast((k) => k.fromHeight <= height)!.fromHeight;
-    throw new JouleError(
+    return new JouleError(
       ErrorCode.TELEMETRY_KEY_ROTATED,
       `device ${quoted(id)}: the batch is signed with keys valid at height ${body.keyHeight}, but its key at height ${height} is 0x${toHex(now).slice(0, 16)}…, valid from height ${since}: a key rotated out signs nothing`,
       at(i, 'deviceId'),
     );
   }
-  return d;
+  return undefined;
 }
 
 /** The device's first reading of the batch comes after its last one on chain: no reading counts twice. */

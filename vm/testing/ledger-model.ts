@@ -65,8 +65,8 @@ export interface ExpectedMint {
 
 export type BatchVerdict =
   | { readonly kind: 'invalid'; readonly why: string }
-  | { readonly kind: 'impossible'; readonly devices: string[] }
-  | { readonly kind: 'counted' };
+  /** Included: the readings of every device but `skipped`'s count; `skipped` maps a device to its reason (an ErrorCode), `flagged` the impossible ones. */
+  | { readonly kind: 'applied'; readonly skipped: ReadonlyMap<string, string>; readonly flagged: readonly string[] };
 
 const STATUS_FROM: Readonly<Record<'suspend' | 'reactivate' | 'revoke', readonly DeviceStatus[]>> = {
   suspend: ['active', 'flagged-for-inspection'],
@@ -154,14 +154,26 @@ export class LedgerModel {
     }
     if (keyHeight > height) return invalid('key height above the block');
     if (!this.operators.has(sender)) return invalid('sender holds no operator role');
+    /** Devices the batch skips (not active, another operator's, key rotated), with the reason. */
+    const skipped = new Map<string, string>();
     for (const id of last.keys()) {
       const d = this.devices.get(id);
       if (d === undefined) return invalid('unknown device');
-      if (d.status !== 'active') return invalid(`device ${d.status}`);
-      if (d.operator !== sender) return invalid("another operator's device");
       const now = this.keyAt(d, height);
-      if (now === undefined) return invalid('device has no key yet');
-      if (this.keyAt(d, keyHeight) !== now) return invalid('key rotated out');
+      const refusal =
+        d.status !== 'active'
+          ? 'DEVICE_INACTIVE'
+          : d.operator !== sender
+            ? 'TX_UNAUTHORIZED'
+            : now === undefined
+              ? 'DEVICE_INACTIVE'
+              : this.keyAt(d, keyHeight) !== now
+                ? 'TELEMETRY_KEY_ROTATED'
+                : undefined;
+      if (refusal !== undefined) {
+        skipped.set(id, refusal);
+        continue;
+      }
       const first = readings.find((r) => r.deviceId === id)!;
       if (d.lastTimestampMs !== undefined && first.timestampMs <= d.lastTimestampMs) return invalid('replayed or older than the chain');
     }
@@ -171,19 +183,19 @@ export class LedgerModel {
       const start = r.timestampMs - (r.timestampMs % len);
       if (blockMs >= start + len + delay) return invalid('interval settled');
     }
+    if (skipped.size === last.size) return invalid(`no device counts (${[...skipped.values()].join(', ')})`);
     if (readings.some((r, i) => signer[i] !== this.keyAt(this.devices.get(r.deviceId)!, keyHeight))) return invalid('a signature by another key');
-    const impossible = [...new Set(readings.filter((r) => r.wh === OUT_OF_LIMIT_WH).map((r) => r.deviceId))];
-    return impossible.length > 0 ? { kind: 'impossible', devices: impossible } : { kind: 'counted' };
+    const flagged = [...new Set(readings.filter((r) => r.wh === OUT_OF_LIMIT_WH && !skipped.has(r.deviceId)).map((r) => r.deviceId))];
+    for (const id of flagged) skipped.set(id, 'TELEMETRY_IMPOSSIBLE_ENERGY');
+    return { kind: 'applied', skipped, flagged };
   }
 
-  /** Applies a batch's verdict (counted readings, or devices flagged for impossible energy). */
-  applyBatch(readings: readonly ModelReading[], verdict: BatchVerdict): void {
-    if (verdict.kind === 'impossible') {
-      for (const id of verdict.devices) this.devices.get(id)!.status = 'flagged-for-inspection';
-      return;
-    }
+  /** What an included batch does: flags its impossible devices, counts the other devices' readings. */
+  applyBatch(readings: readonly ModelReading[], verdict: Extract<BatchVerdict, { kind: 'applied' }>): void {
+    for (const id of verdict.flagged) this.devices.get(id)!.status = 'flagged-for-inspection';
     const len = this.params.settlementIntervalMs;
     for (const r of readings) {
+      if (verdict.skipped.has(r.deviceId)) continue;
       const d = this.devices.get(r.deviceId)!;
       d.lastTimestampMs = r.timestampMs;
       const start = r.timestampMs - (r.timestampMs % len);

@@ -1,0 +1,71 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './helpers/cluster.ts';
+
+/**
+ * `joule simulate devices --devnet DIR` on a real 2-validator devnet (2 OS processes):
+ * devices stream to both validators over gRPC, and the simulator learns which readings are
+ * final from each validator's acknowledgement stream. Every reading it counts final is on
+ * chain and every reading of the run on chain was counted (the end's cross-check agrees),
+ * and every good reading sent is accounted for: final, rejected, uncounted or without a final
+ * ack.
+ */
+
+type Done = {
+  event: string;
+  sent: number;
+  bad: number;
+  final: number;
+  finalOnChain: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  rejected: Record<string, number>;
+  uncounted: Record<string, number>;
+  noFinalAck: number;
+  ackStreamsEnded: Record<string, number>;
+  streamsEnded: Record<string, number>;
+};
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+describe('joule simulate devices --devnet', () => {
+  const procs: NodeProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill()));
+    await removeTestNetworks();
+  });
+
+  it("counts as final the readings whose 'final' ack arrived, which are exactly the run's readings on chain", async () => {
+    const net = await createTestNetwork({ validators: 2, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
+    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
+    await Promise.all(procs.map((p) => p.start(60_000)));
+    await writeFile(
+      join(net.dir, 'devnet.json'),
+      JSON.stringify({
+        chainId: net.devnet.genesis.chainId,
+        nodes: net.nodes.map((n) => ({ name: n.name, rpc: n.rpcUrl, grpc: `127.0.0.1:${n.ports.grpc}`, metrics: `${n.metricsUrl}/metrics`, home: n.home })),
+      }),
+    );
+    const run = await runCli(
+      ['simulate', 'devices', '--devnet', net.dir, '--count', '4', '--rate', '8', '--seconds', '4', '--bad-fraction', '0.25', '--report', '1', '--json'],
+      { timeoutMs: 90_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Done);
+    expect(events.some((e) => e.event === 'report')).toBe(true);
+    const done = events.find((e) => e.event === 'done')!;
+    expect(done, run.stdout).toBeDefined();
+    expect(done.bad, run.stdout).toBeGreaterThan(0);
+    expect(done.final, run.stdout).toBeGreaterThan(0);
+    expect(done.finalOnChain, run.stdout).toBe(done.final);
+    expect(done.final + sum(done.rejected) + sum(done.uncounted) + done.noFinalAck, run.stdout).toBe(done.sent - done.bad);
+    expect(done.noFinalAck, run.stdout).toBe(0);
+    expect(done.ackStreamsEnded, run.stdout).toEqual({});
+    expect(done.p50Ms, run.stdout).toBeGreaterThan(0);
+    expect(done.p99Ms!, run.stdout).toBeGreaterThanOrEqual(done.p50Ms!);
+  });
+});
