@@ -97,10 +97,12 @@ export function formatAddress(address: Uint8Array): string {
 // encode (core/keys.test.ts compares them), at a fraction of its cost; a market's
 // clearing names every order's owner in its trades' events.
 const BECH32_CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+
 function polymodStep(chk: number, value: number): number {
   const top = chk >>> 25;
   return (
-    (((chk & 0x1ffffff) << 5) ^ value) ^
+    ((chk & 0x1ffffff) << 5) ^
+    value ^
     (-(top & 1) & 0x3b6a57b2) ^
     (-((top >>> 1) & 1) & 0x26508e6d) ^
     (-((top >>> 2) & 1) & 0x1ea119fa) ^
