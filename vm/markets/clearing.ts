@@ -130,10 +130,8 @@ function cursorOf(it: Iterator<StateEntry>, side: Side, head: HeadProgress | und
   const r = it.next();
   if (r.done === true) return undefined;
   const order = decodeBookOrder(r.value[1]);
-  const key = r.value[0];
-  // A plain copy (the key may be a view of a larger buffer).
-  const id = new Uint8Array(key.length - 2);
-  id.set(key.subarray(2));
+  // A copy (the key may be a view of a larger buffer); slice, not Uint8Array.from's iteration.
+  const id = entryId(r.value).slice();
   const ref = parseOrderId(id, 'order');
   const resumed = head !== undefined && compareBytes(head.id, id) === 0;
   return {
