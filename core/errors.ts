@@ -43,8 +43,8 @@ export const ErrorCode = {
   TELEMETRY_KEY_ROTATED: 'TELEMETRY_KEY_ROTATED',
   /**
    * A reading's energy exceeds what its device's power limits allow over the time since its
-   * previous reading: the batch fails when executed (none of its readings count) and the
-   * device is flagged for inspection.
+   * previous reading: the batch skips the device (none of its readings in the batch count;
+   * event telemetry-skipped) and flags it for inspection. At the ingress, a reading refused.
    */
   TELEMETRY_IMPOSSIBLE_ENERGY: 'TELEMETRY_IMPOSSIBLE_ENERGY',
   /** A device stream kept sending readings that had to be dropped; the node cut it off (gRPC PERMISSION_DENIED). */

@@ -53,7 +53,7 @@ function telemetry(x: BuildContext, op: Op): Built | undefined {
   const operator = byName(x.w, ['agg', 'agg2', 'dso', 'dso2'], op);
   const operated = DEVICE_IDS.filter((id) => {
     const d = getDevice(x.state, id);
-    // An inactive device refuses the whole batch: only the hostile variant names one.
+    // An inactive device is refused at admission and skipped in a block: only the hostile variant names one.
     return d !== undefined && (d.status === 'active' || op.flag === 6) && addressOf(operator).every((b, i) => b === d.operator[i]);
   });
   // Mostly every device the sender operates (devices that miss 4 intervals are flagged), now and then some.
