@@ -160,6 +160,17 @@ describe('Aggregator', () => {
     expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
   });
 
+  it("a reading signed with a key a re-key in the head's block rotates out is dropped as TELEMETRY_KEY_ROTATED (admission, checking the next height, would refuse the whole batch)", async () => {
+    const s = setup();
+    const r = reading('a', 0);
+    // Re-keyed in block 5 (the head, the batch's keyHeight): the new key signs from height 6 on.
+    s.changed.set('a', { keyHistory: [{ key: keys.get('a')!.publicKey, fromHeight: 1 }, { key: blsGenerate().publicKey, fromHeight: 6 }] });
+    s.a.add([r, reading('b', 0)]);
+    await s.a.drain();
+    expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
+    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
+  });
+
   it('readings of a device suspended, flagged or handed to another operator since they were verified are dropped, not sent to be skipped', async () => {
     const s = setup();
     const verified = [reading('flagged', 10), reading('moved', 10), reading('ok', 10)];

@@ -38,7 +38,8 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
  * is left for admission and inclusion); of a device that since became inactive
  * (suspended, revoked, flagged: DEVICE_INACTIVE) or another operator's (DEVICE_NOT_SERVED).
  * Every reading carries the key it was verified under; one whose device key at the
- * batch's keyHeight is another is dropped (TELEMETRY_KEY_ROTATED), so a built batch's
+ * batch's keyHeight, or at the height after (a re-key in the head's block), is another is
+ * dropped (TELEMETRY_KEY_ROTATED), so a built batch's
  * aggregate verifies by construction (its sets are the very ones the reading verifier
  * checked) and is submitted as verified (`submit(tx, verified: true)`).
  *
@@ -194,6 +195,9 @@ export class Aggregator {
     if (!equalBytes(d.operator, this.deps.address)) return ErrorCode.DEVICE_NOT_SERVED;
     const key = deviceKeyAt(d, keyHeight);
     if (key === undefined || !equalBytes(key, r.publicKey)) return ErrorCode.TELEMETRY_KEY_ROTATED;
+    // Admission checks the batch for the next height, where a re-key in the head's block
+    // takes effect: a key it rotates out counts nothing there, and refuses the whole batch.
+    if (!equalBytes(deviceKeyAt(d, keyHeight + 1)!, r.publicKey)) return ErrorCode.TELEMETRY_KEY_ROTATED;
     return undefined;
   }
 
