@@ -41,7 +41,7 @@ function record(id: string, over: Partial<DeviceRecord> = {}): DeviceRecord | un
 }
 
 /** A pool as the aggregator sees it: admitted txs by nonce; `refuse` makes the next submissions fail. */
-function setup(opts: { refuse?: number; params?: Partial<EnergyParams> } = {}) {
+function setup(opts: { refuse?: number; params?: Partial<EnergyParams>; refusal?: (tx: Tx) => JouleError | undefined } = {}) {
   const admitted = new Map<number, Tx>();
   /** Devices changed since their readings were verified. */
   const changed = new Map<string, Partial<DeviceRecord>>();
@@ -67,6 +67,8 @@ function setup(opts: { refuse?: number; params?: Partial<EnergyParams> } = {}) {
       clock: () => NOW_MS,
       submit: async (tx, verified) => {
         submitted.push({ tx, verified });
+        const refusal = opts.refusal?.(tx);
+        if (refusal !== undefined) throw refusal;
         if (refuse > 0) {
           refuse--;
           throw new JouleError(ErrorCode.TELEMETRY_SKEW, 'refused');
@@ -169,6 +171,26 @@ describe('Aggregator', () => {
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
     expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
+  });
+
+  it("a batch refused at admission for one device changed since its build: that device's readings dropped, the others' sent again at the same nonce", async () => {
+    // Admission checks a batch against the state when it gets its turn (it waits while a
+    // block is built and stored): a device that block suspended refuses the batch whole.
+    const s = setup({
+      refusal: (tx) => {
+        const i = s.devicesOf(tx).indexOf('b');
+        return i < 0 ? undefined : new JouleError(ErrorCode.DEVICE_INACTIVE, 'device "b" is suspended', `tx.body.readings[${i}].deviceId`);
+      },
+    });
+    s.a.add([reading('a', 10), reading('b', 10)]);
+    await s.a.drain();
+    expect(s.submitted.map((x) => [x.tx.nonce, s.devicesOf(x.tx)])).toEqual([
+      [0, ['a', 'b']],
+      [0, ['a']],
+    ]);
+    expect([...s.admitted.keys()]).toEqual([0]);
+    expect(s.acks.filter((x) => x.outcome === 'rejected').map((x) => [x.deviceId, x.reason])).toEqual([['b', ErrorCode.DEVICE_INACTIVE]]);
+    expect(s.acks.filter((x) => x.outcome === 'batched').map((x) => x.deviceId)).toEqual(['a']);
   });
 
   it('readings of a device suspended, flagged or handed to another operator since they were verified are dropped, not sent to be skipped', async () => {

@@ -88,6 +88,9 @@ export interface AggregatorLimits {
 
 export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = { maxReadings: 1000, maxDelayMs: 250, maxBuffered: 50_000, maxInFlight: 4, fee: 1000n };
 
+/** The codes of vm/telemetry/rules.ts deviceRefusal: a device whose readings would not count. */
+const DEVICE_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.DEVICE_INACTIVE, ErrorCode.TX_UNAUTHORIZED, ErrorCode.TELEMETRY_KEY_ROTATED]);
+
 /** Batches sent and not yet final, remembered for their 'final' acknowledgements (oldest forgotten first). */
 const MAX_TRACKED_BATCHES = 1024;
 
@@ -262,6 +265,12 @@ export class Aggregator {
     this.inFlight++;
     this.fees.set(nonce, fee);
     if (this.fees.size > MAX_TRACKED_BATCHES) this.fees.delete(this.fees.keys().next().value!);
+    this.submitBatch(tx, readings, nonce, keyHeight, fee);
+    return true;
+  }
+
+  /** Submits a built batch at `nonce`; on a refusal naming one device, submits the others' readings again at that nonce. */
+  private submitBatch(tx: Tx, readings: readonly VerifiedReading[], nonce: number, keyHeight: number, fee: bigint): void {
     const slot = { hash: undefined as Uint8Array | undefined, devices: new Set(readings.map((r) => r.deviceId)) };
     this.outstanding.set(nonce, slot);
     const key = toHex(tx.hash);
@@ -278,12 +287,44 @@ export class Aggregator {
       },
       (e: unknown) => {
         this.sent.delete(key);
+        const rest = this.stopped || this.outstanding.get(nonce) !== slot ? undefined : this.withoutRefusedDevice(readings, e);
+        if (rest !== undefined) {
+          let retry: Tx | undefined;
+          try {
+            retry = this.build(rest, nonce, keyHeight, fee);
+          } catch (err) {
+            e = err;
+          }
+          if (retry !== undefined) return this.submitBatch(retry, rest, nonce, keyHeight, fee);
+        }
         if (this.outstanding.get(nonce) === slot) this.outstanding.delete(nonce);
-        this.fail(readings, e);
+        this.fail(rest ?? readings, e);
         this.settled();
       },
     );
-    return true;
+  }
+
+  /**
+   * Admission refuses a batch whole for one device whose readings would not count (entering
+   * the pool, every device must: ChainContext.entering), naming it. A block committed between
+   * the batch's build and its admission (admission waits while a block is built and stored)
+   * may have suspended, flagged, re-keyed or handed over that device: its readings are
+   * dropped with the reason and the others' returned, to be sent again at the same nonce.
+   * Undefined for any other refusal, or when no other device's readings are left.
+   */
+  private withoutRefusedDevice(readings: readonly VerifiedReading[], e: unknown): VerifiedReading[] | undefined {
+    if (!isJouleError(e) || !DEVICE_REFUSALS.has(e.code)) return undefined;
+    const i = /^tx\.body\.readings\[(\d+)\]\.deviceId$/.exec(e.field ?? '')?.[1];
+    const device = i === undefined ? undefined : readings[Number(i)]?.deviceId;
+    if (device === undefined) return undefined;
+    const rest = readings.filter((r) => r.deviceId !== device);
+    if (rest.length === 0) return undefined;
+    // Named as the weed names it (the chain's TX_UNAUTHORIZED: another operator's device).
+    this.drop(
+      readings.filter((r) => r.deviceId === device),
+      e.code === ErrorCode.TX_UNAUTHORIZED ? ErrorCode.DEVICE_NOT_SERVED : (e.code as ErrorCode),
+    );
+    return rest;
   }
 
   private build(readings: readonly VerifiedReading[], nonce: number, keyHeight: number, fee: bigint): Tx {
