@@ -11,6 +11,7 @@ import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import { getDevice } from '../../state/devices.ts';
 import { getMeterCursor, hasCloseItem, intervalTotalsOf } from '../../state/telemetry.ts';
 import { executeBlock } from '../executor.ts';
+import { executeAsTheNode } from '../testing/staged-load.ts';
 import { checkTx } from '../validity.ts';
 import { devicePop, energyChain, ENERGY_CHAIN_ID, registerBody, testDeviceKey } from '../testing/energy-chain.ts';
 import type { TestKey } from '../testing/fixtures.ts';
@@ -345,5 +346,24 @@ describe('telemetry-batch: impossible energy (judged at execution; that device s
     expect(skippedDevices(fits.receipts[0]!.events).size).toBe(0);
     const burst = executeBlock(c.state, [batch([reading('pv-1', now, -1), reading('pv-1', now, -1, 1), reading('pv-1', now, -1, 2)])], c.ctx());
     expect(skippedDevices(burst.receipts[0]!.events)).toEqual(new Map([['pv-1', ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY]]));
+  });
+});
+
+describe('telemetry-batch: skips on the node staged loads', () => {
+  it('a block skipping a suspended device and flagging an impossible one reads only what it declared, and ends as the unguarded run does', async () => {
+    const { c, agg, batch } = setup();
+    c.block(batch([reading('pv-1', c.now() - 1000, -1), reading('pv-2', c.now() - 1000, -1)]));
+    const t = c.now();
+    const txs = [
+      buildDeviceStatus({ ...c.sender(agg), id: 'pv-2', action: 'suspend' }),
+      batch([reading('pv-1', t - 20, -1), reading('pv-2', t - 10, -1), reading('pv-1', t, -1)], { offset: 1 }),
+      batch([reading('pv-1', t + 10, -500)], { offset: 2 }),
+    ];
+    const staged = await executeAsTheNode(c.state, txs, c.ctx());
+    const plain = executeBlock(c.state, txs, c.ctx(), { strictAccess: false });
+    expect(staged.receipts).toEqual(plain.receipts);
+    expect(staged.changes).toEqual(plain.changes);
+    expect(skippedDevices(staged.receipts[1]!.events)).toEqual(new Map([['pv-2', ErrorCode.DEVICE_INACTIVE]]));
+    expect(skippedDevices(staged.receipts[2]!.events)).toEqual(new Map([['pv-1', ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY]]));
   });
 });
