@@ -166,7 +166,12 @@ describe('Aggregator', () => {
     const s = setup();
     const r = reading('a', 0);
     // Re-keyed in block 5 (the head, the batch's keyHeight): the new key signs from height 6 on.
-    s.changed.set('a', { keyHistory: [{ key: keys.get('a')!.publicKey, fromHeight: 1 }, { key: blsGenerate().publicKey, fromHeight: 6 }] });
+    s.changed.set('a', {
+      keyHistory: [
+        { key: keys.get('a')!.publicKey, fromHeight: 1 },
+        { key: blsGenerate().publicKey, fromHeight: 6 },
+      ],
+    });
     s.a.add([r, reading('b', 0)]);
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
