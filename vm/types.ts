@@ -26,7 +26,7 @@ export interface ChainContext {
   /**
    * True when a tx enters the mempool (admission; not re-validation, not a block): stricter
    * rules keep out of the pool what would only occupy it. A telemetry batch enters only if
-   * every device's readings count now (in a block, a device that changed since is skipped):
+   * the sender operates every device it names (in a block, another's device is skipped):
    * otherwise anyone could hold other operators' devices' places in the pool (its
    * per-device bound) with their public readings.
    */

@@ -305,11 +305,13 @@ export class Aggregator {
   }
 
   /**
-   * Admission refuses a batch whole for one device whose readings would not count (entering
-   * the pool, every device must: ChainContext.entering), naming it. A block committed between
-   * the batch's build and its admission (admission waits while a block is built and stored)
-   * may have suspended, flagged, re-keyed or handed over that device: its readings are
-   * dropped with the reason and the others' returned, to be sent again at the same nonce.
+   * Admission refuses a batch whole for one device the sender does not operate (entering the
+   * pool: ChainContext.entering; the sender's own changed devices are let in, and skipped in
+   * the block), naming it. A block committed between the batch's build and its admission
+   * (admission waits while a block is built and stored) may have handed that device to
+   * another operator: its readings are dropped with the reason and the others' returned, to
+   * be sent again at the same nonce. (The other device codes are kept for a rule of entering
+   * that names them.)
    * Undefined for any other refusal, or when no other device's readings are left.
    */
   private withoutRefusedDevice(readings: readonly VerifiedReading[], e: unknown): VerifiedReading[] | undefined {

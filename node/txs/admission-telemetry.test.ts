@@ -25,11 +25,12 @@ import { TxAdmission } from './admission.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 
 /**
- * A telemetry batch enters the pool only if every device's readings count now, but once
- * pooled it is not dropped when a device changes: the block skips that device's readings
- * and counts the others' (vm/telemetry/batch.ts). Strict at the door, so nobody holds other
- * devices' places in the pool (its per-device bound) with their public readings; lenient
- * after, so one device's change never loses the other devices' readings.
+ * A telemetry batch enters the pool only if its sender operates every device it names, and
+ * once pooled it is not dropped when a device changes: the block skips that device's
+ * readings and counts the others' (vm/telemetry/batch.ts). Strict at the door about other
+ * operators' devices, so nobody holds their places in the pool (its per-device bound) with
+ * their public readings; lenient about the sender's own, so one device's change never
+ * loses the other devices' readings.
  */
 
 const T0 = 1_700_000_000_000;
@@ -37,9 +38,12 @@ const devnet = generateDevnet({ validators: 1, accounts: 1, genesisTime: T0, agg
 const { chainId } = devnet.genesis;
 const validator = devnet.validatorKeys[0]!;
 const aggregator = devnet.aggregatorKeys[0]!.keyPair;
+/** An operator too (account-0 holds the devnet's operator roles). */
+const otherOperator = devnet.accountKeys[0]!.keyPair;
 const keys = new Map<string, BlsKeyPair>([
   ['d-1', testDeviceKey(1)],
   ['d-2', testDeviceKey(2)],
+  ['x-1', testDeviceKey(3)],
 ]);
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -71,7 +75,7 @@ async function commit(chain: Chain, timestamp: number, candidates: Tx[]) {
 }
 
 describe('admission of telemetry batches', () => {
-  it('refuses a batch with a device that would be skipped, keeps a pooled one whose device changed, and its block counts the rest', async () => {
+  it("refuses a batch naming another operator's device, keeps a pooled one whose device changed, and its block counts the rest", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'joule-admission-telemetry-'));
     const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), {
       signatures: { service: new SameThreadVerifier(), verifiedTxs: new VerifiedTxs(1000) },
@@ -92,13 +96,15 @@ describe('admission of telemetry batches', () => {
     const admission = new TxAdmission(chain, mempool, metrics, { clock: () => now });
     const owner = addressFromPublicKey(aggregator.publicKey);
 
-    await commit(
-      chain,
-      T0 + 1000,
-      [...keys].map(([id, key], i) =>
-        buildDeviceRegister({ ...sender(i), device: registerBody(id, key, owner, { proofOfPossession: devicePop(key, chainId) }) }),
-      ),
-    );
+    const register = (id: string, nonce: number, by = aggregator) =>
+      buildDeviceRegister({
+        chainId,
+        seed: by.seed,
+        nonce,
+        fee: 1000n,
+        device: registerBody(id, keys.get(id)!, owner, { proofOfPossession: devicePop(keys.get(id)!, chainId) }),
+      });
+    await commit(chain, T0 + 1000, [register('d-1', 0), register('d-2', 1), register('x-1', 0, otherOperator)]);
     // Pooled while both devices are active (nonce 3: the suspension below takes 2).
     const pooled = batch(3, 2, [reading('d-1', T0 + 1400, -1), reading('d-2', T0 + 1450, -1)]);
     await admission.submit(pooled.bytes, 'rpc');
@@ -109,20 +115,26 @@ describe('admission of telemetry batches', () => {
     expect(admission.revalidate()).toBe(0);
     expect(mempool.has(pooled.hash)).toBe(true);
 
-    // A new batch naming d-2 does not enter the pool.
+    // A new batch naming another operator's device (its readings are public) does not enter the pool.
     now = T0 + 2500;
-    const refused = batch(4, 3, [reading('d-1', T0 + 2400, -1), reading('d-2', T0 + 2450, -1)]);
-    const error = await admission.submit(refused.bytes, 'rpc').then(
+    const foreign = batch(4, 3, [reading('d-1', T0 + 2400, -1), reading('x-1', T0 + 2450, -1)]);
+    const error = await admission.submit(foreign.bytes, 'rpc').then(
       () => undefined,
       (e: unknown) => (isJouleError(e) ? e : undefined),
     );
-    expect(error).toMatchObject({ code: ErrorCode.DEVICE_INACTIVE, field: 'tx.body.readings[1].deviceId' });
-    expect(rejected.get(ErrorCode.DEVICE_INACTIVE)).toBe(1);
+    expect(error).toMatchObject({ code: ErrorCode.TX_UNAUTHORIZED, field: 'tx.body.readings[1].deviceId' });
+    expect(rejected.get(ErrorCode.TX_UNAUTHORIZED)).toBe(1);
+    expect(mempool.has(foreign.hash)).toBe(false);
+    // One naming the sender's own suspended device enters: its block skips that device.
+    const own = batch(4, 3, [reading('d-1', T0 + 2400, -1), reading('d-2', T0 + 2450, -1)]);
+    await admission.submit(own.bytes, 'rpc');
+    expect(mempool.has(own.hash)).toBe(true);
 
-    const [receipt] = await commit(chain, T0 + 3000, [pooled]);
+    const [receipt, second] = await commit(chain, T0 + 3000, [pooled, own]);
     expect(receipt).toMatchObject({ success: true });
     expect(skippedDevices(receipt!.events)).toEqual(new Map([['d-2', ErrorCode.DEVICE_INACTIVE]]));
-    expect(getMeterCursor(chain.world, 'd-1')?.lastTimestampUs).toBe(BigInt(T0 + 1400) * 1000n);
+    expect(skippedDevices(second!.events)).toEqual(new Map([['d-2', ErrorCode.DEVICE_INACTIVE]]));
+    expect(getMeterCursor(chain.world, 'd-1')?.lastTimestampUs).toBe(BigInt(T0 + 2400) * 1000n);
     expect(getMeterCursor(chain.world, 'd-2')).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import { requireOperatorRole } from '../devices/rules.ts';
 import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from '../types.ts';
 import { telemetryBatchKeys } from './access.ts';
 import { readingAllowance } from './allowance.ts';
-import { checkAfterCursor, checkBatchOrder, checkedHeight, checkReadingTime, deviceRefusal, firstReadings, registeredDevice } from './rules.ts';
+import { checkAfterCursor, checkBatchOrder, checkedHeight, checkReadingTime, deviceRefusal, firstReadings, notTheSenders, registeredDevice } from './rules.ts';
 
 /**
  * Type 20, telemetry-batch: an aggregator's (or dso's) readings of the devices it operates,
@@ -23,7 +23,7 @@ import { checkAfterCursor, checkBatchOrder, checkedHeight, checkReadingTime, dev
  * per device, timestamps strictly increasing within the batch and after its last reading
  * on chain; every timestamp within maxReadingSkewMs of the block's time and in an interval
  * not yet settled; the aggregate signature; and at least one device whose readings count
- * (entering the mempool: every device, ChainContext.entering).
+ * (entering the mempool, ChainContext.entering: every device the sender's).
  *
  * A device's readings count if it is active, operated by the sender and signing with its
  * key valid at the inclusion height (rules.ts deviceRefusal); the readings of a device that
@@ -74,10 +74,16 @@ function checkState(state: StateReader, body: TelemetryBatchBody, tx: Tx, ctx: C
   const devices = devicesOf(state, body, tx, height);
   for (const { first, refusal } of devices) if (refusal === undefined) checkAfterCursor(state, body.readings[first]!, first);
   if (ctx.timestamp !== undefined) body.readings.forEach((r, i) => checkReadingTime(r, i, ctx.timestamp!, ctx.params));
-  // A batch none of whose readings could count is refused, with its first device's reason;
-  // one entering the pool, for any device whose readings would not count now.
-  const refused = ctx.entering === true ? devices.find((d) => d.refusal !== undefined) : devices.every((d) => d.refusal !== undefined) ? devices[0] : undefined;
-  if (refused !== undefined) throw refused.refusal!;
+  // A batch entering the pool names only the sender's devices: another's would hold their
+  // places in the pool (its per-device bound) and count nothing.
+  if (ctx.entering === true) {
+    for (const { device, first } of devices) {
+      const foreign = notTheSenders(device, tx, first);
+      if (foreign !== undefined) throw foreign;
+    }
+  }
+  // A batch none of whose readings could count is refused, with its first device's reason.
+  if (devices.every((d) => d.refusal !== undefined)) throw devices[0]!.refusal!;
 }
 
 /**

@@ -74,13 +74,8 @@ export function deviceRefusal(d: DeviceRecord, tx: Tx, body: TelemetryBatchBody,
   const id = d.id;
   if (d.status !== 'active')
     return new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, at(i, 'deviceId'));
-  if (!equalBytes(d.operator, tx.from)) {
-    return new JouleError(
-      ErrorCode.TX_UNAUTHORIZED,
-      `device ${quoted(id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(tx.from)}`,
-      at(i, 'deviceId'),
-    );
-  }
+  const foreign = notTheSenders(d, tx, i);
+  if (foreign !== undefined) return foreign;
   const now = deviceKeyAt(d, height);
   if (now === undefined)
     return new JouleError(
@@ -98,6 +93,16 @@ export function deviceRefusal(d: DeviceRecord, tx: Tx, body: TelemetryBatchBody,
     );
   }
   return undefined;
+}
+
+/** TX_UNAUTHORIZED when the sender does not operate the registered device `d` (first in the batch at `i`). */
+export function notTheSenders(d: DeviceRecord, tx: Tx, i: number): JouleError | undefined {
+  if (equalBytes(d.operator, tx.from)) return undefined;
+  return new JouleError(
+    ErrorCode.TX_UNAUTHORIZED,
+    `device ${quoted(d.id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(tx.from)}`,
+    at(i, 'deviceId'),
+  );
 }
 
 /** The device's first reading of the batch comes after its last one on chain: no reading counts twice. */
