@@ -184,7 +184,10 @@ describe('Aggregator', () => {
     const s = setup({
       refusal: (tx) => {
         const i = s.devicesOf(tx).indexOf('b');
-        return i < 0 ? undefined : new JouleError(ErrorCode.DEVICE_INACTIVE, 'device "b" is suspended', `tx.body.readings[${i}].deviceId`);
+        if (i < 0) return undefined;
+        // The block committed while the batch waited suspended b: the head the aggregator sees says so too.
+        s.changed.set('b', { status: 'suspended' });
+        return new JouleError(ErrorCode.DEVICE_INACTIVE, 'device "b" is suspended', `tx.body.readings[${i}].deviceId`);
       },
     });
     s.a.add([reading('a', 10), reading('b', 10)]);

@@ -88,9 +88,6 @@ export interface AggregatorLimits {
 
 export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = { maxReadings: 1000, maxDelayMs: 250, maxBuffered: 50_000, maxInFlight: 4, fee: 1000n };
 
-/** The codes of vm/telemetry/rules.ts deviceRefusal: a device whose readings would not count. */
-const DEVICE_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.DEVICE_INACTIVE, ErrorCode.TX_UNAUTHORIZED, ErrorCode.TELEMETRY_KEY_ROTATED]);
-
 /** Batches sent and not yet final, remembered for their 'final' acknowledgements (oldest forgotten first). */
 const MAX_TRACKED_BATCHES = 1024;
 
@@ -204,13 +201,13 @@ export class Aggregator {
     return undefined;
   }
 
-  /** The readings a batch built now could not include: dropped one by one, acknowledged with the reason. */
-  private weed(keyHeight: number): void {
+  /** `readings` sorted into those a batch built now at `keyHeight` could include and, by reason, those it could not. */
+  private sortOut(readings: readonly VerifiedReading[], keyHeight: number): { keep: VerifiedReading[]; dropped: Map<ErrorCode, VerifiedReading[]> } {
     const nowMs = this.clock();
     const p = this.deps.params();
     const keep: VerifiedReading[] = [];
     const dropped = new Map<ErrorCode, VerifiedReading[]>();
-    for (const r of this.buffer) {
+    for (const r of readings) {
       const why = this.unbatchable(r, keyHeight, nowMs, p);
       if (why === undefined) keep.push(r);
       else {
@@ -219,8 +216,18 @@ export class Aggregator {
         group.push(r);
       }
     }
+    return { keep, dropped };
+  }
+
+  /** The buffered readings a batch built now could not include: dropped one by one, acknowledged with the reason. */
+  private weed(keyHeight: number): void {
+    const { keep, dropped } = this.sortOut(this.buffer, keyHeight);
     if (dropped.size === 0) return;
     this.buffer = keep;
+    this.dropAll(dropped);
+  }
+
+  private dropAll(dropped: ReadonlyMap<ErrorCode, readonly VerifiedReading[]>): void {
     this.stale += dropped.get(ErrorCode.TELEMETRY_SKEW)?.length ?? 0;
     for (const [reason, readings] of dropped) this.drop(readings, reason);
   }
@@ -265,12 +272,18 @@ export class Aggregator {
     this.inFlight++;
     this.fees.set(nonce, fee);
     if (this.fees.size > MAX_TRACKED_BATCHES) this.fees.delete(this.fees.keys().next().value!);
-    this.submitBatch(tx, readings, nonce, keyHeight, fee);
+    this.submitBatch(tx, readings, nonce, fee);
     return true;
   }
 
-  /** Submits a built batch at `nonce`; on a refusal naming one device, submits the others' readings again at that nonce. */
-  private submitBatch(tx: Tx, readings: readonly VerifiedReading[], nonce: number, keyHeight: number, fee: bigint): void {
+  /**
+   * Submits a built batch at `nonce`. Admission judges it against the head when its turn
+   * comes (it waits while a block is built and stored), which may have moved since the
+   * build: a device handed to another operator refuses the batch whole. So on a refusal
+   * the batch's readings are weeded again against the head now, and if that drops any, the
+   * rest go again at the same nonce (each round drops one reading at least: it ends).
+   */
+  private submitBatch(tx: Tx, readings: readonly VerifiedReading[], nonce: number, fee: bigint): void {
     const slot = { hash: undefined as Uint8Array | undefined, devices: new Set(readings.map((r) => r.deviceId)) };
     this.outstanding.set(nonce, slot);
     const key = toHex(tx.hash);
@@ -287,46 +300,27 @@ export class Aggregator {
       },
       (e: unknown) => {
         this.sent.delete(key);
-        const rest = this.stopped || this.outstanding.get(nonce) !== slot ? undefined : this.withoutRefusedDevice(readings, e);
-        if (rest !== undefined) {
-          let retry: Tx | undefined;
-          try {
-            retry = this.build(rest, nonce, keyHeight, fee);
-          } catch (err) {
-            e = err;
+        let unsent = readings;
+        if (!this.stopped && this.outstanding.get(nonce) === slot) {
+          const keyHeight = this.deps.keyHeight();
+          const { keep, dropped } = this.sortOut(readings, keyHeight);
+          if (dropped.size > 0) {
+            this.dropAll(dropped);
+            unsent = keep;
+            if (keep.length > 0) {
+              try {
+                return this.submitBatch(this.build(keep, nonce, keyHeight, fee), keep, nonce, fee);
+              } catch (err) {
+                e = err;
+              }
+            }
           }
-          if (retry !== undefined) return this.submitBatch(retry, rest, nonce, keyHeight, fee);
         }
         if (this.outstanding.get(nonce) === slot) this.outstanding.delete(nonce);
-        this.fail(rest ?? readings, e);
+        if (unsent.length > 0) this.fail(unsent, e);
         this.settled();
       },
     );
-  }
-
-  /**
-   * Admission refuses a batch whole for one device the sender does not operate (entering the
-   * pool: ChainContext.entering; the sender's own changed devices are let in, and skipped in
-   * the block), naming it. A block committed between the batch's build and its admission
-   * (admission waits while a block is built and stored) may have handed that device to
-   * another operator: its readings are dropped with the reason and the others' returned, to
-   * be sent again at the same nonce. (The other device codes are kept for a rule of entering
-   * that names them.)
-   * Undefined for any other refusal, or when no other device's readings are left.
-   */
-  private withoutRefusedDevice(readings: readonly VerifiedReading[], e: unknown): VerifiedReading[] | undefined {
-    if (!isJouleError(e) || !DEVICE_REFUSALS.has(e.code)) return undefined;
-    const i = /^tx\.body\.readings\[(\d+)\]\.deviceId$/.exec(e.field ?? '')?.[1];
-    const device = i === undefined ? undefined : readings[Number(i)]?.deviceId;
-    if (device === undefined) return undefined;
-    const rest = readings.filter((r) => r.deviceId !== device);
-    if (rest.length === 0) return undefined;
-    // Named as the weed names it (the chain's TX_UNAUTHORIZED: another operator's device).
-    this.drop(
-      readings.filter((r) => r.deviceId === device),
-      e.code === ErrorCode.TX_UNAUTHORIZED ? ErrorCode.DEVICE_NOT_SERVED : (e.code as ErrorCode),
-    );
-    return rest;
   }
 
   private build(readings: readonly VerifiedReading[], nonce: number, keyHeight: number, fee: bigint): Tx {
