@@ -97,19 +97,14 @@ const TWO_32 = 4_294_967_296;
 /** Big-endian fixed-width encoding of a non-negative integer (heights in DB keys sort in order). */
 export function u64be(n: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
-  writeU64be(out, 0, n);
-  return out;
-}
-
-/** Writes u64be(n) at `offset` (into a key being built, without an 8-byte array of its own). */
-export function writeU64be(out: Uint8Array, offset: number, n: number | bigint): void {
   if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) {
     // The common case (heights, times in ms) without a BigInt and a DataView per call.
-    writeU32be(out, offset, Math.floor(n / TWO_32));
-    writeU32be(out, offset + 4, n >>> 0);
-    return;
+    writeU32be(out, 0, Math.floor(n / TWO_32));
+    writeU32be(out, 4, n >>> 0);
+    return out;
   }
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(offset, BigInt(n));
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
 }
 
 /** Writes `n` (0 <= n < 2^32) big-endian at `offset`. */

@@ -1,4 +1,4 @@
-import { concatBytes, readU64be, u64be, utf8, writeU32be, writeU64be } from '../core/bytes.ts';
+import { concatBytes, readU64be, u32be, u64be, utf8 } from '../core/bytes.ts';
 import { decode, encode, readAmount, readArray, readUint } from '../core/codec.ts';
 import {
   decodeBookOrder,
@@ -24,7 +24,7 @@ import {
   type Side,
   type Trade,
 } from '../core/market.ts';
-import { MarketBucket, marketBucketKey, marketId, marketKey, StatePrefix } from '../core/state-keys.ts';
+import { MarketBucket, marketBucketKey, marketId, marketKey } from '../core/state-keys.ts';
 import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -60,25 +60,6 @@ const key = marketBucketKey;
 function lp(s: string): Uint8Array {
   const b = utf8(s);
   return concatBytes(new Uint8Array([b.length]), b);
-}
-
-/**
- * A key of `bucket` of `length` bytes with its two head bytes written, for the caller to
- * fill: the keys a clearing writes per trade are built in one allocation each, not from parts.
- */
-function keyOfLength(bucket: number, length: number): Uint8Array {
-  const k = new Uint8Array(length);
-  k[0] = StatePrefix.order;
-  k[1] = bucket;
-  return k;
-}
-
-/** bucket ++ m ++ u32be(seq): a trade, its settlement. */
-function marketSeqKey(bucket: number, m: Uint8Array, seq: number): Uint8Array {
-  const k = keyOfLength(bucket, 2 + m.length + 4);
-  k.set(m, 2);
-  writeU32be(k, 2 + m.length, seq);
-  return k;
 }
 
 // ---- markets ----
@@ -159,7 +140,7 @@ export { decodeBookOrder, decodeMatchedBid, decodeTrade };
 // ---- trades and settlements ----
 
 export function tradeKey(m: Uint8Array, seq: number): Uint8Array {
-  return marketSeqKey(MarketBucket.trade, m, seq);
+  return key(MarketBucket.trade, m, u32be(seq));
 }
 
 export function tradesPrefix(m: Uint8Array): Uint8Array {
@@ -171,21 +152,12 @@ export function getTrade(state: StateReader, m: Uint8Array, seq: number): Trade 
   return raw === undefined ? undefined : decodeTrade(raw);
 }
 
-/** address ++ M ++ u32be(seq) in the account index. */
-function accountTradeKey(address: Uint8Array, m: Uint8Array, seq: number): Uint8Array {
-  const k = keyOfLength(MarketBucket.tradeByAccount, 2 + address.length + m.length + 4);
-  k.set(address, 2);
-  k.set(m, 2 + address.length);
-  writeU32be(k, 2 + address.length + m.length, seq);
-  return k;
-}
-
 /** Writes a trade and both parties' index entries. Returns the trade's encoding (the settlement queue holds the same bytes). */
 export function putTrade(state: StateOverlay, m: Uint8Array, t: Trade): Uint8Array {
   const value = encodeTrade(t);
   state.set(tradeKey(m, t.seq), value);
-  state.set(accountTradeKey(t.buyer, m, t.seq), PRESENT);
-  state.set(accountTradeKey(t.seller, m, t.seq), PRESENT);
+  state.set(key(MarketBucket.tradeByAccount, t.buyer, m, u32be(t.seq)), PRESENT);
+  state.set(key(MarketBucket.tradeByAccount, t.seller, m, u32be(t.seq)), PRESENT);
   return value;
 }
 
@@ -195,7 +167,7 @@ export function accountTradesPrefix(address: Uint8Array): Uint8Array {
 }
 
 export function settlementKey(m: Uint8Array, seq: number): Uint8Array {
-  return marketSeqKey(MarketBucket.settlement, m, seq);
+  return key(MarketBucket.settlement, m, u32be(seq));
 }
 
 export function getSettlement(state: StateReader, m: Uint8Array, seq: number): Settlement | undefined {
@@ -233,16 +205,7 @@ export const SETTLE_HELD_PREFIX = key(MarketBucket.settleHeld);
 
 /** A trade's place in the queue: by interval, then the seller's device, then market zone and trade order. */
 export function settleItemKey(bucket: number, intervalStartMs: number, deviceId: string, zone: string, seq: number): Uint8Array {
-  const d = utf8(deviceId);
-  const z = utf8(zone);
-  const k = keyOfLength(bucket, 2 + 8 + 1 + d.length + 1 + z.length + 4);
-  writeU64be(k, 2, intervalStartMs);
-  k[10] = d.length;
-  k.set(d, 11);
-  k[11 + d.length] = z.length;
-  k.set(z, 12 + d.length);
-  writeU32be(k, 12 + d.length + z.length, seq);
-  return k;
+  return key(bucket, u64be(intervalStartMs), lp(deviceId), lp(zone), u32be(seq));
 }
 
 /**
