@@ -8,6 +8,7 @@ import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { SignedReading } from '../../rpc/grpc/device-ingress.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
+import { deviceRefusal } from '../../vm/telemetry/rules.ts';
 
 /**
  * The node's aggregator: verified readings -> telemetry-batch txs (tx 20), each under ONE
@@ -191,14 +192,14 @@ export class Aggregator {
     if (BigInt(settlesAt(intervalOf(r.timestampUs, p.settlementIntervalMs), p)) * 4n <= now4 + skew) return ErrorCode.TELEMETRY_SETTLED;
     const d = this.deps.device(r.deviceId);
     if (d === undefined) return ErrorCode.DEVICE_UNKNOWN;
-    if (d.status !== 'active') return ErrorCode.DEVICE_INACTIVE;
-    if (!equalBytes(d.operator, this.deps.address)) return ErrorCode.DEVICE_NOT_SERVED;
+    // The batch names the keys of keyHeight: the reading must have been verified under its device's.
     const key = deviceKeyAt(d, keyHeight);
     if (key === undefined || !equalBytes(key, r.publicKey)) return ErrorCode.TELEMETRY_KEY_ROTATED;
-    // Admission checks the batch for the next height, where a re-key in the head's block
-    // takes effect: a key it rotates out counts nothing there, and refuses the whole batch.
-    if (!equalBytes(deviceKeyAt(d, keyHeight + 1)!, r.publicKey)) return ErrorCode.TELEMETRY_KEY_ROTATED;
-    return undefined;
+    // The chain's own rule, at the height admission checks the batch for (the next one, where
+    // a re-key in the head's block takes effect), under the node's name for another's device.
+    const refusal = deviceRefusal(d, this.deps.address, keyHeight, keyHeight + 1, 'deviceId');
+    if (refusal === undefined) return undefined;
+    return refusal.code === ErrorCode.TX_UNAUTHORIZED ? ErrorCode.DEVICE_NOT_SERVED : refusal.code;
   }
 
   /** `readings` sorted into those a batch built now at `keyHeight` could include and, by reason, those it could not. */

@@ -7,14 +7,24 @@ import { READINGS_SKIPPED_EVENT, readingSigningBytes } from '../../core/telemetr
 import { decodeTelemetryBatchBody, type TelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import { TxType } from '../../core/tx/types.ts';
 import type { Tx } from '../../core/tx.ts';
-import { getDevice, putDevice } from '../../state/devices.ts';
+import { putDevice } from '../../state/devices.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import { getMeterCursor, putCloseItem, putIntervalTotals, putMeterCursor } from '../../state/telemetry.ts';
 import { requireOperatorRole } from '../devices/rules.ts';
 import type { ChainContext, ExecContext, TxHandler, TxSignatureSet } from '../types.ts';
 import { telemetryBatchKeys } from './access.ts';
 import { readingAllowance } from './allowance.ts';
-import { checkAfterCursor, checkBatchOrder, checkedHeight, checkReadingTime, deviceRefusal, firstReadings, notTheSenders, registeredDevice } from './rules.ts';
+import {
+  checkAfterCursor,
+  checkBatchOrder,
+  checkedHeight,
+  checkReadingTime,
+  deviceRefusal,
+  firstReadings,
+  notTheSenders,
+  readingField,
+  registeredDevice,
+} from './rules.ts';
 
 /**
  * Type 20, telemetry-batch: an aggregator's (or dso's) readings of the devices it operates,
@@ -57,7 +67,7 @@ function devicesOf(
 ): { device: DeviceRecord; first: number; refusal: JouleError | undefined }[] {
   return [...firstReadings(body.readings).values()].map((first) => {
     const device = registeredDevice(state, body, first);
-    return { device, first, refusal: deviceRefusal(device, tx, body, first, height) };
+    return { device, first, refusal: deviceRefusal(device, tx.from, body.keyHeight, height, readingField(first, 'deviceId')) };
   });
 }
 
@@ -78,7 +88,7 @@ function checkState(state: StateReader, body: TelemetryBatchBody, tx: Tx, ctx: C
   // places in the pool (its per-device bound) and count nothing.
   if (ctx.entering === true) {
     for (const { device, first } of devices) {
-      const foreign = notTheSenders(device, tx, first);
+      const foreign = notTheSenders(device, tx.from, readingField(first, 'deviceId'));
       if (foreign !== undefined) throw foreign;
     }
   }
@@ -96,10 +106,7 @@ function signatureSets(body: TelemetryBatchBody, _tx: Tx, ctx: ChainContext, sta
   const publicKeys = body.readings.map((r, i) => {
     let key = keys.get(r.deviceId);
     if (key === undefined) {
-      const d = getDevice(state, r.deviceId);
-      if (d === undefined)
-        throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${JSON.stringify(r.deviceId)} is registered`, `tx.body.readings[${i}].deviceId`);
-      key = deviceKeyAt(d, body.keyHeight);
+      key = deviceKeyAt(registeredDevice(state, body, i), body.keyHeight);
       if (key === undefined)
         throw new JouleError(
           ErrorCode.TELEMETRY_KEY_ROTATED,

@@ -5,7 +5,6 @@ import { intervalOf, settlesAt } from '../../core/meter.ts';
 import type { EnergyParams } from '../../core/params.ts';
 import type { Reading } from '../../core/telemetry.ts';
 import type { TelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
-import type { Tx } from '../../core/tx.ts';
 import { getDevice } from '../../state/devices.ts';
 import type { StateReader } from '../../state/overlay.ts';
 import { getMeterCursor } from '../../state/telemetry.ts';
@@ -17,7 +16,9 @@ import type { ChainContext } from '../types.ts';
  * time, each failure naming the reading: `tx.body.readings[i].<field>`.
  */
 
-const at = (i: number, field: string) => `tx.body.readings[${i}].${field}`;
+/** The field path naming reading i's `field`. */
+export const readingField = (i: number, field: string) => `tx.body.readings[${i}].${field}`;
+const at = readingField;
 const quoted = (s: string) => JSON.stringify(s);
 
 /** The height a batch is checked for; a context without one cannot check device keys. */
@@ -64,44 +65,45 @@ export function registeredDevice(state: StateReader, body: TelemetryBatchBody, i
 }
 
 /**
- * Why the readings of a registered device `d` (first in the batch at `i`) cannot count at
- * `height`, or undefined: it is not active, not operated by the sender, or not signing with
- * its key valid at `height`, which the batch names by `keyHeight`. Each of these can change
- * between a batch's admission and its inclusion, so a batch skips such a device's readings
- * rather than failing whole (vm/telemetry/batch.ts).
+ * Why the readings of a registered device `d` cannot count at `height` in a batch from
+ * `sender` signed with the device keys of `keyHeight`, or undefined: it is not active, not
+ * operated by the sender, or its key at keyHeight is not its key at height. Each of these
+ * can change between a batch's admission and its inclusion, so a batch skips such a
+ * device's readings rather than failing whole (vm/telemetry/batch.ts); the node's
+ * aggregator leaves them out of the batches it builds (node/ingress/aggregator.ts).
+ * `field` names the device in the error.
  */
-export function deviceRefusal(d: DeviceRecord, tx: Tx, body: TelemetryBatchBody, i: number, height: number): JouleError | undefined {
+export function deviceRefusal(d: DeviceRecord, sender: Uint8Array, keyHeight: number, height: number, field: string): JouleError | undefined {
   const id = d.id;
-  if (d.status !== 'active')
-    return new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, at(i, 'deviceId'));
-  const foreign = notTheSenders(d, tx, i);
+  if (d.status !== 'active') return new JouleError(ErrorCode.DEVICE_INACTIVE, `device ${quoted(id)} is ${d.status}: its telemetry is refused`, field);
+  const foreign = notTheSenders(d, sender, field);
   if (foreign !== undefined) return foreign;
   const now = deviceKeyAt(d, height);
   if (now === undefined)
     return new JouleError(
       ErrorCode.DEVICE_INACTIVE,
       `device ${quoted(id)} has no key before height ${d.keyHistory[0]!.fromHeight} (it was registered in this block)`,
-      at(i, 'deviceId'),
+      field,
     );
-  const signer = deviceKeyAt(d, body.keyHeight);
+  const signer = deviceKeyAt(d, keyHeight);
   if (signer === undefined || !equalBytes(signer, now)) {
     const since = d.keyHistory.findLast((k) => k.fromHeight <= height)!.fromHeight;
     return new JouleError(
       ErrorCode.TELEMETRY_KEY_ROTATED,
-      `device ${quoted(id)}: the batch is signed with keys valid at height ${body.keyHeight}, but its key at height ${height} is 0x${toHex(now).slice(0, 16)}…, valid from height ${since}: a key rotated out signs nothing`,
-      at(i, 'deviceId'),
+      `device ${quoted(id)}: the batch is signed with keys valid at height ${keyHeight}, but its key at height ${height} is 0x${toHex(now).slice(0, 16)}…, valid from height ${since}: a key rotated out signs nothing`,
+      field,
     );
   }
   return undefined;
 }
 
-/** TX_UNAUTHORIZED when the sender does not operate the registered device `d` (first in the batch at `i`). */
-export function notTheSenders(d: DeviceRecord, tx: Tx, i: number): JouleError | undefined {
-  if (equalBytes(d.operator, tx.from)) return undefined;
+/** TX_UNAUTHORIZED when `sender` does not operate the registered device `d`. */
+export function notTheSenders(d: DeviceRecord, sender: Uint8Array, field: string): JouleError | undefined {
+  if (equalBytes(d.operator, sender)) return undefined;
   return new JouleError(
     ErrorCode.TX_UNAUTHORIZED,
-    `device ${quoted(d.id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(tx.from)}`,
-    at(i, 'deviceId'),
+    `device ${quoted(d.id)} is operated by ${addressText(d.operator)}, not by the sender ${addressText(sender)}`,
+    field,
   );
 }
 
