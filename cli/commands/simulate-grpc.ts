@@ -11,6 +11,7 @@ import { READINGS_SKIPPED_EVENT, telemetrySigningBytes } from '../../core/teleme
 import { TxType } from '../../core/tx/types.ts';
 import { fleetDevice, type FleetDevice } from '../fleet.ts';
 import { CliError, RpcClient } from '../rpc-client.ts';
+import { FleetMeters } from '../fleet-meter.ts';
 import { FinalAcks } from './final-acks.ts';
 import { senderContext } from './sender.ts';
 
@@ -61,6 +62,8 @@ interface DevnetFileNode {
   home: string;
 }
 
+/** Each simulated device's production at 100 %, W (its readings are 60-100 % of it): within the registered export limit. */
+const DEVICE_POWER_W = 4000;
 const PROTO = fileURLToPath(new URL('../../proto/energysettlement/v1/device.proto', import.meta.url));
 /** Streams per gRPC connection: below the server's default limit of 128. */
 const STREAMS_PER_CHANNEL = 100;
@@ -200,7 +203,7 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   };
   // Sending: the fleet's readings spread evenly over each second.
   const perDeviceMs = (1000 * o.count) / o.rate;
-  const energyOf = (i: number, k: number, elapsedUs: bigint) => -((4000n * BigInt(60 + ((i * 37 + k) % 41)) * elapsedUs) / (100n * 3_600_000_000n));
+  const meters = new FleetMeters(DEVICE_POWER_W);
   let next = 0;
   let stop = false;
   let sendFrom = startedAt;
@@ -242,7 +245,7 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
         ts = prev !== undefined && prev >= nowUs ? prev + 1n : nowUs;
         const elapsedUs = prev === undefined ? BigInt(Math.round(perDeviceMs * 1000)) : ts - prev;
         last.set(d.id, ts);
-        wh = energyOf(i, next, elapsedUs);
+        wh = -meters.exportedWh(i, next, elapsedUs);
         isBad = Math.random() < o.badFraction;
         signature = blsSign(d.secretKey, telemetrySigningBytes(chainId, d.id, ts, isBad ? wh - 1n : wh));
       }
@@ -342,10 +345,11 @@ async function presignRun(
   const periodUs = 1_000_000 / o.rate;
   const perDeviceUs = BigInt(Math.round(periodUs * o.count));
   const startUs = BigInt(startMs) * 1000n;
+  const meters = new FleetMeters(DEVICE_POWER_W);
   const readings = Array.from({ length: total }, (_, k) => {
     const i = k % o.count;
     const ts = startUs + BigInt(Math.round(k * periodUs));
-    const wh = -((4000n * BigInt(60 + ((i * 37 + k) % 41)) * perDeviceUs) / (100n * 3_600_000_000n));
+    const wh = -meters.exportedWh(i, k, perDeviceUs);
     return { i, ts, wh, bad: Math.random() < o.badFraction, signature: new Uint8Array() as Uint8Array };
   });
   say(`signing ${total} readings in ${threads} threads (about ${Math.round((total * perSignMs) / threads / 1000)} s)…`, {

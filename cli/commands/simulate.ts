@@ -12,6 +12,7 @@ import { aggregateWithNoble, fleetDevice, fleetRegistration, signReading, type F
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { loadKey, passphraseFileOption } from './keys.ts';
 import { senderContext, type SenderContext } from './sender.ts';
+import { FleetMeters } from '../fleet-meter.ts';
 import { simulateOverGrpc } from './simulate-grpc.ts';
 import { devnetAccountKeys, registerSimulateMarket } from './simulate-market.ts';
 
@@ -100,12 +101,6 @@ async function register(ctx: SenderContext, fleet: readonly FleetDevice[], opts:
   });
 }
 
-/** The Wh device `i` exported over `elapsedUs` at tick `tick`: 60..100 % of --export-w, varying by device and tick. */
-function exportedWh(opts: SimulateOptions, i: number, tick: number, elapsedUs: bigint): bigint {
-  const percent = BigInt(60 + ((i * 37 + tick * 11) % 41));
-  return (BigInt(opts.exportW) * percent * elapsedUs) / (100n * 3_600_000_000n);
-}
-
 function signWith(opts: SimulateOptions, d: FleetDevice, chainId: string, r: Reading): Uint8Array {
   if (opts.signer === 'blst') return blsSign(d.secretKey, telemetrySigningBytes(chainId, r.deviceId, r.timestampUs, r.netEnergyWh));
   return signReading(d, chainId, r).signature;
@@ -113,6 +108,7 @@ function signWith(opts: SimulateOptions, d: FleetDevice, chainId: string, r: Rea
 
 async function stream(ctx: SenderContext, fleet: readonly FleetDevice[], opts: SimulateOptions, nonce: { next: number }): Promise<void> {
   const last = new Map<string, bigint>();
+  const meters = new FleetMeters(opts.exportW);
   let submitted = 0;
   for (let tick = 0; opts.batches === undefined || tick < opts.batches; tick++) {
     const started = Date.now();
@@ -123,7 +119,7 @@ async function stream(ctx: SenderContext, fleet: readonly FleetDevice[], opts: S
       const ts = prev !== undefined && prev >= nowUs ? prev + 1n : nowUs;
       const elapsed = prev === undefined ? BigInt(opts.every) * 1_000_000n : ts - prev;
       last.set(d.id, ts);
-      return { deviceId: d.id, timestampUs: ts, netEnergyWh: -exportedWh(opts, i, tick, elapsed), stateOfChargePercent: 0 };
+      return { deviceId: d.id, timestampUs: ts, netEnergyWh: -meters.exportedWh(i, tick, elapsed), stateOfChargePercent: 0 };
     });
     const signatures = readings.map((r, i) => signWith(opts, fleet[i]!, ctx.chainId, r));
     for (let b = 0; b < readings.length; b += READINGS_PER_BATCH) {
