@@ -1,6 +1,7 @@
 import { concatBytes, utf8, utf8Text } from '../core/bytes.ts';
 import { decodeDevice, encodeDevice, type DeviceRecord } from '../core/device.ts';
 import { DeviceBucket, deviceKey, StatePrefix } from '../core/state-keys.ts';
+import { DecodedRecords } from './decoded.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 
 /**
@@ -45,9 +46,12 @@ export function zoneIndexPrefix(zone: string): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.device, DeviceBucket.byZone, z.length]), z);
 }
 
+/** Device records are read for every reading of every batch, at each of a batch's checks: decoded once per stored value. */
+const decodedDevices = new DecodedRecords(decodeDevice);
+
 export function getDevice(state: StateReader, id: string): DeviceRecord | undefined {
   const raw = state.get(deviceKey(id));
-  return raw === undefined ? undefined : decodeDevice(raw);
+  return raw === undefined ? undefined : decodedDevices.of(raw);
 }
 
 /** Writes a record; `previous` (the record as it was, if any) says which index entries to move. */

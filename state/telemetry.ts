@@ -24,6 +24,7 @@ import {
   intervalTotalsPrefix,
   meterCursorKey,
 } from '../core/state-keys.ts';
+import { DecodedRecords } from './decoded.ts';
 import type { Access } from './loaded-state.ts';
 import { firstEntries, type StateOverlay, type StateReader } from './overlay.ts';
 
@@ -40,9 +41,12 @@ import { firstEntries, type StateOverlay, type StateReader } from './overlay.ts'
 
 export { CLOSE_QUEUE_PREFIX, closeQueueKey, deviceHealthKey, intervalTotalsKey, meterCursorKey };
 
+/** Read for every reading of every batch, at each of a batch's checks: decoded once per stored value. */
+const decodedCursors = new DecodedRecords(decodeMeterCursor);
+
 export function getMeterCursor(state: StateReader, deviceId: string): MeterCursor | undefined {
   const raw = state.get(meterCursorKey(deviceId));
-  return raw === undefined ? undefined : decodeMeterCursor(raw);
+  return raw === undefined ? undefined : decodedCursors.of(raw);
 }
 
 export function putMeterCursor(state: StateOverlay, deviceId: string, c: MeterCursor): void {

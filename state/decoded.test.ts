@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { DecodedRecords } from './decoded.ts';
+
+describe('DecodedRecords', () => {
+  it('decodes the same bytes once, and new bytes (a changed record) again', () => {
+    let decodes = 0;
+    const records = new DecodedRecords((raw: Uint8Array) => {
+      decodes++;
+      return { first: raw[0]! };
+    });
+    const a = new Uint8Array([1, 2]);
+    expect(records.of(a)).toEqual({ first: 1 });
+    expect(records.of(a)).toBe(records.of(a));
+    expect(decodes).toBe(1);
+    // Equal content in other bytes is decoded on its own: identity, not content, is the key.
+    expect(records.of(new Uint8Array([1, 2]))).toEqual({ first: 1 });
+    expect(records.of(new Uint8Array([7]))).toEqual({ first: 7 });
+    expect(decodes).toBe(3);
+  });
+
+  it('passes a decoding error on and remembers nothing for those bytes', () => {
+    let fail = true;
+    const records = new DecodedRecords((raw: Uint8Array) => {
+      if (fail) throw new Error('malformed');
+      return { n: raw.length };
+    });
+    const raw = new Uint8Array(3);
+    expect(() => records.of(raw)).toThrow('malformed');
+    fail = false;
+    expect(records.of(raw)).toEqual({ n: 3 });
+  });
+});
