@@ -66,7 +66,7 @@ if (want('mempool')) {
   console.log();
 }
 if (want('ingress')) {
-  console.log(formatIngressBenchmark(await runIngressBenchmark({ devices: 400, rate: { ceilingShare: 0.62 }, seconds: quick ? 20 : 40 })));
+  console.log(formatIngressBenchmark(await runIngressBenchmark({ devices: 400, rate: { ceilingShare: 0.6 }, seconds: quick ? 20 : 40 })));
   console.log();
 }
 if (want('devnet1')) {
