@@ -46,8 +46,8 @@ export function zoneIndexPrefix(zone: string): Uint8Array {
   return concatBytes(new Uint8Array([StatePrefix.device, DeviceBucket.byZone, z.length]), z);
 }
 
-/** Device records are read for every reading of every batch, at each of a batch's checks: decoded once per stored value. */
-const decodedDevices = new DecodedRecords(decodeDevice);
+/** Device records are read for every reading of every batch, at each of a batch's checks: decoded once per stored value (about 1 KiB each in memory; 16 MiB at most). */
+const decodedDevices = new DecodedRecords(decodeDevice, 16_384);
 
 export function getDevice(state: StateReader, id: string): DeviceRecord | undefined {
   const raw = state.get(deviceKey(id));

@@ -41,8 +41,8 @@ import { firstEntries, type StateOverlay, type StateReader } from './overlay.ts'
 
 export { CLOSE_QUEUE_PREFIX, closeQueueKey, deviceHealthKey, intervalTotalsKey, meterCursorKey };
 
-/** Read for every reading of every batch, at each of a batch's checks: decoded once per stored value. */
-const decodedCursors = new DecodedRecords(decodeMeterCursor);
+/** Read for every reading of every batch, at each of a batch's checks: decoded once per stored value (a few hundred bytes each in memory). */
+const decodedCursors = new DecodedRecords(decodeMeterCursor, 16_384);
 
 export function getMeterCursor(state: StateReader, deviceId: string): MeterCursor | undefined {
   const raw = state.get(meterCursorKey(deviceId));
