@@ -26,7 +26,7 @@ import {
 } from '../core/state-keys.ts';
 import { DecodedRecords } from './decoded.ts';
 import type { Access } from './loaded-state.ts';
-import { firstEntries, type StateOverlay, type StateReader } from './overlay.ts';
+import { firstEntry, type StateOverlay, type StateReader } from './overlay.ts';
 
 /**
  * Telemetry's records (StatePrefix.telemetry, core/state-keys.ts TelemetryBucket):
@@ -124,17 +124,31 @@ function queuedFrom(key: Uint8Array, value: Uint8Array): QueuedClose {
 }
 
 /**
- * The first `limit` entries of the close queue in key order ((interval, device id), a
- * device's reported entry before its watch), without reading further (a loaded slice of it
- * ends there).
+ * The close queue's entries from its head while `due(intervalStartMs)` holds, at most
+ * `limit`, reading no further: each entry's interval is read from its key, and only a due
+ * entry's value is decoded. Most blocks close nothing, and the queue holds a watch or two
+ * for every device: decoding the first `limit` of them to find none due cost about 2 % of
+ * a validator's CPU under a fleet's telemetry.
  */
-export function firstQueuedCloses(state: StateReader, limit: number): QueuedClose[] {
-  return firstEntries(state, CLOSE_QUEUE_PREFIX, limit).map(([key, value]) => queuedFrom(key, value));
+export function dueQueuedCloses(state: StateReader, limit: number, due: (intervalStartMs: number) => boolean): QueuedClose[] {
+  const out: QueuedClose[] = [];
+  const it = state.iterate(CLOSE_QUEUE_PREFIX);
+  try {
+    while (out.length < limit) {
+      const r = it.next();
+      if (r.done === true || !due(readU64be(r.value[0], CLOSE_QUEUE_PREFIX.length))) break;
+      out.push(queuedFrom(r.value[0], r.value[1]));
+    }
+  } finally {
+    it.return?.();
+  }
+  return out;
 }
 
 /** The first entry of the close queue (the earliest interval, then the smallest device id). */
 export function firstQueuedClose(state: StateReader): QueuedClose | undefined {
-  return firstQueuedCloses(state, 1)[0];
+  const e = firstEntry(state, CLOSE_QUEUE_PREFIX);
+  return e === undefined ? undefined : queuedFrom(e[0], e[1]);
 }
 
 /** The queued closes of one interval, in device id order. */

@@ -15,7 +15,7 @@ import {
   putDeviceHealth,
   putIntervalTotals,
   putMeterCursor,
-  firstQueuedCloses,
+  dueQueuedCloses,
   queuedClosesOf,
   type QueuedClose,
 } from '../../state/telemetry.ts';
@@ -173,8 +173,7 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
 export function closeDependentReads(declared: StateReader, block: BlockContext, limit: number): HookReads {
   const keys: Uint8Array[] = [];
   const prefixes: Uint8Array[] = [];
-  for (const q of firstQueuedCloses(declared, limit)) {
-    if (settlesAt(q.intervalStartMs, block.params) > block.timestamp) break;
+  for (const q of dueQueuedCloses(declared, limit, (I) => settlesAt(I, block.params) <= block.timestamp)) {
     const r = closeReads(q, block.params);
     keys.push(...r.keys);
     prefixes.push(...r.prefixes);
