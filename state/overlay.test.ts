@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareBytes, toHex } from '../core/bytes.ts';
 import { Database } from './db.ts';
-import { byteId, type StateEntry, StateOverlay, type StateReader } from './overlay.ts';
+import { byteId, firstEntries, headEntries, type StateEntry, StateOverlay, type StateReader } from './overlay.ts';
 import { commitBlock, MapState, removeTempDirs, tempDir } from './testing/store.ts';
 import { WorldState } from './world-state.ts';
 
@@ -321,5 +321,45 @@ describe('byteId', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('headEntries', () => {
+  /** A reader of n entries under 0x01 that counts what is pulled and, like a loaded slice, throws past `end`. */
+  const slice = (n: number, end: number) => {
+    const seen = { pulled: 0, closed: 0 };
+    const reader: StateReader = {
+      get: () => undefined,
+      iterate: () => {
+        let i = 0;
+        return {
+          next: () => {
+            if (i >= end) throw new Error('read past the loaded slice');
+            seen.pulled++;
+            return i < n ? { done: false, value: [new Uint8Array([1, i]), new Uint8Array([i++])] as StateEntry } : { done: true, value: undefined };
+          },
+          return: () => {
+            seen.closed++;
+            return { done: true, value: undefined };
+          },
+          [Symbol.iterator]() {
+            return this;
+          },
+        } as IterableIterator<StateEntry>;
+      },
+    };
+    return { reader, seen };
+  };
+
+  it('pulls an entry only when the loop asks for it, and closes the iteration when the loop stops', () => {
+    const { reader, seen } = slice(10, 5);
+    for (const [, v] of headEntries(reader, new Uint8Array([1]), 5)) if (v[0] === 2) break;
+    expect(seen).toEqual({ pulled: 3, closed: 1 });
+  });
+
+  it('never reads past its limit, which a loaded slice of that limit would refuse', () => {
+    const { reader } = slice(10, 5);
+    expect(firstEntries(reader, new Uint8Array([1]), 5).map(([, v]) => v[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(() => firstEntries(reader, new Uint8Array([1]), 6)).toThrow('read past the loaded slice');
   });
 });

@@ -37,24 +37,29 @@ export function byteId(key: Uint8Array): string {
 }
 
 /**
- * The first `limit` entries under `prefix`, without reading further: a slice the node
- * loaded with that limit (a hook's declared range) ends there, and asking it for one entry
- * more throws. So a hook's loop over its due entries takes them through this, never
- * `for (e of iterate()) { if (n++ >= limit) break; }`, which pulls entry limit + 1 first.
+ * The first `limit` entries under `prefix`, each read only when the loop asks for it: a
+ * loop that stops at the first entry not yet due reads nothing after it, and none reads
+ * past `limit`. A slice the node loaded with that limit (a hook's declared range) ends
+ * there, and asking it for one entry more throws; so a hook's loop over its due entries
+ * takes them through this, never `for (e of iterate()) { if (n++ >= limit) break; }`,
+ * which pulls entry limit + 1 first.
  */
-export function firstEntries(state: StateReader, prefix: Uint8Array, limit: number): StateEntry[] {
-  const out: StateEntry[] = [];
+export function* headEntries(state: StateReader, prefix: Uint8Array, limit: number): Generator<StateEntry, void, undefined> {
   const it = state.iterate(prefix);
   try {
-    while (out.length < limit) {
+    for (let n = 0; n < limit; n++) {
       const r = it.next();
-      if (r.done === true) break;
-      out.push(r.value);
+      if (r.done === true) return;
+      yield r.value;
     }
   } finally {
     it.return?.();
   }
-  return out;
+}
+
+/** headEntries, all of them at once. */
+export function firstEntries(state: StateReader, prefix: Uint8Array, limit: number): StateEntry[] {
+  return [...headEntries(state, prefix, limit)];
 }
 
 /** The first entry under `prefix` (undefined: none), without reading further. */

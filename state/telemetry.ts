@@ -26,7 +26,7 @@ import {
 } from '../core/state-keys.ts';
 import { DecodedRecords } from './decoded.ts';
 import type { Access } from './loaded-state.ts';
-import { firstEntry, type StateOverlay, type StateReader } from './overlay.ts';
+import { firstEntry, headEntries, type StateOverlay, type StateReader } from './overlay.ts';
 
 /**
  * Telemetry's records (StatePrefix.telemetry, core/state-keys.ts TelemetryBucket):
@@ -132,15 +132,9 @@ function queuedFrom(key: Uint8Array, value: Uint8Array): QueuedClose {
  */
 export function dueQueuedCloses(state: StateReader, limit: number, due: (intervalStartMs: number) => boolean): QueuedClose[] {
   const out: QueuedClose[] = [];
-  const it = state.iterate(CLOSE_QUEUE_PREFIX);
-  try {
-    while (out.length < limit) {
-      const r = it.next();
-      if (r.done === true || !due(readU64be(r.value[0], CLOSE_QUEUE_PREFIX.length))) break;
-      out.push(queuedFrom(r.value[0], r.value[1]));
-    }
-  } finally {
-    it.return?.();
+  for (const [key, value] of headEntries(state, CLOSE_QUEUE_PREFIX, limit)) {
+    if (!due(readU64be(key, CLOSE_QUEUE_PREFIX.length))) break;
+    out.push(queuedFrom(key, value));
   }
   return out;
 }

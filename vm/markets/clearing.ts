@@ -11,7 +11,7 @@ import {
   type Side,
 } from '../../core/market.ts';
 import { MarketBucket } from '../../core/state-keys.ts';
-import { firstEntries, firstEntry, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
+import { firstEntry, headEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import {
   bookPrefix,
   collateralKey,
@@ -317,7 +317,7 @@ export function clearingDependentReads(declared: StateReader, block: BlockContex
   const keys: Uint8Array[] = [];
   const seen = new Set<string>();
   for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
-    for (const e of firstEntries(declared, prefix, HEAD_LIMIT)) {
+    for (const e of headEntries(declared, prefix, HEAD_LIMIT)) {
       const id = entryId(e);
       const ref = parseOrderId(id, 'order');
       if (!isPastGate(ref.intervalStartMs, block.params, block.timestamp)) break;

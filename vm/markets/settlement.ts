@@ -31,7 +31,7 @@ import {
   settleResolvedKey,
   type ResolvedMarker,
 } from '../../state/markets.ts';
-import { firstEntries, firstEntry, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
+import { firstEntries, firstEntry, headEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { getIntervalTotals, hasCloseItem } from '../../state/telemetry.ts';
 import { addressText, move, readAccount, unlock } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
@@ -407,7 +407,7 @@ function itemReads(i: Item): Uint8Array[] {
 export function settlementDependentReads(declared: StateReader, block: BlockContext): HookReads {
   const keys = new Map<string, Uint8Array>();
   const prefixes = new Map<string, Uint8Array>();
-  for (const e of firstEntries(declared, SETTLE_QUEUE_PREFIX, QUEUE_LIMIT)) {
+  for (const e of headEntries(declared, SETTLE_QUEUE_PREFIX, QUEUE_LIMIT)) {
     const i = itemOf(e);
     if (settlesAt(i.intervalStartMs, block.params) > block.timestamp) break;
     addItemReads(i, keys, prefixes);
