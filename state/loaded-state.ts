@@ -115,8 +115,18 @@ export class LoadedState implements StateReader {
     for (const [k, v] of entries) this.values.set(byteId(k), v);
   }
 
+  /**
+   * The loaded range holding `key` that reaches furthest: a hook may load a queue's head
+   * first and, when the head says there is work, a longer slice of the same queue in a
+   * later stage (vm/telemetry/close.ts); a listing then runs on the longer one.
+   */
   private rangeAt(key: Uint8Array): LoadedRange | undefined {
-    return this.ranges.find((r) => compareBytes(r.lo, key) <= 0 && (r.hi === undefined || compareBytes(key, r.hi) < 0));
+    let best: LoadedRange | undefined;
+    for (const r of this.ranges) {
+      if (compareBytes(r.lo, key) > 0 || (r.hi !== undefined && compareBytes(key, r.hi) >= 0)) continue;
+      if (best === undefined || (best.hi !== undefined && (r.hi === undefined || compareBytes(r.hi, best.hi) > 0))) best = r;
+    }
+    return best;
   }
 
   private covered(key: Uint8Array): boolean {

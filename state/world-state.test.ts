@@ -2,11 +2,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex, u64be, utf8 } from '../core/bytes.ts';
+import { toHex, u64be, utf8, utf8Text } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { EMPTY_ROOT, verifyProof } from '../core/proof.ts';
 import { Database, DbPrefix, dbKey, MetaKey, metaDbKey } from './db.ts';
 import { StateAccessError } from './loaded-state.ts';
+import { firstEntries } from './overlay.ts';
 import { commitBlock, expectCode, removeTempDirs, tempDir } from './testing/store.ts';
 import { nodeKey } from './tree-store.ts';
 import { WorldState } from './world-state.ts';
@@ -189,6 +190,25 @@ describe('WorldState', () => {
     expect(view.get(k('zz'))).toBeUndefined();
     expect(() => view.get(k('b'))).toThrowError(StateAccessError);
     expect(() => [...view.iterate(k('a'))]).toThrowError(StateAccessError);
+    await ws.close();
+    await db.close();
+  });
+
+  it('a queue loaded first by its head, then by a longer slice, lists from the longer slice', async () => {
+    const db = await Database.open(tempDir());
+    const ws = await WorldState.open(db, { strictAccess: true });
+    await commitBlock(
+      db,
+      ws,
+      ['q1', 'q2', 'q3', 'q4'].map((key, i) => ({ key: k(key), value: k(String(i)) })),
+    );
+    const view = await ws.load({ ranges: [{ prefix: k('q'), limit: 1 }] });
+    expect(firstEntries(view, k('q'), 1).map(([key]) => utf8Text(key))).toEqual(['q1']);
+    expect(() => firstEntries(view, k('q'), 2)).toThrowError(StateAccessError);
+    // The later stage loads the slice from the same start: listings use it, whichever was loaded first.
+    await view.load({ ranges: [{ prefix: k('q'), limit: 3 }] });
+    expect(firstEntries(view, k('q'), 3).map(([key]) => utf8Text(key))).toEqual(['q1', 'q2', 'q3']);
+    expect(() => firstEntries(view, k('q'), 4)).toThrowError(StateAccessError);
     await ws.close();
     await db.close();
   });

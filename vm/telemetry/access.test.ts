@@ -86,13 +86,23 @@ describe('telemetry access lists: everything read is named beforehand', () => {
     const I = intervalOf(BigInt(t) * 1000n, p.settlementIntervalMs);
     // bat (a battery, checked by cm, disagreeing: frozen, storage carbon read), pv (plain), cm (a check meter).
     c.block(batchTx(c, agg, [reading('bat', t, -100), reading('cm', t, -200), reading('pv', t, -7)], keyOf));
-    c.advance(settlesAt(I, p) - c.now());
+    // Nothing due yet: the hook loads the queue's head only, not a slice of it.
+    c.advance(settlesAt(I, p) - 1 - c.now());
+    expect(intervalCloseHook.dependent!(c.ctx(), c.state).ranges ?? []).toEqual([]);
+    c.advance(1);
+    expect(intervalCloseHook.dependent!(c.ctx(), c.state).ranges?.map((r) => r.limit)).toEqual([intervalCloseHook.workPerBlock + 1]);
     const queued: QueuedClose[] = [...queuedClosesOf(c.state, I)];
     expect(queued.map((q) => q.deviceId)).toEqual(['bat', 'cm', 'pv']);
-    // The hook's own declaration: the queue's head, then what its due entries name.
+    // The hook's own declaration: the queue's head, its slice when the head is due, then what its due entries name.
     const declared = (at: StateReader): ReadSet => {
-      const d = intervalCloseHook.dependent!(c.ctx(), at);
-      return { keys: d.keys, prefixes: [...d.prefixes, ...intervalCloseHook.ranges!(c.ctx()).map((r) => r.prefix)] };
+      const stages = [intervalCloseHook.dependent!(c.ctx(), at), intervalCloseHook.dependentNext!(c.ctx(), at)];
+      return {
+        keys: stages.flatMap((d) => d.keys),
+        prefixes: [
+          ...stages.flatMap((d) => [...d.prefixes, ...(d.ranges ?? []).map((r) => r.prefix)]),
+          ...intervalCloseHook.ranges!(c.ctx()).map((r) => r.prefix),
+        ],
+      };
     };
     const seen = recording(c.state);
     closeDueIntervals(new StateOverlay(seen), c.ctx(), { remaining: 100, take: () => true });

@@ -1,5 +1,5 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { toHex } from '../../core/bytes.ts';
+import { readU64be, toHex } from '../../core/bytes.ts';
 import { INTERVAL_TOTALS_KEPT, metersDisagree, netEnergy, settlesAt, totalsOfOpen, type CheckTotals } from '../../core/meter.ts';
 import { CLOSE_QUEUE_PREFIX } from '../../core/state-keys.ts';
 import { getDevice, isCheckMeter, putDevice } from '../../state/devices.ts';
@@ -20,7 +20,7 @@ import {
   type QueuedClose,
 } from '../../state/telemetry.ts';
 import { mintMeteredInterval } from '../energy/mint.ts';
-import type { StateOverlay, StateReader } from '../../state/overlay.ts';
+import { firstEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
 import { closeReads } from './access.ts';
 import { afterMiss, afterReport } from './missing-data.ts';
@@ -181,13 +181,28 @@ export function closeDependentReads(declared: StateReader, block: BlockContext, 
   return { keys, prefixes };
 }
 
+/** The close queue's slice a block may take: at most its budget's worth, and a peek at one entry more. */
+const CLOSE_SLICE = { prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_WORK_PER_BLOCK + 1 };
+
+/**
+ * The slice itself, loaded only when the queue's head is due. Most blocks close nothing,
+ * and the queue holds a watch or two for every device: loading its first 4,001 entries in
+ * every block to find none due cost a LevelDB listing per block that grows with the fleet.
+ */
+function closeSliceReads(declared: StateReader, block: BlockContext): HookReads {
+  const head = firstEntry(declared, CLOSE_QUEUE_PREFIX);
+  const due = head !== undefined && settlesAt(readU64be(head[0], CLOSE_QUEUE_PREFIX.length), block.params) <= block.timestamp;
+  return due ? { keys: [], prefixes: [], ranges: [CLOSE_SLICE] } : { keys: [], prefixes: [] };
+}
+
 export const intervalCloseHook: EndBlockHook = {
   name: 'interval-close',
   order: 10,
   workPerBlock: CLOSE_WORK_PER_BLOCK,
   prefixes: () => [],
-  // The queue's head: a block closes at most its budget's worth, and peeks at one entry more.
-  ranges: () => [{ prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_WORK_PER_BLOCK + 1 }],
-  dependent: (block, declared) => closeDependentReads(declared, block, CLOSE_WORK_PER_BLOCK + 1),
+  // Three stages: the queue's head; if it is due, the slice; then what the slice's due entries name.
+  ranges: () => [{ prefix: CLOSE_QUEUE_PREFIX, limit: 1 }],
+  dependent: (block, declared) => closeSliceReads(declared, block),
+  dependentNext: (block, declared) => closeDependentReads(declared, block, CLOSE_SLICE.limit),
   run: closeDueIntervals,
 };
