@@ -8,7 +8,9 @@ import { StateOverlay } from '../state/overlay.ts';
 import { timerKey } from '../state/agreements.ts';
 import { putDevice } from '../state/devices.ts';
 import { putCloseItem } from '../state/telemetry.ts';
+import { runEndBlockHooks } from './end-block.ts';
 import { executeBlock } from './executor.ts';
+import { endBlockHooks } from './registry.ts';
 import { AGREEMENT_WORK_PER_BLOCK } from './agreements/execution.ts';
 import { CLEARING_WORK_PER_BLOCK } from './markets/clearing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
@@ -56,6 +58,30 @@ describe('staged loads when more is due than one block takes', () => {
     await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeUndefined();
   });
 
+  it("a block whose txs cancel more of a book's head than the clearing's slice of it, nothing due", async () => {
+    // A market to come, its best bids placed in earlier blocks; this block's order-cancel
+    // txs delete them (each cancel deletes its order's book entry, and a block may hold
+    // maxBlockTxs of them). The hooks that peek at the book's head (the clearing, and the
+    // settlement and agreements through clearedThrough) must not read past what was loaded
+    // for them: every validator would fail the block the same way, and the chain would halt.
+    const future = I + 10 * params.settlementIntervalMs;
+    const n = CLEARING_WORK_PER_BLOCK + 20;
+    const ids: Uint8Array[] = [];
+    const state = stateWith((o) => {
+      for (let i = 0; i < n; i++) {
+        const id = orderId({ zone: 'Z', intervalStartMs: future, side: 'bid', price: 100n, height: 1 + (i >> 12), index: i & 4095, deviceId: undefined });
+        ids.push(id);
+        o.set(bookKey('bid', id), encodeBookOrder({ owner: new Uint8Array(20).fill(1), volumeWh: 10n, deviceId: undefined, locked: 1n }));
+      }
+      putMarket(o, { ...emptyMarket('Z', future), bids: n, asks: 0 });
+    });
+    const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp: I, proposer: new Uint8Array(20) };
+    const loaded = await loadAsTheNode(state, [], ctx);
+    const afterTxs = new StateOverlay(loaded);
+    for (const id of ids.slice(0, CLEARING_WORK_PER_BLOCK + 10)) afterTxs.delete(bookKey('bid', id));
+    expect(() => runEndBlockHooks(afterTxs, ctx, endBlockHooks())).not.toThrow();
+  });
+
   it('more trades due for settlement than a block settles', async () => {
     const n = SETTLEMENT_WORK_PER_BLOCK + 10;
     const state = stateWith((o) => {
@@ -80,6 +106,29 @@ describe('staged loads when more is due than one block takes', () => {
       }
     });
     await expect(stagedLoads(state, due)).resolves.toBeUndefined();
+  });
+
+  it("a block whose txs delete more of the agreements' timer queue head than its slice, nothing due", async () => {
+    // Agreements in their cooling-off, each with a start timer to come; this block's
+    // agreement-withdraw txs delete the earliest of them (one each).
+    const n = AGREEMENT_WORK_PER_BLOCK + 20;
+    const start = I + 10 * params.settlementIntervalMs;
+    const keys: Uint8Array[] = [];
+    const state = stateWith((o) => {
+      for (let i = 0; i < n; i++) {
+        const id = new Uint8Array(32);
+        new DataView(id.buffer).setUint32(0, i);
+        const refs = { buyer: new Uint8Array(20).fill(1), seller: new Uint8Array(20).fill(2), deviceId: `pv-${i}`, zone: 'Z', intervalStartMs: start };
+        const k = timerKey(start, id, 'start', 0);
+        keys.push(k);
+        o.set(k, encodeTimerRefs(refs));
+      }
+    });
+    const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp: I, proposer: new Uint8Array(20) };
+    const loaded = await loadAsTheNode(state, [], ctx);
+    const afterTxs = new StateOverlay(loaded);
+    for (const k of keys.slice(0, AGREEMENT_WORK_PER_BLOCK + 10)) afterTxs.delete(k);
+    expect(() => runEndBlockHooks(afterTxs, ctx, endBlockHooks())).not.toThrow();
   });
 
   it('more devices due for their interval close than a block closes', async () => {

@@ -317,7 +317,10 @@ export const agreementExecutionHook: EndBlockHook = {
   order: 35,
   workPerBlock: AGREEMENT_WORK_PER_BLOCK,
   prefixes: () => [],
-  ranges: () => [{ prefix: TIMER_PREFIX, limit: QUEUE_LIMIT }, ...clearingHeadRanges()],
+  // Past the budget's worth, the timers the block's txs may delete: an agreement withdrawn
+  // in its cooling-off deletes its start timer, and a block of withdrawals of the earliest
+  // ones must not make the hook peek past what was loaded (vm/staged-limits.test.ts).
+  ranges: (block) => [{ prefix: TIMER_PREFIX, limit: QUEUE_LIMIT + block.params.maxBlockTxs }, ...clearingHeadRanges(block)],
   dependent: (block, declared) => agreementDependentReads(declared, block),
   run: runAgreements,
 };

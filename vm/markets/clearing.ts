@@ -97,8 +97,17 @@ export function clearedThrough(state: StateReader, intervalStartMs: number): boo
   return true;
 }
 
-/** What clearedThrough reads, declared by a hook after the clearing: the heads the clearing's budget can reach, and one more. */
-export const clearingHeadRanges = (): HookRange[] => [RELEASE_PREFIX, BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT }));
+/**
+ * The three buckets' heads, as far as a block can need them: what the clearing's budget can
+ * consume, and past that, the head of the markets to come, which the clearing (nextMarket)
+ * and the hooks after it (clearedThrough) peek at. Entries the block's txs deleted lie in
+ * between: each order-cancel deletes its order's book entry, and cancelling the best orders
+ * of a market to come moves that head by one. A slice of HEAD_LIMIT alone let a block of
+ * 2,501 such cancels make every validator read past it and halt (vm/staged-limits.test.ts);
+ * a block holds at most maxBlockTxs txs, so this many entries always cover the peek.
+ */
+export const clearingHeadRanges = (block: BlockContext): HookRange[] =>
+  [RELEASE_PREFIX, BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT + block.params.maxBlockTxs }));
 
 /** An order leaving the book at clearing: its market-side and device-offer markers go with it. */
 function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: string | undefined): void {

@@ -435,7 +435,11 @@ export const marketSettlementHook: EndBlockHook = {
   order: 15,
   workPerBlock: SETTLEMENT_WORK_PER_BLOCK,
   prefixes: () => [],
-  ranges: () => [{ prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT }, { prefix: SETTLE_RESOLVED_PREFIX, limit: HELD_MARKER_LIMIT }, ...clearingHeadRanges()],
+  ranges: (block) => [
+    { prefix: SETTLE_QUEUE_PREFIX, limit: QUEUE_LIMIT },
+    { prefix: SETTLE_RESOLVED_PREFIX, limit: HELD_MARKER_LIMIT },
+    ...clearingHeadRanges(block),
+  ],
   dependent: (block, declared) => settlementDependentReads(declared, block),
   dependentNext: (block, declared) => settlementNextReads(declared, block),
   run: settleTrades,
