@@ -1,5 +1,5 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { readU64be, toHex } from '../../core/bytes.ts';
+import { toHex } from '../../core/bytes.ts';
 import { INTERVAL_TOTALS_KEPT, metersDisagree, netEnergy, settlesAt, totalsOfOpen, type CheckTotals } from '../../core/meter.ts';
 import { CLOSE_QUEUE_PREFIX } from '../../core/state-keys.ts';
 import { getDevice, isCheckMeter, putDevice } from '../../state/devices.ts';
@@ -20,7 +20,7 @@ import {
   type QueuedClose,
 } from '../../state/telemetry.ts';
 import { mintMeteredInterval } from '../energy/mint.ts';
-import { firstEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
+import type { StateOverlay, StateReader } from '../../state/overlay.ts';
 import type { BlockContext, EndBlockHook, HookReads, WorkBudget } from '../types.ts';
 import { closeReads } from './access.ts';
 import { afterMiss, afterReport } from './missing-data.ts';
@@ -136,12 +136,18 @@ function summary(I: number, t: Tally): BlockEvent {
   };
 }
 
+/** Whether an interval is closed by `block`: its end plus settlementDelayMs is at or before the block's time. */
+const dueBy =
+  (block: BlockContext) =>
+  (intervalStartMs: number): boolean =>
+    settlesAt(intervalStartMs, block.params) <= block.timestamp;
+
 export function closeDueIntervals(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[] {
   const events: BlockEvent[] = [];
   for (;;) {
     // A fresh look at the queue for each interval: closing one queues watches for the next.
     const first = firstQueuedClose(state);
-    if (first === undefined || settlesAt(first.intervalStartMs, block.params) > block.timestamp) return events;
+    if (first === undefined || !dueBy(block)(first.intervalStartMs)) return events;
     const I = first.intervalStartMs;
     const tally: Tally = { closed: 0, mintedWh: 0n, frozen: 0, missed: 0 };
     for (const q of queuedClosesOf(state, I)) {
@@ -173,7 +179,7 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
 export function closeDependentReads(declared: StateReader, block: BlockContext, limit: number): HookReads {
   const keys: Uint8Array[] = [];
   const prefixes: Uint8Array[] = [];
-  for (const q of dueQueuedCloses(declared, limit, (I) => settlesAt(I, block.params) <= block.timestamp)) {
+  for (const q of dueQueuedCloses(declared, limit, dueBy(block))) {
     const r = closeReads(q, block.params);
     keys.push(...r.keys);
     prefixes.push(...r.prefixes);
@@ -190,9 +196,8 @@ const CLOSE_SLICE = { prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_WORK_PER_BLOCK + 
  * every block to find none due cost a LevelDB listing per block that grows with the fleet.
  */
 function closeSliceReads(declared: StateReader, block: BlockContext): HookReads {
-  const head = firstEntry(declared, CLOSE_QUEUE_PREFIX);
-  const due = head !== undefined && settlesAt(readU64be(head[0], CLOSE_QUEUE_PREFIX.length), block.params) <= block.timestamp;
-  return due ? { keys: [], prefixes: [], ranges: [CLOSE_SLICE] } : { keys: [], prefixes: [] };
+  const headDue = dueQueuedCloses(declared, 1, dueBy(block)).length > 0;
+  return headDue ? { keys: [], prefixes: [], ranges: [CLOSE_SLICE] } : { keys: [], prefixes: [] };
 }
 
 export const intervalCloseHook: EndBlockHook = {

@@ -18,7 +18,6 @@ import type { ChainContext } from '../types.ts';
 
 /** The field path naming reading i's `field`. */
 export const readingField = (i: number, field: string) => `tx.body.readings[${i}].${field}`;
-const at = readingField;
 const quoted = (s: string) => JSON.stringify(s);
 
 /** The height a batch is checked for; a context without one cannot check device keys. */
@@ -37,7 +36,7 @@ export function checkBatchOrder(readings: readonly Reading[]): void {
       throw new JouleError(
         ErrorCode.TELEMETRY_OUT_OF_ORDER,
         `device ${quoted(r.deviceId)}: timestamp ${r.timestampUs} is not after its previous reading in the batch (${before})`,
-        at(i, 'timestampUs'),
+        readingField(i, 'timestampUs'),
       );
     }
     last.set(r.deviceId, r.timestampUs);
@@ -60,7 +59,7 @@ export function firstReadings(readings: readonly Reading[]): Map<string, number>
 export function registeredDevice(state: StateReader, body: TelemetryBatchBody, i: number): DeviceRecord {
   const id = body.readings[i]!.deviceId;
   const d = getDevice(state, id);
-  if (d === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${quoted(id)} is registered`, at(i, 'deviceId'));
+  if (d === undefined) throw new JouleError(ErrorCode.DEVICE_UNKNOWN, `no device ${quoted(id)} is registered`, readingField(i, 'deviceId'));
   return d;
 }
 
@@ -114,7 +113,7 @@ export function checkAfterCursor(state: StateReader, r: Reading, i: number): voi
     throw new JouleError(
       ErrorCode.TELEMETRY_OUT_OF_ORDER,
       `device ${quoted(r.deviceId)}: timestamp ${r.timestampUs} is not after its last reading on chain (${cursor.lastTimestampUs}): a replay or out of order`,
-      at(i, 'timestampUs'),
+      readingField(i, 'timestampUs'),
     );
   }
 }
@@ -131,7 +130,7 @@ export function checkReadingTime(r: Reading, i: number, blockTimeMs: number, p: 
     throw new JouleError(
       ErrorCode.TELEMETRY_SKEW,
       `timestamp ${r.timestampUs} µs is more than ${p.maxReadingSkewMs} ms from the block's time (${blockTimeMs} ms)`,
-      at(i, 'timestampUs'),
+      readingField(i, 'timestampUs'),
     );
   }
   const start = intervalOf(r.timestampUs, p.settlementIntervalMs);
@@ -140,7 +139,7 @@ export function checkReadingTime(r: Reading, i: number, blockTimeMs: number, p: 
     throw new JouleError(
       ErrorCode.TELEMETRY_SETTLED,
       `the interval starting at ${start} ms settled at ${due} ms, before the block's time (${blockTimeMs} ms)`,
-      at(i, 'timestampUs'),
+      readingField(i, 'timestampUs'),
     );
   }
 }
