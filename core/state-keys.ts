@@ -1,4 +1,4 @@
-import { concatBytes, u64be, utf8 } from './bytes.ts';
+import { concatBytes, headedBytes, u64be, utf8 } from './bytes.ts';
 
 /**
  * The state key space, one table for every part: a prefix byte per kind of record, then
@@ -48,10 +48,7 @@ export const EvidenceBucket = {
 } as const;
 
 export function stateKey(prefix: number, id: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + id.length);
-  out[0] = prefix;
-  out.set(id, 1);
-  return out;
+  return headedBytes([prefix], [id]);
 }
 
 /** The key of an address's account record. */
@@ -215,25 +212,6 @@ export const MarketBucket = {
   settleResolved: 0x10,
 } as const;
 
-/** Keys: two head bytes, then `parts`, in one allocation (a market's clearing builds hundreds of thousands in a block). */
-function bucketedKey(prefix: number, bucket: number, parts: readonly Uint8Array[]): Uint8Array {
-  let n = 2;
-  for (let i = 0; i < parts.length; i++) n += parts[i]!.length;
-  const out = new Uint8Array(n);
-  out[0] = prefix;
-  out[1] = bucket;
-  let at = 2;
-  for (let i = 0; i < parts.length; i++) {
-    out.set(parts[i]!, at);
-    at += parts[i]!.length;
-  }
-  return out;
-}
-
-function marketBucket(bucket: number, ...parts: Uint8Array[]): Uint8Array {
-  return bucketedKey(StatePrefix.order, bucket, parts);
-}
-
 /** A market's id: u64be(intervalStartMs) ++ u8(len zone) ++ zone. */
 export function marketId(zone: string, intervalStartMs: number): Uint8Array {
   return concatBytes(u64be(intervalStartMs), lengthPrefixed(zone));
@@ -241,12 +219,12 @@ export function marketId(zone: string, intervalStartMs: number): Uint8Array {
 
 /** The key of a market's record: what a proof of a clearing result proves. */
 export function marketKey(zone: string, intervalStartMs: number): Uint8Array {
-  return marketBucket(MarketBucket.market, marketId(zone, intervalStartMs));
+  return marketBucketKey(MarketBucket.market, marketId(zone, intervalStartMs));
 }
 
 /** A key (or prefix) in one bucket: the bucket's bytes, then `parts`. */
 export function marketBucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
-  return marketBucket(bucket, ...parts);
+  return headedBytes([StatePrefix.order, bucket], parts);
 }
 
 /** The key of an anchored grid command: what `joule_getProof` proves for a command hash. */
