@@ -11,7 +11,7 @@
  * Run alone: `npx node benchmarks/ingress.ts [rate | share of the ceiling, e.g. 60%] [seconds]`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import type { AccountJson, BlockJson, EnergyUtxoListJson, StatusJson, Transactio
 import { buildEnergyRetire } from '../core/tx/energy-retire.ts';
 import { buildTransfer } from '../core/tx/transfer.ts';
 import { TxType } from '../core/tx/types.ts';
+import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
 import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { freePort } from '../test/helpers/net.ts';
@@ -142,13 +143,7 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
   const procs = net.nodes.map((n) => new NodeProcess(n));
   try {
     await Promise.all(procs.map((p) => p.start(60_000)));
-    await writeFile(
-      join(dir, 'devnet.json'),
-      JSON.stringify({
-        chainId: net.devnet.genesis.chainId,
-        nodes: net.nodes.map((n) => ({ name: n.name, rpc: n.rpcUrl, grpc: `127.0.0.1:${n.ports.grpc}`, metrics: `${n.metricsUrl}/metrics`, home: n.home })),
-      }),
-    );
+    await writeDevnetFile(dir, devnetFileOf(net));
     const chainId = net.devnet.genesis.chainId;
     const rpc = (i: number) => net.nodes[i % net.nodes.length]!.rpcUrl;
     const cli = fileURLToPath(new URL('../cli/main.ts', import.meta.url));

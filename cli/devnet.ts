@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalNetwork } from '../node/home/local-network.ts';
+import { type DevnetFile, devnetFileOf, readDevnetFile, writeDevnetFile } from './devnet-file.ts';
 import { NodeProcess } from './node-process.ts';
 
 export interface DevnetOptions {
@@ -19,21 +20,6 @@ export interface DevnetOptions {
   readonly fleet: number;
   /** With follow and a fleet: a small market of the fleet's owners and the funded accounts (`joule simulate market --devnet`). */
   readonly market: boolean;
-}
-
-export interface DevnetNode {
-  name: string;
-  rpc: string;
-  grpc: string;
-  p2p: string;
-  metrics: string;
-  home: string;
-  pid: number | null;
-}
-
-export interface DevnetFile {
-  chainId: string;
-  nodes: DevnetNode[];
 }
 
 function portsOf(base: number, i: number) {
@@ -51,16 +37,7 @@ async function createDevnet(home: string, o: DevnetOptions): Promise<DevnetFile>
   });
   process.stdout.write('\n');
   console.warn('devnet keys are INSECURE (stored unencrypted): for local testing only');
-  const nodes = net.nodes.map((n) => ({
-    name: n.name,
-    rpc: n.rpcUrl,
-    grpc: `127.0.0.1:${n.ports.grpc}`,
-    p2p: n.p2p,
-    metrics: `${n.metricsUrl}/metrics`,
-    home: n.home,
-    pid: null,
-  }));
-  return { chainId: net.devnet.genesis.chainId, nodes };
+  return devnetFileOf(net);
 }
 
 function alive(pid: number | null): boolean {
@@ -163,10 +140,9 @@ function startSimulator(label: string, args: readonly string[]): ChildProcess {
 
 export async function runDevnet(o: DevnetOptions): Promise<void> {
   const home = o.home ?? (await mkdtemp(join(tmpdir(), 'joule-devnet-')));
-  const manifest = join(home, 'devnet.json');
   let file: DevnetFile;
-  if (existsSync(manifest)) {
-    file = JSON.parse(readFileSync(manifest, 'utf8')) as DevnetFile;
+  if (existsSync(join(home, 'devnet.json'))) {
+    file = readDevnetFile(home);
     console.log(`reusing the devnet in ${home} (${file.nodes.length} validators)`);
   } else {
     console.log(`creating a devnet of ${o.validators} validator(s) in ${home}`);
@@ -184,8 +160,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     children.push(child);
     console.log(`started ${node.name} pid ${node.pid}  rpc ${node.rpc}  log ${join(node.home, 'node.log')}`);
   }
-  await writeFile(manifest, `${JSON.stringify(file, null, 2)}\n`);
-  console.log(`endpoints: ${manifest}`);
+  console.log(`endpoints: ${await writeDevnetFile(home, file)}`);
   if (!o.follow) return;
   console.log('showing blocks; Ctrl-C stops the devnet');
   let stopping = false;

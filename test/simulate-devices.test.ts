@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
 import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './helpers/cluster.ts';
 
 /**
@@ -40,13 +39,7 @@ describe('joule simulate devices --devnet', () => {
     const net = await createTestNetwork({ validators: 2, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
     procs.push(...net.nodes.map((n) => new NodeProcess(n)));
     await Promise.all(procs.map((p) => p.start(60_000)));
-    await writeFile(
-      join(net.dir, 'devnet.json'),
-      JSON.stringify({
-        chainId: net.devnet.genesis.chainId,
-        nodes: net.nodes.map((n) => ({ name: n.name, rpc: n.rpcUrl, grpc: `127.0.0.1:${n.ports.grpc}`, metrics: `${n.metricsUrl}/metrics`, home: n.home })),
-      }),
-    );
+    await writeDevnetFile(net.dir, devnetFileOf(net));
     const run = await runCli(
       ['simulate', 'devices', '--devnet', net.dir, '--count', '4', '--rate', '8', '--seconds', '4', '--bad-fraction', '0.25', '--report', '1', '--json'],
       { timeoutMs: 90_000 },

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { blsSign } from '../../core/keys.ts';
 import type { BlockJson, StatusJson, TransactionJson } from '../../core/rpc-json.ts';
 import { READINGS_SKIPPED_EVENT, telemetrySigningBytes } from '../../core/telemetry.ts';
 import { TxType } from '../../core/tx/types.ts';
+import { type DevnetNode, readDevnetFile } from '../devnet-file.ts';
 import { fleetDevice, type FleetDevice } from '../fleet.ts';
 import { CliError, RpcClient } from '../rpc-client.ts';
 import { FleetMeters } from '../fleet-meter.ts';
@@ -54,14 +54,6 @@ export interface GrpcSimOptions {
   readonly register: (ctx: Awaited<ReturnType<typeof senderContext>>, fleet: readonly FleetDevice[]) => Promise<void>;
 }
 
-interface DevnetFileNode {
-  name: string;
-  rpc: string;
-  grpc: string;
-  metrics: string;
-  home: string;
-}
-
 /** Each simulated device's production at 100 %, W (its readings are 60-100 % of it): within the registered export limit. */
 const DEVICE_POWER_W = 4000;
 const PROTO = fileURLToPath(new URL('../../proto/energysettlement/v1/device.proto', import.meta.url));
@@ -80,7 +72,7 @@ function deviceClientConstructor(): ServiceClientConstructor {
     .EnergyDeviceStream;
 }
 
-async function acceptedReadings(nodes: readonly DevnetFileNode[]): Promise<number> {
+async function acceptedReadings(nodes: readonly DevnetNode[]): Promise<number> {
   let total = 0;
   for (const n of nodes) {
     try {
@@ -96,12 +88,7 @@ async function acceptedReadings(nodes: readonly DevnetFileNode[]): Promise<numbe
 
 export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   if (o.presign && o.seconds === undefined) throw new CliError('INVALID_PARAMS', '--presign signs the whole run first: give --seconds', 'presign');
-  let file: { chainId: string; nodes: DevnetFileNode[] };
-  try {
-    file = JSON.parse(readFileSync(join(o.devnet, 'devnet.json'), 'utf8')) as typeof file;
-  } catch (e) {
-    throw new CliError('INVALID_PARAMS', `cannot read ${join(o.devnet, 'devnet.json')} (${(e as Error).message}): is it a devnet directory?`, 'devnet');
-  }
+  const file = readDevnetFile(o.devnet);
   const nodes = file.nodes;
   // The devnet may be starting (npm start runs this beside it): wait for every node to answer.
   for (const n of nodes) {

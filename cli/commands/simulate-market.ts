@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
@@ -9,6 +9,7 @@ import { buildOrderPlace } from '../../core/tx/order-place.ts';
 import { loadGenesis } from '../../genesis/files.ts';
 import { intArg } from '../args.ts';
 import { nextOpenInterval, planMarket, type PlanDevice, type PlannedOrder } from '../market-plan.ts';
+import { readDevnetFile } from '../devnet-file.ts';
 import { CliError, resolveRpcUrl, rpcOption, RpcClient } from '../rpc-client.ts';
 import { loadKey } from './keys.ts';
 import { parseAmount } from './sender.ts';
@@ -66,13 +67,7 @@ export function devnetAccountKeys(dir: string): string[] {
 
 /** The devnet's first node (its manifest, devnet.json), waited for: `joule devnet` may still be starting it. */
 async function devnetClient(dir: string): Promise<RpcClient> {
-  let url: string;
-  try {
-    url = (JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8')) as { nodes: { rpc: string }[] }).nodes[0]!.rpc;
-  } catch (e) {
-    throw new CliError('INVALID_PARAMS', `cannot read ${join(dir, 'devnet.json')} (${(e as Error).message}): is it a devnet directory?`, 'devnet');
-  }
-  const client = new RpcClient(url);
+  const client = new RpcClient(readDevnetFile(dir).nodes[0]!.rpc);
   const deadline = Date.now() + 120_000;
   for (;;) {
     try {
