@@ -9,7 +9,7 @@ import { telemetrySigningBytes } from '../core/telemetry.ts';
 import { buildDeviceRegister } from '../core/tx/device-register.ts';
 import { buildTransfer } from '../core/tx/transfer.ts';
 import { DEVICE_PROTO_FILE } from '../rpc/grpc/device-contract.ts';
-import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
+import { type NodeProcess, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
 /**
@@ -56,14 +56,11 @@ describe('device ingress under a flood', () => {
   const clients: Client[] = [];
   afterAll(async () => {
     for (const c of clients) c.close();
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('stays up with bounded memory; valid readings become final and transfers get in', async () => {
-    const net = await createTestNetwork({ validators: 1, accounts: 1, params: { blockPeriodMs: 500, emptyBlockPeriodMs: 500 } });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
+    const net = await startTestNetwork(procs, { validators: 1, accounts: 1, params: { blockPeriodMs: 500, emptyBlockPeriodMs: 500 } });
     const node = net.nodes[0]!;
     const url = node.rpcUrl;
     const grpcAddress = `127.0.0.1:${node.ports.grpc}`;

@@ -6,7 +6,7 @@ import { toHex } from '../core/bytes.ts';
 import type { BlockJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
 import { buildDeviceRegister } from '../core/tx/device-register.ts';
 import { fleetDevice, fleetRegistration, signReading } from '../cli/fleet.ts';
-import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
+import { type NodeProcess, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
 /**
@@ -33,14 +33,11 @@ function contractClient(address: string) {
 describe('device ingress over gRPC on a 4-validator devnet', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('readings streamed by contract-only clients become final; tampered ones never; a device at the wrong validator is refused', async () => {
-    const net = await createTestNetwork({ validators: 4, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
+    const net = await startTestNetwork(procs, { validators: 4, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
     const chainId = net.devnet.genesis.chainId;
     const urls = net.nodes.map((n) => n.rpcUrl);
 

@@ -5,7 +5,7 @@ import { toHex } from '../core/bytes.ts';
 import { blsGenerate, ed25519Generate, addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
 import type { DeviceJson, DeviceListJson, RolesJson } from '../core/rpc-json.ts';
-import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
+import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
 /**
@@ -17,14 +17,11 @@ import { rpc } from './helpers/net.ts';
 describe('devices and roles on a cluster', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('registers, re-keys and proves a device; grants a role by majority vote', async () => {
-    const net = await createTestNetwork({ validators: 4, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
+    const net = await startTestNetwork(procs, { validators: 4, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
     const operatorKey = net.files.accounts[0]!.keyFile;
     const [k1, k2] = [blsGenerate(), blsGenerate()];
     const keyFile = (name: string, secret: Uint8Array) => {

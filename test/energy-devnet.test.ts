@@ -5,7 +5,7 @@ import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import type { MarketTradesJson } from '../core/market-json.ts';
 import type { EnergyUtxoJson, IntervalTotalsListJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
 import { energyUtxoKey, intervalTotalsKey } from '../core/state-keys.ts';
-import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './helpers/cluster.ts';
+import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks, type TestNetwork } from './helpers/cluster.ts';
 import { rpc } from './helpers/net.ts';
 
 /**
@@ -35,9 +35,9 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 
 describe('energy ledger and market on a 4-validator devnet', () => {
   const procs: NodeProcess[] = [];
-  let net: Awaited<ReturnType<typeof createTestNetwork>>;
+  let net: TestNetwork;
   beforeAll(async () => {
-    net = await createTestNetwork({
+    net = await startTestNetwork(procs, {
       validators: 4,
       accounts: 4,
       params: {
@@ -54,12 +54,9 @@ describe('energy ledger and market on a 4-validator devnet', () => {
         missedIntervalsFlag: 200,
       },
     });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
   }, 90_000);
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('a simulated fleet is metered and minted identically on every validator; a transfer and a retirement are final and provable', async () => {

@@ -18,7 +18,7 @@ import type { Tx } from '../core/tx.ts';
 import { fleetDevice, fleetRegistration, signReading } from '../cli/fleet.ts';
 import { jouleServiceClient, type JouleServiceName } from '../rpc/grpc/joule-proto.ts';
 import { reflectionClient } from '../rpc/testing/reflection-client.ts';
-import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
+import { createTestNetwork, NodeProcess, stopTestNetworks } from './helpers/cluster.ts';
 import { waitFor } from './helpers/net.ts';
 
 /**
@@ -38,8 +38,7 @@ describe('joule.v1 over gRPC on a running node', () => {
   const clients: Client[] = [];
   afterAll(async () => {
     for (const c of clients) c.close();
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('answers queries, admits a tx that becomes final, streams a finalized block and acknowledges a reading', async () => {

@@ -4,7 +4,7 @@ import { credentials, makeGenericClientConstructor, type ChannelCredentials, typ
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../rpc/testing/tls-certs.ts';
-import { createTestNetwork, NodeProcess, removeTestNetworks } from './helpers/cluster.ts';
+import { createTestNetwork, NodeProcess, stopTestNetworks } from './helpers/cluster.ts';
 
 /**
  * gRPC TLS as an operator sets it up: certificate files in the node's home, `grpc.tls` in
@@ -24,8 +24,7 @@ describe('gRPC over mutual TLS from a node home', () => {
   const clients: Health[] = [];
   afterAll(async () => {
     for (const c of clients) c.close();
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
     for (const p of pkis) p.remove();
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
-import { createTestNetwork, NodeProcess, removeTestNetworks, runCli } from './helpers/cluster.ts';
+import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 
 /**
  * `joule simulate devices --devnet DIR` on a real 2-validator devnet (2 OS processes):
@@ -31,14 +31,11 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a,
 describe('joule simulate devices --devnet', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it("counts as final the readings whose 'final' ack arrived, which are exactly the run's readings on chain", async () => {
-    const net = await createTestNetwork({ validators: 2, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
+    const net = await startTestNetwork(procs, { validators: 2, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
     await writeDevnetFile(net.dir, devnetFileOf(net));
     const run = await runCli(
       ['simulate', 'devices', '--devnet', net.dir, '--count', '4', '--rate', '8', '--seconds', '4', '--bad-fraction', '0.25', '--report', '1', '--json'],

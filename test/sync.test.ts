@@ -5,7 +5,7 @@ import { ed25519Generate, blsGenerate } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
 import { initHome } from '../node/home/home.ts';
 import { peerIdFromIdentityKey } from '../p2p/index.ts';
-import { createTestNetwork, removeTestNetworks, NodeProcess } from './helpers/cluster.ts';
+import { createTestNetwork, NodeProcess, stopTestNetworks } from './helpers/cluster.ts';
 import { freePort, rpc, waitFor } from './helpers/net.ts';
 
 interface BlockJson {
@@ -21,8 +21,7 @@ interface BlockJson {
 describe('block sync: an observer started after 200 blocks', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('catches up, verifying every certificate, and then follows the head', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
+import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 import { rpc, waitFor } from './helpers/net.ts';
 
 interface BlockJson {
@@ -17,14 +17,11 @@ const height = async (url: string) => (await rpc<{ height: number }>(url, 'joule
 describe('emergency validator-set transition', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('refuses without confirmation, then lets the survivors finalise again', async () => {
-    const net = await createTestNetwork({ validators: 4, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1000 } });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
+    const net = await startTestNetwork(procs, { validators: 4, accounts: 1, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1000 } });
     await waitFor('a few blocks', async () => ((await height(net.nodes[0]!.rpcUrl)) >= 3 ? true : undefined), 60_000, 200);
     await Promise.all([procs[2]!.kill('SIGKILL'), procs[3]!.kill('SIGKILL')]);
     await new Promise((r) => setTimeout(r, 2000));

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey, blsGenerate, ed25519Generate, formatAddress } from '../core/keys.ts';
 import { encryptKeySync } from '../core/keystore.ts';
 import { initHome } from '../node/home/home.ts';
-import { createTestNetwork, removeTestNetworks, NodeProcess, runCli } from './helpers/cluster.ts';
+import { NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 import { freePort, rpc, waitFor } from './helpers/net.ts';
 
 interface ValidatorsJson {
@@ -22,14 +22,11 @@ interface BlockJson {
 describe('validator set change by vote', () => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await removeTestNetworks();
+    await stopTestNetworks(procs);
   });
 
   it('adds a validator after a majority of votes and the new validator proposes', async () => {
-    const net = await createTestNetwork({ validators: 4, accounts: 0, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
-    procs.push(...net.nodes.map((n) => new NodeProcess(n)));
-    await Promise.all(procs.map((p) => p.start(60_000)));
+    const net = await startTestNetwork(procs, { validators: 4, accounts: 0, params: { blockPeriodMs: 300, emptyBlockPeriodMs: 300, requestTimeoutMs: 1500 } });
 
     const candidate = { identity: ed25519Generate(), consensus: blsGenerate() };
     const keysDir = join(net.dir, 'candidate-keys');

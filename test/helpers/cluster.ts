@@ -7,7 +7,9 @@ import type { ChainParams } from '../../core/params.ts';
 import { createLocalNetwork, type LocalNetwork, type LocalNode } from '../../node/home/local-network.ts';
 import { freePort } from './net.ts';
 
-export { NodeProcess } from '../../cli/node-process.ts';
+import { NodeProcess } from '../../cli/node-process.ts';
+
+export { NodeProcess };
 
 export const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
@@ -30,6 +32,21 @@ export async function createTestNetwork(opts: { validators: number; accounts: nu
 /** Removes every network this test file created (call in afterAll, after its nodes stopped). */
 export async function removeTestNetworks(): Promise<void> {
   for (const dir of created.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+/** A test network with each validator started as its own OS process; they join `procs`, which the file stops in afterAll (stopTestNetworks). */
+export async function startTestNetwork(procs: NodeProcess[], opts: Parameters<typeof createTestNetwork>[0]): Promise<TestNetwork> {
+  const net = await createTestNetwork(opts);
+  const started = net.nodes.map((n) => new NodeProcess(n));
+  procs.push(...started);
+  await Promise.all(started.map((p) => p.start(60_000)));
+  return net;
+}
+
+/** Stops `procs` and removes every network this test file created: a process test's afterAll. */
+export async function stopTestNetworks(procs: readonly NodeProcess[]): Promise<void> {
+  await Promise.all(procs.map((p) => p.kill()));
+  await removeTestNetworks();
 }
 
 /** Runs the CLI as a real process; resolves with its exit code and output. */
