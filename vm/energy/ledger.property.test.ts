@@ -353,7 +353,7 @@ describe('the energy ledger over random blocks of device, telemetry and energy t
       ...['register', 'rekey', 'status', 'telemetry', 'transfer', 'retire'].map((op) => `${op} applied`),
       'minted',
       ...['DEVICE_UNKNOWN', 'DEVICE_INACTIVE', 'TX_UNAUTHORIZED', 'TELEMETRY_OUT_OF_ORDER', 'TELEMETRY_SKEW', 'TELEMETRY_KEY_ROTATED', 'TX_BAD_SIGNATURE'],
-      ...['TELEMETRY_IMPOSSIBLE_ENERGY', 'DEVICE_INACTIVE'].map((why) => `skipped ${why}`),
+      ...['TELEMETRY_IMPOSSIBLE_ENERGY', 'DEVICE_INACTIVE', 'TELEMETRY_KEY_ROTATED'].map((why) => `skipped ${why}`),
       ...['ENERGY_UTXO_UNKNOWN', 'ENERGY_PROVENANCE_MIXED', 'ENERGY_NOT_CONSERVED'],
     ];
     for (const what of paths) expect(seen.get(what) ?? 0, what).toBeGreaterThan(0);

@@ -168,6 +168,8 @@ export const SCENARIO: Block[] = [
     ops: [
       batch([at(1, 0, -1)], { fault: 'stale-key', pick: 0 }),
       batch([at(1, 0, -1)], { fault: 'stale-key', pick: 1 }),
+      // Only the re-keyed device, signed with its old key: nothing counts, so the batch is refused (TELEMETRY_KEY_ROTATED), not skipped.
+      batch([at(0, 0, -1)], { fault: 'stale-key', pick: 0 }),
       batch([at(1, 0, -1)], { fault: 'wrong-key' }),
       batch([at(1, 0, -1)], { fault: 'unknown-device' }),
       batch([at(1, 0, -1)], { sender: 'other-aggregator' }),
@@ -180,6 +182,8 @@ export const SCENARIO: Block[] = [
       { op: 'status', slot: 2, action: 'reactivate', stranger: false },
       { op: 'status', slot: 1, action: 'suspend', stranger: false },
       batch([at(1, 0, -1)], { anchor: 1 }),
+      // The suspended device beside an active one: skipped, and the batch counts the other.
+      batch([at(0, 0, -1), at(1, 1, -1)]),
     ],
   },
   {
