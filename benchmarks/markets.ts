@@ -1,9 +1,10 @@
 /**
  * The double auction and settlement inside block execution (vm/markets/), on an in-memory
  * sorted state (the VM's cost, not the disk's: state/'s benchmarks measure that):
- *   1. one market of 100,000 orders cleared by the clearing hook (matching, escrow release,
- *      expiry, trades and settlement queue written), in the blocks its work budget takes
- *      (CLEARING_WORK_PER_BLOCK, 2,500 units, a block) and, for the rule's own cost, in one run with no budget;
+ *   1. one market of 100,000 orders cleared by the clearing hook: its pricing walk alone (the
+ *      result, read only, in the block the gate closes in), then everything (trades and
+ *      settlement queue written, escrow released, the rest refunded) in the blocks its work
+ *      budget takes (CLEARING_WORK_PER_BLOCK, 2,500 units, a block) and in one run with no budget;
  *   2. 1,000,000 orders across 100 markets with no budget, market after market (each from
  *      its own state: one overlay of all their writes exceeds the heap);
  *   3. about 10,000 trades settled against meter data (payments, penalties, energy UTXOs moved).
@@ -13,7 +14,7 @@
  * Run alone: `npx node benchmarks/markets.ts` (`--one-market`: parts 1 and 3 only).
  */
 import { mintedUtxoId } from '../core/energy.ts';
-import { emptyMarket, orderId, type Side } from '../core/market.ts';
+import { decodeMarket, emptyMarket, orderId, type Side } from '../core/market.ts';
 import { DEVNET_PARAMS } from '../core/params.ts';
 import { encodeAccount, EMPTY_ACCOUNT } from '../state/accounts.ts';
 import { putUtxo } from '../state/energy.ts';
@@ -23,7 +24,7 @@ import { byteId, iterationStart, StateOverlay, type StateChange, type StateEntry
 import { putIntervalTotals } from '../state/telemetry.ts';
 import { encodeBookOrder } from '../core/market.ts';
 import { clearAuction, sortAsks, sortBids, type AuctionOrder } from '../vm/markets/auction.ts';
-import { CLEARING_WORK_PER_BLOCK, clearDueMarkets } from '../vm/markets/clearing.ts';
+import { CLEARING_WORK_PER_BLOCK, clearDueMarkets, PRICING_STEPS_PER_UNIT } from '../vm/markets/clearing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK, settleTrades } from '../vm/markets/settlement.ts';
 import type { BlockContext, WorkBudget } from '../vm/types.ts';
 import { workBudget } from '../vm/end-block.ts';
@@ -166,12 +167,19 @@ const block = (height: number, timestamp: number): BlockContext => ({ chainId: '
  * leaves no work. Measured per block: the hook and the overlay's sorted changes (what
  * execution hands the node), not the commit into this state.
  */
-function blocks(state: SortedState, run: (o: StateOverlay, b: BlockContext, budget: WorkBudget) => unknown[], units: number, timestamp: number) {
+function blocks(
+  state: SortedState,
+  run: (o: StateOverlay, b: BlockContext, budget: WorkBudget) => unknown[],
+  units: number,
+  timestamp: number,
+  maxBlocks = Infinity,
+) {
   let n = 0;
   let worst = 0;
   let total = 0;
   let cpu = 0;
-  for (;;) {
+  let first = 0;
+  while (n < maxBlocks) {
     const o = new StateOverlay(state);
     const c = process.cpuUsage();
     const t = process.hrtime.bigint();
@@ -183,10 +191,11 @@ function blocks(state: SortedState, run: (o: StateOverlay, b: BlockContext, budg
     total += s;
     worst = Math.max(worst, s);
     state.apply(changes);
+    if (n === 0) first = s;
     n++;
     if (budget.remaining > 0) break;
   }
-  return { blocks: n, total, cpu, worst };
+  return { blocks: n, total, cpu, worst, first };
 }
 
 function clearing(markets: number, perMarket: number): string[] {
@@ -222,9 +231,20 @@ function clearing(markets: number, perMarket: number): string[] {
   lines.push(
     `  clearing hook, one run, no budget (target < 250 ms for 100,000) ${(one.total * 1000).toFixed(0)} ms, cpu ${one.cpu.toFixed(0)} ms  (${(one.total / sortS).toFixed(1)} x the sort); heap +${mib(heap1 - heap0)} MiB`,
   );
+  // The pricing walk alone: a block with just the units it draws (one per PRICING_STEPS_PER_UNIT trades), which ends as matching would begin.
+  const pricingUnits = Math.ceil(trades / PRICING_STEPS_PER_UNIT);
+  const pricing = books(markets, perMarket).state;
+  global.gc?.();
+  const priced = blocks(pricing, clearDueMarkets, pricingUnits, gate, 1);
+  const priceOf = [...pricing.iterate(new Uint8Array([0x20, 0x01]))].map(([, v]) => decodeMarket(v));
+  lines.push(
+    `  the pricing walk alone: P, volume, trades (${fmt(pricingUnits)} units)       ${(priced.total * 1000).toFixed(0)} ms, cpu ${priced.cpu.toFixed(0)} ms (${(priced.total / sortS).toFixed(1)} x the sort); ${priceOf.filter((m) => m.status === 'matching').length} of ${markets} market(s) priced`,
+  );
+  global.gc?.();
   const budgeted = blocks(books(markets, perMarket).state, clearDueMarkets, CLEARING_WORK_PER_BLOCK, gate);
   lines.push(
     `  clearing hook, ${fmt(CLEARING_WORK_PER_BLOCK)} units a block                          ${budgeted.blocks} blocks, ${(budgeted.total * 1000).toFixed(0)} ms in all (cpu ${budgeted.cpu.toFixed(0)} ms), worst block ${(budgeted.worst * 1000).toFixed(0)} ms`,
+    `    the gate block (priced, then its first trades written)        ${(budgeted.first * 1000).toFixed(0)} ms`,
   );
   return lines;
 }

@@ -6,7 +6,7 @@
 export interface MarketJson {
   zone: string;
   intervalStartMs: number;
-  /** open, matching, releasing, expiring, cleared */
+  /** open, pricing, matching, expiring, cleared */
   status: string;
   /** Open orders; once the gate closed, the number the market cleared. */
   bids: number;

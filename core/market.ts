@@ -85,6 +85,18 @@ export function parseOrderId(id: Uint8Array, field: string): OrderRef {
   return r;
 }
 
+/**
+ * The limit price in an id already read back (a book's key): what the pricing walk reads of
+ * every crossing order, without parseOrderId's strings.
+ */
+export function orderPrice(id: Uint8Array): bigint {
+  const at = 10 + id[8]!;
+  const key =
+    (BigInt(((id[at]! << 24) | (id[at + 1]! << 16) | (id[at + 2]! << 8) | id[at + 3]!) >>> 0) << 32n) |
+    BigInt(((id[at + 4]! << 24) | (id[at + 5]! << 16) | (id[at + 6]! << 8) | id[at + 7]!) >>> 0);
+  return id[at - 1] === 0 ? U64_MAX - key : key;
+}
+
 /** The market part (M) of an order id. */
 export function marketOfOrder(id: Uint8Array): Uint8Array {
   return id.subarray(0, 9 + id[8]!);
@@ -114,6 +126,22 @@ export function encodeBookOrder(o: BookOrder): Uint8Array {
   return encode([o.owner, o.volumeWh, o.deviceId ?? '', o.locked]);
 }
 
+/**
+ * A book order's volume alone: what the pricing walk needs of each order. Read in place when
+ * the record starts as every canonical one does (an array of 4, then the 20-byte owner) and
+ * the volume is below 2^32 Wh; decoded whole otherwise. Either way the value decode gives.
+ */
+export function bookOrderVolume(bytes: Uint8Array): bigint {
+  if (bytes[0] === 0x94 && bytes[1] === 0xc4 && bytes[2] === ADDRESS_LENGTH && bytes.length > 27) {
+    const t = bytes[23]!;
+    if (t < 0x80) return BigInt(t);
+    if (t === 0xcc) return BigInt(bytes[24]!);
+    if (t === 0xcd) return BigInt((bytes[24]! << 8) | bytes[25]!);
+    if (t === 0xce) return BigInt(((bytes[24]! << 24) | (bytes[25]! << 16) | (bytes[26]! << 8) | bytes[27]!) >>> 0);
+  }
+  return readAmount(readArray(decode(bytes, 'order'), 'order', 4)[1]!, 'order.volumeWh');
+}
+
 export function decodeBookOrder(bytes: Uint8Array): BookOrder {
   const f = readArray(decode(bytes, 'order'), 'order', 4);
   const device = readString(f[2]!, 'order.deviceId', MAX_DEVICE_ID_LENGTH);
@@ -122,28 +150,6 @@ export function decodeBookOrder(bytes: Uint8Array): BookOrder {
     volumeWh: readAmount(f[1]!, 'order.volumeWh'),
     deviceId: device === '' ? undefined : device,
     locked: readAmount(f[3]!, 'order.locked'),
-  };
-}
-
-/** A bid that traded, waiting for its market's price: its escrow, the volume it got, its number of trades. */
-export interface MatchedBid {
-  readonly owner: Uint8Array;
-  readonly locked: bigint;
-  readonly filledWh: bigint;
-  readonly trades: number;
-}
-
-export function encodeMatchedBid(m: MatchedBid): Uint8Array {
-  return encode([m.owner, m.locked, m.filledWh, m.trades]);
-}
-
-export function decodeMatchedBid(bytes: Uint8Array): MatchedBid {
-  const f = readArray(decode(bytes, 'matchedBid'), 'matchedBid', 4);
-  return {
-    owner: readBytes(f[0]!, 'matchedBid.owner', ADDRESS_LENGTH),
-    locked: readAmount(f[1]!, 'matchedBid.locked'),
-    filledWh: readAmount(f[2]!, 'matchedBid.filledWh'),
-    trades: readUint(f[3]!, 'matchedBid.trades'),
   };
 }
 
@@ -164,15 +170,16 @@ export function decodeHeld(bytes: Uint8Array): Held {
   return { owner: readBytes(f[0]!, 'held.owner', ADDRESS_LENGTH), amount: readAmount(f[1]!, 'held.amount'), open: readUint(f[2]!, 'held.open') };
 }
 
-export const MARKET_STATUSES = ['open', 'matching', 'releasing', 'expiring', 'cleared'] as const;
+export const MARKET_STATUSES = ['open', 'pricing', 'matching', 'expiring', 'cleared'] as const;
 /**
- * open: taking orders; matching: gate closed, walking the books; releasing: priced,
- * releasing traded bids' escrow above what their volume costs; expiring: refunding the
- * orders that did not trade; cleared: done (the result is final).
+ * open: taking orders; pricing: gate closed, walking the crossing books without writing to
+ * find the result (P, volume, trades); matching: priced, writing the trades in the same
+ * walk, each traded bid's escrow above what its volume costs at P released as it leaves;
+ * expiring: refunding the orders that did not trade; cleared: done.
  */
 export type MarketStatus = (typeof MARKET_STATUSES)[number];
 
-/** The head of a book, partly consumed by the walk (its remaining volume and trades so far). */
+/** Where a walk stands in one book: the order it is at, its remaining volume, and its trades so far (0 while pricing). */
 export interface HeadProgress {
   readonly id: Uint8Array;
   readonly remainingWh: bigint;
@@ -186,15 +193,19 @@ export interface MarketRecord {
   /** Open orders (placed minus cancelled); at gate closure, the number the market clears. */
   readonly bids: number;
   readonly asks: number;
+  /** The walk's place in each book between blocks: the pricing walk's while pricing, the matching walk's while matching. */
   readonly headBid: HeadProgress | undefined;
   readonly headAsk: HeadProgress | undefined;
+  /** Trades and volume: counted while pricing, final from matching on. */
   readonly trades: number;
   readonly volumeWh: bigint;
   /** Limit prices of the last matched bid and ask (0 before the first trade). */
   readonly lastBidPrice: bigint;
   readonly lastAskPrice: bigint;
-  /** The clearing price P, set when matching ends (0: nothing traded). */
+  /** The clearing price P, set when pricing ends (0: nothing traded). */
   readonly price: bigint;
+  /** Trades written to state so far by the matching walk (their seqs are 0 to this - 1). */
+  readonly recorded: number;
 }
 
 export function emptyMarket(zone: string, intervalStartMs: number): MarketRecord {
@@ -211,6 +222,7 @@ export function emptyMarket(zone: string, intervalStartMs: number): MarketRecord
     lastBidPrice: 0n,
     lastAskPrice: 0n,
     price: 0n,
+    recorded: 0,
   };
 }
 
@@ -237,11 +249,12 @@ export function encodeMarket(m: MarketRecord): Uint8Array {
     m.lastBidPrice,
     m.lastAskPrice,
     m.price,
+    m.recorded,
   ]);
 }
 
 export function decodeMarket(bytes: Uint8Array): MarketRecord {
-  const f = readArray(decode(bytes, 'market'), 'market', 12);
+  const f = readArray(decode(bytes, 'market'), 'market', 13);
   const status = MARKET_STATUSES[readUint(f[2]!, 'market.status')];
   if (status === undefined) throw new JouleError(ErrorCode.CODEC_WRONG_TYPE, 'unknown market status', 'market.status');
   return {
@@ -257,6 +270,7 @@ export function decodeMarket(bytes: Uint8Array): MarketRecord {
     lastBidPrice: readAmount(f[9]!, 'market.lastBidPrice'),
     lastAskPrice: readAmount(f[10]!, 'market.lastAskPrice'),
     price: readAmount(f[11]!, 'market.price'),
+    recorded: readUint(f[12]!, 'market.recorded'),
   };
 }
 

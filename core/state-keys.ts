@@ -184,8 +184,7 @@ export const MarketBucket = {
   bids: 0x02,
   /** ++ ask order id -> BookOrder: open asks, best first */
   asks: 0x03,
-  /** ++ bid order id -> MatchedBid: bids that traded, waiting for the price to release their escrow */
-  release: 0x04,
+  // 0x04 is free: the bids that traded waited here for their market's price, before the price came first (vm/markets/clearing.ts).
   /** ++ M ++ u32be(seq) -> Trade */
   trade: 0x05,
   /** ++ bid order id -> Held: a traded bid's escrow kept for settlement */

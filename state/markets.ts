@@ -4,21 +4,18 @@ import {
   decodeBookOrder,
   decodeHeld,
   decodeMarket,
-  decodeMatchedBid,
   decodeSettleProgress,
   decodeSettlement,
   decodeTrade,
   encodeBookOrder,
   encodeHeld,
   encodeMarket,
-  encodeMatchedBid,
   encodeSettleProgress,
   encodeSettlement,
   encodeTrade,
   type BookOrder,
   type Held,
   type MarketRecord,
-  type MatchedBid,
   type SettleProgress,
   type Settlement,
   type Side,
@@ -34,7 +31,6 @@ import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
  *   0x20 0x01 ++ M                          -> MarketRecord (counts, clearing progress, result)
  *   0x20 0x02 ++ bid id                     -> BookOrder (open bids, best first)
  *   0x20 0x03 ++ ask id                     -> BookOrder (open asks, best first)
- *   0x20 0x04 ++ bid id                     -> MatchedBid (traded, waiting for the price)
  *   0x20 0x05 ++ M ++ u32be(seq)            -> Trade
  *   0x20 0x06 ++ bid id                     -> Held (escrow kept for settlement)
  *   0x20 0x07 ++ ask id                     -> Held (collateral kept for settlement)
@@ -118,24 +114,7 @@ export function entryId(entry: StateEntry): Uint8Array {
   return entry[0].subarray(2);
 }
 
-// ---- matched bids ----
-
-export const RELEASE_PREFIX = key(MarketBucket.release);
-
-/** One market's traded bids. */
-export function marketReleasePrefix(m: Uint8Array): Uint8Array {
-  return key(MarketBucket.release, m);
-}
-
-export function putMatchedBid(state: StateOverlay, id: Uint8Array, m: MatchedBid): void {
-  state.set(key(MarketBucket.release, id), encodeMatchedBid(m));
-}
-
-export function deleteMatchedBid(state: StateOverlay, id: Uint8Array): void {
-  state.delete(key(MarketBucket.release, id));
-}
-
-export { decodeBookOrder, decodeMatchedBid, decodeTrade };
+export { decodeBookOrder, decodeTrade };
 
 // ---- trades and settlements ----
 

@@ -293,6 +293,26 @@ describe('iteration interleaved with writes', () => {
   });
 });
 
+describe('an iteration over a prefix the layer holds no write under', () => {
+  it('lists the base as it is until the layer is written to, then what the writes made of the rest', () => {
+    const base = new MapState();
+    for (let k = 0; k < 6; k++) base.data.set(Buffer.from([2, k]).toString('latin1'), Uint8Array.of(k));
+    const lower = new StateOverlay(base);
+    lower.set(Uint8Array.of(3, 0), Uint8Array.of(0x33));
+    const top = new StateOverlay(lower);
+    top.set(Uint8Array.of(1, 0), Uint8Array.of(0x11));
+    const it = top.iterate(Uint8Array.of(2));
+    expect(entryText(it.next())).toBe('0200=00');
+    expect(entryText(it.next())).toBe('0201=01');
+    // Ahead of the walk: the next entry changed, one deleted, one changed further on, and a new key.
+    top.set(Uint8Array.of(2, 2), Uint8Array.of(0xee));
+    top.delete(Uint8Array.of(2, 3));
+    top.set(Uint8Array.of(2, 5), Uint8Array.of(0xff));
+    top.set(Uint8Array.of(2, 6), Uint8Array.of(0x66));
+    expect([...it].map(([k, v]) => `${toHex(k)}=${toHex(v)}`)).toEqual(['0202=ee', '0204=04', '0205=ff']);
+  });
+});
+
 describe('an open iteration when another one merges new keys in', () => {
   // 3 keys: the new one is merged in a new array; 20: put in place in the same array.
   it.each([3, 20])('neither repeats nor skips an entry, nor lists the new key (%i keys in the bucket)', (n) => {

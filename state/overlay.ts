@@ -224,6 +224,8 @@ export class StateOverlay implements StateReader {
   private readonly order: number[] = [];
   /** New keys written so far: a key's `born`, an iteration's snapshot. */
   private born = 0;
+  /** Writes made so far, new keys or not: an iteration with none of this layer's under its prefix passes the base's entries on while this stays put. */
+  private writesMade = 0;
 
   constructor(base: StateReader) {
     this.base = base;
@@ -243,6 +245,7 @@ export class StateOverlay implements StateReader {
   }
 
   private write(id: string, key: Uint8Array, value: Uint8Array | undefined): void {
+    this.writesMade++;
     const w = this.writes.get(id);
     if (w !== undefined) {
       w.key = key;
@@ -301,8 +304,18 @@ export class StateOverlay implements StateReader {
     try {
       // The base is advanced only after an entry is handed out: stopping early pulls nothing more.
       let b = base.next();
-      let bid = b.done === true ? undefined : byteId(b.value[0]);
       let o = own.next();
+      if (o === undefined) {
+        // This layer holds nothing under the prefix: the base's entries are listed as they are,
+        // without an id made and looked up for each, until this layer is written to (a
+        // read-only walk of a book never is). Keys first written since are not listed anyway.
+        const made = this.writesMade;
+        while (b.done !== true && this.writesMade === made) {
+          yield b.value;
+          b = base.next();
+        }
+      }
+      let bid = b.done === true ? undefined : byteId(b.value[0]);
       for (;;) {
         if (o === undefined && bid === undefined) return;
         if (o !== undefined && (bid === undefined || o.id <= bid)) {

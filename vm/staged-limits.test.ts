@@ -12,7 +12,10 @@ import { runEndBlockHooks } from './end-block.ts';
 import { executeBlock } from './executor.ts';
 import { endBlockHooks } from './registry.ts';
 import { AGREEMENT_WORK_PER_BLOCK } from './agreements/execution.ts';
-import { CLEARING_WORK_PER_BLOCK } from './markets/clearing.ts';
+import { CLEARING_WORK_PER_BLOCK, clearDueMarkets, PRICING_STEPS_PER_UNIT } from './markets/clearing.ts';
+import { getMarket } from '../state/markets.ts';
+import { workBudget } from './end-block.ts';
+import { writeBook } from './testing/book.ts';
 import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
 import { CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
 import { MemoryState } from './testing/fixtures.ts';
@@ -56,6 +59,47 @@ describe('staged loads when more is due than one block takes', () => {
       putMarket(o, { ...emptyMarket('Z', I), bids: n, asks: 0 });
     });
     await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeUndefined();
+  });
+
+  describe('a market whose crossing books reach past the slices of their heads', () => {
+    // Every bid crosses every ask, so the pricing walk reads each book further than the
+    // heads' slices (the budget's units and a block's txs) reach: it reads the market's own
+    // slices, from where its walk stands.
+    const perSide = CLEARING_WORK_PER_BLOCK + 1 + params.maxBlockTxs + 500;
+    const gate = I - params.gateClosureLeadMs;
+    const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp: gate, proposer: new Uint8Array(20) };
+    const book = () =>
+      stateWith((o) =>
+        writeBook(o, 'Z', I, [
+          ...Array.from({ length: perSide }, () => ({ side: 'bid' as const, price: 200n, volumeWh: 10n })),
+          ...Array.from({ length: perSide }, () => ({ side: 'ask' as const, price: 100n, volumeWh: 10n })),
+        ]),
+      );
+    const priced = { status: 'matching', trades: perSide, volumeWh: BigInt(perSide) * 10n, price: 150n };
+
+    it('is priced whole in the block its gate closes in', async () => {
+      const state = book();
+      const r = executeBlock(await loadAsTheNode(state, [], ctx), [], ctx, { strictAccess: true });
+      expect(r.events.find((e) => e.type === 'market-priced')?.attributes).toContainEqual(['trades', String(perSide)]);
+      state.apply(r.changes);
+      expect(getMarket(state, 'Z', I)).toMatchObject(priced);
+    });
+
+    it('resumes its pricing walk where a block left it, past the heads', async () => {
+      const state = book();
+      const o = new StateOverlay(state);
+      // Units for all but the last 400 or so steps of the walk.
+      clearDueMarkets(o, ctx, workBudget(Math.ceil((perSide - 400) / PRICING_STEPS_PER_UNIT)));
+      state.apply(o.changes());
+      expect(getMarket(state, 'Z', I)).toMatchObject({ status: 'pricing' });
+      expect(getMarket(state, 'Z', I)!.trades).toBeGreaterThan(CLEARING_WORK_PER_BLOCK + 1 + params.maxBlockTxs);
+      const next = { ...ctx, height: 11 };
+      const loaded = await loadAsTheNode(state, [], next);
+      const r = executeBlock(loaded, [], next, { strictAccess: true });
+      expect(r.events.filter((e) => e.type === 'market-priced')).toHaveLength(1);
+      state.apply(r.changes);
+      expect(getMarket(state, 'Z', I)).toMatchObject(priced);
+    });
   });
 
   it("a block whose txs cancel more of a book's head than the clearing's slice of it, nothing due", async () => {

@@ -56,13 +56,15 @@ function pageQuery(opts: ReadOptions): Record<string, unknown> {
 
 const when = (ms: number) => new Date(ms).toISOString();
 
+/** Statuses whose record holds the clearing's result (while pricing, its counts are partial). */
+const PRICED = new Set(['matching', 'expiring', 'cleared']);
+
 function marketLines(m: MarketJson): string[] {
-  const cleared = m.status === 'cleared';
   return [
     `market      ${m.zone} ${when(m.intervalStartMs)} (${m.intervalStartMs})`,
     `status      ${m.status}`,
-    cleared ? `orders      ${m.bids} bid(s), ${m.asks} ask(s) cleared` : `open        ${m.bids} bid(s), ${m.asks} ask(s)`,
-    ...(cleared || m.trades > 0
+    m.status === 'open' ? `open        ${m.bids} bid(s), ${m.asks} ask(s)` : `orders      ${m.bids} bid(s), ${m.asks} ask(s) at gate closure`,
+    ...(PRICED.has(m.status)
       ? [`price       ${m.price} per kWh (last matched bid ${m.lastBidPrice}, ask ${m.lastAskPrice})`, `traded      ${m.volumeWh} Wh in ${m.trades} trade(s)`]
       : []),
     `state key   ${m.stateKey} (prove it: joule query proof market:${m.zone}@${m.intervalStartMs})`,

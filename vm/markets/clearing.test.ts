@@ -1,9 +1,19 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { toHex } from '../../core/bytes.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { DEVNET_PARAMS } from '../../core/params.ts';
 import { getAccount } from '../../state/accounts.ts';
 import { collateralKey, escrowKey, getBookOrder, getHeld, getMarket, getTrade } from '../../state/markets.ts';
+import { StateOverlay } from '../../state/overlay.ts';
 import { marketId } from '../../core/state-keys.ts';
+import { workBudget } from '../end-block.ts';
+import { writeBook, type BookOrderSpec } from '../testing/book.ts';
+import { MemoryState } from '../testing/fixtures.ts';
 import { testMarket, ZONE } from '../testing/market.ts';
+import type { BlockContext } from '../types.ts';
+import { clearAuction } from './auction.ts';
+import { clearDueMarkets, PRICING_STEPS_PER_UNIT } from './clearing.ts';
 
 function rejection(f: () => unknown): { code: string; field: string | undefined } {
   try {
@@ -81,5 +91,74 @@ describe('clearing', () => {
     expect(getAccount(c.state, s1!.address).locked).toBe(0n);
     expect(getHeld(c.state, collateralKey(t.idOf('ask', 100n, h, 2, 'pv-0')))).toMatchObject({ open: 2 });
     expect(t.money()).toBe(money);
+  });
+});
+
+describe('clearing across blocks', () => {
+  const params = DEVNET_PARAMS;
+  const I = 1_800_000_000_000 - (1_800_000_000_000 % params.settlementIntervalMs);
+  const ctx = (height: number): BlockContext => ({ chainId: 'resume', params, height, timestamp: I - params.gateClosureLeadMs, proposer: new Uint8Array(20) });
+  const bookState = (orders: readonly BookOrderSpec[]): MemoryState => {
+    const state = new MemoryState();
+    const o = new StateOverlay(state);
+    writeBook(o, 'Z', I, orders);
+    state.apply(o.changes());
+    return state;
+  };
+  const dump = (s: MemoryState) => [...s.iterate(new Uint8Array(0))].map(([k, v]) => `${toHex(k)}=${toHex(v)}`);
+  const order = fc.record({
+    side: fc.constantFrom<'bid' | 'ask'>('bid', 'ask'),
+    price: fc.bigInt({ min: 1n, max: 60n }),
+    volumeWh: fc.bigInt({ min: 1n, max: 40n }),
+  });
+
+  it('priced and matched a few units a block, a book leaves exactly the state and events of one unbounded block, the result of the rule', () => {
+    fc.assert(
+      fc.property(fc.array(order, { minLength: 0, maxLength: 160 }), fc.integer({ min: 1, max: 2 }), (specs, units) => {
+        // Bids dearer on the whole, and 140 pairs that cross whatever else is in the book (best
+        // bids, best asks, 1 Wh each): at least 140 trades, more steps than two units' walk,
+        // so the pricing walk is always cut and resumed.
+        const spine = Array.from({ length: 140 }, (_, i) => ({
+          side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
+          price: i % 2 === 0 ? 100n : 1n,
+          volumeWh: 1n,
+        }));
+        const orders = [...spine, ...spine, ...specs.map((x) => (x.side === 'bid' ? { ...x, price: x.price + 20n } : x))];
+        const one = bookState(orders);
+        const o = new StateOverlay(one);
+        const oneEvents = clearDueMarkets(o, ctx(10), workBudget(Number.MAX_SAFE_INTEGER));
+        one.apply(o.changes());
+
+        const many = bookState(orders);
+        const manyEvents = [];
+        const statuses: string[] = [];
+        for (let h = 10; getMarket(many, 'Z', I)!.status !== 'cleared'; h++) {
+          const b = new StateOverlay(many);
+          manyEvents.push(...clearDueMarkets(b, ctx(h), workBudget(units)));
+          many.apply(b.changes());
+          statuses.push(getMarket(many, 'Z', I)!.status);
+          expect(h).toBeLessThan(10 + 2 * orders.length);
+        }
+        expect(dump(many)).toEqual(dump(one));
+        expect(manyEvents).toEqual(oneEvents);
+
+        const rule = clearAuction(
+          orders.flatMap((x, i) => (x.side === 'bid' ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : [])),
+          orders.flatMap((x, i) => (x.side === 'ask' ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : [])),
+        );
+        const mk = getMarket(many, 'Z', I)!;
+        expect([mk.price, mk.volumeWh, mk.trades, mk.recorded]).toEqual([rule.price, rule.volumeWh, rule.trades.length, rule.trades.length]);
+        // The price is known (and announced) before any trade is written, in as many blocks as the pricing walk's units take.
+        const pricingBlocks = Math.max(1, Math.ceil(rule.trades.length / (PRICING_STEPS_PER_UNIT * units)));
+        expect(statuses.slice(0, pricingBlocks - 1).every((s) => s === 'pricing')).toBe(true);
+        expect(statuses[pricingBlocks - 1]).not.toBe('pricing');
+        const types = manyEvents.map((e) => e.type);
+        expect(types.filter((t) => t === 'market-priced')).toHaveLength(1);
+        if (rule.trades.length > 0) expect(types.indexOf('market-priced')).toBeLessThan(types.indexOf('trade'));
+        expect(pricingBlocks).toBeGreaterThan(1);
+      }),
+      // Each run is a few hundred blocks: shrinking a failure would take minutes.
+      { numRuns: 8, endOnFailure: true },
+    );
   });
 });

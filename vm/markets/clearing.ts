@@ -1,9 +1,10 @@
 import type { BlockEvent } from '../../core/block.ts';
 import { compareBytes, readU64be, toHex } from '../../core/bytes.ts';
 import {
+  bookOrderVolume,
   decodeBookOrder,
-  decodeMatchedBid,
   marketOfOrder,
+  orderPrice,
   parseOrderId,
   type BookOrder,
   type HeadProgress,
@@ -13,22 +14,19 @@ import {
 import { MarketBucket } from '../../core/state-keys.ts';
 import { firstEntry, headEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import {
+  bookKey,
   bookPrefix,
   collateralKey,
   deleteBookOrder,
-  deleteMatchedBid,
   deviceOfferKey,
   entryId,
   escrowKey,
   getMarketById,
   marketBookPrefix,
   marketKey,
-  marketReleasePrefix,
   putHeld,
   putMarket,
-  putMatchedBid,
   putTrade,
-  RELEASE_PREFIX,
   settleItemKey,
   sideKey,
 } from '../../state/markets.ts';
@@ -45,17 +43,22 @@ import { isPastGate } from './rules.ts';
  *
  * The books are kept in state in the rule's order (core/market.ts orderId: price, then
  * height and index in block), market by market, earliest interval first; so step 1's sort
- * is the state's key order (each order inserted in O(log n)), and the walk reads each book
+ * is the state's key order (each order inserted in O(log n)), and the walks read each book
  * from its head. Markets clear one after another in ascending (interval, zone) order: the
  * order of their ids, which is also what lets the hook declare its reads from the block
- * alone (the first entries of three buckets). Each market goes through:
- *   matching   steps 2-3: one work unit per trade; a bid that is done moves to the release
- *              bucket, an ask that is done keeps its collateral for settlement; the partly
- *              consumed heads are kept in the market record between blocks;
- *   releasing  step 4: one unit per traded bid: its escrow above ceil(traded x P / 1000)
- *              goes back to its balance, the rest is held for settlement;
+ * alone (the first entries of two buckets). Each market goes through:
+ *   pricing    steps 2-3 read only: the walk of the crossing books, taking each price from
+ *              the order's key and only the volume from its record, finds the result (P,
+ *              volume, trades) and writes nothing but the market record. One work unit per
+ *              PRICING_STEPS_PER_UNIT trades, so a 100,000-order market is priced in the
+ *              block its gate closes in (event `market-priced`); the books are frozen past
+ *              the gate (no order placed or cancelled), so the result is the trades' own;
+ *   matching   the same walk again, writing: one work unit per trade; a bid that is done
+ *              leaves the book with its escrow above ceil(traded x P / 1000) released (step
+ *              4) and the rest held for settlement, an ask that is done keeps its collateral
+ *              for settlement; the partly consumed heads are kept in the market record;
  *   expiring   step 4: one unit per order that did not trade: refunded in full;
- *   cleared    the result (P, volume, trades, orders) is final.
+ *   cleared    every effect is written.
  * Every trade is recorded (state/markets.ts) with an event, and queued for settlement by
  * its interval and the seller's device.
  */
@@ -64,16 +67,24 @@ import { isPastGate } from './rules.ts';
 export const CLEARING_WORK_PER_BLOCK = 2_500;
 /** Entries read from each bucket's head: the units a block can consume, and one to peek. */
 const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
+/**
+ * Steps of the pricing walk per work unit. A step reads an order's key and volume and writes
+ * nothing: about a fortieth of a matching step's cost (which writes a trade, its queue entry
+ * and account index entries, and releases or holds an order's money).
+ */
+export const PRICING_STEPS_PER_UNIT = 64;
+/** Entries of each book the pricing walk of one block can read: one per step, and one to peek. */
+const PRICING_LIMIT = CLEARING_WORK_PER_BLOCK * PRICING_STEPS_PER_UNIT + 2;
 
 const BIDS = bookPrefix('bid');
 const ASKS = bookPrefix('ask');
 
 const intervalOf = (m: Uint8Array): number => readU64be(m, 0);
 
-/** The earliest market past its gate with clearing work left, from the heads of the three buckets. */
+/** The earliest market past its gate with clearing work left, from the heads of the two books. */
 function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undefined {
   let best: Uint8Array | undefined;
-  for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
+  for (const prefix of [BIDS, ASKS]) {
     const e = firstEntry(state, prefix);
     if (e === undefined) continue;
     const m = marketOfOrder(entryId(e));
@@ -84,13 +95,14 @@ function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undef
 
 /**
  * Whether clearing has finished every market of the intervals up to `intervalStartMs`: no
- * order or traded bid of theirs is left in the three buckets (markets clear in interval
- * order), so all their trades are queued for settlement. What an agreement slot waits for
- * (vm/agreements/execution.ts): a block's budget may leave a busy market half-cleared past
- * its interval's settlement, and the device selling in it may be in any zone.
+ * order of theirs is left in the books (markets clear in interval order, and an order
+ * leaves its book only with all its effects written), so all their trades are queued for
+ * settlement. What an agreement slot waits for (vm/agreements/execution.ts): a block's
+ * budget may leave a busy market half-cleared past its interval's settlement, and the
+ * device selling in it may be in any zone.
  */
 export function clearedThrough(state: StateReader, intervalStartMs: number): boolean {
-  for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
+  for (const prefix of [BIDS, ASKS]) {
     const e = firstEntry(state, prefix);
     if (e !== undefined && intervalOf(marketOfOrder(entryId(e))) <= intervalStartMs) return false;
   }
@@ -98,7 +110,7 @@ export function clearedThrough(state: StateReader, intervalStartMs: number): boo
 }
 
 /**
- * The three buckets' heads, as far as a block can need them: what the clearing's budget can
+ * The books' heads, as far as a block can need them: what the clearing's budget can
  * consume, and past that, the head of the markets to come, which the clearing (nextMarket)
  * and the hooks after it (clearedThrough) peek at. Entries the block's txs deleted lie in
  * between: each order-cancel deletes its order's book entry, and cancelling the best orders
@@ -107,7 +119,7 @@ export function clearedThrough(state: StateReader, intervalStartMs: number): boo
  * a block holds at most maxBlockTxs txs, so this many entries always cover the peek.
  */
 export const clearingHeadRanges = (block: BlockContext): HookRange[] =>
-  [RELEASE_PREFIX, BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT + block.params.maxBlockTxs }));
+  [BIDS, ASKS].map((prefix) => ({ prefix, limit: HEAD_LIMIT + block.params.maxBlockTxs }));
 
 /** An order leaving the book at clearing: its market-side and device-offer markers go with it. */
 function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: string | undefined): void {
@@ -118,9 +130,9 @@ function dropMarkers(state: StateOverlay, m: Uint8Array, o: BookOrder, device: s
 type Attribute = readonly [string, string];
 
 /**
- * The head of one side's book during the walk. What every trade of the order names (its
- * id's hex and its owner's address text, as event attributes) is made once per order, not
- * once per trade; events share those attributes (they are never mutated).
+ * The head of one side's book during the matching walk. What every trade of the order names
+ * (its id's hex and its owner's address text, as event attributes) is made once per order,
+ * not once per trade; events share those attributes (they are never mutated).
  */
 interface Cursor {
   side: Side;
@@ -162,8 +174,12 @@ const ownerAttribute = (c: Cursor): Attribute => (c.ownerAttribute ??= [c.side =
 const progress = (c: Cursor | undefined): HeadProgress | undefined =>
   c === undefined || (c.left === c.order.volumeWh && c.trades === 0) ? undefined : { id: c.id, remainingWh: c.left, trades: c.trades };
 
-function bidDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
-  putMatchedBid(state, c.id, { owner: c.order.owner, locked: c.order.locked, filledWh: c.order.volumeWh - c.left, trades: c.trades });
+/** A bid that traded leaves the book: step 4 keeps ceil(traded x P / 1000) for settlement and releases the rest. */
+function bidDone(state: StateOverlay, m: Uint8Array, c: Cursor, price: bigint): void {
+  // Rounded up, as at placing: escrow >= ceil(volume x bid price / 1000) >= this, since traded <= volume and P <= bid price.
+  const held = ((c.order.volumeWh - c.left) * price + 999n) / 1000n;
+  unlock(state, c.order.owner, c.order.locked - held);
+  putHeld(state, escrowKey(c.id), { owner: c.order.owner, amount: held, open: c.trades });
   deleteBookOrder(state, 'bid', c.id);
   dropMarkers(state, m, c.order, c.device);
 }
@@ -175,21 +191,86 @@ function askDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
   dropMarkers(state, m, c.order, c.device);
 }
 
-/** Steps 2-3. Returns the market as it stands; status `releasing` when the walk ended. */
+/** Where the pricing walk stands in one book: the order's id (a copy), price and remaining volume. */
+interface PricingCursor {
+  readonly id: Uint8Array;
+  readonly price: bigint;
+  left: bigint;
+}
+
+function pricingCursorOf(it: Iterator<StateEntry>, head: HeadProgress | undefined): PricingCursor | undefined {
+  const r = it.next();
+  if (r.done === true) return undefined;
+  const id = entryId(r.value);
+  const resumed = head !== undefined && compareBytes(head.id, id) === 0;
+  return { id, price: orderPrice(id), left: resumed ? head.remainingWh : bookOrderVolume(r.value[1]) };
+}
+
+const pricingProgress = (c: PricingCursor | undefined): HeadProgress | undefined =>
+  c === undefined ? undefined : { id: c.id.slice(), remainingWh: c.left, trades: 0 };
+
+/**
+ * Steps 2-3 without writing: the result of the walk, or, when the budget ends first, the
+ * market in `pricing` with where the walk stands. It walks exactly as matchMarket does, so
+ * the trades matching writes are the ones counted here.
+ */
+function priceMarket(state: StateReader, m: Uint8Array, mk: MarketRecord, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
+  const resuming = mk.status === 'pricing';
+  const from = (side: Side, head: HeadProgress | undefined) => (resuming && head !== undefined ? bookKey(side, head.id) : undefined);
+  const bidIt = state.iterate(marketBookPrefix('bid', m), from('bid', mk.headBid));
+  const askIt = state.iterate(marketBookPrefix('ask', m), from('ask', mk.headAsk));
+  try {
+    let bid = pricingCursorOf(bidIt, resuming ? mk.headBid : undefined);
+    let ask = pricingCursorOf(askIt, resuming ? mk.headAsk : undefined);
+    let { trades, volumeWh, lastBidPrice, lastAskPrice } = resuming ? mk : { trades: 0, volumeWh: 0n, lastBidPrice: 0n, lastAskPrice: 0n };
+    let steps = 0;
+    while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
+      if (steps++ % PRICING_STEPS_PER_UNIT === 0 && !budget.take()) {
+        return { ...mk, status: 'pricing', headBid: pricingProgress(bid), headAsk: pricingProgress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
+      }
+      const q = bid.left < ask.left ? bid.left : ask.left;
+      trades++;
+      volumeWh += q;
+      lastBidPrice = bid.price;
+      lastAskPrice = ask.price;
+      bid.left -= q;
+      ask.left -= q;
+      if (bid.left === 0n) bid = pricingCursorOf(bidIt, undefined);
+      if (ask.left === 0n) ask = pricingCursorOf(askIt, undefined);
+    }
+    const price = trades === 0 ? 0n : clearingPrice(lastBidPrice, lastAskPrice);
+    events.push({
+      type: 'market-priced',
+      attributes: [
+        ['zone', mk.zone],
+        ['intervalStartMs', String(mk.intervalStartMs)],
+        ['price', price.toString()],
+        ['volumeWh', volumeWh.toString()],
+        ['trades', String(trades)],
+      ],
+    });
+    return { ...mk, status: 'matching', headBid: undefined, headAsk: undefined, trades, volumeWh, lastBidPrice, lastAskPrice, price, recorded: 0 };
+  } finally {
+    bidIt.return?.();
+    askIt.return?.();
+  }
+}
+
+/** Steps 2 and 4 for the trades, written at the price pricing found. Returns the market as it stands; status `expiring` when the walk ended. */
 function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
   const bidIt = state.iterate(marketBookPrefix('bid', m));
   const askIt = state.iterate(marketBookPrefix('ask', m));
   let bid = cursorOf(bidIt, 'bid', mk.headBid);
   let ask = cursorOf(askIt, 'ask', mk.headAsk);
-  let { trades, volumeWh, lastBidPrice, lastAskPrice } = mk;
+  let recorded = mk.recorded;
   const zoneAttribute: Attribute = ['zone', mk.zone];
   const intervalAttribute: Attribute = ['intervalStartMs', String(mk.intervalStartMs)];
   try {
     while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
-      if (!budget.take()) return { ...mk, status: 'matching', headBid: progress(bid), headAsk: progress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
+      if (!budget.take()) return { ...mk, headBid: progress(bid), headAsk: progress(ask), recorded };
       const q = bid.left < ask.left ? bid.left : ask.left;
       const trade = {
-        seq: trades,
+        seq: recorded,
         bidId: bid.id,
         askId: ask.id,
         buyer: bid.order.owner,
@@ -205,7 +286,7 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
         attributes: [
           zoneAttribute,
           intervalAttribute,
-          ['seq', String(trades)],
+          ['seq', String(recorded)],
           idAttribute(bid),
           idAttribute(ask),
           ownerAttribute(bid),
@@ -213,16 +294,13 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
           ['volumeWh', q.toString()],
         ],
       });
-      trades++;
-      volumeWh += q;
-      lastBidPrice = bid.price;
-      lastAskPrice = ask.price;
+      recorded++;
       bid.left -= q;
       ask.left -= q;
       bid.trades++;
       ask.trades++;
       if (bid.left === 0n) {
-        bidDone(state, m, bid);
+        bidDone(state, m, bid, mk.price);
         bid = cursorOf(bidIt, 'bid', undefined);
       }
       if (ask.left === 0n) {
@@ -235,26 +313,9 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
     askIt.return?.();
   }
   // The walk ended: partly filled heads leave the book with what they traded.
-  if (bid !== undefined && bid.trades > 0) bidDone(state, m, bid);
+  if (bid !== undefined && bid.trades > 0) bidDone(state, m, bid, mk.price);
   if (ask !== undefined && ask.trades > 0) askDone(state, m, ask);
-  const price = trades === 0 ? 0n : clearingPrice(lastBidPrice, lastAskPrice);
-  return { ...mk, status: 'releasing', headBid: undefined, headAsk: undefined, trades, volumeWh, lastBidPrice, lastAskPrice, price };
-}
-
-/** Step 4 for traded bids: keep ceil(traded x P / 1000) for settlement, release the rest. */
-function releaseMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budget: WorkBudget): boolean {
-  for (const e of state.iterate(marketReleasePrefix(m))) {
-    const id = entryId(e);
-    if (compareBytes(marketOfOrder(id), m) !== 0) break;
-    if (!budget.take()) return false;
-    const b = decodeMatchedBid(e[1]);
-    // Rounded up, as at placing: escrow >= ceil(volume x bid price / 1000) >= this, since traded <= volume and P <= bid price.
-    const held = (b.filledWh * mk.price + 999n) / 1000n;
-    unlock(state, b.owner, b.locked - held);
-    putHeld(state, escrowKey(id), { owner: b.owner, amount: held, open: b.trades });
-    deleteMatchedBid(state, id);
-  }
-  return true;
+  return { ...mk, status: 'expiring', headBid: undefined, headAsk: undefined, recorded };
 }
 
 /** Step 4 for orders that did not trade: refunded in full. */
@@ -275,19 +336,19 @@ function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): b
 /** Works on one market until it is cleared (true) or the budget is spent (false). */
 function clearMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget, events: BlockEvent[]): boolean {
   let mk = getMarketById(state, m)!;
-  if (mk.status === 'open' || mk.status === 'matching') {
+  if (mk.status === 'open' || mk.status === 'pricing') {
+    mk = priceMarket(state, m, mk, budget, events);
+    if (mk.status === 'pricing') {
+      putMarket(state, mk);
+      return false;
+    }
+  }
+  if (mk.status === 'matching') {
     mk = matchMarket(state, m, mk, budget, events);
     if (mk.status === 'matching') {
       putMarket(state, mk);
       return false;
     }
-  }
-  if (mk.status === 'releasing') {
-    if (!releaseMarket(state, m, mk, budget)) {
-      putMarket(state, mk);
-      return false;
-    }
-    mk = { ...mk, status: 'expiring' };
   }
   if (!expireMarket(state, m, budget)) {
     putMarket(state, mk);
@@ -317,31 +378,55 @@ export function clearDueMarkets(state: StateOverlay, block: BlockContext, budget
   }
 }
 
-/**
- * What the clearing reads besides the three heads: the records of the markets the heads'
- * due entries belong to and their owners' accounts. The due entries are in the state
- * before the block's txs, which never touch a market past its gate.
- */
-export function clearingDependentReads(declared: StateReader, block: BlockContext): HookReads {
-  const keys: Uint8Array[] = [];
-  const seen = new Set<string>();
-  for (const prefix of [RELEASE_PREFIX, BIDS, ASKS]) {
+/** The due entries at the books' heads, as far as a block's budget can reach: the only orders it can reach, and the markets it can work on. */
+function* dueHeadEntries(declared: StateReader, block: BlockContext): Generator<{ m: Uint8Array; market: Uint8Array; owner: Uint8Array }> {
+  for (const prefix of [BIDS, ASKS]) {
     for (const e of headEntries(declared, prefix, HEAD_LIMIT)) {
       const id = entryId(e);
       const ref = parseOrderId(id, 'order');
       if (!isPastGate(ref.intervalStartMs, block.params, block.timestamp)) break;
-      const mk = marketKey(ref.zone, ref.intervalStartMs);
-      const owner = prefix === RELEASE_PREFIX ? decodeMatchedBid(e[1]).owner : decodeBookOrder(e[1]).owner;
-      for (const k of [mk, accountKey(owner)]) {
-        const s = toHex(k);
-        if (!seen.has(s)) {
-          seen.add(s);
-          keys.push(k);
-        }
-      }
+      yield { m: marketOfOrder(id), market: marketKey(ref.zone, ref.intervalStartMs), owner: decodeBookOrder(e[1]).owner };
     }
   }
-  return { keys, prefixes: [] };
+}
+
+/**
+ * What the clearing reads besides the two heads: the records of the markets the heads' due
+ * entries belong to and their owners' accounts. The due entries are in the state before the
+ * block's txs, which never touch a market past its gate.
+ */
+export function clearingDependentReads(declared: StateReader, block: BlockContext): HookReads {
+  const keys = new Map<string, Uint8Array>();
+  for (const { market, owner } of dueHeadEntries(declared, block)) {
+    for (const k of [market, accountKey(owner)]) keys.set(toHex(k), k);
+  }
+  return { keys: [...keys.values()], prefixes: [] };
+}
+
+/**
+ * The third stage: what the pricing walk of each of those markets that is not yet priced can
+ * read in one block, from where its walk stands (the market's record, loaded by the stage
+ * before) on each side. A market to come is reached only once the markets before it are
+ * cleared, so the heads name every market a block can price.
+ */
+export function clearingPricingReads(declared: StateReader, block: BlockContext): HookReads {
+  const ranges: HookRange[] = [];
+  const seen = new Set<string>();
+  for (const { m } of dueHeadEntries(declared, block)) {
+    const id = toHex(m);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const mk = getMarketById(declared, m);
+    if (mk === undefined || (mk.status !== 'open' && mk.status !== 'pricing')) continue;
+    for (const [side, head] of [
+      ['bid', mk.headBid],
+      ['ask', mk.headAsk],
+    ] as const) {
+      const from = mk.status === 'pricing' && head !== undefined ? bookKey(side, head.id) : undefined;
+      ranges.push({ prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit: PRICING_LIMIT });
+    }
+  }
+  return { keys: [], prefixes: [], ranges };
 }
 
 export const marketClearingHook: EndBlockHook = {
@@ -351,5 +436,6 @@ export const marketClearingHook: EndBlockHook = {
   prefixes: () => [],
   ranges: clearingHeadRanges,
   dependent: (block, declared) => clearingDependentReads(declared, block),
+  dependentNext: (block, declared) => clearingPricingReads(declared, block),
   run: clearDueMarkets,
 };

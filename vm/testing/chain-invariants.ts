@@ -7,7 +7,7 @@ import { decodeAgreement, decodeDispute } from '../../core/agreement.ts';
 import { toHex } from '../../core/bytes.ts';
 import { decodeCertificate, decodeEnergyUtxo, type EnergyProvenance } from '../../core/energy.ts';
 import { decodeFlexActivation } from '../../core/flex.ts';
-import { decodeBookOrder, decodeHeld, decodeMarket, decodeMatchedBid } from '../../core/market.ts';
+import { decodeBookOrder, decodeHeld, decodeMarket } from '../../core/market.ts';
 import { decodeIntervalTotals } from '../../core/meter.ts';
 import {
   AgreementBucket,
@@ -60,7 +60,7 @@ function add(m: Map<string, bigint>, who: Uint8Array, amount: bigint): void {
 
 /**
  * What each account's locked funds must be, from the records that lock them: open orders'
- * escrow and collateral, traded bids waiting for their price, escrow and collateral held
+ * escrow and collateral, escrow and collateral held
  * for settlement, agreement collateral, what open disputes froze and their deposits, flex
  * escrow.
  */
@@ -68,7 +68,6 @@ export function lockedByRecords(state: StateReader): Map<string, bigint> {
   const m = new Map<string, bigint>();
   for (const bucket of [MarketBucket.bids, MarketBucket.asks])
     for (const [, v] of state.iterate(marketBucketKey(bucket))) add(m, decodeBookOrder(v).owner, decodeBookOrder(v).locked);
-  for (const [, v] of state.iterate(marketBucketKey(MarketBucket.release))) add(m, decodeMatchedBid(v).owner, decodeMatchedBid(v).locked);
   for (const bucket of [MarketBucket.escrow, MarketBucket.collateral])
     for (const [, v] of state.iterate(marketBucketKey(bucket))) add(m, decodeHeld(v).owner, decodeHeld(v).amount);
   const agreements = agreementBucketKey(AgreementBucket.record);
