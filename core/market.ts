@@ -86,15 +86,15 @@ export function parseOrderId(id: Uint8Array, field: string): OrderRef {
 }
 
 /**
- * The limit price in an id already read back (a book's key): what the pricing walk reads of
- * every crossing order, without parseOrderId's strings.
+ * The limit price in an order id already read back (a book's key, the id from `at`): what
+ * the pricing walk reads of every crossing order, without parseOrderId's strings.
  */
-export function orderPrice(id: Uint8Array): bigint {
-  const at = 10 + id[8]!;
-  const key =
-    (BigInt(((id[at]! << 24) | (id[at + 1]! << 16) | (id[at + 2]! << 8) | id[at + 3]!) >>> 0) << 32n) |
-    BigInt(((id[at + 4]! << 24) | (id[at + 5]! << 16) | (id[at + 6]! << 8) | id[at + 7]!) >>> 0);
-  return id[at - 1] === 0 ? U64_MAX - key : key;
+export function orderPrice(key: Uint8Array, at = 0): bigint {
+  const p = at + 10 + key[at + 8]!;
+  const hi = ((key[p]! << 24) | (key[p + 1]! << 16) | (key[p + 2]! << 8) | key[p + 3]!) >>> 0;
+  const lo = ((key[p + 4]! << 24) | (key[p + 5]! << 16) | (key[p + 6]! << 8) | key[p + 7]!) >>> 0;
+  const priceKey = (BigInt(hi) << 32n) | BigInt(lo);
+  return key[p - 1] === 0 ? U64_MAX - priceKey : priceKey;
 }
 
 /** The market part (M) of an order id. */

@@ -37,15 +37,15 @@ export function byteId(key: Uint8Array): string {
 }
 
 /**
- * The first `limit` entries under `prefix`, each read only when the loop asks for it: a
+ * The first `limit` entries under `prefix` (from `from`), each read only when the loop asks for it: a
  * loop that stops at the first entry not yet due reads nothing after it, and none reads
  * past `limit`. A slice the node loaded with that limit (a hook's declared range) ends
  * there, and asking it for one entry more throws; so a hook's loop over its due entries
  * takes them through this, never `for (e of iterate()) { if (n++ >= limit) break; }`,
  * which pulls entry limit + 1 first.
  */
-export function* headEntries(state: StateReader, prefix: Uint8Array, limit: number): Generator<StateEntry, void, undefined> {
-  const it = state.iterate(prefix);
+export function* headEntries(state: StateReader, prefix: Uint8Array, limit: number, from?: Uint8Array): Generator<StateEntry, void, undefined> {
+  const it = state.iterate(prefix, from);
   try {
     for (let n = 0; n < limit; n++) {
       const r = it.next();

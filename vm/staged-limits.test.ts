@@ -85,6 +85,27 @@ describe('staged loads when more is due than one block takes', () => {
       expect(getMarket(state, 'Z', I)).toMatchObject(priced);
     });
 
+    it('is priced with the market after it in the same block', async () => {
+      const state = book();
+      const o = new StateOverlay(state);
+      writeBook(
+        o,
+        'Z2',
+        I,
+        [
+          { side: 'bid', price: 40n, volumeWh: 7n },
+          { side: 'ask', price: 20n, volumeWh: 3n },
+        ],
+        2 * perSide,
+      );
+      state.apply(o.changes());
+      const r = executeBlock(await loadAsTheNode(state, [], ctx), [], ctx, { strictAccess: true });
+      expect(r.events.filter((e) => e.type === 'market-priced').map((e) => e.attributes[0])).toEqual([
+        ['zone', 'Z'],
+        ['zone', 'Z2'],
+      ]);
+    });
+
     it('resumes its pricing walk where a block left it, past the heads', async () => {
       const state = book();
       const o = new StateOverlay(state);
@@ -100,6 +121,38 @@ describe('staged loads when more is due than one block takes', () => {
       state.apply(r.changes);
       expect(getMarket(state, 'Z', I)).toMatchObject(priced);
     });
+  });
+
+  it('more due markets than a block prices: the rest are priced in the next block', async () => {
+    const zones = Array.from({ length: 300 }, (_, i) => `Z${String(i).padStart(3, '0')}`);
+    const state = stateWith((o) =>
+      zones.forEach((z, i) =>
+        writeBook(
+          o,
+          z,
+          I,
+          [
+            { side: 'bid', price: 20n, volumeWh: 5n },
+            { side: 'ask', price: 10n, volumeWh: 5n },
+          ],
+          2 * i,
+        ),
+      ),
+    );
+    const gate = I - params.gateClosureLeadMs;
+    const counts: number[][] = [];
+    for (const height of [10, 11]) {
+      const ctx: BlockContext = { chainId: 'staged', params, height, timestamp: gate, proposer: new Uint8Array(20) };
+      const r = executeBlock(await loadAsTheNode(state, [], ctx), [], ctx, { strictAccess: true });
+      state.apply(r.changes);
+      counts.push(['market-priced', 'market-cleared'].map((t) => r.events.filter((e) => e.type === t).length));
+    }
+    // A block looks through 256 market records: those it prices and clears; the next block the other 44.
+    expect(counts).toEqual([
+      [256, 256],
+      [44, 44],
+    ]);
+    expect(zones.every((z) => getMarket(state, z, I)!.status === 'cleared')).toBe(true);
   });
 
   it("a block whose txs cancel more of a book's head than the clearing's slice of it, nothing due", async () => {

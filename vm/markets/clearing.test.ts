@@ -161,4 +161,40 @@ describe('clearing across blocks', () => {
       { numRuns: 8, endOnFailure: true },
     );
   });
+
+  it('prices every due market it can before writing the effects of the first: a busy market keeps none after it waiting for its price', () => {
+    const state = new MemoryState();
+    const o = new StateOverlay(state);
+    // Zone A: 600 crossing pairs (600 trades, each a unit of effects); zone B after it: 3 orders.
+    const busy = Array.from({ length: 1200 }, (_, i) => ({
+      side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
+      price: i % 2 === 0 ? 50n : 10n,
+      volumeWh: 5n,
+    }));
+    writeBook(o, 'A', I, busy);
+    writeBook(
+      o,
+      'B',
+      I,
+      [
+        { side: 'bid', price: 40n, volumeWh: 7n },
+        { side: 'ask', price: 20n, volumeWh: 3n },
+        { side: 'ask', price: 30n, volumeWh: 9n },
+      ],
+      busy.length,
+    );
+    state.apply(o.changes());
+    const b = new StateOverlay(state);
+    // 100 units: both priced (600 and 2 steps: 10 + 1 units), then 89 of A's trades written.
+    const events = clearDueMarkets(b, ctx(10), workBudget(100));
+    state.apply(b.changes());
+    expect(events.filter((e) => e.type === 'market-priced').map((e) => e.attributes[0])).toEqual([
+      ['zone', 'A'],
+      ['zone', 'B'],
+    ]);
+    expect(getMarket(state, 'A', I)).toMatchObject({ status: 'matching', trades: 600, recorded: 89, price: 30n });
+    // B: bid 40 x ask 20: 3 Wh; bid 40 x ask 30: 4 Wh; P = floor((40 + 30) / 2) = 35.
+    expect(getMarket(state, 'B', I)).toMatchObject({ status: 'matching', trades: 2, volumeWh: 7n, price: 35n, recorded: 0 });
+    expect(events.filter((e) => e.type === 'trade')).toHaveLength(89);
+  });
 });

@@ -3,6 +3,7 @@ import { compareBytes, readU64be, toHex } from '../../core/bytes.ts';
 import {
   bookOrderVolume,
   decodeBookOrder,
+  decodeMarket,
   marketOfOrder,
   orderPrice,
   parseOrderId,
@@ -11,7 +12,7 @@ import {
   type MarketRecord,
   type Side,
 } from '../../core/market.ts';
-import { MarketBucket } from '../../core/state-keys.ts';
+import { MarketBucket, marketBucketKey } from '../../core/state-keys.ts';
 import { firstEntry, headEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import {
   bookKey,
@@ -44,15 +45,17 @@ import { isPastGate } from './rules.ts';
  * The books are kept in state in the rule's order (core/market.ts orderId: price, then
  * height and index in block), market by market, earliest interval first; so step 1's sort
  * is the state's key order (each order inserted in O(log n)), and the walks read each book
- * from its head. Markets clear one after another in ascending (interval, zone) order: the
- * order of their ids, which is also what lets the hook declare its reads from the block
- * alone (the first entries of two buckets). Each market goes through:
+ * from its head. Markets clear in ascending (interval, zone) order: the order of their
+ * ids, which is also what lets the hook declare its reads from the block alone (the first
+ * entries of two buckets, and what they name). Each block first prices every due market it
+ * can, then writes the effects of the earliest ones. Each market goes through:
  *   pricing    steps 2-3 read only: the walk of the crossing books, taking each price from
  *              the order's key and only the volume from its record, finds the result (P,
  *              volume, trades) and writes nothing but the market record. One work unit per
  *              PRICING_STEPS_PER_UNIT trades, so a 100,000-order market is priced in the
- *              block its gate closes in (event `market-priced`); the books are frozen past
- *              the gate (no order placed or cancelled), so the result is the trades' own;
+ *              block its gate closes in (event `market-priced`), and the markets after it
+ *              need not wait for its effects; the books are frozen past the gate (no order
+ *              placed or cancelled), so the result is the trades' own;
  *   matching   the same walk again, writing: one work unit per trade; a bid that is done
  *              leaves the book with its escrow above ceil(traded x P / 1000) released (step
  *              4) and the rest held for settlement, an ask that is done keeps its collateral
@@ -78,6 +81,11 @@ const PRICING_LIMIT = CLEARING_WORK_PER_BLOCK * PRICING_STEPS_PER_UNIT + 2;
 
 const BIDS = bookPrefix('bid');
 const ASKS = bookPrefix('ask');
+const MARKETS = marketBucketKey(MarketBucket.market);
+/** Market records the pricing pass looks through in a block, from the earliest market with orders on. */
+const PRICING_MARKETS = 256;
+/** Book entries the pricing pass may load in a block over all its markets (the first market's always): twice what a block's steps read. */
+const PRICING_READS = 2 * PRICING_LIMIT;
 
 const intervalOf = (m: Uint8Array): number => readU64be(m, 0);
 
@@ -191,9 +199,10 @@ function askDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
   dropMarkers(state, m, c.order, c.device);
 }
 
-/** Where the pricing walk stands in one book: the order's id (a copy), price and remaining volume. */
+/** Where the pricing walk stands in one book: the order's book key, price and remaining volume. */
 interface PricingCursor {
-  readonly id: Uint8Array;
+  /** The key as listed: its id (entryId) is made only where the walk stops, not for each order. */
+  readonly key: Uint8Array;
   readonly price: bigint;
   left: bigint;
 }
@@ -201,13 +210,53 @@ interface PricingCursor {
 function pricingCursorOf(it: Iterator<StateEntry>, head: HeadProgress | undefined): PricingCursor | undefined {
   const r = it.next();
   if (r.done === true) return undefined;
-  const id = entryId(r.value);
-  const resumed = head !== undefined && compareBytes(head.id, id) === 0;
-  return { id, price: orderPrice(id), left: resumed ? head.remainingWh : bookOrderVolume(r.value[1]) };
+  const [key, value] = r.value;
+  const resumed = head !== undefined && compareBytes(head.id, entryId(r.value)) === 0;
+  return { key, price: orderPrice(key, 2), left: resumed ? head.remainingWh : bookOrderVolume(value) };
 }
 
 const pricingProgress = (c: PricingCursor | undefined): HeadProgress | undefined =>
-  c === undefined ? undefined : { id: c.id.slice(), remainingWh: c.left, trades: 0 };
+  c === undefined ? undefined : { id: c.key.slice(2), remainingWh: c.left, trades: 0 };
+
+/** A market the pricing pass works on in a block, and the slices of its books it reads. */
+interface PricingItem {
+  readonly m: Uint8Array;
+  readonly mk: MarketRecord;
+  readonly ranges: readonly HookRange[];
+}
+
+/**
+ * The markets the pricing pass works on in a block, in order: from the earliest market with
+ * orders (`head`), each one past its gate and not yet priced, until a market not past its
+ * gate, PRICING_MARKETS records, or PRICING_READS entries of their books (the first market
+ * is always taken). Each side's slice starts where its walk stands and holds its open
+ * orders and one more (a market's counts are its books' sizes until it is priced), at most
+ * PRICING_LIMIT. The same on the state the node loads before the block (the third stage
+ * declares these slices) and on the block's: past its gate, a market's record and books
+ * change only by this hook, and the head is the same market.
+ */
+function pricingPlan(state: StateReader, block: BlockContext, head: Uint8Array): PricingItem[] {
+  const plan: PricingItem[] = [];
+  let reads = 0;
+  for (const [key, value] of headEntries(state, MARKETS, PRICING_MARKETS, marketBucketKey(MarketBucket.market, head))) {
+    const m = key.subarray(MARKETS.length);
+    if (!isPastGate(intervalOf(m), block.params, block.timestamp)) break;
+    const mk = decodeMarket(value);
+    // Priced already, or every order cancelled before the gate (nothing to clear: it stays open, as it always has).
+    if ((mk.status !== 'open' && mk.status !== 'pricing') || mk.bids + mk.asks === 0) continue;
+    const ranges = (['bid', 'ask'] as const).map((side): HookRange => {
+      const at = side === 'bid' ? mk.headBid : mk.headAsk;
+      const from = mk.status === 'pricing' && at !== undefined ? bookKey(side, at.id) : undefined;
+      const limit = Math.min((side === 'bid' ? mk.bids : mk.asks) + 1, PRICING_LIMIT);
+      return { prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit };
+    });
+    const n = ranges[0]!.limit + ranges[1]!.limit;
+    if (plan.length > 0 && reads + n > PRICING_READS) break;
+    reads += n;
+    plan.push({ m: m.slice(), mk, ranges });
+  }
+  return plan;
+}
 
 /**
  * Steps 2-3 without writing: the result of the walk, or, when the budget ends first, the
@@ -336,13 +385,8 @@ function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): b
 /** Works on one market until it is cleared (true) or the budget is spent (false). */
 function clearMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget, events: BlockEvent[]): boolean {
   let mk = getMarketById(state, m)!;
-  if (mk.status === 'open' || mk.status === 'pricing') {
-    mk = priceMarket(state, m, mk, budget, events);
-    if (mk.status === 'pricing') {
-      putMarket(state, mk);
-      return false;
-    }
-  }
+  // Not priced in this block's pricing pass: its budget or its plan ended before this market.
+  if (mk.status === 'open' || mk.status === 'pricing') return false;
   if (mk.status === 'matching') {
     mk = matchMarket(state, m, mk, budget, events);
     if (mk.status === 'matching') {
@@ -370,8 +414,22 @@ function clearMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget, eve
   return true;
 }
 
+/**
+ * The block's clearing: first the pricing pass, which prices the due markets in order
+ * (pricingPlan) while the budget lasts, so every market's result is known as early as the
+ * budget allows, whatever the effects of the markets before it still take; then the
+ * effects, market after market from the earliest, while the budget lasts.
+ */
 export function clearDueMarkets(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[] {
   const events: BlockEvent[] = [];
+  const head = nextMarket(state, block);
+  if (head !== undefined) {
+    for (const { m, mk } of pricingPlan(state, block, head)) {
+      const priced = priceMarket(state, m, mk, budget, events);
+      putMarket(state, priced);
+      if (priced.status === 'pricing') break;
+    }
+  }
   for (;;) {
     const m = nextMarket(state, block);
     if (m === undefined || !clearMarket(state, Uint8Array.from(m), budget, events)) return events;
@@ -379,54 +437,40 @@ export function clearDueMarkets(state: StateOverlay, block: BlockContext, budget
 }
 
 /** The due entries at the books' heads, as far as a block's budget can reach: the only orders it can reach, and the markets it can work on. */
-function* dueHeadEntries(declared: StateReader, block: BlockContext): Generator<{ m: Uint8Array; market: Uint8Array; owner: Uint8Array }> {
+function* dueHeadEntries(declared: StateReader, block: BlockContext): Generator<{ market: Uint8Array; owner: Uint8Array }> {
   for (const prefix of [BIDS, ASKS]) {
     for (const e of headEntries(declared, prefix, HEAD_LIMIT)) {
-      const id = entryId(e);
-      const ref = parseOrderId(id, 'order');
+      const ref = parseOrderId(entryId(e), 'order');
       if (!isPastGate(ref.intervalStartMs, block.params, block.timestamp)) break;
-      yield { m: marketOfOrder(id), market: marketKey(ref.zone, ref.intervalStartMs), owner: decodeBookOrder(e[1]).owner };
+      yield { market: marketKey(ref.zone, ref.intervalStartMs), owner: decodeBookOrder(e[1]).owner };
     }
   }
 }
 
 /**
  * What the clearing reads besides the two heads: the records of the markets the heads' due
- * entries belong to and their owners' accounts. The due entries are in the state before the
- * block's txs, which never touch a market past its gate.
+ * entries belong to and their owners' accounts, and the slice of market records the pricing
+ * pass looks through. The due entries are in the state before the block's txs, which never
+ * touch a market past its gate.
  */
 export function clearingDependentReads(declared: StateReader, block: BlockContext): HookReads {
   const keys = new Map<string, Uint8Array>();
   for (const { market, owner } of dueHeadEntries(declared, block)) {
     for (const k of [market, accountKey(owner)]) keys.set(toHex(k), k);
   }
-  return { keys: [...keys.values()], prefixes: [] };
+  const head = nextMarket(declared, block);
+  // The market records the pricing pass looks through (the books' heads name the first).
+  const ranges = head === undefined ? [] : [{ prefix: MARKETS, from: marketBucketKey(MarketBucket.market, head), limit: PRICING_MARKETS }];
+  return { keys: [...keys.values()], prefixes: [], ranges };
 }
 
 /**
- * The third stage: what the pricing walk of each of those markets that is not yet priced can
- * read in one block, from where its walk stands (the market's record, loaded by the stage
- * before) on each side. A market to come is reached only once the markets before it are
- * cleared, so the heads name every market a block can price.
+ * The third stage: the slices of the books the pricing pass reads (pricingPlan), from the
+ * market records the second stage loaded.
  */
 export function clearingPricingReads(declared: StateReader, block: BlockContext): HookReads {
-  const ranges: HookRange[] = [];
-  const seen = new Set<string>();
-  for (const { m } of dueHeadEntries(declared, block)) {
-    const id = toHex(m);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const mk = getMarketById(declared, m);
-    if (mk === undefined || (mk.status !== 'open' && mk.status !== 'pricing')) continue;
-    for (const [side, head] of [
-      ['bid', mk.headBid],
-      ['ask', mk.headAsk],
-    ] as const) {
-      const from = mk.status === 'pricing' && head !== undefined ? bookKey(side, head.id) : undefined;
-      ranges.push({ prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit: PRICING_LIMIT });
-    }
-  }
-  return { keys: [], prefixes: [], ranges };
+  const head = nextMarket(declared, block);
+  return { keys: [], prefixes: [], ranges: head === undefined ? [] : pricingPlan(declared, block, head).flatMap((p) => p.ranges) };
 }
 
 export const marketClearingHook: EndBlockHook = {

@@ -22,14 +22,18 @@ export const bookOwner = (i: number): Uint8Array => {
   return a;
 };
 
-/** Writes `orders` as one market's book (order i placed as tx i of the blocks from height 1) and the market's record. */
-export function writeBook(o: StateOverlay, zone: string, intervalStartMs: number, orders: readonly BookOrderSpec[]): void {
+/**
+ * Writes `orders` as one market's book (order i placed as tx i of the blocks from height 1,
+ * owned by bookOwner(firstOwner + i)) and the market's record.
+ */
+export function writeBook(o: StateOverlay, zone: string, intervalStartMs: number, orders: readonly BookOrderSpec[], firstOwner = 0): void {
   orders.forEach((x, i) => {
     const deviceId = x.side === 'ask' ? `pv-${i}` : undefined;
     const id = orderId({ zone, intervalStartMs, side: x.side, price: x.price, height: 1 + (i >> 12), index: i & 4095, deviceId });
     const locked = x.side === 'bid' ? (x.volumeWh * x.price + 999n) / 1000n : 0n;
-    o.set(bookKey(x.side, id), encodeBookOrder({ owner: bookOwner(i), volumeWh: x.volumeWh, deviceId, locked }));
-    o.set(accountKey(bookOwner(i)), encodeAccount({ ...EMPTY_ACCOUNT, locked }));
+    const owner = bookOwner(firstOwner + i);
+    o.set(bookKey(x.side, id), encodeBookOrder({ owner, volumeWh: x.volumeWh, deviceId, locked }));
+    o.set(accountKey(owner), encodeAccount({ ...EMPTY_ACCOUNT, locked }));
   });
   const bids = orders.filter((x) => x.side === 'bid').length;
   putMarket(o, { ...emptyMarket(zone, intervalStartMs), bids, asks: orders.length - bids });

@@ -156,6 +156,14 @@ export function structureProblems(state: StateReader): string[] {
       if (status === 'cleared' || status === 'missing') out.push(`order ${hex(id)} is in the book of a market ${status}`);
     }
   }
+  // Until it is priced, a market's counts are its books' sizes: what the clearing loads of them.
+  for (const [k, v] of state.iterate(marketBucketKey(MarketBucket.market))) {
+    const mk = decodeMarket(v);
+    if (mk.status !== 'open' && mk.status !== 'pricing') continue;
+    const m = k.subarray(2);
+    const [bids, asks] = [MarketBucket.bids, MarketBucket.asks].map((side) => [...state.iterate(marketBucketKey(side, m))].length);
+    if (bids !== mk.bids || asks !== mk.asks) out.push(`market ${hex(m)} counts ${mk.bids} bids and ${mk.asks} asks, its books hold ${bids} and ${asks}`);
+  }
   const byOwner = new Uint8Array([StatePrefix.energyUtxo, EnergyBucket.utxoByOwner]);
   const indexed = new Set<string>();
   for (const [k] of state.iterate(byOwner)) {
