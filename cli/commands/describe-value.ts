@@ -1,5 +1,6 @@
 import { toHex } from '../../core/bytes.ts';
 import { formatAddress } from '../../core/keys.ts';
+import { isPriced } from '../../core/market-json.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 
 /** An id or a key, shortened for one line. */
@@ -29,7 +30,7 @@ export function describeValue(key: Uint8Array, value: Uint8Array | undefined): s
   }
   if (view.kind === 'market') {
     const m = view.market;
-    return `market ${m.zone}@${m.intervalStartMs}: ${m.status}, ${m.bids} bid(s), ${m.asks} ask(s)${m.trades > 0 || m.status === 'cleared' ? `, ${m.volumeWh} Wh in ${m.trades} trade(s) at ${m.price} per kWh` : ''}`;
+    return `market ${m.zone}@${m.intervalStartMs}: ${m.status}, ${m.bids} bid(s), ${m.asks} ask(s)${isPriced(m) ? `, ${m.volumeWh} Wh in ${m.trades} trade(s) at ${m.price} per kWh` : ''}`;
   }
   if (view.kind === 'trade') {
     const t = view.trade;

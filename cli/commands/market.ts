@@ -2,7 +2,15 @@ import type { Command } from 'commander';
 import { fromHexOrUndefined } from '../../core/bytes.ts';
 import { isZone } from '../../core/device.ts';
 import { parseOrderId, type Side } from '../../core/market.ts';
-import type { MarketJson, MarketTradesJson, OrderBookJson, OrderJson, TradeJson, TradeListJson } from '../../core/market-json.ts';
+import {
+  isPriced,
+  type MarketJson,
+  type MarketTradesJson,
+  type OrderBookJson,
+  type OrderJson,
+  type TradeJson,
+  type TradeListJson,
+} from '../../core/market-json.ts';
 import { marketBucketKey, MarketBucket, marketId, marketKey } from '../../core/state-keys.ts';
 import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
 import { buildOrderPlace, describeOrderPlace } from '../../core/tx/order-place.ts';
@@ -56,15 +64,12 @@ function pageQuery(opts: ReadOptions): Record<string, unknown> {
 
 const when = (ms: number) => new Date(ms).toISOString();
 
-/** Statuses whose record holds the clearing's result (while pricing, its counts are partial). */
-const PRICED = new Set(['matching', 'expiring', 'cleared']);
-
 function marketLines(m: MarketJson): string[] {
   return [
     `market      ${m.zone} ${when(m.intervalStartMs)} (${m.intervalStartMs})`,
     `status      ${m.status}`,
     m.status === 'open' ? `open        ${m.bids} bid(s), ${m.asks} ask(s)` : `orders      ${m.bids} bid(s), ${m.asks} ask(s) at gate closure`,
-    ...(PRICED.has(m.status)
+    ...(isPriced(m)
       ? [`price       ${m.price} per kWh (last matched bid ${m.lastBidPrice}, ask ${m.lastAskPrice})`, `traded      ${m.volumeWh} Wh in ${m.trades} trade(s)`]
       : []),
     `state key   ${m.stateKey} (prove it: joule query proof market:${m.zone}@${m.intervalStartMs})`,

@@ -72,7 +72,7 @@ export const CLEARING_WORK_PER_BLOCK = 2_500;
 const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
 /**
  * Steps of the pricing walk per work unit. A step reads an order's key and volume and writes
- * nothing: about a fortieth of a matching step's cost (which writes a trade, its queue entry
+ * nothing: about a thirtieth of a matching step's cost (which writes a trade, its queue entry
  * and account index entries, and releases or holds an order's money).
  */
 export const PRICING_STEPS_PER_UNIT = 64;
