@@ -12,6 +12,8 @@ export interface MarketJson {
   bids: number;
   asks: number;
   trades: number;
+  /** Trades written to state so far (equal to `trades` once the market is past `matching`). */
+  recorded: number;
   volumeWh: string;
   /** The clearing price P, micro-units per kWh ("0" before clearing or with no trade). */
   price: string;

@@ -18,6 +18,7 @@ export function formatMarket(m: MarketRecord): MarketJson {
     bids: m.bids,
     asks: m.asks,
     trades: m.trades,
+    recorded: m.recorded,
     volumeWh: m.volumeWh.toString(),
     price: m.price.toString(),
     lastBidPrice: m.lastBidPrice.toString(),

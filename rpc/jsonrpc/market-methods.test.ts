@@ -58,6 +58,7 @@ describe('market RPC methods', () => {
       bids: 1,
       asks: 1,
       trades: 1,
+      recorded: 1,
       volumeWh: '1000',
       price: '200',
       lastBidPrice: '300',

@@ -19,6 +19,7 @@ export const clearedMarket: MarketRecord = {
   bids: 1,
   asks: 1,
   trades: 1,
+  recorded: 1,
   volumeWh: 1000n,
   lastBidPrice: 300n,
   lastAskPrice: 100n,
