@@ -70,7 +70,10 @@ function marketLines(m: MarketJson): string[] {
     `status      ${m.status}`,
     m.status === 'open' ? `open        ${m.bids} bid(s), ${m.asks} ask(s)` : `orders      ${m.bids} bid(s), ${m.asks} ask(s) at gate closure`,
     ...(isPriced(m)
-      ? [`price       ${m.price} per kWh (last matched bid ${m.lastBidPrice}, ask ${m.lastAskPrice})`, `traded      ${m.volumeWh} Wh in ${m.trades} trade(s)${m.recorded < m.trades ? ` (${m.recorded} written so far)` : ''}`]
+      ? [
+          `price       ${m.price} per kWh (last matched bid ${m.lastBidPrice}, ask ${m.lastAskPrice})`,
+          `traded      ${m.volumeWh} Wh in ${m.trades} trade(s)${m.recorded < m.trades ? ` (${m.recorded} written so far)` : ''}`,
+        ]
       : []),
     `state key   ${m.stateKey} (prove it: joule query proof market:${m.zone}@${m.intervalStartMs})`,
   ];
