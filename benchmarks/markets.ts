@@ -239,10 +239,13 @@ function clearing(markets: number, perMarket: number): string[] {
   const pricingUnits = Math.ceil(trades / PRICING_STEPS_PER_UNIT);
   const pricing = books(markets, perMarket).state;
   global.gc?.();
+  const pricingHeap0 = process.memoryUsage().heapUsed;
   const priced = blocks(pricing, clearDueMarkets, pricingUnits, gate, 1);
+  // After the block (its overlay dropped), before any collection: what the walk allocated.
+  const pricingHeap = process.memoryUsage().heapUsed - pricingHeap0;
   const priceOf = [...pricing.iterate(new Uint8Array([0x20, 0x01]))].map(([, v]) => decodeMarket(v));
   lines.push(
-    `  the pricing walk alone: P, volume, trades (${fmt(pricingUnits)} units)       ${(priced.total * 1000).toFixed(0)} ms, cpu ${priced.cpu.toFixed(0)} ms (${(priced.total / sortS).toFixed(1)} x the sort); ${priceOf.filter((m) => m.status === 'matching').length} of ${markets} market(s) priced`,
+    `  the pricing walk alone: P, volume, trades (${fmt(pricingUnits)} units)       ${(priced.total * 1000).toFixed(0)} ms, cpu ${priced.cpu.toFixed(0)} ms (${(priced.total / sortS).toFixed(1)} x the sort), heap +${mib(pricingHeap)} MiB; ${priceOf.filter((m) => m.status === 'matching').length} of ${markets} market(s) priced`,
   );
   global.gc?.();
   const budgeted = blocks(books(markets, perMarket).state, clearDueMarkets, CLEARING_WORK_PER_BLOCK, gate);
