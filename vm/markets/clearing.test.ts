@@ -162,6 +162,68 @@ describe('clearing across blocks', () => {
     );
   });
 
+  it('several markets, a few units a block: the state and each kind of event of one unbounded block; no trade written while a market is unpriced', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(order, { minLength: 0, maxLength: 60 }), { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 1, max: 40 }),
+        (books, units) => {
+          const zones = books.map((_, z) => `Z${z}`);
+          const build = (): MemoryState => {
+            const state = new MemoryState();
+            const o = new StateOverlay(state);
+            let owner = 0;
+            books.forEach((orders, z) => {
+              writeBook(o, zones[z]!, I, orders, owner);
+              owner += orders.length;
+            });
+            state.apply(o.changes());
+            return state;
+          };
+          const one = build();
+          const o = new StateOverlay(one);
+          const oneEvents = clearDueMarkets(o, ctx(10), workBudget(Number.MAX_SAFE_INTEGER));
+          one.apply(o.changes());
+
+          const many = build();
+          const manyEvents = [];
+          // A market without orders has no book entry: the hook never reaches it, and it stays open.
+          const busy = zones.filter((_, z) => books[z]!.length > 0);
+          for (let h = 10; busy.some((z) => getMarket(many, z, I)!.status !== 'cleared'); h++) {
+            const b = new StateOverlay(many);
+            const events = clearDueMarkets(b, ctx(h), workBudget(units));
+            many.apply(b.changes());
+            const types = events.map((e) => e.type);
+            // The pricing pass comes first; a block that wrote a trade left no market unpriced.
+            if (types.includes('trade')) {
+              expect(types.lastIndexOf('market-priced')).toBeLessThan(types.indexOf('trade'));
+              expect(busy.filter((z) => ['open', 'pricing'].includes(getMarket(many, z, I)!.status))).toEqual([]);
+            }
+            manyEvents.push(...events);
+            expect(h).toBeLessThan(10_000);
+          }
+          expect(dump(many)).toEqual(dump(one));
+          for (const type of ['market-priced', 'trade', 'market-cleared']) {
+            expect(manyEvents.filter((e) => e.type === type)).toEqual(oneEvents.filter((e) => e.type === type));
+          }
+          books.forEach((orders, z) => {
+            const side = (s: 'bid' | 'ask') =>
+              orders.flatMap((x, i) => (x.side === s ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : []));
+            const rule = clearAuction(side('bid'), side('ask'));
+            if (orders.length > 0)
+              expect(getMarket(many, zones[z]!, I)).toMatchObject({
+                status: 'cleared',
+                price: rule.price,
+                volumeWh: rule.volumeWh,
+                trades: rule.trades.length,
+              });
+          });
+        },
+      ),
+      { numRuns: 25, endOnFailure: true },
+    );
+  });
+
   it('prices every due market it can before writing the effects of the first: a busy market keeps none after it waiting for its price', () => {
     const state = new MemoryState();
     const o = new StateOverlay(state);
