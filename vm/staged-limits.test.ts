@@ -155,6 +155,34 @@ describe('staged loads when more is due than one block takes', () => {
     expect(zones.every((z) => getMarket(state, z, I)!.status === 'cleared')).toBe(true);
   });
 
+  it('a market whose counts are short of its books (never, if place and cancel keep them) waits to be priced first, and the chain goes on', async () => {
+    // Z1 is priced at once and its 3,000 trades take two blocks to write. Z2's record counts
+    // 5 bids and 5 asks of its 20 and 20: the third stage loads 6 entries of each side, and
+    // its walk stops there rather than read past them (which would fail every validator's
+    // block alike). In the next block Z2 is the first market to price: its slices are whole.
+    const pairs = (n: number) =>
+      Array.from({ length: 2 * n }, (_, i) => ({ side: i % 2 === 0 ? ('bid' as const) : ('ask' as const), price: i % 2 === 0 ? 50n : 10n, volumeWh: 2n }));
+    const state = stateWith((o) => {
+      writeBook(o, 'Z1', I, pairs(3_000));
+      writeBook(o, 'Z2', I, pairs(20), 6_000);
+      putMarket(o, { ...getMarket(o, 'Z2', I)!, bids: 5, asks: 5 });
+    });
+    const gate = I - params.gateClosureLeadMs;
+    const statuses: string[][] = [];
+    for (const height of [10, 11, 12]) {
+      const ctx: BlockContext = { chainId: 'staged', params, height, timestamp: gate, proposer: new Uint8Array(20) };
+      const r = executeBlock(await loadAsTheNode(state, [], ctx), [], ctx, { strictAccess: true });
+      state.apply(r.changes);
+      statuses.push(['Z1', 'Z2'].map((z) => getMarket(state, z, I)!.status));
+    }
+    expect(statuses).toEqual([
+      ['matching', 'pricing'],
+      ['cleared', 'cleared'],
+      ['cleared', 'cleared'],
+    ]);
+    expect(getMarket(state, 'Z2', I)).toMatchObject({ trades: 20, volumeWh: 40n, price: 30n });
+  });
+
   it("a block whose txs cancel more of a book's head than the clearing's slice of it, nothing due", async () => {
     // A market to come, its best bids placed in earlier blocks; this block's order-cancel
     // txs delete them (each cancel deletes its order's book entry, and a block may hold

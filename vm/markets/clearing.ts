@@ -231,9 +231,11 @@ interface PricingItem {
  * gate, PRICING_MARKETS records, or PRICING_READS entries of their books (the first market
  * is always taken). Each side's slice starts where its walk stands and holds its open
  * orders and one more (a market's counts are its books' sizes until it is priced), at most
- * PRICING_LIMIT. The same on the state the node loads before the block (the third stage
- * declares these slices) and on the block's: past its gate, a market's record and books
- * change only by this hook, and the head is the same market.
+ * PRICING_LIMIT; the first market's slices hold PRICING_LIMIT whatever its counts say, so
+ * that it always progresses even if a count were ever wrong. The same on the state the node
+ * loads before the block (the third stage declares these slices) and on the block's: past
+ * its gate, a market's record and books change only by this hook, and the head is the same
+ * market.
  */
 function pricingPlan(state: StateReader, block: BlockContext, head: Uint8Array): PricingItem[] {
   const plan: PricingItem[] = [];
@@ -244,15 +246,14 @@ function pricingPlan(state: StateReader, block: BlockContext, head: Uint8Array):
     const mk = decodeMarket(value);
     // Priced already, or every order cancelled before the gate (nothing to clear: it stays open, as it always has).
     if ((mk.status !== 'open' && mk.status !== 'pricing') || mk.bids + mk.asks === 0) continue;
-    const ranges = (['bid', 'ask'] as const).map((side): HookRange => {
+    const expected = [mk.bids, mk.asks].map((count) => Math.min(count + 1, PRICING_LIMIT));
+    if (plan.length > 0 && reads + expected[0]! + expected[1]! > PRICING_READS) break;
+    reads += expected[0]! + expected[1]!;
+    const ranges = (['bid', 'ask'] as const).map((side, i): HookRange => {
       const at = side === 'bid' ? mk.headBid : mk.headAsk;
       const from = mk.status === 'pricing' && at !== undefined ? bookKey(side, at.id) : undefined;
-      const limit = Math.min((side === 'bid' ? mk.bids : mk.asks) + 1, PRICING_LIMIT);
-      return { prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit };
+      return { prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit: plan.length === 0 ? PRICING_LIMIT : expected[i]! };
     });
-    const n = ranges[0]!.limit + ranges[1]!.limit;
-    if (plan.length > 0 && reads + n > PRICING_READS) break;
-    reads += n;
     plan.push({ m: m.slice(), mk, ranges });
   }
   return plan;
@@ -263,7 +264,8 @@ function pricingPlan(state: StateReader, block: BlockContext, head: Uint8Array):
  * market in `pricing` with where the walk stands. It walks exactly as matchMarket does, so
  * the trades matching writes are the ones counted here.
  */
-function priceMarket(state: StateReader, m: Uint8Array, mk: MarketRecord, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
+function priceMarket(state: StateReader, item: PricingItem, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
+  const { m, mk, ranges } = item;
   const resuming = mk.status === 'pricing';
   const from = (side: Side, head: HeadProgress | undefined) => (resuming && head !== undefined ? bookKey(side, head.id) : undefined);
   const bidIt = state.iterate(marketBookPrefix('bid', m), from('bid', mk.headBid));
@@ -271,10 +273,15 @@ function priceMarket(state: StateReader, m: Uint8Array, mk: MarketRecord, budget
   try {
     let bid = pricingCursorOf(bidIt, resuming ? mk.headBid : undefined);
     let ask = pricingCursorOf(askIt, resuming ? mk.headAsk : undefined);
+    // Entries listed of each side, against its slice: a step lists at most one more of each.
+    let bidsRead = 1;
+    let asksRead = 1;
     let { trades, volumeWh, lastBidPrice, lastAskPrice } = resuming ? mk : { trades: 0, volumeWh: 0n, lastBidPrice: 0n, lastAskPrice: 0n };
     let steps = 0;
     while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
-      if (steps++ % PRICING_STEPS_PER_UNIT === 0 && !budget.take()) {
+      // Out of budget, or (only if a market's counts were wrong: they are its books' sizes)
+      // at the end of a slice: the walk waits here for a later block.
+      if ((steps++ % PRICING_STEPS_PER_UNIT === 0 && !budget.take()) || bidsRead >= ranges[0]!.limit || asksRead >= ranges[1]!.limit) {
         return { ...mk, status: 'pricing', headBid: pricingProgress(bid), headAsk: pricingProgress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
       }
       const q = bid.left < ask.left ? bid.left : ask.left;
@@ -284,8 +291,14 @@ function priceMarket(state: StateReader, m: Uint8Array, mk: MarketRecord, budget
       lastAskPrice = ask.price;
       bid.left -= q;
       ask.left -= q;
-      if (bid.left === 0n) bid = pricingCursorOf(bidIt, undefined);
-      if (ask.left === 0n) ask = pricingCursorOf(askIt, undefined);
+      if (bid.left === 0n) {
+        bid = pricingCursorOf(bidIt, undefined);
+        bidsRead++;
+      }
+      if (ask.left === 0n) {
+        ask = pricingCursorOf(askIt, undefined);
+        asksRead++;
+      }
     }
     const price = trades === 0 ? 0n : clearingPrice(lastBidPrice, lastAskPrice);
     events.push({
@@ -424,8 +437,8 @@ export function clearDueMarkets(state: StateOverlay, block: BlockContext, budget
   const events: BlockEvent[] = [];
   const head = nextMarket(state, block);
   if (head !== undefined) {
-    for (const { m, mk } of pricingPlan(state, block, head)) {
-      const priced = priceMarket(state, m, mk, budget, events);
+    for (const item of pricingPlan(state, block, head)) {
+      const priced = priceMarket(state, item, budget, events);
       putMarket(state, priced);
       if (priced.status === 'pricing') break;
     }
