@@ -247,16 +247,17 @@ describe('clearing across blocks', () => {
     );
     state.apply(o.changes());
     const b = new StateOverlay(state);
-    // 100 units: both priced (600 and 2 steps: 10 + 1 units), then 89 of A's trades written.
+    // 100 units: both priced (600 and 2 steps: a unit per PRICING_STEPS_PER_UNIT steps begun), then the rest of A's trades written.
+    const written = 100 - Math.ceil(600 / PRICING_STEPS_PER_UNIT) - 1;
     const events = clearDueMarkets(b, ctx(10), workBudget(100));
     state.apply(b.changes());
     expect(events.filter((e) => e.type === 'market-priced').map((e) => e.attributes[0])).toEqual([
       ['zone', 'A'],
       ['zone', 'B'],
     ]);
-    expect(getMarket(state, 'A', I)).toMatchObject({ status: 'matching', trades: 600, recorded: 89, price: 30n });
+    expect(getMarket(state, 'A', I)).toMatchObject({ status: 'matching', trades: 600, recorded: written, price: 30n });
     // B: bid 40 x ask 20: 3 Wh; bid 40 x ask 30: 4 Wh; P = floor((40 + 30) / 2) = 35.
     expect(getMarket(state, 'B', I)).toMatchObject({ status: 'matching', trades: 2, volumeWh: 7n, price: 35n, recorded: 0 });
-    expect(events.filter((e) => e.type === 'trade')).toHaveLength(89);
+    expect(events.filter((e) => e.type === 'trade')).toHaveLength(written);
   });
 });
