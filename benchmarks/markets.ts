@@ -11,7 +11,8 @@
  * Each next to its ceiling measured in the same run: a plain sort of the same orders
  * (vm/markets/auction.ts sortBids + sortAsks), the step the hook replaces by the books'
  * key order. Time (median of runs where cheap) and memory (heap growth).
- * Run alone: `npx node benchmarks/markets.ts` (`--one-market`: parts 1 and 3 only).
+ * Run alone: `npx node --expose-gc benchmarks/markets.ts` (`--one-market`: parts 1 and 3 only); without
+ * --expose-gc nothing is collected before a heap figure, which may then come out negative.
  */
 import { mintedUtxoId } from '../core/energy.ts';
 import { decodeMarket, emptyMarket, orderId, type Side } from '../core/market.ts';
