@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { overDeliveryShare } from './market.ts';
+import { bookOrderVolume, decodeBookOrder, encodeBookOrder, orderId, orderPrice, overDeliveryShare, parseOrderId } from './market.ts';
 
 describe('overDeliveryShare', () => {
   it('shares the export beyond every commitment by volume; alone, a party takes it all', () => {
@@ -27,6 +27,39 @@ describe('overDeliveryShare', () => {
         expect(charged <= over).toBe(true);
         expect(over - charged < BigInt(parties.length)).toBe(true);
       }),
+    );
+  });
+});
+
+describe("the pricing walk's reads", () => {
+  it('bookOrderVolume gives what decodeBookOrder gives, in place or decoded whole, at every width of the volume', () => {
+    const volumes = [1n, 127n, 128n, 255n, 256n, 65_535n, 65_536n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n, 2n ** 63n];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...volumes),
+        fc.option(fc.constantFrom('pv-0', 'a-much-longer-device-id-7')),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        (volumeWh, deviceId, locked) => {
+          const bytes = encodeBookOrder({ owner: new Uint8Array(20).fill(9), volumeWh, deviceId: deviceId ?? undefined, locked });
+          expect(bookOrderVolume(bytes)).toBe(decodeBookOrder(bytes).volumeWh);
+        },
+      ),
+    );
+  });
+
+  it('orderPrice reads the price parseOrderId reads, from an id or from a key that holds it at an offset', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'bid' | 'ask'>('bid', 'ask'),
+        fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }),
+        fc.constantFrom('NL', 'ZONE-WITH-A-LONG-NAME'),
+        fc.nat(),
+        (side, price, zone, height) => {
+          const id = orderId({ zone, intervalStartMs: 1_800_000_000_000, side, price, height, index: 3, deviceId: side === 'ask' ? 'pv-0' : undefined });
+          expect(orderPrice(id)).toBe(parseOrderId(id, 'id').price);
+          expect(orderPrice(Uint8Array.of(0x20, 0x02, ...id), 2)).toBe(price);
+        },
+      ),
     );
   });
 });
