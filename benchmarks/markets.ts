@@ -25,7 +25,8 @@ import { byteId, iterationStart, StateOverlay, type StateChange, type StateEntry
 import { putIntervalTotals } from '../state/telemetry.ts';
 import { encodeBookOrder } from '../core/market.ts';
 import { clearAuction, sortAsks, sortBids, type AuctionOrder } from '../vm/markets/auction.ts';
-import { CLEARING_WORK_PER_BLOCK, clearDueMarkets, PRICING_STEPS_PER_UNIT } from '../vm/markets/clearing.ts';
+import { CLEARING_WORK_PER_BLOCK, clearDueMarkets } from '../vm/markets/clearing.ts';
+import { PRICING_STEPS_PER_UNIT } from '../vm/markets/pricing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK, settleTrades } from '../vm/markets/settlement.ts';
 import type { BlockContext, WorkBudget } from '../vm/types.ts';
 import { workBudget } from '../vm/end-block.ts';

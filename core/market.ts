@@ -73,7 +73,7 @@ export function parseOrderId(id: Uint8Array, field: string): OrderRef {
   const key = dv.getBigUint64(10 + zl);
   const r: OrderRef = {
     zone,
-    intervalStartMs: readU64be(id, 0),
+    intervalStartMs: marketInterval(id),
     side,
     price: side === 'ask' ? key : U64_MAX - key,
     height: readU64be(id, 18 + zl),
@@ -95,6 +95,11 @@ export function orderPrice(key: Uint8Array, at = 0): bigint {
   const lo = ((key[p + 4]! << 24) | (key[p + 5]! << 16) | (key[p + 6]! << 8) | key[p + 7]!) >>> 0;
   const priceKey = (BigInt(hi) << 32n) | BigInt(lo);
   return key[p - 1] === 0 ? U64_MAX - priceKey : priceKey;
+}
+
+/** The start of a market's delivery interval, from its id M (or an order id, which begins with M). */
+export function marketInterval(m: Uint8Array): number {
+  return readU64be(m, 0);
 }
 
 /** The market part (M) of an order id. */

@@ -1,5 +1,5 @@
-import { compareBytes, concatBytes, readU64be, utf8Text } from '../core/bytes.ts';
-import { decodeBookOrder, decodeMarket, decodeSettlement, decodeTrade, type MarketRecord } from '../core/market.ts';
+import { compareBytes, concatBytes, utf8Text } from '../core/bytes.ts';
+import { decodeBookOrder, decodeMarket, decodeSettlement, decodeTrade, marketInterval, type MarketRecord } from '../core/market.ts';
 import type { AccountTradesQuery, ListedTrade, MarketTradesQuery, OrderBookPage, OrderBookQuery, TradePage } from '../core/market-query.ts';
 import type { LoadableReader, PrefixReader } from './energy-lists.ts';
 import { accountTradesPrefix, marketBookPrefix, marketId, marketKey, settlementKey, tradeKey, tradesPrefix } from './markets.ts';
@@ -89,7 +89,7 @@ export async function loadAndListMarketTrades(view: LoadableReader, q: MarketTra
 /** The market id M at the start of an account index suffix (M ++ u32be(seq)). */
 function marketOfSuffix(suffix: Uint8Array): { m: Uint8Array; zone: string; intervalStartMs: number } {
   const m = suffix.subarray(0, suffix.length - 4);
-  return { m, zone: utf8Text(m.subarray(9)), intervalStartMs: readU64be(m, 0) };
+  return { m, zone: utf8Text(m.subarray(9)), intervalStartMs: marketInterval(m) };
 }
 
 /** An account's trades as buyer or seller, by (interval, zone, seq), with their markets' prices and settlements. */

@@ -13,7 +13,8 @@ import { MemoryState } from '../testing/fixtures.ts';
 import { testMarket, ZONE } from '../testing/market.ts';
 import type { BlockContext } from '../types.ts';
 import { clearAuction } from './auction.ts';
-import { clearDueMarkets, PRICING_STEPS_PER_UNIT } from './clearing.ts';
+import { clearDueMarkets } from './clearing.ts';
+import { PRICING_STEPS_PER_UNIT } from './pricing.ts';
 
 function rejection(f: () => unknown): { code: string; field: string | undefined } {
   try {

@@ -1,21 +1,18 @@
 import type { BlockEvent } from '../../core/block.ts';
-import { compareBytes, readU64be, toHex } from '../../core/bytes.ts';
+import { compareBytes, toHex } from '../../core/bytes.ts';
 import {
-  bookOrderVolume,
   decodeBookOrder,
-  decodeMarket,
+  marketInterval,
   marketOfOrder,
-  orderPrice,
   parseOrderId,
   type BookOrder,
   type HeadProgress,
   type MarketRecord,
   type Side,
 } from '../../core/market.ts';
-import { MarketBucket, marketBucketKey } from '../../core/state-keys.ts';
+import { MarketBucket } from '../../core/state-keys.ts';
 import { firstEntry, headEntries, type StateEntry, type StateOverlay, type StateReader } from '../../state/overlay.ts';
 import {
-  bookKey,
   bookPrefix,
   collateralKey,
   deleteBookOrder,
@@ -34,7 +31,7 @@ import {
 import { accountKey } from '../../state/keys.ts';
 import { addressText, unlock } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookRange, HookReads, WorkBudget } from '../types.ts';
-import { clearingPrice } from './auction.ts';
+import { pricingPlan, pricingRecordsRange, priceMarket } from './pricing.ts';
 import { isPastGate } from './rules.ts';
 
 /**
@@ -52,7 +49,7 @@ import { isPastGate } from './rules.ts';
  *   pricing    steps 2-3 read only: the walk of the crossing books, taking each price from
  *              the order's key and only the volume from its record, finds the result (P,
  *              volume, trades) and writes nothing but the market record. One work unit per
- *              PRICING_STEPS_PER_UNIT trades, so a 100,000-order market is priced in the
+ *              PRICING_STEPS_PER_UNIT trades (vm/markets/pricing.ts), so a 100,000-order market is priced in the
  *              block its gate closes in (event `market-priced`), and the markets after it
  *              need not wait for its effects; the books are frozen past the gate (no order
  *              placed or cancelled), so the result is the trades' own;
@@ -70,27 +67,9 @@ import { isPastGate } from './rules.ts';
 export const CLEARING_WORK_PER_BLOCK = 2_500;
 /** Entries read from each bucket's head: the units a block can consume, and one to peek. */
 const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
-/**
- * Steps of the pricing walk per work unit. A step reads an order's key and volume and writes
- * nothing: 1.3-1.6 us, about a 25th of a matching step's cost (which writes a trade, its
- * queue entry and account index entries, and releases or holds an order's money; a unit of
- * matching and expiry is 30-35 us), so a unit of either costs about the same and a block's
- * budget bounds its time whichever it spends. 2,500 units walk 80,000 steps: a market of
- * 100,000 orders (75,000 trades) is priced in one block.
- */
-export const PRICING_STEPS_PER_UNIT = 32;
-/** Entries of each book the pricing walk of one block can read: one per step, and one to peek. */
-const PRICING_LIMIT = CLEARING_WORK_PER_BLOCK * PRICING_STEPS_PER_UNIT + 2;
 
 const BIDS = bookPrefix('bid');
 const ASKS = bookPrefix('ask');
-const MARKETS = marketBucketKey(MarketBucket.market);
-/** Market records the pricing pass looks through in a block, from the earliest market with orders on. */
-const PRICING_MARKETS = 256;
-/** Book entries the pricing pass may load in a block over all its markets (the first market's always): twice what a block's steps read. */
-const PRICING_READS = 2 * PRICING_LIMIT;
-
-const intervalOf = (m: Uint8Array): number => readU64be(m, 0);
 
 /** The earliest market past its gate with clearing work left, from the heads of the two books. */
 function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undefined {
@@ -101,7 +80,7 @@ function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undef
     const m = marketOfOrder(entryId(e));
     if (best === undefined || compareBytes(m, best) < 0) best = m;
   }
-  return best !== undefined && isPastGate(intervalOf(best), block.params, block.timestamp) ? best : undefined;
+  return best !== undefined && isPastGate(marketInterval(best), block.params, block.timestamp) ? best : undefined;
 }
 
 /**
@@ -115,7 +94,7 @@ function nextMarket(state: StateReader, block: BlockContext): Uint8Array | undef
 export function clearedThrough(state: StateReader, intervalStartMs: number): boolean {
   for (const prefix of [BIDS, ASKS]) {
     const e = firstEntry(state, prefix);
-    if (e !== undefined && intervalOf(marketOfOrder(entryId(e))) <= intervalStartMs) return false;
+    if (e !== undefined && marketInterval(marketOfOrder(entryId(e))) <= intervalStartMs) return false;
   }
   return true;
 }
@@ -200,125 +179,6 @@ function askDone(state: StateOverlay, m: Uint8Array, c: Cursor): void {
   putHeld(state, collateralKey(c.id), { owner: c.order.owner, amount: c.order.locked, open: c.trades });
   deleteBookOrder(state, 'ask', c.id);
   dropMarkers(state, m, c.order, c.device);
-}
-
-/** Where the pricing walk stands in one book: the order's book key, price and remaining volume. */
-interface PricingCursor {
-  /** The key as listed: its id (entryId) is made only where the walk stops, not for each order. */
-  readonly key: Uint8Array;
-  readonly price: bigint;
-  left: bigint;
-}
-
-function pricingCursorOf(it: Iterator<StateEntry>, head: HeadProgress | undefined): PricingCursor | undefined {
-  const r = it.next();
-  if (r.done === true) return undefined;
-  const [key, value] = r.value;
-  const resumed = head !== undefined && compareBytes(head.id, entryId(r.value)) === 0;
-  return { key, price: orderPrice(key, 2), left: resumed ? head.remainingWh : bookOrderVolume(value) };
-}
-
-const pricingProgress = (c: PricingCursor | undefined): HeadProgress | undefined =>
-  c === undefined ? undefined : { id: c.key.slice(2), remainingWh: c.left, trades: 0 };
-
-/** A market the pricing pass works on in a block, and the slices of its books it reads. */
-interface PricingItem {
-  readonly m: Uint8Array;
-  readonly mk: MarketRecord;
-  readonly ranges: readonly HookRange[];
-}
-
-/**
- * The markets the pricing pass works on in a block, in order: from the earliest market with
- * orders (`head`), each one past its gate and not yet priced, until a market not past its
- * gate, PRICING_MARKETS records, or PRICING_READS entries of their books (the first market
- * is always taken). Each side's slice starts where its walk stands and holds its open
- * orders and one more (a market's counts are its books' sizes until it is priced), at most
- * PRICING_LIMIT; the first market's slices hold PRICING_LIMIT whatever its counts say, so
- * that it always progresses even if a count were ever wrong. The same on the state the node
- * loads before the block (the third stage declares these slices) and on the block's: past
- * its gate, a market's record and books change only by this hook, and the head is the same
- * market.
- */
-function pricingPlan(state: StateReader, block: BlockContext, head: Uint8Array): PricingItem[] {
-  const plan: PricingItem[] = [];
-  let reads = 0;
-  for (const [key, value] of headEntries(state, MARKETS, PRICING_MARKETS, marketBucketKey(MarketBucket.market, head))) {
-    const m = key.subarray(MARKETS.length);
-    if (!isPastGate(intervalOf(m), block.params, block.timestamp)) break;
-    const mk = decodeMarket(value);
-    // Priced already, or every order cancelled before the gate (nothing to clear: it stays open, as it always has).
-    if ((mk.status !== 'open' && mk.status !== 'pricing') || mk.bids + mk.asks === 0) continue;
-    const expected = [mk.bids, mk.asks].map((count) => Math.min(count + 1, PRICING_LIMIT));
-    if (plan.length > 0 && reads + expected[0]! + expected[1]! > PRICING_READS) break;
-    reads += expected[0]! + expected[1]!;
-    const ranges = (['bid', 'ask'] as const).map((side, i): HookRange => {
-      const at = side === 'bid' ? mk.headBid : mk.headAsk;
-      const from = mk.status === 'pricing' && at !== undefined ? bookKey(side, at.id) : undefined;
-      return { prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit: plan.length === 0 ? PRICING_LIMIT : expected[i]! };
-    });
-    plan.push({ m: m.slice(), mk, ranges });
-  }
-  return plan;
-}
-
-/**
- * Steps 2-3 without writing: the result of the walk, or, when the budget ends first, the
- * market in `pricing` with where the walk stands. It walks exactly as matchMarket does, so
- * the trades matching writes are the ones counted here.
- */
-function priceMarket(state: StateReader, item: PricingItem, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
-  const { m, mk, ranges } = item;
-  const resuming = mk.status === 'pricing';
-  const from = (side: Side, head: HeadProgress | undefined) => (resuming && head !== undefined ? bookKey(side, head.id) : undefined);
-  const bidIt = state.iterate(marketBookPrefix('bid', m), from('bid', mk.headBid));
-  const askIt = state.iterate(marketBookPrefix('ask', m), from('ask', mk.headAsk));
-  try {
-    let bid = pricingCursorOf(bidIt, resuming ? mk.headBid : undefined);
-    let ask = pricingCursorOf(askIt, resuming ? mk.headAsk : undefined);
-    // Entries listed of each side, against its slice: a step lists at most one more of each.
-    let bidsRead = 1;
-    let asksRead = 1;
-    let { trades, volumeWh, lastBidPrice, lastAskPrice } = resuming ? mk : { trades: 0, volumeWh: 0n, lastBidPrice: 0n, lastAskPrice: 0n };
-    let steps = 0;
-    while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
-      // Out of budget, or (only if a market's counts were wrong: they are its books' sizes)
-      // at the end of a slice: the walk waits here for a later block.
-      if ((steps++ % PRICING_STEPS_PER_UNIT === 0 && !budget.take()) || bidsRead >= ranges[0]!.limit || asksRead >= ranges[1]!.limit) {
-        return { ...mk, status: 'pricing', headBid: pricingProgress(bid), headAsk: pricingProgress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
-      }
-      const q = bid.left < ask.left ? bid.left : ask.left;
-      trades++;
-      volumeWh += q;
-      lastBidPrice = bid.price;
-      lastAskPrice = ask.price;
-      bid.left -= q;
-      ask.left -= q;
-      if (bid.left === 0n) {
-        bid = pricingCursorOf(bidIt, undefined);
-        bidsRead++;
-      }
-      if (ask.left === 0n) {
-        ask = pricingCursorOf(askIt, undefined);
-        asksRead++;
-      }
-    }
-    const price = trades === 0 ? 0n : clearingPrice(lastBidPrice, lastAskPrice);
-    events.push({
-      type: 'market-priced',
-      attributes: [
-        ['zone', mk.zone],
-        ['intervalStartMs', String(mk.intervalStartMs)],
-        ['price', price.toString()],
-        ['volumeWh', volumeWh.toString()],
-        ['trades', String(trades)],
-      ],
-    });
-    return { ...mk, status: 'matching', headBid: undefined, headAsk: undefined, trades, volumeWh, lastBidPrice, lastAskPrice, price, recorded: 0 };
-  } finally {
-    bidIt.return?.();
-    askIt.return?.();
-  }
 }
 
 /** Steps 2 and 4 for the trades, written at the price pricing found. Returns the market as it stands; status `expiring` when the walk ended. */
@@ -440,7 +300,7 @@ export function clearDueMarkets(state: StateOverlay, block: BlockContext, budget
   const events: BlockEvent[] = [];
   const head = nextMarket(state, block);
   if (head !== undefined) {
-    for (const item of pricingPlan(state, block, head)) {
+    for (const item of pricingPlan(state, block, head, CLEARING_WORK_PER_BLOCK)) {
       const priced = priceMarket(state, item, budget, events);
       putMarket(state, priced);
       if (priced.status === 'pricing') break;
@@ -476,7 +336,7 @@ export function clearingDependentReads(declared: StateReader, block: BlockContex
   }
   const head = nextMarket(declared, block);
   // The market records the pricing pass looks through (the books' heads name the first).
-  const ranges = head === undefined ? [] : [{ prefix: MARKETS, from: marketBucketKey(MarketBucket.market, head), limit: PRICING_MARKETS }];
+  const ranges = head === undefined ? [] : [pricingRecordsRange(head)];
   return { keys: [...keys.values()], prefixes: [], ranges };
 }
 
@@ -486,7 +346,7 @@ export function clearingDependentReads(declared: StateReader, block: BlockContex
  */
 export function clearingPricingReads(declared: StateReader, block: BlockContext): HookReads {
   const head = nextMarket(declared, block);
-  return { keys: [], prefixes: [], ranges: head === undefined ? [] : pricingPlan(declared, block, head).flatMap((p) => p.ranges) };
+  return { keys: [], prefixes: [], ranges: head === undefined ? [] : pricingPlan(declared, block, head, CLEARING_WORK_PER_BLOCK).flatMap((p) => p.ranges) };
 }
 
 export const marketClearingHook: EndBlockHook = {
