@@ -70,12 +70,11 @@ export function parseOrderId(id: Uint8Array, field: string): OrderRef {
   const s = id[9 + zl]!;
   if (s > 1) throw badId(field, 'is not an order id (side)');
   const side: Side = s === 0 ? 'bid' : 'ask';
-  const key = dv.getBigUint64(10 + zl);
   const r: OrderRef = {
     zone,
     intervalStartMs: marketInterval(id),
     side,
-    price: side === 'ask' ? key : U64_MAX - key,
+    price: orderPrice(id),
     height: readU64be(id, 18 + zl),
     index: dv.getUint32(26 + zl),
     deviceId: dl === 0 ? undefined : device,
@@ -86,8 +85,8 @@ export function parseOrderId(id: Uint8Array, field: string): OrderRef {
 }
 
 /**
- * The limit price in an order id already read back (a book's key, the id from `at`): what
- * the pricing walk reads of every crossing order, without parseOrderId's strings.
+ * The limit price in an order id (or a book's key, the id from `at`), from its price key:
+ * parseOrderId's, and what the pricing walk reads of every crossing order without the rest.
  */
 export function orderPrice(key: Uint8Array, at = 0): bigint {
   const p = at + 10 + key[at + 8]!;
