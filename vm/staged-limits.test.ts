@@ -16,7 +16,7 @@ import { CLEARING_WORK_PER_BLOCK, clearDueMarkets } from './markets/clearing.ts'
 import { PRICING_STEPS_PER_UNIT } from './markets/pricing.ts';
 import { getMarket } from '../state/markets.ts';
 import { workBudget } from './end-block.ts';
-import { writeBook } from './testing/book.ts';
+import { writeBooks, type BookOrderSpec } from './testing/book.ts';
 import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
 import { CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
 import { MemoryState } from './testing/fixtures.ts';
@@ -52,13 +52,7 @@ function stateWith(write: (o: StateOverlay) => void): MemoryState {
 describe('staged loads when more is due than one block takes', () => {
   it('a market with more bids past its gate than the clearing reads in a block', async () => {
     const n = CLEARING_WORK_PER_BLOCK + 10;
-    const state = stateWith((o) => {
-      for (let i = 0; i < n; i++) {
-        const id = orderId({ zone: 'Z', intervalStartMs: I, side: 'bid', price: 100n, height: 1 + (i >> 12), index: i & 4095, deviceId: undefined });
-        o.set(bookKey('bid', id), encodeBookOrder({ owner: new Uint8Array(20).fill(1), volumeWh: 10n, deviceId: undefined, locked: 1n }));
-      }
-      putMarket(o, { ...emptyMarket('Z', I), bids: n, asks: 0 });
-    });
+    const state = stateWith((o) => writeBooks(o, I, [['Z', Array.from({ length: n }, () => ({ side: 'bid' as const, price: 100n, volumeWh: 10n }))]]));
     await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeUndefined();
   });
 
@@ -69,13 +63,11 @@ describe('staged loads when more is due than one block takes', () => {
     const perSide = CLEARING_WORK_PER_BLOCK + 1 + params.maxBlockTxs + 500;
     const gate = I - params.gateClosureLeadMs;
     const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp: gate, proposer: new Uint8Array(20) };
-    const book = () =>
-      stateWith((o) =>
-        writeBook(o, 'Z', I, [
-          ...Array.from({ length: perSide }, () => ({ side: 'bid' as const, price: 200n, volumeWh: 10n })),
-          ...Array.from({ length: perSide }, () => ({ side: 'ask' as const, price: 100n, volumeWh: 10n })),
-        ]),
-      );
+    const crossing: BookOrderSpec[] = [
+      ...Array.from({ length: perSide }, () => ({ side: 'bid' as const, price: 200n, volumeWh: 10n })),
+      ...Array.from({ length: perSide }, () => ({ side: 'ask' as const, price: 100n, volumeWh: 10n })),
+    ];
+    const book = (...after: [string, BookOrderSpec[]][]) => stateWith((o) => writeBooks(o, I, [['Z', crossing], ...after]));
     const priced = { status: 'matching', trades: perSide, volumeWh: BigInt(perSide) * 10n, price: 150n };
 
     it('is priced whole in the block its gate closes in', async () => {
@@ -87,19 +79,13 @@ describe('staged loads when more is due than one block takes', () => {
     });
 
     it('is priced with the market after it in the same block', async () => {
-      const state = book();
-      const o = new StateOverlay(state);
-      writeBook(
-        o,
+      const state = book([
         'Z2',
-        I,
         [
           { side: 'bid', price: 40n, volumeWh: 7n },
           { side: 'ask', price: 20n, volumeWh: 3n },
         ],
-        2 * perSide,
-      );
-      state.apply(o.changes());
+      ]);
       const r = executeBlock(await loadAsTheNode(state, [], ctx), [], ctx, { strictAccess: true });
       expect(r.events.filter((e) => e.type === 'market-priced').map((e) => e.attributes[0])).toEqual([
         ['zone', 'Z'],
@@ -127,17 +113,16 @@ describe('staged loads when more is due than one block takes', () => {
   it('more due markets than a block prices: the rest are priced in the next block', async () => {
     const zones = Array.from({ length: 300 }, (_, i) => `Z${String(i).padStart(3, '0')}`);
     const state = stateWith((o) =>
-      zones.forEach((z, i) =>
-        writeBook(
-          o,
+      writeBooks(
+        o,
+        I,
+        zones.map((z) => [
           z,
-          I,
           [
             { side: 'bid', price: 20n, volumeWh: 5n },
             { side: 'ask', price: 10n, volumeWh: 5n },
           ],
-          2 * i,
-        ),
+        ]),
       ),
     );
     const gate = I - params.gateClosureLeadMs;
@@ -164,8 +149,10 @@ describe('staged loads when more is due than one block takes', () => {
     const pairs = (n: number) =>
       Array.from({ length: 2 * n }, (_, i) => ({ side: i % 2 === 0 ? ('bid' as const) : ('ask' as const), price: i % 2 === 0 ? 50n : 10n, volumeWh: 2n }));
     const state = stateWith((o) => {
-      writeBook(o, 'Z1', I, pairs(3_000));
-      writeBook(o, 'Z2', I, pairs(20), 6_000);
+      writeBooks(o, I, [
+        ['Z1', pairs(3_000)],
+        ['Z2', pairs(20)],
+      ]);
       putMarket(o, { ...getMarket(o, 'Z2', I)!, bids: 5, asks: 5 });
     });
     const gate = I - params.gateClosureLeadMs;

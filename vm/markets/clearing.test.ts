@@ -8,7 +8,7 @@ import { collateralKey, escrowKey, getBookOrder, getHeld, getMarket, getTrade } 
 import { StateOverlay } from '../../state/overlay.ts';
 import { marketId } from '../../core/state-keys.ts';
 import { workBudget } from '../end-block.ts';
-import { writeBook, type BookOrderSpec } from '../testing/book.ts';
+import { writeBooks } from '../testing/book.ts';
 import { MemoryState } from '../testing/fixtures.ts';
 import { testMarket, ZONE } from '../testing/market.ts';
 import type { BlockContext } from '../types.ts';
@@ -99,10 +99,10 @@ describe('clearing across blocks', () => {
   const params = DEVNET_PARAMS;
   const I = 1_800_000_000_000 - (1_800_000_000_000 % params.settlementIntervalMs);
   const ctx = (height: number): BlockContext => ({ chainId: 'resume', params, height, timestamp: I - params.gateClosureLeadMs, proposer: new Uint8Array(20) });
-  const bookState = (orders: readonly BookOrderSpec[]): MemoryState => {
+  const bookState = (books: Parameters<typeof writeBooks>[2]): MemoryState => {
     const state = new MemoryState();
     const o = new StateOverlay(state);
-    writeBook(o, 'Z', I, orders);
+    writeBooks(o, I, books);
     state.apply(o.changes());
     return state;
   };
@@ -125,12 +125,12 @@ describe('clearing across blocks', () => {
           volumeWh: 1n,
         }));
         const orders = [...spine, ...spine, ...specs.map((x) => (x.side === 'bid' ? { ...x, price: x.price + 20n } : x))];
-        const one = bookState(orders);
+        const one = bookState([['Z', orders]]);
         const o = new StateOverlay(one);
         const oneEvents = clearDueMarkets(o, ctx(10), workBudget(Number.MAX_SAFE_INTEGER));
         one.apply(o.changes());
 
-        const many = bookState(orders);
+        const many = bookState([['Z', orders]]);
         const manyEvents = [];
         const statuses: string[] = [];
         for (let h = 10; getMarket(many, 'Z', I)!.status !== 'cleared'; h++) {
@@ -170,17 +170,7 @@ describe('clearing across blocks', () => {
         fc.integer({ min: 1, max: 40 }),
         (books, units) => {
           const zones = books.map((_, z) => `Z${z}`);
-          const build = (): MemoryState => {
-            const state = new MemoryState();
-            const o = new StateOverlay(state);
-            let owner = 0;
-            books.forEach((orders, z) => {
-              writeBook(o, zones[z]!, I, orders, owner);
-              owner += orders.length;
-            });
-            state.apply(o.changes());
-            return state;
-          };
+          const build = () => bookState(books.map((orders, z) => [zones[z]!, orders]));
           const one = build();
           const o = new StateOverlay(one);
           const oneEvents = clearDueMarkets(o, ctx(10), workBudget(Number.MAX_SAFE_INTEGER));
@@ -226,27 +216,23 @@ describe('clearing across blocks', () => {
   });
 
   it('prices every due market it can before writing the effects of the first: a busy market keeps none after it waiting for its price', () => {
-    const state = new MemoryState();
-    const o = new StateOverlay(state);
     // Zone A: 600 crossing pairs (600 trades, each a unit of effects); zone B after it: 3 orders.
     const busy = Array.from({ length: 1200 }, (_, i) => ({
       side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
       price: i % 2 === 0 ? 50n : 10n,
       volumeWh: 5n,
     }));
-    writeBook(o, 'A', I, busy);
-    writeBook(
-      o,
-      'B',
-      I,
+    const state = bookState([
+      ['A', busy],
       [
-        { side: 'bid', price: 40n, volumeWh: 7n },
-        { side: 'ask', price: 20n, volumeWh: 3n },
-        { side: 'ask', price: 30n, volumeWh: 9n },
+        'B',
+        [
+          { side: 'bid', price: 40n, volumeWh: 7n },
+          { side: 'ask', price: 20n, volumeWh: 3n },
+          { side: 'ask', price: 30n, volumeWh: 9n },
+        ],
       ],
-      busy.length,
-    );
-    state.apply(o.changes());
+    ]);
     const b = new StateOverlay(state);
     // 100 units: both priced (600 and 2 steps: a unit per PRICING_STEPS_PER_UNIT steps begun), then the rest of A's trades written.
     const written = 100 - Math.ceil(600 / PRICING_STEPS_PER_UNIT) - 1;

@@ -26,7 +26,7 @@ export const bookOwner = (i: number): Uint8Array => {
  * Writes `orders` as one market's book (order i placed as tx i of the blocks from height 1,
  * owned by bookOwner(firstOwner + i)) and the market's record.
  */
-export function writeBook(o: StateOverlay, zone: string, intervalStartMs: number, orders: readonly BookOrderSpec[], firstOwner = 0): void {
+function writeBook(o: StateOverlay, zone: string, intervalStartMs: number, orders: readonly BookOrderSpec[], firstOwner: number): void {
   orders.forEach((x, i) => {
     const deviceId = x.side === 'ask' ? `pv-${i}` : undefined;
     const id = orderId({ zone, intervalStartMs, side: x.side, price: x.price, height: 1 + (i >> 12), index: i & 4095, deviceId });
@@ -37,4 +37,13 @@ export function writeBook(o: StateOverlay, zone: string, intervalStartMs: number
   });
   const bids = orders.filter((x) => x.side === 'bid').length;
   putMarket(o, { ...emptyMarket(zone, intervalStartMs), bids, asks: orders.length - bids });
+}
+
+/** Writes several markets' books of one interval, in order, each order its own owner (bookOwner 0, 1, ... across them all). */
+export function writeBooks(o: StateOverlay, intervalStartMs: number, books: readonly (readonly [zone: string, orders: readonly BookOrderSpec[]])[]): void {
+  let owner = 0;
+  for (const [zone, orders] of books) {
+    writeBook(o, zone, intervalStartMs, orders, owner);
+    owner += orders.length;
+  }
 }
