@@ -31,7 +31,7 @@ import {
 import { accountKey } from '../../state/keys.ts';
 import { addressText, unlock } from '../accounts.ts';
 import type { BlockContext, EndBlockHook, HookRange, HookReads, WorkBudget } from '../types.ts';
-import { pricingPlan, pricingRecordsRange, priceMarket } from './pricing.ts';
+import { pricingPlan, pricingRecordsRange, priceMarket, resultAttributes } from './pricing.ts';
 import { isPastGate } from './rules.ts';
 
 /**
@@ -276,17 +276,7 @@ function clearMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget, eve
   }
   mk = { ...mk, status: 'cleared' };
   putMarket(state, mk);
-  events.push({
-    type: 'market-cleared',
-    attributes: [
-      ['zone', mk.zone],
-      ['intervalStartMs', String(mk.intervalStartMs)],
-      ['price', mk.price.toString()],
-      ['volumeWh', mk.volumeWh.toString()],
-      ['trades', String(mk.trades)],
-      ['orders', String(mk.bids + mk.asks)],
-    ],
-  });
+  events.push({ type: 'market-cleared', attributes: [...resultAttributes(mk), ['orders', String(mk.bids + mk.asks)]] });
   return true;
 }
 

@@ -36,6 +36,15 @@ export const pricingRecordsRange = (head: Uint8Array): HookRange => ({
   limit: PRICING_MARKETS,
 });
 
+/** A market's result as event attributes: `market-priced` carries these, `market-cleared` these and the orders. */
+export const resultAttributes = (mk: MarketRecord): [string, string][] => [
+  ['zone', mk.zone],
+  ['intervalStartMs', String(mk.intervalStartMs)],
+  ['price', mk.price.toString()],
+  ['volumeWh', mk.volumeWh.toString()],
+  ['trades', String(mk.trades)],
+];
+
 /** Where the pricing walk stands in one book: the order's book key, price and remaining volume. */
 interface PricingCursor {
   /** The key as listed: its id (entryId) is made only where the walk stops, not for each order. */
@@ -143,17 +152,20 @@ export function priceMarket(state: StateReader, item: PricingItem, budget: WorkB
       }
     }
     const price = trades === 0 ? 0n : clearingPrice(lastBidPrice, lastAskPrice);
-    events.push({
-      type: 'market-priced',
-      attributes: [
-        ['zone', mk.zone],
-        ['intervalStartMs', String(mk.intervalStartMs)],
-        ['price', price.toString()],
-        ['volumeWh', volumeWh.toString()],
-        ['trades', String(trades)],
-      ],
-    });
-    return { ...mk, status: 'matching', headBid: undefined, headAsk: undefined, trades, volumeWh, lastBidPrice, lastAskPrice, price, recorded: 0 };
+    const priced: MarketRecord = {
+      ...mk,
+      status: 'matching',
+      headBid: undefined,
+      headAsk: undefined,
+      trades,
+      volumeWh,
+      lastBidPrice,
+      lastAskPrice,
+      price,
+      recorded: 0,
+    };
+    events.push({ type: 'market-priced', attributes: resultAttributes(priced) });
+    return priced;
   } finally {
     bidIt.return?.();
     askIt.return?.();
