@@ -139,7 +139,8 @@ export class FaultHarness {
   }
 
   /**
-   * The checker run after every scenario: waits until all nodes agree on a head again, then
+   * The checker run after every scenario: waits for a tx reported final since the scenario
+   * began (the load ran), and until all nodes agree on a head holding it again, then
    * compares hash and state root at every height on every node, and reports any height that
    * went down, any fork the ledger saw, any equivocation, and any tx reported final during
    * the scenario that a node no longer has.
