@@ -20,6 +20,7 @@ import { blsAggregateSignatures } from '../../core/keys.ts';
 import { buildBlock } from '../blocks/block-builder.ts';
 import { Chain } from '../chain/chain.ts';
 import { SameThreadVerifier } from '../verify/same-thread.ts';
+import type { VerificationService, VerifyPriority } from '../verify/service.ts';
 import { VerifiedTxs } from '../verify/verified-txs.ts';
 import { TxAdmission } from './admission.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -77,8 +78,16 @@ async function commit(chain: Chain, timestamp: number, candidates: Tx[]) {
 describe('admission of telemetry batches', () => {
   it("refuses a batch naming another operator's device, keeps a pooled one whose device changed, and its block counts the rest", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'joule-admission-telemetry-'));
+    // Records the priority each verification asks for.
+    const priorities: VerifyPriority[] = [];
+    const inner = new SameThreadVerifier();
+    const service: VerificationService = {
+      findInvalid: (sets, opts) => (priorities.push(opts.priority), inner.findInvalid(sets, opts)),
+      verify: (sets, opts) => (priorities.push(opts.priority), inner.verify(sets, opts)),
+      close: () => inner.close(),
+    };
     const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), {
-      signatures: { service: new SameThreadVerifier(), verifiedTxs: new VerifiedTxs(1000) },
+      signatures: { service, verifiedTxs: new VerifiedTxs(1000) },
     });
     cleanups.push(async () => {
       await chain.close();
@@ -109,6 +118,8 @@ describe('admission of telemetry batches', () => {
     const pooled = batch(3, 2, [reading('d-1', T0 + 1400, -1), reading('d-2', T0 + 1450, -1)]);
     await admission.submit(pooled.bytes, 'rpc');
     expect(mempool.has(pooled.hash)).toBe(true);
+    // A batch waits behind other txs' admission, with the ingress's readings (node/verify/service.ts).
+    expect(priorities).toEqual(['telemetry']);
 
     // d-2 is suspended; re-validation keeps the pooled batch (its block will skip d-2).
     await commit(chain, T0 + 2000, [buildDeviceStatus({ ...sender(2), id: 'd-2', action: 'suspend' })]);

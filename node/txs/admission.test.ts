@@ -90,6 +90,8 @@ describe('async admission', () => {
     const txs = [0, 1, 2, 3, 4].map((n) => transfer(alice, n));
     const results = txs.map((tx) => admission.submit(tx.bytes, 'rpc'));
     expect(admission.pending).toBe(5);
+    // Plain txs wait at mempool priority, ahead of the telemetry firehose (admission-telemetry.test.ts).
+    expect(held.held.map((j) => j.opts.priority)).toEqual(Array(5).fill('mempool'));
     await held.release('reverse');
     expect(await Promise.all(results.map(codeOf))).toEqual(Array(5).fill('admitted'));
     expect(added).toEqual([0, 1, 2, 3, 4]);

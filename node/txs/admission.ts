@@ -1,5 +1,6 @@
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
+import { TxType } from '../../core/tx/types.ts';
 import { TIERS, type AddMeta, type Mempool } from '../../mempool/index.ts';
 import { signatureFailure, txSignatureSets, validateTx, type ChainContext, type TxSignatureSet, type ValidTx } from '../../vm/index.ts';
 import { Fifo } from '../../core/fifo.ts';
@@ -35,7 +36,8 @@ export const REVALIDATE_PER_BLOCK = { txs: 1024, bytes: 512 * 1024 } as const;
 /**
  * The one door into the mempool, for RPC and gossip alike: decode, the cheap rules against
  * the head state (chain, type, fee, nonce window, balance, body), then the signatures
- * through the chain's verification service (off the event loop, mempool priority), then
+ * through the chain's verification service (off the event loop; mempool priority, telemetry
+ * batches the lower telemetry priority: node/verify/service.ts), then
  * the rules again against the head as it is by then, and the pool. Every rejection is
  * counted by code and source.
  *
@@ -134,7 +136,11 @@ export class TxAdmission {
         ? Promise.resolve([])
         : service.findInvalid(
             sets.map((s) => s.set),
-            { priority: 'mempool', batchable: true, skipIf: () => (skipped = verifiedTxs.has(tx.hash) || this.nonceSpent(tx)) },
+            {
+              priority: tx.type === TxType.telemetryBatch ? 'telemetry' : 'mempool',
+              batchable: true,
+              skipIf: () => (skipped = verifiedTxs.has(tx.hash) || this.nonceSpent(tx)),
+            },
           );
     const sender = Buffer.from(tx.from).toString('latin1');
     const previous = this.senderTail.get(sender);

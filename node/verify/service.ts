@@ -3,12 +3,20 @@ import type { VerifiedTxs } from './verified-txs.ts';
 
 /**
  * Who is waiting, highest first: consensus messages (a round's progress), block import
- * (a proposal being validated, a block being synced), then mempool admission (RPC and
- * gossip txs), which alone is shed when the queue is full.
+ * (a proposal being validated, a block being synced), mempool admission (RPC and gossip
+ * txs), then telemetry: device readings at the ingress and telemetry batches from peers.
+ * Telemetry is the bulk of the work under a fleet's load; behind it, a transfer or an
+ * order would wait seconds for its admission and miss blocks. The last two are shed when
+ * their queue is full; the others never are.
  */
-export type VerifyPriority = 'consensus' | 'block' | 'mempool';
+export type VerifyPriority = 'consensus' | 'block' | 'mempool' | 'telemetry';
 
-export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool'];
+export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool', 'telemetry'];
+
+/** Refused with RATE_LIMITED when their queue is full, rather than verified on the caller's thread. */
+export function isSheddable(priority: VerifyPriority): boolean {
+  return priority === 'mempool' || priority === 'telemetry';
+}
 
 export interface VerifyOptions {
   readonly priority: VerifyPriority;

@@ -87,6 +87,31 @@ describe('WorkerPoolVerifier', () => {
     expect(order).toHaveLength(62);
   });
 
+  it('a tx admitted after a telemetry backlog completes before it, and the telemetry queue is shed when full', async () => {
+    const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, maxQueuedMempoolCost: 40 * 64, inlineUrgentCost: 0 });
+    const order: string[] = [];
+    const backlog = Array.from({ length: 60 }, (_, k) =>
+      workers.findInvalid(
+        Array.from({ length: 16 }, (_, i) => validSet('bls', 16 * k + i)),
+        { priority: 'telemetry', batchable: true },
+      ),
+    );
+    const settled = backlog.map((p, k) =>
+      p.then(
+        () => order.push(`telemetry-${k}`),
+        (e: unknown) => order.push(isJouleError(e) && e.code === 'RATE_LIMITED' ? 'shed' : `failed-${k}`),
+      ),
+    );
+    const transfer = workers.verify([validSet('ed25519', 9000)], { priority: 'mempool', batchable: true }).then(() => order.push('mempool'));
+    await Promise.all([...settled, transfer]);
+    // Its bound (40 batches' worth, each queue its own) refused what came beyond it.
+    expect(order.filter((o) => o === 'shed').length).toBeGreaterThan(0);
+    const done = order.filter((o) => o !== 'shed');
+    expect(done.every((o) => !o.startsWith('failed'))).toBe(true);
+    // Only what was already on the worker (2 batches) may finish before the tx.
+    expect(done.indexOf('mempool')).toBeLessThanOrEqual(2);
+  });
+
   it('answers a queued job its caller no longer needs (skipIf) without checking it, and checks the others', async () => {
     const workers = pool({ workers: 1, maxBatchCost: 8, batchWaitMs: 60_000, inlineUrgentCost: 0 });
     const moot = new Set<number>();

@@ -6,7 +6,7 @@ import type { SignatureSet } from '../../core/signature-sets.ts';
 import { findInvalidSets } from './batch.ts';
 import { JobQueue, type Job } from './job-queue.ts';
 import { NO_VERIFY_METRICS, type VerifyMetrics } from './metrics.ts';
-import { PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
+import { isSheddable, PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
 import { packSets } from './wire.ts';
 import type { WorkerReply } from './worker.ts';
 
@@ -17,7 +17,7 @@ export interface WorkerPoolOptions {
   readonly maxBatchCost?: number;
   /** How long a batchable job waits for company before it is sent anyway; default 5 ms. */
   readonly batchWaitMs?: number;
-  /** Queued mempool cost beyond which admission is refused with RATE_LIMITED; default 16,384. */
+  /** Queued cost, in each of the mempool and telemetry queues, beyond which their jobs are refused with RATE_LIMITED; default 16,384. */
   readonly maxQueuedMempoolCost?: number;
   /** Queued consensus or block cost beyond which such a job is verified on the caller's thread instead (never refused); default 65,536. */
   readonly maxQueuedCost?: number;
@@ -74,7 +74,7 @@ interface Slot {
 
 /**
  * The verification service on worker threads (blst and node:crypto in each): priority
- * queues (consensus, then block import, then mempool admission), batches formed by cost or
+ * queues (consensus, block import, mempool admission, telemetry), batches formed by cost or
  * after a short wait, and a failed batch bisected inside the worker (batch.ts). See
  * README.md for the sizing and the rules.
  */
@@ -127,10 +127,10 @@ export class WorkerPoolVerifier implements VerificationService {
     let cost = 0;
     for (const s of sets) cost += setCost(s);
     const queue = this.queues.get(opts.priority)!;
-    if (opts.priority === 'mempool' && queue.length > 0 && queue.cost + cost > this.maxQueuedMempoolCost) {
+    if (isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedMempoolCost) {
       return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, 'the signature verification queue is full; retry later', 'tx'));
     }
-    if (this.workerCount === 0 || (opts.priority !== 'mempool' && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
+    if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
       this.metrics.fallback(this.workerCount === 0 ? 'no-worker' : 'overflow');
       return Promise.resolve(findInvalidSets(sets));
