@@ -132,7 +132,7 @@ export async function runVerifyBenchmarks(log: (line: string) => void = console.
   const agg = aggregateSet();
   const aggs = Array.from({ length: AGG_JOBS }, () => agg);
   const sizes = [...new Set([Math.max(1, cores - 1), cores])];
-  const pools = sizes.map((workers) => ({ workers, pool: new WorkerPoolVerifier({ workers, maxQueuedMempoolCost: 1 << 20 }) }));
+  const pools = sizes.map((workers) => ({ workers, pool: new WorkerPoolVerifier({ workers, maxQueuedSheddableCost: 1 << 20 }) }));
   let ed25519Raw = 0;
   // blst's rate per core of CPU time (it spreads one aggregate-verify over every core by itself: cpu-rate.ts), and the cores it kept busy.
   let aggregateRaw = 0;

@@ -88,7 +88,7 @@ describe('WorkerPoolVerifier', () => {
   });
 
   it('a tx admitted after a telemetry backlog completes before it, and the telemetry queue is shed when full', async () => {
-    const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, maxQueuedMempoolCost: 40 * 64, inlineUrgentCost: 0 });
+    const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, maxQueuedSheddableCost: 40 * 64, inlineUrgentCost: 0 });
     const order: string[] = [];
     const backlog = Array.from({ length: 60 }, (_, k) =>
       workers.findInvalid(
@@ -149,7 +149,7 @@ describe('WorkerPoolVerifier', () => {
 
   it('sheds mempool jobs with RATE_LIMITED when their queue is full, but never consensus or block jobs', async () => {
     const metrics = recording();
-    const workers = pool({ workers: 1, maxQueuedMempoolCost: 100, maxQueuedCost: 100, metrics });
+    const workers = pool({ workers: 1, maxQueuedSheddableCost: 100, maxQueuedCost: 100, metrics });
     const job = () => Array.from({ length: 40 }, (_, i) => validSet('ed25519', i));
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => workers.verify(job(), { priority: 'mempool', batchable: true })));
     const limited = results.filter((r) => r.status === 'rejected' && isJouleError(r.reason) && r.reason.code === 'RATE_LIMITED');

@@ -18,7 +18,7 @@ export interface WorkerPoolOptions {
   /** How long a batchable job waits for company before it is sent anyway; default 5 ms. */
   readonly batchWaitMs?: number;
   /** Queued cost, in each of the mempool and telemetry queues, beyond which their jobs are refused with RATE_LIMITED; default 16,384. */
-  readonly maxQueuedMempoolCost?: number;
+  readonly maxQueuedSheddableCost?: number;
   /** Queued consensus or block cost beyond which such a job is verified on the caller's thread instead (never refused); default 65,536. */
   readonly maxQueuedCost?: number;
   /**
@@ -83,7 +83,7 @@ export class WorkerPoolVerifier implements VerificationService {
   private readonly queues = new Map<VerifyPriority, JobQueue>(PRIORITIES.map((p) => [p, new JobQueue()]));
   private readonly maxBatchCost: number;
   private readonly batchWaitMs: number;
-  private readonly maxQueuedMempoolCost: number;
+  private readonly maxQueuedSheddableCost: number;
   private readonly maxQueuedCost: number;
   private readonly inlineUrgentCost: number;
   private readonly onWorkerError: (e: Error) => void;
@@ -99,7 +99,7 @@ export class WorkerPoolVerifier implements VerificationService {
     if (!Number.isInteger(n) || n < 1) throw new JouleError(ErrorCode.CONFIG_INVALID, `a verification pool needs at least one worker, not ${n}`, 'workers');
     this.maxBatchCost = opts.maxBatchCost ?? 64;
     this.batchWaitMs = opts.batchWaitMs ?? 5;
-    this.maxQueuedMempoolCost = opts.maxQueuedMempoolCost ?? 16_384;
+    this.maxQueuedSheddableCost = opts.maxQueuedSheddableCost ?? 16_384;
     this.maxQueuedCost = opts.maxQueuedCost ?? 65_536;
     this.inlineUrgentCost = opts.inlineUrgentCost ?? 8;
     this.onWorkerError = opts.onWorkerError ?? (() => {});
@@ -127,7 +127,7 @@ export class WorkerPoolVerifier implements VerificationService {
     let cost = 0;
     for (const s of sets) cost += setCost(s);
     const queue = this.queues.get(opts.priority)!;
-    if (isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedMempoolCost) {
+    if (isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedSheddableCost) {
       return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, 'the signature verification queue is full; retry later', 'tx'));
     }
     if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
