@@ -15,7 +15,7 @@
  * --expose-gc nothing is collected before a heap figure, which may then come out negative.
  */
 import { mintedUtxoId } from '../core/energy.ts';
-import { decodeMarket, emptyMarket, orderId, type Side } from '../core/market.ts';
+import { decodeMarket, emptyMarket, isPriced, orderId, type Side } from '../core/market.ts';
 import { DEVNET_PARAMS } from '../core/params.ts';
 import { encodeAccount, EMPTY_ACCOUNT } from '../state/accounts.ts';
 import { putUtxo } from '../state/energy.ts';
@@ -288,7 +288,7 @@ function manyMarkets(markets: number, perMarket: number): string[] {
   // each block's pricing pass prices due markets in order before it writes any effects.
   const { state } = books(markets, perMarket);
   global.gc?.();
-  const unpriced = () => [...state.iterate(new Uint8Array([0x20, 0x01]))].filter(([, v]) => ['open', 'pricing'].includes(decodeMarket(v).status)).length;
+  const unpriced = () => [...state.iterate(new Uint8Array([0x20, 0x01]))].filter(([, v]) => !isPriced(decodeMarket(v))).length;
   const perBlock: number[] = [];
   let pricingTotal = 0;
   for (let h = 0; unpriced() > 0 && h < 1000; h++) {

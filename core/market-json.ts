@@ -22,9 +22,6 @@ export interface MarketJson {
   stateKey: string;
 }
 
-/** Whether the market's record holds its clearing's result (while it is pricing, its counts are partial). */
-export const isPriced = (m: { readonly status: string }): boolean => m.status === 'matching' || m.status === 'expiring' || m.status === 'cleared';
-
 export interface OrderJson {
   id: string;
   side: 'bid' | 'ask';

@@ -183,6 +183,12 @@ export const MARKET_STATUSES = ['open', 'pricing', 'matching', 'expiring', 'clea
  */
 export type MarketStatus = (typeof MARKET_STATUSES)[number];
 
+/**
+ * Whether a market (its record, or its JSON) holds its clearing's result: past `pricing`.
+ * Until then its counts are its books' sizes and the clearing's pricing pass has it to do.
+ */
+export const isPriced = (m: { readonly status: string }): boolean => m.status === 'matching' || m.status === 'expiring' || m.status === 'cleared';
+
 /** Where a walk stands in one book: the order it is at, its remaining volume, and its trades so far (0 while pricing). */
 export interface HeadProgress {
   readonly id: Uint8Array;

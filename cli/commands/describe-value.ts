@@ -1,6 +1,6 @@
 import { toHex } from '../../core/bytes.ts';
 import { formatAddress } from '../../core/keys.ts';
-import { isPriced } from '../../core/market-json.ts';
+import { isPriced } from '../../core/market.ts';
 import { decodeStateValue } from '../../node/api/state-views.ts';
 
 /** An id or a key, shortened for one line. */

@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
 import { fromHexOrUndefined } from '../../core/bytes.ts';
 import { isZone } from '../../core/device.ts';
-import { parseOrderId, type Side } from '../../core/market.ts';
-import {
-  isPriced,
-  type MarketJson,
-  type MarketTradesJson,
-  type OrderBookJson,
-  type OrderJson,
-  type TradeJson,
-  type TradeListJson,
-} from '../../core/market-json.ts';
+import { isPriced, parseOrderId, type Side } from '../../core/market.ts';
+import type { MarketJson, MarketTradesJson, OrderBookJson, OrderJson, TradeJson, TradeListJson } from '../../core/market-json.ts';
 import { marketBucketKey, MarketBucket, marketId, marketKey } from '../../core/state-keys.ts';
 import { buildOrderCancel } from '../../core/tx/order-cancel.ts';
 import { buildOrderPlace, describeOrderPlace } from '../../core/tx/order-place.ts';

@@ -2,6 +2,7 @@ import type { BlockEvent } from '../../core/block.ts';
 import { compareBytes, toHex } from '../../core/bytes.ts';
 import {
   decodeBookOrder,
+  isPriced,
   marketInterval,
   marketOfOrder,
   parseOrderId,
@@ -262,7 +263,7 @@ function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): b
 function clearMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget, events: BlockEvent[]): boolean {
   let mk = getMarketById(state, m)!;
   // Not priced in this block's pricing pass: its budget or its plan ended before this market.
-  if (mk.status === 'open' || mk.status === 'pricing') return false;
+  if (!isPriced(mk)) return false;
   if (mk.status === 'matching') {
     mk = matchMarket(state, m, mk, budget, events);
     if (mk.status === 'matching') {

@@ -8,7 +8,7 @@
  */
 import type { BlockEvent } from '../../core/block.ts';
 import { compareBytes } from '../../core/bytes.ts';
-import { bookOrderVolume, decodeMarket, marketInterval, orderPrice, type HeadProgress, type MarketRecord, type Side } from '../../core/market.ts';
+import { bookOrderVolume, decodeMarket, isPriced, marketInterval, orderPrice, type HeadProgress, type MarketRecord, type Side } from '../../core/market.ts';
 import { MarketBucket, marketBucketKey } from '../../core/state-keys.ts';
 import { bookKey, entryId, marketBookPrefix } from '../../state/markets.ts';
 import { headEntries, type StateEntry, type StateReader } from '../../state/overlay.ts';
@@ -96,7 +96,7 @@ export function pricingPlan(state: StateReader, block: BlockContext, head: Uint8
     if (!isPastGate(marketInterval(m), block.params, block.timestamp)) break;
     const mk = decodeMarket(value);
     // Priced already, or every order cancelled before the gate (nothing to clear: it stays open, as it always has).
-    if ((mk.status !== 'open' && mk.status !== 'pricing') || mk.bids + mk.asks === 0) continue;
+    if (isPriced(mk) || mk.bids + mk.asks === 0) continue;
     const expected = [mk.bids, mk.asks].map((count) => Math.min(count + 1, sliceLimit));
     if (plan.length > 0 && reads + expected[0]! + expected[1]! > maxReads) break;
     reads += expected[0]! + expected[1]!;

@@ -7,7 +7,7 @@ import { decodeAgreement, decodeDispute } from '../../core/agreement.ts';
 import { toHex } from '../../core/bytes.ts';
 import { decodeCertificate, decodeEnergyUtxo, type EnergyProvenance } from '../../core/energy.ts';
 import { decodeFlexActivation } from '../../core/flex.ts';
-import { decodeBookOrder, decodeHeld, decodeMarket } from '../../core/market.ts';
+import { decodeBookOrder, decodeHeld, decodeMarket, isPriced } from '../../core/market.ts';
 import { decodeIntervalTotals } from '../../core/meter.ts';
 import {
   AgreementBucket,
@@ -159,7 +159,7 @@ export function structureProblems(state: StateReader): string[] {
   // Until it is priced, a market's counts are its books' sizes: what the clearing loads of them.
   for (const [k, v] of state.iterate(marketBucketKey(MarketBucket.market))) {
     const mk = decodeMarket(v);
-    if (mk.status !== 'open' && mk.status !== 'pricing') continue;
+    if (isPriced(mk)) continue;
     const m = k.subarray(2);
     const [bids, asks] = [MarketBucket.bids, MarketBucket.asks].map((side) => [...state.iterate(marketBucketKey(side, m))].length);
     if (bids !== mk.bids || asks !== mk.asks) out.push(`market ${hex(m)} counts ${mk.bids} bids and ${mk.asks} asks, its books hold ${bids} and ${asks}`);
