@@ -66,9 +66,9 @@ const pricingProgress = (c: PricingCursor | undefined): HeadProgress | undefined
 
 /** A market the pricing pass works on in a block, and the slices of its books it reads. */
 export interface PricingItem {
-  readonly m: Uint8Array;
   readonly mk: MarketRecord;
-  readonly ranges: readonly HookRange[];
+  /** The bid book's slice, then the ask book's. */
+  readonly ranges: readonly [HookRange, HookRange];
 }
 
 /**
@@ -100,12 +100,11 @@ export function pricingPlan(state: StateReader, block: BlockContext, head: Uint8
     const expected = [mk.bids, mk.asks].map((count) => Math.min(count + 1, sliceLimit));
     if (plan.length > 0 && reads + expected[0]! + expected[1]! > maxReads) break;
     reads += expected[0]! + expected[1]!;
-    const ranges = (['bid', 'ask'] as const).map((side, i): HookRange => {
-      const at = side === 'bid' ? mk.headBid : mk.headAsk;
+    const slice = (side: Side, at: HeadProgress | undefined, count: number): HookRange => {
       const from = mk.status === 'pricing' && at !== undefined ? bookKey(side, at.id) : undefined;
-      return { prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit: plan.length === 0 ? sliceLimit : expected[i]! };
-    });
-    plan.push({ m: m.slice(), mk, ranges });
+      return { prefix: marketBookPrefix(side, m), ...(from === undefined ? {} : { from }), limit: plan.length === 0 ? sliceLimit : count };
+    };
+    plan.push({ mk, ranges: [slice('bid', mk.headBid, expected[0]!), slice('ask', mk.headAsk, expected[1]!)] });
   }
   return plan;
 }
@@ -116,11 +115,12 @@ export function pricingPlan(state: StateReader, block: BlockContext, head: Uint8
  * the trades matching writes are the ones counted here.
  */
 export function priceMarket(state: StateReader, item: PricingItem, budget: WorkBudget, events: BlockEvent[]): MarketRecord {
-  const { m, mk, ranges } = item;
+  const { mk, ranges } = item;
   const resuming = mk.status === 'pricing';
-  const from = (side: Side, head: HeadProgress | undefined) => (resuming && head !== undefined ? bookKey(side, head.id) : undefined);
-  const bidIt = state.iterate(marketBookPrefix('bid', m), from('bid', mk.headBid));
-  const askIt = state.iterate(marketBookPrefix('ask', m), from('ask', mk.headAsk));
+  // The slices the plan declared: each starts where the walk stands.
+  const [bidSlice, askSlice] = ranges;
+  const bidIt = state.iterate(bidSlice.prefix, bidSlice.from);
+  const askIt = state.iterate(askSlice.prefix, askSlice.from);
   try {
     let bid = pricingCursorOf(bidIt, resuming ? mk.headBid : undefined);
     let ask = pricingCursorOf(askIt, resuming ? mk.headAsk : undefined);
@@ -132,7 +132,7 @@ export function priceMarket(state: StateReader, item: PricingItem, budget: WorkB
     while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
       // Out of budget, or (only if a market's counts were wrong: they are its books' sizes)
       // at the end of a slice: the walk waits here for a later block.
-      if ((steps++ % PRICING_STEPS_PER_UNIT === 0 && !budget.take()) || bidsRead >= ranges[0]!.limit || asksRead >= ranges[1]!.limit) {
+      if ((steps++ % PRICING_STEPS_PER_UNIT === 0 && !budget.take()) || bidsRead >= bidSlice.limit || asksRead >= askSlice.limit) {
         return { ...mk, status: 'pricing', headBid: pricingProgress(bid), headAsk: pricingProgress(ask), trades, volumeWh, lastBidPrice, lastAskPrice };
       }
       const q = bid.left < ask.left ? bid.left : ask.left;
