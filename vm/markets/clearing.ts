@@ -47,13 +47,13 @@ import { isPastGate } from './rules.ts';
  * ids, which is also what lets the hook declare its reads from the block alone (the first
  * entries of two buckets, and what they name). Each block first prices every due market it
  * can, then writes the effects of the earliest ones. Each market goes through:
- *   pricing    steps 2-3 read only: the walk of the crossing books, taking each price from
- *              the order's key and only the volume from its record, finds the result (P,
- *              volume, trades) and writes nothing but the market record. One work unit per
- *              PRICING_STEPS_PER_UNIT trades (vm/markets/pricing.ts), so a 100,000-order market is priced in the
- *              block its gate closes in (event `market-priced`), and the markets after it
- *              need not wait for its effects; the books are frozen past the gate (no order
- *              placed or cancelled), so the result is the trades' own;
+ *   pricing    steps 2-3 read only (vm/markets/pricing.ts): the walk of the crossing books,
+ *              taking each price from the order's key and only the volume from its record,
+ *              finds the result (P, volume, trades) and writes nothing but the market
+ *              record. One work unit per PRICING_STEPS_PER_UNIT trades, so a 100,000-order
+ *              market is priced in the block its gate closes in (event `market-priced`),
+ *              and the markets after it need not wait for its effects; the books are frozen
+ *              past the gate (no order placed or cancelled), so the result is the trades' own;
  *   matching   the same walk again, writing: one work unit per trade; a bid that is done
  *              leaves the book with its escrow above ceil(traded x P / 1000) released (step
  *              4) and the rest held for settlement, an ask that is done keeps its collateral

@@ -60,9 +60,8 @@ function add(m: Map<string, bigint>, who: Uint8Array, amount: bigint): void {
 
 /**
  * What each account's locked funds must be, from the records that lock them: open orders'
- * escrow and collateral, escrow and collateral held
- * for settlement, agreement collateral, what open disputes froze and their deposits, flex
- * escrow.
+ * escrow and collateral, escrow and collateral held for settlement, agreement collateral,
+ * what open disputes froze and their deposits, flex escrow.
  */
 export function lockedByRecords(state: StateReader): Map<string, bigint> {
   const m = new Map<string, bigint>();
