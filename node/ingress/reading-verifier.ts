@@ -9,8 +9,10 @@ import type { VerificationService } from '../verify/service.ts';
  * that arrive within `maxDelayMs` of each other (or `maxBatch` of them) go to the node's
  * verification service in ONE call, as single-message BLS sets, which its worker checks with
  * one randomised multi-pairing and bisects on failure (node/verify/batch.ts): a batch with
- * one forged reading costs about 2 log2(n) extra checks, not n. Telemetry priority, the
- * lowest: consensus, block import and the admission of other txs go first. At most `maxQueued` readings wait here (RATE_LIMITED beyond).
+ * one forged reading costs about 2 log2(n) extra checks, not n. Readings priority, the
+ * lowest: consensus, block import and the admission of txs go first, telemetry batches from
+ * peers included (node/verify/service.ts says why). At most `maxQueued` readings wait here
+ * (RATE_LIMITED beyond).
  */
 
 export interface KeyedReading {
@@ -75,7 +77,7 @@ export class ReadingVerifier {
     for (const w of batch)
       for (const { reading, publicKey } of w.items)
         sets.push({ kind: 'bls', publicKey, message: readingSigningBytes(this.opts.chainId, reading), signature: reading.signature });
-    this.opts.service.findInvalid(sets, { priority: 'telemetry', batchable: true }).then(
+    this.opts.service.findInvalid(sets, { priority: 'readings', batchable: true }).then(
       (invalid) => {
         this.queued -= count;
         this.opts.onBatch?.(count, invalid.length);

@@ -4,18 +4,21 @@ import type { VerifiedTxs } from './verified-txs.ts';
 /**
  * Who is waiting, highest first: consensus messages (a round's progress), block import
  * (a proposal being validated, a block being synced), mempool admission (RPC and gossip
- * txs), then telemetry: device readings at the ingress and telemetry batches from peers.
- * Telemetry is the bulk of the work under a fleet's load; behind it, a transfer or an
- * order would wait seconds for its admission and miss blocks. The last two are shed when
- * their queue is full; the others never are.
+ * txs), telemetry (the admission of telemetry batches, most of them from peers), then
+ * readings (devices' signatures at this node's ingress). The last two are the bulk of the
+ * work under a fleet's load; behind them, a transfer or an order would wait seconds for
+ * its admission and miss blocks. A batch from a peer goes before the readings still
+ * waiting here: its readings have waited once already (at their own ingress), and a
+ * proposer that has not admitted it cannot include it. The last three are shed when their
+ * queue is full; the others never are.
  */
-export type VerifyPriority = 'consensus' | 'block' | 'mempool' | 'telemetry';
+export type VerifyPriority = 'consensus' | 'block' | 'mempool' | 'telemetry' | 'readings';
 
-export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool', 'telemetry'];
+export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool', 'telemetry', 'readings'];
 
 /** Refused with RATE_LIMITED when their queue is full, rather than verified on the caller's thread. */
 export function isSheddable(priority: VerifyPriority): boolean {
-  return priority === 'mempool' || priority === 'telemetry';
+  return priority === 'mempool' || priority === 'telemetry' || priority === 'readings';
 }
 
 export interface VerifyOptions {

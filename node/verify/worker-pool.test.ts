@@ -87,29 +87,33 @@ describe('WorkerPoolVerifier', () => {
     expect(order).toHaveLength(62);
   });
 
-  it('a tx admitted after a telemetry backlog completes before it, and the telemetry queue is shed when full', async () => {
+  it('a tx, then a telemetry batch from a peer, admitted after a backlog of readings complete before it, and the readings queue is shed when full', async () => {
     const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, maxQueuedSheddableCost: 40 * 64, inlineUrgentCost: 0 });
     const order: string[] = [];
     const backlog = Array.from({ length: 60 }, (_, k) =>
       workers.findInvalid(
         Array.from({ length: 16 }, (_, i) => validSet('bls', 16 * k + i)),
-        { priority: 'telemetry', batchable: true },
+        { priority: 'readings', batchable: true },
       ),
     );
     const settled = backlog.map((p, k) =>
       p.then(
-        () => order.push(`telemetry-${k}`),
+        () => order.push(`readings-${k}`),
         (e: unknown) => order.push(isJouleError(e) && e.code === 'RATE_LIMITED' ? 'shed' : `failed-${k}`),
       ),
     );
+    // Submitted in the order a node meets them under load: the peer's batch first.
+    const batch = workers.verify([validSet('bls-aggregate', 9001)], { priority: 'telemetry', batchable: true }).then(() => order.push('telemetry'));
     const transfer = workers.verify([validSet('ed25519', 9000)], { priority: 'mempool', batchable: true }).then(() => order.push('mempool'));
-    await Promise.all([...settled, transfer]);
+    await Promise.all([...settled, batch, transfer]);
     // Its bound (40 batches' worth, each queue its own) refused what came beyond it.
     expect(order.filter((o) => o === 'shed').length).toBeGreaterThan(0);
     const done = order.filter((o) => o !== 'shed');
     expect(done.every((o) => !o.startsWith('failed'))).toBe(true);
-    // Only what was already on the worker (2 batches) may finish before the tx.
+    // Only what was already on the worker (2 batches) may finish before the tx; the batch
+    // comes next, before any reading still queued.
     expect(done.indexOf('mempool')).toBeLessThanOrEqual(2);
+    expect(done.indexOf('telemetry')).toBe(done.indexOf('mempool') + 1);
   });
 
   it('answers a queued job its caller no longer needs (skipIf) without checking it, and checks the others', async () => {

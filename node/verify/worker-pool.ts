@@ -17,7 +17,7 @@ export interface WorkerPoolOptions {
   readonly maxBatchCost?: number;
   /** How long a batchable job waits for company before it is sent anyway; default 5 ms. */
   readonly batchWaitMs?: number;
-  /** Queued cost, in each of the mempool and telemetry queues, beyond which their jobs are refused with RATE_LIMITED; default 16,384. */
+  /** Queued cost, in each of the mempool, telemetry and readings queues, beyond which their jobs are refused with RATE_LIMITED; default 16,384. */
   readonly maxQueuedSheddableCost?: number;
   /** Queued consensus or block cost beyond which such a job is verified on the caller's thread instead (never refused); default 65,536. */
   readonly maxQueuedCost?: number;
@@ -74,7 +74,7 @@ interface Slot {
 
 /**
  * The verification service on worker threads (blst and node:crypto in each): priority
- * queues (consensus, block import, mempool admission, telemetry), batches formed by cost or
+ * queues (consensus, block import, mempool admission, telemetry batches, device readings), batches formed by cost or
  * after a short wait, and a failed batch bisected inside the worker (batch.ts). See
  * README.md for the sizing and the rules.
  */
