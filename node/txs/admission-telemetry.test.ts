@@ -118,7 +118,7 @@ describe('admission of telemetry batches', () => {
     const pooled = batch(3, 2, [reading('d-1', T0 + 1400, -1), reading('d-2', T0 + 1450, -1)]);
     await admission.submit(pooled.bytes, 'rpc');
     expect(mempool.has(pooled.hash)).toBe(true);
-    // A batch waits behind other txs' admission, with the ingress's readings (node/verify/service.ts).
+    // A batch waits behind other txs' admission, ahead of the ingress's readings (node/verify/service.ts).
     expect(priorities).toEqual(['telemetry']);
 
     // d-2 is suspended; re-validation keeps the pooled batch (its block will skip d-2).

@@ -90,6 +90,7 @@ describe('WorkerPoolVerifier', () => {
   it('a tx, then a telemetry batch from a peer, admitted after a backlog of readings complete before it, and the readings queue is shed when full', async () => {
     const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, maxQueuedSheddableCost: 40 * 64, inlineUrgentCost: 0 });
     const order: string[] = [];
+    const shedFields = new Set<string | undefined>();
     const backlog = Array.from({ length: 60 }, (_, k) =>
       workers.findInvalid(
         Array.from({ length: 16 }, (_, i) => validSet('bls', 16 * k + i)),
@@ -99,7 +100,10 @@ describe('WorkerPoolVerifier', () => {
     const settled = backlog.map((p, k) =>
       p.then(
         () => order.push(`readings-${k}`),
-        (e: unknown) => order.push(isJouleError(e) && e.code === 'RATE_LIMITED' ? 'shed' : `failed-${k}`),
+        (e: unknown) => {
+          if (isJouleError(e)) shedFields.add(e.field);
+          order.push(isJouleError(e) && e.code === 'RATE_LIMITED' ? 'shed' : `failed-${k}`);
+        },
       ),
     );
     // Submitted in the order a node meets them under load: the peer's batch first.
@@ -108,6 +112,8 @@ describe('WorkerPoolVerifier', () => {
     await Promise.all([...settled, batch, transfer]);
     // Its bound (40 batches' worth, each queue its own) refused what came beyond it.
     expect(order.filter((o) => o === 'shed').length).toBeGreaterThan(0);
+    // The refusal names what was refused: readings, not a tx.
+    expect([...shedFields]).toEqual(['readings']);
     const done = order.filter((o) => o !== 'shed');
     expect(done.every((o) => !o.startsWith('failed'))).toBe(true);
     // Only what was already on the worker (2 batches) may finish before the tx; the batch

@@ -128,7 +128,8 @@ export class WorkerPoolVerifier implements VerificationService {
     for (const s of sets) cost += setCost(s);
     const queue = this.queues.get(opts.priority)!;
     if (isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedSheddableCost) {
-      return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, 'the signature verification queue is full; retry later', 'tx'));
+      const what = opts.priority === 'readings' ? 'readings' : 'tx';
+      return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, `the ${opts.priority} signature verification queue is full; retry later`, what));
     }
     if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
