@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets } from './batch.ts';
-import { spoil, validSet } from './testing/sets.ts';
+import { findInvalidInMessage, findInvalidSets, findInvalidTogether } from './batch.ts';
+import { cancellingPair, spoil, validSet } from './testing/sets.ts';
 
 describe('batch verification with bisection', () => {
   it('gives the verdict of verifying each set alone, for every kind and every way of spoiling one', () => {
@@ -39,5 +39,37 @@ describe('batch verification with bisection', () => {
     expect(findInvalidSets(sets, counter)).toEqual([3, 10, 11, 40]);
     // 32 Ed25519 singles; the 32 BLS sets: one multi-pairing, then at most 2 checks per halving level for each of the 2 bad.
     expect(counter.checks).toBeLessThanOrEqual(32 + 1 + 2 * 2 * Math.log2(32));
+  });
+});
+
+describe('verification of sets together (one sum)', () => {
+  it('one aggregate check when all verify; one bad among 1,000 found with O(log n) extra checks', () => {
+    const sets = Array.from({ length: 1000 }, (_, i) => validSet('bls', i));
+    const good = { checks: 0 };
+    expect(findInvalidTogether(sets, good)).toEqual([]);
+    expect(good.checks).toBe(1);
+    sets[613] = spoil(sets[613]!, 'message');
+    sets[7] = spoil(sets[7]!, 'garbage-signature');
+    const bad = { checks: 0 };
+    expect(findInvalidTogether(sets, bad)).toEqual([7, 613]);
+    expect(bad.checks).toBeLessThanOrEqual(1 + 2 * 2 * Math.ceil(Math.log2(1000)));
+  });
+
+  it('keeps a pair whose errors cancel (the sum verifies), and names both once the pair is split', () => {
+    const [a, b] = cancellingPair(1, 2);
+    expect(verifySignatureSet(a)).toBe(false);
+    expect(verifySignatureSet(b)).toBe(false);
+    const others = Array.from({ length: 6 }, (_, i) => validSet('bls', 10 + i));
+    expect(findInvalidTogether([...others, a, b])).toEqual([]);
+    // Judged one by one, or apart (a bad set makes the bisection split them), each is found.
+    expect(findInvalidSets([...others, a, b])).toEqual([6, 7]);
+    expect(findInvalidTogether([a, ...others, b, spoil(validSet('bls', 20), 'signature')])).toEqual([0, 7, 8]);
+  });
+
+  it('names what is not a single-message BLS set, and a message of a worker judges its together ranges apart from the rest', () => {
+    const sets = [validSet('bls', 1), validSet('ed25519', 2), ...cancellingPair(3, 4), validSet('bls', 5), ...cancellingPair(6, 7)];
+    expect(findInvalidTogether(sets.slice(0, 2))).toEqual([1]);
+    // Sets 2-3 judged together (kept); 5-6 judged with the others one by one (both named).
+    expect(findInvalidInMessage(sets, [[2, 4]])).toEqual([5, 6]);
   });
 });

@@ -6,6 +6,8 @@ export interface Job {
   readonly sets: readonly SignatureSet[];
   readonly cost: number;
   readonly batchable: boolean;
+  /** VerifyOptions.together. */
+  readonly together: boolean;
   readonly queuedAt: number;
   /** See VerifyOptions.skipIf. */
   readonly skipIf?: () => boolean;

@@ -1,6 +1,6 @@
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets, type CheckCounter } from './batch.ts';
+import { findInvalidSets, findInvalidTogether, type CheckCounter } from './batch.ts';
 import type { VerificationService, VerifyOptions } from './service.ts';
 
 /**
@@ -15,10 +15,10 @@ export class SameThreadVerifier implements VerificationService {
   submitted = 0;
   private closed = false;
 
-  async findInvalid(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<number[]> {
+  async findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
     if (this.closed) throw new JouleError(ErrorCode.UNAVAILABLE, 'signature verification has stopped');
     this.submitted += sets.length;
-    return findInvalidSets(sets, this.counter);
+    return opts.together === true ? findInvalidTogether(sets, this.counter) : findInvalidSets(sets, this.counter);
   }
 
   async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {

@@ -4,7 +4,7 @@ import { isJouleError } from '../../core/errors.ts';
 import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
 import type { VerifyMetrics } from './metrics.ts';
 import { SameThreadVerifier } from './same-thread.ts';
-import { spoil, validSet } from './testing/sets.ts';
+import { cancellingPair, spoil, validSet } from './testing/sets.ts';
 import { WorkerPoolVerifier, type WorkerPoolOptions } from './worker-pool.ts';
 
 const pools: WorkerPoolVerifier[] = [];
@@ -202,5 +202,21 @@ describe('WorkerPoolVerifier', () => {
     expect(workers.workerCount).toBe(0); // every worker emitted 'exit'
     await expect(workers.verify([validSet('ed25519', 1)], { priority: 'consensus' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await workers.close(); // idempotent
+  });
+
+  it('judges a together job as one sum, apart from the jobs it shares a worker message with', async () => {
+    const workers = pool({ batchWaitMs: 20, maxBatchCost: 1024 });
+    const pair = cancellingPair(1, 2);
+    const withPair = [validSet('bls', 3), ...pair, validSet('bls', 4)];
+    const spoiled = [validSet('bls', 5), spoil(validSet('bls', 6), 'message'), validSet('bls', 7)];
+    const [a, b, c] = await Promise.all([
+      workers.findInvalid(withPair, { priority: 'readings', batchable: true, together: true }),
+      workers.findInvalid(withPair, { priority: 'readings', batchable: true }),
+      workers.findInvalid(spoiled, { priority: 'readings', batchable: true, together: true }),
+    ]);
+    expect(a).toEqual([]);
+    expect(b).toEqual([1, 2]);
+    expect(c).toEqual([1]);
+    expect(workers.stats().batches).toBe(1);
   });
 });

@@ -3,12 +3,12 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets } from './batch.ts';
+import { findInvalidSets, findInvalidTogether } from './batch.ts';
 import { JobQueue, type Job } from './job-queue.ts';
 import { NO_VERIFY_METRICS, type VerifyMetrics } from './metrics.ts';
 import { isSheddable, PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
 import { packSets } from './wire.ts';
-import type { WorkerReply } from './worker.ts';
+import type { WorkerReply, WorkerRequest } from './worker.ts';
 
 export interface WorkerPoolOptions {
   /** Worker threads; default availableParallelism() - 1, at least 1 (the event loop keeps a core; see README). */
@@ -40,6 +40,11 @@ export interface PoolStats {
   readonly checks: number;
   /** Jobs verified on the caller's thread (a worker failed, a queue overflowed, no worker left). */
   readonly fallbacks: number;
+}
+
+/** A job's verdict on this thread, as a worker would give it. */
+function judgeHere(sets: readonly SignatureSet[], together: boolean): number[] {
+  return together ? findInvalidTogether(sets) : findInvalidSets(sets);
 }
 
 /** Messages a worker holds at once: the next batch waits in its port while it works, so a busy event loop never leaves it idle. */
@@ -134,18 +139,19 @@ export class WorkerPoolVerifier implements VerificationService {
     if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
       this.metrics.fallback(this.workerCount === 0 ? 'no-worker' : 'overflow');
-      return Promise.resolve(findInvalidSets(sets));
+      return Promise.resolve(judgeHere(sets, opts.together === true));
     }
     if (opts.batchable !== true && cost <= this.inlineUrgentCost && !this.slots.some((s) => !s.exited && s.inFlight.size === 0)) {
       this.counts.fallbacks++;
       this.metrics.fallback('urgent');
-      return Promise.resolve(findInvalidSets(sets));
+      return Promise.resolve(judgeHere(sets, opts.together === true));
     }
     return new Promise((resolve, reject) => {
       queue.push({
         sets,
         cost,
         batchable: opts.batchable === true,
+        together: opts.together === true,
         queuedAt: performance.now(),
         ...(opts.skipIf !== undefined ? { skipIf: opts.skipIf } : {}),
         resolve,
@@ -227,7 +233,7 @@ export class WorkerPoolVerifier implements VerificationService {
     for (const job of jobs) {
       this.counts.fallbacks++;
       this.metrics.fallback(reason);
-      job.resolve(findInvalidSets(job.sets));
+      job.resolve(judgeHere(job.sets, job.together));
     }
   }
 
@@ -269,7 +275,11 @@ export class WorkerPoolVerifier implements VerificationService {
 
   private send(slot: Slot, jobs: Job[]): void {
     const sets: SignatureSet[] = [];
-    for (const job of jobs) for (const s of job.sets) sets.push(s);
+    const together: [number, number][] = [];
+    for (const job of jobs) {
+      if (job.together) together.push([sets.length, sets.length + job.sets.length]);
+      for (const s of job.sets) sets.push(s);
+    }
     const packed = packSets(sets);
     const id = this.nextId++;
     slot.inFlight.set(id, { jobs, sets: sets.length });
@@ -277,6 +287,7 @@ export class WorkerPoolVerifier implements VerificationService {
     this.counts.batches++;
     this.counts.sets += sets.length;
     this.metrics.batch(sets.length);
-    slot.worker.postMessage({ id, sets: packed }, [packed.buffer as ArrayBuffer]);
+    const request: WorkerRequest = { id, sets: packed, together };
+    slot.worker.postMessage(request, [packed.buffer as ArrayBuffer]);
   }
 }

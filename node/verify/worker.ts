@@ -4,12 +4,14 @@
  * this thread). Holds no state but node:crypto's public-key cache.
  */
 import { parentPort } from 'node:worker_threads';
-import { findInvalidSets } from './batch.ts';
+import { findInvalidInMessage } from './batch.ts';
 import { unpackSets } from './wire.ts';
 
 export interface WorkerRequest {
   readonly id: number;
   readonly sets: Uint8Array;
+  /** Ranges [start, end) of sets judged as one sum each (VerifyOptions.together). */
+  readonly together: readonly (readonly [number, number])[];
 }
 
 export type WorkerReply = { readonly id: number; readonly invalid: number[]; readonly checks: number } | { readonly id: number; readonly error: string };
@@ -20,7 +22,7 @@ if (parentPort !== null) {
     let reply: WorkerReply;
     try {
       const counter = { checks: 0 };
-      const invalid = findInvalidSets(unpackSets(req.sets), counter);
+      const invalid = findInvalidInMessage(unpackSets(req.sets), req.together, counter);
       reply = { id: req.id, invalid, checks: counter.checks };
     } catch (e) {
       reply = { id: req.id, error: (e as Error).message };

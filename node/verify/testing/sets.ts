@@ -93,3 +93,26 @@ export function spoil(set: SignatureSet, how: Spoil): SignatureSet {
       return { ...set, publicKeys: [set.publicKeys[0]!.subarray(1), ...set.publicKeys.slice(1)] };
   }
 }
+
+/** The order of BLS12-381's groups: secret keys are scalars modulo it. */
+const BLS_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
+
+const scalarBytes = (x: bigint): Uint8Array => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
+
+/**
+ * Two single-message BLS sets whose signatures are each wrong by the same point, once added
+ * and once taken away: (s1 + x H(m2)) and (s2 - x) H(m2). Each fails alone, their sum is the
+ * sum of the two right signatures. Only someone holding both keys can make such a pair.
+ */
+export function cancellingPair(i: number, j: number): [SignatureSet, SignatureSet] {
+  const a = validSet('bls', i);
+  const b = validSet('bls', j);
+  const x = 0x1234_5678_9abc_def0n;
+  const skB = BigInt(`0x${Buffer.from(blsKey(j % 16).secretKey).toString('hex')}`);
+  const shifted = blsSign(scalarBytes(x), b.message);
+  if (a.kind !== 'bls' || b.kind !== 'bls') throw new Error('unreachable');
+  return [
+    { ...a, signature: blsAggregateSignatures([a.signature, shifted]) },
+    { ...b, signature: blsSign(scalarBytes((skB - x + BLS_ORDER) % BLS_ORDER), b.message) },
+  ];
+}
