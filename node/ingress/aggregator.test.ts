@@ -8,7 +8,9 @@ import { readingSigningBytes } from '../../core/telemetry.ts';
 import { decodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
-import { Aggregator, type VerifiedReading } from './aggregator.ts';
+import { SameThreadVerifier } from '../verify/same-thread.ts';
+import { Aggregator, type AggregatorDeps, type AggregatorLimits, type VerifiedReading } from './aggregator.ts';
+import { BatchGate } from './batch-gate.ts';
 import { testDeviceRecord } from './testing/device-record.ts';
 
 /**
@@ -41,10 +43,26 @@ function record(id: string, over: Partial<DeviceRecord> = {}): DeviceRecord | un
 }
 
 /** A pool as the aggregator sees it: admitted txs by nonce; `refuse` makes the next submissions fail. */
-function setup(opts: { refuse?: number; params?: Partial<EnergyParams>; refusal?: (tx: Tx) => JouleError | undefined } = {}) {
-  const admitted = new Map<number, Tx>();
+function setup(
+  opts: {
+    refuse?: number;
+    params?: Partial<EnergyParams>;
+    refusal?: (tx: Tx) => JouleError | undefined;
+    limits?: Partial<AggregatorLimits>;
+    gate?: (g: BatchGate) => AggregatorDeps['gate'];
+  } = {},
+) {
   /** Devices changed since their readings were verified. */
   const changed = new Map<string, Partial<DeviceRecord>>();
+  const gate = new BatchGate({
+    chainId: CHAIN,
+    service: new SameThreadVerifier(),
+    device: (id) => record(id, changed.get(id)),
+    chainCursor: () => undefined,
+    settlementIntervalMs: () => DEVNET_PARAMS.settlementIntervalMs,
+    clock: () => NOW_MS,
+  });
+  const admitted = new Map<number, Tx>();
   const submitted: { tx: Tx; verified: boolean }[] = [];
   const acks: ReadingAck[] = [];
   let refuse = opts.refuse ?? 0;
@@ -76,8 +94,9 @@ function setup(opts: { refuse?: number; params?: Partial<EnergyParams>; refusal?
         admitted.set(tx.nonce, tx);
       },
       acks: (x) => acks.push(...x),
+      gate: opts.gate === undefined ? gate : opts.gate(gate),
     },
-    { maxReadings: 2, maxDelayMs: 1, maxInFlight: 1 },
+    { maxReadings: 2, maxDelayMs: 1, maxInFlight: 1, ...opts.limits },
   );
   const devicesOf = (tx: Tx) => decodeTelemetryBatchBody(tx.body).readings.map((r) => r.deviceId);
   return { a, admitted, submitted, acks, state, devicesOf, changed };
@@ -113,13 +132,11 @@ describe('Aggregator', () => {
     expect(refill.fee).toBe((s.submitted[0]!.tx.fee * 11n) / 10n + 1n);
     expect(s.devicesOf(refill)).toEqual(['e', 'f']);
     expect(s.a.refills).toBe(1);
-    // c's reading waits for a batch after the pending one.
-    expect(s.a.buffered).toBe(1);
-    s.a.add([reading('g', 5)]);
-    await s.a.drain();
+    // c's reading goes in a batch after the pending one.
     const next = s.submitted[3]!.tx;
     expect(next.nonce).toBe(2);
-    expect(s.devicesOf(next)).toEqual(['c', 'g']);
+    expect(s.devicesOf(next)).toEqual(['c']);
+    expect(s.a.buffered).toBe(0);
   });
 
   it('a final batch acknowledges its readings final, with the reason where the chain skipped the device or the batch failed', async () => {
@@ -144,22 +161,22 @@ describe('Aggregator', () => {
 
   it('readings too old by batching time are dropped as TELEMETRY_SKEW, not sent to sink their batch', async () => {
     const s = setup();
-    s.a.add([reading('a', 9000), reading('b', 100)]);
+    const verdicts = s.a.add([reading('a', 9000), reading('b', 100)]);
     await s.a.drain();
     expect(s.submitted).toHaveLength(1);
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
-    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SKEW });
+    expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.TELEMETRY_SKEW }, { ok: true }]);
     expect(s.a.stale).toBe(1);
   });
 
   it('a reading verified under a key the batch would not name is dropped as TELEMETRY_KEY_ROTATED', async () => {
     const s = setup();
     const r = reading('a', 0);
-    keys.set('a', blsGenerate()); // re-keyed between verification and batching
-    s.a.add([r, reading('b', 0)]);
+    keys.set('a', blsGenerate()); // re-keyed between its arrival and its batch
+    const verdicts = s.a.add([r, reading('b', 0)]);
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
-    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
+    expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.TELEMETRY_KEY_ROTATED }, { ok: true }]);
   });
 
   it("a reading signed with a key a re-key in the head's block rotates out is dropped as TELEMETRY_KEY_ROTATED (admission, checking the next height, would refuse the whole batch)", async () => {
@@ -172,10 +189,10 @@ describe('Aggregator', () => {
         { key: blsGenerate().publicKey, fromHeight: 6 },
       ],
     });
-    s.a.add([r, reading('b', 0)]);
+    const verdicts = s.a.add([r, reading('b', 0)]);
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
-    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_KEY_ROTATED });
+    expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.TELEMETRY_KEY_ROTATED }, { ok: true }]);
   });
 
   it("a batch refused at admission for one device changed since its build: that device's readings dropped, the others' sent again at the same nonce", async () => {
@@ -206,12 +223,11 @@ describe('Aggregator', () => {
     const verified = [reading('flagged', 10), reading('moved', 10), reading('ok', 10)];
     s.changed.set('flagged', { status: 'flagged-for-inspection' });
     s.changed.set('moved', { operator: new Uint8Array(20).fill(7) });
-    s.a.add(verified);
+    const verdicts = s.a.add(verified);
     await s.a.drain();
     expect(s.submitted).toHaveLength(1);
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['ok']);
-    expect(s.acks.find((x) => x.deviceId === 'flagged')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.DEVICE_INACTIVE });
-    expect(s.acks.find((x) => x.deviceId === 'moved')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.DEVICE_NOT_SERVED });
+    expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.DEVICE_INACTIVE }, { ok: false, code: ErrorCode.DEVICE_NOT_SERVED }, { ok: true }]);
   });
 
   it('a reading whose interval settles before its batch could be included is dropped as TELEMETRY_SETTLED', async () => {
@@ -219,18 +235,47 @@ describe('Aggregator', () => {
     // inside the quarter of the skew (2.5 s) left for admission and inclusion.
     expect(NOW_MS % DEVNET_PARAMS.settlementIntervalMs).toBe(0);
     const s = setup({ params: { settlementDelayMs: 1000 } });
-    s.a.add([reading('late', 100), reading('fresh', 0)]);
+    const verdicts = s.a.add([reading('late', 100), reading('fresh', 0)]);
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['fresh']);
-    expect(s.acks.find((x) => x.deviceId === 'late')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SETTLED });
+    expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.TELEMETRY_SETTLED }, { ok: true }]);
   });
 
   it('weeds exactly with a skew whose quarter is no whole ms', async () => {
     const s = setup({ params: { maxReadingSkewMs: 10_001 } });
     // 3/4 of 10,001 ms is 7,500.75 ms: 7,500 ms old is young enough, 7,501 ms too old.
-    s.a.add([reading('a', 7501), reading('b', 7500)]);
+    const verdicts = s.a.add([reading('a', 7501), reading('b', 7500)]);
     await s.a.drain();
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
-    expect(s.acks.find((x) => x.deviceId === 'a')).toMatchObject({ outcome: 'rejected', reason: ErrorCode.TELEMETRY_SKEW });
+    expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.TELEMETRY_SKEW }, { ok: true }]);
+  });
+  it('up to three batches are in the check at once, each at its own nonce, in order; the next waits for one to be done', async () => {
+    let inCheck = 0;
+    let most = 0;
+    const s = setup({
+      limits: { maxInFlight: 4 },
+      gate: (g) => ({
+        check: async (readings) => {
+          most = Math.max(most, ++inCheck);
+          // Let every batch that can start do so before this one's verdicts.
+          await new Promise((r) => setTimeout(r, 20));
+          const v = await g.check(readings);
+          inCheck--;
+          return v;
+        },
+        keepTogether: (kept, removed) => g.keepTogether(kept, removed),
+      }),
+    });
+    const verdicts = s.a.add(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((d) => reading(d, 0)));
+    await s.a.drain();
+    expect((await verdicts).every((v) => v.ok)).toBe(true);
+    expect(most).toBe(3);
+    expect(s.submitted.map((x) => x.tx.nonce)).toEqual([0, 1, 2, 3]);
+    expect(s.submitted.map((x) => s.devicesOf(x.tx))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+      ['g', 'h'],
+    ]);
   });
 });

@@ -6,17 +6,22 @@ import { intervalOf, settlesAt } from '../../core/meter.ts';
 import type { EnergyParams } from '../../core/params.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { SignedReading } from '../../rpc/grpc/device-ingress.ts';
+import type { ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import { deviceRefusal } from '../../vm/telemetry/rules.ts';
+import type { BatchGate, KeyedReading } from './batch-gate.ts';
 
 /**
- * The node's aggregator: verified readings -> telemetry-batch txs (tx 20), each under ONE
- * aggregate BLS signature (the sum of its readings' signatures, all verified already by
- * node/ingress/reading-verifier.ts), sent from the node's aggregator account and submitted
- * to its own mempool (and gossiped). A batch goes out when it holds `maxReadings` readings
- * or its first reading has waited `maxDelayMs`, whichever comes first; a batch whose tx
- * would exceed the chain's maxTxBytes is halved.
+ * The node's aggregator: readings -> telemetry-batch txs (tx 20), each under ONE aggregate
+ * BLS signature (the sum of its readings' signatures), sent from the node's aggregator
+ * account and submitted to its own mempool (and gossiped). A batch goes out when it holds
+ * `maxReadings` readings or its first reading has waited `maxDelayMs`, whichever comes
+ * first; a batch whose tx would exceed the chain's maxTxBytes is halved.
+ *
+ * The readings wait here unchecked. A batch's readings are chosen first, then checked as
+ * they are, by node/ingress/batch-gate.ts: their signatures together (the check the
+ * validators will make of the batch), then each device's order; what passes is the batch.
+ * `add` answers each reading's verdict then. Up to MAX_CHECKS batches are in the check at once.
  *
  * Nonces: up to `maxInFlight` batches are in admission at once (admission keeps one
  * sender's txs in submission order). Each batch takes the lowest nonce at or after the
@@ -38,20 +43,26 @@ import { deviceRefusal } from '../../vm/telemetry/rules.ts';
  * interval that settles within the last quarter of it (TELEMETRY_SETTLED; that quarter
  * is left for admission and inclusion); of a device that since became inactive
  * (suspended, revoked, flagged: DEVICE_INACTIVE) or another operator's (DEVICE_NOT_SERVED).
- * Every reading carries the key it was verified under; one whose device key at the
+ * Every reading carries the key it must verify under; one whose device key at the
  * batch's keyHeight, or at the height after (a re-key in the head's block), is another is
- * dropped (TELEMETRY_KEY_ROTATED), so a built batch's
- * aggregate verifies by construction (its sets are the very ones the reading verifier
- * checked) and is submitted as verified (`submit(tx, verified: true)`).
+ * dropped (TELEMETRY_KEY_ROTATED), so a built batch's aggregate verifies by construction
+ * (its sets are the very ones the gate checked together) and is submitted as verified
+ * (`submit(tx, verified: true)`). A batch refused at admission and sent again without some
+ * of its readings is checked again first (BatchGate.keepTogether).
  *
  * At most `maxBuffered` readings wait for a batch: `room()` says how many more fit, and
  * the ingress refuses readings beyond.
  */
 
-/** A reading whose signature verified under `publicKey` (node/ingress/reading-verifier.ts). */
-export interface VerifiedReading extends SignedReading {
-  readonly publicKey: Uint8Array;
+/** A reading that passed the gate: in a batch, its signature verified (with the batch's others) under `publicKey`. */
+export type VerifiedReading = KeyedReading;
+
+/** A reading waiting for its batch, and where its verdict goes. */
+interface Candidate extends KeyedReading {
+  readonly settle: (v: ReadingVerdict) => void;
 }
+
+const isCandidate = (r: KeyedReading): r is Candidate => 'settle' in r;
 
 export interface AggregatorDeps {
   readonly chainId: string;
@@ -74,6 +85,8 @@ export interface AggregatorDeps {
   /** Wall clock, ms. */
   readonly clock?: () => number;
   readonly acks: (acks: readonly ReadingAck[]) => void;
+  /** Checks a batch's readings as it is built (signatures, then order). */
+  readonly gate: Pick<BatchGate, 'check' | 'keepTogether'>;
   readonly onError?: (e: unknown, readings: number) => void;
   /** Readings dropped before batching (TELEMETRY_SKEW: too old; TELEMETRY_SETTLED; TELEMETRY_KEY_ROTATED; DEVICE_INACTIVE, DEVICE_NOT_SERVED, DEVICE_UNKNOWN). */
   readonly onDropped?: (code: ErrorCode, readings: number) => void;
@@ -89,6 +102,39 @@ export interface AggregatorLimits {
 
 export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = { maxReadings: 1000, maxDelayMs: 250, maxBuffered: 50_000, maxInFlight: 4, fee: 1000n };
 
+const STOPPING: { readonly ok: false; readonly code: ErrorCode; readonly message: string } = {
+  ok: false,
+  code: ErrorCode.UNAVAILABLE,
+  message: 'the node is stopping: readings not yet batched are lost; the device sends them again',
+};
+
+/** What a reading dropped before its batch is told. */
+const DROPPED: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.TELEMETRY_SKEW]: 'too old for a batch by the time one could take it (the node is behind)',
+  [ErrorCode.TELEMETRY_SETTLED]: 'its interval settles before a batch could be included',
+  [ErrorCode.TELEMETRY_KEY_ROTATED]: "the device's key changed: its readings must be signed by the new key",
+  [ErrorCode.DEVICE_INACTIVE]: 'the device is no longer active',
+  [ErrorCode.DEVICE_NOT_SERVED]: "the device is no longer operated by this node's aggregator",
+  [ErrorCode.DEVICE_UNKNOWN]: 'the device is no longer registered',
+  [ErrorCode.TX_BAD_SIGNATURE]: "the signature does not verify under the device's key",
+};
+
+/** The size of a batch does not depend on its signature's value: a placeholder while its readings are chosen. */
+const UNSIGNED = new Uint8Array(96);
+
+/** The readings' signatures added up (each decoded without its subgroup check: the sum's is checked, by the gate and by every validator). */
+function sumOf(readings: readonly KeyedReading[]): Uint8Array {
+  return blst
+    .aggregateSignatures(
+      readings.map((r) => blst.Signature.fromBytes(r.signature, false)),
+      false,
+    )
+    .toBytes(true);
+}
+
+/** Batches in the gate's check at once: enough that one's wait for a worker does not hold the next back. */
+const MAX_CHECKS = 3;
+
 /** Batches sent and not yet final, remembered for their 'final' acknowledgements (oldest forgotten first). */
 const MAX_TRACKED_BATCHES = 1024;
 
@@ -96,9 +142,16 @@ export class Aggregator {
   private readonly deps: AggregatorDeps;
   private readonly limits: AggregatorLimits;
   private readonly clock: () => number;
-  private buffer: VerifiedReading[] = [];
+  private buffer: Candidate[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Batches in the gate's check or in admission. */
   private inFlight = 0;
+  /** Readings of the batches in the gate's check. */
+  private checking = 0;
+  /** Batches in the gate's check (their signatures are checked side by side). */
+  private checks = 0;
+  /** The batch delay ran out while a batch was in the check: the next goes out partial. */
+  private due = false;
   /** Our batches in admission (hash undefined) or admitted and not yet seen to leave the pool, by nonce. */
   private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; devices: ReadonlySet<string> }>();
   private readonly sent = new Map<string, { deviceId: string; timestampUs: bigint }[]>();
@@ -121,18 +174,32 @@ export class Aggregator {
 
   /** How many more readings may be added now. */
   room(): number {
-    return Math.max(0, this.limits.maxBuffered - this.buffer.length);
+    return Math.max(0, this.limits.maxBuffered - this.buffer.length - this.checking);
   }
 
   get buffered(): number {
     return this.buffer.length;
   }
 
-  add(readings: readonly VerifiedReading[]): void {
-    if (this.stopped || readings.length === 0) return;
-    for (const r of readings) this.buffer.push(r);
-    if (this.buffer.length >= this.limits.maxReadings) this.pump();
-    else this.timer ??= setTimeout(() => this.flushTimer(), this.limits.maxDelayMs);
+  /** Readings for a batch; each one's verdict comes once its batch is checked (or it is dropped first). */
+  add(readings: readonly KeyedReading[]): Promise<ReadingVerdict[]> {
+    if (readings.length === 0) return Promise.resolve([]);
+    if (this.stopped) return Promise.resolve(readings.map(() => STOPPING));
+    return new Promise((resolve) => {
+      const verdicts: ReadingVerdict[] = new Array(readings.length);
+      let waiting = readings.length;
+      readings.forEach((r, i) => {
+        this.buffer.push({
+          ...r,
+          settle: (v) => {
+            verdicts[i] = v;
+            if (--waiting === 0) resolve(verdicts);
+          },
+        });
+      });
+      if (this.buffer.length >= this.limits.maxReadings) this.pump();
+      else this.timer ??= setTimeout(() => this.flushTimer(), this.limits.maxDelayMs);
+    });
   }
 
   /**
@@ -158,10 +225,15 @@ export class Aggregator {
     this.pump(true);
   }
 
-  /** Sends full batches (and, on `partial`, the rest) while fewer than maxInFlight are in admission. */
+  /** Starts a full batch (and, on `partial`, the rest) when fewer than MAX_CHECKS are in the check and fewer than maxInFlight in flight. */
   private pump(partial = false): void {
     while (!this.stopped && this.inFlight < this.limits.maxInFlight && this.buffer.length > 0) {
-      if (this.buffer.length < this.limits.maxReadings && !partial) break;
+      if (this.buffer.length < this.limits.maxReadings && !partial && !this.due) break;
+      if (this.checks >= MAX_CHECKS) {
+        // The batch delay ran out: the next batch goes out, partial, once a check is done.
+        if (partial) this.due = true;
+        break;
+      }
       if (!this.sendOne()) break;
     }
     if (this.buffer.length > 0 && this.timer === undefined && !this.stopped) this.timer = setTimeout(() => this.flushTimer(), this.limits.maxDelayMs);
@@ -184,7 +256,7 @@ export class Aggregator {
   }
 
   /** Why the reading could not be in a batch built now (keys at `keyHeight`), or undefined. */
-  private unbatchable(r: VerifiedReading, keyHeight: number, nowMs: number, p: ReturnType<AggregatorDeps['params']>): ErrorCode | undefined {
+  private unbatchable(r: KeyedReading, keyHeight: number, nowMs: number, p: ReturnType<AggregatorDeps['params']>): ErrorCode | undefined {
     // A quarter of the skew the chain allows is left for admission and inclusion (in quarter-ms, exact for any skew).
     const skew = BigInt(p.maxReadingSkewMs);
     const now4 = BigInt(nowMs) * 4n;
@@ -203,11 +275,11 @@ export class Aggregator {
   }
 
   /** `readings` sorted into those a batch built now at `keyHeight` could include and, by reason, those it could not. */
-  private sortOut(readings: readonly VerifiedReading[], keyHeight: number): { keep: VerifiedReading[]; dropped: Map<ErrorCode, VerifiedReading[]> } {
+  private sortOut<R extends KeyedReading>(readings: readonly R[], keyHeight: number): { keep: R[]; dropped: Map<ErrorCode, R[]> } {
     const nowMs = this.clock();
     const p = this.deps.params();
-    const keep: VerifiedReading[] = [];
-    const dropped = new Map<ErrorCode, VerifiedReading[]>();
+    const keep: R[] = [];
+    const dropped = new Map<ErrorCode, R[]>();
     for (const r of readings) {
       const why = this.unbatchable(r, keyHeight, nowMs, p);
       if (why === undefined) keep.push(r);
@@ -228,53 +300,99 @@ export class Aggregator {
     this.dropAll(dropped);
   }
 
-  private dropAll(dropped: ReadonlyMap<ErrorCode, readonly VerifiedReading[]>): void {
+  private dropAll(dropped: ReadonlyMap<ErrorCode, readonly KeyedReading[]>): void {
     this.stale += dropped.get(ErrorCode.TELEMETRY_SKEW)?.length ?? 0;
     for (const [reason, readings] of dropped) this.drop(readings, reason);
   }
 
-  private drop(readings: readonly VerifiedReading[], reason: ErrorCode): void {
+  /** Readings a batch could no longer include: a waiting one gets its verdict, an accepted one a 'rejected' ack. */
+  private drop(readings: readonly KeyedReading[], reason: ErrorCode): void {
     this.deps.onDropped?.(reason, readings.length);
-    this.deps.acks(readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason })));
+    const verdict: ReadingVerdict = { ok: false, code: reason, message: DROPPED[reason] ?? `dropped before batching: ${reason}` };
+    const acks: ReadingAck[] = [];
+    for (const r of readings) {
+      if (isCandidate(r)) r.settle(verdict);
+      else acks.push({ deviceId: r.deviceId, timestampUs: r.timestampUs, outcome: 'rejected', reason });
+    }
+    if (acks.length > 0) this.deps.acks(acks);
   }
 
-  /** Builds and submits one batch; false when nothing could be sent now. */
+  /** Chooses one batch's readings and starts its check (it is built and submitted once checked); false when none could be chosen now. */
   private sendOne(): boolean {
     const keyHeight = this.deps.keyHeight();
     this.weed(keyHeight);
     const { nonce, later } = this.nextNonce();
     // A hole below pending batches of ours: their devices wait for a batch after them.
     let pool = this.buffer;
-    let held: VerifiedReading[] = [];
+    const held: Candidate[] = [];
     if (later.size > 0) {
       pool = [];
       for (const r of this.buffer) (later.has(r.deviceId) ? held : pool).push(r);
-      if (pool.length === 0) return false;
-      this.refills++;
+      if (pool.length > 0) this.refills++;
     }
+    // Weeding may have dropped every reading, or every one left waits behind a batch of ours.
+    if (pool.length === 0) return false;
     const before = this.fees.get(nonce);
     const fee = before === undefined ? this.limits.fee : (before * 11n) / 10n + 1n;
+    // The size does not depend on the signature's value: a batch of these readings, signed by none yet.
     let take = Math.min(this.limits.maxReadings, pool.length);
-    let tx: Tx | undefined;
-    for (;;) {
-      try {
-        tx = this.build(pool.slice(0, take), nonce, keyHeight, fee);
-      } catch (e) {
-        this.fail(pool.splice(0, take), e);
-        this.buffer = [...pool, ...held];
-        return true;
-      }
-      if (tx.bytes.length <= this.deps.maxTxBytes() || take === 1) break;
-      take = Math.ceil(take / 2);
-    }
-    const readings = pool.splice(0, take);
+    while (take > 1 && this.build(pool.slice(0, take), nonce, keyHeight, fee, UNSIGNED).bytes.length > this.deps.maxTxBytes()) take = Math.ceil(take / 2);
+    const chosen = pool.splice(0, take);
     this.buffer = held.length === 0 ? pool : [...pool, ...held];
-    held = [];
+    if (pool.length === 0 && held.length === 0) this.due = false;
+    // The nonce is ours from now: no other batch takes it while this one is checked.
+    this.outstanding.set(nonce, { hash: undefined, devices: new Set(chosen.map((r) => r.deviceId)) });
     this.inFlight++;
+    this.checking += chosen.length;
+    this.checks++;
+    this.deps.gate.check(chosen).then(
+      (verdicts) => this.checked(chosen, verdicts, nonce, keyHeight, fee),
+      (e: unknown) => {
+        const verdict: ReadingVerdict = isJouleError(e) ? { ok: false, code: e.code, message: e.message } : STOPPING;
+        this.checked(
+          chosen,
+          chosen.map(() => verdict),
+          nonce,
+          keyHeight,
+          fee,
+        );
+      },
+    );
+    return true;
+  }
+
+  /** The gate's verdicts on a chosen batch: the readings that passed are built into it and submitted. */
+  private checked(chosen: readonly Candidate[], verdicts: readonly ReadingVerdict[], nonce: number, keyHeight: number, fee: bigint): void {
+    this.checking -= chosen.length;
+    this.checks--;
+    const accepted: VerifiedReading[] = [];
+    chosen.forEach((c, i) => {
+      const v = verdicts[i]!;
+      c.settle(v);
+      if (v.ok) {
+        const { settle: _, ...r } = c;
+        accepted.push(r);
+      }
+    });
+    if (accepted.length === 0 || this.stopped) {
+      this.outstanding.delete(nonce);
+      if (accepted.length > 0) this.fail(accepted, new JouleError(ErrorCode.UNAVAILABLE, STOPPING.message));
+      this.settled();
+      return;
+    }
+    let tx: Tx;
+    try {
+      tx = this.build(accepted, nonce, keyHeight, fee);
+    } catch (e) {
+      this.outstanding.delete(nonce);
+      this.fail(accepted, e);
+      this.settled();
+      return;
+    }
     this.fees.set(nonce, fee);
     if (this.fees.size > MAX_TRACKED_BATCHES) this.fees.delete(this.fees.keys().next().value!);
-    this.submitBatch(tx, readings, nonce, fee);
-    return true;
+    this.submitBatch(tx, accepted, nonce, fee);
+    this.pump(this.due);
   }
 
   /**
@@ -307,14 +425,8 @@ export class Aggregator {
           const { keep, dropped } = this.sortOut(readings, keyHeight);
           if (dropped.size > 0) {
             this.dropAll(dropped);
+            if (keep.length > 0) return this.resubmit(keep, [...dropped.values()].flat(), slot, nonce, keyHeight, fee);
             unsent = keep;
-            if (keep.length > 0) {
-              try {
-                return this.submitBatch(this.build(keep, nonce, keyHeight, fee), keep, nonce, fee);
-              } catch (err) {
-                e = err;
-              }
-            }
           }
         }
         if (this.outstanding.get(nonce) === slot) this.outstanding.delete(nonce);
@@ -324,14 +436,40 @@ export class Aggregator {
     );
   }
 
-  private build(readings: readonly VerifiedReading[], nonce: number, keyHeight: number, fee: bigint): Tx {
-    // Every signature was verified (and so validated) by the worker: decompress, add, no second subgroup check.
-    const signature = blst
-      .aggregateSignatures(
-        readings.map((r) => blst.Signature.fromBytes(r.signature, false)),
-        false,
-      )
-      .toBytes(true);
+  /**
+   * A refused batch again at its nonce without `removed`: the rest verified together with
+   * them, so the gate says which must go too for the rest to verify without them.
+   */
+  private resubmit(keep: readonly VerifiedReading[], removed: readonly VerifiedReading[], slot: object, nonce: number, keyHeight: number, fee: bigint): void {
+    const release = (readings: readonly VerifiedReading[], e: unknown) => {
+      if (this.outstanding.get(nonce) === slot) this.outstanding.delete(nonce);
+      if (readings.length > 0) this.fail(readings, e);
+      this.settled();
+    };
+    this.deps.gate.keepTogether(keep, removed).then(
+      (bad) => {
+        const out = new Set(bad);
+        const rest = keep.filter((_, i) => !out.has(i));
+        if (out.size > 0)
+          this.drop(
+            bad.map((i) => keep[i]!),
+            ErrorCode.TX_BAD_SIGNATURE,
+          );
+        if (this.stopped || this.outstanding.get(nonce) !== slot || rest.length === 0)
+          return release(rest, new JouleError(ErrorCode.UNAVAILABLE, 'the batch could not be sent again'));
+        let tx: Tx;
+        try {
+          tx = this.build(rest, nonce, keyHeight, fee);
+        } catch (e) {
+          return release(rest, e);
+        }
+        this.submitBatch(tx, rest, nonce, fee);
+      },
+      (e: unknown) => release(keep, e),
+    );
+  }
+
+  private build(readings: readonly KeyedReading[], nonce: number, keyHeight: number, fee: bigint, signature = sumOf(readings)): Tx {
     return buildTelemetryBatch({
       chainId: this.deps.chainId,
       seed: this.deps.seed,
@@ -357,10 +495,11 @@ export class Aggregator {
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Sends what is buffered now and resolves when no batch is in admission (tests, shutdown). */
+  /** Sends what is buffered now and resolves when no batch is in the check or in admission (tests, shutdown). */
   async drain(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.due = true;
     this.pump(true);
     if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -372,9 +511,7 @@ export class Aggregator {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const rest = this.buffer.splice(0);
-    if (rest.length > 0)
-      this.fail(rest, new JouleError(ErrorCode.UNAVAILABLE, 'the node is stopping: readings not yet batched are lost; the device sends them again'));
+    for (const r of this.buffer.splice(0)) r.settle(STOPPING);
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

@@ -2,17 +2,13 @@ import { equalBytes } from '../../core/bytes.ts';
 import { deviceKeyAt, type DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { formatAddress } from '../../core/keys.ts';
-import type { MeterCursor } from '../../core/meter.ts';
 import { intervalOf, settlesAt } from '../../core/meter.ts';
 import type { EnergyParams } from '../../core/params.ts';
 import type { DeviceIngressApi, DevicePeer, DeviceSession, ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import type { IssuedCommand } from '../../core/command.ts';
-import { TokenBucket } from '../../rpc/grpc/token-bucket.ts';
-import { readingAllowance } from '../../vm/telemetry/allowance.ts';
-import type { Aggregator, VerifiedReading } from './aggregator.ts';
-import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
-import type { ReadingVerifier } from './reading-verifier.ts';
+import type { Aggregator } from './aggregator.ts';
+import type { BatchGate } from './batch-gate.ts';
 
 /**
  * The node side of the device stream (rpc/grpc/device-ingress.ts DeviceIngressApi): who
@@ -26,44 +22,34 @@ import type { ReadingVerifier } from './reading-verifier.ts';
  * one, or configures one as its aggregator). Forwarding to another node is not done: the
  * reading would cross a second, unauthenticated hop for nothing the device cannot do itself.
  *
- * A reading is dropped, with its reason, when (cheap checks first, signatures in shared
- * batches, then the device's order):
+ * A reading is dropped here, with its reason, when:
  * - TELEMETRY_SKEW: its time is more than half of maxReadingSkewMs from this node's clock
  *   (the other half is for batching and inclusion, so the batch is not refused for it);
  * - TELEMETRY_SETTLED: its interval settles before it could be included;
  * - TELEMETRY_OUT_OF_ORDER: not after the device's last accepted reading (here or on chain);
- * - TX_BAD_SIGNATURE: its signature does not verify under the device's key;
- * - TELEMETRY_IMPOSSIBLE_ENERGY: more energy than the device's power limits allow since its
- *   previous reading (the rule of vm/telemetry/allowance.ts, so a batch never fails, nor
- *   flags the device, for it);
- * - RATE_LIMITED: more readings than `rate` accepted of the device, over all its streams.
- *   The stream's own buckets (rpc/grpc/device-stream.ts) bound what one stream sends; this
- *   one bounds what a device's key gets into batches, however many streams it opens. It
- *   counts only readings that passed every check above, which only the key can sign: a
- *   stream that merely names the device (no mTLS) cannot spend it.
+ * - TELEMETRY_KEY_ROTATED: the device has no key at the head's height yet.
+ * The rest wait for their batch (node/ingress/aggregator.ts), whose check as it is built
+ * gives their verdicts (node/ingress/batch-gate.ts: the signatures, together, then the
+ * device's order, energy and rate, against cursors only checked readings move). The
+ * stream's own buckets (rpc/grpc/device-stream.ts) bound what one stream sends; the gate's
+ * rate bounds what a device's key gets into batches, however many streams it opens.
  */
-
-/** Devices whose accepted-readings bucket is kept (least recently used forgotten first). */
-const MAX_DEVICE_BUCKETS = 200_000;
 
 export interface IngressDeps {
   readonly chainId: string;
   readonly aggregator: Uint8Array;
   /** The device record in the latest state. */
   readonly device: (id: string) => DeviceRecord | undefined;
-  /** The device's meter cursor in the latest state. */
-  readonly chainCursor: (id: string) => MeterCursor | undefined;
   /** The height whose device keys sign (the aggregator's batches name it as keyHeight): the head's. */
   readonly keyHeight: () => number;
   readonly params: () => EnergyParams;
-  readonly verifier: ReadingVerifier;
-  readonly batcher: Aggregator;
+  /** The last reading accepted of a device (the aggregator's batches' check moves it). */
+  readonly gate: Pick<BatchGate, 'lastAcceptedUs'>;
+  readonly batcher: Pick<Aggregator, 'add' | 'room'>;
   /** Per-reading acknowledgements (node event 'reading-acks'). */
   readonly acks: (acks: readonly ReadingAck[]) => void;
   /** Wall clock, ms. */
   readonly clock?: () => number;
-  /** Readings accepted per device (all its streams together): a second's worth and a burst. Default: no limit. */
-  readonly rate?: { readonly perSecond: number; readonly burst: number };
 }
 
 interface OpenSession {
@@ -74,9 +60,7 @@ export class DeviceIngress implements DeviceIngressApi {
   readonly chainId: string;
   private readonly deps: IngressDeps;
   private readonly clock: () => number;
-  private readonly cursors = new DeviceCursors();
   private readonly sessions = new Map<string, Set<OpenSession>>();
-  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(deps: IngressDeps) {
     this.deps = deps;
@@ -147,26 +131,6 @@ export class DeviceIngress implements DeviceIngressApi {
     return delivered;
   }
 
-  /** The device's accepted-readings bucket (undefined: no limit). */
-  private bucketOf(id: string, nowMs: number): TokenBucket | undefined {
-    const rate = this.deps.rate;
-    if (rate === undefined) return undefined;
-    let b = this.buckets.get(id);
-    if (b === undefined) b = new TokenBucket(rate.perSecond, rate.burst, nowMs);
-    else this.buckets.delete(id);
-    this.buckets.set(id, b);
-    if (this.buckets.size > MAX_DEVICE_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
-    return b;
-  }
-
-  private cursorOf(id: string): IngressCursor | undefined {
-    const mine = this.cursors.get(id);
-    const chain = this.deps.chainCursor(id);
-    if (chain === undefined) return mine;
-    if (mine === undefined || chain.lastTimestampUs >= mine.lastTimestampUs) return chain;
-    return mine;
-  }
-
   private async submit(deviceId: string, readings: readonly SignedReading[]): Promise<readonly ReadingVerdict[]> {
     let device: DeviceRecord;
     try {
@@ -183,7 +147,7 @@ export class DeviceIngress implements DeviceIngressApi {
     const nowMs = this.clock();
     const halfSkewUs = BigInt(Math.floor(p.maxReadingSkewMs / 2)) * 1000n;
     const nowUs = BigInt(nowMs) * 1000n;
-    const before = this.cursorOf(deviceId)?.lastTimestampUs ?? 0n;
+    const before = this.deps.gate.lastAcceptedUs(deviceId);
     const key = deviceKeyAt(device, this.deps.keyHeight());
     readings.forEach((r, i) => {
       if (r.timestampUs - nowUs > halfSkewUs || nowUs - r.timestampUs > halfSkewUs)
@@ -199,47 +163,10 @@ export class DeviceIngress implements DeviceIngressApi {
           `device ${JSON.stringify(deviceId)} has no key at height ${this.deps.keyHeight()} yet (registered in the last block): send it again`,
         );
     });
-    const toVerify = readings.flatMap((reading, i) => (verdicts[i] === undefined ? [{ reading, publicKey: key!, i }] : []));
-    const ok = await this.deps.verifier.verify(toVerify);
-    toVerify.forEach((v, j) => {
-      if (!ok[j]) drop(v.i, ErrorCode.TX_BAD_SIGNATURE, "the signature does not verify under the device's key");
-    });
-    // In order, against the cursor as it is now (another stream of the device may have moved it).
-    const accepted: VerifiedReading[] = [];
-    let cursor = this.cursorOf(deviceId);
-    // None of the device's readings is on chain yet: the chain will judge each as the first
-    // it holds if the batches of the ones before are lost (the first-reading allowance is the
-    // one rule an older cursor does not make more lenient), so each must pass that rule too.
-    const noneOnChain = this.deps.chainCursor(deviceId) === undefined;
-    const acceptedAt = this.clock();
-    const bucket = verdicts.some((v) => v === undefined) ? this.bucketOf(deviceId, acceptedAt) : undefined;
-    readings.forEach((r, i) => {
-      if (verdicts[i] !== undefined) return;
-      if (cursor !== undefined && r.timestampUs <= cursor.lastTimestampUs) {
-        drop(i, ErrorCode.TELEMETRY_OUT_OF_ORDER, `timestamp ${r.timestampUs} is not after the device's last accepted reading (${cursor.lastTimestampUs})`);
-        return;
-      }
-      const a = readingAllowance(cursor === undefined ? undefined : { ...cursor, open: undefined }, r, device, p.settlementIntervalMs);
-      const asFirst = noneOnChain && cursor !== undefined ? readingAllowance(undefined, r, device, p.settlementIntervalMs) : a;
-      if (!a.possible || !asFirst.possible) {
-        const allowedWh = a.allowedWh < asFirst.allowedWh ? a.allowedWh : asFirst.allowedWh;
-        drop(
-          i,
-          ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY,
-          `${r.netEnergyWh} Wh is more than the device's power limits allow since its previous reading (${allowedWh} Wh)${a.possible ? ', or as its first reading on chain' : ''}`,
-        );
-        return;
-      }
-      if (bucket !== undefined && !bucket.take(1, acceptedAt)) {
-        drop(i, ErrorCode.RATE_LIMITED, `more than ${this.deps.rate!.perSecond} readings a second of device ${JSON.stringify(deviceId)}, over all its streams`);
-        return;
-      }
-      cursor = { lastTimestampUs: a.cursor.lastTimestampUs, importCarry: a.cursor.importCarry, exportCarry: a.cursor.exportCarry };
-      verdicts[i] = { ok: true };
-      accepted.push({ ...r, publicKey: key! });
-    });
-    if (cursor !== undefined && accepted.length > 0) this.cursors.set(deviceId, cursor);
-    this.deps.batcher.add(accepted);
+    // The rest wait for their batch, whose check (signatures, then order) gives their verdicts.
+    const waiting = readings.flatMap((_, i) => (verdicts[i] === undefined ? [i] : []));
+    const judged = await this.deps.batcher.add(waiting.map((i) => ({ ...readings[i]!, publicKey: key! })));
+    waiting.forEach((i, j) => (verdicts[i] = judged[j]));
     const out = verdicts as ReadingVerdict[];
     this.deps.acks(
       readings.map((r, i) => {

@@ -23,7 +23,7 @@ import type { IngressMetrics } from '../metrics/grpc.ts';
 import type { TxAdmission } from '../txs/admission.ts';
 import { Aggregator } from './aggregator.ts';
 import { DeviceIngress } from './ingress.ts';
-import { ReadingVerifier } from './reading-verifier.ts';
+import { BatchGate } from './batch-gate.ts';
 
 export interface IngressParts {
   readonly home: string;
@@ -60,7 +60,7 @@ function droppedOutcome(code: ErrorCode): 'stale' | 'key_rotated' | 'device_chan
 
 /**
  * The gRPC port and, when the config names an aggregator key, the device ingress behind it:
- * signature verification in shared batches, the aggregator, acknowledgements on the node
+ * the aggregator and its batches' check (signatures, then order), acknowledgements on the node
  * event 'reading-acks', grid commands from 'command-issued' pushed to connected devices.
  */
 export async function startIngress(p: IngressParts): Promise<RunningIngress> {
@@ -88,16 +88,19 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
   };
   let ingress: DeviceIngress | undefined;
   let aggregator: Aggregator | undefined;
-  let verifier: ReadingVerifier | undefined;
   const services: GrpcService[] = [...(p.services ?? [])];
   if (config.ingress.aggregatorKey !== null) {
     const file = resolveIn(p.home, config.ingress.aggregatorKey);
     const key = await parseKeyFile(readFileSync(file, 'utf8'), file, 'ed25519', p.passphrase);
     const address = addressFromPublicKey(key.publicKey);
-    verifier = new ReadingVerifier({
+    const gate = new BatchGate({
       chainId: chain.genesis.chainId,
       service: chain.signatures.service,
-      onBatch: (n, bad) => p.metrics.verified(n, bad),
+      device: (id) => getDevice(chain.world, id),
+      chainCursor: (id) => getMeterCursor(chain.world, id),
+      settlementIntervalMs: () => chain.nextBlockContext().params.settlementIntervalMs,
+      rate: { perSecond: config.grpc.readingsPerSecondPerDevice, burst: 2 * config.grpc.readingsPerSecondPerDevice },
+      onChecked: (n, bad) => p.metrics.verified(n, bad),
     });
     const agg = new Aggregator(
       {
@@ -111,8 +114,9 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
         pending: (hash) => p.mempool.has(hash),
         device: (id) => getDevice(chain.world, id),
         params: () => chain.nextBlockContext().params,
+        gate,
         submit: async (tx, verified) => {
-          // Every reading verified here under the key the batch names (the aggregator checks it):
+          // The batch's readings were checked together under the keys it names (the gate):
           // its aggregate holds by construction, and admission does not pay a second pairing per reading.
           if (verified) chain.signatures.verifiedTxs.add(tx);
           await p.admission.submit(tx.bytes, 'ingress');
@@ -137,13 +141,11 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       chainId: chain.genesis.chainId,
       aggregator: address,
       device: (id) => getDevice(chain.world, id),
-      chainCursor: (id) => getMeterCursor(chain.world, id),
       keyHeight: () => chain.height,
       params: () => chain.nextBlockContext().params,
-      verifier,
+      gate,
       batcher: agg,
       acks,
-      rate: { perSecond: config.grpc.readingsPerSecondPerDevice, burst: 2 * config.grpc.readingsPerSecondPerDevice },
     });
     ingress = di;
     unsubscribe.push(p.events.on('command-issued', (c) => di.command(c)));
@@ -194,7 +196,6 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
     async close() {
       for (const u of unsubscribe.splice(0)) u();
       await server.close();
-      verifier?.close();
       aggregator?.stop();
     },
   };

@@ -154,7 +154,11 @@ export function findInvalidSets(sets: readonly SignatureSet[], counter: CheckCou
  * (findInvalidTogether), every other set as findInvalidSets judges it (all of them in one
  * multi-pairing). Indexes of the whole message, ascending.
  */
-export function findInvalidInMessage(sets: readonly SignatureSet[], together: readonly (readonly [number, number])[], counter: CheckCounter = { checks: 0 }): number[] {
+export function findInvalidInMessage(
+  sets: readonly SignatureSet[],
+  together: readonly (readonly [number, number])[],
+  counter: CheckCounter = { checks: 0 },
+): number[] {
   if (together.length === 0) return findInvalidSets(sets, counter);
   const invalid: number[] = [];
   const inRange = new Uint8Array(sets.length);
@@ -164,6 +168,11 @@ export function findInvalidInMessage(sets: readonly SignatureSet[], together: re
   }
   const others: number[] = [];
   for (let i = 0; i < sets.length; i++) if (inRange[i] === 0) others.push(i);
-  if (others.length > 0) for (const i of findInvalidSets(others.map((i) => sets[i]!), counter)) invalid.push(others[i]!);
+  if (others.length > 0)
+    for (const i of findInvalidSets(
+      others.map((i) => sets[i]!),
+      counter,
+    ))
+      invalid.push(others[i]!);
   return invalid.sort((a, b) => a - b);
 }

@@ -4,21 +4,19 @@ import type { VerifiedTxs } from './verified-txs.ts';
 /**
  * Who is waiting, highest first: consensus messages (a round's progress), block import
  * (a proposal being validated, a block being synced), mempool admission (RPC and gossip
- * txs), telemetry (the admission of telemetry batches, most of them from peers), then
- * readings (devices' signatures at this node's ingress). The last two are the bulk of the
- * work under a fleet's load; behind them, a transfer or an order would wait seconds for
- * its admission and miss blocks. A batch from a peer goes before the readings still
- * waiting here: its readings have waited once already (at their own ingress), and a
- * proposer that has not admitted it cannot include it. The last three are shed when their
- * queue is full; the others never are.
+ * txs), then telemetry: the admission of telemetry batches from peers and, in one FIFO with
+ * them, the check of this node's own batches as they are built (node/ingress/batch-gate.ts:
+ * its devices' readings). Telemetry is the bulk of the work under a fleet's load; ahead of
+ * it, a transfer or an order would wait seconds for its admission and miss blocks. The last
+ * two are shed when their queue is full; the others never are.
  */
-export type VerifyPriority = 'consensus' | 'block' | 'mempool' | 'telemetry' | 'readings';
+export type VerifyPriority = 'consensus' | 'block' | 'mempool' | 'telemetry';
 
-export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool', 'telemetry', 'readings'];
+export const PRIORITIES: readonly VerifyPriority[] = ['consensus', 'block', 'mempool', 'telemetry'];
 
 /** Refused with RATE_LIMITED when their queue is full, rather than verified on the caller's thread. */
 export function isSheddable(priority: VerifyPriority): boolean {
-  return priority === 'mempool' || priority === 'telemetry' || priority === 'readings';
+  return priority === 'mempool' || priority === 'telemetry';
 }
 
 export interface VerifyOptions {

@@ -87,39 +87,36 @@ describe('WorkerPoolVerifier', () => {
     expect(order).toHaveLength(62);
   });
 
-  it('a tx, then a telemetry batch from a peer, admitted after a backlog of readings complete before it, and the readings queue is shed when full', async () => {
+  it('a tx admitted after a backlog of telemetry completes before it, and the telemetry queue is shed when full', async () => {
     const workers = pool({ workers: 1, maxBatchCost: 64, batchWaitMs: 60_000, maxQueuedSheddableCost: 40 * 64, inlineUrgentCost: 0 });
     const order: string[] = [];
     const shedFields = new Set<string | undefined>();
+    // Batches' readings, checked together (a peer's batch's admission, or this node's own batch as it is built).
     const backlog = Array.from({ length: 60 }, (_, k) =>
       workers.findInvalid(
         Array.from({ length: 16 }, (_, i) => validSet('bls', 16 * k + i)),
-        { priority: 'readings', batchable: true },
+        { priority: 'telemetry', batchable: true, together: true },
       ),
     );
     const settled = backlog.map((p, k) =>
       p.then(
-        () => order.push(`readings-${k}`),
+        () => order.push(`telemetry-${k}`),
         (e: unknown) => {
           if (isJouleError(e)) shedFields.add(e.field);
           order.push(isJouleError(e) && e.code === 'RATE_LIMITED' ? 'shed' : `failed-${k}`);
         },
       ),
     );
-    // Submitted in the order a node meets them under load: the peer's batch first.
-    const batch = workers.verify([validSet('bls-aggregate', 9001)], { priority: 'telemetry', batchable: true }).then(() => order.push('telemetry'));
     const transfer = workers.verify([validSet('ed25519', 9000)], { priority: 'mempool', batchable: true }).then(() => order.push('mempool'));
-    await Promise.all([...settled, batch, transfer]);
-    // Its bound (40 batches' worth, each queue its own) refused what came beyond it.
+    await Promise.all([...settled, transfer]);
+    // Its bound (40 batches' worth) refused what came beyond it.
     expect(order.filter((o) => o === 'shed').length).toBeGreaterThan(0);
     // The refusal names what was refused: readings, not a tx.
     expect([...shedFields]).toEqual(['readings']);
     const done = order.filter((o) => o !== 'shed');
     expect(done.every((o) => !o.startsWith('failed'))).toBe(true);
-    // Only what was already on the worker (2 batches) may finish before the tx; the batch
-    // comes next, before any reading still queued.
+    // Only what was already on the worker (2 batches) may finish before the tx.
     expect(done.indexOf('mempool')).toBeLessThanOrEqual(2);
-    expect(done.indexOf('telemetry')).toBe(done.indexOf('mempool') + 1);
   });
 
   it('answers a queued job its caller no longer needs (skipIf) without checking it, and checks the others', async () => {
@@ -210,9 +207,9 @@ describe('WorkerPoolVerifier', () => {
     const withPair = [validSet('bls', 3), ...pair, validSet('bls', 4)];
     const spoiled = [validSet('bls', 5), spoil(validSet('bls', 6), 'message'), validSet('bls', 7)];
     const [a, b, c] = await Promise.all([
-      workers.findInvalid(withPair, { priority: 'readings', batchable: true, together: true }),
-      workers.findInvalid(withPair, { priority: 'readings', batchable: true }),
-      workers.findInvalid(spoiled, { priority: 'readings', batchable: true, together: true }),
+      workers.findInvalid(withPair, { priority: 'telemetry', batchable: true, together: true }),
+      workers.findInvalid(withPair, { priority: 'telemetry', batchable: true }),
+      workers.findInvalid(spoiled, { priority: 'telemetry', batchable: true, together: true }),
     ]);
     expect(a).toEqual([]);
     expect(b).toEqual([1, 2]);

@@ -17,7 +17,7 @@ export interface WorkerPoolOptions {
   readonly maxBatchCost?: number;
   /** How long a batchable job waits for company before it is sent anyway; default 5 ms. */
   readonly batchWaitMs?: number;
-  /** Queued cost, in each of the mempool, telemetry and readings queues, beyond which their jobs are refused with RATE_LIMITED; default 16,384. */
+  /** Queued cost, in each of the mempool and telemetry queues, beyond which their jobs are refused with RATE_LIMITED; default 16,384. */
   readonly maxQueuedSheddableCost?: number;
   /** Queued consensus or block cost beyond which such a job is verified on the caller's thread instead (never refused); default 65,536. */
   readonly maxQueuedCost?: number;
@@ -79,7 +79,7 @@ interface Slot {
 
 /**
  * The verification service on worker threads (blst and node:crypto in each): priority
- * queues (consensus, block import, mempool admission, telemetry batches, device readings), batches formed by cost or
+ * queues (consensus, block import, mempool admission, telemetry), batches formed by cost or
  * after a short wait, and a failed batch bisected inside the worker (batch.ts). See
  * README.md for the sizing and the rules.
  */
@@ -133,7 +133,8 @@ export class WorkerPoolVerifier implements VerificationService {
     for (const s of sets) cost += setCost(s);
     const queue = this.queues.get(opts.priority)!;
     if (isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedSheddableCost) {
-      const what = opts.priority === 'readings' ? 'readings' : 'tx';
+      // What the caller refuses: a tx at admission; readings (a peer's batch's, or this node's devices') at telemetry.
+      const what = opts.priority === 'telemetry' ? 'readings' : 'tx';
       return Promise.reject(new JouleError(ErrorCode.RATE_LIMITED, `the ${opts.priority} signature verification queue is full; retry later`, what));
     }
     if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {

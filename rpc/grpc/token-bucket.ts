@@ -15,12 +15,17 @@ export class TokenBucket {
     this.at = nowMs;
   }
 
-  take(n: number, nowMs: number): boolean {
+  /** The tokens there are at `nowMs` (none taken). */
+  available(nowMs: number): number {
     if (nowMs > this.at) {
       this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.at) * this.rate) / 1000);
       this.at = nowMs;
     }
-    if (this.tokens < n) return false;
+    return this.tokens;
+  }
+
+  take(n: number, nowMs: number): boolean {
+    if (this.available(nowMs) < n) return false;
     this.tokens -= n;
     return true;
   }

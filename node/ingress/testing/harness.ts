@@ -19,12 +19,12 @@ import { type GrpcLimits, type GrpcTls, startGrpcServer, type RunningGrpcServer 
 import { SameThreadVerifier } from '../../verify/same-thread.ts';
 import { Aggregator } from '../aggregator.ts';
 import { DeviceIngress } from '../ingress.ts';
-import { ReadingVerifier } from '../reading-verifier.ts';
+import { BatchGate } from '../batch-gate.ts';
 import { testDeviceRecord } from './device-record.ts';
 
 /**
- * A real gRPC server with the device stream over a real DeviceIngress (same-thread
- * signature verification, an in-memory device registry, an aggregator whose txs are
+ * A real gRPC server with the device stream over a real DeviceIngress (its batches'
+ * gate verifying signatures on the same thread, an in-memory device registry, an aggregator whose txs are
  * collected instead of admitted), and real grpc-js device clients built from the contract
  * .proto alone. For the ingress's end-to-end tests.
  */
@@ -54,7 +54,7 @@ export async function startHarness(
     server?: Partial<GrpcLimits>;
     maxBatchDelayMs?: number;
     tls?: GrpcTls;
-    /** Readings accepted per device over all its streams (IngressDeps.rate). */
+    /** Readings accepted per device over all its streams (BatchGateDeps.rate). */
     rate?: { perSecond: number; burst: number };
   } = {},
 ): Promise<Harness> {
@@ -64,6 +64,14 @@ export async function startHarness(
   const acks: ReadingAck[] = [];
   const txs: Tx[] = [];
   let nonce = 0;
+  const gate = new BatchGate({
+    chainId: CHAIN_ID,
+    service: new SameThreadVerifier(),
+    device: (id) => devices.get(id),
+    chainCursor: () => undefined,
+    settlementIntervalMs: () => DEVNET_PARAMS.settlementIntervalMs,
+    ...(opts.rate === undefined ? {} : { rate: opts.rate }),
+  });
   const aggregator = new Aggregator(
     {
       chainId: CHAIN_ID,
@@ -80,21 +88,19 @@ export async function startHarness(
         nonce = tx.nonce + 1;
       },
       acks: (a) => acks.push(...a),
+      gate,
     },
     { maxDelayMs: opts.maxBatchDelayMs ?? 20 },
   );
-  const verifier = new ReadingVerifier({ chainId: CHAIN_ID, service: new SameThreadVerifier() });
   const ingress = new DeviceIngress({
     chainId: CHAIN_ID,
     aggregator: aggregatorAddress,
     device: (id) => devices.get(id),
-    chainCursor: () => undefined,
     keyHeight: () => 2,
     params: () => DEVNET_PARAMS,
-    verifier,
+    gate,
     batcher: aggregator,
     acks: (a) => acks.push(...a),
-    rate: opts.rate,
   });
   const server = await startGrpcServer({
     host: '127.0.0.1',
@@ -119,7 +125,6 @@ export async function startHarness(
     },
     async close() {
       await server.close(100);
-      verifier.close();
       aggregator.stop();
     },
   };

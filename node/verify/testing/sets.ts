@@ -100,19 +100,24 @@ const BLS_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff0000
 const scalarBytes = (x: bigint): Uint8Array => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
 
 /**
- * Two single-message BLS sets whose signatures are each wrong by the same point, once added
- * and once taken away: (s1 + x H(m2)) and (s2 - x) H(m2). Each fails alone, their sum is the
+ * Signatures of mA under skA and of mB under skB, each wrong by the same point, once added
+ * and once taken away: (sA + x H(mB)) and (skB - x) H(mB). Each fails alone; their sum is the
  * sum of the two right signatures. Only someone holding both keys can make such a pair.
  */
+export function cancellingSignatures(skA: Uint8Array, mA: Uint8Array, skB: Uint8Array, mB: Uint8Array): [Uint8Array, Uint8Array] {
+  const x = 0x1234_5678_9abc_def0n;
+  const b = BigInt(`0x${Buffer.from(skB).toString('hex')}`);
+  return [blsAggregateSignatures([blsSign(skA, mA), blsSign(scalarBytes(x), mB)]), blsSign(scalarBytes((b - x + BLS_ORDER) % BLS_ORDER), mB)];
+}
+
+/** Two single-message BLS sets whose signatures' errors cancel (cancellingSignatures). */
 export function cancellingPair(i: number, j: number): [SignatureSet, SignatureSet] {
   const a = validSet('bls', i);
   const b = validSet('bls', j);
-  const x = 0x1234_5678_9abc_def0n;
-  const skB = BigInt(`0x${Buffer.from(blsKey(j % 16).secretKey).toString('hex')}`);
-  const shifted = blsSign(scalarBytes(x), b.message);
   if (a.kind !== 'bls' || b.kind !== 'bls') throw new Error('unreachable');
+  const [sa, sb] = cancellingSignatures(blsKey(i % 16).secretKey, a.message, blsKey(j % 16).secretKey, b.message);
   return [
-    { ...a, signature: blsAggregateSignatures([a.signature, shifted]) },
-    { ...b, signature: blsSign(scalarBytes((skB - x + BLS_ORDER) % BLS_ORDER), b.message) },
+    { ...a, signature: sa },
+    { ...b, signature: sb },
   ];
 }
