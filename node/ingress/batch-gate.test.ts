@@ -22,7 +22,11 @@ import { testDeviceRecord } from './testing/device-record.ts';
 const CHAIN = 'joule-test';
 const p = DEVNET_PARAMS;
 
-function setup(opts: { rate?: { perSecond: number; burst: number }; service?: (inner: SameThreadVerifier) => VerificationService } = {}) {
+/**
+ * `opts.hold`: the verification job of that number (from 0) answers only once `release()`
+ * is called; `opts.refuse`: that job is refused as a full queue refuses it.
+ */
+function setup(opts: { rate?: { perSecond: number; burst: number }; hold?: number; refuse?: number } = {}) {
   const aggregator = addressFromPublicKey(ed25519Generate().publicKey);
   const keys = new Map<string, BlsKeyPair>();
   const keyOf = (id: string) => {
@@ -33,9 +37,23 @@ function setup(opts: { rate?: { perSecond: number; burst: number }; service?: (i
   // An interval's first ms plus a second: its readings are far from settling.
   let now = 1_800_000_000_000 - (1_800_000_000_000 % p.settlementIntervalMs) + 1000;
   const service = new SameThreadVerifier();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let jobs = 0;
+  const jobsHere: VerificationService = {
+    findInvalid: async (sets, o) => {
+      const n = jobs++;
+      if (n === opts.refuse) throw new JouleError(ErrorCode.RATE_LIMITED, 'the telemetry queue is full');
+      const out = await service.findInvalid(sets, o);
+      if (n === opts.hold) await held;
+      return out;
+    },
+    verify: (sets, o) => service.verify(sets, o),
+    close: () => service.close(),
+  };
   const gate = new BatchGate({
     chainId: CHAIN,
-    service: opts.service === undefined ? service : opts.service(service),
+    service: jobsHere,
     device: (id) => testDeviceRecord(id, keyOf(id).publicKey, aggregator),
     // No reading of any device on chain: its first batch is still pending, or was lost.
     chainCursor: () => undefined,
@@ -57,7 +75,7 @@ function setup(opts: { rate?: { perSecond: number; burst: number }; service?: (i
       signature: blsAggregateSignatures(kept.map((r) => r.signature)),
     });
   };
-  return { gate, service, reading, keyOf, batchVerifies, now: () => now, advance: (ms: number) => (now += ms) };
+  return { gate, service, reading, keyOf, batchVerifies, release, jobs: () => jobs, now: () => now, advance: (ms: number) => (now += ms) };
 }
 
 const codes = (v: readonly ({ ok: true } | { ok: false; code: ErrorCode })[]) => v.map((x) => (x.ok ? 'ok' : x.code));
@@ -136,57 +154,30 @@ describe('BatchGate', () => {
     expect(s.batchVerifies(batch, verdicts)).toBe(true);
     expect(s.service.counter.checks).toBe(2); // the batch together, then the refused one alone
   });
+
   it("a batch's signatures are checked while the batch before waits for its own; its order still starts from the cursors that batch left", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let jobs = 0;
-    const s = setup({
-      // The first job (the first batch's signatures) answers only once released.
-      service: (inner) => ({
-        findInvalid: async (sets, o) => {
-          const first = jobs++ === 0;
-          const out = await inner.findInvalid(sets, o);
-          if (first) await held;
-          return out;
-        },
-        verify: (sets, o) => inner.verify(sets, o),
-        close: () => inner.close(),
-      }),
-    });
+    // The first job (the first batch's signatures) answers only once released.
+    const s = setup({ hold: 0 });
     const t = s.now();
     const first = s.gate.check([s.reading('pv', t, -1n)]);
     // A replay of the first batch's reading, and the device's next one.
     const second = s.gate.check([s.reading('pv', t, -1n), s.reading('pv', t + 1000, -1n)]);
-    await vi.waitFor(() => expect(jobs).toBe(2));
-    release();
+    await vi.waitFor(() => expect(s.jobs()).toBe(2));
+    s.release();
     expect(codes(await first)).toEqual(['ok']);
     expect(codes(await second)).toEqual([ErrorCode.TELEMETRY_OUT_OF_ORDER, 'ok']);
     expect(s.gate.lastAcceptedUs('pv')).toBe(BigInt(t + 1000) * 1000n);
   });
+
   it('a batch whose check is refused (its job shed) while the one before is still checked fails alone', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let jobs = 0;
-    const s = setup({
-      service: (inner) => ({
-        findInvalid: async (sets, o) => {
-          const n = jobs++;
-          if (n === 1) throw new JouleError(ErrorCode.RATE_LIMITED, 'the telemetry queue is full');
-          const out = await inner.findInvalid(sets, o);
-          if (n === 0) await held;
-          return out;
-        },
-        verify: (sets, o) => inner.verify(sets, o),
-        close: () => inner.close(),
-      }),
-    });
+    const s = setup({ hold: 0, refuse: 1 });
     const t = s.now();
     const first = s.gate.check([s.reading('pv', t, -1n)]);
     const second = s.gate.check([s.reading('pv', t + 1000, -1n)]);
-    await vi.waitFor(() => expect(jobs).toBe(2));
+    await vi.waitFor(() => expect(s.jobs()).toBe(2));
     // The refusal waits, handled, for the first batch's order.
     await new Promise((r) => setTimeout(r, 20));
-    release();
+    s.release();
     expect(codes(await first)).toEqual(['ok']);
     await expect(second).rejects.toMatchObject({ code: ErrorCode.RATE_LIMITED });
     expect(codes(await s.gate.check([s.reading('pv', t + 1000, -1n)]))).toEqual(['ok']);
