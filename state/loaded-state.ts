@@ -1,6 +1,7 @@
 import { compareBytes, concatBytes, toHex } from '../core/bytes.ts';
 import { ErrorCode, JouleError } from '../core/errors.ts';
 import { hasPrefix, prefixEnd } from './keys.ts';
+import { LoadedRanges } from './loaded-ranges.ts';
 import { byteId, iterationStart, lowerBound, type StateEntry, type StateReader } from './overlay.ts';
 
 /**
@@ -53,14 +54,6 @@ export class StateMovedError extends JouleError {
   }
 }
 
-/** A loaded slice [lo, hi) of the key space (hi undefined: to the end), complete within it. */
-interface LoadedRange {
-  readonly lo: Uint8Array;
-  readonly hi: Uint8Array | undefined;
-  readonly entries: readonly StateEntry[];
-  readonly ids: readonly string[];
-}
-
 /**
  * The state a block runs on: the committed state, with every key the block declared
  * loaded beforehand (WorldState.load), so execution stays synchronous and does no I/O.
@@ -75,7 +68,7 @@ export class LoadedState implements StateReader {
   private readonly source: StateSource;
   private readonly version: number;
   private readonly values = new Map<string, Uint8Array | null>();
-  private readonly ranges: LoadedRange[] = [];
+  private readonly ranges = new LoadedRanges();
 
   constructor(source: StateSource) {
     this.source = source;
@@ -111,26 +104,12 @@ export class LoadedState implements StateReader {
   }
 
   private addRange(lo: Uint8Array, hi: Uint8Array | undefined, entries: readonly StateEntry[]): void {
-    this.ranges.push({ lo, hi, entries, ids: entries.map(([k]) => byteId(k)) });
+    this.ranges.add({ lo, hi, entries, ids: entries.map(([k]) => byteId(k)) });
     for (const [k, v] of entries) this.values.set(byteId(k), v);
   }
 
-  /**
-   * The loaded range holding `key` that reaches furthest: a hook may load a queue's head
-   * first and, when the head says there is work, a longer slice of the same queue in a
-   * later stage (vm/telemetry/close.ts); a listing then runs on the longer one.
-   */
-  private rangeAt(key: Uint8Array): LoadedRange | undefined {
-    let best: LoadedRange | undefined;
-    for (const r of this.ranges) {
-      if (compareBytes(r.lo, key) > 0 || (r.hi !== undefined && compareBytes(key, r.hi) >= 0)) continue;
-      if (best === undefined || (best.hi !== undefined && (r.hi === undefined || compareBytes(r.hi, best.hi) > 0))) best = r;
-    }
-    return best;
-  }
-
   private covered(key: Uint8Array): boolean {
-    return this.rangeAt(key) !== undefined;
+    return this.ranges.at(key) !== undefined;
   }
 
   private resident(key: Uint8Array): boolean {
@@ -159,7 +138,7 @@ export class LoadedState implements StateReader {
     const start = iterationStart(prefix, from);
     if (!hasPrefix(start, prefix)) return; // `from` lies past every key of the prefix
     const end = prefixEnd(prefix);
-    const range = this.rangeAt(start);
+    const range = this.ranges.at(start);
     if (range === undefined) throw new StateAccessError(`listing of prefix 0x${toHex(prefix)}`);
     for (let i = lowerBound(range.ids, byteId(start)); i < range.entries.length; i++) {
       const entry = range.entries[i]!;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes.ts';
 import { ErrorCode, isFatal } from '../core/errors.ts';
@@ -90,6 +91,19 @@ describe('access lists', () => {
     expect([...guard.iterate(Uint8Array.of(StatePrefix.validatorVote, 7))]).toEqual([]);
     expect(() => guard.get(accountKey(bob.address))).toThrowError(StateAccessError);
     expect(() => guard.iterate(kindPrefix(StatePrefix.account))).toThrowError(/test listed prefix 0x01/);
+  });
+
+  it('the guard lets a key through when one declared prefix, of any length, begins it', () => {
+    const bytes = fc.uint8Array({ minLength: 0, maxLength: 4 }).map((k) => k.map((b) => b % 3));
+    fc.assert(
+      fc.property(fc.array(bytes, { maxLength: 8 }), bytes, (prefixes, key) => {
+        const guard = new AccessGuard(new MemoryState(), { keys: [], prefixes }, () => 'test');
+        const under = prefixes.some((p) => p.length <= key.length && p.every((b, i) => key[i] === b));
+        if (under) expect(guard.get(key)).toBeUndefined();
+        else expect(() => guard.get(key)).toThrowError(StateAccessError);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('strict mode: an end-of-block hook reading outside its declared prefixes fails the block with HOOK_FAILED (fatal)', () => {

@@ -1,7 +1,7 @@
 import { toHex } from '../core/bytes.ts';
 import { isJouleError } from '../core/errors.ts';
 import type { Tx } from '../core/tx.ts';
-import { accountKey, hasPrefix } from '../state/keys.ts';
+import { accountKey } from '../state/keys.ts';
 import { StateAccessError, type Access } from '../state/loaded-state.ts';
 import { byteId, type StateEntry, type StateReader } from '../state/overlay.ts';
 import { endBlockHooks, txHandler } from './registry.ts';
@@ -116,19 +116,25 @@ export function blockAccess(txs: readonly Tx[], block: BlockContext): Access {
 export class AccessGuard implements StateReader {
   private readonly base: StateReader;
   private readonly keys: Set<string>;
-  private readonly prefixes: readonly Uint8Array[];
+  /** The declared prefixes by length: a key is under one when its first `length` bytes are one of them (hundreds in a block that closes an interval for hundreds of devices: looked up, not scanned). */
+  private readonly prefixes = new Map<number, Set<string>>();
   private readonly who: () => string;
 
   constructor(base: StateReader, list: AccessList, who: () => string) {
     this.base = base;
     this.keys = new Set(list.keys.map(byteId));
     // A slice's prefix may be listed and read within: the loaded state refuses what lies beyond the slice.
-    this.prefixes = [...list.prefixes, ...(list.ranges ?? []).map((r) => r.prefix)];
+    for (const p of [...list.prefixes, ...(list.ranges ?? []).map((r) => r.prefix)]) {
+      let ids = this.prefixes.get(p.length);
+      if (ids === undefined) this.prefixes.set(p.length, (ids = new Set()));
+      ids.add(byteId(p));
+    }
     this.who = who;
   }
 
   private underPrefix(key: Uint8Array): boolean {
-    return this.prefixes.some((p) => hasPrefix(key, p));
+    for (const [length, ids] of this.prefixes) if (key.length >= length && ids.has(byteId(key.subarray(0, length)))) return true;
+    return false;
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
