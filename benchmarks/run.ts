@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
 import { formatEnergyBenchmarks, runEnergyBenchmarks } from './energy.ts';
 import { formatIngressBenchmark, runIngressBenchmark } from './ingress.ts';
+import { formatIntervalCloseBenchmark, runIntervalCloseBenchmark } from './interval-close.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
 import { runTelemetryBenchmarks } from './telemetry.ts';
@@ -55,6 +56,8 @@ if (want('state')) {
 }
 if (want('energy')) {
   console.log(formatEnergyBenchmarks(await runEnergyBenchmarks()));
+  console.log();
+  console.log(formatIntervalCloseBenchmark(await runIntervalCloseBenchmark()));
   console.log();
 }
 if (want('markets')) {
