@@ -150,7 +150,7 @@ export class Aggregator {
   private checking = 0;
   /** Batches in the gate's check (their signatures are checked side by side). */
   private checks = 0;
-  /** The batch delay ran out while a batch was in the check: the next goes out partial. */
+  /** The batch delay ran out while MAX_CHECKS batches were in the check: the next goes out partial once one is done. */
   private due = false;
   /** Our batches in admission (hash undefined) or admitted and not yet seen to leave the pool, by nonce. */
   private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; devices: ReadonlySet<string> }>();
