@@ -9,8 +9,8 @@ import { decodeTelemetryBatchBody } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
 import { SameThreadVerifier } from '../verify/same-thread.ts';
-import { Aggregator, type AggregatorDeps, type AggregatorLimits, type VerifiedReading } from './aggregator.ts';
-import { BatchGate } from './batch-gate.ts';
+import { Aggregator, type AggregatorDeps, type AggregatorLimits } from './aggregator.ts';
+import { BatchGate, type KeyedReading } from './batch-gate.ts';
 import { testDeviceRecord } from './testing/device-record.ts';
 
 /**
@@ -26,7 +26,7 @@ const CHAIN = 'joule-test';
 const NOW_MS = 1_800_000_000_000;
 const keys = new Map<string, BlsKeyPair>();
 
-function reading(deviceId: string, ageMs: number): VerifiedReading {
+function reading(deviceId: string, ageMs: number): KeyedReading {
   let key = keys.get(deviceId);
   if (key === undefined) keys.set(deviceId, (key = blsGenerate()));
   const r = { deviceId, timestampUs: BigInt(NOW_MS - ageMs) * 1000n, netEnergyWh: -1n, stateOfChargePercent: 0 };

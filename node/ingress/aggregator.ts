@@ -1,15 +1,14 @@
 import * as blst from '@chainsafe/blst';
-import { equalBytes, toHex } from '../../core/bytes.ts';
-import { deviceKeyAt, type DeviceRecord } from '../../core/device.ts';
+import { toHex } from '../../core/bytes.ts';
+import type { DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
-import { intervalOf, settlesAt } from '../../core/meter.ts';
 import type { EnergyParams } from '../../core/params.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
 import type { ReadingAck } from '../../rpc/node-api.ts';
-import { deviceRefusal } from '../../vm/telemetry/rules.ts';
 import type { BatchGate, KeyedReading } from './batch-gate.ts';
+import { type BatchMoment, droppedVerdict, sortOut } from './batchable.ts';
 
 /**
  * The node's aggregator: readings -> telemetry-batch txs (tx 20), each under ONE aggregate
@@ -39,7 +38,7 @@ import type { BatchGate, KeyedReading } from './batch-gate.ts';
  * the chain would not count is skipped when the batch is executed (vm/telemetry/batch.ts;
  * the final ack then carries the reason). So when a batch is built, the readings that
  * could no longer be included or counted are dropped one by one (acknowledged with the
- * reason) instead: older than 3/4 of maxReadingSkewMs (TELEMETRY_SKEW), or in an
+ * reason; the rules are node/ingress/batchable.ts) instead: older than 3/4 of maxReadingSkewMs (TELEMETRY_SKEW), or in an
  * interval that settles within the last quarter of it (TELEMETRY_SETTLED; that quarter
  * is left for admission and inclusion); of a device that since became inactive
  * (suspended, revoked, flagged: DEVICE_INACTIVE) or another operator's (DEVICE_NOT_SERVED).
@@ -53,9 +52,6 @@ import type { BatchGate, KeyedReading } from './batch-gate.ts';
  * At most `maxBuffered` readings wait for a batch: `room()` says how many more fit, and
  * the ingress refuses readings beyond.
  */
-
-/** A reading that passed the gate: in a batch, its signature verified (with the batch's others) under `publicKey`. */
-export type VerifiedReading = KeyedReading;
 
 /** A reading waiting for its batch, and where its verdict goes. */
 interface Candidate extends KeyedReading {
@@ -106,17 +102,6 @@ const STOPPING: { readonly ok: false; readonly code: ErrorCode; readonly message
   ok: false,
   code: ErrorCode.UNAVAILABLE,
   message: 'the node is stopping: readings not yet batched are lost; the device sends them again',
-};
-
-/** What a reading dropped before its batch is told. */
-const DROPPED: Partial<Record<ErrorCode, string>> = {
-  [ErrorCode.TELEMETRY_SKEW]: 'too old for a batch by the time one could take it (the node is behind)',
-  [ErrorCode.TELEMETRY_SETTLED]: 'its interval settles before a batch could be included',
-  [ErrorCode.TELEMETRY_KEY_ROTATED]: "the device's key changed: its readings must be signed by the new key",
-  [ErrorCode.DEVICE_INACTIVE]: 'the device is no longer active',
-  [ErrorCode.DEVICE_NOT_SERVED]: "the device is no longer operated by this node's aggregator",
-  [ErrorCode.DEVICE_UNKNOWN]: 'the device is no longer registered',
-  [ErrorCode.TX_BAD_SIGNATURE]: "the signature does not verify under the device's key",
 };
 
 /** The size of a batch does not depend on its signature's value: a placeholder while its readings are chosen. */
@@ -255,46 +240,14 @@ export class Aggregator {
     return { nonce, later };
   }
 
-  /** Why the reading could not be in a batch built now (keys at `keyHeight`), or undefined. */
-  private unbatchable(r: KeyedReading, keyHeight: number, nowMs: number, p: ReturnType<AggregatorDeps['params']>): ErrorCode | undefined {
-    // A quarter of the skew the chain allows is left for admission and inclusion (in quarter-ms, exact for any skew).
-    const skew = BigInt(p.maxReadingSkewMs);
-    const now4 = BigInt(nowMs) * 4n;
-    if (r.timestampUs * 4n < (now4 - 3n * skew) * 1000n) return ErrorCode.TELEMETRY_SKEW;
-    if (BigInt(settlesAt(intervalOf(r.timestampUs, p.settlementIntervalMs), p)) * 4n <= now4 + skew) return ErrorCode.TELEMETRY_SETTLED;
-    const d = this.deps.device(r.deviceId);
-    if (d === undefined) return ErrorCode.DEVICE_UNKNOWN;
-    // The batch names the keys of keyHeight: the reading must have been verified under its device's.
-    const key = deviceKeyAt(d, keyHeight);
-    if (key === undefined || !equalBytes(key, r.publicKey)) return ErrorCode.TELEMETRY_KEY_ROTATED;
-    // The chain's own rule, at the height admission checks the batch for (the next one, where
-    // a re-key in the head's block takes effect), under the node's name for another's device.
-    const refusal = deviceRefusal(d, this.deps.address, keyHeight, keyHeight + 1, 'deviceId');
-    if (refusal === undefined) return undefined;
-    return refusal.code === ErrorCode.TX_UNAUTHORIZED ? ErrorCode.DEVICE_NOT_SERVED : refusal.code;
-  }
-
-  /** `readings` sorted into those a batch built now at `keyHeight` could include and, by reason, those it could not. */
-  private sortOut<R extends KeyedReading>(readings: readonly R[], keyHeight: number): { keep: R[]; dropped: Map<ErrorCode, R[]> } {
-    const nowMs = this.clock();
-    const p = this.deps.params();
-    const keep: R[] = [];
-    const dropped = new Map<ErrorCode, R[]>();
-    for (const r of readings) {
-      const why = this.unbatchable(r, keyHeight, nowMs, p);
-      if (why === undefined) keep.push(r);
-      else {
-        let group = dropped.get(why);
-        if (group === undefined) dropped.set(why, (group = []));
-        group.push(r);
-      }
-    }
-    return { keep, dropped };
+  /** A batch built now, at keys of `keyHeight`. */
+  private moment(keyHeight: number): BatchMoment {
+    return { keyHeight, nowMs: this.clock(), params: this.deps.params(), device: this.deps.device, aggregator: this.deps.address };
   }
 
   /** The buffered readings a batch built now could not include: dropped one by one, acknowledged with the reason. */
   private weed(keyHeight: number): void {
-    const { keep, dropped } = this.sortOut(this.buffer, keyHeight);
+    const { keep, dropped } = sortOut(this.buffer, this.moment(keyHeight));
     if (dropped.size === 0) return;
     this.buffer = keep;
     this.dropAll(dropped);
@@ -308,7 +261,7 @@ export class Aggregator {
   /** Readings a batch could no longer include: a waiting one gets its verdict, an accepted one a 'rejected' ack. */
   private drop(readings: readonly KeyedReading[], reason: ErrorCode): void {
     this.deps.onDropped?.(reason, readings.length);
-    const verdict: ReadingVerdict = { ok: false, code: reason, message: DROPPED[reason] ?? `dropped before batching: ${reason}` };
+    const verdict = droppedVerdict(reason);
     const acks: ReadingAck[] = [];
     for (const r of readings) {
       if (isCandidate(r)) r.settle(verdict);
@@ -365,7 +318,7 @@ export class Aggregator {
   private checked(chosen: readonly Candidate[], verdicts: readonly ReadingVerdict[], nonce: number, keyHeight: number, fee: bigint): void {
     this.checking -= chosen.length;
     this.checks--;
-    const accepted: VerifiedReading[] = [];
+    const accepted: KeyedReading[] = [];
     chosen.forEach((c, i) => {
       const v = verdicts[i]!;
       c.settle(v);
@@ -402,7 +355,7 @@ export class Aggregator {
    * the batch's readings are weeded again against the head now, and if that drops any, the
    * rest go again at the same nonce (each round drops one reading at least: it ends).
    */
-  private submitBatch(tx: Tx, readings: readonly VerifiedReading[], nonce: number, fee: bigint): void {
+  private submitBatch(tx: Tx, readings: readonly KeyedReading[], nonce: number, fee: bigint): void {
     const slot = { hash: undefined as Uint8Array | undefined, devices: new Set(readings.map((r) => r.deviceId)) };
     this.outstanding.set(nonce, slot);
     const key = toHex(tx.hash);
@@ -422,7 +375,7 @@ export class Aggregator {
         let unsent = readings;
         if (!this.stopped && this.outstanding.get(nonce) === slot) {
           const keyHeight = this.deps.keyHeight();
-          const { keep, dropped } = this.sortOut(readings, keyHeight);
+          const { keep, dropped } = sortOut(readings, this.moment(keyHeight));
           if (dropped.size > 0) {
             this.dropAll(dropped);
             if (keep.length > 0) return this.resubmit(keep, [...dropped.values()].flat(), slot, nonce, keyHeight, fee);
@@ -440,8 +393,8 @@ export class Aggregator {
    * A refused batch again at its nonce without `removed`: the rest verified together with
    * them, so the gate says which must go too for the rest to verify without them.
    */
-  private resubmit(keep: readonly VerifiedReading[], removed: readonly VerifiedReading[], slot: object, nonce: number, keyHeight: number, fee: bigint): void {
-    const release = (readings: readonly VerifiedReading[], e: unknown) => {
+  private resubmit(keep: readonly KeyedReading[], removed: readonly KeyedReading[], slot: object, nonce: number, keyHeight: number, fee: bigint): void {
+    const release = (readings: readonly KeyedReading[], e: unknown) => {
       if (this.outstanding.get(nonce) === slot) this.outstanding.delete(nonce);
       if (readings.length > 0) this.fail(readings, e);
       this.settled();

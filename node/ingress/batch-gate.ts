@@ -117,8 +117,7 @@ export class BatchGate {
    */
   async keepTogether(kept: readonly KeyedReading[], removed: readonly KeyedReading[]): Promise<number[]> {
     if (removed.length === 0 || kept.length === 0) return [];
-    const alone = await this.deps.service.findInvalid(this.sets(removed), { priority: 'telemetry', batchable: true });
-    if (alone.length === 0) return [];
+    if ((await this.aloneBad(removed)).length === 0) return [];
     return this.together(kept);
   }
 
@@ -142,13 +141,18 @@ export class BatchGate {
       const kept = o.accepted.map((j) => live[j]!);
       const removed = out.map((j) => live[j]!);
       for (const j of out) verdicts[live[j]!] = o.refused.get(j);
-      const alone = await this.deps.service.findInvalid(this.sets(pick(removed)), { priority: 'telemetry', batchable: true });
+      const alone = await this.aloneBad(pick(removed));
       for (const j of alone) verdicts[removed[j]!] = BAD_SIGNATURE;
       live = kept;
       // Errors cancelled in the sum: what is left is judged together again.
       if (alone.length > 0) live = refuseBad(await this.together(pick(live)), live);
     }
     return verdicts.map((v) => v ?? { ok: true });
+  }
+
+  /** Indexes of `readings` whose signatures do not verify each alone. */
+  private aloneBad(readings: readonly KeyedReading[]): Promise<number[]> {
+    return this.deps.service.findInvalid(this.sets(readings), { priority: 'telemetry', batchable: true });
   }
 
   /** Indexes of `readings` to drop so that the rest verify together. */

@@ -13,8 +13,8 @@ import type { VerificationService } from '../verify/service.ts';
  * reading's own signature, as a single-message set through the verification service,
  * whose batch verifier bisects a failed multi-pairing (node/verify/batch.ts): one bad
  * signature among 1,000 costs about 2 log2(1,000) extra checks, and the error names it.
- * `joule telemetry submit` and `joule simulate devices` use this; a gRPC ingress's
- * aggregator (issue 10) will too.
+ * `joule telemetry submit` and `joule simulate devices` use this. The gRPC ingress checks
+ * its batches as it builds them instead (node/ingress/batch-gate.ts), by their sum alone.
  */
 
 export interface SignedReading extends Reading {
