@@ -26,9 +26,11 @@ import { TxType } from '../core/tx/types.ts';
 import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
 import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
+import { READING_AGE_BUCKETS } from '../node/metrics/grpc.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { cpuRate } from './cpu-rate.ts';
-import { BLST_THREADS, coresBusy, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
+import { bucketsByStage, histogramQuantile, type StageBuckets } from './histogram.ts';
+import { BLST_THREADS, coresBusy, machineCpuSeconds, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
 export interface IngressBenchResult {
   readonly offeredPerSecond: number;
@@ -53,8 +55,12 @@ export interface IngressBenchResult {
   readonly blockStageMs: Readonly<Record<string, number | null>>;
   /** Its readings' mean age on reaching each stage (accepted, batched, final), s. */
   readonly readingAgeS: Readonly<Record<string, number | null>>;
+  /** The four validators' readings: p50 and p99 of their age on reaching each stage, s (from the histograms' buckets). */
+  readonly readingAgeQuantilesS: Readonly<Record<string, readonly [number | null, number | null]>>;
   /** The four validators' cores busy during the sending window, by kind of thread (undefined without /proc). */
   readonly threadCores: ReadonlyMap<ThreadKind, number> | undefined;
+  /** The whole machine over the same window, cores: busy, and stolen by the hypervisor (undefined without /proc). */
+  readonly machineCores: { readonly busy: number; readonly steal: number } | undefined;
 }
 
 /** A Prometheus text page as series -> value, a series named `name` or `name:label-value` (the label that tells series of one metric apart). */
@@ -65,6 +71,12 @@ async function scrape(metricsUrl: string): Promise<Map<string, number>> {
     if (m !== null) out.set(m[2] === undefined ? m[1]! : `${m[1]}:${m[2]}`, Number(m[3]));
   }
   return out;
+}
+
+/** Histogram `name`'s bucket counts by `stage`, summed over the validators' metrics pages. */
+async function scrapeBuckets(metricsUrls: readonly string[], name: string): Promise<StageBuckets> {
+  const pages = await Promise.all(metricsUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+  return bucketsByStage(pages, name);
 }
 
 /** The mean of a histogram series over the run: the change of its sum over the change of its count. */
@@ -83,6 +95,10 @@ function meansOver(before: Map<string, number>, after: Map<string, number>, name
     }),
   );
 }
+
+/** The histogram of readings' ages at each stage of the ingress (node/metrics/grpc.ts), and its stages. */
+const READING_AGE = 'joule_ingress_reading_age_seconds';
+const READING_STAGES = ['accepted', 'batched', 'final'];
 
 /** Peer-to-peer and carbon-credit traffic offered alongside the readings, txs a second of each. */
 const TRANSFERS_PER_SECOND = 4;
@@ -217,19 +233,24 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       void call(rpc(sentRetirements.length), 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
     }, 1000 / RETIREMENTS_PER_SECOND);
     const metricsBefore = await scrape(net.nodes[0]!.metricsUrl);
+    const metricsUrls = net.nodes.map((n) => n.metricsUrl);
+    const ageBefore = await scrapeBuckets(metricsUrls, READING_AGE);
     // The validators' CPU by kind of thread, from the simulator's first report (its start-up
     // behind) to its last one within the sending window: the steady state.
     const pids = procs.map((p) => p.pid!);
-    let cpuFrom: { at: number; cpu: Map<ThreadKind, number> } | undefined;
-    let cpuTo: { at: number; cpu: Map<ThreadKind, number> } | undefined;
+    type CpuReading = { at: number; cpu: Map<ThreadKind, number>; machine: ReturnType<typeof machineCpuSeconds> };
+    let cpuFrom: CpuReading | undefined;
+    let cpuTo: CpuReading | undefined;
     const out = await simulate(o.rate, o.seconds, (t) => {
       if (t > o.seconds + 1) return;
       const cpu = threadCpuSeconds(pids);
       if (cpu === undefined) return;
-      if (cpuFrom === undefined) cpuFrom = { at: t, cpu };
-      else cpuTo = { at: t, cpu };
+      const reading = { at: t, cpu, machine: machineCpuSeconds() };
+      if (cpuFrom === undefined) cpuFrom = reading;
+      else cpuTo = reading;
     });
     const metricsAfter = await scrape(net.nodes[0]!.metricsUrl);
+    const ageAfter = await scrapeBuckets(metricsUrls, READING_AGE);
     clearInterval(transferTimer);
     clearInterval(retireTimer);
     const done = out
@@ -278,7 +299,20 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       inclusionAgeS: meansOver(metricsBefore, metricsAfter, 'joule_mempool_tier_inclusion_age_seconds', ['grid_balancing', 'peer_to_peer', 'carbon_credit']),
       blockStageMs: meansOver(metricsBefore, metricsAfter, 'joule_consensus_block_stage_seconds', ['build', 'verify', 'commit'], 1000),
       threadCores: cpuFrom === undefined || cpuTo === undefined ? undefined : coresBusy(cpuFrom.cpu, cpuTo.cpu, cpuTo.at - cpuFrom.at),
-      readingAgeS: meansOver(metricsBefore, metricsAfter, 'joule_ingress_reading_age_seconds', ['accepted', 'batched', 'final']),
+      machineCores:
+        cpuFrom?.machine === undefined || cpuTo?.machine === undefined
+          ? undefined
+          : {
+              busy: (cpuTo.machine.busy - cpuFrom.machine.busy) / (cpuTo.at - cpuFrom.at),
+              steal: (cpuTo.machine.steal - cpuFrom.machine.steal) / (cpuTo.at - cpuFrom.at),
+            },
+      readingAgeS: meansOver(metricsBefore, metricsAfter, READING_AGE, READING_STAGES),
+      readingAgeQuantilesS: Object.fromEntries(
+        READING_STAGES.map((stage) => [
+          stage,
+          [histogramQuantile(ageBefore.get(stage), ageAfter.get(stage), 0.5), histogramQuantile(ageBefore.get(stage), ageAfter.get(stage), 0.99)] as const,
+        ]),
+      ),
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
@@ -287,6 +321,9 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
 }
 
 const fixed = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
+
+/** A quantile read off the buckets: past the last finite one, only that it is beyond it. */
+const bucketed = (v: number | null): string => (v === Infinity ? `>${READING_AGE_BUCKETS.at(-1)}` : fixed(v, 2));
 
 /** `name value unit` for each entry, comma-separated. */
 const listed = (values: Readonly<Record<string, number | null>>, digits: number, unit: string): string =>
@@ -301,8 +338,15 @@ function threadLines(r: IngressBenchResult): string[] {
   const perReadingMs = (cores: number) => fixed((1000 * cores) / r.finalPerSecond, 1);
   const kinds = [...r.threadCores].map(([k, v]) => `${k} ${fixed(v, 2)}`).join(', ');
   const pairings = r.threadCores.get(BLST_THREADS)!;
+  const machine =
+    r.machineCores === undefined
+      ? []
+      : [
+          `  the whole machine meanwhile: ${fixed(r.machineCores.busy, 2)} of 2 cores busy (the validators ${fixed(total, 2)}, the rest ${fixed(r.machineCores.busy - total, 2)}: the simulator, this benchmark, other processes), ${fixed(r.machineCores.steal, 2)} stolen by the hypervisor`,
+        ];
   return [
     `  the 4 validators' CPU while readings flowed: ${fixed(total, 2)} of 2 cores: ${kinds}`,
+    ...machine,
     `  CPU per final reading ${perReadingMs(total)} ms, of which blst pairings ${perReadingMs(pairings)} ms (the ceiling counts ${fixed(5000 / r.aggregateVerifyPerSecond, 1)} ms)`,
   ];
 }
@@ -318,6 +362,9 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
     `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s, ${r.roundChanges} round change(s); mempool age at inclusion ${listed(r.inclusionAgeS, 2, 's')}; block stages ${listed(r.blockStageMs, 0, 'ms')}`,
     `  validator-0's readings, mean age on reaching each stage: ${listed(r.readingAgeS, 2, 's')}`,
+    `  all validators' readings, age p50 / p99 on reaching each stage: ${Object.entries(r.readingAgeQuantilesS)
+      .map(([stage, [p50, p99]]) => `${stage} ${bucketed(p50)} / ${bucketed(p99)} s`)
+      .join(', ')}`,
     ...threadLines(r),
   ].join('\n');
 }

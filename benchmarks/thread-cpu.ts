@@ -78,3 +78,14 @@ export function threadCpuSeconds(pids: readonly number[]): Map<ThreadKind, numbe
 export function coresBusy(before: Map<ThreadKind, number>, after: Map<ThreadKind, number>, seconds: number): Map<ThreadKind, number> {
   return new Map(THREAD_KINDS.map((k) => [k, ((after.get(k) ?? 0) - (before.get(k) ?? 0)) / seconds]));
 }
+
+/** What the whole machine has spent so far, CPU seconds (/proc/stat): busy (all but idle and I/O wait), and stolen by the hypervisor for other guests; undefined without /proc. */
+export function machineCpuSeconds(): { busy: number; steal: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return { busy: (user! + nice! + system! + irq! + softirq!) / clockTicks(), steal: (steal ?? 0) / clockTicks() };
+  } catch {
+    return undefined;
+  }
+}

@@ -3,6 +3,9 @@ import type { DeviceStreamMetrics, GrpcMethodLabels, GrpcMetrics } from '../../r
 import type { JouleMetrics } from './prometheus.ts';
 
 /** The device stream's and the ingress's series (rpc/grpc/metrics.ts DeviceStreamMetrics), on the node's registry. */
+/** The bounds of the readings' age histogram, s: fine around the seconds a reading takes to be final, so its quantiles can be read off. */
+export const READING_AGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 8, 13, 21] as const;
+
 export interface IngressMetrics extends DeviceStreamMetrics {
   /** A batch of readings' own signatures verified, and how many failed. */
   verified(readings: number, bad: number): void;
@@ -44,7 +47,7 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
     name: 'joule_ingress_reading_age_seconds',
     help: "Readings' age (this node's clock minus the reading's timestamp) on reaching a stage: accepted (verified), batched (in a batch admitted to the mempool), final",
     labelNames: ['stage'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 21],
+    buckets: [...READING_AGE_BUCKETS],
     registers,
   });
   return {
