@@ -2,10 +2,10 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { DeviceStreamMetrics, GrpcMethodLabels, GrpcMetrics } from '../../rpc/grpc/metrics.ts';
 import type { JouleMetrics } from './prometheus.ts';
 
-/** The device stream's and the ingress's series (rpc/grpc/metrics.ts DeviceStreamMetrics), on the node's registry. */
 /** The bounds of the readings' age histogram, s: fine around the seconds a reading takes to be final, so its quantiles can be read off. */
 export const READING_AGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 8, 13, 21] as const;
 
+/** The device stream's and the ingress's series (rpc/grpc/metrics.ts DeviceStreamMetrics), on the node's registry. */
 export interface IngressMetrics extends DeviceStreamMetrics {
   /** A batch of readings' own signatures verified, and how many failed. */
   verified(readings: number, bad: number): void;
