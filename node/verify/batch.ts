@@ -149,6 +149,11 @@ export function findInvalidSets(sets: readonly SignatureSet[], counter: CheckCou
   return invalid.sort((a, b) => a - b);
 }
 
+/** A job's verdict: `together` (VerifyOptions.together) as findInvalidTogether judges it, else as findInvalidSets does. */
+export function judgeSets(sets: readonly SignatureSet[], together: boolean, counter: CheckCounter = { checks: 0 }): number[] {
+  return together ? findInvalidTogether(sets, counter) : findInvalidSets(sets, counter);
+}
+
 /**
  * A worker message's sets: the ranges [start, end) in `together` each judged as one sum
  * (findInvalidTogether), every other set as findInvalidSets judges it (all of them in one

@@ -1,6 +1,6 @@
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets, findInvalidTogether, type CheckCounter } from './batch.ts';
+import { judgeSets, type CheckCounter } from './batch.ts';
 import type { VerificationService, VerifyOptions } from './service.ts';
 
 /**
@@ -18,7 +18,7 @@ export class SameThreadVerifier implements VerificationService {
   async findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
     if (this.closed) throw new JouleError(ErrorCode.UNAVAILABLE, 'signature verification has stopped');
     this.submitted += sets.length;
-    return opts.together === true ? findInvalidTogether(sets, this.counter) : findInvalidSets(sets, this.counter);
+    return judgeSets(sets, opts.together === true, this.counter);
   }
 
   async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {

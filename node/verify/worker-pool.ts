@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets, findInvalidTogether } from './batch.ts';
+import { judgeSets } from './batch.ts';
 import { JobQueue, type Job } from './job-queue.ts';
 import { NO_VERIFY_METRICS, type VerifyMetrics } from './metrics.ts';
 import { isSheddable, PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
@@ -40,11 +40,6 @@ export interface PoolStats {
   readonly checks: number;
   /** Jobs verified on the caller's thread (a worker failed, a queue overflowed, no worker left). */
   readonly fallbacks: number;
-}
-
-/** A job's verdict on this thread, as a worker would give it. */
-function judgeHere(sets: readonly SignatureSet[], together: boolean): number[] {
-  return together ? findInvalidTogether(sets) : findInvalidSets(sets);
 }
 
 /** Messages a worker holds at once: the next batch waits in its port while it works, so a busy event loop never leaves it idle. */
@@ -140,12 +135,12 @@ export class WorkerPoolVerifier implements VerificationService {
     if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
       this.metrics.fallback(this.workerCount === 0 ? 'no-worker' : 'overflow');
-      return Promise.resolve(judgeHere(sets, opts.together === true));
+      return Promise.resolve(judgeSets(sets, opts.together === true));
     }
     if (opts.batchable !== true && cost <= this.inlineUrgentCost && !this.slots.some((s) => !s.exited && s.inFlight.size === 0)) {
       this.counts.fallbacks++;
       this.metrics.fallback('urgent');
-      return Promise.resolve(judgeHere(sets, opts.together === true));
+      return Promise.resolve(judgeSets(sets, opts.together === true));
     }
     return new Promise((resolve, reject) => {
       queue.push({
@@ -234,7 +229,7 @@ export class WorkerPoolVerifier implements VerificationService {
     for (const job of jobs) {
       this.counts.fallbacks++;
       this.metrics.fallback(reason);
-      job.resolve(judgeHere(job.sets, job.together));
+      job.resolve(judgeSets(job.sets, job.together));
     }
   }
 
