@@ -5,9 +5,9 @@ import type { SignatureSet } from '../../core/signature-sets.ts';
 import { readingSigningBytes } from '../../core/telemetry.ts';
 import type { ReadingVerdict, SignedReading } from '../../rpc/grpc/device-ingress.ts';
 import { TokenBucket } from '../../rpc/grpc/token-bucket.ts';
+import { LruCache } from '../../state/lru.ts';
 import { readingAllowance } from '../../vm/telemetry/allowance.ts';
 import type { VerificationService } from '../verify/service.ts';
-import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
 
 /**
  * The check a telemetry batch's readings pass as the batch is built (node/ingress/aggregator.ts):
@@ -42,8 +42,26 @@ import { DeviceCursors, type IngressCursor } from './device-cursors.ts';
 
 /** Readings judged as one sum: one verification job each (a worker holds it for about 30 ms under load). */
 const CHUNK = 64;
-/** Devices whose accepted-readings bucket is kept (least recently used forgotten first). */
-const MAX_DEVICE_BUCKETS = 200_000;
+/**
+ * Devices whose cursor and accepted-readings bucket are kept here (least recently used
+ * forgotten first). A device forgotten falls back to the chain's cursor (one idle that long
+ * has its readings final by then) and a full bucket.
+ */
+const MAX_DEVICES = 200_000;
+/** LruCache counts by an estimate of bytes: here, one per device. */
+const ONE_EACH = () => 1;
+
+/**
+ * Where a device's readings stand at this node: the last accepted timestamp and the
+ * allowance carries (vm/telemetry/allowance.ts), ahead of the chain's cursor by the
+ * readings accepted but not yet final. That keeps a replayed or re-sent reading out of a
+ * second batch (a batch holding one would fail whole when executed).
+ */
+interface IngressCursor {
+  readonly lastTimestampUs: bigint;
+  readonly importCarry: number;
+  readonly exportCarry: number;
+}
 
 /** A reading and the device key it must verify under (the key at the batch's keyHeight). */
 export interface KeyedReading extends SignedReading {
@@ -80,8 +98,8 @@ interface Ordered {
 export class BatchGate {
   private readonly deps: BatchGateDeps;
   private readonly clock: () => number;
-  private readonly cursors = new DeviceCursors();
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly cursors = new LruCache<IngressCursor>(MAX_DEVICES, ONE_EACH);
+  private readonly buckets = new LruCache<TokenBucket>(MAX_DEVICES, ONE_EACH);
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(deps: BatchGateDeps) {
@@ -186,10 +204,7 @@ export class BatchGate {
     const rate = this.deps.rate;
     if (rate === undefined) return undefined;
     let b = this.buckets.get(id);
-    if (b === undefined) b = new TokenBucket(rate.perSecond, rate.burst, nowMs);
-    else this.buckets.delete(id);
-    this.buckets.set(id, b);
-    if (this.buckets.size > MAX_DEVICE_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
+    if (b === undefined) this.buckets.set(id, (b = new TokenBucket(rate.perSecond, rate.burst, nowMs)));
     return b;
   }
 
