@@ -30,6 +30,7 @@ import { READING_AGE_BUCKETS } from '../node/metrics/grpc.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { cpuRate } from './cpu-rate.ts';
 import { bucketsByStage, histogramQuantile, type StageBuckets } from './histogram.ts';
+import { median } from './timing.ts';
 import { BLST_THREADS, coresBusy, machineCpuSeconds, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
 export interface IngressBenchResult {
@@ -116,14 +117,15 @@ export function aggregateVerifyRate(n = 256, rounds = 4, samples = 5): number {
   const pks = keys.map((k) => k.toPublicKey());
   const sig = blst.aggregateSignatures(keys.map((k, i) => k.sign(msgs[i]!)));
   blst.aggregateVerify(msgs, pks, sig);
-  const rates = Array.from(
-    { length: samples },
-    () =>
-      cpuRate(n * rounds, () => {
-        for (let r = 0; r < rounds; r++) if (!blst.aggregateVerify(msgs, pks, sig)) throw new Error('aggregate does not verify');
-      }).perCore,
-  ).sort((a, b) => a - b);
-  return rates[samples >> 1]!;
+  return median(
+    Array.from(
+      { length: samples },
+      () =>
+        cpuRate(n * rounds, () => {
+          for (let r = 0; r < rounds; r++) if (!blst.aggregateVerify(msgs, pks, sig)) throw new Error('aggregate does not verify');
+        }).perCore,
+    ),
+  );
 }
 
 async function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {

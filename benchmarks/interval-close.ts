@@ -18,13 +18,11 @@ import { energyChain, registerBody, testDeviceKey } from '../vm/testing/energy-c
 import { loadAsTheNode } from '../vm/testing/staged-load.ts';
 import { batchTx, reading } from '../vm/testing/telemetry.ts';
 import { executeBlock } from '../vm/executor.ts';
+import { median, msSince as ms } from './timing.ts';
 
 const ROUNDS = 3;
 const REGISTERS_PER_BLOCK = 500;
 const READINGS_PER_BATCH = 1_000;
-
-const ms = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export interface IntervalCloseResult {
   readonly devices: number;

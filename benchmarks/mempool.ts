@@ -18,6 +18,7 @@ import { TIER_DEFAULTS, type MempoolLimits } from '../mempool/limits.ts';
 import { Mempool } from '../mempool/mempool.ts';
 import type { SelectLimits } from '../mempool/select.ts';
 import type { Tier } from '../mempool/tiers.ts';
+import { median, msSince as ms } from './timing.ts';
 
 const POOL_TXS = 50_000;
 const BLOCK_TXS = 10_000;
@@ -88,15 +89,6 @@ function tiered(w: Workload): Workload {
 }
 
 const SHARES: SelectLimits['shares'] = Object.fromEntries(DEFAULT_PARAMS.tiers.map((t) => [t.name, t.minBlockShareBps]));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
-function ms(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
 
 interface Figures {
   addPerS: number;

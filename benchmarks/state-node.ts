@@ -15,6 +15,7 @@ import { genesisHash, loadGenesis } from '../genesis/index.ts';
 import { Chain } from '../node/chain/chain.ts';
 import { defaultConfig } from '../node/home/config.ts';
 import { benchKey, benchValue } from './state-store.ts';
+import { median } from './timing.ts';
 
 const MIB = 1024 * 1024;
 
@@ -112,11 +113,10 @@ async function main(): Promise<void> {
     times.push(performance.now() - t);
   }
   await world.pruned();
-  const sorted = [...times].sort((a, b) => a - b);
   const result: NodeRunResult = {
     openMs: Math.round(openMs * 10) / 10,
     rssAfterOpenMiB: mib(rssAfterOpen),
-    commitsPerSec: Math.round((100 * 1000) / sorted[sorted.length >> 1]!) / 100,
+    commitsPerSec: Math.round((100 * 1000) / median(times)) / 100,
     rssAfterCommitsMiB: mib(rss()),
     rssAnonAfterCommitsMiB: rssSplit().anonMiB,
     rssFileAfterCommitsMiB: rssSplit().fileMiB,

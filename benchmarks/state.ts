@@ -27,6 +27,7 @@ import type { StateChange } from '../state/overlay.ts';
 import { WorldState } from '../state/world-state.ts';
 import type { NodeRunResult } from './state-node.ts';
 import { benchKey, benchValue, generateStore } from './state-store.ts';
+import { median } from './timing.ts';
 
 const UPDATES = 4_000;
 const BLOCKS = 10;
@@ -36,11 +37,6 @@ const NODE_SCRIPT = fileURLToPath(new URL('./state-node.ts', import.meta.url));
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
 }
 
 function sha256Rate(): number {
