@@ -254,6 +254,25 @@ export function blsAggregateSignatures(signatures: readonly Uint8Array[]): Uint8
   return blst.aggregateSignatures(sigs, false).toBytes(true);
 }
 
+/**
+ * Signatures added up, each decoded without its subgroup check (a fifth of a verification's
+ * cost saved per signature): only for a sum that is checked as a whole, as a telemetry
+ * batch's aggregate is (with the subgroup check of the sum). Throws KEY_INVALID for bytes
+ * that are no point.
+ */
+export function blsAddSignatures(signatures: readonly Uint8Array[]): Uint8Array {
+  try {
+    return blst
+      .aggregateSignatures(
+        signatures.map((s) => blst.Signature.fromBytes(s, false)),
+        false,
+      )
+      .toBytes(true);
+  } catch (e) {
+    throw new JouleError(ErrorCode.KEY_INVALID, `a signature is not a point (${(e as Error).message})`, 'signatures');
+  }
+}
+
 /** Many signers, one message (commit certificates): one pairing check. */
 export function blsFastAggregateVerify(message: Uint8Array, publicKeys: readonly Uint8Array[], signature: Uint8Array): boolean {
   if (publicKeys.length === 0) return false;

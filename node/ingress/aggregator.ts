@@ -1,4 +1,3 @@
-import * as blst from '@chainsafe/blst';
 import { toHex } from '../../core/bytes.ts';
 import type { DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
@@ -107,14 +106,10 @@ const STOPPING: { readonly ok: false; readonly code: ErrorCode; readonly message
 /** The size of a batch does not depend on its signature's value: a placeholder while its readings are chosen. */
 const UNSIGNED = new Uint8Array(96);
 
-/** The readings' signatures added up (each decoded without its subgroup check: the sum's is checked, by the gate and by every validator). */
-function sumOf(readings: readonly KeyedReading[]): Uint8Array {
-  return blst
-    .aggregateSignatures(
-      readings.map((r) => blst.Signature.fromBytes(r.signature, false)),
-      false,
-    )
-    .toBytes(true);
+/** The gate's sum of a batch's readings, which it answers whenever it accepts some. */
+function signed(signature: Uint8Array | undefined): Uint8Array {
+  if (signature === undefined) throw new JouleError(ErrorCode.UNAVAILABLE, 'the gate accepted readings but answered no sum of their signatures', 'signature');
+  return signature;
 }
 
 /** Batches in the gate's check at once: enough that one's wait for a worker does not hold the next back. */
@@ -299,12 +294,13 @@ export class Aggregator {
     this.checking += chosen.length;
     this.checks++;
     this.deps.gate.check(chosen).then(
-      (verdicts) => this.checked(chosen, verdicts, nonce, keyHeight, fee),
+      ({ verdicts, signature }) => this.checked(chosen, verdicts, signature, nonce, keyHeight, fee),
       (e: unknown) => {
         const verdict: ReadingVerdict = isJouleError(e) ? { ok: false, code: e.code, message: e.message } : STOPPING;
         this.checked(
           chosen,
           chosen.map(() => verdict),
+          undefined,
           nonce,
           keyHeight,
           fee,
@@ -314,8 +310,15 @@ export class Aggregator {
     return true;
   }
 
-  /** The gate's verdicts on a chosen batch: the readings that passed are built into it and submitted. */
-  private checked(chosen: readonly Candidate[], verdicts: readonly ReadingVerdict[], nonce: number, keyHeight: number, fee: bigint): void {
+  /** The gate's verdicts on a chosen batch: the readings that passed are built into it, signed by `signature` (their sum), and submitted. */
+  private checked(
+    chosen: readonly Candidate[],
+    verdicts: readonly ReadingVerdict[],
+    signature: Uint8Array | undefined,
+    nonce: number,
+    keyHeight: number,
+    fee: bigint,
+  ): void {
     this.checking -= chosen.length;
     this.checks--;
     const accepted: KeyedReading[] = [];
@@ -335,7 +338,7 @@ export class Aggregator {
     }
     let tx: Tx;
     try {
-      tx = this.build(accepted, nonce, keyHeight, fee);
+      tx = this.build(accepted, nonce, keyHeight, fee, signed(signature));
     } catch (e) {
       this.outstanding.delete(nonce);
       this.fail(accepted, e);
@@ -400,7 +403,7 @@ export class Aggregator {
       this.settled();
     };
     this.deps.gate.keepTogether(keep, removed).then(
-      (bad) => {
+      ({ drop: bad, signature }) => {
         const out = new Set(bad);
         const rest = keep.filter((_, i) => !out.has(i));
         if (out.size > 0)
@@ -412,7 +415,7 @@ export class Aggregator {
           return release(rest, new JouleError(ErrorCode.UNAVAILABLE, 'the batch could not be sent again'));
         let tx: Tx;
         try {
-          tx = this.build(rest, nonce, keyHeight, fee);
+          tx = this.build(rest, nonce, keyHeight, fee, signed(signature));
         } catch (e) {
           return release(rest, e);
         }
@@ -422,7 +425,7 @@ export class Aggregator {
     );
   }
 
-  private build(readings: readonly KeyedReading[], nonce: number, keyHeight: number, fee: bigint, signature = sumOf(readings)): Tx {
+  private build(readings: readonly KeyedReading[], nonce: number, keyHeight: number, fee: bigint, signature: Uint8Array): Tx {
     return buildTelemetryBatch({
       chainId: this.deps.chainId,
       seed: this.deps.seed,

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { addressFromPublicKey, blsAggregateSignatures, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../core/keys.ts';
+import { addressFromPublicKey, blsGenerate, blsSign, ed25519Generate, type BlsKeyPair } from '../../core/keys.ts';
 import { DEVNET_PARAMS } from '../../core/params.ts';
 import { verifySignatureSet } from '../../core/signature-sets.ts';
 import { readingSigningBytes } from '../../core/telemetry.ts';
@@ -8,7 +8,7 @@ import { readingAllowance } from '../../vm/telemetry/allowance.ts';
 import { SameThreadVerifier } from '../verify/same-thread.ts';
 import type { VerificationService } from '../verify/service.ts';
 import { cancellingSignatures } from '../verify/testing/sets.ts';
-import { BatchGate, type KeyedReading } from './batch-gate.ts';
+import { BatchGate, type GateVerdicts, type KeyedReading } from './batch-gate.ts';
 import { testDeviceRecord } from './testing/device-record.ts';
 
 /**
@@ -40,14 +40,16 @@ function setup(opts: { rate?: { perSecond: number; burst: number }; hold?: numbe
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   let jobs = 0;
+  const counted = async <T>(job: () => Promise<T>): Promise<T> => {
+    const n = jobs++;
+    if (n === opts.refuse) throw new JouleError(ErrorCode.RATE_LIMITED, 'the telemetry queue is full');
+    const out = await job();
+    if (n === opts.hold) await held;
+    return out;
+  };
   const jobsHere: VerificationService = {
-    findInvalid: async (sets, o) => {
-      const n = jobs++;
-      if (n === opts.refuse) throw new JouleError(ErrorCode.RATE_LIMITED, 'the telemetry queue is full');
-      const out = await service.findInvalid(sets, o);
-      if (n === opts.hold) await held;
-      return out;
-    },
+    findInvalid: (sets, o) => counted(() => service.findInvalid(sets, o)),
+    findInvalidTogether: (sets, o) => counted(() => service.findInvalidTogether(sets, o)),
     verify: (sets, o) => service.verify(sets, o),
     close: () => service.close(),
   };
@@ -65,25 +67,31 @@ function setup(opts: { rate?: { perSecond: number; burst: number }; hold?: numbe
     const r = { deviceId: id, timestampUs: BigInt(atMs) * 1000n, netEnergyWh: wh, stateOfChargePercent: 0 };
     return { ...r, signature: blsSign((signer ?? keyOf(id)).secretKey, readingSigningBytes(CHAIN, r)), publicKey: keyOf(id).publicKey };
   };
-  /** Whether the accepted readings' signatures add up to an aggregate that verifies: the batch's check on chain. */
-  const batchVerifies = (readings: readonly KeyedReading[], verdicts: readonly { ok: boolean }[]) => {
+  /**
+   * Whether the signature the gate answered is the accepted readings' aggregate: the batch's
+   * check on chain, with the signature the aggregator signs the batch with.
+   */
+  const batchVerifies = (readings: readonly KeyedReading[], { verdicts, signature }: GateVerdicts) => {
     const kept = readings.filter((_, i) => verdicts[i]!.ok);
-    return verifySignatureSet({
-      kind: 'bls-aggregate',
-      publicKeys: kept.map((r) => r.publicKey),
-      messages: kept.map((r) => readingSigningBytes(CHAIN, r)),
-      signature: blsAggregateSignatures(kept.map((r) => r.signature)),
-    });
+    return (
+      signature !== undefined &&
+      verifySignatureSet({
+        kind: 'bls-aggregate',
+        publicKeys: kept.map((r) => r.publicKey),
+        messages: kept.map((r) => readingSigningBytes(CHAIN, r)),
+        signature,
+      })
+    );
   };
   return { gate, service, reading, keyOf, batchVerifies, release, jobs: () => jobs, now: () => now, advance: (ms: number) => (now += ms) };
 }
 
-const codes = (v: readonly ({ ok: true } | { ok: false; code: ErrorCode })[]) => v.map((x) => (x.ok ? 'ok' : x.code));
+const codes = ({ verdicts }: GateVerdicts) => verdicts.map((x) => (x.ok ? 'ok' : x.code));
 
 describe('BatchGate', () => {
   it("while none of a device's readings is on chain, each must pass as its first there: its earlier ones' batch may be lost", async () => {
     const s = setup();
-    expect(await s.gate.check([s.reading('pv', s.now(), -1n)])).toEqual([{ ok: true }]);
+    expect((await s.gate.check([s.reading('pv', s.now(), -1n)])).verdicts).toEqual([{ ok: true }]);
     // A minute later, 150 Wh: possible after the accepted reading (10 kW for 60 s is 166 Wh),
     // not as the device's first on chain (10 kW for one 30 s interval, 83 Wh, and the 1 Wh carry).
     s.advance(60_000);
@@ -91,17 +99,21 @@ describe('BatchGate', () => {
     expect(readingAllowance(undefined, later, testDeviceRecord('pv', s.keyOf('pv').publicKey, new Uint8Array(20)), p.settlementIntervalMs).possible).toBe(
       false,
     );
-    const [v] = await s.gate.check([later]);
+    const {
+      verdicts: [v],
+    } = await s.gate.check([later]);
     expect(v).toMatchObject({ ok: false, code: ErrorCode.TELEMETRY_IMPOSSIBLE_ENERGY });
     // What the chain would take as a first reading is accepted.
-    expect(await s.gate.check([s.reading('pv', s.now() + 1, -80n)])).toEqual([{ ok: true }]);
+    expect((await s.gate.check([s.reading('pv', s.now() + 1, -80n)])).verdicts).toEqual([{ ok: true }]);
   });
 
   it('one check for a whole batch that verifies; a forged reading among 256 costs O(log n) more, and only it is refused', async () => {
     const s = setup();
     const readings = Array.from({ length: 256 }, (_, i) => s.reading(`d${i}`, s.now(), -1n));
-    expect(codes(await s.gate.check(readings))).toEqual(readings.map(() => 'ok'));
+    const all = await s.gate.check(readings);
+    expect(codes(all)).toEqual(readings.map(() => 'ok'));
     expect(s.service.counter.checks).toBe(256 / 64); // one aggregate check a chunk
+    expect(s.batchVerifies(readings, all)).toBe(true);
     s.advance(1000);
     const next = Array.from({ length: 256 }, (_, i) => s.reading(`d${i}`, s.now(), -1n, i === 77 ? s.keyOf('other') : undefined));
     const before = s.service.counter.checks;
@@ -143,6 +155,25 @@ describe('BatchGate', () => {
     const verdicts = await s.gate.check(batch);
     expect(codes(verdicts)).toEqual([...others.map(() => 'ok'), ErrorCode.TX_BAD_SIGNATURE, ErrorCode.TX_BAD_SIGNATURE]);
     expect(s.batchVerifies(batch, verdicts)).toBe(true);
+  });
+
+  it("a batch sent again without some readings: the rest's sum, and the partner of a removed reading whose error another cancelled dropped", async () => {
+    const s = setup();
+    const t = s.now();
+    const a = s.reading('a', t, -1n);
+    const b = s.reading('b', t, 0n);
+    const [sa, sb] = cancellingSignatures(s.keyOf('a').secretKey, readingSigningBytes(CHAIN, a), s.keyOf('b').secretKey, readingSigningBytes(CHAIN, b));
+    const others = Array.from({ length: 4 }, (_, i) => s.reading(`o${i}`, t, -1n));
+    const kept = [...others, { ...b, signature: sb }];
+    const ok = (readings: readonly KeyedReading[]) => ({ verdicts: readings.map(() => ({ ok: true as const })) });
+    // Without a genuine reading: nothing else goes, and the sum is the rest's.
+    const plain = await s.gate.keepTogether(others.slice(1), others.slice(0, 1));
+    expect(plain.drop).toEqual([]);
+    expect(s.batchVerifies(others.slice(1), { ...ok(others.slice(1)), signature: plain.signature })).toBe(true);
+    // Without `a`, whose error `b` cancelled: `b` goes too.
+    const split = await s.gate.keepTogether(kept, [{ ...a, signature: sa }]);
+    expect(split.drop).toEqual([4]);
+    expect(s.batchVerifies(others, { ...ok(others), signature: split.signature })).toBe(true);
   });
 
   it('a reading the order refuses that verifies alone leaves the rest verifying together, with no second check of them', async () => {

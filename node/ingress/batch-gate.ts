@@ -1,5 +1,6 @@
 import type { DeviceRecord } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
+import { blsAddSignatures } from '../../core/keys.ts';
 import type { MeterCursor } from '../../core/meter.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
 import { readingSigningBytes } from '../../core/telemetry.ts';
@@ -35,6 +36,11 @@ import type { VerificationService } from '../verify/service.ts';
  * reading taken out verifies alone, so those are checked alone (a few, rarely). If one does
  * not, two signatures' errors cancelled in the sum (only a holder of both keys can do that):
  * the rest are judged together again. Each round refuses at least one reading, so it ends.
+ *
+ * **The batch's signature comes with the verdicts.** Each chunk's check answers the sum of
+ * its kept readings' signatures, so the batch's aggregate is the chunks' sums added up: the
+ * signatures are not decoded again on this thread. Only a chunk the order took readings
+ * out of is added up again from the readings it keeps.
  *
  * Batches' signatures are checked side by side; their order one batch at a time, each from
  * the cursors the last one left.
@@ -87,6 +93,24 @@ export interface BatchGateDeps {
 const refused = (code: ErrorCode, message: string): ReadingVerdict => ({ ok: false, code, message });
 const BAD_SIGNATURE = refused(ErrorCode.TX_BAD_SIGNATURE, "the signature does not verify under the device's key");
 
+/** The gate's answer: one verdict per reading, and the accepted readings' signatures added up (undefined when none is accepted). */
+export interface GateVerdicts {
+  readonly verdicts: ReadingVerdict[];
+  readonly signature: Uint8Array | undefined;
+}
+
+/** Readings kept by one check of a sum (indexes of the batch), and their signatures added up. */
+interface Sum {
+  readonly members: readonly number[];
+  readonly signature: Uint8Array | undefined;
+}
+
+/** Readings judged together: the indexes (of those judged) to drop, and the sums of the rest. */
+interface Judged {
+  readonly bad: number[];
+  readonly sums: Sum[];
+}
+
 /** What the order rules make of a batch's readings, before anything is committed. */
 interface Ordered {
   readonly accepted: number[];
@@ -113,14 +137,17 @@ export class BatchGate {
   }
 
   /**
-   * One verdict per reading, in order; the accepted ones verify together, and the device
-   * cursors have moved past them. The calls' signatures are checked at once, their order
-   * one call after another, as called.
+   * One verdict per reading, in order, and the accepted ones' signatures added up: they
+   * verify together, and the device cursors have moved past them. The calls' signatures are
+   * checked at once, their order one call after another, as called.
    */
-  check(readings: readonly KeyedReading[]): Promise<ReadingVerdict[]> {
+  check(readings: readonly KeyedReading[]): Promise<GateVerdicts> {
     // The signatures do not depend on the cursors: their check starts now, beside the checks
     // of the batches before; only the order waits for theirs to be done.
-    const signatures = this.together(readings);
+    const signatures = this.together(
+      readings,
+      readings.map((_, i) => i),
+    );
     // Awaited once the batches before are done; a refusal (a shed job) must not go unhandled till then.
     signatures.catch(() => {});
     const run = this.tail.then(() => this.run(readings, signatures));
@@ -129,26 +156,37 @@ export class BatchGate {
   }
 
   /**
-   * Of readings that verified together, `kept` stay and `removed` leave: the indexes of
-   * `kept` to drop as well so that the rest still verify together (none, unless a removed
-   * one does not verify alone).
+   * Of readings that verified together, `kept` stay and `removed` leave: `drop`, the indexes
+   * of `kept` to drop as well so that the rest still verify together (none, unless a removed
+   * one does not verify alone), and the rest's signatures added up.
    */
-  async keepTogether(kept: readonly KeyedReading[], removed: readonly KeyedReading[]): Promise<number[]> {
-    if (removed.length === 0 || kept.length === 0) return [];
-    if ((await this.aloneBad(removed)).length === 0) return [];
-    return this.together(kept);
+  async keepTogether(kept: readonly KeyedReading[], removed: readonly KeyedReading[]): Promise<{ drop: number[]; signature: Uint8Array | undefined }> {
+    const all = kept.map((_, i) => i);
+    if (removed.length === 0 || kept.length === 0 || (await this.aloneBad(removed)).length === 0) return { drop: [], signature: sumOf(kept, all, []) };
+    const { bad, sums } = await this.together(kept, all);
+    const out = new Set(bad);
+    return {
+      drop: bad,
+      signature: sumOf(
+        kept,
+        all.filter((i) => !out.has(i)),
+        sums,
+      ),
+    };
   }
 
-  private async run(readings: readonly KeyedReading[], signatures: Promise<number[]>): Promise<ReadingVerdict[]> {
+  private async run(readings: readonly KeyedReading[], signatures: Promise<Judged>): Promise<GateVerdicts> {
     const verdicts: (ReadingVerdict | undefined)[] = readings.map(() => undefined);
     let live = readings.map((_, i) => i);
+    const first = await signatures;
+    let sums = first.sums;
     const refuseBad = (bad: readonly number[], among: readonly number[]) => {
       for (const j of bad) verdicts[among[j]!] = BAD_SIGNATURE;
       const out = new Set(bad);
       return among.filter((_, j) => !out.has(j));
     };
     const pick = (idx: readonly number[]) => idx.map((i) => readings[i]!);
-    live = refuseBad(await signatures, live);
+    live = refuseBad(first.bad, live);
     for (;;) {
       const o = this.order(pick(live));
       if (o.refused.size === 0) {
@@ -163,9 +201,13 @@ export class BatchGate {
       for (const j of alone) verdicts[removed[j]!] = BAD_SIGNATURE;
       live = kept;
       // Errors cancelled in the sum: what is left is judged together again.
-      if (alone.length > 0) live = refuseBad(await this.together(pick(live)), live);
+      if (alone.length > 0) {
+        const again = await this.together(readings, live);
+        live = refuseBad(again.bad, live);
+        sums = again.sums;
+      }
     }
-    return verdicts.map((v) => v ?? { ok: true });
+    return { verdicts: verdicts.map((v) => v ?? { ok: true }), signature: sumOf(readings, live, sums) };
   }
 
   /** Indexes of `readings` whose signatures do not verify each alone. */
@@ -173,18 +215,23 @@ export class BatchGate {
     return this.deps.service.findInvalid(this.sets(readings), { priority: 'telemetry', batchable: true });
   }
 
-  /** Indexes of `readings` to drop so that the rest verify together. */
-  private async together(readings: readonly KeyedReading[]): Promise<number[]> {
-    const jobs: Promise<number[]>[] = [];
-    for (let at = 0; at < readings.length; at += CHUNK) {
-      const chunk = readings.slice(at, at + CHUNK);
+  /** Of `readings` at `idx`: the positions in `idx` to drop so that the rest verify together, and the rest's sums. */
+  private async together(readings: readonly KeyedReading[], idx: readonly number[]): Promise<Judged> {
+    const jobs: Promise<{ bad: number[]; sum: Sum }>[] = [];
+    for (let at = 0; at < idx.length; at += CHUNK) {
+      const chunk = idx.slice(at, at + CHUNK);
+      const sets = this.sets(chunk.map((i) => readings[i]!));
       jobs.push(
-        this.deps.service.findInvalid(this.sets(chunk), { priority: 'telemetry', batchable: true, together: true }).then((bad) => bad.map((j) => at + j)),
+        this.deps.service.findInvalidTogether(sets, { priority: 'telemetry', batchable: true }).then(({ invalid, sum }) => {
+          const out = new Set(invalid);
+          return { bad: invalid.map((j) => at + j), sum: { members: chunk.filter((_, j) => !out.has(j)), signature: sum } };
+        }),
       );
     }
-    const bad = (await Promise.all(jobs)).flat();
-    this.deps.onChecked?.(readings.length, bad.length);
-    return bad;
+    const judged = await Promise.all(jobs);
+    const bad = judged.flatMap((j) => j.bad);
+    this.deps.onChecked?.(idx.length, bad.length);
+    return { bad, sums: judged.map((j) => j.sum) };
   }
 
   private sets(readings: readonly KeyedReading[]): SignatureSet[] {
@@ -273,4 +320,24 @@ export class BatchGate {
       this.bucketOf(id, nowMs)?.take(count, nowMs);
     }
   }
+}
+
+/**
+ * The signatures of `readings` at `live` added up: each check's sum as it answered it, and
+ * the readings themselves where the order took some of a check's readings out (or where
+ * none answered a sum).
+ */
+function sumOf(readings: readonly KeyedReading[], live: readonly number[], sums: readonly Sum[]): Uint8Array | undefined {
+  if (live.length === 0) return undefined;
+  const isLive = new Uint8Array(readings.length);
+  for (const i of live) isLive[i] = 1;
+  const parts: Uint8Array[] = [];
+  for (const sum of sums) {
+    const kept = sum.members.filter((i) => isLive[i] === 1);
+    if (kept.length === sum.members.length && sum.signature !== undefined) parts.push(sum.signature);
+    else for (const i of kept) parts.push(readings[i]!.signature);
+    for (const i of kept) isLive[i] = 0;
+  }
+  for (const i of live) if (isLive[i] === 1) parts.push(readings[i]!.signature);
+  return parts.length === 1 ? parts[0] : blsAddSignatures(parts);
 }

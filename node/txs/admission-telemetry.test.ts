@@ -83,6 +83,7 @@ describe('admission of telemetry batches', () => {
     const inner = new SameThreadVerifier();
     const service: VerificationService = {
       findInvalid: (sets, opts) => (priorities.push(opts.priority), inner.findInvalid(sets, opts)),
+      findInvalidTogether: (sets, opts) => (priorities.push(opts.priority), inner.findInvalidTogether(sets, opts)),
       verify: (sets, opts) => (priorities.push(opts.priority), inner.verify(sets, opts)),
       close: () => inner.close(),
     };

@@ -41,6 +41,9 @@ class HeldVerifier implements VerificationService {
   async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {
     return (await this.findInvalid(sets, opts)).length === 0;
   }
+  findInvalidTogether(): Promise<never> {
+    throw new Error('admission never judges sets together');
+  }
   async release(order: 'reverse' | 'forward'): Promise<void> {
     const jobs = order === 'reverse' ? [...this.held].reverse() : [...this.held];
     this.held.length = 0;

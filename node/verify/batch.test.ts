@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidInMessage, findInvalidSets, findInvalidTogether } from './batch.ts';
+import { findInvalidSets, judgeMessage, judgeTogether, type TogetherVerdict } from './batch.ts';
 import { cancellingPair, spoil, validSet } from './testing/sets.ts';
 
 describe('batch verification with bisection', () => {
@@ -42,17 +42,33 @@ describe('batch verification with bisection', () => {
   });
 });
 
+/** Whether `verdict.sum` is the aggregate the sets it keeps verify as (single-message BLS sets). */
+function sumVerifies(sets: readonly SignatureSet[], verdict: TogetherVerdict): boolean {
+  const out = new Set(verdict.invalid);
+  const kept = sets.filter((s, i) => !out.has(i) && s.kind === 'bls') as Extract<SignatureSet, { kind: 'bls' }>[];
+  if (kept.length === 0) return verdict.sum === undefined;
+  return (
+    verdict.sum !== undefined &&
+    verifySignatureSet({ kind: 'bls-aggregate', publicKeys: kept.map((s) => s.publicKey), messages: kept.map((s) => s.message), signature: verdict.sum })
+  );
+}
+
 describe('verification of sets together (one sum)', () => {
-  it('one aggregate check when all verify; one bad among 1,000 found with O(log n) extra checks', () => {
+  it("one aggregate check when all verify; one bad among 1,000 found with O(log n) extra checks; the sum is the rest's aggregate", () => {
     const sets = Array.from({ length: 1000 }, (_, i) => validSet('bls', i));
     const good = { checks: 0 };
-    expect(findInvalidTogether(sets, good)).toEqual([]);
+    const all = judgeTogether(sets, good);
+    expect(all.invalid).toEqual([]);
     expect(good.checks).toBe(1);
+    expect(sumVerifies(sets, all)).toBe(true);
     sets[613] = spoil(sets[613]!, 'message');
     sets[7] = spoil(sets[7]!, 'garbage-signature');
     const bad = { checks: 0 };
-    expect(findInvalidTogether(sets, bad)).toEqual([7, 613]);
+    const rest = judgeTogether(sets, bad);
+    expect(rest.invalid).toEqual([7, 613]);
     expect(bad.checks).toBeLessThanOrEqual(1 + 2 * 2 * Math.ceil(Math.log2(1000)));
+    expect(sumVerifies(sets, rest)).toBe(true);
+    expect(judgeTogether([spoil(validSet('bls', 1), 'signature')])).toEqual({ invalid: [0], sum: undefined });
   });
 
   it('keeps a pair whose errors cancel (the sum verifies), and names both once the pair is split', () => {
@@ -60,16 +76,28 @@ describe('verification of sets together (one sum)', () => {
     expect(verifySignatureSet(a)).toBe(false);
     expect(verifySignatureSet(b)).toBe(false);
     const others = Array.from({ length: 6 }, (_, i) => validSet('bls', 10 + i));
-    expect(findInvalidTogether([...others, a, b])).toEqual([]);
+    const kept = judgeTogether([...others, a, b]);
+    expect(kept.invalid).toEqual([]);
+    expect(sumVerifies([...others, a, b], kept)).toBe(true);
     // Judged one by one, or apart (a bad set makes the bisection split them), each is found.
     expect(findInvalidSets([...others, a, b])).toEqual([6, 7]);
-    expect(findInvalidTogether([a, ...others, b, spoil(validSet('bls', 20), 'signature')])).toEqual([0, 7, 8]);
+    const split = [a, ...others, b, spoil(validSet('bls', 20), 'signature')];
+    const apart = judgeTogether(split);
+    expect(apart.invalid).toEqual([0, 7, 8]);
+    expect(sumVerifies(split, apart)).toBe(true);
   });
 
-  it('names what is not a single-message BLS set, and a message of a worker judges its together ranges apart from the rest', () => {
-    const sets = [validSet('bls', 1), validSet('ed25519', 2), ...cancellingPair(3, 4), validSet('bls', 5), ...cancellingPair(6, 7)];
-    expect(findInvalidTogether(sets.slice(0, 2))).toEqual([1]);
-    // Sets 2-3 judged together (kept); 5-6 judged with the others one by one (both named).
-    expect(findInvalidInMessage(sets, [[2, 4]])).toEqual([5, 6]);
+  it('names what is not a single-message BLS set, and a message of a worker judges its together ranges apart from the rest, with a sum for each', () => {
+    const sets = [validSet('bls', 1), validSet('ed25519', 2), ...cancellingPair(3, 4), validSet('bls', 5), ...cancellingPair(6, 7), validSet('bls', 8)];
+    expect(judgeTogether(sets.slice(0, 2)).invalid).toEqual([1]);
+    // Sets 2-3 judged together (kept); 5-6 judged with the others one by one (both named); 7 together alone.
+    const message = judgeMessage(sets, [
+      [2, 4],
+      [7, 8],
+    ]);
+    expect(message.invalid).toEqual([5, 6]);
+    expect(message.sums).toHaveLength(2);
+    expect(sumVerifies(sets.slice(2, 4), { invalid: [], sum: message.sums[0] })).toBe(true);
+    expect(sumVerifies(sets.slice(7, 8), { invalid: [], sum: message.sums[1] })).toBe(true);
   });
 });

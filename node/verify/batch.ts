@@ -17,16 +17,17 @@ import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets
  */
 
 /**
- * Single-message BLS sets checked as one sum (VerifyOptions.together): the indexes to drop
- * so that the rest verify together, ascending. Each signature is decoded without its
- * subgroup check (0.06 ms a signature saved); the sum of a group is subgroup-checked once and
- * aggregate-verified (n+1 pairings, no random scalars: the ceiling's unit); a failed group
- * is bisected the same way, and a group of one is a full single verification. The rest are
- * the union of groups that each verified, so their sum verifies; but a set kept need not
- * verify alone (two signatures whose errors cancel pass as a pair). A caller that splits
- * the rest must verify what it takes out (node/ingress/batch-gate.ts).
+ * Single-message BLS sets judged as one sum (VerificationService.findInvalidTogether): the
+ * indexes to drop so that the rest verify together, ascending, and the rest's signatures
+ * added up. Each signature is decoded without its subgroup check (0.06 ms a signature
+ * saved); the sum of a group is subgroup-checked once and aggregate-verified (n+1
+ * pairings, no random scalars: the ceiling's unit); a failed group is bisected the same way,
+ * and a group of one is a full single verification. The rest are the union of groups that
+ * each verified, so their sum verifies; but a set kept need not verify alone (two
+ * signatures whose errors cancel pass as a pair). A caller that splits the rest must verify
+ * what it takes out (node/ingress/batch-gate.ts).
  */
-export function findInvalidTogether(sets: readonly SignatureSet[], counter: CheckCounter = { checks: 0 }): number[] {
+export function judgeTogether(sets: readonly SignatureSet[], counter: CheckCounter = { checks: 0 }): TogetherVerdict {
   const invalid: number[] = [];
   const group: Pairing[] = [];
   sets.forEach((set, index) => {
@@ -34,9 +35,29 @@ export function findInvalidTogether(sets: readonly SignatureSet[], counter: Chec
     if (pairing === undefined) invalid.push(index);
     else group.push({ index, set: pairing });
   });
-  const check = (g: readonly Pairing[]) => checkSum(g, counter);
-  if (group.length > 0 && !check(group)) bisect(group, check, invalid);
-  return invalid.sort((a, b) => a - b);
+  if (group.length === 0) return { invalid, sum: undefined };
+  const whole = sumIfValid(group, counter);
+  // Everything verified: the sum just checked is the rest's. Otherwise the kept ones' points are added again (additions only, no decoding).
+  if (whole !== undefined) return { invalid, sum: whole.toBytes(true) };
+  bisect(group, (g) => sumIfValid(g, counter) !== undefined, invalid);
+  const out = new Set(invalid);
+  const kept = group.filter((p) => !out.has(p.index));
+  const sum =
+    kept.length === 0
+      ? undefined
+      : blst
+          .aggregateSignatures(
+            kept.map((p) => p.set.sig),
+            false,
+          )
+          .toBytes(true);
+  return { invalid: invalid.sort((a, b) => a - b), sum };
+}
+
+/** What findInvalidTogether answers: the sets to drop, and the sum of the others' signatures (compressed; undefined when none is left). */
+export interface TogetherVerdict {
+  readonly invalid: number[];
+  readonly sum: Uint8Array | undefined;
 }
 
 /** A key (validated, cached) and a signature decoded without its subgroup check. */
@@ -50,23 +71,28 @@ function summand(publicKey: Uint8Array, msg: Uint8Array, signature: Uint8Array):
   }
 }
 
-function checkSum(group: readonly Pairing[], counter: CheckCounter): boolean {
+/** The group's signatures added up, if that sum verifies as the group's aggregate. */
+function sumIfValid(group: readonly Pairing[], counter: CheckCounter): blst.Signature | undefined {
   counter.checks++;
   try {
-    if (group.length === 1) return blst.verify(group[0]!.set.msg, group[0]!.set.pk, group[0]!.set.sig, false, true);
+    if (group.length === 1) {
+      const { msg, pk, sig } = group[0]!.set;
+      return blst.verify(msg, pk, sig, false, true) ? sig : undefined;
+    }
     const sum = blst.aggregateSignatures(
       group.map((p) => p.set.sig),
       false,
     );
-    return blst.aggregateVerify(
+    const valid = blst.aggregateVerify(
       group.map((p) => p.set.msg),
       group.map((p) => p.set.pk),
       sum,
       false,
       true,
     );
+    return valid ? sum : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -149,27 +175,37 @@ export function findInvalidSets(sets: readonly SignatureSet[], counter: CheckCou
   return invalid.sort((a, b) => a - b);
 }
 
-/** A job's verdict: `together` (VerifyOptions.together) as findInvalidTogether judges it, else as findInvalidSets does. */
-export function judgeSets(sets: readonly SignatureSet[], together: boolean, counter: CheckCounter = { checks: 0 }): number[] {
-  return together ? findInvalidTogether(sets, counter) : findInvalidSets(sets, counter);
+/** A job's verdict: the indexes of the sets that failed and, for a job judged together, the sum of the others' signatures. */
+export interface Verdict {
+  readonly invalid: number[];
+  readonly sum?: Uint8Array | undefined;
+}
+
+/** A job's verdict: `together` as judgeTogether judges it, else as findInvalidSets does. */
+export function judgeSets(sets: readonly SignatureSet[], together: boolean, counter: CheckCounter = { checks: 0 }): Verdict {
+  return together ? judgeTogether(sets, counter) : { invalid: findInvalidSets(sets, counter) };
 }
 
 /**
  * A worker message's sets: the ranges [start, end) in `together` each judged as one sum
- * (findInvalidTogether), every other set as findInvalidSets judges it (all of them in one
- * multi-pairing). Indexes of the whole message, ascending.
+ * (judgeTogether: `sums` holds each range's sum, in order), every other set as
+ * findInvalidSets judges it (all of them in one multi-pairing). `invalid`: indexes of the
+ * whole message, ascending.
  */
-export function findInvalidInMessage(
+export function judgeMessage(
   sets: readonly SignatureSet[],
   together: readonly (readonly [number, number])[],
   counter: CheckCounter = { checks: 0 },
-): number[] {
-  if (together.length === 0) return findInvalidSets(sets, counter);
+): { readonly invalid: number[]; readonly sums: (Uint8Array | undefined)[] } {
+  if (together.length === 0) return { invalid: findInvalidSets(sets, counter), sums: [] };
   const invalid: number[] = [];
+  const sums: (Uint8Array | undefined)[] = [];
   const inRange = new Uint8Array(sets.length);
   for (const [start, end] of together) {
     inRange.fill(1, start, end);
-    for (const i of findInvalidTogether(sets.slice(start, end), counter)) invalid.push(start + i);
+    const verdict = judgeTogether(sets.slice(start, end), counter);
+    for (const i of verdict.invalid) invalid.push(start + i);
+    sums.push(verdict.sum);
   }
   const others: number[] = [];
   for (let i = 0; i < sets.length; i++) if (inRange[i] === 0) others.push(i);
@@ -179,5 +215,5 @@ export function findInvalidInMessage(
       counter,
     ))
       invalid.push(others[i]!);
-  return invalid.sort((a, b) => a - b);
+  return { invalid: invalid.sort((a, b) => a - b), sums };
 }

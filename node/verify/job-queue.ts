@@ -1,17 +1,18 @@
 import { Fifo } from '../../core/fifo.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
+import type { Verdict } from './batch.ts';
 
-/** One caller's sets, verified together in one batch (never split), answered with the indexes that failed. */
+/** One caller's sets, verified together in one batch (never split), answered with the indexes that failed (and a together job's sum). */
 export interface Job {
   readonly sets: readonly SignatureSet[];
   readonly cost: number;
   readonly batchable: boolean;
-  /** VerifyOptions.together. */
+  /** Judged as one sum (VerificationService.findInvalidTogether). */
   readonly together: boolean;
   readonly queuedAt: number;
   /** See VerifyOptions.skipIf. */
   readonly skipIf?: () => boolean;
-  readonly resolve: (invalid: number[]) => void;
+  readonly resolve: (verdict: Verdict) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -51,7 +52,7 @@ export class JobQueue {
       this.cost -= job.cost;
       if (!job.batchable) this.urgent--;
       if (skipped(job)) {
-        job.resolve([]);
+        job.resolve({ invalid: [] });
         continue;
       }
       out.push(job);

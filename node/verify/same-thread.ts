@@ -1,6 +1,6 @@
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { judgeSets, type CheckCounter } from './batch.ts';
+import { findInvalidSets, judgeTogether, type CheckCounter, type TogetherVerdict } from './batch.ts';
 import type { VerificationService, VerifyOptions } from './service.ts';
 
 /**
@@ -15,14 +15,23 @@ export class SameThreadVerifier implements VerificationService {
   submitted = 0;
   private closed = false;
 
-  async findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
-    if (this.closed) throw new JouleError(ErrorCode.UNAVAILABLE, 'signature verification has stopped');
-    this.submitted += sets.length;
-    return judgeSets(sets, opts.together === true, this.counter);
+  async findInvalid(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<number[]> {
+    this.take(sets);
+    return findInvalidSets(sets, this.counter);
+  }
+
+  async findInvalidTogether(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<TogetherVerdict> {
+    this.take(sets);
+    return judgeTogether(sets, this.counter);
   }
 
   async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {
     return (await this.findInvalid(sets, opts)).length === 0;
+  }
+
+  private take(sets: readonly SignatureSet[]): void {
+    if (this.closed) throw new JouleError(ErrorCode.UNAVAILABLE, 'signature verification has stopped');
+    this.submitted += sets.length;
   }
 
   async close(): Promise<void> {

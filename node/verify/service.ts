@@ -1,4 +1,5 @@
 import type { SignatureSet } from '../../core/signature-sets.ts';
+import type { TogetherVerdict } from './batch.ts';
 import type { VerifiedTxs } from './verified-txs.ts';
 
 /**
@@ -27,17 +28,11 @@ export interface VerifyOptions {
    */
   readonly batchable?: boolean;
   /**
-   * Single-message BLS sets (kind 'bls') judged as one sum (batch.ts findInvalidTogether):
-   * the sets not named invalid verify together, not necessarily each alone. About 0.6 of the
-   * cost of judging each, for a caller that keeps them together (a telemetry batch's readings).
-   */
-  readonly together?: boolean;
-  /**
    * Asked when the job's turn comes: true when the caller no longer needs the verdict (a tx
    * waiting for admission that block import has verified meanwhile, or that a block has
-   * made stale). The job is then answered with no invalid index and no check made, and the
-   * caller decides by those other means: under load a queue seconds deep would otherwise
-   * verify again what a block already proved, or what can no longer be admitted.
+   * made stale). The job is then answered with no invalid index (and no sum) and no check
+   * made, and the caller decides by those other means: under load a queue seconds deep would
+   * otherwise verify again what a block already proved, or what can no longer be admitted.
    */
   readonly skipIf?: () => boolean;
 }
@@ -57,6 +52,14 @@ export interface VerificationService {
    * when everything verifies.
    */
   findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]>;
+  /**
+   * Single-message BLS sets (kind 'bls') judged as one sum (batch.ts judgeTogether): the
+   * sets not named invalid verify together, not necessarily each alone; `sum` is their
+   * signatures added up, the aggregate they verify as. About 0.6 of the cost of judging
+   * each, for a caller that keeps them together (a telemetry batch's readings), and the
+   * caller need not decode and add the signatures again.
+   */
+  findInvalidTogether(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<TogetherVerdict>;
   /** Stops the service; jobs still queued are rejected with UNAVAILABLE. Idempotent. */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isJouleError } from '../../core/errors.ts';
 import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
 import type { VerifyMetrics } from './metrics.ts';
+import { judgeTogether } from './batch.ts';
 import { SameThreadVerifier } from './same-thread.ts';
 import { cancellingPair, spoil, validSet } from './testing/sets.ts';
 import { WorkerPoolVerifier, type WorkerPoolOptions } from './worker-pool.ts';
@@ -93,9 +94,9 @@ describe('WorkerPoolVerifier', () => {
     const shedFields = new Set<string | undefined>();
     // Batches' readings, checked together (a peer's batch's admission, or this node's own batch as it is built).
     const backlog = Array.from({ length: 60 }, (_, k) =>
-      workers.findInvalid(
+      workers.findInvalidTogether(
         Array.from({ length: 16 }, (_, i) => validSet('bls', 16 * k + i)),
-        { priority: 'telemetry', batchable: true, together: true },
+        { priority: 'telemetry', batchable: true },
       ),
     );
     const settled = backlog.map((p, k) =>
@@ -207,13 +208,15 @@ describe('WorkerPoolVerifier', () => {
     const withPair = [validSet('bls', 3), ...pair, validSet('bls', 4)];
     const spoiled = [validSet('bls', 5), spoil(validSet('bls', 6), 'message'), validSet('bls', 7)];
     const [a, b, c] = await Promise.all([
-      workers.findInvalid(withPair, { priority: 'telemetry', batchable: true, together: true }),
+      workers.findInvalidTogether(withPair, { priority: 'telemetry', batchable: true }),
       workers.findInvalid(withPair, { priority: 'telemetry', batchable: true }),
-      workers.findInvalid(spoiled, { priority: 'telemetry', batchable: true, together: true }),
+      workers.findInvalidTogether(spoiled, { priority: 'telemetry', batchable: true }),
     ]);
-    expect(a).toEqual([]);
-    expect(b).toEqual([1, 2]);
-    expect(c).toEqual([1]);
     expect(workers.stats().batches).toBe(1);
+    expect(b).toEqual([1, 2]);
+    // Each together job's verdict and sum are its own, as judged on this thread.
+    expect(a).toEqual(judgeTogether(withPair));
+    expect(c).toEqual(judgeTogether(spoiled));
+    expect(c.invalid).toEqual([1]);
   });
 });

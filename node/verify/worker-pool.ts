@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { judgeSets } from './batch.ts';
+import { judgeSets, type TogetherVerdict, type Verdict } from './batch.ts';
 import { JobQueue, type Job } from './job-queue.ts';
 import { NO_VERIFY_METRICS, type VerifyMetrics } from './metrics.ts';
 import { isSheddable, PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
@@ -121,9 +121,18 @@ export class WorkerPoolVerifier implements VerificationService {
     return (await this.findInvalid(sets, opts)).length === 0;
   }
 
-  findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
+  async findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
+    return (await this.judge(sets, opts, false)).invalid;
+  }
+
+  async findInvalidTogether(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<TogetherVerdict> {
+    const { invalid, sum } = await this.judge(sets, opts, true);
+    return { invalid, sum };
+  }
+
+  private judge(sets: readonly SignatureSet[], opts: VerifyOptions, together: boolean): Promise<Verdict> {
     if (this.closed) return Promise.reject(new JouleError(ErrorCode.UNAVAILABLE, 'signature verification has stopped'));
-    if (sets.length === 0) return Promise.resolve([]);
+    if (sets.length === 0) return Promise.resolve({ invalid: [] });
     let cost = 0;
     for (const s of sets) cost += setCost(s);
     const queue = this.queues.get(opts.priority)!;
@@ -135,19 +144,19 @@ export class WorkerPoolVerifier implements VerificationService {
     if (this.workerCount === 0 || (!isSheddable(opts.priority) && queue.length > 0 && queue.cost + cost > this.maxQueuedCost)) {
       this.counts.fallbacks++;
       this.metrics.fallback(this.workerCount === 0 ? 'no-worker' : 'overflow');
-      return Promise.resolve(judgeSets(sets, opts.together === true));
+      return Promise.resolve(judgeSets(sets, together));
     }
     if (opts.batchable !== true && cost <= this.inlineUrgentCost && !this.slots.some((s) => !s.exited && s.inFlight.size === 0)) {
       this.counts.fallbacks++;
       this.metrics.fallback('urgent');
-      return Promise.resolve(judgeSets(sets, opts.together === true));
+      return Promise.resolve(judgeSets(sets, together));
     }
     return new Promise((resolve, reject) => {
       queue.push({
         sets,
         cost,
         batchable: opts.batchable === true,
-        together: opts.together === true,
+        together,
         queuedAt: performance.now(),
         ...(opts.skipIf !== undefined ? { skipIf: opts.skipIf } : {}),
         resolve,
@@ -214,11 +223,12 @@ export class WorkerPoolVerifier implements VerificationService {
       this.counts.checks += reply.checks;
       let at = 0;
       let next = 0;
+      let sums = 0;
       for (const job of batch.jobs) {
         const end = at + job.sets.length;
         const mine: number[] = [];
         while (next < reply.invalid.length && reply.invalid[next]! < end) mine.push(reply.invalid[next++]! - at);
-        job.resolve(mine);
+        job.resolve(job.together ? { invalid: mine, sum: reply.sums[sums++] } : { invalid: mine });
         at = end;
       }
     }
