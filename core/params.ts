@@ -174,5 +174,13 @@ export const DEFAULT_PARAMS: ChainParams = {
   ...PRODUCTION_MARKET_PARAMS,
 };
 
-/** The devnet's (`joule devnet`, genesis/devnet.ts): DEFAULT_PARAMS with DEVNET_ENERGY_PARAMS and DEVNET_MARKET_PARAMS. */
-export const DEVNET_PARAMS: ChainParams = { ...DEFAULT_PARAMS, ...DEVNET_ENERGY_PARAMS, ...DEVNET_MARKET_PARAMS };
+/**
+ * The devnet's (`joule devnet`, genesis/devnet.ts): DEFAULT_PARAMS with DEVNET_ENERGY_PARAMS
+ * and DEVNET_MARKET_PARAMS, and a round-0 timeout of 4 s. A devnet runs every validator on
+ * one machine: under a fleet's load each validator's commit came 0.5-1.6 s after the block's
+ * time, so the 2 s timeout (from the start of the height, a block period of it spent waiting
+ * to propose) changed rounds among four honest validators in about half the runs, each
+ * holding every reading in flight back by seconds (benchmarks/README.md). A validator on its
+ * own machine keeps DEFAULT_PARAMS' 2 s. The price: a proposer that is down costs 4 s.
+ */
+export const DEVNET_PARAMS: ChainParams = { ...DEFAULT_PARAMS, requestTimeoutMs: 4000, ...DEVNET_ENERGY_PARAMS, ...DEVNET_MARKET_PARAMS };
