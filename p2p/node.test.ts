@@ -260,7 +260,10 @@ describe('p2p gossip between hosts that are not connected (a line: 0 - 1 - 2)', 
     for (const host of line)
       for (const kind of TOPIC_KINDS)
         host.node.subscribe(kind, { validate: () => 'accept', handle: (data, from) => host.got[kind].push(`${from}:${hex(data)}`) });
-    await waitFor(() => line[1]!.node.peerCount() === 2 && line.every((h) => TOPIC_KINDS.every((k) => h.node.topicPeers(k).length > 0)), 'a line of connections');
+    await waitFor(
+      () => line[1]!.node.peerCount() === 2 && line.every((h) => TOPIC_KINDS.every((k) => h.node.topicPeers(k).length > 0)),
+      'a line of connections',
+    );
   }, 30_000);
 
   afterAll(async () => {
