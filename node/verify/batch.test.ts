@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets, judgeMessage, judgeTogether, type TogetherVerdict } from './batch.ts';
+import { findInvalidSets, judgeMessage, judgeTogether, type JobVerdict } from './batch.ts';
 import { cancellingPair, spoil, validSet } from './testing/sets.ts';
 
 describe('batch verification with bisection', () => {
@@ -43,7 +43,7 @@ describe('batch verification with bisection', () => {
 });
 
 /** Whether `verdict.sum` is the aggregate the sets it keeps verify as (single-message BLS sets). */
-function sumVerifies(sets: readonly SignatureSet[], verdict: TogetherVerdict): boolean {
+function sumVerifies(sets: readonly SignatureSet[], verdict: JobVerdict): boolean {
   const out = new Set(verdict.invalid);
   const kept = sets.filter((s, i) => !out.has(i) && s.kind === 'bls') as Extract<SignatureSet, { kind: 'bls' }>[];
   if (kept.length === 0) return verdict.sum === undefined;

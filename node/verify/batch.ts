@@ -27,7 +27,7 @@ import { verifySignatureSet, type SignatureSet } from '../../core/signature-sets
  * signatures whose errors cancel pass as a pair). A caller that splits the rest must verify
  * what it takes out (node/ingress/batch-gate.ts).
  */
-export function judgeTogether(sets: readonly SignatureSet[], counter: CheckCounter = { checks: 0 }): TogetherVerdict {
+export function judgeTogether(sets: readonly SignatureSet[], counter: CheckCounter = { checks: 0 }): JobVerdict {
   const invalid: number[] = [];
   const group: Pairing[] = [];
   sets.forEach((set, index) => {
@@ -54,8 +54,12 @@ export function judgeTogether(sets: readonly SignatureSet[], counter: CheckCount
   return { invalid: invalid.sort((a, b) => a - b), sum };
 }
 
-/** What findInvalidTogether answers: the sets to drop, and the sum of the others' signatures (compressed; undefined when none is left). */
-export interface TogetherVerdict {
+/**
+ * A verification job's verdict: the indexes of the sets that failed, ascending, and for a
+ * job judged as one sum (judgeTogether) the kept sets' signatures added up, compressed
+ * (undefined when none is kept, and for a job judged set by set).
+ */
+export interface JobVerdict {
   readonly invalid: number[];
   readonly sum: Uint8Array | undefined;
 }
@@ -175,15 +179,9 @@ export function findInvalidSets(sets: readonly SignatureSet[], counter: CheckCou
   return invalid.sort((a, b) => a - b);
 }
 
-/** A job's verdict: the indexes of the sets that failed and, for a job judged together, the sum of the others' signatures. */
-export interface Verdict {
-  readonly invalid: number[];
-  readonly sum?: Uint8Array | undefined;
-}
-
 /** A job's verdict: `together` as judgeTogether judges it, else as findInvalidSets does. */
-export function judgeSets(sets: readonly SignatureSet[], together: boolean, counter: CheckCounter = { checks: 0 }): Verdict {
-  return together ? judgeTogether(sets, counter) : { invalid: findInvalidSets(sets, counter) };
+export function judgeSets(sets: readonly SignatureSet[], together: boolean, counter: CheckCounter = { checks: 0 }): JobVerdict {
+  return together ? judgeTogether(sets, counter) : { invalid: findInvalidSets(sets, counter), sum: undefined };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Fifo } from '../../core/fifo.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import type { Verdict } from './batch.ts';
+import type { JobVerdict } from './batch.ts';
 
 /** One caller's sets, verified together in one batch (never split), answered with the indexes that failed (and a together job's sum). */
 export interface Job {
@@ -12,7 +12,7 @@ export interface Job {
   readonly queuedAt: number;
   /** See VerifyOptions.skipIf. */
   readonly skipIf?: () => boolean;
-  readonly resolve: (verdict: Verdict) => void;
+  readonly resolve: (verdict: JobVerdict) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -52,7 +52,7 @@ export class JobQueue {
       this.cost -= job.cost;
       if (!job.batchable) this.urgent--;
       if (skipped(job)) {
-        job.resolve({ invalid: [] });
+        job.resolve({ invalid: [], sum: undefined });
         continue;
       }
       out.push(job);

@@ -1,6 +1,6 @@
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { findInvalidSets, judgeTogether, type CheckCounter, type TogetherVerdict } from './batch.ts';
+import { findInvalidSets, judgeTogether, type CheckCounter, type JobVerdict } from './batch.ts';
 import type { VerificationService, VerifyOptions } from './service.ts';
 
 /**
@@ -20,7 +20,7 @@ export class SameThreadVerifier implements VerificationService {
     return findInvalidSets(sets, this.counter);
   }
 
-  async findInvalidTogether(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<TogetherVerdict> {
+  async findInvalidTogether(sets: readonly SignatureSet[], _opts: VerifyOptions): Promise<JobVerdict> {
     this.take(sets);
     return judgeTogether(sets, this.counter);
   }

@@ -1,5 +1,5 @@
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import type { TogetherVerdict } from './batch.ts';
+import type { JobVerdict } from './batch.ts';
 import type { VerifiedTxs } from './verified-txs.ts';
 
 /**
@@ -59,7 +59,7 @@ export interface VerificationService {
    * each, for a caller that keeps them together (a telemetry batch's readings), and the
    * caller need not decode and add the signatures again.
    */
-  findInvalidTogether(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<TogetherVerdict>;
+  findInvalidTogether(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<JobVerdict>;
   /** Stops the service; jobs still queued are rejected with UNAVAILABLE. Idempotent. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { SignatureSet } from '../../core/signature-sets.ts';
-import { judgeSets, type TogetherVerdict, type Verdict } from './batch.ts';
+import { judgeSets, type JobVerdict } from './batch.ts';
 import { JobQueue, type Job } from './job-queue.ts';
 import { NO_VERIFY_METRICS, type VerifyMetrics } from './metrics.ts';
 import { isSheddable, PRIORITIES, type VerificationService, type VerifyOptions, type VerifyPriority } from './service.ts';
@@ -125,14 +125,13 @@ export class WorkerPoolVerifier implements VerificationService {
     return (await this.judge(sets, opts, false)).invalid;
   }
 
-  async findInvalidTogether(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<TogetherVerdict> {
-    const { invalid, sum } = await this.judge(sets, opts, true);
-    return { invalid, sum };
+  findInvalidTogether(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<JobVerdict> {
+    return this.judge(sets, opts, true);
   }
 
-  private judge(sets: readonly SignatureSet[], opts: VerifyOptions, together: boolean): Promise<Verdict> {
+  private judge(sets: readonly SignatureSet[], opts: VerifyOptions, together: boolean): Promise<JobVerdict> {
     if (this.closed) return Promise.reject(new JouleError(ErrorCode.UNAVAILABLE, 'signature verification has stopped'));
-    if (sets.length === 0) return Promise.resolve({ invalid: [] });
+    if (sets.length === 0) return Promise.resolve({ invalid: [], sum: undefined });
     let cost = 0;
     for (const s of sets) cost += setCost(s);
     const queue = this.queues.get(opts.priority)!;
@@ -228,7 +227,7 @@ export class WorkerPoolVerifier implements VerificationService {
         const end = at + job.sets.length;
         const mine: number[] = [];
         while (next < reply.invalid.length && reply.invalid[next]! < end) mine.push(reply.invalid[next++]! - at);
-        job.resolve(job.together ? { invalid: mine, sum: reply.sums[sums++] } : { invalid: mine });
+        job.resolve({ invalid: mine, sum: job.together ? reply.sums[sums++] : undefined });
         at = end;
       }
     }
