@@ -23,14 +23,13 @@ import { putGridIntensity } from '../state/energy.ts';
 import { StateOverlay, type StateChange } from '../state/overlay.ts';
 import { WorldState } from '../state/world-state.ts';
 import { mintMeteredInterval, mintPrefixes } from '../vm/energy/mint.ts';
-import { median } from './timing.ts';
+import { median, secondsSince as seconds } from './timing.ts';
 
 const DEVICES = 10_000;
 const CLOSES = 5;
 const INTERVAL_MS = 900_000;
 const T0 = 1_767_225_600_000;
 
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
 
 function device(i: number): DeviceRecord {

@@ -30,8 +30,8 @@ import { PRICING_STEPS_PER_UNIT } from '../vm/markets/pricing.ts';
 import { SETTLEMENT_WORK_PER_BLOCK, settleTrades } from '../vm/markets/settlement.ts';
 import type { BlockContext, WorkBudget } from '../vm/types.ts';
 import { workBudget } from '../vm/end-block.ts';
+import { secondsSince as seconds } from './timing.ts';
 
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 /** CPU time of this process since `start` (process.cpuUsage()), in ms: on a shared machine the wall time also counts waiting for a core. */
 const cpuMs = (start: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(start);

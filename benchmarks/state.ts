@@ -27,17 +27,13 @@ import type { StateChange } from '../state/overlay.ts';
 import { WorldState } from '../state/world-state.ts';
 import type { NodeRunResult } from './state-node.ts';
 import { benchKey, benchValue, generateStore } from './state-store.ts';
-import { median } from './timing.ts';
+import { median, secondsSince as seconds } from './timing.ts';
 
 const UPDATES = 4_000;
 const BLOCKS = 10;
 const WARMUP_BLOCKS = 3;
 const MEMORY_RECORDS = 100_000;
 const NODE_SCRIPT = fileURLToPath(new URL('./state-node.ts', import.meta.url));
-
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
 
 function sha256Rate(): number {
   const input = new Uint8Array(65);

@@ -17,6 +17,7 @@ import { addressText } from '../vm/accounts.ts';
 import { executeBlock } from '../vm/executor.ts';
 import { MemoryState, testKey, type TestKey } from '../vm/testing/fixtures.ts';
 import type { BlockContext } from '../vm/types.ts';
+import { secondsSince as seconds } from './timing.ts';
 
 const ACCOUNTS = 10_000;
 const BLOCK_TXS = 5_000;
@@ -24,10 +25,6 @@ const BLOCKS = 4;
 const ROUNDS = 5;
 const chainId = 'joule-bench';
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
 
 /** Runs `f` over `n` items and returns items per second. */
 function rate(n: number, f: () => void): number {
