@@ -29,7 +29,7 @@ import { createLocalNetwork } from '../node/home/local-network.ts';
 import { READING_AGE_BUCKETS } from '../node/metrics/grpc.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { cpuRate } from './cpu-rate.ts';
-import { bucketsByStage, histogramQuantile, type StageBuckets } from './histogram.ts';
+import { bucketsByStage, histogramQuantile } from './histogram.ts';
 import { median } from './timing.ts';
 import { BLST_THREADS, coresBusy, machineCpuSeconds, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
@@ -64,20 +64,19 @@ export interface IngressBenchResult {
   readonly machineCores: { readonly busy: number; readonly steal: number } | undefined;
 }
 
+/** The validators' metrics pages (Prometheus text), fetched once per scrape: validator-0's series and every validator's histogram buckets are read off the same pages. */
+async function metricsPages(metricsUrls: readonly string[]): Promise<string[]> {
+  return Promise.all(metricsUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+}
+
 /** A Prometheus text page as series -> value, a series named `name` or `name:label-value` (the label that tells series of one metric apart). */
-async function scrape(metricsUrl: string): Promise<Map<string, number>> {
+function seriesOf(page: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of (await (await fetch(`${metricsUrl}/metrics`)).text()).split('\n')) {
+  for (const line of page.split('\n')) {
     const m = /^([a-z_]+)(?:\{[^}]*?(?:tier|stage)="([^"]+)"[^}]*\})?(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
     if (m !== null) out.set(m[2] === undefined ? m[1]! : `${m[1]}:${m[2]}`, Number(m[3]));
   }
   return out;
-}
-
-/** Histogram `name`'s bucket counts by `stage`, summed over the validators' metrics pages. */
-async function scrapeBuckets(metricsUrls: readonly string[], name: string): Promise<StageBuckets> {
-  const pages = await Promise.all(metricsUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
-  return bucketsByStage(pages, name);
 }
 
 /** The mean of a histogram series over the run: the change of its sum over the change of its count. */
@@ -234,9 +233,10 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       sentRetirements.push(`0x${toHex(tx.hash)}`);
       void call(rpc(sentRetirements.length), 'joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`]).catch(() => {});
     }, 1000 / RETIREMENTS_PER_SECOND);
-    const metricsBefore = await scrape(net.nodes[0]!.metricsUrl);
     const metricsUrls = net.nodes.map((n) => n.metricsUrl);
-    const ageBefore = await scrapeBuckets(metricsUrls, READING_AGE);
+    const pagesBefore = await metricsPages(metricsUrls);
+    const metricsBefore = seriesOf(pagesBefore[0]!);
+    const ageBefore = bucketsByStage(pagesBefore, READING_AGE);
     // The validators' CPU by kind of thread, from the simulator's first report (its start-up
     // behind) to its last one within the sending window: the steady state.
     const pids = procs.map((p) => p.pid!);
@@ -251,8 +251,9 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       if (cpuFrom === undefined) cpuFrom = reading;
       else cpuTo = reading;
     });
-    const metricsAfter = await scrape(net.nodes[0]!.metricsUrl);
-    const ageAfter = await scrapeBuckets(metricsUrls, READING_AGE);
+    const pagesAfter = await metricsPages(metricsUrls);
+    const metricsAfter = seriesOf(pagesAfter[0]!);
+    const ageAfter = bucketsByStage(pagesAfter, READING_AGE);
     clearInterval(transferTimer);
     clearInterval(retireTimer);
     const done = out
