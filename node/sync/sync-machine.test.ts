@@ -193,6 +193,22 @@ describe('SyncMachine', () => {
     ]);
   });
 
+  it('rule 6: while our height rises, peers whose claims we hold are not re-polled; once it stands still for statusIntervalMs, they are', () => {
+    const m = withClaims({ a: 0, b: 0 }, 10);
+    answerStatuses(m, { a: 10, b: 10 }, 5);
+    // Consensus commits a block every 800 ms: no poll, however long that goes on.
+    for (let t = 800, h = 11; t <= 8000; t += 800, h++) expect(m.step({ type: 'tick', now: t, height: h })).toEqual([]);
+    // The last rise was at 8000 (height 20); at 8999 it is not yet due, at 9000 it is.
+    expect(m.step({ type: 'tick', now: 8999, height: 20 })).toEqual([]);
+    expect(m.step({ type: 'tick', now: 9000, height: 20 })).toEqual([
+      { type: 'request-status', peer: 'a' },
+      { type: 'request-status', peer: 'b' },
+    ]);
+    // `behind` still polls at once (a: answered; b: still outstanding).
+    m.step({ type: 'status', peer: 'a', height: 20, now: 9001 });
+    expect(m.step({ type: 'behind', now: 9002, height: 21 })).toEqual([{ type: 'request-status', peer: 'a' }]);
+  });
+
   it('rule 6: with only liars there is no busy loop: block requests per liar grow with the log of the time, not with the ticks', () => {
     const liars: SimPeer[] = ['l1', 'l2', 'l3', 'l4', 'l5'].map((id, i) => ({
       id,

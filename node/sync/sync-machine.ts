@@ -21,7 +21,10 @@
  * 6. Bounded: state exists only for connected peers (forgotten on disconnect), at most one
  *    request is outstanding per peer, at most one block request (or import) at a time.
  *    Statuses are polled every statusIntervalMs (or at once on `behind`), and only from
- *    peers whose claim does not already put them ahead of us.
+ *    peers whose claim does not already put them ahead of us; a peer whose claim we hold,
+ *    only while our height stands still. A height that keeps rising (consensus committing,
+ *    or sync importing) is the news that poll would bring, and each poll is a stream of its
+ *    own to every peer.
  *
  * Hence with k lying peers and one honest peer that holds the blocks, each liar costs at most
  * one request timeout: it is then excluded, and even after its (doubling) exclusion ends it
@@ -31,7 +34,7 @@
 
 export interface SyncConfig {
   readonly maxBlocksPerRequest: number;
-  /** How often to re-poll the status of peers that are not known to be ahead of us. */
+  /** How often to re-poll the status of peers that are not known to be ahead of us, while our height stands still. */
   readonly statusIntervalMs: number;
   /** An outstanding request older than this is a failure. */
   readonly requestTimeoutMs: number;
@@ -91,6 +94,8 @@ export class SyncMachine {
   private inflight: InFlight | null = null;
   private height = 0;
   private now = 0;
+  /** When our height last rose. */
+  private advancedAt = -Infinity;
   private out: SyncAction[] = [];
 
   constructor(cfg: SyncConfig) {
@@ -181,7 +186,9 @@ export class SyncMachine {
   }
 
   private advance(height: number): void {
-    if (height > this.height) this.height = height;
+    if (height <= this.height) return;
+    this.height = height;
+    this.advancedAt = this.now;
   }
 
   /** The block request or import in flight, if it is `peer`'s and in `phase`. */
@@ -260,7 +267,10 @@ export class SyncMachine {
     for (const id of [...this.peers.keys()].sort(byId)) {
       const p = this.peers.get(id)!;
       if (p.claim !== null && p.claim > this.height) continue; // already ahead: its blocks will tell
-      if (force || this.now - p.polledAt >= this.cfg.statusIntervalMs) this.pollOne(id, p);
+      // A peer whose claim we hold is re-polled only while our height stands still; one
+      // without (never answered, or its claim dropped) as soon as it is due.
+      const since = p.claim === null ? p.polledAt : Math.max(p.polledAt, this.advancedAt);
+      if (force || this.now - since >= this.cfg.statusIntervalMs) this.pollOne(id, p);
     }
   }
 
