@@ -93,14 +93,17 @@ export function createGossipsub(cfg: GossipConfig): ReturnType<typeof gossipsub>
     // each decrypted, decoded and hashed before being dropped. A node that is not connected
     // to the author (a link down) still gets the message within a heartbeat from the
     // others' gossip (IHAVE to up to Dlazy peers, then IWANT), as consensus and block sync
-    // already allow for.
+    // already allow for. The heartbeat is gossipsub's default, 1 s: each one sends every
+    // peer an IHAVE of the recent messages, which in a full mesh nobody needs, and on an
+    // idle 4-validator devnet 700 ms cost the validators 0.025 cores more (1.2 % of the
+    // machine) than 1 s.
     D: 0,
     Dlo: 0,
     Dhi: 0,
     Dscore: 0,
     Dout: 0,
     Dlazy: 6,
-    heartbeatInterval: 700,
+    heartbeatInterval: 1000,
     allowedTopics: topics,
     // An RPC frame may carry a message plus control data, or several messages in answer
     // to IWANT; bounded so a peer cannot make us buffer arbitrarily large frames.
