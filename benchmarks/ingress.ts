@@ -132,7 +132,7 @@ export function aggregateVerifyRate(n = 256, rounds = 4, samples = 5): number {
 /**
  * node:crypto Ed25519 verifies a second on one core, the median of `samples`. The ceiling
  * counts blst alone, but about half a reading's CPU is JavaScript, codecs and hashing, and
- * this shared machine's speed for that work moves on its own (Dec 3: 5,200-7,300 where
+ * this shared machine's speed for that work moves on its own (Dec 3: 5,200-7,500 where
  * 11,700-12,000 is usual, while blst ran 10-15 % below its usual rate).
  */
 function ed25519Rate(verifies = 2000, samples = 5): number {
