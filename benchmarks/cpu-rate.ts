@@ -1,3 +1,5 @@
+import { median } from './timing.ts';
+
 /**
  * A ceiling's rate per core. blst (through @chainsafe/blst) runs a single aggregate-verify
  * on its own thread pool across every core (measured: 1,000 distinct messages, 1.5 s of
@@ -23,4 +25,12 @@ export function cpuRate(units: number, work: () => void): CpuRate {
   const used = process.cpuUsage(cpu0);
   const cpuMs = (used.user + used.system) / 1000;
   return { wall: (units * 1000) / wallMs, perCore: (units * 1000) / cpuMs, coresBusy: cpuMs / wallMs };
+}
+
+/**
+ * `cpuRate(...).perCore`, the median of `samples` measurements: on this shared machine one
+ * measurement can differ from the next, a second later, by half.
+ */
+export function medianPerCore(samples: number, units: number, work: () => void): number {
+  return median(Array.from({ length: samples }, () => cpuRate(units, work).perCore));
 }

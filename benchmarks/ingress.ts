@@ -28,9 +28,8 @@ import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { READING_AGE_BUCKETS } from '../node/metrics/grpc.ts';
 import { freePort } from '../test/helpers/net.ts';
-import { cpuRate } from './cpu-rate.ts';
+import { medianPerCore } from './cpu-rate.ts';
 import { bucketsByStage, histogramQuantile } from './histogram.ts';
-import { median } from './timing.ts';
 import { BLST_THREADS, coresBusy, machineCpuSeconds, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
 export interface IngressBenchResult {
@@ -108,9 +107,8 @@ const RETIREMENTS_PER_SECOND = 4;
 
 /**
  * blst's aggregate-verify rate, readings a second on one core: n distinct keys and messages
- * under one aggregate signature, timed by CPU time (blst spreads one call over every core).
- * The median of `samples` measurements: on this shared machine one measurement can differ
- * from the next, a second later, by half.
+ * under one aggregate signature, timed by CPU time (blst spreads one call over every core),
+ * the median of `samples`.
  */
 export function aggregateVerifyRate(n = 256, rounds = 4, samples = 5): number {
   const keys = Array.from({ length: n }, (_, i) => blst.SecretKey.fromKeygen(sha256(utf8(`joule-bench/ingress/${i}`))));
@@ -118,15 +116,9 @@ export function aggregateVerifyRate(n = 256, rounds = 4, samples = 5): number {
   const pks = keys.map((k) => k.toPublicKey());
   const sig = blst.aggregateSignatures(keys.map((k, i) => k.sign(msgs[i]!)));
   blst.aggregateVerify(msgs, pks, sig);
-  return median(
-    Array.from(
-      { length: samples },
-      () =>
-        cpuRate(n * rounds, () => {
-          for (let r = 0; r < rounds; r++) if (!blst.aggregateVerify(msgs, pks, sig)) throw new Error('aggregate does not verify');
-        }).perCore,
-    ),
-  );
+  return medianPerCore(samples, n * rounds, () => {
+    for (let r = 0; r < rounds; r++) if (!blst.aggregateVerify(msgs, pks, sig)) throw new Error('aggregate does not verify');
+  });
 }
 
 /**
@@ -139,15 +131,9 @@ function ed25519Rate(verifies = 2000, samples = 5): number {
   const key = ed25519FromSeed(sha256(utf8('joule-bench/ingress/ed25519')));
   const message = sha256(utf8('a transfer'));
   const signature = ed25519Sign(key.seed, message);
-  return median(
-    Array.from(
-      { length: samples },
-      () =>
-        cpuRate(verifies, () => {
-          for (let i = 0; i < verifies; i++) if (!ed25519Verify(key.publicKey, message, signature)) throw new Error('Ed25519 does not verify');
-        }).perCore,
-    ),
-  );
+  return medianPerCore(samples, verifies, () => {
+    for (let i = 0; i < verifies; i++) if (!ed25519Verify(key.publicKey, message, signature)) throw new Error('Ed25519 does not verify');
+  });
 }
 
 async function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
