@@ -1,3 +1,6 @@
+import { globSync, readFileSync } from 'node:fs';
+import { join, matchesGlob } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -9,12 +12,24 @@ import { defineConfig } from 'vitest/config';
 const PROCESS_TESTS = ['test/*.test.ts', 'test/faults/**/*.test.ts', 'test/ceremony/**/*.test.ts'];
 /** The virtual-time cluster simulation: pure CPU, minutes of it (500 seeds for each of 1, 4 and 7 validators). */
 const SIM_TESTS = ['test/sim/**/*.test.ts'];
+/**
+ * Unit files that replace a module (`vi.mock`). The unit project shares one module
+ * registry among the files a worker runs (isolate: false): each file importing libp2p,
+ * grpc-js and the rest again cost 85 of its 240 s. A mock needs a registry of its own
+ * (in a shared one it misses a module already loaded, or leaks into the next file), so
+ * these run in `unit-mocks`, isolated. Found by reading the files, so none is forgotten.
+ */
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+const MOCKING_TESTS = globSync('**/*.test.ts', { cwd: ROOT, exclude: (f) => f === 'node_modules' || f === '.git' }).filter(
+  (f) => ![...PROCESS_TESTS, ...SIM_TESTS].some((g) => matchesGlob(f, g)) && /\bvi\.(do)?[mM]ock\(/.test(readFileSync(join(ROOT, f), 'utf8')),
+);
 
 /**
- * Three projects: `unit` runs the unit tests beside the code and the in-process suites
- * under test/ (test/architecture, the import rules; test/protocol, test/fuzz) in parallel;
- * `sim` the simulation; `processes` runs PROCESS_TESTS serially. `npm test` runs `unit`,
- * then `processes` with `sim` beside it at the lowest CPU priority (test/run-slow.ts): the
+ * Four projects: `unit` runs the unit tests beside the code and the in-process suites
+ * under test/ (test/architecture, the import rules; test/protocol, test/fuzz) in parallel,
+ * and `unit-mocks` beside it the unit files that mock a module;
+ * `sim` the simulation; `processes` runs PROCESS_TESTS serially. `npm test` runs `unit` and
+ * `unit-mocks`, then `processes` with `sim` beside it at the lowest CPU priority (test/run-slow.ts): the
  * process tests leave a core idle much of the time (their nodes wait for blocks and
  * timeouts), which the simulation takes without slowing them.
  */
@@ -26,7 +41,17 @@ export default defineConfig({
     projects: [
       // Vitest's default in run mode is cores - 1 workers: one on a 2-core machine, which ran
       // the unit files one after another (the simulation alone takes minutes).
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...PROCESS_TESTS, ...SIM_TESTS], maxWorkers: 2 } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', ...PROCESS_TESTS, ...SIM_TESTS, ...MOCKING_TESTS],
+          maxWorkers: 2,
+          isolate: false,
+        },
+      },
+      { extends: true, test: { name: 'unit-mocks', include: MOCKING_TESTS.length > 0 ? MOCKING_TESTS : ['(no unit file mocks a module)'], maxWorkers: 2 } },
       { extends: true, test: { name: 'sim', include: SIM_TESTS, maxWorkers: 2 } },
       { extends: true, test: { name: 'processes', include: PROCESS_TESTS, fileParallelism: false } },
     ],
