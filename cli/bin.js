@@ -9,5 +9,4 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
-const { run } = await import('./main.ts');
-await run(process.argv);
+await import('./main.ts');
