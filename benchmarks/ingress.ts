@@ -38,6 +38,8 @@ export interface IngressBenchResult {
   readonly finalPerSecond: number;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
+  /** The simulator's 5-second reports within the sending window: each one's p50 and p99 of the readings final in it, ms. */
+  readonly windowsMs: readonly (readonly [number | null, number | null])[];
   readonly aggregateVerifyPerSecond: number;
   readonly ceilingPerSecond: number;
   /** node:crypto Ed25519 verifies a second on one core, measured with the ceiling: the machine's speed outside blst. */
@@ -266,11 +268,11 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
     const ageAfter = bucketsByStage(pagesAfter, READING_AGE);
     clearInterval(transferTimer);
     clearInterval(retireTimer);
-    const done = out
+    const events = out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((j) => j.event === 'done')!;
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const done = events.find((j) => j.event === 'done')!;
     // Blocks of the run: which carried readings, and which of those a transfer and a retirement too.
     const url = rpc(0);
     const head = (await call<StatusJson>(url, 'joule_status')).height;
@@ -299,6 +301,7 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       finalPerSecond: (fig(done.final) ?? 0) / o.seconds,
       p50Ms: fig(done.p50Ms),
       p99Ms: fig(done.p99Ms),
+      windowsMs: events.filter((j) => j.event === 'report' && (fig(j.seconds) ?? Infinity) <= o.seconds).map((j) => [fig(j.p50Ms), fig(j.p99Ms)] as const),
       aggregateVerifyPerSecond: rate,
       ceilingPerSecond: (2 * rate) / 5,
       ed25519PerSecond: (edBefore + edAfter) / 2,
@@ -337,6 +340,9 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
 
 const fixed = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
 
+/** Milliseconds as seconds, one decimal. */
+const inSeconds = (ms: number | null): string => fixed(ms === null ? null : ms / 1000, 1);
+
 /** A quantile read off the buckets: past the last finite one, only that it is beyond it. */
 const bucketed = (v: number | null): string => (v === Infinity ? `>${READING_AGE_BUCKETS.at(-1)}` : fixed(v, 2));
 
@@ -374,6 +380,7 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  machine speed outside blst: node:crypto Ed25519 ${n(r.ed25519PerSecond)} verifies/s on one core (usually 11,700-12,000 here)`,
     `  readings final/s (offered ${n(r.offeredPerSecond)}/s, sent ${n(r.sentPerSecond)}/s)         ${n(r.finalPerSecond)} readings/s  (${((100 * r.finalPerSecond) / r.ceilingPerSecond).toFixed(0)} % of ceiling; target 60 %)`,
     `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < 3 s)`,
+    `  the same by 5 s window of the run (readings final in it), s: ${r.windowsMs.map(([p50, p99]) => `${inSeconds(p50)} / ${inSeconds(p99)}`).join(', ')}`,
     `  alongside: transfers (peer_to_peer) ${r.transfersIncluded}/${r.transfersSent} included, retirements (carbon_credit) ${r.retirementsIncluded}/${r.retirementsSent} included`,
     `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
     `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s, ${r.roundChanges} round change(s); mempool age at inclusion ${listed(r.inclusionAgeS, 2, 's')}; block stages ${listed(r.blockStageMs, 0, 'ms')}`,
