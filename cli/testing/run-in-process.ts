@@ -3,10 +3,11 @@ import type { CliResult } from './run-cli.ts';
 
 /**
  * Test helper: runs `joule` inside the test process, through the same command tree and
- * error reporting as the executable (`run` of program.ts), capturing what it writes to stdout
- * and stderr. A spawned CLI costs about a second of CPU to load; this costs nothing, so a
- * test can try every bad input of a command. One call at a time: it swaps the process'
- * output streams, environment and exit code while it runs.
+ * error reporting as the executable (`run` of program.ts), capturing what it writes to
+ * stdout and stderr. A spawned CLI costs about a second of CPU to load (half that from the
+ * compile cache, cli/main.ts); this costs nothing, so a test can try every bad input of a
+ * command. One call at a time: it swaps the process' output streams, environment and exit
+ * code while it runs.
  */
 let busy = false;
 
