@@ -13,23 +13,27 @@ const PROCESS_TESTS = ['test/*.test.ts', 'test/faults/**/*.test.ts', 'test/cerem
 /** The virtual-time cluster simulation: pure CPU, minutes of it (500 seeds for each of 1, 4 and 7 validators). */
 const SIM_TESTS = ['test/sim/**/*.test.ts'];
 /**
- * Unit files that replace a module (`vi.mock`). The unit project shares one module
- * registry among the files a worker runs (isolate: false): each file importing libp2p,
- * grpc-js and the rest again cost 85 of its 240 s. A mock needs a registry of its own
- * (in a shared one it misses a module already loaded, or leaks into the next file), so
- * these run in `unit-mocks`, isolated. Found by reading the files, so none is forgotten.
+ * Unit files that need a process of their own. The unit project shares one module registry
+ * and one heap among the files a worker runs (isolate: false): each file importing libp2p,
+ * grpc-js and the rest again cost 85 of its 240 s. A file that replaces a module
+ * (`vi.mock`) needs a registry of its own (in a shared one it misses a module already
+ * loaded, or leaks into the next file); a file that measures the heap, or what the garbage
+ * collector keeps (WeakRef), a heap of its own (state/world-state.test.ts once found its
+ * committed nodes still alive in a shared one). These run in `unit-isolated`, one process
+ * a file. Found by reading the files, so none is forgotten.
  */
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
-const MOCKING_TESTS = globSync('**/*.test.ts', { cwd: ROOT, exclude: (f) => f === 'node_modules' || f === '.git' }).filter(
-  (f) => ![...PROCESS_TESTS, ...SIM_TESTS].some((g) => matchesGlob(f, g)) && /\bvi\.(do)?[mM]ock\(/.test(readFileSync(join(ROOT, f), 'utf8')),
+const NEEDS_ISOLATION = /\bvi\.(do)?[mM]ock\(|\bWeakRef\b|expose-gc|memoryUsage\(|getHeapStatistics\(/;
+const ISOLATED_TESTS = globSync('**/*.test.ts', { cwd: ROOT, exclude: (f) => f === 'node_modules' || f === '.git' }).filter(
+  (f) => ![...PROCESS_TESTS, ...SIM_TESTS].some((g) => matchesGlob(f, g)) && NEEDS_ISOLATION.test(readFileSync(join(ROOT, f), 'utf8')),
 );
 
 /**
  * Four projects: `unit` runs the unit tests beside the code and the in-process suites
  * under test/ (test/architecture, the import rules; test/protocol, test/fuzz) in parallel,
- * and `unit-mocks` beside it the unit files that mock a module;
+ * and `unit-isolated` beside it the unit files that need a process of their own;
  * `sim` the simulation; `processes` runs PROCESS_TESTS serially. `npm test` runs `unit` and
- * `unit-mocks`, then `processes` with `sim` beside it at the lowest CPU priority (test/run-slow.ts): the
+ * `unit-isolated`, then `processes` with `sim` beside it at the lowest CPU priority (test/run-slow.ts): the
  * process tests leave a core idle much of the time (their nodes wait for blocks and
  * timeouts), which the simulation takes without slowing them.
  */
@@ -46,12 +50,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['node_modules/**', ...PROCESS_TESTS, ...SIM_TESTS, ...MOCKING_TESTS],
+          exclude: ['node_modules/**', ...PROCESS_TESTS, ...SIM_TESTS, ...ISOLATED_TESTS],
           maxWorkers: 2,
           isolate: false,
         },
       },
-      { extends: true, test: { name: 'unit-mocks', include: MOCKING_TESTS.length > 0 ? MOCKING_TESTS : ['(no unit file mocks a module)'], maxWorkers: 2 } },
+      {
+        extends: true,
+        test: { name: 'unit-isolated', include: ISOLATED_TESTS.length > 0 ? ISOLATED_TESTS : ['(no unit file needs isolation)'], maxWorkers: 2 },
+      },
       { extends: true, test: { name: 'sim', include: SIM_TESTS, maxWorkers: 2 } },
       { extends: true, test: { name: 'processes', include: PROCESS_TESTS, fileParallelism: false } },
     ],
