@@ -29,6 +29,7 @@ import { createLocalNetwork } from '../node/home/local-network.ts';
 import { READING_AGE_BUCKETS } from '../node/metrics/grpc.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { medianPerCore } from './cpu-rate.ts';
+import { slowestBlocks, type SlowBlock } from './slow-blocks.ts';
 import { bucketsByStage, histogramQuantile } from './histogram.ts';
 import { BLST_THREADS, coresBusy, machineCpuSeconds, threadCpuSeconds, type ThreadKind } from './thread-cpu.ts';
 
@@ -38,7 +39,7 @@ export interface IngressBenchResult {
   readonly finalPerSecond: number;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
-  /** The simulator's 5-second reports within the sending window: each one's p50 and p99 of the readings final in it, ms. */
+  /** The simulator's 5-second reports within the sending window (the last one shorter): each one's p50 and p99 of the readings final in it, ms. */
   readonly windowsMs: readonly (readonly [number | null, number | null])[];
   readonly aggregateVerifyPerSecond: number;
   readonly ceilingPerSecond: number;
@@ -51,6 +52,8 @@ export interface IngressBenchResult {
   readonly transfersIncluded: number;
   readonly retirementsSent: number;
   readonly retirementsIncluded: number;
+  /** The run's slowest blocks: the time from each to the next block, s, and whether it was the one to close a settled interval. */
+  readonly slowestBlocks: readonly SlowBlock[];
   /** Validator-0's view of the measured run, from its metrics: where a reading's latency goes. */
   readonly blockIntervalS: number | null;
   /** QBFT round changes validator-0 saw over the run: each one delays every pending reading by a round timeout. */
@@ -280,8 +283,10 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
     let withTransfers = 0;
     let withRetirements = 0;
     const included = new Set<string>();
+    const times = [{ height: startHeight, timestamp: (await call<BlockJson>(url, 'joule_getBlock', [startHeight, false])).timestamp }];
     for (let h = startHeight + 1; h <= head; h++) {
       const b = await call<BlockJson>(url, 'joule_getBlock', [h, true]);
+      times.push({ height: h, timestamp: b.timestamp });
       const txs = b.transactions as TransactionJson[];
       for (const t of txs) included.add(t.hash);
       if (txs.some((t) => t.type === TxType.telemetryBatch)) {
@@ -301,13 +306,15 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       finalPerSecond: (fig(done.final) ?? 0) / o.seconds,
       p50Ms: fig(done.p50Ms),
       p99Ms: fig(done.p99Ms),
-      windowsMs: events.filter((j) => j.event === 'report' && (fig(j.seconds) ?? Infinity) <= o.seconds).map((j) => [fig(j.p50Ms), fig(j.p99Ms)] as const),
+      // The last report comes as the sending stops (cli/commands/simulate-grpc.ts), a moment after o.seconds.
+      windowsMs: events.filter((j) => j.event === 'report' && (fig(j.seconds) ?? Infinity) <= o.seconds + 1).map((j) => [fig(j.p50Ms), fig(j.p99Ms)] as const),
       aggregateVerifyPerSecond: rate,
       ceilingPerSecond: (2 * rate) / 5,
       ed25519PerSecond: (edBefore + edAfter) / 2,
       blocksWithReadings: withReadings,
       blocksWithReadingsAndTransfers: withTransfers,
       blocksWithReadingsAndRetirements: withRetirements,
+      slowestBlocks: slowestBlocks(times, net.devnet.genesis.params),
       transfersSent: sentTransfers.length,
       transfersIncluded: sentTransfers.filter((h) => included.has(h)).length,
       retirementsSent: sentRetirements.length,
@@ -383,6 +390,7 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  the same by 5 s window of the run (readings final in it), s: ${r.windowsMs.map(([p50, p99]) => `${inSeconds(p50)} / ${inSeconds(p99)}`).join(', ')}`,
     `  alongside: transfers (peer_to_peer) ${r.transfersIncluded}/${r.transfersSent} included, retirements (carbon_credit) ${r.retirementsIncluded}/${r.retirementsSent} included`,
     `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
+    `  the slowest blocks (time to the next one): ${r.slowestBlocks.map((b) => `${b.height} ${fixed(b.toNextS, 1)} s${b.closesInterval ? ' (the interval close)' : ''}`).join(', ')}`,
     `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s, ${r.roundChanges} round change(s); mempool age at inclusion ${listed(r.inclusionAgeS, 2, 's')}; block stages ${listed(r.blockStageMs, 0, 'ms')}`,
     `  validator-0's readings, mean age on reaching each stage: ${listed(r.readingAgeS, 2, 's')}`,
     `  all validators' readings, age p50 / p99 on reaching each stage: ${Object.entries(r.readingAgeQuantilesS)

@@ -23,8 +23,9 @@ import { senderContext } from './sender.ts';
  * devnet makes the operator of its devices). `--rate` readings a second for the whole
  * fleet, `--bad-fraction` of them signed over other bytes (the node drops them).
  *
- * Every `--report` seconds, and at the end, it prints readings/s sent, acknowledged (the
- * nodes' joule_grpc_readings_total{outcome="accepted"}: the device wire itself carries only
+ * Every `--report` seconds, when the sending stops (the last, shorter window), and at the
+ * end, it prints readings/s sent, acknowledged (the nodes'
+ * joule_grpc_readings_total{outcome="accepted"}: the device wire itself carries only
  * GridCommand), final and the send-to-final latency p50 / p99 of the readings final in that
  * window. Final is as a device sees it: the reading's 'final' acknowledgement arrived from
  * the validator it streams to (final-acks.ts; subscribed before the first reading is sent),
@@ -253,6 +254,9 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   stop = true;
   clearInterval(sendTimer);
   clearInterval(reportTimer);
+  // The sending's last window, shorter than a report period, is reported too: its tail is
+  // often the run's (a block that closes an interval near the end).
+  if (Date.now() - window.at >= 1000) await report('report');
   // The readings sent last need a few blocks to become final.
   const drainUntil = Date.now() + DRAIN_MS;
   while (acks.pending > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 250));
