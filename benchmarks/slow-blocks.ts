@@ -1,3 +1,4 @@
+/** A block of a run, and how long the next one took to follow it. */
 export interface SlowBlock {
   readonly height: number;
   /** From its timestamp to the next block's, s: what it took to agree on and commit it, when over the block period. */
