@@ -91,6 +91,10 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   if (o.presign && o.seconds === undefined) throw new CliError('INVALID_PARAMS', '--presign signs the whole run first: give --seconds', 'presign');
   const file = readDevnetFile(o.devnet);
   const nodes = file.nodes;
+  // The fleet's keys first: deriving thousands blocks the event loop for seconds, and a
+  // keep-alive connection the node closed meanwhile (idle 5 s) would be reused unknowingly
+  // by the next call and fail with "other side closed" (4,000 devices did).
+  const fleet = Array.from({ length: o.count }, (_, i) => fleetDevice(o.seed, o.prefix, i));
   // The devnet may be starting (npm start runs this beside it): wait for every node to answer.
   for (const n of nodes) {
     const deadline = Date.now() + 120_000;
@@ -105,7 +109,6 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
     }
   }
   const say = (line: string, json: Record<string, unknown>) => process.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${line}\n`);
-  const fleet = Array.from({ length: o.count }, (_, i) => fleetDevice(o.seed, o.prefix, i));
   // Registration, by each validator's aggregator account, of the devices that stream to it.
   for (const [v, node] of nodes.entries()) {
     const mine = fleet.filter((_, i) => i % nodes.length === v);
