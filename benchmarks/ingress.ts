@@ -252,6 +252,8 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
     const pagesBefore = await metricsPages(metricsUrls);
     const metricsBefore = seriesOf(pagesBefore[0]!);
     const ageBefore = bucketsByStage(pagesBefore, READING_AGE);
+    /** A simulator report (its seconds) within the sending window: the last one comes as the sending stops, a moment after o.seconds. */
+    const inSendingWindow = (seconds: number) => seconds <= o.seconds + 1;
     // The validators' CPU by kind of thread, from the simulator's first report (its start-up
     // behind) to its last one within the sending window: the steady state.
     const pids = procs.map((p) => p.pid!);
@@ -259,7 +261,7 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
     let cpuFrom: CpuReading | undefined;
     let cpuTo: CpuReading | undefined;
     const out = await simulate(o.rate, o.seconds, (t) => {
-      if (t > o.seconds + 1) return;
+      if (!inSendingWindow(t)) return;
       const cpu = threadCpuSeconds(pids);
       if (cpu === undefined) return;
       const reading = { at: t, cpu, machine: machineCpuSeconds() };
@@ -306,8 +308,7 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       finalPerSecond: (fig(done.final) ?? 0) / o.seconds,
       p50Ms: fig(done.p50Ms),
       p99Ms: fig(done.p99Ms),
-      // The last report comes as the sending stops (cli/commands/simulate-grpc.ts), a moment after o.seconds.
-      windowsMs: events.filter((j) => j.event === 'report' && (fig(j.seconds) ?? Infinity) <= o.seconds + 1).map((j) => [fig(j.p50Ms), fig(j.p99Ms)] as const),
+      windowsMs: events.filter((j) => j.event === 'report' && inSendingWindow(fig(j.seconds) ?? Infinity)).map((j) => [fig(j.p50Ms), fig(j.p99Ms)] as const),
       aggregateVerifyPerSecond: rate,
       ceilingPerSecond: (2 * rate) / 5,
       ed25519PerSecond: (edBefore + edAfter) / 2,

@@ -3,7 +3,9 @@ import { slowestBlocks } from './slow-blocks.ts';
 
 // A 30 s interval settling 5 s after its end: settlement times at 35, 65, 95 s ... (n x 30 + 5).
 const params = { settlementIntervalMs: 30_000, settlementDelayMs: 5_000 };
-const at = (height: number, seconds: number) => ({ height, timestamp: seconds * 1000 });
+/** Block times as the chain has them (ms since the epoch), from a moment an interval starts at. */
+const T0 = 1_700_000_010_000;
+const at = (height: number, seconds: number) => ({ height, timestamp: T0 + seconds * 1000 });
 
 describe('the slowest blocks of a run', () => {
   it('ranks blocks by the time to the next one, slowest first, and marks the one that closes an interval', () => {

@@ -1,3 +1,6 @@
+import { intervalOf } from '../core/meter.ts';
+import type { EnergyParams } from '../core/params.ts';
+
 /** A block of a run, and how long the next one took to follow it. */
 export interface SlowBlock {
   readonly height: number;
@@ -9,24 +12,26 @@ export interface SlowBlock {
 
 /**
  * The `count` blocks followed longest by the next one, slowest first. `blocks`: consecutive,
- * the first one's only as the parent of the second. A block closes an interval when a
- * settlement time (an interval's end plus the delay: n x interval + delay) falls after its
- * parent's time and at or before its own.
+ * the first one's only as the parent of the second. A block closes an interval when one
+ * settles after its parent's time and at or before its own (core/meter.ts settlesAt: the
+ * first block at or after that time closes it).
  */
-export function slowestBlocks(
-  blocks: readonly { readonly height: number; readonly timestamp: number }[],
-  params: { readonly settlementIntervalMs: number; readonly settlementDelayMs: number },
-  count = 3,
-): SlowBlock[] {
-  const settled = (t: number) => Math.floor((t - params.settlementDelayMs) / params.settlementIntervalMs);
+export function slowestBlocks(blocks: readonly { readonly height: number; readonly timestamp: number }[], params: SettlementTiming, count = 3): SlowBlock[] {
   const out: SlowBlock[] = [];
   for (let i = 1; i + 1 < blocks.length; i++) {
     const [parent, block, next] = [blocks[i - 1]!, blocks[i]!, blocks[i + 1]!];
     out.push({
       height: block.height,
       toNextS: (next.timestamp - block.timestamp) / 1000,
-      closesInterval: settled(block.timestamp) > settled(parent.timestamp),
+      closesInterval: lastSettled(block.timestamp, params) > lastSettled(parent.timestamp, params),
     });
   }
   return out.sort((a, b) => b.toNextS - a.toNextS || a.height - b.height).slice(0, count);
+}
+
+type SettlementTiming = Pick<EnergyParams, 'settlementIntervalMs' | 'settlementDelayMs'>;
+
+/** The start of the latest interval settled by `timeMs` (block times are far above one interval and its delay). */
+function lastSettled(timeMs: number, params: SettlementTiming): number {
+  return intervalOf(BigInt(timeMs - params.settlementIntervalMs - params.settlementDelayMs) * 1000n, params.settlementIntervalMs);
 }
