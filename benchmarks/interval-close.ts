@@ -1,6 +1,6 @@
 /**
- * The interval close hook itself (vm/telemetry/close.ts), for as many devices as one block
- * closes (its budget, CLOSE_WORK_PER_BLOCK), run as a node runs it: on what the block's
+ * The interval close hook itself (vm/telemetry/close.ts), for as many reporting devices as
+ * one block closes while the close keeps up (CLOSE_WORK_PER_BLOCK), run as a node runs it: on what the block's
  * access list and the hooks' later stages load (vm/testing/staged-load.ts), in strict mode.
  * The devices report through real telemetry batches first. Next to it, its ceiling: the
  * same state writes made into an empty overlay and sorted (what the close must do at the
@@ -13,7 +13,7 @@
 import { intervalOf, settlesAt } from '../core/meter.ts';
 import { buildDeviceRegister } from '../core/tx/device-register.ts';
 import { StateOverlay } from '../state/overlay.ts';
-import { CLOSE_WORK_PER_BLOCK } from '../vm/telemetry/close.ts';
+import { CLOSE_UNITS, CLOSE_WORK_PER_BLOCK } from '../vm/telemetry/close.ts';
 import { energyChain, registerBody, testDeviceKey } from '../vm/testing/energy-chain.ts';
 import { loadAsTheNode } from '../vm/testing/staged-load.ts';
 import { batchTx, reading } from '../vm/testing/telemetry.ts';
@@ -31,7 +31,7 @@ export interface IntervalCloseResult {
   readonly ceilingMs: number;
 }
 
-export async function runIntervalCloseBenchmark(devices = CLOSE_WORK_PER_BLOCK): Promise<IntervalCloseResult> {
+export async function runIntervalCloseBenchmark(devices = CLOSE_WORK_PER_BLOCK / CLOSE_UNITS.reported): Promise<IntervalCloseResult> {
   const c = energyChain({ accounts: { agg: ['aggregator'], owner: [] } });
   const { agg, owner } = c.accounts;
   const ids = Array.from({ length: devices }, (_, i) => `pv-${String(i).padStart(6, '0')}`);

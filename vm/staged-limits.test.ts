@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMarket, encodeBookOrder, encodeTrade, orderId } from '../core/market.ts';
+import { settlesAt } from '../core/meter.ts';
 import { DEVNET_PARAMS } from '../core/params.ts';
 import { encodeTimerRefs } from '../core/agreement.ts';
 import { MarketBucket } from '../core/state-keys.ts';
 import { bookKey, putMarket, settleItemKey } from '../state/markets.ts';
-import { StateOverlay } from '../state/overlay.ts';
+import { StateOverlay, type StateChange } from '../state/overlay.ts';
 import { timerKey } from '../state/agreements.ts';
 import { putDevice } from '../state/devices.ts';
-import { putCloseItem } from '../state/telemetry.ts';
+import { getDeviceHealth, hasCloseItem, intervalTotalsOf, putCloseItem, putIntervalTotals } from '../state/telemetry.ts';
 import { runEndBlockHooks } from './end-block.ts';
 import { executeBlock } from './executor.ts';
 import { endBlockHooks } from './registry.ts';
@@ -18,7 +19,7 @@ import { getMarket } from '../state/markets.ts';
 import { workBudget } from './end-block.ts';
 import { writeBooks, type BookOrderSpec } from './testing/book.ts';
 import { SETTLEMENT_WORK_PER_BLOCK } from './markets/settlement.ts';
-import { CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
+import { CLOSE_CATCH_UP_WORK_PER_BLOCK, CLOSE_UNITS, CLOSE_WORK_PER_BLOCK } from './telemetry/close.ts';
 import { MemoryState } from './testing/fixtures.ts';
 import { loadAsTheNode } from './testing/staged-load.ts';
 import type { BlockContext } from './types.ts';
@@ -28,17 +29,17 @@ import type { BlockContext } from './types.ts';
  * what their due entries name) before it executes: a hook that reads one entry past a slice
  * throws StateAccessError, and every proposer's block would fail the same way, halting the
  * chain. Each queue here holds more due entries than a block's slice of it (what a fleet of
- * 4,002 devices, or a market of 2,502 orders, does).
+ * 1,012 devices, or a market of 2,502 orders, does).
  */
 
 const params = DEVNET_PARAMS;
 const I = 1_800_000_000_000 - (1_800_000_000_000 % params.settlementIntervalMs);
 
-async function stagedLoads(state: MemoryState, timestamp: number): Promise<void> {
+async function stagedLoads(state: MemoryState, timestamp: number): Promise<StateChange[]> {
   const ctx: BlockContext = { chainId: 'staged', params, height: 10, timestamp, proposer: new Uint8Array(20) };
   const loaded = await loadAsTheNode(state, [], ctx);
   // And the block runs on what was loaded: the hooks read nothing else.
-  executeBlock(loaded, [], ctx, { strictAccess: true });
+  return executeBlock(loaded, [], ctx, { strictAccess: true }).changes;
 }
 
 function stateWith(write: (o: StateOverlay) => void): MemoryState {
@@ -53,7 +54,7 @@ describe('staged loads when more is due than one block takes', () => {
   it('a market with more bids past its gate than the clearing reads in a block', async () => {
     const n = CLEARING_WORK_PER_BLOCK + 10;
     const state = stateWith((o) => writeBooks(o, I, [['Z', Array.from({ length: n }, () => ({ side: 'bid' as const, price: 100n, volumeWh: 10n }))]]));
-    await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeUndefined();
+    await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeInstanceOf(Array);
   });
 
   describe('a market whose crossing books reach past the slices of their heads', () => {
@@ -204,7 +205,7 @@ describe('staged loads when more is due than one block takes', () => {
         o.set(settleItemKey(MarketBucket.settleQueue, I, `pv-${i}`, 'Z', i), encodeTrade(trade));
       }
     });
-    await expect(stagedLoads(state, I + params.settlementIntervalMs + params.settlementDelayMs)).resolves.toBeUndefined();
+    await expect(stagedLoads(state, I + params.settlementIntervalMs + params.settlementDelayMs)).resolves.toBeInstanceOf(Array);
   });
 
   it('more agreement timers due than a block runs (of agreements gone: each is only deleted)', async () => {
@@ -218,7 +219,7 @@ describe('staged loads when more is due than one block takes', () => {
         o.set(timerKey(due, id, i % 2 === 0 ? 'slot' : 'margin', 0), encodeTimerRefs(refs));
       }
     });
-    await expect(stagedLoads(state, due)).resolves.toBeUndefined();
+    await expect(stagedLoads(state, due)).resolves.toBeInstanceOf(Array);
   });
 
   it("a block whose txs delete more of the agreements' timer queue head than its slice, nothing due", async () => {
@@ -244,11 +245,17 @@ describe('staged loads when more is due than one block takes', () => {
     expect(() => runEndBlockHooks(afterTxs, ctx, endBlockHooks())).not.toThrow();
   });
 
-  it('more devices due for their interval close than a block closes', async () => {
-    const n = CLOSE_WORK_PER_BLOCK + 10;
-    const state = stateWith((o) => {
+  const deviceIdOf = (i: number) => `pv-${String(i).padStart(5, '0')}`;
+  /**
+   * `n` devices, each with a watch for interval I: none reported it, so each close of an
+   * active one is a missed interval. With `suspendEvery`, every such device is suspended: its
+   * watch is dropped, at a unit, and the block reaches further into the queue. The first
+   * `reported` devices reported I instead (10 Wh exported, its totals and no watch).
+   */
+  const watchedFleet = (n: number, { suspendEvery = 0, reported = 0 } = {}) =>
+    stateWith((o) => {
       for (let i = 0; i < n; i++) {
-        const id = `pv-${String(i).padStart(5, '0')}`;
+        const id = deviceIdOf(i);
         const key = new Uint8Array(48).fill(1);
         const owner = new Uint8Array(20).fill(2);
         putDevice(o, {
@@ -262,12 +269,61 @@ describe('staged loads when more is due than one block takes', () => {
           maxExportW: 1000,
           carbonIntensity: 30,
           checkMeter: undefined,
-          status: 'active',
+          status: suspendEvery > 0 && i % suspendEvery === 0 ? 'suspended' : 'active',
           keyHistory: [{ key, fromHeight: 1 }],
         });
-        putCloseItem(o, I, id, { checkMeter: undefined, reported: false });
+        if (i >= reported) putCloseItem(o, I, id, { checkMeter: undefined, reported: false });
+        else {
+          putCloseItem(o, I, id, { checkMeter: undefined, reported: true, kind: 'solar', zone: 'Z' });
+          putIntervalTotals(o, {
+            deviceId: id,
+            intervalStartMs: I,
+            readings: 1,
+            importWh: 0n,
+            exportWh: 10n,
+            status: 'open',
+            mintedWh: undefined,
+            utxoId: undefined,
+            check: undefined,
+          });
+        }
       }
     });
-    await expect(stagedLoads(state, I + params.settlementIntervalMs + params.settlementDelayMs)).resolves.toBeUndefined();
+  const missedIn = (state: MemoryState, n: number) =>
+    Array.from({ length: n }, (_, i) => getDeviceHealth(state, deviceIdOf(i)).missed).filter((m) => m > 0).length;
+
+  describe('more devices due for their interval close than a block closes', () => {
+    const n = CLOSE_CATCH_UP_WORK_PER_BLOCK + 10;
+
+    it('keeping up: the block closes its steady allowance, within what it loaded', async () => {
+      const state = watchedFleet(n);
+      state.apply(await stagedLoads(state, settlesAt(I, params)));
+      expect(missedIn(state, n)).toBe(CLOSE_WORK_PER_BLOCK / CLOSE_UNITS.missed);
+    });
+
+    it('behind (the next interval is due too): the block closes the catch-up allowance, within what it loaded', async () => {
+      const state = watchedFleet(n);
+      state.apply(await stagedLoads(state, settlesAt(I + params.settlementIntervalMs, params)));
+      expect(missedIn(state, n)).toBe(CLOSE_CATCH_UP_WORK_PER_BLOCK / CLOSE_UNITS.missed);
+    });
+
+    it('watches of suspended devices draw a unit each: the block reaches further, within what it loaded', async () => {
+      const state = watchedFleet(n, { suspendEvery: 2 });
+      state.apply(await stagedLoads(state, settlesAt(I, params)));
+      // Pairs of a suspended device (a unit) and an active one (a missed interval).
+      const pairs = Math.floor(CLOSE_WORK_PER_BLOCK / (CLOSE_UNITS.dropped + CLOSE_UNITS.missed));
+      expect(missedIn(state, n)).toBe(pairs);
+      expect(hasCloseItem(state, I, deviceIdOf(2 * pairs - 1), true)).toBe(false);
+      expect(hasCloseItem(state, I, deviceIdOf(2 * pairs + 1), true)).toBe(true);
+    });
+
+    it('reported intervals that draw the whole allowance: the watch after them is not read', async () => {
+      const reported = CLOSE_WORK_PER_BLOCK / CLOSE_UNITS.reported;
+      const state = watchedFleet(n, { reported });
+      state.apply(await stagedLoads(state, settlesAt(I, params)));
+      expect(intervalTotalsOf(state, deviceIdOf(reported - 1), I)).toMatchObject({ status: 'closed', mintedWh: 10n });
+      expect(hasCloseItem(state, I, deviceIdOf(reported), true)).toBe(true);
+      expect(missedIn(state, n)).toBe(0);
+    });
   });
 });

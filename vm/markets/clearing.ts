@@ -64,7 +64,7 @@ import { isPastGate } from './rules.ts';
  * its interval and the seller's device.
  */
 
-/** Work units the clearing draws per block (with the interval close's 4,000, settlement's 2,000, the agreements' 500 and flexibility's 1,000: MAX_END_BLOCK_WORK). */
+/** Work units the clearing draws per block (with the interval close's 1,000 at most, settlement's 2,000, the agreements' 500 and flexibility's 1,000: 7,000 of MAX_END_BLOCK_WORK). */
 export const CLEARING_WORK_PER_BLOCK = 2_500;
 /** Entries read from each bucket's head: the units a block can consume, and one to peek. */
 const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;

@@ -13,7 +13,7 @@ import { executeBlock } from '../executor.ts';
 import { energyChain, registerBody, testDeviceKey } from '../testing/energy-chain.ts';
 import type { TestKey } from '../testing/fixtures.ts';
 import { batchTx, reading } from '../testing/telemetry.ts';
-import { intervalCloseHook } from './close.ts';
+import { CLOSE_UNITS, intervalCloseHook } from './close.ts';
 
 function rejection(f: () => unknown): { code: string; field: string | undefined; message: string } {
   try {
@@ -186,7 +186,8 @@ describe('interval close', () => {
     const I = intervalOf(BigInt(t) * 1000n, p.settlementIntervalMs);
     c.block(send(ids.map((id) => reading(id, t, -10))));
     toSettlement(t);
-    const hooks = [{ ...intervalCloseHook, workPerBlock: 3 }];
+    // Room for three reported intervals a block, and not for a fourth.
+    const hooks = [{ ...intervalCloseHook, workPerBlock: 4 * CLOSE_UNITS.reported - 1 }];
     const closedIn: string[][] = [];
     for (let b = 0; b < 4; b++) {
       const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: hooks });
@@ -209,9 +210,9 @@ describe('interval close', () => {
     c.advance(J + 100 - c.now());
     c.block(send([reading('pv', c.now(), -30)]));
     expect(hasCloseItem(c.state, J, 'pv', true)).toBe(true);
-    // One unit a block: the reported entry closes in one block, the watch is reached in the next.
+    // Room for one reported entry a block: it closes in one block, the watch is reached in the next.
     c.advance(settlesAt(J, p) - c.now());
-    const hooks = [{ ...intervalCloseHook, workPerBlock: 1 }];
+    const hooks = [{ ...intervalCloseHook, workPerBlock: CLOSE_UNITS.reported }];
     for (let b = 0; b < 2; b++) {
       const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: hooks });
       c.state.apply(r.changes);

@@ -29,8 +29,8 @@ import { afterMiss, afterReport } from './missing-data.ts';
  * The interval close (end-of-block hook `interval-close`): every interval whose end plus
  * settlementDelayMs is at or before the block's time is closed, device by device, in
  * ascending (interval start, device id) order: the order of the close queue's keys
- * (state/telemetry.ts). One work unit per (interval, device); what the budget leaves waits
- * in the queue for the next block, still in that order.
+ * (state/telemetry.ts). Each entry draws work units by what closing it writes (CLOSE_UNITS);
+ * what the budget leaves waits in the queue for the next block, still in that order.
  *
  * A device that reported the interval: its net energy is compared with its check meter's
  * (if the check meter reported it too; more than meterAccuracyPermille apart: frozen),
@@ -42,8 +42,32 @@ import { afterMiss, afterReport } from './missing-data.ts';
  * INTERVAL_TOTALS_KEPT intervals before are deleted (a frozen one waits for its resolution).
  */
 
-/** Work units the close draws per block: 40 % of MAX_END_BLOCK_WORK, the rest left to markets and flexibility. */
-export const CLOSE_WORK_PER_BLOCK = 4_000;
+/**
+ * Work units an entry's close draws, by what it writes (a unit is about a transfer: two or
+ * three records). A reported interval writes about nine (cursor, token and its index,
+ * totals, old totals, health, next watch, the entry); a missed one three (health, next
+ * watch, the entry); a watch whose device reported, or is no longer active, one (the entry).
+ */
+export const CLOSE_UNITS = { reported: 4, missed: 2, dropped: 1 } as const;
+
+/**
+ * Work units the close draws in a block while it keeps up: about a hundred reporting
+ * devices. A close block's work runs three times on the critical path (the proposer's build,
+ * each validator's execution, the commit), so a fleet's whole close in one block delayed
+ * every reading sent meanwhile by seconds (400 devices: 2.6-2.9 s to the next block on
+ * four validators sharing two cores; 4,000: longer than the round timer, so every round
+ * executed it again). Spread over blocks, each adds little. A hundred devices a block
+ * closes 90,000 in a 15-minute interval of 1 s blocks.
+ */
+export const CLOSE_WORK_PER_BLOCK = 500;
+
+/**
+ * Work units a block draws while the close is behind: the next interval is due as well,
+ * so the fleet outgrew CLOSE_WORK_PER_BLOCK for the blocks an interval has. Twice as much
+ * a block catches up with a fleet up to twice that size, and each block's close still fits
+ * in the round timer.
+ */
+export const CLOSE_CATCH_UP_WORK_PER_BLOCK = 2 * CLOSE_WORK_PER_BLOCK;
 
 interface Tally {
   closed: number;
@@ -142,8 +166,39 @@ const dueBy =
   (intervalStartMs: number): boolean =>
     settlesAt(intervalStartMs, block.params) <= block.timestamp;
 
+/**
+ * The units the close may draw in `block`, judged from the queue's head: a block's txs
+ * never add to a settled interval, so the state before them and after give the same answer.
+ */
+function closeAllowance(state: StateReader, block: BlockContext): number {
+  const first = firstQueuedClose(state);
+  const behind = first !== undefined && dueBy(block)(first.intervalStartMs + block.params.settlementIntervalMs);
+  return behind ? CLOSE_CATCH_UP_WORK_PER_BLOCK : CLOSE_WORK_PER_BLOCK;
+}
+
+/**
+ * Whether a watch's device did not report its interval. Its reported entry sorts just
+ * before and may have been closed by an earlier block (the budget ended between them):
+ * the health it left, not the hook's memory, says it reported.
+ */
+const unreported = (state: StateReader, q: QueuedClose): boolean => getDeviceHealth(state, q.deviceId).lastReportedMs !== q.intervalStartMs;
+
+/** The units closing `q` draws: CLOSE_UNITS by what it will write. */
+function unitsOf(state: StateReader, q: QueuedClose): number {
+  if (q.item.reported) return CLOSE_UNITS.reported;
+  return unreported(state, q) && getDevice(state, q.deviceId)!.status === 'active' ? CLOSE_UNITS.missed : CLOSE_UNITS.dropped;
+}
+
 export function closeDueIntervals(state: StateOverlay, block: BlockContext, budget: WorkBudget): BlockEvent[] {
   const events: BlockEvent[] = [];
+  let allowed = Math.min(closeAllowance(state, block), budget.remaining);
+  // Nothing of an entry is read before its least cost fits: the block loaded no further (closeDependentReads).
+  const take = (q: QueuedClose): boolean => {
+    const units = allowed < CLOSE_UNITS.dropped ? undefined : unitsOf(state, q);
+    if (units === undefined || units > allowed || !budget.take(units)) return false;
+    allowed -= units;
+    return true;
+  };
   for (;;) {
     // A fresh look at the queue for each interval: closing one queues watches for the next.
     const first = firstQueuedClose(state);
@@ -151,17 +206,14 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
     const I = first.intervalStartMs;
     const tally: Tally = { closed: 0, mintedWh: 0n, frozen: 0, missed: 0 };
     for (const q of queuedClosesOf(state, I)) {
-      if (!budget.take()) {
+      if (!take(q)) {
         events.push(summary(I, tally));
         return events;
       }
       if (q.item.reported) {
         closeReported(state, block, q, events, tally);
         tally.closed++;
-      } else if (getDeviceHealth(state, q.deviceId).lastReportedMs !== I) {
-        // A watch whose device did not report the interval. Its reported entry sorts just
-        // before and may have been closed by an earlier block (the budget ended between
-        // them): the health it left, not this call's memory, says it reported.
+      } else if (unreported(state, q)) {
         closeWatched(state, block, q, events, tally);
         tally.closed++;
       }
@@ -175,11 +227,16 @@ export function closeDueIntervals(state: StateOverlay, block: BlockContext, budg
  * What the close will read this block, named by the queue's due entries among the first
  * `limit` (vm/telemetry/access.ts closeReads): the hook's dependent access list. The due
  * entries are in the state before the block's txs, which never add to a settled interval.
+ * Only as many as the block's allowance can reach: each counted at the least it can draw
+ * (a watch at CLOSE_UNITS.dropped), so those it closes are among them.
  */
 export function closeDependentReads(declared: StateReader, block: BlockContext, limit: number): HookReads {
   const keys: Uint8Array[] = [];
   const prefixes: Uint8Array[] = [];
+  let allowed = closeAllowance(declared, block);
   for (const q of dueQueuedCloses(declared, limit, dueBy(block))) {
+    allowed -= q.item.reported ? CLOSE_UNITS.reported : CLOSE_UNITS.dropped;
+    if (allowed < 0) break;
     const r = closeReads(q, block.params);
     keys.push(...r.keys);
     prefixes.push(...r.prefixes);
@@ -187,12 +244,12 @@ export function closeDependentReads(declared: StateReader, block: BlockContext, 
   return { keys, prefixes };
 }
 
-/** The close queue's slice a block may take: at most its budget's worth, and a peek at one entry more. */
-const CLOSE_SLICE = { prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_WORK_PER_BLOCK + 1 };
+/** The close queue's slice a block may take: at most its budget's worth (an entry draws a unit at least), and a peek at one entry more. */
+const CLOSE_SLICE = { prefix: CLOSE_QUEUE_PREFIX, limit: CLOSE_CATCH_UP_WORK_PER_BLOCK + 1 };
 
 /**
  * The slice itself, loaded only when the queue's head is due. Most blocks close nothing,
- * and the queue holds a watch or two for every device: loading its first 4,001 entries in
+ * and the queue holds a watch or two for every device: loading its first 1,001 entries in
  * every block to find none due cost a LevelDB listing per block that grows with the fleet.
  */
 function closeSliceReads(declared: StateReader, block: BlockContext): HookReads {
@@ -203,7 +260,7 @@ function closeSliceReads(declared: StateReader, block: BlockContext): HookReads 
 export const intervalCloseHook: EndBlockHook = {
   name: 'interval-close',
   order: 10,
-  workPerBlock: CLOSE_WORK_PER_BLOCK,
+  workPerBlock: CLOSE_CATCH_UP_WORK_PER_BLOCK,
   prefixes: () => [],
   // Three stages: the queue's head; if it is due, the slice; then what the slice's due entries name.
   ranges: () => [{ prefix: CLOSE_QUEUE_PREFIX, limit: 1 }],
