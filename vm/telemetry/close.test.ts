@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toHex } from '../../core/bytes.ts';
 import { mintedUtxoId } from '../../core/energy.ts';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import type { BlsKeyPair } from '../../core/keys.ts';
@@ -221,6 +222,19 @@ describe('interval close', () => {
     expect(hasCloseItem(c.state, J, 'pv', true)).toBe(false);
     expect(getUtxo(c.state, mintedUtxoId('pv', J))).toMatchObject({ wh: 30n });
     expect(getDeviceHealth(c.state, 'pv')).toMatchObject({ missed: 0, lastReportedMs: J });
+  });
+
+  it('deletes only records that are there (a blind delete changes no root, yet costs its path at commit)', () => {
+    const { c, send, toSettlement, toNextInterval } = setup([['pv', {}]]);
+    toNextInterval();
+    const t = c.now();
+    c.block(send([reading('pv', t, -10)]));
+    toSettlement(t);
+    const r = executeBlock(c.state, [], c.ctx(), { endBlockHooks: [intervalCloseHook] });
+    expect(r.events.some((e) => e.type === 'interval-closed')).toBe(true);
+    const deleted = r.changes.filter((ch) => ch.value === undefined);
+    expect(deleted.length).toBeGreaterThan(0);
+    for (const ch of deleted) expect(c.state.get(ch.key), toHex(ch.key)).toBeDefined();
   });
 
   it(`keeps each device's last ${INTERVAL_TOTALS_KEPT} intervals`, () => {

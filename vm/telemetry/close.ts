@@ -105,7 +105,9 @@ function closeReported(state: StateOverlay, block: BlockContext, q: QueuedClose,
   putDeviceHealth(state, q.deviceId, afterReport(getDeviceHealth(state, q.deviceId), { intervalStartMs: I, ...net }, frozen));
   putCloseItem(state, I + params.settlementIntervalMs, q.deviceId, { checkMeter: device.checkMeter, reported: false });
   const expired = I - INTERVAL_TOTALS_KEPT * params.settlementIntervalMs;
-  if (expired >= 0 && getIntervalTotals(state, q.deviceId, expired)?.status !== 'frozen') deleteIntervalTotals(state, q.deviceId, expired);
+  // Only a record there is deleted: a blind delete changes no root, yet its path is loaded and walked at every commit.
+  const old = expired >= 0 ? getIntervalTotals(state, q.deviceId, expired) : undefined;
+  if (old !== undefined && old.status !== 'frozen') deleteIntervalTotals(state, q.deviceId, expired);
   tally.mintedWh += measuresAnother ? 0n : net.exportWh;
   if (frozen) {
     tally.frozen++;
