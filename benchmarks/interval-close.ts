@@ -1,7 +1,8 @@
 /**
  * The interval close hook itself (vm/telemetry/close.ts), for as many reporting devices as
- * one block closes while the close keeps up (CLOSE_WORK_PER_BLOCK), run as a node runs it: on what the block's
- * access list and the hooks' later stages load (vm/testing/staged-load.ts), in strict mode.
+ * one block closes while the close keeps up (CLOSE_WORK_PER_BLOCK), run as a node runs it:
+ * on what the block's access list and the hooks' later stages load
+ * (vm/testing/staged-load.ts), in strict mode.
  * The devices report through real telemetry batches first. Next to it, its ceiling: the
  * same state writes made into an empty overlay and sorted (what the close must do at the
  * least, with no reads). energy.ts measures the minting and the commit on LevelDB; this
