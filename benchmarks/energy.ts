@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceKind, DeviceRecord } from '../core/device.ts';
+import { DEFAULT_PARAMS } from '../core/params.ts';
 import { Database, DbPrefix, dbKey } from '../state/db.ts';
 import { deviceKey, getDevice, putDevice } from '../state/devices.ts';
 import { putGridIntensity } from '../state/energy.ts';
@@ -52,11 +53,18 @@ function device(i: number): DeviceRecord {
   };
 }
 
-async function commit(db: Database, ws: WorldState, changes: readonly StateChange[]): Promise<{ records: number; bytes: number }> {
+/**
+ * The block's commit in its two parts: prepare (the new root: paths loaded, nodes hashed),
+ * which the proposer and every validator also do before they vote, within the round timer;
+ * then the write (one fsync'd batch) and the caches' update, after the decision.
+ */
+async function commit(db: Database, ws: WorldState, changes: readonly StateChange[]): Promise<{ records: number; bytes: number; prepareS: number }> {
+  const start = process.hrtime.bigint();
   const p = await ws.prepare(changes, ws.version + 1);
+  const prepareS = seconds(start);
   const b = db.batch();
   ws.write(p, b);
-  const out = { records: b.length, bytes: b.bytes };
+  const out = { records: b.length, bytes: b.bytes, prepareS };
   await b.write();
   ws.commit(p);
   return out;
@@ -96,6 +104,7 @@ export async function runEnergyBenchmarks(): Promise<Record<string, number>> {
     const loadTimes: number[] = [];
     const mintTimes: number[] = [];
     const commitTimes: number[] = [];
+    const prepareTimes: number[] = [];
     let records = 0;
     let bytes = 0;
     let writes = 0;
@@ -130,6 +139,7 @@ export async function runEnergyBenchmarks(): Promise<Record<string, number>> {
       start = process.hrtime.bigint();
       const c = await commit(db, ws, changes);
       commitTimes.push(seconds(start));
+      prepareTimes.push(c.prepareS);
       rssGrowth = Math.max(rssGrowth, process.memoryUsage().rss - rss0);
       records += c.records;
       bytes += c.bytes;
@@ -146,13 +156,19 @@ export async function runEnergyBenchmarks(): Promise<Record<string, number>> {
     const loadS = median(loadTimes);
     const mintS = median(mintTimes);
     const commitS = median(commitTimes);
+    const prepareS = median(prepareTimes);
+    const stateWritesPerClose = Math.round(writes / CLOSES);
     return {
       devices: DEVICES,
-      stateWritesPerClose: Math.round(writes / CLOSES),
+      stateWritesPerClose,
       dbRecordsPerClose: recordsPerClose,
       loadMs: Math.round(loadS * 1000),
       mintMs: Math.round(mintS * 1000),
       commitMs: Math.round(commitS * 1000),
+      prepareMs: Math.round(prepareS * 1000),
+      prepareUsPerStateWrite: Math.round((prepareS * 1e6) / stateWritesPerClose),
+      roundZeroTimerMs: DEFAULT_PARAMS.requestTimeoutMs,
+      blockPeriodMs: DEFAULT_PARAMS.blockPeriodMs,
       closeMs: Math.round((loadS + mintS + commitS) * 1000),
       devicesClosedPerSec: Math.round(DEVICES / (loadS + mintS + commitS)),
       rawLevelDbPutsPerSec: Math.round(rawPuts),
@@ -172,6 +188,7 @@ export function formatEnergyBenchmarks(r: Record<string, number>): string {
     `  close                       ${g('closeMs')} ms  (load ${g('loadMs')} ms + mint ${g('mintMs')} ms + commit ${g('commitMs')} ms) = ${g('devicesClosedPerSec')} devices/s`,
     `  ceiling: raw LevelDB, the same ${g('dbRecordsPerClose')} records in one fsync'd batch   ${g('rawLevelDbMsForSameRecords')} ms (${g('rawLevelDbPutsPerSec')} puts/s)   close/ceiling time ${(g('closeMs') / Math.max(1, g('rawLevelDbMsForSameRecords'))).toFixed(1)}x`,
     `  ${g('stateWritesPerClose')} state writes per close; heap growth ${g('heapGrowthMiB')} MiB, RSS growth ${g('rssGrowthMiB')} MiB`,
+    `  of the commit, prepare (the new root)  ${g('prepareMs')} ms = ${g('prepareUsPerStateWrite')} us a state write: the proposer and every validator prepare before they vote, within the round-0 timer of ${g('roundZeroTimerMs')} ms from the height's start (${g('blockPeriodMs')} ms of it the block period); markets.ts prints the most state writes a block of each market hook makes`,
   ].join('\n');
 }
 
