@@ -143,7 +143,8 @@ describe('staged loads when more is due than one block takes', () => {
   });
 
   it('a market whose counts are short of its books (never, if place and cancel keep them) waits to be priced first, and the chain goes on', async () => {
-    // Z1 is priced at once and its 3,000 trades take two blocks to write. Z2's record counts
+    // Z1 is priced at once and its 1,000 trades take two blocks to write (CLEARING_UNITS.trade
+    // units each: about 600 a block). Z2's record counts
     // 5 bids and 5 asks of its 20 and 20: the third stage loads 6 entries of each side, and
     // its walk stops there rather than read past them (which would fail every validator's
     // block alike). In the next block Z2 is the first market to price: its slices are whole.
@@ -151,7 +152,7 @@ describe('staged loads when more is due than one block takes', () => {
       Array.from({ length: 2 * n }, (_, i) => ({ side: i % 2 === 0 ? ('bid' as const) : ('ask' as const), price: i % 2 === 0 ? 50n : 10n, volumeWh: 2n }));
     const state = stateWith((o) => {
       writeBooks(o, I, [
-        ['Z1', pairs(3_000)],
+        ['Z1', pairs(1_000)],
         ['Z2', pairs(20)],
       ]);
       putMarket(o, { ...getMarket(o, 'Z2', I)!, bids: 5, asks: 5 });

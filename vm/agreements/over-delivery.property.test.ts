@@ -102,7 +102,7 @@ describe('an agreement slot waits for its interval market to clear', () => {
     // Two slots from S40: slot 1's interval (S41) has a busy market, whose gate is after the agreement starts.
     const id = x.ready({ firstSlotMs: x.slot(40), slots: 2, quantityWh: 1000n });
     const I = x.slot(41);
-    // 5,001 asks of 1 Wh from pv-1 match first (one clearing unit each, a block clears 2,500), then pv-0's 600 Wh.
+    // 5,001 asks of 1 Wh from pv-1 match first (a block writes 625 trades: CLEARING_UNITS.trade each of 2,500 units), then pv-0's 600 Wh.
     const small = Array.from({ length: 5_001 }, (_, i) => t.place(t.sellers[1]!, 'ask', 1n, 100_000n, { I, offset: i }));
     c.block(t.place(t.buyers[1]!, 'bid', 10_000n, 300_000n, { I }), t.place(x.seller, 'ask', 600n, 150_000n, { I, device: 'pv-0' }), ...small);
     x.to(x.slot(40));
@@ -114,7 +114,7 @@ describe('an agreement slot waits for its interval market to clear', () => {
     x.to(settlesAt(I, p) - p.blockPeriodMs);
     c.block(batchTx(c, t.agg, [reading('pv-0', I + p.settlementIntervalMs - 1_000, -1600n)], () => testDeviceKey(1)));
     c.block();
-    for (let i = 0; i < 5 && getSlotSettlement(c.state, id, 1) === undefined; i++) c.block();
+    for (let i = 0; i < 30 && getSlotSettlement(c.state, id, 1) === undefined; i++) c.block();
     // 1,600 metered against 600 sold in the market + 1,000 agreed: no over-delivery; the trade got its 600 Wh.
     expect(getSlotSettlement(c.state, id, 1)).toMatchObject({ meteredWh: 1600n, deliveredWh: 1000n, overCharge: 0n, price: 200_000n });
     expect(t.energyOf(t.buyers[1]!.address)).toBe(600n);

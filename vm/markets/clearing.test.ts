@@ -13,7 +13,7 @@ import { MemoryState } from '../testing/fixtures.ts';
 import { testMarket, ZONE } from '../testing/market.ts';
 import type { BlockContext } from '../types.ts';
 import { clearAuction } from './auction.ts';
-import { clearDueMarkets } from './clearing.ts';
+import { CLEARING_UNITS, CLEARING_WORK_PER_BLOCK, clearDueMarkets } from './clearing.ts';
 import { PRICING_STEPS_PER_UNIT } from './pricing.ts';
 
 function rejection(f: () => unknown): { code: string; field: string | undefined } {
@@ -115,49 +115,54 @@ describe('clearing across blocks', () => {
 
   it('priced and matched a few units a block, a book leaves exactly the state and events of one unbounded block, the result of the rule', () => {
     fc.assert(
-      fc.property(fc.array(order, { minLength: 0, maxLength: 160 }), fc.integer({ min: 1, max: 2 }), (specs, units) => {
-        // Bids dearer on the whole, and 140 pairs that cross whatever else is in the book (best
-        // bids, best asks, 1 Wh each): at least 140 trades, more steps than two units' walk,
-        // so the pricing walk is always cut and resumed.
-        const spine = Array.from({ length: 140 }, (_, i) => ({
-          side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
-          price: i % 2 === 0 ? 100n : 1n,
-          volumeWh: 1n,
-        }));
-        const orders = [...spine, ...spine, ...specs.map((x) => (x.side === 'bid' ? { ...x, price: x.price + 20n } : x))];
-        const one = bookState([['Z', orders]]);
-        const o = new StateOverlay(one);
-        const oneEvents = clearDueMarkets(o, ctx(10), workBudget(Number.MAX_SAFE_INTEGER));
-        one.apply(o.changes());
+      // A block of one trade's units up to two trades' (so some blocks end with units left that no trade fits).
+      fc.property(
+        fc.array(order, { minLength: 0, maxLength: 160 }),
+        fc.integer({ min: CLEARING_UNITS.trade, max: 2 * CLEARING_UNITS.trade }),
+        (specs, units) => {
+          // Bids dearer on the whole, and 280 pairs that cross whatever else is in the book (best
+          // bids, best asks, 1 Wh each): at least 280 trades, more steps than the walk of the
+          // largest budget (8 units, 256 steps), so the pricing walk is always cut and resumed.
+          const spine = Array.from({ length: 280 }, (_, i) => ({
+            side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
+            price: i % 2 === 0 ? 100n : 1n,
+            volumeWh: 1n,
+          }));
+          const orders = [...spine, ...spine, ...specs.map((x) => (x.side === 'bid' ? { ...x, price: x.price + 20n } : x))];
+          const one = bookState([['Z', orders]]);
+          const o = new StateOverlay(one);
+          const oneEvents = clearDueMarkets(o, ctx(10), workBudget(Number.MAX_SAFE_INTEGER));
+          one.apply(o.changes());
 
-        const many = bookState([['Z', orders]]);
-        const manyEvents = [];
-        const statuses: string[] = [];
-        for (let h = 10; getMarket(many, 'Z', I)!.status !== 'cleared'; h++) {
-          const b = new StateOverlay(many);
-          manyEvents.push(...clearDueMarkets(b, ctx(h), workBudget(units)));
-          many.apply(b.changes());
-          statuses.push(getMarket(many, 'Z', I)!.status);
-          expect(h).toBeLessThan(10 + 2 * orders.length);
-        }
-        expect(dump(many)).toEqual(dump(one));
-        expect(manyEvents).toEqual(oneEvents);
+          const many = bookState([['Z', orders]]);
+          const manyEvents = [];
+          const statuses: string[] = [];
+          for (let h = 10; getMarket(many, 'Z', I)!.status !== 'cleared'; h++) {
+            const b = new StateOverlay(many);
+            manyEvents.push(...clearDueMarkets(b, ctx(h), workBudget(units)));
+            many.apply(b.changes());
+            statuses.push(getMarket(many, 'Z', I)!.status);
+            expect(h).toBeLessThan(10 + 2 * orders.length);
+          }
+          expect(dump(many)).toEqual(dump(one));
+          expect(manyEvents).toEqual(oneEvents);
 
-        const rule = clearAuction(
-          orders.flatMap((x, i) => (x.side === 'bid' ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : [])),
-          orders.flatMap((x, i) => (x.side === 'ask' ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : [])),
-        );
-        const mk = getMarket(many, 'Z', I)!;
-        expect([mk.price, mk.volumeWh, mk.trades, mk.recorded]).toEqual([rule.price, rule.volumeWh, rule.trades.length, rule.trades.length]);
-        // The price is known (and announced) before any trade is written, in as many blocks as the pricing walk's units take.
-        const pricingBlocks = Math.max(1, Math.ceil(rule.trades.length / (PRICING_STEPS_PER_UNIT * units)));
-        expect(statuses.slice(0, pricingBlocks - 1).every((s) => s === 'pricing')).toBe(true);
-        expect(statuses[pricingBlocks - 1]).not.toBe('pricing');
-        const types = manyEvents.map((e) => e.type);
-        expect(types.filter((t) => t === 'market-priced')).toHaveLength(1);
-        if (rule.trades.length > 0) expect(types.indexOf('market-priced')).toBeLessThan(types.indexOf('trade'));
-        expect(pricingBlocks).toBeGreaterThan(1);
-      }),
+          const rule = clearAuction(
+            orders.flatMap((x, i) => (x.side === 'bid' ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : [])),
+            orders.flatMap((x, i) => (x.side === 'ask' ? [{ id: `${i}`, price: x.price, volumeWh: x.volumeWh, height: 1, index: i }] : [])),
+          );
+          const mk = getMarket(many, 'Z', I)!;
+          expect([mk.price, mk.volumeWh, mk.trades, mk.recorded]).toEqual([rule.price, rule.volumeWh, rule.trades.length, rule.trades.length]);
+          // The price is known (and announced) before any trade is written, in as many blocks as the pricing walk's units take.
+          const pricingBlocks = Math.max(1, Math.ceil(rule.trades.length / (PRICING_STEPS_PER_UNIT * units)));
+          expect(statuses.slice(0, pricingBlocks - 1).every((s) => s === 'pricing')).toBe(true);
+          expect(statuses[pricingBlocks - 1]).not.toBe('pricing');
+          const types = manyEvents.map((e) => e.type);
+          expect(types.filter((t) => t === 'market-priced')).toHaveLength(1);
+          if (rule.trades.length > 0) expect(types.indexOf('market-priced')).toBeLessThan(types.indexOf('trade'));
+          expect(pricingBlocks).toBeGreaterThan(1);
+        },
+      ),
       // Each run is a few hundred blocks: shrinking a failure would take minutes.
       { numRuns: 8, endOnFailure: true },
     );
@@ -167,7 +172,7 @@ describe('clearing across blocks', () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(order, { minLength: 0, maxLength: 60 }), { minLength: 2, maxLength: 4 }),
-        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: CLEARING_UNITS.trade, max: 40 }),
         (books, units) => {
           const zones = books.map((_, z) => `Z${z}`);
           const build = () => bookState(books.map((orders, z) => [zones[z]!, orders]));
@@ -215,8 +220,37 @@ describe('clearing across blocks', () => {
     );
   });
 
+  it("a block's clearing writes about two state records a unit, at most three, whatever the book: each is a tree path every validator hashes before it votes", () => {
+    // Orders of one size cross one to one, so every trade also finishes its bid and its ask
+    // (the most a trade writes); then a book with nothing that crosses, all refunds.
+    const crossing = Array.from({ length: 4_000 }, (_, i) => ({
+      side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
+      price: i % 2 === 0 ? 50n : 10n,
+      volumeWh: 5n,
+    }));
+    const apart = Array.from({ length: 4_000 }, (_, i) => ({
+      side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
+      price: i % 2 === 0 ? 10n : 50n,
+      volumeWh: 5n,
+    }));
+    for (const orders of [crossing, apart]) {
+      const state = bookState([['Z', orders]]);
+      let most = 0;
+      for (let h = 10; getMarket(state, 'Z', I)!.status !== 'cleared'; h++) {
+        const b = new StateOverlay(state);
+        clearDueMarkets(b, ctx(h), workBudget(CLEARING_WORK_PER_BLOCK));
+        const changes = b.changes();
+        most = Math.max(most, changes.length);
+        state.apply(changes);
+        expect(h).toBeLessThan(40);
+      }
+      expect(most).toBeGreaterThan(CLEARING_WORK_PER_BLOCK); // the budget was spent on writes
+      expect(most).toBeLessThanOrEqual(3 * CLEARING_WORK_PER_BLOCK);
+    }
+  });
+
   it('prices every due market it can before writing the effects of the first: a busy market keeps none after it waiting for its price', () => {
-    // Zone A: 600 crossing pairs (600 trades, each a unit of effects); zone B after it: 3 orders.
+    // Zone A: 600 crossing pairs (600 trades, CLEARING_UNITS.trade units of effects each); zone B after it: 3 orders.
     const busy = Array.from({ length: 1200 }, (_, i) => ({
       side: i % 2 === 0 ? ('bid' as const) : ('ask' as const),
       price: i % 2 === 0 ? 50n : 10n,
@@ -234,8 +268,8 @@ describe('clearing across blocks', () => {
       ],
     ]);
     const b = new StateOverlay(state);
-    // 100 units: both priced (600 and 2 steps: a unit per PRICING_STEPS_PER_UNIT steps begun), then the rest of A's trades written.
-    const written = 100 - Math.ceil(600 / PRICING_STEPS_PER_UNIT) - 1;
+    // 100 units: both priced (600 and 2 steps: a unit per PRICING_STEPS_PER_UNIT steps begun), then as many of A's trades as the rest pays for.
+    const written = Math.floor((100 - Math.ceil(600 / PRICING_STEPS_PER_UNIT) - 1) / CLEARING_UNITS.trade);
     const events = clearDueMarkets(b, ctx(10), workBudget(100));
     state.apply(b.changes());
     expect(events.filter((e) => e.type === 'market-priced').map((e) => e.attributes[0])).toEqual([

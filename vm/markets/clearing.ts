@@ -54,11 +54,11 @@ import { isPastGate } from './rules.ts';
  *              market is priced in the block its gate closes in (event `market-priced`),
  *              and the markets after it need not wait for its effects; the books are frozen
  *              past the gate (no order placed or cancelled), so the result is the trades' own;
- *   matching   the same walk again, writing: one work unit per trade; a bid that is done
+ *   matching   the same walk again, writing: CLEARING_UNITS.trade a trade; a bid that is done
  *              leaves the book with its escrow above ceil(traded x P / 1000) released (step
  *              4) and the rest held for settlement, an ask that is done keeps its collateral
  *              for settlement; the partly consumed heads are kept in the market record;
- *   expiring   step 4: one unit per order that did not trade: refunded in full;
+ *   expiring   step 4: CLEARING_UNITS.refund per order that did not trade: refunded in full;
  *   cleared    every effect is written.
  * Every trade is recorded (state/markets.ts) with an event, and queued for settlement by
  * its interval and the seller's device.
@@ -66,6 +66,18 @@ import { isPastGate } from './rules.ts';
 
 /** Work units the clearing draws per block (with the interval close's 1,000 at most, settlement's 2,000, the agreements' 500 and flexibility's 1,000: 7,000 of MAX_END_BLOCK_WORK). */
 export const CLEARING_WORK_PER_BLOCK = 2_500;
+
+/**
+ * What writing an effect draws, by what it writes, a unit being about two state writes (as
+ * the interval close's, vm/telemetry/close.ts): a trade writes about 8 (its record, its
+ * settlement queue entry, and, as orders finish, the escrow or collateral held, the owner's
+ * account, the book entry and its markers; 11 when it finishes both its orders), a refund 3.
+ * Every state write is a path of the tree that the proposer and each validator hash before
+ * they vote: at a unit a trade, a block of 2,500 trades wrote about 20,000 and missed the
+ * round-0 timer of an idle devnet (benchmarks/README.md, Dec 4). Pricing reads only: a unit
+ * per PRICING_STEPS_PER_UNIT trades.
+ */
+export const CLEARING_UNITS = { trade: 4, refund: 2 } as const;
 /** Entries read from each bucket's head: the units a block can consume, and one to peek. */
 const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
 
@@ -193,7 +205,7 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
   const intervalAttribute: Attribute = ['intervalStartMs', String(mk.intervalStartMs)];
   try {
     while (bid !== undefined && ask !== undefined && bid.price >= ask.price) {
-      if (!budget.take()) return { ...mk, headBid: progress(bid), headAsk: progress(ask), recorded };
+      if (!budget.take(CLEARING_UNITS.trade)) return { ...mk, headBid: progress(bid), headAsk: progress(ask), recorded };
       const q = bid.left < ask.left ? bid.left : ask.left;
       const trade = {
         seq: recorded,
@@ -248,7 +260,7 @@ function matchMarket(state: StateOverlay, m: Uint8Array, mk: MarketRecord, budge
 function expireMarket(state: StateOverlay, m: Uint8Array, budget: WorkBudget): boolean {
   for (const side of ['bid', 'ask'] as Side[]) {
     for (const e of state.iterate(marketBookPrefix(side, m))) {
-      if (!budget.take()) return false;
+      if (!budget.take(CLEARING_UNITS.refund)) return false;
       const id = entryId(e);
       const o = decodeBookOrder(e[1]);
       unlock(state, o.owner, o.locked);

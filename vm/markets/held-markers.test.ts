@@ -20,7 +20,7 @@ import { StateOverlay, type StateReader } from '../../state/overlay.ts';
 import { executeBlock } from '../executor.ts';
 import { testMarket, ZONE, type TestMarket } from '../testing/market.ts';
 import type { BlockContext, HookRange } from '../types.ts';
-import { marketSettlementHook, settleTrades } from './settlement.ts';
+import { marketSettlementHook, SETTLEMENT_UNITS, settleTrades } from './settlement.ts';
 import { workBudget } from '../end-block.ts';
 import { loadAsTheNode } from '../testing/staged-load.ts';
 import { endBlockHooks } from '../registry.ts';
@@ -86,7 +86,7 @@ describe('held trades settle through resolution markers', () => {
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
       const o = new StateOverlay(c.state);
-      settleTrades(o, c.ctx(), workBudget(2));
+      settleTrades(o, c.ctx(), workBudget(2 * SETTLEMENT_UNITS.trade)); // two trades a block
       c.state.apply(o.changes());
       c.height++;
       seen.push(settledCount(t, 5));

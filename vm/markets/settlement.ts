@@ -78,10 +78,18 @@ import { clearedThrough, clearingHeadRanges } from './clearing.ts';
  * block nothing. What a block reads is
  * bounded: the queue's first QUEUE_LIMIT entries, the first HELD_MARKER_LIMIT markers, and
  * of each marker's group the trades it may settle (the first up to the budget, the others
- * HELD_GROUP_LIMIT). One work unit per trade (and per trade moved aside).
+ * HELD_GROUP_LIMIT). SETTLEMENT_UNITS.trade per trade settled, SETTLEMENT_UNITS.movedAside per
+ * trade moved aside.
  */
 
 export const SETTLEMENT_WORK_PER_BLOCK = 2_000;
+/**
+ * What a trade draws, by what it writes, a unit being about two state writes (as the
+ * clearing's, vm/markets/clearing.ts CLEARING_UNITS): settling one writes about 7 (payments,
+ * the energy UTXOs, the queue entry, the progress and held money as groups and orders
+ * finish), moving one aside 2 (its queue entry deleted, the held one written).
+ */
+export const SETTLEMENT_UNITS = { trade: 4, movedAside: 1 } as const;
 const QUEUE_LIMIT = SETTLEMENT_WORK_PER_BLOCK + 1;
 /** Resolution markers a block looks at (the declared slice of the marker bucket). */
 export const HELD_MARKER_LIMIT = 64;
@@ -251,7 +259,7 @@ function settleGroup(
     if (cur.done === true) break;
     const i = itemOf(cur.value);
     if (!sameGroup(i, head)) break;
-    const stop: Stop = n === max ? 'limit' : budget.take() ? undefined : 'budget';
+    const stop: Stop = n === max ? 'limit' : budget.take(SETTLEMENT_UNITS.trade) ? undefined : 'budget';
     if (stop !== undefined) {
       putSettleProgress(state, head.intervalStartMs, head.deviceId, { allocatedWh, tradedWh });
       return { next: cur, stop };
@@ -300,7 +308,7 @@ function settleQueue(state: StateOverlay, block: BlockContext, budget: WorkBudge
           if (cur.done === true) break;
           const i = itemOf(cur.value);
           if (!sameGroup(i, head)) break;
-          if (!budget.take()) return false;
+          if (!budget.take(SETTLEMENT_UNITS.movedAside)) return false;
           state.delete(i.key);
           state.set(settleItemKey(MarketBucket.settleHeld, i.intervalStartMs, i.deviceId, i.zone, i.trade.seq), cur.value[1]);
           cur = it.next();
@@ -339,7 +347,7 @@ const queuedGroupOf = (mk: ResolvedMarker): Uint8Array => settleGroupPrefix(Mark
 
 /**
  * Settles the held trades of the resolved intervals the due markers name, as the queue's
- * (one unit per trade); a marker goes once its group has none left. Returns false when the
+ * (SETTLEMENT_UNITS.trade per trade); a marker goes once its group has none left. Returns false when the
  * budget ran out.
  */
 function settleResolved(state: StateOverlay, block: BlockContext, budget: WorkBudget, events: BlockEvent[]): boolean {

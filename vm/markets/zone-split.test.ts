@@ -17,7 +17,7 @@ describe("a device selling in two zones' markets of one interval", () => {
     c.block(t.place(s0, 'ask', 600n, 100_000n), t.place(b0, 'bid', 600n, 300_000n));
     c.block(move('pv-0'));
     c.block(move('pv-1'));
-    // NL2 is busy: 5,001 asks of 1 Wh from pv-1 match before pv-0's (a block clears 2,500 units).
+    // NL2 is busy: 5,001 asks of 1 Wh from pv-1 match before pv-0's (a block writes 625 trades: CLEARING_UNITS.trade each of 2,500 units).
     const small = Array.from({ length: 5_001 }, (_, i) => t.place(s1, 'ask', 1n, 50_000n, { zone: ZONE2, offset: i }));
     c.block(t.place(s0, 'ask', 600n, 100_000n, { zone: ZONE2 }), t.place(b1, 'bid', 5_601n, 300_000n, { zone: ZONE2 }), ...small);
     const money = t.money() + getAccount(c.state, imbalanceAccount(ZONE2)).balance;
@@ -26,7 +26,7 @@ describe("a device selling in two zones' markets of one interval", () => {
     t.deliver([['pv-0', 1800n]]);
     t.toSettlement();
     const over: bigint[] = [];
-    for (let i = 0; i < 8; i++) for (const e of c.block().events) if (e.type === 'over-delivery') over.push(BigInt(Object.fromEntries(e.attributes).overWh!));
+    for (let i = 0; i < 30; i++) for (const e of c.block().events) if (e.type === 'over-delivery') over.push(BigInt(Object.fromEntries(e.attributes).overWh!));
     expect(over.reduce((s, x) => s + x, 0n)).toBe(600n);
     expect(t.energyOf(b0.address) + t.energyOf(b1.address)).toBe(1200n);
     expect(t.money() + getAccount(c.state, imbalanceAccount(ZONE2)).balance).toBe(money);
