@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { equalBytes } from '../core/bytes.ts';
+import { compareBytes, equalBytes } from '../core/bytes.ts';
 import { ZERO_HASH } from '../core/hash.ts';
 import { EMPTY_ROOT, encodeProof, keyPath, verifyProof } from '../core/proof.ts';
-import { buildTree, countLeaves, findLeaf, makeLeaf, nodeHash, proveInTree, updateTree, withPaths, type TreeNode } from './tree.ts';
+import { buildTree, countLeaves, findLeaf, makeLeaf, nodeHash, proveInTree, sortChanges, updateTree, withPaths, type TreeNode } from './tree.ts';
 
 type Op = { key: Uint8Array; value: Uint8Array | undefined };
 
@@ -45,6 +45,25 @@ function isCompact(node: TreeNode): boolean {
 }
 
 describe('state tree', () => {
+  it('sortChanges orders by path, byte by byte, and keeps the later of two changes to one path', () => {
+    // Paths that share their first bytes (up to all but the last) and repeat: ties on any prefix.
+    const path = fc.tuple(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 2 })).map(([at, b]) => {
+      const p = new Uint8Array(32).fill(7);
+      p[at] = b;
+      return p;
+    });
+    fc.assert(
+      fc.property(fc.array(path, { maxLength: 60 }), (paths) => {
+        const changes = paths.map((keyHash, i) => ({ keyHash, value: new Uint8Array([i]) }));
+        // The reference: for each distinct path its last change, in byte order.
+        const last = new Map<string, (typeof changes)[number]>();
+        for (const c of changes) last.set(c.keyHash.join(','), c);
+        const expected = [...last.values()].sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+        expect(sortChanges(changes)).toEqual(expected);
+      }),
+    );
+  });
+
   it('the empty tree has the zero root', () => {
     expect(equalBytes(nodeHash(null), EMPTY_ROOT)).toBe(true);
     expect(equalBytes(EMPTY_ROOT, ZERO_HASH)).toBe(true);
