@@ -4,7 +4,7 @@ import { settlesAt } from '../core/meter.ts';
 import { DEVNET_PARAMS } from '../core/params.ts';
 import { encodeTimerRefs } from '../core/agreement.ts';
 import { MarketBucket } from '../core/state-keys.ts';
-import { bookKey, putMarket, settleItemKey } from '../state/markets.ts';
+import { bookKey, bookPrefix, putMarket, settleItemKey } from '../state/markets.ts';
 import { StateOverlay, type StateChange } from '../state/overlay.ts';
 import { timerKey } from '../state/agreements.ts';
 import { putDevice } from '../state/devices.ts';
@@ -13,7 +13,7 @@ import { runEndBlockHooks } from './end-block.ts';
 import { executeBlock } from './executor.ts';
 import { endBlockHooks } from './registry.ts';
 import { AGREEMENT_WORK_PER_BLOCK } from './agreements/execution.ts';
-import { CLEARING_WORK_PER_BLOCK, clearDueMarkets } from './markets/clearing.ts';
+import { CLEARING_UNITS, CLEARING_WORK_PER_BLOCK, clearDueMarkets } from './markets/clearing.ts';
 import { PRICING_STEPS_PER_UNIT } from './markets/pricing.ts';
 import { getMarket } from '../state/markets.ts';
 import { workBudget } from './end-block.ts';
@@ -55,6 +55,20 @@ describe('staged loads when more is due than one block takes', () => {
     const n = CLEARING_WORK_PER_BLOCK + 10;
     const state = stateWith((o) => writeBooks(o, I, [['Z', Array.from({ length: n }, () => ({ side: 'bid' as const, price: 100n, volumeWh: 10n }))]]));
     await expect(stagedLoads(state, I - params.gateClosureLeadMs)).resolves.toBeInstanceOf(Array);
+  });
+
+  it('a market of bids only: a whole budget of refunds a block, block after block, within what the node loaded', async () => {
+    const n = 2 * CLEARING_WORK_PER_BLOCK;
+    const state = stateWith((o) => writeBooks(o, I, [['Z', Array.from({ length: n }, () => ({ side: 'bid' as const, price: 100n, volumeWh: 10n }))]]));
+    const gate = I - params.gateClosureLeadMs;
+    for (const height of [10, 11]) {
+      // Each block refunds a whole budget's worth (nothing crosses: pricing walks no step).
+      const ctx: BlockContext = { chainId: 'staged', params, height, timestamp: gate, proposer: new Uint8Array(20) };
+      const r = executeBlock(await loadAsTheNode(state, [], ctx), [], ctx, { strictAccess: true });
+      state.apply(r.changes);
+    }
+    const left = [...state.iterate(bookPrefix('bid'))].length;
+    expect(n - left).toBe(2 * Math.floor(CLEARING_WORK_PER_BLOCK / CLEARING_UNITS.refund));
   });
 
   describe('a market whose crossing books reach past the slices of their heads', () => {

@@ -181,6 +181,13 @@ export interface HookReads {
  * - Before each item of work it draws from `budget` (`workPerBlock` units a block), and
  *   what the budget does not cover waits in the state for the next block, so a backlog
  *   (100,000 orders to clear) spreads over blocks instead of stalling one.
+ * - An item that writes draws by what it writes, a unit being about a transfer's writes (two
+ *   or three state records): every record written is a path of the state tree that the
+ *   proposer and then each validator hash before they vote, within the round timer. At a
+ *   unit an item, a fleet's close and a busy market's clearing wrote 3,500-20,000 records in
+ *   one block and outlasted it (benchmarks/README.md). The close, the clearing and the
+ *   settlement weigh their items so (CLOSE_UNITS, CLEARING_UNITS, SETTLEMENT_UNITS); the
+ *   agreements' and flexibility's items still draw one each.
  */
 export interface EndBlockHook {
   readonly name: string;

@@ -68,18 +68,19 @@ import { isPastGate } from './rules.ts';
 export const CLEARING_WORK_PER_BLOCK = 2_500;
 
 /**
- * What writing an effect draws, by what it writes, a unit being about two state writes (as
- * the interval close's, vm/telemetry/close.ts): a trade writes about 8 (its record, its
- * settlement queue entry, and, as orders finish, the escrow or collateral held, the owner's
- * account, the book entry and its markers; 11 when it finishes both its orders), a refund 3.
- * Every state write is a path of the tree that the proposer and each validator hash before
- * they vote: at a unit a trade, a block of 2,500 trades wrote about 20,000 and missed the
- * round-0 timer of an idle devnet (benchmarks/README.md, Dec 4). Pricing reads only: a unit
- * per PRICING_STEPS_PER_UNIT trades.
+ * What writing an effect draws, by what it writes (vm/types.ts EndBlockHook: a unit is about
+ * a transfer's writes): a trade writes about 8 records (its record, its settlement queue
+ * entry, and, as orders finish, the escrow or collateral held, the owner's account, the book
+ * entry and its markers; 11 when it finishes both its orders), a refund 3. At a unit a trade,
+ * a block of 2,500 trades wrote about 20,000 and missed the round-0 timer of an idle devnet.
+ * Pricing reads only: a unit per PRICING_STEPS_PER_UNIT trades.
  */
 export const CLEARING_UNITS = { trade: 4, refund: 2 } as const;
-/** Entries read from each bucket's head: the units a block can consume, and one to peek. */
-const HEAD_LIMIT = CLEARING_WORK_PER_BLOCK + 1;
+/**
+ * Entries read from each bucket's head: as many as a block's effects can take off one side
+ * (an entry leaves it for a trade's units or a refund's, whichever is fewer), and one to peek.
+ */
+const HEAD_LIMIT = Math.floor(CLEARING_WORK_PER_BLOCK / Math.min(CLEARING_UNITS.trade, CLEARING_UNITS.refund)) + 1;
 
 const BIDS = bookPrefix('bid');
 const ASKS = bookPrefix('ask');
@@ -118,7 +119,7 @@ export function clearedThrough(state: StateReader, intervalStartMs: number): boo
  * and the hooks after it (clearedThrough) peek at. Entries the block's txs deleted lie in
  * between: each order-cancel deletes its order's book entry, and cancelling the best orders
  * of a market to come moves that head by one. A slice of HEAD_LIMIT alone let a block of
- * 2,501 such cancels make every validator read past it and halt (vm/staged-limits.test.ts);
+ * HEAD_LIMIT such cancels make every validator read past it and halt (vm/staged-limits.test.ts);
  * a block holds at most maxBlockTxs txs, so this many entries always cover the peek.
  */
 export const clearingHeadRanges = (block: BlockContext): HookRange[] =>

@@ -84,10 +84,11 @@ import { clearedThrough, clearingHeadRanges } from './clearing.ts';
 
 export const SETTLEMENT_WORK_PER_BLOCK = 2_000;
 /**
- * What a trade draws, by what it writes, a unit being about two state writes (as the
- * clearing's, vm/markets/clearing.ts CLEARING_UNITS): settling one writes about 7 (payments,
- * the energy UTXOs, the queue entry, the progress and held money as groups and orders
- * finish), moving one aside 2 (its queue entry deleted, the held one written).
+ * What a trade draws, by what it writes (vm/types.ts EndBlockHook: a unit is about a
+ * transfer's writes): settling one writes about 7 records (payments, the energy UTXOs, the
+ * queue entry, the progress and held money as groups and orders finish), moving one aside 2
+ * (its queue entry deleted, the held one written). A block may move QUEUE_LIMIT - 1 aside, so
+ * the queue's slice stays a unit an entry.
  */
 export const SETTLEMENT_UNITS = { trade: 4, movedAside: 1 } as const;
 const QUEUE_LIMIT = SETTLEMENT_WORK_PER_BLOCK + 1;

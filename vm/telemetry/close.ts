@@ -43,8 +43,8 @@ import { afterMiss, afterReport } from './missing-data.ts';
  */
 
 /**
- * Work units an entry's close draws, by what it writes (a unit is about a transfer: two or
- * three records). A reported interval writes about nine (cursor, token and its index,
+ * Work units an entry's close draws, by what it writes (vm/types.ts EndBlockHook: a unit is
+ * about a transfer's writes). A reported interval writes about nine (cursor, token and its index,
  * totals, old totals, health, next watch, the entry); a missed one three (health, next
  * watch, the entry); a watch whose device reported, or is no longer active, one (the entry).
  */
