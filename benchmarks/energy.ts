@@ -167,8 +167,6 @@ export async function runEnergyBenchmarks(): Promise<Record<string, number>> {
       commitMs: Math.round(commitS * 1000),
       prepareMs: Math.round(prepareS * 1000),
       prepareUsPerStateWrite: Math.round((prepareS * 1e6) / stateWritesPerClose),
-      roundZeroTimerMs: DEFAULT_PARAMS.requestTimeoutMs,
-      blockPeriodMs: DEFAULT_PARAMS.blockPeriodMs,
       closeMs: Math.round((loadS + mintS + commitS) * 1000),
       devicesClosedPerSec: Math.round(DEVICES / (loadS + mintS + commitS)),
       rawLevelDbPutsPerSec: Math.round(rawPuts),
@@ -188,7 +186,7 @@ export function formatEnergyBenchmarks(r: Record<string, number>): string {
     `  close                       ${g('closeMs')} ms  (load ${g('loadMs')} ms + mint ${g('mintMs')} ms + commit ${g('commitMs')} ms) = ${g('devicesClosedPerSec')} devices/s`,
     `  ceiling: raw LevelDB, the same ${g('dbRecordsPerClose')} records in one fsync'd batch   ${g('rawLevelDbMsForSameRecords')} ms (${g('rawLevelDbPutsPerSec')} puts/s)   close/ceiling time ${(g('closeMs') / Math.max(1, g('rawLevelDbMsForSameRecords'))).toFixed(1)}x`,
     `  ${g('stateWritesPerClose')} state writes per close; heap growth ${g('heapGrowthMiB')} MiB, RSS growth ${g('rssGrowthMiB')} MiB`,
-    `  of the commit, prepare (the new root)  ${g('prepareMs')} ms = ${g('prepareUsPerStateWrite')} us a state write: the proposer and every validator prepare before they vote, within the round-0 timer of ${g('roundZeroTimerMs')} ms from the height's start (${g('blockPeriodMs')} ms of it the block period); markets.ts prints the most state writes a block of each market hook makes`,
+    `  of the commit, prepare (the new root)  ${g('prepareMs')} ms = ${g('prepareUsPerStateWrite')} us a state write: the proposer and every validator prepare before they vote, within the round-0 timer of ${DEFAULT_PARAMS.requestTimeoutMs} ms from the height's start (${DEFAULT_PARAMS.blockPeriodMs} ms of it the block period); markets.ts prints the most state writes a block of each market hook makes`,
   ].join('\n');
 }
 

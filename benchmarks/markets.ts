@@ -315,10 +315,9 @@ function manyMarkets(markets: number, perMarket: number): string[] {
 }
 
 /**
- * About 10,000 trades in one market (13,400 orders: about three in four trade, as the spread
- * of orders() has it), then meter data for every seller's device, then settlement.
+ * The settlement queue of about 10,000 trades in one market (13,400 orders: about three in
+ * four trade, as the spread of orders() has it), with meter data for every seller's device.
  */
-/** The settlement queue of about 10,000 trades, with the meter data of every seller's device. */
 function settlementState() {
   const orderCount = 13_400;
   const { state } = books(1, orderCount);
@@ -358,6 +357,7 @@ function settlementState() {
   return { state, queued, devices, due };
 }
 
+/** Settlement of settlementState(): in one run, then from a fresh copy in budgeted blocks. */
 function settlement(): string[] {
   const { state, queued, devices, due } = settlementState();
   const one = blocks(state, settleTrades, Number.MAX_SAFE_INTEGER, due);
