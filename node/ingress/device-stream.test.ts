@@ -207,6 +207,37 @@ describe('ConnectDevice', () => {
     call.end();
   });
 
+  it('holds a command for a device with no stream: delivered when it connects within the window, never after', async () => {
+    h = await startHarness();
+    const d = h.addDevice('charger-2');
+    const another = h.addDevice('elsewhere', { operator: new Uint8Array(20).fill(7) });
+    const base = {
+      type: 1 as const,
+      powerLimitW: 3000,
+      priceMicroPerKwh: 100_000n,
+      commandHash: new Uint8Array(32).fill(3),
+      deviceIds: [d.id, another.id],
+      issuer: new Uint8Array(20),
+    };
+    // Issued while the device is away: pushed to no stream, held (only for the device this node's aggregator serves).
+    expect(h.ingress.command({ ...base, commandId: 'long', validUntilUs: nowUs() + 60_000_000n })).toBe(0);
+    expect(h.ingress.command({ ...base, commandId: 'short', validUntilUs: nowUs() + 300_000n })).toBe(0);
+    expect(h.ingress.heldCommands).toBe(2);
+    await sleep(400); // 'short' ends meanwhile
+    const call = connect(client(h));
+    const got: Record<string, unknown>[] = [];
+    call.on('data', (m: Record<string, unknown>) => got.push(m));
+    call.on('error', () => {});
+    const connectedAt = Date.now();
+    call.write(readingMessage(d, nowUs(), 0n));
+    await until('the held command', () => got.length === 1, 1000);
+    expect(Date.now() - connectedAt).toBeLessThan(1000);
+    await sleep(100);
+    expect(got.map((m) => m.command_id)).toEqual(['long']);
+    expect(h.ingress.heldCommands).toBe(0);
+    call.end();
+  });
+
   it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
     h = await startHarness({ limits: { maxQueuedCommands: 4 } });
     const d = h.addDevice('sleepy');

@@ -9,6 +9,7 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
 import type { IssuedCommand } from '../../core/command.ts';
 import type { Aggregator } from './aggregator.ts';
 import type { BatchGate } from './batch-gate.ts';
+import { DEFAULT_HELD_COMMAND_LIMITS, HeldCommands, type HeldCommandLimits } from './held-commands.ts';
 
 /**
  * The node side of the device stream (rpc/grpc/device-ingress.ts DeviceIngressApi): who
@@ -50,6 +51,8 @@ export interface IngressDeps {
   readonly acks: (acks: readonly ReadingAck[]) => void;
   /** Wall clock, ms. */
   readonly clock?: () => number;
+  /** Commands held for devices of this node's aggregator that have no open stream. */
+  readonly heldCommands?: HeldCommandLimits;
 }
 
 interface OpenSession {
@@ -61,11 +64,13 @@ export class DeviceIngress implements DeviceIngressApi {
   private readonly deps: IngressDeps;
   private readonly clock: () => number;
   private readonly sessions = new Map<string, Set<OpenSession>>();
+  private readonly held: HeldCommands;
 
   constructor(deps: IngressDeps) {
     this.deps = deps;
     this.chainId = deps.chainId;
     this.clock = deps.clock ?? Date.now;
+    this.held = new HeldCommands(deps.heldCommands ?? DEFAULT_HELD_COMMAND_LIMITS);
   }
 
   nowUs(): bigint {
@@ -75,6 +80,11 @@ export class DeviceIngress implements DeviceIngressApi {
   /** Devices with an open stream now. */
   get connectedDevices(): number {
     return this.sessions.size;
+  }
+
+  /** Commands waiting for their devices to connect (one per device a command names). */
+  get heldCommands(): number {
+    return this.held.size;
   }
 
   private allowed(id: string, field: string): DeviceRecord {
@@ -104,6 +114,7 @@ export class DeviceIngress implements DeviceIngressApi {
     let set = this.sessions.get(deviceId);
     if (set === undefined) this.sessions.set(deviceId, (set = new Set()));
     set.add(entry);
+    for (const c of this.held.take(deviceId, this.nowUs())) onCommand(c);
     let closed = false;
     return {
       deviceId,
@@ -118,17 +129,34 @@ export class DeviceIngress implements DeviceIngressApi {
     };
   }
 
-  /** A grid command (node event 'command-issued'): pushed at once to every open stream of its target devices. */
+  /**
+   * A grid command (node event 'command-issued'): pushed at once to every open stream of
+   * its target devices; held for a target of this node's aggregator with no open stream,
+   * until it connects within the command's window (node/ingress/held-commands.ts).
+   * Returns the streams it was pushed to now.
+   */
   command(c: IssuedCommand): number {
-    if (c.validUntilUs < this.nowUs()) return 0;
+    const now = this.nowUs();
+    if (c.validUntilUs < now) return 0;
     let delivered = 0;
     for (const id of c.deviceIds) {
-      for (const s of this.sessions.get(id) ?? []) {
+      const open = this.sessions.get(id);
+      if (open === undefined) {
+        if (this.serves(id)) this.held.hold(id, c, now);
+        continue;
+      }
+      for (const s of open) {
         s.onCommand(c);
         delivered++;
       }
     }
     return delivered;
+  }
+
+  /** Whether `id` may stream to this node: its operator is this node's aggregator. */
+  private serves(id: string): boolean {
+    const d = this.deps.device(id);
+    return d !== undefined && equalBytes(d.operator, this.deps.aggregator);
   }
 
   private async submit(deviceId: string, readings: readonly SignedReading[]): Promise<readonly ReadingVerdict[]> {
