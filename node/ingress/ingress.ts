@@ -9,7 +9,7 @@ import type { ReadingAck } from '../../rpc/node-api.ts';
 import type { IssuedCommand } from '../../core/command.ts';
 import type { Aggregator } from './aggregator.ts';
 import type { BatchGate } from './batch-gate.ts';
-import { DEFAULT_HELD_COMMAND_LIMITS, HeldCommands, type HeldCommandLimits } from './held-commands.ts';
+import { HeldCommands } from './held-commands.ts';
 
 /**
  * The node side of the device stream (rpc/grpc/device-ingress.ts DeviceIngressApi): who
@@ -51,8 +51,6 @@ export interface IngressDeps {
   readonly acks: (acks: readonly ReadingAck[]) => void;
   /** Wall clock, ms. */
   readonly clock?: () => number;
-  /** Commands held for devices of this node's aggregator that have no open stream. */
-  readonly heldCommands?: HeldCommandLimits;
 }
 
 interface OpenSession {
@@ -64,13 +62,13 @@ export class DeviceIngress implements DeviceIngressApi {
   private readonly deps: IngressDeps;
   private readonly clock: () => number;
   private readonly sessions = new Map<string, Set<OpenSession>>();
-  private readonly held: HeldCommands;
+  /** Commands for devices of this node's aggregator that have no open stream. */
+  private readonly held = new HeldCommands();
 
   constructor(deps: IngressDeps) {
     this.deps = deps;
     this.chainId = deps.chainId;
     this.clock = deps.clock ?? Date.now;
-    this.held = new HeldCommands(deps.heldCommands ?? DEFAULT_HELD_COMMAND_LIMITS);
   }
 
   nowUs(): bigint {
