@@ -1,6 +1,7 @@
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/net.ts';
 import { createFakeNode } from '../testing/fake-node.ts';
 import { reflectionClient } from '../testing/reflection-client.ts';
 import { devicePackage } from './device-contract.ts';
@@ -8,7 +9,7 @@ import { joulePackageDefinition } from './joule-proto.ts';
 import { jouleGrpcServices } from './joule-services.ts';
 import { startGrpcServer, type RunningGrpcServer } from './server.ts';
 
-/** The gRPC port itself: health, reflection, the connection limit and the message size limit, with real grpc-js clients. */
+/** The gRPC port itself: health, reflection, the connection, stream and message size limits, with real grpc-js clients. */
 
 let server: RunningGrpcServer | undefined;
 const closers: (() => void)[] = [];
@@ -90,6 +91,46 @@ describe('the gRPC server', () => {
     const second = await check(healthClient(server.port, { 'grpc.initial_reconnect_backoff_ms': 100 }), '');
     expect(second.err?.code).toBe(status.UNAVAILABLE);
     expect(server.connections()).toBe(1);
+  });
+
+  it('serves at most maxStreamsPerConnection streams of one connection at once; the next waits for one to end', async () => {
+    let open = 0;
+    let most = 0;
+    const counting = {
+      definition: devicePackage().service,
+      implementation: {
+        ConnectDevice: (call: { on(e: string, f: (m: unknown) => void): void; write(m: unknown): void; end(): void }) => {
+          most = Math.max(most, ++open);
+          call.on('data', () => call.write({ command_id: 'echo' }));
+          call.on('end', () => {
+            open--;
+            call.end();
+          });
+        },
+      },
+    };
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [counting], limits: { maxStreamsPerConnection: 2 } });
+    const Ctor = makeGenericClientConstructor(devicePackage().service as never, 'EnergyDeviceStream');
+    const client = new Ctor(`127.0.0.1:${server.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as {
+      ConnectDevice(): { on(e: string, f: (m: unknown) => void): void; write(m: unknown): void; end(): void };
+      close(): void;
+    };
+    closers.push(() => client.close());
+    const echoed: number[] = [];
+    const calls = [0, 1, 2].map((i) => {
+      const call = client.ConnectDevice();
+      call.on('data', () => echoed.push(i));
+      call.on('error', () => {});
+      call.write({ device_id: `d-${i}` });
+      return call;
+    });
+    await waitFor('the first two streams echoed', () => (echoed.length === 2 ? true : undefined), 3000, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(echoed.sort()).toEqual([0, 1]);
+    calls[0]!.end();
+    await waitFor('the third stream echoed', () => (echoed.includes(2) ? true : undefined), 3000, 20);
+    expect(most).toBe(2);
+    for (const c of calls.slice(1)) c.end();
   });
 
   it('refuses a message over its size limit with RESOURCE_EXHAUSTED', async () => {
