@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as blst from '@chainsafe/blst';
 import { fromHex, toHex, utf8 } from '../core/bytes.ts';
+import { decode, type Encodable, encode } from '../core/codec.ts';
 import { sha256 } from '../core/hash.ts';
 import { addressFromPublicKey, ed25519FromSeed, ed25519Sign, ed25519Verify, formatAddress } from '../core/keys.ts';
 import type { AccountJson, BlockJson, EnergyUtxoListJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
@@ -27,6 +28,7 @@ import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
 import { NodeProcess } from '../cli/node-process.ts';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { READING_AGE_BUCKETS } from '../node/metrics/grpc.ts';
+import { readingFromWire, readingToWire } from '../core/telemetry.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { medianPerCore } from './cpu-rate.ts';
 import { slowestBlocks, type SlowBlock } from './slow-blocks.ts';
@@ -47,6 +49,8 @@ export interface IngressBenchResult {
   readonly ceilingPerSecond: number;
   /** node:crypto Ed25519 verifies a second on one core, measured with the ceiling: the machine's speed outside blst. */
   readonly ed25519PerSecond: number;
+  /** Readings a second through the canonical codec on one core, measured with the ceiling: the speed of the node's JavaScript. */
+  readonly codecPerSecond: number;
   readonly blocksWithReadings: number;
   readonly blocksWithReadingsAndTransfers: number;
   readonly blocksWithReadingsAndRetirements: number;
@@ -143,6 +147,32 @@ function ed25519Rate(verifies = 2000, samples = 5): number {
   });
 }
 
+/**
+ * Readings a second through the canonical codec on one core (1,000 readings encoded as a
+ * batch's body carries them, decoded and read back, as a peer does with every telemetry
+ * batch), the median of `samples`. Ed25519 and blst are native code and have moved
+ * together on this machine; the JavaScript half of a reading (codecs, objects, GC) has
+ * not always moved with them, and the target is a share of blst's rate.
+ */
+function codecRate(readings = 1000, rounds = 40, samples = 5): number {
+  const body: Encodable[] = Array.from({ length: readings }, (_, i) =>
+    readingToWire({
+      deviceId: `bench-meter-${i}`,
+      timestampUs: 1_796_000_000_000_000n + BigInt(i),
+      netEnergyWh: BigInt((i % 5000) - 2500),
+      stateOfChargePercent: i % 101,
+    }),
+  );
+  const roundTrip = (times: number) => {
+    for (let r = 0; r < times; r++) {
+      const back = decode(encode(body)) as Encodable[];
+      for (let i = 0; i < back.length; i++) readingFromWire(back[i]!, 'reading');
+    }
+  };
+  roundTrip(20); // optimized code, not the interpreter's: a process's first rounds run at half speed
+  return medianPerCore(samples, readings * rounds, () => roundTrip(rounds));
+}
+
 async function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
@@ -165,6 +195,7 @@ export type OfferedRate = number | { readonly ceilingShare: number };
 export async function runIngressBenchmark(opts: { devices: number; rate: OfferedRate; seconds: number }): Promise<IngressBenchResult> {
   const before = aggregateVerifyRate();
   const edBefore = ed25519Rate();
+  const codecBefore = codecRate();
   const o = { ...opts, rate: typeof opts.rate === 'number' ? opts.rate : Math.round(((opts.rate.ceilingShare * 2) / 5) * before) };
   const dir = await mkdtemp(join(tmpdir(), 'joule-bench-ingress-'));
   const net = await createLocalNetwork({
@@ -322,6 +353,7 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
     }
     const after = aggregateVerifyRate();
     const edAfter = ed25519Rate();
+    const codecAfter = codecRate();
     const rate = (before + after) / 2;
     const fig = (v: unknown) => (typeof v === 'number' ? v : null);
     // Over the sending window (the simulator's own 'done' rates also count its wait for the last finals).
@@ -336,6 +368,7 @@ export async function runIngressBenchmark(opts: { devices: number; rate: Offered
       aggregateVerifyBeforeAfter: [before, after],
       ceilingPerSecond: (2 * rate) / 5,
       ed25519PerSecond: (edBefore + edAfter) / 2,
+      codecPerSecond: (codecBefore + codecAfter) / 2,
       blocksWithReadings: withReadings,
       blocksWithReadingsAndTransfers: withTransfers,
       blocksWithReadingsAndRetirements: withRetirements,
@@ -410,7 +443,7 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     'device ingress: 4 validator processes on this 2-core machine, devices over gRPC from `joule simulate devices --presign`, block period 1 s',
     `  ceiling  2 cores x blst aggregate-verify ${n(r.aggregateVerifyPerSecond)} readings/s / (4 validators + 1 ingress)   ${n(r.ceilingPerSecond)} readings/s`,
     `           (blst measured before the run ${n(r.aggregateVerifyBeforeAfter[0])}, after it ${n(r.aggregateVerifyBeforeAfter[1])}: the offer comes from the first, the ratio from the mean)`,
-    `  machine speed outside blst: node:crypto Ed25519 ${n(r.ed25519PerSecond)} verifies/s on one core (usually 11,700-12,000 here)`,
+    `  machine speed outside blst: node:crypto Ed25519 ${n(r.ed25519PerSecond)} verifies/s on one core (usually 11,700-12,000 here); JavaScript: ${n(r.codecPerSecond)} readings/s through the codec on one core, ${fixed(r.codecPerSecond / r.aggregateVerifyPerSecond, 0)} x blst's rate`,
     `  readings final/s (offered ${n(r.offeredPerSecond)}/s, sent ${n(r.sentPerSecond)}/s)         ${n(r.finalPerSecond)} readings/s  (${((100 * r.finalPerSecond) / r.ceilingPerSecond).toFixed(0)} % of ceiling; target 60 %)`,
     `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < 3 s)`,
     `  the same by 5 s window of the run (readings final in it), s: ${r.windowsMs.map(([p50, p99]) => `${inSeconds(p50)} / ${inSeconds(p99)}`).join(', ')}`,
