@@ -8,7 +8,7 @@ export interface HeldCommandLimits {
   readonly total: number;
 }
 
-export const DEFAULT_HELD_COMMAND_LIMITS: HeldCommandLimits = { perDevice: 16, total: 100_000 };
+const DEFAULT_HELD_COMMAND_LIMITS: HeldCommandLimits = { perDevice: 16, total: 100_000 };
 
 /** Expired entries are swept at most this often when the store is full (a sweep walks it all). */
 const SWEEP_EVERY_US = 1_000_000n;

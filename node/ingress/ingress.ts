@@ -94,7 +94,7 @@ export class DeviceIngress implements DeviceIngressApi {
 
   open(deviceId: string, peer: DevicePeer, onCommand: (c: IssuedCommand) => void): DeviceSession {
     const d = this.allowed(deviceId, 'device_id');
-    if (!equalBytes(d.operator, this.deps.aggregator)) {
+    if (!this.operatesHere(d)) {
       throw new JouleError(
         ErrorCode.DEVICE_NOT_SERVED,
         `device ${JSON.stringify(deviceId)} is operated by ${formatAddress(d.operator)}, not by this node's aggregator ${formatAddress(this.deps.aggregator)}: connect to a node of its operator`,
@@ -140,7 +140,8 @@ export class DeviceIngress implements DeviceIngressApi {
     for (const id of c.deviceIds) {
       const open = this.sessions.get(id);
       if (open === undefined) {
-        if (this.serves(id)) this.held.hold(id, c, now);
+        const d = this.deps.device(id);
+        if (d !== undefined && this.operatesHere(d)) this.held.hold(id, c, now);
         continue;
       }
       for (const s of open) {
@@ -151,10 +152,9 @@ export class DeviceIngress implements DeviceIngressApi {
     return delivered;
   }
 
-  /** Whether `id` may stream to this node: its operator is this node's aggregator. */
-  private serves(id: string): boolean {
-    const d = this.deps.device(id);
-    return d !== undefined && equalBytes(d.operator, this.deps.aggregator);
+  /** Whether the device streams to this node: its operator is this node's aggregator. */
+  private operatesHere(d: DeviceRecord): boolean {
+    return equalBytes(d.operator, this.deps.aggregator);
   }
 
   private async submit(deviceId: string, readings: readonly SignedReading[]): Promise<readonly ReadingVerdict[]> {
