@@ -7,6 +7,7 @@ import { QbftMachine } from './machine.ts';
 import { encodeMessage, toCore, type ConsensusMessage, type Justification } from './messages.ts';
 import { messageSigningBytes, type RoundChange, type Unsigned, type Vote } from '../core/signed-core.ts';
 import { CHAIN_ID, testBlock, testValidators, testValidator } from './testing/fixtures.ts';
+import { ValidatorSet } from '../core/validators.ts';
 import { defaultBlockDigest, type ConsensusAction, type WalRecord } from './types.ts';
 import { decodeWalRecord } from './wal-record.ts';
 
@@ -286,6 +287,51 @@ describe('never sign twice (WAL)', () => {
     const rc1 = sent(t).find((x) => x.kind === 3) as RoundChange;
     expect([rc1.preparedRound, toHex(rc1.preparedDigest!)]).toEqual([0, toHex(A)]);
     expect(conflicts([...sent(acts), ...sent(out), ...sent(t)])).toBe(false);
+  });
+
+  it("restarted under a new validator set (emergency transition): drops the old set's prepared certificate, and the survivors finalise", () => {
+    // Validators 0 and 1 are lost for good after node 3 prepared (and committed to) A with
+    // them; the survivors 2 and 3 restart with the height's validators replaced by {2, 3}.
+    // A, built for the old set, is invalid now.
+    const { acts } = preparedNode3();
+    const survivors = new ValidatorSet([keys[2]!.validator, keys[3]!.validator]);
+    const restart = (i: number, wal: readonly WalRecord[]) => {
+      const m = new QbftMachine({ chainId: CHAIN_ID, signer: keys[i]!.signer, requestTimeoutMs: 1000 });
+      return { m, first: m.step({ type: 'start', height: 1, validators: survivors, previousProposer: null, wal }) };
+    };
+    const started = [restart(2, []), restart(3, walOf(acts))];
+    const nodes = started.map((x) => x.m);
+    const queue: [number, ConsensusAction][] = [];
+    started.forEach((x, i) => x.first.forEach((a) => queue.push([i, a])));
+    const timeouts: (Extract<ConsensusAction, { type: 'schedule-timeout' }> | undefined)[] = [undefined, undefined];
+    const commits: Extract<ConsensusAction, { type: 'commit' }>[] = [];
+    const signed: ConsensusMessage[] = [...sent(acts)];
+    for (let steps = 0; steps < 10_000 && commits.length < 2; steps++) {
+      const next = queue.shift();
+      if (next === undefined) {
+        // Nothing in flight: every node's latest timer fires.
+        timeouts.forEach((t, i) => t !== undefined && nodes[i]!.step({ type: 'timeout', height: 1, round: t.round }).forEach((a) => queue.push([i, a])));
+        continue;
+      }
+      const [i, a] = next;
+      let out: ConsensusAction[] = [];
+      if (a.type === 'broadcast') {
+        if (i === 1) signed.push(a.message);
+        recv(nodes[1 - i]!, a.bytes).forEach((x) => queue.push([1 - i, x]));
+      }
+      if (a.type === 'schedule-timeout') timeouts[i] = a;
+      if (a.type === 'propose')
+        out = nodes[i]!.step({ type: 'block-proposed', height: 1, round: a.round, block: testBlock(1, null, survivors.at(i).address, 10 + a.round, a.round) });
+      if (a.type === 'validate')
+        out = nodes[i]!.step({ type: 'validated', height: 1, digest: a.digest, verdict: toHex(a.digest) === toHex(A) ? 'invalid' : 'valid' });
+      if (a.type === 'commit') commits.push(a);
+      out.forEach((x) => queue.push([i, x]));
+    }
+    expect(commits).toHaveLength(2);
+    expect(toHex(commits[0]!.certificate.blockHash)).toBe(toHex(commits[1]!.certificate.blockHash));
+    expect(toHex(commits[0]!.certificate.blockHash)).not.toBe(toHex(A));
+    for (const c of commits) expect(verifyCertificate(c.certificate, survivors, CHAIN_ID)).toBe(true);
+    expect(conflicts(signed)).toBe(false);
   });
 
   it('resumes at the highest round it signed in', () => {

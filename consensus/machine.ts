@@ -6,7 +6,7 @@ import type { ValidatorSet } from '../core/validators.ts';
 import { certifyCommits } from './certificate.ts';
 import { makeEvidence } from '../core/evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
-import { buildJustification, checkAttachments, isProposer, verifySignature, type HeightContext } from './justification.ts';
+import { buildJustification, checkAttachments, checkVotes, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import { checkMessage, type Outcome } from './message-check.ts';
 import { proposerOf } from './proposer.ts';
 import { HighestRoundChanges } from './round-changes.ts';
@@ -153,8 +153,10 @@ export class QbftMachine {
     this.proposalRequested = -1;
     this.syncHinted = false;
     // Restore what this node signed before a crash: it resumes at its highest signed round
-    // (never going back to sign in a lower one) and remembers its prepared certificate.
-    const restored = restoreHeight(wal, height, this.cfg.signer.address);
+    // (never going back to sign in a lower one) and remembers its prepared certificate, if
+    // this height's validators made it (after an emergency transition they may not have).
+    const ctx = this.ctx;
+    const restored = restoreHeight(wal, height, this.cfg.signer.address, (p) => checkVotes(ctx, p.round, p.digest, p.votes) === null);
     for (const m of restored.own) this.own.restore(m);
     this.prepared = restored.prepared;
     const { own, startRound } = restored;

@@ -41,14 +41,24 @@ export function walRecordHeight(r: WalRecord): number {
 export interface RestoredHeight {
   /** This node's own signed messages at the height, ordered by (round, kind). */
   readonly own: ConsensusMessage[];
-  /** Its highest prepared certificate at the height, if any. */
+  /** Its highest prepared certificate at the height that `provable` accepts, if any. */
   readonly prepared: { round: number; digest: Uint8Array; block: Uint8Array; votes: readonly Vote[] } | null;
   /** The round to resume in: the highest round it signed or prepared in (never lower). */
   readonly startRound: number;
 }
 
-/** What a restarting validator must remember about `height` from its replayed WAL. */
-export function restoreHeight(records: readonly WalRecord[], height: number, me: Uint8Array): RestoredHeight {
+/**
+ * What a restarting validator must remember about `height` from its replayed WAL.
+ * `provable`: whether a prepared certificate proves itself to this height's validators
+ * (one made by a set that an emergency transition has since replaced does not, and a
+ * round change carrying it would be refused by every peer). Rounds count whether or not.
+ */
+export function restoreHeight(
+  records: readonly WalRecord[],
+  height: number,
+  me: Uint8Array,
+  provable: (p: NonNullable<RestoredHeight['prepared']>) => boolean,
+): RestoredHeight {
   const own: ConsensusMessage[] = [];
   let prepared: RestoredHeight['prepared'] = null;
   let startRound = 0;
@@ -58,9 +68,10 @@ export function restoreHeight(records: readonly WalRecord[], height: number, me:
       if (!equalBytes(rec.message.author, me)) continue;
       own.push(rec.message);
       startRound = Math.max(startRound, rec.message.round);
-    } else if (prepared === null || rec.round > prepared.round) {
-      prepared = { round: rec.round, digest: rec.digest, block: rec.block, votes: rec.votes };
+    } else {
       startRound = Math.max(startRound, rec.round);
+      const p = { round: rec.round, digest: rec.digest, block: rec.block, votes: rec.votes };
+      if ((prepared === null || rec.round > prepared.round) && provable(p)) prepared = p;
     }
   }
   own.sort((a, b) => a.round - b.round || a.kind - b.kind);
