@@ -57,15 +57,33 @@ export function checkVotes(ctx: HeightContext, round: number, digest: Uint8Array
 export function checkRoundChangePrepared(ctx: HeightContext, rc: RoundChange, blockInfo: (block: Uint8Array) => BlockInfo): string | null {
   if (rc.preparedRound === null) return rc.prepared === null ? null : 'prepared certificate without a prepared round';
   if (rc.prepared === null || rc.preparedDigest === null) return 'prepared round without a certificate';
+  return checkPrepared(ctx, { round: rc.preparedRound, digest: rc.preparedDigest, block: rc.prepared.block, votes: rc.prepared.votes }, blockInfo);
+}
+
+/**
+ * A prepared certificate this height can be locked on: its block hashes to its digest, was
+ * built no later than the prepared round and for THIS height's validator set, and a quorum
+ * of that set voted for it (checkVotes). The set check matters after an emergency
+ * transition: a certificate the replaced set made may still verify, when its voters are all
+ * members of the new set and a quorum of it, but its block names the old set and is invalid
+ * under the new one. Kept as a lock, every later round would have to re-propose a block no
+ * validator accepts, and the height would never end.
+ */
+export function checkPrepared(
+  ctx: HeightContext,
+  p: { readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly votes: readonly Vote[] },
+  blockInfo: (block: Uint8Array) => BlockInfo,
+): string | null {
   let info: BlockInfo;
   try {
-    info = blockInfo(rc.prepared.block);
+    info = blockInfo(p.block);
   } catch {
     return 'prepared block is malformed';
   }
-  if (!equalBytes(info.digest, rc.preparedDigest)) return 'prepared block does not match the prepared digest';
-  if (info.round > rc.preparedRound) return 'prepared block was built for a later round than it was prepared in';
-  return checkVotes(ctx, rc.preparedRound, rc.preparedDigest, rc.prepared.votes);
+  if (!equalBytes(info.digest, p.digest)) return 'prepared block does not match the prepared digest';
+  if (info.round > p.round) return 'prepared block was built for a later round than it was prepared in';
+  if (!equalBytes(info.validatorSetHash, ctx.validators.hash)) return "prepared block names another validator set than this height's";
+  return checkVotes(ctx, p.round, p.digest, p.votes);
 }
 
 /**

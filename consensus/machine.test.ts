@@ -17,10 +17,10 @@ const { keys, set } = testValidators(4);
 const addr = (i: number) => keys[i]!.validator.address;
 const sign = <M extends Unsigned<ConsensusMessage>>(i: number, m: M, k = keys[i]!): ConsensusMessage =>
   ({ ...m, signature: k.signer.sign(messageSigningBytes(CHAIN_ID, m)) }) as ConsensusMessage;
-const blockA = testBlock(1, null, addr(0), 0);
-const blockB = testBlock(1, null, addr(1), 1, 1); // built by the proposer of round 1
+const blockA = testBlock(1, null, addr(0), 0, 0, set.hash);
+const blockB = testBlock(1, null, addr(1), 1, 1, set.hash); // built by the proposer of round 1
 /** Another round-0 block of validator 0: what an equivocating proposer shows some nodes. */
-const blockA2 = testBlock(1, null, addr(0), 2);
+const blockA2 = testBlock(1, null, addr(0), 2, 0, set.hash);
 const A = defaultBlockDigest(blockA);
 const B = defaultBlockDigest(blockB);
 const A2 = defaultBlockDigest(blockA2);
@@ -90,7 +90,7 @@ describe('QBFT scenarios', () => {
 
   it('buffers future-height messages, hints sync, and replays them when the height starts', () => {
     const { m } = node(3);
-    const blockH2 = testBlock(2, A, addr(1), 0);
+    const blockH2 = testBlock(2, A, addr(1), 0, 0, set.hash);
     const D2 = defaultBlockDigest(blockH2);
     const p2 = proposal(1, 0, blockH2, null, 2); // height 2 after v0 proposed height 1: v1 leads round 0
     const a1 = recv(m, p2);
@@ -184,7 +184,7 @@ describe('QBFT scenarios', () => {
     recv(p1, rc(0, 1));
     const out = recv(p1, rc(2, 1));
     expect(ofType(out, 'propose')).toEqual([{ type: 'propose', height: 1, round: 1 }]);
-    const blockC = testBlock(1, null, addr(1), 7, 1);
+    const blockC = testBlock(1, null, addr(1), 7, 1, set.hash);
     const prop = sent(p1.step({ type: 'block-proposed', height: 1, round: 1, block: blockC }))[0]!;
     expect(prop.kind).toBe(0);
     const j = (prop as { justification: Justification }).justification;
@@ -289,50 +289,85 @@ describe('never sign twice (WAL)', () => {
     expect(conflicts([...sent(acts), ...sent(out), ...sent(t)])).toBe(false);
   });
 
-  it("restarted under a new validator set (emergency transition): drops the old set's prepared certificate, and the survivors finalise", () => {
-    // Validators 0 and 1 are lost for good after node 3 prepared (and committed to) A with
-    // them; the survivors 2 and 3 restart with the height's validators replaced by {2, 3}.
-    // A, built for the old set, is invalid now.
-    const { acts } = preparedNode3();
-    const survivors = new ValidatorSet([keys[2]!.validator, keys[3]!.validator]);
-    const restart = (i: number, wal: readonly WalRecord[]) => {
-      const m = new QbftMachine({ chainId: CHAIN_ID, signer: keys[i]!.signer, requestTimeoutMs: 1000 });
-      return { m, first: m.step({ type: 'start', height: 1, validators: survivors, previousProposer: null, wal }) };
-    };
-    const started = [restart(2, []), restart(3, walOf(acts))];
-    const nodes = started.map((x) => x.m);
+  /**
+   * Round 0 of the old set: validator 0 proposes A and every validator prepares it, but no
+   * COMMIT arrives anywhere before validators are lost. Returns each validator's WAL and
+   * what it signed.
+   */
+  function preparedByAll(): { wals: WalRecord[][]; signed: ConsensusMessage[][] } {
+    const started = [0, 1, 2, 3].map((i) => node(i));
     const queue: [number, ConsensusAction][] = [];
+    const acts: ConsensusAction[][] = started.map((x) => [...x.first]);
     started.forEach((x, i) => x.first.forEach((a) => queue.push([i, a])));
-    const timeouts: (Extract<ConsensusAction, { type: 'schedule-timeout' }> | undefined)[] = [undefined, undefined];
-    const commits: Extract<ConsensusAction, { type: 'commit' }>[] = [];
-    const signed: ConsensusMessage[] = [...sent(acts)];
-    for (let steps = 0; steps < 10_000 && commits.length < 2; steps++) {
-      const next = queue.shift();
-      if (next === undefined) {
-        // Nothing in flight: every node's latest timer fires.
-        timeouts.forEach((t, i) => t !== undefined && nodes[i]!.step({ type: 'timeout', height: 1, round: t.round }).forEach((a) => queue.push([i, a])));
-        continue;
-      }
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [i, a] = next;
       let out: ConsensusAction[] = [];
-      if (a.type === 'broadcast') {
-        if (i === 1) signed.push(a.message);
-        recv(nodes[1 - i]!, a.bytes).forEach((x) => queue.push([1 - i, x]));
-      }
-      if (a.type === 'schedule-timeout') timeouts[i] = a;
-      if (a.type === 'propose')
-        out = nodes[i]!.step({ type: 'block-proposed', height: 1, round: a.round, block: testBlock(1, null, survivors.at(i).address, 10 + a.round, a.round) });
-      if (a.type === 'validate')
-        out = nodes[i]!.step({ type: 'validated', height: 1, digest: a.digest, verdict: toHex(a.digest) === toHex(A) ? 'invalid' : 'valid' });
-      if (a.type === 'commit') commits.push(a);
+      if (a.type === 'propose') out = started[i]!.m.step({ type: 'block-proposed', height: 1, round: 0, block: blockA });
+      if (a.type === 'validate') out = started[i]!.m.step({ type: 'validated', height: 1, digest: a.digest, verdict: 'valid' });
+      if (a.type === 'broadcast' && a.message.kind !== 2)
+        started.forEach((o, k) => k !== i && recv(o.m, a.bytes).forEach((x) => (acts[k]!.push(x), queue.push([k, x]))));
+      acts[i]!.push(...out);
       out.forEach((x) => queue.push([i, x]));
     }
-    expect(commits).toHaveLength(2);
-    expect(toHex(commits[0]!.certificate.blockHash)).toBe(toHex(commits[1]!.certificate.blockHash));
-    expect(toHex(commits[0]!.certificate.blockHash)).not.toBe(toHex(A));
-    for (const c of commits) expect(verifyCertificate(c.certificate, survivors, CHAIN_ID)).toBe(true);
-    expect(conflicts(signed)).toBe(false);
-  });
+    return { wals: acts.map(walOf), signed: acts.map(sent) };
+  }
+
+  // Validators are lost for good after round 0 prepared A; the survivors restart with the
+  // height's validators replaced. A names the old set, so it is invalid under the new one
+  // whether or not the old votes still verify under it.
+  it.each([
+    ['{2, 3}, node 3 alone prepared: the old votes do not verify under it', [2, 3], false],
+    ['{0, 1, 2}, every survivor prepared: the old votes verify (every voter a member, a quorum), but A names the old set', [0, 1, 2], true],
+  ])(
+    'restarted under a new validator set (emergency transition) %s: drops the old prepared certificate, and the survivors finalise without waiting out a round',
+    (_, members, everyone) => {
+      const before = everyone ? preparedByAll() : { wals: [[], [], [], walOf(preparedNode3().acts)], signed: [[], [], [], sent(preparedNode3().acts)] };
+      expect(before.wals.filter((w) => w.some((r) => r.type === 'prepared')).length).toBe(everyone ? 4 : 1);
+      const survivors = new ValidatorSet(members.map((i) => keys[i]!.validator));
+      const nodes = members.map((i) => new QbftMachine({ chainId: CHAIN_ID, signer: keys[i]!.signer, requestTimeoutMs: 1000 }));
+      const queue: [number, ConsensusAction][] = [];
+      nodes.forEach((m, j) =>
+        m.step({ type: 'start', height: 1, validators: survivors, previousProposer: null, wal: before.wals[members[j]!]! }).forEach((a) => queue.push([j, a])),
+      );
+      const timeouts: (Extract<ConsensusAction, { type: 'schedule-timeout' }> | undefined)[] = nodes.map(() => undefined);
+      const commits: Extract<ConsensusAction, { type: 'commit' }>[] = [];
+      const signed = members.map((i) => [...before.signed[i]!]);
+      let timersFired = 0;
+      for (let steps = 0; steps < 10_000 && commits.length < nodes.length; steps++) {
+        const next = queue.shift();
+        if (next === undefined) {
+          // Nothing in flight: every node's latest timer fires.
+          timersFired++;
+          timeouts.forEach((t, j) => t !== undefined && nodes[j]!.step({ type: 'timeout', height: 1, round: t.round }).forEach((a) => queue.push([j, a])));
+          continue;
+        }
+        const [j, a] = next;
+        let out: ConsensusAction[] = [];
+        if (a.type === 'broadcast') {
+          signed[j]!.push(a.message);
+          nodes.forEach((other, k) => k !== j && recv(other, a.bytes).forEach((x) => queue.push([k, x])));
+        }
+        if (a.type === 'schedule-timeout') timeouts[j] = a;
+        if (a.type === 'propose') {
+          const block = testBlock(1, null, keys[members[j]!]!.validator.address, 10 + a.round, a.round, survivors.hash);
+          out = nodes[j]!.step({ type: 'block-proposed', height: 1, round: a.round, block });
+        }
+        if (a.type === 'validate')
+          out = nodes[j]!.step({ type: 'validated', height: 1, digest: a.digest, verdict: toHex(a.digest) === toHex(A) ? 'invalid' : 'valid' });
+        if (a.type === 'commit') commits.push(a);
+        out.forEach((x) => queue.push([j, x]));
+      }
+      expect(commits).toHaveLength(nodes.length);
+      expect(new Set(commits.map((c) => toHex(c.certificate.blockHash))).size).toBe(1);
+      expect(toHex(commits[0]!.certificate.blockHash)).not.toBe(toHex(A));
+      for (const c of commits) expect(verifyCertificate(c.certificate, survivors, CHAIN_ID)).toBe(true);
+      for (const mine of signed) expect(conflicts(mine)).toBe(false);
+      // What a survivor signed in round 0 for the old set's block leaves it no vote in round 0:
+      // it moves on to round 1 at its restart, rather than wait out round 0's timer (2^round
+      // timeouts, after a long outage).
+      expect(timersFired).toBe(0);
+    },
+  );
 
   it('resumes at the highest round it signed in', () => {
     const { m } = node(3);

@@ -6,7 +6,7 @@ import type { ValidatorSet } from '../core/validators.ts';
 import { certifyCommits } from './certificate.ts';
 import { makeEvidence } from '../core/evidence.ts';
 import { FutureBuffer } from './future-buffer.ts';
-import { buildJustification, checkAttachments, checkVotes, isProposer, verifySignature, type HeightContext } from './justification.ts';
+import { buildJustification, checkAttachments, checkPrepared, isProposer, verifySignature, type HeightContext } from './justification.ts';
 import { checkMessage, type Outcome } from './message-check.ts';
 import { proposerOf } from './proposer.ts';
 import { HighestRoundChanges } from './round-changes.ts';
@@ -154,9 +154,10 @@ export class QbftMachine {
     this.syncHinted = false;
     // Restore what this node signed before a crash: it resumes at its highest signed round
     // (never going back to sign in a lower one) and remembers its prepared certificate, if
-    // this height's validators made it (after an emergency transition they may not have).
+    // it is one of this height's set, for a block of this set (after an emergency transition
+    // it may be neither).
     const ctx = this.ctx;
-    const restored = restoreHeight(wal, height, this.cfg.signer.address, (p) => checkVotes(ctx, p.round, p.digest, p.votes) === null);
+    const restored = restoreHeight(wal, height, this.cfg.signer.address, ctx.validators.hash, (p) => checkPrepared(ctx, p, this.blockInfo) === null);
     for (const m of restored.own) this.own.restore(m);
     this.prepared = restored.prepared;
     const { own, startRound } = restored;
@@ -166,6 +167,13 @@ export class QbftMachine {
       if (m.round === startRound || m.kind === Kind.COMMIT) this.out.push({ type: 'broadcast', message: m, bytes: encodeMessage(m) });
       this.handle(m);
     }
+    // What it signed in this round under a set an emergency transition replaced stands: a
+    // PROPOSAL, PREPARE or COMMIT for a block of the old set (invalid now) leaves it no vote
+    // for another block in this round, and a ROUND-CHANGE carrying the old set's certificate
+    // is refused by every peer. The round is lost to it, and waiting out its timer would cost
+    // 2^round timeouts after a long outage: it moves on to the next round at once, with a
+    // round change the new set accepts.
+    if (restored.startRoundReplaced) this.advanceTo(startRound + 1, true);
     for (const m of this.future.take(height)) this.handle(m);
   }
 
@@ -284,7 +292,7 @@ export class QbftMachine {
     const bytes = encodeMessage(m);
     this.own.add(m, payload, bytes);
     this.seen.set(`${unsigned.round}:${unsigned.kind}:${this.me}`, { payload, message: m });
-    const record: WalRecord = { type: 'signed', message: m };
+    const record: WalRecord = { type: 'signed', message: m, validatorSetHash: ctx.validators.hash };
     this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
     this.out.push({ type: 'broadcast', message: m, bytes });
     return m;
@@ -459,7 +467,15 @@ export class QbftMachine {
     // Persist the prepared certificate before the COMMIT leaves: after a crash this node must
     // still report it in ROUND-CHANGE, or a later round could propose a conflicting block.
     this.prepared = { round: this.round, digest: p.digest, block: p.block, votes };
-    const record: WalRecord = { type: 'prepared', height: ctx.height, round: this.round, digest: p.digest, block: p.block, votes };
+    const record: WalRecord = {
+      type: 'prepared',
+      height: ctx.height,
+      round: this.round,
+      digest: p.digest,
+      block: p.block,
+      votes,
+      validatorSetHash: ctx.validators.hash,
+    };
     this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
     const seal = this.cfg.signer.blsSign(commitSealBytes(ctx.chainId, ctx.height, this.round, p.digest));
     const m = this.sign({ kind: 2, height: ctx.height, round: this.round, author: this.cfg.signer.address, digest: p.digest, seal });

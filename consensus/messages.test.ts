@@ -18,7 +18,7 @@ const { keys, set } = testValidators(4);
 const addr = (i: number) => keys[i]!.validator.address;
 const sign = (i: number, m: Unsigned<ConsensusMessage>): ConsensusMessage =>
   ({ ...m, signature: keys[i]!.signer.sign(messageSigningBytes(CHAIN_ID, m)) }) as ConsensusMessage;
-const block = testBlock(1, null, addr(0), 0);
+const block = testBlock(1, null, addr(0), 0, 0, set.hash);
 const digest = defaultBlockDigest(block);
 const prepare = (i: number, round = 0, d = digest) => sign(i, { kind: 1, height: 1, round, author: addr(i), digest: d });
 const seal = (i: number, d = digest) => keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, 0, d));
@@ -80,14 +80,19 @@ describe('message encoding', () => {
     expect(() => decodeMessage(new Uint8Array([0x96, 0x01, 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]))).toThrow(JouleError);
   });
 
-  it('WAL records round-trip', () => {
+  it('WAL records round-trip, with the validator set they were written under and without it (records of older nodes)', () => {
     for (const r of [
       { type: 'signed', message: all[3]! } as const,
+      { type: 'signed', message: all[3]!, validatorSetHash: set.hash } as const,
       { type: 'prepared', height: 1, round: 0, digest, block, votes: [prepare(1), prepare(2)] as never } as const,
+      { type: 'prepared', height: 1, round: 0, digest, block, votes: [prepare(1), prepare(2)] as never, validatorSetHash: set.hash } as const,
     ]) {
-      expect(encodeWalRecord(decodeWalRecord(encodeWalRecord(r)))).toEqual(encodeWalRecord(r));
+      const back = decodeWalRecord(encodeWalRecord(r));
+      expect(encodeWalRecord(back)).toEqual(encodeWalRecord(r));
+      expect(back.validatorSetHash).toEqual(r.validatorSetHash);
     }
     expect(() => decodeWalRecord(encode([7]))).toThrow(JouleError);
+    expect(() => decodeWalRecord(encode([0, messageToWire(all[3]!), new Uint8Array(31)]))).toThrow(JouleError);
   });
 });
 
@@ -112,11 +117,13 @@ describe('commit certificates', () => {
     expect(verifyCertificate(cert, set, CHAIN_ID)).toBe(true);
     expect(verifyCertificate(cert, set, 'other-chain')).toBeInstanceOf(JouleError);
     expect(verifyCertificate({ ...cert, height: 2 }, set, CHAIN_ID)).toBeInstanceOf(JouleError);
-    expect(verifyCertificate({ ...cert, blockHash: defaultBlockDigest(testBlock(1, null, addr(1), 5)) }, set, CHAIN_ID)).toBeInstanceOf(JouleError);
+    expect(verifyCertificate({ ...cert, blockHash: defaultBlockDigest(testBlock(1, null, addr(1), 5, 0, set.hash)) }, set, CHAIN_ID)).toBeInstanceOf(
+      JouleError,
+    );
   });
 
   it('a single bad seal rejects the certificate', () => {
-    const other = defaultBlockDigest(testBlock(1, null, addr(1), 5));
+    const other = defaultBlockDigest(testBlock(1, null, addr(1), 5, 0, set.hash));
     const badSeals = [seals[0]!, seals[1]!, { index: 2, seal: seal(2, other) }];
     expect(aggregateCertificate(CHAIN_ID, set, 1, 0, digest, badSeals)).toBeNull();
     const forged = {
@@ -144,7 +151,7 @@ describe('commit certificates', () => {
 });
 
 describe('evidence', () => {
-  const other = defaultBlockDigest(testBlock(1, null, addr(1), 9));
+  const other = defaultBlockDigest(testBlock(1, null, addr(1), 9, 0, set.hash));
   const e = makeEvidence(prepare(1) as never, prepare(1, 0, other) as never);
 
   it('verifies, encodes canonically and round-trips', () => {

@@ -42,7 +42,7 @@ class Cluster {
       if (a.type === 'broadcast') this.sent.push({ from: i, m: a.message, bytes: a.bytes });
       if (a.type === 'validate') this.run(i, this.nodes[i]!.step({ type: 'validated', height: 1, digest: a.digest, verdict: 'valid' }));
       if (a.type === 'propose') {
-        const block = testBlock(1, null, addr(i), 1000 + a.round, a.round);
+        const block = testBlock(1, null, addr(i), 1000 + a.round, a.round, set.hash);
         this.run(i, this.nodes[i]!.step({ type: 'block-proposed', height: 1, round: a.round, block }));
       }
       if (a.type === 'commit') this.commits.push({ node: i, digest: toHex(a.certificate.blockHash), round: a.certificate.round });
@@ -137,7 +137,7 @@ describe('finding 1: a commit quorum is of ONE round (qbft-spec: upon a quorum o
   });
 
   it('seals of one digest from three rounds never aggregate into a certificate that verifies', () => {
-    const digest = defaultBlockDigest(testBlock(1, null, addr(0), 0));
+    const digest = defaultBlockDigest(testBlock(1, null, addr(0), 0, 0, set.hash));
     const seals = [0, 1, 2].map((i) => ({ index: i, seal: keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, i * 2, digest)) }));
     for (const round of [0, 2, 4]) expect(aggregateCertificate(CHAIN_ID, set, 1, round, digest, seals)).toBeNull();
     const oneRound = [0, 1, 2].map((i) => ({ index: i, seal: keys[i]!.signer.blsSign(commitSealBytes(CHAIN_ID, 1, 2, digest)) }));
@@ -152,7 +152,7 @@ describe('finding 2: a clock-dependent verdict is never final (liveness)', () =>
   it("a proposal judged 'premature' is validated again when re-proposed, and prepared then", () => {
     const { m, acts } = startNode(3);
     expect(acts.some((a) => a.type === 'schedule-timeout')).toBe(true);
-    const blockA = testBlock(1, null, addr(0), 0);
+    const blockA = testBlock(1, null, addr(0), 0, 0, set.hash);
     const A = defaultBlockDigest(blockA);
     const p0 = sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: A, block: blockA, justification: null });
     const v0 = step(m, { type: 'message', bytes: encodeMessage(p0) });
@@ -176,7 +176,7 @@ describe('finding 2: a clock-dependent verdict is never final (liveness)', () =>
 
   it('a commit quorum asks for validation without the clock (certified), even after a premature verdict', () => {
     const { m } = startNode(3);
-    const blockA = testBlock(1, null, addr(0), 0);
+    const blockA = testBlock(1, null, addr(0), 0, 0, set.hash);
     const A = defaultBlockDigest(blockA);
     step(m, {
       type: 'message',
@@ -197,10 +197,10 @@ describe('finding 2: a clock-dependent verdict is never final (liveness)', () =>
 describe('finding 6: a relay cannot poison the future-height buffer', () => {
   it('a tampered copy (block swapped) is rejected before buffering, and the real one is buffered after it', () => {
     const { m } = startNode(3);
-    const blockA = testBlock(2, null, addr(1), 0);
+    const blockA = testBlock(2, null, addr(1), 0, 0, set.hash);
     const A = defaultBlockDigest(blockA);
     const real = sign(1, { kind: 0, height: 2, round: 0, author: addr(1), digest: A, block: blockA, justification: null });
-    const tampered = { ...(real as object), block: testBlock(2, null, addr(1), 99) } as ConsensusMessage;
+    const tampered = { ...(real as object), block: testBlock(2, null, addr(1), 99, 0, set.hash) } as ConsensusMessage;
     expect(verdict(step(m, { type: 'message', bytes: encodeMessage(tampered) }))).toEqual(['reject', 'carried block does not hash to the signed digest']);
     expect(verdict(step(m, { type: 'message', bytes: encodeMessage(real) }))[0]).toBe('accept');
     expect(m.bufferedFutureMessages).toBe(1);
@@ -208,7 +208,7 @@ describe('finding 6: a relay cannot poison the future-height buffer', () => {
 
   it('a copy whose justification cannot be checked yet is ignored (not buffered, not relayed, no penalty)', () => {
     const { m } = startNode(3);
-    const block = testBlock(2, null, addr(1), 0, 1);
+    const block = testBlock(2, null, addr(1), 0, 1, set.hash);
     const d = defaultBlockDigest(block);
     const rcs = [0].map(
       (i) => sign(i, { kind: 3, height: 2, round: 1, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange,
@@ -222,7 +222,7 @@ describe('finding 6: a relay cannot poison the future-height buffer', () => {
 describe('finding 7: the header names the scheduled proposer of its round (Besu: proposer of (height, round) is fixed)', () => {
   it('a proposal whose block names another proposer is rejected', () => {
     const { m } = startNode(3);
-    const forged = testBlock(1, null, addr(3), 0); // v0 proposes but names v3 as proposer
+    const forged = testBlock(1, null, addr(3), 0, 0, set.hash); // v0 proposes but names v3 as proposer
     const d = defaultBlockDigest(forged);
     const p = sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: d, block: forged, justification: null });
     expect(verdict(step(m, { type: 'message', bytes: encodeMessage(p) }))).toEqual(['reject', 'header.proposer is not the scheduled proposer of round 0']);
@@ -231,7 +231,7 @@ describe('finding 7: the header names the scheduled proposer of its round (Besu:
   it('a fresh block claiming an earlier round (no prepared certificate to re-propose) is rejected', () => {
     const { m } = startNode(3);
     step(m, { type: 'timeout', height: 1, round: 0 });
-    const old = testBlock(1, null, addr(0), 5, 0); // built "in round 0" by v0, proposed by v1 in round 1
+    const old = testBlock(1, null, addr(0), 5, 0, set.hash); // built "in round 0" by v0, proposed by v1 in round 1
     const d = defaultBlockDigest(old);
     const rcs = [0, 1, 2].map(
       (i) => sign(i, { kind: 3, height: 1, round: 1, author: addr(i), preparedRound: null, preparedDigest: null, prepared: null }) as RoundChange,
@@ -281,7 +281,7 @@ describe('finding 8: round changes and the f+1 rule (qbft-spec: upon f+1 ROUND-C
 describe('finding 9: what a node signed is re-sent on demand (partition heal, reconnect)', () => {
   it('resend repeats the latest ROUND-CHANGE, the current-round votes and every COMMIT, byte for byte', () => {
     const { m } = startNode(3);
-    const blockA = testBlock(1, null, addr(0), 0);
+    const blockA = testBlock(1, null, addr(0), 0, 0, set.hash);
     const A = defaultBlockDigest(blockA);
     const sentAll: ConsensusMessage[] = [];
     const track = (acts: ConsensusAction[]) => (sentAll.push(...broadcasts(acts)), acts);
@@ -330,7 +330,7 @@ describe('finding 9: a round its proposer has left is not waited out (recovery a
 
   it('a round that already has its proposal is not left early: the timer decides, as QBFT says', () => {
     const { m } = startNode(3);
-    const blockA = testBlock(1, null, addr(0), 0);
+    const blockA = testBlock(1, null, addr(0), 0, 0, set.hash);
     const proposal = sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: defaultBlockDigest(blockA), block: blockA, justification: null });
     step(m, { type: 'message', bytes: encodeMessage(proposal) });
     step(m, { type: 'message', bytes: encodeMessage(rcOf(0, 2)) });

@@ -12,12 +12,14 @@ export interface BlockInfo {
   readonly round: number;
   /** The proposer the header names (header.proposer). */
   readonly proposer: Uint8Array;
+  /** The validator set the header names (header.validatorSetHash): a block is valid only under that set. */
+  readonly validatorSetHash: Uint8Array;
 }
 
 /** Default: decodes the header (throws on a malformed block). */
 export function defaultBlockInfo(block: Uint8Array): BlockInfo {
   const { header } = decodeBlock(block);
-  return { digest: blockHash(header), round: header.round, proposer: header.proposer };
+  return { digest: blockHash(header), round: header.round, proposer: header.proposer, validatorSetHash: header.validatorSetHash };
 }
 
 /** The block digest alone (the hash the commit seals sign). */
@@ -82,9 +84,14 @@ export type ConsensusEvent =
 
 // ---------------- actions (outputs, executed in order) ----------------
 
-/** What this node is about to sign (or has proven), written to the WAL before any send. */
+/**
+ * What this node is about to sign (or has proven), written to the WAL before any send.
+ * `validatorSetHash`: the height's validator set when it was written (absent in records of
+ * nodes before it was added), so that a node restarted after an emergency transition tells
+ * what it signed under the replaced set (wal-record.ts restoreHeight).
+ */
 export type WalRecord =
-  | { readonly type: 'signed'; readonly message: ConsensusMessage }
+  | { readonly type: 'signed'; readonly message: ConsensusMessage; readonly validatorSetHash?: Uint8Array }
   | {
       readonly type: 'prepared';
       readonly height: number;
@@ -92,6 +99,7 @@ export type WalRecord =
       readonly digest: Uint8Array;
       readonly block: Uint8Array;
       readonly votes: readonly Vote[];
+      readonly validatorSetHash?: Uint8Array;
     };
 
 export type Verdict = 'accept' | 'ignore' | 'reject';

@@ -119,8 +119,19 @@ export function cachingCrypto(): ConsensusCrypto & { calls: { verify: number; bl
   };
 }
 
-/** A small real block built in `round` by `proposer`: the digest machinery (decodeBlock + blockHash) runs for real. */
-export function testBlock(height: number, parentHash: Uint8Array | null, proposer: Uint8Array, salt: number, round = 0): Uint8Array {
+/**
+ * A small real block built in `round` by `proposer` for the validator set `validatorSetHash`
+ * (a block is valid, and can be prepared, only under the set it names): the digest
+ * machinery (decodeBlock + blockHash) runs for real.
+ */
+export function testBlock(
+  height: number,
+  parentHash: Uint8Array | null,
+  proposer: Uint8Array,
+  salt: number,
+  round: number,
+  validatorSetHash: Uint8Array,
+): Uint8Array {
   const block: Block = {
     header: {
       chainId: CHAIN_ID,
@@ -132,7 +143,7 @@ export function testBlock(height: number, parentHash: Uint8Array | null, propose
       txRoot: ZERO_HASH,
       stateRoot: ZERO_HASH,
       receiptsRoot: ZERO_HASH,
-      validatorSetHash: ZERO_HASH,
+      validatorSetHash,
       txCount: 0,
       parentCertificate: null,
     },

@@ -24,8 +24,8 @@ function walPath(): string {
 const { keys, set } = testValidators(4);
 const addr = (i: number) => keys[i]!.validator.address;
 const sign = (i: number, m: Unsigned<ConsensusMessage>) => ({ ...m, signature: keys[i]!.signer.sign(messageSigningBytes(CHAIN_ID, m)) }) as ConsensusMessage;
-const blockA = testBlock(1, null, addr(0), 0);
-const blockB = testBlock(1, null, addr(0), 1);
+const blockA = testBlock(1, null, addr(0), 0, 0, set.hash);
+const blockB = testBlock(1, null, addr(0), 1, 0, set.hash);
 const proposal = (block: Uint8Array) =>
   sign(0, { kind: 0, height: 1, round: 0, author: addr(0), digest: defaultBlockDigest(block), block, justification: null });
 
