@@ -72,17 +72,23 @@ export function stepNode(w: DriverWorld, node: SimNode, event: ConsensusEvent): 
 /** Byzantine nodes never crash: they stay, and keep lying, to the end. */
 export function crash(w: DriverWorld, node: SimNode): void {
   if (!node.up || node.byzantine) return;
+  stop(node);
+  w.stats.crashes++;
+}
+
+/** Stops any node, a Byzantine one too (its operator restarts it for an emergency transition); its WAL and chain stay. */
+export function stop(node: SimNode): void {
+  if (!node.up) return;
   node.up = false;
   node.machine = null;
   node.sync = null;
   node.received.clear();
   node.incarnation++;
-  w.stats.crashes++;
 }
 
-/** Restarts a crashed node; the peers that reach it re-send what they signed, as on a new connection. */
+/** Restarts a stopped node (never a lost one); the peers that reach it re-send what they signed, as on a new connection. */
 export function restart(w: DriverWorld, node: SimNode): void {
-  if (node.up) return;
+  if (node.up || w.rules.lost.has(node.index)) return;
   node.up = true;
   start(w, node);
   for (const o of w.nodes) {
@@ -184,7 +190,7 @@ function buildBlock(w: DriverWorld, node: SimNode, height: number, round: number
   let change: SetChange | null = null;
   if (w.rnd() < 0.12) {
     const candidate: SetChange = { op: w.rnd() < 0.5 ? 'add' : 'remove', index: Math.floor(w.rnd() * w.size) };
-    if (applyChange(w.rules, node.members.at(height), candidate) !== null) change = candidate;
+    if (applyChange(w.rules, node.members.at(height), candidate, height) !== null) change = candidate;
   }
   return encodeSimBlock(makeHeader(height, round, parent, node.members.set(height), node.key.validator.address, timestamp, node.index * 1000 + round), change);
 }

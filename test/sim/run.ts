@@ -1,8 +1,9 @@
 /**
- * `npm run sim -- --seeds 10000 [--first 1] [--n 1,4,7] [--workers K]`: runs the
- * deterministic simulation for as many seeds as asked, per cluster size, spread over worker
- * threads, and prints every failing seed with its violation (replay one with
- * `SIM_SEED=<seed> SIM_SEEDS=1 npx vitest run test/sim/simulation-<n>.test.ts`).
+ * `npm run sim -- --seeds 10000 [--first 1] [--n 1,4,7] [--workers K] [--emergencies]`: runs
+ * the deterministic simulation for as many seeds as asked, per cluster size, spread over
+ * worker threads, and prints every failing seed with its violation (replay one with
+ * `SIM_SEED=<seed> SIM_SEEDS=1 npx vitest run test/sim/simulation-<n>.test.ts`, or
+ * `test/sim/emergency.test.ts` for a run with `--emergencies`: an emergency transition in each).
  * Exit code 1 when any seed failed.
  */
 import { availableParallelism } from 'node:os';
@@ -14,6 +15,7 @@ import type { SimResult } from './world.ts';
 interface Job {
   readonly n: number;
   readonly seeds: readonly number[];
+  readonly emergencies: boolean;
 }
 interface Report {
   readonly n: number;
@@ -27,7 +29,7 @@ function runJob(job: Job, post: (chunk: Report) => void): void {
   let chunk: Report = { n: job.n, ran: 0, failures: [], results: [] };
   job.seeds.forEach((seed, i) => {
     try {
-      chunk.results.push(new Simulation(job.n, seed).run());
+      chunk.results.push(new Simulation(job.n, seed, { emergencies: job.emergencies }).run());
     } catch (e) {
       chunk.failures.push((e as Error).message);
     }
@@ -48,6 +50,7 @@ if (!isMainThread) {
       first: { type: 'string', default: '1' },
       n: { type: 'string', default: '1,4,7' },
       workers: { type: 'string', default: String(availableParallelism()) },
+      emergencies: { type: 'boolean', default: false },
     },
   });
   const count = Number(values.seeds);
@@ -55,7 +58,7 @@ if (!isMainThread) {
   const sizes = values.n.split(',').map(Number);
   const workers = Math.max(1, Number(values.workers));
   if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(first) || sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-    console.error('usage: npm run sim -- --seeds N [--first S] [--n 1,4,7] [--workers K]');
+    console.error('usage: npm run sim -- --seeds N [--first S] [--n 1,4,7] [--workers K] [--emergencies]');
     process.exit(2);
   }
   const t0 = performance.now();
@@ -66,7 +69,7 @@ if (!isMainThread) {
     for (let w = 0; w < workers; w++) {
       const seeds = [];
       for (let s = first + w; s < first + count; s += workers) seeds.push(s);
-      if (seeds.length > 0) jobs.push({ n, seeds });
+      if (seeds.length > 0) jobs.push({ n, seeds, emergencies: values.emergencies });
     }
   }
   const reports: Report[] = [];
@@ -103,7 +106,7 @@ if (!isMainThread) {
       console.log(
         `n=${n}: ${mine.reduce((a, r) => a + r.ran, 0)} seeds from ${first}, ${failures.length} failed; ` +
           `${sum('commits')} commits, ${sum('evidence')} evidence, ${sum('bans')} sync bans, ${sum('crashes')} crashes, ` +
-          `${sum('setChanges')} set changes, ${sum('transitions')} transitions, ${sum('premature')} premature verdicts; ` +
+          `${sum('setChanges')} set changes, ${sum('transitions')} transitions, ${sum('emergencies')} emergency transitions, ${sum('premature')} premature verdicts; ` +
           `recovery after the heal (${recovery.length} all-honest runs): p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${recovery.at(-1) ?? 0} ms`,
       );
       for (const f of failures) console.log(`  FAIL ${f}`);

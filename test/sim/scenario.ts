@@ -12,6 +12,9 @@ import { TIMEOUT_MS, type SimEvent, type SimNode } from './world.ts';
 
 interface Cluster {
   readonly rules: ChainRules;
+  /** The rules' transitions and lost validators (an emergency transition changes both as the run plays out). */
+  readonly transitions: Map<number, readonly number[]>;
+  readonly lost: Map<number, number>;
   readonly adversary: Adversary;
   /** The validator whose clock runs ahead beyond what the hold covers, or -1. */
   readonly badClock: number;
@@ -31,14 +34,15 @@ export function drawCluster(n: number, r: () => number): Cluster {
   // of the round at the heal costs that round's whole, exponentially grown, timer).
   const byzCount = f === 0 || r() < 0.3 ? 0 : 1 + Math.floor(r() * f);
   while (byzantine.size < byzCount) byzantine.add(Math.floor(r() * n));
-  const transitions = new Map<number, number[]>();
+  const transitions = new Map<number, readonly number[]>();
   if (r() < 0.3) {
     const members = [...initial, n];
     if (r() < 0.5) {
       const honest = initial.filter((i) => !byzantine.has(i));
       members.splice(members.indexOf(honest[Math.floor(r() * honest.length)]!), 1);
     }
-    if (withinFaultBound({ universe: [], byzantine, initial, transitions, maxClockDriftMs: 0 }, members)) transitions.set(3 + Math.floor(r() * 6), members);
+    if (withinFaultBound({ universe: [], byzantine, lost: new Map(), initial, transitions, maxClockDriftMs: 0 }, members, 0))
+      transitions.set(3 + Math.floor(r() * 6), members);
   }
   const drift = [0, 5, 50][Math.floor(r() * 3)]!;
   // Good clocks differ by at most the allowed drift plus the driver's hold (a proposal is
@@ -48,7 +52,8 @@ export function drawCluster(n: number, r: () => number): Cluster {
   const skewBound = Math.floor((drift + TIMEOUT_MS) / 2) - 1;
   const honestMembers = initial.filter((i) => !byzantine.has(i));
   const badClock = (f === 0 || byzCount < f) && r() < 0.2 ? honestMembers[Math.floor(r() * honestMembers.length)]! : -1;
-  const rules: ChainRules = { universe: keys.map((k) => k.validator), byzantine, initial, transitions, maxClockDriftMs: drift };
+  const lost = new Map<number, number>();
+  const rules: ChainRules = { universe: keys.map((k) => k.validator), byzantine, lost, initial, transitions, maxClockDriftMs: drift };
   const adversary = new Adversary(r, size);
   const crashMidStep = r() * 0.02;
   const nodes = keys.map(
@@ -72,7 +77,7 @@ export function drawCluster(n: number, r: () => number): Cluster {
       resendTo: null,
     }),
   );
-  return { rules, adversary, badClock, crashMidStep, nodes };
+  return { rules, transitions, lost, adversary, badClock, crashMidStep, nodes };
 }
 
 interface Faults {

@@ -52,6 +52,13 @@ export interface ChainRules {
   readonly initial: readonly number[];
   /** height -> member indexes: a scheduled emergency transition (known to every node in advance). */
   readonly transitions: ReadonlyMap<number, readonly number[]>;
+  /**
+   * Validators lost for good in an emergency transition (simulation.ts, emergency.ts), each
+   * with the transition's height: never restarted, so as faulty as Byzantine ones to every
+   * set a block from that height on would make. (Blocks below it were judged without it,
+   * and every node must judge them the same whenever it replays them.)
+   */
+  readonly lost: ReadonlyMap<number, number>;
   readonly maxClockDriftMs: number;
 }
 
@@ -63,20 +70,21 @@ export function setOf(rules: ChainRules, members: readonly number[]): ValidatorS
   return s;
 }
 
-/** The fault assumption every set must keep: at most f Byzantine members. */
-export function withinFaultBound(rules: ChainRules, members: readonly number[]): boolean {
-  return members.filter((i) => rules.byzantine.has(i)).length <= maxFaulty(members.length);
+/** The fault assumption every set a block at `height` makes must keep: at most f Byzantine or lost members. */
+export function withinFaultBound(rules: ChainRules, members: readonly number[], height: number): boolean {
+  const faulty = (i: number) => rules.byzantine.has(i) || (rules.lost.get(i) ?? Infinity) <= height;
+  return members.filter(faulty).length <= maxFaulty(members.length);
 }
 
-/** A change is legal if it changes something and the resulting set keeps the fault bound. */
-export function applyChange(rules: ChainRules, members: readonly number[], change: SetChange): number[] | null {
+/** A change carried by a block at `height` is legal if it changes something and the resulting set keeps the fault bound. */
+export function applyChange(rules: ChainRules, members: readonly number[], change: SetChange, height: number): number[] | null {
   if (change.index >= rules.universe.length) return null;
   const has = members.includes(change.index);
   if (change.op === 'add' && has) return null;
   if (change.op === 'remove' && (!has || members.length === 1)) return null;
   const next = change.op === 'add' ? [...members, change.index] : members.filter((i) => i !== change.index);
   next.sort((a, b) => a - b);
-  return withinFaultBound(rules, next) ? next : null;
+  return withinFaultBound(rules, next, height) ? next : null;
 }
 
 /** The members of each height of a node's chain (heights 1..chain length + 1). */
@@ -105,7 +113,7 @@ export class MemberHistory {
   /** Block `height` was stored: fixes the members of height + 1. */
   stored(height: number, change: SetChange | null): void {
     const scheduled = this.rules.transitions.get(height + 1);
-    const after = change === null ? [...this.at(height)] : (applyChange(this.rules, this.at(height), change) ?? [...this.at(height)]);
+    const after = change === null ? [...this.at(height)] : (applyChange(this.rules, this.at(height), change, height) ?? [...this.at(height)]);
     this.byHeight[height + 1] = scheduled === undefined ? after : [...scheduled];
   }
 }
@@ -129,7 +137,7 @@ export function invalidReason(rules: ChainRules, members: MemberHistory, parent:
   if (!equalBytes(h.validatorSetHash, set.hash)) return 'validator set hash';
   if (!equalBytes(h.proposer, proposerOf(set, parent.header?.proposer ?? null, h.round).address)) return 'not the scheduled proposer of its round';
   if (parent.header !== null && h.timestamp <= parent.header.timestamp) return 'timestamp not increasing';
-  if (block.change !== null && applyChange(rules, members.at(h.height), block.change) === null) return 'illegal set change';
+  if (block.change !== null && applyChange(rules, members.at(h.height), block.change, h.height) === null) return 'illegal set change';
   return null;
 }
 

@@ -10,7 +10,10 @@
  *   (driver.ts);
  * - per-node clock skew, with block validation that depends on the local clock;
  * - validator-set changes by blocks (votes) and by scheduled transitions (scenario.ts draws
- *   these choices from the seed).
+ *   these choices from the seed);
+ * - with `emergencies` on, an emergency transition before the heal (emergency.ts): members
+ *   lost for good, and every other node restarted from its WAL under a new set for the
+ *   height it was running.
  * Invariants checked as it runs (invariants.ts): no two honest nodes store different blocks
  * at a height; every stored block's certificate verifies for the set of its height; no
  * honest node signs two different messages for one (height, round, kind); nothing is sent
@@ -22,7 +25,8 @@ import { mulberry32 } from '../../core/prng.ts';
 import type { SyncEvent } from '../../node/sync/sync-machine.ts';
 import type { Adversary } from './adversary.ts';
 import { byzantineNoise } from './byzantine.ts';
-import { byzView, crash, type DriverWorld, reconnected, restart, resend, start, stepNode, validate } from './driver.ts';
+import { byzView, crash, reconnected, restart, resend, start, stepNode, validate } from './driver.ts';
+import { emergencyTransition, type EmergencyWorld } from './emergency.ts';
 import { EventQueue } from './event-queue.ts';
 import { Invariants } from './invariants.ts';
 import { Network } from './network.ts';
@@ -37,13 +41,20 @@ const SYNC_TICK_MS = 100;
 /** After the heal, the first new block must be final on every honest node within this. */
 export const RECOVERY_BOUND_MS = 1000;
 
-export class Simulation implements DriverWorld {
+export interface SimulationOptions {
+  /** An emergency validator-set transition at a random moment before the heal. */
+  readonly emergencies?: boolean;
+}
+
+export class Simulation implements EmergencyWorld {
   readonly rnd: () => number;
   readonly n: number;
   readonly seed: number;
   readonly size: number;
   readonly nodes: SimNode[];
   readonly rules: ChainRules;
+  readonly transitions: Map<number, readonly number[]>;
+  readonly lost: Map<number, number>;
   readonly adversary: Adversary;
   readonly network: Network;
   readonly invariants: Invariants;
@@ -53,19 +64,23 @@ export class Simulation implements DriverWorld {
   healed = false;
   private readonly queue = new EventQueue<SimEvent>();
   /** The validator whose clock runs ahead beyond what the hold covers, or -1. */
-  private readonly badClock: number;
+  readonly badClock: number;
+  private readonly emergencies: boolean;
   private healAt = 0;
   private healHeight = 0;
   private readonly firstAfterHeal = new Map<number, number>();
 
-  constructor(n: number, seed: number) {
+  constructor(n: number, seed: number, opts: SimulationOptions = {}) {
     this.n = n;
+    this.emergencies = opts.emergencies === true;
     this.seed = seed;
     this.rnd = mulberry32(seed);
     const cluster = drawCluster(n, this.rnd);
     this.size = cluster.nodes.length;
     this.nodes = cluster.nodes;
     this.rules = cluster.rules;
+    this.transitions = cluster.transitions;
+    this.lost = cluster.lost;
     this.adversary = cluster.adversary;
     this.badClock = cluster.badClock;
     this.crashMidStep = cluster.crashMidStep;
@@ -80,6 +95,7 @@ export class Simulation implements DriverWorld {
       bans: 0,
       setChanges: 0,
       transitions: this.rules.transitions.size,
+      emergencies: 0,
       recoveryMs: 0,
       recoveryRuns: 0,
       maxRoundAtHeal: 0,
@@ -117,8 +133,9 @@ export class Simulation implements DriverWorld {
     if (this.healed && height > this.healHeight && !this.firstAfterHeal.has(node.index)) this.firstAfterHeal.set(node.index, this.now);
   }
 
+  /** The honest nodes still in the run (not lost in an emergency transition): they must all finalise. */
   private honest(): SimNode[] {
-    return this.nodes.filter((x) => !x.byzantine);
+    return this.nodes.filter((x) => !x.byzantine && !this.lost.has(x.index));
   }
 
   run(): SimResult {
@@ -129,6 +146,7 @@ export class Simulation implements DriverWorld {
     for (const { t, e } of faults.events) this.at(t, e);
     for (const node of this.nodes) this.at(1 + node.index, { kind: 'tick', node: node.index });
     if (this.nodes.some((x) => x.byzantine)) this.at(10 + Math.floor(r() * 200), { kind: 'noise' });
+    if (this.emergencies) this.at(Math.floor(this.healAt * (0.2 + 0.7 * r())), { kind: 'emergency' });
     let target = Infinity;
     // Up to f faulty proposers in a row, each costing its round's (exponentially grown) timer.
     const deadline = this.healAt + 180_000;
@@ -199,6 +217,9 @@ export class Simulation implements DriverWorld {
       case 'restart':
         if (!this.healed) restart(this, this.nodes[e.node]!);
         return;
+      case 'emergency':
+        if (!this.healed) emergencyTransition(this);
+        return;
       case 'partition':
         if (this.healed) return;
         reconnected(this, this.network.repartition(e.groups), e.groups);
@@ -226,7 +247,12 @@ export class Simulation implements DriverWorld {
 }
 
 /** Runs `count` seeds from `first`; throws (naming the seed) on the first violation. */
-export function runSeeds(n: number, first: number, count: number): { totals: Omit<SimResult, 'strategy'>; strategies: Record<string, number> } {
+export function runSeeds(
+  n: number,
+  first: number,
+  count: number,
+  opts: SimulationOptions = {},
+): { totals: Omit<SimResult, 'strategy'>; strategies: Record<string, number> } {
   const totals = {
     commits: 0,
     evidence: 0,
@@ -236,14 +262,16 @@ export function runSeeds(n: number, first: number, count: number): { totals: Omi
     bans: 0,
     setChanges: 0,
     transitions: 0,
+    emergencies: 0,
     recoveryMs: 0,
     recoveryRuns: 0,
     maxRoundAtHeal: 0,
   };
   const strategies: Record<string, number> = {};
   for (let seed = first; seed < first + count; seed++) {
-    const r = new Simulation(n, seed).run();
-    for (const k of ['commits', 'evidence', 'crashes', 'refused', 'premature', 'bans', 'setChanges', 'transitions', 'recoveryRuns'] as const) totals[k] += r[k];
+    const r = new Simulation(n, seed, opts).run();
+    for (const k of ['commits', 'evidence', 'crashes', 'refused', 'premature', 'bans', 'setChanges', 'transitions', 'emergencies', 'recoveryRuns'] as const)
+      totals[k] += r[k];
     totals.recoveryMs = Math.max(totals.recoveryMs, r.recoveryMs);
     totals.maxRoundAtHeal = Math.max(totals.maxRoundAtHeal, r.maxRoundAtHeal);
     strategies[r.strategy] = (strategies[r.strategy] ?? 0) + 1;

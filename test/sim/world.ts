@@ -49,6 +49,7 @@ export type SimEvent =
   | { kind: 'crash'; node: number }
   | { kind: 'restart'; node: number }
   | { kind: 'partition'; groups: number[] | null }
+  | { kind: 'emergency' }
   | { kind: 'tick'; node: number }
   | { kind: 'noise' };
 
@@ -61,6 +62,8 @@ export interface SimResult {
   bans: number;
   setChanges: number;
   transitions: number;
+  /** Emergency transitions made while the run played out (only with `emergencies` on). */
+  emergencies: number;
   recoveryMs: number;
   recoveryRuns: number;
   maxRoundAtHeal: number;
