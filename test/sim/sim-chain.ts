@@ -54,9 +54,9 @@ export interface ChainRules {
   readonly transitions: ReadonlyMap<number, readonly number[]>;
   /**
    * Validators lost for good in an emergency transition (simulation.ts, emergency.ts), each
-   * with the transition's height: never restarted, so as faulty as Byzantine ones to every
-   * set a block from that height on would make. (Blocks below it were judged without it,
-   * and every node must judge them the same whenever it replays them.)
+   * with the transition's height: never restarted, so no set a block from that height on
+   * makes may include them (no honest proposer votes a dead validator in). Blocks below it
+   * were judged without it, and every node must judge them the same whenever it replays them.
    */
   readonly lost: ReadonlyMap<number, number>;
   readonly maxClockDriftMs: number;
@@ -70,10 +70,10 @@ export function setOf(rules: ChainRules, members: readonly number[]): ValidatorS
   return s;
 }
 
-/** The fault assumption every set a block at `height` makes must keep: at most f Byzantine or lost members. */
+/** The fault assumption every set a block at `height` makes must keep: at most f Byzantine members, and none lost by then. */
 export function withinFaultBound(rules: ChainRules, members: readonly number[], height: number): boolean {
-  const faulty = (i: number) => rules.byzantine.has(i) || (rules.lost.get(i) ?? Infinity) <= height;
-  return members.filter(faulty).length <= maxFaulty(members.length);
+  if (members.some((i) => (rules.lost.get(i) ?? Infinity) <= height)) return false;
+  return members.filter((i) => rules.byzantine.has(i)).length <= maxFaulty(members.length);
 }
 
 /** A change carried by a block at `height` is legal if it changes something and the resulting set keeps the fault bound. */
