@@ -200,6 +200,12 @@ describe('QBFT scenarios', () => {
     expect(verdictOf(recv(m, wrongDigest)).reason).toMatch(/different digest/);
     const notProposer = rc(0, 1, { round: 0, block: blockA, votes: [proposal(1, 0, blockA), prepare(1, 0, A), prepare(2, 0, A)] });
     expect(verdictOf(recv(m, notProposer)).reason).toMatch(/proposer/);
+    // Votes this set made and verifies, for a block built for another set (what a set an
+    // emergency transition replaced prepared): never a lock, since no validator accepts the block.
+    const elsewhere = testBlock(1, null, addr(0), 0, 0, testValidators(3).set.hash);
+    const E = defaultBlockDigest(elsewhere);
+    const otherSet = rc(0, 1, { round: 0, block: elsewhere, votes: [proposal(0, 0, elsewhere), prepare(1, 0, E), prepare(2, 0, E)] });
+    expect(verdictOf(recv(m, otherSet)).reason).toMatch(/another validator set/);
   });
 
   it('f+1 round changes for higher rounds make a node jump to the smallest of them', () => {
