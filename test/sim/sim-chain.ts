@@ -62,9 +62,14 @@ export interface ChainRules {
   readonly maxClockDriftMs: number;
 }
 
+/**
+ * Sets by universe size and members, shared by every run of a process. The size is part of
+ * the key: a universe is testValidators(size), indexed in its own sorted order, so an index
+ * names another key in a cluster of another size.
+ */
 const setCache = new Map<string, ValidatorSet>();
 export function setOf(rules: ChainRules, members: readonly number[]): ValidatorSet {
-  const key = [...members].sort((a, b) => a - b).join(',');
+  const key = `${rules.universe.length}:${[...members].sort((a, b) => a - b).join(',')}`;
   let s = setCache.get(key);
   if (s === undefined) setCache.set(key, (s = new ValidatorSet(members.map((i) => rules.universe[i]!))));
   return s;
