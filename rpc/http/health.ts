@@ -21,7 +21,12 @@ export async function respondHealth(res: ServerResponse, health: HealthCheck, lo
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
+  if (writeJson(res, status, body, headers)) res.end();
+}
+
+/** Writes a whole JSON answer (its length declared) without ending the response; false if one was sent already. */
+export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): boolean {
+  if (res.headersSent || res.destroyed) return false;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -29,5 +34,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     'cache-control': 'no-store',
     ...headers,
   });
-  res.end(text);
+  res.write(text);
+  return true;
 }

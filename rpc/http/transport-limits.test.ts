@@ -84,6 +84,35 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
     for (let i = 0; i < 3; i++) expect((await rawRequest(port, { headers: json, body: big })).status).toBe(200);
   });
 
+  it('a body refused as too large is drained before its connection closes: a client still sending it reads the 413, not a reset', async () => {
+    node = createFakeNode();
+    const port = await start({ limits: { maxBodyBytes: MiB } });
+    const declared = 3 * MiB;
+    // Half-open allowed, as an HTTP client keeps sending its body after the answer's FIN.
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.push(socket);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    let text = '';
+    let closedByServer = false;
+    const errors: Error[] = [];
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('end', () => (closedByServer = true));
+    socket.on('error', (e) => errors.push(e));
+    socket.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`);
+    // The answer comes at once (the declared length is too large); only then does the client
+    // send its body, as one does that was descheduled mid-write.
+    while (!text.includes('BODY_TOO_LARGE')) await new Promise((r) => setTimeout(r, 5));
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    let closedWhileSending = false;
+    for (let sent = 0; sent < declared; sent += 64 * 1024) {
+      closedWhileSending ||= closedByServer;
+      await new Promise<void>((r) => socket.write(Buffer.alloc(64 * 1024, 0x20), (e) => (e ? errors.push(e) : undefined, r())));
+    }
+    while (!closedByServer) await new Promise((r) => setTimeout(r, 5)); // the server closes once the body is in
+    expect([closedWhileSending, errors]).toEqual([false, []]);
+    expect(await rejections('BODY_TOO_LARGE')).toBe(1);
+  });
+
   it('connections past rpc.maxConnections are closed at accept and counted; served again once others close', async () => {
     node = createFakeNode();
     const port = await start({ limits: { maxConnections: 3 } });
