@@ -3,6 +3,7 @@ import type { ValidatorSet } from '../core/validators.ts';
 import { messageSigningBytes, type RoundChange, type SignedCore, type Vote } from '../core/signed-core.ts';
 import type { ConsensusMessage, Justification, Proposal } from './messages.ts';
 import { proposerOf } from './proposer.ts';
+import type { Prepared } from './height-state.ts';
 import type { BlockInfo } from './types.ts';
 import type { ConsensusCrypto } from './crypto.ts';
 
@@ -69,11 +70,7 @@ export function checkRoundChangePrepared(ctx: HeightContext, rc: RoundChange, bl
  * under the new one. Kept as a lock, every later round would have to re-propose a block no
  * validator accepts, and the height would never end.
  */
-export function checkPrepared(
-  ctx: HeightContext,
-  p: { readonly round: number; readonly digest: Uint8Array; readonly block: Uint8Array; readonly votes: readonly Vote[] },
-  blockInfo: (block: Uint8Array) => BlockInfo,
-): string | null {
+export function checkPrepared(ctx: HeightContext, p: Prepared, blockInfo: (block: Uint8Array) => BlockInfo): string | null {
   let info: BlockInfo;
   try {
     info = blockInfo(p.block);

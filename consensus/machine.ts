@@ -61,8 +61,7 @@ export class QbftMachine {
   private blocks = new Map<string, Uint8Array>();
   private validation = new Map<string, 'pending' | 'valid' | 'invalid'>();
   private prepared: Prepared | null = null;
-  /** What this node signed at this height, by `${round}:${kind}` (restored from the WAL). */
-  /** What this node signed at the height (never two different messages per round and kind). */
+  /** What this node signed at the height (never two different messages per round and kind; restored from the WAL). */
   private own: OwnMessages;
   /** First accepted message by `${round}:${kind}:${author}`; a different second one is equivocation. */
   private seen = new Map<string, { readonly payload: Uint8Array; readonly message: ConsensusMessage }>();
@@ -153,9 +152,8 @@ export class QbftMachine {
     this.proposalRequested = -1;
     this.syncHinted = false;
     // Restore what this node signed before a crash: it resumes at its highest signed round
-    // (never going back to sign in a lower one) and remembers its prepared certificate, if
-    // it is one of this height's set, for a block of this set (after an emergency transition
-    // it may be neither).
+    // (never signing again in a lower one), with its prepared certificate if this height's
+    // set can be locked on it (consensus/README.md: after an emergency transition).
     const ctx = this.ctx;
     const restored = restoreHeight(wal, height, this.cfg.signer.address, ctx.validators.hash, (p) => checkPrepared(ctx, p, this.blockInfo) === null);
     for (const m of restored.own) this.own.restore(m);
@@ -167,12 +165,9 @@ export class QbftMachine {
       if (m.round === startRound || m.kind === Kind.COMMIT) this.out.push({ type: 'broadcast', message: m, bytes: encodeMessage(m) });
       this.handle(m);
     }
-    // What it signed in this round under a set an emergency transition replaced stands: a
-    // PROPOSAL, PREPARE or COMMIT for a block of the old set (invalid now) leaves it no vote
-    // for another block in this round, and a ROUND-CHANGE carrying the old set's certificate
-    // is refused by every peer. The round is lost to it, and waiting out its timer would cost
-    // 2^round timeouts after a long outage: it moves on to the next round at once, with a
-    // round change the new set accepts.
+    // What it signed in this round under a replaced set stands (a vote for the old set's
+    // block, a round change peers refuse): the round is lost to it, and its timer may be
+    // 2^round timeouts long. It moves on at once, with a round change the new set accepts.
     if (restored.startRoundReplaced) this.advanceTo(startRound + 1, true);
     for (const m of this.future.take(height)) this.handle(m);
   }
@@ -292,10 +287,16 @@ export class QbftMachine {
     const bytes = encodeMessage(m);
     this.own.add(m, payload, bytes);
     this.seen.set(`${unsigned.round}:${unsigned.kind}:${this.me}`, { payload, message: m });
-    const record: WalRecord = { type: 'signed', message: m, validatorSetHash: ctx.validators.hash };
-    this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
+    this.persist({ type: 'signed', message: m });
     this.out.push({ type: 'broadcast', message: m, bytes });
     return m;
+  }
+
+  /** Writes `record` to the WAL, stamped with the height's validator set (what a restart under a replaced set tells apart). */
+  private persist(record: WalRecord): void {
+    const ctx = this.ctx!;
+    const stamped: WalRecord = { ...record, validatorSetHash: ctx.validators.hash };
+    this.out.push({ type: 'persist', height: ctx.height, record: stamped, bytes: encodeWalRecord(stamped) });
   }
 
   /** Re-sends what a peer that missed this height needs from this node (OwnMessages.toResend). */
@@ -467,16 +468,7 @@ export class QbftMachine {
     // Persist the prepared certificate before the COMMIT leaves: after a crash this node must
     // still report it in ROUND-CHANGE, or a later round could propose a conflicting block.
     this.prepared = { round: this.round, digest: p.digest, block: p.block, votes };
-    const record: WalRecord = {
-      type: 'prepared',
-      height: ctx.height,
-      round: this.round,
-      digest: p.digest,
-      block: p.block,
-      votes,
-      validatorSetHash: ctx.validators.hash,
-    };
-    this.out.push({ type: 'persist', height: ctx.height, record, bytes: encodeWalRecord(record) });
+    this.persist({ type: 'prepared', height: ctx.height, ...this.prepared });
     const seal = this.cfg.signer.blsSign(commitSealBytes(ctx.chainId, ctx.height, this.round, p.digest));
     const m = this.sign({ kind: 2, height: ctx.height, round: this.round, author: this.cfg.signer.address, digest: p.digest, seal });
     if (m !== null) this.apply(m);

@@ -4,6 +4,7 @@ import { HASH_LENGTH } from '../core/hash.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { coreFromWire, coreToWire, type Vote } from '../core/signed-core.ts';
 import { messageFromWire, messageToWire, type ConsensusMessage } from './messages.ts';
+import type { Prepared } from './height-state.ts';
 import type { WalRecord } from './types.ts';
 
 /**
@@ -47,7 +48,7 @@ export interface RestoredHeight {
   /** This node's own signed messages at the height, ordered by (round, kind). */
   readonly own: ConsensusMessage[];
   /** Its highest prepared certificate at the height that `provable` accepts, if any. */
-  readonly prepared: { round: number; digest: Uint8Array; block: Uint8Array; votes: readonly Vote[] } | null;
+  readonly prepared: Prepared | null;
   /** The round to resume in: the highest round it signed or prepared in (never lower). */
   readonly startRound: number;
   /**
@@ -71,10 +72,10 @@ export function restoreHeight(
   height: number,
   me: Uint8Array,
   validatorSetHash: Uint8Array,
-  provable: (p: NonNullable<RestoredHeight['prepared']>) => boolean,
+  provable: (p: Prepared) => boolean,
 ): RestoredHeight {
   const own: ConsensusMessage[] = [];
-  let prepared: RestoredHeight['prepared'] = null;
+  let prepared: Prepared | null = null;
   let startRound = 0;
   const replacedRounds = new Set<number>();
   const otherSet = (rec: WalRecord) => rec.validatorSetHash !== undefined && !equalBytes(rec.validatorSetHash, validatorSetHash);
