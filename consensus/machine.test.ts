@@ -327,7 +327,8 @@ describe('never sign twice (WAL)', () => {
   ])(
     'restarted under a new validator set (emergency transition) %s: drops the old prepared certificate, and the survivors finalise without waiting out a round',
     (_, members, everyone) => {
-      const before = everyone ? preparedByAll() : { wals: [[], [], [], walOf(preparedNode3().acts)], signed: [[], [], [], sent(preparedNode3().acts)] };
+      const node3 = everyone ? undefined : preparedNode3().acts;
+      const before = node3 === undefined ? preparedByAll() : { wals: [[], [], [], walOf(node3)], signed: [[], [], [], sent(node3)] };
       expect(before.wals.filter((w) => w.some((r) => r.type === 'prepared')).length).toBe(everyone ? 4 : 1);
       const survivors = new ValidatorSet(members.map((i) => keys[i]!.validator));
       const nodes = members.map((i) => new QbftMachine({ chainId: CHAIN_ID, signer: keys[i]!.signer, requestTimeoutMs: 1000 }));

@@ -77,7 +77,8 @@ export function restoreHeight(
   const own: ConsensusMessage[] = [];
   let prepared: Prepared | null = null;
   let startRound = 0;
-  const replacedRounds = new Set<number>();
+  /** The highest round it signed or prepared in under another set (-1: none). */
+  let replacedTop = -1;
   const otherSet = (rec: WalRecord) => rec.validatorSetHash !== undefined && !equalBytes(rec.validatorSetHash, validatorSetHash);
   for (const rec of records) {
     if (walRecordHeight(rec) !== height) continue;
@@ -85,14 +86,14 @@ export function restoreHeight(
       if (!equalBytes(rec.message.author, me)) continue;
       own.push(rec.message);
       startRound = Math.max(startRound, rec.message.round);
-      if (otherSet(rec)) replacedRounds.add(rec.message.round);
+      if (otherSet(rec)) replacedTop = Math.max(replacedTop, rec.message.round);
     } else {
       startRound = Math.max(startRound, rec.round);
       const p = { round: rec.round, digest: rec.digest, block: rec.block, votes: rec.votes };
-      if (otherSet(rec) || !provable(p)) replacedRounds.add(rec.round);
+      if (otherSet(rec) || !provable(p)) replacedTop = Math.max(replacedTop, rec.round);
       else if (prepared === null || rec.round > prepared.round) prepared = p;
     }
   }
   own.sort((a, b) => a.round - b.round || a.kind - b.kind);
-  return { own, prepared, startRound, startRoundReplaced: replacedRounds.has(startRound) };
+  return { own, prepared, startRound, startRoundReplaced: replacedTop === startRound };
 }

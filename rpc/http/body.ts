@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { writeJson } from './health.ts';
+import { writeJson } from './json-response.ts';
 import type { BodyBudget } from './limits.ts';
 
 /** Past this many bytes of a refused body we stop draining it and drop the connection. */

@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { HealthCheck, RpcLogger } from '../node-api.ts';
+import { sendJson } from './json-response.ts';
 
 export async function respondHealth(res: ServerResponse, health: HealthCheck, logger?: RpcLogger): Promise<void> {
   let status = 503;
@@ -18,22 +19,4 @@ export async function respondHealth(res: ServerResponse, health: HealthCheck, lo
     body = { status: 'unhealthy', reason: 'health check failed' };
   }
   sendJson(res, status, body);
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (writeJson(res, status, body, headers)) res.end();
-}
-
-/** Writes a whole JSON answer (its length declared) without ending the response; false if one was sent already. */
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): boolean {
-  if (res.headersSent || res.destroyed) return false;
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.write(text);
-  return true;
 }

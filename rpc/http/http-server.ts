@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
-import { respondHealth, sendJson } from './health.ts';
+import { respondHealth } from './health.ts';
+import { sendJson } from './json-response.ts';
 import { Dispatcher, DEFAULT_MAX_BATCH } from '../jsonrpc/jsonrpc.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import { listen, type RunningServer } from './metrics-server.ts';

@@ -4,7 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { respondHealth, sendJson } from './health.ts';
+import { respondHealth } from './health.ts';
+import { sendJson } from './json-response.ts';
 import type { MetricsSource } from '../metrics.ts';
 import type { HealthCheck, RpcLogger } from '../node-api.ts';
 

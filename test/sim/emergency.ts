@@ -14,13 +14,12 @@
  */
 import { maxFaulty } from '../../core/validators.ts';
 import { stop, type DriverWorld } from './driver.ts';
+import type { MutableChainRules } from './sim-chain.ts';
 import type { SimNode } from './world.ts';
 
 export interface EmergencyWorld extends DriverWorld {
-  /** The rules' transitions, which the emergency rewrites from its height on. */
-  readonly transitions: Map<number, readonly number[]>;
-  /** The rules' lost validators (with the height they count from), which it adds to. */
-  readonly lost: Map<number, number>;
+  /** The transitions, which the emergency rewrites from its height on; the lost validators (with the height they count from), which it adds to. */
+  readonly rules: MutableChainRules;
   /** The honest validator whose clock is too far ahead (faulty as a proposer), or -1. */
   readonly badClock: number;
 }
@@ -28,18 +27,19 @@ export interface EmergencyWorld extends DriverWorld {
 /** Makes the transition now. */
 export function emergencyTransition(w: EmergencyWorld): void {
   const r = w.rnd;
-  const honest = w.nodes.filter((x) => !x.byzantine && !w.lost.has(x.index));
+  const { transitions, lost } = w.rules;
+  const honest = w.nodes.filter((x) => !x.byzantine && !lost.has(x.index));
   const top = Math.max(...honest.map((x) => x.chain.length));
   const height = top + 1;
   const holders = honest.filter((x) => x.chain.length === top);
   const keeper = holders[Math.floor(r() * holders.length)]!;
   const current = keeper.members.at(height);
   const members = drawMembers(w, current, keeper);
-  for (const h of [...w.transitions.keys()]) if (h >= height) w.transitions.delete(h);
-  w.transitions.set(height, members);
+  for (const h of [...transitions.keys()]) if (h >= height) transitions.delete(h);
+  transitions.set(height, members);
   for (const node of w.nodes) {
     stop(node);
-    if (node !== keeper && current.includes(node.index) && !members.includes(node.index) && r() < 0.6) w.lost.set(node.index, height);
+    if (node !== keeper && current.includes(node.index) && !members.includes(node.index) && r() < 0.6) lost.set(node.index, height);
     else w.at(20 + Math.floor(r() * 300), { kind: 'restart', node: node.index });
   }
   w.stats.emergencies++;
@@ -52,7 +52,7 @@ export function emergencyTransition(w: EmergencyWorld): void {
  */
 function drawMembers(w: EmergencyWorld, current: readonly number[], keeper: SimNode): number[] {
   const r = w.rnd;
-  const faulty = (i: number) => w.rules.byzantine.has(i) || w.lost.has(i) || i === w.badClock;
+  const faulty = (i: number) => w.rules.byzantine.has(i) || w.rules.lost.has(i) || i === w.badClock;
   const tolerated = (members: readonly number[]) => members.length > 0 && members.filter(faulty).length <= maxFaulty(members.length);
   for (let attempt = 0; attempt < 16; attempt++) {
     const kept = current.filter(() => r() < 0.5);

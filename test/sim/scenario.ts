@@ -7,14 +7,11 @@
 import { maxFaulty } from '../../core/validators.ts';
 import { testValidators } from '../../consensus/testing/fixtures.ts';
 import { Adversary, type Strategy } from './adversary.ts';
-import { MemberHistory, withinFaultBound, type ChainRules } from './sim-chain.ts';
+import { MemberHistory, withinFaultBound, type MutableChainRules } from './sim-chain.ts';
 import { TIMEOUT_MS, type SimEvent, type SimNode } from './world.ts';
 
 interface Cluster {
-  readonly rules: ChainRules;
-  /** The rules' transitions and lost validators (an emergency transition changes both as the run plays out). */
-  readonly transitions: Map<number, readonly number[]>;
-  readonly lost: Map<number, number>;
+  readonly rules: MutableChainRules;
   readonly adversary: Adversary;
   /** The validator whose clock runs ahead beyond what the hold covers, or -1. */
   readonly badClock: number;
@@ -52,8 +49,7 @@ export function drawCluster(n: number, r: () => number): Cluster {
   const skewBound = Math.floor((drift + TIMEOUT_MS) / 2) - 1;
   const honestMembers = initial.filter((i) => !byzantine.has(i));
   const badClock = (f === 0 || byzCount < f) && r() < 0.2 ? honestMembers[Math.floor(r() * honestMembers.length)]! : -1;
-  const lost = new Map<number, number>();
-  const rules: ChainRules = { universe: keys.map((k) => k.validator), byzantine, lost, initial, transitions, maxClockDriftMs: drift };
+  const rules: MutableChainRules = { universe: keys.map((k) => k.validator), byzantine, lost: new Map(), initial, transitions, maxClockDriftMs: drift };
   const adversary = new Adversary(r, size);
   const crashMidStep = r() * 0.02;
   const nodes = keys.map(
@@ -77,7 +73,7 @@ export function drawCluster(n: number, r: () => number): Cluster {
       resendTo: null,
     }),
   );
-  return { rules, transitions, lost, adversary, badClock, crashMidStep, nodes };
+  return { rules, adversary, badClock, crashMidStep, nodes };
 }
 
 interface Faults {

@@ -62,6 +62,12 @@ export interface ChainRules {
   readonly maxClockDriftMs: number;
 }
 
+/** The rules as the simulation holds them: an emergency transition (emergency.ts) rewrites the transitions and adds lost validators as the run plays out. */
+export interface MutableChainRules extends ChainRules {
+  readonly transitions: Map<number, readonly number[]>;
+  readonly lost: Map<number, number>;
+}
+
 /**
  * Sets by universe size and members, shared by every run of a process. The size is part of
  * the key: a universe is testValidators(size), indexed in its own sorted order, so an index

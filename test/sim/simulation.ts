@@ -31,7 +31,7 @@ import { EventQueue } from './event-queue.ts';
 import { Invariants } from './invariants.ts';
 import { Network } from './network.ts';
 import { drawCluster, drawFaults } from './scenario.ts';
-import type { ChainRules } from './sim-chain.ts';
+import type { MutableChainRules } from './sim-chain.ts';
 import { stepSync } from './sync-driver.ts';
 import { TIMEOUT_MS, type SimEvent, type SimNode, type SimResult } from './world.ts';
 
@@ -52,9 +52,7 @@ export class Simulation implements EmergencyWorld {
   readonly seed: number;
   readonly size: number;
   readonly nodes: SimNode[];
-  readonly rules: ChainRules;
-  readonly transitions: Map<number, readonly number[]>;
-  readonly lost: Map<number, number>;
+  readonly rules: MutableChainRules;
   readonly adversary: Adversary;
   readonly network: Network;
   readonly invariants: Invariants;
@@ -79,8 +77,6 @@ export class Simulation implements EmergencyWorld {
     this.size = cluster.nodes.length;
     this.nodes = cluster.nodes;
     this.rules = cluster.rules;
-    this.transitions = cluster.transitions;
-    this.lost = cluster.lost;
     this.adversary = cluster.adversary;
     this.badClock = cluster.badClock;
     this.crashMidStep = cluster.crashMidStep;
@@ -135,7 +131,7 @@ export class Simulation implements EmergencyWorld {
 
   /** The honest nodes still in the run (not lost in an emergency transition): they must all finalise. */
   private honest(): SimNode[] {
-    return this.nodes.filter((x) => !x.byzantine && !this.lost.has(x.index));
+    return this.nodes.filter((x) => !x.byzantine && !this.rules.lost.has(x.index));
   }
 
   run(): SimResult {
