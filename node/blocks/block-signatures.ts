@@ -18,14 +18,27 @@ import type { SignatureVerification } from '../verify/service.ts';
  * everything on one thread would give. A set depends on the tx's bytes, the chain id and,
  * for evidence, the author's identity key, which its address fixes: the same sets whatever
  * state of the block the executor reaches the tx in.
+ *
+ * A tx whose admission is being checked right now (already in a worker) is not checked
+ * again: its verdict is waited for (node/verify/verified-txs.ts `track`), and while this
+ * check runs, admission waits for it in turn.
  */
 export async function preverifyTxSignatures(state: StateReader, txs: readonly Tx[], ctx: ChainContext, sigs: SignatureVerification): Promise<Set<string>> {
   const verified = new Set<string>();
   const pending: { tx: Tx; from: number; to: number }[] = [];
   const sets: SignatureSet[] = [];
+  /** Txs admission is checking right now: their verdicts are waited for, not made again. */
+  const elsewhere: Tx[] = [];
+  const checks: Promise<void>[] = [];
   for (const tx of txs) {
     if (sigs.verifiedTxs.has(tx.hash)) {
       verified.add(toHex(tx.hash));
+      continue;
+    }
+    const underway = sigs.verifiedTxs.checking(tx.hash);
+    if (underway !== undefined) {
+      elsewhere.push(tx);
+      checks.push(underway);
       continue;
     }
     let own: TxSignatureSet[];
@@ -37,12 +50,32 @@ export async function preverifyTxSignatures(state: StateReader, txs: readonly Tx
     pending.push({ tx, from: sets.length, to: sets.length + own.length });
     for (const s of own) sets.push(s.set);
   }
-  if (sets.length === 0) return verified;
+  if (sets.length > 0) {
+    const check = checkPending(sets, pending, verified, sigs);
+    sigs.verifiedTxs.track(
+      pending.map((p) => p.tx.hash),
+      check,
+    );
+    checks.push(check);
+  }
+  await Promise.all(checks);
+  // A tx whose admission check did not pass it (a set failed, or the service stopped) is left to the executor, which verifies it itself.
+  for (const tx of elsewhere) if (sigs.verifiedTxs.has(tx.hash)) verified.add(toHex(tx.hash));
+  return verified;
+}
+
+/** The pending txs' sets verified in one job; those whose sets all verify join `verified` and the cache. */
+async function checkPending(
+  sets: readonly SignatureSet[],
+  pending: readonly { tx: Tx; from: number; to: number }[],
+  verified: Set<string>,
+  sigs: SignatureVerification,
+): Promise<void> {
   let invalid: number[];
   try {
     invalid = await sigs.service.findInvalid(sets, { priority: 'block', batchable: true });
   } catch {
-    return verified; // the service stopped: the executor verifies the rest itself, same verdict
+    return; // the service stopped: the executor verifies the rest itself, same verdict
   }
   let next = 0;
   for (const { tx, from, to } of pending) {
@@ -55,5 +88,4 @@ export async function preverifyTxSignatures(state: StateReader, txs: readonly Tx
     verified.add(toHex(tx.hash));
     sigs.verifiedTxs.add(tx);
   }
-  return verified;
 }

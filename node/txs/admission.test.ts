@@ -261,3 +261,134 @@ describe('one verified-signature cache for admission and block import', () => {
     expect(service.submitted).toBe(2);
   });
 });
+
+/** Jobs queued, then taken for a worker (`take`: each asked its skipIf, as the pool does), then answered (`finish`). */
+class StagedVerifier implements VerificationService {
+  readonly inner = new SameThreadVerifier();
+  readonly queued: { sets: readonly SignatureSet[]; opts: VerifyOptions; resolve: (r: number[]) => void }[] = [];
+  private running: typeof this.queued = [];
+  findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
+    return new Promise((resolve) => this.queued.push({ sets, opts, resolve }));
+  }
+  async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {
+    return (await this.findInvalid(sets, opts)).length === 0;
+  }
+  findInvalidTogether(): Promise<never> {
+    throw new Error('admission never judges sets together');
+  }
+  take(): void {
+    for (const job of this.queued.splice(0)) {
+      if (job.opts.skipIf?.() === true) job.resolve([]);
+      else this.running.push(job);
+    }
+  }
+  async finish(): Promise<void> {
+    for (const job of this.running.splice(0)) job.resolve(await this.inner.findInvalid(job.sets, { priority: 'block' }));
+  }
+  async close(): Promise<void> {}
+}
+
+/** A block at the next height carrying `txs`, built without checking their signatures (as a faulty proposer might). */
+async function blockOf(chain: Chain, txs: Tx[]) {
+  const { block } = await buildBlock({
+    context: chain.nextBlockContext(),
+    proposer: addressFromPublicKey(validator.identity.publicKey),
+    round: 0,
+    timestamp: chain.head.header.timestamp + 1000,
+    candidates: txs,
+    signaturesVerified: true,
+  });
+  return block;
+}
+
+const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return done;
+};
+
+/** Waits (at most 2 s) until `ready` holds: block import reads the state from disk before it looks at signatures. */
+async function waitUntil(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !ready(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(ready()).toBe(true);
+}
+
+/** Counts the times anyone asked the cache whether a tx's check is under way. */
+function countChecking(chain: Chain): { asked: number } {
+  const count = { asked: 0 };
+  const { verifiedTxs } = chain.signatures;
+  const checking = verifiedTxs.checking.bind(verifiedTxs);
+  verifiedTxs.checking = (hash) => (count.asked++, checking(hash));
+  return count;
+}
+
+describe('a check under way is not made twice', () => {
+  it("block import waits for admission's check already in a worker instead of verifying the tx again", async () => {
+    const staged = new StagedVerifier();
+    const { chain, mempool, admission } = await setup(staged);
+    const count = countChecking(chain);
+    const tx = transfer(alice, 0);
+    const admitted = admission.submit(tx.bytes, 'gossip');
+    staged.take(); // admission's job is in a worker now (its turn asked the cache once)
+    const verifying = verifyNextBlock(chain, await blockOf(chain, [tx]));
+    await waitUntil(() => count.asked === 2); // block import has come to the tx
+    expect(await settledYet(verifying)).toBe(false); // it waits for admission's verdict...
+    expect(staged.queued).toHaveLength(0); // ...and asked for no check of its own
+    await staged.finish();
+    expect((await verifying).txs).toHaveLength(1);
+    expect(await codeOf(admitted)).toBe('admitted');
+    expect(mempool.has(tx.hash)).toBe(true);
+    expect(staged.inner.submitted).toBe(1); // the one envelope, verified once
+  });
+
+  it("admission waits for block import's check under way at its turn, and pools the tx without verifying it again", async () => {
+    const staged = new StagedVerifier();
+    const { chain, mempool, admission } = await setup(staged);
+    const tx = transfer(alice, 0);
+    const verifying = verifyNextBlock(chain, await blockOf(chain, [tx]));
+    await waitUntil(() => staged.queued.length > 0);
+    expect(staged.queued.map((j) => j.opts.priority)).toEqual(['block']);
+    const admitted = admission.submit(tx.bytes, 'gossip');
+    staged.take(); // the block's job goes to a worker; admission's, at its turn, finds it under way
+    expect(await settledYet(admitted)).toBe(false);
+    await staged.finish();
+    expect((await verifying).txs).toHaveLength(1);
+    expect(await codeOf(admitted)).toBe('admitted');
+    expect(mempool.has(tx.hash)).toBe(true);
+    expect(staged.inner.submitted).toBe(1);
+  });
+
+  it('a forged tx whose admission fails under way is still refused by the block it is in, naming it, and admission verifies what a failed block check left', async () => {
+    const staged = new StagedVerifier();
+    const { chain, admission } = await setup(staged);
+    const good = transfer(bob, 0);
+    const signature = new Uint8Array(good.signature);
+    signature[3]! ^= 1;
+    const forged = decodeTx(encodeTx({ ...good, signature }));
+    const count = countChecking(chain);
+    const admitted = admission.submit(forged.bytes, 'gossip');
+    staged.take();
+    const verifying = verifyNextBlock(chain, await blockOf(chain, [forged]));
+    await waitUntil(() => count.asked === 2);
+    expect(staged.queued).toHaveLength(0);
+    await staged.finish();
+    expect(await codeOf(admitted)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
+    expect(await codeOf(verifying)).toMatch(/SIGNATURE/); // the executor verified it itself: the same verdict as without the shared check
+
+    // The other way round: block import's check fails under way; admission gives its own verdict.
+    const verifyingAgain = verifyNextBlock(chain, await blockOf(chain, [forged]));
+    await waitUntil(() => staged.queued.length > 0);
+    const again = admission.submit(forged.bytes, 'gossip');
+    staged.take();
+    await staged.finish();
+    expect(await codeOf(verifyingAgain)).toMatch(/SIGNATURE/);
+    await waitUntil(() => staged.queued.length > 0); // admission's own check, the block's having failed
+    staged.take();
+    await staged.finish();
+    expect(await codeOf(again)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
+  });
+});

@@ -128,20 +128,9 @@ export class TxAdmission {
     // cost a verification.
     let valid = validateTx(ctx.world, tx, this.entering(ctx), { allowFutureNonce: true, verifySignature: false });
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
-    const { service, verifiedTxs } = this.chain.signatures;
+    const { verifiedTxs } = this.chain.signatures;
     const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
-    let skipped = false;
-    const verification =
-      sets.length === 0
-        ? Promise.resolve([])
-        : service.findInvalid(
-            sets.map((s) => s.set),
-            {
-              priority: tx.type === TxType.telemetryBatch ? 'telemetry' : 'mempool',
-              batchable: true,
-              skipIf: () => (skipped = verifiedTxs.has(tx.hash) || this.nonceSpent(tx)),
-            },
-          );
+    const verification = this.checkSignatures(tx, sets);
     const sender = Buffer.from(tx.from).toString('latin1');
     const previous = this.senderTail.get(sender);
     let settle!: () => void;
@@ -149,7 +138,7 @@ export class TxAdmission {
     this.senderTail.set(sender, mine);
     this.inFlight.add(id);
     try {
-      const invalid = await verification;
+      const { invalid, skipped } = await verification;
       await previous;
       if (invalid.length > 0) throw signatureFailure(sets[invalid[0]!]!);
       // The head may have moved while the signatures were checked (the state changes only with
@@ -167,6 +156,51 @@ export class TxAdmission {
       settle();
       if (this.senderTail.get(sender) === mine) this.senderTail.delete(sender);
       this.letIn();
+    }
+  }
+
+  /**
+   * The tx's signatures checked on this node, once: the indexes of the sets that failed, and
+   * whether the check was moot by its turn (skipIf: a block has spent the nonce, or block
+   * import has verified the tx). A check taken for a worker is tracked in the cache, so that
+   * block import waits for it instead of checking again; when block import is checking the
+   * tx at this one's turn, this one waits for that check, and makes its own only if that one
+   * did not pass the tx. A tx that verified is in the cache before this resolves, before
+   * its sender's order is waited for.
+   */
+  private async checkSignatures(tx: Tx, sets: readonly TxSignatureSet[]): Promise<{ invalid: number[]; skipped: boolean }> {
+    if (sets.length === 0) return { invalid: [], skipped: false };
+    const { service, verifiedTxs } = this.chain.signatures;
+    const opts = { priority: tx.type === TxType.telemetryBatch ? ('telemetry' as const) : ('mempool' as const), batchable: true };
+    let skipped = false;
+    let blockCheck: Promise<void> | undefined;
+    let done!: () => void;
+    const checked = new Promise<void>((resolve) => (done = resolve));
+    try {
+      let invalid = await service.findInvalid(
+        sets.map((s) => s.set),
+        {
+          ...opts,
+          skipIf: () => {
+            if (verifiedTxs.has(tx.hash) || this.nonceSpent(tx)) return (skipped = true);
+            blockCheck = verifiedTxs.checking(tx.hash);
+            if (blockCheck === undefined) verifiedTxs.track([tx.hash], checked);
+            return blockCheck !== undefined;
+          },
+        },
+      );
+      if (blockCheck !== undefined) {
+        await blockCheck;
+        if (verifiedTxs.has(tx.hash)) return { invalid: [], skipped: false };
+        invalid = await service.findInvalid(
+          sets.map((s) => s.set),
+          opts,
+        ); // that check did not pass it (a set failed, or the service stopped)
+      }
+      if (invalid.length === 0 && !skipped) verifiedTxs.add(tx);
+      return { invalid, skipped };
+    } finally {
+      done();
     }
   }
 

@@ -8,9 +8,16 @@ import type { Tx } from '../../core/tx.ts';
  * Equal hashes are equal bytes, and a signature's validity depends on the bytes alone, so
  * an entry never goes stale; committed txs are removed (their nonce is spent) and the
  * oldest entry leaves first when full. Keeps the decoded Tx, so block import reuses it.
+ *
+ * It also knows which txs this node is checking right now (`track`): admission's check
+ * already in a worker when a block carrying the tx arrives, or block import's check when
+ * admission's turn comes. The second caller waits for that check (`checking`) instead of
+ * making it again: behind a saturated pool, the txs in a worker are the oldest, the very
+ * ones the next block carries, and checking them twice deepens the backlog that made them late.
  */
 export class VerifiedTxs {
   private readonly byHash = new Map<string, Tx>();
+  private readonly underway = new Map<string, Promise<void>>();
   private readonly capacity: number;
 
   constructor(capacity: number) {
@@ -34,6 +41,27 @@ export class VerifiedTxs {
 
   has(hash: Uint8Array): boolean {
     return this.byHash.has(toHex(hash));
+  }
+
+  /**
+   * Records a check of these txs' signatures under way until `check` settles; whoever made
+   * it has put each tx that verified in the cache by then. Entries leave as it settles.
+   */
+  track(hashes: readonly Uint8Array[], check: Promise<unknown>): void {
+    const ids = hashes.map(toHex);
+    const settled = check.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const id of ids) this.underway.set(id, settled);
+    void settled.then(() => {
+      for (const id of ids) if (this.underway.get(id) === settled) this.underway.delete(id);
+    });
+  }
+
+  /** The check of the tx under way on this node, if any: once it settles, `has` gives its verdict. */
+  checking(hash: Uint8Array): Promise<void> | undefined {
+    return this.underway.get(toHex(hash));
   }
 
   /** Forgets committed txs. */
