@@ -29,10 +29,12 @@ const validator = devnet.validatorKeys[0]!;
 const transfer = (from: typeof alice, nonce: number): Tx =>
   buildTransfer({ chainId, seed: from.seed, nonce, fee: 10n, to: addressFromPublicKey(validator.identity.publicKey), amount: 1n });
 
-/** Holds every job until `release`, then answers them in the order given (the pool finishes batches in any order). */
+/** Holds every job until `release`, then answers them in the order given (the pool finishes batches in any order); or `take`, then `finish`. */
 class HeldVerifier implements VerificationService {
   readonly inner = new SameThreadVerifier();
   readonly held: { sets: readonly SignatureSet[]; opts: VerifyOptions; resolve: (r: number[]) => void }[] = [];
+  /** Jobs taken for a worker and not answered yet (`take`, `finish`). */
+  private readonly running: typeof this.held = [];
   /** Jobs answered without a check because their caller no longer needed them (skipIf), as the pool does. */
   skipped = 0;
   findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
@@ -53,6 +55,18 @@ class HeldVerifier implements VerificationService {
         job.resolve([]);
       } else job.resolve(await this.inner.findInvalid(job.sets, { priority: 'mempool' }));
     }
+  }
+  /** Takes every held job for a worker as the pool does (asking its skipIf), without answering it yet (`finish`). */
+  take(): void {
+    for (const job of this.held.splice(0)) {
+      if (job.opts.skipIf?.() === true) {
+        this.skipped++;
+        job.resolve([]);
+      } else this.running.push(job);
+    }
+  }
+  async finish(): Promise<void> {
+    for (const job of this.running.splice(0)) job.resolve(await this.inner.findInvalid(job.sets, { priority: job.opts.priority }));
   }
   async close(): Promise<void> {}
 }
@@ -262,32 +276,6 @@ describe('one verified-signature cache for admission and block import', () => {
   });
 });
 
-/** Jobs queued, then taken for a worker (`take`: each asked its skipIf, as the pool does), then answered (`finish`). */
-class StagedVerifier implements VerificationService {
-  readonly inner = new SameThreadVerifier();
-  readonly queued: { sets: readonly SignatureSet[]; opts: VerifyOptions; resolve: (r: number[]) => void }[] = [];
-  private running: typeof this.queued = [];
-  findInvalid(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<number[]> {
-    return new Promise((resolve) => this.queued.push({ sets, opts, resolve }));
-  }
-  async verify(sets: readonly SignatureSet[], opts: VerifyOptions): Promise<boolean> {
-    return (await this.findInvalid(sets, opts)).length === 0;
-  }
-  findInvalidTogether(): Promise<never> {
-    throw new Error('admission never judges sets together');
-  }
-  take(): void {
-    for (const job of this.queued.splice(0)) {
-      if (job.opts.skipIf?.() === true) job.resolve([]);
-      else this.running.push(job);
-    }
-  }
-  async finish(): Promise<void> {
-    for (const job of this.running.splice(0)) job.resolve(await this.inner.findInvalid(job.sets, { priority: 'block' }));
-  }
-  async close(): Promise<void> {}
-}
-
 /** A block at the next height carrying `txs`, built without checking their signatures (as a faulty proposer might). */
 async function blockOf(chain: Chain, txs: Tx[]) {
   const { block } = await buildBlock({
@@ -328,67 +316,67 @@ function countChecking(chain: Chain): { asked: number } {
 
 describe('a check under way is not made twice', () => {
   it("block import waits for admission's check already in a worker instead of verifying the tx again", async () => {
-    const staged = new StagedVerifier();
-    const { chain, mempool, admission } = await setup(staged);
+    const pool = new HeldVerifier();
+    const { chain, mempool, admission } = await setup(pool);
     const count = countChecking(chain);
     const tx = transfer(alice, 0);
     const admitted = admission.submit(tx.bytes, 'gossip');
-    staged.take(); // admission's job is in a worker now (its turn asked the cache once)
+    pool.take(); // admission's job is in a worker now (its turn asked the cache once)
     const verifying = verifyNextBlock(chain, await blockOf(chain, [tx]));
     await waitUntil(() => count.asked === 2); // block import has come to the tx
     expect(await settledYet(verifying)).toBe(false); // it waits for admission's verdict...
-    expect(staged.queued).toHaveLength(0); // ...and asked for no check of its own
-    await staged.finish();
+    expect(pool.held).toHaveLength(0); // ...and asked for no check of its own
+    await pool.finish();
     expect((await verifying).txs).toHaveLength(1);
     expect(await codeOf(admitted)).toBe('admitted');
     expect(mempool.has(tx.hash)).toBe(true);
-    expect(staged.inner.submitted).toBe(1); // the one envelope, verified once
+    expect(pool.inner.submitted).toBe(1); // the one envelope, verified once
   });
 
   it("admission waits for block import's check under way at its turn, and pools the tx without verifying it again", async () => {
-    const staged = new StagedVerifier();
-    const { chain, mempool, admission } = await setup(staged);
+    const pool = new HeldVerifier();
+    const { chain, mempool, admission } = await setup(pool);
     const tx = transfer(alice, 0);
     const verifying = verifyNextBlock(chain, await blockOf(chain, [tx]));
-    await waitUntil(() => staged.queued.length > 0);
-    expect(staged.queued.map((j) => j.opts.priority)).toEqual(['block']);
+    await waitUntil(() => pool.held.length > 0);
+    expect(pool.held.map((j) => j.opts.priority)).toEqual(['block']);
     const admitted = admission.submit(tx.bytes, 'gossip');
-    staged.take(); // the block's job goes to a worker; admission's, at its turn, finds it under way
+    pool.take(); // the block's job goes to a worker; admission's, at its turn, finds it under way
     expect(await settledYet(admitted)).toBe(false);
-    await staged.finish();
+    await pool.finish();
     expect((await verifying).txs).toHaveLength(1);
     expect(await codeOf(admitted)).toBe('admitted');
     expect(mempool.has(tx.hash)).toBe(true);
-    expect(staged.inner.submitted).toBe(1);
+    expect(pool.inner.submitted).toBe(1);
   });
 
   it('a forged tx whose admission fails under way is still refused by the block it is in, naming it, and admission verifies what a failed block check left', async () => {
-    const staged = new StagedVerifier();
-    const { chain, admission } = await setup(staged);
+    const pool = new HeldVerifier();
+    const { chain, admission } = await setup(pool);
     const good = transfer(bob, 0);
     const signature = new Uint8Array(good.signature);
     signature[3]! ^= 1;
     const forged = decodeTx(encodeTx({ ...good, signature }));
     const count = countChecking(chain);
     const admitted = admission.submit(forged.bytes, 'gossip');
-    staged.take();
+    pool.take();
     const verifying = verifyNextBlock(chain, await blockOf(chain, [forged]));
     await waitUntil(() => count.asked === 2);
-    expect(staged.queued).toHaveLength(0);
-    await staged.finish();
+    expect(pool.held).toHaveLength(0);
+    await pool.finish();
     expect(await codeOf(admitted)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
     expect(await codeOf(verifying)).toMatch(/SIGNATURE/); // the executor verified it itself: the same verdict as without the shared check
 
     // The other way round: block import's check fails under way; admission gives its own verdict.
     const verifyingAgain = verifyNextBlock(chain, await blockOf(chain, [forged]));
-    await waitUntil(() => staged.queued.length > 0);
+    await waitUntil(() => pool.held.length > 0);
     const again = admission.submit(forged.bytes, 'gossip');
-    staged.take();
-    await staged.finish();
+    pool.take();
+    await pool.finish();
     expect(await codeOf(verifyingAgain)).toMatch(/SIGNATURE/);
-    await waitUntil(() => staged.queued.length > 0); // admission's own check, the block's having failed
-    staged.take();
-    await staged.finish();
+    await waitUntil(() => pool.held.length > 0); // admission's own check, the block's having failed
+    pool.take();
+    await pool.finish();
     expect(await codeOf(again)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
   });
 });
