@@ -27,6 +27,7 @@ import type { BlsAggregateSet, SignatureSet } from '../core/signature-sets.ts';
 import { readingSigningBytes, type Reading } from '../core/telemetry.ts';
 import type { TelemetryBatchBody } from '../core/tx/telemetry-batch.ts';
 import type { Tx } from '../core/tx.ts';
+import { NO_VERIFY_METRICS } from '../node/verify/metrics.ts';
 import { WorkerPoolVerifier } from '../node/verify/worker-pool.ts';
 import { cpuRate, type CpuRate } from './cpu-rate.ts';
 import { putDevice } from '../state/devices.ts';
@@ -138,7 +139,7 @@ export async function runTelemetryBenchmarks(log: (line: string) => void = conso
   let fallbacks = 0;
   const pool = new WorkerPoolVerifier({
     workers: WORKERS,
-    metrics: { batch() {}, queued() {}, fallback: () => void fallbacks++ },
+    metrics: { ...NO_VERIFY_METRICS, fallback: () => void fallbacks++ },
   });
   const out: TelemetryBenchmark[] = [];
   try {

@@ -140,12 +140,13 @@ export class JouleNode {
     const transitions = config.transitions.map((t, i) => parseTransition(t, genesis.chainId, `transitions[${i}]`));
     // Signatures are verified on worker threads; the cache lets a tx admitted here skip them in a block.
     const metrics = createMetrics({ labels: { node: config.name } });
+    const verifying = verifyMetrics(metrics);
     const service = new WorkerPoolVerifier({
       workers: config.verify.workers ?? undefined,
-      metrics: verifyMetrics(metrics),
+      metrics: verifying,
       onWorkerError: (e) => logger.error({ err: e }, 'signature verification worker failed; replaced'),
     });
-    const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs) };
+    const signatures = { service, verifiedTxs: new VerifiedTxs(2 * config.mempool.maxTxs, verifying) };
     let chain: Chain;
     try {
       chain = await Chain.open(resolveIn(opts.home, config.dataDir), genesis, genesisHash(genesis), { signatures, state: stateOptions(config, logger) });

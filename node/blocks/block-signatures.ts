@@ -35,7 +35,7 @@ export async function preverifyTxSignatures(state: StateReader, txs: readonly Tx
       verified.add(toHex(tx.hash));
       continue;
     }
-    const underway = sigs.verifiedTxs.checking(tx.hash);
+    const underway = sigs.verifiedTxs.join(tx.hash, 'block');
     if (underway !== undefined) {
       elsewhere.push(tx);
       checks.push(underway);

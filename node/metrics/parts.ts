@@ -97,5 +97,6 @@ export function verifyMetrics(m: JouleMetrics): VerifyMetrics {
     },
     queued: (priority, cost) => m.verifyQueueCost.set({ priority }, cost),
     fallback: (reason) => m.verifyFallbacks.inc({ reason }),
+    joined: (waiter) => m.verifyJoined.inc({ waiter }),
   };
 }

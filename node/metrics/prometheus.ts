@@ -45,6 +45,7 @@ export interface JouleMetrics {
   /** Block requests a peer did not serve (empty, failed, timeout, unusable); each excludes the peer for a while. */
   readonly syncPeerFailures: Counter<'reason'>;
   readonly verifyBatches: Counter;
+  readonly verifyJoined: Counter<'waiter'>;
   readonly verifySets: Counter;
   readonly verifyQueueCost: Gauge<'priority'>;
   readonly verifyFallbacks: Counter<'reason'>;
@@ -185,6 +186,12 @@ export function createMetrics(opts: MetricsOptions = {}): JouleMetrics {
       name: 'joule_verify_queue_cost',
       help: 'Signature verification work queued, by priority (units of about one Ed25519 verification)',
       labelNames: ['priority'] as const,
+      registers,
+    }),
+    verifyJoined: new Counter({
+      name: 'joule_verify_checks_joined_total',
+      help: 'Checks of a tx already under way on this node that admission or block import (waiter) waited for instead of making again',
+      labelNames: ['waiter'] as const,
       registers,
     }),
     verifyFallbacks: new Counter({

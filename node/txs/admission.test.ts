@@ -79,7 +79,10 @@ afterEach(async () => {
 
 async function setup(service: VerificationService, opts: { maxPending?: number; waiting?: { txs: number; bytes: number; ms: number } } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'joule-admission-'));
-  const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), { signatures: { service, verifiedTxs: new VerifiedTxs(1000) } });
+  /** Checks under way that admission or block import waited for (the verify metrics' `joined`). */
+  const joined = { admission: 0, block: 0 };
+  const verifiedTxs = new VerifiedTxs(1000, { joined: (waiter) => void joined[waiter]++ });
+  const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), { signatures: { service, verifiedTxs } });
   cleanups.push(async () => {
     await chain.close();
     await rm(dir, { recursive: true, force: true });
@@ -89,7 +92,7 @@ async function setup(service: VerificationService, opts: { maxPending?: number; 
   const metrics: AdmissionMetrics = { rejected: (code) => void counted.set(code, (counted.get(code) ?? 0) + 1), poolSize() {}, tierSize() {}, waiting() {} };
   const admission = new TxAdmission(chain, mempool, metrics, opts);
   const rejections = async (code: string) => counted.get(code) ?? 0;
-  return { chain, mempool, admission, rejections };
+  return { chain, mempool, admission, rejections, joined };
 }
 
 const codeOf = async (p: Promise<unknown>): Promise<string> =>
@@ -306,25 +309,15 @@ async function waitUntil(ready: () => boolean): Promise<void> {
   expect(ready()).toBe(true);
 }
 
-/** Counts the times anyone asked the cache whether a tx's check is under way. */
-function countChecking(chain: Chain): { asked: number } {
-  const count = { asked: 0 };
-  const { verifiedTxs } = chain.signatures;
-  const checking = verifiedTxs.checking.bind(verifiedTxs);
-  verifiedTxs.checking = (hash) => (count.asked++, checking(hash));
-  return count;
-}
-
 describe('a check under way is not made twice', () => {
   it("block import waits for admission's check already in a worker instead of verifying the tx again", async () => {
     const pool = new HeldVerifier();
-    const { chain, mempool, admission } = await setup(pool);
-    const count = countChecking(chain);
+    const { chain, mempool, admission, joined } = await setup(pool);
     const tx = transfer(alice, 0);
     const admitted = admission.submit(tx.bytes, 'gossip');
-    pool.take(); // admission's job is in a worker now (its turn asked the cache once)
+    pool.take(); // admission's job is in a worker now
     const verifying = verifyNextBlock(chain, await blockOf(chain, [tx]));
-    await waitUntil(() => count.asked === 2); // block import has come to the tx
+    await waitUntil(() => joined.block === 1); // block import has come to the tx, and joined admission's check
     expect(await settledYet(verifying)).toBe(false); // it waits for admission's verdict...
     expect(pool.held).toHaveLength(0); // ...and asked for no check of its own
     await pool.finish();
@@ -332,11 +325,12 @@ describe('a check under way is not made twice', () => {
     expect(await codeOf(admitted)).toBe('admitted');
     expect(mempool.has(tx.hash)).toBe(true);
     expect(pool.inner.submitted).toBe(1); // the one envelope, verified once
+    expect(joined).toEqual({ admission: 0, block: 1 });
   });
 
   it("admission waits for block import's check under way at its turn, and pools the tx without verifying it again", async () => {
     const pool = new HeldVerifier();
-    const { chain, mempool, admission } = await setup(pool);
+    const { chain, mempool, admission, joined } = await setup(pool);
     const tx = transfer(alice, 0);
     const verifying = verifyNextBlock(chain, await blockOf(chain, [tx]));
     await waitUntil(() => pool.held.length > 0);
@@ -349,20 +343,20 @@ describe('a check under way is not made twice', () => {
     expect(await codeOf(admitted)).toBe('admitted');
     expect(mempool.has(tx.hash)).toBe(true);
     expect(pool.inner.submitted).toBe(1);
+    expect(joined).toEqual({ admission: 1, block: 0 });
   });
 
   it('a forged tx whose admission fails under way is still refused by the block it is in, naming it, and admission verifies what a failed block check left', async () => {
     const pool = new HeldVerifier();
-    const { chain, admission } = await setup(pool);
+    const { chain, admission, joined } = await setup(pool);
     const good = transfer(bob, 0);
     const signature = new Uint8Array(good.signature);
     signature[3]! ^= 1;
     const forged = decodeTx(encodeTx({ ...good, signature }));
-    const count = countChecking(chain);
     const admitted = admission.submit(forged.bytes, 'gossip');
     pool.take();
     const verifying = verifyNextBlock(chain, await blockOf(chain, [forged]));
-    await waitUntil(() => count.asked === 2);
+    await waitUntil(() => joined.block === 1);
     expect(pool.held).toHaveLength(0);
     await pool.finish();
     expect(await codeOf(admitted)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
@@ -381,5 +375,6 @@ describe('a check under way is not made twice', () => {
     pool.take();
     await pool.finish();
     expect(await codeOf(again)).toBe('TX_BAD_SIGNATURE tx.signature: signature does not verify');
+    expect(joined).toEqual({ admission: 1, block: 1 });
   });
 });

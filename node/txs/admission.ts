@@ -183,7 +183,7 @@ export class TxAdmission {
           ...opts,
           skipIf: () => {
             if (verifiedTxs.has(tx.hash) || this.nonceSpent(tx)) return (skipped = true);
-            blockCheck = verifiedTxs.checking(tx.hash);
+            blockCheck = verifiedTxs.join(tx.hash, 'admission');
             if (blockCheck === undefined) verifiedTxs.track([tx.hash], checked);
             return blockCheck !== undefined;
           },

@@ -11,6 +11,11 @@ export interface VerifyMetrics {
    * worker is left, or it was small and urgent while every worker was busy.
    */
   fallback(reason: 'worker-failed' | 'overflow' | 'no-worker' | 'urgent'): void;
+  /** `waiter` found the tx's check under way on this node (the other one's) and waited for it instead of checking again (VerifiedTxs.join). */
+  joined(waiter: CheckWaiter): void;
 }
 
-export const NO_VERIFY_METRICS: VerifyMetrics = { batch() {}, queued() {}, fallback() {} };
+/** Who waits for a check of a tx already under way: admission, or block import. */
+export type CheckWaiter = 'admission' | 'block';
+
+export const NO_VERIFY_METRICS: VerifyMetrics = { batch() {}, queued() {}, fallback() {}, joined() {} };

@@ -1,5 +1,6 @@
 import { toHex } from '../../core/bytes.ts';
 import type { Tx } from '../../core/tx.ts';
+import type { CheckWaiter, VerifyMetrics } from './metrics.ts';
 
 /**
  * The txs whose every signature THIS node verified itself (at admission, or while
@@ -11,7 +12,7 @@ import type { Tx } from '../../core/tx.ts';
  *
  * It also knows which txs this node is checking right now (`track`): admission's check
  * already in a worker when a block carrying the tx arrives, or block import's check when
- * admission's turn comes. The second caller waits for that check (`checking`) instead of
+ * admission's turn comes. The second caller waits for that check (`join`) instead of
  * making it again: behind a saturated pool, the txs in a worker are the oldest, the very
  * ones the next block carries, and checking them twice deepens the backlog that made them late.
  */
@@ -19,9 +20,11 @@ export class VerifiedTxs {
   private readonly byHash = new Map<string, Tx>();
   private readonly underway = new Map<string, Promise<void>>();
   private readonly capacity: number;
+  private readonly metrics: Pick<VerifyMetrics, 'joined'>;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, metrics: Pick<VerifyMetrics, 'joined'> = { joined() {} }) {
     this.capacity = Math.max(1, capacity);
+    this.metrics = metrics;
   }
 
   get size(): number {
@@ -59,9 +62,11 @@ export class VerifiedTxs {
     });
   }
 
-  /** The check of the tx under way on this node, if any: once it settles, `has` gives its verdict. */
-  checking(hash: Uint8Array): Promise<void> | undefined {
-    return this.underway.get(toHex(hash));
+  /** The check of the tx under way on this node, if any, for `waiter` to wait for (counted): once it settles, `has` gives its verdict. */
+  join(hash: Uint8Array, waiter: CheckWaiter): Promise<void> | undefined {
+    const check = this.underway.get(toHex(hash));
+    if (check !== undefined) this.metrics.joined(waiter);
+    return check;
   }
 
   /** Forgets committed txs. */

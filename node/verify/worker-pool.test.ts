@@ -28,6 +28,7 @@ function recording() {
     batch() {},
     queued: (priority, cost) => void (priority === 'mempool' && queuedMempool.push(cost)),
     fallback: (reason) => void fallbacks.set(reason, (fallbacks.get(reason) ?? 0) + 1),
+    joined() {},
   };
   return metrics;
 }
