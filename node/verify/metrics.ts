@@ -1,4 +1,5 @@
 import type { VerifyPriority } from './service.ts';
+import type { CheckWaiter } from './verified-txs.ts';
 
 /** What the signature verification pool emits (node/metrics/ implements it with prom-client). */
 export interface VerifyMetrics {
@@ -14,8 +15,5 @@ export interface VerifyMetrics {
   /** `waiter` found the tx's check under way on this node (the other one's) and waited for it instead of checking again (VerifiedTxs.join). */
   joined(waiter: CheckWaiter): void;
 }
-
-/** Who waits for a check of a tx already under way: admission, or block import. */
-export type CheckWaiter = 'admission' | 'block';
 
 export const NO_VERIFY_METRICS: VerifyMetrics = { batch() {}, queued() {}, fallback() {}, joined() {} };

@@ -1,6 +1,8 @@
 import { toHex } from '../../core/bytes.ts';
 import type { Tx } from '../../core/tx.ts';
-import type { CheckWaiter, VerifyMetrics } from './metrics.ts';
+
+/** Who waits for a check of a tx already under way: admission, or block import. */
+export type CheckWaiter = 'admission' | 'block';
 
 /**
  * The txs whose every signature THIS node verified itself (at admission, or while
@@ -20,9 +22,10 @@ export class VerifiedTxs {
   private readonly byHash = new Map<string, Tx>();
   private readonly underway = new Map<string, Promise<void>>();
   private readonly capacity: number;
-  private readonly metrics: Pick<VerifyMetrics, 'joined'>;
+  private readonly metrics: { joined(waiter: CheckWaiter): void };
 
-  constructor(capacity: number, metrics: Pick<VerifyMetrics, 'joined'> = { joined() {} }) {
+  /** `metrics`: told of each check joined (node/verify/metrics.ts VerifyMetrics.joined). */
+  constructor(capacity: number, metrics: { joined(waiter: CheckWaiter): void } = { joined() {} }) {
     this.capacity = Math.max(1, capacity);
     this.metrics = metrics;
   }
