@@ -50,24 +50,24 @@ class HeldVerifier implements VerificationService {
   async release(order: 'reverse' | 'forward'): Promise<void> {
     const jobs = order === 'reverse' ? [...this.held].reverse() : [...this.held];
     this.held.length = 0;
-    for (const job of jobs) {
-      if (job.opts.skipIf?.() === true) {
-        this.skipped++;
-        job.resolve([]);
-      } else job.resolve(await this.inner.findInvalid(job.sets, { priority: 'mempool' }));
-    }
+    for (const job of jobs) if (this.kept(job)) await this.answer(job);
   }
   /** Takes every held job for a worker as the pool does (asking its skipIf), without answering it yet (`finish`). */
   take(): void {
-    for (const job of this.held.splice(0)) {
-      if (job.opts.skipIf?.() === true) {
-        this.skipped++;
-        job.resolve([]);
-      } else this.running.push(job);
-    }
+    for (const job of this.held.splice(0)) if (this.kept(job)) this.running.push(job);
   }
   async finish(): Promise<void> {
-    for (const job of this.running.splice(0)) job.resolve(await this.inner.findInvalid(job.sets, { priority: job.opts.priority }));
+    for (const job of this.running.splice(0)) await this.answer(job);
+  }
+  /** Asks the job's skipIf at its turn, as the pool does: a skipped job is answered at once, without a check. */
+  private kept(job: (typeof this.held)[number]): boolean {
+    if (job.opts.skipIf?.() !== true) return true;
+    this.skipped++;
+    job.resolve([]);
+    return false;
+  }
+  private async answer(job: (typeof this.held)[number]): Promise<void> {
+    job.resolve(await this.inner.findInvalid(job.sets, job.opts));
   }
   async close(): Promise<void> {}
 }

@@ -148,8 +148,7 @@ export class TxAdmission {
       const now = this.chain.nextBlockContext();
       if (now !== ctx) valid = validateTx(now.world, tx, this.entering(now), { allowFutureNonce: true, verifySignature: false });
       if (skipped && !verifiedTxs.has(tx.hash)) throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, 'a block has used this nonce', 'tx.nonce');
-      this.mempool.add(tx, this.poolMeta(tx, valid, now));
-      verifiedTxs.add(tx);
+      this.mempool.add(tx, this.poolMeta(tx, valid, now)); // its check put it in the cache (checkSignatures)
       this.updateGauges();
     } finally {
       this.inFlight.delete(id);
