@@ -2,7 +2,8 @@
  * Reading a request body without letting clients make the node hold memory: a body is at
  * most `maxBodyBytes` (413), and all bodies being read at once share one budget (503 when
  * it is spent). The budget a request took is given back when its response closes, whether
- * it was answered or its client went away; nothing is kept per connection.
+ * it was answered or its client went away, or at once when it is refused; nothing is kept
+ * per connection.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
@@ -56,7 +57,11 @@ export function readBody(req: IncomingMessage, res: ServerResponse, opts: BodyOp
     const stop = (status: number, error: JouleError, headers?: Record<string, string>): void => {
       req.off('data', onData);
       req.off('end', onEnd);
+      // The refused body's bytes are dropped now, so the budget gets them back now: held
+      // until the connection closes (after the drain), they would refuse others too.
       chunks.length = 0;
+      budget.give(taken);
+      taken = 0;
       refuse(status, error, headers);
     };
     const onEnd = (): void => {

@@ -35,7 +35,7 @@ const json = { 'content-type': 'application/json' };
 const MiB = 1024 * 1024;
 
 /** A raw connection that sends the head of a POST and `bodyBytes` of its declared body, then waits. */
-async function partialPost(port: number, declared: number, bodyBytes: number): Promise<{ socket: Socket; answer: Promise<string> }> {
+async function partialPost(port: number, declared: number, bodyBytes: number): Promise<{ socket: Socket; answer: Promise<string>; received: () => string }> {
   const socket = connect(port, '127.0.0.1');
   sockets.push(socket);
   await new Promise<void>((r) => socket.once('connect', () => r()));
@@ -45,7 +45,7 @@ async function partialPost(port: number, declared: number, bodyBytes: number): P
   const answer = new Promise<string>((r) => socket.once('close', () => r(text)));
   socket.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`);
   socket.write(Buffer.alloc(bodyBytes, 0x20));
-  return { socket, answer };
+  return { socket, answer, received: () => text };
 }
 
 const rejections = async (code: string) => {
@@ -82,6 +82,19 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
     await Promise.all(senders.map((s) => s.answer));
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status', params: [], pad: ' '.repeat(MiB - 200) });
     for (let i = 0; i < 3; i++) expect((await rawRequest(port, { headers: json, body: big })).status).toBe(200);
+  });
+
+  it('a refused body gives its budget back at once, not when its connection closes', async () => {
+    node = createFakeNode();
+    const port = await start({ limits: { maxBodyBytesInFlight: 2 * MiB, maxBodyBytes: 4 * MiB } });
+    // Together they do not fit: one of them is refused part-way, holding up to 1.5 MiB read.
+    const two = await Promise.all([1500, 1000].map((kib) => partialPost(port, 3 * MiB, kib * 1024)));
+    while (!two.some((s) => s.received().startsWith('HTTP/1.1 503 '))) await new Promise((r) => setTimeout(r, 5));
+    // The other holds at most 1.5 MiB, so 500 KiB more fit only if the refused one's bytes came back,
+    // and the refused connection is still open (draining) while this is asked.
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_status', params: [], pad: ' '.repeat(500 * 1024) });
+    expect((await rawRequest(port, { headers: json, body })).status).toBe(200);
+    expect(await rejections('SERVER_BUSY')).toBe(1);
   });
 
   it('a body refused as too large is drained before its connection closes: a client still sending it reads the 413, not a reset', async () => {
