@@ -171,30 +171,25 @@ export class TxAdmission {
     if (sets.length === 0) return { invalid: [], skipped: false };
     const { service, verifiedTxs } = this.chain.signatures;
     const opts = { priority: tx.type === TxType.telemetryBatch ? ('telemetry' as const) : ('mempool' as const), batchable: true };
+    const signatureSets = sets.map((s) => s.set);
     let skipped = false;
     let blockCheck: Promise<void> | undefined;
     let done!: () => void;
     const checked = new Promise<void>((resolve) => (done = resolve));
     try {
-      let invalid = await service.findInvalid(
-        sets.map((s) => s.set),
-        {
-          ...opts,
-          skipIf: () => {
-            if (verifiedTxs.has(tx.hash) || this.nonceSpent(tx)) return (skipped = true);
-            blockCheck = verifiedTxs.join(tx.hash, 'admission');
-            if (blockCheck === undefined) verifiedTxs.track([tx.hash], checked);
-            return blockCheck !== undefined;
-          },
+      let invalid = await service.findInvalid(signatureSets, {
+        ...opts,
+        skipIf: () => {
+          if (verifiedTxs.has(tx.hash) || this.nonceSpent(tx)) return (skipped = true);
+          blockCheck = verifiedTxs.join(tx.hash, 'admission');
+          if (blockCheck === undefined) verifiedTxs.track([tx.hash], checked);
+          return blockCheck !== undefined;
         },
-      );
+      });
       if (blockCheck !== undefined) {
         await blockCheck;
         if (verifiedTxs.has(tx.hash)) return { invalid: [], skipped: false };
-        invalid = await service.findInvalid(
-          sets.map((s) => s.set),
-          opts,
-        ); // that check did not pass it (a set failed, or the service stopped)
+        invalid = await service.findInvalid(signatureSets, opts); // that check did not pass it (a set failed, or the service stopped)
       }
       if (invalid.length === 0 && !skipped) verifiedTxs.add(tx);
       return { invalid, skipped };

@@ -4,6 +4,12 @@ import type { Tx } from '../../core/tx.ts';
 /** Who waits for a check of a tx already under way: admission, or block import. */
 export type CheckWaiter = 'admission' | 'block';
 
+/** The cache's metric (part of node/verify/metrics.ts VerifyMetrics). */
+export interface JoinedChecks {
+  /** `waiter` found the tx's check under way on this node (the other one's) and waited for it instead of checking again (`join`). */
+  joined(waiter: CheckWaiter): void;
+}
+
 /**
  * The txs whose every signature THIS node verified itself (at admission, or while
  * verifying a block), by hash: one cache shared by admission and block import, so a tx
@@ -22,10 +28,9 @@ export class VerifiedTxs {
   private readonly byHash = new Map<string, Tx>();
   private readonly underway = new Map<string, Promise<void>>();
   private readonly capacity: number;
-  private readonly metrics: { joined(waiter: CheckWaiter): void };
+  private readonly metrics: JoinedChecks;
 
-  /** `metrics`: told of each check joined (node/verify/metrics.ts VerifyMetrics.joined). */
-  constructor(capacity: number, metrics: { joined(waiter: CheckWaiter): void } = { joined() {} }) {
+  constructor(capacity: number, metrics: JoinedChecks = { joined() {} }) {
     this.capacity = Math.max(1, capacity);
     this.metrics = metrics;
   }

@@ -29,10 +29,12 @@ export interface BodyOptions {
 export function readBody(req: IncomingMessage, res: ServerResponse, opts: BodyOptions): Promise<string | undefined> {
   const { maxBodyBytes, budget } = opts;
   let taken = 0;
-  res.once('close', () => {
+  /** Gives back what the body holds: when it is refused (its bytes are dropped then) and when its response closes (nothing, if refused). */
+  const release = (): void => {
     budget.give(taken);
     taken = 0;
-  });
+  };
+  res.once('close', release);
   return new Promise((resolve) => {
     const refuse = (status: number, error: JouleError, headers: Record<string, string> = {}): void => {
       opts.refused(error);
@@ -57,11 +59,9 @@ export function readBody(req: IncomingMessage, res: ServerResponse, opts: BodyOp
     const stop = (status: number, error: JouleError, headers?: Record<string, string>): void => {
       req.off('data', onData);
       req.off('end', onEnd);
-      // The refused body's bytes are dropped now, so the budget gets them back now: held
-      // until the connection closes (after the drain), they would refuse others too.
+      // Held until the connection closes (after the drain), they would refuse others too.
       chunks.length = 0;
-      budget.give(taken);
-      taken = 0;
+      release();
       refuse(status, error, headers);
     };
     const onEnd = (): void => {
