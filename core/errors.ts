@@ -51,6 +51,12 @@ export const ErrorCode = {
   DEVICE_MISBEHAVING: 'DEVICE_MISBEHAVING',
   /** The device is operated by another account than this node's aggregator: it streams to a node of its operator (gRPC FAILED_PRECONDITION). */
   DEVICE_NOT_SERVED: 'DEVICE_NOT_SERVED',
+  /**
+   * A device stream had no reading verified under its device's key within the node's
+   * deadline (grpc.proveStreamWithinMs): naming a device proves nothing, so such a stream is
+   * closed (gRPC UNAUTHENTICATED) and never receives the device's grid commands.
+   */
+  DEVICE_UNPROVEN: 'DEVICE_UNPROVEN',
   /** A check-meter resolution names an interval that is not frozen (never was, or already resolved). */
   INTERVAL_NOT_FROZEN: 'INTERVAL_NOT_FROZEN',
   // grid commands (device ingress)

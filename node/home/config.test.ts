@@ -33,6 +33,22 @@ describe('config.json', () => {
     }
   });
 
+  it("has the gRPC port's hold limits (connections per address, idle connections, a stream's proof), with defaults, and refuses ones too small", () => {
+    const d = parseConfig({}).grpc;
+    expect([d.maxConnectionsPerAddress, d.idleConnectionMs, d.proveStreamWithinMs]).toEqual([1024, 30_000, 30_000]);
+    const c = parseConfig({ grpc: { maxConnectionsPerAddress: 8, idleConnectionMs: 5_000, proveStreamWithinMs: 2_000 } }).grpc;
+    expect([c.maxConnectionsPerAddress, c.idleConnectionMs, c.proveStreamWithinMs]).toEqual([8, 5_000, 2_000]);
+    expect(errorOf(() => parseConfig({ grpc: { idleConnectionMs: 10 } }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.grpc.idleConnectionMs' });
+    expect(errorOf(() => parseConfig({ grpc: { proveStreamWithinMs: 999 } }))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'config.grpc.proveStreamWithinMs',
+    });
+    expect(errorOf(() => parseConfig({ grpc: { maxConnectionsPerAddress: 0 } }))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'config.grpc.maxConnectionsPerAddress',
+    });
+  });
+
   it('has the mempool expiry and per-sender gap limits, with defaults (issue 8, finding 2)', () => {
     const d = parseConfig({});
     expect([d.mempool.maxGappedPerSender, d.mempool.maxGapAgeMs, d.mempool.maxTxAgeMs]).toEqual([64, 30_000, 600_000]);

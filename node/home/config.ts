@@ -48,6 +48,12 @@ export interface NodeConfig {
     readonly maxMessageBytes: number;
     readonly maxStreamsPerConnection: number;
     readonly maxConnections: number;
+    /** Connections at once from one remote address (so one host cannot take maxConnections). */
+    readonly maxConnectionsPerAddress: number;
+    /** A connection with no call open this long (from its arrival, TLS handshake included, or its last call's end) is closed, ms. */
+    readonly idleConnectionMs: number;
+    /** A device stream with no reading verified under the device's key this long after it opened is closed (DEVICE_UNPROVEN), ms. */
+    readonly proveStreamWithinMs: number;
     readonly readingsPerSecondPerDevice: number;
     readonly readingsPerSecondPerConnection: number;
   };
@@ -121,6 +127,9 @@ export function defaultConfig(name: string): NodeConfig {
       maxMessageBytes: 64 * 1024,
       maxStreamsPerConnection: 128,
       maxConnections: 4096,
+      maxConnectionsPerAddress: 1024,
+      idleConnectionMs: 30_000,
+      proveStreamWithinMs: 30_000,
       readingsPerSecondPerDevice: 50,
       readingsPerSecondPerConnection: 5000,
     },
@@ -254,6 +263,23 @@ export function parseConfig(json: unknown): NodeConfig {
       ),
       maxStreamsPerConnection: pick(grpc, 'maxStreamsPerConnection', d.grpc.maxStreamsPerConnection, 'grpc.', isPositiveInt, 'a positive integer'),
       maxConnections: pick(grpc, 'maxConnections', d.grpc.maxConnections, 'grpc.', isPositiveInt, 'a positive integer'),
+      maxConnectionsPerAddress: pick(grpc, 'maxConnectionsPerAddress', d.grpc.maxConnectionsPerAddress, 'grpc.', isPositiveInt, 'a positive integer'),
+      idleConnectionMs: pick(
+        grpc,
+        'idleConnectionMs',
+        d.grpc.idleConnectionMs,
+        'grpc.',
+        (v) => isPositiveInt(v) && (v as number) >= 1000,
+        'an integer of at least 1000',
+      ),
+      proveStreamWithinMs: pick(
+        grpc,
+        'proveStreamWithinMs',
+        d.grpc.proveStreamWithinMs,
+        'grpc.',
+        (v) => isPositiveInt(v) && (v as number) >= 1000,
+        'an integer of at least 1000',
+      ),
       readingsPerSecondPerDevice: pick(grpc, 'readingsPerSecondPerDevice', d.grpc.readingsPerSecondPerDevice, 'grpc.', isPositiveInt, 'a positive integer'),
       readingsPerSecondPerConnection: pick(
         grpc,

@@ -238,6 +238,68 @@ describe('ConnectDevice', () => {
     call.end();
   });
 
+  it("a stream that only names a device gets none of its commands and cannot take the held ones; the device's own stream gets them", async () => {
+    h = await startHarness();
+    const d = h.addDevice('charger-3');
+    const command = {
+      type: 1 as const,
+      powerLimitW: 2000,
+      priceMicroPerKwh: 100_000n,
+      commandHash: new Uint8Array(32).fill(5),
+      deviceIds: [d.id],
+      issuer: new Uint8Array(20),
+      validUntilUs: nowUs() + 60_000_000n,
+    };
+    // Anyone may name the device: this stream's reading is signed over other bytes (no key of the device's).
+    const impostor = connect(client(h));
+    const stolen: Record<string, unknown>[] = [];
+    impostor.on('data', (m: Record<string, unknown>) => stolen.push(m));
+    impostor.on('error', () => {});
+    impostor.write(readingMessage(d, nowUs(), 0n, true));
+    await until('its reading dropped', () => h!.acks.some((a) => a.outcome === 'rejected' && a.reason === ErrorCode.TX_BAD_SIGNATURE));
+    expect(h.ingress.connectedDevices).toBe(0);
+    expect(h.ingress.command({ ...command, commandId: 'held' })).toBe(0);
+    expect(h.ingress.heldCommands).toBe(1);
+    // The device itself: its first verified reading proves the stream, and the held command comes.
+    const genuine = connect(client(h));
+    const got: Record<string, unknown>[] = [];
+    genuine.on('data', (m: Record<string, unknown>) => got.push(m));
+    genuine.on('error', () => {});
+    genuine.write(readingMessage(d, nowUs(), 0n));
+    await until('the held command', () => got.length === 1);
+    expect(h.ingress.connectedDevices).toBe(1);
+    // A command issued now goes to the proven stream only.
+    expect(h.ingress.command({ ...command, commandId: 'live', commandHash: new Uint8Array(32).fill(6) })).toBe(1);
+    await until('the live command', () => got.length === 2);
+    await sleep(100);
+    expect(got.map((m) => m.command_id)).toEqual(['held', 'live']);
+    expect(stolen).toEqual([]);
+    impostor.end();
+    genuine.end();
+  });
+
+  it('a stream with no reading verified within proveWithinMs is closed UNAUTHENTICATED (DEVICE_UNPROVEN); a proven one stays', async () => {
+    h = await startHarness({ limits: { proveWithinMs: 400 } });
+    const d = h.addDevice('meter-9');
+    const openedAt = Date.now();
+    const silent = connect(client(h));
+    silent.write(readingMessage(d, nowUs(), -1n, true)); // names the device, proves nothing
+    const proven = connect(client(h));
+    proven.write(readingMessage(d, nowUs() + 1n, -1n));
+    const silentEnd = await ended(silent);
+    expect(silentEnd.code).toBe(status.UNAUTHENTICATED);
+    expect(silentEnd.details).toContain(ErrorCode.DEVICE_UNPROVEN);
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(350);
+    // A stream that sends nothing at all ends the same way.
+    const mute = connect(client(h));
+    expect((await ended(mute)).code).toBe(status.UNAUTHENTICATED);
+    expect(h.ingress.connectedDevices).toBe(1);
+    proven.write(readingMessage(d, nowUs() + 2n, -1n));
+    await until('the second reading', () => h!.acks.filter((a) => a.deviceId === d.id && a.outcome === 'accepted').length === 2);
+    proven.end();
+    expect((await ended(proven)).code).toBe(status.OK);
+  });
+
   it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
     h = await startHarness({ limits: { maxQueuedCommands: 4 } });
     const d = h.addDevice('sleepy');

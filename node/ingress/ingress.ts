@@ -55,6 +55,8 @@ export interface IngressDeps {
 
 interface OpenSession {
   readonly onCommand: (c: IssuedCommand) => void;
+  /** A reading of the stream verified under the device's key, or its mTLS certificate is the operator's (rpc/grpc/device-ingress.ts DeviceSession). */
+  proven: boolean;
 }
 
 export class DeviceIngress implements DeviceIngressApi {
@@ -75,9 +77,23 @@ export class DeviceIngress implements DeviceIngressApi {
     return BigInt(this.clock()) * 1000n;
   }
 
-  /** Devices with an open stream now. */
+  /** Devices with an open, proven stream now. */
   get connectedDevices(): number {
-    return this.sessions.size;
+    let n = 0;
+    for (const set of this.sessions.values()) if (this.provenIn(set)) n++;
+    return n;
+  }
+
+  private provenIn(set: ReadonlySet<OpenSession> | undefined): boolean {
+    if (set !== undefined) for (const s of set) if (s.proven) return true;
+    return false;
+  }
+
+  /** The session proves its device: from now on it gets the device's commands, and those held for it first. */
+  private prove(deviceId: string, entry: OpenSession): void {
+    if (entry.proven) return;
+    entry.proven = true;
+    for (const c of this.held.take(deviceId, this.nowUs())) entry.onCommand(c);
   }
 
   /** Commands waiting for their devices to connect (one per device a command names). */
@@ -108,15 +124,22 @@ export class DeviceIngress implements DeviceIngressApi {
         'certificate',
       );
     }
-    const entry: OpenSession = { onCommand };
+    const entry: OpenSession = { onCommand, proven: false };
     let set = this.sessions.get(deviceId);
     if (set === undefined) this.sessions.set(deviceId, (set = new Set()));
     set.add(entry);
-    for (const c of this.held.take(deviceId, this.nowUs())) onCommand(c);
+    if (peer.certificateName !== undefined) this.prove(deviceId, entry);
     let closed = false;
     return {
       deviceId,
-      submit: (readings) => this.submit(deviceId, readings),
+      get proven() {
+        return entry.proven;
+      },
+      submit: async (readings) => {
+        const verdicts = await this.submit(deviceId, readings);
+        if (!closed && verdicts.some((v) => v.ok)) this.prove(deviceId, entry);
+        return verdicts;
+      },
       dropped: (timestampUs, code) => this.deps.acks([{ deviceId, timestampUs: timestampUs ?? 0n, outcome: 'rejected', reason: code }]),
       close: () => {
         if (closed) return;
@@ -128,9 +151,11 @@ export class DeviceIngress implements DeviceIngressApi {
   }
 
   /**
-   * A grid command (node event 'command-issued'): pushed at once to every open stream of
-   * its target devices; held for a target of this node's aggregator with no open stream,
-   * until it connects within the command's window (node/ingress/held-commands.ts).
+   * A grid command (node event 'command-issued'): pushed at once to every proven stream of
+   * its target devices; held for a target of this node's aggregator with no proven stream,
+   * until one is proven within the command's window (node/ingress/held-commands.ts). A
+   * stream that only names the device gets nothing: else anyone knowing a device's id could
+   * read its commands, and take the held ones from it.
    * Returns the streams it was pushed to now.
    */
   command(c: IssuedCommand): number {
@@ -139,12 +164,13 @@ export class DeviceIngress implements DeviceIngressApi {
     let delivered = 0;
     for (const id of c.deviceIds) {
       const open = this.sessions.get(id);
-      if (open === undefined) {
+      if (!this.provenIn(open)) {
         const d = this.deps.device(id);
         if (d !== undefined && this.operatesHere(d)) this.held.hold(id, c, now);
         continue;
       }
-      for (const s of open) {
+      for (const s of open!) {
+        if (!s.proven) continue;
         s.onCommand(c);
         delivered++;
       }

@@ -75,7 +75,12 @@ export function grpcMetrics(m: JouleMetrics): GrpcMetrics {
   const registers = [m.registry];
   const method = ['service', 'method', 'type'] as const;
   const connections = new Gauge({ name: 'joule_grpc_connections', help: 'TCP connections to the gRPC port open now', registers });
-  const refused = new Counter({ name: 'joule_grpc_connections_refused_total', help: 'TCP connections closed on arrival at the connection limit', registers });
+  const refused = new Counter({
+    name: 'joule_grpc_connections_refused_total',
+    help: 'TCP connections closed on arrival, by reason: limit (grpc.maxConnections), per-address (grpc.maxConnectionsPerAddress)',
+    labelNames: ['reason'],
+    registers,
+  });
   const started = new Counter({ name: 'joule_grpc_server_started_total', help: 'gRPC calls started, by method', labelNames: method, registers });
   const handled = new Counter({
     name: 'joule_grpc_server_handled_total',
@@ -95,7 +100,7 @@ export function grpcMetrics(m: JouleMetrics): GrpcMetrics {
   const labels = (l: GrpcMethodLabels) => ({ service: l.service, method: l.method, type: l.type });
   return {
     connections: (n) => connections.set(n),
-    connectionRefused: () => refused.inc(),
+    connectionRefused: (reason) => refused.inc({ reason }),
     callStarted(l) {
       started.inc(labels(l));
       open.inc(labels(l));

@@ -24,7 +24,7 @@ function recorder() {
     connections: (n) => {
       connections = n;
     },
-    connectionRefused: () => events.push('refused'),
+    connectionRefused: (reason) => events.push(`refused ${reason}`),
     callStarted: (l) => {
       events.push(`start ${key(l)}`);
       open.set(key(l), (open.get(key(l)) ?? 0) + 1);

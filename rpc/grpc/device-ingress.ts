@@ -24,9 +24,16 @@ export interface DevicePeer {
   readonly certificateName?: string | undefined;
 }
 
-/** One device's open stream, as the ingress sees it. */
+/**
+ * One device's open stream, as the ingress sees it. Naming a device proves nothing (its id
+ * is no secret): a stream is **proven** once a reading of it verified under the device's
+ * key (or, with mutual TLS, at once: its certificate is the operator's). Only proven
+ * streams receive the device's grid commands; the device stream closes one that stays
+ * unproven past its deadline (DEVICE_UNPROVEN).
+ */
 export interface DeviceSession {
   readonly deviceId: string;
+  readonly proven: boolean;
   /**
    * Verifies and checks the readings (in batches shared with other streams, through the
    * node's verification service) and queues the good ones for their telemetry batch; one
@@ -48,7 +55,8 @@ export interface DeviceIngressApi {
    * DEVICE_NOT_SERVED (operated by another aggregator than this node's) -> FAILED_PRECONDITION;
    * with mutual TLS, a certificate that is not the operator's: TX_UNAUTHORIZED -> PERMISSION_DENIED
    * (rpc/grpc/status.ts).
-   * `onCommand` receives the grid commands for this device while the session is open.
+   * `onCommand` receives the grid commands for this device while the session is open and
+   * proven; those held for the device while it had no proven stream come when it is proven.
    */
   open(deviceId: string, peer: DevicePeer, onCommand: (c: IssuedCommand) => void): DeviceSession;
   /** Wall clock in µs (tests pass their own). */

@@ -37,6 +37,12 @@ import { TokenBucket } from './token-bucket.ts';
  *   the stream stops reading (HTTP/2 flow control pushes back on the device). Commands
  *   not yet taken by the device are at most `maxQueuedCommands`; beyond, the device is a
  *   slow consumer and is disconnected (RESOURCE_EXHAUSTED), never buffered without bound.
+ * - Proof: naming a device proves nothing, so a stream is proven only by a reading verified
+ *   under the device's key (or at once by an mTLS certificate of its operator). Until then it
+ *   gets none of the device's commands (node/ingress/ingress.ts); one still unproven
+ *   `proveWithinMs` after it opened, whether it sent nothing or only readings that failed,
+ *   is closed with UNAUTHENTICATED (DEVICE_UNPROVEN), so that streams holding a place
+ *   without sending anything a device signed do not last.
  * - Commands whose validity ended are never written.
  */
 
@@ -48,6 +54,8 @@ export interface DeviceStreamLimits {
   readonly maxPendingReadings: number;
   readonly maxQueuedCommands: number;
   readonly maxStrikes: number;
+  /** A stream with no reading verified under its device's key this long after it opened is closed (DEVICE_UNPROVEN), ms. */
+  readonly proveWithinMs: number;
   /** With mutual TLS: the client certificate must name the device's operator. */
   readonly requireOperatorCertificate: boolean;
 }
@@ -60,6 +68,7 @@ export const DEFAULT_DEVICE_STREAM_LIMITS: DeviceStreamLimits = {
   maxPendingReadings: 256,
   maxQueuedCommands: 16,
   maxStrikes: 16,
+  proveWithinMs: 30_000,
   requireOperatorCertificate: false,
 };
 
@@ -149,10 +158,23 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     let halfClosed = false;
     let ended = false;
     let strikes = 0;
+    // Cleared by finish, however the stream ends.
+    const proofDeadline = setTimeout(() => {
+      if (session?.proven === true) return;
+      finish(
+        new JouleError(
+          ErrorCode.DEVICE_UNPROVEN,
+          `no reading of this stream verified under its device's key within ${limits.proveWithinMs / 1000} s of its opening: a stream proves its device with a reading the device signed`,
+          'signature',
+        ),
+      );
+    }, limits.proveWithinMs);
+    proofDeadline.unref();
 
     const finish = (error?: unknown): void => {
       if (ended) return;
       ended = true;
+      clearTimeout(proofDeadline);
       session?.close();
       open--;
       if (--conn.streams === 0) connections.delete(peer);

@@ -14,7 +14,7 @@ export interface GrpcMethodLabels {
 
 /**
  * The port as a whole, every service alike: joule_grpc_connections,
- * joule_grpc_connections_refused_total, joule_grpc_server_started_total,
+ * joule_grpc_connections_refused_total{reason}, joule_grpc_server_started_total,
  * joule_grpc_server_handled_total{code}, joule_grpc_server_calls_open,
  * joule_grpc_server_msg_received_total, joule_grpc_server_msg_sent_total,
  * joule_grpc_slow_consumers_total.
@@ -22,8 +22,8 @@ export interface GrpcMethodLabels {
 export interface GrpcMetrics {
   /** TCP connections open now. */
   connections(open: number): void;
-  /** A TCP connection closed on arrival: the server was at its connection limit. */
-  connectionRefused(): void;
+  /** A TCP connection closed on arrival: the server was at its connection limit, or its address at its own. */
+  connectionRefused(reason: 'limit' | 'per-address'): void;
   /** A call (a stream, for the streaming kinds) began. */
   callStarted(m: GrpcMethodLabels): void;
   /** A call ended with a status: its name ('OK', 'UNAUTHENTICATED', 'CANCELLED' when the client went away, ...). */

@@ -4,6 +4,7 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { callMetricsInterceptor } from './call-metrics.ts';
+import { PerAddressLimit, withHandshakeTimeout } from './connections.ts';
 import { type GrpcMetrics, NO_GRPC_METRICS } from './metrics.ts';
 
 /** One service the server hosts (the device stream, and Joule's own services from rpc/grpc/joule-*.ts). */
@@ -31,9 +32,27 @@ export interface GrpcLimits {
   readonly maxStreamsPerConnection: number;
   /** TCP connections at once; beyond, new ones are closed as they arrive. */
   readonly maxConnections: number;
+  /** TCP connections at once from one remote address; beyond, new ones from it are closed as they arrive. */
+  readonly maxConnectionsPerAddress: number;
+  /**
+   * A connection with no call open this long is closed, ms: from its arrival (a TLS
+   * handshake included) or from its last call's end. Clients reconnect on their next call.
+   */
+  readonly idleConnectionMs: number;
+  /** The server pings a connection this long silent, and closes it if the ping is not answered within keepaliveTimeoutMs: a device gone without a FIN does not hold its place, ms. */
+  readonly keepaliveMs: number;
+  readonly keepaliveTimeoutMs: number;
 }
 
-export const DEFAULT_GRPC_LIMITS: GrpcLimits = { maxMessageBytes: 64 * 1024, maxStreamsPerConnection: 128, maxConnections: 4096 };
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
+  maxMessageBytes: 64 * 1024,
+  maxStreamsPerConnection: 128,
+  maxConnections: 4096,
+  maxConnectionsPerAddress: 1024,
+  idleConnectionMs: 30_000,
+  keepaliveMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+};
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -73,19 +92,25 @@ function serviceNames(services: readonly GrpcService[]): string[] {
 /**
  * The node's gRPC port, on grpc-js. The TCP listener is our own `net.Server` (its
  * `maxConnections` is the connection limit grpc-js does not have) that hands each accepted
- * socket to grpc-js through a connection injector, TLS or not. Message size and streams per
- * connection are grpc-js channel options; every server carries the standard health service
+ * socket to grpc-js through a connection injector, TLS or not, once its address is within
+ * its own limit (rpc/grpc/connections.ts, which says why idle connections and slow TLS
+ * handshakes are closed). Message size, streams per connection, idle connections and
+ * keepalive are grpc-js channel options; every server carries the standard health service
  * (`grpc.health.v1.Health`, empty name = the whole server) and server reflection, and counts
  * every call in `metrics` through a server interceptor.
  */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const limits = { ...DEFAULT_GRPC_LIMITS, ...opts.limits };
   const metrics = opts.metrics ?? NO_GRPC_METRICS;
+  const perAddress = new PerAddressLimit(limits.maxConnectionsPerAddress);
   const server = new Server({
     interceptors: [callMetricsInterceptor(metrics)],
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
+    'grpc.max_connection_idle_ms': limits.idleConnectionMs,
+    'grpc.keepalive_time_ms': limits.keepaliveMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
     // What one connection may hold in HTTP/2 buffers before grpc-js refuses new streams on it.
     'grpc-node.max_session_memory': 16,
   });
@@ -99,21 +124,29 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const credentials =
     opts.tls === undefined
       ? ServerCredentials.createInsecure()
-      : ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ private_key: opts.tls.key, cert_chain: opts.tls.cert }], opts.tls.clientCa !== undefined);
+      : withHandshakeTimeout(
+          ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ private_key: opts.tls.key, cert_chain: opts.tls.cert }], opts.tls.clientCa !== undefined),
+          limits.idleConnectionMs,
+        );
   const injector = server.createConnectionInjector(credentials);
   const sockets = new Set<Socket>();
   const listener: NetServer = createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    if (!perAddress.admit(socket)) {
+      metrics.connectionRefused('per-address');
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     metrics.connections(sockets.size);
     socket.once('close', () => {
       sockets.delete(socket);
       metrics.connections(sockets.size);
     });
-    socket.on('error', () => socket.destroy());
     injector.injectConnection(socket);
   });
   listener.maxConnections = limits.maxConnections;
-  listener.on('drop', () => metrics.connectionRefused());
+  listener.on('drop', () => metrics.connectionRefused('limit'));
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(opts.port, opts.host, () => {

@@ -11,6 +11,7 @@ import type { RpcLogger } from '../node-api.ts';
 const BY_CODE: Partial<Record<ErrorCode, status>> = {
   [ErrorCode.TX_UNAUTHORIZED]: status.PERMISSION_DENIED,
   [ErrorCode.DEVICE_MISBEHAVING]: status.PERMISSION_DENIED,
+  [ErrorCode.DEVICE_UNPROVEN]: status.UNAUTHENTICATED,
   [ErrorCode.NOT_FOUND]: status.NOT_FOUND,
   [ErrorCode.DEVICE_UNKNOWN]: status.NOT_FOUND,
   [ErrorCode.ENERGY_UTXO_UNKNOWN]: status.NOT_FOUND,
