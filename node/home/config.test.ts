@@ -33,11 +33,11 @@ describe('config.json', () => {
     }
   });
 
-  it("has the gRPC port's hold limits (connections per address, idle connections, a stream's proof), with defaults, and refuses ones too small", () => {
+  it("has the gRPC port's hold limits (connections per address, idle connections, a stream's proof, streams awaiting it), with defaults, and refuses ones too small", () => {
     const d = parseConfig({}).grpc;
-    expect([d.maxConnectionsPerAddress, d.idleConnectionMs, d.proveStreamWithinMs]).toEqual([1024, 30_000, 30_000]);
-    const c = parseConfig({ grpc: { maxConnectionsPerAddress: 8, idleConnectionMs: 5_000, proveStreamWithinMs: 2_000 } }).grpc;
-    expect([c.maxConnectionsPerAddress, c.idleConnectionMs, c.proveStreamWithinMs]).toEqual([8, 5_000, 2_000]);
+    expect([d.maxConnectionsPerAddress, d.idleConnectionMs, d.proveStreamWithinMs, d.maxUnprovenStreams]).toEqual([1024, 30_000, 30_000, 8192]);
+    const c = parseConfig({ grpc: { maxConnectionsPerAddress: 8, idleConnectionMs: 5_000, proveStreamWithinMs: 2_000, maxUnprovenStreams: 64 } }).grpc;
+    expect([c.maxConnectionsPerAddress, c.idleConnectionMs, c.proveStreamWithinMs, c.maxUnprovenStreams]).toEqual([8, 5_000, 2_000, 64]);
     expect(errorOf(() => parseConfig({ grpc: { idleConnectionMs: 10 } }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.grpc.idleConnectionMs' });
     expect(errorOf(() => parseConfig({ grpc: { proveStreamWithinMs: 999 } }))).toMatchObject({
       code: 'CONFIG_INVALID',

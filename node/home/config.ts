@@ -54,6 +54,8 @@ export interface NodeConfig {
     readonly idleConnectionMs: number;
     /** A device stream with no reading verified under the device's key this long after it opened is closed (DEVICE_UNPROVEN), ms. */
     readonly proveStreamWithinMs: number;
+    /** Device streams waiting for that proof at once; beyond, new ones end at once with RESOURCE_EXHAUSTED. */
+    readonly maxUnprovenStreams: number;
     readonly readingsPerSecondPerDevice: number;
     readonly readingsPerSecondPerConnection: number;
   };
@@ -130,6 +132,7 @@ export function defaultConfig(name: string): NodeConfig {
       maxConnectionsPerAddress: 1024,
       idleConnectionMs: 30_000,
       proveStreamWithinMs: 30_000,
+      maxUnprovenStreams: 8192,
       readingsPerSecondPerDevice: 50,
       readingsPerSecondPerConnection: 5000,
     },
@@ -280,6 +283,7 @@ export function parseConfig(json: unknown): NodeConfig {
         (v) => isPositiveInt(v) && (v as number) >= 1000,
         'an integer of at least 1000',
       ),
+      maxUnprovenStreams: pick(grpc, 'maxUnprovenStreams', d.grpc.maxUnprovenStreams, 'grpc.', isPositiveInt, 'a positive integer'),
       readingsPerSecondPerDevice: pick(grpc, 'readingsPerSecondPerDevice', d.grpc.readingsPerSecondPerDevice, 'grpc.', isPositiveInt, 'a positive integer'),
       readingsPerSecondPerConnection: pick(
         grpc,

@@ -300,6 +300,28 @@ describe('ConnectDevice', () => {
     expect((await ended(proven)).code).toBe(status.OK);
   });
 
+  it('at most maxUnprovenStreams wait for their proof: the next ends at once with RESOURCE_EXHAUSTED, and a proven one makes room', async () => {
+    h = await startHarness({ limits: { maxUnprovenStreams: 2 } });
+    const d = h.addDevice('meter-10');
+    const c = client(h);
+    const waiting = [connect(c), connect(c)];
+    for (const w of waiting) w.on('error', () => {});
+    waiting[0]!.write(readingMessage(d, nowUs(), -1n, true)); // proves nothing
+    await sleep(200);
+    const third = await ended(connect(c));
+    expect(third.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(third.details).toContain(ErrorCode.SERVER_BUSY);
+    // The second stream's device signs a reading: it is proven, and its place is free.
+    waiting[1]!.write(readingMessage(d, nowUs() + 1n, -1n));
+    await until('the device proven', () => h!.ingress.connectedDevices === 1);
+    const fourth = connect(c);
+    fourth.write(readingMessage(d, nowUs() + 2n, -1n));
+    await until('the fourth stream accepted', () => h!.acks.filter((a) => a.outcome === 'accepted').length === 2);
+    fourth.end();
+    expect((await ended(fourth)).code).toBe(status.OK);
+    for (const w of waiting) w.end();
+  });
+
   it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
     h = await startHarness({ limits: { maxQueuedCommands: 4 } });
     const d = h.addDevice('sleepy');

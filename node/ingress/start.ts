@@ -160,6 +160,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
           readingsPerSecondPerConnection: config.grpc.readingsPerSecondPerConnection,
           burstPerConnection: 2 * config.grpc.readingsPerSecondPerConnection,
           proveWithinMs: config.grpc.proveStreamWithinMs,
+          maxUnprovenStreams: config.grpc.maxUnprovenStreams,
           requireOperatorCertificate: config.grpc.tls?.clientCaFile != null,
         },
       }),

@@ -23,6 +23,11 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
   const registers = [m.registry];
   const streams = new Counter({ name: 'joule_grpc_streams_total', help: 'Device streams ended, by gRPC status', labelNames: ['status'], registers });
   const open = new Gauge({ name: 'joule_grpc_streams_open', help: 'Device streams open now', registers });
+  const unproven = new Gauge({
+    name: 'joule_grpc_streams_unproven',
+    help: "Device streams open now with no reading verified under their device's key yet",
+    registers,
+  });
   const readings = new Counter({
     name: 'joule_grpc_readings_total',
     help: 'Device readings received, by outcome: accepted, or the code they were dropped with',
@@ -52,6 +57,7 @@ export function ingressMetrics(m: JouleMetrics): IngressMetrics {
   });
   return {
     streamOpened: (n) => open.set(n),
+    streamsUnproven: (n) => unproven.set(n),
     streamEnded(status, n) {
       streams.inc({ status });
       open.set(n);

@@ -42,7 +42,10 @@ import { TokenBucket } from './token-bucket.ts';
  *   gets none of the device's commands (node/ingress/ingress.ts); one still unproven
  *   `proveWithinMs` after it opened, whether it sent nothing or only readings that failed,
  *   is closed with UNAUTHENTICATED (DEVICE_UNPROVEN), so that streams holding a place
- *   without sending anything a device signed do not last.
+ *   without sending anything a device signed do not last. At most `maxUnprovenStreams` wait
+ *   for their proof at once (a stream costs the node about 8 KB of heap; the port's own
+ *   limits allow half a million): beyond, a new stream ends at once with RESOURCE_EXHAUSTED
+ *   (SERVER_BUSY) and its device retries, as after a node's restart a whole fleet may.
  * - Commands whose validity ended are never written.
  */
 
@@ -56,6 +59,8 @@ export interface DeviceStreamLimits {
   readonly maxStrikes: number;
   /** A stream with no reading verified under its device's key this long after it opened is closed (DEVICE_UNPROVEN), ms. */
   readonly proveWithinMs: number;
+  /** Streams waiting for their proof at once; beyond, a new stream ends at once with RESOURCE_EXHAUSTED (SERVER_BUSY). */
+  readonly maxUnprovenStreams: number;
   /** With mutual TLS: the client certificate must name the device's operator. */
   readonly requireOperatorCertificate: boolean;
 }
@@ -69,6 +74,7 @@ export const DEFAULT_DEVICE_STREAM_LIMITS: DeviceStreamLimits = {
   maxQueuedCommands: 16,
   maxStrikes: 16,
   proveWithinMs: 30_000,
+  maxUnprovenStreams: 8192,
   requireOperatorCertificate: false,
 };
 
@@ -139,8 +145,22 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
   const clock = opts.clock ?? Date.now;
   const connections = new Map<string, { bucket: TokenBucket; streams: number }>();
   let open = 0;
+  let unproven = 0;
 
   function connectDevice(call: Call): void {
+    if (unproven >= limits.maxUnprovenStreams) {
+      const busy = new JouleError(
+        ErrorCode.SERVER_BUSY,
+        `${limits.maxUnprovenStreams} streams are waiting for a reading that proves their device: try again shortly`,
+        'device_id',
+      );
+      const status = toServiceError(busy, undefined, 'device-stream');
+      metrics.streamEnded(GrpcStatus[status.code], open);
+      call.emit('error', status);
+      return;
+    }
+    unproven++;
+    metrics.streamsUnproven(unproven);
     const peer = call.getPeer();
     let conn = connections.get(peer);
     if (conn === undefined) {
@@ -158,6 +178,20 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     let halfClosed = false;
     let ended = false;
     let strikes = 0;
+    let countedOut = false;
+    /** Counts the stream out of the unproven once: when its device is proven, or when it ends first. */
+    const leaveUnproven = (): void => {
+      if (countedOut) return;
+      countedOut = true;
+      unproven--;
+      metrics.streamsUnproven(unproven);
+    };
+    const checkProof = (): void => {
+      if (session?.proven === true) {
+        leaveUnproven();
+        clearTimeout(proofDeadline);
+      }
+    };
     // Cleared by finish, however the stream ends.
     const proofDeadline = setTimeout(() => {
       if (session?.proven === true) return;
@@ -175,6 +209,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
       if (ended) return;
       ended = true;
       clearTimeout(proofDeadline);
+      leaveUnproven();
       session?.close();
       open--;
       if (--conn.streams === 0) connections.delete(peer);
@@ -230,6 +265,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
             } else if (late(v.code, batch[i]!.timestampUs)) metrics.reading(v.code);
             else strike(v.code, v.message, batch[i]!.timestampUs, false);
           });
+          if (!ended) checkProof();
           pump();
         },
         (e: unknown) => {
@@ -264,6 +300,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
           throw new JouleError(ErrorCode.DEVICE_UNKNOWN, 'mutual TLS: the client presented no certificate', 'device_id');
         session = opts.ingress.open(reading.deviceId, { connection: peer, certificateName: cert }, onCommand);
         bucket = new TokenBucket(limits.readingsPerSecondPerDevice, limits.burstPerDevice, clock());
+        checkProof();
         return true;
       } catch (e) {
         finish(e);

@@ -46,16 +46,18 @@ export const NO_GRPC_METRICS: GrpcMetrics = {
 
 /**
  * What the device stream emits besides: joule_grpc_streams_total, joule_grpc_streams_open,
- * joule_grpc_readings_total, joule_grpc_commands_total.
+ * joule_grpc_streams_unproven, joule_grpc_readings_total, joule_grpc_commands_total.
  */
 export interface DeviceStreamMetrics {
   /** A stream ended, by gRPC status name ('OK', 'UNAUTHENTICATED', ...); `open` streams now. */
   streamEnded(status: string, open: number): void;
   streamOpened(open: number): void;
+  /** Streams open now that have not proven their device yet (rpc/grpc/device-stream.ts). */
+  streamsUnproven(n: number): void;
   /** A reading's verdict: 'accepted', or the code it was dropped with. */
   reading(outcome: string): void;
   /** A command written to a device ('sent'), or not ('expired', 'slow-consumer'). */
   command(outcome: 'sent' | 'expired' | 'slow-consumer'): void;
 }
 
-export const NO_DEVICE_STREAM_METRICS: DeviceStreamMetrics = { streamEnded() {}, streamOpened() {}, reading() {}, command() {} };
+export const NO_DEVICE_STREAM_METRICS: DeviceStreamMetrics = { streamEnded() {}, streamOpened() {}, streamsUnproven() {}, reading() {}, command() {} };
