@@ -47,6 +47,11 @@ describe('config.json', () => {
       code: 'CONFIG_INVALID',
       field: 'config.grpc.maxConnectionsPerAddress',
     });
+    expect([d.unprovenFailuresPerSecondPerAddress, d.unprovenFailuresPerSecond]).toEqual([10, 200]);
+    expect(errorOf(() => parseConfig({ grpc: { unprovenFailuresPerSecond: 0.5 } }))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'config.grpc.unprovenFailuresPerSecond',
+    });
   });
 
   it('has the mempool expiry and per-sender gap limits, with defaults (issue 8, finding 2)', () => {

@@ -56,6 +56,9 @@ export interface NodeConfig {
     readonly proveStreamWithinMs: number;
     /** Device streams waiting for that proof at once; beyond, new ones end at once with RESOURCE_EXHAUSTED. */
     readonly maxUnprovenStreams: number;
+    /** Readings of unproven streams that may fail their signature check, a second, from one address and from all (bursts of 10 x). */
+    readonly unprovenFailuresPerSecondPerAddress: number;
+    readonly unprovenFailuresPerSecond: number;
     readonly readingsPerSecondPerDevice: number;
     readonly readingsPerSecondPerConnection: number;
   };
@@ -133,6 +136,8 @@ export function defaultConfig(name: string): NodeConfig {
       idleConnectionMs: 30_000,
       proveStreamWithinMs: 30_000,
       maxUnprovenStreams: 8192,
+      unprovenFailuresPerSecondPerAddress: 10,
+      unprovenFailuresPerSecond: 200,
       readingsPerSecondPerDevice: 50,
       readingsPerSecondPerConnection: 5000,
     },
@@ -284,6 +289,15 @@ export function parseConfig(json: unknown): NodeConfig {
         'an integer of at least 1000',
       ),
       maxUnprovenStreams: pick(grpc, 'maxUnprovenStreams', d.grpc.maxUnprovenStreams, 'grpc.', isPositiveInt, 'a positive integer'),
+      unprovenFailuresPerSecondPerAddress: pick(
+        grpc,
+        'unprovenFailuresPerSecondPerAddress',
+        d.grpc.unprovenFailuresPerSecondPerAddress,
+        'grpc.',
+        isPositiveInt,
+        'a positive integer',
+      ),
+      unprovenFailuresPerSecond: pick(grpc, 'unprovenFailuresPerSecond', d.grpc.unprovenFailuresPerSecond, 'grpc.', isPositiveInt, 'a positive integer'),
       readingsPerSecondPerDevice: pick(grpc, 'readingsPerSecondPerDevice', d.grpc.readingsPerSecondPerDevice, 'grpc.', isPositiveInt, 'a positive integer'),
       readingsPerSecondPerConnection: pick(
         grpc,

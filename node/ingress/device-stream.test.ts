@@ -322,6 +322,37 @@ describe('ConnectDevice', () => {
     for (const w of waiting) w.end();
   });
 
+  it('an address whose unproven streams keep failing the signature check is refused, one verification at a time; its proven stream keeps flowing', async () => {
+    h = await startHarness({ limits: { unprovenFailuresPerSecondPerAddress: 0.5 } }); // a burst of 5, then one every 2 s
+    const genuine = h.addDevice('meter-11');
+    const named = h.addDevice('meter-12');
+    const c = client(h);
+    const proven = connect(c);
+    proven.on('error', () => {});
+    const t = nowUs();
+    proven.write(readingMessage(genuine, t, -1n));
+    await until('the genuine device proven', () => h!.ingress.connectedDevices === 1);
+    // Twenty readings in a device's name, none signed by its key, sent at once on one stream.
+    const forged = connect(c);
+    for (let i = 0n; i < 20n; i++) forged.write(readingMessage(named, t + i, -1n, true));
+    const end = await ended(forged);
+    expect(end.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(end.details).toContain(ErrorCode.RATE_LIMITED);
+    // One at a time: the five the budget had, and the one that found it empty; never the twenty.
+    const failed = () => h!.acks.filter((a) => a.deviceId === named.id && a.reason === ErrorCode.TX_BAD_SIGNATURE).length;
+    expect(failed()).toBe(6);
+    // The address's next stream is refused before anything of it is verified.
+    const next = connect(c);
+    next.write(readingMessage(named, t + 100n, -1n, true));
+    expect((await ended(next)).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(failed()).toBe(6);
+    // The proven stream was never charged.
+    proven.write(readingMessage(genuine, t + 1n, -1n));
+    await until('its next reading', () => h!.acks.filter((a) => a.deviceId === genuine.id && a.outcome === 'accepted').length === 2);
+    proven.end();
+    expect((await ended(proven)).code).toBe(status.OK);
+  });
+
   it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
     h = await startHarness({ limits: { maxQueuedCommands: 4 } });
     const d = h.addDevice('sleepy');

@@ -161,6 +161,8 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
           burstPerConnection: 2 * config.grpc.readingsPerSecondPerConnection,
           proveWithinMs: config.grpc.proveStreamWithinMs,
           maxUnprovenStreams: config.grpc.maxUnprovenStreams,
+          unprovenFailuresPerSecondPerAddress: config.grpc.unprovenFailuresPerSecondPerAddress,
+          unprovenFailuresPerSecond: config.grpc.unprovenFailuresPerSecond,
           requireOperatorCertificate: config.grpc.tls?.clientCaFile != null,
         },
       }),

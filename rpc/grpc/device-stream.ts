@@ -9,6 +9,7 @@ import type { DeviceIngressApi, DeviceSession, SignedReading } from './device-in
 import type { IssuedCommand } from '../../core/command.ts';
 import { type DeviceStreamMetrics, NO_DEVICE_STREAM_METRICS } from './metrics.ts';
 import { toServiceError } from './status.ts';
+import { FailureBudget } from './failure-budget.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
@@ -46,6 +47,14 @@ import { TokenBucket } from './token-bucket.ts';
  *   for their proof at once (a stream costs the node about 8 KB of heap; the port's own
  *   limits allow half a million): beyond, a new stream ends at once with RESOURCE_EXHAUSTED
  *   (SERVER_BUSY) and its device retries, as after a node's restart a whole fleet may.
+ * - Work in vain: a reading whose signature fails costs the node its verification, and
+ *   anyone may open streams in a device's name. An unproven stream has one reading at a
+ *   time verified (at most maxUnprovenStreams in flight in all), and its failures are
+ *   charged to its remote address and to the node (rpc/grpc/failure-budget.ts): past
+ *   either budget the stream ends and the address's new streams are refused, both with
+ *   RESOURCE_EXHAUSTED (RATE_LIMITED), until it refills. Proven streams are never
+ *   charged: a flood of streams in devices' names can slow new devices' arrival, never the
+ *   connected fleet's readings.
  * - Commands whose validity ended are never written.
  */
 
@@ -61,6 +70,9 @@ export interface DeviceStreamLimits {
   readonly proveWithinMs: number;
   /** Streams waiting for their proof at once; beyond, a new stream ends at once with RESOURCE_EXHAUSTED (SERVER_BUSY). */
   readonly maxUnprovenStreams: number;
+  /** Readings of unproven streams that may fail their signature check, a second from one remote address (bursts of 10 x) and from all (rpc/grpc/failure-budget.ts). */
+  readonly unprovenFailuresPerSecondPerAddress: number;
+  readonly unprovenFailuresPerSecond: number;
   /** With mutual TLS: the client certificate must name the device's operator. */
   readonly requireOperatorCertificate: boolean;
 }
@@ -75,6 +87,8 @@ export const DEFAULT_DEVICE_STREAM_LIMITS: DeviceStreamLimits = {
   maxStrikes: 16,
   proveWithinMs: 30_000,
   maxUnprovenStreams: 8192,
+  unprovenFailuresPerSecondPerAddress: 10,
+  unprovenFailuresPerSecond: 200,
   requireOperatorCertificate: false,
 };
 
@@ -98,6 +112,19 @@ function int64(v: unknown, field: string): bigint {
   if (n < INT64_MIN || n > INT64_MAX) throw malformed(field, 'must be a 64-bit integer');
   return n;
 }
+
+/** A call's remote address: grpc-js names its peer `address:port`. */
+function addressOf(peer: string): string {
+  const colon = peer.lastIndexOf(':');
+  return colon < 0 ? peer : peer.slice(0, colon);
+}
+
+const tooManyFailures = (): JouleError =>
+  new JouleError(
+    ErrorCode.RATE_LIMITED,
+    'too many readings of streams from this address (or from all) failed their signature check before proving a device: new streams are refused until the budget refills',
+    'signature',
+  );
 
 /** A message as a reading, or INVALID_PARAMS naming the contract's field. */
 export function readingOfMessage(m: DeviceTelemetryMessage): SignedReading {
@@ -144,24 +171,46 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
   const metrics = opts.metrics ?? NO_DEVICE_STREAM_METRICS;
   const clock = opts.clock ?? Date.now;
   const connections = new Map<string, { bucket: TokenBucket; streams: number }>();
+  const failures = new FailureBudget(
+    {
+      perAddressPerSecond: limits.unprovenFailuresPerSecondPerAddress,
+      perAddressBurst: 10 * limits.unprovenFailuresPerSecondPerAddress,
+      perSecond: limits.unprovenFailuresPerSecond,
+      burst: 10 * limits.unprovenFailuresPerSecond,
+      maxAddresses: 65_536,
+    },
+    clock(),
+  );
   let open = 0;
   let unproven = 0;
 
+  /** Ends a stream before it began: nothing of it is held. */
+  const refuse = (call: Call, error: JouleError): void => {
+    const status = toServiceError(error, undefined, 'device-stream');
+    metrics.streamEnded(GrpcStatus[status.code], open);
+    call.emit('error', status);
+  };
+
   function connectDevice(call: Call): void {
+    const peer = call.getPeer();
+    const address = addressOf(peer);
+    if (!failures.allows(address, clock())) {
+      refuse(call, tooManyFailures());
+      return;
+    }
     if (unproven >= limits.maxUnprovenStreams) {
-      const busy = new JouleError(
-        ErrorCode.SERVER_BUSY,
-        `${limits.maxUnprovenStreams} streams are waiting for a reading that proves their device: try again shortly`,
-        'device_id',
+      refuse(
+        call,
+        new JouleError(
+          ErrorCode.SERVER_BUSY,
+          `${limits.maxUnprovenStreams} streams are waiting for a reading that proves their device: try again shortly`,
+          'device_id',
+        ),
       );
-      const status = toServiceError(busy, undefined, 'device-stream');
-      metrics.streamEnded(GrpcStatus[status.code], open);
-      call.emit('error', status);
       return;
     }
     unproven++;
     metrics.streamsUnproven(unproven);
-    const peer = call.getPeer();
     let conn = connections.get(peer);
     if (conn === undefined) {
       conn = { bucket: new TokenBucket(limits.readingsPerSecondPerConnection, limits.burstPerConnection, clock()), streams: 0 };
@@ -178,6 +227,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     let halfClosed = false;
     let ended = false;
     let strikes = 0;
+    let provenSeen = false;
     let countedOut = false;
     /** Counts the stream out of the unproven once: when its device is proven, or when it ends first. */
     const leaveUnproven = (): void => {
@@ -188,6 +238,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     };
     const checkProof = (): void => {
       if (session?.proven === true) {
+        provenSeen = true;
         leaveUnproven();
         clearTimeout(proofDeadline);
       }
@@ -244,7 +295,8 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         if (halfClosed) finish();
         return;
       }
-      const batch = queue.splice(0, queue.length);
+      // Unproven: one reading at a time, so that what a stream in a device's name costs in vain is one verification at once.
+      const batch = queue.splice(0, provenSeen ? queue.length : 1);
       if (paused && queue.length === 0) {
         paused = false;
         call.resume();
@@ -263,7 +315,10 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
               metrics.reading(v.code);
               finish(new JouleError(v.code, v.message, 'device_id'));
             } else if (late(v.code, batch[i]!.timestampUs)) metrics.reading(v.code);
-            else strike(v.code, v.message, batch[i]!.timestampUs, false);
+            else {
+              strike(v.code, v.message, batch[i]!.timestampUs, false);
+              if (v.code === ErrorCode.TX_BAD_SIGNATURE && !provenSeen && !failures.charge(address, clock())) finish(tooManyFailures());
+            }
           });
           if (!ended) checkProof();
           pump();
