@@ -2,8 +2,8 @@ import { Client, credentials, loadPackageDefinition, type ClientDuplexStream, ty
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fleetDevice, fleetRegistration } from '../cli/fleet.ts';
-import { toHex } from '../core/bytes.ts';
-import { addressFromPublicKey, blsSign } from '../core/keys.ts';
+import { toHex, utf8 } from '../core/bytes.ts';
+import { addressFromPublicKey, blsGenerate, blsSign } from '../core/keys.ts';
 import type { BlockJson, StatusJson, TransactionJson } from '../core/rpc-json.ts';
 import { telemetrySigningBytes } from '../core/telemetry.ts';
 import { buildDeviceRegister } from '../core/tx/device-register.ts';
@@ -15,9 +15,11 @@ import { rpc } from './helpers/net.ts';
 /**
  * A flood at one validator's gRPC port (a real node process): DEVICES devices streaming
  * RATE readings a second each, plus garbage: streams of malformed bytes, streams naming
- * unknown devices, messages far over the size limit, and streams opened and abandoned.
- * The node stays up and keeps making blocks, its resident memory stays bounded, the valid
- * readings become final, and transfers sent meanwhile are included.
+ * unknown devices, messages far over the size limit, streams opened and abandoned, and
+ * streams in the fleet's devices' names whose readings another key signed (each costs a
+ * verification in vain). The node stays up and keeps making blocks, its resident memory
+ * stays bounded, the forged readings it verifies stay within its failure budget and none
+ * becomes final, the valid readings become final, and transfers sent meanwhile are included.
  */
 
 const DEVICES = 60;
@@ -108,7 +110,16 @@ describe('device ingress under a flood', () => {
     });
 
     // Garbage, on connections of its own.
-    const statuses: Record<string, number[]> = { malformed: [], unknown: [], oversized: [] };
+    const statuses: Record<string, number[]> = { malformed: [], unknown: [], oversized: [], forged: [] };
+    // Readings in the fleet's names under a signature none of their keys made (a valid point:
+    // checking it costs a verification). Stamped 2 s ahead of the fleet's readings, so that
+    // the device's order lets each through to that check.
+    const forgedSignature = Buffer.from(blsSign(blsGenerate().secretKey, utf8('not a reading')));
+    const forged: { device_id: string; timestamp_us: string }[] = [];
+    // On connections of their own, as an attacker's would be: a forged stream waits open for its proof and holds its slot.
+    const forgers = Array.from({ length: 8 }, () => contractClient(grpcAddress));
+    clients.push(...(forgers as unknown as Client[]));
+    const garbageFrom = Date.now();
     const record = (kind: string) => (e: { code: number }) => statuses[kind]!.push(e.code);
     const garbage = new Client(grpcAddress, credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
@@ -137,6 +148,21 @@ describe('device ingress under a flood', () => {
           state_of_charge_percent: 0,
           signature: Buffer.alloc(96, 1),
         });
+        // Once the fleet is streaming (proven): the budget is the forgers' address's, never the fleet's streams'.
+        for (let f = 0; f < (Date.now() > floodStart + 1000 ? 4 : 0); f++) {
+          const reading = {
+            device_id: fleet[forged.length % DEVICES]!.id,
+            timestamp_us: String(Date.now() * 1000 + 2_000_000 + forged.length),
+            net_energy_wh: '-5',
+            state_of_charge_percent: 0,
+            signature: forgedSignature,
+          };
+          forged.push(reading);
+          const f = (forgers[forged.length % forgers.length] as unknown as { ConnectDevice(): Call }).ConnectDevice();
+          f.on('error', record('forged'));
+          f.on('data', () => {});
+          f.write(reading);
+        }
         const a = rawStream(abandoned);
         a.on('error', () => {});
         a.on('data', () => {}); // opened, never written to, never closed (until the client goes)
@@ -173,6 +199,7 @@ describe('device ingress under a flood', () => {
       await sleep(10);
     }
     clearInterval(garbageTimer);
+    const garbageSeconds = (Date.now() - garbageFrom) / 1000;
     clearInterval(transferTimer);
 
     // Every valid reading's fate: final in a successful batch, scanned from the blocks.
@@ -205,11 +232,25 @@ describe('device ingress under a flood', () => {
     // The garbage was refused, each kind with its status, and none of it was kept: 250 MB of
     // oversized messages were offered, and the node grew by far less.
     expect(statuses.unknown!.length).toBeGreaterThan(0);
-    expect(new Set(statuses.unknown)).toEqual(new Set([16])); // UNAUTHENTICATED
+    // UNAUTHENTICATED; or, once the forged streams below spent the address's failure budget,
+    // RESOURCE_EXHAUSTED: the address's new streams are refused before they name anything.
+    expect(statuses.unknown).toContain(16);
+    expect(statuses.unknown!.every((c) => c === 16 || c === 8)).toBe(true);
     expect(statuses.oversized!.length).toBeGreaterThan(0);
     expect(new Set(statuses.oversized)).toEqual(new Set([8])); // RESOURCE_EXHAUSTED
     expect(statuses.malformed!.length).toBeGreaterThan(0);
     expect(statuses.malformed!.every((c) => c !== 0)).toBe(true);
+    // 100 forged readings a second were offered. The node verified only what the address's
+    // failure budget could pay for (10 a second, bursts of 100; each check has its place
+    // reserved before it runs), and ended or refused the rest of those streams:
+    // RESOURCE_EXHAUSTED, or UNAUTHENTICATED (DEVICE_UNPROVEN) for one left open past its
+    // proof's deadline; the others wait for a place, holding nothing the node verifies.
+    expect(forged.length).toBeGreaterThan(500);
+    const badSignatures = await metric(node.metricsUrl, 'joule_grpc_readings_total{outcome="TX_BAD_SIGNATURE"');
+    expect(badSignatures).toBeGreaterThanOrEqual(20);
+    expect(badSignatures).toBeLessThanOrEqual(100 + 10 * garbageSeconds);
+    expect(statuses.forged!.every((c) => c === 8 || c === 16)).toBe(true);
+    expect(forged.filter((r) => found.has(`${r.device_id}/${r.timestamp_us}`))).toEqual([]);
     const grewMb = (rssMax - rssBefore) / 2 ** 20;
     expect(grewMb, `resident memory ${Math.round(rssBefore / 2 ** 20)} MB -> peak ${Math.round(rssMax / 2 ** 20)} MB`).toBeLessThan(200);
     // Valid readings became final (most of them: on a shared 2-core machine a few may be late and dropped as such, never wrongly).

@@ -49,12 +49,12 @@ import { TokenBucket } from './token-bucket.ts';
  *   (SERVER_BUSY) and its device retries, as after a node's restart a whole fleet may.
  * - Work in vain: a reading whose signature fails costs the node its verification, and
  *   anyone may open streams in a device's name. An unproven stream has one reading at a
- *   time verified (at most maxUnprovenStreams in flight in all), and its failures are
- *   charged to its remote address and to the node (rpc/grpc/failure-budget.ts): past
- *   either budget the stream ends and the address's new streams are refused, both with
- *   RESOURCE_EXHAUSTED (RATE_LIMITED), until it refills. Proven streams are never
- *   charged: a flood of streams in devices' names can slow new devices' arrival, never the
- *   connected fleet's readings.
+ *   time verified, each with a place reserved in the failure budget of its remote address
+ *   and of the node (rpc/grpc/failure-budget.ts; it waits for a place when there is none),
+ *   and its failures are charged there: an address whose budget is spent has the failing
+ *   stream ended and its new streams refused, RESOURCE_EXHAUSTED (RATE_LIMITED), until it
+ *   refills. Proven streams are never charged: a flood of streams in devices' names can
+ *   slow new devices' arrival, never the connected fleet's readings.
  * - Commands whose validity ended are never written.
  */
 
@@ -184,6 +184,25 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
   let open = 0;
   let unproven = 0;
 
+  /** Pumps of unproven streams waiting for a place in the failure budget, in arrival order: tried again when a check settles, and every 100 ms for refills. */
+  const waiting = new Set<() => void>();
+  let retryTimer: NodeJS.Timeout | undefined;
+  const retryLater = (): void => {
+    if (waiting.size === 0 || retryTimer !== undefined) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      retryWaiting();
+    }, 100);
+    retryTimer.unref();
+  };
+  const retryWaiting = (): void => {
+    for (const resume of [...waiting]) {
+      waiting.delete(resume);
+      resume(); // back in the set (not run again now) if there is still no room
+    }
+    retryLater();
+  };
+
   /** Ends a stream before it began: nothing of it is held. */
   const refuse = (call: Call, error: JouleError): void => {
     const status = toServiceError(error, undefined, 'device-stream');
@@ -194,7 +213,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
   function connectDevice(call: Call): void {
     const peer = call.getPeer();
     const address = addressOf(peer);
-    if (!failures.allows(address, clock())) {
+    if (failures.exhausted(address, clock())) {
       refuse(call, tooManyFailures());
       return;
     }
@@ -260,6 +279,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
       if (ended) return;
       ended = true;
       clearTimeout(proofDeadline);
+      waiting.delete(pump);
       leaveUnproven();
       session?.close();
       open--;
@@ -295,16 +315,29 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         if (halfClosed) finish();
         return;
       }
-      // Unproven: one reading at a time, so that what a stream in a device's name costs in vain is one verification at once.
-      const batch = queue.splice(0, provenSeen ? queue.length : 1);
+      // Unproven: one reading at a time, each with a place reserved in the failure budget (waiting for one if need be).
+      const reserved = !provenSeen;
+      if (reserved && !failures.reserve(address, clock())) {
+        waiting.add(pump);
+        retryLater();
+        return;
+      }
+      const batch = queue.splice(0, reserved ? 1 : queue.length);
       if (paused && queue.length === 0) {
         paused = false;
         call.resume();
       }
       submitting = true;
+      const settle = (failed: boolean): void => {
+        if (!reserved) return;
+        failures.settle(address, failed, clock());
+        retryWaiting();
+      };
       session.submit(batch).then(
         (verdicts) => {
           submitting = false;
+          const failed = verdicts.some((v) => !v.ok && v.code === ErrorCode.TX_BAD_SIGNATURE);
+          settle(failed);
           if (ended) return;
           verdicts.forEach((v, i) => {
             if (ended) return;
@@ -315,16 +348,15 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
               metrics.reading(v.code);
               finish(new JouleError(v.code, v.message, 'device_id'));
             } else if (late(v.code, batch[i]!.timestampUs)) metrics.reading(v.code);
-            else {
-              strike(v.code, v.message, batch[i]!.timestampUs, false);
-              if (v.code === ErrorCode.TX_BAD_SIGNATURE && !provenSeen && !failures.charge(address, clock())) finish(tooManyFailures());
-            }
+            else strike(v.code, v.message, batch[i]!.timestampUs, false);
           });
           if (!ended) checkProof();
+          if (!ended && failed && failures.exhausted(address, clock())) finish(tooManyFailures());
           pump();
         },
         (e: unknown) => {
           submitting = false;
+          settle(false);
           finish(e);
         },
       );

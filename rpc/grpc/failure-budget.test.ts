@@ -1,43 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { FailureBudget } from './failure-budget.ts';
 
-const limits = { perAddressPerSecond: 1, perAddressBurst: 3, perSecond: 10, burst: 5, maxAddresses: 2 };
+const limits = { perAddressPerSecond: 1, perAddressBurst: 3, perSecond: 100, burst: 100, maxAddresses: 100 };
 
 describe('FailureBudget', () => {
-  it('an address whose failures pass its burst is refused until its bucket refills; other addresses are not', () => {
+  it('reserves only as many checks as an address could pay for failing; a success frees its place, a failure is charged', () => {
     const b = new FailureBudget(limits, 0);
-    expect(b.allows('a', 0)).toBe(true);
-    expect([b.charge('a', 0), b.charge('a', 0), b.charge('a', 0)]).toEqual([true, true, true]);
-    expect(b.allows('a', 0)).toBe(false);
-    expect(b.charge('a', 0)).toBe(false);
-    expect(b.allows('b', 0)).toBe(true);
-    // One token a second: 999 ms later still none, at 1,000 ms one.
-    expect(b.allows('a', 999)).toBe(false);
-    expect(b.allows('a', 1000)).toBe(true);
+    expect([b.reserve('a', 0), b.reserve('a', 0), b.reserve('a', 0), b.reserve('a', 0)]).toEqual([true, true, true, false]);
+    b.settle('a', false, 0);
+    expect(b.reserve('a', 0)).toBe(true);
+    expect(b.exhausted('a', 0)).toBe(false);
+    for (let i = 0; i < 3; i++) b.settle('a', true, 0);
+    expect(b.exhausted('a', 0)).toBe(true);
+    expect(b.reserve('a', 0)).toBe(false);
+    // Another address is not held back.
+    expect(b.exhausted('b', 0)).toBe(false);
+    expect(b.reserve('b', 0)).toBe(true);
+    // One token a second: at 1,000 ms one check again, not two.
+    expect(b.exhausted('a', 999)).toBe(true);
+    expect(b.exhausted('a', 1000)).toBe(false);
+    expect([b.reserve('a', 1000), b.reserve('a', 1000)]).toEqual([true, false]);
   });
 
   it("the node's own budget bounds all addresses together", () => {
-    const b = new FailureBudget({ ...limits, maxAddresses: 100 }, 0);
-    const results = ['a', 'b', 'c', 'd', 'e', 'f'].map((a) => b.charge(a, 0));
-    expect(results).toEqual([true, true, true, true, true, false]);
-    expect(b.allows('never-failed', 0)).toBe(false);
-    expect(b.allows('never-failed', 100)).toBe(true);
+    const b = new FailureBudget({ ...limits, burst: 2, perSecond: 1 }, 0);
+    expect([b.reserve('a', 0), b.reserve('b', 0), b.reserve('c', 0)]).toEqual([true, true, false]);
+    b.settle('a', true, 0);
+    b.settle('b', true, 0);
+    expect(b.exhausted('never-failed', 0)).toBe(true);
+    expect(b.reserve('c', 0)).toBe(false);
+    expect(b.exhausted('never-failed', 1000)).toBe(false);
   });
 
-  it('remembers at most maxAddresses: those whose bucket is full again go first, then the longest remembered', () => {
-    const b = new FailureBudget({ ...limits, burst: 100, perSecond: 100 }, 0);
-    b.charge('a', 0);
-    b.charge('b', 2500);
-    // At 3,000 ms a's bucket is full again (3 s x 1/s), b's is not: a goes.
-    b.charge('c', 3000);
+  it('remembers at most maxAddresses, never forgets one with a check in flight, and forgets idle full ones first', () => {
+    const b = new FailureBudget({ ...limits, maxAddresses: 2 }, 0);
+    expect([b.reserve('a', 0), b.reserve('b', 0)]).toEqual([true, true]);
+    expect(b.reserve('c', 0)).toBe(false); // both busy: c waits
+    b.settle('a', false, 0); // a idle, its bucket full
+    expect(b.reserve('c', 0)).toBe(true);
     expect(b.addresses).toBe(2);
-    b.charge('b', 3000);
-    b.charge('b', 3000);
-    expect(b.allows('b', 3000)).toBe(false);
-    // Neither b nor c is full: the longest remembered (b) goes, and with it what it owed.
-    b.charge('d', 3000);
+    b.settle('b', true, 0); // b idle but owing; c busy
+    expect(b.reserve('d', 0)).toBe(true); // the longest remembered idle one (b) goes
     expect(b.addresses).toBe(2);
-    expect(b.allows('b', 3000)).toBe(true);
-    expect(b.allows('c', 3000)).toBe(true);
+    expect(b.exhausted('b', 0)).toBe(false);
   });
 });
