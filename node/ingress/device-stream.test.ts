@@ -353,6 +353,21 @@ describe('ConnectDevice', () => {
     expect((await ended(proven)).code).toBe(status.OK);
   });
 
+  it('an honest fleet arriving at once from one address is never refused by the failure budget: past its room, first readings wait their turn', async () => {
+    h = await startHarness({ limits: { unprovenFailuresPerSecondPerAddress: 0.2 } }); // room for 2 checks in flight
+    const c = client(h);
+    const fleet = Array.from({ length: 12 }, (_, i) => h!.addDevice(`arrival-${i}`));
+    const streams = fleet.map((d) => {
+      const call = connect(c);
+      call.write(readingMessage(d, nowUs(), -1n));
+      return call;
+    });
+    await until('all twelve proven', () => h!.ingress.connectedDevices === 12);
+    expect(h.acks.filter((a) => a.outcome === 'accepted').length).toBe(12);
+    for (const call of streams) call.end();
+    for (const call of streams) expect((await ended(call)).code).toBe(status.OK);
+  });
+
   it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
     h = await startHarness({ limits: { maxQueuedCommands: 4 } });
     const d = h.addDevice('sleepy');
