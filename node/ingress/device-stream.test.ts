@@ -368,6 +368,27 @@ describe('ConnectDevice', () => {
     for (const call of streams) expect((await ended(call)).code).toBe(status.OK);
   });
 
+  it("a stream waiting for the failure budget's room is not closed by its proof's deadline: the wait is the node's, not the device's", async () => {
+    // Room for 2.5 failures (0.25 a second); each check waits about a second for its batch.
+    h = await startHarness({ limits: { unprovenFailuresPerSecondPerAddress: 0.25, proveWithinMs: 1500 }, maxBatchDelayMs: 1000 });
+    const named = h.addDevice('meter-13');
+    const honest = h.addDevice('meter-14');
+    const c = client(h);
+    const forgers = [connect(c), connect(c)];
+    for (const [i, f] of forgers.entries()) {
+      f.on('error', () => {});
+      f.write(readingMessage(named, nowUs() + BigInt(i), -1n, true));
+    }
+    await sleep(100);
+    const waiter = connect(c);
+    waiter.write(readingMessage(honest, nowUs(), -1n));
+    // Its reading waits for room (the forgers' checks, then their failures' refill: about 3 s), then has its check: it counts.
+    await until('the honest device proven', () => h!.ingress.connectedDevices === 1, 8000);
+    expect(h.acks.filter((a) => a.deviceId === named.id && a.reason === ErrorCode.TX_BAD_SIGNATURE).length).toBe(2);
+    waiter.end();
+    expect((await ended(waiter)).code).toBe(status.OK);
+  });
+
   it('disconnects a device that takes none of its commands (slow consumer) instead of buffering them', async () => {
     h = await startHarness({ limits: { maxQueuedCommands: 4 } });
     const d = h.addDevice('sleepy');

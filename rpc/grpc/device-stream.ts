@@ -42,7 +42,8 @@ import { TokenBucket } from './token-bucket.ts';
  *   under the device's key (or at once by an mTLS certificate of its operator). Until then it
  *   gets none of the device's commands (node/ingress/ingress.ts); one still unproven
  *   `proveWithinMs` after it opened, whether it sent nothing or only readings that failed,
- *   is closed with UNAUTHENTICATED (DEVICE_UNPROVEN), so that streams holding a place
+ *   is closed with UNAUTHENTICATED (DEVICE_UNPROVEN) (time spent waiting for the failure
+ *   budget's room below does not count), so that streams holding a place
  *   without sending anything a device signed do not last. At most `maxUnprovenStreams` wait
  *   for their proof at once (a stream costs the node about 8 KB of heap; the port's own
  *   limits allow half a million): beyond, a new stream ends at once with RESOURCE_EXHAUSTED
@@ -247,6 +248,8 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     let ended = false;
     let strikes = 0;
     let provenSeen = false;
+    /** Whether its reading waited for the failure budget's room (rpc/grpc/failure-budget.ts). */
+    let waited = false;
     let countedOut = false;
     /** Counts the stream out of the unproven once: when its device is proven, or when it ends first. */
     const leaveUnproven = (): void => {
@@ -265,6 +268,11 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     // Cleared by finish, however the stream ends.
     const proofDeadline = setTimeout(() => {
       if (session?.proven === true) return;
+      // Waiting for the failure budget's room is the node's doing, not the device's: the clock starts again (and again when the wait ends).
+      if (waiting.has(pump)) {
+        proofDeadline.refresh();
+        return;
+      }
       finish(
         new JouleError(
           ErrorCode.DEVICE_UNPROVEN,
@@ -319,8 +327,14 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
       const reserved = !provenSeen;
       if (reserved && !failures.reserve(address, clock())) {
         waiting.add(pump);
+        waited = true;
         retryLater();
         return;
+      }
+      if (waited) {
+        // Its check gets a whole deadline's time from the end of the wait.
+        waited = false;
+        proofDeadline.refresh();
       }
       const batch = queue.splice(0, reserved ? 1 : queue.length);
       if (paused && queue.length === 0) {
