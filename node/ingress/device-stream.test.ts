@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { IssuedCommand } from '../../core/command.ts';
 import { ErrorCode } from '../../core/errors.ts';
-import { contractClient, connect, ended, readingMessage, startHarness, type Harness } from './testing/harness.ts';
+import { contractClient, connect, type DeviceCall, ended, readingMessage, startHarness, type Harness } from './testing/harness.ts';
 
 /**
  * The device stream end to end: a real grpc-js server with a real DeviceIngress behind it
@@ -18,6 +19,30 @@ async function until(what: string, f: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** A grid command for `deviceIds`, valid for a minute unless `over` says otherwise. */
+function gridCommand(commandId: string, deviceIds: readonly string[], over: Partial<IssuedCommand> = {}): IssuedCommand {
+  return {
+    commandId,
+    type: 1,
+    powerLimitW: 3000,
+    priceMicroPerKwh: 100_000n,
+    validUntilUs: nowUs() + 60_000_000n,
+    commandHash: new Uint8Array(32).fill(3),
+    deviceIds,
+    issuer: new Uint8Array(20),
+    ...over,
+  };
+}
+
+/** A device's stream that keeps the commands it receives (and ignores how it ends). */
+function receiving(harness: Harness): { call: DeviceCall; got: Record<string, unknown>[] } {
+  const call = connect(client(harness));
+  const got: Record<string, unknown>[] = [];
+  call.on('data', (m: Record<string, unknown>) => got.push(m));
+  call.on('error', () => {});
+  return { call, got };
 }
 
 let h: Harness | undefined;
@@ -181,23 +206,13 @@ describe('ConnectDevice', () => {
   it('pushes a grid command to the connected device at once, and never one that expired', async () => {
     h = await startHarness();
     const d = h.addDevice('charger-1');
-    const call = connect(client(h));
-    const got: Record<string, unknown>[] = [];
-    call.on('data', (m: Record<string, unknown>) => got.push(m));
-    call.on('error', () => {});
+    const { call, got } = receiving(h);
     call.write(readingMessage(d, nowUs(), 0n));
     await until('the stream is open', () => h!.ingress.connectedDevices === 1);
-    const base = {
-      type: 1 as const,
-      powerLimitW: 7400,
-      priceMicroPerKwh: 250_000n,
-      commandHash: new Uint8Array(32).fill(9),
-      deviceIds: [d.id],
-      issuer: new Uint8Array(20),
-    };
-    expect(h.ingress.command({ ...base, commandId: 'old', validUntilUs: nowUs() - 1n })).toBe(0);
+    const base = { powerLimitW: 7400, priceMicroPerKwh: 250_000n };
+    expect(h.ingress.command(gridCommand('old', [d.id], { ...base, validUntilUs: nowUs() - 1n }))).toBe(0);
     const sentAt = Date.now();
-    expect(h.ingress.command({ ...base, commandId: 'c-1', validUntilUs: nowUs() + 60_000_000n })).toBe(1);
+    expect(h.ingress.command(gridCommand('c-1', [d.id], base))).toBe(1);
     await until('the command', () => got.length === 1, 1000);
     expect(Date.now() - sentAt).toBeLessThan(1000);
     expect(got[0]).toMatchObject({ command_id: 'c-1', type: 1, power_limit_kw: 7.400000095367432, valid_until_timestamp_us: expect.any(String) });
@@ -211,23 +226,12 @@ describe('ConnectDevice', () => {
     h = await startHarness();
     const d = h.addDevice('charger-2');
     const another = h.addDevice('elsewhere', { operator: new Uint8Array(20).fill(7) });
-    const base = {
-      type: 1 as const,
-      powerLimitW: 3000,
-      priceMicroPerKwh: 100_000n,
-      commandHash: new Uint8Array(32).fill(3),
-      deviceIds: [d.id, another.id],
-      issuer: new Uint8Array(20),
-    };
     // Issued while the device is away: pushed to no stream, held (only for the device this node's aggregator serves).
-    expect(h.ingress.command({ ...base, commandId: 'long', validUntilUs: nowUs() + 60_000_000n })).toBe(0);
-    expect(h.ingress.command({ ...base, commandId: 'short', validUntilUs: nowUs() + 300_000n })).toBe(0);
+    expect(h.ingress.command(gridCommand('long', [d.id, another.id]))).toBe(0);
+    expect(h.ingress.command(gridCommand('short', [d.id, another.id], { validUntilUs: nowUs() + 300_000n }))).toBe(0);
     expect(h.ingress.heldCommands).toBe(2);
     await sleep(400); // 'short' ends meanwhile
-    const call = connect(client(h));
-    const got: Record<string, unknown>[] = [];
-    call.on('data', (m: Record<string, unknown>) => got.push(m));
-    call.on('error', () => {});
+    const { call, got } = receiving(h);
     const connectedAt = Date.now();
     call.write(readingMessage(d, nowUs(), 0n));
     await until('the held command', () => got.length === 1, 1000);
@@ -241,35 +245,20 @@ describe('ConnectDevice', () => {
   it("a stream that only names a device gets none of its commands and cannot take the held ones; the device's own stream gets them", async () => {
     h = await startHarness();
     const d = h.addDevice('charger-3');
-    const command = {
-      type: 1 as const,
-      powerLimitW: 2000,
-      priceMicroPerKwh: 100_000n,
-      commandHash: new Uint8Array(32).fill(5),
-      deviceIds: [d.id],
-      issuer: new Uint8Array(20),
-      validUntilUs: nowUs() + 60_000_000n,
-    };
     // Anyone may name the device: this stream's reading is signed over other bytes (no key of the device's).
-    const impostor = connect(client(h));
-    const stolen: Record<string, unknown>[] = [];
-    impostor.on('data', (m: Record<string, unknown>) => stolen.push(m));
-    impostor.on('error', () => {});
+    const { call: impostor, got: stolen } = receiving(h);
     impostor.write(readingMessage(d, nowUs(), 0n, true));
     await until('its reading dropped', () => h!.acks.some((a) => a.outcome === 'rejected' && a.reason === ErrorCode.TX_BAD_SIGNATURE));
     expect(h.ingress.connectedDevices).toBe(0);
-    expect(h.ingress.command({ ...command, commandId: 'held' })).toBe(0);
+    expect(h.ingress.command(gridCommand('held', [d.id]))).toBe(0);
     expect(h.ingress.heldCommands).toBe(1);
     // The device itself: its first verified reading proves the stream, and the held command comes.
-    const genuine = connect(client(h));
-    const got: Record<string, unknown>[] = [];
-    genuine.on('data', (m: Record<string, unknown>) => got.push(m));
-    genuine.on('error', () => {});
+    const { call: genuine, got } = receiving(h);
     genuine.write(readingMessage(d, nowUs(), 0n));
     await until('the held command', () => got.length === 1);
     expect(h.ingress.connectedDevices).toBe(1);
     // A command issued now goes to the proven stream only.
-    expect(h.ingress.command({ ...command, commandId: 'live', commandHash: new Uint8Array(32).fill(6) })).toBe(1);
+    expect(h.ingress.command(gridCommand('live', [d.id], { commandHash: new Uint8Array(32).fill(6) }))).toBe(1);
     await until('the live command', () => got.length === 2);
     await sleep(100);
     expect(got.map((m) => m.command_id)).toEqual(['held', 'live']);
@@ -398,9 +387,9 @@ describe('ConnectDevice', () => {
     await until('the stream is open', () => h!.ingress.connectedDevices === 1);
     call.pause(); // the device reads nothing
     const s = new Promise<{ code: number; details: string }>((resolve) => call.on('error', (e: { code: number; details: string }) => resolve(e)));
-    const big = { type: 0 as const, powerLimitW: 1, priceMicroPerKwh: 1n, deviceIds: [d.id], issuer: new Uint8Array(20), validUntilUs: nowUs() + 60_000_000n };
+    const big = { type: 0 as const, powerLimitW: 1, priceMicroPerKwh: 1n, commandHash: new Uint8Array(32) };
     for (let i = 0; i < 20_000 && h.ingress.connectedDevices === 1; i++) {
-      h.ingress.command({ ...big, commandId: `c-${i}-${'x'.repeat(1000)}`, commandHash: new Uint8Array(32) });
+      h.ingress.command(gridCommand(`c-${i}-${'x'.repeat(1000)}`, [d.id], big));
       if (i % 100 === 0) await sleep(1);
     }
     expect(h.ingress.connectedDevices).toBe(0);
