@@ -163,6 +163,9 @@ function pick<T>(obj: Json, key: string, fallback: T, path: string, check: (v: u
   return v as T;
 }
 
+/** The grpc section's integer fields. */
+type GrpcIntField = { [K in keyof NodeConfig['grpc']]: NodeConfig['grpc'][K] extends number ? K : never }[keyof NodeConfig['grpc']];
+
 const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
@@ -205,6 +208,9 @@ export function parseConfig(json: unknown): NodeConfig {
   const metrics = section(json, 'metrics', d.metrics);
   const grpc = section(json, 'grpc', d.grpc);
   const ingress = section(json, 'ingress', d.ingress);
+  /** A grpc field that is an integer of at least `min`. */
+  const grpcInt = (key: GrpcIntField, min = 1): number =>
+    pick(grpc, key, d.grpc[key], 'grpc.', (v) => isPositiveInt(v) && (v as number) >= min, min === 1 ? 'a positive integer' : `an integer of at least ${min}`);
   const mempool = section(json, 'mempool', d.mempool);
   const log = section(json, 'log', d.log);
   const verify = section(json, 'verify', d.verify);
@@ -261,52 +267,17 @@ export function parseConfig(json: unknown): NodeConfig {
       host: pick(grpc, 'host', d.grpc.host, 'grpc.', isString, 'a host'),
       port: pick(grpc, 'port', d.grpc.port, 'grpc.', isPort, 'a port'),
       tls: parseTls(grpc),
-      maxMessageBytes: pick(
-        grpc,
-        'maxMessageBytes',
-        d.grpc.maxMessageBytes,
-        'grpc.',
-        (v) => isPositiveInt(v) && (v as number) >= 1024,
-        'an integer of at least 1024',
-      ),
-      maxStreamsPerConnection: pick(grpc, 'maxStreamsPerConnection', d.grpc.maxStreamsPerConnection, 'grpc.', isPositiveInt, 'a positive integer'),
-      maxConnections: pick(grpc, 'maxConnections', d.grpc.maxConnections, 'grpc.', isPositiveInt, 'a positive integer'),
-      maxConnectionsPerAddress: pick(grpc, 'maxConnectionsPerAddress', d.grpc.maxConnectionsPerAddress, 'grpc.', isPositiveInt, 'a positive integer'),
-      idleConnectionMs: pick(
-        grpc,
-        'idleConnectionMs',
-        d.grpc.idleConnectionMs,
-        'grpc.',
-        (v) => isPositiveInt(v) && (v as number) >= 1000,
-        'an integer of at least 1000',
-      ),
-      proveStreamWithinMs: pick(
-        grpc,
-        'proveStreamWithinMs',
-        d.grpc.proveStreamWithinMs,
-        'grpc.',
-        (v) => isPositiveInt(v) && (v as number) >= 1000,
-        'an integer of at least 1000',
-      ),
-      maxUnprovenStreams: pick(grpc, 'maxUnprovenStreams', d.grpc.maxUnprovenStreams, 'grpc.', isPositiveInt, 'a positive integer'),
-      unprovenFailuresPerSecondPerAddress: pick(
-        grpc,
-        'unprovenFailuresPerSecondPerAddress',
-        d.grpc.unprovenFailuresPerSecondPerAddress,
-        'grpc.',
-        isPositiveInt,
-        'a positive integer',
-      ),
-      unprovenFailuresPerSecond: pick(grpc, 'unprovenFailuresPerSecond', d.grpc.unprovenFailuresPerSecond, 'grpc.', isPositiveInt, 'a positive integer'),
-      readingsPerSecondPerDevice: pick(grpc, 'readingsPerSecondPerDevice', d.grpc.readingsPerSecondPerDevice, 'grpc.', isPositiveInt, 'a positive integer'),
-      readingsPerSecondPerConnection: pick(
-        grpc,
-        'readingsPerSecondPerConnection',
-        d.grpc.readingsPerSecondPerConnection,
-        'grpc.',
-        isPositiveInt,
-        'a positive integer',
-      ),
+      maxMessageBytes: grpcInt('maxMessageBytes', 1024),
+      maxStreamsPerConnection: grpcInt('maxStreamsPerConnection'),
+      maxConnections: grpcInt('maxConnections'),
+      maxConnectionsPerAddress: grpcInt('maxConnectionsPerAddress'),
+      idleConnectionMs: grpcInt('idleConnectionMs', 1000),
+      proveStreamWithinMs: grpcInt('proveStreamWithinMs', 1000),
+      maxUnprovenStreams: grpcInt('maxUnprovenStreams'),
+      unprovenFailuresPerSecondPerAddress: grpcInt('unprovenFailuresPerSecondPerAddress'),
+      unprovenFailuresPerSecond: grpcInt('unprovenFailuresPerSecond'),
+      readingsPerSecondPerDevice: grpcInt('readingsPerSecondPerDevice'),
+      readingsPerSecondPerConnection: grpcInt('readingsPerSecondPerConnection'),
     },
     ingress: {
       aggregatorKey: pick(ingress, 'aggregatorKey', d.ingress.aggregatorKey, 'ingress.', (v) => v === null || isString(v), 'a path or null'),

@@ -42,8 +42,8 @@ import { TokenBucket } from './token-bucket.ts';
  *   under the device's key (or at once by an mTLS certificate of its operator). Until then it
  *   gets none of the device's commands (node/ingress/ingress.ts); one still unproven
  *   `proveWithinMs` after it opened, whether it sent nothing or only readings that failed,
- *   is closed with UNAUTHENTICATED (DEVICE_UNPROVEN) (time spent waiting for the failure
- *   budget's room below does not count), so that streams holding a place
+ *   is closed with UNAUTHENTICATED (DEVICE_UNPROVEN), but never while its reading waits for
+ *   the failure budget's room below or is being checked, so that streams holding a place
  *   without sending anything a device signed do not last. At most `maxUnprovenStreams` wait
  *   for their proof at once (a stream costs the node about 8 KB of heap; the port's own
  *   limits allow half a million): beyond, a new stream ends at once with RESOURCE_EXHAUSTED
@@ -204,8 +204,8 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     retryLater();
   };
 
-  /** Ends a stream before it began: nothing of it is held. */
-  const refuse = (call: Call, error: JouleError): void => {
+  /** Ends a call with the status of `error`, counted. */
+  const endWith = (call: Call, error: unknown): void => {
     const status = toServiceError(error, undefined, 'device-stream');
     metrics.streamEnded(GrpcStatus[status.code], open);
     call.emit('error', status);
@@ -214,12 +214,13 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
   function connectDevice(call: Call): void {
     const peer = call.getPeer();
     const address = addressOf(peer);
+    // Refused before anything of the stream is held.
     if (failures.exhausted(address, clock())) {
-      refuse(call, tooManyFailures());
+      endWith(call, tooManyFailures());
       return;
     }
     if (unproven >= limits.maxUnprovenStreams) {
-      refuse(
+      endWith(
         call,
         new JouleError(
           ErrorCode.SERVER_BUSY,
@@ -247,9 +248,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
     let halfClosed = false;
     let ended = false;
     let strikes = 0;
-    let provenSeen = false;
-    /** Whether its reading waited for the failure budget's room (rpc/grpc/failure-budget.ts). */
-    let waited = false;
+    const proven = (): boolean => session?.proven === true;
     let countedOut = false;
     /** Counts the stream out of the unproven once: when its device is proven, or when it ends first. */
     const leaveUnproven = (): void => {
@@ -259,17 +258,16 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
       metrics.streamsUnproven(unproven);
     };
     const checkProof = (): void => {
-      if (session?.proven === true) {
-        provenSeen = true;
+      if (proven()) {
         leaveUnproven();
         clearTimeout(proofDeadline);
       }
     };
     // Cleared by finish, however the stream ends.
     const proofDeadline = setTimeout(() => {
-      if (session?.proven === true) return;
-      // Waiting for the failure budget's room is the node's doing, not the device's: the clock starts again (and again when the wait ends).
-      if (waiting.has(pump)) {
+      if (proven()) return;
+      // A reading waiting for the failure budget's room, or being checked, is the node's to finish, not the device's: the clock starts again.
+      if (waiting.has(pump) || submitting) {
         proofDeadline.refresh();
         return;
       }
@@ -297,9 +295,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         call.end();
         return;
       }
-      const status = toServiceError(error, undefined, 'device-stream');
-      metrics.streamEnded(GrpcStatus[status.code], open);
-      call.emit('error', status);
+      endWith(call, error);
     };
 
     /** A dropped reading; `ours`: dropped here, before the ingress saw it (which acknowledges its own drops). */
@@ -324,17 +320,11 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
         return;
       }
       // Unproven: one reading at a time, each with a place reserved in the failure budget (waiting for one if need be).
-      const reserved = !provenSeen;
+      const reserved = !proven();
       if (reserved && !failures.reserve(address, clock())) {
         waiting.add(pump);
-        waited = true;
         retryLater();
         return;
-      }
-      if (waited) {
-        // Its check gets a whole deadline's time from the end of the wait.
-        waited = false;
-        proofDeadline.refresh();
       }
       const batch = queue.splice(0, reserved ? 1 : queue.length);
       if (paused && queue.length === 0) {
