@@ -5,6 +5,10 @@
  * tx from submit to final. Prints one JSON line of results.
  *
  *   node benchmarks/loadgen.ts --keys DIR/keys --rpc URL[,URL...] --rate 3000 --seconds 30
+ *
+ * Like a real client's connection pool, it keeps at most `--inflight` requests open to each
+ * endpoint (each on its own connection): past that it waits, so the rate it sends is what
+ * the nodes take, and it stays within the RPC port's connections per address.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,12 +26,14 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '30' },
     batch: { type: 'string', default: '100' },
+    inflight: { type: 'string', default: '32' },
   },
 });
 const rpcUrls = (values.rpc ?? '').split(',').filter(Boolean);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const batchSize = Number(values.batch);
+const maxInFlight = Number(values.inflight);
 
 async function call<T>(url: string, body: unknown): Promise<T> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -91,7 +97,7 @@ let cursor = 0;
 let sent = 0;
 const start = performance.now();
 firstSubmit = start;
-const inflight = new Set<Promise<void>>();
+const inflight = rpcUrls.map(() => new Set<Promise<void>>());
 while (sent < total && performance.now() - start < seconds * 1000) {
   const tickStart = performance.now();
   const byEndpoint = new Map<number, { bytes: string; hash: string }[]>();
@@ -108,6 +114,7 @@ while (sent < total && performance.now() - start < seconds * 1000) {
   for (const [e, list] of byEndpoint) {
     for (let off = 0; off < list.length; off += batchSize) {
       const chunk = list.slice(off, off + batchSize);
+      while (inflight[e]!.size >= maxInFlight) await Promise.race(inflight[e]!);
       const now = performance.now();
       for (const tx of chunk) submittedAt.set(tx.hash, now);
       const p = call<{ error?: { data?: { code: string } } }[]>(
@@ -127,14 +134,14 @@ while (sent < total && performance.now() - start < seconds * 1000) {
         .catch(() => {
           rejected += chunk.length;
         })
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
+        .finally(() => inflight[e]!.delete(p));
+      inflight[e]!.add(p);
     }
   }
   const spent = performance.now() - tickStart;
   if (spent < tickMs) await new Promise((r) => setTimeout(r, tickMs - spent));
 }
-await Promise.all(inflight);
+await Promise.all(inflight.flatMap((s) => [...s]));
 const sendSeconds = (performance.now() - start) / 1000;
 // Let the tail finalize.
 const drainUntil = performance.now() + 15_000;

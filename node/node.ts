@@ -208,9 +208,9 @@ export class JouleNode {
       hosts: config.rpc.hosts,
       limits: {
         maxConnections: config.rpc.maxConnections,
-        ...(config.rpc.maxBodyBytesInFlight !== null ? { maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight } : {}),
+        ...given({ maxConnectionsPerAddress: config.rpc.maxConnectionsPerAddress, maxBodyBytesInFlight: config.rpc.maxBodyBytesInFlight }),
       },
-      ws: config.rpc.maxWsConnections !== null ? { maxConnections: config.rpc.maxWsConnections } : {},
+      ws: given({ maxConnections: config.rpc.maxWsConnections, maxConnectionsPerAddress: config.rpc.maxWsConnectionsPerAddress }),
       api,
       metrics: rpcMetrics(this.metrics),
       logger: logger.child({ part: 'rpc' }),
@@ -479,4 +479,9 @@ export class JouleNode {
     this.logger.info({ height: this.chain.height }, 'node stopped');
     this.logger.flush?.();
   }
+}
+
+/** The settings of `o` that are set: a config's null ("derive it") becomes absent, so the part's own default applies. */
+function given<T extends Record<string, number | null>>(o: T): { [K in keyof T]?: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)) as { [K in keyof T]?: Exclude<T[K], null> };
 }

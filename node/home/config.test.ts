@@ -70,17 +70,35 @@ describe('config.json', () => {
 
   it('RPC security settings (issue 8): CORS origins, Host allow-list, connection and body caps, each checked', () => {
     const d = parseConfig({}).rpc;
-    expect(d).toMatchObject({ corsOrigins: [], hosts: ['localhost'], maxConnections: 1024, maxWsConnections: null, maxBodyBytesInFlight: null });
+    expect(d).toMatchObject({
+      corsOrigins: [],
+      hosts: ['localhost'],
+      maxConnections: 1024,
+      maxConnectionsPerAddress: null,
+      maxWsConnections: null,
+      maxWsConnectionsPerAddress: null,
+      maxBodyBytesInFlight: null,
+    });
     const c = parseConfig({
       rpc: {
         corsOrigins: ['https://app.example', 'http://localhost:3000'],
         hosts: ['rpc.dso.example', '10.0.0.5', '[::1]', '*'],
         maxConnections: 50,
+        maxConnectionsPerAddress: 10,
         maxWsConnections: 20,
+        maxWsConnectionsPerAddress: 4,
         maxBodyBytesInFlight: 8 * 1024 * 1024,
       },
     }).rpc;
-    expect([c.corsOrigins.length, c.hosts.length, c.maxConnections, c.maxWsConnections, c.maxBodyBytesInFlight]).toEqual([2, 4, 50, 20, 8 * 1024 * 1024]);
+    expect([
+      c.corsOrigins.length,
+      c.hosts.length,
+      c.maxConnections,
+      c.maxConnectionsPerAddress,
+      c.maxWsConnections,
+      c.maxWsConnectionsPerAddress,
+      c.maxBodyBytesInFlight,
+    ]).toEqual([2, 4, 50, 10, 20, 4, 8 * 1024 * 1024]);
     for (const [rpc, field] of [
       [{ corsOrigins: ['https://app.example/'] }, 'config.rpc.corsOrigins'], // a path: browsers never send one
       [{ corsOrigins: 'https://app.example' }, 'config.rpc.corsOrigins'],
@@ -89,6 +107,8 @@ describe('config.json', () => {
       [{ hosts: ['rpc.example:8545'] }, 'config.rpc.hosts'],
       [{ maxConnections: 0 }, 'config.rpc.maxConnections'],
       [{ maxWsConnections: -1 }, 'config.rpc.maxWsConnections'],
+      [{ maxConnectionsPerAddress: 0 }, 'config.rpc.maxConnectionsPerAddress'],
+      [{ maxWsConnectionsPerAddress: 1.5 }, 'config.rpc.maxWsConnectionsPerAddress'],
       [{ maxBodyBytesInFlight: 1000 }, 'config.rpc.maxBodyBytesInFlight'],
       [{ cors: [] }, 'config.rpc.cors'],
     ] as const) {

@@ -33,8 +33,12 @@ export interface NodeConfig {
     readonly hosts: readonly string[];
     /** TCP connections to the RPC port, HTTP and WebSocket together. */
     readonly maxConnections: number;
+    /** Of those, the most one remote address may hold; null: an eighth of maxConnections, at least 8 (rpc/per-address-limit.ts). */
+    readonly maxConnectionsPerAddress: number | null;
     /** WebSocket connections; null: sized from the process's memory (rpc/http/limits.ts). */
     readonly maxWsConnections: number | null;
+    /** Of those, the most one remote address may hold; null: an eighth of maxWsConnections, at least 8. */
+    readonly maxWsConnectionsPerAddress: number | null;
     /** Request-body bytes being read at once, all connections together; null: sized from the process's memory. */
     readonly maxBodyBytesInFlight: number | null;
   };
@@ -121,7 +125,9 @@ export function defaultConfig(name: string): NodeConfig {
       corsOrigins: [],
       hosts: ['localhost'],
       maxConnections: 1024,
+      maxConnectionsPerAddress: null,
       maxWsConnections: null,
+      maxWsConnectionsPerAddress: null,
       maxBodyBytesInFlight: null,
     },
     metrics: { host: '127.0.0.1', port: DEFAULT_PORTS.metrics },
@@ -248,7 +254,23 @@ export function parseConfig(json: unknown): NodeConfig {
         'an array of host names (no scheme, port or path), or ["*"]',
       ),
       maxConnections: pick(rpc, 'maxConnections', d.rpc.maxConnections, 'rpc.', isPositiveInt, 'a positive integer'),
+      maxConnectionsPerAddress: pick(
+        rpc,
+        'maxConnectionsPerAddress',
+        d.rpc.maxConnectionsPerAddress,
+        'rpc.',
+        isPositiveIntOrNull,
+        'a positive integer or null',
+      ),
       maxWsConnections: pick(rpc, 'maxWsConnections', d.rpc.maxWsConnections, 'rpc.', isPositiveIntOrNull, 'a positive integer or null'),
+      maxWsConnectionsPerAddress: pick(
+        rpc,
+        'maxWsConnectionsPerAddress',
+        d.rpc.maxWsConnectionsPerAddress,
+        'rpc.',
+        isPositiveIntOrNull,
+        'a positive integer or null',
+      ),
       // Below one full body (1 MiB) a large request could never be read.
       maxBodyBytesInFlight: pick(
         rpc,

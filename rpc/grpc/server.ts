@@ -4,7 +4,8 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { callMetricsInterceptor } from './call-metrics.ts';
-import { PerAddressLimit, withHandshakeTimeout } from './connections.ts';
+import { PerAddressLimit } from '../per-address-limit.ts';
+import { withHandshakeTimeout } from './handshake-timeout.ts';
 import { type GrpcMetrics, NO_GRPC_METRICS } from './metrics.ts';
 
 /** One service the server hosts (the device stream, and Joule's own services from rpc/grpc/joule-*.ts). */
@@ -93,7 +94,7 @@ function serviceNames(services: readonly GrpcService[]): string[] {
  * The node's gRPC port, on grpc-js. The TCP listener is our own `net.Server` (its
  * `maxConnections` is the connection limit grpc-js does not have) that hands each accepted
  * socket to grpc-js through a connection injector, TLS or not, once its address is within
- * its own limit (rpc/grpc/connections.ts, which says why idle connections and slow TLS
+ * its own limit (rpc/per-address-limit.ts; rpc/grpc/handshake-timeout.ts says why slow TLS
  * handshakes are closed). Message size, streams per connection, idle connections and
  * keepalive are grpc-js channel options; every server carries the standard health service
  * (`grpc.health.v1.Health`, empty name = the whole server) and server reflection, and counts
@@ -132,7 +133,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const sockets = new Set<Socket>();
   const listener: NetServer = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
-    if (!perAddress.admit(socket)) {
+    const giveBack = perAddress.admit(socket.remoteAddress ?? '');
+    if (giveBack === undefined) {
       metrics.connectionRefused('per-address');
       socket.destroy();
       return;
@@ -140,6 +142,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     sockets.add(socket);
     metrics.connections(sockets.size);
     socket.once('close', () => {
+      giveBack();
       sockets.delete(socket);
       metrics.connections(sockets.size);
     });

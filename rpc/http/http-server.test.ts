@@ -1,12 +1,14 @@
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createFakeNode, makeTransfer, type FakeNode } from '../testing/fake-node.ts';
 import { startRpcServer } from './http-server.ts';
+import { rawRequest } from '../testing/raw-http.ts';
 // The prom-client implementation of rpc/'s metrics (and the series names operators scrape) is node/'s.
 import { rpcMetrics } from '../../node/metrics/parts.ts';
 import { createMetrics, type JouleMetrics } from '../../node/metrics/prometheus.ts';
-import { startMetricsServer } from './metrics-server.ts';
+import { METRICS_MAX_CONNECTIONS, startMetricsServer } from './metrics-server.ts';
 import type { HealthReport } from '../node-api.ts';
 
 let node: FakeNode;
@@ -258,6 +260,36 @@ describe('metrics server', () => {
       expect((await fetch(`http://127.0.0.1:${m.port}/health`)).status).toBe(503);
       expect((await fetch(`http://127.0.0.1:${m.port}/nope`)).status).toBe(404);
     } finally {
+      await m.close();
+    }
+  });
+
+  it('many scrapers at once cost the node one or two collections, and more connections than a scraper needs are refused', async () => {
+    let collections = 0;
+    const source = {
+      contentType: 'text/plain; version=0.0.4',
+      async metrics() {
+        collections++;
+        await new Promise((r) => setTimeout(r, 50));
+        return `joule_chain_height ${collections}\n`;
+      },
+    };
+    const m = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: source, health: () => healthy });
+    const held: Socket[] = [];
+    try {
+      const url = `http://127.0.0.1:${m.port}/metrics`;
+      const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(url).then((r) => r.text())));
+      // Those that arrive while the first collection runs share the next one.
+      expect(collections).toBeLessThanOrEqual(2);
+      expect(answers.every((a) => /^joule_chain_height [12]\n$/.test(a))).toBe(true);
+      for (let i = 0; i < METRICS_MAX_CONNECTIONS; i++) {
+        const socket = connect(m.port, '127.0.0.1');
+        held.push(socket);
+        await new Promise((r) => socket.once('connect', r));
+      }
+      await expect(rawRequest(m.port, { method: 'GET', path: '/metrics' })).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+    } finally {
+      for (const socket of held) socket.destroy();
       await m.close();
     }
   });

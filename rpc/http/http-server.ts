@@ -17,7 +17,8 @@ import { listen, type RunningServer } from './metrics-server.ts';
 import { createMethods, requestCost } from '../jsonrpc/methods.ts';
 import type { HealthCheck, NodeApi, RpcLogger } from '../node-api.ts';
 import { readBody, refusalBody } from './body.ts';
-import { BodyBudget, defaultTransportLimits, type TransportLimits } from './limits.ts';
+import { BodyBudget, transportLimits, type TransportLimits } from './limits.ts';
+import { PerAddressLimit } from '../per-address-limit.ts';
 import { allowedOrigin, checkContentType, checkHost, checkOrigin, hostPolicy } from './request-guard.ts';
 import { subscriptionMethods, WsGateway, type WsLimits } from './ws.ts';
 
@@ -44,7 +45,7 @@ export type { RunningServer };
 
 export async function startRpcServer(opts: RpcServerOptions): Promise<RunningServer> {
   const { api, metrics, logger } = opts;
-  const limits: TransportLimits = { ...defaultTransportLimits(), ...opts.limits };
+  const limits: TransportLimits = transportLimits(opts.limits);
   const cors = opts.corsOrigins ?? [];
   const hosts = hostPolicy(opts.hosts, opts.host);
   const budget = new BodyBudget(limits.maxBodyBytesInFlight);
@@ -135,10 +136,23 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
   server.headersTimeout = Math.min(10_000, limits.requestTimeoutMs);
   // Past the cap Node closes new connections at accept, before reading a byte.
   server.maxConnections = limits.maxConnections;
+  const perAddress = new PerAddressLimit(limits.maxConnectionsPerAddress);
   let open = 0;
   server.on('connection', (socket: Socket) => {
+    const giveBack = perAddress.admit(socket.remoteAddress ?? '');
+    if (giveBack === undefined) {
+      // Closed before a byte is read, as past the total cap: it costs the port nothing more.
+      refused(
+        new JouleError(ErrorCode.RATE_LIMITED, `more than ${limits.maxConnectionsPerAddress} connections from one address (rpc.maxConnectionsPerAddress)`),
+      );
+      socket.destroy();
+      return;
+    }
     metrics?.connections('http', ++open);
-    socket.once('close', () => metrics?.connections('http', --open));
+    socket.once('close', () => {
+      giveBack();
+      metrics?.connections('http', --open);
+    });
   });
   server.on('drop', () => refused(new JouleError(ErrorCode.SERVER_BUSY, `more than ${limits.maxConnections} connections (rpc.maxConnections)`)));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => clientError(err, socket, refused));

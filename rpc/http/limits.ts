@@ -6,6 +6,7 @@
  * `--max-old-space-size`.
  */
 import { getHeapStatistics } from 'node:v8';
+import { defaultPerAddress } from '../per-address-limit.ts';
 
 export interface TransportLimits {
   /** Largest request body (413 beyond). */
@@ -14,6 +15,8 @@ export interface TransportLimits {
   readonly maxBodyBytesInFlight: number;
   /** Open TCP connections to the RPC port, HTTP and WebSocket together; more are closed at accept. */
   readonly maxConnections: number;
+  /** Of those, the most one remote address may hold; more from it are closed at accept. */
+  readonly maxConnectionsPerAddress: number;
   /** A request's headers and body must arrive within this (408 otherwise). */
   readonly requestTimeoutMs: number;
 }
@@ -52,12 +55,16 @@ export function defaultMaxWsConnections(perConnectionBytes: number, memoryBytes 
   return clamp(memoryBytes / 4 / perConnectionBytes, 16, 1000);
 }
 
-export function defaultTransportLimits(memoryBytes = processMemoryBytes()): TransportLimits {
+/** The limits with `given` applied; those not given are defaults, the per-address share derived from the connection cap in force. */
+export function transportLimits(given: Partial<TransportLimits> = {}, memoryBytes = processMemoryBytes()): TransportLimits {
+  const maxConnections = given.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   return {
     maxBodyBytes: MAX_BODY_BYTES,
     maxBodyBytesInFlight: defaultMaxBodyBytesInFlight(memoryBytes),
-    maxConnections: DEFAULT_MAX_CONNECTIONS,
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    ...given,
+    maxConnections,
+    maxConnectionsPerAddress: given.maxConnectionsPerAddress ?? defaultPerAddress(maxConnections),
   };
 }
 

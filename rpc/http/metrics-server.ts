@@ -1,6 +1,8 @@
 /**
  * The metrics endpoint on its own port (`GET /metrics`, `GET /health`), so Prometheus can
  * scrape it on an internal network while the RPC port is exposed elsewhere, or not at all.
+ * Bounded all the same: a few connections (a scraper needs one), requests that must arrive
+ * in time, and collections that share and rest (scrape-gate.ts).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +10,10 @@ import { respondHealth } from './health.ts';
 import { sendJson } from './json-response.ts';
 import type { MetricsSource } from '../metrics.ts';
 import type { HealthCheck, RpcLogger } from '../node-api.ts';
+import { ScrapeGate } from './scrape-gate.ts';
+
+/** Connections to the metrics port at once: Prometheus and an operator's curl need a few. */
+export const METRICS_MAX_CONNECTIONS = 64;
 
 export interface MetricsServerOptions {
   host: string;
@@ -26,14 +32,15 @@ export interface RunningServer {
 
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<RunningServer> {
   const { metrics, health, logger } = opts;
-  const server = createServer((req, res) => {
+  const gate = new ScrapeGate(() => metrics.metrics());
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return;
     }
     if (path === '/metrics') {
-      metrics.metrics().then(
+      gate.text().then(
         (text) => {
           res.writeHead(200, { 'content-type': metrics.contentType });
           res.end(text);
@@ -50,6 +57,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Ru
     }
   });
   server.on('clientError', (_err, socket) => socket.destroy());
+  server.maxConnections = METRICS_MAX_CONNECTIONS;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
   await listen(server, opts.host, opts.port);
   const port = (server.address() as AddressInfo).port;
   logger?.info({ host: opts.host, port }, 'metrics server listening');

@@ -147,6 +147,38 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
     expect(status).toBe(200);
   });
 
+  it('one address holds at most rpc.maxConnectionsPerAddress connections: more from it are closed at accept and counted, another address is served', async () => {
+    node = createFakeNode();
+    const port = await start({ limits: { maxConnections: 100, maxConnectionsPerAddress: 3 } });
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(await partialPost(port, 100, 1));
+    const status = { headers: json, body: rpcBody('joule_status') };
+    await expect(rawRequest(port, status)).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+    expect(await rejections('RATE_LIMITED')).toBe(1);
+    expect((await rawRequest(port, { ...status, localAddress: '127.0.0.2' })).status).toBe(200);
+    held[0]!.socket.destroy();
+    await held[0]!.answer;
+    let answered = 0;
+    for (let i = 0; i < 100 && answered !== 200; i++) {
+      answered = await rawRequest(port, status).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (answered !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(answered).toBe(200);
+  });
+
+  it('by default one address may hold an eighth of the connection cap', async () => {
+    node = createFakeNode();
+    const port = await start({ limits: { maxConnections: 80 } });
+    const held = [];
+    for (let i = 0; i < 10; i++) held.push(await partialPost(port, 100, 1));
+    await expect(rawRequest(port, { headers: json, body: rpcBody('joule_status') })).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+    expect(await rejections('RATE_LIMITED')).toBe(1);
+    expect(await rejections('SERVER_BUSY')).toBe(0);
+  });
+
   it('joule_getBlock(h, true) stops when its client disconnects', async () => {
     node = createFakeNode();
     const tx = makeTransfer(node.alice.seed, 0, new Uint8Array(20), 1n);

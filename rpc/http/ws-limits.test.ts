@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { rawRequest } from '../testing/raw-http.ts';
 import { createFakeNode, makeTransfer, type FakeNode } from '../testing/fake-node.ts';
 import { startRpcServer } from './http-server.ts';
 import { defaultMaxWsConnections } from './limits.ts';
@@ -30,8 +31,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function connect(subscriptions: number): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server!.port}/ws`);
+/** A WebSocket client with `subscriptions` newBlocks subscriptions; `localAddress` the loopback address it connects from. */
+async function connect(subscriptions: number, localAddress?: string): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${server!.port}/ws`, { localAddress });
   clients.push(ws);
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -68,7 +70,12 @@ function heldBytes(): number {
 describe('WebSocket subscribers: memory bounded all together (issue 8, finding 1)', () => {
   it('a block is encoded once for all subscribers: 20 connections x 32 subscriptions that never read hold about one copy per block', async () => {
     // Nobody is dropped here (a large per-connection limit): what is measured is the sharing.
-    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, ws: { maxBufferedBytes: 1024 * 1024 * 1024, maxConnections: 100 } });
+    server = await startRpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: node,
+      ws: { maxBufferedBytes: 1024 * 1024 * 1024, maxConnections: 100, maxConnectionsPerAddress: 100 },
+    });
     const conns = await Promise.all(Array.from({ length: 20 }, () => connect(32)));
     conns.forEach(stopReading);
     const tx = makeTransfer(node.alice.seed, 0, new Uint8Array(20), 1n);
@@ -145,6 +152,46 @@ describe('WebSocket subscribers: memory bounded all together (issue 8, finding 1
     expect(text).toContain('joule_rpc_connections{transport="ws"} 2');
   });
 
+  it('one address holds at most its share of the connections (429 beyond, counted); another address still connects; a closed one makes room', async () => {
+    server = await startRpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: node,
+      metrics: rpcMetrics(metrics),
+      ws: { maxConnections: 10, maxConnectionsPerAddress: 2 },
+    });
+    const first = await connect(0);
+    await connect(0);
+    const third = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+    clients.push(third);
+    await expect(new Promise((_, reject) => third.once('error', reject))).rejects.toThrow(/429/);
+    expect(await metrics.registry.metrics()).toContain('joule_rejections_total{code="RATE_LIMITED",source="rpc-ws"} 1');
+    const other = await connect(1, '127.0.0.2');
+    expect(other.readyState).toBe(WebSocket.OPEN);
+    first.close();
+    await new Promise((r) => first.once('close', r));
+    // The server sees the close a moment later; until then it may still refuse.
+    let again: WebSocket | undefined;
+    for (let i = 0; i < 100 && again === undefined; i++) {
+      again = await connect(0).catch(() => undefined);
+      if (again === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(again?.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a handshake that fails gives its place back', async () => {
+    server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, ws: { maxConnections: 10, maxConnectionsPerAddress: 1 } });
+    for (let i = 0; i < 3; i++) {
+      const status = await rawRequest(server.port, {
+        method: 'GET',
+        path: '/ws',
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13' }, // no key: ws answers 400
+      });
+      expect(status.status).toBe(400);
+    }
+    expect((await connect(0)).readyState).toBe(WebSocket.OPEN);
+  });
+
   it('the default connection cap follows from memory: all connections at their limit take at most a quarter of it', () => {
     const perConnection = WS_LIMITS.maxBufferedBytes + WS_LIMITS.maxPayload;
     for (const memory of [2, 4, 8].map((g) => g * 1024 ** 3)) {
@@ -155,5 +202,7 @@ describe('WebSocket subscribers: memory bounded all together (issue 8, finding 1
     expect(defaultMaxWsConnections(perConnection, 4 * 1024 ** 3)).toBe(204);
     expect(wsLimits().maxConnections).toBe(defaultMaxWsConnections(perConnection));
     expect(wsLimits({ maxConnections: 7 }).maxConnections).toBe(7);
+    expect(wsLimits({ maxConnections: 400 }).maxConnectionsPerAddress).toBe(50);
+    expect(wsLimits({ maxConnections: 400, maxConnectionsPerAddress: 3 }).maxConnectionsPerAddress).toBe(3);
   });
 });

@@ -6,7 +6,8 @@
  *   a thousand subscribers that do not read hold one copy, not a thousand;
  * - a consumer whose send buffer is past `maxBufferedBytes` when an answer or the next
  *   block is due is disconnected (close 1013, counted as SLOW_CONSUMER);
- * - connections are capped (`maxConnections`, by default sized from memory: limits.ts).
+ * - connections are capped (`maxConnections`, by default sized from memory: limits.ts), and
+ *   one remote address may hold only its share of them (`maxConnectionsPerAddress`).
  * A connection's requests get an AbortSignal aborted when it closes, so their work stops.
  */
 import type { IncomingMessage } from 'node:http';
@@ -20,6 +21,7 @@ import { Dispatcher, RpcError, RpcErrorCode, serialize, type CallContext, type M
 import { requestCost } from '../jsonrpc/methods.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
+import { defaultPerAddress, PerAddressLimit } from '../per-address-limit.ts';
 import { defaultMaxWsConnections } from './limits.ts';
 
 export interface WsLimits {
@@ -30,6 +32,8 @@ export interface WsLimits {
   readonly maxBufferedBytes: number;
   /** WebSocket connections at once; more upgrades get 503. */
   readonly maxConnections: number;
+  /** Of those, the most one remote address may hold; more upgrades from it get 429. */
+  readonly maxConnectionsPerAddress: number;
   readonly heartbeatMs: number;
   /** Requests of one connection being processed at once; more are refused, not queued. */
   readonly maxInFlight: number;
@@ -43,10 +47,14 @@ export const WS_LIMITS = {
   maxInFlight: 64,
 } as const;
 
-/** The limits with `given` applied; `maxConnections`, unless given, sized from memory for the per-connection bounds in force. */
+/**
+ * The limits with `given` applied; `maxConnections`, unless given, sized from memory for the
+ * per-connection bounds in force, and the per-address share, unless given, from that.
+ */
 export function wsLimits(given: Partial<WsLimits> = {}): WsLimits {
   const l = { ...WS_LIMITS, ...given };
-  return { ...l, maxConnections: given.maxConnections ?? defaultMaxWsConnections(l.maxBufferedBytes + l.maxPayload) };
+  const maxConnections = given.maxConnections ?? defaultMaxWsConnections(l.maxBufferedBytes + l.maxPayload);
+  return { ...l, maxConnections, maxConnectionsPerAddress: given.maxConnectionsPerAddress ?? defaultPerAddress(maxConnections) };
 }
 
 /** Close code for slow consumers: 1013 "try again later". */
@@ -112,6 +120,7 @@ export class WsGateway {
   readonly limits: WsLimits;
   readonly #wss: WebSocketServer;
   readonly #sessions = new Set<Session>();
+  readonly #perAddress: PerAddressLimit;
   readonly #dispatcher: Dispatcher;
   readonly #logger: RpcLogger | undefined;
   readonly #metrics: RpcMetrics | undefined;
@@ -120,6 +129,7 @@ export class WsGateway {
 
   constructor(opts: WsGatewayOptions) {
     this.limits = wsLimits(opts.limits);
+    this.#perAddress = new PerAddressLimit(this.limits.maxConnectionsPerAddress);
     this.#logger = opts.logger;
     this.#metrics = opts.metrics;
     const methods = new Map(opts.methods);
@@ -142,6 +152,14 @@ export class WsGateway {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    // Taken until the socket closes, whether or not the handshake completes.
+    const giveBack = this.#perAddress.admit(req.socket.remoteAddress ?? '');
+    if (giveBack === undefined) {
+      this.#metrics?.rejected(ErrorCode.RATE_LIMITED, 'rpc-ws');
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    socket.once('close', giveBack);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
   }
 

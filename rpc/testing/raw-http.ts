@@ -12,9 +12,22 @@ export interface RawAnswer {
   json: any;
 }
 
-export function rawRequest(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<RawAnswer> {
+/** `localAddress`: the loopback address to send from (e.g. 127.0.0.2), to be another client host. */
+export function rawRequest(
+  port: number,
+  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string; localAddress?: string },
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: opts.method ?? 'POST', path: opts.path ?? '/', headers: opts.headers ?? {} }, (res) => {
+    const target = {
+      host: '127.0.0.1',
+      port,
+      method: opts.method ?? 'POST',
+      path: opts.path ?? '/',
+      headers: opts.headers ?? {},
+      localAddress: opts.localAddress,
+      agent: false,
+    };
+    const req = request(target, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
