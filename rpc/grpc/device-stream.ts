@@ -11,6 +11,7 @@ import { type DeviceStreamMetrics, NO_DEVICE_STREAM_METRICS } from './metrics.ts
 import { toServiceError } from './status.ts';
 import { FailureBudget } from './failure-budget.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { peerAddress } from './peer-address.ts';
 
 /**
  * `energysettlement.v1.EnergyDeviceStream/ConnectDevice`: one device's bidirectional stream.
@@ -114,12 +115,6 @@ function int64(v: unknown, field: string): bigint {
   return n;
 }
 
-/** A call's remote address: grpc-js names its peer `address:port`. */
-function addressOf(peer: string): string {
-  const colon = peer.lastIndexOf(':');
-  return colon < 0 ? peer : peer.slice(0, colon);
-}
-
 const tooManyFailures = (): JouleError =>
   new JouleError(
     ErrorCode.RATE_LIMITED,
@@ -213,7 +208,7 @@ export function deviceStreamService(opts: DeviceStreamOptions): UntypedServiceIm
 
   function connectDevice(call: Call): void {
     const peer = call.getPeer();
-    const address = addressOf(peer);
+    const address = peerAddress(peer);
     // Refused before anything of the stream is held.
     if (failures.exhausted(address, clock())) {
       endWith(call, tooManyFailures());

@@ -4,6 +4,8 @@ import { isDeviceId } from '../../core/device.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import type { NodeApi, ReadingAck, RpcLogger, StoredBlock } from '../node-api.ts';
 import { blockMessage, commandMessage, READING_OUTCOMES, readingAckMessage } from './joule-messages.ts';
+import { PerAddressLimit } from '../per-address-limit.ts';
+import { peerAddress } from './peer-address.ts';
 import { serviceError, toServiceError } from './status.ts';
 
 export interface EventStreamLimits {
@@ -11,6 +13,8 @@ export interface EventStreamLimits {
   readonly maxQueuedMessages: number;
   /** Subscribers of one stream kind at once; more are refused with RESOURCE_EXHAUSTED. */
   readonly maxSubscribers: number;
+  /** Of those, the most one remote address may hold, so one host cannot take them all. */
+  readonly maxSubscribersPerAddress: number;
   /** Devices one acknowledgement subscription may name. */
   readonly maxAckDevices: number;
   /**
@@ -22,7 +26,13 @@ export interface EventStreamLimits {
   readonly ackQueuedPerDevice: number;
 }
 
-export const EVENT_STREAM_LIMITS: EventStreamLimits = { maxQueuedMessages: 256, maxSubscribers: 256, maxAckDevices: 1000, ackQueuedPerDevice: 4 };
+export const EVENT_STREAM_LIMITS: EventStreamLimits = {
+  maxQueuedMessages: 256,
+  maxSubscribers: 256,
+  maxSubscribersPerAddress: 32,
+  maxAckDevices: 1000,
+  ackQueuedPerDevice: 4,
+};
 
 /** Told when a subscriber is dropped as a slow consumer (metrics). */
 export type OnSlowConsumer = (stream: 'events' | 'reading-acks') => void;
@@ -116,15 +126,29 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
   const commands = new Hub<IssuedCommand>((l) => api.on('command-issued', l));
   const acks = api.onReadingAck === undefined ? undefined : new Hub<ReadingAck>((l) => api.onReadingAck!(l));
   let eventSubscribers = 0;
+  const eventsPerAddress = new PerAddressLimit(limits.maxSubscribersPerAddress);
+  const acksPerAddress = new PerAddressLimit(limits.maxSubscribersPerAddress);
 
-  /** Registers `s` in its hubs until the call ends, whichever way. */
-  function hold(call: ServerWritableStream<unknown, unknown>, s: Subscriber, join: () => void, leave: () => void): void {
+  /** A place for the call's address in `perAddress`: the function that gives it back, or undefined (and the call ended RESOURCE_EXHAUSTED). */
+  function placeFor(call: ServerWritableStream<unknown, unknown>, perAddress: PerAddressLimit): (() => void) | undefined {
+    const giveBack = perAddress.admit(peerAddress(call.getPeer()));
+    if (giveBack === undefined)
+      call.emit(
+        'error',
+        serviceError(status.RESOURCE_EXHAUSTED, `RATE_LIMITED: at most ${perAddress.maxPerAddress} subscribers from one address`, { code: 'RATE_LIMITED' }),
+      );
+    return giveBack;
+  }
+
+  /** Registers `s` in its hubs until the call ends, whichever way; then gives its address's place back. */
+  function hold(call: ServerWritableStream<unknown, unknown>, s: Subscriber, giveBack: () => void, join: () => void, leave: () => void): void {
     let left = false;
     const end = () => {
       if (left) return;
       left = true;
       s.closed = true;
       leave();
+      giveBack();
     };
     call.on('cancelled', end);
     call.on('close', end);
@@ -151,6 +175,8 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
           'error',
           serviceError(status.RESOURCE_EXHAUSTED, `RATE_LIMITED: at most ${limits.maxSubscribers} subscribers`, { code: 'RATE_LIMITED' }),
         );
+      const giveBack = placeFor(call, eventsPerAddress);
+      if (giveBack === undefined) return;
       eventSubscribers++;
       const s = new Subscriber(call, limits.maxQueuedMessages, () => {
         onSlow?.('events');
@@ -168,6 +194,7 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
       hold(
         call,
         s,
+        giveBack,
         () => {
           joined = true;
           if (req.blocks === true) blocks.add(s, (b) => ({ block: blockMessage(b) }));
@@ -200,6 +227,8 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
           'error',
           serviceError(status.RESOURCE_EXHAUSTED, `RATE_LIMITED: at most ${limits.maxSubscribers} subscribers`, { code: 'RATE_LIMITED' }),
         );
+      const giveBack = placeFor(call, acksPerAddress);
+      if (giveBack === undefined) return;
       const wanted = new Set(ids);
       const outcomes = new Set(call.request?.outcomes ?? []);
       const s = new Subscriber(call, limits.maxQueuedMessages + limits.ackQueuedPerDevice * wanted.size, () => {
@@ -209,6 +238,7 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
       hold(
         call,
         s,
+        giveBack,
         () =>
           acks.add(s, (a) => (wanted.has(a.deviceId) && (outcomes.size === 0 || outcomes.has(READING_OUTCOMES[a.outcome])) ? readingAckMessage(a) : undefined)),
         () => acks.remove(s),

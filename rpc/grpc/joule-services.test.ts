@@ -95,7 +95,7 @@ beforeAll(async () => {
   });
   const api: NodeApi = { ...fake, issueCommand: (b) => issuer.issue(b) };
   server = new Server();
-  for (const s of jouleGrpcServices({ api, limits: { maxTxsPerStream: 8, maxQueuedMessages: 16, maxAckDevices: 4 } }))
+  for (const s of jouleGrpcServices({ api, limits: { maxTxsPerStream: 8, maxQueuedMessages: 16, maxAckDevices: 4, maxSubscribersPerAddress: 3 } }))
     server.addService(s.definition, s.implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e === null ? resolve(p) : reject(e))),
@@ -263,6 +263,43 @@ describe('EventService', () => {
     expect(fake.listenerCount()).toBe(0);
     stream.resume();
     expect((await ended).code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it('one address holds at most maxSubscribersPerAddress subscriptions (RESOURCE_EXHAUSTED, RATE_LIMITED beyond); one ended makes room', async () => {
+    const c = client('EventService');
+    /** A block subscription, once it has had a block: then the server holds it. */
+    const subscribed = async () => {
+      const s = c.Subscribe!({ blocks: true }) as ClientReadableStream<unknown>;
+      let got = false;
+      let failed: unknown;
+      s.on('data', () => (got = true));
+      s.on('error', (e) => (failed = e));
+      for (let i = 0; i < 250 && !got && failed === undefined; i++) {
+        fake.commit([]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (!got) throw failed ?? new Error('no block within 5 s');
+      return s;
+    };
+    const held = [await subscribed(), await subscribed(), await subscribed()];
+    const fourth = c.Subscribe!({ blocks: true }) as ClientReadableStream<unknown>;
+    const refused = await new Promise<ServiceError>((resolve) => fourth.on('error', resolve));
+    expect([refused.code, refused.metadata.get('joule-error-code')[0]]).toEqual([status.RESOURCE_EXHAUSTED, 'RATE_LIMITED']);
+    // Another kind has its own places.
+    const acks = c.SubscribeReadingAcks!({ device_ids: ['m-1'] }) as ClientReadableStream<Record<string, unknown>>;
+    acks.on('error', () => {});
+    const ack = take(acks, 1, 5000);
+    await until(() => fake.listenerCount() === 2);
+    fake.ack({ deviceId: 'm-1', timestampUs: 1n, outcome: 'accepted' });
+    expect((await ack)[0]).toMatchObject({ device_id: 'm-1' });
+    acks.cancel();
+    held[0]!.cancel();
+    // The server sees the cancel a moment later; until then it may still refuse.
+    let again: ClientReadableStream<unknown> | undefined;
+    for (let i = 0; i < 50 && again === undefined; i++) again = await subscribed().catch(() => undefined);
+    expect(again).toBeDefined();
+    for (const s of [...held, again!]) s.cancel();
+    await until(() => fake.listenerCount() === 0);
   });
 
   it("queues an acknowledgement subscriber's messages in proportion to the devices it names", async () => {
