@@ -49,6 +49,7 @@ export interface NodeConfig {
     readonly port: number;
     /** null: plaintext, for a devnet on loopback only (the node logs it). With clientCaFile: mutual TLS. */
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | null } | null;
+    /** The largest message received; what the node sends is bounded by the block size instead (rpc/grpc/server.ts). */
     readonly maxMessageBytes: number;
     readonly maxStreamsPerConnection: number;
     readonly maxConnections: number;

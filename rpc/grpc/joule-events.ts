@@ -120,11 +120,25 @@ interface AckRequest {
   outcomes?: string[];
 }
 
+/**
+ * `format` made once per event for all subscribers: a fan-out calls it with the same event for
+ * each, so 256 subscribers hash a block's txs once, and their queues share one message.
+ */
+function oncePerEvent<E, M>(format: (e: E) => M): (e: E) => M {
+  let last: { e: E; m: M } | undefined;
+  return (e) => {
+    if (last === undefined || last.e !== e) last = { e, m: format(e) };
+    return last.m;
+  };
+}
+
 /** joule.v1.EventService: finalized blocks and issued commands, and per-reading acknowledgements. */
 export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: RpcLogger, onSlow?: OnSlowConsumer): UntypedServiceImplementation {
   const blocks = new Hub<StoredBlock>((l) => api.on('block-committed', l));
   const commands = new Hub<IssuedCommand>((l) => api.on('command-issued', l));
   const acks = api.onReadingAck === undefined ? undefined : new Hub<ReadingAck>((l) => api.onReadingAck!(l));
+  const blockEvent = oncePerEvent((b: StoredBlock) => ({ block: blockMessage(b) }));
+  const commandEvent = oncePerEvent((c: IssuedCommand) => ({ command: commandMessage(c) }));
   let eventSubscribers = 0;
   const eventsPerAddress = new PerAddressLimit(limits.maxSubscribersPerAddress);
   const acksPerAddress = new PerAddressLimit(limits.maxSubscribersPerAddress);
@@ -197,8 +211,8 @@ export function eventService(api: NodeApi, limits: EventStreamLimits, logger?: R
         giveBack,
         () => {
           joined = true;
-          if (req.blocks === true) blocks.add(s, (b) => ({ block: blockMessage(b) }));
-          if (req.commands === true) commands.add(s, (c) => ({ command: commandMessage(c) }));
+          if (req.blocks === true) blocks.add(s, blockEvent);
+          if (req.commands === true) commands.add(s, commandEvent);
         },
         leave,
       );

@@ -4,11 +4,11 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/net.ts';
-import { createFakeNode } from '../testing/fake-node.ts';
+import { createFakeNode, makeTransfer } from '../testing/fake-node.ts';
 import { createTestPki, type TestPki } from '../testing/tls-certs.ts';
 import { reflectionClient } from '../testing/reflection-client.ts';
 import { devicePackage } from './device-contract.ts';
-import { joulePackageDefinition } from './joule-proto.ts';
+import { joulePackageDefinition, jouleServiceClient } from './joule-proto.ts';
 import { jouleGrpcServices } from './joule-services.ts';
 import { type GrpcMetrics, NO_GRPC_METRICS } from './metrics.ts';
 import { type GrpcLimits, startGrpcServer, type RunningGrpcServer } from './server.ts';
@@ -153,6 +153,40 @@ describe('the gRPC server', () => {
     const c = healthClient(server.port);
     const r = await check(c, 'x'.repeat(4096));
     expect(r.err?.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it('sends messages larger than the receive limit: a 3,000-tx block reaches a block subscriber and GetBlock whole', async () => {
+    const node = createFakeNode();
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: jouleGrpcServices({ api: node }), limits: { maxMessageBytes: 64 * 1024 } });
+    const Events = jouleServiceClient('EventService');
+    const Query = jouleServiceClient('QueryService');
+    const events = new Events(`127.0.0.1:${server.port}`, credentials.createInsecure()) as unknown as {
+      Subscribe(req: unknown): ClientReadableStream<{ block: { height: string; tx_hashes: Buffer[] } }>;
+      close(): void;
+    };
+    const query = new Query(`127.0.0.1:${server.port}`, credentials.createInsecure()) as unknown as {
+      GetBlock(req: unknown, cb: (e: ServiceError | null, r?: { tx_hashes: Buffer[] }) => void): void;
+      close(): void;
+    };
+    closers.push(
+      () => events.close(),
+      () => query.close(),
+    );
+    const stream = events.Subscribe({ blocks: true });
+    const big = new Promise<{ block: { height: string; tx_hashes: Buffer[] } }>((resolve, reject) => {
+      stream.on('data', resolve);
+      stream.on('error', reject);
+    });
+    await waitFor('the subscription', () => (node.listenerCount() > 0 ? true : undefined), 5000, 10);
+    const tx = makeTransfer(node.alice.seed, 0, new Uint8Array(20), 1n);
+    const sb = node.commit(Array.from({ length: 3000 }, () => tx));
+    const got = await big;
+    expect([got.block.height, got.block.tx_hashes.length]).toEqual([String(sb.block.header.height), 3000]);
+    const answer = await new Promise<{ tx_hashes: Buffer[] }>((resolve, reject) =>
+      query.GetBlock({ height: String(sb.block.header.height) }, (e, r) => (e === null ? resolve(r!) : reject(e))),
+    );
+    expect(answer.tx_hashes.length).toBe(3000);
+    stream.cancel();
   });
 });
 

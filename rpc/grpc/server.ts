@@ -27,7 +27,7 @@ export interface GrpcTls {
 }
 
 export interface GrpcLimits {
-  /** Largest message received or sent, bytes. */
+  /** Largest message received, bytes. What the server sends is its own, bounded by the block size: up to MAX_SEND_MESSAGE_BYTES. */
   readonly maxMessageBytes: number;
   /** Concurrent streams (calls) on one HTTP/2 connection. */
   readonly maxStreamsPerConnection: number;
@@ -44,6 +44,14 @@ export interface GrpcLimits {
   readonly keepaliveMs: number;
   readonly keepaliveTimeoutMs: number;
 }
+
+/**
+ * The largest message the server sends: a block of the largest size the chain allows (64
+ * MiB, its tx hashes or its txs) with room to spare. Answers are built from committed state,
+ * never from what a client sent, so this bounds nothing a client controls; a block message
+ * past a receive-sized limit would end every block subscriber at the first full block.
+ */
+export const MAX_SEND_MESSAGE_BYTES = 80 * 1024 * 1024;
 
 export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
   maxMessageBytes: 64 * 1024,
@@ -107,7 +115,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const server = new Server({
     interceptors: [callMetricsInterceptor(metrics)],
     'grpc.max_receive_message_length': limits.maxMessageBytes,
-    'grpc.max_send_message_length': limits.maxMessageBytes,
+    'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
     'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
     'grpc.max_connection_idle_ms': limits.idleConnectionMs,
     'grpc.keepalive_time_ms': limits.keepaliveMs,
