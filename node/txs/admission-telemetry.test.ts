@@ -9,7 +9,7 @@ import { skippedDevices, type Reading } from '../../core/telemetry.ts';
 import { buildDeviceRegister } from '../../core/tx/device-register.ts';
 import { buildDeviceStatus } from '../../core/tx/device-status.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
-import type { Tx } from '../../core/tx.ts';
+import { encodeTx, type Tx } from '../../core/tx.ts';
 import { bitmapFromIndexes } from '../../core/validators.ts';
 import { generateDevnet, genesisHash } from '../../genesis/index.ts';
 import { Mempool } from '../../mempool/index.ts';
@@ -75,46 +75,52 @@ async function commit(chain: Chain, timestamp: number, candidates: Tx[]) {
   return built.result.receipts;
 }
 
+/** A chain whose aggregator operates d-1 and d-2 (another operator x-1), and admission over it; every verification's priority recorded. */
+async function setup() {
+  const dir = await mkdtemp(join(tmpdir(), 'joule-admission-telemetry-'));
+  // Records the priority each verification asks for.
+  const priorities: VerifyPriority[] = [];
+  const inner = new SameThreadVerifier();
+  const service: VerificationService = {
+    findInvalid: (sets, opts) => (priorities.push(opts.priority), inner.findInvalid(sets, opts)),
+    findInvalidTogether: (sets, opts) => (priorities.push(opts.priority), inner.findInvalidTogether(sets, opts)),
+    verify: (sets, opts) => (priorities.push(opts.priority), inner.verify(sets, opts)),
+    close: () => inner.close(),
+  };
+  const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), {
+    signatures: { service, verifiedTxs: new VerifiedTxs(1000) },
+  });
+  cleanups.push(async () => {
+    await chain.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 50, maxNonceGap: 50, replaceBumpPercent: 10 });
+  const rejected = new Map<string, number>();
+  const metrics: AdmissionMetrics = {
+    rejected: (code) => void rejected.set(code, (rejected.get(code) ?? 0) + 1),
+    poolSize() {},
+    tierSize() {},
+    waiting() {},
+  };
+  const clock = { now: T0 + 1500 };
+  const admission = new TxAdmission(chain, mempool, metrics, { clock: () => clock.now });
+  const owner = addressFromPublicKey(aggregator.publicKey);
+
+  const register = (id: string, nonce: number, by = aggregator) =>
+    buildDeviceRegister({
+      chainId,
+      seed: by.seed,
+      nonce,
+      fee: 1000n,
+      device: registerBody(id, keys.get(id)!, owner, { proofOfPossession: devicePop(keys.get(id)!, chainId) }),
+    });
+  await commit(chain, T0 + 1000, [register('d-1', 0), register('d-2', 1), register('x-1', 0, otherOperator)]);
+  return { chain, mempool, admission, rejected, priorities, clock };
+}
+
 describe('admission of telemetry batches', () => {
   it("refuses a batch naming another operator's device, keeps a pooled one whose device changed, and its block counts the rest", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'joule-admission-telemetry-'));
-    // Records the priority each verification asks for.
-    const priorities: VerifyPriority[] = [];
-    const inner = new SameThreadVerifier();
-    const service: VerificationService = {
-      findInvalid: (sets, opts) => (priorities.push(opts.priority), inner.findInvalid(sets, opts)),
-      findInvalidTogether: (sets, opts) => (priorities.push(opts.priority), inner.findInvalidTogether(sets, opts)),
-      verify: (sets, opts) => (priorities.push(opts.priority), inner.verify(sets, opts)),
-      close: () => inner.close(),
-    };
-    const chain = await Chain.open(dir, devnet.genesis, genesisHash(devnet.genesis), {
-      signatures: { service, verifiedTxs: new VerifiedTxs(1000) },
-    });
-    cleanups.push(async () => {
-      await chain.close();
-      await rm(dir, { recursive: true, force: true });
-    });
-    const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 50, maxNonceGap: 50, replaceBumpPercent: 10 });
-    const rejected = new Map<string, number>();
-    const metrics: AdmissionMetrics = {
-      rejected: (code) => void rejected.set(code, (rejected.get(code) ?? 0) + 1),
-      poolSize() {},
-      tierSize() {},
-      waiting() {},
-    };
-    let now = T0 + 1500;
-    const admission = new TxAdmission(chain, mempool, metrics, { clock: () => now });
-    const owner = addressFromPublicKey(aggregator.publicKey);
-
-    const register = (id: string, nonce: number, by = aggregator) =>
-      buildDeviceRegister({
-        chainId,
-        seed: by.seed,
-        nonce,
-        fee: 1000n,
-        device: registerBody(id, keys.get(id)!, owner, { proofOfPossession: devicePop(keys.get(id)!, chainId) }),
-      });
-    await commit(chain, T0 + 1000, [register('d-1', 0), register('d-2', 1), register('x-1', 0, otherOperator)]);
+    const { chain, mempool, admission, rejected, priorities, clock } = await setup();
     // Pooled while both devices are active (nonce 3: the suspension below takes 2).
     const pooled = batch(3, 2, [reading('d-1', T0 + 1400, -1), reading('d-2', T0 + 1450, -1)]);
     await admission.submit(pooled.bytes, 'rpc');
@@ -128,7 +134,7 @@ describe('admission of telemetry batches', () => {
     expect(mempool.has(pooled.hash)).toBe(true);
 
     // A new batch naming another operator's device (its readings are public) does not enter the pool.
-    now = T0 + 2500;
+    clock.now = T0 + 2500;
     const foreign = batch(4, 3, [reading('d-1', T0 + 2400, -1), reading('x-1', T0 + 2450, -1)]);
     const error = await admission.submit(foreign.bytes, 'rpc').then(
       () => undefined,
@@ -148,5 +154,23 @@ describe('admission of telemetry batches', () => {
     expect(skippedDevices(second!.events)).toEqual(new Map([['d-2', ErrorCode.DEVICE_INACTIVE]]));
     expect(getMeterCursor(chain.world, 'd-1')?.lastTimestampUs).toBe(BigInt(T0 + 2400) * 1000n);
     expect(getMeterCursor(chain.world, 'd-2')).toBeUndefined();
+  });
+
+  it("a batch in a funded aggregator's name that its sender did not sign is refused on the sender's signature alone: its readings' aggregate (a pairing each) is never checked", async () => {
+    const { admission, mempool, rejected, priorities } = await setup();
+    const genuine = batch(2, 2, [reading('d-1', T0 + 1400, -1), reading('d-2', T0 + 1450, -1)]);
+    const signature = Uint8Array.from(genuine.signature);
+    signature[0]! ^= 1;
+    const forged = encodeTx({ ...genuine, signature });
+    const error = await admission.submit(forged, 'rpc').then(
+      () => undefined,
+      (e: unknown) => (isJouleError(e) ? e : undefined),
+    );
+    expect(error).toMatchObject({ code: ErrorCode.TX_BAD_SIGNATURE });
+    expect(rejected.get(ErrorCode.TX_BAD_SIGNATURE)).toBe(1);
+    expect(priorities).toEqual([]);
+    // The genuine one is checked whole, its aggregate included, and enters.
+    await admission.submit(genuine.bytes, 'rpc');
+    expect([mempool.has(genuine.hash), priorities]).toEqual([true, ['telemetry']]);
   });
 });
