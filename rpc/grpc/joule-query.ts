@@ -7,6 +7,8 @@ import { ADDRESS_LENGTH, parseAddress } from '../../core/keys.ts';
 import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
 import { accountMessage, blockMessage, certificateRecordMessage, deviceMessage, transactionMessage, utxoMessage } from './joule-messages.ts';
 import { toServiceError } from './status.ts';
+import { WorkLimiter } from '../work-limiter.ts';
+import { cancelled } from '../jsonrpc/cancel.ts';
 
 /** Most entries one list call returns (and the default). */
 export const MAX_QUERY_PAGE = 100;
@@ -62,8 +64,11 @@ function unary(handler: Handler, logger?: RpcLogger) {
   };
 }
 
+/** The calls whose work grows with the chain (a block read whole and its txs hashed; a tx read out of its whole block), which run in their turn. */
+const COSTLY_CALLS = new Set(['GetBlock', 'GetTransaction']);
+
 /** joule.v1.QueryService over NodeApi: reads of finalized blocks and txs, the latest state, and proofs. */
-export function queryService(api: NodeApi, logger?: RpcLogger): UntypedServiceImplementation {
+export function queryService(api: NodeApi, logger?: RpcLogger, costly = new WorkLimiter()): UntypedServiceImplementation {
   const handlers: Record<string, Handler> = {
     async GetBlock(req, signal) {
       let sb: StoredBlock | undefined;
@@ -145,5 +150,9 @@ export function queryService(api: NodeApi, logger?: RpcLogger): UntypedServiceIm
       };
     },
   };
-  return Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, unary(h, logger)]));
+  const inTurn =
+    (h: Handler): Handler =>
+    (req, signal) =>
+      costly.run(() => h(req, signal), signal, cancelled);
+  return Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, unary(COSTLY_CALLS.has(name) ? inTurn(h) : h, logger)]));
 }

@@ -14,7 +14,8 @@ import { sendJson } from './json-response.ts';
 import { Dispatcher, DEFAULT_MAX_BATCH } from '../jsonrpc/jsonrpc.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import { listen, type RunningServer } from './metrics-server.ts';
-import { createMethods, requestCost } from '../jsonrpc/methods.ts';
+import { costlyRequest, createMethods, requestCost } from '../jsonrpc/methods.ts';
+import { WorkLimiter } from '../work-limiter.ts';
 import type { HealthCheck, NodeApi, RpcLogger } from '../node-api.ts';
 import { readBody, refusalBody } from './body.ts';
 import { BodyBudget, transportLimits, type TransportLimits } from './limits.ts';
@@ -51,10 +52,12 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
   const budget = new BodyBudget(limits.maxBodyBytesInFlight);
   const health: HealthCheck = opts.health ?? (() => ({ ok: true, height: api.status().height }));
   const methods = createMethods(api);
-  const gateway = new WsGateway({ api, methods, metrics, logger, maxBatch: opts.maxBatch, limits: opts.ws });
+  // One line for the port's costly requests, HTTP and WebSocket together.
+  const costly = { limiter: new WorkLimiter(), isCostly: costlyRequest };
+  const gateway = new WsGateway({ api, methods, metrics, logger, maxBatch: opts.maxBatch, limits: opts.ws, costly });
   const httpMethods = new Map(methods);
   for (const [k, v] of subscriptionMethods(gateway.limits.maxSubscriptions)) httpMethods.set(k, v);
-  const dispatcher = new Dispatcher({ methods: httpMethods, logger, metrics, maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH, cost: requestCost });
+  const dispatcher = new Dispatcher({ methods: httpMethods, logger, metrics, maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH, cost: requestCost, costly });
 
   const refused = (e: JouleError): void => {
     metrics?.rejected(e.code, 'rpc');
@@ -65,6 +68,8 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
     sendJson(res, status, refusalBody(e));
   };
 
+  /** Requests being handled per connection (pipelined ones arrive together). */
+  const inFlight = new WeakMap<Socket, number>();
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const hostError = checkHost(req.headers.host, hosts);
     if (hostError !== undefined) return refuse(res, 403, hostError);
@@ -96,6 +101,19 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed; use POST' }, { allow: 'POST' });
     const typeError = checkContentType(req.headers['content-type']);
     if (typeError !== undefined) return refuse(res, 415, typeError);
+    const socket = req.socket;
+    const open = inFlight.get(socket) ?? 0;
+    if (open >= limits.maxRequestsPerConnection)
+      return refuse(
+        res,
+        429,
+        new JouleError(
+          ErrorCode.RATE_LIMITED,
+          `more than ${limits.maxRequestsPerConnection} requests in flight on one connection; read the answers before sending more`,
+        ),
+      );
+    inFlight.set(socket, open + 1);
+    res.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
 
     // Aborted when the client goes away before its answer: methods stop at their next checkpoint.
     const client = new AbortController();

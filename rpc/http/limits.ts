@@ -17,6 +17,11 @@ export interface TransportLimits {
   readonly maxConnections: number;
   /** Of those, the most one remote address may hold; more from it are closed at accept. */
   readonly maxConnectionsPerAddress: number;
+  /**
+   * Requests of one connection being handled at once: HTTP/1.1 pipelining hands Node every
+   * request a client writes before it reads an answer, all at once; past this they get 429.
+   */
+  readonly maxRequestsPerConnection: number;
   /** A request's headers and body must arrive within this (408 otherwise). */
   readonly requestTimeoutMs: number;
 }
@@ -24,6 +29,7 @@ export interface TransportLimits {
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 16;
 
 const MiB = 1024 * 1024;
 
@@ -62,6 +68,7 @@ export function transportLimits(given: Partial<TransportLimits> = {}, memoryByte
     maxBodyBytes: MAX_BODY_BYTES,
     maxBodyBytesInFlight: defaultMaxBodyBytesInFlight(memoryBytes),
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    maxRequestsPerConnection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
     ...given,
     maxConnections,
     maxConnectionsPerAddress: given.maxConnectionsPerAddress ?? defaultPerAddress(maxConnections),

@@ -6,6 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { NodeApi } from '../node-api.ts';
 import { createFakeNode, makeTransfer, type FakeNode } from '../testing/fake-node.ts';
 import { rawRequest, rpcBody } from '../testing/raw-http.ts';
@@ -173,6 +174,62 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
     await expect(rawRequest(port, { headers: json, body: rpcBody('joule_status') })).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
     expect(await rejections('RATE_LIMITED')).toBe(1);
     expect(await rejections('SERVER_BUSY')).toBe(0);
+  });
+
+  it('pipelined requests: at most maxRequestsPerConnection of one connection are handled at once, the rest get 429 RATE_LIMITED', async () => {
+    node = createFakeNode();
+    node.commit([]);
+    // A block read that takes a while, so the pipelined requests overlap.
+    const api: NodeApi = { ...node, getBlockByHeight: async (h) => (await new Promise((r) => setTimeout(r, 200)), node.getBlockByHeight(h)) };
+    const port = await start({ limits: { maxRequestsPerConnection: 4 } }, api);
+    const socket = connect(port, '127.0.0.1');
+    sockets.push(socket);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const body = rpcBody('joule_getBlock', [1]);
+    const one = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    let text = '';
+    const statuses = () => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    const answered = new Promise<void>((resolve) =>
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+        if (statuses().length === 10) resolve();
+      }),
+    );
+    socket.write(one.repeat(10));
+    await answered;
+    expect(statuses()).toEqual([200, 200, 200, 200, 429, 429, 429, 429, 429, 429]);
+    expect(await rejections('RATE_LIMITED')).toBe(6);
+  });
+
+  it('costly requests (whole blocks) run at most 16 at once on the port, HTTP and WebSocket together; the others wait their turn', async () => {
+    node = createFakeNode();
+    node.commit([]);
+    let running = 0;
+    let most = 0;
+    const api: NodeApi = {
+      ...node,
+      getBlockByHeight: async (h) => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 30));
+        running--;
+        return node.getBlockByHeight(h);
+      },
+    };
+    const port = await start({ ws: { maxConnectionsPerAddress: 50 } }, api);
+    const viaHttp = Array.from({ length: 20 }, () =>
+      rawRequest(port, { headers: json, body: rpcBody('joule_getBlock', [1]) }).then((r) => r.json.result.height),
+    );
+    const viaWs = Array.from({ length: 20 }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      await new Promise((r) => ws.once('open', r));
+      ws.send(rpcBody('joule_getBlock', [1]));
+      const answer = await new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      ws.close();
+      return (JSON.parse(answer) as { result: { height: unknown } }).result.height;
+    });
+    const numbers = await Promise.all([...viaHttp, ...viaWs]);
+    expect(new Set(numbers)).toEqual(new Set([1]));
+    expect(most).toBe(16);
   });
 
   it('joule_getBlock(h, true) stops when its client disconnects', async () => {

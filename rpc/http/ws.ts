@@ -17,7 +17,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { ErrorCode, JouleError } from '../../core/errors.ts';
 import { sha256 } from '../../core/hash.ts';
 import { formatBlock, hex } from '../jsonrpc/json-format.ts';
-import { Dispatcher, RpcError, RpcErrorCode, serialize, type CallContext, type MethodHandler } from '../jsonrpc/jsonrpc.ts';
+import { Dispatcher, type DispatcherOptions, RpcError, RpcErrorCode, serialize, type CallContext, type MethodHandler } from '../jsonrpc/jsonrpc.ts';
 import { requestCost } from '../jsonrpc/methods.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
@@ -84,6 +84,8 @@ export interface WsGatewayOptions {
   logger?: RpcLogger | undefined;
   maxBatch?: number | undefined;
   limits?: Partial<WsLimits> | undefined;
+  /** The port's line for costly requests (shared with HTTP). */
+  costly?: DispatcherOptions['costly'];
 }
 
 function sessionOf(ctx: CallContext): Session {
@@ -134,7 +136,7 @@ export class WsGateway {
     this.#metrics = opts.metrics;
     const methods = new Map(opts.methods);
     for (const [k, v] of subscriptionMethods(this.limits.maxSubscriptions)) methods.set(k, v);
-    this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch, cost: requestCost });
+    this.#dispatcher = new Dispatcher({ methods, logger: opts.logger, metrics: opts.metrics, maxBatch: opts.maxBatch, cost: requestCost, costly: opts.costly });
     // noServer: the RPC HTTP server routes upgrades on /ws here, so one port serves both.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxPayload });
     this.#unsubscribeBlocks = opts.api.on('block-committed', (b) => this.#onBlock(b));

@@ -4,7 +4,8 @@
  * never puts a stack trace on the wire: unexpected errors become -32603 and are logged.
  */
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
-import { throwIfCancelled } from './cancel.ts';
+import { cancelled, throwIfCancelled } from './cancel.ts';
+import type { WorkLimiter } from '../work-limiter.ts';
 import { hex } from './json-format.ts';
 import type { RpcMetrics } from '../metrics.ts';
 import type { RpcLogger } from '../node-api.ts';
@@ -72,6 +73,8 @@ export interface DispatcherOptions {
   maxBatchCost?: number | undefined;
   /** Bytes of answers one batch may produce; the requests after that point are refused (RESPONSE_TOO_LARGE) without running. */
   maxBatchAnswerBytes?: number | undefined;
+  /** Requests whose work grows with the chain run in their turn on `limiter`, shared by every transport of the port. */
+  costly?: { readonly limiter: WorkLimiter; readonly isCostly: (method: string, params: readonly unknown[]) => boolean } | undefined;
 }
 
 /**
@@ -93,6 +96,7 @@ export class Dispatcher {
   readonly #cost: RequestCost;
   readonly #maxBatchCost: number;
   readonly #maxBatchAnswerBytes: number;
+  readonly #costly: DispatcherOptions['costly'];
 
   constructor(opts: DispatcherOptions) {
     this.#methods = opts.methods;
@@ -102,6 +106,7 @@ export class Dispatcher {
     this.#cost = opts.cost ?? (() => 1);
     this.#maxBatchCost = opts.maxBatchCost ?? DEFAULT_MAX_BATCH_COST;
     this.#maxBatchAnswerBytes = opts.maxBatchAnswerBytes ?? DEFAULT_MAX_BATCH_ANSWER_BYTES;
+    this.#costly = opts.costly;
   }
 
   /** Handles one message; returns the response text, or undefined when nothing is owed (notifications only). */
@@ -224,7 +229,12 @@ export class Dispatcher {
       }
       if (refusal !== undefined) throw refusal;
       throwIfCancelled(ctx.signal);
-      const result = await handler((rawParams ?? []) as unknown[], ctx);
+      const params = (rawParams ?? []) as unknown[];
+      const costly = this.#costly;
+      const result =
+        costly?.isCostly(method, params) === true
+          ? await costly.limiter.run(async () => handler(params, ctx), ctx.signal, cancelled)
+          : await handler(params, ctx);
       response = { jsonrpc: '2.0', id: rid, result: result === undefined ? null : result };
       outcome = 'ok';
     } catch (e) {

@@ -63,6 +63,16 @@ export const FULL_BLOCK_COST = 10;
 export const requestCost: RequestCost = (method, params) =>
   (method === 'joule_getBlock' && params[1] === true) || method === 'joule_getReadings' ? FULL_BLOCK_COST : 1;
 
+/**
+ * The requests whose work grows with the chain, which run in their turn (rpc/work-limiter.ts):
+ * a block (read whole, its txs hashed or formatted), a tx (read out of its whole block), a
+ * page of readings, the validator set at a past height (read from that height's block).
+ */
+export function costlyRequest(method: string, params: readonly unknown[]): boolean {
+  return COSTLY_METHODS.has(method) || (method === 'joule_getValidators' && params[0] !== undefined && params[0] !== null && params[0] !== 'latest');
+}
+const COSTLY_METHODS = new Set(['joule_getBlock', 'joule_getTransaction', 'joule_getReadings']);
+
 /** The methods that work over every transport (the WebSocket server adds subscribe/unsubscribe). */
 export function createMethods(api: NodeApi): Map<string, MethodHandler> {
   const m = new Map<string, MethodHandler>();
