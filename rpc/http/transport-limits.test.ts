@@ -49,6 +49,18 @@ async function partialPost(port: number, declared: number, bodyBytes: number): P
   return { socket, answer, received: () => text };
 }
 
+/** `n` connections each holding a request open (the head of a POST and a byte of its body). */
+async function holdConnections(port: number, n: number) {
+  const held = [];
+  for (let i = 0; i < n; i++) held.push(await partialPost(port, 100, 1));
+  return held;
+}
+
+/** A request on a new connection, which the port closes before reading it. */
+async function expectClosedAtAccept(port: number): Promise<void> {
+  await expect(rawRequest(port, { headers: json, body: rpcBody('joule_status') })).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+}
+
 /** The status of a request sent until one is answered (at most 2 s): the server sees a connection's close a moment after it, and until then may still refuse. */
 async function servedAgain(port: number): Promise<number> {
   let status = 0;
@@ -143,9 +155,8 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
   it('connections past rpc.maxConnections are closed at accept and counted; served again once others close', async () => {
     node = createFakeNode();
     const port = await start({ limits: { maxConnections: 3 } });
-    const held = [];
-    for (let i = 0; i < 3; i++) held.push(await partialPost(port, 100, 1));
-    await expect(rawRequest(port, { headers: json, body: rpcBody('joule_status') })).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+    const held = await holdConnections(port, 3);
+    await expectClosedAtAccept(port);
     expect(await rejections('SERVER_BUSY')).toBe(1);
     held[0]!.socket.destroy();
     await held[0]!.answer;
@@ -155,12 +166,10 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
   it('one address holds at most rpc.maxConnectionsPerAddress connections: more from it are closed at accept and counted, another address is served', async () => {
     node = createFakeNode();
     const port = await start({ limits: { maxConnections: 100, maxConnectionsPerAddress: 3 } });
-    const held = [];
-    for (let i = 0; i < 3; i++) held.push(await partialPost(port, 100, 1));
-    const status = { headers: json, body: rpcBody('joule_status') };
-    await expect(rawRequest(port, status)).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+    const held = await holdConnections(port, 3);
+    await expectClosedAtAccept(port);
     expect(await rejections('RATE_LIMITED')).toBe(1);
-    expect((await rawRequest(port, { ...status, localAddress: '127.0.0.2' })).status).toBe(200);
+    expect((await rawRequest(port, { headers: json, body: rpcBody('joule_status'), localAddress: '127.0.0.2' })).status).toBe(200);
     held[0]!.socket.destroy();
     await held[0]!.answer;
     expect(await servedAgain(port)).toBe(200);
@@ -169,9 +178,8 @@ describe('HTTP transport limits (issue 8, finding 4)', () => {
   it('by default one address may hold an eighth of the connection cap', async () => {
     node = createFakeNode();
     const port = await start({ limits: { maxConnections: 80 } });
-    const held = [];
-    for (let i = 0; i < 10; i++) held.push(await partialPost(port, 100, 1));
-    await expect(rawRequest(port, { headers: json, body: rpcBody('joule_status') })).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+    await holdConnections(port, 10);
+    await expectClosedAtAccept(port);
     expect(await rejections('RATE_LIMITED')).toBe(1);
     expect(await rejections('SERVER_BUSY')).toBe(0);
   });
