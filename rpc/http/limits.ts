@@ -53,9 +53,10 @@ export function defaultMaxBodyBytesInFlight(memoryBytes = processMemoryBytes()):
 
 /**
  * WebSocket connections: each may hold `perConnectionBytes` (its send buffer up to the
- * slow-consumer limit, plus a message being received) of its own; together they may take
- * a quarter of the process's memory. Notifications are shared between connections and do
- * not count here. Between 16 and 1,000 (about 200 with a 4 GiB heap and the default limits).
+ * slow-consumer limit, a message being received, and the messages being processed) of its
+ * own; together they may take a quarter of the process's memory. Notifications are shared
+ * between connections and do not count here. Between 16 and 1,000 (170 with a 4 GiB heap
+ * and the default limits).
  */
 export function defaultMaxWsConnections(perConnectionBytes: number, memoryBytes = processMemoryBytes()): number {
   return clamp(memoryBytes / 4 / perConnectionBytes, 16, 1000);

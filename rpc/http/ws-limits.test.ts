@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { rawRequest } from '../testing/raw-http.ts';
+import type { NodeApi } from '../node-api.ts';
 import { createFakeNode, makeTransfer, type FakeNode } from '../testing/fake-node.ts';
 import { startRpcServer } from './http-server.ts';
 import { defaultMaxWsConnections } from './limits.ts';
@@ -179,6 +180,29 @@ describe('WebSocket subscribers: memory bounded all together (issue 8, finding 1
     expect(again?.readyState).toBe(WebSocket.OPEN);
   });
 
+  it("a connection's messages in flight are bounded in bytes: past maxInFlightBytes more are refused (RATE_LIMITED) until answers go out; one message is always taken", async () => {
+    node.commit([]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const api: NodeApi = { ...node, getBlockByHeight: async (h) => (await held, node.getBlockByHeight(h)) };
+    server = await startRpcServer({ host: '127.0.0.1', port: 0, api, ws: { maxInFlightBytes: 300 } });
+    const ws = await connect(0);
+    const answers: { id: unknown; error?: { data?: { code?: string } } }[] = [];
+    ws.on('message', (d) => answers.push(JSON.parse(String(d))));
+    const big = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'joule_status', params: [], pad: 'x'.repeat(400) });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'joule_getBlock', params: [1] }));
+    ws.send(big(2));
+    while (answers.length < 1) await new Promise((r) => setTimeout(r, 5));
+    expect(answers[0]).toMatchObject({ id: null, error: { data: { code: 'RATE_LIMITED' } } });
+    release();
+    while (answers.length < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(answers[1]).toMatchObject({ id: 1 });
+    // Nothing in flight now: a message larger than the bound alone is taken.
+    ws.send(big(3));
+    while (answers.length < 3) await new Promise((r) => setTimeout(r, 5));
+    expect(answers[2]).toMatchObject({ id: 3 });
+  });
+
   it('a handshake that fails gives its place back', async () => {
     server = await startRpcServer({ host: '127.0.0.1', port: 0, api: node, ws: { maxConnections: 10, maxConnectionsPerAddress: 1 } });
     for (let i = 0; i < 3; i++) {
@@ -193,13 +217,13 @@ describe('WebSocket subscribers: memory bounded all together (issue 8, finding 1
   });
 
   it('the default connection cap follows from memory: all connections at their limit take at most a quarter of it', () => {
-    const perConnection = WS_LIMITS.maxBufferedBytes + WS_LIMITS.maxPayload;
+    const perConnection = WS_LIMITS.maxBufferedBytes + WS_LIMITS.maxPayload + WS_LIMITS.maxInFlightBytes;
     for (const memory of [2, 4, 8].map((g) => g * 1024 ** 3)) {
       const n = defaultMaxWsConnections(perConnection, memory);
       expect(n * perConnection).toBeLessThanOrEqual(memory / 4);
       expect(n).toBeGreaterThanOrEqual(16);
     }
-    expect(defaultMaxWsConnections(perConnection, 4 * 1024 ** 3)).toBe(204);
+    expect(defaultMaxWsConnections(perConnection, 4 * 1024 ** 3)).toBe(170);
     expect(wsLimits().maxConnections).toBe(defaultMaxWsConnections(perConnection));
     expect(wsLimits({ maxConnections: 7 }).maxConnections).toBe(7);
     expect(wsLimits({ maxConnections: 400 }).maxConnectionsPerAddress).toBe(50);

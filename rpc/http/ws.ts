@@ -37,6 +37,12 @@ export interface WsLimits {
   readonly heartbeatMs: number;
   /** Requests of one connection being processed at once; more are refused, not queued. */
   readonly maxInFlight: number;
+  /**
+   * Bytes of the messages of one connection being processed at once (a message is held until
+   * all its requests are answered); past it, further messages are refused until some finish.
+   * One message is always taken when none is in flight.
+   */
+  readonly maxInFlightBytes: number;
 }
 
 export const WS_LIMITS = {
@@ -45,6 +51,7 @@ export const WS_LIMITS = {
   maxBufferedBytes: 4 * 1024 * 1024,
   heartbeatMs: 30_000,
   maxInFlight: 64,
+  maxInFlightBytes: 1024 * 1024,
 } as const;
 
 /**
@@ -53,7 +60,7 @@ export const WS_LIMITS = {
  */
 export function wsLimits(given: Partial<WsLimits> = {}): WsLimits {
   const l = { ...WS_LIMITS, ...given };
-  const maxConnections = given.maxConnections ?? defaultMaxWsConnections(l.maxBufferedBytes + l.maxPayload);
+  const maxConnections = given.maxConnections ?? defaultMaxWsConnections(l.maxBufferedBytes + l.maxPayload + l.maxInFlightBytes);
   return { ...l, maxConnections, maxConnectionsPerAddress: given.maxConnectionsPerAddress ?? defaultPerAddress(maxConnections) };
 }
 
@@ -68,6 +75,7 @@ interface Session {
   readonly closed: AbortController;
   alive: boolean;
   inFlight: number;
+  inFlightBytes: number;
 }
 
 /** `{"jsonrpc":"2.0","method":"joule_subscription","params":{"subscription":ID,"result":` RESULT `}}` */
@@ -166,7 +174,7 @@ export class WsGateway {
   }
 
   #accept(ws: WebSocket): void {
-    const session: Session = { ws, subs: new Map(), closed: new AbortController(), alive: true, inFlight: 0 };
+    const session: Session = { ws, subs: new Map(), closed: new AbortController(), alive: true, inFlight: 0, inFlightBytes: 0 };
     this.#sessions.add(session);
     this.#metrics?.connections('ws', this.#sessions.size);
     ws.on('pong', () => {
@@ -174,23 +182,32 @@ export class WsGateway {
     });
     ws.on('message', (data) => {
       // Text and binary frames alike are read as UTF-8 JSON (invalid text -> parse error).
-      const text = Buffer.concat(toBuffers(data)).toString('utf8');
-      if (session.inFlight >= this.limits.maxInFlight) {
-        const error = new JouleError(ErrorCode.RATE_LIMITED, `more than ${this.limits.maxInFlight} requests in flight`);
+      const bytes = Buffer.concat(toBuffers(data));
+      const { maxInFlight, maxInFlightBytes } = this.limits;
+      const tooMany = session.inFlight >= maxInFlight;
+      if (tooMany || (session.inFlight > 0 && session.inFlightBytes + bytes.length > maxInFlightBytes)) {
+        const error = new JouleError(
+          ErrorCode.RATE_LIMITED,
+          tooMany ? `more than ${maxInFlight} requests in flight` : `more than ${maxInFlightBytes} bytes of messages in flight; wait for their answers`,
+        );
         this.#metrics?.rejected(error.code, 'rpc-ws');
         this.#send(session, serialize({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.DOMAIN_ERROR, message: error.message, data: error.toJSON() } }));
         return;
       }
       session.inFlight++;
+      session.inFlightBytes += bytes.length;
       this.#dispatcher
-        .handleText(text, { transport: 'ws', session, signal: session.closed.signal })
+        .handleText(bytes.toString('utf8'), { transport: 'ws', session, signal: session.closed.signal })
         .then(
           (out) => {
             if (out !== undefined) this.#send(session, out);
           },
           (err: unknown) => this.#logger?.error({ err }, 'ws dispatch failed'),
         )
-        .finally(() => session.inFlight--);
+        .finally(() => {
+          session.inFlight--;
+          session.inFlightBytes -= bytes.length;
+        });
     });
     ws.on('error', (err) => this.#logger?.debug({ err: err.message }, 'ws connection error'));
     ws.on('close', () => {
