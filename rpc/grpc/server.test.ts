@@ -155,6 +155,36 @@ describe('the gRPC server', () => {
     expect(r.err?.code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
+  it('GetBlock reads whole blocks at most 16 at once, the other calls waiting their turn', async () => {
+    const node = createFakeNode();
+    node.commit([]);
+    let running = 0;
+    let most = 0;
+    const api = {
+      ...node,
+      getBlockByHeight: async (h: number) => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 30));
+        running--;
+        return node.getBlockByHeight(h);
+      },
+    };
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: jouleGrpcServices({ api }) });
+    const Query = jouleServiceClient('QueryService');
+    const query = new Query(`127.0.0.1:${server.port}`, credentials.createInsecure()) as unknown as {
+      GetBlock(req: unknown, cb: (e: ServiceError | null, r?: { height: string }) => void): void;
+      close(): void;
+    };
+    closers.push(() => query.close());
+    const heights = await Promise.all(
+      Array.from(
+        { length: 40 },
+        () => new Promise<string>((resolve, reject) => query.GetBlock({ height: '1' }, (e, r) => (e === null ? resolve(r!.height) : reject(e)))),
+      ),
+    );
+    expect([new Set(heights), most]).toEqual([new Set(['1']), 16]);
+  });
+
   it('sends messages larger than the receive limit: a 3,000-tx block reaches a block subscriber and GetBlock whole', async () => {
     const node = createFakeNode();
     server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: jouleGrpcServices({ api: node }), limits: { maxMessageBytes: 64 * 1024 } });
