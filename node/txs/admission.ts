@@ -130,11 +130,15 @@ export class TxAdmission {
     let valid = validateTx(ctx.world, tx, this.entering(ctx), { allowFutureNonce: true, verifySignature: false });
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { verifiedTxs } = this.chain.signatures;
-    const sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
+    let sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
     // A tx whose body carries signatures of its own (a telemetry batch's aggregate costs a
     // pairing a reading) is first checked under its sender's key, here: one forged in a funded
-    // sender's name costs this node one Ed25519 verification, not its body's checks.
-    if (sets.length > 1 && !verifySignatureSet(sets[0]!.set)) throw signatureFailure(sets[0]!);
+    // sender's name costs this node one Ed25519 verification, not its body's checks. The
+    // pool then checks only the body's.
+    if (sets.length > 1) {
+      if (!verifySignatureSet(sets[0]!.set)) throw signatureFailure(sets[0]!);
+      sets = sets.slice(1);
+    }
     const verification = this.checkSignatures(tx, sets);
     const sender = Buffer.from(tx.from).toString('latin1');
     const previous = this.senderTail.get(sender);
