@@ -218,6 +218,9 @@ export function parseConfig(json: unknown): NodeConfig {
   /** A grpc field that is an integer of at least `min`. */
   const grpcInt = (key: GrpcIntField, min = 1): number =>
     pick(grpc, key, d.grpc[key], 'grpc.', (v) => isPositiveInt(v) && (v as number) >= min, min === 1 ? 'a positive integer' : `an integer of at least ${min}`);
+  /** An rpc count that is a positive integer, or null: the port derives it (rpc/http/limits.ts, rpc/per-address-limit.ts). */
+  const rpcCountOrNull = (key: 'maxConnectionsPerAddress' | 'maxWsConnections' | 'maxWsConnectionsPerAddress'): number | null =>
+    pick(rpc, key, d.rpc[key], 'rpc.', isPositiveIntOrNull, 'a positive integer or null');
   const mempool = section(json, 'mempool', d.mempool);
   const log = section(json, 'log', d.log);
   const verify = section(json, 'verify', d.verify);
@@ -255,23 +258,9 @@ export function parseConfig(json: unknown): NodeConfig {
         'an array of host names (no scheme, port or path), or ["*"]',
       ),
       maxConnections: pick(rpc, 'maxConnections', d.rpc.maxConnections, 'rpc.', isPositiveInt, 'a positive integer'),
-      maxConnectionsPerAddress: pick(
-        rpc,
-        'maxConnectionsPerAddress',
-        d.rpc.maxConnectionsPerAddress,
-        'rpc.',
-        isPositiveIntOrNull,
-        'a positive integer or null',
-      ),
-      maxWsConnections: pick(rpc, 'maxWsConnections', d.rpc.maxWsConnections, 'rpc.', isPositiveIntOrNull, 'a positive integer or null'),
-      maxWsConnectionsPerAddress: pick(
-        rpc,
-        'maxWsConnectionsPerAddress',
-        d.rpc.maxWsConnectionsPerAddress,
-        'rpc.',
-        isPositiveIntOrNull,
-        'a positive integer or null',
-      ),
+      maxConnectionsPerAddress: rpcCountOrNull('maxConnectionsPerAddress'),
+      maxWsConnections: rpcCountOrNull('maxWsConnections'),
+      maxWsConnectionsPerAddress: rpcCountOrNull('maxWsConnectionsPerAddress'),
       // Below one full body (1 MiB) a large request could never be read.
       maxBodyBytesInFlight: pick(
         rpc,
