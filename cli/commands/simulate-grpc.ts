@@ -13,6 +13,7 @@ import { fleetDevice, type FleetDevice } from '../fleet.ts';
 import { CliError, RpcClient } from '../rpc-client.ts';
 import { FleetMeters } from '../fleet-meter.ts';
 import { FinalAcks } from './final-acks.ts';
+import { ScrapedTotal } from './scraped-total.ts';
 import { senderContext } from './sender.ts';
 
 /**
@@ -73,18 +74,23 @@ function deviceClientConstructor(): ServiceClientConstructor {
     .EnergyDeviceStream;
 }
 
-async function acceptedReadings(nodes: readonly DevnetNode[]): Promise<number> {
-  let total = 0;
-  for (const n of nodes) {
-    try {
-      const text = await (await fetch(n.metrics, { signal: AbortSignal.timeout(2000) })).text();
-      for (const line of text.split('\n'))
-        if (line.startsWith('joule_grpc_readings_total{') && line.includes('outcome="accepted"')) total += Number(line.split(' ').at(-1));
-    } catch {
-      // a node down or busy: counted at the next report
-    }
-  }
-  return total;
+/** Each node's count of readings accepted (joule_grpc_readings_total), added to `into`; a node that does not answer keeps its last count. */
+async function scrapeAccepted(nodes: readonly DevnetNode[], into: ScrapedTotal): Promise<number> {
+  await Promise.all(
+    nodes.map(async (n) => {
+      let count: number | undefined;
+      try {
+        const text = await (await fetch(n.metrics, { signal: AbortSignal.timeout(2000) })).text();
+        count = 0;
+        for (const line of text.split('\n'))
+          if (line.startsWith('joule_grpc_readings_total{') && line.includes('outcome="accepted"')) count += Number(line.split(' ').at(-1));
+      } catch {
+        // a node down or busy (or stopping at the run's end): its last count stands
+      }
+      into.observe(n.name, count);
+    }),
+  );
+  return into.total;
 }
 
 export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
@@ -156,11 +162,12 @@ export async function simulateOverGrpc(o: GrpcSimOptions): Promise<void> {
   const rpc = new RpcClient(nodes[0]!.rpc);
   const fromHeight = (await rpc.call<StatusJson>('joule_status')).height;
   let startedAt = Date.now();
-  const acceptedAtStart = await acceptedReadings(nodes);
+  const acceptedTotal = new ScrapedTotal();
+  const acceptedAtStart = await scrapeAccepted(nodes, acceptedTotal);
   let window = { at: startedAt, sent: 0, accepted: acceptedAtStart, final: 0 };
   const report = async (label: string, onChain?: number | null): Promise<void> => {
     const now = Date.now();
-    const accepted = await acceptedReadings(nodes);
+    const accepted = await scrapeAccepted(nodes, acceptedTotal);
     const secs = Math.max(0.001, (now - window.at) / 1000);
     const latency = label === 'done' ? acks.runPercentiles() : acks.takeWindow();
     const final = acks.final;

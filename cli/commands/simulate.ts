@@ -68,6 +68,15 @@ async function waitFinal(ctx: SenderContext, hash: string, timeoutMs = 60_000): 
   }
 }
 
+/** Waits until the node ctx talks to has committed `height`. */
+async function waitHeight(ctx: SenderContext, height: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await ctx.client.call<StatusJson>('joule_status')).height < height) {
+    if (Date.now() > deadline) throw new CliError('TX_WAIT_TIMEOUT', `the node has not reached height ${height} after ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
 async function send(ctx: SenderContext, tx: Tx): Promise<string> {
   return (await ctx.client.call<{ hash: string }>('joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`])).hash;
 }
@@ -93,8 +102,12 @@ async function register(ctx: SenderContext, fleet: readonly FleetDevice[], opts:
   if (last !== undefined) {
     const t = await waitFinal(ctx, last);
     if (!t.receipt.success) throw new CliError(t.receipt.code || 'TX_FAILED', `registering the fleet failed: ${last} ${t.receipt.code}`);
+    // A device's key signs from the block after its registration's (the node batches under the
+    // head's keys): readings sent before the node has that block are refused (TELEMETRY_KEY_ROTATED).
+    await waitHeight(ctx, t.blockHeight + 1);
   }
-  say(opts, `fleet: ${fleet.length} device(s) ${fleet[0]!.id}..${fleet[fleet.length - 1]!.id}, ${fresh} registered now`, {
+  const ids = fleet.length === 1 ? fleet[0]!.id : `${fleet[0]!.id} … ${fleet[fleet.length - 1]!.id}`;
+  say(opts, `${fleet.length} device(s) (${ids}) operated by ${ctx.address}: ${fresh} registered now`, {
     event: 'registered',
     devices: fleet.length,
     registered: fresh,
