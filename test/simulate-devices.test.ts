@@ -36,7 +36,11 @@ describe('joule simulate devices --devnet', () => {
 
   it("counts as final the readings whose 'final' ack arrived, which are exactly the run's readings on chain", async () => {
     // 1 s blocks, as `npm start`'s: the first readings then go out within the block after the registration's.
-    const net = await startTestNetwork(procs, { validators: 2, accounts: 1, params: { blockPeriodMs: 1000, emptyBlockPeriodMs: 1000, requestTimeoutMs: 3000 } });
+    const net = await startTestNetwork(procs, {
+      validators: 2,
+      accounts: 1,
+      params: { blockPeriodMs: 1000, emptyBlockPeriodMs: 1000, requestTimeoutMs: 3000 },
+    });
     await writeDevnetFile(net.dir, devnetFileOf(net));
     const run = await runCli(
       ['simulate', 'devices', '--devnet', net.dir, '--count', '4', '--rate', '8', '--seconds', '4', '--bad-fraction', '0.25', '--report', '1', '--json'],
