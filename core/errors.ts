@@ -87,6 +87,8 @@ export const ErrorCode = {
   MEMPOOL_DUPLICATE: 'MEMPOOL_DUPLICATE',
   MEMPOOL_UNDERPRICED: 'MEMPOOL_UNDERPRICED',
   MEMPOOL_SENDER_LIMIT: 'MEMPOOL_SENDER_LIMIT',
+  /** The nonce is held by a tx the node sends itself from the same account (its aggregator's telemetry batch): take the account's pendingNonce. */
+  MEMPOOL_NONCE_TAKEN: 'MEMPOOL_NONCE_TAKEN',
   /** Too many pending transactions speak for one device (the node's mempool.maxPerDevice). */
   MEMPOOL_DEVICE_LIMIT: 'MEMPOOL_DEVICE_LIMIT',
   /** The sender's balance does not cover its pending txs and this one together (fees and amounts). */

@@ -61,6 +61,8 @@ export interface BlockJson {
 export interface AccountJson {
   address: string;
   nonce: number;
+  /** The next nonce the node takes for a new tx: past the account's pending txs (and the node's own batches, for its aggregator account). */
+  pendingNonce: number;
   balance: string;
   locked: string;
   roles: string[];

@@ -117,6 +117,11 @@ export class Mempool extends PoolStore {
     return chain === undefined ? accountNonce : accountNonce + chain.runFrom(chain.lowerBound(accountNonce), accountNonce);
   }
 
+  /** Whether a pooled tx of `from` has this nonce. */
+  hasNonce(from: Uint8Array, nonce: number): boolean {
+    return this.chains.get(bytesKey(from))?.get(nonce) !== undefined;
+  }
+
   stats(): MempoolStats {
     const byTier: Partial<Record<Tier, number>> = {};
     const bytesByTier: Partial<Record<Tier, number>> = {};

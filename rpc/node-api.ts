@@ -50,6 +50,8 @@ export interface NodeStatus {
 
 export interface AccountView {
   nonce: number;
+  /** The next nonce the node takes for a new tx of the account (TxAdmission.nextNonce); the committed nonce when the node has no pool. */
+  pendingNonce?: number;
   balance: bigint;
   locked: bigint;
   roles: string[];

@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
+import { RpcClient } from '../cli/rpc-client.ts';
+import type { AccountJson, TransactionJson } from '../core/rpc-json.ts';
 import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 
 /**
@@ -8,7 +11,8 @@ import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './
  * final from each validator's acknowledgement stream. Every reading it counts final is on
  * chain and every reading of the run on chain was counted (the end's cross-check agrees),
  * and every good reading sent is accounted for: final, rejected, uncounted or without a final
- * ack; on a healthy devnet none is rejected, the first ones after the registration included.
+ * ack; on a healthy devnet none is rejected, the first ones after the registration included,
+ * while the devices' operator sends txs of its own from the account its node batches from.
  */
 
 type Done = {
@@ -41,11 +45,28 @@ describe('joule simulate devices --devnet', () => {
       accounts: 1,
       params: { blockPeriodMs: 1000, emptyBlockPeriodMs: 1000, requestTimeoutMs: 3000 },
     });
-    await writeDevnetFile(net.dir, devnetFileOf(net));
-    const run = await runCli(
-      ['simulate', 'devices', '--devnet', net.dir, '--count', '4', '--rate', '8', '--seconds', '4', '--bad-fraction', '0.25', '--report', '1', '--json'],
+    const devnet = devnetFileOf(net);
+    await writeDevnetFile(net.dir, devnet);
+    const running = runCli(
+      ['simulate', 'devices', '--devnet', net.dir, '--count', '4', '--rate', '8', '--seconds', '6', '--bad-fraction', '0.25', '--report', '1', '--json'],
       { timeoutMs: 90_000 },
     );
+    // Meanwhile the devices' operator, whose account validator-0's aggregator batches from, sends
+    // txs of its own from the CLI: each takes a nonce no batch holds, and no batch is lost.
+    const operator = ['--key', join(devnet.nodes[0]!.home, 'keys', 'aggregator.key'), '--rpc', devnet.nodes[0]!.rpc];
+    const address = (await runCli(['keys', 'show', operator[1]!, '--json'])).stdout;
+    const rpc = new RpcClient(devnet.nodes[0]!.rpc);
+    const me = (JSON.parse(address) as { address: string }).address;
+    // Its batches are flowing once its nonce has passed the devices' registrations (2) and two batches.
+    for (const deadline = Date.now() + 30_000; (await rpc.call<AccountJson>('joule_getAccount', [me])).nonce < 4; )
+      if (Date.now() > deadline) throw new Error('no telemetry batch of validator-0 within 30 s');
+      else await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 3; i++) {
+      const sent = await runCli(['tx', 'transfer', ...operator, '--to', me, '--amount', '1', '--wait', '--json'], { timeoutMs: 30_000 });
+      expect(sent.code, sent.stderr).toBe(0);
+      expect((JSON.parse(sent.stdout) as TransactionJson).receipt.success).toBe(true);
+    }
+    const run = await running;
     expect(run.code, run.stderr).toBe(0);
     const events = run.stdout
       .trim()

@@ -18,7 +18,7 @@ import { intArg } from '../args.ts';
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { passphraseFileOption } from './keys.ts';
 import { deviceIdArg } from './query-devices.ts';
-import { parseAmount, senderContext, type SenderOptions } from './sender.ts';
+import { atFreeNonce, parseAmount, senderContext, type SenderOptions } from './sender.ts';
 
 interface IssueOptions extends SenderOptions {
   type: string;
@@ -51,7 +51,7 @@ export function registerCommandCommands(program: Command): void {
     .requiredOption('--key <file>', "the dso's ed25519 key file")
     .addOption(passphraseFileOption())
     .option('--fee <micro>', 'fee in micro-units (the default chain minimum for grid_balancing is 25)', '25')
-    .option('--nonce <n>', "use this nonce instead of the account's committed nonce")
+    .option('--nonce <n>', "use this nonce instead of the account's next free one (its pendingNonce at the node)")
     .addOption(rpcOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: IssueOptions) => {
@@ -76,26 +76,28 @@ export function registerCommandCommands(program: Command): void {
               parseAddress(ctx.address),
               zone,
             ).catch(cliError);
-      const nowUs = BigInt(Date.now()) * 1000n;
-      let tx: ReturnType<typeof buildCommandAnchor>;
-      try {
-        tx = buildCommandAnchor({
-          chainId: ctx.chainId,
-          seed: ctx.seed,
-          nonce: ctx.nonce,
-          fee,
-          type: type as CommandTypeId,
-          deviceIds,
-          zone,
-          powerLimitW: opts.powerLimitW,
-          priceMicroPerKwh: price,
-          validFromUs: nowUs,
-          validUntilUs: nowUs + BigInt(opts.validFor) * 1_000_000n,
-        });
-      } catch (e) {
-        cliError(e);
-      }
-      const issued = await ctx.client.call<Record<string, unknown>>('joule_issueCommand', [`0x${toHex(tx.bytes)}`]);
+      const issued = await atFreeNonce(ctx, async (nonce) => {
+        const nowUs = BigInt(Date.now()) * 1000n;
+        let tx: ReturnType<typeof buildCommandAnchor>;
+        try {
+          tx = buildCommandAnchor({
+            chainId: ctx.chainId,
+            seed: ctx.seed,
+            nonce,
+            fee,
+            type: type as CommandTypeId,
+            deviceIds,
+            zone,
+            powerLimitW: opts.powerLimitW,
+            priceMicroPerKwh: price,
+            validFromUs: nowUs,
+            validUntilUs: nowUs + BigInt(opts.validFor) * 1_000_000n,
+          });
+        } catch (e) {
+          cliError(e);
+        }
+        return ctx.client.call<Record<string, unknown>>('joule_issueCommand', [`0x${toHex(tx.bytes)}`]);
+      });
       if (opts.json === true) process.stdout.write(`${JSON.stringify(issued)}\n`);
       else
         process.stdout.write(

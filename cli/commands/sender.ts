@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.ts';
-import { isJouleError } from '../../core/errors.ts';
+import { ErrorCode, isJouleError } from '../../core/errors.ts';
 import type { Tx } from '../../core/tx.ts';
 import type { StatusJson, TransactionJson } from '../../core/rpc-json.ts';
 import { startProgress } from '../progress.ts';
@@ -38,6 +38,35 @@ export interface SenderContext {
   readonly seed: Uint8Array;
   readonly address: string;
   readonly nonce: number;
+  /** --nonce was given: that nonce and no other. */
+  readonly nonceGiven: boolean;
+}
+
+/** Nonces tried at most when the node's own aggregator takes the one a tx was built at. */
+const NONCE_TRIES = 3;
+
+/** The account's next free nonce at the node: past its pending txs, and past its node's own batches when it is that node's aggregator. */
+async function pendingNonce(client: RpcClient, address: string): Promise<number> {
+  const a = await client.call<{ nonce: number; pendingNonce?: number }>('joule_getAccount', [address]);
+  return a.pendingNonce ?? a.nonce;
+}
+
+/**
+ * Runs `send` at the sender's nonce. An operator's node batches its devices' readings from
+ * the operator's own account, so a batch may take that nonce between the nonce's lookup and
+ * the tx's arrival: the node then refuses the tx with MEMPOOL_NONCE_TAKEN, and, unless --nonce
+ * was given, it is built again at the account's fresh pendingNonce.
+ */
+export async function atFreeNonce<T>(ctx: SenderContext, send: (nonce: number) => Promise<T>): Promise<T> {
+  let nonce = ctx.nonce;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await send(nonce);
+    } catch (e) {
+      if (ctx.nonceGiven || tries >= NONCE_TRIES || !(e instanceof CliError) || e.code !== ErrorCode.MEMPOOL_NONCE_TAKEN) throw e;
+      nonce = await pendingNonce(ctx.client, ctx.address);
+    }
+  }
 }
 
 /** Loads the sender's key, then asks the node for the chain id and the sender's next nonce. */
@@ -51,10 +80,9 @@ export async function senderContext(opts: SenderOptions): Promise<SenderContext>
       throw new CliError('INVALID_PARAMS', `--nonce must be a non-negative integer, got ${JSON.stringify(opts.nonce)}`, 'nonce');
     nonce = Number(opts.nonce);
   } else {
-    // The committed nonce: a tx of ours still pending in the mempool makes this stale; --nonce overrides.
-    nonce = (await client.call<{ nonce: number }>('joule_getAccount', [key.address])).nonce;
+    nonce = await pendingNonce(client, key.address!);
   }
-  return { client, chainId: status.chainId, seed: key.secret, address: key.address!, nonce };
+  return { client, chainId: status.chainId, seed: key.secret, address: key.address!, nonce, nonceGiven: opts.nonce !== undefined };
 }
 
 export interface SubmitOptions {
@@ -148,13 +176,15 @@ function asOptionError(e: unknown): unknown {
 export async function sendTx(opts: TxOptions, build: (ctx: SenderContext, fee: bigint) => Tx | Promise<Tx>, summary: Record<string, unknown>): Promise<void> {
   const fee = parseAmount(opts.fee, 'fee', true);
   const ctx = await senderContext(opts);
-  let tx: Tx;
-  try {
-    tx = await build(ctx, fee);
-  } catch (e) {
-    throw asOptionError(e);
-  }
-  await submitTx(ctx.client, tx, opts, { from: ctx.address, ...summary, fee: fee.toString(), nonce: ctx.nonce });
+  await atFreeNonce(ctx, async (nonce) => {
+    let tx: Tx;
+    try {
+      tx = await build({ ...ctx, nonce }, fee);
+    } catch (e) {
+      throw asOptionError(e);
+    }
+    await submitTx(ctx.client, tx, opts, { from: ctx.address, ...summary, fee: fee.toString(), nonce });
+  });
 }
 
 /**
@@ -166,7 +196,7 @@ export function withSenderOptions(cmd: Command, defaultFee = '10'): Command {
     .requiredOption('--key <file>', "the sender's ed25519 key file")
     .addOption(passphraseFileOption())
     .option('--fee <micro>', `fee in micro-units (the default chain's minimum for this type is ${defaultFee})`, defaultFee)
-    .option('--nonce <n>', "use this nonce instead of the account's committed nonce (to queue several txs)")
+    .option('--nonce <n>', "use this nonce instead of the account's next free one (its pendingNonce at the node)")
     .addOption(rpcOption())
     .option('--wait', 'wait until the transaction is final and print its receipt')
     .option('--timeout <seconds>', 'with --wait: give up after this long', '60')

@@ -5,13 +5,14 @@ import { blsAggregateSignatures, blsSign, parseAddress } from '../../core/keys.t
 import type { DeviceJson, StatusJson, TransactionJson } from '../../core/rpc-json.ts';
 import { telemetrySigningBytes, type Reading } from '../../core/telemetry.ts';
 import { buildDeviceRegister } from '../../core/tx/device-register.ts';
+import { buildDeviceStatus } from '../../core/tx/device-status.ts';
 import { buildTelemetryBatch } from '../../core/tx/telemetry-batch.ts';
 import type { Tx } from '../../core/tx.ts';
 import { intArg } from '../args.ts';
 import { aggregateWithNoble, fleetDevice, fleetRegistration, signReading, type FleetDevice } from '../fleet.ts';
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { loadKey, passphraseFileOption } from './keys.ts';
-import { senderContext, type SenderContext } from './sender.ts';
+import { atFreeNonce, senderContext, type SenderContext } from './sender.ts';
 import { FleetMeters } from '../fleet-meter.ts';
 import { simulateOverGrpc } from './simulate-grpc.ts';
 import { devnetAccountKeys, registerSimulateMarket } from './simulate-market.ts';
@@ -81,36 +82,54 @@ async function send(ctx: SenderContext, tx: Tx): Promise<string> {
   return (await ctx.client.call<{ hash: string }>('joule_sendRawTransaction', [`0x${toHex(tx.bytes)}`])).hash;
 }
 
-/** Registers the devices not yet registered; refuses a device registered with another key or operator. */
+/**
+ * Registers the devices not yet registered, and reactivates those the chain flagged for
+ * inspection (a fleet stopped for a few intervals is flagged for missing data: as their
+ * operator, the simulator has inspected them); refuses a device registered with another key
+ * or operator. A device suspended or revoked stays so: its streams end with DEVICE_INACTIVE.
+ */
 async function register(ctx: SenderContext, fleet: readonly FleetDevice[], opts: SimulateOptions, nonce: { next: number }): Promise<void> {
   const owner = opts.owner === undefined ? parseAddress(ctx.address) : parseAddress(opts.owner, 'owner');
   const me = parseAddress(ctx.address);
   let last: string | undefined;
   let fresh = 0;
+  let reactivated = 0;
+  const sendNext = async (build: (nonce: number) => Tx): Promise<string> =>
+    atFreeNonce({ ...ctx, nonce: nonce.next }, async (n) => {
+      const hash = await send(ctx, build(n));
+      nonce.next = n + 1;
+      return hash;
+    });
   for (const d of fleet) {
     const existing = await ctx.client.call<DeviceJson | null>('joule_getDevice', [d.id]);
     if (existing !== null) {
       if (!equalBytes(fromHexOrUndefined(existing.publicKey)!, d.publicKey) || !equalBytes(parseAddress(existing.operator), me)) {
         throw new CliError('DEVICE_EXISTS', `device ${d.id} is registered with another key or operator (another --seed or --prefix?)`, 'prefix');
       }
+      if (existing.status === 'flagged-for-inspection') {
+        last = await sendNext((n) => buildDeviceStatus({ chainId: ctx.chainId, seed: ctx.seed, nonce: n, fee: 25n, id: d.id, action: 'reactivate' }));
+        reactivated++;
+      }
       continue;
     }
     const device = fleetRegistration(d, ctx.chainId, { owner, kind: opts.kind as DeviceKind, zone: opts.zone, maxW: opts.maxExportW });
-    last = await send(ctx, buildDeviceRegister({ chainId: ctx.chainId, seed: ctx.seed, nonce: nonce.next++, fee: 25n, device }));
+    last = await sendNext((n) => buildDeviceRegister({ chainId: ctx.chainId, seed: ctx.seed, nonce: n, fee: 25n, device }));
     fresh++;
   }
   if (last !== undefined) {
     const t = await waitFinal(ctx, last);
-    if (!t.receipt.success) throw new CliError(t.receipt.code || 'TX_FAILED', `registering the fleet failed: ${last} ${t.receipt.code}`);
+    if (!t.receipt.success) throw new CliError(t.receipt.code || 'TX_FAILED', `registering (or reactivating) the fleet failed: ${last} ${t.receipt.code}`);
     // A device's key signs from the block after its registration's (the node batches under the
     // head's keys): readings sent before the node has that block are refused (TELEMETRY_KEY_ROTATED).
     await waitHeight(ctx, t.blockHeight + 1);
   }
   const ids = fleet.length === 1 ? fleet[0]!.id : `${fleet[0]!.id} … ${fleet[fleet.length - 1]!.id}`;
-  say(opts, `${fleet.length} device(s) (${ids}) operated by ${ctx.address}: ${fresh} registered now`, {
+  const again = reactivated > 0 ? `, ${reactivated} reactivated (flagged for inspection: missed intervals)` : '';
+  say(opts, `${fleet.length} device(s) (${ids}) operated by ${ctx.address}: ${fresh} registered now${again}`, {
     event: 'registered',
     devices: fleet.length,
     registered: fresh,
+    reactivated,
   });
 }
 

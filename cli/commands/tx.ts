@@ -3,7 +3,7 @@ import { isJouleError } from '../../core/errors.ts';
 import { parseAddress } from '../../core/keys.ts';
 import { buildTransfer } from '../../core/tx/transfer.ts';
 import { CliError } from '../rpc-client.ts';
-import { parseAmount, senderContext, submitTx, withSenderOptions, type SenderOptions, type SubmitOptions } from './sender.ts';
+import { parseAmount, sendTx, withSenderOptions, type TxOptions } from './sender.ts';
 import { registerValidatorVoteCommand } from './tx-validator-vote.ts';
 
 /**
@@ -30,13 +30,13 @@ export function registerTxCommands(program: Command): void {
       .description('transfer settlement currency to an address')
       .requiredOption('--to <address>', 'recipient (joule1...)')
       .requiredOption('--amount <micro>', 'amount in micro-units'),
-  ).action(async (opts: SenderOptions & SubmitOptions & { to: string; amount: string; fee: string }) => {
+  ).action(async (opts: TxOptions & { to: string; amount: string }) => {
     const to = parseTo(opts.to);
     const amount = parseAmount(opts.amount, 'amount');
-    const fee = parseAmount(opts.fee, 'fee', true);
-    const ctx = await senderContext(opts);
-    const signed = buildTransfer({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount });
-    await submitTx(ctx.client, signed, opts, { from: ctx.address, to: opts.to, amount: amount.toString(), fee: fee.toString(), nonce: ctx.nonce });
+    await sendTx(opts, (ctx, fee) => buildTransfer({ chainId: ctx.chainId, seed: ctx.seed, nonce: ctx.nonce, fee, to, amount }), {
+      to: opts.to,
+      amount: amount.toString(),
+    });
   });
 
   registerValidatorVoteCommand(tx);

@@ -59,7 +59,7 @@ export function createNodeApi(deps: ApiDeps): NodeApi {
       live(signal, async () => (height <= chain.height ? chain.store.receipts(height) : undefined)),
     getAccount(address: Uint8Array): AccountView {
       const a = getAccount(chain.world, address);
-      return { nonce: a.nonce, balance: a.balance, locked: a.locked, roles: bitsToRoles(a.roles) };
+      return { nonce: a.nonce, pendingNonce: admission.nextNonce(address), balance: a.balance, locked: a.locked, roles: bitsToRoles(a.roles) };
     },
     async submitTransaction(bytes: Uint8Array): Promise<{ hash: Uint8Array }> {
       const tx = await admission.submit(bytes, 'rpc');

@@ -50,8 +50,11 @@ function setup(
     refusal?: (tx: Tx) => JouleError | undefined;
     limits?: Partial<AggregatorLimits>;
     gate?: (g: BatchGate) => AggregatorDeps['gate'];
+    /** Nonces of pooled txs of the account that are not batches (grid commands sent from the CLI). */
+    others?: ReadonlySet<number>;
   } = {},
 ) {
+  const others = opts.others ?? new Set<number>();
   /** Devices changed since their readings were verified. */
   const changed = new Map<string, Partial<DeviceRecord>>();
   const gate = new BatchGate({
@@ -76,9 +79,10 @@ function setup(
       maxTxBytes: () => 64 * 1024,
       poolNonce: () => {
         let n = state.accountNonce;
-        while (admitted.has(n)) n++;
+        while (admitted.has(n) || others.has(n)) n++;
         return n;
       },
+      poolHolds: (n) => admitted.has(n) || others.has(n),
       pending: (hash) => [...admitted.values()].some((t) => toHex(t.hash) === toHex(hash)),
       device: (id) => record(id, changed.get(id)),
       params: () => ({ ...DEVNET_PARAMS, ...opts.params }),
@@ -249,6 +253,48 @@ describe('Aggregator', () => {
     expect(s.devicesOf(s.submitted[0]!.tx)).toEqual(['b']);
     expect(await verdicts).toMatchObject([{ ok: false, code: ErrorCode.TELEMETRY_SKEW }, { ok: true }]);
   });
+  it('a pooled tx of the account that is not a batch (a grid command sent from the CLI) keeps its nonce, in the run or past a gap', async () => {
+    const s = setup({ others: new Set([1, 3]) });
+    for (const d of ['a', 'b', 'c']) {
+      s.a.add([reading(d, 0), reading(`${d}2`, 0)]);
+      await s.a.drain();
+    }
+    expect(s.submitted.map((x) => x.tx.nonce)).toEqual([0, 2, 4]);
+  });
+
+  it('admission learns which nonces its batches hold: from the check until the batch leaves the pool, against any other tx of the account', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const s = setup({
+      gate: (g) => ({
+        check: async (readings) => {
+          await held;
+          return g.check(readings);
+        },
+        keepTogether: (kept, removed) => g.keepTogether(kept, removed),
+      }),
+    });
+    expect(s.a.after).toBe(0);
+    s.a.add([reading('a', 0), reading('b', 0)]);
+    // In its check: nonce 0 is held, though no tx is built yet.
+    const someTx = (nonce: number, from = AGGREGATOR) => ({ from, nonce, hash: new Uint8Array(32).fill(nonce + 1) }) as unknown as Tx;
+    expect(s.a.takes(someTx(0))).toBe(true);
+    expect(s.a.takes(someTx(1))).toBe(false);
+    expect(s.a.takes(someTx(0, new Uint8Array(20)))).toBe(false);
+    expect(s.a.after).toBe(1);
+    release();
+    await s.a.drain();
+    // Pending: the batch itself is not refused, another tx at its nonce is.
+    const batch = s.submitted[0]!.tx;
+    expect(s.a.takes(batch)).toBe(false);
+    expect(s.a.takes(someTx(0))).toBe(true);
+    // Included (it left the pool): the nonce is the chain's to refuse now, not ours.
+    s.admitted.delete(0);
+    s.state.accountNonce = 1;
+    expect(s.a.takes(someTx(0))).toBe(false);
+    expect(s.a.after).toBe(0);
+  });
+
   it('up to three batches are in the check at once, each at its own nonce, in order; the next waits for one to be done', async () => {
     let inCheck = 0;
     let most = 0;

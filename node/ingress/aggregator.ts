@@ -1,4 +1,4 @@
-import { toHex } from '../../core/bytes.ts';
+import { equalBytes, toHex } from '../../core/bytes.ts';
 import type { DeviceRecord } from '../../core/device.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import type { EnergyParams } from '../../core/params.ts';
@@ -69,6 +69,8 @@ export interface AggregatorDeps {
   readonly maxTxBytes: () => number;
   /** The account's next nonce counting its pending txs (Mempool.nextNonce over the state's nonce). */
   readonly poolNonce: () => number;
+  /** Whether a pooled tx of the account has this nonce (Mempool.hasNonce): past the run, ours or another's. */
+  readonly poolHolds: (nonce: number) => boolean;
   /** Whether the tx is still in the mempool. */
   readonly pending: (hash: Uint8Array) => boolean;
   /** The device's record in the latest state. */
@@ -132,8 +134,11 @@ export class Aggregator {
   private checks = 0;
   /** The batch delay ran out while MAX_CHECKS batches were in the check: the next goes out partial once one is done. */
   private due = false;
-  /** Our batches in admission (hash undefined) or admitted and not yet seen to leave the pool, by nonce. */
-  private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; devices: ReadonlySet<string> }>();
+  /**
+   * Our batches in their check or admission (hash undefined) or admitted and not yet seen to
+   * leave the pool, by nonce; `submitted` is the batch's hash from its submission on.
+   */
+  private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; submitted?: Uint8Array; devices: ReadonlySet<string> }>();
   private readonly sent = new Map<string, { deviceId: string; timestampUs: bigint }[]>();
   /** The fee last paid at each nonce not yet spent (a refill outbids it). */
   private readonly fees = new Map<number, bigint>();
@@ -229,10 +234,31 @@ export class Aggregator {
     // Batches below `base` are still tracked while pending: dropped later, their devices matter to the refill.
     for (const [n, o] of this.outstanding) if (o.hash !== undefined && !this.deps.pending(o.hash)) this.outstanding.delete(n);
     let nonce = base;
-    while (this.outstanding.has(nonce)) nonce++;
+    // Past the run, a pooled tx not ours (the account's grid command, sent from the CLI) keeps its nonce.
+    while (this.outstanding.has(nonce) || this.deps.poolHolds(nonce)) nonce++;
     const later = new Set<string>();
     for (const [n, o] of this.outstanding) if (n > nonce) for (const d of o.devices) later.add(d);
     return { nonce, later };
+  }
+
+  /** The aggregator's account (OwnNonces: admission keeps its nonces for its batches). */
+  get address(): Uint8Array {
+    return this.deps.address;
+  }
+
+  /** Whether `tx`, of our account but not a batch of ours, takes a nonce a batch of ours holds (OwnNonces). */
+  takes(tx: Tx): boolean {
+    if (!equalBytes(tx.from, this.deps.address)) return false;
+    const slot = this.outstanding.get(tx.nonce);
+    if (slot === undefined || (slot.hash !== undefined && !this.deps.pending(slot.hash))) return false;
+    return slot.submitted === undefined || !equalBytes(slot.submitted, tx.hash);
+  }
+
+  /** Past every nonce a batch of ours holds, 0 when none does (OwnNonces). */
+  get after(): number {
+    let after = 0;
+    for (const [n, o] of this.outstanding) if (n >= after && (o.hash === undefined || this.deps.pending(o.hash))) after = n + 1;
+    return after;
   }
 
   /** A batch built now, at keys of `keyHeight`. */
@@ -359,7 +385,7 @@ export class Aggregator {
    * rest go again at the same nonce (each round drops one reading at least: it ends).
    */
   private submitBatch(tx: Tx, readings: readonly KeyedReading[], nonce: number, fee: bigint): void {
-    const slot = { hash: undefined as Uint8Array | undefined, devices: new Set(readings.map((r) => r.deviceId)) };
+    const slot = { hash: undefined as Uint8Array | undefined, submitted: tx.hash, devices: new Set(readings.map((r) => r.deviceId)) };
     this.outstanding.set(nonce, slot);
     const key = toHex(tx.hash);
     const ids = readings.map((r) => ({ deviceId: r.deviceId, timestampUs: r.timestampUs }));

@@ -111,6 +111,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
         keyHeight: () => chain.height,
         maxTxBytes: () => chain.nextBlockContext().params.maxTxBytes,
         poolNonce: () => p.mempool.nextNonce(address, getAccount(chain.world, address).nonce),
+        poolHolds: (nonce) => p.mempool.hasNonce(address, nonce),
         pending: (hash) => p.mempool.has(hash),
         device: (id) => getDevice(chain.world, id),
         params: () => chain.nextBlockContext().params,
@@ -132,6 +133,7 @@ export async function startIngress(p: IngressParts): Promise<RunningIngress> {
       { maxReadings: config.ingress.maxBatchReadings, maxDelayMs: config.ingress.maxBatchDelayMs, fee: BigInt(config.ingress.batchFee) },
     );
     aggregator = agg;
+    p.admission.ownNonces(agg);
     unsubscribe.push(
       p.events.on('tx-included', (t) => {
         if (t.tx.type === 20) agg.included(t.tx.hash, t.height, t.receipt.success ? undefined : t.receipt.code, skippedDevices(t.receipt.events));

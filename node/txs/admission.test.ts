@@ -120,6 +120,35 @@ describe('async admission', () => {
     expect(admission.pending).toBe(0);
   });
 
+  it("refuses another tx of the node's own sender at a nonce it holds (MEMPOOL_NONCE_TAKEN), also one taken while the tx was checked, and counts past the held nonces", async () => {
+    const held = new HeldVerifier();
+    const { mempool, admission, rejections } = await setup(held);
+    const ours = new Set<number>([0]);
+    const aliceAddress = addressFromPublicKey(alice.publicKey);
+    admission.ownNonces({
+      address: aliceAddress,
+      takes: (tx) => toHex(tx.from) === toHex(aliceAddress) && ours.has(tx.nonce),
+      get after() {
+        return Math.max(0, ...[...ours].map((n) => n + 1));
+      },
+    });
+    expect(admission.nextNonce(aliceAddress)).toBe(1);
+    expect(admission.nextNonce(addressFromPublicKey(bob.publicKey))).toBe(0);
+    expect(await codeOf(admission.submit(transfer(alice, 0).bytes, 'rpc'))).toMatch(/^MEMPOOL_NONCE_TAKEN .*next free nonce is 1/);
+    // Nonce 1 is free when submitted, and taken by the node's sender while its signature is checked.
+    const racing = admission.submit(transfer(alice, 1).bytes, 'gossip');
+    ours.add(1);
+    await held.release('forward');
+    expect(await codeOf(racing)).toMatch(/^MEMPOOL_NONCE_TAKEN/);
+    expect(await rejections('MEMPOOL_NONCE_TAKEN')).toBe(2);
+    // Another sender, or a free nonce, goes in as ever.
+    const fine = [admission.submit(transfer(alice, 2).bytes, 'rpc'), admission.submit(transfer(bob, 0).bytes, 'rpc')];
+    await held.release('forward');
+    expect(await Promise.all(fine.map(codeOf))).toEqual(['admitted', 'admitted']);
+    expect(mempool.size).toBe(2);
+    expect(admission.nextNonce(aliceAddress)).toBe(2);
+  });
+
   it('rejects a bad signature as TX_BAD_SIGNATURE naming the field, counts it, and admits the next tx of that sender', async () => {
     const { mempool, admission, rejections } = await setup(new SameThreadVerifier());
     const good = transfer(bob, 0);

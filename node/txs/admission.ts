@@ -1,3 +1,4 @@
+import { equalBytes } from '../../core/bytes.ts';
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
 import { verifySignatureSet } from '../../core/signature-sets.ts';
 import { decodeTx, type Tx } from '../../core/tx.ts';
@@ -35,6 +36,20 @@ const WAITERS_PER_TURN = 256;
 export const REVALIDATE_PER_BLOCK = { txs: 1024, bytes: 512 * 1024 } as const;
 
 /**
+ * The nonces of one account that this node holds for txs it sends itself: its aggregator's
+ * telemetry batches (node/ingress/aggregator.ts), from its check until it leaves the pool.
+ * The account is also the devices' operator, which issues their grid commands and registers
+ * them from the CLI, so a tx of the account from elsewhere can meet a batch at its nonce.
+ */
+export interface OwnNonces {
+  readonly address: Uint8Array;
+  /** Whether `tx` is not one of ours and takes a nonce we hold. */
+  takes(tx: Tx): boolean;
+  /** Past every nonce we hold (0 when none). */
+  readonly after: number;
+}
+
+/**
  * The one door into the mempool, for RPC and gossip alike: decode, the cheap rules against
  * the head state (chain, type, fee, nonce window, balance, body), then the signatures
  * through the chain's verification service (off the event loop; mempool priority, telemetry
@@ -62,6 +77,8 @@ export class TxAdmission {
   private readonly senderTail = new Map<string, Promise<void>>();
   /** Wall-clock ms, told to the mempool (admission times, for expiry). */
   private readonly clock: () => number;
+  /** The nonces this node's own sender holds (ownNonces). */
+  private own: OwnNonces | undefined;
 
   constructor(
     chain: Chain,
@@ -81,6 +98,26 @@ export class TxAdmission {
     this.revalidatePerBlock = opts.revalidatePerBlock ?? REVALIDATE_PER_BLOCK;
     this.clock = opts.clock ?? Date.now;
     this.waiting = new WaitingRoom(opts.waiting ?? ADMISSION_WAITING);
+  }
+
+  /**
+   * The node's own sender (its aggregator): a tx of the same account from anywhere else that
+   * would take a nonce it holds is refused with MEMPOOL_NONCE_TAKEN, so that neither replaces
+   * the other in the pool (a batch's fee outbids a grid command's; a high fee would outbid a
+   * batch and lose its readings).
+   */
+  ownNonces(own: OwnNonces): void {
+    this.own = own;
+  }
+
+  /**
+   * The next nonce a new tx of `address` can take here without replacing one: past its
+   * pooled txs (in a run from its account nonce) and, for the node's own sender, past the
+   * nonces that holds (joule_getAccount's pendingNonce).
+   */
+  nextNonce(address: Uint8Array): number {
+    const pooled = this.mempool.nextNonce(address, getAccount(this.chain.world, address).nonce);
+    return this.own !== undefined && equalBytes(address, this.own.address) ? Math.max(pooled, this.own.after) : pooled;
   }
 
   /** Txs whose signatures are being verified now. */
@@ -128,6 +165,7 @@ export class TxAdmission {
     // pool would refuse (the sender's pending txs already spend its balance; full), never
     // cost a verification.
     let valid = validateTx(ctx.world, tx, this.entering(ctx), { allowFutureNonce: true, verifySignature: false });
+    this.refuseOwnNonce(tx);
     this.mempool.precheck(tx, this.poolMeta(tx, valid, ctx));
     const { verifiedTxs } = this.chain.signatures;
     let sets: TxSignatureSet[] = verifiedTxs.has(tx.hash) ? [] : txSignatureSets(ctx.world, tx, ctx);
@@ -157,6 +195,7 @@ export class TxAdmission {
       const now = this.chain.nextBlockContext();
       if (now !== ctx) valid = validateTx(now.world, tx, this.entering(now), { allowFutureNonce: true, verifySignature: false });
       if (skipped && !verifiedTxs.has(tx.hash)) throw new JouleError(ErrorCode.TX_NONCE_TOO_LOW, 'a block has used this nonce', 'tx.nonce');
+      this.refuseOwnNonce(tx); // the node's sender may have taken the nonce while this one was checked
       this.mempool.add(tx, this.poolMeta(tx, valid, now)); // its check put it in the cache (checkSignatures)
       this.updateGauges();
     } finally {
@@ -317,6 +356,15 @@ export class TxAdmission {
     this.metrics.poolSize(this.mempool.size, this.mempool.bytes);
     const { byTier, bytesByTier } = this.mempool.stats();
     for (const tier of TIERS) this.metrics.tierSize(tier, byTier[tier] ?? 0, bytesByTier[tier] ?? 0);
+  }
+
+  private refuseOwnNonce(tx: Tx): void {
+    if (this.own?.takes(tx) === true)
+      throw new JouleError(
+        ErrorCode.MEMPOOL_NONCE_TAKEN,
+        `nonce ${tx.nonce} is held by this node's own telemetry batch from the same account; the next free nonce is ${this.nextNonce(tx.from)} (joule_getAccount's pendingNonce)`,
+        'tx.nonce',
+      );
   }
 
   private rejected(e: unknown, source: string): unknown {

@@ -77,7 +77,14 @@ export function transactionMessage(t: TxLookup, describe: (tx: TxLookup['tx']) =
 }
 
 export function accountMessage(address: Uint8Array, a: AccountView) {
-  return { address: formatAddress(address), nonce: u64(a.nonce), balance: u64(a.balance), locked: u64(a.locked), roles: [...a.roles] };
+  return {
+    address: formatAddress(address),
+    nonce: u64(a.nonce),
+    balance: u64(a.balance),
+    locked: u64(a.locked),
+    roles: [...a.roles],
+    pending_nonce: u64(a.pendingNonce ?? a.nonce),
+  };
 }
 
 export function deviceMessage(d: DeviceRecord) {

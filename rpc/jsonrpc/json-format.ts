@@ -127,6 +127,7 @@ export function formatAccount(address: Uint8Array, a: AccountView): AccountJson 
   return {
     address: formatAddress(address),
     nonce: a.nonce,
+    pendingNonce: a.pendingNonce ?? a.nonce,
     balance: a.balance.toString(),
     locked: a.locked.toString(),
     roles: [...a.roles],

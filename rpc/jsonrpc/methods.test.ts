@@ -93,9 +93,16 @@ describe('methods: happy paths and shapes', () => {
 
   it('joule_getAccount: known and unknown (empty) accounts, amounts as strings', async () => {
     const a = formatAddress(node.alice.address);
-    expect((await call('joule_getAccount', [a])).result).toEqual({ address: a, nonce: 0, balance: '100000000000000000000', locked: '5', roles: ['dso'] });
+    expect((await call('joule_getAccount', [a])).result).toEqual({
+      address: a,
+      nonce: 0,
+      pendingNonce: 0,
+      balance: '100000000000000000000',
+      locked: '5',
+      roles: ['dso'],
+    });
     const b = formatAddress(new Uint8Array(20).fill(3));
-    expect((await call('joule_getAccount', [b])).result).toEqual({ address: b, nonce: 0, balance: '0', locked: '0', roles: [] });
+    expect((await call('joule_getAccount', [b])).result).toEqual({ address: b, nonce: 0, pendingNonce: 0, balance: '0', locked: '0', roles: [] });
   });
 
   it('joule_sendRawTransaction returns the hash', async () => {

@@ -80,6 +80,7 @@ export async function startHarness(
       keyHeight: () => 2,
       maxTxBytes: () => DEVNET_PARAMS.maxTxBytes,
       poolNonce: () => nonce,
+      poolHolds: (n) => n < nonce,
       pending: () => false,
       device: (id) => devices.get(id),
       params: () => DEVNET_PARAMS,
