@@ -133,7 +133,7 @@ describe('joule query readings|intervals|health', () => {
     fake.readings.push({ deviceId: 'pv-0', timestampUs: T, netEnergyWh: -7n, stateOfChargePercent: 0, height: 4 });
     fake.intervals.push({ ...openInterval('pv-0', 1_700_000_010_000), readings: 1, exportWh: 7n, status: 'closed', mintedWh: 7n });
     const readings = await cli(['query', 'readings', 'pv-0', '--rpc', rpc]);
-    expect(readings.stdout).toContain('1700000000000000 µs        -7 Wh');
+    expect(readings.stdout).toContain('2023-11-14T22:13:20.000000Z   1700000000000000 µs        -7 Wh');
     const intervals = JSON.parse((await cli(['query', 'intervals', 'pv-0', '--rpc', rpc, '--json'])).stdout);
     expect(intervals.intervals[0]).toMatchObject({ status: 'closed', mintedWh: '7' });
     const health = await cli(['query', 'health', 'pv-0', '--rpc', rpc]);

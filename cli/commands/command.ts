@@ -101,7 +101,7 @@ export function registerCommandCommands(program: Command): void {
       if (opts.json === true) process.stdout.write(`${JSON.stringify(issued)}\n`);
       else
         process.stdout.write(
-          `issued   ${String(issued.commandId)}\nanchor   ${String(issued.txHash)}\ntype     ${opts.type}\ntargets  ${deviceIds.join(', ')}\nuntil    ${String(issued.validUntilUs)} us\n`,
+          `issued   ${String(issued.commandId)}\nanchor   ${String(issued.txHash)}\ntype     ${opts.type}\ntargets  ${deviceIds.join(', ')}\nuntil    ${new Date(Number(BigInt(String(issued.validUntilUs)) / 1000n)).toISOString()} (${String(issued.validUntilUs)} µs)\n`,
         );
     });
 }

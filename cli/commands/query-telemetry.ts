@@ -13,6 +13,11 @@ function integer(v: string | undefined, flag: string, digits: number): string | 
   return v;
 }
 
+/** A µs timestamp (a reading's: never negative) as ISO 8601 to the µs (the µs figure stays beside it: --from-us and --to-us take it). */
+function isoMicros(us: bigint): string {
+  return new Date(Number(us / 1000n)).toISOString().replace('Z', `${String(us % 1000n).padStart(3, '0')}Z`);
+}
+
 async function queryReadings(id: string, opts: QueryOptions & { fromUs?: string; toUs?: string; limit?: string }): Promise<void> {
   const q: Record<string, unknown> = {};
   const from = integer(opts.fromUs, 'from-us', 19);
@@ -25,7 +30,8 @@ async function queryReadings(id: string, opts: QueryOptions & { fromUs?: string;
   if (opts.json === true) return printJson(page);
   print([
     ...page.readings.map(
-      (r) => `${r.timestampUs.padStart(17)} µs  ${r.netEnergyWh.padStart(8)} Wh  soc ${String(r.stateOfChargePercent).padStart(3)}%  block ${r.height}`,
+      (r) =>
+        `${isoMicros(BigInt(r.timestampUs))}  ${r.timestampUs.padStart(17)} µs  ${r.netEnergyWh.padStart(8)} Wh  soc ${String(r.stateOfChargePercent).padStart(3)}%  block ${r.height}`,
     ),
     page.nextFromUs === null
       ? `(${page.readings.length} reading(s), end of range)`
