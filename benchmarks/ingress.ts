@@ -192,6 +192,27 @@ async function call<T>(url: string, method: string, params: unknown[] = []): Pro
  */
 export type OfferedRate = number | { readonly ceilingShare: number };
 
+/** Issue 10's target: at least this share of the ceiling final, with p99 send-to-final under this, and every block with readings carrying a transfer and a retirement. */
+const TARGET = { ceilingShare: 0.6, p99Ms: 3000 } as const;
+
+/**
+ * What `npm run bench` offers: a little above the target's share, which is a floor. The offer
+ * knows only the ceiling measured before the run, the ratio uses the mean of that and the one
+ * after it; and a run that keeps up finals what it is offered, so an offer of exactly 60 %
+ * measures 60 % less the ceiling's rise during the run, whichever way the machine's speed went.
+ */
+export const DEFAULT_OFFER: OfferedRate = { ceilingShare: 0.61 };
+
+/** Whether a run met the target, and if not, which parts it missed. */
+function verdict(r: IngressBenchResult): string {
+  const missed: string[] = [];
+  if (r.finalPerSecond < TARGET.ceilingShare * r.ceilingPerSecond) missed.push(`below ${100 * TARGET.ceilingShare} % of the ceiling`);
+  if (r.p99Ms === null || r.p99Ms >= TARGET.p99Ms) missed.push(`p99 not under ${TARGET.p99Ms / 1000} s`);
+  if (r.blocksWithReadingsAndTransfers < r.blocksWithReadings || r.blocksWithReadingsAndRetirements < r.blocksWithReadings)
+    missed.push('a block with readings but without a transfer or a retirement');
+  return missed.length === 0 ? 'met' : `not met: ${missed.join('; ')}`;
+}
+
 export async function runIngressBenchmark(opts: { devices: number; rate: OfferedRate; seconds: number }): Promise<IngressBenchResult> {
   const before = aggregateVerifyRate();
   const edBefore = ed25519Rate();
@@ -444,11 +465,12 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
     `  ceiling  2 cores x blst aggregate-verify ${n(r.aggregateVerifyPerSecond)} readings/s / (4 validators + 1 ingress)   ${n(r.ceilingPerSecond)} readings/s`,
     `           (blst measured before the run ${n(r.aggregateVerifyBeforeAfter[0])}, after it ${n(r.aggregateVerifyBeforeAfter[1])}: the offer comes from the first, the ratio from the mean)`,
     `  machine speed outside blst: node:crypto Ed25519 ${n(r.ed25519PerSecond)} verifies/s on one core (usually 11,700-12,000 here); JavaScript: ${n(r.codecPerSecond)} readings/s through the codec on one core, ${fixed(r.codecPerSecond / r.aggregateVerifyPerSecond, 0)} x blst's rate`,
-    `  readings final/s (offered ${n(r.offeredPerSecond)}/s, sent ${n(r.sentPerSecond)}/s)         ${n(r.finalPerSecond)} readings/s  (${((100 * r.finalPerSecond) / r.ceilingPerSecond).toFixed(1)} % of ceiling; target 60.0 %)`,
-    `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < 3 s)`,
+    `  readings final/s (offered ${n(r.offeredPerSecond)}/s, sent ${n(r.sentPerSecond)}/s)         ${n(r.finalPerSecond)} readings/s  (${((100 * r.finalPerSecond) / r.ceilingPerSecond).toFixed(2)} % of ceiling; target at least ${100 * TARGET.ceilingShare} %)`,
+    `  send-to-final latency p50 / p99                      ${r.p50Ms ?? '-'} / ${r.p99Ms ?? '-'} ms (target p99 < ${TARGET.p99Ms / 1000} s)`,
     `  the same by 5 s window of the run (readings final in it), s: ${r.windowsMs.map(([p50, p99]) => `${inSeconds(p50)} / ${inSeconds(p99)}`).join(', ')}`,
     `  alongside: transfers (peer_to_peer) ${r.transfersIncluded}/${r.transfersSent} included, retirements (carbon_credit) ${r.retirementsIncluded}/${r.retirementsSent} included`,
     `  blocks with readings that also carried a transfer ${r.blocksWithReadingsAndTransfers}/${r.blocksWithReadings}, a retirement ${r.blocksWithReadingsAndRetirements}/${r.blocksWithReadings}`,
+    `  the target (at least ${100 * TARGET.ceilingShare} % of the ceiling final, p99 under ${TARGET.p99Ms / 1000} s, a transfer and a retirement in every block with readings): ${verdict(r)}`,
     `  the slowest blocks (time to the next one): ${r.slowestBlocks.map((b) => `${b.height} ${fixed(b.toNextS, 1)} s${b.closesInterval ? ' (the interval close begins)' : b.mintsTokens ? ' (the interval close)' : ''}`).join(', ')}`,
     `  validator-0 over the run: a block every ${fixed(r.blockIntervalS, 2)} s, ${r.roundChanges} round change(s); mempool age at inclusion ${listed(r.inclusionAgeS, 2, 's')}; block stages ${listed(r.blockStageMs, 0, 'ms')}`,
     `  validator-0's readings, mean age on reaching each stage: ${listed(r.readingAgeS, 2, 's')}`,
@@ -461,8 +483,8 @@ export function formatIngressBenchmark(r: IngressBenchResult): string {
 
 if (import.meta.main) {
   // A rate, or a share of the ceiling: `60%`.
-  const arg = process.argv[2] ?? '60%';
-  const rate: OfferedRate = arg.endsWith('%') ? { ceilingShare: Number(arg.slice(0, -1)) / 100 } : Number(arg);
+  const arg = process.argv[2];
+  const rate: OfferedRate = arg === undefined ? DEFAULT_OFFER : arg.endsWith('%') ? { ceilingShare: Number(arg.slice(0, -1)) / 100 } : Number(arg);
   const seconds = Number(process.argv[3] ?? 30);
   console.log(formatIngressBenchmark(await runIngressBenchmark({ devices: 400, rate, seconds })));
 }

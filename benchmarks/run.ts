@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { runDevnetBenchmark, type LoadResult } from './devnet.ts';
 import { formatEnergyBenchmarks, runEnergyBenchmarks } from './energy.ts';
-import { formatIngressBenchmark, runIngressBenchmark } from './ingress.ts';
+import { DEFAULT_OFFER, formatIngressBenchmark, runIngressBenchmark } from './ingress.ts';
 import { formatIntervalCloseBenchmark, runIntervalCloseBenchmark } from './interval-close.ts';
 import { formatMempoolBenchmarks, runMempoolBenchmarks } from './mempool.ts';
 import { formatStateBenchmarks, runStateBenchmarks } from './state.ts';
@@ -69,7 +69,7 @@ if (want('mempool')) {
   console.log();
 }
 if (want('ingress')) {
-  console.log(formatIngressBenchmark(await runIngressBenchmark({ devices: 400, rate: { ceilingShare: 0.6 }, seconds: quick ? 20 : 40 })));
+  console.log(formatIngressBenchmark(await runIngressBenchmark({ devices: 400, rate: DEFAULT_OFFER, seconds: quick ? 20 : 40 })));
   console.log();
 }
 if (want('devnet1')) {
