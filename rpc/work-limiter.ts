@@ -14,8 +14,8 @@ interface Waiter {
   gone: boolean;
 }
 
-export const COSTLY_REQUESTS_RUNNING = 16;
-export const COSTLY_REQUESTS_WAITING = 1024;
+const COSTLY_REQUESTS_RUNNING = 16;
+const COSTLY_REQUESTS_WAITING = 1024;
 
 export class WorkLimiter {
   readonly maxRunning: number;

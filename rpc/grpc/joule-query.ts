@@ -8,7 +8,7 @@ import type { NodeApi, RpcLogger, StoredBlock } from '../node-api.ts';
 import { accountMessage, blockMessage, certificateRecordMessage, deviceMessage, transactionMessage, utxoMessage } from './joule-messages.ts';
 import { toServiceError } from './status.ts';
 import { WorkLimiter } from '../work-limiter.ts';
-import { cancelled } from '../jsonrpc/cancel.ts';
+import { cancelled } from '../cancel.ts';
 
 /** Most entries one list call returns (and the default). */
 export const MAX_QUERY_PAGE = 100;

@@ -29,7 +29,7 @@ export interface TransportLimits {
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 16;
+const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 16;
 
 const MiB = 1024 * 1024;
 

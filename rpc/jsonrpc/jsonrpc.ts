@@ -4,7 +4,7 @@
  * never puts a stack trace on the wire: unexpected errors become -32603 and are logged.
  */
 import { ErrorCode, isJouleError, JouleError } from '../../core/errors.ts';
-import { cancelled, throwIfCancelled } from './cancel.ts';
+import { cancelled, throwIfCancelled } from '../cancel.ts';
 import type { WorkLimiter } from '../work-limiter.ts';
 import { hex } from './json-format.ts';
 import type { RpcMetrics } from '../metrics.ts';
@@ -44,7 +44,7 @@ export type Transport = 'http' | 'ws';
 
 /**
  * Per-call context; `session` is the WebSocket connection's state (undefined over HTTP).
- * `signal` is aborted once the client is gone: handlers pass it on and stop (cancel.ts).
+ * `signal` is aborted once the client is gone: handlers pass it on and stop (rpc/cancel.ts).
  */
 export interface CallContext {
   transport: Transport;

@@ -19,7 +19,7 @@ import { addAgreementMethods } from './agreement-methods.ts';
 import type { MethodHandler, RequestCost } from './jsonrpc.ts';
 import type { NodeApi, StoredBlock } from '../node-api.ts';
 import { decodeTx } from '../../core/tx.ts';
-import { checkpoint } from './cancel.ts';
+import { checkpoint } from '../cancel.ts';
 
 // ---------------- methods ----------------
 

@@ -4,7 +4,7 @@
  * the event loop run, so that a closed connection is noticed at all while they work.
  */
 import { setImmediate } from 'node:timers/promises';
-import { ErrorCode, JouleError } from '../../core/errors.ts';
+import { ErrorCode, JouleError } from '../core/errors.ts';
 
 export function cancelled(): JouleError {
   return new JouleError(ErrorCode.REQUEST_CANCELLED, 'the client went away; the request was stopped');
