@@ -120,6 +120,13 @@ const MAX_CHECKS = 3;
 /** Batches sent and not yet final, remembered for their 'final' acknowledgements (oldest forgotten first). */
 const MAX_TRACKED_BATCHES = 1024;
 
+/** A batch of ours at its nonce: `hash` once admitted, `submitted` (its hash) from its submission on. */
+interface Slot {
+  hash: Uint8Array | undefined;
+  submitted?: Uint8Array;
+  readonly devices: ReadonlySet<string>;
+}
+
 export class Aggregator {
   private readonly deps: AggregatorDeps;
   private readonly limits: AggregatorLimits;
@@ -135,10 +142,10 @@ export class Aggregator {
   /** The batch delay ran out while MAX_CHECKS batches were in the check: the next goes out partial once one is done. */
   private due = false;
   /**
-   * Our batches in their check or admission (hash undefined) or admitted and not yet seen to
-   * leave the pool, by nonce; `submitted` is the batch's hash from its submission on.
+   * Our batches by nonce, from their check until they are seen to leave the pool (a slot
+   * whose batch left is forgotten at the next nonce chosen).
    */
-  private readonly outstanding = new Map<number, { hash: Uint8Array | undefined; submitted?: Uint8Array; devices: ReadonlySet<string> }>();
+  private readonly outstanding = new Map<number, Slot>();
   private readonly sent = new Map<string, { deviceId: string; timestampUs: bigint }[]>();
   /** The fee last paid at each nonce not yet spent (a refill outbids it). */
   private readonly fees = new Map<number, bigint>();
@@ -232,7 +239,7 @@ export class Aggregator {
   private nextNonce(): { nonce: number; later: Set<string> } {
     const base = this.deps.poolNonce();
     // Batches below `base` are still tracked while pending: dropped later, their devices matter to the refill.
-    for (const [n, o] of this.outstanding) if (o.hash !== undefined && !this.deps.pending(o.hash)) this.outstanding.delete(n);
+    for (const [n, o] of this.outstanding) if (!this.holds(o)) this.outstanding.delete(n);
     let nonce = base;
     // Past the run, a pooled tx not ours (the account's grid command, sent from the CLI) keeps its nonce.
     while (this.outstanding.has(nonce) || this.deps.poolHolds(nonce)) nonce++;
@@ -250,15 +257,20 @@ export class Aggregator {
   takes(tx: Tx): boolean {
     if (!equalBytes(tx.from, this.deps.address)) return false;
     const slot = this.outstanding.get(tx.nonce);
-    if (slot === undefined || (slot.hash !== undefined && !this.deps.pending(slot.hash))) return false;
+    if (slot === undefined || !this.holds(slot)) return false;
     return slot.submitted === undefined || !equalBytes(slot.submitted, tx.hash);
   }
 
   /** Past every nonce a batch of ours holds, 0 when none does (OwnNonces). */
   get after(): number {
     let after = 0;
-    for (const [n, o] of this.outstanding) if (n >= after && (o.hash === undefined || this.deps.pending(o.hash))) after = n + 1;
+    for (const [n, o] of this.outstanding) if (n >= after && this.holds(o)) after = n + 1;
     return after;
+  }
+
+  /** Whether a batch's slot still holds its nonce: the batch is in its check or admission, or still pooled (it has not been included or dropped). */
+  private holds(slot: Slot): boolean {
+    return slot.hash === undefined || this.deps.pending(slot.hash);
   }
 
   /** A batch built now, at keys of `keyHeight`. */
