@@ -18,6 +18,7 @@ import { intArg } from '../args.ts';
 import { CliError, rpcOption } from '../rpc-client.ts';
 import { passphraseFileOption } from './keys.ts';
 import { deviceIdArg } from './query-devices.ts';
+import { isoMicros } from './read-output.ts';
 import { atFreeNonce, parseAmount, senderContext, type SenderOptions } from './sender.ts';
 
 interface IssueOptions extends SenderOptions {
@@ -101,7 +102,7 @@ export function registerCommandCommands(program: Command): void {
       if (opts.json === true) process.stdout.write(`${JSON.stringify(issued)}\n`);
       else
         process.stdout.write(
-          `issued   ${String(issued.commandId)}\nanchor   ${String(issued.txHash)}\ntype     ${opts.type}\ntargets  ${deviceIds.join(', ')}\nuntil    ${new Date(Number(BigInt(String(issued.validUntilUs)) / 1000n)).toISOString()} (${String(issued.validUntilUs)} µs)\n`,
+          `issued   ${String(issued.commandId)}\nanchor   ${String(issued.txHash)}\ntype     ${opts.type}\ntargets  ${deviceIds.join(', ')}\nuntil    ${isoMicros(BigInt(String(issued.validUntilUs)))} (${String(issued.validUntilUs)} µs)\n`,
         );
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { DeviceHealthJson, IntervalTotalsListJson, ReadingListJson } from '../../core/rpc-json.ts';
 import { CliError } from '../rpc-client.ts';
 import { deviceIdArg } from './query-devices.ts';
-import { printJson, printLines as print, readClient as client, type ReadOptions as QueryOptions } from './read-output.ts';
+import { isoMicros, printJson, printLines as print, readClient as client, type ReadOptions as QueryOptions } from './read-output.ts';
 
 /** `joule query readings|intervals|health`: what a device's telemetry left on chain. */
 
@@ -11,11 +11,6 @@ function integer(v: string | undefined, flag: string, digits: number): string | 
   if (!new RegExp(`^[0-9]{1,${digits}}$`).test(v))
     throw new CliError('INVALID_PARAMS', `--${flag} must be a non-negative integer, got ${JSON.stringify(v)}`, flag);
   return v;
-}
-
-/** A µs timestamp (a reading's: never negative) as ISO 8601 to the µs (the µs figure stays beside it: --from-us and --to-us take it). */
-function isoMicros(us: bigint): string {
-  return new Date(Number(us / 1000n)).toISOString().replace('Z', `${String(us % 1000n).padStart(3, '0')}Z`);
 }
 
 async function queryReadings(id: string, opts: QueryOptions & { fromUs?: string; toUs?: string; limit?: string }): Promise<void> {
@@ -28,6 +23,7 @@ async function queryReadings(id: string, opts: QueryOptions & { fromUs?: string;
   if (limit !== undefined) q.limit = Number(limit);
   const page = await client(opts).call<ReadingListJson>('joule_getReadings', [deviceIdArg(id), q]);
   if (opts.json === true) return printJson(page);
+  // The µs figure stays beside the time: --from-us and --to-us take it.
   print([
     ...page.readings.map(
       (r) =>

@@ -12,3 +12,5 @@ export const readClient = (opts: ReadOptions): RpcClient => new RpcClient(resolv
 export const printLines = (lines: string[]): void => void process.stdout.write(`${lines.join('\n')}\n`);
 /** `--json` output: one JSON document per line. */
 export const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
+/** A µs timestamp (never negative: readings' and commands') as ISO 8601 to the µs. */
+export const isoMicros = (us: bigint): string => new Date(Number(us / 1000n)).toISOString().replace('Z', `${String(us % 1000n).padStart(3, '0')}Z`);
