@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createLocalNetwork } from '../node/home/local-network.ts';
 import { type DevnetFile, devnetFileOf, readDevnetFile, writeDevnetFile } from './devnet-file.ts';
 import { NodeProcess } from './node-process.ts';
-import { startProgress } from './progress.ts';
+import { withProgress } from './progress.ts';
 
 export interface DevnetOptions {
   readonly home: string | undefined;
@@ -28,22 +28,19 @@ function portsOf(base: number, i: number) {
 }
 
 async function createDevnet(home: string, o: DevnetOptions): Promise<DevnetFile> {
-  const progress = startProgress('writing devnet keys');
-  let net: Awaited<ReturnType<typeof createLocalNetwork>>;
-  try {
-    net = await createLocalNetwork({
-      dir: home,
-      validators: o.validators,
-      accounts: o.accounts,
-      params: { blockPeriodMs: o.blockPeriodMs, emptyBlockPeriodMs: o.blockPeriodMs },
-      ports: (i) => portsOf(o.basePort, i),
-      onKey: (_f, done, total) => progress.update(`writing devnet keys ${done}/${total}`),
-    });
-  } catch (e) {
-    progress.fail();
-    throw e;
-  }
-  progress.succeed(`${o.validators} validators' and ${o.accounts} accounts' keys written`);
+  const net = await withProgress(
+    'writing devnet keys',
+    (progress) =>
+      createLocalNetwork({
+        dir: home,
+        validators: o.validators,
+        accounts: o.accounts,
+        params: { blockPeriodMs: o.blockPeriodMs, emptyBlockPeriodMs: o.blockPeriodMs },
+        ports: (i) => portsOf(o.basePort, i),
+        onKey: (_f, done, total) => progress.update(`writing devnet keys ${done}/${total}`),
+      }),
+    () => `${o.validators} validators' and ${o.accounts} accounts' keys written`,
+  );
   console.warn('devnet keys are INSECURE (stored unencrypted): for local testing only');
   return devnetFileOf(net);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startProgress } from './progress.ts';
+import { startProgress, withProgress } from './progress.ts';
 
 function sink(isTTY: boolean): { stream: { isTTY: boolean; write(s: string): boolean }; out: () => string } {
   let buf = '';
@@ -30,5 +30,25 @@ describe('progress', () => {
     expect(s.out()).toMatch(/still waiting/);
     expect(s.out().endsWith('\n')).toBe(true);
     expect(s.out()).toMatch(/✖ still waiting/);
+  });
+
+  it('withProgress ends the line failed when the work throws (the error goes on), and succeeded with its result otherwise', async () => {
+    const s = sink(false);
+    await expect(withProgress('writing keys', async () => Promise.reject(new Error('disk full')), undefined, { stream: s.stream })).rejects.toThrow(
+      'disk full',
+    );
+    expect(s.out()).toMatch(/^writing keys \.\.\.\nfailed: writing keys \(/);
+    const t = sink(false);
+    const n = await withProgress(
+      'writing keys',
+      async (p) => {
+        p.update('writing keys 3/3');
+        return 3;
+      },
+      (k) => `${k} keys written`,
+      { stream: t.stream, plainIntervalMs: 0 },
+    );
+    expect(n).toBe(3);
+    expect(t.out()).toMatch(/writing keys 3\/3 \.\.\.\ndone: 3 keys written \(/);
   });
 });

@@ -89,3 +89,25 @@ export function startProgress(text: string, opts: ProgressOptions = {}): Progres
     fail: (t) => end('✖', t),
   };
 }
+
+/**
+ * Runs `work` behind a progress line that it may update: the line ends failed if `work`
+ * throws (the error goes on), and succeeded, with `done(result)` if given, if it returns.
+ */
+export async function withProgress<T>(
+  text: string,
+  work: (progress: Progress) => Promise<T>,
+  done?: (result: T) => string,
+  opts: ProgressOptions = {},
+): Promise<T> {
+  const progress = startProgress(text, opts);
+  let result: T;
+  try {
+    result = await work(progress);
+  } catch (e) {
+    progress.fail();
+    throw e;
+  }
+  progress.succeed(done?.(result));
+  return result;
+}

@@ -10,11 +10,10 @@ import {
   writeDevnetFiles,
   DEFAULT_DEVNET_CHAIN_ID,
   DEFAULT_DEVNET_BALANCE,
-  type DevnetFiles,
   type Genesis,
 } from '../../genesis/index.ts';
 import { amountOption, intArg } from '../args.ts';
-import { startProgress } from '../progress.ts';
+import { withProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
 import { registerGenesisAssembleCommand } from './genesis-assemble.ts';
 import { PASSPHRASE_ENV, passphraseFileOption, readPassphrase } from './keys.ts';
@@ -60,19 +59,16 @@ async function init(opts: InitOptions): Promise<void> {
   if (opts.insecure === true) {
     process.stderr.write('warning: --insecure: writing UNENCRYPTED devnet keys; use them only for a throwaway local devnet\n');
   }
-  const progress = startProgress(opts.insecure === true ? 'writing keys' : 'encrypting keys (scrypt)');
-  let files: DevnetFiles;
-  try {
-    files = await writeDevnetFiles(opts.out, devnet, {
-      ...(passphrase !== undefined ? { passphrase } : {}),
-      insecure: opts.insecure === true,
-      onKey: (_f, done, total) => progress.update(`${opts.insecure === true ? 'writing' : 'encrypting'} keys ${done}/${total}`),
-    });
-  } catch (e) {
-    progress.fail();
-    throw e;
-  }
-  progress.succeed(`wrote ${files.validators.length * 2 + files.accounts.length + files.governors.length} key files`);
+  const files = await withProgress(
+    opts.insecure === true ? 'writing keys' : 'encrypting keys (scrypt)',
+    (progress) =>
+      writeDevnetFiles(opts.out, devnet, {
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        insecure: opts.insecure === true,
+        onKey: (_f, done, total) => progress.update(`${opts.insecure === true ? 'writing' : 'encrypting'} keys ${done}/${total}`),
+      }),
+    (f) => `wrote ${f.validators.length * 2 + f.accounts.length + f.governors.length} key files`,
+  );
   const hash = `0x${toHex(genesisHash(devnet.genesis))}`;
   if (opts.json === true) {
     process.stdout.write(

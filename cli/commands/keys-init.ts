@@ -3,7 +3,7 @@ import { isJouleError } from '../../core/errors.ts';
 import { DEFAULT_PORTS } from '../../node/home/config.ts';
 import { createOperatorHome, type OperatorHome } from '../../node/home/operator-home.ts';
 import { hostArg, portArg } from '../args.ts';
-import { startProgress } from '../progress.ts';
+import { withProgress } from '../progress.ts';
 import { CliError } from '../rpc-client.ts';
 import { PASSPHRASE_ENV, passphraseFileOption, readPassphrase } from './keys.ts';
 
@@ -46,27 +46,29 @@ async function keysInit(opts: KeysInitOptions): Promise<void> {
     );
   }
   if (opts.insecure === true) process.stderr.write('warning: --insecure: writing UNENCRYPTED keys; use this home only for a throwaway devnet\n');
-  const progress = startProgress(opts.insecure === true ? 'writing keys' : 'generating and encrypting keys (scrypt)');
   let made: OperatorHome;
   try {
-    made = await createOperatorHome({
-      home: opts.home,
-      name: opts.name,
-      p2p: opts.p2p,
-      ...(passphrase !== undefined ? { passphrase } : {}),
-      insecure: opts.insecure === true,
-      rpc: { host: opts.rpcHost, port: opts.rpcPort },
-      metrics: { host: opts.metricsHost, port: opts.metricsPort },
-      grpc: { host: opts.grpcHost, port: opts.grpcPort },
-      onKey: (_f, done, total) => progress.update(`${opts.insecure === true ? 'writing' : 'encrypting'} keys ${done}/${total}`),
-    });
+    made = await withProgress(
+      opts.insecure === true ? 'writing keys' : 'generating and encrypting keys (scrypt)',
+      (progress) =>
+        createOperatorHome({
+          home: opts.home,
+          name: opts.name,
+          p2p: opts.p2p,
+          ...(passphrase !== undefined ? { passphrase } : {}),
+          insecure: opts.insecure === true,
+          rpc: { host: opts.rpcHost, port: opts.rpcPort },
+          metrics: { host: opts.metricsHost, port: opts.metricsPort },
+          grpc: { host: opts.grpcHost, port: opts.grpcPort },
+          onKey: (_f, done, total) => progress.update(`${opts.insecure === true ? 'writing' : 'encrypting'} keys ${done}/${total}`),
+        }),
+      () => 'keys written',
+    );
   } catch (e) {
-    progress.fail();
     const flag = isJouleError(e) && e.field !== undefined ? FLAGS[e.field] : undefined;
     if (isJouleError(e) && flag !== undefined) throw new CliError(e.code, `${flag}: ${e.message.replace(`${e.field}: `, '')}`, e.field);
     throw e;
   }
-  progress.succeed('keys written');
   const result = {
     home: opts.home,
     name: made.config.name,
