@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { devnetFileOf, writeDevnetFile } from '../cli/devnet-file.ts';
 import { RpcClient } from '../cli/rpc-client.ts';
+import { addressFromPublicKey, formatAddress } from '../core/keys.ts';
 import type { AccountJson, TransactionJson } from '../core/rpc-json.ts';
 import { type NodeProcess, runCli, startTestNetwork, stopTestNetworks } from './helpers/cluster.ts';
 
@@ -54,9 +55,8 @@ describe('joule simulate devices --devnet', () => {
     // Meanwhile the devices' operator, whose account validator-0's aggregator batches from, sends
     // txs of its own from the CLI: each takes a nonce no batch holds, and no batch is lost.
     const operator = ['--key', join(devnet.nodes[0]!.home, 'keys', 'aggregator.key'), '--rpc', devnet.nodes[0]!.rpc];
-    const address = (await runCli(['keys', 'show', operator[1]!, '--json'])).stdout;
     const rpc = new RpcClient(devnet.nodes[0]!.rpc);
-    const me = (JSON.parse(address) as { address: string }).address;
+    const me = formatAddress(addressFromPublicKey(net.devnet.aggregatorKeys[0]!.keyPair.publicKey));
     // Its batches are flowing once its nonce has passed the devices' registrations (2) and two batches.
     for (const deadline = Date.now() + 30_000; (await rpc.call<AccountJson>('joule_getAccount', [me])).nonce < 4; )
       if (Date.now() > deadline) throw new Error('no telemetry batch of validator-0 within 30 s');
